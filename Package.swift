@@ -1,0 +1,80 @@
+// swift-tools-version:6.0
+import PackageDescription
+import Foundation
+
+/// Absolute path of this package, for linker flags that take a file.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+
+/// Linker settings every plugin uses: export only the ABI entry symbol.
+let pluginLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-Xlinker", "--version-script=\(packageRoot)/SDK/exports.map"])
+]
+
+let package = Package(
+    name: "Plexus",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "plexus", targets: ["plexus"]),
+        .library(name: "PlexusSDK", targets: ["PlexusSDK"]),
+        .library(name: "PlexusHello", type: .dynamic, targets: ["PlexusHello"]),
+        .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+    ],
+    targets: [
+        // MARK: SDK: the C ABI and the Swift layer plugins link statically.
+        .target(name: "CPlexusABI", path: "SDK/CPlexusABI"),
+        .target(
+            name: "PlexusSDK",
+            dependencies: ["CPlexusABI", .product(name: "Logging", package: "swift-log")],
+            path: "SDK/PlexusSDK"
+        ),
+
+        // MARK: Runtime
+        .systemLibrary(name: "CLibUV", path: "Runtime/CLibUV", pkgConfig: "libuv"),
+        .target(name: "CPlexusShims", path: "Runtime/CPlexusShims"),
+        .target(
+            name: "PlexusRuntime",
+            dependencies: [
+                "CLibUV", "CPlexusShims", "CPlexusABI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            path: "Runtime/PlexusRuntime"
+        ),
+        .executableTarget(
+            name: "plexus",
+            dependencies: ["PlexusRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Runtime/plexus"
+        ),
+
+        // MARK: Plugins shipped with Plexus
+        .target(
+            name: "PlexusHello",
+            dependencies: ["PlexusSDK"],
+            path: "Plugins/Hello",
+            linkerSettings: pluginLinkerSettings
+        ),
+
+        // MARK: Test fixtures and tests
+        .target(
+            name: "PlexusFixtureThrower",
+            dependencies: ["PlexusSDK"],
+            path: "Tests/Fixtures/SwiftThrower",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .testTarget(
+            name: "PlexusRuntimeTests",
+            dependencies: ["PlexusRuntime", "PlexusSDK"],
+            path: "Tests/PlexusRuntimeTests"
+        ),
+        .testTarget(
+            name: "PlexusIntegrationTests",
+            dependencies: ["PlexusRuntime"],
+            path: "Tests/PlexusIntegrationTests"
+        ),
+    ]
+)

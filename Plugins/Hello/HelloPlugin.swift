@@ -1,0 +1,58 @@
+import PlexusSDK
+
+/// The example plugin: a greeting route, an echo route, and a JSON route.
+///
+/// It shows the whole SDK surface a plugin needs for HTTP: a synchronous fast route, path
+/// parameters, `async` work off the loop, `Codable` bodies and typed errors.
+@PluginActor
+final class HelloPlugin: Plugin {
+    static let manifest = PluginManifest(
+        name: "hello",
+        version: "1.0.0",
+        description: "Example plugin: greetings, echo and JSON"
+    )
+
+    private let greeting: String
+    private var served = 0
+
+    init(context: PluginContext) throws {
+        greeting = context.config.string("greeting", default: "Hello")
+        try context.routes.get("/api/v1/hello") { _ in
+            .text("hello\n")
+        }
+        try context.routes.get("/api/v1/hello/:name") { [unowned self] request in
+            served += 1
+            return .text("\(greeting), \(request.parameters["name"] ?? "")!\n")
+        }
+        try context.routes.post("/api/v1/echo") { request in
+            Response(status: 200, headers: Headers([("Content-Type", request.headers["Content-Type"] ?? "application/octet-stream")]),
+                     body: request.body)
+        }
+        try context.routes.post("/api/v1/hello/count-words") { request async throws in
+            let input = try request.decode(WordCountRequest.self)
+            guard !input.text.isEmpty else { throw HTTPError.unprocessable("field 'text' must not be empty") }
+            let words = try await context.offLoop { input.text.split(whereSeparator: \.isWhitespace).count }
+            return try .json(WordCountResponse(words: words))
+        }
+        try context.routes.get("/api/v1/files/*") { request in
+            .text("file: \(request.parameters["*"] ?? "")\n")
+        }
+    }
+
+    func health() -> HealthReport {
+        HealthReport(status: .ok, detail: "served \(served) greetings")
+    }
+}
+
+struct WordCountRequest: Decodable, Sendable {
+    let text: String
+}
+
+struct WordCountResponse: Encodable, Sendable {
+    let words: Int
+}
+
+@_cdecl("plexus_plugin_entry_v1")
+public func plexusPluginEntry(_ host: UnsafeRawPointer?) -> UnsafeRawPointer? {
+    PluginExport.descriptor(for: HelloPlugin.self, host: host)
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+
+/// Everything the runtime reads from its config file, with the embedded defaults used when a
+/// key (or the whole file) is absent.
+///
+/// ```toml
+/// [server]
+/// listen = "127.0.0.1:8080"
+/// max_body_bytes = 1048576
+/// access_log = true
+/// [plugins]
+/// dir = "./plugins.d"
+/// start_timeout_ms = 5000
+/// [data]
+/// dir = "./data"
+/// [log]
+/// level = "info"
+/// ```
+public struct RuntimeConfig: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var pluginsDirectory = URL(fileURLWithPath: "plugins.d")
+    public var dataDirectory = URL(fileURLWithPath: "data")
+    public var limits = HTTPLimits()
+    public var accessLog = true
+    public var logLevel = Logger.Level.info
+    public var startTimeoutMilliseconds: UInt64 = 5_000
+    public var stopTimeoutMilliseconds: UInt64 = 5_000
+
+    public init() {}
+
+    /// Reads `file` over the defaults. Unknown keys are refused, so a typo is not silently ignored.
+    public init(file: URL) throws {
+        let values = try TOMLFile.flatten(contentsOf: file)
+        var reader = ConfigReader(values: values, file: file.path)
+        if let listen = try reader.string("server.listen") { try setListen(listen) }
+        limits.maxBodyBytes = try reader.uint("server.max_body_bytes") ?? limits.maxBodyBytes
+        limits.maxHeaderBytes = try reader.uint("server.max_header_bytes").map(Int.init) ?? limits.maxHeaderBytes
+        limits.headerTimeoutMilliseconds = try reader.uint("server.header_timeout_ms") ?? limits.headerTimeoutMilliseconds
+        limits.bodyTimeoutMilliseconds = try reader.uint("server.body_timeout_ms") ?? limits.bodyTimeoutMilliseconds
+        limits.idleTimeoutMilliseconds = try reader.uint("server.idle_timeout_ms") ?? limits.idleTimeoutMilliseconds
+        limits.shutdownGraceMilliseconds = try reader.uint("server.shutdown_grace_ms") ?? limits.shutdownGraceMilliseconds
+        accessLog = try reader.bool("server.access_log") ?? accessLog
+        let base = file.deletingLastPathComponent()
+        if let dir = try reader.string("plugins.dir") { pluginsDirectory = URL(fileURLWithPath: dir, relativeTo: base).standardizedFileURL }
+        startTimeoutMilliseconds = try reader.uint("plugins.start_timeout_ms") ?? startTimeoutMilliseconds
+        stopTimeoutMilliseconds = try reader.uint("plugins.stop_timeout_ms") ?? stopTimeoutMilliseconds
+        if let dir = try reader.string("data.dir") { dataDirectory = URL(fileURLWithPath: dir, relativeTo: base).standardizedFileURL }
+        if let level = try reader.string("log.level") {
+            guard let parsed = Logger.Level(rawValue: level) else {
+                throw RuntimeError.config("\(file.path): log.level '\(level)' is not one of trace, debug, info, notice, warning, error, critical")
+            }
+            logLevel = parsed
+        }
+        try reader.refuseUnknownKeys()
+    }
+
+    /// Sets host and port from `HOST:PORT` (`[::1]:8080` for IPv6).
+    public mutating func setListen(_ text: String) throws {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw RuntimeError.config("listen address '\(text)' is not HOST:PORT (e.g. 127.0.0.1:8080)")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw RuntimeError.config("listen address '\(text)' has no host") }
+        self.host = host
+        self.port = port
+    }
+}
+
+/// Typed reads from a flattened TOML table, remembering which keys were used.
+private struct ConfigReader {
+    let values: [String: String]
+    let file: String
+    var used = Set<String>()
+
+    mutating func string(_ key: String) throws -> String? {
+        used.insert(key)
+        return values[key]
+    }
+
+    mutating func uint(_ key: String) throws -> UInt64? {
+        guard let text = try string(key) else { return nil }
+        guard let value = UInt64(text) else { throw RuntimeError.config("\(file): \(key) must be a non-negative integer, found '\(text)'") }
+        return value
+    }
+
+    mutating func bool(_ key: String) throws -> Bool? {
+        guard let text = try string(key) else { return nil }
+        guard let value = Bool(text) else { throw RuntimeError.config("\(file): \(key) must be true or false, found '\(text)'") }
+        return value
+    }
+
+    func refuseUnknownKeys() throws {
+        let unknown = Set(values.keys).subtracting(used).sorted()
+        guard unknown.isEmpty else {
+            throw RuntimeError.config("\(file): unknown setting(s) \(unknown.joined(separator: ", ")); see README for the supported keys")
+        }
+    }
+}

@@ -1,0 +1,331 @@
+import CLibUV
+import Foundation
+
+/// One client connection: reads with libuv, parses with http_parser, answers in request order.
+///
+/// Requests are parsed as they arrive (pipelining) and queued; each is dispatched as soon as its
+/// body is complete, and responses leave strictly in the order the requests came. Reading pauses
+/// when too many requests wait for answers. Loop thread only.
+final class HTTPConnection {
+    enum Phase { case idle, head, body }
+
+    unowned let server: HTTPServer
+    let id: Int
+    let tcp: UnsafeMutablePointer<uv_tcp_t>
+    private let parser: UnsafeMutablePointer<http_parser>
+    private(set) var queue: [HTTPExchange] = []
+    private var queueHead = 0
+    private var current: HTTPExchange?
+    private var lastCallbackWasValue = false
+    private var pendingError: (status: Int, detail: String)?
+
+    private(set) var phase = Phase.idle
+    private(set) var phaseStarted: UInt64 = 0
+    private(set) var lastActivity: UInt64 = 0
+    private var readingPaused = false
+    private var stopReading = false
+    private(set) var closing = false
+    private var closed = false
+    private var peerEnded = false
+    private var writesInFlight = 0
+    let peerIsLoopback: Bool
+    let peerAddress: String
+
+    init(server: HTTPServer, id: Int, tcp: UnsafeMutablePointer<uv_tcp_t>) {
+        self.server = server
+        self.id = id
+        self.tcp = tcp
+        parser = .allocate(capacity: 1)
+        http_parser_init(parser, HTTP_REQUEST)
+        let peer = SocketAddress(of: tcp, peer: true)
+        peerAddress = peer?.description ?? "unknown"
+        peerIsLoopback = peer?.isLoopback ?? false
+        lastActivity = server.loop.now
+        parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        tcp.pointee.data = Unmanaged.passRetained(self).toOpaque()
+    }
+
+    deinit {
+        parser.deallocate()
+        tcp.deallocate()
+    }
+
+    /// Requests read but not yet answered (or answered but not yet written).
+    var unanswered: Int { queue.count - queueHead }
+
+    func startReading() {
+        uv_read_start(stream, { _, suggested, buffer in
+            buffer!.pointee = uv_buf_init(HTTPServer.readBuffer, UInt32(HTTPServer.readBufferSize))
+        }, { stream, count, buffer in
+            let connection = Unmanaged<HTTPConnection>.fromOpaque(stream!.pointee.data).takeUnretainedValue()
+            connection.didRead(count, buffer!.pointee.base)
+        })
+    }
+
+    private func didRead(_ count: Int, _ base: UnsafeMutablePointer<CChar>?) {
+        guard count != 0 else { return }
+        if count < 0 {
+            if count == Int(UV_EOF.rawValue) && unanswered > 0 {
+                peerEnded = true
+                uv_read_stop(stream)
+                if phase != .idle { close() }
+            } else {
+                close()
+            }
+            return
+        }
+        lastActivity = server.loop.now
+        guard !stopReading, let base else { return }
+        let parsed = http_parser_execute(parser, &HTTPConnection.settings, base, count)
+        let error = http_errno(rawValue: parser.pointee.http_errno)
+        if error == HPE_PAUSED { return }  // a `Connection: close` request ended the stream
+        if error != HPE_OK || (parsed != count && parser.pointee.upgrade == 0) {
+            failRequest(status: pendingError?.status ?? 400,
+                        detail: pendingError?.detail ?? "malformed request: \(String(cString: http_errno_description(error)))")
+        } else if parser.pointee.upgrade != 0 {
+            failRequest(status: 501, detail: "protocol upgrade is not supported on this endpoint")
+        }
+    }
+
+    /// Answers the request being parsed with an error, then closes the connection.
+    func failRequest(status: Int, detail: String) {
+        stopReading = true
+        uv_read_stop(stream)
+        let exchange: HTTPExchange
+        if let current {
+            exchange = current
+        } else {
+            exchange = HTTPExchange(token: server.nextToken(), connection: self)
+            queue.append(exchange)
+        }
+        current = nil
+        if exchange.requestID.isEmpty { exchange.requestID = server.requestIDs.next() }
+        if exchange.method.isEmpty { exchange.method = "-" }
+        exchange.closeAfterResponse = true
+        server.answer(exchange, status: status, detail: detail)
+    }
+
+    // MARK: Parser callbacks
+
+    fileprivate func messageBegin() -> Int32 {
+        let exchange = HTTPExchange(token: server.nextToken(), connection: self)
+        current = exchange
+        queue.append(exchange)
+        lastCallbackWasValue = false
+        phase = .head
+        phaseStarted = server.loop.now
+        return 0
+    }
+
+    fileprivate func url(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
+        guard let exchange = current else { return 1 }
+        let start = exchange.urlRange.isEmpty ? exchange.head.count : exchange.urlRange.lowerBound
+        exchange.head.append(data, length)
+        exchange.urlRange = start..<exchange.head.count
+        if exchange.urlRange.count > server.limits.maxURLBytes {
+            pendingError = (414, "request target is longer than \(server.limits.maxURLBytes) bytes")
+            return 1
+        }
+        return checkHeadSize(exchange)
+    }
+
+    fileprivate func headerField(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
+        guard let exchange = current else { return 1 }
+        if lastCallbackWasValue || exchange.headerRanges.isEmpty {
+            if exchange.headerRanges.count >= server.limits.maxHeaderCount {
+                pendingError = (431, "more than \(server.limits.maxHeaderCount) header fields")
+                return 1
+            }
+            let start = exchange.head.count
+            exchange.headerRanges.append((start..<start, start..<start))
+        }
+        lastCallbackWasValue = false
+        let index = exchange.headerRanges.count - 1
+        exchange.head.append(data, length)
+        exchange.headerRanges[index].name = exchange.headerRanges[index].name.lowerBound..<exchange.head.count
+        exchange.headerRanges[index].value = exchange.head.count..<exchange.head.count
+        return checkHeadSize(exchange)
+    }
+
+    fileprivate func headerValue(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
+        guard let exchange = current, !exchange.headerRanges.isEmpty else { return 1 }
+        lastCallbackWasValue = true
+        let index = exchange.headerRanges.count - 1
+        exchange.head.append(data, length)
+        exchange.headerRanges[index].value = exchange.headerRanges[index].value.lowerBound..<exchange.head.count
+        return checkHeadSize(exchange)
+    }
+
+    private func checkHeadSize(_ exchange: HTTPExchange) -> Int32 {
+        guard exchange.head.count > server.limits.maxHeaderBytes else { return 0 }
+        pendingError = (431, "request line and headers are larger than \(server.limits.maxHeaderBytes) bytes")
+        return 1
+    }
+
+    fileprivate func headersComplete() -> Int32 {
+        guard let exchange = current else { return 1 }
+        exchange.method = String(cString: http_method_str(http_method(rawValue: UInt32(parser.pointee.method))))
+        exchange.httpMinor = parser.pointee.http_minor
+        exchange.keepAlive = http_should_keep_alive(parser) != 0
+        if let problem = URLTarget.split(exchange.head.slice(exchange.urlRange), into: exchange) {
+            pendingError = (400, problem)
+            return 1
+        }
+        if let given = exchange.header("x-request-id"), RequestIDGenerator.isSane(given) {
+            exchange.requestID = String(decoding: given, as: UTF8.self)
+        } else {
+            exchange.requestID = server.requestIDs.next()
+        }
+        server.route(exchange)
+        let declared = parser.pointee.content_length
+        if declared != UInt64.max && declared > exchange.bodyLimit {
+            pendingError = (413, "body of \(declared) bytes is larger than the \(exchange.bodyLimit) bytes this route accepts")
+            return 1
+        }
+        if let expect = exchange.header("expect") {
+            guard String(decoding: expect, as: UTF8.self).lowercased() == "100-continue" else {
+                pendingError = (417, "only 'Expect: 100-continue' is supported")
+                return 1
+            }
+            if unanswered == 1 && exchange.response == nil { write([UInt8]("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
+        }
+        phase = .body
+        phaseStarted = server.loop.now
+        return 0
+    }
+
+    fileprivate func bodyData(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
+        guard let exchange = current else { return 1 }
+        if UInt64(exchange.body.count + length) > exchange.bodyLimit {
+            pendingError = (413, "body is larger than the \(exchange.bodyLimit) bytes this route accepts")
+            return 1
+        }
+        exchange.body.append(data, length)
+        return 0
+    }
+
+    fileprivate func messageComplete() -> Int32 {
+        guard let exchange = current else { return 1 }
+        current = nil
+        phase = .idle
+        if !exchange.keepAlive {
+            exchange.closeAfterResponse = true
+            stopReading = true
+            uv_read_stop(stream)
+            http_parser_pause(parser, 1)
+        }
+        if unanswered >= server.limits.maxPipelinedRequests && !readingPaused && !stopReading {
+            readingPaused = true
+            uv_read_stop(stream)
+        }
+        server.dispatch(exchange)
+        return 0
+    }
+
+    // MARK: Writing
+
+    /// Writes every answered response at the head of the queue, in order.
+    func flush() {
+        guard !closed else { return }
+        var out: [UInt8] = []
+        while queueHead < queue.count, let response = queue[queueHead].response {
+            let exchange = queue[queueHead]
+            queueHead += 1
+            if out.isEmpty { out = response } else { out.append(contentsOf: response) }
+            server.logAccess(exchange, bytes: response.count)
+            if exchange.closeAfterResponse {
+                closing = true
+                break
+            }
+        }
+        if queueHead == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            queueHead = 0
+        } else if queueHead > 32 {
+            queue.removeFirst(queueHead)
+            queueHead = 0
+        }
+        if !out.isEmpty { write(out) }
+        if closing || (peerEnded && unanswered == 0) {
+            closing = true
+            if writesInFlight == 0 { close() }
+        } else if readingPaused && unanswered < server.limits.maxPipelinedRequests / 2 {
+            readingPaused = false
+            startReading()
+        }
+    }
+
+    private func write(_ bytes: [UInt8]) {
+        let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
+        let storage = malloc(bytes.count)!
+        bytes.withUnsafeBytes { storage.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        request.pointee.data = storage
+        var buffer = uv_buf_init(storage.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
+        writesInFlight += 1
+        let status = uv_write(request, stream, &buffer, 1) { request, status in
+            let request = request!
+            let connection = Unmanaged<HTTPConnection>.fromOpaque(request.pointee.handle.pointee.data).takeUnretainedValue()
+            free(request.pointee.data)
+            request.deallocate()
+            connection.didWrite(status)
+        }
+        if status != 0 {
+            free(storage)
+            request.deallocate()
+            writesInFlight -= 1
+            close()
+        }
+    }
+
+    private func didWrite(_ status: Int32) {
+        writesInFlight -= 1
+        if status != 0 { close(); return }
+        if closing && writesInFlight == 0 { close() }
+    }
+
+    /// Closes the connection once the current response is written (used by shutdown).
+    func closeWhenIdle() {
+        if unanswered == 0 && phase == .idle && writesInFlight == 0 {
+            close()
+        } else {
+            stopReading = true
+            uv_read_stop(stream)
+            for exchange in queue[queueHead...] { exchange.closeAfterResponse = true }
+            if unanswered == 0 { closing = true }
+        }
+    }
+
+    /// Closes at once; unanswered requests are abandoned.
+    func close() {
+        guard !closed else { return }
+        closed = true
+        closing = true
+        for exchange in queue[queueHead...] { server.forget(exchange) }
+        server.connectionClosed(self)
+        uv_close(UnsafeMutableRawPointer(tcp).assumingMemoryBound(to: uv_handle_t.self)) { handle in
+            Unmanaged<HTTPConnection>.fromOpaque(handle!.pointee.data).release()
+        }
+    }
+
+    private var stream: UnsafeMutablePointer<uv_stream_t> {
+        UnsafeMutableRawPointer(tcp).assumingMemoryBound(to: uv_stream_t.self)
+    }
+
+    // MARK: http_parser settings
+
+    nonisolated(unsafe) static var settings: http_parser_settings = {
+        var settings = http_parser_settings()
+        settings.on_message_begin = { parser in from(parser).messageBegin() }
+        settings.on_url = { parser, data, length in from(parser).url(data!, length) }
+        settings.on_header_field = { parser, data, length in from(parser).headerField(data!, length) }
+        settings.on_header_value = { parser, data, length in from(parser).headerValue(data!, length) }
+        settings.on_headers_complete = { parser in from(parser).headersComplete() }
+        settings.on_body = { parser, data, length in from(parser).bodyData(data!, length) }
+        settings.on_message_complete = { parser in from(parser).messageComplete() }
+        return settings
+    }()
+
+    private static func from(_ parser: UnsafeMutablePointer<http_parser>?) -> HTTPConnection {
+        Unmanaged<HTTPConnection>.fromOpaque(parser!.pointee.data).takeUnretainedValue()
+    }
+}

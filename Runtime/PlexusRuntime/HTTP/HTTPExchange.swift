@@ -1,0 +1,102 @@
+import CPlexusABI
+import Foundation
+
+/// One request and, once answered, its response, on one connection.
+///
+/// The request's bytes live in ``RawBytes`` buffers that do not move after the head is complete,
+/// so the C request handed to a plugin can point straight into them until it responds.
+final class HTTPExchange {
+    let token: UInt64
+    unowned let connection: HTTPConnection
+    let startNanoseconds: UInt64
+
+    // Request, filled by the parser.
+    let head = RawBytes(capacity: 512)
+    var urlRange = 0..<0
+    var headerRanges: [(name: Range<Int>, value: Range<Int>)] = []
+    let body = RawBytes()
+    var method = ""
+    var keepAlive = true
+    var httpMinor: UInt16 = 1
+    var expectsContinue = false
+    var path = ""
+    var query = ""
+    var requestID = ""
+    var bodyLimit: UInt64 = 0
+
+    // Dispatch.
+    var route: RegisteredRoute?
+    var parameters: [(name: String, value: String)] = []
+    private var arena: UnsafeMutableRawPointer?
+
+    // Response.
+    var response: [UInt8]?
+    var status = 0
+    var closeAfterResponse = false
+
+    init(token: UInt64, connection: HTTPConnection) {
+        self.token = token
+        self.connection = connection
+        self.startNanoseconds = DispatchTime.now().uptimeNanoseconds
+    }
+
+    deinit { free(arena) }
+
+    var isHead: Bool { method == "HEAD" }
+
+    /// The value of the first header named `name` (ASCII case-insensitive), as raw bytes.
+    func header(_ name: StaticString) -> UnsafeRawBufferPointer? {
+        let wanted = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        for range in headerRanges where range.name.count == wanted.count {
+            let candidate = head.slice(range.name)
+            if zip(candidate, wanted).allSatisfy({ ($0 | 0x20) == ($1 | 0x20) }) { return head.slice(range.value) }
+        }
+        return nil
+    }
+
+    /// Builds the C view of this request. Pointers stay valid until the exchange is released.
+    func makeCRequest() -> plexus_request {
+        // One block: header pairs, parameter pairs, then the text they point to.
+        let pairCount = headerRanges.count + parameters.count
+        var textBytes = method.utf8.count + path.utf8.count + query.utf8.count + requestID.utf8.count
+        for parameter in parameters { textBytes += parameter.name.utf8.count + parameter.value.utf8.count }
+        let pairBytes = pairCount * MemoryLayout<plexus_pair>.stride
+        free(arena)
+        let block = malloc(max(pairBytes + textBytes, 1))!
+        arena = block
+        let pairs = block.bindMemory(to: plexus_pair.self, capacity: max(pairCount, 1))
+        var cursor = block + pairBytes
+        func store(_ text: String) -> plexus_bytes {
+            var text = text
+            return text.withUTF8 { utf8 in
+                let start = cursor
+                if let source = utf8.baseAddress { cursor.copyMemory(from: source, byteCount: utf8.count) }
+                cursor += utf8.count
+                return plexus_bytes(data: start.assumingMemoryBound(to: CChar.self), length: utf8.count)
+            }
+        }
+        func bytes(_ range: Range<Int>) -> plexus_bytes {
+            let slice = head.slice(range)
+            return plexus_bytes(data: slice.baseAddress?.assumingMemoryBound(to: CChar.self), length: slice.count)
+        }
+        for (index, range) in headerRanges.enumerated() {
+            pairs[index] = plexus_pair(name: bytes(range.name), value: bytes(range.value))
+        }
+        for (offset, parameter) in parameters.enumerated() {
+            pairs[headerRanges.count + offset] = plexus_pair(name: store(parameter.name), value: store(parameter.value))
+        }
+        var request = plexus_request()
+        request.struct_size = UInt32(MemoryLayout<plexus_request>.size)
+        request.token = token
+        request.method = store(method)
+        request.path = store(path)
+        request.query = store(query)
+        request.request_id = store(requestID)
+        request.headers = UnsafePointer(pairs)
+        request.header_count = headerRanges.count
+        request.params = UnsafePointer(pairs + headerRanges.count)
+        request.param_count = parameters.count
+        request.body = plexus_bytes(data: body.base?.assumingMemoryBound(to: CChar.self), length: body.count)
+        return request
+    }
+}

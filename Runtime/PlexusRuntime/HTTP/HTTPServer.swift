@@ -1,0 +1,251 @@
+import CLibUV
+import CPlexusABI
+import Foundation
+import Logging
+
+/// The HTTP/1.1 front of the runtime: a libuv listener, its connections, and the table of
+/// requests handed to plugins and awaiting their answer. Loop thread only.
+public final class HTTPServer: ResponseSink {
+    /// A response produced by the runtime itself (built-in endpoints).
+    public struct BuiltinResponse {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: [UInt8]
+        public init(status: Int, headers: [(String, String)], body: [UInt8]) {
+            (self.status, self.headers, self.body) = (status, headers, body)
+        }
+    }
+
+    /// A built-in endpoint: `loopbackOnly` ones refuse other peers with 403.
+    public struct Builtin {
+        let loopbackOnly: Bool
+        let handler: (HTTPExchange) -> BuiltinResponse
+    }
+
+    let loop: EventLoop
+    let limits: HTTPLimits
+    let logger: Logger
+    let accessLog: Bool
+    var requestIDs = RequestIDGenerator()
+    private var encoder = HTTPResponseEncoder()
+    private var listener: UnsafeMutablePointer<uv_tcp_t>?
+    private var connections: [Int: HTTPConnection] = [:]
+    private var nextConnectionID = 0
+    private var tokenCounter: UInt64 = 0
+    private var awaiting: [UInt64: HTTPExchange] = [:]
+    private var sweeper: LoopTimer?
+    private var drainCompletion: (() -> Void)?
+
+    /// Routes of running plugins; replaced once the plugins have started.
+    var routes = RouteTrie<RegisteredRoute>([])
+    /// Built-in endpoints keyed by `"METHOD /path"`.
+    var builtins: [String: Builtin] = [:]
+
+    static let readBufferSize = 64 * 1024
+    nonisolated(unsafe) static let readBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: readBufferSize)
+
+    init(loop: EventLoop, limits: HTTPLimits, logger: Logger, accessLog: Bool) {
+        self.loop = loop
+        self.limits = limits
+        self.logger = logger
+        self.accessLog = accessLog
+    }
+
+    /// Binds and listens; returns the bound address (the port is real when 0 was asked).
+    func listen(host: String, port: Int) throws -> String {
+        var storage = sockaddr_storage()
+        let parsed = withUnsafeMutablePointer(to: &storage) { pointer -> Int32 in
+            if host.contains(":") {
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { uv_ip6_addr(host, Int32(port), $0) }
+            }
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { uv_ip4_addr(host, Int32(port), $0) }
+        }
+        guard parsed == 0 else { throw RuntimeError.listen("'\(host)' is not an IP address") }
+        let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
+        uv_tcp_init(loop.uv, tcp)
+        tcp.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        listener = tcp
+        let bound = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_bind(tcp, $0, 0) } }
+        guard bound == 0 else { throw RuntimeError.listen("cannot bind \(host):\(port): \(String(cString: uv_strerror(bound)))") }
+        let status = uv_listen(UnsafeMutableRawPointer(tcp).assumingMemoryBound(to: uv_stream_t.self), 511) { server, status in
+            guard status == 0, let server else { return }
+            Unmanaged<HTTPServer>.fromOpaque(server.pointee.data).takeUnretainedValue().accept()
+        }
+        guard status == 0 else { throw RuntimeError.listen("cannot listen on \(host):\(port): \(String(cString: uv_strerror(status)))") }
+        startSweeper()
+        return boundAddress(tcp, host: host)
+    }
+
+    private func accept() {
+        guard let listener else { return }
+        let client = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
+        uv_tcp_init(loop.uv, client)
+        guard uv_accept(UnsafeMutableRawPointer(listener).assumingMemoryBound(to: uv_stream_t.self),
+                        UnsafeMutableRawPointer(client).assumingMemoryBound(to: uv_stream_t.self)) == 0 else {
+            uv_close(UnsafeMutableRawPointer(client).assumingMemoryBound(to: uv_handle_t.self)) { $0?.deallocate() }
+            return
+        }
+        uv_tcp_nodelay(client, 1)
+        nextConnectionID += 1
+        let connection = HTTPConnection(server: self, id: nextConnectionID, tcp: client)
+        connections[connection.id] = connection
+        connection.startReading()
+    }
+
+    func nextToken() -> UInt64 {
+        tokenCounter &+= 1
+        return tokenCounter
+    }
+
+    // MARK: Routing and dispatch
+
+    /// Picks the target of a request whose head is complete and sets its body limit.
+    func route(_ exchange: HTTPExchange) {
+        exchange.bodyLimit = limits.maxBodyBytes
+        if builtins["\(exchange.method == "HEAD" ? "GET" : exchange.method) \(exchange.path)"] != nil { return }
+        switch routes.match(method: exchange.method, path: exchange.path[...]) {
+        case let .found(route, parameters):
+            exchange.route = route
+            exchange.parameters = parameters
+            if route.maxBodyBytes > 0 { exchange.bodyLimit = route.maxBodyBytes }
+        case .methodNotAllowed(let allowed):
+            exchange.bodyLimit = 0
+            answer(exchange, status: 405, detail: "\(exchange.method) is not allowed on \(exchange.path)", headers: [("Allow", allowed.joined(separator: ", "))])
+        case .notFound:
+            exchange.bodyLimit = 0
+            answer(exchange, status: 404, detail: "no route for \(exchange.path)")
+        }
+    }
+
+    /// Runs a request whose body is complete.
+    func dispatch(_ exchange: HTTPExchange) {
+        if exchange.response != nil {
+            exchange.connection.flush()
+            return
+        }
+        if let builtin = builtins["\(exchange.method == "HEAD" ? "GET" : exchange.method) \(exchange.path)"] {
+            if builtin.loopbackOnly && !exchange.connection.peerIsLoopback {
+                answer(exchange, status: 403, detail: "this endpoint only answers loopback clients")
+                return
+            }
+            let response = builtin.handler(exchange)
+            exchange.status = response.status
+            exchange.response = encoder.encode(status: response.status, headers: response.headers, body: response.body, for: exchange)
+            exchange.connection.flush()
+            return
+        }
+        guard let route = exchange.route else {
+            answer(exchange, status: 404, detail: "no route for \(exchange.path)")
+            return
+        }
+        guard route.plugin.status.state == .running else {
+            answer(exchange, status: 503, detail: "plugin '\(route.plugin.name)' is \(route.plugin.status.state.rawValue)")
+            return
+        }
+        awaiting[exchange.token] = exchange
+        var request = exchange.makeCRequest()
+        route.handler(route.context, &request)
+    }
+
+    func respond(token: UInt64, from plugin: PluginInstance, _ response: UnsafePointer<plexus_response>) {
+        guard let exchange = awaiting[token], exchange.route?.plugin === plugin else {
+            plugin.logger.debug("response for an unknown or abandoned request ignored", metadata: ["token": "\(token)"])
+            return
+        }
+        awaiting.removeValue(forKey: token)
+        exchange.status = Int(response.pointee.status)
+        exchange.response = encoder.encode(response.pointee, for: exchange)
+        if !(100...999).contains(exchange.status) || exchange.status < 200 { exchange.status = 500 }
+        exchange.connection.flush()
+        checkDrained()
+    }
+
+    /// Answers `exchange` with a problem+json error from the server itself.
+    func answer(_ exchange: HTTPExchange, status: Int, detail: String, headers: [(String, String)] = []) {
+        exchange.status = status
+        exchange.response = encoder.problem(status: status, detail: detail, for: exchange, extraHeaders: headers)
+        exchange.connection.flush()
+    }
+
+    func forget(_ exchange: HTTPExchange) {
+        awaiting.removeValue(forKey: exchange.token)
+    }
+
+    func connectionClosed(_ connection: HTTPConnection) {
+        connections.removeValue(forKey: connection.id)
+        checkDrained()
+    }
+
+    func logAccess(_ exchange: HTTPExchange, bytes: Int) {
+        guard accessLog else { return }
+        let micros = (DispatchTime.now().uptimeNanoseconds - exchange.startNanoseconds) / 1000
+        logger.info("request", metadata: [
+            "method": "\(exchange.method)", "path": "\(exchange.path)", "status": "\(exchange.status)",
+            "bytes": "\(bytes)", "duration_us": "\(micros)", "request_id": "\(exchange.requestID)",
+            "plugin": "\(exchange.route?.plugin.name ?? "-")", "peer": "\(exchange.connection.peerAddress)",
+        ])
+    }
+
+    // MARK: Timeouts
+
+    private func startSweeper() {
+        let timer = LoopTimer(loop: loop)
+        timer.start(afterMilliseconds: 250, repeatingMilliseconds: 250) { [unowned self] in sweep() }
+        timer.unref()
+        sweeper = timer
+    }
+
+    private func sweep() {
+        let now = loop.now
+        for connection in Array(connections.values) {
+            switch connection.phase {
+            case .head where now - connection.phaseStarted > limits.headerTimeoutMilliseconds:
+                connection.failRequest(status: 408, detail: "request head not received within \(limits.headerTimeoutMilliseconds) ms")
+            case .body where now - connection.lastActivity > limits.bodyTimeoutMilliseconds:
+                connection.failRequest(status: 408, detail: "request body stalled for \(limits.bodyTimeoutMilliseconds) ms")
+            case .idle where connection.unanswered == 0 && now - connection.lastActivity > limits.idleTimeoutMilliseconds:
+                connection.close()
+            default:
+                break
+            }
+        }
+    }
+
+    // MARK: Shutdown
+
+    /// Stops accepting, lets in-flight requests finish, closes idle connections; calls
+    /// `completion` when none is left or when the grace period ends (then the rest are cut).
+    func drain(completion: @escaping () -> Void) {
+        if let listener {
+            uv_close(UnsafeMutableRawPointer(listener).assumingMemoryBound(to: uv_handle_t.self)) { $0?.deallocate() }
+            self.listener = nil
+        }
+        drainCompletion = completion
+        for connection in Array(connections.values) { connection.closeWhenIdle() }
+        let grace = LoopTimer(loop: loop)
+        grace.start(afterMilliseconds: limits.shutdownGraceMilliseconds) { [unowned self] in
+            grace.close()
+            if !connections.isEmpty {
+                logger.warning("grace period over; closing \(connections.count) connection(s) with \(awaiting.count) unanswered request(s)")
+            }
+            for connection in Array(connections.values) { connection.close() }
+            checkDrained()
+        }
+        checkDrained()
+    }
+
+    private func checkDrained() {
+        guard let completion = drainCompletion, connections.isEmpty else { return }
+        drainCompletion = nil
+        sweeper?.close()
+        sweeper = nil
+        completion()
+    }
+
+    /// Requests handed to plugins and not answered yet.
+    var inFlight: Int { awaiting.count }
+
+    private func boundAddress(_ tcp: UnsafeMutablePointer<uv_tcp_t>, host: String) -> String {
+        SocketAddress(of: tcp, peer: false)?.description ?? host
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// A growable byte buffer in manually managed memory, so pointers into it stay valid across
+/// the C boundary for as long as the owner keeps it and stops appending.
+final class RawBytes {
+    private(set) var base: UnsafeMutableRawPointer?
+    private(set) var count = 0
+    private var capacity = 0
+
+    init(capacity: Int = 0) {
+        if capacity > 0 { reserve(capacity) }
+    }
+
+    deinit { free(base) }
+
+    /// Appends `length` bytes from `source`.
+    func append(_ source: UnsafeRawPointer, _ length: Int) {
+        guard length > 0 else { return }
+        reserve(count + length)
+        (base! + count).copyMemory(from: source, byteCount: length)
+        count += length
+    }
+
+    /// Appends the bytes of an array.
+    func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { if let address = $0.baseAddress { append(address, $0.count) } }
+    }
+
+    /// The bytes in `range` as an unsafe buffer (valid while nothing is appended).
+    func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base.map { $0 + range.lowerBound }, count: range.count)
+    }
+
+    /// The bytes in `range` as a string (invalid UTF-8 repaired).
+    func string(_ range: Range<Int>) -> String {
+        String(decoding: slice(range), as: UTF8.self)
+    }
+
+    private func reserve(_ needed: Int) {
+        guard needed > capacity else { return }
+        var next = max(capacity * 2, 256)
+        while next < needed { next *= 2 }
+        base = realloc(base, next)
+        capacity = next
+    }
+}

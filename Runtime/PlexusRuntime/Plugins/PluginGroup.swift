@@ -1,0 +1,194 @@
+import CPlexusABI
+import Foundation
+import Logging
+
+/// The plugins of one runtime: discovered from a directory, checked, started one by one in
+/// dependency order, and stopped in reverse. Loop thread only.
+public final class PluginGroup {
+    /// Every plugin file found, in directory order, including the failed ones.
+    public private(set) var plugins: [PluginInstance] = []
+    private var startOrder: [PluginInstance] = []
+    let services: PluginServices
+    let directory: URL
+    let cacheDirectory: URL
+    let startTimeout: UInt64
+    let stopTimeout: UInt64
+
+    init(services: PluginServices, directory: URL, cacheDirectory: URL, startTimeout: UInt64, stopTimeout: UInt64) {
+        self.services = services
+        self.directory = directory
+        self.cacheDirectory = cacheDirectory
+        self.startTimeout = startTimeout
+        self.stopTimeout = stopTimeout
+    }
+
+    /// Loads every `*.so` in the directory, checks descriptors, names and dependencies.
+    func load() throws {
+        let files: [URL]
+        do {
+            files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+                .filter { $0.pathExtension == "so" }
+                .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        } catch {
+            throw RuntimeError.plugins("plugins directory \(directory.path) cannot be read: \(error.localizedDescription)")
+        }
+        var seen: [String: PluginInstance] = [:]
+        for file in files {
+            let plugin = PluginInstance(file: file, services: services)
+            plugins.append(plugin)
+            do {
+                plugin.image = try PluginImage.load(file, privateCopyIn: cacheDirectory, host: plugin.host)
+                plugin.manifest = plugin.image!.manifest
+                plugin.logger[metadataKey: "plugin"] = "\(plugin.name)"
+                if let first = seen[plugin.name] {
+                    plugin.manifest = nil
+                    plugin.fail(PluginLoadError(.duplicateName, "\(file.lastPathComponent): duplicate plugin name '\(first.name)', already loaded from \(first.file.lastPathComponent); fix: remove one of the two files"))
+                    continue
+                }
+                seen[plugin.name] = plugin
+                plugin.move(to: .loaded, "descriptor checked: \(plugin.manifest!.name) \(plugin.manifest!.version), ABI \(plugin.manifest!.abiMajor).\(plugin.manifest!.abiMinor), \(plugin.manifest!.toolchain)")
+            } catch let error as PluginLoadError {
+                plugin.fail(error)
+            }
+        }
+        startOrder = DependencyResolver.resolve(plugins)
+    }
+
+    /// Initialises and starts the plugins one after another; calls `completion` when all are done.
+    func start(completion: @escaping () -> Void) {
+        startNext(startOrder[...], completion: completion)
+    }
+
+    private func startNext(_ rest: ArraySlice<PluginInstance>, completion: @escaping () -> Void) {
+        guard let plugin = rest.first else {
+            completion()
+            return
+        }
+        let next = rest.dropFirst()
+        start(plugin) { [unowned self] in startNext(next, completion: completion) }
+    }
+
+    private func start(_ plugin: PluginInstance, then: @escaping () -> Void) {
+        for dependency in plugin.manifest!.dependencies where dependency.required {
+            if let other = plugins.first(where: { $0.manifest?.name == dependency.name }), other.status.state != .running {
+                plugin.fail(PluginLoadError(.dependencyFailed, "plugin '\(plugin.name)' needs '\(dependency.name)', which is \(other.status.state.rawValue): \(other.status.reason)"))
+                return then()
+            }
+        }
+        do {
+            plugin.config = PluginConfigValues(try configuration(for: plugin))
+        } catch {
+            plugin.fail(PluginLoadError(.initFailed, "plugin '\(plugin.name)': \(error)"))
+            return then()
+        }
+        let descriptor = plugin.descriptor!.pointee
+        var message = [CChar](repeating: 0, count: 1024)
+        let status = message.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            var error = plexus_error(message: buffer.baseAddress, capacity: buffer.count)
+            return descriptor.on_init?(descriptor.ctx, plugin.host, &error) ?? Int32(PLEXUS_OK.rawValue)
+        }
+        if let collision = plugin.routeErrors.first {
+            abandon(plugin, PluginLoadError(plugin.routeErrors.contains { $0.contains("collides") } ? .routeCollision : .invalidRoute,
+                                            "plugin '\(plugin.name)': route refused: \(collision)"), destroy: true)
+            return then()
+        }
+        guard status == Int32(PLEXUS_OK.rawValue) else {
+            abandon(plugin, PluginLoadError(.initFailed, "plugin '\(plugin.name)' failed in on_init: \(Self.text(message, or: "no message"))"), destroy: true)
+            return then()
+        }
+        plugin.move(to: .initialized, "on_init succeeded")
+        plugin.move(to: .starting, "on_start called")
+        let timeout = LoopTimer(loop: services.loop)
+        plugin.onStartComplete = { [unowned self, unowned plugin] result in
+            timeout.close()
+            switch result {
+            case .success:
+                if let problem = plugin.routeErrors.first {
+                    abandon(plugin, PluginLoadError(problem.contains("collides") ? .routeCollision : .invalidRoute, "plugin '\(plugin.name)': route refused: \(problem)"), destroy: false)
+                } else {
+                    plugin.move(to: .running, "started")
+                    plugin.logger.info("plugin running", metadata: ["version": "\(plugin.manifest!.version)", "routes": "\(plugin.routes.count)"])
+                }
+            case .failure(let error):
+                abandon(plugin, error, destroy: true)
+            }
+            then()
+        }
+        timeout.start(afterMilliseconds: startTimeout) { [unowned self, unowned plugin] in
+            guard plugin.onStartComplete != nil else { return }
+            plugin.onStartComplete = nil
+            timeout.close()
+            abandon(plugin, PluginLoadError(.startTimeout, "plugin '\(plugin.name)' did not finish starting within \(startTimeout) ms; fix: make on_start return promptly or raise plugins.start_timeout_ms"), destroy: false)
+            then()
+        }
+        message = [CChar](repeating: 0, count: 1024)
+        let started = message.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            var error = plexus_error(message: buffer.baseAddress, capacity: buffer.count)
+            return descriptor.on_start?(descriptor.ctx, &error) ?? Int32(PLEXUS_OK.rawValue)
+        }
+        if started != Int32(PLEXUS_PENDING.rawValue), let complete = plugin.onStartComplete {
+            plugin.onStartComplete = nil
+            complete(started == Int32(PLEXUS_OK.rawValue) ? .success(())
+                     : .failure(PluginLoadError(.startFailed, "plugin '\(plugin.name)' failed to start: \(Self.text(message, or: "on_start returned an error"))")))
+        }
+    }
+
+    /// Marks `plugin` failed, drops its routes and timers, and (unless it may still be running code) destroys it.
+    private func abandon(_ plugin: PluginInstance, _ error: PluginLoadError, destroy: Bool) {
+        plugin.fail(error)
+        services.routes.remove(plugin)
+        plugin.cancelTimers()
+        if destroy, let descriptor = plugin.descriptor?.pointee { descriptor.on_destroy?(descriptor.ctx) }
+    }
+
+    /// Stops running plugins in reverse start order, then destroys them; calls `completion` at the end.
+    func stop(completion: @escaping () -> Void) {
+        let running = startOrder.filter { $0.status.state == .running }.reversed()
+        stopNext(Array(running)[...], completion: completion)
+    }
+
+    private func stopNext(_ rest: ArraySlice<PluginInstance>, completion: @escaping () -> Void) {
+        guard let plugin = rest.first else {
+            completion()
+            return
+        }
+        let next = rest.dropFirst()
+        let descriptor = plugin.descriptor!.pointee
+        plugin.move(to: .stopping, "runtime is shutting down")
+        let timeout = LoopTimer(loop: services.loop)
+        plugin.onStopComplete = { [unowned self, unowned plugin] in
+            timeout.close()
+            plugin.cancelTimers()
+            plugin.move(to: .stopped, "stopped")
+            descriptor.on_destroy?(descriptor.ctx)
+            stopNext(next, completion: completion)
+        }
+        timeout.start(afterMilliseconds: stopTimeout) { [unowned self, unowned plugin] in
+            guard plugin.onStopComplete != nil else { return }
+            plugin.onStopComplete = nil
+            timeout.close()
+            plugin.cancelTimers()
+            plugin.fail(PluginLoadError(.startTimeout, "plugin '\(plugin.name)' did not stop within \(stopTimeout) ms"))
+            stopNext(next, completion: completion)
+        }
+        if let onStop = descriptor.on_stop {
+            onStop(descriptor.ctx)
+        } else {
+            let complete = plugin.onStopComplete
+            plugin.onStopComplete = nil
+            complete?()
+        }
+    }
+
+    /// `plugins.d/<name>.toml`, flattened; empty when there is no such file.
+    private func configuration(for plugin: PluginInstance) throws -> [String: String] {
+        let file = directory.appendingPathComponent("\(plugin.name).toml")
+        guard FileManager.default.fileExists(atPath: file.path) else { return [:] }
+        return try TOMLFile.flatten(contentsOf: file)
+    }
+
+    private static func text(_ buffer: [CChar], or fallback: String) -> String {
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return bytes.isEmpty ? fallback : String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,113 @@
+import CPlexusABI
+import Foundation
+import Logging
+
+/// The host vtable handed to plugins: each entry finds its ``PluginInstance`` through
+/// `host_private` and forwards to the runtime service behind it.
+enum PluginHostTable {
+    static func make(runtimeVersion: String, loop: EventLoop) -> plexus_host {
+        var host = plexus_host()
+        host.struct_size = UInt32(MemoryLayout<plexus_host>.size)
+        host.abi_major = UInt32(PLEXUS_ABI_MAJOR)
+        host.abi_minor = UInt32(PLEXUS_ABI_MINOR)
+        host.runtime_version = UnsafePointer(strdup(runtimeVersion))
+        host.uv_loop = UnsafeMutableRawPointer(loop.uv)
+        host.log = { host, level, message in
+            let plugin = PluginInstance.from(host)
+            let text = message.map { String(cString: $0) } ?? ""
+            plugin.logger.log(level: PluginHostTable.logLevel(level), "\(text)", metadata: ["plugin": "\(plugin.name)"])
+        }
+        host.config_get = { host, key in
+            guard let key else { return nil }
+            return PluginInstance.from(host).config.cString(String(cString: key))
+        }
+        host.route_add = { host, spec, error in
+            let plugin = PluginInstance.from(host)
+            let problem: String?
+            if let spec, Int(spec.pointee.struct_size) >= MemoryLayout<plexus_route_spec>.offset(of: \.route_ctx)! + 8 {
+                var copy = plexus_route_spec()
+                withUnsafeMutableBytes(of: &copy) { target in
+                    target.copyMemory(from: UnsafeRawBufferPointer(start: spec, count: min(Int(spec.pointee.struct_size), target.count)))
+                }
+                problem = plugin.status.state == .running
+                    ? "routes can only be added during on_init and on_start"
+                    : plugin.services.routes.add(copy, for: plugin)
+            } else {
+                problem = "route spec is missing or too small"
+            }
+            guard let problem else { return Int32(PLEXUS_OK.rawValue) }
+            plugin.routeErrors.append(problem)
+            PluginHostTable.write(problem, to: error)
+            return Int32(PLEXUS_ERROR.rawValue)
+        }
+        host.respond = { host, token, response in
+            let plugin = PluginInstance.from(host)
+            guard let response else { return }
+            plugin.services.responses?.respond(token: token, from: plugin, response)
+        }
+        host.timer_start = { host, timeout, repeating, callback, user in
+            let plugin = PluginInstance.from(host)
+            guard let callback else { return 0 }
+            let id = plugin.nextTimerID
+            plugin.nextTimerID += 1
+            let timer = LoopTimer(loop: plugin.services.loop)
+            plugin.timers[id] = timer
+            nonisolated(unsafe) let user = user
+            timer.start(afterMilliseconds: timeout, repeatingMilliseconds: repeating) { [unowned plugin] in
+                if repeating == 0, let timer = plugin.timers.removeValue(forKey: id) { timer.close() }
+                callback(user)
+            }
+            return id
+        }
+        host.timer_stop = { host, id in
+            PluginInstance.from(host).timers.removeValue(forKey: id)?.close()
+        }
+        host.queue_work = { host, work, after, user in
+            let plugin = PluginInstance.from(host)
+            guard let work else { return Int32(PLEXUS_ERROR.rawValue) }
+            nonisolated(unsafe) let user = user
+            let queued = WorkPool.submit(on: plugin.services.loop, work: { work(user) }, after: { ran in
+                after?(user, ran ? Int32(PLEXUS_OK.rawValue) : Int32(PLEXUS_ERROR.rawValue))
+            })
+            return queued ? Int32(PLEXUS_OK.rawValue) : Int32(PLEXUS_ERROR.rawValue)
+        }
+        host.post = { host, callback, user in
+            guard let callback else { return }
+            // Any thread: only immutable fields (`services`, `loop`) and the loop's locked queue are touched.
+            PluginInstance.from(host).services.loop.post(callback, user)
+        }
+        host.start_complete = { host, status, message in
+            let plugin = PluginInstance.from(host)
+            let text = message.map { String(cString: $0) } ?? "on_start reported an error"
+            let complete = plugin.onStartComplete
+            plugin.onStartComplete = nil
+            complete?(status == Int32(PLEXUS_OK.rawValue) ? .success(()) : .failure(PluginLoadError(.startFailed, "plugin '\(plugin.name)' failed to start: \(text)")))
+        }
+        host.stop_complete = { host in
+            let plugin = PluginInstance.from(host)
+            let complete = plugin.onStopComplete
+            plugin.onStopComplete = nil
+            complete?()
+        }
+        return host
+    }
+
+    static func write(_ message: String, to error: UnsafeMutablePointer<plexus_error>?) {
+        guard let error, let buffer = error.pointee.message, error.pointee.capacity > 0 else { return }
+        let bytes = Array(message.utf8.prefix(error.pointee.capacity - 1))
+        for (index, byte) in bytes.enumerated() { buffer[index] = CChar(bitPattern: byte) }
+        buffer[bytes.count] = 0
+    }
+
+    static func logLevel(_ level: Int32) -> Logger.Level {
+        switch level {
+        case ..<1: .trace
+        case 1: .debug
+        case 2: .info
+        case 3: .notice
+        case 4: .warning
+        case 5: .error
+        default: .critical
+        }
+    }
+}

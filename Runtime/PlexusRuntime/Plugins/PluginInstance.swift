@@ -1,0 +1,108 @@
+import CPlexusABI
+import Foundation
+import Logging
+
+/// The runtime's record of one plugin: its file, state, descriptor, config, routes and timers,
+/// and the host vtable it was handed. Loop thread only.
+public final class PluginInstance {
+    /// The `.so` file as found in the plugins directory.
+    public let file: URL
+    public internal(set) var status = PluginStatus()
+    public internal(set) var manifest: PluginManifestInfo?
+    /// The most recent failure, when the state is `failed`.
+    public internal(set) var failure: PluginLoadError?
+    /// Routes the plugin registered, in order.
+    public internal(set) var routes: [RegisteredRoute] = []
+
+    var image: PluginImage?
+    var config = PluginConfigValues()
+    var timers: [UInt64: LoopTimer] = [:]
+    var nextTimerID: UInt64 = 1
+    var routeErrors: [String] = []
+    var logger: Logger
+    let services: PluginServices
+    /// Called once when a pending start completes (or times out).
+    var onStartComplete: ((Result<Void, PluginLoadError>) -> Void)?
+    var onStopComplete: (() -> Void)?
+
+    /// The vtable handed to the plugin; allocated once and never freed (the plugin may keep it).
+    let host: UnsafeMutablePointer<plexus_host>
+
+    init(file: URL, services: PluginServices) {
+        self.file = file
+        self.services = services
+        self.logger = services.logger
+        logger[metadataKey: "plugin"] = "\(file.lastPathComponent)"
+        host = .allocate(capacity: 1)
+        host.initialize(to: PluginHostTable.make(runtimeVersion: services.runtimeVersion, loop: services.loop))
+        host.pointee.host_private = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    /// The plugin's name, or its file name before the descriptor was read.
+    public var name: String { manifest?.name ?? file.lastPathComponent }
+
+    var descriptor: UnsafePointer<plexus_plugin>? { image?.descriptor }
+
+    func move(to state: PluginState, _ reason: String) {
+        status.move(to: state, reason)
+        logger.debug("plugin state", metadata: ["state": "\(state.rawValue)", "reason": "\(reason)"])
+    }
+
+    func fail(_ error: PluginLoadError) {
+        failure = error
+        status.move(to: .failed, error.message)
+        logger.error("plugin failed: \(error.message)")
+    }
+
+    /// Stops and frees every timer of this plugin.
+    func cancelTimers() {
+        for timer in timers.values { timer.close() }
+        timers.removeAll()
+    }
+
+    static func from(_ host: UnsafePointer<plexus_host>?) -> PluginInstance {
+        Unmanaged<PluginInstance>.fromOpaque(host!.pointee.host_private).takeUnretainedValue()
+    }
+}
+
+/// A route as registered by a plugin.
+public final class RegisteredRoute {
+    public let method: String
+    public let pattern: RoutePattern
+    public let maxBodyBytes: UInt64
+    let handler: plexus_route_handler
+    let context: UnsafeMutableRawPointer?
+    unowned let plugin: PluginInstance
+
+    init(method: String, pattern: RoutePattern, maxBodyBytes: UInt64, handler: @escaping plexus_route_handler,
+         context: UnsafeMutableRawPointer?, plugin: PluginInstance) {
+        self.method = method
+        self.pattern = pattern
+        self.maxBodyBytes = maxBodyBytes
+        self.handler = handler
+        self.context = context
+        self.plugin = plugin
+    }
+}
+
+/// What the host vtable needs from the rest of the runtime.
+final class PluginServices {
+    let loop: EventLoop
+    let logger: Logger
+    let runtimeVersion: String
+    let routes: RouteRegistry
+    /// Answers requests; set by the HTTP server.
+    var responses: ResponseSink?
+
+    init(loop: EventLoop, logger: Logger, runtimeVersion: String, routes: RouteRegistry) {
+        self.loop = loop
+        self.logger = logger
+        self.runtimeVersion = runtimeVersion
+        self.routes = routes
+    }
+}
+
+/// Receives a plugin's answer to a request.
+protocol ResponseSink: AnyObject {
+    func respond(token: UInt64, from plugin: PluginInstance, _ response: UnsafePointer<plexus_response>)
+}

@@ -1,0 +1,21 @@
+/// Why a plugin could not be loaded, checked or started: one line naming the file, what was
+/// expected, what was found, and the fix.
+public struct PluginLoadError: Error, CustomStringConvertible, Sendable {
+    /// The kinds of failure, for tests and metrics.
+    public enum Kind: String, Sendable {
+        case notELF, unreadable, unresolvedSymbol, dlopenFailed, noEntrySymbol, abiMajorMismatch, entryReturnedNull
+        case descriptorTooSmall, invalidManifest, duplicateName, missingDependency, dependencyVersion, dependencyCycle
+        case dependencyFailed, initFailed, startFailed, startTimeout, routeCollision, invalidRoute
+    }
+
+    public let kind: Kind
+    /// The one-line diagnosis.
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,43 @@
+import CPlexusABI
+
+/// Collects the routes plugins register and refuses collisions between them, naming both sides.
+final class RouteRegistry {
+    private var byShape: [String: RegisteredRoute] = [:]
+
+    /// Adds a route for `plugin`, or returns why not.
+    func add(_ spec: plexus_route_spec, for plugin: PluginInstance) -> String? {
+        guard let methodC = spec.method, let patternC = spec.pattern, let handler = spec.handler else {
+            return "route spec needs a method, a pattern and a handler"
+        }
+        let method = String(cString: methodC).uppercased()
+        guard !method.isEmpty, method.utf8.allSatisfy({ (65...90).contains($0) }) else {
+            return "method '\(method)' is not an HTTP method token"
+        }
+        let pattern: RoutePattern
+        do { pattern = try RoutePattern(String(cString: patternC)) } catch { return "\(error)" }
+        let key = method + " " + pattern.shape
+        if let existing = byShape[key] {
+            if existing.plugin === plugin {
+                return "\(method) \(pattern) is registered twice by plugin '\(plugin.name)'"
+            }
+            return "\(method) \(pattern) of plugin '\(plugin.name)' collides with \(existing.method) \(existing.pattern) of plugin '\(existing.plugin.name)'"
+        }
+        let route = RegisteredRoute(method: method, pattern: pattern, maxBodyBytes: spec.max_body_bytes,
+                                    handler: handler, context: spec.route_ctx, plugin: plugin)
+        byShape[key] = route
+        plugin.routes.append(route)
+        return nil
+    }
+
+    /// Forgets every route of `plugin` (it failed).
+    func remove(_ plugin: PluginInstance) {
+        byShape = byShape.filter { $0.value.plugin !== plugin }
+        plugin.routes.removeAll()
+    }
+
+    /// A trie of the routes of running plugins.
+    func freeze() -> RouteTrie<RegisteredRoute> {
+        let live = byShape.values.filter { $0.plugin.status.state == .running }
+        return RouteTrie(live.map { ($0.method, $0.pattern, $0) })
+    }
+}

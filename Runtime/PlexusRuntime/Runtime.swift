@@ -1,0 +1,119 @@
+import CLibUV
+import Foundation
+import Logging
+
+/// One Plexus process: the loop, the plugins and the HTTP server, wired together and run
+/// until a signal asks it to stop.
+///
+/// Start-up: load and check every plugin, start them in dependency order, freeze their routes,
+/// then listen. Shutdown (SIGINT/SIGTERM): stop accepting, drain in-flight requests within the
+/// grace period, stop plugins in reverse order, exit 0. A second signal exits at once.
+public final class Runtime {
+    /// The runtime's version.
+    public static let version = "0.1.0"
+
+    public let config: RuntimeConfig
+    let logger: Logger
+    let loop = EventLoop()
+    let group: PluginGroup
+    let server: HTTPServer
+    private var signals: [UnsafeMutablePointer<uv_signal_t>] = []
+    private var shuttingDown = false
+    private var exitCode: Int32 = 0
+    private let startedAt = DispatchTime.now()
+    /// Called on the loop thread with the bound address once the runtime serves.
+    public var onReady: ((String) -> Void)?
+
+    public init(config: RuntimeConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+        let registry = RouteRegistry()
+        let services = PluginServices(loop: loop, logger: logger, runtimeVersion: Self.version, routes: registry)
+        group = PluginGroup(services: services, directory: config.pluginsDirectory,
+                            cacheDirectory: config.dataDirectory.appendingPathComponent("plugin-cache"),
+                            startTimeout: config.startTimeoutMilliseconds, stopTimeout: config.stopTimeoutMilliseconds)
+        server = HTTPServer(loop: loop, limits: config.limits, logger: logger, accessLog: config.accessLog)
+        services.responses = server
+        AdminEndpoints.install(on: server, group: group)
+    }
+
+    /// Runs until shutdown; returns the process exit code.
+    public func run() throws -> Int32 {
+        signal(SIGPIPE, SIG_IGN)
+        try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
+        PluginCache.removeStaleCopies(in: config.dataDirectory.appendingPathComponent("plugin-cache"))
+        try group.load()
+        installSignalHandlers()
+        loop.execute { [self] in
+            group.start { [self] in
+                server.routes = group.services.routes.freeze()
+                do {
+                    let address = try server.listen(host: config.host, port: config.port)
+                    let millis = (DispatchTime.now().uptimeNanoseconds - startedAt.uptimeNanoseconds) / 1_000_000
+                    let running = group.plugins.filter { $0.status.state == .running }.count
+                    logger.notice("ready", metadata: ["address": "\(address)", "plugins_running": "\(running)",
+                                                      "plugins_failed": "\(group.plugins.count - running)", "startup_ms": "\(millis)"])
+                    onReady?(address)
+                } catch {
+                    logger.critical("\(error)")
+                    exitCode = 1
+                    shutdown()
+                }
+            }
+        }
+        loop.run()
+        loop.close()
+        return exitCode
+    }
+
+    /// Begins a graceful shutdown (loop thread).
+    public func shutdown() {
+        guard !shuttingDown else { return }
+        shuttingDown = true
+        logger.notice("shutting down", metadata: ["in_flight": "\(server.inFlight)"])
+        server.drain { [self] in
+            group.stop { [self] in
+                for handle in signals {
+                    uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { $0?.deallocate() }
+                }
+                signals.removeAll()
+                logger.notice("stopped")
+                loop.stop()
+            }
+        }
+    }
+
+    private func installSignalHandlers() {
+        for number in [SIGINT, SIGTERM] {
+            let handle = UnsafeMutablePointer<uv_signal_t>.allocate(capacity: 1)
+            uv_signal_init(loop.uv, handle)
+            handle.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+            uv_signal_start(handle, { handle, number in
+                let runtime = Unmanaged<Runtime>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
+                if runtime.shuttingDown {
+                    runtime.logger.warning("second signal \(number): exiting at once")
+                    _exit(1)
+                }
+                runtime.shutdown()
+            }, number)
+            uv_unref(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self))
+            signals.append(handle)
+        }
+    }
+
+    /// A snapshot of every plugin, as the admin endpoint shows it.
+    public var pluginSummaries: [PluginSummary] { group.plugins.map(PluginSummary.init) }
+}
+
+/// Private copies of plugin files left by processes that no longer exist.
+enum PluginCache {
+    static func removeStaleCopies(in directory: URL) {
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
+        for file in files {
+            guard let pid = file.split(separator: "-").first.flatMap({ pid_t($0) }) else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(at: directory.appendingPathComponent(file))
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PlexusRuntime
+
+@main
+struct Plexus: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Plexus: a plugin-hosting runtime.",
+        version: Runtime.version,
+        subcommands: [Serve.self, Plugins.self, PluginCommand.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Load the plugins and serve HTTP until SIGINT/SIGTERM.")
+
+    @Option(help: "A TOML config file (embedded defaults without one).")
+    var config: String?
+    @Option(help: "The plugins directory (default ./plugins.d).")
+    var plugins: String?
+    @Option(help: "The data directory (default ./data).")
+    var data: String?
+    @Option(help: "Address to listen on, HOST:PORT (default 127.0.0.1:8080).")
+    var listen: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+    @Flag(help: "Do not write an access log line per request.")
+    var noAccessLog = false
+
+    func run() throws {
+        var settings = RuntimeConfig()
+        do {
+            if let config { settings = try RuntimeConfig(file: URL(fileURLWithPath: config)) }
+            if let plugins { settings.pluginsDirectory = URL(fileURLWithPath: plugins) }
+            if let data { settings.dataDirectory = URL(fileURLWithPath: data) }
+            if let listen { try settings.setListen(listen) }
+            if let logLevel {
+                guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level '\(logLevel)' is not a log level") }
+                settings.logLevel = level
+            }
+            if noAccessLog { settings.accessLog = false }
+        } catch let error as RuntimeError {
+            throw ValidationError(error.description)
+        }
+        let level = settings.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let runtime = Runtime(config: settings, logger: Logger(label: "plexus"))
+        let code = try runtime.run()
+        if code != 0 { throw ExitCode(code) }
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import PlexusRuntime
+
+struct PluginCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plugin",
+        abstract: "Work with plugin files and packages.",
+        subcommands: [Inspect.self]
+    )
+}
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Read a plugin's descriptor and judge compatibility without starting it.")
+
+    @Argument(help: "The plugin's .so file.")
+    var file: String
+
+    func run() throws {
+        let report = PluginInspector.inspect(URL(fileURLWithPath: file))
+        if let manifest = report.manifest {
+            let dependencies = manifest.dependencies.map { "\($0.name) \($0.range)\($0.required ? "" : " (optional)")" }
+            print(Table.render(header: ["FIELD", "VALUE"], rows: [
+                ["name", manifest.name],
+                ["version", manifest.version],
+                ["description", manifest.description],
+                ["abi", "\(manifest.abiMajor).\(manifest.abiMinor)"],
+                ["sdk", manifest.sdkVersion],
+                ["toolchain", manifest.toolchain],
+                ["dependencies", dependencies.isEmpty ? "-" : dependencies.joined(separator: ", ")],
+            ]))
+        }
+        print(report.verdict)
+        if !report.compatible { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,1 @@
+char plexus_abi_anchor = 0;

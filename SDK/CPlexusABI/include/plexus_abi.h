@@ -1,0 +1,242 @@
+/*
+ * plexus_abi.h — the Plexus plugin ABI, version 1.
+ *
+ * This header is the whole contract between the Plexus runtime and a plugin loaded
+ * with dlopen. Only C types cross it, so a plugin may be written in any language
+ * that can export a C function (the Swift SDK is one way; a plain C file is another).
+ *
+ * Versioning rules
+ * ----------------
+ * - PLEXUS_ABI_MAJOR changes only for incompatible changes; the runtime refuses a
+ *   plugin whose major differs from its own and names both versions.
+ * - PLEXUS_ABI_MINOR grows when fields are appended. Every struct that crosses the
+ *   boundary starts with `struct_size`, and structs are APPEND-ONLY: a field is never
+ *   removed, reordered or retyped. A reader checks `struct_size` before touching a
+ *   field that a newer minor appended. A plugin built for an older minor keeps loading.
+ * - The entry symbol carries the major in its name (PLEXUS_ENTRY_SYMBOL), so a plugin
+ *   built for another major is recognised and reported rather than misread.
+ *
+ * Threading
+ * ---------
+ * Every hook and every route handler is called on the runtime's loop thread. Host
+ * functions must be called on the loop thread too, except `post` and `respond`-after-
+ * `post`, which exist to get back onto it. Blocking work belongs in `queue_work`.
+ */
+#ifndef PLEXUS_ABI_H
+#define PLEXUS_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PLEXUS_ABI_MAJOR 1
+#define PLEXUS_ABI_MINOR 0
+
+/** Name of the symbol every plugin exports: `const plexus_plugin *plexus_plugin_entry_v1(const plexus_host *)`. */
+#define PLEXUS_ENTRY_SYMBOL "plexus_plugin_entry_v1"
+/** Prefix shared by the entry symbols of all majors (used to diagnose a major mismatch). */
+#define PLEXUS_ENTRY_PREFIX "plexus_plugin_entry_v"
+
+/** Status codes returned by hooks and host functions. */
+typedef enum plexus_status {
+    PLEXUS_OK = 0,
+    /** The operation failed; the accompanying message says why. */
+    PLEXUS_ERROR = 1,
+    /** `on_start` only: start continues asynchronously; the plugin calls `host->start_complete`. */
+    PLEXUS_PENDING = 2,
+} plexus_status;
+
+/** Log levels, matching swift-log's order. */
+typedef enum plexus_log_level {
+    PLEXUS_LOG_TRACE = 0,
+    PLEXUS_LOG_DEBUG = 1,
+    PLEXUS_LOG_INFO = 2,
+    PLEXUS_LOG_NOTICE = 3,
+    PLEXUS_LOG_WARNING = 4,
+    PLEXUS_LOG_ERROR = 5,
+    PLEXUS_LOG_CRITICAL = 6,
+} plexus_log_level;
+
+/** Health reported by `on_health`. */
+typedef enum plexus_health_status {
+    PLEXUS_HEALTH_OK = 0,
+    PLEXUS_HEALTH_DEGRADED = 1,
+    PLEXUS_HEALTH_FAILING = 2,
+} plexus_health_status;
+
+/** A byte string that is not necessarily NUL-terminated. */
+typedef struct plexus_bytes {
+    const char *data;
+    size_t length;
+} plexus_bytes;
+
+/** One header or parameter: a name and a value. */
+typedef struct plexus_pair {
+    plexus_bytes name;
+    plexus_bytes value;
+} plexus_pair;
+
+/** A buffer the plugin writes an error message into (NUL-terminated, truncated to `capacity`). */
+typedef struct plexus_error {
+    char *message;
+    size_t capacity;
+} plexus_error;
+
+/** A request handed to a route handler. Valid until the plugin calls `host->respond` for it. */
+typedef struct plexus_request {
+    uint32_t struct_size;
+    /** Opaque token that identifies this request in `host->respond`. */
+    uint64_t token;
+    plexus_bytes method;
+    /** Decoded path, without the query string. */
+    plexus_bytes path;
+    /** Raw query string, without the `?` (may be empty). */
+    plexus_bytes query;
+    const plexus_pair *headers;
+    size_t header_count;
+    /** Path parameters captured by the route pattern (`:name`, and `*` for the wildcard rest). */
+    const plexus_pair *params;
+    size_t param_count;
+    plexus_bytes body;
+    /** The request id (`X-Request-Id`), always set. */
+    plexus_bytes request_id;
+} plexus_request;
+
+/** A response handed to `host->respond`. The host copies everything before `respond` returns. */
+typedef struct plexus_response {
+    uint32_t struct_size;
+    uint16_t status;
+    const plexus_pair *headers;
+    size_t header_count;
+    plexus_bytes body;
+} plexus_response;
+
+/** A route handler: must eventually call `host->respond(host, request->token, ...)` exactly once. */
+typedef void (*plexus_route_handler)(void *route_ctx, const plexus_request *request);
+
+/** What a plugin passes to `host->route_add`. */
+typedef struct plexus_route_spec {
+    uint32_t struct_size;
+    /** Method in upper case (`GET`, `POST`, ...). */
+    const char *method;
+    /** Path pattern: literal segments, `:name` parameters, and an optional trailing `*`. */
+    const char *pattern;
+    plexus_route_handler handler;
+    void *route_ctx;
+    /** Largest accepted request body in bytes for this route; 0 means the server default. */
+    uint64_t max_body_bytes;
+} plexus_route_spec;
+
+/** A timer callback (loop thread). */
+typedef void (*plexus_timer_cb)(void *user);
+/** A work item run on the thread pool (NOT the loop thread). */
+typedef void (*plexus_work_cb)(void *user);
+/** A completion run back on the loop thread after a work item (status is PLEXUS_OK or PLEXUS_ERROR if cancelled). */
+typedef void (*plexus_after_work_cb)(void *user, int status);
+/** A callback posted onto the loop thread. */
+typedef void (*plexus_post_cb)(void *user);
+
+typedef struct plexus_host plexus_host;
+
+/**
+ * The host vtable. One instance per plugin; the plugin passes it back as the first
+ * argument of every call. Append-only: check `struct_size` before using a field that
+ * came after your build's minor.
+ */
+struct plexus_host {
+    uint32_t struct_size;
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    /** The runtime's version, e.g. "0.1.0". */
+    const char *runtime_version;
+    /** The runtime's libuv loop (`uv_loop_t *`), for plugins that use libuv directly. Loop thread only. */
+    void *uv_loop;
+    /** Private to the runtime. */
+    void *host_private;
+
+    /** Log a NUL-terminated message at `level` under the plugin's name. */
+    void (*log)(const plexus_host *host, int level, const char *message);
+    /** This plugin's config value for `key` (dotted for nested tables), as text; NULL if absent. Valid for the plugin's lifetime. */
+    const char *(*config_get)(const plexus_host *host, const char *key);
+    /** Register a route (only during `on_init` / `on_start`). Returns PLEXUS_ERROR with a message on a bad pattern. */
+    int (*route_add)(const plexus_host *host, const plexus_route_spec *spec, plexus_error *error);
+    /** Answer a request. Must be called on the loop thread. */
+    void (*respond)(const plexus_host *host, uint64_t token, const plexus_response *response);
+    /** Start a timer; `repeat_ms` 0 = one shot. Returns an id > 0, or 0 on failure. */
+    uint64_t (*timer_start)(const plexus_host *host, uint64_t timeout_ms, uint64_t repeat_ms, plexus_timer_cb cb, void *user);
+    /** Stop a timer; unknown ids are ignored. */
+    void (*timer_stop)(const plexus_host *host, uint64_t timer_id);
+    /** Run `work` on the thread pool, then `after` on the loop thread. */
+    int (*queue_work)(const plexus_host *host, plexus_work_cb work, plexus_after_work_cb after, void *user);
+    /** Run `cb` on the loop thread soon. The only host call that is safe from any thread. */
+    void (*post)(const plexus_host *host, plexus_post_cb cb, void *user);
+    /** Finish a start that returned PLEXUS_PENDING: status PLEXUS_OK or PLEXUS_ERROR with a message. */
+    void (*start_complete)(const plexus_host *host, int status, const char *message);
+    /** Finish a stop: every plugin must call this once after `on_stop` (synchronously or later). */
+    void (*stop_complete)(const plexus_host *host);
+    /* Append new host services below this line (bus, storage, health), bumping PLEXUS_ABI_MINOR. */
+};
+
+/** A dependency on another plugin by name, with a semver range such as ">=1.2.0 <2.0.0" or "^1.2". */
+typedef struct plexus_dependency {
+    uint32_t struct_size;
+    const char *name;
+    const char *version_range;
+    /** Non-zero: this plugin cannot run without it. Zero: start after it if present. */
+    int32_t required;
+} plexus_dependency;
+
+/** What `on_health` fills in. */
+typedef struct plexus_health {
+    uint32_t struct_size;
+    int32_t status; /* plexus_health_status */
+    plexus_error detail;
+} plexus_health;
+
+/**
+ * The plugin descriptor returned by the entry symbol. Must stay valid until the process exits.
+ * Hooks are called on the loop thread, in this order: on_init, on_start, (on_health)*, on_stop, on_destroy.
+ */
+typedef struct plexus_plugin {
+    uint32_t struct_size;
+    /** The ABI this plugin was built against: set to PLEXUS_ABI_MAJOR / PLEXUS_ABI_MINOR. */
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    /** Unique plugin name: lower case letters, digits and '-', starting with a letter. */
+    const char *name;
+    /** Semantic version of the plugin, e.g. "1.4.2". */
+    const char *version;
+    const char *description;
+    /** Version of the SDK the plugin was built with (for C plugins: the header's "1.0"). */
+    const char *sdk_version;
+    /** Compiler that built the plugin, e.g. "Swift 6.3.1" or "C". */
+    const char *toolchain;
+    const plexus_dependency *dependencies;
+    uint32_t dependency_count;
+    /** The plugin's own context, handed to every hook. */
+    void *ctx;
+
+    /** Set up: read config, register routes. Return PLEXUS_ERROR with a message to fail. */
+    int (*on_init)(void *ctx, const plexus_host *host, plexus_error *error);
+    /** Start serving. PLEXUS_OK, PLEXUS_ERROR, or PLEXUS_PENDING then host->start_complete. */
+    int (*on_start)(void *ctx, plexus_error *error);
+    /** Begin stopping; call host->stop_complete when done. May be NULL. */
+    void (*on_stop)(void *ctx);
+    /** Report health into `health`. May be NULL (then always healthy). */
+    void (*on_health)(void *ctx, plexus_health *health);
+    /** Free everything; called once after the plugin has stopped or failed. May be NULL. */
+    void (*on_destroy)(void *ctx);
+    /* Append new fields below this line, bumping PLEXUS_ABI_MINOR. */
+} plexus_plugin;
+
+/** The signature of the entry symbol. */
+typedef const plexus_plugin *(*plexus_plugin_entry_fn)(const plexus_host *host);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PLEXUS_ABI_H */

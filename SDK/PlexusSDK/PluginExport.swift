@@ -1,0 +1,171 @@
+import CPlexusABI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Turns a Swift ``Plugin`` type into the C descriptor the runtime loads.
+///
+/// Every plugin exports exactly one symbol, and its whole body is one call:
+///
+/// ```swift
+/// @_cdecl("plexus_plugin_entry_v1")
+/// public func plexusPluginEntry(_ host: UnsafeRawPointer?) -> UnsafeRawPointer? {
+///     PluginExport.descriptor(for: HelloPlugin.self, host: host)
+/// }
+/// ```
+///
+/// Link the plugin with `SDK/exports.map` (see "Writing a plugin") so only that symbol is exported.
+public enum PluginExport {
+    /// Builds (once) and returns the descriptor for `type`, bound to `host`.
+    ///
+    /// Returns `nil` when the host speaks another ABI major: the runtime then reports the mismatch.
+    public static func descriptor<P: Plugin>(for type: P.Type, host rawHost: UnsafeRawPointer?) -> UnsafeRawPointer? {
+        guard let rawHost else { return nil }
+        let host = rawHost.assumingMemoryBound(to: plexus_host.self)
+        guard host.pointee.abi_major == UInt32(PLEXUS_ABI_MAJOR) else { return nil }
+        if let existing = exported { return UnsafeRawPointer(existing) }
+        LoopExecutor.shared.bind(host: host)
+        let manifest = PluginActor.runOnLoop { P.manifest }
+        let holder = PluginHolder(bridge: HostBridge(host: host), name: manifest.name) { context in try P(context: context) }
+        let descriptor = makeDescriptor(manifest, ctx: Unmanaged.passRetained(holder).toOpaque())
+        exported = descriptor
+        return UnsafeRawPointer(descriptor)
+    }
+
+    nonisolated(unsafe) private static var exported: UnsafeMutablePointer<plexus_plugin>?
+
+    private static func makeDescriptor(_ manifest: PluginManifest, ctx: UnsafeMutableRawPointer) -> UnsafeMutablePointer<plexus_plugin> {
+        let dependencies = UnsafeMutablePointer<plexus_dependency>.allocate(capacity: max(manifest.dependencies.count, 1))
+        for (index, dependency) in manifest.dependencies.enumerated() {
+            dependencies[index] = plexus_dependency(
+                struct_size: UInt32(MemoryLayout<plexus_dependency>.size),
+                name: strdup(dependency.name), version_range: strdup(dependency.versionRange),
+                required: dependency.required ? 1 : 0)
+        }
+        let descriptor = UnsafeMutablePointer<plexus_plugin>.allocate(capacity: 1)
+        descriptor.initialize(to: plexus_plugin())
+        descriptor.pointee.struct_size = UInt32(MemoryLayout<plexus_plugin>.size)
+        descriptor.pointee.abi_major = UInt32(PLEXUS_ABI_MAJOR)
+        descriptor.pointee.abi_minor = UInt32(PLEXUS_ABI_MINOR)
+        descriptor.pointee.name = UnsafePointer(strdup(manifest.name))
+        descriptor.pointee.version = UnsafePointer(strdup(manifest.version))
+        descriptor.pointee.description = UnsafePointer(strdup(manifest.description))
+        descriptor.pointee.sdk_version = UnsafePointer(strdup(plexusSDKVersion))
+        descriptor.pointee.toolchain = UnsafePointer(strdup(swiftToolchain))
+        descriptor.pointee.dependencies = UnsafePointer(dependencies)
+        descriptor.pointee.dependency_count = UInt32(manifest.dependencies.count)
+        descriptor.pointee.ctx = ctx
+        descriptor.pointee.on_init = { ctx, _, error in
+            PluginHolder.from(ctx).initialize(error: error!)
+        }
+        descriptor.pointee.on_start = { ctx, _ in
+            PluginHolder.from(ctx).start()
+        }
+        descriptor.pointee.on_stop = { ctx in
+            PluginHolder.from(ctx).stop()
+        }
+        descriptor.pointee.on_health = { ctx, health in
+            PluginHolder.from(ctx).health(into: health!)
+        }
+        descriptor.pointee.on_destroy = { ctx in
+            PluginHolder.from(ctx).destroy()
+        }
+        return descriptor
+    }
+
+    /// The compiler that built this copy of the SDK.
+    static var swiftToolchain: String {
+        #if compiler(>=6.4)
+        "Swift 6.4+"
+        #elseif compiler(>=6.3)
+        "Swift 6.3"
+        #elseif compiler(>=6.2)
+        "Swift 6.2"
+        #elseif compiler(>=6.1)
+        "Swift 6.1"
+        #else
+        "Swift 6.0"
+        #endif
+    }
+}
+
+/// The plugin's side of the C context pointer: the instance and what it was given.
+final class PluginHolder: @unchecked Sendable {
+    let bridge: HostBridge
+    let name: String
+    private let make: @PluginActor (PluginContext) throws -> any Plugin
+    private var context: PluginContext?
+    private var instance: (any Plugin)?
+
+    init(bridge: HostBridge, name: String, make: @escaping @PluginActor (PluginContext) throws -> any Plugin) {
+        self.bridge = bridge
+        self.name = name
+        self.make = make
+    }
+
+    static func from(_ ctx: UnsafeMutableRawPointer?) -> PluginHolder {
+        Unmanaged<PluginHolder>.fromOpaque(ctx!).takeUnretainedValue()
+    }
+
+    func initialize(error: UnsafeMutablePointer<plexus_error>) -> Int32 {
+        nonisolated(unsafe) let errorOut = error
+        return PluginActor.runOnLoop {
+            let context = PluginContext(bridge: bridge, pluginName: name)
+            do {
+                instance = try make(context)
+                self.context = context
+                return Int32(PLEXUS_OK.rawValue)
+            } catch let failure {
+                write("\(failure)", to: errorOut)
+                return Int32(PLEXUS_ERROR.rawValue)
+            }
+        }
+    }
+
+    func start() -> Int32 {
+        Task { @PluginActor in
+            guard let instance else {
+                bridge.host.pointee.start_complete(bridge.host, Int32(PLEXUS_ERROR.rawValue), "start called before a successful init")
+                return
+            }
+            do {
+                try await instance.start()
+                bridge.host.pointee.start_complete(bridge.host, Int32(PLEXUS_OK.rawValue), nil)
+            } catch {
+                "\(error)".withCString { bridge.host.pointee.start_complete(bridge.host, Int32(PLEXUS_ERROR.rawValue), $0) }
+            }
+        }
+        return Int32(PLEXUS_PENDING.rawValue)
+    }
+
+    func stop() {
+        Task { @PluginActor in
+            await instance?.stop()
+            context?.timers.cancelAll()
+            bridge.host.pointee.stop_complete(bridge.host)
+        }
+    }
+
+    func health(into health: UnsafeMutablePointer<plexus_health>) {
+        let report = PluginActor.runOnLoop { instance?.health() ?? HealthReport(status: .failing, detail: "not initialised") }
+        health.pointee.status = report.status.rawValue
+        write(report.detail, to: &health.pointee.detail)
+    }
+
+    func destroy() {
+        PluginActor.runOnLoop {
+            context?.timers.cancelAll()
+            instance = nil
+            context = nil
+        }
+    }
+
+    private func write(_ message: String, to error: UnsafeMutablePointer<plexus_error>) {
+        guard let buffer = error.pointee.message, error.pointee.capacity > 0 else { return }
+        let bytes = Array(message.utf8.prefix(error.pointee.capacity - 1))
+        bytes.withUnsafeBufferPointer { source in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: source.baseAddress!, byteCount: bytes.count)
+        }
+        buffer[bytes.count] = 0
+    }
+}

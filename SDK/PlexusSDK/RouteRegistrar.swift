@@ -1,0 +1,180 @@
+import CPlexusABI
+import Logging
+
+/// Registers a plugin's HTTP routes with the runtime.
+///
+/// Patterns are literal segments, `:name` parameters and an optional trailing `*` that
+/// captures the rest of the path (as parameter `*`): `/api/v1/hello/:name`, `/files/*`.
+/// Routes can be added during `init(context:)` and `start()`; the runtime freezes them into
+/// its router once every plugin has started.
+///
+/// A handler may be synchronous (answered inline, the fastest path) or `async` (runs as a task
+/// on the loop thread; it may `await` off-loop work). A thrown ``HTTPResponseError`` becomes a
+/// problem+json response with its status; any other error becomes a 500 and is logged.
+@PluginActor
+public final class RouteRegistrar {
+    let bridge: HostBridge
+    let logger: Logger
+    private var boxes: [RouteBox] = []
+
+    init(bridge: HostBridge, logger: Logger) {
+        self.bridge = bridge
+        self.logger = logger
+    }
+
+    /// Registers an `async` handler for `method` and `pattern`.
+    /// - Parameter maxBodyBytes: the largest body this route accepts (0: the server's default).
+    /// - Throws: ``PluginError`` when the pattern is malformed.
+    public func on(_ method: String, _ pattern: String, maxBodyBytes: UInt64 = 0,
+                   _ handler: @escaping @PluginActor (Request) async throws -> Response) throws {
+        try add(method, pattern, maxBodyBytes, RouteBox(kind: .async(handler), bridge: bridge, logger: logger))
+    }
+
+    /// Registers a synchronous handler for `method` and `pattern`.
+    public func on(_ method: String, _ pattern: String, maxBodyBytes: UInt64 = 0,
+                   _ handler: @escaping @PluginActor (Request) throws -> Response) throws {
+        try add(method, pattern, maxBodyBytes, RouteBox(kind: .sync(handler), bridge: bridge, logger: logger))
+    }
+
+    /// Registers a synchronous `GET` handler (a `HEAD` is answered from it too).
+    public func get(_ pattern: String, _ handler: @escaping @PluginActor (Request) throws -> Response) throws {
+        try on("GET", pattern, handler)
+    }
+
+    /// Registers an `async` `GET` handler.
+    public func get(_ pattern: String, _ handler: @escaping @PluginActor (Request) async throws -> Response) throws {
+        try on("GET", pattern, handler)
+    }
+
+    /// Registers a synchronous `POST` handler.
+    public func post(_ pattern: String, maxBodyBytes: UInt64 = 0, _ handler: @escaping @PluginActor (Request) throws -> Response) throws {
+        try on("POST", pattern, maxBodyBytes: maxBodyBytes, handler)
+    }
+
+    /// Registers an `async` `POST` handler.
+    public func post(_ pattern: String, maxBodyBytes: UInt64 = 0, _ handler: @escaping @PluginActor (Request) async throws -> Response) throws {
+        try on("POST", pattern, maxBodyBytes: maxBodyBytes, handler)
+    }
+
+    /// Registers an `async` `PUT` handler.
+    public func put(_ pattern: String, maxBodyBytes: UInt64 = 0, _ handler: @escaping @PluginActor (Request) async throws -> Response) throws {
+        try on("PUT", pattern, maxBodyBytes: maxBodyBytes, handler)
+    }
+
+    /// Registers an `async` `DELETE` handler.
+    public func delete(_ pattern: String, _ handler: @escaping @PluginActor (Request) async throws -> Response) throws {
+        try on("DELETE", pattern, handler)
+    }
+
+    private func add(_ method: String, _ pattern: String, _ maxBodyBytes: UInt64, _ box: RouteBox) throws {
+        var message = [CChar](repeating: 0, count: 512)
+        let status = method.uppercased().withCString { methodC in
+            pattern.withCString { patternC in
+                message.withUnsafeMutableBufferPointer { buffer in
+                    var spec = plexus_route_spec()
+                    spec.struct_size = UInt32(MemoryLayout<plexus_route_spec>.size)
+                    spec.method = methodC
+                    spec.pattern = patternC
+                    spec.max_body_bytes = maxBodyBytes
+                    spec.route_ctx = Unmanaged.passUnretained(box).toOpaque()
+                    spec.handler = { routeContext, request in
+                        let box = Unmanaged<RouteBox>.fromOpaque(routeContext!).takeUnretainedValue()
+                        PluginActor.runOnLoop { box.handle(request!) }
+                    }
+                    var error = plexus_error(message: buffer.baseAddress, capacity: buffer.count)
+                    return bridge.host.pointee.route_add(bridge.host, &spec, &error)
+                }
+            }
+        }
+        guard status == Int32(PLEXUS_OK.rawValue) else {
+            throw PluginError.routeRejected(method: method, pattern: pattern, reason: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        boxes.append(box)
+    }
+}
+
+/// A route's handler, kept alive for as long as the runtime may call it.
+@PluginActor
+final class RouteBox {
+    enum Kind {
+        case sync(@PluginActor (Request) throws -> Response)
+        case async(@PluginActor (Request) async throws -> Response)
+    }
+
+    let kind: Kind
+    let bridge: HostBridge
+    let logger: Logger
+
+    init(kind: Kind, bridge: HostBridge, logger: Logger) {
+        self.kind = kind
+        self.bridge = bridge
+        self.logger = logger
+    }
+
+    func handle(_ raw: UnsafePointer<plexus_request>) {
+        let token = raw.pointee.token
+        let request = Request(raw.pointee)
+        switch kind {
+        case .sync(let handler):
+            bridge.respond(token: token, answer(request) { try handler(request) })
+        case .async(let handler):
+            Task { @PluginActor in
+                let response: Response
+                do {
+                    response = try await handler(request)
+                } catch {
+                    response = self.problem(error, request)
+                }
+                self.bridge.respond(token: token, response)
+            }
+        }
+    }
+
+    private func answer(_ request: Request, _ body: () throws -> Response) -> Response {
+        do { return try body() } catch { return problem(error, request) }
+    }
+
+    private func problem(_ error: Error, _ request: Request) -> Response {
+        if !(error is HTTPResponseError) {
+            logger.error("handler failed", metadata: ["request_id": "\(request.requestID)", "path": "\(request.path)", "error": "\(error)"])
+        }
+        return ProblemDetails.response(for: error, instance: request.requestID)
+    }
+}
+
+extension Request {
+    /// Copies a C request into Swift values.
+    init(_ raw: plexus_request) {
+        var headers = Headers()
+        for index in 0..<raw.header_count {
+            headers.add(raw.headers[index].name.string, raw.headers[index].value.string)
+        }
+        var parameters: [String: String] = [:]
+        for index in 0..<raw.param_count {
+            parameters[raw.params[index].name.string] = raw.params[index].value.string
+        }
+        self.init(method: raw.method.string, path: raw.path.string, parameters: parameters, rawQuery: raw.query.string,
+                  headers: headers, body: raw.body.bytes, requestID: raw.request_id.string)
+    }
+}
+
+/// Errors the SDK itself raises.
+public struct PluginError: Error, CustomStringConvertible {
+    private enum Code {
+        case routeRejected(method: String, pattern: String, reason: String)
+    }
+
+    private let code: Code
+
+    /// The runtime refused a route registration.
+    public static func routeRejected(method: String, pattern: String, reason: String) -> PluginError {
+        PluginError(code: .routeRejected(method: method, pattern: pattern, reason: reason))
+    }
+
+    /// A one-line description naming the route and the reason.
+    public var description: String {
+        switch code {
+        case let .routeRejected(method, pattern, reason): "route \(method) \(pattern) was refused: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import CPlexusABI
+
+/// Schedules closures on the loop thread.
+@PluginActor
+public final class Timers {
+    let bridge: HostBridge
+    private var live: [UInt64: TimerBox] = [:]
+
+    init(bridge: HostBridge) { self.bridge = bridge }
+
+    /// Runs `action` once after `milliseconds`, or every `repeating` milliseconds if given.
+    /// - Returns: a handle whose ``TimerHandle/cancel()`` stops the timer.
+    @discardableResult
+    public func schedule(afterMilliseconds milliseconds: UInt64, repeatingMilliseconds repeating: UInt64 = 0,
+                         _ action: @escaping @PluginActor () -> Void) -> TimerHandle {
+        let box = TimerBox(action: action, repeats: repeating > 0)
+        let user = Unmanaged.passUnretained(box).toOpaque()
+        let id = bridge.host.pointee.timer_start(bridge.host, milliseconds, repeating, { user in
+            let box = Unmanaged<TimerBox>.fromOpaque(user!).takeUnretainedValue()
+            PluginActor.runOnLoop { box.fire() }
+        }, user)
+        guard id != 0 else { return TimerHandle(id: 0, timers: self) }
+        box.id = id
+        box.owner = self
+        live[id] = box
+        return TimerHandle(id: id, timers: self)
+    }
+
+    /// Stops every timer this plugin started (the SDK calls it when the plugin stops).
+    public func cancelAll() {
+        for id in Array(live.keys) { cancel(id) }
+    }
+
+    func cancel(_ id: UInt64) {
+        guard live.removeValue(forKey: id) != nil else { return }
+        bridge.host.pointee.timer_stop(bridge.host, id)
+    }
+
+    fileprivate func finished(_ id: UInt64) { live.removeValue(forKey: id) }
+}
+
+/// A scheduled timer.
+@PluginActor
+public struct TimerHandle {
+    let id: UInt64
+    weak var timers: Timers?
+
+    /// Stops the timer; a timer that already fired or was cancelled is left alone.
+    public func cancel() { timers?.cancel(id) }
+}
+
+/// Keeps a timer's closure alive while the host may still call it.
+@PluginActor
+final class TimerBox {
+    let action: @PluginActor () -> Void
+    let repeats: Bool
+    var id: UInt64 = 0
+    weak var owner: Timers?
+
+    init(action: @escaping @PluginActor () -> Void, repeats: Bool) {
+        self.action = action
+        self.repeats = repeats
+    }
+
+    func fire() {
+        // A one-shot timer is done after this call: drop it from the table (its last strong reference)
+        // only after the action ran.
+        action()
+        if !repeats { owner?.finished(id) }
+    }
+}
