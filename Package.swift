@@ -69,12 +69,14 @@ let package = Package(
         .testTarget(
             name: "PlexusRuntimeTests",
             dependencies: ["PlexusRuntime", "PlexusSDK"],
-            path: "Tests/PlexusRuntimeTests"
+            path: "Tests/PlexusRuntimeTests",
+            swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(
             name: "PlexusIntegrationTests",
             dependencies: ["PlexusRuntime"],
-            path: "Tests/PlexusIntegrationTests"
+            path: "Tests/PlexusIntegrationTests",
+            swiftSettings: [.swiftLanguageMode(.v5)]
         ),
     ]
 )

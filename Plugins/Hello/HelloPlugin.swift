@@ -34,6 +34,13 @@ final class HelloPlugin: Plugin {
             let words = try await context.offLoop { input.text.split(whereSeparator: \.isWhitespace).count }
             return try .json(WordCountResponse(words: words))
         }
+        try context.routes.get("/api/v1/hello/delay/:ms") { request async throws in
+            guard let milliseconds = request.parameters["ms"].flatMap(UInt64.init), milliseconds <= 60_000 else {
+                throw HTTPError.badRequest("path parameter 'ms' must be an integer from 0 to 60000")
+            }
+            await context.sleep(milliseconds: milliseconds)
+            return .text("waited \(milliseconds) ms\n")
+        }
         try context.routes.get("/api/v1/files/*") { request in
             .text("file: \(request.parameters["*"] ?? "")\n")
         }

@@ -47,6 +47,15 @@ public final class PluginContext {
     }
 }
 
+extension PluginContext {
+    /// Suspends the calling plugin task for `milliseconds` without blocking the loop.
+    public func sleep(milliseconds: UInt64) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            timers.schedule(afterMilliseconds: milliseconds) { continuation.resume() }
+        }
+    }
+}
+
 /// Off-loop work as the C callbacks see it (they cannot name a generic type).
 ///
 /// The callbacks are defined here, outside any actor, because `runOnPool` runs on a pool thread.

@@ -162,14 +162,15 @@ final class HTTPConnection {
         return 1
     }
 
+    /// Returns 0 to go on, -1 to fail (http_parser reads 1 and 2 from this callback as "no body").
     fileprivate func headersComplete() -> Int32 {
-        guard let exchange = current else { return 1 }
+        guard let exchange = current else { return -1 }
         exchange.method = String(cString: http_method_str(http_method(rawValue: UInt32(parser.pointee.method))))
         exchange.httpMinor = parser.pointee.http_minor
         exchange.keepAlive = http_should_keep_alive(parser) != 0
         if let problem = URLTarget.split(exchange.head.slice(exchange.urlRange), into: exchange) {
             pendingError = (400, problem)
-            return 1
+            return -1
         }
         if let given = exchange.header("x-request-id"), RequestIDGenerator.isSane(given) {
             exchange.requestID = String(decoding: given, as: UTF8.self)
@@ -180,12 +181,12 @@ final class HTTPConnection {
         let declared = parser.pointee.content_length
         if declared != UInt64.max && declared > exchange.bodyLimit {
             pendingError = (413, "body of \(declared) bytes is larger than the \(exchange.bodyLimit) bytes this route accepts")
-            return 1
+            return -1
         }
         if let expect = exchange.header("expect") {
             guard String(decoding: expect, as: UTF8.self).lowercased() == "100-continue" else {
                 pendingError = (417, "only 'Expect: 100-continue' is supported")
-                return 1
+                return -1
             }
             if unanswered == 1 && exchange.response == nil { write([UInt8]("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
         }

@@ -35,6 +35,7 @@ public final class HTTPServer: ResponseSink {
     private var awaiting: [UInt64: HTTPExchange] = [:]
     private var sweeper: LoopTimer?
     private var drainCompletion: (() -> Void)?
+    private var graceTimer: LoopTimer?
 
     /// Routes of running plugins; replaced once the plugins have started.
     var routes = RouteTrie<RegisteredRoute>([])
@@ -223,8 +224,8 @@ public final class HTTPServer: ResponseSink {
         drainCompletion = completion
         for connection in Array(connections.values) { connection.closeWhenIdle() }
         let grace = LoopTimer(loop: loop)
+        graceTimer = grace
         grace.start(afterMilliseconds: limits.shutdownGraceMilliseconds) { [unowned self] in
-            grace.close()
             if !connections.isEmpty {
                 logger.warning("grace period over; closing \(connections.count) connection(s) with \(awaiting.count) unanswered request(s)")
             }
@@ -239,6 +240,8 @@ public final class HTTPServer: ResponseSink {
         drainCompletion = nil
         sweeper?.close()
         sweeper = nil
+        graceTimer?.close()
+        graceTimer = nil
         completion()
     }
 

@@ -82,9 +82,12 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// Closes the loop's own handles and runs the loop until every handle has closed.
+    /// Closes every handle still open (the wake-up one included) and runs the loop until they
+    /// have all closed. Handles of objects that outlive the loop are simply abandoned at exit.
     public func close() {
-        uv_close(UnsafeMutableRawPointer(wakeup).assumingMemoryBound(to: uv_handle_t.self), nil)
+        uv_walk(uv, { handle, _ in
+            if let handle, uv_is_closing(handle) == 0 { uv_close(handle, nil) }
+        }, nil)
         uv_run(uv, UV_RUN_DEFAULT)
         uv_loop_close(uv)
     }

@@ -39,13 +39,13 @@ public final class PluginGroup {
             do {
                 plugin.image = try PluginImage.load(file, privateCopyIn: cacheDirectory, host: plugin.host)
                 plugin.manifest = plugin.image!.manifest
-                plugin.logger[metadataKey: "plugin"] = "\(plugin.name)"
                 if let first = seen[plugin.name] {
                     plugin.manifest = nil
                     plugin.fail(PluginLoadError(.duplicateName, "\(file.lastPathComponent): duplicate plugin name '\(first.name)', already loaded from \(first.file.lastPathComponent); fix: remove one of the two files"))
                     continue
                 }
                 seen[plugin.name] = plugin
+                plugin.logger[metadataKey: "plugin"] = "\(plugin.name)"
                 plugin.move(to: .loaded, "descriptor checked: \(plugin.manifest!.name) \(plugin.manifest!.version), ABI \(plugin.manifest!.abiMajor).\(plugin.manifest!.abiMinor), \(plugin.manifest!.toolchain)")
             } catch let error as PluginLoadError {
                 plugin.fail(error)
@@ -54,18 +54,36 @@ public final class PluginGroup {
         startOrder = DependencyResolver.resolve(plugins)
     }
 
-    /// Initialises and starts the plugins one after another; calls `completion` when all are done.
+    /// Initialises and starts every plugin as soon as its dependencies have settled (running or
+    /// failed), so a slow plugin delays only its dependents; calls `completion` when all have settled.
     func start(completion: @escaping () -> Void) {
-        startNext(startOrder[...], completion: completion)
+        startCompletion = completion
+        unsettled = startOrder.count
+        launchReady()
+        if unsettled == 0 { finishStart() }
     }
 
-    private func startNext(_ rest: ArraySlice<PluginInstance>, completion: @escaping () -> Void) {
-        guard let plugin = rest.first else {
-            completion()
-            return
+    private var launched = Set<ObjectIdentifier>()
+    private var unsettled = 0
+    private var startCompletion: (() -> Void)?
+
+    private func launchReady() {
+        for plugin in startOrder where !launched.contains(ObjectIdentifier(plugin)) {
+            let dependencies = plugin.manifest!.dependencies.compactMap { dependency in startOrder.first { $0.name == dependency.name } }
+            guard dependencies.allSatisfy({ $0.status.state == .running || $0.status.state == .failed }) else { continue }
+            launched.insert(ObjectIdentifier(plugin))
+            start(plugin) { [unowned self] in
+                unsettled -= 1
+                launchReady()
+                if unsettled == 0 { finishStart() }
+            }
         }
-        let next = rest.dropFirst()
-        start(plugin) { [unowned self] in startNext(next, completion: completion) }
+    }
+
+    private func finishStart() {
+        let completion = startCompletion
+        startCompletion = nil
+        completion?()
     }
 
     private func start(_ plugin: PluginInstance, then: @escaping () -> Void) {

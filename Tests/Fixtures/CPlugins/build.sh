@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds the C plugin fixtures into DIR (default: ./c-fixtures): one good plugin and one
+# broken plugin per loader failure mode. Usage: build.sh [DIR]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+out="${1:-c-fixtures}"
+mkdir -p "$out"
+cc_plugin() { # name, then -D flags
+    local name="$1"; shift
+    cc -std=c11 -Wall -Werror -shared -fPIC -I"$here/../../../SDK/CPlexusABI/include" "$@" "$here/fixture.c" -o "$out/$name.so"
+}
+cc_plugin hello-c
+cc_plugin greeter-c -DPLUGIN_NAME='"greeter-c"' -DROUTE_PATH='"/api/v1/c/greeter"' \
+    -DDEPENDENCY_NAME='"hello-c"' -DDEPENDENCY_RANGE='"^1.2"' -DDEPENDENCY_REQUIRED=1
+printf 'this is a text file, not a plugin\n' > "$out/garbage.so"
+: > "$out/empty.so"
+cc_plugin unresolved -DFIXTURE_UNRESOLVED -DPLUGIN_NAME='"unresolved"'
+cc_plugin no-entry -DFIXTURE_NO_ENTRY -DPLUGIN_NAME='"no-entry"'
+cc_plugin abi-v2-entry -DFIXTURE_ENTRY_V2 -DPLUGIN_NAME='"abi-v2-entry"'
+cc_plugin abi-major -DDESCRIPTOR_MAJOR=2 -DPLUGIN_NAME='"abi-major"'
+cc_plugin small-descriptor -DDESCRIPTOR_SIZE=16 -DPLUGIN_NAME='"small-descriptor"'
+cc_plugin zz-duplicate   # same name as hello-c
+cc_plugin missing-dep -DPLUGIN_NAME='"missing-dep"' -DROUTE_PATH='"/api/v1/c/missing"' \
+    -DDEPENDENCY_NAME='"nonexistent"' -DDEPENDENCY_RANGE='"^1.0"' -DDEPENDENCY_REQUIRED=1
+cc_plugin dep-version -DPLUGIN_NAME='"dep-version"' -DROUTE_PATH='"/api/v1/c/depversion"' \
+    -DDEPENDENCY_NAME='"hello-c"' -DDEPENDENCY_RANGE='">=2.0.0 <3.0.0"' -DDEPENDENCY_REQUIRED=1
+cc_plugin cycle-a -DPLUGIN_NAME='"cycle-a"' -DROUTE_PATH='"/api/v1/c/cycle-a"' \
+    -DDEPENDENCY_NAME='"cycle-b"' -DDEPENDENCY_RANGE='"*"' -DDEPENDENCY_REQUIRED=1
+cc_plugin cycle-b -DPLUGIN_NAME='"cycle-b"' -DROUTE_PATH='"/api/v1/c/cycle-b"' \
+    -DDEPENDENCY_NAME='"cycle-a"' -DDEPENDENCY_RANGE='"*"' -DDEPENDENCY_REQUIRED=1
+cc_plugin init-fails -DFIXTURE_INIT_FAILS -DPLUGIN_NAME='"init-fails"'
+cc_plugin start-fails -DFIXTURE_START_FAILS -DPLUGIN_NAME='"start-fails"' -DROUTE_PATH='"/api/v1/c/start-fails"'
+cc_plugin start-hangs -DFIXTURE_START_HANGS -DPLUGIN_NAME='"start-hangs"' -DROUTE_PATH='"/api/v1/c/start-hangs"'
+# Starts after hello-c (optional dependency) and then claims hello-c's route.
+cc_plugin route-collision -DPLUGIN_NAME='"route-collision"' \
+    -DDEPENDENCY_NAME='"hello-c"' -DDEPENDENCY_RANGE='"*"' -DDEPENDENCY_REQUIRED=0

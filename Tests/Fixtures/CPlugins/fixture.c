@@ -1,0 +1,106 @@
+/*
+ * Plain C plugins built against plexus_abi.h alone (`cc -shared -fPIC`): the proof that the
+ * ABI is really C, plus one deliberately broken plugin per loader failure mode.
+ * build.sh compiles this file once per FIXTURE_* macro.
+ */
+#include "plexus_abi.h"
+#include <stdio.h>
+#include <string.h>
+
+#ifndef PLUGIN_NAME
+#define PLUGIN_NAME "hello-c"
+#endif
+#ifndef ROUTE_PATH
+#define ROUTE_PATH "/api/v1/c/hello"
+#endif
+
+static const plexus_host *g_host;
+
+static void answer(const plexus_host *host, uint64_t token, int status, const char *text) {
+    plexus_pair header = {{"Content-Type", 12}, {"text/plain; charset=utf-8", 25}};
+    plexus_response response = {sizeof(plexus_response), (uint16_t)status, &header, 1, {text, strlen(text)}};
+    host->respond(host, token, &response);
+}
+
+static void hello_route(void *route_ctx, const plexus_request *request) {
+    (void)route_ctx;
+    const char *greeting = g_host->config_get(g_host, "greeting");
+    char body[256];
+    snprintf(body, sizeof body, "%s from C (%.*s)\n", greeting ? greeting : "hello",
+             (int)request->request_id.length, request->request_id.data);
+    answer(g_host, request->token, 200, body);
+}
+
+static int on_init(void *ctx, const plexus_host *host, plexus_error *error) {
+    (void)ctx;
+    g_host = host;
+#if defined(FIXTURE_INIT_FAILS)
+    snprintf(error->message, error->capacity, "required config key 'database_url' is missing");
+    return PLEXUS_ERROR;
+#endif
+    plexus_route_spec spec = {sizeof(plexus_route_spec), "GET", ROUTE_PATH, hello_route, NULL, 0};
+    if (host->route_add(host, &spec, error) != PLEXUS_OK) return PLEXUS_ERROR;
+    host->log(host, PLEXUS_LOG_INFO, "C plugin initialised");
+    return PLEXUS_OK;
+}
+
+static int on_start(void *ctx, plexus_error *error) {
+    (void)ctx;
+#if defined(FIXTURE_START_FAILS)
+    snprintf(error->message, error->capacity, "cannot reach upstream service");
+    return PLEXUS_ERROR;
+#elif defined(FIXTURE_START_HANGS)
+    (void)error;
+    return PLEXUS_PENDING; /* and never calls start_complete */
+#else
+    (void)error;
+    return PLEXUS_OK;
+#endif
+}
+
+static void on_stop(void *ctx) {
+    (void)ctx;
+    g_host->stop_complete(g_host);
+}
+
+#if defined(DEPENDENCY_NAME)
+static const plexus_dependency dependencies[] = {
+    {sizeof(plexus_dependency), DEPENDENCY_NAME, DEPENDENCY_RANGE, DEPENDENCY_REQUIRED},
+};
+#define DEPENDENCY_COUNT 1
+#else
+#define dependencies NULL
+#define DEPENDENCY_COUNT 0
+#endif
+
+#ifndef DESCRIPTOR_MAJOR
+#define DESCRIPTOR_MAJOR PLEXUS_ABI_MAJOR
+#endif
+#ifndef DESCRIPTOR_SIZE
+#define DESCRIPTOR_SIZE sizeof(plexus_plugin)
+#endif
+
+static plexus_plugin descriptor = {
+    DESCRIPTOR_SIZE, DESCRIPTOR_MAJOR, PLEXUS_ABI_MINOR,
+    PLUGIN_NAME, "1.2.0", "A plugin written in plain C", "1.0", "C",
+    dependencies, DEPENDENCY_COUNT, NULL,
+    on_init, on_start, on_stop, NULL, NULL,
+};
+
+#if defined(FIXTURE_UNRESOLVED)
+extern void plexus_fixture_function_that_does_not_exist(void);
+#endif
+
+#if defined(FIXTURE_NO_ENTRY)
+const plexus_plugin *some_other_symbol(const plexus_host *host) { (void)host; return &descriptor; }
+#elif defined(FIXTURE_ENTRY_V2)
+const plexus_plugin *plexus_plugin_entry_v2(const plexus_host *host) { (void)host; return &descriptor; }
+#else
+const plexus_plugin *plexus_plugin_entry_v1(const plexus_host *host) {
+    (void)host;
+#if defined(FIXTURE_UNRESOLVED)
+    plexus_fixture_function_that_does_not_exist();
+#endif
+    return &descriptor;
+}
+#endif

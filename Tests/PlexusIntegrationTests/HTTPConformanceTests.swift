@@ -1,0 +1,172 @@
+import Foundation
+import XCTest
+
+/// HTTP/1.1 behaviour of the real server over raw sockets, including malformed input.
+final class HTTPConformanceTests: XCTestCase {
+    nonisolated(unsafe) private static var shared: RunningPlexus?
+
+    private var plexus: RunningPlexus {
+        get throws {
+            if let shared = Self.shared { return shared }
+            let started = try RunningPlexus(serverSettings: """
+                max_body_bytes = 1024
+                header_timeout_ms = 600
+                max_header_bytes = 4096
+                """)
+            Self.shared = started
+            return started
+        }
+    }
+
+    override class func tearDown() {
+        shared = nil
+        super.tearDown()
+    }
+
+    private func client() throws -> RawHTTPClient { try RawHTTPClient(port: try plexus.port) }
+
+    func testKeepAliveServesSeveralRequestsOnOneConnection() throws {
+        let client = try client()
+        for name in ["a", "b", "c"] {
+            try client.send("GET /api/v1/hello/\(name) HTTP/1.1\r\nHost: t\r\n\r\n")
+            let response = try client.readResponse()
+            XCTAssertEqual(response.text, "Hello, \(name)!\n")
+            XCTAssertNil(response.header("Connection"))
+        }
+    }
+
+    func testPipelinedRequestsAreAnsweredInOrder() throws {
+        let client = try client()
+        // The slow one first: its answer must still come first.
+        try client.send("GET /api/v1/hello/delay/150 HTTP/1.1\r\nHost: t\r\n\r\nGET /api/v1/hello/second HTTP/1.1\r\nHost: t\r\n\r\nPOST /api/v1/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nthird")
+        XCTAssertEqual(try client.readResponse().text, "waited 150 ms\n")
+        XCTAssertEqual(try client.readResponse().text, "Hello, second!\n")
+        XCTAssertEqual(try client.readResponse().text, "third")
+    }
+
+    func testChunkedRequestBodyIsDecoded() throws {
+        let client = try client()
+        try client.send("POST /api/v1/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n5\r\nhello\r\n7\r\n, chunk\r\n0\r\n\r\n")
+        let response = try client.readResponse()
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(response.text, "hello, chunk")
+        XCTAssertEqual(response.header("Content-Type"), "text/plain")
+    }
+
+    func testHeadHasLengthButNoBody() throws {
+        let client = try client()
+        try client.send("HEAD /api/v1/hello/x HTTP/1.1\r\nHost: t\r\n\r\nGET /api/v1/hello/y HTTP/1.1\r\nHost: t\r\n\r\n")
+        let head = try client.readResponse(headOnly: true)
+        XCTAssertEqual(head.status, 200)
+        XCTAssertEqual(head.header("Content-Length"), "10")
+        // If HEAD had leaked a body, this would read it instead of the next response.
+        XCTAssertEqual(try client.readResponse().text, "Hello, y!\n")
+    }
+
+    func testExpectContinueGetsInterimResponse() throws {
+        let client = try client()
+        try client.send("POST /api/v1/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 100)
+        try client.send("ping")
+        XCTAssertEqual(try client.readResponse().text, "ping")
+    }
+
+    func testDateAndRequestIdHeaders() throws {
+        let kept = try RawHTTPClient.get("/api/v1/hello/x", port: try plexus.port, headers: "X-Request-Id: abc-123.z\r\n")
+        XCTAssertEqual(kept.header("X-Request-Id"), "abc-123.z")
+        XCTAssertNotNil(kept.header("Date").flatMap { DateFormatter.httpDate.date(from: $0) }, "Date must be an IMF-fixdate")
+        let insane = try RawHTTPClient.get("/api/v1/hello/x", port: try plexus.port, headers: "X-Request-Id: <script>\r\n")
+        XCTAssertNotEqual(insane.header("X-Request-Id"), "<script>")
+        XCTAssertFalse(insane.header("X-Request-Id")?.isEmpty ?? true)
+    }
+
+    func testUnknownPathIs404AndWrongMethodIs405WithAllow() throws {
+        let missing = try RawHTTPClient.get("/nowhere", port: try plexus.port)
+        XCTAssertEqual(missing.status, 404)
+        XCTAssertEqual(missing.header("Content-Type"), "application/problem+json")
+        let problem = try JSONSerialization.jsonObject(with: Data(missing.body)) as! [String: Any]
+        XCTAssertEqual(problem["status"] as? Int, 404)
+        XCTAssertEqual(problem["detail"] as? String, "no route for /nowhere")
+        let client = try client()
+        try client.send("DELETE /api/v1/hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        let wrong = try client.readResponse()
+        XCTAssertEqual(wrong.status, 405)
+        XCTAssertEqual(wrong.header("Allow"), "GET, HEAD")
+    }
+
+    func testHandlerErrorsBecomeProblemJSON() throws {
+        let client = try client()
+        try client.send("POST /api/v1/hello/count-words HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n{\"txt\":1}\n")
+        let response = try client.readResponse()
+        XCTAssertEqual(response.status, 400)
+        XCTAssertEqual(response.header("Content-Type"), "application/problem+json")
+        XCTAssertTrue(response.text.contains("missing field 'text'"), response.text)
+    }
+
+    func testMalformedRequestLineIs400ThenClose() throws {
+        let client = try client()
+        try client.send("GARBAGE\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 400)
+        XCTAssertTrue(client.readsEOF())
+    }
+
+    func testHugeHeaderIs431() throws {
+        let client = try client()
+        try client.send("GET /api/v1/hello/x HTTP/1.1\r\nHost: t\r\nX-Big: \(String(repeating: "a", count: 40_000))\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 431)
+        XCTAssertTrue(client.readsEOF())
+    }
+
+    func testLongURLIs414() throws {
+        let client = try client()
+        try client.send("GET /\(String(repeating: "a", count: 9_000)) HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 414)
+    }
+
+    func testBadChunkSizeIs400() throws {
+        let client = try client()
+        try client.send("POST /api/v1/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 400)
+        XCTAssertTrue(client.readsEOF())
+    }
+
+    func testBodyOverTheLimitIs413() throws {
+        let declared = try client()
+        try declared.send("POST /api/v1/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5000000\r\n\r\n")
+        XCTAssertEqual(try declared.readResponse().status, 413)
+        XCTAssertTrue(declared.readsEOF())
+        let chunked = try client()
+        let chunk = String(repeating: "x", count: 4096)
+        try chunked.send("POST /api/v1/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for _ in 0..<300 { try? chunked.send("1000\r\n\(chunk)\r\n") }
+        XCTAssertEqual(try chunked.readResponse().status, 413)
+    }
+
+    func testSlowHeaderIs408() throws {
+        let client = try RawHTTPClient(port: try plexus.port, timeoutSeconds: 30)
+        try client.send("GET /api/v1/hello/x HTTP/1.1\r\nHost: t\r\n")
+        // ... and never finish the head: the header timeout (600 ms here) answers 408.
+        let response = try client.readResponse()
+        XCTAssertEqual(response.status, 408)
+        XCTAssertTrue(client.readsEOF())
+    }
+
+    func testHTTP10ClosesAfterResponse() throws {
+        let client = try client()
+        try client.send("GET /api/v1/hello/old HTTP/1.0\r\n\r\n")
+        let response = try client.readResponse()
+        XCTAssertEqual(response.text, "Hello, old!\n")
+        XCTAssertEqual(response.header("Connection"), "close")
+        XCTAssertTrue(client.readsEOF())
+    }
+}
+
+extension DateFormatter {
+    static let httpDate: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter
+    }()
+}
