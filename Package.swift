@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .executable(name: "plexus", targets: ["plexus"]),
         .library(name: "PlexusSDK", targets: ["PlexusSDK"]),
+        .library(name: "PlexusTesting", targets: ["PlexusTesting"]),
         .library(name: "PlexusHello", type: .dynamic, targets: ["PlexusHello"]),
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
     ],
@@ -32,6 +33,8 @@ let package = Package(
             dependencies: ["CPlexusABI", .product(name: "Logging", package: "swift-log")],
             path: "SDK/PlexusSDK"
         ),
+
+        .target(name: "PlexusTesting", path: "SDK/PlexusTesting"),
 
         // MARK: Runtime
         .systemLibrary(name: "CLibUV", path: "Runtime/CLibUV", pkgConfig: "libuv"),
@@ -74,7 +77,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PlexusIntegrationTests",
-            dependencies: ["PlexusRuntime"],
+            dependencies: ["PlexusTesting"],
             path: "Tests/PlexusIntegrationTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),

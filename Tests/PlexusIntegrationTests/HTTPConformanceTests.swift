@@ -1,14 +1,15 @@
 import Foundation
+import PlexusTesting
 import XCTest
 
 /// HTTP/1.1 behaviour of the real server over raw sockets, including malformed input.
 final class HTTPConformanceTests: XCTestCase {
-    nonisolated(unsafe) private static var shared: RunningPlexus?
+    nonisolated(unsafe) private static var shared: TestRuntime?
 
-    private var plexus: RunningPlexus {
+    private var plexus: TestRuntime {
         get throws {
             if let shared = Self.shared { return shared }
-            let started = try RunningPlexus(serverSettings: """
+            let started = try Repository.startPlexus(serverSettings: """
                 max_body_bytes = 1024
                 header_timeout_ms = 600
                 max_header_bytes = 4096
@@ -23,7 +24,7 @@ final class HTTPConformanceTests: XCTestCase {
         super.tearDown()
     }
 
-    private func client() throws -> RawHTTPClient { try RawHTTPClient(port: try plexus.port) }
+    private func client() throws -> TestClient { try TestClient(port: try plexus.port) }
 
     func testKeepAliveServesSeveralRequestsOnOneConnection() throws {
         let client = try client()
@@ -72,16 +73,16 @@ final class HTTPConformanceTests: XCTestCase {
     }
 
     func testDateAndRequestIdHeaders() throws {
-        let kept = try RawHTTPClient.get("/api/v1/hello/x", port: try plexus.port, headers: "X-Request-Id: abc-123.z\r\n")
+        let kept = try TestClient.get("/api/v1/hello/x", port: try plexus.port, headers: "X-Request-Id: abc-123.z\r\n")
         XCTAssertEqual(kept.header("X-Request-Id"), "abc-123.z")
         XCTAssertNotNil(kept.header("Date").flatMap { DateFormatter.httpDate.date(from: $0) }, "Date must be an IMF-fixdate")
-        let insane = try RawHTTPClient.get("/api/v1/hello/x", port: try plexus.port, headers: "X-Request-Id: <script>\r\n")
+        let insane = try TestClient.get("/api/v1/hello/x", port: try plexus.port, headers: "X-Request-Id: <script>\r\n")
         XCTAssertNotEqual(insane.header("X-Request-Id"), "<script>")
         XCTAssertFalse(insane.header("X-Request-Id")?.isEmpty ?? true)
     }
 
     func testUnknownPathIs404AndWrongMethodIs405WithAllow() throws {
-        let missing = try RawHTTPClient.get("/nowhere", port: try plexus.port)
+        let missing = try TestClient.get("/nowhere", port: try plexus.port)
         XCTAssertEqual(missing.status, 404)
         XCTAssertEqual(missing.header("Content-Type"), "application/problem+json")
         let problem = try JSONSerialization.jsonObject(with: Data(missing.body)) as! [String: Any]
@@ -143,7 +144,7 @@ final class HTTPConformanceTests: XCTestCase {
     }
 
     func testSlowHeaderIs408() throws {
-        let client = try RawHTTPClient(port: try plexus.port, timeoutSeconds: 30)
+        let client = try TestClient(port: try plexus.port, timeoutSeconds: 30)
         try client.send("GET /api/v1/hello/x HTTP/1.1\r\nHost: t\r\n")
         // ... and never finish the head: the header timeout (600 ms here) answers 408.
         let response = try client.readResponse()

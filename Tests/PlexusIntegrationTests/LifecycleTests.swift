@@ -1,11 +1,12 @@
 import Foundation
+import PlexusTesting
 import XCTest
 
 /// Start-up and shutdown of the real process.
 final class LifecycleTests: XCTestCase {
     func testSIGTERMDrainsInFlightRequestsThenExitsZero() throws {
-        let plexus = try RunningPlexus()
-        let client = try RawHTTPClient(port: plexus.port)
+        let plexus = try Repository.startPlexus()
+        let client = try TestClient(port: plexus.port)
         try client.send("GET /api/v1/hello/delay/600 HTTP/1.1\r\nHost: t\r\n\r\n")
         usleep(150_000)
         kill(plexus.process.processIdentifier, SIGTERM)
@@ -16,14 +17,14 @@ final class LifecycleTests: XCTestCase {
         plexus.process.waitUntilExit()
         XCTAssertEqual(plexus.process.terminationStatus, 0)
         // No new connections once draining has begun.
-        XCTAssertThrowsError(try RawHTTPClient(port: plexus.port))
+        XCTAssertThrowsError(try TestClient(port: plexus.port))
         XCTAssertTrue(plexus.log.contains("shutting down"))
         XCTAssertTrue(plexus.log.contains("stopped"))
     }
 
     func testSecondSignalExitsAtOnce() throws {
-        let plexus = try RunningPlexus(serverSettings: "shutdown_grace_ms = 30000")
-        let client = try RawHTTPClient(port: plexus.port)
+        let plexus = try Repository.startPlexus(serverSettings: "shutdown_grace_ms = 30000")
+        let client = try TestClient(port: plexus.port)
         try client.send("GET /api/v1/hello/delay/20000 HTTP/1.1\r\nHost: t\r\n\r\n")
         usleep(100_000)
         kill(plexus.process.processIdentifier, SIGINT)
@@ -38,7 +39,7 @@ final class LifecycleTests: XCTestCase {
     }
 
     func testPluginsCommandReadsTheRunningInstance() throws {
-        let plexus = try RunningPlexus(cFixtures: ["hello-c", "garbage"])
+        let plexus = try Repository.startPlexus(cFixtures: ["hello-c", "garbage"])
         let output = try CLI.run(["plugins", "--listen", "127.0.0.1:\(plexus.port)"])
         XCTAssertEqual(output.status, 0, output.text)
         XCTAssertTrue(output.text.contains("NAME"))
@@ -51,12 +52,12 @@ final class LifecycleTests: XCTestCase {
     }
 
     func testInspectJudgesCompatibilityWithoutStarting() throws {
-        let good = try CLI.run(["plugin", "inspect", RunningPlexus.binDirectory.appendingPathComponent("libPlexusHello.so").path])
+        let good = try CLI.run(["plugin", "inspect", Repository.binDirectory.appendingPathComponent("libPlexusHello.so").path])
         XCTAssertEqual(good.status, 0, good.text)
         XCTAssertTrue(good.text.range(of: #"name\s+hello"#, options: .regularExpression) != nil, good.text)
         XCTAssertTrue(good.text.contains("compatible: built for ABI 1.0"), good.text)
         XCTAssertTrue(good.text.contains("Swift 6"), good.text)
-        let fixtures = try RunningPlexus.cFixturesDirectory()
+        let fixtures = try Repository.cFixturesDirectory()
         let c = try CLI.run(["plugin", "inspect", fixtures.appendingPathComponent("greeter-c.so").path])
         XCTAssertEqual(c.status, 0, c.text)
         XCTAssertTrue(c.text.contains("hello-c ^1.2"), c.text)
@@ -82,7 +83,7 @@ final class LifecycleTests: XCTestCase {
 enum CLI {
     static func run(_ arguments: [String]) throws -> (status: Int32, text: String) {
         let process = Process()
-        process.executableURL = RunningPlexus.binDirectory.appendingPathComponent("plexus")
+        process.executableURL = Repository.binDirectory.appendingPathComponent("plexus")
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe

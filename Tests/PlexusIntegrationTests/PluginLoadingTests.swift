@@ -1,4 +1,5 @@
 import Foundation
+import PlexusTesting
 import XCTest
 
 /// A plugins directory with good plugins and one broken fixture per failure mode: the good ones
@@ -26,13 +27,13 @@ final class PluginLoadingTests: XCTestCase {
 
     func testGoodPluginsAnswerAndEveryBrokenOneIsDiagnosed() throws {
         let cFixtures = ["hello-c", "greeter-c"] + Self.brokenFixtures.map(\.file).filter { !$0.hasPrefix("lib") }.map { String($0.dropLast(3)) }
-        let plexus = try RunningPlexus(swiftPlugins: ["libPlexusHello.so", "libPlexusFixtureThrower.so"], cFixtures: cFixtures,
+        let plexus = try Repository.startPlexus(swiftPlugins: ["libPlexusHello.so", "libPlexusFixtureThrower.so"], cFixtures: cFixtures,
                                        pluginConfigs: ["hello-c": "greeting = \"howdy\"\n"],
                                        pluginSettings: "start_timeout_ms = 700")
         // The good plugins answer: Swift, C (reading its config), and a C plugin that depends on another.
-        XCTAssertEqual(try RawHTTPClient.get("/api/v1/hello/plexus", port: plexus.port).text, "Hello, plexus!\n")
-        XCTAssertTrue(try RawHTTPClient.get("/api/v1/c/hello", port: plexus.port).text.hasPrefix("howdy from C"))
-        XCTAssertEqual(try RawHTTPClient.get("/api/v1/c/greeter", port: plexus.port).status, 200)
+        XCTAssertEqual(try TestClient.get("/api/v1/hello/plexus", port: plexus.port).text, "Hello, plexus!\n")
+        XCTAssertTrue(try TestClient.get("/api/v1/c/hello", port: plexus.port).text.hasPrefix("howdy from C"))
+        XCTAssertEqual(try TestClient.get("/api/v1/c/greeter", port: plexus.port).status, 200)
 
         let plugins = try plexus.pluginsByFile()
         for name in ["libPlexusHello.so", "hello-c.so", "greeter-c.so"] {
@@ -46,12 +47,12 @@ final class PluginLoadingTests: XCTestCase {
             XCTAssertTrue(plexus.log.contains(diagnosis), "\(file): diagnosis not logged")
         }
         // A failed plugin's routes are not served.
-        XCTAssertEqual(try RawHTTPClient.get("/api/v1/thrower", port: plexus.port).status, 404)
+        XCTAssertEqual(try TestClient.get("/api/v1/thrower", port: plexus.port).status, 404)
         XCTAssertEqual(plexus.stop(), 0)
     }
 
     func testDependentStartsAfterItsDependencyAndStopsBefore() throws {
-        let plexus = try RunningPlexus(swiftPlugins: [], cFixtures: ["greeter-c", "hello-c"], extra: "[log]\nlevel = \"debug\"")
+        let plexus = try Repository.startPlexus(swiftPlugins: [], cFixtures: ["greeter-c", "hello-c"], extra: "[log]\nlevel = \"debug\"")
         XCTAssertEqual(plexus.stop(), 0)
         let log = plexus.log
         let helloRunning = try XCTUnwrap(log.range(of: "plugin=hello-c routes=1"))

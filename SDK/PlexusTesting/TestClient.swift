@@ -3,24 +3,40 @@ import Foundation
 import Glibc
 #endif
 
-/// A blocking TCP client that speaks raw bytes, so tests can send malformed or pipelined HTTP.
-final class RawHTTPClient {
-    struct Response {
-        let status: Int
-        let headers: [(String, String)]
-        let body: [UInt8]
-        var text: String { String(decoding: body, as: UTF8.self) }
-        func header(_ name: String) -> String? {
-            headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1
-        }
+/// An HTTP response as read off the wire by ``TestClient``.
+public struct TestResponse: Sendable {
+    /// The status code.
+    public let status: Int
+    /// The header fields, in order.
+    public let headers: [(String, String)]
+    /// The body bytes.
+    public let body: [UInt8]
+    /// The body as UTF-8 text.
+    public var text: String { String(decoding: body, as: UTF8.self) }
+    /// The first value of header `name` (case-insensitive).
+    public func header(_ name: String) -> String? {
+        headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1
     }
+}
 
-    struct Failure: Error, CustomStringConvertible { let description: String }
+/// What went wrong in a test helper, said plainly.
+public struct TestFailure: Error, CustomStringConvertible {
+    /// The explanation.
+    public let description: String
+    /// Creates a failure.
+    public init(_ description: String) { self.description = description }
+}
+
+/// A blocking TCP client that speaks raw bytes over loopback, so tests can send well-formed,
+/// malformed or pipelined HTTP and read exactly what the server answered.
+public final class TestClient {
+    typealias Response = TestResponse
 
     private let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int, timeoutSeconds: Int = 10) throws {
+    /// Connects to `127.0.0.1:port`; reads time out after `timeoutSeconds`.
+    public init(port: Int, timeoutSeconds: Int = 10) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -31,24 +47,26 @@ final class RawHTTPClient {
         let status = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard status == 0 else { throw Failure(description: "connect to port \(port) failed: errno \(errno)") }
+        guard status == 0 else { throw TestFailure("connect to port \(port) failed: errno \(errno)") }
     }
 
     deinit { close(fd) }
 
-    func send(_ text: String) throws { try send(Array(text.utf8)) }
+    /// Sends text as UTF-8 bytes.
+    public func send(_ text: String) throws { try send(Array(text.utf8)) }
 
-    func send(_ bytes: [UInt8]) throws {
+    /// Sends bytes.
+    public func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard sent > 0 else { throw Failure(description: "send failed: errno \(errno)") }
+            guard sent > 0 else { throw TestFailure("send failed: errno \(errno)") }
             offset += sent
         }
     }
 
     /// Reads one response; `headOnly` for responses to HEAD (no body despite Content-Length).
-    func readResponse(headOnly: Bool = false) throws -> Response {
+    public func readResponse(headOnly: Bool = false) throws -> TestResponse {
         let separator = Array("\r\n\r\n".utf8)
         while buffer.firstRange(of: separator) == nil { try fill() }
         let headEnd = buffer.firstRange(of: separator)!
@@ -56,7 +74,7 @@ final class RawHTTPClient {
         buffer.removeSubrange(..<headEnd.upperBound)
         var lines = head.components(separatedBy: "\r\n")
         let statusLine = lines.removeFirst().split(separator: " ")
-        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw Failure(description: "bad status line in \(head)") }
+        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw TestFailure("bad status line in \(head)") }
         let headers = lines.compactMap { line -> (String, String)? in
             guard let colon = line.firstIndex(of: ":") else { return nil }
             return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
@@ -71,7 +89,7 @@ final class RawHTTPClient {
     }
 
     /// Whether the server closed the connection (reads until EOF or timeout).
-    func readsEOF() -> Bool {
+    public func readsEOF() -> Bool {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
@@ -83,14 +101,21 @@ final class RawHTTPClient {
     private func fill() throws {
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        guard count > 0 else { throw Failure(description: count == 0 ? "connection closed by server" : "recv failed: errno \(errno)") }
+        guard count > 0 else { throw TestFailure(count == 0 ? "connection closed by server" : "recv failed: errno \(errno)") }
         buffer.append(contentsOf: chunk[..<count])
     }
 
-    /// One request on a fresh connection.
-    static func get(_ path: String, port: Int, headers: String = "") throws -> Response {
-        let client = try RawHTTPClient(port: port)
-        try client.send("GET \(path) HTTP/1.1\r\nHost: test\r\n\(headers)Connection: close\r\n\r\n")
-        return try client.readResponse()
+    /// One request on a fresh connection; `headers` are extra header lines, each ending in CRLF.
+    public static func request(_ method: String, _ path: String, port: Int, headers: String = "", body: [UInt8] = []) throws -> TestResponse {
+        let client = try TestClient(port: port)
+        let length = body.isEmpty && method == "GET" ? "" : "Content-Length: \(body.count)\r\n"
+        try client.send("\(method) \(path) HTTP/1.1\r\nHost: test\r\n\(headers)\(length)Connection: close\r\n\r\n")
+        if !body.isEmpty { try client.send(body) }
+        return try client.readResponse(headOnly: method == "HEAD")
+    }
+
+    /// A `GET` on a fresh connection.
+    public static func get(_ path: String, port: Int, headers: String = "") throws -> TestResponse {
+        try request("GET", path, port: port, headers: headers)
     }
 }

@@ -1,0 +1,139 @@
+import Foundation
+
+/// The real `plexus` binary, started on an ephemeral loopback port over a private
+/// `plugins.d`, for tests of plugins end to end: real loader, real loop, real sockets.
+///
+/// ```swift
+/// let plexus = try TestRuntime(plugins: [builtPluginURL])
+/// let response = try plexus.get("/api/v1/hello/world")
+/// XCTAssertEqual(response.status, 200)
+/// XCTAssertEqual(plexus.stop(), 0)
+/// ```
+public final class TestRuntime {
+    /// The running process.
+    public let process = Process()
+    /// The scratch directory holding `plugins.d`, `data` and the config file.
+    public let workDirectory: URL
+    /// The private plugins directory.
+    public let pluginsDirectory: URL
+    /// The port the runtime listens on (127.0.0.1).
+    public private(set) var port = 0
+    private let errorPipe = Pipe()
+    private let logBuffer = LogBuffer()
+
+    /// Everything the runtime has written to stderr so far.
+    public var log: String { logBuffer.text }
+
+    /// Starts plexus over a `plugins.d` holding copies of `plugins`.
+    /// - Parameters:
+    ///   - binary: the `plexus` executable; default `$PLEXUS_BINARY`, else `plexus` on `PATH`.
+    ///   - pluginConfigs: file contents of `plugins.d/<name>.toml`, keyed by plugin name.
+    ///   - serverSettings, pluginSettings: TOML lines for the `[server]` and `[plugins]` tables.
+    ///   - extra: TOML appended to the config file (other tables).
+    public init(binary: URL? = nil, plugins: [URL], pluginConfigs: [String: String] = [:],
+                serverSettings: String = "", pluginSettings: String = "", extra: String = "") throws {
+        workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-test-\(UUID().uuidString.prefix(8))")
+        pluginsDirectory = workDirectory.appendingPathComponent("plugins.d")
+        try FileManager.default.createDirectory(at: pluginsDirectory, withIntermediateDirectories: true)
+        let executable = try binary ?? Self.locateBinary()
+        for plugin in plugins {
+            try FileManager.default.copyItem(at: plugin, to: pluginsDirectory.appendingPathComponent(plugin.lastPathComponent))
+        }
+        for (name, text) in pluginConfigs {
+            try text.write(to: pluginsDirectory.appendingPathComponent("\(name).toml"), atomically: true, encoding: .utf8)
+        }
+        let configFile = workDirectory.appendingPathComponent("plexus.toml")
+        try """
+        [server]
+        listen = "127.0.0.1:0"
+        \(serverSettings)
+        [plugins]
+        dir = "plugins.d"
+        \(pluginSettings)
+        [data]
+        dir = "data"
+        \(extra)
+        """.write(to: configFile, atomically: true, encoding: .utf8)
+        process.executableURL = executable
+        process.arguments = ["serve", "--config", configFile.path]
+        process.standardError = errorPipe
+        process.standardOutput = FileHandle.nullDevice
+        let buffer = logBuffer
+        errorPipe.fileHandleForReading.readabilityHandler = { handle in
+            buffer.append(handle.availableData)
+        }
+        try process.run()
+        port = try waitForReady()
+    }
+
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        errorPipe.fileHandleForReading.readabilityHandler = nil
+        try? FileManager.default.removeItem(at: workDirectory)
+    }
+
+    /// A `GET` on a fresh connection.
+    public func get(_ path: String, headers: String = "") throws -> TestResponse {
+        try TestClient.get(path, port: port, headers: headers)
+    }
+
+    /// Any request on a fresh connection.
+    public func request(_ method: String, _ path: String, headers: String = "", body: [UInt8] = []) throws -> TestResponse {
+        try TestClient.request(method, path, port: port, headers: headers, body: body)
+    }
+
+    /// Sends `signal` and waits for the exit status (0 after a clean shutdown).
+    public func stop(signal: Int32 = SIGTERM) -> Int32 {
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// The admin endpoint's plugin list (`/admin/plugins`), keyed by file name.
+    public func pluginsByFile() throws -> [String: [String: Any]] {
+        let response = try get("/admin/plugins")
+        guard let list = try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]] else {
+            throw TestFailure("/admin/plugins did not return a JSON array: \(response.text)")
+        }
+        return Dictionary(uniqueKeysWithValues: list.compactMap { entry in (entry["file"] as? String).map { ($0, entry) } })
+    }
+
+    private func waitForReady() throws -> Int {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let text = log
+            if let range = text.range(of: #"address=127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+               let port = Int(text[range].split(separator: ":").last ?? "") {
+                return port
+            }
+            guard process.isRunning else { throw TestFailure("plexus exited before it was ready:\n\(text)") }
+            usleep(20_000)
+        }
+        throw TestFailure("plexus did not become ready within 30 s:\n\(log)")
+    }
+
+    private static func locateBinary() throws -> URL {
+        if let path = ProcessInfo.processInfo.environment["PLEXUS_BINARY"] { return URL(fileURLWithPath: path) }
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent("plexus")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        throw TestFailure("no plexus binary: set PLEXUS_BINARY or put plexus on PATH")
+    }
+}
+
+/// Text collected from a pipe on a background thread.
+private final class LogBuffer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected = ""
+
+    var text: String { lock.withLock { collected } }
+
+    func append(_ data: Data) {
+        guard !data.isEmpty else { return }
+        lock.withLock { collected += String(decoding: data, as: UTF8.self) }
+    }
+}
