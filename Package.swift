@@ -18,12 +18,15 @@ let package = Package(
         .library(name: "PlexusSDK", targets: ["PlexusSDK"]),
         .library(name: "PlexusTesting", targets: ["PlexusTesting"]),
         .library(name: "PlexusHello", type: .dynamic, targets: ["PlexusHello"]),
+        .library(name: "PlexusDocCompare", type: .dynamic, targets: ["PlexusDocCompare"]),
+        .executable(name: "docdiff-bench", targets: ["docdiff-bench"]),
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
     ],
     targets: [
         // MARK: SDK: the C ABI and the Swift layer plugins link statically.
@@ -62,6 +65,20 @@ let package = Package(
             linkerSettings: pluginLinkerSettings
         ),
 
+        // Document comparison: the engine (no SDK dependency), the plugin on top, and its benchmark.
+        .target(
+            name: "DocDiff",
+            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            path: "Plugins/DocCompare/Engine"
+        ),
+        .target(
+            name: "PlexusDocCompare",
+            dependencies: ["PlexusSDK", "DocDiff"],
+            path: "Plugins/DocCompare/Plugin",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .executableTarget(name: "docdiff-bench", dependencies: ["DocDiff"], path: "Plugins/DocCompare/Bench"),
+
         // MARK: Test fixtures and tests
         .target(
             name: "PlexusFixtureThrower",
@@ -73,6 +90,17 @@ let package = Package(
             name: "PlexusRuntimeTests",
             dependencies: ["PlexusRuntime", "PlexusSDK"],
             path: "Tests/PlexusRuntimeTests",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(
+            name: "DocDiffTests",
+            dependencies: ["DocDiff", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            path: "Tests/DocDiffTests"
+        ),
+        .testTarget(
+            name: "DocCompareTests",
+            dependencies: ["PlexusTesting"],
+            path: "Tests/DocCompareTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(

@@ -1,0 +1,34 @@
+// docdiff-bench FILE_A FILE_B [--histogram]
+// Runs the DocDiff line diff as a library call and prints the elapsed seconds and the
+// number of changed lines (deleted + inserted).
+import DocDiff
+import Foundation
+
+func fail(_ message: String, _ code: Int32) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(code)
+}
+
+let args = CommandLine.arguments
+guard args.count >= 3 else {
+    fail("usage: docdiff-bench FILE_A FILE_B [--histogram]", 2)
+}
+let algorithm: DiffAlgorithm = args.dropFirst(3).contains("--histogram") ? .histogram : .myers
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+let start = now()
+do {
+    let a = try TextDocument(validating: FileBytes.read(path: args[1]))
+    let b = try TextDocument(validating: FileBytes.read(path: args[2]))
+    let changed = DocDiff.changedLineCount(oldBytes: a.bytes, newBytes: b.bytes, algorithm: algorithm)
+    let elapsed = now() - start
+    print(String(format: "elapsed %.3f s", elapsed))
+    print("changed lines \(changed)")
+} catch {
+    fail("docdiff-bench: \(error)", 1)
+}

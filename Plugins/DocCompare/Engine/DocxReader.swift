@@ -1,0 +1,115 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import ZIPFoundation
+
+/// Extracts paragraph text from `.docx` (Office Open XML) documents.
+///
+/// Reads `word/document.xml` from the zip: each `w:p` is a paragraph, text comes from
+/// `w:t` runs, `w:tab` becomes a tab and `w:br`/`w:cr` a newline. Deleted-revision text
+/// (`w:delText`) and field instructions are skipped.
+public enum DocxReader {
+    /// Returns the document's paragraphs, in order.
+    public static func paragraphs(from data: Data) throws -> [String] {
+        let archive: Archive
+        do {
+            archive = try Archive(data: data, accessMode: .read)
+        } catch {
+            throw DocDiffError.docxNotAZipArchive
+        }
+        guard let entry = archive["word/document.xml"] else {
+            throw DocDiffError.docxMissingDocumentXML
+        }
+        var xml = Data()
+        do {
+            _ = try archive.extract(entry, skipCRC32: false) { chunk in xml.append(chunk) }
+        } catch {
+            throw DocDiffError.docxNotAZipArchive
+        }
+        return try parseDocumentXML(xml)
+    }
+
+    /// Returns the document's text: paragraphs joined by newlines, with a final newline.
+    public static func text(from data: Data) throws -> String {
+        let paras = try paragraphs(from: data)
+        return paras.isEmpty ? "" : paras.joined(separator: "\n") + "\n"
+    }
+
+    /// Parses the XML of `word/document.xml` into paragraphs.
+    public static func parseDocumentXML(_ xml: Data) throws -> [String] {
+        let parser = XMLParser(data: xml)
+        let collector = ParagraphCollector()
+        parser.shouldProcessNamespaces = true
+        parser.delegate = collector
+        let ok = parser.parse()
+        if !ok || collector.failure != nil {
+            let detail = collector.failure ?? parser.parserError.map { "\($0)" } ?? "unknown parse error"
+            throw DocDiffError.docxMalformedXML(detail: detail)
+        }
+        if !collector.sawDocument {
+            throw DocDiffError.docxMalformedXML(detail: "no w:document root element")
+        }
+        return collector.paragraphs
+    }
+}
+
+/// XMLParser delegate that accumulates paragraph text.
+private final class ParagraphCollector: NSObject, XMLParserDelegate {
+    var paragraphs: [String] = []
+    var current: String = ""
+    var paragraphDepth = 0
+    var runDepth = 0
+    var inText = false
+    var sawDocument = false
+    var failure: String?
+
+    private func isWordML(_ uri: String?) -> Bool {
+        guard let uri else { return false }
+        return uri.hasSuffix("wordprocessingml/2006/main") || uri.hasSuffix("wordprocessingml/main")
+    }
+
+    private func localName(_ elementName: String, _ qName: String?) -> String {
+        if let colon = elementName.lastIndex(of: ":") { return String(elementName[elementName.index(after: colon)...]) }
+        return elementName
+    }
+
+    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+                qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+        guard isWordML(namespaceURI) else { return }
+        switch localName(elementName, qName) {
+        case "document": sawDocument = true
+        case "p":
+            if paragraphDepth == 0 { current = "" }
+            paragraphDepth += 1
+        case "r": runDepth += 1
+        case "t": if runDepth > 0 { inText = true }
+        case "tab": if runDepth > 0 { current.append("\t") }
+        case "br", "cr": if runDepth > 0 { current.append("\n") }
+        default: break
+        }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
+        guard isWordML(namespaceURI) else { return }
+        switch localName(elementName, qName) {
+        case "p":
+            paragraphDepth -= 1
+            if paragraphDepth == 0 { paragraphs.append(current); current = "" }
+        case "r": runDepth = max(0, runDepth - 1)
+        case "t": inText = false
+        default: break
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        if inText { current.append(string) }
+    }
+
+    func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {
+        if failure == nil {
+            let ns = parseError as NSError
+            failure = "\(ns.localizedDescription) (line \(parser.lineNumber), column \(parser.columnNumber))"
+        }
+    }
+}
