@@ -1,0 +1,44 @@
+import CPlexusABI
+@testable import PlexusRuntime
+import XCTest
+
+/// The ABI's structs are append-only: these offsets are part of ABI 1 and must never change.
+/// A new field goes at the end of its struct (and bumps PLEXUS_ABI_MINOR).
+final class ABILayoutTests: XCTestCase {
+    func testVersionAndEntrySymbol() {
+        XCTAssertEqual(PLEXUS_ABI_MAJOR, 1)
+        XCTAssertEqual(PLEXUS_ENTRY_SYMBOL, "plexus_plugin_entry_v1")
+    }
+
+    func testHostVtableOffsetsAreFrozen() {
+        let offsets: [(PartialKeyPath<plexus_host>, Int)] = [
+            (\.struct_size, 0), (\.abi_major, 4), (\.abi_minor, 8), (\.runtime_version, 16), (\.uv_loop, 24),
+            (\.host_private, 32), (\.log, 40), (\.config_get, 48), (\.route_add, 56), (\.respond, 64),
+            (\.timer_start, 72), (\.timer_stop, 80), (\.queue_work, 88), (\.post, 96), (\.start_complete, 104),
+            (\.stop_complete, 112),
+        ]
+        for (path, offset) in offsets {
+            XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: path), offset, "\(path)")
+        }
+    }
+
+    func testDescriptorOffsetsAreFrozen() {
+        let offsets: [(PartialKeyPath<plexus_plugin>, Int)] = [
+            (\.struct_size, 0), (\.abi_major, 4), (\.abi_minor, 8), (\.name, 16), (\.version, 24), (\.description, 32),
+            (\.sdk_version, 40), (\.toolchain, 48), (\.dependencies, 56), (\.dependency_count, 64), (\.ctx, 72),
+            (\.on_init, 80), (\.on_start, 88), (\.on_stop, 96), (\.on_health, 104), (\.on_destroy, 112),
+        ]
+        for (path, offset) in offsets {
+            XCTAssertEqual(MemoryLayout<plexus_plugin>.offset(of: path), offset, "\(path)")
+        }
+        XCTAssertEqual(PluginImage.minimumDescriptorSize, 120, "a v1.0 descriptor ends after on_destroy")
+    }
+
+    func testRequestAndResponseOffsetsAreFrozen() {
+        XCTAssertEqual(MemoryLayout<plexus_request>.offset(of: \.token), 8)
+        XCTAssertEqual(MemoryLayout<plexus_request>.offset(of: \.request_id), 112)
+        XCTAssertEqual(MemoryLayout<plexus_response>.offset(of: \.status), 4)
+        XCTAssertEqual(MemoryLayout<plexus_response>.offset(of: \.body), 24)
+        XCTAssertEqual(MemoryLayout<plexus_route_spec>.offset(of: \.max_body_bytes), 40)
+    }
+}

@@ -1,0 +1,58 @@
+@testable import PlexusRuntime
+import XCTest
+
+final class RuntimeConfigTests: XCTestCase {
+    private func write(_ text: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString).toml")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    func testDefaultsWithoutAFile() {
+        let config = RuntimeConfig()
+        XCTAssertEqual(config.host, "127.0.0.1")
+        XCTAssertEqual(config.port, 8080)
+        XCTAssertEqual(config.pluginsDirectory.lastPathComponent, "plugins.d")
+    }
+
+    func testReadsTablesAndResolvesPathsAgainstTheFile() throws {
+        let file = try write("""
+        [server]
+        listen = "[::1]:9000"
+        max_body_bytes = 2048
+        access_log = false
+        [plugins]
+        dir = "mods"
+        start_timeout_ms = 100
+        [log]
+        level = "debug"
+        """)
+        let config = try RuntimeConfig(file: file)
+        XCTAssertEqual(config.host, "::1")
+        XCTAssertEqual(config.port, 9000)
+        XCTAssertEqual(config.limits.maxBodyBytes, 2048)
+        XCTAssertFalse(config.accessLog)
+        XCTAssertEqual(config.pluginsDirectory.path, file.deletingLastPathComponent().appendingPathComponent("mods").path)
+        XCTAssertEqual(config.startTimeoutMilliseconds, 100)
+        XCTAssertEqual(config.logLevel, .debug)
+    }
+
+    func testErrorsNameTheFileAndKey() throws {
+        let typo = try write("[server]\nlisen = \"x\"\n")
+        XCTAssertThrowsError(try RuntimeConfig(file: typo)) { error in
+            XCTAssertTrue("\(error)".contains("unknown setting(s) server.lisen"), "\(error)")
+        }
+        let wrongType = try write("[server]\nmax_body_bytes = \"big\"\n")
+        XCTAssertThrowsError(try RuntimeConfig(file: wrongType)) { error in
+            XCTAssertTrue("\(error)".contains("server.max_body_bytes must be a non-negative integer"), "\(error)")
+        }
+        let badListen = try write("[server]\nlisten = \"localhost\"\n")
+        XCTAssertThrowsError(try RuntimeConfig(file: badListen))
+    }
+
+    func testPluginConfigFlattensNestedTables() throws {
+        let file = try write("greeting = \"hi\"\n[limits]\nmax = 3\nflags = [1, 2]\n")
+        let values = try TOMLFile.flatten(contentsOf: file)
+        XCTAssertEqual(values, ["greeting": "hi", "limits.max": "3", "limits.flags": "1,2"])
+    }
+}

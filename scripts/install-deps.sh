@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the system packages Plexus needs on Debian, idempotently: nothing is downloaded
+# when everything is already installed. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+packages=(libuv1-dev libhttp-parser-dev libsqlite3-dev libffi-dev pkg-config gcc patch curl)
+if [ "${1:-}" = "--bench" ]; then
+    packages+=(wrk nginx-light nodejs time)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}" >&2
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "error: no Swift toolchain on PATH (Swift 6.0 or newer is required; this machine image ships it in /opt/swift)" >&2
+    exit 1
+fi

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Copies the built-in plugins from a build directory into a plugins directory.
+# Usage: install-plugins.sh BIN_DIR PLUGINS_DIR
+set -euo pipefail
+bin="$1"
+target="$2"
+mkdir -p "$target"
+for product in PlexusHello PlexusDocCompare; do
+    if [ -f "$bin/lib$product.so" ]; then
+        install -m 0644 "$bin/lib$product.so" "$target/lib$product.so"
+        echo "installed $target/lib$product.so" >&2
+    fi
+done
