@@ -46,7 +46,7 @@ public final class Runtime {
         installSignalHandlers()
         loop.execute { [self] in
             group.start { [self] in
-                server.routes = group.services.routes.freeze()
+                server.mount(group.services.routes.liveRoutes())
                 do {
                     let address = try server.listen(host: config.host, port: config.port)
                     let millis = (DispatchTime.now().uptimeNanoseconds - startedAt.uptimeNanoseconds) / 1_000_000

@@ -3,16 +3,19 @@ import Foundation
 /// The runtime's own endpoints: `/health` (liveness) and `/admin/plugins` (loopback only).
 enum AdminEndpoints {
     static func install(on server: HTTPServer, group: PluginGroup) {
-        server.builtins["GET /health"] = HTTPServer.Builtin(loopbackOnly: false) { _ in
+        server.builtins.append(("GET", "/health", HTTPServer.Builtin(loopbackOnly: false) { _ in
             json(["status": "ok"])
-        }
-        server.builtins["GET /admin/plugins"] = HTTPServer.Builtin(loopbackOnly: true) { [unowned group] _ in
+        }))
+        server.builtins.append(("GET", "/admin/plugins", HTTPServer.Builtin(loopbackOnly: true) { [unowned group] _ in
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let body = (try? encoder.encode(group.plugins.map(PluginSummary.init))) ?? Data("[]".utf8)
             return HTTPServer.BuiltinResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array(body))
-        }
+        }))
     }
+
+    /// Paths plugins may not register routes under.
+    static let reservedPrefixes = ["/admin", "/health"]
 
     private static func json(_ value: [String: String]) -> HTTPServer.BuiltinResponse {
         let body = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data()

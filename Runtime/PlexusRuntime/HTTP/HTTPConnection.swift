@@ -9,7 +9,7 @@ import Foundation
 final class HTTPConnection {
     enum Phase { case idle, head, body }
 
-    unowned let server: HTTPServer
+    unowned(unsafe) let server: HTTPServer
     let id: Int
     let tcp: UnsafeMutablePointer<uv_tcp_t>
     private let parser: UnsafeMutablePointer<http_parser>
@@ -165,7 +165,7 @@ final class HTTPConnection {
     /// Returns 0 to go on, -1 to fail (http_parser reads 1 and 2 from this callback as "no body").
     fileprivate func headersComplete() -> Int32 {
         guard let exchange = current else { return -1 }
-        exchange.method = String(cString: http_method_str(http_method(rawValue: UInt32(parser.pointee.method))))
+        exchange.method = HTTPMethodNames.name(of: parser.pointee.method)
         exchange.httpMinor = parser.pointee.http_minor
         exchange.keepAlive = http_should_keep_alive(parser) != 0
         if let problem = URLTarget.split(exchange.head.slice(exchange.urlRange), into: exchange) {
@@ -256,12 +256,25 @@ final class HTTPConnection {
         }
     }
 
+    /// Writes `bytes`: first synchronously with `uv_try_write` (the common case: the socket
+    /// buffer has room, so no request, no callback and no epoll change are needed), then queues
+    /// whatever is left with `uv_write`.
     private func write(_ bytes: [UInt8]) {
+        var written = 0
+        if writesInFlight == 0 {
+            written = bytes.withUnsafeBytes { raw -> Int in
+                var buffer = uv_buf_init(UnsafeMutableRawPointer(mutating: raw.baseAddress!).assumingMemoryBound(to: CChar.self), UInt32(raw.count))
+                let result = uv_try_write(stream, &buffer, 1)
+                return result > 0 ? Int(result) : 0
+            }
+            if written == bytes.count { return }
+        }
+        let remaining = bytes.count - written
         let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
-        let storage = malloc(bytes.count)!
-        bytes.withUnsafeBytes { storage.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let storage = malloc(remaining)!
+        bytes.withUnsafeBytes { storage.copyMemory(from: $0.baseAddress! + written, byteCount: remaining) }
         request.pointee.data = storage
-        var buffer = uv_buf_init(storage.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
+        var buffer = uv_buf_init(storage.assumingMemoryBound(to: CChar.self), UInt32(remaining))
         writesInFlight += 1
         let status = uv_write(request, stream, &buffer, 1) { request, status in
             let request = request!

@@ -7,7 +7,8 @@ import Foundation
 /// so the C request handed to a plugin can point straight into them until it responds.
 final class HTTPExchange {
     let token: UInt64
-    unowned let connection: HTTPConnection
+    /// The connection outlives its exchanges: it drops them all before it is freed.
+    unowned(unsafe) let connection: HTTPConnection
     let startNanoseconds: UInt64
 
     // Request, filled by the parser.
@@ -26,6 +27,7 @@ final class HTTPExchange {
 
     // Dispatch.
     var route: RegisteredRoute?
+    var builtin: HTTPServer.Builtin?
     var parameters: [(name: String, value: String)] = []
     private var arena: UnsafeMutableRawPointer?
 

@@ -5,16 +5,18 @@ import Foundation
 /// then `Content-Length`, `Date`, `X-Request-Id` and `Connection` as the exchange requires.
 struct HTTPResponseEncoder {
     private var date = HTTPDate()
-    private static let ownedHeaders: Set<String> = ["content-length", "transfer-encoding", "connection", "date", "x-request-id", "keep-alive"]
+    /// Headers the server writes itself; a handler's copies are dropped.
+    private static let ownedHeaders: [[UInt8]] = ["content-length", "transfer-encoding", "connection", "date", "x-request-id", "keep-alive"].map { Array($0.utf8) }
+    /// `HTTP/1.1 <status> <reason>\r\n` for every status, built once.
+    private static let statusLines: [[UInt8]] = (0..<1000).map { Array("HTTP/1.1 \($0) \(HTTPReason.phrase($0))\r\n".utf8) }
 
     /// A response from Swift values.
     mutating func encode(status: Int, headers: [(String, String)], body: [UInt8], for exchange: HTTPExchange) -> [UInt8] {
-        var out = statusLine(status, exchange)
-        for (name, value) in headers where Self.isSafe(name, value) && !Self.ownedHeaders.contains(name.lowercased()) {
-            out.append(contentsOf: name.utf8)
-            out.append(contentsOf: ": ".utf8)
-            out.append(contentsOf: value.utf8)
-            out.append(contentsOf: "\r\n".utf8)
+        var out = Self.statusLines[status]
+        out.reserveCapacity(256 + body.count)
+        for (name, value) in headers {
+            var name = name, value = value
+            name.withUTF8 { name in value.withUTF8 { value in Self.appendHeader(&out, UnsafeRawBufferPointer(name), UnsafeRawBufferPointer(value)) } }
         }
         finish(&out, status: status, bodyCount: body.count, exchange: exchange)
         if Self.mayHaveBody(status) && !exchange.isHead { out.append(contentsOf: body) }
@@ -24,20 +26,15 @@ struct HTTPResponseEncoder {
     /// A response handed over the C ABI.
     mutating func encode(_ response: plexus_response, for exchange: HTTPExchange) -> [UInt8] {
         var status = Int(response.status)
-        if !(100...999).contains(status) || (100..<200).contains(status) { status = 500 }
-        var out = statusLine(status, exchange)
+        if !(200...999).contains(status) { status = 500 }
+        let body = UnsafeRawBufferPointer(start: response.body.data, count: response.body.data == nil ? 0 : response.body.length)
+        var out = Self.statusLines[status]
+        out.reserveCapacity(256 + body.count)
         for index in 0..<response.header_count {
             let pair = response.headers[index]
-            let name = UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.length)
-            let value = UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.length)
-            guard Self.isToken(name), Self.isFieldValue(value),
-                  !Self.ownedHeaders.contains(String(decoding: name, as: UTF8.self).lowercased()) else { continue }
-            out.append(contentsOf: name)
-            out.append(contentsOf: [0x3A, 0x20])
-            out.append(contentsOf: value)
-            out.append(contentsOf: [0x0D, 0x0A])
+            Self.appendHeader(&out, UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.length),
+                              UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.length))
         }
-        let body = UnsafeRawBufferPointer(start: response.body.data, count: response.body.data == nil ? 0 : response.body.length)
         finish(&out, status: status, bodyCount: body.count, exchange: exchange)
         if Self.mayHaveBody(status) && !exchange.isHead { out.append(contentsOf: body) }
         return out
@@ -51,43 +48,77 @@ struct HTTPResponseEncoder {
         return encode(status: status, headers: [("Content-Type", "application/problem+json")] + extraHeaders, body: Array(data), for: exchange)
     }
 
-    private func statusLine(_ status: Int, _ exchange: HTTPExchange) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        out.append(contentsOf: "HTTP/1.1 \(status) \(HTTPReason.phrase(status))\r\n".utf8)
-        return out
+    /// Appends `name: value` unless the name is not a token, the value could split the header,
+    /// or the server owns that header.
+    private static func appendHeader(_ out: inout [UInt8], _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
+        guard isToken(name), isFieldValue(value), !isOwned(name) else { return }
+        out.append(contentsOf: name)
+        out.append(0x3A)
+        out.append(0x20)
+        out.append(contentsOf: value)
+        out.append(0x0D)
+        out.append(0x0A)
+    }
+
+    private static func isOwned(_ name: UnsafeRawBufferPointer) -> Bool {
+        ownedHeaders.contains { owned in
+            owned.count == name.count && zip(owned, name).allSatisfy { $0 == ($1 | 0x20) }
+        }
     }
 
     private mutating func finish(_ out: inout [UInt8], status: Int, bodyCount: Int, exchange: HTTPExchange) {
         if Self.mayHaveBody(status) {
-            out.append(contentsOf: "Content-Length: \(bodyCount)\r\n".utf8)
+            out.append(contentsOf: Self.contentLength)
+            Self.appendDecimal(&out, bodyCount)
+            out.append(0x0D)
+            out.append(0x0A)
         }
-        out.append(contentsOf: "Date: ".utf8)
+        out.append(contentsOf: Self.dateName)
         out.append(contentsOf: date.current())
-        out.append(contentsOf: "\r\nX-Request-Id: ".utf8)
-        out.append(contentsOf: exchange.requestID.utf8)
+        out.append(contentsOf: Self.requestIDName)
+        var requestID = exchange.requestID
+        requestID.withUTF8 { out.append(contentsOf: $0) }
         if exchange.closeAfterResponse || !exchange.keepAlive {
-            out.append(contentsOf: "\r\nConnection: close\r\n\r\n".utf8)
+            out.append(contentsOf: Self.closeEnd)
         } else if exchange.httpMinor == 0 {
-            out.append(contentsOf: "\r\nConnection: keep-alive\r\n\r\n".utf8)
+            out.append(contentsOf: Self.keepAliveEnd)
         } else {
-            out.append(contentsOf: "\r\n\r\n".utf8)
+            out.append(contentsOf: Self.plainEnd)
+        }
+    }
+
+    private static let contentLength = Array("Content-Length: ".utf8)
+    private static let dateName = Array("Date: ".utf8)
+    private static let requestIDName = Array("\r\nX-Request-Id: ".utf8)
+    private static let closeEnd = Array("\r\nConnection: close\r\n\r\n".utf8)
+    private static let keepAliveEnd = Array("\r\nConnection: keep-alive\r\n\r\n".utf8)
+    private static let plainEnd = Array("\r\n\r\n".utf8)
+
+    private static func appendDecimal(_ out: inout [UInt8], _ value: Int) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - count] = UInt8(48 + rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            out.append(contentsOf: buffer[(20 - count)...])
         }
     }
 
     static func mayHaveBody(_ status: Int) -> Bool { status != 204 && status != 304 && status >= 200 }
 
-    private static func isSafe(_ name: String, _ value: String) -> Bool {
-        var name = name, value = value
-        return name.withUTF8 { isToken(UnsafeRawBufferPointer($0)) } && value.withUTF8 { isFieldValue(UnsafeRawBufferPointer($0)) }
-    }
-
     /// RFC 9110 token characters.
     static func isToken(_ bytes: UnsafeRawBufferPointer) -> Bool {
         !bytes.isEmpty && bytes.allSatisfy { byte in
-            (0x21...0x7E).contains(byte) && !"\"(),/:;<=>?@[\\]{}".utf8.contains(byte)
+            byte > 0x20 && byte < 0x7F && !Self.separators[Int(byte)]
         }
     }
+
+    private static let separators: [Bool] = (0..<128).map { "\"(),/:;<=>?@[\\]{}".utf8.contains(UInt8($0)) }
 
     /// No CR, LF or NUL: nothing that could split a header.
     static func isFieldValue(_ bytes: UnsafeRawBufferPointer) -> Bool {

@@ -37,10 +37,25 @@ public final class HTTPServer: ResponseSink {
     private var drainCompletion: (() -> Void)?
     private var graceTimer: LoopTimer?
 
-    /// Routes of running plugins; replaced once the plugins have started.
-    var routes = RouteTrie<RegisteredRoute>([])
-    /// Built-in endpoints keyed by `"METHOD /path"`.
-    var builtins: [String: Builtin] = [:]
+    /// What a route leads to: a plugin's handler or one of the runtime's own endpoints.
+    enum RouteTarget {
+        case plugin(RegisteredRoute)
+        case builtin(Builtin)
+    }
+
+    /// Routes of running plugins and the built-in endpoints; replaced once the plugins have started.
+    var routes = RouteTrie<RouteTarget>([])
+    /// Built-in endpoints as `(method, path, endpoint)`, mounted beside the plugins' routes.
+    var builtins: [(method: String, path: String, endpoint: Builtin)] = []
+
+    /// Freezes the routes of running plugins, plus the built-ins, into the trie.
+    func mount(_ pluginRoutes: [RegisteredRoute]) {
+        var all: [(method: String, pattern: RoutePattern, target: RouteTarget)] = pluginRoutes.map { ($0.method, $0.pattern, .plugin($0)) }
+        for builtin in builtins {
+            all.append((builtin.method, try! RoutePattern(builtin.path), .builtin(builtin.endpoint)))
+        }
+        routes = RouteTrie(all)
+    }
 
     static let readBufferSize = 64 * 1024
     nonisolated(unsafe) static let readBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: readBufferSize)
@@ -103,12 +118,13 @@ public final class HTTPServer: ResponseSink {
     /// Picks the target of a request whose head is complete and sets its body limit.
     func route(_ exchange: HTTPExchange) {
         exchange.bodyLimit = limits.maxBodyBytes
-        if builtins["\(exchange.method == "HEAD" ? "GET" : exchange.method) \(exchange.path)"] != nil { return }
         switch routes.match(method: exchange.method, path: exchange.path[...]) {
-        case let .found(route, parameters):
+        case let .found(.plugin(route), parameters):
             exchange.route = route
             exchange.parameters = parameters
             if route.maxBodyBytes > 0 { exchange.bodyLimit = route.maxBodyBytes }
+        case let .found(.builtin(builtin), _):
+            exchange.builtin = builtin
         case .methodNotAllowed(let allowed):
             exchange.bodyLimit = 0
             answer(exchange, status: 405, detail: "\(exchange.method) is not allowed on \(exchange.path)", headers: [("Allow", allowed.joined(separator: ", "))])
@@ -124,7 +140,7 @@ public final class HTTPServer: ResponseSink {
             exchange.connection.flush()
             return
         }
-        if let builtin = builtins["\(exchange.method == "HEAD" ? "GET" : exchange.method) \(exchange.path)"] {
+        if let builtin = exchange.builtin {
             if builtin.loopbackOnly && !exchange.connection.peerIsLoopback {
                 answer(exchange, status: 403, detail: "this endpoint only answers loopback clients")
                 return

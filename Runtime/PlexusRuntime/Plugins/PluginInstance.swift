@@ -72,7 +72,7 @@ public final class RegisteredRoute {
     public let maxBodyBytes: UInt64
     let handler: plexus_route_handler
     let context: UnsafeMutableRawPointer?
-    unowned let plugin: PluginInstance
+    unowned(unsafe) let plugin: PluginInstance
 
     init(method: String, pattern: RoutePattern, maxBodyBytes: UInt64, handler: @escaping plexus_route_handler,
          context: UnsafeMutableRawPointer?, plugin: PluginInstance) {

@@ -15,6 +15,9 @@ final class RouteRegistry {
         }
         let pattern: RoutePattern
         do { pattern = try RoutePattern(String(cString: patternC)) } catch { return "\(error)" }
+        if let reserved = AdminEndpoints.reservedPrefixes.first(where: { pattern.text == $0 || pattern.text.hasPrefix($0 + "/") }) {
+            return "\(method) \(pattern) of plugin '\(plugin.name)' is under \(reserved), which the runtime reserves for itself"
+        }
         let key = method + " " + pattern.shape
         if let existing = byShape[key] {
             if existing.plugin === plugin {
@@ -35,9 +38,8 @@ final class RouteRegistry {
         plugin.routes.removeAll()
     }
 
-    /// A trie of the routes of running plugins.
-    func freeze() -> RouteTrie<RegisteredRoute> {
-        let live = byShape.values.filter { $0.plugin.status.state == .running }
-        return RouteTrie(live.map { ($0.method, $0.pattern, $0) })
+    /// The routes of running plugins.
+    func liveRoutes() -> [RegisteredRoute] {
+        byShape.values.filter { $0.plugin.status.state == .running }
     }
 }

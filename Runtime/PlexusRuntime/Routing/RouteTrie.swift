@@ -58,12 +58,11 @@ public struct RouteTrie<Target> {
 
     /// Finds the route for `method` and `path` (a decoded path starting with `/`).
     public func match(method: String, path: Substring) -> Match {
-        var segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
-        if segments.count > 1, segments.last?.isEmpty == true { segments.removeLast() }
-        if segments.count == 1, segments[0].isEmpty { segments.removeAll() }
+        var rest = path.dropFirst()
+        if rest.count > 1, rest.utf8.last == UInt8(ascii: "/") { rest = rest.dropLast() }  // trailing slash
         var parameters: [(name: String, value: String)] = []
         var allowed = Set<String>()
-        if let target = search(root, segments[...], method, &parameters, &allowed) {
+        if let target = search(root, rest, atEnd: rest.isEmpty, method, &parameters, &allowed) {
             return .found(target, parameters: parameters)
         }
         if !allowed.isEmpty {
@@ -74,34 +73,39 @@ public struct RouteTrie<Target> {
         return .notFound
     }
 
-    private func search(_ node: Node, _ rest: ArraySlice<Substring>, _ method: String,
+    /// Walks `rest` (the path after a `/`, segments separated by `/`) without splitting it up front.
+    private func search(_ node: Node, _ rest: Substring, atEnd: Bool, _ method: String,
                         _ parameters: inout [(name: String, value: String)], _ allowed: inout Set<String>) -> Target? {
-        guard let segment = rest.first else {
+        if atEnd {
             if let target = node.methods[method] ?? (method == "HEAD" ? node.methods["GET"] : nil) { return target }
             allowed.formUnion(node.methods.keys)
             // A wildcard also matches an empty rest (`/files/` for `/files/*`).
             return wildcardTarget(node, rest, method, &parameters, &allowed)
         }
+        let slash = rest.utf8.firstIndex(of: UInt8(ascii: "/"))
+        let segment = slash.map { rest[..<$0] } ?? rest
+        let after = slash.map { rest[rest.index(after: $0)...] } ?? rest[rest.endIndex...]
+        let nextAtEnd = slash == nil
         if let next = node.literals[segment],
-           let target = search(next, rest.dropFirst(), method, &parameters, &allowed) {
+           let target = search(next, after, atEnd: nextAtEnd, method, &parameters, &allowed) {
             return target
         }
         if !segment.isEmpty, let parameter = node.parameter {
             parameters.append((parameter.name, String(segment)))
-            if let target = search(parameter.node, rest.dropFirst(), method, &parameters, &allowed) { return target }
+            if let target = search(parameter.node, after, atEnd: nextAtEnd, method, &parameters, &allowed) { return target }
             parameters.removeLast()
         }
         return wildcardTarget(node, rest, method, &parameters, &allowed)
     }
 
-    private func wildcardTarget(_ node: Node, _ rest: ArraySlice<Substring>, _ method: String,
+    private func wildcardTarget(_ node: Node, _ rest: Substring, _ method: String,
                                 _ parameters: inout [(name: String, value: String)], _ allowed: inout Set<String>) -> Target? {
         guard !node.wildcard.isEmpty else { return nil }
         guard let target = node.wildcard[method] ?? (method == "HEAD" ? node.wildcard["GET"] : nil) else {
             allowed.formUnion(node.wildcard.keys)
             return nil
         }
-        parameters.append(("*", rest.joined(separator: "/")))
+        parameters.append(("*", String(rest)))
         return target
     }
 }
