@@ -1,12 +1,65 @@
 import PlexusSDK
 
-/// Placeholder entry until the routes land; replaced by the document comparison plugin.
+/// The document comparison plugin: compares two versions of a text or .docx document.
+///
+/// Routes (both take a JSON body or `multipart/form-data`, see ``CompareRequest``):
+/// - `POST /api/v1/documents/compare`: the edit script as JSON, a unified diff, or an HTML redline (`format`).
+/// - `POST /api/v1/documents/redline`: always the HTML redline.
+///
+/// Configuration (`plugins.d/doccompare.toml`):
+/// - `max_input_bytes` (default 16 MiB): the largest document, raw or extracted from a .docx (413 beyond).
+/// - `max_body_bytes` (default 3 × `max_input_bytes` + 64 KiB, room for two base64 documents): the largest
+///   request body; the server itself answers 413 beyond it.
+///
+/// Parsing, decoding and diffing run off the loop thread.
 @PluginActor
 final class DocComparePlugin: Plugin {
-    static let manifest = PluginManifest(name: "doccompare", version: "0.1.0", description: "Document comparison")
-    init(context: PluginContext) throws {}
+    /// Name `doccompare`, version 1.0.0.
+    static let manifest = PluginManifest(
+        name: "doccompare",
+        version: "1.0.0",
+        description: "Document comparison: edit scripts, unified diffs and redlines of text and .docx"
+    )
+
+    /// The default `max_input_bytes`: 16 MiB.
+    static let defaultMaxInputBytes = 16 << 20
+
+    private let context: PluginContext
+    private let maxInputBytes: Int
+    private var served = 0
+
+    /// Reads the limits and registers the routes.
+    init(context: PluginContext) throws {
+        self.context = context
+        let maxInput = max(1, context.config.int("max_input_bytes", default: Self.defaultMaxInputBytes))
+        maxInputBytes = maxInput
+        let bodyLimit = max(1, context.config.int("max_body_bytes", default: 3 * maxInput + (64 << 10)))
+        try context.routes.post("/api/v1/documents/compare", maxBodyBytes: UInt64(bodyLimit)) { [unowned self] request async throws in
+            try await compare(request, forceHTML: false)
+        }
+        try context.routes.post("/api/v1/documents/redline", maxBodyBytes: UInt64(bodyLimit)) { [unowned self] request async throws in
+            try await compare(request, forceHTML: true)
+        }
+        context.logger.info("doccompare ready", metadata: ["max_input_bytes": "\(maxInput)", "max_body_bytes": "\(bodyLimit)"])
+    }
+
+    /// Runs one comparison on the runtime's thread pool.
+    private func compare(_ request: Request, forceHTML: Bool) async throws -> Response {
+        let limit = maxInputBytes
+        let response = try await context.offLoop {
+            try CompareService.respond(to: request, forceHTML: forceHTML, maxInputBytes: limit)
+        }
+        served += 1
+        return response
+    }
+
+    /// Healthy; reports how many comparisons were answered.
+    func health() -> HealthReport {
+        HealthReport(status: .ok, detail: "answered \(served) comparisons")
+    }
 }
 
+/// The C entry point the runtime looks up in `libPlexusDocCompare.so`.
 @_cdecl("plexus_plugin_entry_v1")
 public func plexusPluginEntry(_ host: UnsafeRawPointer?) -> UnsafeRawPointer? {
     PluginExport.descriptor(for: DocComparePlugin.self, host: host)

@@ -1,0 +1,66 @@
+import DocDiff
+import Foundation
+import PlexusSDK
+
+/// Runs a parsed comparison and renders the answer. Synchronous and CPU-bound: call it
+/// inside `PluginContext.offLoop`.
+enum CompareService {
+    /// The media type of unified diffs.
+    static let unifiedDiffType = "text/x-diff; charset=utf-8"
+
+    /// Parses `request`, compares the documents and renders the result.
+    /// - Parameters:
+    ///   - forceHTML: answer with the HTML redline whatever `format` says (the redline route).
+    ///   - maxInputBytes: the per-document size limit.
+    static func respond(to request: Request, forceHTML: Bool, maxInputBytes: Int) throws -> Response {
+        let parsed = try CompareRequest.parse(request)
+        let old = try DocumentDecoder.decode(parsed.old, maxInputBytes: maxInputBytes)
+        let new = try DocumentDecoder.decode(parsed.new, maxInputBytes: maxInputBytes)
+        let format: OutputFormat = forceHTML ? .html : parsed.options.format
+        return try render(parsed, old: old, new: new, format: format)
+    }
+
+    /// Compares `old` and `new` as `parsed.options` say and renders them in `format`.
+    static func render(_ parsed: CompareRequest, old: TextDocument, new: TextDocument, format: OutputFormat) throws -> Response {
+        let options = parsed.options
+        let oldLabel = parsed.old.filename ?? "old", newLabel = parsed.new.filename ?? "new"
+        let title = "Redline: \(oldLabel) → \(newLabel)"
+        switch format {
+        case .unified:
+            var lineOptions = options.diffOptions
+            lineOptions.granularity = .line
+            lineOptions.detectMoves = false
+            let result = DocDiff.diff(old, new, options: lineOptions)
+            let text = UnifiedDiff.render(result, oldLabel: oldLabel, newLabel: newLabel)
+            return Response(status: 200, headers: Headers([("Content-Type", unifiedDiffType)]), body: Array(text.utf8))
+        case .html:
+            if options.mode == .clauses {
+                return .html(ClauseComparer.compare(old.string, new.string, title: title).redline.html)
+            }
+            return .html(Redline(DocDiff.diff(old, new, options: options.diffOptions), title: title).html)
+        case .json:
+            let result = DocDiff.diff(old, new, options: options.diffOptions)
+            let script = EditScript(result)
+            let statistics = result.statistics
+            let report = CompareReport(
+                mode: options.mode.rawValue,
+                options: .init(granularity: options.granularity.rawValue, algorithm: options.algorithm.rawValue,
+                               ignoreWhitespace: options.ignoreWhitespace, ignoreCase: options.ignoreCase,
+                               detectMoves: options.detectMoves),
+                old: .init(source: parsed.old.kind.rawValue, filename: parsed.old.filename, textBytes: old.bytes.count),
+                new: .init(source: parsed.new.kind.rawValue, filename: parsed.new.filename, textBytes: new.bytes.count),
+                identical: statistics.inserted == 0 && statistics.deleted == 0 && statistics.moved == 0,
+                statistics: statistics, moves: result.moves, editScript: script,
+                clauses: options.mode == .clauses ? ClauseReport(ClauseComparer.compare(old.string, new.string, title: title)) : nil)
+            return try .json(report, encoder: encoder)
+        }
+    }
+
+    /// Sorted, snake_case keys.
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return encoder
+    }
+}
