@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
 REPEAT="${1:-3}"
-SCRATCH="${DOCCOMPARE_SCRATCH:-$ROOT/.build-doccompare-release}"
+SCRATCH="${DOCCOMPARE_SCRATCH:-$ROOT/.build}"
 SIZE_MB="${DOCCOMPARE_SIZE_MB:-20}"
 WORK="$(mktemp -d /tmp/doccompare-bench.XXXXXX)"
 TIME_PID=""
