@@ -26,7 +26,7 @@ final class PluginLoadingTests: XCTestCase {
     ]
 
     func testGoodPluginsAnswerAndEveryBrokenOneIsDiagnosed() throws {
-        let cFixtures = ["hello-c", "greeter-c"] + Self.brokenFixtures.map(\.file).filter { !$0.hasPrefix("lib") }.map { String($0.dropLast(3)) }
+        let cFixtures = ["hello-c", "greeter-c", "newer-minor"] + Self.brokenFixtures.map(\.file).filter { !$0.hasPrefix("lib") }.map { String($0.dropLast(3)) }
         let plexus = try Repository.startPlexus(swiftPlugins: ["libPlexusHello.so", "libPlexusFixtureThrower.so"], cFixtures: cFixtures,
                                        pluginConfigs: ["hello-c": "greeting = \"howdy\"\n"],
                                        pluginSettings: "start_timeout_ms = 700")
@@ -34,9 +34,12 @@ final class PluginLoadingTests: XCTestCase {
         XCTAssertEqual(try TestClient.get("/api/v1/hello/plexus", port: plexus.port).text, "Hello, plexus!\n")
         XCTAssertTrue(try TestClient.get("/api/v1/c/hello", port: plexus.port).text.hasPrefix("howdy from C"))
         XCTAssertEqual(try TestClient.get("/api/v1/c/greeter", port: plexus.port).status, 200)
+        // Built for ABI 1.3 with a larger descriptor: a newer minor of the same major still loads.
+        XCTAssertEqual(try TestClient.get("/api/v1/c/newer", port: plexus.port).status, 200)
 
         let plugins = try plexus.pluginsByFile()
-        for name in ["libPlexusHello.so", "hello-c.so", "greeter-c.so"] {
+        XCTAssertEqual(plugins["newer-minor.so"]?["abi"] as? String, "1.3")
+        for name in ["libPlexusHello.so", "hello-c.so", "greeter-c.so", "newer-minor.so"] {
             XCTAssertEqual(plugins[name]?["state"] as? String, "running", "\(name): \(plugins[name] ?? [:])")
         }
         for (file, diagnosis) in Self.brokenFixtures {

@@ -76,12 +76,15 @@ static const plexus_dependency dependencies[] = {
 #ifndef DESCRIPTOR_MAJOR
 #define DESCRIPTOR_MAJOR PLEXUS_ABI_MAJOR
 #endif
+#ifndef DESCRIPTOR_MINOR
+#define DESCRIPTOR_MINOR PLEXUS_ABI_MINOR
+#endif
 #ifndef DESCRIPTOR_SIZE
 #define DESCRIPTOR_SIZE sizeof(plexus_plugin)
 #endif
 
 static plexus_plugin descriptor = {
-    DESCRIPTOR_SIZE, DESCRIPTOR_MAJOR, PLEXUS_ABI_MINOR,
+    DESCRIPTOR_SIZE, DESCRIPTOR_MAJOR, DESCRIPTOR_MINOR,
     PLUGIN_NAME, "1.2.0", "A plugin written in plain C", "1.0", "C",
     dependencies, DEPENDENCY_COUNT, NULL,
     on_init, on_start, on_stop, NULL, NULL,
