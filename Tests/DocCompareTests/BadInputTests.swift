@@ -3,16 +3,8 @@ import PlexusTesting
 import XCTest
 
 /// Every kind of bad input is a problem+json response naming the field and the reason.
-final class BadInputTests: XCTestCase {
+final class BadInputTests: DocCompareTestCase {
     typealias Part = DocCompareHarness.FormPart
-    static var runtime: TestRuntime?
-    override class func setUp() { runtime = try? DocCompareHarness.start() }
-    override class func tearDown() { _ = runtime?.stop(); runtime = nil }
-
-    func plexus() throws -> TestRuntime {
-        guard let runtime = Self.runtime else { return try DocCompareHarness.start() }
-        return runtime
-    }
 
     let ok: [String: Any] = ["text": "fine\n"]
 

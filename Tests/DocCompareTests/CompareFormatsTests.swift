@@ -3,15 +3,7 @@ import PlexusTesting
 import XCTest
 
 /// `POST /api/v1/documents/compare` in each output format, checked by replaying the output.
-final class CompareFormatsTests: XCTestCase {
-    static var runtime: TestRuntime?
-    override class func setUp() { runtime = try? DocCompareHarness.start() }
-    override class func tearDown() { _ = runtime?.stop(); runtime = nil }
-
-    func plexus() throws -> TestRuntime {
-        guard let runtime = Self.runtime else { return try DocCompareHarness.start() }
-        return runtime
-    }
+final class CompareFormatsTests: DocCompareTestCase {
 
     func testJSONEditScriptRebuildsTheNewTextForEveryGranularityAndAlgorithm() throws {
         let plexus = try plexus()

@@ -3,15 +3,7 @@ import PlexusTesting
 import XCTest
 
 /// Moved paragraphs and clause-aware comparison.
-final class MovesAndClausesTests: XCTestCase {
-    static var runtime: TestRuntime?
-    override class func setUp() { runtime = try? DocCompareHarness.start() }
-    override class func tearDown() { _ = runtime?.stop(); runtime = nil }
-
-    func plexus() throws -> TestRuntime {
-        guard let runtime = Self.runtime else { return try DocCompareHarness.start() }
-        return runtime
-    }
+final class MovesAndClausesTests: DocCompareTestCase {
 
     func testMovedParagraphIsReportedAsAMove() throws {
         let plexus = try plexus()

@@ -3,16 +3,8 @@ import PlexusTesting
 import XCTest
 
 /// `multipart/form-data` uploads and .docx documents (multipart and base64 JSON).
-final class UploadTests: XCTestCase {
+final class UploadTests: DocCompareTestCase {
     typealias Part = DocCompareHarness.FormPart
-    static var runtime: TestRuntime?
-    override class func setUp() { runtime = try? DocCompareHarness.start() }
-    override class func tearDown() { _ = runtime?.stop(); runtime = nil }
-
-    func plexus() throws -> TestRuntime {
-        guard let runtime = Self.runtime else { return try DocCompareHarness.start() }
-        return runtime
-    }
 
     func testMultipartTextUploadWithOptionFields() throws {
         let plexus = try plexus()

@@ -1,1 +1,0 @@
-char plexus_abi_anchor = 0;
