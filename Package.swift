@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "PlexusHello", type: .dynamic, targets: ["PlexusHello"]),
         .library(name: "PlexusDocCompare", type: .dynamic, targets: ["PlexusDocCompare"]),
         .executable(name: "docdiff-bench", targets: ["docdiff-bench"]),
+        .library(name: "PlexusTimetable", type: .dynamic, targets: ["PlexusTimetable"]),
+        .executable(name: "timetable-bench", targets: ["timetable-bench"]),
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
     ],
     dependencies: [
@@ -82,6 +84,16 @@ let package = Package(
         ),
         .executableTarget(name: "docdiff-bench", dependencies: ["DocDiff"], path: "Plugins/DocCompare/Bench"),
 
+        // Timetabling: the solver (no SDK dependency), the plugin on top, and its benchmark.
+        .target(name: "TimetableSolver", path: "Plugins/Timetable/Solver"),
+        .target(
+            name: "PlexusTimetable",
+            dependencies: ["PlexusSDK", "TimetableSolver"],
+            path: "Plugins/Timetable/Plugin",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .executableTarget(name: "timetable-bench", dependencies: ["TimetableSolver"], path: "Plugins/Timetable/Bench"),
+
         // MARK: Test fixtures and tests
         .target(
             name: "PlexusFixtureThrower",
@@ -104,6 +116,13 @@ let package = Package(
             name: "DocCompareTests",
             dependencies: ["PlexusTesting"],
             path: "Tests/DocCompareTests",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(name: "TimetableSolverTests", dependencies: ["TimetableSolver"], path: "Tests/TimetableSolverTests"),
+        .testTarget(
+            name: "TimetableTests",
+            dependencies: ["PlexusTesting"],
+            path: "Tests/TimetableTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(
