@@ -44,6 +44,11 @@ let package = Package(
         // MARK: Runtime
         .systemLibrary(name: "CLibUV", path: "Runtime/CLibUV", pkgConfig: "libuv"),
         .target(name: "CPlexusShims", path: "Runtime/CPlexusShims"),
+        .systemLibrary(name: "CSQLite", path: "Runtime/CSQLite", pkgConfig: "sqlite3"),
+        // Per-plugin SQLite storage: key-value, SQL, migrations, change feed, backup.
+        .target(name: "PlexusStorage", dependencies: ["CSQLite"], path: "Runtime/PlexusStorage"),
+        // The durable event log behind durable bus topics: group commit, consumer groups, dead letters.
+        .target(name: "PlexusEventLog", dependencies: ["CSQLite"], path: "Runtime/PlexusEventLog"),
         .target(
             name: "PlexusRuntime",
             dependencies: [
@@ -118,6 +123,8 @@ let package = Package(
             path: "Tests/DocCompareTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        .testTarget(name: "PlexusStorageTests", dependencies: ["PlexusStorage"], path: "Tests/PlexusStorageTests"),
+        .testTarget(name: "PlexusEventLogTests", dependencies: ["PlexusEventLog"], path: "Tests/PlexusEventLogTests"),
         .testTarget(name: "TimetableSolverTests", dependencies: ["TimetableSolver"], path: "Tests/TimetableSolverTests"),
         .testTarget(
             name: "TimetableTests",
