@@ -17,6 +17,10 @@ public final class Runtime {
     let loop = EventLoop()
     let group: PluginGroup
     let server: HTTPServer
+    let metrics = RuntimeMetrics()
+    let health: HealthMonitor
+    let loopLag: LoopLagMonitor
+    private var startupComplete = false
     private var signals: [UnsafeMutablePointer<uv_signal_t>] = []
     private var shuttingDown = false
     private var exitCode: Int32 = 0
@@ -34,7 +38,12 @@ public final class Runtime {
                             startTimeout: config.startTimeoutMilliseconds, stopTimeout: config.stopTimeoutMilliseconds)
         server = HTTPServer(loop: loop, limits: config.limits, logger: logger, accessLog: config.accessLog)
         services.responses = server
+        server.metrics = metrics
+        health = HealthMonitor(loop: loop, group: group, logger: logger, intervalMilliseconds: config.healthIntervalMilliseconds,
+                               timeoutMilliseconds: config.healthTimeoutMilliseconds)
+        loopLag = LoopLagMonitor(loop: loop)
         AdminEndpoints.install(on: server, group: group)
+        ObservabilityEndpoints.install(on: server, runtime: self)
     }
 
     /// Runs until shutdown; returns the process exit code.
@@ -47,6 +56,11 @@ public final class Runtime {
         loop.execute { [self] in
             group.start { [self] in
                 server.mount(group.services.routes.liveRoutes())
+                startupComplete = true
+                loopLag.onSample = { [unowned self] lag in metrics.recordLoopLag(milliseconds: lag, max: loopLag.maxLagMilliseconds) }
+                loopLag.start()
+                health.onTransition = { [unowned self] plugin, _, report in metrics.setPluginHealth(plugin, report.status) }
+                health.start()
                 do {
                     let address = try server.listen(host: config.host, port: config.port)
                     let millis = (DispatchTime.now().uptimeNanoseconds - startedAt.uptimeNanoseconds) / 1_000_000
@@ -71,6 +85,8 @@ public final class Runtime {
         guard !shuttingDown else { return }
         shuttingDown = true
         logger.notice("shutting down", metadata: ["in_flight": "\(server.inFlight)"])
+        health.stop()
+        loopLag.stop()
         server.drain { [self] in
             group.stop { [self] in
                 for handle in signals {
@@ -99,6 +115,24 @@ public final class Runtime {
             uv_unref(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self))
             signals.append(handle)
         }
+    }
+
+    /// Whether the runtime is ready: start-up finished and every required plugin runs and is not failing.
+    var readiness: (ready: Bool, problems: [String]) {
+        guard startupComplete, !shuttingDown else { return (false, [shuttingDown ? "shutting down" : "starting"]) }
+        var problems: [String] = []
+        for name in config.requiredPlugins {
+            guard let plugin = group.plugins.first(where: { $0.manifest?.name == name }) else {
+                problems.append("required plugin '\(name)' is not installed")
+                continue
+            }
+            if plugin.status.state != .running {
+                problems.append("required plugin '\(name)' is \(plugin.status.state.rawValue): \(plugin.status.reason)")
+            } else if health.reports[name]?.status == "failing" {
+                problems.append("required plugin '\(name)' is failing: \(health.reports[name]?.detail ?? "")")
+            }
+        }
+        return (problems.isEmpty, problems)
     }
 
     /// A snapshot of every plugin, as the admin endpoint shows it.

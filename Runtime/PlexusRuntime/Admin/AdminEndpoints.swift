@@ -15,7 +15,7 @@ enum AdminEndpoints {
     }
 
     /// Paths plugins may not register routes under.
-    static let reservedPrefixes = ["/admin", "/health"]
+    static let reservedPrefixes = ["/admin", "/health", "/ready", "/metrics", "/api/v1/events"]
 
     private static func json(_ value: [String: String]) -> HTTPServer.BuiltinResponse {
         let body = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data()

@@ -27,6 +27,10 @@ public struct RuntimeConfig: Sendable {
     public var logLevel = Logger.Level.info
     public var startTimeoutMilliseconds: UInt64 = 5_000
     public var stopTimeoutMilliseconds: UInt64 = 5_000
+    /// Plugins that must be running (and not failing) for `/ready` to answer 200.
+    public var requiredPlugins: [String] = []
+    public var healthIntervalMilliseconds: UInt64 = 10_000
+    public var healthTimeoutMilliseconds: UInt64 = 1_000
 
     public init() {}
 
@@ -46,6 +50,11 @@ public struct RuntimeConfig: Sendable {
         if let dir = try reader.string("plugins.dir") { pluginsDirectory = URL(fileURLWithPath: dir, relativeTo: base).standardizedFileURL }
         startTimeoutMilliseconds = try reader.uint("plugins.start_timeout_ms") ?? startTimeoutMilliseconds
         stopTimeoutMilliseconds = try reader.uint("plugins.stop_timeout_ms") ?? stopTimeoutMilliseconds
+        if let required = try reader.string("plugins.required") {
+            requiredPlugins = required.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        healthIntervalMilliseconds = try reader.uint("health.interval_ms") ?? healthIntervalMilliseconds
+        healthTimeoutMilliseconds = try reader.uint("health.timeout_ms") ?? healthTimeoutMilliseconds
         if let dir = try reader.string("data.dir") { dataDirectory = URL(fileURLWithPath: dir, relativeTo: base).standardizedFileURL }
         if let level = try reader.string("log.level") {
             guard let parsed = Logger.Level(rawValue: level) else {

@@ -26,6 +26,8 @@ public final class HTTPServer: ResponseSink {
     let limits: HTTPLimits
     let logger: Logger
     let accessLog: Bool
+    /// Where answered requests are counted (`/metrics`).
+    var metrics: RuntimeMetrics?
     var requestIDs = RequestIDGenerator()
     private var encoder = HTTPResponseEncoder()
     private var listener: UnsafeMutablePointer<uv_tcp_t>?
@@ -194,8 +196,13 @@ public final class HTTPServer: ResponseSink {
     }
 
     func logAccess(_ exchange: HTTPExchange, bytes: Int) {
-        guard accessLog else { return }
         let micros = (DispatchTime.now().uptimeNanoseconds - exchange.startNanoseconds) / 1000
+        if let metrics {
+            let (plugin, route) = exchange.route.map { ($0.plugin.name, $0.pattern.text) }
+                ?? (exchange.builtin != nil ? ("-", exchange.path) : ("-", "unmatched"))
+            metrics.recordRequest(plugin: plugin, route: route, method: exchange.method, status: exchange.status, seconds: Double(micros) / 1_000_000)
+        }
+        guard accessLog else { return }
         logger.info("request", metadata: [
             "method": "\(exchange.method)", "path": "\(exchange.path)", "status": "\(exchange.status)",
             "bytes": "\(bytes)", "duration_us": "\(micros)", "request_id": "\(exchange.requestID)",

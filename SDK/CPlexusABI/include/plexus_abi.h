@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 #define PLEXUS_ABI_MAJOR 1
-#define PLEXUS_ABI_MINOR 0
+#define PLEXUS_ABI_MINOR 1
 
 /** Name of the symbol every plugin exports: `const plexus_plugin *plexus_plugin_entry_v1(const plexus_host *)`. */
 #define PLEXUS_ENTRY_SYMBOL "plexus_plugin_entry_v1"
@@ -141,6 +141,80 @@ typedef void (*plexus_post_cb)(void *user);
 
 typedef struct plexus_host plexus_host;
 
+/* ---- ABI 1.1: the event bus ------------------------------------------------------------ */
+
+/** Publish flags. */
+typedef enum plexus_publish_flags {
+    /** Fire-and-forget, in process, delivered on the loop in priority order. */
+    PLEXUS_PUBLISH_DEFAULT = 0,
+    /** Written to the durable log (SQLite WAL) before the completion reports success. */
+    PLEXUS_PUBLISH_DURABLE = 1,
+} plexus_publish_flags;
+
+/**
+ * An event. On publish the host fills `id`, `source` and `time_ms`; everything else comes from
+ * the publisher. Delivered events are valid only for the duration of the handler call.
+ */
+typedef struct plexus_event {
+    uint32_t struct_size;
+    /** Sortable unique id (ULID). */
+    plexus_bytes id;
+    /** Hierarchical topic, segments separated by '.', e.g. "ticket.created". */
+    plexus_bytes topic;
+    /** Name of the publishing plugin (or "http" for clients). */
+    plexus_bytes source;
+    /** Tenant, may be empty. */
+    plexus_bytes tenant;
+    /** Milliseconds since the Unix epoch. */
+    int64_t time_ms;
+    /** Higher is delivered first among queued events. */
+    int32_t priority;
+    plexus_bytes content_type;
+    plexus_bytes payload;
+    plexus_bytes correlation_id;
+    plexus_bytes causation_id;
+    uint32_t schema_version;
+} plexus_event;
+
+/** Called once a publish has been accepted (status PLEXUS_OK, detail = event id) or refused (PLEXUS_ERROR, detail = reason). */
+typedef void (*plexus_publish_cb)(void *user, int status, const char *detail);
+
+/** Receives events of a subscription (loop thread). Durable subscriptions must call host->ack for each event. */
+typedef void (*plexus_event_handler)(void *user, const plexus_event *event);
+
+/** What happens when a subscription's queue is full. */
+typedef enum plexus_overflow_policy {
+    /** Drop the oldest queued event (counted). */
+    PLEXUS_OVERFLOW_DROP_OLDEST = 0,
+    /** Drop the new event (counted). */
+    PLEXUS_OVERFLOW_DROP_NEWEST = 1,
+} plexus_overflow_policy;
+
+/** Subscription options. */
+typedef struct plexus_subscription_options {
+    uint32_t struct_size;
+    /** Most events queued for this subscriber before the overflow policy applies (0: host default). */
+    uint32_t queue_limit;
+    int32_t overflow_policy; /* plexus_overflow_policy */
+    /** Non-NULL: a durable consumer group (at-least-once, explicit ack) over durable topics. */
+    const char *durable_group;
+    /** Durable only: deliveries before an event goes to the dead-letter topic (0: host default). */
+    uint32_t max_attempts;
+} plexus_subscription_options;
+
+/** A topic a plugin declares it publishes, for the runtime's event catalogue. */
+typedef struct plexus_topic_decl {
+    uint32_t struct_size;
+    const char *topic;
+    uint32_t schema_version;
+    const char *description;
+} plexus_topic_decl;
+
+/** Answers a request/reply call to a service this plugin offers; reply with host->service_reply. */
+typedef void (*plexus_service_handler)(void *user, uint64_t call_token, plexus_bytes payload);
+/** Receives a service reply (status PLEXUS_OK) or failure (PLEXUS_ERROR: timeout, no such service, handler error). */
+typedef void (*plexus_reply_cb)(void *user, int status, plexus_bytes payload);
+
 /**
  * The host vtable. One instance per plugin; the plugin passes it back as the first
  * argument of every call. Append-only: check `struct_size` before using a field that
@@ -177,7 +251,25 @@ struct plexus_host {
     void (*start_complete)(const plexus_host *host, int status, const char *message);
     /** Finish a stop: every plugin must call this once after `on_stop` (synchronously or later). */
     void (*stop_complete)(const plexus_host *host);
-    /* Append new host services below this line (bus, storage, health), bumping PLEXUS_ABI_MINOR. */
+
+    /* ---- ABI 1.1: the event bus (check struct_size before use) ---- */
+    /** Publish an event (see plexus_publish_flags); `done` may be NULL. Returns PLEXUS_ERROR at once for an invalid topic. */
+    int (*publish)(const plexus_host *host, const plexus_event *event, uint32_t flags, plexus_publish_cb done, void *user, plexus_error *error);
+    /** Subscribe with a pattern ('+' one segment, '#' the rest); returns an id > 0, or 0 with a message. */
+    uint64_t (*subscribe)(const plexus_host *host, const char *pattern, const plexus_subscription_options *options,
+                          plexus_event_handler handler, void *user, plexus_error *error);
+    /** Cancel a subscription; unknown ids are ignored. */
+    void (*unsubscribe)(const plexus_host *host, uint64_t subscription);
+    /** Durable subscriptions: settle a delivered event (success non-zero) or ask for a retry with `reason`. */
+    void (*ack)(const plexus_host *host, uint64_t subscription, plexus_bytes event_id, int success, const char *reason);
+    /** Offer a named service answered by exactly one handler in the process. */
+    int (*service_register)(const plexus_host *host, const char *name, plexus_service_handler handler, void *user, plexus_error *error);
+    /** Call a service; `reply` runs on the loop with the answer or the failure (after `timeout_ms` at most). */
+    void (*service_call)(const plexus_host *host, const char *name, plexus_bytes payload, uint64_t timeout_ms, plexus_reply_cb reply, void *user);
+    /** Answer a call received by a service handler (status PLEXUS_OK or PLEXUS_ERROR with a message payload). */
+    void (*service_reply)(const plexus_host *host, uint64_t call_token, int status, plexus_bytes payload);
+
+    /* Append new host services below this line, bumping PLEXUS_ABI_MINOR. */
 };
 
 /** A dependency on another plugin by name, with a semver range such as ">=1.2.0 <2.0.0" or "^1.2". */
@@ -229,6 +321,11 @@ typedef struct plexus_plugin {
     void (*on_health)(void *ctx, plexus_health *health);
     /** Free everything; called once after the plugin has stopped or failed. May be NULL. */
     void (*on_destroy)(void *ctx);
+
+    /* ---- ABI 1.1 ---- */
+    /** Topics this plugin publishes, for the runtime's event catalogue (may be NULL). */
+    const plexus_topic_decl *publishes;
+    uint32_t publish_count;
     /* Append new fields below this line, bumping PLEXUS_ABI_MINOR. */
 } plexus_plugin;
 

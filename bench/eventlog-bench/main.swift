@@ -1,0 +1,1 @@
+print("eventlog-bench: not built yet")
