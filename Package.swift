@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "PlexusTimetable", type: .dynamic, targets: ["PlexusTimetable"]),
         .executable(name: "timetable-bench", targets: ["timetable-bench"]),
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
+        .library(name: "PlexusFixtureBusProbe", type: .dynamic, targets: ["PlexusFixtureBusProbe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -53,7 +54,7 @@ let package = Package(
         .target(
             name: "PlexusRuntime",
             dependencies: [
-                "CLibUV", "CPlexusShims", "CPlexusABI",
+                "CLibUV", "CPlexusShims", "CPlexusABI", "PlexusEventLog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -106,6 +107,12 @@ let package = Package(
             name: "PlexusFixtureThrower",
             dependencies: ["PlexusSDK"],
             path: "Tests/Fixtures/SwiftThrower",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .target(
+            name: "PlexusFixtureBusProbe",
+            dependencies: ["PlexusSDK"],
+            path: "Tests/Fixtures/SwiftBusProbe",
             linkerSettings: pluginLinkerSettings
         ),
         .testTarget(

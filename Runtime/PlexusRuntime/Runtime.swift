@@ -1,6 +1,7 @@
 import CLibUV
 import Foundation
 import Logging
+import PlexusEventLog
 
 /// One Plexus process: the loop, the plugins and the HTTP server, wired together and run
 /// until a signal asks it to stop.
@@ -18,6 +19,7 @@ public final class Runtime {
     let group: PluginGroup
     let server: HTTPServer
     let metrics = RuntimeMetrics()
+    let events: EventRouter
     let health: HealthMonitor
     let loopLag: LoopLagMonitor
     private var startupComplete = false
@@ -32,7 +34,8 @@ public final class Runtime {
         self.config = config
         self.logger = logger
         let registry = RouteRegistry()
-        let services = PluginServices(loop: loop, logger: logger, runtimeVersion: Self.version, routes: registry)
+        events = EventRouter(loop: loop, logger: logger)
+        let services = PluginServices(loop: loop, logger: logger, runtimeVersion: Self.version, routes: registry, events: events)
         group = PluginGroup(services: services, directory: config.pluginsDirectory,
                             cacheDirectory: config.dataDirectory.appendingPathComponent("plugin-cache"),
                             startTimeout: config.startTimeoutMilliseconds, stopTimeout: config.stopTimeoutMilliseconds)
@@ -44,6 +47,7 @@ public final class Runtime {
         loopLag = LoopLagMonitor(loop: loop)
         AdminEndpoints.install(on: server, group: group)
         ObservabilityEndpoints.install(on: server, runtime: self)
+        EventEndpoints.install(on: server, runtime: self)
     }
 
     /// Runs until shutdown; returns the process exit code.
@@ -51,6 +55,7 @@ public final class Runtime {
         signal(SIGPIPE, SIG_IGN)
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
         PluginCache.removeStaleCopies(in: config.dataDirectory.appendingPathComponent("plugin-cache"))
+        try openEventLog()
         try group.load()
         installSignalHandlers()
         loop.execute { [self] in
@@ -80,6 +85,26 @@ public final class Runtime {
         return exitCode
     }
 
+    private func openEventLog() throws {
+        do {
+            events.durablePatterns = try config.durableTopics.map { try TopicPattern($0) }
+        } catch {
+            throw RuntimeError.config("bus.durable_topics: \(error)")
+        }
+        var configuration = EventLogConfiguration()
+        configuration.retry = RetryPolicy(maxAttempts: max(1, config.busMaxAttempts))
+        configuration.retention = RetentionPolicy(maxAge: config.busRetentionSeconds > 0 ? .seconds(Int64(config.busRetentionSeconds)) : nil,
+                                                  maxCount: config.busRetentionMaxEvents > 0 ? config.busRetentionMaxEvents : nil)
+        let path = config.dataDirectory.appendingPathComponent("events.sqlite").path
+        do {
+            try events.openLog(at: path, configuration: configuration)
+        } catch {
+            throw RuntimeError.config("durable event log \(path) cannot be opened: \(error)")
+        }
+        events.metrics = metrics
+        events.bus.metrics = metrics
+    }
+
     /// Begins a graceful shutdown (loop thread).
     public func shutdown() {
         guard !shuttingDown else { return }
@@ -89,6 +114,7 @@ public final class Runtime {
         loopLag.stop()
         server.drain { [self] in
             group.stop { [self] in
+                events.close()
                 for handle in signals {
                     uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { $0?.deallocate() }
                 }

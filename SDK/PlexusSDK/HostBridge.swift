@@ -21,22 +21,13 @@ struct HostBridge: @unchecked Sendable {
     }
 
     func respond(token: UInt64, _ response: Response) {
-        // All header text goes into one buffer so every pointer handed to C stays valid together.
-        var storage: [UInt8] = []
-        var spans: [(name: Range<Int>, value: Range<Int>)] = []
+        var pack = BytePack([])
         for field in response.headers.fields {
-            let nameStart = storage.count
-            storage.append(contentsOf: field.name.utf8)
-            let valueStart = storage.count
-            storage.append(contentsOf: field.value.utf8)
-            spans.append((nameStart..<valueStart, valueStart..<storage.count))
+            pack.append(field.name.utf8)
+            pack.append(field.value.utf8)
         }
-        storage.withUnsafeBufferPointer { text in
-            let base = UnsafeRawPointer(text.baseAddress)?.assumingMemoryBound(to: CChar.self)
-            let pairs = spans.map { span in
-                plexus_pair(name: plexus_bytes(data: base.map { $0 + span.name.lowerBound }, length: span.name.count),
-                            value: plexus_bytes(data: base.map { $0 + span.value.lowerBound }, length: span.value.count))
-            }
+        pack.withBytes { texts in
+            let pairs = stride(from: 0, to: texts.count, by: 2).map { plexus_pair(name: texts[$0], value: texts[$0 + 1]) }
             pairs.withUnsafeBufferPointer { pairs in
                 response.body.withUnsafeBytes { body in
                     var raw = plexus_response()

@@ -15,6 +15,10 @@ public final class PluginContext {
     public let routes: RouteRegistrar
     /// Schedules timers on the loop.
     public let timers: Timers
+    /// Publishes and subscribes to events.
+    public let bus: Bus
+    /// Offers and calls request/reply services.
+    public let services: Services
 
     let bridge: HostBridge
 
@@ -28,6 +32,8 @@ public final class PluginContext {
         self.config = PluginConfig(bridge: bridge)
         self.routes = RouteRegistrar(bridge: bridge, logger: logger)
         self.timers = Timers(bridge: bridge)
+        self.bus = Bus(bridge: bridge)
+        self.services = Services(bridge: bridge)
     }
 
     /// Runs `work` on the runtime's thread pool and returns its result on the loop thread.

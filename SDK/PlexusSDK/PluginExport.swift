@@ -55,6 +55,13 @@ public enum PluginExport {
         descriptor.pointee.dependencies = UnsafePointer(dependencies)
         descriptor.pointee.dependency_count = UInt32(manifest.dependencies.count)
         descriptor.pointee.ctx = ctx
+        let topics = UnsafeMutablePointer<plexus_topic_decl>.allocate(capacity: max(manifest.publishes.count, 1))
+        for (index, topic) in manifest.publishes.enumerated() {
+            topics[index] = plexus_topic_decl(struct_size: UInt32(MemoryLayout<plexus_topic_decl>.size), topic: strdup(topic.topic),
+                                              schema_version: UInt32(clamping: topic.schemaVersion), description: strdup(topic.description))
+        }
+        descriptor.pointee.publishes = UnsafePointer(topics)
+        descriptor.pointee.publish_count = UInt32(manifest.publishes.count)
         descriptor.pointee.on_init = { ctx, _, error in
             PluginHolder.from(ctx).initialize(error: error!)
         }
@@ -142,6 +149,7 @@ final class PluginHolder: @unchecked Sendable {
         Task { @PluginActor in
             await instance?.stop()
             context?.timers.cancelAll()
+            context?.bus.cancelAll()
             bridge.host.pointee.stop_complete(bridge.host)
         }
     }

@@ -11,13 +11,17 @@ public struct PluginManifest: Sendable {
     public var description: String
     /// Other plugins this one needs.
     public var dependencies: [PluginDependency]
+    /// Topics this plugin publishes, for the runtime's event catalogue.
+    public var publishes: [TopicDeclaration]
 
     /// Creates a manifest.
-    public init(name: String, version: String, description: String = "", dependencies: [PluginDependency] = []) {
+    public init(name: String, version: String, description: String = "", dependencies: [PluginDependency] = [],
+                publishes: [TopicDeclaration] = []) {
         self.name = name
         self.version = version
         self.description = description
         self.dependencies = dependencies
+        self.publishes = publishes
     }
 }
 

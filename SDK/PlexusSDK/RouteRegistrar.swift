@@ -162,6 +162,9 @@ extension Request {
 public struct PluginError: Error, CustomStringConvertible {
     private enum Code {
         case routeRejected(method: String, pattern: String, reason: String)
+        case unsupported(String)
+        case busRefused(String)
+        case serviceFailed(String, String)
     }
 
     private let code: Code
@@ -171,10 +174,22 @@ public struct PluginError: Error, CustomStringConvertible {
         PluginError(code: .routeRejected(method: method, pattern: pattern, reason: reason))
     }
 
-    /// A one-line description naming the route and the reason.
+    /// The runtime is too old for a feature (its ABI lacks the host service).
+    public static func unsupported(_ feature: String) -> PluginError { PluginError(code: .unsupported(feature)) }
+
+    /// The bus refused a publish or subscription.
+    public static func busRefused(_ reason: String) -> PluginError { PluginError(code: .busRefused(reason)) }
+
+    /// A service call failed (no such service, timeout, or the handler's error).
+    public static func serviceFailed(_ service: String, _ reason: String) -> PluginError { PluginError(code: .serviceFailed(service, reason)) }
+
+    /// A one-line description naming what failed and why.
     public var description: String {
         switch code {
         case let .routeRejected(method, pattern, reason): "route \(method) \(pattern) was refused: \(reason)"
+        case let .unsupported(feature): "this runtime does not offer \(feature)"
+        case let .busRefused(reason): "the event bus refused: \(reason)"
+        case let .serviceFailed(service, reason): "service '\(service)' failed: \(reason)"
         }
     }
 }

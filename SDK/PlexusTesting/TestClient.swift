@@ -88,6 +88,25 @@ public final class TestClient {
         return Response(status: status, headers: headers, body: body)
     }
 
+    /// Reads a response head only (status and headers), leaving the body unread: for streams.
+    public func readHead() throws -> TestResponse {
+        try readResponse(headOnly: true)
+    }
+
+    /// Reads one chunk of a chunked body; `nil` after the terminating chunk.
+    public func readChunk() throws -> [UInt8]? {
+        let lineEnd = Array("\r\n".utf8)
+        while buffer.firstRange(of: lineEnd) == nil { try fill() }
+        let sizeLine = buffer.firstRange(of: lineEnd)!
+        let sizeText = String(decoding: buffer[..<sizeLine.lowerBound], as: UTF8.self)
+        guard let size = Int(sizeText.split(separator: ";").first ?? "", radix: 16) else { throw TestFailure("bad chunk size line '\(sizeText)'") }
+        buffer.removeSubrange(..<sizeLine.upperBound)
+        while buffer.count < size + 2 { try fill() }
+        let chunk = Array(buffer[..<size])
+        buffer.removeSubrange(..<(size + 2))
+        return size == 0 ? nil : chunk
+    }
+
     /// Whether the server closed the connection (reads until EOF or timeout).
     public func readsEOF() -> Bool {
         var chunk = [UInt8](repeating: 0, count: 4096)

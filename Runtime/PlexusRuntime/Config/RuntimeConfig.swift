@@ -31,6 +31,16 @@ public struct RuntimeConfig: Sendable {
     public var requiredPlugins: [String] = []
     public var healthIntervalMilliseconds: UInt64 = 10_000
     public var healthTimeoutMilliseconds: UInt64 = 1_000
+    /// Topic patterns that are always durable.
+    public var durableTopics: [String] = []
+    /// Deliveries of a durable event before it is dead-lettered.
+    public var busMaxAttempts = 5
+    /// Durable events older than this are deleted (0: kept).
+    public var busRetentionSeconds: UInt64 = 7 * 24 * 3600
+    /// The durable log keeps at most this many events (0: no limit).
+    public var busRetentionMaxEvents = 1_000_000
+    /// Comment lines sent to idle Server-Sent Events clients.
+    public var sseHeartbeatMilliseconds: UInt64 = 15_000
 
     public init() {}
 
@@ -53,6 +63,13 @@ public struct RuntimeConfig: Sendable {
         if let required = try reader.string("plugins.required") {
             requiredPlugins = required.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
+        if let patterns = try reader.string("bus.durable_topics") {
+            durableTopics = patterns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        busMaxAttempts = try reader.uint("bus.max_attempts").map { Int($0) } ?? busMaxAttempts
+        busRetentionSeconds = try reader.uint("bus.retention_seconds") ?? busRetentionSeconds
+        busRetentionMaxEvents = try reader.uint("bus.retention_max_events").map { Int($0) } ?? busRetentionMaxEvents
+        sseHeartbeatMilliseconds = try reader.uint("bus.sse_heartbeat_ms") ?? sseHeartbeatMilliseconds
         healthIntervalMilliseconds = try reader.uint("health.interval_ms") ?? healthIntervalMilliseconds
         healthTimeoutMilliseconds = try reader.uint("health.timeout_ms") ?? healthTimeoutMilliseconds
         if let dir = try reader.string("data.dir") { dataDirectory = URL(fileURLWithPath: dir, relativeTo: base).standardizedFileURL }

@@ -50,11 +50,48 @@ final class HTTPConnection {
         tcp.deallocate()
     }
 
+    /// The stream this connection carries, once a request turned into one.
+    private(set) var stream: HTTPStream?
+
+    /// Whether `exchange` is the oldest unanswered request (the only one allowed to stream).
+    func isHead(_ exchange: HTTPExchange) -> Bool {
+        queueHead < queue.count && queue[queueHead] === exchange
+    }
+
+    /// Writes the head and hands the rest of the connection to a stream. Further requests on
+    /// this connection are not read.
+    func startStream(_ exchange: HTTPExchange, head: [UInt8]) -> HTTPStream {
+        stopReading = true
+        let stream = HTTPStream(connection: self, exchange: exchange)
+        self.stream = stream
+        write(head)
+        return stream
+    }
+
+    /// Writes raw bytes of a stream; false when the connection is gone or the peer reads too slowly.
+    func writeStream(_ bytes: [UInt8], limit: Int) -> Bool {
+        guard !closed else { return false }
+        if uv_stream_get_write_queue_size(uvStream) > limit {
+            close()
+            return false
+        }
+        write(bytes)
+        return true
+    }
+
+    /// Ends a stream: the terminating chunk, then close once written.
+    func endStream() {
+        guard !closed else { return }
+        write(Array("0\r\n\r\n".utf8))
+        closing = true
+        if writesInFlight == 0 { close() }
+    }
+
     /// Requests read but not yet answered (or answered but not yet written).
     var unanswered: Int { queue.count - queueHead }
 
     func startReading() {
-        uv_read_start(stream, { _, suggested, buffer in
+        uv_read_start(uvStream, { _, suggested, buffer in
             buffer!.pointee = uv_buf_init(HTTPServer.readBuffer, UInt32(HTTPServer.readBufferSize))
         }, { stream, count, buffer in
             let connection = Unmanaged<HTTPConnection>.fromOpaque(stream!.pointee.data).takeUnretainedValue()
@@ -67,7 +104,7 @@ final class HTTPConnection {
         if count < 0 {
             if count == Int(UV_EOF.rawValue) && unanswered > 0 {
                 peerEnded = true
-                uv_read_stop(stream)
+                uv_read_stop(uvStream)
                 if phase != .idle { close() }
             } else {
                 close()
@@ -90,7 +127,7 @@ final class HTTPConnection {
     /// Answers the request being parsed with an error, then closes the connection.
     func failRequest(status: Int, detail: String) {
         stopReading = true
-        uv_read_stop(stream)
+        uv_read_stop(uvStream)
         let exchange: HTTPExchange
         if let current {
             exchange = current
@@ -212,12 +249,12 @@ final class HTTPConnection {
         if !exchange.keepAlive {
             exchange.closeAfterResponse = true
             stopReading = true
-            uv_read_stop(stream)
+            uv_read_stop(uvStream)
             http_parser_pause(parser, 1)
         }
         if unanswered >= server.limits.maxPipelinedRequests && !readingPaused && !stopReading {
             readingPaused = true
-            uv_read_stop(stream)
+            uv_read_stop(uvStream)
         }
         server.dispatch(exchange)
         return 0
@@ -264,7 +301,7 @@ final class HTTPConnection {
         if writesInFlight == 0 {
             written = bytes.withUnsafeBytes { raw -> Int in
                 var buffer = uv_buf_init(UnsafeMutableRawPointer(mutating: raw.baseAddress!).assumingMemoryBound(to: CChar.self), UInt32(raw.count))
-                let result = uv_try_write(stream, &buffer, 1)
+                let result = uv_try_write(uvStream, &buffer, 1)
                 return result > 0 ? Int(result) : 0
             }
             if written == bytes.count { return }
@@ -276,7 +313,7 @@ final class HTTPConnection {
         request.pointee.data = storage
         var buffer = uv_buf_init(storage.assumingMemoryBound(to: CChar.self), UInt32(remaining))
         writesInFlight += 1
-        let status = uv_write(request, stream, &buffer, 1) { request, status in
+        let status = uv_write(request, uvStream, &buffer, 1) { request, status in
             let request = request!
             let connection = Unmanaged<HTTPConnection>.fromOpaque(request.pointee.handle.pointee.data).takeUnretainedValue()
             free(request.pointee.data)
@@ -299,11 +336,15 @@ final class HTTPConnection {
 
     /// Closes the connection once the current response is written (used by shutdown).
     func closeWhenIdle() {
+        if let stream {
+            stream.finish()
+            return
+        }
         if unanswered == 0 && phase == .idle && writesInFlight == 0 {
             close()
         } else {
             stopReading = true
-            uv_read_stop(stream)
+            uv_read_stop(uvStream)
             for exchange in queue[queueHead...] { exchange.closeAfterResponse = true }
             if unanswered == 0 { closing = true }
         }
@@ -315,13 +356,16 @@ final class HTTPConnection {
         closed = true
         closing = true
         for exchange in queue[queueHead...] { server.forget(exchange) }
+        let stream = self.stream
+        self.stream = nil
+        stream?.connectionClosed()
         server.connectionClosed(self)
         uv_close(UnsafeMutableRawPointer(tcp).assumingMemoryBound(to: uv_handle_t.self)) { handle in
             Unmanaged<HTTPConnection>.fromOpaque(handle!.pointee.data).release()
         }
     }
 
-    private var stream: UnsafeMutablePointer<uv_stream_t> {
+    private var uvStream: UnsafeMutablePointer<uv_stream_t> {
         UnsafeMutableRawPointer(tcp).assumingMemoryBound(to: uv_stream_t.self)
     }
 

@@ -35,6 +35,10 @@ final class HTTPExchange {
     var response: [UInt8]?
     var status = 0
     var closeAfterResponse = false
+    /// The connection closed before the answer: nothing may be written for it any more.
+    var abandoned = false
+    /// The response is a stream owned by an ``HTTPStream``.
+    var streaming = false
 
     init(token: UInt64, connection: HTTPConnection) {
         self.token = token

@@ -16,10 +16,23 @@ public final class HTTPServer: ResponseSink {
         }
     }
 
-    /// A built-in endpoint: `loopbackOnly` ones refuse other peers with 403.
+    /// A built-in endpoint: `loopbackOnly` ones refuse other peers with 403. It answers through
+    /// `respond` (at once or later, on the loop), or takes the connection over as a stream.
     public struct Builtin {
         let loopbackOnly: Bool
-        let handler: (HTTPExchange) -> BuiltinResponse
+        let run: (HTTPExchange, @escaping (BuiltinResponse) -> Void) -> Void
+
+        /// An endpoint that answers synchronously.
+        init(loopbackOnly: Bool, handler: @escaping (HTTPExchange) -> BuiltinResponse) {
+            self.loopbackOnly = loopbackOnly
+            self.run = { exchange, respond in respond(handler(exchange)) }
+        }
+
+        /// An endpoint that answers later (or streams).
+        init(loopbackOnly: Bool, deferred: @escaping (HTTPExchange, @escaping (BuiltinResponse) -> Void) -> Void) {
+            self.loopbackOnly = loopbackOnly
+            self.run = deferred
+        }
     }
 
     let loop: EventLoop
@@ -147,10 +160,12 @@ public final class HTTPServer: ResponseSink {
                 answer(exchange, status: 403, detail: "this endpoint only answers loopback clients")
                 return
             }
-            let response = builtin.handler(exchange)
-            exchange.status = response.status
-            exchange.response = encoder.encode(status: response.status, headers: response.headers, body: response.body, for: exchange)
-            exchange.connection.flush()
+            builtin.run(exchange) { [unowned self] response in
+                guard !exchange.abandoned, exchange.response == nil, !exchange.streaming else { return }
+                exchange.status = response.status
+                exchange.response = encoder.encode(status: response.status, headers: response.headers, body: response.body, for: exchange)
+                exchange.connection.flush()
+            }
             return
         }
         guard let route = exchange.route else {
@@ -187,7 +202,22 @@ public final class HTTPServer: ResponseSink {
     }
 
     func forget(_ exchange: HTTPExchange) {
+        exchange.abandoned = true
         awaiting.removeValue(forKey: exchange.token)
+    }
+
+    /// Turns `exchange` into a chunked stream (Server-Sent Events and the like): writes the head
+    /// now and returns a handle for the body, or answers 400 and returns nil when the request
+    /// was pipelined behind others.
+    func beginStream(_ exchange: HTTPExchange, status: Int = 200, headers: [(String, String)]) -> HTTPStream? {
+        guard exchange.connection.isHead(exchange) else {
+            answer(exchange, status: 400, detail: "a streaming request cannot be pipelined behind other requests")
+            return nil
+        }
+        exchange.streaming = true
+        exchange.status = status
+        let head = encoder.encodeStreamHead(status: status, headers: headers, for: exchange)
+        return exchange.connection.startStream(exchange, head: head)
     }
 
     func connectionClosed(_ connection: HTTPConnection) {

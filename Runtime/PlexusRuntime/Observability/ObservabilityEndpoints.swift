@@ -30,6 +30,11 @@ enum ObservabilityEndpoints {
         }))
     }
 
+    static func jsonArray(_ value: [[String: Any]]) -> HTTPServer.BuiltinResponse {
+        let body = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return HTTPServer.BuiltinResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array(body))
+    }
+
     static func json(status: Int, _ value: [String: Any]) -> HTTPServer.BuiltinResponse {
         let body = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return HTTPServer.BuiltinResponse(status: status, headers: [("Content-Type", "application/json")], body: Array(body))

@@ -155,7 +155,7 @@ public final class PluginGroup {
     private func abandon(_ plugin: PluginInstance, _ error: PluginLoadError, destroy: Bool) {
         plugin.fail(error)
         services.routes.remove(plugin)
-        plugin.cancelTimers()
+        release(plugin)
         if destroy, let descriptor = plugin.descriptor?.pointee { descriptor.on_destroy?(descriptor.ctx) }
     }
 
@@ -176,7 +176,7 @@ public final class PluginGroup {
         let timeout = LoopTimer(loop: services.loop)
         plugin.onStopComplete = { [unowned self, unowned plugin] in
             timeout.close()
-            plugin.cancelTimers()
+            release(plugin)
             plugin.move(to: .stopped, "stopped")
             descriptor.on_destroy?(descriptor.ctx)
             stopNext(next, completion: completion)
@@ -185,7 +185,7 @@ public final class PluginGroup {
             guard plugin.onStopComplete != nil else { return }
             plugin.onStopComplete = nil
             timeout.close()
-            plugin.cancelTimers()
+            release(plugin)
             plugin.fail(PluginLoadError(.startTimeout, "plugin '\(plugin.name)' did not stop within \(stopTimeout) ms"))
             stopNext(next, completion: completion)
         }
@@ -196,6 +196,13 @@ public final class PluginGroup {
             plugin.onStopComplete = nil
             complete?()
         }
+    }
+
+    /// Drops everything the runtime holds for `plugin`: timers, subscriptions, services.
+    private func release(_ plugin: PluginInstance) {
+        plugin.cancelTimers()
+        services.events.unsubscribeAll(owner: plugin.name)
+        services.serviceRegistry.removeAll(of: plugin)
     }
 
     /// `plugins.d/<name>.toml`, flattened; empty when there is no such file.

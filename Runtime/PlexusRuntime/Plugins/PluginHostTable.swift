@@ -89,6 +89,7 @@ enum PluginHostTable {
             plugin.onStopComplete = nil
             complete?()
         }
+        installBus(into: &host)
         return host
     }
 

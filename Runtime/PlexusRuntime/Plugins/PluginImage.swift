@@ -46,8 +46,13 @@ struct PluginImage {
         guard size >= minimumDescriptorSize else {
             throw PluginLoadError(.descriptorTooSmall, "\(name): descriptor is \(size) bytes, ABI \(PLEXUS_ABI_MAJOR).0 needs at least \(minimumDescriptorSize); fix: set struct_size = sizeof(plexus_plugin) and rebuild against the SDK header")
         }
-        let manifest = try PluginManifestInfo(descriptor.pointee, file: name)
-        return PluginImage(file: file, descriptor: descriptor, manifest: manifest)
+        // Work on a zero-padded copy of exactly the bytes the plugin declared, so fields a plugin
+        // built for an older minor does not have read as absent rather than past its struct.
+        let padded = UnsafeMutablePointer<plexus_plugin>.allocate(capacity: 1)
+        padded.initialize(to: plexus_plugin())
+        UnsafeMutableRawPointer(padded).copyMemory(from: descriptor, byteCount: min(size, MemoryLayout<plexus_plugin>.size))
+        let manifest = try PluginManifestInfo(padded.pointee, file: name)
+        return PluginImage(file: file, descriptor: UnsafePointer(padded), manifest: manifest)
     }
 
     private static func checkELF(_ file: URL) throws {

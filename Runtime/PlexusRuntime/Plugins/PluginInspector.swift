@@ -18,7 +18,9 @@ public enum PluginInspector {
     /// Inspects `file`. The plugin's entry point runs (it returns the descriptor); no hook does.
     public static func inspect(_ file: URL) -> Report {
         let loop = EventLoop()
-        let services = PluginServices(loop: loop, logger: Logger(label: "plexus.inspect"), runtimeVersion: Runtime.version, routes: RouteRegistry())
+        let logger = Logger(label: "plexus.inspect")
+        let services = PluginServices(loop: loop, logger: logger, runtimeVersion: Runtime.version, routes: RouteRegistry(),
+                                      events: EventRouter(loop: loop, logger: logger))
         let plugin = PluginInstance(file: file, services: services)
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-inspect-\(getpid())")
         defer { try? FileManager.default.removeItem(at: cache) }

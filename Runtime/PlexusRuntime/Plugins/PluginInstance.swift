@@ -91,14 +91,19 @@ final class PluginServices {
     let logger: Logger
     let runtimeVersion: String
     let routes: RouteRegistry
+    /// The event bus, live and durable.
+    let events: EventRouter
+    let serviceRegistry: ServiceRegistry
     /// Answers requests; set by the HTTP server.
     var responses: ResponseSink?
 
-    init(loop: EventLoop, logger: Logger, runtimeVersion: String, routes: RouteRegistry) {
+    init(loop: EventLoop, logger: Logger, runtimeVersion: String, routes: RouteRegistry, events: EventRouter) {
         self.loop = loop
         self.logger = logger
         self.runtimeVersion = runtimeVersion
         self.routes = routes
+        self.events = events
+        self.serviceRegistry = ServiceRegistry(loop: loop)
     }
 }
 

@@ -2,6 +2,13 @@ import CPlexusABI
 
 /// The runtime's checked, Swift-side copy of a plugin descriptor's manifest.
 public struct PluginManifestInfo: Sendable, Codable {
+    /// A topic the plugin declares it publishes (ABI 1.1 descriptors).
+    public struct PublishedTopic: Sendable, Codable {
+        public let topic: String
+        public let schemaVersion: Int
+        public let description: String
+    }
+
     public struct Dependency: Sendable, Codable {
         public let name: String
         public let range: String
@@ -16,6 +23,7 @@ public struct PluginManifestInfo: Sendable, Codable {
     public let abiMajor: UInt32
     public let abiMinor: UInt32
     public let dependencies: [Dependency]
+    public let publishes: [PublishedTopic]
 
     /// Copies and validates the manifest fields of `raw` (from file `file`, for messages).
     init(_ raw: plexus_plugin, file: String) throws {
@@ -43,6 +51,15 @@ public struct PluginManifestInfo: Sendable, Codable {
             dependencies.append(dependency)
         }
         self.dependencies = dependencies
+        var publishes: [PublishedTopic] = []
+        // Read only what the plugin's descriptor is large enough to hold (ABI 1.0 has no topics).
+        if Int(raw.struct_size) >= MemoryLayout<plexus_plugin>.offset(of: \plexus_plugin.publish_count)! + 4, let list = raw.publishes {
+            for index in 0..<Int(min(raw.publish_count, 1024)) where list[index].topic != nil {
+                publishes.append(PublishedTopic(topic: String(cString: list[index].topic), schemaVersion: Int(list[index].schema_version),
+                                                description: list[index].description.map { String(cString: $0) } ?? ""))
+            }
+        }
+        self.publishes = publishes
     }
 
     static func isValidName(_ name: String) -> Bool {

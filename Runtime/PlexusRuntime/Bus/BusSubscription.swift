@@ -1,0 +1,81 @@
+import Foundation
+import PlexusEventLog
+
+/// One subscriber's view of the bus: its pattern, its bounded priority queue and counters.
+///
+/// Events wait in the queue until the bus drains it on the loop; a full queue applies the
+/// subscription's overflow policy and counts the drop, so a slow subscriber never holds up the
+/// publisher or the other subscribers.
+final class BusSubscription {
+    enum Overflow: String { case dropOldest = "drop_oldest", dropNewest = "drop_newest" }
+
+    let id: UInt64
+    let pattern: TopicPattern
+    /// Plugin name, or `http:<peer>` for a client stream.
+    let owner: String
+    let limit: Int
+    let overflow: Overflow
+    let deliver: (EventEnvelope) -> Void
+    /// Durable consumer group, when the subscriber acknowledges events explicitly.
+    let durableGroup: String?
+    let maxAttempts: Int
+
+    private(set) var queue: [EventEnvelope] = []
+    private var head = 0
+    var scheduled = false
+    var cancelled = false
+    private(set) var delivered: UInt64 = 0
+    private(set) var dropped: UInt64 = 0
+
+    init(id: UInt64, pattern: TopicPattern, owner: String, limit: Int, overflow: Overflow,
+         durableGroup: String? = nil, maxAttempts: Int = 5, deliver: @escaping (EventEnvelope) -> Void) {
+        self.id = id
+        self.pattern = pattern
+        self.owner = owner
+        self.limit = limit
+        self.overflow = overflow
+        self.durableGroup = durableGroup
+        self.maxAttempts = maxAttempts
+        self.deliver = deliver
+    }
+
+    /// Events waiting.
+    var depth: Int { queue.count - head }
+
+    /// Queues `event` in priority order (higher first, then arrival). Returns false if it was dropped.
+    @discardableResult
+    func enqueue(_ event: EventEnvelope) -> Bool {
+        if depth >= limit {
+            dropped += 1
+            switch overflow {
+            case .dropNewest: return false
+            case .dropOldest: head += 1
+            }
+        }
+        // Stable insertion from the back: O(1) when priorities are equal, which is the common case.
+        var index = queue.count
+        while index > head && queue[index - 1].priority < event.priority { index -= 1 }
+        queue.insert(event, at: index)
+        return true
+    }
+
+    /// Delivers up to `budget` queued events; returns whether events remain.
+    func drain(budget: Int) -> Bool {
+        var sent = 0
+        while head < queue.count && sent < budget && !cancelled {
+            let event = queue[head]
+            head += 1
+            sent += 1
+            delivered += 1
+            deliver(event)
+        }
+        if head == queue.count {
+            queue.removeAll(keepingCapacity: queue.capacity <= 4096)
+            head = 0
+        } else if head > 1024 && head * 2 > queue.count {
+            queue.removeFirst(head)
+            head = 0
+        }
+        return depth > 0 && !cancelled
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import PlexusEventLog
+
+/// The in-process event bus: topic-pattern subscriptions in a trie, bounded per-subscriber
+/// queues drained on the loop in priority order, and a hook for durable publishing.
+///
+/// Loop thread only. Publishing never calls a subscriber synchronously: events are queued and
+/// the queues are drained in the next loop turn, a bounded number per subscriber per turn, so a
+/// handler that publishes cannot recurse and a busy subscriber cannot starve the others.
+final class EventBus {
+    private let loop: EventLoop
+    private let logger: Logger
+    private var trie = TopicTrie<BusSubscription>()
+    private(set) var subscriptions: [UInt64: BusSubscription] = [:]
+    private var ready: [BusSubscription] = []
+    private var drainScheduled = false
+    private var nextID: UInt64 = 1
+    let ids = ULIDGenerator()
+    /// Default queue limit per subscription.
+    var defaultQueueLimit = 10_000
+    /// Events delivered to one subscriber before others get their turn.
+    var drainBudget = 256
+    private(set) var published: UInt64 = 0
+    /// Called for every event published (after ids are assigned), e.g. to persist durable ones.
+    var metrics: RuntimeMetrics?
+
+    init(loop: EventLoop, logger: Logger) {
+        self.loop = loop
+        self.logger = logger
+    }
+
+    /// Subscribes `deliver` to `pattern`.
+    func subscribe(_ pattern: TopicPattern, owner: String, queueLimit: Int? = nil, overflow: BusSubscription.Overflow = .dropOldest,
+                   durableGroup: String? = nil, maxAttempts: Int = 5, deliver: @escaping (EventEnvelope) -> Void) -> BusSubscription {
+        let subscription = BusSubscription(id: nextID, pattern: pattern, owner: owner, limit: max(1, queueLimit ?? defaultQueueLimit),
+                                           overflow: overflow, durableGroup: durableGroup, maxAttempts: maxAttempts, deliver: deliver)
+        nextID += 1
+        subscriptions[subscription.id] = subscription
+        if durableGroup == nil { trie.insert(pattern, subscription) }
+        return subscription
+    }
+
+    /// Cancels a subscription; queued events are dropped.
+    func unsubscribe(_ id: UInt64) {
+        guard let subscription = subscriptions.removeValue(forKey: id) else { return }
+        subscription.cancelled = true
+        trie.removeAll(subscription.pattern) { $0 === subscription }
+    }
+
+    /// Cancels every subscription of `owner`.
+    func unsubscribeAll(owner: String) {
+        for subscription in subscriptions.values where subscription.owner == owner { unsubscribe(subscription.id) }
+    }
+
+    /// Fills in id and time, then queues the event for every matching live subscriber.
+    /// The topic must have been validated by the caller.
+    @discardableResult
+    func publish(_ event: EventEnvelope) -> EventEnvelope {
+        var event = event
+        if event.id == ULID(high: 0, low: 0) { event.id = ids.next() }
+        published += 1
+        fanOut(event)
+        return event
+    }
+
+    /// Queues an already-identified event (e.g. one just made durable) for live subscribers.
+    func fanOut(_ event: EventEnvelope) {
+        for subscription in trie.matches(event.topic) where !subscription.cancelled {
+            if subscription.enqueue(event), !subscription.scheduled {
+                subscription.scheduled = true
+                ready.append(subscription)
+            } else if subscription.dropped > 0 {
+                metrics?.counter("plexus_bus_dropped_total", [("subscriber", subscription.owner)],
+                                 help: "Events dropped by full subscriber queues").increment()
+            }
+        }
+        scheduleDrain()
+    }
+
+    private func scheduleDrain() {
+        guard !drainScheduled, !ready.isEmpty else { return }
+        drainScheduled = true
+        loop.execute { [unowned self] in drain() }
+    }
+
+    private func drain() {
+        drainScheduled = false
+        let batch = ready
+        ready.removeAll(keepingCapacity: true)
+        for subscription in batch {
+            subscription.scheduled = false
+            if subscription.drain(budget: drainBudget) {
+                subscription.scheduled = true
+                ready.append(subscription)
+            }
+        }
+        scheduleDrain()
+    }
+
+    /// Queue depth and counters per subscription, for `/metrics` and the admin API.
+    var stats: [(id: UInt64, owner: String, pattern: String, depth: Int, delivered: UInt64, dropped: UInt64)] {
+        subscriptions.values.sorted { $0.id < $1.id }.map { ($0.id, $0.owner, $0.pattern.description, $0.depth, $0.delivered, $0.dropped) }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import PlexusEventLog
+
+/// The bus over HTTP: publish, query the durable log, stream live events (Server-Sent Events,
+/// resumable with `Last-Event-ID`), list and re-drive dead letters, and the event catalogue.
+enum EventEndpoints {
+    static func install(on server: HTTPServer, runtime: Runtime) {
+        let events = runtime.events
+        server.builtins.append(("POST", "/api/v1/events", HTTPServer.Builtin(loopbackOnly: false) { [unowned events] exchange, respond in
+            let request: PublishRequest
+            do {
+                request = try PublishRequest(exchange.body)
+            } catch {
+                return respond(problem(400, "\(error)", exchange))
+            }
+            events.publish(request.envelope, durable: request.durable) { result in
+                switch result {
+                case .success(let event):
+                    respond(ObservabilityEndpoints.json(status: 202, ["id": event.id.description, "topic": event.topic, "durable": request.durable]))
+                case .failure(let failure):
+                    respond(problem(503, "publish failed: \(failure)", exchange))
+                }
+            }
+        }))
+        server.builtins.append(("GET", "/api/v1/events", HTTPServer.Builtin(loopbackOnly: false) { [unowned events] exchange, respond in
+            let query = QueryParameters(exchange.query)
+            let limit = min(Int(query["limit"] ?? "") ?? 100, 10_000)
+            let pattern: TopicPattern, since: StartPosition
+            do {
+                pattern = try TopicPattern(query["topic"] ?? "#")
+                since = try startPosition(query["since"])
+            } catch {
+                return respond(problem(400, "\(error)", exchange))
+            }
+            guard let log = events.log else { return respond(problem(503, "the durable event log is not open", exchange)) }
+            log.events(matching: pattern, since: since, limit: limit, completion: server.loop.bounce { (result: Result<[EventEnvelope], EventLogError>) in
+                switch result {
+                case .success(let list): respond(ObservabilityEndpoints.jsonArray(list.map(EventJSON.object)))
+                case .failure(let error): respond(problem(500, "query failed: \(error)", exchange))
+                }
+            })
+        }))
+        server.builtins.append(("GET", "/api/v1/events/stream", HTTPServer.Builtin(loopbackOnly: false) { [unowned server, unowned events] exchange, respond in
+            let query = QueryParameters(exchange.query)
+            let patterns: [TopicPattern]
+            do {
+                patterns = try query.all("topic").map { try TopicPattern($0) }
+                guard !patterns.isEmpty else { throw EventStreamError("query parameter 'topic' is required (a pattern such as 'ticket.#')") }
+            } catch {
+                return respond(problem(400, "\(error)", exchange))
+            }
+            let lastEventID = exchange.header("last-event-id").map { String(decoding: $0, as: UTF8.self) } ?? query["last_event_id"]
+            var resumeFrom: ULID?
+            if let lastEventID, !lastEventID.isEmpty {
+                guard let id = ULID(lastEventID) else { return respond(problem(400, "Last-Event-ID '\(lastEventID)' is not an event id", exchange)) }
+                resumeFrom = id
+            }
+            guard let stream = server.beginStream(exchange, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]) else { return }
+            EventStream(stream: stream, patterns: patterns, events: events, loop: server.loop,
+                        heartbeatMilliseconds: runtime.config.sseHeartbeatMilliseconds).start(resumeFrom: resumeFrom)
+        }))
+        server.builtins.append(("GET", "/api/v1/events/deadletters", HTTPServer.Builtin(loopbackOnly: true) { [unowned events] exchange, respond in
+            guard let group = QueryParameters(exchange.query)["group"], !group.isEmpty else {
+                return respond(problem(400, "query parameter 'group' is required", exchange))
+            }
+            guard let log = events.log else { return respond(problem(503, "the durable event log is not open", exchange)) }
+            log.deadLetters(group: group, completion: server.loop.bounce { (result: Result<[DeadLetter], EventLogError>) in
+                switch result {
+                case .success(let letters):
+                    respond(ObservabilityEndpoints.jsonArray(letters.map { letter in
+                        ["group": letter.group, "event_id": letter.eventID.description, "attempts": letter.attempts,
+                         "reason": letter.lastReason, "time": ISO8601DateFormatter().string(from: letter.time)]
+                    }))
+                case .failure(let error): respond(problem(404, "\(error)", exchange))
+                }
+            })
+        }))
+        server.builtins.append(("POST", "/api/v1/events/deadletters/redrive", HTTPServer.Builtin(loopbackOnly: true) { [unowned events] exchange, respond in
+            let object = (try? JSONSerialization.jsonObject(with: Data(UnsafeRawBufferPointer(start: exchange.body.base, count: exchange.body.count)))) as? [String: Any]
+            guard let group = object?["group"] as? String, let idText = object?["id"] as? String, let id = ULID(idText) else {
+                return respond(problem(400, "body must be {\"group\": \"…\", \"id\": \"<event id>\"}", exchange))
+            }
+            guard let log = events.log else { return respond(problem(503, "the durable event log is not open", exchange)) }
+            log.redrive(group: group, id: id, completion: server.loop.bounce { (result: Result<Void, EventLogError>) in
+                switch result {
+                case .success: respond(ObservabilityEndpoints.json(status: 202, ["group": group, "id": idText, "redriven": true]))
+                case .failure(let error): respond(problem(404, "\(error)", exchange))
+                }
+            })
+        }))
+        server.builtins.append(("GET", "/api/v1/events/catalogue", HTTPServer.Builtin(loopbackOnly: false) { [unowned runtime] _ in
+            let topics = runtime.group.plugins.compactMap(\.manifest).flatMap { manifest in
+                manifest.publishes.map { ["plugin": manifest.name, "topic": $0.topic, "schema_version": $0.schemaVersion, "description": $0.description] as [String: Any] }
+            }
+            return ObservabilityEndpoints.jsonArray(topics)
+        }))
+    }
+
+    static func problem(_ status: Int, _ detail: String, _ exchange: HTTPExchange) -> HTTPServer.BuiltinResponse {
+        let body: [String: Any] = ["type": "about:blank", "status": status, "title": HTTPReason.phrase(status), "detail": detail, "instance": exchange.requestID]
+        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return HTTPServer.BuiltinResponse(status: status, headers: [("Content-Type", "application/problem+json")], body: Array(data))
+    }
+
+    /// `since` as an event id (ULID) or an ISO 8601 time; absent means the beginning.
+    static func startPosition(_ text: String?) throws -> StartPosition {
+        guard let text, !text.isEmpty else { return .beginning }
+        if let id = ULID(text) { return .id(id) }
+        if let date = ISO8601DateFormatter().date(from: text) { return .time(date) }
+        throw EventStreamError("'since' must be an event id or an ISO 8601 time, found '\(text)'")
+    }
+}
+
+/// A bad request to the event endpoints.
+struct EventStreamError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import PlexusEventLog
+
+/// The runtime's event bus as plugins and clients see it: live fan-out through ``EventBus``,
+/// and durable topics through the SQLite ``EventLog`` (written before a publish succeeds),
+/// with durable consumer groups delivered at least once. Loop thread only.
+final class EventRouter {
+    /// Why the router refused something.
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    let bus: EventBus
+    private let loop: EventLoop
+    private let logger: Logger
+    private(set) var log: EventLog?
+    /// Topics that are always durable, whatever the publisher asks.
+    var durablePatterns: [TopicPattern] = []
+    private var consumers: [UInt64: DurableConsumer] = [:]
+    private var maintenance: LoopTimer?
+    var metrics: RuntimeMetrics?
+
+    init(loop: EventLoop, logger: Logger) {
+        self.loop = loop
+        self.logger = logger
+        self.bus = EventBus(loop: loop, logger: logger)
+    }
+
+    /// Opens the durable log (blocking; called once at start-up, before serving).
+    func openLog(at path: String, configuration: EventLogConfiguration) throws {
+        log = try EventLog.openBlocking(at: path, configuration: configuration)
+        let timer = LoopTimer(loop: loop)
+        timer.start(afterMilliseconds: 1_000, repeatingMilliseconds: 1_000) { [unowned self] in
+            log?.runMaintenance { _ in }
+            for consumer in consumers.values { consumer.pump() }
+        }
+        timer.unref()
+        maintenance = timer
+    }
+
+    /// Publishes `envelope`; durable events are acknowledged only after the log's commit.
+    func publish(_ envelope: EventEnvelope, durable: Bool, completion: @escaping (Result<EventEnvelope, Failure>) -> Void) {
+        metrics?.counter("plexus_bus_published_total", [("durable", durable ? "true" : "false")], help: "Events published").increment()
+        let makeDurable = durable || durablePatterns.contains { $0.matches(envelope.topic) }
+        guard makeDurable else {
+            completion(.success(bus.publish(envelope)))
+            return
+        }
+        guard let log else {
+            completion(.failure(Failure(description: "the durable event log is not open")))
+            return
+        }
+        log.append(envelope, completion: loop.bounce { [unowned self] (result: Result<AppendReceipt, EventLogError>) in
+                switch result {
+                case .success(let receipt):
+                    var stored = envelope
+                    stored.id = receipt.id
+                    bus.fanOut(stored)
+                    for consumer in consumers.values { consumer.pump() }
+                    completion(.success(stored))
+                case .failure(let error):
+                    logger.error("durable publish failed", metadata: ["topic": "\(envelope.topic)", "error": "\(error)"])
+                    completion(.failure(Failure(description: "\(error)")))
+                }
+        })
+    }
+
+    /// Subscribes live (fire-and-forget) or, with `durableGroup`, as a durable consumer group.
+    func subscribe(_ pattern: TopicPattern, owner: String, queueLimit: Int?, overflow: BusSubscription.Overflow,
+                   durableGroup: String?, maxAttempts: Int, deliver: @escaping (EventEnvelope) -> Void) throws -> UInt64 {
+        let subscription = bus.subscribe(pattern, owner: owner, queueLimit: queueLimit, overflow: overflow,
+                                         durableGroup: durableGroup, maxAttempts: maxAttempts, deliver: deliver)
+        guard let group = durableGroup else { return subscription.id }
+        guard let log else {
+            bus.unsubscribe(subscription.id)
+            throw Failure(description: "durable group '\(group)': the durable event log is not open")
+        }
+        let consumer = DurableConsumer(group: group, pattern: pattern, subscription: subscription, log: log, loop: loop, logger: logger)
+        consumers[subscription.id] = consumer
+        consumer.start()
+        return subscription.id
+    }
+
+    func unsubscribe(_ id: UInt64) {
+        consumers.removeValue(forKey: id)?.stop()
+        bus.unsubscribe(id)
+    }
+
+    func unsubscribeAll(owner: String) {
+        for subscription in bus.subscriptions.values where subscription.owner == owner { unsubscribe(subscription.id) }
+    }
+
+    /// Settles a durable delivery (ack, or nack for a retry with backoff).
+    func settle(subscription: UInt64, eventID: String, success: Bool, reason: String) {
+        consumers[subscription]?.settle(eventID: eventID, success: success, reason: reason)
+    }
+
+    /// Closes the log after its queued writes.
+    func close() {
+        maintenance?.close()
+        maintenance = nil
+        for consumer in consumers.values { consumer.stop() }
+        consumers.removeAll()
+        log?.close()
+    }
+}

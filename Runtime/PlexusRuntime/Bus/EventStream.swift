@@ -1,0 +1,105 @@
+import Foundation
+import PlexusEventLog
+
+/// One Server-Sent Events client: replays durable events after `Last-Event-ID`, then live
+/// events, with heartbeats; ends when the client goes away or stalls.
+///
+/// The live subscription starts before the replay and buffers, so nothing published during
+/// the replay is missed; buffered events already sent by the replay are skipped.
+final class EventStream {
+    private let stream: HTTPStream
+    private let patterns: [TopicPattern]
+    private let events: EventRouter
+    private let loop: EventLoop
+    private let heartbeatMilliseconds: UInt64
+    private var subscriptions: [UInt64] = []
+    private var replaying = false
+    private var buffered: [EventEnvelope] = []
+    private var sentDuringReplay = Set<ULID>()
+    private var heartbeat: LoopTimer?
+    private var keepAlive: EventStream?
+
+    init(stream: HTTPStream, patterns: [TopicPattern], events: EventRouter, loop: EventLoop, heartbeatMilliseconds: UInt64) {
+        self.stream = stream
+        self.patterns = patterns
+        self.events = events
+        self.loop = loop
+        self.heartbeatMilliseconds = heartbeatMilliseconds
+    }
+
+    func start(resumeFrom: ULID?) {
+        keepAlive = self
+        stream.onClose = { [unowned self] in stop() }
+        stream.send(Array("retry: 2000\n\n".utf8))
+        for pattern in patterns {
+            if let id = try? events.subscribe(pattern, owner: "sse", queueLimit: 10_000, overflow: .dropOldest, durableGroup: nil, maxAttempts: 0,
+                                              deliver: { [unowned self] event in live(event) }) {
+                subscriptions.append(id)
+            }
+        }
+        let timer = LoopTimer(loop: loop)
+        heartbeat = timer
+        timer.start(afterMilliseconds: heartbeatMilliseconds, repeatingMilliseconds: heartbeatMilliseconds) { [unowned self] in
+            stream.send(Array(": heartbeat\n\n".utf8))
+        }
+        if let resumeFrom {
+            replaying = true
+            replay(after: resumeFrom)
+        }
+    }
+
+    private func replay(after id: ULID) {
+        guard let log = events.log else {
+            finishReplay()
+            return
+        }
+        let pattern = patterns.count == 1 ? patterns[0] : (try! TopicPattern("#"))
+        log.events(matching: pattern, since: .id(id), limit: 1_000, completion: loop.bounce { [weak self] (result: Result<[EventEnvelope], EventLogError>) in
+            guard let self, self.stream.isOpen else { return }
+            guard case .success(let page) = result else { return self.finishReplay() }
+            for event in page where self.matches(event.topic) {
+                self.sentDuringReplay.insert(event.id)
+                self.send(event)
+            }
+            if page.count == 1_000, let last = page.last {
+                self.replay(after: last.id)
+            } else {
+                self.finishReplay()
+            }
+        })
+    }
+
+    private func finishReplay() {
+        replaying = false
+        for event in buffered where !sentDuringReplay.contains(event.id) { send(event) }
+        buffered.removeAll()
+        sentDuringReplay.removeAll()
+    }
+
+    private func matches(_ topic: String) -> Bool {
+        patterns.contains { $0.matches(topic) }
+    }
+
+    private func live(_ event: EventEnvelope) {
+        if replaying {
+            buffered.append(event)
+        } else {
+            send(event)
+        }
+    }
+
+    private func send(_ event: EventEnvelope) {
+        var frame = Array("id: \(event.id)\nevent: \(event.topic)\ndata: ".utf8)
+        frame.append(contentsOf: EventJSON.bytes(event))
+        frame.append(contentsOf: [10, 10])
+        stream.send(frame)
+    }
+
+    private func stop() {
+        for id in subscriptions { events.unsubscribe(id) }
+        subscriptions.removeAll()
+        heartbeat?.close()
+        heartbeat = nil
+        keepAlive = nil
+    }
+}

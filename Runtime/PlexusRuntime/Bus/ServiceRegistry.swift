@@ -1,0 +1,75 @@
+import CPlexusABI
+import Foundation
+
+/// Request/reply services between plugins: each name is answered by exactly one handler; a call
+/// either gets the reply or fails (no such service, timeout, handler error). Loop thread only.
+final class ServiceRegistry {
+    struct Service {
+        unowned(unsafe) let plugin: PluginInstance
+        let handler: plexus_service_handler
+        let user: UnsafeMutableRawPointer?
+    }
+
+    private struct PendingCall {
+        let service: String
+        let reply: plexus_reply_cb
+        let user: UnsafeMutableRawPointer?
+        let timer: LoopTimer
+    }
+
+    private let loop: EventLoop
+    private var services: [String: Service] = [:]
+    private var pending: [UInt64: PendingCall] = [:]
+    private var nextToken: UInt64 = 1
+
+    init(loop: EventLoop) { self.loop = loop }
+
+    /// Registers `name`, or returns why not.
+    func register(_ name: String, _ service: Service) -> String? {
+        guard !name.isEmpty, name.utf8.count <= 128 else { return "service name must be 1 to 128 bytes" }
+        if let existing = services[name] {
+            return "service '\(name)' is already offered by plugin '\(existing.plugin.name)'"
+        }
+        services[name] = service
+        return nil
+    }
+
+    /// Drops every service of `plugin`, failing its in-flight calls' replies as they time out.
+    func removeAll(of plugin: PluginInstance) {
+        services = services.filter { $0.value.plugin !== plugin }
+    }
+
+    /// Calls `name`; `reply` runs exactly once, on the loop.
+    func call(_ name: String, payload: [UInt8], timeoutMilliseconds: UInt64, reply: @escaping plexus_reply_cb, user: UnsafeMutableRawPointer?) {
+        guard let service = services[name], service.plugin.status.state == .running else {
+            loop.execute { Self.fail(reply, user, "no running plugin offers service '\(name)'") }
+            return
+        }
+        let token = nextToken
+        nextToken += 1
+        let timer = LoopTimer(loop: loop)
+        pending[token] = PendingCall(service: name, reply: reply, user: user, timer: timer)
+        timer.start(afterMilliseconds: max(timeoutMilliseconds, 1)) { [unowned self] in
+            guard let call = pending.removeValue(forKey: token) else { return }
+            call.timer.close()
+            Self.fail(call.reply, call.user, "service '\(name)' did not answer within \(timeoutMilliseconds) ms")
+        }
+        payload.withUnsafeBytes { bytes in
+            service.handler(service.user, token, plexus_bytes(data: bytes.baseAddress?.assumingMemoryBound(to: CChar.self), length: bytes.count))
+        }
+    }
+
+    /// Delivers a handler's answer; late or duplicate answers are ignored.
+    func reply(token: UInt64, status: Int32, payload: plexus_bytes) {
+        guard let call = pending.removeValue(forKey: token) else { return }
+        call.timer.close()
+        call.reply(call.user, status == Int32(PLEXUS_OK.rawValue) ? status : Int32(PLEXUS_ERROR.rawValue), payload)
+    }
+
+    private static func fail(_ reply: plexus_reply_cb, _ user: UnsafeMutableRawPointer?, _ message: String) {
+        var text = message
+        text.withUTF8 { bytes in
+            reply(user, Int32(PLEXUS_ERROR.rawValue), plexus_bytes(data: UnsafeRawPointer(bytes.baseAddress)?.assumingMemoryBound(to: CChar.self), length: bytes.count))
+        }
+    }
+}

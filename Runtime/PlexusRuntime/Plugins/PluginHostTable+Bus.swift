@@ -1,0 +1,97 @@
+import CPlexusABI
+import Foundation
+import PlexusEventLog
+
+/// The ABI 1.1 entries of the host vtable: publish/subscribe and request/reply.
+extension PluginHostTable {
+    static func installBus(into host: inout plexus_host) {
+        host.publish = { host, event, flags, done, user, error in
+            let plugin = PluginInstance.from(host)
+            guard let event, Int(event.pointee.struct_size) >= MemoryLayout<plexus_event>.size else {
+                PluginHostTable.write("event is missing or smaller than ABI 1.1's plexus_event", to: error)
+                return Int32(PLEXUS_ERROR.rawValue)
+            }
+            let envelope = EventView.envelope(from: event.pointee, source: plugin.name)
+            do {
+                _ = try Topic.validate(envelope.topic)
+            } catch let invalid {
+                PluginHostTable.write("topic '\(envelope.topic)': \(invalid)", to: error)
+                return Int32(PLEXUS_ERROR.rawValue)
+            }
+            nonisolated(unsafe) let user = user
+            plugin.services.events.publish(envelope, durable: flags & 1 != 0) { result in
+                guard let done else { return }
+                switch result {
+                case .success(let published):
+                    published.id.description.withCString { done(user, Int32(PLEXUS_OK.rawValue), $0) }
+                case .failure(let failure):
+                    "\(failure)".withCString { done(user, Int32(PLEXUS_ERROR.rawValue), $0) }
+                }
+            }
+            return Int32(PLEXUS_OK.rawValue)
+        }
+        host.subscribe = { host, pattern, options, handler, user, error in
+            let plugin = PluginInstance.from(host)
+            guard let pattern, let handler else {
+                PluginHostTable.write("subscribe needs a pattern and a handler", to: error)
+                return 0
+            }
+            let parsed: TopicPattern
+            do {
+                parsed = try TopicPattern(String(cString: pattern))
+            } catch let invalid {
+                PluginHostTable.write("pattern '\(String(cString: pattern))': \(invalid)", to: error)
+                return 0
+            }
+            var limit = 0, overflow = BusSubscription.Overflow.dropOldest, group: String?, attempts = 0
+            if let options, Int(options.pointee.struct_size) >= MemoryLayout<plexus_subscription_options>.size {
+                limit = Int(options.pointee.queue_limit)
+                overflow = options.pointee.overflow_policy == Int32(PLEXUS_OVERFLOW_DROP_NEWEST.rawValue) ? .dropNewest : .dropOldest
+                group = options.pointee.durable_group.map { String(cString: $0) }
+                attempts = Int(options.pointee.max_attempts)
+            }
+            nonisolated(unsafe) let user = user
+            let deliver: (EventEnvelope) -> Void = { envelope in
+                EventView.with(envelope) { handler(user, $0) }
+            }
+            do {
+                return try plugin.services.events.subscribe(parsed, owner: plugin.name, queueLimit: limit == 0 ? nil : limit, overflow: overflow,
+                                                            durableGroup: group, maxAttempts: attempts, deliver: deliver)
+            } catch let refused {
+                PluginHostTable.write("\(refused)", to: error)
+                return 0
+            }
+        }
+        host.unsubscribe = { host, id in
+            PluginInstance.from(host).services.events.unsubscribe(id)
+        }
+        host.ack = { host, subscription, eventID, success, reason in
+            let plugin = PluginInstance.from(host)
+            let id = eventID.data.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: eventID.length), as: UTF8.self) } ?? ""
+            plugin.services.events.settle(subscription: subscription, eventID: id, success: success != 0,
+                                          reason: reason.map { String(cString: $0) } ?? "handler reported failure")
+        }
+        host.service_register = { host, name, handler, user, error in
+            let plugin = PluginInstance.from(host)
+            guard let name, let handler else {
+                PluginHostTable.write("service_register needs a name and a handler", to: error)
+                return Int32(PLEXUS_ERROR.rawValue)
+            }
+            if let problem = plugin.services.serviceRegistry.register(String(cString: name), .init(plugin: plugin, handler: handler, user: user)) {
+                PluginHostTable.write(problem, to: error)
+                return Int32(PLEXUS_ERROR.rawValue)
+            }
+            return Int32(PLEXUS_OK.rawValue)
+        }
+        host.service_call = { host, name, payload, timeout, reply, user in
+            let plugin = PluginInstance.from(host)
+            guard let reply else { return }
+            let bytes = payload.data.map { Array(UnsafeRawBufferPointer(start: $0, count: payload.length)) } ?? []
+            plugin.services.serviceRegistry.call(name.map { String(cString: $0) } ?? "", payload: bytes,
+                                                 timeoutMilliseconds: timeout, reply: reply, user: user)
+        }
+        host.service_reply = { host, token, status, payload in
+            PluginInstance.from(host).services.serviceRegistry.reply(token: token, status: status, payload: payload)
+        }
+    }
+}

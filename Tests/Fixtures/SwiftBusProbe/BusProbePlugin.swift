@@ -1,0 +1,76 @@
+import Foundation
+import PlexusSDK
+
+/// A test fixture that exercises the bus from inside a plugin:
+/// - relays live `probe.in.<x>` events to `probe.out.<x>`;
+/// - consumes the durable topic `orders.#` as group `probe-orders`, failing events whose payload
+///   is `"fail"` (so they are retried and dead-lettered) and appending every acknowledged id to
+///   `ack_log` (a file path from its config) so a test can check at-least-once across a kill;
+/// - offers the service `probe.upper` and calls it from `POST /api/v1/probe/upper`.
+@PluginActor
+final class BusProbePlugin: Plugin {
+    static let manifest = PluginManifest(
+        name: "bus-probe", version: "1.0.0", description: "fixture: bus, durable groups, services",
+        publishes: [TopicDeclaration("probe.out.+", schemaVersion: 2, description: "relayed probe events")]
+    )
+
+    private var relayed = 0
+    private var acknowledged = 0
+    private let context: PluginContext
+
+    init(context: PluginContext) throws {
+        self.context = context
+        let ackLog = context.config["ack_log"]
+        try context.bus.subscribe("probe.in.+") { [unowned self] event in
+            relayed += 1
+            let suffix = event.topic.split(separator: ".").last.map(String.init) ?? "x"
+            Task { @PluginActor in
+                try await context.bus.publish("probe.out.\(suffix)", payload: event.payload, contentType: event.contentType,
+                                              causationID: event.id, schemaVersion: 2)
+            }
+        }
+        try context.bus.subscribe("orders.#", group: "probe-orders") { [unowned self] event in
+            if event.payload == Array("\"fail\"".utf8) { throw ProbeFailure() }
+            if let ackLog {
+                let line = Array("\(event.id)\n".utf8)
+                try await context.offLoop {
+                    let handle = FileHandle(forWritingAtPath: ackLog) ?? {
+                        FileManager.default.createFile(atPath: ackLog, contents: nil)
+                        return FileHandle(forWritingAtPath: ackLog)!
+                    }()
+                    try handle.seekToEnd()
+                    try handle.write(contentsOf: line)
+                    try handle.close()
+                }
+            }
+            acknowledged += 1
+        }
+        try context.services.register("probe.upper") { payload in
+            Array(String(decoding: payload, as: UTF8.self).uppercased().utf8)
+        }
+        try context.routes.post("/api/v1/probe/upper") { request async throws in
+            let reply = try await context.services.call("probe.upper", payload: request.body, timeoutMilliseconds: 1_000)
+            return Response(status: 200, body: reply)
+        }
+        try context.routes.post("/api/v1/probe/call/:service") { request async throws in
+            do {
+                let reply = try await context.services.call(request.parameters["service"]!, payload: request.body, timeoutMilliseconds: 300)
+                return Response(status: 200, body: reply)
+            } catch {
+                throw HTTPError(status: 502, detail: "\(error)")
+            }
+        }
+        try context.routes.get("/api/v1/probe/stats") { [unowned self] _ in
+            try .json(["relayed": relayed, "acknowledged": acknowledged])
+        }
+    }
+}
+
+struct ProbeFailure: Error, CustomStringConvertible {
+    var description: String { "payload asked to fail" }
+}
+
+@_cdecl("plexus_plugin_entry_v1")
+public func plexusPluginEntry(_ host: UnsafeRawPointer?) -> UnsafeRawPointer? {
+    PluginExport.descriptor(for: BusProbePlugin.self, host: host)
+}
