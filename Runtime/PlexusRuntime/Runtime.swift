@@ -23,6 +23,7 @@ public final class Runtime {
     let health: HealthMonitor
     let loopLag: LoopLagMonitor
     private var startupComplete = false
+    private var alerts: AlertEvaluator?
     private var signals: [UnsafeMutablePointer<uv_signal_t>] = []
     private var shuttingDown = false
     private var exitCode: Int32 = 0
@@ -64,8 +65,15 @@ public final class Runtime {
                 startupComplete = true
                 loopLag.onSample = { [unowned self] lag in metrics.recordLoopLag(milliseconds: lag, max: loopLag.maxLagMilliseconds) }
                 loopLag.start()
-                health.onTransition = { [unowned self] plugin, _, report in metrics.setPluginHealth(plugin, report.status) }
+                health.onTransition = { [unowned self] plugin, previous, report in
+                    metrics.setPluginHealth(plugin, report.status)
+                    publishSystemEvent("system.plugin.health", ["plugin": plugin, "from": previous ?? "unknown", "to": report.status, "detail": report.detail])
+                }
                 health.start()
+                for plugin in group.plugins where plugin.status.state == .failed {
+                    publishSystemEvent("system.plugin.failed", ["plugin": plugin.name, "file": plugin.file.lastPathComponent, "reason": plugin.status.reason])
+                }
+                startAlerts()
                 do {
                     let address = try server.listen(host: config.host, port: config.port)
                     let millis = (DispatchTime.now().uptimeNanoseconds - startedAt.uptimeNanoseconds) / 1_000_000
@@ -83,6 +91,31 @@ public final class Runtime {
         loop.run()
         loop.close()
         return exitCode
+    }
+
+    /// Publishes a runtime event (topic under `system.`, JSON payload, source `plexus`).
+    func publishSystemEvent(_ topic: String, _ payload: [String: Any]) {
+        let data = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data()
+        events.publish(EventEnvelope(topic: topic, source: "plexus", contentType: "application/json", payload: data), durable: false) { _ in }
+    }
+
+    private func startAlerts() {
+        let evaluator = AlertEvaluator(rules: config.alerts, loop: loop, measure: { [unowned self] in
+            [
+                "loop_lag_ms": Double(loopLag.lastLagMilliseconds),
+                "rss_mb": Double(RuntimeMetrics.residentBytes()) / 1_048_576,
+                "failed_plugins": Double(group.plugins.filter { $0.status.state == .failed }.count),
+                "failing_plugins": Double(health.reports.values.filter { $0.status == "failing" }.count),
+            ]
+        }, report: { [unowned self] measure, severity, value, threshold in
+            var payload: [String: Any] = ["measure": measure, "severity": severity, "value": value]
+            if let threshold { payload["threshold"] = threshold }
+            logger.log(level: severity == "critical" || severity == "error" ? .error : .warning, "alert \(measure) \(severity)",
+                       metadata: ["value": "\(value)", "threshold": "\(threshold.map { "\($0)" } ?? "-")"])
+            publishSystemEvent("system.alert", payload)
+        })
+        alerts = evaluator
+        evaluator.start()
     }
 
     private func openEventLog() throws {
@@ -112,6 +145,7 @@ public final class Runtime {
         logger.notice("shutting down", metadata: ["in_flight": "\(server.inFlight)"])
         health.stop()
         loopLag.stop()
+        alerts?.stop()
         server.drain { [self] in
             group.stop { [self] in
                 events.close()

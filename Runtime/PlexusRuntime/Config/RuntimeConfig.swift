@@ -39,6 +39,8 @@ public struct RuntimeConfig: Sendable {
     public var busRetentionSeconds: UInt64 = 7 * 24 * 3600
     /// The durable log keeps at most this many events (0: no limit).
     public var busRetentionMaxEvents = 1_000_000
+    /// Threshold alerts published as `system.alert`.
+    var alerts = AlertRules()
     /// Comment lines sent to idle Server-Sent Events clients.
     public var sseHeartbeatMilliseconds: UInt64 = 15_000
 
@@ -70,6 +72,7 @@ public struct RuntimeConfig: Sendable {
         busRetentionSeconds = try reader.uint("bus.retention_seconds") ?? busRetentionSeconds
         busRetentionMaxEvents = try reader.uint("bus.retention_max_events").map { Int($0) } ?? busRetentionMaxEvents
         sseHeartbeatMilliseconds = try reader.uint("bus.sse_heartbeat_ms") ?? sseHeartbeatMilliseconds
+        alerts = try AlertRules(values: reader.take(prefix: "alerts."), file: file.path)
         healthIntervalMilliseconds = try reader.uint("health.interval_ms") ?? healthIntervalMilliseconds
         healthTimeoutMilliseconds = try reader.uint("health.timeout_ms") ?? healthTimeoutMilliseconds
         if let dir = try reader.string("data.dir") { dataDirectory = URL(fileURLWithPath: dir, relativeTo: base).standardizedFileURL }
@@ -116,6 +119,13 @@ private struct ConfigReader {
         guard let text = try string(key) else { return nil }
         guard let value = Bool(text) else { throw RuntimeError.config("\(file): \(key) must be true or false, found '\(text)'") }
         return value
+    }
+
+    /// Every entry under `prefix`, marked as used.
+    mutating func take(prefix: String) -> [String: String] {
+        let taken = values.filter { $0.key.hasPrefix(prefix) }
+        used.formUnion(taken.keys)
+        return taken
     }
 
     func refuseUnknownKeys() throws {

@@ -112,7 +112,7 @@ final class RuntimeMetrics {
         return registry.emitToBuffer()
     }
 
-    private static func residentBytes() -> Int {
+    static func residentBytes() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
               let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return 0 }
