@@ -1,12 +1,66 @@
 import PlexusSDK
 
-/// Placeholder entry until the routes land; replaced by the timetable plugin.
+/// The timetabling plugin: curriculum-based course timetabling (ITC2007 Track 3) as background jobs.
+///
+/// Routes, under `/api/v1/timetable/jobs` (see ``JobRoutes``): submit (`POST`), list, status, result
+/// (JSON or ITC2007 text), cancel (`DELETE` or `POST .../cancel`) and re-plan (`POST .../replan`).
+///
+/// Configuration (`plugins.d/timetable.toml`):
+/// - `max_jobs` (default 100): jobs kept in memory; the oldest finished one is dropped first.
+/// - `max_running_jobs` (default 2): solves running at once, each on one thread of the runtime's pool;
+///   the rest wait in a queue.
+/// - `default_time_limit_seconds` (10), `max_time_limit_seconds` (300), `max_threads` (2): option limits.
+/// - `max_body_bytes` (default 8 MiB): the largest submission.
+/// - `stop_wait_ms` (default 3000): how long ``stop()`` waits for cancelled solves to return.
+///
+/// Jobs live in memory only: the runtime has no storage yet, so a restart forgets them.
 @PluginActor
 final class TimetablePlugin: Plugin {
-    static let manifest = PluginManifest(name: "timetable", version: "0.1.0", description: "Timetable solver")
-    init(context: PluginContext) throws {}
+    /// Name `timetable`, version 1.0.0.
+    static let manifest = PluginManifest(
+        name: "timetable",
+        version: "1.0.0",
+        description: "Course timetabling (ITC2007 curriculum-based and a JSON school model) as background jobs"
+    )
+
+    private let context: PluginContext
+    private let manager: JobManager
+    private let routes: JobRoutes
+    private let stopWaitMilliseconds: Int
+
+    /// Reads the configuration and registers the routes.
+    init(context: PluginContext) throws {
+        self.context = context
+        let config = context.config
+        var limits = JobLimits()
+        limits.maxTimeLimitSeconds = Double(max(1, config.int("max_time_limit_seconds", default: 300)))
+        limits.defaultTimeLimitSeconds = min(limits.maxTimeLimitSeconds, Double(max(1, config.int("default_time_limit_seconds", default: 10))))
+        limits.maxThreads = max(1, config.int("max_threads", default: 2))
+        let maxJobs = max(1, config.int("max_jobs", default: 100))
+        let maxRunning = max(1, config.int("max_running_jobs", default: 2))
+        let maxBody = max(1024, config.int("max_body_bytes", default: 8 << 20))
+        stopWaitMilliseconds = max(0, config.int("stop_wait_ms", default: 3_000))
+        manager = JobManager(context: context, maxJobs: maxJobs, maxRunning: maxRunning)
+        routes = JobRoutes(context: context, manager: manager, limits: limits)
+        try routes.register(maxBodyBytes: UInt64(maxBody))
+        context.logger.info("timetable ready", metadata: [
+            "max_jobs": "\(maxJobs)", "max_running_jobs": "\(maxRunning)",
+            "max_time_limit_seconds": "\(limits.maxTimeLimitSeconds)", "max_body_bytes": "\(maxBody)",
+        ])
+    }
+
+    /// Cancels queued and running jobs and waits (at most `stop_wait_ms`) for the solvers to return.
+    func stop() async {
+        await manager.shutdown(milliseconds: stopWaitMilliseconds)
+    }
+
+    /// Healthy; reports running and kept jobs.
+    func health() -> HealthReport {
+        HealthReport(status: .ok, detail: "\(manager.runningCount) running, \(manager.all.count) kept, \(manager.completed) finished")
+    }
 }
 
+/// The C entry point the runtime looks up in `libPlexusTimetable.so`.
 @_cdecl("plexus_plugin_entry_v1")
 public func plexusPluginEntry(_ host: UnsafeRawPointer?) -> UnsafeRawPointer? {
     PluginExport.descriptor(for: TimetablePlugin.self, host: host)

@@ -100,4 +100,27 @@ struct Constructor {
         }
         return true
     }
+
+    /// Places every unassigned lecture that still has a free room in a feasible period (cheapest soft cost).
+    ///
+    /// When construction runs out of steps on an infeasible instance, ejection may have left lectures out that
+    /// conflict with nothing (their course could go to a free slot); this pass puts them back so that only
+    /// lectures that really do not fit stay unscheduled.
+    static func fillFreeSlots(_ state: inout SearchState) {
+        let pb = state.pb
+        for l in 0..<pb.L where state.period[l] < 0 {
+            let c = pb.lectureCourse[l]
+            var bp = -1, br = -1, bcost = Int.max
+            for p in 0..<pb.P where state.freeCount[p] > 0 && state.canPlace(c, p) {
+                let r = state.bestFreeRoom(c, p, prefer: state.anchorPeriod[l] == p ? state.anchorRoom[l] : -1)
+                guard r >= 0 else { continue }
+                let before = state.objective
+                state.insert(l, p, r)
+                let cost = state.objective - before
+                state.remove(l)
+                if cost < bcost { bcost = cost; bp = p; br = r }
+            }
+            if bp >= 0 { state.insert(l, bp, br) }
+        }
+    }
 }

@@ -28,6 +28,7 @@ func runOnce(_ start: SearchState, seed: UInt64, options: SolverOptions, startTi
         }
         if done || stop() || monotonicSeconds() >= constructDeadline { break }
     }
+    if state.unassigned > 0 { Constructor.fillFreeSlots(&state) }
     reporter?.offer(hard: state.unassigned, soft: state.soft)
     let hard = state.unassigned
     var annealer = Annealer(state: state, rng: rng)

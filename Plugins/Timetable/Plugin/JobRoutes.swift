@@ -1,0 +1,162 @@
+import Foundation
+import PlexusSDK
+import TimetableSolver
+
+/// The HTTP face of the job manager: every `/api/v1/timetable/jobs` route.
+///
+/// Parsing instances and rendering results run off the loop (``PluginContext/offLoop(_:)``); status and
+/// list answers are built on the loop from in-memory state and a lock-protected progress snapshot, so they
+/// stay fast while solves occupy worker threads.
+@PluginActor
+final class JobRoutes {
+    private let context: PluginContext
+    private let manager: JobManager
+    private let limits: JobLimits
+    /// How long `DELETE`/`cancel` wait for a running job to wind down before answering 202.
+    private let cancelWaitMilliseconds = 3_000
+
+    /// The routes' common prefix.
+    static let base = "/api/v1/timetable/jobs"
+
+    init(context: PluginContext, manager: JobManager, limits: JobLimits) {
+        self.context = context
+        self.manager = manager
+        self.limits = limits
+    }
+
+    /// Registers the routes; `maxBodyBytes` bounds submissions and replan bodies.
+    func register(maxBodyBytes: UInt64) throws {
+        let routes = context.routes
+        try routes.post(Self.base, maxBodyBytes: maxBodyBytes) { [unowned self] request async in
+            await guarded(request) { try await submit(request) }
+        }
+        try routes.get(Self.base) { [unowned self] request in
+            guarded(request) { try list() }
+        }
+        try routes.get(Self.base + "/:id") { [unowned self] request in
+            guarded(request) { try status(request) }
+        }
+        try routes.get(Self.base + "/:id/result") { [unowned self] request async in
+            await guarded(request) { try await result(request) }
+        }
+        try routes.delete(Self.base + "/:id") { [unowned self] request async in
+            await guarded(request) { try await cancel(request) }
+        }
+        try routes.post(Self.base + "/:id/cancel") { [unowned self] request async in
+            await guarded(request) { try await cancel(request) }
+        }
+        try routes.post(Self.base + "/:id/replan", maxBodyBytes: maxBodyBytes) { [unowned self] request async in
+            await guarded(request) { try await replan(request) }
+        }
+    }
+
+    // MARK: Handlers
+
+    /// `POST /jobs`: parse and check off the loop, then queue; 202 with `Location`.
+    private func submit(_ request: Request) async throws -> Response {
+        let limits = self.limits
+        let submission = try await context.offLoop { try Submission.parse(request, limits: limits) }
+        let job = try manager.submit(instance: submission.instance, format: submission.format, options: submission.options, work: .solve)
+        return try accepted(job)
+    }
+
+    /// `GET /jobs`: every kept job, oldest first.
+    private func list() throws -> Response {
+        let jobs = manager.all
+        return try .json(JobViews.List(jobs: jobs.map(JobViews.entry), count: jobs.count, running: manager.runningCount),
+                         encoder: JobViews.encoder)
+    }
+
+    /// `GET /jobs/<id>`: status, live progress and limits.
+    private func status(_ request: Request) throws -> Response {
+        let job = try manager.job(request.parameters["id"] ?? "")
+        return try .json(JobViews.status(job, queuePosition: manager.queuePosition(of: job)), encoder: JobViews.encoder)
+    }
+
+    /// `GET /jobs/<id>/result`: 409 until finished; JSON, or ITC2007 text with `?format=itc2007` / `Accept: text/plain`.
+    private func result(_ request: Request) async throws -> Response {
+        let job = try manager.job(request.parameters["id"] ?? "")
+        let wantsText = try Self.wantsITCText(request)
+        guard job.status.isFinished else {
+            throw TimetableProblem.conflict("job \(job.id) is \(job.status.rawValue); the result is available once it finishes", status: job.status)
+        }
+        guard let outcome = job.outcome else {
+            let why = job.status == .failed ? "job \(job.id) failed: \(job.failure ?? "unknown error")" : "job \(job.id) was cancelled before it ran"
+            throw TimetableProblem.conflict("\(why); there is no result", status: job.status)
+        }
+        let (id, status, source) = (job.id, job.status, job.replanSource)
+        return try await context.offLoop {
+            if wantsText {
+                return Response.text(SolutionFormat.write(outcome.timetable, for: outcome.instance))
+            }
+            return try Response.json(ResultView(id: id, status: status, replanOf: source, outcome: outcome), encoder: JobViews.encoder)
+        }
+    }
+
+    /// `DELETE /jobs/<id>` and `POST /jobs/<id>/cancel`: cancel, wait (bounded) for the solver to stop, and
+    /// answer 200 with the final status, or 202 if it is still winding down; 409 for jobs finished otherwise.
+    private func cancel(_ request: Request) async throws -> Response {
+        let job = try manager.job(request.parameters["id"] ?? "")
+        if job.status.isFinished && job.status != .cancelled {
+            throw TimetableProblem.conflict("job \(job.id) already finished (\(job.status.rawValue)); nothing to cancel", status: job.status)
+        }
+        manager.cancel(job)
+        let done = await manager.wait(for: job, milliseconds: cancelWaitMilliseconds)
+        return try .json(JobViews.status(job, queuePosition: nil), status: done ? 200 : 202, encoder: JobViews.encoder)
+    }
+
+    /// `POST /jobs/<id>/replan`: a new job re-planning the finished job's timetable after the disruptions.
+    private func replan(_ request: Request) async throws -> Response {
+        let source = try manager.job(request.parameters["id"] ?? "")
+        guard source.status.isFinished, let outcome = source.outcome else {
+            throw TimetableProblem.conflict("job \(source.id) is \(source.status.rawValue) and has no timetable to re-plan; wait until it finishes",
+                                            status: source.status)
+        }
+        let (limits, body, instance) = (self.limits, request.body, outcome.instance)
+        let parsed = try await context.offLoop { try ReplanRequest.parse(body, instance: instance, limits: limits) }
+        let job = try manager.submit(instance: instance, format: source.format, options: parsed.options,
+                                     work: .replan(source: source.id, timetable: outcome.timetable, disruptions: parsed.disruptions))
+        return try accepted(job)
+    }
+
+    // MARK: Helpers
+
+    /// 202 with `Location` and the job's status.
+    private func accepted(_ job: Job) throws -> Response {
+        var response = try Response.json(JobViews.status(job, queuePosition: manager.queuePosition(of: job)), status: 202,
+                                         encoder: JobViews.encoder)
+        response.headers.set("Location", JobViews.location(job.id))
+        return response
+    }
+
+    /// Whether the client asked for the ITC2007 solution text.
+    private static func wantsITCText(_ request: Request) throws -> Bool {
+        if let format = request.query["format"] {
+            switch format.lowercased() {
+            case "itc2007", "text": return true
+            case "json": return false
+            default: throw TimetableProblem.badOption("format", "unknown value '\(format)'; allowed: json, itc2007")
+            }
+        }
+        let accept = (request.headers["Accept"] ?? "").lowercased()
+        return accept.hasPrefix("text/plain")
+    }
+
+    /// Runs `body`, answering ``TimetableProblem`` with its problem+json (with extension members).
+    private func guarded(_ request: Request, _ body: () async throws -> Response) async -> Response {
+        do { return try await body() } catch { return problem(error, request) }
+    }
+
+    /// Synchronous variant of ``guarded(_:_:)-async``.
+    private func guarded(_ request: Request, _ body: () throws -> Response) -> Response {
+        do { return try body() } catch { return problem(error, request) }
+    }
+
+    private func problem(_ error: Error, _ request: Request) -> Response {
+        if let problem = error as? TimetableProblem { return problem.response(instance: request.requestID) }
+        if !(error is HTTPResponseError) {
+            context.logger.error("timetable handler failed", metadata: ["request_id": "\(request.requestID)", "path": "\(request.path)", "error": "\(error)"])
+        }
+        return ProblemDetails.response(for: error, instance: request.requestID)
+    }
+}
