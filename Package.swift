@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "timetable-bench", targets: ["timetable-bench"]),
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
         .library(name: "PlexusFixtureBusProbe", type: .dynamic, targets: ["PlexusFixtureBusProbe"]),
+        .library(name: "PlexusFixtureNotes", type: .dynamic, targets: ["PlexusFixtureNotes"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -45,6 +46,9 @@ let package = Package(
 
         // MARK: Runtime
         .systemLibrary(name: "CLibUV", path: "Runtime/CLibUV", pkgConfig: "libuv"),
+        // WebSocket framing (Debian's libwslay-dev ships no pkg-config file) and libcrypto's SHA-1 for the handshake.
+        .systemLibrary(name: "CWslay", path: "Runtime/CWslay"),
+        .systemLibrary(name: "COpenSSL", path: "Runtime/COpenSSL", pkgConfig: "libcrypto"),
         .target(name: "CPlexusShims", path: "Runtime/CPlexusShims"),
         .systemLibrary(name: "CSQLite", path: "Runtime/CSQLite", pkgConfig: "sqlite3"),
         // Per-plugin SQLite storage: key-value, SQL, migrations, change feed, backup.
@@ -54,7 +58,7 @@ let package = Package(
         .target(
             name: "PlexusRuntime",
             dependencies: [
-                "CLibUV", "CPlexusShims", "CPlexusABI", "PlexusEventLog",
+                "CLibUV", "CPlexusShims", "CPlexusABI", "PlexusEventLog", "PlexusStorage", "CWslay", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -113,6 +117,12 @@ let package = Package(
             name: "PlexusFixtureBusProbe",
             dependencies: ["PlexusSDK"],
             path: "Tests/Fixtures/SwiftBusProbe",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .target(
+            name: "PlexusFixtureNotes",
+            dependencies: ["PlexusSDK"],
+            path: "Tests/Fixtures/SwiftNotes",
             linkerSettings: pluginLinkerSettings
         ),
         .testTarget(

@@ -42,6 +42,8 @@ public final class Runtime {
                             startTimeout: config.startTimeoutMilliseconds, stopTimeout: config.stopTimeoutMilliseconds)
         server = HTTPServer(loop: loop, limits: config.limits, logger: logger, accessLog: config.accessLog)
         services.responses = server
+        services.dataDirectory = config.dataDirectory.path
+        services.metrics = metrics
         server.metrics = metrics
         health = HealthMonitor(loop: loop, group: group, logger: logger, intervalMilliseconds: config.healthIntervalMilliseconds,
                                timeoutMilliseconds: config.healthTimeoutMilliseconds)
@@ -54,6 +56,8 @@ public final class Runtime {
     /// Runs until shutdown; returns the process exit code.
     public func run() throws -> Int32 {
         signal(SIGPIPE, SIG_IGN)
+        // A file-size limit must turn into a "disk full" error for the writer, not kill the process.
+        signal(SIGXFSZ, SIG_IGN)
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
         PluginCache.removeStaleCopies(in: config.dataDirectory.appendingPathComponent("plugin-cache"))
         try openEventLog()

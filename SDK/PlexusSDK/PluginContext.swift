@@ -19,6 +19,8 @@ public final class PluginContext {
     public let bus: Bus
     /// Offers and calls request/reply services.
     public let services: Services
+    /// This plugin's own key-value and SQL storage.
+    public let storage: Storage
 
     let bridge: HostBridge
 
@@ -34,6 +36,7 @@ public final class PluginContext {
         self.timers = Timers(bridge: bridge)
         self.bus = Bus(bridge: bridge)
         self.services = Services(bridge: bridge)
+        self.storage = Storage(bridge: bridge)
     }
 
     /// Runs `work` on the runtime's thread pool and returns its result on the loop thread.

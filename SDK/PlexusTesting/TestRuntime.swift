@@ -19,6 +19,7 @@ public final class TestRuntime {
     /// The port the runtime listens on (127.0.0.1).
     public private(set) var port = 0
     private let errorPipe = Pipe()
+    private let keepWorkDirectory: Bool
     private let logBuffer = LogBuffer()
 
     /// Everything the runtime has written to stderr so far.
@@ -30,10 +31,14 @@ public final class TestRuntime {
     ///   - pluginConfigs: file contents of `plugins.d/<name>.toml`, keyed by plugin name.
     ///   - serverSettings, pluginSettings: TOML lines for the `[server]` and `[plugins]` tables.
     ///   - extra: TOML appended to the config file (other tables).
+    ///   - workDirectory: reuse this directory (and its data) instead of a fresh one; it is then kept
+    ///     when the runtime goes away, so a test can restart on the same data.
     public init(binary: URL? = nil, plugins: [URL], pluginConfigs: [String: String] = [:],
-                serverSettings: String = "", pluginSettings: String = "", extra: String = "") throws {
-        workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-test-\(UUID().uuidString.prefix(8))")
-        pluginsDirectory = workDirectory.appendingPathComponent("plugins.d")
+                serverSettings: String = "", pluginSettings: String = "", extra: String = "", workDirectory: URL? = nil) throws {
+        keepWorkDirectory = workDirectory != nil
+        self.workDirectory = workDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("plexus-test-\(UUID().uuidString.prefix(8))")
+        pluginsDirectory = self.workDirectory.appendingPathComponent("plugins.d")
+        try? FileManager.default.removeItem(at: pluginsDirectory)
         try FileManager.default.createDirectory(at: pluginsDirectory, withIntermediateDirectories: true)
         let executable = try binary ?? Self.locateBinary()
         for plugin in plugins {
@@ -42,7 +47,7 @@ public final class TestRuntime {
         for (name, text) in pluginConfigs {
             try text.write(to: pluginsDirectory.appendingPathComponent("\(name).toml"), atomically: true, encoding: .utf8)
         }
-        let configFile = workDirectory.appendingPathComponent("plexus.toml")
+        let configFile = self.workDirectory.appendingPathComponent("plexus.toml")
         try """
         [server]
         listen = "127.0.0.1:0"
@@ -72,7 +77,7 @@ public final class TestRuntime {
             process.waitUntilExit()
         }
         errorPipe.fileHandleForReading.readabilityHandler = nil
-        try? FileManager.default.removeItem(at: workDirectory)
+        if !keepWorkDirectory { try? FileManager.default.removeItem(at: workDirectory) }
     }
 
     /// A `GET` on a fresh connection.

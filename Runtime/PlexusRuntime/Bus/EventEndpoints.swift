@@ -59,6 +59,7 @@ enum EventEndpoints {
             EventStream(stream: stream, patterns: patterns, events: events, loop: server.loop,
                         heartbeatMilliseconds: runtime.config.sseHeartbeatMilliseconds).start(resumeFrom: resumeFrom)
         }))
+        WebSocketEndpoint.install(on: server, runtime: runtime)
         server.builtins.append(("GET", "/api/v1/events/deadletters", HTTPServer.Builtin(loopbackOnly: true) { [unowned events] exchange, respond in
             guard let group = QueryParameters(exchange.query)["group"], !group.isEmpty else {
                 return respond(problem(400, "query parameter 'group' is required", exchange))

@@ -43,6 +43,8 @@ public struct RuntimeConfig: Sendable {
     var alerts = AlertRules()
     /// Comment lines sent to idle Server-Sent Events clients.
     public var sseHeartbeatMilliseconds: UInt64 = 15_000
+    /// Pings sent to idle WebSocket event clients (`bus.ws_ping_ms`).
+    public var wsPingMilliseconds: UInt64 = 30_000
 
     public init() {}
 
@@ -72,6 +74,7 @@ public struct RuntimeConfig: Sendable {
         busRetentionSeconds = try reader.uint("bus.retention_seconds") ?? busRetentionSeconds
         busRetentionMaxEvents = try reader.uint("bus.retention_max_events").map { Int($0) } ?? busRetentionMaxEvents
         sseHeartbeatMilliseconds = try reader.uint("bus.sse_heartbeat_ms") ?? sseHeartbeatMilliseconds
+        wsPingMilliseconds = try reader.uint("bus.ws_ping_ms") ?? wsPingMilliseconds
         alerts = try AlertRules(values: reader.take(prefix: "alerts."), file: file.path)
         healthIntervalMilliseconds = try reader.uint("health.interval_ms") ?? healthIntervalMilliseconds
         healthTimeoutMilliseconds = try reader.uint("health.timeout_ms") ?? healthTimeoutMilliseconds

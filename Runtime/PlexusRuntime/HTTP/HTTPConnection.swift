@@ -53,6 +53,28 @@ final class HTTPConnection {
     /// The stream this connection carries, once a request turned into one.
     private(set) var stream: HTTPStream?
 
+    /// Who owns the socket after a protocol upgrade: every later byte and the end go there.
+    private(set) var takeover: ConnectionTakeover?
+    /// The last request http_parser flagged as an upgrade (`parser.upgrade`).
+    private weak var upgradeExchange: HTTPExchange?
+
+    /// Writes `head` (a `101 Switching Protocols`) and hands the socket to `handler`: the HTTP
+    /// parser stops, and every byte read afterwards (including any that arrived with the
+    /// upgrade request) goes to `handler`. Writes go through `writeStream`.
+    func takeOver(by handler: ConnectionTakeover, head: [UInt8]) {
+        stopReading = true
+        takeover = handler
+        write(head)
+    }
+
+    /// Closes once everything written so far has left (a takeover's orderly end).
+    func closeWhenWritten() {
+        guard !closed else { return }
+        stopReading = true
+        closing = true
+        if writesInFlight == 0 { close() }
+    }
+
     /// Whether `exchange` is the oldest unanswered request (the only one allowed to stream).
     func isHead(_ exchange: HTTPExchange) -> Bool {
         queueHead < queue.count && queue[queueHead] === exchange
@@ -101,6 +123,15 @@ final class HTTPConnection {
 
     private func didRead(_ count: Int, _ base: UnsafeMutablePointer<CChar>?) {
         guard count != 0 else { return }
+        if let takeover {
+            if count < 0 {
+                close()
+            } else if let base {
+                lastActivity = server.loop.now
+                takeover.connectionRead(UnsafeRawBufferPointer(start: base, count: count))
+            }
+            return
+        }
         if count < 0 {
             if count == Int(UV_EOF.rawValue) && unanswered > 0 {
                 peerEnded = true
@@ -120,7 +151,21 @@ final class HTTPConnection {
             failRequest(status: pendingError?.status ?? 400,
                         detail: pendingError?.detail ?? "malformed request: \(String(cString: http_errno_description(error)))")
         } else if parser.pointee.upgrade != 0 {
-            failRequest(status: 501, detail: "protocol upgrade is not supported on this endpoint")
+            if let takeover {
+                // Upgraded: what followed the request head already belongs to the new protocol.
+                if parsed < count { takeover.connectionRead(UnsafeRawBufferPointer(start: base + parsed, count: count - parsed)) }
+            } else if let exchange = upgradeExchange, exchange.builtin != nil {
+                // A built-in endpoint refused the upgrade in plain HTTP; nothing after it is parsed.
+                stopReading = true
+                uv_read_stop(uvStream)
+                exchange.closeAfterResponse = true
+                if unanswered == 0 {
+                    closing = true
+                    if writesInFlight == 0 { close() }
+                }
+            } else {
+                failRequest(status: 501, detail: "protocol upgrade is not supported on this endpoint")
+            }
         }
     }
 
@@ -256,6 +301,7 @@ final class HTTPConnection {
             readingPaused = true
             uv_read_stop(uvStream)
         }
+        if parser.pointee.upgrade != 0 { upgradeExchange = exchange }
         server.dispatch(exchange)
         return 0
     }
@@ -336,6 +382,10 @@ final class HTTPConnection {
 
     /// Closes the connection once the current response is written (used by shutdown).
     func closeWhenIdle() {
+        if let takeover {
+            takeover.connectionShutdown()
+            return
+        }
         if let stream {
             stream.finish()
             return
@@ -359,6 +409,9 @@ final class HTTPConnection {
         let stream = self.stream
         self.stream = nil
         stream?.connectionClosed()
+        let takeover = self.takeover
+        self.takeover = nil
+        takeover?.connectionClosed()
         server.connectionClosed(self)
         uv_close(UnsafeMutableRawPointer(tcp).assumingMemoryBound(to: uv_handle_t.self)) { handle in
             Unmanaged<HTTPConnection>.fromOpaque(handle!.pointee.data).release()

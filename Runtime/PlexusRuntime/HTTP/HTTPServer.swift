@@ -220,6 +220,24 @@ public final class HTTPServer: ResponseSink {
         return exchange.connection.startStream(exchange, head: head)
     }
 
+    /// Accepts a protocol upgrade (WebSocket): writes `101 Switching Protocols` with `headers`
+    /// and hands the socket to `handler`. Answers 400 and returns false when the request was
+    /// pipelined behind others.
+    func upgrade(_ exchange: HTTPExchange, headers: [(String, String)], to handler: ConnectionTakeover) -> Bool {
+        guard exchange.connection.isHead(exchange) else {
+            answer(exchange, status: 400, detail: "an upgrade request cannot be pipelined behind other requests")
+            return false
+        }
+        exchange.streaming = true
+        exchange.status = 101
+        var head = "HTTP/1.1 101 Switching Protocols\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        head += "X-Request-Id: \(exchange.requestID)\r\n\r\n"
+        exchange.connection.takeOver(by: handler, head: Array(head.utf8))
+        logAccess(exchange, bytes: head.utf8.count)
+        return true
+    }
+
     func connectionClosed(_ connection: HTTPConnection) {
         connections.removeValue(forKey: connection.id)
         checkDrained()

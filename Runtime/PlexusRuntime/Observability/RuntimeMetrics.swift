@@ -87,6 +87,17 @@ final class RuntimeMetrics {
         }
     }
 
+    private var storageHistograms: [String: ValueHistogram] = [:]
+
+    /// The latency histogram of one storage operation.
+    func storageLatency(operation: String) -> ValueHistogram {
+        if let existing = storageHistograms[operation] { return existing }
+        let histogram = registry.makeValueHistogram(name: "plexus_storage_operation_seconds", labels: [("operation", operation)],
+                                                    buckets: Self.latencyBuckets, help: "Plugin storage operation latency")
+        storageHistograms[operation] = histogram
+        return histogram
+    }
+
     /// A counter by name and labels (created on first use).
     func counter(_ name: String, _ labels: [(String, String)], help: String) -> Counter {
         let key = name + labels.map { "\u{0}\($0.0)=\($0.1)" }.joined()

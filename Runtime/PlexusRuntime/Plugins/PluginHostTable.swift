@@ -90,6 +90,7 @@ enum PluginHostTable {
             complete?()
         }
         installBus(into: &host)
+        installStorage(into: &host)
         return host
     }
 

@@ -1,6 +1,8 @@
 import CPlexusABI
 import Foundation
 import Logging
+import PlexusEventLog
+import PlexusStorage
 
 /// The runtime's record of one plugin: its file, state, descriptor, config, routes and timers,
 /// and the host vtable it was handed. Loop thread only.
@@ -24,6 +26,14 @@ public final class PluginInstance {
     /// Called once when a pending start completes (or times out).
     var onStartComplete: ((Result<Void, PluginLoadError>) -> Void)?
     var onStopComplete: (() -> Void)?
+
+    /// The plugin's own database, opened on first use.
+    lazy var storage: PluginStorage = {
+        let storage = PluginStorage(pluginName: name, dataDirectory: services.dataDirectory, loop: services.loop, logger: logger)
+        storage.metrics = services.metrics
+        storage.onChanges = { [unowned self] changes in services.publishChanges(of: name, changes) }
+        return storage
+    }()
 
     /// The vtable handed to the plugin; allocated once and never freed (the plugin may keep it).
     let host: UnsafeMutablePointer<plexus_host>
@@ -96,6 +106,20 @@ final class PluginServices {
     let serviceRegistry: ServiceRegistry
     /// Answers requests; set by the HTTP server.
     var responses: ResponseSink?
+    /// Where plugin databases live (`<data>/plugins/<name>/storage.sqlite`).
+    var dataDirectory = "data"
+    var metrics: RuntimeMetrics?
+
+    /// Publishes committed storage changes as `storage.<plugin>.<table>.<operation>` (payload: table, operation, rowid).
+    func publishChanges(of plugin: String, _ changes: [StorageChange]) {
+        for change in changes {
+            let payload = "{\"operation\":\"\(change.operation)\",\"rowid\":\(change.rowID),\"table\":\"\(change.table)\"}"
+            let topic = "storage.\(plugin).\(change.table).\(change.operation)"
+            guard (try? Topic.validate(topic)) != nil else { continue }
+            events.publish(EventEnvelope(topic: topic, source: plugin, contentType: "application/json", payload: Data(payload.utf8)),
+                           durable: false) { _ in }
+        }
+    }
 
     init(loop: EventLoop, logger: Logger, runtimeVersion: String, routes: RouteRegistry, events: EventRouter) {
         self.loop = loop

@@ -141,6 +141,47 @@ typedef void (*plexus_post_cb)(void *user);
 
 typedef struct plexus_host plexus_host;
 
+/* ---- ABI 1.1: storage ------------------------------------------------------------------ */
+
+/** Types of a SQL value. */
+typedef enum plexus_value_type {
+    PLEXUS_VALUE_NULL = 0,
+    PLEXUS_VALUE_INTEGER = 1,
+    PLEXUS_VALUE_REAL = 2,
+    PLEXUS_VALUE_TEXT = 3,
+    PLEXUS_VALUE_BLOB = 4,
+} plexus_value_type;
+
+/** A SQL parameter or result value; `bytes` holds text (UTF-8) and blobs. */
+typedef struct plexus_value {
+    int32_t type; /* plexus_value_type */
+    int64_t integer;
+    double real;
+    plexus_bytes bytes;
+} plexus_value;
+
+/** A result: columns, then `row_count` rows of `column_count` values each (row-major). */
+typedef struct plexus_rows {
+    uint32_t struct_size;
+    size_t column_count;
+    const plexus_bytes *columns;
+    size_t row_count;
+    const plexus_value *values;
+    /** execute/batch: rows changed by the last statement. */
+    int64_t changes;
+    /** execute/batch: rowid of the last insert. */
+    int64_t last_insert_rowid;
+} plexus_rows;
+
+/**
+ * Completion of a storage call (loop thread). On failure `status` is PLEXUS_ERROR, `rows` is NULL
+ * and `error` reads "<kind>: <what and where>", kind one of busy, disk_full, corrupt, constraint,
+ * misuse, denied, conflict, not_found, closed, io, invalid_migration, other.
+ * Key-value calls report in `rows` the columns key, value, version, expires_at (and on a
+ * compare-and-set conflict the current version in `last_insert_rowid`).
+ */
+typedef void (*plexus_storage_cb)(void *user, int status, const plexus_rows *rows, const char *error);
+
 /* ---- ABI 1.1: the event bus ------------------------------------------------------------ */
 
 /** Publish flags. */
@@ -268,6 +309,27 @@ struct plexus_host {
     void (*service_call)(const plexus_host *host, const char *name, plexus_bytes payload, uint64_t timeout_ms, plexus_reply_cb reply, void *user);
     /** Answer a call received by a service handler (status PLEXUS_OK or PLEXUS_ERROR with a message payload). */
     void (*service_reply)(const plexus_host *host, uint64_t call_token, int status, plexus_bytes payload);
+
+
+    /* ---- ABI 1.1: this plugin's own storage (a SQLite database only it can reach) ---- */
+    /** Value and version of `key` (no rows when absent or expired). */
+    void (*kv_get)(const plexus_host *host, plexus_bytes key, plexus_storage_cb done, void *user);
+    /** Store `value`; `ttl_seconds` <= 0: no expiry; `expected_version` -1: any, 0: must not exist, n: must be version n. */
+    void (*kv_put)(const plexus_host *host, plexus_bytes key, plexus_bytes value, double ttl_seconds, int64_t expected_version,
+                   plexus_storage_cb done, void *user);
+    /** Delete `key` (same `expected_version` rule); `changes` is 1 if it existed. */
+    void (*kv_delete)(const plexus_host *host, plexus_bytes key, int64_t expected_version, plexus_storage_cb done, void *user);
+    /** Keys starting with `prefix`, ordered, after `after` (empty: from the start), at most `limit`. */
+    void (*kv_list)(const plexus_host *host, plexus_bytes prefix, uint32_t limit, plexus_bytes after, plexus_storage_cb done, void *user);
+    /** One SQL statement with bound parameters; `query` returns rows, `execute` changes. */
+    void (*sql_execute)(const plexus_host *host, const char *sql, const plexus_value *parameters, size_t count, plexus_storage_cb done, void *user);
+    void (*sql_query)(const plexus_host *host, const char *sql, const plexus_value *parameters, size_t count, plexus_storage_cb done, void *user);
+    /** Several statements in one transaction: all or nothing. */
+    void (*sql_batch)(const plexus_host *host, const char *const *statements, const plexus_value *const *parameters, const size_t *counts,
+                      size_t statement_count, plexus_storage_cb done, void *user);
+    /** Numbered migrations (versions 1..n); the ones not yet applied run once, in order, each in a transaction. */
+    void (*sql_migrate)(const plexus_host *host, const int32_t *versions, const char *const *statements, size_t count,
+                        plexus_storage_cb done, void *user);
 
     /* Append new host services below this line, bumping PLEXUS_ABI_MINOR. */
 };

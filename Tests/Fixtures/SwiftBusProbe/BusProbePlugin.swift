@@ -34,13 +34,11 @@ final class BusProbePlugin: Plugin {
             if let ackLog {
                 let line = Array("\(event.id)\n".utf8)
                 try await context.offLoop {
-                    let handle = FileHandle(forWritingAtPath: ackLog) ?? {
-                        FileManager.default.createFile(atPath: ackLog, contents: nil)
-                        return FileHandle(forWritingAtPath: ackLog)!
-                    }()
-                    try handle.seekToEnd()
-                    try handle.write(contentsOf: line)
-                    try handle.close()
+                    // O_APPEND: concurrent appends from pool threads never overwrite each other.
+                    let fd = open(ackLog, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+                    guard fd >= 0 else { throw ProbeFailure() }
+                    defer { close(fd) }
+                    guard line.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == line.count else { throw ProbeFailure() }
                 }
             }
             acknowledged += 1

@@ -13,7 +13,8 @@ enum Repository {
     /// Starts the freshly built plexus over the named Swift plugin products and C fixtures.
     static func startPlexus(swiftPlugins: [String] = ["libPlexusHello.so"], cFixtures: [String] = ["hello-c"],
                             pluginConfigs: [String: String] = [:], serverSettings: String = "",
-                            pluginSettings: String = "", extra: String = "") throws -> TestRuntime {
+                            pluginSettings: String = "", extra: String = "", workDirectory: URL? = nil,
+                            binary: URL? = nil) throws -> TestRuntime {
         guard FileManager.default.isExecutableFile(atPath: plexusBinary.path) else {
             throw TestFailure("no plexus binary at \(plexusBinary.path): run `swift build` before `swift test`")
         }
@@ -22,8 +23,8 @@ enum Repository {
             let fixtures = try cFixturesDirectory()
             plugins += cFixtures.map { fixtures.appendingPathComponent("\($0).so") }
         }
-        return try TestRuntime(binary: plexusBinary, plugins: plugins, pluginConfigs: pluginConfigs,
-                               serverSettings: serverSettings, pluginSettings: pluginSettings, extra: extra)
+        return try TestRuntime(binary: binary ?? plexusBinary, plugins: plugins, pluginConfigs: pluginConfigs,
+                               serverSettings: serverSettings, pluginSettings: pluginSettings, extra: extra, workDirectory: workDirectory)
     }
 
     /// Builds the C fixtures once per test process.

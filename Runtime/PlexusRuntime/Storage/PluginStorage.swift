@@ -1,0 +1,92 @@
+import CPlexusABI
+import Foundation
+import Logging
+import PlexusEventLog
+import PlexusStorage
+
+/// One plugin's storage: its own SQLite database under `<data>/plugins/<name>/`, opened on
+/// first use (with an integrity check), every operation run on the engine's worker and every
+/// completion delivered back on the loop. Committed changes to the plugin's tables are
+/// published as `storage.<plugin>.<table>.<insert|update|delete>`.
+final class PluginStorage {
+    private enum State {
+        case closed
+        case opening([(StorageEngine?, StorageError?) -> Void])
+        case open(StorageEngine)
+        case failed(StorageError)
+    }
+
+    let pluginName: String
+    private let dataDirectory: String
+    private let loop: EventLoop
+    private let logger: Logger
+    private var state = State.closed
+    /// Receives committed changes, on the loop.
+    var onChanges: (([StorageChange]) -> Void)?
+    var metrics: RuntimeMetrics?
+
+    init(pluginName: String, dataDirectory: String, loop: EventLoop, logger: Logger) {
+        self.pluginName = pluginName
+        self.dataDirectory = dataDirectory
+        self.loop = loop
+        self.logger = logger
+    }
+
+    /// Runs `body` with the open engine (opening it first), or fails with why it cannot open.
+    func withEngine(_ body: @escaping (Result<StorageEngine, StorageError>) -> Void) {
+        switch state {
+        case .open(let engine): body(.success(engine))
+        case .failed(let error): body(.failure(error))
+        case .opening(var waiters):
+            waiters.append { engine, error in body(engine.map { .success($0) } ?? .failure(error!)) }
+            state = .opening(waiters)
+        case .closed:
+            state = .opening([{ engine, error in body(engine.map { .success($0) } ?? .failure(error!)) }])
+            StorageEngine.open(pluginName: pluginName, dataDirectory: dataDirectory, completion: loop.bounce { [unowned self] (result: Result<StorageEngine, StorageError>) in
+                guard case .opening(let waiters) = state else { return }
+                switch result {
+                case .success(let engine):
+                    state = .open(engine)
+                    let changes = loop.bounce { [weak self] (batch: [StorageChange]) in self?.onChanges?(batch) }
+                    engine.setChangeHandler { batch in changes(batch) }
+                    for waiter in waiters { waiter(engine, nil) }
+                case .failure(let error):
+                    logger.error("plugin storage cannot be opened", metadata: ["plugin": "\(pluginName)", "error": "\(error)"])
+                    state = .failed(error)
+                    for waiter in waiters { waiter(nil, error) }
+                }
+            })
+        }
+    }
+
+    /// Runs one engine operation and hands its result back on the loop, timing it for `/metrics`.
+    func run<T>(_ operation: String, _ start: @escaping (StorageEngine, @escaping @Sendable (Result<T, StorageError>) -> Void) -> Void,
+                completion: @escaping (Result<T, StorageError>) -> Void) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let finish: (Result<T, StorageError>) -> Void = { [weak self] result in
+            if let metrics = self?.metrics {
+                metrics.storageLatency(operation: operation).record(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            }
+            completion(result)
+        }
+        withEngine { [loop] result in
+            switch result {
+            case .success(let engine): start(engine, loop.bounce(finish))
+            case .failure(let error): finish(.failure(error))
+            }
+        }
+    }
+
+    func close() {
+        if case .open(let engine) = state { engine.close() }
+        state = .closed
+    }
+
+    /// `"<kind>: <message>"`, the error text the ABI promises.
+    static func describe(_ error: StorageError) -> String {
+        let kind = "\(error.kind)".reduce(into: "") { text, character in
+            if character.isUppercase { text += "_" + character.lowercased() } else { text.append(character) }
+        }
+        return "\(kind == "cant_open" ? "io" : kind): \(error.message)"
+    }
+}

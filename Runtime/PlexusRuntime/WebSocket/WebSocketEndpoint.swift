@@ -1,0 +1,32 @@
+import Foundation
+import PlexusEventLog
+
+/// `GET /api/v1/events/ws`: the bus over WebSocket (RFC 6455), sibling of the Server-Sent
+/// Events stream. Optional `?topic=<pattern>` (repeatable) subscribes at once; see
+/// ``WebSocketSession`` for the message protocol.
+enum WebSocketEndpoint {
+    static func install(on server: HTTPServer, runtime: Runtime) {
+        let events = runtime.events
+        let pingMilliseconds = runtime.config.wsPingMilliseconds
+        server.builtins.append(("GET", "/api/v1/events/ws", HTTPServer.Builtin(loopbackOnly: false) { [unowned server, unowned events] exchange, respond in
+            let accept: String
+            do throws(WebSocketHandshake.Refusal) {
+                accept = try WebSocketHandshake.validate(exchange)
+            } catch {
+                var response = EventEndpoints.problem(error.status, error.detail, exchange)
+                response.headers.append(contentsOf: error.headers)
+                return respond(response)
+            }
+            let patterns: [TopicPattern]
+            do {
+                patterns = try QueryParameters(exchange.query).all("topic").map { try TopicPattern($0) }
+            } catch {
+                return respond(EventEndpoints.problem(400, "query parameter 'topic': \(error)", exchange))
+            }
+            let session = WebSocketSession(connection: exchange.connection, events: events, loop: server.loop, pingMilliseconds: pingMilliseconds)
+            guard server.upgrade(exchange, headers: [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept)],
+                                 to: session) else { return }
+            session.start(patterns: patterns)
+        }))
+    }
+}

@@ -1,0 +1,20 @@
+import Foundation
+
+/// How a `StorageEngine` opens and runs its database.
+public struct StorageConfiguration: Sendable {
+    /// How long a statement waits for another connection's lock before failing with `.busy`.
+    public var busyTimeout: TimeInterval = 5
+    /// Create the file if it does not exist; if false, a missing file is `.notFound`.
+    public var createIfMissing: Bool = true
+    /// How often expired key-value entries are purged (nil: only lazily and on `purgeExpired`).
+    public var purgeInterval: TimeInterval? = 60
+    /// How many prepared statements are kept for reuse (0 disables the cache).
+    public var statementCacheSize: Int = 64
+    /// Pages copied per step of an online backup; the database serves other jobs between steps.
+    public var backupPagesPerStep: Int32 = 256
+    /// The clock for key-value TTLs (injectable for tests).
+    public var clock: @Sendable () -> Date = { Date() }
+
+    /// The defaults: 5 s busy timeout, create if missing, purge every minute, 64 cached statements.
+    public init() {}
+}

@@ -1,0 +1,292 @@
+import Dispatch
+import Foundation
+
+/// One plugin's SQLite database, served by its own serial worker.
+///
+/// Every operation is queued to the worker, which owns the connection; the completion is called
+/// on the worker when the operation is done (hop back to your own thread yourself). Operations
+/// run one at a time in the order they were submitted, from any thread. After `close`, every
+/// operation fails with `.closed`.
+public final class StorageEngine: Sendable {
+    /// The database file.
+    public let path: String
+    private let worker: DispatchQueue
+    private let state: WorkerState
+    private let configuration: StorageConfiguration
+
+    private init(path: String, worker: DispatchQueue, state: WorkerState, configuration: StorageConfiguration) {
+        self.path = path
+        self.worker = worker
+        self.state = state
+        self.configuration = configuration
+    }
+
+    // MARK: Opening and closing
+
+    /// `<dataDirectory>/plugins/<pluginName>/storage.sqlite`; refuses names that are not a single path component.
+    public static func databasePath(pluginName: String, dataDirectory: String) throws(StorageError) -> String {
+        if pluginName.isEmpty || pluginName == "." || pluginName == ".." || pluginName.contains("/")
+            || pluginName.contains("\0")
+        {
+            throw StorageError(.misuse, "invalid plugin name \"\(pluginName)\"", operation: "open")
+        }
+        return URL(fileURLWithPath: dataDirectory).appendingPathComponent("plugins")
+            .appendingPathComponent(pluginName).appendingPathComponent("storage.sqlite").path
+    }
+
+    /// Opens (creating directories and file as needed) the database of a plugin, at
+    /// `<dataDirectory>/plugins/<pluginName>/storage.sqlite`.
+    public static func open(
+        pluginName: String, dataDirectory: String, configuration: StorageConfiguration = StorageConfiguration(),
+        completion: @escaping @Sendable (Result<StorageEngine, StorageError>) -> Void
+    ) {
+        let path: String
+        do {
+            path = try databasePath(pluginName: pluginName, dataDirectory: dataDirectory)
+        } catch {
+            completion(.failure(error))
+            return
+        }
+        open(at: path, configuration: configuration, createDirectories: true, completion: completion)
+    }
+
+    /// Opens (or creates) the database file at `path`: WAL mode, `synchronous=NORMAL`, foreign
+    /// keys on, the busy timeout, the sandbox; then `PRAGMA quick_check`. A damaged file fails
+    /// with `.corrupt` naming the file. The completion runs on the new engine's worker.
+    public static func open(
+        at path: String, configuration: StorageConfiguration = StorageConfiguration(),
+        completion: @escaping @Sendable (Result<StorageEngine, StorageError>) -> Void
+    ) {
+        open(at: path, configuration: configuration, createDirectories: false, completion: completion)
+    }
+
+    private static func open(
+        at path: String, configuration: StorageConfiguration, createDirectories: Bool,
+        completion: @escaping @Sendable (Result<StorageEngine, StorageError>) -> Void
+    ) {
+        let worker = DispatchQueue(label: "plexus.storage:\(path)")
+        worker.async {
+            do {
+                if createDirectories {
+                    let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+                    do {
+                        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                    } catch {
+                        throw StorageError(.cantOpen, "cannot create directory: \(error)", operation: "open", path: path)
+                    }
+                }
+                let database = try Database.open(path: path, configuration: configuration)
+                let state = WorkerState(database: database)
+                let engine = StorageEngine(path: path, worker: worker, state: state, configuration: configuration)
+                engine.startPurgeTimer()
+                completion(.success(engine))
+            } catch let error as StorageError {
+                completion(.failure(error))
+            } catch {
+                completion(.failure(StorageError(.other, "\(error)", operation: "open", path: path)))
+            }
+        }
+    }
+
+    /// Closes the database: later operations fail with `.closed`; backups in progress are abandoned.
+    /// Operations submitted before `close` still run first.
+    public func close(completion: @escaping @Sendable (Result<Void, StorageError>) -> Void = { _ in }) {
+        worker.async { [state] in
+            state.purgeTimer?.cancel()
+            state.purgeTimer = nil
+            state.database?.close()
+            state.database = nil
+            completion(.success(()))
+        }
+    }
+
+    // MARK: Change feed
+
+    /// Sets (or clears, with nil) the receiver of committed changes to plugin tables.
+    ///
+    /// The handler is called on the worker once per committed transaction that inserted, updated
+    /// or deleted rows of tables not named `_plexus_*` / `sqlite_*`, before that operation's
+    /// completion. Rolled-back work is never reported. Not reported by SQLite: WITHOUT ROWID
+    /// tables, `DELETE FROM t` with no WHERE (truncate), rows replaced by `OR REPLACE`.
+    public func setChangeHandler(_ handler: (@Sendable ([StorageChange]) -> Void)?) {
+        worker.async { [state] in state.database?.changeHandler = handler }
+    }
+
+    // MARK: Key-value
+
+    /// Reads a key; nil if it does not exist or has expired.
+    public func get(_ key: String, completion: @escaping @Sendable (Result<KeyValueEntry?, StorageError>) -> Void) {
+        run("get(\"\(key)\")", completion) { db throws(StorageError) in try db.kvGet(key) }
+    }
+
+    /// Writes a key and returns its new version (1 on creation, then +1 per write).
+    ///
+    /// - Parameters:
+    ///   - ttl: seconds until the entry expires (it is invisible from then on), nil for never.
+    ///   - expectedVersion: compare-and-set: fail with `.conflict` (carrying `currentVersion`)
+    ///     unless the key is at this version; 0 means the key must not exist.
+    public func put(
+        _ key: String, value: [UInt8], ttl: Double? = nil, expectedVersion: Int64? = nil,
+        completion: @escaping @Sendable (Result<Int64, StorageError>) -> Void
+    ) {
+        run("put(\"\(key)\")", completion) { db throws(StorageError) in
+            try db.kvPut(key, value, ttl: ttl, expectedVersion: expectedVersion)
+        }
+    }
+
+    /// Deletes a key; returns whether it existed. With `expectedVersion`, fails with `.conflict`
+    /// unless the key is at that version (0: must not exist).
+    public func delete(
+        _ key: String, expectedVersion: Int64? = nil, completion: @escaping @Sendable (Result<Bool, StorageError>) -> Void
+    ) {
+        run("delete(\"\(key)\")", completion) { db throws(StorageError) in
+            try db.kvDelete(key, expectedVersion: expectedVersion)
+        }
+    }
+
+    /// Lists live entries whose key starts with `prefix`, ordered by key, at most `limit`,
+    /// starting after the key `after` (pass the previous page's `nextCursor`).
+    public func list(
+        prefix: String = "", limit: Int = 100, after: String? = nil,
+        completion: @escaping @Sendable (Result<KeyValuePage, StorageError>) -> Void
+    ) {
+        run("list(prefix: \"\(prefix)\")", completion) { db throws(StorageError) in
+            try db.kvList(prefix: prefix, limit: limit, after: after)
+        }
+    }
+
+    /// Deletes expired entries now and returns how many (this also happens periodically).
+    public func purgeExpired(completion: @escaping @Sendable (Result<Int, StorageError>) -> Void) {
+        run("purgeExpired", completion) { db throws(StorageError) in try db.kvPurgeExpired() }
+    }
+
+    // MARK: SQL
+
+    /// Runs one statement with bound parameters (`?`, `?N`, `:name` by position) in the plugin
+    /// sandbox; returns the change count and last insert rowid.
+    public func execute(
+        _ sql: String, _ parameters: [StorageValue] = [],
+        completion: @escaping @Sendable (Result<ExecuteResult, StorageError>) -> Void
+    ) {
+        run("execute", completion) { db throws(StorageError) in try db.execute(sql, parameters, mode: .plugin) }
+    }
+
+    /// Runs one statement with bound parameters in the plugin sandbox and returns its rows.
+    public func query(
+        _ sql: String, _ parameters: [StorageValue] = [],
+        completion: @escaping @Sendable (Result<QueryResult, StorageError>) -> Void
+    ) {
+        run("query", completion) { db throws(StorageError) in try db.query(sql, parameters, mode: .plugin) }
+    }
+
+    /// Runs `body` in one transaction on the worker: committed if it returns, rolled back if it
+    /// throws or any statement fails (a non-storage error becomes `.aborted`).
+    public func transaction<T>(
+        _ body: @escaping @Sendable (StorageTransaction) throws -> T,
+        completion: @escaping @Sendable (Result<T, StorageError>) -> Void
+    ) {
+        run("transaction", completion) { db throws(StorageError) in
+            let transaction = StorageTransaction(database: db)
+            defer { transaction.invalidate() }
+            return try db.atomically { () throws(StorageError) -> T in
+                do {
+                    return try body(transaction)
+                } catch let error as StorageError {
+                    throw error
+                } catch {
+                    throw StorageError(.aborted, "transaction body threw: \(error)")
+                }
+            }
+        }
+    }
+
+    /// Applies the migrations not yet recorded in `_plexus_migrations`, in order, each in its own
+    /// transaction; returns the versions applied now. Refuses (`.invalidMigration`) a gap, a
+    /// duplicate, or an applied migration whose SQL changed, before running anything.
+    public func migrate(_ migrations: [Migration], completion: @escaping @Sendable (Result<[Int], StorageError>) -> Void) {
+        run("migrate", completion) { db throws(StorageError) in try db.migrate(migrations) }
+    }
+
+    // MARK: Backup
+
+    /// Copies the database to `destination` with SQLite's online backup, a few pages per worker
+    /// job so the database keeps serving; the file appears (atomically renamed) only when complete.
+    public func backup(to destination: String, completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
+        let operation = "backup(to: \(destination))"
+        worker.async { [self] in
+            guard let db = state.database else {
+                completion(.failure(StorageError(.closed, "the storage engine is closed", operation: operation, path: path)))
+                return
+            }
+            do throws(StorageError) {
+                let job = try BackupJob(source: db, destination: destination, pagesPerStep: configuration.backupPagesPerStep)
+                db.activeBackups[ObjectIdentifier(job)] = job
+                continueBackup(job, operation: operation, completion: completion)
+            } catch {
+                completion(.failure(error.located(operation: operation, path: path)))
+            }
+        }
+    }
+
+    private func continueBackup(
+        _ job: BackupJob, operation: String, completion: @escaping @Sendable (Result<Void, StorageError>) -> Void
+    ) {
+        guard let db = state.database, db.activeBackups[ObjectIdentifier(job)] != nil else {
+            completion(.failure(StorageError(.closed, "the storage engine was closed during the backup", operation: operation, path: path)))
+            return
+        }
+        do throws(StorageError) {
+            if try job.step() {
+                db.activeBackups[ObjectIdentifier(job)] = nil
+                completion(.success(()))
+            } else {
+                worker.async { [self] in continueBackup(job, operation: operation, completion: completion) }
+            }
+        } catch {
+            db.activeBackups[ObjectIdentifier(job)] = nil
+            completion(.failure(error.located(operation: operation, path: path)))
+        }
+    }
+
+    // MARK: Worker plumbing
+
+    private func run<T>(
+        _ operation: String, _ completion: @escaping @Sendable (Result<T, StorageError>) -> Void,
+        _ body: @escaping @Sendable (Database) throws(StorageError) -> T
+    ) {
+        worker.async { [state, path] in
+            guard let db = state.database else {
+                completion(.failure(StorageError(.closed, "the storage engine is closed", operation: operation, path: path)))
+                return
+            }
+            let result: Result<T, StorageError>
+            do throws(StorageError) {
+                result = .success(try body(db))
+            } catch {
+                db.rollbackIfNeeded()
+                result = .failure(error.located(operation: operation, path: path))
+            }
+            db.deliverChanges()
+            completion(result)
+        }
+    }
+
+    private func startPurgeTimer() {
+        guard let interval = configuration.purgeInterval, interval > 0 else { return }
+        let timer = DispatchSource.makeTimerSource(queue: worker)
+        timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(Int(interval * 100)))
+        timer.setEventHandler { [state] in _ = try? state.database?.kvPurgeExpired() }
+        state.purgeTimer = timer
+        timer.resume()
+    }
+}
+
+/// What the worker owns. Only touched on the worker queue.
+final class WorkerState: @unchecked Sendable {
+    var database: Database?
+    var purgeTimer: DispatchSourceTimer?
+
+    init(database: Database) {
+        self.database = database
+    }
+}

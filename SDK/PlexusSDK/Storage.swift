@@ -1,0 +1,213 @@
+import CPlexusABI
+import Foundation
+
+/// This plugin's own storage: a SQLite database that no other plugin can reach (needs a
+/// runtime with ABI 1.1 or later). Every call runs off the loop and resumes on it.
+@PluginActor
+public final class Storage {
+    let bridge: HostBridge
+
+    init(bridge: HostBridge) { self.bridge = bridge }
+
+    // MARK: Key-value
+
+    /// The value and version stored under `key`, or nil (absent or expired).
+    public func get(_ key: String) async throws -> StoredValue? {
+        let rows = try await call { done, user in
+            Self.withBytes(key) { self.bridge.host.pointee.kv_get(self.bridge.host, $0, done, user) }
+        }
+        return rows.rows.first.map(StoredValue.init)
+    }
+
+    /// Stores `value` under `key`; returns its new version.
+    /// - Parameters:
+    ///   - ttl: seconds until it expires (nil: never).
+    ///   - expectedVersion: compare-and-set: nil writes unconditionally, 0 only creates, n only replaces version n.
+    ///     A mismatch throws ``StorageFailure`` of kind `conflict` with the current version.
+    @discardableResult
+    public func put(_ key: String, _ value: [UInt8], ttl: Double? = nil, expectedVersion: Int64? = nil) async throws -> Int64 {
+        try await call { done, user in
+            Self.withBytes(key) { key in
+                Self.withBytes(value) { value in
+                    self.bridge.host.pointee.kv_put(self.bridge.host, key, value, ttl ?? 0, expectedVersion ?? -1, done, user)
+                }
+            }
+        }.lastInsertRowID
+    }
+
+    /// Deletes `key`; returns whether it existed (same `expectedVersion` rule as ``put(_:_:ttl:expectedVersion:)``).
+    @discardableResult
+    public func delete(_ key: String, expectedVersion: Int64? = nil) async throws -> Bool {
+        try await call { done, user in
+            Self.withBytes(key) { self.bridge.host.pointee.kv_delete(self.bridge.host, $0, expectedVersion ?? -1, done, user) }
+        }.changes > 0
+    }
+
+    /// Entries whose key starts with `prefix`, in key order, after `after`, at most `limit`.
+    public func list(prefix: String = "", limit: Int = 100, after: String? = nil) async throws -> [StoredValue] {
+        try await call { done, user in
+            Self.withBytes(prefix) { prefix in
+                Self.withBytes(after ?? "") { after in
+                    self.bridge.host.pointee.kv_list(self.bridge.host, prefix, UInt32(clamping: limit), after, done, user)
+                }
+            }
+        }.rows.map(StoredValue.init)
+    }
+
+    // MARK: SQL
+
+    /// Runs one statement with bound parameters; returns rows changed and the last inserted rowid.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [SQLValue] = []) async throws -> (changes: Int64, lastInsertRowID: Int64) {
+        let result = try await call { done, user in
+            SQLValue.withC(parameters) { values in
+                self.bridge.host.pointee.sql_execute(self.bridge.host, sql, values.baseAddress, values.count, done, user)
+            }
+        }
+        return (result.changes, result.lastInsertRowID)
+    }
+
+    /// Runs one query with bound parameters.
+    public func query(_ sql: String, _ parameters: [SQLValue] = []) async throws -> [SQLRow] {
+        try await call { done, user in
+            SQLValue.withC(parameters) { values in
+                self.bridge.host.pointee.sql_query(self.bridge.host, sql, values.baseAddress, values.count, done, user)
+            }
+        }.rows
+    }
+
+    /// Runs `statements` in one transaction: all of them or none.
+    public func transaction(_ statements: [(sql: String, parameters: [SQLValue])]) async throws {
+        _ = try await call { done, user in
+            let texts = statements.map { strdup($0.sql) }
+            defer { texts.forEach { free($0) } }
+            let flattened = statements.map(\.parameters)
+            SQLValue.withNested(flattened) { pointers, counts in
+                texts.map { UnsafePointer($0) }.withUnsafeBufferPointer { sqls in
+                    self.bridge.host.pointee.sql_batch(self.bridge.host, sqls.baseAddress, pointers.baseAddress, counts.baseAddress,
+                                                       statements.count, done, user)
+                }
+            }
+        }
+    }
+
+    /// Applies numbered migrations (1...n) not applied yet, each once, in order; returns the versions applied now.
+    @discardableResult
+    public func migrate(_ migrations: [(version: Int, sql: String)]) async throws -> [Int] {
+        try await call { done, user in
+            let texts = migrations.map { strdup($0.sql) }
+            defer { texts.forEach { free($0) } }
+            let versions = migrations.map { Int32(clamping: $0.version) }
+            versions.withUnsafeBufferPointer { versions in
+                texts.map { UnsafePointer($0) }.withUnsafeBufferPointer { sqls in
+                    self.bridge.host.pointee.sql_migrate(self.bridge.host, versions.baseAddress, sqls.baseAddress, migrations.count, done, user)
+                }
+            }
+        }.rows.compactMap { $0[0].integer.map(Int.init) }
+    }
+
+    // MARK: Plumbing
+
+    private func call(_ start: (plexus_storage_cb, UnsafeMutableRawPointer) -> Void) async throws -> StorageResult {
+        guard bridge.has(\.sql_migrate) else { throw PluginError.unsupported("storage (runtime ABI 1.0)") }
+        return try await withCheckedThrowingContinuation { continuation in
+            let box = Unmanaged.passRetained(StorageBox(continuation)).toOpaque()
+            start(StorageBox.completed, box)
+        }
+    }
+
+    static func withBytes<R>(_ text: String, _ body: (plexus_bytes) -> R) -> R {
+        withBytes(Array(text.utf8), body)
+    }
+
+    static func withBytes<R>(_ bytes: [UInt8], _ body: (plexus_bytes) -> R) -> R {
+        bytes.withUnsafeBytes { body(plexus_bytes(data: $0.baseAddress?.assumingMemoryBound(to: CChar.self), length: $0.count)) }
+    }
+}
+
+/// A key-value entry.
+public struct StoredValue: Sendable {
+    /// The key.
+    public var key: String
+    /// The value.
+    public var value: [UInt8]
+    /// Incremented on every write.
+    public var version: Int64
+    /// When it expires, if it has a TTL.
+    public var expiresAt: Date?
+
+    init(_ row: SQLRow) {
+        key = row[0].text ?? ""
+        value = row[1].blob ?? []
+        version = row[2].integer ?? 0
+        expiresAt = row[3].real.map { Date(timeIntervalSince1970: $0) }
+    }
+}
+
+/// Why a storage call failed: `kind` is one of busy, disk_full, corrupt, constraint, misuse,
+/// denied, conflict, not_found, closed, io, invalid_migration, other.
+public struct StorageFailure: HTTPResponseError, CustomStringConvertible {
+    /// The kind of failure.
+    public let kind: String
+    /// What went wrong and where.
+    public let message: String
+    /// For `conflict`: the version currently stored (0 when absent).
+    public let currentVersion: Int64?
+
+    /// 409 for conflicts, 507 for a full disk, 503 for busy or closed, 400 for bad SQL or
+    /// denied statements, 500 otherwise.
+    public var status: Int {
+        switch kind {
+        case "conflict", "constraint": 409
+        case "disk_full": 507
+        case "busy", "closed": 503
+        case "misuse", "denied", "invalid_migration": 400
+        default: 500
+        }
+    }
+    /// Short summary.
+    public var title: String { "Storage \(kind.replacingOccurrences(of: "_", with: " "))" }
+    /// The message.
+    public var detail: String { message }
+    /// `"<kind>: <message>"`.
+    public var description: String { "\(kind): \(message)" }
+}
+
+/// The result of one storage call, copied out of C.
+struct StorageResult: Sendable {
+    var columns: [String] = []
+    var rows: [SQLRow] = []
+    var changes: Int64 = 0
+    var lastInsertRowID: Int64 = 0
+}
+
+/// Resumes a storage call when the runtime reports its outcome.
+final class StorageBox: @unchecked Sendable {
+    let continuation: CheckedContinuation<StorageResult, Error>
+
+    init(_ continuation: CheckedContinuation<StorageResult, Error>) { self.continuation = continuation }
+
+    static let completed: plexus_storage_cb = { user, status, rows, error in
+        let box = Unmanaged<StorageBox>.fromOpaque(user!).takeRetainedValue()
+        if status == Int32(PLEXUS_OK.rawValue), let rows {
+            box.continuation.resume(returning: StorageResult(rows.pointee))
+        } else {
+            let text = error.map { String(cString: $0) } ?? "other: storage call failed"
+            let kind = text.split(separator: ":", maxSplits: 1).first.map(String.init) ?? "other"
+            let message = text.split(separator: ":", maxSplits: 1).dropFirst().first.map { $0.trimmingCharacters(in: .whitespaces) } ?? text
+            box.continuation.resume(throwing: StorageFailure(kind: kind, message: message,
+                                                             currentVersion: kind == "conflict" ? rows?.pointee.last_insert_rowid : nil))
+        }
+    }
+}
+
+extension StorageResult {
+    init(_ raw: plexus_rows) {
+        columns = (0..<raw.column_count).map { raw.columns[$0].string }
+        rows = (0..<raw.row_count).map { row in
+            SQLRow(columns: columns, values: (0..<raw.column_count).map { SQLValue(raw.values[row * raw.column_count + $0]) })
+        }
+        changes = raw.changes
+        lastInsertRowID = raw.last_insert_rowid
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import PlexusTesting
+import XCTest
+
+/// Per-plugin storage through a fixture plugin, against the real runtime.
+final class StorageTests: XCTestCase {
+    private func json(_ response: TestResponse) throws -> Any { try JSONSerialization.jsonObject(with: Data(response.body)) }
+
+    func testSQLWithMigrationAndChangeFeedOnTheBus() throws {
+        let plexus = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [])
+        let client = try TestClient(port: plexus.port)
+        try client.send("GET /api/v1/events/stream?topic=storage.notes.%23 HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(try client.readHead().status, 200)
+        let feed = SSEReader(client: client)
+        usleep(100_000)
+        let created = try plexus.request("POST", "/api/v1/notes", body: Array("first".utf8))
+        XCTAssertEqual(created.status, 201, created.text)
+        let id = try XCTUnwrap((try json(created) as? [String: Any])?["id"] as? Int)
+        XCTAssertEqual(try plexus.request("PUT", "/api/v1/notes/\(id)", body: Array("edited".utf8)).status, 204)
+        let notes = try json(try plexus.get("/api/v1/notes")) as! [[String: String]]
+        XCTAssertEqual(notes, [["id": "\(id)", "body": "edited"]])
+        XCTAssertEqual(try plexus.request("DELETE", "/api/v1/notes/\(id)").status, 204)
+        var operations: [String] = []
+        for _ in 0..<3 {
+            let frame = try feed.next()
+            let payload = frame.json["payload"] as? [String: Any]
+            XCTAssertEqual(payload?["table"] as? String, "notes")
+            XCTAssertEqual(payload?["rowid"] as? Int, id)
+            operations.append(frame.event ?? "")
+        }
+        XCTAssertEqual(operations, ["storage.notes.notes.insert", "storage.notes.notes.update", "storage.notes.notes.delete"])
+        XCTAssertTrue(try plexus.get("/metrics").text.contains("plexus_storage_operation_seconds"))
+    }
+
+    func testKeyValueVersionsConflictsAndTTL() throws {
+        let plexus = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [])
+        XCTAssertEqual((try json(try plexus.request("PUT", "/api/v1/kv/color?expected_version=0", body: Array("red".utf8))) as! [String: Int])["version"], 1)
+        let conflict = try plexus.request("PUT", "/api/v1/kv/color?expected_version=0", body: Array("blue".utf8))
+        XCTAssertEqual(conflict.status, 409)
+        XCTAssertEqual(conflict.header("Content-Type"), "application/problem+json")
+        XCTAssertEqual((try json(try plexus.request("PUT", "/api/v1/kv/color?expected_version=1", body: Array("blue".utf8))) as! [String: Int])["version"], 2)
+        let read = try plexus.get("/api/v1/kv/color")
+        XCTAssertEqual(read.text, "blue")
+        XCTAssertEqual(read.header("ETag"), "\"2\"")
+        _ = try plexus.request("PUT", "/api/v1/kv/colour?ttl=0.3", body: Array("gone soon".utf8))
+        XCTAssertEqual(try json(try plexus.get("/api/v1/kv?prefix=col")) as! [String], ["color", "colour"])
+        usleep(500_000)
+        XCTAssertEqual(try plexus.get("/api/v1/kv/colour").status, 404, "expired keys are invisible at once")
+        XCTAssertEqual(try plexus.request("DELETE", "/api/v1/kv/color?expected_version=1").status, 409)
+        XCTAssertEqual(try plexus.request("DELETE", "/api/v1/kv/color?expected_version=2").status, 204)
+    }
+
+    func testAnotherPluginsDatabaseIsOutOfReach() throws {
+        let plexus = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so", "libPlexusFixtureBusProbe.so"], cFixtures: [])
+        XCTAssertEqual(try plexus.request("POST", "/api/v1/notes", body: Array("mine".utf8)).status, 201)
+        let other = plexus.workDirectory.appendingPathComponent("data/plugins/bus-probe/storage.sqlite").path
+        for sql in ["ATTACH DATABASE '\(other)' AS theirs", "SELECT * FROM _plexus_kv", "PRAGMA writable_schema = ON"] {
+            let response = try plexus.request("POST", "/api/v1/notes/sql", body: Array(sql.utf8))
+            XCTAssertEqual(response.status, 400, "\(sql): \(response.text)")
+            XCTAssertTrue(response.text.contains("denied"), response.text)
+        }
+        XCTAssertEqual(try plexus.get("/api/v1/notes").status, 200, "the runtime keeps serving")
+    }
+
+    func testFullDiskGivesAnErrorAndLosesNothing() throws {
+        // A wrapper that caps the file size plexus may write (RLIMIT_FSIZE via ulimit -f, in KiB blocks).
+        let wrapper = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-fsize-\(getpid()).sh")
+        try "#!/bin/sh\nulimit -f 65536\nexec \"\(Repository.plexusBinary.path)\" \"$@\"\n".write(to: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper.path, 0o755)
+        let plexus = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [], binary: wrapper)
+        XCTAssertEqual(try plexus.request("POST", "/api/v1/notes", body: Array("keep me".utf8)).status, 201)
+        var full: TestResponse?
+        for _ in 0..<60 {
+            let response = try plexus.request("POST", "/api/v1/notes/bulk?count=50&size=40000")
+            if response.status != 201 { full = response; break }
+        }
+        let failure = try XCTUnwrap(full, "the file-size limit was never reached")
+        XCTAssertEqual(failure.status, 507, failure.text)
+        XCTAssertTrue(failure.text.contains("disk_full") || failure.text.contains("Storage disk full"), failure.text)
+        let notes = try XCTUnwrap(try json(try plexus.get("/api/v1/notes")) as? [[String: String]])
+        XCTAssertEqual(notes.first?["body"], "keep me", "committed data survives")
+        XCTAssertEqual(notes.count % 50, 1, "a failed batch leaves nothing half-written")
+        XCTAssertEqual(try plexus.get("/health").status, 200)
+    }
+
+    func testDurableEventsSurviveKillNineAtLeastOnce() throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-kill-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: work) }
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let ackLog = work.appendingPathComponent("acked.txt").path
+        let config = ["bus-probe": "ack_log = \"\(ackLog)\"\n"]
+        var plexus: TestRuntime? = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureBusProbe.so"], cFixtures: [],
+                                                              pluginConfigs: config, workDirectory: work)
+        // Publishers on several threads; every id whose publish returned 202 must be delivered after a kill -9.
+        let lock = NSLock()
+        var published: [String] = []
+        let port = plexus!.port
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            for n in 0..<200 {
+                if worker == 0 && n == 100 { kill(plexus!.process.processIdentifier, SIGKILL) }
+                guard let response = try? TestClient.request("POST", "/api/v1/events", port: port,
+                                                             body: Array(#"{"topic":"orders.created","payload":{"n":\#(n)},"durable":true}"#.utf8)),
+                      response.status == 202,
+                      let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+                      let id = object["id"] as? String else { continue }
+                lock.withLock { published.append(id) }
+            }
+        }
+        plexus?.process.waitUntilExit()
+        XCTAssertGreaterThan(published.count, 0)
+        plexus = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureBusProbe.so"], cFixtures: [], pluginConfigs: config, workDirectory: work)
+        var delivered: [String] = []
+        let deadline = Date().addingTimeInterval(30)
+        repeat {
+            usleep(200_000)
+            delivered = ((try? String(contentsOfFile: ackLog, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        } while Set(published).subtracting(delivered).count > 0 && Date() < deadline
+        let missing = Set(published).subtracting(delivered)
+        XCTAssertEqual(missing.count, 0, "\(missing.count) of \(published.count) acknowledged publishes were never delivered")
+        print("kill -9: \(published.count) acknowledged publishes, \(delivered.count) deliveries, \(delivered.count - Set(delivered).count) duplicates")
+        XCTAssertEqual(plexus?.stop(), 0)
+    }
+}
