@@ -32,6 +32,29 @@ final class StorageTests: XCTestCase {
         XCTAssertTrue(try plexus.get("/metrics").text.contains("plexus_storage_operation_seconds"))
     }
 
+    func testOnlineBackupWhileServing() throws {
+        let plexus = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [])
+        XCTAssertEqual(try plexus.request("POST", "/api/v1/notes", body: Array("backed up".utf8)).status, 201)
+        _ = try plexus.request("POST", "/api/v1/events", body: Array(#"{"topic":"audit.entry","durable":true}"#.utf8))
+        let output = plexus.workDirectory.appendingPathComponent("backup")
+        let result = try CLI.run(["backup", "--data", plexus.workDirectory.appendingPathComponent("data").path, "--output", output.path])
+        XCTAssertEqual(result.status, 0, result.text)
+        XCTAssertTrue(result.text.contains("plugins/notes.sqlite"), result.text)
+        XCTAssertTrue(result.text.contains("events.sqlite"), result.text)
+        let query = Process()
+        query.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        query.arguments = ["python3", "-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select body from notes').fetchone()[0])",
+                           output.appendingPathComponent("plugins/notes.sqlite").path]
+        let pipe = Pipe()
+        query.standardOutput = pipe
+        try query.run()
+        query.waitUntilExit()
+        XCTAssertEqual(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "backed up\n")
+        let missing = try CLI.run(["backup", "--data", "/nonexistent", "--output", output.path])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.text.contains("holds no Plexus databases"), missing.text)
+    }
+
     func testKeyValueVersionsConflictsAndTTL() throws {
         let plexus = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [])
         XCTAssertEqual((try json(try plexus.request("PUT", "/api/v1/kv/color?expected_version=0", body: Array("red".utf8))) as! [String: Int])["version"], 1)
