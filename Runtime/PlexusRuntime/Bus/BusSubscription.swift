@@ -55,7 +55,11 @@ final class BusSubscription {
         // Stable insertion from the back: O(1) when priorities are equal, which is the common case.
         var index = queue.count
         while index > head && queue[index - 1].priority < event.priority { index -= 1 }
-        queue.insert(event, at: index)
+        if index == queue.count {
+            queue.append(event)
+        } else {
+            queue.insert(event, at: index)
+        }
         return true
     }
 

@@ -12,6 +12,10 @@ final class EventBus {
     private let loop: EventLoop
     private let logger: Logger
     private var trie = TopicTrie<BusSubscription>()
+    /// Topic → matching subscriptions, so a repeated topic costs one hash lookup instead of a
+    /// trie walk (the sublist cache of NATS); emptied whenever subscriptions change.
+    private var matchCache: [String: [BusSubscription]] = [:]
+    private let matchCacheLimit = 4_096
     private(set) var subscriptions: [UInt64: BusSubscription] = [:]
     private var ready: [BusSubscription] = []
     private var drainScheduled = false
@@ -37,7 +41,10 @@ final class EventBus {
                                            overflow: overflow, durableGroup: durableGroup, maxAttempts: maxAttempts, deliver: deliver)
         nextID += 1
         subscriptions[subscription.id] = subscription
-        if durableGroup == nil { trie.insert(pattern, subscription) }
+        if durableGroup == nil {
+            trie.insert(pattern, subscription)
+            matchCache.removeAll(keepingCapacity: true)
+        }
         return subscription
     }
 
@@ -46,6 +53,7 @@ final class EventBus {
         guard let subscription = subscriptions.removeValue(forKey: id) else { return }
         subscription.cancelled = true
         trie.removeAll(subscription.pattern) { $0 === subscription }
+        matchCache.removeAll(keepingCapacity: true)
     }
 
     /// Cancels every subscription of `owner`.
@@ -66,7 +74,15 @@ final class EventBus {
 
     /// Queues an already-identified event (e.g. one just made durable) for live subscribers.
     func fanOut(_ event: EventEnvelope) {
-        for subscription in trie.matches(event.topic) where !subscription.cancelled {
+        let matching: [BusSubscription]
+        if let cached = matchCache[event.topic] {
+            matching = cached
+        } else {
+            matching = trie.matches(event.topic)
+            if matchCache.count >= matchCacheLimit { matchCache.removeAll(keepingCapacity: true) }
+            matchCache[event.topic] = matching
+        }
+        for subscription in matching where !subscription.cancelled {
             if subscription.enqueue(event), !subscription.scheduled {
                 subscription.scheduled = true
                 ready.append(subscription)

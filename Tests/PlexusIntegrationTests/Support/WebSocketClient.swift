@@ -150,7 +150,7 @@ final class WebSocketClient {
             let frame = try readFrame()
             if frame.opcode == Self.ping { continue }
             guard frame.opcode == Self.text else { throw TestFailure("expected a text frame, got opcode \(frame.opcode) \(frame.text)") }
-            print("WS<", frame.text.prefix(150)); return frame.json
+            return frame.json
         }
     }
 
