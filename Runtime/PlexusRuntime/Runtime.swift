@@ -128,10 +128,11 @@ public final class Runtime {
         } catch {
             throw RuntimeError.config("bus.durable_topics: \(error)")
         }
-        var configuration = EventLogConfiguration()
+        var configuration = EventLogConfiguration(durability: config.busFsyncEveryCommit ? .full : .normal)
         configuration.retry = RetryPolicy(maxAttempts: max(1, config.busMaxAttempts))
         configuration.retention = RetentionPolicy(maxAge: config.busRetentionSeconds > 0 ? .seconds(Int64(config.busRetentionSeconds)) : nil,
-                                                  maxCount: config.busRetentionMaxEvents > 0 ? config.busRetentionMaxEvents : nil)
+                                                  maxCount: config.busRetentionMaxEvents > 0 ? config.busRetentionMaxEvents : nil,
+                                                  maxBytes: config.busRetentionMaxBytes > 0 ? config.busRetentionMaxBytes : nil)
         let path = config.dataDirectory.appendingPathComponent("events.sqlite").path
         do {
             try events.openLog(at: path, configuration: configuration)

@@ -39,6 +39,11 @@ public struct RuntimeConfig: Sendable {
     public var busRetentionSeconds: UInt64 = 7 * 24 * 3600
     /// The durable log keeps at most this many events (0: no limit).
     public var busRetentionMaxEvents = 1_000_000
+    /// The durable log keeps at most about this many bytes (0: no limit).
+    public var busRetentionMaxBytes = 0
+    /// `true`: every durable commit is fsynced (survives power loss); `false`: survives a process
+    /// crash, fsync at checkpoints (SQLite WAL `synchronous=NORMAL`).
+    public var busFsyncEveryCommit = true
     /// Threshold alerts published as `system.alert`.
     var alerts = AlertRules()
     /// Comment lines sent to idle Server-Sent Events clients.
@@ -73,6 +78,8 @@ public struct RuntimeConfig: Sendable {
         busMaxAttempts = try reader.uint("bus.max_attempts").map { Int($0) } ?? busMaxAttempts
         busRetentionSeconds = try reader.uint("bus.retention_seconds") ?? busRetentionSeconds
         busRetentionMaxEvents = try reader.uint("bus.retention_max_events").map { Int($0) } ?? busRetentionMaxEvents
+        busRetentionMaxBytes = try reader.uint("bus.retention_max_bytes").map { Int($0) } ?? busRetentionMaxBytes
+        busFsyncEveryCommit = try reader.bool("bus.fsync_every_commit") ?? busFsyncEveryCommit
         sseHeartbeatMilliseconds = try reader.uint("bus.sse_heartbeat_ms") ?? sseHeartbeatMilliseconds
         wsPingMilliseconds = try reader.uint("bus.ws_ping_ms") ?? wsPingMilliseconds
         alerts = try AlertRules(values: reader.take(prefix: "alerts."), file: file.path)

@@ -125,6 +125,7 @@ public final class PluginGroup {
                     abandon(plugin, PluginLoadError(problem.contains("collides") ? .routeCollision : .invalidRoute, "plugin '\(plugin.name)': route refused: \(problem)"), destroy: false)
                 } else {
                     plugin.move(to: .running, "started")
+                    checkStorage(of: plugin)
                     plugin.logger.info("plugin running", metadata: ["version": "\(plugin.manifest!.version)", "routes": "\(plugin.routes.count)"])
                 }
             case .failure(let error):
@@ -196,6 +197,14 @@ public final class PluginGroup {
             plugin.onStopComplete = nil
             complete?()
         }
+    }
+
+    /// Opens an existing plugin database now, so its integrity check runs at start and a corrupt
+    /// file is reported in the log before the plugin first needs it.
+    private func checkStorage(of plugin: PluginInstance) {
+        let file = URL(fileURLWithPath: services.dataDirectory).appendingPathComponent("plugins/\(plugin.name)/storage.sqlite")
+        guard FileManager.default.fileExists(atPath: file.path) else { return }
+        plugin.storage.withEngine { _ in }
     }
 
     /// Drops everything the runtime holds for `plugin`: timers, subscriptions, services.
