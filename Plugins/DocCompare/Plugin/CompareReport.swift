@@ -39,6 +39,45 @@ struct CompareReport: Encodable, Sendable {
     var editScript: EditScript
     /// Clause alignment, in `mode=clauses` only.
     var clauses: ClauseReport?
+    /// Which stored versions were compared (the stored-versions route only).
+    var versions: VersionPair? = nil
+}
+
+/// The stored versions a comparison ran on.
+struct VersionPair: Encodable, Sendable {
+    var tenant: String
+    var document: String
+    var from: Int
+    var to: Int
+}
+
+/// What one comparison found: the payload of `document.compared` (keys are snake_case on the wire).
+struct CompareSummary: Encodable, Sendable {
+    /// The tenant, when the documents were stored versions.
+    var tenant: String?
+    /// The document id, when the documents were stored versions.
+    var document: String?
+    /// The old stored version, if any.
+    var from: Int?
+    /// The new stored version, if any.
+    var to: Int?
+    /// `plain` or `clauses`.
+    var mode: String
+    /// The output format answered.
+    var format: String
+    /// The granularity the statistics are counted in (`line` for unified diffs).
+    var granularity: String
+    /// The diff algorithm.
+    var algorithm: String
+    /// True when nothing was inserted, deleted or moved.
+    var identical: Bool
+    /// Token counts of the comparison.
+    var statistics: DiffStatistics
+    /// Number of moved blocks.
+    var moves: Int
+    /// Sizes of the compared texts in UTF-8 bytes.
+    var oldBytes: Int
+    var newBytes: Int
 }
 
 /// The clause-aware part of a report.

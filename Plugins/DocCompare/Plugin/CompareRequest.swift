@@ -19,6 +19,9 @@ struct DocumentSource: Sendable {
     var bytes: [UInt8]
     /// The uploaded file name, if any (used as a label in outputs).
     var filename: String?
+    /// The label in unified diffs and redline titles when it should differ from ``filename``
+    /// (stored versions: `<document>@v<n>`); nil: the filename, else `old`/`new`.
+    var label: String? = nil
 
     /// The zip local-file-header signature that starts every .docx.
     static let zipSignature: [UInt8] = [0x50, 0x4B, 0x03, 0x04]

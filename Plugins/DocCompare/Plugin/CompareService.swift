@@ -8,11 +8,17 @@ enum CompareService {
     /// The media type of unified diffs.
     static let unifiedDiffType = "text/x-diff; charset=utf-8"
 
+    /// A rendered answer and what the comparison found (for `document.compared`).
+    struct Outcome: Sendable {
+        var response: Response
+        var summary: CompareSummary
+    }
+
     /// Parses `request`, compares the documents and renders the result.
     /// - Parameters:
     ///   - forceHTML: answer with the HTML redline whatever `format` says (the redline route).
     ///   - maxInputBytes: the per-document size limit.
-    static func respond(to request: Request, forceHTML: Bool, maxInputBytes: Int) throws -> Response {
+    static func respond(to request: Request, forceHTML: Bool, maxInputBytes: Int) throws -> Outcome {
         let parsed = try CompareRequest.parse(request)
         let old = try DocumentDecoder.decode(parsed.old, maxInputBytes: maxInputBytes)
         let new = try DocumentDecoder.decode(parsed.new, maxInputBytes: maxInputBytes)
@@ -21,10 +27,21 @@ enum CompareService {
     }
 
     /// Compares `old` and `new` as `parsed.options` say and renders them in `format`.
-    static func render(_ parsed: CompareRequest, old: TextDocument, new: TextDocument, format: OutputFormat) throws -> Response {
+    /// - Parameter versions: the stored versions compared, if any (reported in JSON and in the summary).
+    static func render(_ parsed: CompareRequest, old: TextDocument, new: TextDocument, format: OutputFormat,
+                       versions: VersionPair? = nil) throws -> Outcome {
         let options = parsed.options
-        let oldLabel = parsed.old.filename ?? "old", newLabel = parsed.new.filename ?? "new"
+        let oldLabel = parsed.old.label ?? parsed.old.filename ?? "old", newLabel = parsed.new.label ?? parsed.new.filename ?? "new"
         let title = "Redline: \(oldLabel) → \(newLabel)"
+        func summary(_ result: DiffResult) -> CompareSummary {
+            let statistics = result.statistics
+            return CompareSummary(
+                tenant: versions?.tenant, document: versions?.document, from: versions?.from, to: versions?.to,
+                mode: options.mode.rawValue, format: format.rawValue, granularity: result.options.granularity.rawValue,
+                algorithm: result.options.algorithm.rawValue,
+                identical: statistics.inserted == 0 && statistics.deleted == 0 && statistics.moved == 0,
+                statistics: statistics, moves: result.moves.count, oldBytes: old.bytes.count, newBytes: new.bytes.count)
+        }
         switch format {
         case .unified:
             var lineOptions = options.diffOptions
@@ -32,12 +49,14 @@ enum CompareService {
             lineOptions.detectMoves = false
             let result = DocDiff.diff(old, new, options: lineOptions)
             let text = UnifiedDiff.render(result, oldLabel: oldLabel, newLabel: newLabel)
-            return Response(status: 200, headers: Headers([("Content-Type", unifiedDiffType)]), body: Array(text.utf8))
+            return Outcome(response: Response(status: 200, headers: Headers([("Content-Type", unifiedDiffType)]), body: Array(text.utf8)),
+                           summary: summary(result))
         case .html:
+            let result = DocDiff.diff(old, new, options: options.diffOptions)
             if options.mode == .clauses {
-                return .html(ClauseComparer.compare(old.string, new.string, title: title).redline.html)
+                return Outcome(response: .html(ClauseComparer.compare(old.string, new.string, title: title).redline.html), summary: summary(result))
             }
-            return .html(Redline(DocDiff.diff(old, new, options: options.diffOptions), title: title).html)
+            return Outcome(response: .html(Redline(result, title: title).html), summary: summary(result))
         case .json:
             let result = DocDiff.diff(old, new, options: options.diffOptions)
             let script = EditScript(result)
@@ -51,8 +70,9 @@ enum CompareService {
                 new: .init(source: parsed.new.kind.rawValue, filename: parsed.new.filename, textBytes: new.bytes.count),
                 identical: statistics.inserted == 0 && statistics.deleted == 0 && statistics.moved == 0,
                 statistics: statistics, moves: result.moves, editScript: script,
-                clauses: options.mode == .clauses ? ClauseReport(ClauseComparer.compare(old.string, new.string, title: title)) : nil)
-            return try .json(report, encoder: encoder)
+                clauses: options.mode == .clauses ? ClauseReport(ClauseComparer.compare(old.string, new.string, title: title)) : nil,
+                versions: versions)
+            return Outcome(response: try .json(report, encoder: encoder), summary: summary(result))
         }
     }
 

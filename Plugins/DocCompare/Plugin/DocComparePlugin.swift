@@ -6,6 +6,14 @@ import PlexusSDK
 /// - `POST /api/v1/documents/compare`: the edit script as JSON, a unified diff, or an HTML redline (`format`).
 /// - `POST /api/v1/documents/redline`: always the HTML redline.
 ///
+/// Stored versions per tenant (in the plugin's own storage, see ``VersionStore`` and ``VersionRoutes``):
+/// - `POST /api/v1/documents/:tenant/:document/versions`: stores a version (201, `Location`).
+/// - `GET /api/v1/documents/:tenant/:document/versions`: the history.
+/// - `GET /api/v1/documents/:tenant/:document/versions/:version`: the stored text.
+/// - `GET /api/v1/documents/:tenant/:document/compare?from=&to=`: compares two stored versions.
+///
+/// Events: `document.changed` (durable) for every stored version, `document.compared` for every comparison.
+///
 /// Configuration (`plugins.d/doccompare.toml`):
 /// - `max_input_bytes` (default 16 MiB): the largest document, raw or extracted from a .docx (413 beyond).
 /// - `max_body_bytes` (default 3 × `max_input_bytes` + 64 KiB, room for two base64 documents): the largest
@@ -14,23 +22,31 @@ import PlexusSDK
 /// Parsing, decoding and diffing run off the loop thread.
 @PluginActor
 final class DocComparePlugin: Plugin {
-    /// Name `doccompare`, version 1.0.0.
+    /// Name `doccompare`, version 1.1.0.
     static let manifest = PluginManifest(
         name: "doccompare",
-        version: "1.0.0",
-        description: "Document comparison: edit scripts, unified diffs and redlines of text and .docx"
+        version: "1.1.0",
+        description: "Document comparison: edit scripts, unified diffs and redlines of text and .docx; stored versions per tenant",
+        publishes: [
+            TopicDeclaration("document.changed",
+                             description: "A document version was stored (durable): {tenant, document, version, bytes}"),
+            TopicDeclaration("document.compared",
+                             description: "A comparison ran: statistics, moves, granularity, algorithm, and tenant/document/from/to for stored versions"),
+        ]
     )
 
     /// The default `max_input_bytes`: 16 MiB.
     static let defaultMaxInputBytes = 16 << 20
 
-    private let context: PluginContext
-    private let maxInputBytes: Int
-    private var served = 0
+    let context: PluginContext
+    let maxInputBytes: Int
+    let store: VersionStore
+    var served = 0
 
     /// Reads the limits and registers the routes.
     init(context: PluginContext) throws {
         self.context = context
+        store = VersionStore(storage: context.storage)
         let maxInput = max(1, context.config.int("max_input_bytes", default: Self.defaultMaxInputBytes))
         maxInputBytes = maxInput
         let bodyLimit = max(1, context.config.int("max_body_bytes", default: 3 * maxInput + (64 << 10)))
@@ -40,17 +56,35 @@ final class DocComparePlugin: Plugin {
         try context.routes.post("/api/v1/documents/redline", maxBodyBytes: UInt64(bodyLimit)) { [unowned self] request async throws in
             try await compare(request, forceHTML: true)
         }
+        try registerVersionRoutes(maxBodyBytes: UInt64(bodyLimit))
         context.logger.info("doccompare ready", metadata: ["max_input_bytes": "\(maxInput)", "max_body_bytes": "\(bodyLimit)"])
     }
 
-    /// Runs one comparison on the runtime's thread pool.
+    /// Creates or upgrades the version table.
+    func start() async throws {
+        let applied = try await context.storage.migrate(VersionStore.migrations)
+        if !applied.isEmpty { context.logger.info("doccompare storage migrated", metadata: ["applied": "\(applied)"]) }
+    }
+
+    /// Runs one comparison on the runtime's thread pool and publishes `document.compared`.
     private func compare(_ request: Request, forceHTML: Bool) async throws -> Response {
         let limit = maxInputBytes
-        let response = try await context.offLoop {
+        let outcome = try await context.offLoop {
             try CompareService.respond(to: request, forceHTML: forceHTML, maxInputBytes: limit)
         }
         served += 1
-        return response
+        await publishCompared(outcome.summary, tenant: "")
+        return outcome.response
+    }
+
+    /// Publishes `document.compared`; a refused publish is logged, the comparison still answers.
+    func publishCompared(_ summary: CompareSummary, tenant: String) async {
+        do {
+            let payload = Array(try CompareService.encoder.encode(summary))
+            try await context.bus.publish("document.compared", payload: payload, contentType: "application/json", tenant: tenant)
+        } catch {
+            context.logger.warning("document.compared was not published", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Healthy; reports how many comparisons were answered.

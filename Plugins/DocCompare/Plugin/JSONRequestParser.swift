@@ -57,27 +57,34 @@ enum JSONRequestParser {
         guard let object = value as? [String: Any] else {
             throw HTTPError.badRequest("field '\(name)' must be an object: {\"text\": ...} or {\"docx_base64\": ...}")
         }
+        return try document(object, name: name)
+    }
+
+    /// Reads the fields of a document object: exactly one of `text` and `docx_base64`.
+    /// - Parameter name: the object's field name in error messages (`old`), or nil for a whole body.
+    static func document(_ object: [String: Any], name: String? = nil) throws -> DocumentSource {
+        let prefix = name.map { "\($0)." } ?? ""
         if let unknown = object.keys.sorted().first(where: { !documentKeys.contains($0) }) {
-            throw HTTPError.badRequest("unknown field '\(name).\(unknown)'; allowed: text, docx_base64")
+            throw HTTPError.badRequest("unknown field '\(prefix)\(unknown)'; allowed: text, docx_base64")
         }
         let present = documentKeys.filter { object[$0] != nil }
         guard present.count == 1 else {
             throw HTTPError.badRequest(present.isEmpty
-                ? "missing field '\(name).text' or '\(name).docx_base64'"
-                : "field '\(name)' must have exactly one of 'text' and 'docx_base64', not both")
+                ? "missing field '\(prefix)text' or '\(prefix)docx_base64'"
+                : "\(name.map { "field '\($0)'" } ?? "the body") must have exactly one of 'text' and 'docx_base64', not both")
         }
         let key = present[0]
         guard let string = object[key] as? String else {
-            throw HTTPError.badRequest("field '\(name).\(key)' must be a string")
+            throw HTTPError.badRequest("field '\(prefix)\(key)' must be a string")
         }
         if key == "text" {
-            return DocumentSource(field: "\(name).text", kind: .text, bytes: Array(string.utf8), filename: nil)
+            return DocumentSource(field: "\(prefix)text", kind: .text, bytes: Array(string.utf8), filename: nil)
         }
         let hasBreaks = string.utf8.contains { $0 == 0x0A || $0 == 0x0D || $0 == 0x20 || $0 == 0x09 }
         let compact = hasBreaks ? String(string.unicodeScalars.filter { !$0.properties.isWhitespace }.map(Character.init)) : string
         guard let data = Data(base64Encoded: compact) else {
-            throw HTTPError.badRequest("field '\(name).docx_base64' is not valid base64")
+            throw HTTPError.badRequest("field '\(prefix)docx_base64' is not valid base64")
         }
-        return DocumentSource(field: "\(name).docx_base64", kind: .docx, bytes: [UInt8](data), filename: nil)
+        return DocumentSource(field: "\(prefix)docx_base64", kind: .docx, bytes: [UInt8](data), filename: nil)
     }
 }

@@ -78,6 +78,13 @@ final class ProgressBox: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Sets the latest report (restoring a stored job).
+    func restore(_ snapshot: Snapshot) {
+        lock.lock()
+        latest = snapshot
+        lock.unlock()
+    }
+
     /// The latest report, if any (any thread).
     var snapshot: Snapshot? {
         lock.lock(); defer { lock.unlock() }
@@ -101,8 +108,10 @@ final class Job {
     let options: JobOptions
     /// What to do.
     let work: JobWork
+    /// The instance as submitted (`.ctt` text or school JSON; for re-planning, the source job's), for storage.
+    let input: String
     /// When the job was accepted.
-    let created = Date()
+    let created: Date
     /// Set when the job starts and ends.
     var started: Date?
     var finished: Date?
@@ -117,19 +126,40 @@ final class Job {
     /// Shared with the worker.
     let token = CancellationToken()
     let progress = ProgressBox()
+    /// Progress reports already published on the bus (``ProgressBox/Snapshot/updates``).
+    var publishedUpdates = 0
 
-    init(id: String, sequence: Int, instance: Instance, format: InstanceFormat, options: JobOptions, work: JobWork) {
+    // Restored from storage after a restart (the in-memory outcome is gone then).
+    /// The job this one re-planned, for a restored re-planning job.
+    var restoredReplanOf: String?
+    /// The solve's seconds, for a restored job.
+    var storedElapsed: Double?
+    /// Whether storage holds a result (JSON and ITC2007 text) for a restored job.
+    var hasStoredResult = false
+
+    init(id: String, sequence: Int, instance: Instance, format: InstanceFormat, options: JobOptions, work: JobWork,
+         input: String, created: Date = Date()) {
         self.id = id
         self.sequence = sequence
         self.instance = instance
         self.format = format
         self.options = options
         self.work = work
+        self.input = input
+        self.created = created
     }
 
     /// The id of the job this one re-plans, if it is a re-planning job.
     var replanSource: String? {
         if case .replan(let source, _, _) = work { return source }
+        return restoredReplanOf
+    }
+
+    /// Seconds the solve took (live while running), or nil before it started.
+    var elapsedSeconds: Double? {
+        if let outcome { return outcome.elapsed }
+        if let storedElapsed { return storedElapsed }
+        if let started { return (finished ?? Date()).timeIntervalSince(started) }
         return nil
     }
 

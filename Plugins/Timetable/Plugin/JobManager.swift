@@ -5,9 +5,14 @@ import TimetableSolver
 /// Keeps the jobs in memory, runs at most `maxRunning` at a time on the runtime's thread pool, and
 /// queues the rest in arrival order.
 ///
-/// Jobs are not persisted (the runtime has no storage yet): a restart forgets them. At most `maxJobs` are
-/// kept; a new job evicts the oldest finished one, and is refused (503) when every kept job is still
-/// queued or running.
+/// Every job is also written to the plugin's storage (``JobStore``): its submission, each status change and,
+/// once finished, its result. At start ``restore()`` loads them back: finished jobs are served as before
+/// (results from storage); jobs that were queued or running when the process died end `failed` with
+/// "interrupted by a restart" (they are not re-run). At most `maxJobs` are kept; a new job evicts the
+/// oldest finished one (deleting its rows), and is refused (503) when every kept job is still queued or running.
+///
+/// While jobs run, a loop timer publishes `timetable.job.progress` (non-durable, at most 4 per second per
+/// job, only when the best-so-far changed); `timetable.job.finished` (durable) is published when a job ends.
 @PluginActor
 final class JobManager {
     private let context: PluginContext
@@ -20,11 +25,78 @@ final class JobManager {
     private var stopping = false
     /// Finished-job counters, for health reports.
     private(set) var completed = 0
+    /// The jobs' rows in storage.
+    let store: JobStore
+    /// Publishes progress while jobs run.
+    private var progressTimer: TimerHandle?
+    /// Interval of progress events per job.
+    static let progressIntervalMilliseconds: UInt64 = 250
+    /// The error of jobs found queued or running at start.
+    static let interruptedReason = "interrupted by a restart"
 
     init(context: PluginContext, maxJobs: Int, maxRunning: Int) {
         self.context = context
         self.maxJobs = max(1, maxJobs)
         self.maxRunning = max(1, maxRunning)
+        store = JobStore(context: context)
+    }
+
+    /// Applies the storage migrations and loads the stored jobs (call from `start()`): finished ones are kept as
+    /// they were; queued or running ones are marked `failed` ("interrupted by a restart") and their
+    /// `timetable.job.finished` is published. Jobs beyond `max_jobs` (oldest first) are dropped and deleted.
+    func restore() async throws {
+        try await store.migrate()
+        let stored = try await store.load()
+        let parsed = try await context.offLoop {
+            stored.map { row in (row, Result { try Submission.parseStored(row.input, format: row.format) }) }
+        }
+        var interrupted: [Job] = []
+        var unreadable: [String] = []
+        for (row, instance) in parsed {
+            guard let instance = try? instance.get() else {
+                unreadable.append(row.id)
+                continue
+            }
+            let job = Job(id: row.id, sequence: row.sequence, instance: instance, format: row.format, options: row.options,
+                          work: .solve, input: row.input, created: row.created)
+            job.restoredReplanOf = row.replanOf
+            job.started = row.started
+            job.finished = row.finished
+            job.cancelRequested = row.cancelRequested
+            job.failure = row.error
+            job.storedElapsed = row.elapsed
+            job.hasStoredResult = row.hasResult
+            if let progress = row.progress {
+                job.progress.restore(progress)
+                job.publishedUpdates = progress.updates
+            }
+            job.status = row.status
+            if !row.status.isFinished {
+                job.status = .failed
+                job.failure = Self.interruptedReason
+                job.finished = Date()
+                if job.storedElapsed == nil, let started = job.started { job.storedElapsed = job.finished!.timeIntervalSince(started) }
+                interrupted.append(job)
+            }
+            jobs[job.id] = job
+            sequence = max(sequence, job.sequence)
+        }
+        if !unreadable.isEmpty {
+            context.logger.warning("timetable dropped unreadable stored jobs", metadata: ["jobs": "\(unreadable)"])
+            store.delete(unreadable)
+        }
+        for job in interrupted { store.update(job) }
+        var evicted: [String] = []
+        while jobs.count > maxJobs, let oldest = jobs.values.min(by: { $0.sequence < $1.sequence }) {
+            jobs.removeValue(forKey: oldest.id)
+            evicted.append(oldest.id)
+        }
+        store.delete(evicted)
+        await store.flush()
+        for job in interrupted where jobs[job.id] != nil { publishFinished(job) }
+        context.logger.info("timetable restored jobs", metadata: [
+            "kept": "\(jobs.count)", "interrupted": "\(interrupted.count)", "evicted": "\(evicted.count)",
+        ])
     }
 
     /// The job with `id`.
@@ -45,25 +117,31 @@ final class JobManager {
 
     /// Accepts a new job and starts it if a slot is free.
     /// - Throws: 503 when stopping or when `max_jobs` unfinished jobs are kept.
-    func submit(instance: Instance, format: InstanceFormat, options: JobOptions, work: JobWork) throws -> Job {
+    /// The job is written to storage in the background; await the returned task to know it was written.
+    func submit(instance: Instance, format: InstanceFormat, options: JobOptions, work: JobWork,
+                input: String) throws -> (job: Job, stored: Task<Void, Never>) {
         guard !stopping else { throw TimetableProblem.unavailable("the timetable plugin is stopping") }
         try makeRoom()
         sequence += 1
         let id = UUID().uuidString.lowercased()
-        let job = Job(id: id, sequence: sequence, instance: instance, format: format, options: options, work: work)
+        let job = Job(id: id, sequence: sequence, instance: instance, format: format, options: options, work: work, input: input)
         jobs[id] = job
+        let stored = store.insert(job)
         queue.append(job)
         pump()
-        return job
+        return (job, stored)
     }
 
-    /// Drops the oldest finished jobs until there is room for one more.
+    /// Drops the oldest finished jobs until there is room for one more, deleting their stored rows.
     private func makeRoom() throws {
+        var evicted: [String] = []
+        defer { store.delete(evicted) }
         while jobs.count >= maxJobs {
             guard let oldest = jobs.values.filter({ $0.status.isFinished }).min(by: { $0.sequence < $1.sequence }) else {
                 throw TimetableProblem.unavailable("\(jobs.count) jobs are queued or running (max_jobs = \(maxJobs)); retry when one finishes")
             }
             jobs.removeValue(forKey: oldest.id)
+            evicted.append(oldest.id)
         }
     }
 
@@ -77,6 +155,8 @@ final class JobManager {
             queue.removeAll { $0 === job }
             job.status = .cancelled
             job.finished = Date()
+            store.update(job)
+            publishFinished(job)
         }
     }
 
@@ -103,6 +183,9 @@ final class JobManager {
         if running > 0 {
             context.logger.warning("timetable jobs still running at stop", metadata: ["running": "\(running)"])
         }
+        progressTimer?.cancel()
+        progressTimer = nil
+        await store.flush()
     }
 
     /// Starts queued jobs while slots are free.
@@ -112,6 +195,8 @@ final class JobManager {
             running += 1
             job.status = .running
             job.started = Date()
+            store.update(job)
+            startProgressTimer()
             Task { @PluginActor in
                 await self.run(job)
             }
@@ -141,10 +226,101 @@ final class JobManager {
         job.finished = Date()
         completed += 1
         running -= 1
+        if let outcome = job.outcome {
+            let (id, status, source) = (job.id, job.status, job.replanSource)
+            store.update(job) {
+                let json = try JobViews.encoder.encode(ResultView(id: id, status: status, replanOf: source, outcome: outcome))
+                return (Array(json), SolutionFormat.write(outcome.timetable, for: outcome.instance))
+            }
+        } else {
+            store.update(job)
+        }
+        publishProgress(job)
+        publishFinished(job)
         context.logger.info("timetable job finished", metadata: [
             "job": "\(job.id)", "status": "\(job.status.rawValue)",
             "hard": "\(job.outcome?.report.hardViolations ?? -1)", "soft": "\(job.outcome?.report.softCost ?? -1)",
         ])
         pump()
+    }
+
+    // MARK: Events
+
+    /// `timetable.job.progress` payload.
+    struct ProgressEvent: Encodable, Sendable {
+        var id: String
+        var bestHard: Int
+        var bestSoft: Int
+        var elapsedSeconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case id, bestHard = "best_hard", bestSoft = "best_soft", elapsedSeconds = "elapsed_seconds"
+        }
+    }
+
+    /// `timetable.job.finished` payload (`hard`/`soft` null when there is no timetable).
+    struct FinishedEvent: Encodable, Sendable {
+        var id: String
+        var status: JobStatus
+        var hard: Int?
+        var soft: Int?
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(status, forKey: .status)
+            try container.encode(hard, forKey: .hard)
+            try container.encode(soft, forKey: .soft)
+        }
+
+        enum CodingKeys: String, CodingKey { case id, status, hard, soft }
+    }
+
+    /// Runs while any job runs: every 250 ms, publishes the progress of running jobs whose best-so-far changed.
+    private func startProgressTimer() {
+        guard progressTimer == nil else { return }
+        progressTimer = context.timers.schedule(afterMilliseconds: Self.progressIntervalMilliseconds,
+                                                repeatingMilliseconds: Self.progressIntervalMilliseconds) { [weak self] in
+            guard let self else { return }
+            let active = self.jobs.values.filter { $0.status == .running }
+            for job in active { self.publishProgress(job) }
+            if active.isEmpty {
+                self.progressTimer?.cancel()
+                self.progressTimer = nil
+            }
+        }
+    }
+
+    /// Publishes `job`'s progress if there is a report not published yet.
+    private func publishProgress(_ job: Job) {
+        guard let snapshot = job.progress.snapshot, snapshot.updates > job.publishedUpdates else { return }
+        job.publishedUpdates = snapshot.updates
+        // Wall-clock seconds since the job started (the solver's own clock at the end is a little shorter, and
+        // would make the last event's elapsed_seconds go backwards).
+        let seconds = job.started.map { (job.finished ?? Date()).timeIntervalSince($0) } ?? snapshot.elapsed
+        let elapsed = (seconds * 1000).rounded() / 1000
+        let event = ProgressEvent(id: job.id, bestHard: snapshot.hard, bestSoft: snapshot.soft, elapsedSeconds: elapsed)
+        let context = self.context
+        Task { @PluginActor in
+            do {
+                try await context.bus.publish("timetable.job.progress", json: event)
+            } catch {
+                context.logger.debug("timetable progress not published", metadata: ["job": "\(event.id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Publishes `timetable.job.finished` (durable) for `job`.
+    private func publishFinished(_ job: Job) {
+        let report = job.outcome?.report
+        let event = FinishedEvent(id: job.id, status: job.status, hard: report?.hardViolations, soft: report?.softCost)
+        let context = self.context
+        Task { @PluginActor in
+            do {
+                try await context.bus.publish("timetable.job.finished", json: event, durable: true)
+            } catch {
+                context.logger.warning("timetable finished event not published", metadata: ["job": "\(event.id)", "error": "\(error)"])
+            }
+        }
     }
 }

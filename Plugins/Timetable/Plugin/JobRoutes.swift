@@ -56,7 +56,9 @@ final class JobRoutes {
     private func submit(_ request: Request) async throws -> Response {
         let limits = self.limits
         let submission = try await context.offLoop { try Submission.parse(request, limits: limits) }
-        let job = try manager.submit(instance: submission.instance, format: submission.format, options: submission.options, work: .solve)
+        let (job, stored) = try manager.submit(instance: submission.instance, format: submission.format, options: submission.options,
+                                               work: .solve, input: submission.input)
+        await stored.value
         return try accepted(job)
     }
 
@@ -79,6 +81,10 @@ final class JobRoutes {
         let wantsText = try Self.wantsITCText(request)
         guard job.status.isFinished else {
             throw TimetableProblem.conflict("job \(job.id) is \(job.status.rawValue); the result is available once it finishes", status: job.status)
+        }
+        if job.outcome == nil, job.hasStoredResult, let body = try await manager.store.result(job.id, text: wantsText) {
+            if wantsText { return Response(headers: Headers([("Content-Type", "text/plain; charset=utf-8")]), body: body) }
+            return Response(headers: Headers([("Content-Type", "application/json")]), body: body)
         }
         guard let outcome = job.outcome else {
             let why = job.status == .failed ? "job \(job.id) failed: \(job.failure ?? "unknown error")" : "job \(job.id) was cancelled before it ran"
@@ -108,14 +114,28 @@ final class JobRoutes {
     /// `POST /jobs/<id>/replan`: a new job re-planning the finished job's timetable after the disruptions.
     private func replan(_ request: Request) async throws -> Response {
         let source = try manager.job(request.parameters["id"] ?? "")
-        guard source.status.isFinished, let outcome = source.outcome else {
+        let instance: Instance, timetable: Timetable
+        if source.status.isFinished, let outcome = source.outcome {
+            (instance, timetable) = (outcome.instance, outcome.timetable)
+        } else if source.status.isFinished, source.hasStoredResult, source.replanSource == nil,
+                  let text = try await manager.store.result(source.id, text: true) {
+            // A solve job restored after a restart: its timetable is the stored ITC2007 text, for its own instance.
+            let sourceInstance = source.instance
+            timetable = try await context.offLoop { try SolutionFormat.read(String(decoding: text, as: UTF8.self), for: sourceInstance) }
+            instance = sourceInstance
+        } else if source.status.isFinished, source.hasStoredResult {
+            throw TimetableProblem.conflict("job \(source.id) is a re-planning job restored after a restart; its disrupted instance is not kept, "
+                                            + "so re-plan its source job \(source.replanSource ?? "") instead", status: source.status)
+        } else {
             throw TimetableProblem.conflict("job \(source.id) is \(source.status.rawValue) and has no timetable to re-plan; wait until it finishes",
                                             status: source.status)
         }
-        let (limits, body, instance) = (self.limits, request.body, outcome.instance)
+        let (limits, body) = (self.limits, request.body)
         let parsed = try await context.offLoop { try ReplanRequest.parse(body, instance: instance, limits: limits) }
-        let job = try manager.submit(instance: instance, format: source.format, options: parsed.options,
-                                     work: .replan(source: source.id, timetable: outcome.timetable, disruptions: parsed.disruptions))
+        let (job, stored) = try manager.submit(instance: instance, format: source.format, options: parsed.options,
+                                               work: .replan(source: source.id, timetable: timetable, disruptions: parsed.disruptions),
+                                               input: source.input)
+        await stored.value
         return try accepted(job)
     }
 

@@ -102,10 +102,7 @@ enum JobViews {
     @PluginActor
     static func status(_ job: Job, queuePosition: Int?) -> Status {
         let snapshot = job.progress.snapshot
-        let elapsed: Double
-        if let outcome = job.outcome { elapsed = outcome.elapsed }
-        else if let started = job.started { elapsed = (job.finished ?? Date()).timeIntervalSince(started) }
-        else { elapsed = 0 }
+        let elapsed = job.elapsedSeconds ?? 0
         let instance = job.instance
         var links = ["self": location(job.id)]
         if job.status.isFinished { links["result"] = location(job.id) + "/result" }

@@ -18,6 +18,9 @@ struct Submission: Sendable {
     var format: InstanceFormat
     /// The solve options.
     var options: JobOptions
+    /// The instance as submitted (`.ctt` text, or the school model's JSON), kept in storage so the job can be
+    /// restored after a restart.
+    var input: String
 
     /// Reads a `POST /jobs` request. CPU-bound (parses the instance): call it off the loop.
     ///
@@ -55,7 +58,7 @@ struct Submission: Sendable {
             }
         }
         guard let text = request.bodyText else { throw TimetableProblem.badRequest("the .ctt body is not valid UTF-8") }
-        return Submission(instance: try parseCTT(text), format: .itc2007, options: options)
+        return Submission(instance: try parseCTT(text), format: .itc2007, options: options, input: text)
     }
 
     /// A JSON body.
@@ -81,7 +84,7 @@ struct Submission: Sendable {
             guard let text = value.stringValue else {
                 throw TimetableProblem.badOption("instance", "must be a string holding the .ctt text, found \(value.typeName)")
             }
-            return Submission(instance: try parseCTT(text), format: .itc2007, options: options)
+            return Submission(instance: try parseCTT(text), format: .itc2007, options: options, input: text)
         case .school:
             guard let value = members["school"] else {
                 throw TimetableProblem.badOption("school", "missing; format school needs the school model object in 'school'")
@@ -89,7 +92,9 @@ struct Submission: Sendable {
             guard value.objectValue != nil else {
                 throw TimetableProblem.badOption("school", "must be an object (the school model), found \(value.typeName)")
             }
-            return Submission(instance: try parseSchool(value), format: .school, options: options)
+            let instance = try parseSchool(value)
+            let input = String(decoding: (try? JSONEncoder().encode(value)) ?? Data(), as: UTF8.self)
+            return Submission(instance: instance, format: .school, options: options, input: input)
         }
     }
 
@@ -115,6 +120,14 @@ struct Submission: Sendable {
             return instance
         } catch let error as InstanceError {
             throw TimetableProblem.invalidInstance(error)
+        }
+    }
+
+    /// Parses stored input text of `format` again (restoring a job after a restart).
+    static func parseStored(_ input: String, format: InstanceFormat) throws -> Instance {
+        switch format {
+        case .itc2007: return try parseCTT(input)
+        case .school: return try parseSchool(try JSONValue.parse(Array(input.utf8)))
         }
     }
 

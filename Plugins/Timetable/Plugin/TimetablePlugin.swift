@@ -6,21 +6,31 @@ import PlexusSDK
 /// (JSON or ITC2007 text), cancel (`DELETE` or `POST .../cancel`) and re-plan (`POST .../replan`).
 ///
 /// Configuration (`plugins.d/timetable.toml`):
-/// - `max_jobs` (default 100): jobs kept in memory; the oldest finished one is dropped first.
+/// - `max_jobs` (default 100): jobs kept (in memory and in storage); the oldest finished one is dropped
+///   (and its rows deleted) first.
 /// - `max_running_jobs` (default 2): solves running at once, each on one thread of the runtime's pool;
 ///   the rest wait in a queue.
 /// - `default_time_limit_seconds` (10), `max_time_limit_seconds` (300), `max_threads` (2): option limits.
 /// - `max_body_bytes` (default 8 MiB): the largest submission.
 /// - `stop_wait_ms` (default 3000): how long ``stop()`` waits for cancelled solves to return.
 ///
-/// Jobs live in memory only: the runtime has no storage yet, so a restart forgets them.
+/// Jobs and their results are kept in the plugin's storage (``JobStore``) and reloaded at start: finished
+/// jobs survive a restart; jobs queued or running when the process died end `failed` with the error
+/// "interrupted by a restart". Events: `timetable.job.progress` (non-durable, at most 4/s per running job:
+/// `{id, best_hard, best_soft, elapsed_seconds}`) and `timetable.job.finished` (durable: `{id, status, hard, soft}`).
 @PluginActor
 final class TimetablePlugin: Plugin {
-    /// Name `timetable`, version 1.0.0.
+    /// Name `timetable`, version 1.1.0 (storage and events).
     static let manifest = PluginManifest(
         name: "timetable",
-        version: "1.0.0",
-        description: "Course timetabling (ITC2007 curriculum-based and a JSON school model) as background jobs"
+        version: "1.1.0",
+        description: "Course timetabling (ITC2007 curriculum-based and a JSON school model) as background jobs",
+        publishes: [
+            TopicDeclaration("timetable.job.progress",
+                             description: "A running job's best timetable so far: {id, best_hard, best_soft, elapsed_seconds}; at most 4/s per job, not durable"),
+            TopicDeclaration("timetable.job.finished",
+                             description: "A job ended: {id, status, hard, soft} (hard/soft null without a timetable); durable"),
+        ]
     )
 
     private let context: PluginContext
@@ -47,6 +57,11 @@ final class TimetablePlugin: Plugin {
             "max_jobs": "\(maxJobs)", "max_running_jobs": "\(maxRunning)",
             "max_time_limit_seconds": "\(limits.maxTimeLimitSeconds)", "max_body_bytes": "\(maxBody)",
         ])
+    }
+
+    /// Applies the storage migrations and restores the stored jobs.
+    func start() async throws {
+        try await manager.restore()
     }
 
     /// Cancels queued and running jobs and waits (at most `stop_wait_ms`) for the solvers to return.

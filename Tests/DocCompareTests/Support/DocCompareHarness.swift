@@ -13,14 +13,15 @@ enum DocCompareHarness {
     /// The per-document limit the shared runtime is configured with.
     static let maxInputBytes = 20_000
 
-    /// Starts plexus over `libPlexusDocCompare.so` with `plugins.d/doccompare.toml` = `config`.
-    static func start(config: String = "max_input_bytes = \(maxInputBytes)\n") throws -> TestRuntime {
+    /// Starts plexus over `libPlexusDocCompare.so` with `plugins.d/doccompare.toml` = `config`;
+    /// `workDirectory` reuses (and keeps) a data directory, for restarts on the same data.
+    static func start(config: String = "max_input_bytes = \(maxInputBytes)\n", workDirectory: URL? = nil) throws -> TestRuntime {
         let binary = binDirectory.appendingPathComponent("plexus")
         let plugin = binDirectory.appendingPathComponent("libPlexusDocCompare.so")
         for file in [binary, plugin] where !FileManager.default.fileExists(atPath: file.path) {
             throw TestFailure("no \(file.path): run `swift build` first (or set PLEXUS_BIN_DIR)")
         }
-        return try TestRuntime(binary: binary, plugins: [plugin], pluginConfigs: ["doccompare": config])
+        return try TestRuntime(binary: binary, plugins: [plugin], pluginConfigs: ["doccompare": config], workDirectory: workDirectory)
     }
 
     /// POSTs a JSON object.

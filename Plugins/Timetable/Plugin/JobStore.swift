@@ -1,0 +1,196 @@
+import Foundation
+import PlexusSDK
+import TimetableSolver
+
+/// A job row as loaded from storage at start.
+struct StoredJob: Sendable {
+    var id: String
+    var sequence: Int
+    var status: JobStatus
+    var format: InstanceFormat
+    var replanOf: String?
+    var options: JobOptions
+    var input: String
+    var created: Date
+    var started: Date?
+    var finished: Date?
+    var cancelRequested: Bool
+    var error: String?
+    var progress: ProgressBox.Snapshot?
+    var elapsed: Double?
+    var hasResult: Bool
+}
+
+/// The timetable plugin's tables in its own storage: one row per kept job (`timetable_jobs`) and the result
+/// of each finished job that has one (`timetable_results`: the result JSON and the ITC2007 solution text).
+///
+/// Writes go through one serial chain (each waits for the one before), so a job's insert, its status
+/// updates and its deletion reach the database in the order they were made, without blocking the loop.
+/// Storage failures are logged and do not fail jobs: the in-memory state stays authoritative while the
+/// process lives.
+@PluginActor
+final class JobStore {
+    private let context: PluginContext
+    private var tail: Task<Void, Never>?
+
+    init(context: PluginContext) { self.context = context }
+
+    static let migrations: [(version: Int, sql: String)] = [
+        (1, """
+        CREATE TABLE timetable_jobs (
+            id TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            format TEXT NOT NULL,
+            name TEXT NOT NULL,
+            replan_of TEXT,
+            options TEXT NOT NULL,
+            input TEXT NOT NULL,
+            created REAL NOT NULL,
+            started REAL,
+            finished REAL,
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            best_hard INTEGER,
+            best_soft INTEGER,
+            reported_at REAL,
+            updates INTEGER NOT NULL DEFAULT 0,
+            elapsed REAL
+        )
+        """),
+        (2, """
+        CREATE TABLE timetable_results (
+            id TEXT PRIMARY KEY,
+            hard INTEGER NOT NULL,
+            soft INTEGER NOT NULL,
+            json BLOB NOT NULL,
+            itc2007 TEXT NOT NULL
+        )
+        """),
+    ]
+
+    /// Applies the migrations.
+    func migrate() async throws {
+        try await context.storage.migrate(Self.migrations)
+    }
+
+    /// Every stored job, oldest first.
+    func load() async throws -> [StoredJob] {
+        let rows = try await context.storage.query("""
+            SELECT j.id, j.seq, j.status, j.format, j.replan_of, j.options, j.input, j.created, j.started, j.finished,
+                   j.cancel_requested, j.error, j.best_hard, j.best_soft, j.reported_at, j.updates, j.elapsed,
+                   EXISTS (SELECT 1 FROM timetable_results r WHERE r.id = j.id) AS has_result
+            FROM timetable_jobs j ORDER BY j.seq
+            """)
+        let decoder = JSONDecoder()
+        return rows.compactMap { row -> StoredJob? in
+            guard let id = row["id"].text, let status = row["status"].text.flatMap(JobStatus.init(rawValue:)),
+                  let format = row["format"].text.flatMap(InstanceFormat.init(rawValue:)),
+                  let optionsText = row["options"].text,
+                  let options = try? decoder.decode(JobOptions.self, from: Data(optionsText.utf8)),
+                  let input = row["input"].text, let created = row["created"].real else { return nil }
+            var progress: ProgressBox.Snapshot?
+            if let hard = row["best_hard"].integer, let soft = row["best_soft"].integer {
+                progress = .init(hard: Int(hard), soft: Int(soft), elapsed: row["reported_at"].real ?? 0,
+                                 updates: Int(row["updates"].integer ?? 1))
+            }
+            return StoredJob(id: id, sequence: Int(row["seq"].integer ?? 0), status: status, format: format,
+                             replanOf: row["replan_of"].text, options: options, input: input,
+                             created: Date(timeIntervalSince1970: created),
+                             started: row["started"].real.map(Date.init(timeIntervalSince1970:)),
+                             finished: row["finished"].real.map(Date.init(timeIntervalSince1970:)),
+                             cancelRequested: row["cancel_requested"].integer == 1, error: row["error"].text,
+                             progress: progress, elapsed: row["elapsed"].real, hasResult: row["has_result"].integer == 1)
+        }
+    }
+
+    /// The stored result of `id`: JSON or ITC2007 text.
+    func result(_ id: String, text: Bool) async throws -> [UInt8]? {
+        let rows = try await context.storage.query("SELECT \(text ? "itc2007" : "json") FROM timetable_results WHERE id = ?", [.text(id)])
+        guard let value = rows.first?[0] else { return nil }
+        return value.blob ?? value.text.map { Array($0.utf8) }
+    }
+
+    // MARK: Writes (serial, fire-and-forget; `flush()` waits for them)
+
+    /// Records a new job.
+    @discardableResult
+    func insert(_ job: Job) -> Task<Void, Never> {
+        let options = String(decoding: (try? JSONEncoder().encode(job.options)) ?? Data("{}".utf8), as: UTF8.self)
+        let parameters: [SQLValue] = [
+            .text(job.id), .integer(Int64(job.sequence)), .text(job.status.rawValue), .text(job.format.rawValue),
+            .text(job.instance.name), job.replanSource.map(SQLValue.text) ?? .null, .text(options), .text(job.input),
+            .real(job.created.timeIntervalSince1970),
+        ]
+        return enqueue("insert \(job.id)") { storage in
+            try await storage.execute("""
+                INSERT OR REPLACE INTO timetable_jobs (id, seq, status, format, name, replan_of, options, input, created)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, parameters)
+        }
+    }
+
+    /// Records `job`'s current status, times, error and progress; with `result` (JSON, ITC2007 text), its result too.
+    @discardableResult
+    func update(_ job: Job, result: (@Sendable () throws -> (json: [UInt8], text: String))? = nil) -> Task<Void, Never> {
+        let snapshot = job.progress.snapshot
+        let parameters: [SQLValue] = [
+            .text(job.status.rawValue), job.started.map { .real($0.timeIntervalSince1970) } ?? .null,
+            job.finished.map { .real($0.timeIntervalSince1970) } ?? .null, .integer(job.cancelRequested ? 1 : 0),
+            job.failure.map(SQLValue.text) ?? .null,
+            snapshot.map { .integer(Int64($0.hard)) } ?? .null, snapshot.map { .integer(Int64($0.soft)) } ?? .null,
+            snapshot.map { .real($0.elapsed) } ?? .null, .integer(Int64(snapshot?.updates ?? 0)),
+            job.outcome.map { .real($0.elapsed) } ?? .null, .text(job.id),
+        ]
+        let statement = (sql: """
+            UPDATE timetable_jobs SET status = ?, started = ?, finished = ?, cancel_requested = ?, error = ?,
+                best_hard = ?, best_soft = ?, reported_at = ?, updates = ?, elapsed = ? WHERE id = ?
+            """, parameters: parameters)
+        let (id, hard, soft) = (job.id, job.outcome?.report.hardViolations ?? 0, job.outcome?.report.softCost ?? 0)
+        let context = self.context
+        return enqueue("update \(job.id)") { storage in
+            guard let result else {
+                try await storage.execute(statement.sql, statement.parameters)
+                return
+            }
+            let rendered = try await context.offLoop(result)
+            try await storage.transaction([
+                statement,
+                (sql: "INSERT OR REPLACE INTO timetable_results (id, hard, soft, json, itc2007) VALUES (?, ?, ?, ?, ?)",
+                 parameters: [.text(id), .integer(Int64(hard)), .integer(Int64(soft)), .blob(rendered.json), .text(rendered.text)]),
+            ])
+        }
+    }
+
+    /// Deletes the rows of `ids` (evicted jobs).
+    @discardableResult
+    func delete(_ ids: [String]) -> Task<Void, Never> {
+        guard !ids.isEmpty else { return tail ?? Task {} }
+        return enqueue("delete \(ids.count) jobs") { storage in
+            try await storage.transaction(ids.flatMap { id -> [(sql: String, parameters: [SQLValue])] in
+                [(sql: "DELETE FROM timetable_results WHERE id = ?", parameters: [.text(id)]),
+                 (sql: "DELETE FROM timetable_jobs WHERE id = ?", parameters: [.text(id)])]
+            })
+        }
+    }
+
+    /// Waits for every write made so far.
+    func flush() async {
+        await tail?.value
+    }
+
+    private func enqueue(_ what: String, _ operation: @escaping @PluginActor (Storage) async throws -> Void) -> Task<Void, Never> {
+        let previous = tail
+        let context = self.context
+        let task = Task { @PluginActor in
+            await previous?.value
+            do {
+                try await operation(context.storage)
+            } catch {
+                context.logger.error("timetable storage write failed", metadata: ["write": "\(what)", "error": "\(error)"])
+            }
+        }
+        tail = task
+        return task
+    }
+}
