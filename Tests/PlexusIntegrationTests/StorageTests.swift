@@ -55,6 +55,24 @@ final class StorageTests: XCTestCase {
         XCTAssertTrue(missing.text.contains("holds no Plexus databases"), missing.text)
     }
 
+    func testCorruptDatabaseIsReportedAtStartAndTheRuntimeKeepsServing() throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-corrupt-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let database = work.appendingPathComponent("data/plugins/notes")
+        try FileManager.default.createDirectory(at: database, withIntermediateDirectories: true)
+        try Data(repeating: 0x5A, count: 8192).write(to: database.appendingPathComponent("storage.sqlite"))
+        let plexus = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: ["hello-c"], workDirectory: work)
+        let deadline = Date().addingTimeInterval(5)
+        while !plexus.log.contains("plugin storage cannot be opened") && Date() < deadline { usleep(20_000) }
+        XCTAssertTrue(plexus.log.contains("plugin storage cannot be opened"), plexus.log)
+        XCTAssertTrue(plexus.log.contains("storage.sqlite"), "the log names the file")
+        // The plugin's migration in start() meets the corrupt file: the plugin fails with the reason.
+        let notes = try XCTUnwrap(try plexus.pluginsByFile()["libPlexusFixtureNotes.so"])
+        XCTAssertEqual(notes["state"] as? String, "failed")
+        XCTAssertTrue((notes["reason"] as? String ?? "").contains("corrupt"), "\(notes)")
+        XCTAssertEqual(try plexus.get("/api/v1/c/hello").status, 200, "other plugins keep serving")
+    }
+
     func testKeyValueVersionsConflictsAndTTL() throws {
         let plexus = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [])
         XCTAssertEqual((try json(try plexus.request("PUT", "/api/v1/kv/color?expected_version=0", body: Array("red".utf8))) as! [String: Int])["version"], 1)

@@ -88,11 +88,21 @@ final class EventStream {
         }
     }
 
+    private var pending: [UInt8] = []
+    private var flushScheduled = false
+
+    /// Queues the event's frame; frames queued in one loop turn leave in one write.
     private func send(_ event: EventEnvelope) {
-        var frame = Array("id: \(event.id)\nevent: \(event.topic)\ndata: ".utf8)
-        frame.append(contentsOf: EventJSON.bytes(event))
-        frame.append(contentsOf: [10, 10])
-        stream.send(frame)
+        pending.append(contentsOf: SSEFrames.frame(for: event))
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        loop.execute { [weak self] in
+            guard let self else { return }
+            flushScheduled = false
+            let frames = pending
+            pending.removeAll(keepingCapacity: true)
+            stream.send(frames)
+        }
     }
 
     private func stop() {
@@ -101,5 +111,28 @@ final class EventStream {
         heartbeat?.close()
         heartbeat = nil
         keepAlive = nil
+    }
+}
+
+/// The SSE frame of recent events, encoded once and shared by every stream that sends them
+/// (a fan-out to many clients would otherwise encode the same JSON once per client).
+enum SSEFrames {
+    nonisolated(unsafe) private static var cache: [ULID: [UInt8]] = [:]
+    nonisolated(unsafe) private static var order: [ULID] = []
+    private static let limit = 4_096
+
+    /// Loop thread only.
+    static func frame(for event: EventEnvelope) -> [UInt8] {
+        if let frame = cache[event.id] { return frame }
+        var frame = Array("id: \(event.id)\nevent: \(event.topic)\ndata: ".utf8)
+        frame.append(contentsOf: EventJSON.bytes(event))
+        frame.append(contentsOf: [10, 10])
+        if order.count >= limit {
+            for id in order.prefix(limit / 2) { cache.removeValue(forKey: id) }
+            order.removeFirst(limit / 2)
+        }
+        cache[event.id] = frame
+        order.append(event.id)
+        return frame
     }
 }
