@@ -246,9 +246,12 @@ public final class HTTPServer: ResponseSink {
     func logAccess(_ exchange: HTTPExchange, bytes: Int) {
         let micros = (DispatchTime.now().uptimeNanoseconds - exchange.startNanoseconds) / 1000
         if let metrics {
-            let (plugin, route) = exchange.route.map { ($0.plugin.name, $0.pattern.text) }
-                ?? (exchange.builtin != nil ? ("-", exchange.path) : ("-", "unmatched"))
-            metrics.recordRequest(plugin: plugin, route: route, method: exchange.method, status: exchange.status, seconds: Double(micros) / 1_000_000)
+            if let route = exchange.route {
+                metrics.recordRequest(on: route, status: exchange.status, seconds: Double(micros) / 1_000_000)
+            } else {
+                metrics.recordRequest(plugin: "-", route: exchange.builtin != nil ? exchange.path : "unmatched", method: exchange.method,
+                                      status: exchange.status, seconds: Double(micros) / 1_000_000)
+            }
         }
         guard accessLog else { return }
         logger.info("request", metadata: [

@@ -34,6 +34,19 @@ final class RuntimeMetrics {
         openFileDescriptors = registry.makeGauge(name: "process_open_fds", help: "Open file descriptors")
     }
 
+    /// Records one request answered by a plugin route, through the route's cached metric objects.
+    func recordRequest(on route: RegisteredRoute, status: Int, seconds: Double) {
+        if let counter = route.requestCounters[status] as? Counter {
+            counter.increment()
+        } else {
+            recordRequest(plugin: route.plugin.name, route: route.pattern.text, method: route.method, status: status, seconds: seconds)
+            route.requestCounters[status] = requestCounters[RequestKey(route: route.pattern.text, plugin: route.plugin.name, method: route.method, status: status)]
+            route.durationHistogram = durationHistograms[route.plugin.name + " " + route.pattern.text]
+            return
+        }
+        (route.durationHistogram as? ValueHistogram)?.record(seconds)
+    }
+
     /// Records one answered request.
     func recordRequest(plugin: String, route: String, method: String, status: Int, seconds: Double) {
         let key = RequestKey(route: route, plugin: plugin, method: method, status: status)

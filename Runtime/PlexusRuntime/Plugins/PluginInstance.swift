@@ -83,6 +83,9 @@ public final class RegisteredRoute {
     let handler: plexus_route_handler
     let context: UnsafeMutableRawPointer?
     unowned(unsafe) let plugin: PluginInstance
+    /// Metric objects of this route, cached so the request path hashes no strings.
+    var requestCounters: [Int: AnyObject] = [:]
+    var durationHistogram: AnyObject?
 
     init(method: String, pattern: RoutePattern, maxBodyBytes: UInt64, handler: @escaping plexus_route_handler,
          context: UnsafeMutableRawPointer?, plugin: PluginInstance) {
