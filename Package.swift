@@ -142,6 +142,7 @@ let package = Package(
             path: "Tests/DocCompareTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        .executableTarget(name: "kv-bench", dependencies: ["PlexusStorage", "CSQLite"], path: "bench/kv-bench"),
         .executableTarget(name: "bus-bench", dependencies: ["PlexusRuntime"], path: "bench/bus-bench"),
         .executableTarget(name: "eventlog-bench", dependencies: ["PlexusEventLog"], path: "bench/eventlog-bench"),
         .testTarget(name: "PlexusStorageTests", dependencies: ["PlexusStorage"], path: "Tests/PlexusStorageTests"),

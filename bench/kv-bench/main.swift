@@ -1,0 +1,65 @@
+import CSQLite
+import Dispatch
+import Foundation
+import PlexusStorage
+
+// Key-value get and put: the storage engine every plugin's `context.storage` calls (its worker
+// thread, versions, compare-and-set check, TTL column), against raw SQLite doing the same
+// statements on one connection with the same settings (WAL, synchronous=NORMAL). Sequential
+// operations, 64-byte values, each waited for before the next.
+let operations = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 20_000
+let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kv-bench-\(getpid())")
+try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: directory) }
+let value = [UInt8](repeating: 0x61, count: 64)
+
+func measure(_ label: String, _ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    print("\(label): \(Int(Double(operations) / seconds)) ops/s")
+    return seconds
+}
+
+// Engine.
+let engine = try await StorageEngine.open(at: directory.appendingPathComponent("engine.sqlite").path)
+let enginePut = try await measureAsync("engine put") { for i in 0..<operations { _ = try await engine.put("key-\(i)", value: value) } }
+let engineGet = try await measureAsync("engine get") { for i in 0..<operations { _ = try await engine.get("key-\(i)") } }
+try await engine.close()
+
+func measureAsync(_ label: String, _ body: () async throws -> Void) async throws -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try await body()
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    print("\(label): \(Int(Double(operations) / seconds)) ops/s")
+    return seconds
+}
+
+// Raw SQLite, same table shape and statements.
+var db: OpaquePointer?
+sqlite3_open(directory.appendingPathComponent("raw.sqlite").path, &db)
+sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; CREATE TABLE kv(key TEXT PRIMARY KEY, value BLOB, version INTEGER, expires_at REAL) WITHOUT ROWID", nil, nil, nil)
+var put: OpaquePointer?, get: OpaquePointer?
+sqlite3_prepare_v2(db, "INSERT INTO kv(key, value, version, expires_at) VALUES (?, ?, 1, NULL) ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = version + 1", -1, &put, nil)
+sqlite3_prepare_v2(db, "SELECT value, version, expires_at FROM kv WHERE key = ?", -1, &get, nil)
+let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+let rawPut = measure("raw put   ") {
+    for i in 0..<operations {
+        sqlite3_bind_text(put, 1, "key-\(i)", -1, transient)
+        value.withUnsafeBytes { _ = sqlite3_bind_blob(put, 2, $0.baseAddress, Int32($0.count), transient) }
+        sqlite3_step(put)
+        sqlite3_reset(put)
+    }
+}
+let rawGet = measure("raw get   ") {
+    for i in 0..<operations {
+        sqlite3_bind_text(get, 1, "key-\(i)", -1, transient)
+        _ = sqlite3_step(get)
+        _ = sqlite3_column_blob(get, 0)
+        sqlite3_reset(get)
+    }
+}
+sqlite3_finalize(put)
+sqlite3_finalize(get)
+sqlite3_close(db)
+print(String(format: "engine/raw time: put %.2fx, get %.2fx (target within 1.3x)", enginePut / rawPut, engineGet / rawGet))
