@@ -6,5 +6,15 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build
 swift build --build-tests
-swift test --skip-build
-scripts/check-scaffold.sh "$(swift build --show-bin-path)"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+swift test --skip-build 2>&1 | tee "$log"
+scaffold_log="$(mktemp)"
+scripts/check-scaffold.sh "$(swift build --show-bin-path)" 2>&1 | tee "$scaffold_log"
+# One closing line for the whole run: XCTest's totals of both suites.
+summary() { grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$1" | tail -1; }
+read -r main_total main_failed < <(summary "$log" | sed -E 's/.*Executed ([0-9]+) tests?, with ([0-9]+) failures?.*/\1 \2/')
+read -r scaffold_total scaffold_failed < <(summary "$scaffold_log" | sed -E 's/.*Executed ([0-9]+) tests?, with ([0-9]+) failures?.*/\1 \2/')
+rm -f "$scaffold_log"
+failed=$((main_failed + scaffold_failed))
+echo "tests: $((main_total + scaffold_total - failed)) passed, $failed failed"
