@@ -5,6 +5,21 @@ import XCTest
 /// The ABI's structs are append-only: these offsets are part of ABI 1 and must never change.
 /// A new field goes at the end of its struct (and bumps PLEXUS_ABI_MINOR).
 final class ABILayoutTests: XCTestCase {
+    func testMinor1FieldsFollowMinor0() {
+        // ABI 1.1 appended these after stop_complete (host) and on_destroy (descriptor).
+        let host: [(PartialKeyPath<plexus_host>, Int)] = [
+            (\.publish, 120), (\.subscribe, 128), (\.unsubscribe, 136), (\.ack, 144), (\.service_register, 152),
+            (\.service_call, 160), (\.service_reply, 168), (\.kv_get, 176), (\.kv_put, 184), (\.kv_delete, 192),
+            (\.kv_list, 200), (\.sql_execute, 208), (\.sql_query, 216), (\.sql_batch, 224), (\.sql_migrate, 232),
+        ]
+        for (path, offset) in host {
+            XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: path), offset, "\(path)")
+        }
+        XCTAssertEqual(MemoryLayout<plexus_plugin>.offset(of: \.publishes), 120)
+        XCTAssertEqual(MemoryLayout<plexus_plugin>.offset(of: \.publish_count), 128)
+        XCTAssertEqual(PLEXUS_ABI_MINOR, 1)
+    }
+
     func testVersionAndEntrySymbol() {
         XCTAssertEqual(PLEXUS_ABI_MAJOR, 1)
         XCTAssertEqual(PLEXUS_ENTRY_SYMBOL, "plexus_plugin_entry_v1")
