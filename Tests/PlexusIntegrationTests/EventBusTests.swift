@@ -100,6 +100,10 @@ final class EventBusTests: XCTestCase {
             return !letters.isEmpty
         }
         XCTAssertEqual(letters.first?["event_id"] as? String, badID)
+        let metrics = try plexus.get("/metrics").text
+        XCTAssertTrue(metrics.contains(#"plexus_bus_acked_total{group="probe-orders"} 1"#), metrics)
+        XCTAssertTrue(metrics.contains(#"plexus_bus_retried_total{group="probe-orders"} 2"#), metrics)
+        XCTAssertTrue(metrics.contains("plexus_eventlog_appended"), metrics)
         XCTAssertEqual(letters.first?["attempts"] as? Int, 2)
         XCTAssertTrue((letters.first?["reason"] as? String ?? "").contains("payload asked to fail"))
         let redrive = try plexus.request("POST", "/api/v1/events/deadletters/redrive", body: Array(#"{"group":"probe-orders","id":"\#(badID)"}"#.utf8))

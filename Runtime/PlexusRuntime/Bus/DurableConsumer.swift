@@ -20,6 +20,7 @@ final class DurableConsumer {
     private var inFlight = Set<String>()
     /// Most deliveries outstanding at once.
     var window = 64
+    var metrics: RuntimeMetrics?
 
     init(group: String, pattern: TopicPattern, subscription: BusSubscription, log: EventLog, loop: EventLoop, logger: Logger) {
         self.group = group
@@ -82,8 +83,10 @@ final class DurableConsumer {
             pump()
         }
         if success {
+            metrics?.counter("plexus_bus_acked_total", [("group", group)], help: "Durable deliveries acknowledged").increment()
             log.ack(group: group, id: id, completion: done)
         } else {
+            metrics?.counter("plexus_bus_retried_total", [("group", group)], help: "Durable deliveries failed and scheduled for retry or dead letter").increment()
             log.nack(group: group, id: id, reason: reason, completion: done)
         }
     }

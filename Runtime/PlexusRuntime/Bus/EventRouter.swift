@@ -77,6 +77,7 @@ final class EventRouter {
             throw Failure(description: "durable group '\(group)': the durable event log is not open")
         }
         let consumer = DurableConsumer(group: group, pattern: pattern, subscription: subscription, log: log, loop: loop, logger: logger)
+        consumer.metrics = metrics
         consumers[subscription.id] = consumer
         consumer.start()
         return subscription.id

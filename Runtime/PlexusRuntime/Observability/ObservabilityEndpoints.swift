@@ -25,6 +25,7 @@ enum ObservabilityEndpoints {
             for plugin in runtime.group.plugins where plugin.manifest != nil {
                 runtime.metrics.setPluginState(plugin.name, plugin.status.state)
             }
+            runtime.metrics.recordBus(runtime.events)
             return HTTPServer.BuiltinResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
                                               body: runtime.metrics.render())
         }))

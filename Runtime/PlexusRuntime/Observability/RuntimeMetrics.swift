@@ -111,6 +111,27 @@ final class RuntimeMetrics {
         return histogram
     }
 
+    /// Refreshes the bus gauges: per-subscriber queue depth and deliveries, and the durable log's
+    /// appends and commits.
+    func recordBus(_ events: EventRouter) {
+        var depth: [String: Int] = [:], delivered: [String: UInt64] = [:]
+        for stat in events.bus.stats {
+            depth[stat.owner, default: 0] += stat.depth
+            delivered[stat.owner, default: 0] += stat.delivered
+        }
+        for (owner, value) in depth {
+            gauge("plexus_bus_queue_depth", [("subscriber", owner)], help: "Events waiting in subscriber queues").set(to: Double(value))
+        }
+        for (owner, value) in delivered {
+            gauge("plexus_bus_delivered", [("subscriber", owner)], help: "Events delivered to live subscriptions (cumulative, current subscriptions)")
+                .set(to: Double(value))
+        }
+        if let statistics = events.log?.statistics {
+            gauge("plexus_eventlog_appended", [], help: "Durable events appended since start").set(to: Double(statistics.appendedEvents))
+            gauge("plexus_eventlog_transactions", [], help: "Group-commit transactions since start").set(to: Double(statistics.transactions))
+        }
+    }
+
     /// A counter by name and labels (created on first use).
     func counter(_ name: String, _ labels: [(String, String)], help: String) -> Counter {
         let key = name + labels.map { "\u{0}\($0.0)=\($0.1)" }.joined()
