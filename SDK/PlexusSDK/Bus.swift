@@ -56,7 +56,8 @@ public final class Bus {
 
     /// Subscribes a durable consumer group to durable events matching `pattern`: at-least-once
     /// delivery, acknowledged when `handler` returns, retried with backoff when it throws, and
-    /// dead-lettered after `maxAttempts` (0: runtime default).
+    /// dead-lettered after the runtime's `[bus] max_attempts` deliveries (`maxAttempts` is
+    /// reserved for a later ABI and must be 0).
     @discardableResult
     public func subscribe(_ pattern: String, group: String, maxAttempts: Int = 0,
                           _ handler: @escaping @PluginActor (Event) async throws -> Void) throws -> Subscription {

@@ -239,7 +239,7 @@ typedef struct plexus_subscription_options {
     int32_t overflow_policy; /* plexus_overflow_policy */
     /** Non-NULL: a durable consumer group (at-least-once, explicit ack) over durable topics. */
     const char *durable_group;
-    /** Durable only: deliveries before an event goes to the dead-letter topic (0: host default). */
+    /** Reserved, set 0: in ABI 1.1 the runtime's `[bus] max_attempts` applies to every durable group. */
     uint32_t max_attempts;
 } plexus_subscription_options;
 
