@@ -127,7 +127,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PlexusRuntimeTests",
-            dependencies: ["PlexusRuntime", "PlexusSDK"],
+            dependencies: ["PlexusRuntime", "PlexusSDK", "PlexusEventLog"],
             path: "Tests/PlexusRuntimeTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),

@@ -57,10 +57,11 @@ public final class PluginContext {
 }
 
 extension PluginContext {
-    /// Suspends the calling plugin task for `milliseconds` without blocking the loop.
+    /// Suspends the calling plugin task for `milliseconds` without blocking the loop. It also
+    /// returns early when the plugin stops (its timers are cancelled).
     public func sleep(milliseconds: UInt64) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            timers.schedule(afterMilliseconds: milliseconds) { continuation.resume() }
+            _ = timers.schedule(milliseconds, 0, fireOnCancel: true) { continuation.resume() }
         }
     }
 }

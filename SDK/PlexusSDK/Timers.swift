@@ -13,7 +13,13 @@ public final class Timers {
     @discardableResult
     public func schedule(afterMilliseconds milliseconds: UInt64, repeatingMilliseconds repeating: UInt64 = 0,
                          _ action: @escaping @PluginActor () -> Void) -> TimerHandle {
+        schedule(milliseconds, repeating, fireOnCancel: false, action)
+    }
+
+    /// A one-shot timer whose action also runs if the timer is cancelled (so a waiting task resumes).
+    func schedule(_ milliseconds: UInt64, _ repeating: UInt64, fireOnCancel: Bool, _ action: @escaping @PluginActor () -> Void) -> TimerHandle {
         let box = TimerBox(action: action, repeats: repeating > 0)
+        box.fireOnCancel = fireOnCancel
         let user = Unmanaged.passUnretained(box).toOpaque()
         let id = bridge.host.pointee.timer_start(bridge.host, milliseconds, repeating, { user in
             let box = Unmanaged<TimerBox>.fromOpaque(user!).takeUnretainedValue()
@@ -32,8 +38,9 @@ public final class Timers {
     }
 
     func cancel(_ id: UInt64) {
-        guard live.removeValue(forKey: id) != nil else { return }
+        guard let box = live.removeValue(forKey: id) else { return }
         bridge.host.pointee.timer_stop(bridge.host, id)
+        if box.fireOnCancel { box.action() }
     }
 
     fileprivate func finished(_ id: UInt64) { live.removeValue(forKey: id) }
@@ -55,6 +62,7 @@ final class TimerBox {
     let action: @PluginActor () -> Void
     let repeats: Bool
     var id: UInt64 = 0
+    var fireOnCancel = false
     weak var owner: Timers?
 
     init(action: @escaping @PluginActor () -> Void, repeats: Bool) {

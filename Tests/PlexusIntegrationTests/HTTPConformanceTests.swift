@@ -171,3 +171,20 @@ extension DateFormatter {
         return formatter
     }()
 }
+
+extension HTTPConformanceTests {
+    func testBodyToAnUnknownPathGets404ThenCloseAndNothingElse() throws {
+        let client = try TestClient(port: try plexus.port, timeoutSeconds: 5)
+        try client.send("POST /nowhere HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 404)
+        XCTAssertTrue(client.readsEOF(), "no stray 408 later: the connection closes after the 404")
+    }
+
+    func testUpgradeHeaderOnAPluginRouteGetsOneAnswer() throws {
+        let client = try TestClient(port: try plexus.port, timeoutSeconds: 5)
+        try client.send("GET /api/v1/hello/up HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+        let response = try client.readResponse()
+        XCTAssertEqual(response.text, "Hello, up!\n")
+        XCTAssertTrue(client.readsEOF(), "the upgrade is ignored and nothing else is written")
+    }
+}

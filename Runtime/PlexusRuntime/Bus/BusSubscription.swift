@@ -20,7 +20,9 @@ final class BusSubscription {
     let durableGroup: String?
     let maxAttempts: Int
 
-    private(set) var queue: [EventEnvelope] = []
+    /// Queued events with their arrival number, in delivery order (priority, then arrival).
+    private(set) var queue: [(event: EventEnvelope, arrival: UInt64)] = []
+    private var arrivals: UInt64 = 0
     private var head = 0
     var scheduled = false
     var cancelled = false
@@ -42,32 +44,44 @@ final class BusSubscription {
     /// Events waiting.
     var depth: Int { queue.count - head }
 
-    /// Queues `event` in priority order (higher first, then arrival). Returns false if it was dropped.
+    /// What ``enqueue(_:)`` did.
+    enum Outcome { case queued, queuedDroppingOldest, dropped }
+
+    /// Queues `event` in priority order (higher first, then arrival); on a full queue applies the
+    /// overflow policy: drop the new event, or drop the oldest queued one (by arrival, whatever
+    /// its priority).
     @discardableResult
-    func enqueue(_ event: EventEnvelope) -> Bool {
+    func enqueue(_ event: EventEnvelope) -> Outcome {
+        var outcome = Outcome.queued
         if depth >= limit {
             dropped += 1
             switch overflow {
-            case .dropNewest: return false
-            case .dropOldest: head += 1
+            case .dropNewest: return .dropped
+            case .dropOldest:
+                var oldest = head
+                for index in head..<queue.count where queue[index].arrival < queue[oldest].arrival { oldest = index }
+                queue.remove(at: oldest)
+                outcome = .queuedDroppingOldest
             }
         }
+        arrivals += 1
+        let entry = (event: event, arrival: arrivals)
         // Stable insertion from the back: O(1) when priorities are equal, which is the common case.
         var index = queue.count
-        while index > head && queue[index - 1].priority < event.priority { index -= 1 }
+        while index > head && queue[index - 1].event.priority < event.priority { index -= 1 }
         if index == queue.count {
-            queue.append(event)
+            queue.append(entry)
         } else {
-            queue.insert(event, at: index)
+            queue.insert(entry, at: index)
         }
-        return true
+        return outcome
     }
 
     /// Delivers up to `budget` queued events; returns whether events remain.
     func drain(budget: Int) -> Bool {
         var sent = 0
         while head < queue.count && sent < budget && !cancelled {
-            let event = queue[head]
+            let event = queue[head].event
             head += 1
             sent += 1
             delivered += 1

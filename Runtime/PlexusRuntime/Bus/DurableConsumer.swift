@@ -33,7 +33,9 @@ final class DurableConsumer {
 
     /// Creates the group if it is new (starting after the newest event), then starts pumping.
     func start() {
-        log.createGroup(group, pattern: pattern, startAt: .end, completion: loop.bounce { [unowned self] (result: Result<Void, EventLogError>) in
+        // Weak: the consumer may be cancelled (and freed) while the log works on this.
+        log.createGroup(group, pattern: pattern, startAt: .end, completion: loop.bounce { [weak self] (result: Result<Void, EventLogError>) in
+            guard let self else { return }
             if case .failure(let error) = result, !"\(error)".contains("exists") {
                 logger.error("durable group could not be created", metadata: ["group": "\(group)", "error": "\(error)"])
                 return
@@ -56,7 +58,8 @@ final class DurableConsumer {
         guard room > 0 else { return }
         fetching = true
         again = false
-        log.fetch(group: group, max: room, completion: loop.bounce { [unowned self] (result: Result<[Delivery], EventLogError>) in
+        log.fetch(group: group, max: room, completion: loop.bounce { [weak self] (result: Result<[Delivery], EventLogError>) in
+                guard let self else { return }
                 fetching = false
                 guard !stopped else { return }
                 switch result {

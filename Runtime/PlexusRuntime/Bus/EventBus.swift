@@ -83,12 +83,14 @@ final class EventBus {
             matchCache[event.topic] = matching
         }
         for subscription in matching where !subscription.cancelled {
-            if subscription.enqueue(event), !subscription.scheduled {
-                subscription.scheduled = true
-                ready.append(subscription)
-            } else if subscription.dropped > 0 {
+            let outcome = subscription.enqueue(event)
+            if outcome != .queued {
                 metrics?.counter("plexus_bus_dropped_total", [("subscriber", subscription.owner)],
                                  help: "Events dropped by full subscriber queues").increment()
+            }
+            if outcome != .dropped, !subscription.scheduled {
+                subscription.scheduled = true
+                ready.append(subscription)
             }
         }
         scheduleDrain()

@@ -75,6 +75,11 @@ final class HTTPConnection {
         if writesInFlight == 0 { close() }
     }
 
+    /// Whether `exchange` still waits in the queue (not yet written).
+    private func isQueued(_ exchange: HTTPExchange) -> Bool {
+        queue[queueHead...].contains { $0 === exchange }
+    }
+
     /// Whether `exchange` is the oldest unanswered request (the only one allowed to stream).
     func isHead(_ exchange: HTTPExchange) -> Bool {
         queueHead < queue.count && queue[queueHead] === exchange
@@ -133,7 +138,7 @@ final class HTTPConnection {
             return
         }
         if count < 0 {
-            if count == Int(UV_EOF.rawValue) && unanswered > 0 {
+            if count == Int(UV_EOF.rawValue) && unanswered > 0 && stream == nil {
                 peerEnded = true
                 uv_read_stop(uvStream)
                 if phase != .idle { close() }
@@ -154,8 +159,9 @@ final class HTTPConnection {
             if let takeover {
                 // Upgraded: what followed the request head already belongs to the new protocol.
                 if parsed < count { takeover.connectionRead(UnsafeRawBufferPointer(start: base + parsed, count: count - parsed)) }
-            } else if let exchange = upgradeExchange, exchange.builtin != nil {
-                // A built-in endpoint refused the upgrade in plain HTTP; nothing after it is parsed.
+            } else if let exchange = upgradeExchange {
+                // The request was answered (or is being answered) in plain HTTP, ignoring the
+                // upgrade: nothing after it is parsed, and the connection closes after the answer.
                 stopReading = true
                 uv_read_stop(uvStream)
                 exchange.closeAfterResponse = true
@@ -173,6 +179,19 @@ final class HTTPConnection {
     func failRequest(status: Int, detail: String) {
         stopReading = true
         uv_read_stop(uvStream)
+        if let answered = current, answered.response != nil || !isQueued(answered) {
+            // Already answered at head time (404/405) and then refused for its body: the answer
+            // stands; stop here and close once it is written.
+            current = nil
+            phase = .idle
+            answered.closeAfterResponse = true
+            if !isQueued(answered) {
+                // Its answer is already written; close once the writes drain (flush may not run again).
+                closing = true
+                if writesInFlight == 0 && unanswered == 0 { close() }
+            }
+            return
+        }
         let exchange: HTTPExchange
         if let current {
             exchange = current

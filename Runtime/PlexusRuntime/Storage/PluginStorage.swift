@@ -43,7 +43,11 @@ final class PluginStorage {
         case .closed:
             state = .opening([{ engine, error in body(engine.map { .success($0) } ?? .failure(error!)) }])
             StorageEngine.open(pluginName: pluginName, dataDirectory: dataDirectory, completion: loop.bounce { [unowned self] (result: Result<StorageEngine, StorageError>) in
-                guard case .opening(let waiters) = state else { return }
+                guard case .opening(let waiters) = state else {
+                    // Closed while opening: nobody waits any more; do not leak the engine.
+                    if case .success(let engine) = result { engine.close() }
+                    return
+                }
                 switch result {
                 case .success(let engine):
                     state = .open(engine)
@@ -77,8 +81,15 @@ final class PluginStorage {
         }
     }
 
+    /// Closes the engine; operations waiting for it to open are failed, not dropped.
     func close() {
-        if case .open(let engine) = state { engine.close() }
+        switch state {
+        case .open(let engine): engine.close()
+        case .opening(let waiters):
+            let error = StorageError(.closed, "storage of plugin '\(pluginName)' was closed while opening")
+            for waiter in waiters { waiter(nil, error) }
+        default: break
+        }
         state = .closed
     }
 

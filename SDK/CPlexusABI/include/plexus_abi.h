@@ -174,11 +174,13 @@ typedef struct plexus_rows {
 } plexus_rows;
 
 /**
- * Completion of a storage call (loop thread). On failure `status` is PLEXUS_ERROR, `rows` is NULL
- * and `error` reads "<kind>: <what and where>", kind one of busy, disk_full, corrupt, constraint,
- * misuse, denied, conflict, not_found, closed, io, invalid_migration, other.
- * Key-value calls report in `rows` the columns key, value, version, expires_at (and on a
- * compare-and-set conflict the current version in `last_insert_rowid`).
+ * Completion of a storage call (loop thread). On failure `status` is PLEXUS_ERROR and `error`
+ * reads "<kind>: <what and where>", kind one of busy, disk_full, corrupt, constraint, misuse,
+ * denied, conflict, not_found, closed, io, invalid_migration, other; `rows` is NULL except for a
+ * compare-and-set conflict, where an empty result carries the current version in
+ * `last_insert_rowid`. kv_get and kv_list report rows with the columns key, value, version,
+ * expires_at; kv_put reports the new version in `last_insert_rowid` (no rows); kv_delete reports
+ * 1 in `changes` when the key existed.
  */
 typedef void (*plexus_storage_cb)(void *user, int status, const plexus_rows *rows, const char *error);
 
