@@ -85,7 +85,11 @@ typedef struct plexus_error {
     size_t capacity;
 } plexus_error;
 
-/** A request handed to a route handler. Valid until the plugin calls `host->respond` for it. */
+/**
+ * A request handed to a route handler. The struct and everything it points to are valid only
+ * until the handler returns: copy what you need to answer later. The token stays valid until
+ * `host->respond` is called for it (a late answer for a closed connection is ignored).
+ */
 typedef struct plexus_request {
     uint32_t struct_size;
     /** Opaque token that identifies this request in `host->respond`. */
@@ -114,7 +118,7 @@ typedef struct plexus_response {
     plexus_bytes body;
 } plexus_response;
 
-/** A route handler: must eventually call `host->respond(host, request->token, ...)` exactly once. */
+/** A route handler: must eventually call `host->respond(host, request->token, ...)` exactly once (now or later). */
 typedef void (*plexus_route_handler)(void *route_ctx, const plexus_request *request);
 
 /** What a plugin passes to `host->route_add`. */
