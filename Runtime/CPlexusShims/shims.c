@@ -3,6 +3,13 @@
 #include <dlfcn.h>
 #include <stddef.h>
 #include <sys/prctl.h>
+#include <errno.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
 
 void *plexus_dlopen_plugin(const char *path) {
     return dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
@@ -21,4 +28,85 @@ const char *plexus_object_path(const void *address) {
 
 int plexus_set_parent_death_signal(int signal) {
     return prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0);
+}
+
+static void copy_text(char *target, size_t capacity, const char *text) {
+    size_t length = text ? strlen(text) : 0;
+    if (length >= capacity) length = capacity - 1;
+    if (length) memcpy(target, text, length);
+    target[length] = 0;
+}
+
+void plexus_blame_set(plexus_blame_record *record, const char *plugin, const char *file, const char *what) {
+    __atomic_store_n(&record->active, 0, __ATOMIC_RELEASE);
+    copy_text(record->plugin, sizeof record->plugin, plugin);
+    copy_text(record->file, sizeof record->file, file);
+    copy_text(record->what, sizeof record->what, what);
+    __atomic_add_fetch(&record->calls, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&record->active, 1, __ATOMIC_RELEASE);
+}
+
+void plexus_blame_clear(plexus_blame_record *record) {
+    __atomic_store_n(&record->active, 0, __ATOMIC_RELEASE);
+}
+
+void plexus_blame_beat(plexus_blame_record *record) {
+    __atomic_add_fetch(&record->heartbeat, 1, __ATOMIC_RELEASE);
+}
+
+uint64_t plexus_blame_heartbeat(const plexus_blame_record *record) {
+    return __atomic_load_n(&record->heartbeat, __ATOMIC_ACQUIRE);
+}
+
+static volatile sig_atomic_t signal_count;
+static volatile sig_atomic_t signal_last;
+
+static void count_signal(int number) {
+    signal_last = number;
+    signal_count = signal_count + 1;
+}
+
+int plexus_signal_count_install(int number) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = count_signal;
+    sigemptyset(&action.sa_mask);
+    return sigaction(number, &action, NULL);
+}
+
+int plexus_signal_count_take(int *last) {
+    sigset_t block, previous;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigprocmask(SIG_BLOCK, &block, &previous);
+    int count = signal_count;
+    signal_count = 0;
+    if (last) *last = signal_last;
+    sigprocmask(SIG_SETMASK, &previous, NULL);
+    return count;
+}
+
+pid_t plexus_spawn_with_fd(const char *path, char *const argv[], int listen_fd, int target_fd) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attributes;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attributes);
+    if (listen_fd != target_fd) posix_spawn_file_actions_adddup2(&actions, listen_fd, target_fd);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGTERM);
+    sigaddset(&defaults, SIGPIPE);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    pid_t pid = 0;
+    int status = posix_spawn(&pid, path, &actions, &attributes, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    return status == 0 ? pid : -status;
 }

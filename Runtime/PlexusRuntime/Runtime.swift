@@ -30,6 +30,9 @@ public final class Runtime {
     private let startedAt = DispatchTime.now()
     /// Called on the loop thread with the bound address once the runtime serves.
     public var onReady: ((String) -> Void)?
+    /// A supervised worker's settings (`plexus worker`); nil for a plain `plexus serve`.
+    public var worker: WorkerSettings?
+    var heartbeat: LoopTimer?
 
     public init(config: RuntimeConfig, logger: Logger) {
         self.config = config
@@ -61,8 +64,10 @@ public final class Runtime {
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
         PluginCache.removeStaleCopies(in: config.dataDirectory.appendingPathComponent("plugin-cache"))
         try openEventLog()
+        group.quarantined = worker?.quarantined ?? [:]
         try group.load()
         installSignalHandlers()
+        if worker != nil { startHeartbeat() }
         loop.execute { [self] in
             group.start { [self] in
                 server.mount(group.services.routes.liveRoutes())
@@ -77,9 +82,10 @@ public final class Runtime {
                 for plugin in group.plugins where plugin.status.state == .failed {
                     publishSystemEvent("system.plugin.failed", ["plugin": plugin.name, "file": plugin.file.lastPathComponent, "reason": plugin.status.reason])
                 }
+                publishQuarantined()
                 startAlerts()
                 do {
-                    let address = try server.listen(host: config.host, port: config.port)
+                    let address = try worker.map { try server.listen(inheritedFD: $0.listenFD) } ?? server.listen(host: config.host, port: config.port)
                     let millis = (DispatchTime.now().uptimeNanoseconds - startedAt.uptimeNanoseconds) / 1_000_000
                     let running = group.plugins.filter { $0.status.state == .running }.count
                     logger.notice("ready", metadata: ["address": "\(address)", "plugins_running": "\(running)",

@@ -8,7 +8,7 @@ struct Plexus: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Plexus: a plugin-hosting runtime.",
         version: Runtime.version,
-        subcommands: [Serve.self, Plugins.self, PluginCommand.self, Backup.self],
+        subcommands: [Serve.self, Plugins.self, PluginCommand.self, Backup.self, Worker.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -16,6 +16,27 @@ struct Plexus: ParsableCommand {
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Load the plugins and serve HTTP until SIGINT/SIGTERM.")
 
+    @OptionGroup var options: ServeOptions
+    @Flag(help: "Run the plugins in a supervised worker process: crashes are contained, blamed and restarted (also [supervisor] enabled = true).")
+    var supervise = false
+
+    func run() throws {
+        let settings = try options.settings()
+        ServeOptions.bootstrapLogging(settings)
+        if supervise || settings.supervisor.enabled {
+            let supervisor = Supervisor(config: settings, logger: Logger(label: "plexus.supervisor"), workerArguments: ["worker"] + options.arguments)
+            let code = try supervisor.run()
+            if code != 0 { throw ExitCode(code) }
+            return
+        }
+        let runtime = Runtime(config: settings, logger: Logger(label: "plexus"))
+        let code = try runtime.run()
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// The options `serve` shares with the hidden `worker`.
+struct ServeOptions: ParsableArguments {
     @Option(help: "A TOML config file (embedded defaults without one).")
     var config: String?
     @Option(help: "The plugins directory (default ./plugins.d).")
@@ -29,7 +50,28 @@ struct Serve: ParsableCommand {
     @Flag(help: "Do not write an access log line per request.")
     var noAccessLog = false
 
-    func run() throws {
+    /// The options as given, to hand them on to a worker.
+    var arguments: [String] {
+        var result: [String] = []
+        if let config { result += ["--config", config] }
+        if let plugins { result += ["--plugins", plugins] }
+        if let data { result += ["--data", data] }
+        if let listen { result += ["--listen", listen] }
+        if let logLevel { result += ["--log-level", logLevel] }
+        if noAccessLog { result.append("--no-access-log") }
+        return result
+    }
+
+    static func bootstrapLogging(_ settings: RuntimeConfig) {
+        let level = settings.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+
+    func settings() throws -> RuntimeConfig {
         var settings = RuntimeConfig()
         do {
             if let config { settings = try RuntimeConfig(file: URL(fileURLWithPath: config)) }
@@ -44,14 +86,6 @@ struct Serve: ParsableCommand {
         } catch let error as RuntimeError {
             throw ValidationError(error.description)
         }
-        let level = settings.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let runtime = Runtime(config: settings, logger: Logger(label: "plexus"))
-        let code = try runtime.run()
-        if code != 0 { throw ExitCode(code) }
+        return settings
     }
 }

@@ -6,7 +6,7 @@ struct PluginCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugin",
         abstract: "Work with plugin files and packages.",
-        subcommands: [Inspect.self, New.self]
+        subcommands: [Inspect.self, New.self, Release.self]
     )
 }
 

@@ -10,4 +10,32 @@ const char *plexus_object_path(const void *address);
 /** Ask the kernel to send `signal` to this process when its parent dies. */
 int plexus_set_parent_death_signal(int signal);
 
+#include <stdint.h>
+#include <sys/types.h>
+
+/** The supervisor's shared record (an mmap'd file, MAP_SHARED): which plugin code the worker
+    runs right now, and a heartbeat bumped by the worker's loop. */
+typedef struct plexus_blame_record {
+    uint32_t magic;
+    uint32_t active;
+    uint64_t heartbeat;
+    uint64_t calls;
+    char plugin[128];
+    char file[128];
+    char what[256];
+} plexus_blame_record;
+
+void plexus_blame_set(plexus_blame_record *record, const char *plugin, const char *file, const char *what);
+void plexus_blame_clear(plexus_blame_record *record);
+void plexus_blame_beat(plexus_blame_record *record);
+uint64_t plexus_blame_heartbeat(const plexus_blame_record *record);
+
+/** Installs a handler for `signal` that only counts deliveries (async-signal-safe). */
+int plexus_signal_count_install(int signal);
+/** Deliveries of counted signals not taken yet; `last` gets the last signal number. */
+int plexus_signal_count_take(int *last);
+
+/** posix_spawn of `path` with `listen_fd` duplicated to `target_fd`, in its own process group. Returns the pid or -errno. */
+pid_t plexus_spawn_with_fd(const char *path, char *const argv[], int listen_fd, int target_fd);
+
 #endif

@@ -55,7 +55,9 @@ final class ServiceRegistry {
             Self.fail(call.reply, call.user, "service '\(name)' did not answer within \(timeoutMilliseconds) ms")
         }
         payload.withUnsafeBytes { bytes in
-            service.handler(service.user, token, plexus_bytes(data: bytes.baseAddress?.assumingMemoryBound(to: CChar.self), length: bytes.count))
+            Blame.around(service.plugin, "service \(name)") {
+                service.handler(service.user, token, plexus_bytes(data: bytes.baseAddress?.assumingMemoryBound(to: CChar.self), length: bytes.count))
+            }
         }
     }
 

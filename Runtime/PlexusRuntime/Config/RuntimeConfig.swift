@@ -50,6 +50,8 @@ public struct RuntimeConfig: Sendable {
     public var sseHeartbeatMilliseconds: UInt64 = 15_000
     /// Pings sent to idle WebSocket event clients (`bus.ws_ping_ms`).
     public var wsPingMilliseconds: UInt64 = 30_000
+    /// `[supervisor]`: crash containment (`plexus serve --supervise`).
+    public var supervisor = SupervisorSettings()
 
     public init() {}
 
@@ -92,6 +94,10 @@ public struct RuntimeConfig: Sendable {
             }
             logLevel = parsed
         }
+        supervisor.enabled = try reader.bool("supervisor.enabled") ?? supervisor.enabled
+        supervisor.watchdogMilliseconds = try reader.uint("supervisor.watchdog_ms") ?? supervisor.watchdogMilliseconds
+        supervisor.quarantineAfter = try reader.uint("supervisor.quarantine_after").map { Int($0) } ?? supervisor.quarantineAfter
+        supervisor.quarantineWindowSeconds = try reader.uint("supervisor.quarantine_window_s") ?? supervisor.quarantineWindowSeconds
         try reader.refuseUnknownKeys()
     }
 
@@ -144,4 +150,16 @@ private struct ConfigReader {
             throw RuntimeError.config("\(file): unknown setting(s) \(unknown.joined(separator: ", ")); see README for the supported keys")
         }
     }
+}
+
+/// `[supervisor]`: a master process that runs the plugins in a worker and contains their crashes.
+public struct SupervisorSettings: Sendable {
+    /// Run as master and worker (same as `plexus serve --supervise`).
+    public var enabled = false
+    /// A worker whose loop heartbeat stands still this long is killed (0: no watchdog).
+    public var watchdogMilliseconds: UInt64 = 5_000
+    /// Crashes blamed on one plugin within the window that quarantine it.
+    public var quarantineAfter = 3
+    public var quarantineWindowSeconds: UInt64 = 300
+    public init() {}
 }

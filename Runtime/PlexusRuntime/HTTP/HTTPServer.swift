@@ -107,6 +107,23 @@ public final class HTTPServer: ResponseSink {
         return boundAddress(tcp, host: host)
     }
 
+    /// Listens on a socket inherited from the supervisor (already bound and listening); returns its address.
+    func listen(inheritedFD fd: Int32) throws -> String {
+        let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
+        uv_tcp_init(loop.uv, tcp)
+        tcp.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        listener = tcp
+        let opened = uv_tcp_open(tcp, uv_os_sock_t(fd))
+        guard opened == 0 else { throw RuntimeError.listen("cannot use inherited socket \(fd): \(String(cString: uv_strerror(opened)))") }
+        let status = uv_listen(UnsafeMutableRawPointer(tcp).assumingMemoryBound(to: uv_stream_t.self), 511) { server, status in
+            guard status == 0, let server else { return }
+            Unmanaged<HTTPServer>.fromOpaque(server.pointee.data).takeUnretainedValue().accept()
+        }
+        guard status == 0 else { throw RuntimeError.listen("cannot listen on inherited socket \(fd): \(String(cString: uv_strerror(status)))") }
+        startSweeper()
+        return boundAddress(tcp, host: "fd \(fd)")
+    }
+
     private func accept() {
         guard let listener else { return }
         let client = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
@@ -178,7 +195,7 @@ public final class HTTPServer: ResponseSink {
         }
         awaiting[exchange.token] = exchange
         var request = exchange.makeCRequest()
-        route.handler(route.context, &request)
+        Blame.around(route.plugin, "route \(route.method) \(route.pattern)") { route.handler(route.context, &request) }
     }
 
     func respond(token: UInt64, from plugin: PluginInstance, _ response: UnsafePointer<plexus_response>) {

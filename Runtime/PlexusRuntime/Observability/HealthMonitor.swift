@@ -62,7 +62,7 @@ final class HealthMonitor {
             let status = buffer.withUnsafeMutableBufferPointer { text -> Int32 in
                 var health = plexus_health(struct_size: UInt32(MemoryLayout<plexus_health>.size), status: 0,
                                            detail: plexus_error(message: text.baseAddress, capacity: text.count))
-                hook(descriptor.ctx, &health)
+                Blame.around(plugin, "on_health") { hook(descriptor.ctx, &health) }
                 return health.status
             }
             report.durationMicroseconds = (DispatchTime.now().uptimeNanoseconds - started) / 1000

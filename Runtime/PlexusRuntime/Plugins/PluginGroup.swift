@@ -13,6 +13,8 @@ public final class PluginGroup {
     let cacheDirectory: URL
     let startTimeout: UInt64
     let stopTimeout: UInt64
+    /// Plugins the supervisor quarantined (name → reason): not initialised or started.
+    var quarantined: [String: String] = [:]
 
     init(services: PluginServices, directory: URL, cacheDirectory: URL, startTimeout: UInt64, stopTimeout: UInt64) {
         self.services = services
@@ -46,6 +48,10 @@ public final class PluginGroup {
                 }
                 seen[plugin.name] = plugin
                 plugin.logger[metadataKey: "plugin"] = "\(plugin.name)"
+                if let reason = quarantined[plugin.name] {
+                    plugin.fail(PluginLoadError(.quarantined, "quarantined: \(reason); fix: repair the plugin, then `plexus plugin release \(plugin.name)`"))
+                    continue
+                }
                 plugin.move(to: .loaded, "descriptor checked: \(plugin.manifest!.name) \(plugin.manifest!.version), ABI \(plugin.manifest!.abiMajor).\(plugin.manifest!.abiMinor), \(plugin.manifest!.toolchain)")
             } catch let error as PluginLoadError {
                 plugin.fail(error)
@@ -103,7 +109,7 @@ public final class PluginGroup {
         var message = [CChar](repeating: 0, count: 1024)
         let status = message.withUnsafeMutableBufferPointer { buffer -> Int32 in
             var error = plexus_error(message: buffer.baseAddress, capacity: buffer.count)
-            return descriptor.on_init?(descriptor.ctx, plugin.host, &error) ?? Int32(PLEXUS_OK.rawValue)
+            return Blame.around(plugin, "on_init") { descriptor.on_init?(descriptor.ctx, plugin.host, &error) ?? Int32(PLEXUS_OK.rawValue) }
         }
         if let collision = plugin.routeErrors.first {
             abandon(plugin, PluginLoadError(plugin.routeErrors.contains { $0.contains("collides") } ? .routeCollision : .invalidRoute,
@@ -143,7 +149,7 @@ public final class PluginGroup {
         message = [CChar](repeating: 0, count: 1024)
         let started = message.withUnsafeMutableBufferPointer { buffer -> Int32 in
             var error = plexus_error(message: buffer.baseAddress, capacity: buffer.count)
-            return descriptor.on_start?(descriptor.ctx, &error) ?? Int32(PLEXUS_OK.rawValue)
+            return Blame.around(plugin, "on_start") { descriptor.on_start?(descriptor.ctx, &error) ?? Int32(PLEXUS_OK.rawValue) }
         }
         if started != Int32(PLEXUS_PENDING.rawValue), let complete = plugin.onStartComplete {
             plugin.onStartComplete = nil
@@ -157,7 +163,7 @@ public final class PluginGroup {
         plugin.fail(error)
         services.routes.remove(plugin)
         release(plugin)
-        if destroy, let descriptor = plugin.descriptor?.pointee { descriptor.on_destroy?(descriptor.ctx) }
+        if destroy, let descriptor = plugin.descriptor?.pointee { Blame.around(plugin, "on_destroy") { descriptor.on_destroy?(descriptor.ctx) } }
     }
 
     /// Stops running plugins in reverse start order, then destroys them; calls `completion` at the end.
@@ -179,7 +185,7 @@ public final class PluginGroup {
             timeout.close()
             release(plugin)
             plugin.move(to: .stopped, "stopped")
-            descriptor.on_destroy?(descriptor.ctx)
+            Blame.around(plugin, "on_destroy") { descriptor.on_destroy?(descriptor.ctx) }
             stopNext(next, completion: completion)
         }
         timeout.start(afterMilliseconds: stopTimeout) { [unowned self, unowned plugin] in
@@ -191,7 +197,7 @@ public final class PluginGroup {
             stopNext(next, completion: completion)
         }
         if let onStop = descriptor.on_stop {
-            onStop(descriptor.ctx)
+            Blame.around(plugin, "on_stop") { onStop(descriptor.ctx) }
         } else {
             let complete = plugin.onStopComplete
             plugin.onStopComplete = nil

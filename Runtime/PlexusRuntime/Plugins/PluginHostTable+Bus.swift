@@ -19,8 +19,11 @@ extension PluginHostTable {
                 return Int32(PLEXUS_ERROR.rawValue)
             }
             nonisolated(unsafe) let user = user
+            let owner = plugin.name
             plugin.services.events.publish(envelope, durable: flags & 1 != 0) { result in
                 guard let done else { return }
+                Blame.mark(name: owner, what: "publish callback \(envelope.topic)")
+                defer { Blame.clear() }
                 switch result {
                 case .success(let published):
                     published.id.description.withCString { done(user, Int32(PLEXUS_OK.rawValue), $0) }
@@ -51,7 +54,10 @@ extension PluginHostTable {
                 attempts = Int(options.pointee.max_attempts)
             }
             nonisolated(unsafe) let user = user
+            let owner = plugin.name, patternText = String(cString: pattern)
             let deliver: (EventEnvelope) -> Void = { envelope in
+                Blame.mark(name: owner, what: "bus delivery \(envelope.topic) (subscription \(patternText))")
+                defer { Blame.clear() }
                 EventView.with(envelope) { handler(user, $0) }
             }
             do {

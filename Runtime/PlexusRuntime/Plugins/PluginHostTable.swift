@@ -55,7 +55,7 @@ enum PluginHostTable {
             nonisolated(unsafe) let user = user
             timer.start(afterMilliseconds: timeout, repeatingMilliseconds: repeating) { [unowned plugin] in
                 if repeating == 0, let timer = plugin.timers.removeValue(forKey: id) { timer.close() }
-                callback(user)
+                Blame.around(plugin, "timer \(id)") { callback(user) }
             }
             return id
         }
@@ -66,15 +66,27 @@ enum PluginHostTable {
             let plugin = PluginInstance.from(host)
             guard let work else { return Int32(PLEXUS_ERROR.rawValue) }
             nonisolated(unsafe) let user = user
+            let owner = plugin.name
             let queued = WorkPool.submit(on: plugin.services.loop, work: { work(user) }, after: { ran in
-                after?(user, ran ? Int32(PLEXUS_OK.rawValue) : Int32(PLEXUS_ERROR.rawValue))
+                guard let after else { return }
+                Blame.mark(name: owner, what: "queue_work completion")
+                defer { Blame.clear() }
+                after(user, ran ? Int32(PLEXUS_OK.rawValue) : Int32(PLEXUS_ERROR.rawValue))
             })
             return queued ? Int32(PLEXUS_OK.rawValue) : Int32(PLEXUS_ERROR.rawValue)
         }
         host.post = { host, callback, user in
             guard let callback else { return }
             // Any thread: only immutable fields (`services`, `loop`) and the loop's locked queue are touched.
-            PluginInstance.from(host).services.loop.post(callback, user)
+            let plugin = PluginInstance.from(host)
+            guard Blame.record != nil else { return plugin.services.loop.post(callback, user) }
+            let owner = plugin.name
+            nonisolated(unsafe) let user = user
+            plugin.services.loop.execute {
+                Blame.mark(name: owner, what: "post callback")
+                defer { Blame.clear() }
+                callback(user)
+            }
         }
         host.start_complete = { host, status, message in
             let plugin = PluginInstance.from(host)

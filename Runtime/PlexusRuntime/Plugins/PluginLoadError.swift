@@ -6,6 +6,8 @@ public struct PluginLoadError: Error, CustomStringConvertible, Sendable {
         case notELF, unreadable, unresolvedSymbol, dlopenFailed, noEntrySymbol, abiMajorMismatch, entryReturnedNull
         case descriptorTooSmall, invalidManifest, duplicateName, missingDependency, dependencyVersion, dependencyCycle
         case dependencyFailed, initFailed, startFailed, startTimeout, routeCollision, invalidRoute
+        /// Blamed for crashing the worker too often (`plexus serve --supervise`).
+        case quarantined
     }
 
     public let kind: Kind

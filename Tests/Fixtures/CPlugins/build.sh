@@ -37,3 +37,8 @@ cc_plugin start-hangs -DFIXTURE_START_HANGS -DPLUGIN_NAME='"start-hangs"' -DROUT
 # Starts after hello-c (optional dependency) and then claims hello-c's route.
 cc_plugin route-collision -DPLUGIN_NAME='"route-collision"' \
     -DDEPENDENCY_NAME='"hello-c"' -DDEPENDENCY_RANGE='"*"' -DDEPENDENCY_REQUIRED=0
+# Crash containment (`plexus serve --supervise`): routes that kill or hang the worker, an on_start that crashes.
+cc_plugin crash-segv -DFIXTURE_ROUTE_SEGV -DPLUGIN_NAME='"crash-segv"' -DROUTE_PATH='"/api/v1/c/segv"'
+cc_plugin crash-abort -DFIXTURE_ROUTE_ABORT -DPLUGIN_NAME='"crash-abort"' -DROUTE_PATH='"/api/v1/c/abort"'
+cc_plugin crash-hang -DFIXTURE_ROUTE_HANG -DPLUGIN_NAME='"crash-hang"' -DROUTE_PATH='"/api/v1/c/hang"'
+cc_plugin crash-start -DFIXTURE_START_CRASHES -DPLUGIN_NAME='"crash-start"' -DROUTE_PATH='"/api/v1/c/crash-start"'

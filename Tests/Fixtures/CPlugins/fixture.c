@@ -5,6 +5,7 @@
  */
 #include "plexus_abi.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef PLUGIN_NAME
@@ -24,6 +25,14 @@ static void answer(const plexus_host *host, uint64_t token, int status, const ch
 
 static void hello_route(void *route_ctx, const plexus_request *request) {
     (void)route_ctx;
+#if defined(FIXTURE_ROUTE_SEGV) /* crash containment: the route dereferences NULL */
+    volatile int *nowhere = NULL;
+    *nowhere = 1;
+#elif defined(FIXTURE_ROUTE_ABORT)
+    abort();
+#elif defined(FIXTURE_ROUTE_HANG)
+    for (volatile unsigned long spin = 0;; spin++) {}
+#endif
     const char *greeting = g_host->config_get(g_host, "greeting");
     char body[256];
     snprintf(body, sizeof body, "%s from C (%.*s)\n", greeting ? greeting : "hello",
@@ -49,6 +58,11 @@ static int on_start(void *ctx, plexus_error *error) {
 #if defined(FIXTURE_START_FAILS)
     snprintf(error->message, error->capacity, "cannot reach upstream service");
     return PLEXUS_ERROR;
+#elif defined(FIXTURE_START_CRASHES)
+    (void)error;
+    volatile int *nowhere = NULL;
+    *nowhere = 1;
+    return PLEXUS_OK;
 #elif defined(FIXTURE_START_HANGS)
     (void)error;
     return PLEXUS_PENDING; /* and never calls start_complete */

@@ -1,0 +1,79 @@
+import CPlexusShims
+import Foundation
+
+/// Which plugin code the worker is running right now, kept in the supervisor's shared record so
+/// the master can name the culprit after the worker died. A no-op unless the process is a
+/// supervised worker (``attach(path:)`` was called). Loop thread only.
+public enum Blame {
+    nonisolated(unsafe) static var record: UnsafeMutablePointer<plexus_blame_record>?
+    /// Marks of calls still in progress (a plugin call that reaches another plugin nests).
+    nonisolated(unsafe) private static var stack: [(plugin: String, file: String, what: String)] = []
+
+    static let magic: UInt32 = 0x504C_5842
+
+    /// Maps the shared record the master created at `path`.
+    public static func attach(path: String) throws {
+        record = try map(path: path, create: false)
+    }
+
+    /// Maps (and with `create`, creates and zeroes) the record file.
+    static func map(path: String, create: Bool) throws -> UnsafeMutablePointer<plexus_blame_record> {
+        let size = MemoryLayout<plexus_blame_record>.size
+        let fd = open(path, create ? (O_RDWR | O_CREAT | O_CLOEXEC) : (O_RDWR | O_CLOEXEC), 0o600)
+        guard fd >= 0 else { throw RuntimeError.config("supervisor record \(path) cannot be opened: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        if create { guard ftruncate(fd, off_t(size)) == 0 else { throw RuntimeError.config("supervisor record \(path): ftruncate failed") } }
+        guard let memory = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), memory != MAP_FAILED else {
+            throw RuntimeError.config("supervisor record \(path) cannot be mapped: \(String(cString: strerror(errno)))")
+        }
+        return memory.assumingMemoryBound(to: plexus_blame_record.self)
+    }
+
+    /// Records that `plugin` runs `what` (a hook or route) from now until ``clear()``.
+    @inline(__always)
+    static func mark(plugin: PluginInstance, what: @autoclosure () -> String) {
+        guard record != nil else { return }
+        push(plugin.name, plugin.file.lastPathComponent, what())
+    }
+
+    /// As ``mark(plugin:what:)`` for callers that only have the plugin's name.
+    @inline(__always)
+    static func mark(name: String, what: @autoclosure () -> String) {
+        guard record != nil else { return }
+        push(name, name, what())
+    }
+
+    /// The call marked last has returned.
+    @inline(__always)
+    static func clear() {
+        guard let record else { return }
+        if !stack.isEmpty { stack.removeLast() }
+        if let outer = stack.last {
+            write(record, outer.plugin, outer.file, outer.what)
+        } else {
+            plexus_blame_clear(record)
+        }
+    }
+
+    /// Runs `body` marked as `plugin` running `what`.
+    @inline(__always)
+    static func around<T>(_ plugin: PluginInstance, _ what: @autoclosure () -> String, _ body: () throws -> T) rethrows -> T {
+        mark(plugin: plugin, what: what())
+        defer { clear() }
+        return try body()
+    }
+
+    /// Bumps the heartbeat the master's watchdog watches.
+    static func beat() {
+        if let record { plexus_blame_beat(record) }
+    }
+
+    private static func push(_ plugin: String, _ file: String, _ what: String) {
+        stack.append((plugin, file, what))
+        write(record!, plugin, file, what)
+    }
+
+    private static func write(_ record: UnsafeMutablePointer<plexus_blame_record>, _ plugin: String, _ file: String, _ what: String) {
+        plugin.withCString { p in file.withCString { f in what.withCString { w in plexus_blame_set(record, p, f, w) } } }
+    }
+}

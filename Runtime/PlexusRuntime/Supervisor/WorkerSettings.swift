@@ -1,0 +1,42 @@
+import CPlexusShims
+import Foundation
+
+/// What a supervised worker (`plexus worker`) gets from its master.
+public struct WorkerSettings {
+    /// The listening socket the master bound.
+    public var listenFD: Int32
+    /// Plugins not to start (name → reason), read from `<data>/quarantine.json`.
+    public var quarantined: [String: String]
+
+    /// Prepares this process as the master's worker: dies with the master, maps the shared
+    /// record at `recordPath`, reads the quarantine file.
+    public init(listenFD: Int32, recordPath: String, masterPID: pid_t, config: RuntimeConfig) throws {
+        _ = plexus_set_parent_death_signal(SIGKILL)
+        if getppid() != masterPID { _exit(1) }  // the master died before the death signal was set
+        self.listenFD = listenFD
+        try Blame.attach(path: recordPath)
+        quarantined = Quarantine.load(dataDirectory: config.dataDirectory).mapValues(\.reason)
+    }
+}
+
+extension Runtime {
+    /// Bumps the shared heartbeat from a loop timer, so the master sees a loop that is stuck.
+    func startHeartbeat() {
+        let watchdog = config.supervisor.watchdogMilliseconds
+        let timer = LoopTimer(loop: loop)
+        let interval = max(10, min(500, (watchdog == 0 ? 1000 : watchdog) / 5))
+        timer.start(afterMilliseconds: interval, repeatingMilliseconds: interval) { Blame.beat() }
+        timer.unref()
+        heartbeat = timer
+        Blame.beat()
+    }
+
+    /// `system.plugin.quarantined` for every plugin this worker did not start because of quarantine.
+    func publishQuarantined() {
+        guard let worker else { return }
+        for plugin in group.plugins {
+            guard let reason = worker.quarantined[plugin.name], plugin.failure?.kind == .quarantined else { continue }
+            publishSystemEvent("system.plugin.quarantined", ["plugin": plugin.name, "file": plugin.file.lastPathComponent, "reason": reason])
+        }
+    }
+}

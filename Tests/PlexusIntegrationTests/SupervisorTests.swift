@@ -1,0 +1,126 @@
+import Foundation
+import PlexusTesting
+import XCTest
+
+/// `plexus serve --supervise` (`[supervisor] enabled = true`): plugins run in a worker process;
+/// a crash or hang is blamed on the plugin that was running, the worker restarts, and a plugin
+/// blamed too often is quarantined.
+final class SupervisorTests: XCTestCase {
+    private func startSupervised(_ fixtures: [String], supervisor: String = "", extra: String = "", workDirectory: URL? = nil) throws -> TestRuntime {
+        try Repository.startPlexus(swiftPlugins: [], cFixtures: fixtures, extra: "[supervisor]\nenabled = true\n\(supervisor)\n\(extra)",
+                                   workDirectory: workDirectory)
+    }
+
+    /// Waits until `text` occurs `count` times in the log.
+    private func waitForLog(_ plexus: TestRuntime, _ text: String, count: Int = 1, seconds: Double = 20,
+                            file: StaticString = #filePath, line: UInt = #line) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if plexus.log.components(separatedBy: text).count - 1 >= count { return }
+            usleep(50_000)
+        }
+        XCTFail("'\(text)' not seen \(count) time(s) in the log:\n\(plexus.log)", file: file, line: line)
+    }
+
+    private func assertHelloAnswers(_ plexus: TestRuntime, file: StaticString = #filePath, line: UInt = #line) {
+        do {
+            let response = try plexus.get("/api/v1/c/hello")
+            XCTAssertEqual(response.status, 200, file: file, line: line)
+            XCTAssertTrue(response.text.hasPrefix("hello from C"), response.text, file: file, line: line)
+        } catch {
+            XCTFail("hello-c did not answer: \(error)\n\(plexus.log)", file: file, line: line)
+        }
+    }
+
+    func testSegfaultingRouteIsBlamedContainedAndQuarantinedThenReleased() throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-sup-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let plexus = try startSupervised(["hello-c", "crash-segv"], workDirectory: work)
+        assertHelloAnswers(plexus)
+        let culprit = "crashed in plugin 'crash-segv' (route GET /api/v1/c/segv) from SIGSEGV"
+        for crash in 1...3 {
+            XCTAssertThrowsError(try plexus.get("/api/v1/c/segv"), "the worker dies before answering")
+            waitForLog(plexus, culprit, count: crash)
+            assertHelloAnswers(plexus)  // waits in the listen backlog for the new worker
+        }
+        waitForLog(plexus, "plugin 'crash-segv' quarantined")
+        XCTAssertEqual(try plexus.get("/api/v1/c/segv").status, 404, "a quarantined plugin's route is gone")
+        let entry = try XCTUnwrap(try plexus.pluginsByFile()["crash-segv.so"])
+        XCTAssertEqual(entry["state"] as? String, "failed")
+        XCTAssertTrue((entry["reason"] as? String ?? "").hasPrefix("quarantined: crashed the worker 3 times"), "\(entry)")
+        let listing = try CLI.run(["plugins", "--listen", "127.0.0.1:\(plexus.port)"])
+        XCTAssertTrue(listing.text.range(of: #"crash-segv\s+1\.2\.0\s+failed\s+quarantined:"#, options: .regularExpression) != nil, listing.text)
+        let data = work.appendingPathComponent("data")
+        let quarantine = try JSONSerialization.jsonObject(with: Data(contentsOf: data.appendingPathComponent("quarantine.json"))) as? [String: Any]
+        let record = try XCTUnwrap(quarantine?["crash-segv"] as? [String: Any])
+        XCTAssertEqual((record["crashes"] as? [[String: Any]])?.count, 3)
+        XCTAssertEqual((record["crashes"] as? [[String: Any]])?.first?["signal"] as? String, "SIGSEGV")
+        XCTAssertEqual(plexus.stop(), 0, "SIGTERM through the master still exits 0")
+
+        let missing = try CLI.run(["plugin", "release", "hello-c", "--data", data.path])
+        XCTAssertNotEqual(missing.status, 0)
+        let release = try CLI.run(["plugin", "release", "crash-segv", "--data", data.path])
+        XCTAssertEqual(release.status, 0, release.text)
+        let again = try startSupervised(["hello-c", "crash-segv"], workDirectory: work)
+        waitForLog(again, "plugins_running=2")
+        XCTAssertEqual(try again.pluginsByFile()["crash-segv.so"]?["state"] as? String, "running", "released: loaded again")
+        XCTAssertEqual(again.stop(), 0)
+    }
+
+    func testAbortingRouteIsBlamedAndTheOtherPluginRecovers() throws {
+        let plexus = try startSupervised(["hello-c", "crash-abort"])
+        XCTAssertThrowsError(try plexus.get("/api/v1/c/abort"))
+        waitForLog(plexus, "crashed in plugin 'crash-abort' (route GET /api/v1/c/abort) from SIGABRT")
+        assertHelloAnswers(plexus)
+        XCTAssertEqual(try plexus.pluginsByFile()["crash-abort.so"]?["state"] as? String, "running", "one crash does not quarantine")
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+
+    func testHangingRouteIsKilledByTheWatchdogAndBlamed() throws {
+        let plexus = try startSupervised(["hello-c", "crash-hang"], supervisor: "watchdog_ms = 1000")
+        let started = Date()
+        XCTAssertThrowsError(try plexus.get("/api/v1/c/hang"))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 8, "the watchdog must cut the hang short")
+        waitForLog(plexus, "crashed in plugin 'crash-hang' (route GET /api/v1/c/hang) from SIGKILL (watchdog")
+        assertHelloAnswers(plexus)
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+
+    func testCrashDuringStartCountsAndQuarantinesThePlugin() throws {
+        let plexus = try startSupervised(["hello-c", "crash-start"], extra: "[bus]\ndurable_topics = \"system.plugin.quarantined\"")
+        waitForLog(plexus, "crashed in plugin 'crash-start' (on_start) from SIGSEGV", count: 3)
+        waitForLog(plexus, "plugin 'crash-start' quarantined")
+        assertHelloAnswers(plexus)
+        let entry = try XCTUnwrap(try plexus.pluginsByFile()["crash-start.so"])
+        XCTAssertEqual(entry["state"] as? String, "failed")
+        XCTAssertTrue((entry["reason"] as? String ?? "").contains("quarantined"), "\(entry)")
+        let events = try plexus.get("/api/v1/events?topic=system.plugin.quarantined")
+        XCTAssertEqual(events.status, 200)
+        XCTAssertTrue(events.text.contains("crash-start"), events.text)
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+
+    func testMasterDrainsOnFirstSignalAndExitsAtOnceOnTheSecond() throws {
+        let plexus = try Repository.startPlexus(cFixtures: [], serverSettings: "shutdown_grace_ms = 30000", extra: "[supervisor]\nenabled = true")
+        let client = try TestClient(port: plexus.port)
+        try client.send("GET /api/v1/hello/delay/20000 HTTP/1.1\r\nHost: t\r\n\r\n")
+        usleep(300_000)
+        kill(plexus.process.processIdentifier, SIGINT)
+        waitForLog(plexus, "signal 2: stopping the worker")
+        waitForLog(plexus, "shutting down")
+        XCTAssertTrue(plexus.process.isRunning, "the first signal drains")
+        let started = Date()
+        kill(plexus.process.processIdentifier, SIGINT)
+        plexus.process.waitUntilExit()
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "the second signal must not wait for the drain")
+        XCTAssertEqual(plexus.process.terminationStatus, 1)
+        XCTAssertTrue(plexus.log.contains("second signal"))
+    }
+
+    func testDefaultServeIsUnsupervised() throws {
+        let plexus = try Repository.startPlexus(swiftPlugins: [], cFixtures: ["hello-c"])
+        assertHelloAnswers(plexus)
+        XCTAssertFalse(plexus.log.contains("supervisor"))
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+}
