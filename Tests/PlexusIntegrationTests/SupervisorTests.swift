@@ -94,7 +94,13 @@ final class SupervisorTests: XCTestCase {
         let entry = try XCTUnwrap(try plexus.pluginsByFile()["crash-start.so"])
         XCTAssertEqual(entry["state"] as? String, "failed")
         XCTAssertTrue((entry["reason"] as? String ?? "").contains("quarantined"), "\(entry)")
-        let events = try plexus.get("/api/v1/events?topic=system.plugin.quarantined")
+        // The worker publishes it (durably) as it starts; the commit may land just after readiness.
+        var events = try plexus.get("/api/v1/events?topic=system.plugin.quarantined")
+        let deadline = Date().addingTimeInterval(5)
+        while !events.text.contains("crash-start") && Date() < deadline {
+            usleep(50_000)
+            events = try plexus.get("/api/v1/events?topic=system.plugin.quarantined")
+        }
         XCTAssertEqual(events.status, 200)
         XCTAssertTrue(events.text.contains("crash-start"), events.text)
         XCTAssertEqual(plexus.stop(), 0)
