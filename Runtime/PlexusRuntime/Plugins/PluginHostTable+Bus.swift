@@ -39,6 +39,10 @@ extension PluginHostTable {
                 PluginHostTable.write("subscribe needs a pattern and a handler", to: error)
                 return 0
             }
+            guard !plugin.isRetired else {
+                PluginHostTable.write("plugin '\(plugin.name)' has failed or stopped", to: error)
+                return 0
+            }
             let parsed: TopicPattern
             do {
                 parsed = try TopicPattern(String(cString: pattern))
@@ -81,6 +85,10 @@ extension PluginHostTable {
             let plugin = PluginInstance.from(host)
             guard let name, let handler else {
                 PluginHostTable.write("service_register needs a name and a handler", to: error)
+                return Int32(PLEXUS_ERROR.rawValue)
+            }
+            guard !plugin.isRetired else {
+                PluginHostTable.write("plugin '\(plugin.name)' has failed or stopped", to: error)
                 return Int32(PLEXUS_ERROR.rawValue)
             }
             if let problem = plugin.services.serviceRegistry.register(String(cString: name), .init(plugin: plugin, handler: handler, user: user)) {

@@ -31,7 +31,7 @@ enum PluginHostTable {
                 }
                 problem = plugin.status.state == .running
                     ? "routes can only be added during on_init and on_start"
-                    : plugin.services.routes.add(copy, for: plugin)
+                    : plugin.isRetired ? "plugin '\(plugin.name)' has failed or stopped" : plugin.services.routes.add(copy, for: plugin)
             } else {
                 problem = "route spec is missing or too small"
             }
@@ -47,7 +47,7 @@ enum PluginHostTable {
         }
         host.timer_start = { host, timeout, repeating, callback, user in
             let plugin = PluginInstance.from(host)
-            guard let callback else { return 0 }
+            guard let callback, !plugin.isRetired else { return 0 }
             let id = plugin.nextTimerID
             plugin.nextTimerID += 1
             let timer = LoopTimer(loop: plugin.services.loop)

@@ -58,6 +58,10 @@ public final class PluginInstance {
         logger.debug("plugin state", metadata: ["state": "\(state.rawValue)", "reason": "\(reason)"])
     }
 
+    /// Failed or stopped: a plugin whose code may still run (a start that timed out) gets no new
+    /// routes, timers, subscriptions or services.
+    var isRetired: Bool { status.state == .failed || status.state == .stopped }
+
     func fail(_ error: PluginLoadError) {
         failure = error
         status.move(to: .failed, error.message)
