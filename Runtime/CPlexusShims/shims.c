@@ -58,6 +58,35 @@ uint64_t plexus_blame_heartbeat(const plexus_blame_record *record) {
     return __atomic_load_n(&record->heartbeat, __ATOMIC_ACQUIRE);
 }
 
+void plexus_blame_set_ready(plexus_blame_record *record, uint32_t state, const char *problems) {
+    copy_text(record->problems, sizeof record->problems, problems);
+    __atomic_store_n(&record->ready, state, __ATOMIC_RELEASE);
+}
+
+uint32_t plexus_blame_ready(const plexus_blame_record *record) {
+    return __atomic_load_n(&record->ready, __ATOMIC_ACQUIRE);
+}
+
+static volatile sig_atomic_t hup_count;
+
+static void count_hup(int number) {
+    (void)number;
+    hup_count = hup_count + 1;
+}
+
+int plexus_hup_install(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = count_hup;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    return sigaction(SIGHUP, &action, NULL);
+}
+
+int plexus_hup_take(void) {
+    return __atomic_exchange_n(&hup_count, 0, __ATOMIC_SEQ_CST);
+}
+
 static volatile sig_atomic_t signal_count;
 static volatile sig_atomic_t signal_last;
 

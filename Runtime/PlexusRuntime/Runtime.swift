@@ -84,8 +84,18 @@ public final class Runtime {
                 }
                 publishQuarantined()
                 startAlerts()
+                if let worker, worker.holdUnlessReady, case let state = readiness, !state.ready {
+                    // A reload generation that is not ready must not take connections: the master rolls back.
+                    logger.error("not ready; not accepting connections", metadata: ["problems": "\(state.problems.joined(separator: "; "))"])
+                    Blame.reportReady(false, problems: state.problems.joined(separator: "; "))
+                    return
+                }
                 do {
                     let address = try worker.map { try server.listen(inheritedFD: $0.listenFD) } ?? server.listen(host: config.host, port: config.port)
+                    if worker != nil {
+                        server.drainLingerMilliseconds = 1_000
+                        Blame.reportReady(true, problems: "")
+                    }
                     let millis = (DispatchTime.now().uptimeNanoseconds - startedAt.uptimeNanoseconds) / 1_000_000
                     let running = group.plugins.filter { $0.status.state == .running }.count
                     logger.notice("ready", metadata: ["address": "\(address)", "plugins_running": "\(running)",

@@ -14,12 +14,15 @@ struct Worker: ParsableCommand {
     var record: String
     @Option(help: "The master's process id.")
     var masterPid: Int32
+    @Flag(help: "A reload generation: do not accept connections unless ready.")
+    var reload = false
 
     func run() throws {
         let settings = try options.settings()
         ServeOptions.bootstrapLogging(settings)
         let runtime = Runtime(config: settings, logger: Logger(label: "plexus"))
         runtime.worker = try WorkerSettings(listenFD: listenFd, recordPath: record, masterPID: masterPid, config: settings)
+        runtime.worker?.holdUnlessReady = reload
         let code = try runtime.run()
         if code != 0 { throw ExitCode(code) }
     }
@@ -40,5 +43,25 @@ struct Release: ParsableCommand {
             throw ValidationError("plugin '\(name)' is not quarantined in \(Quarantine.file(in: directory).path)")
         }
         print("released \(name); a worker started from now on loads it again")
+    }
+}
+
+/// `plexus reload`: asks a supervising master (`plexus serve --supervise`) for a new worker generation.
+struct Reload: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Reload the plugins of a supervised server without dropping a request (SIGHUP to the master in <data>/supervisor.pid).")
+
+    @Option(help: "The data directory (default ./data).")
+    var data = "data"
+
+    func run() throws {
+        let file = Supervisor.pidFile(in: URL(fileURLWithPath: data))
+        guard let text = try? String(contentsOf: file, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {
+            throw ValidationError("no supervisor pid in \(file.path); is `plexus serve --supervise` running with this data directory?")
+        }
+        guard kill(pid, SIGHUP) == 0 else {
+            throw ValidationError("cannot signal the supervisor (pid \(pid) from \(file.path)): \(String(cString: strerror(errno)))")
+        }
+        print("reload requested (supervisor pid \(pid)); its log says whether the new generation serves or was rolled back")
     }
 }

@@ -123,6 +123,122 @@ final class SupervisorTests: XCTestCase {
         XCTAssertTrue(plexus.log.contains("second signal"))
     }
 
+    // MARK: Reload (new worker generation on the same socket)
+
+    private func copyFixture(_ name: String, into plexus: TestRuntime, as file: String? = nil) throws {
+        let source = try Repository.cFixturesDirectory().appendingPathComponent("\(name).so")
+        let target = plexus.pluginsDirectory.appendingPathComponent(file ?? "\(name).so")
+        let temporary = plexus.workDirectory.appendingPathComponent(".\(UUID().uuidString).so")
+        try FileManager.default.copyItem(at: source, to: temporary)
+        guard rename(temporary.path, target.path) == 0 else { throw TestFailure("rename to \(target.path) failed") }
+    }
+
+    private func status(_ plexus: TestRuntime, _ path: String) -> Int {
+        (try? plexus.get(path).status) ?? -1
+    }
+
+    func testReloadOnSIGHUPAndOnAPluginsDirectoryChange() throws {
+        let plexus = try startSupervised(["hello-c"])
+        assertHelloAnswers(plexus)
+        XCTAssertEqual(status(plexus, "/api/v1/c/greeter"), 404)
+        // SIGHUP: a new generation serves, the old one drains and stops.
+        kill(plexus.process.processIdentifier, SIGHUP)
+        waitForLog(plexus, "reload complete: generation 2 serving")
+        waitForLog(plexus, "previous worker generation stopped")
+        assertHelloAnswers(plexus)
+        // A plugin copied in: its route answers after the automatic reload.
+        try copyFixture("greeter-c", into: plexus)
+        waitForLog(plexus, "reload complete: generation 3 serving")
+        XCTAssertEqual(status(plexus, "/api/v1/c/greeter"), 200, plexus.log)
+        // Removed: 404 after the next reload (here through `plexus reload`).
+        try FileManager.default.removeItem(at: plexus.pluginsDirectory.appendingPathComponent("greeter-c.so"))
+        waitForLog(plexus, "reload complete: generation 4 serving")
+        XCTAssertEqual(status(plexus, "/api/v1/c/greeter"), 404)
+        let reload = try CLI.run(["reload", "--data", plexus.workDirectory.appendingPathComponent("data").path])
+        XCTAssertEqual(reload.status, 0, reload.text)
+        waitForLog(plexus, "reload complete: generation 5 serving")
+        assertHelloAnswers(plexus)
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+
+    func testReloadUnderLoadDropsNoRequest() throws {
+        let plexus = try startSupervised(["hello-c"], supervisor: "watch_plugins = true")
+        let port = plexus.port
+        final class Tally: @unchecked Sendable {
+            let lock = NSLock()
+            var ok = 0, failed = 0, connectionErrors = 0, reconnects = 0
+            var errors: [String] = []
+        }
+        let tally = Tally()
+        let perThread = 500
+        let group = DispatchGroup()
+        for _ in 0..<4 {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                var client: TestClient?
+                var done = 0
+                while done < perThread {
+                    do {
+                        if client == nil { client = try TestClient(port: port) }
+                        try client!.send("GET /api/v1/c/hello HTTP/1.1\r\nHost: t\r\n\r\n")
+                        let response = try client!.readResponse()
+                        tally.lock.lock()
+                        if response.status == 200 { tally.ok += 1 } else { tally.failed += 1; tally.errors.append("status \(response.status)") }
+                        if response.header("connection")?.lowercased() == "close" { tally.reconnects += 1 }
+                        tally.lock.unlock()
+                        if response.header("connection")?.lowercased() == "close" { client = nil }
+                    } catch {
+                        tally.lock.lock()
+                        tally.connectionErrors += 1
+                        tally.errors.append("\(error)")
+                        tally.lock.unlock()
+                        client = nil
+                    }
+                    done += 1
+                    usleep(8_000)  // bounded load spread over the reloads
+                }
+            }
+        }
+        usleep(200_000)
+        try copyFixture("greeter-c", into: plexus)
+        waitForLog(plexus, "reload complete: generation 2 serving")
+        try FileManager.default.removeItem(at: plexus.pluginsDirectory.appendingPathComponent("greeter-c.so"))
+        waitForLog(plexus, "reload complete: generation 3 serving")
+        XCTAssertEqual(group.wait(timeout: .now() + 120), .success, "the clients finished")
+        tally.lock.lock()
+        defer { tally.lock.unlock() }
+        XCTAssertEqual(tally.ok, 4 * perThread, "every request answered 200; errors: \(tally.errors.prefix(10))")
+        XCTAssertEqual(tally.failed, 0)
+        XCTAssertEqual(tally.connectionErrors, 0, "\(tally.errors.prefix(10))\n\(plexus.log)")
+        print("reload under load: \(tally.ok) ok, \(tally.reconnects) reconnects after Connection: close")
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+
+    func testReloadToABrokenRequiredPluginRollsBack() throws {
+        let plexus = try Repository.startPlexus(swiftPlugins: [], cFixtures: ["hello-c"], pluginSettings: "required = \"hello-c\"",
+                                                extra: "[supervisor]\nenabled = true\nreload_timeout_ms = 5000")
+        assertHelloAnswers(plexus)
+        // The required plugin's file replaced by one that does not load, plus a new route.
+        try copyFixture("garbage", into: plexus, as: "hello-c.so")
+        waitForLog(plexus, "reload rolled back: the new worker is not ready: required plugin 'hello-c'")
+        assertHelloAnswers(plexus)  // the old generation keeps serving
+        XCTAssertFalse(plexus.log.contains("reload complete"), plexus.log)
+        // Fixed again: the next reload goes through.
+        try copyFixture("hello-c", into: plexus)
+        waitForLog(plexus, "reload complete")
+        assertHelloAnswers(plexus)
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+
+    func testMemoryCeilingRecyclesTheWorker() throws {
+        let plexus = try startSupervised(["hello-c"], supervisor: "max_rss_mb = 1")
+        waitForLog(plexus, "is above max_rss_mb 1: recycling it")
+        waitForLog(plexus, "reload complete: generation 2 serving")
+        assertHelloAnswers(plexus)
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+
     func testDefaultServeIsUnsupervised() throws {
         let plexus = try Repository.startPlexus(swiftPlugins: [], cFixtures: ["hello-c"])
         assertHelloAnswers(plexus)

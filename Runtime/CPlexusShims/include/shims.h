@@ -23,7 +23,15 @@ typedef struct plexus_blame_record {
     char plugin[128];
     char file[128];
     char what[256];
+    /** Set by the worker once started: 1 ready and serving, 2 not ready (`problems` says why). */
+    uint32_t ready;
+    uint32_t reserved;
+    char problems[512];
 } plexus_blame_record;
+
+/** Publishes the worker's readiness (`state` 1 ready, 2 not ready) with `problems`. */
+void plexus_blame_set_ready(plexus_blame_record *record, uint32_t state, const char *problems);
+uint32_t plexus_blame_ready(const plexus_blame_record *record);
 
 void plexus_blame_set(plexus_blame_record *record, const char *plugin, const char *file, const char *what);
 void plexus_blame_clear(plexus_blame_record *record);
@@ -34,6 +42,11 @@ uint64_t plexus_blame_heartbeat(const plexus_blame_record *record);
 int plexus_signal_count_install(int signal);
 /** Deliveries of counted signals not taken yet; `last` gets the last signal number. */
 int plexus_signal_count_take(int *last);
+
+/** Installs a handler that counts SIGHUP deliveries apart from the other counted signals. */
+int plexus_hup_install(void);
+/** SIGHUP deliveries not taken yet. */
+int plexus_hup_take(void);
 
 /** posix_spawn of `path` with `listen_fd` duplicated to `target_fd`, in its own process group. Returns the pid or -errno. */
 pid_t plexus_spawn_with_fd(const char *path, char *const argv[], int listen_fd, int target_fd);

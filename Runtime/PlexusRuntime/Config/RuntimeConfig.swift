@@ -98,6 +98,9 @@ public struct RuntimeConfig: Sendable {
         supervisor.watchdogMilliseconds = try reader.uint("supervisor.watchdog_ms") ?? supervisor.watchdogMilliseconds
         supervisor.quarantineAfter = try reader.uint("supervisor.quarantine_after").map { Int($0) } ?? supervisor.quarantineAfter
         supervisor.quarantineWindowSeconds = try reader.uint("supervisor.quarantine_window_s") ?? supervisor.quarantineWindowSeconds
+        supervisor.reloadTimeoutMilliseconds = try reader.uint("supervisor.reload_timeout_ms") ?? supervisor.reloadTimeoutMilliseconds
+        supervisor.maxRSSMegabytes = try reader.uint("supervisor.max_rss_mb") ?? supervisor.maxRSSMegabytes
+        supervisor.watchPlugins = try reader.bool("supervisor.watch_plugins") ?? supervisor.watchPlugins
         try reader.refuseUnknownKeys()
     }
 
@@ -161,5 +164,11 @@ public struct SupervisorSettings: Sendable {
     /// Crashes blamed on one plugin within the window that quarantine it.
     public var quarantineAfter = 3
     public var quarantineWindowSeconds: UInt64 = 300
+    /// A new worker generation (reload) not ready within this long is killed and the old one kept.
+    public var reloadTimeoutMilliseconds: UInt64 = 10_000
+    /// A worker whose resident memory exceeds this is recycled gracefully (0: off).
+    public var maxRSSMegabytes: UInt64 = 0
+    /// Reload when the plugins directory changes.
+    public var watchPlugins = true
     public init() {}
 }

@@ -20,6 +20,8 @@ final class HTTPConnection {
     private var pendingError: (status: Int, detail: String)?
 
     private(set) var phase = Phase.idle
+    /// Draining: kept open for a request already on its way, closed after it or the linger time.
+    private(set) var lingering = false
     private(set) var phaseStarted: UInt64 = 0
     private(set) var lastActivity: UInt64 = 0
     private var readingPaused = false
@@ -310,7 +312,8 @@ final class HTTPConnection {
         guard let exchange = current else { return 1 }
         current = nil
         phase = .idle
-        if !exchange.keepAlive {
+        if !exchange.keepAlive || lingering {
+            lingering = false
             exchange.closeAfterResponse = true
             stopReading = true
             uv_read_stop(uvStream)
@@ -400,7 +403,12 @@ final class HTTPConnection {
     }
 
     /// Closes the connection once the current response is written (used by shutdown).
-    func closeWhenIdle() {
+    func closeWhenIdle(linger: Bool = false) {
+        if linger && takeover == nil && stream == nil && unanswered == 0 && writesInFlight == 0 && !closing {
+            lingering = true  // the next request (if one comes) is answered with `Connection: close`
+            return
+        }
+        lingering = false
         if let takeover {
             takeover.connectionShutdown()
             return

@@ -50,6 +50,10 @@ public final class HTTPServer: ResponseSink {
     private var awaiting: [UInt64: HTTPExchange] = [:]
     private var sweeper: LoopTimer?
     private var drainCompletion: (() -> Void)?
+    /// With a value, ``drain(completion:)`` keeps idle connections open this long to answer a
+    /// request already sent on them (supervised workers, so a reload drops no request).
+    var drainLingerMilliseconds: UInt64 = 0
+    private var lingerTimer: LoopTimer?
     private var graceTimer: LoopTimer?
 
     /// What a route leads to: a plugin's handler or one of the runtime's own endpoints.
@@ -195,7 +199,7 @@ public final class HTTPServer: ResponseSink {
         }
         awaiting[exchange.token] = exchange
         var request = exchange.makeCRequest()
-        Blame.around(route.plugin, "route \(route.method) \(route.pattern)") { route.handler(route.context, &request) }
+        Blame.around(route.plugin, route.blameLabel) { route.handler(route.context, &request) }
     }
 
     func respond(token: UInt64, from plugin: PluginInstance, _ response: UnsafePointer<plexus_response>) {
@@ -313,7 +317,18 @@ public final class HTTPServer: ResponseSink {
             self.listener = nil
         }
         drainCompletion = completion
-        for connection in Array(connections.values) { connection.closeWhenIdle() }
+        let linger = drainLingerMilliseconds > 0 && drainLingerMilliseconds < limits.shutdownGraceMilliseconds
+        for connection in Array(connections.values) { connection.closeWhenIdle(linger: linger) }
+        if linger {
+            // Idle keep-alive connections stay open briefly: a request already on its way is answered
+            // (with `Connection: close`) instead of meeting a closed socket.
+            let timer = LoopTimer(loop: loop)
+            lingerTimer = timer
+            timer.start(afterMilliseconds: drainLingerMilliseconds) { [unowned self] in
+                for connection in Array(connections.values) where connection.lingering { connection.closeWhenIdle(linger: false) }
+                checkDrained()
+            }
+        }
         let grace = LoopTimer(loop: loop)
         graceTimer = grace
         grace.start(afterMilliseconds: limits.shutdownGraceMilliseconds) { [unowned self] in
@@ -333,6 +348,8 @@ public final class HTTPServer: ResponseSink {
         sweeper = nil
         graceTimer?.close()
         graceTimer = nil
+        lingerTimer?.close()
+        lingerTimer = nil
         completion()
     }
 

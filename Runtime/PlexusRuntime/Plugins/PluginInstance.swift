@@ -48,6 +48,9 @@ public final class PluginInstance {
         host.pointee.host_private = Unmanaged.passUnretained(self).toOpaque()
     }
 
+    /// The file's name, computed once (the blame record and logs use it).
+    lazy var fileName = file.lastPathComponent
+
     /// The plugin's name, or its file name before the descriptor was read.
     public var name: String { manifest?.name ?? file.lastPathComponent }
 
@@ -87,6 +90,8 @@ public final class RegisteredRoute {
     let handler: plexus_route_handler
     let context: UnsafeMutableRawPointer?
     unowned(unsafe) let plugin: PluginInstance
+    /// How the supervisor's blame record names this route, built once.
+    lazy var blameLabel = "route \(method) \(pattern)"
     /// Metric objects of this route, cached so the request path hashes no strings.
     var requestCounters: [Int: AnyObject] = [:]
     var durationHistogram: AnyObject?

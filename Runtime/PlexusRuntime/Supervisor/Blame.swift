@@ -33,7 +33,7 @@ public enum Blame {
     @inline(__always)
     static func mark(plugin: PluginInstance, what: @autoclosure () -> String) {
         guard record != nil else { return }
-        push(plugin.name, plugin.file.lastPathComponent, what())
+        push(plugin.name, plugin.fileName, what())
     }
 
     /// As ``mark(plugin:what:)`` for callers that only have the plugin's name.
@@ -61,6 +61,12 @@ public enum Blame {
         mark(plugin: plugin, what: what())
         defer { clear() }
         return try body()
+    }
+
+    /// Tells the master whether this worker is ready (serving) or not (with the problems).
+    static func reportReady(_ ready: Bool, problems: String) {
+        guard let record else { return }
+        problems.withCString { plexus_blame_set_ready(record, ready ? 1 : 2, $0) }
     }
 
     /// Bumps the heartbeat the master's watchdog watches.

@@ -15,12 +15,39 @@ public final class Supervisor {
     /// `plexus worker` and its options, without the supervisor's own (`--listen-fd` and the rest).
     let workerArguments: [String]
     private var listenFD: Int32 = -1
-    private var record: UnsafeMutablePointer<plexus_blame_record>!
-    private var recordPath = ""
-    private var worker: pid_t = 0
-    private var workerStarted = Date()
     private var stopping = false
     private var history: [String: [(date: Date, crash: Quarantine.Crash)]] = [:]
+
+    /// One worker process and its shared record (each generation has its own).
+    final class WorkerProcess {
+        let pid: pid_t
+        let record: UnsafeMutablePointer<plexus_blame_record>
+        let recordPath: String
+        let started = Date()
+        let generation: Int
+        init(pid: pid_t, record: UnsafeMutablePointer<plexus_blame_record>, recordPath: String, generation: Int) {
+            self.pid = pid
+            self.record = record
+            self.recordPath = recordPath
+            self.generation = generation
+        }
+        func release() {
+            munmap(record, MemoryLayout<plexus_blame_record>.size)
+            unlink(recordPath)
+        }
+    }
+
+    /// The worker serving now.
+    private var current: WorkerProcess!
+    /// A reload's new generation, not ready yet, and why it was started.
+    private var candidate: (worker: WorkerProcess, reason: String)?
+    /// Previous generations draining after SIGTERM.
+    private var retired: [WorkerProcess] = []
+    /// A reload asked for while another was in progress (or the reason of the next one).
+    private var pendingReload: String?
+    private var generation = 0
+    /// The exit code once the serving worker stopped during shutdown (others may still drain).
+    private var stoppedCode: Int32?
 
     public init(config: RuntimeConfig, logger: Logger, workerArguments: [String]) {
         self.config = config
@@ -28,20 +55,29 @@ public final class Supervisor {
         self.workerArguments = workerArguments
     }
 
+    /// `<data>/supervisor.pid`: the master's pid, for `plexus reload`.
+    public static func pidFile(in dataDirectory: URL) -> URL { dataDirectory.appendingPathComponent("supervisor.pid") }
+
     /// Runs until the worker stopped after a signal; returns the exit code.
     public func run() throws -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
         let address = try bind()
-        recordPath = config.dataDirectory.appendingPathComponent("supervisor.record").path
-        record = try Blame.map(path: recordPath, create: true)
         plexus_signal_count_install(SIGINT)
         plexus_signal_count_install(SIGTERM)
+        plexus_hup_install()
+        let pidFile = Self.pidFile(in: config.dataDirectory)
+        try? "\(getpid())\n".write(to: pidFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: pidFile) }
         logger.notice("supervisor listening", metadata: ["address": "\(address)", "watchdog_ms": "\(config.supervisor.watchdogMilliseconds)"])
-        try spawn()
+        current = try spawn(reload: false)
         var lastBeat: UInt64 = 0
         var lastChange = Date()
         var watchdogFired = false
+        var pluginsSnapshot = pluginsListing()
+        var pluginsChanged: Date?
+        var nextPoll = Date().addingTimeInterval(0.5)
+        var nextRSS = Date().addingTimeInterval(1)
         while true {
             usleep(10_000)
             var number: Int32 = 0
@@ -49,64 +85,206 @@ public final class Supervisor {
             if count > 0 && !stopping {
                 stopping = true
                 count -= 1
-                logger.notice("signal \(number): stopping the worker", metadata: ["worker": "\(worker)"])
+                logger.notice("signal \(number): stopping the worker", metadata: ["worker": "\(current.pid)"])
                 close(listenFD)
-                kill(worker, number)
+                if let candidate { abandon(candidate.worker) }
+                candidate = nil
+                kill(current.pid, number)
             }
             if count > 0 {
                 logger.warning("second signal \(number): exiting at once")
-                kill(worker, SIGKILL)
-                var status: Int32 = 0
-                waitpid(worker, &status, 0)
+                for worker in [current!] + retired {
+                    kill(worker.pid, SIGKILL)
+                    var status: Int32 = 0
+                    waitpid(worker.pid, &status, 0)
+                }
                 return 1
             }
-            var status: Int32 = 0
-            let reaped = waitpid(worker, &status, WNOHANG)
-            if reaped == worker {
+            if plexus_hup_take() > 0 && !stopping { requestReload("SIGHUP") }
+
+            // Reap every worker that ended.
+            while true {
+                var status: Int32 = 0
+                let reaped = waitpid(-1, &status, WNOHANG)
+                guard reaped > 0 else { break }
                 let signaled = (status & 0x7F) != 0 && (status & 0x7F) != 0x7F
                 let signalNumber = status & 0x7F
                 let exitStatus = (status >> 8) & 0xFF
+                let described = signaled ? Self.signalName(signalNumber) : "exit status \(exitStatus)"
+                if let index = retired.firstIndex(where: { $0.pid == reaped }) {
+                    let old = retired.remove(at: index)
+                    logger.notice("previous worker generation stopped", metadata: ["worker": "\(old.pid)", "generation": "\(old.generation)", "status": "\(described)"])
+                    old.release()
+                    continue
+                }
+                if let pending = candidate, pending.worker.pid == reaped {
+                    candidate = nil
+                    if signaled { crashed(pending.worker, cause: described, restarting: false) }
+                    rollback(pending.worker, reaped: true, "the new worker died from \(described) before it was ready")
+                    continue
+                }
+                guard reaped == current.pid else { continue }
                 if stopping {
-                    logger.notice("worker stopped", metadata: ["worker": "\(worker)", "status": "\(signaled ? "signal \(signalNumber)" : "\(exitStatus)")"])
-                    return signaled ? 1 : exitStatus
+                    logger.notice("worker stopped", metadata: ["worker": "\(current.pid)", "status": "\(signaled ? "signal \(signalNumber)" : "\(exitStatus)")"])
+                    stoppedCode = signaled ? 1 : exitStatus
+                    continue
                 }
                 guard signaled else {
-                    logger.error("worker exited with status \(exitStatus); supervisor stops too", metadata: ["worker": "\(worker)"])
+                    logger.error("worker exited with status \(exitStatus); supervisor stops too", metadata: ["worker": "\(current.pid)"])
+                    for old in retired { kill(old.pid, SIGKILL) }
                     return exitStatus == 0 ? 1 : exitStatus
                 }
                 let cause = watchdogFired
                     ? "SIGKILL (watchdog: loop stalled for more than \(config.supervisor.watchdogMilliseconds) ms)"
                     : Self.signalName(signalNumber)
-                crashed(cause: cause)
+                if let pending = candidate {
+                    // The reload's generation was started from the same plugins a restart would load.
+                    candidate = nil
+                    abandon(pending.worker)
+                    pendingReload = nil
+                }
+                crashed(current, cause: cause, restarting: true)
+                current.release()
                 watchdogFired = false
-                try spawn()
+                current = try spawn(reload: false)
                 lastBeat = 0
                 lastChange = Date()
+            }
+            if stopping {
+                if let stoppedCode, retired.isEmpty { return stoppedCode }
                 continue
             }
+
+            // A reload's new generation: promote it once ready, roll back when it fails or is late.
+            if let pending = candidate {
+                let state = plexus_blame_ready(pending.worker.record)
+                let waited = Date().timeIntervalSince(pending.worker.started)
+                if state == 1 {
+                    candidate = nil
+                    let old = current!
+                    kill(old.pid, SIGTERM)
+                    retired.append(old)
+                    current = pending.worker
+                    lastBeat = 0
+                    lastChange = Date()
+                    watchdogFired = false
+                    logger.notice("reload complete: generation \(pending.worker.generation) serving; the previous worker drains",
+                                  metadata: ["reason": "\(pending.reason)", "worker": "\(pending.worker.pid)", "previous": "\(old.pid)",
+                                             "ready_ms": "\(Int(waited * 1000))"])
+                } else if state == 2 {
+                    candidate = nil
+                    rollback(pending.worker, reaped: false, "the new worker is not ready: \(Self.text(&pending.worker.record.pointee.problems))")
+                } else if waited * 1000 > Double(config.supervisor.reloadTimeoutMilliseconds) {
+                    candidate = nil
+                    rollback(pending.worker, reaped: false, "the new worker was not ready within \(config.supervisor.reloadTimeoutMilliseconds) ms")
+                }
+            }
+            if candidate == nil, let reason = pendingReload {
+                pendingReload = nil
+                startReload(reason)
+            }
+
+            let now = Date()
+            if config.supervisor.watchPlugins && now >= nextPoll {
+                let listing = pluginsListing()
+                if listing != pluginsSnapshot {
+                    pluginsSnapshot = listing
+                    pluginsChanged = now
+                    nextPoll = now.addingTimeInterval(0.3)  // debounce: wait until it holds still
+                } else if pluginsChanged != nil {
+                    pluginsChanged = nil
+                    requestReload("plugins directory changed")
+                    nextPoll = now.addingTimeInterval(0.5)
+                } else {
+                    nextPoll = now.addingTimeInterval(0.5)
+                }
+            }
+            if config.supervisor.maxRSSMegabytes > 0 && now >= nextRSS {
+                nextRSS = now.addingTimeInterval(1)
+                if candidate == nil, pendingReload == nil, let rss = Self.residentMegabytes(of: current.pid), rss > config.supervisor.maxRSSMegabytes {
+                    logger.warning("worker RSS \(rss) MB is above max_rss_mb \(config.supervisor.maxRSSMegabytes): recycling it",
+                                   metadata: ["worker": "\(current.pid)"])
+                    requestReload("memory ceiling (\(rss) MB > \(config.supervisor.maxRSSMegabytes) MB)")
+                }
+            }
+
             let watchdog = config.supervisor.watchdogMilliseconds
             guard watchdog > 0, !watchdogFired else { continue }
-            let beat = plexus_blame_heartbeat(record)
+            let beat = plexus_blame_heartbeat(current.record)
             if beat != lastBeat || beat == 0 {
                 lastBeat = beat
                 lastChange = Date()
             } else if Date().timeIntervalSince(lastChange) * 1000 > Double(watchdog) {
                 watchdogFired = true
-                logger.warning("watchdog: worker loop stalled for \(watchdog) ms; killing it", metadata: ["worker": "\(worker)"])
-                kill(worker, SIGKILL)
+                logger.warning("watchdog: worker loop stalled for \(watchdog) ms; killing it", metadata: ["worker": "\(current.pid)"])
+                kill(current.pid, SIGKILL)
             }
         }
     }
 
+    /// Asks for a reload; one already in progress finishes first.
+    private func requestReload(_ reason: String) {
+        if candidate != nil {
+            pendingReload = pendingReload ?? reason
+        } else {
+            startReload(reason)
+        }
+    }
+
+    private func startReload(_ reason: String) {
+        do {
+            let worker = try spawn(reload: true)
+            candidate = (worker, reason)
+            logger.notice("reload: starting worker generation \(worker.generation)", metadata: ["reason": "\(reason)", "worker": "\(worker.pid)"])
+        } catch {
+            logger.error("reload rolled back: \(error)")
+        }
+    }
+
+    /// Kills a new generation that will not serve; the current one goes on.
+    private func rollback(_ worker: WorkerProcess, reaped: Bool, _ reason: String) {
+        if !reaped { abandon(worker) } else { worker.release() }
+        logger.error("reload rolled back: \(reason)", metadata: ["worker": "\(worker.pid)", "serving": "\(current.pid)"])
+    }
+
+    /// SIGKILLs and reaps a worker that never served.
+    private func abandon(_ worker: WorkerProcess) {
+        kill(worker.pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(worker.pid, &status, 0)
+        worker.release()
+    }
+
+    /// The plugins directory's entries as names, sizes and modification times.
+    private func pluginsListing() -> [String] {
+        let directory = config.pluginsDirectory.path
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        return names.sorted().map { name in
+            var info = stat()
+            guard stat(directory + "/" + name, &info) == 0 else { return name }
+            return "\(name) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+        }
+    }
+
+    /// VmRSS of `pid` in MiB, from /proc.
+    static func residentMegabytes(of pid: pid_t) -> UInt64? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = UInt64(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kilobytes / 1024
+    }
+
     /// A worker died from `cause`: blame, maybe quarantine, and log one line.
-    private func crashed(cause: String) {
+    private func crashed(_ worker: WorkerProcess, cause: String, restarting: Bool) {
+        let record = worker.record
         let active = record.pointee.active != 0
         let plugin = active ? Self.text(&record.pointee.plugin) : ""
         let what = active ? Self.text(&record.pointee.what) : ""
-        let lived = Date().timeIntervalSince(workerStarted)
+        let lived = Date().timeIntervalSince(worker.started)
+        let next = restarting ? "restarting" : "the previous generation keeps serving"
         guard active, !plugin.isEmpty else {
-            logger.error("worker \(worker) died from \(cause) with no plugin code running; restarting")
-            if lived < 1 { usleep(500_000) }  // no culprit to quarantine: do not spin
+            logger.error("worker \(worker.pid) died from \(cause) with no plugin code running; \(next)")
+            if restarting && lived < 1 { usleep(500_000) }  // no culprit to quarantine: do not spin
             return
         }
         let crash = Quarantine.Crash(at: Quarantine.timestamp(), what: what, signal: cause)
@@ -114,7 +292,7 @@ public final class Supervisor {
         var crashes = (history[plugin] ?? []).filter { now.timeIntervalSince($0.date) <= Double(config.supervisor.quarantineWindowSeconds) }
         crashes.append((now, crash))
         history[plugin] = crashes
-        logger.error("worker \(worker) crashed in plugin '\(plugin)' (\(what)) from \(cause); restarting",
+        logger.error("worker \(worker.pid) crashed in plugin '\(plugin)' (\(what)) from \(cause); \(next)",
                      metadata: ["plugin": "\(plugin)", "hook": "\(what)", "signal": "\(cause)", "crashes": "\(crashes.count)"])
         let limit = max(1, config.supervisor.quarantineAfter)
         guard crashes.count >= limit else { return }
@@ -128,18 +306,25 @@ public final class Supervisor {
         }
     }
 
-    private func spawn() throws {
+    private func spawn(reload: Bool) throws -> WorkerProcess {
+        generation += 1
+        let recordPath = config.dataDirectory.appendingPathComponent("supervisor.\(generation).record").path
+        let record = try Blame.map(path: recordPath, create: true)
         memset(record, 0, MemoryLayout<plexus_blame_record>.size)
         record.pointee.magic = Blame.magic
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let arguments = [executable] + workerArguments + ["--listen-fd", "\(Self.workerListenFD)", "--record", recordPath, "--master-pid", "\(getpid())"]
+            + (reload ? ["--reload"] : [])
         var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in cArguments { free(pointer) } }
         let pid = plexus_spawn_with_fd(executable, &cArguments, listenFD, Self.workerListenFD)
-        guard pid > 0 else { throw RuntimeError.plugins("cannot start a worker (\(executable)): \(String(cString: strerror(-pid)))") }
-        worker = pid
-        workerStarted = Date()
-        logger.info("worker started", metadata: ["worker": "\(pid)"])
+        guard pid > 0 else {
+            munmap(record, MemoryLayout<plexus_blame_record>.size)
+            unlink(recordPath)
+            throw RuntimeError.plugins("cannot start a worker (\(executable)): \(String(cString: strerror(-pid)))")
+        }
+        logger.info("worker started", metadata: ["worker": "\(pid)", "generation": "\(generation)"])
+        return WorkerProcess(pid: pid, record: record, recordPath: recordPath, generation: generation)
     }
 
     /// Binds and listens on the configured address; returns `HOST:PORT` with the real port.

@@ -7,6 +7,8 @@ public struct WorkerSettings {
     public var listenFD: Int32
     /// Plugins not to start (name → reason), read from `<data>/quarantine.json`.
     public var quarantined: [String: String]
+    /// A reload generation: when not ready after start-up, report it and do not accept connections.
+    public var holdUnlessReady = false
 
     /// Prepares this process as the master's worker: dies with the master, maps the shared
     /// record at `recordPath`, reads the quarantine file.
