@@ -111,9 +111,11 @@ def main():
         proc, port, _ = start_plexus(binary, plugins, os.path.join(work, "data"))
         procs.append(proc)
         time.sleep(1.0)
-        idle_rss = rss_kb(proc.pid)
+        # Supervised by default: the master plus its worker (the worker does the serving).
+        plexus_pids = [proc.pid] + children(proc.pid)
+        idle_rss = sum(rss_kb(pid) for pid in plexus_pids)
         for c in CONNECTIONS:
-            results.append(measure("plexus", f"http://127.0.0.1:{port}/api/v1/hello", [proc.pid], c))
+            results.append(measure("plexus", f"http://127.0.0.1:{port}/api/v1/hello", plexus_pids, c))
 
         node_port = free_port()
         node = subprocess.Popen(["taskset", "-c", SERVER_CPU, "node", "-e",
@@ -161,7 +163,7 @@ http {{ access_log off; server {{ listen 127.0.0.1:{nginx_port}; location / {{ d
             if p and q:
                 print(f"c={c}: plexus/{peer} CPU per request = {p['cpu_us_per_req'] / q['cpu_us_per_req']:.2f}x, "
                       f"requests/s = {p['rps'] / q['rps']:.2f}x")
-    print(f"\nplexus idle RSS with the example plugins: {idle_rss / 1024:.1f} MB")
+    print(f"\nplexus idle RSS with the example plugins (master + worker): {idle_rss / 1024:.1f} MB")
     print(f"plexus start to first 200: best {readies[0]:.1f} ms, median {readies[2]:.1f} ms (5 starts)")
     print(json.dumps(results), file=open(os.path.join(ROOT, "bench", ".last-http.json"), "w"))
 

@@ -59,7 +59,7 @@ def start(binary, work, fixtures, plugins, supervise, extra="", level="warning",
     with open(config, "w") as f:
         f.write(f'[server]\nlisten = "127.0.0.1:{port}"\n[plugins]\ndir = "plugins.d"\n[data]\ndir = "data"\n'
                 f'[log]\nlevel = "{level}"\n{extra}')
-    cmd = ["taskset", "-c", SERVER_CPU, binary, "serve", "--config", config, "--no-access-log"] + (["--supervise"] if supervise else [])
+    cmd = ["taskset", "-c", SERVER_CPU, binary, "serve", "--config", config, "--no-access-log"] + (["--supervise"] if supervise else ["--no-supervise"])
     log = open(os.path.join(work, "log.txt"), "w")
     proc = subprocess.Popen(cmd, stderr=log, env=env)
     if not wait_status(port, "/api/v1/c/hello", 200):

@@ -17,13 +17,14 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Load the plugins and serve HTTP until SIGINT/SIGTERM.")
 
     @OptionGroup var options: ServeOptions
-    @Flag(help: "Run the plugins in a supervised worker process: crashes are contained, blamed and restarted (also [supervisor] enabled = true).")
-    var supervise = false
+    @Flag(inversion: .prefixedNo,
+          help: "Run the plugins in a supervised worker process: crashes are contained, blamed and restarted (default: [supervisor] enabled, true unless the config says otherwise).")
+    var supervise: Bool?
 
     func run() throws {
         let settings = try options.settings()
         ServeOptions.bootstrapLogging(settings)
-        if supervise || settings.supervisor.enabled {
+        if supervise ?? settings.supervisor.enabled {
             let supervisor = Supervisor(config: settings, logger: Logger(label: "plexus.supervisor"), workerArguments: ["worker"] + options.arguments)
             let code = try supervisor.run()
             if code != 0 { throw ExitCode(code) }

@@ -239,10 +239,14 @@ final class SupervisorTests: XCTestCase {
         XCTAssertEqual(plexus.stop(), 0)
     }
 
-    func testDefaultServeIsUnsupervised() throws {
-        let plexus = try Repository.startPlexus(swiftPlugins: [], cFixtures: ["hello-c"])
-        assertHelloAnswers(plexus)
-        XCTAssertFalse(plexus.log.contains("supervisor"))
-        XCTAssertEqual(plexus.stop(), 0)
+    func testServeIsSupervisedByDefaultAndCanRunWithoutIt() throws {
+        let supervised = try Repository.startPlexus(swiftPlugins: [], cFixtures: ["hello-c"])
+        assertHelloAnswers(supervised)
+        XCTAssertTrue(supervised.log.contains("supervisor listening"))
+        XCTAssertEqual(supervised.stop(), 0)
+        let plain = try Repository.startPlexus(swiftPlugins: [], cFixtures: ["hello-c"], extra: "[supervisor]\nenabled = false")
+        assertHelloAnswers(plain)
+        XCTAssertFalse(plain.log.contains("supervisor"))
+        XCTAssertEqual(plain.stop(), 0)
     }
 }

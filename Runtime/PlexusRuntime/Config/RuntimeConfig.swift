@@ -158,7 +158,7 @@ private struct ConfigReader {
 /// `[supervisor]`: a master process that runs the plugins in a worker and contains their crashes.
 public struct SupervisorSettings: Sendable {
     /// Run as master and worker (same as `plexus serve --supervise`).
-    public var enabled = false
+    public var enabled = true
     /// A worker whose loop heartbeat stands still this long is killed (0: no watchdog).
     public var watchdogMilliseconds: UInt64 = 5_000
     /// Crashes blamed on one plugin within the window that quarantine it.

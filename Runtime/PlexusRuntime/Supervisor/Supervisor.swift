@@ -69,7 +69,7 @@ public final class Supervisor {
         let pidFile = Self.pidFile(in: config.dataDirectory)
         try? "\(getpid())\n".write(to: pidFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: pidFile) }
-        logger.notice("supervisor listening", metadata: ["address": "\(address)", "watchdog_ms": "\(config.supervisor.watchdogMilliseconds)"])
+        logger.notice("supervisor listening", metadata: ["listening": "\(address)", "watchdog_ms": "\(config.supervisor.watchdogMilliseconds)"])
         current = try spawn(reload: false)
         var lastBeat: UInt64 = 0
         var lastChange = Date()
