@@ -4,7 +4,7 @@ import Foundation
 enum AdminEndpoints {
     static func install(on server: HTTPServer, group: PluginGroup) {
         server.builtins.append(("GET", "/health", HTTPServer.Builtin(loopbackOnly: false) { _ in
-            json(["status": "ok"])
+            .json(["status": "ok"])
         }))
         server.builtins.append(("GET", "/admin/plugins", HTTPServer.Builtin(loopbackOnly: true) { [unowned group] _ in
             let encoder = JSONEncoder()
@@ -16,9 +16,4 @@ enum AdminEndpoints {
 
     /// Paths plugins may not register routes under.
     static let reservedPrefixes = ["/admin", "/health", "/ready", "/metrics", "/api/v1/events"]
-
-    private static func json(_ value: [String: String]) -> HTTPServer.BuiltinResponse {
-        let body = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data()
-        return HTTPServer.BuiltinResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array(body))
-    }
 }

@@ -11,14 +11,14 @@ enum EventEndpoints {
             do {
                 request = try PublishRequest(exchange.body)
             } catch {
-                return respond(problem(400, "\(error)", exchange))
+                return respond(.problem(400, "\(error)", exchange))
             }
             events.publish(request.envelope, durable: request.durable) { result in
                 switch result {
                 case .success(let event):
-                    respond(ObservabilityEndpoints.json(status: 202, ["id": event.id.description, "topic": event.topic, "durable": request.durable]))
+                    respond(HTTPServer.BuiltinResponse.json(status: 202, ["id": event.id.description, "topic": event.topic, "durable": request.durable]))
                 case .failure(let failure):
-                    respond(problem(503, "publish failed: \(failure)", exchange))
+                    respond(.problem(503, "publish failed: \(failure)", exchange))
                 }
             }
         }))
@@ -30,13 +30,13 @@ enum EventEndpoints {
                 pattern = try TopicPattern(query["topic"] ?? "#")
                 since = try startPosition(query["since"])
             } catch {
-                return respond(problem(400, "\(error)", exchange))
+                return respond(.problem(400, "\(error)", exchange))
             }
-            guard let log = events.log else { return respond(problem(503, "the durable event log is not open", exchange)) }
+            guard let log = events.log else { return respond(.problem(503, "the durable event log is not open", exchange)) }
             log.events(matching: pattern, since: since, limit: limit, completion: server.loop.bounce { (result: Result<[EventEnvelope], EventLogError>) in
                 switch result {
-                case .success(let list): respond(ObservabilityEndpoints.jsonArray(list.map(EventJSON.object)))
-                case .failure(let error): respond(problem(500, "query failed: \(error)", exchange))
+                case .success(let list): respond(HTTPServer.BuiltinResponse.json(list.map(EventJSON.object)))
+                case .failure(let error): respond(.problem(500, "query failed: \(error)", exchange))
                 }
             })
         }))
@@ -47,12 +47,12 @@ enum EventEndpoints {
                 patterns = try query.all("topic").map { try TopicPattern($0) }
                 guard !patterns.isEmpty else { throw EventStreamError("query parameter 'topic' is required (a pattern such as 'ticket.#')") }
             } catch {
-                return respond(problem(400, "\(error)", exchange))
+                return respond(.problem(400, "\(error)", exchange))
             }
             let lastEventID = exchange.header("last-event-id").map { String(decoding: $0, as: UTF8.self) } ?? query["last_event_id"]
             var resumeFrom: ULID?
             if let lastEventID, !lastEventID.isEmpty {
-                guard let id = ULID(lastEventID) else { return respond(problem(400, "Last-Event-ID '\(lastEventID)' is not an event id", exchange)) }
+                guard let id = ULID(lastEventID) else { return respond(.problem(400, "Last-Event-ID '\(lastEventID)' is not an event id", exchange)) }
                 resumeFrom = id
             }
             guard let stream = server.beginStream(exchange, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]) else { return }
@@ -62,30 +62,30 @@ enum EventEndpoints {
         WebSocketEndpoint.install(on: server, runtime: runtime)
         server.builtins.append(("GET", "/api/v1/events/deadletters", HTTPServer.Builtin(loopbackOnly: true) { [unowned events] exchange, respond in
             guard let group = QueryParameters(exchange.query)["group"], !group.isEmpty else {
-                return respond(problem(400, "query parameter 'group' is required", exchange))
+                return respond(.problem(400, "query parameter 'group' is required", exchange))
             }
-            guard let log = events.log else { return respond(problem(503, "the durable event log is not open", exchange)) }
+            guard let log = events.log else { return respond(.problem(503, "the durable event log is not open", exchange)) }
             log.deadLetters(group: group, completion: server.loop.bounce { (result: Result<[DeadLetter], EventLogError>) in
                 switch result {
                 case .success(let letters):
-                    respond(ObservabilityEndpoints.jsonArray(letters.map { letter in
+                    respond(HTTPServer.BuiltinResponse.json(letters.map { letter in
                         ["group": letter.group, "event_id": letter.eventID.description, "attempts": letter.attempts,
                          "reason": letter.lastReason, "time": ISO8601DateFormatter().string(from: letter.time)]
                     }))
-                case .failure(let error): respond(problem(404, "\(error)", exchange))
+                case .failure(let error): respond(.problem(404, "\(error)", exchange))
                 }
             })
         }))
         server.builtins.append(("POST", "/api/v1/events/deadletters/redrive", HTTPServer.Builtin(loopbackOnly: true) { [unowned events] exchange, respond in
             let object = (try? JSONSerialization.jsonObject(with: Data(UnsafeRawBufferPointer(start: exchange.body.base, count: exchange.body.count)))) as? [String: Any]
             guard let group = object?["group"] as? String, let idText = object?["id"] as? String, let id = ULID(idText) else {
-                return respond(problem(400, "body must be {\"group\": \"…\", \"id\": \"<event id>\"}", exchange))
+                return respond(.problem(400, "body must be {\"group\": \"…\", \"id\": \"<event id>\"}", exchange))
             }
-            guard let log = events.log else { return respond(problem(503, "the durable event log is not open", exchange)) }
+            guard let log = events.log else { return respond(.problem(503, "the durable event log is not open", exchange)) }
             log.redrive(group: group, id: id, completion: server.loop.bounce { (result: Result<Void, EventLogError>) in
                 switch result {
-                case .success: respond(ObservabilityEndpoints.json(status: 202, ["group": group, "id": idText, "redriven": true]))
-                case .failure(let error): respond(problem(404, "\(error)", exchange))
+                case .success: respond(HTTPServer.BuiltinResponse.json(status: 202, ["group": group, "id": idText, "redriven": true]))
+                case .failure(let error): respond(.problem(404, "\(error)", exchange))
                 }
             })
         }))
@@ -93,14 +93,8 @@ enum EventEndpoints {
             let topics = runtime.group.plugins.compactMap(\.manifest).flatMap { manifest in
                 manifest.publishes.map { ["plugin": manifest.name, "topic": $0.topic, "schema_version": $0.schemaVersion, "description": $0.description] as [String: Any] }
             }
-            return ObservabilityEndpoints.jsonArray(topics)
+            return HTTPServer.BuiltinResponse.json(topics)
         }))
-    }
-
-    static func problem(_ status: Int, _ detail: String, _ exchange: HTTPExchange) -> HTTPServer.BuiltinResponse {
-        let body: [String: Any] = ["type": "about:blank", "status": status, "title": HTTPReason.phrase(status), "detail": detail, "instance": exchange.requestID]
-        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return HTTPServer.BuiltinResponse(status: status, headers: [("Content-Type", "application/problem+json")], body: Array(data))
     }
 
     /// `since` as an event id (ULID) or an ISO 8601 time; absent means the beginning.

@@ -5,7 +5,7 @@ enum ObservabilityEndpoints {
     static func install(on server: HTTPServer, runtime: Runtime) {
         server.builtins.append(("GET", "/ready", HTTPServer.Builtin(loopbackOnly: false) { [unowned runtime] _ in
             let (ready, problems) = runtime.readiness
-            return json(status: ready ? 200 : 503, ["ready": ready, "problems": problems])
+            return .json(status: ready ? 200 : 503, ["ready": ready, "problems": problems])
         }))
         server.builtins.append(("GET", "/health/plugins", HTTPServer.Builtin(loopbackOnly: false) { [unowned runtime] _ in
             let plugins = runtime.group.plugins.map { plugin -> [String: Any] in
@@ -18,7 +18,7 @@ enum ObservabilityEndpoints {
                 }
                 return entry
             }
-            return json(status: 200, ["plugins": plugins, "loop_lag_ms": runtime.loopLag.lastLagMilliseconds,
+            return .json(status: 200, ["plugins": plugins, "loop_lag_ms": runtime.loopLag.lastLagMilliseconds,
                                       "loop_lag_max_ms": runtime.loopLag.maxLagMilliseconds])
         }))
         server.builtins.append(("GET", "/metrics", HTTPServer.Builtin(loopbackOnly: false) { [unowned runtime] _ in
@@ -29,15 +29,5 @@ enum ObservabilityEndpoints {
             return HTTPServer.BuiltinResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
                                               body: runtime.metrics.render())
         }))
-    }
-
-    static func jsonArray(_ value: [[String: Any]]) -> HTTPServer.BuiltinResponse {
-        let body = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return HTTPServer.BuiltinResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array(body))
-    }
-
-    static func json(status: Int, _ value: [String: Any]) -> HTTPServer.BuiltinResponse {
-        let body = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return HTTPServer.BuiltinResponse(status: status, headers: [("Content-Type", "application/json")], body: Array(body))
     }
 }

@@ -13,7 +13,7 @@ enum WebSocketEndpoint {
             do throws(WebSocketHandshake.Refusal) {
                 accept = try WebSocketHandshake.validate(exchange)
             } catch {
-                var response = EventEndpoints.problem(error.status, error.detail, exchange)
+                var response = HTTPServer.BuiltinResponse.problem(error.status, error.detail, exchange)
                 response.headers.append(contentsOf: error.headers)
                 return respond(response)
             }
@@ -21,7 +21,7 @@ enum WebSocketEndpoint {
             do {
                 patterns = try QueryParameters(exchange.query).all("topic").map { try TopicPattern($0) }
             } catch {
-                return respond(EventEndpoints.problem(400, "query parameter 'topic': \(error)", exchange))
+                return respond(HTTPServer.BuiltinResponse.problem(400, "query parameter 'topic': \(error)", exchange))
             }
             let session = WebSocketSession(connection: exchange.connection, events: events, loop: server.loop, pingMilliseconds: pingMilliseconds)
             guard server.upgrade(exchange, headers: [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept)],
