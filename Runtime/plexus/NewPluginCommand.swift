@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlexusRuntime
 
 struct New: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,8 +15,7 @@ struct New: ParsableCommand {
     var plexusPath: String?
 
     func validate() throws {
-        guard let first = name.unicodeScalars.first, ("a"..."z").contains(first), name.count <= 64,
-              name.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }) else {
+        guard PluginManifestInfo.isValidName(name) else {
             throw ValidationError("'\(name)' is not a plugin name: use lower-case letters, digits and '-', starting with a letter")
         }
     }

@@ -62,7 +62,9 @@ public struct PluginManifestInfo: Sendable, Codable {
         self.publishes = publishes
     }
 
-    static func isValidName(_ name: String) -> Bool {
+    /// Whether `name` is a valid plugin name: lower-case letters, digits and '-', starting with a
+    /// letter, at most 64 characters.
+    public static func isValidName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, ("a"..."z").contains(first), name.count <= 64 else { return false }
         return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
     }
