@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // MARK: SDK: the C ABI and the Swift layer plugins link statically.
@@ -55,10 +56,23 @@ let package = Package(
         .target(name: "PlexusStorage", dependencies: ["CSQLite"], path: "Runtime/PlexusStorage"),
         // The durable event log behind durable bus topics: group commit, consumer groups, dead letters.
         .target(name: "PlexusEventLog", dependencies: ["CSQLite"], path: "Runtime/PlexusEventLog"),
+        // The gateway's identity parts: JWT verification (swift-crypto) and hashed API keys.
+        .target(
+            name: "PlexusAuth",
+            dependencies: [
+                "PlexusStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Runtime/PlexusAuth"
+        ),
+        // The gateway's policies: rate limits, circuit breakers, bulkheads, the audit log, the OpenAPI document.
+        .target(name: "PlexusPolicy", dependencies: ["PlexusStorage"], path: "Runtime/PlexusPolicy"),
         .target(
             name: "PlexusRuntime",
             dependencies: [
                 "CLibUV", "CPlexusShims", "CPlexusABI", "CSQLite", "PlexusEventLog", "PlexusStorage", "CWslay", "COpenSSL",
+                "PlexusAuth", "PlexusPolicy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -70,7 +84,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "plexus",
-            dependencies: ["PlexusRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["PlexusRuntime", "PlexusAuth", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Runtime/plexus"
         ),
 
@@ -145,6 +159,8 @@ let package = Package(
         .executableTarget(name: "kv-bench", dependencies: ["PlexusStorage", "CSQLite"], path: "bench/kv-bench"),
         .executableTarget(name: "bus-bench", dependencies: ["PlexusRuntime"], path: "bench/bus-bench"),
         .executableTarget(name: "eventlog-bench", dependencies: ["PlexusEventLog"], path: "bench/eventlog-bench"),
+        .testTarget(name: "PlexusAuthTests", dependencies: ["PlexusAuth"], path: "Tests/PlexusAuthTests"),
+        .testTarget(name: "PlexusPolicyTests", dependencies: ["PlexusPolicy"], path: "Tests/PlexusPolicyTests"),
         .testTarget(name: "PlexusStorageTests", dependencies: ["PlexusStorage"], path: "Tests/PlexusStorageTests"),
         .testTarget(name: "PlexusEventLogTests", dependencies: ["PlexusEventLog"], path: "Tests/PlexusEventLogTests"),
         .testTarget(name: "TimetableSolverTests", dependencies: ["TimetableSolver"], path: "Tests/TimetableSolverTests"),
@@ -156,7 +172,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PlexusIntegrationTests",
-            dependencies: ["PlexusTesting"],
+            dependencies: ["PlexusTesting", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
             path: "Tests/PlexusIntegrationTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),

@@ -2,6 +2,7 @@ import CLibUV
 import Foundation
 import Logging
 import PlexusEventLog
+import PlexusPolicy
 
 /// One Plexus process: the loop, the plugins and the HTTP server, wired together and run
 /// until a signal asks it to stop.
@@ -33,6 +34,7 @@ public final class Runtime {
     /// A supervised worker's settings (`plexus worker`); nil for a plain `plexus serve`.
     public var worker: WorkerSettings?
     var heartbeat: LoopTimer?
+    private var gatewayTimer: LoopTimer?
 
     public init(config: RuntimeConfig, logger: Logger) {
         self.config = config
@@ -64,6 +66,7 @@ public final class Runtime {
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
         PluginCache.removeStaleCopies(in: config.dataDirectory.appendingPathComponent("plugin-cache"))
         try openEventLog()
+        try startGateway()
         group.quarantined = worker?.quarantined ?? [:]
         try group.load()
         installSignalHandlers()
@@ -111,6 +114,38 @@ public final class Runtime {
         loop.run()
         loop.close()
         return exitCode
+    }
+
+    /// Opens the gateway's stores (API keys, audit), makes sure the admin key exists, and puts
+    /// the gateway in front of every route.
+    private func startGateway() throws {
+        let gateway = try Gateway.open(settings: config.gateway, dataDirectory: config.dataDirectory, logger: logger)
+        try AdminKey.ensure(in: config.dataDirectory, store: gateway.keyStore, directory: gateway.keys, adminRole: config.gateway.auth.adminRole, logger: logger)
+        let keys = gateway.keys
+        _ = try blockingAwait { try await keys.refresh() }
+        server.gateway = gateway
+        server.setSecurityHeaders(config.gateway.securityHeaders, hsts: config.gateway.hsts)
+        gateway.circuitChanged = { [unowned self, unowned gateway] route, from, to, reason in
+            let name = "\(route.method) \(route.pattern)"
+            logger.warning("circuit \(to.rawValue)", metadata: ["plugin": "\(route.plugin.name)", "route": "\(name)", "from": "\(from.rawValue)", "reason": "\(reason)"])
+            for state in CircuitState.allCases {
+                metrics.gauge("plexus_circuit_state", [("plugin", route.plugin.name), ("route", name), ("state", state.rawValue)],
+                              help: "1 for the current state of a route's circuit breaker").set(Int64(state == to ? 1 : 0))
+            }
+            metrics.counter("plexus_circuit_transitions_total", [("plugin", route.plugin.name), ("route", name), ("to", to.rawValue)],
+                            help: "Circuit breaker state changes").increment()
+            publishSystemEvent("system.circuit.\(to.rawValue)", ["plugin": route.plugin.name, "route": name, "from": from.rawValue, "to": to.rawValue, "reason": reason])
+            gateway.record(to == .open ? .circuitOpen : to == .closed ? .circuitClose : AuditAction(rawValue: "circuit.half_open"),
+                           outcome: .success, exchange: nil, target: "\(route.plugin.name) \(name)", detail: reason)
+        }
+        GatewayEndpoints.install(on: server, runtime: self, gateway: gateway)
+        let sweep = LoopTimer(loop: loop)
+        sweep.start(afterMilliseconds: 1_000, repeatingMilliseconds: 1_000) { [unowned gateway] in
+            gateway.sweep(now: Date().timeIntervalSince1970)
+            gateway.keys.refresh()
+        }
+        sweep.unref()
+        gatewayTimer = sweep
     }
 
     /// Publishes a runtime event (topic under `system.`, JSON payload, source `plexus`).

@@ -9,8 +9,17 @@ enum AdminClient {
         let description: String
     }
 
-    /// GETs `path` from `address` (`HOST:PORT`, IPv4) and returns the body of a 200 response.
-    static func get(_ path: String, from address: String) throws -> [UInt8] {
+    /// The admin key the runtime wrote to `<data>/admin.key`.
+    static func adminKey(dataDirectory: String) throws -> String {
+        let file = URL(fileURLWithPath: dataDirectory).appendingPathComponent("admin.key")
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else {
+            throw Failure(description: "cannot read the admin key \(file.path) (the runtime writes it at its first start; --data names the data directory)")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// GETs `path` from `address` (`HOST:PORT`, IPv4) with the admin key and returns the body of a 200 response.
+    static func get(_ path: String, from address: String, adminKey: String) throws -> [UInt8] {
         guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else {
             throw Failure(description: "'\(address)' is not HOST:PORT")
         }
@@ -26,7 +35,7 @@ enum AdminClient {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw Failure(description: "connect: \(String(cString: strerror(errno))) (is plexus serving there?)") }
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: \(address)\r\nConnection: close\r\n\r\n".utf8)
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: \(address)\r\nAuthorization: Bearer \(adminKey)\r\nConnection: close\r\n\r\n".utf8)
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else {
             throw Failure(description: "send failed")
         }

@@ -4,11 +4,11 @@ import Logging
 import PlexusRuntime
 
 @main
-struct Plexus: ParsableCommand {
+struct Plexus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Plexus: a plugin-hosting runtime.",
         version: Runtime.version,
-        subcommands: [Serve.self, Plugins.self, PluginCommand.self, Backup.self, Reload.self, Worker.self],
+        subcommands: [Serve.self, Plugins.self, PluginCommand.self, APIKeyCommand.self, Backup.self, Reload.self, Worker.self],
         defaultSubcommand: Serve.self
     )
 }

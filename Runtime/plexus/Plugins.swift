@@ -7,13 +7,15 @@ struct Plugins: ParsableCommand {
 
     @Option(help: "Address of the running instance, HOST:PORT.")
     var listen = "127.0.0.1:8080"
+    @Option(help: "The instance's data directory (holds admin.key).")
+    var data = "./data"
     @Flag(help: "Print the raw JSON instead of a table.")
     var json = false
 
     func run() throws {
         let body: [UInt8]
         do {
-            body = try AdminClient.get("/admin/plugins", from: listen)
+            body = try AdminClient.get("/admin/plugins", from: listen, adminKey: AdminClient.adminKey(dataDirectory: data))
         } catch {
             throw ValidationError("cannot read plugins from \(listen): \(error)")
         }

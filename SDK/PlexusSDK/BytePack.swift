@@ -26,3 +26,20 @@ struct BytePack {
         }
     }
 }
+
+extension BytePack {
+    /// Calls `body` with one NUL-terminated C string per packed string, in order (the strings
+    /// must not contain NUL bytes themselves).
+    func withCStrings<R>(_ body: ([UnsafePointer<CChar>]) -> R) -> R {
+        withBytes { parts in
+            var terminated: [CChar] = []
+            var starts: [Int] = []
+            for part in parts {
+                starts.append(terminated.count)
+                if let data = part.data { terminated.append(contentsOf: UnsafeBufferPointer(start: data, count: part.length)) }
+                terminated.append(0)
+            }
+            return terminated.withUnsafeBufferPointer { buffer in body(starts.map { buffer.baseAddress! + $0 }) }
+        }
+    }
+}

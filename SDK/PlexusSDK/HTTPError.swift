@@ -35,6 +35,8 @@ public struct HTTPError: HTTPResponseError, CustomStringConvertible {
     public static func badRequest(_ detail: String) -> HTTPError { HTTPError(status: 400, detail: detail) }
     /// 404: the resource does not exist.
     public static func notFound(_ detail: String) -> HTTPError { HTTPError(status: 404, detail: detail) }
+    /// 403 Forbidden: the caller is known but may not do this.
+    public static func forbidden(_ detail: String) -> HTTPError { HTTPError(status: 403, detail: detail) }
     /// 409: the request conflicts with the current state.
     public static func conflict(_ detail: String) -> HTTPError { HTTPError(status: 409, detail: detail) }
     /// 413: the body is larger than this route accepts.

@@ -23,59 +23,79 @@ public final class RouteRegistrar {
     }
 
     /// Registers an `async` handler for `method` and `pattern`.
-    /// - Parameter maxBodyBytes: the largest body this route accepts (0: the server's default).
+    /// - Parameters:
+    ///   - options: who may call and how the route is described (default: any authenticated caller).
+    ///   - maxBodyBytes: the largest body this route accepts (0: `options.maxBodyBytes`, or the server's default).
     /// - Throws: ``PluginError`` when the pattern is malformed.
-    public func on(_ method: String, _ pattern: String, maxBodyBytes: UInt64 = 0,
+    public func on(_ method: String, _ pattern: String, options: RouteOptions = RouteOptions(), maxBodyBytes: UInt64 = 0,
                    _ handler: @escaping @PluginActor (Request) async throws -> Response) throws {
-        try add(method, pattern, maxBodyBytes, RouteBox(kind: .async(handler), bridge: bridge, logger: logger))
+        try add(method, pattern, options, maxBodyBytes, RouteBox(kind: .async(handler), bridge: bridge, logger: logger))
     }
 
     /// Registers a synchronous handler for `method` and `pattern`.
-    public func on(_ method: String, _ pattern: String, maxBodyBytes: UInt64 = 0,
+    public func on(_ method: String, _ pattern: String, options: RouteOptions = RouteOptions(), maxBodyBytes: UInt64 = 0,
                    _ handler: @escaping @PluginActor (Request) throws -> Response) throws {
-        try add(method, pattern, maxBodyBytes, RouteBox(kind: .sync(handler), bridge: bridge, logger: logger))
+        try add(method, pattern, options, maxBodyBytes, RouteBox(kind: .sync(handler), bridge: bridge, logger: logger))
     }
 
     /// Registers a synchronous `GET` handler (a `HEAD` is answered from it too).
-    public func get(_ pattern: String, _ handler: @escaping @PluginActor (Request) throws -> Response) throws {
-        try on("GET", pattern, handler)
+    public func get(_ pattern: String, options: RouteOptions = RouteOptions(), _ handler: @escaping @PluginActor (Request) throws -> Response) throws {
+        try on("GET", pattern, options: options, handler)
     }
 
     /// Registers an `async` `GET` handler.
-    public func get(_ pattern: String, _ handler: @escaping @PluginActor (Request) async throws -> Response) throws {
-        try on("GET", pattern, handler)
+    public func get(_ pattern: String, options: RouteOptions = RouteOptions(), _ handler: @escaping @PluginActor (Request) async throws -> Response) throws {
+        try on("GET", pattern, options: options, handler)
     }
 
     /// Registers a synchronous `POST` handler.
-    public func post(_ pattern: String, maxBodyBytes: UInt64 = 0, _ handler: @escaping @PluginActor (Request) throws -> Response) throws {
-        try on("POST", pattern, maxBodyBytes: maxBodyBytes, handler)
+    public func post(_ pattern: String, options: RouteOptions = RouteOptions(), maxBodyBytes: UInt64 = 0,
+                     _ handler: @escaping @PluginActor (Request) throws -> Response) throws {
+        try on("POST", pattern, options: options, maxBodyBytes: maxBodyBytes, handler)
     }
 
     /// Registers an `async` `POST` handler.
-    public func post(_ pattern: String, maxBodyBytes: UInt64 = 0, _ handler: @escaping @PluginActor (Request) async throws -> Response) throws {
-        try on("POST", pattern, maxBodyBytes: maxBodyBytes, handler)
+    public func post(_ pattern: String, options: RouteOptions = RouteOptions(), maxBodyBytes: UInt64 = 0,
+                     _ handler: @escaping @PluginActor (Request) async throws -> Response) throws {
+        try on("POST", pattern, options: options, maxBodyBytes: maxBodyBytes, handler)
     }
 
     /// Registers an `async` `PUT` handler.
-    public func put(_ pattern: String, maxBodyBytes: UInt64 = 0, _ handler: @escaping @PluginActor (Request) async throws -> Response) throws {
-        try on("PUT", pattern, maxBodyBytes: maxBodyBytes, handler)
+    public func put(_ pattern: String, options: RouteOptions = RouteOptions(), maxBodyBytes: UInt64 = 0,
+                    _ handler: @escaping @PluginActor (Request) async throws -> Response) throws {
+        try on("PUT", pattern, options: options, maxBodyBytes: maxBodyBytes, handler)
     }
 
     /// Registers an `async` `DELETE` handler.
-    public func delete(_ pattern: String, _ handler: @escaping @PluginActor (Request) async throws -> Response) throws {
-        try on("DELETE", pattern, handler)
+    public func delete(_ pattern: String, options: RouteOptions = RouteOptions(), _ handler: @escaping @PluginActor (Request) async throws -> Response) throws {
+        try on("DELETE", pattern, options: options, handler)
     }
 
-    private func add(_ method: String, _ pattern: String, _ maxBodyBytes: UInt64, _ box: RouteBox) throws {
+    private func add(_ method: String, _ pattern: String, _ options: RouteOptions, _ maxBodyBytes: UInt64, _ box: RouteBox) throws {
         var message = [CChar](repeating: 0, count: 512)
+        var texts = BytePack([])
+        for text in [options.roles.joined(separator: ","), options.scopes.joined(separator: " "), options.summary ?? "",
+                     options.requestSchema?.json ?? "", options.responseSchema?.json ?? ""] {
+            texts.append(text.utf8)
+        }
         let status = method.uppercased().withCString { methodC in
             pattern.withCString { patternC in
+                texts.withCStrings { strings in
                 message.withUnsafeMutableBufferPointer { buffer in
                     var spec = plexus_route_spec()
                     spec.struct_size = UInt32(MemoryLayout<plexus_route_spec>.size)
                     spec.method = methodC
                     spec.pattern = patternC
-                    spec.max_body_bytes = maxBodyBytes
+                    spec.max_body_bytes = maxBodyBytes > 0 ? maxBodyBytes : options.maxBodyBytes
+                    spec.access = options.access.rawValue
+                    spec.tenant_required = options.tenantRequired ? 1 : 0
+                    spec.roles = strings[0]
+                    spec.scopes = strings[1]
+                    spec.summary = options.summary == nil ? nil : strings[2]
+                    spec.request_schema = options.requestSchema == nil ? nil : strings[3]
+                    spec.response_schema = options.responseSchema == nil ? nil : strings[4]
+                    spec.response_status = UInt32(clamping: options.responseStatus)
+                    spec.timeout_ms = options.timeoutMilliseconds
                     spec.route_ctx = Unmanaged.passUnretained(box).toOpaque()
                     spec.handler = { routeContext, request in
                         let box = Unmanaged<RouteBox>.fromOpaque(routeContext!).takeUnretainedValue()
@@ -83,6 +103,7 @@ public final class RouteRegistrar {
                     }
                     var error = plexus_error(message: buffer.baseAddress, capacity: buffer.count)
                     return bridge.host.pointee.route_add(bridge.host, &spec, &error)
+                }
                 }
             }
         }
@@ -153,8 +174,22 @@ extension Request {
         for index in 0..<raw.param_count {
             parameters[raw.params[index].name.string] = raw.params[index].value.string
         }
+        var caller: CallerIdentity?
+        var tenant: String?
+        // ABI 1.2 appended the caller; a 1.1 runtime's request ends before it.
+        if Int(raw.struct_size) >= MemoryLayout<plexus_request>.offset(of: \.scopes)! + MemoryLayout<plexus_bytes>.size {
+            let subject = raw.subject.string
+            let tenantText = raw.tenant.string
+            tenant = tenantText.isEmpty ? nil : tenantText
+            if !subject.isEmpty {
+                caller = CallerIdentity(
+                    subject: subject, tenant: tenant,
+                    roles: Set(raw.roles.string.split(separator: ",").map(String.init)),
+                    scopes: Set(raw.scopes.string.split(separator: " ").map(String.init)))
+            }
+        }
         self.init(method: raw.method.string, path: raw.path.string, parameters: parameters, rawQuery: raw.query.string,
-                  headers: headers, body: raw.body.bytes, requestID: raw.request_id.string)
+                  headers: headers, body: raw.body.bytes, requestID: raw.request_id.string, caller: caller, tenant: tenant)
     }
 }
 

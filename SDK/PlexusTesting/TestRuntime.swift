@@ -22,6 +22,15 @@ public final class TestRuntime {
     private let keepWorkDirectory: Bool
     private let logBuffer = LogBuffer()
 
+    /// The admin key the runtime wrote to `data/admin.key` (the admin identity).
+    public private(set) var adminKey = ""
+    /// The credential `get` and `request` send (as `Authorization: Bearer …`) unless the
+    /// request's own headers carry one or it is sent `anonymous`. Default: ``adminKey``.
+    public var credential: String?
+    /// Picks a credential per request path (e.g. a tenant's key for that tenant's routes); nil
+    /// from it falls back to ``credential``.
+    public var credentialForPath: ((String) -> String?)?
+
     /// Everything the runtime has written to stderr so far.
     public var log: String { logBuffer.text }
 
@@ -69,6 +78,9 @@ public final class TestRuntime {
         }
         try process.run()
         port = try waitForReady()
+        adminKey = (try? String(contentsOf: self.workDirectory.appendingPathComponent("data/admin.key"), encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        credential = adminKey.isEmpty ? nil : adminKey
     }
 
     deinit {
@@ -80,14 +92,35 @@ public final class TestRuntime {
         if !keepWorkDirectory { try? FileManager.default.removeItem(at: workDirectory) }
     }
 
-    /// A `GET` on a fresh connection.
-    public func get(_ path: String, headers: String = "") throws -> TestResponse {
-        try TestClient.get(path, port: port, headers: headers)
+    /// A `GET` on a fresh connection, with ``credential`` unless `anonymous`.
+    public func get(_ path: String, headers: String = "", anonymous: Bool = false) throws -> TestResponse {
+        try TestClient.get(path, port: port, headers: authorized(headers, anonymous: anonymous, path: path))
     }
 
-    /// Any request on a fresh connection.
-    public func request(_ method: String, _ path: String, headers: String = "", body: [UInt8] = []) throws -> TestResponse {
-        try TestClient.request(method, path, port: port, headers: headers, body: body)
+    /// Any request on a fresh connection, with ``credential`` unless `anonymous`.
+    public func request(_ method: String, _ path: String, headers: String = "", body: [UInt8] = [], anonymous: Bool = false) throws -> TestResponse {
+        try TestClient.request(method, path, port: port, headers: authorized(headers, anonymous: anonymous, path: path), body: body)
+    }
+
+    /// `headers` plus the `Authorization` line of ``credential`` (when the headers carry no credential).
+    public func authorized(_ headers: String, anonymous: Bool = false, path: String? = nil) -> String {
+        let lower = headers.lowercased()
+        guard !anonymous, let credential = path.flatMap({ credentialForPath?($0) }) ?? credential,
+              !lower.contains("authorization:"), !lower.contains("x-api-key:") else { return headers }
+        return headers + "Authorization: Bearer \(credential)\r\n"
+    }
+
+    /// Creates an API key through the admin API and returns it (usable at once).
+    public func createAPIKey(name: String, tenant: String? = nil, roles: [String] = [], scopes: [String] = []) throws -> String {
+        var body: [String: Any] = ["name": name, "roles": roles, "scopes": scopes]
+        if let tenant { body["tenant"] = tenant }
+        let response = try request("POST", "/admin/api-keys", headers: "Content-Type: application/json\r\nAuthorization: Bearer \(adminKey)\r\n",
+                                   body: Array(try JSONSerialization.data(withJSONObject: body)))
+        guard response.status == 201, let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+              let key = object["key"] as? String else {
+            throw TestFailure("creating API key '\(name)' failed: \(response.status) \(response.text)")
+        }
+        return key
     }
 
     /// Sends `signal` and waits for the exit status (0 after a clean shutdown).

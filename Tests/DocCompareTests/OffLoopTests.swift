@@ -12,11 +12,11 @@ final class OffLoopTests: XCTestCase {
         let heavy: [String: Any] = ["old": ["text": random(19_000)], "new": ["text": random(19_000)],
                                     "granularity": "character", "detect_moves": false]
         let body = [UInt8](try JSONSerialization.data(withJSONObject: heavy))
-        let port = plexus.port, outcome = Outcome()
+        let port = plexus.port, outcome = Outcome(), auth = plexus.authorized("")
         let done = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
             let response = try? TestClient.request("POST", DocCompareHarness.compare, port: port,
-                                                   headers: "Content-Type: application/json\r\n", body: body)
+                                                   headers: "Content-Type: application/json\r\n" + auth, body: body)
             outcome.record(status: response?.status ?? -1)
             done.signal()
         }

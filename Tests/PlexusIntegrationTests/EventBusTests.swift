@@ -11,7 +11,7 @@ final class EventBusTests: XCTestCase {
 
     private func stream(_ plexus: TestRuntime, _ query: String, lastEventID: String? = nil) throws -> SSEReader {
         let client = try TestClient(port: plexus.port)
-        try client.send("GET /api/v1/events/stream?\(query) HTTP/1.1\r\nHost: t\r\n\(lastEventID.map { "Last-Event-ID: \($0)\r\n" } ?? "")\r\n")
+        try client.send("GET /api/v1/events/stream?\(query) HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))\(lastEventID.map { "Last-Event-ID: \($0)\r\n" } ?? "")\r\n")
         let head = try client.readHead()
         XCTAssertEqual(head.status, 200)
         XCTAssertEqual(head.header("Content-Type"), "text/event-stream")
@@ -121,7 +121,7 @@ final class EventBusTests: XCTestCase {
     func testStalledSSEClientIsDisconnectedAndOthersKeepGoing() throws {
         let plexus = try Repository.startPlexus(swiftPlugins: [], cFixtures: [])
         let stalled = try TestClient(port: plexus.port)
-        try stalled.send("GET /api/v1/events/stream?topic=bulk.%23 HTTP/1.1\r\nHost: t\r\n\r\n")
+        try stalled.send("GET /api/v1/events/stream?topic=bulk.%23 HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))\r\n")
         let healthy = try stream(plexus, "topic=bulk.%23")
         let big = String(repeating: "x", count: 60_000)
         // The stalled client never reads; its socket buffers fill and the server cuts it off.

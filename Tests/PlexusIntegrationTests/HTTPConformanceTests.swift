@@ -29,7 +29,7 @@ final class HTTPConformanceTests: XCTestCase {
     func testKeepAliveServesSeveralRequestsOnOneConnection() throws {
         let client = try client()
         for name in ["a", "b", "c"] {
-            try client.send("GET /api/v1/hello/\(name) HTTP/1.1\r\nHost: t\r\n\r\n")
+            try client.send("GET /api/v1/hello/\(name) HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))\r\n")
             let response = try client.readResponse()
             XCTAssertEqual(response.text, "Hello, \(name)!\n")
             XCTAssertNil(response.header("Connection"))
@@ -39,7 +39,7 @@ final class HTTPConformanceTests: XCTestCase {
     func testPipelinedRequestsAreAnsweredInOrder() throws {
         let client = try client()
         // The slow one first: its answer must still come first.
-        try client.send("GET /api/v1/hello/delay/150 HTTP/1.1\r\nHost: t\r\n\r\nGET /api/v1/hello/second HTTP/1.1\r\nHost: t\r\n\r\nPOST /api/v1/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nthird")
+        try client.send("GET /api/v1/hello/delay/150 HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))\r\nGET /api/v1/hello/second HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))\r\nPOST /api/v1/echo HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))Content-Length: 5\r\n\r\nthird")
         XCTAssertEqual(try client.readResponse().text, "waited 150 ms\n")
         XCTAssertEqual(try client.readResponse().text, "Hello, second!\n")
         XCTAssertEqual(try client.readResponse().text, "third")
@@ -47,7 +47,7 @@ final class HTTPConformanceTests: XCTestCase {
 
     func testChunkedRequestBodyIsDecoded() throws {
         let client = try client()
-        try client.send("POST /api/v1/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n5\r\nhello\r\n7\r\n, chunk\r\n0\r\n\r\n")
+        try client.send("POST /api/v1/echo HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))Transfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n5\r\nhello\r\n7\r\n, chunk\r\n0\r\n\r\n")
         let response = try client.readResponse()
         XCTAssertEqual(response.status, 200)
         XCTAssertEqual(response.text, "hello, chunk")
@@ -56,7 +56,7 @@ final class HTTPConformanceTests: XCTestCase {
 
     func testHeadHasLengthButNoBody() throws {
         let client = try client()
-        try client.send("HEAD /api/v1/hello/x HTTP/1.1\r\nHost: t\r\n\r\nGET /api/v1/hello/y HTTP/1.1\r\nHost: t\r\n\r\n")
+        try client.send("HEAD /api/v1/hello/x HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))\r\nGET /api/v1/hello/y HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))\r\n")
         let head = try client.readResponse(headOnly: true)
         XCTAssertEqual(head.status, 200)
         XCTAssertEqual(head.header("Content-Length"), "10")
@@ -66,30 +66,30 @@ final class HTTPConformanceTests: XCTestCase {
 
     func testExpectContinueGetsInterimResponse() throws {
         let client = try client()
-        try client.send("POST /api/v1/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+        try client.send("POST /api/v1/echo HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))Content-Length: 4\r\nExpect: 100-continue\r\n\r\n")
         XCTAssertEqual(try client.readResponse().status, 100)
         try client.send("ping")
         XCTAssertEqual(try client.readResponse().text, "ping")
     }
 
     func testDateAndRequestIdHeaders() throws {
-        let kept = try TestClient.get("/api/v1/hello/x", port: try plexus.port, headers: "X-Request-Id: abc-123.z\r\n")
+        let kept = try plexus.get("/api/v1/hello/x", headers: "X-Request-Id: abc-123.z\r\n")
         XCTAssertEqual(kept.header("X-Request-Id"), "abc-123.z")
         XCTAssertNotNil(kept.header("Date").flatMap { DateFormatter.httpDate.date(from: $0) }, "Date must be an IMF-fixdate")
-        let insane = try TestClient.get("/api/v1/hello/x", port: try plexus.port, headers: "X-Request-Id: <script>\r\n")
+        let insane = try plexus.get("/api/v1/hello/x", headers: "X-Request-Id: <script>\r\n")
         XCTAssertNotEqual(insane.header("X-Request-Id"), "<script>")
         XCTAssertFalse(insane.header("X-Request-Id")?.isEmpty ?? true)
     }
 
     func testUnknownPathIs404AndWrongMethodIs405WithAllow() throws {
-        let missing = try TestClient.get("/nowhere", port: try plexus.port)
+        let missing = try plexus.get("/nowhere")
         XCTAssertEqual(missing.status, 404)
         XCTAssertEqual(missing.header("Content-Type"), "application/problem+json")
         let problem = try JSONSerialization.jsonObject(with: Data(missing.body)) as! [String: Any]
         XCTAssertEqual(problem["status"] as? Int, 404)
         XCTAssertEqual(problem["detail"] as? String, "no route for /nowhere")
         let client = try client()
-        try client.send("DELETE /api/v1/hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        try client.send("DELETE /api/v1/hello HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))\r\n")
         let wrong = try client.readResponse()
         XCTAssertEqual(wrong.status, 405)
         XCTAssertEqual(wrong.header("Allow"), "GET, HEAD")
@@ -97,7 +97,7 @@ final class HTTPConformanceTests: XCTestCase {
 
     func testHandlerErrorsBecomeProblemJSON() throws {
         let client = try client()
-        try client.send("POST /api/v1/hello/count-words HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n{\"txt\":1}\n")
+        try client.send("POST /api/v1/hello/count-words HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))Content-Length: 10\r\n\r\n{\"txt\":1}\n")
         let response = try client.readResponse()
         XCTAssertEqual(response.status, 400)
         XCTAssertEqual(response.header("Content-Type"), "application/problem+json")
@@ -113,39 +113,39 @@ final class HTTPConformanceTests: XCTestCase {
 
     func testHugeHeaderIs431() throws {
         let client = try client()
-        try client.send("GET /api/v1/hello/x HTTP/1.1\r\nHost: t\r\nX-Big: \(String(repeating: "a", count: 40_000))\r\n\r\n")
+        try client.send("GET /api/v1/hello/x HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))X-Big: \(String(repeating: "a", count: 40_000))\r\n\r\n")
         XCTAssertEqual(try client.readResponse().status, 431)
         XCTAssertTrue(client.readsEOF())
     }
 
     func testLongURLIs414() throws {
         let client = try client()
-        try client.send("GET /\(String(repeating: "a", count: 9_000)) HTTP/1.1\r\nHost: t\r\n\r\n")
+        try client.send("GET /\(String(repeating: "a", count: 9_000)) HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))\r\n")
         XCTAssertEqual(try client.readResponse().status, 414)
     }
 
     func testBadChunkSizeIs400() throws {
         let client = try client()
-        try client.send("POST /api/v1/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")
+        try client.send("POST /api/v1/echo HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")
         XCTAssertEqual(try client.readResponse().status, 400)
         XCTAssertTrue(client.readsEOF())
     }
 
     func testBodyOverTheLimitIs413() throws {
         let declared = try client()
-        try declared.send("POST /api/v1/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5000000\r\n\r\n")
+        try declared.send("POST /api/v1/echo HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))Content-Length: 5000000\r\n\r\n")
         XCTAssertEqual(try declared.readResponse().status, 413)
         XCTAssertTrue(declared.readsEOF())
         let chunked = try client()
         let chunk = String(repeating: "x", count: 4096)
-        try chunked.send("POST /api/v1/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
+        try chunked.send("POST /api/v1/echo HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))Transfer-Encoding: chunked\r\n\r\n")
         for _ in 0..<300 { try? chunked.send("1000\r\n\(chunk)\r\n") }
         XCTAssertEqual(try chunked.readResponse().status, 413)
     }
 
     func testSlowHeaderIs408() throws {
         let client = try TestClient(port: try plexus.port, timeoutSeconds: 30)
-        try client.send("GET /api/v1/hello/x HTTP/1.1\r\nHost: t\r\n")
+        try client.send("GET /api/v1/hello/x HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))")
         // ... and never finish the head: the header timeout (600 ms here) answers 408.
         let response = try client.readResponse()
         XCTAssertEqual(response.status, 408)
@@ -175,14 +175,14 @@ extension DateFormatter {
 extension HTTPConformanceTests {
     func testBodyToAnUnknownPathGets404ThenCloseAndNothingElse() throws {
         let client = try TestClient(port: try plexus.port, timeoutSeconds: 5)
-        try client.send("POST /nowhere HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n")
+        try client.send("POST /nowhere HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))Content-Length: 5000\r\n\r\n")
         XCTAssertEqual(try client.readResponse().status, 404)
         XCTAssertTrue(client.readsEOF(), "no stray 408 later: the connection closes after the 404")
     }
 
     func testUpgradeHeaderOnAPluginRouteGetsOneAnswer() throws {
         let client = try TestClient(port: try plexus.port, timeoutSeconds: 5)
-        try client.send("GET /api/v1/hello/up HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+        try client.send("GET /api/v1/hello/up HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))Connection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
         let response = try client.readResponse()
         XCTAssertEqual(response.text, "Hello, up!\n")
         XCTAssertTrue(client.readsEOF(), "the upgrade is ignored and nothing else is written")

@@ -40,7 +40,7 @@ final class LifecycleTests: XCTestCase {
 
     func testPluginsCommandReadsTheRunningInstance() throws {
         let plexus = try Repository.startPlexus(cFixtures: ["hello-c", "garbage"])
-        let output = try CLI.run(["plugins", "--listen", "127.0.0.1:\(plexus.port)"])
+        let output = try CLI.run(["plugins", "--listen", "127.0.0.1:\(plexus.port)", "--data", plexus.workDirectory.appendingPathComponent("data").path])
         XCTAssertEqual(output.status, 0, output.text)
         XCTAssertTrue(output.text.contains("NAME"))
         XCTAssertTrue(output.text.range(of: #"hello\s+1\.0\.0\s+running\s+GET /api/v1/hello"#, options: .regularExpression) != nil, output.text)
@@ -55,7 +55,7 @@ final class LifecycleTests: XCTestCase {
         let good = try CLI.run(["plugin", "inspect", Repository.binDirectory.appendingPathComponent("libPlexusHello.so").path])
         XCTAssertEqual(good.status, 0, good.text)
         XCTAssertTrue(good.text.range(of: #"name\s+hello"#, options: .regularExpression) != nil, good.text)
-        XCTAssertTrue(good.text.contains("compatible: built for ABI 1.1"), good.text)
+        XCTAssertTrue(good.text.contains("compatible: built for ABI 1.2"), good.text)
         XCTAssertTrue(good.text.contains("Swift 6"), good.text)
         let fixtures = try Repository.cFixturesDirectory()
         let c = try CLI.run(["plugin", "inspect", fixtures.appendingPathComponent("greeter-c.so").path])
@@ -63,7 +63,7 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(c.text.contains("hello-c ^1.2"), c.text)
         let v2 = try CLI.run(["plugin", "inspect", fixtures.appendingPathComponent("abi-v2-entry.so").path])
         XCTAssertEqual(v2.status, 1)
-        XCTAssertTrue(v2.text.contains("not loadable: abi-v2-entry.so: built for plugin ABI 2.x, this runtime speaks ABI 1.1"), v2.text)
+        XCTAssertTrue(v2.text.contains("not loadable: abi-v2-entry.so: built for plugin ABI 2.x, this runtime speaks ABI 1.2"), v2.text)
     }
 
     func testBadConfigIsRefusedWithFileAndKey() throws {

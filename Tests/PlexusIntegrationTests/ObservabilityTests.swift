@@ -22,7 +22,7 @@ final class ObservabilityTests: XCTestCase {
     func testAlertRuleIsPublishedOnTheBus() throws {
         let plexus = try Repository.startPlexus(cFixtures: ["hello-c", "garbage"], extra: "[alerts.failed_plugins]\nwarning = 1\n")
         let client = try TestClient(port: plexus.port)
-        try client.send("GET /api/v1/events/stream?topic=system.alert HTTP/1.1\r\nHost: t\r\n\r\n")
+        try client.send("GET /api/v1/events/stream?topic=system.alert HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))\r\n")
         XCTAssertEqual(try client.readHead().status, 200)
         let alert = try SSEReader(client: client).next().json["payload"] as? [String: Any]
         XCTAssertEqual(alert?["measure"] as? String, "failed_plugins")

@@ -10,8 +10,8 @@ final class PluginLoadingTests: XCTestCase {
         ("empty.so", "not an ELF shared object (expected 7f 45 4c 46, found an empty file)"),
         ("unresolved.so", "unresolved symbol 'plexus_fixture_function_that_does_not_exist'"),
         ("no-entry.so", "no entry symbol 'plexus_plugin_entry_v1'"),
-        ("abi-v2-entry.so", "built for plugin ABI 2.x, this runtime speaks ABI 1.1"),
-        ("abi-major.so", "built for plugin ABI 2.1, this runtime speaks ABI 1.1"),
+        ("abi-v2-entry.so", "built for plugin ABI 2.x, this runtime speaks ABI 1.2"),
+        ("abi-major.so", "built for plugin ABI 2.2, this runtime speaks ABI 1.2"),
         ("small-descriptor.so", "descriptor is 16 bytes, ABI 1.0 needs at least"),
         ("zz-duplicate.so", "duplicate plugin name 'hello-c', already loaded from hello-c.so"),
         ("missing-dep.so", "needs 'nonexistent' ^1.0, but no plugin of that name is in the plugins directory"),
@@ -31,11 +31,11 @@ final class PluginLoadingTests: XCTestCase {
                                        pluginConfigs: ["hello-c": "greeting = \"howdy\"\n"],
                                        pluginSettings: "start_timeout_ms = 700")
         // The good plugins answer: Swift, C (reading its config), and a C plugin that depends on another.
-        XCTAssertEqual(try TestClient.get("/api/v1/hello/plexus", port: plexus.port).text, "Hello, plexus!\n")
-        XCTAssertTrue(try TestClient.get("/api/v1/c/hello", port: plexus.port).text.hasPrefix("howdy from C"))
-        XCTAssertEqual(try TestClient.get("/api/v1/c/greeter", port: plexus.port).status, 200)
+        XCTAssertEqual(try plexus.get("/api/v1/hello/plexus").text, "Hello, plexus!\n")
+        XCTAssertTrue(try plexus.get("/api/v1/c/hello").text.hasPrefix("howdy from C"))
+        XCTAssertEqual(try plexus.get("/api/v1/c/greeter").status, 200)
         // Built for ABI 1.3 with a larger descriptor: a newer minor of the same major still loads.
-        XCTAssertEqual(try TestClient.get("/api/v1/c/newer", port: plexus.port).status, 200)
+        XCTAssertEqual(try plexus.get("/api/v1/c/newer").status, 200)
 
         let plugins = try plexus.pluginsByFile()
         XCTAssertEqual(plugins["newer-minor.so"]?["abi"] as? String, "1.3")
@@ -50,7 +50,7 @@ final class PluginLoadingTests: XCTestCase {
             XCTAssertTrue(plexus.log.contains(diagnosis), "\(file): diagnosis not logged")
         }
         // A failed plugin's routes are not served.
-        XCTAssertEqual(try TestClient.get("/api/v1/thrower", port: plexus.port).status, 404)
+        XCTAssertEqual(try plexus.get("/api/v1/thrower").status, 404)
         XCTAssertEqual(plexus.stop(), 0)
     }
 

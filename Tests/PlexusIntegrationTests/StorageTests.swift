@@ -9,7 +9,7 @@ final class StorageTests: XCTestCase {
     func testSQLWithMigrationAndChangeFeedOnTheBus() throws {
         let plexus = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [])
         let client = try TestClient(port: plexus.port)
-        try client.send("GET /api/v1/events/stream?topic=storage.notes.%23 HTTP/1.1\r\nHost: t\r\n\r\n")
+        try client.send("GET /api/v1/events/stream?topic=storage.notes.%23 HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))\r\n")
         XCTAssertEqual(try client.readHead().status, 200)
         let feed = SSEReader(client: client)
         usleep(100_000)
@@ -135,11 +135,11 @@ final class StorageTests: XCTestCase {
         // Publishers on several threads; every id whose publish returned 202 must be delivered after a kill -9.
         let lock = NSLock()
         var published: [String] = []
-        let port = plexus!.port
+        let port = plexus!.port, auth = plexus!.authorized("")
         DispatchQueue.concurrentPerform(iterations: 4) { worker in
             for n in 0..<200 {
                 if worker == 0 && n == 100 { kill(plexus!.process.processIdentifier, SIGKILL) }
-                guard let response = try? TestClient.request("POST", "/api/v1/events", port: port,
+                guard let response = try? TestClient.request("POST", "/api/v1/events", port: port, headers: auth,
                                                              body: Array(#"{"topic":"orders.created","payload":{"n":\#(n)},"durable":true}"#.utf8)),
                       response.status == 202,
                       let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],

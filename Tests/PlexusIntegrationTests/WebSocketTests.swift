@@ -28,7 +28,7 @@ final class WebSocketTests: XCTestCase {
         let plexus = try Repository.startPlexus(swiftPlugins: [], cFixtures: [])
         let client = try WebSocketClient(port: plexus.port)
         // Send the request and (in the same segment) a first frame: bytes after the head belong to the session.
-        var bytes = Array(WebSocketClient.upgradeRequest().utf8)
+        var bytes = Array(WebSocketClient.upgradeRequest(credential: plexus.adminKey).utf8)
         let ping: [UInt8] = [0x89, 0x82, 1, 2, 3, 4, UInt8(ascii: "h") ^ 1, UInt8(ascii: "i") ^ 2]
         bytes += ping
         try client.sendRaw(bytes)
@@ -56,13 +56,13 @@ final class WebSocketTests: XCTestCase {
         XCTAssertEqual(plain.header("Content-Type"), "application/problem+json")
 
         let cases: [(request: String, status: Int, detail: String)] = [
-            (WebSocketClient.upgradeRequest(key: "not base64!"), 400, "Sec-WebSocket-Key"),
-            (WebSocketClient.upgradeRequest(key: "c2hvcnQ="), 400, "Sec-WebSocket-Key"),
-            (WebSocketClient.upgradeRequest(version: "8"), 400, "Sec-WebSocket-Version"),
-            (WebSocketClient.upgradeRequest(connection: "keep-alive"), 400, "Connection"),
-            (WebSocketClient.upgradeRequest(upgrade: "h2c"), 426, "Upgrade"),
-            (WebSocketClient.upgradeRequest(path: "/api/v1/events/ws?topic=a.%23.b"), 400, "topic"),
-            ("GET /api/v1/events/ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n", 400, "Sec-WebSocket-Key"),
+            (WebSocketClient.upgradeRequest(key: "not base64!", credential: plexus.adminKey), 400, "Sec-WebSocket-Key"),
+            (WebSocketClient.upgradeRequest(key: "c2hvcnQ=", credential: plexus.adminKey), 400, "Sec-WebSocket-Key"),
+            (WebSocketClient.upgradeRequest(version: "8", credential: plexus.adminKey), 400, "Sec-WebSocket-Version"),
+            (WebSocketClient.upgradeRequest(connection: "keep-alive", credential: plexus.adminKey), 400, "Connection"),
+            (WebSocketClient.upgradeRequest(upgrade: "h2c", credential: plexus.adminKey), 426, "Upgrade"),
+            (WebSocketClient.upgradeRequest(path: "/api/v1/events/ws?topic=a.%23.b", credential: plexus.adminKey), 400, "topic"),
+            ("GET /api/v1/events/ws HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n", 400, "Sec-WebSocket-Key"),
         ]
         for (request, status, detail) in cases {
             let client = try WebSocketClient(port: plexus.port)
@@ -82,7 +82,7 @@ final class WebSocketTests: XCTestCase {
 
     func testSubscribeReceiveUnsubscribeAndProtocolErrors() throws {
         let plexus = try Repository.startPlexus(swiftPlugins: [], cFixtures: [])
-        let client = try WebSocketClient.open(port: plexus.port)
+        let client = try WebSocketClient.open(port: plexus.port, credential: plexus.adminKey)
         try subscribe(client, "orders.#")
         XCTAssertEqual(try publish(plexus, ["topic": "orders.created", "payload": ["n": 1]]).status, 202)
         XCTAssertEqual(try publish(plexus, ["topic": "other.thing", "payload": ["n": 2]]).status, 202)
@@ -132,7 +132,7 @@ final class WebSocketTests: XCTestCase {
 
     func testPingsBothWays() throws {
         let plexus = try Repository.startPlexus(swiftPlugins: [], cFixtures: [], extra: "[bus]\nws_ping_ms = 300\n")
-        let client = try WebSocketClient.open(port: plexus.port, query: "?topic=x.%23")
+        let client = try WebSocketClient.open(port: plexus.port, query: "?topic=x.%23", credential: plexus.adminKey)
         XCTAssertEqual(try client.nextJSON()["op"] as? String, "subscribed", "the query's topic subscribes at once")
         try client.sendFrame(WebSocketClient.ping, Array("are you there".utf8))
         var frame = try client.readFrame()
@@ -150,19 +150,19 @@ final class WebSocketTests: XCTestCase {
     func testProtocolViolationsCloseWithTheirCodes() throws {
         let plexus = try Repository.startPlexus(swiftPlugins: [], cFixtures: [])
         // Client frames must be masked.
-        let unmasked = try WebSocketClient.open(port: plexus.port)
+        let unmasked = try WebSocketClient.open(port: plexus.port, credential: plexus.adminKey)
         try unmasked.sendFrame(WebSocketClient.text, Array(#"{"op":"subscribe","topic":"a.#"}"#.utf8), masked: false)
         try expectClose(unmasked, 1002)
         // Binary frames are unsupported data.
-        let binary = try WebSocketClient.open(port: plexus.port)
+        let binary = try WebSocketClient.open(port: plexus.port, credential: plexus.adminKey)
         try binary.sendFrame(WebSocketClient.binary, [1, 2, 3])
         try expectClose(binary, 1003)
         // A message over the limit is too big.
-        let big = try WebSocketClient.open(port: plexus.port)
+        let big = try WebSocketClient.open(port: plexus.port, credential: plexus.adminKey)
         try big.sendFrame(WebSocketClient.text, Array(String(repeating: " ", count: 70_000).utf8))
         try expectClose(big, 1009)
         // An unknown opcode is a protocol error too.
-        let reserved = try WebSocketClient.open(port: plexus.port)
+        let reserved = try WebSocketClient.open(port: plexus.port, credential: plexus.adminKey)
         try reserved.sendFrame(3, [])
         try expectClose(reserved, 1002)
         XCTAssertEqual(try plexus.get("/health").status, 200)
@@ -170,9 +170,9 @@ final class WebSocketTests: XCTestCase {
 
     func testStalledClientIsDisconnectedWhileAnotherKeepsReceiving() throws {
         let plexus = try Repository.startPlexus(swiftPlugins: [], cFixtures: [])
-        let stalled = try WebSocketClient.open(port: plexus.port, receiveBuffer: 4096)
+        let stalled = try WebSocketClient.open(port: plexus.port, receiveBuffer: 4096, credential: plexus.adminKey)
         try subscribe(stalled, "bulk.#")
-        let healthy = try WebSocketClient.open(port: plexus.port)
+        let healthy = try WebSocketClient.open(port: plexus.port, credential: plexus.adminKey)
         try subscribe(healthy, "bulk.#")
         let big = String(repeating: "x", count: 60_000)
         // The stalled client never reads again; its socket buffers fill and the server cuts it off.
@@ -190,7 +190,7 @@ final class WebSocketTests: XCTestCase {
 
     func testShutdownSendsGoingAway() throws {
         let plexus = try Repository.startPlexus(swiftPlugins: [], cFixtures: [])
-        let client = try WebSocketClient.open(port: plexus.port)
+        let client = try WebSocketClient.open(port: plexus.port, credential: plexus.adminKey)
         try subscribe(client, "a.#")
         kill(plexus.process.processIdentifier, SIGTERM)
         var frame = try client.readFrame()

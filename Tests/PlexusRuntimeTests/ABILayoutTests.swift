@@ -17,7 +17,23 @@ final class ABILayoutTests: XCTestCase {
         }
         XCTAssertEqual(MemoryLayout<plexus_plugin>.offset(of: \.publishes), 120)
         XCTAssertEqual(MemoryLayout<plexus_plugin>.offset(of: \.publish_count), 128)
-        XCTAssertEqual(PLEXUS_ABI_MINOR, 1)
+        XCTAssertGreaterThanOrEqual(PLEXUS_ABI_MINOR, 1)
+    }
+
+    func testMinor2FieldsFollowMinor1() {
+        // ABI 1.2 appended the caller to the request and access rules to the route spec.
+        XCTAssertEqual(PLEXUS_ABI_MINOR, 2)
+        let request: [(PartialKeyPath<plexus_request>, Int)] = [(\.subject, 128), (\.tenant, 144), (\.roles, 160), (\.scopes, 176)]
+        for (path, offset) in request {
+            XCTAssertEqual(MemoryLayout<plexus_request>.offset(of: path), offset, "\(path)")
+        }
+        let spec: [(PartialKeyPath<plexus_route_spec>, Int)] = [
+            (\.access, 48), (\.tenant_required, 52), (\.roles, 56), (\.scopes, 64), (\.summary, 72), (\.request_schema, 80),
+            (\.response_schema, 88), (\.response_status, 96), (\.timeout_ms, 104),
+        ]
+        for (path, offset) in spec {
+            XCTAssertEqual(MemoryLayout<plexus_route_spec>.offset(of: path), offset, "\(path)")
+        }
     }
 
     func testVersionAndEntrySymbol() {

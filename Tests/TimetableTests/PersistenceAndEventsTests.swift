@@ -144,7 +144,7 @@ final class PersistenceAndEventsTests: XCTestCase {
         let plexus = try TimetableHarness.start()
         defer { _ = plexus.stop() }
         let client = try TestClient(port: plexus.port)
-        try client.send("GET /api/v1/events/stream?topic=timetable.%23 HTTP/1.1\r\nHost: t\r\n\r\n")
+        try client.send("GET /api/v1/events/stream?topic=timetable.%23 HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))\r\n")
         let head = try client.readHead()
         XCTAssertEqual(head.status, 200)
         let reader = SSEReader(client: client)

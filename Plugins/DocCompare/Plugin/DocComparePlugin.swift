@@ -50,10 +50,10 @@ final class DocComparePlugin: Plugin {
         let maxInput = max(1, context.config.int("max_input_bytes", default: Self.defaultMaxInputBytes))
         maxInputBytes = maxInput
         let bodyLimit = max(1, context.config.int("max_body_bytes", default: 3 * maxInput + (64 << 10)))
-        try context.routes.post("/api/v1/documents/compare", maxBodyBytes: UInt64(bodyLimit)) { [unowned self] request async throws in
+        try context.routes.post("/api/v1/documents/compare", options: RouteOptions(summary: "Compares two documents (JSON or multipart)"), maxBodyBytes: UInt64(bodyLimit)) { [unowned self] request async throws in
             try await compare(request, forceHTML: false)
         }
-        try context.routes.post("/api/v1/documents/redline", maxBodyBytes: UInt64(bodyLimit)) { [unowned self] request async throws in
+        try context.routes.post("/api/v1/documents/redline", options: RouteOptions(summary: "An HTML redline of two documents"), maxBodyBytes: UInt64(bodyLimit)) { [unowned self] request async throws in
             try await compare(request, forceHTML: true)
         }
         try registerVersionRoutes(maxBodyBytes: UInt64(bodyLimit))

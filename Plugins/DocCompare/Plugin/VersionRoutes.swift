@@ -11,8 +11,8 @@ struct DocumentChanged: Encodable, Sendable {
 }
 
 /// The routes over stored document versions. The tenant is the first path segment after
-/// `/api/v1/documents/` (there is no authentication yet); every query is scoped by it, so a
-/// version of one tenant is never reachable through another tenant's paths.
+/// `/api/v1/documents/`; the routes are declared tenant-scoped, so the runtime's gateway lets
+/// through only callers whose verified tenant is that segment, and every query is scoped by it.
 extension DocComparePlugin {
     /// The prefix of every version route.
     static let documentsPrefix = "/api/v1/documents"
@@ -20,16 +20,16 @@ extension DocComparePlugin {
     /// Registers the four version routes.
     func registerVersionRoutes(maxBodyBytes: UInt64) throws {
         let base = "\(Self.documentsPrefix)/:tenant/:document"
-        try context.routes.post("\(base)/versions", maxBodyBytes: maxBodyBytes) { [unowned self] request async throws in
+        try context.routes.post("\(base)/versions", options: .tenant.summary("Stores a new version of a document"), maxBodyBytes: maxBodyBytes) { [unowned self] request async throws in
             try await storeVersion(request)
         }
-        try context.routes.get("\(base)/versions") { [unowned self] request async throws in
+        try context.routes.get("\(base)/versions", options: .tenant.summary("Lists the versions of a document")) { [unowned self] request async throws in
             try await listVersions(request)
         }
-        try context.routes.get("\(base)/versions/:version") { [unowned self] request async throws in
+        try context.routes.get("\(base)/versions/:version", options: .tenant.summary("One stored version")) { [unowned self] request async throws in
             try await fetchVersion(request)
         }
-        try context.routes.get("\(base)/compare") { [unowned self] request async throws in
+        try context.routes.get("\(base)/compare", options: .tenant.summary("Compares two stored versions")) { [unowned self] request async throws in
             try await compareVersions(request)
         }
     }

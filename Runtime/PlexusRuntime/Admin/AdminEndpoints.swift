@@ -3,10 +3,10 @@ import Foundation
 /// The runtime's own endpoints: `/health` (liveness) and `/admin/plugins` (loopback only).
 enum AdminEndpoints {
     static func install(on server: HTTPServer, group: PluginGroup) {
-        server.builtins.append(("GET", "/health", HTTPServer.Builtin(loopbackOnly: false) { _ in
+        server.builtins.append(("GET", "/health", HTTPServer.Builtin(access: .public) { _ in
             .json(["status": "ok"])
         }))
-        server.builtins.append(("GET", "/admin/plugins", HTTPServer.Builtin(loopbackOnly: true) { [unowned group] _ in
+        server.builtins.append(("GET", "/admin/plugins", HTTPServer.Builtin(access: .admin) { [unowned group] _ in
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let body = (try? encoder.encode(group.plugins.map(PluginSummary.init))) ?? Data("[]".utf8)

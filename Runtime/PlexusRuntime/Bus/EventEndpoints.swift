@@ -6,10 +6,13 @@ import PlexusEventLog
 enum EventEndpoints {
     static func install(on server: HTTPServer, runtime: Runtime) {
         let events = runtime.events
-        server.builtins.append(("POST", "/api/v1/events", HTTPServer.Builtin(loopbackOnly: false) { [unowned events] exchange, respond in
-            let request: PublishRequest
+        server.builtins.append(("POST", "/api/v1/events", HTTPServer.Builtin(access: .authenticated) { [unowned server, unowned events] exchange, respond in
+            var request: PublishRequest
             do {
                 request = try PublishRequest(exchange.body)
+                try EventTenancy.confine(&request.envelope, to: EventTenancy.scope(of: exchange, server: server))
+            } catch let error as EventTenancy.Refusal {
+                return respond(.problem(403, error.description, exchange))
             } catch {
                 return respond(.problem(400, "\(error)", exchange))
             }
@@ -22,7 +25,7 @@ enum EventEndpoints {
                 }
             }
         }))
-        server.builtins.append(("GET", "/api/v1/events", HTTPServer.Builtin(loopbackOnly: false) { [unowned events] exchange, respond in
+        server.builtins.append(("GET", "/api/v1/events", HTTPServer.Builtin(access: .authenticated) { [unowned server, unowned events] exchange, respond in
             let query = QueryParameters(exchange.query)
             let limit = min(Int(query["limit"] ?? "") ?? 100, 10_000)
             let pattern: TopicPattern, since: StartPosition
@@ -35,12 +38,14 @@ enum EventEndpoints {
             guard let log = events.log else { return respond(.problem(503, "the durable event log is not open", exchange)) }
             log.events(matching: pattern, since: since, limit: limit, completion: server.loop.bounce { (result: Result<[EventEnvelope], EventLogError>) in
                 switch result {
-                case .success(let list): respond(HTTPServer.BuiltinResponse.json(list.map(EventJSON.object)))
+                case .success(let list):
+                    let tenant = EventTenancy.scope(of: exchange, server: server)
+                    respond(HTTPServer.BuiltinResponse.json(list.filter { EventTenancy.visible($0, to: tenant) }.map(EventJSON.object)))
                 case .failure(let error): respond(.problem(500, "query failed: \(error)", exchange))
                 }
             })
         }))
-        server.builtins.append(("GET", "/api/v1/events/stream", HTTPServer.Builtin(loopbackOnly: false) { [unowned server, unowned events] exchange, respond in
+        server.builtins.append(("GET", "/api/v1/events/stream", HTTPServer.Builtin(access: .authenticated) { [unowned server, unowned events] exchange, respond in
             let query = QueryParameters(exchange.query)
             let patterns: [TopicPattern]
             do {
@@ -57,10 +62,11 @@ enum EventEndpoints {
             }
             guard let stream = server.beginStream(exchange, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]) else { return }
             EventStream(stream: stream, patterns: patterns, events: events, loop: server.loop,
-                        heartbeatMilliseconds: runtime.config.sseHeartbeatMilliseconds).start(resumeFrom: resumeFrom)
+                        heartbeatMilliseconds: runtime.config.sseHeartbeatMilliseconds,
+                        tenant: EventTenancy.scope(of: exchange, server: server)).start(resumeFrom: resumeFrom)
         }))
         WebSocketEndpoint.install(on: server, runtime: runtime)
-        server.builtins.append(("GET", "/api/v1/events/deadletters", HTTPServer.Builtin(loopbackOnly: true) { [unowned events] exchange, respond in
+        server.builtins.append(("GET", "/api/v1/events/deadletters", HTTPServer.Builtin(access: .admin) { [unowned events] exchange, respond in
             guard let group = QueryParameters(exchange.query)["group"], !group.isEmpty else {
                 return respond(.problem(400, "query parameter 'group' is required", exchange))
             }
@@ -76,7 +82,7 @@ enum EventEndpoints {
                 }
             })
         }))
-        server.builtins.append(("POST", "/api/v1/events/deadletters/redrive", HTTPServer.Builtin(loopbackOnly: true) { [unowned events] exchange, respond in
+        server.builtins.append(("POST", "/api/v1/events/deadletters/redrive", HTTPServer.Builtin(access: .admin) { [unowned events] exchange, respond in
             let object = (try? JSONSerialization.jsonObject(with: Data(UnsafeRawBufferPointer(start: exchange.body.base, count: exchange.body.count)))) as? [String: Any]
             guard let group = object?["group"] as? String, let idText = object?["id"] as? String, let id = ULID(idText) else {
                 return respond(.problem(400, "body must be {\"group\": \"…\", \"id\": \"<event id>\"}", exchange))
@@ -89,7 +95,7 @@ enum EventEndpoints {
                 }
             })
         }))
-        server.builtins.append(("GET", "/api/v1/events/catalogue", HTTPServer.Builtin(loopbackOnly: false) { [unowned runtime] _ in
+        server.builtins.append(("GET", "/api/v1/events/catalogue", HTTPServer.Builtin(access: .authenticated) { [unowned runtime] _ in
             let topics = runtime.group.plugins.compactMap(\.manifest).flatMap { manifest in
                 manifest.publishes.map { ["plugin": manifest.name, "topic": $0.topic, "schema_version": $0.schemaVersion, "description": $0.description] as [String: Any] }
             }

@@ -19,7 +19,11 @@ final class EventStream {
     private var heartbeat: LoopTimer?
     private var keepAlive: EventStream?
 
-    init(stream: HTTPStream, patterns: [TopicPattern], events: EventRouter, loop: EventLoop, heartbeatMilliseconds: UInt64) {
+    /// The tenant this client is confined to (nil: every event).
+    private let tenant: String?
+
+    init(stream: HTTPStream, patterns: [TopicPattern], events: EventRouter, loop: EventLoop, heartbeatMilliseconds: UInt64, tenant: String? = nil) {
+        self.tenant = tenant
         self.stream = stream
         self.patterns = patterns
         self.events = events
@@ -93,6 +97,7 @@ final class EventStream {
 
     /// Queues the event's frame; frames queued in one loop turn leave in one write.
     private func send(_ event: EventEnvelope) {
+        guard EventTenancy.visible(event, to: tenant) else { return }
         pending.append(contentsOf: SSEFrames.frame(for: event))
         guard !flushScheduled else { return }
         flushScheduled = true

@@ -5,7 +5,7 @@ import PlexusEventLog
 /// `{"topic", "payload" (any JSON) | "payload_text" | "payload_base64", "content_type", "tenant",
 ///   "priority", "durable", "correlation_id", "causation_id", "schema_version"}`.
 struct PublishRequest {
-    let envelope: EventEnvelope
+    var envelope: EventEnvelope
     let durable: Bool
 
     init(_ body: RawBytes) throws {

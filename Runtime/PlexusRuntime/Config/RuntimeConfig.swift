@@ -52,6 +52,8 @@ public struct RuntimeConfig: Sendable {
     public var wsPingMilliseconds: UInt64 = 30_000
     /// `[supervisor]`: crash containment (`plexus serve --supervise`).
     public var supervisor = SupervisorSettings()
+    /// The gateway: `[auth]`, `[tenants.hosts]`, `[rate_limits.*]`, `[resilience]`, `[cors]`, `[security]`, `[audit]`.
+    public var gateway = GatewaySettings()
 
     public init() {}
 
@@ -101,6 +103,11 @@ public struct RuntimeConfig: Sendable {
         supervisor.reloadTimeoutMilliseconds = try reader.uint("supervisor.reload_timeout_ms") ?? supervisor.reloadTimeoutMilliseconds
         supervisor.maxRSSMegabytes = try reader.uint("supervisor.max_rss_mb") ?? supervisor.maxRSSMegabytes
         supervisor.watchPlugins = try reader.bool("supervisor.watch_plugins") ?? supervisor.watchPlugins
+        var gatewayValues: [String: String] = [:]
+        for prefix in ["auth.", "tenants.", "rate_limits.", "resilience.", "cors.", "security.", "audit."] {
+            gatewayValues.merge(reader.take(prefix: prefix)) { first, _ in first }
+        }
+        gateway = try GatewaySettings(values: gatewayValues, file: file.path, base: base)
         try reader.refuseUnknownKeys()
     }
 

@@ -32,6 +32,8 @@ final class HTTPConnection {
     private var writesInFlight = 0
     let peerIsLoopback: Bool
     let peerAddress: String
+    /// The peer's IP address without the port (rate limits, audit).
+    let peerIP: String
 
     init(server: HTTPServer, id: Int, tcp: UnsafeMutablePointer<uv_tcp_t>) {
         self.server = server
@@ -41,6 +43,7 @@ final class HTTPConnection {
         http_parser_init(parser, HTTP_REQUEST)
         let peer = SocketAddress(of: tcp, peer: true)
         peerAddress = peer?.description ?? "unknown"
+        peerIP = peer?.host ?? "unknown"
         peerIsLoopback = peer?.isLoopback ?? false
         lastActivity = server.loop.now
         parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()

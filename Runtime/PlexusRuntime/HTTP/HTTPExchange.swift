@@ -1,5 +1,6 @@
 import CPlexusABI
 import Foundation
+import PlexusPolicy
 
 /// One request and, once answered, its response, on one connection.
 ///
@@ -30,6 +31,20 @@ final class HTTPExchange {
     var builtin: HTTPServer.Builtin?
     var parameters: [(name: String, value: String)] = []
     private var arena: UnsafeMutableRawPointer?
+
+    // Gateway.
+    /// The verified caller (nil: anonymous).
+    var caller: Caller?
+    /// The request's tenant: the caller's, or the one the `Host` maps to.
+    var tenant: String?
+    /// Headers the gateway adds to whatever response this request gets (CORS, rate limits).
+    var extraHeaders: [(String, String)] = []
+    /// The request holds a bulkhead slot and a breaker permit to give back when it is answered.
+    var guarded = false
+    /// The circuit breaker's permit for this request.
+    var permit: CircuitPermit?
+    /// When the gateway answers 504 instead of the plugin (loop milliseconds; 0: never).
+    var deadline: UInt64 = 0
 
     // Response.
     var response: [UInt8]?
@@ -64,7 +79,10 @@ final class HTTPExchange {
     func makeCRequest() -> plexus_request {
         // One block: header pairs, parameter pairs, then the text they point to.
         let pairCount = headerRanges.count + parameters.count
+        let subject = caller?.subject ?? "", tenantText = tenant ?? ""
+        let roles = caller?.rolesText ?? "", scopes = caller?.scopesText ?? ""
         var textBytes = method.utf8.count + path.utf8.count + query.utf8.count + requestID.utf8.count
+            + subject.utf8.count + tenantText.utf8.count + roles.utf8.count + scopes.utf8.count
         for parameter in parameters { textBytes += parameter.name.utf8.count + parameter.value.utf8.count }
         let pairBytes = pairCount * MemoryLayout<plexus_pair>.stride
         free(arena)
@@ -98,6 +116,10 @@ final class HTTPExchange {
         request.path = store(path)
         request.query = store(query)
         request.request_id = store(requestID)
+        request.subject = store(subject)
+        request.tenant = store(tenantText)
+        request.roles = store(roles)
+        request.scopes = store(scopes)
         request.headers = UnsafePointer(pairs)
         request.header_count = headerRanges.count
         request.params = UnsafePointer(pairs + headerRanges.count)

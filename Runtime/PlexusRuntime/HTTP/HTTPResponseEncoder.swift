@@ -5,6 +5,14 @@ import Foundation
 /// then `Content-Length`, `Date`, `X-Request-Id` and `Connection` as the exchange requires.
 struct HTTPResponseEncoder {
     private var date = HTTPDate()
+
+    /// The security headers every response carries, encoded once.
+    static func encodeSecurityHeaders(hsts: Bool) -> [UInt8] {
+        var text = "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n"
+            + "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\nCross-Origin-Opener-Policy: same-origin\r\n"
+        if hsts { text += "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n" }
+        return Array(text.utf8)
+    }
     /// Headers the server writes itself; a handler's copies are dropped.
     private static let ownedHeaders: [[UInt8]] = ["content-length", "transfer-encoding", "connection", "date", "x-request-id", "keep-alive"].map { Array($0.utf8) }
     /// `HTTP/1.1 <status> <reason>\r\n` for every status, built once.
@@ -47,6 +55,7 @@ struct HTTPResponseEncoder {
             var name = name, value = value
             name.withUTF8 { name in value.withUTF8 { value in Self.appendHeader(&out, UnsafeRawBufferPointer(name), UnsafeRawBufferPointer(value)) } }
         }
+        appendCommon(&out, exchange)
         out.append(contentsOf: Array("Transfer-Encoding: chunked\r\n".utf8))
         out.append(contentsOf: Self.dateName)
         out.append(contentsOf: date.current())
@@ -81,7 +90,11 @@ struct HTTPResponseEncoder {
         }
     }
 
+    /// Headers on every response (`[security] headers`), pre-encoded.
+    var securityHeaders: [UInt8] = []
+
     private mutating func finish(_ out: inout [UInt8], status: Int, bodyCount: Int, exchange: HTTPExchange) {
+        appendCommon(&out, exchange)
         if Self.mayHaveBody(status) {
             out.append(contentsOf: Self.contentLength)
             Self.appendDecimal(&out, bodyCount)
@@ -99,6 +112,15 @@ struct HTTPResponseEncoder {
             out.append(contentsOf: Self.keepAliveEnd)
         } else {
             out.append(contentsOf: Self.plainEnd)
+        }
+    }
+
+    /// The security headers and the gateway's per-request headers.
+    private func appendCommon(_ out: inout [UInt8], _ exchange: HTTPExchange) {
+        out.append(contentsOf: securityHeaders)
+        for (name, value) in exchange.extraHeaders {
+            var name = name, value = value
+            name.withUTF8 { name in value.withUTF8 { value in Self.appendHeader(&out, UnsafeRawBufferPointer(name), UnsafeRawBufferPointer(value)) } }
         }
     }
 

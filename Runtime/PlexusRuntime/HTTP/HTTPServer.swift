@@ -16,21 +16,31 @@ public final class HTTPServer: ResponseSink {
         }
     }
 
-    /// A built-in endpoint: `loopbackOnly` ones refuse other peers with 403. It answers through
-    /// `respond` (at once or later, on the loop), or takes the connection over as a stream.
+    /// Who may call a built-in endpoint.
+    public enum BuiltinAccess {
+        /// Anyone (health checks, the OpenAPI document).
+        case `public`
+        /// Any verified caller (the event API).
+        case authenticated
+        /// The admin identity only (plugins, reload, quarantine, dead letters, keys, audit).
+        case admin
+    }
+
+    /// A built-in endpoint. It answers through `respond` (at once or later, on the loop), or
+    /// takes the connection over as a stream.
     public struct Builtin {
-        let loopbackOnly: Bool
+        let access: BuiltinAccess
         let run: (HTTPExchange, @escaping (BuiltinResponse) -> Void) -> Void
 
         /// An endpoint that answers synchronously.
-        init(loopbackOnly: Bool, handler: @escaping (HTTPExchange) -> BuiltinResponse) {
-            self.loopbackOnly = loopbackOnly
+        init(access: BuiltinAccess, handler: @escaping (HTTPExchange) -> BuiltinResponse) {
+            self.access = access
             self.run = { exchange, respond in respond(handler(exchange)) }
         }
 
         /// An endpoint that answers later (or streams).
-        init(loopbackOnly: Bool, deferred: @escaping (HTTPExchange, @escaping (BuiltinResponse) -> Void) -> Void) {
-            self.loopbackOnly = loopbackOnly
+        init(access: BuiltinAccess, deferred: @escaping (HTTPExchange, @escaping (BuiltinResponse) -> Void) -> Void) {
+            self.access = access
             self.run = deferred
         }
     }
@@ -55,6 +65,11 @@ public final class HTTPServer: ResponseSink {
     var drainLingerMilliseconds: UInt64 = 0
     private var lingerTimer: LoopTimer?
     private var graceTimer: LoopTimer?
+    /// Authentication, access rules, rate limits and resilience in front of every route.
+    var gateway: Gateway?
+    /// Requests waiting for a plugin's answer, by timeout, in deadline order.
+    private var deadlines = DeadlineQueues()
+    private var deadlineTimer: LoopTimer?
 
     /// What a route leads to: a plugin's handler or one of the runtime's own endpoints.
     enum RouteTarget {
@@ -66,9 +81,13 @@ public final class HTTPServer: ResponseSink {
     var routes = RouteTrie<RouteTarget>([])
     /// Built-in endpoints as `(method, path, endpoint)`, mounted beside the plugins' routes.
     var builtins: [(method: String, path: String, endpoint: Builtin)] = []
+    /// The plugin routes in the trie (for the OpenAPI document).
+    private(set) var mountedRoutes: [RegisteredRoute] = []
 
     /// Freezes the routes of running plugins, plus the built-ins, into the trie.
     func mount(_ pluginRoutes: [RegisteredRoute]) {
+        if let gateway { for route in pluginRoutes where route.guardState == nil { gateway.guardRoute(route) } }
+        mountedRoutes = pluginRoutes
         var all: [(method: String, pattern: RoutePattern, target: RouteTarget)] = pluginRoutes.map { ($0.method, $0.pattern, .plugin($0)) }
         for builtin in builtins {
             all.append((builtin.method, try! RoutePattern(builtin.path), .builtin(builtin.endpoint)))
@@ -84,6 +103,11 @@ public final class HTTPServer: ResponseSink {
         self.limits = limits
         self.logger = logger
         self.accessLog = accessLog
+    }
+
+    /// Turns the security headers on every response on or off.
+    func setSecurityHeaders(_ enabled: Bool, hsts: Bool) {
+        encoder.securityHeaders = enabled ? HTTPResponseEncoder.encodeSecurityHeaders(hsts: hsts) : []
     }
 
     /// Binds and listens; returns the bound address (the port is real when 0 was asked).
@@ -154,13 +178,25 @@ public final class HTTPServer: ResponseSink {
     /// Picks the target of a request whose head is complete and sets its body limit.
     func route(_ exchange: HTTPExchange) {
         exchange.bodyLimit = limits.maxBodyBytes
+        if let gateway, gateway.settings.cors.isEnabled {
+            if exchange.method == "OPTIONS", case .methodNotAllowed(let allowed) = routes.match(method: "OPTIONS", path: exchange.path[...]),
+               let preflight = gateway.preflight(exchange, allowedMethods: allowed) {
+                exchange.bodyLimit = 0
+                exchange.status = preflight.status
+                exchange.response = encoder.encode(status: preflight.status, headers: preflight.headers, body: [], for: exchange)
+                exchange.connection.flush()
+                return
+            }
+            gateway.applyCORS(exchange)
+        }
         switch routes.match(method: exchange.method, path: exchange.path[...]) {
         case let .found(.plugin(route), parameters):
             exchange.route = route
             exchange.parameters = parameters
             if route.maxBodyBytes > 0 { exchange.bodyLimit = route.maxBodyBytes }
-        case let .found(.builtin(builtin), _):
+        case let .found(.builtin(builtin), parameters):
             exchange.builtin = builtin
+            exchange.parameters = parameters
         case .methodNotAllowed(let allowed):
             exchange.bodyLimit = 0
             answer(exchange, status: 405, detail: "\(exchange.method) is not allowed on \(exchange.path)", headers: [("Allow", allowed.joined(separator: ", "))])
@@ -176,8 +212,18 @@ public final class HTTPServer: ResponseSink {
             exchange.connection.flush()
             return
         }
+        let now = Date().timeIntervalSince1970
+        if let gateway, let refusal = gateway.authenticate(exchange, now: now) {
+            refuse(exchange, refusal)
+            return
+        }
         if let builtin = exchange.builtin {
-            if builtin.loopbackOnly && !exchange.connection.peerIsLoopback {
+            if let gateway {
+                if let refusal = gateway.authorize(exchange, builtin: builtin.access) ?? gateway.limit(exchange, route: nil, now: now) {
+                    refuse(exchange, refusal)
+                    return
+                }
+            } else if builtin.access == .admin && !exchange.connection.peerIsLoopback {
                 answer(exchange, status: 403, detail: "this endpoint only answers loopback clients")
                 return
             }
@@ -197,6 +243,18 @@ public final class HTTPServer: ResponseSink {
             answer(exchange, status: 503, detail: "plugin '\(route.plugin.name)' is \(route.plugin.status.state.rawValue)")
             return
         }
+        if let gateway {
+            if let refusal = gateway.authorize(exchange, route: route) ?? gateway.limit(exchange, route: route, now: now)
+                ?? gateway.enter(exchange, route: route, now: now) {
+                refuse(exchange, refusal)
+                return
+            }
+            if let timeout = route.guardState?.timeoutMilliseconds, timeout > 0 {
+                exchange.deadline = loop.now + timeout
+                deadlines.add(token: exchange.token, deadline: exchange.deadline, timeout: timeout)
+                startDeadlineTimer()
+            }
+        }
         awaiting[exchange.token] = exchange
         var request = exchange.makeCRequest()
         Blame.around(route.plugin, route.blameLabel) { route.handler(route.context, &request) }
@@ -209,6 +267,9 @@ public final class HTTPServer: ResponseSink {
         }
         awaiting.removeValue(forKey: token)
         exchange.status = Int(response.pointee.status)
+        if exchange.guarded, let route = exchange.route {
+            gateway?.leave(exchange, route: route, success: exchange.status < 500, now: Date().timeIntervalSince1970)
+        }
         exchange.response = encoder.encode(response.pointee, for: exchange)
         if !(100...999).contains(exchange.status) || exchange.status < 200 { exchange.status = 500 }
         exchange.connection.flush()
@@ -222,9 +283,42 @@ public final class HTTPServer: ResponseSink {
         exchange.connection.flush()
     }
 
+    /// Answers with the gateway's refusal (problem+json with its headers).
+    private func refuse(_ exchange: HTTPExchange, _ refusal: GatewayRefusal) {
+        answer(exchange, status: refusal.status, detail: refusal.detail, headers: refusal.headers)
+    }
+
     func forget(_ exchange: HTTPExchange) {
         exchange.abandoned = true
         awaiting.removeValue(forKey: exchange.token)
+        if exchange.guarded, let route = exchange.route {
+            // The client left; that says nothing about the plugin's health.
+            gateway?.leave(exchange, route: route, success: true, now: Date().timeIntervalSince1970)
+        }
+    }
+
+    // MARK: Timeouts of plugin answers
+
+    private func startDeadlineTimer() {
+        guard deadlineTimer == nil else { return }
+        let timer = LoopTimer(loop: loop)
+        timer.start(afterMilliseconds: 50, repeatingMilliseconds: 50) { [unowned self] in expireDeadlines() }
+        timer.unref()
+        deadlineTimer = timer
+    }
+
+    /// Answers 504 for every request whose plugin has not answered by its deadline.
+    private func expireDeadlines() {
+        let now = loop.now
+        deadlines.expire(now: now) { token, deadline in
+            guard let exchange = awaiting[token], exchange.deadline == deadline, let route = exchange.route else { return }
+            awaiting.removeValue(forKey: token)
+            gateway?.leave(exchange, route: route, success: false, now: Date().timeIntervalSince1970)
+            let waited = route.guardState?.timeoutMilliseconds ?? 0
+            route.plugin.logger.warning("route timed out", metadata: ["route": "\(route.method) \(route.pattern)", "timeout_ms": "\(waited)",
+                                                                     "request_id": "\(exchange.requestID)"])
+            answer(exchange, status: 504, detail: "plugin '\(route.plugin.name)' did not answer \(route.method) \(route.pattern) within \(waited) ms")
+        }
     }
 
     /// Turns `exchange` into a chunked stream (Server-Sent Events and the like): writes the head

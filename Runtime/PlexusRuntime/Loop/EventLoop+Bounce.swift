@@ -16,3 +16,13 @@ extension EventLoop {
         }
     }
 }
+
+extension EventLoop {
+    /// Runs async `work` off the loop, then `then` with its result on the loop.
+    func async<T: Sendable>(_ work: @escaping @Sendable () async throws -> T, then: @escaping (Result<T, Error>) -> Void) {
+        let finish = bounce(then)
+        Task {
+            do { finish(.success(try await work())) } catch { finish(.failure(error)) }
+        }
+    }
+}

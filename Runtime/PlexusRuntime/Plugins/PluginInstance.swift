@@ -95,9 +95,14 @@ public final class RegisteredRoute {
     /// Metric objects of this route, cached so the request path hashes no strings.
     var requestCounters: [Int: AnyObject] = [:]
     var durationHistogram: AnyObject?
+    /// Who may call, as declared at registration.
+    let policy: RoutePolicy
+    /// The gateway's per-route state (circuit breaker), attached when the routes are mounted.
+    var guardState: RouteGuard?
 
     init(method: String, pattern: RoutePattern, maxBodyBytes: UInt64, handler: @escaping plexus_route_handler,
-         context: UnsafeMutableRawPointer?, plugin: PluginInstance) {
+         context: UnsafeMutableRawPointer?, plugin: PluginInstance, policy: RoutePolicy = RoutePolicy()) {
+        self.policy = policy
         self.method = method
         self.pattern = pattern
         self.maxBodyBytes = maxBodyBytes

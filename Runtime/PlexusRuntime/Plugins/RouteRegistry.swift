@@ -18,6 +18,8 @@ final class RouteRegistry {
         if let reserved = AdminEndpoints.reservedPrefixes.first(where: { pattern.text == $0 || pattern.text.hasPrefix($0 + "/") }) {
             return "\(method) \(pattern) of plugin '\(plugin.name)' is under \(reserved), which the runtime reserves for itself"
         }
+        let policy: RoutePolicy
+        do { policy = try RoutePolicy(spec) } catch { return "\(method) \(pattern): \(error)" }
         let key = method + " " + pattern.shape
         if let existing = byShape[key] {
             if existing.plugin === plugin {
@@ -26,7 +28,7 @@ final class RouteRegistry {
             return "\(method) \(pattern) of plugin '\(plugin.name)' collides with \(existing.method) \(existing.pattern) of plugin '\(existing.plugin.name)'"
         }
         let route = RegisteredRoute(method: method, pattern: pattern, maxBodyBytes: spec.max_body_bytes,
-                                    handler: handler, context: spec.route_ctx, plugin: plugin)
+                                    handler: handler, context: spec.route_ctx, plugin: plugin, policy: policy)
         byShape[key] = route
         plugin.routes.append(route)
         return nil

@@ -8,7 +8,7 @@ enum WebSocketEndpoint {
     static func install(on server: HTTPServer, runtime: Runtime) {
         let events = runtime.events
         let pingMilliseconds = runtime.config.wsPingMilliseconds
-        server.builtins.append(("GET", "/api/v1/events/ws", HTTPServer.Builtin(loopbackOnly: false) { [unowned server, unowned events] exchange, respond in
+        server.builtins.append(("GET", "/api/v1/events/ws", HTTPServer.Builtin(access: .authenticated) { [unowned server, unowned events] exchange, respond in
             let accept: String
             do throws(WebSocketHandshake.Refusal) {
                 accept = try WebSocketHandshake.validate(exchange)
@@ -23,7 +23,8 @@ enum WebSocketEndpoint {
             } catch {
                 return respond(HTTPServer.BuiltinResponse.problem(400, "query parameter 'topic': \(error)", exchange))
             }
-            let session = WebSocketSession(connection: exchange.connection, events: events, loop: server.loop, pingMilliseconds: pingMilliseconds)
+            let session = WebSocketSession(connection: exchange.connection, events: events, loop: server.loop, pingMilliseconds: pingMilliseconds,
+                                           tenant: EventTenancy.scope(of: exchange, server: server))
             guard server.upgrade(exchange, headers: [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept)],
                                  to: session) else { return }
             session.start(patterns: patterns)

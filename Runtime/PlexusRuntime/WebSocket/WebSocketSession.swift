@@ -44,7 +44,11 @@ final class WebSocketSession: ConnectionTakeover {
     private var depth = 0
     private var ended = false
 
-    init(connection: HTTPConnection, events: EventRouter, loop: EventLoop, pingMilliseconds: UInt64) {
+    /// The tenant this client is confined to (nil: every event).
+    private let tenant: String?
+
+    init(connection: HTTPConnection, events: EventRouter, loop: EventLoop, pingMilliseconds: UInt64, tenant: String? = nil) {
+        self.tenant = tenant
         self.connection = connection
         self.events = events
         self.loop = loop
@@ -263,11 +267,12 @@ final class WebSocketSession: ConnectionTakeover {
                 sendError("unsubscribe: not subscribed to '\(pattern.description)'")
             }
         case "publish":
-            let request: PublishRequest
+            var request: PublishRequest
             do {
                 let body = RawBytes()
                 body.append(bytes)
                 request = try PublishRequest(body)
+                try EventTenancy.confine(&request.envelope, to: tenant)
             } catch {
                 return sendError("publish: \(error)")
             }
@@ -293,7 +298,8 @@ final class WebSocketSession: ConnectionTakeover {
         }
         do {
             let id = try events.subscribe(pattern, owner: owner, queueLimit: 10_000, overflow: .dropOldest, durableGroup: nil, maxAttempts: 0,
-                                          deliver: { [unowned self] event in deliver(event) })
+                                          deliver: { [unowned self] event in
+                                              if EventTenancy.visible(event, to: tenant) { deliver(event) } })
             subscriptions.append((pattern.description, id))
             sendJSON(["op": "subscribed", "topic": pattern.description])
         } catch {

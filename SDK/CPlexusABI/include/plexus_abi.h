@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 #define PLEXUS_ABI_MAJOR 1
-#define PLEXUS_ABI_MINOR 1
+#define PLEXUS_ABI_MINOR 2
 
 /** Name of the symbol every plugin exports: `const plexus_plugin *plexus_plugin_entry_v1(const plexus_host *)`. */
 #define PLEXUS_ENTRY_SYMBOL "plexus_plugin_entry_v1"
@@ -107,6 +107,16 @@ typedef struct plexus_request {
     plexus_bytes body;
     /** The request id (`X-Request-Id`), always set. */
     plexus_bytes request_id;
+
+    /* ---- ABI 1.2: the caller, as the runtime's gateway verified it (check struct_size) ---- */
+    /** Subject: a JWT's `sub` or an API key's name; empty for an anonymous caller of a public route. */
+    plexus_bytes subject;
+    /** Tenant from a verified claim, an API key, or the configured Host-to-tenant map; empty when none. */
+    plexus_bytes tenant;
+    /** The caller's roles, comma-separated (may be empty). */
+    plexus_bytes roles;
+    /** The caller's scopes, space-separated (may be empty). */
+    plexus_bytes scopes;
 } plexus_request;
 
 /** A response handed to `host->respond`. The host copies everything before `respond` returns. */
@@ -132,7 +142,35 @@ typedef struct plexus_route_spec {
     void *route_ctx;
     /** Largest accepted request body in bytes for this route; 0 means the server default. */
     uint64_t max_body_bytes;
+
+    /* ---- ABI 1.2: access rules and description, enforced and published by the runtime ---- */
+    /** Who may call (plexus_route_access). A spec from ABI 1.1 (shorter) means AUTHENTICATED. */
+    uint32_t access;
+    /** Non-zero: the caller must carry a tenant; a `:tenant` path parameter must equal it. */
+    int32_t tenant_required;
+    /** Roles, comma-separated: the caller needs at least one of them (NULL or empty: no role needed). */
+    const char *roles;
+    /** Scopes, space-separated: the caller needs every one of them (NULL or empty: none). */
+    const char *scopes;
+    /** One line for the OpenAPI document (may be NULL). */
+    const char *summary;
+    /** JSON Schema (as JSON text) of the request body (may be NULL). */
+    const char *request_schema;
+    /** JSON Schema (as JSON text) of a successful response body (may be NULL). */
+    const char *response_schema;
+    /** Status of a successful response, for the OpenAPI document (0: 200). */
+    uint32_t response_status;
+    /** The runtime answers 504 when the handler has not answered within this time (0: the runtime's default). */
+    uint64_t timeout_ms;
 } plexus_route_spec;
+
+/** Who may call a route (`plexus_route_spec.access`). */
+typedef enum plexus_route_access {
+    /** Any verified caller: a valid bearer JWT or API key (the default). */
+    PLEXUS_ACCESS_AUTHENTICATED = 0,
+    /** Anyone, without credentials (credentials, when sent, are still verified). */
+    PLEXUS_ACCESS_PUBLIC = 1,
+} plexus_route_access;
 
 /** A timer callback (loop thread). */
 typedef void (*plexus_timer_cb)(void *user);

@@ -21,7 +21,26 @@ enum DocCompareHarness {
         for file in [binary, plugin] where !FileManager.default.fileExists(atPath: file.path) {
             throw TestFailure("no \(file.path): run `swift build` first (or set PLEXUS_BIN_DIR)")
         }
-        return try TestRuntime(binary: binary, plugins: [plugin], pluginConfigs: ["doccompare": config], workDirectory: workDirectory)
+        let runtime = try TestRuntime(binary: binary, plugins: [plugin], pluginConfigs: ["doccompare": config], workDirectory: workDirectory)
+        useTenantKeys(runtime)
+        return runtime
+    }
+
+    /// Requests to a tenant's document routes carry an API key of that tenant (created on first
+    /// use), as the gateway lets only a tenant's own callers through; tenant names the runtime
+    /// would refuse as a key's tenant fall back to the admin key (and get 403).
+    static func useTenantKeys(_ runtime: TestRuntime) {
+        let keys = TenantKeys()
+        runtime.credentialForPath = { [unowned runtime] path in
+            let prefix = "/api/v1/documents/"
+            guard path.hasPrefix(prefix) else { return nil }
+            let tenant = String(path.dropFirst(prefix.count).prefix { $0 != "/" && $0 != "?" })
+            guard tenant != "compare", tenant != "redline", !tenant.isEmpty else { return nil }
+            if let key = keys.byTenant[tenant] { return key }
+            let key = try? runtime.createAPIKey(name: "tenant-\(tenant)-\(UUID().uuidString.prefix(8))", tenant: tenant.removingPercentEncoding ?? tenant)
+            keys.byTenant[tenant] = key
+            return key
+        }
     }
 
     /// POSTs a JSON object.
@@ -240,4 +259,9 @@ enum DocCompareHarness {
         guard result.status == 0 else { throw TestFailure("python3 zipfile failed: \(result.output)") }
         return [UInt8](try Data(contentsOf: out))
     }
+}
+
+/// API keys per tenant, created on demand.
+private final class TenantKeys {
+    var byTenant: [String: String] = [:]
 }

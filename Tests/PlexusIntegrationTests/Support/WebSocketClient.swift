@@ -38,10 +38,10 @@ final class WebSocketClient {
     deinit { Glibc.close(fd) }
 
     /// Connects and completes the opening handshake (checking the accept value).
-    static func open(port: Int, query: String = "", receiveBuffer: Int32? = nil) throws -> WebSocketClient {
+    static func open(port: Int, query: String = "", receiveBuffer: Int32? = nil, credential: String? = nil) throws -> WebSocketClient {
         let client = try WebSocketClient(port: port, receiveBuffer: receiveBuffer)
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-        try client.sendRaw(Array(Self.upgradeRequest(path: "/api/v1/events/ws\(query)", key: key).utf8))
+        try client.sendRaw(Array(Self.upgradeRequest(path: "/api/v1/events/ws\(query)", key: key, credential: credential).utf8))
         let head = try client.readHead()
         guard head.status == 101 else { throw TestFailure("expected 101, got \(head.status): \(head.raw)") }
         guard head.header("Sec-WebSocket-Accept") != nil else { throw TestFailure("no Sec-WebSocket-Accept in \(head.raw)") }
@@ -49,8 +49,8 @@ final class WebSocketClient {
     }
 
     static func upgradeRequest(path: String = "/api/v1/events/ws", key: String = "dGhlIHNhbXBsZSBub25jZQ==", version: String = "13",
-                               connection: String = "Upgrade", upgrade: String? = "websocket") -> String {
-        "GET \(path) HTTP/1.1\r\nHost: t\r\n" + (upgrade.map { "Upgrade: \($0)\r\n" } ?? "")
+                               connection: String = "Upgrade", upgrade: String? = "websocket", credential: String? = nil) -> String {
+        "GET \(path) HTTP/1.1\r\nHost: t\r\n" + (credential.map { "Authorization: Bearer \($0)\r\n" } ?? "") + (upgrade.map { "Upgrade: \($0)\r\n" } ?? "")
             + "Connection: \(connection)\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: \(version)\r\n\r\n"
     }
 

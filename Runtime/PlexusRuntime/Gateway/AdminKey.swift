@@ -1,0 +1,31 @@
+import Foundation
+import Logging
+import PlexusAuth
+
+/// The admin identity's credential on this machine: an API key with the admin role, created at
+/// the first start and written to `<data>/admin.key` (mode 0600), so that an operator with access
+/// to the data directory (and the `plexus` CLI) can use the admin endpoints, and nobody else.
+enum AdminKey {
+    static let keyName = "plexus-admin"
+
+    /// The file holding the key.
+    static func file(in dataDirectory: URL) -> URL { dataDirectory.appendingPathComponent("admin.key") }
+
+    /// Creates the key and its file unless a file with an active key exists.
+    static func ensure(in dataDirectory: URL, store: APIKeyStore, directory: APIKeyDirectory, adminRole: String, logger: Logger) throws {
+        let file = file(in: dataDirectory)
+        let existing = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try blockingAwait { try await directory.refresh() }
+        if let existing, let identity = try? directory.identify(existing), identity.roles.contains(adminRole) { return }
+        let plaintext = try blockingAwait { () -> String in
+            _ = try? await store.revoke(idOrName: keyName)
+            return try await store.create(name: keyName, tenant: nil, roles: [adminRole], scopes: []).plaintext
+        }
+        let temporary = file.appendingPathExtension("tmp")
+        FileManager.default.createFile(atPath: temporary.path, contents: Data((plaintext + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        guard rename(temporary.path, file.path) == 0 else {
+            throw RuntimeError.config("cannot write the admin key to \(file.path): \(String(cString: strerror(errno)))")
+        }
+        logger.notice("admin key created", metadata: ["file": "\(file.path)"])
+    }
+}

@@ -1,0 +1,37 @@
+/// Requests waiting for a plugin's answer, one FIFO per distinct timeout: requests with the
+/// same timeout expire in the order they arrived, so each queue stays sorted by deadline and
+/// expiring costs O(1) per request.
+struct DeadlineQueues {
+    private struct Queue {
+        var entries: [(token: UInt64, deadline: UInt64)] = []
+        var head = 0
+    }
+
+    private var queues: [UInt64: Queue] = [:]
+
+    /// Adds a request whose answer is due by `deadline` (loop milliseconds).
+    mutating func add(token: UInt64, deadline: UInt64, timeout: UInt64) {
+        queues[timeout, default: Queue()].entries.append((token, deadline))
+    }
+
+    /// Calls `expired` for every entry whose deadline has passed, oldest first, and drops it.
+    /// An entry whose request was answered in time is simply skipped by the caller.
+    mutating func expire(now: UInt64, _ expired: (UInt64, UInt64) -> Void) {
+        for timeout in Array(queues.keys) {
+            guard var queue = queues[timeout] else { continue }
+            while queue.head < queue.entries.count, queue.entries[queue.head].deadline <= now {
+                let entry = queue.entries[queue.head]
+                queue.head += 1
+                expired(entry.token, entry.deadline)
+            }
+            if queue.head == queue.entries.count {
+                queue.entries.removeAll(keepingCapacity: true)
+                queue.head = 0
+            } else if queue.head > 1024 && queue.head * 2 > queue.entries.count {
+                queue.entries.removeFirst(queue.head)
+                queue.head = 0
+            }
+            queues[timeout] = queue
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import PlexusAuth
+import PlexusRuntime
+
+/// `plexus apikey create|list|revoke`: API keys for service clients, in the runtime's own store
+/// (`<data>/runtime/gateway.sqlite`). Works whether or not the runtime is running; a running
+/// runtime sees a change within about a second.
+struct APIKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apikey", abstract: "Create, list and revoke API keys (stored hashed; a new key is shown once).",
+        subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Options: ParsableArguments {
+        @Option(help: "The runtime's data directory.")
+        var data = "./data"
+
+        func open() async throws -> APIKeyStore {
+            try await APIKeyStore.open(path: URL(fileURLWithPath: data).appendingPathComponent("runtime/gateway.sqlite").path)
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a key and print it (the only time it is shown).")
+        @OptionGroup var options: Options
+        @Option(help: "A unique name for the key (its subject).") var name: String
+        @Option(help: "The tenant the key belongs to.") var tenant: String?
+        @Option(help: "Roles, comma-separated.") var roles = ""
+        @Option(help: "Scopes, comma-separated.") var scopes = ""
+
+        func run() async throws {
+            let store = try await options.open()
+            let split = { (text: String) in Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }) }
+            let created = try await store.create(name: name, tenant: tenant, roles: split(roles), scopes: split(scopes))
+            print(created.plaintext)
+            FileHandle.standardError.write(Data("created key \(created.record.id) '\(name)'; store it now: it cannot be shown again\n".utf8))
+            await store.close()
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List keys (never their secrets).")
+        @OptionGroup var options: Options
+
+        func run() async throws {
+            let store = try await options.open()
+            let rows = try await store.list().map { key in
+                [key.id, key.name, key.tenant ?? "-", key.roles.sorted().joined(separator: ","), key.scopes.sorted().joined(separator: ","),
+                 "…" + key.hint, key.isRevoked ? "revoked" : "active"]
+            }
+            print(Table.render(header: ["ID", "NAME", "TENANT", "ROLES", "SCOPES", "ENDS", "STATE"], rows: rows))
+            await store.close()
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key by id or name.")
+        @OptionGroup var options: Options
+        @Argument(help: "The key's id or name.") var key: String
+
+        func run() async throws {
+            let store = try await options.open()
+            let record = try await store.revoke(idOrName: key)
+            print("revoked \(record.id) '\(record.name)'")
+            await store.close()
+        }
+    }
+}
