@@ -74,8 +74,9 @@ struct PluginScaffold {
 
             init(context: PluginContext) throws {
                 greeting = context.config.string("greeting", default: "Hello from \(name)")
-                try context.routes.get("/api/v1/\(name)/hello") { [greeting] _ in
-                    .text("\\(greeting)!\\n")
+                // Authenticated callers only (the default); RouteOptions.public opens a route to anyone.
+                try context.routes.get("/api/v1/\(name)/hello", options: RouteOptions(summary: "A greeting")) { [greeting] request in
+                    .text("\\(greeting), \\(request.caller?.subject ?? "stranger")!\\n")
                 }
             }
         }
@@ -106,9 +107,12 @@ struct PluginScaffold {
                 let plugin = Self.buildDirectory.appendingPathComponent("lib\(moduleName).so")
                 let plexus = try TestRuntime(binary: URL(fileURLWithPath: binary), plugins: [plugin],
                                              pluginConfigs: ["\(name)": "greeting = \\"Hi\\"\\n"])
+                // Without credentials the runtime's gateway answers 401; the test kit's default
+                // credential is the admin key the runtime wrote (subject "plexus-admin").
+                XCTAssertEqual(try plexus.get("/api/v1/\(name)/hello", anonymous: true).status, 401)
                 let response = try plexus.get("/api/v1/\(name)/hello")
                 XCTAssertEqual(response.status, 200, plexus.log)
-                XCTAssertEqual(response.text, "Hi!\\n")
+                XCTAssertEqual(response.text, "Hi, plexus-admin!\\n")
                 XCTAssertEqual(plexus.stop(), 0)
             }
         }

@@ -85,12 +85,15 @@ final class Gateway {
                         callers[credential] = caller
                     }
                     exchange.caller = caller
+                } catch let error as AuthError where !error.isCredentialError {
+                    logger.error("credential check failed", metadata: ["error": "\(error)", "request_id": "\(exchange.requestID)"])
+                    return GatewayRefusal(status: 503, detail: "credentials cannot be checked right now: \(error)", headers: [("Retry-After", "1")])
                 } catch {
                     return refuseAuthentication(exchange, "\(error)", error: "invalid_token")
                 }
             }
         }
-        let hostTenant = exchange.header("host").flatMap { tenantForHost(String(decoding: $0, as: UTF8.self)) }
+        let hostTenant = settings.tenantHosts.isEmpty ? nil : exchange.header("host").flatMap { tenantForHost(String(decoding: $0, as: UTF8.self)) }
         if let caller = exchange.caller, let own = caller.tenant, let hostTenant, own != hostTenant {
             return deny(exchange, "the caller belongs to tenant '\(own)' but this host serves tenant '\(hostTenant)'")
         }
@@ -314,7 +317,9 @@ final class Gateway {
         let settings = JWTSettings(keys: keys, issuer: auth.issuer, audiences: auth.audiences, leeway: auth.leewaySeconds,
                                    tenantClaim: auth.tenantClaim, rolesClaim: auth.rolesClaim, cacheCapacity: 0)
         do {
-            return try JWTVerifier(settings: settings)
+            let verifier = try JWTVerifier(settings: settings)
+            for warning in verifier.warnings { Logger(label: "plexus.gateway").warning("\(warning)") }
+            return verifier
         } catch {
             throw RuntimeError.config("[auth]: \(error)")
         }

@@ -285,6 +285,8 @@ public final class HTTPServer: ResponseSink {
 
     /// Answers with the gateway's refusal (problem+json with its headers).
     private func refuse(_ exchange: HTTPExchange, _ refusal: GatewayRefusal) {
+        metrics?.counter("plexus_gateway_refusals_total", [("status", "\(refusal.status)")],
+                         help: "Requests the gateway answered itself: 401, 403, 429, 503").increment()
         answer(exchange, status: refusal.status, detail: refusal.detail, headers: refusal.headers)
     }
 
