@@ -85,7 +85,7 @@ public final class Runtime {
                 for plugin in group.plugins where plugin.status.state == .failed {
                     publishSystemEvent("system.plugin.failed", ["plugin": plugin.name, "file": plugin.file.lastPathComponent, "reason": plugin.status.reason])
                 }
-                publishQuarantined()
+                publishSupervisorEvents()
                 startAlerts()
                 if let worker, worker.holdUnlessReady, case let state = readiness, !state.ready {
                     // A reload generation that is not ready must not take connections: the master rolls back.

@@ -16,6 +16,8 @@ struct Worker: ParsableCommand {
     var masterPid: Int32
     @Flag(help: "A reload generation: do not accept connections unless ready.")
     var reload = false
+    @Option(help: "Memory recycles the master reports (JSON): the generation this one replaces, and the totals.")
+    var recycles: String?
 
     func run() throws {
         let settings = try options.settings()
@@ -23,6 +25,7 @@ struct Worker: ParsableCommand {
         let runtime = Runtime(config: settings, logger: Logger(label: "plexus"))
         runtime.worker = try WorkerSettings(listenFD: listenFd, recordPath: record, masterPID: masterPid, config: settings)
         runtime.worker?.holdUnlessReady = reload
+        if let recycles { runtime.worker?.recycles = try RecycleReport(argument: recycles) }
         let code = try runtime.run()
         if code != 0 { throw ExitCode(code) }
     }

@@ -48,7 +48,7 @@ final class SupervisorTests: XCTestCase {
         let entry = try XCTUnwrap(try plexus.pluginsByFile()["crash-segv.so"])
         XCTAssertEqual(entry["state"] as? String, "failed")
         XCTAssertTrue((entry["reason"] as? String ?? "").hasPrefix("quarantined: crashed the worker 3 times"), "\(entry)")
-        let listing = try CLI.run(["plugins", "--listen", "127.0.0.1:\(plexus.port)"])
+        let listing = try CLI.run(["plugins", "--listen", "127.0.0.1:\(plexus.port)", "--data", work.appendingPathComponent("data").path])
         XCTAssertTrue(listing.text.range(of: #"crash-segv\s+1\.2\.0\s+failed\s+quarantined:"#, options: .regularExpression) != nil, listing.text)
         let data = work.appendingPathComponent("data")
         let quarantine = try JSONSerialization.jsonObject(with: Data(contentsOf: data.appendingPathComponent("quarantine.json"))) as? [String: Any]
@@ -109,7 +109,7 @@ final class SupervisorTests: XCTestCase {
     func testMasterDrainsOnFirstSignalAndExitsAtOnceOnTheSecond() throws {
         let plexus = try Repository.startPlexus(cFixtures: [], serverSettings: "shutdown_grace_ms = 30000", extra: "[supervisor]\nenabled = true")
         let client = try TestClient(port: plexus.port)
-        try client.send("GET /api/v1/hello/delay/20000 HTTP/1.1\r\nHost: t\r\n\r\n")
+        try client.send("GET /api/v1/hello/delay/20000 HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))\r\n")
         usleep(300_000)
         kill(plexus.process.processIdentifier, SIGINT)
         waitForLog(plexus, "signal 2: stopping the worker")
@@ -164,6 +164,7 @@ final class SupervisorTests: XCTestCase {
     func testReloadUnderLoadDropsNoRequest() throws {
         let plexus = try startSupervised(["hello-c"], supervisor: "watch_plugins = true")
         let port = plexus.port
+        let request = "GET /api/v1/c/hello HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))\r\n"
         final class Tally: @unchecked Sendable {
             let lock = NSLock()
             var ok = 0, failed = 0, connectionErrors = 0, reconnects = 0
@@ -181,7 +182,7 @@ final class SupervisorTests: XCTestCase {
                 while done < perThread {
                     do {
                         if client == nil { client = try TestClient(port: port) }
-                        try client!.send("GET /api/v1/c/hello HTTP/1.1\r\nHost: t\r\n\r\n")
+                        try client!.send(request)
                         let response = try client!.readResponse()
                         tally.lock.lock()
                         if response.status == 200 { tally.ok += 1 } else { tally.failed += 1; tally.errors.append("status \(response.status)") }
@@ -231,11 +232,108 @@ final class SupervisorTests: XCTestCase {
         XCTAssertEqual(plexus.stop(), 0)
     }
 
-    func testMemoryCeilingRecyclesTheWorker() throws {
-        let plexus = try startSupervised(["hello-c"], supervisor: "max_rss_mb = 1")
-        waitForLog(plexus, "is above max_rss_mb 1: recycling it")
+    func testPluginsDirectoryWatchIgnoresNoiseAndSurvivesReplacementAndRemoval() throws {
+        let plexus = try startSupervised(["hello-c"])
+        let directory = plexus.pluginsDirectory
+        // Entries a worker never reads: no reload.
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent(".state"), withIntermediateDirectories: true)
+        try "x".write(to: directory.appendingPathComponent(".state/cache"), atomically: true, encoding: .utf8)
+        try "notes".write(to: directory.appendingPathComponent("README.txt"), atomically: true, encoding: .utf8)
+        usleep(1_200_000)
+        XCTAssertFalse(plexus.log.contains("reload: starting"), plexus.log)
+        // Replaced by another directory (built aside, then swapped in): the watch follows the path.
+        let replacement = plexus.workDirectory.appendingPathComponent("plugins.new")
+        let aside = plexus.workDirectory.appendingPathComponent("plugins.old")
+        try FileManager.default.createDirectory(at: replacement, withIntermediateDirectories: true)
+        for name in ["hello-c", "greeter-c"] {
+            try FileManager.default.copyItem(at: try Repository.cFixturesDirectory().appendingPathComponent("\(name).so"),
+                                             to: replacement.appendingPathComponent("\(name).so"))
+        }
+        XCTAssertEqual(rename(directory.path, aside.path), 0)
+        XCTAssertEqual(rename(replacement.path, directory.path), 0)
+        waitForLog(plexus, "was replaced: watch re-armed on the new directory")
         waitForLog(plexus, "reload complete: generation 2 serving")
+        XCTAssertEqual(status(plexus, "/api/v1/c/greeter"), 200, plexus.log)
+        // Removed: no reload while it is gone; back unchanged: none either; changed after that: one.
+        XCTAssertEqual(rename(directory.path, replacement.path), 0)
+        waitForLog(plexus, "was removed: no reload until it is back")
+        XCTAssertEqual(rename(replacement.path, directory.path), 0)
+        waitForLog(plexus, "fs event watch armed again")
+        usleep(700_000)
+        XCTAssertFalse(plexus.log.contains("generation 3"), plexus.log)
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("greeter-c.so"))
+        waitForLog(plexus, "reload complete: generation 3 serving")
+        XCTAssertEqual(status(plexus, "/api/v1/c/greeter"), 404)
         assertHelloAnswers(plexus)
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+
+    // MARK: Memory (`max_rss_mb`)
+
+    /// The payload of the first durable `system.worker.recycled` event `match` accepts, waiting for its commit.
+    private func recycledEvent(_ plexus: TestRuntime, seconds: Double = 10, where match: ([String: Any]) -> Bool) throws -> [String: Any]? {
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            let response = try plexus.get("/api/v1/events?topic=system.worker.recycled")
+            if response.status == 200, let list = try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]],
+               let payload = list.compactMap({ $0["payload"] as? [String: Any] }).first(where: match) {
+                return payload
+            }
+            usleep(100_000)
+        } while Date() < deadline
+        return nil
+    }
+
+    private let recycledDurable = "[bus]\ndurable_topics = \"system.worker.recycled\""
+
+    func testMemoryCeilingRecyclesTheWorkerGracefullyAndPublishesIt() throws {
+        let plexus = try startSupervised(["hello-c", "mem-leak"], supervisor: "max_rss_mb = 100", extra: recycledDurable)
+        // The leak keeps 96 MB per call and answers: over the ceiling, then no longer growing.
+        XCTAssertEqual(try plexus.get("/api/v1/c/leak").status, 200)
+        waitForLog(plexus, "is above max_rss_mb 100: recycling it")
+        waitForLog(plexus, "reload complete: generation 2 serving")
+        waitForLog(plexus, "previous worker generation stopped")
+        assertHelloAnswers(plexus)
+        XCTAssertFalse(plexus.log.contains("SIGKILL (memory"), "a worker that stopped growing drains gracefully\n\(plexus.log)")
+        let event = try XCTUnwrap(try recycledEvent(plexus) { $0["reason"] as? String == "memory_ceiling" }, plexus.log)
+        XCTAssertEqual(event["limit_mb"] as? Int, 100)
+        XCTAssertEqual(event["generation"] as? Int, 1)
+        XCTAssertGreaterThan(event["rss_mb"] as? Int ?? 0, 100)
+        let metrics = try plexus.get("/metrics").text
+        XCTAssertTrue(metrics.contains(#"plexus_worker_recycles_total{reason="memory_ceiling"} 1"#), metrics)
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+
+    func testRunawayAllocationIsKilledBlamedAndQuarantined() throws {
+        let plexus = try startSupervised(["hello-c", "mem-hog"], supervisor: "max_rss_mb = 200\nquarantine_after = 2", extra: recycledDurable)
+        let culprit = "crashed in plugin 'mem-hog' (route GET /api/v1/c/hog) from SIGKILL (memory"
+        for blame in 1...2 {
+            let started = Date()
+            XCTAssertThrowsError(try plexus.get("/api/v1/c/hog"), "the worker is killed before it answers")
+            XCTAssertLessThan(Date().timeIntervalSince(started), 4, "killed for its memory, well before the 5 s watchdog")
+            waitForLog(plexus, culprit, count: blame)
+            assertHelloAnswers(plexus)
+        }
+        waitForLog(plexus, "plugin 'mem-hog' quarantined")
+        // Killed while draining, the serving generation (started before the verdict) is replaced once more.
+        let deadline = Date().addingTimeInterval(15)
+        while (try? plexus.pluginsByFile()["mem-hog.so"]?["state"] as? String) != "failed" && Date() < deadline { usleep(100_000) }
+        XCTAssertEqual(status(plexus, "/api/v1/c/hog"), 404, "a quarantined plugin's route is gone\n\(plexus.log)")
+        assertHelloAnswers(plexus)
+        // Generation 1 is recycled for its memory: gracefully at first (then killed as it drains), or killed while serving.
+        let event = try XCTUnwrap(try recycledEvent(plexus) { $0["generation"] as? Int == 1 }, plexus.log)
+        XCTAssertEqual(event["limit_mb"] as? Int, 200)
+        XCTAssertGreaterThan(event["rss_mb"] as? Int ?? 0, 200)
+        if event["reason"] as? String == "memory_hard_limit" {
+            XCTAssertEqual(event["plugin"] as? String, "mem-hog")
+        } else {
+            XCTAssertEqual(event["reason"] as? String, "memory_ceiling")
+        }
+        let killedAt = plexus.log.matches(of: #/worker RSS (\d+) MB is still growing past twice max_rss_mb/#).compactMap { Int($0.1) }
+        XCTAssertEqual(killedAt.count, 2, plexus.log)
+        XCTAssertTrue(killedAt.allSatisfy { (401..<2_000).contains($0) }, "killed soon after passing twice the ceiling: \(killedAt)")
+        let metrics = try plexus.get("/metrics").text
+        XCTAssertTrue(metrics.contains(#"plexus_worker_recycles_total{reason="memory_hard_limit"} 2"#), metrics)
         XCTAssertEqual(plexus.stop(), 0)
     }
 

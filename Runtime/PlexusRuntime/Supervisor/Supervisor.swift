@@ -1,11 +1,13 @@
+import CLibUV
 import CPlexusShims
 import Foundation
 import Logging
 
 /// The master of `plexus serve --supervise`: binds the listening socket, runs the plugins in a
 /// worker process that inherits it, and when the worker dies from a signal (or its loop stalls
-/// past the watchdog) names the plugin that was running, restarts the worker at once and
-/// quarantines a plugin blamed too often. It never loads plugin code.
+/// past the watchdog, or its memory runs away) names the plugin that was running, restarts the
+/// worker at once and quarantines a plugin blamed too often. It reloads to a new worker
+/// generation on SIGHUP or a plugins directory change. It never loads plugin code.
 public final class Supervisor {
     /// The descriptor the worker finds the listening socket at.
     public static let workerListenFD: Int32 = 3
@@ -14,8 +16,10 @@ public final class Supervisor {
     let logger: Logger
     /// `plexus worker` and its options, without the supervisor's own (`--listen-fd` and the rest).
     let workerArguments: [String]
+    /// The master's libuv loop: its tick and the plugins directory watch.
+    let loop = EventLoop()
     private var listenFD: Int32 = -1
-    private var stopping = false
+    var stopping = false
     private var history: [String: [(date: Date, crash: Quarantine.Crash)]] = [:]
 
     /// One worker process and its shared record (each generation has its own).
@@ -25,11 +29,22 @@ public final class Supervisor {
         let recordPath: String
         let started = Date()
         let generation: Int
-        init(pid: pid_t, record: UnsafeMutablePointer<plexus_blame_record>, recordPath: String, generation: Int) {
+        /// The memory recycle this generation was started to replace.
+        let replaces: WorkerRecycle?
+        /// Why the master killed it (watchdog, memory), for the blame line; nil until then.
+        var killCause: String?
+        /// Set when the master kills it past the memory hard limit, for the generation that replaces it.
+        var hardKill: WorkerRecycle?
+        /// The RSS (MiB) at which the master decided to recycle it for memory; nil while it is not.
+        var recyclingAt: UInt64?
+        /// The previous RSS sample (MiB).
+        var lastRSS: UInt64 = 0
+        init(pid: pid_t, record: UnsafeMutablePointer<plexus_blame_record>, recordPath: String, generation: Int, replaces: WorkerRecycle?) {
             self.pid = pid
             self.record = record
             self.recordPath = recordPath
             self.generation = generation
+            self.replaces = replaces
         }
         func release() {
             munmap(record, MemoryLayout<plexus_blame_record>.size)
@@ -38,14 +53,19 @@ public final class Supervisor {
     }
 
     /// The worker serving now.
-    private var current: WorkerProcess!
+    var current: WorkerProcess!
     /// A reload's new generation, not ready yet, and why it was started.
-    private var candidate: (worker: WorkerProcess, reason: String)?
+    var candidate: (worker: WorkerProcess, reason: String)?
     /// Previous generations draining after SIGTERM.
-    private var retired: [WorkerProcess] = []
+    var retired: [WorkerProcess] = []
     /// A reload asked for while another was in progress (or the reason of the next one).
-    private var pendingReload: String?
+    var pendingReload: String?
     private var generation = 0
+    /// Generations recycled for memory since start, by reason (for the workers' metric).
+    var recycleTotals: [String: Int] = [:]
+    /// When the memory ceiling is sampled next, and when a graceful recycle may be decided next.
+    var nextRSSSample = Date()
+    var nextRecycleCheck = Date()
     /// The exit code once the serving worker stopped during shutdown (others may still drain).
     private var stoppedCode: Int32?
 
@@ -70,16 +90,20 @@ public final class Supervisor {
         try? "\(getpid())\n".write(to: pidFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: pidFile) }
         logger.notice("supervisor listening", metadata: ["listening": "\(address)", "watchdog_ms": "\(config.supervisor.watchdogMilliseconds)"])
+        // The tick: each turn waits up to 10 ms in libuv (fs events of the plugins directory wake it sooner).
+        let tick = LoopTimer(loop: loop)
+        tick.start(afterMilliseconds: 10, repeatingMilliseconds: 10) {}
+        let watch = config.supervisor.watchPlugins ? PluginsWatch(loop: loop, directory: config.pluginsDirectory, logger: logger) : nil
+        defer {
+            watch?.close()
+            tick.close()
+            loop.close()
+        }
         current = try spawn(reload: false)
         var lastBeat: UInt64 = 0
         var lastChange = Date()
-        var watchdogFired = false
-        var pluginsSnapshot = pluginsListing()
-        var pluginsChanged: Date?
-        var nextPoll = Date().addingTimeInterval(0.5)
-        var nextRSS = Date().addingTimeInterval(1)
         while true {
-            usleep(10_000)
+            uv_run(loop.uv, UV_RUN_ONCE)
             var number: Int32 = 0
             var count = plexus_signal_count_take(&number)
             if count > 0 && !stopping {
@@ -113,14 +137,23 @@ public final class Supervisor {
                 let described = signaled ? Self.signalName(signalNumber) : "exit status \(exitStatus)"
                 if let index = retired.firstIndex(where: { $0.pid == reaped }) {
                     let old = retired.remove(at: index)
+                    if signaled, let cause = old.killCause {
+                        let blamed = crashed(old, cause: cause, restarting: false, next: "generation \(current.generation) keeps serving")
+                        if old.hardKill != nil { recycleTotals[WorkerRecycle.Reason.memoryHardLimit.rawValue, default: 0] += 1 }
+                        if blamed.quarantined, let plugin = blamed.plugin, !stopping {
+                            // The serving generation started before the verdict and still runs the plugin.
+                            requestReload("plugin '\(plugin)' quarantined")
+                        }
+                    }
                     logger.notice("previous worker generation stopped", metadata: ["worker": "\(old.pid)", "generation": "\(old.generation)", "status": "\(described)"])
                     old.release()
                     continue
                 }
                 if let pending = candidate, pending.worker.pid == reaped {
                     candidate = nil
-                    if signaled { crashed(pending.worker, cause: described, restarting: false) }
-                    rollback(pending.worker, reaped: true, "the new worker died from \(described) before it was ready")
+                    if signaled { crashed(pending.worker, cause: pending.worker.killCause ?? described, restarting: false) }
+                    if pending.worker.hardKill != nil { recycleTotals[WorkerRecycle.Reason.memoryHardLimit.rawValue, default: 0] += 1 }
+                    rollback(pending.worker, reaped: true, "the new worker died from \(pending.worker.killCause ?? described) before it was ready")
                     continue
                 }
                 guard reaped == current.pid else { continue }
@@ -134,22 +167,25 @@ public final class Supervisor {
                     for old in retired { kill(old.pid, SIGKILL) }
                     return exitStatus == 0 ? 1 : exitStatus
                 }
-                let cause = watchdogFired
-                    ? "SIGKILL (watchdog: loop stalled for more than \(config.supervisor.watchdogMilliseconds) ms)"
-                    : Self.signalName(signalNumber)
+                let cause = current.killCause ?? Self.signalName(signalNumber)
                 if let pending = candidate {
                     // The reload's generation was started from the same plugins a restart would load.
                     candidate = nil
                     abandon(pending.worker)
                     pendingReload = nil
                 }
-                crashed(current, cause: cause, restarting: true)
+                let blamed = crashed(current, cause: cause, restarting: true)
+                var recycled = current.hardKill
+                if recycled != nil {
+                    recycled?.plugin = blamed.plugin
+                    recycleTotals[WorkerRecycle.Reason.memoryHardLimit.rawValue, default: 0] += 1
+                }
                 current.release()
-                watchdogFired = false
-                current = try spawn(reload: false)
+                current = try spawn(reload: false, replacing: recycled)
                 lastBeat = 0
                 lastChange = Date()
             }
+            if config.supervisor.maxRSSMegabytes > 0 && Date() >= nextRSSSample { checkMemory(now: Date()) }
             if stopping {
                 if let stoppedCode, retired.isEmpty { return stoppedCode }
                 continue
@@ -165,9 +201,9 @@ public final class Supervisor {
                     kill(old.pid, SIGTERM)
                     retired.append(old)
                     current = pending.worker
+                    if let recycled = current.replaces { recycleTotals[recycled.reason.rawValue, default: 0] += 1 }
                     lastBeat = 0
                     lastChange = Date()
-                    watchdogFired = false
                     logger.notice("reload complete: generation \(pending.worker.generation) serving; the previous worker drains",
                                   metadata: ["reason": "\(pending.reason)", "worker": "\(pending.worker.pid)", "previous": "\(old.pid)",
                                              "ready_ms": "\(Int(waited * 1000))"])
@@ -185,55 +221,39 @@ public final class Supervisor {
             }
 
             let now = Date()
-            if config.supervisor.watchPlugins && now >= nextPoll {
-                let listing = pluginsListing()
-                if listing != pluginsSnapshot {
-                    pluginsSnapshot = listing
-                    pluginsChanged = now
-                    nextPoll = now.addingTimeInterval(0.3)  // debounce: wait until it holds still
-                } else if pluginsChanged != nil {
-                    pluginsChanged = nil
-                    requestReload("plugins directory changed")
-                    nextPoll = now.addingTimeInterval(0.5)
-                } else {
-                    nextPoll = now.addingTimeInterval(0.5)
-                }
-            }
-            if config.supervisor.maxRSSMegabytes > 0 && now >= nextRSS {
-                nextRSS = now.addingTimeInterval(1)
-                if candidate == nil, pendingReload == nil, let rss = Self.residentMegabytes(of: current.pid), rss > config.supervisor.maxRSSMegabytes {
-                    logger.warning("worker RSS \(rss) MB is above max_rss_mb \(config.supervisor.maxRSSMegabytes): recycling it",
-                                   metadata: ["worker": "\(current.pid)"])
-                    requestReload("memory ceiling (\(rss) MB > \(config.supervisor.maxRSSMegabytes) MB)")
-                }
-            }
+            if let reason = watch?.check(now: now) { requestReload(reason) }
 
             let watchdog = config.supervisor.watchdogMilliseconds
-            guard watchdog > 0, !watchdogFired else { continue }
+            guard watchdog > 0, current.killCause == nil else { continue }
             let beat = plexus_blame_heartbeat(current.record)
             if beat != lastBeat || beat == 0 {
                 lastBeat = beat
                 lastChange = Date()
             } else if Date().timeIntervalSince(lastChange) * 1000 > Double(watchdog) {
-                watchdogFired = true
+                current.killCause = "SIGKILL (watchdog: loop stalled for more than \(watchdog) ms)"
                 logger.warning("watchdog: worker loop stalled for \(watchdog) ms; killing it", metadata: ["worker": "\(current.pid)"])
                 kill(current.pid, SIGKILL)
             }
         }
     }
 
+    /// Every worker process not reaped yet: serving, starting, draining.
+    var liveWorkers: [WorkerProcess] {
+        (stoppedCode == nil ? [current!] : []) + (candidate.map { [$0.worker] } ?? []) + retired
+    }
+
     /// Asks for a reload; one already in progress finishes first.
-    private func requestReload(_ reason: String) {
+    func requestReload(_ reason: String, replacing recycled: WorkerRecycle? = nil) {
         if candidate != nil {
             pendingReload = pendingReload ?? reason
         } else {
-            startReload(reason)
+            startReload(reason, replacing: recycled)
         }
     }
 
-    private func startReload(_ reason: String) {
+    private func startReload(_ reason: String, replacing recycled: WorkerRecycle? = nil) {
         do {
-            let worker = try spawn(reload: true)
+            let worker = try spawn(reload: true, replacing: recycled)
             candidate = (worker, reason)
             logger.notice("reload: starting worker generation \(worker.generation)", metadata: ["reason": "\(reason)", "worker": "\(worker.pid)"])
         } catch {
@@ -244,6 +264,7 @@ public final class Supervisor {
     /// Kills a new generation that will not serve; the current one goes on.
     private func rollback(_ worker: WorkerProcess, reaped: Bool, _ reason: String) {
         if !reaped { abandon(worker) } else { worker.release() }
+        if worker.replaces != nil { current.recyclingAt = nil }  // still too big: decided again at the next check
         logger.error("reload rolled back: \(reason)", metadata: ["worker": "\(worker.pid)", "serving": "\(current.pid)"])
     }
 
@@ -255,37 +276,20 @@ public final class Supervisor {
         worker.release()
     }
 
-    /// The plugins directory's entries as names, sizes and modification times.
-    private func pluginsListing() -> [String] {
-        let directory = config.pluginsDirectory.path
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
-        return names.sorted().map { name in
-            var info = stat()
-            guard stat(directory + "/" + name, &info) == 0 else { return name }
-            return "\(name) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
-        }
-    }
-
-    /// VmRSS of `pid` in MiB, from /proc.
-    static func residentMegabytes(of pid: pid_t) -> UInt64? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kilobytes = UInt64(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
-        return kilobytes / 1024
-    }
-
-    /// A worker died from `cause`: blame, maybe quarantine, and log one line.
-    private func crashed(_ worker: WorkerProcess, cause: String, restarting: Bool) {
+    /// A worker died from `cause`: blame, maybe quarantine, and log one line. Returns the plugin
+    /// blamed and whether it is quarantined now.
+    @discardableResult
+    private func crashed(_ worker: WorkerProcess, cause: String, restarting: Bool, next: String? = nil) -> (plugin: String?, quarantined: Bool) {
         let record = worker.record
         let active = record.pointee.active != 0
         let plugin = active ? Self.text(&record.pointee.plugin) : ""
         let what = active ? Self.text(&record.pointee.what) : ""
         let lived = Date().timeIntervalSince(worker.started)
-        let next = restarting ? "restarting" : "the previous generation keeps serving"
+        let next = next ?? (restarting ? "restarting" : "the previous generation keeps serving")
         guard active, !plugin.isEmpty else {
             logger.error("worker \(worker.pid) died from \(cause) with no plugin code running; \(next)")
             if restarting && lived < 1 { usleep(500_000) }  // no culprit to quarantine: do not spin
-            return
+            return (nil, false)
         }
         let crash = Quarantine.Crash(at: Quarantine.timestamp(), what: what, signal: cause)
         let now = Date()
@@ -295,26 +299,32 @@ public final class Supervisor {
         logger.error("worker \(worker.pid) crashed in plugin '\(plugin)' (\(what)) from \(cause); \(next)",
                      metadata: ["plugin": "\(plugin)", "hook": "\(what)", "signal": "\(cause)", "crashes": "\(crashes.count)"])
         let limit = max(1, config.supervisor.quarantineAfter)
-        guard crashes.count >= limit else { return }
+        guard crashes.count >= limit else { return (plugin, false) }
         let reason = "crashed the worker \(crashes.count) times within \(config.supervisor.quarantineWindowSeconds) s (last: \(what), \(cause))"
         do {
             try Quarantine.add(plugin, .init(reason: reason, since: Quarantine.timestamp(), crashes: crashes.map(\.crash)), dataDirectory: config.dataDirectory)
             history[plugin] = nil
             logger.error("plugin '\(plugin)' quarantined: \(reason)", metadata: ["plugin": "\(plugin)", "file": "\(Quarantine.file(in: config.dataDirectory).path)"])
+            return (plugin, true)
         } catch {
             logger.error("plugin '\(plugin)' cannot be quarantined: \(error)")
         }
+        return (plugin, false)
     }
 
-    private func spawn(reload: Bool) throws -> WorkerProcess {
+    /// Starts a worker generation; `recycled` is the memory recycle it replaces, for it to publish.
+    private func spawn(reload: Bool, replacing recycled: WorkerRecycle? = nil) throws -> WorkerProcess {
         generation += 1
         let recordPath = config.dataDirectory.appendingPathComponent("supervisor.\(generation).record").path
         let record = try Blame.map(path: recordPath, create: true)
         memset(record, 0, MemoryLayout<plexus_blame_record>.size)
         record.pointee.magic = Blame.magic
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var totals = recycleTotals
+        if let recycled, recycled.reason == .memoryCeiling { totals[recycled.reason.rawValue, default: 0] += 1 }  // counted once it serves
+        let report = RecycleReport(recycled: recycled, totals: totals)
         let arguments = [executable] + workerArguments + ["--listen-fd", "\(Self.workerListenFD)", "--record", recordPath, "--master-pid", "\(getpid())"]
-            + (reload ? ["--reload"] : [])
+            + (reload ? ["--reload"] : []) + (report == RecycleReport() ? [] : ["--recycles", report.argument])
         var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in cArguments { free(pointer) } }
         let pid = plexus_spawn_with_fd(executable, &cArguments, listenFD, Self.workerListenFD)
@@ -324,7 +334,7 @@ public final class Supervisor {
             throw RuntimeError.plugins("cannot start a worker (\(executable)): \(String(cString: strerror(-pid)))")
         }
         logger.info("worker started", metadata: ["worker": "\(pid)", "generation": "\(generation)"])
-        return WorkerProcess(pid: pid, record: record, recordPath: recordPath, generation: generation)
+        return WorkerProcess(pid: pid, record: record, recordPath: recordPath, generation: generation, replaces: recycled)
     }
 
     /// Binds and listens on the configured address; returns `HOST:PORT` with the real port.

@@ -9,6 +9,8 @@ public struct WorkerSettings {
     public var quarantined: [String: String]
     /// A reload generation: when not ready after start-up, report it and do not accept connections.
     public var holdUnlessReady = false
+    /// Memory recycles the master reports: the one this generation replaces, and the totals.
+    public var recycles = RecycleReport()
 
     /// Prepares this process as the master's worker: dies with the master, maps the shared
     /// record at `recordPath`, reads the quarantine file.
@@ -33,12 +35,25 @@ extension Runtime {
         Blame.beat()
     }
 
-    /// `system.plugin.quarantined` for every plugin this worker did not start because of quarantine.
-    func publishQuarantined() {
+    /// What the master reported, published once the plugins have started: `system.plugin.quarantined`
+    /// for every plugin this worker did not start because of quarantine, `system.worker.recycled`
+    /// when this generation replaces one recycled for its memory, and the recycle totals as
+    /// `plexus_worker_recycles_total`.
+    func publishSupervisorEvents() {
         guard let worker else { return }
         for plugin in group.plugins {
             guard let reason = worker.quarantined[plugin.name], plugin.failure?.kind == .quarantined else { continue }
             publishSystemEvent("system.plugin.quarantined", ["plugin": plugin.name, "file": plugin.file.lastPathComponent, "reason": reason])
+        }
+        if config.supervisor.maxRSSMegabytes > 0 {
+            for reason in WorkerRecycle.Reason.allCases {
+                metrics.counter("plexus_worker_recycles_total", [("reason", reason.rawValue)],
+                                help: "Memory recycles since the supervisor started: generations recycled gracefully (memory_ceiling), workers killed past twice max_rss_mb (memory_hard_limit)")
+                    .increment(by: Int64(worker.recycles.totals[reason.rawValue] ?? 0))
+            }
+        }
+        if let recycled = worker.recycles.recycled {
+            publishSystemEvent("system.worker.recycled", recycled.payload)
         }
     }
 }

@@ -23,8 +23,38 @@ static void answer(const plexus_host *host, uint64_t token, int status, const ch
     host->respond(host, token, &response);
 }
 
+#if defined(FIXTURE_ROUTE_ALLOCATES)
+/* Memory containment: take `megabytes` more in 16 MB chunks, writing to every page so it is
+ * resident, and keep it (a chunk links to the previous one, so nothing can be optimised away).
+ * Without a bound (0) this never returns; a guard stops growing at 8 GB and spins, should the
+ * supervisor fail to act, so a broken test does not take the machine down. */
+#define CHUNK_BYTES ((size_t)16 << 20)
+static void *g_chunks;
+static size_t g_allocated;
+
+static void allocate(size_t megabytes) {
+    size_t until = megabytes ? g_allocated + (megabytes << 20) : (size_t)8 << 30;
+    while (g_allocated < until) {
+        volatile char *chunk = malloc(CHUNK_BYTES);
+        if (chunk == NULL) break;
+        for (size_t page = 0; page < CHUNK_BYTES; page += 4096) chunk[page] = (char)(page >> 12);
+        *(void *volatile *)chunk = g_chunks;
+        g_chunks = (void *)chunk;
+        g_allocated += CHUNK_BYTES;
+    }
+    if (!megabytes) for (volatile unsigned long spin = 0;; spin++) {}
+}
+#endif
+
 static void hello_route(void *route_ctx, const plexus_request *request) {
     (void)route_ctx;
+#if defined(FIXTURE_ROUTE_ALLOCATES)
+    allocate(ALLOCATE_MB);
+    char text[64];
+    snprintf(text, sizeof text, "holding %zu MB\n", g_allocated >> 20);
+    answer(g_host, request->token, 200, text);
+    return;
+#endif
 #if defined(FIXTURE_ROUTE_SEGV) /* crash containment: the route dereferences NULL */
     volatile int *nowhere = NULL;
     *nowhere = 1;
