@@ -98,6 +98,9 @@ final class ProgressBox: @unchecked Sendable {
 final class Job {
     /// The id used in URLs.
     let id: String
+    /// The tenant of the caller that submitted the job ("" for a caller without a tenant). Only callers of
+    /// the same tenant see the job; for everyone else it does not exist (404, absent from the list).
+    let tenant: String
     /// Order of creation (for listing and for dropping the oldest).
     let sequence: Int
     /// The instance to solve (for re-planning: the source job's instance, before the disruptions).
@@ -137,9 +140,10 @@ final class Job {
     /// Whether storage holds a result (JSON and ITC2007 text) for a restored job.
     var hasStoredResult = false
 
-    init(id: String, sequence: Int, instance: Instance, format: InstanceFormat, options: JobOptions, work: JobWork,
+    init(id: String, tenant: String, sequence: Int, instance: Instance, format: InstanceFormat, options: JobOptions, work: JobWork,
          input: String, created: Date = Date()) {
         self.id = id
+        self.tenant = tenant
         self.sequence = sequence
         self.instance = instance
         self.format = format

@@ -13,6 +13,10 @@ import TimetableSolver
 ///
 /// While jobs run, a loop timer publishes `timetable.job.progress` (non-durable, at most 4 per second per
 /// job, only when the best-so-far changed); `timetable.job.finished` (durable) is published when a job ends.
+///
+/// Every job belongs to the tenant of the caller that submitted it ("" for a caller without a tenant; a re-plan
+/// job to its source's tenant). Lookups and lists are scoped to the caller's tenant: another tenant's job answers
+/// exactly like an unknown id. Job events are published into the job's tenant, so the bus shows them only to it.
 @PluginActor
 final class JobManager {
     private let context: PluginContext
@@ -57,7 +61,7 @@ final class JobManager {
                 unreadable.append(row.id)
                 continue
             }
-            let job = Job(id: row.id, sequence: row.sequence, instance: instance, format: row.format, options: row.options,
+            let job = Job(id: row.id, tenant: row.tenant, sequence: row.sequence, instance: instance, format: row.format, options: row.options,
                           work: .solve, input: row.input, created: row.created)
             job.restoredReplanOf = row.replanOf
             job.started = row.started
@@ -99,15 +103,24 @@ final class JobManager {
         ])
     }
 
-    /// The job with `id`.
-    /// - Throws: 404 problem when there is none.
-    func job(_ id: String) throws -> Job {
-        guard let job = jobs[id] else { throw TimetableProblem.unknownJob(id) }
+    /// The tenant key of a request's tenant: "" for none.
+    nonisolated static func tenantKey(_ tenant: String?) -> String { tenant ?? "" }
+
+    /// The job with `id` that belongs to `tenant`.
+    /// - Throws: 404 problem when there is none, or when it belongs to another tenant (the same answer, so that
+    ///   ids of other tenants' jobs cannot be probed).
+    func job(_ id: String, tenant: String) throws -> Job {
+        guard let job = jobs[id], job.tenant == tenant else { throw TimetableProblem.unknownJob(id) }
         return job
     }
 
-    /// Every kept job, oldest first.
+    /// Every kept job, oldest first (all tenants: for health and shutdown).
     var all: [Job] { jobs.values.sorted { $0.sequence < $1.sequence } }
+
+    /// The kept jobs of `tenant`, oldest first.
+    func jobs(of tenant: String) -> [Job] {
+        jobs.values.filter { $0.tenant == tenant }.sorted { $0.sequence < $1.sequence }
+    }
 
     /// Jobs currently running.
     var runningCount: Int { running }
@@ -115,16 +128,16 @@ final class JobManager {
     /// Position in the queue (0 = next), for queued jobs.
     func queuePosition(of job: Job) -> Int? { queue.firstIndex { $0 === job } }
 
-    /// Accepts a new job and starts it if a slot is free.
+    /// Accepts a new job for `tenant` and starts it if a slot is free.
     /// - Throws: 503 when stopping or when `max_jobs` unfinished jobs are kept.
     /// The job is written to storage in the background; await the returned task to know it was written.
-    func submit(instance: Instance, format: InstanceFormat, options: JobOptions, work: JobWork,
+    func submit(tenant: String, instance: Instance, format: InstanceFormat, options: JobOptions, work: JobWork,
                 input: String) throws -> (job: Job, stored: Task<Void, Never>) {
         guard !stopping else { throw TimetableProblem.unavailable("the timetable plugin is stopping") }
         try makeRoom()
         sequence += 1
         let id = UUID().uuidString.lowercased()
-        let job = Job(id: id, sequence: sequence, instance: instance, format: format, options: options, work: work, input: input)
+        let job = Job(id: id, tenant: tenant, sequence: sequence, instance: instance, format: format, options: options, work: work, input: input)
         jobs[id] = job
         let stored = store.insert(job)
         queue.append(job)
@@ -300,10 +313,10 @@ final class JobManager {
         let seconds = job.started.map { (job.finished ?? Date()).timeIntervalSince($0) } ?? snapshot.elapsed
         let elapsed = (seconds * 1000).rounded() / 1000
         let event = ProgressEvent(id: job.id, bestHard: snapshot.hard, bestSoft: snapshot.soft, elapsedSeconds: elapsed)
-        let context = self.context
+        let (context, tenant) = (self.context, job.tenant)
         Task { @PluginActor in
             do {
-                try await context.bus.publish("timetable.job.progress", json: event)
+                try await context.bus.publish("timetable.job.progress", json: event, tenant: tenant)
             } catch {
                 context.logger.debug("timetable progress not published", metadata: ["job": "\(event.id)", "error": "\(error)"])
             }
@@ -314,10 +327,10 @@ final class JobManager {
     private func publishFinished(_ job: Job) {
         let report = job.outcome?.report
         let event = FinishedEvent(id: job.id, status: job.status, hard: report?.hardViolations, soft: report?.softCost)
-        let context = self.context
+        let (context, tenant) = (self.context, job.tenant)
         Task { @PluginActor in
             do {
-                try await context.bus.publish("timetable.job.finished", json: event, durable: true)
+                try await context.bus.publish("timetable.job.finished", json: event, tenant: tenant, durable: true)
             } catch {
                 context.logger.warning("timetable finished event not published", metadata: ["job": "\(event.id)", "error": "\(error)"])
             }

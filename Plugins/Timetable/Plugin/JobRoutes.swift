@@ -7,6 +7,10 @@ import TimetableSolver
 /// Parsing instances and rendering results run off the loop (``PluginContext/offLoop(_:)``); status and
 /// list answers are built on the loop from in-memory state and a lock-protected progress snapshot, so they
 /// stay fast while solves occupy worker threads.
+///
+/// Every route needs an authenticated caller (the gateway answers 401 otherwise). Jobs are confined to the
+/// request's tenant (``Request/tenant``; "" for a caller without one): a new job belongs to it, the list shows
+/// only its jobs, and any other tenant's job id answers 404 exactly like an unknown id.
 @PluginActor
 final class JobRoutes {
     private let context: PluginContext
@@ -27,25 +31,29 @@ final class JobRoutes {
     /// Registers the routes; `maxBodyBytes` bounds submissions and replan bodies.
     func register(maxBodyBytes: UInt64) throws {
         let routes = context.routes
-        try routes.post(Self.base, maxBodyBytes: maxBodyBytes) { [unowned self] request async in
+        try routes.post(Self.base, options: Self.options("Submit a timetabling job (ITC2007 .ctt text or the JSON school model); 202 with Location"),
+                        maxBodyBytes: maxBodyBytes) { [unowned self] request async in
             await guarded(request) { try await submit(request) }
         }
-        try routes.get(Self.base) { [unowned self] request in
-            guarded(request) { try list() }
+        try routes.get(Self.base, options: Self.options("List the caller's tenant's jobs, oldest first")) { [unowned self] request in
+            guarded(request) { try list(request) }
         }
-        try routes.get(Self.base + "/:id") { [unowned self] request in
+        try routes.get(Self.base + "/:id", options: Self.options("A job's status, live progress and limits")) { [unowned self] request in
             guarded(request) { try status(request) }
         }
-        try routes.get(Self.base + "/:id/result") { [unowned self] request async in
+        let resultSummary = "A finished job's timetable: JSON, or ITC2007 text with ?format=itc2007 or Accept: text/plain"
+        try routes.get(Self.base + "/:id/result", options: Self.options(resultSummary)) { [unowned self] request async in
             await guarded(request) { try await result(request) }
         }
-        try routes.delete(Self.base + "/:id") { [unowned self] request async in
+        let cancelSummary = "Cancel a job; a running solve keeps its best timetable so far"
+        try routes.delete(Self.base + "/:id", options: Self.options(cancelSummary)) { [unowned self] request async in
             await guarded(request) { try await cancel(request) }
         }
-        try routes.post(Self.base + "/:id/cancel") { [unowned self] request async in
+        try routes.post(Self.base + "/:id/cancel", options: Self.options("Cancel a job (same as DELETE)")) { [unowned self] request async in
             await guarded(request) { try await cancel(request) }
         }
-        try routes.post(Self.base + "/:id/replan", maxBodyBytes: maxBodyBytes) { [unowned self] request async in
+        try routes.post(Self.base + "/:id/replan", options: Self.options("Re-plan a finished job's timetable after disruptions, as a new job"),
+                        maxBodyBytes: maxBodyBytes) { [unowned self] request async in
             await guarded(request) { try await replan(request) }
         }
     }
@@ -56,28 +64,28 @@ final class JobRoutes {
     private func submit(_ request: Request) async throws -> Response {
         let limits = self.limits
         let submission = try await context.offLoop { try Submission.parse(request, limits: limits) }
-        let (job, stored) = try manager.submit(instance: submission.instance, format: submission.format, options: submission.options,
-                                               work: .solve, input: submission.input)
+        let (job, stored) = try manager.submit(tenant: Self.tenant(request), instance: submission.instance, format: submission.format,
+                                               options: submission.options, work: .solve, input: submission.input)
         await stored.value
         return try accepted(job)
     }
 
-    /// `GET /jobs`: every kept job, oldest first.
-    private func list() throws -> Response {
-        let jobs = manager.all
-        return try .json(JobViews.List(jobs: jobs.map(JobViews.entry), count: jobs.count, running: manager.runningCount),
+    /// `GET /jobs`: the tenant's kept jobs, oldest first (`running` counts the tenant's running jobs).
+    private func list(_ request: Request) throws -> Response {
+        let jobs = manager.jobs(of: Self.tenant(request))
+        return try .json(JobViews.List(jobs: jobs.map(JobViews.entry), count: jobs.count, running: jobs.count { $0.status == .running }),
                          encoder: JobViews.encoder)
     }
 
     /// `GET /jobs/<id>`: status, live progress and limits.
     private func status(_ request: Request) throws -> Response {
-        let job = try manager.job(request.parameters["id"] ?? "")
+        let job = try tenantJob(request)
         return try .json(JobViews.status(job, queuePosition: manager.queuePosition(of: job)), encoder: JobViews.encoder)
     }
 
     /// `GET /jobs/<id>/result`: 409 until finished; JSON, or ITC2007 text with `?format=itc2007` / `Accept: text/plain`.
     private func result(_ request: Request) async throws -> Response {
-        let job = try manager.job(request.parameters["id"] ?? "")
+        let job = try tenantJob(request)
         let wantsText = try Self.wantsITCText(request)
         guard job.status.isFinished else {
             throw TimetableProblem.conflict("job \(job.id) is \(job.status.rawValue); the result is available once it finishes", status: job.status)
@@ -102,7 +110,7 @@ final class JobRoutes {
     /// `DELETE /jobs/<id>` and `POST /jobs/<id>/cancel`: cancel, wait (bounded) for the solver to stop, and
     /// answer 200 with the final status, or 202 if it is still winding down; 409 for jobs finished otherwise.
     private func cancel(_ request: Request) async throws -> Response {
-        let job = try manager.job(request.parameters["id"] ?? "")
+        let job = try tenantJob(request)
         if job.status.isFinished && job.status != .cancelled {
             throw TimetableProblem.conflict("job \(job.id) already finished (\(job.status.rawValue)); nothing to cancel", status: job.status)
         }
@@ -113,7 +121,7 @@ final class JobRoutes {
 
     /// `POST /jobs/<id>/replan`: a new job re-planning the finished job's timetable after the disruptions.
     private func replan(_ request: Request) async throws -> Response {
-        let source = try manager.job(request.parameters["id"] ?? "")
+        let source = try tenantJob(request)
         let instance: Instance, timetable: Timetable
         if source.status.isFinished, let outcome = source.outcome {
             (instance, timetable) = (outcome.instance, outcome.timetable)
@@ -132,7 +140,9 @@ final class JobRoutes {
         }
         let (limits, body) = (self.limits, request.body)
         let parsed = try await context.offLoop { try ReplanRequest.parse(body, instance: instance, limits: limits) }
-        let (job, stored) = try manager.submit(instance: instance, format: source.format, options: parsed.options,
+        // The new job belongs to the source's tenant (the caller's: the lookup above is confined to it).
+        let (job, stored) = try manager.submit(tenant: source.tenant, instance: instance, format: source.format,
+                                               options: parsed.options,
                                                work: .replan(source: source.id, timetable: timetable, disruptions: parsed.disruptions),
                                                input: source.input)
         await stored.value
@@ -140,6 +150,22 @@ final class JobRoutes {
     }
 
     // MARK: Helpers
+
+    /// Authenticated-caller options (the default access) with `summary` for `/openapi.json`.
+    private static func options(_ summary: String) -> RouteOptions {
+        RouteOptions(access: .authenticated, summary: summary)
+    }
+
+    /// The tenant jobs of `request` belong to: its tenant, "" when it has none.
+    private static func tenant(_ request: Request) -> String {
+        JobManager.tenantKey(request.tenant)
+    }
+
+    /// The job named by the `:id` parameter, within the request's tenant.
+    /// - Throws: 404 problem when there is none, or when it belongs to another tenant.
+    private func tenantJob(_ request: Request) throws -> Job {
+        try manager.job(request.parameters["id"] ?? "", tenant: Self.tenant(request))
+    }
 
     /// 202 with `Location` and the job's status.
     private func accepted(_ job: Job) throws -> Response {

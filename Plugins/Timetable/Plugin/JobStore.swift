@@ -5,6 +5,8 @@ import TimetableSolver
 /// A job row as loaded from storage at start.
 struct StoredJob: Sendable {
     var id: String
+    /// The owning tenant ("" for none, and for rows written before migration 3).
+    var tenant: String
     var sequence: Int
     var status: JobStatus
     var format: InstanceFormat
@@ -21,8 +23,9 @@ struct StoredJob: Sendable {
     var hasResult: Bool
 }
 
-/// The timetable plugin's tables in its own storage: one row per kept job (`timetable_jobs`) and the result
-/// of each finished job that has one (`timetable_results`: the result JSON and the ITC2007 solution text).
+/// The timetable plugin's tables in its own storage: one row per kept job (`timetable_jobs`, with the tenant it
+/// belongs to) and the result of each finished job that has one (`timetable_results`: the result JSON and the
+/// ITC2007 solution text).
 ///
 /// Writes go through one serial chain (each waits for the one before), so a job's insert, its status
 /// updates and its deletion reach the database in the order they were made, without blocking the loop.
@@ -67,6 +70,8 @@ final class JobStore {
             itc2007 TEXT NOT NULL
         )
         """),
+        // The tenant of the caller that submitted the job; rows from before tenancy belong to "" (no tenant).
+        (3, "ALTER TABLE timetable_jobs ADD COLUMN tenant TEXT NOT NULL DEFAULT ''"),
     ]
 
     /// Applies the migrations.
@@ -77,7 +82,7 @@ final class JobStore {
     /// Every stored job, oldest first.
     func load() async throws -> [StoredJob] {
         let rows = try await context.storage.query("""
-            SELECT j.id, j.seq, j.status, j.format, j.replan_of, j.options, j.input, j.created, j.started, j.finished,
+            SELECT j.id, j.tenant, j.seq, j.status, j.format, j.replan_of, j.options, j.input, j.created, j.started, j.finished,
                    j.cancel_requested, j.error, j.best_hard, j.best_soft, j.reported_at, j.updates, j.elapsed,
                    EXISTS (SELECT 1 FROM timetable_results r WHERE r.id = j.id) AS has_result
             FROM timetable_jobs j ORDER BY j.seq
@@ -94,7 +99,7 @@ final class JobStore {
                 progress = .init(hard: Int(hard), soft: Int(soft), elapsed: row["reported_at"].real ?? 0,
                                  updates: Int(row["updates"].integer ?? 1))
             }
-            return StoredJob(id: id, sequence: Int(row["seq"].integer ?? 0), status: status, format: format,
+            return StoredJob(id: id, tenant: row["tenant"].text ?? "", sequence: Int(row["seq"].integer ?? 0), status: status, format: format,
                              replanOf: row["replan_of"].text, options: options, input: input,
                              created: Date(timeIntervalSince1970: created),
                              started: row["started"].real.map(Date.init(timeIntervalSince1970:)),
@@ -118,14 +123,14 @@ final class JobStore {
     func insert(_ job: Job) -> Task<Void, Never> {
         let options = String(decoding: (try? JSONEncoder().encode(job.options)) ?? Data("{}".utf8), as: UTF8.self)
         let parameters: [SQLValue] = [
-            .text(job.id), .integer(Int64(job.sequence)), .text(job.status.rawValue), .text(job.format.rawValue),
+            .text(job.id), .text(job.tenant), .integer(Int64(job.sequence)), .text(job.status.rawValue), .text(job.format.rawValue),
             .text(job.instance.name), job.replanSource.map(SQLValue.text) ?? .null, .text(options), .text(job.input),
             .real(job.created.timeIntervalSince1970),
         ]
         return enqueue("insert \(job.id)") { storage in
             try await storage.execute("""
-                INSERT OR REPLACE INTO timetable_jobs (id, seq, status, format, name, replan_of, options, input, created)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO timetable_jobs (id, tenant, seq, status, format, name, replan_of, options, input, created)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, parameters)
         }
     }

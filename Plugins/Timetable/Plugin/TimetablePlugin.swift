@@ -4,6 +4,8 @@ import PlexusSDK
 ///
 /// Routes, under `/api/v1/timetable/jobs` (see ``JobRoutes``): submit (`POST`), list, status, result
 /// (JSON or ITC2007 text), cancel (`DELETE` or `POST .../cancel`) and re-plan (`POST .../replan`).
+/// Every route needs an authenticated caller; each job belongs to the tenant of the caller that submitted it
+/// (none for a caller without a tenant) and is invisible to every other tenant (404, not listed).
 ///
 /// Configuration (`plugins.d/timetable.toml`):
 /// - `max_jobs` (default 100): jobs kept (in memory and in storage); the oldest finished one is dropped
@@ -17,7 +19,8 @@ import PlexusSDK
 /// Jobs and their results are kept in the plugin's storage (``JobStore``) and reloaded at start: finished
 /// jobs survive a restart; jobs queued or running when the process died end `failed` with the error
 /// "interrupted by a restart". Events: `timetable.job.progress` (non-durable, at most 4/s per running job:
-/// `{id, best_hard, best_soft, elapsed_seconds}`) and `timetable.job.finished` (durable: `{id, status, hard, soft}`).
+/// `{id, best_hard, best_soft, elapsed_seconds}`) and `timetable.job.finished` (durable: `{id, status, hard, soft}`),
+/// both published into the job's tenant.
 @PluginActor
 final class TimetablePlugin: Plugin {
     /// Name `timetable`, version 1.1.0 (storage and events).

@@ -35,7 +35,8 @@ final class AuditBuffer: @unchecked Sendable {
     /// and whether the caller must start the writer.
     func append(_ record: AuditRecord) -> (id: Int64, startWriter: Bool) {
         var record = record
-        if record.detail.count > configuration.maxDetailLength {
+        // The UTF-8 length bounds the character count and is O(1): only long details are measured.
+        if record.detail.utf8.count > configuration.maxDetailLength, record.detail.count > configuration.maxDetailLength {
             record.detail = String(record.detail.prefix(configuration.maxDetailLength))
         }
         return locked {
