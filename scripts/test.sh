@@ -16,5 +16,9 @@ summary() { grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?"
 read -r main_total main_failed < <(summary "$log" | sed -E 's/.*Executed ([0-9]+) tests?, with ([0-9]+) failures?.*/\1 \2/')
 read -r scaffold_total scaffold_failed < <(summary "$scaffold_log" | sed -E 's/.*Executed ([0-9]+) tests?, with ([0-9]+) failures?.*/\1 \2/')
 rm -f "$scaffold_log"
-failed=$((main_failed + scaffold_failed))
-echo "tests: $((main_total + scaffold_total - failed)) passed, $failed failed"
+# The API fuzzed against its own OpenAPI document: one more line of the summary.
+schemathesis_total=1 schemathesis_failed=0
+scripts/schemathesis.sh "$(swift build --show-bin-path)" || schemathesis_failed=1
+failed=$((main_failed + scaffold_failed + schemathesis_failed))
+echo "tests: $((main_total + scaffold_total + schemathesis_total - failed)) passed, $failed failed"
+[[ $failed -eq 0 ]]

@@ -139,3 +139,44 @@ pid_t plexus_spawn_with_fd(const char *path, char *const argv[], int listen_fd, 
     posix_spawnattr_destroy(&attributes);
     return status == 0 ? pid : -status;
 }
+
+/* ---- Crash flag: tell the master at once, then let the previous handler (the Swift runtime's
+   backtracer, or the default action) run. ---- */
+
+static plexus_blame_record *crash_record;
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
+#define CRASH_SIGNAL_COUNT (sizeof crash_signals / sizeof crash_signals[0])
+static struct sigaction crash_previous[CRASH_SIGNAL_COUNT];
+
+static void crash_flag(int number, siginfo_t *info, void *context) {
+    (void)info;
+    (void)context;
+    if (crash_record) __atomic_store_n(&crash_record->reserved, (uint32_t)number, __ATOMIC_SEQ_CST);
+    /* Put the previous handler back and let it see the signal as a real signal: a faulting
+       instruction faults again when this handler returns; a raised signal (abort) is raised
+       again and delivered once this handler returns. */
+    for (size_t index = 0; index < CRASH_SIGNAL_COUNT; index++) {
+        if (crash_signals[index] != number) continue;
+        sigaction(number, &crash_previous[index], NULL);
+        if (info == NULL || info->si_code <= 0) raise(number);
+        return;
+    }
+}
+
+int plexus_crash_flag_install(plexus_blame_record *record) {
+    crash_record = record;
+    for (size_t index = 0; index < CRASH_SIGNAL_COUNT; index++) {
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        if (sigaction(crash_signals[index], NULL, &crash_previous[index]) != 0) return -1;
+        action.sa_sigaction = crash_flag;
+        action.sa_flags = SA_SIGINFO | (crash_previous[index].sa_flags & SA_ONSTACK);
+        sigemptyset(&action.sa_mask);
+        if (sigaction(crash_signals[index], &action, NULL) != 0) return -1;
+    }
+    return 0;
+}
+
+uint32_t plexus_crash_signal(const plexus_blame_record *record) {
+    return __atomic_load_n(&record->reserved, __ATOMIC_SEQ_CST);
+}

@@ -17,10 +17,20 @@ extension DocComparePlugin {
     /// The prefix of every version route.
     static let documentsPrefix = "/api/v1/documents"
 
+    /// The body of a 201 from `POST …/versions`.
+    static let createdSchema = JSONSchema(json: """
+        {"type":"object","required":["tenant","document","version","created","bytes","format"],
+         "properties":{"tenant":{"type":"string"},"document":{"type":"string"},"version":{"type":"integer","minimum":1},
+                       "created":{"type":"string"},"bytes":{"type":"integer"},"format":{"type":"string"},"filename":{"type":"string"}}}
+        """)
+
     /// Registers the four version routes.
     func registerVersionRoutes(maxBodyBytes: UInt64) throws {
         let base = "\(Self.documentsPrefix)/:tenant/:document"
-        try context.routes.post("\(base)/versions", options: .tenant.summary("Stores a new version of a document"), maxBodyBytes: maxBodyBytes) { [unowned self] request async throws in
+        var storeOptions = RouteOptions.tenant.summary("Stores a new version of a document (JSON, multipart form or raw body)")
+        storeOptions.responseStatus = 201
+        storeOptions.responseSchema = Self.createdSchema
+        try context.routes.post("\(base)/versions", options: storeOptions, maxBodyBytes: maxBodyBytes) { [unowned self] request async throws in
             try await storeVersion(request)
         }
         try context.routes.get("\(base)/versions", options: .tenant.summary("Lists the versions of a document")) { [unowned self] request async throws in

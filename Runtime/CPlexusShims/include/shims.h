@@ -25,6 +25,7 @@ typedef struct plexus_blame_record {
     char what[256];
     /** Set by the worker once started: 1 ready and serving, 2 not ready (`problems` says why). */
     uint32_t ready;
+    /** The fatal signal the worker's crash handler caught (0: none), set before the backtrace is written. */
     uint32_t reserved;
     char problems[512];
 } plexus_blame_record;
@@ -37,6 +38,13 @@ void plexus_blame_set(plexus_blame_record *record, const char *plugin, const cha
 void plexus_blame_clear(plexus_blame_record *record);
 void plexus_blame_beat(plexus_blame_record *record);
 uint64_t plexus_blame_heartbeat(const plexus_blame_record *record);
+
+/** Installs handlers for SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT and SIGTRAP that store the signal in
+    `record->reserved` (so the master restarts at once) and then run the handler installed before
+    (the Swift runtime's backtracer) or the default action. */
+int plexus_crash_flag_install(plexus_blame_record *record);
+/** The signal stored by the crash handler, 0 if none. */
+uint32_t plexus_crash_signal(const plexus_blame_record *record);
 
 /** Installs a handler for `signal` that only counts deliveries (async-signal-safe). */
 int plexus_signal_count_install(int signal);

@@ -20,6 +20,7 @@ final class Gateway {
     var circuitChanged: ((RegisteredRoute, CircuitState, CircuitState, String) -> Void)?
 
     static let maxCachedCallers = 10_000
+    private static let bearerScheme: [UInt8] = Array("bearer".utf8)
 
     /// Opens the gateway's stores under `<data>/runtime/` (API keys, audit log); blocks, so it is
     /// called before the loop runs.
@@ -60,15 +61,13 @@ final class Gateway {
         var credential: String?
         var isAPIKey = false
         if let authorization = exchange.header("authorization") {
-            let text = String(decoding: authorization, as: UTF8.self)
-            guard text.count > 7, text.prefix(7).lowercased() == "bearer " else {
+            guard let token = Self.bearerToken(authorization) else {
                 return refuseAuthentication(exchange, "the Authorization header must use the Bearer scheme", error: "invalid_request")
             }
-            let token = text.dropFirst(7).trimmingCharacters(in: .whitespaces)
             credential = token
-            isAPIKey = token.hasPrefix(APIKeyFormat.prefix)
+            isAPIKey = token.utf8.starts(with: APIKeyFormat.prefix.utf8)
         } else if let key = exchange.header("x-api-key") {
-            credential = String(decoding: key, as: UTF8.self)
+            credential = String(decoding: Self.trimmed(key), as: UTF8.self)
             isAPIKey = true
         }
         if let credential {
@@ -99,6 +98,25 @@ final class Gateway {
         }
         exchange.tenant = exchange.caller?.tenant ?? hostTenant
         return nil
+    }
+
+    /// The token of `Bearer <token>` (scheme case-insensitive, spaces and tabs around the token
+    /// ignored), read from the header's bytes without Foundation's string machinery; nil for
+    /// another scheme or an empty token.
+    static func bearerToken(_ value: UnsafeRawBufferPointer) -> String? {
+        let scheme = bearerScheme
+        guard value.count > scheme.count + 1, zip(value.prefix(scheme.count), scheme).allSatisfy({ ($0 | 0x20) == $1 }),
+              value[scheme.count] == 0x20 || value[scheme.count] == 0x09 else { return nil }
+        let token = trimmed(UnsafeRawBufferPointer(rebasing: value[(scheme.count + 1)...]))
+        return token.isEmpty ? nil : String(decoding: token, as: UTF8.self)
+    }
+
+    /// `bytes` without leading and trailing spaces and tabs.
+    static func trimmed(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        var start = 0, end = bytes.count
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
     }
 
     private func jwtCaller(_ token: String, now: Double) throws -> Caller {

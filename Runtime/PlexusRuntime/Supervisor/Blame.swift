@@ -13,7 +13,10 @@ public enum Blame {
 
     /// Maps the shared record the master created at `path`.
     public static func attach(path: String) throws {
-        record = try map(path: path, create: false)
+        let mapped = try map(path: path, create: false)
+        record = mapped
+        // After the Swift runtime's own handlers, so a crash is flagged first and then backtraced.
+        plexus_crash_flag_install(mapped)
     }
 
     /// Maps (and with `create`, creates and zeroes) the record file.

@@ -185,6 +185,26 @@ public final class Supervisor {
                 lastBeat = 0
                 lastChange = Date()
             }
+            // The worker's crash handler flags a fatal signal before the Swift runtime writes the
+            // backtrace (which takes most of a second): serve from a new worker at once and let the
+            // old one finish its report; it is blamed when it is reaped.
+            let flagged = Int32(bitPattern: plexus_crash_signal(current.record))
+            if flagged != 0 && !stopping && current.killCause == nil {
+                let crashedWorker = current!
+                if let pending = candidate {
+                    candidate = nil
+                    abandon(pending.worker)
+                    pendingReload = nil
+                }
+                // Blamed now (the record names the code that was running), so the next worker
+                // already leaves out a plugin this crash quarantines.
+                _ = crashed(crashedWorker, cause: Self.signalName(flagged), restarting: true,
+                            next: "a new worker starts while this one writes its backtrace")
+                retired.append(crashedWorker)
+                current = try spawn(reload: false)
+                lastBeat = 0
+                lastChange = Date()
+            }
             if config.supervisor.maxRSSMegabytes > 0 && Date() >= nextRSSSample { checkMemory(now: Date()) }
             if stopping {
                 if let stoppedCode, retired.isEmpty { return stoppedCode }

@@ -42,3 +42,9 @@ cc_plugin crash-segv -DFIXTURE_ROUTE_SEGV -DPLUGIN_NAME='"crash-segv"' -DROUTE_P
 cc_plugin crash-abort -DFIXTURE_ROUTE_ABORT -DPLUGIN_NAME='"crash-abort"' -DROUTE_PATH='"/api/v1/c/abort"'
 cc_plugin crash-hang -DFIXTURE_ROUTE_HANG -DPLUGIN_NAME='"crash-hang"' -DROUTE_PATH='"/api/v1/c/hang"'
 cc_plugin crash-start -DFIXTURE_START_CRASHES -DPLUGIN_NAME='"crash-start"' -DROUTE_PATH='"/api/v1/c/crash-start"'
+# Memory containment: a route that allocates (and touches) without bound on the loop thread, and one
+# that keeps 96 MB more per call and answers (a leak the memory ceiling recycles gracefully).
+cc_plugin mem-hog -DFIXTURE_ROUTE_ALLOCATES -DALLOCATE_MB=0 -DPLUGIN_NAME='"mem-hog"' -DROUTE_PATH='"/api/v1/c/hog"'
+cc_plugin mem-leak -DFIXTURE_ROUTE_ALLOCATES -DALLOCATE_MB=96 -DPLUGIN_NAME='"mem-leak"' -DROUTE_PATH='"/api/v1/c/leak"'
+# Gateway resilience: public routes that fail (500), succeed, stall or answer a chosen status on demand.
+cc -std=c11 -Wall -Werror -shared -fPIC -I"$here/../../../SDK/CPlexusABI/include" "$here/flaky.c" -o "$out/flaky.so"
