@@ -174,22 +174,16 @@ extension Request {
         for index in 0..<raw.param_count {
             parameters[raw.params[index].name.string] = raw.params[index].value.string
         }
-        var caller: CallerIdentity?
-        var tenant: String?
         // ABI 1.2 appended the caller; a 1.1 runtime's request ends before it.
-        if Int(raw.struct_size) >= MemoryLayout<plexus_request>.offset(of: \.scopes)! + MemoryLayout<plexus_bytes>.size {
-            let subject = raw.subject.string
-            let tenantText = raw.tenant.string
-            tenant = tenantText.isEmpty ? nil : tenantText
-            if !subject.isEmpty {
-                caller = CallerIdentity(
-                    subject: subject, tenant: tenant,
-                    roles: Set(raw.roles.string.split(separator: ",").map(String.init)),
-                    scopes: Set(raw.scopes.string.split(separator: " ").map(String.init)))
-            }
+        guard Int(raw.struct_size) >= MemoryLayout<plexus_request>.offset(of: \.scopes)! + MemoryLayout<plexus_bytes>.size else {
+            self.init(method: raw.method.string, path: raw.path.string, parameters: parameters, rawQuery: raw.query.string,
+                      headers: headers, body: raw.body.bytes, requestID: raw.request_id.string)
+            return
         }
+        let tenant = raw.tenant.string
         self.init(method: raw.method.string, path: raw.path.string, parameters: parameters, rawQuery: raw.query.string,
-                  headers: headers, body: raw.body.bytes, requestID: raw.request_id.string, caller: caller, tenant: tenant)
+                  headers: headers, body: raw.body.bytes, requestID: raw.request_id.string,
+                  subject: raw.subject.string, roles: raw.roles.string, scopes: raw.scopes.string, tenant: tenant.isEmpty ? nil : tenant)
     }
 }
 

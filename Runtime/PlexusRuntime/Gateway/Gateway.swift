@@ -61,6 +61,14 @@ final class Gateway {
         var credential: String?
         var isAPIKey = false
         if let authorization = exchange.header("authorization") {
+            // Keep-alive clients send the same token again and again: compare its bytes with the
+            // one this connection verified last instead of building and hashing a string.
+            let connection = exchange.connection
+            if let known = connection.lastCaller, (known.expiresAt ?? .infinity) > now,
+               connection.lastAuthorization.elementsEqual(authorization) {
+                exchange.caller = known
+                return resolveTenant(exchange)
+            }
             guard let token = Self.bearerToken(authorization) else {
                 return refuseAuthentication(exchange, "the Authorization header must use the Bearer scheme", error: "invalid_request")
             }
@@ -73,6 +81,7 @@ final class Gateway {
         if let credential {
             if !isAPIKey, let cached = callers[credential], (cached.expiresAt ?? .infinity) > now {
                 exchange.caller = cached
+                rememberOnConnection(exchange, cached)
             } else {
                 // API keys are looked up every time (a hash and a dictionary read) so a revocation
                 // takes effect as soon as the key directory refreshes.
@@ -82,6 +91,7 @@ final class Gateway {
                     if !isAPIKey {
                         if callers.count >= Self.maxCachedCallers { callers.removeAll(keepingCapacity: true) }
                         callers[credential] = caller
+                        rememberOnConnection(exchange, caller)
                     }
                     exchange.caller = caller
                 } catch let error as AuthError where !error.isCredentialError {
@@ -92,6 +102,19 @@ final class Gateway {
                 }
             }
         }
+        return resolveTenant(exchange)
+    }
+
+    /// Remembers a verified JWT caller on the exchange's connection with the header's bytes.
+    private func rememberOnConnection(_ exchange: HTTPExchange, _ caller: Caller) {
+        guard let authorization = exchange.header("authorization") else { return }
+        exchange.connection.lastAuthorization = Array(authorization)
+        exchange.connection.lastCaller = caller
+    }
+
+    /// Sets the exchange's tenant from its caller or the Host map; a caller of another tenant
+    /// than the host's is refused.
+    private func resolveTenant(_ exchange: HTTPExchange) -> GatewayRefusal? {
         let hostTenant = settings.tenantHosts.isEmpty ? nil : exchange.header("host").flatMap { tenantForHost(String(decoding: $0, as: UTF8.self)) }
         if let caller = exchange.caller, let own = caller.tenant, let hostTenant, own != hostTenant {
             return deny(exchange, "the caller belongs to tenant '\(own)' but this host serves tenant '\(hostTenant)'")
@@ -203,7 +226,10 @@ final class Gateway {
             }
             if tightest == nil || decision.remaining < tightest!.remaining { tightest = decision }
         }
-        if let tightest { exchange.extraHeaders += tightest.headerFields().map { ($0.name, $0.value) } }
+        if let tightest {
+            exchange.extraHeaders.append(("RateLimit-Policy", tightest.rateLimitPolicyValue))
+            exchange.extraHeaders.append(("RateLimit", tightest.rateLimitValue))
+        }
         return nil
     }
 

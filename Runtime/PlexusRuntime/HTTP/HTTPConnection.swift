@@ -34,6 +34,9 @@ final class HTTPConnection {
     let peerAddress: String
     /// The peer's IP address without the port (rate limits, audit).
     let peerIP: String
+    /// The `Authorization` value verified last on this connection (a JWT) and its caller.
+    var lastAuthorization: [UInt8] = []
+    var lastCaller: Caller?
 
     init(server: HTTPServer, id: Int, tcp: UnsafeMutablePointer<uv_tcp_t>) {
         self.server = server
