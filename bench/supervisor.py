@@ -10,10 +10,24 @@
 4. cost of supervision: wrk -t1 -c64 on the hello-c route against `plexus serve` and (alternating, BENCH_ROUNDS=3)
    `plexus serve --supervise` (server on CPU 0, wrk on CPU 1, as bench/http.py); the ratio.
 """
-import os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+import os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time
 
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
 SERVER_CPU, CLIENT_CPU = "0", "1"
+
+
+# The admin key each instance wrote (its C fixture routes are for authenticated callers), by port.
+KEYS = {}
+
+
+def auth_header(port):
+    key = KEYS.get(port)
+    return f"Authorization: Bearer {key}\r\n" if key else ""
+
+
+def wrk_auth(port):
+    key = KEYS.get(port)
+    return ["-H", f"Authorization: Bearer {key}"] if key else []
 
 
 def free_port():
@@ -25,7 +39,7 @@ def get(port, path, timeout=10.0):
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         s.settimeout(timeout)
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n".encode())
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: b\r\n{auth_header(port)}Connection: close\r\n\r\n".encode())
         data = b""
         while b"\r\n" not in data:
             chunk = s.recv(256)
@@ -62,6 +76,13 @@ def start(binary, work, fixtures, plugins, supervise, extra="", level="warning",
     cmd = ["taskset", "-c", SERVER_CPU, binary, "serve", "--config", config, "--no-access-log"] + (["--supervise"] if supervise else ["--no-supervise"])
     log = open(os.path.join(work, "log.txt"), "w")
     proc = subprocess.Popen(cmd, stderr=log, env=env)
+    key_file = os.path.join(work, "data", "admin.key")
+    deadline = time.time() + 30
+    while not os.path.exists(key_file) and time.time() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.05)
+    with open(key_file) as f:
+        KEYS[port] = f.read().strip()
     if not wait_status(port, "/api/v1/c/hello", 200):
         raise SystemExit(f"plexus did not start; see {work}/log.txt")
     return proc, port, plugins_dir
@@ -75,8 +96,8 @@ def stop(proc):
         proc.kill(); proc.wait()
 
 
-def wrk(url, connections, seconds):
-    cmd = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url]
+def wrk(url, connections, seconds, port):
+    cmd = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"] + wrk_auth(port) + [url]
     out = subprocess.run(cmd, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
@@ -101,11 +122,16 @@ def main():
         proc, port, _ = start(binary, os.path.join(root, "crash"), fixtures, ["hello-c", "crash-segv"], True, sup, env=env)
         times = []
         for _ in range(20):
+            # The crashing request runs on its own thread (its connection stays open while the dying
+            # worker writes its backtrace); another client asks for a working route meanwhile.
             t0 = time.perf_counter()
-            get(port, "/api/v1/c/segv")
+            crasher = threading.Thread(target=get, args=(port, "/api/v1/c/segv"))
+            crasher.start()
+            time.sleep(0.005)
             if not wait_status(port, "/api/v1/c/hello", 200):
                 raise SystemExit("not serving again after a crash")
             times.append((time.perf_counter() - t0) * 1000)
+            crasher.join()
             time.sleep(0.05)
         stop(proc)
         return times
@@ -135,7 +161,7 @@ def main():
     proc, port, _ = start(binary, os.path.join(root, "load"), fixtures, ["hello-c"], True, sup, level="notice")
     reloads = 5
     seconds = max(6, DURATION)
-    load = subprocess.Popen(["taskset", "-c", CLIENT_CPU, "wrk", "-t1", "-c16", f"-d{seconds}s", f"http://127.0.0.1:{port}/api/v1/c/hello"],
+    load = subprocess.Popen(["taskset", "-c", CLIENT_CPU, "wrk", "-t1", "-c16", f"-d{seconds}s"] + wrk_auth(port) + [f"http://127.0.0.1:{port}/api/v1/c/hello"],
                             stdout=subprocess.PIPE, text=True)
     time.sleep(0.5)
     for _ in range(reloads):
@@ -156,8 +182,8 @@ def main():
         for supervise in (False, True):
             proc, port, _ = start(binary, os.path.join(root, f"rps-{supervise}"), fixtures, ["hello-c"], supervise, sup if supervise else "")
             url = f"http://127.0.0.1:{port}/api/v1/c/hello"
-            subprocess.run(["taskset", "-c", CLIENT_CPU, "wrk", "-t1", "-c16", "-d1s", url], capture_output=True)  # warm-up
-            results[supervise].append(wrk(url, 64, DURATION))
+            subprocess.run(["taskset", "-c", CLIENT_CPU, "wrk", "-t1", "-c16", "-d1s"] + wrk_auth(port) + [url], capture_output=True)  # warm-up
+            results[supervise].append(wrk(url, 64, DURATION, port))
             stop(proc)
 
     print(f"\nplexus serve --supervise ({binary})")

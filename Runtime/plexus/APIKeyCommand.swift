@@ -6,12 +6,12 @@ import PlexusRuntime
 /// `plexus apikey create|list|revoke`: API keys for service clients, in the runtime's own store
 /// (`<data>/runtime/gateway.sqlite`). Works whether or not the runtime is running; a running
 /// runtime sees a change within about a second.
-struct APIKeyCommand: AsyncParsableCommand {
+struct APIKeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apikey", abstract: "Create, list and revoke API keys (stored hashed; a new key is shown once).",
         subcommands: [Create.self, List.self, Revoke.self])
 
-    struct Options: ParsableArguments {
+    struct Options: ParsableArguments, Sendable {
         @Option(help: "The runtime's data directory.")
         var data = "./data"
 
@@ -20,7 +20,7 @@ struct APIKeyCommand: AsyncParsableCommand {
         }
     }
 
-    struct Create: AsyncParsableCommand {
+    struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a key and print it (the only time it is shown).")
         @OptionGroup var options: Options
         @Option(help: "A unique name for the key (its subject).") var name: String
@@ -28,7 +28,12 @@ struct APIKeyCommand: AsyncParsableCommand {
         @Option(help: "Roles, comma-separated.") var roles = ""
         @Option(help: "Scopes, comma-separated.") var scopes = ""
 
-        func run() async throws {
+        func run() throws {
+            let (options, name, tenant, roles, scopes) = (options, name, tenant, roles, scopes)
+            try blockingAwait { try await Self.create(options, name: name, tenant: tenant, roles: roles, scopes: scopes) }
+        }
+
+        static func create(_ options: Options, name: String, tenant: String?, roles: String, scopes: String) async throws {
             let store = try await options.open()
             let split = { (text: String) in Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }) }
             let created = try await store.create(name: name, tenant: tenant, roles: split(roles), scopes: split(scopes))
@@ -38,11 +43,16 @@ struct APIKeyCommand: AsyncParsableCommand {
         }
     }
 
-    struct List: AsyncParsableCommand {
+    struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List keys (never their secrets).")
         @OptionGroup var options: Options
 
-        func run() async throws {
+        func run() throws {
+            let options = options
+            try blockingAwait { try await Self.list(options) }
+        }
+
+        static func list(_ options: Options) async throws {
             let store = try await options.open()
             let rows = try await store.list().map { key in
                 [key.id, key.name, key.tenant ?? "-", key.roles.sorted().joined(separator: ","), key.scopes.sorted().joined(separator: ","),
@@ -53,12 +63,17 @@ struct APIKeyCommand: AsyncParsableCommand {
         }
     }
 
-    struct Revoke: AsyncParsableCommand {
+    struct Revoke: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a key by id or name.")
         @OptionGroup var options: Options
         @Argument(help: "The key's id or name.") var key: String
 
-        func run() async throws {
+        func run() throws {
+            let (options, key) = (options, key)
+            try blockingAwait { try await Self.revoke(options, key: key) }
+        }
+
+        static func revoke(_ options: Options, key: String) async throws {
             let store = try await options.open()
             let record = try await store.revoke(idOrName: key)
             print("revoked \(record.id) '\(record.name)'")

@@ -4,7 +4,7 @@ import Logging
 import PlexusRuntime
 
 @main
-struct Plexus: AsyncParsableCommand {
+struct Plexus: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Plexus: a plugin-hosting runtime.",
         version: Runtime.version,

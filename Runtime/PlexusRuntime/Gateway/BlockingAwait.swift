@@ -2,7 +2,7 @@ import Foundation
 
 /// Runs async start-up work to completion from synchronous code that owns no loop yet (opening
 /// the gateway's stores before the runtime serves). Never call it on the loop thread.
-func blockingAwait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+public func blockingAwait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
     let semaphore = DispatchSemaphore(value: 0)
     let box = ResultBox<T>()
     Task.detached {
