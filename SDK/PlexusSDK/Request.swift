@@ -106,33 +106,100 @@ public struct Request: Sendable {
 }
 
 /// An ordered list of HTTP header fields with case-insensitive lookup.
+///
+/// Headers of a request from the runtime are kept as one packed byte buffer; a lookup compares
+/// bytes and makes a string only of the value it returns, so a handler pays for the headers it
+/// reads, not for every header the client sent.
 public struct Headers: Sendable, Sequence {
-    /// The fields, in order.
-    public private(set) var fields: [(name: String, value: String)]
+    private enum Storage: Sendable {
+        case fields([(name: String, value: String)])
+        case packed(PackedHeaders)
+    }
+
+    private var storage: Storage
 
     /// Creates headers from name/value pairs.
     public init(_ fields: [(name: String, value: String)] = []) {
-        self.fields = fields
+        storage = .fields(fields)
+    }
+
+    /// Headers packed from the runtime's request (see ``PackedHeaders``).
+    init(packed: PackedHeaders) {
+        storage = .packed(packed)
+    }
+
+    /// The fields, in order.
+    public var fields: [(name: String, value: String)] {
+        switch storage {
+        case .fields(let fields): return fields
+        case .packed(let packed): return packed.fields
+        }
     }
 
     /// The first value of `name` (case-insensitive), or `nil`.
     public subscript(name: String) -> String? {
-        fields.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        switch storage {
+        case .fields(let fields): return fields.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        case .packed(let packed): return packed.value(of: name)
+        }
     }
 
     /// Appends a field.
     public mutating func add(_ name: String, _ value: String) {
+        var fields = self.fields
         fields.append((name, value))
+        storage = .fields(fields)
     }
 
     /// Replaces every field named `name` with one field.
     public mutating func set(_ name: String, _ value: String) {
+        var fields = self.fields
         fields.removeAll { $0.name.caseInsensitiveCompare(name) == .orderedSame }
         fields.append((name, value))
+        storage = .fields(fields)
     }
 
     /// Iterates the fields in order.
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {
         fields.makeIterator()
+    }
+}
+
+/// Header names and values copied into one buffer, with their bounds.
+struct PackedHeaders: Sendable {
+    private var bytes: [UInt8] = []
+    /// Per field: name start, name end (= value start), value end.
+    private var bounds: [(Int, Int, Int)] = []
+
+    init() {}
+
+    mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        let start = bytes.count
+        bytes.append(contentsOf: name)
+        let middle = bytes.count
+        bytes.append(contentsOf: value)
+        bounds.append((start, middle, bytes.count))
+    }
+
+    var fields: [(name: String, value: String)] {
+        bounds.map { (String(decoding: bytes[$0.0..<$0.1], as: UTF8.self), String(decoding: bytes[$0.1..<$0.2], as: UTF8.self)) }
+    }
+
+    /// The value of the first field named `name`, compared ASCII case-insensitively.
+    func value(of name: String) -> String? {
+        var name = name
+        return name.withUTF8 { wanted -> String? in
+            bytes.withUnsafeBufferPointer { buffer in
+                for (start, middle, end) in bounds where middle - start == wanted.count {
+                    var same = true
+                    for index in 0..<wanted.count where (buffer[start + index] | 0x20) != (wanted[index] | 0x20) {
+                        same = false
+                        break
+                    }
+                    if same { return String(decoding: UnsafeBufferPointer(rebasing: buffer[middle..<end]), as: UTF8.self) }
+                }
+                return nil
+            }
+        }
     }
 }

@@ -166,10 +166,13 @@ final class RouteBox {
 extension Request {
     /// Copies a C request into Swift values.
     init(_ raw: plexus_request) {
-        var headers = Headers()
+        var packed = PackedHeaders()
         for index in 0..<raw.header_count {
-            headers.add(raw.headers[index].name.string, raw.headers[index].value.string)
+            let pair = raw.headers[index]
+            packed.append(name: UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.data == nil ? 0 : pair.name.length),
+                          value: UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.data == nil ? 0 : pair.value.length))
         }
+        let headers = Headers(packed: packed)
         var parameters: [String: String] = [:]
         for index in 0..<raw.param_count {
             parameters[raw.params[index].name.string] = raw.params[index].value.string

@@ -65,7 +65,8 @@ final class Gateway {
             // one this connection verified last instead of building and hashing a string.
             let connection = exchange.connection
             if let known = connection.lastCaller, (known.expiresAt ?? .infinity) > now,
-               connection.lastAuthorization.elementsEqual(authorization) {
+               !authorization.isEmpty, connection.lastAuthorization.count == authorization.count,
+               connection.lastAuthorization.withUnsafeBytes({ memcmp($0.baseAddress!, authorization.baseAddress!, authorization.count) == 0 }) {
                 exchange.caller = known
                 return resolveTenant(exchange)
             }
@@ -244,6 +245,7 @@ final class Gateway {
     /// Forgets idle rate-limit buckets and expired cached callers (run every few seconds).
     func sweep(now: Double) {
         _ = limiter.sweep(now: now)
+        if now - refusalWindowStart >= 1 { flushSuppressedRefusals(now: now) }
         if callers.count > Self.maxCachedCallers / 2 {
             callers = callers.filter { ($0.value.expiresAt ?? .infinity) > now }
         }
@@ -331,8 +333,36 @@ final class Gateway {
 
     // MARK: Audit
 
+    /// Refusals (401/403) audited one by one per second; beyond that they are counted and
+    /// summarised, so a flood of bad credentials costs neither the loop nor the disk much.
+    static let auditedRefusalsPerSecond = 200
+    private var refusalWindowStart = 0.0
+    private var refusalsInWindow = 0
+    private var suppressedRefusals = 0
+
+    /// Writes the summary of refusals left out of the audit log in the last window, if any.
+    private func flushSuppressedRefusals(now: Double) {
+        guard suppressedRefusals > 0 else { return }
+        audit.append(AuditRecord(time: now, actor: "plexus", actorKind: .system, action: .authFailure, outcome: .failure,
+                                 detail: "\(suppressedRefusals) more authentication failures and refusals in one second were counted, not recorded one by one"))
+        suppressedRefusals = 0
+    }
+
     /// Records an audited action (auth failures, admin actions, circuit changes).
     func record(_ action: AuditAction, outcome: AuditOutcome, exchange: HTTPExchange?, target: String? = nil, detail: String) {
+        if action == .authFailure || action == .authDenied {
+            let now = Date().timeIntervalSince1970
+            if now - refusalWindowStart >= 1 {
+                flushSuppressedRefusals(now: now)
+                refusalWindowStart = now
+                refusalsInWindow = 0
+            }
+            refusalsInWindow += 1
+            if refusalsInWindow > Self.auditedRefusalsPerSecond {
+                suppressedRefusals += 1
+                return
+            }
+        }
         let actor = exchange?.caller?.subject ?? exchange.map { "ip:" + $0.connection.peerIP } ?? "plexus"
         let kind: AuditActorKind = exchange.map { $0.caller == nil ? .anonymous : $0.caller!.kind == "api_key" ? .apiKey : .subject } ?? .system
         audit.append(AuditRecord(time: Date().timeIntervalSince1970, actor: actor, actorKind: kind, action: action, target: target,

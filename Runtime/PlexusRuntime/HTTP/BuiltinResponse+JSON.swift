@@ -16,9 +16,37 @@ extension HTTPServer.BuiltinResponse {
 
 /// The body of every problem+json response the runtime writes itself (RFC 9457).
 enum ProblemJSON {
+    /// `{"detail","instance","status","title","type"}` (keys sorted), encoded by hand: the
+    /// gateway answers floods of refusals with it, and JSONSerialization costs far more.
     static func body(status: Int, detail: String, instance: String) -> [UInt8] {
-        let object: [String: Any] = ["type": "about:blank", "status": status, "title": HTTPReason.phrase(status),
-                                     "detail": detail, "instance": instance]
-        return Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
+        var out: [UInt8] = []
+        out.reserveCapacity(96 + detail.utf8.count + instance.utf8.count)
+        out.append(contentsOf: #"{"detail":"#.utf8)
+        appendString(&out, detail)
+        out.append(contentsOf: #","instance":"#.utf8)
+        appendString(&out, instance)
+        out.append(contentsOf: #","status":\#(status),"title":"#.utf8)
+        appendString(&out, HTTPReason.phrase(status))
+        out.append(contentsOf: #","type":"about:blank"}"#.utf8)
+        return out
+    }
+
+    /// A JSON string literal of `text` (RFC 8259 escapes; `/` left as is).
+    static func appendString(_ out: inout [UInt8], _ text: String) {
+        out.append(0x22)
+        for byte in text.utf8 {
+            switch byte {
+            case 0x22: out.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
+            case 0x0D: out.append(contentsOf: [0x5C, 0x72])
+            case 0x09: out.append(contentsOf: [0x5C, 0x74])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: out.append(byte)
+            }
+        }
+        out.append(0x22)
     }
 }

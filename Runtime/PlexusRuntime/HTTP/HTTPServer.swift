@@ -2,6 +2,7 @@ import CLibUV
 import CPlexusABI
 import Foundation
 import Logging
+import Prometheus
 
 /// The HTTP/1.1 front of the runtime: a libuv listener, its connections, and the table of
 /// requests handed to plugins and awaiting their answer. Loop thread only.
@@ -67,6 +68,8 @@ public final class HTTPServer: ResponseSink {
     private var graceTimer: LoopTimer?
     /// Authentication, access rules, rate limits and resilience in front of every route.
     var gateway: Gateway?
+    /// `plexus_gateway_refusals_total` by status, looked up once.
+    private var refusalCounters: [Int: Counter] = [:]
     /// Requests waiting for a plugin's answer, by timeout, in deadline order.
     private var deadlines = DeadlineQueues()
     private var deadlineTimer: LoopTimer?
@@ -285,8 +288,12 @@ public final class HTTPServer: ResponseSink {
 
     /// Answers with the gateway's refusal (problem+json with its headers).
     private func refuse(_ exchange: HTTPExchange, _ refusal: GatewayRefusal) {
-        metrics?.counter("plexus_gateway_refusals_total", [("status", "\(refusal.status)")],
-                         help: "Requests the gateway answered itself: 401, 403, 429, 503").increment()
+        if let metrics {
+            let counter = refusalCounters[refusal.status] ?? metrics.counter("plexus_gateway_refusals_total", [("status", "\(refusal.status)")],
+                                                                              help: "Requests the gateway answered itself: 401, 403, 429, 503, 504")
+            refusalCounters[refusal.status] = counter
+            counter.increment()
+        }
         answer(exchange, status: refusal.status, detail: refusal.detail, headers: refusal.headers)
     }
 
