@@ -76,7 +76,9 @@ enum TimetableHarness {
         let object = try json(response)
         guard let id = object["id"] as? String else { throw TestFailure("no id in \(response.text)") }
         XCTAssertEqual(response.header("Location"), "\(jobs)/\(id)", file: file, line: line)
-        XCTAssertTrue(["queued", "running"].contains(object["status"] as? String ?? ""), response.text, file: file, line: line)
+        // A small job may already have finished when the answer is written (the handler awaits
+        // storage after queueing it); what matters is that it was accepted, not refused.
+        XCTAssertTrue(["queued", "running", "succeeded"].contains(object["status"] as? String ?? ""), response.text, file: file, line: line)
         return id
     }
 
