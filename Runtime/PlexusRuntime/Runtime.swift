@@ -121,8 +121,6 @@ public final class Runtime {
     private func startGateway() throws {
         let gateway = try Gateway.open(settings: config.gateway, dataDirectory: config.dataDirectory, logger: logger)
         try AdminKey.ensure(in: config.dataDirectory, store: gateway.keyStore, directory: gateway.keys, adminRole: config.gateway.auth.adminRole, logger: logger)
-        let keys = gateway.keys
-        _ = try blockingAwait { try await keys.refresh() }
         server.gateway = gateway
         server.setSecurityHeaders(config.gateway.securityHeaders, hsts: config.gateway.hsts)
         gateway.circuitChanged = { [unowned self, unowned gateway] route, from, to, reason in

@@ -11,7 +11,8 @@ enum AdminKey {
     /// The file holding the key.
     static func file(in dataDirectory: URL) -> URL { dataDirectory.appendingPathComponent("admin.key") }
 
-    /// Creates the key and its file unless a file with an active key exists.
+    /// Creates the key and its file unless a file with an active key exists; leaves `directory`
+    /// refreshed (with the new key when one was made).
     static func ensure(in dataDirectory: URL, store: APIKeyStore, directory: APIKeyDirectory, adminRole: String, logger: Logger) throws {
         let file = file(in: dataDirectory)
         let existing = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -26,6 +27,7 @@ enum AdminKey {
         guard rename(temporary.path, file.path) == 0 else {
             throw RuntimeError.config("cannot write the admin key to \(file.path): \(String(cString: strerror(errno)))")
         }
+        _ = try blockingAwait { try await directory.refresh() }
         logger.notice("admin key created", metadata: ["file": "\(file.path)"])
     }
 }

@@ -7,8 +7,8 @@ final class Caller {
     let tenant: String?
     let roles: Set<String>
     let scopes: Set<String>
-    /// `jwt`, `api_key`.
-    let kind: String
+    /// A JWT or an API key.
+    let method: AuthMethod
     /// What rate limits key on: the API key's id or the JWT's subject.
     let clientKey: String
     /// When the credential stops being valid (unix seconds; nil: never).
@@ -17,14 +17,15 @@ final class Caller {
     let rolesText: String
     let scopesText: String
 
-    init(subject: String, tenant: String?, roles: Set<String>, scopes: Set<String>, kind: String, clientKey: String, expiresAt: Double?) {
-        self.subject = subject
-        self.tenant = tenant.flatMap { $0.isEmpty ? nil : $0 }
-        self.roles = roles
-        self.scopes = scopes
-        self.kind = kind
-        self.clientKey = clientKey
-        self.expiresAt = expiresAt
+    /// The caller `identity` describes.
+    init(_ identity: Identity) {
+        subject = identity.subject
+        tenant = identity.tenant.flatMap { $0.isEmpty ? nil : $0 }
+        roles = identity.roles
+        scopes = identity.scopes
+        method = identity.method
+        clientKey = identity.method == .apiKey ? identity.keyID ?? identity.subject : "sub:" + identity.subject
+        expiresAt = identity.expiresAt
         rolesText = roles.sorted().joined(separator: ",")
         scopesText = scopes.sorted().joined(separator: " ")
     }

@@ -60,7 +60,8 @@ final class Gateway {
     func authenticate(_ exchange: HTTPExchange, now: Double) -> GatewayRefusal? {
         var credential: String?
         var isAPIKey = false
-        if let authorization = exchange.header("authorization") {
+        let authorization = exchange.header("authorization")
+        if let authorization {
             // Keep-alive clients send the same token again and again: compare its bytes with the
             // one this connection verified last instead of building and hashing a string.
             let connection = exchange.connection
@@ -82,17 +83,17 @@ final class Gateway {
         if let credential {
             if !isAPIKey, let cached = callers[credential], (cached.expiresAt ?? .infinity) > now {
                 exchange.caller = cached
-                rememberOnConnection(exchange, cached)
+                remember(cached, authorization, on: exchange.connection)
             } else {
                 // API keys are looked up every time (a hash and a dictionary read) so a revocation
                 // takes effect as soon as the key directory refreshes.
                 callers.removeValue(forKey: credential)
                 do {
-                    let caller = try isAPIKey ? apiKeyCaller(credential) : jwtCaller(credential, now: now)
+                    let caller = try isAPIKey ? Caller(keys.identify(credential)) : jwtCaller(credential, now: now)
                     if !isAPIKey {
                         if callers.count >= Self.maxCachedCallers { callers.removeAll(keepingCapacity: true) }
                         callers[credential] = caller
-                        rememberOnConnection(exchange, caller)
+                        remember(caller, authorization, on: exchange.connection)
                     }
                     exchange.caller = caller
                 } catch let error as AuthError where !error.isCredentialError {
@@ -106,11 +107,11 @@ final class Gateway {
         return resolveTenant(exchange)
     }
 
-    /// Remembers a verified JWT caller on the exchange's connection with the header's bytes.
-    private func rememberOnConnection(_ exchange: HTTPExchange, _ caller: Caller) {
-        guard let authorization = exchange.header("authorization") else { return }
-        exchange.connection.lastAuthorization = Array(authorization)
-        exchange.connection.lastCaller = caller
+    /// Remembers a verified JWT caller on `connection` with the bytes of its `Authorization` value.
+    private func remember(_ caller: Caller, _ authorization: UnsafeRawBufferPointer?, on connection: HTTPConnection) {
+        guard let authorization else { return }
+        connection.lastAuthorization = Array(authorization)
+        connection.lastCaller = caller
     }
 
     /// Sets the exchange's tenant from its caller or the Host map; a caller of another tenant
@@ -145,15 +146,7 @@ final class Gateway {
 
     private func jwtCaller(_ token: String, now: Double) throws -> Caller {
         guard let verifier else { throw GatewayAuthError("no JWT keys are configured ([auth] jwt_hs256_secret, jwt_public_key_file or jwks_file)") }
-        let identity = try verifier.verify(token, now: now)
-        return Caller(subject: identity.subject, tenant: identity.tenant, roles: identity.roles, scopes: identity.scopes,
-                      kind: "jwt", clientKey: "sub:" + identity.subject, expiresAt: identity.expiresAt)
-    }
-
-    private func apiKeyCaller(_ key: String) throws -> Caller {
-        let identity = try keys.identify(key)
-        return Caller(subject: identity.subject, tenant: identity.tenant, roles: identity.roles, scopes: identity.scopes,
-                      kind: "api_key", clientKey: identity.keyID ?? identity.subject, expiresAt: nil)
+        return Caller(try verifier.verify(token, now: now))
     }
 
     private func tenantForHost(_ host: String) -> String? {
@@ -364,7 +357,7 @@ final class Gateway {
             }
         }
         let actor = exchange?.caller?.subject ?? exchange.map { "ip:" + $0.connection.peerIP } ?? "plexus"
-        let kind: AuditActorKind = exchange.map { $0.caller == nil ? .anonymous : $0.caller!.kind == "api_key" ? .apiKey : .subject } ?? .system
+        let kind: AuditActorKind = exchange.map { $0.caller == nil ? .anonymous : $0.caller!.method == .apiKey ? .apiKey : .subject } ?? .system
         audit.append(AuditRecord(time: Date().timeIntervalSince1970, actor: actor, actorKind: kind, action: action, target: target,
                                  outcome: outcome, requestID: exchange?.requestID, tenant: exchange?.tenant, detail: detail))
     }
