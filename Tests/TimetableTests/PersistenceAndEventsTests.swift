@@ -3,23 +3,8 @@ import PlexusTesting
 import XCTest
 
 /// Jobs kept in the plugin's storage across restarts, eviction of stored rows, and job events on the bus.
-final class PersistenceAndEventsTests: XCTestCase {
-    private var directories: [URL] = []
-
-    override func tearDown() {
-        for directory in directories { try? FileManager.default.removeItem(at: directory) }
-        directories = []
-        super.tearDown()
-    }
-
-    /// A fresh work directory, removed after the test.
-    private func workDirectory() -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("timetable-persist-\(UUID().uuidString.prefix(8))")
-        directories.append(directory)
-        return directory
-    }
-
-    private func jobPath(_ id: String) -> String { "\(TimetableHarness.jobs)/\(id)" }
+final class PersistenceAndEventsTests: RestartTestCase {
+    override class var workDirectoryPrefix: String { "timetable-persist" }
 
     private func jsonObject(_ bytes: [UInt8]) -> NSDictionary {
         ((try? JSONSerialization.jsonObject(with: Data(bytes))) as? NSDictionary) ?? [:]

@@ -4,23 +4,8 @@ import XCTest
 
 /// Jobs belong to the tenant of the caller that submitted them: other tenants (and callers without a tenant)
 /// get the unknown-job 404 on every job route and do not see them listed; the owner does, also after a restart.
-final class TenantIsolationTests: XCTestCase {
-    private var directories: [URL] = []
-
-    override func tearDown() {
-        for directory in directories { try? FileManager.default.removeItem(at: directory) }
-        directories = []
-        super.tearDown()
-    }
-
-    /// A fresh work directory, removed after the test.
-    private func workDirectory() -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("timetable-tenants-\(UUID().uuidString.prefix(8))")
-        directories.append(directory)
-        return directory
-    }
-
-    private func jobPath(_ id: String) -> String { "\(TimetableHarness.jobs)/\(id)" }
+final class TenantIsolationTests: RestartTestCase {
+    override class var workDirectoryPrefix: String { "timetable-tenants" }
 
     /// A request sent with `key` as the bearer credential (a JSON body when `json` is given).
     private func send(_ plexus: TestRuntime, _ method: String, _ path: String, key: String,
