@@ -72,6 +72,14 @@ public final class APIKeyDirectory: @unchecked Sendable {
         try identify(presented[...])
     }
 
+    /// Whether the snapshot holds the key with id `id` and it is not revoked: what a live
+    /// session opened with that key re-checks after each refresh.
+    public func isActive(id: String) -> Bool {
+        let current = lock.withLock { snapshot }
+        guard let entry = current.entries[id] else { return false }
+        return entry.revokedAt == nil
+    }
+
     /// The generation of the loaded snapshot; nil until a refresh has completed.
     public var generation: Int64? { lock.withLock { snapshot.generation } }
 

@@ -178,15 +178,17 @@ public final class EventLog: Sendable {
     // MARK: Replay and maintenance
 
     /// Up to `limit` committed events whose topic matches `pattern`, after `since`
-    /// (see ``StartPosition``), in id (= append) order. Runs on the reader thread.
+    /// (see ``StartPosition``), in id (= append) order; with `tenant`, only that tenant's events
+    /// ("" for tenant-less ones), filtered before the limit counts. Runs on the reader thread.
     public func events(
         matching pattern: TopicPattern,
         since: StartPosition = .beginning,
         limit: Int,
+        tenant: String? = nil,
         completion: @escaping @Sendable (Result<[EventEnvelope], EventLogError>) -> Void
     ) {
         read(completion, "events") { db throws(EventLogError) in
-            try ReaderCore.events(db, pattern: pattern, since: since, limit: limit)
+            try ReaderCore.events(db, pattern: pattern, since: since, limit: limit, tenant: tenant)
         }
     }
 

@@ -30,19 +30,25 @@ enum ReaderCore {
         }
     }
 
-    /// Events matching `pattern` after `since`, in id order, at most `limit`.
-    static func events(_ db: SQLiteConnection, pattern: TopicPattern, since: StartPosition, limit: Int) throws(EventLogError) -> [EventEnvelope] {
+    /// Events matching `pattern` after `since`, in id order, at most `limit`; with `tenant`, only
+    /// that tenant's events ("" for tenant-less ones), selected in the query before the limit
+    /// counts, so a page is short only at the end of the log.
+    static func events(_ db: SQLiteConnection, pattern: TopicPattern, since: StartPosition, limit: Int,
+                       tenant: String? = nil) throws(EventLogError) -> [EventEnvelope] {
         guard limit > 0 else { throw .invalidArgument("limit must be positive, got \(limit)", at: "events(matching: '\(pattern)')") }
         try db.execute("BEGIN")
         defer { try? db.execute("COMMIT") }
         var after = try EventRows.sequenceBefore(since, in: db)
         var result: [EventEnvelope] = []
         let chunk = 512
-        let scan = try db.statement("SELECT \(EventRows.columns) FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+        let scan = try db.statement(tenant == nil
+            ? "SELECT \(EventRows.columns) FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+            : "SELECT \(EventRows.columns) FROM events WHERE seq > ?1 AND tenant = ?3 ORDER BY seq LIMIT ?2")
         while result.count < limit {
             scan.reset()
             scan.bind(1, after)
             scan.bind(2, chunk)
+            if let tenant { scan.bind(3, tenant) }
             var rows = 0
             while result.count < limit, try scan.step() {
                 rows += 1

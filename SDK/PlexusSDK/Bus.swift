@@ -3,8 +3,12 @@ import Foundation
 
 /// Publishes and subscribes to events (needs a runtime with ABI 1.1 or later).
 ///
-/// Topics are dot-separated segments; patterns use `+` for exactly one segment and `#` (last)
-/// for the rest: `ticket.+`, `tenant.acme.#`. Handlers run on the loop thread.
+/// Topics are dot-separated segments of printable characters without whitespace or control
+/// characters (at most 256 bytes, 64 per segment, 16 segments); patterns use `+` for exactly one
+/// segment and `#` (last) for the rest: `ticket.+`, `tenant.acme.#`. The runtime checks every
+/// topic and pattern and refuses others with ``PluginError/busRefused(_:)`` naming the character
+/// or limit; it also refuses publishing on reserved topics (`system.…`, `deadletter.…`,
+/// `storage.…`, and topics another plugin declares in its manifest). Handlers run on the loop thread.
 @PluginActor
 public final class Bus {
     let bridge: HostBridge
@@ -68,6 +72,12 @@ public final class Bus {
     private func add(_ pattern: String, queueLimit: Int, overflow: OverflowPolicy, group: String?, maxAttempts: Int,
                      box: SubscriptionBox) throws -> Subscription {
         guard bridge.has(\.subscribe) else { throw PluginError.unsupported("the event bus (runtime ABI 1.0)") }
+        // The pattern and group cross as C strings: a NUL would silently cut them short.
+        for (name, text) in [("pattern", pattern), ("group", group ?? "")] {
+            if let index = text.utf8.firstIndex(of: 0) {
+                throw PluginError.busRefused("\(name) contains NUL (U+0000) at byte \(text.utf8.distance(from: text.utf8.startIndex, to: index) + 1); topics and groups are printable text")
+            }
+        }
         var message = [CChar](repeating: 0, count: 256)
         let id = pattern.withCString { patternC in
             (group ?? "").withCString { groupC in

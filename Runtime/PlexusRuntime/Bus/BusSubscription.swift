@@ -19,6 +19,9 @@ final class BusSubscription {
     /// Durable consumer group, when the subscriber acknowledges events explicitly.
     let durableGroup: String?
     let maxAttempts: Int
+    /// Which matching events this subscriber may see at all (e.g. its tenant's), checked before
+    /// an event is queued so that events it would never receive cannot take its queue's room.
+    let filter: ((EventEnvelope) -> Bool)?
 
     /// Queued events with their arrival number, in delivery order (priority, then arrival).
     private(set) var queue: [(event: EventEnvelope, arrival: UInt64)] = []
@@ -30,7 +33,8 @@ final class BusSubscription {
     private(set) var dropped: UInt64 = 0
 
     init(id: UInt64, pattern: TopicPattern, owner: String, limit: Int, overflow: Overflow,
-         durableGroup: String? = nil, maxAttempts: Int = 5, deliver: @escaping (EventEnvelope) -> Void) {
+         durableGroup: String? = nil, maxAttempts: Int = 5, filter: ((EventEnvelope) -> Bool)? = nil,
+         deliver: @escaping (EventEnvelope) -> Void) {
         self.id = id
         self.pattern = pattern
         self.owner = owner
@@ -38,8 +42,12 @@ final class BusSubscription {
         self.overflow = overflow
         self.durableGroup = durableGroup
         self.maxAttempts = maxAttempts
+        self.filter = filter
         self.deliver = deliver
     }
+
+    /// Whether `event` passes the subscriber's filter.
+    func admits(_ event: EventEnvelope) -> Bool { filter?(event) ?? true }
 
     /// Events waiting.
     var depth: Int { queue.count - head }

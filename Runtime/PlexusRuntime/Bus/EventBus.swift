@@ -13,9 +13,13 @@ final class EventBus {
     private let logger: Logger
     private var trie = TopicTrie<BusSubscription>()
     /// Topic → matching subscriptions, so a repeated topic costs one hash lookup instead of a
-    /// trie walk (the sublist cache of NATS); emptied whenever subscriptions change.
-    private var matchCache: [String: [BusSubscription]] = [:]
-    private let matchCacheLimit = 4_096
+    /// trie walk (the sublist cache of NATS); emptied whenever subscriptions change. Bounded by
+    /// the bytes its topics and lists hold, so many distinct or long topics cannot pin memory.
+    private var matchCache: ByteBoundedCache<String, [BusSubscription]>
+    /// The bytes the match cache holds now (topics, lists and bookkeeping).
+    var matchCacheBytes: Int { matchCache.bytesHeld }
+    /// The most bytes the match cache holds.
+    static let defaultMatchCacheBytes = 4 << 20
     private(set) var subscriptions: [UInt64: BusSubscription] = [:]
     private var ready: [BusSubscription] = []
     private var drainScheduled = false
@@ -29,21 +33,23 @@ final class EventBus {
     /// Called for every event published (after ids are assigned), e.g. to persist durable ones.
     var metrics: RuntimeMetrics?
 
-    init(loop: EventLoop, logger: Logger) {
+    init(loop: EventLoop, logger: Logger, matchCacheBytes: Int = EventBus.defaultMatchCacheBytes) {
         self.loop = loop
         self.logger = logger
+        matchCache = ByteBoundedCache(byteLimit: matchCacheBytes)
     }
 
     /// Subscribes `deliver` to `pattern`.
     func subscribe(_ pattern: TopicPattern, owner: String, queueLimit: Int? = nil, overflow: BusSubscription.Overflow = .dropOldest,
-                   durableGroup: String? = nil, maxAttempts: Int = 5, deliver: @escaping (EventEnvelope) -> Void) -> BusSubscription {
+                   durableGroup: String? = nil, maxAttempts: Int = 5, filter: ((EventEnvelope) -> Bool)? = nil,
+                   deliver: @escaping (EventEnvelope) -> Void) -> BusSubscription {
         let subscription = BusSubscription(id: nextID, pattern: pattern, owner: owner, limit: max(1, queueLimit ?? defaultQueueLimit),
-                                           overflow: overflow, durableGroup: durableGroup, maxAttempts: maxAttempts, deliver: deliver)
+                                           overflow: overflow, durableGroup: durableGroup, maxAttempts: maxAttempts, filter: filter, deliver: deliver)
         nextID += 1
         subscriptions[subscription.id] = subscription
         if durableGroup == nil {
             trie.insert(pattern, subscription)
-            matchCache.removeAll(keepingCapacity: true)
+            matchCache.removeAll()
         }
         return subscription
     }
@@ -53,7 +59,7 @@ final class EventBus {
         guard let subscription = subscriptions.removeValue(forKey: id) else { return }
         subscription.cancelled = true
         trie.removeAll(subscription.pattern) { $0 === subscription }
-        matchCache.removeAll(keepingCapacity: true)
+        matchCache.removeAll()
     }
 
     /// Cancels every subscription of `owner`.
@@ -79,10 +85,9 @@ final class EventBus {
             matching = cached
         } else {
             matching = trie.matches(event.topic)
-            if matchCache.count >= matchCacheLimit { matchCache.removeAll(keepingCapacity: true) }
-            matchCache[event.topic] = matching
+            matchCache.store(matching, for: event.topic, cost: Self.matchCacheCost(event.topic, matching.count))
         }
-        for subscription in matching where !subscription.cancelled {
+        for subscription in matching where !subscription.cancelled && subscription.admits(event) {
             let outcome = subscription.enqueue(event)
             if outcome != .queued {
                 metrics?.counter("plexus_bus_dropped_total", [("subscriber", subscription.owner)],
@@ -94,6 +99,12 @@ final class EventBus {
             }
         }
         scheduleDrain()
+    }
+
+    /// What one match-cache entry holds: the topic's bytes, the list's references, and the
+    /// dictionary and string overhead.
+    static func matchCacheCost(_ topic: String, _ matches: Int) -> Int {
+        topic.utf8.count + matches * MemoryLayout<BusSubscription>.stride + 96
     }
 
     private func scheduleDrain() {

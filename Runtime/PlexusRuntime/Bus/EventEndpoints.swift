@@ -6,6 +6,10 @@ import PlexusEventLog
 enum EventEndpoints {
     static func install(on server: HTTPServer, runtime: Runtime) {
         let events = runtime.events
+        events.declaredTopics = { [unowned runtime] in
+            runtime.group.plugins.compactMap(\.manifest).map { (name: $0.name, topics: $0.publishes.map(\.topic)) }
+        }
+        let sessions = LiveSessions(loop: server.loop, keys: { [unowned server] in server.gateway?.keys })
         server.builtins.append(("POST", "/api/v1/events", HTTPServer.Builtin(access: .authenticated) { [unowned server, unowned events] exchange, respond in
             var request: PublishRequest
             do {
@@ -15,6 +19,9 @@ enum EventEndpoints {
                 return respond(.problem(403, error.description, exchange))
             } catch {
                 return respond(.problem(400, "\(error)", exchange))
+            }
+            if let refusal = events.reservations.refusal(of: request.envelope.topic, by: .client) {
+                return respond(.problem(403, refusal, exchange))
             }
             events.publish(request.envelope, durable: request.durable) { result in
                 switch result {
@@ -27,7 +34,7 @@ enum EventEndpoints {
         }))
         server.builtins.append(("GET", "/api/v1/events", HTTPServer.Builtin(access: .authenticated) { [unowned server, unowned events] exchange, respond in
             let query = QueryParameters(exchange.query)
-            let limit = min(Int(query["limit"] ?? "") ?? 100, 10_000)
+            let limit = min(max(Int(query["limit"] ?? "") ?? 100, 1), 10_000)
             let pattern: TopicPattern, since: StartPosition
             do {
                 pattern = try TopicPattern(query["topic"] ?? "#")
@@ -36,21 +43,26 @@ enum EventEndpoints {
                 return respond(.problem(400, "\(error)", exchange))
             }
             guard let log = events.log else { return respond(.problem(503, "the durable event log is not open", exchange)) }
-            log.events(matching: pattern, since: since, limit: limit, completion: server.loop.bounce { (result: Result<[EventEnvelope], EventLogError>) in
+            let tenant = EventTenancy.scope(of: exchange, server: server)
+            log.events(matching: pattern, since: since, limit: limit, tenant: tenant, completion: server.loop.bounce { (result: Result<[EventEnvelope], EventLogError>) in
                 switch result {
                 case .success(let list):
-                    let tenant = EventTenancy.scope(of: exchange, server: server)
-                    respond(HTTPServer.BuiltinResponse.json(list.filter { EventTenancy.visible($0, to: tenant) }.map(EventJSON.object)))
+                    respond(HTTPServer.BuiltinResponse.json(list.map(EventJSON.object)))
                 case .failure(let error): respond(.problem(500, "query failed: \(error)", exchange))
                 }
             })
         }))
         server.builtins.append(("GET", "/api/v1/events/stream", HTTPServer.Builtin(access: .authenticated) { [unowned server, unowned events] exchange, respond in
             let query = QueryParameters(exchange.query)
-            let patterns: [TopicPattern]
+            let patterns: [TopicPattern], format: SSEEncoding.Format
             do {
                 patterns = try query.all("topic").map { try TopicPattern($0) }
                 guard !patterns.isEmpty else { throw EventStreamError("query parameter 'topic' is required (a pattern such as 'ticket.#')") }
+                let formatName = query["format"] ?? SSEEncoding.Format.standard.rawValue
+                guard let known = SSEEncoding.Format(rawValue: formatName) else {
+                    throw EventStreamError("query parameter 'format' must be 'standard' (event: <topic> lines) or 'message' (plain message events with the topic in the data), found '\(formatName)'")
+                }
+                format = known
             } catch {
                 return respond(.problem(400, "\(error)", exchange))
             }
@@ -61,11 +73,26 @@ enum EventEndpoints {
                 resumeFrom = id
             }
             guard let stream = server.beginStream(exchange, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]) else { return }
-            EventStream(stream: stream, patterns: patterns, events: events, loop: server.loop,
-                        heartbeatMilliseconds: runtime.config.sseHeartbeatMilliseconds,
-                        tenant: EventTenancy.scope(of: exchange, server: server)).start(resumeFrom: resumeFrom)
+            let client = EventStream(stream: stream, patterns: patterns, events: events, loop: server.loop,
+                                     heartbeatMilliseconds: runtime.config.sseHeartbeatMilliseconds,
+                                     tenant: EventTenancy.scope(of: exchange, server: server), format: format, sessions: sessions)
+            sessions.add(client, caller: exchange.caller)
+            client.start(resumeFrom: resumeFrom)
         }))
-        WebSocketEndpoint.install(on: server, runtime: runtime)
+        server.builtins.append(("POST", "/api/v1/events/tickets", HTTPServer.Builtin(access: .authenticated) { [unowned server] exchange, respond in
+            guard let gateway = server.gateway, let caller = exchange.caller else {
+                return respond(.problem(404, "stream tickets need the gateway: this runtime has no credentials to issue them for", exchange))
+            }
+            guard let issued = gateway.streamTickets.issue(for: caller, now: Date().timeIntervalSince1970) else {
+                return respond(.problem(429, "\(StreamTickets.maxOutstanding) stream tickets are outstanding; use or let some expire (\(Int(StreamTickets.lifetimeSeconds)) s) first", exchange))
+            }
+            respond(HTTPServer.BuiltinResponse.json(status: 201, [
+                "ticket": issued.ticket, "expires_in": Int(StreamTickets.lifetimeSeconds),
+                "expires_at": ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: issued.expiresAt)),
+                "parameter": StreamTickets.parameter, "paths": StreamTickets.streamPaths.sorted(),
+            ]))
+        }))
+        WebSocketEndpoint.install(on: server, runtime: runtime, sessions: sessions)
         server.builtins.append(("GET", "/api/v1/events/deadletters", HTTPServer.Builtin(access: .admin) { [unowned events] exchange, respond in
             guard let group = QueryParameters(exchange.query)["group"], !group.isEmpty else {
                 return respond(.problem(400, "query parameter 'group' is required", exchange))

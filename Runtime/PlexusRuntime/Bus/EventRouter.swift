@@ -12,9 +12,24 @@ final class EventRouter {
     }
 
     let bus: EventBus
+    /// The SSE frames of recent events, shared by every stream.
+    let sseFrames = SSEFrameCache()
     private let loop: EventLoop
     private let logger: Logger
     private(set) var log: EventLog?
+    /// The loaded plugins' names and declared topics, for ``reservations``.
+    var declaredTopics: () -> [(name: String, topics: [String])] = { [] }
+    /// Who may publish on which topics, from the plugins loaded now.
+    var reservations: TopicReservations {
+        let plugins = declaredTopics()
+        if let cached = cachedReservations, cached.plugins.elementsEqual(plugins, by: { $0.name == $1.name && $0.topics == $1.topics }) {
+            return cached.reservations
+        }
+        let reservations = TopicReservations(plugins: plugins)
+        cachedReservations = (plugins, reservations)
+        return reservations
+    }
+    private var cachedReservations: (plugins: [(name: String, topics: [String])], reservations: TopicReservations)?
     /// Topics that are always durable, whatever the publisher asks.
     var durablePatterns: [TopicPattern] = []
     private var consumers: [UInt64: DurableConsumer] = [:]
@@ -66,11 +81,13 @@ final class EventRouter {
         })
     }
 
-    /// Subscribes live (fire-and-forget) or, with `durableGroup`, as a durable consumer group.
+    /// Subscribes live (fire-and-forget) or, with `durableGroup`, as a durable consumer group;
+    /// `filter` keeps events out of the subscriber's queue (live subscriptions only).
     func subscribe(_ pattern: TopicPattern, owner: String, queueLimit: Int?, overflow: BusSubscription.Overflow,
-                   durableGroup: String?, maxAttempts: Int, deliver: @escaping (EventEnvelope) -> Void) throws -> UInt64 {
+                   durableGroup: String?, maxAttempts: Int, filter: ((EventEnvelope) -> Bool)? = nil,
+                   deliver: @escaping (EventEnvelope) -> Void) throws -> UInt64 {
         let subscription = bus.subscribe(pattern, owner: owner, queueLimit: queueLimit, overflow: overflow,
-                                         durableGroup: durableGroup, maxAttempts: maxAttempts, deliver: deliver)
+                                         durableGroup: durableGroup, maxAttempts: maxAttempts, filter: filter, deliver: deliver)
         guard let group = durableGroup else { return subscription.id }
         guard let log else {
             bus.unsubscribe(subscription.id)

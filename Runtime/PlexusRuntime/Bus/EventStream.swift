@@ -2,16 +2,21 @@ import Foundation
 import PlexusEventLog
 
 /// One Server-Sent Events client: replays durable events after `Last-Event-ID`, then live
-/// events, with heartbeats; ends when the client goes away or stalls.
+/// events, with heartbeats; ends when the client goes away or stalls, or when its credentials
+/// are revoked or expire (``LiveSessions``).
 ///
 /// The live subscription starts before the replay and buffers, so nothing published during
-/// the replay is missed; buffered events already sent by the replay are skipped.
-final class EventStream {
+/// the replay is missed; buffered events already sent by the replay are skipped. A client
+/// confined to a tenant has its events filtered before they are queued (live) and in the
+/// query (replay), so other tenants' events neither reach it nor take its queue's room.
+final class EventStream: LiveSession {
     private let stream: HTTPStream
     private let patterns: [TopicPattern]
     private let events: EventRouter
     private let loop: EventLoop
     private let heartbeatMilliseconds: UInt64
+    private let format: SSEEncoding.Format
+    private weak var sessions: LiveSessions?
     private var subscriptions: [UInt64] = []
     private var replaying = false
     private var buffered: [EventEnvelope] = []
@@ -22,21 +27,26 @@ final class EventStream {
     /// The tenant this client is confined to (nil: every event).
     private let tenant: String?
 
-    init(stream: HTTPStream, patterns: [TopicPattern], events: EventRouter, loop: EventLoop, heartbeatMilliseconds: UInt64, tenant: String? = nil) {
+    init(stream: HTTPStream, patterns: [TopicPattern], events: EventRouter, loop: EventLoop, heartbeatMilliseconds: UInt64,
+         tenant: String? = nil, format: SSEEncoding.Format = .standard, sessions: LiveSessions? = nil) {
         self.tenant = tenant
         self.stream = stream
         self.patterns = patterns
         self.events = events
         self.loop = loop
         self.heartbeatMilliseconds = heartbeatMilliseconds
+        self.format = format
+        self.sessions = sessions
     }
 
     func start(resumeFrom: ULID?) {
         keepAlive = self
         stream.onClose = { [unowned self] in stop() }
         stream.send(Array("retry: 2000\n\n".utf8))
+        let tenant = tenant
         for pattern in patterns {
             if let id = try? events.subscribe(pattern, owner: "sse", queueLimit: 10_000, overflow: .dropOldest, durableGroup: nil, maxAttempts: 0,
+                                              filter: tenant.map { scope in { EventTenancy.visible($0, to: scope) } },
                                               deliver: { [unowned self] event in live(event) }) {
                 subscriptions.append(id)
             }
@@ -52,13 +62,21 @@ final class EventStream {
         }
     }
 
+    /// Ends the stream: its credentials no longer hold. A last comment says why (a client that
+    /// reconnects with the same credentials is refused with the reason).
+    func endForCredentials(_ reason: String) {
+        guard stream.isOpen else { return }
+        _ = stream.send(Array(": stream ended: \(String(decoding: SSEEncoding.singleLine(reason), as: UTF8.self))\n\n".utf8))
+        stream.finish()
+    }
+
     private func replay(after id: ULID) {
         guard let log = events.log else {
             finishReplay()
             return
         }
         let pattern = patterns.count == 1 ? patterns[0] : (try! TopicPattern("#"))
-        log.events(matching: pattern, since: .id(id), limit: 1_000, completion: loop.bounce { [weak self] (result: Result<[EventEnvelope], EventLogError>) in
+        log.events(matching: pattern, since: .id(id), limit: 1_000, tenant: tenant, completion: loop.bounce { [weak self] (result: Result<[EventEnvelope], EventLogError>) in
             guard let self, self.stream.isOpen else { return }
             guard case .success(let page) = result else { return self.finishReplay() }
             for event in page where self.matches(event.topic) {
@@ -98,7 +116,7 @@ final class EventStream {
     /// Queues the event's frame; frames queued in one loop turn leave in one write.
     private func send(_ event: EventEnvelope) {
         guard EventTenancy.visible(event, to: tenant) else { return }
-        pending.append(contentsOf: SSEFrames.frame(for: event))
+        pending.append(contentsOf: events.sseFrames.frame(for: event, format: format))
         guard !flushScheduled else { return }
         flushScheduled = true
         loop.execute { [weak self] in
@@ -115,29 +133,7 @@ final class EventStream {
         subscriptions.removeAll()
         heartbeat?.close()
         heartbeat = nil
+        sessions?.remove(self)
         keepAlive = nil
-    }
-}
-
-/// The SSE frame of recent events, encoded once and shared by every stream that sends them
-/// (a fan-out to many clients would otherwise encode the same JSON once per client).
-enum SSEFrames {
-    nonisolated(unsafe) private static var cache: [ULID: [UInt8]] = [:]
-    nonisolated(unsafe) private static var order: [ULID] = []
-    private static let limit = 4_096
-
-    /// Loop thread only.
-    static func frame(for event: EventEnvelope) -> [UInt8] {
-        if let frame = cache[event.id] { return frame }
-        var frame = Array("id: \(event.id)\nevent: \(event.topic)\ndata: ".utf8)
-        frame.append(contentsOf: EventJSON.bytes(event))
-        frame.append(contentsOf: [10, 10])
-        if order.count >= limit {
-            for id in order.prefix(limit / 2) { cache.removeValue(forKey: id) }
-            order.removeFirst(limit / 2)
-        }
-        cache[event.id] = frame
-        order.append(event.id)
-        return frame
     }
 }

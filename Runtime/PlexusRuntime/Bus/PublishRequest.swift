@@ -75,6 +75,11 @@ enum EventJSON {
     static func bytes(_ event: EventEnvelope) -> [UInt8] {
         Array((try? JSONSerialization.data(withJSONObject: object(event), options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
     }
+
+    /// `text` as a JSON string literal, quotes included.
+    static func string(_ text: String) -> [UInt8] {
+        Array((try? JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed, .withoutEscapingSlashes])) ?? Data("\"\"".utf8))
+    }
 }
 
 extension ISO8601DateFormatter {

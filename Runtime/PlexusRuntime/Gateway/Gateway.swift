@@ -16,6 +16,8 @@ final class Gateway {
     private var limiter: RateLimiter
     private var callers: [String: Caller] = [:]
     private var bulkheads: [String: Bulkhead] = [:]
+    /// Single-use tickets for browsers' live-event streams.
+    let streamTickets = StreamTickets()
     /// Called when a route's circuit changes state (publish, metrics).
     var circuitChanged: ((RegisteredRoute, CircuitState, CircuitState, String) -> Void)?
 
@@ -79,6 +81,9 @@ final class Gateway {
         } else if let key = exchange.header("x-api-key") {
             credential = String(decoding: Self.trimmed(key), as: UTF8.self)
             isAPIKey = true
+        } else if let ticket = StreamTickets.presented(in: exchange),
+                  let problem = streamTickets.redeem(ticket, on: exchange, now: now, keyIsActive: keys.isActive(id:)) {
+            return refuseAuthentication(exchange, problem, error: "invalid_token")
         }
         if let credential {
             if !isAPIKey, let cached = callers[credential], (cached.expiresAt ?? .infinity) > now {

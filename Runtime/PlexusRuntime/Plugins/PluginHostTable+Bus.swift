@@ -15,7 +15,11 @@ extension PluginHostTable {
             do {
                 _ = try Topic.validate(envelope.topic)
             } catch let invalid {
-                PluginHostTable.write("topic '\(envelope.topic)': \(invalid)", to: error)
+                PluginHostTable.write("\(invalid)", to: error)
+                return Int32(PLEXUS_ERROR.rawValue)
+            }
+            if let refusal = plugin.services.events.reservations.refusal(of: envelope.topic, by: .plugin(plugin.name)) {
+                PluginHostTable.write(refusal, to: error)
                 return Int32(PLEXUS_ERROR.rawValue)
             }
             nonisolated(unsafe) let user = user
@@ -47,7 +51,7 @@ extension PluginHostTable {
             do {
                 parsed = try TopicPattern(String(cString: pattern))
             } catch let invalid {
-                PluginHostTable.write("pattern '\(String(cString: pattern))': \(invalid)", to: error)
+                PluginHostTable.write("\(invalid)", to: error)
                 return 0
             }
             var limit = 0, overflow = BusSubscription.Overflow.dropOldest, group: String?, attempts = 0

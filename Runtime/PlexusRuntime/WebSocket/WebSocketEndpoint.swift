@@ -5,7 +5,7 @@ import PlexusEventLog
 /// Events stream. Optional `?topic=<pattern>` (repeatable) subscribes at once; see
 /// ``WebSocketSession`` for the message protocol.
 enum WebSocketEndpoint {
-    static func install(on server: HTTPServer, runtime: Runtime) {
+    static func install(on server: HTTPServer, runtime: Runtime, sessions: LiveSessions) {
         let events = runtime.events
         let pingMilliseconds = runtime.config.wsPingMilliseconds
         server.builtins.append(("GET", "/api/v1/events/ws", HTTPServer.Builtin(access: .authenticated) { [unowned server, unowned events] exchange, respond in
@@ -24,9 +24,10 @@ enum WebSocketEndpoint {
                 return respond(HTTPServer.BuiltinResponse.problem(400, "query parameter 'topic': \(error)", exchange))
             }
             let session = WebSocketSession(connection: exchange.connection, events: events, loop: server.loop, pingMilliseconds: pingMilliseconds,
-                                           tenant: EventTenancy.scope(of: exchange, server: server))
+                                           tenant: EventTenancy.scope(of: exchange, server: server), sessions: sessions)
             guard server.upgrade(exchange, headers: [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept)],
                                  to: session) else { return }
+            sessions.add(session, caller: exchange.caller)
             session.start(patterns: patterns)
         }))
     }

@@ -18,9 +18,11 @@ import PlexusEventLog
 /// Close codes: 1000 echoed for a client's normal close, 1001 on server shutdown, 1002 for
 /// protocol errors (wslay: unmasked client frames, bad opcodes…), 1003 for binary frames, 1007
 /// for invalid UTF-8, 1008 for more than `maxSubscriptions` subscriptions, 1009 for a message
-/// over `maxMessageBytes`. A client whose unsent bytes exceed `sendBufferLimit` (it stopped
-/// reading) is disconnected without ceremony. Loop thread only.
-final class WebSocketSession: ConnectionTakeover {
+/// over `maxMessageBytes` and, with 1008 too, when the credentials the session was opened
+/// with are revoked or expire. A client whose unsent bytes exceed `sendBufferLimit` (it stopped
+/// reading) is disconnected without ceremony. Publishing on a reserved topic is refused with
+/// an `error` message. Loop thread only.
+final class WebSocketSession: ConnectionTakeover, LiveSession {
     static let maxMessageBytes = 64 * 1024
     static let sendBufferLimit = 1 << 20
     static let maxSubscriptions = 100
@@ -46,9 +48,12 @@ final class WebSocketSession: ConnectionTakeover {
 
     /// The tenant this client is confined to (nil: every event).
     private let tenant: String?
+    private weak var sessions: LiveSessions?
 
-    init(connection: HTTPConnection, events: EventRouter, loop: EventLoop, pingMilliseconds: UInt64, tenant: String? = nil) {
+    init(connection: HTTPConnection, events: EventRouter, loop: EventLoop, pingMilliseconds: UInt64, tenant: String? = nil,
+         sessions: LiveSessions? = nil) {
         self.tenant = tenant
+        self.sessions = sessions
         self.connection = connection
         self.events = events
         self.loop = loop
@@ -96,6 +101,7 @@ final class WebSocketSession: ConnectionTakeover {
         guard !ended else { return }
         ended = true
         connection = nil
+        sessions?.remove(self)
         for subscription in subscriptions { events.unsubscribe(subscription.id) }
         subscriptions.removeAll()
         pingTimer?.close()
@@ -106,6 +112,14 @@ final class WebSocketSession: ConnectionTakeover {
             wslay_event_context_free(context)
             self.context = nil
         }
+    }
+
+    // MARK: LiveSession
+
+    /// Closes with 1008 (policy violation): the credentials no longer hold. Nothing the client
+    /// sends afterwards is read, so it can neither publish nor subscribe any more.
+    func endForCredentials(_ reason: String) {
+        close(code: 1008, reason: reason, stopReading: true)
     }
 
     // MARK: Driving wslay
@@ -210,8 +224,11 @@ final class WebSocketSession: ConnectionTakeover {
         sendText(Array(data))
     }
 
-    private func sendError(_ detail: String) {
-        sendJSON(["op": "error", "detail": detail])
+    /// `{"op":"error","detail":…}`, with `"status"` (as HTTP would answer) for refusals.
+    private func sendError(_ detail: String, status: Int? = nil) {
+        var object: [String: Any] = ["op": "error", "detail": detail]
+        if let status { object["status"] = status }
+        sendJSON(object)
     }
 
     /// Starts the closing handshake with `code`; `stopReading` ends the session without waiting
@@ -276,6 +293,9 @@ final class WebSocketSession: ConnectionTakeover {
             } catch {
                 return sendError("publish: \(error)")
             }
+            if let refusal = events.reservations.refusal(of: request.envelope.topic, by: .client) {
+                return sendError("publish: \(refusal)", status: 403)
+            }
             events.publish(request.envelope, durable: request.durable) { [weak self] result in
                 switch result {
                 case .success(let event):
@@ -297,9 +317,10 @@ final class WebSocketSession: ConnectionTakeover {
             return close(code: 1008, reason: "more than \(WebSocketSession.maxSubscriptions) subscriptions", stopReading: true)
         }
         do {
+            let tenant = tenant
             let id = try events.subscribe(pattern, owner: owner, queueLimit: 10_000, overflow: .dropOldest, durableGroup: nil, maxAttempts: 0,
-                                          deliver: { [unowned self] event in
-                                              if EventTenancy.visible(event, to: tenant) { deliver(event) } })
+                                          filter: tenant.map { scope in { EventTenancy.visible($0, to: scope) } },
+                                          deliver: { [unowned self] event in deliver(event) })
             subscriptions.append((pattern.description, id))
             sendJSON(["op": "subscribed", "topic": pattern.description])
         } catch {

@@ -6,7 +6,8 @@ import PlexusSDK
 /// - consumes the durable topic `orders.#` as group `probe-orders`, failing events whose payload
 ///   is `"fail"` (so they are retried and dead-lettered) and appending every acknowledged id to
 ///   `ack_log` (a file path from its config) so a test can check at-least-once across a kill;
-/// - offers the service `probe.upper` and calls it from `POST /api/v1/probe/upper`.
+/// - offers the service `probe.upper` and calls it from `POST /api/v1/probe/upper`;
+/// - publishes on any topic from `POST /api/v1/probe/publish/:topic` (403 with the refusal).
 @PluginActor
 final class BusProbePlugin: Plugin {
     static let manifest = PluginManifest(
@@ -49,6 +50,15 @@ final class BusProbePlugin: Plugin {
         try context.routes.post("/api/v1/probe/upper") { request async throws in
             let reply = try await context.services.call("probe.upper", payload: request.body, timeoutMilliseconds: 1_000)
             return Response(status: 200, body: reply)
+        }
+        // Publishes on any topic, answering 403 with the runtime's refusal (reserved-topic tests).
+        try context.routes.post("/api/v1/probe/publish/:topic") { request async throws in
+            do {
+                let id = try await context.bus.publish(request.parameters["topic"]!, payload: request.body)
+                return Response(status: 202, body: Array(id.utf8))
+            } catch {
+                throw HTTPError(status: 403, detail: "\(error)")
+            }
         }
         try context.routes.post("/api/v1/probe/call/:service") { request async throws in
             do {
