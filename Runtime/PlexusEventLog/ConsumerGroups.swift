@@ -4,15 +4,16 @@ import Foundation
 extension WriterCore {
     private typealias State = Schema.DeliveryState
 
-    /// Checks a group name: 1–100 characters from `A–Z a–z 0–9 _ -`, so that
-    /// `deadletter.<name>` is a valid topic.
+    /// Checks a group name: 1 to ``TopicGrammar/maxSegmentBytes`` (64) characters from
+    /// `A–Z a–z 0–9 _ -`, so that `deadletter.<name>` is a valid topic.
     static func validateGroupName(_ name: String) throws(EventLogError) {
         let allowed = name.utf8.allSatisfy { byte in
             (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                 || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
         }
-        guard !name.isEmpty, name.utf8.count <= 100, allowed else {
-            throw .invalidArgument("group name '\(name)' must be 1–100 characters of A–Z, a–z, 0–9, '_' or '-'", at: "consumer group")
+        let limit = TopicGrammar.maxSegmentBytes
+        guard !name.isEmpty, name.utf8.count <= limit, allowed else {
+            throw .invalidArgument("group name '\(TopicGrammar.excerpt(name))' must be 1–\(limit) characters of A–Z, a–z, 0–9, '_' or '-'", at: "consumer group")
         }
     }
 

@@ -65,6 +65,13 @@ final class TopicGrammarTests: XCTestCase {
         }
     }
 
+    func testGroupNamesFitOneSegmentSoTheirDeadLetterTopicIsValid() throws {
+        let longest = String(repeating: "g", count: TopicGrammar.maxSegmentBytes)
+        XCTAssertNoThrow(try WriterCore.validateGroupName(longest))
+        XCTAssertNoThrow(try Topic.validate("deadletter.\(longest)"))
+        XCTAssertThrowsError(try WriterCore.validateGroupName(longest + "g")) { XCTAssertTrue("\($0)".contains("1–64"), "\($0)") }
+    }
+
     func testWildcardRulesAreUnchanged() {
         XCTAssertNoThrow(try TopicPattern("a.+.#"))
         XCTAssertThrowsError(try TopicPattern("a.#.b"))
