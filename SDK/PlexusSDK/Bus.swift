@@ -75,7 +75,7 @@ public final class Bus {
         // The pattern and group cross as C strings: a NUL would silently cut them short.
         for (name, text) in [("pattern", pattern), ("group", group ?? "")] {
             if let index = text.utf8.firstIndex(of: 0) {
-                throw PluginError.busRefused("\(name) contains NUL (U+0000) at byte \(text.utf8.distance(from: text.utf8.startIndex, to: index) + 1); topics and groups are printable text")
+                throw PluginError.busRefused("\(name) contains character U+0000 (NUL) at byte \(text.utf8.distance(from: text.utf8.startIndex, to: index) + 1); topics and groups are printable text")
             }
         }
         var message = [CChar](repeating: 0, count: 256)

@@ -82,6 +82,13 @@ final class LiveEventHardeningTests: XCTestCase {
         let fromPlugin = try plexus.request("POST", "/api/v1/probe/publish/a%0Aevent:%20forged")
         XCTAssertEqual(fromPlugin.status, 403)
         XCTAssertTrue(fromPlugin.text.contains("U+000A"), fromPlugin.text)
+        // A plugin subscribing through the SDK and the host vtable: a NUL would cut the C string short.
+        for (pattern, expected) in [("a\u{0}.#", "U+0000"), ("a\n.#", "U+000A"), ("a.\u{200B}", "U+200B")] {
+            let response = try plexus.request("POST", "/api/v1/probe/subscribe", body: Array(pattern.utf8))
+            XCTAssertEqual(response.status, 403, pattern.debugDescription)
+            XCTAssertTrue(response.text.contains(expected), response.text)
+        }
+        XCTAssertEqual(try plexus.request("POST", "/api/v1/probe/subscribe", body: Array("fine.+".utf8)).status, 200)
         // The victim's stream carries only what was really published, one frame per event.
         XCTAssertEqual(try publish(plexus, ["topic": "clean.topic", "payload_text": "line one\nline two\r\nevent: nope"]).status, 202)
         let frame = try victim.reader.next()

@@ -7,7 +7,8 @@ import PlexusSDK
 ///   is `"fail"` (so they are retried and dead-lettered) and appending every acknowledged id to
 ///   `ack_log` (a file path from its config) so a test can check at-least-once across a kill;
 /// - offers the service `probe.upper` and calls it from `POST /api/v1/probe/upper`;
-/// - publishes on any topic from `POST /api/v1/probe/publish/:topic` (403 with the refusal).
+/// - publishes on any topic from `POST /api/v1/probe/publish/:topic` and subscribes to the
+///   pattern in the body of `POST /api/v1/probe/subscribe` (403 with the refusal).
 @PluginActor
 final class BusProbePlugin: Plugin {
     static let manifest = PluginManifest(
@@ -56,6 +57,15 @@ final class BusProbePlugin: Plugin {
             do {
                 let id = try await context.bus.publish(request.parameters["topic"]!, payload: request.body)
                 return Response(status: 202, body: Array(id.utf8))
+            } catch {
+                throw HTTPError(status: 403, detail: "\(error)")
+            }
+        }
+        // Subscribes to the pattern in the body, answering 403 with the refusal (topic-grammar tests).
+        try context.routes.post("/api/v1/probe/subscribe") { request async throws in
+            do {
+                try context.bus.subscribe(String(decoding: request.body, as: UTF8.self)) { _ in }
+                return Response(status: 200, body: Array("subscribed".utf8))
             } catch {
                 throw HTTPError(status: 403, detail: "\(error)")
             }
