@@ -118,6 +118,9 @@ final class StorageTests: XCTestCase {
         let failure = try XCTUnwrap(full, "the file-size limit was never reached")
         XCTAssertEqual(failure.status, 507, failure.text)
         XCTAssertTrue(failure.text.contains("disk_full") || failure.text.contains("Storage disk full"), failure.text)
+        // The answer names no server path (the error with its path goes to the log).
+        XCTAssertFalse(failure.text.contains(plexus.workDirectory.path), failure.text)
+        XCTAssertFalse(failure.text.contains(".sqlite"), failure.text)
         let notes = try XCTUnwrap(try json(try plexus.get("/api/v1/notes")) as? [[String: String]])
         XCTAssertEqual(notes.first?["body"], "keep me", "committed data survives")
         XCTAssertEqual(notes.count % 50, 1, "a failed batch leaves nothing half-written")

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PlexusEventLog
 
 /// The bus over HTTP: publish, query the durable log, stream live events (Server-Sent Events,
@@ -6,6 +7,7 @@ import PlexusEventLog
 enum EventEndpoints {
     static func install(on server: HTTPServer, runtime: Runtime) {
         let events = runtime.events
+        let logger = runtime.logger
         server.builtins.append(("POST", "/api/v1/events", HTTPServer.Builtin(access: .authenticated) { [unowned server, unowned events] exchange, respond in
             var request: PublishRequest
             do {
@@ -21,7 +23,7 @@ enum EventEndpoints {
                 case .success(let event):
                     respond(HTTPServer.BuiltinResponse.json(status: 202, ["id": event.id.description, "topic": event.topic, "durable": request.durable]))
                 case .failure(let failure):
-                    respond(.problem(503, "publish failed: \(failure)", exchange))
+                    respond(.internalFailure(503, "publish failed", failure, exchange, logger: logger))
                 }
             }
         }))
@@ -41,7 +43,7 @@ enum EventEndpoints {
                 case .success(let list):
                     let tenant = EventTenancy.scope(of: exchange, server: server)
                     respond(HTTPServer.BuiltinResponse.json(list.filter { EventTenancy.visible($0, to: tenant) }.map(EventJSON.object)))
-                case .failure(let error): respond(.problem(500, "query failed: \(error)", exchange))
+                case .failure(let error): respond(.internalFailure(500, "query failed", error, exchange, logger: logger))
                 }
             })
         }))
