@@ -532,6 +532,12 @@ final class GatewayTests: XCTestCase {
         // Its own tenant's key: revoked.
         XCTAssertEqual(try send(plexus, "DELETE", "/admin/api-keys/minted", bearer: acmeAdmin.key).status, 204)
         XCTAssertEqual(try send(plexus, "GET", "/api/v1/whoami", bearer: mintedKey).status, 401)
+        // Its audit view holds its tenant's records only (its refused attempts among them).
+        let audit = try send(plexus, "GET", "/admin/audit?limit=1000", bearer: acmeAdmin.key)
+        XCTAssertEqual(audit.status, 200, audit.text)
+        let records = json(audit)["records"] as? [[String: Any]] ?? []
+        XCTAssertTrue(records.contains { $0["action"] as? String == "auth.apikey.create" && $0["outcome"] as? String == "denied" }, "\(records)")
+        XCTAssertTrue(records.allSatisfy { $0["tenant"] as? String == "acme" }, "\(records)")
         // The installation's admin still sees every key.
         let all = (try JSONSerialization.jsonObject(with: Data(try send(plexus, "GET", "/admin/api-keys", bearer: plexus.adminKey).body)) as? [[String: Any]]) ?? []
         XCTAssertTrue(Set(all.compactMap { $0["name"] as? String }).isSuperset(of: ["plexus-admin", "acme-admin", "beta-reader", "minted"]), "\(all)")
