@@ -35,6 +35,8 @@ public final class Runtime {
     public var worker: WorkerSettings?
     var heartbeat: LoopTimer?
     private var gatewayTimer: LoopTimer?
+    /// The data directory's lock, held for the process's life (not by a supervised worker: its master holds it).
+    private var dataLock: DataDirectoryLock?
 
     public init(config: RuntimeConfig, logger: Logger) {
         self.config = config
@@ -64,6 +66,16 @@ public final class Runtime {
         // A file-size limit must turn into a "disk full" error for the writer, not kill the process.
         signal(SIGXFSZ, SIG_IGN)
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
+        // Alone on the data directory and the port before any plugin runs: a second instance or a
+        // taken port stops here with exit 1. Connections wait in the backlog until start-up is done.
+        let boundAddress: String?
+        if worker == nil {
+            dataLock = try DataDirectoryLock(directory: config.dataDirectory)
+            server.acceptsConnections = false
+            boundAddress = try server.listen(host: config.host, port: config.port)
+        } else {
+            boundAddress = nil
+        }
         PluginCache.removeStaleCopies(in: config.dataDirectory.appendingPathComponent("plugin-cache"))
         try openEventLog()
         try startGateway()
@@ -94,7 +106,8 @@ public final class Runtime {
                     return
                 }
                 do {
-                    let address = try worker.map { try server.listen(inheritedFD: $0.listenFD) } ?? server.listen(host: config.host, port: config.port)
+                    let address = try worker.map { try server.listen(inheritedFD: $0.listenFD) } ?? boundAddress ?? ""
+                    server.startAccepting()
                     if worker != nil {
                         server.drainLingerMilliseconds = 1_000
                         Blame.reportReady(true, problems: "")

@@ -3,7 +3,7 @@
 public struct CallerIdentity: Sendable, Equatable {
     /// A JWT's `sub`, or an API key's name.
     public var subject: String
-    /// The caller's tenant: from a verified claim, the API key, or the runtime's Host-to-tenant map.
+    /// The caller's tenant: from a verified claim or the API key (never from the `Host`).
     public var tenant: String?
     /// The caller's roles.
     public var roles: Set<String>

@@ -38,8 +38,18 @@ public struct Request: Sendable {
         case value(CallerIdentity?)
         case raw(subject: String, roles: String, scopes: String)
     }
-    /// The tenant of the request (the caller's, or the one the runtime maps the `Host` to); nil when none.
+    /// The tenant of the request; nil when none. With a ``caller`` it is the tenant the caller's
+    /// credentials carry (verified). Without one (an anonymous caller of a public route) it is
+    /// the tenant the runtime maps the `Host` to: unverified, good for branding, never for
+    /// tenant data; use ``verifiedTenant`` or ``requireTenant()`` for that.
     public var tenant: String?
+
+    /// The tenant the caller's verified credentials carry; nil for an anonymous caller (even on a
+    /// host mapped to a tenant) and for a caller whose credentials carry no tenant.
+    public var verifiedTenant: String? {
+        guard let tenant = caller?.tenant, !tenant.isEmpty else { return nil }
+        return tenant
+    }
 
     /// Creates a request (used by the SDK and by tests).
     public init(method: String, path: String, parameters: [String: String] = [:], rawQuery: String = "",
@@ -64,9 +74,10 @@ public struct Request: Sendable {
         if !subject.isEmpty { callerSource = .raw(subject: subject, roles: roles, scopes: scopes) }
     }
 
-    /// The request's tenant, or a 403 problem when it has none (for tenant-scoped data).
+    /// The caller's verified tenant, or a 403 problem when there is none (for tenant-scoped data):
+    /// a tenant taken from the `Host` alone never passes.
     public func requireTenant() throws -> String {
-        guard let tenant, !tenant.isEmpty else { throw HTTPError.forbidden("this route needs a caller that belongs to a tenant") }
+        guard let tenant = verifiedTenant else { throw HTTPError.forbidden("this route needs a caller whose credentials belong to a tenant") }
         return tenant
     }
 

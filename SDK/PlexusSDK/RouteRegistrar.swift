@@ -156,7 +156,7 @@ final class RouteBox {
     }
 
     private func problem(_ error: Error, _ request: Request) -> Response {
-        if !(error is HTTPResponseError) {
+        if (error as? HTTPResponseError).map({ $0.status >= 500 }) ?? true {
             logger.error("handler failed", metadata: ["request_id": "\(request.requestID)", "path": "\(request.path)", "error": "\(error)"])
         }
         return ProblemDetails.response(for: error, instance: request.requestID)

@@ -167,8 +167,11 @@ public struct StorageFailure: HTTPResponseError, CustomStringConvertible {
     }
     /// Short summary.
     public var title: String { "Storage \(kind.replacingOccurrences(of: "_", with: " "))" }
-    /// The message.
-    public var detail: String { message }
+    /// The message for a client's mistake (409, 400); for a failure of the server's storage
+    /// (5xx) a generic sentence: its message can name server paths, so it goes to the log only.
+    public var detail: String {
+        status < 500 ? message : "the server's storage failed (\(kind.replacingOccurrences(of: "_", with: " "))); the server log has the details"
+    }
     /// `"<kind>: <message>"`.
     public var description: String { "\(kind): \(message)" }
 }

@@ -350,19 +350,58 @@ final class GatewayTests: XCTestCase {
                 assertForbidden(try send(plexus, "GET", path, host: "docs.globex.test", bearer: credential), "acme on the globex host: \(path)")
             }
         }
-        // The host's own tenant is let through; a tenantless key takes the host's tenant.
+        // The host's own tenant is let through; a tenantless caller does not take the host's tenant.
         let globexJWT = try JWTMinter.hs256(JWTMinter.claims(subject: "gina", tenant: "globex"), secret: Self.secret)
         let globex = try send(plexus, "GET", "/api/v1/whoami", host: "docs.globex.test", bearer: globexJWT)
         XCTAssertEqual(globex.status, 200, globex.text)
         XCTAssertEqual(json(globex)["tenant"] as? String, "globex")
         let noTenantKey = try createKey(plexus, name: "no-tenant").key
-        let mapped = try send(plexus, "GET", "/api/v1/whoami", host: "docs.globex.test", bearer: noTenantKey)
-        XCTAssertEqual(json(mapped)["tenant"] as? String, "globex", mapped.text)
+        let noTenantJWT = try JWTMinter.hs256(JWTMinter.claims(subject: "nemo"), secret: Self.secret)
+        for credential in [noTenantKey, noTenantJWT] {
+            let mapped = try send(plexus, "GET", "/api/v1/whoami", host: "docs.globex.test", bearer: credential)
+            XCTAssertEqual(mapped.status, 200, mapped.text)
+            XCTAssertNil(json(mapped)["tenant"] as? String, "a tenantless caller must not take the host's tenant: \(mapped.text)")
+            XCTAssertEqual(try send(plexus, "GET", "/api/v1/flaky/tenant", host: "docs.globex.test", bearer: credential).text, "tenant=\n")
+        }
         // The host's tenant does not unlock tenant-scoped data: those routes need the caller's own tenant.
         assertForbidden(try send(plexus, "GET", "/api/v1/documents/globex/contract/versions", host: "docs.globex.test", bearer: noTenantKey),
                         "tenantless key on the globex host")
         assertUnauthenticated(try send(plexus, "GET", "/api/v1/documents/globex/contract/versions", host: "docs.globex.test"),
                               error: nil, "anonymous on the globex host")
+    }
+
+    /// Every plugin route that keys data by the request's tenant, not only the tenant-scoped
+    /// document routes: a tenantless caller on a mapped host must not reach the host's tenant's
+    /// timetable jobs (list, read, cancel).
+    func testHostMapLendsNoTenantToATenantlessCallerOnAnyRoute() throws {
+        let plexus = try Repository.startPlexus(swiftPlugins: ["libPlexusHello.so", "libPlexusTimetable.so"], cFixtures: [],
+                                                extra: authTable() + "[tenants.hosts]\n\"jobs.acme.test\" = \"acme\"\n")
+        let acmeKey = try createKey(plexus, name: "acme-planner", tenant: "acme").key
+        let instance = "Name: T\nCourses: 1\nRooms: 1\nDays: 1\nPeriods_per_day: 2\nCurricula: 1\nConstraints: 0\n\n"
+            + "COURSES:\nA t 1 1 10\n\nROOMS:\nr 10\n\nCURRICULA:\nq 1 A\n\nUNAVAILABILITY_CONSTRAINTS:\nEND.\n"
+        let body = Array(try JSONSerialization.data(withJSONObject: ["format": "itc2007", "instance": instance, "time_limit_seconds": 30]))
+        let submitted = try send(plexus, "POST", "/api/v1/timetable/jobs", host: "jobs.acme.test", bearer: acmeKey,
+                                 headers: "Content-Type: application/json\r\n", body: body)
+        XCTAssertEqual(submitted.status, 202, submitted.text)
+        let id = try XCTUnwrap(json(submitted)["id"] as? String, submitted.text)
+        let acmeList = try send(plexus, "GET", "/api/v1/timetable/jobs", host: "jobs.acme.test", bearer: acmeKey)
+        XCTAssertTrue(acmeList.text.contains(id), acmeList.text)
+
+        let noTenantKey = try createKey(plexus, name: "tenantless").key
+        let noTenantJWT = try JWTMinter.hs256(JWTMinter.claims(subject: "mallory"), secret: Self.secret)
+        for (label, credential) in [("tenantless key", noTenantKey), ("tenantless JWT", noTenantJWT)] {
+            let list = try send(plexus, "GET", "/api/v1/timetable/jobs", host: "jobs.acme.test", bearer: credential)
+            XCTAssertEqual(list.status, 200, "\(label): \(list.text)")
+            XCTAssertFalse(list.text.contains(id), "\(label) listed acme's job through the Host: \(list.text)")
+            XCTAssertEqual(try send(plexus, "GET", "/api/v1/timetable/jobs/\(id)", host: "jobs.acme.test", bearer: credential).status, 404, label)
+            XCTAssertEqual(try send(plexus, "POST", "/api/v1/timetable/jobs/\(id)/cancel", host: "jobs.acme.test", bearer: credential).status, 404, label)
+            XCTAssertEqual(try send(plexus, "DELETE", "/api/v1/timetable/jobs/\(id)", host: "jobs.acme.test", bearer: credential).status, 404, label)
+        }
+        // Anonymous callers get 401 on the job routes, with or without the mapped host.
+        assertUnauthenticated(try send(plexus, "GET", "/api/v1/timetable/jobs", host: "jobs.acme.test"), error: nil, "anonymous on the acme host")
+        // acme's job was not cancelled by any of the attempts.
+        let status = json(try send(plexus, "GET", "/api/v1/timetable/jobs/\(id)", host: "jobs.acme.test", bearer: acmeKey))
+        XCTAssertNotEqual(status["status"] as? String, "cancelled", "\(status)")
     }
 
     // MARK: Roles, admin API, revocation, audit
@@ -454,6 +493,56 @@ final class GatewayTests: XCTestCase {
         XCTAssertTrue(onlyCreates.allSatisfy { $0["action"] as? String == "auth.apikey.create" })
     }
 
+    /// A tenant's admin key cannot reach beyond its tenant and roles through the key API: it
+    /// cannot mint a global or foreign key, sees only its tenant's keys, and revokes only those.
+    func testATenantAdminManagesOnlyItsTenantsKeys() throws {
+        let plexus = try Repository.startPlexus(cFixtures: [], extra: authTable())
+        let acmeAdmin = try createKey(plexus, name: "acme-admin", tenant: "acme", roles: ["admin", "editor"])
+        let betaKey = try createKey(plexus, name: "beta-reader", tenant: "beta", roles: ["reader"])
+        let jsonType = "Content-Type: application/json\r\n"
+        func create(_ object: [String: Any]) throws -> TestResponse {
+            try send(plexus, "POST", "/admin/api-keys", bearer: acmeAdmin.key, headers: jsonType,
+                     body: Array(try JSONSerialization.data(withJSONObject: object)))
+        }
+        // No tenant named: the new key is acme's, not a global one, and it cannot read beta's events.
+        let minted = try create(["name": "minted", "roles": ["admin"]])
+        XCTAssertEqual(minted.status, 201, minted.text)
+        XCTAssertEqual(json(minted)["tenant"] as? String, "acme", minted.text)
+        let mintedKey = try XCTUnwrap(json(minted)["key"] as? String)
+        let published = try send(plexus, "POST", "/api/v1/events", bearer: betaKey.key, headers: jsonType,
+                                 body: Array(#"{"topic": "beta.secret", "payload_text": "beta only", "durable": true}"#.utf8))
+        XCTAssertEqual(published.status, 202, published.text)
+        let betaSeen = try send(plexus, "GET", "/api/v1/events?topic=beta.%23", bearer: plexus.adminKey)
+        XCTAssertTrue(betaSeen.text.contains("beta.secret"), betaSeen.text)
+        let mintedSees = try send(plexus, "GET", "/api/v1/events?topic=beta.%23", bearer: mintedKey)
+        XCTAssertEqual(mintedSees.status, 200, mintedSees.text)
+        XCTAssertFalse(mintedSees.text.contains("beta.secret"), "a key minted by acme's admin reads beta's events: \(mintedSees.text)")
+        // Another tenant, or roles and scopes it lacks: 403, nothing created.
+        assertForbidden(try create(["name": "foreign", "tenant": "beta", "roles": ["admin"]]), "key of another tenant")
+        assertForbidden(try create(["name": "escalated", "roles": ["admin", "superuser"]]), "role the admin lacks")
+        assertForbidden(try create(["name": "scoped", "scopes": ["everything"]]), "scope the admin lacks")
+        // The list shows acme's keys only.
+        let listed = (try JSONSerialization.jsonObject(with: Data(try send(plexus, "GET", "/admin/api-keys", bearer: acmeAdmin.key).body)) as? [[String: Any]]) ?? []
+        XCTAssertEqual(Set(listed.compactMap { $0["name"] as? String }), ["acme-admin", "minted"], "\(listed)")
+        // Revoking beta's key or the installation's admin key: 404, and both keep working.
+        XCTAssertEqual(try send(plexus, "DELETE", "/admin/api-keys/\(betaKey.id)", bearer: acmeAdmin.key).status, 404)
+        XCTAssertEqual(try send(plexus, "DELETE", "/admin/api-keys/plexus-admin", bearer: acmeAdmin.key).status, 404)
+        XCTAssertEqual(try send(plexus, "GET", "/api/v1/whoami", bearer: betaKey.key).status, 200)
+        XCTAssertEqual(try send(plexus, "GET", "/admin/api-keys", bearer: plexus.adminKey).status, 200)
+        // Its own tenant's key: revoked.
+        XCTAssertEqual(try send(plexus, "DELETE", "/admin/api-keys/minted", bearer: acmeAdmin.key).status, 204)
+        XCTAssertEqual(try send(plexus, "GET", "/api/v1/whoami", bearer: mintedKey).status, 401)
+        // Its audit view holds its tenant's records only (its refused attempts among them).
+        let audit = try send(plexus, "GET", "/admin/audit?limit=1000", bearer: acmeAdmin.key)
+        XCTAssertEqual(audit.status, 200, audit.text)
+        let records = json(audit)["records"] as? [[String: Any]] ?? []
+        XCTAssertTrue(records.contains { $0["action"] as? String == "auth.apikey.create" && $0["outcome"] as? String == "denied" }, "\(records)")
+        XCTAssertTrue(records.allSatisfy { $0["tenant"] as? String == "acme" }, "\(records)")
+        // The installation's admin still sees every key.
+        let all = (try JSONSerialization.jsonObject(with: Data(try send(plexus, "GET", "/admin/api-keys", bearer: plexus.adminKey).body)) as? [[String: Any]]) ?? []
+        XCTAssertTrue(Set(all.compactMap { $0["name"] as? String }).isSuperset(of: ["plexus-admin", "acme-admin", "beta-reader", "minted"]), "\(all)")
+    }
+
     // MARK: Rate limits
 
     func testRateLimitAccountingUnderConcurrentLoad() throws {
@@ -522,7 +611,7 @@ final class GatewayTests: XCTestCase {
     }
 
     private func circuitGauge(_ plexus: TestRuntime, route: String) throws -> [String: Double] {
-        let text = try send(plexus, "GET", "/metrics").text
+        let text = try send(plexus, "GET", "/metrics", bearer: plexus.adminKey).text
         var states: [String: Double] = [:]
         for line in text.split(separator: "\n") where line.hasPrefix("plexus_circuit_state{") && line.contains(#"plugin="flaky""#)
             && line.contains(#"route="\#(route)""#) {

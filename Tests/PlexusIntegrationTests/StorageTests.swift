@@ -103,6 +103,31 @@ final class StorageTests: XCTestCase {
         XCTAssertEqual(try plexus.get("/api/v1/notes").status, 200, "the runtime keeps serving")
     }
 
+    /// A full disk under the runtime's own databases (here the durable event log) is answered
+    /// without the server's paths: the error with its path goes to the log only.
+    func testFullDiskAnswersOfTheRuntimeNameNoServerPath() throws {
+        let wrapper = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-fsize-events-\(getpid()).sh")
+        try "#!/bin/sh\nulimit -f 16384\nexec \"\(Repository.plexusBinary.path)\" \"$@\"\n".write(to: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper.path, 0o755)
+        defer { try? FileManager.default.removeItem(at: wrapper) }
+        let plexus = try Repository.startPlexus(cFixtures: [], binary: wrapper)
+        let payload = String(repeating: "x", count: 400_000)
+        let body = Array(try JSONSerialization.data(withJSONObject: ["topic": "fill.disk", "payload_text": payload, "durable": true]))
+        var full: TestResponse?
+        for _ in 0..<200 {
+            let response = try plexus.request("POST", "/api/v1/events", headers: "Content-Type: application/json\r\n", body: body)
+            if response.status != 202 { full = response; break }
+        }
+        let failure = try XCTUnwrap(full, "the file-size limit was never reached")
+        XCTAssertGreaterThanOrEqual(failure.status, 500, failure.text)
+        XCTAssertFalse(failure.text.contains(plexus.workDirectory.path), failure.text)
+        XCTAssertFalse(failure.text.contains(".sqlite"), failure.text)
+        let requestID = try XCTUnwrap(failure.header("X-Request-Id"))
+        XCTAssertTrue(failure.text.contains(requestID), "the answer names the request id to look up: \(failure.text)")
+        XCTAssertTrue(plexus.log.contains(requestID), "the log holds the error under that request id")
+        XCTAssertEqual(try plexus.get("/health").status, 200)
+    }
+
     func testFullDiskGivesAnErrorAndLosesNothing() throws {
         // A wrapper that caps the file size plexus may write (RLIMIT_FSIZE via ulimit -f, in KiB blocks).
         let wrapper = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-fsize-\(getpid()).sh")
@@ -118,6 +143,9 @@ final class StorageTests: XCTestCase {
         let failure = try XCTUnwrap(full, "the file-size limit was never reached")
         XCTAssertEqual(failure.status, 507, failure.text)
         XCTAssertTrue(failure.text.contains("disk_full") || failure.text.contains("Storage disk full"), failure.text)
+        // The answer names no server path (the error with its path goes to the log).
+        XCTAssertFalse(failure.text.contains(plexus.workDirectory.path), failure.text)
+        XCTAssertFalse(failure.text.contains(".sqlite"), failure.text)
         let notes = try XCTUnwrap(try json(try plexus.get("/api/v1/notes")) as? [[String: String]])
         XCTAssertEqual(notes.first?["body"], "keep me", "committed data survives")
         XCTAssertEqual(notes.count % 50, 1, "a failed batch leaves nothing half-written")

@@ -9,7 +9,7 @@ import TimetableSolver
 /// stay fast while solves occupy worker threads.
 ///
 /// Every route needs an authenticated caller (the gateway answers 401 otherwise). Jobs are confined to the
-/// request's tenant (``Request/tenant``; "" for a caller without one): a new job belongs to it, the list shows
+/// caller's verified tenant (``Request/verifiedTenant``; "" for a caller without one): a new job belongs to it, the list shows
 /// only its jobs, and any other tenant's job id answers 404 exactly like an unknown id.
 @PluginActor
 final class JobRoutes {
@@ -156,9 +156,10 @@ final class JobRoutes {
         RouteOptions(access: .authenticated, summary: summary)
     }
 
-    /// The tenant jobs of `request` belong to: its tenant, "" when it has none.
+    /// The tenant jobs of `request` belong to: the caller's verified tenant, "" when it has none
+    /// (a tenant the `Host` alone names never counts).
     private static func tenant(_ request: Request) -> String {
-        JobManager.tenantKey(request.tenant)
+        JobManager.tenantKey(request.verifiedTenant)
     }
 
     /// The job named by the `:id` parameter, within the request's tenant.

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PlexusEventLog
 
 /// The bus over HTTP: publish, query the durable log, stream live events (Server-Sent Events,
@@ -10,6 +11,7 @@ enum EventEndpoints {
             runtime.group.plugins.compactMap(\.manifest).map { (name: $0.name, topics: $0.publishes.map(\.topic)) }
         }
         let sessions = LiveSessions(loop: server.loop, keys: { [unowned server] in server.gateway?.keys })
+        let logger = runtime.logger
         server.builtins.append(("POST", "/api/v1/events", HTTPServer.Builtin(access: .authenticated) { [unowned server, unowned events] exchange, respond in
             var request: PublishRequest
             do {
@@ -28,7 +30,7 @@ enum EventEndpoints {
                 case .success(let event):
                     respond(HTTPServer.BuiltinResponse.json(status: 202, ["id": event.id.description, "topic": event.topic, "durable": request.durable]))
                 case .failure(let failure):
-                    respond(.problem(503, "publish failed: \(failure)", exchange))
+                    respond(.internalFailure(503, "publish failed", failure, exchange, logger: logger))
                 }
             }
         }))
@@ -48,7 +50,7 @@ enum EventEndpoints {
                 switch result {
                 case .success(let list):
                     respond(HTTPServer.BuiltinResponse.json(list.map(EventJSON.object)))
-                case .failure(let error): respond(.problem(500, "query failed: \(error)", exchange))
+                case .failure(let error): respond(.internalFailure(500, "query failed", error, exchange, logger: logger))
                 }
             })
         }))

@@ -46,6 +46,9 @@ public struct RuntimeConfig: Sendable {
     public var busFsyncEveryCommit = true
     /// Threshold alerts published as `system.alert`.
     var alerts = AlertRules()
+    /// `[observability] public`: whether `/metrics` and `/health/plugins` answer anyone (true) or
+    /// only the admin identity (false, the default: they name plugins and their failure reasons).
+    public var observabilityPublic = false
     /// Comment lines sent to idle Server-Sent Events clients.
     public var sseHeartbeatMilliseconds: UInt64 = 15_000
     /// Pings sent to idle WebSocket event clients (`bus.ws_ping_ms`).
@@ -66,6 +69,8 @@ public struct RuntimeConfig: Sendable {
         limits.maxHeaderBytes = try reader.uint("server.max_header_bytes").map(Int.init) ?? limits.maxHeaderBytes
         limits.headerTimeoutMilliseconds = try reader.uint("server.header_timeout_ms") ?? limits.headerTimeoutMilliseconds
         limits.bodyTimeoutMilliseconds = try reader.uint("server.body_timeout_ms") ?? limits.bodyTimeoutMilliseconds
+        limits.bodyDeadlineMilliseconds = try reader.uint("server.body_deadline_ms") ?? limits.bodyDeadlineMilliseconds
+        limits.bodyBudgetBytes = try reader.uint("server.body_budget_bytes") ?? limits.bodyBudgetBytes
         limits.idleTimeoutMilliseconds = try reader.uint("server.idle_timeout_ms") ?? limits.idleTimeoutMilliseconds
         limits.shutdownGraceMilliseconds = try reader.uint("server.shutdown_grace_ms") ?? limits.shutdownGraceMilliseconds
         accessLog = try reader.bool("server.access_log") ?? accessLog
@@ -87,6 +92,7 @@ public struct RuntimeConfig: Sendable {
         sseHeartbeatMilliseconds = try reader.uint("bus.sse_heartbeat_ms") ?? sseHeartbeatMilliseconds
         wsPingMilliseconds = try reader.uint("bus.ws_ping_ms") ?? wsPingMilliseconds
         alerts = try AlertRules(values: reader.take(prefix: "alerts."), file: file.path)
+        observabilityPublic = try reader.bool("observability.public") ?? observabilityPublic
         healthIntervalMilliseconds = try reader.uint("health.interval_ms") ?? healthIntervalMilliseconds
         healthTimeoutMilliseconds = try reader.uint("health.timeout_ms") ?? healthTimeoutMilliseconds
         if let dir = try reader.string("data.dir") { dataDirectory = URL(fileURLWithPath: dir, relativeTo: base).standardizedFileURL }

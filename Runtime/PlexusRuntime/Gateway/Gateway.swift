@@ -119,14 +119,21 @@ final class Gateway {
         connection.lastCaller = caller
     }
 
-    /// Sets the exchange's tenant from its caller or the Host map; a caller of another tenant
-    /// than the host's is refused.
+    /// Sets the exchange's tenant. A verified caller's tenant is the tenant of its credentials,
+    /// never the `Host`'s: a caller of another tenant than the host's is refused, and a caller
+    /// whose credentials carry no tenant gets none (a mapped `Host` must not lend it one). Only
+    /// an anonymous request takes the tenant the `Host` maps to, and the plugin sees it without a
+    /// caller, which marks it as unverified (it selects branding, never tenant data).
     private func resolveTenant(_ exchange: HTTPExchange) -> GatewayRefusal? {
         let hostTenant = settings.tenantHosts.isEmpty ? nil : exchange.header("host").flatMap { tenantForHost(String(decoding: $0, as: UTF8.self)) }
-        if let caller = exchange.caller, let own = caller.tenant, let hostTenant, own != hostTenant {
+        guard let caller = exchange.caller else {
+            exchange.tenant = hostTenant
+            return nil
+        }
+        if let own = caller.tenant, let hostTenant, own != hostTenant {
             return deny(exchange, "the caller belongs to tenant '\(own)' but this host serves tenant '\(hostTenant)'")
         }
-        exchange.tenant = exchange.caller?.tenant ?? hostTenant
+        exchange.tenant = caller.tenant
         return nil
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PlexusAuth
 import PlexusPolicy
 
@@ -11,14 +12,17 @@ enum GatewayEndpoints {
                                        body: OpenAPIDocument.render(server: server, runtimeVersion: Runtime.version))
         }))
         server.builtins.append(("GET", "/admin/audit", HTTPServer.Builtin(access: .admin) { [unowned gateway] exchange, respond in
-            let query: AuditQuery
+            var query: AuditQuery
             do { query = try auditQuery(QueryParameters(exchange.query)) } catch {
                 return respond(.problem(400, "\(error)", exchange))
             }
+            // A tenant's admin reads its tenant's records only.
+            if let caller = exchange.caller, let tenant = KeyAuthority(caller).tenant { query.tenant = tenant }
+            let scoped = query
             let audit = gateway.audit
             server.loop.async({ () async throws -> AuditPage in
                 try await audit.flush()
-                return try await audit.query(query)
+                return try await audit.query(scoped)
             }, then: { result in
                 switch result {
                 case .success(let page):
@@ -26,27 +30,36 @@ enum GatewayEndpoints {
                     if let cursor = page.nextCursor { body["next_cursor"] = cursor }
                     respond(.json(body))
                 case .failure(let error):
-                    respond(.problem(500, "audit query failed: \(error)", exchange))
+                    respond(.internalFailure(500, "audit query failed", error, exchange, logger: gateway.logger))
                 }
             })
         }))
         server.builtins.append(("GET", "/admin/api-keys", HTTPServer.Builtin(access: .admin) { [unowned gateway] exchange, respond in
             let store = gateway.keyStore
+            guard let caller = exchange.caller else { return respond(.problem(401, "no caller", exchange)) }
+            let authority = KeyAuthority(caller)
             server.loop.async({ try await store.list() }, then: { result in
                 switch result {
-                case .success(let records): respond(.json(records.map(keyJSON)))
-                case .failure(let error): respond(.problem(500, "listing API keys failed: \(error)", exchange))
+                case .success(let records): respond(.json(records.filter(authority.reaches).map(keyJSON)))
+                case .failure(let error): respond(.internalFailure(500, "listing API keys failed", error, exchange, logger: gateway.logger))
                 }
             })
         }))
-        server.builtins.append(("POST", "/admin/api-keys", HTTPServer.Builtin(access: .admin) { [unowned gateway] exchange, respond in
+        server.builtins.append(("POST", "/admin/api-keys", HTTPServer.Builtin(access: .admin, deferred: { [unowned gateway] exchange, respond in
             guard let object = (try? JSONSerialization.jsonObject(with: Data(exchange.body.slice(0..<exchange.body.count)))) as? [String: Any],
                   let name = object["name"] as? String else {
                 return respond(.problem(400, #"body must be a JSON object such as {"name": "billing", "tenant": "acme", "roles": ["reader"], "scopes": []}"#, exchange))
             }
-            let tenant = object["tenant"] as? String
             let roles = Set(object["roles"] as? [String] ?? [])
             let scopes = Set(object["scopes"] as? [String] ?? [])
+            guard let caller = exchange.caller else { return respond(.problem(401, "no caller", exchange)) }
+            let tenant: String?
+            do {
+                tenant = try KeyAuthority(caller).tenantForNewKey(requested: object["tenant"] as? String, roles: roles, scopes: scopes)
+            } catch {
+                gateway.record(.apiKeyCreate, outcome: .denied, exchange: exchange, target: name, detail: "\(error)")
+                return respond(.problem(403, "\(error)", exchange))
+            }
             let store = gateway.keyStore, keys = gateway.keys
             server.loop.async({ () async throws -> (record: APIKeyRecord, plaintext: String) in
                 let created = try await store.create(name: name, tenant: tenant, roles: roles, scopes: scopes)
@@ -61,15 +74,27 @@ enum GatewayEndpoints {
                     respond(.json(status: 201, body))
                 case .failure(let error):
                     gateway.record(.apiKeyCreate, outcome: .failure, exchange: exchange, target: name, detail: "\(error)")
-                    respond(.problem(status(for: error), "\(error)", exchange))
+                    respond(problem(for: error, exchange, logger: gateway.logger))
                 }
             })
-        }))
+        })))
         server.builtins.append(("DELETE", "/admin/api-keys/:key", HTTPServer.Builtin(access: .admin) { [unowned gateway] exchange, respond in
             let key = exchange.parameters.first { $0.name == "key" }?.value ?? ""
             let store = gateway.keyStore, keys = gateway.keys
+            guard let caller = exchange.caller else { return respond(.problem(401, "no caller", exchange)) }
+            let authority = KeyAuthority(caller)
             server.loop.async({ () async throws -> Bool in
-                try await store.revoke(idOrName: key)
+                if authority.isInstallationAdmin {
+                    try await store.revoke(idOrName: key)
+                } else {
+                    // A tenant's admin names only its tenant's keys; any other key is unknown to it.
+                    let reachable = try await store.list().filter(authority.reaches)
+                    guard let record = reachable.first(where: { $0.id == key }) ?? reachable.first(where: { $0.name == key && !$0.isRevoked })
+                        ?? reachable.first(where: { $0.name == key }) else {
+                        throw AuthError(.notFound, "no API key '\(key)' in tenant '\(authority.tenant ?? "")'")
+                    }
+                    try await store.revoke(idOrName: record.id)
+                }
                 return try await keys.refresh()
             }, then: { result in
                 switch result {
@@ -78,7 +103,7 @@ enum GatewayEndpoints {
                     respond(HTTPServer.BuiltinResponse(status: 204, headers: [], body: []))
                 case .failure(let error):
                     gateway.record(.apiKeyRevoke, outcome: .failure, exchange: exchange, target: key, detail: "\(error)")
-                    respond(.problem(status(for: error), "\(error)", exchange))
+                    respond(problem(for: error, exchange, logger: gateway.logger))
                 }
             })
         }))
@@ -92,6 +117,13 @@ enum GatewayEndpoints {
             gateway.record(.adminReload, outcome: .success, exchange: exchange, detail: "new worker generation requested")
             return .json(status: 202, ["status": "reload requested; /admin/plugins shows the new generation once it serves"])
         }))
+    }
+
+    /// The answer for a failed key operation: the error itself for a client mistake (unknown key,
+    /// conflict, bad name), a generic 500 for a storage failure.
+    private static func problem(for error: Error, _ exchange: HTTPExchange, logger: Logger) -> HTTPServer.BuiltinResponse {
+        let code = status(for: error)
+        return code >= 500 ? .internalFailure(code, "the API key store failed", error, exchange, logger: logger) : .problem(code, "\(error)", exchange)
     }
 
     private static func status(for error: Error) -> Int {

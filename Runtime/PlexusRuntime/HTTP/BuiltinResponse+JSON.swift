@@ -1,10 +1,19 @@
 import Foundation
+import Logging
 
 extension HTTPServer.BuiltinResponse {
     /// A JSON response (sorted keys, slashes unescaped).
     static func json(status: Int = 200, _ value: Any) -> Self {
         let body = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return Self(status: status, headers: [("Content-Type", "application/json")], body: Array(body))
+    }
+
+    /// A 5xx problem for a failure inside the server (storage, the audit log, the event log):
+    /// `error` goes to `logger` with the request id, the client gets `what` and the request id
+    /// only, never the error's text (it can name server paths).
+    static func internalFailure(_ status: Int, _ what: String, _ error: Error, _ exchange: HTTPExchange, logger: Logger) -> Self {
+        logger.error("\(what)", metadata: ["error": "\(error)", "request_id": "\(exchange.requestID)", "path": "\(exchange.path)"])
+        return problem(status, "\(what); the server log has the details under request id \(exchange.requestID)", exchange)
     }
 
     /// An RFC 9457 problem+json answer to `exchange`.

@@ -17,7 +17,7 @@ final class HTTPConnection {
     private var queueHead = 0
     private var current: HTTPExchange?
     private var lastCallbackWasValue = false
-    private var pendingError: (status: Int, detail: String)?
+    private var pendingError: (status: Int, detail: String, headers: [(String, String)])?
 
     private(set) var phase = Phase.idle
     /// Draining: kept open for a request already on its way, closed after it or the linger time.
@@ -162,7 +162,8 @@ final class HTTPConnection {
         if error == HPE_PAUSED { return }  // a `Connection: close` request ended the stream
         if error != HPE_OK || (parsed != count && parser.pointee.upgrade == 0) {
             failRequest(status: pendingError?.status ?? 400,
-                        detail: pendingError?.detail ?? "malformed request: \(String(cString: http_errno_description(error)))")
+                        detail: pendingError?.detail ?? "malformed request: \(String(cString: http_errno_description(error)))",
+                        headers: pendingError?.headers ?? [])
         } else if parser.pointee.upgrade != 0 {
             if let takeover {
                 // Upgraded: what followed the request head already belongs to the new protocol.
@@ -184,7 +185,7 @@ final class HTTPConnection {
     }
 
     /// Answers the request being parsed with an error, then closes the connection.
-    func failRequest(status: Int, detail: String) {
+    func failRequest(status: Int, detail: String, headers: [(String, String)] = []) {
         stopReading = true
         uv_read_stop(uvStream)
         if let answered = current, answered.response != nil || !isQueued(answered) {
@@ -211,7 +212,7 @@ final class HTTPConnection {
         if exchange.requestID.isEmpty { exchange.requestID = server.requestIDs.next() }
         if exchange.method.isEmpty { exchange.method = "-" }
         exchange.closeAfterResponse = true
-        server.answer(exchange, status: status, detail: detail)
+        server.answer(exchange, status: status, detail: detail, headers: headers)
     }
 
     // MARK: Parser callbacks
@@ -232,7 +233,7 @@ final class HTTPConnection {
         exchange.head.append(data, length)
         exchange.urlRange = start..<exchange.head.count
         if exchange.urlRange.count > server.limits.maxURLBytes {
-            pendingError = (414, "request target is longer than \(server.limits.maxURLBytes) bytes")
+            pendingError = (414, "request target is longer than \(server.limits.maxURLBytes) bytes", [])
             return 1
         }
         return checkHeadSize(exchange)
@@ -242,7 +243,7 @@ final class HTTPConnection {
         guard let exchange = current else { return 1 }
         if lastCallbackWasValue || exchange.headerRanges.isEmpty {
             if exchange.headerRanges.count >= server.limits.maxHeaderCount {
-                pendingError = (431, "more than \(server.limits.maxHeaderCount) header fields")
+                pendingError = (431, "more than \(server.limits.maxHeaderCount) header fields", [])
                 return 1
             }
             let start = exchange.head.count
@@ -258,8 +259,12 @@ final class HTTPConnection {
 
     fileprivate func headerValue(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
         guard let exchange = current, !exchange.headerRanges.isEmpty else { return 1 }
-        lastCallbackWasValue = true
         let index = exchange.headerRanges.count - 1
+        if !lastCallbackWasValue && !RequestHeadRules.isToken(exchange.head.slice(exchange.headerRanges[index].name)) {
+            pendingError = Self.badFieldName
+            return 1
+        }
+        lastCallbackWasValue = true
         exchange.head.append(data, length)
         exchange.headerRanges[index].value = exchange.headerRanges[index].value.lowerBound..<exchange.head.count
         return checkHeadSize(exchange)
@@ -267,7 +272,7 @@ final class HTTPConnection {
 
     private func checkHeadSize(_ exchange: HTTPExchange) -> Int32 {
         guard exchange.head.count > server.limits.maxHeaderBytes else { return 0 }
-        pendingError = (431, "request line and headers are larger than \(server.limits.maxHeaderBytes) bytes")
+        pendingError = (431, "request line and headers are larger than \(server.limits.maxHeaderBytes) bytes", [])
         return 1
     }
 
@@ -277,8 +282,21 @@ final class HTTPConnection {
         exchange.method = HTTPMethodNames.name(of: parser.pointee.method)
         exchange.httpMinor = parser.pointee.http_minor
         exchange.keepAlive = http_should_keep_alive(parser) != 0
+        // Known now, so an answer written before the body (404, 405, a refusal) closes too.
+        if !exchange.keepAlive { exchange.closeAfterResponse = true }
+        if let last = exchange.headerRanges.last, !lastCallbackWasValue, !RequestHeadRules.isToken(exchange.head.slice(last.name)) {
+            pendingError = Self.badFieldName
+            return -1
+        }
+        let hostCount = exchange.headerRanges.count(where: { range in
+            range.name.count == 4 && zip(exchange.head.slice(range.name), "host".utf8).allSatisfy { ($0 | 0x20) == $1 }
+        })
+        if let violation = RequestHeadRules.check(major: parser.pointee.http_major, minor: parser.pointee.http_minor, hostCount: hostCount) {
+            pendingError = (violation.status, violation.detail, [])
+            return -1
+        }
         if let problem = URLTarget.split(exchange.head.slice(exchange.urlRange), into: exchange) {
-            pendingError = (400, problem)
+            pendingError = (400, problem, [])
             return -1
         }
         if let given = exchange.header("x-request-id"), RequestIDGenerator.isSane(given) {
@@ -289,12 +307,16 @@ final class HTTPConnection {
         server.route(exchange)
         let declared = parser.pointee.content_length
         if declared != UInt64.max && declared > exchange.bodyLimit {
-            pendingError = (413, "body of \(declared) bytes is larger than the \(exchange.bodyLimit) bytes this route accepts")
+            pendingError = (413, "body of \(declared) bytes is larger than the \(exchange.bodyLimit) bytes this route accepts", [])
+            return -1
+        }
+        if declared != UInt64.max && !server.reserveBody(declared, for: exchange) {
+            pendingError = Self.overBudget(server.limits.bodyBudgetBytes)
             return -1
         }
         if let expect = exchange.header("expect") {
             guard String(decoding: expect, as: UTF8.self).lowercased() == "100-continue" else {
-                pendingError = (417, "only 'Expect: 100-continue' is supported")
+                pendingError = (417, "only 'Expect: 100-continue' is supported", [])
                 return -1
             }
             if unanswered == 1 && exchange.response == nil { write([UInt8]("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
@@ -306,12 +328,27 @@ final class HTTPConnection {
 
     fileprivate func bodyData(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
         guard let exchange = current else { return 1 }
-        if UInt64(exchange.body.count + length) > exchange.bodyLimit {
-            pendingError = (413, "body is larger than the \(exchange.bodyLimit) bytes this route accepts")
+        let total = UInt64(exchange.body.count + length)
+        if total > exchange.bodyLimit {
+            pendingError = (413, "body is larger than the \(exchange.bodyLimit) bytes this route accepts", [])
+            return 1
+        }
+        // A body without `Content-Length` (chunked) reserves its budget as it arrives.
+        if total > exchange.reservedBodyBytes && !server.reserveBody(total - exchange.reservedBodyBytes, for: exchange) {
+            pendingError = Self.overBudget(server.limits.bodyBudgetBytes)
             return 1
         }
         exchange.body.append(data, length)
         return 0
+    }
+
+    /// 400 for a header field name with whitespace, a separator or a control character in it.
+    private static let badFieldName = (status: 400, detail: "a header field name is not a token: it contains whitespace, a separator or a control character",
+                                       headers: [(String, String)]())
+
+    /// 503 for a body the server's body budget cannot hold now.
+    private static func overBudget(_ budget: UInt64) -> (status: Int, detail: String, headers: [(String, String)]) {
+        (503, "the server holds as many request bodies as its \(budget)-byte body budget allows; retry shortly", [("Retry-After", "1")])
     }
 
     fileprivate func messageComplete() -> Int32 {
@@ -343,6 +380,7 @@ final class HTTPConnection {
         while queueHead < queue.count, let response = queue[queueHead].response {
             let exchange = queue[queueHead]
             queueHead += 1
+            server.releaseBody(of: exchange)
             if out.isEmpty { out = response } else { out.append(contentsOf: response) }
             server.logAccess(exchange, bytes: response.count)
             if exchange.closeAfterResponse {

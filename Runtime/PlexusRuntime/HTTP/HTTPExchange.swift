@@ -22,9 +22,13 @@ final class HTTPExchange {
     var httpMinor: UInt16 = 1
     var expectsContinue = false
     var path = ""
+    /// The path as sent, percent-escapes not decoded: routes match it segment by segment.
+    var rawPath = ""
     var query = ""
     var requestID = ""
     var bodyLimit: UInt64 = 0
+    /// Bytes of the server's body budget this request holds (``HTTPServer/reserveBody(_:for:)``).
+    var reservedBodyBytes: UInt64 = 0
 
     // Dispatch.
     var route: RegisteredRoute?
@@ -35,7 +39,8 @@ final class HTTPExchange {
     // Gateway.
     /// The verified caller (nil: anonymous).
     var caller: Caller?
-    /// The request's tenant: the caller's, or the one the `Host` maps to.
+    /// The request's tenant: a verified caller's own (nil when its credentials carry none), or
+    /// for an anonymous request the one the `Host` maps to (unverified: no caller goes with it).
     var tenant: String?
     /// Headers the gateway adds to whatever response this request gets (CORS, rate limits).
     var extraHeaders: [(String, String)] = []

@@ -12,6 +12,13 @@ public struct HTTPLimits: Sendable {
     public var headerTimeoutMilliseconds: UInt64 = 10_000
     /// Time allowed between two reads while a body is arriving (408 after).
     public var bodyTimeoutMilliseconds: UInt64 = 30_000
+    /// Time allowed for a whole request body once its head is complete, however steadily it
+    /// trickles in (408 after).
+    public var bodyDeadlineMilliseconds: UInt64 = 120_000
+    /// Request body bytes all connections together may hold in memory (bodies being read or
+    /// waiting for their answer). A request whose body would go beyond it gets 503 with
+    /// `Retry-After` and the connection closes.
+    public var bodyBudgetBytes: UInt64 = 256 << 20
     /// Time a keep-alive connection may sit idle before it is closed.
     public var idleTimeoutMilliseconds: UInt64 = 60_000
     /// Most requests read ahead on one connection before reading pauses (pipelining depth).

@@ -164,8 +164,17 @@ struct HTTPResponseEncoder {
 }
 
 /// Reason phrases for the status line.
+/// The reason phrase of a status line: the registered one (RFC 9110 and the IANA registry), or
+/// for an unregistered code the name of its class, never a made-up "Status NNN".
 enum HTTPReason {
     static func phrase(_ status: Int) -> String {
-        plexus_reason_phrase(Int32(clamping: status)).map { String(cString: $0) } ?? "Status \(status)"
+        if let registered = plexus_reason_phrase(Int32(clamping: status)) { return String(cString: registered) }
+        switch status {
+        case 100..<200: return "Informational"
+        case 200..<300: return "Success"
+        case 300..<400: return "Redirection"
+        case 400..<500: return "Client Error"
+        default: return "Server Error"
+        }
     }
 }

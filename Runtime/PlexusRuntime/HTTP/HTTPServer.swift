@@ -155,8 +155,26 @@ public final class HTTPServer: ResponseSink {
         return boundAddress(tcp, host: "fd \(fd)")
     }
 
+    /// Whether new connections are accepted; while false they wait in the listen backlog (libuv
+    /// stops polling the listener until ``startAccepting()``).
+    var acceptsConnections = true
+    private var connectionWaiting = false
+
+    /// Accepts connections from now on, the one waiting first.
+    func startAccepting() {
+        acceptsConnections = true
+        if connectionWaiting {
+            connectionWaiting = false
+            accept()
+        }
+    }
+
     private func accept() {
         guard let listener else { return }
+        guard acceptsConnections else {
+            connectionWaiting = true
+            return
+        }
         let client = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
         uv_tcp_init(loop.uv, client)
         guard uv_accept(UnsafeMutableRawPointer(listener).assumingMemoryBound(to: uv_stream_t.self),
@@ -171,6 +189,27 @@ public final class HTTPServer: ResponseSink {
         connection.startReading()
     }
 
+    // MARK: Body budget
+
+    /// Request body bytes held by all connections (reserved for bodies being read or waiting for
+    /// their answer); at most `limits.bodyBudgetBytes`.
+    private(set) var bufferedBodyBytes: UInt64 = 0
+
+    /// Reserves `bytes` more of the body budget for `exchange`; false when the budget cannot hold them.
+    func reserveBody(_ bytes: UInt64, for exchange: HTTPExchange) -> Bool {
+        guard bytes > 0 else { return true }
+        guard bufferedBodyBytes + bytes <= limits.bodyBudgetBytes else { return false }
+        bufferedBodyBytes += bytes
+        exchange.reservedBodyBytes += bytes
+        return true
+    }
+
+    /// Gives back what `exchange` reserved (once its answer is written or it is abandoned).
+    func releaseBody(of exchange: HTTPExchange) {
+        bufferedBodyBytes -= min(bufferedBodyBytes, exchange.reservedBodyBytes)
+        exchange.reservedBodyBytes = 0
+    }
+
     func nextToken() -> UInt64 {
         tokenCounter &+= 1
         return tokenCounter
@@ -182,7 +221,7 @@ public final class HTTPServer: ResponseSink {
     func route(_ exchange: HTTPExchange) {
         exchange.bodyLimit = limits.maxBodyBytes
         if let gateway, gateway.settings.cors.isEnabled {
-            if exchange.method == "OPTIONS", case .methodNotAllowed(let allowed) = routes.match(method: "OPTIONS", path: exchange.path[...]),
+            if exchange.method == "OPTIONS", case .methodNotAllowed(let allowed) = routes.match(method: "OPTIONS", path: exchange.rawPath[...]),
                let preflight = gateway.preflight(exchange, allowedMethods: allowed) {
                 exchange.bodyLimit = 0
                 exchange.status = preflight.status
@@ -192,7 +231,7 @@ public final class HTTPServer: ResponseSink {
             }
             gateway.applyCORS(exchange)
         }
-        switch routes.match(method: exchange.method, path: exchange.path[...]) {
+        switch routes.match(method: exchange.method, path: exchange.rawPath[...]) {
         case let .found(.plugin(route), parameters):
             exchange.route = route
             exchange.parameters = parameters
@@ -203,9 +242,39 @@ public final class HTTPServer: ResponseSink {
         case .methodNotAllowed(let allowed):
             exchange.bodyLimit = 0
             answer(exchange, status: 405, detail: "\(exchange.method) is not allowed on \(exchange.path)", headers: [("Allow", allowed.joined(separator: ", "))])
+            return
         case .notFound:
             exchange.bodyLimit = 0
             answer(exchange, status: 404, detail: "no route for \(exchange.path)")
+            return
+        }
+        screen(exchange)
+    }
+
+    /// Authenticates, authorises and rate-limits a routed request on its head alone, before any
+    /// of its body is read: a refused request is answered at once, its body is never buffered
+    /// (the connection closes if one follows), and it gets no `100 Continue`.
+    private func screen(_ exchange: HTTPExchange) {
+        let now = Date().timeIntervalSince1970
+        let refusal: GatewayRefusal?
+        if let gateway {
+            if let builtin = exchange.builtin {
+                refusal = gateway.authenticate(exchange, now: now) ?? gateway.authorize(exchange, builtin: builtin.access)
+                    ?? gateway.limit(exchange, route: nil, now: now)
+            } else if let route = exchange.route {
+                refusal = gateway.authenticate(exchange, now: now) ?? gateway.authorize(exchange, route: route)
+                    ?? gateway.limit(exchange, route: route, now: now)
+            } else {
+                refusal = nil
+            }
+        } else if exchange.builtin?.access == .admin && !exchange.connection.peerIsLoopback {
+            refusal = .forbidden("this endpoint only answers loopback clients", scope: nil)
+        } else {
+            refusal = nil
+        }
+        if let refusal {
+            exchange.bodyLimit = 0
+            refuse(exchange, refusal)
         }
     }
 
@@ -215,21 +284,10 @@ public final class HTTPServer: ResponseSink {
             exchange.connection.flush()
             return
         }
+        // The gateway screened the request on its head (``screen(_:)``); what is left is the
+        // plugin's state and its resilience guards.
         let now = Date().timeIntervalSince1970
-        if let gateway, let refusal = gateway.authenticate(exchange, now: now) {
-            refuse(exchange, refusal)
-            return
-        }
         if let builtin = exchange.builtin {
-            if let gateway {
-                if let refusal = gateway.authorize(exchange, builtin: builtin.access) ?? gateway.limit(exchange, route: nil, now: now) {
-                    refuse(exchange, refusal)
-                    return
-                }
-            } else if builtin.access == .admin && !exchange.connection.peerIsLoopback {
-                answer(exchange, status: 403, detail: "this endpoint only answers loopback clients")
-                return
-            }
             builtin.run(exchange) { [unowned self] response in
                 guard !exchange.abandoned, exchange.response == nil, !exchange.streaming else { return }
                 exchange.status = response.status
@@ -247,8 +305,7 @@ public final class HTTPServer: ResponseSink {
             return
         }
         if let gateway {
-            if let refusal = gateway.authorize(exchange, route: route) ?? gateway.limit(exchange, route: route, now: now)
-                ?? gateway.enter(exchange, route: route, now: now) {
+            if let refusal = gateway.enter(exchange, route: route, now: now) {
                 refuse(exchange, refusal)
                 return
             }
@@ -298,6 +355,7 @@ public final class HTTPServer: ResponseSink {
     }
 
     func forget(_ exchange: HTTPExchange) {
+        releaseBody(of: exchange)
         exchange.abandoned = true
         awaiting.removeValue(forKey: exchange.token)
         if exchange.guarded, let route = exchange.route {
@@ -402,6 +460,8 @@ public final class HTTPServer: ResponseSink {
                 connection.failRequest(status: 408, detail: "request head not received within \(limits.headerTimeoutMilliseconds) ms")
             case .body where now - connection.lastActivity > limits.bodyTimeoutMilliseconds:
                 connection.failRequest(status: 408, detail: "request body stalled for \(limits.bodyTimeoutMilliseconds) ms")
+            case .body where now - connection.phaseStarted > limits.bodyDeadlineMilliseconds:
+                connection.failRequest(status: 408, detail: "request body not complete within \(limits.bodyDeadlineMilliseconds) ms")
             case .idle where connection.unanswered == 0 && now - connection.lastActivity > limits.idleTimeoutMilliseconds:
                 connection.close()
             default:

@@ -1,6 +1,6 @@
 import CLibUV
 
-/// Splits a request target into a percent-decoded path and a raw query.
+/// Splits a request target into a percent-decoded path (and the raw one routes match), and a raw query.
 enum URLTarget {
     /// Fills `exchange.path` and `exchange.query`, or returns what is wrong with the target.
     static func split(_ target: UnsafeRawBufferPointer, into exchange: HTTPExchange) -> String? {
@@ -9,6 +9,7 @@ enum URLTarget {
         if first != UInt8(ascii: "/") {
             if target.count == 1 && first == UInt8(ascii: "*") {
                 exchange.path = "*"
+                exchange.rawPath = "*"
                 return nil
             }
             // absolute-form: scheme://authority/path?query
@@ -20,6 +21,7 @@ enum URLTarget {
             let pathOffset = withUnsafeBytes(of: parsed) { $0.load(fromByteOffset: 4 + Int(UF_PATH.rawValue) * 4, as: UInt16.self) }
             guard parsed.field_set & (1 << UInt16(UF_PATH.rawValue)) != 0 else {
                 exchange.path = "/"
+                exchange.rawPath = "/"
                 return nil
             }
             pathBytes = target[Int(pathOffset)...]
@@ -35,6 +37,8 @@ enum URLTarget {
         }
         guard let path = percentDecode(pathBytes[..<queryStart]) else { return "path contains a malformed percent-escape or a NUL byte" }
         exchange.path = path.isEmpty ? "/" : path
+        let raw = pathBytes[..<queryStart]
+        exchange.rawPath = raw.isEmpty ? "/" : String(decoding: raw, as: UTF8.self)
         return nil
     }
 

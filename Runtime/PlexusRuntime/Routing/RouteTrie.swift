@@ -56,7 +56,10 @@ public struct RouteTrie<Target> {
         node.methods[method] = target
     }
 
-    /// Finds the route for `method` and `path` (a decoded path starting with `/`).
+    /// Finds the route for `method` and `path`, a raw path starting with `/` whose percent-escapes
+    /// are not decoded yet: it is split at `/` first, then each segment is decoded (see
+    /// ``PathSegment``), so `%2F` never splits a segment. Literal segments match decoded; captured
+    /// parameters are decoded; a trailing wildcard captures the decoded rest.
     public func match(method: String, path: Substring) -> Match {
         var rest = path.dropFirst()
         if rest.count > 1, rest.utf8.last == UInt8(ascii: "/") { rest = rest.dropLast() }  // trailing slash
@@ -83,9 +86,10 @@ public struct RouteTrie<Target> {
             return wildcardTarget(node, rest, method, &parameters, &allowed)
         }
         let slash = rest.utf8.firstIndex(of: UInt8(ascii: "/"))
-        let segment = slash.map { rest[..<$0] } ?? rest
+        let rawSegment = slash.map { rest[..<$0] } ?? rest
         let after = slash.map { rest[rest.index(after: $0)...] } ?? rest[rest.endIndex...]
         let nextAtEnd = slash == nil
+        guard let segment = PathSegment.decode(rawSegment) else { return nil }
         if let next = node.literals[segment],
            let target = search(next, after, atEnd: nextAtEnd, method, &parameters, &allowed) {
             return target
@@ -105,7 +109,7 @@ public struct RouteTrie<Target> {
             allowed.formUnion(node.wildcard.keys)
             return nil
         }
-        parameters.append(("*", String(rest)))
+        parameters.append(("*", String(rest.split(separator: "/", omittingEmptySubsequences: false).map { PathSegment.decode($0) ?? $0 }.joined(separator: "/"))))
         return target
     }
 }

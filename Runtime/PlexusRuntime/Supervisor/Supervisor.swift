@@ -82,6 +82,9 @@ public final class Supervisor {
     public func run() throws -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
+        // The master holds the data directory's lock for its workers (they do not take it).
+        let dataLock = try DataDirectoryLock(directory: config.dataDirectory)
+        defer { withExtendedLifetime(dataLock) {} }
         let address = try bind()
         plexus_signal_count_install(SIGINT)
         plexus_signal_count_install(SIGTERM)
