@@ -38,8 +38,16 @@ public final class PluginGroup {
         for file in files {
             let plugin = PluginInstance(file: file, services: services)
             plugins.append(plugin)
+            if let reason = quarantined[file.lastPathComponent] {
+                // Blamed while it was being loaded (by its file name, no descriptor was read): not even dlopen'd.
+                plugin.fail(PluginLoadError(.quarantined, "quarantined: \(reason); fix: replace the file, then `plexus plugin release \(file.lastPathComponent)`"))
+                continue
+            }
             do {
-                plugin.image = try PluginImage.load(file, privateCopyIn: cacheDirectory, host: plugin.host)
+                // Marked while loading: the dynamic loader and the entry point can crash the process.
+                plugin.image = try Blame.around(plugin, "loading the file (dlopen and the entry point)") {
+                    try PluginImage.load(file, privateCopyIn: cacheDirectory, host: plugin.host)
+                }
                 plugin.manifest = plugin.image!.manifest
                 if let first = seen[plugin.name] {
                     plugin.manifest = nil

@@ -21,6 +21,8 @@ public final class Supervisor {
     private var listenFD: Int32 = -1
     var stopping = false
     private var history: [String: [(date: Date, crash: Quarantine.Crash)]] = [:]
+    /// Checks new plugin files in a throw-away process before a worker loads them.
+    private lazy var preflight = PluginPreflight(pluginsDirectory: config.pluginsDirectory, dataDirectory: config.dataDirectory, logger: logger)
 
     /// One worker process and its shared record (each generation has its own).
     final class WorkerProcess {
@@ -300,13 +302,11 @@ public final class Supervisor {
     /// blamed and whether it is quarantined now.
     @discardableResult
     private func crashed(_ worker: WorkerProcess, cause: String, restarting: Bool, next: String? = nil) -> (plugin: String?, quarantined: Bool) {
-        let record = worker.record
-        let active = record.pointee.active != 0
-        let plugin = active ? Self.text(&record.pointee.plugin) : ""
-        let what = active ? Self.text(&record.pointee.what) : ""
+        let culprit = BlameCulprit.read(worker.record)
+        let plugin = culprit?.plugin ?? "", what = culprit?.what ?? ""
         let lived = Date().timeIntervalSince(worker.started)
         let next = next ?? (restarting ? "restarting" : "the previous generation keeps serving")
-        guard active, !plugin.isEmpty else {
+        guard culprit != nil else {
             logger.error("worker \(worker.pid) died from \(cause) with no plugin code running; \(next)")
             if restarting && lived < 1 { usleep(500_000) }  // no culprit to quarantine: do not spin
             return (nil, false)
@@ -334,6 +334,7 @@ public final class Supervisor {
 
     /// Starts a worker generation; `recycled` is the memory recycle it replaces, for it to publish.
     private func spawn(reload: Bool, replacing recycled: WorkerRecycle? = nil) throws -> WorkerProcess {
+        preflight.checkNewFiles()
         generation += 1
         let recordPath = config.dataDirectory.appendingPathComponent("supervisor.\(generation).record").path
         let record = try Blame.map(path: recordPath, create: true)

@@ -46,8 +46,29 @@ static void allocate(size_t megabytes) {
 }
 #endif
 
+#if defined(FIXTURE_OFFLOOP_SEGV)
+/* Crash containment off the loop: work queued on the host's thread pool dereferences NULL. */
+static void crash_off_loop(void *user) {
+    (void)user;
+    volatile int *nowhere = NULL;
+    *nowhere = 1;
+}
+#endif
+
+#if defined(FIXTURE_LOAD_CRASHES)
+/* Crash while loading: a constructor runs inside dlopen, before the entry point is looked up. */
+__attribute__((constructor)) static void crash_in_dlopen(void) {
+    volatile int *nowhere = NULL;
+    *nowhere = 1;
+}
+#endif
+
 static void hello_route(void *route_ctx, const plexus_request *request) {
     (void)route_ctx;
+#if defined(FIXTURE_OFFLOOP_SEGV)
+    g_host->queue_work(g_host, crash_off_loop, NULL, NULL);
+    return; /* never answered: the worker dies */
+#endif
 #if defined(FIXTURE_ROUTE_ALLOCATES)
     allocate(ALLOCATE_MB);
     char text[64];
