@@ -8,7 +8,7 @@ struct Plexus: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Plexus: a plugin-hosting runtime.",
         version: Runtime.version,
-        subcommands: [Serve.self, Plugins.self, PluginCommand.self, APIKeyCommand.self, Backup.self, Reload.self, Worker.self],
+        subcommands: [Serve.self, Plugins.self, PluginCommand.self, APIKeyCommand.self, Backup.self, Reload.self, Check.self, Worker.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -229,6 +229,7 @@ public final class Supervisor {
                     logger.notice("reload complete: generation \(pending.worker.generation) serving; the previous worker drains",
                                   metadata: ["reason": "\(pending.reason)", "worker": "\(pending.worker.pid)", "previous": "\(old.pid)",
                                              "ready_ms": "\(Int(waited * 1000))"])
+                    ReloadOutcome(serving: true, generation: current.generation, startedAt: current.started, reason: "").publish(dataDirectory: config.dataDirectory)
                 } else if state == 2 {
                     candidate = nil
                     rollback(pending.worker, reaped: false, "the new worker is not ready: \(Self.text(&pending.worker.record.pointee.problems))")
@@ -280,6 +281,7 @@ public final class Supervisor {
             logger.notice("reload: starting worker generation \(worker.generation)", metadata: ["reason": "\(reason)", "worker": "\(worker.pid)"])
         } catch {
             logger.error("reload rolled back: \(error)")
+            ReloadOutcome(serving: false, generation: generation, startedAt: Date(), reason: "\(error)").publish(dataDirectory: config.dataDirectory)
         }
     }
 
@@ -288,6 +290,7 @@ public final class Supervisor {
         if !reaped { abandon(worker) } else { worker.release() }
         if worker.replaces != nil { current.recyclingAt = nil }  // still too big: decided again at the next check
         logger.error("reload rolled back: \(reason)", metadata: ["worker": "\(worker.pid)", "serving": "\(current.pid)"])
+        ReloadOutcome(serving: false, generation: worker.generation, startedAt: worker.started, reason: reason).publish(dataDirectory: config.dataDirectory)
     }
 
     /// SIGKILLs and reaps a worker that never served.
