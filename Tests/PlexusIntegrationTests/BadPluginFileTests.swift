@@ -103,6 +103,20 @@ final class BadPluginFileTests: XCTestCase {
         XCTAssertEqual(plexus.stop(), 0)
     }
 
+    func testAFileThatCrashesOnlyTheWorkersLoaderIsBlamedByFileNameAndQuarantined() throws {
+        // Passes the master's check (it crashes only in a worker, as a file replaced between the
+        // check and the load would): the load itself is marked in the blame record.
+        let plexus = try TestRuntime(binary: Repository.plexusBinary, plugins: [try fixture("hello-c"), try fixture("crash-load-worker")],
+                                     extra: "[supervisor]\nenabled = true\n")
+        waitForLog(plexus, "crashed in plugin 'crash-load-worker.so' (loading the file (dlopen and the entry point)) from SIGSEGV", count: 3)
+        waitForLog(plexus, "plugin 'crash-load-worker.so' quarantined")
+        assertHelloAnswers(plexus)
+        let entry = try XCTUnwrap(try plexus.pluginsByFile()["crash-load-worker.so"])
+        XCTAssertTrue((entry["reason"] as? String ?? "").hasPrefix("quarantined: crashed the worker 3 times"), "\(entry)")
+        XCTAssertFalse(plexus.log.contains("with no plugin code running"), plexus.log)
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+
     func testUnsupervisedServeRefusesATruncatedPluginWithADiagnosis() throws {
         let plexus = try TestRuntime(binary: Repository.plexusBinary, plugins: [try fixture("hello-c"), try truncatedSwiftPlugin()],
                                      extra: "[supervisor]\nenabled = false\n")

@@ -55,9 +55,20 @@ static void crash_off_loop(void *user) {
 }
 #endif
 
-#if defined(FIXTURE_LOAD_CRASHES)
-/* Crash while loading: a constructor runs inside dlopen, before the entry point is looked up. */
+#if defined(FIXTURE_LOAD_CRASHES) || defined(FIXTURE_LOAD_CRASHES_IN_WORKER)
+/* Crash while loading: a constructor runs inside dlopen, before the entry point is looked up.
+ * The _IN_WORKER variant crashes only in a supervised worker (`plexus worker ...`), as a file
+ * replaced between the master's check and the worker's load would. */
 __attribute__((constructor)) static void crash_in_dlopen(void) {
+#if defined(FIXTURE_LOAD_CRASHES_IN_WORKER)
+    char arguments[256] = {0};
+    FILE *cmdline = fopen("/proc/self/cmdline", "r");
+    if (cmdline == NULL) return;
+    size_t length = fread(arguments, 1, sizeof arguments - 1, cmdline);
+    fclose(cmdline);
+    size_t first = strlen(arguments); /* the buffer is zeroed: always terminated */
+    if (first + 1 >= length || strcmp(arguments + first + 1, "worker") != 0) return;
+#endif
     volatile int *nowhere = NULL;
     *nowhere = 1;
 }
