@@ -142,4 +142,15 @@ final class BadPluginFileTests: XCTestCase {
         XCTAssertEqual(try plexus.get("/api/v1/c/offloop").status, 404, "a quarantined plugin's route is gone")
         XCTAssertEqual(plexus.stop(), 0)
     }
+
+    func testCrashInAServiceReplyIsBlamedOnTheCallingPlugin() throws {
+        let plexus = try TestRuntime(binary: Repository.plexusBinary, plugins: [try fixture("hello-c"), try fixture("crash-reply")],
+                                     extra: "[supervisor]\nenabled = true\n")
+        assertHelloAnswers(plexus)
+        _ = try? plexus.get("/api/v1/c/reply")  // never answered: the worker dies
+        waitForLog(plexus, "crashed in plugin 'crash-reply' (service fixture.nobody.offers.this reply) from SIGSEGV")
+        XCTAssertFalse(plexus.log.contains("with no plugin code running"), plexus.log)
+        assertHelloAnswers(plexus)
+        XCTAssertEqual(plexus.stop(), 0)
+    }
 }

@@ -55,6 +55,18 @@ static void crash_off_loop(void *user) {
 }
 #endif
 
+#if defined(FIXTURE_SERVICE_REPLY_SEGV)
+/* Crash containment in a service reply: the callback for a call to a service nobody offers
+ * dereferences NULL (it runs on the loop, after the route has returned). */
+static void crash_in_reply(void *user, int status, plexus_bytes payload) {
+    (void)user;
+    (void)status;
+    (void)payload;
+    volatile int *nowhere = NULL;
+    *nowhere = 1;
+}
+#endif
+
 #if defined(FIXTURE_LOAD_CRASHES) || defined(FIXTURE_LOAD_CRASHES_IN_WORKER)
 /* Crash while loading: a constructor runs inside dlopen, before the entry point is looked up.
  * The _IN_WORKER variant crashes only in a supervised worker (`plexus worker ...`), as a file
@@ -78,6 +90,11 @@ static void hello_route(void *route_ctx, const plexus_request *request) {
     (void)route_ctx;
 #if defined(FIXTURE_OFFLOOP_SEGV)
     g_host->queue_work(g_host, crash_off_loop, NULL, NULL);
+    return; /* never answered: the worker dies */
+#endif
+#if defined(FIXTURE_SERVICE_REPLY_SEGV)
+    plexus_bytes nothing = {NULL, 0};
+    g_host->service_call(g_host, "fixture.nobody.offers.this", nothing, 1000, crash_in_reply, NULL);
     return; /* never answered: the worker dies */
 #endif
 #if defined(FIXTURE_ROUTE_ALLOCATES)
