@@ -143,6 +143,17 @@ final class BadPluginFileTests: XCTestCase {
         XCTAssertEqual(plexus.stop(), 0)
     }
 
+    func testCrashInAStorageCallbackIsBlamedOnItsPlugin() throws {
+        let plexus = try TestRuntime(binary: Repository.plexusBinary, plugins: [try fixture("hello-c"), try fixture("crash-storage")],
+                                     extra: "[supervisor]\nenabled = true\n")
+        assertHelloAnswers(plexus)
+        _ = try? plexus.get("/api/v1/c/storage")  // never answered: the worker dies
+        waitForLog(plexus, "crashed in plugin 'crash-storage' (kv_get callback) from SIGSEGV")
+        XCTAssertFalse(plexus.log.contains("with no plugin code running"), plexus.log)
+        assertHelloAnswers(plexus)
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+
     func testCrashInAServiceReplyIsBlamedOnTheCallingPlugin() throws {
         let plexus = try TestRuntime(binary: Repository.plexusBinary, plugins: [try fixture("hello-c"), try fixture("crash-reply")],
                                      extra: "[supervisor]\nenabled = true\n")

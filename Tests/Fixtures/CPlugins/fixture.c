@@ -67,6 +67,18 @@ static void crash_in_reply(void *user, int status, plexus_bytes payload) {
 }
 #endif
 
+#if defined(FIXTURE_STORAGE_CALLBACK_SEGV)
+/* Crash containment in a storage callback: kv_get's completion dereferences NULL (on the loop). */
+static void crash_in_storage_callback(void *user, int status, const plexus_rows *rows, const char *error) {
+    (void)user;
+    (void)status;
+    (void)rows;
+    (void)error;
+    volatile int *nowhere = NULL;
+    *nowhere = 1;
+}
+#endif
+
 #if defined(FIXTURE_LOAD_CRASHES) || defined(FIXTURE_LOAD_CRASHES_IN_WORKER)
 /* Crash while loading: a constructor runs inside dlopen, before the entry point is looked up.
  * The _IN_WORKER variant crashes only in a supervised worker (`plexus worker ...`), as a file
@@ -90,6 +102,11 @@ static void hello_route(void *route_ctx, const plexus_request *request) {
     (void)route_ctx;
 #if defined(FIXTURE_OFFLOOP_SEGV)
     g_host->queue_work(g_host, crash_off_loop, NULL, NULL);
+    return; /* never answered: the worker dies */
+#endif
+#if defined(FIXTURE_STORAGE_CALLBACK_SEGV)
+    plexus_bytes key = {"anything", 8};
+    g_host->kv_get(g_host, key, crash_in_storage_callback, NULL);
     return; /* never answered: the worker dies */
 #endif
 #if defined(FIXTURE_SERVICE_REPLY_SEGV)
