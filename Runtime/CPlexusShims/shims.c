@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -192,13 +193,28 @@ static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SI
 #define CRASH_SIGNAL_COUNT (sizeof crash_signals / sizeof crash_signals[0])
 static struct sigaction crash_previous[CRASH_SIGNAL_COUNT];
 
+/* The instruction that faulted (or called raise/abort), from the signal's saved context. */
+static uint64_t crash_address(void *context) {
+    if (context == NULL) return 0;
+    const ucontext_t *saved = (const ucontext_t *)context;
+#if defined(__x86_64__)
+    return (uint64_t)saved->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (uint64_t)saved->uc_mcontext.pc;
+#else
+    (void)saved;
+    return 0;
+#endif
+}
+
 static void crash_flag(int number, siginfo_t *info, void *context) {
     (void)info;
-    (void)context;
     if (crash_record) {
         /* The first thread to crash is the one to blame. */
-        if (__atomic_load_n(&crash_record->reserved, __ATOMIC_SEQ_CST) == 0)
+        if (__atomic_load_n(&crash_record->reserved, __ATOMIC_SEQ_CST) == 0) {
             __atomic_store_n(&crash_record->crashed_thread, current_thread_id(), __ATOMIC_SEQ_CST);
+            __atomic_store_n(&crash_record->crashed_address, crash_address(context), __ATOMIC_SEQ_CST);
+        }
         __atomic_store_n(&crash_record->reserved, (uint32_t)number, __ATOMIC_SEQ_CST);
     }
     /* Put the previous handler back and let it see the signal as a real signal: a faulting

@@ -154,6 +154,22 @@ final class BadPluginFileTests: XCTestCase {
         XCTAssertEqual(plexus.stop(), 0)
     }
 
+    func testCrashOnAThreadThePluginStartedIsBlamedByTheCrashAddress() throws {
+        let plexus = try TestRuntime(binary: Repository.plexusBinary, plugins: [try fixture("hello-c"), try fixture("crash-thread")],
+                                     extra: "[supervisor]\nenabled = true\n")
+        assertHelloAnswers(plexus)
+        for crash in 1...3 {
+            _ = try? plexus.get("/api/v1/c/thread")  // never answered: the worker dies
+            waitForLog(plexus, "crashed in plugin 'crash-thread.so' (code on thread ", count: crash)
+            assertHelloAnswers(plexus)
+        }
+        waitForLog(plexus, "plugin 'crash-thread.so' quarantined")
+        XCTAssertFalse(plexus.log.contains("with no plugin code running"), plexus.log)
+        XCTAssertEqual(try plexus.get("/api/v1/c/thread").status, 404, "quarantined by its file name: not loaded")
+        XCTAssertEqual(try plexus.pluginsByFile()["crash-thread.so"]?["state"] as? String, "failed")
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+
     func testCrashInAServiceReplyIsBlamedOnTheCallingPlugin() throws {
         let plexus = try TestRuntime(binary: Repository.plexusBinary, plugins: [try fixture("hello-c"), try fixture("crash-reply")],
                                      extra: "[supervisor]\nenabled = true\n")

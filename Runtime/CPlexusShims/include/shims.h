@@ -47,6 +47,8 @@ typedef struct plexus_blame_record {
     uint32_t crashed_thread;
     /** Marks of the other threads (the thread pool's off-loop work). */
     plexus_blame_slot threads[PLEXUS_BLAME_THREAD_SLOTS];
+    /** The instruction address of the fatal signal (0: unknown), set with `crashed_thread`. */
+    uint64_t crashed_address;
 } plexus_blame_record;
 
 /** Records the calling thread as the loop thread. */

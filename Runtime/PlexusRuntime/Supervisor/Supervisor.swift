@@ -305,7 +305,7 @@ public final class Supervisor {
     /// blamed and whether it is quarantined now.
     @discardableResult
     private func crashed(_ worker: WorkerProcess, cause: String, restarting: Bool, next: String? = nil) -> (plugin: String?, quarantined: Bool) {
-        let culprit = BlameCulprit.read(worker.record)
+        let culprit = BlameCulprit.read(worker.record, pid: worker.pid)
         let plugin = culprit?.plugin ?? "", what = culprit?.what ?? ""
         let lived = Date().timeIntervalSince(worker.started)
         let next = next ?? (restarting ? "restarting" : "the previous generation keeps serving")

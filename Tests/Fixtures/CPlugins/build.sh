@@ -44,6 +44,7 @@ cc_plugin crash-hang -DFIXTURE_ROUTE_HANG -DPLUGIN_NAME='"crash-hang"' -DROUTE_P
 cc_plugin crash-offloop -DFIXTURE_OFFLOOP_SEGV -DPLUGIN_NAME='"crash-offloop"' -DROUTE_PATH='"/api/v1/c/offloop"'
 cc_plugin crash-reply -DFIXTURE_SERVICE_REPLY_SEGV -DPLUGIN_NAME='"crash-reply"' -DROUTE_PATH='"/api/v1/c/reply"'
 cc_plugin crash-storage -DFIXTURE_STORAGE_CALLBACK_SEGV -DPLUGIN_NAME='"crash-storage"' -DROUTE_PATH='"/api/v1/c/storage"'
+cc_plugin crash-thread -DFIXTURE_THREAD_SEGV -DPLUGIN_NAME='"crash-thread"' -DROUTE_PATH='"/api/v1/c/thread"'
 cc_plugin crash-load -DFIXTURE_LOAD_CRASHES -DPLUGIN_NAME='"crash-load"' -DROUTE_PATH='"/api/v1/c/crash-load"'
 cc_plugin crash-load-worker -DFIXTURE_LOAD_CRASHES_IN_WORKER -DPLUGIN_NAME='"crash-load-worker"' -DROUTE_PATH='"/api/v1/c/crash-load-worker"'
 cc_plugin crash-start -DFIXTURE_START_CRASHES -DPLUGIN_NAME='"crash-start"' -DROUTE_PATH='"/api/v1/c/crash-start"'

@@ -67,6 +67,18 @@ static void crash_in_reply(void *user, int status, plexus_bytes payload) {
 }
 #endif
 
+#if defined(FIXTURE_THREAD_SEGV)
+#include <pthread.h>
+/* Crash containment on a thread the plugin starts itself (no mark covers it): blamed by the
+ * crash address, which lies in this plugin's code. */
+static void *crash_on_own_thread(void *user) {
+    (void)user;
+    volatile int *nowhere = NULL;
+    *nowhere = 1;
+    return NULL;
+}
+#endif
+
 #if defined(FIXTURE_STORAGE_CALLBACK_SEGV)
 /* Crash containment in a storage callback: kv_get's completion dereferences NULL (on the loop). */
 static void crash_in_storage_callback(void *user, int status, const plexus_rows *rows, const char *error) {
@@ -102,6 +114,12 @@ static void hello_route(void *route_ctx, const plexus_request *request) {
     (void)route_ctx;
 #if defined(FIXTURE_OFFLOOP_SEGV)
     g_host->queue_work(g_host, crash_off_loop, NULL, NULL);
+    return; /* never answered: the worker dies */
+#endif
+#if defined(FIXTURE_THREAD_SEGV)
+    pthread_t thread;
+    pthread_create(&thread, NULL, crash_on_own_thread, NULL);
+    pthread_detach(thread);
     return; /* never answered: the worker dies */
 #endif
 #if defined(FIXTURE_STORAGE_CALLBACK_SEGV)
