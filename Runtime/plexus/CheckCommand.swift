@@ -54,7 +54,9 @@ struct Check: ParsableCommand {
             let fileName = file.lastPathComponent
             guard let outcome = outcomes[file] else { continue }
             guard case let .loadable(name, _) = outcome else {
-                problems.append("\(fileName): \(outcome.summary)")
+                // A refusal's diagnosis names the file already.
+                let summary = outcome.summary
+                problems.append(summary.hasPrefix("\(fileName): ") ? summary : "\(fileName): \(summary)")
                 continue
             }
             if let first = names[name] {
@@ -62,6 +64,9 @@ struct Check: ParsableCommand {
                 continue
             }
             names[name] = fileName
+            if let problem = PluginConfigFile.problem(for: name, in: directory) {
+                problems.append("\(fileName): plugin '\(name)' settings \(PluginConfigFile.url(for: name, in: directory).lastPathComponent): \(problem)")
+            }
             if let entry = quarantined[name] ?? quarantined[fileName] {
                 problems.append("\(fileName): plugin '\(name)' is quarantined (\(entry.reason)); fix: repair it, then `plexus plugin release \(quarantined[name] != nil ? name : fileName)`")
             }

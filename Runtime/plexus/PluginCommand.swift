@@ -29,7 +29,7 @@ struct Inspect: ParsableCommand {
                 if case .refused = outcome { throw ExitCode(1) }
             case .crashed, .timedOut, .notChecked:
                 if !output.isEmpty { print(output) }
-                print("not loadable: \(url.lastPathComponent): \(outcome.summary); fix: rebuild the plugin with the Plexus SDK, or report it to its author")
+                print("not loadable: \(url.lastPathComponent): \(outcome.summary)")
                 throw ExitCode(1)
             }
             return

@@ -41,14 +41,16 @@ final class CheckAndReloadCommandTests: XCTestCase {
         let directory = try installation([(try fixture("hello-c"), "hello-c.so"), (truncated, "t.so"), (try fixture("crash-load"), "crash-load.so"),
                                           (try fixture("garbage"), "garbage.so"), (try fixture("zz-duplicate"), "zz-duplicate.so")],
                                          plugins: "required = \"hello-c, greeter-c\"")
+        try "greeting = \"unterminated\n".write(to: directory.appendingPathComponent("plugins.d/hello-c.toml"), atomically: true, encoding: .utf8)
         let result = try CLI.run(["check", "--config", directory.appendingPathComponent("plexus.toml").path])
         XCTAssertEqual(result.status, 1, result.text)
-        for expected in ["problem: t.so: t.so: not a loadable shared object: truncated or corrupt",
+        for expected in ["problem: hello-c.so: plugin 'hello-c' settings hello-c.toml: ",
+                         "problem: t.so: not a loadable shared object: truncated or corrupt",
                          "problem: crash-load.so: loading it crashed the process with SIGSEGV",
-                         "problem: garbage.so: garbage.so: not an ELF shared object",
+                         "problem: garbage.so: not an ELF shared object",
                          "problem: zz-duplicate.so: duplicate plugin name 'hello-c', already in hello-c.so",
                          "problem: required plugin 'greeter-c' is not among the loadable plugins",
-                         "check failed: 5 problems"] {
+                         "check failed: 6 problems"] {
             XCTAssertTrue(result.text.contains(expected), "missing '\(expected)' in:\n\(result.text)")
         }
     }

@@ -26,8 +26,10 @@ public enum PluginCheckProcess {
             switch self {
             case let .loadable(_, verdict): verdict
             case let .refused(diagnosis): diagnosis
-            case let .crashed(signal, _): "loading it crashed the process with \(signal) (the dynamic loader or the plugin's entry point)"
-            case let .timedOut(seconds): "loading it did not finish within \(Int(seconds)) s (the plugin's entry point hangs)"
+            case let .crashed(signal, _):
+                "loading it crashed the process with \(signal) (the dynamic loader or the plugin's entry point); fix: rebuild the plugin with the Plexus SDK, or remove the file and report it to its author"
+            case let .timedOut(seconds):
+                "loading it did not finish within \(Int(seconds)) s (the plugin's entry point hangs); fix: rebuild the plugin, or remove the file and report it to its author"
             case let .notChecked(reason): "not checked: \(reason)"
             }
         }
