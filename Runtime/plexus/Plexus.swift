@@ -31,6 +31,8 @@ struct Serve: ParsableCommand {
             return
         }
         let runtime = Runtime(config: settings, logger: Logger(label: "plexus"))
+        // Without a master to contain them, files that crash the loader are found in throw-away processes first.
+        runtime.crashingPluginFiles = PluginCheckProcess.crashingFiles(in: settings.pluginsDirectory)
         let code = try runtime.run()
         if code != 0 { throw ExitCode(code) }
     }

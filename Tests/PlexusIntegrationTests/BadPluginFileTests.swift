@@ -127,6 +127,16 @@ final class BadPluginFileTests: XCTestCase {
         XCTAssertEqual(plexus.stop(), 0)
     }
 
+    func testUnsupervisedServeDoesNotLoadAFileThatCrashesTheLoader() throws {
+        let plexus = try TestRuntime(binary: Repository.plexusBinary, plugins: [try fixture("hello-c"), try fixture("crash-load")],
+                                     extra: "[supervisor]\nenabled = false\n")
+        assertHelloAnswers(plexus)
+        let entry = try XCTUnwrap(try plexus.pluginsByFile()["crash-load.so"], plexus.log)
+        XCTAssertEqual(entry["state"] as? String, "failed")
+        XCTAssertTrue((entry["reason"] as? String ?? "").hasPrefix("crash-load.so: not loaded: loading it crashed the process with SIGSEGV"), "\(entry)")
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+
     func testCrashInOffLoopWorkIsBlamedOnItsPluginAndQuarantines() throws {
         let plexus = try TestRuntime(binary: Repository.plexusBinary, plugins: [try fixture("hello-c"), try fixture("crash-offloop")],
                                      extra: "[supervisor]\nenabled = true\n")

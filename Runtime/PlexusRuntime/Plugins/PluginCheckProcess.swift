@@ -48,6 +48,19 @@ public enum PluginCheckProcess {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
+    /// The plugin files in `directory` that crash the process loading them (each checked in its
+    /// own child), by file name, with the diagnosis. For a runtime without a supervisor, which
+    /// must not load them at all.
+    public static func crashingFiles(in directory: URL, executable: String = currentExecutable) -> [String: String] {
+        let files = ((try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? [])
+            .filter { $0.pathExtension == "so" && !$0.lastPathComponent.hasPrefix(".") }
+        var crashing: [String: String] = [:]
+        for (file, outcome) in run(files, executable: executable) {
+            if case .crashed = outcome { crashing[file.lastPathComponent] = outcome.summary }
+        }
+        return crashing
+    }
+
     /// Inspects every file in its own child of `executable`; returns the outcome per file.
     public static func run(_ files: [URL], executable: String = currentExecutable, timeoutSeconds: Double = 10) -> [URL: Outcome] {
         runWithOutput(files, executable: executable, timeoutSeconds: timeoutSeconds).mapValues(\.outcome)

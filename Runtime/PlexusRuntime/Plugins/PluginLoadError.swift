@@ -8,6 +8,8 @@ public struct PluginLoadError: Error, CustomStringConvertible, Sendable {
         case malformedELF
         /// An ELF object of another class, byte order or machine.
         case wrongArchitecture
+        /// Loading it crashed a throw-away check process (the dynamic loader or its entry point).
+        case crashesLoader
         case descriptorTooSmall, invalidManifest, duplicateName, missingDependency, dependencyVersion, dependencyCycle
         case dependencyFailed, initFailed, startFailed, startTimeout, routeCollision, invalidRoute
         /// Blamed for crashing the worker too often (`plexus serve --supervise`).
