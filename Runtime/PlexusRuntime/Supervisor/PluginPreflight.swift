@@ -35,7 +35,7 @@ final class PluginPreflight {
     /// The file versions checked already, by path.
     private var checked: [String: Identity] = [:]
 
-    init(pluginsDirectory: URL, dataDirectory: URL, logger: Logger, timeoutSeconds: Double = 30) {
+    init(pluginsDirectory: URL, dataDirectory: URL, logger: Logger, timeoutSeconds: Double = 10) {
         directory = pluginsDirectory
         self.dataDirectory = dataDirectory
         self.logger = logger
