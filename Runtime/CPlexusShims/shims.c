@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -65,6 +67,49 @@ void plexus_blame_set_ready(plexus_blame_record *record, uint32_t state, const c
 
 uint32_t plexus_blame_ready(const plexus_blame_record *record) {
     return __atomic_load_n(&record->ready, __ATOMIC_ACQUIRE);
+}
+
+static uint32_t current_thread_id(void) {
+    return (uint32_t)syscall(SYS_gettid);
+}
+
+void plexus_blame_set_loop_thread(plexus_blame_record *record) {
+    __atomic_store_n(&record->loop_thread, current_thread_id(), __ATOMIC_RELEASE);
+}
+
+/* The calling thread's slot (-1: none) and how deep its marks nest. */
+static __thread int thread_slot = -1;
+static __thread int thread_depth;
+
+int plexus_blame_thread_enter(plexus_blame_record *record, const char *plugin, const char *file, const char *what) {
+    thread_depth++;
+    if (thread_slot < 0) {
+        uint32_t me = current_thread_id();
+        for (int index = 0; index < PLEXUS_BLAME_THREAD_SLOTS; index++) {
+            uint32_t free_slot = 0;
+            if (__atomic_compare_exchange_n(&record->threads[index].thread, &free_slot, me, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+                thread_slot = index;
+                break;
+            }
+        }
+        if (thread_slot < 0) return -1;
+    }
+    plexus_blame_slot *slot = &record->threads[thread_slot];
+    __atomic_store_n(&slot->active, 0, __ATOMIC_RELEASE);
+    copy_text(slot->plugin, sizeof slot->plugin, plugin);
+    copy_text(slot->file, sizeof slot->file, file);
+    copy_text(slot->what, sizeof slot->what, what);
+    __atomic_store_n(&slot->active, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+void plexus_blame_thread_leave(plexus_blame_record *record) {
+    if (thread_depth > 0) thread_depth--;
+    if (thread_depth > 0 || thread_slot < 0) return;
+    plexus_blame_slot *slot = &record->threads[thread_slot];
+    __atomic_store_n(&slot->active, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&slot->thread, 0, __ATOMIC_RELEASE);
+    thread_slot = -1;
 }
 
 static volatile sig_atomic_t hup_count;
@@ -148,10 +193,30 @@ static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SI
 #define CRASH_SIGNAL_COUNT (sizeof crash_signals / sizeof crash_signals[0])
 static struct sigaction crash_previous[CRASH_SIGNAL_COUNT];
 
+/* The instruction that faulted (or called raise/abort), from the signal's saved context. */
+static uint64_t crash_address(void *context) {
+    if (context == NULL) return 0;
+    const ucontext_t *saved = (const ucontext_t *)context;
+#if defined(__x86_64__)
+    return (uint64_t)saved->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (uint64_t)saved->uc_mcontext.pc;
+#else
+    (void)saved;
+    return 0;
+#endif
+}
+
 static void crash_flag(int number, siginfo_t *info, void *context) {
     (void)info;
-    (void)context;
-    if (crash_record) __atomic_store_n(&crash_record->reserved, (uint32_t)number, __ATOMIC_SEQ_CST);
+    if (crash_record) {
+        /* The first thread to crash is the one to blame. */
+        if (__atomic_load_n(&crash_record->reserved, __ATOMIC_SEQ_CST) == 0) {
+            __atomic_store_n(&crash_record->crashed_thread, current_thread_id(), __ATOMIC_SEQ_CST);
+            __atomic_store_n(&crash_record->crashed_address, crash_address(context), __ATOMIC_SEQ_CST);
+        }
+        __atomic_store_n(&crash_record->reserved, (uint32_t)number, __ATOMIC_SEQ_CST);
+    }
     /* Put the previous handler back and let it see the signal as a real signal: a faulting
        instruction faults again when this handler returns; a raised signal (abort) is raised
        again and delivered once this handler returns. */

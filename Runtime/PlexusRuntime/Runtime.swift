@@ -33,6 +33,8 @@ public final class Runtime {
     public var onReady: ((String) -> Void)?
     /// A supervised worker's settings (`plexus worker`); nil for a plain `plexus serve`.
     public var worker: WorkerSettings?
+    /// Plugin files not to load because loading them crashed a check process (file name → diagnosis).
+    public var crashingPluginFiles: [String: String] = [:]
     var heartbeat: LoopTimer?
     private var gatewayTimer: LoopTimer?
     /// The data directory's lock, held for the process's life (not by a supervised worker: its master holds it).
@@ -80,6 +82,7 @@ public final class Runtime {
         try openEventLog()
         try startGateway()
         group.quarantined = worker?.quarantined ?? [:]
+        group.crashingFiles = crashingPluginFiles
         try group.load()
         installSignalHandlers()
         if worker != nil { startHeartbeat() }

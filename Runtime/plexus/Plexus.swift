@@ -8,7 +8,7 @@ struct Plexus: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Plexus: a plugin-hosting runtime.",
         version: Runtime.version,
-        subcommands: [Serve.self, Plugins.self, PluginCommand.self, APIKeyCommand.self, Backup.self, Reload.self, Worker.self],
+        subcommands: [Serve.self, Plugins.self, PluginCommand.self, APIKeyCommand.self, Backup.self, Reload.self, Check.self, Worker.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -31,6 +31,8 @@ struct Serve: ParsableCommand {
             return
         }
         let runtime = Runtime(config: settings, logger: Logger(label: "plexus"))
+        // Without a master to contain them, files that crash the loader are found in throw-away processes first.
+        runtime.crashingPluginFiles = PluginCheckProcess.crashingFiles(in: settings.pluginsDirectory)
         let code = try runtime.run()
         if code != 0 { throw ExitCode(code) }
     }

@@ -15,8 +15,25 @@ struct Inspect: ParsableCommand {
 
     @Argument(help: "The plugin's .so file.")
     var file: String
+    @Flag(help: .hidden)
+    var inProcess = false
 
     func run() throws {
+        guard inProcess else {
+            // The file is loaded in a throw-away child: one that crashes the loader kills only the child.
+            let url = URL(fileURLWithPath: file)
+            guard let (outcome, output) = PluginCheckProcess.runWithOutput([url])[url] else { throw ExitCode(1) }
+            switch outcome {
+            case .loadable, .refused:
+                print(output)
+                if case .refused = outcome { throw ExitCode(1) }
+            case .crashed, .timedOut, .notChecked:
+                if !output.isEmpty { print(output) }
+                print("not loadable: \(url.lastPathComponent): \(outcome.summary)")
+                throw ExitCode(1)
+            }
+            return
+        }
         let report = PluginInspector.inspect(URL(fileURLWithPath: file))
         if let manifest = report.manifest {
             let dependencies = manifest.dependencies.map { "\($0.name) \($0.range)\($0.required ? "" : " (optional)")" }

@@ -49,22 +49,57 @@ struct Release: ParsableCommand {
     }
 }
 
-/// `plexus reload`: asks a supervising master (`plexus serve --supervise`) for a new worker generation.
+/// `plexus reload`: asks a supervising master (`plexus serve --supervise`) for a new worker
+/// generation and waits for the outcome: exit 0 once it serves, 1 with the reason when it was
+/// rolled back (the previous generation keeps serving).
 struct Reload: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Reload the plugins of a supervised server without dropping a request (SIGHUP to the master in <data>/supervisor.pid).")
+        abstract: "Reload the plugins of a supervised server without dropping a request, and wait for the outcome (exit 1 on a rollback).",
+        discussion: "Sends SIGHUP to the master in <data>/supervisor.pid and reads the outcome it publishes in <data>/reload.outcome.")
 
     @Option(help: "The data directory (default ./data).")
     var data = "data"
+    @Option(help: "Seconds to wait for the outcome.")
+    var timeout: Double = 60
+    @Flag(help: "Only send the request; do not wait for the outcome.")
+    var noWait = false
 
     func run() throws {
-        let file = Supervisor.pidFile(in: URL(fileURLWithPath: data))
+        let directory = URL(fileURLWithPath: data)
+        let file = Supervisor.pidFile(in: directory)
         guard let text = try? String(contentsOf: file, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {
-            throw ValidationError("no supervisor pid in \(file.path); is `plexus serve --supervise` running with this data directory?")
+            throw ReloadFailure("no supervisor pid in \(file.path); is `plexus serve --supervise` running with this data directory?")
         }
+        // A generation started at or after this moment answers this request (whole seconds of
+        // the file system's clock are not involved: both sides read the same system clock).
+        let sent = Date().timeIntervalSince1970
         guard kill(pid, SIGHUP) == 0 else {
-            throw ValidationError("cannot signal the supervisor (pid \(pid) from \(file.path)): \(String(cString: strerror(errno)))")
+            throw ReloadFailure("cannot signal the supervisor (pid \(pid) from \(file.path)): \(String(cString: strerror(errno)))")
         }
-        print("reload requested (supervisor pid \(pid)); its log says whether the new generation serves or was rolled back")
+        if noWait {
+            print("reload requested (supervisor pid \(pid)); its log says whether the new generation serves or was rolled back")
+            return
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let outcome = ReloadOutcome.latest(dataDirectory: directory), outcome.startedAt >= sent {
+                if outcome.serving {
+                    print("reload complete: generation \(outcome.generation) serving")
+                    return
+                }
+                throw ReloadFailure("reload rolled back (generation \(outcome.generation)): \(outcome.reason); the previous generation keeps serving")
+            }
+            guard kill(pid, 0) == 0 || errno == EPERM else {
+                throw ReloadFailure("the supervisor (pid \(pid)) exited before the reload finished")
+            }
+            usleep(50_000)
+        }
+        throw ReloadFailure("no reload outcome within \(Int(timeout)) s in \(ReloadOutcome.file(in: directory).path); the supervisor's log says what happened")
     }
+}
+
+/// A failed reload request or a rolled-back reload: printed as `error: <message>` without a usage banner, exit 1.
+struct ReloadFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -13,6 +13,19 @@ int plexus_set_parent_death_signal(int signal);
 #include <stdint.h>
 #include <sys/types.h>
 
+/** How many threads besides the loop thread can be marked at once (libuv's pool has 4 by default). */
+#define PLEXUS_BLAME_THREAD_SLOTS 32
+
+/** One thread's mark in the shared record: which plugin code a pool thread runs now. */
+typedef struct plexus_blame_slot {
+    /** The kernel thread id holding the slot, 0 when free. */
+    uint32_t thread;
+    uint32_t active;
+    char plugin[128];
+    char file[128];
+    char what[128];
+} plexus_blame_slot;
+
 /** The supervisor's shared record (an mmap'd file, MAP_SHARED): which plugin code the worker
     runs right now, and a heartbeat bumped by the worker's loop. */
 typedef struct plexus_blame_record {
@@ -28,7 +41,23 @@ typedef struct plexus_blame_record {
     /** The fatal signal the worker's crash handler caught (0: none), set before the backtrace is written. */
     uint32_t reserved;
     char problems[512];
+    /** The kernel thread id of the loop thread, which the fields `active` to `what` describe. */
+    uint32_t loop_thread;
+    /** The kernel thread id that took the fatal signal (0: none or unknown), set with `reserved`. */
+    uint32_t crashed_thread;
+    /** Marks of the other threads (the thread pool's off-loop work). */
+    plexus_blame_slot threads[PLEXUS_BLAME_THREAD_SLOTS];
+    /** The instruction address of the fatal signal (0: unknown), set with `crashed_thread`. */
+    uint64_t crashed_address;
 } plexus_blame_record;
+
+/** Records the calling thread as the loop thread. */
+void plexus_blame_set_loop_thread(plexus_blame_record *record);
+/** Marks the calling (non-loop) thread as running `plugin`'s `what` until the matching
+    `plexus_blame_thread_leave`; calls nest. Returns 0, or -1 when every slot is taken. */
+int plexus_blame_thread_enter(plexus_blame_record *record, const char *plugin, const char *file, const char *what);
+/** Ends the calling thread's innermost mark; the slot is freed when the outermost one ends. */
+void plexus_blame_thread_leave(plexus_blame_record *record);
 
 /** Publishes the worker's readiness (`state` 1 ready, 2 not ready) with `problems`. */
 void plexus_blame_set_ready(plexus_blame_record *record, uint32_t state, const char *problems);

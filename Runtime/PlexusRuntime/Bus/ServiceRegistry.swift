@@ -12,6 +12,8 @@ final class ServiceRegistry {
 
     private struct PendingCall {
         let service: String
+        /// The calling plugin, whose `reply` runs marked as its code in the blame record.
+        unowned(unsafe) let caller: PluginInstance?
         let reply: plexus_reply_cb
         let user: UnsafeMutableRawPointer?
         let timer: LoopTimer
@@ -39,20 +41,23 @@ final class ServiceRegistry {
         services = services.filter { $0.value.plugin !== plugin }
     }
 
-    /// Calls `name`; `reply` runs exactly once, on the loop.
-    func call(_ name: String, payload: [UInt8], timeoutMilliseconds: UInt64, reply: @escaping plexus_reply_cb, user: UnsafeMutableRawPointer?) {
+    /// Calls `name` for `caller`; `reply` runs exactly once, on the loop, marked as `caller`'s code.
+    func call(_ name: String, caller: PluginInstance? = nil, payload: [UInt8], timeoutMilliseconds: UInt64,
+              reply: @escaping plexus_reply_cb, user: UnsafeMutableRawPointer?) {
         guard let service = services[name], service.plugin.status.state == .running else {
-            loop.execute { Self.fail(reply, user, "no running plugin offers service '\(name)'") }
+            loop.execute { Self.marked(caller, "service \(name) reply") { Self.fail(reply, user, "no running plugin offers service '\(name)'") } }
             return
         }
         let token = nextToken
         nextToken += 1
         let timer = LoopTimer(loop: loop)
-        pending[token] = PendingCall(service: name, reply: reply, user: user, timer: timer)
+        pending[token] = PendingCall(service: name, caller: caller, reply: reply, user: user, timer: timer)
         timer.start(afterMilliseconds: max(timeoutMilliseconds, 1)) { [unowned self] in
             guard let call = pending.removeValue(forKey: token) else { return }
             call.timer.close()
-            Self.fail(call.reply, call.user, "service '\(name)' did not answer within \(timeoutMilliseconds) ms")
+            Self.marked(call.caller, "service \(name) reply") {
+                Self.fail(call.reply, call.user, "service '\(name)' did not answer within \(timeoutMilliseconds) ms")
+            }
         }
         payload.withUnsafeBytes { bytes in
             Blame.around(service.plugin, "service \(name)") {
@@ -65,7 +70,15 @@ final class ServiceRegistry {
     func reply(token: UInt64, status: Int32, payload: plexus_bytes) {
         guard let call = pending.removeValue(forKey: token) else { return }
         call.timer.close()
-        call.reply(call.user, status == Int32(PLEXUS_OK.rawValue) ? status : Int32(PLEXUS_ERROR.rawValue), payload)
+        Self.marked(call.caller, "service \(call.service) reply") {
+            call.reply(call.user, status == Int32(PLEXUS_OK.rawValue) ? status : Int32(PLEXUS_ERROR.rawValue), payload)
+        }
+    }
+
+    /// Runs `body` marked as `caller`'s `what` in the blame record (unmarked without a caller).
+    private static func marked(_ caller: PluginInstance?, _ what: @autoclosure () -> String, _ body: () -> Void) {
+        guard let caller else { return body() }
+        Blame.around(caller, what(), body)
     }
 
     private static func fail(_ reply: plexus_reply_cb, _ user: UnsafeMutableRawPointer?, _ message: String) {

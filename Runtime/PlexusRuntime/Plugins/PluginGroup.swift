@@ -15,6 +15,8 @@ public final class PluginGroup {
     let stopTimeout: UInt64
     /// Plugins the supervisor quarantined (name → reason): not initialised or started.
     var quarantined: [String: String] = [:]
+    /// Plugin files found to crash the process that loads them (file name → diagnosis): not loaded.
+    var crashingFiles: [String: String] = [:]
 
     init(services: PluginServices, directory: URL, cacheDirectory: URL, startTimeout: UInt64, stopTimeout: UInt64) {
         self.services = services
@@ -38,8 +40,20 @@ public final class PluginGroup {
         for file in files {
             let plugin = PluginInstance(file: file, services: services)
             plugins.append(plugin)
+            if let diagnosis = crashingFiles[file.lastPathComponent] {
+                plugin.fail(PluginLoadError(.crashesLoader, "\(file.lastPathComponent): not loaded: \(diagnosis)"))
+                continue
+            }
+            if let reason = quarantined[file.lastPathComponent] {
+                // Blamed while it was being loaded (by its file name, no descriptor was read): not even dlopen'd.
+                plugin.fail(PluginLoadError(.quarantined, "quarantined: \(reason); fix: replace the file, then `plexus plugin release \(file.lastPathComponent)`"))
+                continue
+            }
             do {
-                plugin.image = try PluginImage.load(file, privateCopyIn: cacheDirectory, host: plugin.host)
+                // Marked while loading: the dynamic loader and the entry point can crash the process.
+                plugin.image = try Blame.around(plugin, "loading the file (dlopen and the entry point)") {
+                    try PluginImage.load(file, privateCopyIn: cacheDirectory, host: plugin.host)
+                }
                 plugin.manifest = plugin.image!.manifest
                 if let first = seen[plugin.name] {
                     plugin.manifest = nil

@@ -105,7 +105,7 @@ extension PluginHostTable {
             let plugin = PluginInstance.from(host)
             guard let reply else { return }
             let bytes = payload.data.map { Array(UnsafeRawBufferPointer(start: $0, count: payload.length)) } ?? []
-            plugin.services.serviceRegistry.call(name.map { String(cString: $0) } ?? "", payload: bytes,
+            plugin.services.serviceRegistry.call(name.map { String(cString: $0) } ?? "", caller: plugin, payload: bytes,
                                                  timeoutMilliseconds: timeout, reply: reply, user: user)
         }
         host.service_reply = { host, token, status, payload in

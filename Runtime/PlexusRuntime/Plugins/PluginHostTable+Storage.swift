@@ -83,6 +83,8 @@ extension PluginHostTable {
         nonisolated(unsafe) let user = user
         plugin.storage.run(operation, start) { result in
             guard let done else { return }
+            Blame.mark(plugin: plugin, what: "\(operation) callback")
+            defer { Blame.clear() }
             switch result {
             case .success(let value):
                 success(value) { table, changes, lastID in

@@ -66,8 +66,10 @@ enum PluginHostTable {
             let plugin = PluginInstance.from(host)
             guard let work else { return Int32(PLEXUS_ERROR.rawValue) }
             nonisolated(unsafe) let user = user
-            let owner = plugin.name
-            let queued = WorkPool.submit(on: plugin.services.loop, work: { work(user) }, after: { ran in
+            let owner = plugin.name, file = plugin.fileName
+            let queued = WorkPool.submit(on: plugin.services.loop, work: {
+                Blame.offLoop(plugin: owner, file: file, what: "queue_work (off-loop work)") { work(user) }
+            }, after: { ran in
                 guard let after else { return }
                 Blame.mark(name: owner, what: "queue_work completion")
                 defer { Blame.clear() }

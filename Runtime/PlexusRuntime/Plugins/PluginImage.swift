@@ -18,8 +18,14 @@ struct PluginImage {
     /// Loads `file` and checks its descriptor. `host` is handed to the entry point.
     static func load(_ file: URL, privateCopyIn cacheDirectory: URL, host: UnsafeMutablePointer<plexus_host>) throws -> PluginImage {
         let name = file.lastPathComponent
-        try checkELF(file)
+        // The copy is what the loader maps, so the copy is what is checked (the original may change meanwhile).
         let copy = try privateCopy(of: file, in: cacheDirectory)
+        do {
+            try ELFCheck.check(copy.path, displayName: name)
+        } catch {
+            try? FileManager.default.removeItem(at: copy)
+            throw error
+        }
         guard let handle = plexus_dlopen_plugin(copy.path) else {
             let reason = String(cString: plexus_dlerror_text())
             if let symbol = reason.range(of: "undefined symbol: ").map({ String(reason[$0.upperBound...]) }) {
@@ -53,19 +59,6 @@ struct PluginImage {
         UnsafeMutableRawPointer(padded).copyMemory(from: descriptor, byteCount: min(size, MemoryLayout<plexus_plugin>.size))
         let manifest = try PluginManifestInfo(padded.pointee, file: name)
         return PluginImage(file: file, descriptor: UnsafePointer(padded), manifest: manifest)
-    }
-
-    private static func checkELF(_ file: URL) throws {
-        let name = file.lastPathComponent
-        guard let handle = FileHandle(forReadingAtPath: file.path) else {
-            throw PluginLoadError(.unreadable, "\(name): cannot be read (check its permissions)")
-        }
-        defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 4)) ?? Data()
-        guard head == Data([0x7F, 0x45, 0x4C, 0x46]) else {
-            let shown = head.isEmpty ? "an empty file" : "bytes " + head.map { String(format: "%02x", $0) }.joined(separator: " ")
-            throw PluginLoadError(.notELF, "\(name): not an ELF shared object (expected 7f 45 4c 46, found \(shown)); fix: put only plugins built with the Plexus SDK in the plugins directory")
-        }
     }
 
     private static func privateCopy(of file: URL, in directory: URL) throws -> URL {

@@ -4,6 +4,12 @@ public struct PluginLoadError: Error, CustomStringConvertible, Sendable {
     /// The kinds of failure, for tests and metrics.
     public enum Kind: String, Sendable {
         case notELF, unreadable, unresolvedSymbol, dlopenFailed, noEntrySymbol, abiMajorMismatch, entryReturnedNull
+        /// An ELF file whose headers, tables or segments do not lie inside it (truncated or corrupt).
+        case malformedELF
+        /// An ELF object of another class, byte order or machine.
+        case wrongArchitecture
+        /// Loading it crashed a throw-away check process (the dynamic loader or its entry point).
+        case crashesLoader
         case descriptorTooSmall, invalidManifest, duplicateName, missingDependency, dependencyVersion, dependencyCycle
         case dependencyFailed, initFailed, startFailed, startTimeout, routeCollision, invalidRoute
         /// Blamed for crashing the worker too often (`plexus serve --supervise`).

@@ -3,7 +3,10 @@ import Foundation
 
 /// Which plugin code the worker is running right now, kept in the supervisor's shared record so
 /// the master can name the culprit after the worker died. A no-op unless the process is a
-/// supervised worker (``attach(path:)`` was called). Loop thread only.
+/// supervised worker (``attach(path:)`` was called). The marks of ``mark(plugin:what:)`` and
+/// ``around(_:_:_:)`` are the loop thread's (loop thread only); work on other threads is marked
+/// with ``offLoop(plugin:file:what:_:)`` in a slot of its own, so the master blames the thread
+/// that crashed (see ``BlameCulprit``).
 public enum Blame {
     nonisolated(unsafe) static var record: UnsafeMutablePointer<plexus_blame_record>?
     /// Marks of calls still in progress (a plugin call that reaches another plugin nests).
@@ -15,6 +18,7 @@ public enum Blame {
     public static func attach(path: String) throws {
         let mapped = try map(path: path, create: false)
         record = mapped
+        plexus_blame_set_loop_thread(mapped)
         // After the Swift runtime's own handlers, so a crash is flagged first and then backtraced.
         plexus_crash_flag_install(mapped)
     }
@@ -63,6 +67,16 @@ public enum Blame {
     static func around<T>(_ plugin: PluginInstance, _ what: @autoclosure () -> String, _ body: () throws -> T) rethrows -> T {
         mark(plugin: plugin, what: what())
         defer { clear() }
+        return try body()
+    }
+
+    /// Runs `body` on the calling thread (not the loop thread: a pool thread) marked as `plugin`
+    /// (from `file`) running `what`, in the calling thread's slot of the record. Any thread.
+    @inline(__always)
+    static func offLoop<T>(plugin: String, file: String, what: String, _ body: () throws -> T) rethrows -> T {
+        guard let record else { return try body() }
+        _ = plugin.withCString { p in file.withCString { f in what.withCString { w in plexus_blame_thread_enter(record, p, f, w) } } }
+        defer { plexus_blame_thread_leave(record) }
         return try body()
     }
 

@@ -21,6 +21,8 @@ public final class Supervisor {
     private var listenFD: Int32 = -1
     var stopping = false
     private var history: [String: [(date: Date, crash: Quarantine.Crash)]] = [:]
+    /// Checks new plugin files in a throw-away process before a worker loads them.
+    private lazy var preflight = PluginPreflight(pluginsDirectory: config.pluginsDirectory, dataDirectory: config.dataDirectory, logger: logger)
 
     /// One worker process and its shared record (each generation has its own).
     final class WorkerProcess {
@@ -230,6 +232,7 @@ public final class Supervisor {
                     logger.notice("reload complete: generation \(pending.worker.generation) serving; the previous worker drains",
                                   metadata: ["reason": "\(pending.reason)", "worker": "\(pending.worker.pid)", "previous": "\(old.pid)",
                                              "ready_ms": "\(Int(waited * 1000))"])
+                    ReloadOutcome(serving: true, generation: current.generation, startedAt: current.started, reason: "").publish(dataDirectory: config.dataDirectory)
                 } else if state == 2 {
                     candidate = nil
                     rollback(pending.worker, reaped: false, "the new worker is not ready: \(Self.text(&pending.worker.record.pointee.problems))")
@@ -281,6 +284,7 @@ public final class Supervisor {
             logger.notice("reload: starting worker generation \(worker.generation)", metadata: ["reason": "\(reason)", "worker": "\(worker.pid)"])
         } catch {
             logger.error("reload rolled back: \(error)")
+            ReloadOutcome(serving: false, generation: generation, startedAt: Date(), reason: "\(error)").publish(dataDirectory: config.dataDirectory)
         }
     }
 
@@ -289,6 +293,7 @@ public final class Supervisor {
         if !reaped { abandon(worker) } else { worker.release() }
         if worker.replaces != nil { current.recyclingAt = nil }  // still too big: decided again at the next check
         logger.error("reload rolled back: \(reason)", metadata: ["worker": "\(worker.pid)", "serving": "\(current.pid)"])
+        ReloadOutcome(serving: false, generation: worker.generation, startedAt: worker.started, reason: reason).publish(dataDirectory: config.dataDirectory)
     }
 
     /// SIGKILLs and reaps a worker that never served.
@@ -303,13 +308,11 @@ public final class Supervisor {
     /// blamed and whether it is quarantined now.
     @discardableResult
     private func crashed(_ worker: WorkerProcess, cause: String, restarting: Bool, next: String? = nil) -> (plugin: String?, quarantined: Bool) {
-        let record = worker.record
-        let active = record.pointee.active != 0
-        let plugin = active ? Self.text(&record.pointee.plugin) : ""
-        let what = active ? Self.text(&record.pointee.what) : ""
+        let culprit = BlameCulprit.read(worker.record, pid: worker.pid)
+        let plugin = culprit?.plugin ?? "", what = culprit?.what ?? ""
         let lived = Date().timeIntervalSince(worker.started)
         let next = next ?? (restarting ? "restarting" : "the previous generation keeps serving")
-        guard active, !plugin.isEmpty else {
+        guard culprit != nil else {
             logger.error("worker \(worker.pid) died from \(cause) with no plugin code running; \(next)")
             if restarting && lived < 1 { usleep(500_000) }  // no culprit to quarantine: do not spin
             return (nil, false)
@@ -337,6 +340,7 @@ public final class Supervisor {
 
     /// Starts a worker generation; `recycled` is the memory recycle it replaces, for it to publish.
     private func spawn(reload: Bool, replacing recycled: WorkerRecycle? = nil) throws -> WorkerProcess {
+        preflight.checkNewFiles()
         generation += 1
         let recordPath = config.dataDirectory.appendingPathComponent("supervisor.\(generation).record").path
         let record = try Blame.map(path: recordPath, create: true)

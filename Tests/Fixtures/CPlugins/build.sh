@@ -41,6 +41,12 @@ cc_plugin route-collision -DPLUGIN_NAME='"route-collision"' \
 cc_plugin crash-segv -DFIXTURE_ROUTE_SEGV -DPLUGIN_NAME='"crash-segv"' -DROUTE_PATH='"/api/v1/c/segv"'
 cc_plugin crash-abort -DFIXTURE_ROUTE_ABORT -DPLUGIN_NAME='"crash-abort"' -DROUTE_PATH='"/api/v1/c/abort"'
 cc_plugin crash-hang -DFIXTURE_ROUTE_HANG -DPLUGIN_NAME='"crash-hang"' -DROUTE_PATH='"/api/v1/c/hang"'
+cc_plugin crash-offloop -DFIXTURE_OFFLOOP_SEGV -DPLUGIN_NAME='"crash-offloop"' -DROUTE_PATH='"/api/v1/c/offloop"'
+cc_plugin crash-reply -DFIXTURE_SERVICE_REPLY_SEGV -DPLUGIN_NAME='"crash-reply"' -DROUTE_PATH='"/api/v1/c/reply"'
+cc_plugin crash-storage -DFIXTURE_STORAGE_CALLBACK_SEGV -DPLUGIN_NAME='"crash-storage"' -DROUTE_PATH='"/api/v1/c/storage"'
+cc_plugin crash-thread -DFIXTURE_THREAD_SEGV -DPLUGIN_NAME='"crash-thread"' -DROUTE_PATH='"/api/v1/c/thread"'
+cc_plugin crash-load -DFIXTURE_LOAD_CRASHES -DPLUGIN_NAME='"crash-load"' -DROUTE_PATH='"/api/v1/c/crash-load"'
+cc_plugin crash-load-worker -DFIXTURE_LOAD_CRASHES_IN_WORKER -DPLUGIN_NAME='"crash-load-worker"' -DROUTE_PATH='"/api/v1/c/crash-load-worker"'
 cc_plugin crash-start -DFIXTURE_START_CRASHES -DPLUGIN_NAME='"crash-start"' -DROUTE_PATH='"/api/v1/c/crash-start"'
 # Memory containment: a route that allocates (and touches) without bound on the loop thread, and one
 # that keeps 96 MB more per call and answers (a leak the memory ceiling recycles gracefully).
@@ -48,3 +54,20 @@ cc_plugin mem-hog -DFIXTURE_ROUTE_ALLOCATES -DALLOCATE_MB=0 -DPLUGIN_NAME='"mem-
 cc_plugin mem-leak -DFIXTURE_ROUTE_ALLOCATES -DALLOCATE_MB=96 -DPLUGIN_NAME='"mem-leak"' -DROUTE_PATH='"/api/v1/c/leak"'
 # Gateway resilience: public routes that fail (500), succeed, stall or answer a chosen status on demand.
 cc -std=c11 -Wall -Werror -shared -fPIC -I"$here/../../../SDK/CPlexusABI/include" "$here/flaky.c" -o "$out/flaky.so"
+
+# Malformed ELF files, each cut or patched from hello-c.so (one per check the loader would trust):
+# the dynamic loader maps segments past the end of a truncated file and dies with SIGBUS.
+patch_bytes() { # file, offset, bytes as printf escapes
+    printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+good="$out/hello-c.so"
+head -c 3000 "$good" > "$out/elf-truncated.so"
+head -c 40 "$good" > "$out/elf-header-cut.so"
+cp "$good" "$out/elf-bad-phoff.so"; patch_bytes "$out/elf-bad-phoff.so" 32 '\x00\xff\xff\xff\xff\xff\xff\x7f'          # e_phoff
+cp "$good" "$out/elf-bad-shoff.so"; patch_bytes "$out/elf-bad-shoff.so" 40 '\x00\x00\x00\x10\x00\x00\x00\x00'          # e_shoff
+cp "$good" "$out/elf-segment-past-eof.so"                                                     # last PT_LOAD's p_filesz, p_memsz
+patch_bytes "$out/elf-segment-past-eof.so" 264 '\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00'
+cp "$good" "$out/elf-wrong-machine.so"; patch_bytes "$out/elf-wrong-machine.so" 18 '\xf3\x00'                         # RISC-V
+cp "$good" "$out/elf-32bit.so"; patch_bytes "$out/elf-32bit.so" 4 '\x01'                                             # ELFCLASS32
+cp "$good" "$out/elf-executable.so"; patch_bytes "$out/elf-executable.so" 16 '\x02\x00'                             # ET_EXEC
+cp "$good" "$out/elf-many-phdrs.so"; patch_bytes "$out/elf-many-phdrs.so" 56 '\xff\xff'                              # e_phnum

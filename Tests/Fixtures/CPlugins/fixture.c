@@ -46,8 +46,92 @@ static void allocate(size_t megabytes) {
 }
 #endif
 
+#if defined(FIXTURE_OFFLOOP_SEGV)
+/* Crash containment off the loop: work queued on the host's thread pool dereferences NULL. */
+static void crash_off_loop(void *user) {
+    (void)user;
+    volatile int *nowhere = NULL;
+    *nowhere = 1;
+}
+#endif
+
+#if defined(FIXTURE_SERVICE_REPLY_SEGV)
+/* Crash containment in a service reply: the callback for a call to a service nobody offers
+ * dereferences NULL (it runs on the loop, after the route has returned). */
+static void crash_in_reply(void *user, int status, plexus_bytes payload) {
+    (void)user;
+    (void)status;
+    (void)payload;
+    volatile int *nowhere = NULL;
+    *nowhere = 1;
+}
+#endif
+
+#if defined(FIXTURE_THREAD_SEGV)
+#include <pthread.h>
+/* Crash containment on a thread the plugin starts itself (no mark covers it): blamed by the
+ * crash address, which lies in this plugin's code. */
+static void *crash_on_own_thread(void *user) {
+    (void)user;
+    volatile int *nowhere = NULL;
+    *nowhere = 1;
+    return NULL;
+}
+#endif
+
+#if defined(FIXTURE_STORAGE_CALLBACK_SEGV)
+/* Crash containment in a storage callback: kv_get's completion dereferences NULL (on the loop). */
+static void crash_in_storage_callback(void *user, int status, const plexus_rows *rows, const char *error) {
+    (void)user;
+    (void)status;
+    (void)rows;
+    (void)error;
+    volatile int *nowhere = NULL;
+    *nowhere = 1;
+}
+#endif
+
+#if defined(FIXTURE_LOAD_CRASHES) || defined(FIXTURE_LOAD_CRASHES_IN_WORKER)
+/* Crash while loading: a constructor runs inside dlopen, before the entry point is looked up.
+ * The _IN_WORKER variant crashes only in a supervised worker (`plexus worker ...`), as a file
+ * replaced between the master's check and the worker's load would. */
+__attribute__((constructor)) static void crash_in_dlopen(void) {
+#if defined(FIXTURE_LOAD_CRASHES_IN_WORKER)
+    char arguments[256] = {0};
+    FILE *cmdline = fopen("/proc/self/cmdline", "r");
+    if (cmdline == NULL) return;
+    size_t length = fread(arguments, 1, sizeof arguments - 1, cmdline);
+    fclose(cmdline);
+    size_t first = strlen(arguments); /* the buffer is zeroed: always terminated */
+    if (first + 1 >= length || strcmp(arguments + first + 1, "worker") != 0) return;
+#endif
+    volatile int *nowhere = NULL;
+    *nowhere = 1;
+}
+#endif
+
 static void hello_route(void *route_ctx, const plexus_request *request) {
     (void)route_ctx;
+#if defined(FIXTURE_OFFLOOP_SEGV)
+    g_host->queue_work(g_host, crash_off_loop, NULL, NULL);
+    return; /* never answered: the worker dies */
+#endif
+#if defined(FIXTURE_THREAD_SEGV)
+    pthread_t thread;
+    pthread_create(&thread, NULL, crash_on_own_thread, NULL);
+    pthread_detach(thread);
+    return; /* never answered: the worker dies */
+#endif
+#if defined(FIXTURE_STORAGE_CALLBACK_SEGV)
+    plexus_bytes key = {"anything", 8};
+    g_host->kv_get(g_host, key, crash_in_storage_callback, NULL);
+    return; /* never answered: the worker dies */
+#endif
+#if defined(FIXTURE_SERVICE_REPLY_SEGV)
+    plexus_bytes nothing = {NULL, 0};
+    g_host->service_call(g_host, "fixture.nobody.offers.this", nothing, 1000, crash_in_reply, NULL);
+    return; /* never answered: the worker dies */
+#endif
 #if defined(FIXTURE_ROUTE_ALLOCATES)
     allocate(ALLOCATE_MB);
     char text[64];
