@@ -17,6 +17,7 @@ struct Inspect: ParsableCommand {
     var file: String
 
     func run() throws {
+        try CommandFailure.requireFile(file, option: "the plugin file to inspect")
         let report = PluginInspector.inspect(URL(fileURLWithPath: file))
         if let manifest = report.manifest {
             let dependencies = manifest.dependencies.map { "\($0.name) \($0.range)\($0.required ? "" : " (optional)")" }

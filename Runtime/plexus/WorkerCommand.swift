@@ -43,7 +43,7 @@ struct Release: ParsableCommand {
     func run() throws {
         let directory = URL(fileURLWithPath: data)
         guard try Quarantine.release(name, dataDirectory: directory) else {
-            throw ValidationError("plugin '\(name)' is not quarantined in \(Quarantine.file(in: directory).path)")
+            throw CommandFailure("plugin '\(name)' is not quarantined in \(Quarantine.file(in: directory).path)")
         }
         print("released \(name); a worker started from now on loads it again")
     }
@@ -60,10 +60,10 @@ struct Reload: ParsableCommand {
     func run() throws {
         let file = Supervisor.pidFile(in: URL(fileURLWithPath: data))
         guard let text = try? String(contentsOf: file, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {
-            throw ValidationError("no supervisor pid in \(file.path); is `plexus serve --supervise` running with this data directory?")
+            throw CommandFailure("no supervisor pid in \(file.path); is `plexus serve --supervise` running with this data directory?")
         }
         guard kill(pid, SIGHUP) == 0 else {
-            throw ValidationError("cannot signal the supervisor (pid \(pid) from \(file.path)): \(String(cString: strerror(errno)))")
+            throw CommandFailure("cannot signal the supervisor (pid \(pid) from \(file.path)): \(String(cString: strerror(errno)))")
         }
         print("reload requested (supervisor pid \(pid)); its log says whether the new generation serves or was rolled back")
     }
