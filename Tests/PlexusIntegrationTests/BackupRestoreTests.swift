@@ -79,9 +79,18 @@ final class BackupRestoreTests: XCTestCase {
         XCTAssertFalse(failed.text.contains("USAGE"), failed.text)
         XCTAssertFalse(FileManager.default.fileExists(atPath: output.path))
         XCTAssertEqual(partialLeftovers(in: parent), [])
-        // Without the damaged file it succeeds; a second backup into the same place is refused.
+        // Without the damaged file it succeeds, and removes what a backup killed mid-copy left (its process is gone);
+        // a second backup into the same place is refused.
         try FileManager.default.removeItem(at: notes)
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let stale = parent.appendingPathComponent(".out.partial-\(gone.processIdentifier)")
+        try FileManager.default.createDirectory(at: stale, withIntermediateDirectories: true)
+        try Data("half".utf8).write(to: stale.appendingPathComponent("events.sqlite"))
         XCTAssertEqual(try CLI.run(["backup", "--data", data.path, "--output", output.path]).status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale.path), "a dead backup's temporary directory was left behind")
         let again = try CLI.run(["backup", "--data", data.path, "--output", output.path])
         XCTAssertEqual(again.status, 1, again.text)
         XCTAssertTrue(again.text.contains("not an empty directory"), again.text)

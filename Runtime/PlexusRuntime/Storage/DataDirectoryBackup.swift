@@ -196,9 +196,18 @@ public enum DataDirectoryBackup {
         return name.contains(".partial")
     }
 
+    /// `.<name>.<label>-<pid>` next to `url`; leftovers of the same kind from processes that are gone (a
+    /// backup killed mid-copy) are removed first.
     private static func temporarySibling(of url: URL, label: String) -> URL {
         let target = url.standardizedFileURL
-        return target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).\(label)-\(getpid())")
+        let parent = target.deletingLastPathComponent()
+        let prefix = ".\(target.lastPathComponent).\(label)-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] where name.hasPrefix(prefix) {
+            if let pid = pid_t(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH {
+                try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
+            }
+        }
+        return parent.appendingPathComponent(prefix + "\(getpid())")
     }
 
     private static func size(of url: URL) -> Int {
