@@ -137,7 +137,10 @@ public final class APIKeyDirectory: @unchecked Sendable {
                 }
                 let next = Snapshot(generation: generation, entries: entries)
                 lock.withLock { snapshot = next }
-                completion(.success(true))
+                // Tell writers in other processes (`plexus apikey create`) which generation this process serves.
+                engine.execute(APIKeyReaders.record, APIKeyReaders.parameters(generation: generation)) { _ in
+                    completion(.success(true))
+                }
             }
         }
     }

@@ -25,6 +25,7 @@ enum APIKeySchema {
         "CREATE UNIQUE INDEX IF NOT EXISTS auth_api_keys_active_name ON auth_api_keys (name) WHERE revoked_at IS NULL",
         "CREATE TABLE IF NOT EXISTS auth_api_key_state (id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL)",
         "INSERT OR IGNORE INTO auth_api_key_state (id, generation) VALUES (1, 0)",
+        APIKeyReaders.createTable,
     ]
 
     /// Bumps the change counter (run in the transaction that changes a key).

@@ -4,8 +4,8 @@ import PlexusAuth
 import PlexusRuntime
 
 /// `plexus apikey create|list|revoke`: API keys for service clients, in the runtime's own store
-/// (`<data>/runtime/gateway.sqlite`). Works whether or not the runtime is running; a running
-/// runtime sees a change within about a second.
+/// (`<data>/runtime/gateway.sqlite`). Works whether or not the runtime is running; when one is, the
+/// command returns once it serves the change (a new key works at once, a revoked one is refused).
 struct APIKeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apikey", abstract: "Create, list and revoke API keys (stored hashed; a new key is shown once).",
@@ -15,8 +15,29 @@ struct APIKeyCommand: ParsableCommand {
         @Option(help: "The runtime's data directory.")
         var data = "./data"
 
+        /// Opens the key store of the data directory `--data`; refuses a directory that holds no Plexus data
+        /// rather than creating a new, unused key store there.
         func open() async throws -> APIKeyStore {
-            try await APIKeyStore.open(path: URL(fileURLWithPath: data).appendingPathComponent("runtime/gateway.sqlite").path)
+            let directory = URL(fileURLWithPath: data)
+            try CommandFailure.requireFile(data, option: "--data")
+            guard DataDirectoryProbe.holdsPlexusData(directory) else {
+                throw CommandFailure("\(data) holds no Plexus data (no runtime/gateway.sqlite, events.sqlite or admin.key): --data must name the data directory of an instance that has started at least once")
+            }
+            return try await APIKeyStore.open(path: directory.appendingPathComponent("runtime/gateway.sqlite").path)
+        }
+
+        /// Waits (at most 5 s) until every running runtime on this data directory serves the change just made,
+        /// so a created key works, and a revoked one is refused, as soon as the command returns.
+        func waitUntilServed(_ store: APIKeyStore) async {
+            do {
+                let behind = try await store.waitUntilServed(timeout: 5)
+                if !behind.isEmpty {
+                    let pids = behind.map(String.init).joined(separator: ", ")
+                    FileHandle.standardError.write(Data("warning: the runtime process(es) \(pids) have not loaded the change yet; it takes effect at their next key refresh\n".utf8))
+                }
+            } catch {
+                FileHandle.standardError.write(Data("warning: cannot tell whether the running runtime loaded the change: \(error)\n".utf8))
+            }
         }
     }
 
@@ -37,6 +58,7 @@ struct APIKeyCommand: ParsableCommand {
             let store = try await options.open()
             let split = { (text: String) in Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }) }
             let created = try await store.create(name: name, tenant: tenant, roles: split(roles), scopes: split(scopes))
+            await options.waitUntilServed(store)
             print(created.plaintext)
             FileHandle.standardError.write(Data("created key \(created.record.id) '\(name)'; store it now: it cannot be shown again\n".utf8))
             await store.close()
@@ -76,6 +98,7 @@ struct APIKeyCommand: ParsableCommand {
         static func revoke(_ options: Options, key: String) async throws {
             let store = try await options.open()
             let record = try await store.revoke(idOrName: key)
+            await options.waitUntilServed(store)
             print("revoked \(record.id) '\(record.name)'")
             await store.close()
         }

@@ -1,4 +1,5 @@
 import Foundation
+import PlexusRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,7 +24,7 @@ enum AdminClient {
         guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else {
             throw Failure(description: "'\(address)' is not HOST:PORT")
         }
-        let host = String(address[..<colon])
+        let host = (try? ListenHost.numeric(String(address[..<colon]))) ?? String(address[..<colon])
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }

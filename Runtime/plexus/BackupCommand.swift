@@ -2,22 +2,54 @@ import ArgumentParser
 import Foundation
 import PlexusRuntime
 
+/// `plexus backup`: a consistent copy of a whole data directory, safe while the runtime serves.
 struct Backup: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Copy every plugin's storage and the durable event log with SQLite's online backup (safe while serving)."
+        abstract: "Back up a data directory: every database with SQLite's online backup (the event log, API keys, audit log, plugin storage) and the admin key; safe while serving.",
+        discussion: "The copy mirrors the data directory's layout and lists its files in \(DataDirectoryBackup.manifestName). It is written under a temporary name and renamed when complete. Restore it with `plexus restore`."
     )
 
     @Option(help: "The data directory of the instance (default ./data).")
     var data = "data"
-    @Option(help: "Where to write the copies.")
+    @Option(help: "Where to write the backup: a new or empty directory.")
     var output: String
 
     func run() throws {
+        try CommandFailure.requireFile(data, option: "--data")
+        let manifest: DataDirectoryBackup.Manifest
         do {
-            let copies = try DatabaseBackup.run(dataDirectory: URL(fileURLWithPath: data), output: URL(fileURLWithPath: output))
-            print(Table.render(header: ["SOURCE", "COPY", "BYTES"], rows: copies.map { [$0.source, $0.destination, String($0.bytes)] }))
+            manifest = try DataDirectoryBackup.backup(dataDirectory: URL(fileURLWithPath: data), output: URL(fileURLWithPath: output),
+                                                      runtimeVersion: Runtime.version)
         } catch {
-            throw ValidationError("backup failed: \(error)")
+            throw CommandFailure("backup failed: \(error)")
         }
+        print(Table.render(header: ["FILE", "KIND", "BYTES"], rows: manifest.files.map { [$0.path, $0.kind, String($0.bytes)] }))
+        print("backed up \(manifest.files.count) files from \(data) to \(output)")
+    }
+}
+
+/// `plexus restore`: puts a backup made by `plexus backup` back as a data directory.
+struct Restore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Restore a backup made by `plexus backup` into a data directory (new or empty; --force replaces a non-empty one).",
+        discussion: "Every file the backup's manifest lists is checked first (present, same size, databases pass quick_check). Refused while a running Plexus uses the data directory."
+    )
+
+    @Option(help: "The backup directory (written by `plexus backup --output`).")
+    var from: String
+    @Option(help: "The data directory to restore into (default ./data).")
+    var data = "data"
+    @Flag(help: "Replace the contents of a data directory that is not empty.")
+    var force = false
+
+    func run() throws {
+        try CommandFailure.requireFile(from, option: "--from")
+        let manifest: DataDirectoryBackup.Manifest
+        do {
+            manifest = try DataDirectoryBackup.restore(from: URL(fileURLWithPath: from), into: URL(fileURLWithPath: data), force: force)
+        } catch {
+            throw CommandFailure("restore failed: \(error)")
+        }
+        print("restored \(manifest.files.count) files (backup of \(manifest.source), taken \(manifest.created)) into \(data)")
     }
 }

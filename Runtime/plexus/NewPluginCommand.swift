@@ -24,11 +24,11 @@ struct New: ParsableCommand {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         let sdkRoot = try plexusPath.map { URL(fileURLWithPath: $0).standardizedFileURL } ?? Self.sourceTree(of: executable)
         guard FileManager.default.fileExists(atPath: sdkRoot.appendingPathComponent("SDK/CPlexusABI/include/plexus_abi.h").path) else {
-            throw ValidationError("\(sdkRoot.path) is not a Plexus source tree (no SDK/CPlexusABI/include/plexus_abi.h); pass --plexus-path")
+            throw CommandFailure("\(sdkRoot.path) is not a Plexus source tree (no SDK/CPlexusABI/include/plexus_abi.h); pass --plexus-path")
         }
         let directory = URL(fileURLWithPath: output ?? name).standardizedFileURL
         guard !FileManager.default.fileExists(atPath: directory.path) else {
-            throw ValidationError("\(directory.path) already exists; choose another --output")
+            throw CommandFailure("\(directory.path) already exists; choose another --output")
         }
         let files = PluginScaffold(name: name, plexusRoot: sdkRoot, plexusBinary: executable).files()
         for (path, text) in files {
@@ -49,6 +49,6 @@ struct New: ParsableCommand {
                 return candidate
             }
         }
-        throw ValidationError("cannot find the Plexus source tree next to \(executable.path); pass --plexus-path")
+        throw CommandFailure("cannot find the Plexus source tree next to \(executable.path); pass --plexus-path")
     }
 }

@@ -8,7 +8,7 @@ struct Plexus: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Plexus: a plugin-hosting runtime.",
         version: Runtime.version,
-        subcommands: [Serve.self, Plugins.self, PluginCommand.self, APIKeyCommand.self, Backup.self, Reload.self, Check.self, Worker.self],
+        subcommands: [Serve.self, Plugins.self, PluginCommand.self, APIKeyCommand.self, Backup.self, Restore.self, Reload.self, Check.self, Worker.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -24,6 +24,7 @@ struct Serve: ParsableCommand {
     func run() throws {
         let settings = try options.settings()
         ServeOptions.bootstrapLogging(settings)
+        try PluginsDirectoryPreparation.prepare(settings, logger: Logger(label: "plexus"))
         if supervise ?? settings.supervisor.enabled {
             let supervisor = Supervisor(config: settings, logger: Logger(label: "plexus.supervisor"), workerArguments: ["worker"] + options.arguments)
             let code = try supervisor.run()
@@ -76,8 +77,14 @@ struct ServeOptions: ParsableArguments {
 
     func settings() throws -> RuntimeConfig {
         var settings = RuntimeConfig()
+        if let config {
+            // A config file that is missing or wrong is a failure to report, not a misuse of the options.
+            try CommandFailure.requireFile(config, option: "--config")
+            do { settings = try RuntimeConfig(file: URL(fileURLWithPath: config)) } catch let error as RuntimeError {
+                throw CommandFailure(error.description)
+            }
+        }
         do {
-            if let config { settings = try RuntimeConfig(file: URL(fileURLWithPath: config)) }
             if let plugins { settings.pluginsDirectory = URL(fileURLWithPath: plugins) }
             if let data { settings.dataDirectory = URL(fileURLWithPath: data) }
             if let listen { try settings.setListen(listen) }

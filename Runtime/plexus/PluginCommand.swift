@@ -19,6 +19,7 @@ struct Inspect: ParsableCommand {
     var inProcess = false
 
     func run() throws {
+        try CommandFailure.requireFile(file, option: "the plugin file to inspect")
         guard inProcess else {
             // The file is loaded in a throw-away child: one that crashes the loader kills only the child.
             let url = URL(fileURLWithPath: file)

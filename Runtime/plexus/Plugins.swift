@@ -17,7 +17,7 @@ struct Plugins: ParsableCommand {
         do {
             body = try AdminClient.get("/admin/plugins", from: listen, adminKey: AdminClient.adminKey(dataDirectory: data))
         } catch {
-            throw ValidationError("cannot read plugins from \(listen): \(error)")
+            throw CommandFailure("cannot read plugins from \(listen): \(error)")
         }
         if json {
             print(String(decoding: body, as: UTF8.self))

@@ -43,7 +43,7 @@ struct Release: ParsableCommand {
     func run() throws {
         let directory = URL(fileURLWithPath: data)
         guard try Quarantine.release(name, dataDirectory: directory) else {
-            throw ValidationError("plugin '\(name)' is not quarantined in \(Quarantine.file(in: directory).path)")
+            throw CommandFailure("plugin '\(name)' is not quarantined in \(Quarantine.file(in: directory).path)")
         }
         print("released \(name); a worker started from now on loads it again")
     }
@@ -68,13 +68,13 @@ struct Reload: ParsableCommand {
         let directory = URL(fileURLWithPath: data)
         let file = Supervisor.pidFile(in: directory)
         guard let text = try? String(contentsOf: file, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {
-            throw ReloadFailure("no supervisor pid in \(file.path); is `plexus serve --supervise` running with this data directory?")
+            throw CommandFailure("no supervisor pid in \(file.path); is `plexus serve --supervise` running with this data directory?")
         }
         // A generation started at or after this moment answers this request (whole seconds of
         // the file system's clock are not involved: both sides read the same system clock).
         let sent = Date().timeIntervalSince1970
         guard kill(pid, SIGHUP) == 0 else {
-            throw ReloadFailure("cannot signal the supervisor (pid \(pid) from \(file.path)): \(String(cString: strerror(errno)))")
+            throw CommandFailure("cannot signal the supervisor (pid \(pid) from \(file.path)): \(String(cString: strerror(errno)))")
         }
         if noWait {
             print("reload requested (supervisor pid \(pid)); its log says whether the new generation serves or was rolled back")
@@ -87,19 +87,14 @@ struct Reload: ParsableCommand {
                     print("reload complete: generation \(outcome.generation) serving")
                     return
                 }
-                throw ReloadFailure("reload rolled back (generation \(outcome.generation)): \(outcome.reason); the previous generation keeps serving")
+                throw CommandFailure("reload rolled back (generation \(outcome.generation)): \(outcome.reason); the previous generation keeps serving")
             }
             guard kill(pid, 0) == 0 || errno == EPERM else {
-                throw ReloadFailure("the supervisor (pid \(pid)) exited before the reload finished")
+                throw CommandFailure("the supervisor (pid \(pid)) exited before the reload finished")
             }
             usleep(50_000)
         }
-        throw ReloadFailure("no reload outcome within \(Int(timeout)) s in \(ReloadOutcome.file(in: directory).path); the supervisor's log says what happened")
+        throw CommandFailure("no reload outcome within \(Int(timeout)) s in \(ReloadOutcome.file(in: directory).path); the supervisor's log says what happened")
     }
 }
 
-/// A failed reload request or a rolled-back reload: printed as `error: <message>` without a usage banner, exit 1.
-struct ReloadFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

@@ -28,7 +28,7 @@ final class InstanceGuardTests: XCTestCase {
         let first = try Repository.startPlexus(cFixtures: [])
         let config = first.workDirectory.appendingPathComponent("plexus.toml").path
         // Supervised: the master holds the lock (its worker serves without taking it).
-        XCTAssertTrue(FileManager.default.fileExists(atPath: first.workDirectory.appendingPathComponent("data/lock").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: first.workDirectory.appendingPathComponent("data/plexus.lock").path))
         for mode in [["--no-supervise"], ["--supervise"]] {
             let second = try runPlexus(["--config", config] + mode)
             XCTAssertEqual(second.status, 1, "\(mode): \(second.log)")

@@ -39,20 +39,20 @@ final class StorageTests: XCTestCase {
         let output = plexus.workDirectory.appendingPathComponent("backup")
         let result = try CLI.run(["backup", "--data", plexus.workDirectory.appendingPathComponent("data").path, "--output", output.path])
         XCTAssertEqual(result.status, 0, result.text)
-        XCTAssertTrue(result.text.contains("plugins/notes.sqlite"), result.text)
+        XCTAssertTrue(result.text.contains("plugins/notes/storage.sqlite"), result.text)
         XCTAssertTrue(result.text.contains("events.sqlite"), result.text)
         let query = Process()
         query.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         query.arguments = ["python3", "-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select body from notes').fetchone()[0])",
-                           output.appendingPathComponent("plugins/notes.sqlite").path]
+                           output.appendingPathComponent("plugins/notes/storage.sqlite").path]
         let pipe = Pipe()
         query.standardOutput = pipe
         try query.run()
         query.waitUntilExit()
         XCTAssertEqual(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "backed up\n")
-        let missing = try CLI.run(["backup", "--data", "/nonexistent", "--output", output.path])
+        let missing = try CLI.run(["backup", "--data", "/nonexistent", "--output", output.path + "-2"])
         XCTAssertNotEqual(missing.status, 0)
-        XCTAssertTrue(missing.text.contains("holds no Plexus databases"), missing.text)
+        XCTAssertTrue(missing.text.contains("no such file: /nonexistent"), missing.text)
     }
 
     func testCorruptDatabaseIsReportedAtStartAndTheRuntimeKeepsServing() throws {

@@ -38,8 +38,12 @@ final class JobManager {
     /// The error of jobs found queued or running at start.
     static let interruptedReason = "interrupted by a restart"
 
-    init(context: PluginContext, maxJobs: Int, maxRunning: Int) {
+    /// The limits stored instances are read back with.
+    private let instanceLimits: InstanceLimits
+
+    init(context: PluginContext, maxJobs: Int, maxRunning: Int, instanceLimits: InstanceLimits = .standard) {
         self.context = context
+        self.instanceLimits = instanceLimits
         self.maxJobs = max(1, maxJobs)
         self.maxRunning = max(1, maxRunning)
         store = JobStore(context: context)
@@ -51,8 +55,9 @@ final class JobManager {
     func restore() async throws {
         try await store.migrate()
         let stored = try await store.load()
+        let limits = instanceLimits
         let parsed = try await context.offLoop {
-            stored.map { row in (row, Result { try Submission.parseStored(row.input, format: row.format) }) }
+            stored.map { row in (row, Result { try Submission.parseStored(row.input, format: row.format, limits: limits, threads: row.options.threads) }) }
         }
         var interrupted: [Job] = []
         var unreadable: [String] = []

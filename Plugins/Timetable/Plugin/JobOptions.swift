@@ -98,4 +98,7 @@ struct JobLimits: Sendable {
     var maxTimeLimitSeconds: Double = 300
     /// Largest accepted `threads` (config `max_threads`, default 2).
     var maxThreads = 2
+    /// Bounds on an instance's numbers and on its model's estimated memory (config `max_model_megabytes`,
+    /// default 512); an instance beyond them is refused with 422 before anything is sized from it.
+    var instance = InstanceLimits.standard
 }

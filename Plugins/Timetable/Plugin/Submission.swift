@@ -58,7 +58,7 @@ struct Submission: Sendable {
             }
         }
         guard let text = request.bodyText else { throw TimetableProblem.badRequest("the .ctt body is not valid UTF-8") }
-        return Submission(instance: try parseCTT(text), format: .itc2007, options: options, input: text)
+        return Submission(instance: try parseCTT(text, limits: limits.instance, threads: options.threads), format: .itc2007, options: options, input: text)
     }
 
     /// A JSON body.
@@ -84,7 +84,7 @@ struct Submission: Sendable {
             guard let text = value.stringValue else {
                 throw TimetableProblem.badOption("instance", "must be a string holding the .ctt text, found \(value.typeName)")
             }
-            return Submission(instance: try parseCTT(text), format: .itc2007, options: options, input: text)
+            return Submission(instance: try parseCTT(text, limits: limits.instance, threads: options.threads), format: .itc2007, options: options, input: text)
         case .school:
             guard let value = members["school"] else {
                 throw TimetableProblem.badOption("school", "missing; format school needs the school model object in 'school'")
@@ -92,7 +92,7 @@ struct Submission: Sendable {
             guard value.objectValue != nil else {
                 throw TimetableProblem.badOption("school", "must be an object (the school model), found \(value.typeName)")
             }
-            let instance = try parseSchool(value)
+            let instance = try parseSchool(value, limits: limits.instance, threads: options.threads)
             let input = String(decoding: (try? JSONEncoder().encode(value)) ?? Data(), as: UTF8.self)
             return Submission(instance: instance, format: .school, options: options, input: input)
         }
@@ -112,11 +112,13 @@ struct Submission: Sendable {
         return format
     }
 
-    /// Parses and checks `.ctt` text; reader errors become 422 with the line.
-    static func parseCTT(_ text: String) throws -> Instance {
+    /// Parses and checks `.ctt` text against `limits` (the model's memory for `threads` runs included);
+    /// reader errors become 422 with the line, numbers above a limit 422 naming the field, value and limit.
+    static func parseCTT(_ text: String, limits: InstanceLimits, threads: Int) throws -> Instance {
         do {
-            let instance = try CTTParser.parse(text)
+            let instance = try CTTParser.parse(text, limits: limits)
             try instance.checkConsistency()
+            try instance.checkLimits(limits, threads: threads)
             return instance
         } catch let error as InstanceError {
             throw TimetableProblem.invalidInstance(error)
@@ -124,19 +126,20 @@ struct Submission: Sendable {
     }
 
     /// Parses stored input text of `format` again (restoring a job after a restart).
-    static func parseStored(_ input: String, format: InstanceFormat) throws -> Instance {
+    static func parseStored(_ input: String, format: InstanceFormat, limits: InstanceLimits, threads: Int) throws -> Instance {
         switch format {
-        case .itc2007: return try parseCTT(input)
-        case .school: return try parseSchool(try JSONValue.parse(Array(input.utf8)))
+        case .itc2007: return try parseCTT(input, limits: limits, threads: threads)
+        case .school: return try parseSchool(try JSONValue.parse(Array(input.utf8)), limits: limits, threads: threads)
         }
     }
 
     /// Decodes and maps the school model; reader errors become 422 with the JSON path under `school`.
-    static func parseSchool(_ value: JSONValue) throws -> Instance {
+    static func parseSchool(_ value: JSONValue, limits: InstanceLimits, threads: Int) throws -> Instance {
         do {
             let data = try JSONEncoder().encode(value)
-            let instance = try SchoolModel.decode(data).makeInstance()
+            let instance = try SchoolModel.decode(data).makeInstance(limits: limits, threads: threads)
             try instance.checkConsistency()
+            try instance.checkLimits(limits, threads: threads)
             return instance
         } catch let error as InstanceError {
             throw TimetableProblem.invalidInstance(error, pathPrefix: "school.")

@@ -14,6 +14,9 @@ import PlexusSDK
 ///   the rest wait in a queue.
 /// - `default_time_limit_seconds` (10), `max_time_limit_seconds` (300), `max_threads` (2): option limits.
 /// - `max_body_bytes` (default 8 MiB): the largest submission.
+/// - `max_model_megabytes` (default 512): the largest estimated memory of one job's solver model; larger
+///   instances (and instances beyond the fixed ``InstanceLimits``) are refused with 422 naming the field,
+///   the value and the limit.
 /// - `stop_wait_ms` (default 3000): how long ``stop()`` waits for cancelled solves to return.
 ///
 /// Jobs and their results are kept in the plugin's storage (``JobStore``) and reloaded at start: finished
@@ -49,16 +52,18 @@ final class TimetablePlugin: Plugin {
         limits.maxTimeLimitSeconds = Double(max(1, config.int("max_time_limit_seconds", default: 300)))
         limits.defaultTimeLimitSeconds = min(limits.maxTimeLimitSeconds, Double(max(1, config.int("default_time_limit_seconds", default: 10))))
         limits.maxThreads = max(1, config.int("max_threads", default: 2))
+        let modelMegabytes = min(1 << 20, max(1, config.int("max_model_megabytes", default: limits.instance.maxModelBytes >> 20)))
+        limits.instance.maxModelBytes = modelMegabytes << 20
         let maxJobs = max(1, config.int("max_jobs", default: 100))
         let maxRunning = max(1, config.int("max_running_jobs", default: 2))
         let maxBody = max(1024, config.int("max_body_bytes", default: 8 << 20))
         stopWaitMilliseconds = max(0, config.int("stop_wait_ms", default: 3_000))
-        manager = JobManager(context: context, maxJobs: maxJobs, maxRunning: maxRunning)
+        manager = JobManager(context: context, maxJobs: maxJobs, maxRunning: maxRunning, instanceLimits: limits.instance)
         routes = JobRoutes(context: context, manager: manager, limits: limits)
         try routes.register(maxBodyBytes: UInt64(maxBody))
         context.logger.info("timetable ready", metadata: [
             "max_jobs": "\(maxJobs)", "max_running_jobs": "\(maxRunning)",
-            "max_time_limit_seconds": "\(limits.maxTimeLimitSeconds)", "max_body_bytes": "\(maxBody)",
+            "max_time_limit_seconds": "\(limits.maxTimeLimitSeconds)", "max_body_bytes": "\(maxBody)", "max_model_megabytes": "\(modelMegabytes)",
         ])
     }
 

@@ -5,8 +5,8 @@ import TimetableSolver
 /// An RFC 9457 problem raised by the timetable routes, with extension members that locate the fault.
 ///
 /// Besides `status`, `title` and `detail`, the body may carry `field` (a bad option), `line` (a `.ctt` line),
-/// `path` (a JSON path in the school model or the replan body) and `kind` (`syntax`, `unknown_reference`,
-/// `impossible_size`). Route handlers catch it and answer with ``response(instance:)``; it also conforms to
+/// `path` (a JSON path in the school model or the replan body), `kind` (`syntax`, `unknown_reference`,
+/// `impossible_size`, `too_large`) and, for `too_large`, `field`, `value` and `limit`. Route handlers catch it and answer with ``response(instance:)``; it also conforms to
 /// ``HTTPResponseError`` so an uncaught one still becomes a plain problem response.
 struct TimetableProblem: HTTPResponseError, Sendable {
     /// The HTTP status.
@@ -65,12 +65,15 @@ struct TimetableProblem: HTTPResponseError, Sendable {
             extras["line"] = .int(line)
             location = "line \(line): "
         }
+        if let field = error.field { extras["field"] = .string(field) }
+        if let value = error.value { extras["value"] = Int(value).map { .int($0) } ?? .string(value) }
+        if let limit = error.limit { extras["limit"] = .int(limit) }
         if let path = error.path {
             let full = path == "$" ? (pathPrefix.isEmpty ? "$" : String(pathPrefix.dropLast())) : pathPrefix + path
             extras["path"] = .string(full)
             location += "\(full): "
         }
-        return TimetableProblem(status: 422, title: "Invalid instance",
+        return TimetableProblem(status: 422, title: error.kind == .tooLarge ? "Instance too large" : "Invalid instance",
                                 detail: "\(location)\(kindName(error.kind).replacingOccurrences(of: "_", with: " ")): \(error.message)",
                                 extras: extras)
     }
@@ -81,6 +84,7 @@ struct TimetableProblem: HTTPResponseError, Sendable {
         case .syntax: "syntax"
         case .unknownReference: "unknown_reference"
         case .impossibleSize: "impossible_size"
+        case .tooLarge: "too_large"
         }
     }
 

@@ -8,6 +8,8 @@ public struct InstanceError: Error, Sendable, Hashable, CustomStringConvertible 
         case unknownReference
         /// A size that cannot be right: negative numbers, more lectures than room-periods, out-of-range days.
         case impossibleSize
+        /// A number above its limit (``InstanceLimits``): `field`, `value` and `limit` say which, how much and how much is allowed.
+        case tooLarge
     }
 
     /// The category of the problem.
@@ -18,6 +20,12 @@ public struct InstanceError: Error, Sendable, Hashable, CustomStringConvertible 
     public var path: String?
     /// A human-readable explanation.
     public var message: String
+    /// For `.tooLarge`: the name of the number (a `.ctt` header such as `Days`, a JSON member, or `memory`).
+    public var field: String?
+    /// For `.tooLarge`: the number as written (it may not fit in an `Int`).
+    public var value: String?
+    /// For `.tooLarge`: the largest value allowed.
+    public var limit: Int?
 
     /// Creates an error.
     public init(kind: Kind, line: Int? = nil, path: String? = nil, message: String) {
@@ -39,6 +47,9 @@ public struct InstanceError: Error, Sendable, Hashable, CustomStringConvertible 
 extension Instance {
     /// Checks sizes and references of the instance; throws an `InstanceError` for the first problem found.
     public func checkConsistency() throws {
+        // Products are saturated: this check runs on unchecked client input and must not trap.
+        let periodCount = days.multipliedSaturated(periodsPerDay)
+        let lectureCount = courses.reduce(0) { $0.addingSaturated($1.lectures) }
         if days <= 0 || periodsPerDay <= 0 {
             throw InstanceError(kind: .impossibleSize, message: "days (\(days)) and periods per day (\(periodsPerDay)) must be positive")
         }
@@ -59,8 +70,9 @@ extension Instance {
         if rooms.isEmpty && lectureCount > 0 {
             throw InstanceError(kind: .impossibleSize, message: "there are \(lectureCount) lectures but no rooms")
         }
-        if lectureCount > rooms.count * periodCount {
-            throw InstanceError(kind: .impossibleSize, message: "there are \(lectureCount) lectures but only \(rooms.count * periodCount) room-periods (\(rooms.count) rooms x \(periodCount) periods)")
+        let roomPeriods = rooms.count.multipliedSaturated(periodCount)
+        if lectureCount > roomPeriods {
+            throw InstanceError(kind: .impossibleSize, message: "there are \(lectureCount) lectures but only \(roomPeriods) room-periods (\(rooms.count) rooms x \(periodCount) periods)")
         }
         for curriculum in curricula {
             for c in curriculum.courses where c < 0 || c >= courses.count {

@@ -114,10 +114,12 @@ public struct SchoolModel: Codable, Sendable, Hashable {
     }
 
     /// Maps the model to the solver's instance; throws `InstanceError` with the JSON path of unknown
-    /// references, duplicates and impossible sizes.
-    public func makeInstance() throws -> Instance {
+    /// references, duplicates, impossible sizes and numbers above `limits` (checked, with the model's estimated
+    /// memory for `threads` runs, before anything is sized from them).
+    public func makeInstance(limits: InstanceLimits = .standard, threads: Int = 1) throws -> Instance {
         guard days > 0 else { throw InstanceError(kind: .impossibleSize, path: "days", message: "must be positive") }
-        guard periodsPerDay > 0, periodsPerDay <= 64 else { throw InstanceError(kind: .impossibleSize, path: "periodsPerDay", message: "must be between 1 and 64") }
+        guard periodsPerDay > 0 else { throw InstanceError(kind: .impossibleSize, path: "periodsPerDay", message: "must be positive") }
+        try checkLimits(limits, threads: threads)
         func period(_ s: DaySlot, _ path: String) throws -> Int {
             guard s.day >= 0, s.day < days, s.slot >= 0, s.slot < periodsPerDay else {
                 throw InstanceError(kind: .impossibleSize, path: path, message: "day \(s.day) slot \(s.slot) is outside the \(days)x\(periodsPerDay) week")
@@ -187,5 +189,45 @@ public struct SchoolModel: Codable, Sendable, Hashable {
             throw e
         }
         return inst
+    }
+}
+
+extension SchoolModel {
+    /// Checks every number and count of the model against `limits`, and the estimated memory of its model for
+    /// `threads` runs, before any table is sized from them; errors carry the JSON path.
+    func checkLimits(_ limits: InstanceLimits, threads: Int) throws {
+        try InstanceLimits.check(days, atMost: limits.maxDays, field: "days", path: "days")
+        try InstanceLimits.check(periodsPerDay, atMost: min(64, limits.maxPeriodsPerDay), field: "periodsPerDay", path: "periodsPerDay")
+        try InstanceLimits.check(classes.count, atMost: limits.maxCurricula, field: "classes", path: "classes")
+        try InstanceLimits.check(teachers.count, atMost: limits.maxTeachers, field: "teachers", path: "teachers")
+        try InstanceLimits.check(subjects.count, atMost: limits.maxCourses, field: "subjects", path: "subjects")
+        try InstanceLimits.check(rooms.count, atMost: limits.maxRooms, field: "rooms", path: "rooms")
+        var lessons = 0, entries = 0, memberships = 0, preferring = 0
+        for (i, s) in subjects.enumerated() {
+            try InstanceLimits.check(s.lessonsPerWeek, atMost: limits.maxLectures, field: "lessonsPerWeek", path: "subjects[\(i)].lessonsPerWeek")
+            try InstanceLimits.check(s.students ?? 0, atMost: limits.maxHeadcount, field: "students", path: "subjects[\(i)].students")
+            lessons = lessons.addingSaturated(max(0, s.lessonsPerWeek))
+            entries = entries.addingSaturated((s.unavailable?.count ?? 0).addingSaturated(s.preferred?.count ?? 0))
+            memberships = memberships.addingSaturated(s.classes.count)
+            if !(s.preferred ?? []).isEmpty { preferring += 1 }
+        }
+        try InstanceLimits.check(lessons, atMost: limits.maxLectures, field: "lessons", path: "subjects")
+        try InstanceLimits.check(memberships, atMost: limits.maxMemberships, field: "class memberships", path: "subjects")
+        for (r, room) in rooms.enumerated() {
+            try InstanceLimits.check(room.capacity, atMost: limits.maxHeadcount, field: "capacity", path: "rooms[\(r)].capacity")
+            entries = entries.addingSaturated(room.unavailable?.count ?? 0)
+        }
+        for teacher in teachers { entries = entries.addingSaturated(teacher.unavailable?.count ?? 0) }
+        try InstanceLimits.check(entries, atMost: limits.maxConstraints, field: "unavailable and preferred entries", path: "$")
+        if let weights { try weights.checkLimits(limits, pathPrefix: "weights.") }
+        let footprint = ModelFootprint(days: days, periodsPerDay: periodsPerDay, courses: subjects.count, rooms: rooms.count,
+                                       curricula: classes.count, teachers: teachers.count, lectures: lessons,
+                                       curriculumMemberships: memberships,
+                                       penalizedPeriods: preferring.multipliedSaturated(days.multipliedSaturated(periodsPerDay)),
+                                       threads: threads)
+        do { try footprint.check(limits) } catch var error as InstanceError {
+            error.path = "$"
+            throw error
+        }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// An exclusive lock on a data directory (`flock` on `<data>/lock`), held for the life of the
+/// An exclusive lock on a data directory (`flock` on `<data>/plexus.lock`), held for the life of the
 /// process that serves from it, so two instances never share one directory's databases.
 ///
 /// The supervised master takes it (its workers run under it and do not); a plain
@@ -14,7 +14,7 @@ public final class DataDirectoryLock {
 
     /// Takes the lock on `directory`, or throws naming the pid that holds it.
     public init(directory: URL) throws {
-        path = directory.appendingPathComponent("lock").path
+        path = directory.appendingPathComponent("plexus.lock").path
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw RuntimeError.dataDirectory("cannot open \(path): \(String(cString: strerror(errno))); fix: make the data directory writable")

@@ -117,7 +117,7 @@ public struct RuntimeConfig: Sendable {
         try reader.refuseUnknownKeys()
     }
 
-    /// Sets host and port from `HOST:PORT` (`[::1]:8080` for IPv6).
+    /// Sets host and port from `HOST:PORT` (`[::1]:8080` for IPv6; a host name such as `localhost` is resolved).
     public mutating func setListen(_ text: String) throws {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
             throw RuntimeError.config("listen address '\(text)' is not HOST:PORT (e.g. 127.0.0.1:8080)")
@@ -125,7 +125,7 @@ public struct RuntimeConfig: Sendable {
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else { throw RuntimeError.config("listen address '\(text)' has no host") }
-        self.host = host
+        self.host = try ListenHost.numeric(host)
         self.port = port
     }
 }

@@ -1,63 +1,55 @@
 import CSQLite
 import Foundation
 
-/// Consistent copies of the runtime's SQLite files (every plugin's storage and the durable event
-/// log) with SQLite's online backup API, safe while the runtime is serving.
+/// A consistent copy of one SQLite database with SQLite's online backup API, safe while the runtime
+/// writes to it. ``DataDirectoryBackup`` uses it for every database of a data directory.
 public enum DatabaseBackup {
-    /// One copied database.
-    public struct Copy: Sendable {
-        public let source: String
-        public let destination: String
-        public let bytes: Int
-    }
-
-    /// Why a backup failed, naming the file.
+    /// Why a backup or a restore failed, naming the file and what to do.
     public struct Failure: Error, CustomStringConvertible {
+        /// What went wrong, where.
         public let description: String
+
+        /// Creates a failure.
+        public init(_ description: String) { self.description = description }
     }
 
-    /// Copies `<data>/events.sqlite` and `<data>/plugins/<name>/storage.sqlite` into `output`
-    /// (as `events.sqlite` and `plugins/<name>.sqlite`), each checked with `quick_check` after.
-    public static func run(dataDirectory: URL, output: URL) throws -> [Copy] {
-        var sources: [(URL, URL)] = []
-        let events = dataDirectory.appendingPathComponent("events.sqlite")
-        if FileManager.default.fileExists(atPath: events.path) {
-            sources.append((events, output.appendingPathComponent("events.sqlite")))
-        }
-        let plugins = dataDirectory.appendingPathComponent("plugins")
-        for name in ((try? FileManager.default.contentsOfDirectory(atPath: plugins.path)) ?? []).sorted() {
-            let database = plugins.appendingPathComponent(name).appendingPathComponent("storage.sqlite")
-            if FileManager.default.fileExists(atPath: database.path) {
-                sources.append((database, output.appendingPathComponent("plugins").appendingPathComponent("\(name).sqlite")))
-            }
-        }
-        guard !sources.isEmpty else { throw Failure(description: "\(dataDirectory.path) holds no Plexus databases (events.sqlite, plugins/*/storage.sqlite)") }
-        return try sources.map { source, destination in
-            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try copy(source.path, to: destination.path)
-            let size = (try? FileManager.default.attributesOfItem(atPath: destination.path)[.size] as? Int) ?? 0
-            return Copy(source: source.path, destination: destination.path, bytes: size ?? 0)
-        }
+    /// The first 16 bytes of every SQLite database file.
+    static let header = Array("SQLite format 3\0".utf8)
+
+    /// Whether the file at `path` starts with the SQLite header.
+    static func isDatabase(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: header.count)).map { Array($0) == header } ?? false
     }
 
-    /// Copies one database with `sqlite3_backup_*`, then verifies the copy.
+    /// Copies the database at `source` to `destination` (which must not exist) with `sqlite3_backup_*`, then
+    /// checks the copy with `PRAGMA quick_check`. On any failure the destination is removed: no partial file
+    /// is left behind.
     static func copy(_ source: String, to destination: String) throws {
+        do {
+            try copyUnchecked(source, to: destination)
+        } catch {
+            try? FileManager.default.removeItem(atPath: destination)
+            throw error
+        }
+    }
+
+    private static func copyUnchecked(_ source: String, to destination: String) throws {
         var from: OpaquePointer?, to: OpaquePointer?
         defer {
             sqlite3_close_v2(from)
             sqlite3_close_v2(to)
         }
         guard sqlite3_open_v2(source, &from, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else {
-            throw Failure(description: "\(source): cannot be opened: \(message(from))")
+            throw Failure("\(source): cannot be opened: \(message(from))")
         }
         sqlite3_busy_timeout(from, 5_000)
-        let partial = destination + ".partial"
-        try? FileManager.default.removeItem(atPath: partial)
-        guard sqlite3_open_v2(partial, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK else {
-            throw Failure(description: "\(partial): cannot be created: \(message(to))")
+        guard sqlite3_open_v2(destination, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK else {
+            throw Failure("\(destination): cannot be created: \(message(to))")
         }
         guard let backup = sqlite3_backup_init(to, "main", from, "main") else {
-            throw Failure(description: "\(source): backup cannot start: \(message(to))")
+            throw Failure("\(source): backup cannot start: \(message(to))")
         }
         var status: Int32
         repeat {
@@ -66,18 +58,30 @@ public enum DatabaseBackup {
         } while status == SQLITE_OK || status == SQLITE_BUSY || status == SQLITE_LOCKED
         sqlite3_backup_finish(backup)
         guard status == SQLITE_DONE else {
-            throw Failure(description: "\(source): backup failed: \(String(cString: sqlite3_errstr(status)))")
+            throw Failure("\(source): backup failed: \(String(cString: sqlite3_errstr(status)))")
         }
+        // The copy is a plain rollback-journal database: one self-contained file.
+        sqlite3_exec(to, "PRAGMA journal_mode = DELETE", nil, nil, nil)
+        try quickCheck(to, destination)
+    }
+
+    /// Opens the database at `path` read-only and runs `PRAGMA quick_check`.
+    static func verify(_ path: String) throws {
+        var database: OpaquePointer?
+        defer { sqlite3_close_v2(database) }
+        guard sqlite3_open_v2(path, &database, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else {
+            throw Failure("\(path): cannot be opened: \(message(database))")
+        }
+        try quickCheck(database, path)
+    }
+
+    private static func quickCheck(_ database: OpaquePointer?, _ path: String) throws {
         var check: OpaquePointer?
-        sqlite3_prepare_v2(to, "PRAGMA quick_check", -1, &check, nil)
+        sqlite3_prepare_v2(database, "PRAGMA quick_check", -1, &check, nil)
         defer { sqlite3_finalize(check) }
         guard sqlite3_step(check) == SQLITE_ROW, let text = sqlite3_column_text(check, 0), String(cString: text) == "ok" else {
-            throw Failure(description: "\(destination): the copy failed its integrity check")
+            throw Failure("\(path): the copy failed its integrity check (PRAGMA quick_check)")
         }
-        sqlite3_close_v2(to)
-        to = nil
-        try? FileManager.default.removeItem(atPath: destination)
-        try FileManager.default.moveItem(atPath: partial, toPath: destination)
     }
 
     private static func message(_ database: OpaquePointer?) -> String {
