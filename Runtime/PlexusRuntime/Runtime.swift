@@ -19,7 +19,7 @@ public final class Runtime {
     let loop = EventLoop()
     let group: PluginGroup
     let server: HTTPServer
-    let metrics = RuntimeMetrics()
+    let metrics = RuntimeMetrics(version: Runtime.version)
     let events: EventRouter
     let health: HealthMonitor
     let loopLag: LoopLagMonitor
@@ -34,6 +34,11 @@ public final class Runtime {
     /// A supervised worker's settings (`plexus worker`); nil for a plain `plexus serve`.
     public var worker: WorkerSettings?
     var heartbeat: LoopTimer?
+    /// `plexus serve --no-supervise` under systemd (`Type=notify`): what it is told, from `$NOTIFY_SOCKET`.
+    public var systemd: SystemdNotifier?
+    var systemdLink: (state: SystemdServiceState, timer: LoopTimer)?
+    /// A serving worker's readiness as last written to the shared record (nil before it serves).
+    var reportedReadiness: Bool?
     private var gatewayTimer: LoopTimer?
 
     public init(config: RuntimeConfig, logger: Logger) {
@@ -64,12 +69,16 @@ public final class Runtime {
         // A file-size limit must turn into a "disk full" error for the writer, not kill the process.
         signal(SIGXFSZ, SIG_IGN)
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
+        if let counters = worker?.counters, let carried = worker?.carriedCounters { metrics.attach(region: counters, carriedFile: carried) }
+        metrics.registerKnownSeries(supervised: worker != nil)
+        metrics.bootstrapSwiftMetrics()
         PluginCache.removeStaleCopies(in: config.dataDirectory.appendingPathComponent("plugin-cache"))
         try openEventLog()
         try startGateway()
         group.quarantined = worker?.quarantined ?? [:]
         try group.load()
         installSignalHandlers()
+        startSystemdNotifications()
         if worker != nil { startHeartbeat() }
         loop.execute { [self] in
             group.start { [self] in
@@ -97,7 +106,7 @@ public final class Runtime {
                     let address = try worker.map { try server.listen(inheritedFD: $0.listenFD) } ?? server.listen(host: config.host, port: config.port)
                     if worker != nil {
                         server.drainLingerMilliseconds = 1_000
-                        Blame.reportReady(true, problems: "")
+                        reportServingReadiness()
                     }
                     let millis = (DispatchTime.now().uptimeNanoseconds - startedAt.uptimeNanoseconds) / 1_000_000
                     let running = group.plugins.filter { $0.status.state == .running }.count
@@ -196,6 +205,7 @@ public final class Runtime {
     public func shutdown() {
         guard !shuttingDown else { return }
         shuttingDown = true
+        stopSystemdNotifications()
         logger.notice("shutting down", metadata: ["in_flight": "\(server.inFlight)"])
         health.stop()
         loopLag.stop()

@@ -31,6 +31,7 @@ struct Serve: ParsableCommand {
             return
         }
         let runtime = Runtime(config: settings, logger: Logger(label: "plexus"))
+        runtime.systemd = SystemdNotifier.fromEnvironment()
         let code = try runtime.run()
         if code != 0 { throw ExitCode(code) }
     }
@@ -65,10 +66,15 @@ struct ServeOptions: ParsableArguments {
 
     static func bootstrapLogging(_ settings: RuntimeConfig) {
         let level = settings.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        switch settings.logFormat {
+        case .text:
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case .json:
+            LoggingSystem.bootstrap { label in JSONLogHandler.standardError(label: label, logLevel: level) }
         }
     }
 

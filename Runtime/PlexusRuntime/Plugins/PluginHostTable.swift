@@ -103,6 +103,7 @@ enum PluginHostTable {
         }
         installBus(into: &host)
         installStorage(into: &host)
+        installMetrics(into: &host)
         return host
     }
 

@@ -19,6 +19,7 @@ struct PluginImage {
     static func load(_ file: URL, privateCopyIn cacheDirectory: URL, host: UnsafeMutablePointer<plexus_host>) throws -> PluginImage {
         let name = file.lastPathComponent
         try checkELF(file)
+        try SwiftRuntimeLinkage.check(file)
         let copy = try privateCopy(of: file, in: cacheDirectory)
         guard let handle = plexus_dlopen_plugin(copy.path) else {
             let reason = String(cString: plexus_dlerror_text())
