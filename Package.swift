@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
         .library(name: "PlexusFixtureBusProbe", type: .dynamic, targets: ["PlexusFixtureBusProbe"]),
         .library(name: "PlexusFixtureNotes", type: .dynamic, targets: ["PlexusFixtureNotes"]),
+        .library(name: "PlexusFixtureMetrics", type: .dynamic, targets: ["PlexusFixtureMetrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -32,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Already required by swift-prometheus; named here for the SDK's swift-metrics backend.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.7.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
@@ -39,7 +42,7 @@ let package = Package(
         .target(name: "CPlexusABI", path: "SDK/CPlexusABI"),
         .target(
             name: "PlexusSDK",
-            dependencies: ["CPlexusABI", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CPlexusABI", .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics")],
             path: "SDK/PlexusSDK"
         ),
 
@@ -76,6 +79,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             path: "Runtime/PlexusRuntime",
             // The runtime's loop-confined state is never accessed concurrently; dynamic exclusivity
@@ -137,6 +141,12 @@ let package = Package(
             name: "PlexusFixtureNotes",
             dependencies: ["PlexusSDK"],
             path: "Tests/Fixtures/SwiftNotes",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .target(
+            name: "PlexusFixtureMetrics",
+            dependencies: ["PlexusSDK", .product(name: "CoreMetrics", package: "swift-metrics")],
+            path: "Tests/Fixtures/SwiftMetricsProbe",
             linkerSettings: pluginLinkerSettings
         ),
         .testTarget(

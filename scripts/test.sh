@@ -19,6 +19,9 @@ rm -f "$scaffold_log"
 # The API fuzzed against its own OpenAPI document: one more line of the summary.
 schemathesis_total=1 schemathesis_failed=0
 scripts/schemathesis.sh "$(swift build --show-bin-path)" || schemathesis_failed=1
-failed=$((main_failed + scaffold_failed + schemathesis_failed))
-echo "tests: $((main_total + scaffold_total + schemathesis_total - failed)) passed, $failed failed"
+# The release binary with the Swift standard library linked statically, run with the toolchain hidden.
+static_total=1 static_failed=0
+scripts/check-static-release.sh "$(swift build --show-bin-path)" || static_failed=1
+failed=$((main_failed + scaffold_failed + schemathesis_failed + static_failed))
+echo "tests: $((main_total + scaffold_total + schemathesis_total + static_total - failed)) passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -9,7 +9,8 @@ final class HelloPlugin: Plugin {
     static let manifest = PluginManifest(
         name: "hello",
         version: "1.0.0",
-        description: "Example plugin: greetings, echo and JSON"
+        description: "Example plugin: greetings, echo and JSON",
+        configKeys: ["greeting", "access"]
     )
 
     private let greeting: String

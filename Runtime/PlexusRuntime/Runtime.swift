@@ -19,7 +19,7 @@ public final class Runtime {
     let loop = EventLoop()
     let group: PluginGroup
     let server: HTTPServer
-    let metrics = RuntimeMetrics()
+    let metrics = RuntimeMetrics(version: Runtime.version)
     let events: EventRouter
     let health: HealthMonitor
     let loopLag: LoopLagMonitor
@@ -36,6 +36,11 @@ public final class Runtime {
     /// Plugin files not to load because loading them crashed a check process (file name → diagnosis).
     public var crashingPluginFiles: [String: String] = [:]
     var heartbeat: LoopTimer?
+    /// `plexus serve --no-supervise` under systemd (`Type=notify`): what it is told, from `$NOTIFY_SOCKET`.
+    public var systemd: SystemdNotifier?
+    var systemdLink: (state: SystemdServiceState, timer: LoopTimer)?
+    /// A serving worker's readiness as last written to the shared record (nil before it serves).
+    var reportedReadiness: Bool?
     private var gatewayTimer: LoopTimer?
     /// The data directory's lock, held for the process's life (not by a supervised worker: its master holds it).
     private var dataLock: DataDirectoryLock?
@@ -68,6 +73,9 @@ public final class Runtime {
         // A file-size limit must turn into a "disk full" error for the writer, not kill the process.
         signal(SIGXFSZ, SIG_IGN)
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
+        if let counters = worker?.counters, let carried = worker?.carriedCounters { metrics.attach(region: counters, carriedFile: carried) }
+        metrics.registerKnownSeries(supervised: worker != nil)
+        metrics.bootstrapSwiftMetrics()
         // Alone on the data directory and the port before any plugin runs: a second instance or a
         // taken port stops here with exit 1. Connections wait in the backlog until start-up is done.
         let boundAddress: String?
@@ -85,6 +93,7 @@ public final class Runtime {
         group.crashingFiles = crashingPluginFiles
         try group.load()
         installSignalHandlers()
+        startSystemdNotifications()
         if worker != nil { startHeartbeat() }
         loop.execute { [self] in
             group.start { [self] in
@@ -113,7 +122,7 @@ public final class Runtime {
                     server.startAccepting()
                     if worker != nil {
                         server.drainLingerMilliseconds = 1_000
-                        Blame.reportReady(true, problems: "")
+                        reportServingReadiness()
                     }
                     let millis = (DispatchTime.now().uptimeNanoseconds - startedAt.uptimeNanoseconds) / 1_000_000
                     let running = group.plugins.filter { $0.status.state == .running }.count
@@ -212,6 +221,7 @@ public final class Runtime {
     public func shutdown() {
         guard !shuttingDown else { return }
         shuttingDown = true
+        stopSystemdNotifications()
         logger.notice("shutting down", metadata: ["in_flight": "\(server.inFlight)"])
         health.stop()
         loopLag.stop()

@@ -34,6 +34,7 @@ struct Serve: ParsableCommand {
         let runtime = Runtime(config: settings, logger: Logger(label: "plexus"))
         // Without a master to contain them, files that crash the loader are found in throw-away processes first.
         runtime.crashingPluginFiles = PluginCheckProcess.crashingFiles(in: settings.pluginsDirectory)
+        runtime.systemd = SystemdNotifier.fromEnvironment()
         let code = try runtime.run()
         if code != 0 { throw ExitCode(code) }
     }
@@ -68,10 +69,15 @@ struct ServeOptions: ParsableArguments {
 
     static func bootstrapLogging(_ settings: RuntimeConfig) {
         let level = settings.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        switch settings.logFormat {
+        case .text:
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case .json:
+            LoggingSystem.bootstrap { label in JSONLogHandler.standardError(label: label, logLevel: level) }
         }
     }
 

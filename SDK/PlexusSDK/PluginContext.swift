@@ -21,6 +21,8 @@ public final class PluginContext {
     public let services: Services
     /// This plugin's own key-value and SQL storage.
     public let storage: Storage
+    /// This plugin's own metrics, exposed at the runtime's `/metrics` (ABI 1.3).
+    public let metrics: Metrics
 
     let bridge: HostBridge
 
@@ -37,6 +39,7 @@ public final class PluginContext {
         self.bus = Bus(bridge: bridge)
         self.services = Services(bridge: bridge)
         self.storage = Storage(bridge: bridge)
+        self.metrics = Metrics(bridge: bridge)
     }
 
     /// Runs `work` on the runtime's thread pool and returns its result on the loop thread.

@@ -62,6 +62,15 @@ public enum PluginExport {
         }
         descriptor.pointee.publishes = UnsafePointer(topics)
         descriptor.pointee.publish_count = UInt32(manifest.publishes.count)
+        if let keys = manifest.configKeys {
+            // The SDK itself reads `log_level` (the plugin logger's level).
+            let declared = keys.contains(PluginManifest.logLevelKey) ? keys : keys + [PluginManifest.logLevelKey]
+            let list = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: declared.count)
+            for (index, key) in declared.enumerated() { list[index] = UnsafePointer(strdup(key)) }
+            descriptor.pointee.config_keys = UnsafePointer(list)
+            descriptor.pointee.config_key_count = UInt32(declared.count)
+            descriptor.pointee.config_keys_declared = 1
+        }
         descriptor.pointee.on_init = { ctx, _, error in
             PluginHolder.from(ctx).initialize(error: error!)
         }
@@ -118,6 +127,7 @@ final class PluginHolder: @unchecked Sendable {
         nonisolated(unsafe) let errorOut = error
         return PluginActor.runOnLoop {
             let context = PluginContext(bridge: bridge, pluginName: name)
+            PluginMetricsFactory.bootstrapIfUnset(bridge: bridge)
             do {
                 instance = try make(context)
                 self.context = context

@@ -13,15 +13,24 @@ public struct PluginManifest: Sendable {
     public var dependencies: [PluginDependency]
     /// Topics this plugin publishes, for the runtime's event catalogue.
     public var publishes: [TopicDeclaration]
+    /// Every key `plugins.d/<name>.toml` may hold (dotted for nested tables; `"prefix.*"` admits
+    /// everything under `prefix.`), or nil to accept any key. With a list, the runtime fails the
+    /// plugin before `init(context:)` when the file holds another key, naming it. `log_level`
+    /// (read by the SDK) is always accepted.
+    public var configKeys: [String]?
+
+    /// The config key the SDK reads for the plugin logger's level.
+    static let logLevelKey = "log_level"
 
     /// Creates a manifest.
     public init(name: String, version: String, description: String = "", dependencies: [PluginDependency] = [],
-                publishes: [TopicDeclaration] = []) {
+                publishes: [TopicDeclaration] = [], configKeys: [String]? = nil) {
         self.name = name
         self.version = version
         self.description = description
         self.dependencies = dependencies
         self.publishes = publishes
+        self.configKeys = configKeys
     }
 }
 

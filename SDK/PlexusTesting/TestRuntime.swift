@@ -143,8 +143,9 @@ public final class TestRuntime {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let text = log
-            if let range = text.range(of: #"address=127\.0\.0\.1:(\d+)"#, options: .regularExpression),
-               let port = Int(text[range].split(separator: ":").last ?? "") {
+            // `address=127.0.0.1:PORT` in text logs, `"address":"127.0.0.1:PORT"` in JSON logs.
+            if let range = text.range(of: #"address(=|":")127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+               let port = Int(text[range].split(separator: ":").last?.prefix { $0.isNumber } ?? "") {
                 return port
             }
             guard process.isRunning else { throw TestFailure("plexus exited before it was ready:\n\(text)") }

@@ -22,7 +22,7 @@ final class ABILayoutTests: XCTestCase {
 
     func testMinor2FieldsFollowMinor1() {
         // ABI 1.2 appended the caller to the request and access rules to the route spec.
-        XCTAssertEqual(PLEXUS_ABI_MINOR, 2)
+        XCTAssertGreaterThanOrEqual(PLEXUS_ABI_MINOR, 2)
         let request: [(PartialKeyPath<plexus_request>, Int)] = [(\.subject, 128), (\.tenant, 144), (\.roles, 160), (\.scopes, 176)]
         for (path, offset) in request {
             XCTAssertEqual(MemoryLayout<plexus_request>.offset(of: path), offset, "\(path)")
@@ -34,6 +34,33 @@ final class ABILayoutTests: XCTestCase {
         for (path, offset) in spec {
             XCTAssertEqual(MemoryLayout<plexus_route_spec>.offset(of: path), offset, "\(path)")
         }
+    }
+
+    func testMinor3FieldsFollowMinor2() {
+        // ABI 1.3 appended metrics to the host and declared config keys to the descriptor.
+        XCTAssertEqual(PLEXUS_ABI_MINOR, 3)
+        XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.metric_register), 240)
+        XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.metric_record), 248)
+        XCTAssertEqual(MemoryLayout<plexus_host>.size, 256)
+        // The 1.2 descriptor ended at 136 (publish_count at 128, then padding): 1.3 starts after it,
+        // so the padding of an older plugin's descriptor is never read as a field.
+        XCTAssertEqual(MemoryLayout<plexus_plugin>.offset(of: \.config_keys), 136)
+        XCTAssertEqual(MemoryLayout<plexus_plugin>.offset(of: \.config_key_count), 144)
+        XCTAssertEqual(MemoryLayout<plexus_plugin>.offset(of: \.config_keys_declared), 148)
+        XCTAssertEqual(MemoryLayout<plexus_plugin>.size, 152)
+        let spec: [(PartialKeyPath<plexus_metric_spec>, Int)] = [
+            (\.struct_size, 0), (\.kind, 4), (\.name, 8), (\.help, 16), (\.label_names, 24), (\.label_count, 32),
+            (\.buckets, 40), (\.bucket_count, 48),
+        ]
+        for (path, offset) in spec {
+            XCTAssertEqual(MemoryLayout<plexus_metric_spec>.offset(of: path), offset, "\(path)")
+        }
+        XCTAssertEqual(PLEXUS_METRIC_COUNTER.rawValue, 0)
+        XCTAssertEqual(PLEXUS_METRIC_GAUGE.rawValue, 1)
+        XCTAssertEqual(PLEXUS_METRIC_HISTOGRAM.rawValue, 2)
+        XCTAssertEqual(PLEXUS_METRIC_ADD.rawValue, 0)
+        XCTAssertEqual(PLEXUS_METRIC_SET.rawValue, 1)
+        XCTAssertEqual(PLEXUS_METRIC_OBSERVE.rawValue, 2)
     }
 
     func testVersionAndEntrySymbol() {

@@ -32,7 +32,8 @@ final class DocComparePlugin: Plugin {
                              description: "A document version was stored (durable): {tenant, document, version, bytes}"),
             TopicDeclaration("document.compared",
                              description: "A comparison ran: statistics, moves, granularity, algorithm, and tenant/document/from/to for stored versions"),
-        ]
+        ],
+        configKeys: ["max_input_bytes", "max_body_bytes"]
     )
 
     /// The default `max_input_bytes`: 16 MiB.

@@ -36,7 +36,9 @@ final class TimetablePlugin: Plugin {
                              description: "A running job's best timetable so far: {id, best_hard, best_soft, elapsed_seconds}; at most 4/s per job, not durable"),
             TopicDeclaration("timetable.job.finished",
                              description: "A job ended: {id, status, hard, soft} (hard/soft null without a timetable); durable"),
-        ]
+        ],
+        configKeys: ["max_time_limit_seconds", "default_time_limit_seconds", "max_threads", "max_jobs", "max_running_jobs",
+                     "max_body_bytes", "stop_wait_ms", "max_model_megabytes"]
     )
 
     private let context: PluginContext

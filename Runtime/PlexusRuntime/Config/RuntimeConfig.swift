@@ -16,6 +16,7 @@ import Logging
 /// dir = "./data"
 /// [log]
 /// level = "info"
+/// format = "text"      # or "json"
 /// ```
 public struct RuntimeConfig: Sendable {
     public var host = "127.0.0.1"
@@ -25,6 +26,8 @@ public struct RuntimeConfig: Sendable {
     public var limits = HTTPLimits()
     public var accessLog = true
     public var logLevel = Logger.Level.info
+    /// `[log] format`: `text` (default) or `json` (one object per line, for log collectors).
+    public var logFormat = LogFormat.text
     public var startTimeoutMilliseconds: UInt64 = 5_000
     public var stopTimeoutMilliseconds: UInt64 = 5_000
     /// Plugins that must be running (and not failing) for `/ready` to answer 200.
@@ -101,6 +104,12 @@ public struct RuntimeConfig: Sendable {
                 throw RuntimeError.config("\(file.path): log.level '\(level)' is not one of trace, debug, info, notice, warning, error, critical")
             }
             logLevel = parsed
+        }
+        if let format = try reader.string("log.format") {
+            guard let parsed = LogFormat(rawValue: format) else {
+                throw RuntimeError.config("\(file.path): log.format '\(format)' is not one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            logFormat = parsed
         }
         supervisor.enabled = try reader.bool("supervisor.enabled") ?? supervisor.enabled
         supervisor.watchdogMilliseconds = try reader.uint("supervisor.watchdog_ms") ?? supervisor.watchdogMilliseconds

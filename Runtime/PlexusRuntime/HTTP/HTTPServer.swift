@@ -69,7 +69,7 @@ public final class HTTPServer: ResponseSink {
     /// Authentication, access rules, rate limits and resilience in front of every route.
     var gateway: Gateway?
     /// `plexus_gateway_refusals_total` by status, looked up once.
-    private var refusalCounters: [Int: Counter] = [:]
+    private var refusalCounters: [Int: RuntimeCounter] = [:]
     /// Requests waiting for a plugin's answer, by timeout, in deadline order.
     private var deadlines = DeadlineQueues()
     private var deadlineTimer: LoopTimer?

@@ -1,10 +1,14 @@
+import CPlexusABI
 import Foundation
 import Prometheus
 
 /// The runtime's metrics, exposed at `/metrics` in the Prometheus text format.
 ///
 /// Metric objects are created once per label set and cached, so recording on the request path
-/// is an atomic add and a histogram bucket update.
+/// is an atomic add and a histogram bucket update. Counters end in `_total`; the families are
+/// catalogued in ``MetricFamily/all``. In a supervised worker the counters also land in the
+/// generation's shared ``CounterRegion`` and the counts of earlier generations (the master's
+/// ``CounterCarry``) are added in, so counters survive reloads, recycles and crashes.
 final class RuntimeMetrics {
     let registry = PrometheusCollectorRegistry()
     private struct RequestKey: Hashable {
@@ -13,30 +17,57 @@ final class RuntimeMetrics {
         let method: String
         let status: Int
     }
-    private var requestCounters: [RequestKey: Counter] = [:]
+    private var requestCounters: [RequestKey: RuntimeCounter] = [:]
     private var durationHistograms: [String: ValueHistogram] = [:]
     private var stateGauges: [String: Gauge] = [:]
     private var healthGauges: [String: Gauge] = [:]
     private let loopLag: ValueHistogram
     private let loopLagMax: Gauge
-    private let residentMemory: Gauge
-    private let openFileDescriptors: Gauge
-    private var counters: [String: Counter] = [:]
+    private var counters: [String: RuntimeCounter] = [:]
     private var gauges: [String: Gauge] = [:]
+    /// This generation's shared counter region and the file of earlier generations' totals (supervised workers).
+    private var region: CounterRegion?
+    private var carriedFile: URL?
+    /// Earlier generations' totals already added, by series.
+    private var carriedApplied: [String: Double] = [:]
+    /// Cumulative statistics mirrored into counters: the value last counted, by series.
+    private var mirrored: [String: UInt64] = [:]
+    /// The families plugins register through the ABI.
+    private(set) lazy var plugins = PluginMetrics(metrics: self)
 
     static let latencyBuckets: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-    init() {
+    /// The runtime's version and the plugin ABI (`major.minor`) it speaks, for `plexus_build_info`.
+    init(version: String = "unknown") {
         loopLag = registry.makeValueHistogram(name: "plexus_loop_lag_seconds", buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
-                                              help: "How late the loop's 100 ms tick fired")
-        loopLagMax = registry.makeGauge(name: "plexus_loop_lag_max_seconds", help: "Largest loop lag seen since start")
-        residentMemory = registry.makeGauge(name: "process_resident_memory_bytes", help: "Resident set size")
-        openFileDescriptors = registry.makeGauge(name: "process_open_fds", help: "Open file descriptors")
+                                              help: MetricFamily.help("plexus_loop_lag_seconds", fallback: ""))
+        loopLagMax = registry.makeGauge(name: "plexus_loop_lag_max_seconds", help: MetricFamily.help("plexus_loop_lag_max_seconds", fallback: ""))
+        gauge("plexus_build_info", [("version", version), ("abi", "\(PLEXUS_ABI_MAJOR).\(PLEXUS_ABI_MINOR)")], help: "").set(to: 1)
+        refreshProcessMetrics()
+    }
+
+    /// Creates the series whose labels are known in advance, at zero (after ``attach(region:carriedFile:)``
+    /// in a worker, so they claim their shared slots).
+    func registerKnownSeries(supervised: Bool) {
+        for durable in ["false", "true"] { counter("plexus_bus_published_total", [("durable", durable)], help: "") }
+        for status in [401, 403, 429, 503, 504] { counter("plexus_gateway_refusals_total", [("status", "\(status)")], help: "") }
+        counter("plexus_eventlog_appended_events_total", [], help: "")
+        counter("plexus_eventlog_transactions_total", [], help: "")
+        if supervised {
+            for reason in WorkerRecycle.Reason.allCases { counter("plexus_worker_recycles_total", [("reason", reason.rawValue)], help: "", carried: false) }
+        }
+    }
+
+    /// A supervised worker: count into `region` as well, and add the totals of `carriedFile`.
+    func attach(region: CounterRegion, carriedFile: URL) {
+        self.region = region
+        self.carriedFile = carriedFile
+        applyCarriedTotals()
     }
 
     /// Records one request answered by a plugin route, through the route's cached metric objects.
     func recordRequest(on route: RegisteredRoute, status: Int, seconds: Double) {
-        if let counter = route.requestCounters[status] as? Counter {
+        if let counter = route.requestCounters[status] as? RuntimeCounter {
             counter.increment()
         } else {
             recordRequest(plugin: route.plugin.name, route: route.pattern.text, method: route.method, status: status, seconds: seconds)
@@ -50,13 +81,11 @@ final class RuntimeMetrics {
     /// Records one answered request.
     func recordRequest(plugin: String, route: String, method: String, status: Int, seconds: Double) {
         let key = RequestKey(route: route, plugin: plugin, method: method, status: status)
-        let counter: Counter
+        let counter: RuntimeCounter
         if let existing = requestCounters[key] {
             counter = existing
         } else {
-            counter = registry.makeCounter(name: "plexus_http_requests_total",
-                                           labels: [("plugin", plugin), ("route", route), ("method", method), ("status", String(status))],
-                                           help: "HTTP requests answered, by plugin, route, method and status")
+            counter = self.counter("plexus_http_requests_total", [("plugin", plugin), ("route", route), ("method", method), ("status", String(status))], help: "")
             requestCounters[key] = counter
         }
         counter.increment()
@@ -66,7 +95,7 @@ final class RuntimeMetrics {
             histogram = existing
         } else {
             histogram = registry.makeValueHistogram(name: "plexus_http_request_duration_seconds", labels: [("plugin", plugin), ("route", route)],
-                                                    buckets: Self.latencyBuckets, help: "Time from request start to response, by plugin and route")
+                                                    buckets: Self.latencyBuckets, help: MetricFamily.help("plexus_http_request_duration_seconds", fallback: ""))
             durationHistograms[histogramKey] = histogram
         }
         histogram.record(seconds)
@@ -83,7 +112,7 @@ final class RuntimeMetrics {
         for candidate in [PluginState.discovered, .loaded, .initialized, .starting, .running, .stopping, .stopped, .failed] {
             let key = plugin + "\u{0}" + candidate.rawValue
             let gauge = stateGauges[key] ?? registry.makeGauge(name: "plexus_plugin_state", labels: [("plugin", plugin), ("state", candidate.rawValue)],
-                                                               help: "1 for the plugin's current lifecycle state")
+                                                               help: MetricFamily.help("plexus_plugin_state", fallback: ""))
             stateGauges[key] = gauge
             gauge.set(to: candidate == state ? 1.0 : 0.0)
         }
@@ -94,7 +123,7 @@ final class RuntimeMetrics {
         for candidate in ["ok", "degraded", "failing"] {
             let key = plugin + "\u{0}" + candidate
             let gauge = healthGauges[key] ?? registry.makeGauge(name: "plexus_plugin_health", labels: [("plugin", plugin), ("status", candidate)],
-                                                                help: "1 for the plugin's latest health status")
+                                                                help: MetricFamily.help("plexus_plugin_health", fallback: ""))
             healthGauges[key] = gauge
             gauge.set(to: candidate == status ? 1.0 : 0.0)
         }
@@ -106,37 +135,51 @@ final class RuntimeMetrics {
     func storageLatency(operation: String) -> ValueHistogram {
         if let existing = storageHistograms[operation] { return existing }
         let histogram = registry.makeValueHistogram(name: "plexus_storage_operation_seconds", labels: [("operation", operation)],
-                                                    buckets: Self.latencyBuckets, help: "Plugin storage operation latency")
+                                                    buckets: Self.latencyBuckets, help: MetricFamily.help("plexus_storage_operation_seconds", fallback: ""))
         storageHistograms[operation] = histogram
         return histogram
     }
 
-    /// Refreshes the bus gauges: per-subscriber queue depth and deliveries, and the durable log's
-    /// appends and commits.
+    /// Refreshes the bus measures: per-subscriber queue depth, deliveries (the growth of each live
+    /// subscription's count since the last scrape), and the durable log's appends and commits.
     func recordBus(_ events: EventRouter) {
-        var depth: [String: Int] = [:], delivered: [String: UInt64] = [:]
+        var depth: [String: Int] = [:]
+        var live = Set<String>()
         for stat in events.bus.stats {
             depth[stat.owner, default: 0] += stat.depth
-            delivered[stat.owner, default: 0] += stat.delivered
+            let key = "subscription \(stat.id)"
+            live.insert(key)
+            mirror(key, stat.delivered, into: counter("plexus_bus_delivered_total", [("subscriber", stat.owner)], help: ""))
         }
+        for key in mirrored.keys where key.hasPrefix("subscription ") && !live.contains(key) { mirrored[key] = nil }
         for (owner, value) in depth {
-            gauge("plexus_bus_queue_depth", [("subscriber", owner)], help: "Events waiting in subscriber queues").set(to: Double(value))
-        }
-        for (owner, value) in delivered {
-            gauge("plexus_bus_delivered", [("subscriber", owner)], help: "Events delivered to live subscriptions (cumulative, current subscriptions)")
-                .set(to: Double(value))
+            gauge("plexus_bus_queue_depth", [("subscriber", owner)], help: "").set(to: Double(value))
         }
         if let statistics = events.log?.statistics {
-            gauge("plexus_eventlog_appended", [], help: "Durable events appended since start").set(to: Double(statistics.appendedEvents))
-            gauge("plexus_eventlog_transactions", [], help: "Group-commit transactions since start").set(to: Double(statistics.transactions))
+            mirror("appended", UInt64(statistics.appendedEvents), into: counter("plexus_eventlog_appended_events_total", [], help: ""))
+            mirror("transactions", UInt64(statistics.transactions), into: counter("plexus_eventlog_transactions_total", [], help: ""))
         }
     }
 
-    /// A counter by name and labels (created on first use).
-    func counter(_ name: String, _ labels: [(String, String)], help: String) -> Counter {
+    /// Counts the growth of a cumulative statistic since it was last mirrored (`value` in units of `1/scale`).
+    private func mirror(_ key: String, _ value: UInt64, into counter: RuntimeCounter, scale: Double = 1) {
+        let previous = mirrored[key] ?? 0
+        if value > previous {
+            if scale == 1 { counter.increment(by: Int64(value - previous)) } else { counter.increment(by: Double(value - previous) / scale) }
+        }
+        mirrored[key] = max(previous, value)
+    }
+
+    /// A counter by name and labels (created on first use, at zero). Its help text comes from the
+    /// catalogue (``MetricFamily``) when the family is catalogued, else `help`. `carried: false`
+    /// keeps it out of the shared region (a count the master reports to each worker itself).
+    @discardableResult
+    func counter(_ name: String, _ labels: [(String, String)], help: String, carried: Bool = true) -> RuntimeCounter {
         let key = name + labels.map { "\u{0}\($0.0)=\($0.1)" }.joined()
         if let existing = counters[key] { return existing }
-        let counter = registry.makeCounter(name: name, labels: labels, help: help)
+        let help = MetricFamily.help(name, fallback: help)
+        let slot = carried ? region?.claim(CounterSeries.encode(name: name, help: help, labels: labels)) : nil
+        let counter = RuntimeCounter(registry.makeCounter(name: name, labels: labels, help: help), slot: slot)
         counters[key] = counter
         return counter
     }
@@ -145,16 +188,46 @@ final class RuntimeMetrics {
     func gauge(_ name: String, _ labels: [(String, String)], help: String) -> Gauge {
         let key = name + labels.map { "\u{0}\($0.0)=\($0.1)" }.joined()
         if let existing = gauges[key] { return existing }
-        let gauge = registry.makeGauge(name: name, labels: labels, help: help)
+        let gauge = registry.makeGauge(name: name, labels: labels, help: MetricFamily.help(name, fallback: help))
         gauges[key] = gauge
         return gauge
     }
 
-    /// The exposition text, with process gauges refreshed.
+    /// The exposition text, with process measures and earlier generations' totals refreshed, and
+    /// the `# HELP`/`# TYPE` lines of catalogued families that have no series yet.
     func render() -> [UInt8] {
-        residentMemory.set(Double(Self.residentBytes()))
-        openFileDescriptors.set(Double((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0))
-        return registry.emitToBuffer()
+        refreshProcessMetrics()
+        applyCarriedTotals()
+        var text = registry.emitToBuffer()
+        let present = Set(String(decoding: text, as: UTF8.self).split(separator: "\n").compactMap { line -> Substring? in
+            line.hasPrefix("# TYPE ") ? line.dropFirst("# TYPE ".count).split(separator: " ").first : nil
+        })
+        for family in MetricFamily.all where !present.contains(Substring(family.name)) {
+            text += Array("# HELP \(family.name) \(family.help)\n# TYPE \(family.name) \(family.kind.rawValue)\n".utf8)
+        }
+        return text
+    }
+
+    /// Sets the `process_*` measures from `/proc`.
+    private func refreshProcessMetrics() {
+        guard let process = ProcessMetrics.read() else { return }
+        mirror("cpu_microseconds", UInt64(process.cpuSeconds * 1_000_000), into: counter("process_cpu_seconds_total", [], help: "", carried: false), scale: 1_000_000)
+        gauge("process_resident_memory_bytes", [], help: "").set(to: process.residentBytes)
+        gauge("process_virtual_memory_bytes", [], help: "").set(to: process.virtualBytes)
+        gauge("process_open_fds", [], help: "").set(to: process.openFileDescriptors)
+        gauge("process_max_fds", [], help: "").set(to: process.maxFileDescriptors)
+        gauge("process_start_time_seconds", [], help: "").set(to: process.startTimeSeconds)
+    }
+
+    /// Adds what earlier worker generations counted (the master's carry file) and this worker has not added yet.
+    private func applyCarriedTotals() {
+        guard let carriedFile else { return }
+        for (series, total) in CounterCarry.read(carriedFile) {
+            let delta = total - carriedApplied[series, default: 0]
+            guard delta > 0, let identity = CounterSeries.decode(series) else { continue }
+            carriedApplied[series] = total
+            counter(identity.name, identity.labels, help: identity.help).carryOver(delta)
+        }
     }
 
     static func residentBytes() -> Int {

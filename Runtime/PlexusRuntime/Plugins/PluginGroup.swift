@@ -114,7 +114,14 @@ public final class PluginGroup {
             }
         }
         do {
-            plugin.config = PluginConfigValues(try configuration(for: plugin))
+            let values = try configuration(for: plugin)
+            if let keys = plugin.manifest?.configKeys {
+                try PluginConfigKeys(keys).check(values, plugin: plugin.name, file: directory.appendingPathComponent("\(plugin.name).toml").path)
+            }
+            plugin.config = PluginConfigValues(values)
+        } catch let error as PluginLoadError {
+            plugin.fail(error)
+            return then()
         } catch {
             plugin.fail(PluginLoadError(.initFailed, "plugin '\(plugin.name)': \(error)"))
             return then()

@@ -105,6 +105,7 @@ enum PluginHostTable {
         }
         installBus(into: &host)
         installStorage(into: &host)
+        installMetrics(into: &host)
         return host
     }
 

@@ -22,6 +22,7 @@ struct PluginImage {
         let copy = try privateCopy(of: file, in: cacheDirectory)
         do {
             try ELFCheck.check(copy.path, displayName: name)
+            try SwiftRuntimeLinkage.check(file)
         } catch {
             try? FileManager.default.removeItem(at: copy)
             throw error

@@ -14,6 +14,8 @@ public struct PluginLoadError: Error, CustomStringConvertible, Sendable {
         case dependencyFailed, initFailed, startFailed, startTimeout, routeCollision, invalidRoute
         /// Blamed for crashing the worker too often (`plexus serve --supervise`).
         case quarantined
+        /// A Swift plugin offered to a host with the Swift standard library linked statically.
+        case swiftRuntimeConflict
     }
 
     public let kind: Kind

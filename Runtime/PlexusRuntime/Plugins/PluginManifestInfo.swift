@@ -24,6 +24,8 @@ public struct PluginManifestInfo: Sendable, Codable {
     public let abiMinor: UInt32
     public let dependencies: [Dependency]
     public let publishes: [PublishedTopic]
+    /// The keys the plugin's config file may hold (ABI 1.3 descriptors that declare them); nil: any key.
+    public let configKeys: [String]?
 
     /// Copies and validates the manifest fields of `raw` (from file `file`, for messages).
     init(_ raw: plexus_plugin, file: String) throws {
@@ -60,6 +62,16 @@ public struct PluginManifestInfo: Sendable, Codable {
             }
         }
         self.publishes = publishes
+        // ABI 1.3: read only from a descriptor that says it is 1.3 or newer and is large enough.
+        if raw.abi_minor >= 3, Int(raw.struct_size) >= MemoryLayout<plexus_plugin>.offset(of: \plexus_plugin.config_keys_declared)! + 4,
+           raw.config_keys_declared != 0 {
+            guard raw.config_key_count <= 1024, raw.config_key_count == 0 || raw.config_keys != nil else {
+                throw PluginLoadError(.invalidManifest, "\(file): plugin '\(name)' declares \(raw.config_key_count) config keys \(raw.config_keys == nil ? "but no list" : "(more than 1024)"); fix: correct the descriptor")
+            }
+            configKeys = (0..<Int(raw.config_key_count)).compactMap { raw.config_keys![$0].map { String(cString: $0) } }
+        } else {
+            configKeys = nil
+        }
     }
 
     /// Whether `name` is a valid plugin name: lower-case letters, digits and '-', starting with a

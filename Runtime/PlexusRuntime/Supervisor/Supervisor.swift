@@ -41,6 +41,8 @@ public final class Supervisor {
         var recyclingAt: UInt64?
         /// The previous RSS sample (MiB).
         var lastRSS: UInt64 = 0
+        /// The generation's shared counters, added to the carry when it is released.
+        var counters: (region: CounterRegion, carry: CounterCarry)?
         init(pid: pid_t, record: UnsafeMutablePointer<plexus_blame_record>, recordPath: String, generation: Int, replaces: WorkerRecycle?) {
             self.pid = pid
             self.record = record
@@ -49,6 +51,10 @@ public final class Supervisor {
             self.replaces = replaces
         }
         func release() {
+            if let counters {
+                counters.carry.absorb(counters.region)
+                counters.region.unlink()
+            }
             munmap(record, MemoryLayout<plexus_blame_record>.size)
             unlink(recordPath)
         }
@@ -70,6 +76,10 @@ public final class Supervisor {
     var nextRecycleCheck = Date()
     /// The exit code once the serving worker stopped during shutdown (others may still drain).
     private var stoppedCode: Int32?
+    /// What systemd is told (`Type=notify`), when `$NOTIFY_SOCKET` is set.
+    let systemd = SystemdNotifier.fromEnvironment().map(SystemdServiceState.init)
+    /// The counts of ended worker generations, for the serving worker to add to its own.
+    private lazy var counterCarry = CounterCarry(dataDirectory: config.dataDirectory)
 
     public init(config: RuntimeConfig, logger: Logger, workerArguments: [String]) {
         self.config = config
@@ -113,6 +123,7 @@ public final class Supervisor {
             var count = plexus_signal_count_take(&number)
             if count > 0 && !stopping {
                 stopping = true
+                systemd?.stopping()
                 count -= 1
                 logger.notice("signal \(number): stopping the worker", metadata: ["worker": "\(current.pid)"])
                 close(listenFD)
@@ -211,6 +222,7 @@ public final class Supervisor {
                 lastChange = Date()
             }
             if config.supervisor.maxRSSMegabytes > 0 && Date() >= nextRSSSample { checkMemory(now: Date()) }
+            systemd?.tick(servingReady: plexus_blame_ready(current.record) == 1, reloadInProgress: candidate != nil)
             if stopping {
                 if let stoppedCode, retired.isEmpty { return stoppedCode }
                 continue
@@ -227,6 +239,7 @@ public final class Supervisor {
                     retired.append(old)
                     current = pending.worker
                     if let recycled = current.replaces { recycleTotals[recycled.reason.rawValue, default: 0] += 1 }
+                    systemd?.reloadEnded("serving generation \(pending.worker.generation)")
                     lastBeat = 0
                     lastChange = Date()
                     logger.notice("reload complete: generation \(pending.worker.generation) serving; the previous worker drains",
@@ -281,6 +294,7 @@ public final class Supervisor {
         do {
             let worker = try spawn(reload: true, replacing: recycled)
             candidate = (worker, reason)
+            systemd?.reloadStarted(reason)
             logger.notice("reload: starting worker generation \(worker.generation)", metadata: ["reason": "\(reason)", "worker": "\(worker.pid)"])
         } catch {
             logger.error("reload rolled back: \(error)")
@@ -294,6 +308,7 @@ public final class Supervisor {
         if worker.replaces != nil { current.recyclingAt = nil }  // still too big: decided again at the next check
         logger.error("reload rolled back: \(reason)", metadata: ["worker": "\(worker.pid)", "serving": "\(current.pid)"])
         ReloadOutcome(serving: false, generation: worker.generation, startedAt: worker.started, reason: reason).publish(dataDirectory: config.dataDirectory)
+        systemd?.reloadEnded("reload rolled back: \(reason)")
     }
 
     /// SIGKILLs and reaps a worker that never served.
@@ -346,6 +361,7 @@ public final class Supervisor {
         let record = try Blame.map(path: recordPath, create: true)
         memset(record, 0, MemoryLayout<plexus_blame_record>.size)
         record.pointee.magic = Blame.magic
+        let counters = try? CounterRegion(path: CounterRegion.path(forRecord: recordPath), create: true)
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var totals = recycleTotals
         if let recycled, recycled.reason == .memoryCeiling { totals[recycled.reason.rawValue, default: 0] += 1 }  // counted once it serves
@@ -358,10 +374,13 @@ public final class Supervisor {
         guard pid > 0 else {
             munmap(record, MemoryLayout<plexus_blame_record>.size)
             unlink(recordPath)
+            counters?.unlink()
             throw RuntimeError.plugins("cannot start a worker (\(executable)): \(String(cString: strerror(-pid)))")
         }
         logger.info("worker started", metadata: ["worker": "\(pid)", "generation": "\(generation)"])
-        return WorkerProcess(pid: pid, record: record, recordPath: recordPath, generation: generation, replaces: recycled)
+        let worker = WorkerProcess(pid: pid, record: record, recordPath: recordPath, generation: generation, replaces: recycled)
+        worker.counters = counters.map { ($0, counterCarry) }
+        return worker
     }
 
     /// Binds and listens on the configured address; returns `HOST:PORT` with the real port.

@@ -11,6 +11,10 @@ public struct WorkerSettings {
     public var holdUnlessReady = false
     /// Memory recycles the master reports: the one this generation replaces, and the totals.
     public var recycles = RecycleReport()
+    /// This generation's shared counters (nil when the master made none) and the master's file of
+    /// earlier generations' totals.
+    var counters: CounterRegion?
+    var carriedCounters: URL
 
     /// Prepares this process as the master's worker: dies with the master, maps the shared
     /// record at `recordPath`, reads the quarantine file.
@@ -20,6 +24,8 @@ public struct WorkerSettings {
         self.listenFD = listenFD
         try Blame.attach(path: recordPath)
         quarantined = Quarantine.load(dataDirectory: config.dataDirectory).mapValues(\.reason)
+        counters = try? CounterRegion(path: CounterRegion.path(forRecord: recordPath), create: false)
+        carriedCounters = CounterCarry.file(in: config.dataDirectory)
     }
 }
 
@@ -29,7 +35,10 @@ extension Runtime {
         let watchdog = config.supervisor.watchdogMilliseconds
         let timer = LoopTimer(loop: loop)
         let interval = max(10, min(500, (watchdog == 0 ? 1000 : watchdog) / 5))
-        timer.start(afterMilliseconds: interval, repeatingMilliseconds: interval) { Blame.beat() }
+        timer.start(afterMilliseconds: interval, repeatingMilliseconds: interval) { [unowned self] in
+            Blame.beat()
+            reportServingReadiness(onlyChanges: true)
+        }
         timer.unref()
         heartbeat = timer
         Blame.beat()
@@ -45,12 +54,10 @@ extension Runtime {
             guard let reason = worker.quarantined[plugin.name], plugin.failure?.kind == .quarantined else { continue }
             publishSystemEvent("system.plugin.quarantined", ["plugin": plugin.name, "file": plugin.file.lastPathComponent, "reason": reason])
         }
-        if config.supervisor.maxRSSMegabytes > 0 {
-            for reason in WorkerRecycle.Reason.allCases {
-                metrics.counter("plexus_worker_recycles_total", [("reason", reason.rawValue)],
-                                help: "Memory recycles since the supervisor started: generations recycled gracefully (memory_ceiling), workers killed past twice max_rss_mb (memory_hard_limit)")
-                    .increment(by: Int64(worker.recycles.totals[reason.rawValue] ?? 0))
-            }
+        for reason in WorkerRecycle.Reason.allCases {
+            // The master's own totals, given to every worker: not carried from one generation to the next.
+            metrics.counter("plexus_worker_recycles_total", [("reason", reason.rawValue)], help: "", carried: false)
+                .increment(by: Int64(worker.recycles.totals[reason.rawValue] ?? 0))
         }
         if let recycled = worker.recycles.recycled {
             publishSystemEvent("system.worker.recycled", recycled.payload)

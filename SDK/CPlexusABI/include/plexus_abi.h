@@ -1,5 +1,5 @@
 /*
- * plexus_abi.h — the Plexus plugin ABI, version 1.
+ * plexus_abi.h — the Plexus plugin ABI, version 1 (minor 3).
  *
  * This header is the whole contract between the Plexus runtime and a plugin loaded
  * with dlopen. Only C types cross it, so a plugin may be written in any language
@@ -20,7 +20,8 @@
  * ---------
  * Every hook and every route handler is called on the runtime's loop thread. Host
  * functions must be called on the loop thread too, except `post` and `respond`-after-
- * `post`, which exist to get back onto it. Blocking work belongs in `queue_work`.
+ * `post`, which exist to get back onto it, and `metric_register`/`metric_record` (ABI 1.3),
+ * which may be called from any thread. Blocking work belongs in `queue_work`.
  */
 #ifndef PLEXUS_ABI_H
 #define PLEXUS_ABI_H
@@ -33,7 +34,7 @@ extern "C" {
 #endif
 
 #define PLEXUS_ABI_MAJOR 1
-#define PLEXUS_ABI_MINOR 2
+#define PLEXUS_ABI_MINOR 3
 
 /** Name of the symbol every plugin exports: `const plexus_plugin *plexus_plugin_entry_v1(const plexus_host *)`. */
 #define PLEXUS_ENTRY_SYMBOL "plexus_plugin_entry_v1"
@@ -300,6 +301,47 @@ typedef void (*plexus_service_handler)(void *user, uint64_t call_token, plexus_b
 /** Receives a service reply (status PLEXUS_OK) or failure (PLEXUS_ERROR: timeout, no such service, handler error). */
 typedef void (*plexus_reply_cb)(void *user, int status, plexus_bytes payload);
 
+/* ---- ABI 1.3: metrics ------------------------------------------------------------------ */
+
+/** What a metric measures. */
+typedef enum plexus_metric_kind {
+    /** A count that only grows (name ends in `_total`). */
+    PLEXUS_METRIC_COUNTER = 0,
+    /** A value that goes up and down. */
+    PLEXUS_METRIC_GAUGE = 1,
+    /** Observations counted into buckets. */
+    PLEXUS_METRIC_HISTOGRAM = 2,
+} plexus_metric_kind;
+
+/** What `metric_record` does with its value. */
+typedef enum plexus_metric_op {
+    /** Counters (value >= 0) and gauges (any sign). */
+    PLEXUS_METRIC_ADD = 0,
+    /** Gauges: set to the value. */
+    PLEXUS_METRIC_SET = 1,
+    /** Histograms: one observation. */
+    PLEXUS_METRIC_OBSERVE = 2,
+} plexus_metric_op;
+
+/**
+ * A metric family a plugin registers. The runtime exposes it at `/metrics` as
+ * `<plugin name with '-' as '_'>_<name>`, with the help text and label names given here.
+ */
+typedef struct plexus_metric_spec {
+    uint32_t struct_size;
+    int32_t kind; /* plexus_metric_kind */
+    /** `[a-z_][a-z0-9_]*`, at most 64 characters; a counter's name ends in `_total`, no other's does. */
+    const char *name;
+    /** One line saying what it measures (required). */
+    const char *help;
+    /** Label names (`[a-z_][a-z0-9_]*`, not starting with `__`), at most 8. */
+    const char *const *label_names;
+    uint32_t label_count;
+    /** Histograms: bucket upper bounds, strictly ascending, at most 32 (NULL or 0: the runtime's latency buckets). */
+    const double *buckets;
+    uint32_t bucket_count;
+} plexus_metric_spec;
+
 /**
  * The host vtable. One instance per plugin; the plugin passes it back as the first
  * argument of every call. Append-only: check `struct_size` before using a field that
@@ -375,6 +417,17 @@ struct plexus_host {
     void (*sql_migrate)(const plexus_host *host, const int32_t *versions, const char *const *statements, size_t count,
                         plexus_storage_cb done, void *user);
 
+    /* ---- ABI 1.3: metrics (check struct_size before use) ---- */
+    /** Register a metric family (any time, any thread); returns an id > 0, or 0 with a message.
+        Registering the same name again with the same kind, labels and buckets returns the same id. */
+    uint64_t (*metric_register)(const plexus_host *host, const plexus_metric_spec *spec, plexus_error *error);
+    /** Record `value` (see plexus_metric_op) for the label values given in the order of the spec's
+        label names. Any thread. Returns PLEXUS_ERROR with a message for an unknown id, a wrong
+        label count, an op the kind does not take, a negative or non-finite counter addition, or
+        a family past 1000 label sets. */
+    int (*metric_record)(const plexus_host *host, uint64_t metric, int32_t op, const plexus_bytes *label_values, uint32_t label_count,
+                         double value, plexus_error *error);
+
     /* Append new host services below this line, bumping PLEXUS_ABI_MINOR. */
 };
 
@@ -432,6 +485,16 @@ typedef struct plexus_plugin {
     /** Topics this plugin publishes, for the runtime's event catalogue (may be NULL). */
     const plexus_topic_decl *publishes;
     uint32_t publish_count;
+
+    /* ---- ABI 1.3 (starts at offset 136: the padding after publish_count is never read) ---- */
+    /** The keys `plugins.d/<name>.toml` may hold, dotted (`limits.max_items`); an entry
+        `prefix.*` admits every key under `prefix.`. Read only when `config_keys_declared` is set. */
+    const char *const *config_keys;
+    uint32_t config_key_count;
+    /** Non-zero: `config_keys` is the whole list (it may be empty), and the runtime fails the
+        plugin, naming the key, when its file holds another. Zero (and every plugin of ABI 1.2 or
+        older): any key is accepted. */
+    uint32_t config_keys_declared;
     /* Append new fields below this line, bumping PLEXUS_ABI_MINOR. */
 } plexus_plugin;
 

@@ -211,11 +211,19 @@ static const plexus_dependency dependencies[] = {
 #define DESCRIPTOR_SIZE sizeof(plexus_plugin)
 #endif
 
+#if defined(FIXTURE_CONFIG_KEYS)
+/* ABI 1.3: the keys plugins.d/<name>.toml may hold; "limits.*" admits every key under limits. */
+static const char *const config_keys[] = {"greeting", "limits.*"};
+#endif
+
 static plexus_plugin descriptor = {
     DESCRIPTOR_SIZE, DESCRIPTOR_MAJOR, DESCRIPTOR_MINOR,
     PLUGIN_NAME, "1.2.0", "A plugin written in plain C", "1.0", "C",
     dependencies, DEPENDENCY_COUNT, NULL,
     on_init, on_start, on_stop, NULL, NULL,
+#if defined(FIXTURE_CONFIG_KEYS)
+    NULL, 0, config_keys, 2, 1,
+#endif
 };
 
 #if defined(FIXTURE_UNRESOLVED)
