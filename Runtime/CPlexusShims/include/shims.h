@@ -12,6 +12,7 @@ int plexus_set_parent_death_signal(int signal);
 
 #include <stdint.h>
 #include <sys/types.h>
+#include "counters.h"
 
 /** How many threads besides the loop thread can be marked at once (libuv's pool has 4 by default). */
 #define PLEXUS_BLAME_THREAD_SLOTS 32
