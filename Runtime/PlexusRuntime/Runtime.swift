@@ -94,6 +94,7 @@ public final class Runtime {
                     return
                 }
                 do {
+                    startHandover()
                     let address = try worker.map { try server.listen(inheritedFD: $0.listenFD) } ?? server.listen(host: config.host, port: config.port)
                     if worker != nil {
                         server.drainLingerMilliseconds = 1_000

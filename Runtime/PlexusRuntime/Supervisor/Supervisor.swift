@@ -39,6 +39,8 @@ public final class Supervisor {
         var recyclingAt: UInt64?
         /// The previous RSS sample (MiB).
         var lastRSS: UInt64 = 0
+        /// The master's copies of its connections (nil when the handover could not be set up).
+        var connections: ConnectionKeeper?
         init(pid: pid_t, record: UnsafeMutablePointer<plexus_blame_record>, recordPath: String, generation: Int, replaces: WorkerRecycle?) {
             self.pid = pid
             self.record = record
@@ -47,6 +49,7 @@ public final class Supervisor {
             self.replaces = replaces
         }
         func release() {
+            connections?.close()
             munmap(record, MemoryLayout<plexus_blame_record>.size)
             unlink(recordPath)
         }
@@ -81,6 +84,7 @@ public final class Supervisor {
     /// Runs until the worker stopped after a signal; returns the exit code.
     public func run() throws -> Int32 {
         signal(SIGPIPE, SIG_IGN)
+        _ = plexus_raise_open_file_limit()  // the master holds a copy of every connection of its workers
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
         let address = try bind()
         plexus_signal_count_install(SIGINT)
@@ -175,13 +179,14 @@ public final class Supervisor {
                     pendingReload = nil
                 }
                 let blamed = crashed(current, cause: cause, restarting: true)
+                let adopted = handOver(current, blaming: blamed.plugin)
                 var recycled = current.hardKill
                 if recycled != nil {
                     recycled?.plugin = blamed.plugin
                     recycleTotals[WorkerRecycle.Reason.memoryHardLimit.rawValue, default: 0] += 1
                 }
                 current.release()
-                current = try spawn(reload: false, replacing: recycled)
+                current = try spawn(reload: false, replacing: recycled, adopting: adopted)
                 lastBeat = 0
                 lastChange = Date()
             }
@@ -198,10 +203,11 @@ public final class Supervisor {
                 }
                 // Blamed now (the record names the code that was running), so the next worker
                 // already leaves out a plugin this crash quarantines.
-                _ = crashed(crashedWorker, cause: Self.signalName(flagged), restarting: true,
-                            next: "a new worker starts while this one writes its backtrace")
+                let blamed = crashed(crashedWorker, cause: Self.signalName(flagged), restarting: true,
+                                     next: "a new worker starts while this one writes its backtrace")
+                let adopted = handOver(crashedWorker, blaming: blamed.plugin)
                 retired.append(crashedWorker)
-                current = try spawn(reload: false)
+                current = try spawn(reload: false, adopting: adopted)
                 lastBeat = 0
                 lastChange = Date()
             }
@@ -333,7 +339,7 @@ public final class Supervisor {
     }
 
     /// Starts a worker generation; `recycled` is the memory recycle it replaces, for it to publish.
-    private func spawn(reload: Bool, replacing recycled: WorkerRecycle? = nil) throws -> WorkerProcess {
+    private func spawn(reload: Bool, replacing recycled: WorkerRecycle? = nil, adopting adopted: [Int32] = []) throws -> WorkerProcess {
         generation += 1
         let recordPath = config.dataDirectory.appendingPathComponent("supervisor.\(generation).record").path
         let record = try Blame.map(path: recordPath, create: true)
@@ -343,18 +349,25 @@ public final class Supervisor {
         var totals = recycleTotals
         if let recycled, recycled.reason == .memoryCeiling { totals[recycled.reason.rawValue, default: 0] += 1 }  // counted once it serves
         let report = RecycleReport(recycled: recycled, totals: totals)
+        let keeper = ConnectionKeeper.prepare(adopting: adopted, logger: logger)
+        let inherited = keeper?.inherited ?? (sources: [], targets: [], arguments: [])
         let arguments = [executable] + workerArguments + ["--listen-fd", "\(Self.workerListenFD)", "--record", recordPath, "--master-pid", "\(getpid())"]
-            + (reload ? ["--reload"] : []) + (report == RecycleReport() ? [] : ["--recycles", report.argument])
+            + (reload ? ["--reload"] : []) + (report == RecycleReport() ? [] : ["--recycles", report.argument]) + inherited.arguments
         var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in cArguments { free(pointer) } }
-        let pid = plexus_spawn_with_fd(executable, &cArguments, listenFD, Self.workerListenFD)
+        let pid = plexus_spawn_with_fds(executable, &cArguments, [listenFD] + inherited.sources, [Self.workerListenFD] + inherited.targets,
+                                        Int32(1 + inherited.sources.count))
         guard pid > 0 else {
+            keeper?.close()
             munmap(record, MemoryLayout<plexus_blame_record>.size)
             unlink(recordPath)
             throw RuntimeError.plugins("cannot start a worker (\(executable)): \(String(cString: strerror(-pid)))")
         }
         logger.info("worker started", metadata: ["worker": "\(pid)", "generation": "\(generation)"])
-        return WorkerProcess(pid: pid, record: record, recordPath: recordPath, generation: generation, replaces: recycled)
+        keeper?.started(loop: loop)
+        let worker = WorkerProcess(pid: pid, record: record, recordPath: recordPath, generation: generation, replaces: recycled)
+        worker.connections = keeper
+        return worker
     }
 
     /// Binds and listens on the configured address; returns `HOST:PORT` with the real port.

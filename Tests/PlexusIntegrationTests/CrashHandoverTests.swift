@@ -1,0 +1,66 @@
+import Foundation
+import PlexusTesting
+import XCTest
+
+/// A worker crash under `plexus serve --supervise` drops only the connections it must: the
+/// master keeps a copy of every connection and hands those at a request boundary to the next
+/// worker; the crashing request is answered 502, a request in flight elsewhere 503.
+final class CrashHandoverTests: XCTestCase {
+    private func waitForLog(_ plexus: TestRuntime, _ text: String, count: Int = 1, file: StaticString = #filePath, line: UInt = #line) {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if plexus.log.components(separatedBy: text).count - 1 >= count { return }
+            usleep(50_000)
+        }
+        XCTFail("'\(text)' not seen \(count) time(s) in the log:\n\(plexus.log)", file: file, line: line)
+    }
+
+    func testIdleKeepAliveConnectionsSurviveCrashesOnTheirOwnSockets() throws {
+        let plexus = try Repository.startPlexus(cFixtures: ["hello-c", "crash-segv"],
+                                                extra: "[supervisor]\nenabled = true\nquarantine_after = 100")
+        defer { _ = plexus.stop() }
+        let auth = plexus.authorized("")
+        let hello = "GET /api/v1/c/hello HTTP/1.1\r\nHost: t\r\n\(auth)\r\n"
+        let idle = try (0..<5).map { _ in try TestClient(port: plexus.port) }
+        for client in idle {
+            try client.send(hello)
+            XCTAssertEqual(try client.readResponse().status, 200)
+        }
+        for crash in 1...2 {
+            // A request in flight in another plugin, and half a request head.
+            let elsewhere = try TestClient(port: plexus.port)
+            try elsewhere.send("GET /api/v1/hello/delay/10000 HTTP/1.1\r\nHost: t\r\n\(auth)\r\n")
+            let partial = try TestClient(port: plexus.port)
+            try partial.send("GET /api/v1/c/hello HTTP/1.1\r\nHost: t\r\n")
+            usleep(300_000)
+
+            let crasher = try TestClient(port: plexus.port)
+            try crasher.send("GET /api/v1/c/segv HTTP/1.1\r\nHost: t\r\n\(auth)\r\n")
+            let crashed = try crasher.readResponse()
+            XCTAssertEqual(crashed.status, 502, crashed.text)
+            XCTAssertEqual(crashed.header("connection")?.lowercased(), "close")
+            XCTAssertEqual(crashed.header("content-type"), "application/problem+json")
+            XCTAssertTrue(crashed.text.contains("plugin 'crash-segv' crashed the worker"), crashed.text)
+            XCTAssertTrue(crasher.readsEOF(), "the crashing request's connection ends after the 502")
+
+            for (client, what) in [(elsewhere, "in flight in another plugin"), (partial, "half received")] {
+                let answer = try client.readResponse()
+                XCTAssertEqual(answer.status, 503, "\(what): \(answer.text)")
+                XCTAssertEqual(answer.header("retry-after"), "1", what)
+                XCTAssertEqual(answer.header("connection")?.lowercased(), "close", what)
+            }
+            waitForLog(plexus, "connections of the crashed worker: 5 handed to the next worker, 1 answered 502, 2 answered 503", count: crash)
+
+            // Every idle connection is answered on its own socket by the next worker, twice (keep-alive goes on).
+            for (index, client) in idle.enumerated() {
+                for _ in 0..<2 {
+                    try client.send(hello)
+                    let response = try client.readResponse()
+                    XCTAssertEqual(response.status, 200, "connection \(index) after crash \(crash)")
+                    XCTAssertTrue(response.text.hasPrefix("hello from C"), response.text)
+                }
+            }
+        }
+        waitForLog(plexus, "crashed in plugin 'crash-segv'", count: 2)
+    }
+}
