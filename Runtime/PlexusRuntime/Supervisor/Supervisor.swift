@@ -143,6 +143,7 @@ public final class Supervisor {
                     let old = retired.remove(at: index)
                     if signaled, let cause = old.killCause {
                         let blamed = crashed(old, cause: cause, restarting: false, next: "generation \(current.generation) keeps serving")
+                        endConnections(of: old, blaming: blamed.plugin)
                         if old.hardKill != nil { recycleTotals[WorkerRecycle.Reason.memoryHardLimit.rawValue, default: 0] += 1 }
                         if blamed.quarantined, let plugin = blamed.plugin, !stopping {
                             // The serving generation started before the verdict and still runs the plugin.
