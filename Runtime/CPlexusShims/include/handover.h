@@ -49,12 +49,15 @@ static inline uint32_t plexus_handover_word(uint32_t kind, uint32_t slot) { retu
 static inline uint32_t plexus_handover_word_kind(uint32_t word) { return word >> 24; }
 static inline uint32_t plexus_handover_word_slot(uint32_t word) { return word & 0xFFFFFFu; }
 
-/** Stores slot `slot`'s state (a plain atomic store: no system call). */
+/** Stores slot `slot`'s state (a plain atomic store: no system call); slots past the table are ignored. */
 static inline void plexus_slot_store(void *table, uint32_t slot, uint32_t state) {
+    if (slot >= PLEXUS_HANDOVER_SLOTS) return;
     __atomic_store_n((uint32_t *)((char *)table + PLEXUS_HANDOVER_SLOTS_OFFSET) + slot, state, __ATOMIC_RELEASE);
 }
 
+/** Slot `slot`'s state; `plexus_slot_unsafe` for a slot past the table. */
 static inline uint32_t plexus_slot_load(const void *table, uint32_t slot) {
+    if (slot >= PLEXUS_HANDOVER_SLOTS) return plexus_slot_unsafe;
     return __atomic_load_n((const uint32_t *)((const char *)table + PLEXUS_HANDOVER_SLOTS_OFFSET) + slot, __ATOMIC_ACQUIRE);
 }
 

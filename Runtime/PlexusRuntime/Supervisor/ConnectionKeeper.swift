@@ -148,14 +148,20 @@ final class ConnectionKeeper {
                 return
             }
             var nextFD = 0
+            // The worker runs plugin code: a word it sends is checked, never trusted.
             for word in words[0..<count] {
                 let slot = plexus_handover_word_slot(word)
                 switch plexus_handover_word_kind(word) {
                 case plexus_handover_open:
                     guard nextFD < fdCount else { continue }
-                    if let old = copies[slot] { Glibc.close(old) }  // cannot happen: a slot is reused only after its close
-                    copies[slot] = fds[nextFD]
+                    let fd = fds[nextFD]
                     nextFD += 1
+                    guard slot < plexus_handover_slot_count else {
+                        Glibc.close(fd)
+                        continue
+                    }
+                    if let old = copies[slot] { Glibc.close(old) }  // a slot is reused only after its close notice
+                    copies[slot] = fd
                 case plexus_handover_closed:
                     if let old = copies.removeValue(forKey: slot) { Glibc.close(old) }
                 default:
