@@ -4,7 +4,7 @@ import XCTest
 
 /// A worker crash under `plexus serve --supervise` drops only the connections it must: the
 /// master keeps a copy of every connection and hands those at a request boundary to the next
-/// worker; the crashing request is answered 502, a request in flight elsewhere 503.
+/// worker; the crashing request is answered 502, a request in flight elsewhere 503, a stream is closed.
 final class CrashHandoverTests: XCTestCase {
     private func waitForLog(_ plexus: TestRuntime, _ text: String, count: Int = 1, file: StaticString = #filePath, line: UInt = #line) {
         let deadline = Date().addingTimeInterval(20)
@@ -32,6 +32,10 @@ final class CrashHandoverTests: XCTestCase {
             try elsewhere.send("GET /api/v1/hello/delay/10000 HTTP/1.1\r\nHost: t\r\n\(auth)\r\n")
             let partial = try TestClient(port: plexus.port)
             try partial.send("GET /api/v1/c/hello HTTP/1.1\r\nHost: t\r\n")
+            // A stream cannot move to another worker: it is closed (the client resumes with Last-Event-ID).
+            let stream = try TestClient(port: plexus.port)
+            try stream.send("GET /api/v1/events/stream?topic=crash.test HTTP/1.1\r\nHost: t\r\n\(auth)\r\n")
+            XCTAssertEqual(try stream.readHead().status, 200)
             usleep(300_000)
 
             let crasher = try TestClient(port: plexus.port)
@@ -49,7 +53,8 @@ final class CrashHandoverTests: XCTestCase {
                 XCTAssertEqual(answer.header("retry-after"), "1", what)
                 XCTAssertEqual(answer.header("connection")?.lowercased(), "close", what)
             }
-            waitForLog(plexus, "connections of the crashed worker: 5 handed to the next worker, 1 answered 502, 2 answered 503", count: crash)
+            XCTAssertTrue(stream.readsEOF(), "the stream ends with the crashed worker")
+            waitForLog(plexus, "connections of the crashed worker: 5 handed to the next worker, 1 answered 502, 2 answered 503, 1 closed", count: crash)
 
             // Every idle connection is answered on its own socket by the next worker, twice (keep-alive goes on).
             for (index, client) in idle.enumerated() {
@@ -62,5 +67,29 @@ final class CrashHandoverTests: XCTestCase {
             }
         }
         waitForLog(plexus, "crashed in plugin 'crash-segv'", count: 2)
+    }
+
+    /// The watchdog's SIGKILL takes the worker's descriptors with it at once: the master's copies
+    /// alone keep the idle connections open for the next worker.
+    func testIdleConnectionsSurviveAWorkerKilledByTheWatchdog() throws {
+        let plexus = try Repository.startPlexus(cFixtures: ["hello-c", "crash-hang"],
+                                                extra: "[supervisor]\nenabled = true\nwatchdog_ms = 1000")
+        defer { _ = plexus.stop() }
+        let hello = "GET /api/v1/c/hello HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))\r\n"
+        let idle = try (0..<3).map { _ in try TestClient(port: plexus.port) }
+        for client in idle {
+            try client.send(hello)
+            XCTAssertEqual(try client.readResponse().status, 200)
+        }
+        let hanging = try TestClient(port: plexus.port)
+        try hanging.send("GET /api/v1/c/hang HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))\r\n")
+        let answer = try hanging.readResponse()
+        XCTAssertEqual(answer.status, 502, answer.text)
+        XCTAssertTrue(answer.text.contains("plugin 'crash-hang'"), answer.text)
+        waitForLog(plexus, "connections of the crashed worker: 3 handed to the next worker, 1 answered 502")
+        for (index, client) in idle.enumerated() {
+            try client.send(hello)
+            XCTAssertEqual(try client.readResponse().status, 200, "connection \(index)")
+        }
     }
 }
