@@ -7,7 +7,8 @@ crash-segv route CRASHES times (default 5), evenly spread. wrk's socket errors (
 write, timeout at --timeout BENCH_TIMEOUT, default 5s) plus its non-2xx answers, divided by the
 crashes, are the failed requests per crash; a run of the same length without crashes gives the
 baseline (expected 0). The crashing requests' own answers are listed apart (502 once the master
-keeps the connections, a connection error before).
+keeps the connections, a connection error before). BENCH_NO_BACKTRACE=1 runs the worker without
+the Swift runtime's crash backtracer (SWIFT_BACKTRACE=enable=no: it dies at once).
 Usage: crash-connections.py BIN_DIR FIXTURES_DIR
 """
 import os, re, shutil, subprocess, sys, tempfile, time
@@ -42,10 +43,11 @@ def main():
     fixtures = sys.argv[2]
     root = tempfile.mkdtemp(prefix="plexus-crash-conns-")
     config = "[supervisor]\nquarantine_after = 100000\n"
-    proc, port, _ = sup.start(binary, os.path.join(root, "base"), fixtures, ["hello-c", "crash-segv"], True, config, level="notice")
+    env = dict(os.environ, SWIFT_BACKTRACE="enable=no") if os.environ.get("BENCH_NO_BACKTRACE") == "1" else None
+    proc, port, _ = sup.start(binary, os.path.join(root, "base"), fixtures, ["hello-c", "crash-segv"], True, config, level="notice", env=env)
     base = load(port, SECONDS, 0)
     sup.stop(proc)
-    proc, port, _ = sup.start(binary, os.path.join(root, "crash"), fixtures, ["hello-c", "crash-segv"], True, config, level="notice")
+    proc, port, _ = sup.start(binary, os.path.join(root, "crash"), fixtures, ["hello-c", "crash-segv"], True, config, level="notice", env=env)
     crash = load(port, SECONDS, CRASHES)
     sup.stop(proc)
     with open(os.path.join(root, "crash", "log.txt")) as f:
@@ -56,7 +58,8 @@ def main():
     def failed(result):
         return sum(result[1]) + result[2]
     print(f"\nfailed requests per worker crash ({binary})")
-    print(f"wrk -t2 -c{CONNECTIONS} -d{SECONDS}s --timeout {TIMEOUT} on /api/v1/c/hello; {CRASHES} crashes (GET /api/v1/c/segv) spread over the run")
+    print(f"wrk -t2 -c{CONNECTIONS} -d{SECONDS}s --timeout {TIMEOUT} on /api/v1/c/hello; {CRASHES} crashes (GET /api/v1/c/segv) spread over the run"
+          + ("; worker without the crash backtracer" if env else ""))
     for name, result in (("no crash", base), ("crashes", crash)):
         c, r, w, t = result[1]
         print(f"  {name:9} {result[0]:8} requests, socket errors connect {c} read {r} write {w} timeout {t}, non-2xx {result[2]}")
