@@ -92,4 +92,34 @@ final class CrashHandoverTests: XCTestCase {
             XCTAssertEqual(try client.readResponse().status, 200, "connection \(index)")
         }
     }
+
+    /// Connections handed to a worker that dies while starting (before it took them) go on to the
+    /// next one: here three workers crash in a plugin's on_start until it is quarantined.
+    func testHandedConnectionsOutliveWorkersThatCrashWhileStarting() throws {
+        let plexus = try Repository.startPlexus(cFixtures: ["hello-c", "crash-segv"],
+                                                extra: "[supervisor]\nenabled = true\nwatch_plugins = false\nquarantine_after = 3")
+        defer { _ = plexus.stop() }
+        let auth = plexus.authorized("")
+        let hello = "GET /api/v1/c/hello HTTP/1.1\r\nHost: t\r\n\(auth)\r\n"
+        let idle = try (0..<3).map { _ in try TestClient(port: plexus.port, timeoutSeconds: 30) }
+        for client in idle {
+            try client.send(hello)
+            XCTAssertEqual(try client.readResponse().status, 200)
+        }
+        // Loaded by the next worker only (the directory is not watched).
+        let source = try Repository.cFixturesDirectory().appendingPathComponent("crash-start.so")
+        let temporary = plexus.workDirectory.appendingPathComponent(".crash-start.so")
+        try FileManager.default.copyItem(at: source, to: temporary)
+        XCTAssertEqual(rename(temporary.path, plexus.pluginsDirectory.appendingPathComponent("crash-start.so").path), 0)
+
+        let crasher = try TestClient(port: plexus.port)
+        try crasher.send("GET /api/v1/c/segv HTTP/1.1\r\nHost: t\r\n\(auth)\r\n")
+        XCTAssertEqual(try crasher.readResponse().status, 502)
+        waitForLog(plexus, "plugin 'crash-start' quarantined")
+        waitForLog(plexus, "connections of the crashed worker: 3 handed to the next worker", count: 4)
+        for (index, client) in idle.enumerated() {
+            try client.send(hello)
+            XCTAssertEqual(try client.readResponse().status, 200, "connection \(index)")
+        }
+    }
 }

@@ -177,6 +177,10 @@ final class ConnectionKeeper {
     /// plugin blamed for the crash, if any.
     func takeOver(blaming plugin: String?) -> (handed: [Int32], outcome: Outcome) {
         receive()
+        // Connections handed to this worker and not sent yet go on to the next one with the rest.
+        adoptions.removeAll()
+        retry?.close()
+        retry = nil
         var blamed: UInt32?
         if let plugin {
             for index in 0..<plexus_handover_plugin_count where String(cString: plexus_handover_table_plugin(table, index)) == plugin {
