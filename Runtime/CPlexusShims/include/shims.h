@@ -12,6 +12,9 @@ int plexus_set_parent_death_signal(int signal);
 
 #include <stdint.h>
 #include <sys/types.h>
+/* The supervisor's connection handover (also reached through the module's umbrella directory;
+   included here so that a build that already has the module notices the header). */
+#include "handover.h"
 
 /** The supervisor's shared record (an mmap'd file, MAP_SHARED): which plugin code the worker
     runs right now, and a heartbeat bumped by the worker's loop. */
