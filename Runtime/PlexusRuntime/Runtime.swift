@@ -118,6 +118,7 @@ public final class Runtime {
                     return
                 }
                 do {
+                    startHandover()
                     let address = try worker.map { try server.listen(inheritedFD: $0.listenFD) } ?? boundAddress ?? ""
                     server.startAccepting()
                     if worker != nil {

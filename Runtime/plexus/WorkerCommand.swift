@@ -18,6 +18,10 @@ struct Worker: ParsableCommand {
     var reload = false
     @Option(help: "Memory recycles the master reports (JSON): the generation this one replaces, and the totals.")
     var recycles: String?
+    @Option(help: "The worker's end of the master's connection handover channel.")
+    var handoverFd: Int32?
+    @Option(help: "The master's shared connection table.")
+    var connectionTableFd: Int32?
 
     func run() throws {
         let settings = try options.settings()
@@ -26,6 +30,7 @@ struct Worker: ParsableCommand {
         runtime.worker = try WorkerSettings(listenFD: listenFd, recordPath: record, masterPID: masterPid, config: settings)
         runtime.worker?.holdUnlessReady = reload
         if let recycles { runtime.worker?.recycles = try RecycleReport(argument: recycles) }
+        if let handoverFd, let connectionTableFd { runtime.worker?.handover = (handoverFd, connectionTableFd) }
         let code = try runtime.run()
         if code != 0 { throw ExitCode(code) }
     }

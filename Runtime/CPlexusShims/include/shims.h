@@ -13,6 +13,9 @@ int plexus_set_parent_death_signal(int signal);
 #include <stdint.h>
 #include <sys/types.h>
 #include "counters.h"
+/* The supervisor's connection handover (also reached through the module's umbrella directory;
+   included here so that a build that already has the module notices the header). */
+#include "handover.h"
 
 /** How many threads besides the loop thread can be marked at once (libuv's pool has 4 by default). */
 #define PLEXUS_BLAME_THREAD_SLOTS 32

@@ -1,4 +1,5 @@
 import CLibUV
+import CPlexusShims
 import Foundation
 
 /// One client connection: reads with libuv, parses with http_parser, answers in request order.
@@ -20,6 +21,8 @@ final class HTTPConnection {
     private var pendingError: (status: Int, detail: String, headers: [(String, String)])?
 
     private(set) var phase = Phase.idle
+    /// The connection's slot in the master's table (supervised workers), or `ConnectionHandover.noSlot`.
+    var handoverSlot = ConnectionHandover.noSlot
     /// Draining: kept open for a request already on its way, closed after it or the linger time.
     private(set) var lingering = false
     private(set) var phaseStarted: UInt64 = 0
@@ -72,6 +75,7 @@ final class HTTPConnection {
     func takeOver(by handler: ConnectionTakeover, head: [UInt8]) {
         stopReading = true
         takeover = handler
+        publishHandoverState()
         write(head)
     }
 
@@ -99,6 +103,7 @@ final class HTTPConnection {
         stopReading = true
         let stream = HTTPStream(connection: self, exchange: exchange)
         self.stream = stream
+        publishHandoverState()
         write(head)
         return stream
     }
@@ -224,6 +229,7 @@ final class HTTPConnection {
         lastCallbackWasValue = false
         phase = .head
         phaseStarted = server.loop.now
+        publishHandoverState()
         return 0
     }
 
@@ -396,6 +402,7 @@ final class HTTPConnection {
             queueHead = 0
         }
         if !out.isEmpty { write(out) }
+        defer { publishHandoverState() }
         if closing || (peerEnded && unanswered == 0) {
             closing = true
             if writesInFlight == 0 { close() }
@@ -425,6 +432,7 @@ final class HTTPConnection {
         request.pointee.data = storage
         var buffer = uv_buf_init(storage.assumingMemoryBound(to: CChar.self), UInt32(remaining))
         writesInFlight += 1
+        publishHandoverState()
         let status = uv_write(request, uvStream, &buffer, 1) { request, status in
             let request = request!
             let connection = Unmanaged<HTTPConnection>.fromOpaque(request.pointee.handle.pointee.data).takeUnretainedValue()
@@ -444,6 +452,7 @@ final class HTTPConnection {
         writesInFlight -= 1
         if status != 0 { close(); return }
         if closing && writesInFlight == 0 { close() }
+        publishHandoverState()
     }
 
     /// Closes the connection once the current response is written (used by shutdown).
@@ -491,6 +500,25 @@ final class HTTPConnection {
 
     private var uvStream: UnsafeMutablePointer<uv_stream_t> {
         UnsafeMutableRawPointer(tcp).assumingMemoryBound(to: uv_stream_t.self)
+    }
+
+    // MARK: Handover (supervised workers)
+
+    /// Publishes where this connection stands for the master (``ConnectionHandover``): at a
+    /// request boundary with nothing unread or unwritten (another worker may take it over), a
+    /// request in flight (in which plugin), or mid-answer, streaming or closing (only closing is safe).
+    func publishHandoverState() {
+        guard handoverSlot != ConnectionHandover.noSlot, !closed, let handover = server.handover else { return }
+        handover.publish(handoverSlot, handoverState(handover))
+    }
+
+    private func handoverState(_ handover: ConnectionHandover) -> UInt32 {
+        if stream != nil || takeover != nil || writesInFlight > 0 { return plexus_slot_unsafe }
+        if unanswered == 0 { return phase == .idle && !closing && !stopReading && !peerEnded ? plexus_slot_idle : plexus_slot_unsafe }
+        for exchange in queue[queueHead...].reversed() where exchange.response == nil && exchange !== current {
+            if let route = exchange.route { return handover.state(inFlightIn: route.plugin) }
+        }
+        return plexus_slot_busy
     }
 
     // MARK: http_parser settings

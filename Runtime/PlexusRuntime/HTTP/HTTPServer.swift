@@ -68,6 +68,8 @@ public final class HTTPServer: ResponseSink {
     private var graceTimer: LoopTimer?
     /// Authentication, access rules, rate limits and resilience in front of every route.
     var gateway: Gateway?
+    /// A supervised worker's connection handover with its master (nil otherwise).
+    var handover: ConnectionHandover?
     /// `plexus_gateway_refusals_total` by status, looked up once.
     private var refusalCounters: [Int: RuntimeCounter] = [:]
     /// Requests waiting for a plugin's answer, by timeout, in deadline order.
@@ -183,8 +185,27 @@ public final class HTTPServer: ResponseSink {
             return
         }
         uv_tcp_nodelay(client, 1)
+        serve(client, slot: handover.map { $0.register(fd: Self.descriptor(of: client)) } ?? ConnectionHandover.noSlot)
+    }
+
+    /// Serves a connection the master handed over from a worker that died, like a fresh accept.
+    func adopt(fd: Int32, slot: UInt32) {
+        let client = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
+        uv_tcp_init(loop.uv, client)
+        guard uv_tcp_open(client, uv_os_sock_t(fd)) == 0 else {
+            uv_close(UnsafeMutableRawPointer(client).assumingMemoryBound(to: uv_handle_t.self)) { $0?.deallocate() }
+            handover?.release(slot, fd: fd)
+            Glibc.close(fd)
+            return
+        }
+        uv_tcp_nodelay(client, 1)
+        serve(client, slot: slot)
+    }
+
+    private func serve(_ client: UnsafeMutablePointer<uv_tcp_t>, slot: UInt32) {
         nextConnectionID += 1
         let connection = HTTPConnection(server: self, id: nextConnectionID, tcp: client)
+        connection.handoverSlot = slot
         connections[connection.id] = connection
         connection.startReading()
     }
@@ -208,6 +229,11 @@ public final class HTTPServer: ResponseSink {
     func releaseBody(of exchange: HTTPExchange) {
         bufferedBodyBytes -= min(bufferedBodyBytes, exchange.reservedBodyBytes)
         exchange.reservedBodyBytes = 0
+    }
+
+    static func descriptor(of tcp: UnsafeMutablePointer<uv_tcp_t>) -> Int32 {
+        var fd: uv_os_fd_t = -1
+        return uv_fileno(UnsafeMutableRawPointer(tcp).assumingMemoryBound(to: uv_handle_t.self), &fd) == 0 ? fd : -1
     }
 
     func nextToken() -> UInt64 {
@@ -316,6 +342,7 @@ public final class HTTPServer: ResponseSink {
             }
         }
         awaiting[exchange.token] = exchange
+        exchange.connection.publishHandoverState()
         var request = exchange.makeCRequest()
         Blame.around(route.plugin, route.blameLabel) { route.handler(route.context, &request) }
     }
@@ -421,6 +448,7 @@ public final class HTTPServer: ResponseSink {
     }
 
     func connectionClosed(_ connection: HTTPConnection) {
+        handover?.release(connection.handoverSlot, fd: Self.descriptor(of: connection.tcp))
         connections.removeValue(forKey: connection.id)
         checkDrained()
     }

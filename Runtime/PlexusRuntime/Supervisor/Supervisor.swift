@@ -43,6 +43,8 @@ public final class Supervisor {
         var lastRSS: UInt64 = 0
         /// The generation's shared counters, added to the carry when it is released.
         var counters: (region: CounterRegion, carry: CounterCarry)?
+        /// The master's copies of its connections (nil when the handover could not be set up).
+        var connections: ConnectionKeeper?
         init(pid: pid_t, record: UnsafeMutablePointer<plexus_blame_record>, recordPath: String, generation: Int, replaces: WorkerRecycle?) {
             self.pid = pid
             self.record = record
@@ -55,6 +57,7 @@ public final class Supervisor {
                 counters.carry.absorb(counters.region)
                 counters.region.unlink()
             }
+            connections?.close()
             munmap(record, MemoryLayout<plexus_blame_record>.size)
             unlink(recordPath)
         }
@@ -93,6 +96,7 @@ public final class Supervisor {
     /// Runs until the worker stopped after a signal; returns the exit code.
     public func run() throws -> Int32 {
         signal(SIGPIPE, SIG_IGN)
+        _ = plexus_raise_open_file_limit()  // the master holds a copy of every connection of its workers
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
         // The master holds the data directory's lock for its workers (they do not take it).
         let dataLock = try DataDirectoryLock(directory: config.dataDirectory)
@@ -155,6 +159,7 @@ public final class Supervisor {
                     let old = retired.remove(at: index)
                     if signaled, let cause = old.killCause {
                         let blamed = crashed(old, cause: cause, restarting: false, next: "generation \(current.generation) keeps serving")
+                        endConnections(of: old, blaming: blamed.plugin)
                         if old.hardKill != nil { recycleTotals[WorkerRecycle.Reason.memoryHardLimit.rawValue, default: 0] += 1 }
                         if blamed.quarantined, let plugin = blamed.plugin, !stopping {
                             // The serving generation started before the verdict and still runs the plugin.
@@ -191,13 +196,14 @@ public final class Supervisor {
                     pendingReload = nil
                 }
                 let blamed = crashed(current, cause: cause, restarting: true)
+                let adopted = handOver(current, blaming: blamed.plugin)
                 var recycled = current.hardKill
                 if recycled != nil {
                     recycled?.plugin = blamed.plugin
                     recycleTotals[WorkerRecycle.Reason.memoryHardLimit.rawValue, default: 0] += 1
                 }
                 current.release()
-                current = try spawn(reload: false, replacing: recycled)
+                current = try spawn(reload: false, replacing: recycled, adopting: adopted)
                 lastBeat = 0
                 lastChange = Date()
             }
@@ -214,10 +220,11 @@ public final class Supervisor {
                 }
                 // Blamed now (the record names the code that was running), so the next worker
                 // already leaves out a plugin this crash quarantines.
-                _ = crashed(crashedWorker, cause: Self.signalName(flagged), restarting: true,
-                            next: "a new worker starts while this one writes its backtrace")
+                let blamed = crashed(crashedWorker, cause: Self.signalName(flagged), restarting: true,
+                                     next: "a new worker starts while this one writes its backtrace")
+                let adopted = handOver(crashedWorker, blaming: blamed.plugin)
                 retired.append(crashedWorker)
-                current = try spawn(reload: false)
+                current = try spawn(reload: false, adopting: adopted)
                 lastBeat = 0
                 lastChange = Date()
             }
@@ -354,7 +361,7 @@ public final class Supervisor {
     }
 
     /// Starts a worker generation; `recycled` is the memory recycle it replaces, for it to publish.
-    private func spawn(reload: Bool, replacing recycled: WorkerRecycle? = nil) throws -> WorkerProcess {
+    private func spawn(reload: Bool, replacing recycled: WorkerRecycle? = nil, adopting adopted: [Int32] = []) throws -> WorkerProcess {
         preflight.checkNewFiles()
         generation += 1
         let recordPath = config.dataDirectory.appendingPathComponent("supervisor.\(generation).record").path
@@ -366,19 +373,25 @@ public final class Supervisor {
         var totals = recycleTotals
         if let recycled, recycled.reason == .memoryCeiling { totals[recycled.reason.rawValue, default: 0] += 1 }  // counted once it serves
         let report = RecycleReport(recycled: recycled, totals: totals)
+        let keeper = ConnectionKeeper.prepare(adopting: adopted, logger: logger)
+        let inherited = keeper?.inherited ?? (sources: [], targets: [], arguments: [])
         let arguments = [executable] + workerArguments + ["--listen-fd", "\(Self.workerListenFD)", "--record", recordPath, "--master-pid", "\(getpid())"]
-            + (reload ? ["--reload"] : []) + (report == RecycleReport() ? [] : ["--recycles", report.argument])
+            + (reload ? ["--reload"] : []) + (report == RecycleReport() ? [] : ["--recycles", report.argument]) + inherited.arguments
         var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in cArguments { free(pointer) } }
-        let pid = plexus_spawn_with_fd(executable, &cArguments, listenFD, Self.workerListenFD)
+        let pid = plexus_spawn_with_fds(executable, &cArguments, [listenFD] + inherited.sources, [Self.workerListenFD] + inherited.targets,
+                                        Int32(1 + inherited.sources.count))
         guard pid > 0 else {
+            keeper?.close()
             munmap(record, MemoryLayout<plexus_blame_record>.size)
             unlink(recordPath)
             counters?.unlink()
             throw RuntimeError.plugins("cannot start a worker (\(executable)): \(String(cString: strerror(-pid)))")
         }
         logger.info("worker started", metadata: ["worker": "\(pid)", "generation": "\(generation)"])
+        keeper?.started(loop: loop)
         let worker = WorkerProcess(pid: pid, record: record, recordPath: recordPath, generation: generation, replaces: recycled)
+        worker.connections = keeper
         worker.counters = counters.map { ($0, counterCarry) }
         return worker
     }

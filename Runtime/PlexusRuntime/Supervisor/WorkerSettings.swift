@@ -15,6 +15,9 @@ public struct WorkerSettings {
     /// earlier generations' totals.
     var counters: CounterRegion?
     var carriedCounters: URL
+    /// The worker's end of the master's connection handover channel and the shared connection
+    /// table's descriptor (``ConnectionHandover``); nil when the master passed none.
+    public var handover: (channelFD: Int32, tableFD: Int32)?
 
     /// Prepares this process as the master's worker: dies with the master, maps the shared
     /// record at `recordPath`, reads the quarantine file.
@@ -30,6 +33,21 @@ public struct WorkerSettings {
 }
 
 extension Runtime {
+    /// Starts the connection handover with the master (before the listener accepts): names the
+    /// plugins in the shared table, registers every accepted connection, adopts those the master
+    /// hands over. Without it the worker serves as before (a crash drops its connections).
+    func startHandover() {
+        guard let fds = worker?.handover else { return }
+        do {
+            let handover = try ConnectionHandover(channelFD: fds.channelFD, tableFD: fds.tableFD, logger: logger)
+            handover.name(group.plugins)
+            server.handover = handover
+            handover.start(loop: loop) { [unowned self] fd, slot in server.adopt(fd: fd, slot: slot) }
+        } catch {
+            logger.error("connection handover off: \(error)")
+        }
+    }
+
     /// Bumps the shared heartbeat from a loop timer, so the master sees a loop that is stuck.
     func startHeartbeat() {
         let watchdog = config.supervisor.watchdogMilliseconds
