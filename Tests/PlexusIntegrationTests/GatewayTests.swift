@@ -538,6 +538,13 @@ final class GatewayTests: XCTestCase {
         let records = json(audit)["records"] as? [[String: Any]] ?? []
         XCTAssertTrue(records.contains { $0["action"] as? String == "auth.apikey.create" && $0["outcome"] as? String == "denied" }, "\(records)")
         XCTAssertTrue(records.allSatisfy { $0["tenant"] as? String == "acme" }, "\(records)")
+        // What spans every tenant (plugins, reload, dead letters, metrics) is the installation's admin's alone.
+        for (method, path) in [("GET", "/admin/plugins"), ("POST", "/admin/reload"), ("GET", "/api/v1/events/deadletters"),
+                               ("POST", "/api/v1/events/deadletters/redrive"), ("GET", "/metrics"), ("GET", "/health/plugins")] {
+            let refused = try send(plexus, method, path, bearer: acmeAdmin.key)
+            XCTAssertEqual(refused.status, 403, "\(method) \(path) by a tenant's admin: \(refused.text)")
+        }
+        XCTAssertEqual(try send(plexus, "GET", "/admin/plugins", bearer: plexus.adminKey).status, 200)
         // The installation's admin still sees every key.
         let all = (try JSONSerialization.jsonObject(with: Data(try send(plexus, "GET", "/admin/api-keys", bearer: plexus.adminKey).body)) as? [[String: Any]]) ?? []
         XCTAssertTrue(Set(all.compactMap { $0["name"] as? String }).isSuperset(of: ["plexus-admin", "acme-admin", "beta-reader", "minted"]), "\(all)")

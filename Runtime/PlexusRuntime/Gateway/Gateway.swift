@@ -203,12 +203,15 @@ final class Gateway {
             return nil
         case .authenticated:
             return exchange.caller == nil ? refuseAuthentication(exchange, "\(exchange.path) needs credentials: a bearer JWT or an API key", error: nil) : nil
-        case .admin:
+        case .admin, .tenantAdmin:
             guard let caller = exchange.caller else {
                 return refuseAuthentication(exchange, "\(exchange.path) is an admin endpoint: it needs the admin identity", error: nil)
             }
             guard isAdmin(caller) else {
                 return deny(exchange, "\(exchange.path) is an admin endpoint; the caller lacks the '\(settings.auth.adminRole)' role")
+            }
+            if access == .admin, let tenant = caller.tenant {
+                return deny(exchange, "\(exchange.path) spans every tenant: it needs the installation's admin (the '\(settings.auth.adminRole)' role with no tenant); the caller is an admin of tenant '\(tenant)'")
             }
             return nil
         }

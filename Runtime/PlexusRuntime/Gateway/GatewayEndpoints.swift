@@ -11,7 +11,7 @@ enum GatewayEndpoints {
             HTTPServer.BuiltinResponse(status: 200, headers: [("Content-Type", "application/json")],
                                        body: OpenAPIDocument.render(server: server, runtimeVersion: Runtime.version))
         }))
-        server.builtins.append(("GET", "/admin/audit", HTTPServer.Builtin(access: .admin) { [unowned gateway] exchange, respond in
+        server.builtins.append(("GET", "/admin/audit", HTTPServer.Builtin(access: .tenantAdmin) { [unowned gateway] exchange, respond in
             var query: AuditQuery
             do { query = try auditQuery(QueryParameters(exchange.query)) } catch {
                 return respond(.problem(400, "\(error)", exchange))
@@ -34,7 +34,7 @@ enum GatewayEndpoints {
                 }
             })
         }))
-        server.builtins.append(("GET", "/admin/api-keys", HTTPServer.Builtin(access: .admin) { [unowned gateway] exchange, respond in
+        server.builtins.append(("GET", "/admin/api-keys", HTTPServer.Builtin(access: .tenantAdmin) { [unowned gateway] exchange, respond in
             let store = gateway.keyStore
             guard let caller = exchange.caller else { return respond(.problem(401, "no caller", exchange)) }
             let authority = KeyAuthority(caller)
@@ -45,7 +45,7 @@ enum GatewayEndpoints {
                 }
             })
         }))
-        server.builtins.append(("POST", "/admin/api-keys", HTTPServer.Builtin(access: .admin, deferred: { [unowned gateway] exchange, respond in
+        server.builtins.append(("POST", "/admin/api-keys", HTTPServer.Builtin(access: .tenantAdmin, deferred: { [unowned gateway] exchange, respond in
             guard let object = (try? JSONSerialization.jsonObject(with: Data(exchange.body.slice(0..<exchange.body.count)))) as? [String: Any],
                   let name = object["name"] as? String else {
                 return respond(.problem(400, #"body must be a JSON object such as {"name": "billing", "tenant": "acme", "roles": ["reader"], "scopes": []}"#, exchange))
@@ -78,7 +78,7 @@ enum GatewayEndpoints {
                 }
             })
         })))
-        server.builtins.append(("DELETE", "/admin/api-keys/:key", HTTPServer.Builtin(access: .admin) { [unowned gateway] exchange, respond in
+        server.builtins.append(("DELETE", "/admin/api-keys/:key", HTTPServer.Builtin(access: .tenantAdmin) { [unowned gateway] exchange, respond in
             let key = exchange.parameters.first { $0.name == "key" }?.value ?? ""
             let store = gateway.keyStore, keys = gateway.keys
             guard let caller = exchange.caller else { return respond(.problem(401, "no caller", exchange)) }

@@ -21,7 +21,7 @@ enum OpenAPIDocument {
         for builtin in server.builtins where !streamingPaths.contains(builtin.path) {
             let access: OpenAPIRoute.Access = builtin.endpoint.access == .public ? .public : .authenticated
             routes.append(OpenAPIRoute(method: builtin.method, path: builtin.path, plugin: "plexus", summary: summaries[builtin.path],
-                                       access: access, roles: builtin.endpoint.access == .admin ? [adminRole] : []))
+                                       access: access, roles: builtin.endpoint.access == .admin || builtin.endpoint.access == .tenantAdmin ? [adminRole] : []))
         }
         let builder = OpenAPIBuilder(title: "Plexus", version: runtimeVersion,
                                      description: "The routes of the plugins running in this Plexus instance, and the runtime's own endpoints.")

@@ -23,8 +23,12 @@ public final class HTTPServer: ResponseSink {
         case `public`
         /// Any verified caller (the event API).
         case authenticated
-        /// The admin identity only (plugins, reload, quarantine, dead letters, keys, audit).
+        /// The installation's admin only: the admin role with no tenant (plugins, reload, dead
+        /// letters, metrics: what spans every tenant).
         case admin
+        /// The admin role of any tenant, for endpoints that scope what they show and change to the
+        /// caller's tenant (API keys, the audit log).
+        case tenantAdmin
     }
 
     /// A built-in endpoint. It answers through `respond` (at once or later, on the loop), or
