@@ -17,7 +17,9 @@ struct Constructor {
         while !pending.isEmpty {
             step += 1
             if step > maxSteps { return false }
-            if step & 63 == 0 && shouldStop() { return false }
+            // Polled every step: one step scans every pending lecture's periods, which on a large
+            // instance takes long enough that polling more rarely overshoots the time limit by minutes.
+            if shouldStop() { return false }
             // Pick the most constrained pending lecture.
             var bestIdx = -1, bestCount = Int.max, bestDeg = -1
             countStamp &+= 1
