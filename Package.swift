@@ -54,6 +54,8 @@ let package = Package(
         .systemLibrary(name: "CWslay", path: "Runtime/CWslay"),
         .systemLibrary(name: "COpenSSL", path: "Runtime/COpenSSL", pkgConfig: "libcrypto"),
         .target(name: "CPlexusShims", path: "Runtime/CPlexusShims"),
+        // HTTP/1.1 request parsing: llhttp, compiled from the sources Debian's node-llhttp installs.
+        .target(name: "CLLHTTP", path: "Runtime/CLLHTTP"),
         .systemLibrary(name: "CSQLite", path: "Runtime/CSQLite", pkgConfig: "sqlite3"),
         // Per-plugin SQLite storage: key-value, SQL, migrations, change feed, backup.
         .target(name: "PlexusStorage", dependencies: ["CSQLite"], path: "Runtime/PlexusStorage"),
@@ -74,7 +76,7 @@ let package = Package(
         .target(
             name: "PlexusRuntime",
             dependencies: [
-                "CLibUV", "CPlexusShims", "CPlexusABI", "CSQLite", "PlexusEventLog", "PlexusStorage", "CWslay", "COpenSSL",
+                "CLibUV", "CLLHTTP", "CPlexusShims", "CPlexusABI", "CSQLite", "PlexusEventLog", "PlexusStorage", "CWslay", "COpenSSL",
                 "PlexusAuth", "PlexusPolicy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),

@@ -1,5 +1,4 @@
 #ifndef PLEXUS_CLIBUV_SHIM_H
 #define PLEXUS_CLIBUV_SHIM_H
 #include <uv.h>
-#include <http_parser.h>
 #endif

@@ -73,7 +73,7 @@ final class WebSocketTests: XCTestCase {
             XCTAssertEqual(head.header("Content-Type"), "application/problem+json")
             if detail == "Sec-WebSocket-Version" { XCTAssertEqual(head.header("Sec-WebSocket-Version"), "13") }
             if request.contains("Connection: Upgrade") {
-                // http_parser switched protocols at the head: nothing after it can be parsed as HTTP.
+                // llhttp switched protocols at the head: nothing after it can be parsed as HTTP.
                 XCTAssertTrue(client.readsEOF(), "a refused upgrade ends the connection: \(request)")
             }
         }

@@ -3,7 +3,7 @@ import XCTest
 
 final class HTTPPartsTests: XCTestCase {
     private func decode(_ text: String) -> String? {
-        Array(text.utf8).withUnsafeBytes { URLTarget.percentDecode($0[...]) }
+        Array(text.utf8).withUnsafeBytes { RequestTarget.percentDecode($0[...]) }
     }
 
     func testPercentDecoding() {

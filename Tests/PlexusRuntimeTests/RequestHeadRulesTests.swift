@@ -1,7 +1,7 @@
 @testable import PlexusRuntime
 import XCTest
 
-/// RFC 9112 head rules beyond http_parser, the reason phrase table, and routing of escaped slashes.
+/// RFC 9112 head rules beyond llhttp, the reason phrase table, and routing of escaped slashes.
 final class RequestHeadRulesTests: XCTestCase {
     func testVersionsOtherThanHTTP1AreRefusedWith505() {
         XCTAssertEqual(RequestHeadRules.check(major: 9, minor: 9, hostCount: 1)?.status, 505)

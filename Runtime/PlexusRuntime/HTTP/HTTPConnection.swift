@@ -1,8 +1,9 @@
+import CLLHTTP
 import CLibUV
 import CPlexusShims
 import Foundation
 
-/// One client connection: reads with libuv, parses with http_parser, answers in request order.
+/// One client connection: reads with libuv, parses with llhttp (strict mode), answers in request order.
 ///
 /// Requests are parsed as they arrive (pipelining) and queued; each is dispatched as soon as its
 /// body is complete, and responses leave strictly in the order the requests came. Reading pauses
@@ -13,11 +14,19 @@ final class HTTPConnection {
     unowned(unsafe) let server: HTTPServer
     let id: Int
     let tcp: UnsafeMutablePointer<uv_tcp_t>
-    private let parser: UnsafeMutablePointer<http_parser>
+    private let parser: UnsafeMutablePointer<llhttp_t>
     private(set) var queue: [HTTPExchange] = []
     private var queueHead = 0
     private var current: HTTPExchange?
     private var lastCallbackWasValue = false
+    /// The line framing of the head being read (bare LF, obs-fold).
+    private var framing = HeadFraming()
+    /// Where the head bytes of the current read begin (the read's start while a head continues).
+    private var headScanStart: UnsafePointer<CChar>?
+    /// The next `on_method` starts a head: its first byte is where the framing check begins.
+    private var headScanPending = false
+    /// `on_headers_complete` paused llhttp so the head can be checked and routed (``didRead(_:_:)``).
+    private var headPaused = false
     private var pendingError: (status: Int, detail: String, headers: [(String, String)])?
 
     private(set) var phase = Phase.idle
@@ -46,7 +55,9 @@ final class HTTPConnection {
         self.id = id
         self.tcp = tcp
         parser = .allocate(capacity: 1)
-        http_parser_init(parser, HTTP_REQUEST)
+        llhttp_init(parser, HTTP_REQUEST, HTTPConnection.settings)
+        // Any digit.digit version parses; ``RequestHeadRules`` answers 505 for all but HTTP/1.x.
+        parser.pointee.lenient_flags |= UInt8(LENIENT_VERSION.rawValue)
         let peer = SocketAddress(of: tcp, peer: true)
         peerAddress = peer?.description ?? "unknown"
         peerIP = peer?.host ?? "unknown"
@@ -66,7 +77,7 @@ final class HTTPConnection {
 
     /// Who owns the socket after a protocol upgrade: every later byte and the end go there.
     private(set) var takeover: ConnectionTakeover?
-    /// The last request http_parser flagged as an upgrade (`parser.upgrade`).
+    /// The last request llhttp flagged as an upgrade (`parser.upgrade`).
     private weak var upgradeExchange: HTTPExchange?
 
     /// Writes `head` (a `101 Switching Protocols`) and hands the socket to `handler`: the HTTP
@@ -162,30 +173,65 @@ final class HTTPConnection {
         }
         lastActivity = server.loop.now
         guard !stopReading, let base else { return }
-        let parsed = http_parser_execute(parser, &HTTPConnection.settings, base, count)
-        let error = http_errno(rawValue: parser.pointee.http_errno)
-        if error == HPE_PAUSED { return }  // a `Connection: close` request ended the stream
-        if error != HPE_OK || (parsed != count && parser.pointee.upgrade == 0) {
-            failRequest(status: pendingError?.status ?? 400,
-                        detail: pendingError?.detail ?? "malformed request: \(String(cString: http_errno_description(error)))",
-                        headers: pendingError?.headers ?? [])
-        } else if parser.pointee.upgrade != 0 {
-            if let takeover {
-                // Upgraded: what followed the request head already belongs to the new protocol.
-                if parsed < count { takeover.connectionRead(UnsafeRawBufferPointer(start: base + parsed, count: count - parsed)) }
-            } else if let exchange = upgradeExchange {
-                // The request was answered (or is being answered) in plain HTTP, ignoring the
-                // upgrade: nothing after it is parsed, and the connection closes after the answer.
-                stopReading = true
-                uv_read_stop(uvStream)
-                exchange.closeAfterResponse = true
-                if unanswered == 0 {
-                    closing = true
-                    if writesInFlight == 0 { close() }
+        let end = UnsafePointer(base) + count
+        var cursor = UnsafePointer(base)
+        headScanStart = phase == .head ? cursor : nil
+        while true {
+            let error = llhttp_execute(parser, cursor, end - cursor)
+            switch error {
+            case HPE_OK:
+                // Every byte parsed; the part of a head still arriving is checked so far.
+                if phase == .head, let start = headScanStart,
+                   let violation = framing.scan(UnsafeRawBufferPointer(start: start, count: end - start)) {
+                    failRequest(status: 400, detail: violation.detail)
                 }
-            } else {
-                failRequest(status: 501, detail: "protocol upgrade is not supported on this endpoint")
+                return
+            case HPE_PAUSED where headPaused:
+                // A head is complete (``headersComplete()``): check it, route it, go on with the body.
+                headPaused = false
+                let headEnd = llhttp_get_error_pos(parser)!
+                guard admitHead(end: headEnd) else {
+                    failRequest(status: pendingError?.status ?? 400, detail: pendingError?.detail ?? "malformed request head",
+                                headers: pendingError?.headers ?? [])
+                    return
+                }
+                guard !closed else { return }
+                llhttp_resume(parser)
+                cursor = headEnd
+            case HPE_PAUSED:
+                return  // a `Connection: close` request ended the stream (``messageComplete()``)
+            case HPE_PAUSED_UPGRADE:
+                upgraded(rest: UnsafeRawBufferPointer(start: llhttp_get_error_pos(parser)!, count: end - llhttp_get_error_pos(parser)!))
+                return
+            case HPE_PAUSED_H2_UPGRADE:
+                failRequest(status: 505, detail: "HTTP/2 is not supported; this server speaks HTTP/1.1 and HTTP/1.0")
+                return
+            default:
+                let reason = llhttp_get_error_reason(parser).map { String(cString: $0) } ?? String(cString: llhttp_errno_name(error))
+                failRequest(status: pendingError?.status ?? 400, detail: pendingError?.detail ?? "malformed request: \(reason)",
+                            headers: pendingError?.headers ?? [])
+                return
             }
+        }
+    }
+
+    /// After a request llhttp flagged as an upgrade: `rest` is what followed its head.
+    private func upgraded(rest: UnsafeRawBufferPointer) {
+        if let takeover {
+            // Upgraded: what followed the request head already belongs to the new protocol.
+            if !rest.isEmpty { takeover.connectionRead(rest) }
+        } else if let exchange = upgradeExchange {
+            // The request was answered (or is being answered) in plain HTTP, ignoring the
+            // upgrade: nothing after it is parsed, and the connection closes after the answer.
+            stopReading = true
+            uv_read_stop(uvStream)
+            exchange.closeAfterResponse = true
+            if unanswered == 0 {
+                closing = true
+                if writesInFlight == 0 { close() }
+            }
+        } else {
+            failRequest(status: 501, detail: "protocol upgrade is not supported on this endpoint")
         }
     }
 
@@ -227,30 +273,41 @@ final class HTTPConnection {
         current = exchange
         queue.append(exchange)
         lastCallbackWasValue = false
+        framing.reset()
+        headScanPending = true
         phase = .head
         phaseStarted = server.loop.now
         publishHandoverState()
         return 0
     }
 
+    /// The method's bytes: the first call of a message marks where its head starts.
+    fileprivate func method(_ data: UnsafePointer<CChar>) -> Int32 {
+        if headScanPending {
+            headScanPending = false
+            headScanStart = data
+        }
+        return 0
+    }
+
     fileprivate func url(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
-        guard let exchange = current else { return 1 }
+        guard let exchange = current else { return refused }
         let start = exchange.urlRange.isEmpty ? exchange.head.count : exchange.urlRange.lowerBound
         exchange.head.append(data, length)
         exchange.urlRange = start..<exchange.head.count
         if exchange.urlRange.count > server.limits.maxURLBytes {
             pendingError = (414, "request target is longer than \(server.limits.maxURLBytes) bytes", [])
-            return 1
+            return refused
         }
         return checkHeadSize(exchange)
     }
 
     fileprivate func headerField(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
-        guard let exchange = current else { return 1 }
+        guard let exchange = current else { return refused }
         if lastCallbackWasValue || exchange.headerRanges.isEmpty {
             if exchange.headerRanges.count >= server.limits.maxHeaderCount {
                 pendingError = (431, "more than \(server.limits.maxHeaderCount) header fields", [])
-                return 1
+                return refused
             }
             let start = exchange.head.count
             exchange.headerRanges.append((start..<start, start..<start))
@@ -264,11 +321,12 @@ final class HTTPConnection {
     }
 
     fileprivate func headerValue(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
-        guard let exchange = current, !exchange.headerRanges.isEmpty else { return 1 }
+        guard let exchange = current, !exchange.headerRanges.isEmpty else { return refused }
         let index = exchange.headerRanges.count - 1
-        if !lastCallbackWasValue && !RequestHeadRules.isToken(exchange.head.slice(exchange.headerRanges[index].name)) {
+        // llhttp's strict mode admits only token characters in a name (RFC 9110 §5.6.2), but an empty name too.
+        if !lastCallbackWasValue && exchange.headerRanges[index].name.isEmpty {
             pendingError = Self.badFieldName
-            return 1
+            return refused
         }
         lastCallbackWasValue = true
         exchange.head.append(data, length)
@@ -279,70 +337,126 @@ final class HTTPConnection {
     private func checkHeadSize(_ exchange: HTTPExchange) -> Int32 {
         guard exchange.head.count > server.limits.maxHeaderBytes else { return 0 }
         pendingError = (431, "request line and headers are larger than \(server.limits.maxHeaderBytes) bytes", [])
-        return 1
+        return refused
     }
 
-    /// Returns 0 to go on, -1 to fail (http_parser reads 1 and 2 from this callback as "no body").
+    /// What a callback returns to stop llhttp over a refusal in ``pendingError``.
+    private let refused = Int32(HPE_USER.rawValue)
+
+    /// Pauses llhttp at the end of a head: ``didRead(_:_:)`` then knows where the head ends,
+    /// checks its framing and admits it (``admitHead(end:)``) before parsing goes on.
     fileprivate func headersComplete() -> Int32 {
-        guard let exchange = current else { return -1 }
+        guard current != nil else { return -1 }
+        headPaused = true
+        return Int32(HPE_PAUSED.rawValue)
+    }
+
+    /// Checks and routes a complete head whose bytes in this read end at `end`; false (with
+    /// ``pendingError`` set) to refuse it.
+    private func admitHead(end: UnsafePointer<CChar>) -> Bool {
+        guard let exchange = current else { return false }
+        if let start = headScanStart, let violation = framing.scan(UnsafeRawBufferPointer(start: start, count: end - start)) {
+            pendingError = (400, violation.detail, [])
+            return false
+        }
+        framing.reset()
+        headScanStart = nil
         exchange.method = HTTPMethodNames.name(of: parser.pointee.method)
-        exchange.httpMinor = parser.pointee.http_minor
-        exchange.keepAlive = http_should_keep_alive(parser) != 0
+        exchange.httpMinor = UInt16(parser.pointee.http_minor)
+        exchange.keepAlive = llhttp_should_keep_alive(parser) != 0
         // Known now, so an answer written before the body (404, 405, a refusal) closes too.
         if !exchange.keepAlive { exchange.closeAfterResponse = true }
-        if let last = exchange.headerRanges.last, !lastCallbackWasValue, !RequestHeadRules.isToken(exchange.head.slice(last.name)) {
-            pendingError = Self.badFieldName
-            return -1
-        }
         let hostCount = exchange.headerRanges.count(where: { range in
             range.name.count == 4 && zip(exchange.head.slice(range.name), "host".utf8).allSatisfy { ($0 | 0x20) == $1 }
         })
-        if let violation = RequestHeadRules.check(major: parser.pointee.http_major, minor: parser.pointee.http_minor, hostCount: hostCount) {
+        if let violation = RequestHeadRules.check(major: UInt16(parser.pointee.http_major), minor: UInt16(parser.pointee.http_minor), hostCount: hostCount) {
             pendingError = (violation.status, violation.detail, [])
-            return -1
+            return false
         }
-        if let problem = URLTarget.split(exchange.head.slice(exchange.urlRange), into: exchange) {
-            pendingError = (400, problem, [])
-            return -1
+        if parser.pointee.flags & UInt16(F_TRANSFER_ENCODING.rawValue) != 0 && !Self.onlyChunked(exchange) {
+            // llhttp refuses a coding after `chunked` and one without it; this is one before it.
+            pendingError = (501, "only the chunked transfer coding is supported; send 'Transfer-Encoding: chunked' alone", [])
+            return false
         }
+        let target: RequestTarget
+        do {
+            target = try RequestTarget.parse(exchange.head.slice(exchange.urlRange), method: exchange.method)
+        } catch {
+            pendingError = (error.status, error.detail, [])
+            return false
+        }
+        switch target.form {
+        case .authority:
+            pendingError = (501, "CONNECT is not supported: this server is an origin server, not a proxy", [])
+            return false
+        case .absolute:
+            // RFC 9112 §3.2.2 lets the target's authority override Host; this server routes and
+            // picks tenants by Host, so the two must agree.
+            guard let host = exchange.header("host"), Self.sameHost(host, target.authority) else {
+                pendingError = (400, "the absolute-form target names '\(target.authority)' but the Host field names another host; they must agree", [])
+                return false
+            }
+        case .origin, .asterisk:
+            break
+        }
+        exchange.path = target.path
+        exchange.rawPath = target.rawPath
+        exchange.query = target.query
         if let given = exchange.header("x-request-id"), RequestIDGenerator.isSane(given) {
             exchange.requestID = String(decoding: given, as: UTF8.self)
         } else {
             exchange.requestID = server.requestIDs.next()
         }
         server.route(exchange)
+        // llhttp: the declared Content-Length (0 when there is none or the body is chunked).
         let declared = parser.pointee.content_length
-        if declared != UInt64.max && declared > exchange.bodyLimit {
+        if declared > exchange.bodyLimit {
             pendingError = (413, "body of \(declared) bytes is larger than the \(exchange.bodyLimit) bytes this route accepts", [])
-            return -1
+            return false
         }
-        if declared != UInt64.max && !server.reserveBody(declared, for: exchange) {
+        if declared != 0 && !server.reserveBody(declared, for: exchange) {
             pendingError = Self.overBudget(server.limits.bodyBudgetBytes)
-            return -1
+            return false
         }
         if let expect = exchange.header("expect") {
             guard String(decoding: expect, as: UTF8.self).lowercased() == "100-continue" else {
                 pendingError = (417, "only 'Expect: 100-continue' is supported", [])
-                return -1
+                return false
             }
             if unanswered == 1 && exchange.response == nil { write([UInt8]("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
         }
         phase = .body
         phaseStarted = server.loop.now
-        return 0
+        return true
+    }
+
+    /// Whether every `Transfer-Encoding` field of the request says exactly `chunked` (ASCII case-insensitive).
+    private static func onlyChunked(_ exchange: HTTPExchange) -> Bool {
+        exchange.headerRanges.allSatisfy { range in
+            let name = exchange.head.slice(range.name)
+            guard name.count == 17, zip(name, "transfer-encoding".utf8).allSatisfy({ ($0 | 0x20) == $1 }) else { return true }
+            var value = exchange.head.slice(range.value)[...]
+            while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
+            return value.count == 7 && zip(value, "chunked".utf8).allSatisfy { ($0 | 0x20) == $1 }
+        }
+    }
+
+    /// Whether a `Host` value and an authority name the same host and port (ASCII case-insensitive).
+    private static func sameHost(_ host: UnsafeRawBufferPointer, _ authority: String) -> Bool {
+        host.count == authority.utf8.count && zip(host, authority.utf8).allSatisfy { ($0 | 0x20) == ($1 | 0x20) }
     }
 
     fileprivate func bodyData(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
-        guard let exchange = current else { return 1 }
+        guard let exchange = current else { return refused }
         let total = UInt64(exchange.body.count + length)
         if total > exchange.bodyLimit {
             pendingError = (413, "body is larger than the \(exchange.bodyLimit) bytes this route accepts", [])
-            return 1
+            return refused
         }
         // A body without `Content-Length` (chunked) reserves its budget as it arrives.
         if total > exchange.reservedBodyBytes && !server.reserveBody(total - exchange.reservedBodyBytes, for: exchange) {
             pendingError = Self.overBudget(server.limits.bodyBudgetBytes)
-            return 1
+            return refused
         }
         exchange.body.append(data, length)
         return 0
@@ -357,16 +471,18 @@ final class HTTPConnection {
         (503, "the server holds as many request bodies as its \(budget)-byte body budget allows; retry shortly", [("Retry-After", "1")])
     }
 
+    /// Returns `HPE_PAUSED` when the connection reads no further request (it closes after this one).
     fileprivate func messageComplete() -> Int32 {
-        guard let exchange = current else { return 1 }
+        guard let exchange = current else { return refused }
         current = nil
         phase = .idle
+        var last = false
         if !exchange.keepAlive || lingering {
             lingering = false
             exchange.closeAfterResponse = true
             stopReading = true
             uv_read_stop(uvStream)
-            http_parser_pause(parser, 1)
+            last = true
         }
         if unanswered >= server.limits.maxPipelinedRequests && !readingPaused && !stopReading {
             readingPaused = true
@@ -374,7 +490,7 @@ final class HTTPConnection {
         }
         if parser.pointee.upgrade != 0 { upgradeExchange = exchange }
         server.dispatch(exchange)
-        return 0
+        return last ? Int32(HPE_PAUSED.rawValue) : 0
     }
 
     // MARK: Writing
@@ -521,21 +637,24 @@ final class HTTPConnection {
         return plexus_slot_busy
     }
 
-    // MARK: http_parser settings
+    // MARK: llhttp settings
 
-    nonisolated(unsafe) static var settings: http_parser_settings = {
-        var settings = http_parser_settings()
-        settings.on_message_begin = { parser in from(parser).messageBegin() }
-        settings.on_url = { parser, data, length in from(parser).url(data!, length) }
-        settings.on_header_field = { parser, data, length in from(parser).headerField(data!, length) }
-        settings.on_header_value = { parser, data, length in from(parser).headerValue(data!, length) }
-        settings.on_headers_complete = { parser in from(parser).headersComplete() }
-        settings.on_body = { parser, data, length in from(parser).bodyData(data!, length) }
-        settings.on_message_complete = { parser in from(parser).messageComplete() }
+    /// The callbacks every connection's parser shares (llhttp keeps the pointer: it lives forever).
+    nonisolated(unsafe) static let settings: UnsafeMutablePointer<llhttp_settings_t> = {
+        let settings = UnsafeMutablePointer<llhttp_settings_t>.allocate(capacity: 1)
+        llhttp_settings_init(settings)
+        settings.pointee.on_message_begin = { parser in from(parser).messageBegin() }
+        settings.pointee.on_method = { parser, data, _ in from(parser).method(data!) }
+        settings.pointee.on_url = { parser, data, length in from(parser).url(data!, length) }
+        settings.pointee.on_header_field = { parser, data, length in from(parser).headerField(data!, length) }
+        settings.pointee.on_header_value = { parser, data, length in from(parser).headerValue(data!, length) }
+        settings.pointee.on_headers_complete = { parser in from(parser).headersComplete() }
+        settings.pointee.on_body = { parser, data, length in from(parser).bodyData(data!, length) }
+        settings.pointee.on_message_complete = { parser in from(parser).messageComplete() }
         return settings
     }()
 
-    private static func from(_ parser: UnsafeMutablePointer<http_parser>?) -> HTTPConnection {
+    private static func from(_ parser: UnsafeMutablePointer<llhttp_t>?) -> HTTPConnection {
         Unmanaged<HTTPConnection>.fromOpaque(parser!.pointee.data).takeUnretainedValue()
     }
 }

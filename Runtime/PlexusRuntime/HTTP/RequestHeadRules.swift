@@ -1,4 +1,4 @@
-/// What RFC 9112 asks of a request head beyond what http_parser checks: the protocol version,
+/// What RFC 9112 asks of a request head beyond what llhttp checks: the protocol version,
 /// exactly one `Host` in HTTP/1.1, and header names that are tokens.
 enum RequestHeadRules {
     /// A refusal: the status and what is wrong.

@@ -1,0 +1,2 @@
+/* llhttp's sources include "llhttp.h"; this forwards to the header node-llhttp installs. */
+#include "CLLHTTP.h"
