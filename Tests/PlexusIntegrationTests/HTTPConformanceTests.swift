@@ -188,3 +188,93 @@ extension HTTPConformanceTests {
         XCTAssertTrue(client.readsEOF(), "the upgrade is ignored and nothing else is written")
     }
 }
+
+// MARK: Request targets and head framing (strict parsing)
+
+extension HTTPConformanceTests {
+    /// Sends `request` on a fresh connection; returns the status and whether the server then closed.
+    private func answer(_ request: String) throws -> (status: Int, text: String, closed: Bool) {
+        let client = try TestClient(port: try plexus.port, timeoutSeconds: 5)
+        try client.send(request)
+        let response = try client.readResponse()
+        return (response.status, response.text, client.readsEOF())
+    }
+
+    func testMalformedRequestTargetsAre400ThenClose() throws {
+        let auth = try plexus.authorized("")
+        let targets = [
+            "/api/v1/hello/x#fragment", "/api/v1/hello/%zz", "/api/v1/hello/%4", "/api/v1/hello/x%",
+            "/api/v1/hello/../../admin/plugins", "/api/v1/../admin/plugins", "/api/v1/hello/%2e%2e", "/api/v1/hello/./x",
+            "/api/v1/hello/a\\b", "/api/v1/hello/<x>", "/api/v1/hello/nul%00", "/api/v1/hello/%ff",
+            "/api/v1/hello/x?a=%g1", "*", "ftp://t/api/v1/hello/x", "http://user@t/api/v1/hello/x",
+            "/api/v1/hello/\u{1}", "/api/v1/hello/caf\u{e9}",
+        ]
+        for target in targets {
+            let result = try answer("GET \(target) HTTP/1.1\r\nHost: t\r\n\(auth)\r\n")
+            XCTAssertEqual(result.status, 400, "\(target): \(result.text)")
+            XCTAssertTrue(result.closed, "\(target): closes after the 400")
+        }
+    }
+
+    func testAbsoluteFormIsServedWhenItsHostIsTheHostField() throws {
+        let auth = try plexus.authorized("")
+        let served = try answer("GET http://t/api/v1/hello/abs?x=1 HTTP/1.1\r\nHost: t\r\n\(auth)Connection: close\r\n\r\n")
+        XCTAssertEqual(served.status, 200, served.text)
+        XCTAssertEqual(served.text, "Hello, abs!\n")
+        let mismatched = try answer("GET http://elsewhere/api/v1/hello/abs HTTP/1.1\r\nHost: t\r\n\(auth)\r\n")
+        XCTAssertEqual(mismatched.status, 400, mismatched.text)
+    }
+
+    func testConnectIsRefusedWith501() throws {
+        let result = try answer("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+        XCTAssertEqual(result.status, 501, result.text)
+        XCTAssertTrue(result.closed)
+    }
+
+    func testAmbiguousFramingIsRefused() throws {
+        let auth = try plexus.authorized("")
+        let cases: [(label: String, request: String, status: Int)] = [
+            ("Content-Length and Transfer-Encoding", "POST /api/v1/echo HTTP/1.1\r\nHost: t\r\n\(auth)Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+            ("two Content-Length fields", "POST /api/v1/echo HTTP/1.1\r\nHost: t\r\n\(auth)Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello", 400),
+            ("a Content-Length list", "POST /api/v1/echo HTTP/1.1\r\nHost: t\r\n\(auth)Content-Length: 5, 5\r\n\r\nhello", 400),
+            ("a signed Content-Length", "POST /api/v1/echo HTTP/1.1\r\nHost: t\r\n\(auth)Content-Length: +5\r\n\r\nhello", 400),
+            ("a coding after chunked", "POST /api/v1/echo HTTP/1.1\r\nHost: t\r\n\(auth)Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", 400),
+            ("a coding before chunked", "POST /api/v1/echo HTTP/1.1\r\nHost: t\r\n\(auth)Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
+            ("obs-fold", "GET /api/v1/hello/x HTTP/1.1\r\nHost: t\r\n\(auth)X-Folded: a\r\n b\r\n\r\n", 400),
+            ("obs-fold after an empty value", "GET /api/v1/hello/x HTTP/1.1\r\nHost: t\r\n\(auth)X-Folded:\r\n b\r\n\r\n", 400),
+            ("bare LF after the request line", "GET /api/v1/hello/x HTTP/1.1\nHost: t\r\n\(auth)\r\n", 400),
+            ("bare LF ending the head", "GET /api/v1/hello/x HTTP/1.1\r\nHost: t\r\n\(auth)\n", 400),
+            ("bare CR in a field", "GET /api/v1/hello/x HTTP/1.1\r\nHost: t\r\n\(auth)X-A: a\rb\r\n\r\n", 400),
+            ("an empty field name", "GET /api/v1/hello/x HTTP/1.1\r\nHost: t\r\n\(auth): x\r\n\r\n", 400),
+            ("a chunk size ending in a bare LF", "POST /api/v1/echo HTTP/1.1\r\nHost: t\r\n\(auth)Transfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n", 400),
+            ("HTTP/0.9", "GET /api/v1/hello/x\r\n\r\n", 505),
+            ("the HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505),
+        ]
+        for (label, request, status) in cases {
+            let result = try answer(request)
+            XCTAssertEqual(result.status, status, "\(label): \(result.text)")
+            XCTAssertTrue(result.closed, "\(label): closes after the error")
+        }
+    }
+
+    func testAHeadSplitAcrossReadsIsCheckedWhole() throws {
+        // The fold arrives in its own read, right after the line it continues.
+        let client = try TestClient(port: try plexus.port, timeoutSeconds: 5)
+        try client.send("GET /api/v1/hello/x HTTP/1.1\r\nHost: t\r\n\(try plexus.authorized(""))X-Folded: a\r\n")
+        usleep(50_000)
+        try client.send(" b\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 400)
+        // A head that is fine, sent a byte at a time, is served.
+        let slow = try TestClient(port: try plexus.port, timeoutSeconds: 5)
+        for byte in "GET /api/v1/hello/bytes HTTP/1.1\r\nHost: t\r\n\(try plexus.authorized(""))\r\n".utf8 { try slow.send([byte]) }
+        XCTAssertEqual(try slow.readResponse().text, "Hello, bytes!\n")
+    }
+
+    func testNothingIsReadAfterConnectionClose() throws {
+        let auth = try plexus.authorized("")
+        let client = try TestClient(port: try plexus.port, timeoutSeconds: 5)
+        try client.send("GET /api/v1/hello/first HTTP/1.1\r\nHost: t\r\n\(auth)Connection: close\r\n\r\nGET /api/v1/hello/second HTTP/1.1\r\nHost: t\r\n\(auth)\r\n")
+        XCTAssertEqual(try client.readResponse().text, "Hello, first!\n")
+        XCTAssertTrue(client.readsEOF(), "the request after `Connection: close` is not answered")
+    }
+}
