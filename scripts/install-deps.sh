@@ -3,6 +3,7 @@
 # when everything is already installed. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
+# node-llhttp ships llhttp's C sources (/usr/share/llhttp) and header; the CLLHTTP target compiles them.
 packages=(libuv1-dev node-llhttp libwslay-dev libssl-dev libsqlite3-dev libffi-dev pkg-config gcc patch curl)
 if [ "${1:-}" = "--bench" ]; then
     packages+=(wrk nginx-light nodejs time)
