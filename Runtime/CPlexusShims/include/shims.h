@@ -53,6 +53,9 @@ typedef struct plexus_blame_record {
     plexus_blame_slot threads[PLEXUS_BLAME_THREAD_SLOTS];
     /** The instruction address of the fatal signal (0: unknown), set with `crashed_thread`. */
     uint64_t crashed_address;
+    /** The path of the mapping that holds `crashed_address` (empty: none or unknown), read from
+        /proc/self/maps by the crash handler while the process still has its mappings. */
+    char crashed_path[512];
 } plexus_blame_record;
 
 /** Records the calling thread as the loop thread. */
