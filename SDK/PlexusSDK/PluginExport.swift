@@ -52,6 +52,7 @@ public enum PluginExport {
         descriptor.pointee.description = UnsafePointer(strdup(manifest.description))
         descriptor.pointee.sdk_version = UnsafePointer(strdup(plexusSDKVersion))
         descriptor.pointee.toolchain = UnsafePointer(strdup(swiftToolchain))
+        descriptor.pointee.swift_compiler = swiftCompiler
         descriptor.pointee.dependencies = UnsafePointer(dependencies)
         descriptor.pointee.dependency_count = UInt32(manifest.dependencies.count)
         descriptor.pointee.ctx = ctx
@@ -89,18 +90,24 @@ public enum PluginExport {
         return descriptor
     }
 
-    /// The compiler that built this copy of the SDK.
-    static var swiftToolchain: String {
-        #if compiler(>=6.4)
-        "Swift 6.4+"
+    /// The compiler that built this copy of the SDK, as text for people.
+    static var swiftToolchain: String { "Swift \(swiftCompiler / 100).\(swiftCompiler % 100)" }
+
+    /// The compiler that built this copy of the SDK, as major * 100 + minor: the descriptor's
+    /// `swift_compiler` (ABI 1.4), which the runtime compares with its own at load.
+    public static var swiftCompiler: UInt32 {
+        #if compiler(>=6.5)
+        605
+        #elseif compiler(>=6.4)
+        604
         #elseif compiler(>=6.3)
-        "Swift 6.3"
+        603
         #elseif compiler(>=6.2)
-        "Swift 6.2"
+        602
         #elseif compiler(>=6.1)
-        "Swift 6.1"
+        601
         #else
-        "Swift 6.0"
+        600
         #endif
     }
 }
