@@ -39,7 +39,19 @@
  * runtime sets it to the outcome a completion reports just before calling a `done`, `reply`,
  * `after` or publish callback. Storage failures carry their kind as a PLEXUS_E_STORAGE_* code.
  * Codes are for programs, messages for people: never parse a message. `plexus_strerror` names a
- * code this header knows; `host->status_text` names every code the runtime knows.
+ * code this header knows; `host->status_text` names every code the runtime knows. The codes each
+ * call reports besides PLEXUS_OK:
+ *   route_add        INVALID_ARGUMENT, WRONG_STATE, ALREADY_EXISTS, REFUSED (a reserved prefix)
+ *   respond, post, timer_start  INVALID_ARGUMENT (NULL response or callback); timer_start WRONG_STATE
+ *   queue_work       INVALID_ARGUMENT, LIMIT_REACHED; its `after` callback CANCELLED
+ *   publish          INVALID_ARGUMENT (event, topic), REFUSED (a topic reserved for another
+ *                    publisher); its `done` callback REFUSED (the durable log failed)
+ *   subscribe        INVALID_ARGUMENT, WRONG_STATE, REFUSED (a durable group without the log)
+ *   service_register INVALID_ARGUMENT, WRONG_STATE, ALREADY_EXISTS
+ *   service_call     its `reply` callback NOT_FOUND, TIMEOUT, REMOTE_FAILED
+ *   kv_*, sql_*      their `done` callback PLEXUS_E_STORAGE_* (the kind of the failure)
+ *   metric_register  UNSUPPORTED, INVALID_ARGUMENT, ALREADY_EXISTS (the name with another shape)
+ *   metric_record    UNSUPPORTED, NOT_FOUND (the id), INVALID_ARGUMENT, LIMIT_REACHED (label sets)
  */
 #ifndef PLEXUS_ABI_H
 #define PLEXUS_ABI_H
