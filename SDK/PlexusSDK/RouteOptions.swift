@@ -89,6 +89,18 @@ public struct RouteOptions: Sendable {
     /// A route for callers that belong to a tenant (tenant-scoped data).
     public static let tenant = RouteOptions(tenantRequired: true)
 
+    /// Why the roles or scopes cannot cross the ABI, or nil. They cross it as text, roles
+    /// comma-separated and scopes space-separated, so a name holding a separator (or any
+    /// whitespace or control character) would silently become two names; an empty name none.
+    var nameProblem: String? {
+        for (kind, names) in [("role", roles), ("scope", scopes)] {
+            if let bad = names.first(where: { $0.isEmpty || $0.contains(",") || $0.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F } }) {
+                return "\(kind) '\(bad)' is empty or holds a comma, whitespace or a control character; fix: name \(kind)s with letters, digits and - _ . : /"
+            }
+        }
+        return nil
+    }
+
     /// A copy with `summary` set.
     public func summary(_ text: String) -> RouteOptions {
         var copy = self

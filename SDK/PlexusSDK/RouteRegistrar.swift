@@ -84,14 +84,7 @@ public final class RouteRegistrar {
     }
 
     private func add(_ method: String, _ pattern: String, _ options: RouteOptions, _ maxBodyBytes: UInt64, _ box: RouteBox) throws {
-        // Roles cross the ABI comma-separated and scopes space-separated: a name holding the
-        // separator (or any space or control character) would silently become two names.
-        for (kind, names) in [("role", options.roles), ("scope", options.scopes)] {
-            if let bad = names.first(where: { $0.isEmpty || $0.contains(",") || $0.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 } }) {
-                throw PluginError.routeRejected(method: method, pattern: pattern,
-                                                reason: "\(kind) '\(bad)' is empty or holds a comma, a space or a control character; fix: name \(kind)s with letters, digits and ':._-'")
-            }
-        }
+        if let problem = options.nameProblem { throw PluginError.routeRejected(method: method, pattern: pattern, reason: problem) }
         var message = [CChar](repeating: 0, count: 512)
         var texts = BytePack([])
         for text in [options.roles.joined(separator: ","), options.scopes.joined(separator: " "), options.summary ?? "",

@@ -63,6 +63,17 @@ final class SDKTypedAPITests: XCTestCase {
         XCTAssertFalse(caller.has(scope: "delete"))
     }
 
+    func testRoleAndScopeNamesThatTheABITextWouldSplitAreRefused() {
+        XCTAssertNil(RouteOptions(roles: ["editor", "org:admin"], scopes: ["read", "notes/write"]).nameProblem)
+        // Before the check, "a,b" reached the runtime as two roles, "read write" as two scopes.
+        for options in [RouteOptions(roles: ["a,b"]), RouteOptions(roles: [""]), RouteOptions(scopes: ["read write"]),
+                        RouteOptions(scopes: ["read\twrite"]), RouteOptions(roles: ["x\u{7F}"]), RouteOptions(roles: ["a\u{2003}b"])] {
+            XCTAssertNotNil(options.nameProblem, "\(options.roles) \(options.scopes)")
+        }
+        XCTAssertEqual(RouteOptions(roles: ["a,b"]).nameProblem,
+                       "role 'a,b' is empty or holds a comma, whitespace or a control character; fix: name roles with letters, digits and - _ . : /")
+    }
+
     func testStorageFailuresComeFromTheStatusCodeNotTheText() {
         // ABI 1.4: the code decides, whatever the text says.
         let coded = StorageFailure(reported: HostStatus(rawValue: Int32(PLEXUS_E_STORAGE_DISK_FULL.rawValue)),
