@@ -134,7 +134,12 @@ typedef enum plexus_status {
  * The name of a status code this header knows, e.g. "PLEXUS_E_STORAGE_BUSY: storage busy"
  * (never NULL; "unknown status" for a code from a newer runtime: ask `host->status_text`).
  */
-static inline const char *plexus_strerror(int status) {
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L)
+#define PLEXUS_INLINE static inline
+#else
+#define PLEXUS_INLINE static __inline__ /* C89 with GNU extensions (gcc, clang) */
+#endif
+PLEXUS_INLINE const char *plexus_strerror(int status) {
     switch (status) {
     case PLEXUS_OK: return "ok";
     case PLEXUS_ERROR: return "error";
