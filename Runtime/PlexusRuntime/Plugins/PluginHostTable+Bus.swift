@@ -88,11 +88,11 @@ extension PluginHostTable {
             }
         }
         host.unsubscribe = { host, id in
-            HostCallStatus.set(PLEXUS_OK)
+            defer { HostCallStatus.set(PLEXUS_OK) }
             PluginInstance.from(host).services.events.unsubscribe(id)
         }
         host.ack = { host, subscription, eventID, success, reason in
-            HostCallStatus.set(PLEXUS_OK)
+            defer { HostCallStatus.set(PLEXUS_OK) }
             let plugin = PluginInstance.from(host)
             let id = eventID.data.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: eventID.length), as: UTF8.self) } ?? ""
             plugin.services.events.settle(subscription: subscription, eventID: id, success: success != 0,
@@ -121,7 +121,7 @@ extension PluginHostTable {
                                                  timeoutMilliseconds: timeout, reply: reply, user: user)
         }
         host.service_reply = { host, token, status, payload in
-            HostCallStatus.set(PLEXUS_OK)
+            defer { HostCallStatus.set(PLEXUS_OK) }
             PluginInstance.from(host).services.serviceRegistry.reply(token: token, status: status, payload: payload)
         }
     }

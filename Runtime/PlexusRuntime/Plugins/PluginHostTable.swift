@@ -17,15 +17,19 @@ enum PluginHostTable {
         host.runtime_version = UnsafePointer(strdup(runtimeVersion))
         host.uv_loop = UnsafeMutableRawPointer(loop.uv)
         host.log = { host, level, message in
-            HostCallStatus.set(PLEXUS_OK)
+            defer { HostCallStatus.set(PLEXUS_OK) }
             let plugin = PluginInstance.from(host)
             let text = message.map { String(cString: $0) } ?? ""
             plugin.logger.log(level: PluginHostTable.logLevel(level), "\(text)", metadata: ["plugin": "\(plugin.name)"])
         }
         host.config_get = { host, key in
-            HostCallStatus.set(PLEXUS_OK)
-            guard let key else { return nil }
-            return PluginInstance.from(host).config.cString(String(cString: key))
+            guard let key else {
+                HostCallStatus.set(PLEXUS_E_INVALID_ARGUMENT)
+                return nil
+            }
+            let value = PluginInstance.from(host).config.cString(String(cString: key))
+            HostCallStatus.set(value == nil ? PLEXUS_E_NOT_FOUND : PLEXUS_OK)
+            return value
         }
         host.route_add = { host, spec, error in
             let plugin = PluginInstance.from(host)
@@ -78,7 +82,7 @@ enum PluginHostTable {
             return id
         }
         host.timer_stop = { host, id in
-            HostCallStatus.set(PLEXUS_OK)
+            defer { HostCallStatus.set(PLEXUS_OK) }
             PluginInstance.from(host).timers.removeValue(forKey: id)?.close()
         }
         host.queue_work = { host, work, after, user in
@@ -116,7 +120,8 @@ enum PluginHostTable {
             }
         }
         host.start_complete = { host, status, message in
-            HostCallStatus.set(PLEXUS_OK)
+            // Set on return: completing a start may run other plugins' hooks on this thread.
+            defer { HostCallStatus.set(PLEXUS_OK) }
             let plugin = PluginInstance.from(host)
             let text = message.map { String(cString: $0) } ?? "on_start reported an error"
             let complete = plugin.onStartComplete
@@ -124,7 +129,7 @@ enum PluginHostTable {
             complete?(status == Int32(PLEXUS_OK.rawValue) ? .success(()) : .failure(PluginLoadError(.startFailed, "plugin '\(plugin.name)' failed to start: \(text)")))
         }
         host.stop_complete = { host in
-            HostCallStatus.set(PLEXUS_OK)
+            defer { HostCallStatus.set(PLEXUS_OK) }
             let plugin = PluginInstance.from(host)
             let complete = plugin.onStopComplete
             plugin.onStopComplete = nil

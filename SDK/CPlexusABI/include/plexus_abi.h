@@ -41,6 +41,7 @@
  * Codes are for programs, messages for people: never parse a message. `plexus_strerror` names a
  * code this header knows; `host->status_text` names every code the runtime knows. The codes each
  * call reports besides PLEXUS_OK:
+ *   config_get       NOT_FOUND (no such key; NULL is returned), INVALID_ARGUMENT (NULL key)
  *   route_add        INVALID_ARGUMENT, WRONG_STATE, ALREADY_EXISTS, REFUSED (a reserved prefix)
  *   respond, post, timer_start  INVALID_ARGUMENT (NULL response or callback); timer_start WRONG_STATE
  *   queue_work       INVALID_ARGUMENT, LIMIT_REACHED; its `after` callback CANCELLED

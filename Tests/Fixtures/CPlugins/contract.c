@@ -300,6 +300,9 @@ static void on_request(void *ctx, const plexus_request *request) {
     check(added == PLEXUS_ERROR && last_status() == PLEXUS_E_WRONG_STATE, "route_add after start is not PLEXUS_E_WRONG_STATE");
 
     check(g_duplicate_status == PLEXUS_E_ALREADY_EXISTS, "a service registered twice is not PLEXUS_E_ALREADY_EXISTS");
+    const char *absent;
+    HOST_CALL(absent = g_host->config_get(g_host, "no.such.key"));
+    check(absent == NULL && last_status() == PLEXUS_E_NOT_FOUND, "config_get of an absent key is not NULL with PLEXUS_E_NOT_FOUND");
     run_threads();
     check(strcmp(plexus_strerror(PLEXUS_E_STORAGE_BUSY), "storage busy") == 0, "plexus_strerror does not name a storage code");
     check(strcmp(g_host->status_text(g_host, 12345), "unknown status") == 0, "status_text of an unknown code");
