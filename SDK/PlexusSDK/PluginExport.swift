@@ -23,6 +23,11 @@ public enum PluginExport {
         guard let rawHost else { return nil }
         let host = rawHost.assumingMemoryBound(to: plexus_host.self)
         guard host.pointee.abi_major == UInt32(PLEXUS_ABI_MAJOR) else { return nil }
+        // Before anything that leans on the Swift runtime's layout (actors, executors, metadata):
+        // a runtime built by another Swift gets a bare descriptor it refuses, naming both compilers.
+        if HostBridge(host: host).has(\.swift_compiler), host.pointee.swift_compiler != 0, host.pointee.swift_compiler != swiftCompiler {
+            return UnsafeRawPointer(bareDescriptor)
+        }
         if let existing = exported { return UnsafeRawPointer(existing) }
         LoopExecutor.shared.bind(host: host)
         let manifest = PluginActor.runOnLoop { P.manifest }
@@ -33,6 +38,20 @@ public enum PluginExport {
     }
 
     nonisolated(unsafe) private static var exported: UnsafeMutablePointer<plexus_plugin>?
+
+    /// A descriptor with no hooks that says only which ABI and Swift compiler built the plugin.
+    nonisolated(unsafe) static let bareDescriptor: UnsafeMutablePointer<plexus_plugin> = {
+        let descriptor = UnsafeMutablePointer<plexus_plugin>.allocate(capacity: 1)
+        descriptor.initialize(to: plexus_plugin())
+        descriptor.pointee.struct_size = UInt32(MemoryLayout<plexus_plugin>.size)
+        descriptor.pointee.abi_major = UInt32(PLEXUS_ABI_MAJOR)
+        descriptor.pointee.abi_minor = UInt32(PLEXUS_ABI_MINOR)
+        descriptor.pointee.name = UnsafePointer(strdup("swift-plugin"))
+        descriptor.pointee.version = UnsafePointer(strdup("0.0.0"))
+        descriptor.pointee.toolchain = UnsafePointer(strdup(swiftToolchain))
+        descriptor.pointee.swift_compiler = swiftCompiler
+        return descriptor
+    }()
 
     private static func makeDescriptor(_ manifest: PluginManifest, ctx: UnsafeMutableRawPointer) -> UnsafeMutablePointer<plexus_plugin> {
         let dependencies = UnsafeMutablePointer<plexus_dependency>.allocate(capacity: max(manifest.dependencies.count, 1))

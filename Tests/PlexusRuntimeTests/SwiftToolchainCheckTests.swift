@@ -40,6 +40,23 @@ final class SwiftToolchainCheckTests: XCTestCase {
         }
     }
 
+    func testTheSDKSetsNothingUpForARuntimeOfAnotherCompiler() throws {
+        // The host tells its compiler (ABI 1.4): the SDK answers with a bare descriptor at once,
+        // before it binds executors or builds the plugin, and the loader refuses it naming both.
+        var host = plexus_host()
+        host.struct_size = UInt32(MemoryLayout<plexus_host>.size)
+        host.abi_major = 1
+        host.abi_minor = 4
+        host.swift_compiler = 509
+        let raw = try XCTUnwrap(withUnsafePointer(to: &host) { PluginExport.descriptor(for: NeverBuiltPlugin.self, host: UnsafeRawPointer($0)) })
+        let descriptor = raw.assumingMemoryBound(to: plexus_plugin.self).pointee
+        XCTAssertEqual(descriptor.swift_compiler, PluginExport.swiftCompiler)
+        XCTAssertNil(descriptor.on_init, "nothing of the plugin is set up")
+        XCTAssertThrowsError(try SwiftToolchainCheck.check(descriptor, file: swiftPlugin, displayName: "p.so", runtime: 509)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("p.so: built by \(SwiftToolchainCheck.name(PluginExport.swiftCompiler)), this runtime was built by Swift 5.9"), "\(error)")
+        }
+    }
+
     func testASwiftPluginOfAnotherCompilerIsRefusedNamingBoth() throws {
         let runtime = SwiftToolchainCheck.runtimeCompiler
         XCTAssertNoThrow(try SwiftToolchainCheck.check(descriptor(toolchain: "Swift", compiler: runtime), file: swiftPlugin, displayName: "a.so"))
@@ -56,4 +73,10 @@ final class SwiftToolchainCheckTests: XCTestCase {
         // Not a Swift plugin (this is not even an ELF file): never compared.
         XCTAssertNoThrow(try SwiftToolchainCheck.check(descriptor(toolchain: "Swift 5.9", compiler: 509), file: cPlugin, displayName: "c.so"))
     }
+}
+
+/// A plugin whose manifest and initializer must never run (the compiler check comes first).
+final class NeverBuiltPlugin: Plugin {
+    static var manifest: PluginManifest { preconditionFailure("the manifest of a plugin for another Swift was read") }
+    init(context: PluginContext) throws { preconditionFailure("a plugin for another Swift was built") }
 }

@@ -140,6 +140,7 @@ enum PluginHostTable {
         installMetrics(into: &host)
         host.last_status = { _ in HostCallStatus.current }
         host.status_text = { _, status in plexus_strerror(status) }
+        host.swift_compiler = SwiftToolchainCheck.runtimeCompiler
         return host
     }
 

@@ -556,6 +556,11 @@ struct plexus_host {
     int32_t (*last_status)(const plexus_host *host);
     /** A code's text, for every code this runtime knows (never NULL, static). Any thread. */
     const char *(*status_text)(const plexus_host *host, int32_t status);
+    /** The Swift compiler that built the runtime, as major * 100 + minor (0: not Swift). The
+        Swift SDK compares it with its own first thing in the entry point: on a mismatch it
+        sets up nothing and returns a bare descriptor naming its compiler, which the runtime
+        refuses with both names (see plexus_plugin.swift_compiler). */
+    uint32_t swift_compiler;
 
     /* Append new host services below this line, bumping PLEXUS_ABI_MINOR. */
 };
