@@ -28,12 +28,16 @@ public final class PluginInstance {
     var onStopComplete: (() -> Void)?
 
     /// The plugin's own database, opened on first use.
-    lazy var storage: PluginStorage = {
+    var storage: PluginStorage {
+        if let storage = createdStorage { return storage }
         let storage = PluginStorage(pluginName: name, dataDirectory: services.dataDirectory, loop: services.loop, logger: logger)
         storage.metrics = services.metrics
         storage.onChanges = { [unowned self] changes in services.publishChanges(of: name, changes) }
+        createdStorage = storage
         return storage
-    }()
+    }
+    /// The plugin's storage if anything has used it (the group closes it at shutdown).
+    private(set) var createdStorage: PluginStorage?
 
     /// The vtable handed to the plugin; allocated once and never freed (the plugin may keep it).
     let host: UnsafeMutablePointer<plexus_host>
