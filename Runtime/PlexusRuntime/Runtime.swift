@@ -101,7 +101,8 @@ public final class Runtime {
         systemd = launch.systemd
         let registry = RouteRegistry()
         events = EventRouter(loop: loop, logger: logger)
-        let services = PluginServices(loop: loop, logger: logger, runtimeVersion: Self.version, routes: registry, events: events)
+        let services = PluginServices(loop: loop, logger: logger, runtimeVersion: Self.version, routes: registry, events: events,
+                                      offLoopThreadsPerPlugin: config.offLoopThreadsPerPlugin)
         group = PluginGroup(services: services, directory: config.pluginsDirectory,
                             cacheDirectory: config.dataDirectory.appendingPathComponent("plugin-cache"),
                             startTimeout: config.startTimeoutMilliseconds, stopTimeout: config.stopTimeoutMilliseconds,

@@ -67,7 +67,8 @@ enum PluginHostTable {
             guard let work else { return Int32(PLEXUS_ERROR.rawValue) }
             nonisolated(unsafe) let user = user
             let owner = plugin.name, file = plugin.fileName
-            let queued = WorkPool.submit(on: plugin.services.loop, work: {
+            // Each plugin has its own bound on the shared pool (`[plugins] offloop_threads_per_plugin`).
+            plugin.services.offLoop.enqueue(owner: owner, work: {
                 Blame.offLoop(plugin: owner, file: file, what: "queue_work (off-loop work)") { work(user) }
             }, after: { ran in
                 guard let after else { return }
@@ -75,7 +76,7 @@ enum PluginHostTable {
                 defer { Blame.clear() }
                 after(user, ran ? Int32(PLEXUS_OK.rawValue) : Int32(PLEXUS_ERROR.rawValue))
             })
-            return queued ? Int32(PLEXUS_OK.rawValue) : Int32(PLEXUS_ERROR.rawValue)
+            return Int32(PLEXUS_OK.rawValue)
         }
         host.post = { host, callback, user in
             guard let callback else { return }

@@ -125,6 +125,8 @@ final class PluginServices {
     /// The event bus, live and durable.
     let events: EventRouter
     let serviceRegistry: ServiceRegistry
+    /// Every plugin's off-loop work (`queue_work`), bounded per plugin on the shared pool.
+    let offLoop: OffLoopScheduler
     /// Answers requests; set by the HTTP server.
     var responses: ResponseSink?
     /// Where plugin databases live (`<data>/plugins/<name>/storage.sqlite`).
@@ -142,8 +144,10 @@ final class PluginServices {
         }
     }
 
-    init(loop: EventLoop, logger: Logger, runtimeVersion: String, routes: RouteRegistry, events: EventRouter) {
+    init(loop: EventLoop, logger: Logger, runtimeVersion: String, routes: RouteRegistry, events: EventRouter,
+         offLoopThreadsPerPlugin: Int? = nil) {
         self.loop = loop
+        offLoop = OffLoopScheduler(loop: loop, threadsPerOwner: offLoopThreadsPerPlugin)
         self.logger = logger
         self.runtimeVersion = runtimeVersion
         self.routes = routes
