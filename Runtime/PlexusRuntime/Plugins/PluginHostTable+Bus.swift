@@ -18,9 +18,18 @@ extension PluginHostTable {
                 PluginHostTable.write("\(invalid)", to: error)
                 return Int32(PLEXUS_ERROR.rawValue)
             }
-            if let refusal = plugin.services.events.reservations.refusal(of: envelope.topic, by: .plugin(plugin.name)) {
+            let reservations = plugin.services.events.reservations
+            if let refusal = reservations.refusal(of: envelope.topic, by: .plugin(plugin.name)) {
                 PluginHostTable.write(refusal, to: error)
                 return Int32(PLEXUS_ERROR.rawValue)
+            }
+            if let undeclared = reservations.undeclared(envelope.topic, by: plugin.name) {
+                plugin.services.metrics?.counter("plexus_bus_undeclared_publishes_total", [("plugin", plugin.name)],
+                                                 help: "Publishes by a plugin on topics its manifest does not declare (refused in debug builds)").increment()
+                if TopicReservations.refusesUndeclaredPublishes {
+                    PluginHostTable.write(undeclared, to: error)
+                    return Int32(PLEXUS_ERROR.rawValue)
+                }
             }
             nonisolated(unsafe) let user = user
             let owner = plugin.name
