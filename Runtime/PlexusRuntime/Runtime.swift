@@ -36,7 +36,6 @@ public final class Runtime {
     private var startupComplete = false
     private var signals: [UnsafeMutablePointer<uv_signal_t>] = []
     private var shuttingDown = false
-    private var exitCode: Int32 = 0
     private let startedAt = DispatchTime.now()
     var heartbeat: LoopTimer?
     var systemdLink: (state: SystemdServiceState, timer: LoopTimer)?
@@ -131,7 +130,8 @@ public final class Runtime {
         loopLag.onSample = { [unowned self] lag in metrics.recordLoopLag(milliseconds: lag, max: loopLag.maxLagMilliseconds) }
     }
 
-    /// Runs until shutdown; returns the process exit code. Throws what kept a service from starting.
+    /// Runs until shutdown; returns the process exit code (0 after a graceful shutdown). Throws
+    /// what kept a service from starting, once the services already started have stopped.
     public func run() throws -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         // A file-size limit must turn into a "disk full" error for the writer, not kill the process.
@@ -168,7 +168,7 @@ public final class Runtime {
         loop.run()
         loop.close()
         if let startFailure { throw startFailure.error ?? startFailure }
-        return exitCode
+        return 0
     }
 
     /// The `event log` service's start: the durable event log, opened before anything can publish.
