@@ -56,6 +56,28 @@ final class ServiceGroupTests: XCTestCase {
         loop.close()
     }
 
+    func testAStartThatNeverFinishesFailsByNameAfterItsTimeLimit() {
+        let log = CompletionLog()
+        let loop = EventLoop()
+        let hung = LoopServiceClosures("plugins", start: { _ in log.append("start plugins") }, stopNow: { log.append("stop plugins") })
+        let group = ServiceGroup(loop: loop, logger: Logger(label: "test"), entries: [
+            entry("event log", log), .init(service: hung, startTimeout: 20, stopTimeout: 0), entry("HTTP server", log),
+        ])
+        var result: ServiceGroup.StartFailure?
+        loop.execute {
+            group.start { failure in
+                result = failure
+                loop.stop()
+            }
+        }
+        loop.run()
+        XCTAssertEqual(result?.service, "plugins")
+        XCTAssertEqual(result?.description, "service 'plugins' did not start: not started within 20 ms")
+        XCTAssertNil(result?.error)
+        XCTAssertEqual(log.entries, ["start event log", "start plugins", "stop event log"])
+        loop.close()
+    }
+
     func testAStopAskedForWhileStartingWaitsForThatStart() {
         let log = CompletionLog()
         let loop = EventLoop()
