@@ -47,7 +47,7 @@ final class OffLoopScheduler {
     func waitingCount(of owner: String) -> Int { waiting[owner]?.count ?? 0 }
 
     /// Queues `work` for `owner`; `after` runs on the loop with `true` once it ran, `false` when
-    /// the pool refused it.
+    /// the pool refused it; never before `enqueue` has returned.
     func enqueue(owner: String, work: @escaping @Sendable () -> Void, after: @escaping (Bool) -> Void) {
         if waiting[owner, default: []].isEmpty, !turns.contains(owner) { turns.append(owner) }
         waiting[owner, default: []].append(Job(work: work, after: after))
@@ -83,7 +83,8 @@ final class OffLoopScheduler {
         }
         if !accepted {
             finished(owner)
-            job.after(false)
+            // Never inside the call that queued the work: from the loop, like every completion.
+            loop.execute { job.after(false) }
         }
     }
 
