@@ -31,10 +31,10 @@ struct Serve: ParsableCommand {
             if code != 0 { throw ExitCode(code) }
             return
         }
-        let runtime = Runtime(config: settings, logger: Logger(label: "plexus"))
         // Without a master to contain them, files that crash the loader are found in throw-away processes first.
-        runtime.crashingPluginFiles = PluginCheckProcess.crashingFiles(in: settings.pluginsDirectory)
-        runtime.systemd = SystemdNotifier.fromEnvironment()
+        let launch = RuntimeLaunch(systemd: SystemdNotifier.fromEnvironment(),
+                                   crashingPluginFiles: PluginCheckProcess.crashingFiles(in: settings.pluginsDirectory))
+        let runtime = Runtime(config: settings, logger: Logger(label: "plexus"), launch: launch)
         let code = try runtime.run()
         if code != 0 { throw ExitCode(code) }
     }

@@ -11,6 +11,7 @@ final class MetricsTests: XCTestCase {
         ("plexus_gateway_refusals_total", "counter"), ("plexus_circuit_state", "gauge"), ("plexus_circuit_transitions_total", "counter"),
         ("plexus_bus_published_total", "counter"), ("plexus_bus_dropped_total", "counter"), ("plexus_bus_delivered_total", "counter"),
         ("plexus_bus_queue_depth", "gauge"), ("plexus_bus_acked_total", "counter"), ("plexus_bus_retried_total", "counter"),
+        ("plexus_bus_undeclared_publishes_total", "counter"),
         ("plexus_eventlog_appended_events_total", "counter"), ("plexus_eventlog_transactions_total", "counter"),
         ("plexus_storage_operation_seconds", "histogram"), ("plexus_plugin_state", "gauge"), ("plexus_plugin_health", "gauge"),
         ("plexus_loop_lag_seconds", "histogram"), ("plexus_loop_lag_max_seconds", "gauge"), ("plexus_worker_recycles_total", "counter"),

@@ -37,6 +37,18 @@ final class RuntimeConfigTests: XCTestCase {
         XCTAssertEqual(config.logLevel, .debug)
     }
 
+    func testOffLoopThreadsPerPlugin() throws {
+        XCTAssertNil(RuntimeConfig().offLoopThreadsPerPlugin, "default: every pool thread but one")
+        XCTAssertEqual(OffLoopScheduler.defaultThreadsPerOwner(poolSize: 4), 3)
+        XCTAssertEqual(OffLoopScheduler.defaultThreadsPerOwner(poolSize: 1), 1)
+        XCTAssertEqual(try RuntimeConfig(file: write("[plugins]\noffloop_threads_per_plugin = 2\n")).offLoopThreadsPerPlugin, 2)
+        let zero = try write("[plugins]\noffloop_threads_per_plugin = 0\n")
+        XCTAssertThrowsError(try RuntimeConfig(file: zero)) { error in
+            XCTAssertTrue("\(error)".contains("plugins.offloop_threads_per_plugin = 0"), "\(error)")
+            XCTAssertTrue("\(error)".contains(zero.path), "\(error)")
+        }
+    }
+
     func testErrorsNameTheFileAndKey() throws {
         let typo = try write("[server]\nlisen = \"x\"\n")
         XCTAssertThrowsError(try RuntimeConfig(file: typo)) { error in

@@ -30,6 +30,9 @@ public struct RuntimeConfig: Sendable {
     public var logFormat = LogFormat.text
     public var startTimeoutMilliseconds: UInt64 = 5_000
     public var stopTimeoutMilliseconds: UInt64 = 5_000
+    /// `[plugins] offloop_threads_per_plugin`: how many of the shared pool's threads one plugin's
+    /// off-loop work may use at once; nil means every thread but one (3 of libuv's default 4).
+    public var offLoopThreadsPerPlugin: Int?
     /// Plugins that must be running (and not failing) for `/ready` to answer 200.
     public var requiredPlugins: [String] = []
     public var healthIntervalMilliseconds: UInt64 = 10_000
@@ -81,6 +84,12 @@ public struct RuntimeConfig: Sendable {
         if let dir = try reader.string("plugins.dir") { pluginsDirectory = URL(fileURLWithPath: dir, relativeTo: base).standardizedFileURL }
         startTimeoutMilliseconds = try reader.uint("plugins.start_timeout_ms") ?? startTimeoutMilliseconds
         stopTimeoutMilliseconds = try reader.uint("plugins.stop_timeout_ms") ?? stopTimeoutMilliseconds
+        if let threads = try reader.uint("plugins.offloop_threads_per_plugin") {
+            guard threads >= 1 else {
+                throw RuntimeError.config("\(file.path): plugins.offloop_threads_per_plugin = 0: a plugin needs at least 1 thread for its off-loop work; fix: give 1 or more, or remove the key")
+            }
+            offLoopThreadsPerPlugin = Int(min(threads, 1024))
+        }
         if let required = try reader.string("plugins.required") {
             requiredPlugins = required.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }

@@ -23,6 +23,7 @@ struct MetricFamily: Sendable {
         .init(name: "plexus_bus_queue_depth", kind: .gauge, help: "Events waiting in subscriber queues"),
         .init(name: "plexus_bus_acked_total", kind: .counter, help: "Durable deliveries acknowledged"),
         .init(name: "plexus_bus_retried_total", kind: .counter, help: "Durable deliveries failed and scheduled for retry or dead letter"),
+        .init(name: "plexus_bus_undeclared_publishes_total", kind: .counter, help: "Publishes by a plugin on topics its manifest does not declare (refused in debug builds)"),
         .init(name: "plexus_eventlog_appended_events_total", kind: .counter, help: "Durable events appended"),
         .init(name: "plexus_eventlog_transactions_total", kind: .counter, help: "Group-commit transactions of the durable event log"),
         .init(name: "plexus_storage_operation_seconds", kind: .histogram, help: "Plugin storage operation latency"),

@@ -16,8 +16,16 @@ extension PluginHostTable {
             } catch let invalid {
                 return PluginHostTable.fail(HostCallFailure(PLEXUS_E_INVALID_ARGUMENT, "\(invalid)"), to: error)
             }
-            if let refusal = plugin.services.events.reservations.refusal(of: envelope.topic, by: .plugin(plugin.name)) {
+            let reservations = plugin.services.events.reservations
+            if let refusal = reservations.refusal(of: envelope.topic, by: .plugin(plugin.name)) {
                 return PluginHostTable.fail(HostCallFailure(PLEXUS_E_REFUSED, refusal), to: error)
+            }
+            if let undeclared = reservations.undeclared(envelope.topic, by: plugin.name) {
+                plugin.services.metrics?.counter("plexus_bus_undeclared_publishes_total", [("plugin", plugin.name)],
+                                                 help: "Publishes by a plugin on topics its manifest does not declare (refused in debug builds)").increment()
+                if TopicReservations.refusesUndeclaredPublishes {
+                    return PluginHostTable.fail(HostCallFailure(PLEXUS_E_REFUSED, undeclared), to: error)
+                }
             }
             nonisolated(unsafe) let user = user
             let owner = plugin.name

@@ -93,7 +93,8 @@ enum PluginHostTable {
             }
             nonisolated(unsafe) let user = user
             let owner = plugin.name, file = plugin.fileName
-            let queued = WorkPool.submit(on: plugin.services.loop, work: {
+            // Each plugin has its own bound on the shared pool (`[plugins] offloop_threads_per_plugin`).
+            plugin.services.offLoop.enqueue(owner: owner, work: {
                 Blame.offLoop(plugin: owner, file: file, what: "queue_work (off-loop work)") { work(user) }
             }, after: { ran in
                 guard let after else { return }
@@ -102,8 +103,8 @@ enum PluginHostTable {
                 HostCallStatus.set(ran ? PLEXUS_OK : PLEXUS_E_CANCELLED)
                 after(user, ran ? Int32(PLEXUS_OK.rawValue) : Int32(PLEXUS_ERROR.rawValue))
             })
-            HostCallStatus.set(queued ? PLEXUS_OK : PLEXUS_E_LIMIT_REACHED)
-            return queued ? Int32(PLEXUS_OK.rawValue) : Int32(PLEXUS_ERROR.rawValue)
+            HostCallStatus.set(PLEXUS_OK)
+            return Int32(PLEXUS_OK.rawValue)
         }
         host.post = { host, callback, user in
             guard let callback else { return HostCallStatus.set(PLEXUS_E_INVALID_ARGUMENT) }
