@@ -54,7 +54,7 @@ public final class Runtime {
         group = PluginGroup(services: services, directory: config.pluginsDirectory,
                             cacheDirectory: config.dataDirectory.appendingPathComponent("plugin-cache"),
                             startTimeout: config.startTimeoutMilliseconds, stopTimeout: config.stopTimeoutMilliseconds)
-        server = HTTPServer(loop: loop, limits: config.limits, logger: logger, accessLog: config.accessLog)
+        server = HTTPServer(loop: loop, limits: config.limits, logger: logger)
         services.responses = server
         services.dataDirectory = config.dataDirectory.path
         services.metrics = metrics
@@ -76,6 +76,7 @@ public final class Runtime {
         if let counters = worker?.counters, let carried = worker?.carriedCounters { metrics.attach(region: counters, carriedFile: carried) }
         metrics.registerKnownSeries(supervised: worker != nil)
         metrics.bootstrapSwiftMetrics()
+        try startAccessLog()
         // Alone on the data directory and the port before any plugin runs: a second instance or a
         // taken port stops here with exit 1. Connections wait in the backlog until start-up is done.
         let boundAddress: String?
@@ -230,6 +231,7 @@ public final class Runtime {
         server.drain { [self] in
             group.stop { [self] in
                 events.close()
+                server.accessLog?.close()
                 for handle in signals {
                     uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { $0?.deallocate() }
                 }

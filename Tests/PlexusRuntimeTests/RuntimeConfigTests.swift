@@ -31,7 +31,7 @@ final class RuntimeConfigTests: XCTestCase {
         XCTAssertEqual(config.host, "::1")
         XCTAssertEqual(config.port, 9000)
         XCTAssertEqual(config.limits.maxBodyBytes, 2048)
-        XCTAssertFalse(config.accessLog)
+        XCTAssertFalse(config.accessLog.isEnabled)
         XCTAssertEqual(config.pluginsDirectory.path, file.deletingLastPathComponent().appendingPathComponent("mods").path)
         XCTAssertEqual(config.startTimeoutMilliseconds, 100)
         XCTAssertEqual(config.logLevel, .debug)
