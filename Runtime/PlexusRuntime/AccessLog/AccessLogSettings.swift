@@ -56,6 +56,11 @@ public struct AccessLogSettings: Sendable, Equatable {
             }
             return value
         }
+        let known: Set<String> = ["destination", "path", "format", "flush_bytes", "flush_ms", "buffer_bytes"].reduce(into: []) { $0.insert("access_log.\($1)") }
+        let unknown = Set(values.keys).subtracting(known).sorted()
+        guard unknown.isEmpty else {
+            throw RuntimeError.config("\(file): unknown setting(s) \(unknown.joined(separator: ", ")); [access_log] takes \(known.sorted().joined(separator: ", "))")
+        }
         let path = values["access_log.path"]
         switch values["access_log.destination"] {
         case nil:
