@@ -61,6 +61,21 @@ final class AccessLogTests: XCTestCase {
         }
     }
 
+    func testStandardErrorByDefaultAndNothingWithAccessLogFalseEvenOnSIGUSR1() throws {
+        let plexus = try Repository.startPlexus(cFixtures: [])
+        XCTAssertEqual(try plexus.get("/api/v1/hello/default").status, 200)
+        XCTAssertEqual(plexus.stop(), 0)
+        XCTAssertTrue(plexus.log.contains("method=GET target=/api/v1/hello/default status=200"), plexus.log)
+
+        let quiet = try Repository.startPlexus(cFixtures: [], serverSettings: "access_log = false")
+        XCTAssertEqual(try quiet.get("/api/v1/hello/quiet").status, 200)
+        kill(quiet.process.processIdentifier, SIGUSR1)
+        usleep(200_000)
+        XCTAssertEqual(try quiet.get("/api/v1/hello/quiet").status, 200, "SIGUSR1 with the log off is ignored, not fatal")
+        XCTAssertEqual(quiet.stop(), 0)
+        XCTAssertFalse(quiet.log.contains("/api/v1/hello/quiet"), quiet.log)
+    }
+
     func testNoRecordIsLostOnAGracefulStop() throws {
         // Thresholds no test reaches: only the shutdown writes the records.
         let plexus = try start("destination = \"file\"\npath = \"access.log\"\nflush_bytes = 16777216\nflush_ms = 600000\nbuffer_bytes = 33554432")

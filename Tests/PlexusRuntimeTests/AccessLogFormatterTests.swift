@@ -8,10 +8,10 @@ final class AccessLogFormatterTests: XCTestCase {
     private let hostileAgent: [UInt8] = Array("evil\" status=999\nforged=1\r\t\u{01}\\".utf8) + [0xFF, 0xC0, 0xAF, 0xED, 0xA0, 0x80] + Array("é".utf8)
 
     private func line(_ format: AccessLogSettings.Format, target: String = "/api/v1/hello/x?page=2", agent: [UInt8]? = nil,
-                      subject: String? = nil) -> [UInt8] {
+                      subject: String? = nil, rawTarget: [UInt8]? = nil) -> [UInt8] {
         var formatter = AccessLogFormatter(format: format)
         var out: [UInt8] = []
-        let targetBytes = Array(target.utf8)
+        let targetBytes = rawTarget ?? Array(target.utf8)
         targetBytes.withUnsafeBytes { target in
             (agent ?? []).withUnsafeBytes { agentBytes in
                 let record = AccessRecord(time: timespec(tv_sec: 1_765_000_000, tv_nsec: 123_456_789), method: "GET", target: target, httpMinor: 1,
@@ -62,6 +62,22 @@ final class AccessLogFormatterTests: XCTestCase {
         let text = String(decoding: bytes, as: UTF8.self)
         XCTAssertEqual(text, #"127.0.0.1 - alice [06/Dec/2025:05:46:40 +0000] "GET /api/v1/hello/x?page=2 HTTP/1.1" 200 1234 "-" "#
                        + #""evil\x22 status=999\x0Aforged=1\x0D\x09\x01\x5C\xFF\xC0\xAF\xED\xA0\x80\xC3\xA9""# + "\n")
+    }
+
+    func testAHostileTargetStaysInsideItsFieldInEveryFormat() throws {
+        let target: [UInt8] = Array("/a\"b c\n".utf8) + [0xFF, 0x01] + Array("\\?q=\"x\"&ticket=\u{7F}secret".utf8)
+        let kv = line(.kv, rawTarget: target)
+        assertOneLine(kv)
+        XCTAssertTrue(String(decoding: kv, as: UTF8.self).contains(#" target="/a\"b c\n\xFF\x01\\?q=\"x\"&ticket=REDACTED" status=200"#),
+                      String(decoding: kv, as: UTF8.self))
+        let json = line(.json, rawTarget: target)
+        assertOneLine(json)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])
+        XCTAssertEqual(object["target"] as? String, "/a\"b c\n\u{FFFD}\u{01}\\?q=\"x\"&ticket=REDACTED")
+        let combined = line(.combined, rawTarget: target)
+        assertOneLine(combined)
+        XCTAssertTrue(String(decoding: combined, as: UTF8.self).contains(#""GET /a\x22b c\x0A\xFF\x01\x5C?q=\x22x\x22&ticket=REDACTED HTTP/1.1" 200"#),
+                      String(decoding: combined, as: UTF8.self))
     }
 
     func testCredentialsInTheQueryAreRedactedInEveryFormat() {
