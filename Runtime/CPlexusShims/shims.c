@@ -133,6 +133,26 @@ int plexus_hup_take(void) {
     return __atomic_exchange_n(&hup_count, 0, __ATOMIC_SEQ_CST);
 }
 
+static volatile sig_atomic_t usr1_count;
+
+static void count_usr1(int number) {
+    (void)number;
+    usr1_count = usr1_count + 1;
+}
+
+int plexus_usr1_install(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = count_usr1;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    return sigaction(SIGUSR1, &action, NULL);
+}
+
+int plexus_usr1_take(void) {
+    return __atomic_exchange_n(&usr1_count, 0, __ATOMIC_SEQ_CST);
+}
+
 static volatile sig_atomic_t signal_count;
 static volatile sig_atomic_t signal_last;
 

@@ -106,7 +106,7 @@ public final class Runtime {
                             cacheDirectory: config.dataDirectory.appendingPathComponent("plugin-cache"),
                             startTimeout: config.startTimeoutMilliseconds, stopTimeout: config.stopTimeoutMilliseconds,
                             quarantined: launch.worker?.quarantined ?? [:], crashingFiles: launch.crashingPluginFiles)
-        server = HTTPServer(loop: loop, limits: config.limits, logger: logger, accessLog: config.accessLog)
+        server = HTTPServer(loop: loop, limits: config.limits, logger: logger)
         services.responses = server
         services.dataDirectory = config.dataDirectory.path
         services.metrics = metrics
@@ -140,6 +140,7 @@ public final class Runtime {
         if let counters = worker?.counters, let carried = worker?.carriedCounters { metrics.attach(region: counters, carriedFile: carried) }
         metrics.registerKnownSeries(supervised: worker != nil)
         metrics.bootstrapSwiftMetrics()
+        try startAccessLog()
         // Alone on the data directory and the port before any plugin runs: a second instance or a
         // taken port stops here with exit 1. Connections wait in the backlog until start-up is done.
         if worker == nil {
@@ -302,6 +303,8 @@ public final class Runtime {
 
     /// Closes the signal handlers and stops the loop once every service has stopped.
     private func finishShutdown() {
+        // Every request has been answered: the access log's last records are written now.
+        server.accessLog?.close()
         for handle in signals {
             uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { $0?.deallocate() }
         }

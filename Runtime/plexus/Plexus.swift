@@ -98,7 +98,7 @@ struct ServeOptions: ParsableArguments {
                 guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level '\(logLevel)' is not a log level") }
                 settings.logLevel = level
             }
-            if noAccessLog { settings.accessLog = false }
+            if noAccessLog { settings.accessLog.destination = .off }
         } catch let error as RuntimeError {
             throw ValidationError(error.description)
         }

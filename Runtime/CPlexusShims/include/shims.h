@@ -92,6 +92,11 @@ int plexus_hup_install(void);
 /** SIGHUP deliveries not taken yet. */
 int plexus_hup_take(void);
 
+/** Installs a handler that counts SIGUSR1 deliveries (the master forwards them to its workers). */
+int plexus_usr1_install(void);
+/** SIGUSR1 deliveries not taken yet. */
+int plexus_usr1_take(void);
+
 /** posix_spawn of `path` with `listen_fd` duplicated to `target_fd`, in its own process group. Returns the pid or -errno. */
 pid_t plexus_spawn_with_fd(const char *path, char *const argv[], int listen_fd, int target_fd);
 

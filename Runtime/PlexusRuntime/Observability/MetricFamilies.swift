@@ -15,6 +15,7 @@ struct MetricFamily: Sendable {
         .init(name: "plexus_http_requests_total", kind: .counter, help: "HTTP requests answered, by plugin, route, method and status"),
         .init(name: "plexus_http_request_duration_seconds", kind: .histogram, help: "Time from request start to response, by plugin and route"),
         .init(name: "plexus_gateway_refusals_total", kind: .counter, help: "Requests the gateway answered itself: 401, 403, 429, 503, 504"),
+        .init(name: "plexus_access_log_dropped_total", kind: .counter, help: "Access log records dropped because the sink did not keep up (or failed)"),
         .init(name: "plexus_circuit_state", kind: .gauge, help: "1 for the current state of a route's circuit breaker"),
         .init(name: "plexus_circuit_transitions_total", kind: .counter, help: "Circuit breaker state changes"),
         .init(name: "plexus_bus_published_total", kind: .counter, help: "Events published"),
