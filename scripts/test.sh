@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: unit tests, engine tests, integration tests that start the real
-# plexus binary over real plugins on loopback, and a scaffolded third-party plugin package.
+# plexus binary over real plugins on loopback, a scaffolded third-party plugin package, and every
+# benchmark at a tiny size (bench/smoke.sh: each must do its work and print its figures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -22,6 +23,9 @@ scripts/schemathesis.sh "$(swift build --show-bin-path)" || schemathesis_failed=
 # The release binary with the Swift standard library linked statically, run with the toolchain hidden.
 static_total=1 static_failed=0
 scripts/check-static-release.sh "$(swift build --show-bin-path)" || static_failed=1
-failed=$((main_failed + scaffold_failed + schemathesis_failed + static_failed))
-echo "tests: $((main_total + scaffold_total + schemathesis_total + static_total - failed)) passed, $failed failed"
+# The benchmarks at a tiny size (wrk, nginx-light and nodejs come from install-deps.sh --bench).
+bench_total=1 bench_failed=0
+bench/smoke.sh "$(swift build --show-bin-path)" || bench_failed=1
+failed=$((main_failed + scaffold_failed + schemathesis_failed + static_failed + bench_failed))
+echo "tests: $((main_total + scaffold_total + schemathesis_total + static_total + bench_total - failed)) passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -46,7 +46,7 @@ final class HelloPlugin: Plugin {
             guard let milliseconds = request.parameters["ms"].flatMap(UInt64.init), milliseconds <= 60_000 else {
                 throw HTTPError.badRequest("path parameter 'ms' must be an integer from 0 to 60000")
             }
-            await context.sleep(milliseconds: milliseconds)
+            await context.sleep(for: .milliseconds(milliseconds))
             return .text("waited \(milliseconds) ms\n")
         }
         try context.routes.get("/api/v1/files/*", options: RouteOptions.public.summary("Names the file path it was given")) { request in

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
@@ -132,6 +133,26 @@ int plexus_hup_take(void) {
     return __atomic_exchange_n(&hup_count, 0, __ATOMIC_SEQ_CST);
 }
 
+static volatile sig_atomic_t usr1_count;
+
+static void count_usr1(int number) {
+    (void)number;
+    usr1_count = usr1_count + 1;
+}
+
+int plexus_usr1_install(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = count_usr1;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    return sigaction(SIGUSR1, &action, NULL);
+}
+
+int plexus_usr1_take(void) {
+    return __atomic_exchange_n(&usr1_count, 0, __ATOMIC_SEQ_CST);
+}
+
 static volatile sig_atomic_t signal_count;
 static volatile sig_atomic_t signal_last;
 
@@ -207,13 +228,72 @@ static uint64_t crash_address(void *context) {
 #endif
 }
 
+/* Parses the hex number at *text, advancing it. */
+static uint64_t parse_hex(const char **text) {
+    uint64_t value = 0;
+    for (;; (*text)++) {
+        char c = **text;
+        if (c >= '0' && c <= '9') value = value * 16 + (uint64_t)(c - '0');
+        else if (c >= 'a' && c <= 'f') value = value * 16 + (uint64_t)(c - 'a' + 10);
+        else return value;
+    }
+}
+
+/* Copies the path of the /proc/self/maps line whose range holds `address` into `out` (only
+   async-signal-safe calls: open, read, close). */
+static void locate_mapping(uint64_t address, char *out, size_t capacity) {
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    char buffer[4096], line[1024];
+    size_t length = 0;
+    ssize_t got;
+    while ((got = read(fd, buffer, sizeof buffer)) > 0) {
+        for (ssize_t index = 0; index < got; index++) {
+            if (buffer[index] != '\n') {
+                if (length < sizeof line - 1) line[length++] = buffer[index];
+                continue;
+            }
+            line[length] = 0;
+            length = 0;
+            const char *cursor = line;
+            uint64_t start = parse_hex(&cursor);
+            if (*cursor != '-') continue;
+            cursor++;
+            uint64_t end = parse_hex(&cursor);
+            if (address < start || address >= end) continue;
+            const char *path = line;
+            while (*path && *path != '/') path++;
+            copy_text(out, capacity, path);
+            close(fd);
+            return;
+        }
+    }
+    close(fd);
+}
+
+/* The loop thread of a worker whose other thread crashed stops here: it must not accept or read
+   another request while the backtrace is written, since the master hands the worker's
+   connections to the next worker as soon as it sees the flag. */
+static int freeze_signal;
+
+static void freeze_loop(int number) {
+    (void)number;
+    for (;;) pause();
+}
+
 static void crash_flag(int number, siginfo_t *info, void *context) {
     (void)info;
     if (crash_record) {
+        uint32_t loop = __atomic_load_n(&crash_record->loop_thread, __ATOMIC_ACQUIRE);
+        if (freeze_signal != 0 && loop != 0 && loop != current_thread_id()) {
+            syscall(SYS_tgkill, getpid(), (pid_t)loop, freeze_signal);
+        }
         /* The first thread to crash is the one to blame. */
         if (__atomic_load_n(&crash_record->reserved, __ATOMIC_SEQ_CST) == 0) {
             __atomic_store_n(&crash_record->crashed_thread, current_thread_id(), __ATOMIC_SEQ_CST);
-            __atomic_store_n(&crash_record->crashed_address, crash_address(context), __ATOMIC_SEQ_CST);
+            uint64_t address = crash_address(context);
+            locate_mapping(address, crash_record->crashed_path, sizeof crash_record->crashed_path);
+            __atomic_store_n(&crash_record->crashed_address, address, __ATOMIC_SEQ_CST);
         }
         __atomic_store_n(&crash_record->reserved, (uint32_t)number, __ATOMIC_SEQ_CST);
     }
@@ -230,6 +310,11 @@ static void crash_flag(int number, siginfo_t *info, void *context) {
 
 int plexus_crash_flag_install(plexus_blame_record *record) {
     crash_record = record;
+    struct sigaction freeze;
+    memset(&freeze, 0, sizeof freeze);
+    freeze.sa_handler = freeze_loop;
+    sigemptyset(&freeze.sa_mask);
+    if (sigaction(SIGRTMIN + 5, &freeze, NULL) == 0) freeze_signal = SIGRTMIN + 5;
     for (size_t index = 0; index < CRASH_SIGNAL_COUNT; index++) {
         struct sigaction action;
         memset(&action, 0, sizeof action);

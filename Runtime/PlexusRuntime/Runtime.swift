@@ -4,15 +4,20 @@ import Logging
 import PlexusEventLog
 import PlexusPolicy
 
-/// One Plexus process: the loop, the plugins and the HTTP server, wired together and run
-/// until a signal asks it to stop.
+/// One Plexus process: the loop, the plugins and the HTTP server, wired together at
+/// construction and run until a signal asks it to stop.
 ///
-/// Start-up: load and check every plugin, start them in dependency order, freeze their routes,
-/// then listen. Shutdown (SIGINT/SIGTERM): stop accepting, drain in-flight requests within the
-/// grace period, stop plugins in reverse order, exit 0. A second signal exits at once.
+/// The parts are services of one ``ServiceGroup`` (see ``lifecycle``), started in this order
+/// and stopped in reverse: the event log, the gateway's stores (audit log, API keys), the
+/// gateway, the plugins (each plugin's storage with it), the HTTP server, health checks, alerts
+/// and the sweepers. Start-up binds the port before any plugin runs; shutdown (SIGINT/SIGTERM)
+/// stops accepting, drains in-flight requests within the grace period, stops plugins in
+/// reverse order, closes every store, exits 0. A second signal exits at once.
 public final class Runtime {
     /// The runtime's version.
     public static let version = "0.1.0"
+    /// How long a store may take to close at shutdown before the group goes on without it.
+    static let storeCloseTimeoutMilliseconds: UInt64 = 10_000
 
     public let config: RuntimeConfig
     let logger: Logger
@@ -23,38 +28,85 @@ public final class Runtime {
     let events: EventRouter
     let health: HealthMonitor
     let loopLag: LoopLagMonitor
+    /// A supervised worker's settings (`plexus worker`); nil for a plain `plexus serve`.
+    let worker: WorkerSettings?
+    /// `plexus serve --no-supervise` under systemd (`Type=notify`): what it is told, from `$NOTIFY_SOCKET`.
+    let systemd: SystemdNotifier?
+    private let gatewaySweep: LoopTimer
     private var startupComplete = false
-    private var alerts: AlertEvaluator?
     private var signals: [UnsafeMutablePointer<uv_signal_t>] = []
     private var shuttingDown = false
-    private var exitCode: Int32 = 0
     private let startedAt = DispatchTime.now()
-    /// Called on the loop thread with the bound address once the runtime serves.
-    public var onReady: ((String) -> Void)?
-    /// A supervised worker's settings (`plexus worker`); nil for a plain `plexus serve`.
-    public var worker: WorkerSettings?
-    /// Plugin files not to load because loading them crashed a check process (file name → diagnosis).
-    public var crashingPluginFiles: [String: String] = [:]
     var heartbeat: LoopTimer?
-    /// `plexus serve --no-supervise` under systemd (`Type=notify`): what it is told, from `$NOTIFY_SOCKET`.
-    public var systemd: SystemdNotifier?
     var systemdLink: (state: SystemdServiceState, timer: LoopTimer)?
     /// A serving worker's readiness as last written to the shared record (nil before it serves).
     var reportedReadiness: Bool?
-    private var gatewayTimer: LoopTimer?
+    /// The gateway, once its stores are open (the `audit log and API keys` service).
+    private var gateway: Gateway?
     /// The data directory's lock, held for the process's life (not by a supervised worker: its master holds it).
     private var dataLock: DataDirectoryLock?
+    /// The address bound before start-up (not for a worker: it inherits the master's socket).
+    private var boundAddress: String?
+    /// A reload generation that was not ready at start-up: it does not take connections.
+    private var holdingConnections = false
 
-    public init(config: RuntimeConfig, logger: Logger) {
+    /// Every part of the runtime, in start order.
+    private lazy var lifecycle = ServiceGroup(loop: loop, logger: logger, entries: [
+        .init(service: LoopServiceClosures("event log", startNow: { [unowned self] in try openEventLog() },
+                                           stop: { [unowned self] done in events.close(completion: done) }),
+              startTimeout: 0, stopTimeout: Self.storeCloseTimeoutMilliseconds),
+        .init(service: LoopServiceClosures("audit log and API keys", startNow: { [unowned self] in try openGatewayStores() },
+                                           stop: { [unowned self] done in closeGatewayStores(done) }),
+              startTimeout: 0, stopTimeout: Self.storeCloseTimeoutMilliseconds),
+        .init(service: LoopServiceClosures("gateway", startNow: { [unowned self] in attachGateway() },
+                                           stopNow: { [unowned self] in gateway?.circuitChanged = nil }),
+              startTimeout: 0, stopTimeout: 0),
+        // Each plugin has its own start and stop time limits inside the group.
+        .init(service: LoopServiceClosures("plugins", start: { [unowned self] done in startPlugins(done) },
+                                           stop: { [unowned self] done in group.stop(completion: done) }),
+              startTimeout: 0, stopTimeout: 0),
+        .init(service: LoopServiceClosures("HTTP server", startNow: { [unowned self] in try startServing() },
+                                           stop: { [unowned self] done in server.drain(completion: done) }),
+              startTimeout: 0, stopTimeout: config.limits.shutdownGraceMilliseconds + 1_000),
+        .init(service: LoopServiceClosures("health checks", startNow: { [unowned self] in health.start() },
+                                           stopNow: { [unowned self] in health.stop() }),
+              startTimeout: 0, stopTimeout: 0),
+        .init(service: LoopServiceClosures("alerts", startNow: { [unowned self] in alerts.start() },
+                                           stopNow: { [unowned self] in alerts.stop() }),
+              startTimeout: 0, stopTimeout: 0),
+        .init(service: LoopServiceClosures("sweepers", startNow: { [unowned self] in startSweepers() },
+                                           stopNow: { [unowned self] in stopSweepers() }),
+              startTimeout: 0, stopTimeout: 0),
+    ])
+
+    private lazy var alerts = AlertEvaluator(rules: config.alerts, loop: loop, measure: { [unowned self] in
+        [
+            "loop_lag_ms": Double(loopLag.lastLagMilliseconds),
+            "rss_mb": Double(RuntimeMetrics.residentBytes()) / 1_048_576,
+            "failed_plugins": Double(group.plugins.filter { $0.status.state == .failed }.count),
+            "failing_plugins": Double(health.reports.values.filter { $0.status == "failing" }.count),
+        ]
+    }, report: { [unowned self] measure, severity, value, threshold in
+        logger.log(level: severity == "critical" || severity == "error" ? .error : .warning, "alert \(measure) \(severity)",
+                   metadata: ["value": "\(value)", "threshold": "\(threshold.map { "\($0)" } ?? "-")"])
+        publish(.alert(SystemEvent.Alert(measure: measure, severity: severity, value: value, threshold: threshold)))
+    })
+
+    /// Wires the runtime together; nothing runs until ``run()``.
+    public init(config: RuntimeConfig, logger: Logger, launch: RuntimeLaunch = RuntimeLaunch()) {
         self.config = config
         self.logger = logger
+        worker = launch.worker
+        systemd = launch.systemd
         let registry = RouteRegistry()
         events = EventRouter(loop: loop, logger: logger)
-        let services = PluginServices(loop: loop, logger: logger, runtimeVersion: Self.version, routes: registry, events: events)
+        let services = PluginServices(loop: loop, logger: logger, runtimeVersion: Self.version, routes: registry, events: events,
+                                      offLoopThreadsPerPlugin: config.offLoopThreadsPerPlugin)
         group = PluginGroup(services: services, directory: config.pluginsDirectory,
                             cacheDirectory: config.dataDirectory.appendingPathComponent("plugin-cache"),
-                            startTimeout: config.startTimeoutMilliseconds, stopTimeout: config.stopTimeoutMilliseconds)
-        server = HTTPServer(loop: loop, limits: config.limits, logger: logger, accessLog: config.accessLog)
+                            startTimeout: config.startTimeoutMilliseconds, stopTimeout: config.stopTimeoutMilliseconds,
+                            quarantined: launch.worker?.quarantined ?? [:], crashingFiles: launch.crashingPluginFiles)
+        server = HTTPServer(loop: loop, limits: config.limits, logger: logger)
         services.responses = server
         services.dataDirectory = config.dataDirectory.path
         services.metrics = metrics
@@ -62,12 +114,24 @@ public final class Runtime {
         health = HealthMonitor(loop: loop, group: group, logger: logger, intervalMilliseconds: config.healthIntervalMilliseconds,
                                timeoutMilliseconds: config.healthTimeoutMilliseconds)
         loopLag = LoopLagMonitor(loop: loop)
+        gatewaySweep = LoopTimer(loop: loop)
         AdminEndpoints.install(on: server, group: group)
-        ObservabilityEndpoints.install(on: server, runtime: self)
-        EventEndpoints.install(on: server, runtime: self)
+        events.declaredTopics = { [unowned group] in
+            group.plugins.compactMap(\.manifest).map { (name: $0.name, topics: $0.publishes.map(\.topic)) }
+        }
+        ObservabilityEndpoints.install(on: server, detailsPublic: config.observabilityPublic, readiness: { [unowned self] in readiness },
+                                       group: group, health: health, loopLag: loopLag, metrics: metrics, events: events)
+        EventEndpoints.install(on: server, events: events, group: group, logger: logger,
+                               sseHeartbeatMilliseconds: config.sseHeartbeatMilliseconds, wsPingMilliseconds: config.wsPingMilliseconds)
+        health.onTransition = { [unowned self] plugin, previous, report in
+            metrics.setPluginHealth(plugin, report.status)
+            publish(.pluginHealth(SystemEvent.PluginHealth(plugin: plugin, from: previous ?? "unknown", to: report.status, detail: report.detail)))
+        }
+        loopLag.onSample = { [unowned self] lag in metrics.recordLoopLag(milliseconds: lag, max: loopLag.maxLagMilliseconds) }
     }
 
-    /// Runs until shutdown; returns the process exit code.
+    /// Runs until shutdown; returns the process exit code (0 after a graceful shutdown). Throws
+    /// what kept a service from starting, once the services already started have stopped.
     public func run() throws -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         // A file-size limit must turn into a "disk full" error for the writer, not kill the process.
@@ -76,127 +140,39 @@ public final class Runtime {
         if let counters = worker?.counters, let carried = worker?.carriedCounters { metrics.attach(region: counters, carriedFile: carried) }
         metrics.registerKnownSeries(supervised: worker != nil)
         metrics.bootstrapSwiftMetrics()
+        try startAccessLog()
         // Alone on the data directory and the port before any plugin runs: a second instance or a
         // taken port stops here with exit 1. Connections wait in the backlog until start-up is done.
-        let boundAddress: String?
         if worker == nil {
             dataLock = try DataDirectoryLock(directory: config.dataDirectory)
             server.acceptsConnections = false
             boundAddress = try server.listen(host: config.host, port: config.port)
-        } else {
-            boundAddress = nil
         }
         PluginCache.removeStaleCopies(in: config.dataDirectory.appendingPathComponent("plugin-cache"))
-        try openEventLog()
-        try startGateway()
-        group.quarantined = worker?.quarantined ?? [:]
-        group.crashingFiles = crashingPluginFiles
-        try group.load()
         installSignalHandlers()
-        startSystemdNotifications()
-        if worker != nil { startHeartbeat() }
+        var startFailure: ServiceGroup.StartFailure?
         loop.execute { [self] in
-            group.start { [self] in
-                server.mount(group.services.routes.liveRoutes())
-                startupComplete = true
-                loopLag.onSample = { [unowned self] lag in metrics.recordLoopLag(milliseconds: lag, max: loopLag.maxLagMilliseconds) }
-                loopLag.start()
-                health.onTransition = { [unowned self] plugin, previous, report in
-                    metrics.setPluginHealth(plugin, report.status)
-                    publishSystemEvent("system.plugin.health", ["plugin": plugin, "from": previous ?? "unknown", "to": report.status, "detail": report.detail])
-                }
-                health.start()
-                for plugin in group.plugins where plugin.status.state == .failed {
-                    publishSystemEvent("system.plugin.failed", ["plugin": plugin.name, "file": plugin.file.lastPathComponent, "reason": plugin.status.reason])
-                }
-                publishSupervisorEvents()
-                startAlerts()
-                if let worker, worker.holdUnlessReady, case let state = readiness, !state.ready {
-                    // A reload generation that is not ready must not take connections: the master rolls back.
-                    logger.error("not ready; not accepting connections", metadata: ["problems": "\(state.problems.joined(separator: "; "))"])
-                    Blame.reportReady(false, problems: state.problems.joined(separator: "; "))
+            lifecycle.start { [self] failure in
+                if let failure {
+                    logger.critical("start-up failed", metadata: ["service": "\(failure.service)", "error": "\(failure.reason)"])
+                    startFailure = failure
+                    finishShutdown()
                     return
                 }
-                do {
-                    startHandover()
-                    let address = try worker.map { try server.listen(inheritedFD: $0.listenFD) } ?? boundAddress ?? ""
-                    server.startAccepting()
-                    if worker != nil {
-                        server.drainLingerMilliseconds = 1_000
-                        reportServingReadiness()
-                    }
-                    let millis = (DispatchTime.now().uptimeNanoseconds - startedAt.uptimeNanoseconds) / 1_000_000
-                    let running = group.plugins.filter { $0.status.state == .running }.count
-                    logger.notice("ready", metadata: ["address": "\(address)", "plugins_running": "\(running)",
-                                                      "plugins_failed": "\(group.plugins.count - running)", "startup_ms": "\(millis)"])
-                    onReady?(address)
-                } catch {
-                    logger.critical("\(error)")
-                    exitCode = 1
-                    shutdown()
-                }
+                guard !holdingConnections else { return }
+                let millis = (DispatchTime.now().uptimeNanoseconds - startedAt.uptimeNanoseconds) / 1_000_000
+                let running = group.plugins.filter { $0.status.state == .running }.count
+                logger.notice("ready", metadata: ["address": "\(boundAddress ?? "")", "plugins_running": "\(running)",
+                                                  "plugins_failed": "\(group.plugins.count - running)", "startup_ms": "\(millis)"])
             }
         }
         loop.run()
         loop.close()
-        return exitCode
+        if let startFailure { throw startFailure.error ?? startFailure }
+        return 0
     }
 
-    /// Opens the gateway's stores (API keys, audit), makes sure the admin key exists, and puts
-    /// the gateway in front of every route.
-    private func startGateway() throws {
-        let gateway = try Gateway.open(settings: config.gateway, dataDirectory: config.dataDirectory, logger: logger)
-        try AdminKey.ensure(in: config.dataDirectory, store: gateway.keyStore, directory: gateway.keys, adminRole: config.gateway.auth.adminRole, logger: logger)
-        server.gateway = gateway
-        server.setSecurityHeaders(config.gateway.securityHeaders, hsts: config.gateway.hsts)
-        gateway.circuitChanged = { [unowned self, unowned gateway] route, from, to, reason in
-            let name = "\(route.method) \(route.pattern)"
-            logger.warning("circuit \(to.rawValue)", metadata: ["plugin": "\(route.plugin.name)", "route": "\(name)", "from": "\(from.rawValue)", "reason": "\(reason)"])
-            for state in CircuitState.allCases {
-                metrics.gauge("plexus_circuit_state", [("plugin", route.plugin.name), ("route", name), ("state", state.rawValue)],
-                              help: "1 for the current state of a route's circuit breaker").set(Int64(state == to ? 1 : 0))
-            }
-            metrics.counter("plexus_circuit_transitions_total", [("plugin", route.plugin.name), ("route", name), ("to", to.rawValue)],
-                            help: "Circuit breaker state changes").increment()
-            publishSystemEvent("system.circuit.\(to.rawValue)", ["plugin": route.plugin.name, "route": name, "from": from.rawValue, "to": to.rawValue, "reason": reason])
-            gateway.record(to == .open ? .circuitOpen : to == .closed ? .circuitClose : AuditAction(rawValue: "circuit.half_open"),
-                           outcome: .success, exchange: nil, target: "\(route.plugin.name) \(name)", detail: reason)
-        }
-        GatewayEndpoints.install(on: server, runtime: self, gateway: gateway)
-        let sweep = LoopTimer(loop: loop)
-        sweep.start(afterMilliseconds: 1_000, repeatingMilliseconds: 1_000) { [unowned gateway] in
-            gateway.sweep(now: Date().timeIntervalSince1970)
-            gateway.keys.refresh()
-        }
-        sweep.unref()
-        gatewayTimer = sweep
-    }
-
-    /// Publishes a runtime event (topic under `system.`, JSON payload, source `plexus`).
-    func publishSystemEvent(_ topic: String, _ payload: [String: Any]) {
-        let data = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data()
-        events.publish(EventEnvelope(topic: topic, source: "plexus", contentType: "application/json", payload: data), durable: false) { _ in }
-    }
-
-    private func startAlerts() {
-        let evaluator = AlertEvaluator(rules: config.alerts, loop: loop, measure: { [unowned self] in
-            [
-                "loop_lag_ms": Double(loopLag.lastLagMilliseconds),
-                "rss_mb": Double(RuntimeMetrics.residentBytes()) / 1_048_576,
-                "failed_plugins": Double(group.plugins.filter { $0.status.state == .failed }.count),
-                "failing_plugins": Double(health.reports.values.filter { $0.status == "failing" }.count),
-            ]
-        }, report: { [unowned self] measure, severity, value, threshold in
-            var payload: [String: Any] = ["measure": measure, "severity": severity, "value": value]
-            if let threshold { payload["threshold"] = threshold }
-            logger.log(level: severity == "critical" || severity == "error" ? .error : .warning, "alert \(measure) \(severity)",
-                       metadata: ["value": "\(value)", "threshold": "\(threshold.map { "\($0)" } ?? "-")"])
-            publishSystemEvent("system.alert", payload)
-        })
-        alerts = evaluator
-        evaluator.start()
-    }
-
+    /// The `event log` service's start: the durable event log, opened before anything can publish.
     private func openEventLog() throws {
         do {
             events.durablePatterns = try config.durableTopics.map { try TopicPattern($0) }
@@ -218,26 +194,122 @@ public final class Runtime {
         events.bus.metrics = metrics
     }
 
-    /// Begins a graceful shutdown (loop thread).
+    /// The `audit log and API keys` service's start: opens the gateway's stores (blocking, before
+    /// anything is served) and makes sure the admin key exists.
+    private func openGatewayStores() throws {
+        let gateway = try Gateway.open(settings: config.gateway, dataDirectory: config.dataDirectory, logger: logger)
+        self.gateway = gateway
+        try AdminKey.ensure(in: config.dataDirectory, store: gateway.keyStore, directory: gateway.keys, adminRole: config.gateway.auth.adminRole, logger: logger)
+    }
+
+    /// The `audit log and API keys` service's stop: writes the pending audit records and closes both files.
+    private func closeGatewayStores(_ done: @escaping () -> Void) {
+        guard let gateway else { return done() }
+        let audit = gateway.audit, keyStore = gateway.keyStore
+        loop.async({
+            await audit.close()
+            await keyStore.close()
+        }, then: { (_: Result<Void, Error>) in done() })
+    }
+
+    /// The `gateway` service's start: puts the gateway in front of every route.
+    private func attachGateway() {
+        guard let gateway else { return }
+        server.gateway = gateway
+        server.setSecurityHeaders(config.gateway.securityHeaders, hsts: config.gateway.hsts)
+        gateway.circuitChanged = { [unowned self, unowned gateway] route, from, to, reason in
+            let name = "\(route.method) \(route.pattern)"
+            logger.warning("circuit \(to.rawValue)", metadata: ["plugin": "\(route.plugin.name)", "route": "\(name)", "from": "\(from.rawValue)", "reason": "\(reason)"])
+            for state in CircuitState.allCases {
+                metrics.gauge("plexus_circuit_state", [("plugin", route.plugin.name), ("route", name), ("state", state.rawValue)],
+                              help: "1 for the current state of a route's circuit breaker").set(Int64(state == to ? 1 : 0))
+            }
+            metrics.counter("plexus_circuit_transitions_total", [("plugin", route.plugin.name), ("route", name), ("to", to.rawValue)],
+                            help: "Circuit breaker state changes").increment()
+            publish(.circuit(to, SystemEvent.Circuit(plugin: route.plugin.name, route: name, from: from.rawValue, to: to.rawValue, reason: reason)))
+            gateway.record(to == .open ? .circuitOpen : to == .closed ? .circuitClose : AuditAction(rawValue: "circuit.half_open"),
+                           outcome: .success, exchange: nil, target: "\(route.plugin.name) \(name)", detail: reason)
+        }
+        GatewayEndpoints.install(on: server, gateway: gateway, supervised: worker != nil)
+    }
+
+    /// The `plugins` service's start: loads every plugin file, then starts them in dependency order.
+    private func startPlugins(_ done: @escaping (Error?) -> Void) {
+        do { try group.load() } catch { return done(error) }
+        startSystemdNotifications()
+        if worker != nil { startHeartbeat() }
+        group.start { [self] in
+            for plugin in group.plugins where plugin.status.state == .failed {
+                publish(.pluginFailed(SystemEvent.PluginFile(plugin: plugin.name, file: plugin.file.lastPathComponent, reason: plugin.status.reason)))
+            }
+            publishSupervisorEvents()
+            done(nil)
+        }
+    }
+
+    /// The `HTTP server` service's start: mounts the plugins' routes and accepts connections
+    /// (a reload generation that is not ready does not: the master rolls it back).
+    private func startServing() throws {
+        server.mount(group.services.routes.liveRoutes())
+        startupComplete = true
+        if let worker, worker.holdUnlessReady, case let state = readiness, !state.ready {
+            logger.error("not ready; not accepting connections", metadata: ["problems": "\(state.problems.joined(separator: "; "))"])
+            Blame.reportReady(false, problems: state.problems.joined(separator: "; "))
+            holdingConnections = true
+            return
+        }
+        startHandover()
+        if let worker { boundAddress = try server.listen(inheritedFD: worker.listenFD) }
+        server.startAccepting()
+        if worker != nil {
+            server.drainLingerMilliseconds = 1_000
+            reportServingReadiness()
+        }
+    }
+
+    /// The `sweepers` service's start: the loop-lag sampler and the gateway's once-a-second sweep.
+    private func startSweepers() {
+        loopLag.start()
+        guard let gateway else { return }
+        gatewaySweep.start(afterMilliseconds: 1_000, repeatingMilliseconds: 1_000) { [unowned gateway] in
+            gateway.sweep(now: Date().timeIntervalSince1970)
+            gateway.keys.refresh()
+        }
+        gatewaySweep.unref()
+    }
+
+    private func stopSweepers() {
+        loopLag.stop()
+        gatewaySweep.stop()
+    }
+
+    /// Publishes a runtime event (source `plexus`, JSON payload, not durable).
+    func publish(_ event: SystemEvent) {
+        events.publish(EventEnvelope(topic: event.topic, source: "plexus", contentType: "application/json", payload: event.payload),
+                       durable: false) { _ in }
+    }
+
+    /// Begins a graceful shutdown (loop thread): every service stops, in reverse start order.
     public func shutdown() {
         guard !shuttingDown else { return }
         shuttingDown = true
         stopSystemdNotifications()
         logger.notice("shutting down", metadata: ["in_flight": "\(server.inFlight)"])
-        health.stop()
-        loopLag.stop()
-        alerts?.stop()
-        server.drain { [self] in
-            group.stop { [self] in
-                events.close()
-                for handle in signals {
-                    uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { $0?.deallocate() }
-                }
-                signals.removeAll()
-                logger.notice("stopped")
-                loop.stop()
-            }
+        lifecycle.stop { [self] in
+            logger.notice("stopped")
+            finishShutdown()
         }
+    }
+
+    /// Closes the signal handlers and stops the loop once every service has stopped.
+    private func finishShutdown() {
+        // Every request has been answered: the access log's last records are written now.
+        server.accessLog?.close()
+        for handle in signals {
+            uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { $0?.deallocate() }
+        }
+        signals.removeAll()
+        loop.stop()
     }
 
     private func installSignalHandlers() {

@@ -31,10 +31,10 @@ struct Serve: ParsableCommand {
             if code != 0 { throw ExitCode(code) }
             return
         }
-        let runtime = Runtime(config: settings, logger: Logger(label: "plexus"))
         // Without a master to contain them, files that crash the loader are found in throw-away processes first.
-        runtime.crashingPluginFiles = PluginCheckProcess.crashingFiles(in: settings.pluginsDirectory)
-        runtime.systemd = SystemdNotifier.fromEnvironment()
+        let launch = RuntimeLaunch(systemd: SystemdNotifier.fromEnvironment(),
+                                   crashingPluginFiles: PluginCheckProcess.crashingFiles(in: settings.pluginsDirectory))
+        let runtime = Runtime(config: settings, logger: Logger(label: "plexus"), launch: launch)
         let code = try runtime.run()
         if code != 0 { throw ExitCode(code) }
     }
@@ -98,7 +98,7 @@ struct ServeOptions: ParsableArguments {
                 guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level '\(logLevel)' is not a log level") }
                 settings.logLevel = level
             }
-            if noAccessLog { settings.accessLog = false }
+            if noAccessLog { settings.accessLog.destination = .off }
         } catch let error as RuntimeError {
             throw ValidationError(error.description)
         }

@@ -26,11 +26,11 @@ struct Worker: ParsableCommand {
     func run() throws {
         let settings = try options.settings()
         ServeOptions.bootstrapLogging(settings)
-        let runtime = Runtime(config: settings, logger: Logger(label: "plexus"))
-        runtime.worker = try WorkerSettings(listenFD: listenFd, recordPath: record, masterPID: masterPid, config: settings)
-        runtime.worker?.holdUnlessReady = reload
-        if let recycles { runtime.worker?.recycles = try RecycleReport(argument: recycles) }
-        if let handoverFd, let connectionTableFd { runtime.worker?.handover = (handoverFd, connectionTableFd) }
+        var worker = try WorkerSettings(listenFD: listenFd, recordPath: record, masterPID: masterPid, config: settings)
+        worker.holdUnlessReady = reload
+        if let recycles { worker.recycles = try RecycleReport(argument: recycles) }
+        if let handoverFd, let connectionTableFd { worker.handover = (handoverFd, connectionTableFd) }
+        let runtime = Runtime(config: settings, logger: Logger(label: "plexus"), launch: RuntimeLaunch(worker: worker))
         let code = try runtime.run()
         if code != 0 { throw ExitCode(code) }
     }

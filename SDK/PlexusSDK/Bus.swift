@@ -34,7 +34,7 @@ public final class Bus {
             }
             if status != Int32(PLEXUS_OK.rawValue) {
                 Unmanaged<PublishBox>.fromOpaque(box).release()
-                continuation.resume(throwing: PluginError.busRefused(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)))
+                continuation.resume(throwing: PluginError.busRefused(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)).withLastStatus())
             }
         }
     }
@@ -92,7 +92,7 @@ public final class Bus {
             }
         }
         guard id != 0 else {
-            throw PluginError.busRefused(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw PluginError.busRefused(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)).withLastStatus()
         }
         box.id = id
         handlers[id] = box
@@ -208,7 +208,7 @@ final class PublishBox: @unchecked Sendable {
         if status == Int32(PLEXUS_OK.rawValue) {
             box.continuation.resume(returning: text)
         } else {
-            box.continuation.resume(throwing: PluginError.busRefused(text))
+            box.continuation.resume(throwing: PluginError.busRefused(text).withLastStatus())
         }
     }
 }

@@ -5,19 +5,33 @@ public struct CallerIdentity: Sendable, Equatable {
     public var subject: String
     /// The caller's tenant: from a verified claim or the API key (never from the `Host`).
     public var tenant: String?
-    /// The caller's roles.
-    public var roles: Set<String>
-    /// The caller's scopes.
-    public var scopes: Set<String>
+    /// The caller's roles, in the order the credentials list them, without duplicates.
+    public var roles: [String]
+    /// The caller's scopes, in the order the credentials list them, without duplicates.
+    public var scopes: [String]
 
     /// Creates an identity (the SDK builds it from the request; tests may build one).
-    public init(subject: String, tenant: String? = nil, roles: Set<String> = [], scopes: Set<String> = []) {
+    public init(subject: String, tenant: String? = nil, roles: [String] = [], scopes: [String] = []) {
         self.subject = subject
         self.tenant = tenant
-        self.roles = roles
-        self.scopes = scopes
+        self.roles = Self.unique(roles)
+        self.scopes = Self.unique(scopes)
+    }
+
+    /// Creates an identity from sets (the roles and scopes are sorted).
+    @available(*, deprecated, message: "pass roles and scopes as arrays")
+    public init(subject: String, tenant: String? = nil, roles: Set<String>, scopes: Set<String> = []) {
+        self.init(subject: subject, tenant: tenant, roles: roles.sorted(), scopes: scopes.sorted())
     }
 
     /// Whether the caller has `role`.
     public func has(role: String) -> Bool { roles.contains(role) }
+
+    /// Whether the caller has `scope`.
+    public func has(scope: String) -> Bool { scopes.contains(scope) }
+
+    private static func unique(_ names: [String]) -> [String] {
+        var seen = Set<String>()
+        return names.filter { seen.insert($0).inserted }
+    }
 }

@@ -68,10 +68,3 @@ public enum ProblemDetails {
     }
 }
 
-/// Reason phrases for status codes.
-public enum HTTPStatus {
-    /// The standard reason phrase of `status` (`"Unknown"` for unassigned codes).
-    public static func reasonPhrase(_ status: Int) -> String {
-        plexus_reason_phrase(Int32(clamping: status)).map { String(cString: $0) } ?? "Unknown"
-    }
-}

@@ -60,9 +60,19 @@ public final class PluginContext {
 }
 
 extension PluginContext {
-    /// Suspends the calling plugin task for `milliseconds` without blocking the loop. It also
+    /// Suspends the calling plugin task for `duration` without blocking the loop. It also
     /// returns early when the plugin stops (its timers are cancelled).
+    public func sleep(for duration: Duration) async {
+        await sleep(hostMilliseconds: duration.hostMilliseconds)
+    }
+
+    /// Suspends the calling plugin task for `milliseconds` (see ``sleep(for:)``).
+    @available(*, deprecated, message: "use sleep(for:) with a Duration, e.g. .milliseconds(250)")
     public func sleep(milliseconds: UInt64) async {
+        await sleep(hostMilliseconds: milliseconds)
+    }
+
+    private func sleep(hostMilliseconds milliseconds: UInt64) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             _ = timers.schedule(milliseconds, 0, fireOnCancel: true) { continuation.resume() }
         }

@@ -23,6 +23,11 @@ public enum PluginExport {
         guard let rawHost else { return nil }
         let host = rawHost.assumingMemoryBound(to: plexus_host.self)
         guard host.pointee.abi_major == UInt32(PLEXUS_ABI_MAJOR) else { return nil }
+        // Before anything that leans on the Swift runtime's layout (actors, executors, metadata):
+        // a runtime built by another Swift gets a bare descriptor it refuses, naming both compilers.
+        if HostBridge(host: host).has(\.swift_compiler), host.pointee.swift_compiler != 0, host.pointee.swift_compiler != swiftCompiler {
+            return UnsafeRawPointer(bareDescriptor)
+        }
         if let existing = exported { return UnsafeRawPointer(existing) }
         LoopExecutor.shared.bind(host: host)
         let manifest = PluginActor.runOnLoop { P.manifest }
@@ -33,6 +38,20 @@ public enum PluginExport {
     }
 
     nonisolated(unsafe) private static var exported: UnsafeMutablePointer<plexus_plugin>?
+
+    /// A descriptor with no hooks that says only which ABI and Swift compiler built the plugin.
+    nonisolated(unsafe) static let bareDescriptor: UnsafeMutablePointer<plexus_plugin> = {
+        let descriptor = UnsafeMutablePointer<plexus_plugin>.allocate(capacity: 1)
+        descriptor.initialize(to: plexus_plugin())
+        descriptor.pointee.struct_size = UInt32(MemoryLayout<plexus_plugin>.size)
+        descriptor.pointee.abi_major = UInt32(PLEXUS_ABI_MAJOR)
+        descriptor.pointee.abi_minor = UInt32(PLEXUS_ABI_MINOR)
+        descriptor.pointee.name = UnsafePointer(strdup("swift-plugin"))
+        descriptor.pointee.version = UnsafePointer(strdup("0.0.0"))
+        descriptor.pointee.toolchain = UnsafePointer(strdup(swiftToolchain))
+        descriptor.pointee.swift_compiler = swiftCompiler
+        return descriptor
+    }()
 
     private static func makeDescriptor(_ manifest: PluginManifest, ctx: UnsafeMutableRawPointer) -> UnsafeMutablePointer<plexus_plugin> {
         let dependencies = UnsafeMutablePointer<plexus_dependency>.allocate(capacity: max(manifest.dependencies.count, 1))
@@ -52,6 +71,7 @@ public enum PluginExport {
         descriptor.pointee.description = UnsafePointer(strdup(manifest.description))
         descriptor.pointee.sdk_version = UnsafePointer(strdup(plexusSDKVersion))
         descriptor.pointee.toolchain = UnsafePointer(strdup(swiftToolchain))
+        descriptor.pointee.swift_compiler = swiftCompiler
         descriptor.pointee.dependencies = UnsafePointer(dependencies)
         descriptor.pointee.dependency_count = UInt32(manifest.dependencies.count)
         descriptor.pointee.ctx = ctx
@@ -89,18 +109,24 @@ public enum PluginExport {
         return descriptor
     }
 
-    /// The compiler that built this copy of the SDK.
-    static var swiftToolchain: String {
-        #if compiler(>=6.4)
-        "Swift 6.4+"
+    /// The compiler that built this copy of the SDK, as text for people.
+    static var swiftToolchain: String { "Swift \(swiftCompiler / 100).\(swiftCompiler % 100)" }
+
+    /// The compiler that built this copy of the SDK, as major * 100 + minor: the descriptor's
+    /// `swift_compiler` (ABI 1.4), which the runtime compares with its own at load.
+    public static var swiftCompiler: UInt32 {
+        #if compiler(>=6.5)
+        605
+        #elseif compiler(>=6.4)
+        604
         #elseif compiler(>=6.3)
-        "Swift 6.3"
+        603
         #elseif compiler(>=6.2)
-        "Swift 6.2"
+        602
         #elseif compiler(>=6.1)
-        "Swift 6.1"
+        601
         #else
-        "Swift 6.0"
+        600
         #endif
     }
 }

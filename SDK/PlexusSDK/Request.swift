@@ -24,8 +24,8 @@ public struct Request: Sendable {
             case .value(let identity): return identity
             case let .raw(subject, roles, scopes):
                 return CallerIdentity(subject: subject, tenant: tenant,
-                                      roles: Set(roles.split(separator: ",").map(String.init)),
-                                      scopes: Set(scopes.split(separator: " ").map(String.init)))
+                                      roles: roles.split(separator: ",").map(String.init),
+                                      scopes: scopes.split(separator: " ").map(String.init))
             }
         }
         set { callerSource = .value(newValue) }

@@ -38,6 +38,18 @@ public final class RouteRegistrar {
         try add(method, pattern, options, maxBodyBytes, RouteBox(kind: .sync(handler), bridge: bridge, logger: logger))
     }
 
+    /// Registers an `async` handler for a typed `method` (`.patch`, `.options`, ...).
+    public func on(_ method: HTTPMethod, _ pattern: String, options: RouteOptions = RouteOptions(), maxBodyBytes: UInt64 = 0,
+                   _ handler: @escaping @PluginActor (Request) async throws -> Response) throws {
+        try on(method.rawValue, pattern, options: options, maxBodyBytes: maxBodyBytes, handler)
+    }
+
+    /// Registers a synchronous handler for a typed `method`.
+    public func on(_ method: HTTPMethod, _ pattern: String, options: RouteOptions = RouteOptions(), maxBodyBytes: UInt64 = 0,
+                   _ handler: @escaping @PluginActor (Request) throws -> Response) throws {
+        try on(method.rawValue, pattern, options: options, maxBodyBytes: maxBodyBytes, handler)
+    }
+
     /// Registers a synchronous `GET` handler (a `HEAD` is answered from it too).
     public func get(_ pattern: String, options: RouteOptions = RouteOptions(), _ handler: @escaping @PluginActor (Request) throws -> Response) throws {
         try on("GET", pattern, options: options, handler)
@@ -72,6 +84,7 @@ public final class RouteRegistrar {
     }
 
     private func add(_ method: String, _ pattern: String, _ options: RouteOptions, _ maxBodyBytes: UInt64, _ box: RouteBox) throws {
+        if let problem = options.nameProblem { throw PluginError.routeRejected(method: method, pattern: pattern, reason: problem) }
         var message = [CChar](repeating: 0, count: 512)
         var texts = BytePack([])
         for text in [options.roles.joined(separator: ","), options.scopes.joined(separator: " "), options.summary ?? "",
@@ -95,7 +108,7 @@ public final class RouteRegistrar {
                     spec.request_schema = options.requestSchema == nil ? nil : strings[3]
                     spec.response_schema = options.responseSchema == nil ? nil : strings[4]
                     spec.response_status = UInt32(clamping: options.responseStatus)
-                    spec.timeout_ms = options.timeoutMilliseconds
+                    spec.timeout_ms = options.timeout?.hostMilliseconds ?? 0
                     spec.route_ctx = Unmanaged.passUnretained(box).toOpaque()
                     spec.handler = { routeContext, request in
                         let box = Unmanaged<RouteBox>.fromOpaque(routeContext!).takeUnretainedValue()
@@ -108,7 +121,7 @@ public final class RouteRegistrar {
             }
         }
         guard status == Int32(PLEXUS_OK.rawValue) else {
-            throw PluginError.routeRejected(method: method, pattern: pattern, reason: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw PluginError.routeRejected(method: method, pattern: pattern, reason: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)).withLastStatus()
         }
         boxes.append(box)
     }
@@ -200,6 +213,19 @@ public struct PluginError: Error, CustomStringConvertible {
     }
 
     private let code: Code
+
+    /// The code the runtime reported for this failure (ABI 1.4), e.g. ``HostStatus/alreadyExists``
+    /// for a route that collides; nil when the runtime is older or the SDK refused it itself.
+    public private(set) var status: HostStatus?
+
+    private init(code: Code) { self.code = code }
+
+    /// This error with the status of the host call (or callback outcome) that just reported it.
+    func withLastStatus() -> PluginError {
+        var copy = self
+        copy.status = HostStatus.last()
+        return copy
+    }
 
     /// The runtime refused a route registration.
     public static func routeRejected(method: String, pattern: String, reason: String) -> PluginError {

@@ -21,14 +21,24 @@ public final class Services {
             }
         }
         guard status == Int32(PLEXUS_OK.rawValue) else {
-            throw PluginError.serviceFailed(name, String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw PluginError.serviceFailed(name, String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)).withLastStatus()
         }
         handlers.append(box)
     }
 
     /// Calls `name` and returns its reply, or throws when there is no such service, the call
     /// times out, or the handler failed.
-    public func call(_ name: String, payload: [UInt8], timeoutMilliseconds: UInt64 = 5_000) async throws -> [UInt8] {
+    public func call(_ name: String, payload: [UInt8], timeout: Duration = .seconds(5)) async throws -> [UInt8] {
+        try await call(name, payload: payload, hostMilliseconds: max(timeout.hostMilliseconds, 1))
+    }
+
+    /// Calls `name` with a timeout in milliseconds (see ``call(_:payload:timeout:)``).
+    @available(*, deprecated, message: "use call(_:payload:timeout:) with a Duration, e.g. .seconds(1)")
+    public func call(_ name: String, payload: [UInt8], timeoutMilliseconds: UInt64) async throws -> [UInt8] {
+        try await call(name, payload: payload, hostMilliseconds: timeoutMilliseconds)
+    }
+
+    private func call(_ name: String, payload: [UInt8], hostMilliseconds timeoutMilliseconds: UInt64) async throws -> [UInt8] {
         guard bridge.has(\.service_call) else { throw PluginError.unsupported("services (runtime ABI 1.0)") }
         let bridge = self.bridge
         return try await withCheckedThrowingContinuation { continuation in
@@ -91,7 +101,7 @@ final class ReplyBox: @unchecked Sendable {
         if status == Int32(PLEXUS_OK.rawValue) {
             box.continuation.resume(returning: payload.bytes)
         } else {
-            box.continuation.resume(throwing: PluginError.serviceFailed(box.service, payload.string))
+            box.continuation.resume(throwing: PluginError.serviceFailed(box.service, payload.string).withLastStatus())
         }
     }
 }

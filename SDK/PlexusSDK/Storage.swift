@@ -144,33 +144,97 @@ public struct StoredValue: Sendable {
     }
 }
 
-/// Why a storage call failed: `kind` is one of busy, disk_full, corrupt, constraint, misuse,
-/// denied, conflict, not_found, closed, io, invalid_migration, other.
+/// Why a storage call failed: the ``Kind`` (from the runtime's status code, ABI 1.4), what went
+/// wrong and where, and for a conflict the version currently stored.
 public struct StorageFailure: HTTPResponseError, CustomStringConvertible {
+    /// The category of a storage failure; compare with the static members (`.busy`, `.conflict`,
+    /// ...). A string literal of the kind's name (`"conflict"`) still compares equal, so code
+    /// written when `kind` was a `String` keeps compiling.
+    public struct Kind: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+        /// The kind's name, e.g. `disk_full`.
+        public let name: String
+
+        /// A kind by name (the names of the static members).
+        public init(stringLiteral name: String) { self.name = name }
+
+        /// The database stayed busy or locked past the busy timeout.
+        public static let busy: Kind = "busy"
+        /// The disk or the file-size limit is exhausted.
+        public static let diskFull: Kind = "disk_full"
+        /// The file is not a database or fails its integrity check.
+        public static let corrupt: Kind = "corrupt"
+        /// A UNIQUE, NOT NULL, CHECK or FOREIGN KEY constraint was violated.
+        public static let constraint: Kind = "constraint"
+        /// Bad SQL or misuse (syntax error, unknown table, wrong parameter count).
+        public static let misuse: Kind = "misuse"
+        /// The statement was refused by the runtime's sandbox.
+        public static let denied: Kind = "denied"
+        /// A compare-and-set failed (see ``StorageFailure/currentVersion``).
+        public static let conflict: Kind = "conflict"
+        /// The thing asked for does not exist.
+        public static let notFound: Kind = "not_found"
+        /// The storage was closed (the plugin is stopping).
+        public static let closed: Kind = "closed"
+        /// Another I/O error.
+        public static let io: Kind = "io"
+        /// A migration list has a gap or a duplicate, or an applied migration changed.
+        public static let invalidMigration: Kind = "invalid_migration"
+        /// A transaction was rolled back by another failure.
+        public static let aborted: Kind = "aborted"
+        /// Any other failure.
+        public static let other: Kind = "other"
+
+        /// The kind a runtime status code stands for; nil for a code that is not a storage failure.
+        public init?(status: HostStatus) {
+            let kinds: [UInt32: Kind] = [
+                PLEXUS_E_STORAGE_BUSY.rawValue: .busy, PLEXUS_E_STORAGE_DISK_FULL.rawValue: .diskFull, PLEXUS_E_STORAGE_CORRUPT.rawValue: .corrupt,
+                PLEXUS_E_STORAGE_CONSTRAINT.rawValue: .constraint, PLEXUS_E_STORAGE_MISUSE.rawValue: .misuse, PLEXUS_E_STORAGE_DENIED.rawValue: .denied,
+                PLEXUS_E_STORAGE_CONFLICT.rawValue: .conflict, PLEXUS_E_STORAGE_NOT_FOUND.rawValue: .notFound, PLEXUS_E_STORAGE_CLOSED.rawValue: .closed,
+                PLEXUS_E_STORAGE_IO.rawValue: .io, PLEXUS_E_STORAGE_INVALID_MIGRATION.rawValue: .invalidMigration, PLEXUS_E_STORAGE_ABORTED.rawValue: .aborted,
+                PLEXUS_E_STORAGE_OTHER.rawValue: .other,
+            ]
+            guard let kind = kinds[UInt32(bitPattern: status.rawValue)] else { return nil }
+            self = kind
+        }
+
+        /// The name, e.g. `disk_full`.
+        public var description: String { name }
+    }
+
     /// The kind of failure.
-    public let kind: String
+    public let kind: Kind
     /// What went wrong and where.
     public let message: String
     /// For `conflict`: the version currently stored (0 when absent).
     public let currentVersion: Int64?
+    /// The runtime's status code (ABI 1.4); nil from an older runtime, whose kind was read from its message.
+    public let hostStatus: HostStatus?
+
+    /// A failure of `kind` (the SDK makes these; the initializer is public for tests and adapters).
+    public init(kind: Kind, message: String, currentVersion: Int64? = nil, hostStatus: HostStatus? = nil) {
+        self.kind = kind
+        self.message = message
+        self.currentVersion = currentVersion
+        self.hostStatus = hostStatus
+    }
 
     /// 409 for conflicts, 507 for a full disk, 503 for busy or closed, 400 for bad SQL or
     /// denied statements, 500 otherwise.
     public var status: Int {
         switch kind {
-        case "conflict", "constraint": 409
-        case "disk_full": 507
-        case "busy", "closed": 503
-        case "misuse", "denied", "invalid_migration": 400
+        case .conflict, .constraint: 409
+        case .diskFull: 507
+        case .busy, .closed: 503
+        case .misuse, .denied, .invalidMigration: 400
         default: 500
         }
     }
     /// Short summary.
-    public var title: String { "Storage \(kind.replacingOccurrences(of: "_", with: " "))" }
+    public var title: String { "Storage \(kind.name.replacingOccurrences(of: "_", with: " "))" }
     /// The message for a client's mistake (409, 400); for a failure of the server's storage
     /// (5xx) a generic sentence: its message can name server paths, so it goes to the log only.
     public var detail: String {
-        status < 500 ? message : "the server's storage failed (\(kind.replacingOccurrences(of: "_", with: " "))); the server log has the details"
+        status < 500 ? message : "the server's storage failed (\(kind.name.replacingOccurrences(of: "_", with: " "))); the server log has the details"
     }
     /// `"<kind>: <message>"`.
     public var description: String { "\(kind): \(message)" }
@@ -195,12 +259,22 @@ final class StorageBox: @unchecked Sendable {
         if status == Int32(PLEXUS_OK.rawValue), let rows {
             box.continuation.resume(returning: StorageResult(rows.pointee))
         } else {
-            let text = error.map { String(cString: $0) } ?? "other: storage call failed"
-            let kind = text.split(separator: ":", maxSplits: 1).first.map(String.init) ?? "other"
-            let message = text.split(separator: ":", maxSplits: 1).dropFirst().first.map { $0.trimmingCharacters(in: .whitespaces) } ?? text
-            box.continuation.resume(throwing: StorageFailure(kind: kind, message: message,
-                                                             currentVersion: kind == "conflict" ? rows?.pointee.last_insert_rowid : nil))
+            box.continuation.resume(throwing: StorageFailure(reported: HostStatus.last(), text: error.map { String(cString: $0) },
+                                                             rows: rows?.pointee))
         }
+    }
+}
+
+extension StorageFailure {
+    /// The failure a storage callback reports: the kind from the status code (ABI 1.4), or, from
+    /// an older runtime, from the "<kind>: <message>" text that runtime wrote.
+    init(reported status: HostStatus?, text: String?, rows: plexus_rows?) {
+        let text = text ?? "other: storage call failed"
+        let parts = text.split(separator: ":", maxSplits: 1)
+        let message = parts.count == 2 ? parts[1].trimmingCharacters(in: .whitespaces) : text
+        let kind = status.flatMap(Kind.init(status:)) ?? Kind(stringLiteral: parts.count == 2 ? String(parts[0]) : "other")
+        self.init(kind: kind, message: message, currentVersion: kind == .conflict ? rows?.last_insert_rowid : nil,
+                  hostStatus: status.flatMap { $0.isStorageFailure ? $0 : nil })
     }
 }
 

@@ -8,8 +8,15 @@ public final class Timers {
 
     init(bridge: HostBridge) { self.bridge = bridge }
 
-    /// Runs `action` once after `milliseconds`, or every `repeating` milliseconds if given.
+    /// Runs `action` once after `delay`, then every `repeating` if given.
     /// - Returns: a handle whose ``TimerHandle/cancel()`` stops the timer.
+    @discardableResult
+    public func schedule(after delay: Duration, repeating: Duration? = nil, _ action: @escaping @PluginActor () -> Void) -> TimerHandle {
+        schedule(delay.hostMilliseconds, repeating.map { max($0.hostMilliseconds, 1) } ?? 0, fireOnCancel: false, action)
+    }
+
+    /// Runs `action` once after `milliseconds`, or every `repeating` milliseconds if given.
+    @available(*, deprecated, message: "use schedule(after:repeating:) with a Duration, e.g. .milliseconds(250)")
     @discardableResult
     public func schedule(afterMilliseconds milliseconds: UInt64, repeatingMilliseconds repeating: UInt64 = 0,
                          _ action: @escaping @PluginActor () -> Void) -> TimerHandle {

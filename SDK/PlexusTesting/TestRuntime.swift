@@ -34,6 +34,17 @@ public final class TestRuntime {
     /// Everything the runtime has written to stderr so far.
     public var log: String { logBuffer.text }
 
+    /// Whether the log holds `text` within `seconds` (a line written beside an answer may reach
+    /// the test's pipe after the answer does).
+    public func logEventuallyContains(_ text: String, seconds: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !log.contains(text) {
+            guard Date() < deadline else { return false }
+            usleep(20_000)
+        }
+        return true
+    }
+
     /// Starts plexus over a `plugins.d` holding copies of `plugins`.
     /// - Parameters:
     ///   - binary: the `plexus` executable; default `$PLEXUS_BINARY`, else `plexus` on `PATH`.

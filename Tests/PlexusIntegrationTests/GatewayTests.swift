@@ -221,7 +221,11 @@ final class GatewayTests: XCTestCase {
         XCTAssertEqual(who.status, 200, who.text)
         XCTAssertEqual(json(who)["tenant"] as? String, "acme")
         XCTAssertEqual(json(who)["roles"] as? [String], ["platform-admin", "viewer"])
-        XCTAssertEqual(try send(plexus, "GET", "/admin/plugins", bearer: platformAdmin).status, 200)
+        // An admin of tenant acme is no installation admin: what spans every tenant stays closed to it.
+        XCTAssertEqual(try send(plexus, "GET", "/admin/plugins", bearer: platformAdmin).status, 403)
+        let installationAdmin = try JWTMinter.hs256(JWTMinter.claims(subject: "ivan", extra: ["realm_access": ["roles": ["platform-admin"]]]),
+                                                    secret: Self.secret)
+        XCTAssertEqual(try send(plexus, "GET", "/admin/plugins", bearer: installationAdmin).status, 200)
         XCTAssertEqual(try send(plexus, "GET", "/admin/plugins", bearer: plexus.adminKey).status, 200, "the admin key carries the configured role")
         // The default claim names mean nothing now: a top-level "roles": ["admin"] is no admin.
         let pretender = try JWTMinter.hs256(JWTMinter.claims(subject: "eve", tenant: "globex", roles: ["admin", "platform-admin"]), secret: Self.secret)

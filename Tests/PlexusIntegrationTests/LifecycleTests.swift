@@ -22,6 +22,29 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(plexus.log.contains("stopped"))
     }
 
+    /// Every SQLite file the runtime opened (event log, audit log, API keys, a plugin's storage)
+    /// is closed before the process exits: the last close checkpoints the WAL and removes the
+    /// `-wal` file, which a process that exits with the database open leaves behind.
+    func testSIGTERMClosesEveryDatabase() throws {
+        for supervised in [true, false] {
+            let plexus = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [],
+                                                    extra: "[supervisor]\nenabled = \(supervised)")
+            XCTAssertEqual(try plexus.request("POST", "/api/v1/notes", body: Array("kept".utf8)).status, 201)
+            let data = plexus.workDirectory.appendingPathComponent("data")
+            let databases = ["events.sqlite", "runtime/audit.sqlite", "runtime/gateway.sqlite", "plugins/notes/storage.sqlite"]
+            for database in databases {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: data.appendingPathComponent(database + "-wal").path),
+                              "\(database) is open in WAL mode while serving")
+            }
+            XCTAssertEqual(plexus.stop(), 0, plexus.log)
+            for database in databases {
+                XCTAssertFalse(FileManager.default.fileExists(atPath: data.appendingPathComponent(database + "-wal").path),
+                               "\(database) was not closed at shutdown (supervised: \(supervised))")
+            }
+            XCTAssertFalse(plexus.log.contains("did not stop in time"), plexus.log)
+        }
+    }
+
     func testSecondSignalExitsAtOnce() throws {
         let plexus = try Repository.startPlexus(serverSettings: "shutdown_grace_ms = 30000")
         let client = try TestClient(port: plexus.port)
@@ -55,7 +78,7 @@ final class LifecycleTests: XCTestCase {
         let good = try CLI.run(["plugin", "inspect", Repository.binDirectory.appendingPathComponent("libPlexusHello.so").path])
         XCTAssertEqual(good.status, 0, good.text)
         XCTAssertTrue(good.text.range(of: #"name\s+hello"#, options: .regularExpression) != nil, good.text)
-        XCTAssertTrue(good.text.contains("compatible: built for ABI 1.3"), good.text)
+        XCTAssertTrue(good.text.contains("compatible: built for ABI 1.4"), good.text)
         XCTAssertTrue(good.text.contains("Swift 6"), good.text)
         let fixtures = try Repository.cFixturesDirectory()
         let c = try CLI.run(["plugin", "inspect", fixtures.appendingPathComponent("greeter-c.so").path])
@@ -63,7 +86,7 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(c.text.contains("hello-c ^1.2"), c.text)
         let v2 = try CLI.run(["plugin", "inspect", fixtures.appendingPathComponent("abi-v2-entry.so").path])
         XCTAssertEqual(v2.status, 1)
-        XCTAssertTrue(v2.text.contains("not loadable: abi-v2-entry.so: built for plugin ABI 2.x, this runtime speaks ABI 1.3"), v2.text)
+        XCTAssertTrue(v2.text.contains("not loadable: abi-v2-entry.so: built for plugin ABI 2.x, this runtime speaks ABI 1.4"), v2.text)
     }
 
     func testBadConfigIsRefusedWithFileAndKey() throws {

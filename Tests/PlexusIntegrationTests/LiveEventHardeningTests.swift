@@ -119,7 +119,18 @@ final class LiveEventHardeningTests: XCTestCase {
         XCTAssertTrue((refusal["detail"] as? String ?? "").contains("reserved"), "\(refusal)")
         // A plugin: its own declared topics yes, another plugin's and the runtime's no.
         XCTAssertEqual(try plexus.request("POST", "/api/v1/probe/publish/probe.out.mine").status, 202)
-        XCTAssertEqual(try plexus.request("POST", "/api/v1/probe/publish/orders.free").status, 202)
+        // A topic no plugin reserves but the probe's manifest does not declare: refused by a debug
+        // runtime, counted by a release one (the test and the runtime are built alike).
+        let undeclared = try plexus.request("POST", "/api/v1/probe/publish/orders.free")
+        #if DEBUG
+        XCTAssertEqual(undeclared.status, 403, undeclared.text)
+        XCTAssertTrue(undeclared.text.contains("topic 'orders.free' is not declared by plugin 'bus-probe'"), undeclared.text)
+        XCTAssertTrue(undeclared.text.contains("'probe.out.+'"), undeclared.text)
+        #else
+        XCTAssertEqual(undeclared.status, 202, undeclared.text)
+        #endif
+        let metrics = try plexus.get("/metrics").text
+        XCTAssertTrue(metrics.contains("plexus_bus_undeclared_publishes_total{plugin=\"bus-probe\"} 1\n"), metrics)
         for topic in ["document.changed", "system.circuit.open", "storage.bus-probe.t.insert"] {
             let response = try plexus.request("POST", "/api/v1/probe/publish/\(topic)")
             XCTAssertEqual(response.status, 403, "\(topic): \(response.text)")

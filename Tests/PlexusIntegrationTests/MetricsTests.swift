@@ -8,9 +8,10 @@ final class MetricsTests: XCTestCase {
     /// The families the README documents, with their types.
     static let documented: [(name: String, type: String)] = [
         ("plexus_http_requests_total", "counter"), ("plexus_http_request_duration_seconds", "histogram"),
-        ("plexus_gateway_refusals_total", "counter"), ("plexus_circuit_state", "gauge"), ("plexus_circuit_transitions_total", "counter"),
+        ("plexus_gateway_refusals_total", "counter"), ("plexus_access_log_dropped_total", "counter"), ("plexus_circuit_state", "gauge"), ("plexus_circuit_transitions_total", "counter"),
         ("plexus_bus_published_total", "counter"), ("plexus_bus_dropped_total", "counter"), ("plexus_bus_delivered_total", "counter"),
         ("plexus_bus_queue_depth", "gauge"), ("plexus_bus_acked_total", "counter"), ("plexus_bus_retried_total", "counter"),
+        ("plexus_bus_undeclared_publishes_total", "counter"),
         ("plexus_eventlog_appended_events_total", "counter"), ("plexus_eventlog_transactions_total", "counter"),
         ("plexus_storage_operation_seconds", "histogram"), ("plexus_plugin_state", "gauge"), ("plexus_plugin_health", "gauge"),
         ("plexus_loop_lag_seconds", "histogram"), ("plexus_loop_lag_max_seconds", "gauge"), ("plexus_worker_recycles_total", "counter"),
@@ -45,6 +46,7 @@ final class MetricsTests: XCTestCase {
         }
         XCTAssertEqual(value(text, #"plexus_bus_published_total{durable="true"}"#), 0, text)
         XCTAssertEqual(value(text, #"plexus_gateway_refusals_total{status="429"}"#), 0, text)
+        XCTAssertEqual(value(text, "plexus_access_log_dropped_total"), 0, text)
         XCTAssertEqual(value(text, #"plexus_worker_recycles_total{reason="memory_ceiling"}"#), 0, text)
         XCTAssertNotNil(text.range(of: #"plexus_build_info\{version="[0-9.]+",abi="1\.[0-9]+"\} 1"#, options: .regularExpression), text)
 

@@ -10,8 +10,8 @@ final class PluginLoadingTests: XCTestCase {
         ("empty.so", "not an ELF shared object (expected 7f 45 4c 46, found an empty file)"),
         ("unresolved.so", "unresolved symbol 'plexus_fixture_function_that_does_not_exist'"),
         ("no-entry.so", "no entry symbol 'plexus_plugin_entry_v1'"),
-        ("abi-v2-entry.so", "built for plugin ABI 2.x, this runtime speaks ABI 1.3"),
-        ("abi-major.so", "built for plugin ABI 2.3, this runtime speaks ABI 1.3"),
+        ("abi-v2-entry.so", "built for plugin ABI 2.x, this runtime speaks ABI 1.4"),
+        ("abi-major.so", "built for plugin ABI 2.4, this runtime speaks ABI 1.4"),
         ("small-descriptor.so", "descriptor is 16 bytes, ABI 1.0 needs at least"),
         ("zz-duplicate.so", "duplicate plugin name 'hello-c', already loaded from hello-c.so"),
         ("missing-dep.so", "needs 'nonexistent' ^1.0, but no plugin of that name is in the plugins directory"),
@@ -23,6 +23,9 @@ final class PluginLoadingTests: XCTestCase {
         ("start-hangs.so", "plugin 'start-hangs' did not finish starting within 700 ms"),
         ("route-collision.so", "GET /api/v1/c/hello of plugin 'route-collision' collides with GET /api/v1/c/hello of plugin 'hello-c'"),
         ("libPlexusFixtureThrower.so", "plugin 'thrower' failed to start: database credentials missing (fixture failure)"),
+        // Linked with libswiftCore but built by another Swift: named in the ABI 1.4 field, or in an ABI 1.3 descriptor's text.
+        ("swift-toolchain-field.so", "swift-toolchain-field.so: built by Swift 5.9, this runtime was built by Swift 6."),
+        ("swift-toolchain-text.so", "swift-toolchain-text.so: built by Swift 5.10, this runtime was built by Swift 6."),
     ]
 
     func testGoodPluginsAnswerAndEveryBrokenOneIsDiagnosed() throws {
@@ -34,11 +37,11 @@ final class PluginLoadingTests: XCTestCase {
         XCTAssertEqual(try plexus.get("/api/v1/hello/plexus").text, "Hello, plexus!\n")
         XCTAssertTrue(try plexus.get("/api/v1/c/hello").text.hasPrefix("howdy from C"))
         XCTAssertEqual(try plexus.get("/api/v1/c/greeter").status, 200)
-        // Built for ABI 1.4 with a larger descriptor: a newer minor of the same major still loads.
+        // Built for ABI 1.5 with a larger descriptor: a newer minor of the same major still loads.
         XCTAssertEqual(try plexus.get("/api/v1/c/newer").status, 200)
 
         let plugins = try plexus.pluginsByFile()
-        XCTAssertEqual(plugins["newer-minor.so"]?["abi"] as? String, "1.4")
+        XCTAssertEqual(plugins["newer-minor.so"]?["abi"] as? String, "1.5")
         for name in ["libPlexusHello.so", "hello-c.so", "greeter-c.so", "newer-minor.so"] {
             XCTAssertEqual(plugins[name]?["state"] as? String, "running", "\(name): \(plugins[name] ?? [:])")
         }

@@ -124,7 +124,7 @@ final class StorageTests: XCTestCase {
         XCTAssertFalse(failure.text.contains(".sqlite"), failure.text)
         let requestID = try XCTUnwrap(failure.header("X-Request-Id"))
         XCTAssertTrue(failure.text.contains(requestID), "the answer names the request id to look up: \(failure.text)")
-        XCTAssertTrue(plexus.log.contains(requestID), "the log holds the error under that request id")
+        XCTAssertTrue(plexus.logEventuallyContains(requestID), "the log holds the error under that request id")
         XCTAssertEqual(try plexus.get("/health").status, 200)
     }
 

@@ -38,16 +38,14 @@ final class ABILayoutTests: XCTestCase {
 
     func testMinor3FieldsFollowMinor2() {
         // ABI 1.3 appended metrics to the host and declared config keys to the descriptor.
-        XCTAssertEqual(PLEXUS_ABI_MINOR, 3)
+        XCTAssertGreaterThanOrEqual(PLEXUS_ABI_MINOR, 3)
         XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.metric_register), 240)
         XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.metric_record), 248)
-        XCTAssertEqual(MemoryLayout<plexus_host>.size, 256)
         // The 1.2 descriptor ended at 136 (publish_count at 128, then padding): 1.3 starts after it,
         // so the padding of an older plugin's descriptor is never read as a field.
         XCTAssertEqual(MemoryLayout<plexus_plugin>.offset(of: \.config_keys), 136)
         XCTAssertEqual(MemoryLayout<plexus_plugin>.offset(of: \.config_key_count), 144)
         XCTAssertEqual(MemoryLayout<plexus_plugin>.offset(of: \.config_keys_declared), 148)
-        XCTAssertEqual(MemoryLayout<plexus_plugin>.size, 152)
         let spec: [(PartialKeyPath<plexus_metric_spec>, Int)] = [
             (\.struct_size, 0), (\.kind, 4), (\.name, 8), (\.help, 16), (\.label_names, 24), (\.label_count, 32),
             (\.buckets, 40), (\.bucket_count, 48),
@@ -61,6 +59,34 @@ final class ABILayoutTests: XCTestCase {
         XCTAssertEqual(PLEXUS_METRIC_ADD.rawValue, 0)
         XCTAssertEqual(PLEXUS_METRIC_SET.rawValue, 1)
         XCTAssertEqual(PLEXUS_METRIC_OBSERVE.rawValue, 2)
+    }
+
+    func testMinor4FieldsFollowMinor3() {
+        // ABI 1.4 appended status codes to the host and the Swift compiler to the descriptor.
+        XCTAssertEqual(PLEXUS_ABI_MINOR, 4)
+        XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.last_status), 256)
+        XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.status_text), 264)
+        XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.swift_compiler), 272)
+        XCTAssertEqual(MemoryLayout<plexus_host>.size, 280)
+        XCTAssertEqual(MemoryLayout<plexus_plugin>.offset(of: \.swift_compiler), 152)
+        XCTAssertEqual(MemoryLayout<plexus_plugin>.size, 160)
+        // The codes are part of the ABI: never renumbered. Old codes first, then 1.4's.
+        let codes: [(plexus_status, UInt32)] = [
+            (PLEXUS_OK, 0), (PLEXUS_ERROR, 1), (PLEXUS_PENDING, 2),
+            (PLEXUS_E_INVALID_ARGUMENT, 16), (PLEXUS_E_WRONG_STATE, 17), (PLEXUS_E_ALREADY_EXISTS, 18), (PLEXUS_E_NOT_FOUND, 19),
+            (PLEXUS_E_LIMIT_REACHED, 20), (PLEXUS_E_TIMEOUT, 21), (PLEXUS_E_CANCELLED, 22), (PLEXUS_E_UNSUPPORTED, 23),
+            (PLEXUS_E_REMOTE_FAILED, 24), (PLEXUS_E_REFUSED, 25),
+            (PLEXUS_E_STORAGE_BUSY, 32), (PLEXUS_E_STORAGE_DISK_FULL, 33), (PLEXUS_E_STORAGE_CORRUPT, 34),
+            (PLEXUS_E_STORAGE_CONSTRAINT, 35), (PLEXUS_E_STORAGE_MISUSE, 36), (PLEXUS_E_STORAGE_DENIED, 37),
+            (PLEXUS_E_STORAGE_CONFLICT, 38), (PLEXUS_E_STORAGE_NOT_FOUND, 39), (PLEXUS_E_STORAGE_CLOSED, 40),
+            (PLEXUS_E_STORAGE_IO, 41), (PLEXUS_E_STORAGE_INVALID_MIGRATION, 42), (PLEXUS_E_STORAGE_ABORTED, 43),
+            (PLEXUS_E_STORAGE_OTHER, 44),
+        ]
+        for (code, value) in codes {
+            XCTAssertEqual(code.rawValue, value)
+            XCTAssertNotEqual(String(cString: plexus_strerror(Int32(value))), "unknown status", "\(value) has a name")
+        }
+        XCTAssertEqual(String(cString: plexus_strerror(3)), "unknown status")
     }
 
     func testVersionAndEntrySymbol() {

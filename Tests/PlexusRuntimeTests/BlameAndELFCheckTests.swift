@@ -55,6 +55,15 @@ final class BlameAndELFCheckTests: XCTestCase {
         left.wait()
         record.pointee.crashed_thread = thread
         XCTAssertNil(BlameCulprit.read(record), "the slot was freed: no plugin code ran on the thread that crashed")
+        // The crash handler named the mapping of the crash address: blamed without the worker's /proc.
+        record.pointee.crashed_address = 0x7f00_0000_1000
+        "/data/plugin-cache/4242-ABCDEF12-crash-thread.so".withCString { path in
+            withUnsafeMutableBytes(of: &record.pointee.crashed_path) { raw in
+                raw.copyBytes(from: UnsafeRawBufferPointer(start: path, count: strlen(path)))
+            }
+        }
+        XCTAssertEqual(BlameCulprit.read(record)?.plugin, "crash-thread.so", "the mapping the crash handler wrote names the file")
+        record.pointee.crashed_address = 0
         let free = withUnsafeBytes(of: &record.pointee.threads) { raw in raw.bindMemory(to: plexus_blame_slot.self).allSatisfy { $0.thread == 0 } }
         XCTAssertTrue(free)
     }

@@ -31,10 +31,22 @@ final class RuntimeConfigTests: XCTestCase {
         XCTAssertEqual(config.host, "::1")
         XCTAssertEqual(config.port, 9000)
         XCTAssertEqual(config.limits.maxBodyBytes, 2048)
-        XCTAssertFalse(config.accessLog)
+        XCTAssertFalse(config.accessLog.isEnabled)
         XCTAssertEqual(config.pluginsDirectory.path, file.deletingLastPathComponent().appendingPathComponent("mods").path)
         XCTAssertEqual(config.startTimeoutMilliseconds, 100)
         XCTAssertEqual(config.logLevel, .debug)
+    }
+
+    func testOffLoopThreadsPerPlugin() throws {
+        XCTAssertNil(RuntimeConfig().offLoopThreadsPerPlugin, "default: every pool thread but one")
+        XCTAssertEqual(OffLoopScheduler.defaultThreadsPerOwner(poolSize: 4), 3)
+        XCTAssertEqual(OffLoopScheduler.defaultThreadsPerOwner(poolSize: 1), 1)
+        XCTAssertEqual(try RuntimeConfig(file: write("[plugins]\noffloop_threads_per_plugin = 2\n")).offLoopThreadsPerPlugin, 2)
+        let zero = try write("[plugins]\noffloop_threads_per_plugin = 0\n")
+        XCTAssertThrowsError(try RuntimeConfig(file: zero)) { error in
+            XCTAssertTrue("\(error)".contains("plugins.offloop_threads_per_plugin = 0"), "\(error)")
+            XCTAssertTrue("\(error)".contains(zero.path), "\(error)")
+        }
     }
 
     func testErrorsNameTheFileAndKey() throws {
@@ -48,6 +60,30 @@ final class RuntimeConfigTests: XCTestCase {
         }
         let badListen = try write("[server]\nlisten = \"localhost\"\n")
         XCTAssertThrowsError(try RuntimeConfig(file: badListen))
+    }
+
+    func testAccessLogSectionDestinationsFormatsAndMistakes() throws {
+        let file = try write("[access_log]\npath = \"logs/access.log\"\nformat = \"combined\"\nflush_bytes = 1024\nflush_ms = 50\nbuffer_bytes = 8192\n")
+        let config = try RuntimeConfig(file: file)
+        XCTAssertEqual(config.accessLog.destination, .file(file.deletingLastPathComponent().appendingPathComponent("logs/access.log").path),
+                       "a path alone means a file, relative to the config file")
+        XCTAssertEqual(config.accessLog.format, .combined)
+        XCTAssertEqual(config.accessLog.flushBytes, 1024)
+        XCTAssertEqual(config.accessLog.flushMilliseconds, 50)
+        XCTAssertEqual(config.accessLog.bufferBytes, 8192)
+        XCTAssertEqual(RuntimeConfig().accessLog.destination, .standardError)
+        XCTAssertEqual(RuntimeConfig().accessLog.format, .kv)
+        XCTAssertEqual(try RuntimeConfig(file: write("[log]\nformat = \"json\"\n")).accessLog.format, .json, "JSON logs: JSON access records")
+        XCTAssertEqual(try RuntimeConfig(file: write("[log]\nformat = \"json\"\n[access_log]\nformat = \"kv\"\n")).accessLog.format, .kv)
+        XCTAssertFalse(try RuntimeConfig(file: write("[server]\naccess_log = false\n[access_log]\ndestination = \"stderr\"\n")).accessLog.isEnabled)
+        XCTAssertFalse(try RuntimeConfig(file: write("[access_log]\ndestination = \"off\"\n")).accessLog.isEnabled)
+        for (text, message) in [("destination = \"file\"", "needs access_log.path"), ("destination = \"syslog\"", "is not one of stderr, file, off"),
+                                ("format = \"apache\"", "is not one of kv, json, combined"), ("flush_ms = 0", "access_log.flush_ms must be an integer of at least 1"),
+                                ("buffer_bytes = 10", "at least 1024"), ("rotate = true", "unknown setting(s) access_log.rotate")] {
+            XCTAssertThrowsError(try RuntimeConfig(file: write("[access_log]\n\(text)\n")), text) { error in
+                XCTAssertTrue("\(error)".contains(message), "\(text): \(error)")
+            }
+        }
     }
 
     func testPluginConfigFlattensNestedTables() throws {

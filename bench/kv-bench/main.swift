@@ -78,3 +78,7 @@ sqlite3_finalize(put)
 sqlite3_finalize(get)
 sqlite3_close(db)
 print(String(format: "engine (64 in flight)/raw time: put %.2fx, get %.2fx (target within 1.3x)", enginePut / rawPut, engineGet / rawGet))
+if enginePut / rawPut > 1.3 || engineGet / rawGet > 1.3 {
+    print("kv-bench: TARGET MISSED: the engine takes more than 1.3x the raw time")
+    exit(3)
+}

@@ -34,7 +34,7 @@ final class JobManager {
     /// Publishes progress while jobs run.
     private var progressTimer: TimerHandle?
     /// Interval of progress events per job.
-    static let progressIntervalMilliseconds: UInt64 = 250
+    static let progressInterval: Duration = .milliseconds(250)
     /// The error of jobs found queued or running at start.
     static let interruptedReason = "interrupted by a restart"
 
@@ -182,7 +182,7 @@ final class JobManager {
     func wait(for job: Job, milliseconds: Int) async -> Bool {
         var waited = 0
         while !job.status.isFinished && waited < milliseconds {
-            await context.sleep(milliseconds: 10)
+            await context.sleep(for: .milliseconds(10))
             waited += 10
         }
         return job.status.isFinished
@@ -195,7 +195,7 @@ final class JobManager {
         for job in all where !job.status.isFinished { cancel(job) }
         var waited = 0
         while running > 0 && waited < milliseconds {
-            await context.sleep(milliseconds: 10)
+            await context.sleep(for: .milliseconds(10))
             waited += 10
         }
         if running > 0 {
@@ -297,8 +297,7 @@ final class JobManager {
     /// Runs while any job runs: every 250 ms, publishes the progress of running jobs whose best-so-far changed.
     private func startProgressTimer() {
         guard progressTimer == nil else { return }
-        progressTimer = context.timers.schedule(afterMilliseconds: Self.progressIntervalMilliseconds,
-                                                repeatingMilliseconds: Self.progressIntervalMilliseconds) { [weak self] in
+        progressTimer = context.timers.schedule(after: Self.progressInterval, repeating: Self.progressInterval) { [weak self] in
             guard let self else { return }
             let active = self.jobs.values.filter { $0.status == .running }
             for job in active { self.publishProgress(job) }

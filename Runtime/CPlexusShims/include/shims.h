@@ -53,6 +53,9 @@ typedef struct plexus_blame_record {
     plexus_blame_slot threads[PLEXUS_BLAME_THREAD_SLOTS];
     /** The instruction address of the fatal signal (0: unknown), set with `crashed_thread`. */
     uint64_t crashed_address;
+    /** The path of the mapping that holds `crashed_address` (empty: none or unknown), read from
+        /proc/self/maps by the crash handler while the process still has its mappings. */
+    char crashed_path[512];
 } plexus_blame_record;
 
 /** Records the calling thread as the loop thread. */
@@ -88,6 +91,11 @@ int plexus_signal_count_take(int *last);
 int plexus_hup_install(void);
 /** SIGHUP deliveries not taken yet. */
 int plexus_hup_take(void);
+
+/** Installs a handler that counts SIGUSR1 deliveries (the master forwards them to its workers). */
+int plexus_usr1_install(void);
+/** SIGUSR1 deliveries not taken yet. */
+int plexus_usr1_take(void);
 
 /** posix_spawn of `path` with `listen_fd` duplicated to `target_fd`, in its own process group. Returns the pid or -errno. */
 pid_t plexus_spawn_with_fd(const char *path, char *const argv[], int listen_fd, int target_fd);

@@ -5,13 +5,11 @@ import PlexusEventLog
 /// The bus over HTTP: publish, query the durable log, stream live events (Server-Sent Events,
 /// resumable with `Last-Event-ID`), list and re-drive dead letters, and the event catalogue.
 enum EventEndpoints {
-    static func install(on server: HTTPServer, runtime: Runtime) {
-        let events = runtime.events
-        events.declaredTopics = { [unowned runtime] in
-            runtime.group.plugins.compactMap(\.manifest).map { (name: $0.name, topics: $0.publishes.map(\.topic)) }
-        }
+    /// Installs the bus endpoints: `group` names the topics plugins declare (the catalogue), the
+    /// heartbeat and ping intervals pace SSE streams and WebSocket sessions.
+    static func install(on server: HTTPServer, events: EventRouter, group: PluginGroup, logger: Logger,
+                        sseHeartbeatMilliseconds: UInt64, wsPingMilliseconds: UInt64) {
         let sessions = LiveSessions(loop: server.loop, keys: { [unowned server] in server.gateway?.keys })
-        let logger = runtime.logger
         server.builtins.append(("POST", "/api/v1/events", HTTPServer.Builtin(access: .authenticated) { [unowned server, unowned events] exchange, respond in
             var request: PublishRequest
             do {
@@ -76,7 +74,7 @@ enum EventEndpoints {
             }
             guard let stream = server.beginStream(exchange, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]) else { return }
             let client = EventStream(stream: stream, patterns: patterns, events: events, loop: server.loop,
-                                     heartbeatMilliseconds: runtime.config.sseHeartbeatMilliseconds,
+                                     heartbeatMilliseconds: sseHeartbeatMilliseconds,
                                      tenant: EventTenancy.scope(of: exchange, server: server), format: format, sessions: sessions)
             sessions.add(client, caller: exchange.caller)
             client.start(resumeFrom: resumeFrom)
@@ -94,7 +92,7 @@ enum EventEndpoints {
                 "parameter": StreamTickets.parameter, "paths": StreamTickets.streamPaths.sorted(),
             ]))
         }))
-        WebSocketEndpoint.install(on: server, runtime: runtime, sessions: sessions)
+        WebSocketEndpoint.install(on: server, events: events, pingMilliseconds: wsPingMilliseconds, sessions: sessions)
         server.builtins.append(("GET", "/api/v1/events/deadletters", HTTPServer.Builtin(access: .admin) { [unowned events] exchange, respond in
             guard let group = QueryParameters(exchange.query)["group"], !group.isEmpty else {
                 return respond(.problem(400, "query parameter 'group' is required", exchange))
@@ -124,8 +122,8 @@ enum EventEndpoints {
                 }
             })
         }))
-        server.builtins.append(("GET", "/api/v1/events/catalogue", HTTPServer.Builtin(access: .authenticated) { [unowned runtime] _ in
-            let topics = runtime.group.plugins.compactMap(\.manifest).flatMap { manifest in
+        server.builtins.append(("GET", "/api/v1/events/catalogue", HTTPServer.Builtin(access: .authenticated) { [unowned group] _ in
+            let topics = group.plugins.compactMap(\.manifest).flatMap { manifest in
                 manifest.publishes.map { ["plugin": manifest.name, "topic": $0.topic, "schema_version": $0.schemaVersion, "description": $0.description] as [String: Any] }
             }
             return HTTPServer.BuiltinResponse.json(topics)

@@ -114,12 +114,15 @@ final class EventRouter {
         consumers[subscription]?.settle(eventID: eventID, success: success, reason: reason)
     }
 
-    /// Closes the log after its queued writes.
-    func close() {
+    /// Closes the log after its queued writes; `completion` runs on the loop once its file is closed.
+    func close(completion: @escaping () -> Void = {}) {
         maintenance?.close()
         maintenance = nil
         for consumer in consumers.values { consumer.stop() }
         consumers.removeAll()
-        log?.close()
+        guard let log else { return completion() }
+        self.log = nil
+        let closed = loop.bounce { (_: Result<Void, EventLogError>) in completion() }
+        log.close { result in closed(result) }
     }
 }

@@ -27,10 +27,10 @@ final class ServiceRegistry {
     init(loop: EventLoop) { self.loop = loop }
 
     /// Registers `name`, or returns why not.
-    func register(_ name: String, _ service: Service) -> String? {
-        guard !name.isEmpty, name.utf8.count <= 128 else { return "service name must be 1 to 128 bytes" }
+    func register(_ name: String, _ service: Service) -> HostCallFailure? {
+        guard !name.isEmpty, name.utf8.count <= 128 else { return HostCallFailure(PLEXUS_E_INVALID_ARGUMENT, "service name must be 1 to 128 bytes") }
         if let existing = services[name] {
-            return "service '\(name)' is already offered by plugin '\(existing.plugin.name)'"
+            return HostCallFailure(PLEXUS_E_ALREADY_EXISTS, "service '\(name)' is already offered by plugin '\(existing.plugin.name)'")
         }
         services[name] = service
         return nil
@@ -42,10 +42,13 @@ final class ServiceRegistry {
     }
 
     /// Calls `name` for `caller`; `reply` runs exactly once, on the loop, marked as `caller`'s code.
+    /// Neither the service's handler nor `reply` runs before this returns (the ABI's promise that
+    /// no callback fires inside the host call that registered it, even for a plugin calling its
+    /// own service or a handler that answers at once).
     func call(_ name: String, caller: PluginInstance? = nil, payload: [UInt8], timeoutMilliseconds: UInt64,
               reply: @escaping plexus_reply_cb, user: UnsafeMutableRawPointer?) {
         guard let service = services[name], service.plugin.status.state == .running else {
-            loop.execute { Self.marked(caller, "service \(name) reply") { Self.fail(reply, user, "no running plugin offers service '\(name)'") } }
+            loop.execute { Self.marked(caller, "service \(name) reply") { Self.fail(reply, user, PLEXUS_E_NOT_FOUND, "no running plugin offers service '\(name)'") } }
             return
         }
         let token = nextToken
@@ -56,12 +59,16 @@ final class ServiceRegistry {
             guard let call = pending.removeValue(forKey: token) else { return }
             call.timer.close()
             Self.marked(call.caller, "service \(name) reply") {
-                Self.fail(call.reply, call.user, "service '\(name)' did not answer within \(timeoutMilliseconds) ms")
+                Self.fail(call.reply, call.user, PLEXUS_E_TIMEOUT, "service '\(name)' did not answer within \(timeoutMilliseconds) ms")
             }
         }
-        payload.withUnsafeBytes { bytes in
-            Blame.around(service.plugin, "service \(name)") {
-                service.handler(service.user, token, plexus_bytes(data: bytes.baseAddress?.assumingMemoryBound(to: CChar.self), length: bytes.count))
+        loop.execute { [unowned self] in
+            // The handler's plugin may have stopped meanwhile: then the call times out like any unanswered one.
+            guard pending[token] != nil, services[name]?.plugin === service.plugin, service.plugin.status.state == .running else { return }
+            payload.withUnsafeBytes { bytes in
+                Blame.around(service.plugin, "service \(name)") {
+                    service.handler(service.user, token, plexus_bytes(data: bytes.baseAddress?.assumingMemoryBound(to: CChar.self), length: bytes.count))
+                }
             }
         }
     }
@@ -70,8 +77,17 @@ final class ServiceRegistry {
     func reply(token: UInt64, status: Int32, payload: plexus_bytes) {
         guard let call = pending.removeValue(forKey: token) else { return }
         call.timer.close()
-        Self.marked(call.caller, "service \(call.service) reply") {
-            call.reply(call.user, status == Int32(PLEXUS_OK.rawValue) ? status : Int32(PLEXUS_ERROR.rawValue), payload)
+        // Copied now (the caller of service_reply may free it), delivered after service_reply returns.
+        let bytes = payload.data.map { Array(UnsafeRawBufferPointer(start: $0, count: payload.length)) } ?? []
+        let succeeded = status == Int32(PLEXUS_OK.rawValue)
+        loop.execute {
+            Self.marked(call.caller, "service \(call.service) reply") {
+                HostCallStatus.set(succeeded ? PLEXUS_OK : PLEXUS_E_REMOTE_FAILED)
+                bytes.withUnsafeBytes { raw in
+                    call.reply(call.user, succeeded ? Int32(PLEXUS_OK.rawValue) : Int32(PLEXUS_ERROR.rawValue),
+                               plexus_bytes(data: raw.baseAddress?.assumingMemoryBound(to: CChar.self), length: raw.count))
+                }
+            }
         }
     }
 
@@ -81,7 +97,8 @@ final class ServiceRegistry {
         Blame.around(caller, what(), body)
     }
 
-    private static func fail(_ reply: plexus_reply_cb, _ user: UnsafeMutableRawPointer?, _ message: String) {
+    private static func fail(_ reply: plexus_reply_cb, _ user: UnsafeMutableRawPointer?, _ status: plexus_status, _ message: String) {
+        HostCallStatus.set(status)
         var text = message
         text.withUTF8 { bytes in
             reply(user, Int32(PLEXUS_ERROR.rawValue), plexus_bytes(data: UnsafeRawPointer(bytes.baseAddress)?.assumingMemoryBound(to: CChar.self), length: bytes.count))

@@ -8,7 +8,7 @@ import Logging
 /// [server]
 /// listen = "127.0.0.1:8080"
 /// max_body_bytes = 1048576
-/// access_log = true
+/// access_log = true     # false: no access log (see [access_log] for where and how)
 /// [plugins]
 /// dir = "./plugins.d"
 /// start_timeout_ms = 5000
@@ -24,12 +24,16 @@ public struct RuntimeConfig: Sendable {
     public var pluginsDirectory = URL(fileURLWithPath: "plugins.d")
     public var dataDirectory = URL(fileURLWithPath: "data")
     public var limits = HTTPLimits()
-    public var accessLog = true
+    /// `[access_log]` (and `[server] access_log = false`, which turns it off).
+    public var accessLog = AccessLogSettings()
     public var logLevel = Logger.Level.info
     /// `[log] format`: `text` (default) or `json` (one object per line, for log collectors).
     public var logFormat = LogFormat.text
     public var startTimeoutMilliseconds: UInt64 = 5_000
     public var stopTimeoutMilliseconds: UInt64 = 5_000
+    /// `[plugins] offloop_threads_per_plugin`: how many of the shared pool's threads one plugin's
+    /// off-loop work may use at once; nil means every thread but one (3 of libuv's default 4).
+    public var offLoopThreadsPerPlugin: Int?
     /// Plugins that must be running (and not failing) for `/ready` to answer 200.
     public var requiredPlugins: [String] = []
     public var healthIntervalMilliseconds: UInt64 = 10_000
@@ -76,11 +80,19 @@ public struct RuntimeConfig: Sendable {
         limits.bodyBudgetBytes = try reader.uint("server.body_budget_bytes") ?? limits.bodyBudgetBytes
         limits.idleTimeoutMilliseconds = try reader.uint("server.idle_timeout_ms") ?? limits.idleTimeoutMilliseconds
         limits.shutdownGraceMilliseconds = try reader.uint("server.shutdown_grace_ms") ?? limits.shutdownGraceMilliseconds
-        accessLog = try reader.bool("server.access_log") ?? accessLog
+        let accessLogOn = try reader.bool("server.access_log") ?? true
+        accessLog = try AccessLogSettings(values: reader.take(prefix: "access_log."), file: file.path, base: file.deletingLastPathComponent(),
+                                          enabled: accessLogOn)
         let base = file.deletingLastPathComponent()
         if let dir = try reader.string("plugins.dir") { pluginsDirectory = URL(fileURLWithPath: dir, relativeTo: base).standardizedFileURL }
         startTimeoutMilliseconds = try reader.uint("plugins.start_timeout_ms") ?? startTimeoutMilliseconds
         stopTimeoutMilliseconds = try reader.uint("plugins.stop_timeout_ms") ?? stopTimeoutMilliseconds
+        if let threads = try reader.uint("plugins.offloop_threads_per_plugin") {
+            guard threads >= 1 else {
+                throw RuntimeError.config("\(file.path): plugins.offloop_threads_per_plugin = 0: a plugin needs at least 1 thread for its off-loop work; fix: give 1 or more, or remove the key")
+            }
+            offLoopThreadsPerPlugin = Int(min(threads, 1024))
+        }
         if let required = try reader.string("plugins.required") {
             requiredPlugins = required.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
@@ -110,6 +122,8 @@ public struct RuntimeConfig: Sendable {
                 throw RuntimeError.config("\(file.path): log.format '\(format)' is not one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             logFormat = parsed
+            // JSON logs for a log collector: the access log follows unless it names its own format.
+            if parsed == .json && values["access_log.format"] == nil { accessLog.format = .json }
         }
         supervisor.enabled = try reader.bool("supervisor.enabled") ?? supervisor.enabled
         supervisor.watchdogMilliseconds = try reader.uint("supervisor.watchdog_ms") ?? supervisor.watchdogMilliseconds

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Runs async start-up work to completion from synchronous code that owns no loop yet (opening
-/// the gateway's stores before the runtime serves). Never call it on the loop thread.
+/// Runs async start-up work to completion from synchronous code (opening the gateway's stores
+/// while the runtime starts, before it serves). The work must not need the calling thread: on the
+/// loop thread, only before anything is served.
 public func blockingAwait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
     let semaphore = DispatchSemaphore(value: 0)
     let box = ResultBox<T>()

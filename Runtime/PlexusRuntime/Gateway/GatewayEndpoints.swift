@@ -6,7 +6,7 @@ import PlexusPolicy
 /// The gateway's own endpoints: the OpenAPI document (public), and for the admin identity the
 /// audit log, API keys and reload.
 enum GatewayEndpoints {
-    static func install(on server: HTTPServer, runtime: Runtime, gateway: Gateway) {
+    static func install(on server: HTTPServer, gateway: Gateway, supervised: Bool) {
         server.builtins.append(("GET", "/openapi.json", HTTPServer.Builtin(access: .public) { [unowned server] _ in
             HTTPServer.BuiltinResponse(status: 200, headers: [("Content-Type", "application/json")],
                                        body: OpenAPIDocument.render(server: server, runtimeVersion: Runtime.version))
@@ -107,8 +107,8 @@ enum GatewayEndpoints {
                 }
             })
         }))
-        server.builtins.append(("POST", "/admin/reload", HTTPServer.Builtin(access: .admin) { [unowned gateway, unowned runtime] exchange in
-            guard runtime.worker != nil else {
+        server.builtins.append(("POST", "/admin/reload", HTTPServer.Builtin(access: .admin) { [unowned gateway] exchange in
+            guard supervised else {
                 gateway.record(.adminReload, outcome: .failure, exchange: exchange, detail: "not supervised")
                 return .problem(409, "reload needs the supervisor (plexus serve without --no-supervise): a new worker generation loads the new plugin set", exchange)
             }

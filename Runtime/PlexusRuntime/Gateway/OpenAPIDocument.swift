@@ -21,14 +21,19 @@ enum OpenAPIDocument {
         for builtin in server.builtins where !streamingPaths.contains(builtin.path) {
             let access: OpenAPIRoute.Access = builtin.endpoint.access == .public ? .public : .authenticated
             routes.append(OpenAPIRoute(method: builtin.method, path: builtin.path, plugin: "plexus", summary: summaries[builtin.path],
-                                       access: access, roles: builtin.endpoint.access == .admin || builtin.endpoint.access == .tenantAdmin ? [adminRole] : []))
+                                       access: access, roles: builtin.endpoint.access == .admin || builtin.endpoint.access == .tenantAdmin ? [adminRole] : [],
+                                       responseStatus: createdStatus.contains("\(builtin.method) \(builtin.path)") ? 201 : 200))
         }
         let builder = OpenAPIBuilder(title: "Plexus", version: runtimeVersion,
                                      description: "The routes of the plugins running in this Plexus instance, and the runtime's own endpoints.")
         return (try? builder.build(routes: routes)) ?? Array(#"{"openapi":"3.1.0","info":{"title":"Plexus","version":"\#(runtimeVersion)"},"paths":{}}"#.utf8)
     }
 
+    /// The runtime's endpoints that answer success with 201 Created.
+    private static let createdStatus: Set = ["POST /admin/api-keys", "POST /api/v1/events/tickets"]
+
     private static let summaries: [String: String] = [
+        "/api/v1/events/tickets": "A single-use ticket that opens one event stream (SSE or WebSocket) within 30 s",
         "/health": "Liveness", "/ready": "Readiness: required plugins running", "/health/plugins": "Health of each plugin",
         "/metrics": "Prometheus metrics", "/openapi.json": "This document", "/admin/plugins": "Plugins and their states",
         "/admin/audit": "The audit log, newest first", "/admin/api-keys": "API keys", "/admin/api-keys/:key": "Revoke an API key",

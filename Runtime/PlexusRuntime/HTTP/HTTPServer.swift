@@ -53,7 +53,8 @@ public final class HTTPServer: ResponseSink {
     let loop: EventLoop
     let limits: HTTPLimits
     let logger: Logger
-    let accessLog: Bool
+    /// Where answered requests are logged (nil: no access log).
+    var accessLog: AccessLog?
     /// Where answered requests are counted (`/metrics`).
     var metrics: RuntimeMetrics?
     var requestIDs = RequestIDGenerator()
@@ -107,11 +108,10 @@ public final class HTTPServer: ResponseSink {
     static let readBufferSize = 64 * 1024
     nonisolated(unsafe) static let readBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: readBufferSize)
 
-    init(loop: EventLoop, limits: HTTPLimits, logger: Logger, accessLog: Bool) {
+    init(loop: EventLoop, limits: HTTPLimits, logger: Logger) {
         self.loop = loop
         self.limits = limits
         self.logger = logger
-        self.accessLog = accessLog
     }
 
     /// Turns the security headers on every response on or off.
@@ -467,12 +467,7 @@ public final class HTTPServer: ResponseSink {
                                       status: exchange.status, seconds: Double(micros) / 1_000_000)
             }
         }
-        guard accessLog else { return }
-        logger.info("request", metadata: [
-            "method": "\(exchange.method)", "path": "\(exchange.path)", "status": "\(exchange.status)",
-            "bytes": "\(bytes)", "duration_us": "\(micros)", "request_id": "\(exchange.requestID)",
-            "plugin": "\(exchange.route?.plugin.name ?? "-")", "peer": "\(exchange.connection.peerAddress)",
-        ])
+        accessLog?.record(AccessRecord(exchange, bytes: bytes, microseconds: micros))
     }
 
     // MARK: Timeouts

@@ -3,16 +3,18 @@ import Foundation
 /// `/ready` (public), `/health/plugins` and `/metrics` (the admin identity only, unless
 /// `[observability] public = true`: they name plugins and why they fail).
 enum ObservabilityEndpoints {
-    static func install(on server: HTTPServer, runtime: Runtime) {
-        let detailAccess: HTTPServer.BuiltinAccess = runtime.config.observabilityPublic ? .public : .admin
-        server.builtins.append(("GET", "/ready", HTTPServer.Builtin(access: .public) { [unowned runtime] _ in
-            let (ready, problems) = runtime.readiness
+    /// Installs the endpoints; `readiness` answers `/ready`, `detailsPublic` is `[observability] public`.
+    static func install(on server: HTTPServer, detailsPublic: Bool, readiness: @escaping () -> (ready: Bool, problems: [String]),
+                        group: PluginGroup, health: HealthMonitor, loopLag: LoopLagMonitor, metrics: RuntimeMetrics, events: EventRouter) {
+        let detailAccess: HTTPServer.BuiltinAccess = detailsPublic ? .public : .admin
+        server.builtins.append(("GET", "/ready", HTTPServer.Builtin(access: .public) { _ in
+            let (ready, problems) = readiness()
             return .json(status: ready ? 200 : 503, ["ready": ready, "problems": problems])
         }))
-        server.builtins.append(("GET", "/health/plugins", HTTPServer.Builtin(access: detailAccess) { [unowned runtime] _ in
-            let plugins = runtime.group.plugins.map { plugin -> [String: Any] in
+        server.builtins.append(("GET", "/health/plugins", HTTPServer.Builtin(access: detailAccess) { [unowned group, unowned health, unowned loopLag] _ in
+            let plugins = group.plugins.map { plugin -> [String: Any] in
                 var entry: [String: Any] = ["name": plugin.name, "state": plugin.status.state.rawValue, "reason": plugin.status.reason]
-                if let report = runtime.health.reports[plugin.name] {
+                if let report = health.reports[plugin.name] {
                     entry["health"] = report.status
                     entry["detail"] = report.detail
                     entry["checked_at"] = ISO8601DateFormatter().string(from: report.checkedAt)
@@ -20,16 +22,16 @@ enum ObservabilityEndpoints {
                 }
                 return entry
             }
-            return .json(status: 200, ["plugins": plugins, "loop_lag_ms": runtime.loopLag.lastLagMilliseconds,
-                                      "loop_lag_max_ms": runtime.loopLag.maxLagMilliseconds])
+            return .json(status: 200, ["plugins": plugins, "loop_lag_ms": loopLag.lastLagMilliseconds,
+                                      "loop_lag_max_ms": loopLag.maxLagMilliseconds])
         }))
-        server.builtins.append(("GET", "/metrics", HTTPServer.Builtin(access: detailAccess) { [unowned runtime] _ in
-            for plugin in runtime.group.plugins where plugin.manifest != nil {
-                runtime.metrics.setPluginState(plugin.name, plugin.status.state)
+        server.builtins.append(("GET", "/metrics", HTTPServer.Builtin(access: detailAccess) { [unowned group, unowned metrics, unowned events] _ in
+            for plugin in group.plugins where plugin.manifest != nil {
+                metrics.setPluginState(plugin.name, plugin.status.state)
             }
-            runtime.metrics.recordBus(runtime.events)
+            metrics.recordBus(events)
             return HTTPServer.BuiltinResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
-                                              body: runtime.metrics.render())
+                                              body: metrics.render())
         }))
     }
 }

@@ -24,6 +24,8 @@ final class PluginMetrics: @unchecked Sendable {
     /// A registration or recording the runtime refused.
     struct Refusal: Error, CustomStringConvertible {
         let description: String
+        /// The ABI 1.4 code a plugin reads with `last_status`.
+        var status: plexus_status = PLEXUS_E_INVALID_ARGUMENT
     }
 
     static let maxLabels = 8
@@ -73,10 +75,10 @@ final class PluginMetrics: @unchecked Sendable {
         return try lock.withLock {
             if let existing = byName[full].flatMap({ families[$0] }) {
                 guard existing.owner == plugin else {
-                    throw Refusal(description: "\(what): '\(full)' is already registered by plugin '\(existing.owner)'")
+                    throw Refusal(description: "\(what): '\(full)' is already registered by plugin '\(existing.owner)'", status: PLEXUS_E_ALREADY_EXISTS)
                 }
                 guard existing.kind == kind, existing.labelNames == labelNames, existing.buckets == bounds else {
-                    throw Refusal(description: "\(what): already registered with another kind, labels or buckets")
+                    throw Refusal(description: "\(what): already registered with another kind, labels or buckets", status: PLEXUS_E_ALREADY_EXISTS)
                 }
                 return existing.id
             }
@@ -92,7 +94,7 @@ final class PluginMetrics: @unchecked Sendable {
     func check(plugin: String, id: UInt64, op: plexus_metric_op, labelValues: [String], value: Double) throws -> (Family, [(String, String)]) {
         try lock.withLock {
             guard let family = families[id], family.owner == plugin else {
-                throw Refusal(description: "plugin '\(plugin)': metric id \(id) is not one of its registered metrics")
+                throw Refusal(description: "plugin '\(plugin)': metric id \(id) is not one of its registered metrics", status: PLEXUS_E_NOT_FOUND)
             }
             guard labelValues.count == family.labelNames.count else {
                 throw Refusal(description: "plugin '\(plugin)' metric '\(family.name)': \(labelValues.count) label values for \(family.labelNames.count) labels (\(family.labelNames.joined(separator: ", ")))")
@@ -114,7 +116,7 @@ final class PluginMetrics: @unchecked Sendable {
             var sets = labelSets[id, default: []]
             if !sets.contains(labelValues) {
                 guard sets.count < Self.maxLabelSets else {
-                    throw Refusal(description: "plugin '\(plugin)' metric '\(family.name)': more than \(Self.maxLabelSets) label sets; fix: use labels with few values")
+                    throw Refusal(description: "plugin '\(plugin)' metric '\(family.name)': more than \(Self.maxLabelSets) label sets; fix: use labels with few values", status: PLEXUS_E_LIMIT_REACHED)
                 }
                 sets.insert(labelValues)
                 labelSets[id] = sets

@@ -14,16 +14,19 @@ public final class PluginGroup {
     let startTimeout: UInt64
     let stopTimeout: UInt64
     /// Plugins the supervisor quarantined (name → reason): not initialised or started.
-    var quarantined: [String: String] = [:]
+    let quarantined: [String: String]
     /// Plugin files found to crash the process that loads them (file name → diagnosis): not loaded.
-    var crashingFiles: [String: String] = [:]
+    let crashingFiles: [String: String]
 
-    init(services: PluginServices, directory: URL, cacheDirectory: URL, startTimeout: UInt64, stopTimeout: UInt64) {
+    init(services: PluginServices, directory: URL, cacheDirectory: URL, startTimeout: UInt64, stopTimeout: UInt64,
+         quarantined: [String: String] = [:], crashingFiles: [String: String] = [:]) {
         self.services = services
         self.directory = directory
         self.cacheDirectory = cacheDirectory
         self.startTimeout = startTimeout
         self.stopTimeout = stopTimeout
+        self.quarantined = quarantined
+        self.crashingFiles = crashingFiles
     }
 
     /// Loads every `*.so` in the directory, checks descriptors, names and dependencies.
@@ -187,10 +190,18 @@ public final class PluginGroup {
         if destroy, let descriptor = plugin.descriptor?.pointee { Blame.around(plugin, "on_destroy") { descriptor.on_destroy?(descriptor.ctx) } }
     }
 
-    /// Stops running plugins in reverse start order, then destroys them; calls `completion` at the end.
+    /// Stops running plugins in reverse start order, then destroys them, then closes every
+    /// plugin's storage (its child: the database file is closed cleanly); calls `completion` at the end.
     func stop(completion: @escaping () -> Void) {
         let running = startOrder.filter { $0.status.state == .running }.reversed()
-        stopNext(Array(running)[...], completion: completion)
+        stopNext(Array(running)[...]) { [unowned self] in closeStorage(of: plugins[...], completion: completion) }
+    }
+
+    /// Closes the storage of each plugin that used it, one after the other.
+    private func closeStorage(of rest: ArraySlice<PluginInstance>, completion: @escaping () -> Void) {
+        guard let plugin = rest.first else { return completion() }
+        guard let storage = plugin.createdStorage else { return closeStorage(of: rest.dropFirst(), completion: completion) }
+        storage.close { [unowned self] in closeStorage(of: rest.dropFirst(), completion: completion) }
     }
 
     private func stopNext(_ rest: ArraySlice<PluginInstance>, completion: @escaping () -> Void) {

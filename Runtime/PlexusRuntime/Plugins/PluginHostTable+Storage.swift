@@ -81,25 +81,35 @@ extension PluginHostTable {
                                    _ success: @escaping (T, (_ rows: (columns: [String], rows: [[StorageValue]]), _ changes: Int64, _ lastID: Int64) -> Void) -> Void) {
         let plugin = PluginInstance.from(host)
         nonisolated(unsafe) let user = user
+        // Storage that has failed or closed answers at once: the gate moves `done` after this call's return.
+        let gate = CallbackGate(loop: plugin.services.loop)
+        defer {
+            gate.open()
+            HostCallStatus.set(PLEXUS_OK)
+        }
         plugin.storage.run(operation, start) { result in
             guard let done else { return }
-            Blame.mark(plugin: plugin, what: "\(operation) callback")
-            defer { Blame.clear() }
-            switch result {
-            case .success(let value):
-                success(value) { table, changes, lastID in
-                    RowsView.with(columns: table.columns, rows: table.rows, changes: changes, lastInsertRowID: lastID) {
-                        done(user, Int32(PLEXUS_OK.rawValue), $0, nil)
+            gate.deliver {
+                Blame.mark(plugin: plugin, what: "\(operation) callback")
+                defer { Blame.clear() }
+                switch result {
+                case .success(let value):
+                    success(value) { table, changes, lastID in
+                        RowsView.with(columns: table.columns, rows: table.rows, changes: changes, lastInsertRowID: lastID) {
+                            HostCallStatus.set(PLEXUS_OK)
+                            done(user, Int32(PLEXUS_OK.rawValue), $0, nil)
+                        }
                     }
-                }
-            case .failure(let error):
-                if error.kind == .conflict {
-                    // The current version travels in last_insert_rowid (see plexus_storage_cb).
-                    RowsView.with(columns: [], rows: [], lastInsertRowID: error.currentVersion ?? 0) { rows in
-                        PluginStorage.describe(error).withCString { done(user, Int32(PLEXUS_ERROR.rawValue), rows, $0) }
+                case .failure(let error):
+                    HostCallStatus.set(HostCallStatus.code(for: error.kind))
+                    if error.kind == .conflict {
+                        // The current version travels in last_insert_rowid (see plexus_storage_cb).
+                        RowsView.with(columns: [], rows: [], lastInsertRowID: error.currentVersion ?? 0) { rows in
+                            PluginStorage.describe(error).withCString { done(user, Int32(PLEXUS_ERROR.rawValue), rows, $0) }
+                        }
+                    } else {
+                        PluginStorage.describe(error).withCString { done(user, Int32(PLEXUS_ERROR.rawValue), nil, $0) }
                     }
-                } else {
-                    PluginStorage.describe(error).withCString { done(user, Int32(PLEXUS_ERROR.rawValue), nil, $0) }
                 }
             }
         }

@@ -58,6 +58,7 @@ struct PluginImage {
         let padded = UnsafeMutablePointer<plexus_plugin>.allocate(capacity: 1)
         padded.initialize(to: plexus_plugin())
         UnsafeMutableRawPointer(padded).copyMemory(from: descriptor, byteCount: min(size, MemoryLayout<plexus_plugin>.size))
+        try SwiftToolchainCheck.check(padded.pointee, file: copy, displayName: name)
         let manifest = try PluginManifestInfo(padded.pointee, file: name)
         return PluginImage(file: file, descriptor: UnsafePointer(padded), manifest: manifest)
     }

@@ -28,12 +28,16 @@ public final class PluginInstance {
     var onStopComplete: (() -> Void)?
 
     /// The plugin's own database, opened on first use.
-    lazy var storage: PluginStorage = {
+    var storage: PluginStorage {
+        if let storage = createdStorage { return storage }
         let storage = PluginStorage(pluginName: name, dataDirectory: services.dataDirectory, loop: services.loop, logger: logger)
         storage.metrics = services.metrics
         storage.onChanges = { [unowned self] changes in services.publishChanges(of: name, changes) }
+        createdStorage = storage
         return storage
-    }()
+    }
+    /// The plugin's storage if anything has used it (the group closes it at shutdown).
+    private(set) var createdStorage: PluginStorage?
 
     /// The vtable handed to the plugin; allocated once and never freed (the plugin may keep it).
     let host: UnsafeMutablePointer<plexus_host>
@@ -121,6 +125,8 @@ final class PluginServices {
     /// The event bus, live and durable.
     let events: EventRouter
     let serviceRegistry: ServiceRegistry
+    /// Every plugin's off-loop work (`queue_work`), bounded per plugin on the shared pool.
+    let offLoop: OffLoopScheduler
     /// Answers requests; set by the HTTP server.
     var responses: ResponseSink?
     /// Where plugin databases live (`<data>/plugins/<name>/storage.sqlite`).
@@ -138,8 +144,10 @@ final class PluginServices {
         }
     }
 
-    init(loop: EventLoop, logger: Logger, runtimeVersion: String, routes: RouteRegistry, events: EventRouter) {
+    init(loop: EventLoop, logger: Logger, runtimeVersion: String, routes: RouteRegistry, events: EventRouter,
+         offLoopThreadsPerPlugin: Int? = nil) {
         self.loop = loop
+        offLoop = OffLoopScheduler(loop: loop, threadsPerOwner: offLoopThreadsPerPlugin)
         self.logger = logger
         self.runtimeVersion = runtimeVersion
         self.routes = routes

@@ -16,6 +16,8 @@ public struct PluginLoadError: Error, CustomStringConvertible, Sendable {
         case quarantined
         /// A Swift plugin offered to a host with the Swift standard library linked statically.
         case swiftRuntimeConflict
+        /// A Swift plugin built by another Swift compiler (major.minor) than the runtime's.
+        case swiftToolchainMismatch
     }
 
     public let kind: Kind

@@ -81,16 +81,22 @@ final class PluginStorage {
         }
     }
 
-    /// Closes the engine; operations waiting for it to open are failed, not dropped.
-    func close() {
-        switch state {
-        case .open(let engine): engine.close()
+    /// Closes the engine; operations waiting for it to open are failed, not dropped. `completion`
+    /// runs on the loop once the database file is closed (at once when none was open).
+    func close(completion: @escaping () -> Void = {}) {
+        let previous = state
+        state = .closed
+        switch previous {
+        case .open(let engine):
+            let closed = loop.bounce { (_: Result<Void, StorageError>) in completion() }
+            engine.close { result in closed(result) }
         case .opening(let waiters):
             let error = StorageError(.closed, "storage of plugin '\(pluginName)' was closed while opening")
             for waiter in waiters { waiter(nil, error) }
-        default: break
+            completion()
+        default:
+            completion()
         }
-        state = .closed
     }
 
     /// `"<kind>: <message>"`, the error text the ABI promises.

@@ -24,7 +24,11 @@ struct BlameCulprit: Equatable {
     static func read(_ record: UnsafePointer<plexus_blame_record>, pid: pid_t? = nil) -> BlameCulprit? {
         if let marked = readMark(record) { return marked }
         let address = record.pointee.crashed_address
-        guard let pid, address != 0, let file = pluginFile(containing: address, pid: pid) else { return nil }
+        guard address != 0 else { return nil }
+        var copy = record.pointee
+        let mapped = text(&copy.crashed_path)
+        // The crash handler names the mapping; a worker that died before writing it is looked up live.
+        guard let file = mapped.isEmpty ? pid.flatMap({ pluginFile(containing: address, pid: $0) }) : pluginFile(mappedAt: mapped) else { return nil }
         return BlameCulprit(plugin: file, file: file,
                             what: "code on thread \(record.pointee.crashed_thread), which no mark covers (found by the crash address 0x\(String(address, radix: 16)))")
     }
@@ -39,13 +43,18 @@ struct BlameCulprit: Equatable {
             guard fields.count == 6, let dash = fields[0].firstIndex(of: "-"),
                   let start = UInt64(fields[0][..<dash], radix: 16), let end = UInt64(fields[0][fields[0].index(after: dash)...], radix: 16),
                   start <= address, address < end else { continue }
-            let path = fields[5].trimmingCharacters(in: .whitespaces)
-            guard path.contains("/plugin-cache/") else { return nil }
-            // Private copies are named <pid>-<8 characters>-<file> (PluginImage).
-            let parts = (path.split(separator: "/").last ?? "").split(separator: "-", maxSplits: 2)
-            return parts.count == 3 ? String(parts[2]) : nil
+            return pluginFile(mappedAt: fields[5].trimmingCharacters(in: .whitespaces))
         }
         return nil
+    }
+
+    /// The plugin file (as named in the plugins directory) whose private copy is at `path`; nil
+    /// for any other mapping.
+    static func pluginFile(mappedAt path: String) -> String? {
+        guard path.contains("/plugin-cache/") else { return nil }
+        // Private copies are named <pid>-<8 characters>-<file> (PluginImage).
+        let parts = (path.split(separator: "/").last ?? "").split(separator: "-", maxSplits: 2)
+        return parts.count == 3 ? String(parts[2]) : nil
     }
 
     /// A procfs file read to its end (its size reads as 0, and each read returns about a page).

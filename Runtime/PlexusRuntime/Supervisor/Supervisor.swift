@@ -105,6 +105,7 @@ public final class Supervisor {
         plexus_signal_count_install(SIGINT)
         plexus_signal_count_install(SIGTERM)
         plexus_hup_install()
+        plexus_usr1_install()
         let pidFile = Self.pidFile(in: config.dataDirectory)
         try? "\(getpid())\n".write(to: pidFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: pidFile) }
@@ -145,6 +146,7 @@ public final class Supervisor {
                 return 1
             }
             if plexus_hup_take() > 0 && !stopping { requestReload("SIGHUP") }
+            if plexus_usr1_take() > 0 { forwardReopen() }
 
             // Reap every worker that ended.
             while true {

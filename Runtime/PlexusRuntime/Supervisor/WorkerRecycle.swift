@@ -27,13 +27,6 @@ public struct WorkerRecycle: Codable, Sendable, Equatable {
         case rssMegabytes = "rss_mb"
         case limitMegabytes = "limit_mb"
     }
-
-    /// The `system.worker.recycled` payload.
-    var payload: [String: Any] {
-        var payload: [String: Any] = ["reason": reason.rawValue, "rss_mb": rssMegabytes, "limit_mb": limitMegabytes, "generation": generation]
-        if let plugin { payload["plugin"] = plugin }
-        return payload
-    }
 }
 
 /// What the master tells a worker it starts about memory recycles (`plexus worker --recycles JSON`).

@@ -70,7 +70,7 @@ extension Runtime {
         guard let worker else { return }
         for plugin in group.plugins {
             guard let reason = worker.quarantined[plugin.name], plugin.failure?.kind == .quarantined else { continue }
-            publishSystemEvent("system.plugin.quarantined", ["plugin": plugin.name, "file": plugin.file.lastPathComponent, "reason": reason])
+            publish(.pluginQuarantined(SystemEvent.PluginFile(plugin: plugin.name, file: plugin.file.lastPathComponent, reason: reason)))
         }
         for reason in WorkerRecycle.Reason.allCases {
             // The master's own totals, given to every worker: not carried from one generation to the next.
@@ -78,7 +78,7 @@ extension Runtime {
                 .increment(by: Int64(worker.recycles.totals[reason.rawValue] ?? 0))
         }
         if let recycled = worker.recycles.recycled {
-            publishSystemEvent("system.worker.recycled", recycled.payload)
+            publish(.workerRecycled(recycled))
         }
     }
 }

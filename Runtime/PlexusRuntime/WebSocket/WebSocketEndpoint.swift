@@ -5,9 +5,7 @@ import PlexusEventLog
 /// Events stream. Optional `?topic=<pattern>` (repeatable) subscribes at once; see
 /// ``WebSocketSession`` for the message protocol.
 enum WebSocketEndpoint {
-    static func install(on server: HTTPServer, runtime: Runtime, sessions: LiveSessions) {
-        let events = runtime.events
-        let pingMilliseconds = runtime.config.wsPingMilliseconds
+    static func install(on server: HTTPServer, events: EventRouter, pingMilliseconds: UInt64, sessions: LiveSessions) {
         server.builtins.append(("GET", "/api/v1/events/ws", HTTPServer.Builtin(access: .authenticated) { [unowned server, unowned events] exchange, respond in
             let accept: String
             do throws(WebSocketHandshake.Refusal) {

@@ -1,5 +1,5 @@
 /*
- * plexus_abi.h — the Plexus plugin ABI, version 1 (minor 3).
+ * plexus_abi.h — the Plexus plugin ABI, version 1 (minor 4).
  *
  * This header is the whole contract between the Plexus runtime and a plugin loaded
  * with dlopen. Only C types cross it, so a plugin may be written in any language
@@ -16,12 +16,43 @@
  * - The entry symbol carries the major in its name (PLEXUS_ENTRY_SYMBOL), so a plugin
  *   built for another major is recognised and reported rather than misread.
  *
- * Threading
- * ---------
- * Every hook and every route handler is called on the runtime's loop thread. Host
- * functions must be called on the loop thread too, except `post` and `respond`-after-
- * `post`, which exist to get back onto it, and `metric_register`/`metric_record` (ABI 1.3),
- * which may be called from any thread. Blocking work belongs in `queue_work`.
+ * The host-call contract (ABI 1.4; the runtime obeys it and its tests check it)
+ * ---------------------------------------------------------------------------
+ * Inputs are copied: every string, byte range, array and struct a plugin passes to a host
+ * function is copied (or fully consumed) before that function returns, so the plugin may free
+ * or overwrite it at once. No callback fires inside the call that registered it: the `done`,
+ * `reply`, `after`, timer, post, subscription and service callbacks of a host call run later,
+ * from the loop, never before that host call has returned (a failure found at once is reported
+ * by the call's return value, not by its callback). Threads: every hook, route handler and
+ * callback runs on the runtime's loop thread, except a `queue_work` work function, which runs on
+ * a pool thread. Host functions must be called on the loop thread, except `post`,
+ * `metric_register`, `metric_record`, `last_status` and `status_text`, which are safe from any
+ * thread at any time (`post` exists to get back onto the loop: answer a request with `respond`
+ * from a `post` callback).
+ *
+ * Errors (ABI 1.4)
+ * ----------------
+ * A host call that fails still returns what it did in ABI 1.0-1.3 (PLEXUS_ERROR, 0 for an id,
+ * a callback `status` of PLEXUS_ERROR, and a message), so older plugins work unchanged. What
+ * went wrong is a `plexus_status` code read with `host->last_status(host)`, which works like
+ * errno, per thread: every host call sets it (PLEXUS_OK on success) before it returns, and the
+ * runtime sets it to the outcome a completion reports just before calling a `done`, `reply`,
+ * `after` or publish callback. Storage failures carry their kind as a PLEXUS_E_STORAGE_* code.
+ * Codes are for programs, messages for people: never parse a message. `plexus_strerror` names a
+ * code this header knows; `host->status_text` names every code the runtime knows. The codes each
+ * call reports besides PLEXUS_OK:
+ *   config_get       NOT_FOUND (no such key; NULL is returned), INVALID_ARGUMENT (NULL key)
+ *   route_add        INVALID_ARGUMENT, WRONG_STATE, ALREADY_EXISTS, REFUSED (a reserved prefix)
+ *   respond, post, timer_start  INVALID_ARGUMENT (NULL response or callback); timer_start WRONG_STATE
+ *   queue_work       INVALID_ARGUMENT, LIMIT_REACHED; its `after` callback CANCELLED
+ *   publish          INVALID_ARGUMENT (event, topic), REFUSED (a topic reserved for another
+ *                    publisher); its `done` callback REFUSED (the durable log failed)
+ *   subscribe        INVALID_ARGUMENT, WRONG_STATE, REFUSED (a durable group without the log)
+ *   service_register INVALID_ARGUMENT, WRONG_STATE, ALREADY_EXISTS
+ *   service_call     its `reply` callback NOT_FOUND, TIMEOUT, REMOTE_FAILED
+ *   kv_*, sql_*      their `done` callback PLEXUS_E_STORAGE_* (the kind of the failure)
+ *   metric_register  UNSUPPORTED, INVALID_ARGUMENT, ALREADY_EXISTS (the name with another shape)
+ *   metric_record    UNSUPPORTED, NOT_FOUND (the id), INVALID_ARGUMENT, LIMIT_REACHED (label sets)
  */
 #ifndef PLEXUS_ABI_H
 #define PLEXUS_ABI_H
@@ -34,7 +65,7 @@ extern "C" {
 #endif
 
 #define PLEXUS_ABI_MAJOR 1
-#define PLEXUS_ABI_MINOR 3
+#define PLEXUS_ABI_MINOR 4
 
 /** Name of the symbol every plugin exports: `const plexus_plugin *plexus_plugin_entry_v1(const plexus_host *)`. */
 #define PLEXUS_ENTRY_SYMBOL "plexus_plugin_entry_v1"
@@ -48,7 +79,98 @@ typedef enum plexus_status {
     PLEXUS_ERROR = 1,
     /** `on_start` only: start continues asynchronously; the plugin calls `host->start_complete`. */
     PLEXUS_PENDING = 2,
+
+    /* ---- ABI 1.4: what went wrong, read with host->last_status (see "Errors" above) ---- */
+    /** An argument is missing, malformed or out of range (bad pattern, topic, spec, label count). */
+    PLEXUS_E_INVALID_ARGUMENT = 16,
+    /** Not allowed now: route_add after on_start, a call by a plugin that has failed or stopped. */
+    PLEXUS_E_WRONG_STATE = 17,
+    /** The name is taken: a route, a service, or a metric registered with another shape. */
+    PLEXUS_E_ALREADY_EXISTS = 18,
+    /** The thing named does not exist: no such service, metric id or durable group. */
+    PLEXUS_E_NOT_FOUND = 19,
+    /** A bound was reached: a metric family's label sets, a queue, the work pool. */
+    PLEXUS_E_LIMIT_REACHED = 20,
+    /** No answer in time (service_call). */
+    PLEXUS_E_TIMEOUT = 21,
+    /** Cancelled before it ran (queue_work at shutdown). */
+    PLEXUS_E_CANCELLED = 22,
+    /** This process does not offer the service asked for (e.g. metrics in a checker process). */
+    PLEXUS_E_UNSUPPORTED = 23,
+    /** The other side failed: a service handler answered with an error. */
+    PLEXUS_E_REMOTE_FAILED = 24,
+    /** Publishing was refused (a reserved topic, or the durable log failed). */
+    PLEXUS_E_REFUSED = 25,
+
+    /* Storage failures (ABI 1.4), one code per kind named in plexus_storage_cb's message. */
+    /** The database stayed busy or locked past the busy timeout. */
+    PLEXUS_E_STORAGE_BUSY = 32,
+    /** The disk or the file-size limit is exhausted. */
+    PLEXUS_E_STORAGE_DISK_FULL = 33,
+    /** The file is not a database or fails its integrity check. */
+    PLEXUS_E_STORAGE_CORRUPT = 34,
+    /** A UNIQUE, NOT NULL, CHECK or FOREIGN KEY constraint was violated. */
+    PLEXUS_E_STORAGE_CONSTRAINT = 35,
+    /** Bad SQL or misuse (syntax error, unknown table, wrong parameter count). */
+    PLEXUS_E_STORAGE_MISUSE = 36,
+    /** The statement was refused by the sandbox (ATTACH, internal tables, pragmas). */
+    PLEXUS_E_STORAGE_DENIED = 37,
+    /** A compare-and-set failed; `last_insert_rowid` of the rows carries the current version. */
+    PLEXUS_E_STORAGE_CONFLICT = 38,
+    /** The thing asked for does not exist. */
+    PLEXUS_E_STORAGE_NOT_FOUND = 39,
+    /** The storage was closed (the plugin is stopping). */
+    PLEXUS_E_STORAGE_CLOSED = 40,
+    /** Another I/O error, or the file could not be opened. */
+    PLEXUS_E_STORAGE_IO = 41,
+    /** A migration list has a gap or a duplicate, or an applied migration changed. */
+    PLEXUS_E_STORAGE_INVALID_MIGRATION = 42,
+    /** A transaction was rolled back by a failure that is none of the above. */
+    PLEXUS_E_STORAGE_ABORTED = 43,
+    /** Any other storage failure. */
+    PLEXUS_E_STORAGE_OTHER = 44,
 } plexus_status;
+
+/**
+ * The name of a status code this header knows, e.g. "PLEXUS_E_STORAGE_BUSY: storage busy"
+ * (never NULL; "unknown status" for a code from a newer runtime: ask `host->status_text`).
+ */
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L)
+#define PLEXUS_INLINE static inline
+#else
+#define PLEXUS_INLINE static __inline__ /* C89 with GNU extensions (gcc, clang) */
+#endif
+PLEXUS_INLINE const char *plexus_strerror(int status) {
+    switch (status) {
+    case PLEXUS_OK: return "ok";
+    case PLEXUS_ERROR: return "error";
+    case PLEXUS_PENDING: return "pending";
+    case PLEXUS_E_INVALID_ARGUMENT: return "invalid argument";
+    case PLEXUS_E_WRONG_STATE: return "not allowed in the plugin's current state";
+    case PLEXUS_E_ALREADY_EXISTS: return "already exists";
+    case PLEXUS_E_NOT_FOUND: return "not found";
+    case PLEXUS_E_LIMIT_REACHED: return "limit reached";
+    case PLEXUS_E_TIMEOUT: return "timed out";
+    case PLEXUS_E_CANCELLED: return "cancelled";
+    case PLEXUS_E_UNSUPPORTED: return "not supported by this process";
+    case PLEXUS_E_REMOTE_FAILED: return "the other side failed";
+    case PLEXUS_E_REFUSED: return "refused";
+    case PLEXUS_E_STORAGE_BUSY: return "storage busy";
+    case PLEXUS_E_STORAGE_DISK_FULL: return "storage disk full";
+    case PLEXUS_E_STORAGE_CORRUPT: return "storage corrupt";
+    case PLEXUS_E_STORAGE_CONSTRAINT: return "storage constraint violated";
+    case PLEXUS_E_STORAGE_MISUSE: return "storage misuse (bad SQL)";
+    case PLEXUS_E_STORAGE_DENIED: return "storage statement denied";
+    case PLEXUS_E_STORAGE_CONFLICT: return "storage version conflict";
+    case PLEXUS_E_STORAGE_NOT_FOUND: return "storage not found";
+    case PLEXUS_E_STORAGE_CLOSED: return "storage closed";
+    case PLEXUS_E_STORAGE_IO: return "storage I/O error";
+    case PLEXUS_E_STORAGE_INVALID_MIGRATION: return "invalid storage migration";
+    case PLEXUS_E_STORAGE_ABORTED: return "storage transaction aborted";
+    case PLEXUS_E_STORAGE_OTHER: return "other storage failure";
+    default: return "unknown status";
+    }
+}
 
 /** Log levels, matching swift-log's order. */
 typedef enum plexus_log_level {
@@ -428,6 +550,18 @@ struct plexus_host {
     int (*metric_record)(const plexus_host *host, uint64_t metric, int32_t op, const plexus_bytes *label_values, uint32_t label_count,
                          double value, plexus_error *error);
 
+    /* ---- ABI 1.4: status codes (check struct_size before use; see "Errors" above) ---- */
+    /** The `plexus_status` of this thread's last host call, or of the outcome the running
+        callback reports. Any thread. */
+    int32_t (*last_status)(const plexus_host *host);
+    /** A code's text, for every code this runtime knows (never NULL, static). Any thread. */
+    const char *(*status_text)(const plexus_host *host, int32_t status);
+    /** The Swift compiler that built the runtime, as major * 100 + minor (0: not Swift). The
+        Swift SDK compares it with its own first thing in the entry point: on a mismatch it
+        sets up nothing and returns a bare descriptor naming its compiler, which the runtime
+        refuses with both names (see plexus_plugin.swift_compiler). */
+    uint32_t swift_compiler;
+
     /* Append new host services below this line, bumping PLEXUS_ABI_MINOR. */
 };
 
@@ -495,6 +629,14 @@ typedef struct plexus_plugin {
         plugin, naming the key, when its file holds another. Zero (and every plugin of ABI 1.2 or
         older): any key is accepted. */
     uint32_t config_keys_declared;
+
+    /* ---- ABI 1.4 ---- */
+    /** Plugins that link the Swift runtime: the Swift compiler that built them, as
+        major * 10000 + minor * 100 + patch (e.g. 60300 for Swift 6.3), from the Swift SDK.
+        The runtime refuses a plugin that needs libswiftCore.so and was built by a Swift whose
+        major.minor differs from its own (Swift has no stable ABI on Linux), naming both. 0 (C
+        plugins, and Swift plugins of ABI 1.3 or older): the runtime reads `toolchain` instead. */
+    uint32_t swift_compiler;
     /* Append new fields below this line, bumping PLEXUS_ABI_MINOR. */
 } plexus_plugin;
 

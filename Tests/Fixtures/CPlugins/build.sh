@@ -13,10 +13,20 @@ cc_plugin hello-c
 cc_plugin greeter-c -DPLUGIN_NAME='"greeter-c"' -DROUTE_PATH='"/api/v1/c/greeter"' \
     -DDEPENDENCY_NAME='"hello-c"' -DDEPENDENCY_RANGE='"^1.2"' -DDEPENDENCY_REQUIRED=1
 # Built against a newer minor of ABI 1 whose descriptor has grown: must still load and serve.
-cc_plugin newer-minor -DPLUGIN_NAME='"newer-minor"' -DROUTE_PATH='"/api/v1/c/newer"' -DDESCRIPTOR_MINOR=4 \
+cc_plugin newer-minor -DPLUGIN_NAME='"newer-minor"' -DROUTE_PATH='"/api/v1/c/newer"' -DDESCRIPTOR_MINOR=5 \
     -DDESCRIPTOR_SIZE='(sizeof(plexus_plugin) + 16)'
 # Declares its config keys (ABI 1.3): any other key in plugins.d/keys-c.toml fails it.
 cc_plugin keys-c -DFIXTURE_CONFIG_KEYS -DPLUGIN_NAME='"keys-c"' -DROUTE_PATH='"/api/v1/c/keys"'
+# The host-call contract of plexus_abi.h (inputs copied, no re-entrant callbacks, thread-safe calls, status codes).
+cc -std=c11 -Wall -Werror -shared -fPIC -pthread -I"$here/../../../SDK/CPlexusABI/include" "$here/contract.c" -o "$out/contract-c.so"
+# Linked with the Swift runtime, but built (so the descriptor claims) by another Swift: refused at load,
+# once by the ABI 1.4 field and once by the "Swift X.Y" text of an ABI 1.3 descriptor.
+swift_lib="$(dirname "$(readlink -f "$(command -v swiftc)")")/../lib/swift/linux"
+swift_link=(-L"$swift_lib" -Wl,--no-as-needed -lswiftCore -Wl,-rpath,"$swift_lib")
+cc_plugin swift-toolchain-field -DPLUGIN_NAME='"swift-toolchain-field"' -DROUTE_PATH='"/api/v1/c/toolchain-field"' \
+    -DTOOLCHAIN='"Swift 5.9"' -DSWIFT_COMPILER=509 "${swift_link[@]}"
+cc_plugin swift-toolchain-text -DPLUGIN_NAME='"swift-toolchain-text"' -DROUTE_PATH='"/api/v1/c/toolchain-text"' \
+    -DDESCRIPTOR_MINOR=3 -DTOOLCHAIN='"Swift 5.10"' "${swift_link[@]}"
 printf 'this is a text file, not a plugin\n' > "$out/garbage.so"
 : > "$out/empty.so"
 cc_plugin unresolved -DFIXTURE_UNRESOLVED -DPLUGIN_NAME='"unresolved"'

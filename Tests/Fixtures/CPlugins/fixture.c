@@ -216,13 +216,20 @@ static const plexus_dependency dependencies[] = {
 static const char *const config_keys[] = {"greeting", "limits.*"};
 #endif
 
+#ifndef TOOLCHAIN
+#define TOOLCHAIN "C"
+#endif
+
 static plexus_plugin descriptor = {
     DESCRIPTOR_SIZE, DESCRIPTOR_MAJOR, DESCRIPTOR_MINOR,
-    PLUGIN_NAME, "1.2.0", "A plugin written in plain C", "1.0", "C",
+    PLUGIN_NAME, "1.2.0", "A plugin written in plain C", "1.0", TOOLCHAIN,
     dependencies, DEPENDENCY_COUNT, NULL,
     on_init, on_start, on_stop, NULL, NULL,
 #if defined(FIXTURE_CONFIG_KEYS)
     NULL, 0, config_keys, 2, 1,
+#elif defined(SWIFT_COMPILER)
+    /* ABI 1.4: linked with libswiftCore (build.sh) and claiming another Swift compiler. */
+    NULL, 0, NULL, 0, 0, SWIFT_COMPILER,
 #endif
 };
 

@@ -49,7 +49,7 @@ final class BusProbePlugin: Plugin {
             Array(String(decoding: payload, as: UTF8.self).uppercased().utf8)
         }
         try context.routes.post("/api/v1/probe/upper") { request async throws in
-            let reply = try await context.services.call("probe.upper", payload: request.body, timeoutMilliseconds: 1_000)
+            let reply = try await context.services.call("probe.upper", payload: request.body, timeout: .seconds(1))
             return Response(status: 200, body: reply)
         }
         // Publishes on any topic, answering 403 with the runtime's refusal (reserved-topic tests).
@@ -72,7 +72,7 @@ final class BusProbePlugin: Plugin {
         }
         try context.routes.post("/api/v1/probe/call/:service") { request async throws in
             do {
-                let reply = try await context.services.call(request.parameters["service"]!, payload: request.body, timeoutMilliseconds: 300)
+                let reply = try await context.services.call(request.parameters["service"]!, payload: request.body, timeout: .milliseconds(300))
                 return Response(status: 200, body: reply)
             } catch {
                 throw HTTPError(status: 502, detail: "\(error)")

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs benchmarks at a tiny size (seconds each) over an already built debug tree and checks only
+# that each did its work and printed its figures: exit 0 (target met) or 3 (target missed: a debug
+# build on a shared machine may) both pass; any other exit, or no figures, fails. No time is
+# asserted. The test command (scripts/test.sh) runs it, so a benchmark that breaks fails there.
+# Usage: bench/smoke.sh [BIN_DIR]   (default: `swift build --show-bin-path`)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --bench
+bin="${1:-$(swift build --show-bin-path)}"
+for product in plexus libPlexusHello.so bus-bench kv-bench; do
+    [[ -e "$bin/$product" ]] || { echo "bench smoke: $bin/$product is missing: run swift build first" >&2; exit 1; }
+done
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+failed=0 passed=0
+
+# smoke NAME FIGURES_REGEX COMMAND...: runs COMMAND (at most 120 s), then checks its exit and output.
+smoke() {
+    local name="$1" figures="$2" status=0
+    shift 2
+    timeout 120 "$@" > "$log" 2>&1 || status=$?
+    if [[ $status -ne 0 && $status -ne 3 ]]; then
+        echo "bench smoke: $name FAILED (exit $status):" >&2
+        tail -20 "$log" >&2
+        failed=$((failed + 1))
+    elif ! grep -qE "$figures" "$log"; then
+        echo "bench smoke: $name printed no figures (expected /$figures/):" >&2
+        tail -20 "$log" >&2
+        failed=$((failed + 1))
+    else
+        echo "bench smoke: $name ok (exit $status): $(grep -E "$figures" "$log" | tail -1)"
+        passed=$((passed + 1))
+    fi
+}
+
+export PLEXUS_BIN_DIR="$bin"
+smoke http.sh "^ *16 +[0-9.]+ \| [0-9.]+ " env BENCH_SECONDS=1 BENCH_CONNECTIONS=16 BENCH_STARTS=1 bench/http.sh
+smoke sse-fanout.sh "deliveries" bench/sse-fanout.sh 10 100 1
+smoke gateway.sh "authenticated / public req/s = [0-9.]+" env BENCH_SECONDS=1 BENCH_CONNECTIONS=8 bench/gateway.sh
+smoke bus-bench "best [0-9]+ events/s" "$bin/bus-bench" 20000
+smoke kv-bench "raw time: put [0-9.]+x, get [0-9.]+x" "$bin/kv-bench" 500
+
+echo "bench smoke: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
