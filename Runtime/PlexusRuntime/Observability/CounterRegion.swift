@@ -58,7 +58,7 @@ final class CounterRegion {
         var result: [(String, Double)] = []
         for index in 0..<claimed where plexus_counter_used(region, index) != 0 {
             let slot = plexus_counter_at(region, index)!
-            let name = withUnsafeBytes(of: &slot.pointee.series) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = FixedCString.text(&slot.pointee.series)
             result.append((name, plexus_counter_value(slot)))
         }
         return result

@@ -26,7 +26,7 @@ struct BlameCulprit: Equatable {
         let address = record.pointee.crashed_address
         guard address != 0 else { return nil }
         var copy = record.pointee
-        let mapped = text(&copy.crashed_path)
+        let mapped = FixedCString.text(&copy.crashed_path)
         // The crash handler names the mapping; a worker that died before writing it is looked up live.
         guard let file = mapped.isEmpty ? pid.flatMap({ pluginFile(containing: address, pid: $0) }) : pluginFile(mappedAt: mapped) else { return nil }
         return BlameCulprit(plugin: file, file: file,
@@ -78,20 +78,16 @@ struct BlameCulprit: Equatable {
         if crashed == 0 || crashed == record.pointee.loop_thread {
             guard record.pointee.active != 0 else { return nil }
             var copy = record.pointee
-            return BlameCulprit(plugin: text(&copy.plugin), file: text(&copy.file), what: text(&copy.what)).nonEmpty
+            return BlameCulprit(plugin: FixedCString.text(&copy.plugin), file: FixedCString.text(&copy.file), what: FixedCString.text(&copy.what)).nonEmpty
         }
         var slots = record.pointee.threads
         return withUnsafeBytes(of: &slots) { raw -> BlameCulprit? in
             for var slot in raw.bindMemory(to: plexus_blame_slot.self) where slot.thread == crashed && slot.active != 0 {
-                return BlameCulprit(plugin: text(&slot.plugin), file: text(&slot.file), what: text(&slot.what)).nonEmpty
+                return BlameCulprit(plugin: FixedCString.text(&slot.plugin), file: FixedCString.text(&slot.file), what: FixedCString.text(&slot.what)).nonEmpty
             }
             return nil
         }
     }
 
     private var nonEmpty: BlameCulprit? { plugin.isEmpty ? nil : self }
-
-    private static func text<T>(_ tuple: inout T) -> String {
-        withUnsafeBytes(of: &tuple) { bytes in String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self) }
-    }
 }

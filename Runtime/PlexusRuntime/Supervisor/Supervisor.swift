@@ -257,7 +257,7 @@ public final class Supervisor {
                     ReloadOutcome(serving: true, generation: current.generation, startedAt: current.started, reason: "").publish(dataDirectory: config.dataDirectory)
                 } else if state == 2 {
                     candidate = nil
-                    rollback(pending.worker, reaped: false, "the new worker is not ready: \(Self.text(&pending.worker.record.pointee.problems))")
+                    rollback(pending.worker, reaped: false, "the new worker is not ready: \(FixedCString.text(&pending.worker.record.pointee.problems))")
                 } else if waited * 1000 > Double(config.supervisor.reloadTimeoutMilliseconds) {
                     candidate = nil
                     rollback(pending.worker, reaped: false, "the new worker was not ready within \(config.supervisor.reloadTimeoutMilliseconds) ms")
@@ -449,12 +449,6 @@ public final class Supervisor {
         case SIGTERM: "SIGTERM"
         case SIGTRAP: "SIGTRAP"
         default: "signal \(number)"
-        }
-    }
-
-    private static func text<T>(_ tuple: inout T) -> String {
-        withUnsafeBytes(of: &tuple) { bytes in
-            String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
         }
     }
 }
