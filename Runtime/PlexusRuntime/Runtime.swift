@@ -59,7 +59,7 @@ public final class Runtime {
                                            stop: { [unowned self] done in closeGatewayStores(done) }),
               startTimeout: 0, stopTimeout: Self.storeCloseTimeoutMilliseconds),
         .init(service: LoopServiceClosures("gateway", startNow: { [unowned self] in attachGateway() },
-                                           stopNow: { [unowned self] in gateway?.circuitChanged = nil }),
+                                           stopNow: { [unowned self] in gateway?.resilience.circuitChanged = nil }),
               startTimeout: 0, stopTimeout: 0),
         // Each plugin has its own start and stop time limits inside the group.
         .init(service: LoopServiceClosures("plugins", start: { [unowned self] done in startPlugins(done) },
@@ -106,20 +106,19 @@ public final class Runtime {
                             cacheDirectory: config.dataDirectory.appendingPathComponent("plugin-cache"),
                             startTimeout: config.startTimeoutMilliseconds, stopTimeout: config.stopTimeoutMilliseconds,
                             quarantined: launch.worker?.quarantined ?? [:], crashingFiles: launch.crashingPluginFiles)
-        server = HTTPServer(loop: loop, limits: config.limits, logger: logger)
-        services.responses = server
+        server = HTTPServer(loop: loop, limits: config.limits, logger: logger, routes: registry, metrics: metrics)
+        services.responses = server.pipeline.plugins
         services.dataDirectory = config.dataDirectory.path
         services.metrics = metrics
-        server.metrics = metrics
         health = HealthMonitor(loop: loop, group: group, logger: logger, intervalMilliseconds: config.healthIntervalMilliseconds,
                                timeoutMilliseconds: config.healthTimeoutMilliseconds)
         loopLag = LoopLagMonitor(loop: loop)
         gatewaySweep = LoopTimer(loop: loop)
-        AdminEndpoints.install(on: server, group: group)
+        AdminEndpoints.install(on: registry, group: group)
         events.declaredTopics = { [unowned group] in
             group.plugins.compactMap(\.manifest).map { (name: $0.name, topics: $0.publishes.map(\.topic)) }
         }
-        ObservabilityEndpoints.install(on: server, detailsPublic: config.observabilityPublic, readiness: { [unowned self] in readiness },
+        ObservabilityEndpoints.install(on: registry, detailsPublic: config.observabilityPublic, readiness: { [unowned self] in readiness },
                                        group: group, health: health, loopLag: loopLag, metrics: metrics, events: events)
         EventEndpoints.install(on: server, events: events, group: group, logger: logger,
                                sseHeartbeatMilliseconds: config.sseHeartbeatMilliseconds, wsPingMilliseconds: config.wsPingMilliseconds)
@@ -215,9 +214,9 @@ public final class Runtime {
     /// The `gateway` service's start: puts the gateway in front of every route.
     private func attachGateway() {
         guard let gateway else { return }
-        server.gateway = gateway
-        server.setSecurityHeaders(config.gateway.securityHeaders, hsts: config.gateway.hsts)
-        gateway.circuitChanged = { [unowned self, unowned gateway] route, from, to, reason in
+        server.pipeline.attach(gateway)
+        server.pipeline.writer.setSecurityHeaders(config.gateway.securityHeaders, hsts: config.gateway.hsts)
+        gateway.resilience.circuitChanged = { [unowned self, unowned gateway] route, from, to, reason in
             let name = "\(route.method) \(route.pattern)"
             logger.warning("circuit \(to.rawValue)", metadata: ["plugin": "\(route.plugin.name)", "route": "\(name)", "from": "\(from.rawValue)", "reason": "\(reason)"])
             for state in CircuitState.allCases {
@@ -230,7 +229,7 @@ public final class Runtime {
             gateway.record(to == .open ? .circuitOpen : to == .closed ? .circuitClose : AuditAction(rawValue: "circuit.half_open"),
                            outcome: .success, exchange: nil, target: "\(route.plugin.name) \(name)", detail: reason)
         }
-        GatewayEndpoints.install(on: server, gateway: gateway, supervised: worker != nil)
+        GatewayEndpoints.install(on: server.pipeline.registry, loop: loop, gateway: gateway, supervised: worker != nil)
     }
 
     /// The `plugins` service's start: loads every plugin file, then starts them in dependency order.
@@ -250,7 +249,7 @@ public final class Runtime {
     /// The `HTTP server` service's start: mounts the plugins' routes and accepts connections
     /// (a reload generation that is not ready does not: the master rolls it back).
     private func startServing() throws {
-        server.mount(group.services.routes.liveRoutes())
+        server.pipeline.mount()
         startupComplete = true
         if let worker, worker.holdUnlessReady, case let state = readiness, !state.ready {
             logger.error("not ready; not accepting connections", metadata: ["problems": "\(state.problems.joined(separator: "; "))"])
@@ -304,7 +303,7 @@ public final class Runtime {
     /// Closes the signal handlers and stops the loop once every service has stopped.
     private func finishShutdown() {
         // Every request has been answered: the access log's last records are written now.
-        server.accessLog?.close()
+        server.pipeline.accessLog.accessLog?.close()
         for handle in signals {
             uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { $0?.deallocate() }
         }

@@ -22,6 +22,8 @@ final class PluginLoadingTests: XCTestCase {
         ("start-fails.so", "failed to start: cannot reach upstream service"),
         ("start-hangs.so", "plugin 'start-hangs' did not finish starting within 700 ms"),
         ("route-collision.so", "GET /api/v1/c/hello of plugin 'route-collision' collides with GET /api/v1/c/hello of plugin 'hello-c'"),
+        // A plugin route on a built-in endpoint's path used to be shadowed silently; now the plugin fails, told why.
+        ("route-openapi.so", "GET /openapi.json of plugin 'route-openapi' is on the path of the runtime's built-in endpoint GET /openapi.json"),
         ("libPlexusFixtureThrower.so", "plugin 'thrower' failed to start: database credentials missing (fixture failure)"),
         // Linked with libswiftCore but built by another Swift: named in the ABI 1.4 field, or in an ABI 1.3 descriptor's text.
         ("swift-toolchain-field.so", "swift-toolchain-field.so: built by Swift 5.9, this runtime was built by Swift 6."),
@@ -52,6 +54,10 @@ final class PluginLoadingTests: XCTestCase {
             XCTAssertTrue(reason.contains(diagnosis), "\(file): expected '\(diagnosis)' in '\(reason)'")
             XCTAssertTrue(plexus.log.contains(diagnosis), "\(file): diagnosis not logged")
         }
+        // The runtime's own document still answers on the path the refused plugin asked for.
+        let document = try plexus.get("/openapi.json")
+        XCTAssertEqual(document.status, 200)
+        XCTAssertTrue(document.text.contains(#""paths""#) && !document.text.contains("route-openapi"), document.text)
         // A failed plugin's routes are not served.
         XCTAssertEqual(try plexus.get("/api/v1/thrower").status, 404)
         XCTAssertEqual(plexus.stop(), 0)

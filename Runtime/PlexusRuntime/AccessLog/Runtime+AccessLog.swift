@@ -13,19 +13,19 @@ extension Runtime {
             return
         }
         accessLog.report(to: metrics)
-        server.accessLog = accessLog
+        server.pipeline.accessLog.accessLog = accessLog
     }
 }
 
 extension AccessRecord {
-    /// The record of `exchange`, answered with `bytes` after `microseconds`.
-    init(_ exchange: HTTPExchange, bytes: Int, microseconds: UInt64) {
-        let route = exchange.route
-        self.init(time: AccessRecord.now(), method: exchange.method, target: exchange.head.slice(exchange.urlRange),
-                  httpMinor: exchange.httpMinor, status: exchange.status, bytes: bytes, durationMicroseconds: microseconds,
-                  requestID: exchange.requestID, peer: exchange.connection.peerAddress, peerIP: exchange.connection.peerIP,
-                  plugin: route?.plugin.name, route: route?.pattern.text ?? (exchange.builtin != nil ? exchange.path : nil),
-                  tenant: exchange.tenant, subject: exchange.caller?.subject,
-                  userAgent: exchange.header("User-Agent"), referer: exchange.header("Referer"))
+    /// The record of `request`, answered with `bytes` after `microseconds`.
+    init(_ request: RequestContext, bytes: Int, microseconds: UInt64) {
+        let route = request.route
+        self.init(time: AccessRecord.now(), method: request.method, target: request.head.slice(request.urlRange),
+                  httpMinor: request.httpMinor, status: request.status, bytes: bytes, durationMicroseconds: microseconds,
+                  requestID: request.requestID, peer: request.peer.address, peerIP: request.peer.ip,
+                  plugin: route?.plugin.name, route: route?.pattern.text ?? (request.builtin != nil ? request.path : nil),
+                  tenant: request.tenant, subject: request.caller?.subject,
+                  userAgent: request.header("User-Agent"), referer: request.header("Referer"))
     }
 }

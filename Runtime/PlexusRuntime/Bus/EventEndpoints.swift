@@ -9,8 +9,9 @@ enum EventEndpoints {
     /// heartbeat and ping intervals pace SSE streams and WebSocket sessions.
     static func install(on server: HTTPServer, events: EventRouter, group: PluginGroup, logger: Logger,
                         sseHeartbeatMilliseconds: UInt64, wsPingMilliseconds: UInt64) {
+        let routes = server.pipeline.registry
         let sessions = LiveSessions(loop: server.loop, keys: { [unowned server] in server.gateway?.keys })
-        server.builtins.append(("POST", "/api/v1/events", HTTPServer.Builtin(access: .authenticated) { [unowned server, unowned events] exchange, respond in
+        routes.addBuiltin("POST", "/api/v1/events", BuiltinEndpoint(access: .authenticated) { [unowned server, unowned events] exchange, respond in
             var request: PublishRequest
             do {
                 request = try PublishRequest(exchange.body)
@@ -26,13 +27,13 @@ enum EventEndpoints {
             events.publish(request.envelope, durable: request.durable) { result in
                 switch result {
                 case .success(let event):
-                    respond(HTTPServer.BuiltinResponse.json(status: 202, ["id": event.id.description, "topic": event.topic, "durable": request.durable]))
+                    respond(BuiltinResponse.json(status: 202, ["id": event.id.description, "topic": event.topic, "durable": request.durable]))
                 case .failure(let failure):
                     respond(.internalFailure(503, "publish failed", failure, exchange, logger: logger))
                 }
             }
-        }))
-        server.builtins.append(("GET", "/api/v1/events", HTTPServer.Builtin(access: .authenticated) { [unowned server, unowned events] exchange, respond in
+        })
+        routes.addBuiltin("GET", "/api/v1/events", BuiltinEndpoint(access: .authenticated) { [unowned server, unowned events] exchange, respond in
             let query = QueryParameters(exchange.query)
             let limit = min(max(Int(query["limit"] ?? "") ?? 100, 1), 10_000)
             let pattern: TopicPattern, since: StartPosition
@@ -47,12 +48,12 @@ enum EventEndpoints {
             log.events(matching: pattern, since: since, limit: limit, tenant: tenant, completion: server.loop.bounce { (result: Result<[EventEnvelope], EventLogError>) in
                 switch result {
                 case .success(let list):
-                    respond(HTTPServer.BuiltinResponse.json(list.map(EventJSON.object)))
+                    respond(BuiltinResponse.json(list.map(EventJSON.object)))
                 case .failure(let error): respond(.internalFailure(500, "query failed", error, exchange, logger: logger))
                 }
             })
-        }))
-        server.builtins.append(("GET", "/api/v1/events/stream", HTTPServer.Builtin(access: .authenticated) { [unowned server, unowned events] exchange, respond in
+        })
+        routes.addBuiltin("GET", "/api/v1/events/stream", BuiltinEndpoint(access: .authenticated) { [unowned server, unowned events] exchange, respond in
             let query = QueryParameters(exchange.query)
             let patterns: [TopicPattern], format: SSEEncoding.Format
             do {
@@ -78,22 +79,22 @@ enum EventEndpoints {
                                      tenant: EventTenancy.scope(of: exchange, server: server), format: format, sessions: sessions)
             sessions.add(client, caller: exchange.caller)
             client.start(resumeFrom: resumeFrom)
-        }))
-        server.builtins.append(("POST", "/api/v1/events/tickets", HTTPServer.Builtin(access: .authenticated) { [unowned server] exchange, respond in
+        })
+        routes.addBuiltin("POST", "/api/v1/events/tickets", BuiltinEndpoint(access: .authenticated) { [unowned server] exchange, respond in
             guard let gateway = server.gateway, let caller = exchange.caller else {
                 return respond(.problem(404, "stream tickets need the gateway: this runtime has no credentials to issue them for", exchange))
             }
             guard let issued = gateway.streamTickets.issue(for: caller, now: Date().timeIntervalSince1970) else {
                 return respond(.problem(429, "\(StreamTickets.maxOutstanding) stream tickets are outstanding; use or let some expire (\(Int(StreamTickets.lifetimeSeconds)) s) first", exchange))
             }
-            respond(HTTPServer.BuiltinResponse.json(status: 201, [
+            respond(BuiltinResponse.json(status: 201, [
                 "ticket": issued.ticket, "expires_in": Int(StreamTickets.lifetimeSeconds),
                 "expires_at": ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: issued.expiresAt)),
                 "parameter": StreamTickets.parameter, "paths": StreamTickets.streamPaths.sorted(),
             ]))
-        }))
+        })
         WebSocketEndpoint.install(on: server, events: events, pingMilliseconds: wsPingMilliseconds, sessions: sessions)
-        server.builtins.append(("GET", "/api/v1/events/deadletters", HTTPServer.Builtin(access: .admin) { [unowned events] exchange, respond in
+        routes.addBuiltin("GET", "/api/v1/events/deadletters", BuiltinEndpoint(access: .admin) { [unowned events] exchange, respond in
             guard let group = QueryParameters(exchange.query)["group"], !group.isEmpty else {
                 return respond(.problem(400, "query parameter 'group' is required", exchange))
             }
@@ -101,15 +102,15 @@ enum EventEndpoints {
             log.deadLetters(group: group, completion: server.loop.bounce { (result: Result<[DeadLetter], EventLogError>) in
                 switch result {
                 case .success(let letters):
-                    respond(HTTPServer.BuiltinResponse.json(letters.map { letter in
+                    respond(BuiltinResponse.json(letters.map { letter in
                         ["group": letter.group, "event_id": letter.eventID.description, "attempts": letter.attempts,
                          "reason": letter.lastReason, "time": ISO8601DateFormatter().string(from: letter.time)]
                     }))
                 case .failure(let error): respond(.problem(404, "\(error)", exchange))
                 }
             })
-        }))
-        server.builtins.append(("POST", "/api/v1/events/deadletters/redrive", HTTPServer.Builtin(access: .admin) { [unowned events] exchange, respond in
+        })
+        routes.addBuiltin("POST", "/api/v1/events/deadletters/redrive", BuiltinEndpoint(access: .admin) { [unowned events] exchange, respond in
             let object = (try? JSONSerialization.jsonObject(with: Data(UnsafeRawBufferPointer(start: exchange.body.base, count: exchange.body.count)))) as? [String: Any]
             guard let group = object?["group"] as? String, let idText = object?["id"] as? String, let id = ULID(idText) else {
                 return respond(.problem(400, "body must be {\"group\": \"…\", \"id\": \"<event id>\"}", exchange))
@@ -117,17 +118,17 @@ enum EventEndpoints {
             guard let log = events.log else { return respond(.problem(503, "the durable event log is not open", exchange)) }
             log.redrive(group: group, id: id, completion: server.loop.bounce { (result: Result<Void, EventLogError>) in
                 switch result {
-                case .success: respond(HTTPServer.BuiltinResponse.json(status: 202, ["group": group, "id": idText, "redriven": true]))
+                case .success: respond(BuiltinResponse.json(status: 202, ["group": group, "id": idText, "redriven": true]))
                 case .failure(let error): respond(.problem(404, "\(error)", exchange))
                 }
             })
-        }))
-        server.builtins.append(("GET", "/api/v1/events/catalogue", HTTPServer.Builtin(access: .authenticated) { [unowned group] _ in
+        })
+        routes.addBuiltin("GET", "/api/v1/events/catalogue", BuiltinEndpoint(access: .authenticated) { [unowned group] _ in
             let topics = group.plugins.compactMap(\.manifest).flatMap { manifest in
                 manifest.publishes.map { ["plugin": manifest.name, "topic": $0.topic, "schema_version": $0.schemaVersion, "description": $0.description] as [String: Any] }
             }
-            return HTTPServer.BuiltinResponse.json(topics)
-        }))
+            return BuiltinResponse.json(topics)
+        })
     }
 
     /// `since` as an event id (ULID) or an ISO 8601 time; absent means the beginning.

@@ -6,12 +6,12 @@ import PlexusPolicy
 /// The gateway's own endpoints: the OpenAPI document (public), and for the admin identity the
 /// audit log, API keys and reload.
 enum GatewayEndpoints {
-    static func install(on server: HTTPServer, gateway: Gateway, supervised: Bool) {
-        server.builtins.append(("GET", "/openapi.json", HTTPServer.Builtin(access: .public) { [unowned server] _ in
-            HTTPServer.BuiltinResponse(status: 200, headers: [("Content-Type", "application/json")],
-                                       body: OpenAPIDocument.render(server: server, runtimeVersion: Runtime.version))
-        }))
-        server.builtins.append(("GET", "/admin/audit", HTTPServer.Builtin(access: .tenantAdmin) { [unowned gateway] exchange, respond in
+    static func install(on routes: RouteRegistry, loop: EventLoop, gateway: Gateway, supervised: Bool) {
+        routes.addBuiltin("GET", "/openapi.json", BuiltinEndpoint(access: .public) { [unowned routes, unowned gateway] _ in
+            BuiltinResponse(status: 200, headers: [("Content-Type", "application/json")],
+                                       body: OpenAPIDocument.render(routes: routes, adminRole: gateway.settings.auth.adminRole, runtimeVersion: Runtime.version))
+        })
+        routes.addBuiltin("GET", "/admin/audit", BuiltinEndpoint(access: .tenantAdmin) { [unowned gateway] exchange, respond in
             var query: AuditQuery
             do { query = try auditQuery(QueryParameters(exchange.query)) } catch {
                 return respond(.problem(400, "\(error)", exchange))
@@ -20,7 +20,7 @@ enum GatewayEndpoints {
             if let caller = exchange.caller, let tenant = KeyAuthority(caller).tenant { query.tenant = tenant }
             let scoped = query
             let audit = gateway.audit
-            server.loop.async({ () async throws -> AuditPage in
+            loop.async({ () async throws -> AuditPage in
                 try await audit.flush()
                 return try await audit.query(scoped)
             }, then: { result in
@@ -33,19 +33,19 @@ enum GatewayEndpoints {
                     respond(.internalFailure(500, "audit query failed", error, exchange, logger: gateway.logger))
                 }
             })
-        }))
-        server.builtins.append(("GET", "/admin/api-keys", HTTPServer.Builtin(access: .tenantAdmin) { [unowned gateway] exchange, respond in
+        })
+        routes.addBuiltin("GET", "/admin/api-keys", BuiltinEndpoint(access: .tenantAdmin) { [unowned gateway] exchange, respond in
             let store = gateway.keyStore
             guard let caller = exchange.caller else { return respond(.problem(401, "no caller", exchange)) }
             let authority = KeyAuthority(caller)
-            server.loop.async({ try await store.list() }, then: { result in
+            loop.async({ try await store.list() }, then: { result in
                 switch result {
                 case .success(let records): respond(.json(records.filter(authority.reaches).map(keyJSON)))
                 case .failure(let error): respond(.internalFailure(500, "listing API keys failed", error, exchange, logger: gateway.logger))
                 }
             })
-        }))
-        server.builtins.append(("POST", "/admin/api-keys", HTTPServer.Builtin(access: .tenantAdmin, deferred: { [unowned gateway] exchange, respond in
+        })
+        routes.addBuiltin("POST", "/admin/api-keys", BuiltinEndpoint(access: .tenantAdmin, deferred: { [unowned gateway] exchange, respond in
             guard let object = (try? JSONSerialization.jsonObject(with: Data(exchange.body.slice(0..<exchange.body.count)))) as? [String: Any],
                   let name = object["name"] as? String else {
                 return respond(.problem(400, #"body must be a JSON object such as {"name": "billing", "tenant": "acme", "roles": ["reader"], "scopes": []}"#, exchange))
@@ -61,7 +61,7 @@ enum GatewayEndpoints {
                 return respond(.problem(403, "\(error)", exchange))
             }
             let store = gateway.keyStore, keys = gateway.keys
-            server.loop.async({ () async throws -> (record: APIKeyRecord, plaintext: String) in
+            loop.async({ () async throws -> (record: APIKeyRecord, plaintext: String) in
                 let created = try await store.create(name: name, tenant: tenant, roles: roles, scopes: scopes)
                 _ = try await keys.refresh()
                 return created
@@ -77,13 +77,13 @@ enum GatewayEndpoints {
                     respond(problem(for: error, exchange, logger: gateway.logger))
                 }
             })
-        })))
-        server.builtins.append(("DELETE", "/admin/api-keys/:key", HTTPServer.Builtin(access: .tenantAdmin) { [unowned gateway] exchange, respond in
+        }))
+        routes.addBuiltin("DELETE", "/admin/api-keys/:key", BuiltinEndpoint(access: .tenantAdmin) { [unowned gateway] exchange, respond in
             let key = exchange.parameters.first { $0.name == "key" }?.value ?? ""
             let store = gateway.keyStore, keys = gateway.keys
             guard let caller = exchange.caller else { return respond(.problem(401, "no caller", exchange)) }
             let authority = KeyAuthority(caller)
-            server.loop.async({ () async throws -> Bool in
+            loop.async({ () async throws -> Bool in
                 if authority.isInstallationAdmin {
                     try await store.revoke(idOrName: key)
                 } else {
@@ -100,14 +100,14 @@ enum GatewayEndpoints {
                 switch result {
                 case .success:
                     gateway.record(.apiKeyRevoke, outcome: .success, exchange: exchange, target: key, detail: "revoked")
-                    respond(HTTPServer.BuiltinResponse(status: 204, headers: [], body: []))
+                    respond(BuiltinResponse(status: 204, headers: [], body: []))
                 case .failure(let error):
                     gateway.record(.apiKeyRevoke, outcome: .failure, exchange: exchange, target: key, detail: "\(error)")
                     respond(problem(for: error, exchange, logger: gateway.logger))
                 }
             })
-        }))
-        server.builtins.append(("POST", "/admin/reload", HTTPServer.Builtin(access: .admin) { [unowned gateway] exchange in
+        })
+        routes.addBuiltin("POST", "/admin/reload", BuiltinEndpoint(access: .admin) { [unowned gateway] exchange in
             guard supervised else {
                 gateway.record(.adminReload, outcome: .failure, exchange: exchange, detail: "not supervised")
                 return .problem(409, "reload needs the supervisor (plexus serve without --no-supervise): a new worker generation loads the new plugin set", exchange)
@@ -116,12 +116,12 @@ enum GatewayEndpoints {
             kill(getppid(), SIGHUP)
             gateway.record(.adminReload, outcome: .success, exchange: exchange, detail: "new worker generation requested")
             return .json(status: 202, ["status": "reload requested; /admin/plugins shows the new generation once it serves"])
-        }))
+        })
     }
 
     /// The answer for a failed key operation: the error itself for a client mistake (unknown key,
     /// conflict, bad name), a generic 500 for a storage failure.
-    private static func problem(for error: Error, _ exchange: HTTPExchange, logger: Logger) -> HTTPServer.BuiltinResponse {
+    private static func problem(for error: Error, _ exchange: HTTPExchange, logger: Logger) -> BuiltinResponse {
         let code = status(for: error)
         return code >= 500 ? .internalFailure(code, "the API key store failed", error, exchange, logger: logger) : .problem(code, "\(error)", exchange)
     }

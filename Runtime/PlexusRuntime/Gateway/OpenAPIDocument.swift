@@ -6,8 +6,8 @@ import PlexusPolicy
 enum OpenAPIDocument {
     static let streamingPaths: Set = ["/api/v1/events/stream", "/api/v1/events/ws"]
 
-    static func render(server: HTTPServer, runtimeVersion: String) -> [UInt8] {
-        var routes: [OpenAPIRoute] = server.mountedRoutes.map { route in
+    static func render(routes registry: RouteRegistry, adminRole: String, runtimeVersion: String) -> [UInt8] {
+        var routes: [OpenAPIRoute] = registry.mountedRoutes.map { route in
             let policy = route.policy
             return OpenAPIRoute(
                 method: route.method, path: route.pattern.text, plugin: route.plugin.name, summary: policy.summary,
@@ -17,12 +17,12 @@ enum OpenAPIDocument {
                 responseSchema: policy.responseSchema.flatMap { try? JSONValue(parsing: $0) },
                 responseStatus: policy.responseStatus, maxBodyBytes: route.maxBodyBytes > 0 ? Int(route.maxBodyBytes) : nil)
         }
-        let adminRole = server.gateway?.settings.auth.adminRole ?? "admin"
-        for builtin in server.builtins where !streamingPaths.contains(builtin.path) {
-            let access: OpenAPIRoute.Access = builtin.endpoint.access == .public ? .public : .authenticated
-            routes.append(OpenAPIRoute(method: builtin.method, path: builtin.path, plugin: "plexus", summary: summaries[builtin.path],
-                                       access: access, roles: builtin.endpoint.access == .admin || builtin.endpoint.access == .tenantAdmin ? [adminRole] : [],
-                                       responseStatus: createdStatus.contains("\(builtin.method) \(builtin.path)") ? 201 : 200))
+        for builtin in registry.builtins where !streamingPaths.contains(builtin.pattern.text) {
+            let path = builtin.pattern.text
+            let access: OpenAPIRoute.Access = builtin.access == .public ? .public : .authenticated
+            routes.append(OpenAPIRoute(method: builtin.method, path: path, plugin: "plexus", summary: summaries[path],
+                                       access: access, roles: builtin.access == .admin || builtin.access == .tenantAdmin ? [adminRole] : [],
+                                       responseStatus: createdStatus.contains("\(builtin.method) \(path)") ? 201 : 200))
         }
         let builder = OpenAPIBuilder(title: "Plexus", version: runtimeVersion,
                                      description: "The routes of the plugins running in this Plexus instance, and the runtime's own endpoints.")

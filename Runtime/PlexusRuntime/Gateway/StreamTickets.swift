@@ -41,22 +41,10 @@ final class StreamTickets {
         return (ticket, expiresAt)
     }
 
-    /// The ticket `exchange` presents, if it is a GET of a stream path with `?ticket=`.
-    static func presented(in exchange: HTTPExchange) -> String? {
-        guard exchange.method == "GET", streamPaths.contains(exchange.path), exchange.query.contains(parameter) else { return nil }
-        return QueryParameters(exchange.query)[parameter]
-    }
-
-    /// Uses up `ticket` for `exchange`: sets the caller it was issued for, or says why it
-    /// cannot (see ``redeem(_:now:keyIsActive:)``).
-    func redeem(_ ticket: String, on exchange: HTTPExchange, now: Double, keyIsActive: (String) -> Bool) -> String? {
-        switch redeem(ticket, now: now, keyIsActive: keyIsActive) {
-        case .success(let caller):
-            exchange.caller = caller
-            return nil
-        case .failure(let refusal):
-            return refusal.description
-        }
+    /// The ticket `request` presents, if it is a GET of a stream path with `?ticket=`.
+    static func presented(in request: RequestContext) -> String? {
+        guard request.method == "GET", streamPaths.contains(request.path), request.query.contains(parameter) else { return nil }
+        return QueryParameters(request.query)[parameter]
     }
 
     /// Uses up `ticket`: the caller it was issued for, or why it cannot authenticate (unknown,

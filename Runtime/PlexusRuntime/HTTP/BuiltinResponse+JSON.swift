@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-extension HTTPServer.BuiltinResponse {
+extension BuiltinResponse {
     /// A JSON response (sorted keys, slashes unescaped).
     static func json(status: Int = 200, _ value: Any) -> Self {
         let body = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()

@@ -11,7 +11,8 @@ import Foundation
 final class HTTPConnection {
     enum Phase { case idle, head, body }
 
-    unowned(unsafe) let server: HTTPServer
+    /// The pipeline, the body budget and the server's bookkeeping, as closures.
+    let hooks: ConnectionHooks
     let id: Int
     let tcp: UnsafeMutablePointer<uv_tcp_t>
     private let parser: UnsafeMutablePointer<llhttp_t>
@@ -42,27 +43,28 @@ final class HTTPConnection {
     private var closed = false
     private var peerEnded = false
     private var writesInFlight = 0
-    let peerIsLoopback: Bool
-    let peerAddress: String
+    /// The client end, shared with the connection's requests.
+    let peer: ConnectionPeer
+    var peerIsLoopback: Bool { peer.isLoopback }
+    var peerAddress: String { peer.address }
     /// The peer's IP address without the port (rate limits, audit).
-    let peerIP: String
-    /// The `Authorization` value verified last on this connection (a JWT) and its caller.
-    var lastAuthorization: [UInt8] = []
-    var lastCaller: Caller?
+    var peerIP: String { peer.ip }
 
-    init(server: HTTPServer, id: Int, tcp: UnsafeMutablePointer<uv_tcp_t>) {
-        self.server = server
+    static let readBufferSize = 64 * 1024
+    /// Where every connection reads into (one loop thread: one read at a time).
+    nonisolated(unsafe) static let readBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: readBufferSize)
+
+    init(hooks: ConnectionHooks, id: Int, tcp: UnsafeMutablePointer<uv_tcp_t>) {
+        self.hooks = hooks
         self.id = id
         self.tcp = tcp
         parser = .allocate(capacity: 1)
         llhttp_init(parser, HTTP_REQUEST, HTTPConnection.settings)
         // Any digit.digit version parses; ``RequestHeadRules`` answers 505 for all but HTTP/1.x.
         parser.pointee.lenient_flags |= UInt8(LENIENT_VERSION.rawValue)
-        let peer = SocketAddress(of: tcp, peer: true)
-        peerAddress = peer?.description ?? "unknown"
-        peerIP = peer?.host ?? "unknown"
-        peerIsLoopback = peer?.isLoopback ?? false
-        lastActivity = server.loop.now
+        let address = SocketAddress(of: tcp, peer: true)
+        peer = ConnectionPeer(address: address?.description ?? "unknown", ip: address?.host ?? "unknown", isLoopback: address?.isLoopback ?? false)
+        lastActivity = hooks.loop.now
         parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         tcp.pointee.data = Unmanaged.passRetained(self).toOpaque()
     }
@@ -143,7 +145,7 @@ final class HTTPConnection {
 
     func startReading() {
         uv_read_start(uvStream, { _, suggested, buffer in
-            buffer!.pointee = uv_buf_init(HTTPServer.readBuffer, UInt32(HTTPServer.readBufferSize))
+            buffer!.pointee = uv_buf_init(HTTPConnection.readBuffer, UInt32(HTTPConnection.readBufferSize))
         }, { stream, count, buffer in
             let connection = Unmanaged<HTTPConnection>.fromOpaque(stream!.pointee.data).takeUnretainedValue()
             connection.didRead(count, buffer!.pointee.base)
@@ -156,7 +158,7 @@ final class HTTPConnection {
             if count < 0 {
                 close()
             } else if let base {
-                lastActivity = server.loop.now
+                lastActivity = hooks.loop.now
                 takeover.connectionRead(UnsafeRawBufferPointer(start: base, count: count))
             }
             return
@@ -171,7 +173,7 @@ final class HTTPConnection {
             }
             return
         }
-        lastActivity = server.loop.now
+        lastActivity = hooks.loop.now
         guard !stopReading, let base else { return }
         let end = UnsafePointer(base) + count
         var cursor = UnsafePointer(base)
@@ -256,27 +258,27 @@ final class HTTPConnection {
         if let current {
             exchange = current
         } else {
-            exchange = HTTPExchange(token: server.nextToken(), connection: self)
+            exchange = HTTPExchange(token: hooks.nextToken(), connection: self)
             queue.append(exchange)
         }
         current = nil
-        if exchange.requestID.isEmpty { exchange.requestID = server.requestIDs.next() }
+        if exchange.requestID.isEmpty { exchange.requestID = hooks.nextRequestID() }
         if exchange.method.isEmpty { exchange.method = "-" }
         exchange.closeAfterResponse = true
-        server.answer(exchange, status: status, detail: detail, headers: headers)
+        hooks.fail(exchange, status, detail, headers)
     }
 
     // MARK: Parser callbacks
 
     fileprivate func messageBegin() -> Int32 {
-        let exchange = HTTPExchange(token: server.nextToken(), connection: self)
+        let exchange = HTTPExchange(token: hooks.nextToken(), connection: self)
         current = exchange
         queue.append(exchange)
         lastCallbackWasValue = false
         framing.reset()
         headScanPending = true
         phase = .head
-        phaseStarted = server.loop.now
+        phaseStarted = hooks.loop.now
         publishHandoverState()
         return 0
     }
@@ -295,8 +297,8 @@ final class HTTPConnection {
         let start = exchange.urlRange.isEmpty ? exchange.head.count : exchange.urlRange.lowerBound
         exchange.head.append(data, length)
         exchange.urlRange = start..<exchange.head.count
-        if exchange.urlRange.count > server.limits.maxURLBytes {
-            pendingError = (414, "request target is longer than \(server.limits.maxURLBytes) bytes", [])
+        if exchange.urlRange.count > hooks.limits.maxURLBytes {
+            pendingError = (414, "request target is longer than \(hooks.limits.maxURLBytes) bytes", [])
             return refused
         }
         return checkHeadSize(exchange)
@@ -305,8 +307,8 @@ final class HTTPConnection {
     fileprivate func headerField(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
         guard let exchange = current else { return refused }
         if lastCallbackWasValue || exchange.headerRanges.isEmpty {
-            if exchange.headerRanges.count >= server.limits.maxHeaderCount {
-                pendingError = (431, "more than \(server.limits.maxHeaderCount) header fields", [])
+            if exchange.headerRanges.count >= hooks.limits.maxHeaderCount {
+                pendingError = (431, "more than \(hooks.limits.maxHeaderCount) header fields", [])
                 return refused
             }
             let start = exchange.head.count
@@ -335,8 +337,8 @@ final class HTTPConnection {
     }
 
     private func checkHeadSize(_ exchange: HTTPExchange) -> Int32 {
-        guard exchange.head.count > server.limits.maxHeaderBytes else { return 0 }
-        pendingError = (431, "request line and headers are larger than \(server.limits.maxHeaderBytes) bytes", [])
+        guard exchange.head.count > hooks.limits.maxHeaderBytes else { return 0 }
+        pendingError = (431, "request line and headers are larger than \(hooks.limits.maxHeaderBytes) bytes", [])
         return refused
     }
 
@@ -405,17 +407,17 @@ final class HTTPConnection {
         if let given = exchange.header("x-request-id"), RequestIDGenerator.isSane(given) {
             exchange.requestID = String(decoding: given, as: UTF8.self)
         } else {
-            exchange.requestID = server.requestIDs.next()
+            exchange.requestID = hooks.nextRequestID()
         }
-        server.route(exchange)
+        hooks.headComplete(exchange)
         // llhttp: the declared Content-Length (0 when there is none or the body is chunked).
         let declared = parser.pointee.content_length
         if declared > exchange.bodyLimit {
             pendingError = (413, "body of \(declared) bytes is larger than the \(exchange.bodyLimit) bytes this route accepts", [])
             return false
         }
-        if declared != 0 && !server.reserveBody(declared, for: exchange) {
-            pendingError = Self.overBudget(server.limits.bodyBudgetBytes)
+        if declared != 0 && !hooks.bodies.reserve(declared, for: exchange) {
+            pendingError = Self.overBudget(hooks.bodies.limit)
             return false
         }
         if let expect = exchange.header("expect") {
@@ -426,7 +428,7 @@ final class HTTPConnection {
             if unanswered == 1 && exchange.response == nil { write([UInt8]("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
         }
         phase = .body
-        phaseStarted = server.loop.now
+        phaseStarted = hooks.loop.now
         return true
     }
 
@@ -454,8 +456,8 @@ final class HTTPConnection {
             return refused
         }
         // A body without `Content-Length` (chunked) reserves its budget as it arrives.
-        if total > exchange.reservedBodyBytes && !server.reserveBody(total - exchange.reservedBodyBytes, for: exchange) {
-            pendingError = Self.overBudget(server.limits.bodyBudgetBytes)
+        if total > exchange.reservedBodyBytes && !hooks.bodies.reserve(total - exchange.reservedBodyBytes, for: exchange) {
+            pendingError = Self.overBudget(hooks.bodies.limit)
             return refused
         }
         exchange.body.append(data, length)
@@ -484,12 +486,12 @@ final class HTTPConnection {
             uv_read_stop(uvStream)
             last = true
         }
-        if unanswered >= server.limits.maxPipelinedRequests && !readingPaused && !stopReading {
+        if unanswered >= hooks.limits.maxPipelinedRequests && !readingPaused && !stopReading {
             readingPaused = true
             uv_read_stop(uvStream)
         }
         if parser.pointee.upgrade != 0 { upgradeExchange = exchange }
-        server.dispatch(exchange)
+        hooks.bodyComplete(exchange)
         return last ? Int32(HPE_PAUSED.rawValue) : 0
     }
 
@@ -502,9 +504,9 @@ final class HTTPConnection {
         while queueHead < queue.count, let response = queue[queueHead].response {
             let exchange = queue[queueHead]
             queueHead += 1
-            server.releaseBody(of: exchange)
+            hooks.bodies.release(exchange)
             if out.isEmpty { out = response } else { out.append(contentsOf: response) }
-            server.logAccess(exchange, bytes: response.count)
+            hooks.written(exchange, response.count)
             if exchange.closeAfterResponse {
                 closing = true
                 break
@@ -522,7 +524,7 @@ final class HTTPConnection {
         if closing || (peerEnded && unanswered == 0) {
             closing = true
             if writesInFlight == 0 { close() }
-        } else if readingPaused && unanswered < server.limits.maxPipelinedRequests / 2 {
+        } else if readingPaused && unanswered < hooks.limits.maxPipelinedRequests / 2 {
             readingPaused = false
             startReading()
         }
@@ -601,14 +603,18 @@ final class HTTPConnection {
         guard !closed else { return }
         closed = true
         closing = true
-        for exchange in queue[queueHead...] { server.forget(exchange) }
+        for exchange in queue[queueHead...] {
+            hooks.bodies.release(exchange)
+            exchange.abandoned = true
+            hooks.abandoned(exchange)
+        }
         let stream = self.stream
         self.stream = nil
         stream?.connectionClosed()
         let takeover = self.takeover
         self.takeover = nil
         takeover?.connectionClosed()
-        server.connectionClosed(self)
+        hooks.closed(self)
         uv_close(UnsafeMutableRawPointer(tcp).assumingMemoryBound(to: uv_handle_t.self)) { handle in
             Unmanaged<HTTPConnection>.fromOpaque(handle!.pointee.data).release()
         }
@@ -624,7 +630,7 @@ final class HTTPConnection {
     /// request boundary with nothing unread or unwritten (another worker may take it over), a
     /// request in flight (in which plugin), or mid-answer, streaming or closing (only closing is safe).
     func publishHandoverState() {
-        guard handoverSlot != ConnectionHandover.noSlot, !closed, let handover = server.handover else { return }
+        guard handoverSlot != ConnectionHandover.noSlot, !closed, let handover = hooks.handover() else { return }
         handover.publish(handoverSlot, handoverState(handover))
     }
 

@@ -2,58 +2,25 @@ import CPlexusABI
 import Foundation
 import PlexusPolicy
 
-/// One request and, once answered, its response, on one connection.
+/// One request on one connection and, once answered, its response: the connection's
+/// ``RequestContext``, adding the body and what the connection needs to write the answer.
 ///
 /// The request's bytes live in ``RawBytes`` buffers that do not move after the head is complete,
 /// so the C request handed to a plugin can point straight into them until it responds.
-final class HTTPExchange {
-    let token: UInt64
+final class HTTPExchange: RequestContext {
     /// The connection outlives its exchanges: it drops them all before it is freed.
     unowned(unsafe) let connection: HTTPConnection
-    let startNanoseconds: UInt64
 
     // Request, filled by the parser.
-    let head = RawBytes(capacity: 512)
-    var urlRange = 0..<0
-    var headerRanges: [(name: Range<Int>, value: Range<Int>)] = []
     let body = RawBytes()
-    var method = ""
     var keepAlive = true
-    var httpMinor: UInt16 = 1
     var expectsContinue = false
-    var path = ""
-    /// The path as sent, percent-escapes not decoded: routes match it segment by segment.
-    var rawPath = ""
-    var query = ""
-    var requestID = ""
-    var bodyLimit: UInt64 = 0
-    /// Bytes of the server's body budget this request holds (``HTTPServer/reserveBody(_:for:)``).
+    /// Bytes of the server's body budget this request holds (``BodyBudget``).
     var reservedBodyBytes: UInt64 = 0
-
-    // Dispatch.
-    var route: RegisteredRoute?
-    var builtin: HTTPServer.Builtin?
-    var parameters: [(name: String, value: String)] = []
     private var arena: UnsafeMutableRawPointer?
-
-    // Gateway.
-    /// The verified caller (nil: anonymous).
-    var caller: Caller?
-    /// The request's tenant: a verified caller's own (nil when its credentials carry none), or
-    /// for an anonymous request the one the `Host` maps to (unverified: no caller goes with it).
-    var tenant: String?
-    /// Headers the gateway adds to whatever response this request gets (CORS, rate limits).
-    var extraHeaders: [(String, String)] = []
-    /// The request holds a bulkhead slot and a breaker permit to give back when it is answered.
-    var guarded = false
-    /// The circuit breaker's permit for this request.
-    var permit: CircuitPermit?
-    /// When the gateway answers 504 instead of the plugin (loop milliseconds; 0: never).
-    var deadline: UInt64 = 0
 
     // Response.
     var response: [UInt8]?
-    var status = 0
     var closeAfterResponse = false
     /// The connection closed before the answer: nothing may be written for it any more.
     var abandoned = false
@@ -61,24 +28,11 @@ final class HTTPExchange {
     var streaming = false
 
     init(token: UInt64, connection: HTTPConnection) {
-        self.token = token
         self.connection = connection
-        self.startNanoseconds = DispatchTime.now().uptimeNanoseconds
+        super.init(token: token, peer: connection.peer)
     }
 
     deinit { free(arena) }
-
-    var isHead: Bool { method == "HEAD" }
-
-    /// The value of the first header named `name` (ASCII case-insensitive), as raw bytes.
-    func header(_ name: StaticString) -> UnsafeRawBufferPointer? {
-        let wanted = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-        for range in headerRanges where range.name.count == wanted.count {
-            let candidate = head.slice(range.name)
-            if zip(candidate, wanted).allSatisfy({ ($0 | 0x20) == ($1 | 0x20) }) { return head.slice(range.value) }
-        }
-        return nil
-    }
 
     /// Builds the C view of this request. Pointers stay valid until the exchange is released.
     func makeCRequest() -> plexus_request {

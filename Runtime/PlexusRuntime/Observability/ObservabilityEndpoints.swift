@@ -4,14 +4,14 @@ import Foundation
 /// `[observability] public = true`: they name plugins and why they fail).
 enum ObservabilityEndpoints {
     /// Installs the endpoints; `readiness` answers `/ready`, `detailsPublic` is `[observability] public`.
-    static func install(on server: HTTPServer, detailsPublic: Bool, readiness: @escaping () -> (ready: Bool, problems: [String]),
+    static func install(on routes: RouteRegistry, detailsPublic: Bool, readiness: @escaping () -> (ready: Bool, problems: [String]),
                         group: PluginGroup, health: HealthMonitor, loopLag: LoopLagMonitor, metrics: RuntimeMetrics, events: EventRouter) {
-        let detailAccess: HTTPServer.BuiltinAccess = detailsPublic ? .public : .admin
-        server.builtins.append(("GET", "/ready", HTTPServer.Builtin(access: .public) { _ in
+        let detailAccess: BuiltinAccess = detailsPublic ? .public : .admin
+        routes.addBuiltin("GET", "/ready", BuiltinEndpoint(access: .public) { _ in
             let (ready, problems) = readiness()
             return .json(status: ready ? 200 : 503, ["ready": ready, "problems": problems])
-        }))
-        server.builtins.append(("GET", "/health/plugins", HTTPServer.Builtin(access: detailAccess) { [unowned group, unowned health, unowned loopLag] _ in
+        })
+        routes.addBuiltin("GET", "/health/plugins", BuiltinEndpoint(access: detailAccess) { [unowned group, unowned health, unowned loopLag] _ in
             let plugins = group.plugins.map { plugin -> [String: Any] in
                 var entry: [String: Any] = ["name": plugin.name, "state": plugin.status.state.rawValue, "reason": plugin.status.reason]
                 if let report = health.reports[plugin.name] {
@@ -24,14 +24,14 @@ enum ObservabilityEndpoints {
             }
             return .json(status: 200, ["plugins": plugins, "loop_lag_ms": loopLag.lastLagMilliseconds,
                                       "loop_lag_max_ms": loopLag.maxLagMilliseconds])
-        }))
-        server.builtins.append(("GET", "/metrics", HTTPServer.Builtin(access: detailAccess) { [unowned group, unowned metrics, unowned events] _ in
+        })
+        routes.addBuiltin("GET", "/metrics", BuiltinEndpoint(access: detailAccess) { [unowned group, unowned metrics, unowned events] _ in
             for plugin in group.plugins where plugin.manifest != nil {
                 metrics.setPluginState(plugin.name, plugin.status.state)
             }
             metrics.recordBus(events)
-            return HTTPServer.BuiltinResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
+            return BuiltinResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
                                               body: metrics.render())
-        }))
+        })
     }
 }

@@ -65,40 +65,29 @@ final class RuntimeMetrics {
         applyCarriedTotals()
     }
 
-    /// Records one request answered by a plugin route, through the route's cached metric objects.
-    func recordRequest(on route: RegisteredRoute, status: Int, seconds: Double) {
-        if let counter = route.requestCounters[status] as? RuntimeCounter {
-            counter.increment()
-        } else {
-            recordRequest(plugin: route.plugin.name, route: route.pattern.text, method: route.method, status: status, seconds: seconds)
-            route.requestCounters[status] = requestCounters[RequestKey(route: route.pattern.text, plugin: route.plugin.name, method: route.method, status: status)]
-            route.durationHistogram = durationHistograms[route.plugin.name + " " + route.pattern.text]
-            return
-        }
-        (route.durationHistogram as? ValueHistogram)?.record(seconds)
-    }
-
     /// Records one answered request.
     func recordRequest(plugin: String, route: String, method: String, status: Int, seconds: Double) {
+        requestCounter(plugin: plugin, route: route, method: method, status: status).increment()
+        durationHistogram(plugin: plugin, route: route).record(seconds)
+    }
+
+    /// `plexus_http_requests_total` of one route and status, created on first use.
+    func requestCounter(plugin: String, route: String, method: String, status: Int) -> RuntimeCounter {
         let key = RequestKey(route: route, plugin: plugin, method: method, status: status)
-        let counter: RuntimeCounter
-        if let existing = requestCounters[key] {
-            counter = existing
-        } else {
-            counter = self.counter("plexus_http_requests_total", [("plugin", plugin), ("route", route), ("method", method), ("status", String(status))], help: "")
-            requestCounters[key] = counter
-        }
-        counter.increment()
-        let histogramKey = plugin + " " + route
-        let histogram: ValueHistogram
-        if let existing = durationHistograms[histogramKey] {
-            histogram = existing
-        } else {
-            histogram = registry.makeValueHistogram(name: "plexus_http_request_duration_seconds", labels: [("plugin", plugin), ("route", route)],
+        if let existing = requestCounters[key] { return existing }
+        let counter = self.counter("plexus_http_requests_total", [("plugin", plugin), ("route", route), ("method", method), ("status", String(status))], help: "")
+        requestCounters[key] = counter
+        return counter
+    }
+
+    /// `plexus_http_request_duration_seconds` of one route, created on first use.
+    func durationHistogram(plugin: String, route: String) -> ValueHistogram {
+        let key = plugin + " " + route
+        if let existing = durationHistograms[key] { return existing }
+        let histogram = registry.makeValueHistogram(name: "plexus_http_request_duration_seconds", labels: [("plugin", plugin), ("route", route)],
                                                     buckets: Self.latencyBuckets, help: MetricFamily.help("plexus_http_request_duration_seconds", fallback: ""))
-            durationHistograms[histogramKey] = histogram
-        }
-        histogram.record(seconds)
+        durationHistograms[key] = histogram
+        return histogram
     }
 
     /// Records a loop-lag sample.

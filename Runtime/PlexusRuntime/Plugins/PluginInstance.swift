@@ -86,8 +86,11 @@ public final class PluginInstance {
     }
 }
 
-/// A route as registered by a plugin.
+/// A route as registered by a plugin. Immutable: what the stages keep per route (breaker,
+/// metric handles) lives in their own tables, keyed by ``id``.
 public final class RegisteredRoute {
+    /// The route's id in the ``RouteRegistry`` (dense, never reused).
+    let id: Int
     public let method: String
     public let pattern: RoutePattern
     public let maxBodyBytes: UInt64
@@ -95,17 +98,13 @@ public final class RegisteredRoute {
     let context: UnsafeMutableRawPointer?
     unowned(unsafe) let plugin: PluginInstance
     /// How the supervisor's blame record names this route, built once.
-    lazy var blameLabel = "route \(method) \(pattern)"
-    /// Metric objects of this route, cached so the request path hashes no strings.
-    var requestCounters: [Int: AnyObject] = [:]
-    var durationHistogram: AnyObject?
+    let blameLabel: String
     /// Who may call, as declared at registration.
     let policy: RoutePolicy
-    /// The gateway's per-route state (circuit breaker), attached when the routes are mounted.
-    var guardState: RouteGuard?
 
-    init(method: String, pattern: RoutePattern, maxBodyBytes: UInt64, handler: @escaping plexus_route_handler,
+    init(id: Int, method: String, pattern: RoutePattern, maxBodyBytes: UInt64, handler: @escaping plexus_route_handler,
          context: UnsafeMutableRawPointer?, plugin: PluginInstance, policy: RoutePolicy = RoutePolicy()) {
+        self.id = id
         self.policy = policy
         self.method = method
         self.pattern = pattern
@@ -113,6 +112,7 @@ public final class RegisteredRoute {
         self.handler = handler
         self.context = context
         self.plugin = plugin
+        blameLabel = "route \(method) \(pattern)"
     }
 }
 

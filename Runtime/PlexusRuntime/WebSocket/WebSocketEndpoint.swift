@@ -6,12 +6,13 @@ import PlexusEventLog
 /// ``WebSocketSession`` for the message protocol.
 enum WebSocketEndpoint {
     static func install(on server: HTTPServer, events: EventRouter, pingMilliseconds: UInt64, sessions: LiveSessions) {
-        server.builtins.append(("GET", "/api/v1/events/ws", HTTPServer.Builtin(access: .authenticated) { [unowned server, unowned events] exchange, respond in
+        let routes = server.pipeline.registry
+        routes.addBuiltin("GET", "/api/v1/events/ws", BuiltinEndpoint(access: .authenticated) { [unowned server, unowned events] exchange, respond in
             let accept: String
             do throws(WebSocketHandshake.Refusal) {
                 accept = try WebSocketHandshake.validate(exchange)
             } catch {
-                var response = HTTPServer.BuiltinResponse.problem(error.status, error.detail, exchange)
+                var response = BuiltinResponse.problem(error.status, error.detail, exchange)
                 response.headers.append(contentsOf: error.headers)
                 return respond(response)
             }
@@ -19,7 +20,7 @@ enum WebSocketEndpoint {
             do {
                 patterns = try QueryParameters(exchange.query).all("topic").map { try TopicPattern($0) }
             } catch {
-                return respond(HTTPServer.BuiltinResponse.problem(400, "query parameter 'topic': \(error)", exchange))
+                return respond(BuiltinResponse.problem(400, "query parameter 'topic': \(error)", exchange))
             }
             let session = WebSocketSession(connection: exchange.connection, events: events, loop: server.loop, pingMilliseconds: pingMilliseconds,
                                            tenant: EventTenancy.scope(of: exchange, server: server), sessions: sessions)
@@ -27,6 +28,6 @@ enum WebSocketEndpoint {
                                  to: session) else { return }
             sessions.add(session, caller: exchange.caller)
             session.start(patterns: patterns)
-        }))
+        })
     }
 }

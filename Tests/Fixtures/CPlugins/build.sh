@@ -49,6 +49,8 @@ cc_plugin start-hangs -DFIXTURE_START_HANGS -DPLUGIN_NAME='"start-hangs"' -DROUT
 # Starts after hello-c (optional dependency) and then claims hello-c's route.
 cc_plugin route-collision -DPLUGIN_NAME='"route-collision"' \
     -DDEPENDENCY_NAME='"hello-c"' -DDEPENDENCY_RANGE='"*"' -DDEPENDENCY_REQUIRED=0
+# Claims the path of the runtime's own /openapi.json: refused at registration, so it fails to load.
+cc_plugin route-openapi -DPLUGIN_NAME='"route-openapi"' -DROUTE_PATH='"/openapi.json"'
 # Crash containment (`plexus serve --supervise`): routes that kill or hang the worker, an on_start that crashes.
 cc_plugin crash-segv -DFIXTURE_ROUTE_SEGV -DPLUGIN_NAME='"crash-segv"' -DROUTE_PATH='"/api/v1/c/segv"'
 cc_plugin crash-abort -DFIXTURE_ROUTE_ABORT -DPLUGIN_NAME='"crash-abort"' -DROUTE_PATH='"/api/v1/c/abort"'

@@ -1,0 +1,71 @@
+import Foundation
+import Prometheus
+
+/// The last stage every request passes, once its answer is written (or its stream begins):
+/// counts it in `plexus_http_requests_total` and `plexus_http_request_duration_seconds`, and
+/// hands its record to the access log.
+///
+/// The metric objects of each route are looked up once and kept in a table indexed by the
+/// immutable route id, so the request path hashes no strings. Loop thread only.
+final class AccessLogStage {
+    /// One route's metric objects: its duration histogram and a counter per status seen.
+    private final class RouteSeries {
+        let plugin: String
+        let route: String
+        let method: String
+        let histogram: ValueHistogram
+        var counters: [Int: RuntimeCounter] = [:]
+
+        init(plugin: String, route: String, method: String, histogram: ValueHistogram) {
+            (self.plugin, self.route, self.method, self.histogram) = (plugin, route, method, histogram)
+        }
+    }
+
+    /// Where answered requests are counted (nil: nowhere).
+    let metrics: RuntimeMetrics?
+    /// Where answered requests are logged (nil: no access log).
+    var accessLog: AccessLog?
+    private var series: [RouteSeries?] = []
+
+    init(metrics: RuntimeMetrics?) {
+        self.metrics = metrics
+    }
+
+    /// Records `request`, answered with `bytes` bytes on the wire.
+    func record(_ request: RequestContext, bytes: Int) {
+        let micros = (DispatchTime.now().uptimeNanoseconds - request.startNanoseconds) / 1000
+        if let metrics {
+            let seconds = Double(micros) / 1_000_000
+            if let target = request.target {
+                let routeSeries = series(of: target, metrics: metrics)
+                let counter = routeSeries.counters[request.status] ?? {
+                    let counter = metrics.requestCounter(plugin: routeSeries.plugin, route: routeSeries.route, method: routeSeries.method, status: request.status)
+                    routeSeries.counters[request.status] = counter
+                    return counter
+                }()
+                counter.increment()
+                routeSeries.histogram.record(seconds)
+            } else {
+                metrics.recordRequest(plugin: "-", route: "unmatched", method: request.method, status: request.status, seconds: seconds)
+            }
+        }
+        accessLog?.record(AccessRecord(request, bytes: bytes, microseconds: micros))
+    }
+
+    private func series(of target: RouteTarget, metrics: RuntimeMetrics) -> RouteSeries {
+        let id = target.id
+        if id < series.count, let existing = series[id] { return existing }
+        if id >= series.count { series.append(contentsOf: repeatElement(nil, count: id + 1 - series.count)) }
+        let made: RouteSeries
+        switch target {
+        case .plugin(let route):
+            made = RouteSeries(plugin: route.plugin.name, route: route.pattern.text, method: route.method,
+                               histogram: metrics.durationHistogram(plugin: route.plugin.name, route: route.pattern.text))
+        case .builtin(let builtin):
+            made = RouteSeries(plugin: "-", route: builtin.pattern.text, method: builtin.method,
+                               histogram: metrics.durationHistogram(plugin: "-", route: builtin.pattern.text))
+        }
+        series[id] = made
+        return made
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import PlexusPolicy
+
+/// What the pipeline's stages see of one request: its head, where it came from, the route it
+/// matched, and what the stages found out about it (caller, tenant, headers for the answer).
+///
+/// It knows nothing of sockets, so a stage can be driven in a test with a context built by
+/// hand. ``HTTPExchange`` is the connection's subclass, adding the body and the response; one
+/// object per request either way. Loop thread only.
+class RequestContext {
+    /// Identifies the request among those waiting for a plugin's answer.
+    let token: UInt64
+    /// The client end of the connection the request came on.
+    let peer: ConnectionPeer
+    /// When the request began (monotonic nanoseconds).
+    let startNanoseconds: UInt64
+
+    // The head, filled by the parser.
+    /// The request line's target and the header fields, as sent (``headerRanges`` point into it).
+    let head = RawBytes(capacity: 512)
+    var urlRange = 0..<0
+    var headerRanges: [(name: Range<Int>, value: Range<Int>)] = []
+    var method = ""
+    var httpMinor: UInt16 = 1
+    var path = ""
+    /// The path as sent, percent-escapes not decoded: routes match it segment by segment.
+    var rawPath = ""
+    var query = ""
+    var requestID = ""
+
+    // Routing.
+    /// The route the request matched (nil: none, or not routed yet).
+    var target: RouteTarget?
+    var parameters: [(name: String, value: String)] = []
+    /// The most body bytes the matched route accepts.
+    var bodyLimit: UInt64 = 0
+
+    // What the stages found out.
+    /// The verified caller (nil: anonymous).
+    var caller: Caller?
+    /// The request's tenant: a verified caller's own (nil when its credentials carry none), or
+    /// for an anonymous request the one the `Host` maps to (unverified: no caller goes with it).
+    var tenant: String?
+    /// Headers the stages add to whatever response this request gets (CORS, rate limits).
+    var extraHeaders: [(String, String)] = []
+    /// The request holds a bulkhead slot and a breaker permit to give back when it is answered.
+    var guarded = false
+    /// The circuit breaker's permit for this request.
+    var permit: CircuitPermit?
+    /// When the runtime answers 504 instead of the plugin (loop milliseconds; 0: never).
+    var deadline: UInt64 = 0
+
+    // The answer.
+    /// The status answered (0 while there is none).
+    var status = 0
+
+    init(token: UInt64, peer: ConnectionPeer) {
+        self.token = token
+        self.peer = peer
+        self.startNanoseconds = DispatchTime.now().uptimeNanoseconds
+    }
+
+    var isHead: Bool { method == "HEAD" }
+
+    /// The plugin route the request matched, if it matched one.
+    var route: RegisteredRoute? {
+        if case .plugin(let route) = target { return route }
+        return nil
+    }
+
+    /// The built-in endpoint the request matched, if it matched one.
+    var builtin: BuiltinRoute? {
+        if case .builtin(let builtin) = target { return builtin }
+        return nil
+    }
+
+    /// The value of the first header named `name` (ASCII case-insensitive), as raw bytes.
+    func header(_ name: StaticString) -> UnsafeRawBufferPointer? {
+        let wanted = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        for range in headerRanges where range.name.count == wanted.count {
+            let candidate = head.slice(range.name)
+            if zip(candidate, wanted).allSatisfy({ ($0 | 0x20) == ($1 | 0x20) }) { return head.slice(range.value) }
+        }
+        return nil
+    }
+}
+
+/// The client end of one connection, shared by its requests: its address, and the credential
+/// it presented last (keep-alive clients send the same token again and again).
+final class ConnectionPeer {
+    /// `ip:port` (or `[ip]:port`).
+    let address: String
+    /// The IP address without the port (rate limits, audit).
+    let ip: String
+    let isLoopback: Bool
+    /// The `Authorization` value verified last on this connection (a JWT) and its caller.
+    var lastAuthorization: [UInt8] = []
+    var lastCaller: Caller?
+
+    init(address: String, ip: String, isLoopback: Bool) {
+        (self.address, self.ip, self.isLoopback) = (address, ip, isLoopback)
+    }
+}
