@@ -27,6 +27,25 @@ final class PipelineRouteStateTests: XCTestCase {
         XCTAssertEqual(Set(served.map(\.id)).count, 2, "every route has its own id")
     }
 
+    func testTheOpenAPIDocumentComesFromTheRegistryAlone() throws {
+        let plugins = Fixture.Plugins()
+        let answer: (HTTPExchange, @escaping (BuiltinResponse) -> Void) -> Void = { _, _ in }
+        plugins.registry.addBuiltin("POST", "/api/v1/events/tickets", BuiltinEndpoint(access: .authenticated, summary: "A ticket", successStatus: 201, deferred: answer))
+        plugins.registry.addBuiltin("GET", "/api/v1/events/stream", BuiltinEndpoint(access: .authenticated, streams: true, deferred: answer))
+        plugins.registry.addBuiltin("GET", "/admin/plugins", BuiltinEndpoint(access: .admin, summary: "Plugins", deferred: answer))
+        plugins.add("GET", "/api/v1/shop/items", for: plugins.plugin("shop"), public: true)
+        plugins.add("GET", "/api/v1/gone", for: plugins.plugin("gone"))
+        _ = plugins.registry.mount()
+        let text = String(decoding: OpenAPIDocument.render(routes: plugins.registry, adminRole: "root", runtimeVersion: "9.9.9"), as: UTF8.self)
+        let document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let paths = try XCTUnwrap(document["paths"] as? [String: Any])
+        XCTAssertEqual(Set(paths.keys), ["/api/v1/events/tickets", "/admin/plugins", "/api/v1/shop/items", "/api/v1/gone"], "streams are left out")
+        let tickets = try XCTUnwrap((paths["/api/v1/events/tickets"] as? [String: Any])?["post"] as? [String: Any])
+        XCTAssertEqual(tickets["summary"] as? String, "A ticket")
+        XCTAssertNotNil((tickets["responses"] as? [String: Any])?["201"], "\(tickets)")
+        XCTAssertTrue(text.contains("root"), "an admin endpoint names the admin role")
+    }
+
     func testRouteIdsAreDenseAndShared() throws {
         let plugins = Fixture.Plugins()
         plugins.registry.addBuiltin("GET", "/health", BuiltinEndpoint(access: .public) { _ in BuiltinResponse(status: 200, headers: [], body: []) })

@@ -11,7 +11,7 @@ enum EventEndpoints {
                         sseHeartbeatMilliseconds: UInt64, wsPingMilliseconds: UInt64) {
         let routes = server.pipeline.registry
         let sessions = LiveSessions(loop: server.loop, keys: { [unowned server] in server.gateway?.keys })
-        routes.addBuiltin("POST", "/api/v1/events", BuiltinEndpoint(access: .authenticated) { [unowned server, unowned events] exchange, respond in
+        routes.addBuiltin("POST", "/api/v1/events", BuiltinEndpoint(access: .authenticated, summary: "Publish an event, or query the durable log") { [unowned server, unowned events] exchange, respond in
             var request: PublishRequest
             do {
                 request = try PublishRequest(exchange.body)
@@ -33,7 +33,7 @@ enum EventEndpoints {
                 }
             }
         })
-        routes.addBuiltin("GET", "/api/v1/events", BuiltinEndpoint(access: .authenticated) { [unowned server, unowned events] exchange, respond in
+        routes.addBuiltin("GET", "/api/v1/events", BuiltinEndpoint(access: .authenticated, summary: "Publish an event, or query the durable log") { [unowned server, unowned events] exchange, respond in
             let query = QueryParameters(exchange.query)
             let limit = min(max(Int(query["limit"] ?? "") ?? 100, 1), 10_000)
             let pattern: TopicPattern, since: StartPosition
@@ -53,7 +53,7 @@ enum EventEndpoints {
                 }
             })
         })
-        routes.addBuiltin("GET", "/api/v1/events/stream", BuiltinEndpoint(access: .authenticated) { [unowned server, unowned events] exchange, respond in
+        routes.addBuiltin("GET", "/api/v1/events/stream", BuiltinEndpoint(access: .authenticated, streams: true) { [unowned server, unowned events] exchange, respond in
             let query = QueryParameters(exchange.query)
             let patterns: [TopicPattern], format: SSEEncoding.Format
             do {
@@ -80,7 +80,7 @@ enum EventEndpoints {
             sessions.add(client, caller: exchange.caller)
             client.start(resumeFrom: resumeFrom)
         })
-        routes.addBuiltin("POST", "/api/v1/events/tickets", BuiltinEndpoint(access: .authenticated) { [unowned server] exchange, respond in
+        routes.addBuiltin("POST", "/api/v1/events/tickets", BuiltinEndpoint(access: .authenticated, summary: "A single-use ticket that opens one event stream (SSE or WebSocket) within 30 s", successStatus: 201) { [unowned server] exchange, respond in
             guard let gateway = server.gateway, let caller = exchange.caller else {
                 return respond(.problem(404, "stream tickets need the gateway: this runtime has no credentials to issue them for", exchange))
             }
@@ -94,7 +94,7 @@ enum EventEndpoints {
             ]))
         })
         WebSocketEndpoint.install(on: server, events: events, pingMilliseconds: wsPingMilliseconds, sessions: sessions)
-        routes.addBuiltin("GET", "/api/v1/events/deadletters", BuiltinEndpoint(access: .admin) { [unowned events] exchange, respond in
+        routes.addBuiltin("GET", "/api/v1/events/deadletters", BuiltinEndpoint(access: .admin, summary: "Dead letters of durable consumer groups") { [unowned events] exchange, respond in
             guard let group = QueryParameters(exchange.query)["group"], !group.isEmpty else {
                 return respond(.problem(400, "query parameter 'group' is required", exchange))
             }
@@ -110,7 +110,7 @@ enum EventEndpoints {
                 }
             })
         })
-        routes.addBuiltin("POST", "/api/v1/events/deadletters/redrive", BuiltinEndpoint(access: .admin) { [unowned events] exchange, respond in
+        routes.addBuiltin("POST", "/api/v1/events/deadletters/redrive", BuiltinEndpoint(access: .admin, summary: "Re-deliver dead letters") { [unowned events] exchange, respond in
             let object = (try? JSONSerialization.jsonObject(with: Data(UnsafeRawBufferPointer(start: exchange.body.base, count: exchange.body.count)))) as? [String: Any]
             guard let group = object?["group"] as? String, let idText = object?["id"] as? String, let id = ULID(idText) else {
                 return respond(.problem(400, "body must be {\"group\": \"…\", \"id\": \"<event id>\"}", exchange))
@@ -123,7 +123,7 @@ enum EventEndpoints {
                 }
             })
         })
-        routes.addBuiltin("GET", "/api/v1/events/catalogue", BuiltinEndpoint(access: .authenticated) { [unowned group] _ in
+        routes.addBuiltin("GET", "/api/v1/events/catalogue", BuiltinEndpoint(access: .authenticated, summary: "Topics the plugins declare") { [unowned group] _ in
             let topics = group.plugins.compactMap(\.manifest).flatMap { manifest in
                 manifest.publishes.map { ["plugin": manifest.name, "topic": $0.topic, "schema_version": $0.schemaVersion, "description": $0.description] as [String: Any] }
             }

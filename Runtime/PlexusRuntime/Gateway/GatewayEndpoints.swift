@@ -7,11 +7,11 @@ import PlexusPolicy
 /// audit log, API keys and reload.
 enum GatewayEndpoints {
     static func install(on routes: RouteRegistry, loop: EventLoop, gateway: Gateway, supervised: Bool) {
-        routes.addBuiltin("GET", "/openapi.json", BuiltinEndpoint(access: .public) { [unowned routes, unowned gateway] _ in
+        routes.addBuiltin("GET", "/openapi.json", BuiltinEndpoint(access: .public, summary: "This document") { [unowned routes, unowned gateway] _ in
             BuiltinResponse(status: 200, headers: [("Content-Type", "application/json")],
                                        body: OpenAPIDocument.render(routes: routes, adminRole: gateway.settings.auth.adminRole, runtimeVersion: Runtime.version))
         })
-        routes.addBuiltin("GET", "/admin/audit", BuiltinEndpoint(access: .tenantAdmin) { [unowned gateway] exchange, respond in
+        routes.addBuiltin("GET", "/admin/audit", BuiltinEndpoint(access: .tenantAdmin, summary: "The audit log, newest first") { [unowned gateway] exchange, respond in
             var query: AuditQuery
             do { query = try auditQuery(QueryParameters(exchange.query)) } catch {
                 return respond(.problem(400, "\(error)", exchange))
@@ -34,7 +34,7 @@ enum GatewayEndpoints {
                 }
             })
         })
-        routes.addBuiltin("GET", "/admin/api-keys", BuiltinEndpoint(access: .tenantAdmin) { [unowned gateway] exchange, respond in
+        routes.addBuiltin("GET", "/admin/api-keys", BuiltinEndpoint(access: .tenantAdmin, summary: "API keys") { [unowned gateway] exchange, respond in
             let store = gateway.keyStore
             guard let caller = exchange.caller else { return respond(.problem(401, "no caller", exchange)) }
             let authority = KeyAuthority(caller)
@@ -45,7 +45,7 @@ enum GatewayEndpoints {
                 }
             })
         })
-        routes.addBuiltin("POST", "/admin/api-keys", BuiltinEndpoint(access: .tenantAdmin, deferred: { [unowned gateway] exchange, respond in
+        routes.addBuiltin("POST", "/admin/api-keys", BuiltinEndpoint(access: .tenantAdmin, summary: "API keys", successStatus: 201, deferred: { [unowned gateway] exchange, respond in
             guard let object = (try? JSONSerialization.jsonObject(with: Data(exchange.body.slice(0..<exchange.body.count)))) as? [String: Any],
                   let name = object["name"] as? String else {
                 return respond(.problem(400, #"body must be a JSON object such as {"name": "billing", "tenant": "acme", "roles": ["reader"], "scopes": []}"#, exchange))
@@ -78,7 +78,7 @@ enum GatewayEndpoints {
                 }
             })
         }))
-        routes.addBuiltin("DELETE", "/admin/api-keys/:key", BuiltinEndpoint(access: .tenantAdmin) { [unowned gateway] exchange, respond in
+        routes.addBuiltin("DELETE", "/admin/api-keys/:key", BuiltinEndpoint(access: .tenantAdmin, summary: "Revoke an API key") { [unowned gateway] exchange, respond in
             let key = exchange.parameters.first { $0.name == "key" }?.value ?? ""
             let store = gateway.keyStore, keys = gateway.keys
             guard let caller = exchange.caller else { return respond(.problem(401, "no caller", exchange)) }
@@ -107,7 +107,7 @@ enum GatewayEndpoints {
                 }
             })
         })
-        routes.addBuiltin("POST", "/admin/reload", BuiltinEndpoint(access: .admin) { [unowned gateway] exchange in
+        routes.addBuiltin("POST", "/admin/reload", BuiltinEndpoint(access: .admin, summary: "Load plugins.d into a new worker generation") { [unowned gateway] exchange in
             guard supervised else {
                 gateway.record(.adminReload, outcome: .failure, exchange: exchange, detail: "not supervised")
                 return .problem(409, "reload needs the supervisor (plexus serve without --no-supervise): a new worker generation loads the new plugin set", exchange)

@@ -24,19 +24,29 @@ public enum BuiltinAccess {
 
 /// A built-in endpoint. It answers through `respond` (at once or later, on the loop), or
 /// takes the connection over as a stream.
+///
+/// It describes itself for `/openapi.json` where it is registered: a summary, the status of
+/// its success, and whether it streams (streams are left out: OpenAPI describes requests and
+/// responses).
 public struct BuiltinEndpoint {
     let access: BuiltinAccess
     let run: (HTTPExchange, @escaping (BuiltinResponse) -> Void) -> Void
+    let summary: String?
+    let successStatus: Int
+    let streams: Bool
 
     /// An endpoint that answers synchronously.
-    init(access: BuiltinAccess, handler: @escaping (HTTPExchange) -> BuiltinResponse) {
-        self.access = access
-        self.run = { exchange, respond in respond(handler(exchange)) }
+    init(access: BuiltinAccess, summary: String? = nil, successStatus: Int = 200, handler: @escaping (HTTPExchange) -> BuiltinResponse) {
+        self.init(access: access, summary: summary, successStatus: successStatus, deferred: { exchange, respond in respond(handler(exchange)) })
     }
 
     /// An endpoint that answers later (or streams).
-    init(access: BuiltinAccess, deferred: @escaping (HTTPExchange, @escaping (BuiltinResponse) -> Void) -> Void) {
+    init(access: BuiltinAccess, summary: String? = nil, successStatus: Int = 200, streams: Bool = false,
+         deferred: @escaping (HTTPExchange, @escaping (BuiltinResponse) -> Void) -> Void) {
         self.access = access
+        self.summary = summary
+        self.successStatus = successStatus
+        self.streams = streams
         self.run = deferred
     }
 }

@@ -7,7 +7,7 @@ import PlexusEventLog
 enum WebSocketEndpoint {
     static func install(on server: HTTPServer, events: EventRouter, pingMilliseconds: UInt64, sessions: LiveSessions) {
         let routes = server.pipeline.registry
-        routes.addBuiltin("GET", "/api/v1/events/ws", BuiltinEndpoint(access: .authenticated) { [unowned server, unowned events] exchange, respond in
+        routes.addBuiltin("GET", "/api/v1/events/ws", BuiltinEndpoint(access: .authenticated, streams: true) { [unowned server, unowned events] exchange, respond in
             let accept: String
             do throws(WebSocketHandshake.Refusal) {
                 accept = try WebSocketHandshake.validate(exchange)
