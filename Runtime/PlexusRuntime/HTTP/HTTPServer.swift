@@ -16,15 +16,19 @@ public final class HTTPServer {
     var requestIDs = RequestIDGenerator()
     private let bodies: BodyBudget
     /// What every connection calls out to (the pipeline holds no reference back to the server).
+    /// The server outlives its connections, so the closures hold it `unowned(unsafe)`, as the
+    /// connections once did: no reference counting on the request path.
     private lazy var hooks: ConnectionHooks = {
         let pipeline = self.pipeline
         return ConnectionHooks(
             loop: loop, limits: limits, bodies: bodies,
-            nextToken: { [unowned self] in nextToken() }, nextRequestID: { [unowned self] in requestIDs.next() },
-            headComplete: pipeline.headComplete, bodyComplete: pipeline.bodyComplete,
-            written: { pipeline.written($0, bytes: $1) }, abandoned: pipeline.abandoned,
-            fail: { pipeline.writer.problem($0, status: $1, detail: $2, headers: $3) },
-            closed: { [unowned self] in connectionClosed($0) }, handover: { [unowned self] in handover })
+            nextToken: { [unowned(unsafe) self] in nextToken() }, nextRequestID: { [unowned(unsafe) self] in requestIDs.next() },
+            headComplete: { [unowned(unsafe) pipeline] in pipeline.headComplete($0) },
+            bodyComplete: { [unowned(unsafe) pipeline] in pipeline.bodyComplete($0) },
+            written: { [unowned(unsafe) pipeline] in pipeline.written($0, bytes: $1) },
+            abandoned: { [unowned(unsafe) pipeline] in pipeline.abandoned($0) },
+            fail: { [unowned(unsafe) pipeline] in pipeline.writer.problem($0, status: $1, detail: $2, headers: $3) },
+            closed: { [unowned(unsafe) self] in connectionClosed($0) }, handover: { [unowned(unsafe) self] in handover })
     }()
     private var listener: UnsafeMutablePointer<uv_tcp_t>?
     private var connections: [Int: HTTPConnection] = [:]
@@ -49,7 +53,7 @@ public final class HTTPServer {
         self.logger = logger
         bodies = BodyBudget(limit: limits.bodyBudgetBytes)
         pipeline = RequestPipeline(loop: loop, limits: limits, registry: routes, metrics: metrics)
-        pipeline.plugins.answered = { [unowned self] in checkDrained() }
+        pipeline.plugins.answered = { [unowned(unsafe) self] in checkDrained() }
     }
 
     /// Binds and listens; returns the bound address (the port is real when 0 was asked).

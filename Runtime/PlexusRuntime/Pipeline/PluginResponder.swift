@@ -10,8 +10,8 @@ final class PluginResponder: ResponseSink {
     /// Requests handed to plugins and not answered yet, by token.
     private var awaiting: [UInt64: HTTPExchange] = [:]
     private var deadlineTimer: LoopTimer?
-    /// The bulkheads, breakers and deadlines (nil: no gateway).
-    var resilience: ResilienceStage?
+    /// The bulkheads, breakers and deadlines (nil: no gateway); the gateway owns it.
+    unowned(unsafe) var resilience: ResilienceStage?
     /// Called after a plugin's answer was handed to its connection (the server checks whether it is drained).
     var answered: (() -> Void)?
 

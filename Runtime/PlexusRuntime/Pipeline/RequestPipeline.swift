@@ -25,8 +25,19 @@ final class RequestPipeline {
     let plugins: PluginResponder
     private let builtins: BuiltinResponder
     private let metrics: RuntimeMetrics?
-    /// The gateway's stages (nil until it is attached).
+    /// The gateway (nil until it is attached).
     private(set) var gateway: Gateway?
+    /// The gateway's stages, held `unowned(unsafe)`: the gateway owns them and outlives every
+    /// request, and the request path then loads them with no reference counting.
+    private struct Stages {
+        unowned(unsafe) let cors: CORSStage
+        unowned(unsafe) let authenticate: AuthenticateStage
+        unowned(unsafe) let tenant: TenantStage
+        unowned(unsafe) let authorise: AuthoriseStage
+        unowned(unsafe) let rateLimit: RateLimitStage
+        unowned(unsafe) let resilience: ResilienceStage
+    }
+    private var stages: Stages?
     private var router = RouteTrie<RouteTarget>([])
     /// `plexus_gateway_refusals_total` by status, looked up once.
     private var refusalCounters: [Int: RuntimeCounter] = [:]
@@ -44,6 +55,8 @@ final class RequestPipeline {
     /// Puts the gateway's stages in the chain.
     func attach(_ gateway: Gateway) {
         self.gateway = gateway
+        stages = Stages(cors: gateway.cors, authenticate: gateway.authenticate, tenant: gateway.tenant,
+                        authorise: gateway.authorise, rateLimit: gateway.rateLimit, resilience: gateway.resilience)
         plugins.resilience = gateway.resilience
     }
 
@@ -60,7 +73,7 @@ final class RequestPipeline {
     func headComplete(_ exchange: HTTPExchange) {
         exchange.bodyLimit = limits.maxBodyBytes
         let match = router.match(method: exchange.method, path: exchange.rawPath[...])
-        if let cors = gateway?.cors, cors.isEnabled {
+        if let cors = stages?.cors, cors.isEnabled {
             if exchange.method == "OPTIONS", case .methodNotAllowed(let allowed) = match,
                let preflight = cors.preflight(exchange, allowedMethods: allowed) {
                 exchange.bodyLimit = 0
@@ -91,17 +104,17 @@ final class RequestPipeline {
 
     /// The head stages, in order; the first refusal stops the chain.
     private func screen(_ request: RequestContext) -> GatewayRefusal? {
-        guard let gateway else {
+        guard let stages else {
             if request.builtin?.access == .admin && !request.peer.isLoopback {
                 return .forbidden("this endpoint only answers loopback clients", scope: nil)
             }
             return nil
         }
         let now = Date().timeIntervalSince1970
-        return gateway.authenticate.screen(request, now: now)
-            ?? gateway.tenant.screen(request, now: now)
-            ?? gateway.authorise.screen(request, now: now)
-            ?? gateway.rateLimit.screen(request, now: now)
+        return stages.authenticate.screen(request, now: now)
+            ?? stages.tenant.screen(request, now: now)
+            ?? stages.authorise.screen(request, now: now)
+            ?? stages.rateLimit.screen(request, now: now)
     }
 
     /// A request whose body is complete: the resilience stage, then the responder.
@@ -118,7 +131,7 @@ final class RequestPipeline {
                 writer.problem(exchange, status: 503, detail: "plugin '\(route.plugin.name)' is \(route.plugin.status.state.rawValue)")
                 return
             }
-            if let resilience = gateway?.resilience,
+            if let resilience = stages?.resilience,
                let refusal = resilience.enter(exchange, route: route, now: Date().timeIntervalSince1970, loopNow: loop.now) {
                 refuse(exchange, refusal)
                 return
