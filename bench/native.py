@@ -5,20 +5,20 @@
    the loop as every native call by default), POST /api/v1/zlib-inline/crc32 (the same function
    declared `on_loop = true`), and POST /api/v1/swift-crc/crc32 (libPlexusFixtureCRC.so, the call
    inline in a Swift route). wrk -t1 (CLIENT_CPU) against plexus --no-supervise (SERVER_CPU),
-   ROUNDS alternating rounds of SECONDS each; the server's CPU time per request (utime+stime from
+   BENCH_ROUNDS alternating rounds of BENCH_SECONDS each; the server's CPU time per request (utime+stime from
    /proc) is the figure. Target: the native route within 1.1x the Swift route's CPU per request.
 2. Bus service calls per second from another plugin: the Swift plugin calls `zlib.crc32` (native)
-   and `swift-crc.crc32` (its own Swift service) CALLS times, 16 in flight, with the 64-byte payload.
+   and `swift-crc.crc32` (its own Swift service) BENCH_CALLS times, 16 in flight, with the 64-byte payload.
 
 Exit 1 when the work did not happen (an answer differs from Python's zlib.crc32, a request failed),
 3 when the target is missed. Usage: native.py BIN_DIR (with plexus and libPlexusFixtureCRC.so).
 """
 import json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time, zlib
 
-ROUNDS = int(os.environ.get("ROUNDS", "3"))
-SECONDS = int(os.environ.get("SECONDS", "6"))
-CONNECTIONS = int(os.environ.get("CONNECTIONS", "32"))
-CALLS = int(os.environ.get("CALLS", "50000"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "6"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+CALLS = int(os.environ.get("BENCH_CALLS", "50000"))
 SERVER_CPU, CLIENT_CPU = os.environ.get("SERVER_CPU", "0"), os.environ.get("CLIENT_CPU", "1")
 TARGET = 1.1
 TICK = os.sysconf("SC_CLK_TCK")
