@@ -20,6 +20,12 @@ final class CRCPlugin: Plugin {
             let crc = request.body.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) }
             return Response(status: 200, headers: Headers([("Content-Type", "application/json")]), body: Array("{\"result\":\(crc)}".utf8))
         }
+        // The same, with the call off the loop as a plugin calling a possibly blocking C function would.
+        try context.routes.post("/api/v1/swift-crc/crc32-offloop", options: .public) { request async throws in
+            let body = request.body
+            let crc = try await context.offLoop { body.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) } }
+            return Response(status: 200, headers: Headers([("Content-Type", "application/json")]), body: Array("{\"result\":\(crc)}".utf8))
+        }
         try context.services.register("swift-crc.crc32") { payload in
             let crc = payload.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) }
             return Array("{\"result\":\(crc)}".utf8)
