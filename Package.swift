@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "PlexusFixtureBusProbe", type: .dynamic, targets: ["PlexusFixtureBusProbe"]),
         .library(name: "PlexusFixtureNotes", type: .dynamic, targets: ["PlexusFixtureNotes"]),
         .library(name: "PlexusFixtureMetrics", type: .dynamic, targets: ["PlexusFixtureMetrics"]),
+        .library(name: "PlexusFixtureCRC", type: .dynamic, targets: ["PlexusFixtureCRC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -57,6 +58,8 @@ let package = Package(
         // HTTP/1.1 request parsing: llhttp, compiled from the sources Debian's node-llhttp installs.
         .target(name: "CLLHTTP", path: "Runtime/CLLHTTP"),
         .systemLibrary(name: "CSQLite", path: "Runtime/CSQLite", pkgConfig: "sqlite3"),
+        // libffi: native plugins call C library functions a manifest describes (Runtime/PlexusRuntime/Native).
+        .systemLibrary(name: "CFFI", path: "Runtime/CFFI", pkgConfig: "libffi"),
         // Per-plugin SQLite storage: key-value, SQL, migrations, change feed, backup.
         .target(name: "PlexusStorage", dependencies: ["CSQLite"], path: "Runtime/PlexusStorage"),
         // The durable event log behind durable bus topics: group commit, consumer groups, dead letters.
@@ -77,6 +80,7 @@ let package = Package(
             name: "PlexusRuntime",
             dependencies: [
                 "CLibUV", "CLLHTTP", "CPlexusShims", "CPlexusABI", "CSQLite", "PlexusEventLog", "PlexusStorage", "CWslay", "COpenSSL",
+                "CFFI",
                 "PlexusAuth", "PlexusPolicy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -139,6 +143,13 @@ let package = Package(
             name: "PlexusFixtureBusProbe",
             dependencies: ["PlexusSDK"],
             path: "Tests/Fixtures/SwiftBusProbe",
+            linkerSettings: pluginLinkerSettings
+        ),
+        // The hand-written peer of the zlib native plugin (bench/native.sh).
+        .target(
+            name: "PlexusFixtureCRC",
+            dependencies: ["PlexusSDK"],
+            path: "Tests/Fixtures/SwiftCRC",
             linkerSettings: pluginLinkerSettings
         ),
         .target(
