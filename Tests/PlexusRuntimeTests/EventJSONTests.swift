@@ -34,6 +34,14 @@ final class EventJSONTests: XCTestCase {
         }
     }
 
+    func testAPublishReceiptNamesTheEvent() throws {
+        let event = event(Data("{}".utf8), contentType: "application/json", topic: "a.\"quoted\".b")
+        for durable in [true, false] {
+            let expected: NSDictionary = ["id": event.id.description, "topic": event.topic, "durable": durable]
+            XCTAssertEqual(try parsed(EventJSON.receipt(event, durable: durable)), expected)
+        }
+    }
+
     func testTimestampsAreWhatTheISO8601FormatterWrites() {
         var generator = SystemRandomNumberGenerator()
         let edges: [Double] = [0, 0.0005, 0.9995, 0.999_999, 1_767_225_599.999, 951_782_400.5, 4_102_444_800.001, -1.5]
