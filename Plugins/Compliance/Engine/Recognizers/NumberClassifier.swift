@@ -1,0 +1,92 @@
+/// Decides what a ``NumberRun`` holds: dates (of birth), SSNs, card numbers, phone numbers, or
+/// nothing (amounts, ISBNs, identifiers). Tries the longest span of groups first at each
+/// group; a span starts and ends only where a space separates groups, so `978-3-16-148410-0`
+/// or `ORD-555-123-4567` are never cut into a smaller lookalike.
+enum NumberClassifier {
+    /// The entities in `run`, appended to `out`.
+    static func classify(_ bytes: Bytes, _ run: NumberRun, into out: inout [ByteMatch]) {
+        let count = run.groups.count
+        var first = 0
+        while first < count {
+            if first > 0 && !run.groups[first].spaced { first += 1; continue }
+            var matched = false
+            var last = min(count - 1, first + 7)
+            while last >= first {
+                if last < count - 1 && !run.groups[last + 1].spaced && run.groups[last + 1].separator != 0x28 { last -= 1; continue }
+                let glued = last == count - 1 && run.gluedEnd
+                if !glued, let match = judge(bytes, run, first...last) {
+                    if let match = match { out.append(match) }
+                    first = last + 1
+                    matched = true
+                    break
+                }
+                last -= 1
+            }
+            if !matched { first += 1 }
+        }
+    }
+
+    /// What groups `range` are: `.some(match)`, `.some(nil)` when they are something to leave
+    /// alone (a date that is not a birth date, an ISBN), or nil when they are nothing known.
+    static func judge(_ bytes: Bytes, _ run: NumberRun, _ range: ClosedRange<Int>) -> ByteMatch?? {
+        let startGroup = run.groups[range.lowerBound]
+        var start = range.lowerBound == 0 ? run.start : startGroup.start
+        if startGroup.parenthesized && bytes.at(start - 1) == 0x28 { start -= 1 }
+        let lastGroup = run.groups[range.upperBound]
+        let end = lastGroup.parenthesized ? lastGroup.end + 1 : lastGroup.end
+        if DateRules.isNumericDate(bytes, run, range) {
+            let score = DateRules.birthScore(bytes, start, end)
+            return .some(score > 0 ? ByteMatch(type: .dateOfBirth, start: start, end: end, score: score) : nil)
+        }
+        let digits = run.digits(bytes, range)
+        let plus = run.plus && range.lowerBound == 0
+        let groups = range.map { run.groups[$0] }
+        let anyParenthesis = groups.contains { $0.parenthesized }
+        // ISBN-13 (978/979 with its check digit) in any form; ISBN-10 only as four hyphenated groups (0-306-40615-2).
+        if ISBNRules.accepts(digits) && (digits.count == 13 || (groups.count == 4 && groups.dropFirst().allSatisfy { $0.separator == 0x2D && !$0.spaced })) {
+            return .some(nil)
+        }
+        // US SSN: 3-2-4 with '-' or ' ', or nine digits in one block.
+        if !plus && !anyParenthesis && digits.count == 9 && SSNRules.accepts(digits) {
+            let lengths = groups.map(\.length)
+            var score = 0.0
+            if lengths == [3, 2, 4] && groups[1].separator == groups[2].separator {
+                score = groups[1].separator == 0x2D ? 0.85 : (groups[1].separator == 0x20 ? 0.6 : 0.4)
+            } else if lengths == [9] {
+                score = 0.3
+            }
+            if score > 0 {
+                switch ContextWindow.cue(bytes, start: start, end: end, lexicon: Lexicons.ssn).verdict {
+                case 1: score = max(score, 0.85) + 0.1
+                case -1: score = 0.1
+                default: break
+                }
+                if score >= 0.3 { return .some(ByteMatch(type: .usSSN, start: start, end: end, score: min(score, 1))) }
+            }
+        }
+        // Payment cards.
+        if !plus && !anyParenthesis && (13...19).contains(digits.count) && CardRules.groupingAccepts(run, range) {
+            if CardRules.luhn(digits) && CardRules.issuerAccepts(digits) {
+                var score = groups.count > 1 ? 0.9 : 0.8
+                switch ContextWindow.cue(bytes, start: start, end: end, lexicon: Lexicons.card).verdict {
+                case 1: score = 1.0
+                case -1: score = 0.3
+                default: break
+                }
+                return .some(ByteMatch(type: .creditCard, start: start, end: end, score: score))
+            }
+            if digits.count >= 15 { return .some(nil) }            // a long number that is no card: an account or order number
+        }
+        // Telephone numbers.
+        var score = PhoneRules.score(bytes, run, range)
+        if score > 0 {
+            switch ContextWindow.cue(bytes, start: start, end: end, lexicon: Lexicons.phone).verdict {
+            case 1: score = min(1, max(score, 0.5) + 0.3)
+            case -1: score = min(score, 0.3)
+            default: break
+            }
+            return .some(ByteMatch(type: .phone, start: start, end: end, score: score))
+        }
+        return nil
+    }
+}

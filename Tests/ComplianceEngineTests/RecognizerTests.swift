@@ -1,0 +1,49 @@
+import ComplianceEngine
+import XCTest
+
+/// The recognisers on single sentences: what they must find (with exact spans) and the hard
+/// negatives they must leave alone.
+final class RecognizerTests: XCTestCase {
+    /// The (type, text) pairs found in `text` at the default threshold.
+    func found(_ text: String) -> [String] {
+        PIIDetector.detect(text).map { "\($0.type.rawValue):\(text.scalarSlice($0.start, $0.end))" }
+    }
+
+    func testFindsEachTypeWithExactSpans() {
+        XCTAssertEqual(found("Write to anna.schmidt@example.co.uk today."), ["EMAIL:anna.schmidt@example.co.uk"])
+        XCTAssertEqual(found("Mail marcus.garcía@gmail.com now"), ["EMAIL:marcus.garcía@gmail.com"])
+        XCTAssertEqual(found("Call (212) 555-0147 or +44 20 7946 0958."), ["PHONE:(212) 555-0147", "PHONE:+44 20 7946 0958"])
+        XCTAssertEqual(found("Tél. 02 58 10 17 17, portable 06.12.34.56.78"), ["PHONE:02 58 10 17 17", "PHONE:06.12.34.56.78"])
+        XCTAssertEqual(found("Handy: +49 30 12345678"), ["PHONE:+49 30 12345678"])
+        XCTAssertEqual(found("Patient born on 12 March 1985 in Leeds"), ["DATE_OF_BIRTH:12 March 1985"])
+        XCTAssertEqual(found("DOB: 1985-03-12"), ["DATE_OF_BIRTH:1985-03-12"])
+        XCTAssertEqual(found("see https://example.com/a/b?x=1)."), ["URL:https://example.com/a/b?x=1"])
+        XCTAssertEqual(found("SSN 078-05-1121 on file"), ["US_SSN:078-05-1121"])
+        XCTAssertEqual(found("login from 192.168.10.24 and fe80::1ff:fe23:4567:890a"), ["IP_ADDRESS:192.168.10.24", "IP_ADDRESS:fe80::1ff:fe23:4567:890a"])
+        XCTAssertEqual(found("IBAN DE89 3704 0044 0532 0130 00."), ["IBAN:DE89 3704 0044 0532 0130 00"])
+        XCTAssertEqual(found("card 5555 5555 5555 4444 and 2223 0031 2200 3222"), ["CREDIT_CARD:5555 5555 5555 4444", "CREDIT_CARD:2223 0031 2200 3222"])
+        XCTAssertEqual(found("amex 378282246310005"), ["CREDIT_CARD:378282246310005"])
+    }
+
+    func testLeavesHardNegativesAlone() {
+        XCTAssertEqual(found("Upgraded to version 10.2.3.4 yesterday"), [])
+        XCTAssertEqual(found("Logged at 2025-03-12 10:30:45 UTC"), [])
+        XCTAssertEqual(found("ISBN 978-3-16-148410-0"), [])
+        XCTAssertEqual(found("card **** **** **** 4242 and 4111 XXXX XXXX 1111"), [])
+        XCTAssertEqual(found("bad card 4111 1111 1111 1112"), [])
+        XCTAssertEqual(found("IBAN DE89 3704 0044 0532 0130 01 rejected"), [])
+        XCTAssertEqual(found("Order #471522690 shipped on 27/01/2021. Date of birth unknown"), [])
+        XCTAssertEqual(found("Invoice total: $84,572.74"), [])
+        XCTAssertEqual(found("SSN 666-12-3456 and 000-12-3456 and 123-00-4567"), [])
+        XCTAssertEqual(found("see section 4.2.1.3 and report_2020.pdf, user@localhost"), [])
+        XCTAssertEqual(found("std::vector and 12:30:45 and 00:1A:2B:3C:4D:5E"), [])
+        XCTAssertEqual(found("Tracking number 1Z8234567890 and reference 483920174623"), [])
+    }
+
+    func testOffsetsCountCodePoints() {
+        let text = "Zoë 👩‍💻 née: born 1990-05-17, mail zoë@example.com"
+        let found = PIIDetector.detect(text)
+        XCTAssertEqual(found.map(\.type), [.dateOfBirth, .email])
+        XCTAssertEqual(found.map { text.scalarSlice($0.start, $0.end) }, ["1990-05-17", "zoë@example.com"])
+    }
+}
