@@ -7,7 +7,9 @@ import Foundation
 /// per line), writes one line of predictions per document ({"entities": [{type, start, end,
 /// score}]}, code point offsets), then scans the whole corpus again until at least one CPU
 /// second has passed and prints the throughput on this one thread:
-/// `documents=N bytes=B passes=P cpu_seconds=S mb_per_s=M`.
+/// `documents=N bytes=B passes=P cpu_seconds=S mb_per_s=M`; then checks a 200-clause contract
+/// against every pack in PACKS_DIR (if given as the fourth argument), changes one clause and
+/// re-checks it: `recheck_full_seconds=F recheck_one_seconds=O recheck_ratio=R`.
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
     FileHandle.standardError.write(Data("usage: compliance-bench CORPUS.jsonl PREDICTIONS.jsonl [THRESHOLD]\n".utf8))
@@ -57,3 +59,25 @@ while cpuSeconds() - begin < 1.0 || passes < 3 {
 let elapsed = cpuSeconds() - begin
 guard found > 0 else { FileHandle.standardError.write(Data("nothing was found: the scan did not run\n".utf8)); exit(1) }
 print("documents=\(texts.count) bytes=\(totalBytes) passes=\(passes) cpu_seconds=\(String(format: "%.3f", elapsed)) mb_per_s=\(String(format: "%.2f", Double(totalBytes * passes) / elapsed / 1e6))")
+
+if arguments.count > 4 {
+    let directory = arguments[4]
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json") }.sorted()) ?? []
+    let packs = files.compactMap { try? PackLoader.load(Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/" + $0)))) }
+    guard !packs.isEmpty, packs.count == files.count else { FileHandle.standardError.write(Data("packs in \(directory) did not load\n".utf8)); exit(1) }
+    var clauses = (1...200).map { "\($0). The supplier shall deliver item \($0) to the office of Anna Schmidt (anna.schmidt@example.com, +49 30 1234567\($0 % 10)) within thirty (30) days of the order; invoices are payable to DE89 3704 0044 0532 0130 00 within 14 days.\n" }
+    let original = clauses.joined()
+    clauses[100] = "101. Either party may terminate this agreement on 10 days notice.\n"
+    let changed = clauses.joined()
+    let rounds = 20
+    var start = cpuSeconds()
+    var previous: [ClauseFindings] = []
+    for _ in 0..<rounds { previous = PackChecker.recheck(original, previous: [], packs: packs).clauses }
+    let full = (cpuSeconds() - start) / Double(rounds)
+    start = cpuSeconds()
+    var checked = 0
+    for _ in 0..<rounds { checked = PackChecker.recheck(changed, previous: previous, packs: packs).checked }
+    let one = (cpuSeconds() - start) / Double(rounds)
+    guard checked == 1 else { FileHandle.standardError.write(Data("the re-check checked \(checked) clauses, not 1\n".utf8)); exit(1) }
+    print("recheck_full_seconds=\(String(format: "%.5f", full)) recheck_one_seconds=\(String(format: "%.5f", one)) recheck_ratio=\(String(format: "%.4f", one / full))")
+}

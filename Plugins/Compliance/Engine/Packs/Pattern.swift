@@ -98,8 +98,8 @@ public struct Pattern: Sendable {
             }
         }
         while true {
-            if best == nil && position <= text.count { add(&current, 0, position, position) }
-            if current.isEmpty { break }
+            if best == nil { add(&current, 0, position, position) }
+            if current.isEmpty && best != nil { break }      // no thread can extend the match found
             for (pc, start) in current {
                 switch program[pc] {
                 case .match:

@@ -25,9 +25,12 @@ enum IPRecognizer {
         let after = bytes.at(end)
         if after == 0x2E && ASCII.isDigit(bytes.at(end + 1)) { return nil }      // 1.2.3.4.5: an OID or a longer version
         if ASCII.isLetter(after) || after == 0x2D || after == 0x5F { return nil }
-        var singleDigits = true
-        for k in i..<end where ASCII.isDigit(bytes[k]) && ASCII.isDigit(bytes.at(k + 1)) { singleDigits = false; break }
-        var score = singleDigits ? 0.4 : 0.7
+        // Four small numbers (10.2.3.4, 1.2.0.13) read as a version or section number unless the context says address.
+        var largest = 0, octet = 0
+        for k in i...end {
+            if k < end && ASCII.isDigit(bytes[k]) { octet = octet * 10 + ASCII.digitValue(bytes[k]) } else { largest = max(largest, octet); octet = 0 }
+        }
+        var score = largest <= 20 ? 0.45 : 0.7
         switch ContextWindow.cue(bytes, start: i, end: end, lexicon: Lexicons.ip).verdict {
         case 1: score = 0.95
         case -1: score = 0.1

@@ -54,8 +54,7 @@ struct NumberRun {
             separator = 0
             spaced = false
             parenthesized = false
-            var closes = group.parenthesized
-            if closes { s += 1; separator = 0x29 }
+            if group.parenthesized { s += 1; separator = 0x29 }
             while s < bytes.count && s - k < 4 {
                 let b = bytes[s]
                 if b == 0x20 { if spaced && bytes.at(s - 1) == 0x20 { break }; spaced = true; s += 1; continue }
@@ -68,14 +67,15 @@ struct NumberRun {
                 if b == 0x28 && !parenthesized { parenthesized = true; s += 1; continue }
                 break
             }
-            closes = false
             if separator == 0 && spaced { separator = 0x20 }
             if parenthesized && separator == 0 { separator = 0x28 }
             guard s > k, ASCII.isDigit(bytes.at(s)) else { break }
             k = s
         }
         let after = bytes.at(end)
-        let glued = ASCII.isLetter(after) || after == 0x5F || after >= 0x80
+        // `x123` right after the number is an extension, not a glued identifier.
+        let isExtension = (after == 0x78 || after == 0x58) && ASCII.isDigit(bytes.at(end + 1))
+        let glued = (ASCII.isLetter(after) && !isExtension) || after == 0x5F || after >= 0x80
             || ((after == 0x3A || after == 0x2C) && ASCII.isDigit(bytes.at(end + 1)))
             || (after == 0x2E && ASCII.isDigit(bytes.at(end + 1)))
         return NumberRun(start: i, plus: plus, groups: groups, end: end, gluedEnd: glued)

@@ -63,11 +63,15 @@ enum PhoneRules {
             return (6...12).contains(national.count) ? 0.6 : 0
         }
         if d.count == 11 && d[0] == 1 && isNANP(d.dropFirst()) { return multi ? 0.8 : 0.4 }
-        if d.count == 10 && isNANP(d[...]) {
+        if d.count == 10 && d[0] != 0 {
+            // NANP shape: valid area code and exchange score high; the 3-3-4 layout alone (555-123-4567,
+            // 123-456-7890, the sample numbers people write) still reads as a phone number.
+            let valid = isNANP(d[...])
             let lengths = groups.map(\.length)
-            if lengths == [3, 3, 4] { return groups[0].parenthesized || groups[1].separator == groups[2].separator ? 0.8 : 0.6 }
-            if lengths == [3, 7] && groups[0].parenthesized { return 0.75 }
-            if !multi { return 0.4 }
+            let consistent = groups[0].parenthesized || (groups.count == 3 && groups[1].separator == groups[2].separator)
+            if lengths == [3, 3, 4] { return valid ? (consistent ? 0.8 : 0.6) : (consistent ? 0.55 : 0.4) }
+            if lengths == [3, 7] && groups[0].parenthesized { return valid ? 0.75 : 0.5 }
+            if !multi && valid { return 0.4 }
         }
         if d[0] == 0 && d.count >= 9 && d.count <= 12 && d[1] != 0 {
             let lengths = groups.map(\.length)
