@@ -58,12 +58,15 @@ def ssn():
         a = rng.randint(1, 899)
         if a != 666: break
     s = f"{a:03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
-    return s if rng.random() < 0.8 else s.replace("-", " ")
+    r = rng.random()
+    return s if r < 0.7 else (s.replace("-", " ") if r < 0.85 else s.replace("-", ""))
 
 def iban():
-    country, length = rng.choice([("DE", 22), ("GB", 22), ("FR", 27), ("NL", 18), ("ES", 24), ("IT", 27), ("BE", 16), ("CH", 21), ("AT", 20)])
+    country, length = rng.choice([("DE", 22), ("GB", 22), ("FR", 27), ("NL", 18), ("ES", 24), ("IT", 27), ("BE", 16), ("CH", 21), ("AT", 20),
+                                  ("PL", 28), ("SE", 24), ("NO", 15), ("DK", 18), ("IE", 22), ("PT", 25), ("LU", 20)])
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    if country == "GB": bban = "".join(rng.choice(letters) for _ in range(4)) + "".join(str(rng.randrange(10)) for _ in range(14))
+    if country == "IE": bban = "".join(rng.choice(letters) for _ in range(4)) + "".join(str(rng.randrange(10)) for _ in range(14))
+    elif country == "GB": bban = "".join(rng.choice(letters) for _ in range(4)) + "".join(str(rng.randrange(10)) for _ in range(14))
     elif country == "NL": bban = "".join(rng.choice(letters) for _ in range(4)) + "".join(str(rng.randrange(10)) for _ in range(10))
     elif country == "IT": bban = rng.choice(letters) + "".join(str(rng.randrange(10)) for _ in range(22))
     else: bban = "".join(str(rng.randrange(10)) for _ in range(length - 4))
@@ -102,9 +105,12 @@ def ipv6():
     return ":".join(groups)
 
 def email(first, last):
-    local = rng.choice([f"{first}.{last}", f"{first[0]}{last}", f"{first}_{rng.randint(1, 99)}", f"{last}+news"]).lower()
-    local = local.replace("ü", "ue").replace("é", "e").replace("ö", "oe").replace("ë", "e").replace("á", "a").replace("'", "")
-    return f"{local}@{rng.choice(DOMAINS)}"
+    local = rng.choice([f"{first}.{last}", f"{first[0]}{last}", f"{first}_{rng.randint(1, 99)}", f"{last}+news", f"{first}.{last}"]).lower()
+    local = local.replace("'", "")
+    if rng.random() < 0.8:  # most addresses are ASCII; some keep the name's letters (RFC 6531)
+        local = local.replace("ü", "ue").replace("é", "e").replace("ö", "oe").replace("ë", "e").replace("á", "a").replace("í", "i")
+    address = f"{local}@{rng.choice(DOMAINS)}"
+    return address.upper() if rng.random() < 0.05 else address
 
 def url():
     return rng.choice([f"https://www.{rng.choice(DOMAINS)}/account/{rng.randint(100, 999)}?ref=mail",
@@ -126,7 +132,7 @@ class Doc:
     def text(self): return "".join(self.parts)
 
 def negatives(doc):
-    choice = rng.randrange(10)
+    choice = rng.randrange(14)
     if choice == 0: doc.add(f"Order #{rng.randint(10**8, 10**9)} shipped on {other_date()}. ")
     elif choice == 1: doc.add(f"Upgraded the agent to version {rng.randint(1, 12)}.{rng.randint(0, 9)}.{rng.randint(0, 9)}.{rng.randint(0, 99)} last night. ")
     elif choice == 2: doc.add(f"Logged at 2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}. ")
@@ -136,7 +142,11 @@ def negatives(doc):
     elif choice == 6: doc.add(f"Invoice total: ${rng.randint(1, 99)},{rng.randint(100, 999)}.{rng.randint(10, 99)} due {other_date()}. ")
     elif choice == 7: doc.add(f"Tracking number 1Z{rng.randint(10**9, 10**10)} and reference {rng.randint(10**11, 10**12)}. ")
     elif choice == 8: doc.add(f"Attached report_{rng.randint(2019, 2025)}.pdf and see section 4.2.1.3 of the policy. ")
-    else: doc.add(f"IBAN {bad_iban()} was rejected by the bank. ")
+    elif choice == 9: doc.add(f"IBAN {bad_iban()} was rejected by the bank. ")
+    elif choice == 10: doc.add(f"Ship to 1600 Main St, Springfield, IL {rng.randint(10000, 99999)}-{rng.randint(1000, 9999)}. ")
+    elif choice == 11: doc.add(f"Case {rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(1000, 9999)} was escalated to tier 2. ")
+    elif choice == 12: doc.add(f"Reply to noreply@localhost or the @support handle; see docs/guide.md. ")
+    else: doc.add(f"Meeting moved to {rng.choice(MONTHS)} {rng.randint(1, 28)}, {rng.randint(2024, 2026)} at 10:30. ")
 
 def email_doc():
     f, l = rng.choice(FIRST), rng.choice(LAST)

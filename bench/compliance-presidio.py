@@ -8,7 +8,10 @@ validators (Luhn, IBAN checksum, phonenumbers, tldextract) and scores, without c
 enhancement. Overlapping results are settled with Presidio's own remove_duplicates.
 Usage: compliance-presidio.py CORPUS.jsonl PREDICTIONS.jsonl  (prints cpu_seconds and bytes)
 """
-import json, logging, sys, time
+import json, logging, os, sys, time
+# bench/ holds http.py (the HTTP benchmark's helper), which would shadow the standard library's http.
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path = [p for p in sys.path if os.path.abspath(p or ".") != here]
 logging.disable(logging.CRITICAL)
 from presidio_analyzer import EntityRecognizer
 from presidio_analyzer.predefined_recognizers import (CreditCardRecognizer, DateRecognizer, EmailRecognizer, IbanRecognizer,

@@ -59,6 +59,6 @@ print(f"re-check of a 200-clause contract after a one-clause change: {recheck:.4
 if recheck >= 0.1: missed.append(f"re-check ratio {recheck:.4f} >= 0.1")
 if ours["overall"]["f2"] < 0.97: missed.append(f"overall F2 {ours['overall']['f2']:.3f} < 0.97")
 if ratio < 100: missed.append(f"throughput ratio {ratio:.0f}x < 100x")
-for m in missed: print("MISSED TARGET:", m)
+for m in missed: print("TARGET MISSED:", m)
 sys.exit(3 if missed else 0)
 PY

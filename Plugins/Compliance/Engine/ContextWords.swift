@@ -5,6 +5,8 @@ struct ContextLexicon: Sendable {
     var positive: [StaticString]
     /// Cues that point to something else (order numbers, versions, ISBNs, …).
     var negative: [StaticString]
+    /// Cues that support the type only when nothing contrary is near ("number" in "order number").
+    var weak: [StaticString] = []
 }
 
 /// What the words around a candidate say.
@@ -13,13 +15,16 @@ struct ContextCue {
     var positive: Int?
     /// Distance to the nearest contrary cue (nil: none).
     var negative: Int?
+    /// Distance to the nearest weak supporting cue (nil: none).
+    var weak: Int?
 
-    /// +1 when the nearest cue supports, -1 when it contradicts, 0 without cues.
+    /// +1 when the nearest cue supports, -1 when it contradicts, 0 without cues; a weak cue
+    /// supports only when no contrary cue is in the window.
     var verdict: Int {
         switch (positive, negative) {
-        case (nil, nil): 0
-        case (.some, nil): 1
+        case (nil, nil): weak == nil ? 0 : 1
         case (nil, .some): -1
+        case (.some, nil): 1
         case let (.some(p), .some(n)): p <= n ? 1 : -1
         }
     }
@@ -40,6 +45,7 @@ enum ContextWindow {
                 let distance = start - p
                 if cue.positive == nil, matches(bytes, p, lexicon.positive) { cue.positive = distance }
                 if cue.negative == nil, matches(bytes, p, lexicon.negative) { cue.negative = distance }
+                if cue.weak == nil, matches(bytes, p, lexicon.weak) { cue.weak = distance }
                 if cue.positive != nil && cue.negative != nil { return cue }
             }
             p -= 1
@@ -51,6 +57,7 @@ enum ContextWindow {
                 let distance = (q - end) * 2 + 8
                 if cue.positive == nil || distance < cue.positive!, matches(bytes, q, lexicon.positive) { cue.positive = distance }
                 if cue.negative == nil || distance < cue.negative!, matches(bytes, q, lexicon.negative) { cue.negative = distance }
+                if cue.weak == nil, matches(bytes, q, lexicon.weak) { cue.weak = distance }
             }
             q += 1
         }
@@ -80,17 +87,18 @@ enum Lexicons {
     /// Words that say "this is an identifier of something else" for any numeric candidate.
     static let numericNegatives: [StaticString] = [
         "order", "invoice", "inv", "ref", "tracking", "shipment", "parcel", "isbn", "issn", "sku", "part no", "serial",
-        "ticket", "case no", "case #", "po ", "p.o.", "purchase", "transaction id", "txn", "confirmation", "booking",
+        "ticket", "case", "matter", "claim no", "file no", "docket", "po ", "p.o.", "purchase", "transaction id", "txn", "confirmation", "booking",
         "receipt", "version", "build", "release", "firmware", "patch", "product code", "item", "batch", "lot ",
         "member id", "customer id", "policy no", "policy number", "claim", "reservation",
     ]
 
     static let phone = ContextLexicon(
-        positive: ["phone", "tel", "call", "mobile", "mob", "cell", "fax", "contact", "reach", "ring", "whatsapp", "sms",
-                   "text me", "text him", "text her", "dial", "hotline", "number", "no.", "nr", "landline", "telefon", "tél",
-                   "portable", "handy", "móvil", "cellulare", "ph:", "ph.", "m:", "t:", "direct", "office", "switchboard", "voicemail"],
+        positive: ["phone", "tel", "call", "mobile", "mob", "cell", "fax", "reach", "ring", "whatsapp", "sms",
+                   "text me", "text him", "text her", "dial", "hotline", "landline", "telefon", "tél", "appel",
+                   "portable", "handy", "móvil", "cellulare", "ph:", "ph.", "m:", "t:", "switchboard", "voicemail", "ruf"],
         negative: numericNegatives + ["account", "acct", "iban", "routing", "sort code", "card", "ssn", "social security", "id:", "id ", "zip",
-                                      "postcode", "amount", "total", "usd", "eur"])
+                                      "postcode", "amount", "total", "usd", "eur"],
+        weak: ["number", "no.", "nr", "contact", "direct", "office", "on ", "at "])
 
     static let ssn = ContextLexicon(
         positive: ["ssn", "social security", "social sec", "ss#", "ss #", "ss no", "soc sec", "taxpayer", "tin", "itin", "ssa"],

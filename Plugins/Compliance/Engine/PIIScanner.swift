@@ -12,6 +12,8 @@ public enum PIIScanner {
         let n = bytes.count
         let wantNumbers = types.contains(.phone) || types.contains(.usSSN) || types.contains(.creditCard) || types.contains(.dateOfBirth)
         let wantURL = types.contains(.url)
+        let wantEmail = types.contains(.email), wantIP = types.contains(.ipAddress), wantIBAN = types.contains(.iban)
+        let wantBirth = types.contains(.dateOfBirth)
         var i = 0
         var skipUntil = 0             // bytes already read as part of a token
         while i < n {
@@ -20,14 +22,14 @@ public enum PIIScanner {
             let previous = i > 0 ? bytes[i - 1] : 0x20
             let wordStart = !ASCII.isWordByte(previous)
             if b == 0x40 {
-                if types.contains(.email), let match = EmailRecognizer.match(bytes, at: i) { out.append(match); skipUntil = match.end }
+                if wantEmail, let match = EmailRecognizer.match(bytes, at: i) { out.append(match); skipUntil = match.end }
             } else if ASCII.isDigit(b) || ((b == 0x2B || b == 0x28) && ASCII.isDigit(bytes.at(i + 1) == 0x28 ? bytes.at(i + 2) : bytes.at(i + 1))) {
                 if wordStart && previous != 0x2E && previous != 0x2D && previous != 0x2F && previous != 0x24 && previous != 0x2C && previous != 0x5F {
                     if ASCII.isDigit(b), IPRecognizer.ipv4End(bytes, from: i) != nil {
-                        if types.contains(.ipAddress), let match = IPRecognizer.matchIPv4(bytes, at: i) { out.append(match) }
+                        if wantIP, let match = IPRecognizer.matchIPv4(bytes, at: i) { out.append(match) }
                         skipUntil = IPRecognizer.ipv4End(bytes, from: i)!
                     } else if ASCII.isDigit(b), let end = DateRules.dayFirst(bytes, at: i) {
-                        if types.contains(.dateOfBirth) {
+                        if wantBirth {
                             let score = DateRules.birthScore(bytes, i, end)
                             if score > 0 { out.append(ByteMatch(type: .dateOfBirth, start: i, end: end, score: score)) }
                         }
@@ -39,7 +41,7 @@ public enum PIIScanner {
                 }
                 if ASCII.isDigit(b) && skipUntil <= i { while i + 1 < n && ASCII.isDigit(bytes[i + 1]) { i += 1 } }
             } else if b == 0x3A {
-                if types.contains(.ipAddress) && (ASCII.isHex(bytes.at(i + 1)) || bytes.at(i + 1) == 0x3A) {
+                if wantIP && (ASCII.isHex(bytes.at(i + 1)) || bytes.at(i + 1) == 0x3A) {
                     let (match, tokenEnd) = IPRecognizer.matchIPv6(bytes, colon: i)
                     if let match { out.append(match) }
                     skipUntil = tokenEnd
@@ -48,10 +50,10 @@ public enum PIIScanner {
                 if wantURL, let match = URLRecognizer.matchPrefixed(bytes, at: i) {
                     out.append(match)
                     skipUntil = match.end
-                } else if ASCII.isUpper(b), types.contains(.iban), let match = IBANRecognizer.match(bytes, at: i) {
+                } else if ASCII.isUpper(b), wantIBAN, let match = IBANRecognizer.match(bytes, at: i) {
                     out.append(match)
                     skipUntil = match.end
-                } else if types.contains(.dateOfBirth), let end = DateRules.monthFirst(bytes, at: i) {
+                } else if wantBirth, let end = DateRules.monthFirst(bytes, at: i) {
                     let score = DateRules.birthScore(bytes, i, end)
                     if score > 0 { out.append(ByteMatch(type: .dateOfBirth, start: i, end: end, score: score)) }
                     skipUntil = end

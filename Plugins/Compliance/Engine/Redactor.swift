@@ -1,4 +1,4 @@
-import Crypto
+import COpenSSL
 import Foundation
 
 /// How each entity is replaced.
@@ -30,7 +30,6 @@ public enum Redactor {
         var out = String.UnicodeScalarView()
         var replacements: [Replacement] = []
         var position = 0
-        let symmetricKey = SymmetricKey(data: key)
         for entity in entities where entity.start >= position && entity.end <= scalars.count {
             out.append(contentsOf: scalars[position..<entity.start])
             var original = String.UnicodeScalarView()
@@ -45,8 +44,7 @@ public enum Redactor {
             case .type:
                 replacement = "[\(entity.type.rawValue)]"
             case .hash:
-                let mac = HMAC<SHA256>.authenticationCode(for: Array(value.utf8), using: symmetricKey)
-                replacement = entity.type.rawValue + "_" + mac.prefix(8).map { String(format: "%02x", $0) }.joined()
+                replacement = entity.type.rawValue + "_" + hmacSHA256(key: key, message: Array(value.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
             }
             out.append(contentsOf: replacement.unicodeScalars)
             replacements.append(Replacement(type: entity.type, start: entity.start, end: entity.end, original: value, replacement: replacement))
@@ -54,5 +52,20 @@ public enum Redactor {
         }
         out.append(contentsOf: scalars[position...])
         return (String(out), replacements)
+    }
+
+    /// HMAC-SHA256 of `message` under `key` (libcrypto's `EVP_Q_mac`).
+    static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        var length = 0
+        let ok = key.withUnsafeBufferPointer { k in
+            message.withUnsafeBufferPointer { m in
+                out.withUnsafeMutableBufferPointer { o in
+                    EVP_Q_mac(nil, "HMAC", nil, "SHA256", nil, k.baseAddress, k.count, m.baseAddress, m.count, o.baseAddress, 32, &length)
+                }
+            }
+        }
+        precondition(ok != nil && length == 32, "libcrypto's HMAC-SHA256 failed")
+        return out
     }
 }

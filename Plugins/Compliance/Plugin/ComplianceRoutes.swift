@@ -72,15 +72,19 @@ extension CompliancePlugin {
         return try await storage.get("redaction-key")?.value ?? key
     }
 
-    /// `compliance.checked` always, `compliance.violation` when something is violated.
-    func publish(_ result: CheckResult, tenant: String) async {
-        struct Checked: Encodable { var tenant: String; var packs: [String]; var entities: Int; var violations: Int }
-        struct Violated: Encodable { var tenant: String; var violations: [Violation] }
+    /// `compliance.checked` always; `compliance.violation` when something is violated, with the
+    /// worst severity in the payload and as the event's priority (low 0 … critical 3).
+    func publish(_ result: CheckResult, tenant: String, document: String? = nil, version: Int? = nil) async {
+        struct Checked: Encodable { var tenant: String; var document: String?; var version: Int?; var packs: [String]; var entities: Int; var violations: Int }
+        struct Violated: Encodable { var tenant: String; var document: String?; var version: Int?; var severity: Severity; var violations: [Violation] }
         do {
-            try await context.bus.publish("compliance.checked", json: Checked(tenant: tenant, packs: result.packs, entities: result.entities.count,
-                                                                              violations: result.violations.count), tenant: tenant)
-            if !result.violations.isEmpty {
-                try await context.bus.publish("compliance.violation", json: Violated(tenant: tenant, violations: result.violations), tenant: tenant)
+            try await context.bus.publish("compliance.checked", json: Checked(tenant: tenant, document: document, version: version, packs: result.packs,
+                                                                              entities: result.entities.count, violations: result.violations.count),
+                                          tenant: tenant)
+            if let worst = result.violations.map(\.severity).max() {
+                try await context.bus.publish("compliance.violation", json: Violated(tenant: tenant, document: document, version: version, severity: worst,
+                                                                                    violations: result.violations),
+                                              tenant: tenant, priority: Severity.allCases.firstIndex(of: worst)!)
             }
         } catch {
             context.logger.warning("compliance events were not published", metadata: ["error": "\(error)"])

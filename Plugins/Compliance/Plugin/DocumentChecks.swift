@@ -109,7 +109,7 @@ extension CompliancePlugin {
         let record = VersionRecord(version: version, status: "checked", checkedAt: Self.now(), clausesChecked: outcome.2,
                                    clausesTotal: outcome.1.count, detail: nil, result: outcome.0)
         try await store(record, clauses: outcome.1, tenant: tenant, document: document)
-        await publish(outcome.0, tenant: tenant)
+        await publish(outcome.0, tenant: tenant, document: document, version: version)
         return record
     }
 

@@ -5,34 +5,33 @@ public enum ClauseUnits {
     /// The units of `text`, each with its trailing line break(s).
     public static func split(_ text: String) -> [String] {
         var units: [String] = []
-        var current = ""
-        var lineStart = true
+        let utf8 = text.utf8
+        var unitStart = utf8.startIndex
+        var lineStart = utf8.startIndex
         var previousBlank = false
-        var line = ""
-        for scalar in text.unicodeScalars {
-            line.unicodeScalars.append(scalar)
-            if scalar == "\n" {
-                let blank = line.allSatisfy { $0.isWhitespace }
-                if !current.isEmpty && !blank && (previousBlank || startsClause(line)) { units.append(current); current = "" }
-                current += line
-                previousBlank = blank
-                line = ""
-                lineStart = true
-            } else {
-                lineStart = false
+        var index = utf8.startIndex
+        func endLine(_ lineEnd: String.Index) {
+            let line = text[lineStart..<lineEnd]
+            let blank = line.utf8.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+            if unitStart < lineStart && !blank && (previousBlank || startsClause(line)) {
+                units.append(String(text[unitStart..<lineStart]))
+                unitStart = lineStart
             }
+            previousBlank = blank
+            lineStart = lineEnd
         }
-        _ = lineStart
-        if !line.isEmpty {
-            if !current.isEmpty && (previousBlank || startsClause(line)) { units.append(current); current = "" }
-            current += line
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            index = utf8.index(after: index)
+            if byte == 0x0A { endLine(index) }
         }
-        if !current.isEmpty { units.append(current) }
+        if lineStart < utf8.endIndex { endLine(utf8.endIndex) }
+        if unitStart < utf8.endIndex { units.append(String(text[unitStart..<utf8.endIndex])) }
         return units
     }
 
     /// Whether a line starts with a clause number.
-    static func startsClause(_ line: String) -> Bool {
+    static func startsClause(_ line: Substring) -> Bool {
         let trimmed = line.drop { $0 == " " || $0 == "\t" }
         let lower = trimmed.prefix(10).lowercased()
         if lower.hasPrefix("section ") || lower.hasPrefix("article ") || lower.hasPrefix("clause ") || lower.hasPrefix("§") { return true }

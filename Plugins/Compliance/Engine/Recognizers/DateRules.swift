@@ -28,9 +28,18 @@ enum DateRules {
         return ((1...31).contains(a) && (1...12).contains(b)) || ((1...12).contains(a) && (1...31).contains(b))
     }
 
+    /// ``months`` by their first letter (index: letter - 'a'), so a word is compared only with
+    /// the names that start like it.
+    static let monthsByInitial: [[(StaticString, Int)]] = {
+        var table = [[(StaticString, Int)]](repeating: [], count: 26)
+        for entry in months { table[Int(entry.0.utf8Start[0] - 0x61)].append(entry) }
+        return table
+    }()
+
     /// The month name starting at `i` and where it ends (an abbreviation may carry a '.').
     static func month(_ bytes: Bytes, at i: Int) -> (month: Int, end: Int)? {
-        for (name, number) in months where bytes.hasPrefixFolded(name, at: i) {
+        guard ASCII.isLetter(bytes.at(i)) else { return nil }
+        for (name, number) in monthsByInitial[Int(ASCII.lower(bytes[i]) - 0x61)] where bytes.hasPrefixFolded(name, at: i) {
             let end = i + name.utf8CodeUnitCount
             let next = bytes.at(end)
             if ASCII.isLetter(next) || next >= 0x80 { continue }
@@ -90,6 +99,14 @@ enum DateRules {
     /// The score of a date at `start..<end` as a date of birth: high beside a birth word, else 0.
     static func birthScore(_ bytes: Bytes, _ start: Int, _ end: Int) -> Double {
         let cue = ContextWindow.cue(bytes, start: start, end: end, lexicon: Lexicons.birth, before: 48, after: 6)
-        return cue.positive != nil ? 0.85 : 0
+        guard let distance = cue.positive else { return 0 }
+        // Another number between the birth word and this date ("DOB 03/14/1979, admitted 2023-11-02"):
+        // the birth word belongs to that one.
+        if distance <= start {
+            var digits = 0
+            for k in (start - distance)..<start where ASCII.isDigit(bytes[k]) { digits += 1 }
+            if digits >= 4 { return 0 }
+        }
+        return 0.85
     }
 }

@@ -81,8 +81,8 @@ enum PhoneRules {
         }
         if multi && d.count >= 7 && d.count <= 10 && groups.allSatisfy({ $0.length >= 2 }) {
             let lengths = groups.map(\.length)
-            if lengths == [3, 4] { return 0.35 }                                       // 555-1234: only with context
-            return 0.35
+            if lengths == [5, 4] && groups[1].separator == 0x2D { return 0 }            // a US ZIP+4 code
+            return 0.35                                                                 // 555-1234, 612 345 678: only with context
         }
         return 0
     }
