@@ -24,7 +24,10 @@ public enum PIIScanner {
             if b == 0x40 {
                 if wantEmail, let match = EmailRecognizer.match(bytes, at: i) { out.append(match); skipUntil = match.end }
             } else if ASCII.isDigit(b) || ((b == 0x2B || b == 0x28) && ASCII.isDigit(bytes.at(i + 1) == 0x28 ? bytes.at(i + 2) : bytes.at(i + 1))) {
-                if wordStart && previous != 0x2E && previous != 0x2D && previous != 0x2F && previous != 0x24 && previous != 0x2C && previous != 0x5F {
+                // Not inside a longer token: after '.', '-', '/', '$', '_' or a thousands comma ("1,234"); a comma
+                // after a letter (CSV: "…com,555-123-4567") is a field separator.
+                let commaInNumber = previous == 0x2C && ASCII.isDigit(bytes.at(i - 2))
+                if wordStart && previous != 0x2E && previous != 0x2D && previous != 0x2F && previous != 0x24 && !commaInNumber && previous != 0x5F {
                     if ASCII.isDigit(b), IPRecognizer.ipv4End(bytes, from: i) != nil {
                         if wantIP, let match = IPRecognizer.matchIPv4(bytes, at: i) { out.append(match) }
                         skipUntil = IPRecognizer.ipv4End(bytes, from: i)!

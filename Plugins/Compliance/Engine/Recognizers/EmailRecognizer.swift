@@ -42,7 +42,9 @@ enum EmailRecognizer {
         var lastGoodEnd: Int? = nil
         while true {
             let labelStart = i
-            while i < bytes.count && (ASCII.isAlnum(bytes[i]) || bytes[i] == 0x2D) && i - labelStart < 63 { i += 1 }
+            // Letters of other scripts are allowed in labels (internationalised domains, `info@münchen.de`).
+            while i < bytes.count && (ASCII.isAlnum(bytes[i]) || bytes[i] == 0x2D || (bytes[i] >= 0x80 && !isPunctuationLead(bytes, i)))
+                    && i - labelStart < 63 { i += 1 }
             let length = i - labelStart
             guard length > 0, bytes[labelStart] != 0x2D, bytes[i - 1] != 0x2D else { break }
             labels += 1
@@ -53,14 +55,33 @@ enum EmailRecognizer {
         }
         guard let end = lastGoodEnd else { return nil }
         // The address must not run on into a word (`a@b.comx` was consumed whole; `a@b.com_x` is not an address).
-        if end < bytes.count && (bytes[end] == 0x5F || bytes[end] >= 0x80 || bytes[end] == 0x40) { return nil }
+        if end < bytes.count && (bytes[end] == 0x5F || bytes[end] == 0x40) { return nil }
         return end
     }
 
-    /// A top-level label: 2–24 ASCII letters.
+    /// Whether the non-ASCII scalar at `i` is punctuation or a space (U+2000–U+206F, U+3000–U+303F,
+    /// U+00A0–U+00BF), which ends a domain.
+    static func isPunctuationLead(_ bytes: Bytes, _ i: Int) -> Bool {
+        let b = bytes[i]
+        if b == 0xE2 && (bytes.at(i + 1) == 0x80 || bytes.at(i + 1) == 0x81) { return true }
+        if b == 0xE3 && bytes.at(i + 1) == 0x80 { return true }
+        if b == 0xC2 { return true }
+        return b >= 0xF0
+    }
+
+    /// File extensions that look like top-level domains in asset names (`logo@2x.png`).
+    static let fileExtensions: Set<String> = [
+        "png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "ico", "pdf", "txt", "csv", "tsv", "log", "doc", "docx", "xls", "xlsx",
+        "ppt", "pptx", "json", "xml", "yml", "yaml", "html", "htm", "css", "js", "ts", "rb", "java", "swift", "exe",
+        "dll", "gz", "tgz", "tar", "rar", "mp3", "mp4", "wav", "heic", "psd", "ini", "cfg", "conf",
+    ]
+
+    /// A top-level label: 2–24 ASCII letters, not a file extension.
     static func isTopLevel(_ bytes: Bytes, _ start: Int, _ end: Int) -> Bool {
         guard (2...24).contains(end - start) else { return false }
         for k in start..<end where !ASCII.isLetter(bytes[k]) { return false }
-        return true
+        guard end - start <= 5 else { return true }
+        let label = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self).lowercased()
+        return !fileExtensions.contains(label)
     }
 }
