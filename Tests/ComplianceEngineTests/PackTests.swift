@@ -68,3 +68,16 @@ final class PackTests: XCTestCase {
         XCTAssertNotEqual(a, Redactor.redact(text, entities: entities, mode: .hash, key: [2]).text)
     }
 }
+
+/// Retention: personal data in a document older than a pack's limit.
+final class RetentionTests: XCTestCase {
+    func testOldDocumentWithPersonalDataViolatesRetention() throws {
+        let pack = try PackLoader.load(Array(try Data(contentsOf: PackTests.packsDirectory.appendingPathComponent("gdpr.json"))))
+        let young = PackChecker.check("mail anna@example.com", packs: [pack], ageDays: 10)
+        XCTAssertTrue(young.violations.isEmpty)
+        let old = PackChecker.addingRetention(young, packs: [pack], ageDays: 800)
+        XCTAssertEqual(old.violations.map { $0.rule }, ["retention.personal_data"])
+        XCTAssertEqual(PackChecker.addingRetention(old, packs: [pack], ageDays: 900).violations.count, 1)
+        XCTAssertTrue(PackChecker.check("no personal data", packs: [pack], ageDays: 800).violations.isEmpty)
+    }
+}

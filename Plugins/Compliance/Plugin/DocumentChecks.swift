@@ -59,8 +59,10 @@ extension CompliancePlugin {
         try context.routes.get("\(Self.prefix)/documents/:id", options: .tenant.summary("Status and findings of each checked version")) { [unowned self] request async throws in
             let tenant = try request.requireTenant()
             let document = try Self.documentID(request.parameters["id"])
-            let versions = try await records(tenant: tenant, document: document)
+            var versions = try await records(tenant: tenant, document: document)
             guard !versions.isEmpty else { throw HTTPError.notFound("tenant '\(tenant)' has no checked document '\(document)'") }
+            let packs = try await self.packs(nil, tenant: tenant)
+            for index in versions.indices { versions[index].result = Self.withRetention(versions[index], packs: packs) }
             struct History: Encodable { var tenant: String; var document: String; var versions: [VersionRecord] }
             return try .json(History(tenant: tenant, document: document, versions: versions), encoder: Self.encoder)
         }
@@ -131,6 +133,13 @@ extension CompliancePlugin {
     }
 
     static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
+
+    /// A stored result with the retention rules of `packs` applied for the version's age today
+    /// (a version that held personal data and has grown older than a pack allows is reported).
+    static func withRetention(_ record: VersionRecord, packs: [RulePack], today: Date = Date()) -> CheckResult? {
+        guard let result = record.result, let checked = ISO8601DateFormatter().date(from: record.checkedAt) else { return record.result }
+        return PackChecker.addingRetention(result, packs: packs, ageDays: Int(today.timeIntervalSince(checked) / 86_400))
+    }
 
     static var encoder: JSONEncoder {
         let encoder = JSONEncoder()

@@ -4,6 +4,12 @@ import Foundation
 public struct Span: Codable, Sendable, Equatable {
     public var start: Int
     public var end: Int
+
+    /// Creates a span.
+    public init(start: Int, end: Int) {
+        self.start = start
+        self.end = end
+    }
 }
 
 /// A broken rule.
@@ -13,6 +19,15 @@ public struct Violation: Codable, Sendable, Equatable {
     public var severity: Severity
     public var message: String
     public var span: Span?
+
+    /// Creates a violation.
+    public init(rule: String, pack: String, severity: Severity, message: String, span: Span?) {
+        self.rule = rule
+        self.pack = pack
+        self.severity = severity
+        self.message = message
+        self.span = span
+    }
 }
 
 /// What one check found.
@@ -119,17 +134,25 @@ public enum PackChecker {
             offset += clause.length
         }
         for pack in packs {
-            for rule in pack.rules {
-                if case .requiredClause(let id, _, let severity, let message) = rule, !satisfied.contains("\(pack.reference)/\(id)") {
-                    violations.append(Violation(rule: id, pack: pack.reference, severity: severity, message: message, span: nil))
-                }
-                if case .retention(let id, let maxAge, let severity, let message) = rule, ageDays > maxAge,
-                   entities.contains(where: { $0.pack == pack.reference }) {
-                    violations.append(Violation(rule: id, pack: pack.reference, severity: severity,
-                                                message: "\(message) (document is \(ageDays) days old, limit \(maxAge))", span: nil))
-                }
+            for case .requiredClause(let id, _, let severity, let message) in pack.rules where !satisfied.contains("\(pack.reference)/\(id)") {
+                violations.append(Violation(rule: id, pack: pack.reference, severity: severity, message: message, span: nil))
             }
         }
-        return CheckResult(entities: entities, violations: violations, packs: packs.map(\.reference))
+        return addingRetention(CheckResult(entities: entities, violations: violations, packs: packs.map(\.reference)), packs: packs, ageDays: ageDays)
+    }
+
+    /// `result` with a violation of each retention rule of `packs` whose limit `ageDays` exceeds
+    /// while the result holds personal data reported by that pack (once per rule).
+    public static func addingRetention(_ result: CheckResult, packs: [RulePack], ageDays: Int) -> CheckResult {
+        var result = result
+        for pack in packs {
+            for case .retention(let id, let maxAge, let severity, let message) in pack.rules
+            where ageDays > maxAge && !result.violations.contains(where: { $0.rule == id && $0.pack == pack.reference })
+                && result.entities.contains(where: { $0.pack == pack.reference }) {
+                result.violations.append(Violation(rule: id, pack: pack.reference, severity: severity,
+                                                   message: "\(message) (document is \(ageDays) days old, limit \(maxAge))", span: nil))
+            }
+        }
+        return result
     }
 }
