@@ -47,3 +47,19 @@ final class RecognizerTests: XCTestCase {
         XCTAssertEqual(found.map { text.scalarSlice($0.start, $0.end) }, ["1990-05-17", "zoë@example.com"])
     }
 }
+
+/// Inputs built to make a scanner re-read text: each must still be read in one pass (a
+/// quadratic scanner would take minutes here instead of milliseconds).
+final class PathologicalInputTests: XCTestCase {
+    func testRepetitiveInputsStayLinear() {
+        let size = 200_000
+        XCTAssertEqual(PIIDetector.detect("see https://example.com/" + String(repeating: ")", count: size)).count, 1)
+        XCTAssertLessThanOrEqual(PIIDetector.detect("x@" + String(repeating: "a.", count: size / 2) + "com").count, 1)
+        XCTAssertLessThanOrEqual(PIIDetector.detect(String(repeating: "com.", count: size / 4)).count, 1)
+        XCTAssertEqual(PIIDetector.detect(String(repeating: "1", count: size)).count, 0)
+        XCTAssertEqual(PIIDetector.detect(String(repeating: "1 ", count: size / 2)).count, 0)
+        XCTAssertEqual(PIIDetector.detect(String(repeating: "a:", count: size / 2)).count, 0)
+        XCTAssertEqual(PIIDetector.detect(String(repeating: "DE89 ", count: size / 5)).count, 0)
+        XCTAssertEqual(PIIDetector.detect(String(repeating: "@", count: size)).count, 0)
+    }
+}

@@ -40,7 +40,7 @@ enum EmailRecognizer {
         var labels = 0
         var lastLabelStart = from
         var lastGoodEnd: Int? = nil
-        while true {
+        while i - from < 253 {                       // a domain is at most 253 bytes
             let labelStart = i
             // Letters of other scripts are allowed in labels (internationalised domains, `info@münchen.de`).
             while i < bytes.count && (ASCII.isAlnum(bytes[i]) || bytes[i] == 0x2D || (bytes[i] >= 0x80 && !isPunctuationLead(bytes, i)))

@@ -45,6 +45,11 @@ enum IPRecognizer {
         while s > 0 && colon - s < 45 && (ASCII.isHex(bytes[s - 1]) || bytes[s - 1] == 0x3A || bytes[s - 1] == 0x2E) { s -= 1 }
         var e = colon
         while e < bytes.count && e - s < 45 && (ASCII.isHex(bytes[e]) || bytes[e] == 0x3A || bytes[e] == 0x2E) { e += 1 }
+        if e - s >= 45 {
+            // Too long for an address: skip the whole token so its other colons are not read again.
+            while e < bytes.count && (ASCII.isHex(bytes[e]) || bytes[e] == 0x3A || bytes[e] == 0x2E) { e += 1 }
+            return (nil, e)
+        }
         let tokenEnd = e
         // Trailing '.' or ':' are punctuation of the sentence ("at fe80::1.").
         while e > s && bytes[e - 1] == 0x2E { e -= 1 }

@@ -6,6 +6,9 @@ enum NumberClassifier {
     /// The entities in `run`, appended to `out`.
     static func classify(_ bytes: Bytes, _ run: NumberRun, into out: inout [ByteMatch]) {
         let count = run.groups.count
+        // Digits before each group, so a span's digit count is one subtraction.
+        var before = [Int](repeating: 0, count: count + 1)
+        for (index, group) in run.groups.enumerated() { before[index + 1] = before[index] + group.length }
         var first = 0
         while first < count {
             if first > 0 && !run.groups[first].spaced { first += 1; continue }
@@ -14,7 +17,10 @@ enum NumberClassifier {
             while last >= first {
                 if last < count - 1 && !run.groups[last + 1].spaced && run.groups[last + 1].separator != 0x28 { last -= 1; continue }
                 let glued = last == count - 1 && run.gluedEnd
-                if !glued, let match = judge(bytes, run, first...last) {
+                // Fewer than 7 digits is no phone, SSN or card; only a date (three groups) could be there.
+                let digits = before[last + 1] - before[first]
+                let worthJudging = digits >= 7 || (last - first == 2 && DateRules.isNumericDate(bytes, run, first...last))
+                if !glued, worthJudging, let match = judge(bytes, run, first...last) {
                     if let match = match { out.append(match) }
                     first = last + 1
                     matched = true

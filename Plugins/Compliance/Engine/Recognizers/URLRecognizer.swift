@@ -41,7 +41,7 @@ enum URLRecognizer {
         guard bareTopLevels.contains(tld) else { return nil }
         // Back over the labels before the dot.
         var s = dot
-        while s > 0 && (ASCII.isAlnum(bytes[s - 1]) || bytes[s - 1] == 0x2D || (bytes[s - 1] == 0x2E && ASCII.isAlnum(bytes.at(s - 2)))) { s -= 1 }
+        while s > 0 && dot - s < 253 && (ASCII.isAlnum(bytes[s - 1]) || bytes[s - 1] == 0x2D || (bytes[s - 1] == 0x2E && ASCII.isAlnum(bytes.at(s - 2)))) { s -= 1 }
         guard s < dot, ASCII.isAlnum(bytes[s]) else { return nil }
         let before = bytes.at(s - 1)
         if s > 0 && (before == 0x40 || before == 0x2F || before == 0x5F || before >= 0x80 || before == 0x3A || before == 0x5C) { return nil }
@@ -71,7 +71,7 @@ enum URLRecognizer {
         var i = from
         var labels = 0
         var lastStart = from
-        while true {
+        while i - from < 253 {
             let start = i
             while i < bytes.count && (ASCII.isAlnum(bytes[i]) || bytes[i] == 0x2D || bytes[i] >= 0x80) && i - start < 63 { i += 1 }
             guard i > start else { return nil }
@@ -92,16 +92,29 @@ enum URLRecognizer {
             return from
         }
         if first == 0x3A && !ASCII.isDigit(bytes.at(from + 1)) { return from }
-        while end < bytes.count && isURLByte(bytes[end]) { end += 1 }
+        // Bracket balance is counted once, then updated as trailing bytes are dropped (linear even for `)))…`).
+        var parentheses = 0, brackets = 0
+        for k in start..<from { if bytes[k] == 0x28 { parentheses += 1 } else if bytes[k] == 0x29 { parentheses -= 1 } }
+        while end < bytes.count && isURLByte(bytes[end]) {
+            switch bytes[end] {
+            case 0x28: parentheses += 1
+            case 0x29: parentheses -= 1
+            case 0x5B: brackets += 1
+            case 0x5D: brackets -= 1
+            default: break
+            }
+            end += 1
+        }
         while end > from {
             let b = bytes[end - 1]
             if b == 0x2E || b == 0x2C || b == 0x3B || b == 0x3A || b == 0x21 || b == 0x3F || b == 0x27 || b == 0x2A {
                 end -= 1
-            } else if b == 0x29 || b == 0x5D {
-                let open: UInt8 = b == 0x29 ? 0x28 : 0x5B
-                var depth = 0
-                for k in start..<end { if bytes[k] == open { depth += 1 } else if bytes[k] == b { depth -= 1 } }
-                if depth < 0 { end -= 1 } else { break }
+            } else if b == 0x29 && parentheses < 0 {
+                parentheses += 1
+                end -= 1
+            } else if b == 0x5D && brackets < 0 {
+                brackets += 1
+                end -= 1
             } else {
                 break
             }
