@@ -15,6 +15,8 @@ final class RecognizerTests: XCTestCase {
         XCTAssertEqual(found("Call (212) 555-0147 or +44 20 7946 0958."), ["PHONE:(212) 555-0147", "PHONE:+44 20 7946 0958"])
         XCTAssertEqual(found("Tél. 02 58 10 17 17, portable 06.12.34.56.78"), ["PHONE:02 58 10 17 17", "PHONE:06.12.34.56.78"])
         XCTAssertEqual(found("Handy: +49 30 12345678"), ["PHONE:+49 30 12345678"])
+        XCTAssertEqual(found("ring (+44) 20 7946 0958 or 001-123-456-7890x12 or (555)555-0199"),
+                       ["PHONE:(+44) 20 7946 0958", "PHONE:001-123-456-7890", "PHONE:(555)555-0199"])
         XCTAssertEqual(found("Patient born on 12 March 1985 in Leeds"), ["DATE_OF_BIRTH:12 March 1985"])
         XCTAssertEqual(found("DOB: 1985-03-12"), ["DATE_OF_BIRTH:1985-03-12"])
         XCTAssertEqual(found("see https://example.com/a/b?x=1)."), ["URL:https://example.com/a/b?x=1"])

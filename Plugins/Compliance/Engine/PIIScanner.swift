@@ -23,7 +23,8 @@ public enum PIIScanner {
             let wordStart = !ASCII.isWordByte(previous)
             if b == 0x40 {
                 if wantEmail, let match = EmailRecognizer.match(bytes, at: i) { out.append(match); skipUntil = match.end }
-            } else if ASCII.isDigit(b) || ((b == 0x2B || b == 0x28) && ASCII.isDigit(bytes.at(i + 1) == 0x28 ? bytes.at(i + 2) : bytes.at(i + 1))) {
+            } else if ASCII.isDigit(b) || ((b == 0x2B || b == 0x28) && ASCII.isDigit(bytes.at(i + 1) == 0x28 ? bytes.at(i + 2) : bytes.at(i + 1)))
+                        || (b == 0x28 && bytes.at(i + 1) == 0x2B && ASCII.isDigit(bytes.at(i + 2))) {
                 // Not inside a longer token: after '.', '-', '/', '$', '_' or a thousands comma ("1,234"); a comma
                 // after a letter (CSV: "…com,555-123-4567") is a field separator.
                 let commaInNumber = previous == 0x2C && ASCII.isDigit(bytes.at(i - 2))

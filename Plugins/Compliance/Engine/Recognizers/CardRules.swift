@@ -29,6 +29,7 @@ enum CardRules {
         if p2 == 34 || p2 == 37 { return n == 15 }                                              // American Express
         if p4 == 6011 || (644...649).contains(p3) || p2 == 65 || (622126...622925).contains(p6) { return (16...19).contains(n) } // Discover
         if (3528...3589).contains(p4) { return (16...19).contains(n) }                          // JCB
+        if p4 == 1800 || p4 == 2131 { return n == 15 }                                          // JCB (15 digits)
         if (300...305).contains(p3) || p4 == 3095 || p2 == 36 || p2 == 38 || p2 == 39 { return (14...19).contains(n) } // Diners
         if p2 == 62 || p2 == 81 { return (16...19).contains(n) }                               // UnionPay
         if (2200...2204).contains(p4) { return (16...19).contains(n) }                          // Mir

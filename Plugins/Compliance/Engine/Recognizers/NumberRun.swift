@@ -33,6 +33,9 @@ struct NumberRun {
     static func read(_ bytes: Bytes, at i: Int) -> NumberRun? {
         var k = i
         var plus = false
+        // "(+44) 20 …": the country code in parentheses.
+        var codeInParentheses = false
+        if bytes.at(k) == 0x28 && bytes.at(k + 1) == 0x2B { codeInParentheses = true; k += 1 }
         if bytes.at(k) == 0x2B { plus = true; k += 1 }
         var groups: [Group] = []
         var separator: UInt8 = 0
@@ -46,7 +49,7 @@ struct NumberRun {
             while k < bytes.count && ASCII.isDigit(bytes[k]) && k - start < 20 { k += 1 }
             guard k > start else { break }
             var group = Group(start: start, end: k, separator: separator, spaced: spaced, parenthesized: false)
-            if parenthesized && bytes.at(k) == 0x29 { group.parenthesized = true }
+            if (parenthesized || (codeInParentheses && groups.isEmpty)) && bytes.at(k) == 0x29 { group.parenthesized = true }
             groups.append(group)
             end = k
             // The separator to the next group: at most three bytes of ' ', '-', '.', '/', '(', ')' with one kind besides spaces.

@@ -58,7 +58,8 @@ enum PhoneRules {
             national = Array(d.dropFirst(codeDigits))
             if let trunk = groups.first(where: { $0.parenthesized && $0.length == 1 && bytes[$0.start] == 0x30 }), trunk.start > groups[0].start,
                national.first == 0 { national.removeFirst() }
-            if code == 1 { return isNANP(national[...]) ? 0.9 : 0 }
+            // +1 with ten digits is a phone number even when the area code or exchange is not assigned (sample numbers).
+            if code == 1 { return national.count == 10 ? (isNANP(national[...]) ? 0.9 : 0.6) : 0 }
             if let lengths { return lengths.contains(national.count) ? 0.9 : 0 }
             return (6...12).contains(national.count) ? 0.6 : 0
         }
@@ -71,7 +72,7 @@ enum PhoneRules {
             let consistent = groups[0].parenthesized || (groups.count == 3 && groups[1].separator == groups[2].separator)
             if lengths == [3, 3, 4] { return valid ? (consistent ? 0.8 : 0.6) : (consistent ? 0.55 : 0.4) }
             if lengths == [3, 7] && groups[0].parenthesized { return valid ? 0.75 : 0.5 }
-            if !multi && valid { return 0.4 }
+            if !multi { return valid ? 0.4 : 0.2 }                                     // ten bare digits: only with context
         }
         if d[0] == 0 && d.count >= 9 && d.count <= 12 && d[1] != 0 {
             let lengths = groups.map(\.length)
