@@ -25,6 +25,7 @@ final class RecognizerTests: XCTestCase {
         XCTAssertEqual(found("IBAN DE89 3704 0044 0532 0130 00."), ["IBAN:DE89 3704 0044 0532 0130 00"])
         XCTAssertEqual(found("card 5555 5555 5555 4444 and 2223 0031 2200 3222"), ["CREDIT_CARD:5555 5555 5555 4444", "CREDIT_CARD:2223 0031 2200 3222"])
         XCTAssertEqual(found("amex 378282246310005"), ["CREDIT_CARD:378282246310005"])
+        XCTAssertEqual(found("Card: 4111 1111 1111 1111 12/25"), ["CREDIT_CARD:4111 1111 1111 1111"])
     }
 
     func testLeavesHardNegativesAlone() {

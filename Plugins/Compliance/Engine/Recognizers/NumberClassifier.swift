@@ -81,7 +81,8 @@ enum NumberClassifier {
                 }
                 return .some(ByteMatch(type: .creditCard, start: start, end: end, score: score))
             }
-            if digits.count >= 15 { return .some(nil) }            // a long number that is no card: an account or order number
+            // One long block of digits that is no card: an account or order number, not a phone either.
+            if digits.count >= 15 && range.count == 1 { return .some(nil) }
         }
         // Telephone numbers.
         var score = PhoneRules.score(bytes, run, range)
