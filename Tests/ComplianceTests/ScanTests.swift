@@ -68,6 +68,13 @@ final class ScanTests: ComplianceTestCase {
         let failing = #"{"id":"mine","version":1,"rules":[{"id":"pii.email","kind":"personal_data","entity":"EMAIL"}],"tests":[{"name":"expects mail","text":"none"," entities":[]},{"name":"wrong","text":"nothing","entities":["EMAIL"]}]}"#
         let put = try runtime.request("PUT", "/api/v1/compliance/packs/mine", headers: "Authorization: Bearer \(adminKey)\r\n", body: Array(failing.utf8))
         XCTAssertEqual(put.status, 422, put.text)
+        XCTAssertTrue(put.text.contains("wrong"), "the refusal must name the failing case: \(put.text)")
+        let syntax = try runtime.request("PUT", "/api/v1/compliance/packs/mine", headers: "Authorization: Bearer \(adminKey)\r\n", body: Array("{\"id\":".utf8))
+        XCTAssertEqual(syntax.status, 400, syntax.text)
+        let lookaround = #"{"id":"mine","version":1,"rules":[{"id":"f","kind":"forbidden","pattern":"(a+)+(?=b)"}],"tests":[{"name":"t","text":"c"}]}"#
+        let refused = try runtime.request("PUT", "/api/v1/compliance/packs/mine", headers: "Authorization: Bearer \(adminKey)\r\n", body: Array(lookaround.utf8))
+        XCTAssertEqual(refused.status, 422, refused.text)
+        XCTAssertTrue(refused.text.contains("rules[0].pattern"), refused.text)
         let notAdmin = try runtime.request("PUT", "/api/v1/compliance/packs/mine", headers: "Authorization: Bearer \(tenantKey)\r\n", body: Array(failing.utf8))
         XCTAssertEqual(notAdmin.status, 403, notAdmin.text)
         XCTAssertEqual(try runtime.request("GET", "/api/v1/compliance/packs/mine", headers: "Authorization: Bearer \(tenantKey)\r\n").status, 404)

@@ -98,7 +98,8 @@ extension CompliancePlugin {
         let body = request.body
         let pack = try await context.offLoop { () throws -> RulePack in
             do { return try PackLoader.load(body) } catch let error as PackError {
-                throw HTTPError(status: 422, detail: "rule pack refused: \(error)")
+                // Unreadable JSON is a bad request; a readable pack that is wrong or fails its tests is unprocessable.
+                throw HTTPError(status: error.kind == .syntax ? 400 : 422, detail: "rule pack refused: \(error)")
             }
         }
         guard pack.id == id else { throw HTTPError.badRequest("path id '\(id.prefix(80))' differs from the pack's id '\(pack.id)'") }
