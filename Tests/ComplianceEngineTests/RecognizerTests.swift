@@ -16,7 +16,7 @@ final class RecognizerTests: XCTestCase {
         XCTAssertEqual(found("Tél. 02 58 10 17 17, portable 06.12.34.56.78"), ["PHONE:02 58 10 17 17", "PHONE:06.12.34.56.78"])
         XCTAssertEqual(found("Handy: +49 30 12345678"), ["PHONE:+49 30 12345678"])
         XCTAssertEqual(found("ring (+44) 20 7946 0958 or 001-123-456-7890x12 or (555)555-0199"),
-                       ["PHONE:(+44) 20 7946 0958", "PHONE:001-123-456-7890", "PHONE:(555)555-0199"])
+                       ["PHONE:(+44) 20 7946 0958", "PHONE:001-123-456-7890x12", "PHONE:(555)555-0199"])
         XCTAssertEqual(found("Patient born on 12 March 1985 in Leeds"), ["DATE_OF_BIRTH:12 March 1985"])
         XCTAssertEqual(found("DOB: 1985-03-12"), ["DATE_OF_BIRTH:1985-03-12"])
         XCTAssertEqual(found("see https://example.com/a/b?x=1)."), ["URL:https://example.com/a/b?x=1"])
@@ -26,6 +26,9 @@ final class RecognizerTests: XCTestCase {
         XCTAssertEqual(found("card 5555 5555 5555 4444 and 2223 0031 2200 3222"), ["CREDIT_CARD:5555 5555 5555 4444", "CREDIT_CARD:2223 0031 2200 3222"])
         XCTAssertEqual(found("amex 378282246310005"), ["CREDIT_CARD:378282246310005"])
         XCTAssertEqual(found("Card: 4111 1111 1111 1111 12/25"), ["CREDIT_CARD:4111 1111 1111 1111"])
+        XCTAssertEqual(found("office 312-555-0100 x204, home +33 (0)4 67 85 40 58, call 79740542"),
+                       ["PHONE:312-555-0100 x204", "PHONE:+33 (0)4 67 85 40 58", "PHONE:79740542"])
+        XCTAssertEqual(found("Maestro card 6759 6498 2643 8453"), ["CREDIT_CARD:6759 6498 2643 8453"])
     }
 
     func testLeavesHardNegativesAlone() {
@@ -41,6 +44,7 @@ final class RecognizerTests: XCTestCase {
         XCTAssertEqual(found("see section 4.2.1.3 and report_2020.pdf, user@localhost"), [])
         XCTAssertEqual(found("std::vector and 12:30:45 and 00:1A:2B:3C:4D:5E"), [])
         XCTAssertEqual(found("Tracking number 1Z8234567890 and reference 483920174623"), [])
+        XCTAssertEqual(found("meet at 20240101 in room 12345678"), [])
     }
 
     func testOffsetsCountCodePoints() {

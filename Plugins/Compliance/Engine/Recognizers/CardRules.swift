@@ -28,13 +28,18 @@ enum CardRules {
         if (51...55).contains(p2) || (2221...2720).contains(p4) { return n == 16 }              // Mastercard
         if p2 == 34 || p2 == 37 { return n == 15 }                                              // American Express
         if p4 == 6011 || (644...649).contains(p3) || p2 == 65 || (622126...622925).contains(p6) { return (16...19).contains(n) } // Discover
-        if (3528...3589).contains(p4) { return (16...19).contains(n) }                          // JCB
+        if p2 == 35 { return (16...19).contains(n) }                                            // JCB (assigned: 3528–3589)
         if p4 == 1800 || p4 == 2131 { return n == 15 }                                          // JCB (15 digits)
         if (300...305).contains(p3) || p4 == 3095 || p2 == 36 || p2 == 38 || p2 == 39 { return (14...19).contains(n) } // Diners
         if p2 == 62 || p2 == 81 { return (16...19).contains(n) }                               // UnionPay
         if (2200...2204).contains(p4) { return (16...19).contains(n) }                          // Mir
-        if p2 == 50 || (56...58).contains(p2) || p2 == 63 || p2 == 67 || p2 == 60 { return (13...19).contains(n) } // Maestro and others
+        if p2 == 50 || (56...58).contains(p2) || p2 == 63 || p2 == 67 || p2 == 60 { return (12...19).contains(n) } // Maestro and others
         return false
+    }
+
+    /// Whether a JCB number is in the assigned 3528–3589 range (other issuers: always).
+    static func assignedRange(_ digits: [UInt8]) -> Bool {
+        prefix(digits, 2) != 35 || (3528...3589).contains(prefix(digits, 4))
     }
 
     /// Whether the grouping is one cards are printed in: one block, fours (the last shorter),

@@ -71,9 +71,10 @@ enum NumberClassifier {
             }
         }
         // Payment cards.
-        if !plus && !anyParenthesis && (13...19).contains(digits.count) && CardRules.groupingAccepts(run, range) {
+        if !plus && !anyParenthesis && (12...19).contains(digits.count) && CardRules.groupingAccepts(run, range) {
             if CardRules.luhn(digits) && CardRules.issuerAccepts(digits) {
-                var score = groups.count > 1 ? 0.9 : 0.8
+                // 12 digits (Maestro) and prefixes outside the assigned ranges read as cards less surely.
+                var score = digits.count == 12 || !CardRules.assignedRange(digits) ? 0.6 : (groups.count > 1 ? 0.9 : 0.8)
                 switch ContextWindow.cue(bytes, start: start, end: end, lexicon: Lexicons.card).verdict {
                 case 1: score = 1.0
                 case -1: score = 0.3
@@ -87,13 +88,35 @@ enum NumberClassifier {
         // Telephone numbers.
         var score = PhoneRules.score(bytes, run, range)
         if score > 0 {
-            switch ContextWindow.cue(bytes, start: start, end: end, lexicon: Lexicons.phone).verdict {
+            let cue = ContextWindow.cue(bytes, start: start, end: end, lexicon: Lexicons.phone)
+            // The faintest shapes (a bare block of digits) need a strong word such as "phone" or "call".
+            if score < 0.3 && cue.positive == nil { return nil }
+            switch cue.verdict {
             case 1: score = min(1, max(score, 0.5) + 0.3)
             case -1: score = min(score, 0.3)
             default: break
             }
-            return .some(ByteMatch(type: .phone, start: start, end: end, score: score))
+            let extended = range.upperBound == run.groups.count - 1 ? extensionEnd(bytes, after: end) : end
+            return .some(ByteMatch(type: .phone, start: start, end: extended, score: score))
         }
         return nil
+    }
+
+    /// The end of an extension written after a phone number (`x204`, ` ext. 12`, ` extension 3`), or `end` without one.
+    static func extensionEnd(_ bytes: Bytes, after end: Int) -> Int {
+        var k = end
+        if bytes.at(k) == 0x20 { k += 1 }
+        var matched = false
+        for word: StaticString in ["extension", "ext.", "ext", "x"] where bytes.hasPrefixFolded(word, at: k) {
+            k += word.utf8CodeUnitCount
+            matched = true
+            break
+        }
+        guard matched else { return end }
+        if bytes.at(k) == 0x20 || bytes.at(k) == 0x2E { k += 1 }
+        let digitsStart = k
+        while ASCII.isDigit(bytes.at(k)) && k - digitsStart < 6 { k += 1 }
+        guard k > digitsStart, !ASCII.isAlnum(bytes.at(k)) else { return end }
+        return k
     }
 }

@@ -46,8 +46,10 @@ enum PhoneRules {
         let multi = groups.count > 1
         guard groups.count <= 7, d.count >= 7, d.count <= 15 else { return 0 }
         // Groups of one digit are only a country code, a trunk "(0)" or NANP's leading "1".
+        func isTrunk(_ group: NumberRun.Group) -> Bool { group.parenthesized && group.length == 1 && bytes[group.start] == 0x30 }
         for (index, group) in groups.enumerated() where group.length == 1 && index > 0 {
-            if !(group.parenthesized && bytes[group.start] == 0x30) && !(index == 1 && groups[0].length <= 3 && plus) { return 0 }
+            // Allowed: a trunk "(0)", the digit after a country code (+61 2 …) or after a trunk (+33 (0)4 …).
+            if !isTrunk(group) && !(index == 1 && groups[0].length <= 3 && plus) && !isTrunk(groups[index - 1]) { return 0 }
         }
         if groups.count >= 2 && groups.dropFirst().allSatisfy({ $0.separator == 0x2F }) && groups.count > 2 { return 0 }  // 1/2/3
         if plus || (d.count > 10 && d[0] == 0 && d[1] == 0) {
@@ -64,6 +66,7 @@ enum PhoneRules {
             return (6...12).contains(national.count) ? 0.6 : 0
         }
         if d.count == 11 && d[0] == 1 && isNANP(d.dropFirst()) { return multi ? 0.8 : 0.4 }
+        if d.count == 11 && d[0] == 1 && groups.map(\.length) == [1, 3, 3, 4] { return 0.55 }   // 1-171-953-1680: NANP layout, sample digits
         if d.count == 10 && d[0] != 0 {
             // NANP shape: valid area code and exchange score high; the 3-3-4 layout alone (555-123-4567,
             // 123-456-7890, the sample numbers people write) still reads as a phone number.
@@ -74,6 +77,7 @@ enum PhoneRules {
             if lengths == [3, 7] && groups[0].parenthesized { return valid ? 0.75 : 0.5 }
             if !multi { return valid ? 0.4 : 0.2 }                                     // ten bare digits: only with context
         }
+        if !multi && d.count >= 8 && d.count <= 11 { return 0.2 }                     // a bare block: only beside "phone", "call", …
         if d[0] == 0 && d.count >= 9 && d.count <= 12 && d[1] != 0 {
             let lengths = groups.map(\.length)
             if d.count == 10 && lengths == [2, 2, 2, 2, 2] { return 0.8 }              // French pairs
