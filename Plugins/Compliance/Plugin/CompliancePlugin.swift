@@ -35,6 +35,8 @@ final class CompliancePlugin: Plugin {
     let maxBodyBytes: Int
     /// The packs shipped in `packs_dir`, by id (loaded in `start`).
     var shipped: [String: RulePack] = [:]
+    /// Tenant packs already parsed and tested, by tenant and storage key, with the stored version they came from.
+    var tenantPacks: [String: [String: (version: Int64, pack: RulePack)]] = [:]
 
     init(context: PluginContext) throws {
         self.context = context

@@ -28,10 +28,22 @@ extension CompliancePlugin {
     /// The packs a request names (all packs in force when it names none); 404 for an unknown id.
     func packs(_ ids: [String]?, tenant: String) async throws -> [RulePack] {
         let storage = context.storage.tenant(tenant)
-        var own: [String: RulePack] = [:]
+        // Tenant packs are parsed and tested once per stored version (off the loop), then kept.
+        var cached = tenantPacks[tenant] ?? [:]
+        var fresh: [String: (version: Int64, pack: RulePack)] = [:]
+        var stale: [StoredValue] = []
         for stored in try await storage.list(prefix: "pack/", limit: 1000) {
-            if let pack = try? PackLoader.load(stored.value) { own[pack.id] = pack }
+            if let hit = cached[stored.key], hit.version == stored.version { fresh[stored.key] = hit } else { stale.append(stored) }
         }
+        if !stale.isEmpty {
+            let toLoad = stale
+            let loaded = try await context.offLoop { toLoad.compactMap { stored in (try? PackLoader.load(stored.value)).map { (stored.key, stored.version, $0) } } }
+            for (key, version, pack) in loaded { fresh[key] = (version, pack) }
+        }
+        cached = fresh
+        tenantPacks[tenant] = cached
+        var own: [String: RulePack] = [:]
+        for entry in cached.values { own[entry.pack.id] = entry.pack }
         let all = shipped.merging(own) { $1 }
         guard let ids else {
             let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))

@@ -84,9 +84,11 @@ extension CompliancePlugin {
                 struct Stored: Decodable { var text: String }
                 text = try JSONDecoder().decode(Stored.self, from: Data(reply)).text
             } catch {
-                try await store(VersionRecord(version: changed.version, status: "unavailable", checkedAt: Self.now(), clausesChecked: 0, clausesTotal: 0,
-                                              detail: "the text of version \(changed.version) could not be fetched from service '\(Self.versionService)': \(error)",
-                                              result: nil), clauses: [], tenant: changed.tenant, document: document)
+                let record = VersionRecord(version: changed.version, status: "unavailable", checkedAt: Self.now(), clausesChecked: 0, clausesTotal: 0,
+                                           detail: "the text of version \(changed.version) could not be fetched from service '\(Self.versionService)': \(error)",
+                                           result: nil)
+                try await store(version: changed.version, recordJSON: String(decoding: try Self.encoder.encode(record), as: UTF8.self),
+                                clausesJSON: "[]", tenant: changed.tenant, document: document)
                 return
             }
             _ = try await checkVersion(tenant: changed.tenant, document: document, version: changed.version, text: text)
@@ -103,26 +105,28 @@ extension CompliancePlugin {
             "SELECT clauses FROM compliance_versions WHERE tenant = ? AND document = ? AND version < ? ORDER BY version DESC LIMIT 1",
             [.text(tenant), .text(document), .integer(Int64(version))]).first?[0].text
         let packs = try await self.packs(nil, tenant: tenant)
-        let outcome = try await context.offLoop { () -> (CheckResult, [ClauseFindings], Int) in
+        let checkedAt = Self.now()
+        // Decoding the carried findings, the check and encoding what is stored all run off the loop.
+        let (record, recordJSON, clausesJSON) = try await context.offLoop { () throws -> (VersionRecord, String, String) in
             let carried = previous.flatMap { try? JSONDecoder().decode([ClauseFindings].self, from: Data($0.utf8)) } ?? []
             let run = PackChecker.recheck(text, previous: carried, packs: packs)
-            return (run.result, run.clauses, run.checked)
+            let record = VersionRecord(version: version, status: "checked", checkedAt: checkedAt, clausesChecked: run.checked,
+                                       clausesTotal: run.clauses.count, detail: nil, result: run.result)
+            return (record, String(decoding: try Self.encoder.encode(record), as: UTF8.self),
+                    String(decoding: try JSONEncoder().encode(run.clauses), as: UTF8.self))
         }
-        let record = VersionRecord(version: version, status: "checked", checkedAt: Self.now(), clausesChecked: outcome.2,
-                                   clausesTotal: outcome.1.count, detail: nil, result: outcome.0)
-        try await store(record, clauses: outcome.1, tenant: tenant, document: document)
-        await publish(outcome.0, tenant: tenant, document: document, version: version)
+        try await store(version: version, recordJSON: recordJSON, clausesJSON: clausesJSON, tenant: tenant, document: document)
+        if let result = record.result { await publish(result, tenant: tenant, document: document, version: version) }
         return record
     }
 
     var storage: Storage { context.storage }
 
-    func store(_ record: VersionRecord, clauses: [ClauseFindings], tenant: String, document: String) async throws {
-        let recordJSON = String(decoding: try Self.encoder.encode(record), as: UTF8.self)
-        let clausesJSON = String(decoding: try JSONEncoder().encode(clauses), as: UTF8.self)
+    /// Stores a version's record and clause findings (replacing an earlier check of the same version).
+    func store(version: Int, recordJSON: String, clausesJSON: String, tenant: String, document: String) async throws {
         _ = try await storage.execute(
             "INSERT OR REPLACE INTO compliance_versions (tenant, document, version, record, clauses) VALUES (?, ?, ?, ?, ?)",
-            [.text(tenant), .text(document), .integer(Int64(record.version)), .text(recordJSON), .text(clausesJSON)])
+            [.text(tenant), .text(document), .integer(Int64(version)), .text(recordJSON), .text(clausesJSON)])
     }
 
     func records(tenant: String, document: String) async throws -> [VersionRecord] {
@@ -141,14 +145,14 @@ extension CompliancePlugin {
         return PackChecker.addingRetention(result, packs: packs, ageDays: Int(today.timeIntervalSince(checked) / 86_400))
     }
 
-    static var encoder: JSONEncoder {
+    nonisolated static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         return encoder
     }
 
-    static var decoder: JSONDecoder {
+    nonisolated static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return decoder
