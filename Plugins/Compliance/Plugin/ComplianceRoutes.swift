@@ -58,7 +58,8 @@ extension CompliancePlugin {
     /// `POST …/scan` and `POST …/redact`.
     func scan(_ request: Request, redact: Bool) async throws -> Response {
         let tenant = try request.requireTenant()
-        let input = try await context.offLoop { try ScanInput.decode(request) }
+        let limit = maxBodyBytes
+        let input = try await context.offLoop { try ScanInput.decode(request, maxTextBytes: limit) }
         let chosen = try await packs(input.packs, tenant: tenant)
         let key = redact && input.mode == .hash ? try await redactionKey(tenant) : []
         let mode = input.mode ?? .type

@@ -51,7 +51,8 @@ extension CompliancePlugin {
         try context.routes.post("\(Self.prefix)/documents/:id/versions", options: options, maxBodyBytes: UInt64(maxBodyBytes)) { [unowned self] request async throws in
             let tenant = try request.requireTenant()
             let document = try Self.documentID(request.parameters["id"])
-            let input = try await context.offLoop { try ScanInput.decode(request) }
+            let limit = maxBodyBytes
+            let input = try await context.offLoop { try ScanInput.decode(request, maxTextBytes: limit) }
             let next = (try await records(tenant: tenant, document: document).last?.version ?? 0) + 1
             let record = try await checkVersion(tenant: tenant, document: document, version: next, text: input.text)
             return try .json(record, status: 201, encoder: Self.encoder)

@@ -12,7 +12,8 @@ struct ScanInput: Sendable {
 
     /// Decodes `request`: `application/json` → `{text, packs, mode, age_days}`; a .docx (by
     /// content type or its zip signature) → its text; anything else → UTF-8 text.
-    static func decode(_ request: Request) throws -> ScanInput {
+    /// - Parameter maxTextBytes: the largest text accepted, raw or extracted from a .docx (413 beyond).
+    static func decode(_ request: Request, maxTextBytes: Int) throws -> ScanInput {
         let type = request.headers["Content-Type"]?.lowercased() ?? ""
         let body = request.body
         if type.hasPrefix("application/json") {
@@ -37,11 +38,16 @@ struct ScanInput: Sendable {
             return ScanInput(text: text, packs: packs, mode: mode, ageDays: age)
         }
         if type.contains("wordprocessingml") || (body.count >= 4 && body[0] == 0x50 && body[1] == 0x4B && body[2] == 3 && body[3] == 4) {
+            let text: String
             do {
-                return ScanInput(text: try DocxReader.text(from: Data(body)), packs: nil, mode: nil, ageDays: 0)
+                text = try DocxReader.text(from: Data(body))
             } catch {
                 throw HTTPError.badRequest("broken .docx: \(error)")
             }
+            guard text.utf8.count <= maxTextBytes else {
+                throw HTTPError.payloadTooLarge("the text extracted from the .docx is \(text.utf8.count) bytes, more than \(maxTextBytes) (max_body_bytes)")
+            }
+            return ScanInput(text: text, packs: nil, mode: nil, ageDays: 0)
         }
         guard let text = String(validating: body, as: UTF8.self) else {
             throw HTTPError.badRequest("the body is not valid UTF-8 text (first invalid byte at offset \(firstInvalidByte(body)))")
