@@ -53,9 +53,24 @@ extension CompliancePlugin {
             let document = try Self.documentID(request.parameters["id"])
             let limit = maxBodyBytes
             let input = try await context.offLoop { try ScanInput.decode(request, maxTextBytes: limit) }
-            let next = (try await records(tenant: tenant, document: document).last?.version ?? 0) + 1
-            let record = try await checkVersion(tenant: tenant, document: document, version: next, text: input.text)
-            return try .json(record, status: 201, encoder: Self.encoder)
+            // The version number is taken by one INSERT … SELECT MAX + 1, so concurrent posts never share one;
+            // the placeholder row is replaced by the check, or removed when the check fails.
+            let inserted = try await storage.execute("""
+                INSERT INTO compliance_versions (tenant, document, version, record, clauses)
+                SELECT ?1, ?2, COALESCE(MAX(version), 0) + 1, '{}', '[]' FROM compliance_versions WHERE tenant = ?1 AND document = ?2
+                """, [.text(tenant), .text(document)])
+            guard let next = try await storage.query("SELECT version FROM compliance_versions WHERE rowid = ?",
+                                                     [.integer(inserted.lastInsertRowID)]).first?[0].integer.map(Int.init) else {
+                throw HTTPError(status: 500, detail: "the new version number could not be read back")
+            }
+            do {
+                let record = try await checkVersion(tenant: tenant, document: document, version: next, text: input.text)
+                return try .json(record, status: 201, encoder: Self.encoder)
+            } catch {
+                _ = try? await storage.execute("DELETE FROM compliance_versions WHERE tenant = ? AND document = ? AND version = ?",
+                                               [.text(tenant), .text(document), .integer(Int64(next))])
+                throw error
+            }
         }
         try context.routes.get("\(Self.prefix)/documents/:id", options: .tenant.summary("Status and findings of each checked version")) { [unowned self] request async throws in
             let tenant = try request.requireTenant()
