@@ -19,6 +19,7 @@ final class RecognizerTests: XCTestCase {
                        ["PHONE:(+44) 20 7946 0958", "PHONE:001-123-456-7890x12", "PHONE:(555)555-0199"])
         XCTAssertEqual(found("Patient born on 12 March 1985 in Leeds"), ["DATE_OF_BIRTH:12 March 1985"])
         XCTAssertEqual(found("DOB: 1985-03-12"), ["DATE_OF_BIRTH:1985-03-12"])
+        XCTAssertEqual(found("Anna, 12 March 1985 (date of birth). Invoice due 21/02/2019. D.O.B. 3/4/1990"), ["DATE_OF_BIRTH:12 March 1985", "DATE_OF_BIRTH:3/4/1990"])
         XCTAssertEqual(found("see https://example.com/a/b?x=1)."), ["URL:https://example.com/a/b?x=1"])
         XCTAssertEqual(found("SSN 078-05-1121 on file"), ["US_SSN:078-05-1121"])
         XCTAssertEqual(found("login from 192.168.10.24 and fe80::1ff:fe23:4567:890a"), ["IP_ADDRESS:192.168.10.24", "IP_ADDRESS:fe80::1ff:fe23:4567:890a"])

@@ -98,14 +98,24 @@ enum DateRules {
 
     /// The score of a date at `start..<end` as a date of birth: high beside a birth word, else 0.
     static func birthScore(_ bytes: Bytes, _ start: Int, _ end: Int) -> Double {
-        let cue = ContextWindow.cue(bytes, start: start, end: end, lexicon: Lexicons.birth, before: 48, after: 6)
-        guard let distance = cue.positive else { return 0 }
+        let cue = ContextWindow.cue(bytes, start: start, end: end, lexicon: Lexicons.birth, before: 48, after: 0)
+        guard let distance = cue.positive else {
+            // A birth word right after the date, in the same clause: "12 March 1985 (date of birth)".
+            var k = end
+            // The window ends at the clause's end (`.`, `;`, `,`, a line break) or at the next number (which the word may belong to).
+            while k < bytes.count && k - end < 24 && bytes[k] != 0x0A && bytes[k] != 0x2E && bytes[k] != 0x3B && bytes[k] != 0x2C
+                    && !ASCII.isDigit(bytes[k]) { k += 1 }
+            return ContextWindow.cue(bytes, start: start, end: end, lexicon: Lexicons.birth, before: 0, after: k - end).positive != nil ? 0.8 : 0
+        }
         // Another number between the birth word and this date ("DOB 03/14/1979, admitted 2023-11-02"):
         // the birth word belongs to that one.
         if distance <= start {
             var digits = 0
             for k in (start - distance)..<start where ASCII.isDigit(bytes[k]) { digits += 1 }
             if digits >= 4 { return 0 }
+            // Nor when a sentence ended in between (past the cue itself, so "D.O.B. 12/03/1985" still counts).
+            var k = start - distance + 6
+            while k + 1 < start { if bytes[k] == 0x2E && bytes[k + 1] == 0x20 { return 0 }; k += 1 }
         }
         return 0.85
     }
