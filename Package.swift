@@ -22,6 +22,8 @@ let package = Package(
         .executable(name: "docdiff-bench", targets: ["docdiff-bench"]),
         .library(name: "PlexusTimetable", type: .dynamic, targets: ["PlexusTimetable"]),
         .executable(name: "timetable-bench", targets: ["timetable-bench"]),
+        .library(name: "PlexusCompliance", type: .dynamic, targets: ["PlexusCompliance"]),
+        .executable(name: "compliance-bench", targets: ["compliance-bench"]),
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
         .library(name: "PlexusFixtureBusProbe", type: .dynamic, targets: ["PlexusFixtureBusProbe"]),
         .library(name: "PlexusFixtureNotes", type: .dynamic, targets: ["PlexusFixtureNotes"]),
@@ -132,6 +134,20 @@ let package = Package(
         ),
         .executableTarget(name: "timetable-bench", dependencies: ["TimetableSolver"], path: "Plugins/Timetable/Bench"),
 
+        // Compliance: the engine (recognisers, rule packs, checks; no SDK dependency), the plugin on top, and its benchmark.
+        .target(
+            name: "ComplianceEngine",
+            dependencies: ["COpenSSL"],   // libcrypto's HMAC-SHA256 for keyed-hash redaction (a system library: no build cost)
+            path: "Plugins/Compliance/Engine"
+        ),
+        .target(
+            name: "PlexusCompliance",
+            dependencies: ["PlexusSDK", "ComplianceEngine", "DocDiff"],
+            path: "Plugins/Compliance/Plugin",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .executableTarget(name: "compliance-bench", dependencies: ["ComplianceEngine"], path: "Plugins/Compliance/Bench"),
+
         // MARK: Test fixtures and tests
         .target(
             name: "PlexusFixtureThrower",
@@ -189,6 +205,13 @@ let package = Package(
         .testTarget(name: "PlexusStorageTests", dependencies: ["PlexusStorage"], path: "Tests/PlexusStorageTests"),
         .testTarget(name: "PlexusEventLogTests", dependencies: ["PlexusEventLog"], path: "Tests/PlexusEventLogTests"),
         .testTarget(name: "TimetableSolverTests", dependencies: ["TimetableSolver"], path: "Tests/TimetableSolverTests"),
+        .testTarget(name: "ComplianceEngineTests", dependencies: ["ComplianceEngine"], path: "Tests/ComplianceEngineTests"),
+        .testTarget(
+            name: "ComplianceTests",
+            dependencies: ["PlexusTesting"],
+            path: "Tests/ComplianceTests",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(
             name: "TimetableTests",
             dependencies: ["PlexusTesting"],
