@@ -1,114 +1,146 @@
-/// A numbered clause of a contract or policy (or the un-numbered preamble before the first one).
-public struct Clause: Codable, Sendable, Equatable {
-    /// The clause number as written (`1.`, `1.1`, `(a)`, `Article 3`, `Section 2.1`); nil for the preamble.
-    public var number: String?
-    /// Text before the number on the heading line (indentation).
-    public var lead: String
-    /// Text after the number up to the next clause (includes the trailing newline).
-    public var body: String
-
-    /// The clause's full text, exactly as in the document.
-    public var text: String { lead + (number ?? "") + body }
-
-    /// Creates a clause.
-    public init(number: String?, lead: String, body: String) {
-        self.number = number
-        self.lead = lead
-        self.body = body
-    }
-}
-
-/// Splits a document into numbered clauses.
+/// Splits a contract into the units a reader sees: numbered clauses, headings, paragraphs.
 ///
-/// A clause starts at a line whose first non-blank text is a clause number: `Article 3`,
-/// `Section 2.1`, `Clause 4`, `§ 5` (any case, arabic or roman), a dotted decimal
-/// `1.` / `1.1` / `2.1.3`, or a parenthesised `(a)` / `(iv)` / `(3)`, followed by
-/// whitespace or end of line. Concatenating the clauses' texts gives back the document.
+/// A line starts a clause when it begins with a clause number (`1.`, `1.1`, `(a)`, `(iv)`, `a)`,
+/// `Article 5`, `ARTICLE V`, `Section 5.2`, `Clause 7`, `§ 3`) *and* the context agrees: it follows
+/// a blank line, or the number continues the numbering of the clauses around it (`(b)` after
+/// `(a)`, `10.1` after `9.3`, a first `(a)` after a line ending in `:`) and the line before ended
+/// a sentence or the number sits at its sequence's indentation. So `(30) days`, `(120)` or
+/// `9.00 a.m.` at the start of a wrapped line stay inside their clause. Schedules, annexes,
+/// all-capitals titles and execution blocks are headings of their own; blank lines after a unit
+/// are its separator. Concatenating the units' texts gives back the document.
 public enum ClauseSplitter {
-    /// Splits `text` into clauses; text before the first numbered line becomes a preamble clause.
+    /// An open level of numbering: its last number, indentation and unit.
+    struct Level {
+        var reading: ClauseNumber.Reading
+        var indent: Int
+        var unit: Int
+    }
+
+    /// Splits `text` into units.
     public static func split(_ text: String) -> [Clause] {
-        var clauses: [Clause] = []
-        var pending = ""      // text of lines not starting a clause, appended to the current clause
-        var current: Clause? = nil
-        for line in lines(text) {
-            if let (lead, number, rest) = numberedLine(line) {
-                if var c = current { c.body += pending; clauses.append(c) }
-                else if !pending.isEmpty { clauses.append(Clause(number: nil, lead: "", body: pending)) }
-                pending = ""
-                current = Clause(number: number, lead: lead, body: rest)
-            } else {
-                pending += line
+        var units: [Clause] = []
+        var stack: [Level] = []
+        var sectionHeading: Int? = nil
+        var previous: LineShape? = nil        // the last non-blank line
+        var previousBlank = true
+        var continuationIndent: Int? = nil    // indentation of the current clause's wrapped lines
+        let all = lines(text)
+        let onePerLine = isOneParagraphPerLine(all)
+        let wrapWidth = all.reduce(0) { max($0, $1.count) }
+
+        for line in all {
+            let shape = LineShape(line)
+            if shape.isBlank {
+                if units.isEmpty { units.append(Clause(kind: .paragraph, number: nil, lead: "", body: "")) }
+                units[units.count - 1].separator += line
+                previousBlank = true
+                continue
             }
+            let current = units.last
+            let afterHeading = current?.kind == .heading
+            let paragraphStart = previous == nil || previousBlank || afterHeading || onePerLine
+            let sentenceEnded = previous.map { $0.endsSentence } ?? true
+
+            if let number = shape.number,
+               let (reading, popTo) = accept(number, shape: shape, stack: stack, paragraphStart: paragraphStart,
+                                             sentenceEnded: sentenceEnded, previous: previous) {
+                stack.removeSubrange(popTo...)
+                let parent = stack.last?.unit ?? sectionHeading
+                stack.append(Level(reading: reading, indent: shape.indent, unit: units.count))
+                continuationIndent = nil
+                units.append(Clause(kind: .clause, number: number.label, lead: shape.lead, body: shape.rest(after: number.end),
+                                    level: stack.count - 1, parent: parent))
+            } else if (paragraphStart || sentenceEnded), let heading = HeadingRecognizer.recognize(shape) {
+                if afterHeading && !previousBlank && !heading.opensBlock, let last = units.indices.last {
+                    units[last].body += line          // a heading continued on the next line
+                } else {
+                    if heading.isSection { stack.removeAll(); sectionHeading = units.count }
+                    let parent = heading.isSection ? nil : sectionHeading
+                    units.append(Clause(kind: .heading, number: heading.number, lead: shape.lead,
+                                        body: shape.rest(after: heading.numberEnd), level: 0, parent: parent))
+                }
+            } else if current == nil || (current?.kind != .clause && (previousBlank || afterHeading)) {
+                units.append(Clause(kind: .paragraph, number: nil, lead: "", body: String(line), level: 0, parent: sectionHeading))
+            } else if let current, current.kind == .clause, previousBlank || onePerLine
+                        || (sentenceEnded && continuationIndent.map { shape.indent < $0 } == true)
+                        || (sentenceEnded && previous.map { $0.width + 1 + shape.firstWordWidth < wrapWidth } == true),
+                      shape.indent <= LineShape(Substring(current.lead)).indent {
+                // A paragraph not indented under the clause (after a blank line, or after the clause's
+                // last sentence when its wrapped lines hang deeper or when that sentence's line had
+                // room for this line's first word): a unit of its own.
+                units.append(Clause(kind: .paragraph, number: nil, lead: "", body: String(line), level: current.level + 1,
+                                    parent: units.count - 1))
+            } else {
+                let last = units.count - 1
+                if continuationIndent == nil { continuationIndent = shape.indent }
+                units[last].body += units[last].separator + line
+                units[last].separator = ""
+            }
+            previous = shape
+            previousBlank = false
         }
-        if var c = current { c.body += pending; clauses.append(c) }
-        else if !pending.isEmpty { clauses.append(Clause(number: nil, lead: "", body: pending)) }
-        return clauses
+        return units
+    }
+
+    /// If `number` starts a clause here, the reading chosen and the stack depth it replaces.
+    static func accept(_ number: ClauseNumber, shape: LineShape, stack: [Level], paragraphStart: Bool,
+                       sentenceEnded: Bool, previous: LineShape?) -> (ClauseNumber.Reading, Int)? {
+        for reading in number.readings {
+            guard let (popTo, sibling) = NumberingSequence.fit(reading, stack) else { continue }
+            let weak = number.isBare || reading.isDotLetter
+            if paragraphStart { return weak && !shape.capitalAfterNumber(number) ? nil : (reading, popTo) }
+            if previous?.endsWithReference == true { return nil }
+            if weak { return sentenceEnded && shape.capitalAfterNumber(number) ? (reading, popTo) : nil }
+            let atSequenceIndent = sibling && stack[popTo].indent == shape.indent
+            if sentenceEnded || atSequenceIndent || shape.capitalAfterNumber(number) { return (reading, popTo) }
+            return nil
+        }
+        // A number that continues no sequence starts a clause only at the start of a paragraph,
+        // or after a finished sentence (any line, for `Article 5`-style numbers) when it is
+        // followed by a capitalised word.
+        guard let reading = number.readings.first, !number.isBare, !reading.isDotLetter else { return nil }
+        var isKeyword = false
+        if case .keyword = reading.style { isKeyword = true }
+        if paragraphStart || ((sentenceEnded || isKeyword) && previous?.endsWithReference != true && shape.capitalAfterNumber(number)) {
+            return (reading, NumberingSequence.restartDepth(reading, stack))
+        }
+        return nil
+    }
+
+    /// True when the text holds one paragraph per line (as extracted from a .docx): many lines
+    /// longer than any wrapped line, so a line never continues the one before it.
+    static func isOneParagraphPerLine(_ lines: [Substring]) -> Bool {
+        var long = 0, nonBlank = 0
+        for line in lines where line.utf8.count > 1 {
+            nonBlank += 1
+            if line.count > 110 { long += 1 }
+        }
+        return nonBlank > 0 && long * 5 >= nonBlank
     }
 
     /// Lines including their newline.
-    static func lines(_ text: String) -> [String] {
-        var out: [String] = []
-        var cur = ""
-        for ch in text {
-            cur.append(ch)
-            if ch == "\n" || ch == "\r\n" { out.append(cur); cur = "" }
+    static func lines(_ text: String) -> [Substring] {
+        var out: [Substring] = []
+        var start = text.startIndex
+        let utf8 = text.utf8
+        var i = utf8.startIndex
+        while i < utf8.endIndex {
+            if utf8[i] == 0x0A {
+                let next = utf8.index(after: i)
+                out.append(text[start..<next])
+                start = next
+            }
+            i = utf8.index(after: i)
         }
-        if !cur.isEmpty { out.append(cur) }
+        if start < text.endIndex { out.append(text[start...]) }
         return out
     }
+}
 
-    /// If `line` starts with a clause number, returns (leading whitespace, number, rest).
-    static func numberedLine(_ line: String) -> (String, String, String)? {
-        let scalars = Array(line.unicodeScalars)
-        var i = 0
-        while i < scalars.count && (scalars[i] == " " || scalars[i] == "\t") { i += 1 }
-        let start = i
-        func isDigit(_ k: Int) -> Bool { k < scalars.count && scalars[k].value >= 0x30 && scalars[k].value <= 0x39 }
-        func isBoundary(_ k: Int) -> Bool { k >= scalars.count || scalars[k].properties.isWhitespace }
-        func str(_ a: Int, _ b: Int) -> String { var s = ""; s.unicodeScalars.append(contentsOf: scalars[a..<b]); return s }
-        func result(_ end: Int) -> (String, String, String) { (str(0, start), str(start, end), str(end, scalars.count)) }
-
-        // Article / Section / Clause / § followed by a number.
-        let lowered = str(start, min(scalars.count, start + 8)).lowercased()
-        for word in ["article", "section", "clause", "§"] where lowered.hasPrefix(word) {
-            var k = start + word.unicodeScalars.count
-            let afterWord = k
-            while k < scalars.count && scalars[k] == " " { k += 1 }
-            if k == afterWord && word != "§" { continue }
-            let numStart = k
-            while k < scalars.count && (isDigit(k) || "IVXLCivxlc".unicodeScalars.contains(scalars[k])) { k += 1 }
-            if k == numStart { continue }
-            while k + 1 < scalars.count && scalars[k] == "." && isDigit(k + 1) {
-                k += 1
-                while isDigit(k) { k += 1 }
-            }
-            if k < scalars.count && (scalars[k] == "." || scalars[k] == ":") { k += 1 }
-            if isBoundary(k) { return result(k) }
-        }
-        // Dotted decimal: 1. / 1.1 / 1.1.
-        if isDigit(start) {
-            var k = start
-            while isDigit(k) { k += 1 }
-            var dotted = false
-            while k < scalars.count && scalars[k] == "." {
-                dotted = true
-                k += 1
-                if !isDigit(k) { break }
-                while isDigit(k) { k += 1 }
-            }
-            if dotted && k - start <= 12 && isBoundary(k) { return result(k) }
-        }
-        // Parenthesised: (a) (iv) (3)
-        if start < scalars.count && scalars[start] == "(" {
-            var k = start + 1
-            while k < scalars.count && k - start <= 5 && (scalars[k].properties.isAlphabetic || isDigit(k)) { k += 1 }
-            if k > start + 1 && k < scalars.count && scalars[k] == ")" && isBoundary(k + 1) {
-                let inner = str(start + 1, k)
-                let isRoman = inner.allSatisfy { "ivxlc".contains($0) }
-                let isNumber = inner.allSatisfy { $0.isNumber }
-                if inner.count <= 2 || isRoman || isNumber { return result(k + 1) }
-            }
-        }
-        return nil
+extension ClauseNumber.Reading {
+    /// `a.`, `A.`, `iv.`: easily the start of a wrapped name or sentence, so never enough on its own.
+    var isDotLetter: Bool {
+        if case .list(let s) = style { return s.punctuation == UInt8(ascii: ".") }
+        return false
     }
 }
