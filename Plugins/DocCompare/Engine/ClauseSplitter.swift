@@ -24,12 +24,14 @@ public enum ClauseSplitter {
         var previous: LineShape? = nil        // the last non-blank line
         var previousBlank = true
         var continuationIndent: Int? = nil    // indentation of the current clause's wrapped lines
-        let all = lines(text)
-        let onePerLine = isOneParagraphPerLine(all)
-        let wrapWidth = all.reduce(0) { max($0, $1.count) }
+        let shapes = lines(text).map(LineShape.init)
+        let onePerLine = isOneParagraphPerLine(shapes)
+        let hanging = wrapsWithHangingIndent(shapes)
+        let wrapWidth = shapes.reduce(0) { max($0, $1.width) }
+        var lastHeadingIsTitle = false
 
-        for line in all {
-            let shape = LineShape(line)
+        for shape in shapes {
+            let line = shape.line
             if shape.isBlank {
                 if units.isEmpty { units.append(Clause(kind: .paragraph, number: nil, lead: "", body: "")) }
                 units[units.count - 1].separator += line
@@ -43,7 +45,7 @@ public enum ClauseSplitter {
 
             if let number = shape.number,
                let (reading, popTo) = accept(number, shape: shape, stack: stack, paragraphStart: paragraphStart,
-                                             sentenceEnded: sentenceEnded, previous: previous) {
+                                             sentenceEnded: sentenceEnded, previous: previous, wrapWidth: onePerLine ? Int.max : wrapWidth) {
                 stack.removeSubrange(popTo...)
                 let parent = stack.last?.unit ?? sectionHeading
                 stack.append(Level(reading: reading, indent: shape.indent, unit: units.count))
@@ -51,9 +53,12 @@ public enum ClauseSplitter {
                 units.append(Clause(kind: .clause, number: number.label, lead: shape.lead, body: shape.rest(after: number.end),
                                     level: stack.count - 1, parent: parent))
             } else if (paragraphStart || sentenceEnded), let heading = HeadingRecognizer.recognize(shape) {
-                if afterHeading && !previousBlank && !heading.opensBlock, let last = units.indices.last {
-                    units[last].body += line          // a heading continued on the next line
+                let sectionWithoutTitle = current?.number != nil && current?.body.allSatisfy(\.isWhitespace) == true
+                let continues = sectionWithoutTitle || (!onePerLine && !(heading.isTitle && lastHeadingIsTitle))
+                if afterHeading && !previousBlank && !heading.opensBlock && continues, let last = units.indices.last {
+                    units[last].body += line          // a heading continued on the next line (`SCHEDULE 1` / `SERVICES`)
                 } else {
+                    lastHeadingIsTitle = heading.isTitle
                     if heading.isSection { stack.removeAll(); sectionHeading = units.count }
                     let parent = heading.isSection ? nil : sectionHeading
                     units.append(Clause(kind: .heading, number: heading.number, lead: shape.lead,
@@ -62,7 +67,7 @@ public enum ClauseSplitter {
             } else if current == nil || (current?.kind != .clause && (previousBlank || afterHeading)) {
                 units.append(Clause(kind: .paragraph, number: nil, lead: "", body: String(line), level: 0, parent: sectionHeading))
             } else if let current, current.kind == .clause, previousBlank || onePerLine
-                        || (sentenceEnded && continuationIndent.map { shape.indent < $0 } == true)
+                        || (sentenceEnded && (continuationIndent.map { shape.indent < $0 } ?? hanging))
                         || (sentenceEnded && previous.map { $0.width + 1 + shape.firstWordWidth < wrapWidth } == true),
                       shape.indent <= LineShape(Substring(current.lead)).indent {
                 // A paragraph not indented under the clause (after a blank line, or after the clause's
@@ -83,25 +88,31 @@ public enum ClauseSplitter {
     }
 
     /// If `number` starts a clause here, the reading chosen and the stack depth it replaces.
+    ///
+    /// Inside a paragraph a number starts a clause only when the line break before it is
+    /// deliberate: the line before ended a sentence or list entry, or it had room for this line's
+    /// first word (so the break is not wrapping) and the number continues its sequence at the
+    /// sequence's indentation or is followed by a capital. `(30) days` or `(5) Business Days` at
+    /// the start of a wrapped line therefore stay where they are.
     static func accept(_ number: ClauseNumber, shape: LineShape, stack: [Level], paragraphStart: Bool,
-                       sentenceEnded: Bool, previous: LineShape?) -> (ClauseNumber.Reading, Int)? {
+                       sentenceEnded: Bool, previous: LineShape?, wrapWidth: Int) -> (ClauseNumber.Reading, Int)? {
+        let capital = shape.capitalAfterNumber(number)
+        let hadRoom = previous.map { $0.width + 1 + shape.firstWordWidth <= wrapWidth } ?? true
+        let reference = previous?.endsWithReference == true
         for reading in number.readings {
             guard let (popTo, sibling) = NumberingSequence.fit(reading, stack) else { continue }
             let weak = number.isBare || reading.isDotLetter
-            if paragraphStart { return weak && !shape.capitalAfterNumber(number) ? nil : (reading, popTo) }
-            if previous?.endsWithReference == true { return nil }
-            if weak { return sentenceEnded && shape.capitalAfterNumber(number) ? (reading, popTo) : nil }
+            if paragraphStart { return weak && !capital ? nil : (reading, popTo) }
+            if reference { return nil }
+            if weak { return sentenceEnded && capital ? (reading, popTo) : nil }
             let atSequenceIndent = sibling && stack[popTo].indent == shape.indent
-            if sentenceEnded || atSequenceIndent || shape.capitalAfterNumber(number) { return (reading, popTo) }
+            if sentenceEnded || (hadRoom && (capital || atSequenceIndent)) { return (reading, popTo) }
             return nil
         }
-        // A number that continues no sequence starts a clause only at the start of a paragraph,
-        // or after a finished sentence (any line, for `Article 5`-style numbers) when it is
-        // followed by a capitalised word.
+        // A number that continues no sequence starts a clause at the start of a paragraph, or
+        // after a deliberate break when a capitalised word follows it.
         guard let reading = number.readings.first, !number.isBare, !reading.isDotLetter else { return nil }
-        var isKeyword = false
-        if case .keyword = reading.style { isKeyword = true }
-        if paragraphStart || ((sentenceEnded || isKeyword) && previous?.endsWithReference != true && shape.capitalAfterNumber(number)) {
+        if paragraphStart || (!reference && capital && !shape.nothingAfter(number) && (sentenceEnded || hadRoom)) {
             return (reading, NumberingSequence.restartDepth(reading, stack))
         }
         return nil
@@ -109,13 +120,26 @@ public enum ClauseSplitter {
 
     /// True when the text holds one paragraph per line (as extracted from a .docx): many lines
     /// longer than any wrapped line, so a line never continues the one before it.
-    static func isOneParagraphPerLine(_ lines: [Substring]) -> Bool {
+    static func isOneParagraphPerLine(_ shapes: [LineShape]) -> Bool {
         var long = 0, nonBlank = 0
-        for line in lines where line.utf8.count > 1 {
+        for shape in shapes where !shape.isBlank {
             nonBlank += 1
-            if line.count > 110 { long += 1 }
+            if shape.width > 110 { long += 1 }
         }
         return nonBlank > 0 && long * 5 >= nonBlank
+    }
+
+    /// True when the text wraps clauses with a hanging indent: the lines that follow a numbered
+    /// line without a number of their own are nearly always indented deeper than it.
+    static func wrapsWithHangingIndent(_ shapes: [LineShape]) -> Bool {
+        var deeper = 0, pairs = 0
+        for k in shapes.indices.dropLast() where shapes[k].number != nil && !shapes[k].isBlank {
+            let next = shapes[k + 1]
+            guard !next.isBlank, next.number == nil else { continue }
+            pairs += 1
+            if next.indent > shapes[k].indent { deeper += 1 }
+        }
+        return pairs >= 3 && deeper * 10 >= pairs * 8
     }
 
     /// Lines including their newline.

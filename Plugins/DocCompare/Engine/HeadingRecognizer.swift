@@ -12,6 +12,8 @@ enum HeadingRecognizer {
         /// True when the line opens a heading or block even right under another one
         /// (`Signed by ...` after the previous signature block).
         var opensBlock: Bool = false
+        /// True for a title in capitals (`DEFINITIONS`): a title on the next line is another heading.
+        var isTitle: Bool = false
     }
 
     /// Words that open a schedule-like section.
@@ -51,7 +53,7 @@ enum HeadingRecognizer {
         let text = shape.content.prefix(40).lowercased()
         if executionOpenings.contains(where: { text.hasPrefix($0) }) { return Heading(number: nil, numberEnd: 0, isSection: false, opensBlock: true) }
         if executionLines.contains(where: { text.hasPrefix($0) }) { return Heading(number: nil, numberEnd: 0, isSection: false) }
-        if isCapitalsTitle(shape.content) { return Heading(number: nil, numberEnd: 0, isSection: false) }
+        if isCapitalsTitle(shape.content) { return Heading(number: nil, numberEnd: 0, isSection: false, isTitle: true) }
         return nil
     }
 

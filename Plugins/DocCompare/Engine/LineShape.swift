@@ -84,6 +84,11 @@ struct LineShape {
         return c.properties.isUppercase || "\"'[\u{201C}\u{2018}(".unicodeScalars.contains(c)
     }
 
+    /// True when nothing but whitespace follows `number` on the line.
+    func nothingAfter(_ number: ClauseNumber) -> Bool {
+        head[min(number.end, head.count)...].allSatisfy { $0.properties.isWhitespace }
+    }
+
     /// The line after the first `end` scalars of its content.
     func rest(after end: Int) -> String {
         String(String.UnicodeScalarView(content.unicodeScalars.dropFirst(end)))
