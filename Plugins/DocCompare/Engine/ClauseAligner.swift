@@ -63,7 +63,9 @@ struct ClauseAligner {
             if structureAgrees(c.i, c.j, oldOfNew: oldOfNew) { pair(c.i, c.j, c.sim) }
         }
         for c in candidates where c.sim < threshold && oldOfNew[c.j] == nil && newOfOld[c.i] == nil {
-            if neighboursAgree(c.i, c.j, oldOfNew: oldOfNew) && old[c.i].kind == new[c.j].kind { pair(c.i, c.j, c.sim) }
+            if neighboursAgree(c.i, c.j, oldOfNew: oldOfNew) && old[c.i].kind == new[c.j].kind && old[c.i].level == new[c.j].level {
+                pair(c.i, c.j, c.sim)
+            }
         }
 
         // 3. One-for-one gaps: a clause rewritten in place keeps its number.

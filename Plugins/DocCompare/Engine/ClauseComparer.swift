@@ -76,7 +76,13 @@ public enum ClauseComparer {
     ///   - ignoreCase: compare words without regard to case.
     public static func compare(_ old: String, _ new: String, threshold: Double = 0.6, ignoreCase: Bool = false,
                                title: String = "Clause redline") -> ClauseComparison {
-        let oc = ClauseSplitter.split(old), nc = ClauseSplitter.split(new)
+        var oc = ClauseSplitter.split(old), nc = ClauseSplitter.split(new)
+        // Where one version has a paragraph on its own and the other glued it to a clause (layout
+        // could not tell), split the other one too.
+        let oldOpenings = ClauseSplitter.paragraphOpenings(oc), newOpenings = ClauseSplitter.paragraphOpenings(nc)
+        let onlyNew = newOpenings.subtracting(oldOpenings), onlyOld = oldOpenings.subtracting(newOpenings)
+        if !onlyNew.isEmpty { oc = ClauseSplitter.split(old, paragraphOpenings: onlyNew) }
+        if !onlyOld.isEmpty { nc = ClauseSplitter.split(new, paragraphOpenings: onlyOld) }
         var vocabulary: [String: Int32] = [:]
         let ow = ClauseWords(oc, ignoreCase: ignoreCase, vocabulary: &vocabulary)
         let nw = ClauseWords(nc, ignoreCase: ignoreCase, vocabulary: &vocabulary)

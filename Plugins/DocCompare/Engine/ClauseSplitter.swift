@@ -17,7 +17,10 @@ public enum ClauseSplitter {
     }
 
     /// Splits `text` into units.
-    public static func split(_ text: String) -> [Clause] {
+    /// - Parameter paragraphOpenings: opening words (``openingKey(_:)``) of paragraphs the other
+    ///   version has on their own. A line after a finished sentence that opens with them starts a
+    ///   paragraph here too, where layout alone could not tell (flush-left text without blank lines).
+    public static func split(_ text: String, paragraphOpenings: Set<String> = []) -> [Clause] {
         var units: [Clause] = []
         var stack: [Level] = []
         var sectionHeading: Int? = nil
@@ -27,7 +30,8 @@ public enum ClauseSplitter {
         let shapes = lines(text).map(LineShape.init)
         let onePerLine = isOneParagraphPerLine(shapes)
         let hanging = wrapsWithHangingIndent(shapes)
-        let wrapWidth = shapes.reduce(0) { max($0, $1.width) }
+        // The widest line: a text whose lines all stay under 50 columns is not wrapped at all.
+        let wrapWidth = max(50, shapes.reduce(0) { max($0, $1.width) })
         var lastHeadingIsTitle = false
 
         for shape in shapes {
@@ -68,7 +72,8 @@ public enum ClauseSplitter {
                 units.append(Clause(kind: .paragraph, number: nil, lead: "", body: String(line), level: 0, parent: sectionHeading))
             } else if let current, current.kind == .clause, previousBlank || onePerLine
                         || (sentenceEnded && (continuationIndent.map { shape.indent < $0 } ?? hanging))
-                        || (sentenceEnded && previous.map { $0.width + 1 + shape.firstWordWidth < wrapWidth } == true),
+                        || (sentenceEnded && previous.map { $0.width + 1 + shape.firstWordWidth < wrapWidth } == true)
+                        || (sentenceEnded && !paragraphOpenings.isEmpty && openingKey(shape.content).map(paragraphOpenings.contains) == true),
                       shape.indent <= LineShape(Substring(current.lead)).indent {
                 // A paragraph not indented under the clause (after a blank line, or after the clause's
                 // last sentence when its wrapped lines hang deeper or when that sentence's line had
@@ -116,6 +121,27 @@ public enum ClauseSplitter {
             return (reading, NumberingSequence.restartDepth(reading, stack))
         }
         return nil
+    }
+
+    /// The first six words of `text`, lower-cased (nil when it has fewer).
+    static func openingKey<S: StringProtocol>(_ text: S) -> String? {
+        var words: [String] = []
+        var word = ""
+        for c in text.unicodeScalars {
+            if c.properties.isAlphabetic || (c.value >= 0x30 && c.value <= 0x39) {
+                word.unicodeScalars.append(c)
+            } else if !word.isEmpty {
+                words.append(word.lowercased()); word = ""
+                if words.count == 6 { break }
+            }
+        }
+        if !word.isEmpty && words.count < 6 { words.append(word.lowercased()) }
+        return words.count >= 6 ? words.prefix(6).joined(separator: " ") : nil
+    }
+
+    /// The opening keys of the un-numbered paragraphs among `units`.
+    static func paragraphOpenings(_ units: [Clause]) -> Set<String> {
+        Set(units.filter { $0.kind == .paragraph }.compactMap { openingKey($0.body) })
     }
 
     /// True when the text holds one paragraph per line (as extracted from a .docx): many lines
