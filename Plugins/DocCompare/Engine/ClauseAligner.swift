@@ -3,10 +3,11 @@
 /// 1. Units with the same words (layout and number aside) are paired, in order.
 /// 2. The rest are scored by ordered word similarity (longest common subsequence of the content
 ///    words), with a bonus when the structure agrees: same kind and level, parents paired with
-///    each other, neighbours paired with each other. A pair needs a similarity of 0.8 anywhere,
-///    of `threshold` where the structure agrees, a little less between paired neighbours.
+///    each other, neighbours paired with each other. A pair needs a similarity of 0.8 anywhere (0.7 at the
+///    same kind and level), of `threshold` where the structure agrees, a little less between
+///    paired neighbours.
 /// 3. In a gap between paired units that holds exactly one unit on each side, the two are paired
-///    when they share the same number and enough words: a rewritten clause in its place.
+///    when they have the same number (or none) and enough words: a rewritten clause in its place.
 ///
 /// Anything else stays unpaired: added and deleted clauses are reported as such.
 struct ClauseAligner {
@@ -56,10 +57,10 @@ struct ClauseAligner {
         // Near-identical pairs first, wherever they are; then similar pairs the structure agrees
         // with (same level, and parents or neighbours paired with each other); then weaker pairs
         // between paired neighbours.
-        for c in candidates where c.sim >= 0.8 && oldOfNew[c.j] == nil && newOfOld[c.i] == nil {
-            pair(c.i, c.j, c.sim)
+        for c in candidates where c.sim >= 0.7 && oldOfNew[c.j] == nil && newOfOld[c.i] == nil {
+            if c.sim >= 0.8 || (old[c.i].kind == new[c.j].kind && old[c.i].level == new[c.j].level) { pair(c.i, c.j, c.sim) }
         }
-        for c in candidates where c.sim >= threshold && c.sim < 0.8 && oldOfNew[c.j] == nil && newOfOld[c.i] == nil {
+        for c in candidates where c.sim >= threshold && oldOfNew[c.j] == nil && newOfOld[c.i] == nil {
             if structureAgrees(c.i, c.j, oldOfNew: oldOfNew) { pair(c.i, c.j, c.sim) }
         }
         for c in candidates where c.sim < threshold && oldOfNew[c.j] == nil && newOfOld[c.i] == nil {
@@ -77,9 +78,9 @@ struct ClauseAligner {
                 let gi = lastI + 1, gj = lastJ + 1
                 if newOfOld[gi] == nil && oldOfNew[gj] == nil && old[gi].kind == new[gj].kind {
                     let sim = WordSimilarity.ordered(oldContent[gi], newContent[gj]).similarity
-                    let sameNumber = old[gi].number != nil && old[gi].number == new[gj].number
+                    let sameNumber = old[gi].number == new[gj].number
                     let bothEmpty = oldWords[gi].isEmpty && newWords[gj].isEmpty
-                    if bothEmpty || (sameNumber && sim >= threshold - 0.15) { pair(gi, gj, sim) }
+                    if bothEmpty || (sameNumber && sim >= threshold - 0.2) { pair(gi, gj, sim) }
                 }
             }
             if i > lastI { lastI = i; lastJ = j }

@@ -56,7 +56,10 @@ public enum ClauseSplitter {
                 continuationIndent = nil
                 units.append(Clause(kind: .clause, number: number.label, lead: shape.lead, body: shape.rest(after: number.end),
                                     level: stack.count - 1, parent: parent))
-            } else if (paragraphStart || sentenceEnded), let heading = HeadingRecognizer.recognize(shape) {
+            } else if let heading = HeadingRecognizer.recognize(shape),
+                      paragraphStart || sentenceEnded
+                        || (heading.isSection && heading.number != nil && previous?.endsWithReference != true
+                            && previous.map { $0.width + 1 + shape.firstWordWidth <= wrapWidth } == true) {
                 let sectionWithoutTitle = current?.number != nil && current?.body.allSatisfy(\.isWhitespace) == true
                 let continues = sectionWithoutTitle || (!onePerLine && !(heading.isTitle && lastHeadingIsTitle))
                 if afterHeading && !previousBlank && !heading.opensBlock && continues, let last = units.indices.last {
