@@ -138,6 +138,10 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 [ -n "$WORKER_PID" ] || WORKER_PID="$PLEXUS_PID"
+# The runtime writes an admin API key at its first start; the compare route needs credentials.
+for _ in $(seq 100); do [ -s "$WORK/serve/data/admin.key" ] && break; sleep 0.1; done
+[ -s "$WORK/serve/data/admin.key" ] || { echo "plexus wrote no data/admin.key" >&2; exit 1; }
+AUTH="Authorization: Bearer $(tr -d '[:space:]' < "$WORK/serve/data/admin.key")"
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$WORKER_PID/status"; }
 curl -sS -o /dev/null "http://127.0.0.1:$PORT/health" || true
 sleep 0.5
@@ -151,7 +155,7 @@ RSS_BEFORE="$(rss_kib)"
 SAMPLER_PID=$!
 route_times=()
 for _ in $(seq "$REPEAT"); do
-    code_time="$(curl -sS -o "$WORK/route.json" -w '%{http_code} %{time_total}' \
+    code_time="$(curl -sS -o "$WORK/route.json" -w '%{http_code} %{time_total}' -H "$AUTH" \
         -F "old=@$A;type=text/plain" -F "new=@$B;type=text/plain" -F format=json \
         "http://127.0.0.1:$PORT/api/v1/documents/compare")"
     [ "${code_time%% *}" = 200 ] || { echo "route answered ${code_time%% *}: $(head -c 500 "$WORK/route.json")" >&2; exit 1; }

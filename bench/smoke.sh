@@ -40,6 +40,7 @@ smoke sse-fanout.sh "deliveries" bench/sse-fanout.sh 10 100 1
 smoke gateway.sh "authenticated / public req/s = [0-9.]+" env BENCH_SECONDS=1 BENCH_CONNECTIONS=8 bench/gateway.sh
 smoke bus-bench "best [0-9]+ events/s" "$bin/bus-bench" 20000
 smoke kv-bench "raw time: put [0-9.]+x, get [0-9.]+x" "$bin/kv-bench" 500
+smoke doccompare.sh "^\| unchanged \| [0-9]+ \|" env DOCCOMPARE_TINY=1 bench/doccompare.sh
 
 echo "bench smoke: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
