@@ -90,7 +90,7 @@ final class ClauseReadingTests: XCTestCase {
         """
         let new = """
         1. Definitions. In this agreement the following terms shall have the following meanings.
-        2. Audit. The Customer may audit the records of the Supplier once in each year of this agreement.
+        2. Records. The Supplier shall maintain complete records of the Services for the term of this agreement.
         3. Notices. Any notice under this agreement shall be in writing.
 
         """

@@ -7,7 +7,7 @@
 ///    same kind and level), of `threshold` where the structure agrees, a little less between
 ///    paired neighbours.
 /// 3. In a gap between paired units that holds exactly one unit on each side, the two are paired
-///    when they have the same number (or none) and enough words: a rewritten clause in its place.
+///    when they have the same number (or none) and nearly enough words: an edited clause in its place.
 ///
 /// Anything else stays unpaired: added and deleted clauses are reported as such.
 struct ClauseAligner {
@@ -64,6 +64,7 @@ struct ClauseAligner {
             if structureAgrees(c.i, c.j, oldOfNew: oldOfNew) { pair(c.i, c.j, c.sim) }
         }
         for c in candidates where c.sim < threshold && oldOfNew[c.j] == nil && newOfOld[c.i] == nil {
+            guard c.sim >= weakThreshold(c.i, c.j) else { continue }
             if neighboursAgree(c.i, c.j, oldOfNew: oldOfNew) && old[c.i].kind == new[c.j].kind && old[c.i].level == new[c.j].level {
                 pair(c.i, c.j, c.sim)
             }
@@ -80,12 +81,18 @@ struct ClauseAligner {
                     let sim = WordSimilarity.ordered(oldContent[gi], newContent[gj]).similarity
                     let sameNumber = old[gi].number == new[gj].number
                     let bothEmpty = oldWords[gi].isEmpty && newWords[gj].isEmpty
-                    if bothEmpty || (sameNumber && sim >= threshold - 0.2) { pair(gi, gj, sim) }
+                    if bothEmpty || (sameNumber && sim >= weakThreshold(gi, gj)) { pair(gi, gj, sim) }
                 }
             }
             if i > lastI { lastI = i; lastJ = j }
         }
         return (oldOfNew, similarity)
+    }
+
+    /// The similarity a pair needs between paired neighbours: a little under `threshold`, lower
+    /// for short units (six content words or fewer), where one edited word weighs a lot.
+    func weakThreshold(_ i: Int, _ j: Int) -> Double {
+        min(oldContent[i].count, newContent[j].count) <= 6 ? threshold - 0.2 : threshold - 0.05
     }
 
     /// Up to 0.3 for agreeing structure: kind, level, paired parents, paired neighbours.
