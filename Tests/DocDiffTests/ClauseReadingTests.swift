@@ -113,4 +113,40 @@ final class ClauseReadingTests: XCTestCase {
         XCTAssertTrue(segments.contains { if case .delete(let t) = $0 { return t.contains("three") }; return false }, "\(segments)")
         assertRoundTrip(cmp, old, new)
     }
+
+    func testRewrappingToOneParagraphPerLineIsNoChange() {
+        let wrapped = """
+        ARTICLE I
+        DEFINITIONS
+
+        Section 1.1  "Confidential Information" means all non-public information disclosed by a
+                     party to the other party, whether orally or in writing, and all copies of it.
+
+        Section 1.2  "Fees" means the fees payable under Section 1.1 within thirty
+                     (30) days after receipt of a proper invoice, as set out in each order.
+
+        IN WITNESS WHEREOF, the parties have executed this Agreement as of the Effective Date.
+
+        By: ____________________
+        Name:
+        Title:
+
+        """
+        // The same text as a .docx gives it: one paragraph per line, no blank lines, no wrapping.
+        let onePerLine = """
+        ARTICLE I
+        DEFINITIONS
+        Section 1.1 "Confidential Information" means all non-public information disclosed by a party to the other party, whether orally or in writing, and all copies of it.
+        Section 1.2 "Fees" means the fees payable under Section 1.1 within thirty (30) days after receipt of a proper invoice, as set out in each order.
+        IN WITNESS WHEREOF, the parties have executed this Agreement as of the Effective Date.
+        By: ____________________
+        Name:
+        Title:
+
+        """
+        let cmp = ClauseComparer.compare(wrapped, onePerLine)
+        XCTAssertEqual(cmp.oldClauses.count, cmp.newClauses.count, "\(cmp.oldClauses.map { $0.content }) vs \(cmp.newClauses.map { $0.content })")
+        XCTAssertEqual(cmp.changedClauseCount, 0, "\(cmp.changes.map { ($0.oldNumber, $0.newNumber, $0.status) })")
+        assertRoundTrip(cmp, wrapped, onePerLine)
+    }
 }

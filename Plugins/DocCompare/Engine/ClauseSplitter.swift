@@ -32,7 +32,6 @@ public enum ClauseSplitter {
         let hanging = wrapsWithHangingIndent(shapes)
         // The widest line: a text whose lines all stay under 50 columns is not wrapped at all.
         let wrapWidth = max(50, shapes.reduce(0) { max($0, $1.width) })
-        var lastHeadingIsTitle = false
 
         for shape in shapes {
             let line = shape.line
@@ -60,18 +59,18 @@ public enum ClauseSplitter {
                       paragraphStart || sentenceEnded
                         || (heading.isSection && heading.number != nil && previous?.endsWithReference != true
                             && previous.map { $0.width + 1 + shape.firstWordWidth <= wrapWidth } == true) {
-                let sectionWithoutTitle = current?.number != nil && current?.body.allSatisfy(\.isWhitespace) == true
-                let continues = sectionWithoutTitle || (!onePerLine && !(heading.isTitle && lastHeadingIsTitle))
-                if afterHeading && !previousBlank && !heading.opensBlock && continues, let last = units.indices.last {
-                    units[last].body += line          // a heading continued on the next line (`SCHEDULE 1` / `SERVICES`)
+                // `SCHEDULE 1` / `SERVICES` and `ARTICLE I` / `DEFINITIONS` are one unit in every layout;
+                // any other heading line is a unit of its own.
+                let numberOnly = current?.number != nil && current?.body.allSatisfy(\.isWhitespace) == true
+                if numberOnly && !previousBlank && (afterHeading || heading.isTitle), let last = units.indices.last {
+                    units[last].body += line
                 } else {
-                    lastHeadingIsTitle = heading.isTitle
                     if heading.isSection { stack.removeAll(); sectionHeading = units.count }
                     let parent = heading.isSection ? nil : sectionHeading
                     units.append(Clause(kind: .heading, number: heading.number, lead: shape.lead,
                                         body: shape.rest(after: heading.numberEnd), level: 0, parent: parent))
                 }
-            } else if current == nil || (current?.kind != .clause && (previousBlank || afterHeading)) {
+            } else if current == nil || (current?.kind != .clause && (previousBlank || afterHeading || onePerLine)) {
                 units.append(Clause(kind: .paragraph, number: nil, lead: "", body: String(line), level: 0, parent: sectionHeading))
             } else if let current, current.kind == .clause, previousBlank || onePerLine
                         || (sentenceEnded && (continuationIndent.map { shape.indent < $0 } ?? hanging))
