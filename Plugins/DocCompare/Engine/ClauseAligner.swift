@@ -40,13 +40,18 @@ struct ClauseAligner {
         let restOld = old.indices.filter { newOfOld[$0] == nil && !oldContent[$0].isEmpty }
         let restNew = new.indices.filter { oldOfNew[$0] == nil && !newContent[$0].isEmpty }
         var candidates: [(i: Int, j: Int, sim: Double, score: Double)] = []
+        let sortedOld = oldContent.map { $0.sorted() }, sortedNew = newContent.map { $0.sorted() }
+        let pairsOld = oldContent.map(WordSimilarity.sortedBigrams), pairsNew = newContent.map(WordSimilarity.sortedBigrams)
         if !restOld.isEmpty && !restNew.isEmpty && restOld.count * restNew.count <= 2_000_000 {
             for j in restNew {
                 for i in restOld {
                     let a = oldContent[i], b = newContent[j]
                     let lo = min(a.count, b.count), hi = max(a.count, b.count)
                     if 2 * Double(lo) / Double(lo + hi) < threshold - 0.15 { continue }
-                    if WordSimilarity.bag(a, b) < threshold - 0.15 { continue }
+                    if WordSimilarity.bag(sorted: sortedOld[i], sortedNew[j]) < threshold - 0.15 { continue }
+                    // Word order: an edited clause keeps most of its word pairs, an unrelated one
+                    // written with the same vocabulary does not (and would cost Myers its worst case).
+                    if min(a.count, b.count) > 3 && WordSimilarity.bag(sorted: pairsOld[i], pairsNew[j]) < 0.25 { continue }
                     let sim = WordSimilarity.ordered(a, b).similarity
                     if sim < threshold - 0.15 { continue }
                     candidates.append((i, j, sim, sim + structureBonus(i, j, oldOfNew: oldOfNew)))

@@ -85,14 +85,21 @@ struct ClauseWords {
 
 /// Similarity of two word sequences.
 enum WordSimilarity {
-    /// Dice coefficient of the word multisets (cheap upper bound of ``ordered``).
-    static func bag(_ a: [Int32], _ b: [Int32]) -> Double {
+    /// Dice coefficient of the word multisets (cheap upper bound of ``ordered``), from the words
+    /// of each side in ascending order.
+    static func bag<T: Comparable>(sorted a: [T], _ b: [T]) -> Double {
         if a.isEmpty && b.isEmpty { return 1 }
-        var counts: [Int32: Int] = [:]
-        for w in a { counts[w, default: 0] += 1 }
-        var common = 0
-        for w in b { if let c = counts[w], c > 0 { common += 1; counts[w] = c - 1 } }
+        var i = 0, j = 0, common = 0
+        while i < a.count && j < b.count {
+            if a[i] == b[j] { common += 1; i += 1; j += 1 } else if a[i] < b[j] { i += 1 } else { j += 1 }
+        }
         return 2 * Double(common) / Double(a.count + b.count)
+    }
+
+    /// The pairs of neighbouring words of `words`, in ascending order.
+    static func sortedBigrams(_ words: [Int32]) -> [Int64] {
+        guard words.count > 1 else { return [] }
+        return (1..<words.count).map { Int64(words[$0 - 1]) << 32 | Int64(UInt32(bitPattern: words[$0])) }.sorted()
     }
 
     /// Dice coefficient of the longest common subsequence, and the number of changed runs.

@@ -31,7 +31,7 @@ struct LineShape {
         lead = String(line[line.startIndex..<idx])
         content = line[idx...]
         indent = width
-        head = Array(content.unicodeScalars.prefix(64))
+        head = Array(content.unicodeScalars.prefix(32))
         let trimmed = content.reversed().drop { $0.isWhitespace }
         isBlank = trimmed.first == nil
         lastCharacter = trimmed.first
@@ -86,7 +86,7 @@ struct LineShape {
 
     /// True when nothing but whitespace follows `number` on the line.
     func nothingAfter(_ number: ClauseNumber) -> Bool {
-        head[min(number.end, head.count)...].allSatisfy { $0.properties.isWhitespace }
+        content.unicodeScalars.dropFirst(number.end).allSatisfy { $0.properties.isWhitespace }
     }
 
     /// The line after the first `end` scalars of its content.
