@@ -51,7 +51,7 @@ struct ClauseAligner {
                     if WordSimilarity.bag(sorted: sortedOld[i], sortedNew[j]) < threshold - 0.15 { continue }
                     // Word order: an edited clause keeps most of its word pairs, an unrelated one
                     // written with the same vocabulary does not (and would cost Myers its worst case).
-                    if min(a.count, b.count) > 3 && WordSimilarity.bag(sorted: pairsOld[i], pairsNew[j]) < 0.25 { continue }
+                    if min(a.count, b.count) > 24 && WordSimilarity.bag(sorted: pairsOld[i], pairsNew[j]) < 0.2 { continue }
                     let sim = WordSimilarity.ordered(a, b).similarity
                     if sim < threshold - 0.15 { continue }
                     candidates.append((i, j, sim, sim + structureBonus(i, j, oldOfNew: oldOfNew)))
