@@ -51,6 +51,7 @@ timetable_data="$(pwd)/../shared/datasets/itc2007-cbctt" timetable_instance=comp
 [[ -f "$timetable_data/comp01.ctt" ]] || timetable_data="$(pwd)/bench/fixtures" timetable_instance=tiny
 smoke timetable.sh "Geometric mean of ratios: [0-9.]+" \
     env TIMETABLE_DATA="$timetable_data" bench/timetable.sh 1 --only "$timetable_instance"
+smoke doccompare.sh "^\| unchanged \| [0-9]+ \|" env DOCCOMPARE_TINY=1 bench/doccompare.sh
 
 echo "bench smoke: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -1,3 +1,4 @@
+import DocDiff
 import PlexusSDK
 
 /// The document comparison plugin: compares two versions of a text or .docx document.
@@ -71,7 +72,9 @@ final class DocComparePlugin: Plugin {
     private func compare(_ request: Request, forceHTML: Bool) async throws -> Response {
         let limit = maxInputBytes
         let outcome = try await context.offLoop {
-            try CompareService.respond(to: request, forceHTML: forceHTML, maxInputBytes: limit)
+            // The comparison's buffers are freed when `respond` returns; hand them back to the system.
+            defer { MemoryRelease.returnFreedMemory() }
+            return try CompareService.respond(to: request, forceHTML: forceHTML, maxInputBytes: limit)
         }
         served += 1
         await publishCompared(outcome.summary, tenant: "")
