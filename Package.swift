@@ -17,14 +17,14 @@ let package = Package(
         .executable(name: "plexus", targets: ["plexus"]),
         .library(name: "PlexusSDK", targets: ["PlexusSDK"]),
         .library(name: "PlexusTesting", targets: ["PlexusTesting"]),
-        .library(name: "PlexusHello", type: .dynamic, targets: ["PlexusHello"]),
+        .library(name: "PlexusHello", type: .dynamic, targets: ["PlexusHelloEntry"]),
         .library(name: "PlexusDocCompare", type: .dynamic, targets: ["PlexusDocCompare"]),
         .executable(name: "docdiff-bench", targets: ["docdiff-bench"]),
         .library(name: "PlexusTimetable", type: .dynamic, targets: ["PlexusTimetable"]),
         .executable(name: "timetable-bench", targets: ["timetable-bench"]),
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
         .library(name: "PlexusFixtureBusProbe", type: .dynamic, targets: ["PlexusFixtureBusProbe"]),
-        .library(name: "PlexusFixtureNotes", type: .dynamic, targets: ["PlexusFixtureNotes"]),
+        .library(name: "PlexusFixtureNotes", type: .dynamic, targets: ["PlexusFixtureNotesEntry"]),
         .library(name: "PlexusFixtureMetrics", type: .dynamic, targets: ["PlexusFixtureMetrics"]),
     ],
     dependencies: [
@@ -46,7 +46,14 @@ let package = Package(
             path: "SDK/PlexusSDK"
         ),
 
-        .target(name: "PlexusTesting", path: "SDK/PlexusTesting"),
+        // The test kit: TestHost (a plugin in-process over in-memory drivers and a real in-memory SQLite)
+        // and TestRuntime (the real binary), behind one PluginTestClient protocol.
+        .systemLibrary(name: "CPlexusTestingSQLite", path: "SDK/CPlexusTestingSQLite", pkgConfig: "sqlite3"),
+        .target(
+            name: "PlexusTesting",
+            dependencies: ["PlexusSDK", "CPlexusTestingSQLite", .product(name: "Logging", package: "swift-log")],
+            path: "SDK/PlexusTesting"
+        ),
 
         // MARK: Runtime
         .systemLibrary(name: "CLibUV", path: "Runtime/CLibUV", pkgConfig: "libuv"),
@@ -97,10 +104,12 @@ let package = Package(
         ),
 
         // MARK: Plugins shipped with Plexus
+        // Hello: the plugin type (linked in-process by its tests) and the entry symbol of the library.
+        .target(name: "PlexusHello", dependencies: ["PlexusSDK"], path: "Plugins/Hello/Plugin"),
         .target(
-            name: "PlexusHello",
-            dependencies: ["PlexusSDK"],
-            path: "Plugins/Hello",
+            name: "PlexusHelloEntry",
+            dependencies: ["PlexusHello", "PlexusSDK"],
+            path: "Plugins/Hello/Entry",
             linkerSettings: pluginLinkerSettings
         ),
 
@@ -141,10 +150,11 @@ let package = Package(
             path: "Tests/Fixtures/SwiftBusProbe",
             linkerSettings: pluginLinkerSettings
         ),
+        .target(name: "PlexusFixtureNotes", dependencies: ["PlexusSDK"], path: "Tests/Fixtures/SwiftNotes/Plugin"),
         .target(
-            name: "PlexusFixtureNotes",
-            dependencies: ["PlexusSDK"],
-            path: "Tests/Fixtures/SwiftNotes",
+            name: "PlexusFixtureNotesEntry",
+            dependencies: ["PlexusFixtureNotes", "PlexusSDK"],
+            path: "Tests/Fixtures/SwiftNotes/Entry",
             linkerSettings: pluginLinkerSettings
         ),
         .target(
@@ -159,6 +169,10 @@ let package = Package(
             path: "Tests/PlexusRuntimeTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // A plugin's tests, each body run in-process (TestHost) and live (TestRuntime). They link the
+        // plugin type, not its entry target: every test target lands in one test binary.
+        .testTarget(name: "HelloPluginTests", dependencies: ["PlexusHello", "PlexusTesting"], path: "Tests/HelloPluginTests"),
+        .testTarget(name: "NotesPluginTests", dependencies: ["PlexusFixtureNotes", "PlexusTesting"], path: "Tests/NotesPluginTests"),
         .testTarget(
             name: "DocDiffTests",
             dependencies: ["DocDiff", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
