@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "PlexusFixtureBusProbe", type: .dynamic, targets: ["PlexusFixtureBusProbe"]),
         .library(name: "PlexusFixtureNotes", type: .dynamic, targets: ["PlexusFixtureNotesEntry"]),
         .library(name: "PlexusFixtureMetrics", type: .dynamic, targets: ["PlexusFixtureMetrics"]),
+        .library(name: "PlexusFixtureGuards", type: .dynamic, targets: ["PlexusFixtureGuardsEntry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -157,6 +158,13 @@ let package = Package(
             path: "Tests/Fixtures/SwiftNotes/Entry",
             linkerSettings: pluginLinkerSettings
         ),
+        .target(name: "PlexusFixtureGuards", dependencies: ["PlexusSDK"], path: "Tests/Fixtures/SwiftGuards/Plugin"),
+        .target(
+            name: "PlexusFixtureGuardsEntry",
+            dependencies: ["PlexusFixtureGuards", "PlexusSDK"],
+            path: "Tests/Fixtures/SwiftGuards/Entry",
+            linkerSettings: pluginLinkerSettings
+        ),
         .target(
             name: "PlexusFixtureMetrics",
             dependencies: ["PlexusSDK", .product(name: "CoreMetrics", package: "swift-metrics")],
@@ -172,6 +180,7 @@ let package = Package(
         // A plugin's tests, each body run in-process (TestHost) and live (TestRuntime). They link the
         // plugin type, not its entry target: every test target lands in one test binary.
         .testTarget(name: "HelloPluginTests", dependencies: ["PlexusHello", "PlexusTesting"], path: "Tests/HelloPluginTests"),
+        .testTarget(name: "GatewayPolicyTests", dependencies: ["PlexusFixtureGuards", "PlexusTesting"], path: "Tests/GatewayPolicyTests"),
         .testTarget(name: "NotesPluginTests", dependencies: ["PlexusFixtureNotes", "PlexusTesting"], path: "Tests/NotesPluginTests"),
         .testTarget(
             name: "DocDiffTests",
