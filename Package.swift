@@ -15,8 +15,6 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "plexus", targets: ["plexus"]),
-        .library(name: "PlexusSDK", targets: ["PlexusSDK"]),
-        .library(name: "PlexusTesting", targets: ["PlexusTesting"]),
         .library(name: "PlexusHello", type: .dynamic, targets: ["PlexusHelloEntry"]),
         .library(name: "PlexusDocCompare", type: .dynamic, targets: ["PlexusDocCompare"]),
         .executable(name: "docdiff-bench", targets: ["docdiff-bench"]),
@@ -29,6 +27,8 @@ let package = Package(
         .library(name: "PlexusFixtureGuards", type: .dynamic, targets: ["PlexusFixtureGuardsEntry"]),
     ],
     dependencies: [
+        // The SDK, the ABI header and the test kit: a package of their own that plugin packages depend on.
+        .package(path: "SDK"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
@@ -39,23 +39,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
-        // MARK: SDK: the C ABI and the Swift layer plugins link statically.
-        .target(name: "CPlexusABI", path: "SDK/CPlexusABI"),
-        .target(
-            name: "PlexusSDK",
-            dependencies: ["CPlexusABI", .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics")],
-            path: "SDK/PlexusSDK"
-        ),
-
-        // The test kit: TestHost (a plugin in-process over in-memory drivers and a real in-memory SQLite)
-        // and TestRuntime (the real binary), behind one PluginTestClient protocol.
-        .systemLibrary(name: "CPlexusTestingSQLite", path: "SDK/CPlexusTestingSQLite", pkgConfig: "sqlite3"),
-        .target(
-            name: "PlexusTesting",
-            dependencies: ["PlexusSDK", "CPlexusTestingSQLite", .product(name: "Logging", package: "swift-log")],
-            path: "SDK/PlexusTesting"
-        ),
-
         // MARK: Runtime
         .systemLibrary(name: "CLibUV", path: "Runtime/CLibUV", pkgConfig: "libuv"),
         // WebSocket framing (Debian's libwslay-dev ships no pkg-config file) and libcrypto's SHA-1 for the handshake.
@@ -84,7 +67,7 @@ let package = Package(
         .target(
             name: "PlexusRuntime",
             dependencies: [
-                "CLibUV", "CLLHTTP", "CPlexusShims", "CPlexusABI", "CSQLite", "PlexusEventLog", "PlexusStorage", "CWslay", "COpenSSL",
+                "CLibUV", "CLLHTTP", "CPlexusShims", .product(name: "CPlexusABI", package: "SDK"), "CSQLite", "PlexusEventLog", "PlexusStorage", "CWslay", "COpenSSL",
                 "PlexusAuth", "PlexusPolicy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -106,10 +89,10 @@ let package = Package(
 
         // MARK: Plugins shipped with Plexus
         // Hello: the plugin type (linked in-process by its tests) and the entry symbol of the library.
-        .target(name: "PlexusHello", dependencies: ["PlexusSDK"], path: "Plugins/Hello/Plugin"),
+        .target(name: "PlexusHello", dependencies: [.product(name: "PlexusSDK", package: "SDK")], path: "Plugins/Hello/Plugin"),
         .target(
             name: "PlexusHelloEntry",
-            dependencies: ["PlexusHello", "PlexusSDK"],
+            dependencies: ["PlexusHello", .product(name: "PlexusSDK", package: "SDK")],
             path: "Plugins/Hello/Entry",
             linkerSettings: pluginLinkerSettings
         ),
@@ -122,7 +105,7 @@ let package = Package(
         ),
         .target(
             name: "PlexusDocCompare",
-            dependencies: ["PlexusSDK", "DocDiff"],
+            dependencies: [.product(name: "PlexusSDK", package: "SDK"), "DocDiff"],
             path: "Plugins/DocCompare/Plugin",
             linkerSettings: pluginLinkerSettings
         ),
@@ -132,7 +115,7 @@ let package = Package(
         .target(name: "TimetableSolver", path: "Plugins/Timetable/Solver"),
         .target(
             name: "PlexusTimetable",
-            dependencies: ["PlexusSDK", "TimetableSolver"],
+            dependencies: [.product(name: "PlexusSDK", package: "SDK"), "TimetableSolver"],
             path: "Plugins/Timetable/Plugin",
             linkerSettings: pluginLinkerSettings
         ),
@@ -141,47 +124,47 @@ let package = Package(
         // MARK: Test fixtures and tests
         .target(
             name: "PlexusFixtureThrower",
-            dependencies: ["PlexusSDK"],
+            dependencies: [.product(name: "PlexusSDK", package: "SDK")],
             path: "Tests/Fixtures/SwiftThrower",
             linkerSettings: pluginLinkerSettings
         ),
         .target(
             name: "PlexusFixtureBusProbe",
-            dependencies: ["PlexusSDK"],
+            dependencies: [.product(name: "PlexusSDK", package: "SDK")],
             path: "Tests/Fixtures/SwiftBusProbe",
             linkerSettings: pluginLinkerSettings
         ),
-        .target(name: "PlexusFixtureNotes", dependencies: ["PlexusSDK"], path: "Tests/Fixtures/SwiftNotes/Plugin"),
+        .target(name: "PlexusFixtureNotes", dependencies: [.product(name: "PlexusSDK", package: "SDK")], path: "Tests/Fixtures/SwiftNotes/Plugin"),
         .target(
             name: "PlexusFixtureNotesEntry",
-            dependencies: ["PlexusFixtureNotes", "PlexusSDK"],
+            dependencies: ["PlexusFixtureNotes", .product(name: "PlexusSDK", package: "SDK")],
             path: "Tests/Fixtures/SwiftNotes/Entry",
             linkerSettings: pluginLinkerSettings
         ),
-        .target(name: "PlexusFixtureGuards", dependencies: ["PlexusSDK"], path: "Tests/Fixtures/SwiftGuards/Plugin"),
+        .target(name: "PlexusFixtureGuards", dependencies: [.product(name: "PlexusSDK", package: "SDK")], path: "Tests/Fixtures/SwiftGuards/Plugin"),
         .target(
             name: "PlexusFixtureGuardsEntry",
-            dependencies: ["PlexusFixtureGuards", "PlexusSDK"],
+            dependencies: ["PlexusFixtureGuards", .product(name: "PlexusSDK", package: "SDK")],
             path: "Tests/Fixtures/SwiftGuards/Entry",
             linkerSettings: pluginLinkerSettings
         ),
         .target(
             name: "PlexusFixtureMetrics",
-            dependencies: ["PlexusSDK", .product(name: "CoreMetrics", package: "swift-metrics")],
+            dependencies: [.product(name: "PlexusSDK", package: "SDK"), .product(name: "CoreMetrics", package: "swift-metrics")],
             path: "Tests/Fixtures/SwiftMetricsProbe",
             linkerSettings: pluginLinkerSettings
         ),
         .testTarget(
             name: "PlexusRuntimeTests",
-            dependencies: ["PlexusRuntime", "PlexusSDK", "PlexusEventLog"],
+            dependencies: ["PlexusRuntime", .product(name: "PlexusSDK", package: "SDK"), "PlexusEventLog"],
             path: "Tests/PlexusRuntimeTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         // A plugin's tests, each body run in-process (TestHost) and live (TestRuntime). They link the
         // plugin type, not its entry target: every test target lands in one test binary.
-        .testTarget(name: "HelloPluginTests", dependencies: ["PlexusHello", "PlexusTesting"], path: "Tests/HelloPluginTests"),
-        .testTarget(name: "GatewayPolicyTests", dependencies: ["PlexusFixtureGuards", "PlexusTesting"], path: "Tests/GatewayPolicyTests"),
-        .testTarget(name: "NotesPluginTests", dependencies: ["PlexusFixtureNotes", "PlexusTesting"], path: "Tests/NotesPluginTests"),
+        .testTarget(name: "HelloPluginTests", dependencies: ["PlexusHello", .product(name: "PlexusTesting", package: "SDK")], path: "Tests/HelloPluginTests"),
+        .testTarget(name: "GatewayPolicyTests", dependencies: ["PlexusFixtureGuards", .product(name: "PlexusTesting", package: "SDK")], path: "Tests/GatewayPolicyTests"),
+        .testTarget(name: "NotesPluginTests", dependencies: ["PlexusFixtureNotes", .product(name: "PlexusTesting", package: "SDK")], path: "Tests/NotesPluginTests"),
         .testTarget(
             name: "DocDiffTests",
             dependencies: ["DocDiff", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
@@ -189,7 +172,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DocCompareTests",
-            dependencies: ["PlexusTesting"],
+            dependencies: [.product(name: "PlexusTesting", package: "SDK")],
             path: "Tests/DocCompareTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -203,13 +186,13 @@ let package = Package(
         .testTarget(name: "TimetableSolverTests", dependencies: ["TimetableSolver"], path: "Tests/TimetableSolverTests"),
         .testTarget(
             name: "TimetableTests",
-            dependencies: ["PlexusTesting"],
+            dependencies: [.product(name: "PlexusTesting", package: "SDK")],
             path: "Tests/TimetableTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(
             name: "PlexusIntegrationTests",
-            dependencies: ["PlexusTesting", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
+            dependencies: [.product(name: "PlexusTesting", package: "SDK"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
             path: "Tests/PlexusIntegrationTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),

@@ -37,18 +37,19 @@ struct PluginScaffold {
                 .library(name: "\(moduleName)", type: .dynamic, targets: ["\(moduleName)"]),
             ],
             dependencies: [
-                .package(path: "\(plexusRoot.path)"),
+                // The SDK package alone (swift-log and swift-metrics), not the runtime's dependencies.
+                .package(path: "\(plexusRoot.appendingPathComponent("SDK").path)"),
             ],
             targets: [
                 .target(
                     name: "\(moduleName)",
-                    dependencies: [.product(name: "PlexusSDK", package: "\(plexusRoot.lastPathComponent)")],
+                    dependencies: [.product(name: "PlexusSDK", package: "SDK")],
                     // Export only the plugin's entry symbol.
                     linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\\(root)/exports.map"])]
                 ),
                 .testTarget(
                     name: "\(moduleName)Tests",
-                    dependencies: [.product(name: "PlexusTesting", package: "\(plexusRoot.lastPathComponent)")],
+                    dependencies: [.product(name: "PlexusTesting", package: "SDK")],
                     swiftSettings: [.swiftLanguageMode(.v5)]
                 ),
             ]
