@@ -163,6 +163,7 @@ let package = Package(
         // A plugin's tests, each body run in-process (TestHost) and live (TestRuntime). They link the
         // plugin type, not its entry target: every test target lands in one test binary.
         .testTarget(name: "HelloPluginTests", dependencies: ["PlexusHello", .product(name: "PlexusTesting", package: "SDK")], path: "Tests/HelloPluginTests"),
+        .testTarget(name: "PlexusTestingTests", dependencies: [.product(name: "PlexusTesting", package: "SDK")], path: "Tests/PlexusTestingTests"),
         .testTarget(name: "GatewayPolicyTests", dependencies: ["PlexusFixtureGuards", .product(name: "PlexusTesting", package: "SDK")], path: "Tests/GatewayPolicyTests"),
         .testTarget(name: "NotesPluginTests", dependencies: ["PlexusFixtureNotes", .product(name: "PlexusTesting", package: "SDK")], path: "Tests/NotesPluginTests"),
         .testTarget(

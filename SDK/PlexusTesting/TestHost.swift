@@ -62,6 +62,13 @@ public final class TestHost<P: Plugin>: PluginTestClient {
         try await plugin.start()
     }
 
+    /// A host dropped without ``stop()`` still ends the plugin's timers and subscriptions, as the
+    /// runtime's destroy does: the shared test loop must not call into a plugin that is gone.
+    isolated deinit {
+        context.timers.cancelAll()
+        context.bus.cancelAll()
+    }
+
     /// Stops the plugin, its timers and its subscriptions, as the runtime would.
     public func stop() async {
         guard !stopped else { return }
