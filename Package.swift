@@ -18,7 +18,7 @@ let package = Package(
         .library(name: "PlexusHello", type: .dynamic, targets: ["PlexusHelloEntry"]),
         .library(name: "PlexusDocCompare", type: .dynamic, targets: ["PlexusDocCompare"]),
         .executable(name: "docdiff-bench", targets: ["docdiff-bench"]),
-        .library(name: "PlexusTimetable", type: .dynamic, targets: ["PlexusTimetable"]),
+        .library(name: "PlexusTimetable", type: .dynamic, targets: ["PlexusTimetableEntry"]),
         .executable(name: "timetable-bench", targets: ["timetable-bench"]),
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
         .library(name: "PlexusFixtureBusProbe", type: .dynamic, targets: ["PlexusFixtureBusProbe"]),
@@ -116,7 +116,12 @@ let package = Package(
         .target(
             name: "PlexusTimetable",
             dependencies: [.product(name: "PlexusSDK", package: "SDK"), "TimetableSolver"],
-            path: "Plugins/Timetable/Plugin",
+            path: "Plugins/Timetable/Plugin"
+        ),
+        .target(
+            name: "PlexusTimetableEntry",
+            dependencies: ["PlexusTimetable", .product(name: "PlexusSDK", package: "SDK")],
+            path: "Plugins/Timetable/Entry",
             linkerSettings: pluginLinkerSettings
         ),
         .executableTarget(name: "timetable-bench", dependencies: ["TimetableSolver"], path: "Plugins/Timetable/Bench"),
@@ -187,7 +192,7 @@ let package = Package(
         .testTarget(name: "TimetableSolverTests", dependencies: ["TimetableSolver"], path: "Tests/TimetableSolverTests"),
         .testTarget(
             name: "TimetableTests",
-            dependencies: [.product(name: "PlexusTesting", package: "SDK")],
+            dependencies: ["PlexusTimetable", .product(name: "PlexusTesting", package: "SDK")],
             path: "Tests/TimetableTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
