@@ -48,7 +48,7 @@ public final class TestHost<P: Plugin>: PluginTestClient {
         let loop = InProcessLoop.shared
         let name = P.manifest.name
         routes = RouteTable()
-        bus = InMemoryBus(loop: loop, source: name)
+        bus = InMemoryBus(loop: loop, source: name, declaredTopics: P.manifest.publishes.map(\.topic))
         keyValue = InMemoryKeyValue()
         sql = try SQLiteStorage()
         metrics = InMemoryMetrics()
@@ -112,11 +112,12 @@ public final class TestHost<P: Plugin>: PluginTestClient {
         return TestResponse(status: response.status, headers: headers, body: request.method == "HEAD" ? [] : response.body)
     }
 
-    /// Publishes an event as a client or another plugin would (it reaches the plugin's subscribers).
+    /// Publishes an event as a client or another plugin would (it reaches the plugin's subscribers);
+    /// a topic the plugin declares is refused, as the runtime refuses it.
     @discardableResult
     public func publish(_ topic: String, payload: [UInt8], contentType: String = "application/octet-stream", tenant: String = "",
-                        durable: Bool = false) async throws -> String {
-        try await bus.publish(EventDraft(topic: topic, payload: payload, contentType: contentType, tenant: tenant, priority: 0,
+                        durable: Bool = false) throws -> String {
+        try bus.publishAsClient(EventDraft(topic: topic, payload: payload, contentType: contentType, tenant: tenant, priority: 0,
                                          correlationID: nil, causationID: nil, schemaVersion: 1), durable: durable)
     }
 

@@ -7,7 +7,8 @@ import XCTest
 /// timer and migrates a table, so the in-memory drivers are exercised through the public SDK.
 @PluginActor
 final class ProbePlugin: Plugin {
-    static let manifest = PluginManifest(name: "probe", version: "1.0.0", description: "test: in-memory drivers")
+    static let manifest = PluginManifest(name: "probe", version: "1.0.0", description: "test: in-memory drivers",
+                                         publishes: [TopicDeclaration("orders.+.created")])
 
     let context: PluginContext
     var seen: [String] = []
@@ -34,6 +35,10 @@ final class ProbePlugin: Plugin {
             let id = try await self.context.bus.publish("orders.\(request.parameters["id"]!).created", json: ["id": request.parameters["id"]!])
             return .text(id)
         }
+        try context.routes.post("/api/v1/orders/:id/ship", options: .public) { [unowned self] request async throws in
+            try await self.context.bus.publish("orders.\(request.parameters["id"]!).shipped", payload: [])
+            return .empty()
+        }
     }
 
     func start() async throws {
@@ -47,7 +52,8 @@ final class TestHostDriverTests: XCTestCase {
         let host = try await TestHost.start(ProbePlugin.self)
         let response = try await host.send(.post, "/api/v1/orders/42")
         XCTAssertEqual(response.status, 200, response.text)
-        try await host.publish("orders.7.created", payload: Array("{}".utf8), contentType: "application/json")
+        let response2 = try await host.send(.post, "/api/v1/orders/7")
+        XCTAssertEqual(response2.status, 200, response2.text)
         try await host.publish("orders.7.shipped", payload: [])
         await host.advance()
         let seen = await host.plugin.seen
@@ -68,6 +74,17 @@ final class TestHostDriverTests: XCTestCase {
                 XCTAssertTrue(error.description.contains("refused"), error.description)
             }
         }
+        // The plugin publishes only what its manifest declares; a client not what the plugin declares.
+        let undeclared = try await host.send(.post, "/api/v1/orders/7/ship")
+        XCTAssertEqual(undeclared.status, 500, undeclared.text)
+        let log = await host.log.records
+        XCTAssertTrue(log.contains { $0.contains("is not declared by plugin 'probe'") }, "\(log)")
+        do {
+            try await host.publish("orders.9.created", payload: [])
+            XCTFail("a client published on the plugin's declared topic")
+        } catch let error as PluginError {
+            XCTAssertTrue(error.description.contains("declares 'orders.+.created'"), error.description)
+        }
         XCTAssertTrue(InMemoryBus.matches("tenant.#", "tenant"))
         XCTAssertTrue(InMemoryBus.matches("tenant.#", "tenant.acme.orders"))
         XCTAssertFalse(InMemoryBus.matches("tenant.+", "tenant.acme.orders"))
@@ -76,12 +93,12 @@ final class TestHostDriverTests: XCTestCase {
     func testDurableDeliveryIsRetriedThenDeadLettered() async throws {
         let host = try await TestHost.start(ProbePlugin.self)
         await host.setFailures(2)
-        let first = try await host.publish("orders.1.created", payload: [], durable: true)
+        let first = try await host.publish("orders.1.placed", payload: [], durable: true)
         await host.advance(.milliseconds(20))
         var attempts = await host.plugin.durableSeen
         XCTAssertEqual(attempts, [first, first, first], "two failures, then acknowledged")
         await host.setFailures(100)
-        let second = try await host.publish("orders.2.created", payload: [], durable: true)
+        let second = try await host.publish("orders.2.placed", payload: [], durable: true)
         await host.advance(.milliseconds(20))
         attempts = await host.plugin.durableSeen
         XCTAssertEqual(attempts.filter { $0 == second }.count, 5)

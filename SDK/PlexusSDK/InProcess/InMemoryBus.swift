@@ -3,7 +3,9 @@ import Foundation
 /// The event bus and request/reply services in memory, with the runtime's topic grammar:
 /// dot-separated segments of printable characters (at most 256 bytes, 64 per segment, 16
 /// segments), `+` one segment and a last `#` the rest in patterns, reserved prefixes refused on
-/// publish. Live handlers run on the loop after the publish returns; a durable group gets each
+/// publish. As in a debug runtime, the plugin may publish only on the topics its manifest
+/// declares (`declaredTopics`), and a client (``publishAsClient(_:durable:)``, the test) not on
+/// those. Live handlers run on the loop after the publish returns; a durable group gets each
 /// event once and is retried up to `maxAttempts` times before the event is dead-lettered.
 @PluginActor
 public final class InMemoryBus: BusDriver, ServiceDriver {
@@ -37,21 +39,47 @@ public final class InMemoryBus: BusDriver, ServiceDriver {
     private var nextID: UInt64 = 1
     private var sequence: UInt64 = 0
     private let loop: InProcessLoop
+    private let declaredTopics: [String]
 
-    /// A bus on `loop` whose events come from `source`.
-    public init(loop: InProcessLoop, source: String, maxAttempts: Int = 5) {
+    /// A bus on `loop` whose plugin, `source`, declares `declaredTopics` (patterns) in its manifest.
+    public init(loop: InProcessLoop, source: String, declaredTopics: [String] = [], maxAttempts: Int = 5) {
         self.loop = loop
         self.source = source
+        self.declaredTopics = declaredTopics
         self.maxAttempts = max(maxAttempts, 1)
     }
 
     // MARK: Bus
 
+    /// The plugin's publish: only on a topic its manifest declares.
     public func publish(_ draft: EventDraft, durable: Bool) async throws -> String {
-        if let problem = Self.problem(in: draft.topic, pattern: false) { throw PluginError.busRefused("topic '\(draft.topic)': \(problem)") }
-        if let reserved = ["system.", "deadletter.", "storage."].first(where: { draft.topic.hasPrefix($0) }) {
-            throw PluginError.busRefused("topic '\(draft.topic)' is reserved (\(reserved)…)")
+        try check(draft.topic)
+        guard declaredTopics.contains(where: { Self.matches($0, draft.topic) }) else {
+            let declared = declaredTopics.isEmpty ? "none" : declaredTopics.map { "'\($0)'" }.joined(separator: ", ")
+            throw PluginError.busRefused("topic '\(draft.topic)' is not declared by plugin '\(source)' (its manifest's publishes: \(declared)); "
+                                         + "fix: add a TopicDeclaration for it to the manifest's publishes")
         }
+        return emit(draft, source: source, durable: durable)
+    }
+
+    /// A client's (or another plugin's) publish: not on the runtime's namespaces nor on a topic the plugin declares.
+    @discardableResult
+    public func publishAsClient(_ draft: EventDraft, durable: Bool) throws -> String {
+        try check(draft.topic)
+        if let pattern = declaredTopics.first(where: { Self.matches($0, draft.topic) }) {
+            throw PluginError.busRefused("topic '\(draft.topic)' is reserved: plugin '\(source)' declares '\(pattern)' as its own")
+        }
+        return emit(draft, source: "http", durable: durable)
+    }
+
+    private func check(_ topic: String) throws {
+        if let problem = Self.problem(in: topic, pattern: false) { throw PluginError.busRefused("topic '\(topic)': \(problem)") }
+        if let reserved = ["system.", "deadletter.", "storage."].first(where: { topic.hasPrefix($0) }) {
+            throw PluginError.busRefused("topic '\(topic)' is reserved (\(reserved)…): the runtime publishes there")
+        }
+    }
+
+    private func emit(_ draft: EventDraft, source: String, durable: Bool) -> String {
         sequence += 1
         let event = Event(id: String(format: "%026llu", sequence), topic: draft.topic, source: source, tenant: draft.tenant, time: Date(),
                           priority: draft.priority, contentType: draft.contentType, payload: draft.payload,
