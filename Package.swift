@@ -20,11 +20,14 @@ let package = Package(
         .executable(name: "docdiff-bench", targets: ["docdiff-bench"]),
         .library(name: "PlexusTimetable", type: .dynamic, targets: ["PlexusTimetableEntry"]),
         .executable(name: "timetable-bench", targets: ["timetable-bench"]),
+        .library(name: "PlexusCompliance", type: .dynamic, targets: ["PlexusCompliance"]),
+        .executable(name: "compliance-bench", targets: ["compliance-bench"]),
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
         .library(name: "PlexusFixtureBusProbe", type: .dynamic, targets: ["PlexusFixtureBusProbe"]),
         .library(name: "PlexusFixtureNotes", type: .dynamic, targets: ["PlexusFixtureNotesEntry"]),
         .library(name: "PlexusFixtureMetrics", type: .dynamic, targets: ["PlexusFixtureMetrics"]),
         .library(name: "PlexusFixtureGuards", type: .dynamic, targets: ["PlexusFixtureGuardsEntry"]),
+        .library(name: "PlexusFixtureCRC", type: .dynamic, targets: ["PlexusFixtureCRC"]),
     ],
     dependencies: [
         // The SDK, the ABI header and the test kit: a package of their own that plugin packages depend on.
@@ -48,6 +51,8 @@ let package = Package(
         // HTTP/1.1 request parsing: llhttp, compiled from the sources Debian's node-llhttp installs.
         .target(name: "CLLHTTP", path: "Runtime/CLLHTTP"),
         .systemLibrary(name: "CSQLite", path: "Runtime/CSQLite", pkgConfig: "sqlite3"),
+        // libffi: native plugins call C library functions a manifest describes (Runtime/PlexusRuntime/Native).
+        .systemLibrary(name: "CFFI", path: "Runtime/CFFI", pkgConfig: "libffi"),
         // Per-plugin SQLite storage: key-value, SQL, migrations, change feed, backup.
         .target(name: "PlexusStorage", dependencies: ["CSQLite"], path: "Runtime/PlexusStorage"),
         // The durable event log behind durable bus topics: group commit, consumer groups, dead letters.
@@ -68,6 +73,7 @@ let package = Package(
             name: "PlexusRuntime",
             dependencies: [
                 "CLibUV", "CLLHTTP", "CPlexusShims", .product(name: "CPlexusABI", package: "SDK"), "CSQLite", "PlexusEventLog", "PlexusStorage", "CWslay", "COpenSSL",
+                "CFFI",
                 "PlexusAuth", "PlexusPolicy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -126,6 +132,20 @@ let package = Package(
         ),
         .executableTarget(name: "timetable-bench", dependencies: ["TimetableSolver"], path: "Plugins/Timetable/Bench"),
 
+        // Compliance: the engine (recognisers, rule packs, checks; no SDK dependency), the plugin on top, and its benchmark.
+        .target(
+            name: "ComplianceEngine",
+            dependencies: ["COpenSSL"],   // libcrypto's HMAC-SHA256 for keyed-hash redaction (a system library: no build cost)
+            path: "Plugins/Compliance/Engine"
+        ),
+        .target(
+            name: "PlexusCompliance",
+            dependencies: [.product(name: "PlexusSDK", package: "SDK"), "ComplianceEngine", "DocDiff"],
+            path: "Plugins/Compliance/Plugin",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .executableTarget(name: "compliance-bench", dependencies: ["ComplianceEngine"], path: "Plugins/Compliance/Bench"),
+
         // MARK: Test fixtures and tests
         .target(
             name: "PlexusFixtureThrower",
@@ -137,6 +157,13 @@ let package = Package(
             name: "PlexusFixtureBusProbe",
             dependencies: [.product(name: "PlexusSDK", package: "SDK")],
             path: "Tests/Fixtures/SwiftBusProbe",
+            linkerSettings: pluginLinkerSettings
+        ),
+        // The hand-written peer of the zlib native plugin (bench/native.sh).
+        .target(
+            name: "PlexusFixtureCRC",
+            dependencies: [.product(name: "PlexusSDK", package: "SDK")],
+            path: "Tests/Fixtures/SwiftCRC",
             linkerSettings: pluginLinkerSettings
         ),
         .target(name: "PlexusFixtureNotes", dependencies: [.product(name: "PlexusSDK", package: "SDK")], path: "Tests/Fixtures/SwiftNotes/Plugin"),
@@ -190,6 +217,13 @@ let package = Package(
         .testTarget(name: "PlexusStorageTests", dependencies: ["PlexusStorage"], path: "Tests/PlexusStorageTests"),
         .testTarget(name: "PlexusEventLogTests", dependencies: ["PlexusEventLog"], path: "Tests/PlexusEventLogTests"),
         .testTarget(name: "TimetableSolverTests", dependencies: ["TimetableSolver"], path: "Tests/TimetableSolverTests"),
+        .testTarget(name: "ComplianceEngineTests", dependencies: ["ComplianceEngine"], path: "Tests/ComplianceEngineTests"),
+        .testTarget(
+            name: "ComplianceTests",
+            dependencies: [.product(name: "PlexusTesting", package: "SDK")],
+            path: "Tests/ComplianceTests",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(
             name: "TimetableTests",
             dependencies: ["PlexusTimetable", .product(name: "PlexusTesting", package: "SDK")],
