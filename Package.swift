@@ -15,19 +15,23 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "plexus", targets: ["plexus"]),
-        .library(name: "PlexusSDK", targets: ["PlexusSDK"]),
-        .library(name: "PlexusTesting", targets: ["PlexusTesting"]),
-        .library(name: "PlexusHello", type: .dynamic, targets: ["PlexusHello"]),
+        .library(name: "PlexusHello", type: .dynamic, targets: ["PlexusHelloEntry"]),
         .library(name: "PlexusDocCompare", type: .dynamic, targets: ["PlexusDocCompare"]),
         .executable(name: "docdiff-bench", targets: ["docdiff-bench"]),
-        .library(name: "PlexusTimetable", type: .dynamic, targets: ["PlexusTimetable"]),
+        .library(name: "PlexusTimetable", type: .dynamic, targets: ["PlexusTimetableEntry"]),
         .executable(name: "timetable-bench", targets: ["timetable-bench"]),
+        .library(name: "PlexusCompliance", type: .dynamic, targets: ["PlexusCompliance"]),
+        .executable(name: "compliance-bench", targets: ["compliance-bench"]),
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
         .library(name: "PlexusFixtureBusProbe", type: .dynamic, targets: ["PlexusFixtureBusProbe"]),
-        .library(name: "PlexusFixtureNotes", type: .dynamic, targets: ["PlexusFixtureNotes"]),
+        .library(name: "PlexusFixtureNotes", type: .dynamic, targets: ["PlexusFixtureNotesEntry"]),
         .library(name: "PlexusFixtureMetrics", type: .dynamic, targets: ["PlexusFixtureMetrics"]),
+        .library(name: "PlexusFixtureGuards", type: .dynamic, targets: ["PlexusFixtureGuardsEntry"]),
+        .library(name: "PlexusFixtureCRC", type: .dynamic, targets: ["PlexusFixtureCRC"]),
     ],
     dependencies: [
+        // The SDK, the ABI header and the test kit: a package of their own that plugin packages depend on.
+        .package(path: "SDK"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
@@ -38,16 +42,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
-        // MARK: SDK: the C ABI and the Swift layer plugins link statically.
-        .target(name: "CPlexusABI", path: "SDK/CPlexusABI"),
-        .target(
-            name: "PlexusSDK",
-            dependencies: ["CPlexusABI", .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics")],
-            path: "SDK/PlexusSDK"
-        ),
-
-        .target(name: "PlexusTesting", path: "SDK/PlexusTesting"),
-
         // MARK: Runtime
         .systemLibrary(name: "CLibUV", path: "Runtime/CLibUV", pkgConfig: "libuv"),
         // WebSocket framing (Debian's libwslay-dev ships no pkg-config file) and libcrypto's SHA-1 for the handshake.
@@ -57,6 +51,8 @@ let package = Package(
         // HTTP/1.1 request parsing: llhttp, compiled from the sources Debian's node-llhttp installs.
         .target(name: "CLLHTTP", path: "Runtime/CLLHTTP"),
         .systemLibrary(name: "CSQLite", path: "Runtime/CSQLite", pkgConfig: "sqlite3"),
+        // libffi: native plugins call C library functions a manifest describes (Runtime/PlexusRuntime/Native).
+        .systemLibrary(name: "CFFI", path: "Runtime/CFFI", pkgConfig: "libffi"),
         // Per-plugin SQLite storage: key-value, SQL, migrations, change feed, backup.
         .target(name: "PlexusStorage", dependencies: ["CSQLite"], path: "Runtime/PlexusStorage"),
         // The durable event log behind durable bus topics: group commit, consumer groups, dead letters.
@@ -76,7 +72,8 @@ let package = Package(
         .target(
             name: "PlexusRuntime",
             dependencies: [
-                "CLibUV", "CLLHTTP", "CPlexusShims", "CPlexusABI", "CSQLite", "PlexusEventLog", "PlexusStorage", "CWslay", "COpenSSL",
+                "CLibUV", "CLLHTTP", "CPlexusShims", .product(name: "CPlexusABI", package: "SDK"), "CSQLite", "PlexusEventLog", "PlexusStorage", "CWslay", "COpenSSL",
+                "CFFI",
                 "PlexusAuth", "PlexusPolicy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -97,10 +94,12 @@ let package = Package(
         ),
 
         // MARK: Plugins shipped with Plexus
+        // Hello: the plugin type (linked in-process by its tests) and the entry symbol of the library.
+        .target(name: "PlexusHello", dependencies: [.product(name: "PlexusSDK", package: "SDK")], path: "Plugins/Hello/Plugin"),
         .target(
-            name: "PlexusHello",
-            dependencies: ["PlexusSDK"],
-            path: "Plugins/Hello",
+            name: "PlexusHelloEntry",
+            dependencies: ["PlexusHello", .product(name: "PlexusSDK", package: "SDK")],
+            path: "Plugins/Hello/Entry",
             linkerSettings: pluginLinkerSettings
         ),
 
@@ -112,7 +111,7 @@ let package = Package(
         ),
         .target(
             name: "PlexusDocCompare",
-            dependencies: ["PlexusSDK", "DocDiff"],
+            dependencies: [.product(name: "PlexusSDK", package: "SDK"), "DocDiff"],
             path: "Plugins/DocCompare/Plugin",
             linkerSettings: pluginLinkerSettings
         ),
@@ -122,43 +121,83 @@ let package = Package(
         .target(name: "TimetableSolver", path: "Plugins/Timetable/Solver"),
         .target(
             name: "PlexusTimetable",
-            dependencies: ["PlexusSDK", "TimetableSolver"],
-            path: "Plugins/Timetable/Plugin",
+            dependencies: [.product(name: "PlexusSDK", package: "SDK"), "TimetableSolver"],
+            path: "Plugins/Timetable/Plugin"
+        ),
+        .target(
+            name: "PlexusTimetableEntry",
+            dependencies: ["PlexusTimetable", .product(name: "PlexusSDK", package: "SDK")],
+            path: "Plugins/Timetable/Entry",
             linkerSettings: pluginLinkerSettings
         ),
         .executableTarget(name: "timetable-bench", dependencies: ["TimetableSolver"], path: "Plugins/Timetable/Bench"),
 
+        // Compliance: the engine (recognisers, rule packs, checks; no SDK dependency), the plugin on top, and its benchmark.
+        .target(
+            name: "ComplianceEngine",
+            dependencies: ["COpenSSL"],   // libcrypto's HMAC-SHA256 for keyed-hash redaction (a system library: no build cost)
+            path: "Plugins/Compliance/Engine"
+        ),
+        .target(
+            name: "PlexusCompliance",
+            dependencies: [.product(name: "PlexusSDK", package: "SDK"), "ComplianceEngine", "DocDiff"],
+            path: "Plugins/Compliance/Plugin",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .executableTarget(name: "compliance-bench", dependencies: ["ComplianceEngine"], path: "Plugins/Compliance/Bench"),
+
         // MARK: Test fixtures and tests
         .target(
             name: "PlexusFixtureThrower",
-            dependencies: ["PlexusSDK"],
+            dependencies: [.product(name: "PlexusSDK", package: "SDK")],
             path: "Tests/Fixtures/SwiftThrower",
             linkerSettings: pluginLinkerSettings
         ),
         .target(
             name: "PlexusFixtureBusProbe",
-            dependencies: ["PlexusSDK"],
+            dependencies: [.product(name: "PlexusSDK", package: "SDK")],
             path: "Tests/Fixtures/SwiftBusProbe",
             linkerSettings: pluginLinkerSettings
         ),
+        // The hand-written peer of the zlib native plugin (bench/native.sh).
         .target(
-            name: "PlexusFixtureNotes",
-            dependencies: ["PlexusSDK"],
-            path: "Tests/Fixtures/SwiftNotes",
+            name: "PlexusFixtureCRC",
+            dependencies: [.product(name: "PlexusSDK", package: "SDK")],
+            path: "Tests/Fixtures/SwiftCRC",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .target(name: "PlexusFixtureNotes", dependencies: [.product(name: "PlexusSDK", package: "SDK")], path: "Tests/Fixtures/SwiftNotes/Plugin"),
+        .target(
+            name: "PlexusFixtureNotesEntry",
+            dependencies: ["PlexusFixtureNotes", .product(name: "PlexusSDK", package: "SDK")],
+            path: "Tests/Fixtures/SwiftNotes/Entry",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .target(name: "PlexusFixtureGuards", dependencies: [.product(name: "PlexusSDK", package: "SDK")], path: "Tests/Fixtures/SwiftGuards/Plugin"),
+        .target(
+            name: "PlexusFixtureGuardsEntry",
+            dependencies: ["PlexusFixtureGuards", .product(name: "PlexusSDK", package: "SDK")],
+            path: "Tests/Fixtures/SwiftGuards/Entry",
             linkerSettings: pluginLinkerSettings
         ),
         .target(
             name: "PlexusFixtureMetrics",
-            dependencies: ["PlexusSDK", .product(name: "CoreMetrics", package: "swift-metrics")],
+            dependencies: [.product(name: "PlexusSDK", package: "SDK"), .product(name: "CoreMetrics", package: "swift-metrics")],
             path: "Tests/Fixtures/SwiftMetricsProbe",
             linkerSettings: pluginLinkerSettings
         ),
         .testTarget(
             name: "PlexusRuntimeTests",
-            dependencies: ["PlexusRuntime", "PlexusSDK", "PlexusEventLog"],
+            dependencies: ["PlexusRuntime", .product(name: "PlexusSDK", package: "SDK"), "PlexusEventLog"],
             path: "Tests/PlexusRuntimeTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // A plugin's tests, each body run in-process (TestHost) and live (TestRuntime). They link the
+        // plugin type, not its entry target: every test target lands in one test binary.
+        .testTarget(name: "HelloPluginTests", dependencies: ["PlexusHello", .product(name: "PlexusTesting", package: "SDK")], path: "Tests/HelloPluginTests"),
+        .testTarget(name: "PlexusTestingTests", dependencies: [.product(name: "PlexusTesting", package: "SDK")], path: "Tests/PlexusTestingTests"),
+        .testTarget(name: "GatewayPolicyTests", dependencies: ["PlexusFixtureGuards", .product(name: "PlexusTesting", package: "SDK")], path: "Tests/GatewayPolicyTests"),
+        .testTarget(name: "NotesPluginTests", dependencies: ["PlexusFixtureNotes", .product(name: "PlexusTesting", package: "SDK")], path: "Tests/NotesPluginTests"),
         .testTarget(
             name: "DocDiffTests",
             dependencies: ["DocDiff", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
@@ -166,7 +205,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DocCompareTests",
-            dependencies: ["PlexusTesting"],
+            dependencies: [.product(name: "PlexusTesting", package: "SDK")],
             path: "Tests/DocCompareTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -178,15 +217,22 @@ let package = Package(
         .testTarget(name: "PlexusStorageTests", dependencies: ["PlexusStorage"], path: "Tests/PlexusStorageTests"),
         .testTarget(name: "PlexusEventLogTests", dependencies: ["PlexusEventLog"], path: "Tests/PlexusEventLogTests"),
         .testTarget(name: "TimetableSolverTests", dependencies: ["TimetableSolver"], path: "Tests/TimetableSolverTests"),
+        .testTarget(name: "ComplianceEngineTests", dependencies: ["ComplianceEngine"], path: "Tests/ComplianceEngineTests"),
+        .testTarget(
+            name: "ComplianceTests",
+            dependencies: [.product(name: "PlexusTesting", package: "SDK")],
+            path: "Tests/ComplianceTests",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(
             name: "TimetableTests",
-            dependencies: ["PlexusTesting"],
+            dependencies: ["PlexusTimetable", .product(name: "PlexusTesting", package: "SDK")],
             path: "Tests/TimetableTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(
             name: "PlexusIntegrationTests",
-            dependencies: ["PlexusTesting", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
+            dependencies: [.product(name: "PlexusTesting", package: "SDK"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
             path: "Tests/PlexusIntegrationTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),

@@ -6,7 +6,8 @@ the hello-c route busy for BENCH_SECONDS (default 20) while a separate client se
 crash-segv route CRASHES times (default 5), evenly spread. wrk's socket errors (connect, read,
 write, timeout at --timeout BENCH_TIMEOUT, default 5s) plus its non-2xx answers, divided by the
 crashes, are the failed requests per crash; a run of the same length without crashes gives the
-baseline (expected 0). The crashing requests' own answers are listed apart (502 once the master
+baseline (expected 0). Target: 0 failed requests per crash (exit 3 otherwise); exit 1 when the work
+did not happen (wrk did not run, no request answered, or the master logged fewer crashes than sent). The crashing requests' own answers are listed apart (502 once the master
 keeps the connections, a connection error before). BENCH_NO_BACKTRACE=1 runs the worker without
 the Swift runtime's crash backtracer (SWIFT_BACKTRACE=enable=no: it dies at once).
 Usage: crash-connections.py BIN_DIR FIXTURES_DIR
@@ -31,7 +32,10 @@ def load(port, seconds, crashes):
         time.sleep(seconds / (crashes + 1))
         answers.append(sup.get(port, "/api/v1/c/segv", timeout=10))
     out = proc.communicate()[0]
-    total = int(re.search(r"(\d+) requests in", out).group(1))
+    done = re.search(r"(\d+) requests in", out)
+    if proc.returncode != 0 or not done or int(done.group(1)) == 0:
+        raise SystemExit(f"crash-connections: wrk did not load the server (exit {proc.returncode}):\n{out}")
+    total = int(done.group(1))
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     socket_errors = [int(n) for n in errors.groups()] if errors else [0, 0, 0, 0]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -69,6 +73,12 @@ def main():
         print(f"  master: {line}")
     per = (failed(crash) - failed(base)) / max(1, crashes_logged)
     print(f"failed requests per crash: {per:.1f}   (failed with crashes {failed(crash)} - without {failed(base)}, / {crashes_logged} crashes)")
+    if crashes_logged < CRASHES:
+        raise SystemExit(f"crash-connections: {CRASHES} crashes sent, the master logged {crashes_logged}")
+    if failed(crash) > 0 or failed(base) > 0:
+        print(f"TARGET MISSED: 0 failed requests per worker crash and none without crashes "
+              f"(failed: {failed(crash)} with crashes, {failed(base)} without)")
+        sys.exit(3)
 
 
 if __name__ == "__main__":

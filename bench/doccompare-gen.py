@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
-"""Generate two ~20 MB text files for benchmarking the DocCompare line diff.
+"""Generate two ~20 MB text files for benchmarking the DocCompare line diff, or contract pairs
+with labelled ground truth for its clause mode.
 
 Usage: doccompare-gen.py OUT_DIR [--size-mb 20] [--edit-rate 0.01] [--seed 42]
+       doccompare-gen.py OUT_DIR --contracts N [--seed 42]
 
-Writes OUT_DIR/a.txt and OUT_DIR/b.txt. b.txt is a.txt with about
+The first form writes OUT_DIR/a.txt and OUT_DIR/b.txt. b.txt is a.txt with about
 --edit-rate of its lines edited, inserted or deleted (one third each).
+The second writes OUT_DIR/NNN.old.txt, NNN.new.txt and NNN.truth.json for N contract pairs
+(see doccompare_contracts.py for what they hold and how they are labelled).
 Standard library only.
 """
 import argparse
+import json
 import os
 import random
+import sys
 
 WORDS = (
     "the of and to in a is that for it as was with be by on not he this are or his "
@@ -34,10 +40,25 @@ def main():
     ap.add_argument("--size-mb", type=float, default=20.0)
     ap.add_argument("--edit-rate", type=float, default=0.01)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--contracts", type=int, default=0, help="write N labelled contract pairs instead")
     args = ap.parse_args()
 
     rng = random.Random(args.seed)
     os.makedirs(args.out_dir, exist_ok=True)
+    if args.contracts:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import doccompare_contracts
+        for k in range(args.contracts):
+            old, new, truth = doccompare_contracts.make_pair(rng)
+            base = os.path.join(args.out_dir, "%03d" % k)
+            with open(base + ".old.txt", "w") as f:
+                f.write(old)
+            with open(base + ".new.txt", "w") as f:
+                f.write(new)
+            with open(base + ".truth.json", "w") as f:
+                json.dump(truth, f)
+        print("wrote %d contract pairs to %s" % (args.contracts, args.out_dir))
+        return
     target = int(args.size_mb * 1024 * 1024)
     lines = []
     size = 0

@@ -6,8 +6,10 @@
 #   EVENTS=20000 bench/eventlog.sh
 #
 # Environment: EVENTS (200000), CLIENTS (50), REDIS_PORT (6399), DURABILITY (full|normal,
-# default full), EVENTLOG_BENCH (path of the eventlog-bench binary; default: built with
-# `swift build -c release --product eventlog-bench` into .build/release).
+# default full), EVENTLOG_BENCH (path of the eventlog-bench binary; default: PLEXUS_BIN_DIR's, or
+# built with `swift build -c release --product eventlog-bench` into .build/release).
+# No target: the figures compare durability models. Exit 1, with no summary, when a run did not
+# happen (redis did not start, a run printed no rate or a rate of zero).
 # Redis traffic goes to 127.0.0.1 only; Redis runs in a temporary data dir and is stopped at
 # the end.
 set -euo pipefail
@@ -18,14 +20,14 @@ CLIENTS="${CLIENTS:-50}"
 PORT="${REDIS_PORT:-6399}"
 DURABILITY="${DURABILITY:-full}"
 
-if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
-    echo "== installing redis-server (Debian package)"
-    if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server redis-tools >/dev/null
-fi
+command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null || "$ROOT/scripts/install-deps.sh" --bench
 
-BENCH="${EVENTLOG_BENCH:-$ROOT/.build/release/eventlog-bench}"
+fail() { echo "eventlog.sh: $*" >&2; exit 1; }
+# positive NAME VALUE: VALUE must be a number above zero.
+positive() { awk -v v="$2" 'BEGIN { exit !(v + 0 > 0) }' || fail "$1 printed no rate (got '$2')"; }
+
+if [ -n "${PLEXUS_BIN_DIR:-}" ]; then DEFAULT_BENCH="$PLEXUS_BIN_DIR/eventlog-bench"; else DEFAULT_BENCH="$ROOT/.build/release/eventlog-bench"; fi
+BENCH="${EVENTLOG_BENCH:-$DEFAULT_BENCH}"
 if [ ! -x "$BENCH" ]; then
     echo "== building eventlog-bench (release)"
     (cd "$ROOT" && swift build -c release --product eventlog-bench)
@@ -51,6 +53,7 @@ for _ in $(seq 1 100); do
     redis-cli -h 127.0.0.1 -p "$PORT" ping >/dev/null 2>&1 && break
     sleep 0.1
 done
+redis-cli -h 127.0.0.1 -p "$PORT" ping >/dev/null 2>&1 || fail "redis-server did not start on 127.0.0.1:$PORT: $(tail -5 "$WORK/redis/redis.log" 2>/dev/null)"
 
 # redis-benchmark has no xadd test: use the custom-command form. --csv prints
 # "test","rps","avg","min","p50","p95","p99","max".
@@ -61,8 +64,10 @@ redis_run() {
         | tail -n 1 | tr -d '"' | awk -F, '{ printf "%s %s\n", $2, $7 }'
 }
 read -r REDIS_RPS_P1 REDIS_P99_P1 < <(redis_run 1)
+positive "redis-benchmark -P 1" "$REDIS_RPS_P1"
 echo "redis XADD -P 1 : ${REDIS_RPS_P1} events/s, p99 ${REDIS_P99_P1} ms"
 read -r REDIS_RPS_P16 REDIS_P99_P16 < <(redis_run 16)
+positive "redis-benchmark -P 16" "$REDIS_RPS_P16"
 echo "redis XADD -P 16: ${REDIS_RPS_P16} events/s, p99 ${REDIS_P99_P16} ms"
 redis-cli -h 127.0.0.1 -p "$PORT" shutdown nosave >/dev/null 2>&1 || true
 wait "$REDIS_PID" 2>/dev/null || true
@@ -71,8 +76,9 @@ REDIS_PID=
 echo "== eventlog-bench: $CLIENTS publisher threads, each appending and waiting for the acknowledgement (durability $DURABILITY)"
 LINE="$("$BENCH" bench --publishers "$CLIENTS" --events "$EVENTS" --durability "$DURABILITY" --db "$WORK/eventlog.sqlite")"
 echo "$LINE"
-EL_RPS="$(sed -E 's/.*events_per_sec=([0-9.]+).*/\1/' <<<"$LINE")"
-EL_P99="$(sed -E 's/.*p99_ms=([0-9.]+).*/\1/' <<<"$LINE")"
+EL_RPS="$(sed -nE 's/.*events_per_sec=([0-9.]+).*/\1/p' <<<"$LINE")"
+EL_P99="$(sed -nE 's/.*p99_ms=([0-9.]+).*/\1/p' <<<"$LINE")"
+positive eventlog-bench "$EL_RPS"
 
 echo "== summary"
 printf 'redis  XADD -P 1  : %10.0f events/s  p99 %s ms  (fsync every second: not durable per write)\n' "$REDIS_RPS_P1" "$REDIS_P99_P1"

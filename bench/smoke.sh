@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --bench
 bin="${1:-$(swift build --show-bin-path)}"
-for product in plexus libPlexusHello.so bus-bench kv-bench; do
+for product in plexus libPlexusHello.so libPlexusFixtureCRC.so bus-bench kv-bench eventlog-bench timetable-bench; do
     [[ -e "$bin/$product" ]] || { echo "bench smoke: $bin/$product is missing: run swift build first" >&2; exit 1; }
 done
 log="$(mktemp)"
@@ -40,6 +40,18 @@ smoke sse-fanout.sh "deliveries" bench/sse-fanout.sh 10 100 1
 smoke gateway.sh "authenticated / public req/s = [0-9.]+" env BENCH_SECONDS=1 BENCH_CONNECTIONS=8 bench/gateway.sh
 smoke bus-bench "best [0-9]+ events/s" "$bin/bus-bench" 20000
 smoke kv-bench "raw time: put [0-9.]+x, get [0-9.]+x" "$bin/kv-bench" 500
+smoke eventlog.sh "ratio eventlog/redis: [0-9.]+" env EVENTS=2000 CLIENTS=4 bench/eventlog.sh
+smoke supervisor.sh "supervised/plain = [0-9.]+" \
+    env BENCH_SECONDS=1 BENCH_ROUNDS=1 CRASH_RUNS=2 CHANGE_RUNS=1 RELOADS=2 bench/supervisor.sh
+smoke crash-connections.sh "failed requests per crash: [0-9.]+" \
+    env BENCH_SECONDS=4 CRASHES=1 BENCH_CONNECTIONS=16 bench/crash-connections.sh
+smoke native.sh "ratio native/swift [0-9.]+x" env BENCH_ROUNDS=1 BENCH_SECONDS=1 BENCH_CALLS=2000 bench/native.sh
+# The ITC2007 data set lives beside the checkout; without it, a small instance of the repository's own.
+timetable_data="$(pwd)/../shared/datasets/itc2007-cbctt" timetable_instance=comp01
+[[ -f "$timetable_data/comp01.ctt" ]] || timetable_data="$(pwd)/bench/fixtures" timetable_instance=tiny
+smoke timetable.sh "Geometric mean of ratios: [0-9.]+" \
+    env TIMETABLE_DATA="$timetable_data" bench/timetable.sh 1 --only "$timetable_instance"
+smoke doccompare.sh "^\| unchanged \| [0-9]+ \|" env DOCCOMPARE_TINY=1 bench/doccompare.sh
 
 echo "bench smoke: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

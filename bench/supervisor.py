@@ -9,10 +9,17 @@
    wrk's socket errors and non-2xx answers (both should be 0).
 4. cost of supervision: wrk -t1 -c64 on the hello-c route against `plexus serve` and (alternating, BENCH_ROUNDS=3)
    `plexus serve --supervise` (server on CPU 0, wrk on CPU 1, as bench/http.py); the ratio.
+
+CRASH_RUNS (20), CHANGE_RUNS (5) and RELOADS (5) set the counts. Target: every reload completes
+with no failed request under load (exit 3 otherwise). Exit 1, with no figures, when the work did
+not happen: a server that did not start or come back, wrk that did not run, an answer not 2xx.
 """
 import os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time
 
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
+CRASH_RUNS = int(os.environ.get("CRASH_RUNS", "20"))
+CHANGE_RUNS = int(os.environ.get("CHANGE_RUNS", "5"))
+RELOADS = int(os.environ.get("RELOADS", "5"))
 SERVER_CPU, CLIENT_CPU = "0", "1"
 
 
@@ -96,15 +103,26 @@ def stop(proc):
         proc.kill(); proc.wait()
 
 
-def wrk(url, connections, seconds, port):
-    cmd = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"] + wrk_auth(port) + [url]
-    out = subprocess.run(cmd, capture_output=True, text=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    total = int(re.search(r"(\d+) requests in", out).group(1))
+def wrk_result(out, returncode):
+    """(requests/s, requests, socket errors, socket errors as wrk printed them, non-2xx) of a wrk run;
+    exits 1 when wrk did not run or answered nothing."""
+    done = re.search(r"(\d+) requests in", out)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if returncode != 0 or not done or not rate or int(done.group(1)) == 0:
+        raise SystemExit(f"supervisor bench: wrk did not load the server (exit {returncode}):\n{out}")
     errors = re.search(r"Socket errors: (.*)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     error_count = sum(int(n) for n in re.findall(r"\d+", errors.group(1))) if errors else 0
-    return rps, total, error_count, (errors.group(1) if errors else "none"), int(non2xx.group(1)) if non2xx else 0
+    return float(rate.group(1)), int(done.group(1)), error_count, (errors.group(1) if errors else "none"), int(non2xx.group(1)) if non2xx else 0
+
+
+def wrk(url, connections, seconds, port):
+    cmd = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"] + wrk_auth(port) + [url]
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    result = wrk_result(run.stdout, run.returncode)
+    if result[4] > 0:
+        raise SystemExit(f"supervisor bench: {result[4]} answers were not 2xx on {url}")
+    return result
 
 
 def ms(values):
@@ -121,7 +139,7 @@ def main():
     def crash_runs(env):
         proc, port, _ = start(binary, os.path.join(root, "crash"), fixtures, ["hello-c", "crash-segv"], True, sup, env=env)
         times = []
-        for _ in range(20):
+        for _ in range(CRASH_RUNS):
             # The crashing request runs on its own thread (its connection stays open while the dying
             # worker writes its backtrace); another client asks for a working route meanwhile.
             t0 = time.perf_counter()
@@ -141,7 +159,7 @@ def main():
     # 2. plugins.d change to the new generation serving
     proc, port, plugins_dir = start(binary, os.path.join(root, "change"), fixtures, ["hello-c"], True, sup)
     added, removed = [], []
-    for _ in range(5):
+    for _ in range(CHANGE_RUNS):
         t0 = time.perf_counter()
         shutil.copy(os.path.join(fixtures, "greeter-c.so"), os.path.join(plugins_dir, ".greeter.tmp"))
         os.rename(os.path.join(plugins_dir, ".greeter.tmp"), os.path.join(plugins_dir, "greeter-c.so"))
@@ -159,8 +177,8 @@ def main():
 
     # 3. reloads under load
     proc, port, _ = start(binary, os.path.join(root, "load"), fixtures, ["hello-c"], True, sup, level="notice")
-    reloads = 5
-    seconds = max(6, DURATION)
+    reloads = RELOADS
+    seconds = max(reloads + 1, DURATION)
     load = subprocess.Popen(["taskset", "-c", CLIENT_CPU, "wrk", "-t1", "-c16", f"-d{seconds}s"] + wrk_auth(port) + [f"http://127.0.0.1:{port}/api/v1/c/hello"],
                             stdout=subprocess.PIPE, text=True)
     time.sleep(0.5)
@@ -168,9 +186,7 @@ def main():
         proc.send_signal(signal.SIGHUP)
         time.sleep((seconds - 1.5) / reloads)
     out = load.communicate()[0]
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    errors = re.search(r"Socket errors: (.*)", out)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    _, total, reload_errors, reload_error_text, reload_non2xx = wrk_result(out, load.returncode)
     stop(proc)
     with open(os.path.join(root, "load", "log.txt")) as f:
         completed = f.read().count("reload complete")
@@ -187,12 +203,12 @@ def main():
             stop(proc)
 
     print(f"\nplexus serve --supervise ({binary})")
-    print(f"crash to serving again (crash-segv route, 20 runs):      {ms(crash)}")
+    print(f"crash to serving again (crash-segv route, {CRASH_RUNS} runs):      {ms(crash)}")
     print(f"  same, worker without the Swift crash backtracer:       {ms(crash_nobt)}   (SWIFT_BACKTRACE=enable=no)")
-    print(f"plugins.d change to serving (plugin added, 5 runs):      {ms(added)}")
-    print(f"plugins.d change to serving (plugin removed, 5 runs):    {ms(removed)}")
+    print(f"plugins.d change to serving (plugin added, {CHANGE_RUNS} runs):      {ms(added)}")
+    print(f"plugins.d change to serving (plugin removed, {CHANGE_RUNS} runs):    {ms(removed)}")
     print(f"reloads under load: {completed}/{reloads} reloads completed, {total} requests (wrk -c16, {seconds}s), "
-          f"socket errors: {errors.group(1) if errors else 'none'}, non-2xx: {non2xx.group(1) if non2xx else 0}")
+          f"socket errors: {reload_error_text}, non-2xx: {reload_non2xx}")
     plain = [r[0] for r in results[False]]
     supervised = [r[0] for r in results[True]]
     errs = sum(r[2] for r in results[False] + results[True])
@@ -201,6 +217,10 @@ def main():
     print(f"  serve --supervise {' '.join(f'{v:.0f}' for v in supervised)}   median {statistics.median(supervised):.0f}")
     print(f"  supervised/plain = {statistics.median(supervised) / statistics.median(plain):.3f} (ratio of medians)")
     shutil.rmtree(root, ignore_errors=True)
+    if completed < reloads or reload_errors + reload_non2xx > 0:
+        print(f"TARGET MISSED: every reload completes with no failed request under load "
+              f"({completed}/{reloads} completed, {reload_errors} socket errors, {reload_non2xx} non-2xx)")
+        sys.exit(3)
 
 
 if __name__ == "__main__":

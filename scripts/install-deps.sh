@@ -6,7 +6,7 @@ set -euo pipefail
 # node-llhttp ships llhttp's C sources (/usr/share/llhttp) and header; the CLLHTTP target compiles them.
 packages=(libuv1-dev node-llhttp libwslay-dev libssl-dev libsqlite3-dev libffi-dev pkg-config gcc patch curl)
 if [ "${1:-}" = "--bench" ]; then
-    packages+=(wrk nginx-light nodejs time)
+    packages+=(wrk nginx-light nodejs time redis-server redis-tools)
 fi
 
 missing=()

@@ -5,9 +5,16 @@ set -euo pipefail
 bin="$1"
 target="$2"
 mkdir -p "$target"
-for product in PlexusHello PlexusDocCompare PlexusTimetable; do
+for product in PlexusHello PlexusDocCompare PlexusTimetable PlexusCompliance; do
     if [ -f "$bin/lib$product.so" ]; then
         install -m 0644 "$bin/lib$product.so" "$target/lib$product.so"
         echo "installed $target/lib$product.so" >&2
     fi
 done
+# The compliance plugin's rule packs go beside the plugins (plugins.d/compliance/*.json).
+packs="$(cd "$(dirname "$0")/.." && pwd)/plugins.d/compliance"
+if [ -d "$packs" ] && [ "$(cd "$target" && pwd)/compliance" != "$packs" ]; then
+    mkdir -p "$target/compliance"
+    install -m 0644 "$packs"/*.json "$target/compliance/"
+    echo "installed $target/compliance/*.json" >&2
+fi

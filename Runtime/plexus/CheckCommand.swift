@@ -41,7 +41,7 @@ struct Check: ParsableCommand {
         let files: [URL]
         do {
             files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
-                .filter { $0.pathExtension == "so" && !$0.lastPathComponent.hasPrefix(".") }
+                .filter { ($0.pathExtension == "so" || $0.lastPathComponent.hasSuffix(".native.toml")) && !$0.lastPathComponent.hasPrefix(".") }
                 .sorted { $0.lastPathComponent < $1.lastPathComponent }
         } catch {
             return (["plugins directory \(directory.path) cannot be read: \(error.localizedDescription)"], "")

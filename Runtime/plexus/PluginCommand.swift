@@ -13,7 +13,7 @@ struct PluginCommand: ParsableCommand {
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Read a plugin's descriptor and judge compatibility without starting it.")
 
-    @Argument(help: "The plugin's .so file.")
+    @Argument(help: "The plugin's .so file (or a native plugin's .native.toml manifest).")
     var file: String
     @Flag(help: .hidden)
     var inProcess = false
@@ -47,6 +47,10 @@ struct Inspect: ParsableCommand {
                 ["toolchain", manifest.toolchain],
                 ["dependencies", dependencies.isEmpty ? "-" : dependencies.joined(separator: ", ")],
             ]))
+        }
+        if !report.functions.isEmpty {
+            print(Table.render(header: ["FUNCTION", "ROUTE", "SERVICE"],
+                               rows: report.functions.map { [$0.signature, $0.route ?? "-", $0.service ?? "-"] }))
         }
         print(report.verdict)
         if !report.compatible { throw ExitCode(1) }

@@ -31,6 +31,23 @@ public struct Event: Sendable {
         try decoder.decode(type, from: Data(payload))
     }
 
+    /// Creates an event (for bus drivers and tests).
+    public init(id: String, topic: String, source: String, tenant: String = "", time: Date = Date(), priority: Int = 0,
+                contentType: String = "application/octet-stream", payload: [UInt8] = [], correlationID: String? = nil,
+                causationID: String? = nil, schemaVersion: Int = 1) {
+        self.id = id
+        self.topic = topic
+        self.source = source
+        self.tenant = tenant
+        self.time = time
+        self.priority = priority
+        self.contentType = contentType
+        self.payload = payload
+        self.correlationID = correlationID
+        self.causationID = causationID
+        self.schemaVersion = schemaVersion
+    }
+
     init(_ raw: plexus_event) {
         id = raw.id.string
         topic = raw.topic.string

@@ -28,28 +28,61 @@ public actor PluginActor {
     }
 }
 
-/// A serial executor that runs jobs on the runtime's loop thread via `host->post`.
+/// Where the loop's jobs go: the runtime's loop (via `host->post`) or an in-process loop of a test host.
+enum LoopTarget {
+    case host(UnsafePointer<plexus_host>)
+    case local(InProcessLoop)
+}
+
+/// A serial executor that runs jobs on the loop thread: the runtime's (via `host->post`) or an
+/// ``InProcessLoop``'s.
 final class LoopExecutor: SerialExecutor, @unchecked Sendable {
     /// The process-wide executor of this plugin's copy of the SDK.
     static let shared = LoopExecutor()
 
-    /// Set once by the entry point, on the loop thread, before any job is enqueued.
-    private(set) var host: UnsafePointer<plexus_host>?
+    /// Set once, on the loop thread, before any job is enqueued.
+    private var target: LoopTarget?
     private var loopThread = pthread_t()
+
+    /// The host that loaded this plugin, if a runtime did.
+    var host: UnsafePointer<plexus_host>? {
+        if case .host(let host) = target { return host }
+        return nil
+    }
 
     /// Binds the executor to the host that loaded this plugin. Called on the loop thread.
     func bind(host: UnsafePointer<plexus_host>) {
-        self.host = host
+        self.target = .host(host)
         self.loopThread = pthread_self()
     }
 
+    /// Binds the executor to an in-process loop. Called on that loop's thread.
+    func bind(loop: InProcessLoop) {
+        precondition(target == nil, "Plexus SDK: the plugin actor is already bound to a loop")
+        self.target = .local(loop)
+        self.loopThread = pthread_self()
+    }
+
+    /// The in-process loop this executor is bound to, if any.
+    var localLoop: InProcessLoop? {
+        if case .local(let loop) = target { return loop }
+        return nil
+    }
+
     func enqueue(_ job: consuming ExecutorJob) {
-        guard let host else { fatalError("Plexus SDK: a job was enqueued before the plugin was loaded") }
-        let raw = unsafeBitCast(UnownedJob(job), to: UnsafeMutableRawPointer.self)
-        host.pointee.post(host, { raw in
-            let job = unsafeBitCast(raw, to: UnownedJob.self)
-            job.runSynchronously(on: LoopExecutor.shared.asUnownedSerialExecutor())
-        }, raw)
+        let unowned = UnownedJob(job)
+        switch target {
+        case .host(let host):
+            let raw = unsafeBitCast(unowned, to: UnsafeMutableRawPointer.self)
+            host.pointee.post(host, { raw in
+                let job = unsafeBitCast(raw, to: UnownedJob.self)
+                job.runSynchronously(on: LoopExecutor.shared.asUnownedSerialExecutor())
+            }, raw)
+        case .local(let loop):
+            loop.post { unowned.runSynchronously(on: LoopExecutor.shared.asUnownedSerialExecutor()) }
+        case nil:
+            fatalError("Plexus SDK: a job was enqueued before the plugin was loaded")
+        }
     }
 
     func asUnownedSerialExecutor() -> UnownedSerialExecutor {
@@ -59,7 +92,7 @@ final class LoopExecutor: SerialExecutor, @unchecked Sendable {
     func isSameExclusiveExecutionContext(other: LoopExecutor) -> Bool { other === self }
 
     func checkIsolated() {
-        precondition(host != nil && pthread_equal(pthread_self(), loopThread) != 0,
+        precondition(target != nil && pthread_equal(pthread_self(), loopThread) != 0,
                      "Plexus SDK: plugin code must run on the runtime's loop thread")
     }
 }

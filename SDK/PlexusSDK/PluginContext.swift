@@ -1,4 +1,3 @@
-import CPlexusABI
 import Logging
 
 /// A plugin's handle on the host: logging, configuration, routes, timers and off-loop work.
@@ -24,22 +23,23 @@ public final class PluginContext {
     /// This plugin's own metrics, exposed at the runtime's `/metrics` (ABI 1.3).
     public let metrics: Metrics
 
-    let bridge: HostBridge
+    let offLoopDriver: any OffLoopDriver
 
-    init(bridge: HostBridge, pluginName: String) {
-        self.bridge = bridge
-        var logger = Logger(label: pluginName) { _ in HostLogHandler(bridge: bridge) }
-        if let level = bridge.config("log_level").flatMap(Logger.Level.init(rawValue:)) {
+    /// A context over `drivers`: the runtime's (over the C host vtable) or a test host's.
+    public init(drivers: HostDrivers, pluginName: String) {
+        var logger = Logger(label: pluginName, factory: drivers.logHandler)
+        if let level = drivers.config.value("log_level").flatMap(Logger.Level.init(rawValue:)) {
             logger.logLevel = level
         }
         self.logger = logger
-        self.config = PluginConfig(bridge: bridge)
-        self.routes = RouteRegistrar(bridge: bridge, logger: logger)
-        self.timers = Timers(bridge: bridge)
-        self.bus = Bus(bridge: bridge)
-        self.services = Services(bridge: bridge)
-        self.storage = Storage(bridge: bridge)
-        self.metrics = Metrics(bridge: bridge)
+        self.config = PluginConfig(source: drivers.config)
+        self.routes = RouteRegistrar(driver: drivers.routes, logger: logger)
+        self.timers = Timers(driver: drivers.timers)
+        self.bus = Bus(driver: drivers.bus)
+        self.services = Services(driver: drivers.services)
+        self.storage = Storage(keyValue: drivers.keyValue, sql: drivers.sql)
+        self.metrics = Metrics(driver: drivers.metrics)
+        self.offLoopDriver = drivers.offLoop
     }
 
     /// Runs `work` on the runtime's thread pool and returns its result on the loop thread.
@@ -47,15 +47,7 @@ public final class PluginContext {
     /// Use it for anything that blocks or burns CPU (parsing a large upload, solving, file I/O),
     /// so the loop keeps serving other requests meanwhile.
     public func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let job = OffLoopJob(work: work, continuation: continuation)
-            let user = Unmanaged.passRetained(job as OffLoopWork).toOpaque()
-            let status = bridge.host.pointee.queue_work(bridge.host, OffLoopWork.runOnPool, OffLoopWork.finishOnLoop, user)
-            if status != Int32(PLEXUS_OK.rawValue) {
-                Unmanaged<OffLoopWork>.fromOpaque(user).release()
-                continuation.resume(throwing: HTTPError.unavailable("the runtime refused off-loop work"))
-            }
-        }
+        try await offLoopDriver.run(work)
     }
 }
 
@@ -79,55 +71,15 @@ extension PluginContext {
     }
 }
 
-/// Off-loop work as the C callbacks see it (they cannot name a generic type).
-///
-/// The callbacks are defined here, outside any actor, because `runOnPool` runs on a pool thread.
-class OffLoopWork: @unchecked Sendable {
-    static let runOnPool: @convention(c) (UnsafeMutableRawPointer?) -> Void = { user in
-        Unmanaged<OffLoopWork>.fromOpaque(user!).takeUnretainedValue().run()
-    }
-
-    static let finishOnLoop: @convention(c) (UnsafeMutableRawPointer?, Int32) -> Void = { user, _ in
-        Unmanaged<OffLoopWork>.fromOpaque(user!).takeRetainedValue().finish()
-    }
-
-    /// On a pool thread.
-    func run() {}
-    /// On the loop thread, after `run` (libuv orders the two); if `run` never ran, the work was cancelled.
-    func finish() {}
-}
-
-/// One unit of off-loop work: the closure, its result, and who waits for it.
-final class OffLoopJob<T: Sendable>: OffLoopWork, @unchecked Sendable {
-    private let work: @Sendable () throws -> T
-    private let continuation: CheckedContinuation<T, Error>
-    private var result: Result<T, Error>?
-
-    init(work: @escaping @Sendable () throws -> T, continuation: CheckedContinuation<T, Error>) {
-        self.work = work
-        self.continuation = continuation
-    }
-
-    override func run() { result = Result { try work() } }
-
-    override func finish() {
-        if let result {
-            continuation.resume(with: result)
-        } else {
-            continuation.resume(throwing: CancellationError())
-        }
-    }
-}
-
 /// Read access to a plugin's configuration table.
 ///
 /// Keys are dotted paths into `plugins.d/<name>.toml` (`"limits.max_items"`).
 @PluginActor
 public struct PluginConfig {
-    let bridge: HostBridge
+    let source: any ConfigSource
 
     /// The value at `key` as text, or `nil` if absent.
-    public subscript(key: String) -> String? { bridge.config(key) }
+    public subscript(key: String) -> String? { source.value(key) }
 
     /// The value at `key` as an integer, or `defaultValue` if absent or not an integer.
     public func int(_ key: String, default defaultValue: Int) -> Int {

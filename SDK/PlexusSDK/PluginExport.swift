@@ -152,8 +152,9 @@ final class PluginHolder: @unchecked Sendable {
     func initialize(error: UnsafeMutablePointer<plexus_error>) -> Int32 {
         nonisolated(unsafe) let errorOut = error
         return PluginActor.runOnLoop {
-            let context = PluginContext(bridge: bridge, pluginName: name)
-            PluginMetricsFactory.bootstrapIfUnset(bridge: bridge)
+            let drivers = HostDrivers(bridge: bridge)
+            let context = PluginContext(drivers: drivers, pluginName: name)
+            PluginMetricsFactory.bootstrapIfUnset(driver: drivers.metrics)
             do {
                 instance = try make(context)
                 self.context = context

@@ -11,26 +11,26 @@ import CPlexusABI
 /// (an invalid name, or the same name with other dimension keys) records nothing: the refusal is
 /// logged once through the plugin's log.
 public struct PluginMetricsFactory: MetricsFactory {
-    let bridge: HostBridge
+    let driver: any MetricsDriver
 
     public func makeCounter(label: String, dimensions: [(String, String)]) -> CounterHandler {
-        PluginMetricHandler(bridge: bridge, kind: PLEXUS_METRIC_COUNTER, name: Self.suffixed(label, "_total"), dimensions: dimensions)
+        PluginMetricHandler(driver: driver, kind: .counter, name: Self.suffixed(label, "_total"), dimensions: dimensions)
     }
 
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> FloatingPointCounterHandler {
-        PluginMetricHandler(bridge: bridge, kind: PLEXUS_METRIC_COUNTER, name: Self.suffixed(label, "_total"), dimensions: dimensions)
+        PluginMetricHandler(driver: driver, kind: .counter, name: Self.suffixed(label, "_total"), dimensions: dimensions)
     }
 
     public func makeMeter(label: String, dimensions: [(String, String)]) -> MeterHandler {
-        PluginMetricHandler(bridge: bridge, kind: PLEXUS_METRIC_GAUGE, name: Self.metricName(label), dimensions: dimensions)
+        PluginMetricHandler(driver: driver, kind: .gauge, name: Self.metricName(label), dimensions: dimensions)
     }
 
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> RecorderHandler {
-        PluginMetricHandler(bridge: bridge, kind: aggregate ? PLEXUS_METRIC_HISTOGRAM : PLEXUS_METRIC_GAUGE, name: Self.metricName(label), dimensions: dimensions)
+        PluginMetricHandler(driver: driver, kind: aggregate ? .histogram : .gauge, name: Self.metricName(label), dimensions: dimensions)
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> TimerHandler {
-        PluginMetricHandler(bridge: bridge, kind: PLEXUS_METRIC_HISTOGRAM, name: Self.suffixed(label, "_seconds"), dimensions: dimensions)
+        PluginMetricHandler(driver: driver, kind: .histogram, name: Self.suffixed(label, "_seconds"), dimensions: dimensions)
     }
 
     public func destroyCounter(_ handler: CounterHandler) {}
@@ -53,9 +53,9 @@ public struct PluginMetricsFactory: MetricsFactory {
 
     /// Bootstraps this plugin's copy of swift-metrics with the plugin's backend, unless the plugin
     /// (or a test process sharing one copy with the runtime) bootstrapped it already.
-    static func bootstrapIfUnset(bridge: HostBridge) {
-        guard bridge.has(\.metric_record), MetricsSystem.factory is NOOPMetricsHandler else { return }
-        MetricsSystem.bootstrap(PluginMetricsFactory(bridge: bridge))
+    static func bootstrapIfUnset(driver: any MetricsDriver) {
+        guard driver.isAvailable, MetricsSystem.factory is NOOPMetricsHandler else { return }
+        MetricsSystem.bootstrap(PluginMetricsFactory(driver: driver))
     }
 }
 
@@ -63,43 +63,28 @@ public struct PluginMetricsFactory: MetricsFactory {
 final class PluginMetricHandler: CounterHandler, FloatingPointCounterHandler, MeterHandler, RecorderHandler, TimerHandler, @unchecked Sendable {
     private let series: MetricSeries?
     private let values: [String]
-    private let kind: plexus_metric_kind
+    private let kind: MetricKind
 
-    init(bridge: HostBridge, kind: plexus_metric_kind, name: String, dimensions: [(String, String)]) {
+    init(driver: any MetricsDriver, kind: MetricKind, name: String, dimensions: [(String, String)]) {
         self.kind = kind
         values = dimensions.map(\.1)
-        switch bridge.registerMetric(kind, name, "\(name) (swift-metrics)", dimensions.map { PluginMetricsFactory.metricName($0.0) }, []) {
+        switch driver.register(kind, name: name, help: "\(name) (swift-metrics)", labels: dimensions.map { PluginMetricsFactory.metricName($0.0) }, buckets: []) {
         case let .success(id):
-            series = MetricSeries(bridge: bridge, id: id, labelCount: dimensions.count)
+            series = MetricSeries(driver: driver, id: id, labelCount: dimensions.count)
         case let .failure(error):
             series = nil
-            // The log entry is loop-thread only; swift-metrics may create metrics on any thread.
-            nonisolated(unsafe) let host = bridge.host
-            let text = "swift-metrics '\(name)' records nothing: \(error)"
-            host.pointee.post(host, { user in
-                let box = Unmanaged<LogLine>.fromOpaque(user!).takeRetainedValue()
-                box.text.withCString { box.host.pointee.log(box.host, Int32(PLEXUS_LOG_WARNING.rawValue), $0) }
-            }, Unmanaged.passRetained(LogLine(host: host, text: text)).toOpaque())
+            driver.reportUnusable("swift-metrics '\(name)' records nothing: \(error)")
         }
     }
 
-    func increment(by amount: Int64) { series?.record(PLEXUS_METRIC_ADD, Double(amount), values) }
-    func increment(by amount: Double) { series?.record(PLEXUS_METRIC_ADD, amount, values) }
-    func decrement(by amount: Double) { series?.record(PLEXUS_METRIC_ADD, -amount, values) }
+    func increment(by amount: Int64) { series?.record(.add, Double(amount), values) }
+    func increment(by amount: Double) { series?.record(.add, amount, values) }
+    func decrement(by amount: Double) { series?.record(.add, -amount, values) }
     func reset() {}
     func set(_ value: Int64) { set(Double(value)) }
-    func set(_ value: Double) { series?.record(PLEXUS_METRIC_SET, value, values) }
+    func set(_ value: Double) { series?.record(.set, value, values) }
     func record(_ value: Int64) { record(Double(value)) }
-    func record(_ value: Double) { series?.record(kind == PLEXUS_METRIC_HISTOGRAM ? PLEXUS_METRIC_OBSERVE : PLEXUS_METRIC_SET, value, values) }
-    func recordNanoseconds(_ duration: Int64) { series?.record(PLEXUS_METRIC_OBSERVE, Double(duration) / 1e9, values) }
+    func record(_ value: Double) { series?.record(kind == .histogram ? .observe : .set, value, values) }
+    func recordNanoseconds(_ duration: Int64) { series?.record(.observe, Double(duration) / 1e9, values) }
 }
 
-/// A log line carried to the loop thread.
-private final class LogLine: @unchecked Sendable {
-    let host: UnsafePointer<plexus_host>
-    let text: String
-    init(host: UnsafePointer<plexus_host>, text: String) {
-        self.host = host
-        self.text = text
-    }
-}

@@ -13,12 +13,11 @@ import Logging
 /// problem+json response with its status; any other error becomes a 500 and is logged.
 @PluginActor
 public final class RouteRegistrar {
-    let bridge: HostBridge
+    let driver: any RouteDriver
     let logger: Logger
-    private var boxes: [RouteBox] = []
 
-    init(bridge: HostBridge, logger: Logger) {
-        self.bridge = bridge
+    init(driver: any RouteDriver, logger: Logger) {
+        self.driver = driver
         self.logger = logger
     }
 
@@ -29,13 +28,13 @@ public final class RouteRegistrar {
     /// - Throws: ``PluginError`` when the pattern is malformed.
     public func on(_ method: String, _ pattern: String, options: RouteOptions = RouteOptions(), maxBodyBytes: UInt64 = 0,
                    _ handler: @escaping @PluginActor (Request) async throws -> Response) throws {
-        try add(method, pattern, options, maxBodyBytes, RouteBox(kind: .async(handler), bridge: bridge, logger: logger))
+        try add(method, pattern, options, maxBodyBytes, .async(handler))
     }
 
     /// Registers a synchronous handler for `method` and `pattern`.
     public func on(_ method: String, _ pattern: String, options: RouteOptions = RouteOptions(), maxBodyBytes: UInt64 = 0,
                    _ handler: @escaping @PluginActor (Request) throws -> Response) throws {
-        try add(method, pattern, options, maxBodyBytes, RouteBox(kind: .sync(handler), bridge: bridge, logger: logger))
+        try add(method, pattern, options, maxBodyBytes, .sync(handler))
     }
 
     /// Registers an `async` handler for a typed `method` (`.patch`, `.options`, ...).
@@ -83,123 +82,37 @@ public final class RouteRegistrar {
         try on("DELETE", pattern, options: options, handler)
     }
 
-    private func add(_ method: String, _ pattern: String, _ options: RouteOptions, _ maxBodyBytes: UInt64, _ box: RouteBox) throws {
+    private func add(_ method: String, _ pattern: String, _ options: RouteOptions, _ maxBodyBytes: UInt64, _ handler: RouteHandler) throws {
         if let problem = options.nameProblem { throw PluginError.routeRejected(method: method, pattern: pattern, reason: problem) }
-        var message = [CChar](repeating: 0, count: 512)
-        var texts = BytePack([])
-        for text in [options.roles.joined(separator: ","), options.scopes.joined(separator: " "), options.summary ?? "",
-                     options.requestSchema?.json ?? "", options.responseSchema?.json ?? ""] {
-            texts.append(text.utf8)
-        }
-        let status = method.uppercased().withCString { methodC in
-            pattern.withCString { patternC in
-                texts.withCStrings { strings in
-                message.withUnsafeMutableBufferPointer { buffer in
-                    var spec = plexus_route_spec()
-                    spec.struct_size = UInt32(MemoryLayout<plexus_route_spec>.size)
-                    spec.method = methodC
-                    spec.pattern = patternC
-                    spec.max_body_bytes = maxBodyBytes > 0 ? maxBodyBytes : options.maxBodyBytes
-                    spec.access = options.access.rawValue
-                    spec.tenant_required = options.tenantRequired ? 1 : 0
-                    spec.roles = strings[0]
-                    spec.scopes = strings[1]
-                    spec.summary = options.summary == nil ? nil : strings[2]
-                    spec.request_schema = options.requestSchema == nil ? nil : strings[3]
-                    spec.response_schema = options.responseSchema == nil ? nil : strings[4]
-                    spec.response_status = UInt32(clamping: options.responseStatus)
-                    spec.timeout_ms = options.timeout?.hostMilliseconds ?? 0
-                    spec.route_ctx = Unmanaged.passUnretained(box).toOpaque()
-                    spec.handler = { routeContext, request in
-                        let box = Unmanaged<RouteBox>.fromOpaque(routeContext!).takeUnretainedValue()
-                        PluginActor.runOnLoop { box.handle(request!) }
-                    }
-                    var error = plexus_error(message: buffer.baseAddress, capacity: buffer.count)
-                    return bridge.host.pointee.route_add(bridge.host, &spec, &error)
-                }
-                }
-            }
-        }
-        guard status == Int32(PLEXUS_OK.rawValue) else {
-            throw PluginError.routeRejected(method: method, pattern: pattern, reason: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)).withLastStatus()
-        }
-        boxes.append(box)
+        try driver.add(RouteDefinition(method: method.uppercased(), pattern: pattern, options: options, maxBodyBytes: maxBodyBytes, handler: handler, logger: logger))
     }
 }
 
-/// A route's handler, kept alive for as long as the runtime may call it.
-@PluginActor
-final class RouteBox {
-    enum Kind {
-        case sync(@PluginActor (Request) throws -> Response)
-        case async(@PluginActor (Request) async throws -> Response)
-    }
-
-    let kind: Kind
-    let bridge: HostBridge
-    let logger: Logger
-
-    init(kind: Kind, bridge: HostBridge, logger: Logger) {
-        self.kind = kind
-        self.bridge = bridge
-        self.logger = logger
-    }
-
-    func handle(_ raw: UnsafePointer<plexus_request>) {
-        let token = raw.pointee.token
-        let request = Request(raw.pointee)
-        switch kind {
+extension RouteHandler {
+    /// Runs the handler for `request` and returns its response: a thrown ``HTTPResponseError``
+    /// becomes a problem+json response with its status, any other error a 500 (logged with `logger`).
+    @PluginActor
+    public func respond(to request: Request, logger: Logger) async -> Response {
+        switch self {
         case .sync(let handler):
-            bridge.respond(token: token, answer(request) { try handler(request) })
+            return answer(request, logger) { try handler(request) }
         case .async(let handler):
-            Task { @PluginActor in
-                let response: Response
-                do {
-                    response = try await handler(request)
-                } catch {
-                    response = self.problem(error, request)
-                }
-                self.bridge.respond(token: token, response)
-            }
+            do { return try await handler(request) } catch { return Self.problem(error, request, logger) }
         }
     }
 
-    private func answer(_ request: Request, _ body: () throws -> Response) -> Response {
-        do { return try body() } catch { return problem(error, request) }
+    /// The answer of a synchronous handler, or of any handler's error.
+    @PluginActor
+    func answer(_ request: Request, _ logger: Logger, _ body: () throws -> Response) -> Response {
+        do { return try body() } catch { return Self.problem(error, request, logger) }
     }
 
-    private func problem(_ error: Error, _ request: Request) -> Response {
+    @PluginActor
+    static func problem(_ error: Error, _ request: Request, _ logger: Logger) -> Response {
         if (error as? HTTPResponseError).map({ $0.status >= 500 }) ?? true {
             logger.error("handler failed", metadata: ["request_id": "\(request.requestID)", "path": "\(request.path)", "error": "\(error)"])
         }
         return ProblemDetails.response(for: error, instance: request.requestID)
-    }
-}
-
-extension Request {
-    /// Copies a C request into Swift values.
-    init(_ raw: plexus_request) {
-        var packed = PackedHeaders()
-        for index in 0..<raw.header_count {
-            let pair = raw.headers[index]
-            packed.append(name: UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.data == nil ? 0 : pair.name.length),
-                          value: UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.data == nil ? 0 : pair.value.length))
-        }
-        let headers = Headers(packed: packed)
-        var parameters: [String: String] = [:]
-        for index in 0..<raw.param_count {
-            parameters[raw.params[index].name.string] = raw.params[index].value.string
-        }
-        // ABI 1.2 appended the caller; a 1.1 runtime's request ends before it.
-        guard Int(raw.struct_size) >= MemoryLayout<plexus_request>.offset(of: \.scopes)! + MemoryLayout<plexus_bytes>.size else {
-            self.init(method: raw.method.string, path: raw.path.string, parameters: parameters, rawQuery: raw.query.string,
-                      headers: headers, body: raw.body.bytes, requestID: raw.request_id.string)
-            return
-        }
-        let tenant = raw.tenant.string
-        self.init(method: raw.method.string, path: raw.path.string, parameters: parameters, rawQuery: raw.query.string,
-                  headers: headers, body: raw.body.bytes, requestID: raw.request_id.string,
-                  subject: raw.subject.string, roles: raw.roles.string, scopes: raw.scopes.string, tenant: tenant.isEmpty ? nil : tenant)
     }
 }
 

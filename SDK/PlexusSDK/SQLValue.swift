@@ -98,6 +98,12 @@ public struct SQLRow: Sendable {
     /// Values, in column order.
     public let values: [SQLValue]
 
+    /// Creates a row (for storage drivers and tests).
+    public init(columns: [String], values: [SQLValue]) {
+        self.columns = columns
+        self.values = values
+    }
+
     /// The value at `index`.
     public subscript(index: Int) -> SQLValue { values[index] }
     /// The value of column `name` (NULL when there is no such column).

@@ -4,13 +4,37 @@ import CPlexusABI
 /// handler in the process; others call it with a timeout (needs a runtime with ABI 1.1).
 @PluginActor
 public final class Services {
+    let driver: any ServiceDriver
+
+    init(driver: any ServiceDriver) { self.driver = driver }
+
+    /// Offers `name`; the handler's result is the reply, a thrown error becomes a failed reply.
+    public func register(_ name: String, _ handler: @escaping @PluginActor ([UInt8]) async throws -> [UInt8]) throws {
+        try driver.register(name, handler)
+    }
+
+    /// Calls `name` and returns its reply, or throws when there is no such service, the call
+    /// times out, or the handler failed.
+    public func call(_ name: String, payload: [UInt8], timeout: Duration = .seconds(5)) async throws -> [UInt8] {
+        try await driver.call(name, payload: payload, timeout: max(timeout, .milliseconds(1)))
+    }
+
+    /// Calls `name` with a timeout in milliseconds (see ``call(_:payload:timeout:)``).
+    @available(*, deprecated, message: "use call(_:payload:timeout:) with a Duration, e.g. .seconds(1)")
+    public func call(_ name: String, payload: [UInt8], timeoutMilliseconds: UInt64) async throws -> [UInt8] {
+        try await driver.call(name, payload: payload, timeout: .milliseconds(Int64(clamping: timeoutMilliseconds)))
+    }
+}
+
+/// Services over the host vtable.
+@PluginActor
+final class HostServiceDriver: ServiceDriver {
     let bridge: HostBridge
     private var handlers: [ServiceBox] = []
 
     init(bridge: HostBridge) { self.bridge = bridge }
 
-    /// Offers `name`; the handler's result is the reply, a thrown error becomes a failed reply.
-    public func register(_ name: String, _ handler: @escaping @PluginActor ([UInt8]) async throws -> [UInt8]) throws {
+    func register(_ name: String, _ handler: @escaping @PluginActor ([UInt8]) async throws -> [UInt8]) throws {
         guard bridge.has(\.service_register) else { throw PluginError.unsupported("services (runtime ABI 1.0)") }
         let box = ServiceBox(bridge: bridge, handler: handler)
         var message = [CChar](repeating: 0, count: 256)
@@ -26,19 +50,8 @@ public final class Services {
         handlers.append(box)
     }
 
-    /// Calls `name` and returns its reply, or throws when there is no such service, the call
-    /// times out, or the handler failed.
-    public func call(_ name: String, payload: [UInt8], timeout: Duration = .seconds(5)) async throws -> [UInt8] {
-        try await call(name, payload: payload, hostMilliseconds: max(timeout.hostMilliseconds, 1))
-    }
-
-    /// Calls `name` with a timeout in milliseconds (see ``call(_:payload:timeout:)``).
-    @available(*, deprecated, message: "use call(_:payload:timeout:) with a Duration, e.g. .seconds(1)")
-    public func call(_ name: String, payload: [UInt8], timeoutMilliseconds: UInt64) async throws -> [UInt8] {
-        try await call(name, payload: payload, hostMilliseconds: timeoutMilliseconds)
-    }
-
-    private func call(_ name: String, payload: [UInt8], hostMilliseconds timeoutMilliseconds: UInt64) async throws -> [UInt8] {
+    func call(_ name: String, payload: [UInt8], timeout: Duration) async throws -> [UInt8] {
+        let timeoutMilliseconds = timeout.hostMilliseconds
         guard bridge.has(\.service_call) else { throw PluginError.unsupported("services (runtime ABI 1.0)") }
         let bridge = self.bridge
         return try await withCheckedThrowingContinuation { continuation in

@@ -5,18 +5,19 @@ import Foundation
 /// runtime with ABI 1.1 or later). Every call runs off the loop and resumes on it.
 @PluginActor
 public final class Storage {
-    let bridge: HostBridge
+    let keyValue: any KeyValueDriver
+    let sql: any SQLDriver
 
-    init(bridge: HostBridge) { self.bridge = bridge }
+    init(keyValue: any KeyValueDriver, sql: any SQLDriver) {
+        self.keyValue = keyValue
+        self.sql = sql
+    }
 
     // MARK: Key-value
 
     /// The value and version stored under `key`, or nil (absent or expired).
     public func get(_ key: String) async throws -> StoredValue? {
-        let rows = try await call { done, user in
-            Self.withBytes(key) { self.bridge.host.pointee.kv_get(self.bridge.host, $0, done, user) }
-        }
-        return rows.rows.first.map(StoredValue.init)
+        try await keyValue.get(key)
     }
 
     /// Stores `value` under `key`; returns its new version.
@@ -26,32 +27,18 @@ public final class Storage {
     ///     A mismatch throws ``StorageFailure`` of kind `conflict` with the current version.
     @discardableResult
     public func put(_ key: String, _ value: [UInt8], ttl: Double? = nil, expectedVersion: Int64? = nil) async throws -> Int64 {
-        try await call { done, user in
-            Self.withBytes(key) { key in
-                Self.withBytes(value) { value in
-                    self.bridge.host.pointee.kv_put(self.bridge.host, key, value, ttl ?? 0, expectedVersion ?? -1, done, user)
-                }
-            }
-        }.lastInsertRowID
+        try await keyValue.put(key, value, ttl: ttl, expectedVersion: expectedVersion)
     }
 
     /// Deletes `key`; returns whether it existed (same `expectedVersion` rule as ``put(_:_:ttl:expectedVersion:)``).
     @discardableResult
     public func delete(_ key: String, expectedVersion: Int64? = nil) async throws -> Bool {
-        try await call { done, user in
-            Self.withBytes(key) { self.bridge.host.pointee.kv_delete(self.bridge.host, $0, expectedVersion ?? -1, done, user) }
-        }.changes > 0
+        try await keyValue.delete(key, expectedVersion: expectedVersion)
     }
 
     /// Entries whose key starts with `prefix`, in key order, after `after`, at most `limit`.
     public func list(prefix: String = "", limit: Int = 100, after: String? = nil) async throws -> [StoredValue] {
-        try await call { done, user in
-            Self.withBytes(prefix) { prefix in
-                Self.withBytes(after ?? "") { after in
-                    self.bridge.host.pointee.kv_list(self.bridge.host, prefix, UInt32(clamping: limit), after, done, user)
-                }
-            }
-        }.rows.map(StoredValue.init)
+        try await keyValue.list(prefix: prefix, limit: limit, after: after)
     }
 
     // MARK: SQL
@@ -59,69 +46,23 @@ public final class Storage {
     /// Runs one statement with bound parameters; returns rows changed and the last inserted rowid.
     @discardableResult
     public func execute(_ sql: String, _ parameters: [SQLValue] = []) async throws -> (changes: Int64, lastInsertRowID: Int64) {
-        let result = try await call { done, user in
-            SQLValue.withC(parameters) { values in
-                self.bridge.host.pointee.sql_execute(self.bridge.host, sql, values.baseAddress, values.count, done, user)
-            }
-        }
-        return (result.changes, result.lastInsertRowID)
+        try await self.sql.execute(sql, parameters)
     }
 
     /// Runs one query with bound parameters.
     public func query(_ sql: String, _ parameters: [SQLValue] = []) async throws -> [SQLRow] {
-        try await call { done, user in
-            SQLValue.withC(parameters) { values in
-                self.bridge.host.pointee.sql_query(self.bridge.host, sql, values.baseAddress, values.count, done, user)
-            }
-        }.rows
+        try await self.sql.query(sql, parameters)
     }
 
     /// Runs `statements` in one transaction: all of them or none.
     public func transaction(_ statements: [(sql: String, parameters: [SQLValue])]) async throws {
-        _ = try await call { done, user in
-            let texts = statements.map { strdup($0.sql) }
-            defer { texts.forEach { free($0) } }
-            let flattened = statements.map(\.parameters)
-            SQLValue.withNested(flattened) { pointers, counts in
-                texts.map { UnsafePointer($0) }.withUnsafeBufferPointer { sqls in
-                    self.bridge.host.pointee.sql_batch(self.bridge.host, sqls.baseAddress, pointers.baseAddress, counts.baseAddress,
-                                                       statements.count, done, user)
-                }
-            }
-        }
+        try await sql.transaction(statements)
     }
 
     /// Applies numbered migrations (1...n) not applied yet, each once, in order; returns the versions applied now.
     @discardableResult
     public func migrate(_ migrations: [(version: Int, sql: String)]) async throws -> [Int] {
-        try await call { done, user in
-            let texts = migrations.map { strdup($0.sql) }
-            defer { texts.forEach { free($0) } }
-            let versions = migrations.map { Int32(clamping: $0.version) }
-            versions.withUnsafeBufferPointer { versions in
-                texts.map { UnsafePointer($0) }.withUnsafeBufferPointer { sqls in
-                    self.bridge.host.pointee.sql_migrate(self.bridge.host, versions.baseAddress, sqls.baseAddress, migrations.count, done, user)
-                }
-            }
-        }.rows.compactMap { $0[0].integer.map(Int.init) }
-    }
-
-    // MARK: Plumbing
-
-    private func call(_ start: (plexus_storage_cb, UnsafeMutableRawPointer) -> Void) async throws -> StorageResult {
-        guard bridge.has(\.sql_migrate) else { throw PluginError.unsupported("storage (runtime ABI 1.0)") }
-        return try await withCheckedThrowingContinuation { continuation in
-            let box = Unmanaged.passRetained(StorageBox(continuation)).toOpaque()
-            start(StorageBox.completed, box)
-        }
-    }
-
-    static func withBytes<R>(_ text: String, _ body: (plexus_bytes) -> R) -> R {
-        withBytes(Array(text.utf8), body)
-    }
-
-    static func withBytes<R>(_ bytes: [UInt8], _ body: (plexus_bytes) -> R) -> R {
-        bytes.withUnsafeBytes { body(plexus_bytes(data: $0.baseAddress?.assumingMemoryBound(to: CChar.self), length: $0.count)) }
+        try await sql.migrate(migrations)
     }
 }
 
@@ -135,6 +76,14 @@ public struct StoredValue: Sendable {
     public var version: Int64
     /// When it expires, if it has a TTL.
     public var expiresAt: Date?
+
+    /// Creates an entry (for storage drivers and tests).
+    public init(key: String, value: [UInt8], version: Int64, expiresAt: Date? = nil) {
+        self.key = key
+        self.value = value
+        self.version = version
+        self.expiresAt = expiresAt
+    }
 
     init(_ row: SQLRow) {
         key = row[0].text ?? ""

@@ -1,12 +1,10 @@
-import CPlexusABI
-
 /// Schedules closures on the loop thread.
 @PluginActor
 public final class Timers {
-    let bridge: HostBridge
+    let driver: any TimerDriver
     private var live: [UInt64: TimerBox] = [:]
 
-    init(bridge: HostBridge) { self.bridge = bridge }
+    init(driver: any TimerDriver) { self.driver = driver }
 
     /// Runs `action` once after `delay`, then every `repeating` if given.
     /// - Returns: a handle whose ``TimerHandle/cancel()`` stops the timer.
@@ -27,11 +25,8 @@ public final class Timers {
     func schedule(_ milliseconds: UInt64, _ repeating: UInt64, fireOnCancel: Bool, _ action: @escaping @PluginActor () -> Void) -> TimerHandle {
         let box = TimerBox(action: action, repeats: repeating > 0)
         box.fireOnCancel = fireOnCancel
-        let user = Unmanaged.passUnretained(box).toOpaque()
-        let id = bridge.host.pointee.timer_start(bridge.host, milliseconds, repeating, { user in
-            let box = Unmanaged<TimerBox>.fromOpaque(user!).takeUnretainedValue()
-            PluginActor.runOnLoop { box.fire() }
-        }, user)
+        // The driver holds the box only through this closure; the table below keeps it alive.
+        let id = driver.start(afterMilliseconds: milliseconds, repeatingMilliseconds: repeating) { [weak box] in box?.fire() }
         guard id != 0 else { return TimerHandle(id: 0, timers: self) }
         box.id = id
         box.owner = self
@@ -46,7 +41,7 @@ public final class Timers {
 
     func cancel(_ id: UInt64) {
         guard let box = live.removeValue(forKey: id) else { return }
-        bridge.host.pointee.timer_stop(bridge.host, id)
+        driver.stop(id)
         if box.fireOnCancel { box.action() }
     }
 

@@ -87,7 +87,7 @@ public final class TestRuntime {
         errorPipe.fileHandleForReading.readabilityHandler = { handle in
             buffer.append(handle.availableData)
         }
-        try process.run()
+        try Self.withSignalsUnblocked { try process.run() }
         port = try waitForReady()
         adminKey = (try? String(contentsOf: self.workDirectory.appendingPathComponent("data/admin.key"), encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
@@ -163,6 +163,18 @@ public final class TestRuntime {
             usleep(20_000)
         }
         throw TestFailure("plexus did not become ready within 30 s:\n\(log)")
+    }
+
+    /// Runs `body` with no signal blocked on this thread: a child inherits the spawning thread's
+    /// mask, and a Dispatch or Swift-concurrency thread (an `async` test) blocks SIGTERM, which
+    /// would leave the runtime deaf to `stop()` and to the deinit's terminate.
+    private static func withSignalsUnblocked<T>(_ body: () throws -> T) rethrows -> T {
+        var none = sigset_t()
+        var saved = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, &saved)
+        defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
+        return try body()
     }
 
     private static func locateBinary() throws -> URL {

@@ -118,4 +118,16 @@ final class BadInputTests: DocCompareTestCase {
         let huge = try DocCompareHarness.postJSON(plexus, ["old": ["text": String(repeating: "y", count: 3 * limit + (64 << 10))], "new": ok])
         DocCompareHarness.assertProblem(huge, status: 413, ["body of", "larger than the \(3 * limit + (64 << 10)) bytes this route accepts"])
     }
+
+    func testZipBombIsRefusedWhileInflating() throws {
+        let plexus = try plexus()
+        let limit = DocCompareHarness.maxInputBytes
+        // A .docx under the limit whose word/document.xml inflates to 4 MB: refused at the limit.
+        let bomb = try DocCompareHarness.makeDocx(paragraphs: Array(repeating: String(repeating: "a", count: 1000), count: 4000))
+        XCTAssertLessThan(bomb.count, limit)
+        DocCompareHarness.assertProblem(try DocCompareHarness.postForm(plexus, [Part.file("old", "a.docx", bomb), Part.file("new", "b", [])]),
+                                        status: 413, ["field 'old'", "word/document.xml", "inflates to more than \(limit) bytes", "max_input_bytes"])
+        // The worker still answers.
+        XCTAssertEqual(try DocCompareHarness.postJSON(plexus, ["old": ok, "new": ok]).status, 200)
+    }
 }

@@ -48,7 +48,7 @@ final class MovesAndClausesTests: DocCompareTestCase {
         let clauses = report["clauses"] as? [String: Any] ?? [:]
         XCTAssertEqual(clauses["changed_clause_count"] as? Int, 1, "\(clauses)")
         let changes = clauses["changes"] as? [[String: Any]] ?? []
-        XCTAssertEqual(changes.count, 6)   // preamble + five clauses
+        XCTAssertEqual(changes.count, 7)   // title heading, preamble paragraph, five clauses
         for change in changes {
             let text = "\(change["old_number"] ?? "-") -> \(change["new_number"] ?? "-")"
             if change["old_number"] as? String == "2." {

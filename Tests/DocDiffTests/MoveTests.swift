@@ -23,7 +23,7 @@ final class MoveTests: XCTestCase {
         XCTAssertTrue(r.moves.allSatisfy { !$0.isModified && $0.similarity == 1 })
         let stats = r.statistics
         XCTAssertEqual(stats.moveBlocks, 2)
-        XCTAssertEqual(stats.moved, 2)
+        XCTAssertEqual(stats.moved, 4)   // two paragraphs, each with the blank line that travelled with it
         // Nothing but blank separator lines is left as plain insert/delete.
         for op in r.ops where op.kind != .equal && op.moveID == nil {
             let text = op.kind == .delete ? r.old.text(op.oldRange) : r.new.text(op.newRange)
@@ -68,5 +68,23 @@ final class MoveTests: XCTestCase {
         XCTAssertEqual(r.moves.count, 1)
         XCTAssertEqual(Redline(r).acceptAll(), new)
         XCTAssertEqual(Redline(r).rejectAll(), old)
+    }
+}
+
+final class MovedBlockTests: XCTestCase {
+    func testMovedBlockOfSeveralParagraphsIsOneMove() {
+        let p = MoveTests.paragraphs
+        let old = [p[0], p[1], p[2], p[3], p[4], p[5]].joined(separator: "\n\n") + "\n"
+        let new = [p[0], p[4], p[5], p[1], p[2], p[3]].joined(separator: "\n\n") + "\n"
+        let r = DocDiff.diff(old, new)
+        XCTAssertEqual(r.moves.count, 1, "\(r.moves)")
+        // The moved block spans its paragraphs and the separators between them.
+        let m = try! XCTUnwrap(r.moves.first)
+        XCTAssertTrue(r.old.text(m.oldRange).contains(p[4] + "\n\n" + p[5]) || r.old.text(m.oldRange).contains(p[1] + "\n\n" + p[2] + "\n\n" + p[3]))
+        // Nothing is left as a plain delete or insert.
+        XCTAssertTrue(r.ops.allSatisfy { $0.kind == .equal || $0.moveID != nil }, "\(r.ops)")
+        XCTAssertEqual(Redline(r).acceptAll(), new)
+        XCTAssertEqual(Redline(r).rejectAll(), old)
+        XCTAssertEqual(try EditScript(r).apply(to: old), new)
     }
 }

@@ -134,6 +134,27 @@ final class SSEEncodingTests: XCTestCase {
         XCTAssertLessThanOrEqual(bus.matchCacheBytes, 256 << 10)
     }
 
+    func testRememberedMatchesAreForgottenWhenSubscriptionsChange() throws {
+        let loop = EventLoop()
+        let bus = EventBus(loop: loop, logger: Logger(label: "test"))
+        var seen: [String] = []
+        /// Publishes on `orders.eu` and runs the loop until the bus has drained.
+        func publish(_ n: UInt64) {
+            bus.fanOut(EventEnvelope(id: ULID(high: 3, low: n), topic: "orders.eu", source: "t"))
+            loop.execute { loop.execute { loop.stop() } }
+            loop.run()
+        }
+        let first = bus.subscribe(try TopicPattern("orders.#"), owner: "first") { _ in seen.append("first") }
+        publish(1)
+        // The same topic again, now with a second subscriber: the remembered match must not hide it.
+        _ = bus.subscribe(try TopicPattern("orders.eu"), owner: "second") { _ in seen.append("second") }
+        publish(2)
+        // And without the first one, once it unsubscribed.
+        bus.unsubscribe(first.id)
+        publish(3)
+        XCTAssertEqual(seen, ["first", "first", "second", "second"])
+    }
+
     func testByteBoundedCacheEvictsOldestFirstAndReplacesInPlace() {
         var cache = ByteBoundedCache<String, Int>(byteLimit: 100)
         XCTAssertTrue(cache.store(1, for: "a", cost: 20))

@@ -1,6 +1,8 @@
 // docdiff-bench FILE_A FILE_B [--histogram]
-// Runs the DocDiff line diff as a library call and prints the elapsed seconds and the
-// number of changed lines (deleted + inserted).
+//   Runs the DocDiff line diff as a library call and prints the elapsed seconds and the
+//   number of changed lines (deleted + inserted).
+// docdiff-bench clauses OLD NEW [OLD NEW ...]
+//   Clause comparison of each pair, one JSON object per pair (see ClauseRun).
 import DocDiff
 import Foundation
 
@@ -10,16 +12,14 @@ func fail(_ message: String, _ code: Int32) -> Never {
 }
 
 let args = CommandLine.arguments
+if args.count >= 2 && args[1] == "clauses" {
+    do { try ClauseRun.run(Array(args.dropFirst(2))) } catch { fail("docdiff-bench: \(error)", 1) }
+    exit(0)
+}
 guard args.count >= 3 else {
-    fail("usage: docdiff-bench FILE_A FILE_B [--histogram]", 2)
+    fail("usage: docdiff-bench FILE_A FILE_B [--histogram] | docdiff-bench clauses OLD NEW [OLD NEW ...]", 2)
 }
 let algorithm: DiffAlgorithm = args.dropFirst(3).contains("--histogram") ? .histogram : .myers
-
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
 
 let start = now()
 do {

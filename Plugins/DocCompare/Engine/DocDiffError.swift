@@ -10,6 +10,8 @@ public enum DocDiffError: Error, Equatable, Sendable, CustomStringConvertible {
     case docxNotAZipArchive
     /// The `.docx` archive has no `word/document.xml` entry.
     case docxMissingDocumentXML
+    /// `word/document.xml` inflates to more than `limit` bytes (inflation stopped there).
+    case docxTooLarge(limit: Int)
     /// `word/document.xml` could not be parsed; `detail` carries the parser's message.
     case docxMalformedXML(detail: String)
     /// A file could not be read.
@@ -28,6 +30,8 @@ public enum DocDiffError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the .docx file is not a zip archive"
         case .docxMissingDocumentXML:
             return "the .docx archive has no word/document.xml"
+        case .docxTooLarge(let limit):
+            return "word/document.xml inflates to more than \(limit) bytes"
         case .docxMalformedXML(let detail):
             return "word/document.xml is not well-formed XML: \(detail)"
         case .unreadableFile(let path, let detail):

@@ -11,7 +11,12 @@ import ZIPFoundation
 /// (`w:delText`) and field instructions are skipped.
 public enum DocxReader {
     /// Returns the document's paragraphs, in order.
-    public static func paragraphs(from data: Data) throws -> [String] {
+    ///
+    /// `word/document.xml` is inflated chunk by chunk and inflation stops with
+    /// ``DocDiffError/docxTooLarge(limit:)`` as soon as it passes `maximumXMLBytes` (a zip bomb
+    /// costs at most that much memory). The XML is then parsed as a stream, in chunks, so a
+    /// well-formed part of any size within the limit is read.
+    public static func paragraphs(from data: Data, maximumXMLBytes: Int = InputLimits.default.maximumBytes) throws -> [String] {
         let archive: Archive
         do {
             archive = try Archive(data: data, accessMode: .read)
@@ -21,9 +26,16 @@ public enum DocxReader {
         guard let entry = archive["word/document.xml"] else {
             throw DocDiffError.docxMissingDocumentXML
         }
+        if entry.uncompressedSize > Int64(maximumXMLBytes) { throw DocDiffError.docxTooLarge(limit: maximumXMLBytes) }
+        struct PastTheLimit: Error {}
         var xml = Data()
         do {
-            _ = try archive.extract(entry, skipCRC32: false) { chunk in xml.append(chunk) }
+            _ = try archive.extract(entry, bufferSize: 1 << 16, skipCRC32: false) { chunk in
+                if xml.count + chunk.count > maximumXMLBytes { throw PastTheLimit() }
+                xml.append(chunk)
+            }
+        } catch is PastTheLimit {
+            throw DocDiffError.docxTooLarge(limit: maximumXMLBytes)
         } catch {
             throw DocDiffError.docxNotAZipArchive
         }
@@ -31,14 +43,15 @@ public enum DocxReader {
     }
 
     /// Returns the document's text: paragraphs joined by newlines, with a final newline.
-    public static func text(from data: Data) throws -> String {
-        let paras = try paragraphs(from: data)
+    public static func text(from data: Data, maximumXMLBytes: Int = InputLimits.default.maximumBytes) throws -> String {
+        let paras = try paragraphs(from: data, maximumXMLBytes: maximumXMLBytes)
         return paras.isEmpty ? "" : paras.joined(separator: "\n") + "\n"
     }
 
-    /// Parses the XML of `word/document.xml` into paragraphs.
+    /// Parses the XML of `word/document.xml` into paragraphs, feeding the parser in chunks
+    /// (a single-chunk parse stops at libxml2's 10 MB look-up limit).
     public static func parseDocumentXML(_ xml: Data) throws -> [String] {
-        let parser = XMLParser(data: xml)
+        let parser = XMLParser(stream: InputStream(data: xml))
         let collector = ParagraphCollector()
         parser.shouldProcessNamespaces = true
         parser.delegate = collector

@@ -47,64 +47,66 @@ enum Interner {
     /// Interns both sides; equal keys get equal ids.
     ///
     /// Each table slot packs the upper 32 hash bits with `id + 1`, so probing touches only
-    /// the slot array until a hash matches; then the bytes are compared with `memcmp`.
+    /// the slot array until a hash matches; then the bytes are compared with `memcmp` against the
+    /// id's first token (kept as one 32-bit token number: `a`'s tokens first, then `b`'s).
     static func intern(_ a: Keys, _ b: Keys) -> Result {
         let na = a.bounds.count - 1
         let nb = b.bounds.count - 1
         let total = na + nb
         var cap = 16
-        while cap < total * 2 { cap <<= 1 }
+        while cap < total + total / 4 { cap <<= 1 }      // at most 80% full, usually far less
         let mask = cap - 1
         let slots = UnsafeMutablePointer<UInt64>.allocate(capacity: cap)
         slots.initialize(repeating: 0, count: cap)
-        let idPtr = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: total + 1)
-        let idLen = UnsafeMutablePointer<Int>.allocate(capacity: total + 1)
-        defer { slots.deallocate(); idPtr.deallocate(); idLen.deallocate() }
+        let firstToken = UnsafeMutablePointer<UInt32>.allocate(capacity: total + 1)
+        defer { slots.deallocate(); firstToken.deallocate() }
         var unique = 0
         var outA = [Int32](repeating: 0, count: na)
         var outB = [Int32](repeating: 0, count: nb)
 
-        func run(_ buf: UnsafeBufferPointer<UInt8>, _ keys: Keys, _ out: UnsafeMutableBufferPointer<Int32>) {
-            do {
-                let base = buf.baseAddress ?? UnsafePointer(bitPattern: 1)!
-                keys.bounds.withUnsafeBufferPointer { bnd in
-                    let n = bnd.count - 1
-                    var t = 0
-                    while t < n {
-                        let start = bnd[t]
-                        let len = bnd[t + 1] - start
-                        let p = base + start
-                        let h = hash(p, len)
-                        let tag = h & 0xFFFF_FFFF_0000_0000
-                        var s = Int(truncatingIfNeeded: h) & mask
-                        var found = -1
-                        while true {
-                            let e = slots[s]
-                            if e == 0 { break }
-                            if e & 0xFFFF_FFFF_0000_0000 == tag {
-                                let id = Int(e & 0xFFFF_FFFF) - 1
-                                if idLen[id] == len && memcmp(idPtr[id], p, len) == 0 { found = id; break }
-                            }
-                            s = (s + 1) & mask
-                        }
-                        if found < 0 {
-                            found = unique
-                            idPtr[found] = p
-                            idLen[found] = len
-                            unique += 1
-                            slots[s] = tag | UInt64(found + 1)
-                        }
-                        out[t] = Int32(truncatingIfNeeded: found)
-                        t += 1
-                    }
-                }
-            }
-        }
-        // The table keeps pointers into both byte buffers, so both stay pinned for the whole pass.
+        // The table refers to tokens of both sides, so both byte buffers stay pinned for the whole pass.
         a.bytes.withUnsafeBufferPointer { pa in
             b.bytes.withUnsafeBufferPointer { pb in
-                outA.withUnsafeMutableBufferPointer { run(pa, a, $0) }
-                outB.withUnsafeMutableBufferPointer { run(pb, b, $0) }
+                a.bounds.withUnsafeBufferPointer { ba in
+                    b.bounds.withUnsafeBufferPointer { bb in
+                        let baseA = pa.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                        let baseB = pb.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                        /// Start and length of token number `k` (over both sides).
+                        @inline(__always) func token(_ k: Int) -> (UnsafePointer<UInt8>, Int) {
+                            k < na ? (baseA + ba[k], ba[k + 1] - ba[k]) : (baseB + bb[k - na], bb[k - na + 1] - bb[k - na])
+                        }
+                        func run(_ offset: Int, _ count: Int, _ out: UnsafeMutableBufferPointer<Int32>) {
+                            var t = 0
+                            while t < count {
+                                let (p, len) = token(offset + t)
+                                let h = hash(p, len)
+                                let tag = h & 0xFFFF_FFFF_0000_0000
+                                var s = Int(truncatingIfNeeded: h) & mask
+                                var found = -1
+                                while true {
+                                    let e = slots[s]
+                                    if e == 0 { break }
+                                    if e & 0xFFFF_FFFF_0000_0000 == tag {
+                                        let id = Int(e & 0xFFFF_FFFF) - 1
+                                        let (q, qlen) = token(Int(firstToken[id]))
+                                        if qlen == len && memcmp(q, p, len) == 0 { found = id; break }
+                                    }
+                                    s = (s + 1) & mask
+                                }
+                                if found < 0 {
+                                    found = unique
+                                    firstToken[found] = UInt32(truncatingIfNeeded: offset + t)
+                                    unique += 1
+                                    slots[s] = tag | UInt64(found + 1)
+                                }
+                                out[t] = Int32(truncatingIfNeeded: found)
+                                t += 1
+                            }
+                        }
+                        outA.withUnsafeMutableBufferPointer { run(0, na, $0) }
+                        outB.withUnsafeMutableBufferPointer { run(na, nb, $0) }
+                    }
+                }
             }
         }
         return Result(a: outA, b: outB, uniqueCount: unique)

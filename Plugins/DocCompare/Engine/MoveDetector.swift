@@ -105,16 +105,16 @@ enum MoveDetector {
         }
         if pairs.isEmpty { return (ops, []) }
         pairs.sort { dels[$0.d].range.lowerBound < dels[$1.d].range.lowerBound }
+        let blocks = mergeAdjacent(pairs.map { (dels[$0.d], inss[$0.i], $0.sim, dels[$0.d].key != inss[$0.i].key) },
+                                   ops: ops, old: old, new: new, granularity: options.granularity)
         var moves: [MoveBlock] = []
         var delMove: [Int: (Range<Int>, Int)] = [:]   // by lowerBound
         var insMove: [Int: (Range<Int>, Int)] = [:]
-        for (n, p) in pairs.enumerated() {
+        for (n, b) in blocks.enumerated() {
             let id = n + 1
-            let dr = dels[p.d].range, ir = inss[p.i].range
-            let modified = dels[p.d].key != inss[p.i].key
-            moves.append(MoveBlock(id: id, oldRange: dr, newRange: ir, similarity: p.sim, isModified: modified))
-            delMove[dr.lowerBound] = (dr, id)
-            insMove[ir.lowerBound] = (ir, id)
+            moves.append(MoveBlock(id: id, oldRange: b.old, newRange: b.new, similarity: b.sim, isModified: b.modified))
+            delMove[b.old.lowerBound] = (b.old, id)
+            insMove[b.new.lowerBound] = (b.new, id)
         }
         // Split ops at move boundaries and tag the move pieces.
         var out: [DiffOp] = []
@@ -148,6 +148,45 @@ enum MoveDetector {
         return (out, moves)
     }
 
+    /// Paired blocks merged into moves: neighbouring pairs whose ends lie in the same deletion and
+    /// the same insertion, with only separators (blank lines) between them, are one move; the
+    /// separators between them and those just around both ends belong to the move.
+    static func mergeAdjacent(_ pairs: [(Block, Block, Double, Bool)], ops: [DiffOp], old: TokenizedText, new: TokenizedText,
+                              granularity: Granularity) -> [(old: Range<Int>, new: Range<Int>, sim: Double, modified: Bool)] {
+        var out: [(old: Range<Int>, new: Range<Int>, sim: Double, modified: Bool, delOp: Int, insOp: Int)] = []
+        func separators(_ r: Range<Int>, _ text: TokenizedText) -> Bool { r.allSatisfy { isBreak($0, text: text, granularity: granularity) } }
+        for (d, i, sim, modified) in pairs {
+            if var last = out.last, last.delOp == d.opIndex, last.insOp == i.opIndex,
+               last.old.upperBound <= d.range.lowerBound, last.new.upperBound <= i.range.lowerBound,
+               separators(last.old.upperBound..<d.range.lowerBound, old), separators(last.new.upperBound..<i.range.lowerBound, new) {
+                last.old = last.old.lowerBound..<d.range.upperBound
+                last.new = last.new.lowerBound..<i.range.upperBound
+                last.sim = min(last.sim, sim)
+                last.modified = last.modified || modified
+                out[out.count - 1] = last
+            } else {
+                out.append((d.range, i.range, sim, modified, d.opIndex, i.opIndex))
+            }
+        }
+        // Take in the separators just around each end of each move (blank lines of the same
+        // deletion or insertion that no other move holds), so none is left as a change of its own.
+        func widen(_ r: Range<Int>, within op: Range<Int>, text: TokenizedText, taken: [Range<Int>]) -> Range<Int> {
+            var r = r
+            while r.upperBound < op.upperBound, isBreak(r.upperBound, text: text, granularity: granularity),
+                  !taken.contains(where: { $0.contains(r.upperBound) }) { r = r.lowerBound..<(r.upperBound + 1) }
+            while r.lowerBound > op.lowerBound, isBreak(r.lowerBound - 1, text: text, granularity: granularity),
+                  !taken.contains(where: { $0.contains(r.lowerBound - 1) }) { r = (r.lowerBound - 1)..<r.upperBound }
+            return r
+        }
+        for k in out.indices {
+            out[k].old = widen(out[k].old, within: ops[out[k].delOp].oldRange, text: old,
+                               taken: out.indices.filter { $0 != k }.map { out[$0].old })
+            out[k].new = widen(out[k].new, within: ops[out[k].insOp].newRange, text: new,
+                               taken: out.indices.filter { $0 != k }.map { out[$0].new })
+        }
+        return out.map { ($0.old, $0.new, $0.sim, $0.modified) }
+    }
+
     /// True when the deleted and inserted blocks belong to the same change (delete directly followed by insert).
     static func adjacent(_ d: Block, _ i: Block, ops: [DiffOp]) -> Bool {
         if d.opIndex + 1 == i.opIndex { return true }
@@ -160,18 +199,8 @@ enum MoveDetector {
         var out: [Range<Int>] = []
         var start = r.lowerBound
         var i = r.lowerBound
-        func isBreak(_ t: Int) -> Bool {
-            let lo = text.bounds[t], hi = text.bounds[t + 1]
-            switch granularity {
-            case .line:
-                for k in lo..<hi where !(text.bytes[k] == 0x20 || text.bytes[k] == 0x09 || text.bytes[k] == 0x0A || text.bytes[k] == 0x0D) { return false }
-                return true
-            case .word, .character:
-                return hi - lo >= 1 && text.bytes[lo] == 0x0A || (hi - lo == 2 && text.bytes[lo] == 0x0D)
-            }
-        }
         while i < r.upperBound {
-            if isBreak(i) {
+            if isBreak(i, text: text, granularity: granularity) {
                 if i > start { out.append(start..<i) }
                 start = i + 1
             }
@@ -179,5 +208,17 @@ enum MoveDetector {
         }
         if r.upperBound > start { out.append(start..<r.upperBound) }
         return out
+    }
+
+    /// True when token `t` separates blocks: a blank line in line mode, a newline otherwise.
+    static func isBreak(_ t: Int, text: TokenizedText, granularity: Granularity) -> Bool {
+        let lo = text.bounds[t], hi = text.bounds[t + 1]
+        switch granularity {
+        case .line:
+            for k in lo..<hi where !(text.bytes[k] == 0x20 || text.bytes[k] == 0x09 || text.bytes[k] == 0x0A || text.bytes[k] == 0x0D) { return false }
+            return true
+        case .word, .character:
+            return hi - lo >= 1 && text.bytes[lo] == 0x0A || (hi - lo == 2 && text.bytes[lo] == 0x0D)
+        }
     }
 }

@@ -65,7 +65,7 @@ public struct TextDocument: Sendable, Equatable {
         case .plainText, .markdown:
             return try TextDocument(validating: [UInt8](data))
         case .docx:
-            return TextDocument(try DocxReader.text(from: data))
+            return TextDocument(try DocxReader.text(from: data, maximumXMLBytes: limits.maximumBytes))
         }
     }
 

@@ -91,6 +91,7 @@ struct ClauseReport: Encodable, Sendable {
         var newNumber: String?
         var renumbered: Bool
         var moved: Bool
+        var moveId: Int?
         var similarity: Double
         var wordChanges: Int
         var segments: [SegmentInfo]
@@ -104,6 +105,15 @@ struct ClauseReport: Encodable, Sendable {
     var changedClauseCount: Int
     /// Every clause, in redline order.
     var changes: [Entry]
+    /// Blocks of consecutive clauses that moved together: unit index ranges `[from, to)`.
+    var moves: [Move]
+
+    /// A moved block of clauses.
+    struct Move: Encodable, Sendable {
+        var id: Int
+        var oldUnits: [Int]
+        var newUnits: [Int]
+    }
 
     /// Builds the report of a clause comparison.
     init(_ comparison: ClauseComparison) {
@@ -113,8 +123,12 @@ struct ClauseReport: Encodable, Sendable {
         changes = comparison.changes.map { change in
             Entry(status: change.status.rawValue, oldIndex: change.oldIndex, newIndex: change.newIndex,
                   oldNumber: change.oldNumber, newNumber: change.newNumber, renumbered: change.renumbered,
-                  moved: change.moved, similarity: change.similarity, wordChanges: change.wordChanges,
+                  moved: change.moved, moveId: change.moveID, similarity: change.similarity, wordChanges: change.wordChanges,
                   segments: change.segments.map(SegmentInfo.init))
+        }
+        moves = comparison.moves.map {
+            Move(id: $0.id, oldUnits: [$0.oldRange.lowerBound, $0.oldRange.upperBound],
+                 newUnits: [$0.newRange.lowerBound, $0.newRange.upperBound])
         }
     }
 }

@@ -54,7 +54,7 @@ enum CompareService {
         case .html:
             let result = DocDiff.diff(old, new, options: options.diffOptions)
             if options.mode == .clauses {
-                return Outcome(response: .html(ClauseComparer.compare(old.string, new.string, title: title).redline.html), summary: summary(result))
+                return Outcome(response: .html(ClauseComparer.compare(old.string, new.string, ignoreCase: options.ignoreCase, title: title).redline.html), summary: summary(result))
             }
             return Outcome(response: .html(Redline(result, title: title).html), summary: summary(result))
         case .json:
@@ -70,7 +70,7 @@ enum CompareService {
                 new: .init(source: parsed.new.kind.rawValue, filename: parsed.new.filename, textBytes: new.bytes.count),
                 identical: statistics.inserted == 0 && statistics.deleted == 0 && statistics.moved == 0,
                 statistics: statistics, moves: result.moves, editScript: script,
-                clauses: options.mode == .clauses ? ClauseReport(ClauseComparer.compare(old.string, new.string, title: title)) : nil,
+                clauses: options.mode == .clauses ? ClauseReport(ClauseComparer.compare(old.string, new.string, ignoreCase: options.ignoreCase, title: title)) : nil,
                 versions: versions)
             return Outcome(response: try .json(report, encoder: encoder), summary: summary(result))
         }

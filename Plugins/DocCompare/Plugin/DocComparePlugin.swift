@@ -1,3 +1,4 @@
+import DocDiff
 import PlexusSDK
 
 /// The document comparison plugin: compares two versions of a text or .docx document.
@@ -13,6 +14,7 @@ import PlexusSDK
 /// - `GET /api/v1/documents/:tenant/:document/compare?from=&to=`: compares two stored versions.
 ///
 /// Events: `document.changed` (durable) for every stored version, `document.compared` for every comparison.
+/// Bus service: `doccompare.version` returns a stored version's text (see ``registerVersionService()``).
 ///
 /// Configuration (`plugins.d/doccompare.toml`):
 /// - `max_input_bytes` (default 16 MiB): the largest document, raw or extracted from a .docx (413 beyond).
@@ -58,6 +60,7 @@ final class DocComparePlugin: Plugin {
             try await compare(request, forceHTML: true)
         }
         try registerVersionRoutes(maxBodyBytes: UInt64(bodyLimit))
+        try registerVersionService()
         context.logger.info("doccompare ready", metadata: ["max_input_bytes": "\(maxInput)", "max_body_bytes": "\(bodyLimit)"])
     }
 
@@ -71,7 +74,9 @@ final class DocComparePlugin: Plugin {
     private func compare(_ request: Request, forceHTML: Bool) async throws -> Response {
         let limit = maxInputBytes
         let outcome = try await context.offLoop {
-            try CompareService.respond(to: request, forceHTML: forceHTML, maxInputBytes: limit)
+            // The comparison's buffers are freed when `respond` returns; hand them back to the system.
+            defer { MemoryRelease.returnFreedMemory() }
+            return try CompareService.respond(to: request, forceHTML: forceHTML, maxInputBytes: limit)
         }
         served += 1
         await publishCompared(outcome.summary, tenant: "")

@@ -21,7 +21,10 @@ enum DocumentDecoder {
         case .docx:
             let text: String
             do {
-                text = try DocxReader.text(from: Data(source.bytes))
+                text = try DocxReader.text(from: Data(source.bytes), maximumXMLBytes: maxInputBytes)
+            } catch DocDiffError.docxTooLarge(let limit) {
+                throw HTTPError.payloadTooLarge(
+                    "field '\(source.field)': word/document.xml extracted from the .docx inflates to more than \(limit) bytes, larger than the limit of \(maxInputBytes) bytes (max_input_bytes)")
             } catch let error as DocDiffError {
                 throw HTTPError.badRequest("field '\(source.field)': broken .docx: \(describe(error))")
             }

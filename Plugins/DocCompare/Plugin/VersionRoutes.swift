@@ -131,6 +131,7 @@ extension DocComparePlugin {
         let pair = VersionPair(tenant: tenant, document: document, from: from, to: to)
         let chosen = options
         let outcome = try await context.offLoop {
+            defer { MemoryRelease.returnFreedMemory() }
             func side(_ field: String, _ stored: StoredText) -> DocumentSource {
                 DocumentSource(field: field, kind: DocumentSource.Kind(rawValue: stored.format) ?? .text, bytes: [],
                                filename: stored.filename, label: "\(document)@v\(stored.version)")

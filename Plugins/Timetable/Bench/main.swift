@@ -2,6 +2,8 @@ import Foundation
 import TimetableSolver
 
 /// Benchmark: solves ITC2007 Track 3 instances and prints a Markdown table against the best-known costs.
+/// Exit status: 0 when every instance was solved with no hard violation; 3 (target missed) when a
+/// solution still breaks a hard constraint; 1 when an instance could not be read or solved at all.
 let bestKnown: [String: Int] = [
     "comp01": 5, "comp02": 24, "comp03": 66, "comp04": 35, "comp05": 290, "comp06": 27, "comp07": 6,
     "comp08": 37, "comp09": 96, "comp10": 4, "comp11": 0, "comp12": 300, "comp13": 59, "comp14": 51,
@@ -49,10 +51,14 @@ say("| instance | hard | soft | best-known | ratio | moves |")
 say("|---|---:|---:|---:|---:|---:|")
 var logSum = 0.0
 var count = 0
+var failures: [String] = []
+var infeasible: [String] = []
 for name in names {
     let path = "\(dir)/\(name).ctt"
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-        say("| \(name) | – | – | – | file not found | – |"); continue
+        say("| \(name) | – | – | – | file not found | – |")
+        failures.append("\(name): no readable file \(path)")
+        continue
     }
     do {
         let instance = try CTTParser.parse(text)
@@ -62,6 +68,7 @@ for name in names {
         let best = bestKnown[name] ?? 0
         let ratio = Double(check.softCost + 1) / Double(best + 1)
         logSum += log(ratio); count += 1
+        if check.hardViolations > 0 { infeasible.append("\(name) (\(check.hardViolations) hard violations)") }
         say("| \(name) | \(check.hardViolations) | \(check.softCost) | \(best) | \(String(format: "%.2f", ratio)) | \(result.moves) |")
         if let outDir {
             try? SolutionFormat.write(result.timetable, for: instance).write(toFile: "\(outDir)/\(name).sol", atomically: true, encoding: .utf8)
@@ -69,8 +76,16 @@ for name in names {
         if let e = result.explanation { FileHandle.standardError.write("\(name): \(e.summary)\n".data(using: .utf8)!) }
     } catch {
         say("| \(name) | error | \(error) | – | – | – |")
+        failures.append("\(name): \(error)")
     }
 }
-if count > 0 {
-    say("\nGeometric mean of ratios: \(String(format: "%.3f", exp(logSum / Double(count)))) over \(count) instances")
+if names.isEmpty { failures.append("no instance named") }
+if !failures.isEmpty {
+    FileHandle.standardError.write("timetable-bench: not solved: \(failures.joined(separator: "; "))\n".data(using: .utf8)!)
+    exit(1)
+}
+say("\nGeometric mean of ratios: \(String(format: "%.3f", exp(logSum / Double(count)))) over \(count) instances")
+if !infeasible.isEmpty {
+    say("TARGET MISSED: a feasible timetable (no hard violation) for every instance; infeasible: \(infeasible.joined(separator: ", "))")
+    exit(3)
 }

@@ -25,9 +25,9 @@ import PlexusSDK
 /// `{id, best_hard, best_soft, elapsed_seconds}`) and `timetable.job.finished` (durable: `{id, status, hard, soft}`),
 /// both published into the job's tenant.
 @PluginActor
-final class TimetablePlugin: Plugin {
+public final class TimetablePlugin: Plugin {
     /// Name `timetable`, version 1.1.0 (storage and events).
-    static let manifest = PluginManifest(
+    public static let manifest = PluginManifest(
         name: "timetable",
         version: "1.1.0",
         description: "Course timetabling (ITC2007 curriculum-based and a JSON school model) as background jobs",
@@ -47,7 +47,7 @@ final class TimetablePlugin: Plugin {
     private let stopWaitMilliseconds: Int
 
     /// Reads the configuration and registers the routes.
-    init(context: PluginContext) throws {
+    public init(context: PluginContext) throws {
         self.context = context
         let config = context.config
         var limits = JobLimits()
@@ -70,23 +70,17 @@ final class TimetablePlugin: Plugin {
     }
 
     /// Applies the storage migrations and restores the stored jobs.
-    func start() async throws {
+    public func start() async throws {
         try await manager.restore()
     }
 
     /// Cancels queued and running jobs and waits (at most `stop_wait_ms`) for the solvers to return.
-    func stop() async {
+    public func stop() async {
         await manager.shutdown(milliseconds: stopWaitMilliseconds)
     }
 
     /// Healthy; reports running and kept jobs.
-    func health() -> HealthReport {
+    public func health() -> HealthReport {
         HealthReport(status: .ok, detail: "\(manager.runningCount) running, \(manager.all.count) kept, \(manager.completed) finished")
     }
-}
-
-/// The C entry point the runtime looks up in `libPlexusTimetable.so`.
-@_cdecl("plexus_plugin_entry_v1")
-public func plexusPluginEntry(_ host: UnsafeRawPointer?) -> UnsafeRawPointer? {
-    PluginExport.descriptor(for: TimetablePlugin.self, host: host)
 }

@@ -23,8 +23,15 @@ final class BusSubscription {
     /// an event is queued so that events it would never receive cannot take its queue's room.
     let filter: ((EventEnvelope) -> Bool)?
 
+    /// A queued event and its arrival number. A struct, not a tuple: copies of it are
+    /// specialised, where a tuple of a non-trivial type goes through generic value witnesses.
+    private struct Queued {
+        var event: EventEnvelope
+        var arrival: UInt64
+    }
+
     /// Queued events with their arrival number, in delivery order (priority, then arrival).
-    private(set) var queue: [(event: EventEnvelope, arrival: UInt64)] = []
+    private var queue: [Queued] = []
     private var arrivals: UInt64 = 0
     private var head = 0
     var scheduled = false
@@ -73,7 +80,7 @@ final class BusSubscription {
             }
         }
         arrivals += 1
-        let entry = (event: event, arrival: arrivals)
+        let entry = Queued(event: event, arrival: arrivals)
         // Stable insertion from the back: O(1) when priorities are equal, which is the common case.
         var index = queue.count
         while index > head && queue[index - 1].event.priority < event.priority { index -= 1 }
@@ -105,3 +112,4 @@ final class BusSubscription {
         return depth > 0 && !cancelled
     }
 }
+

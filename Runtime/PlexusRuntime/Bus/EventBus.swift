@@ -16,6 +16,9 @@ final class EventBus {
     /// trie walk (the sublist cache of NATS); emptied whenever subscriptions change. Bounded by
     /// the bytes its topics and lists hold, so many distinct or long topics cannot pin memory.
     private var matchCache: ByteBoundedCache<String, [BusSubscription]>
+    /// The last topic fanned out and its subscriptions: a burst on one topic skips even the
+    /// match cache's hashing. Cleared with the match cache.
+    private var lastMatch: (topic: String, subscriptions: [BusSubscription])?
     /// The bytes the match cache holds now (topics, lists and bookkeeping).
     var matchCacheBytes: Int { matchCache.bytesHeld }
     /// The most bytes the match cache holds.
@@ -49,7 +52,7 @@ final class EventBus {
         subscriptions[subscription.id] = subscription
         if durableGroup == nil {
             trie.insert(pattern, subscription)
-            matchCache.removeAll()
+            forgetMatches()
         }
         return subscription
     }
@@ -59,7 +62,13 @@ final class EventBus {
         guard let subscription = subscriptions.removeValue(forKey: id) else { return }
         subscription.cancelled = true
         trie.removeAll(subscription.pattern) { $0 === subscription }
+        forgetMatches()
+    }
+
+    /// Subscriptions changed: every remembered match may be wrong.
+    private func forgetMatches() {
         matchCache.removeAll()
+        lastMatch = nil
     }
 
     /// Cancels every subscription of `owner`.
@@ -81,11 +90,15 @@ final class EventBus {
     /// Queues an already-identified event (e.g. one just made durable) for live subscribers.
     func fanOut(_ event: EventEnvelope) {
         let matching: [BusSubscription]
-        if let cached = matchCache[event.topic] {
+        if let last = lastMatch, last.topic == event.topic {
+            matching = last.subscriptions
+        } else if let cached = matchCache[event.topic] {
             matching = cached
+            lastMatch = (event.topic, cached)
         } else {
             matching = trie.matches(event.topic)
             matchCache.store(matching, for: event.topic, cost: Self.matchCacheCost(event.topic, matching.count))
+            lastMatch = (event.topic, matching)
         }
         for subscription in matching where !subscription.cancelled && subscription.admits(event) {
             let outcome = subscription.enqueue(event)

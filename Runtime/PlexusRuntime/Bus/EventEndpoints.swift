@@ -27,7 +27,8 @@ enum EventEndpoints {
             events.publish(request.envelope, durable: request.durable) { result in
                 switch result {
                 case .success(let event):
-                    respond(BuiltinResponse.json(status: 202, ["id": event.id.description, "topic": event.topic, "durable": request.durable]))
+                    respond(BuiltinResponse(status: 202, headers: [("Content-Type", "application/json")],
+                                            body: EventJSON.receipt(event, durable: request.durable)))
                 case .failure(let failure):
                     respond(.internalFailure(503, "publish failed", failure, exchange, logger: logger))
                 }

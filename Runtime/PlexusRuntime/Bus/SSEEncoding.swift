@@ -102,6 +102,9 @@ final class SSEFrameCache {
     }
 
     private var cache: ByteBoundedCache<Key, [UInt8]>
+    /// The frame asked for last: a fan-out asks for the same frame once per client in a row,
+    /// and this answers all but the first without hashing.
+    private var last: (key: Key, frame: [UInt8])?
     /// The most bytes the cached frames hold.
     static let defaultByteLimit = 8 << 20
 
@@ -116,9 +119,14 @@ final class SSEFrameCache {
     /// The frame of `event` in `format`, from the cache or encoded now.
     func frame(for event: EventEnvelope, format: SSEEncoding.Format) -> [UInt8] {
         let key = Key(id: event.id, format: format)
-        if let frame = cache[key] { return frame }
+        if let last, last.key == key { return last.frame }
+        if let cached = cache[key] {
+            last = (key, cached)
+            return cached
+        }
         let frame = SSEEncoding.frame(for: event, format: format)
-        cache.store(frame, for: key, cost: frame.count + 64)
+        // A frame too big for the cache is not remembered here either: it stays out of memory.
+        last = cache.store(frame, for: key, cost: frame.count + 64) ? (key, frame) : nil
         return frame
     }
 }

@@ -53,7 +53,7 @@ public enum PluginCheckProcess {
     /// must not load them at all.
     public static func crashingFiles(in directory: URL, executable: String = currentExecutable) -> [String: String] {
         let files = ((try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? [])
-            .filter { $0.pathExtension == "so" && !$0.lastPathComponent.hasPrefix(".") }
+            .filter { ($0.pathExtension == "so" || NativePlugin.isManifest($0)) && !$0.lastPathComponent.hasPrefix(".") }
         var crashing: [String: String] = [:]
         for (file, outcome) in run(files, executable: executable) {
             if case .crashed = outcome { crashing[file.lastPathComponent] = outcome.summary }

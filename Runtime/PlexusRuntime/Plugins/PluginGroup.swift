@@ -29,12 +29,12 @@ public final class PluginGroup {
         self.crashingFiles = crashingFiles
     }
 
-    /// Loads every `*.so` in the directory, checks descriptors, names and dependencies.
+    /// Loads every `*.so` (and `*.native.toml`, see ``NativePlugin``) in the directory, checks descriptors, names and dependencies.
     func load() throws {
         let files: [URL]
         do {
             files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
-                .filter { $0.pathExtension == "so" }
+                .filter { $0.pathExtension == "so" || NativePlugin.isManifest($0) }
                 .sorted { $0.lastPathComponent < $1.lastPathComponent }
         } catch {
             throw RuntimeError.plugins("plugins directory \(directory.path) cannot be read: \(error.localizedDescription)")
@@ -55,7 +55,8 @@ public final class PluginGroup {
             do {
                 // Marked while loading: the dynamic loader and the entry point can crash the process.
                 plugin.image = try Blame.around(plugin, "loading the file (dlopen and the entry point)") {
-                    try PluginImage.load(file, privateCopyIn: cacheDirectory, host: plugin.host)
+                    NativePlugin.isManifest(file) ? try NativePlugin.load(file, host: plugin.host)
+                        : try PluginImage.load(file, privateCopyIn: cacheDirectory, host: plugin.host)
                 }
                 plugin.manifest = plugin.image!.manifest
                 if let first = seen[plugin.name] {

@@ -13,10 +13,13 @@ public enum PluginInspector {
         public let compatible: Bool
         /// One line: why it is or is not compatible.
         public let verdict: String
+        /// A native plugin's functions (signature, route, service); empty for a `.so` plugin.
+        public var functions: [NativeFunctionSummary] = []
     }
 
     /// Inspects `file`. The plugin's entry point runs (it returns the descriptor); no hook does.
     public static func inspect(_ file: URL) -> Report {
+        if NativePlugin.isManifest(file) { return NativeInspection.inspect(file) }
         let loop = EventLoop()
         let logger = Logger(label: "plexus.inspect")
         let services = PluginServices(loop: loop, logger: logger, runtimeVersion: Runtime.version, routes: RouteRegistry(),

@@ -47,7 +47,7 @@ final class PluginPreflight {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         let quarantined = Quarantine.load(dataDirectory: dataDirectory)
         var pending: [URL: Identity] = [:]
-        for name in names where name.hasSuffix(".so") && !name.hasPrefix(".") {
+        for name in names where (name.hasSuffix(".so") || name.hasSuffix(NativePlugin.manifestSuffix)) && !name.hasPrefix(".") {
             let file = directory.appendingPathComponent(name)
             guard quarantined[name] == nil else {
                 checked[file.path] = nil  // checked again once released

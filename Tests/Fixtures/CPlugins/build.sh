@@ -68,6 +68,8 @@ cc_plugin mem-hog -DFIXTURE_ROUTE_ALLOCATES -DALLOCATE_MB=0 -DPLUGIN_NAME='"mem-
 cc_plugin mem-leak -DFIXTURE_ROUTE_ALLOCATES -DALLOCATE_MB=96 -DPLUGIN_NAME='"mem-leak"' -DROUTE_PATH='"/api/v1/c/leak"'
 # Gateway resilience: public routes that fail (500), succeed, stall or answer a chosen status on demand.
 cc -std=c11 -Wall -Werror -shared -fPIC -I"$here/../../../SDK/CPlexusABI/include" "$here/flaky.c" -o "$out/flaky.so"
+# A plain C library (no plugin entry) served through a native manifest (libffi): see native.c.
+cc -std=c11 -Wall -Werror -shared -fPIC "$here/native.c" -lm -o "$out/libnative-fixture.so"
 
 # Malformed ELF files, each cut or patched from hello-c.so (one per check the loader would trust):
 # the dynamic loader maps segments past the end of a truncated file and dies with SIGBUS.

@@ -5,8 +5,8 @@ import PlexusSDK
 /// It shows the whole SDK surface a plugin needs for HTTP: a synchronous fast route, path
 /// parameters, `async` work off the loop, `Codable` bodies and typed errors.
 @PluginActor
-final class HelloPlugin: Plugin {
-    static let manifest = PluginManifest(
+public final class HelloPlugin: Plugin {
+    public static let manifest = PluginManifest(
         name: "hello",
         version: "1.0.0",
         description: "Example plugin: greetings, echo and JSON",
@@ -16,7 +16,7 @@ final class HelloPlugin: Plugin {
     private let greeting: String
     private var served = 0
 
-    init(context: PluginContext) throws {
+    public init(context: PluginContext) throws {
         greeting = context.config.string("greeting", default: "Hello")
         // `access = "authenticated"` puts the plain greeting behind the gateway (the gateway benchmark).
         let access: RouteOptions.Access = context.config.string("access", default: "public") == "authenticated" ? .authenticated : .public
@@ -54,7 +54,7 @@ final class HelloPlugin: Plugin {
         }
     }
 
-    func health() -> HealthReport {
+    public func health() -> HealthReport {
         HealthReport(status: .ok, detail: "served \(served) greetings")
     }
 }
@@ -71,9 +71,4 @@ struct WhoAmI: Codable, Sendable {
     let subject: String
     let tenant: String?
     let roles: [String]
-}
-
-@_cdecl("plexus_plugin_entry_v1")
-public func plexusPluginEntry(_ host: UnsafeRawPointer?) -> UnsafeRawPointer? {
-    PluginExport.descriptor(for: HelloPlugin.self, host: host)
 }

@@ -5,12 +5,12 @@ import PlexusSDK
 /// versions and TTL, a raw-SQL route (to prove another plugin's database is out of reach), and a
 /// bulk route (to fill a disk).
 @PluginActor
-final class NotesPlugin: Plugin {
-    static let manifest = PluginManifest(name: "notes", version: "1.0.0", description: "fixture: plugin storage")
+public final class NotesPlugin: Plugin {
+    public static let manifest = PluginManifest(name: "notes", version: "1.0.0", description: "fixture: plugin storage")
 
     private let context: PluginContext
 
-    init(context: PluginContext) throws {
+    public init(context: PluginContext) throws {
         self.context = context
         let storage = context.storage
         try context.routes.post("/api/v1/notes") { request async throws in
@@ -60,12 +60,7 @@ final class NotesPlugin: Plugin {
         }
     }
 
-    func start() async throws {
+    public func start() async throws {
         try await context.storage.migrate([(1, "CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT NOT NULL)")])
     }
-}
-
-@_cdecl("plexus_plugin_entry_v1")
-public func plexusPluginEntry(_ host: UnsafeRawPointer?) -> UnsafeRawPointer? {
-    PluginExport.descriptor(for: NotesPlugin.self, host: host)
 }
