@@ -3,7 +3,7 @@
 # `pocketsphinx_continuous -jsgf` on the same espeak-ng clips, the same JSGF grammar and the same dictionary.
 # Usage: bench/voice.sh
 # Makes 64 in-grammar clips (4 voices, 3 speeds, every intent and slot value) and 24 out-of-grammar clips
-# (sentences near and far from the intents, silence-free), then prints intent accuracy, exact-slot accuracy,
+# (sentences near to and far from the intents), then prints intent accuracy, exact-slot accuracy,
 # false accepts and the real-time factor (decode CPU time / audio time, p50 and p95) for both decoders.
 # Targets (engine): >= 95% right intent and slots, 0 false accepts, RTF p95 < 0.1, and ahead of the plain
 # decoder on every figure; a missed target exits 3. Exit 1 when the work did not happen (no clips, a decoder
@@ -45,8 +45,10 @@ for a, b in itertools.permutations(docs, 2):
         inside.append((f"compare {a} {w} {b}", "compare_documents", f"document={a};document={b}"))
     inside.append((f"show me the differences between {a} and {b}", "compare_documents", f"document={a};document={b}"))
     inside.append((f"tell me the changes between {a} and {b}", "compare_documents", f"document={a};document={b}"))
+    inside.append((f"show me the changes between {a} and {b}", "compare_documents", f"document={a};document={b}"))
+    inside.append((f"tell me the differences between {a} and {b}", "compare_documents", f"document={a};document={b}"))
 for c in customers:
-    for v in ["open a ticket for", "create a new ticket for", "open a new ticket for"]:
+    for v in ["open a ticket for", "create a new ticket for", "open a new ticket for", "create a ticket for"]:
         inside.append((f"{v} {c}", "open_ticket", f"customer={c}"))
     inside.append((f"call {c}", "call_customer", f"customer={c}"))
     inside.append((f"call {c} now", "call_customer", f"customer={c}"))

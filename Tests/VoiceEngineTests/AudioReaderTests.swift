@@ -12,7 +12,7 @@ final class AudioReaderTests: XCTestCase {
     func testBadInputsAreNamed() {
         XCTAssertEqual(error(Array("hello there".utf8)), .notWAV("it does not start with 'RIFF'"))
         XCTAssertEqual(error([]), .notWAV("the body is empty"))
-        XCTAssertEqual(error(Array(good.prefix(20))), .truncatedHeader("the 'fmt ' chunk is cut short (8 of 16 bytes)"))
+        XCTAssertEqual(error(Array(good.prefix(28))), .truncatedHeader("the 'fmt ' chunk is cut short (8 of 16 bytes)"))
         XCTAssertEqual(error(Array(good.prefix(8))), .truncatedHeader("8 bytes, the RIFF header needs 12"))
         XCTAssertEqual(error(Array(good.prefix(1000))), .dataBeyondFile(declared: 3200, available: 956))
         XCTAssertEqual(error(WAVWriter.pcm16([], sampleRate: 16_000)), .noSamples)

@@ -12,7 +12,7 @@ final class VoicePluginTests: XCTestCase {
     static let intents = #"""
     {"slots": {"customer": ["acme", "globex", "initech"]},
      "intents": [{"name": "open_ticket", "templates": ["(open|create) a [new] ticket for {customer}"],
-                  "action": {"publish": "ticket.requested", "payload": {"customer": "{customer}"}},
+                  "action": {"publish": "voice.action.ticket.requested", "payload": {"customer": "{customer}"}},
                   "answer": "Opening a ticket for {customer}."}]}
     """#
 

@@ -24,6 +24,7 @@ final class VoicePlugin: Plugin {
         publishes: [
             TopicDeclaration("voice.command.received", description: "A command was recognised: {intent, slots, text, confidence, audio_seconds, decode_ms}"),
             TopicDeclaration("voice.command.completed", description: "A command's action ended: {intent, slots, outcome, error, decode_ms, action_ms}"),
+            TopicDeclaration(actionTopicPrefix + "#", description: "Intent actions that publish: the operator's payload with the slots filled in"),
         ],
         configKeys: ["intents", "intents_file", "max_audio_seconds", "max_concurrent_decodes", "max_queued_decodes", "voice",
                      "rejection_gap", "model_path", "dictionary_path"]
@@ -41,7 +42,10 @@ final class VoicePlugin: Plugin {
         let recognizer = try SpeechRecognizer(model: model, synthesizer: synthesizer, maxDecoders: concurrent,
                                               rejectionGap: Double(config.string("rejection_gap", default: "25")) ?? 25)
         let configuration = try Self.intents(config)
-        do { try recognizer.install(configuration) } catch let error as IntentError {
+        do {
+            try Self.checkActionTopics(configuration)
+            try recognizer.install(configuration)
+        } catch let error as IntentError {
             throw PluginError.unsupported("plugins.d/voice.toml intents: \(error)")
         }
         let settings = VoiceSettings(maxAudioSeconds: Double(min(600, max(1, config.int("max_audio_seconds", default: 30)))),
@@ -59,6 +63,19 @@ final class VoicePlugin: Plugin {
         return HealthReport(status: ratio >= 1 ? .ok : ratio >= 0.5 ? .degraded : .failing, detail: detail)
     }
 
+    /// The runtime lets a plugin publish only on topics its manifest declares, so publishing actions use
+    /// topics under this prefix.
+    static let actionTopicPrefix = "voice.action."
+
+    /// Refuses publishing actions whose topic is outside ``actionTopicPrefix``.
+    static func checkActionTopics(_ configuration: IntentConfiguration) throws(IntentError) {
+        for intent in configuration.intents {
+            if let topic = intent.action?.publish, !topic.hasPrefix(actionTopicPrefix) || topic.count <= actionTopicPrefix.count {
+                throw .invalid("intent '\(intent.name)': publish topic '\(topic)' must start with '\(actionTopicPrefix)' (a plugin publishes only on topics its manifest declares)")
+            }
+        }
+    }
+
     private static func intents(_ config: PluginConfig) throws -> IntentConfiguration {
         var json = config["intents"]
         if json == nil, let path = config["intents_file"] {
@@ -72,7 +89,7 @@ final class VoicePlugin: Plugin {
     static let demoIntents = IntentConfiguration(
         slots: ["customer": ["acme", "globex"]],
         intents: [IntentDefinition(name: "open_ticket", templates: ["(open|create) a [new] ticket for {customer}"],
-                                   action: IntentAction(publish: "ticket.requested", payload: .object(["customer": .string("{customer}")])),
+                                   action: IntentAction(publish: "voice.action.ticket.requested", payload: .object(["customer": .string("{customer}")])),
                                    answer: "Opening a ticket for {customer}.")])
 }
 

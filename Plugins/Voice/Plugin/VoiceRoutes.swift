@@ -153,6 +153,7 @@ final class VoiceRoutes {
         }
         let recognizer = self.recognizer
         do {
+            try VoicePlugin.checkActionTopics(configuration)
             let compiled = try await context.offLoop { try recognizer.install(configuration) }
             context.logger.info("voice intents replaced", metadata: ["intents": "\(configuration.intents.count)"])
             return try .json(["intents": compiled.intents.configuration.intents.count, "added_pronunciations": compiled.addedPronunciations.count])
