@@ -22,7 +22,7 @@ fi
 [ -x "$BIN" ] || { echo "voice.sh: $BIN is missing" >&2; exit 1; }
 MODEL=/usr/share/pocketsphinx/model/en-us
 WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
+[ -n "${VOICE_BENCH_KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT
 
 cat > "$WORK/intents.json" <<'JSON'
 {"slots": {"document": ["the lease", "the offer letter", "the contract"], "customer": ["acme", "globex", "initech", "umbrella"]},

@@ -13,7 +13,7 @@ final class RecognitionTests: XCTestCase {
             ("compare the lease with the contract", "en-us", 160, 22_050, 0, "compare_documents", ["the lease", "the contract"]),
             ("show me the differences between the offer letter and the lease", "en", 175, 16_000, 0, "compare_documents", ["the offer letter", "the lease"]),
             ("open a new ticket for globex", "en-us+f3", 190, 44_100, 0, "open_ticket", ["globex"]),
-            ("create a ticket for initech", "en+m3", 150, 8_000, 0, "open_ticket", ["initech"]),
+            ("create a ticket for initech", "en-us+m3", 150, 11_025, 0, "open_ticket", ["initech"]),
             ("what is the weather like today", "en-us", 170, 48_000, 0.01, "weather", []),
             ("open a ticket for acme", "en-us", 200, 16_000, 0.02, "open_ticket", ["acme"]),
         ]

@@ -36,18 +36,17 @@ do {
     switch arguments[1] {
     case "--jsgf":
         print(try IntentGrammar(loadIntents(arguments[2])).jsgf, terminator: "")
-    case "--dict", "--parse":
+    case "--parse":
+        let grammar = try IntentGrammar(loadIntents(arguments[2]))
+        while let line = readLine() {
+            let match = grammar.match(line)
+            print("\(match?.intent ?? "-")\t\(slotText(match?.slots))")
+        }
+    case "--dict":
         let synthesizer = try SpeechSynthesizer()
         let recognizer = try SpeechRecognizer(synthesizer: synthesizer, maxDecoders: 1)
         let compiled = try recognizer.install(loadIntents(arguments[2]))
-        if arguments[1] == "--dict" {
-            for (word, phones) in compiled.addedPronunciations.sorted(by: { $0.key < $1.key }) { print("\(word) \(phones.joined(separator: " "))") }
-        } else {
-            while let line = readLine() {
-                let match = compiled.intents.match(line)
-                print("\(match?.intent ?? "-")\t\(slotText(match?.slots))")
-            }
-        }
+        for (word, phones) in compiled.addedPronunciations.sorted(by: { $0.key < $1.key }) { print("\(word) \(phones.joined(separator: " "))") }
     case "--to16k":
         guard arguments.count == 4 else { fail("--to16k IN.wav OUT.wav", 2) }
         let audio = try AudioReader.readWAV([UInt8](try Data(contentsOf: URL(fileURLWithPath: arguments[2]))), maxSeconds: 600)

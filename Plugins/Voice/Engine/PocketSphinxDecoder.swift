@@ -81,7 +81,7 @@ final class PocketSphinxDecoder {
 
     private func pass(_ search: String, _ samples: [Int16], score: inout Int32) throws(RecognizerError) -> String {
         guard ps_set_search(decoder, search) == 0, ps_start_utt(decoder) == 0 else { throw .decode("search '\(search)' could not start") }
-        let processed = samples.withUnsafeBufferPointer { ps_process_raw(decoder, $0.baseAddress, $0.count, 0, 1) }
+        let processed = samples.withUnsafeBufferPointer { ps_process_raw(decoder, $0.baseAddress, $0.count, 0, 0) }
         guard processed >= 0, ps_end_utt(decoder) == 0 else { throw .decode("search '\(search)' failed on the audio") }
         var pathScore: Int32 = 0
         guard let hyp = ps_get_hyp(decoder, &pathScore) else { score = Int32.min / 2; return "" }

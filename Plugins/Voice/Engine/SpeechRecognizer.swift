@@ -42,7 +42,7 @@ public final class SpeechRecognizer: @unchecked Sendable {
 
     /// Loads the dictionary's word list; decoders load the model when first needed.
     public init(model: RecognizerModel = .debianEnglish, synthesizer: SpeechSynthesizer, maxDecoders: Int = 2,
-                rejectionGap: Double = 1_500, minimumPhones: Int = 3) throws {
+                rejectionGap: Double = 15, minimumPhones: Int = 3) throws {
         self.model = model
         self.synthesizer = synthesizer
         self.maxDecoders = max(1, maxDecoders)

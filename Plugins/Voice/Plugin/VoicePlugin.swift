@@ -13,7 +13,7 @@ import VoiceEngine
 /// - `max_concurrent_decodes` (2): decoders (one PocketSphinx decoder each, models loaded once per decoder).
 /// - `max_queued_decodes` (8): requests waiting for a decoder; beyond that 503 with `Retry-After`.
 /// - `voice` (`en-us`): the espeak-ng voice for answers.
-/// - `rejection_gap` (25): per-frame acoustic score gap (grammar vs phone loop) beyond which speech is not an intent.
+/// - `rejection_gap` (15): per-frame acoustic score gap (grammar vs phone loop) beyond which speech is not an intent.
 /// - `model_path`, `dictionary_path`: PocketSphinx model (Debian's `pocketsphinx-en-us` by default).
 @PluginActor
 final class VoicePlugin: Plugin {
@@ -40,7 +40,7 @@ final class VoicePlugin: Plugin {
         let synthesizer = try SpeechSynthesizer()
         let concurrent = min(16, max(1, config.int("max_concurrent_decodes", default: 2)))
         let recognizer = try SpeechRecognizer(model: model, synthesizer: synthesizer, maxDecoders: concurrent,
-                                              rejectionGap: Double(config.string("rejection_gap", default: "25")) ?? 25)
+                                              rejectionGap: Double(config.string("rejection_gap", default: "15")) ?? 15)
         let configuration = try Self.intents(config)
         do {
             try Self.checkActionTopics(configuration)
