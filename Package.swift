@@ -22,6 +22,8 @@ let package = Package(
         .executable(name: "timetable-bench", targets: ["timetable-bench"]),
         .library(name: "PlexusCompliance", type: .dynamic, targets: ["PlexusCompliance"]),
         .executable(name: "compliance-bench", targets: ["compliance-bench"]),
+        .library(name: "PlexusVoice", type: .dynamic, targets: ["PlexusVoice"]),
+        .executable(name: "voice-bench", targets: ["voice-bench"]),
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
         .library(name: "PlexusFixtureBusProbe", type: .dynamic, targets: ["PlexusFixtureBusProbe"]),
         .library(name: "PlexusFixtureNotes", type: .dynamic, targets: ["PlexusFixtureNotesEntry"]),
@@ -145,6 +147,19 @@ let package = Package(
             linkerSettings: pluginLinkerSettings
         ),
         .executableTarget(name: "compliance-bench", dependencies: ["ComplianceEngine"], path: "Plugins/Compliance/Bench"),
+        // Voice: PocketSphinx recognition, espeak-ng synthesis and soxr resampling (Debian packages), the
+        // engine (no SDK dependency), the plugin on top, and the clip tool the benchmark uses.
+        .systemLibrary(name: "CPocketSphinx", path: "Plugins/Voice/CPocketSphinx", pkgConfig: "pocketsphinx"),
+        .systemLibrary(name: "CEspeakNG", path: "Plugins/Voice/CEspeakNG"),
+        .systemLibrary(name: "CSoxr", path: "Plugins/Voice/CSoxr", pkgConfig: "soxr"),
+        .target(name: "VoiceEngine", dependencies: ["CPocketSphinx", "CEspeakNG", "CSoxr"], path: "Plugins/Voice/Engine"),
+        .target(
+            name: "PlexusVoice",
+            dependencies: [.product(name: "PlexusSDK", package: "SDK"), "VoiceEngine"],
+            path: "Plugins/Voice/Plugin",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .executableTarget(name: "voice-bench", dependencies: ["VoiceEngine"], path: "Plugins/Voice/Bench"),
 
         // MARK: Test fixtures and tests
         .target(
@@ -216,6 +231,8 @@ let package = Package(
         .testTarget(name: "PlexusPolicyTests", dependencies: ["PlexusPolicy"], path: "Tests/PlexusPolicyTests"),
         .testTarget(name: "PlexusStorageTests", dependencies: ["PlexusStorage"], path: "Tests/PlexusStorageTests"),
         .testTarget(name: "PlexusEventLogTests", dependencies: ["PlexusEventLog"], path: "Tests/PlexusEventLogTests"),
+        .testTarget(name: "VoiceEngineTests", dependencies: ["VoiceEngine"], path: "Tests/VoiceEngineTests"),
+        .testTarget(name: "VoiceTests", dependencies: [.product(name: "PlexusTesting", package: "SDK")], path: "Tests/VoiceTests", swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "TimetableSolverTests", dependencies: ["TimetableSolver"], path: "Tests/TimetableSolverTests"),
         .testTarget(name: "ComplianceEngineTests", dependencies: ["ComplianceEngine"], path: "Tests/ComplianceEngineTests"),
         .testTarget(

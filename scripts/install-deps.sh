@@ -5,8 +5,12 @@ set -euo pipefail
 
 # node-llhttp ships llhttp's C sources (/usr/share/llhttp) and header; the CLLHTTP target compiles them.
 packages=(libuv1-dev node-llhttp libwslay-dev libssl-dev libsqlite3-dev libffi-dev pkg-config gcc patch curl)
+# The voice plugin: PocketSphinx recognition (library, en-us model), espeak-ng synthesis, soxr resampling.
+packages+=(libpocketsphinx-dev pocketsphinx-en-us libespeak-ng-dev libsoxr-dev)
 if [ "${1:-}" = "--bench" ]; then
     packages+=(wrk nginx-light nodejs time redis-server redis-tools)
+    # bench/voice.sh: the plain pocketsphinx_continuous decoder it compares with, and the espeak-ng CLI.
+    packages+=(pocketsphinx espeak-ng)
 fi
 
 missing=()

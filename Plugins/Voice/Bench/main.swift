@@ -1,0 +1,71 @@
+import Foundation
+import VoiceEngine
+
+// voice-bench, the engine side of bench/voice.sh.
+//   voice-bench INTENTS.json CLIP.wav...   recognise; one tab-separated line per clip: file, intent (or -),
+//                                          slots (name=value;...), confidence, gap per frame, audio seconds,
+//                                          decode CPU milliseconds (thread CPU time, conversion included), transcript
+//   voice-bench --jsgf INTENTS.json        the JSGF grammar the engine decodes with
+//   voice-bench --dict INTENTS.json        dictionary lines for words cmudict lacks (espeak-ng phonemes)
+//   voice-bench --parse INTENTS.json       transcripts on stdin → "intent<TAB>slots" lines (the engine's parser)
+//   voice-bench --to16k IN.wav OUT.wav     16 kHz mono 16-bit copy (soxr)
+let arguments = CommandLine.arguments
+
+func fail(_ message: String, _ status: Int32) -> Never {
+    FileHandle.standardError.write(Data("voice-bench: \(message)\n".utf8))
+    exit(status)
+}
+
+func cpuMilliseconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+    return Double(time.tv_sec) * 1_000 + Double(time.tv_nsec) / 1e6
+}
+
+func loadIntents(_ path: String) throws -> IntentConfiguration {
+    try JSONDecoder().decode(IntentConfiguration.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+}
+
+func slotText(_ slots: [FilledSlot]?) -> String {
+    guard let slots, !slots.isEmpty else { return "-" }
+    return slots.map { "\($0.name)=\($0.value)" }.joined(separator: ";")
+}
+
+guard arguments.count >= 3 else { fail("usage: see the comment at the top of Plugins/Voice/Bench/main.swift", 2) }
+do {
+    switch arguments[1] {
+    case "--jsgf":
+        print(try IntentGrammar(loadIntents(arguments[2])).jsgf, terminator: "")
+    case "--parse":
+        let grammar = try IntentGrammar(loadIntents(arguments[2]))
+        while let line = readLine() {
+            let match = grammar.match(line)
+            print("\(match?.intent ?? "-")\t\(slotText(match?.slots))")
+        }
+    case "--dict":
+        let synthesizer = try SpeechSynthesizer()
+        let recognizer = try SpeechRecognizer(synthesizer: synthesizer, maxDecoders: 1)
+        let compiled = try recognizer.install(loadIntents(arguments[2]))
+        for (word, phones) in compiled.addedPronunciations.sorted(by: { $0.key < $1.key }) { print("\(word) \(phones.joined(separator: " "))") }
+    case "--to16k":
+        guard arguments.count == 4 else { fail("--to16k IN.wav OUT.wav", 2) }
+        let audio = try AudioReader.readWAV([UInt8](try Data(contentsOf: URL(fileURLWithPath: arguments[2]))), maxSeconds: 600)
+        try Data(WAVWriter.pcm16(AudioConverter.toRecognizerFormat(audio), sampleRate: 16_000)).write(to: URL(fileURLWithPath: arguments[3]))
+    default:
+        let synthesizer = try SpeechSynthesizer()
+        let recognizer = try SpeechRecognizer(synthesizer: synthesizer, maxDecoders: 1)
+        try recognizer.install(loadIntents(arguments[1]))
+        _ = try recognizer.recognize([Int16](repeating: 0, count: 1600))
+        for path in arguments.dropFirst(2) {
+            let audio = try AudioReader.readWAV([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), maxSeconds: 60)
+            let before = cpuMilliseconds()
+            let result = try recognizer.recognize(AudioConverter.toRecognizerFormat(audio))
+            let cpu = cpuMilliseconds() - before
+            print([path, result.match?.intent ?? "-", slotText(result.match?.slots), String(format: "%.3f", result.confidence),
+                   String(format: "%.1f", result.gapPerFrame), String(format: "%.3f", result.audioSeconds), String(format: "%.2f", cpu),
+                   result.text].joined(separator: "\t"))
+        }
+    }
+} catch {
+    fail("\(error)", 1)
+}

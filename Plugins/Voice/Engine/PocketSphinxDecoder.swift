@@ -1,0 +1,135 @@
+import CPocketSphinx
+import Foundation
+
+/// One PocketSphinx decoder (acoustic model and dictionary loaded once), used by one thread at a time.
+/// It holds two searches: the intents' JSGF grammar and an unconstrained phone loop, whose score tells
+/// whether the grammar's best path is really what was said.
+final class PocketSphinxDecoder {
+    /// What one utterance decoded to.
+    struct Outcome {
+        var words: String
+        var grammarScore: Int32
+        var phones: [String]
+        var phoneLoopScore: Int32
+        var frames: Int
+    }
+
+    private let decoder: OpaquePointer
+    private(set) var generation = -1
+
+    init(model: RecognizerModel) throws(RecognizerError) {
+        var arguments = ["voice", "-hmm", model.acousticModelPath, "-dict", model.dictionaryPath, "-logfn", "/dev/null",
+                         "-samprate", "16000", "-bestpath", "no",
+                         // Wider beams than the defaults: with the defaults the grammar search loses every path on
+                         // some clean utterances and ends without a hypothesis.
+                         "-beam", "1e-80", "-wbeam", "1e-60", "-pbeam", "1e-80"]
+        arguments += model.extraArguments
+        var cArguments = arguments.map { strdup($0) }
+        defer { cArguments.forEach { free($0) } }
+        let config = cArguments.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafeMutablePointer<CChar>?.self, capacity: buffer.count) {
+                cmd_ln_parse_r(nil, ps_args(), Int32(arguments.count), $0, 0)
+            }
+        }
+        guard let config else { throw .model("PocketSphinx rejected its arguments") }
+        defer { cmd_ln_free_r(config) }
+        guard let decoder = ps_init(config) else { throw .model("PocketSphinx could not load the model at \(model.acousticModelPath)") }
+        self.decoder = decoder
+        for phone in Self.phoneSet {
+            guard ps_add_word(decoder, Self.phoneWord(phone), phone, phone == Self.phoneSet.last ? 1 : 0) >= 0 else {
+                throw .model("the phone-loop word for \(phone) was refused")
+            }
+        }
+        guard ps_set_jsgf_string(decoder, "phones", Self.phoneLoopJSGF) == 0 else { throw .model("the phone-loop search could not be created") }
+    }
+
+    deinit { ps_free(decoder) }
+
+    /// The en-us model's phones (without silence).
+    static let phoneSet = ["AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G", "HH", "IH", "IY", "JH",
+                           "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH", "T", "TH", "UH", "UW", "V", "W", "Y", "Z", "ZH"]
+
+    /// The dictionary word standing for one phone in the phone loop.
+    static func phoneWord(_ phone: String) -> String { "phn_" + phone.lowercased() }
+
+    /// An unconstrained loop over single-phone words: the reference score for rejection.
+    static let phoneLoopJSGF = "#JSGF V1.0;\ngrammar phones;\npublic <loop> = <phone>+;\n<phone> = "
+        + phoneSet.map(phoneWord).joined(separator: " | ") + ";\n"
+
+    /// Adds the grammar's extra words and (re)loads its JSGF search when the grammar changed.
+    func load(_ grammar: CompiledGrammar) throws(RecognizerError) {
+        guard grammar.generation != generation else { return }
+        for (word, phones) in grammar.addedPronunciations.sorted(by: { $0.key < $1.key }) {
+            if let existing = ps_lookup_word(decoder, word) { free(existing); continue }
+            let added = ps_add_word(decoder, word, phones.joined(separator: " "), 1)
+            if added < 0 { throw .grammar("the pronunciation '\(phones.joined(separator: " "))' of '\(word)' was refused") }
+        }
+        guard ps_set_jsgf_string(decoder, "intents", grammar.jsgf) == 0 else { throw .grammar("PocketSphinx refused the generated JSGF grammar") }
+        generation = grammar.generation
+    }
+
+    /// Decodes 16 kHz mono samples twice: with the grammar and with the phone loop.
+    func decode(_ samples: [Int16]) throws(RecognizerError) -> Outcome {
+        var grammarScore: Int32 = 0
+        let words = try pass("intents", samples, score: &grammarScore)
+        let frames = Int(ps_get_n_frames(decoder))
+        var phoneScore: Int32 = 0
+        let phones = try pass("phones", samples, score: &phoneScore)
+        return Outcome(words: words, grammarScore: grammarScore, phones: phones.split(separator: " ").map(String.init),
+                       phoneLoopScore: phoneScore, frames: frames)
+    }
+
+    private func pass(_ search: String, _ samples: [Int16], score: inout Int32) throws(RecognizerError) -> String {
+        guard ps_set_search(decoder, search) == 0, ps_start_utt(decoder) == 0 else { throw .decode("search '\(search)' could not start") }
+        let processed = samples.withUnsafeBufferPointer { ps_process_raw(decoder, $0.baseAddress, $0.count, 0, 0) }
+        guard processed >= 0, ps_end_utt(decoder) == 0 else { throw .decode("search '\(search)' failed on the audio") }
+        var pathScore: Int32 = 0
+        guard let hyp = ps_get_hyp(decoder, &pathScore) else { score = Int32.min / 2; return "" }
+        // The acoustic part of the best path only (language weights and insertion penalties differ between
+        // the grammar and the phone loop, so only acoustic scores are comparable).
+        var acoustic: Int64 = 0
+        var segment = ps_seg_iter(decoder)
+        while let current = segment {
+            var ascr: Int32 = 0, lscr: Int32 = 0, lback: Int32 = 0
+            _ = ps_seg_prob(current, &ascr, &lscr, &lback)
+            acoustic += Int64(ascr)
+            segment = ps_seg_next(current)
+        }
+        score = Int32(clamping: acoustic)
+        return String(cString: hyp)
+    }
+}
+
+/// Where the acoustic model and dictionary are.
+public struct RecognizerModel: Sendable {
+    public var acousticModelPath: String
+    public var dictionaryPath: String
+    /// More PocketSphinx arguments (`-name value` pairs).
+    public var extraArguments: [String]
+
+    /// Debian's `pocketsphinx-en-us` paths.
+    public static let debianEnglish = RecognizerModel(
+        acousticModelPath: "/usr/share/pocketsphinx/model/en-us/en-us",
+        dictionaryPath: "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict", extraArguments: [])
+
+    public init(acousticModelPath: String, dictionaryPath: String, extraArguments: [String]) {
+        self.acousticModelPath = acousticModelPath
+        self.dictionaryPath = dictionaryPath
+        self.extraArguments = extraArguments
+    }
+}
+
+/// Why recognition could not run.
+public enum RecognizerError: Error, Sendable, CustomStringConvertible {
+    case model(String)
+    case grammar(String)
+    case decode(String)
+
+    public var description: String {
+        switch self {
+        case .model(let why): return "recogniser model: \(why)"
+        case .grammar(let why): return "grammar: \(why)"
+        case .decode(let why): return "decoding: \(why)"
+        }
+    }
+}
