@@ -83,6 +83,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             path: "Runtime/PlexusRuntime",
+            exclude: ["Native/README.md"],
             // The runtime's loop-confined state is never accessed concurrently; dynamic exclusivity
             // checks cost about a tenth of the request path's CPU time, so release builds drop them.
             // Debug and test builds keep them: they catch re-entrant callbacks that mutate state

@@ -133,27 +133,11 @@ struct JSONValidator {
         return false
     }
 
-    /// One multi-byte UTF-8 sequence at `index` (RFC 3629's table).
+    /// One multi-byte UTF-8 sequence at `index`, well-formed (the access log's check).
     private mutating func utf8Sequence() -> Bool {
-        let lead = bytes[index]
-        let length: Int
-        var low: UInt8 = 0x80, high: UInt8 = 0xBF
-        switch lead {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
-        default: return false
-        }
-        guard index + length <= bytes.count else { return false }
-        let second = bytes[index + 1]
-        guard second >= low, second <= high else { return false }
-        for offset in 2..<max(2, length) where bytes[index + offset] & 0xC0 != 0x80 { return false }
+        let length = AccessLogEscaping.validSequenceLength(bytes, at: index)
         index += length
-        return true
+        return length > 0
     }
 }
 
