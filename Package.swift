@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "docdiff-bench", targets: ["docdiff-bench"]),
         .library(name: "PlexusTimetable", type: .dynamic, targets: ["PlexusTimetable"]),
         .executable(name: "timetable-bench", targets: ["timetable-bench"]),
+        .library(name: "PlexusVisualization", type: .dynamic, targets: ["PlexusVisualization"]),
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
         .library(name: "PlexusFixtureBusProbe", type: .dynamic, targets: ["PlexusFixtureBusProbe"]),
         .library(name: "PlexusFixtureNotes", type: .dynamic, targets: ["PlexusFixtureNotes"]),
@@ -128,6 +129,16 @@ let package = Package(
         ),
         .executableTarget(name: "timetable-bench", dependencies: ["TimetableSolver"], path: "Plugins/Timetable/Bench"),
 
+        // Visualization: the chart engine (no SDK dependency; cairo, pango and fontconfig for PNG/PDF) and the plugin on top.
+        .systemLibrary(name: "CCairo", path: "Plugins/Visualization/CCairo", pkgConfig: "pangocairo"),
+        .target(name: "ChartEngine", dependencies: ["CCairo"], path: "Plugins/Visualization/Engine"),
+        .target(
+            name: "PlexusVisualization",
+            dependencies: ["PlexusSDK", "ChartEngine"],
+            path: "Plugins/Visualization/Plugin",
+            linkerSettings: pluginLinkerSettings
+        ),
+
         // MARK: Test fixtures and tests
         .target(
             name: "PlexusFixtureThrower",
@@ -177,6 +188,13 @@ let package = Package(
         .testTarget(name: "PlexusPolicyTests", dependencies: ["PlexusPolicy"], path: "Tests/PlexusPolicyTests"),
         .testTarget(name: "PlexusStorageTests", dependencies: ["PlexusStorage"], path: "Tests/PlexusStorageTests"),
         .testTarget(name: "PlexusEventLogTests", dependencies: ["PlexusEventLog"], path: "Tests/PlexusEventLogTests"),
+        .testTarget(name: "ChartEngineTests", dependencies: ["ChartEngine", "CCairo"], path: "Tests/ChartEngineTests"),
+        .testTarget(
+            name: "VisualizationTests",
+            dependencies: ["PlexusTesting"],
+            path: "Tests/VisualizationTests",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(name: "TimetableSolverTests", dependencies: ["TimetableSolver"], path: "Tests/TimetableSolverTests"),
         .testTarget(
             name: "TimetableTests",

@@ -5,6 +5,8 @@ set -euo pipefail
 
 # node-llhttp ships llhttp's C sources (/usr/share/llhttp) and header; the CLLHTTP target compiles them.
 packages=(libuv1-dev node-llhttp libwslay-dev libssl-dev libsqlite3-dev libffi-dev pkg-config gcc patch curl)
+# The visualization plugin draws PNG and PDF with cairo, lays text out with pango, and ships with the DejaVu fonts.
+packages+=(libcairo2-dev libpango1.0-dev fonts-dejavu-core)
 if [ "${1:-}" = "--bench" ]; then
     packages+=(wrk nginx-light nodejs time redis-server redis-tools)
 fi
