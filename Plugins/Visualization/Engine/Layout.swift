@@ -75,7 +75,8 @@ struct Layout {
         else if def.type == .quantitative {
             if def.zero ?? !def.bin, low > 0 { low = 0 }
             if def.zero ?? !def.bin, high < 0 { high = 0 }
-            if def.nice { (low, high) = Ticks.nice(low, high, count: def.axis?.tickCount ?? 8) }
+            // The same tick count the axis asks for (one tick per 40 px on y, 80 px on x), so the ends are ticks.
+            if def.nice { (low, high) = Ticks.nice(low, high, count: def.axis?.tickCount ?? max(2, Int(abs(to - from) / (channel == .x ? 80 : 40)))) }
         }
         if high == low { high = low + 1 }
         return .continuous(low: low, high: high, from: from, to: to, temporal: def.type == .temporal)
