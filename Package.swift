@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "compliance-bench", targets: ["compliance-bench"]),
         .library(name: "PlexusVoice", type: .dynamic, targets: ["PlexusVoice"]),
         .executable(name: "voice-bench", targets: ["voice-bench"]),
+        .library(name: "PlexusVisualization", type: .dynamic, targets: ["PlexusVisualization"]),
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
         .library(name: "PlexusFixtureBusProbe", type: .dynamic, targets: ["PlexusFixtureBusProbe"]),
         .library(name: "PlexusFixtureNotes", type: .dynamic, targets: ["PlexusFixtureNotesEntry"]),
@@ -161,6 +162,15 @@ let package = Package(
             linkerSettings: pluginLinkerSettings
         ),
         .executableTarget(name: "voice-bench", dependencies: ["VoiceEngine"], path: "Plugins/Voice/Bench"),
+        // Visualization: the chart engine (no SDK dependency; cairo, pango and fontconfig for PNG/PDF) and the plugin on top.
+        .systemLibrary(name: "CCairo", path: "Plugins/Visualization/CCairo", pkgConfig: "pangocairo"),
+        .target(name: "ChartEngine", dependencies: ["CCairo"], path: "Plugins/Visualization/Engine"),
+        .target(
+            name: "PlexusVisualization",
+            dependencies: [.product(name: "PlexusSDK", package: "SDK"), "ChartEngine"],
+            path: "Plugins/Visualization/Plugin",
+            linkerSettings: pluginLinkerSettings
+        ),
 
         // MARK: Test fixtures and tests
         .target(
@@ -234,6 +244,13 @@ let package = Package(
         .testTarget(name: "PlexusEventLogTests", dependencies: ["PlexusEventLog"], path: "Tests/PlexusEventLogTests"),
         .testTarget(name: "VoiceEngineTests", dependencies: ["VoiceEngine"], path: "Tests/VoiceEngineTests"),
         .testTarget(name: "VoiceTests", dependencies: [.product(name: "PlexusTesting", package: "SDK")], path: "Tests/VoiceTests", swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "ChartEngineTests", dependencies: ["ChartEngine", "CCairo"], path: "Tests/ChartEngineTests"),
+        .testTarget(
+            name: "VisualizationTests",
+            dependencies: [.product(name: "PlexusTesting", package: "SDK")],
+            path: "Tests/VisualizationTests",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(name: "TimetableSolverTests", dependencies: ["TimetableSolver"], path: "Tests/TimetableSolverTests"),
         .testTarget(name: "ComplianceEngineTests", dependencies: ["ComplianceEngine"], path: "Tests/ComplianceEngineTests"),
         .testTarget(

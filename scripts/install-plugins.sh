@@ -5,7 +5,7 @@ set -euo pipefail
 bin="$1"
 target="$2"
 mkdir -p "$target"
-for product in PlexusHello PlexusDocCompare PlexusTimetable PlexusCompliance PlexusVoice; do
+for product in PlexusHello PlexusDocCompare PlexusTimetable PlexusCompliance PlexusVoice PlexusVisualization; do
     if [ -f "$bin/lib$product.so" ]; then
         install -m 0644 "$bin/lib$product.so" "$target/lib$product.so"
         echo "installed $target/lib$product.so" >&2

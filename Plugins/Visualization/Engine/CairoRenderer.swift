@@ -1,0 +1,130 @@
+import CCairo
+import Foundation
+
+/// Draws a scene with cairo: PNG (ARGB32 image surface) or PDF (one page), text laid out by pango.
+public struct CairoRenderer {
+    public enum Format: Sendable { case png, pdf }
+
+    let fonts: FontContext
+    /// Pixels per scene unit for PNG (2 for a high-density image).
+    public var scale: Double = 1
+
+    public init(fonts: FontContext, scale: Double = 1) {
+        self.fonts = fonts
+        self.scale = scale
+    }
+
+    /// Renders `scene` to PNG or PDF bytes.
+    public func render(_ scene: Scene, as format: Format) throws(ChartError) -> [UInt8] {
+        let sink = ByteSink()
+        let pointer = Unmanaged.passUnretained(sink).toOpaque()
+        let write: cairo_write_func_t = { closure, data, length in
+            let sink = Unmanaged<ByteSink>.fromOpaque(closure!).takeUnretainedValue()
+            sink.bytes.append(contentsOf: UnsafeBufferPointer(start: data, count: Int(length)))
+            return CAIRO_STATUS_SUCCESS
+        }
+        fonts.lock.lock()
+        defer { fonts.lock.unlock() }
+        switch format {
+        case .png:
+            let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32((scene.width * scale).rounded(.up)), Int32((scene.height * scale).rounded(.up)))
+            defer { cairo_surface_destroy(surface) }
+            try draw(scene, on: surface, scale: scale)
+            guard cairo_surface_write_to_png_stream(surface, write, pointer) == CAIRO_STATUS_SUCCESS else {
+                throw ChartError(.render, path: "$", "cairo could not encode the PNG")
+            }
+        case .pdf:
+            let surface = cairo_pdf_surface_create_for_stream(write, pointer, scene.width, scene.height)
+            try draw(scene, on: surface, scale: 1)
+            cairo_surface_finish(surface)
+            let status = cairo_surface_status(surface)
+            cairo_surface_destroy(surface)
+            guard status == CAIRO_STATUS_SUCCESS else { throw ChartError(.render, path: "$", "cairo could not write the PDF") }
+        }
+        return sink.bytes
+    }
+
+    /// Draws the items; the caller holds the font lock.
+    func draw(_ scene: Scene, on surface: OpaquePointer?, scale: Double) throws(ChartError) {
+        guard let cr = cairo_create(surface) else { throw ChartError(.render, path: "$", "cairo could not create a context") }
+        defer { cairo_destroy(cr) }
+        cairo_scale(cr, scale, scale)
+        setColor(cr, scene.background, 1)
+        cairo_paint(cr)
+        let layout = pango_layout_new(pango_font_map_create_context(fonts.fontMap))
+        defer { g_object_unref(UnsafeMutableRawPointer(layout)) }
+        for item in scene.items {
+            switch item {
+            case .rect(let x, let y, let w, let h, let paint, _):
+                cairo_rectangle(cr, x, y, w, h)
+                fillAndStroke(cr, paint)
+            case .polyline(let points, let closed, let paint, _):
+                guard let first = points.first else { continue }
+                cairo_new_path(cr)
+                cairo_move_to(cr, first.x, first.y)
+                for point in points.dropFirst() { cairo_line_to(cr, point.x, point.y) }
+                if closed { cairo_close_path(cr) }
+                cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND)
+                fillAndStroke(cr, paint)
+            case .circle(let c, let r, let paint, _):
+                cairo_new_sub_path(cr)
+                cairo_arc(cr, c.x, c.y, r, 0, 2 * .pi)
+                fillAndStroke(cr, paint)
+            case .wedge(let c, let inner, let outer, let start, let end, let paint, _):
+                cairo_new_path(cr)
+                cairo_arc(cr, c.x, c.y, outer, start, end)
+                if inner > 0 { cairo_arc_negative(cr, c.x, c.y, inner, end, start) } else { cairo_line_to(cr, c.x, c.y) }
+                cairo_close_path(cr)
+                fillAndStroke(cr, paint)
+            case .text(let text, let at, let size, let color, let anchor, let angle, let bold, _):
+                drawText(cr, layout, text, at: at, size: size, color: color, anchor: anchor, angle: angle, bold: bold)
+            }
+        }
+    }
+
+    private func fillAndStroke(_ cr: OpaquePointer?, _ paint: Paint) {
+        if let fill = paint.fill {
+            setColor(cr, fill, paint.opacity)
+            if paint.stroke != nil { cairo_fill_preserve(cr) } else { cairo_fill(cr) }
+        }
+        if let stroke = paint.stroke {
+            setColor(cr, stroke, paint.opacity)
+            cairo_set_line_width(cr, paint.strokeWidth)
+            cairo_stroke(cr)
+        }
+        cairo_new_path(cr)
+    }
+
+    private func setColor(_ cr: OpaquePointer?, _ hex: String, _ alpha: Double) {
+        let (r, g, b) = Colors.components(hex)
+        cairo_set_source_rgba(cr, r, g, b, alpha)
+    }
+
+    private func drawText(_ cr: OpaquePointer?, _ layout: OpaquePointer?, _ text: String, at: Point, size: Double, color: String,
+                          anchor: TextAnchor, angle: Double, bold: Bool) {
+        let description = pango_font_description_new()
+        defer { pango_font_description_free(description) }
+        pango_font_description_set_family(description, "DejaVu Sans")
+        pango_font_description_set_weight(description, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL)
+        pango_font_description_set_absolute_size(description, size * Double(PANGO_SCALE))
+        pango_layout_set_font_description(layout, description)
+        pango_layout_set_text(layout, text, -1)
+        pango_cairo_update_layout(cr, layout)
+        var width: Int32 = 0, height: Int32 = 0
+        pango_layout_get_pixel_size(layout, &width, &height)
+        let baseline = Double(pango_layout_get_baseline(layout)) / Double(PANGO_SCALE)
+        cairo_save(cr)
+        cairo_translate(cr, at.x, at.y)
+        if angle != 0 { cairo_rotate(cr, angle * .pi / 180) }
+        let dx: Double = anchor == .start ? 0 : anchor == .middle ? -Double(width) / 2 : -Double(width)
+        cairo_move_to(cr, dx, -baseline)
+        setColor(cr, color, 1)
+        pango_cairo_show_layout(cr, layout)
+        cairo_restore(cr)
+    }
+}
+
+/// Collects the bytes cairo writes.
+final class ByteSink {
+    var bytes: [UInt8] = []
+}

@@ -1,0 +1,75 @@
+/// Limits a chart must stay within; clients' numbers are bounded by these.
+public struct ChartLimits: Sendable {
+    /// The most rows of one data source (inline values or a named set).
+    public var maxRows = 2_000_000
+    public init() {}
+}
+
+/// Turns a parsed spec and its data into a ``Scene``: views, shared scales, marks, axes, legend, title.
+public struct ChartCompiler {
+    public var limits: ChartLimits
+    /// Named data sets (`data: {"name": ...}`) the host resolved beforehand.
+    public var named: [String: DataTable]
+
+    public init(limits: ChartLimits = ChartLimits(), named: [String: DataTable] = [:]) {
+        self.limits = limits
+        self.named = named
+    }
+
+    /// Builds the scene of `spec`.
+    public func compile(_ spec: ChartSpec) throws(ChartError) -> Scene {
+        var views: [PreparedView] = []
+        try collect(spec.root, table: nil, encoding: [:], into: &views)
+        let layout = try Layout(spec: spec, views: views)
+        var scene = Scene(width: spec.width, height: spec.height)
+        if let title = spec.title {
+            scene.items.append(.text(title, at: Point(spec.width / 2, 20), size: 15, color: "#222222", anchor: .middle, angle: 0, bold: true, role: "title"))
+        }
+        layout.drawAxes(into: &scene)
+        for view in views { MarkPainter(view: view, layout: layout).paint(into: &scene) }
+        layout.drawLegend(into: &scene)
+        return scene
+    }
+
+    private func collect(_ layer: LayerSpec, table inherited: DataTable?, encoding parent: [Channel: FieldDef],
+                         into views: inout [PreparedView]) throws(ChartError) {
+        var table: DataTable
+        switch layer.data {
+        case .values(let values, let path)?: table = try DataTable.from(values: values, path: path, maxRows: limits.maxRows)
+        case .named(let name, let path)?:
+            guard let found = named[name] else { throw ChartError(.invalid, path: path, "no data set named '\(name)'") }
+            guard found.count <= limits.maxRows else { throw ChartError(.tooLarge, path: path, "\(found.count) rows; the limit is \(limits.maxRows)") }
+            table = found
+        case nil:
+            guard let inherited else { throw ChartError(.invalid, path: layer.path + ".data", "missing") }
+            table = inherited
+        }
+        table = try TransformRunner.apply(layer.transforms, to: table, path: layer.path)
+        let encoding = parent.merging(layer.encoding) { _, own in own }
+        if let mark = layer.mark {
+            try Self.checkChannels(mark, encoding, path: layer.path)
+            views.append(try PreparedView(path: layer.path, mark: mark, encoding: encoding, table: table))
+        }
+        for child in layer.layers { try collect(child, table: table, encoding: encoding, into: &views) }
+    }
+
+    /// The channels each mark needs.
+    private static func checkChannels(_ mark: MarkSpec, _ encoding: [Channel: FieldDef], path: String) throws(ChartError) {
+        func need(_ channel: Channel) throws(ChartError) {
+            guard encoding[channel] != nil else {
+                throw ChartError(.invalid, path: "\(path).encoding.\(channel.rawValue)", "missing (a \(mark.type.rawValue) mark needs \(channel.rawValue))")
+            }
+        }
+        switch mark.type {
+        case .arc: try need(.theta)
+        case .rule: if encoding[.x] == nil && encoding[.y] == nil { try need(.y) }
+        case .text: try need(.x); try need(.y); try need(.text)
+        case .bar:
+            try need(.x); try need(.y)
+            if encoding[.y]?.type.isDiscrete == true, encoding[.x]?.type.isDiscrete == false {
+                throw ChartError(.unsupported, path: "\(path).encoding.y.type", "horizontal bars (a discrete y) are not supported yet; put the categories on x")
+            }
+        default: try need(.x); try need(.y)
+        }
+    }
+}

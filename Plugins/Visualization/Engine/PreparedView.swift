@@ -1,0 +1,137 @@
+/// One leaf view ready to draw: its table after transforms, time units, binning and encoding aggregates,
+/// with every channel resolved to a column and the positional values checked.
+struct PreparedView {
+    var path: String
+    var mark: MarkSpec
+    var encoding: [Channel: FieldDef]
+    var table: DataTable
+    /// The column each field channel reads.
+    var fields: [Channel: String] = [:]
+    /// Stacked bottoms and tops along y (bar/area with a colour and no xOffset).
+    var stack: (bottom: [Double], top: [Double])?
+
+    static let positional: [Channel] = [.x, .y, .x2, .y2, .theta, .size, .opacity]
+
+    init(path: String, mark: MarkSpec, encoding: [Channel: FieldDef], table input: DataTable) throws(ChartError) {
+        self.path = path
+        self.mark = mark
+        self.encoding = encoding
+        table = input
+        for (channel, def) in encoding.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            guard let field = def.field else { continue }
+            guard table.index(of: field) != nil else {
+                throw ChartError(.invalid, path: def.path + ".field", "field '\(field)' is not in the data (fields: \(table.names.joined(separator: ", ")))")
+            }
+            fields[channel] = field
+        }
+        try applyTimeUnits()
+        try applyBins()
+        applyAggregates()
+        try checkNumbers()
+        if [.bar, .area].contains(mark.type), encoding[.xOffset] == nil, fields[.color] != nil, let y = encoding[.y], y.type == .quantitative,
+           y.stack != false, encoding[.x]?.type.isDiscrete == true || encoding[.x]?.type == .temporal {
+            stack = stacked()
+        }
+    }
+
+    /// Truncates temporal fields to their `timeUnit`.
+    private mutating func applyTimeUnits() throws(ChartError) {
+        for (channel, def) in encoding {
+            guard let unit = def.timeUnit, let field = fields[channel] else { continue }
+            let name = "\(unit.rawValue)_\(field)"
+            let column = table.columns[table.index(of: field)!]
+            table.set(name, column.map { value in
+                guard let t = value.timestamp else { return .null }
+                let c = CivilTime(milliseconds: t)
+                switch unit {
+                case .year: return .number(CivilTime(year: c.year, month: 1, day: 1).milliseconds)
+                case .yearmonth: return .number(CivilTime(year: c.year, month: c.month, day: 1).milliseconds)
+                case .yearmonthdate: return .number(CivilTime(year: c.year, month: c.month, day: c.day).milliseconds)
+                case .hours: return .number(CivilTime(year: c.year, month: c.month, day: c.day, hour: c.hour).milliseconds)
+                case .minutes: return .number(CivilTime(year: c.year, month: c.month, day: c.day, hour: c.hour, minute: c.minute).milliseconds)
+                case .month: return .number(Double(c.month))
+                case .date: return .number(Double(c.day))
+                }
+            })
+            fields[channel] = name
+            if unit == .month || unit == .date { encoding[channel]?.type = .ordinal }
+        }
+    }
+
+    /// Bins quantitative fields into about ten nice intervals: `bin_<field>` (start) and `bin_<field>_end`.
+    private mutating func applyBins() throws(ChartError) {
+        for (channel, def) in encoding where def.bin {
+            guard let field = fields[channel], channel == .x || channel == .y else { continue }
+            let values = table.columns[table.index(of: field)!].compactMap(\.number).filter(\.isFinite)
+            guard let low = values.min(), let high = values.max() else { continue }
+            let step = Ticks.step(low, high, count: 10)
+            let start = "bin_\(field)", end = "bin_\(field)_end"
+            let column = table.columns[table.index(of: field)!]
+            table.set(start, column.map { $0.number.map { .number(($0 / step).rounded(.down) * step) } ?? .null })
+            table.set(end, column.map { $0.number.map { .number(($0 / step).rounded(.down) * step + step) } ?? .null })
+            fields[channel] = start
+            fields[channel == .x ? .x2 : .y2] = end
+            encoding[channel == .x ? .x2 : .y2] = FieldDef(path: def.path, field: end, type: .quantitative)
+        }
+    }
+
+    /// Aggregates in encodings group by every other field channel.
+    private mutating func applyAggregates() {
+        let aggregated = encoding.filter { $0.value.aggregate != nil }
+        guard !aggregated.isEmpty else { return }
+        let groupChannels = fields.keys.filter { encoding[$0]?.aggregate == nil }.sorted { $0.rawValue < $1.rawValue }
+        let groupby = Array(Set(groupChannels.compactMap { fields[$0] })).sorted()
+        var specs: [AggregateField] = []
+        for (channel, def) in aggregated.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let name = "\(def.aggregate!.rawValue)_\(fields[channel] ?? "")"
+            specs.append(AggregateField(op: def.aggregate!, field: fields[channel], name: name))
+            fields[channel] = name
+            encoding[channel]?.type = .quantitative
+        }
+        table = TransformRunner.aggregate(table, specs, groupby: groupby)
+    }
+
+    /// Quantitative and temporal positions must be finite numbers (or null, which is skipped).
+    private func checkNumbers() throws(ChartError) {
+        for channel in Self.positional {
+            guard let def = encoding[channel], let field = fields[channel], !def.type.isDiscrete else { continue }
+            let column = table.columns[table.index(of: field)!]
+            for (row, value) in column.enumerated() {
+                if value == .null { continue }
+                let number = def.type == .temporal ? value.timestamp : value.number
+                guard let number, number.isFinite else {
+                    throw ChartError(.invalid, path: def.path + ".field",
+                                     "row \(row): value \(value.text.prefix(40)) of field '\(field)' is not a finite \(def.type == .temporal ? "date" : "number")")
+                }
+            }
+        }
+    }
+
+    /// Cumulative bottoms and tops per x value, in row order.
+    private func stacked() -> (bottom: [Double], top: [Double]) {
+        let xs = column(.x), ys = column(.y)
+        var positive: [DataValue: Double] = [:], negative: [DataValue: Double] = [:]
+        var bottom = [Double](repeating: 0, count: table.count), top = bottom
+        for row in 0..<table.count {
+            let y = ys[row].number ?? 0
+            if y >= 0 {
+                bottom[row] = positive[xs[row], default: 0]; top[row] = bottom[row] + y; positive[xs[row]] = top[row]
+            } else {
+                bottom[row] = negative[xs[row], default: 0]; top[row] = bottom[row] + y; negative[xs[row]] = top[row]
+            }
+        }
+        return (bottom, top)
+    }
+
+    /// The values of a channel's column (empty when the channel has no field).
+    func column(_ channel: Channel) -> [DataValue] {
+        guard let field = fields[channel], let index = table.index(of: field) else { return [] }
+        return table.columns[index]
+    }
+
+    /// Numbers of a continuous channel (timestamps for temporal), NaN for missing values.
+    func numbers(_ channel: Channel) -> [Double] {
+        let temporal = encoding[channel]?.type == .temporal
+        return column(channel).map { (temporal ? $0.timestamp : $0.number) ?? .nan }
+    }
+}

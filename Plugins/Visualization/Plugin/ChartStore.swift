@@ -1,0 +1,66 @@
+import Foundation
+import PlexusSDK
+
+/// Saved chart specs and named data sets per tenant, in the plugin's own SQLite storage.
+@PluginActor
+struct ChartStore {
+    let storage: Storage
+
+    static let migrations: [(version: Int, sql: String)] = [
+        (1, """
+        CREATE TABLE charts (
+            tenant TEXT NOT NULL,
+            id TEXT NOT NULL,
+            spec BLOB NOT NULL,
+            created_ms INTEGER NOT NULL,
+            PRIMARY KEY (tenant, id)
+        );
+        CREATE TABLE datasets (
+            tenant TEXT NOT NULL,
+            name TEXT NOT NULL,
+            rows BLOB NOT NULL,
+            row_count INTEGER NOT NULL,
+            PRIMARY KEY (tenant, name)
+        );
+        """),
+    ]
+
+    /// Validates an id or data set name: 1–64 characters of `[A-Za-z0-9._-]`, not starting with a dot.
+    static func validateID(_ value: String, field: String) throws -> String {
+        let allowed = value.utf8.allSatisfy { byte in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x5F || byte == 0x2D
+        }
+        guard (1...64).contains(value.utf8.count), allowed else {
+            throw HTTPError.badRequest("\(field): '\(value.prefix(80))' is not a valid id (1 to 64 characters of A-Z, a-z, 0-9, '_', '-')")
+        }
+        return value
+    }
+
+    /// Saves (or replaces) a chart spec.
+    func save(tenant: String, id: String, spec: [UInt8]) async throws {
+        _ = try await storage.execute("INSERT OR REPLACE INTO charts (tenant, id, spec, created_ms) VALUES (?, ?, ?, ?)",
+                                      [.text(tenant), .text(id), .blob(spec), .integer(Int64(Date().timeIntervalSince1970 * 1000))])
+    }
+
+    /// A saved spec, nil when the tenant has none with that id.
+    func spec(tenant: String, id: String) async throws -> [UInt8]? {
+        try await storage.query("SELECT spec FROM charts WHERE tenant = ? AND id = ?", [.text(tenant), .text(id)]).first?[0].blob
+    }
+
+    /// Stores (or replaces) a data set's rows (a JSON array).
+    func saveDataset(tenant: String, name: String, rows: [UInt8], count: Int) async throws {
+        _ = try await storage.execute("INSERT OR REPLACE INTO datasets (tenant, name, rows, row_count) VALUES (?, ?, ?, ?)",
+                                      [.text(tenant), .text(name), .blob(rows), .integer(Int64(count))])
+    }
+
+    /// The rows of the named data sets that exist for the tenant.
+    func datasets(tenant: String, names: Set<String>) async throws -> [String: [UInt8]] {
+        var found: [String: [UInt8]] = [:]
+        for name in names {
+            if let rows = try await storage.query("SELECT rows FROM datasets WHERE tenant = ? AND name = ?", [.text(tenant), .text(name)]).first?[0].blob {
+                found[name] = rows
+            }
+        }
+        return found
+    }
+}
