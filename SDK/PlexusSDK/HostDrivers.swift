@@ -229,4 +229,6 @@ public protocol MetricsDriver: Sendable {
     func record(_ id: UInt64, _ operation: MetricOperation, _ value: Double, labels: [String])
     /// Reports a swift-metrics metric that records nothing (registration refused); any thread.
     func reportUnusable(_ text: String)
+    /// Raises an alert in the runtime's alert tiers (`system.alert`); any thread.
+    func raiseAlert(_ severity: AlertSeverity, name: String, detail: String?) -> Result<Void, MetricError>
 }

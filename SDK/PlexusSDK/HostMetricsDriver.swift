@@ -27,6 +27,28 @@ struct HostMetricsDriver: MetricsDriver {
         bridge.recordMetric(id, raw, value, labels)
     }
 
+    func raiseAlert(_ severity: AlertSeverity, name: String, detail: String?) -> Result<Void, MetricError> {
+        guard bridge.has(\.alert_raise), let raise = bridge.host.pointee.alert_raise else {
+            return .failure(MetricError(description: "this runtime takes no plugin alerts (ABI 1.5 or newer needed)"))
+        }
+        let host = bridge.host
+        var message = [CChar](repeating: 0, count: 512)
+        let status = message.withUnsafeMutableBufferPointer { text in
+            var error = plexus_error(message: text.baseAddress, capacity: text.count)
+            return severity.rawValue.withCString { severityText in
+                name.withCString { nameText in
+                    guard let detail else { return raise(host, severityText, nameText, nil, &error) }
+                    return detail.withCString { raise(host, severityText, nameText, $0, &error) }
+                }
+            }
+        }
+        guard status == Int32(PLEXUS_OK.rawValue) else {
+            let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return .failure(MetricError(description: reason.isEmpty ? "alert '\(name)' was refused" : reason))
+        }
+        return .success(())
+    }
+
     func reportUnusable(_ text: String) {
         // The log entry is loop-thread only; swift-metrics may create metrics on any thread.
         nonisolated(unsafe) let host = bridge.host

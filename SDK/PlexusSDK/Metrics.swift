@@ -28,6 +28,13 @@ public struct Metrics {
     /// Whether the runtime takes plugin metrics (ABI 1.3 or newer).
     public var isAvailable: Bool { driver.isAvailable }
 
+    /// Raises an alert in the runtime's alert tiers: the runtime publishes `system.alert` with
+    /// this plugin's name, `name`, `severity` and `detail` (ABI 1.5). `name` is 1 to 128 bytes,
+    /// `detail` at most 1024. Throws ``MetricError`` when refused or on an older runtime.
+    public func alert(_ severity: AlertSeverity, _ name: String, detail: String? = nil) throws {
+        try driver.raiseAlert(severity, name: name, detail: detail).get()
+    }
+
     /// A counter family: a count that only grows. `name` ends in `_total`.
     public func counter(_ name: String, help: String, labels: [String] = []) throws -> MetricCounter {
         MetricCounter(series: try register(.counter, name, help, labels, []))
@@ -98,3 +105,7 @@ public struct MetricHistogram: Sendable {
     public func observe(_ value: Double, labels: [String] = []) { series.record(.observe, value, labels) }
 }
 
+/// The runtime's alert tiers, mildest first.
+public enum AlertSeverity: String, Sendable, CaseIterable {
+    case info, warning, error, critical
+}

@@ -95,6 +95,21 @@ final class ScanTests: ComplianceTestCase {
 
 /// Versions of a document: only changed clauses are checked again; the history per tenant.
 final class DocumentVersionTests: ComplianceTestCase {
+    func testViolationIsRaisedInTheRuntimesAlertTiers() throws {
+        let client = try TestClient(port: runtime.port)
+        try client.send("GET /api/v1/events/stream?topic=system.alert HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(runtime.adminKey)\r\n\r\n")
+        XCTAssertEqual(try client.readHead().status, 200)
+        let text = "1. Either party may terminate on 10 days notice.\n"
+        XCTAssertEqual(try post("documents/nda/versions", Array(text.utf8), type: "text/plain").status, 201)
+        let alert = try SSEReader(client: client).next().json["payload"] as? [String: Any] ?? [:]
+        XCTAssertEqual(alert["plugin"] as? String, "compliance")
+        XCTAssertEqual(alert["name"] as? String, "compliance.violation")
+        // The worst violation (a required clause missing) is high: the error tier.
+        let detail = alert["detail"] as? String ?? ""
+        XCTAssertEqual(alert["severity"] as? String, "error", detail)
+        XCTAssertTrue(detail.contains("document 'nda' version 1") && detail.contains("worst high") && detail.contains("value.termination_notice"), detail)
+    }
+
     func testSecondVersionRechecksOnlyTheChangedClause() throws {
         var clauses = (1...200).map { "\($0). The parties agree on item \($0) of the schedule.\n" }
         clauses[0] = "1. This agreement is governed by the laws of England; information is confidential; liability shall not exceed the fees.\n"

@@ -48,6 +48,17 @@ final class ProbePlugin: Plugin {
 }
 
 final class TestHostDriverTests: XCTestCase {
+    func testAlertsAreRecordedAndBadOnesRefused() {
+        let metrics = InMemoryMetrics()
+        XCTAssertNoThrow(try metrics.raiseAlert(.critical, name: "disk.full", detail: "97% used").get())
+        XCTAssertThrowsError(try metrics.raiseAlert(.warning, name: "", detail: nil).get())
+        XCTAssertThrowsError(try metrics.raiseAlert(.warning, name: String(repeating: "n", count: 129), detail: nil).get())
+        XCTAssertThrowsError(try metrics.raiseAlert(.info, name: "x", detail: String(repeating: "d", count: 1025)).get())
+        XCTAssertEqual(metrics.alerts.map(\.name), ["disk.full"])
+        XCTAssertEqual(metrics.alerts.first?.severity, .critical)
+        XCTAssertEqual(metrics.alerts.first?.detail, "97% used")
+    }
+
     func testPublishedEventsReachSubscribersAndAreObservable() async throws {
         let host = try await TestHost.start(ProbePlugin.self)
         let response = try await host.send(.post, "/api/v1/orders/42")

@@ -98,9 +98,35 @@ extension CompliancePlugin {
                 try await context.bus.publish("compliance.violation", json: Violated(tenant: tenant, document: document, version: version, severity: worst,
                                                                                     violations: result.violations),
                                               tenant: tenant, priority: Severity.allCases.firstIndex(of: worst)!)
+                raiseAlert(worst, result.violations, tenant: tenant, document: document, version: version)
             }
         } catch {
             context.logger.warning("compliance events were not published", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The runtime's alert tier of a violation's severity: low → info, medium → warning,
+    /// high → error, critical → critical.
+    static func alertTier(_ severity: Severity) -> AlertSeverity {
+        switch severity {
+        case .low: .info
+        case .medium: .warning
+        case .high: .error
+        case .critical: .critical
+        }
+    }
+
+    /// Raises `compliance.violation` in the runtime's alert tiers at the worst severity found; a
+    /// refused alert (an older runtime) is logged, the check's results stand.
+    func raiseAlert(_ worst: Severity, _ violations: [Violation], tenant: String, document: String?, version: Int?) {
+        let rules = Set(violations.map(\.rule)).sorted().prefix(10).joined(separator: ", ")
+        let subject = document.map { "document '\($0)'" + (version.map { " version \($0)" } ?? "") } ?? "a scan"
+        let detail = String("tenant '\(tenant)', \(subject): \(violations.count) violation(s), worst \(worst.rawValue) (\(rules))".utf8.prefix(1000))
+            ?? "tenant '\(tenant)': \(violations.count) violation(s), worst \(worst.rawValue)"
+        do {
+            try context.metrics.alert(Self.alertTier(worst), "compliance.violation", detail: detail)
+        } catch {
+            context.logger.warning("compliance alert was not raised", metadata: ["error": "\(error)"])
         }
     }
 

@@ -17,6 +17,8 @@ enum SystemEvent {
     case circuit(CircuitState, Circuit)
     /// `system.alert`: an alert rule's severity changed.
     case alert(Alert)
+    /// `system.alert`: a plugin raised an alert (ABI 1.5 `alert_raise`).
+    case pluginAlert(PluginAlert)
 
     /// The payload of `system.plugin.health`.
     struct PluginHealth: Codable, Equatable {
@@ -54,6 +56,14 @@ enum SystemEvent {
         var threshold: Double?
     }
 
+    /// The payload of `system.alert` when a plugin raised it.
+    struct PluginAlert: Codable, Equatable {
+        var plugin: String
+        var name: String
+        var severity: String
+        var detail: String?
+    }
+
     /// The event's topic.
     var topic: String {
         switch self {
@@ -62,7 +72,7 @@ enum SystemEvent {
         case .pluginQuarantined: "system.plugin.quarantined"
         case .workerRecycled: "system.worker.recycled"
         case .circuit(let state, _): "system.circuit.\(state.rawValue)"
-        case .alert: "system.alert"
+        case .alert, .pluginAlert: "system.alert"
         }
     }
 
@@ -74,6 +84,7 @@ enum SystemEvent {
         case .workerRecycled(let body): Self.encode(body)
         case .circuit(_, let body): Self.encode(body)
         case .alert(let body): Self.encode(body)
+        case .pluginAlert(let body): Self.encode(body)
         }
     }
 

@@ -139,6 +139,7 @@ enum PluginHostTable {
         installBus(into: &host)
         installStorage(into: &host)
         installMetrics(into: &host)
+        installAlerts(into: &host)
         host.last_status = { _ in HostCallStatus.current }
         host.status_text = { _, status in plexus_strerror(status) }
         host.swift_compiler = SwiftToolchainCheck.runtimeCompiler

@@ -65,7 +65,7 @@ extern "C" {
 #endif
 
 #define PLEXUS_ABI_MAJOR 1
-#define PLEXUS_ABI_MINOR 4
+#define PLEXUS_ABI_MINOR 5
 
 /** Name of the symbol every plugin exports: `const plexus_plugin *plexus_plugin_entry_v1(const plexus_host *)`. */
 #define PLEXUS_ENTRY_SYMBOL "plexus_plugin_entry_v1"
@@ -561,6 +561,15 @@ struct plexus_host {
         sets up nothing and returns a bare descriptor naming its compiler, which the runtime
         refuses with both names (see plexus_plugin.swift_compiler). */
     uint32_t swift_compiler;
+
+    /* ---- ABI 1.5: alerts (check struct_size before use) ---- */
+    /** Raises an alert in the runtime's alert tiers: the runtime publishes `system.alert` with
+        {"plugin", "name", "severity", "detail"}. `severity` is "info", "warning", "error" or
+        "critical"; `name` says what the alert is about (1 to 128 bytes); `detail` is free text
+        (at most 1024 bytes; NULL for none). Inputs are copied before the call returns. Any thread.
+        Returns PLEXUS_OK, or PLEXUS_ERROR with a message (last_status PLEXUS_E_INVALID_ARGUMENT)
+        for an unknown severity, an empty or oversized name, or an oversized detail. */
+    int (*alert_raise)(const plexus_host *host, const char *severity, const char *name, const char *detail, plexus_error *error);
 
     /* Append new host services below this line, bumping PLEXUS_ABI_MINOR. */
 };

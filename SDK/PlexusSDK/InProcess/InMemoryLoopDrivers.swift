@@ -97,6 +97,32 @@ public final class InMemoryMetrics: MetricsDriver, @unchecked Sendable {
     /// The swift-metrics metrics that were refused, with the reasons.
     public var refusals: [String] { lock.withLock { unusable } }
 
+    /// One alert the plugin raised.
+    public struct RaisedAlert: Sendable, Equatable {
+        /// Its tier.
+        public let severity: AlertSeverity
+        /// What it is about.
+        public let name: String
+        /// Free text, if any.
+        public let detail: String?
+    }
+
+    private var raised: [RaisedAlert] = []
+
+    /// The alerts the plugin raised, oldest first.
+    public var alerts: [RaisedAlert] { lock.withLock { raised } }
+
+    public func raiseAlert(_ severity: AlertSeverity, name: String, detail: String?) -> Result<Void, MetricError> {
+        guard (1...128).contains(name.utf8.count) else {
+            return .failure(MetricError(description: "alert name must be 1 to 128 bytes, got \(name.utf8.count)"))
+        }
+        if let detail, detail.utf8.count > 1024 {
+            return .failure(MetricError(description: "alert detail must be at most 1024 bytes, got \(detail.utf8.count)"))
+        }
+        lock.withLock { raised.append(RaisedAlert(severity: severity, name: name, detail: detail)) }
+        return .success(())
+    }
+
     public func register(_ kind: MetricKind, name: String, help: String, labels: [String], buckets: [Double]) -> Result<UInt64, MetricError> {
         let valid = { (text: String) in
             guard let first = text.utf8.first, first == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else { return false }
