@@ -61,13 +61,20 @@ final class ABILayoutTests: XCTestCase {
         XCTAssertEqual(PLEXUS_METRIC_OBSERVE.rawValue, 2)
     }
 
+    func testMinor5FieldsFollowMinor4() {
+        // ABI 1.5 appended alert_raise to the host, after 1.4's 280 bytes.
+        XCTAssertEqual(PLEXUS_ABI_MINOR, 5)
+        XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.alert_raise), 280)
+        XCTAssertEqual(MemoryLayout<plexus_host>.size, 288)
+    }
+
     func testMinor4FieldsFollowMinor3() {
-        // ABI 1.4 appended status codes to the host and the Swift compiler to the descriptor.
-        XCTAssertEqual(PLEXUS_ABI_MINOR, 4)
+        // ABI 1.4 appended status codes to the host and the Swift compiler to the descriptor;
+        // its host ended at 280 bytes, where 1.5's field begins.
+        XCTAssertGreaterThanOrEqual(PLEXUS_ABI_MINOR, 4)
         XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.last_status), 256)
         XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.status_text), 264)
         XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.swift_compiler), 272)
-        XCTAssertEqual(MemoryLayout<plexus_host>.size, 280)
         XCTAssertEqual(MemoryLayout<plexus_plugin>.offset(of: \.swift_compiler), 152)
         XCTAssertEqual(MemoryLayout<plexus_plugin>.size, 160)
         // The codes are part of the ABI: never renumbered. Old codes first, then 1.4's.
