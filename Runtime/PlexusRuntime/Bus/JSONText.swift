@@ -4,27 +4,9 @@ import Foundation
 /// frame, its WebSocket message), where `JSONSerialization` would build, bridge and sort a
 /// dictionary per event.
 enum JSONText {
-    /// Appends `text` as a JSON string literal, quotes included: `"` and `\` escaped, control
-    /// characters as `\n`, `\t`, … or `\u00XX`, everything else (the solidus too) as UTF-8.
+    /// Appends `text` as a JSON string literal, quotes included (the escapes of ``ProblemJSON``).
     static func appendString(_ text: String, to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x08: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x0C: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            case 0..<0x20:
-                output.append(contentsOf: Array("\\u00".utf8))
-                output.append(hexDigit(byte >> 4))
-                output.append(hexDigit(byte & 0xF))
-            default: output.append(byte)
-            }
-        }
-        output.append(UInt8(ascii: "\""))
+        ProblemJSON.appendString(&output, text)
     }
 
     /// Appends `value` in decimal.
@@ -83,9 +65,5 @@ enum JSONText {
             rest %= divisor
             divisor /= 10
         }
-    }
-
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 }
