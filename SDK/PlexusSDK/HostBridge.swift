@@ -20,24 +20,37 @@ struct HostBridge: @unchecked Sendable {
         key.withCString { host.pointee.config_get(host, $0) }.map { String(cString: $0) }
     }
 
+    /// Hands `response` to the runtime: its header pairs and their text laid out in one
+    /// temporary block (on the stack when small), the body read in place.
     func respond(token: UInt64, _ response: Response) {
-        var pack = BytePack([])
-        for field in response.headers.fields {
-            pack.append(field.name.utf8)
-            pack.append(field.value.utf8)
-        }
-        pack.withBytes { texts in
-            let pairs = stride(from: 0, to: texts.count, by: 2).map { plexus_pair(name: texts[$0], value: texts[$0 + 1]) }
-            pairs.withUnsafeBufferPointer { pairs in
-                response.body.withUnsafeBytes { body in
-                    var raw = plexus_response()
-                    raw.struct_size = UInt32(MemoryLayout<plexus_response>.size)
-                    raw.status = UInt16(clamping: response.status)
-                    raw.headers = pairs.baseAddress
-                    raw.header_count = pairs.count
-                    raw.body = plexus_bytes(data: body.baseAddress?.assumingMemoryBound(to: CChar.self), length: body.count)
-                    host.pointee.respond(host, token, &raw)
+        let fields = response.headers.fields
+        var textBytes = 0
+        for field in fields { textBytes += field.name.utf8.count + field.value.utf8.count }
+        let pairBytes = fields.count * MemoryLayout<plexus_pair>.stride
+        withUnsafeTemporaryAllocation(byteCount: max(pairBytes + textBytes, 1), alignment: MemoryLayout<plexus_pair>.alignment) { block in
+            let base = block.baseAddress!
+            let pairs = base.bindMemory(to: plexus_pair.self, capacity: max(fields.count, 1))
+            var cursor = base + pairBytes
+            func store(_ text: String) -> plexus_bytes {
+                var text = text
+                return text.withUTF8 { utf8 in
+                    let start = cursor
+                    if let source = utf8.baseAddress { cursor.copyMemory(from: source, byteCount: utf8.count) }
+                    cursor += utf8.count
+                    return plexus_bytes(data: start.assumingMemoryBound(to: CChar.self), length: utf8.count)
                 }
+            }
+            for (index, field) in fields.enumerated() {
+                pairs[index] = plexus_pair(name: store(field.name), value: store(field.value))
+            }
+            response.body.withUnsafeBytes { body in
+                var raw = plexus_response()
+                raw.struct_size = UInt32(MemoryLayout<plexus_response>.size)
+                raw.status = UInt16(clamping: response.status)
+                raw.headers = UnsafePointer(pairs)
+                raw.header_count = fields.count
+                raw.body = plexus_bytes(data: body.baseAddress?.assumingMemoryBound(to: CChar.self), length: body.count)
+                host.pointee.respond(host, token, &raw)
             }
         }
     }

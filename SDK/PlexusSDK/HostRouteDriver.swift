@@ -72,7 +72,10 @@ final class RouteBox {
         let request = Request(raw.pointee)
         switch handler {
         case .sync(let body):
-            bridge.respond(token: token, handler.answer(request, logger) { try body(request) })
+            // Called directly, not through a closure: the request is borrowed, never copied.
+            let response: Response
+            do { response = try body(request) } catch { response = RouteHandler.problem(error, request, logger) }
+            bridge.respond(token: token, response)
         case .async:
             Task { @PluginActor in
                 self.bridge.respond(token: token, await self.handler.respond(to: request, logger: self.logger))
@@ -84,7 +87,9 @@ final class RouteBox {
 extension Request {
     /// Copies a C request into Swift values.
     init(_ raw: plexus_request) {
-        var packed = PackedHeaders()
+        var headerBytes = 0
+        for index in 0..<raw.header_count { headerBytes += raw.headers[index].name.length + raw.headers[index].value.length }
+        var packed = PackedHeaders(fields: raw.header_count, bytes: headerBytes)
         for index in 0..<raw.header_count {
             let pair = raw.headers[index]
             packed.append(name: UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.data == nil ? 0 : pair.name.length),

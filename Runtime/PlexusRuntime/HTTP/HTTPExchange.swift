@@ -49,14 +49,16 @@ final class HTTPExchange: RequestContext {
         arena = block
         let pairs = block.bindMemory(to: plexus_pair.self, capacity: max(pairCount, 1))
         var cursor = block + pairBytes
-        func store(_ text: String) -> plexus_bytes {
-            var text = text
-            return text.withUTF8 { utf8 in
-                let start = cursor
+        func store(_ text: borrowing String) -> plexus_bytes {
+            let start = cursor
+            let count = text.utf8.count
+            if text.utf8.withContiguousStorageIfAvailable({ (utf8: UnsafeBufferPointer<UInt8>) -> Void in
                 if let source = utf8.baseAddress { cursor.copyMemory(from: source, byteCount: utf8.count) }
-                cursor += utf8.count
-                return plexus_bytes(data: start.assumingMemoryBound(to: CChar.self), length: utf8.count)
+            }) == nil {
+                for (offset, byte) in text.utf8.enumerated() { cursor.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self) }
             }
+            cursor += count
+            return plexus_bytes(data: start.assumingMemoryBound(to: CChar.self), length: count)
         }
         func bytes(_ range: Range<Int>) -> plexus_bytes {
             let slice = head.slice(range)

@@ -20,15 +20,18 @@ struct HTTPResponseEncoder {
 
     /// A response from Swift values.
     mutating func encode(status: Int, headers: [(String, String)], body: [UInt8], for exchange: HTTPExchange) -> [UInt8] {
-        var out = Self.statusLines[status]
-        out.reserveCapacity(256 + body.count)
-        for (name, value) in headers {
-            var name = name, value = value
-            name.withUTF8 { name in value.withUTF8 { value in Self.appendHeader(&out, UnsafeRawBufferPointer(name), UnsafeRawBufferPointer(value)) } }
+        let date = date.current()
+        let hasBody = Self.mayHaveBody(status) && !exchange.isHead
+        var needed = Self.statusLines[status].count + commonBytes(exchange) + Self.finishBytes(date, exchange) + (hasBody ? body.count : 0)
+        for (name, value) in headers { needed += Self.headerBytes(name.utf8.count, value.utf8.count) }
+        return [UInt8](unsafeUninitializedCapacity: needed) { buffer, count in
+            var out = ByteWriter(buffer)
+            out.put(Self.statusLines[status])
+            for (name, value) in headers { Self.putHeader(&out, name, value) }
+            finish(&out, status: status, bodyCount: body.count, date: date, exchange: exchange)
+            if hasBody { out.put(body) }
+            count = out.count
         }
-        finish(&out, status: status, bodyCount: body.count, exchange: exchange)
-        if Self.mayHaveBody(status) && !exchange.isHead { out.append(contentsOf: body) }
-        return out
     }
 
     /// A response handed over the C ABI.
@@ -36,34 +39,43 @@ struct HTTPResponseEncoder {
         var status = Int(response.status)
         if !(200...999).contains(status) { status = 500 }
         let body = UnsafeRawBufferPointer(start: response.body.data, count: response.body.data == nil ? 0 : response.body.length)
-        var out = Self.statusLines[status]
-        out.reserveCapacity(256 + body.count)
+        let date = date.current()
+        let hasBody = Self.mayHaveBody(status) && !exchange.isHead
+        var needed = Self.statusLines[status].count + commonBytes(exchange) + Self.finishBytes(date, exchange) + (hasBody ? body.count : 0)
         for index in 0..<response.header_count {
-            let pair = response.headers[index]
-            Self.appendHeader(&out, UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.length),
-                              UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.length))
+            needed += Self.headerBytes(response.headers[index].name.length, response.headers[index].value.length)
         }
-        finish(&out, status: status, bodyCount: body.count, exchange: exchange)
-        if Self.mayHaveBody(status) && !exchange.isHead { out.append(contentsOf: body) }
-        return out
+        return [UInt8](unsafeUninitializedCapacity: needed) { buffer, count in
+            var out = ByteWriter(buffer)
+            out.put(Self.statusLines[status])
+            for index in 0..<response.header_count {
+                let pair = response.headers[index]
+                Self.putHeader(&out, UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.length),
+                               UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.length))
+            }
+            finish(&out, status: status, bodyCount: body.count, date: date, exchange: exchange)
+            if hasBody { out.put(body) }
+            count = out.count
+        }
     }
 
     /// The head of a chunked streaming response; the body follows as chunks.
     mutating func encodeStreamHead(status: Int, headers: [(String, String)], for exchange: HTTPExchange) -> [UInt8] {
-        var out = Self.statusLines[status]
-        for (name, value) in headers {
-            var name = name, value = value
-            name.withUTF8 { name in value.withUTF8 { value in Self.appendHeader(&out, UnsafeRawBufferPointer(name), UnsafeRawBufferPointer(value)) } }
+        let date = date.current()
+        var needed = Self.statusLines[status].count + commonBytes(exchange) + Self.chunked.count + Self.finishBytes(date, exchange)
+        for (name, value) in headers { needed += Self.headerBytes(name.utf8.count, value.utf8.count) }
+        return [UInt8](unsafeUninitializedCapacity: needed) { buffer, count in
+            var out = ByteWriter(buffer)
+            out.put(Self.statusLines[status])
+            for (name, value) in headers { Self.putHeader(&out, name, value) }
+            putCommon(&out, exchange)
+            out.put(Self.chunked)
+            out.put(Self.dateName)
+            out.put(date)
+            putRequestID(&out, exchange)
+            out.put(Self.plainEnd)
+            count = out.count
         }
-        appendCommon(&out, exchange)
-        out.append(contentsOf: Array("Transfer-Encoding: chunked\r\n".utf8))
-        out.append(contentsOf: Self.dateName)
-        out.append(contentsOf: date.current())
-        out.append(contentsOf: Self.requestIDName)
-        var requestID = exchange.requestID
-        requestID.withUTF8 { out.append(contentsOf: $0) }
-        out.append(contentsOf: Self.plainEnd)
-        return out
     }
 
     /// A problem+json error generated by the server itself (RFC 9457).
@@ -72,79 +84,92 @@ struct HTTPResponseEncoder {
         return encode(status: status, headers: [("Content-Type", "application/problem+json")] + extraHeaders, body: body, for: exchange)
     }
 
-    /// Appends `name: value` unless the name is not a token, the value could split the header,
+    /// The most bytes one header line takes: `name: value` and CRLF.
+    private static func headerBytes(_ name: Int, _ value: Int) -> Int { name + value + 4 }
+
+    private static func putHeader(_ out: inout ByteWriter, _ name: String, _ value: String) {
+        var name = name, value = value
+        name.withUTF8 { name in value.withUTF8 { value in putHeader(&out, UnsafeRawBufferPointer(name), UnsafeRawBufferPointer(value)) } }
+    }
+
+    /// Writes `name: value` unless the name is not a token, the value could split the header,
     /// or the server owns that header.
-    private static func appendHeader(_ out: inout [UInt8], _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
+    private static func putHeader(_ out: inout ByteWriter, _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
         guard isToken(name), isFieldValue(value), !isOwned(name) else { return }
-        out.append(contentsOf: name)
-        out.append(0x3A)
-        out.append(0x20)
-        out.append(contentsOf: value)
-        out.append(0x0D)
-        out.append(0x0A)
+        out.put(name)
+        out.put(0x3A)
+        out.put(0x20)
+        out.put(value)
+        out.put(0x0D)
+        out.put(0x0A)
     }
 
     private static func isOwned(_ name: UnsafeRawBufferPointer) -> Bool {
-        ownedHeaders.contains { owned in
-            owned.count == name.count && zip(owned, name).allSatisfy { $0 == ($1 | 0x20) }
+        for owned in ownedHeaders where owned.count == name.count {
+            var same = true
+            for index in 0..<name.count where owned[index] != (name[index] | 0x20) {
+                same = false
+                break
+            }
+            if same { return true }
         }
+        return false
     }
 
     /// Headers on every response (`[security] headers`), pre-encoded.
     var securityHeaders: [UInt8] = []
 
-    private mutating func finish(_ out: inout [UInt8], status: Int, bodyCount: Int, exchange: HTTPExchange) {
-        appendCommon(&out, exchange)
+    /// The most bytes ``finish(_:status:bodyCount:date:exchange:)`` writes.
+    private static func finishBytes(_ date: [UInt8], _ exchange: HTTPExchange) -> Int {
+        contentLength.count + 20 + 2 + dateName.count + date.count + requestIDName.count + exchange.requestID.utf8.count + keepAliveEnd.count
+    }
+
+    private func finish(_ out: inout ByteWriter, status: Int, bodyCount: Int, date: [UInt8], exchange: HTTPExchange) {
+        putCommon(&out, exchange)
         if Self.mayHaveBody(status) {
-            out.append(contentsOf: Self.contentLength)
-            Self.appendDecimal(&out, bodyCount)
-            out.append(0x0D)
-            out.append(0x0A)
+            out.put(Self.contentLength)
+            out.putDecimal(bodyCount)
+            out.put(0x0D)
+            out.put(0x0A)
         }
-        out.append(contentsOf: Self.dateName)
-        out.append(contentsOf: date.current())
-        out.append(contentsOf: Self.requestIDName)
-        var requestID = exchange.requestID
-        requestID.withUTF8 { out.append(contentsOf: $0) }
+        out.put(Self.dateName)
+        out.put(date)
+        putRequestID(&out, exchange)
         if exchange.closeAfterResponse || !exchange.keepAlive {
-            out.append(contentsOf: Self.closeEnd)
+            out.put(Self.closeEnd)
         } else if exchange.httpMinor == 0 {
-            out.append(contentsOf: Self.keepAliveEnd)
+            out.put(Self.keepAliveEnd)
         } else {
-            out.append(contentsOf: Self.plainEnd)
+            out.put(Self.plainEnd)
         }
+    }
+
+    private func putRequestID(_ out: inout ByteWriter, _ exchange: HTTPExchange) {
+        out.put(Self.requestIDName)
+        var requestID = exchange.requestID
+        requestID.withUTF8 { out.put(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The most bytes ``putCommon(_:_:)`` writes.
+    private func commonBytes(_ exchange: HTTPExchange) -> Int {
+        var count = securityHeaders.count
+        for (name, value) in exchange.extraHeaders { count += Self.headerBytes(name.utf8.count, value.utf8.count) }
+        return count
     }
 
     /// The security headers and the gateway's per-request headers.
-    private func appendCommon(_ out: inout [UInt8], _ exchange: HTTPExchange) {
-        out.append(contentsOf: securityHeaders)
-        for (name, value) in exchange.extraHeaders {
-            var name = name, value = value
-            name.withUTF8 { name in value.withUTF8 { value in Self.appendHeader(&out, UnsafeRawBufferPointer(name), UnsafeRawBufferPointer(value)) } }
-        }
+    private func putCommon(_ out: inout ByteWriter, _ exchange: HTTPExchange) {
+        out.put(securityHeaders)
+        for (name, value) in exchange.extraHeaders { Self.putHeader(&out, name, value) }
     }
 
+    private static let chunked = Array("Transfer-Encoding: chunked\r\n".utf8)
     private static let contentLength = Array("Content-Length: ".utf8)
     private static let dateName = Array("Date: ".utf8)
     private static let requestIDName = Array("\r\nX-Request-Id: ".utf8)
     private static let closeEnd = Array("\r\nConnection: close\r\n\r\n".utf8)
     private static let keepAliveEnd = Array("\r\nConnection: keep-alive\r\n\r\n".utf8)
     private static let plainEnd = Array("\r\n\r\n".utf8)
-
-    private static func appendDecimal(_ out: inout [UInt8], _ value: Int) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[19 - count] = UInt8(48 + rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0
-            out.append(contentsOf: buffer[(20 - count)...])
-        }
-    }
 
     static func mayHaveBody(_ status: Int) -> Bool { status != 204 && status != 304 && status >= 200 }
 
@@ -175,6 +200,51 @@ enum HTTPReason {
         case 300..<400: return "Redirection"
         case 400..<500: return "Client Error"
         default: return "Server Error"
+        }
+    }
+}
+
+/// Writes bytes into a buffer sized beforehand for everything written (callers add up the
+/// most each part takes), with plain copies and no capacity checks of its own.
+struct ByteWriter {
+    private let base: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    private(set) var count = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+        base = buffer.baseAddress!
+        capacity = buffer.count
+    }
+
+    mutating func put(_ byte: UInt8) {
+        precondition(count < capacity, "ByteWriter: more written than sized for")
+        base[count] = byte
+        count += 1
+    }
+
+    mutating func put(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        precondition(count + bytes.count <= capacity, "ByteWriter: more written than sized for")
+        UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    mutating func put(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { put($0) }
+    }
+
+    /// Writes `value` (not negative) in decimal.
+    mutating func putDecimal(_ value: Int) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var rest = value
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(48 + rest % 10)
+                rest /= 10
+            } while rest > 0
+            put(UnsafeRawBufferPointer(rebasing: buffer[start...]))
         }
     }
 }

@@ -2,6 +2,9 @@
 ///
 /// Lookup walks one node per path segment: a literal child wins over a parameter child, which
 /// wins over a trailing wildcard; the search backtracks when a more specific branch dead-ends.
+/// It reads the path's UTF-8 bytes in place: segments are compared as bytes (a node's few
+/// literal children by length, then contents), and nothing is allocated unless a segment has
+/// percent-escapes or a parameter is captured.
 public struct RouteTrie<Target> {
     /// What a lookup finds.
     public enum Match {
@@ -14,10 +17,18 @@ public struct RouteTrie<Target> {
     }
 
     private final class Node {
-        var literals: [Substring: Node] = [:]
+        /// Literal children by their decoded segment bytes.
+        var literals: [(segment: [UInt8], node: Node)] = []
         var parameter: (name: String, node: Node)?
-        var wildcard: [String: Target] = [:]
-        var methods: [String: Target] = [:]
+        var wildcard: [(method: String, target: Target)] = []
+        var methods: [(method: String, target: Target)] = []
+
+        func literal(_ segment: UnsafeRawBufferPointer) -> Node? {
+            for child in literals where child.segment.count == segment.count {
+                if child.segment.withUnsafeBytes({ $0.elementsEqual(segment) }) { return child.node }
+            }
+            return nil
+        }
     }
 
     private let root = Node()
@@ -33,11 +44,12 @@ public struct RouteTrie<Target> {
         for segment in pattern.segments {
             switch segment {
             case .literal(let text):
-                if let next = node.literals[Substring(text)] {
+                let bytes = Array(text.utf8)
+                if let next = node.literals.first(where: { $0.segment == bytes })?.node {
                     node = next
                 } else {
                     let next = Node()
-                    node.literals[Substring(text)] = next
+                    node.literals.append((bytes, next))
                     node = next
                 }
             case .parameter(let name):
@@ -49,11 +61,29 @@ public struct RouteTrie<Target> {
                     node = next
                 }
             case .wildcard:
-                node.wildcard[method] = target
+                Self.set(&node.wildcard, method, target)
                 return
             }
         }
-        node.methods[method] = target
+        Self.set(&node.methods, method, target)
+    }
+
+    private static func set(_ table: inout [(method: String, target: Target)], _ method: String, _ target: Target) {
+        if let index = table.firstIndex(where: { $0.method == method }) {
+            table[index].target = target
+        } else {
+            table.append((method, target))
+        }
+    }
+
+    /// The target for `method` in `table`, with `HEAD` falling back to `GET`.
+    private static func lookup(_ table: [(method: String, target: Target)], _ method: String) -> Target? {
+        var get: Target?
+        for entry in table {
+            if entry.method == method { return entry.target }
+            if entry.method == "GET" { get = entry.target }
+        }
+        return method == "HEAD" ? get : nil
     }
 
     /// Finds the route for `method` and `path`, a raw path starting with `/` whose percent-escapes
@@ -61,55 +91,74 @@ public struct RouteTrie<Target> {
     /// ``PathSegment``), so `%2F` never splits a segment. Literal segments match decoded; captured
     /// parameters are decoded; a trailing wildcard captures the decoded rest.
     public func match(method: String, path: Substring) -> Match {
-        var rest = path.dropFirst()
-        if rest.count > 1, rest.utf8.last == UInt8(ascii: "/") { rest = rest.dropLast() }  // trailing slash
-        var parameters: [(name: String, value: String)] = []
-        var allowed = Set<String>()
-        if let target = search(root, rest, atEnd: rest.isEmpty, method, &parameters, &allowed) {
-            return .found(target, parameters: parameters)
+        var path = path
+        return path.withUTF8 { bytes in
+            var rest = UnsafeRawBufferPointer(bytes)
+            if !rest.isEmpty { rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst()) }
+            if rest.count > 1, rest.last == UInt8(ascii: "/") { rest = UnsafeRawBufferPointer(rebasing: rest.dropLast()) }  // trailing slash
+            var parameters: [(name: String, value: String)] = []
+            var allowed = Set<String>()
+            if let target = search(root, rest, atEnd: rest.isEmpty, method, &parameters, &allowed) {
+                return .found(target, parameters: parameters)
+            }
+            if !allowed.isEmpty {
+                var methods = allowed
+                if methods.contains("GET") { methods.insert("HEAD") }
+                return .methodNotAllowed(allowed: methods.sorted())
+            }
+            return .notFound
         }
-        if !allowed.isEmpty {
-            var methods = allowed
-            if methods.contains("GET") { methods.insert("HEAD") }
-            return .methodNotAllowed(allowed: methods.sorted())
-        }
-        return .notFound
     }
 
     /// Walks `rest` (the path after a `/`, segments separated by `/`) without splitting it up front.
-    private func search(_ node: Node, _ rest: Substring, atEnd: Bool, _ method: String,
+    private func search(_ node: Node, _ rest: UnsafeRawBufferPointer, atEnd: Bool, _ method: String,
                         _ parameters: inout [(name: String, value: String)], _ allowed: inout Set<String>) -> Target? {
         if atEnd {
-            if let target = node.methods[method] ?? (method == "HEAD" ? node.methods["GET"] : nil) { return target }
-            allowed.formUnion(node.methods.keys)
+            if let target = Self.lookup(node.methods, method) { return target }
+            allowed.formUnion(node.methods.lazy.map(\.method))
             // A wildcard also matches an empty rest (`/files/` for `/files/*`).
             return wildcardTarget(node, rest, method, &parameters, &allowed)
         }
-        let slash = rest.utf8.firstIndex(of: UInt8(ascii: "/"))
-        let rawSegment = slash.map { rest[..<$0] } ?? rest
-        let after = slash.map { rest[rest.index(after: $0)...] } ?? rest[rest.endIndex...]
+        let slash = rest.firstIndex(of: UInt8(ascii: "/"))
+        let raw = UnsafeRawBufferPointer(rebasing: rest[..<(slash ?? rest.endIndex)])
+        let after = slash.map { UnsafeRawBufferPointer(rebasing: rest[($0 + 1)...]) } ?? UnsafeRawBufferPointer(rebasing: rest[rest.endIndex...])
         let nextAtEnd = slash == nil
-        guard let segment = PathSegment.decode(rawSegment) else { return nil }
-        if let next = node.literals[segment],
+        if raw.contains(UInt8(ascii: "%")) {
+            // Escaped: decode it (nil for a malformed escape, a NUL or invalid UTF-8) and go on with the decoded bytes.
+            guard let decoded = PathSegment.decode(String(decoding: raw, as: UTF8.self)[...]) else { return nil }
+            var text = String(decoded)
+            return text.withUTF8 { segment in
+                step(node, UnsafeRawBufferPointer(segment), after, nextAtEnd, method, rest, &parameters, &allowed)
+            }
+        }
+        return step(node, raw, after, nextAtEnd, method, rest, &parameters, &allowed)
+    }
+
+    /// Tries `node`'s children for one decoded `segment`: the literal, then the parameter, then a wildcard over `rest`.
+    private func step(_ node: Node, _ segment: UnsafeRawBufferPointer, _ after: UnsafeRawBufferPointer, _ nextAtEnd: Bool,
+                      _ method: String, _ rest: UnsafeRawBufferPointer,
+                      _ parameters: inout [(name: String, value: String)], _ allowed: inout Set<String>) -> Target? {
+        if let next = node.literal(segment),
            let target = search(next, after, atEnd: nextAtEnd, method, &parameters, &allowed) {
             return target
         }
         if !segment.isEmpty, let parameter = node.parameter {
-            parameters.append((parameter.name, String(segment)))
+            parameters.append((parameter.name, String(decoding: segment, as: UTF8.self)))
             if let target = search(parameter.node, after, atEnd: nextAtEnd, method, &parameters, &allowed) { return target }
             parameters.removeLast()
         }
         return wildcardTarget(node, rest, method, &parameters, &allowed)
     }
 
-    private func wildcardTarget(_ node: Node, _ rest: Substring, _ method: String,
+    private func wildcardTarget(_ node: Node, _ rest: UnsafeRawBufferPointer, _ method: String,
                                 _ parameters: inout [(name: String, value: String)], _ allowed: inout Set<String>) -> Target? {
         guard !node.wildcard.isEmpty else { return nil }
-        guard let target = node.wildcard[method] ?? (method == "HEAD" ? node.wildcard["GET"] : nil) else {
-            allowed.formUnion(node.wildcard.keys)
+        guard let target = Self.lookup(node.wildcard, method) else {
+            allowed.formUnion(node.wildcard.lazy.map(\.method))
             return nil
         }
-        parameters.append(("*", String(rest.split(separator: "/", omittingEmptySubsequences: false).map { PathSegment.decode($0) ?? $0 }.joined(separator: "/"))))
+        let text = String(decoding: rest, as: UTF8.self)
+        parameters.append(("*", text.split(separator: "/", omittingEmptySubsequences: false).map { PathSegment.decode($0) ?? $0 }.joined(separator: "/")))
         return target
     }
 }
