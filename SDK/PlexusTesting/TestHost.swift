@@ -16,6 +16,9 @@ import PlexusSDK
 /// Requests pass the gateway's route rules in memory (``TestHostPolicy``): an anonymous caller of
 /// an authenticated route gets 401, a caller without the route's role, scope or tenant 403, a
 /// body over the route's bound 413, an unknown path 404 and a known path with another method 405.
+/// Each handler runs as its own task, as in the runtime: a route's `timeout` passing answers 504
+/// and cancels it, a test task cancelled while it waits (a client that leaves) cancels it, and so
+/// does ``stop()``; ``handlersRunning`` counts those not returned yet.
 @PluginActor
 public final class TestHost<P: Plugin>: PluginTestClient {
     /// The plugin instance.

@@ -4,7 +4,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <dlfcn.h>
+#include <execinfo.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
 
 /* glibc's allocator under its internal names: the replacements below delegate to it. */
 extern void *__libc_malloc(size_t size);
@@ -18,12 +22,37 @@ extern void *__libc_pvalloc(size_t size);
 static _Atomic unsigned long marked_thread; /* a pthread_t; 0: none */
 static _Atomic unsigned long allocations;
 
+static _Atomic int trace_fd = -1;
+static _Thread_local int tracing_now;
+
+/* Writes the caller's stack as "module+offset" lines, for finding where allocations come from. */
+static void trace(void) {
+    int fd = atomic_load(&trace_fd);
+    if (fd < 0 || tracing_now) return;
+    tracing_now = 1;
+    void *frames[16];
+    int count = backtrace(frames, 16);
+    char line[512];
+    for (int index = 2; index < count; index++) {
+        Dl_info info;
+        if (dladdr(frames[index], &info) && info.dli_fname) {
+            int length = snprintf(line, sizeof line, "  %s+0x%lx\n", info.dli_fname, (unsigned long)((char *)frames[index] - (char *)info.dli_fbase));
+            if (length > 0) write(fd, line, (size_t)length);
+        }
+    }
+    write(fd, "--\n", 3);
+    tracing_now = 0;
+}
+
 static inline void note(void) {
     unsigned long marked = atomic_load_explicit(&marked_thread, memory_order_relaxed);
     if (marked != 0 && marked == (unsigned long)pthread_self()) {
         atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
+        if (atomic_load_explicit(&trace_fd, memory_order_relaxed) >= 0) trace();
     }
 }
+
+void plexus_alloc_counter_trace(int fd) { atomic_store(&trace_fd, fd); }
 
 void plexus_alloc_counter_mark_thread(void) { atomic_store(&marked_thread, (unsigned long)pthread_self()); }
 void plexus_alloc_counter_unmark(void) { atomic_store(&marked_thread, 0UL); }

@@ -16,6 +16,8 @@ extern "C" {
 void plexus_alloc_counter_mark_thread(void);
 /** Stops counting (no thread marked). */
 void plexus_alloc_counter_unmark(void);
+/** Writes the stack of each counted allocation to `fd` ("module+offset" lines; -1: stop). */
+void plexus_alloc_counter_trace(int fd);
 /** Allocations (malloc, calloc, realloc, memalign and relatives) the marked thread made so far. */
 unsigned long plexus_alloc_counter_count(void);
 
