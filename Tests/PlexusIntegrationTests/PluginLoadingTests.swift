@@ -11,7 +11,7 @@ final class PluginLoadingTests: XCTestCase {
         ("unresolved.so", "unresolved symbol 'plexus_fixture_function_that_does_not_exist'"),
         ("no-entry.so", "no entry symbol 'plexus_plugin_entry_v1'"),
         ("abi-v2-entry.so", "built for plugin ABI 2.x, this runtime speaks ABI 1.6"),
-        ("abi-major.so", "built for plugin ABI 2.5, this runtime speaks ABI 1.6"),
+        ("abi-major.so", "built for plugin ABI 2.6, this runtime speaks ABI 1.6"),
         ("small-descriptor.so", "descriptor is 16 bytes, ABI 1.0 needs at least"),
         ("zz-duplicate.so", "duplicate plugin name 'hello-c', already loaded from hello-c.so"),
         ("missing-dep.so", "needs 'nonexistent' ^1.0, but no plugin of that name is in the plugins directory"),
