@@ -16,11 +16,11 @@ let package = Package(
     products: [
         .executable(name: "plexus", targets: ["plexus"]),
         .library(name: "PlexusHello", type: .dynamic, targets: ["PlexusHelloEntry"]),
-        .library(name: "PlexusDocCompare", type: .dynamic, targets: ["PlexusDocCompare"]),
+        .library(name: "PlexusDocCompare", type: .dynamic, targets: ["PlexusDocCompareEntry"]),
         .executable(name: "docdiff-bench", targets: ["docdiff-bench"]),
         .library(name: "PlexusTimetable", type: .dynamic, targets: ["PlexusTimetableEntry"]),
         .executable(name: "timetable-bench", targets: ["timetable-bench"]),
-        .library(name: "PlexusCompliance", type: .dynamic, targets: ["PlexusCompliance"]),
+        .library(name: "PlexusCompliance", type: .dynamic, targets: ["PlexusComplianceEntry"]),
         .executable(name: "compliance-bench", targets: ["compliance-bench"]),
         .library(name: "PlexusVoice", type: .dynamic, targets: ["PlexusVoice"]),
         .executable(name: "voice-bench", targets: ["voice-bench"]),
@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "PlexusFixtureMetrics", type: .dynamic, targets: ["PlexusFixtureMetrics"]),
         .library(name: "PlexusFixtureGuards", type: .dynamic, targets: ["PlexusFixtureGuardsEntry"]),
         .library(name: "PlexusFixtureCRC", type: .dynamic, targets: ["PlexusFixtureCRC"]),
+        .library(name: "PlexusFixtureCancel", type: .dynamic, targets: ["PlexusFixtureCancelEntry"]),
     ],
     dependencies: [
         // The SDK, the ABI header and the test kit: a package of their own that plugin packages depend on.
@@ -113,10 +114,11 @@ let package = Package(
             dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Plugins/DocCompare/Engine"
         ),
+        .target(name: "PlexusDocCompare", dependencies: [.product(name: "PlexusSDK", package: "SDK"), "DocDiff"], path: "Plugins/DocCompare/Plugin"),
         .target(
-            name: "PlexusDocCompare",
-            dependencies: [.product(name: "PlexusSDK", package: "SDK"), "DocDiff"],
-            path: "Plugins/DocCompare/Plugin",
+            name: "PlexusDocCompareEntry",
+            dependencies: ["PlexusDocCompare", .product(name: "PlexusSDK", package: "SDK")],
+            path: "Plugins/DocCompare/Entry",
             linkerSettings: pluginLinkerSettings
         ),
         .executableTarget(name: "docdiff-bench", dependencies: ["DocDiff"], path: "Plugins/DocCompare/Bench"),
@@ -145,7 +147,12 @@ let package = Package(
         .target(
             name: "PlexusCompliance",
             dependencies: [.product(name: "PlexusSDK", package: "SDK"), "ComplianceEngine", "DocDiff"],
-            path: "Plugins/Compliance/Plugin",
+            path: "Plugins/Compliance/Plugin"
+        ),
+        .target(
+            name: "PlexusComplianceEntry",
+            dependencies: ["PlexusCompliance", .product(name: "PlexusSDK", package: "SDK")],
+            path: "Plugins/Compliance/Entry",
             linkerSettings: pluginLinkerSettings
         ),
         .executableTarget(name: "compliance-bench", dependencies: ["ComplianceEngine"], path: "Plugins/Compliance/Bench"),
@@ -206,6 +213,14 @@ let package = Package(
             path: "Tests/Fixtures/SwiftGuards/Entry",
             linkerSettings: pluginLinkerSettings
         ),
+        // Cancellation (ABI 1.6): handlers that work until their task is cancelled, and a roles/scopes echo.
+        .target(name: "PlexusFixtureCancel", dependencies: [.product(name: "PlexusSDK", package: "SDK")], path: "Tests/Fixtures/SwiftCancel/Plugin"),
+        .target(
+            name: "PlexusFixtureCancelEntry",
+            dependencies: ["PlexusFixtureCancel", .product(name: "PlexusSDK", package: "SDK")],
+            path: "Tests/Fixtures/SwiftCancel/Entry",
+            linkerSettings: pluginLinkerSettings
+        ),
         .target(
             name: "PlexusFixtureMetrics",
             dependencies: [.product(name: "PlexusSDK", package: "SDK"), .product(name: "CoreMetrics", package: "swift-metrics")],
@@ -214,7 +229,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PlexusRuntimeTests",
-            dependencies: ["PlexusRuntime", .product(name: "PlexusSDK", package: "SDK"), "PlexusEventLog"],
+            dependencies: ["PlexusRuntime", .product(name: "PlexusSDK", package: "SDK"), "PlexusEventLog", "JWTMinting"],
             path: "Tests/PlexusRuntimeTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -223,6 +238,11 @@ let package = Package(
         .testTarget(name: "HelloPluginTests", dependencies: ["PlexusHello", .product(name: "PlexusTesting", package: "SDK")], path: "Tests/HelloPluginTests"),
         .testTarget(name: "PlexusTestingTests", dependencies: [.product(name: "PlexusTesting", package: "SDK")], path: "Tests/PlexusTestingTests"),
         .testTarget(name: "GatewayPolicyTests", dependencies: ["PlexusFixtureGuards", .product(name: "PlexusTesting", package: "SDK")], path: "Tests/GatewayPolicyTests"),
+        // Counts the heap allocations of one thread (a replacement malloc): allocation-count tests only.
+        .target(name: "CAllocCounter", path: "Tests/CAllocCounter"),
+        .testTarget(name: "AllocationTests", dependencies: ["PlexusRuntime", "CAllocCounter", .product(name: "PlexusTesting", package: "SDK")],
+                    path: "Tests/AllocationTests", swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "CancellationTests", dependencies: ["PlexusFixtureCancel", .product(name: "PlexusTesting", package: "SDK")], path: "Tests/CancellationTests"),
         .testTarget(name: "NotesPluginTests", dependencies: ["PlexusFixtureNotes", .product(name: "PlexusTesting", package: "SDK")], path: "Tests/NotesPluginTests"),
         .testTarget(
             name: "DocDiffTests",
@@ -231,7 +251,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DocCompareTests",
-            dependencies: [.product(name: "PlexusTesting", package: "SDK")],
+            dependencies: ["PlexusDocCompare", .product(name: "PlexusTesting", package: "SDK")],
             path: "Tests/DocCompareTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -255,7 +275,7 @@ let package = Package(
         .testTarget(name: "ComplianceEngineTests", dependencies: ["ComplianceEngine"], path: "Tests/ComplianceEngineTests"),
         .testTarget(
             name: "ComplianceTests",
-            dependencies: [.product(name: "PlexusTesting", package: "SDK")],
+            dependencies: ["PlexusCompliance", .product(name: "PlexusTesting", package: "SDK")],
             path: "Tests/ComplianceTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -265,9 +285,15 @@ let package = Package(
             path: "Tests/TimetableTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // Mints JWTs (and the gateway's forgery matrix) for the gateway tests, in-process and live.
+        .target(
+            name: "JWTMinting",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
+            path: "Tests/Support/JWTMinting"
+        ),
         .testTarget(
             name: "PlexusIntegrationTests",
-            dependencies: [.product(name: "PlexusTesting", package: "SDK"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
+            dependencies: [.product(name: "PlexusTesting", package: "SDK"), "JWTMinting", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
             path: "Tests/PlexusIntegrationTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),

@@ -120,6 +120,11 @@ public struct SubscriptionSpec {
     public var group: String?
     /// Reserved (0).
     public var maxAttempts: Int
+
+    /// A subscription (tests drive a bus driver with it directly).
+    public init(pattern: String, queueLimit: Int = 0, overflow: OverflowPolicy = .dropOldest, group: String? = nil, maxAttempts: Int = 0) {
+        (self.pattern, self.queueLimit, self.overflow, self.group, self.maxAttempts) = (pattern, queueLimit, overflow, group, maxAttempts)
+    }
 }
 
 /// A subscriber's handler.

@@ -6,21 +6,26 @@ import Logging
 final class HostRouteDriver: RouteDriver {
     let bridge: HostBridge
     private var boxes: [RouteBox] = []
+    /// The `async` handlers running now, by request token, for the runtime's abandon notices.
+    let running = RunningHandlers()
 
     init(bridge: HostBridge) { self.bridge = bridge }
 
     func add(_ route: RouteDefinition) throws {
         let (method, pattern, options) = (route.method, route.pattern, route.options)
-        let box = RouteBox(handler: route.handler, bridge: bridge, logger: route.logger)
+        let box = RouteBox(handler: route.handler, bridge: bridge, logger: route.logger, running: running)
         var message = [CChar](repeating: 0, count: 512)
         var texts = BytePack([])
         for text in [options.roles.joined(separator: ","), options.scopes.joined(separator: " "), options.summary ?? "",
-                     options.requestSchema?.json ?? "", options.responseSchema?.json ?? ""] {
+                     options.requestSchema?.json ?? "", options.responseSchema?.json ?? ""] + options.roles + options.scopes {
             texts.append(text.utf8)
         }
         let status = method.withCString { methodC in
             pattern.withCString { patternC in
                 texts.withCStrings { strings in
+                // ABI 1.6: the roles and scopes once more as arrays (a 1.5 runtime reads the texts).
+                let names = strings.dropFirst(5).map { Optional($0) }
+                return names.withUnsafeBufferPointer { names in
                 message.withUnsafeMutableBufferPointer { buffer in
                     var spec = plexus_route_spec()
                     spec.struct_size = UInt32(MemoryLayout<plexus_route_spec>.size)
@@ -36,6 +41,10 @@ final class HostRouteDriver: RouteDriver {
                     spec.response_schema = options.responseSchema == nil ? nil : strings[4]
                     spec.response_status = UInt32(clamping: options.responseStatus)
                     spec.timeout_ms = options.timeout?.hostMilliseconds ?? 0
+                    spec.role_list = names.baseAddress
+                    spec.role_count = UInt32(options.roles.count)
+                    spec.scope_list = names.baseAddress.map { $0 + options.roles.count }
+                    spec.scope_count = UInt32(options.scopes.count)
                     spec.route_ctx = Unmanaged.passUnretained(box).toOpaque()
                     spec.handler = { routeContext, request in
                         let box = Unmanaged<RouteBox>.fromOpaque(routeContext!).takeUnretainedValue()
@@ -43,6 +52,7 @@ final class HostRouteDriver: RouteDriver {
                     }
                     var error = plexus_error(message: buffer.baseAddress, capacity: buffer.count)
                     return bridge.host.pointee.route_add(bridge.host, &spec, &error)
+                }
                 }
                 }
             }
@@ -60,11 +70,13 @@ final class RouteBox {
     let handler: RouteHandler
     let bridge: HostBridge
     let logger: Logger
+    let running: RunningHandlers
 
-    init(handler: RouteHandler, bridge: HostBridge, logger: Logger) {
+    init(handler: RouteHandler, bridge: HostBridge, logger: Logger, running: RunningHandlers) {
         self.handler = handler
         self.bridge = bridge
         self.logger = logger
+        self.running = running
     }
 
     func handle(_ raw: UnsafePointer<plexus_request>) {
@@ -77,9 +89,14 @@ final class RouteBox {
             do { response = try body(request) } catch { response = RouteHandler.problem(error, request, logger) }
             bridge.respond(token: token, response)
         case .async:
-            Task { @PluginActor in
-                self.bridge.respond(token: token, await self.handler.respond(to: request, logger: self.logger))
+            // The runtime may give up on the request (a 504, a client that left, a stop): its
+            // notice cancels this task, and the answer still sent at the end frees the bulkhead slot.
+            let task = Task { @PluginActor in
+                let response = await self.handler.respond(to: request, logger: self.logger)
+                self.running.finished(token)
+                self.bridge.respond(token: token, response)
             }
+            running.started(token, task)
         }
     }
 }
@@ -100,6 +117,15 @@ extension Request {
         for index in 0..<raw.param_count {
             parameters[raw.params[index].name.string] = raw.params[index].value.string
         }
+        // ABI 1.6 appended the roles and scopes as arrays; a 1.5 runtime's request has only the texts.
+        if Int(raw.struct_size) >= MemoryLayout<plexus_request>.offset(of: \.scope_count)! + MemoryLayout<Int>.size {
+            let tenant = raw.tenant.string
+            self.init(method: raw.method.string, path: raw.path.string, parameters: parameters, rawQuery: raw.query.string,
+                      headers: headers, body: raw.body.bytes, requestID: raw.request_id.string, subject: raw.subject.string,
+                      roles: Self.names(raw.role_list, raw.role_count), scopes: Self.names(raw.scope_list, raw.scope_count),
+                      tenant: tenant.isEmpty ? nil : tenant)
+            return
+        }
         // ABI 1.2 appended the caller; a 1.1 runtime's request ends before it.
         guard Int(raw.struct_size) >= MemoryLayout<plexus_request>.offset(of: \.scopes)! + MemoryLayout<plexus_bytes>.size else {
             self.init(method: raw.method.string, path: raw.path.string, parameters: parameters, rawQuery: raw.query.string,
@@ -113,3 +139,40 @@ extension Request {
     }
 }
 
+
+extension Request {
+    /// The names of an ABI 1.6 array.
+    static func names(_ list: UnsafePointer<plexus_bytes>?, _ count: Int) -> [String] {
+        guard let list, count > 0 else { return [] }
+        return (0..<count).map { list[$0].string }
+    }
+}
+
+/// The `async` route handlers running now, by request token: the runtime's abandon notice
+/// (ABI 1.6) cancels the matching task, so `Task.isCancelled` turns true in the handler.
+@PluginActor
+final class RunningHandlers {
+    private var tasks: [UInt64: Task<Void, Never>] = [:]
+
+    /// Handlers running now.
+    var count: Int { tasks.count }
+
+    func started(_ token: UInt64, _ task: Task<Void, Never>) {
+        tasks[token] = task
+    }
+
+    func finished(_ token: UInt64) {
+        tasks.removeValue(forKey: token)
+    }
+
+    /// Cancels the handler of `token`, if it still runs.
+    func cancel(_ token: UInt64) {
+        tasks.removeValue(forKey: token)?.cancel()
+    }
+
+    /// Cancels every running handler (the plugin stops).
+    func cancelAll() {
+        for task in tasks.values { task.cancel() }
+        tasks.removeAll()
+    }
+}

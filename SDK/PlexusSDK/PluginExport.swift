@@ -106,6 +106,9 @@ public enum PluginExport {
         descriptor.pointee.on_destroy = { ctx in
             PluginHolder.from(ctx).destroy()
         }
+        descriptor.pointee.on_request_abandoned = { ctx, token, _ in
+            PluginHolder.from(ctx).abandoned(token)
+        }
         return descriptor
     }
 
@@ -138,6 +141,8 @@ final class PluginHolder: @unchecked Sendable {
     private let make: @PluginActor (PluginContext) throws -> any Plugin
     private var context: PluginContext?
     private var instance: (any Plugin)?
+    /// The `async` handlers running now (cancelled when the runtime gives up on their request).
+    private var running: RunningHandlers?
 
     init(bridge: HostBridge, name: String, make: @escaping @PluginActor (PluginContext) throws -> any Plugin) {
         self.bridge = bridge
@@ -153,6 +158,7 @@ final class PluginHolder: @unchecked Sendable {
         nonisolated(unsafe) let errorOut = error
         return PluginActor.runOnLoop {
             let drivers = HostDrivers(bridge: bridge)
+            running = (drivers.routes as? HostRouteDriver)?.running
             let context = PluginContext(drivers: drivers, pluginName: name)
             PluginMetricsFactory.bootstrapIfUnset(driver: drivers.metrics)
             do {
@@ -189,6 +195,12 @@ final class PluginHolder: @unchecked Sendable {
             context?.bus.cancelAll()
             bridge.host.pointee.stop_complete(bridge.host)
         }
+    }
+
+    /// The runtime gave up on request `token` (ABI 1.6): its handler's task is cancelled; the
+    /// handler's answer, sent when it ends, is dropped by the runtime and frees its bulkhead slot.
+    func abandoned(_ token: UInt64) {
+        PluginActor.runOnLoop { running?.cancel(token) }
     }
 
     func health(into health: UnsafeMutablePointer<plexus_health>) {

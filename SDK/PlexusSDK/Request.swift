@@ -82,6 +82,14 @@ public struct Request: Sendable {
         self.tenant = tenant
     }
 
+    /// A request from a runtime of ABI 1.6 or newer: the caller's roles and scopes come as arrays.
+    init(method: String, path: String, parameters: [String: String], rawQuery: String, headers: Headers, body: [UInt8],
+         requestID: String, subject: String, roles: [String], scopes: [String], tenant: String?) {
+        self.init(method: method, path: path, parameters: parameters, rawQuery: rawQuery, headers: headers, body: body,
+                  requestID: requestID, tenant: tenant)
+        if !subject.isEmpty { callerSource = .value(CallerIdentity(subject: subject, tenant: tenant, roles: roles, scopes: scopes)) }
+    }
+
     /// The caller's verified tenant, or a 403 problem when there is none (for tenant-scoped data):
     /// a tenant taken from the `Host` alone never passes.
     public func requireTenant() throws -> String {

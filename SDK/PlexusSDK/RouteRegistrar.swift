@@ -109,7 +109,8 @@ extension RouteHandler {
 
     @PluginActor
     static func problem(_ error: Error, _ request: Request, _ logger: Logger) -> Response {
-        if (error as? HTTPResponseError).map({ $0.status >= 500 }) ?? true {
+        // A handler stopped by cancellation (its request abandoned) failed no one: not logged as an error.
+        if !(error is CancellationError), (error as? HTTPResponseError).map({ $0.status >= 500 }) ?? true {
             logger.error("handler failed", metadata: ["request_id": "\(request.requestID)", "path": "\(request.path)", "error": "\(error)"])
         }
         return ProblemDetails.response(for: error, instance: request.requestID)

@@ -16,6 +16,9 @@ import PlexusSDK
 /// Requests pass the gateway's route rules in memory (``TestHostPolicy``): an anonymous caller of
 /// an authenticated route gets 401, a caller without the route's role, scope or tenant 403, a
 /// body over the route's bound 413, an unknown path 404 and a known path with another method 405.
+/// Each handler runs as its own task, as in the runtime: a route's `timeout` passing answers 504
+/// and cancels it, a test task cancelled while it waits (a client that leaves) cancels it, and so
+/// does ``stop()``; ``handlersRunning`` counts those not returned yet.
 @PluginActor
 public final class TestHost<P: Plugin>: PluginTestClient {
     /// The plugin instance.
@@ -36,6 +39,12 @@ public final class TestHost<P: Plugin>: PluginTestClient {
     public let log: InMemoryLogHandler.Sink
     private var requests = 0
     private var stopped = false
+    /// Handlers running now, by request number: a deadline, a cancelled caller or ``stop()`` cancels them.
+    private var running: [Int: Task<Response, Never>] = [:]
+
+    /// Handlers still running, including those of requests already answered 504 or abandoned:
+    /// a handler that ignores cancellation stays counted until it returns.
+    public var handlersRunning: Int { running.count }
 
     /// Creates the plugin with `config` as its configuration and starts it, as the runtime would.
     /// - Parameter echoLog: also write the plugin's log records to stderr.
@@ -69,10 +78,12 @@ public final class TestHost<P: Plugin>: PluginTestClient {
         context.bus.cancelAll()
     }
 
-    /// Stops the plugin, its timers and its subscriptions, as the runtime would.
+    /// Stops the plugin, its timers and its subscriptions, as the runtime would; handlers still
+    /// running are cancelled first (the runtime tells the plugin their requests are abandoned).
     public func stop() async {
         guard !stopped else { return }
         stopped = true
+        for task in running.values { task.cancel() }
         await plugin.stop()
         context.timers.cancelAll()
         context.bus.cancelAll()
@@ -106,7 +117,13 @@ public final class TestHost<P: Plugin>: PluginTestClient {
         let sdkRequest = Request(method: request.method, path: path, parameters: match.parameters, rawQuery: rawQuery,
                                  headers: Headers(request.headers), body: request.body, requestID: requestID,
                                  caller: caller, tenant: request.caller?.tenant)
-        let response = await match.route.handler.respond(to: sdkRequest, logger: context.logger)
+        let route = match.route
+        guard let response = await answer(sdkRequest, route: route, number: requests) else {
+            let milliseconds = Self.milliseconds(route.options.timeout ?? .zero)
+            return Self.problem(504, "plugin '\(P.manifest.name)' did not answer \(route.method) \(route.pattern) within \(milliseconds) ms", requestID)
+        }
+        // A caller that left gets no answer (the handler's task was cancelled with it).
+        try Task.checkCancellation()
         var headers = response.headers.fields.map { ($0.name, $0.value) }
         headers.append(("X-Request-Id", requestID))
         return TestResponse(status: response.status, headers: headers, body: request.method == "HEAD" ? [] : response.body)
@@ -136,6 +153,41 @@ public final class TestHost<P: Plugin>: PluginTestClient {
         await context.sleep(for: duration)
     }
 
+    /// Runs the route's handler as its own task, as the runtime does, and waits for its answer;
+    /// nil when the route's timeout passed first. The handler's task is cancelled when the
+    /// deadline passes or the calling task is cancelled (a client that leaves): `Task.isCancelled`
+    /// turns true in the handler, which the plugin is expected to honour.
+    private func answer(_ request: Request, route: RouteDefinition, number: Int) async -> Response? {
+        let logger = context.logger
+        let handler = Task { @PluginActor in await route.handler.respond(to: request, logger: logger) }
+        running[number] = handler
+        let outcome = FirstAnswer()
+        Task { @PluginActor in
+            let response = await handler.value
+            self.running.removeValue(forKey: number)
+            outcome.resume(response)
+        }
+        var deadline: Task<Void, Never>?
+        if let timeout = route.options.timeout, timeout > .zero {
+            deadline = Task { @PluginActor in
+                try? await Task.sleep(for: timeout)
+                if !Task.isCancelled, outcome.resume(nil) { handler.cancel() }
+            }
+        }
+        let response = await withTaskCancellationHandler {
+            await outcome.wait()
+        } onCancel: {
+            handler.cancel()
+        }
+        deadline?.cancel()
+        return response
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+    }
+
     private static func split(_ target: String) -> (String, String) {
         guard let mark = target.firstIndex(of: "?") else { return (target, "") }
         return (String(target[..<mark]), String(target[target.index(after: mark)...]))
@@ -153,5 +205,30 @@ public final class TestHost<P: Plugin>: PluginTestClient {
 
     private static func problem(_ status: Int, _ detail: String, _ requestID: String) -> TestResponse {
         TestResponse(status: status, headers: problemHeaders(requestID), body: problemBody(status, detail, requestID))
+    }
+}
+
+/// The first of a handler's answer and its deadline, taken once.
+@PluginActor
+private final class FirstAnswer {
+    private var decided = false
+    private var result: Response?
+    private var continuation: CheckedContinuation<Response?, Never>?
+
+    /// The answer (nil: the deadline came first), once there is one.
+    func wait() async -> Response? {
+        if decided { return result }
+        return await withCheckedContinuation { continuation = $0 }
+    }
+
+    /// Settles the outcome with `response` (nil: the deadline); false when it was settled already.
+    @discardableResult
+    func resume(_ response: Response?) -> Bool {
+        guard !decided else { return false }
+        decided = true
+        result = response
+        continuation?.resume(returning: response)
+        continuation = nil
+        return true
     }
 }

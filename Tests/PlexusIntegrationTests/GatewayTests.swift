@@ -1,4 +1,5 @@
 import Foundation
+import JWTMinting
 import PlexusTesting
 import XCTest
 
@@ -123,41 +124,9 @@ final class GatewayTests: XCTestCase {
         XCTAssertEqual(json(whoRS)["tenant"] as? String, "globex")
         XCTAssertEqual(json(whoRS)["roles"] as? [String], ["viewer"])
 
-        // Forgeries and invalid tokens, each claiming the admin role.
-        let admin = claims(roles: ["admin"])
-        let otherRSA = try JWTMinter.RSAKey()
-        let validParts = validHS.split(separator: ".").map(String.init)
-        let adminPayload = JWTMinter.base64URL(try JSONSerialization.data(withJSONObject: admin, options: [.sortedKeys]))
-        var forged: [(String, String)] = [
-            ("alg none", try JWTMinter.unsigned(admin)),
-            ("alg None", try JWTMinter.unsigned(admin, alg: "None")),
-            ("alg none with a real signature", try JWTMinter.signingInput(header: ["alg": "none", "typ": "JWT"], claims: claims()) + "." + validParts[2]),
-            ("HS256 with another secret", try JWTMinter.hs256(admin, secret: "another-secret-that-is-long-enough-0123456789")),
-            ("RS256 with another key", try JWTMinter.rs256(admin, key: otherRSA)),
-            ("admin payload under a valid signature", validParts[0] + "." + adminPayload + "." + validParts[2]),
-            ("signature stripped", validParts[0] + "." + validParts[1] + "."),
-            ("HS512 header", try JWTMinter.hs256(admin, key: Array(Self.secret.utf8), header: ["alg": "HS512", "typ": "JWT"])),
-            ("expired", try JWTMinter.hs256(claims(["exp": now - 3600, "iat": now - 7200]), secret: Self.secret)),
-            ("not yet valid", try JWTMinter.hs256(claims(["nbf": now + 3600]), secret: Self.secret)),
-            ("issued in the future", try JWTMinter.hs256(claims(["iat": now + 3600]), secret: Self.secret)),
-            ("wrong audience", try JWTMinter.hs256(claims(["aud": "someone-else"]), secret: Self.secret)),
-            ("wrong issuer", try JWTMinter.hs256(claims(["iss": "https://evil.example"]), secret: Self.secret)),
-            ("RS256 wrong issuer", try JWTMinter.rs256(claims(["iss": "https://evil.example"]), key: rsa)),
-            ("not a JWT", "not-a-token"),
-            ("two segments", "abc.def"),
-            ("four segments", validHS + ".extra"),
-            ("unknown API key", "plx_0000000000000000000000000000000000000000"),
-        ]
-        var noAudience = claims()
-        noAudience.removeValue(forKey: "aud")
-        forged.append(("no audience", try JWTMinter.hs256(noAudience, secret: Self.secret)))
-        var noExpiry = claims()
-        noExpiry.removeValue(forKey: "exp")
-        forged.append(("no exp", try JWTMinter.hs256(noExpiry, secret: Self.secret)))
-        var noSubject = claims()
-        noSubject.removeValue(forKey: "sub")
-        forged.append(("no sub", try JWTMinter.hs256(noSubject, secret: Self.secret)))
-
+        // Forgeries and invalid tokens, each claiming the admin role (the same list runs in-process
+        // in GatewayAuthInProcessTests).
+        let forged = try JWTMinter.forgeries(secret: Self.secret, issuer: Self.issuer, audience: Self.audience, rsa: rsa).forged
         for (label, token) in forged {
             // Refused on an authenticated route, on a public one (credentials are still verified),
             // and on an admin endpoint.

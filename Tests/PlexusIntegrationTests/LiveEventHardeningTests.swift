@@ -1,4 +1,5 @@
 import Foundation
+import JWTMinting
 import PlexusTesting
 import XCTest
 

@@ -63,9 +63,31 @@ final class ABILayoutTests: XCTestCase {
 
     func testMinor5FieldsFollowMinor4() {
         // ABI 1.5 appended alert_raise to the host, after 1.4's 280 bytes.
-        XCTAssertEqual(PLEXUS_ABI_MINOR, 5)
+        XCTAssertGreaterThanOrEqual(PLEXUS_ABI_MINOR, 5)
         XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.alert_raise), 280)
         XCTAssertEqual(MemoryLayout<plexus_host>.size, 288)
+    }
+
+    func testMinor6FieldsFollowMinor5() {
+        // ABI 1.6 appended, each in one block at the end of its struct: roles and scopes as
+        // arrays to the request (after 1.2's 192 bytes) and to the route spec (after 112), and
+        // the abandon hook to the descriptor (after 1.4's 160 bytes).
+        XCTAssertEqual(PLEXUS_ABI_MINOR, 6)
+        let request: [(PartialKeyPath<plexus_request>, Int)] = [(\.role_list, 192), (\.role_count, 200), (\.scope_list, 208), (\.scope_count, 216)]
+        for (path, offset) in request {
+            XCTAssertEqual(MemoryLayout<plexus_request>.offset(of: path), offset, "\(path)")
+        }
+        XCTAssertEqual(MemoryLayout<plexus_request>.size, 224)
+        let spec: [(PartialKeyPath<plexus_route_spec>, Int)] = [(\.role_list, 112), (\.scope_list, 120), (\.role_count, 128), (\.scope_count, 132)]
+        for (path, offset) in spec {
+            XCTAssertEqual(MemoryLayout<plexus_route_spec>.offset(of: path), offset, "\(path)")
+        }
+        XCTAssertEqual(MemoryLayout<plexus_route_spec>.size, 136)
+        XCTAssertEqual(MemoryLayout<plexus_plugin>.offset(of: \.on_request_abandoned), 160)
+        XCTAssertEqual(MemoryLayout<plexus_plugin>.size, 168)
+        XCTAssertEqual(PLEXUS_ABANDON_DEADLINE.rawValue, 1)
+        XCTAssertEqual(PLEXUS_ABANDON_CLIENT_GONE.rawValue, 2)
+        XCTAssertEqual(PLEXUS_ABANDON_PLUGIN_STOPPING.rawValue, 3)
     }
 
     func testMinor4FieldsFollowMinor3() {
@@ -76,7 +98,6 @@ final class ABILayoutTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.status_text), 264)
         XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.swift_compiler), 272)
         XCTAssertEqual(MemoryLayout<plexus_plugin>.offset(of: \.swift_compiler), 152)
-        XCTAssertEqual(MemoryLayout<plexus_plugin>.size, 160)
         // The codes are part of the ABI: never renumbered. Old codes first, then 1.4's.
         let codes: [(plexus_status, UInt32)] = [
             (PLEXUS_OK, 0), (PLEXUS_ERROR, 1), (PLEXUS_PENDING, 2),

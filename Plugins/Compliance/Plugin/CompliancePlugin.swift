@@ -18,8 +18,8 @@ import PlexusSDK
 /// Configuration (`plugins.d/compliance.toml`): `packs_dir` (default `plugins.d/compliance`),
 /// `max_body_bytes` (default 16 MiB; the runtime answers 413 beyond it).
 @PluginActor
-final class CompliancePlugin: Plugin {
-    static let manifest = PluginManifest(
+public final class CompliancePlugin: Plugin {
+    public static let manifest = PluginManifest(
         name: "compliance",
         version: "1.0.0",
         description: "Compliance checks: personal data recognisers and versioned rule packs per tenant",
@@ -38,7 +38,7 @@ final class CompliancePlugin: Plugin {
     /// Tenant packs already parsed and tested, by tenant and storage key, with the stored version they came from.
     var tenantPacks: [String: [String: (version: Int64, pack: RulePack)]] = [:]
 
-    init(context: PluginContext) throws {
+    public init(context: PluginContext) throws {
         self.context = context
         packsDirectory = context.config.string("packs_dir", default: "plugins.d/compliance")
         maxBodyBytes = max(1, context.config.int("max_body_bytes", default: 16 << 20))
@@ -47,7 +47,7 @@ final class CompliancePlugin: Plugin {
     }
 
     /// Loads the shipped packs off the loop; a pack that fails to load fails the plugin, naming it.
-    func start() async throws {
+    public func start() async throws {
         let directory = packsDirectory
         shipped = try await context.offLoop { try PackDirectory.load(directory) }
         _ = try await context.storage.migrate(Self.migrations)
@@ -55,11 +55,5 @@ final class CompliancePlugin: Plugin {
         context.logger.info("compliance ready", metadata: ["packs": "\(shipped.values.map(\.reference).sorted())"])
     }
 
-    func health() -> HealthReport { HealthReport(status: .ok, detail: "\(shipped.count) packs") }
-}
-
-/// The C entry point the runtime looks up in `libPlexusCompliance.so`.
-@_cdecl("plexus_plugin_entry_v1")
-public func plexusPluginEntry(_ host: UnsafeRawPointer?) -> UnsafeRawPointer? {
-    PluginExport.descriptor(for: CompliancePlugin.self, host: host)
+    public func health() -> HealthReport { HealthReport(status: .ok, detail: "\(shipped.count) packs") }
 }

@@ -23,9 +23,9 @@ import PlexusSDK
 ///
 /// Parsing, decoding and diffing run off the loop thread.
 @PluginActor
-final class DocComparePlugin: Plugin {
+public final class DocComparePlugin: Plugin {
     /// Name `doccompare`, version 1.1.0.
-    static let manifest = PluginManifest(
+    public static let manifest = PluginManifest(
         name: "doccompare",
         version: "1.1.0",
         description: "Document comparison: edit scripts, unified diffs and redlines of text and .docx; stored versions per tenant",
@@ -47,7 +47,7 @@ final class DocComparePlugin: Plugin {
     var served = 0
 
     /// Reads the limits and registers the routes.
-    init(context: PluginContext) throws {
+    public init(context: PluginContext) throws {
         self.context = context
         store = VersionStore(storage: context.storage)
         let maxInput = max(1, context.config.int("max_input_bytes", default: Self.defaultMaxInputBytes))
@@ -65,7 +65,7 @@ final class DocComparePlugin: Plugin {
     }
 
     /// Creates or upgrades the version table.
-    func start() async throws {
+    public func start() async throws {
         let applied = try await context.storage.migrate(VersionStore.migrations)
         if !applied.isEmpty { context.logger.info("doccompare storage migrated", metadata: ["applied": "\(applied)"]) }
     }
@@ -94,13 +94,7 @@ final class DocComparePlugin: Plugin {
     }
 
     /// Healthy; reports how many comparisons were answered.
-    func health() -> HealthReport {
+    public func health() -> HealthReport {
         HealthReport(status: .ok, detail: "answered \(served) comparisons")
     }
-}
-
-/// The C entry point the runtime looks up in `libPlexusDocCompare.so`.
-@_cdecl("plexus_plugin_entry_v1")
-public func plexusPluginEntry(_ host: UnsafeRawPointer?) -> UnsafeRawPointer? {
-    PluginExport.descriptor(for: DocComparePlugin.self, host: host)
 }

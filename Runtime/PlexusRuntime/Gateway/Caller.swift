@@ -13,9 +13,11 @@ final class Caller {
     let clientKey: String
     /// When the credential stops being valid (unix seconds; nil: never).
     let expiresAt: Double?
-    /// The roles and scopes as the C request carries them.
+    /// The roles and scopes as the C request carries them: separated texts, and (ABI 1.6) sorted arrays.
     let rolesText: String
     let scopesText: String
+    let roleList: [String]
+    let scopeList: [String]
 
     /// The caller `identity` describes.
     init(_ identity: Identity) {
@@ -26,7 +28,9 @@ final class Caller {
         method = identity.method
         clientKey = identity.method == .apiKey ? identity.keyID ?? identity.subject : "sub:" + identity.subject
         expiresAt = identity.expiresAt
-        rolesText = roles.sorted().joined(separator: ",")
-        scopesText = scopes.sorted().joined(separator: " ")
+        roleList = roles.sorted()
+        scopeList = scopes.sorted()
+        rolesText = roleList.joined(separator: ",")
+        scopesText = scopeList.joined(separator: " ")
     }
 }

@@ -30,8 +30,9 @@ struct RoutePolicy {
         default: throw RoutePolicyError("access \(spec.access) is not PLEXUS_ACCESS_AUTHENTICATED (0) or PLEXUS_ACCESS_PUBLIC (1)")
         }
         tenantRequired = spec.tenant_required != 0
-        roles = Self.list(spec.roles, separator: ",")
-        scopes = Self.list(spec.scopes, separator: " ")
+        // ABI 1.6: arrays, when given, replace the separated texts (a shorter spec's copy has them NULL).
+        if let list = spec.role_list { roles = try Self.array(list, spec.role_count, "role_list") } else { roles = Self.list(spec.roles, separator: ",") }
+        if let list = spec.scope_list { scopes = try Self.array(list, spec.scope_count, "scope_list") } else { scopes = Self.list(spec.scopes, separator: " ") }
         for name in roles + scopes where !name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.:/".contains($0) }) {
             throw RoutePolicyError("role or scope '\(name)' may only hold letters, digits and - _ . : /")
         }
@@ -50,6 +51,21 @@ struct RoutePolicy {
     private static func list(_ text: UnsafePointer<CChar>?, separator: Character) -> [String] {
         guard let text else { return [] }
         return String(cString: text).split(separator: separator).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// The names of an ABI 1.6 array: `count` non-NULL names of 1 to 128 bytes, at most 64 of them.
+    private static func array(_ list: UnsafePointer<UnsafePointer<CChar>?>, _ count: UInt32, _ field: String) throws(RoutePolicyError) -> [String] {
+        guard count <= 64 else { throw RoutePolicyError("\(field) has \(count) names, at most 64 are allowed") }
+        var names: [String] = []
+        for index in 0..<Int(count) {
+            guard let name = list[index] else { throw RoutePolicyError("\(field)[\(index)] is NULL") }
+            let text = String(cString: name)
+            guard (1...128).contains(text.utf8.count) else {
+                throw RoutePolicyError("\(field)[\(index)] is \(text.utf8.count) bytes long; a name has 1 to 128")
+            }
+            if !names.contains(text) { names.append(text) }
+        }
+        return names
     }
 
     private static func schema(_ text: UnsafePointer<CChar>?, _ field: String) throws(RoutePolicyError) -> String? {

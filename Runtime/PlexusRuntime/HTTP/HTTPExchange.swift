@@ -43,12 +43,16 @@ final class HTTPExchange: RequestContext {
         var textBytes = method.utf8.count + path.utf8.count + query.utf8.count + requestID.utf8.count
             + subject.utf8.count + tenantText.utf8.count + roles.utf8.count + scopes.utf8.count
         for parameter in parameters { textBytes += parameter.name.utf8.count + parameter.value.utf8.count }
+        // ABI 1.6: the roles and scopes once more, as arrays of views into the same texts.
+        let roleList = caller?.roleList ?? [], scopeList = caller?.scopeList ?? []
         let pairBytes = pairCount * MemoryLayout<plexus_pair>.stride
+        let listBytes = (roleList.count + scopeList.count) * MemoryLayout<plexus_bytes>.stride
         free(arena)
-        let block = malloc(max(pairBytes + textBytes, 1))!
+        let block = malloc(max(pairBytes + listBytes + textBytes, 1))!
         arena = block
         let pairs = block.bindMemory(to: plexus_pair.self, capacity: max(pairCount, 1))
-        var cursor = block + pairBytes
+        let lists = (block + pairBytes).bindMemory(to: plexus_bytes.self, capacity: max(roleList.count + scopeList.count, 1))
+        var cursor = block + pairBytes + listBytes
         func store(_ text: borrowing String) -> plexus_bytes {
             let start = cursor
             let count = text.utf8.count
@@ -81,6 +85,22 @@ final class HTTPExchange: RequestContext {
         request.tenant = store(tenantText)
         request.roles = store(roles)
         request.scopes = store(scopes)
+        if !roleList.isEmpty || !scopeList.isEmpty {
+            // Views into the texts just stored: "a,b" and "x y" hold each name once, in the same order.
+            var offset = 0
+            for (list, text, count) in [(roleList, request.roles, 0), (scopeList, request.scopes, roleList.count)] {
+                offset = 0
+                for (index, name) in list.enumerated() {
+                    let length = name.utf8.count
+                    lists[count + index] = plexus_bytes(data: text.data.map { $0 + offset }, length: length)
+                    offset += length + 1
+                }
+            }
+            request.role_list = roleList.isEmpty ? nil : UnsafePointer(lists)
+            request.role_count = roleList.count
+            request.scope_list = scopeList.isEmpty ? nil : UnsafePointer(lists + roleList.count)
+            request.scope_count = scopeList.count
+        }
         request.headers = UnsafePointer(pairs)
         request.header_count = headerRanges.count
         request.params = UnsafePointer(pairs + headerRanges.count)

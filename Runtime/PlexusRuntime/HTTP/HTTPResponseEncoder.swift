@@ -105,15 +105,25 @@ struct HTTPResponseEncoder {
     }
 
     private static func isOwned(_ name: UnsafeRawBufferPointer) -> Bool {
-        for owned in ownedHeaders where owned.count == name.count {
-            var same = true
-            for index in 0..<name.count where owned[index] != (name[index] | 0x20) {
-                same = false
-                break
-            }
-            if same { return true }
+        // Plain loops, no generic algorithms: this runs for every header of every response.
+        var which = 0
+        while which < ownedHeaders.count {
+            if ownedHeaders[which].count == name.count, sameLowercase(ownedHeaders[which], name) { return true }
+            which += 1
         }
         return false
+    }
+
+    /// Whether `name` equals `lowercase` (already lower-case), ASCII case-insensitively; the two have the same length.
+    private static func sameLowercase(_ lowercase: [UInt8], _ name: UnsafeRawBufferPointer) -> Bool {
+        lowercase.withUnsafeBufferPointer { owned in
+            var index = 0
+            while index < owned.count {
+                if owned[index] != (name[index] | 0x20) { return false }
+                index += 1
+            }
+            return true
+        }
     }
 
     /// Headers on every response (`[security] headers`), pre-encoded.

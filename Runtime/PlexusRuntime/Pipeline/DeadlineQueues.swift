@@ -2,7 +2,9 @@
 /// same timeout expire in the order they arrived, so each queue stays sorted by deadline and
 /// expiring costs O(1) per request.
 struct DeadlineQueues {
-    private struct Queue {
+    /// A class, so that adding to a queue found in the dictionary appends in place: a struct
+    /// copied out of the dictionary and back made every add copy the whole queue.
+    private final class Queue {
         var entries: [(token: UInt64, deadline: UInt64)] = []
         var head = 0
     }
@@ -11,14 +13,19 @@ struct DeadlineQueues {
 
     /// Adds a request whose answer is due by `deadline` (loop milliseconds).
     mutating func add(token: UInt64, deadline: UInt64, timeout: UInt64) {
-        queues[timeout, default: Queue()].entries.append((token, deadline))
+        if let queue = queues[timeout] {
+            queue.entries.append((token, deadline))
+        } else {
+            let queue = Queue()
+            queue.entries.append((token, deadline))
+            queues[timeout] = queue
+        }
     }
 
     /// Calls `expired` for every entry whose deadline has passed, oldest first, and drops it.
     /// An entry whose request was answered in time is simply skipped by the caller.
     mutating func expire(now: UInt64, _ expired: (UInt64, UInt64) -> Void) {
-        for timeout in Array(queues.keys) {
-            guard var queue = queues[timeout] else { continue }
+        for queue in queues.values {
             while queue.head < queue.entries.count, queue.entries[queue.head].deadline <= now {
                 let entry = queue.entries[queue.head]
                 queue.head += 1
@@ -31,7 +38,6 @@ struct DeadlineQueues {
                 queue.entries.removeFirst(queue.head)
                 queue.head = 0
             }
-            queues[timeout] = queue
         }
     }
 }

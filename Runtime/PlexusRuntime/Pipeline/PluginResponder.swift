@@ -10,6 +10,8 @@ final class PluginResponder: ResponseSink {
     /// Requests handed to plugins and not answered yet, by token.
     private var awaiting: [UInt64: HTTPExchange] = [:]
     private var deadlineTimer: LoopTimer?
+    /// Requests given up on whose plugin is told (ABI 1.6) and still holds a bulkhead slot.
+    let abandoned: AbandonedRequests
     /// The bulkheads, breakers and deadlines (nil: no gateway); the gateway owns it.
     unowned(unsafe) var resilience: ResilienceStage?
     /// Called after a plugin's answer was handed to its connection (the server checks whether it is drained).
@@ -18,6 +20,7 @@ final class PluginResponder: ResponseSink {
     init(loop: EventLoop, writer: ResponseWriter) {
         self.loop = loop
         self.writer = writer
+        abandoned = AbandonedRequests(loop: loop)
     }
 
     /// Requests handed to plugins and not answered yet.
@@ -34,6 +37,7 @@ final class PluginResponder: ResponseSink {
 
     func respond(token: UInt64, from plugin: PluginInstance, _ response: UnsafePointer<plexus_response>) {
         guard let exchange = awaiting[token], exchange.route?.plugin === plugin else {
+            if abandoned.settle(token: token, plugin: plugin) { return }
             plugin.logger.debug("response for an unknown or abandoned request ignored", metadata: ["token": "\(token)"])
             return
         }
@@ -47,7 +51,37 @@ final class PluginResponder: ResponseSink {
     func forget(_ exchange: HTTPExchange) {
         guard awaiting.removeValue(forKey: exchange.token) != nil else { return }
         // The client left; that says nothing about the plugin's health.
-        resilience?.leave(exchange, success: true, now: Date().timeIntervalSince1970)
+        giveUp(exchange, reason: PLEXUS_ABANDON_CLIENT_GONE, success: true)
+    }
+
+    /// `plugin` is about to stop: each request still waiting for it is answered 503 and the
+    /// plugin told (ABI 1.6), before its `on_stop` runs.
+    func stopping(_ plugin: PluginInstance) {
+        let mine = awaiting.values.filter { $0.route?.plugin === plugin }.sorted { $0.token < $1.token }
+        for exchange in mine {
+            awaiting.removeValue(forKey: exchange.token)
+            giveUp(exchange, reason: PLEXUS_ABANDON_PLUGIN_STOPPING, success: true)
+            writer.problem(exchange, status: 503, detail: "plugin '\(plugin.name)' is stopping")
+        }
+        abandoned.deliverNow(to: plugin)
+        if !mine.isEmpty { answered?() }
+    }
+
+    /// `plugin` stopped or failed: the bulkhead slots its abandoned requests held are freed.
+    func stopped(_ plugin: PluginInstance) {
+        abandoned.release(plugin)
+    }
+
+    /// Settles `exchange`'s guards after the runtime gave up on it, and tells its plugin when the
+    /// plugin has the ABI 1.6 hook (then the bulkhead slot is held until the plugin answers).
+    private func giveUp(_ exchange: HTTPExchange, reason: plexus_abandon_reason, success: Bool) {
+        let now = Date().timeIntervalSince1970
+        guard let plugin = exchange.route?.plugin, plugin.abandonHook != nil else {
+            resilience?.leave(exchange, success: success, now: now)
+            return
+        }
+        let bulkhead = resilience?.leave(exchange, success: success, now: now, keepingSlot: true)
+        abandoned.add(token: exchange.token, plugin: plugin, bulkhead: bulkhead, reason: reason)
     }
 
     private func startDeadlineTimer() {
@@ -64,7 +98,7 @@ final class PluginResponder: ResponseSink {
         resilience.expireDeadlines(loopNow: loop.now) { token, deadline in
             guard let exchange = awaiting[token], exchange.deadline == deadline, let route = exchange.route else { return }
             awaiting.removeValue(forKey: token)
-            resilience.leave(exchange, success: false, now: Date().timeIntervalSince1970)
+            giveUp(exchange, reason: PLEXUS_ABANDON_DEADLINE, success: false)
             let waited = resilience.timeoutMilliseconds(of: route)
             route.plugin.logger.warning("route timed out", metadata: ["route": "\(route.method) \(route.pattern)", "timeout_ms": "\(waited)",
                                                                      "request_id": "\(exchange.requestID)"])

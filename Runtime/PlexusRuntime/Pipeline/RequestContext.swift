@@ -77,10 +77,17 @@ class RequestContext {
 
     /// The value of the first header named `name` (ASCII case-insensitive), as raw bytes.
     final func header(_ name: StaticString) -> UnsafeRawBufferPointer? {
+        // Plain loops, no generic algorithms: this runs several times for every request.
         let wanted = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-        for range in headerRanges where range.name.count == wanted.count {
+        var field = 0
+        while field < headerRanges.count {
+            let range = headerRanges[field]
+            field += 1
+            guard range.name.count == wanted.count else { continue }
             let candidate = head.slice(range.name)
-            if zip(candidate, wanted).allSatisfy({ ($0 | 0x20) == ($1 | 0x20) }) { return head.slice(range.value) }
+            var index = 0
+            while index < wanted.count, (candidate[index] | 0x20) == (wanted[index] | 0x20) { index += 1 }
+            if index == wanted.count { return head.slice(range.value) }
         }
         return nil
     }

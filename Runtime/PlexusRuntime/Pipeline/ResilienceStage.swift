@@ -76,12 +76,18 @@ final class ResilienceStage {
 
     /// Gives back what ``enter(_:route:now:loopNow:)`` took: a 5xx answer or a timeout counts as
     /// a failure; a client that left counts as a success (it says nothing about the plugin).
-    func leave(_ request: RequestContext, success: Bool, now: Double) {
-        guard request.guarded, let route = request.route, let state = guardOf(route) else { return }
+    ///
+    /// With `keepingSlot`, the breaker permit is settled but the bulkhead slot is not given back:
+    /// the bulkhead is returned, for the caller to `leave()` once the plugin's work really ends
+    /// (an abandoned request whose plugin is told, ABI 1.6).
+    @discardableResult
+    func leave(_ request: RequestContext, success: Bool, now: Double, keepingSlot: Bool = false) -> Bulkhead? {
+        guard request.guarded, let route = request.route, let state = guardOf(route) else { return nil }
         request.guarded = false
-        state.bulkhead.leave()
+        if !keepingSlot { state.bulkhead.leave() }
         if let permit = request.permit { state.breaker.complete(permit, success: success, now: now) }
         request.permit = nil
+        return keepingSlot ? state.bulkhead : nil
     }
 
     /// Calls `expired` with the token and deadline of every request whose deadline has passed

@@ -213,6 +213,7 @@ public final class PluginGroup {
         let next = rest.dropFirst()
         let descriptor = plugin.descriptor!.pointee
         plugin.move(to: .stopping, "runtime is shutting down")
+        services.responses?.stopping(plugin)
         let timeout = LoopTimer(loop: services.loop)
         plugin.onStopComplete = { [unowned self, unowned plugin] in
             timeout.close()
@@ -248,6 +249,7 @@ public final class PluginGroup {
 
     /// Drops everything the runtime holds for `plugin`: timers, subscriptions, services.
     private func release(_ plugin: PluginInstance) {
+        services.responses?.stopped(plugin)
         plugin.cancelTimers()
         services.events.unsubscribeAll(owner: plugin.name)
         services.serviceRegistry.removeAll(of: plugin)

@@ -60,6 +60,16 @@ public final class PluginInstance {
 
     var descriptor: UnsafePointer<plexus_plugin>? { image?.descriptor }
 
+    /// The plugin's `on_request_abandoned` hook (ABI 1.6), nil when its descriptor is older or
+    /// leaves it NULL: then abandoned requests are not told and their bulkhead slots are freed at once.
+    var abandonHook: (hook: @convention(c) (UnsafeMutableRawPointer?, UInt64, Int32) -> Void, ctx: UnsafeMutableRawPointer?)? {
+        guard let descriptor, Int(descriptor.pointee.struct_size) >= Self.abandonHookEnd,
+              let hook = descriptor.pointee.on_request_abandoned else { return nil }
+        return (hook, descriptor.pointee.ctx)
+    }
+
+    private static let abandonHookEnd = MemoryLayout<plexus_plugin>.offset(of: \.on_request_abandoned)! + MemoryLayout<UnsafeRawPointer>.size
+
     func move(to state: PluginState, _ reason: String) {
         status.move(to: state, reason)
         logger.debug("plugin state", metadata: ["state": "\(state.rawValue)", "reason": "\(reason)"])
@@ -159,4 +169,8 @@ final class PluginServices {
 /// Receives a plugin's answer to a request.
 protocol ResponseSink: AnyObject {
     func respond(token: UInt64, from plugin: PluginInstance, _ response: UnsafePointer<plexus_response>)
+    /// `plugin` is about to stop: requests still waiting for it are answered and the plugin told.
+    func stopping(_ plugin: PluginInstance)
+    /// `plugin` stopped or failed: whatever its requests still held is given back.
+    func stopped(_ plugin: PluginInstance)
 }

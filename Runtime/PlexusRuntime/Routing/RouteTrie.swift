@@ -1,3 +1,5 @@
+import Glibc
+
 /// An immutable prefix tree of routes, built once the plugins have started.
 ///
 /// Lookup walks one node per path segment: a literal child wins over a parameter child, which
@@ -24,8 +26,14 @@ public struct RouteTrie<Target> {
         var methods: [(method: String, target: Target)] = []
 
         func literal(_ segment: UnsafeRawBufferPointer) -> Node? {
-            for child in literals where child.segment.count == segment.count {
-                if child.segment.withUnsafeBytes({ $0.elementsEqual(segment) }) { return child.node }
+            // Plain loops, no generic algorithms: this runs per path segment of every request.
+            var index = 0
+            while index < literals.count {
+                if literals[index].segment.count == segment.count,
+                   literals[index].segment.withUnsafeBytes({ memcmp($0.baseAddress!, segment.baseAddress!, segment.count) == 0 }) {
+                    return literals[index].node
+                }
+                index += 1
             }
             return nil
         }
@@ -79,9 +87,11 @@ public struct RouteTrie<Target> {
     /// The target for `method` in `table`, with `HEAD` falling back to `GET`.
     private static func lookup(_ table: [(method: String, target: Target)], _ method: String) -> Target? {
         var get: Target?
-        for entry in table {
-            if entry.method == method { return entry.target }
-            if entry.method == "GET" { get = entry.target }
+        var index = 0
+        while index < table.count {
+            if table[index].method == method { return table[index].target }
+            if table[index].method == "GET" { get = table[index].target }
+            index += 1
         }
         return method == "HEAD" ? get : nil
     }
@@ -93,9 +103,10 @@ public struct RouteTrie<Target> {
     public func match(method: String, path: Substring) -> Match {
         var path = path
         return path.withUTF8 { bytes in
-            var rest = UnsafeRawBufferPointer(bytes)
-            if !rest.isEmpty { rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst()) }
-            if rest.count > 1, rest.last == UInt8(ascii: "/") { rest = UnsafeRawBufferPointer(rebasing: rest.dropLast()) }  // trailing slash
+            var start = 0, end = bytes.count
+            if start < end { start += 1 }  // the leading `/`
+            if end - start > 1, bytes[end - 1] == UInt8(ascii: "/") { end -= 1 }  // trailing slash
+            let rest = UnsafeRawBufferPointer(start: bytes.baseAddress.map { $0 + start }, count: end - start)
             var parameters: [(name: String, value: String)] = []
             var allowed = Set<String>()
             if let target = search(root, rest, atEnd: rest.isEmpty, method, &parameters, &allowed) {
@@ -115,15 +126,20 @@ public struct RouteTrie<Target> {
                         _ parameters: inout [(name: String, value: String)], _ allowed: inout Set<String>) -> Target? {
         if atEnd {
             if let target = Self.lookup(node.methods, method) { return target }
-            allowed.formUnion(node.methods.lazy.map(\.method))
+            for entry in node.methods { allowed.insert(entry.method) }
             // A wildcard also matches an empty rest (`/files/` for `/files/*`).
             return wildcardTarget(node, rest, method, &parameters, &allowed)
         }
-        let slash = rest.firstIndex(of: UInt8(ascii: "/"))
-        let raw = UnsafeRawBufferPointer(rebasing: rest[..<(slash ?? rest.endIndex)])
-        let after = slash.map { UnsafeRawBufferPointer(rebasing: rest[($0 + 1)...]) } ?? UnsafeRawBufferPointer(rebasing: rest[rest.endIndex...])
-        let nextAtEnd = slash == nil
-        if raw.contains(UInt8(ascii: "%")) {
+        var length = 0, escaped = false
+        while length < rest.count, rest[length] != UInt8(ascii: "/") {
+            if rest[length] == UInt8(ascii: "%") { escaped = true }
+            length += 1
+        }
+        let raw = UnsafeRawBufferPointer(start: rest.baseAddress, count: length)
+        let nextAtEnd = length == rest.count
+        let after = nextAtEnd ? UnsafeRawBufferPointer(start: rest.baseAddress.map { $0 + length }, count: 0)
+                              : UnsafeRawBufferPointer(start: rest.baseAddress! + length + 1, count: rest.count - length - 1)
+        if escaped {
             // Escaped: decode it (nil for a malformed escape, a NUL or invalid UTF-8) and go on with the decoded bytes.
             guard let decoded = PathSegment.decode(String(decoding: raw, as: UTF8.self)[...]) else { return nil }
             var text = String(decoded)
@@ -138,7 +154,7 @@ public struct RouteTrie<Target> {
     private func step(_ node: Node, _ segment: UnsafeRawBufferPointer, _ after: UnsafeRawBufferPointer, _ nextAtEnd: Bool,
                       _ method: String, _ rest: UnsafeRawBufferPointer,
                       _ parameters: inout [(name: String, value: String)], _ allowed: inout Set<String>) -> Target? {
-        if let next = node.literal(segment),
+        if !segment.isEmpty, let next = node.literal(segment),
            let target = search(next, after, atEnd: nextAtEnd, method, &parameters, &allowed) {
             return target
         }
@@ -154,7 +170,7 @@ public struct RouteTrie<Target> {
                                 _ parameters: inout [(name: String, value: String)], _ allowed: inout Set<String>) -> Target? {
         guard !node.wildcard.isEmpty else { return nil }
         guard let target = Self.lookup(node.wildcard, method) else {
-            allowed.formUnion(node.wildcard.lazy.map(\.method))
+            for entry in node.wildcard { allowed.insert(entry.method) }
             return nil
         }
         let text = String(decoding: rest, as: UTF8.self)

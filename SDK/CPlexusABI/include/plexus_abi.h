@@ -1,5 +1,5 @@
 /*
- * plexus_abi.h — the Plexus plugin ABI, version 1 (minor 4).
+ * plexus_abi.h — the Plexus plugin ABI, version 1 (minor 6).
  *
  * This header is the whole contract between the Plexus runtime and a plugin loaded
  * with dlopen. Only C types cross it, so a plugin may be written in any language
@@ -65,7 +65,7 @@ extern "C" {
 #endif
 
 #define PLEXUS_ABI_MAJOR 1
-#define PLEXUS_ABI_MINOR 5
+#define PLEXUS_ABI_MINOR 6
 
 /** Name of the symbol every plugin exports: `const plexus_plugin *plexus_plugin_entry_v1(const plexus_host *)`. */
 #define PLEXUS_ENTRY_SYMBOL "plexus_plugin_entry_v1"
@@ -240,6 +240,14 @@ typedef struct plexus_request {
     plexus_bytes roles;
     /** The caller's scopes, space-separated (may be empty). */
     plexus_bytes scopes;
+
+    /* ---- ABI 1.6: the caller's roles and scopes as arrays (check struct_size) ---- */
+    /** The same roles as `roles`, one element each, sorted (`role_count` 0: none; NULL then). */
+    const plexus_bytes *role_list;
+    size_t role_count;
+    /** The same scopes as `scopes`, one element each, sorted (`scope_count` 0: none; NULL then). */
+    const plexus_bytes *scope_list;
+    size_t scope_count;
 } plexus_request;
 
 /** A response handed to `host->respond`. The host copies everything before `respond` returns. */
@@ -285,7 +293,27 @@ typedef struct plexus_route_spec {
     uint32_t response_status;
     /** The runtime answers 504 when the handler has not answered within this time (0: the runtime's default). */
     uint64_t timeout_ms;
+
+    /* ---- ABI 1.6: roles and scopes as arrays (read when the spec is this long) ---- */
+    /** Roles, one NUL-terminated name each (`role_count` of them): the caller needs at least one.
+        Non-NULL: used instead of `roles`; NULL: `roles` is read as before. */
+    const char *const *role_list;
+    /** Scopes, one name each (`scope_count` of them): the caller needs every one. Non-NULL: used
+        instead of `scopes`. A name is 1 to 128 letters, digits or - _ . : / (else INVALID_ARGUMENT). */
+    const char *const *scope_list;
+    uint32_t role_count;
+    uint32_t scope_count;
 } plexus_route_spec;
+
+/** Why the runtime gave up on a request (`plexus_plugin.on_request_abandoned`, ABI 1.6). */
+typedef enum plexus_abandon_reason {
+    /** The route's deadline passed: the client was answered 504. */
+    PLEXUS_ABANDON_DEADLINE = 1,
+    /** The client closed its connection before the answer. */
+    PLEXUS_ABANDON_CLIENT_GONE = 2,
+    /** The plugin is being stopped: the client was answered 503. */
+    PLEXUS_ABANDON_PLUGIN_STOPPING = 3,
+} plexus_abandon_reason;
 
 /** Who may call a route (`plexus_route_spec.access`). */
 typedef enum plexus_route_access {
@@ -646,6 +674,18 @@ typedef struct plexus_plugin {
         major.minor differs from its own (Swift has no stable ABI on Linux), naming both. 0 (C
         plugins, and Swift plugins of ABI 1.3 or older): the runtime reads `toolchain` instead. */
     uint32_t swift_compiler;
+
+    /* ---- ABI 1.6 (starts at offset 160) ---- */
+    /** The runtime gave up on request `token` it handed to this plugin, for `reason` (a
+        plexus_abandon_reason): its deadline passed (the client got a 504), its client left, or the
+        plugin is being stopped (the client got a 503). The hook runs on the loop thread, never
+        inside a host call or a route handler, at most once per token, and only after the handler
+        for `token` has returned. Whatever the plugin answers for `token` afterwards is dropped,
+        but the plugin still calls `respond` for it once its work ends: a plugin with this hook
+        keeps its bulkhead slot for the request until then (or until it stops), so the bulkhead
+        bounds work that really runs. Stop the work (the Swift SDK cancels the handler's task).
+        NULL (and every plugin of ABI 1.5 or older): nothing is told, the slot is freed at once. */
+    void (*on_request_abandoned)(void *ctx, uint64_t token, int32_t reason);
     /* Append new fields below this line, bumping PLEXUS_ABI_MINOR. */
 } plexus_plugin;
 

@@ -5,7 +5,9 @@ import Foundation
 /// segments), `+` one segment and a last `#` the rest in patterns, reserved prefixes refused on
 /// publish. As in a debug runtime, the plugin may publish only on the topics its manifest
 /// declares (`declaredTopics`), and a client (``publishAsClient(_:durable:)``, the test) not on
-/// those. Live handlers run on the loop after the publish returns; a durable group gets each
+/// those. Live handlers run on the loop after the publish returns, from a bounded priority queue
+/// per subscription as in the runtime (``InMemoryQueue``: `queueLimit` or 10,000 events, higher
+/// priority first, the overflow policy on a full queue, drops counted); a durable group gets each
 /// event once and is retried up to `maxAttempts` times before the event is dead-lettered.
 @PluginActor
 public final class InMemoryBus: BusDriver, ServiceDriver {
@@ -19,11 +21,23 @@ public final class InMemoryBus: BusDriver, ServiceDriver {
         public let reason: String
     }
 
-    private struct Subscriber {
+    private final class Subscriber {
         let pattern: [Substring]
         let group: String?
         let handler: SubscriptionHandler
+        /// Live events waiting for the handler.
+        var queue: InMemoryQueue
+        var drainScheduled = false
+
+        init(pattern: [Substring], group: String?, handler: SubscriptionHandler, queue: InMemoryQueue) {
+            (self.pattern, self.group, self.handler, self.queue) = (pattern, group, handler, queue)
+        }
     }
+
+    /// A live subscription's queue limit when it names none (the runtime's `[bus]` default).
+    public static let defaultQueueLimit = 10_000
+    /// Events one subscriber gets per turn of the loop before the others get theirs (as the runtime's bus).
+    public static let drainBudget = 256
 
     /// The name events are published under (the plugin's name).
     public var source: String
@@ -93,13 +107,23 @@ public final class InMemoryBus: BusDriver, ServiceDriver {
         if let problem = Self.problem(in: spec.pattern, pattern: true) { throw PluginError.busRefused("pattern '\(spec.pattern)': \(problem)") }
         if spec.group != nil, spec.maxAttempts != 0 { throw PluginError.busRefused("maxAttempts is reserved and must be 0") }
         if let group = spec.group, group.isEmpty || group.utf8.count > 64 { throw PluginError.busRefused("group must be 1 to 64 bytes") }
+        guard spec.queueLimit >= 0 else { throw PluginError.busRefused("queueLimit \(spec.queueLimit) is negative (0: the default)") }
         let id = nextID
         nextID += 1
-        subscribers[id] = Subscriber(pattern: spec.pattern.split(separator: ".", omittingEmptySubsequences: false), group: spec.group, handler: handler)
+        // The C ABI carries the limit as a uint32_t: larger values are clamped, as the host driver does.
+        let limit = spec.queueLimit == 0 ? Self.defaultQueueLimit : Int(UInt32(clamping: spec.queueLimit))
+        subscribers[id] = Subscriber(pattern: spec.pattern.split(separator: ".", omittingEmptySubsequences: false), group: spec.group,
+                                     handler: handler, queue: InMemoryQueue(limit: limit, overflow: spec.overflow))
         return id
     }
 
     public func unsubscribe(_ id: UInt64) { subscribers.removeValue(forKey: id) }
+
+    /// Live events subscription `id` lost to its queue's overflow policy (0 for an unknown id).
+    public func dropped(_ id: UInt64) -> UInt64 { subscribers[id]?.queue.dropped ?? 0 }
+
+    /// Live events waiting in subscription `id`'s queue.
+    public func queueDepth(_ id: UInt64) -> Int { subscribers[id]?.queue.depth ?? 0 }
 
     /// Whether `topic` matches `pattern` (`+` one segment, a last `#` any rest, including none).
     public nonisolated static func matches(_ pattern: String, _ topic: String) -> Bool {
@@ -139,11 +163,30 @@ public final class InMemoryBus: BusDriver, ServiceDriver {
         var groupsServed: Set<String> = []
         for (_, subscriber) in subscribers.sorted(by: { $0.key < $1.key }) where Self.matches(subscriber.pattern, topic) {
             switch subscriber.handler {
-            case .live(let handler):
-                loop.post { PluginActor.runOnLoop { handler(event) } }
+            case .live:
+                subscriber.queue.enqueue(event)
+                scheduleDrain(subscriber)
             case .durable(let handler):
                 guard durable, let group = subscriber.group, groupsServed.insert(group).inserted else { continue }
                 Task { @PluginActor in await self.attempt(event, group: group, handler, attempt: 1) }
+            }
+        }
+    }
+
+    /// Delivers the subscriber's queue on the loop, a budget per turn, until it is empty.
+    private func scheduleDrain(_ subscriber: Subscriber) {
+        guard !subscriber.drainScheduled else { return }
+        subscriber.drainScheduled = true
+        loop.post { [weak self, weak subscriber] in
+            PluginActor.runOnLoop {
+                guard let self, let subscriber else { return }
+                subscriber.drainScheduled = false
+                guard case .live(let handler) = subscriber.handler else { return }
+                for event in subscriber.queue.take(Self.drainBudget) {
+                    guard self.subscribers.values.contains(where: { $0 === subscriber }) else { return }
+                    handler(event)
+                }
+                if subscriber.queue.depth > 0 { self.scheduleDrain(subscriber) }
             }
         }
     }
