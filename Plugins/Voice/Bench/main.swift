@@ -3,7 +3,7 @@ import VoiceEngine
 
 // voice-bench, the engine side of bench/voice.sh.
 //   voice-bench INTENTS.json CLIP.wav...   recognise; one tab-separated line per clip: file, intent (or -),
-//                                          slots (name=value;...), confidence, gap per frame, audio seconds,
+//                                          slots (name=value;...), confidence, gap per frame/absorbed speech, audio seconds,
 //                                          decode CPU milliseconds (thread CPU time, conversion included), transcript
 //   voice-bench --jsgf INTENTS.json        the JSGF grammar the engine decodes with
 //   voice-bench --dict INTENTS.json        dictionary lines for words cmudict lacks (espeak-ng phonemes)
@@ -62,7 +62,7 @@ do {
             let result = try recognizer.recognize(AudioConverter.toRecognizerFormat(audio))
             let cpu = cpuMilliseconds() - before
             print([path, result.match?.intent ?? "-", slotText(result.match?.slots), String(format: "%.3f", result.confidence),
-                   String(format: "%.1f", result.gapPerFrame), String(format: "%.3f", result.audioSeconds), String(format: "%.2f", cpu),
+                   String(format: "%.1f/%.2f", result.gapPerFrame, result.absorbedSpeech), String(format: "%.3f", result.audioSeconds), String(format: "%.2f", cpu),
                    result.text].joined(separator: "\t"))
         }
     }
