@@ -82,14 +82,15 @@ final class PocketSphinxDecoder {
         generation = grammar.generation
     }
 
-    /// Decodes 16 kHz mono samples twice: with the grammar and with the phone loop.
+    /// Decodes 16 kHz mono samples twice: with the grammar and (when the grammar kept a path) with the phone loop.
     func decode(_ samples: [Int16]) throws(RecognizerError) -> Outcome {
         let input = Self.dithered(samples)
         var grammarScore: Int32 = 0, grammarSegments: [Segment] = []
         let words = try pass("intents", input, score: &grammarScore, segments: &grammarSegments)
         let frames = Int(ps_get_n_frames(decoder))
         var phoneScore: Int32 = 0, phoneSegments: [Segment] = []
-        let phones = try pass("phones", input, score: &phoneScore, segments: &phoneSegments)
+        // No grammar path: rejected whatever the phone loop hears, so it is not run.
+        let phones = words.isEmpty ? "" : try pass("phones", input, score: &phoneScore, segments: &phoneSegments)
         return Outcome(words: words, grammarScore: grammarScore, grammarSegments: grammarSegments,
                        phones: phones.split(separator: " ").map(String.init), phoneLoopScore: phoneScore,
                        phoneSegments: phoneSegments, frames: frames)
