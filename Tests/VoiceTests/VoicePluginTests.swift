@@ -16,14 +16,14 @@ final class VoicePluginTests: XCTestCase {
                   "answer": "Opening a ticket for {customer}."}]}
     """#
 
-    func start() throws -> TestRuntime {
+    func start(extraConfig: String = "", runtimeConfig: String = "") throws -> TestRuntime {
         let binary = Self.binDirectory.appendingPathComponent("plexus")
         let plugin = Self.binDirectory.appendingPathComponent("libPlexusVoice.so")
         for file in [binary, plugin] where !FileManager.default.fileExists(atPath: file.path) {
             throw TestFailure("no \(file.path): run `swift build` first (or set PLEXUS_BIN_DIR)")
         }
-        let config = "intents = '''\n\(Self.intents)\n'''\nmax_audio_seconds = 10\n"
-        return try TestRuntime(binary: binary, plugins: [plugin], pluginConfigs: ["voice": config])
+        let config = "intents = '''\n\(Self.intents)\n'''\nmax_audio_seconds = 10\n" + extraConfig
+        return try TestRuntime(binary: binary, plugins: [plugin], pluginConfigs: ["voice": config], extra: runtimeConfig)
     }
 
     func json(_ response: TestResponse) -> [String: Any] {
@@ -72,5 +72,56 @@ final class VoicePluginTests: XCTestCase {
         XCTAssertEqual(json(heard)["intent"] as? String, "lights", heard.text)
         let selftest = try plexus.get("/api/v1/voice/selftest")
         XCTAssertEqual(json(selftest)["ratio"] as? Double, 1, selftest.text)
+    }
+
+    func testCommandEventsCarryIntentSlotsOutcomeAndTimings() throws {
+        // The voice topics kept in the durable log, so the test can read them back.
+        let plexus = try start(runtimeConfig: "[bus]\ndurable_topics = \"voice.#\"\n")
+        defer { _ = plexus.stop() }
+        let said = try plexus.request("POST", "/api/v1/voice/say", headers: "Content-Type: text/plain\r\n", body: Array("open a ticket for initech".utf8))
+        let command = try plexus.request("POST", "/api/v1/voice/command", headers: "Content-Type: audio/wav\r\n", body: said.body)
+        XCTAssertEqual(json(command)["outcome"] as? String, "published", command.text)
+        var events: [[String: Any]] = []
+        for _ in 0..<50 {
+            let listed = try plexus.get("/api/v1/events?topic=voice.%23&limit=50")
+            XCTAssertEqual(listed.status, 200, listed.text)
+            events = (try? JSONSerialization.jsonObject(with: Data(listed.body))) as? [[String: Any]] ?? []
+            if events.count >= 3 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        func payload(_ topic: String) -> [String: Any]? { events.first { $0["topic"] as? String == topic }?["payload"] as? [String: Any] }
+        let received = payload("voice.command.received")?["recognition"] as? [String: Any]
+        XCTAssertEqual(received?["intent"] as? String, "open_ticket", "\(events)")
+        XCTAssertEqual((received?["slots"] as? [[String: String]])?.first?["value"], "initech")
+        XCTAssertNotNil(received?["decode_ms"] as? Double)
+        let completed = payload("voice.command.completed")
+        XCTAssertEqual(completed?["intent"] as? String, "open_ticket", "\(events)")
+        XCTAssertEqual(completed?["outcome"] as? String, "published")
+        XCTAssertEqual((completed?["slots"] as? [[String: String]])?.first?["value"], "initech")
+        XCTAssertNotNil(completed?["action_ms"] as? Double)
+        XCTAssertEqual(payload("voice.action.ticket.requested")?["customer"] as? String, "initech", "the action's payload, slot filled in")
+    }
+
+    func testDecodesBeyondTheQueueGet503WithRetryAfter() throws {
+        let plexus = try start(extraConfig: "max_concurrent_decodes = 1\nmax_queued_decodes = 0\n")
+        defer { _ = plexus.stop() }
+        // About 8 s of speech, so a decode takes long enough for the requests to overlap.
+        let text = String(repeating: "open a new ticket for globex and ", count: 4)
+        let said = try plexus.request("POST", "/api/v1/voice/say", headers: "Content-Type: text/plain\r\n", body: Array(text.utf8))
+        XCTAssertEqual(said.status, 200, said.text)
+        let lock = NSLock()
+        var statuses: [Int] = [], retryAfter: [String?] = []
+        DispatchQueue.concurrentPerform(iterations: 6) { _ in
+            let response = try? plexus.request("POST", "/api/v1/voice/recognize", headers: "Content-Type: audio/wav\r\n", body: said.body)
+            lock.lock(); statuses.append(response?.status ?? 0)
+            if response?.status == 503 { retryAfter.append(response?.header("Retry-After")) }
+            lock.unlock()
+        }
+        XCTAssertTrue(statuses.contains(200), "\(statuses)")
+        XCTAssertTrue(statuses.contains(503), "one decoder, no queue, six at once: \(statuses)")
+        XCTAssertTrue(statuses.allSatisfy { $0 == 200 || $0 == 503 }, "\(statuses)")
+        XCTAssertTrue(retryAfter.allSatisfy { $0 == "1" }, "\(retryAfter)")
+        // And it keeps serving afterwards.
+        XCTAssertEqual(try plexus.request("POST", "/api/v1/voice/recognize", headers: "Content-Type: audio/wav\r\n", body: said.body).status, 200)
     }
 }

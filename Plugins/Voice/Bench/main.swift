@@ -3,12 +3,13 @@ import VoiceEngine
 
 // voice-bench, the engine side of bench/voice.sh.
 //   voice-bench INTENTS.json CLIP.wav...   recognise; one tab-separated line per clip: file, intent (or -),
-//                                          slots (name=value;...), confidence, gap per frame, audio seconds,
+//                                          slots (name=value;...), confidence, gap per frame/absorbed speech, audio seconds,
 //                                          decode CPU milliseconds (thread CPU time, conversion included), transcript
 //   voice-bench --jsgf INTENTS.json        the JSGF grammar the engine decodes with
 //   voice-bench --dict INTENTS.json        dictionary lines for words cmudict lacks (espeak-ng phonemes)
 //   voice-bench --parse INTENTS.json       transcripts on stdin → "intent<TAB>slots" lines (the engine's parser)
 //   voice-bench --to16k IN.wav OUT.wav     16 kHz mono 16-bit copy (soxr)
+//   voice-bench --to8k IN.wav OUT.wav      8 kHz mono 16-bit copy (soxr: telephone-band audio)
 let arguments = CommandLine.arguments
 
 func fail(_ message: String, _ status: Int32) -> Never {
@@ -50,7 +51,18 @@ do {
     case "--to16k":
         guard arguments.count == 4 else { fail("--to16k IN.wav OUT.wav", 2) }
         let audio = try AudioReader.readWAV([UInt8](try Data(contentsOf: URL(fileURLWithPath: arguments[2]))), maxSeconds: 600)
-        try Data(WAVWriter.pcm16(AudioConverter.toRecognizerFormat(audio), sampleRate: 16_000)).write(to: URL(fileURLWithPath: arguments[3]))
+        // A plain soxr copy: the engine's own conversion adds a noise floor to narrowband audio, the plain decoder gets none.
+        var mono = audio.samples
+        if audio.channels > 1 { mono = stride(from: 0, to: mono.count, by: audio.channels).map { mono[$0] } }
+        if audio.sampleRate != 16_000 { mono = AudioConverter.resample(mono, from: audio.sampleRate, to: 16_000) }
+        let pcm = mono.map { Int16(max(-32768, min(32767, ($0 * 32768).rounded()))) }
+        try Data(WAVWriter.pcm16(pcm, sampleRate: 16_000)).write(to: URL(fileURLWithPath: arguments[3]))
+    case "--to8k":
+        guard arguments.count == 4 else { fail("--to8k IN.wav OUT.wav", 2) }
+        let audio = try AudioReader.readWAV([UInt8](try Data(contentsOf: URL(fileURLWithPath: arguments[2]))), maxSeconds: 600)
+        let mono = audio.channels == 1 ? audio.samples : stride(from: 0, to: audio.samples.count, by: audio.channels).map { audio.samples[$0] }
+        let pcm = AudioConverter.resample(mono, from: audio.sampleRate, to: 8_000).map { Int16(max(-32768, min(32767, ($0 * 32768).rounded()))) }
+        try Data(WAVWriter.pcm16(pcm, sampleRate: 8_000)).write(to: URL(fileURLWithPath: arguments[3]))
     default:
         let synthesizer = try SpeechSynthesizer()
         let recognizer = try SpeechRecognizer(synthesizer: synthesizer, maxDecoders: 1)
@@ -62,7 +74,7 @@ do {
             let result = try recognizer.recognize(AudioConverter.toRecognizerFormat(audio))
             let cpu = cpuMilliseconds() - before
             print([path, result.match?.intent ?? "-", slotText(result.match?.slots), String(format: "%.3f", result.confidence),
-                   String(format: "%.1f", result.gapPerFrame), String(format: "%.3f", result.audioSeconds), String(format: "%.2f", cpu),
+                   String(format: "%.1f/%.2f", result.gapPerFrame, result.absorbedSpeech), String(format: "%.3f", result.audioSeconds), String(format: "%.2f", cpu),
                    result.text].joined(separator: "\t"))
         }
     }

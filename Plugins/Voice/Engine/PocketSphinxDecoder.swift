@@ -5,12 +5,25 @@ import Foundation
 /// It holds two searches: the intents' JSGF grammar and an unconstrained phone loop, whose score tells
 /// whether the grammar's best path is really what was said.
 final class PocketSphinxDecoder {
+    /// One word (or phone, or filler) of a best path: its frames and acoustic score.
+    struct Segment {
+        var word: String
+        var firstFrame: Int
+        var lastFrame: Int
+        var acousticScore: Int32
+
+        /// Silence, noise and the empty transitions of the grammar search (`<sil>`, `[NOISE]`, `++...++`, `(NULL)`).
+        var isFiller: Bool { word.hasPrefix("<") || word.hasPrefix("[") || word.hasPrefix("+") || word.hasPrefix("(") }
+    }
+
     /// What one utterance decoded to.
     struct Outcome {
         var words: String
         var grammarScore: Int32
+        var grammarSegments: [Segment]
         var phones: [String]
         var phoneLoopScore: Int32
+        var phoneSegments: [Segment]
         var frames: Int
     }
 
@@ -20,9 +33,10 @@ final class PocketSphinxDecoder {
     init(model: RecognizerModel) throws(RecognizerError) {
         var arguments = ["voice", "-hmm", model.acousticModelPath, "-dict", model.dictionaryPath, "-logfn", "/dev/null",
                          "-samprate", "16000", "-bestpath", "no",
-                         // Wider beams than the defaults: with the defaults the grammar search loses every path on
-                         // some clean utterances and ends without a hypothesis.
-                         "-beam", "1e-80", "-wbeam", "1e-60", "-pbeam", "1e-80"]
+                         // Somewhat wider beams than the defaults (1e-48, 7e-29, 1e-48), which lose every grammar path
+                         // on some clean in-grammar utterances; much wider ones cost time and let more out-of-grammar
+                         // speech through to a (wrong) grammar path.
+                         "-beam", model.beam, "-wbeam", model.wordBeam, "-pbeam", model.beam]
         arguments += model.extraArguments
         var cArguments = arguments.map { strdup($0) }
         defer { cArguments.forEach { free($0) } }
@@ -68,20 +82,35 @@ final class PocketSphinxDecoder {
         generation = grammar.generation
     }
 
-    /// Decodes 16 kHz mono samples twice: with the grammar and with the phone loop.
+    /// Decodes 16 kHz mono samples twice: with the grammar and (when the grammar kept a path) with the phone loop.
     func decode(_ samples: [Int16]) throws(RecognizerError) -> Outcome {
-        var grammarScore: Int32 = 0
-        let words = try pass("intents", samples, score: &grammarScore)
+        let input = Self.dithered(samples)
+        var grammarScore: Int32 = 0, grammarSegments: [Segment] = []
+        let words = try pass("intents", input, score: &grammarScore, segments: &grammarSegments)
         let frames = Int(ps_get_n_frames(decoder))
-        var phoneScore: Int32 = 0
-        let phones = try pass("phones", samples, score: &phoneScore)
-        return Outcome(words: words, grammarScore: grammarScore, phones: phones.split(separator: " ").map(String.init),
-                       phoneLoopScore: phoneScore, frames: frames)
+        var phoneScore: Int32 = 0, phoneSegments: [Segment] = []
+        // No grammar path: rejected whatever the phone loop hears, so it is not run.
+        let phones = words.isEmpty ? "" : try pass("phones", input, score: &phoneScore, segments: &phoneSegments)
+        return Outcome(words: words, grammarScore: grammarScore, grammarSegments: grammarSegments,
+                       phones: phones.split(separator: " ").map(String.init), phoneLoopScore: phoneScore,
+                       phoneSegments: phoneSegments, frames: frames)
     }
 
-    private func pass(_ search: String, _ samples: [Int16], score: inout Int32) throws(RecognizerError) -> String {
+    /// The samples with ±1 LSB of deterministic noise (a fixed-seed generator, so the same audio always decodes
+    /// the same way). Runs of digital silence (exact zeros, as synthesisers and some recorders write) otherwise
+    /// give the front end log(0) energies that skew the utterance's cepstral mean, and the grammar search then
+    /// loses every path on clean speech.
+    static func dithered(_ samples: [Int16]) -> [Int16] {
+        var state: UInt32 = 0x9E37_79B9
+        return samples.map { sample in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return Int16(clamping: Int32(sample) + Int32(state >> 31) * 2 - 1)
+        }
+    }
+
+    private func pass(_ search: String, _ samples: [Int16], score: inout Int32, segments: inout [Segment]) throws(RecognizerError) -> String {
         guard ps_set_search(decoder, search) == 0, ps_start_utt(decoder) == 0 else { throw .decode("search '\(search)' could not start") }
-        let processed = samples.withUnsafeBufferPointer { ps_process_raw(decoder, $0.baseAddress, $0.count, 0, 0) }
+        let processed = samples.withUnsafeBufferPointer { ps_process_raw(decoder, $0.baseAddress, $0.count, 0, 1) }
         guard processed >= 0, ps_end_utt(decoder) == 0 else { throw .decode("search '\(search)' failed on the audio") }
         var pathScore: Int32 = 0
         guard let hyp = ps_get_hyp(decoder, &pathScore) else { score = Int32.min / 2; return "" }
@@ -92,10 +121,21 @@ final class PocketSphinxDecoder {
         while let current = segment {
             var ascr: Int32 = 0, lscr: Int32 = 0, lback: Int32 = 0
             _ = ps_seg_prob(current, &ascr, &lscr, &lback)
+            var first: Int32 = 0, last: Int32 = 0
+            ps_seg_frames(current, &first, &last)
+            segments.append(Segment(word: ps_seg_word(current).map { String(cString: $0) } ?? "", firstFrame: Int(first),
+                                    lastFrame: Int(last), acousticScore: ascr))
             acoustic += Int64(ascr)
             segment = ps_seg_next(current)
         }
         score = Int32(clamping: acoustic)
+        // Segment frames can count from an earlier utterance of this decoder; the path starts at the utterance's start.
+        if let origin = segments.first?.firstFrame, origin != 0 {
+            for index in segments.indices {
+                segments[index].firstFrame -= origin
+                segments[index].lastFrame -= origin
+            }
+        }
         return String(cString: hyp)
     }
 }
@@ -106,6 +146,10 @@ public struct RecognizerModel: Sendable {
     public var dictionaryPath: String
     /// More PocketSphinx arguments (`-name value` pairs).
     public var extraArguments: [String]
+    /// The grammar and phone-loop searches' HMM and phone beam (`-beam`, `-pbeam`).
+    public var beam = "1e-60"
+    /// Their word-exit beam (`-wbeam`).
+    public var wordBeam = "1e-40"
 
     /// Debian's `pocketsphinx-en-us` paths.
     public static let debianEnglish = RecognizerModel(

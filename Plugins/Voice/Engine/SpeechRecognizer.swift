@@ -6,7 +6,8 @@ public struct Recognition: Sendable {
     public var text: String
     /// The intent and slots, nil when the speech is not one of the intents (or is silence or noise).
     public var match: IntentMatch?
-    /// 0...1: how close the grammar's path scores to the unconstrained phone loop; below 0.5 is rejected.
+    /// 0...1: how well the grammar's path holds up against the unconstrained phone loop (score gap and absorbed
+    /// speech, each against its threshold); below 0.5 is rejected.
     public var confidence: Double
     /// Seconds of audio (at 16 kHz).
     public var audioSeconds: Double
@@ -16,20 +17,30 @@ public struct Recognition: Sendable {
     public var spokenPhones: Int
     /// Grammar score deficit against the phone loop, per frame (log base 1.0001 units).
     public var gapPerFrame: Double
+    /// Of the frames the phone loop hears as speech, the fraction the grammar's path spends in silence or noise
+    /// (speech the grammar could not place).
+    public var absorbedSpeech: Double
 }
 
 /// Grammar-constrained recognition with out-of-grammar rejection, over a pool of PocketSphinx decoders
 /// (at most ``maxDecoders``, each used by one thread at a time, created on first need).
 ///
-/// Rejection: each utterance is decoded with the intents' grammar and with a free phone loop. In-grammar
-/// speech scores nearly as well under the grammar as under the phone loop; other sentences and noise, which
-/// the grammar forces onto a wrong path, score much worse per frame. Utterances where the phone loop hears
-/// fewer than ``minimumPhones`` phones (silence) are rejected outright.
+/// Rejection: each utterance is decoded with the intents' grammar and with a free phone loop over the same
+/// (dithered) samples. An utterance is not an intent when
+/// - the grammar search keeps no complete path (beam-pruned: nothing in the grammar is close to the audio);
+/// - the grammar's best path scores more than ``rejectionGap`` per frame below the phone loop (other sentences,
+///   which the grammar forces onto a wrong path, score worse per frame than in-grammar speech);
+/// - more than ``maxAbsorbedSpeech`` of the frames the phone loop hears as speech fall in the grammar path's
+///   silence or noise (the grammar matched part of the sentence and swallowed the rest as "noise");
+/// - the phone loop hears fewer than ``minimumPhones`` phones (silence, hum).
 public final class SpeechRecognizer: @unchecked Sendable {
     public let model: RecognizerModel
     public let maxDecoders: Int
-    /// Per-frame score gap (grammar vs phone loop) at which confidence falls to 0.5 and the utterance is rejected.
+    /// Per-frame score gap (grammar vs phone loop) beyond which the utterance is rejected (confidence 0.5 there).
     public var rejectionGap: Double
+    /// Fraction of speech frames in the grammar path's silence beyond which the utterance is rejected.
+    public var maxAbsorbedSpeech: Double
+    /// Fewest phones the phone loop must hear for the audio to count as speech.
     public var minimumPhones: Int
 
     private let dictionary: PronunciationDictionary
@@ -42,14 +53,21 @@ public final class SpeechRecognizer: @unchecked Sendable {
 
     /// Loads the dictionary's word list; decoders load the model when first needed.
     public init(model: RecognizerModel = .debianEnglish, synthesizer: SpeechSynthesizer, maxDecoders: Int = 2,
-                rejectionGap: Double = 15, minimumPhones: Int = 3) throws {
+                rejectionGap: Double = SpeechRecognizer.defaultRejectionGap,
+                maxAbsorbedSpeech: Double = SpeechRecognizer.defaultMaxAbsorbedSpeech, minimumPhones: Int = 3) throws {
         self.model = model
         self.synthesizer = synthesizer
         self.maxDecoders = max(1, maxDecoders)
         self.rejectionGap = rejectionGap
+        self.maxAbsorbedSpeech = maxAbsorbedSpeech
         self.minimumPhones = minimumPhones
         dictionary = try PronunciationDictionary(path: model.dictionaryPath)
     }
+
+    /// Tuned on espeak-ng clips (4 voices, 140-210 wpm, clean and 20 dB SNR) and checked on a held-out set
+    /// (6 other voices and variants, 125-230 wpm, 3 pitches, 25/15/10 dB SNR); see bench/voice.sh.
+    public static let defaultRejectionGap: Double = 2
+    public static let defaultMaxAbsorbedSpeech: Double = 0.4
 
     /// The grammar in use.
     public var current: CompiledGrammar? {
@@ -94,15 +112,39 @@ public final class SpeechRecognizer: @unchecked Sendable {
         let spoken = outcome.phones.filter { $0.hasPrefix("phn_") }.count
         let frames = max(1, outcome.frames)
         let gap = outcome.words.isEmpty ? Double.infinity : Double(outcome.phoneLoopScore - outcome.grammarScore) / Double(frames)
-        var confidence = gap.isFinite ? max(0, min(1, 1 - gap / (2 * rejectionGap))) : 0
+        let absorbed = Self.absorbedSpeech(grammar: outcome.grammarSegments, phones: outcome.phoneSegments, frames: frames)
+        // 1 when the grammar path is as good as the phone loop and swallows no speech, 0.5 at either threshold.
+        let worst = max(gap / max(rejectionGap, 0.01), absorbed / max(maxAbsorbedSpeech, 0.01), 0)
+        var confidence = gap.isFinite ? max(0, min(1, 1 - worst / 2)) : 0
         var match = grammar.intents.match(outcome.words)
-        if spoken < minimumPhones || gap > rejectionGap || match == nil {
+        if spoken < minimumPhones || gap > rejectionGap || absorbed > maxAbsorbedSpeech || match == nil {
             match = nil
             confidence = min(confidence, 0.49)
         }
-        return Recognition(text: outcome.words, match: match, confidence: confidence,
+        return Recognition(text: outcome.words, match: match, confidence: (confidence * 1000).rounded() / 1000,
                            audioSeconds: Double(samples.count) / Double(AudioConverter.targetRate),
-                           decodeMilliseconds: elapsed, spokenPhones: spoken, gapPerFrame: gap)
+                           decodeMilliseconds: elapsed, spokenPhones: spoken, gapPerFrame: gap, absorbedSpeech: absorbed)
+    }
+
+    /// Of the frames inside the phone loop's phones, the fraction inside the grammar path's fillers.
+    static func absorbedSpeech(grammar: [PocketSphinxDecoder.Segment], phones: [PocketSphinxDecoder.Segment], frames: Int) -> Double {
+        guard !grammar.isEmpty else { return 1 }
+        var inGrammarFiller = [Bool](repeating: true, count: frames)
+        func span(_ segment: PocketSphinxDecoder.Segment) -> Range<Int> {
+            let low = max(0, segment.firstFrame), high = min(segment.lastFrame, frames - 1) + 1
+            return low < high ? low..<high : 0..<0
+        }
+        for segment in grammar where !segment.isFiller {
+            for frame in span(segment) { inGrammarFiller[frame] = false }
+        }
+        var speech = 0, absorbed = 0
+        for segment in phones where segment.word.hasPrefix("phn_") {
+            for frame in span(segment) {
+                speech += 1
+                if inGrammarFiller[frame] { absorbed += 1 }
+            }
+        }
+        return speech == 0 ? 0 : Double(absorbed) / Double(speech)
     }
 
     private func acquire() throws -> PocketSphinxDecoder {

@@ -13,7 +13,8 @@ import VoiceEngine
 /// - `max_concurrent_decodes` (2): decoders (one PocketSphinx decoder each, models loaded once per decoder).
 /// - `max_queued_decodes` (8): requests waiting for a decoder; beyond that 503 with `Retry-After`.
 /// - `voice` (`en-us`): the espeak-ng voice for answers.
-/// - `rejection_gap` (15): per-frame acoustic score gap (grammar vs phone loop) beyond which speech is not an intent.
+/// - `rejection_gap` (2): per-frame acoustic score gap (grammar vs phone loop) beyond which speech is not an intent.
+/// - `max_absorbed_speech` (0.4): fraction of the speech frames the grammar path may spend in silence or noise.
 /// - `model_path`, `dictionary_path`: PocketSphinx model (Debian's `pocketsphinx-en-us` by default).
 @PluginActor
 final class VoicePlugin: Plugin {
@@ -27,7 +28,7 @@ final class VoicePlugin: Plugin {
             TopicDeclaration(actionTopicPrefix + "#", description: "Intent actions that publish: the operator's payload with the slots filled in"),
         ],
         configKeys: ["intents", "intents_file", "max_audio_seconds", "max_concurrent_decodes", "max_queued_decodes", "voice",
-                     "rejection_gap", "model_path", "dictionary_path"]
+                     "rejection_gap", "max_absorbed_speech", "model_path", "dictionary_path"]
     )
 
     private let routes: VoiceRoutes
@@ -39,8 +40,10 @@ final class VoicePlugin: Plugin {
         if let path = config["dictionary_path"] { model.dictionaryPath = path }
         let synthesizer = try SpeechSynthesizer()
         let concurrent = min(16, max(1, config.int("max_concurrent_decodes", default: 2)))
+        let gap = Double(config.string("rejection_gap", default: "")) ?? SpeechRecognizer.defaultRejectionGap
+        let absorbed = Double(config.string("max_absorbed_speech", default: "")) ?? SpeechRecognizer.defaultMaxAbsorbedSpeech
         let recognizer = try SpeechRecognizer(model: model, synthesizer: synthesizer, maxDecoders: concurrent,
-                                              rejectionGap: Double(config.string("rejection_gap", default: "15")) ?? 15)
+                                              rejectionGap: min(1_000, max(-1_000, gap)), maxAbsorbedSpeech: min(1, max(0, absorbed)))
         let configuration = try Self.intents(config)
         do {
             try Self.checkActionTopics(configuration)
