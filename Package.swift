@@ -25,6 +25,8 @@ let package = Package(
         .library(name: "PlexusVoice", type: .dynamic, targets: ["PlexusVoice"]),
         .executable(name: "voice-bench", targets: ["voice-bench"]),
         .library(name: "PlexusVisualization", type: .dynamic, targets: ["PlexusVisualization"]),
+        .library(name: "PlexusWorkflows", type: .dynamic, targets: ["PlexusWorkflowsEntry"]),
+        .executable(name: "workflows-bench", targets: ["workflows-bench"]),
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
         .library(name: "PlexusFixtureBusProbe", type: .dynamic, targets: ["PlexusFixtureBusProbe"]),
         .library(name: "PlexusFixtureNotes", type: .dynamic, targets: ["PlexusFixtureNotesEntry"]),
@@ -172,6 +174,22 @@ let package = Package(
             linkerSettings: pluginLinkerSettings
         ),
 
+        // Workflows: durable sagas and routing rules. The engine (definitions, interpreter, history
+        // replay, router; no SDK dependency), the plugin type, its entry symbol, and its benchmark.
+        .target(name: "WorkflowEngine", path: "Plugins/Workflows/Engine"),
+        .target(
+            name: "PlexusWorkflows",
+            dependencies: [.product(name: "PlexusSDK", package: "SDK"), "WorkflowEngine"],
+            path: "Plugins/Workflows/Plugin"
+        ),
+        .target(
+            name: "PlexusWorkflowsEntry",
+            dependencies: ["PlexusWorkflows", .product(name: "PlexusSDK", package: "SDK")],
+            path: "Plugins/Workflows/Entry",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .executableTarget(name: "workflows-bench", dependencies: ["WorkflowEngine"], path: "Plugins/Workflows/Bench"),
+
         // MARK: Test fixtures and tests
         .target(
             name: "PlexusFixtureThrower",
@@ -252,6 +270,13 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(name: "TimetableSolverTests", dependencies: ["TimetableSolver"], path: "Tests/TimetableSolverTests"),
+        .testTarget(name: "WorkflowEngineTests", dependencies: ["WorkflowEngine"], path: "Tests/WorkflowEngineTests"),
+        .testTarget(
+            name: "WorkflowsTests",
+            dependencies: ["PlexusWorkflows", "WorkflowEngine", .product(name: "PlexusTesting", package: "SDK")],
+            path: "Tests/WorkflowsTests",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(name: "ComplianceEngineTests", dependencies: ["ComplianceEngine"], path: "Tests/ComplianceEngineTests"),
         .testTarget(
             name: "ComplianceTests",
