@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "PlexusFixtureMetrics", type: .dynamic, targets: ["PlexusFixtureMetrics"]),
         .library(name: "PlexusFixtureGuards", type: .dynamic, targets: ["PlexusFixtureGuardsEntry"]),
         .library(name: "PlexusFixtureCRC", type: .dynamic, targets: ["PlexusFixtureCRC"]),
+        .library(name: "PlexusFixtureWorkflowProbe", type: .dynamic, targets: ["PlexusFixtureWorkflowProbe"]),
     ],
     dependencies: [
         // The SDK, the ABI header and the test kit: a package of their own that plugin packages depend on.
@@ -208,6 +209,13 @@ let package = Package(
             name: "PlexusFixtureCRC",
             dependencies: [.product(name: "PlexusSDK", package: "SDK")],
             path: "Tests/Fixtures/SwiftCRC",
+            linkerSettings: pluginLinkerSettings
+        ),
+        // Services for the workflow tests and bench/workflows.sh (no-op, slow, failing, garbage; a call log).
+        .target(
+            name: "PlexusFixtureWorkflowProbe",
+            dependencies: [.product(name: "PlexusSDK", package: "SDK")],
+            path: "Tests/Fixtures/SwiftWorkflowProbe",
             linkerSettings: pluginLinkerSettings
         ),
         .target(name: "PlexusFixtureNotes", dependencies: [.product(name: "PlexusSDK", package: "SDK")], path: "Tests/Fixtures/SwiftNotes/Plugin"),

@@ -66,7 +66,7 @@ public final class Router {
         if let condition = rule.when, !condition.test(payload, state: payload) { return }
         state.counts.matched += 1
         if let dedupe = rule.dedupe {
-            let key = dedupe.key.read(payload)?.text ?? "null"
+            let key = dedupe.key.read(payload).map(Self.keyText) ?? "null"
             if let seenAt = state.seen[key], now - seenAt < Int64(dedupe.windowMilliseconds) {
                 state.counts.dropped += 1
                 return
@@ -75,7 +75,7 @@ public final class Router {
             state.seen[key] = now
         }
         if let limit = rule.rateLimit {
-            let key = limit.key?.read(payload)?.text ?? ""
+            let key = limit.key?.read(payload).map(Self.keyText) ?? ""
             var bucket = state.buckets[key] ?? (limit.burst, now)
             bucket.tokens = min(limit.burst, bucket.tokens + Double(max(0, now - bucket.at)) * limit.perSecond / 1000)
             bucket.at = now
@@ -90,7 +90,7 @@ public final class Router {
         }
         let transformed = transform(rule, payload)
         if let aggregate = rule.aggregate {
-            let key = aggregate.key?.read(payload)?.text ?? ""
+            let key = aggregate.key?.read(payload).map(Self.keyText) ?? ""
             var batch = state.batches[key] ?? ([], now)
             batch.items.append(transformed)
             state.counts.batched += 1
@@ -105,6 +105,9 @@ public final class Router {
         state.counts.forwarded += 1
         outputs.append(Output(rule: rule.name, topic: Mapping.interpolate(rule.topic, payload), payload: transformed, durable: rule.durable))
     }
+
+    /// A key's text: a string as itself, anything else as JSON.
+    static func keyText(_ value: JSON) -> String { value.string ?? value.text }
 
     /// Publishes the batches whose window has passed.
     public func flush(now: Int64) -> [Output] {

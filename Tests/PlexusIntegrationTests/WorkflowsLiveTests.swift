@@ -1,0 +1,137 @@
+import Foundation
+import PlexusTesting
+import XCTest
+
+/// The workflows plugin over the real binary: durable history across SIGKILL of the whole
+/// supervised server (mid-step and mid-compensation), and the shipped flows against the plugins present.
+final class WorkflowsLiveTests: XCTestCase {
+    var work: URL!
+    var callLog: String { work.appendingPathComponent("calls.txt").path }
+
+    override func setUpWithError() throws {
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-workflows-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(at: work) }
+
+    func start(_ extraPlugins: [String] = []) throws -> TestRuntime {
+        let shipped = Repository.root.appendingPathComponent("plugins.d/workflows").path
+        var configs = ["workflows": "definitions_dir = \"\(shipped)\"\n", "wfprobe": "call_log = \"\(callLog)\"\n"]
+        if extraPlugins.contains("libPlexusCompliance.so") {
+            configs["compliance"] = "packs_dir = \"\(Repository.root.appendingPathComponent("plugins.d/compliance").path)\"\n"
+        }
+        return try Repository.startPlexus(swiftPlugins: ["libPlexusWorkflows.so", "libPlexusFixtureWorkflowProbe.so"] + extraPlugins, cFixtures: [],
+                                          pluginConfigs: configs, workDirectory: work)
+    }
+
+    func post(_ plexus: TestRuntime, _ path: String, _ body: String) throws -> (Int, [String: Any]) {
+        let response = try plexus.request("POST", path, headers: "Content-Type: application/json\r\n", body: Array(body.utf8))
+        return (response.status, (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? ["text": response.text])
+    }
+
+    func instance(_ plexus: TestRuntime, _ id: String, until done: ([String: Any]) -> Bool, seconds: Double = 30) throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last: [String: Any] = [:]
+        while Date() < deadline {
+            if let response = try? plexus.get("/api/v1/workflows/instances/\(id)"), response.status == 200 {
+                last = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+                if done(last) { return last }
+            }
+            usleep(100_000)
+        }
+        throw TestFailure("instance \(id) never got there: \(last)\n\(plexus.log.suffix(3000))")
+    }
+
+    func waitForLog(_ text: String, seconds: Double = 20) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if ((try? String(contentsOfFile: callLog, encoding: .utf8)) ?? "").contains(text) { return }
+            usleep(50_000)
+        }
+        throw TestFailure("the call log never showed '\(text)': \((try? String(contentsOfFile: callLog, encoding: .utf8)) ?? "")")
+    }
+
+    var logLines: [String] { ((try? String(contentsOfFile: callLog, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+
+    func kinds(_ object: [String: Any], _ kind: String, step: String? = nil) -> [[String: Any]] {
+        ((object["history"] as? [[String: Any]]) ?? []).filter { $0["kind"] as? String == kind && (step == nil || $0["step"] as? String == step) }
+    }
+
+    func testSIGKILLMidStepResumesFromHistoryWithTheSameIdempotencyKey() throws {
+        var plexus: TestRuntime? = try start()
+        let (created, answer) = try post(plexus!, "/api/v1/workflows/definitions", """
+        {"name": "crashy", "steps": [
+          {"id": "a", "type": "call", "service": "wfprobe.do", "input": {"tag": "a"}, "compensate": {"service": "wfprobe.do", "input": {"tag": "undo-a"}}},
+          {"id": "b", "type": "call", "service": "wfprobe.do", "input": {"tag": "b", "sleep_ms": 3000}, "timeout_ms": 20000, "output": "rb"},
+          {"id": "c", "type": "call", "service": "wfprobe.do", "input": {"tag": "c"}}
+        ]}
+        """)
+        XCTAssertEqual(created, 201, "\(answer)")
+        let (status, started) = try post(plexus!, "/api/v1/workflows/crashy/start", "{}")
+        XCTAssertEqual(status, 201, "\(started)")
+        let id = try XCTUnwrap(started["id"] as? String)
+        try waitForLog("start b \(id):b:1")
+        kill(plexus!.process.processIdentifier, SIGKILL)
+        plexus!.process.waitUntilExit()
+        XCTAssertFalse(logLines.contains("done b \(id):b:1"), "killed before b answered")
+        plexus = try start()
+        defer { _ = plexus?.stop() }
+        let done = try instance(plexus!, id) { $0["status"] as? String == "completed" }
+        XCTAssertEqual(kinds(done, "step.scheduled", step: "b").count, 1, "b was scheduled once: the resumed run is the same attempt")
+        XCTAssertEqual(kinds(done, "step.completed", step: "b").count, 1)
+        XCTAssertEqual(kinds(done, "step.completed", step: "a").count, 1)
+        XCTAssertEqual(kinds(done, "compensated").count, 0)
+        XCTAssertEqual(logLines.filter { $0 == "start b \(id):b:1" }.count, 2, "at least once: b ran again with the same key\n\(logLines)")
+        XCTAssertEqual(logLines.filter { $0.hasPrefix("start a ") }.count, 1, "a's recorded reply was replayed, not re-run")
+        XCTAssertEqual(((done["output"] as? [String: Any])?["rb"] as? [String: Any])?["calls"] as? Int, 2, "the service saw the key twice and could de-duplicate")
+    }
+
+    func testSIGKILLMidCompensationRunsEachCompensationExactlyOnceInTheHistory() throws {
+        var plexus: TestRuntime? = try start()
+        let (created, answer) = try post(plexus!, "/api/v1/workflows/definitions", """
+        {"name": "undo", "steps": [
+          {"id": "a", "type": "call", "service": "wfprobe.do", "input": {"tag": "a"}, "compensate": {"service": "wfprobe.do", "input": {"tag": "undo-a"}}},
+          {"id": "b", "type": "call", "service": "wfprobe.do", "input": {"tag": "b"},
+           "compensate": {"service": "wfprobe.do", "input": {"tag": "undo-b", "sleep_ms": 3000}, "timeout_ms": 20000}},
+          {"id": "c", "type": "call", "service": "wfprobe.do", "input": {"tag": "c", "fail": true}}
+        ]}
+        """)
+        XCTAssertEqual(created, 201, "\(answer)")
+        let (_, started) = try post(plexus!, "/api/v1/workflows/undo/start", "{}")
+        let id = try XCTUnwrap(started["id"] as? String)
+        try waitForLog("start undo-b \(id):b:compensate:1")
+        kill(plexus!.process.processIdentifier, SIGKILL)
+        plexus!.process.waitUntilExit()
+        plexus = try start()
+        defer { _ = plexus?.stop() }
+        let done = try instance(plexus!, id) { $0["status"] as? String == "failed" }
+        let compensated = kinds(done, "compensated").compactMap { $0["step"] as? String }
+        XCTAssertEqual(compensated, ["b", "a"], "each completed step compensated once, most recent first")
+        XCTAssertEqual(kinds(done, "compensation.scheduled", step: "b").count, 1)
+        XCTAssertEqual(logLines.filter { $0.hasPrefix("start undo-a ") }.count, 1)
+        XCTAssertEqual(Set(logLines.filter { $0.hasPrefix("start undo-b ") }), ["start undo-b \(id):b:compensate:1"], "re-run with the same key")
+        XCTAssertTrue((done["error"] as? String ?? "").contains("probe step 'c' was asked to fail"), "\(done["error"] ?? "")")
+    }
+
+    func testTenantOnboardingWithoutTheWhiteLabelPluginFailsNamingIt() throws {
+        let plexus = try start()
+        defer { _ = plexus.stop() }
+        let (status, started) = try post(plexus, "/api/v1/workflows/tenant-onboarding/start",
+                                         #"{"input": {"tenant": "globex", "domain": "globex.example", "plan": "pro"}}"#)
+        XCTAssertEqual(status, 201, "\(started)")
+        let done = try instance(plexus, try XCTUnwrap(started["id"] as? String)) { $0["status"] as? String == "failed" }
+        XCTAssertEqual(done["error"] as? String, "step 'create-tenant': service 'whitelabel.tenants.create' is not offered: plugin 'whitelabel' is not loaded")
+    }
+
+    func testMetricsShowInstancesAndRules() throws {
+        let plexus = try start()
+        defer { _ = plexus.stop() }
+        _ = try post(plexus, "/api/v1/workflows/definitions", #"{"name": "quick", "steps": [{"id": "a", "type": "call", "service": "wfprobe.noop"}]}"#)
+        let (_, started) = try post(plexus, "/api/v1/workflows/quick/start", "{}")
+        _ = try instance(plexus, try XCTUnwrap(started["id"] as? String)) { $0["status"] as? String == "completed" }
+        let metrics = try plexus.get("/metrics").text
+        XCTAssertTrue(metrics.contains(#"workflows_instances_completed_total{workflow="quick"} 1"#), String(metrics.suffix(3000)))
+        XCTAssertTrue(metrics.contains("workflows_step_seconds_bucket"), "step latency histogram")
+    }
+}
