@@ -84,7 +84,8 @@ final class WorkflowsLiveTests: XCTestCase {
         XCTAssertEqual(kinds(done, "compensated").count, 0)
         XCTAssertEqual(logLines.filter { $0 == "start b \(id):b:1" }.count, 2, "at least once: b ran again with the same key\n\(logLines)")
         XCTAssertEqual(logLines.filter { $0.hasPrefix("start a ") }.count, 1, "a's recorded reply was replayed, not re-run")
-        XCTAssertEqual(((done["output"] as? [String: Any])?["rb"] as? [String: Any])?["calls"] as? Int, 2, "the service saw the key twice and could de-duplicate")
+        XCTAssertEqual(((done["output"] as? [String: Any])?["rb"] as? [String: Any])?["key"] as? String, "\(id):b:1",
+                       "the reply recorded is the re-run's, under the attempt's key")
     }
 
     func testSIGKILLMidCompensationRunsEachCompensationExactlyOnceInTheHistory() throws {
@@ -133,5 +134,42 @@ final class WorkflowsLiveTests: XCTestCase {
         let metrics = try plexus.get("/metrics").text
         XCTAssertTrue(metrics.contains(#"workflows_instances_completed_total{workflow="quick"} 1"#), String(metrics.suffix(3000)))
         XCTAssertTrue(metrics.contains("workflows_step_seconds_bucket"), "step latency histogram")
+    }
+
+    /// The shipped document-analysis flow against the real comparison and compliance plugins.
+    func testDocumentAnalysisAgainstDocCompareAndCompliance() throws {
+        let plexus = try start(["libPlexusDocCompare.so", "libPlexusCompliance.so"])
+        defer { _ = plexus.stop() }
+        plexus.credential = try plexus.createAPIKey(name: "writer", tenant: "acme")
+        for text in ["1. Notice period is 30 days.\n", "1. Notice period is 60 days.\n2. Contact anna@example.com.\n"] {
+            let stored = try plexus.request("POST", "/api/v1/documents/acme/nda/versions", headers: "Content-Type: text/plain\r\n", body: Array(text.utf8))
+            XCTAssertEqual(stored.status, 201, stored.text)
+        }
+        let (status, started) = try post(plexus, "/api/v1/workflows/document-analysis/start",
+                                         #"{"input": {"tenant": "acme", "document": "nda", "version": 2}}"#)
+        XCTAssertEqual(status, 201, "\(started)")
+        let done = try instance(plexus, try XCTUnwrap(started["id"] as? String)) { ["completed", "failed"].contains($0["status"] as? String ?? "") }
+        XCTAssertEqual(done["status"] as? String, "completed", "\(done)")
+        let output = done["output"] as? [String: Any] ?? [:]
+        let comparison = output["comparison"] as? [String: Any] ?? [:]
+        XCTAssertEqual(comparison["to"] as? Int, 2, "\(output)")
+        XCTAssertEqual(comparison["from"] as? Int, 1, "\(output)")
+        let entities = (output["compliance"] as? [String: Any])?["entities"] as? [[String: Any]] ?? []
+        XCTAssertTrue(entities.contains { $0["type"] as? String == "EMAIL" }, "\(output)")
+    }
+
+    /// Without the compliance plugin the optional check is skipped, and the history names the missing plugin.
+    func testDocumentAnalysisWithoutComplianceSkipsThatStepNamingIt() throws {
+        let plexus = try start(["libPlexusDocCompare.so"])
+        defer { _ = plexus.stop() }
+        plexus.credential = try plexus.createAPIKey(name: "writer", tenant: "acme")
+        let stored = try plexus.request("POST", "/api/v1/documents/acme/memo/versions", headers: "Content-Type: text/plain\r\n", body: Array("Hello.\n".utf8))
+        XCTAssertEqual(stored.status, 201, stored.text)
+        let (_, started) = try post(plexus, "/api/v1/workflows/document-analysis/start", #"{"input": {"tenant": "acme", "document": "memo", "version": 1}}"#)
+        let done = try instance(plexus, try XCTUnwrap(started["id"] as? String)) { ["completed", "failed"].contains($0["status"] as? String ?? "") }
+        XCTAssertEqual(done["status"] as? String, "completed", "\(done)")
+        let skipped = kinds(done, "step.failed", step: "compliance-check").first
+        XCTAssertEqual(skipped?["error"] as? String, "step 'compliance-check': service 'compliance.check' is not offered: plugin 'compliance' is not loaded")
+        XCTAssertEqual(kinds(done, "step.scheduled", step: "compare").count, 0, "version 1 has nothing to compare with")
     }
 }
