@@ -29,11 +29,16 @@ public final class Router {
 
     final class RuleState {
         let rule: RoutingRule
+        /// The match pattern, split once.
+        let pattern: [Substring]
         var counts = Counts()
         var buckets: [String: (tokens: Double, at: Int64)] = [:]
         var seen: [String: Int64] = [:]
         var batches: [String: (items: [JSON], opened: Int64)] = [:]
-        init(_ rule: RoutingRule) { self.rule = rule }
+        init(_ rule: RoutingRule) {
+            self.rule = rule
+            pattern = rule.match.split(separator: ".", omittingEmptySubsequences: false)
+        }
     }
 
     private var states: [RuleState]
@@ -55,7 +60,8 @@ public final class Router {
     /// Routes one event; returns what to publish now.
     public func route(topic: String, payload: JSON, now: Int64) -> [Output] {
         var outputs: [Output] = []
-        for state in states where TopicPattern.matches(state.rule.match, topic) {
+        let segments = topic.split(separator: ".", omittingEmptySubsequences: false)
+        for state in states where TopicPattern.matches(state.pattern, segments) {
             route(state, payload, now, &outputs)
         }
         return outputs
@@ -91,14 +97,12 @@ public final class Router {
         let transformed = transform(rule, payload)
         if let aggregate = rule.aggregate {
             let key = aggregate.key?.read(payload).map(Self.keyText) ?? ""
-            var batch = state.batches[key] ?? ([], now)
-            batch.items.append(transformed)
+            // Appended in place: a copy of the batch per event would make batching quadratic.
+            state.batches[key, default: ([], now)].items.append(transformed)
             state.counts.batched += 1
-            if batch.items.count >= aggregate.count {
+            if let batch = state.batches[key], batch.items.count >= aggregate.count {
                 state.batches[key] = nil
                 emit(state, key: key, items: batch.items, sample: payload, &outputs)
-            } else {
-                state.batches[key] = batch
             }
             return
         }

@@ -6,6 +6,9 @@ public enum TopicPattern {
         matches(pattern.split(separator: ".", omittingEmptySubsequences: false)[...], topic.split(separator: ".", omittingEmptySubsequences: false)[...])
     }
 
+    /// Whether the split `topic` matches the split `pattern`.
+    public static func matches(_ pattern: [Substring], _ topic: [Substring]) -> Bool { matches(pattern[...], topic[...]) }
+
     private static func matches(_ pattern: ArraySlice<Substring>, _ topic: ArraySlice<Substring>) -> Bool {
         guard let head = pattern.first else { return topic.isEmpty }
         if head == "#" { return true }
