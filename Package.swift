@@ -177,7 +177,7 @@ let package = Package(
 
         // Workflows: durable sagas and routing rules. The engine (definitions, interpreter, history
         // replay, router; no SDK dependency), the plugin type, its entry symbol, and its benchmark.
-        .target(name: "WorkflowEngine", path: "Plugins/Workflows/Engine"),
+        .target(name: "WorkflowEngine", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")], path: "Plugins/Workflows/Engine"),
         .target(
             name: "PlexusWorkflows",
             dependencies: [.product(name: "PlexusSDK", package: "SDK"), "WorkflowEngine"],

@@ -96,3 +96,40 @@ final class DefinitionParserTests: XCTestCase {
         }
     }
 }
+
+/// The same definition in TOML.
+final class TOMLDefinitionTests: XCTestCase {
+    func testATOMLDefinitionParsesLikeItsJSON() throws {
+        let toml = """
+        name = "order"
+        input = ["id"]
+
+        [[steps]]
+        id = "reserve"
+        type = "call"
+        service = "stock.reserve"
+        input = { order = "$.input.id" }
+        output = "stock"
+        retry = { max_attempts = 3, backoff_ms = 10 }
+        compensate = { service = "stock.release", input = { ref = "$.stock.ref" } }
+
+        [[steps]]
+        id = "done"
+        type = "publish"
+        topic = "routed.done"
+        """
+        let json = """
+        {"name": "order", "input": ["id"], "steps": [
+          {"id": "reserve", "type": "call", "service": "stock.reserve", "input": {"order": "$.input.id"}, "output": "stock",
+           "retry": {"max_attempts": 3, "backoff_ms": 10}, "compensate": {"service": "stock.release", "input": {"ref": "$.stock.ref"}}},
+          {"id": "done", "type": "publish", "topic": "routed.done"}]}
+        """
+        XCTAssertEqual(try DefinitionParser().parse(toml: toml), try definition(json))
+        XCTAssertThrowsError(try DefinitionParser().parse(toml: "name = \"x\"\n[[steps]]\nid = \"a\"\ntype = \"warp\"\n")) { error in
+            XCTAssertEqual((error as? DefinitionError)?.path, "$.steps[0].type")
+        }
+        XCTAssertThrowsError(try DefinitionParser().parse(toml: "name = = 1")) { error in
+            XCTAssertTrue("\(error)".contains("TOML line 1"), "\(error)")
+        }
+    }
+}

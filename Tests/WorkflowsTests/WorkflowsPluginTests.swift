@@ -245,3 +245,56 @@ final class WorkflowsPluginTests: XCTestCase {
         await host.stop()
     }
 }
+
+/// Timers, waits for events and child workflows, through the plugin's glue.
+final class WorkflowsWaitsTests: XCTestCase {
+    let ada = TestCaller("ada", roles: ["admin"])
+
+    func testSleepWaitForEventAndChildWorkflow() async throws {
+        try await run(try await TestHost.start(WorkflowsPlugin.self, config: ["definitions_dir": "/nonexistent"]))
+    }
+
+    @PluginActor
+    func run(_ host: TestHost<WorkflowsPlugin>) async throws {
+        func post(_ path: String, _ body: String) async throws -> JSON {
+            let response = try await host.send(.post, path, headers: [("Content-Type", "application/json")], body: Array(body.utf8), caller: ada)
+            XCTAssertLessThan(response.status, 300, response.text)
+            return JSON.parse(response.body) ?? .null
+        }
+        func wait(_ id: String, _ done: (JSON) -> Bool) async throws -> JSON {
+            var last: JSON = .null
+            for _ in 0..<250 {
+                last = JSON.parse(try await host.get("/api/v1/workflows/instances/\(id)", caller: ada).body) ?? .null
+                if done(last) { return last }
+                await host.advance(.milliseconds(20))
+            }
+            XCTFail("\(id) stuck: \(last.text.prefix(2000))")
+            return last
+        }
+        try host.bus.register("svc.double") { payload in
+            Array(JSON.object(["n": .number((JSON.parse(payload)?["n"]?.number ?? 0) * 2)]).bytes)
+        }
+        _ = try await post("/api/v1/workflows/definitions", #"{"name": "doubler", "input": ["n"], "steps": [{"id": "d", "type": "call", "service": "svc.double", "input": {"n": "$.input.n"}, "output": "r"}], "output": "$.r.n"}"#)
+        _ = try await post("/api/v1/workflows/definitions", """
+        {"name": "parent", "input": ["order"], "steps": [
+          {"id": "nap", "type": "sleep", "for_ms": 30},
+          {"id": "paid", "type": "wait_event", "topic": "payments.received", "correlate": {"event": "$.order", "equals": "$.input.order"},
+           "timeout_ms": 5000, "output": "payment"},
+          {"id": "child", "type": "child", "workflow": "doubler", "input": {"n": "$.payment.amount"}, "output": "doubled"}
+        ]}
+        """)
+        let id = try XCTUnwrap(try await post("/api/v1/workflows/parent/start", #"{"input": {"order": "o-7"}}"#)["id"]?.string)
+        _ = try await wait(id) { $0["current"] == .array([.string("paid")]) }
+        try host.publish("payments.received", payload: Array(#"{"order": "o-6", "amount": 1}"#.utf8))
+        try host.publish("payments.received", payload: Array(#"{"order": "o-7", "amount": 21}"#.utf8))
+        let done = try await wait(id) { $0["status"]?.string == "completed" }
+        XCTAssertEqual(done["output"]?["payment"]?["amount"], .number(21), "the uncorrelated event was ignored")
+        XCTAssertEqual(done["output"]?["doubled"], .number(42))
+        let kinds = done["history"]?.array?.compactMap { $0["kind"]?.string } ?? []
+        XCTAssertEqual(kinds, ["started", "timer.started", "timer.fired", "wait.started", "event.received", "child.started", "step.completed", "completed"])
+        let child = JSON.parse(try await host.get("/api/v1/workflows/instances/\(id).child", caller: ada).body)
+        XCTAssertEqual(child?["status"]?.string, "completed")
+        XCTAssertEqual(child?["parent"]?.string, id)
+        await host.stop()
+    }
+}

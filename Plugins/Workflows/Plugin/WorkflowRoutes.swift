@@ -50,13 +50,22 @@ extension WorkflowsPlugin {
     /// `POST …/definitions`.
     func postDefinition(_ request: Request) async throws -> Response {
         let definition: Definition
+        let json: JSON
         do {
-            definition = try parser.parse(request.body)
+            // JSON, or TOML when the media type says so; either is stored as its JSON.
+            if request.headers["Content-Type"]?.lowercased().contains("toml") == true {
+                guard let text = request.bodyText else { throw DefinitionError("$", "a TOML definition is UTF-8 text") }
+                json = try DefinitionParser.json(toml: text)
+            } else {
+                guard let parsed = JSON.parse(request.body) else { throw DefinitionError("$", "the definition is not valid JSON (send TOML as application/toml)") }
+                json = parsed
+            }
+            definition = try parser.parse(json)
         } catch let error as DefinitionError {
             throw HTTPError.unprocessable(error.description)
         }
         let tenant = request.verifiedTenant ?? ""
-        let body = JSON.parse(request.body)?.text ?? ""
+        let body = json.text
         let (version, created) = try await store.putDefinition(tenant: tenant, name: definition.name, body: body, now: epochMilliseconds())
         return Self.json(.object(["name": .string(definition.name), "version": .number(Double(version)), "tenant": .string(tenant),
                                   "steps": .number(Double(definition.stepsByID.count))]), status: created ? 201 : 200)

@@ -14,7 +14,7 @@ final class WorkflowRunner {
     /// Instances not over, by id.
     var live: [String: LiveInstance] = [:]
     /// Action keys (`instance|key`) whose effect is under way.
-    var inFlight: Set<String> = []
+    var inFlight = InFlight()
     /// Instances with entries queued for the next commit, in queue order.
     var dirty: [String] = []
     var committing = false
@@ -352,7 +352,7 @@ final class WorkflowRunner {
         metrics.running.set(Double(live.count))
         let prefix = instance.id + "|"
         for key in eventWaits.keys where key.hasPrefix(prefix) { eventWaits[key] = nil }
-        inFlight = inFlight.filter { !$0.hasPrefix(prefix) }
+        inFlight.removeAll(of: instance.id)
         if childWaiters[instance.id] != nil { Task { await self.checkChild(instance.id) } }
     }
 
@@ -394,4 +394,31 @@ final class WorkflowRunner {
             context.logger.warning("workflow event not published", metadata: ["topic": "\(topic)", "error": "\(error)"])
         }
     }
+}
+
+/// Action keys under way, grouped by instance (`instance|key`), so a finished instance drops its own at once.
+struct InFlight {
+    private var keys: [Substring: Set<Substring>] = [:]
+
+    private static func split(_ key: String) -> (Substring, Substring) {
+        let bar = key.firstIndex(of: "|") ?? key.endIndex
+        return (key[..<bar], bar < key.endIndex ? key[key.index(after: bar)...] : "")
+    }
+
+    func contains(_ key: String) -> Bool {
+        let (instance, action) = Self.split(key)
+        return keys[instance]?.contains(action) ?? false
+    }
+
+    mutating func insert(_ key: String) {
+        let (instance, action) = Self.split(key)
+        keys[instance, default: []].insert(action)
+    }
+
+    mutating func remove(_ key: String) {
+        let (instance, action) = Self.split(key)
+        keys[instance]?.remove(action)
+    }
+
+    mutating func removeAll(of instance: String) { keys[Substring(instance)] = nil }
 }

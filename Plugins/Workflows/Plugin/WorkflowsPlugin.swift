@@ -9,7 +9,7 @@ import WorkflowEngine
 /// declarative routing rules on the bus.
 ///
 /// Configuration (`plugins.d/workflows.toml`): `definitions_dir` (default `plugins.d/workflows`:
-/// the shipped definitions, `*.json`, stored as tenant-less versions at start), `rules` (a JSON
+/// the shipped definitions, `*.json` or `*.toml`, stored as tenant-less versions at start), `rules` (a JSON
 /// array of routing rules).
 @PluginActor
 public final class WorkflowsPlugin: Plugin {
@@ -77,14 +77,21 @@ public final class WorkflowsPlugin: Plugin {
         let directory = definitionsDirectory
         let files = try await context.offLoop { () -> [(String, [UInt8])] in
             let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-            return try names.filter { $0.hasSuffix(".json") }.sorted().map { name in
+            return try names.filter { $0.hasSuffix(".json") || $0.hasSuffix(".toml") }.sorted().map { name in
                 (name, Array(try Data(contentsOf: URL(fileURLWithPath: directory).appendingPathComponent(name))))
             }
         }
         for (name, bytes) in files {
             let definition: Definition
-            do { definition = try parser.parse(bytes) } catch { throw DefinitionError("$", "\(directory)/\(name): \(error)") }
-            _ = try await store.putDefinition(tenant: "", name: definition.name, body: JSON.parse(bytes)?.text ?? "", now: epochMilliseconds())
+            let json: JSON
+            do {
+                json = name.hasSuffix(".toml") ? try DefinitionParser.json(toml: String(decoding: bytes, as: UTF8.self))
+                    : try JSON.parse(bytes) ?? { throw DefinitionError("$", "not valid JSON") }()
+                definition = try parser.parse(json)
+            } catch {
+                throw DefinitionError("$", "\(directory)/\(name): \(error)")
+            }
+            _ = try await store.putDefinition(tenant: "", name: definition.name, body: json.text, now: epochMilliseconds())
         }
     }
 }
