@@ -283,7 +283,8 @@ final class WorkflowsWaitsTests: XCTestCase {
           {"id": "child", "type": "child", "workflow": "doubler", "input": {"n": "$.payment.amount"}, "output": "doubled"}
         ]}
         """)
-        let id = try XCTUnwrap(try await post("/api/v1/workflows/parent/start", #"{"input": {"order": "o-7"}}"#)["id"]?.string)
+        let started = try await post("/api/v1/workflows/parent/start", #"{"input": {"order": "o-7"}}"#)
+        let id = try XCTUnwrap(started["id"]?.string)
         _ = try await wait(id) { $0["current"] == .array([.string("paid")]) }
         try host.publish("payments.received", payload: Array(#"{"order": "o-6", "amount": 1}"#.utf8))
         try host.publish("payments.received", payload: Array(#"{"order": "o-7", "amount": 21}"#.utf8))
@@ -292,7 +293,8 @@ final class WorkflowsWaitsTests: XCTestCase {
         XCTAssertEqual(done["output"]?["doubled"], .number(42))
         let kinds = done["history"]?.array?.compactMap { $0["kind"]?.string } ?? []
         XCTAssertEqual(kinds, ["started", "timer.started", "timer.fired", "wait.started", "event.received", "child.started", "step.completed", "completed"])
-        let child = JSON.parse(try await host.get("/api/v1/workflows/instances/\(id).child", caller: ada).body)
+        let childResponse = try await host.get("/api/v1/workflows/instances/\(id).child", caller: ada)
+        let child = JSON.parse(childResponse.body)
         XCTAssertEqual(child?["status"]?.string, "completed")
         XCTAssertEqual(child?["parent"]?.string, id)
         await host.stop()
