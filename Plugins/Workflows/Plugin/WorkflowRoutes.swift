@@ -67,6 +67,7 @@ extension WorkflowsPlugin {
         let tenant = request.verifiedTenant ?? ""
         let body = json.text
         let (version, created) = try await store.putDefinition(tenant: tenant, name: definition.name, body: body, now: epochMilliseconds())
+        runner.latestCache = [:]
         return Self.json(.object(["name": .string(definition.name), "version": .number(Double(version)), "tenant": .string(tenant),
                                   "steps": .number(Double(definition.stepsByID.count))]), status: created ? 201 : 200)
     }

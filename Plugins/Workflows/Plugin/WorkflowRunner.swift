@@ -25,6 +25,10 @@ final class WorkflowRunner {
     var childWaiters: [String: (parent: String, step: String)] = [:]
     /// Definitions parsed, by tenant/name/version.
     var definitionCache: [String: Definition] = [:]
+    /// The newest version of each workflow by tenant/name (emptied whenever a definition is stored).
+    var latestCache: [String: (tenant: String, version: Int)] = [:] { didSet { if latestCache.isEmpty { cacheGeneration += 1 } } }
+    /// Bumped when the cache is emptied: a lookup that raced with a new definition is not cached.
+    var cacheGeneration = 0
     var stopped = false
 
     init(context: PluginContext, store: WorkflowStore, metrics: WorkflowMetrics, parser: DefinitionParser) {
@@ -55,8 +59,16 @@ final class WorkflowRunner {
             return (existing, false)
         }
         if let id, let existing = try await store.instance(id: id) { return (existing, false) }
-        guard let latest = try await store.latestDefinition(tenant: tenant, name: name) else {
-            throw HTTPError.notFound("no workflow named '\(name)'; POST its definition to /api/v1/workflows/definitions first")
+        let latest: (tenant: String, version: Int)
+        if let cached = latestCache["\(tenant)/\(name)"] {
+            latest = cached
+        } else {
+            let generation = cacheGeneration
+            guard let found = try await store.latestDefinition(tenant: tenant, name: name) else {
+                throw HTTPError.notFound("no workflow named '\(name)'; POST its definition to /api/v1/workflows/definitions first")
+            }
+            latest = (found.tenant, found.version)
+            if generation == cacheGeneration { latestCache["\(tenant)/\(name)"] = latest }
         }
         let definition = try await self.definition(owner: latest.tenant, name: name, version: latest.version)
         guard input.object != nil else { throw HTTPError.unprocessable("field 'input': a workflow's input is a JSON object, not \(input.typeName)") }
