@@ -15,9 +15,10 @@ final class WorkflowsLiveTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(at: work) }
 
-    func start(_ extraPlugins: [String] = []) throws -> TestRuntime {
+    func start(_ extraPlugins: [String] = [], rules: String? = nil) throws -> TestRuntime {
         let shipped = Repository.root.appendingPathComponent("plugins.d/workflows").path
-        var configs = ["workflows": "definitions_dir = \"\(shipped)\"\n", "wfprobe": "call_log = \"\(callLog)\"\n"]
+        var configs = ["workflows": "definitions_dir = \"\(shipped)\"\n" + (rules.map { "rules = '''\($0)'''\n" } ?? ""),
+                       "wfprobe": "call_log = \"\(callLog)\"\n"]
         if extraPlugins.contains("libPlexusCompliance.so") {
             configs["compliance"] = "packs_dir = \"\(Repository.root.appendingPathComponent("plugins.d/compliance").path)\"\n"
         }
@@ -126,7 +127,7 @@ final class WorkflowsLiveTests: XCTestCase {
     }
 
     func testMetricsShowInstancesAndRules() throws {
-        let plexus = try start()
+        let plexus = try start(rules: #"[{"name": "big", "match": "orders.created", "when": {"path": "$.total", "op": "gte", "value": 100}, "pick": ["id"], "topic": "routed.big"}, {"name": "once", "match": "orders.created", "dedupe": {"key": "$.id", "window_ms": 60000}, "topic": "routed.once"}]"#)
         defer { _ = plexus.stop() }
         _ = try post(plexus, "/api/v1/workflows/definitions", #"{"name": "quick", "steps": [{"id": "a", "type": "call", "service": "wfprobe.noop"}]}"#)
         let (_, started) = try post(plexus, "/api/v1/workflows/quick/start", "{}")
@@ -134,6 +135,22 @@ final class WorkflowsLiveTests: XCTestCase {
         let metrics = try plexus.get("/metrics").text
         XCTAssertTrue(metrics.contains(#"workflows_instances_completed_total{workflow="quick"} 1"#), String(metrics.suffix(3000)))
         XCTAssertTrue(metrics.contains("workflows_step_seconds_bucket"), "step latency histogram")
+        for body in [#"{"id": "o1", "total": 150}"#, #"{"id": "o1", "total": 150}"#, #"{"id": "o2", "total": 5}"#] {
+            let published = try plexus.request("POST", "/api/v1/events", headers: "Content-Type: application/json\r\n",
+                                               body: Array(#"{"topic": "orders.created", "payload": \#(body)}"#.utf8))
+            XCTAssertEqual(published.status, 202, published.text)
+        }
+        let expected = [#"workflows_rule_matched_total{rule="big"} 2"#, #"workflows_rule_forwarded_total{rule="big"} 2"#,
+                        #"workflows_rule_matched_total{rule="once"} 3"#, #"workflows_rule_forwarded_total{rule="once"} 2"#,
+                        #"workflows_rule_dropped_total{rule="once"} 1"#]
+        var text = ""
+        for _ in 0..<50 {
+            text = try plexus.get("/metrics").text
+            if expected.allSatisfy(text.contains) { break }
+            usleep(100_000)
+        }
+        let ruleLines = text.split(separator: "\n").filter { $0.contains("workflows_rule") }.joined(separator: "\n")
+        for line in expected { XCTAssertTrue(text.contains(line), "\(line) not in /metrics:\n\(ruleLines)") }
     }
 
     /// The shipped document-analysis flow against the real comparison and compliance plugins.
