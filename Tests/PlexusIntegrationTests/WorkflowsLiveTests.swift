@@ -15,14 +15,14 @@ final class WorkflowsLiveTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(at: work) }
 
-    func start(_ extraPlugins: [String] = [], rules: String? = nil) throws -> TestRuntime {
+    func start(_ extraPlugins: [String] = [], rules: String? = nil, cFixtures: [String] = []) throws -> TestRuntime {
         let shipped = Repository.root.appendingPathComponent("plugins.d/workflows").path
         var configs = ["workflows": "definitions_dir = \"\(shipped)\"\n" + (rules.map { "rules = '''\($0)'''\n" } ?? ""),
                        "wfprobe": "call_log = \"\(callLog)\"\n"]
         if extraPlugins.contains("libPlexusCompliance.so") {
             configs["compliance"] = "packs_dir = \"\(Repository.root.appendingPathComponent("plugins.d/compliance").path)\"\n"
         }
-        return try Repository.startPlexus(swiftPlugins: ["libPlexusWorkflows.so", "libPlexusFixtureWorkflowProbe.so"] + extraPlugins, cFixtures: [],
+        return try Repository.startPlexus(swiftPlugins: ["libPlexusWorkflows.so", "libPlexusFixtureWorkflowProbe.so"] + extraPlugins, cFixtures: cFixtures,
                                           pluginConfigs: configs, workDirectory: work)
     }
 
@@ -114,6 +114,29 @@ final class WorkflowsLiveTests: XCTestCase {
         XCTAssertEqual(logLines.filter { $0.hasPrefix("start undo-a ") }.count, 1)
         XCTAssertEqual(Set(logLines.filter { $0.hasPrefix("start undo-b ") }), ["start undo-b \(id):b:compensate:1"], "re-run with the same key")
         XCTAssertTrue((done["error"] as? String ?? "").contains("probe step 'c' was asked to fail"), "\(done["error"] ?? "")")
+    }
+
+    /// A worker crash (another plugin segfaults the supervised worker) mid-step: the new worker resumes the instance.
+    func testAWorkerCrashMidStepResumesInTheNextWorker() throws {
+        let plexus = try start(cFixtures: ["crash-segv"])
+        defer { _ = plexus.stop() }
+        let (created, answer) = try post(plexus, "/api/v1/workflows/definitions", """
+        {"name": "survivor", "steps": [
+          {"id": "a", "type": "call", "service": "wfprobe.do", "input": {"tag": "a"}},
+          {"id": "b", "type": "call", "service": "wfprobe.do", "input": {"tag": "b", "sleep_ms": 3000}, "timeout_ms": 20000},
+          {"id": "c", "type": "call", "service": "wfprobe.do", "input": {"tag": "c"}}
+        ]}
+        """)
+        XCTAssertEqual(created, 201, "\(answer)")
+        let (_, started) = try post(plexus, "/api/v1/workflows/survivor/start", "{}")
+        let id = try XCTUnwrap(started["id"] as? String)
+        try waitForLog("start b \(id):b:1")
+        _ = try? plexus.get("/api/v1/c/segv")
+        XCTAssertTrue(plexus.logEventuallyContains("crashed in plugin 'crash-segv'"), plexus.log)
+        let done = try instance(plexus, id) { $0["status"] as? String == "completed" }
+        XCTAssertEqual(kinds(done, "step.scheduled", step: "b").count, 1)
+        XCTAssertEqual(kinds(done, "step.completed").count, 3)
+        XCTAssertEqual(logLines.filter { $0 == "start b \(id):b:1" }.count, 2, "b ran again in the new worker with the same key\n\(logLines)")
     }
 
     func testTenantOnboardingWithoutTheWhiteLabelPluginFailsNamingIt() throws {
