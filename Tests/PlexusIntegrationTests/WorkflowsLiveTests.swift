@@ -196,6 +196,16 @@ final class WorkflowsLiveTests: XCTestCase {
         XCTAssertEqual(comparison["from"] as? Int, 1, "\(output)")
         let entities = (output["compliance"] as? [String: Any])?["entities"] as? [[String: Any]] ?? []
         XCTAssertTrue(entities.contains { $0["type"] as? String == "EMAIL" }, "\(output)")
+        // Each stored version's document.changed started one instance by itself (the trigger), and the start above a third.
+        var listed: [[String: Any]] = []
+        for _ in 0..<100 {
+            let response = try plexus.get("/api/v1/workflows/instances?workflow=document-analysis")
+            listed = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]]) ?? []
+            if listed.count == 3 && listed.allSatisfy({ $0["status"] as? String == "completed" }) { break }
+            usleep(100_000)
+        }
+        XCTAssertEqual(listed.count, 3, "\(listed)")
+        XCTAssertEqual(listed.filter { $0["status"] as? String == "completed" }.count, 3, "\(listed)")
     }
 
     /// Without the compliance plugin the optional check is skipped, and the history names the missing plugin.

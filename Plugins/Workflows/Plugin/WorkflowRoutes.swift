@@ -20,6 +20,14 @@ extension WorkflowsPlugin {
                                 maxBodyBytes: limit) { [unowned self] request async throws in
             try await startInstance(request)
         }
+        try context.routes.get("\(Self.prefix)/instances", options: RouteOptions(summary: "The newest 100 instances (?workflow=name)")) { [unowned self] request async throws in
+            let rows = try await store.instances(tenant: request.verifiedTenant ?? "", workflow: request.query["workflow"])
+            return Self.json(.array(rows.map { row in
+                let status = runner.live[row.id]?.evaluation?.status.rawValue ?? row.status
+                return .object(["id": .string(row.id), "workflow": .string(row.workflow), "version": .number(Double(row.version)),
+                                "status": .string(status), "created": .number(Double(row.created))])
+            }))
+        }
         try context.routes.get("\(Self.prefix)/instances/:id", options: RouteOptions(summary: "An instance: status, current steps, state, history")) { [unowned self] request async throws in
             let (row, history, definition) = try await loadInstance(request)
             return Self.json(describe(row, history, definition))

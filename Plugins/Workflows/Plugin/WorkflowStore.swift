@@ -87,7 +87,13 @@ final class WorkflowStore {
                                 [.text(tenant), .text(workflow), .text(idempotencyKey)]).first.map(InstanceRow.init)
     }
 
-    /// Instances not over yet (to resume after a restart).
+    /// The newest 100 instances of `tenant`, of one workflow if named.
+    func instances(tenant: String, workflow: String?) async throws -> [InstanceRow] {
+        try await storage.query("SELECT id, tenant, workflow, version, status, idempotency_key, parent, parent_step, created FROM instances WHERE tenant = ? AND (? = '' OR workflow = ?) ORDER BY created DESC LIMIT 100",
+                                [.text(tenant), .text(workflow ?? ""), .text(workflow ?? "")]).map(InstanceRow.init)
+    }
+
+    /// Instances not over yet (to resume after a restart or crash).
     func unfinished() async throws -> [InstanceRow] {
         try await storage.query("SELECT id, tenant, workflow, version, status, idempotency_key, parent, parent_step, created FROM instances WHERE status IN ('running', 'compensating') ORDER BY created",
                                 []).map(InstanceRow.init)

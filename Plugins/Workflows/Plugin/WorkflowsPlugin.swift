@@ -60,7 +60,8 @@ public final class WorkflowsPlugin: Plugin {
     /// Creates the tables, stores the shipped definitions, starts the rules, resumes unfinished instances.
     public func start() async throws {
         try await store.migrate()
-        try await loadShippedDefinitions()
+        let shipped = try await loadShippedDefinitions()
+        try subscribeTriggers(shipped)
         try await rules.start()
         let resumed = try await runner.resumeAll()
         context.logger.info("workflows ready", metadata: ["resumed": "\(resumed)", "rules": "\(rules.router.rules.count)"])
@@ -73,8 +74,10 @@ public final class WorkflowsPlugin: Plugin {
     public func health() -> HealthReport { HealthReport(status: .ok, detail: "\(runner.live.count) running") }
 
     /// Reads `definitions_dir/*.json`; a file that does not parse fails the plugin, naming the file and the path inside it.
-    func loadShippedDefinitions() async throws {
+    @discardableResult
+    func loadShippedDefinitions() async throws -> [Definition] {
         let directory = definitionsDirectory
+        var loaded: [Definition] = []
         let files = try await context.offLoop { () -> [(String, [UInt8])] in
             let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
             return try names.filter { $0.hasSuffix(".json") || $0.hasSuffix(".toml") }.sorted().map { name in
@@ -92,6 +95,29 @@ public final class WorkflowsPlugin: Plugin {
                 throw DefinitionError("$", "\(directory)/\(name): \(error)")
             }
             _ = try await store.putDefinition(tenant: "", name: definition.name, body: json.text, now: epochMilliseconds())
+            loaded.append(definition)
+        }
+        return loaded
+    }
+
+    /// A durable consumer group per shipped definition with a `trigger`: every event on its topic starts
+    /// one instance (the event id is the idempotency key, so a redelivered event starts none), in the
+    /// event's tenant. An event whose mapped input the definition refuses is logged and acknowledged.
+    func subscribeTriggers(_ definitions: [Definition]) throws {
+        for definition in definitions {
+            guard let trigger = definition.trigger else { continue }
+            let name = definition.name
+            try context.bus.subscribe(trigger.topic, group: "workflows-\(name)") { [unowned self] event in
+                guard let payload = JSON.parse(event.payload) else {
+                    context.logger.warning("trigger event is not JSON", metadata: ["workflow": "\(name)", "event": "\(event.id)"])
+                    return
+                }
+                do {
+                    _ = try await runner.start(tenant: event.tenant, name: name, input: trigger.input.resolve(payload), idempotencyKey: "event:\(event.id)")
+                } catch let error as HTTPError where error.status < 500 {
+                    context.logger.warning("trigger did not start an instance", metadata: ["workflow": "\(name)", "event": "\(event.id)", "error": "\(error.detail)"])
+                }
+            }
         }
     }
 }

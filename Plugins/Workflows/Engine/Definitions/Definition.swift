@@ -1,6 +1,11 @@
 /// A workflow definition: named, versioned by the store, a list of steps run in order (or by
 /// `next` jumps forward), with an optional output mapping.
 public struct Definition: Sendable, Equatable {
+    public static func == (lhs: Definition, rhs: Definition) -> Bool {
+        lhs.name == rhs.name && lhs.description == rhs.description && lhs.inputFields == rhs.inputFields && lhs.steps == rhs.steps
+            && lhs.output == rhs.output && lhs.trigger?.topic == rhs.trigger?.topic && lhs.trigger?.input == rhs.trigger?.input
+    }
+
     /// The workflow's name (`[a-z0-9-]`, 1 to 64).
     public var name: String
     /// What it does.
@@ -11,11 +16,15 @@ public struct Definition: Sendable, Equatable {
     public var steps: [Step]
     /// What the completed instance returns (default: the whole state).
     public var output: Mapping?
+    /// Starts an instance for every event on a topic (a shipped definition's), its input mapped from the payload.
+    public var trigger: (topic: String, input: Mapping)?
     /// Every step by id, nested ones included.
     public private(set) var stepsByID: [String: Step] = [:]
 
     /// A definition; ``stepsByID`` is built from `steps`.
-    public init(name: String, description: String = "", inputFields: [String] = [], steps: [Step], output: Mapping? = nil) {
+    public init(name: String, description: String = "", inputFields: [String] = [], steps: [Step], output: Mapping? = nil,
+                trigger: (topic: String, input: Mapping)? = nil) {
+        self.trigger = trigger
         self.name = name
         self.description = description
         self.inputFields = inputFields

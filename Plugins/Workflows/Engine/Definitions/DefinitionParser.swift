@@ -36,8 +36,18 @@ public struct DefinitionParser: Sendable {
     /// Parses and checks `json`.
     public func parse(_ json: JSON) throws -> Definition {
         guard let root = json.object else { throw DefinitionError("$", "a definition is a JSON object, not \(json.typeName)") }
-        for key in root.keys where !["name", "description", "input", "steps", "output", "compensations", "version"].contains(key) {
-            throw DefinitionError("$.\(key)", "unknown field '\(key)'; a definition has name, description, input, steps, output, compensations")
+        for key in root.keys where !["name", "description", "input", "steps", "output", "compensations", "version", "trigger"].contains(key) {
+            throw DefinitionError("$.\(key)", "unknown field '\(key)'; a definition has name, description, input, steps, output, compensations, trigger")
+        }
+        var trigger: (topic: String, input: Mapping)?
+        if let given = root["trigger"] {
+            guard let topic = given["topic"]?.string, !topic.isEmpty, topic.utf8.count <= 256,
+                  topic.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ !$0.isEmpty && !$0.contains(where: { $0.isWhitespace }) }) else {
+                throw DefinitionError("$.trigger.topic", "a trigger is {\"topic\": topic or pattern, \"input\": mapping over the event's payload}")
+            }
+            let input = Mapping(given["input"] ?? .string("$"))
+            if let bad = input.malformed.first { throw DefinitionError("$.trigger.input" + bad.at, "'\(bad.text)' is not a path like $.field.sub[0]") }
+            trigger = (topic, input)
         }
         guard let name = root["name"]?.string else { throw DefinitionError("$.name", "a definition needs a 'name' (text)") }
         guard Self.isName(name) else { throw DefinitionError("$.name", "'\(name.prefix(80))' is not a name: 1 to 64 of a-z, 0-9 and -, starting with a letter") }
@@ -61,7 +71,7 @@ public struct DefinitionParser: Sendable {
             }
         }
         let definition = Definition(name: name, description: root["description"]?.string ?? "", inputFields: inputFields,
-                                    steps: steps, output: root["output"].map(Mapping.init))
+                                    steps: steps, output: root["output"].map(Mapping.init), trigger: trigger)
         try checkReferences(definition, root: root, seen: seen)
         return definition
     }
