@@ -297,6 +297,21 @@ final class WorkflowsWaitsTests: XCTestCase {
         let child = JSON.parse(childResponse.body)
         XCTAssertEqual(child?["status"]?.string, "completed")
         XCTAssertEqual(child?["parent"]?.string, id)
+
+        // A cancelled parent cancels its running child; both compensate their own steps.
+        var undone: [String] = []
+        try host.bus.register("svc.mark") { _ in Array("{}".utf8) }
+        try host.bus.register("svc.unmark") { payload in undone.append(JSON.parse(payload)?["who"]?.string ?? ""); return [] }
+        _ = try await post("/api/v1/workflows/definitions", #"{"name": "held", "steps": [{"id": "m", "type": "call", "service": "svc.mark", "compensate": {"service": "svc.unmark", "input": {"who": "child"}}}, {"id": "w", "type": "wait_signal", "signal": "go"}]}"#)
+        _ = try await post("/api/v1/workflows/definitions", #"{"name": "holder", "steps": [{"id": "m", "type": "call", "service": "svc.mark", "compensate": {"service": "svc.unmark", "input": {"who": "parent"}}}, {"id": "kid", "type": "child", "workflow": "held"}]}"#)
+        let holderStart = try await post("/api/v1/workflows/holder/start", "{}")
+        let holder = try XCTUnwrap(holderStart["id"]?.string)
+        _ = try await wait("\(holder).kid") { $0["current"] == .array([.string("w")]) }
+        _ = try await post("/api/v1/workflows/instances/\(holder)/cancel", "")
+        _ = try await wait(holder) { $0["status"]?.string == "cancelled" }
+        let kid = try await wait("\(holder).kid") { $0["status"]?.string == "cancelled" }
+        XCTAssertEqual(kid["error"]?.string, "parent \(holder) was cancelled")
+        XCTAssertEqual(Set(undone), ["parent", "child"])
         await host.stop()
     }
 }

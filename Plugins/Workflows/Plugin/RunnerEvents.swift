@@ -34,6 +34,11 @@ extension WorkflowRunner {
     /// Asks a running instance to stop and compensate.
     func cancel(_ instance: LiveInstance, reason: String) {
         append(instance, [HistoryEvent(.cancelRequested, error: reason, time: epochMilliseconds())])
+        // Its running children are cancelled with it (each compensates its own steps).
+        for child in live.values where child.row.parent == instance.id && !child.isOver
+            && !child.history.contains(where: { $0.kind == .cancelRequested }) {
+            cancel(child, reason: "parent \(instance.id) was cancelled")
+        }
     }
 
     // MARK: Children and the end
