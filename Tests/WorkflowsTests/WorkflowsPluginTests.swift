@@ -139,6 +139,9 @@ final class WorkflowsPluginTests: XCTestCase {
                                    #"{"name": "c", "steps": [{"id": "a", "type": "call", "service": "s.a", "next": "b"}, {"id": "b", "type": "call", "service": "s.b", "next": "a"}]}"#)
         XCTAssertEqual(cycle.status, 422)
         XCTAssertTrue(cycle.text.contains("$.steps[1].next: the steps form a cycle"), cycle.text)
+        let shared = try await post(host, "/api/v1/workflows/definitions", #"{"name": "tenantless", "steps": [{"id": "a", "type": "fail"}]}"#,
+                                    caller: TestCaller("eve"))
+        XCTAssertEqual(shared.status, 403, "a caller without a tenant or the admin role cannot write the shared definitions")
         let notJSON = try await post(host, "/api/v1/workflows/definitions", "name: x")
         XCTAssertEqual(notJSON.status, 422, notJSON.text)
         let unknown = try await post(host, "/api/v1/workflows/nothing-here/start", "{}")

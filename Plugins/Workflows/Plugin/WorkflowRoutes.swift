@@ -57,6 +57,10 @@ extension WorkflowsPlugin {
 
     /// `POST …/definitions`.
     func postDefinition(_ request: Request) async throws -> Response {
+        // A definition without a tenant is the shipped namespace every tenant falls back to.
+        if request.verifiedTenant == nil, !(request.caller?.roles.contains("admin") ?? false) {
+            throw HTTPError.forbidden("a definition without a tenant is used by every tenant: it needs the 'admin' role (or a caller of a tenant)")
+        }
         let definition: Definition
         let json: JSON
         do {
