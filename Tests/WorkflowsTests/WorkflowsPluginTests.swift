@@ -318,3 +318,42 @@ final class WorkflowsWaitsTests: XCTestCase {
         await host.stop()
     }
 }
+
+/// A history commit that fails is retried; nothing is acted on before its entries are durable.
+final class WorkflowsCommitFailureTests: XCTestCase {
+    func testAFailedCommitIsRetriedAndTheInstanceCompletes() async throws {
+        try await run(try await TestHost.start(WorkflowsPlugin.self, config: ["definitions_dir": "/nonexistent"]))
+    }
+
+    @PluginActor
+    func run(_ host: TestHost<WorkflowsPlugin>) async throws {
+        let admin = TestCaller("root", roles: ["admin"])
+        var calls = 0
+        try host.bus.register("svc.slow") { _ in calls += 1; await host.context.sleep(for: .milliseconds(100)); return Array("{}".utf8) }
+        let definition = #"{"name": "fragile", "steps": [{"id": "a", "type": "call", "service": "svc.slow"}, {"id": "b", "type": "call", "service": "svc.slow"}]}"#
+        let posted = try await host.send(.post, "/api/v1/workflows/definitions", body: Array(definition.utf8), caller: admin)
+        XCTAssertEqual(posted.status, 201)
+        let started = try await host.send(.post, "/api/v1/workflows/fragile/start", body: Array("{}".utf8), caller: admin)
+        let id = try XCTUnwrap(JSON.parse(started.body)?["id"]?.string)
+        // While step a runs, the history table goes away: its outcome cannot be written.
+        await host.advance(.milliseconds(30))
+        _ = try await host.sql.execute("ALTER TABLE history RENAME TO history_away", [])
+        await host.advance(.milliseconds(400))
+        XCTAssertEqual(calls, 1, "b is not called while a's outcome is not durable")
+        XCTAssertTrue(host.log.records.contains { $0.contains("history commit failed; retrying") }, "the failure is logged")
+        _ = try await host.sql.execute("ALTER TABLE history_away RENAME TO history", [])
+        var status = ""
+        for _ in 0..<200 {
+            let response = try await host.get("/api/v1/workflows/instances/\(id)", caller: admin)
+            status = JSON.parse(response.body)?["status"]?.string ?? ""
+            if status == "completed" { break }
+            await host.advance(.milliseconds(25))
+        }
+        XCTAssertEqual(status, "completed")
+        XCTAssertEqual(calls, 2)
+        let kinds = try await host.sql.query("SELECT entry FROM history WHERE instance = ? ORDER BY seq", [.text(id)])
+            .compactMap { $0[0].text.flatMap(JSON.parse)?["kind"]?.string }
+        XCTAssertEqual(kinds, ["started", "step.scheduled", "step.completed", "step.scheduled", "step.completed", "completed"])
+        await host.stop()
+    }
+}

@@ -18,6 +18,8 @@ final class WorkflowRunner {
     /// Instances with entries queued for the next commit, in queue order.
     var dirty: [String] = []
     var committing = false
+    /// Commits failed in a row (for the retry pause).
+    var commitFailures = 0
     /// Event waits by instance id and step.
     var eventWaits: [String: (instance: String, step: String, topic: String, path: JSONPath?, equals: JSON?)] = [:]
     var topicSubscriptions: [String: Subscription] = [:]
@@ -163,11 +165,23 @@ final class WorkflowRunner {
                 do {
                     try await store.transaction(statements)
                 } catch {
-                    // Nothing was acknowledged: the effects stay un-recorded and run again on the next resume.
-                    context.logger.error("history commit failed", metadata: ["error": "\(error)", "instances": "\(written.count)"])
-                    for (instance, _, release) in written { for key in release { inFlight.remove("\(instance.id)|\(key)") } }
-                    continue
+                    // Nothing was acknowledged and nothing acted on: the entries go back in front of their queues
+                    // and the commit is tried again after a pause (up to 5 s apart while storage keeps failing).
+                    commitFailures += 1
+                    let pause = min(5_000, 100 << min(commitFailures, 6))
+                    context.logger.error("history commit failed; retrying", metadata: ["error": "\(error)", "instances": "\(written.count)", "retry_ms": "\(pause)"])
+                    var again: [String] = []
+                    for (instance, events, release) in written {
+                        instance.queued = events + instance.queued
+                        instance.releaseOnCommit = release + instance.releaseOnCommit
+                        instance.queuedKeys.formUnion(events.map { Action.record($0).key })
+                        again.append(instance.id)
+                    }
+                    dirty = again + dirty.filter { !again.contains($0) }
+                    context.timers.schedule(after: .milliseconds(pause)) { [weak self] in Task { await self?.commit() } }
+                    return
                 }
+                commitFailures = 0
             }
             for (instance, events, release) in written {
                 instance.history += events
