@@ -25,6 +25,8 @@ let package = Package(
         .library(name: "PlexusVoice", type: .dynamic, targets: ["PlexusVoice"]),
         .executable(name: "voice-bench", targets: ["voice-bench"]),
         .library(name: "PlexusVisualization", type: .dynamic, targets: ["PlexusVisualization"]),
+        .library(name: "PlexusWorkflows", type: .dynamic, targets: ["PlexusWorkflowsEntry"]),
+        .executable(name: "workflows-bench", targets: ["workflows-bench"]),
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
         .library(name: "PlexusFixtureBusProbe", type: .dynamic, targets: ["PlexusFixtureBusProbe"]),
         .library(name: "PlexusFixtureNotes", type: .dynamic, targets: ["PlexusFixtureNotesEntry"]),
@@ -32,6 +34,7 @@ let package = Package(
         .library(name: "PlexusFixtureGuards", type: .dynamic, targets: ["PlexusFixtureGuardsEntry"]),
         .library(name: "PlexusFixtureCRC", type: .dynamic, targets: ["PlexusFixtureCRC"]),
         .library(name: "PlexusFixtureCancel", type: .dynamic, targets: ["PlexusFixtureCancelEntry"]),
+        .library(name: "PlexusFixtureWorkflowProbe", type: .dynamic, targets: ["PlexusFixtureWorkflowProbe"]),
     ],
     dependencies: [
         // The SDK, the ABI header and the test kit: a package of their own that plugin packages depend on.
@@ -179,6 +182,22 @@ let package = Package(
             linkerSettings: pluginLinkerSettings
         ),
 
+        // Workflows: durable sagas and routing rules. The engine (definitions, interpreter, history
+        // replay, router; no SDK dependency), the plugin type, its entry symbol, and its benchmark.
+        .target(name: "WorkflowEngine", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")], path: "Plugins/Workflows/Engine"),
+        .target(
+            name: "PlexusWorkflows",
+            dependencies: [.product(name: "PlexusSDK", package: "SDK"), "WorkflowEngine"],
+            path: "Plugins/Workflows/Plugin"
+        ),
+        .target(
+            name: "PlexusWorkflowsEntry",
+            dependencies: ["PlexusWorkflows", .product(name: "PlexusSDK", package: "SDK")],
+            path: "Plugins/Workflows/Entry",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .executableTarget(name: "workflows-bench", dependencies: ["WorkflowEngine"], path: "Plugins/Workflows/Bench"),
+
         // MARK: Test fixtures and tests
         .target(
             name: "PlexusFixtureThrower",
@@ -197,6 +216,13 @@ let package = Package(
             name: "PlexusFixtureCRC",
             dependencies: [.product(name: "PlexusSDK", package: "SDK")],
             path: "Tests/Fixtures/SwiftCRC",
+            linkerSettings: pluginLinkerSettings
+        ),
+        // Services for the workflow tests and bench/workflows.sh (no-op, slow, failing, garbage; a call log).
+        .target(
+            name: "PlexusFixtureWorkflowProbe",
+            dependencies: [.product(name: "PlexusSDK", package: "SDK")],
+            path: "Tests/Fixtures/SwiftWorkflowProbe",
             linkerSettings: pluginLinkerSettings
         ),
         .target(name: "PlexusFixtureNotes", dependencies: [.product(name: "PlexusSDK", package: "SDK")], path: "Tests/Fixtures/SwiftNotes/Plugin"),
@@ -272,6 +298,13 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(name: "TimetableSolverTests", dependencies: ["TimetableSolver"], path: "Tests/TimetableSolverTests"),
+        .testTarget(name: "WorkflowEngineTests", dependencies: ["WorkflowEngine"], path: "Tests/WorkflowEngineTests"),
+        .testTarget(
+            name: "WorkflowsTests",
+            dependencies: ["PlexusWorkflows", "WorkflowEngine", .product(name: "PlexusTesting", package: "SDK")],
+            path: "Tests/WorkflowsTests",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(name: "ComplianceEngineTests", dependencies: ["ComplianceEngine"], path: "Tests/ComplianceEngineTests"),
         .testTarget(
             name: "ComplianceTests",

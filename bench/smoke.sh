@@ -8,7 +8,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --bench
 bin="${1:-$(swift build --show-bin-path)}"
-for product in plexus libPlexusHello.so libPlexusFixtureCRC.so bus-bench kv-bench eventlog-bench timetable-bench; do
+for product in plexus libPlexusHello.so libPlexusFixtureCRC.so bus-bench kv-bench eventlog-bench timetable-bench \
+    libPlexusWorkflows.so libPlexusFixtureWorkflowProbe.so workflows-bench; do
     [[ -e "$bin/$product" ]] || { echo "bench smoke: $bin/$product is missing: run swift build first" >&2; exit 1; }
 done
 log="$(mktemp)"
@@ -52,6 +53,7 @@ timetable_data="$(pwd)/../shared/datasets/itc2007-cbctt" timetable_instance=comp
 smoke timetable.sh "Geometric mean of ratios: [0-9.]+" \
     env TIMETABLE_DATA="$timetable_data" bench/timetable.sh 1 --only "$timetable_instance"
 smoke doccompare.sh "^\| unchanged \| [0-9]+ \|" env DOCCOMPARE_TINY=1 bench/doccompare.sh
+smoke workflows.sh "engine / peer steps/s = [0-9.]+" env BENCH_AT_ONCE=50 bench/workflows.sh 50
 
 echo "bench smoke: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

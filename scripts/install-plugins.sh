@@ -5,7 +5,7 @@ set -euo pipefail
 bin="$1"
 target="$2"
 mkdir -p "$target"
-for product in PlexusHello PlexusDocCompare PlexusTimetable PlexusCompliance PlexusVoice PlexusVisualization; do
+for product in PlexusHello PlexusDocCompare PlexusTimetable PlexusCompliance PlexusVoice PlexusVisualization PlexusWorkflows; do
     if [ -f "$bin/lib$product.so" ]; then
         install -m 0644 "$bin/lib$product.so" "$target/lib$product.so"
         echo "installed $target/lib$product.so" >&2
@@ -17,4 +17,11 @@ if [ -d "$packs" ] && [ "$(cd "$target" && pwd)/compliance" != "$packs" ]; then
     mkdir -p "$target/compliance"
     install -m 0644 "$packs"/*.json "$target/compliance/"
     echo "installed $target/compliance/*.json" >&2
+fi
+# The workflows plugin's shipped definitions go beside the plugins too (plugins.d/workflows/*.json).
+definitions="$(cd "$(dirname "$0")/.." && pwd)/plugins.d/workflows"
+if [ -d "$definitions" ] && [ "$(cd "$target" && pwd)/workflows" != "$definitions" ]; then
+    mkdir -p "$target/workflows"
+    install -m 0644 "$definitions"/*.json "$target/workflows/"
+    echo "installed $target/workflows/*.json" >&2
 fi

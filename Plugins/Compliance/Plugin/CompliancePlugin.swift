@@ -11,6 +11,8 @@ import PlexusSDK
 /// - `POST /api/v1/compliance/documents/:id/versions`: checks a new version, re-checking only changed clauses.
 /// - `GET /api/v1/compliance/documents/:id`: status and findings of every checked version.
 ///
+/// Bus service: `compliance.check` checks a text (see ``registerCheckService()``).
+///
 /// Events: a durable subscription (group `compliance`) to `document.changed` fetches the new
 /// version's text from the `doccompare.version` service and checks it the same way;
 /// `compliance.checked` after every check, `compliance.violation` when something is violated.
@@ -44,6 +46,7 @@ public final class CompliancePlugin: Plugin {
         maxBodyBytes = max(1, context.config.int("max_body_bytes", default: 16 << 20))
         try registerRoutes()
         try registerDocumentRoutes()
+        try registerCheckService()
     }
 
     /// Loads the shipped packs off the loop; a pack that fails to load fails the plugin, naming it.

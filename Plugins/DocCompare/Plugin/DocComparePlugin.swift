@@ -14,7 +14,8 @@ import PlexusSDK
 /// - `GET /api/v1/documents/:tenant/:document/compare?from=&to=`: compares two stored versions.
 ///
 /// Events: `document.changed` (durable) for every stored version, `document.compared` for every comparison.
-/// Bus service: `doccompare.version` returns a stored version's text (see ``registerVersionService()``).
+/// Bus services: `doccompare.version` returns a stored version's text (see ``registerVersionService()``);
+/// `doccompare.compare` compares two stored versions (see ``registerCompareService()``).
 ///
 /// Configuration (`plugins.d/doccompare.toml`):
 /// - `max_input_bytes` (default 16 MiB): the largest document, raw or extracted from a .docx (413 beyond).
@@ -61,6 +62,7 @@ public final class DocComparePlugin: Plugin {
         }
         try registerVersionRoutes(maxBodyBytes: UInt64(bodyLimit))
         try registerVersionService()
+        try registerCompareService()
         context.logger.info("doccompare ready", metadata: ["max_input_bytes": "\(maxInput)", "max_body_bytes": "\(bodyLimit)"])
     }
 

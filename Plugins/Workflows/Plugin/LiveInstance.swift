@@ -1,0 +1,46 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PlexusSDK
+import WorkflowEngine
+
+/// An instance the plugin is running: its definition (the version it started with) and the
+/// durable prefix of its history.
+@PluginActor
+final class LiveInstance {
+    let row: InstanceRow
+    let definition: Definition
+    /// Entries known to be in storage, in order.
+    var history: [HistoryEvent]
+    /// Entries queued for the next commit.
+    var queued: [HistoryEvent] = []
+    /// Record actions already queued (so two evaluations do not queue the same entry twice).
+    var queuedKeys: Set<String> = []
+    /// Action keys released once the queued entries are durable (the effect's outcome is then in the history).
+    var releaseOnCommit: [String] = []
+    /// The latest evaluation.
+    var evaluation: Evaluation?
+
+    init(row: InstanceRow, definition: Definition, history: [HistoryEvent]) {
+        self.row = row
+        self.definition = definition
+        self.history = history
+    }
+
+    var id: String { row.id }
+    var isOver: Bool { history.last?.isTerminal ?? false }
+}
+
+/// Clock for histories: epoch milliseconds.
+func epochMilliseconds() -> Int64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+}
+
+/// A monotonic clock for latencies, in seconds.
+func monotonicSeconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+}

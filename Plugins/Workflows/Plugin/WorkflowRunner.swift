@@ -1,0 +1,195 @@
+import Foundation
+import PlexusSDK
+import WorkflowEngine
+
+/// Runs instances: appends their entries to storage (group commit: every entry queued while one
+/// commit runs goes into the next), evaluates them with the ``Interpreter`` once the entries are
+/// durable, and carries out the actions: service calls, timers, waits, publishes, children.
+@PluginActor
+final class WorkflowRunner {
+    let context: PluginContext
+    let store: WorkflowStore
+    let metrics: WorkflowMetrics
+    let parser: DefinitionParser
+    /// Instances not over, by id.
+    var live: [String: LiveInstance] = [:]
+    /// Action keys (`instance|key`) whose effect is under way.
+    var inFlight = InFlight()
+    /// Instances with entries queued for the next commit, in queue order.
+    var dirty: [String] = []
+    var committing = false
+    /// Commits failed in a row (for the retry pause).
+    var commitFailures = 0
+    /// Event waits by instance id and step.
+    var eventWaits: [String: (instance: String, step: String, topic: String, path: JSONPath?, equals: JSON?)] = [:]
+    var topicSubscriptions: [String: Subscription] = [:]
+    /// Parents waiting for a child, by child id.
+    var childWaiters: [String: (parent: String, step: String)] = [:]
+    /// Definitions parsed, by tenant/name/version.
+    var definitionCache: [String: Definition] = [:]
+    /// The newest version of each workflow by tenant/name (emptied whenever a definition is stored).
+    var latestCache: [String: (tenant: String, version: Int)] = [:] { didSet { if latestCache.isEmpty { cacheGeneration += 1 } } }
+    /// Bumped when the cache is emptied: a lookup that raced with a new definition is not cached.
+    var cacheGeneration = 0
+    var stopped = false
+
+    init(context: PluginContext, store: WorkflowStore, metrics: WorkflowMetrics, parser: DefinitionParser) {
+        self.context = context
+        self.store = store
+        self.metrics = metrics
+        self.parser = parser
+    }
+
+    // MARK: Starting and resuming
+
+    /// The definition `version` of `name` owned by `tenant`, parsed once.
+    func definition(owner: String, name: String, version: Int) async throws -> Definition {
+        let key = "\(owner)/\(name)/\(version)"
+        if let cached = definitionCache[key] { return cached }
+        guard let body = try await store.definition(tenant: owner, name: name, version: version) else {
+            throw HTTPError.notFound("no version \(version) of workflow '\(name)'")
+        }
+        let parsed = try parser.parse(Array(body.utf8))
+        definitionCache[key] = parsed
+        return parsed
+    }
+
+    /// Starts an instance of the newest version of `name`; with an idempotency key already used, returns that instance.
+    func start(tenant: String, name: String, input: JSON, idempotencyKey: String?, id: String? = nil,
+               parent: (id: String, step: String)? = nil) async throws -> (row: InstanceRow, created: Bool) {
+        if let idempotencyKey, let existing = try await store.instance(tenant: tenant, workflow: name, idempotencyKey: idempotencyKey) {
+            return (existing, false)
+        }
+        if let id, let existing = try await store.instance(id: id) { return (existing, false) }
+        let latest: (tenant: String, version: Int)
+        if let cached = latestCache["\(tenant)/\(name)"] {
+            latest = cached
+        } else {
+            let generation = cacheGeneration
+            guard let found = try await store.latestDefinition(tenant: tenant, name: name) else {
+                throw HTTPError.notFound("no workflow named '\(name)'; POST its definition to /api/v1/workflows/definitions first")
+            }
+            latest = (found.tenant, found.version)
+            if generation == cacheGeneration { latestCache["\(tenant)/\(name)"] = latest }
+        }
+        let definition = try await self.definition(owner: latest.tenant, name: name, version: latest.version)
+        guard input.object != nil else { throw HTTPError.unprocessable("field 'input': a workflow's input is a JSON object, not \(input.typeName)") }
+        for field in definition.inputFields where input[field] == nil {
+            throw HTTPError.unprocessable("field 'input.\(field)' is missing; workflow '\(name)' needs \(definition.inputFields.joined(separator: ", "))")
+        }
+        let now = epochMilliseconds()
+        let row = InstanceRow(id: id ?? Self.newID(), tenant: tenant, workflow: name, version: latest.version, status: "running",
+                              idempotencyKey: idempotencyKey, parent: parent?.id, parentStep: parent?.step, created: now)
+        let started = HistoryEvent(.started, data: input, name: latest.tenant.isEmpty ? nil : latest.tenant, time: now)
+        do {
+            try await store.transaction([store.insertInstance(row), store.insertEntry(row.id, 0, started)])
+        } catch let failure as StorageFailure where failure.kind == .constraint || failure.kind == .conflict {
+            // Another start with the same key won the race: answer with its instance.
+            if let idempotencyKey, let existing = try await store.instance(tenant: tenant, workflow: name, idempotencyKey: idempotencyKey) {
+                return (existing, false)
+            }
+            throw failure
+        }
+        let instance = LiveInstance(row: row, definition: definition, history: [started])
+        live[row.id] = instance
+        metrics.running.set(Double(live.count))
+        await publish("workflow.started", instance, step: nil, extra: ["input": input])
+        advance(instance)
+        return (row, true)
+    }
+
+    /// Resumes every unfinished instance from its history (after a restart or crash).
+    func resumeAll() async throws -> Int {
+        var resumed = 0
+        for row in try await store.unfinished() where live[row.id] == nil {
+            let history = try await store.history(row.id)
+            let owner = history.first?.name ?? ""
+            guard let definition = try? await definition(owner: owner, name: row.workflow, version: row.version) else {
+                context.logger.error("instance cannot resume: its definition is gone", metadata: ["instance": "\(row.id)", "workflow": "\(row.workflow)"])
+                continue
+            }
+            let instance = LiveInstance(row: row, definition: definition, history: history)
+            live[row.id] = instance
+            resumed += 1
+        }
+        metrics.running.set(Double(live.count))
+        for instance in Array(live.values) { advance(instance) }
+        return resumed
+    }
+
+    static func newID() -> String {
+        var bytes = [UInt8](repeating: 0, count: 10)
+        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
+        return "wf-" + bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    // MARK: The commit loop
+
+    /// Queues `events` for `instance`; `release` are action keys to free once they are durable.
+    func append(_ instance: LiveInstance, _ events: [HistoryEvent], release: [String] = []) {
+        guard !events.isEmpty || !release.isEmpty else { return }
+        if instance.queued.isEmpty { dirty.append(instance.id) }
+        instance.queued += events
+        instance.releaseOnCommit += release
+        if !committing { Task { await commit() } }
+    }
+
+    /// Writes every queued entry in one transaction, then evaluates the instances they belong to.
+    func commit() async {
+        guard !committing else { return }
+        committing = true
+        defer { committing = false }
+        while !dirty.isEmpty, !stopped {
+            let batch = dirty.compactMap { live[$0] }
+            dirty = []
+            var statements: [(sql: String, parameters: [SQLValue])] = []
+            var written: [(LiveInstance, [HistoryEvent], [String])] = []
+            let now = epochMilliseconds()
+            for instance in batch {
+                let events = instance.queued
+                let release = instance.releaseOnCommit
+                instance.queued = []
+                instance.queuedKeys = []
+                instance.releaseOnCommit = []
+                for (offset, event) in events.enumerated() {
+                    statements.append(store.insertEntry(instance.id, instance.history.count + offset, event))
+                }
+                if let terminal = events.first(where: \.isTerminal) {
+                    statements.append(store.updateStatus(instance.id, terminal.kind.rawValue, now: now))
+                } else if events.contains(where: { $0.kind == .cancelRequested || $0.kind == .compensationScheduled }) {
+                    statements.append(store.updateStatus(instance.id, "compensating", now: now))
+                }
+                written.append((instance, events, release))
+            }
+            if !statements.isEmpty {
+                do {
+                    try await store.transaction(statements)
+                } catch {
+                    // Nothing was acknowledged and nothing acted on: the entries go back in front of their queues
+                    // and the commit is tried again after a pause (up to 5 s apart while storage keeps failing).
+                    commitFailures += 1
+                    let pause = min(5_000, 100 << min(commitFailures, 6))
+                    context.logger.error("history commit failed; retrying", metadata: ["error": "\(error)", "instances": "\(written.count)", "retry_ms": "\(pause)"])
+                    var again: [String] = []
+                    for (instance, events, release) in written {
+                        instance.queued = events + instance.queued
+                        instance.releaseOnCommit = release + instance.releaseOnCommit
+                        instance.queuedKeys.formUnion(events.map { Action.record($0).key })
+                        again.append(instance.id)
+                    }
+                    dirty = again + dirty.filter { !again.contains($0) }
+                    context.timers.schedule(after: .milliseconds(pause)) { [weak self] in Task { await self?.commit() } }
+                    return
+                }
+                commitFailures = 0
+            }
+            for (instance, events, release) in written {
+                instance.history += events
+                for key in release { inFlight.remove("\(instance.id)|\(key)") }
+            }
+            let announced = written
+            Task { for (instance, events, _) in announced { await self.announce(instance, events) } }
+            for (instance, _, _) in written { advance(instance) }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import PlexusSDK
+import WorkflowEngine
+
+/// The plugin's tables: definitions (per tenant, versioned), instances, and each instance's
+/// append-only history. Every write goes through the plugin's SQLite storage.
+@PluginActor
+final class WorkflowStore {
+    let storage: Storage
+
+    init(storage: Storage) { self.storage = storage }
+
+    /// One statement per migration (the storage runs each as one statement).
+    static let migrations: [(version: Int, sql: String)] = [
+        (1, "CREATE TABLE definitions (tenant TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY (tenant, name, version))"),
+        (2, "CREATE TABLE instances (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, workflow TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL, idempotency_key TEXT, parent TEXT, parent_step TEXT, created INTEGER NOT NULL, updated INTEGER NOT NULL)"),
+        (3, "CREATE UNIQUE INDEX instances_by_key ON instances (tenant, workflow, idempotency_key)"),
+        (4, "CREATE INDEX instances_by_status ON instances (status)"),
+        (5, "CREATE TABLE history (instance TEXT NOT NULL, seq INTEGER NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (instance, seq))"),
+        (6, "CREATE TABLE rules (name TEXT PRIMARY KEY, body TEXT NOT NULL, updated INTEGER NOT NULL)"),
+    ]
+
+    func migrate() async throws { try await storage.migrate(Self.migrations) }
+
+    // MARK: Definitions
+
+    /// The newest version of `name` for `tenant` (falling back to the shipped ones, tenant ""), with its body.
+    func latestDefinition(tenant: String, name: String) async throws -> (tenant: String, version: Int, body: String)? {
+        for owner in tenant.isEmpty ? [""] : [tenant, ""] {
+            let rows = try await storage.query("SELECT version, body FROM definitions WHERE tenant = ? AND name = ? ORDER BY version DESC LIMIT 1",
+                                               [.text(owner), .text(name)])
+            if let row = rows.first, let version = row[0].integer, let body = row[1].text { return (owner, Int(version), body) }
+        }
+        return nil
+    }
+
+    /// The body of one version.
+    func definition(tenant: String, name: String, version: Int) async throws -> String? {
+        try await storage.query("SELECT body FROM definitions WHERE tenant = ? AND name = ? AND version = ?",
+                                [.text(tenant), .text(name), .integer(Int64(version))]).first?[0].text
+    }
+
+    /// Stores `body` as the next version of `name` for `tenant` (or returns the current version when the body is the same).
+    func putDefinition(tenant: String, name: String, body: String, now: Int64) async throws -> (version: Int, created: Bool) {
+        let rows = try await storage.query("SELECT version, body FROM definitions WHERE tenant = ? AND name = ? ORDER BY version DESC LIMIT 1",
+                                           [.text(tenant), .text(name)])
+        if let row = rows.first, row[1].text == body { return (Int(row[0].integer ?? 1), false) }
+        let version = Int(rows.first?[0].integer ?? 0) + 1
+        try await storage.execute("INSERT INTO definitions (tenant, name, version, body, created) VALUES (?, ?, ?, ?, ?)",
+                                  [.text(tenant), .text(name), .integer(Int64(version)), .text(body), .integer(now)])
+        return (version, true)
+    }
+
+    /// The names and newest versions visible to `tenant`.
+    func definitions(tenant: String) async throws -> [(tenant: String, name: String, version: Int)] {
+        try await storage.query("SELECT tenant, name, MAX(version) FROM definitions WHERE tenant IN (?, '') GROUP BY tenant, name ORDER BY name",
+                                [.text(tenant)]).map { ($0[0].text ?? "", $0[1].text ?? "", Int($0[2].integer ?? 0)) }
+    }
+
+    // MARK: Instances
+
+    /// The statement that creates an instance row.
+    func insertInstance(_ row: InstanceRow) -> (sql: String, parameters: [SQLValue]) {
+        ("INSERT INTO instances (id, tenant, workflow, version, status, idempotency_key, parent, parent_step, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         [.text(row.id), .text(row.tenant), .text(row.workflow), .integer(Int64(row.version)), .text(row.status),
+          row.idempotencyKey.map(SQLValue.text) ?? .null, row.parent.map(SQLValue.text) ?? .null, row.parentStep.map(SQLValue.text) ?? .null,
+          .integer(row.created), .integer(row.created)])
+    }
+
+    /// The statement that appends entry `seq` of `instance`.
+    func insertEntry(_ instance: String, _ seq: Int, _ event: HistoryEvent) -> (sql: String, parameters: [SQLValue]) {
+        ("INSERT INTO history (instance, seq, entry) VALUES (?, ?, ?)", [.text(instance), .integer(Int64(seq)), .text(event.json.text)])
+    }
+
+    /// The statement that sets an instance's status.
+    func updateStatus(_ instance: String, _ status: String, now: Int64) -> (sql: String, parameters: [SQLValue]) {
+        ("UPDATE instances SET status = ?, updated = ? WHERE id = ?", [.text(status), .integer(now), .text(instance)])
+    }
+
+    func instance(id: String) async throws -> InstanceRow? {
+        try await storage.query("SELECT id, tenant, workflow, version, status, idempotency_key, parent, parent_step, created FROM instances WHERE id = ?",
+                                [.text(id)]).first.map(InstanceRow.init)
+    }
+
+    func instance(tenant: String, workflow: String, idempotencyKey: String) async throws -> InstanceRow? {
+        try await storage.query("SELECT id, tenant, workflow, version, status, idempotency_key, parent, parent_step, created FROM instances WHERE tenant = ? AND workflow = ? AND idempotency_key = ?",
+                                [.text(tenant), .text(workflow), .text(idempotencyKey)]).first.map(InstanceRow.init)
+    }
+
+    /// The newest 100 instances of `tenant`, of one workflow if named.
+    func instances(tenant: String, workflow: String?) async throws -> [InstanceRow] {
+        try await storage.query("SELECT id, tenant, workflow, version, status, idempotency_key, parent, parent_step, created FROM instances WHERE tenant = ? AND (? = '' OR workflow = ?) ORDER BY created DESC LIMIT 100",
+                                [.text(tenant), .text(workflow ?? ""), .text(workflow ?? "")]).map(InstanceRow.init)
+    }
+
+    /// Instances not over yet (to resume after a restart or crash).
+    func unfinished() async throws -> [InstanceRow] {
+        try await storage.query("SELECT id, tenant, workflow, version, status, idempotency_key, parent, parent_step, created FROM instances WHERE status IN ('running', 'compensating') ORDER BY created",
+                                []).map(InstanceRow.init)
+    }
+
+    func history(_ instance: String) async throws -> [HistoryEvent] {
+        try await storage.query("SELECT entry FROM history WHERE instance = ? ORDER BY seq", [.text(instance)]).compactMap { row in
+            row[0].text.flatMap(JSON.parse).flatMap(HistoryEvent.init(json:))
+        }
+    }
+
+    func transaction(_ statements: [(sql: String, parameters: [SQLValue])]) async throws {
+        try await storage.transaction(statements)
+    }
+
+    // MARK: Rules
+
+    func rules() async throws -> [(name: String, body: String)] {
+        try await storage.query("SELECT name, body FROM rules ORDER BY name", []).map { ($0[0].text ?? "", $0[1].text ?? "") }
+    }
+
+    func putRule(_ name: String, _ body: String, now: Int64) async throws {
+        try await storage.execute("INSERT INTO rules (name, body, updated) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET body = excluded.body, updated = excluded.updated",
+                                  [.text(name), .text(body), .integer(now)])
+    }
+
+    func deleteRule(_ name: String) async throws -> Bool {
+        try await storage.execute("DELETE FROM rules WHERE name = ?", [.text(name)]).changes > 0
+    }
+}
+
+/// One row of `instances`.
+struct InstanceRow: Sendable {
+    var id: String
+    var tenant: String
+    var workflow: String
+    var version: Int
+    var status: String
+    var idempotencyKey: String?
+    var parent: String?
+    var parentStep: String?
+    var created: Int64
+
+    init(id: String, tenant: String, workflow: String, version: Int, status: String, idempotencyKey: String?, parent: String?, parentStep: String?, created: Int64) {
+        self.id = id
+        self.tenant = tenant
+        self.workflow = workflow
+        self.version = version
+        self.status = status
+        self.idempotencyKey = idempotencyKey
+        self.parent = parent
+        self.parentStep = parentStep
+        self.created = created
+    }
+
+    init(_ row: SQLRow) {
+        self.init(id: row[0].text ?? "", tenant: row[1].text ?? "", workflow: row[2].text ?? "", version: Int(row[3].integer ?? 0),
+                  status: row[4].text ?? "", idempotencyKey: row[5].text, parent: row[6].text, parentStep: row[7].text, created: row[8].integer ?? 0)
+    }
+}

@@ -1,0 +1,225 @@
+import Foundation
+import PlexusTesting
+import XCTest
+
+/// The workflows plugin over the real binary: durable history across SIGKILL of the whole
+/// supervised server (mid-step and mid-compensation), and the shipped flows against the plugins present.
+final class WorkflowsLiveTests: XCTestCase {
+    var work: URL!
+    var callLog: String { work.appendingPathComponent("calls.txt").path }
+
+    override func setUpWithError() throws {
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-workflows-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(at: work) }
+
+    func start(_ extraPlugins: [String] = [], rules: String? = nil, cFixtures: [String] = []) throws -> TestRuntime {
+        let shipped = Repository.root.appendingPathComponent("plugins.d/workflows").path
+        var configs = ["workflows": "definitions_dir = \"\(shipped)\"\n" + (rules.map { "rules = '''\($0)'''\n" } ?? ""),
+                       "wfprobe": "call_log = \"\(callLog)\"\n"]
+        if extraPlugins.contains("libPlexusCompliance.so") {
+            configs["compliance"] = "packs_dir = \"\(Repository.root.appendingPathComponent("plugins.d/compliance").path)\"\n"
+        }
+        return try Repository.startPlexus(swiftPlugins: ["libPlexusWorkflows.so", "libPlexusFixtureWorkflowProbe.so"] + extraPlugins, cFixtures: cFixtures,
+                                          pluginConfigs: configs, workDirectory: work)
+    }
+
+    func post(_ plexus: TestRuntime, _ path: String, _ body: String) throws -> (Int, [String: Any]) {
+        let response = try plexus.request("POST", path, headers: "Content-Type: application/json\r\n", body: Array(body.utf8))
+        return (response.status, (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? ["text": response.text])
+    }
+
+    func instance(_ plexus: TestRuntime, _ id: String, until done: ([String: Any]) -> Bool, seconds: Double = 30) throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last: [String: Any] = [:]
+        while Date() < deadline {
+            if let response = try? plexus.get("/api/v1/workflows/instances/\(id)"), response.status == 200 {
+                last = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+                if done(last) { return last }
+            }
+            usleep(100_000)
+        }
+        throw TestFailure("instance \(id) never got there: \(last)\n\(plexus.log.suffix(3000))")
+    }
+
+    func waitForLog(_ text: String, seconds: Double = 20) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if ((try? String(contentsOfFile: callLog, encoding: .utf8)) ?? "").contains(text) { return }
+            usleep(50_000)
+        }
+        throw TestFailure("the call log never showed '\(text)': \((try? String(contentsOfFile: callLog, encoding: .utf8)) ?? "")")
+    }
+
+    var logLines: [String] { ((try? String(contentsOfFile: callLog, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+
+    func kinds(_ object: [String: Any], _ kind: String, step: String? = nil) -> [[String: Any]] {
+        ((object["history"] as? [[String: Any]]) ?? []).filter { $0["kind"] as? String == kind && (step == nil || $0["step"] as? String == step) }
+    }
+
+    func testSIGKILLMidStepResumesFromHistoryWithTheSameIdempotencyKey() throws {
+        var plexus: TestRuntime? = try start()
+        let (created, answer) = try post(plexus!, "/api/v1/workflows/definitions", """
+        {"name": "crashy", "steps": [
+          {"id": "a", "type": "call", "service": "wfprobe.do", "input": {"tag": "a"}, "compensate": {"service": "wfprobe.do", "input": {"tag": "undo-a"}}},
+          {"id": "b", "type": "call", "service": "wfprobe.do", "input": {"tag": "b", "sleep_ms": 3000}, "timeout_ms": 20000, "output": "rb"},
+          {"id": "c", "type": "call", "service": "wfprobe.do", "input": {"tag": "c"}}
+        ]}
+        """)
+        XCTAssertEqual(created, 201, "\(answer)")
+        let (status, started) = try post(plexus!, "/api/v1/workflows/crashy/start", "{}")
+        XCTAssertEqual(status, 201, "\(started)")
+        let id = try XCTUnwrap(started["id"] as? String)
+        try waitForLog("start b \(id):b:1")
+        kill(plexus!.process.processIdentifier, SIGKILL)
+        plexus!.process.waitUntilExit()
+        XCTAssertFalse(logLines.contains("done b \(id):b:1"), "killed before b answered")
+        plexus = try start()
+        defer { _ = plexus?.stop() }
+        let done = try instance(plexus!, id) { $0["status"] as? String == "completed" }
+        XCTAssertEqual(kinds(done, "step.scheduled", step: "b").count, 1, "b was scheduled once: the resumed run is the same attempt")
+        XCTAssertEqual(kinds(done, "step.completed", step: "b").count, 1)
+        XCTAssertEqual(kinds(done, "step.completed", step: "a").count, 1)
+        XCTAssertEqual(kinds(done, "compensated").count, 0)
+        XCTAssertEqual(logLines.filter { $0 == "start b \(id):b:1" }.count, 2, "at least once: b ran again with the same key\n\(logLines)")
+        XCTAssertEqual(logLines.filter { $0.hasPrefix("start a ") }.count, 1, "a's recorded reply was replayed, not re-run")
+        XCTAssertEqual(((done["output"] as? [String: Any])?["rb"] as? [String: Any])?["key"] as? String, "\(id):b:1",
+                       "the reply recorded is the re-run's, under the attempt's key")
+    }
+
+    func testSIGKILLMidCompensationRunsEachCompensationExactlyOnceInTheHistory() throws {
+        var plexus: TestRuntime? = try start()
+        let (created, answer) = try post(plexus!, "/api/v1/workflows/definitions", """
+        {"name": "undo", "steps": [
+          {"id": "a", "type": "call", "service": "wfprobe.do", "input": {"tag": "a"}, "compensate": {"service": "wfprobe.do", "input": {"tag": "undo-a"}}},
+          {"id": "b", "type": "call", "service": "wfprobe.do", "input": {"tag": "b"},
+           "compensate": {"service": "wfprobe.do", "input": {"tag": "undo-b", "sleep_ms": 3000}, "timeout_ms": 20000}},
+          {"id": "c", "type": "call", "service": "wfprobe.do", "input": {"tag": "c", "fail": true}}
+        ]}
+        """)
+        XCTAssertEqual(created, 201, "\(answer)")
+        let (_, started) = try post(plexus!, "/api/v1/workflows/undo/start", "{}")
+        let id = try XCTUnwrap(started["id"] as? String)
+        try waitForLog("start undo-b \(id):b:compensate:1")
+        kill(plexus!.process.processIdentifier, SIGKILL)
+        plexus!.process.waitUntilExit()
+        plexus = try start()
+        defer { _ = plexus?.stop() }
+        let done = try instance(plexus!, id) { $0["status"] as? String == "failed" }
+        let compensated = kinds(done, "compensated").compactMap { $0["step"] as? String }
+        XCTAssertEqual(compensated, ["b", "a"], "each completed step compensated once, most recent first")
+        XCTAssertEqual(kinds(done, "compensation.scheduled", step: "b").count, 1)
+        XCTAssertEqual(logLines.filter { $0.hasPrefix("start undo-a ") }.count, 1)
+        XCTAssertEqual(Set(logLines.filter { $0.hasPrefix("start undo-b ") }), ["start undo-b \(id):b:compensate:1"], "re-run with the same key")
+        XCTAssertTrue((done["error"] as? String ?? "").contains("probe step 'c' was asked to fail"), "\(done["error"] ?? "")")
+    }
+
+    /// A worker crash (another plugin segfaults the supervised worker) mid-step: the new worker resumes the instance.
+    func testAWorkerCrashMidStepResumesInTheNextWorker() throws {
+        let plexus = try start(cFixtures: ["crash-segv"])
+        defer { _ = plexus.stop() }
+        let (created, answer) = try post(plexus, "/api/v1/workflows/definitions", """
+        {"name": "survivor", "steps": [
+          {"id": "a", "type": "call", "service": "wfprobe.do", "input": {"tag": "a"}},
+          {"id": "b", "type": "call", "service": "wfprobe.do", "input": {"tag": "b", "sleep_ms": 3000}, "timeout_ms": 20000},
+          {"id": "c", "type": "call", "service": "wfprobe.do", "input": {"tag": "c"}}
+        ]}
+        """)
+        XCTAssertEqual(created, 201, "\(answer)")
+        let (_, started) = try post(plexus, "/api/v1/workflows/survivor/start", "{}")
+        let id = try XCTUnwrap(started["id"] as? String)
+        try waitForLog("start b \(id):b:1")
+        _ = try? plexus.get("/api/v1/c/segv")
+        XCTAssertTrue(plexus.logEventuallyContains("crashed in plugin 'crash-segv'"), plexus.log)
+        let done = try instance(plexus, id) { $0["status"] as? String == "completed" }
+        XCTAssertEqual(kinds(done, "step.scheduled", step: "b").count, 1)
+        XCTAssertEqual(kinds(done, "step.completed").count, 3)
+        XCTAssertEqual(logLines.filter { $0 == "start b \(id):b:1" }.count, 2, "b ran again in the new worker with the same key\n\(logLines)")
+    }
+
+    func testTenantOnboardingWithoutTheWhiteLabelPluginFailsNamingIt() throws {
+        let plexus = try start()
+        defer { _ = plexus.stop() }
+        let (status, started) = try post(plexus, "/api/v1/workflows/tenant-onboarding/start",
+                                         #"{"input": {"tenant": "globex", "domain": "globex.example", "plan": "pro"}}"#)
+        XCTAssertEqual(status, 201, "\(started)")
+        let done = try instance(plexus, try XCTUnwrap(started["id"] as? String)) { $0["status"] as? String == "failed" }
+        XCTAssertEqual(done["error"] as? String, "step 'create-tenant': service 'whitelabel.tenants.create' is not offered: plugin 'whitelabel' is not loaded")
+    }
+
+    func testMetricsShowInstancesAndRules() throws {
+        let plexus = try start(rules: #"[{"name": "big", "match": "orders.created", "when": {"path": "$.total", "op": "gte", "value": 100}, "pick": ["id"], "topic": "routed.big"}, {"name": "once", "match": "orders.created", "dedupe": {"key": "$.id", "window_ms": 60000}, "topic": "routed.once"}]"#)
+        defer { _ = plexus.stop() }
+        _ = try post(plexus, "/api/v1/workflows/definitions", #"{"name": "quick", "steps": [{"id": "a", "type": "call", "service": "wfprobe.noop"}]}"#)
+        let (_, started) = try post(plexus, "/api/v1/workflows/quick/start", "{}")
+        _ = try instance(plexus, try XCTUnwrap(started["id"] as? String)) { $0["status"] as? String == "completed" }
+        let metrics = try plexus.get("/metrics").text
+        XCTAssertTrue(metrics.contains(#"workflows_instances_completed_total{workflow="quick"} 1"#), String(metrics.suffix(3000)))
+        XCTAssertTrue(metrics.contains("workflows_step_seconds_bucket"), "step latency histogram")
+        for body in [#"{"id": "o1", "total": 150}"#, #"{"id": "o1", "total": 150}"#, #"{"id": "o2", "total": 5}"#] {
+            let published = try plexus.request("POST", "/api/v1/events", headers: "Content-Type: application/json\r\n",
+                                               body: Array(#"{"topic": "orders.created", "payload": \#(body)}"#.utf8))
+            XCTAssertEqual(published.status, 202, published.text)
+        }
+        let expected = [#"workflows_rule_matched_total{rule="big"} 2"#, #"workflows_rule_forwarded_total{rule="big"} 2"#,
+                        #"workflows_rule_matched_total{rule="once"} 3"#, #"workflows_rule_forwarded_total{rule="once"} 2"#,
+                        #"workflows_rule_dropped_total{rule="once"} 1"#]
+        var text = ""
+        for _ in 0..<50 {
+            text = try plexus.get("/metrics").text
+            if expected.allSatisfy(text.contains) { break }
+            usleep(100_000)
+        }
+        let ruleLines = text.split(separator: "\n").filter { $0.contains("workflows_rule") }.joined(separator: "\n")
+        for line in expected { XCTAssertTrue(text.contains(line), "\(line) not in /metrics:\n\(ruleLines)") }
+    }
+
+    /// The shipped document-analysis flow against the real comparison and compliance plugins.
+    func testDocumentAnalysisAgainstDocCompareAndCompliance() throws {
+        let plexus = try start(["libPlexusDocCompare.so", "libPlexusCompliance.so"])
+        defer { _ = plexus.stop() }
+        plexus.credential = try plexus.createAPIKey(name: "writer", tenant: "acme")
+        for text in ["1. Notice period is 30 days.\n", "1. Notice period is 60 days.\n2. Contact anna@example.com.\n"] {
+            let stored = try plexus.request("POST", "/api/v1/documents/acme/nda/versions", headers: "Content-Type: text/plain\r\n", body: Array(text.utf8))
+            XCTAssertEqual(stored.status, 201, stored.text)
+        }
+        let (status, started) = try post(plexus, "/api/v1/workflows/document-analysis/start",
+                                         #"{"input": {"tenant": "acme", "document": "nda", "version": 2}}"#)
+        XCTAssertEqual(status, 201, "\(started)")
+        let done = try instance(plexus, try XCTUnwrap(started["id"] as? String)) { ["completed", "failed"].contains($0["status"] as? String ?? "") }
+        XCTAssertEqual(done["status"] as? String, "completed", "\(done)")
+        let output = done["output"] as? [String: Any] ?? [:]
+        let comparison = output["comparison"] as? [String: Any] ?? [:]
+        XCTAssertEqual(comparison["to"] as? Int, 2, "\(output)")
+        XCTAssertEqual(comparison["from"] as? Int, 1, "\(output)")
+        let entities = (output["compliance"] as? [String: Any])?["entities"] as? [[String: Any]] ?? []
+        XCTAssertTrue(entities.contains { $0["type"] as? String == "EMAIL" }, "\(output)")
+        // Each stored version's document.changed started one instance by itself (the trigger), and the start above a third.
+        var listed: [[String: Any]] = []
+        for _ in 0..<100 {
+            let response = try plexus.get("/api/v1/workflows/instances?workflow=document-analysis")
+            listed = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]]) ?? []
+            if listed.count == 3 && listed.allSatisfy({ $0["status"] as? String == "completed" }) { break }
+            usleep(100_000)
+        }
+        XCTAssertEqual(listed.count, 3, "\(listed)")
+        XCTAssertEqual(listed.filter { $0["status"] as? String == "completed" }.count, 3, "\(listed)")
+    }
+
+    /// Without the compliance plugin the optional check is skipped, and the history names the missing plugin.
+    func testDocumentAnalysisWithoutComplianceSkipsThatStepNamingIt() throws {
+        let plexus = try start(["libPlexusDocCompare.so"])
+        defer { _ = plexus.stop() }
+        plexus.credential = try plexus.createAPIKey(name: "writer", tenant: "acme")
+        let stored = try plexus.request("POST", "/api/v1/documents/acme/memo/versions", headers: "Content-Type: text/plain\r\n", body: Array("Hello.\n".utf8))
+        XCTAssertEqual(stored.status, 201, stored.text)
+        let (_, started) = try post(plexus, "/api/v1/workflows/document-analysis/start", #"{"input": {"tenant": "acme", "document": "memo", "version": 1}}"#)
+        let done = try instance(plexus, try XCTUnwrap(started["id"] as? String)) { ["completed", "failed"].contains($0["status"] as? String ?? "") }
+        XCTAssertEqual(done["status"] as? String, "completed", "\(done)")
+        let skipped = kinds(done, "step.failed", step: "compliance-check").first
+        XCTAssertEqual(skipped?["error"] as? String, "step 'compliance-check': service 'compliance.check' is not offered: plugin 'compliance' is not loaded")
+        XCTAssertEqual(kinds(done, "step.scheduled", step: "compare").count, 0, "version 1 has nothing to compare with")
+    }
+}
