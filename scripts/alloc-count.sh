@@ -5,7 +5,7 @@
 # replaces malloc and its family with glibc's own allocator plus a count of the main thread's calls.
 #   scripts/alloc-count.sh [requests]       (after: swift build -c release --product plexus --product PlexusHello)
 # Exit 1 when the requests were not answered. The requests send `Host: t`, as the in-process test does
-# (a longer Host, such as 127.0.0.1:PORT, costs one more allocation: 22.0 instead of 21.0 when measured).
+# (a longer Host, such as 127.0.0.1:PORT, cost one more allocation per request when measured).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${PLEXUS_BIN_DIR:-$ROOT/.build/release}

@@ -37,7 +37,7 @@ struct HTTPResponseEncoder {
         if !(200...999).contains(status) { status = 500 }
         let body = UnsafeRawBufferPointer(start: response.body.data, count: response.body.data == nil ? 0 : response.body.length)
         var out = Self.statusLines[status]
-        out.reserveCapacity(256 + body.count)
+        out.reserveCapacity(256 + securityHeaders.count + body.count)  // one allocation: the security headers alone are ~190 bytes
         for index in 0..<response.header_count {
             let pair = response.headers[index]
             Self.appendHeader(&out, UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.length),
