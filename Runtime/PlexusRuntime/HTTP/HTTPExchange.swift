@@ -86,16 +86,16 @@ final class HTTPExchange: RequestContext {
         request.roles = store(roles)
         request.scopes = store(scopes)
         if !roleList.isEmpty || !scopeList.isEmpty {
-            // Views into the texts just stored: "a,b" and "x y" hold each name once, in the same order.
-            var offset = 0
-            for (list, text, count) in [(roleList, request.roles, 0), (scopeList, request.scopes, roleList.count)] {
-                offset = 0
-                for (index, name) in list.enumerated() {
-                    let length = name.utf8.count
-                    lists[count + index] = plexus_bytes(data: text.data.map { $0 + offset }, length: length)
-                    offset += length + 1
+            // Views into the texts just stored: "a,b" and "x y" hold each name once, in order.
+            func views(_ names: [String], into first: UnsafeMutablePointer<plexus_bytes>, over text: plexus_bytes) {
+                var offset = 0
+                for (index, name) in names.enumerated() {
+                    first[index] = plexus_bytes(data: text.data.map { $0 + offset }, length: name.utf8.count)
+                    offset += name.utf8.count + 1
                 }
             }
+            views(roleList, into: lists, over: request.roles)
+            views(scopeList, into: lists + roleList.count, over: request.scopes)
             request.role_list = roleList.isEmpty ? nil : UnsafePointer(lists)
             request.role_count = roleList.count
             request.scope_list = scopeList.isEmpty ? nil : UnsafePointer(lists + roleList.count)

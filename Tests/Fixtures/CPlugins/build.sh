@@ -87,3 +87,5 @@ cp "$good" "$out/elf-wrong-machine.so"; patch_bytes "$out/elf-wrong-machine.so" 
 cp "$good" "$out/elf-32bit.so"; patch_bytes "$out/elf-32bit.so" 4 '\x01'                                             # ELFCLASS32
 cp "$good" "$out/elf-executable.so"; patch_bytes "$out/elf-executable.so" 16 '\x02\x00'                             # ET_EXEC
 cp "$good" "$out/elf-many-phdrs.so"; patch_bytes "$out/elf-many-phdrs.so" 56 '\xff\xff'                              # e_phnum
+# ABI 1.6's abandon hook in C: counts notices by reason, answers late from a timer.
+cc -std=c11 -Wall -Werror -shared -fPIC -I"$here/../../../SDK/CPlexusABI/include" "$here/abandon.c" -o "$out/abandon-c.so"
