@@ -60,6 +60,66 @@ final class OffLoopSchedulerTests: XCTestCase {
         stop(loop, thread)
     }
 
+    /// Jobs queued in one loop iteration are run by the owner's runners one after the other: a
+    /// burst of 200 quick jobs costs at most `threadsPerOwner` pool submissions, not 200, and
+    /// every job completes once, in the order of its runner.
+    func testABurstOfJobsIsRunByAFewRunners() throws {
+        let (loop, thread) = startLoop()
+        let scheduler = OffLoopScheduler(loop: loop, threads: 4, threadsPerOwner: 3)
+        let done = DispatchSemaphore(value: 0)
+        let log = CompletionLog()
+        let jobs = 200
+        loop.execute {
+            for index in 0..<jobs {
+                scheduler.enqueue(owner: "native", work: {}, after: { ran in
+                    log.append("\(index) \(ran)")
+                    if log.count == jobs { done.signal() }
+                })
+            }
+        }
+        XCTAssertEqual(done.wait(timeout: .now() + 60), .success)
+        var started = 0
+        let read = DispatchSemaphore(value: 0)
+        loop.execute { started = scheduler.runnersStarted; read.signal() }
+        read.wait()
+        XCTAssertEqual(Set(log.entries).count, jobs, "every job completes exactly once")
+        XCTAssertTrue(log.entries.allSatisfy { $0.hasSuffix(" true") })
+        XCTAssertGreaterThanOrEqual(started, 1)
+        XCTAssertLessThanOrEqual(started, scheduler.threadsPerOwner, "one pool submission per runner, not per job")
+        stop(loop, thread)
+    }
+
+    /// A job that blocks holds only its own runner: the owner's next job, queued while it blocks,
+    /// gets another pool thread and completes first.
+    func testABlockingJobDoesNotHoldUpItsOwnersNextJob() throws {
+        let (loop, thread) = startLoop()
+        let scheduler = OffLoopScheduler(loop: loop, threads: 4, threadsPerOwner: 3)
+        let release = DispatchSemaphore(value: 0)
+        let blocking = DispatchSemaphore(value: 0)
+        let secondDone = DispatchSemaphore(value: 0)
+        let allDone = DispatchSemaphore(value: 0)
+        let log = CompletionLog()
+        loop.execute {
+            scheduler.enqueue(owner: "native", work: { blocking.signal(); release.wait() }, after: { _ in
+                log.append("blocking")
+                allDone.signal()
+            })
+        }
+        XCTAssertEqual(blocking.wait(timeout: .now() + 60), .success)
+        loop.execute {
+            scheduler.enqueue(owner: "native", work: {}, after: { _ in
+                log.append("second")
+                secondDone.signal()
+            })
+        }
+        let served = secondDone.wait(timeout: .now() + 60)
+        release.signal()
+        XCTAssertEqual(served, .success, "the second job must not wait for the blocked one")
+        XCTAssertEqual(allDone.wait(timeout: .now() + 60), .success)
+        XCTAssertEqual(log.entries, ["second", "blocking"])
+        stop(loop, thread)
+    }
+
     private func startLoop() -> (EventLoop, Thread) {
         let loop = EventLoop()
         let started = DispatchSemaphore(value: 0)
