@@ -72,13 +72,19 @@ final class OffLoopScheduler: @unchecked Sendable {
     /// Queues `work` for `owner`; `after` runs on the loop with `true` once it ran, `false` when
     /// the pool refused it; never before `enqueue` has returned.
     func enqueue(owner: String, work: @escaping @Sendable () -> Void, after: @escaping (Bool) -> Void) {
-        let lane: Lane
-        if let known = lanes[owner] {
-            lane = known
-        } else {
-            lane = Lane(owner: owner)
-            lanes[owner] = lane
-        }
+        enqueue(on: lane(for: owner), work: work, after: after)
+    }
+
+    /// The lane of `owner`'s jobs (a caller that queues often keeps it, saving the lookup).
+    func lane(for owner: String) -> Lane {
+        if let known = lanes[owner] { return known }
+        let lane = Lane(owner: owner)
+        lanes[owner] = lane
+        return lane
+    }
+
+    /// As ``enqueue(owner:work:after:)``, on a lane from ``lane(for:)``.
+    func enqueue(on lane: Lane, work: @escaping @Sendable () -> Void, after: @escaping (Bool) -> Void) {
         lock.lock()
         lane.queue.append(Job(work: work, after: after))
         // Runners that have not taken their first job yet take the first jobs queued.
@@ -213,19 +219,21 @@ private struct Job {
     let after: (Bool) -> Void
 }
 
-/// One owner's jobs. `queue` and `starting` are guarded by the scheduler's lock; `runners` and
-/// `inTurns` belong to the loop thread.
-private final class Lane: @unchecked Sendable {
-    let owner: String
-    var queue = JobQueue()
-    /// Runners handed to the pool that have not taken a job yet.
-    var starting = 0
-    /// Runners handed to the pool and not finished.
-    var runners = 0
-    /// Whether the lane is in the scheduler's turns.
-    var inTurns = false
+extension OffLoopScheduler {
+    /// One owner's jobs. `queue` and `starting` are guarded by the scheduler's lock; `runners`
+    /// and `inTurns` belong to the loop thread.
+    final class Lane: @unchecked Sendable {
+        let owner: String
+        fileprivate var queue = JobQueue()
+        /// Runners handed to the pool that have not taken a job yet.
+        fileprivate var starting = 0
+        /// Runners handed to the pool and not finished.
+        fileprivate var runners = 0
+        /// Whether the lane is in the scheduler's turns.
+        fileprivate var inTurns = false
 
-    init(owner: String) { self.owner = owner }
+        fileprivate init(owner: String) { self.owner = owner }
+    }
 }
 
 /// A FIFO of jobs that pops from the front without moving the rest.
