@@ -8,13 +8,13 @@ import Foundation
 ///
 /// Each owner has a lane: a locked queue of its jobs. A pool thread given to an owner (a
 /// runner) takes the lane's jobs one after the other until the lane is empty, and hands each
-/// completion back through one locked mailbox that wakes the loop once for all the completions
-/// in it. Runners are handed out once per loop iteration (a prepare handle, just before the
+/// completion back through one locked mailbox, delivered on the loop all at once (when the
+/// runner is done, or, while it goes on, by one wake-up for all the completions in it). Runners are handed out once per loop iteration (a prepare handle, just before the
 /// loop waits for I/O), after every request read in that iteration has queued its job. Under
 /// load a job therefore costs a queue push and pop, not a pool submission, a thread wake-up and
 /// a loop wake-up of its own. What does not change:
-/// - a job that blocks holds only its own runner: a lane with more jobs waiting than runners
-///   about to take them gets another runner (up to the owner's bound), as the pool would;
+/// - a job that blocks holds only its own runner: a lane whose jobs still wait a millisecond
+///   after its last runner started gets another one (up to the owner's bound);
 /// - when an owner waits for a thread it may have, runners give theirs back after the job
 ///   they are running, so waiting owners are served one job each in turn.
 final class OffLoopScheduler: @unchecked Sendable {
@@ -39,11 +39,19 @@ final class OffLoopScheduler: @unchecked Sendable {
     private var inFlight = 0
     private var prepare: UnsafeMutablePointer<uv_prepare_t>?
     private var dispatchPending = false
+    private var rampTimer: LoopTimer?
+    private var rampArmed = false
+    /// How long jobs wait for their lane's runners before the lane gets another one (when it
+    /// has one already): long enough for a runner to drain a burst of quick calls, short
+    /// enough that a blocked call delays the calls behind it by about that much.
+    static let rampMilliseconds: UInt64 = 1
     /// Guards every lane's queue and `starting` count, ``mailbox`` and ``contended``.
     private let lock = NSLock()
     /// Completions waiting for the loop (under ``lock``), in the order the jobs finished.
     private var mailbox: [(Bool) -> Void] = []
     private var delivering: [(Bool) -> Void] = []
+    /// Whether a delivery of the mailbox is posted to the loop and has not run yet (under ``lock``).
+    private var deliveryPosted = false
     /// Whether a lane that may have another runner waits for a pool thread (under ``lock``):
     /// runners then give their threads back after their current job.
     private var contended = false
@@ -117,8 +125,12 @@ final class OffLoopScheduler: @unchecked Sendable {
     }
 
     /// Hands pool threads to waiting lanes while there are free ones: one runner per lane per
-    /// turn, skipping lanes at their bound (their runners will take their jobs).
+    /// turn, skipping lanes at their bound (their runners will take their jobs). A lane that
+    /// has a runner gets another only when its last one started ``rampMilliseconds`` ago or
+    /// more: one runner drains a burst of quick jobs, and a lane whose jobs still wait by then
+    /// (a job blocks, or the jobs are long) gets the next one.
     private func dispatch() {
+        let now = uv_hrtime()
         var skipped = 0
         while inFlight < threads, skipped < turns.count {
             let lane = turns.removeFirst()
@@ -126,11 +138,12 @@ final class OffLoopScheduler: @unchecked Sendable {
             guard jobsWaitingForARunner(lane) else { continue }
             lane.inTurns = true
             turns.append(lane)
-            guard lane.runners < threadsPerOwner else {
+            guard lane.runners < threadsPerOwner, lane.runners == 0 || now &- lane.lastRunnerAt >= Self.rampMilliseconds * 1_000_000 else {
                 skipped += 1
                 continue
             }
             skipped = 0
+            lane.lastRunnerAt = now
             startRunner(for: lane)
         }
         // Lanes that had jobs for a runner but got none stay in the turns; drop the others.
@@ -139,10 +152,27 @@ final class OffLoopScheduler: @unchecked Sendable {
             if !keep { lane.inTurns = false }
             return !keep
         }
-        let starved = turns.contains { $0.runners < threadsPerOwner }
+        let poolFull = inFlight >= threads
+        let starved = poolFull && turns.contains { $0.runners < threadsPerOwner }
         lock.lock()
         contended = starved
         lock.unlock()
+        if !poolFull && turns.contains(where: { $0.runners < threadsPerOwner }) { armRamp() }
+    }
+
+    /// Looks again in ``rampMilliseconds`` at lanes whose jobs wait for a runner.
+    private func armRamp() {
+        guard !rampArmed else { return }
+        rampArmed = true
+        let timer = rampTimer ?? LoopTimer(loop: loop)
+        if rampTimer == nil {
+            timer.unref()
+            rampTimer = timer
+        }
+        timer.start(afterMilliseconds: Self.rampMilliseconds) { [unowned self] in
+            rampArmed = false
+            dispatch()
+        }
     }
 
     private func jobsWaitingForARunner(_ lane: Lane) -> Bool {
@@ -159,6 +189,8 @@ final class OffLoopScheduler: @unchecked Sendable {
         lane.starting += 1
         lock.unlock()
         let accepted = WorkPool.submit(on: loop, work: { [unowned self] in run(lane) }) { [unowned self] _ in
+            // A runner that found its lane empty left its last completions to this call.
+            deliver()
             inFlight -= 1
             lane.runners -= 1
             // Jobs queued after this runner found its lane empty, or left when it gave its thread back.
@@ -182,7 +214,9 @@ final class OffLoopScheduler: @unchecked Sendable {
     }
 
     /// A runner (on a pool thread): takes `lane`'s jobs until the lane is empty, or until an
-    /// owner waits for a thread.
+    /// owner waits for a thread. A completion wakes the loop only when the runner goes on with
+    /// another job; the last ones are delivered when the pool reports the runner done (one
+    /// wake-up of the loop for both).
     private func run(_ lane: Lane) {
         lock.lock()
         lane.starting -= 1
@@ -191,8 +225,9 @@ final class OffLoopScheduler: @unchecked Sendable {
             job.work()
             lock.lock()
             mailbox.append(job.after)
-            let first = mailbox.count == 1, yield = contended
-            if first {
+            let yield = contended
+            if !yield && lane.queue.count > 0 && !deliveryPosted {
+                deliveryPosted = true
                 lock.unlock()
                 loop.post({ scheduler in
                     Unmanaged<OffLoopScheduler>.fromOpaque(scheduler!).takeUnretainedValue().deliver()
@@ -207,6 +242,7 @@ final class OffLoopScheduler: @unchecked Sendable {
     /// Runs the completions in the mailbox (loop thread).
     private func deliver() {
         lock.lock()
+        deliveryPosted = false
         swap(&mailbox, &delivering)
         lock.unlock()
         for after in delivering { after(true) }
@@ -231,6 +267,8 @@ extension OffLoopScheduler {
         fileprivate var runners = 0
         /// Whether the lane is in the scheduler's turns.
         fileprivate var inTurns = false
+        /// When the lane's last runner started (`uv_hrtime`, nanoseconds).
+        fileprivate var lastRunnerAt: UInt64 = 0
 
         fileprivate init(owner: String) { self.owner = owner }
     }
