@@ -101,6 +101,75 @@ final class ClauseReadingTests: XCTestCase {
         assertRoundTrip(cmp, old, new)
     }
 
+    /// A short clause moved to another section and edited in three of its 15 words (one replaced,
+    /// one deleted, one added) keeps 4 of its 6 content words in order: under every content bar,
+    /// and with no paired neighbour or parent. It is still the same clause, moved and modified,
+    /// not a deletion plus an addition (the bench's one missed moved block, pair 194).
+    func testShortClauseMovedAndEditedInAFewWordsIsOneMove() {
+        let old = """
+        1. WAIVER
+
+        1.1 The Supplier must not procure all Confidential Information promptly without
+            delay within ten (10) Business Days of the request.
+
+        1.2 The Customer will test the Software as soon as practicable using prompt care
+            and skill and in a proper manner.
+
+        1.3 No failure to exercise a right under this agreement is a waiver of that right.
+
+        2. CONFIDENTIALITY
+
+        2.1 The Territory must not invoice the Specification at its own cost in
+            accordance with paragraph 2.
+
+        2.2 The Price will use the Services without delay between 9.00 a.m. and 5.00
+            p.m. on any Business Day.
+
+        2.3 The Invoice shall not document all Confidential Information to the all
+            satisfaction of the Deliverables.
+
+        2.4 The Records shall invoice all Confidential Information as soon as
+            practicable to the applicable satisfaction of the Milestone.
+
+        """
+        let new = """
+        1. WAIVER
+
+        1.1 The Invoice shall not annual all Information to the all satisfaction of
+            additional the Deliverables.
+
+        1.2 The Supplier must not procure all Confidential Information promptly without
+            delay within ten (10) Business Days of the request.
+
+        1.3 The Customer will test the Software as soon as practicable using prompt care
+            and skill and in a proper manner.
+
+        1.4 No failure to exercise a right under this agreement is a waiver of that right.
+
+        2. CONFIDENTIALITY
+
+        2.1 The Territory must not invoice the Specification at its own cost in
+            accordance with paragraph 2.
+
+        2.2 The Price will use the Services without delay between 9.00 a.m. and 5.00
+            p.m. on any Business Day.
+
+        2.3 The Records shall invoice all Confidential Information as soon as
+            practicable to the applicable satisfaction of the Milestone.
+
+        """
+        let cmp = ClauseComparer.compare(old, new)
+        let summary = "\(cmp.changes.map { ($0.oldNumber, $0.newNumber, $0.status, $0.moved) })"
+        XCTAssertEqual(cmp.changes.filter { $0.status == .added || $0.status == .removed }.count, 0, summary)
+        let modified = cmp.changes.filter { $0.status == .modified }
+        XCTAssertEqual(modified.count, 1, summary)
+        XCTAssertEqual(modified.first?.oldNumber.flatMap(RenumberedReferences.core), "2.3", summary)
+        XCTAssertEqual(modified.first?.newNumber.flatMap(RenumberedReferences.core), "1.1", summary)
+        XCTAssertEqual(cmp.moves.count, 1, summary)
+        XCTAssertEqual(cmp.changes.filter { $0.moved }.count, 1, "only the moved clause is reported as moved: \(summary)")
+        assertRoundTrip(cmp, old, new)
+    }
+
     func testWordEditIsReportedWithItsWords() {
         let old = "1. Term. This agreement lasts for\n   three years.\n2. Law. English law applies.\n"
         let new = "1. Term. This agreement lasts for five years.\n2. Law. English law applies.\n"

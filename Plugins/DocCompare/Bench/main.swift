@@ -25,7 +25,7 @@ let start = now()
 do {
     let a = try TextDocument(validating: FileBytes.read(path: args[1]))
     let b = try TextDocument(validating: FileBytes.read(path: args[2]))
-    let changed = DocDiff.changedLineCount(oldBytes: a.bytes, newBytes: b.bytes, algorithm: algorithm)
+    let changed = DocDiff.changedLineCount(old: a.bytes, new: b.bytes, algorithm: algorithm)
     let elapsed = now() - start
     print(String(format: "elapsed %.3f s", elapsed))
     print("changed lines \(changed)")

@@ -6,6 +6,9 @@
 ///    each other, neighbours paired with each other. A pair needs a similarity of 0.8 anywhere (0.7 at the
 ///    same kind and level), of `threshold` where the structure agrees, a little less between
 ///    paired neighbours.
+///    A pair of the same kind and level under those bars is still paired when its whole words
+///    (function words included) are nearly all the same, in order (0.8), and at most six
+///    differ: a short clause moved and edited in a few words.
 /// 3. In a gap between paired units that holds exactly one unit on each side, the two are paired
 ///    when they have the same number (or none) and nearly enough words: an edited clause in its place.
 ///
@@ -74,6 +77,21 @@ struct ClauseAligner {
                 pair(c.i, c.j, c.sim)
             }
         }
+        // A clause moved and edited in a few words, with no paired neighbour or parent to vouch
+        // for it: in a short clause each edited content word weighs a lot (3 edits of a
+        // 14-word sentence leave 4 of 6 content words in order), so the content similarity
+        // alone falls under the bar. The whole sentence, function words included, still reads
+        // as the same one: pair it when nearly all of its words are the same, in order, and
+        // the words that differ are few (three replaced at most). Two different clauses that
+        // share a boilerplate tail ("between 9.00 a.m. and 5.00 p.m. on any Business Day")
+        // differ in their subject, verb and ending: more words than that.
+        for c in candidates where c.sim < 0.7 && oldOfNew[c.j] == nil && newOfOld[c.i] == nil {
+            guard old[c.i].kind == new[c.j].kind, old[c.i].level == new[c.j].level else { continue }
+            let a = oldWords[c.i], b = newWords[c.j]
+            let whole = WordSimilarity.ordered(a, b).similarity
+            let differing = Int(((1 - whole) * Double(a.count + b.count)).rounded())
+            if whole >= 0.8 && differing <= Self.fewWordsDiffering { pair(c.i, c.j, c.sim) }
+        }
 
         // 3. One-for-one gaps: a clause rewritten in place keeps its number.
         var lastI = -1, lastJ = -1
@@ -93,6 +111,10 @@ struct ClauseAligner {
         }
         return (oldOfNew, similarity)
     }
+
+    /// Words (deleted plus inserted) by which a moved clause may differ and still be paired on
+    /// its whole words: three replaced words.
+    static let fewWordsDiffering = 6
 
     /// The similarity a pair needs between paired neighbours: a little under `threshold`, lower
     /// for short units (six content words or fewer), where one edited word weighs a lot.

@@ -67,7 +67,7 @@ public struct DiffResult: Sendable {
     public var exactOps: [DiffOp] {
         guard options.ignoreCase || options.ignoreWhitespace else { return ops }
         var out: [DiffOp] = []
-        func same(_ i: Int, _ j: Int) -> Bool { old.bytes[old.byteRange(i..<(i + 1))].elementsEqual(new.bytes[new.byteRange(j..<(j + 1))]) }
+        func same(_ i: Int, _ j: Int) -> Bool { old.bytes.slice(old.byteRange(i..<(i + 1))).elementsEqual(new.bytes.slice(new.byteRange(j..<(j + 1)))) }
         for op in ops {
             guard op.kind == .equal else { out.append(op); continue }
             var k = 0
@@ -97,7 +97,7 @@ public struct DiffResult: Sendable {
 public enum DocDiff {
     /// Compares two documents.
     public static func diff(_ old: TextDocument, _ new: TextDocument, options: DiffOptions = DiffOptions()) -> DiffResult {
-        diff(oldBytes: old.bytes, newBytes: new.bytes, options: options)
+        diff(old: old.bytes, new: new.bytes, options: options)
     }
 
     /// Compares two strings.
@@ -107,8 +107,13 @@ public enum DocDiff {
 
     /// Compares two UTF-8 byte buffers (the caller guarantees valid UTF-8, e.g. via `TextDocument`).
     public static func diff(oldBytes: [UInt8], newBytes: [UInt8], options: DiffOptions = DiffOptions()) -> DiffResult {
-        let a = TokenizedText(bytes: oldBytes, granularity: options.granularity)
-        let b = TokenizedText(bytes: newBytes, granularity: options.granularity)
+        diff(old: ByteView(oldBytes), new: ByteView(newBytes), options: options)
+    }
+
+    /// Compares two UTF-8 byte views, read in place (valid UTF-8 is the caller's guarantee).
+    public static func diff(old: ByteView, new: ByteView, options: DiffOptions = DiffOptions()) -> DiffResult {
+        let a = TokenizedText(bytes: old, granularity: options.granularity)
+        let b = TokenizedText(bytes: new, granularity: options.granularity)
         return diff(tokenized: a, b, options: options)
     }
 
@@ -132,7 +137,12 @@ public enum DocDiff {
     /// Line-mode Myers diff of two byte buffers returning only the number of deleted plus
     /// inserted lines (the hot path used by the benchmark; no moves, no clean-up).
     public static func changedLineCount(oldBytes: [UInt8], newBytes: [UInt8], algorithm: DiffAlgorithm = .myers) -> Int {
+        changedLineCount(old: ByteView(oldBytes), new: ByteView(newBytes), algorithm: algorithm)
+    }
+
+    /// ``changedLineCount(oldBytes:newBytes:algorithm:)`` of two byte views.
+    public static func changedLineCount(old: ByteView, new: ByteView, algorithm: DiffAlgorithm = .myers) -> Int {
         let opts = DiffOptions(granularity: .line, algorithm: algorithm, semanticCleanup: false, detectMoves: false)
-        return diff(oldBytes: oldBytes, newBytes: newBytes, options: opts).changedTokenCount
+        return diff(old: old, new: new, options: opts).changedTokenCount
     }
 }

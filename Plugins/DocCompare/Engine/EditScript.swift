@@ -121,9 +121,12 @@ public struct EditScript: Codable, Sendable, Equatable {
     }
 
     /// FNV-1a 64-bit hash of `bytes`, as 16 hex digits.
-    public static func checksum(_ bytes: [UInt8]) -> String {
+    public static func checksum(_ bytes: [UInt8]) -> String { checksum(ByteView(bytes)) }
+
+    /// FNV-1a 64-bit hash of `bytes`, as 16 hex digits.
+    public static func checksum(_ bytes: ByteView) -> String {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        for b in bytes.base { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
         let hex = String(h, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }

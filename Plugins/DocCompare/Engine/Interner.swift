@@ -10,7 +10,7 @@ import Darwin
 enum Interner {
     /// The keys of one side: bytes plus `count + 1` boundaries.
     struct Keys {
-        var bytes: [UInt8]
+        var bytes: ByteView
         var bounds: [Int]
     }
 
@@ -140,7 +140,7 @@ enum KeyNormalizer {
                     out.append(c)
                 }
             } else {
-                var s = String(decoding: bytes[lo..<hi], as: UTF8.self)
+                var s = bytes.string(lo..<hi)
                 if options.ignoreCase { s = s.lowercased() }
                 for u in s.unicodeScalars {
                     if u.properties.isWhitespace {
@@ -156,6 +156,6 @@ enum KeyNormalizer {
             if options.ignoreWhitespace && allSpace && hi > lo { out.append(0x20) }
             bounds.append(out.count)
         }
-        return Interner.Keys(bytes: out, bounds: bounds)
+        return Interner.Keys(bytes: ByteView(out), bounds: bounds)
     }
 }

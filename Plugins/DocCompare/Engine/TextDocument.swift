@@ -37,26 +37,33 @@ public struct InputLimits: Sendable, Codable, Equatable {
     }
 }
 
-/// A validated UTF-8 text held as bytes. Value type; cheap to copy (copy-on-write).
+/// A validated UTF-8 text held as bytes. Value type; cheap to copy (copy-on-write); the bytes
+/// may be a part of a larger buffer, read in place (``ByteView``).
 public struct TextDocument: Sendable, Equatable {
     /// The UTF-8 bytes of the text.
-    public let bytes: [UInt8]
+    public let bytes: ByteView
 
     /// Wraps bytes after checking that they are valid UTF-8; throws `DocDiffError.invalidUTF8` otherwise.
     public init(validating bytes: [UInt8]) throws {
+        try self.init(validating: bytes[...])
+    }
+
+    /// Wraps a part of a buffer, in place (no copy), after checking that it is valid UTF-8;
+    /// throws `DocDiffError.invalidUTF8` (the offset counted from the part's start) otherwise.
+    public init(validating bytes: ArraySlice<UInt8>) throws {
         if let bad = bytes.withUnsafeBufferPointer({ UTF8Validation.firstInvalidOffset($0) }) {
             throw DocDiffError.invalidUTF8(offset: bad)
         }
-        self.bytes = bytes
+        self.bytes = ByteView(bytes)
     }
 
     /// Wraps a Swift string (always valid UTF-8).
     public init(_ string: String) {
-        self.bytes = Array(string.utf8)
+        self.bytes = ByteView(Array(string.utf8))
     }
 
     /// The text as a Swift string.
-    public var string: String { String(decoding: bytes, as: UTF8.self) }
+    public var string: String { bytes.string }
 
     /// Loads a document from `data` in the given format, enforcing `limits`.
     public static func load(data: Data, format: DocumentFormat, limits: InputLimits = .default) throws -> TextDocument {

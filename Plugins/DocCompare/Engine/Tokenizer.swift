@@ -7,18 +7,28 @@ import Darwin
 /// A text split into tokens: the UTF-8 bytes plus token boundaries (byte offsets).
 public struct TokenizedText: Sendable, Equatable {
     /// The UTF-8 bytes of the whole text.
-    public let bytes: [UInt8]
+    public let bytes: ByteView
     /// `count + 1` ascending byte offsets; token `i` is `bytes[bounds[i]..<bounds[i+1]]`.
     public let bounds: [Int]
 
     /// Creates a tokenized text from bytes and boundaries.
     public init(bytes: [UInt8], bounds: [Int]) {
+        self.init(bytes: ByteView(bytes), bounds: bounds)
+    }
+
+    /// Creates a tokenized text from bytes read in place and boundaries.
+    public init(bytes: ByteView, bounds: [Int]) {
         self.bytes = bytes
         self.bounds = bounds
     }
 
     /// Tokenizes `bytes` (valid UTF-8) at the given granularity.
     public init(bytes: [UInt8], granularity: Granularity) {
+        self.init(bytes: ByteView(bytes), granularity: granularity)
+    }
+
+    /// Tokenizes `bytes` (valid UTF-8, read in place) at the given granularity.
+    public init(bytes: ByteView, granularity: Granularity) {
         self.bytes = bytes
         self.bounds = Tokenizer.bounds(bytes, granularity: granularity)
     }
@@ -31,7 +41,7 @@ public struct TokenizedText: Sendable, Equatable {
 
     /// The text of the tokens in `range`.
     public func text(_ range: Range<Int>) -> String {
-        String(decoding: bytes[byteRange(range)], as: UTF8.self)
+        bytes.string(byteRange(range))
     }
 
     /// The text of token `i`.
@@ -41,7 +51,7 @@ public struct TokenizedText: Sendable, Equatable {
 /// Splits UTF-8 text into tokens.
 enum Tokenizer {
     /// Token boundaries for the given granularity.
-    static func bounds(_ bytes: [UInt8], granularity: Granularity) -> [Int] {
+    static func bounds(_ bytes: ByteView, granularity: Granularity) -> [Int] {
         switch granularity {
         case .line: return lineBounds(bytes)
         case .word: return wordBounds(bytes)
@@ -50,7 +60,7 @@ enum Tokenizer {
     }
 
     /// Lines split after each 0x0A byte; a final line without newline is its own token.
-    static func lineBounds(_ bytes: [UInt8]) -> [Int] {
+    static func lineBounds(_ bytes: ByteView) -> [Int] {
         var bounds: [Int] = []
         bounds.reserveCapacity(bytes.count / 40 + 2)
         bounds.append(0)
@@ -88,11 +98,11 @@ enum Tokenizer {
 
     /// Words (letters, digits, underscore and combining marks), runs of horizontal whitespace,
     /// single newlines, and single other characters.
-    static func wordBounds(_ bytes: [UInt8]) -> [Int] {
+    static func wordBounds(_ bytes: ByteView) -> [Int] {
         var bounds = [0]
         var offset = 0
         var prev: WordClass? = nil
-        var it = bytes.makeIterator()
+        var it = bytes.base.makeIterator()
         var decoder = UTF8()
         loop: while true {
             switch decoder.decode(&it) {
@@ -118,8 +128,8 @@ enum Tokenizer {
     }
 
     /// Extended grapheme clusters.
-    static func characterBounds(_ bytes: [UInt8]) -> [Int] {
-        let s = String(decoding: bytes, as: UTF8.self)
+    static func characterBounds(_ bytes: ByteView) -> [Int] {
+        let s = bytes.string
         var bounds = [0]
         bounds.reserveCapacity(bytes.count + 1)
         var offset = 0

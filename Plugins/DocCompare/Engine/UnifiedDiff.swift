@@ -13,7 +13,7 @@ public enum UnifiedDiff {
             var o = r.options
             o.granularity = .line
             o.detectMoves = false
-            r = DocDiff.diff(oldBytes: result.old.bytes, newBytes: result.new.bytes, options: o)
+            r = DocDiff.diff(old: result.old.bytes, new: result.new.bytes, options: o)
         }
         return renderLines(old: r.old, new: r.new, ops: r.ops, oldLabel: oldLabel, newLabel: newLabel, context: context)
     }
@@ -49,7 +49,7 @@ public enum UnifiedDiff {
         func line(_ text: TokenizedText, _ i: Int, _ prefix: UInt8) {
             out.append(prefix)
             let lo = text.bounds[i], hi = text.bounds[i + 1]
-            out.append(contentsOf: text.bytes[lo..<hi])
+            out.append(contentsOf: text.bytes.slice(lo..<hi))
             if hi == lo || text.bytes[hi - 1] != 0x0A {
                 out.append(contentsOf: "\n\\ No newline at end of file\n".utf8)
             }

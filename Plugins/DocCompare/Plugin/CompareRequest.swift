@@ -15,8 +15,8 @@ struct DocumentSource: Sendable {
     var field: String
     /// How to read ``bytes``.
     var kind: Kind
-    /// The raw document bytes (text, or the .docx zip).
-    var bytes: [UInt8]
+    /// The raw document bytes (text, or the .docx zip): a part of the request body, not a copy.
+    var bytes: ArraySlice<UInt8>
     /// The uploaded file name, if any (used as a label in outputs).
     var filename: String?
     /// The label in unified diffs and redline titles when it should differ from ``filename``
@@ -27,8 +27,8 @@ struct DocumentSource: Sendable {
     static let zipSignature: [UInt8] = [0x50, 0x4B, 0x03, 0x04]
 
     /// A document whose kind is sniffed from its bytes: a zip signature means .docx, anything else text.
-    static func sniffing(field: String, bytes: [UInt8], filename: String?) -> DocumentSource {
-        let isZip = bytes.count >= 4 && Array(bytes.prefix(4)) == zipSignature
+    static func sniffing(field: String, bytes: ArraySlice<UInt8>, filename: String?) -> DocumentSource {
+        let isZip = bytes.starts(with: zipSignature)
         return DocumentSource(field: field, kind: isZip ? .docx : .text, bytes: bytes, filename: filename)
     }
 }

@@ -78,13 +78,13 @@ enum JSONRequestParser {
             throw HTTPError.badRequest("field '\(prefix)\(key)' must be a string")
         }
         if key == "text" {
-            return DocumentSource(field: "\(prefix)text", kind: .text, bytes: Array(string.utf8), filename: nil)
+            return DocumentSource(field: "\(prefix)text", kind: .text, bytes: Array(string.utf8)[...], filename: nil)
         }
         let hasBreaks = string.utf8.contains { $0 == 0x0A || $0 == 0x0D || $0 == 0x20 || $0 == 0x09 }
         let compact = hasBreaks ? String(string.unicodeScalars.filter { !$0.properties.isWhitespace }.map(Character.init)) : string
         guard let data = Data(base64Encoded: compact) else {
             throw HTTPError.badRequest("field '\(prefix)docx_base64' is not valid base64")
         }
-        return DocumentSource(field: "\(prefix)docx_base64", kind: .docx, bytes: [UInt8](data), filename: nil)
+        return DocumentSource(field: "\(prefix)docx_base64", kind: .docx, bytes: [UInt8](data)[...], filename: nil)
     }
 }

@@ -29,8 +29,8 @@ struct MultipartFormData: Sendable {
     /// The parts, in order.
     let parts: [Part]
 
-    /// The content bytes of `part`.
-    func bytes(of part: Part) -> [UInt8] { Array(body[part.range]) }
+    /// The content bytes of `part`, in place in the body (no copy).
+    func bytes(of part: Part) -> ArraySlice<UInt8> { body[part.range] }
 
     /// Extracts the `boundary` parameter of a `multipart/form-data` content type.
     static func boundary(fromContentType contentType: String) throws -> String {

@@ -33,10 +33,10 @@ enum VersionUpload {
             guard let file else { throw HTTPError.badRequest("missing field 'file': a file part with the document") }
             return file
         case "text/plain":
-            return DocumentSource(field: "body", kind: .text, bytes: request.body,
+            return DocumentSource(field: "body", kind: .text, bytes: request.body[...],
                                   filename: try filename(request.query["filename"], field: "filename"))
         case "application/octet-stream", docxMediaType:
-            return DocumentSource.sniffing(field: "body", bytes: request.body, filename: try filename(request.query["filename"], field: "filename"))
+            return DocumentSource.sniffing(field: "body", bytes: request.body[...], filename: try filename(request.query["filename"], field: "filename"))
         default:
             throw HTTPError.unsupportedMediaType("header 'Content-Type': '\(mediaType)' is not supported; use application/json, "
                 + "multipart/form-data, text/plain, application/octet-stream or \(docxMediaType)")

@@ -420,6 +420,8 @@ final class HTTPConnection {
             pendingError = Self.overBudget(hooks.bodies.limit)
             return false
         }
+        // A declared length (within the route's limit and the budget) is allocated once, at its size.
+        if declared != 0 { exchange.body.reserve(Int(declared)) }
         if let expect = exchange.header("expect") {
             guard String(decoding: expect, as: UTF8.self).lowercased() == "100-continue" else {
                 pendingError = (417, "only 'Expect: 100-continue' is supported", [])

@@ -36,9 +36,20 @@ final class RawBytes {
         String(decoding: slice(range), as: UTF8.self)
     }
 
-    private func reserve(_ needed: Int) {
+    /// Frees the bytes (the buffer is empty afterwards); pointers into it become invalid.
+    func release() {
+        free(base)
+        base = nil
+        count = 0
+        capacity = 0
+    }
+
+    /// Makes room for `needed` bytes in all, so that appending up to that many never moves them
+    /// (a body of a declared length is allocated once, at its size).
+    func reserve(_ needed: Int) {
         guard needed > capacity else { return }
         var next = max(capacity * 2, 256)
+        if count == 0 && capacity == 0 { next = needed }
         while next < needed { next *= 2 }
         base = realloc(base, next)
         capacity = next

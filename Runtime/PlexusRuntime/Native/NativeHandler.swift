@@ -9,6 +9,8 @@ final class NativeHandler {
     let host: UnsafePointer<plexus_host>
     /// How the blame record names a call of this function.
     private let blameLabel: String
+    /// The plugin's lane of the off-loop scheduler, looked up at the first call.
+    private var lane: OffLoopScheduler.Lane?
 
     init(function: NativeFunction, host: UnsafePointer<plexus_host>) {
         self.function = function
@@ -27,7 +29,7 @@ final class NativeHandler {
         for index in 0..<request.pointee.header_count {
             let header = request.pointee.headers[index]
             guard Self.equalsIgnoringCase(header.name, "content-type") else { continue }
-            declaredJSON = String(decoding: Self.bytes(header.value), as: UTF8.self).lowercased().hasPrefix("application/json")
+            declaredJSON = Self.startsIgnoringCase(header.value, "application/json")
         }
         let function = function, isJSON = declaredJSON
         run(compute: {
@@ -86,20 +88,22 @@ final class NativeHandler {
             let (status, type, text) = Blame.around(plugin, blameLabel) { compute() }
             return then(status, type, text)
         }
-        let outcome = NativeOutcomeBox()
-        let name = plugin.name, file = plugin.fileName, label = blameLabel
-        plugin.services.offLoop.enqueue(owner: name, work: {
-            outcome.value = Blame.offLoop(plugin: name, file: file, what: label) { compute() }
-        }, after: { ran in
-            if ran, let value = outcome.value { return then(value.0, value.1, value.2) }
-            let problem = NativeCallProblem(status: 503, title: "Service unavailable", detail: "the runtime could not run \(label) off the loop")
-            then(problem.status, "application/problem+json", problem.json)
-        })
+        // One object per call carries everything across: the two closures capture only it.
+        let call = NativeOffLoopCall(compute: compute, then: then, plugin: plugin.name, file: plugin.fileName, label: blameLabel)
+        let offLoop = plugin.services.offLoop
+        if lane == nil { lane = offLoop.lane(for: plugin.name) }
+        offLoop.enqueue(on: lane!, work: { call.work() }, after: { call.finish(ran: $0) })
     }
 
     private static func bytes(_ bytes: plexus_bytes) -> [UInt8] {
         guard let data = bytes.data, bytes.length > 0 else { return [] }
         return Array(UnsafeRawBufferPointer(start: data, count: bytes.length))
+    }
+
+    private static func startsIgnoringCase(_ bytes: plexus_bytes, _ lower: StaticString) -> Bool {
+        guard bytes.length >= lower.utf8CodeUnitCount, let data = bytes.data else { return false }
+        let raw = UnsafeRawBufferPointer(start: data, count: lower.utf8CodeUnitCount)
+        return zip(raw, UnsafeBufferPointer(start: lower.utf8Start, count: lower.utf8CodeUnitCount)).allSatisfy { $0 | 0x20 == $1 }
     }
 
     private static func equalsIgnoringCase(_ bytes: plexus_bytes, _ lower: StaticString) -> Bool {
@@ -109,7 +113,30 @@ final class NativeHandler {
     }
 }
 
-/// Carries a call's outcome from the pool thread to the loop (the scheduler orders the two).
-private final class NativeOutcomeBox: @unchecked Sendable {
-    var value: (Int, String, String)?
+/// One off-loop call: the work, its outcome carried from the pool thread to the loop (the
+/// scheduler orders the two), and the completion.
+private final class NativeOffLoopCall: @unchecked Sendable {
+    let compute: @Sendable () -> (Int, String, String)
+    let then: (Int, String, String) -> Void
+    let plugin: String, file: String, label: String
+    var outcome: (Int, String, String)?
+
+    init(compute: @escaping @Sendable () -> (Int, String, String), then: @escaping (Int, String, String) -> Void,
+         plugin: String, file: String, label: String) {
+        self.compute = compute
+        self.then = then
+        (self.plugin, self.file, self.label) = (plugin, file, label)
+    }
+
+    /// On a pool thread.
+    func work() {
+        outcome = Blame.offLoop(plugin: plugin, file: file, what: label) { compute() }
+    }
+
+    /// On the loop.
+    func finish(ran: Bool) {
+        if ran, let value = outcome { return then(value.0, value.1, value.2) }
+        let problem = NativeCallProblem(status: 503, title: "Service unavailable", detail: "the runtime could not run \(label) off the loop")
+        then(problem.status, "application/problem+json", problem.json)
+    }
 }

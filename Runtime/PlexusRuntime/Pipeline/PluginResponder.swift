@@ -33,6 +33,9 @@ final class PluginResponder: ResponseSink {
         exchange.connection.publishHandoverState()
         var request = exchange.makeCRequest()
         Blame.around(route.plugin, route.blameLabel) { route.handler(route.context, &request) }
+        // The request is valid only until the handler returns (plexus_abi.h): the plugin has
+        // copied what it keeps, so a large body is not held twice while the plugin works on it.
+        exchange.body.release()
     }
 
     func respond(token: UInt64, from plugin: PluginInstance, _ response: UnsafePointer<plexus_response>) {
