@@ -23,6 +23,14 @@ struct ChartStore {
             PRIMARY KEY (tenant, name)
         );
         """),
+        (2, """
+        CREATE TABLE dashboards (
+            tenant TEXT NOT NULL,
+            id TEXT NOT NULL,
+            definition BLOB NOT NULL,
+            PRIMARY KEY (tenant, id)
+        );
+        """),
     ]
 
     /// Validates an id or data set name: 1–64 characters of `[A-Za-z0-9._-]`, not starting with a dot.
@@ -51,6 +59,17 @@ struct ChartStore {
     func saveDataset(tenant: String, name: String, rows: [UInt8], count: Int) async throws {
         _ = try await storage.execute("INSERT OR REPLACE INTO datasets (tenant, name, rows, row_count) VALUES (?, ?, ?, ?)",
                                       [.text(tenant), .text(name), .blob(rows), .integer(Int64(count))])
+    }
+
+    /// Saves (or replaces) a dashboard definition (normalised JSON).
+    func saveDashboard(tenant: String, id: String, definition: [UInt8]) async throws {
+        _ = try await storage.execute("INSERT OR REPLACE INTO dashboards (tenant, id, definition) VALUES (?, ?, ?)",
+                                      [.text(tenant), .text(id), .blob(definition)])
+    }
+
+    /// A dashboard definition, nil when the tenant has none with that id.
+    func dashboard(tenant: String, id: String) async throws -> [UInt8]? {
+        try await storage.query("SELECT definition FROM dashboards WHERE tenant = ? AND id = ?", [.text(tenant), .text(id)]).first?[0].blob
     }
 
     /// The rows of the named data sets that exist for the tenant.
