@@ -101,13 +101,18 @@ final class DashboardTests: XCTestCase {
         XCTAssertEqual(bars.text.components(separatedBy: "class=\"mark-bar\"").count - 1, 2)
         XCTAssertEqual(try plexus.get("/api/v1/visualizations/dashboards/plant/panels/2.svg").status, 404)
         let report = try plexus.get("/api/v1/visualizations/dashboards/plant/report")
-        XCTAssertEqual(report.header("Content-Type"), "application/pdf")
+        XCTAssertEqual(report.header("Content-Type"), "application/pdf", report.text)
         XCTAssertTrue(report.text.hasPrefix("%PDF-"))
         XCTAssertTrue(report.text.contains("/Count 2"), "one page per panel")
         // The page is public and self-contained: no data, no external script.
         let page = try plexus.get("/api/v1/visualizations/dashboards/plant/page", anonymous: true)
         XCTAssertEqual(page.status, 200)
         XCTAssertTrue(page.text.contains("sessionStorage"))
+        // The page's own policy replaces the runtime's default-src 'none' (which would block its inline script).
+        let policy = page.header("Content-Security-Policy") ?? ""
+        XCTAssertTrue(policy.contains("script-src 'nonce-"), policy)
+        XCTAssertEqual(page.headers.filter { $0.0.lowercased() == "content-security-policy" }.count, 1)
+        XCTAssertEqual(try plexus.get("/api/v1/visualizations/dashboards/plant/panels/1.svg").header("Content-Security-Policy"), "default-src 'none'; frame-ancestors 'none'")
         XCTAssertFalse(page.text.contains("src=\"http"))
         XCTAssertEqual(try plexus.get("/api/v1/visualizations/dashboards/plant", anonymous: true).status, 401)
         // Another tenant does not see it; bad definitions name their path.

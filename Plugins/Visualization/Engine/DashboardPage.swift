@@ -5,8 +5,16 @@
 /// panel is redrawn at most once per `min_redraw_ms`; after a dropped connection a new ticket reopens the
 /// stream from the last event id seen (`last_event_id`), so no event goes unnoticed.
 public enum DashboardPage {
-    /// The page; the dashboard id is read from its own path (`.../dashboards/<id>/page`).
-    public static let html = """
+    /// The page with `nonce` on its inline script; the dashboard id is read from its own path (`.../dashboards/<id>/page`).
+    public static func html(nonce: String) -> String { template.replacingOccurrences(of: "{{nonce}}", with: nonce) }
+
+    /// The page's `Content-Security-Policy`: only its own script (by nonce), its own origin for data and
+    /// the event stream, no frames.
+    public static func policy(nonce: String) -> String {
+        "default-src 'none'; script-src 'nonce-\(nonce)'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    }
+
+    static let template = """
     <!doctype html>
     <html lang="en"><head><meta charset="utf-8"><title>Dashboard</title>
     <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -28,7 +36,7 @@ public enum DashboardPage {
     <header><h1 id="title">Dashboard</h1><span id="status">offline</span></header>
     <form id="signin" hidden><label>API key<input id="key" type="password" autocomplete="off"></label><button>Sign in</button></form>
     <main id="grid"></main>
-    <script>
+    <script nonce="{{nonce}}">
     "use strict";
     const base = "/api/v1/visualizations";
     const parts = location.pathname.split("/");

@@ -71,6 +71,8 @@ extension TopicWindow {
         var cells: [[DataValue]] = [Array(repeating: .null, count: selected.count), Array(repeating: .null, count: selected.count)]
         var extra: [String: [DataValue]] = [:]
         var order: [String] = []
+        // The field's column exists even before any event carries it (an empty chart, not a missing field).
+        if path != nil { extra[name] = Array(repeating: .null, count: selected.count); order.append(name) }
         for (row, event) in selected.enumerated() {
             cells[0][row] = .number(event.timeMilliseconds)
             cells[1][row] = .string(event.topic)
@@ -78,7 +80,6 @@ extension TopicWindow {
             if let path {
                 var value = payload
                 for key in path { value = value?[key] }
-                if extra[name] == nil { extra[name] = Array(repeating: .null, count: selected.count); order.append(name) }
                 if let value { extra[name]![row] = DataValue(value) }
             } else if case .object(let members)? = payload {
                 for (key, value) in members where key != "time" && key != "topic" {

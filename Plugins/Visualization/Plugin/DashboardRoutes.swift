@@ -40,7 +40,10 @@ final class DashboardRoutes {
         }
         // The page holds no data (it asks for a key and reads everything through the authenticated routes), so it is public.
         try routes.get(Self.base + "/:id/page", options: RouteOptions(access: .public, summary: "The live dashboard page (HTML, self-contained)")) { _ in
-            Response(headers: Headers([("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")]), body: Array(DashboardPage.html.utf8))
+            let nonce = UUID().uuidString.replacingOccurrences(of: "-", with: "")
+            return Response(headers: Headers([("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store"),
+                                              ("Content-Security-Policy", DashboardPage.policy(nonce: nonce))]),
+                            body: Array(DashboardPage.html(nonce: nonce).utf8))
         }
     }
 

@@ -7,9 +7,12 @@ struct HTTPResponseEncoder {
     private var date = HTTPDate()
 
     /// The security headers every response carries, encoded once.
-    static func encodeSecurityHeaders(hsts: Bool) -> [UInt8] {
+    /// With `policy` false the runtime's `Content-Security-Policy` is left out (a handler that sends its
+    /// own, such as a plugin's page with a nonce for its inline script, replaces it rather than being
+    /// intersected with `default-src 'none'`).
+    static func encodeSecurityHeaders(hsts: Bool, policy: Bool = true) -> [UInt8] {
         var text = "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n"
-            + "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\nCross-Origin-Opener-Policy: same-origin\r\n"
+            + (policy ? "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n" : "") + "Cross-Origin-Opener-Policy: same-origin\r\n"
         if hsts { text += "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n" }
         return Array(text.utf8)
     }
@@ -22,11 +25,15 @@ struct HTTPResponseEncoder {
     mutating func encode(status: Int, headers: [(String, String)], body: [UInt8], for exchange: HTTPExchange) -> [UInt8] {
         var out = Self.statusLines[status]
         out.reserveCapacity(256 + body.count)
+        var ownPolicy = false
         for (name, value) in headers {
             var name = name, value = value
-            name.withUTF8 { name in value.withUTF8 { value in Self.appendHeader(&out, UnsafeRawBufferPointer(name), UnsafeRawBufferPointer(value)) } }
+            name.withUTF8 { name in value.withUTF8 { value in
+                Self.appendHeader(&out, UnsafeRawBufferPointer(name), UnsafeRawBufferPointer(value))
+                if Self.isPolicy(UnsafeRawBufferPointer(name)) { ownPolicy = true }
+            } }
         }
-        finish(&out, status: status, bodyCount: body.count, exchange: exchange)
+        finish(&out, status: status, bodyCount: body.count, exchange: exchange, ownPolicy: ownPolicy)
         if Self.mayHaveBody(status) && !exchange.isHead { out.append(contentsOf: body) }
         return out
     }
@@ -38,12 +45,14 @@ struct HTTPResponseEncoder {
         let body = UnsafeRawBufferPointer(start: response.body.data, count: response.body.data == nil ? 0 : response.body.length)
         var out = Self.statusLines[status]
         out.reserveCapacity(256 + body.count)
+        var ownPolicy = false
         for index in 0..<response.header_count {
             let pair = response.headers[index]
-            Self.appendHeader(&out, UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.length),
-                              UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.length))
+            let name = UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.length)
+            Self.appendHeader(&out, name, UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.length))
+            if Self.isPolicy(name) { ownPolicy = true }
         }
-        finish(&out, status: status, bodyCount: body.count, exchange: exchange)
+        finish(&out, status: status, bodyCount: body.count, exchange: exchange, ownPolicy: ownPolicy)
         if Self.mayHaveBody(status) && !exchange.isHead { out.append(contentsOf: body) }
         return out
     }
@@ -84,6 +93,13 @@ struct HTTPResponseEncoder {
         out.append(0x0A)
     }
 
+    private static let policyName = Array("content-security-policy".utf8)
+
+    /// True for a valid `Content-Security-Policy` header name (any case).
+    private static func isPolicy(_ name: UnsafeRawBufferPointer) -> Bool {
+        name.count == policyName.count && zip(policyName, name).allSatisfy { $0 == ($1 | 0x20) }
+    }
+
     private static func isOwned(_ name: UnsafeRawBufferPointer) -> Bool {
         ownedHeaders.contains { owned in
             owned.count == name.count && zip(owned, name).allSatisfy { $0 == ($1 | 0x20) }
@@ -92,9 +108,11 @@ struct HTTPResponseEncoder {
 
     /// Headers on every response (`[security] headers`), pre-encoded.
     var securityHeaders: [UInt8] = []
+    /// The same without `Content-Security-Policy`, for a response that carries its own.
+    var securityHeadersWithoutPolicy: [UInt8] = []
 
-    private mutating func finish(_ out: inout [UInt8], status: Int, bodyCount: Int, exchange: HTTPExchange) {
-        appendCommon(&out, exchange)
+    private mutating func finish(_ out: inout [UInt8], status: Int, bodyCount: Int, exchange: HTTPExchange, ownPolicy: Bool = false) {
+        appendCommon(&out, exchange, ownPolicy: ownPolicy)
         if Self.mayHaveBody(status) {
             out.append(contentsOf: Self.contentLength)
             Self.appendDecimal(&out, bodyCount)
@@ -116,8 +134,8 @@ struct HTTPResponseEncoder {
     }
 
     /// The security headers and the gateway's per-request headers.
-    private func appendCommon(_ out: inout [UInt8], _ exchange: HTTPExchange) {
-        out.append(contentsOf: securityHeaders)
+    private func appendCommon(_ out: inout [UInt8], _ exchange: HTTPExchange, ownPolicy: Bool = false) {
+        out.append(contentsOf: ownPolicy ? securityHeadersWithoutPolicy : securityHeaders)
         for (name, value) in exchange.extraHeaders {
             var name = name, value = value
             name.withUTF8 { name in value.withUTF8 { value in Self.appendHeader(&out, UnsafeRawBufferPointer(name), UnsafeRawBufferPointer(value)) } }

@@ -90,6 +90,9 @@ class DevTools:
         return result.get("result", {}).get("value")
 
 
+page = None
+
+
 def wait_for(what, check, seconds):
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -97,7 +100,8 @@ def wait_for(what, check, seconds):
         if value:
             return value
         time.sleep(0.05)
-    fail(f"{what} did not happen within {seconds} s")
+    seen = page.evaluate("location.href + ' ' + document.documentElement.outerHTML.slice(0, 600)") if page else ""
+    fail(f"{what} did not happen within {seconds} s; the page: {seen}")
 
 
 def png_pixels(data):
