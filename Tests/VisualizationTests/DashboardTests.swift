@@ -125,6 +125,28 @@ final class DashboardTests: XCTestCase {
         XCTAssertEqual(plexus.stop(), 0)
     }
 
+    func testReportsAreStoredAndAnnounced() throws {
+        let plexus = try routes.start()
+        XCTAssertEqual(try dashboard(plexus).status, 201)
+        let made = try plexus.request("POST", "/api/v1/visualizations/dashboards/plant/reports")
+        XCTAssertEqual(made.status, 201, made.text)
+        let id = (try JSONSerialization.jsonObject(with: Data(made.body)) as? [String: Any])?["id"] as? String ?? ""
+        let list = try JSONSerialization.jsonObject(with: Data(try plexus.get("/api/v1/visualizations/dashboards/plant/reports").body)) as? [String: Any]
+        XCTAssertEqual((list?["reports"] as? [[String: Any]])?.compactMap { $0["id"] as? String }, [id])
+        let pdf = try plexus.get("/api/v1/visualizations/dashboards/plant/reports/\(id)")
+        XCTAssertEqual(pdf.header("Content-Type"), "application/pdf")
+        XCTAssertTrue(pdf.text.contains("/Count 2"), "a page per panel")
+        let announced = try plexus.get("/api/v1/events?topic=report.generated")
+        XCTAssertTrue(announced.text.contains(id), announced.text)
+        XCTAssertEqual(try plexus.get("/api/v1/visualizations/dashboards/plant/reports/nope").status, 404)
+        try routes.problem(try plexus.request("PUT", "/api/v1/visualizations/dashboards/bad", headers: "Content-Type: application/json\r\n",
+                                              body: Array(#"{"panels": [{"chart": "x"}], "schedule": {"cron": "0 25 * * *"}}"#.utf8)),
+                           status: 422, path: "$.schedule.cron", "hour field")
+        plexus.credential = try plexus.createAPIKey(name: "other", tenant: "other")
+        XCTAssertEqual(try plexus.get("/api/v1/visualizations/dashboards/plant/reports/\(id)").status, 404)
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+
     /// Headless Chromium loads the page, signs in, sees every panel, and sees a published event in the live panel
     /// within a second; the screenshot is kept in `.build/artefacts/visualization/dashboard.png`.
     func testLivePanelInHeadlessChromium() throws {

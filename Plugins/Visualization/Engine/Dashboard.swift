@@ -23,12 +23,14 @@ public struct DashboardSpec: Sendable, Equatable {
     public var panels: [Panel]
     /// The shortest time between two redraws of one live panel, in milliseconds.
     public var minRedrawMilliseconds: Int
+    /// When the PDF report is made on its own (`"schedule": {"cron": "0 7 * * 1-5", "time_zone": "Europe/Berlin"}`).
+    public var schedule: CronSchedule?
 
     public static let maxPanels = 32
 
     /// Parses and checks a dashboard document: every inline spec must parse as a chart.
     public static func parse(_ bytes: [UInt8]) throws(ChartError) -> DashboardSpec {
-        let top = try members(try JSONParser.parse(bytes), "$", allowed: ["title", "columns", "panels", "min_redraw_ms"])
+        let top = try members(try JSONParser.parse(bytes), "$", allowed: ["title", "columns", "panels", "min_redraw_ms", "schedule"])
         let title = try top["title"].map { value throws(ChartError) in try string(value, "$.title") } ?? "Dashboard"
         guard title.utf8.count <= 200 else { throw ChartError(.invalid, path: "$.title", "longer than 200 bytes") }
         let columns = try top["columns"].map { value throws(ChartError) in Int(try bounded(value, "$.columns", 1...6)) } ?? 2
@@ -67,7 +69,13 @@ public struct DashboardSpec: Sendable, Equatable {
             }
             panels.append(panel)
         }
-        return DashboardSpec(title: title, columns: columns, panels: panels, minRedrawMilliseconds: redraw)
+        var schedule: CronSchedule?
+        if let value = top["schedule"] {
+            let object = try members(value, "$.schedule", allowed: ["cron", "time_zone"])
+            let zone = try object["time_zone"].map { zone throws(ChartError) in try string(zone, "$.schedule.time_zone") } ?? "UTC"
+            schedule = try CronSchedule(try string(object["cron"], "$.schedule.cron"), timeZone: zone, path: "$.schedule")
+        }
+        return DashboardSpec(title: title, columns: columns, panels: panels, minRedrawMilliseconds: redraw, schedule: schedule)
     }
 
     /// The definition as JSON (what the page reads).
@@ -80,7 +88,8 @@ public struct DashboardSpec: Sendable, Equatable {
             if let live = panel.live { members.append("\"live\":" + JSONValue.quoted(live)) }
             return "{" + members.joined(separator: ",") + "}"
         }
-        return "{\"title\":\(JSONValue.quoted(title)),\"columns\":\(columns),\"min_redraw_ms\":\(minRedrawMilliseconds),\"panels\":[\(list.joined(separator: ","))]}"
+        let scheduled = schedule.map { ",\"schedule\":{\"cron\":\(JSONValue.quoted($0.expression)),\"time_zone\":\(JSONValue.quoted($0.timeZone.identifier))}" } ?? ""
+        return "{\"title\":\(JSONValue.quoted(title)),\"columns\":\(columns),\"min_redraw_ms\":\(minRedrawMilliseconds)\(scheduled),\"panels\":[\(list.joined(separator: ","))]}"
     }
 }
 

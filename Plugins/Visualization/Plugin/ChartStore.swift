@@ -31,6 +31,16 @@ struct ChartStore {
             PRIMARY KEY (tenant, id)
         );
         """),
+        (3, """
+        CREATE TABLE reports (
+            tenant TEXT NOT NULL,
+            dashboard TEXT NOT NULL,
+            id TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            pdf BLOB NOT NULL,
+            PRIMARY KEY (tenant, dashboard, id)
+        );
+        """),
     ]
 
     /// Validates an id or data set name: 1–64 characters of `[A-Za-z0-9._-]`, not starting with a dot.
@@ -70,6 +80,38 @@ struct ChartStore {
     /// A dashboard definition, nil when the tenant has none with that id.
     func dashboard(tenant: String, id: String) async throws -> [UInt8]? {
         try await storage.query("SELECT definition FROM dashboards WHERE tenant = ? AND id = ?", [.text(tenant), .text(id)]).first?[0].blob
+    }
+
+    /// Every stored dashboard of every tenant (for the report scheduler).
+    func allDashboards() async throws -> [(tenant: String, id: String, definition: [UInt8])] {
+        try await storage.query("SELECT tenant, id, definition FROM dashboards").compactMap { row in
+            guard let tenant = row[0].text, let id = row[1].text, let definition = row[2].blob else { return nil }
+            return (tenant, id, definition)
+        }
+    }
+
+    /// Stores a generated report and forgets all but the newest `keep` of that dashboard.
+    func saveReport(tenant: String, dashboard: String, id: String, createdMilliseconds: Int64, pdf: [UInt8], keep: Int) async throws {
+        _ = try await storage.execute("INSERT OR REPLACE INTO reports (tenant, dashboard, id, created_ms, pdf) VALUES (?, ?, ?, ?, ?)",
+                                      [.text(tenant), .text(dashboard), .text(id), .integer(createdMilliseconds), .blob(pdf)])
+        _ = try await storage.execute("""
+            DELETE FROM reports WHERE tenant = ? AND dashboard = ? AND id NOT IN
+            (SELECT id FROM reports WHERE tenant = ? AND dashboard = ? ORDER BY created_ms DESC, id DESC LIMIT ?)
+            """, [.text(tenant), .text(dashboard), .text(tenant), .text(dashboard), .integer(Int64(keep))])
+    }
+
+    /// The dashboard's stored reports, newest first: id, creation time and size.
+    func reports(tenant: String, dashboard: String) async throws -> [(id: String, createdMilliseconds: Int64, bytes: Int64)] {
+        try await storage.query("SELECT id, created_ms, length(pdf) FROM reports WHERE tenant = ? AND dashboard = ? ORDER BY created_ms DESC, id DESC",
+                                [.text(tenant), .text(dashboard)]).compactMap { row in
+            guard let id = row[0].text, let created = row[1].integer, let bytes = row[2].integer else { return nil }
+            return (id, created, bytes)
+        }
+    }
+
+    /// One stored report's PDF.
+    func report(tenant: String, dashboard: String, id: String) async throws -> [UInt8]? {
+        try await storage.query("SELECT pdf FROM reports WHERE tenant = ? AND dashboard = ? AND id = ?", [.text(tenant), .text(dashboard), .text(id)]).first?[0].blob
     }
 
     /// The rows of the named data sets that exist for the tenant.
