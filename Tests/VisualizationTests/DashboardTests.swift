@@ -8,13 +8,13 @@ final class DashboardTests: XCTestCase {
 
     /// The route tests' helpers (an XCTestCase cannot be made by hand on Linux).
     struct Helpers {
-        func start() throws -> TestRuntime {
+        func start(config: String = "max_points = 5000\n") throws -> TestRuntime {
             let bin = VisualizationRouteTests.binDirectory
             let binary = bin.appendingPathComponent("plexus"), plugin = bin.appendingPathComponent("libPlexusVisualization.so")
             for file in [binary, plugin] where !FileManager.default.fileExists(atPath: file.path) {
                 throw TestFailure("no \(file.path): run `swift build` first (or set PLEXUS_BIN_DIR)")
             }
-            return try TestRuntime(binary: binary, plugins: [plugin], pluginConfigs: ["visualization": "max_points = 5000\n"])
+            return try TestRuntime(binary: binary, plugins: [plugin], pluginConfigs: ["visualization": config])
         }
 
         func post(_ plexus: TestRuntime, _ path: String, _ body: String) throws -> TestResponse {
@@ -144,6 +144,25 @@ final class DashboardTests: XCTestCase {
                            status: 422, path: "$.schedule.cron", "hour field")
         plexus.credential = try plexus.createAPIKey(name: "other", tenant: "other")
         XCTAssertEqual(try plexus.get("/api/v1/visualizations/dashboards/plant/reports/\(id)").status, 404)
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+
+    /// The scheduler makes a report when the cron schedule is due (every minute here: at most about a minute's wait).
+    func testScheduledReportIsMadeWhenDue() throws {
+        let plexus = try routes.start(config: "max_points = 5000\nreport_check_seconds = 1\n")
+        let body = #"{"title": "Minutely", "schedule": {"cron": "* * * * *", "time_zone": "Europe/Berlin"}, "panels": [{"spec": {"data": {"values": [{"k": "a", "v": 1}]}, "mark": "bar", "encoding": {"x": {"field": "k", "type": "nominal"}, "y": {"field": "v", "type": "quantitative"}}}}]}"#
+        let saved = try plexus.request("PUT", "/api/v1/visualizations/dashboards/minutely", headers: "Content-Type: application/json\r\n", body: Array(body.utf8))
+        XCTAssertEqual(saved.status, 201, saved.text)
+        var reports: [[String: Any]] = []
+        let deadline = Date().addingTimeInterval(75)
+        while reports.isEmpty, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.5)
+            let list = try JSONSerialization.jsonObject(with: Data(try plexus.get("/api/v1/visualizations/dashboards/minutely/reports").body)) as? [String: Any]
+            reports = list?["reports"] as? [[String: Any]] ?? []
+        }
+        let id = try XCTUnwrap(reports.first?["id"] as? String, "no scheduled report within 75 s")
+        XCTAssertTrue(try plexus.get("/api/v1/visualizations/dashboards/minutely/reports/\(id)").text.contains("/Count 1"))
+        XCTAssertTrue(try plexus.get("/api/v1/events?topic=report.generated").text.contains(id))
         XCTAssertEqual(plexus.stop(), 0)
     }
 
