@@ -7,8 +7,11 @@ set -euo pipefail
 packages=(libuv1-dev node-llhttp libwslay-dev libssl-dev libsqlite3-dev libffi-dev pkg-config gcc patch curl)
 # The voice plugin: PocketSphinx recognition (library, en-us model), espeak-ng synthesis, soxr resampling.
 packages+=(libpocketsphinx-dev pocketsphinx-en-us libespeak-ng-dev libsoxr-dev)
-# The visualization plugin draws PNG and PDF with cairo, lays text out with pango, and ships with the DejaVu fonts.
-packages+=(libcairo2-dev libpango1.0-dev fonts-dejavu-core)
+# The visualization plugin draws PNG and PDF with cairo, lays text out with pango, and ships with the DejaVu fonts;
+# it deflates its PNGs with zlib.
+packages+=(libcairo2-dev libpango1.0-dev fonts-dejavu-core zlib1g-dev)
+# Its browser test drives headless Chromium over the DevTools protocol (skipped, saying so, when it is absent).
+packages+=(chromium)
 if [ "${1:-}" = "--bench" ]; then
     packages+=(wrk nginx-light nodejs time redis-server redis-tools)
     # bench/voice.sh: the plain pocketsphinx_continuous decoder it compares with, and the espeak-ng CLI.

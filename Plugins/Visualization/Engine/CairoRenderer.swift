@@ -30,9 +30,7 @@ public struct CairoRenderer {
             let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32((scene.width * scale).rounded(.up)), Int32((scene.height * scale).rounded(.up)))
             defer { cairo_surface_destroy(surface) }
             try draw(scene, on: surface, scale: scale)
-            guard cairo_surface_write_to_png_stream(surface, write, pointer) == CAIRO_STATUS_SUCCESS else {
-                throw ChartError(.render, path: "$", "cairo could not encode the PNG")
-            }
+            return try PNGEncoder.encode(surface)
         case .pdf:
             let surface = cairo_pdf_surface_create_for_stream(write, pointer, scene.width, scene.height)
             try draw(scene, on: surface, scale: 1)
@@ -41,6 +39,31 @@ public struct CairoRenderer {
             cairo_surface_destroy(surface)
             guard status == CAIRO_STATUS_SUCCESS else { throw ChartError(.render, path: "$", "cairo could not write the PDF") }
         }
+        return sink.bytes
+    }
+
+    /// Renders `pages` as one PDF, a page per scene (each page the scene's size).
+    public func renderPDF(pages: [Scene]) throws(ChartError) -> [UInt8] {
+        guard let first = pages.first else { throw ChartError(.invalid, path: "$", "a report needs at least one page") }
+        let sink = ByteSink()
+        let pointer = Unmanaged.passUnretained(sink).toOpaque()
+        let write: cairo_write_func_t = { closure, data, length in
+            let sink = Unmanaged<ByteSink>.fromOpaque(closure!).takeUnretainedValue()
+            sink.bytes.append(contentsOf: UnsafeBufferPointer(start: data, count: Int(length)))
+            return CAIRO_STATUS_SUCCESS
+        }
+        fonts.lock.lock()
+        defer { fonts.lock.unlock() }
+        let surface = cairo_pdf_surface_create_for_stream(write, pointer, first.width, first.height)
+        for page in pages {
+            cairo_pdf_surface_set_size(surface, page.width, page.height)
+            try draw(page, on: surface, scale: 1)
+            cairo_surface_show_page(surface)
+        }
+        cairo_surface_finish(surface)
+        let status = cairo_surface_status(surface)
+        cairo_surface_destroy(surface)
+        guard status == CAIRO_STATUS_SUCCESS else { throw ChartError(.render, path: "$", "cairo could not write the PDF") }
         return sink.bytes
     }
 

@@ -8,12 +8,12 @@ public struct ChartLimits: Sendable {
 /// Turns a parsed spec and its data into a ``Scene``: views, shared scales, marks, axes, legend, title.
 public struct ChartCompiler {
     public var limits: ChartLimits
-    /// Named data sets (`data: {"name": ...}`) the host resolved beforehand.
-    public var named: [String: DataTable]
+    /// External data (stored sets, topic windows, service answers) the host resolved beforehand.
+    public var external: [ExternalSource: DataTable]
 
-    public init(limits: ChartLimits = ChartLimits(), named: [String: DataTable] = [:]) {
+    public init(limits: ChartLimits = ChartLimits(), external: [ExternalSource: DataTable] = [:]) {
         self.limits = limits
-        self.named = named
+        self.external = external
     }
 
     /// Builds the scene of `spec`.
@@ -36,8 +36,11 @@ public struct ChartCompiler {
         var table: DataTable
         switch layer.data {
         case .values(let values, let path)?: table = try DataTable.from(values: values, path: path, maxRows: limits.maxRows)
-        case .named(let name, let path)?:
-            guard let found = named[name] else { throw ChartError(.invalid, path: path, "no data set named '\(name)'") }
+        case .external(let source, let path)?:
+            guard let found = external[source] else {
+                if case .named(let name) = source { throw ChartError(.invalid, path: path, "no data set named '\(name)'") }
+                throw ChartError(.invalid, path: path, "this data source was not resolved")
+            }
             guard found.count <= limits.maxRows else { throw ChartError(.tooLarge, path: path, "\(found.count) rows; the limit is \(limits.maxRows)") }
             table = found
         case nil:

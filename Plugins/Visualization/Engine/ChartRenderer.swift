@@ -28,14 +28,21 @@ public struct ChartRenderer: Sendable {
         return try parser.parse(try JSONParser.parse(bytes))
     }
 
-    /// Renders an already parsed spec; `named` resolves `data: {"name": ...}`.
-    public func render(_ spec: ChartSpec, as format: Format, named: [String: DataTable] = [:]) throws(ChartError) -> [UInt8] {
-        let scene = try ChartCompiler(limits: limits, named: named).compile(spec)
+    /// Renders an already parsed spec; `external` holds the tables of its external data sources.
+    public func render(_ spec: ChartSpec, as format: Format, external: [ExternalSource: DataTable] = [:]) throws(ChartError) -> [UInt8] {
+        let scene = try ChartCompiler(limits: limits, external: external).compile(spec)
         switch format {
         case .svg: return SVGRenderer.render(scene)
         case .png: return try CairoRenderer(fonts: fonts).render(scene, as: .png)
         case .pdf: return try CairoRenderer(fonts: fonts).render(scene, as: .pdf)
         }
+    }
+
+    /// Renders several parsed specs as one multi-page PDF (a report), each with its own external data.
+    public func renderReport(_ pages: [(spec: ChartSpec, external: [ExternalSource: DataTable])]) throws(ChartError) -> [UInt8] {
+        var scenes: [Scene] = []
+        for page in pages { scenes.append(try ChartCompiler(limits: limits, external: page.external).compile(page.spec)) }
+        return try CairoRenderer(fonts: fonts).renderPDF(pages: scenes)
     }
 
     /// Parses and renders in one step.

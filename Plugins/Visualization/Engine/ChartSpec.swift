@@ -20,8 +20,8 @@ public struct LayerSpec: Sendable {
 public enum DataSource: Sendable {
     /// Inline `values`.
     case values(JSONValue, path: String)
-    /// A named data set the host resolves (`{"name": ...}`: rows the plugin stores per tenant).
-    case named(String, path: String)
+    /// A data set the host resolves beforehand: a stored set, a topic window or a service's answer.
+    case external(ExternalSource, path: String)
 }
 
 /// The drawable marks.
@@ -129,10 +129,10 @@ public struct WindowField: Sendable {
 
 extension LayerSpec {
     /// The names of every `data: {"name": ...}` source in this view and its layers.
-    public var dataNames: Set<String> {
-        var names = Set<String>()
-        if case .named(let name, _)? = data { names.insert(name) }
-        for child in layers { names.formUnion(child.dataNames) }
-        return names
+    public var externalSources: Set<ExternalSource> {
+        var sources = Set<ExternalSource>()
+        if case .external(let source, _)? = data { sources.insert(source) }
+        for child in layers { sources.formUnion(child.externalSources) }
+        return sources
     }
 }

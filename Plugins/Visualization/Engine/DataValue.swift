@@ -55,7 +55,7 @@ public enum DataValue: Sendable, Hashable {
 }
 
 /// Rows in columns: one array of values per field name.
-public struct DataTable: Sendable {
+public struct DataTable: Sendable, Equatable {
     public private(set) var names: [String] = []
     public private(set) var columns: [[DataValue]] = []
     public private(set) var count = 0
@@ -63,8 +63,22 @@ public struct DataTable: Sendable {
 
     public init(count: Int = 0) { self.count = count }
 
+    /// A table of finished columns (each `count` long, names distinct).
+    init(names: [String], columns: [[DataValue]], count: Int) {
+        self.names = names
+        self.columns = columns
+        self.count = count
+        for (index, name) in names.enumerated() { indexOf[name] = index }
+    }
+
     /// Reads inline `values` (an array of flat objects), at most `maxRows`.
     public static func from(values: JSONValue, path: String, maxRows: Int) throws(ChartError) -> DataTable {
+        if case .rows(let rows) = values {
+            guard rows.table.count <= maxRows else {
+                throw ChartError(.tooLarge, path: path, "\(rows.table.count) rows; the limit is \(maxRows) (aggregate or downsample before sending)")
+            }
+            return rows.table
+        }
         guard case .array(let rows) = values else { throw ChartError(.unsupported, path: path, "must be an array of objects") }
         guard rows.count <= maxRows else {
             throw ChartError(.tooLarge, path: path, "\(rows.count) rows; the limit is \(maxRows) (aggregate or downsample before sending)")

@@ -3,37 +3,46 @@ import Foundation
 /// A strict RFC 8259 JSON parser over UTF-8 bytes, bounded in depth, that reports the byte offset of a
 /// syntax error. `NaN`, `Infinity` and numbers that overflow a double are refused (they cannot be drawn).
 public struct JSONParser {
-    private let bytes: [UInt8]
-    private var index = 0
-    private let maxDepth: Int
+    /// The document; every read is checked against `count` by the parser itself (a release build drops
+    /// the buffer's own checks, which cost a third of the time on large data).
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
+    let maxDepth: Int
 
     /// Parses `bytes` as one JSON document.
     /// - Throws: ``ChartError`` of kind `.syntax` with the byte offset.
     public static func parse(_ bytes: [UInt8], maxDepth: Int = 64) throws(ChartError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
-        parser.skipWhitespace()
-        let value = try parser.value(depth: 0)
-        parser.skipWhitespace()
-        guard parser.index == bytes.count else { throw parser.error("unexpected data after the JSON value") }
-        return value
+        try bytes.withUnsafeBufferPointer { buffer throws(ChartError) -> JSONValue in
+            var parser = JSONParser(bytes: buffer, maxDepth: maxDepth)
+            parser.skipWhitespace()
+            let value = try parser.value(depth: 0)
+            parser.skipWhitespace()
+            guard parser.index == buffer.count else { throw parser.error("unexpected data after the JSON value") }
+            return value
+        }
     }
 
-    private init(bytes: [UInt8], maxDepth: Int) {
+    init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
     }
 
-    private func error(_ message: String) -> ChartError {
+    func error(_ message: String) -> ChartError {
         ChartError(.syntax, path: "$", "the body is not valid JSON at byte offset \(index): \(message)")
     }
 
-    private mutating func skipWhitespace() {
-        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
-            index += 1
+    mutating func skipWhitespace() {
+        let bytes = self.bytes
+        var i = index
+        while i < bytes.count {
+            let byte = bytes[i]
+            guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { break }
+            i += 1
         }
+        index = i
     }
 
-    private mutating func value(depth: Int) throws(ChartError) -> JSONValue {
+    mutating func value(depth: Int) throws(ChartError) -> JSONValue {
         guard depth <= maxDepth else { throw error("nested deeper than \(maxDepth) levels") }
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
@@ -48,7 +57,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func literal(_ word: String) throws(ChartError) {
+    mutating func literal(_ word: String) throws(ChartError) {
         let expected = Array(word.utf8)
         let count = expected.count
         guard index + count <= bytes.count else { throw error("unexpected end of input") }
@@ -72,7 +81,12 @@ public struct JSONParser {
             index += 1
             skipWhitespace()
             if members.contains(where: { $0.key == key }) { throw error("duplicate member '\(key)'") }
-            members.append((key, try value(depth: depth + 1)))
+            // Inline data rows are read straight into columns (no tree of per-row objects).
+            if key == "values", index < bytes.count, bytes[index] == UInt8(ascii: "[") {
+                members.append((key, try rowsOrArray(depth: depth + 1)))
+            } else {
+                members.append((key, try value(depth: depth + 1)))
+            }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -81,7 +95,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func array(depth: Int) throws(ChartError) -> JSONValue {
+    mutating func array(depth: Int) throws(ChartError) -> JSONValue {
         index += 1
         var items: [JSONValue] = []
         skipWhitespace()
@@ -97,7 +111,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func string() throws(ChartError) -> String {
+    mutating func string() throws(ChartError) -> String {
         index += 1
         let start = index
         var plain = true
@@ -157,31 +171,100 @@ public struct JSONParser {
         return text
     }
 
-    private mutating func number() throws(ChartError) -> Double {
-        let start = index
+    mutating func number() throws(ChartError) -> Double {
+        // Locals, not `self.`: the loops below stay in registers.
+        let bytes = self.bytes, count = bytes.count, start = index
+        var i = index
+        defer { index = i }
         var negative = false
-        if bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
-        var integer: Int64 = 0
-        var digits = 0
-        while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
-            if digits < 18 { integer = integer * 10 + Int64(bytes[index] - 0x30) }
-            digits += 1
-            index += 1
+        if bytes[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        // The first 19 digits into `mantissa`, the decimal exponent into `exponent`.
+        var mantissa: UInt64 = 0, kept = 0, exponent = 0
+        var exact = true
+        while i < count {
+            let digit = bytes[i] &- 0x30
+            guard digit < 10 else { break }
+            if kept < 19 {
+                mantissa = mantissa &* 10 &+ UInt64(digit)
+                if mantissa != 0 { kept += 1 }
+            } else {
+                exponent += 1
+                if digit != 0 { exact = false }
+            }
+            i += 1
         }
-        guard digits > 0 else { throw error("unexpected character") }
-        var simple = digits < 18
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            simple = false
-            index += 1
-            while index < bytes.count, (bytes[index] >= 0x30 && bytes[index] <= 0x39) || bytes[index] == UInt8(ascii: "e")
-                    || bytes[index] == UInt8(ascii: "E") || bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
-                index += 1
+        guard i > start + (negative ? 1 : 0) else { throw error("unexpected character") }
+        if i < count, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            let fractionStart = i
+            while i < count {
+                let digit = bytes[i] &- 0x30
+                guard digit < 10 else { break }
+                if kept < 19 {
+                    mantissa = mantissa &* 10 &+ UInt64(digit)
+                    if mantissa != 0 { kept += 1 }  // leading zeros of a fraction move only the exponent
+                    exponent -= 1
+                } else if digit != 0 {
+                    exact = false
+                }
+                i += 1
+            }
+            guard i > fractionStart else { index = i; throw error("a malformed number") }
+        }
+        if i < count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            i += 1
+            var minus = false
+            if i < count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { minus = bytes[i] == UInt8(ascii: "-"); i += 1 }
+            var power = 0
+            let powerStart = i
+            while i < count {
+                let digit = bytes[i] &- 0x30
+                guard digit < 10 else { break }
+                if power < 100_000 { power = power * 10 + Int(digit) }
+                i += 1
+            }
+            guard i > powerStart else { index = i; throw error("a malformed number") }
+            exponent += minus ? -power : power
+        }
+        // Exact (Clinger's fast path): a mantissa of at most 2^53 times an exactly representable power of ten.
+        if mantissa <= 1 << 53, (-22...22).contains(exponent) {
+            var value = Double(mantissa)
+            if exponent < 0 { value /= Self.powersOfTen[-exponent] } else { value *= Self.powersOfTen[exponent] }
+            return negative ? -value : value
+        }
+        #if arch(x86_64)
+        // Up to 19 digits in x87 extended precision (64-bit significand, powers of ten up to 10^27 exact): one
+        // rounding there, then one to double, which is the correctly rounded result unless the 11 extra bits
+        // sit at the halfway point between two doubles (then strtod decides).
+        if exact, (-27...27).contains(exponent) {
+            let power = Self.extendedPowersOfTen[abs(exponent)]
+            let product = exponent < 0 ? Float80(mantissa) / power : Float80(mantissa) * power
+            let extra = product.significandBitPattern & 0x7FF
+            if extra < 0x3FF || extra > 0x401 {
+                let value = Double(product)
+                return negative ? -value : value
             }
         }
-        if simple { return negative ? -Double(integer) : Double(integer) }
-        guard let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)), value.isFinite else {
-            throw error("a malformed or out-of-range number")
+        #endif
+        // Otherwise strtod on a stack copy of the text (correctly rounded, no heap allocation).
+        let length = i - start
+        guard length < 128 else {
+            guard let value = Double(String(decoding: bytes[start..<i], as: UTF8.self)), value.isFinite else {
+                throw error("a malformed or out-of-range number")
+            }
+            return value
         }
+        let value = withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer -> Double in
+            for offset in 0..<length { buffer[offset] = CChar(bitPattern: bytes[start + offset]) }
+            buffer[length] = 0
+            return strtod(buffer.baseAddress!, nil)
+        }
+        guard value.isFinite else { throw error("a malformed or out-of-range number") }
         return value
     }
+
+    private static let powersOfTen: [Double] = (0...22).map { power in (0..<power).reduce(1.0) { value, _ in value * 10 } }
+    #if arch(x86_64)
+    private static let extendedPowersOfTen: [Float80] = (0...27).map { power in (0..<power).reduce(Float80(1)) { value, _ in value * 10 } }
+    #endif
 }

@@ -6,6 +6,8 @@ public enum JSONValue: Sendable, Equatable {
     case string(String)
     case array([JSONValue])
     case object([(key: String, value: JSONValue)])
+    /// An array of flat objects read straight into columns (inline data `values`); it stands for the array.
+    case rows(RowTable)
 
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
@@ -15,6 +17,7 @@ public enum JSONValue: Sendable, Equatable {
         case (.string(let a), .string(let b)): a == b
         case (.array(let a), .array(let b)): a == b
         case (.object(let a), .object(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        case (.rows(let a), .rows(let b)): a.table == b.table
         default: false
         }
     }
@@ -32,8 +35,18 @@ public enum JSONValue: Sendable, Equatable {
         case .bool: "a boolean"
         case .number: "a number"
         case .string: "a string"
-        case .array: "an array"
+        case .array, .rows: "an array"
         case .object: "an object"
+        }
+    }
+
+    /// A cell as JSON.
+    init(_ value: DataValue) {
+        switch value {
+        case .number(let n): self = .number(n)
+        case .string(let s): self = .string(s)
+        case .bool(let b): self = .bool(b)
+        case .null: self = .null
         }
     }
 
@@ -55,6 +68,20 @@ public enum JSONValue: Sendable, Equatable {
             for (index, item) in items.enumerated() {
                 if index > 0 { out += "," }
                 item.write(to: &out)
+            }
+            out += "]"
+        case .rows(let rows):
+            let table = rows.table
+            out += "["
+            for row in 0..<table.count {
+                if row > 0 { out += "," }
+                out += "{"
+                for (index, name) in table.names.enumerated() {
+                    if index > 0 { out += "," }
+                    out += JSONValue.quoted(name) + ":"
+                    JSONValue(table.columns[index][row]).write(to: &out)
+                }
+                out += "}"
             }
             out += "]"
         case .object(let members):

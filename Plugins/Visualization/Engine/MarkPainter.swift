@@ -42,7 +42,8 @@ struct MarkPainter {
                 guard let px = x.center(xs[row]), !top.isNaN else { continue }
                 points.append((px, y.position(top), row))
             }
-            if !x.isBand { points.sort { $0.0 < $1.0 } }
+            // Rows usually arrive in x order: sort only when they do not.
+            if !x.isBand, zip(points, points.dropFirst()).contains(where: { $0.0 > $1.0 }) { points.sort { $0.0 < $1.0 } }
             // Largest-Triangle-Three-Buckets down to two points per pixel column.
             let threshold = max(3, Int(layout.plot.width * 2))
             let kept = LTTB.downsample(xs: points.map(\.0), ys: points.map(\.1), threshold: threshold)

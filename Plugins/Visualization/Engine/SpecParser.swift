@@ -67,13 +67,33 @@ public struct SpecParser {
     }
 
     private func dataSource(_ value: JSONValue, _ path: String) throws(ChartError) -> DataSource {
-        let object = try members(value, path, allowed: ["values", "name"])
-        if let values = object["values"] {
-            guard case .array = values else { throw ChartError(.unsupported, path: path + ".values", "must be an array of objects") }
-            return .values(values, path: path + ".values")
+        let object = try members(value, path, allowed: ["values", "name", "topic", "last", "minutes", "field", "as", "service", "payload"])
+        let given = Set(object.keys)
+        func only(_ allowed: Set<String>, _ form: String) throws(ChartError) {
+            if let extra = given.subtracting(allowed).sorted().first {
+                throw ChartError(.unsupported, path: "\(path).\(extra)", "'\(extra)' does not go with \(form) data")
+            }
         }
-        if let name = object["name"] { return .named(try string(name, path + ".name"), path: path + ".name") }
-        throw ChartError(.unsupported, path: path, "give \"values\" (inline rows) or \"name\" (a stored data set); url data is not supported")
+        if object["topic"] != nil {
+            try only(["topic", "last", "minutes", "field", "as"], "topic")
+            return .external(.topic(try ExternalSourceParser.topic(object, path)), path: path + ".topic")
+        }
+        if object["service"] != nil {
+            try only(["service", "payload"], "service")
+            return .external(try ExternalSourceParser.service(object, path), path: path + ".service")
+        }
+        if let values = object["values"] {
+            try only(["values"], "inline")
+            switch values {
+            case .array, .rows: return .values(values, path: path + ".values")
+            default: throw ChartError(.unsupported, path: path + ".values", "must be an array of objects")
+            }
+        }
+        if let name = object["name"] {
+            try only(["name"], "named")
+            return .external(.named(try string(name, path + ".name")), path: path + ".name")
+        }
+        throw ChartError(.unsupported, path: path, "give \"values\" (inline rows), \"name\" (a stored data set), \"topic\" (recent bus events) or \"service\" (another plugin's answer); url data is not supported")
     }
 
     private func markSpec(_ value: JSONValue, _ path: String) throws(ChartError) -> MarkSpec {

@@ -6,17 +6,30 @@ import PlexusSDK
 /// saved charts and data sets are confined to the caller's verified tenant ("" without one).
 @PluginActor
 final class ChartRoutes {
-    private let context: PluginContext
-    private let renderer: ChartRenderer
-    private let store: ChartStore
+    let context: PluginContext
+    let renderer: ChartRenderer
+    let store: ChartStore
     private(set) var rendered = 0
+    /// Recent bus events kept for `data: {"topic": ...}`.
+    var windows: EventWindowBuffer
 
     static let base = "/api/v1/visualizations"
 
-    init(context: PluginContext, renderer: ChartRenderer, store: ChartStore) {
+    init(context: PluginContext, renderer: ChartRenderer, store: ChartStore, windows: EventWindowBuffer) {
         self.context = context
         self.renderer = renderer
         self.store = store
+        self.windows = windows
+    }
+
+    /// Keeps the events of `patterns` (comma-separated) for topic windows.
+    func follow(_ patterns: String) throws {
+        for pattern in patterns.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !pattern.isEmpty {
+            try context.bus.subscribe(pattern, queueLimit: 4096) { [unowned self] event in
+                windows.append(WindowEvent(timeMilliseconds: event.time.timeIntervalSince1970 * 1000, topic: event.topic, payload: event.payload),
+                               tenant: event.tenant)
+            }
+        }
     }
 
     func register(maxBodyBytes: UInt64) throws {
@@ -50,21 +63,42 @@ final class ChartRoutes {
         }
     }
 
-    /// Parses, resolves named data and renders off the loop.
-    private func render(_ body: [UInt8], format: ChartRenderer.Format, tenant: String) async throws -> Response {
+    /// Parses, resolves external data and renders off the loop.
+    func render(_ body: [UInt8], format: ChartRenderer.Format, tenant: String) async throws -> Response {
         guard !body.isEmpty else { throw HTTPError.badRequest("the body is empty; send a chart spec (JSON)") }
         let spec = try await context.offLoop { try ChartRenderer.parseSpec(body) }
-        let stored = try await store.datasets(tenant: tenant, names: spec.root.dataNames)
+        let external = try await resolve(spec.root.externalSources, tenant: tenant)
         let renderer = self.renderer
-        let bytes = try await context.offLoop { () throws -> [UInt8] in
-            var named: [String: DataTable] = [:]
-            for (name, rows) in stored {
-                named[name] = try DataTable.from(values: try JSONParser.parse(rows), path: "$.data.name", maxRows: renderer.limits.maxRows)
-            }
-            return try renderer.render(spec, as: format, named: named)
-        }
+        let bytes = try await context.offLoop { try renderer.render(spec, as: format, external: external) }
         rendered += 1
         return Response(headers: Headers([("Content-Type", format.contentType)]), body: bytes)
+    }
+
+    /// The tables of a spec's external sources: stored sets (a missing one is left out, the engine names
+    /// it), topic windows from the kept events, and service answers (a JSON array of flat objects).
+    func resolve(_ sources: Set<ExternalSource>, tenant: String) async throws -> [ExternalSource: DataTable] {
+        let limit = renderer.limits.maxRows
+        var tables: [ExternalSource: DataTable] = [:]
+        for source in sources {
+            switch source {
+            case .named(let name):
+                guard let rows = try await store.datasets(tenant: tenant, names: [name])[name] else { continue }
+                tables[source] = try await context.offLoop { try JSONParser.parseRows(rows, path: "$.data.name", maxRows: limit) }
+            case .topic(let window):
+                let events = windows.events(for: window, tenant: tenant)
+                let now = Date().timeIntervalSince1970 * 1000
+                tables[source] = try await context.offLoop { window.table(events, now: now) }
+            case .service(let name, let payload):
+                let answer: [UInt8]
+                do { answer = try await context.services.call(name, payload: Array(payload.utf8), timeout: .seconds(5)) } catch {
+                    throw HTTPError(status: 502, detail: "$.data.service: the service '\(name)' did not answer: \(error)")
+                }
+                tables[source] = try await context.offLoop {
+                    try JSONParser.parseRows(answer, path: "$.data.service (the answer of '\(name)')", maxRows: limit)
+                }
+            }
+        }
+        return tables
     }
 
     /// `POST /charts[?id=]`: checks the spec parses, then stores it.
@@ -82,21 +116,21 @@ final class ChartRoutes {
     private func saveDataset(_ request: Request) async throws -> Response {
         let name = try ChartStore.validateID(request.parameters["name"] ?? "", field: "path segment ':name'")
         let (body, limit) = (request.body, renderer.limits.maxRows)
-        let count = try await context.offLoop { try DataTable.from(values: try JSONParser.parse(body), path: "$", maxRows: limit).count }
+        let count = try await context.offLoop { try JSONParser.parseRows(body, path: "$", maxRows: limit).count }
         try await store.saveDataset(tenant: Self.tenant(request), name: name, rows: body, count: count)
         return try Response.json(["name": name, "rows": "\(count)"], status: 201)
     }
 
-    private static func format(_ text: String) throws -> ChartRenderer.Format {
+    static func format(_ text: String) throws -> ChartRenderer.Format {
         guard let format = ChartRenderer.Format(rawValue: text.lowercased()) else {
             throw HTTPError.badRequest("format '\(text.prefix(20))' is not supported; allowed: svg, png, pdf")
         }
         return format
     }
 
-    private static func tenant(_ request: Request) -> String { request.verifiedTenant ?? "" }
+    static func tenant(_ request: Request) -> String { request.verifiedTenant ?? "" }
 
-    private func guarded(_ request: Request, _ body: () async throws -> Response) async -> Response {
+    func guarded(_ request: Request, _ body: () async throws -> Response) async -> Response {
         do { return try await body() } catch let error as ChartError {
             return Self.problem(error, instance: request.requestID)
         } catch {

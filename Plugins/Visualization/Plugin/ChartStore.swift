@@ -23,6 +23,24 @@ struct ChartStore {
             PRIMARY KEY (tenant, name)
         );
         """),
+        (2, """
+        CREATE TABLE dashboards (
+            tenant TEXT NOT NULL,
+            id TEXT NOT NULL,
+            definition BLOB NOT NULL,
+            PRIMARY KEY (tenant, id)
+        );
+        """),
+        (3, """
+        CREATE TABLE reports (
+            tenant TEXT NOT NULL,
+            dashboard TEXT NOT NULL,
+            id TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            pdf BLOB NOT NULL,
+            PRIMARY KEY (tenant, dashboard, id)
+        );
+        """),
     ]
 
     /// Validates an id or data set name: 1–64 characters of `[A-Za-z0-9._-]`, not starting with a dot.
@@ -51,6 +69,49 @@ struct ChartStore {
     func saveDataset(tenant: String, name: String, rows: [UInt8], count: Int) async throws {
         _ = try await storage.execute("INSERT OR REPLACE INTO datasets (tenant, name, rows, row_count) VALUES (?, ?, ?, ?)",
                                       [.text(tenant), .text(name), .blob(rows), .integer(Int64(count))])
+    }
+
+    /// Saves (or replaces) a dashboard definition (normalised JSON).
+    func saveDashboard(tenant: String, id: String, definition: [UInt8]) async throws {
+        _ = try await storage.execute("INSERT OR REPLACE INTO dashboards (tenant, id, definition) VALUES (?, ?, ?)",
+                                      [.text(tenant), .text(id), .blob(definition)])
+    }
+
+    /// A dashboard definition, nil when the tenant has none with that id.
+    func dashboard(tenant: String, id: String) async throws -> [UInt8]? {
+        try await storage.query("SELECT definition FROM dashboards WHERE tenant = ? AND id = ?", [.text(tenant), .text(id)]).first?[0].blob
+    }
+
+    /// Every stored dashboard of every tenant (for the report scheduler).
+    func allDashboards() async throws -> [(tenant: String, id: String, definition: [UInt8])] {
+        try await storage.query("SELECT tenant, id, definition FROM dashboards").compactMap { row in
+            guard let tenant = row[0].text, let id = row[1].text, let definition = row[2].blob else { return nil }
+            return (tenant, id, definition)
+        }
+    }
+
+    /// Stores a generated report and forgets all but the newest `keep` of that dashboard.
+    func saveReport(tenant: String, dashboard: String, id: String, createdMilliseconds: Int64, pdf: [UInt8], keep: Int) async throws {
+        _ = try await storage.execute("INSERT OR REPLACE INTO reports (tenant, dashboard, id, created_ms, pdf) VALUES (?, ?, ?, ?, ?)",
+                                      [.text(tenant), .text(dashboard), .text(id), .integer(createdMilliseconds), .blob(pdf)])
+        _ = try await storage.execute("""
+            DELETE FROM reports WHERE tenant = ? AND dashboard = ? AND id NOT IN
+            (SELECT id FROM reports WHERE tenant = ? AND dashboard = ? ORDER BY created_ms DESC, id DESC LIMIT ?)
+            """, [.text(tenant), .text(dashboard), .text(tenant), .text(dashboard), .integer(Int64(keep))])
+    }
+
+    /// The dashboard's stored reports, newest first: id, creation time and size.
+    func reports(tenant: String, dashboard: String) async throws -> [(id: String, createdMilliseconds: Int64, bytes: Int64)] {
+        try await storage.query("SELECT id, created_ms, length(pdf) FROM reports WHERE tenant = ? AND dashboard = ? ORDER BY created_ms DESC, id DESC",
+                                [.text(tenant), .text(dashboard)]).compactMap { row in
+            guard let id = row[0].text, let created = row[1].integer, let bytes = row[2].integer else { return nil }
+            return (id, created, bytes)
+        }
+    }
+
+    /// One stored report's PDF.
+    func report(tenant: String, dashboard: String, id: String) async throws -> [UInt8]? {
+        try await storage.query("SELECT pdf FROM reports WHERE tenant = ? AND dashboard = ? AND id = ?", [.text(tenant), .text(dashboard), .text(id)]).first?[0].blob
     }
 
     /// The rows of the named data sets that exist for the tenant.

@@ -7,9 +7,12 @@ struct HTTPResponseEncoder {
     private var date = HTTPDate()
 
     /// The security headers every response carries, encoded once.
-    static func encodeSecurityHeaders(hsts: Bool) -> [UInt8] {
+    /// With `policy` false the runtime's `Content-Security-Policy` is left out (a handler that sends its
+    /// own, such as a plugin's page with a nonce for its inline script, replaces it rather than being
+    /// intersected with `default-src 'none'`).
+    static func encodeSecurityHeaders(hsts: Bool, policy: Bool = true) -> [UInt8] {
         var text = "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n"
-            + "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\nCross-Origin-Opener-Policy: same-origin\r\n"
+            + (policy ? "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n" : "") + "Cross-Origin-Opener-Policy: same-origin\r\n"
         if hsts { text += "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n" }
         return Array(text.utf8)
     }
@@ -23,12 +26,19 @@ struct HTTPResponseEncoder {
         let date = date.current()
         let hasBody = Self.mayHaveBody(status) && !exchange.isHead
         var needed = Self.statusLines[status].count + commonBytes(exchange) + Self.finishBytes(date, exchange) + (hasBody ? body.count : 0)
-        for (name, value) in headers { needed += Self.headerBytes(name.utf8.count, value.utf8.count) }
+        var ownPolicy = false
+        for (name, value) in headers {
+            needed += Self.headerBytes(name.utf8.count, value.utf8.count)
+            if !ownPolicy, name.utf8.count == Self.policyName.count {
+                var name = name, value = value
+                ownPolicy = name.withUTF8 { name in value.withUTF8 { Self.isOwnPolicy(UnsafeRawBufferPointer(name), UnsafeRawBufferPointer($0)) } }
+            }
+        }
         return [UInt8](unsafeUninitializedCapacity: needed) { buffer, count in
             var out = ByteWriter(buffer)
             out.put(Self.statusLines[status])
             for (name, value) in headers { Self.putHeader(&out, name, value) }
-            finish(&out, status: status, bodyCount: body.count, date: date, exchange: exchange)
+            finish(&out, status: status, bodyCount: body.count, date: date, exchange: exchange, ownPolicy: ownPolicy)
             if hasBody { out.put(body) }
             count = out.count
         }
@@ -42,8 +52,14 @@ struct HTTPResponseEncoder {
         let date = date.current()
         let hasBody = Self.mayHaveBody(status) && !exchange.isHead
         var needed = Self.statusLines[status].count + commonBytes(exchange) + Self.finishBytes(date, exchange) + (hasBody ? body.count : 0)
+        var ownPolicy = false
         for index in 0..<response.header_count {
-            needed += Self.headerBytes(response.headers[index].name.length, response.headers[index].value.length)
+            let pair = response.headers[index]
+            needed += Self.headerBytes(pair.name.length, pair.value.length)
+            if !ownPolicy, pair.name.length == Self.policyName.count {
+                ownPolicy = Self.isOwnPolicy(UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.length),
+                                             UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.data == nil ? 0 : pair.value.length))
+            }
         }
         return [UInt8](unsafeUninitializedCapacity: needed) { buffer, count in
             var out = ByteWriter(buffer)
@@ -53,11 +69,19 @@ struct HTTPResponseEncoder {
                 Self.putHeader(&out, UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.length),
                                UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.length))
             }
-            finish(&out, status: status, bodyCount: body.count, date: date, exchange: exchange)
+            finish(&out, status: status, bodyCount: body.count, date: date, exchange: exchange, ownPolicy: ownPolicy)
             if hasBody { out.put(body) }
             count = out.count
         }
     }
+
+    /// Whether a handler's header is a `Content-Security-Policy` (any case) that will be written:
+    /// a response that sets its own policy replaces the runtime's (a refused one does not).
+    private static func isOwnPolicy(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool {
+        name.count == policyName.count && sameLowercase(policyName, name) && !value.isEmpty && isFieldValue(value)
+    }
+
+    private static let policyName = Array("content-security-policy".utf8)
 
     /// The head of a chunked streaming response; the body follows as chunks.
     mutating func encodeStreamHead(status: Int, headers: [(String, String)], for exchange: HTTPExchange) -> [UInt8] {
@@ -128,14 +152,16 @@ struct HTTPResponseEncoder {
 
     /// Headers on every response (`[security] headers`), pre-encoded.
     var securityHeaders: [UInt8] = []
+    /// The same without `Content-Security-Policy`, for a response that carries its own.
+    var securityHeadersWithoutPolicy: [UInt8] = []
 
     /// The most bytes ``finish(_:status:bodyCount:date:exchange:)`` writes.
     private static func finishBytes(_ date: [UInt8], _ exchange: HTTPExchange) -> Int {
         contentLength.count + 20 + 2 + dateName.count + date.count + requestIDName.count + exchange.requestID.utf8.count + keepAliveEnd.count
     }
 
-    private func finish(_ out: inout ByteWriter, status: Int, bodyCount: Int, date: [UInt8], exchange: HTTPExchange) {
-        putCommon(&out, exchange)
+    private func finish(_ out: inout ByteWriter, status: Int, bodyCount: Int, date: [UInt8], exchange: HTTPExchange, ownPolicy: Bool = false) {
+        putCommon(&out, exchange, ownPolicy: ownPolicy)
         if Self.mayHaveBody(status) {
             out.put(Self.contentLength)
             out.putDecimal(bodyCount)
@@ -168,8 +194,8 @@ struct HTTPResponseEncoder {
     }
 
     /// The security headers and the gateway's per-request headers.
-    private func putCommon(_ out: inout ByteWriter, _ exchange: HTTPExchange) {
-        out.put(securityHeaders)
+    private func putCommon(_ out: inout ByteWriter, _ exchange: HTTPExchange, ownPolicy: Bool = false) {
+        out.put(ownPolicy ? securityHeadersWithoutPolicy : securityHeaders)
         for (name, value) in exchange.extraHeaders { Self.putHeader(&out, name, value) }
     }
 
