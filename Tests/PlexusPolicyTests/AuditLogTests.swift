@@ -216,7 +216,9 @@ final class AuditLogTests: XCTestCase {
             XCTAssertEqual(error.kind, .storage)
             XCTAssertNotNil(error.storageError)
         }
-        XCTAssertEqual(log.statistics.failedBatches, 1)
+        // The append starts a write of its own; flush's waiter joins that batch or, when it came
+        // too late for it, starts one more: one or two failed batches, never a lost record.
+        XCTAssertTrue((1...2).contains(log.statistics.failedBatches), "failed batches: \(log.statistics.failedBatches)")
         XCTAssertEqual(log.statistics.pending, 1, "the record is kept for a retry")
         try await log.engine.execute("ALTER TABLE audit_log_away RENAME TO audit_log")
         try await log.flush()
