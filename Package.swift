@@ -25,6 +25,8 @@ let package = Package(
         .library(name: "PlexusVoice", type: .dynamic, targets: ["PlexusVoice"]),
         .executable(name: "voice-bench", targets: ["voice-bench"]),
         .library(name: "PlexusVisualization", type: .dynamic, targets: ["PlexusVisualization"]),
+        .library(name: "PlexusWhiteLabel", type: .dynamic, targets: ["PlexusWhiteLabelEntry"]),
+        .executable(name: "whitelabel-bench", targets: ["whitelabel-bench"]),
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
         .library(name: "PlexusFixtureBusProbe", type: .dynamic, targets: ["PlexusFixtureBusProbe"]),
         .library(name: "PlexusFixtureNotes", type: .dynamic, targets: ["PlexusFixtureNotesEntry"]),
@@ -172,6 +174,24 @@ let package = Package(
             linkerSettings: pluginLinkerSettings
         ),
 
+        // White-label: the engine (tenants, domains, flags, layered settings with JSON Schema, branding,
+        // logo checks; no SDK dependency), the plugin, its entry symbol, the flag helper other plugins
+        // link (a local copy kept current from flags.changed), and the benchmark.
+        .target(name: "WhiteLabelEngine", path: "Plugins/WhiteLabel/Engine"),
+        .target(
+            name: "PlexusWhiteLabel",
+            dependencies: [.product(name: "PlexusSDK", package: "SDK"), "WhiteLabelEngine", "WhiteLabelClient"],
+            path: "Plugins/WhiteLabel/Plugin"
+        ),
+        .target(
+            name: "PlexusWhiteLabelEntry",
+            dependencies: ["PlexusWhiteLabel", .product(name: "PlexusSDK", package: "SDK")],
+            path: "Plugins/WhiteLabel/Entry",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .target(name: "WhiteLabelClient", dependencies: [.product(name: "PlexusSDK", package: "SDK"), "WhiteLabelEngine"], path: "Plugins/WhiteLabel/Client"),
+        .executableTarget(name: "whitelabel-bench", dependencies: ["WhiteLabelEngine"], path: "Plugins/WhiteLabel/Bench"),
+
         // MARK: Test fixtures and tests
         .target(
             name: "PlexusFixtureThrower",
@@ -249,6 +269,13 @@ let package = Package(
             name: "VisualizationTests",
             dependencies: [.product(name: "PlexusTesting", package: "SDK")],
             path: "Tests/VisualizationTests",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(name: "WhiteLabelEngineTests", dependencies: ["WhiteLabelEngine"], path: "Tests/WhiteLabelEngineTests"),
+        .testTarget(
+            name: "WhiteLabelTests",
+            dependencies: ["PlexusWhiteLabel", "WhiteLabelClient", .product(name: "PlexusTesting", package: "SDK")],
+            path: "Tests/WhiteLabelTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(name: "TimetableSolverTests", dependencies: ["TimetableSolver"], path: "Tests/TimetableSolverTests"),

@@ -63,9 +63,23 @@ final class ABILayoutTests: XCTestCase {
 
     func testMinor5FieldsFollowMinor4() {
         // ABI 1.5 appended alert_raise to the host, after 1.4's 280 bytes.
-        XCTAssertEqual(PLEXUS_ABI_MINOR, 5)
+        XCTAssertGreaterThanOrEqual(PLEXUS_ABI_MINOR, 5)
         XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.alert_raise), 280)
-        XCTAssertEqual(MemoryLayout<plexus_host>.size, 288)
+    }
+
+    func testWhiteLabelBlockFollowsMinor5() {
+        // ABI 1.6 (white-label block) appended the tenant directory and tenant keys to the host,
+        // after 1.5's 288 bytes, and the new plexus_tenant_entry.
+        XCTAssertEqual(PLEXUS_ABI_MINOR, 6)
+        XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.tenant_directory_publish), 288)
+        XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.tenant_key_create), 296)
+        XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.tenant_key_revoke), 304)
+        XCTAssertEqual(MemoryLayout<plexus_host>.size, 312)
+        let entry: [(PartialKeyPath<plexus_tenant_entry>, Int)] = [(\.struct_size, 0), (\.suspended, 4), (\.tenant, 8), (\.hosts, 16), (\.host_count, 24)]
+        for (path, offset) in entry {
+            XCTAssertEqual(MemoryLayout<plexus_tenant_entry>.offset(of: path), offset, "\(path)")
+        }
+        XCTAssertEqual(MemoryLayout<plexus_tenant_entry>.size, 32)
     }
 
     func testMinor4FieldsFollowMinor3() {
