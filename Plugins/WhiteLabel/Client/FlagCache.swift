@@ -1,1 +1,71 @@
+import Foundation
+import PlexusSDK
 import WhiteLabelEngine
+
+/// A tenant's flags as `flags.changed` carries them and `whitelabel.flags.snapshot` answers.
+public struct FlagSnapshot: Codable, Sendable {
+    public let tenant: String
+    public let plan: String?
+    public let flags: [FlagDefinition]
+
+    public init(tenant: String, plan: String?, flags: [FlagDefinition]) { (self.tenant, self.plan, self.flags) = (tenant, plan, flags) }
+}
+
+/// The flag helper for other plugins: a local copy of the tenants' flags, fetched once per
+/// tenant from the white-label plugin (`whitelabel.flags.snapshot`) and then kept current from
+/// `flags.changed` events, so evaluating a flag costs no round trip.
+///
+/// ```swift
+/// let flags = try FlagCache(context: context)
+/// try await flags.load(tenant: "acme")
+/// if flags.isEnabled("new-checkout", tenant: "acme", context: FlagContext(userId: user)) { … }
+/// ```
+@PluginActor
+public final class FlagCache {
+    /// The service that answers a tenant's snapshot.
+    public static let snapshotService = "whitelabel.flags.snapshot"
+
+    private let context: PluginContext
+    private var tenants: [String: (plan: String?, set: FlagSet)] = [:]
+    /// How many `flags.changed` events were applied.
+    public private(set) var updates = 0
+
+    /// Subscribes to `flags.changed`.
+    public init(context: PluginContext) throws {
+        self.context = context
+        try context.bus.subscribe("flags.changed") { [weak self] event in
+            guard let self, let snapshot = try? event.decode(FlagSnapshot.self) else { return }
+            // The event's tenant is the one the runtime recorded; a payload naming another is ignored.
+            guard event.tenant.isEmpty || event.tenant == snapshot.tenant else { return }
+            self.apply(snapshot)
+        }
+    }
+
+    /// Fetches `tenant`'s flags once (later changes arrive as events).
+    public func load(tenant: String) async throws {
+        let reply = try await context.services.call(Self.snapshotService, payload: Array(try JSONEncoder().encode(["tenant": tenant])))
+        apply(try JSONDecoder().decode(FlagSnapshot.self, from: Data(reply)))
+    }
+
+    /// Replaces a tenant's copy (flags that do not compile are skipped).
+    public func apply(_ snapshot: FlagSnapshot) {
+        var set = FlagSet.empty
+        for definition in snapshot.flags { if let flag = try? CompiledFlag(definition) { set.put(flag) } }
+        tenants[snapshot.tenant] = (snapshot.plan, set)
+        updates += 1
+    }
+
+    /// The flag's answer (off when the flag or tenant is unknown here). The tenant and its plan
+    /// are filled in from the copy.
+    public func evaluate(_ name: String, tenant: String, context: FlagContext, now: Double = Date().timeIntervalSince1970) -> FlagResult {
+        guard let entry = tenants[tenant], let flag = entry.set.flags[name] else { return FlagResult.off }
+        var flagContext = context
+        (flagContext.tenant, flagContext.plan) = (tenant, entry.plan)
+        return flag.evaluate(flagContext, now: now)
+    }
+
+    /// Whether the flag is on.
+    public func isEnabled(_ name: String, tenant: String, context: FlagContext) -> Bool {
+        evaluate(name, tenant: tenant, context: context).enabled
+    }
+}

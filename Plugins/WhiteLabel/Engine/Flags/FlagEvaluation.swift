@@ -4,6 +4,11 @@ public struct FlagResult: Sendable, Equatable, Codable {
     /// The chosen variant (nil when the flag is off or has none).
     public let variant: String?
     public let payload: JSON?
+
+    public init(enabled: Bool, variant: String?, payload: JSON?) { (self.enabled, self.variant, self.payload) = (enabled, variant, payload) }
+
+    /// Off, no variant.
+    public static let off = FlagResult(enabled: false, variant: nil, payload: nil)
 }
 
 /// Which rule decided, and why: the steps of one evaluation in words.
@@ -96,7 +101,12 @@ extension CompiledFlag {
 public struct FlagSet: Sendable {
     public private(set) var flags: [String: CompiledFlag] = [:]
 
-    public init(_ definitions: [FlagDefinition] = []) throws {
+    /// No flags.
+    public static let empty = FlagSet()
+
+    private init() {}
+
+    public init(_ definitions: [FlagDefinition]) throws {
         for definition in definitions { flags[definition.name] = try CompiledFlag(definition) }
     }
 
