@@ -30,11 +30,13 @@ extension PluginHostTable {
             }
             do {
                 try directory.publish(copied, from: plugin.name)
-            } catch {
-                switch error {
+            } catch let refusal as TenantDirectory.Refusal {
+                switch refusal {
                 case .invalid(let text): return PluginHostTable.fail(HostCallFailure(PLEXUS_E_INVALID_ARGUMENT, text), to: errorOut)
                 case .taken(let text): return PluginHostTable.fail(HostCallFailure(PLEXUS_E_ALREADY_EXISTS, text), to: errorOut)
                 }
+            } catch {
+                return PluginHostTable.fail(HostCallFailure(PLEXUS_E_INVALID_ARGUMENT, "\(error)"), to: errorOut)
             }
             HostCallStatus.set(PLEXUS_OK)
             return Int32(PLEXUS_OK.rawValue)

@@ -13,6 +13,7 @@ public struct LogoCheck {
         public let kind: Kind
         public let width: Int
         public let height: Int
+        public init(kind: Kind, width: Int, height: Int) { (self.kind, self.width, self.height) = (kind, width, height) }
         public var contentType: String {
             switch kind { case .png: "image/png"; case .jpeg: "image/jpeg"; case .svg: "image/svg+xml" }
         }
@@ -102,7 +103,7 @@ public enum SVGSanitizer {
         parser.shouldResolveExternalEntities = false
         let parsed = parser.parse()
         if let problem = judge.problem { throw ValidationError(problem) }
-        guard parsed else { throw ValidationError("the SVG is not well-formed XML") }
+        guard parsed, judge.isBalanced else { throw ValidationError("the SVG is not well-formed XML") }
         guard judge.sawRoot else { throw ValidationError("the SVG's root element is not <svg>") }
         return LogoCheck.Accepted(kind: .svg, width: judge.width ?? 0, height: judge.height ?? 0)
     }
@@ -112,6 +113,8 @@ public enum SVGSanitizer {
         var sawRoot = false
         var width: Int?, height: Int?
         private var depth = 0
+        /// Every element that opened was closed (Foundation's parser on Linux recovers from a missing end tag).
+        var isBalanced: Bool { depth == 0 }
 
         func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String]) {
             guard problem == nil else { return }
