@@ -77,9 +77,9 @@ final class SettingsAndTenantsTests: XCTestCase {
             XCTFail("the sequence should fail")
         } catch let failure as CompensatingSequence<Int>.Failure {
             XCTAssertEqual(failure.step, "c")
-            XCTAssertEqual(failure.undone, ["b", "a"])
+            XCTAssertEqual(failure.undone, ["c", "b", "a"])
         }
         let lines = await log.lines
-        XCTAssertEqual(lines, ["run a", "run b", "undo b", "undo a"])
+        XCTAssertEqual(lines, ["run a", "run b", "undo c", "undo b", "undo a"])
     }
 }

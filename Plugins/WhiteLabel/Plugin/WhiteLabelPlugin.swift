@@ -103,12 +103,17 @@ public final class WhiteLabelPlugin: Plugin {
 
     static func describe(_ error: DecodingError) -> String {
         switch error {
-        case .keyNotFound(let key, let context): "field '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))' is missing"
+        case .keyNotFound(let key, let context): "field '\(path(context.codingPath + [key]))' is missing"
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type: \(context.debugDescription)"
+            "field '\(path(context.codingPath))' has the wrong type: \(context.debugDescription)"
         case .dataCorrupted(let context): "the body is not valid: \(context.debugDescription)"
         @unknown default: "the body is not valid"
         }
+    }
+
+    /// `flags[0].name`.
+    static func path(_ keys: [CodingKey]) -> String {
+        keys.reduce("") { text, key in key.intValue.map { "\(text)[\($0)]" } ?? (text.isEmpty ? key.stringValue : "\(text).\(key.stringValue)") }
     }
 
     /// Decodes a JSON body into `T`, 400 naming the field.

@@ -14,6 +14,18 @@ public struct FlagDefinition: Codable, Sendable, Equatable {
     public init(name: String, description: String? = nil, enabled: Bool, strategies: [Strategy] = [], variants: [Variant]? = nil) {
         (self.name, self.description, self.enabled, self.strategies, self.variants) = (name, description, enabled, strategies, variants)
     }
+
+    enum CodingKeys: String, CodingKey { case name, description, enabled, strategies, variants }
+
+    /// `name` may be left out (a route takes it from the path) and `strategies` too (none).
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decodeIfPresent(String.self, forKey: .name) ?? ""
+        description = try container.decodeIfPresent(String.self, forKey: .description)
+        enabled = try container.decode(Bool.self, forKey: .enabled)
+        strategies = try container.decodeIfPresent([Strategy].self, forKey: .strategies) ?? []
+        variants = try container.decodeIfPresent([Variant].self, forKey: .variants)
+    }
 }
 
 /// One way a flag can be on.

@@ -1,5 +1,6 @@
-/// Steps that run in order, each with an undo: when a step fails, the steps already done are
-/// undone in reverse order, so nothing is left half made. An undo that fails too is reported
+/// Steps that run in order, each with an undo: when a step fails, its own undo runs first (on
+/// the context as far as the step got, so an undo must accept a partial step), then the undos of
+/// the steps already done, in reverse order, so nothing is left half made. An undo that fails too is reported
 /// with the original failure (never hidden).
 public struct CompensatingSequence<Context: Sendable>: Sendable {
     public struct Step: Sendable {
@@ -36,7 +37,7 @@ public struct CompensatingSequence<Context: Sendable>: Sendable {
                 done.append(step)
             } catch {
                 var undone: [String] = [], failures: [String] = []
-                for previous in done.reversed() {
+                for previous in [step] + done.reversed() {
                     do {
                         try await previous.undo(context)
                         undone.append(previous.name)
