@@ -26,7 +26,7 @@ public final class FlagCache {
     public static let snapshotService = "whitelabel.flags.snapshot"
 
     private let context: PluginContext
-    private var tenants: [String: (plan: String?, set: FlagSet)] = [:]
+    private var table = FlagTable()
     /// How many `flags.changed` events were applied.
     public private(set) var updates = 0
 
@@ -49,19 +49,14 @@ public final class FlagCache {
 
     /// Replaces a tenant's copy (flags that do not compile are skipped).
     public func apply(_ snapshot: FlagSnapshot) {
-        var set = FlagSet.empty
-        for definition in snapshot.flags { if let flag = try? CompiledFlag(definition) { set.put(flag) } }
-        tenants[snapshot.tenant] = (snapshot.plan, set)
+        table.replace(tenant: snapshot.tenant, plan: snapshot.plan, definitions: snapshot.flags)
         updates += 1
     }
 
     /// The flag's answer (off when the flag or tenant is unknown here). The tenant and its plan
     /// are filled in from the copy.
     public func evaluate(_ name: String, tenant: String, context: FlagContext, now: Double = Date().timeIntervalSince1970) -> FlagResult {
-        guard let entry = tenants[tenant], let flag = entry.set.flags[name] else { return FlagResult.off }
-        var flagContext = context
-        (flagContext.tenant, flagContext.plan) = (tenant, entry.plan)
-        return flag.evaluate(flagContext, now: now)
+        table.evaluate(name, tenant: tenant, context: context, now: now)
     }
 
     /// Whether the flag is on.

@@ -4,7 +4,7 @@ import Foundation
 /// dates and versions, the hash group's bytes ready. Building one is the validation: every
 /// problem of a definition is a ``ValidationError`` naming the strategy, the constraint and what
 /// is wrong.
-public struct CompiledFlag: Sendable {
+public final class CompiledFlag: Sendable {
     public let definition: FlagDefinition
     let strategies: [CompiledStrategy]
     let variants: [Variant]
@@ -45,7 +45,7 @@ public struct CompiledFlag: Sendable {
 }
 
 /// A strategy ready for evaluation.
-struct CompiledStrategy: Sendable {
+final class CompiledStrategy: Sendable {
     enum Kind: Sendable { case always, rollout(percentage: Double, stickiness: CompiledField, group: [UInt8]) }
     let name: String
     let kind: Kind
@@ -88,9 +88,11 @@ struct CompiledField: Sendable {
 }
 
 /// A constraint with its values parsed.
-struct CompiledConstraint: Sendable {
+final class CompiledConstraint: Sendable {
     enum Test: Sendable {
         case member(Set<String>, negate: Bool)
+        /// A short list: compared one by one (cheaper than hashing the context's value).
+        case memberList([String], negate: Bool)
         case contains([String]), startsWith([String])
         case number(Double, Constraint.Operator)
         case date(Double, after: Bool)
@@ -122,8 +124,9 @@ struct CompiledConstraint: Sendable {
         if field.field == .currentTime && !isDate { throw ValidationError("\(label): currentTime takes DATE_AFTER or DATE_BEFORE only") }
         if isDate && field.field != .currentTime { throw ValidationError("\(label): \(op.rawValue) applies to currentTime only") }
         switch op {
-        case .in: test = .member(Set(try values()), negate: false)
-        case .notIn: test = .member(Set(try values()), negate: true)
+        case .in, .notIn:
+            let list = try values()
+            test = list.count <= 16 ? .memberList(Array(Set(list)), negate: op == .notIn) : .member(Set(list), negate: op == .notIn)
         case .strContains: test = .contains(try values())
         case .strStartsWith: test = .startsWith(try values())
         case .numEq, .numGt, .numGte, .numLt, .numLte:
@@ -141,22 +144,24 @@ struct CompiledConstraint: Sendable {
         }
     }
 
-    /// Whether the constraint holds for `context` at `now`.
+    /// Whether the constraint holds for `context` at `now` (`tenant`/`plan` given: they replace the context's).
     @inline(__always)
-    func holds(_ context: FlagContext, now: Double) -> Bool {
+    func holds(_ context: FlagContext, now: Double, _ scope: Scope? = nil) -> Bool {
         let result: Bool
         switch test {
         case .date(let date, let after):
             let time = context.currentTime ?? now
             result = after ? time > date : time < date
         case .member(let set, let negate):
-            if let value = context.value(field.field) { result = set.contains(value) != negate } else { result = negate }
+            if let value = context.value(field.field, scope) { result = set.contains(value) != negate } else { result = negate }
+        case .memberList(let list, let negate):
+            if let value = context.value(field.field, scope) { result = list.contains(value) != negate } else { result = negate }
         case .contains(let needles):
-            result = context.value(field.field).map { value in needles.contains { value.contains($0) } } ?? false
+            result = context.value(field.field, scope).map { value in needles.contains { value.contains($0) } } ?? false
         case .startsWith(let prefixes):
-            result = context.value(field.field).map { value in prefixes.contains { value.hasPrefix($0) } } ?? false
+            result = context.value(field.field, scope).map { value in prefixes.contains { value.hasPrefix($0) } } ?? false
         case .number(let bound, let op):
-            guard let number = context.value(field.field).flatMap(Double.init) else { result = false; break }
+            guard let number = context.value(field.field, scope).flatMap(Double.init) else { result = false; break }
             switch op {
             case .numEq: result = number == bound
             case .numGt: result = number > bound
@@ -165,7 +170,7 @@ struct CompiledConstraint: Sendable {
             default: result = number <= bound
             }
         case .semver(let bound, let op):
-            guard let version = context.value(field.field).flatMap(SemanticVersion.init) else { result = false; break }
+            guard let version = context.value(field.field, scope).flatMap(SemanticVersion.init) else { result = false; break }
             switch op {
             case .semverEq: result = version == bound
             case .semverGt: result = version > bound
