@@ -9,6 +9,8 @@ packages=(libuv1-dev node-llhttp libwslay-dev libssl-dev libsqlite3-dev libffi-d
 packages+=(libpocketsphinx-dev pocketsphinx-en-us libespeak-ng-dev libsoxr-dev)
 # The visualization plugin draws PNG and PDF with cairo, lays text out with pango, and ships with the DejaVu fonts.
 packages+=(libcairo2-dev libpango1.0-dev fonts-dejavu-core)
+# The white-label plugin's landing-page test takes screenshots of two tenants with headless Chromium.
+packages+=(chromium)
 if [ "${1:-}" = "--bench" ]; then
     packages+=(wrk nginx-light nodejs time redis-server redis-tools)
     # bench/voice.sh: the plain pocketsphinx_continuous decoder it compares with, and the espeak-ng CLI.

@@ -105,7 +105,13 @@ final class WhiteLabelLiveTests: XCTestCase {
         XCTAssertEqual(response.body, Self.svg("green"))
         response = try Self.call(runtime, "GET", "/branding/logo", host: aHost, key: nil)
         XCTAssertEqual(response.body, Self.svg("red"))
-        XCTAssertTrue(try Self.call(runtime, "GET", "/", host: bHost, key: nil).text.contains("Globex Portal"))
+        let landing = try Self.call(runtime, "GET", "/", host: bHost, key: nil)
+        XCTAssertTrue(landing.text.contains("Globex Portal"))
+        // The page's own policy replaces the runtime's default (which allows no style or image); other answers keep the default.
+        XCTAssertEqual(landing.headers.filter { $0.0.lowercased() == "content-security-policy" }.map(\.1),
+                       ["default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'"])
+        XCTAssertEqual(try Self.call(runtime, "GET", "/api/v1/branding", host: bHost, key: nil).header("Content-Security-Policy"),
+                       "default-src 'none'; frame-ancestors 'none'")
         XCTAssertTrue(try Self.call(runtime, "GET", "/branding.css", host: aHost, key: nil).text.contains("#cc0000"))
 
         // A domain of one tenant cannot be claimed by another.

@@ -17,7 +17,11 @@ extension WhiteLabelPlugin {
         try context.routes.get("/", options: RouteOptions.public.summary("The branded landing page of the host's tenant")) { [unowned self] request in
             let tenant = request.tenant.flatMap { state.registry[$0] }
             let page = try brandingFor(request).landingPage(hasLogo: tenant.map { state.logos[$0.id]?["logo"] != nil } ?? false)
-            return Response(status: 200, headers: Headers([("Content-Type", "text/html; charset=utf-8"), ("Vary", "Host")]), body: Array(page.utf8))
+            // Its own policy (the runtime's default allows nothing): its styles, its stylesheet and
+            // logo from this host, nothing else; no script at all.
+            return Response(status: 200, headers: Headers([("Content-Type", "text/html; charset=utf-8"), ("Vary", "Host"),
+                                                           ("Content-Security-Policy", "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'")]),
+                            body: Array(page.utf8))
         }
         try context.routes.get("/branding/:kind", options: RouteOptions.public.summary("The logo or favicon of the host's tenant")) { [unowned self] request async throws in
             let kind = try logoKind(request)

@@ -7,9 +7,11 @@ struct HTTPResponseEncoder {
     private var date = HTTPDate()
 
     /// The security headers every response carries, encoded once.
-    static func encodeSecurityHeaders(hsts: Bool) -> [UInt8] {
+    /// `withPolicy` false: without the default Content-Security-Policy, for a plugin response that
+    /// sets its own (a page that needs styles or images, such as a branded landing page).
+    static func encodeSecurityHeaders(hsts: Bool, withPolicy: Bool = true) -> [UInt8] {
         var text = "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n"
-            + "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\nCross-Origin-Opener-Policy: same-origin\r\n"
+            + (withPolicy ? "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n" : "") + "Cross-Origin-Opener-Policy: same-origin\r\n"
         if hsts { text += "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n" }
         return Array(text.utf8)
     }
@@ -38,12 +40,14 @@ struct HTTPResponseEncoder {
         let body = UnsafeRawBufferPointer(start: response.body.data, count: response.body.data == nil ? 0 : response.body.length)
         var out = Self.statusLines[status]
         out.reserveCapacity(256 + body.count)
+        var ownPolicy = false
         for index in 0..<response.header_count {
             let pair = response.headers[index]
-            Self.appendHeader(&out, UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.length),
-                              UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.length))
+            let name = UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.length)
+            if name.count == Self.policyName.count && !ownPolicy { ownPolicy = zip(Self.policyName, name).allSatisfy { $0 == ($1 | 0x20) } }
+            Self.appendHeader(&out, name, UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.length))
         }
-        finish(&out, status: status, bodyCount: body.count, exchange: exchange)
+        finish(&out, status: status, bodyCount: body.count, exchange: exchange, ownPolicy: ownPolicy)
         if Self.mayHaveBody(status) && !exchange.isHead { out.append(contentsOf: body) }
         return out
     }
@@ -92,9 +96,13 @@ struct HTTPResponseEncoder {
 
     /// Headers on every response (`[security] headers`), pre-encoded.
     var securityHeaders: [UInt8] = []
+    /// The same without the default Content-Security-Policy: a plugin response that sets its own
+    /// policy keeps it alone (two policies would both be enforced, the strictest winning).
+    var securityHeadersWithoutPolicy: [UInt8] = []
+    private static let policyName = Array("content-security-policy".utf8)
 
-    private mutating func finish(_ out: inout [UInt8], status: Int, bodyCount: Int, exchange: HTTPExchange) {
-        appendCommon(&out, exchange)
+    private mutating func finish(_ out: inout [UInt8], status: Int, bodyCount: Int, exchange: HTTPExchange, ownPolicy: Bool = false) {
+        appendCommon(&out, exchange, ownPolicy: ownPolicy)
         if Self.mayHaveBody(status) {
             out.append(contentsOf: Self.contentLength)
             Self.appendDecimal(&out, bodyCount)
@@ -116,8 +124,8 @@ struct HTTPResponseEncoder {
     }
 
     /// The security headers and the gateway's per-request headers.
-    private func appendCommon(_ out: inout [UInt8], _ exchange: HTTPExchange) {
-        out.append(contentsOf: securityHeaders)
+    private func appendCommon(_ out: inout [UInt8], _ exchange: HTTPExchange, ownPolicy: Bool = false) {
+        out.append(contentsOf: ownPolicy ? securityHeadersWithoutPolicy : securityHeaders)
         for (name, value) in exchange.extraHeaders {
             var name = name, value = value
             name.withUTF8 { name in value.withUTF8 { value in Self.appendHeader(&out, UnsafeRawBufferPointer(name), UnsafeRawBufferPointer(value)) } }

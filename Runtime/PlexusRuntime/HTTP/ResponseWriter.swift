@@ -9,6 +9,7 @@ final class ResponseWriter {
     /// Turns the security headers on every response on or off.
     func setSecurityHeaders(_ enabled: Bool, hsts: Bool) {
         encoder.securityHeaders = enabled ? HTTPResponseEncoder.encodeSecurityHeaders(hsts: hsts) : []
+        encoder.securityHeadersWithoutPolicy = enabled ? HTTPResponseEncoder.encodeSecurityHeaders(hsts: hsts, withPolicy: false) : []
     }
 
     /// Answers `exchange` with a problem+json error from the server itself.
