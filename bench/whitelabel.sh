@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 if [[ -n "${PLEXUS_BIN_DIR:-}" ]]; then
     bin="$PLEXUS_BIN_DIR"
 else
-    swift build -c release --product plexus --product PlexusWhiteLabel --product PlexusHello --product whitelabel-bench >&2 \
-        || { echo "the release build failed" >&2; exit 1; }
+    for product in plexus PlexusWhiteLabel PlexusHello whitelabel-bench; do
+        swift build -c release --product "$product" >&2 || { echo "the release build of $product failed" >&2; exit 1; }
+    done
     bin="$(swift build -c release --show-bin-path)"
 fi
 evaluations="${EVALUATIONS:-5000000}"

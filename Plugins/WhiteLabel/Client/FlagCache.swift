@@ -59,6 +59,12 @@ public final class FlagCache {
         table.evaluate(name, tenant: tenant, context: context, now: now)
     }
 
+    /// A handle on one flag of one tenant for a hot path: it looks nothing up when evaluated,
+    /// and later `flags.changed` events keep it current.
+    public func handle(_ name: String, tenant: String) -> FlagHandle {
+        table.handle(name, tenant: tenant)
+    }
+
     /// Whether the flag is on.
     public func isEnabled(_ name: String, tenant: String, context: FlagContext) -> Bool {
         evaluate(name, tenant: tenant, context: context).enabled

@@ -16,7 +16,8 @@ extension WhiteLabelPlugin {
         }
         try context.routes.get("/", options: RouteOptions.public.summary("The branded landing page of the host's tenant")) { [unowned self] request in
             let tenant = request.tenant.flatMap { state.registry[$0] }
-            let page = try brandingFor(request).landingPage(hasLogo: tenant.map { state.logos[$0.id]?["logo"] != nil } ?? false)
+            let assets = tenant.flatMap { state.logos[$0.id] } ?? [:]
+            let page = try brandingFor(request).landingPage(hasLogo: assets["logo"] != nil, hasFavicon: assets["favicon"] != nil)
             // Its own policy (the runtime's default allows nothing): its styles, its stylesheet and
             // logo from this host, nothing else; no script at all.
             return Response(status: 200, headers: Headers([("Content-Type", "text/html; charset=utf-8"), ("Vary", "Host"),

@@ -78,12 +78,12 @@ public struct Branding: Codable, Sendable, Equatable {
     }
 
     /// The branded landing page: the tenant's name and colours, its logo when it has one.
-    public func landingPage(hasLogo: Bool) -> String {
+    public func landingPage(hasLogo: Bool, hasFavicon: Bool = false) -> String {
         let links = legalLinks.sorted { $0.key < $1.key }.map { "<a href=\"\(HTML.escape($0.value))\">\(HTML.escape($0.key))</a>" }.joined(separator: " · ")
         return """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>\(HTML.escape(productName))</title>
-        <link rel="stylesheet" href="/branding.css">
+        <link rel="stylesheet" href="/branding.css">\(hasFavicon ? "<link rel=\"icon\" href=\"/branding/favicon\">" : "")
         <style>
         body { margin: 0; background: var(--brand-background); color: var(--brand-text); font-family: var(--brand-font); }
         header { background: var(--brand-primary); color: #fff; padding: 48px 32px; }
