@@ -96,3 +96,19 @@ final class FlagEngineTests: XCTestCase {
         XCTAssertTrue(refusal(FlagDefinition(name: "f", enabled: true, variants: [Variant(name: "a", weight: 0)])).contains("add up to 0"))
     }
 }
+
+final class FlagContextJSONTests: XCTestCase {
+    func testContextsParseStrictlyAndResultsEncode() throws {
+        let context = try FlagContextJSON.parse(Array(#" {"userId":"u\"1","appVersion":"2.1.0","currentTime":1.5e9,"properties":{"country":"NO","é":"ü"},"plan":null} "#.utf8))
+        XCTAssertEqual(context, FlagContext(userId: "u\"1", appVersion: "2.1.0", currentTime: 1.5e9, properties: ["country": "NO", "é": "ü"]))
+        XCTAssertEqual(try FlagContextJSON.parse(Array("{}".utf8)), FlagContext())
+        for (text, problem) in [("{\"colour\":\"red\"}", "'colour' is not a context field"), ("{\"userId\":7}", "'userId' must be a string"),
+                                ("[1]", "not a JSON object"), ("{\"userId\":\"a\"} x", "text after"), ("{\"userId\":\"a\"", "ends early"),
+                                ("{\"properties\":{\"a\":1}}", "'properties.a' must be a string")] {
+            XCTAssertThrowsError(try FlagContextJSON.parse(Array(text.utf8)), text) { XCTAssertTrue("\($0)".contains(problem), "\(text): \($0)") }
+        }
+        let encoded = FlagContextJSON.encode([("a", FlagResult.on), ("b\"", FlagResult(enabled: true, variant: "blue", payload: .number(1))), ("c", .off)])
+        XCTAssertEqual(String(decoding: encoded, as: UTF8.self), #"{"a":{"enabled":true},"b\"":{"enabled":true,"variant":"blue","payload":1},"c":{"enabled":false}}"#)
+        XCTAssertEqual(try JSONDecoder().decode([String: FlagResult].self, from: Data(encoded))["b\""]?.variant, "blue")
+    }
+}

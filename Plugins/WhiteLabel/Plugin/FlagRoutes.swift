@@ -11,8 +11,9 @@ extension WhiteLabelPlugin {
         try context.routes.get("/api/v1/flags", options: tenant) { [unowned self] request in
             let owner = try requireKnownTenant(request)
             let flagContext = try evaluationContext(request.query["context"].map { Array($0.utf8) }, request, owner)
-            let set = state.flags[owner.id] ?? FlagSet.empty
-            return try .json(set.evaluateAll(flagContext, now: Date().timeIntervalSince1970))
+            let now = Date().timeIntervalSince1970
+            let results = (state.flags[owner.id]?.flags ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value.evaluate(flagContext, now: now)) }
+            return Response(status: 200, headers: Headers([("Content-Type", "application/json")]), body: FlagContextJSON.encode(results))
         }
         try context.routes.get("/api/v1/flags/definitions", options: RouteOptions(tenantRequired: true, summary: "The tenant's flag definitions")) { [unowned self] request in
             let owner = try requireKnownTenant(request)
@@ -70,8 +71,8 @@ extension WhiteLabelPlugin {
         var flagContext = FlagContext()
         if let json {
             guard json.count <= 16 * 1024 else { throw HTTPError.badRequest("the context is larger than 16 KiB") }
-            do { flagContext = try JSONDecoder().decode(FlagContext.self, from: Data(json)) } catch {
-                throw HTTPError.badRequest("context must be a JSON object such as {\"userId\":\"u1\",\"properties\":{\"country\":\"NO\"}}: \(Self.http(error))")
+            do { flagContext = try FlagContextJSON.parse(json) } catch {
+                throw HTTPError.badRequest("context must be a JSON object such as {\"userId\":\"u1\",\"properties\":{\"country\":\"NO\"}}: \(error)")
             }
         }
         (flagContext.tenant, flagContext.plan) = (owner.id, owner.plan)
