@@ -107,6 +107,10 @@ final class FlagContextJSONTests: XCTestCase {
                                 ("{\"properties\":{\"a\":1}}", "'properties.a' must be a string")] {
             XCTAssertThrowsError(try FlagContextJSON.parse(Array(text.utf8)), text) { XCTAssertTrue("\($0)".contains(problem), "\(text): \($0)") }
         }
+        XCTAssertEqual(try FlagContextJSON.queryValue("context", in: "a=1&context=%7B%22x%22%3A+1%7D&b"), Array(#"{"x": 1}"#.utf8))
+        XCTAssertNil(try FlagContextJSON.queryValue("context", in: "contexts=1&con=2"))
+        XCTAssertThrowsError(try FlagContextJSON.queryValue("context", in: "context=%7"))
+        XCTAssertThrowsError(try FlagContextJSON.queryValue("context", in: "context=%zz"))
         let encoded = FlagContextJSON.encode([("a", FlagResult.on), ("b\"", FlagResult(enabled: true, variant: "blue", payload: .number(1))), ("c", .off)])
         XCTAssertEqual(String(decoding: encoded, as: UTF8.self), #"{"a":{"enabled":true},"b\"":{"enabled":true,"variant":"blue","payload":1},"c":{"enabled":false}}"#)
         XCTAssertEqual(try JSONDecoder().decode([String: FlagResult].self, from: Data(encoded))["b\""]?.variant, "blue")

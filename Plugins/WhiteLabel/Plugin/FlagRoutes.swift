@@ -10,7 +10,7 @@ extension WhiteLabelPlugin {
         let tenant = RouteOptions(tenantRequired: true, summary: "Evaluates every flag of the caller's tenant for ?context={json}")
         try context.routes.get("/api/v1/flags", options: tenant) { [unowned self] request in
             let owner = try requireKnownTenant(request)
-            let flagContext = try evaluationContext(request.query["context"].map { Array($0.utf8) }, request, owner)
+            let flagContext = try evaluationContext(try mapped { try FlagContextJSON.queryValue("context", in: request.rawQuery) }, request, owner)
             let now = Date().timeIntervalSince1970
             let results = (state.flags[owner.id]?.flags ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value.evaluate(flagContext, now: now)) }
             return Response(status: 200, headers: Headers([("Content-Type", "application/json")]), body: FlagContextJSON.encode(results))

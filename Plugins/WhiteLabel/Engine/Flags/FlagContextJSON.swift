@@ -1,3 +1,5 @@
+import Foundation
+
 /// The flag context and results as JSON, read and written by hand: the evaluation route's
 /// request path (Foundation's JSONDecoder and JSONEncoder cost several times the evaluation).
 ///
@@ -29,6 +31,52 @@ public enum FlagContextJSON {
         }
         try reader.end()
         return context
+    }
+
+    /// The percent-decoded bytes of query parameter `name` in `rawQuery` (`+` is a space), or nil;
+    /// a malformed escape is a ``ValidationError``. The last occurrence wins.
+    public static func queryValue(_ name: String, in rawQuery: String) throws -> [UInt8]? {
+        var found: [UInt8]?
+        var query = rawQuery
+        try query.withUTF8 { bytes in
+            let key = Array(name.utf8)
+            var start = 0
+            while start <= bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "&") { end += 1 }
+                if end - start > key.count, bytes[start + key.count] == UInt8(ascii: "="),
+                   key.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress! + start, key.count) == 0 }) {
+                    var value: [UInt8] = []
+                    value.reserveCapacity(end - start - key.count - 1)
+                    var index = start + key.count + 1
+                    while index < end {
+                        let byte = bytes[index]
+                        if byte == UInt8(ascii: "%") {
+                            guard index + 2 < end, let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2]) else {
+                                throw ValidationError("query parameter '\(name)' has a malformed %-escape")
+                            }
+                            value.append(high << 4 | low)
+                            index += 3
+                        } else {
+                            value.append(byte == UInt8(ascii: "+") ? 0x20 : byte)
+                            index += 1
+                        }
+                    }
+                    found = value
+                }
+                start = end + 1
+            }
+        }
+        return found
+    }
+
+    private static func hex(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 48...57: byte - 48
+        case 65...70: byte - 55
+        case 97...102: byte - 87
+        default: nil
+        }
     }
 
     /// `{"name":{"enabled":true,"variant":"v","payload":…},…}`, names in order.
