@@ -87,19 +87,22 @@ struct CompiledField: Sendable {
     }
 }
 
-/// A constraint with its values parsed.
+/// A constraint with its values parsed, kept in plain stored properties (no enum payloads to
+/// copy on the evaluation path).
 final class CompiledConstraint: Sendable {
-    enum Test: Sendable {
-        case member(Set<String>, negate: Bool)
-        /// A short list: compared one by one (cheaper than hashing the context's value).
-        case memberList([String], negate: Bool)
-        case contains([String]), startsWith([String])
-        case number(Double, Constraint.Operator)
-        case date(Double, after: Bool)
-        case semver(SemanticVersion, Constraint.Operator)
-    }
+    enum Kind: Sendable { case member, memberList, contains, startsWith, number, date, semver }
+    enum Slot: Sendable { case userId, sessionId, remoteAddress, plan, tenant, environment, appVersion, currentTime, property }
+
     let field: CompiledField
-    let test: Test
+    let kind: Kind
+    let slot: Slot
+    let propertyName: String
+    let op: Constraint.Operator
+    let negate: Bool
+    let set: Set<String>
+    let list: [String]
+    let bound: Double
+    let version: SemanticVersion?
     let inverted: Bool
     let source: Constraint
 
@@ -109,8 +112,22 @@ final class CompiledConstraint: Sendable {
             throw ValidationError("\(label): unknown context field '\(constraint.contextName.prefix(100))' (use userId, sessionId, remoteAddress, plan, tenant, environment, appVersion, currentTime or properties.<name>)")
         }
         self.field = field
+        switch field.field {
+        case .userId: slot = .userId
+        case .sessionId: slot = .sessionId
+        case .remoteAddress: slot = .remoteAddress
+        case .plan: slot = .plan
+        case .tenant: slot = .tenant
+        case .environment: slot = .environment
+        case .appVersion: slot = .appVersion
+        case .currentTime: slot = .currentTime
+        case .property: slot = .property
+        }
+        if case .property(let name) = field.field { propertyName = name } else { propertyName = "" }
         inverted = constraint.inverted ?? false
         let op = constraint.operator
+        self.op = op
+        negate = op == .notIn
         func values() throws -> [String] {
             guard let values = constraint.values, !values.isEmpty else { throw ValidationError("\(label): \(op.rawValue) needs a non-empty 'values' list") }
             guard values.count <= CompiledFlag.maxValues else { throw ValidationError("\(label): at most \(CompiledFlag.maxValues) values, got \(values.count)") }
@@ -123,45 +140,64 @@ final class CompiledConstraint: Sendable {
         let isDate = op == .dateAfter || op == .dateBefore
         if field.field == .currentTime && !isDate { throw ValidationError("\(label): currentTime takes DATE_AFTER or DATE_BEFORE only") }
         if isDate && field.field != .currentTime { throw ValidationError("\(label): \(op.rawValue) applies to currentTime only") }
+        var (set, list, bound, version): (Set<String>, [String], Double, SemanticVersion?) = ([], [], 0, nil)
         switch op {
         case .in, .notIn:
-            let list = try values()
-            test = list.count <= 16 ? .memberList(Array(Set(list)), negate: op == .notIn) : .member(Set(list), negate: op == .notIn)
-        case .strContains: test = .contains(try values())
-        case .strStartsWith: test = .startsWith(try values())
+            let values = try values()
+            // A short list is compared one by one (cheaper than hashing the context's value).
+            if values.count <= 16 { (kind, list) = (.memberList, Array(Set(values))) } else { (kind, set) = (.member, Set(values)) }
+        case .strContains: (kind, list) = (.contains, try values())
+        case .strStartsWith: (kind, list) = (.startsWith, try values())
         case .numEq, .numGt, .numGte, .numLt, .numLte:
             let text = try single()
             guard let number = Double(text), number.isFinite else { throw ValidationError("\(label): \(op.rawValue) needs a number, got '\(text.prefix(40))'") }
-            test = .number(number, op)
+            (kind, bound) = (.number, number)
         case .dateAfter, .dateBefore:
             let text = try single()
             guard let date = ISO8601.parse(text) else { throw ValidationError("\(label): \(op.rawValue) needs an ISO 8601 date such as 2026-12-24T00:00:00Z, got '\(text.prefix(40))'") }
-            test = .date(date, after: op == .dateAfter)
+            (kind, bound) = (.date, date)
         case .semverEq, .semverGt, .semverLt:
             let text = try single()
-            guard let version = SemanticVersion(text) else { throw ValidationError("\(label): \(op.rawValue) needs a semantic version such as 2.1.0, got '\(text.prefix(40))'") }
-            test = .semver(version, op)
+            guard let parsed = SemanticVersion(text) else { throw ValidationError("\(label): \(op.rawValue) needs a semantic version such as 2.1.0, got '\(text.prefix(40))'") }
+            (kind, version) = (.semver, parsed)
+        }
+        (self.set, self.list, self.bound, self.version) = (set, list, bound, version)
+    }
+
+    /// The context's text of this constraint's field (the scope's tenant and plan when given).
+    @inline(__always)
+    func read(_ context: FlagContext, _ scope: Scope?) -> String? {
+        switch slot {
+        case .userId: return context.userId
+        case .sessionId: return context.sessionId
+        case .remoteAddress: return context.remoteAddress
+        case .plan: return scope != nil ? scope!.plan : context.plan
+        case .tenant: return scope != nil ? scope!.tenant : context.tenant
+        case .environment: return context.environment
+        case .appVersion: return context.appVersion
+        case .currentTime: return nil
+        case .property: return context.properties[propertyName]
         }
     }
 
-    /// Whether the constraint holds for `context` at `now` (`tenant`/`plan` given: they replace the context's).
+    /// Whether the constraint holds for `context` at `now` (`scope` given: its tenant and plan replace the context's).
     @inline(__always)
     func holds(_ context: FlagContext, now: Double, _ scope: Scope? = nil) -> Bool {
         let result: Bool
-        switch test {
-        case .date(let date, let after):
+        switch kind {
+        case .date:
             let time = context.currentTime ?? now
-            result = after ? time > date : time < date
-        case .member(let set, let negate):
-            if let value = context.value(field.field, scope) { result = set.contains(value) != negate } else { result = negate }
-        case .memberList(let list, let negate):
-            if let value = context.value(field.field, scope) { result = list.contains(value) != negate } else { result = negate }
-        case .contains(let needles):
-            result = context.value(field.field, scope).map { value in needles.contains { value.contains($0) } } ?? false
-        case .startsWith(let prefixes):
-            result = context.value(field.field, scope).map { value in prefixes.contains { value.hasPrefix($0) } } ?? false
-        case .number(let bound, let op):
-            guard let number = context.value(field.field, scope).flatMap(Double.init) else { result = false; break }
+            result = op == .dateAfter ? time > bound : time < bound
+        case .member:
+            if let value = read(context, scope) { result = set.contains(value) != negate } else { result = negate }
+        case .memberList:
+            if let value = read(context, scope) { result = list.contains(value) != negate } else { result = negate }
+        case .contains:
+            if let value = read(context, scope) { result = list.contains { value.contains($0) } } else { result = false }
+        case .startsWith:
+            if let value = read(context, scope) { result = list.contains { value.hasPrefix($0) } } else { result = false }
+        case .number:
+            guard let number = read(context, scope).flatMap(Double.init) else { result = false; break }
             switch op {
             case .numEq: result = number == bound
             case .numGt: result = number > bound
@@ -169,12 +205,12 @@ final class CompiledConstraint: Sendable {
             case .numLt: result = number < bound
             default: result = number <= bound
             }
-        case .semver(let bound, let op):
-            guard let version = context.value(field.field, scope).flatMap(SemanticVersion.init) else { result = false; break }
+        case .semver:
+            guard let bound = version, let value = read(context, scope).flatMap(SemanticVersion.init) else { result = false; break }
             switch op {
-            case .semverEq: result = version == bound
-            case .semverGt: result = version > bound
-            default: result = version < bound
+            case .semverEq: result = value == bound
+            case .semverGt: result = value > bound
+            default: result = value < bound
             }
         }
         return result != inverted
