@@ -12,7 +12,7 @@ extension WhiteLabelPlugin {
             let owner = try requireKnownTenant(request)
             let flagContext = try evaluationContext(try mapped { try FlagContextJSON.queryValue("context", in: request.rawQuery) }, request, owner)
             let now = Date().timeIntervalSince1970
-            let results = (state.flags[owner.id]?.flags ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value.evaluate(flagContext, now: now)) }
+            let results = (state.flags[owner.id]?.ordered ?? []).map { ($0.name, $0.flag.evaluate(flagContext, now: now)) }
             return Response(status: 200, headers: Headers([("Content-Type", "application/json")]), body: FlagContextJSON.encode(results))
         }
         try context.routes.get("/api/v1/flags/definitions", options: RouteOptions(tenantRequired: true, summary: "The tenant's flag definitions")) { [unowned self] request in

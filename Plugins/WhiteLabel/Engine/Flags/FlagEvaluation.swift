@@ -129,8 +129,18 @@ public struct FlagSet: Sendable {
         for definition in definitions { flags[definition.name] = try CompiledFlag(definition) }
     }
 
-    public mutating func put(_ flag: CompiledFlag) { flags[flag.definition.name] = flag }
-    @discardableResult public mutating func remove(_ name: String) -> CompiledFlag? { flags.removeValue(forKey: name) }
+    /// The flags by name, in name order (kept on every change, so answers need no sort).
+    public private(set) var ordered: [(name: String, flag: CompiledFlag)] = []
+
+    public mutating func put(_ flag: CompiledFlag) {
+        flags[flag.definition.name] = flag
+        ordered = flags.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    @discardableResult public mutating func remove(_ name: String) -> CompiledFlag? {
+        defer { ordered = flags.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+        return flags.removeValue(forKey: name)
+    }
     public var definitions: [FlagDefinition] { flags.values.map(\.definition).sorted { $0.name < $1.name } }
 
     /// Every flag's answer for `context`.
