@@ -27,6 +27,8 @@ let package = Package(
         .library(name: "PlexusVisualization", type: .dynamic, targets: ["PlexusVisualization"]),
         .library(name: "PlexusWorkflows", type: .dynamic, targets: ["PlexusWorkflowsEntry"]),
         .executable(name: "workflows-bench", targets: ["workflows-bench"]),
+        .library(name: "PlexusWhiteLabel", type: .dynamic, targets: ["PlexusWhiteLabelEntry"]),
+        .executable(name: "whitelabel-bench", targets: ["whitelabel-bench"]),
         .library(name: "PlexusFixtureThrower", type: .dynamic, targets: ["PlexusFixtureThrower"]),
         .library(name: "PlexusFixtureBusProbe", type: .dynamic, targets: ["PlexusFixtureBusProbe"]),
         .library(name: "PlexusFixtureNotes", type: .dynamic, targets: ["PlexusFixtureNotesEntry"]),
@@ -197,6 +199,23 @@ let package = Package(
             linkerSettings: pluginLinkerSettings
         ),
         .executableTarget(name: "workflows-bench", dependencies: ["WorkflowEngine"], path: "Plugins/Workflows/Bench"),
+        // White-label: the engine (tenants, domains, flags, layered settings with JSON Schema, branding,
+        // logo checks; no SDK dependency), the plugin, its entry symbol, the flag helper other plugins
+        // link (a local copy kept current from flags.changed), and the benchmark.
+        .target(name: "WhiteLabelEngine", path: "Plugins/WhiteLabel/Engine"),
+        .target(
+            name: "PlexusWhiteLabel",
+            dependencies: [.product(name: "PlexusSDK", package: "SDK"), "WhiteLabelEngine", "WhiteLabelClient"],
+            path: "Plugins/WhiteLabel/Plugin"
+        ),
+        .target(
+            name: "PlexusWhiteLabelEntry",
+            dependencies: ["PlexusWhiteLabel", .product(name: "PlexusSDK", package: "SDK")],
+            path: "Plugins/WhiteLabel/Entry",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .target(name: "WhiteLabelClient", dependencies: [.product(name: "PlexusSDK", package: "SDK"), "WhiteLabelEngine"], path: "Plugins/WhiteLabel/Client"),
+        .executableTarget(name: "whitelabel-bench", dependencies: ["WhiteLabelEngine"], path: "Plugins/WhiteLabel/Bench"),
 
         // MARK: Test fixtures and tests
         .target(
@@ -295,6 +314,13 @@ let package = Package(
             name: "VisualizationTests",
             dependencies: [.product(name: "PlexusTesting", package: "SDK")],
             path: "Tests/VisualizationTests",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(name: "WhiteLabelEngineTests", dependencies: ["WhiteLabelEngine"], path: "Tests/WhiteLabelEngineTests"),
+        .testTarget(
+            name: "WhiteLabelTests",
+            dependencies: ["PlexusWhiteLabel", "WhiteLabelClient", .product(name: "PlexusTesting", package: "SDK")],
+            path: "Tests/WhiteLabelTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(name: "TimetableSolverTests", dependencies: ["TimetableSolver"], path: "Tests/TimetableSolverTests"),

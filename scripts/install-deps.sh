@@ -10,7 +10,8 @@ packages+=(libpocketsphinx-dev pocketsphinx-en-us libespeak-ng-dev libsoxr-dev)
 # The visualization plugin draws PNG and PDF with cairo, lays text out with pango, and ships with the DejaVu fonts;
 # it deflates its PNGs with zlib.
 packages+=(libcairo2-dev libpango1.0-dev fonts-dejavu-core zlib1g-dev)
-# Its browser test drives headless Chromium over the DevTools protocol (skipped, saying so, when it is absent).
+# Its browser test drives headless Chromium over the DevTools protocol (skipped, saying so, when it is absent),
+# as does the white-label plugin's landing-page test (screenshots of two tenants).
 packages+=(chromium)
 if [ "${1:-}" = "--bench" ]; then
     packages+=(wrk nginx-light nodejs time redis-server redis-tools)

@@ -5,7 +5,7 @@ set -euo pipefail
 bin="$1"
 target="$2"
 mkdir -p "$target"
-for product in PlexusHello PlexusDocCompare PlexusTimetable PlexusCompliance PlexusVoice PlexusVisualization PlexusWorkflows; do
+for product in PlexusHello PlexusDocCompare PlexusTimetable PlexusCompliance PlexusVoice PlexusVisualization PlexusWorkflows PlexusWhiteLabel; do
     if [ -f "$bin/lib$product.so" ]; then
         install -m 0644 "$bin/lib$product.so" "$target/lib$product.so"
         echo "installed $target/lib$product.so" >&2
@@ -25,3 +25,5 @@ if [ -d "$definitions" ] && [ "$(cd "$target" && pwd)/workflows" != "$definition
     install -m 0644 "$definitions"/*.json "$target/workflows/"
     echo "installed $target/workflows/*.json" >&2
 fi
+# The white-label plugin starts only where the operator grants it the tenant directory:
+# `[tenants] directory_plugins = "whitelabel"` in the runtime's config (see Plugins/WhiteLabel/README.md).

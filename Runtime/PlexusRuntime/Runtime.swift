@@ -110,6 +110,7 @@ public final class Runtime {
         services.responses = server.pipeline.plugins
         services.dataDirectory = config.dataDirectory.path
         services.metrics = metrics
+        services.tenantDirectory = TenantDirectory(publishers: Set(config.gateway.tenantDirectoryPlugins))
         health = HealthMonitor(loop: loop, group: group, logger: logger, intervalMilliseconds: config.healthIntervalMilliseconds,
                                timeoutMilliseconds: config.healthTimeoutMilliseconds)
         loopLag = LoopLagMonitor(loop: loop)
@@ -196,8 +197,10 @@ public final class Runtime {
     /// The `audit log and API keys` service's start: opens the gateway's stores (blocking, before
     /// anything is served) and makes sure the admin key exists.
     private func openGatewayStores() throws {
-        let gateway = try Gateway.open(settings: config.gateway, dataDirectory: config.dataDirectory, logger: logger)
+        let gateway = try Gateway.open(settings: config.gateway, dataDirectory: config.dataDirectory, logger: logger,
+                                       tenantDirectory: group.services.tenantDirectory)
         self.gateway = gateway
+        group.services.keys = (gateway.keyStore, gateway.keys)
         try AdminKey.ensure(in: config.dataDirectory, store: gateway.keyStore, directory: gateway.keys, adminRole: config.gateway.auth.adminRole, logger: logger)
     }
 

@@ -26,6 +26,8 @@ public struct HostDrivers {
     public var metrics: any MetricsDriver
     /// Makes the log handler of the plugin's logger (the argument is the logger's label).
     public var logHandler: @Sendable (String) -> any LogHandler
+    /// The tenant directory and tenant keys (ABI 1.6; white-label plugins the operator granted).
+    public var tenancy: any TenancyDriver = UnsupportedTenancy()
 
     /// Gathers a complete set of drivers.
     public init(routes: any RouteDriver, bus: any BusDriver, services: any ServiceDriver, keyValue: any KeyValueDriver,

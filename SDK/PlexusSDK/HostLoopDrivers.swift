@@ -81,6 +81,7 @@ extension HostDrivers {
                   timers: HostTimerDriver(bridge: bridge), offLoop: HostOffLoopDriver(bridge: bridge),
                   config: HostConfigSource(bridge: bridge), metrics: HostMetricsDriver(bridge: bridge),
                   logHandler: { _ in HostLogHandler(bridge: bridge) })
+        tenancy = HostTenancyDriver(bridge: bridge)
     }
 }
 

@@ -22,6 +22,8 @@ public final class PluginContext {
     public let storage: Storage
     /// This plugin's own metrics, exposed at the runtime's `/metrics` (ABI 1.3).
     public let metrics: Metrics
+    /// The host's tenant directory and tenant API keys (ABI 1.6), for a plugin the operator granted.
+    public let tenancy: Tenancy
 
     let offLoopDriver: any OffLoopDriver
 
@@ -39,6 +41,7 @@ public final class PluginContext {
         self.services = Services(driver: drivers.services)
         self.storage = Storage(keyValue: drivers.keyValue, sql: drivers.sql)
         self.metrics = Metrics(driver: drivers.metrics)
+        self.tenancy = Tenancy(driver: drivers.tenancy)
         self.offLoopDriver = drivers.offLoop
     }
 

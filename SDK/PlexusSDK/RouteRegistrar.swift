@@ -124,6 +124,7 @@ public struct PluginError: Error, CustomStringConvertible {
         case unsupported(String)
         case busRefused(String)
         case serviceFailed(String, String)
+        case tenancyRefused(String)
     }
 
     private let code: Code
@@ -155,6 +156,9 @@ public struct PluginError: Error, CustomStringConvertible {
     /// A service call failed (no such service, timeout, or the handler's error).
     public static func serviceFailed(_ service: String, _ reason: String) -> PluginError { PluginError(code: .serviceFailed(service, reason)) }
 
+    /// The runtime refused a tenant directory or tenant key operation (ABI 1.6).
+    public static func tenancyRefused(_ reason: String) -> PluginError { PluginError(code: .tenancyRefused(reason)) }
+
     /// A one-line description naming what failed and why.
     public var description: String {
         switch code {
@@ -162,6 +166,7 @@ public struct PluginError: Error, CustomStringConvertible {
         case let .unsupported(feature): "this runtime does not offer \(feature)"
         case let .busRefused(reason): "the event bus refused: \(reason)"
         case let .serviceFailed(service, reason): "service '\(service)' failed: \(reason)"
+        case let .tenancyRefused(reason): "the runtime refused: \(reason)"
         }
     }
 }

@@ -37,6 +37,10 @@ public final class TestHost<P: Plugin>: PluginTestClient {
     public let metrics: InMemoryMetrics
     /// Its log records.
     public let log: InMemoryLogHandler.Sink
+    /// The tenant directory it published and the tenant keys it created (ABI 1.6). Like the
+    /// gateway, an anonymous request takes the tenant its `Host` maps to here, and a request for a
+    /// suspended tenant gets 403.
+    public let tenancy: InMemoryTenancy
     private var requests = 0
     private var stopped = false
     /// Handlers running now, by request number: a deadline, a cancelled caller or ``stop()`` cancels them.
@@ -63,9 +67,11 @@ public final class TestHost<P: Plugin>: PluginTestClient {
         metrics = InMemoryMetrics()
         let sink = InMemoryLogHandler.Sink(echo: echoLog)
         log = sink
-        let drivers = HostDrivers(routes: routes, bus: bus, services: bus, keyValue: keyValue, sql: sql,
+        tenancy = InMemoryTenancy()
+        var drivers = HostDrivers(routes: routes, bus: bus, services: bus, keyValue: keyValue, sql: sql,
                                   timers: InProcessTimers(loop: loop), offLoop: InProcessOffLoop(), config: InMemoryConfig(config),
                                   metrics: metrics, logHandler: { _ in InMemoryLogHandler(sink: sink) })
+        drivers.tenancy = tenancy
         context = PluginContext(drivers: drivers, pluginName: name)
         plugin = try P(context: context)
         try await plugin.start()
@@ -114,9 +120,17 @@ public final class TestHost<P: Plugin>: PluginTestClient {
                                 body: Self.problemBody(refusal.status, refusal.detail, requestID))
         }
         let caller = request.caller.map { CallerIdentity(subject: $0.subject, tenant: $0.tenant, roles: $0.roles, scopes: $0.scopes) }
+        let hostTenant = request.headers.first { $0.0.lowercased() == "host" }.flatMap { tenancy.tenant(forHost: $0.1) }
+        if let own = request.caller?.tenant, let hostTenant, own != hostTenant {
+            return Self.problem(403, "the caller belongs to tenant '\(own)' but this host serves tenant '\(hostTenant)'", requestID)
+        }
+        let tenant = request.caller == nil ? hostTenant : request.caller?.tenant
+        if let tenant, tenancy.isSuspended(tenant) {
+            return Self.problem(403, "tenant '\(tenant)' is suspended", requestID)
+        }
         let sdkRequest = Request(method: request.method, path: path, parameters: match.parameters, rawQuery: rawQuery,
                                  headers: Headers(request.headers), body: request.body, requestID: requestID,
-                                 caller: caller, tenant: request.caller?.tenant)
+                                 caller: caller, tenant: tenant)
         let route = match.route
         guard let response = await answer(sdkRequest, route: route, number: requests) else {
             let milliseconds = Self.milliseconds(route.options.timeout ?? .zero)

@@ -86,7 +86,7 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(c.text.contains("hello-c ^1.2"), c.text)
         let v2 = try CLI.run(["plugin", "inspect", fixtures.appendingPathComponent("abi-v2-entry.so").path])
         XCTAssertEqual(v2.status, 1)
-        XCTAssertTrue(v2.text.contains("not loadable: abi-v2-entry.so: built for plugin ABI 2.x, this runtime speaks ABI 1.6"), v2.text)
+        XCTAssertTrue(v2.text.contains("not loadable: abi-v2-entry.so: built for plugin ABI 2.x, this runtime speaks ABI 1.7"), v2.text)
     }
 
     func testBadConfigIsRefusedWithFileAndKey() throws {

@@ -65,14 +65,28 @@ final class ABILayoutTests: XCTestCase {
         // ABI 1.5 appended alert_raise to the host, after 1.4's 280 bytes.
         XCTAssertGreaterThanOrEqual(PLEXUS_ABI_MINOR, 5)
         XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.alert_raise), 280)
-        XCTAssertEqual(MemoryLayout<plexus_host>.size, 288)
+    }
+
+    func testMinor7FieldsFollowMinor6() {
+        // ABI 1.7 (white-label) appended the tenant directory and tenant keys to the host, after
+        // 1.5's 288 bytes (1.6 appended nothing to the host), and the new plexus_tenant_entry.
+        XCTAssertEqual(PLEXUS_ABI_MINOR, 7)
+        XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.tenant_directory_publish), 288)
+        XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.tenant_key_create), 296)
+        XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.tenant_key_revoke), 304)
+        XCTAssertEqual(MemoryLayout<plexus_host>.size, 312)
+        let entry: [(PartialKeyPath<plexus_tenant_entry>, Int)] = [(\.struct_size, 0), (\.suspended, 4), (\.tenant, 8), (\.hosts, 16), (\.host_count, 24)]
+        for (path, offset) in entry {
+            XCTAssertEqual(MemoryLayout<plexus_tenant_entry>.offset(of: path), offset, "\(path)")
+        }
+        XCTAssertEqual(MemoryLayout<plexus_tenant_entry>.size, 32)
     }
 
     func testMinor6FieldsFollowMinor5() {
         // ABI 1.6 appended, each in one block at the end of its struct: roles and scopes as
         // arrays to the request (after 1.2's 192 bytes) and to the route spec (after 112), and
         // the abandon hook to the descriptor (after 1.4's 160 bytes).
-        XCTAssertEqual(PLEXUS_ABI_MINOR, 6)
+        XCTAssertGreaterThanOrEqual(PLEXUS_ABI_MINOR, 6)
         let request: [(PartialKeyPath<plexus_request>, Int)] = [(\.role_list, 192), (\.role_count, 200), (\.scope_list, 208), (\.scope_count, 216)]
         for (path, offset) in request {
             XCTAssertEqual(MemoryLayout<plexus_request>.offset(of: path), offset, "\(path)")

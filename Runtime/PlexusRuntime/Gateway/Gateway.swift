@@ -26,7 +26,7 @@ final class Gateway {
 
     /// Opens the gateway's stores under `<data>/runtime/` (API keys, audit log); blocks, so it is
     /// called before the loop runs.
-    static func open(settings: GatewaySettings, dataDirectory: URL, logger: Logger) throws -> Gateway {
+    static func open(settings: GatewaySettings, dataDirectory: URL, logger: Logger, tenantDirectory: TenantDirectory = TenantDirectory()) throws -> Gateway {
         let directory = dataDirectory.appendingPathComponent("runtime")
         let keyPath = directory.appendingPathComponent("gateway.sqlite").path
         let auditPath = directory.appendingPathComponent("audit.sqlite").path
@@ -36,10 +36,10 @@ final class Gateway {
             let audit = try await AuditLog.open(path: auditPath, configuration: AuditLogConfiguration(retentionDays: retention, droppableActions: [.authFailure, .authDenied]))
             return (store, audit)
         }
-        return try Gateway(settings: settings, keyStore: store, audit: audit, logger: logger)
+        return try Gateway(settings: settings, keyStore: store, audit: audit, logger: logger, tenantDirectory: tenantDirectory)
     }
 
-    init(settings: GatewaySettings, keyStore: APIKeyStore, audit: AuditLog, logger: Logger) throws {
+    init(settings: GatewaySettings, keyStore: APIKeyStore, audit: AuditLog, logger: Logger, tenantDirectory: TenantDirectory = TenantDirectory()) throws {
         self.settings = settings
         self.logger = logger
         self.keyStore = keyStore
@@ -48,7 +48,7 @@ final class Gateway {
         trail = AuditTrail(log: audit)
         cors = CORSStage(settings: settings.cors)
         authenticate = AuthenticateStage(verifier: try Self.makeVerifier(settings.auth), keys: keys, tickets: streamTickets, audit: trail, logger: logger)
-        tenant = TenantStage(tenantHosts: settings.tenantHosts, audit: trail)
+        tenant = TenantStage(tenantHosts: settings.tenantHosts, directory: tenantDirectory, audit: trail)
         authorise = AuthoriseStage(adminRole: settings.auth.adminRole, audit: trail)
         rateLimit = try RateLimitStage(policies: settings.rateLimits)
         resilience = ResilienceStage(settings: settings, logger: logger)

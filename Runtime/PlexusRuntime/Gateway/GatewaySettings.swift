@@ -109,6 +109,9 @@ public struct GatewaySettings: Sendable {
     public var auth = Auth()
     /// `[tenants.hosts]`: lower-case host name (no port) → tenant.
     public var tenantHosts: [String: String] = [:]
+    /// `[tenants] directory_plugins`: plugins allowed to publish the run-time tenant directory and
+    /// to create tenant API keys (ABI 1.6).
+    public var tenantDirectoryPlugins: [String] = []
     public var rateLimits: [RateLimit] = []
     public var resilience = Resilience()
     public var pluginResilience: [String: Resilience] = [:]
@@ -158,6 +161,8 @@ public struct GatewaySettings: Sendable {
                 }
             case ("tenants", 3) where parts[1] == "hosts":
                 tenantHosts[parts[2].lowercased()] = text
+            case ("tenants", 2) where parts[1] == "directory_plugins":
+                tenantDirectoryPlugins = Self.list(text)
             case ("rate_limits", 3):
                 limits[parts[1], default: [:]][parts[2]] = text
             case ("resilience", 2):

@@ -2,6 +2,7 @@ import CPlexusABI
 import Foundation
 import Logging
 import PlexusEventLog
+import PlexusAuth
 import PlexusStorage
 
 /// The runtime's record of one plugin: its file, state, descriptor, config, routes and timers,
@@ -142,6 +143,10 @@ final class PluginServices {
     /// Where plugin databases live (`<data>/plugins/<name>/storage.sqlite`).
     var dataDirectory = "data"
     var metrics: RuntimeMetrics?
+    /// The run-time tenant directory (ABI 1.6), shared with the gateway's tenant stage.
+    var tenantDirectory = TenantDirectory()
+    /// The gateway's key store and directory, for `tenant_key_create` (set once the gateway opens).
+    var keys: (store: APIKeyStore, directory: APIKeyDirectory)?
 
     /// Publishes committed storage changes as `storage.<plugin>.<table>.<operation>` (payload: table, operation, rowid).
     func publishChanges(of plugin: String, _ changes: [StorageChange]) {

@@ -1,5 +1,5 @@
 /*
- * plexus_abi.h — the Plexus plugin ABI, version 1 (minor 6).
+ * plexus_abi.h — the Plexus plugin ABI, version 1 (minor 7).
  *
  * This header is the whole contract between the Plexus runtime and a plugin loaded
  * with dlopen. Only C types cross it, so a plugin may be written in any language
@@ -65,7 +65,7 @@ extern "C" {
 #endif
 
 #define PLEXUS_ABI_MAJOR 1
-#define PLEXUS_ABI_MINOR 6
+#define PLEXUS_ABI_MINOR 7
 
 /** Name of the symbol every plugin exports: `const plexus_plugin *plexus_plugin_entry_v1(const plexus_host *)`. */
 #define PLEXUS_ENTRY_SYMBOL "plexus_plugin_entry_v1"
@@ -493,6 +493,28 @@ typedef struct plexus_metric_spec {
 } plexus_metric_spec;
 
 /**
+ * The host's directory of tenants (ABI 1.7, white-label): one tenant as a plugin publishes it
+ * with `host->tenant_directory_publish`. Every `hosts` entry is a lower-case DNS name without a
+ * port; the gateway maps a request whose `Host` is one of them to `tenant`. `suspended` non-zero:
+ * the gateway answers 403 to every plugin route requested for this tenant (by its callers or on
+ * its domains).
+ */
+typedef struct plexus_tenant_entry {
+    uint32_t struct_size;
+    /** Non-zero: the tenant is suspended. */
+    uint32_t suspended;
+    /** The tenant id (1 to 64 bytes of letters, digits, '-', '_' and '.'). */
+    const char *tenant;
+    /** Its domains (at most 64). */
+    const char *const *hosts;
+    uint32_t host_count;
+} plexus_tenant_entry;
+
+/** What `host->tenant_key_create` / `tenant_key_revoke` report: PLEXUS_OK with the key's id and,
+ *  for a new key, its plaintext (shown this once; copy it), or PLEXUS_ERROR with a message. */
+typedef void (*plexus_tenant_key_cb)(void *user, int status, const char *key_id, const char *plaintext, const char *message);
+
+/**
  * The host vtable. One instance per plugin; the plugin passes it back as the first
  * argument of every call. Append-only: check `struct_size` before using a field that
  * came after your build's minor.
@@ -598,6 +620,23 @@ struct plexus_host {
         Returns PLEXUS_OK, or PLEXUS_ERROR with a message (last_status PLEXUS_E_INVALID_ARGUMENT)
         for an unknown severity, an empty or oversized name, or an oversized detail. */
     int (*alert_raise)(const plexus_host *host, const char *severity, const char *name, const char *detail, plexus_error *error);
+
+    /* ---- ABI 1.7 (white-label): the tenant directory and tenant API keys (check struct_size).
+            Only a plugin the operator names in `[tenants] directory_plugins` may call these; any
+            other gets PLEXUS_ERROR with last_status PLEXUS_E_REFUSED. ---- */
+    /** Replaces this plugin's part of the host-to-tenant directory with `entries` (the gateway
+        consults it after the static `[tenants.hosts]`, which wins a host both name; the answer
+        is immediate for the next request). A host named twice, by two tenants or by another
+        granted plugin, is PLEXUS_E_INVALID_ARGUMENT / PLEXUS_E_ALREADY_EXISTS and nothing is
+        changed. At most 100000 entries. Inputs are copied before the call returns. */
+    int (*tenant_directory_publish)(const plexus_host *host, const plexus_tenant_entry *entries, uint32_t count, plexus_error *error);
+    /** Creates an API key of `tenant` (never empty: a plugin cannot mint an installation-wide
+        key) named `name` (stored as "<plugin>/<name>") with `roles`; `done` runs later on the
+        loop with the id and the plaintext. */
+    void (*tenant_key_create)(const plexus_host *host, const char *tenant, const char *name, const char *const *roles,
+                              uint32_t role_count, plexus_tenant_key_cb done, void *user);
+    /** Revokes a key this plugin created (by id); any other key is PLEXUS_E_NOT_FOUND. */
+    void (*tenant_key_revoke)(const plexus_host *host, const char *key_id, plexus_tenant_key_cb done, void *user);
 
     /* Append new host services below this line, bumping PLEXUS_ABI_MINOR. */
 };
