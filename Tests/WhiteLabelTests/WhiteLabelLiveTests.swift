@@ -178,7 +178,7 @@ final class WhiteLabelLiveTests: XCTestCase {
 
     /// Without the operator's grant the runtime refuses the directory, and the plugin says why.
     func testWithoutTheGrantThePluginIsRefused() throws {
-        let runtime = try Self.runtime(extra: "")
+        let runtime = try Self.runtime(extra: "[tenants]\ndirectory_plugins = \"\"\n")
         XCTAssertTrue(runtime.logEventuallyContains("[tenants] directory_plugins"), runtime.log)
         XCTAssertEqual(try Self.call(runtime, "GET", "/api/v1/branding", key: nil).status, 404, "a failed plugin's routes are not mounted")
     }

@@ -110,8 +110,9 @@ public struct GatewaySettings: Sendable {
     /// `[tenants.hosts]`: lower-case host name (no port) → tenant.
     public var tenantHosts: [String: String] = [:]
     /// `[tenants] directory_plugins`: plugins allowed to publish the run-time tenant directory and
-    /// to create tenant API keys (ABI 1.6).
-    public var tenantDirectoryPlugins: [String] = []
+    /// to create tenant API keys (ABI 1.7). The shipped white-label plugin by default, so it runs on
+    /// built-in defaults; `directory_plugins = ""` grants none.
+    public var tenantDirectoryPlugins: [String] = ["whitelabel"]
     public var rateLimits: [RateLimit] = []
     public var resilience = Resilience()
     public var pluginResilience: [String: Resilience] = [:]
