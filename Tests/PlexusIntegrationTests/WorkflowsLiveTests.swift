@@ -116,6 +116,46 @@ final class WorkflowsLiveTests: XCTestCase {
         XCTAssertTrue((done["error"] as? String ?? "").contains("probe step 'c' was asked to fail"), "\(done["error"] ?? "")")
     }
 
+    /// `wait_event` is durable: the server is SIGKILLed while an instance waits; the matching event is published
+    /// (durably) while the workflows plugin is not running (a run of the server without it); when the plugin is
+    /// back, its durable consumer group hands it the missed event and the instance completes.
+    func testWaitEventIsSatisfiedByAnEventPublishedWhileThePluginWasDown() throws {
+        var plexus: TestRuntime? = try start()
+        let (created, answer) = try post(plexus!, "/api/v1/workflows/definitions", """
+        {"name": "payment", "input": ["order"], "steps": [
+          {"id": "paid", "type": "wait_event", "topic": "payments.received", "correlate": {"event": "$.order", "equals": "$.input.order"},
+           "timeout_ms": 600000, "output": "payment"},
+          {"id": "after", "type": "call", "service": "wfprobe.do", "input": {"tag": "after"}}
+        ], "output": "$.payment.amount"}
+        """)
+        XCTAssertEqual(created, 201, "\(answer)")
+        let (_, started) = try post(plexus!, "/api/v1/workflows/payment/start", #"{"input": {"order": "o-9"}}"#)
+        let id = try XCTUnwrap(started["id"] as? String)
+        _ = try instance(plexus!, id) { $0["current"] as? [String] == ["paid"] }
+        usleep(1_000_000)   // the group is created in the event log asynchronously after the wait starts
+        kill(plexus!.process.processIdentifier, SIGKILL)
+        plexus!.process.waitUntilExit()
+
+        // The server without the workflows plugin: nobody waits live; the events go only to the durable log.
+        let without = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureWorkflowProbe.so"], cFixtures: [],
+                                                 pluginConfigs: ["wfprobe": "call_log = \"\(callLog)\"\n"], workDirectory: work)
+        for body in [#"{"topic":"payments.received","payload":{"order":"o-8","amount":1},"durable":true}"#,
+                     #"{"topic":"payments.received","payload":{"order":"o-9","amount":21},"durable":true}"#] {
+            let response = try without.request("POST", "/api/v1/events", headers: "Content-Type: application/json\r\n", body: Array(body.utf8))
+            XCTAssertEqual(response.status, 202, response.text)
+        }
+        XCTAssertEqual(without.stop(), 0)
+        XCTAssertFalse(logLines.contains { $0.hasPrefix("start after ") }, "nothing ran while the plugin was away")
+
+        plexus = try start()
+        defer { _ = plexus?.stop() }
+        let done = try instance(plexus!, id) { $0["status"] as? String == "completed" }
+        XCTAssertEqual(done["output"] as? Int, 21, "the correlated event, not the other order's")
+        XCTAssertEqual(kinds(done, "event.received", step: "paid").count, 1)
+        XCTAssertEqual(kinds(done, "wait.started", step: "paid").count, 1, "the wait was resumed, not started again")
+        XCTAssertEqual(logLines.filter { $0.hasPrefix("start after \(id):after:1") }.count, 1)
+    }
+
     /// A worker crash (another plugin segfaults the supervised worker) mid-step: the new worker resumes the instance.
     func testAWorkerCrashMidStepResumesInTheNextWorker() throws {
         let plexus = try start(cFixtures: ["crash-segv"])
