@@ -156,6 +156,51 @@ final class WorkflowsLiveTests: XCTestCase {
         XCTAssertEqual(logLines.filter { $0.hasPrefix("start after \(id):after:1") }.count, 1)
     }
 
+    /// Routing state survives SIGKILL: an open batch carries on with the items routed before the kill, and a
+    /// de-duplication key seen before the kill still drops its repeat after the restart.
+    func testRoutingBatchesAndDeduplicationKeysSurviveSIGKILL() throws {
+        let rules = """
+        [{"name": "tally", "match": "readings", "topic": "routed.tally", "durable": true, "aggregate": {"count": 3, "window_ms": 600000}},
+         {"name": "once", "match": "payments.made", "topic": "routed.payments", "durable": true, "dedupe": {"key": "$.id", "window_ms": 600000}}]
+        """
+        func publish(_ plexus: TestRuntime, _ topic: String, _ payload: String) throws {
+            let response = try plexus.request("POST", "/api/v1/events", headers: "Content-Type: application/json\r\n",
+                                              body: Array(#"{"topic":"\#(topic)","payload":\#(payload)}"#.utf8))
+            XCTAssertEqual(response.status, 202, response.text)
+        }
+        func routed(_ plexus: TestRuntime, _ topic: String, count: Int) throws -> [[String: Any]] {
+            let deadline = Date().addingTimeInterval(20)
+            var list: [[String: Any]] = []
+            while Date() < deadline {
+                let response = try plexus.get("/api/v1/events?topic=\(topic)")
+                list = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]]) ?? []
+                if list.count >= count { return list }
+                usleep(100_000)
+            }
+            throw TestFailure("\(topic): \(list.count) events, not \(count)\n\(plexus.log.suffix(2000))")
+        }
+        var plexus: TestRuntime? = try start(rules: rules)
+        try publish(plexus!, "readings", #"{"n": 1}"#)
+        try publish(plexus!, "readings", #"{"n": 2}"#)
+        try publish(plexus!, "payments.made", #"{"id": "p1"}"#)
+        XCTAssertEqual(try routed(plexus!, "routed.payments", count: 1).count, 1)
+        usleep(1_000_000)   // the state is written behind the routing, in the next group commit
+        kill(plexus!.process.processIdentifier, SIGKILL)
+        plexus!.process.waitUntilExit()
+
+        plexus = try start(rules: rules)
+        defer { _ = plexus?.stop() }
+        try publish(plexus!, "payments.made", #"{"id": "p1"}"#)
+        try publish(plexus!, "payments.made", #"{"id": "p2"}"#)
+        try publish(plexus!, "readings", #"{"n": 3}"#)
+        let payments = try routed(plexus!, "routed.payments", count: 2)
+        let tally = try routed(plexus!, "routed.tally", count: 1)
+        XCTAssertEqual(payments.compactMap { ($0["payload"] as? [String: Any])?["id"] as? String }, ["p1", "p2"], "p1's repeat was dropped after the restart")
+        let batch = try XCTUnwrap(tally.first?["payload"] as? [String: Any])
+        XCTAssertEqual((batch["items"] as? [[String: Any]])?.compactMap { $0["n"] as? Int }, [1, 2, 3], "the batch opened before the kill carried on")
+        XCTAssertEqual(tally.count, 1)
+    }
+
     /// A worker crash (another plugin segfaults the supervised worker) mid-step: the new worker resumes the instance.
     func testAWorkerCrashMidStepResumesInTheNextWorker() throws {
         let plexus = try start(cFixtures: ["crash-segv"])
