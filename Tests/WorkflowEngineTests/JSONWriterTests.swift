@@ -14,3 +14,19 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(parsedByFoundation?["z"] as? String, value["z"]?.string)
     }
 }
+
+/// The stored form of a history entry is the same text as its JSON object's.
+final class HistoryEventTextTests: XCTestCase {
+    func testTextEqualsTheJSONObjectsText() {
+        let events = [
+            HistoryEvent(.started, data: .object(["x": .string("a\"b")]), time: 1),
+            HistoryEvent(.stepFailed, step: "s\n1", attempt: 2, error: "boom \\ \u{1}", failure: .timeout, name: "n", time: 3),
+            HistoryEvent(.timerStarted, step: "t", at: 1_796_596_560_031, time: 4),
+            HistoryEvent(.completed, time: 5),
+        ]
+        for event in events {
+            XCTAssertEqual(event.text, event.json.text)
+            XCTAssertEqual(JSON.parse(event.text).flatMap(HistoryEvent.init(json:)), event)
+        }
+    }
+}

@@ -63,7 +63,7 @@ case "replay":
     for n in 0..<count {
         let id = "wf-\(n)"
         var history = [HistoryEvent(.started, data: .object([:]), time: 0)]
-        bytes += history[0].json.text.utf8.count
+        bytes += history[0].text.utf8.count
         while true {
             let evaluation = Interpreter.evaluate(definition, instanceID: id, history: history, now: 0)
             guard let action = evaluation.actions.first else { fail("instance \(id) stalled") }
@@ -75,7 +75,7 @@ case "replay":
                 steps += 1
             default: fail("unexpected action \(action)")
             }
-            bytes += event.json.text.utf8.count
+            bytes += event.text.utf8.count
             history.append(event)
             if event.isTerminal { break }
         }
@@ -85,12 +85,12 @@ case "replay":
     var peerBytes = 0
     started = now()
     for n in 0..<count {
-        peerBytes += HistoryEvent(.started, data: .object([:]), name: "wf-\(n)", time: 0).json.text.utf8.count
+        peerBytes += HistoryEvent(.started, data: .object([:]), name: "wf-\(n)", time: 0).text.utf8.count
         for step in 1...5 {
-            peerBytes += HistoryEvent(.stepScheduled, step: "s\(step)", attempt: 1, time: 0).json.text.utf8.count
-            peerBytes += HistoryEvent(.stepCompleted, step: "s\(step)", attempt: 1, data: .object(["ok": .bool(true)]), time: 0).json.text.utf8.count
+            peerBytes += HistoryEvent(.stepScheduled, step: "s\(step)", attempt: 1, time: 0).text.utf8.count
+            peerBytes += HistoryEvent(.stepCompleted, step: "s\(step)", attempt: 1, data: .object(["ok": .bool(true)]), time: 0).text.utf8.count
         }
-        peerBytes += HistoryEvent(.completed, data: .object([:]), time: 0).json.text.utf8.count
+        peerBytes += HistoryEvent(.completed, data: .object([:]), time: 0).text.utf8.count
     }
     let peerSeconds = now() - started
     guard steps == count * 5, bytes > 0, peerBytes > 0 else { fail("the steps did not run") }

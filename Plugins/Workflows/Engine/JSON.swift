@@ -33,7 +33,7 @@ public enum JSON: Sendable, Equatable, Hashable {
 
     // Written as bytes: appending to a String piece by piece (and per scalar while escaping) was
     // half of the engine's CPU per step (callgrind, workflows-bench replay).
-    private func write(into out: inout [UInt8]) {
+    func write(into out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case let .bool(value): out.append(contentsOf: (value ? "true" : "false").utf8)
@@ -66,7 +66,7 @@ public enum JSON: Sendable, Equatable, Hashable {
 
     /// Appends `text` quoted; runs of bytes that need no escape are copied at once (UTF-8 bytes of
     /// non-ASCII characters are all >= 0x80, so they never need one).
-    private static func escape(_ text: String, into out: inout [UInt8]) {
+    static func escape(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { utf8 in

@@ -71,7 +71,7 @@ final class WorkflowStore {
 
     /// The statement that appends entry `seq` of `instance`.
     func insertEntry(_ instance: String, _ seq: Int, _ event: HistoryEvent) -> (sql: String, parameters: [SQLValue]) {
-        ("INSERT INTO history (instance, seq, entry) VALUES (?, ?, ?)", [.text(instance), .integer(Int64(seq)), .text(event.json.text)])
+        ("INSERT INTO history (instance, seq, entry) VALUES (?, ?, ?)", [.text(instance), .integer(Int64(seq)), .text(event.text)])
     }
 
     /// The statement that sets an instance's status.

@@ -110,8 +110,8 @@ public struct Interpreter {
                 if step.optional, kind == .missing {
                     jump = step.next
                 } else if let onError = step.onError {
-                    state = JSONPath(segments: [.field("error")]).write(
-                        .object(["step": .string(step.id), "message": .string(message), "kind": .string(kind.rawValue)]), into: state)
+                    JSONPath(segments: [.field("error")]).write(
+                        .object(["step": .string(step.id), "message": .string(message), "kind": .string(kind.rawValue)]), into: &state)
                     jump = onError
                 } else {
                     return .failed(message, kind)
@@ -131,7 +131,7 @@ public struct Interpreter {
 
     mutating func setOutput(_ step: Step, _ value: JSON?) {
         guard let field = step.output, let value else { return }
-        state = JSONPath(segments: [.field(field)]).write(value, into: state)
+        JSONPath(segments: [.field(field)]).write(value, into: &state)
     }
 
     mutating func runStep(_ step: Step) -> StepOutcome {
