@@ -11,6 +11,8 @@ struct HistoryIndex {
     var terminal: HistoryEvent?
 
     init(_ history: [HistoryEvent]) {
+        // Sized once: growing the dictionary step by step rehashed it several times per evaluation.
+        steps.reserveCapacity(history.count / 2 + 1)
         for event in history {
             let id = event.step ?? ""
             switch event.kind {
