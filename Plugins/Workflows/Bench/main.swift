@@ -63,9 +63,10 @@ case "replay":
     for n in 0..<count {
         let id = "wf-\(n)"
         var history = [HistoryEvent(.started, data: .object([:]), time: 0)]
+        var cache = HistoryCache()
         bytes += history[0].text.utf8.count
         while true {
-            let evaluation = Interpreter.evaluate(definition, instanceID: id, history: history, now: 0)
+            let evaluation = Interpreter.evaluate(definition, instanceID: id, history: history, now: 0, cache: &cache)
             guard let action = evaluation.actions.first else { fail("instance \(id) stalled") }
             var event: HistoryEvent
             switch action {

@@ -9,7 +9,8 @@ extension WorkflowRunner {
     /// Evaluates `instance` over its durable history and starts what it asks for.
     func advance(_ instance: LiveInstance) {
         guard !stopped else { return }
-        let evaluation = Interpreter.evaluate(instance.definition, instanceID: instance.id, history: instance.history, now: epochMilliseconds())
+        let evaluation = Interpreter.evaluate(instance.definition, instanceID: instance.id, history: instance.history, now: epochMilliseconds(),
+                                              cache: &instance.cache)
         instance.evaluation = evaluation
         if instance.isOver {
             finish(instance)
@@ -127,7 +128,8 @@ extension WorkflowRunner {
         inFlight.remove("\(instance.id)|\(key)")
         guard live[instance.id] === instance else { return }
         guard var record else { advance(instance); return }
-        let evaluation = Interpreter.evaluate(instance.definition, instanceID: instance.id, history: instance.history, now: epochMilliseconds())
+        let evaluation = Interpreter.evaluate(instance.definition, instanceID: instance.id, history: instance.history, now: epochMilliseconds(),
+                                              cache: &instance.cache)
         guard evaluation.actions.contains(where: { $0.key == key }) else { advance(instance); return }
         record.time = epochMilliseconds()
         eventWaits["\(instance.id)|\(record.step ?? "")"] = nil

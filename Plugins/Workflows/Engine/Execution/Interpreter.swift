@@ -25,11 +25,23 @@ public struct Interpreter {
         return interpreter.run()
     }
 
+    /// The same, reading only the entries appended since the last evaluation with `cache` (one cache per instance).
+    public static func evaluate(_ definition: Definition, instanceID: String, history: [HistoryEvent], now: Int64,
+                                cache: inout HistoryCache) -> Evaluation {
+        cache.update(history)
+        var interpreter = Interpreter(definition: definition, instanceID: instanceID, index: cache.index, now: now)
+        return interpreter.run()
+    }
+
     init(definition: Definition, instanceID: String, history: [HistoryEvent], now: Int64) {
+        self.init(definition: definition, instanceID: instanceID, index: HistoryIndex(history), now: now)
+    }
+
+    init(definition: Definition, instanceID: String, index: HistoryIndex, now: Int64) {
         self.definition = definition
         self.instanceID = instanceID
         self.now = now
-        index = HistoryIndex(history)
+        self.index = index
         state = .object(["input": index.input, "instance": .object(["id": .string(instanceID), "workflow": .string(definition.name)])])
     }
 
