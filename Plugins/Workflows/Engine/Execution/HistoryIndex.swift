@@ -76,6 +76,8 @@ struct CompensationRecord {
 public struct HistoryCache: Sendable {
     var index = HistoryIndex([])
     var consumed = 0
+    /// The state before any step (the cache belongs to one instance of one definition).
+    var base: JSON?
     /// An empty cache.
     public init() {}
 

@@ -13,6 +13,8 @@ public struct Interpreter {
     let instanceID: String
     let now: Int64
     let index: HistoryIndex
+    /// The state before any step: input and instance.
+    let base: JSON
     var state: JSON
     var actions: [Action] = []
     var current: [String] = []
@@ -29,7 +31,9 @@ public struct Interpreter {
     public static func evaluate(_ definition: Definition, instanceID: String, history: [HistoryEvent], now: Int64,
                                 cache: inout HistoryCache) -> Evaluation {
         cache.update(history)
-        var interpreter = Interpreter(definition: definition, instanceID: instanceID, index: cache.index, now: now)
+        // The base state (input, instance) is the same at every evaluation once the first entry (the input) is read.
+        if cache.base == nil, cache.consumed > 0 { cache.base = Self.base(cache.index, instanceID: instanceID, definition: definition) }
+        var interpreter = Interpreter(definition: definition, instanceID: instanceID, index: cache.index, now: now, base: cache.base)
         return interpreter.run()
     }
 
@@ -37,12 +41,13 @@ public struct Interpreter {
         self.init(definition: definition, instanceID: instanceID, index: HistoryIndex(history), now: now)
     }
 
-    init(definition: Definition, instanceID: String, index: HistoryIndex, now: Int64) {
+    init(definition: Definition, instanceID: String, index: HistoryIndex, now: Int64, base: JSON? = nil) {
         self.definition = definition
         self.instanceID = instanceID
         self.now = now
         self.index = index
-        state = .object(["input": index.input, "instance": .object(["id": .string(instanceID), "workflow": .string(definition.name)])])
+        self.base = base ?? Self.base(index, instanceID: instanceID, definition: definition)
+        state = self.base
     }
 
     mutating func run() -> Evaluation {
@@ -89,12 +94,16 @@ public struct Interpreter {
         return Evaluation(status: .compensating, state: state, actions: [.record(terminal)], current: [], error: reason, output: nil)
     }
 
+    static func base(_ index: HistoryIndex, instanceID: String, definition: Definition) -> JSON {
+        .object(["input": index.input, "instance": .object(["id": .string(instanceID), "workflow": .string(definition.name)])])
+    }
+
     mutating func resetWalk(stopping: Bool) {
         self.stopping = stopping
         actions = []
         current = []
         signalCursor = [:]
-        state = .object(["input": index.input, "instance": .object(["id": .string(instanceID), "workflow": .string(definition.name)])])
+        state = base
     }
 
     func outputState() -> JSON {
