@@ -30,3 +30,12 @@ final class HistoryEventTextTests: XCTestCase {
         }
     }
 }
+
+/// Integers are written digit by digit.
+final class JSONIntegerTests: XCTestCase {
+    func testIntegersAtTheEdges() {
+        for value in [0, 7, -7, 10, -10, 1_796_596_560_031, -9_007_000_000_000_000 + 1, 9_006_999_999_999_999] as [Int64] {
+            XCTAssertEqual(JSON.number(Double(value)).text, String(value))
+        }
+    }
+}

@@ -38,7 +38,7 @@ public enum JSON: Sendable, Equatable, Hashable {
         case .null: out.append(contentsOf: "null".utf8)
         case let .bool(value): out.append(contentsOf: (value ? "true" : "false").utf8)
         case let .number(value):
-            if value.isFinite, value == value.rounded(), abs(value) < 9.007e15 { out.append(contentsOf: String(Int64(value)).utf8) }
+            if value.isFinite, value == value.rounded(), abs(value) < 9.007e15 { JSON.appendInteger(Int64(value), to: &out) }
             else if value.isFinite { out.append(contentsOf: String(value).utf8) } else { out.append(contentsOf: "null".utf8) }
         case let .string(value): JSON.escape(value, into: &out)
         case let .array(items):
@@ -60,6 +60,18 @@ public enum JSON: Sendable, Equatable, Hashable {
             }
             out.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// Appends the decimal digits of `value` (no String in between: timestamps and attempts are in every entry).
+    static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let start = out.count
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        out[start...].reverse()
     }
 
     private static let hex = Array("0123456789abcdef".utf8)

@@ -99,7 +99,8 @@ public struct HistoryEvent: Sendable, Equatable, Codable {
             if out.count > 1 { out.append(UInt8(ascii: ",")) }
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-            out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+            out.append(UInt8(ascii: "\""))
+            out.append(UInt8(ascii: ":"))
         }
         if let at { key("at"); JSON.number(Double(at)).write(into: &out) }
         if let attempt { key("attempt"); JSON.number(Double(attempt)).write(into: &out) }
