@@ -156,6 +156,43 @@ final class WorkflowsLiveTests: XCTestCase {
         XCTAssertEqual(logLines.filter { $0.hasPrefix("start after \(id):after:1") }.count, 1)
     }
 
+    /// The durable group of a waited topic is not subscribed while nobody waits on it (after a restart): an event it
+    /// hands over later that was published before the wait started does not satisfy that wait.
+    func testADurableEventOlderThanTheWaitDoesNotSatisfyIt() throws {
+        var plexus: TestRuntime? = try start()
+        let (created, answer) = try post(plexus!, "/api/v1/workflows/definitions", """
+        {"name": "payment", "input": ["order"], "steps": [
+          {"id": "paid", "type": "wait_event", "topic": "payments.received", "correlate": {"event": "$.order", "equals": "$.input.order"},
+           "timeout_ms": 600000, "output": "payment"}], "output": "$.payment.amount"}
+        """)
+        XCTAssertEqual(created, 201, "\(answer)")
+        func publish(_ order: String, _ amount: Int) throws {
+            let body = #"{"topic":"payments.received","payload":{"order":"\#(order)","amount":\#(amount)},"durable":true}"#
+            let response = try plexus!.request("POST", "/api/v1/events", headers: "Content-Type: application/json\r\n", body: Array(body.utf8))
+            XCTAssertEqual(response.status, 202, response.text)
+        }
+        let (_, first) = try post(plexus!, "/api/v1/workflows/payment/start", #"{"input": {"order": "o-1"}}"#)
+        let firstID = try XCTUnwrap(first["id"] as? String)
+        _ = try instance(plexus!, firstID) { $0["current"] as? [String] == ["paid"] }
+        usleep(1_000_000)   // the group is created asynchronously
+        try publish("o-1", 1)
+        _ = try instance(plexus!, firstID) { $0["status"] as? String == "completed" }
+        XCTAssertEqual(plexus!.stop(), 0)
+
+        plexus = try start()   // nobody waits: the group is not subscribed
+        defer { _ = plexus?.stop() }
+        try publish("o-2", 2)   // before the wait below starts
+        let (_, second) = try post(plexus!, "/api/v1/workflows/payment/start", #"{"input": {"order": "o-2"}}"#)
+        let secondID = try XCTUnwrap(second["id"] as? String)
+        _ = try instance(plexus!, secondID) { $0["current"] as? [String] == ["paid"] }
+        usleep(1_000_000)   // the group now hands over the older o-2 event: it must not count
+        let waiting = try instance(plexus!, secondID) { _ in true }
+        XCTAssertEqual(waiting["status"] as? String, "running", "an event published before the wait started satisfied it: \(waiting)")
+        try publish("o-2", 22)
+        let done = try instance(plexus!, secondID) { $0["status"] as? String == "completed" }
+        XCTAssertEqual(done["output"] as? Int, 22)
+    }
+
     /// Routing state survives SIGKILL: an open batch carries on with the items routed before the kill, and a
     /// de-duplication key seen before the kill still drops its repeat after the restart.
     func testRoutingBatchesAndDeduplicationKeysSurviveSIGKILL() throws {

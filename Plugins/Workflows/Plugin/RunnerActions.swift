@@ -49,7 +49,9 @@ extension WorkflowRunner {
                 self.woke(instance, key: key, record: record)
             }
         case let .waitEvent(step, topic, path, equals):
-            eventWaits["\(instance.id)|\(step)"] = (instance.id, step, topic, path, equals)
+            // Only events published once the wait started count (a durable group may hand over older ones after a gap).
+            let since = instance.history.last(where: { $0.kind == .waitStarted && $0.step == step })?.time ?? epochMilliseconds()
+            eventWaits["\(instance.id)|\(step)"] = (instance.id, step, topic, path, equals, since)
             subscribe(topic)
         case .waitSignal:
             break   // signals arrive through the API and are appended there

@@ -62,7 +62,8 @@ extension WorkflowRunner {
 
     func received(_ event: Event) {
         let payload = JSON.parse(event.payload) ?? .string(String(decoding: event.payload, as: UTF8.self))
-        for (key, wait) in eventWaits where TopicPattern.matches(wait.topic, event.topic) {
+        let published = Int64((event.time.timeIntervalSince1970 * 1000).rounded(.down))
+        for (key, wait) in eventWaits where TopicPattern.matches(wait.topic, event.topic) && published >= wait.since {
             if let path = wait.path, path.read(payload) != (wait.equals ?? .null) { continue }
             guard let instance = live[wait.instance], instance.row.tenant.isEmpty || instance.row.tenant == event.tenant || event.tenant.isEmpty else { continue }
             eventWaits[key] = nil

@@ -21,7 +21,7 @@ final class WorkflowRunner {
     /// Commits failed in a row (for the retry pause).
     var commitFailures = 0
     /// Event waits by instance id and step.
-    var eventWaits: [String: (instance: String, step: String, topic: String, path: JSONPath?, equals: JSON?)] = [:]
+    var eventWaits: [String: (instance: String, step: String, topic: String, path: JSONPath?, equals: JSON?, since: Int64)] = [:]
     var topicSubscriptions: [String: Subscription] = [:]
     /// Durable consumer groups of waited topics, by topic.
     var durableSubscriptions: [String: Subscription] = [:]
