@@ -116,6 +116,128 @@ final class WorkflowsLiveTests: XCTestCase {
         XCTAssertTrue((done["error"] as? String ?? "").contains("probe step 'c' was asked to fail"), "\(done["error"] ?? "")")
     }
 
+    /// `wait_event` is durable: the server is SIGKILLed while an instance waits; the matching event is published
+    /// (durably) while the workflows plugin is not running (a run of the server without it); when the plugin is
+    /// back, its durable consumer group hands it the missed event and the instance completes.
+    func testWaitEventIsSatisfiedByAnEventPublishedWhileThePluginWasDown() throws {
+        var plexus: TestRuntime? = try start()
+        let (created, answer) = try post(plexus!, "/api/v1/workflows/definitions", """
+        {"name": "payment", "input": ["order"], "steps": [
+          {"id": "paid", "type": "wait_event", "topic": "payments.received", "correlate": {"event": "$.order", "equals": "$.input.order"},
+           "timeout_ms": 600000, "output": "payment"},
+          {"id": "after", "type": "call", "service": "wfprobe.do", "input": {"tag": "after"}}
+        ], "output": "$.payment.amount"}
+        """)
+        XCTAssertEqual(created, 201, "\(answer)")
+        let (_, started) = try post(plexus!, "/api/v1/workflows/payment/start", #"{"input": {"order": "o-9"}}"#)
+        let id = try XCTUnwrap(started["id"] as? String)
+        _ = try instance(plexus!, id) { $0["current"] as? [String] == ["paid"] }
+        usleep(1_000_000)   // the group is created in the event log asynchronously after the wait starts
+        kill(plexus!.process.processIdentifier, SIGKILL)
+        plexus!.process.waitUntilExit()
+
+        // The server without the workflows plugin: nobody waits live; the events go only to the durable log.
+        let without = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureWorkflowProbe.so"], cFixtures: [],
+                                                 pluginConfigs: ["wfprobe": "call_log = \"\(callLog)\"\n"], workDirectory: work)
+        for body in [#"{"topic":"payments.received","payload":{"order":"o-8","amount":1},"durable":true}"#,
+                     #"{"topic":"payments.received","payload":{"order":"o-9","amount":21},"durable":true}"#] {
+            let response = try without.request("POST", "/api/v1/events", headers: "Content-Type: application/json\r\n", body: Array(body.utf8))
+            XCTAssertEqual(response.status, 202, response.text)
+        }
+        XCTAssertEqual(without.stop(), 0)
+        XCTAssertFalse(logLines.contains { $0.hasPrefix("start after ") }, "nothing ran while the plugin was away")
+
+        plexus = try start()
+        defer { _ = plexus?.stop() }
+        let done = try instance(plexus!, id) { $0["status"] as? String == "completed" }
+        XCTAssertEqual(done["output"] as? Int, 21, "the correlated event, not the other order's")
+        XCTAssertEqual(kinds(done, "event.received", step: "paid").count, 1)
+        XCTAssertEqual(kinds(done, "wait.started", step: "paid").count, 1, "the wait was resumed, not started again")
+        XCTAssertEqual(logLines.filter { $0.hasPrefix("start after \(id):after:1") }.count, 1)
+    }
+
+    /// The durable group of a waited topic is not subscribed while nobody waits on it (after a restart): an event it
+    /// hands over later that was published before the wait started does not satisfy that wait.
+    func testADurableEventOlderThanTheWaitDoesNotSatisfyIt() throws {
+        var plexus: TestRuntime? = try start()
+        let (created, answer) = try post(plexus!, "/api/v1/workflows/definitions", """
+        {"name": "payment", "input": ["order"], "steps": [
+          {"id": "paid", "type": "wait_event", "topic": "payments.received", "correlate": {"event": "$.order", "equals": "$.input.order"},
+           "timeout_ms": 600000, "output": "payment"}], "output": "$.payment.amount"}
+        """)
+        XCTAssertEqual(created, 201, "\(answer)")
+        func publish(_ order: String, _ amount: Int) throws {
+            let body = #"{"topic":"payments.received","payload":{"order":"\#(order)","amount":\#(amount)},"durable":true}"#
+            let response = try plexus!.request("POST", "/api/v1/events", headers: "Content-Type: application/json\r\n", body: Array(body.utf8))
+            XCTAssertEqual(response.status, 202, response.text)
+        }
+        let (_, first) = try post(plexus!, "/api/v1/workflows/payment/start", #"{"input": {"order": "o-1"}}"#)
+        let firstID = try XCTUnwrap(first["id"] as? String)
+        _ = try instance(plexus!, firstID) { $0["current"] as? [String] == ["paid"] }
+        usleep(1_000_000)   // the group is created asynchronously
+        try publish("o-1", 1)
+        _ = try instance(plexus!, firstID) { $0["status"] as? String == "completed" }
+        XCTAssertEqual(plexus!.stop(), 0)
+
+        plexus = try start()   // nobody waits: the group is not subscribed
+        defer { _ = plexus?.stop() }
+        try publish("o-2", 2)   // before the wait below starts
+        let (_, second) = try post(plexus!, "/api/v1/workflows/payment/start", #"{"input": {"order": "o-2"}}"#)
+        let secondID = try XCTUnwrap(second["id"] as? String)
+        _ = try instance(plexus!, secondID) { $0["current"] as? [String] == ["paid"] }
+        usleep(1_000_000)   // the group now hands over the older o-2 event: it must not count
+        let waiting = try instance(plexus!, secondID) { _ in true }
+        XCTAssertEqual(waiting["status"] as? String, "running", "an event published before the wait started satisfied it: \(waiting)")
+        try publish("o-2", 22)
+        let done = try instance(plexus!, secondID) { $0["status"] as? String == "completed" }
+        XCTAssertEqual(done["output"] as? Int, 22)
+    }
+
+    /// Routing state survives SIGKILL: an open batch carries on with the items routed before the kill, and a
+    /// de-duplication key seen before the kill still drops its repeat after the restart.
+    func testRoutingBatchesAndDeduplicationKeysSurviveSIGKILL() throws {
+        let rules = """
+        [{"name": "tally", "match": "readings", "topic": "routed.tally", "durable": true, "aggregate": {"count": 3, "window_ms": 600000}},
+         {"name": "once", "match": "payments.made", "topic": "routed.payments", "durable": true, "dedupe": {"key": "$.id", "window_ms": 600000}}]
+        """
+        func publish(_ plexus: TestRuntime, _ topic: String, _ payload: String) throws {
+            let response = try plexus.request("POST", "/api/v1/events", headers: "Content-Type: application/json\r\n",
+                                              body: Array(#"{"topic":"\#(topic)","payload":\#(payload)}"#.utf8))
+            XCTAssertEqual(response.status, 202, response.text)
+        }
+        func routed(_ plexus: TestRuntime, _ topic: String, count: Int) throws -> [[String: Any]] {
+            let deadline = Date().addingTimeInterval(20)
+            var list: [[String: Any]] = []
+            while Date() < deadline {
+                let response = try plexus.get("/api/v1/events?topic=\(topic)")
+                list = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]]) ?? []
+                if list.count >= count { return list }
+                usleep(100_000)
+            }
+            throw TestFailure("\(topic): \(list.count) events, not \(count)\n\(plexus.log.suffix(2000))")
+        }
+        var plexus: TestRuntime? = try start(rules: rules)
+        try publish(plexus!, "readings", #"{"n": 1}"#)
+        try publish(plexus!, "readings", #"{"n": 2}"#)
+        try publish(plexus!, "payments.made", #"{"id": "p1"}"#)
+        XCTAssertEqual(try routed(plexus!, "routed.payments", count: 1).count, 1)
+        usleep(1_000_000)   // the state is written behind the routing, in the next group commit
+        kill(plexus!.process.processIdentifier, SIGKILL)
+        plexus!.process.waitUntilExit()
+
+        plexus = try start(rules: rules)
+        defer { _ = plexus?.stop() }
+        try publish(plexus!, "payments.made", #"{"id": "p1"}"#)
+        try publish(plexus!, "payments.made", #"{"id": "p2"}"#)
+        try publish(plexus!, "readings", #"{"n": 3}"#)
+        let payments = try routed(plexus!, "routed.payments", count: 2)
+        let tally = try routed(plexus!, "routed.tally", count: 1)
+        XCTAssertEqual(payments.compactMap { ($0["payload"] as? [String: Any])?["id"] as? String }, ["p1", "p2"], "p1's repeat was dropped after the restart")
+        let batch = try XCTUnwrap(tally.first?["payload"] as? [String: Any])
+        XCTAssertEqual((batch["items"] as? [[String: Any]])?.compactMap { $0["n"] as? Int }, [1, 2, 3], "the batch opened before the kill carried on")
+        XCTAssertEqual(tally.count, 1)
+    }
+
     /// A worker crash (another plugin segfaults the supervised worker) mid-step: the new worker resumes the instance.
     func testAWorkerCrashMidStepResumesInTheNextWorker() throws {
         let plexus = try start(cFixtures: ["crash-segv"])

@@ -50,6 +50,39 @@ final class RouterTests: XCTestCase {
         XCTAssertEqual(router.counts("batch")?.forwarded, 2)
     }
 
+    /// A router rebuilt from the journal of another (as after a crash) drops what the first would drop,
+    /// has the same empty buckets, and closes the same open batch with every item, under the same batch id.
+    func testStateRestoredFromTheJournalBehavesAsBeforeTheCrash() throws {
+        let rules = [
+            try rule(#"{"name": "limited", "match": "clicks", "topic": "routed.clicks", "rate_limit": {"key": "$.user", "per_second": 1, "burst": 2}}"#),
+            try rule(#"{"name": "once", "match": "payments", "topic": "routed.payments", "dedupe": {"key": "$.id", "window_ms": 1000}}"#),
+            try rule(#"{"name": "batch", "match": "readings", "topic": "routed.batch", "aggregate": {"key": "$.sensor", "count": 3, "window_ms": 5000}}"#),
+        ]
+        let before = Router(rules: rules)
+        before.journaling = true
+        let ada = JSON.parse(#"{"user": "ada"}"#)!, pay = JSON.parse(#"{"id": "p1"}"#)!
+        XCTAssertEqual((0..<3).flatMap { _ in before.route(topic: "clicks", payload: ada, now: 0) }.count, 2)
+        XCTAssertEqual(before.route(topic: "payments", payload: pay, now: 0).count, 1)
+        let closed = (0..<3).flatMap { n in before.route(topic: "readings", payload: .object(["sensor": .string("s1"), "n": .number(Double(n))]), now: 0) }
+        XCTAssertEqual(closed.count, 1)
+        for n in 3..<5 { _ = before.route(topic: "readings", payload: .object(["sensor": .string("s1"), "n": .number(Double(n))]), now: 0) }
+        let journal = before.takeJournal()
+        XCTAssertTrue(journal.contains(.batchClosed(rule: "batch", batch: try XCTUnwrap(closed.first?.batch))))
+        XCTAssertEqual(before.takeJournal(), [], "taken once")
+
+        let after = Router(rules: rules)
+        after.restore(journal, now: 100)
+        XCTAssertEqual(after.route(topic: "clicks", payload: ada, now: 100).count, 0, "the bucket stayed empty across the restart")
+        XCTAssertEqual(after.route(topic: "payments", payload: pay, now: 100).count, 0, "p1 is still within its window")
+        let out = after.route(topic: "readings", payload: .object(["sensor": .string("s1"), "n": .number(5)]), now: 100)
+        XCTAssertEqual(out.first?.payload["items"]?.array?.compactMap { $0["n"] }, [.number(3), .number(4), .number(5)], "the open batch carried on")
+        XCTAssertNotEqual(out.first?.batch, closed.first?.batch, "a new batch id")
+        let expired = Router(rules: rules)
+        expired.restore(journal, now: 1_000)
+        XCTAssertEqual(expired.route(topic: "payments", payload: pay, now: 1_000).count, 1, "an expired key is not restored")
+        XCTAssertEqual(expired.flush(now: 5_000).first?.payload["count"], .number(2), "the open batch is flushed when its window passed")
+    }
+
     func testARuleThatWouldLoopIsRefused() {
         XCTAssertThrowsError(try rule(#"{"name": "loop", "match": "routed.#", "topic": "routed.again"}"#)) { error in
             XCTAssertEqual((error as? DefinitionError)?.path, "$.topic")

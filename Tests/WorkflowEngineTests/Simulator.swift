@@ -1,4 +1,5 @@
 import WorkflowEngine
+import XCTest
 
 /// Drives the interpreter the way the plugin does, with services as closures and a virtual clock.
 struct Simulator {
@@ -17,7 +18,21 @@ struct Simulator {
         history = [HistoryEvent(.started, data: input, time: 1_000)]
     }
 
-    func evaluate() -> Evaluation { Interpreter.evaluate(definition, instanceID: id, history: history, now: now) }
+    /// The cache the plugin keeps per instance; every evaluation is checked against a full replay.
+    final class CacheBox { var cache = HistoryCache() }
+    let box = CacheBox()
+
+    func evaluate() -> Evaluation {
+        let full = Interpreter.evaluate(definition, instanceID: id, history: history, now: now)
+        let cached = Interpreter.evaluate(definition, instanceID: id, history: history, now: now, cache: &box.cache)
+        XCTAssertEqual(cached.status, full.status, "cached evaluation differs from a full replay")
+        XCTAssertEqual(cached.state, full.state)
+        XCTAssertEqual(cached.actions, full.actions)
+        XCTAssertEqual(cached.current, full.current)
+        XCTAssertEqual(cached.error, full.error)
+        XCTAssertEqual(cached.output, full.output)
+        return cached
+    }
 
     /// Runs until the instance is over or only waits for something outside (a signal or an event).
     @discardableResult

@@ -75,6 +75,35 @@ public struct JSONPath: Sendable, Equatable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Writes `newValue` at this path inside `value`, in place: objects are created along the way,
+    /// arrays are not. Unlike ``write(_:into:)`` it does not copy the containers on the way (the old
+    /// one copied the whole state object once per step output).
+    public func write(_ newValue: JSON, into value: inout JSON) {
+        Self.write(newValue, segments[...], into: &value)
+    }
+
+    private static func write(_ newValue: JSON, _ segments: ArraySlice<Segment>, into value: inout JSON) {
+        guard let first = segments.first else {
+            value = newValue
+            return
+        }
+        switch first {
+        case let .field(name):
+            var fields: [String: JSON] = [:]
+            if case let .object(existing) = value { fields = existing }
+            value = .null   // the enum lets go of the dictionary, so the mutations below happen in place
+            var child = fields.removeValue(forKey: name) ?? .null
+            write(newValue, segments.dropFirst(), into: &child)
+            fields[name] = child
+            value = .object(fields)
+        case let .index(index):
+            guard case var .array(items) = value, index < items.count else { return }
+            value = .null
+            write(newValue, segments.dropFirst(), into: &items[index])
+            value = .array(items)
+        }
+    }
+
     /// The path as text, `$.a[0].b`.
     public var description: String {
         "$" + segments.map { segment in

@@ -20,6 +20,8 @@ final class LiveInstance {
     var releaseOnCommit: [String] = []
     /// The latest evaluation.
     var evaluation: Evaluation?
+    /// The history read so far (each evaluation reads only the entries committed since the last).
+    var cache = HistoryCache()
 
     init(row: InstanceRow, definition: Definition, history: [HistoryEvent]) {
         self.row = row

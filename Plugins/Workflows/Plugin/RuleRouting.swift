@@ -10,6 +10,7 @@ final class RuleRouting {
     let store: WorkflowStore
     let metrics: WorkflowMetrics
     let publishable: [String]
+    let state: RuleStateStore
     private(set) var router = Router(rules: [])
     /// Names of rules from the config file (not changeable through the API).
     private(set) var configured: Set<String> = []
@@ -25,6 +26,7 @@ final class RuleRouting {
         self.store = store
         self.metrics = metrics
         self.publishable = publishable
+        state = RuleStateStore(store: store, context: context)
     }
 
     /// Parses the config's `rules` text (a JSON array of rules); a bad rule fails the plugin, naming it.
@@ -35,7 +37,8 @@ final class RuleRouting {
         configured = Set(configRules.map(\.name))
     }
 
-    /// Loads the stored rules and starts routing.
+    /// Loads the stored rules and the rules' stored state (keys, buckets, open batches: see
+    /// ``RuleStateStore``), publishes batches whose window passed while down, and starts routing.
     func start() async throws {
         storedRules = try await store.rules().compactMap { entry in
             do { return try RoutingRule.parse(JSON.parse(entry.body) ?? .null, publishable: publishable) } catch {
@@ -43,7 +46,13 @@ final class RuleRouting {
                 return nil
             }
         }
-        try install()
+        let saved = try await state.load()
+        try install(restoring: saved)
+        let now = epochMilliseconds()
+        state.prune(keeping: router.rules.map { ($0.name, $0.dedupe.map { now - Int64($0.windowMilliseconds) }) })
+        publish(router.flush(now: now), tenant: "", cause: nil)
+        persist()
+        scheduleFlush(now: now)
     }
 
     /// Adds or replaces a rule through the API.
@@ -61,13 +70,19 @@ final class RuleRouting {
         return true
     }
 
-    /// Rebuilds the router and its subscriptions (open batches of the old router are published first).
-    private func install() throws {
+    /// Rebuilds the router and its subscriptions: at start from the stored state; after a change of
+    /// the rule set, open batches of the old router are published first and keys and buckets start afresh.
+    private func install(restoring saved: [RouterStateChange]? = nil) throws {
         publish(router.flush(now: .max), tenant: "", cause: nil)
+        if saved == nil { state.forgetKeys() }
         for subscription in subscriptions { subscription.cancel() }
         subscriptions = []
         let rules = configRules + storedRules.filter { !configured.contains($0.name) }
         router = Router(rules: rules)
+        if let saved {
+            for stale in router.restore(saved, now: epochMilliseconds()) { state.published(rule: stale.rule, batch: stale.batch) }
+        }
+        router.journaling = true
         reported = [:]
         for pattern in Set(rules.map(\.match)).sorted() {
             subscriptions.append(try context.bus.subscribe(pattern, queueLimit: 65_536) { [weak self] event in self?.route(event) })
@@ -79,6 +94,7 @@ final class RuleRouting {
         guard event.source != "workflows", let payload = JSON.parse(event.payload) else { return }
         let now = epochMilliseconds()
         let outputs = router.route(topic: event.topic, payload: payload, now: now)
+        persist()
         publish(outputs, tenant: event.tenant, cause: event.id)
         report()
         scheduleFlush(now: now)
@@ -93,15 +109,23 @@ final class RuleRouting {
             self.flushAt = .max
             let now = epochMilliseconds()
             self.publish(self.router.flush(now: now), tenant: "", cause: nil)
+            self.persist()
             self.report()
             self.scheduleFlush(now: now)
         }
+    }
+
+    /// Queues the router's state changes for storage.
+    private func persist() {
+        let changes = router.takeJournal()
+        if !changes.isEmpty { state.record(changes) }
     }
 
     private func publish(_ outputs: [Router.Output], tenant: String, cause: String?) {
         guard !outputs.isEmpty else { return }
         let bus = context.bus
         let logger = context.logger
+        let state = state
         Task {
             for output in outputs {
                 do {
@@ -110,6 +134,7 @@ final class RuleRouting {
                 } catch {
                     logger.warning("routed event not published", metadata: ["rule": "\(output.rule)", "topic": "\(output.topic)", "error": "\(error)"])
                 }
+                if let batch = output.batch { state.published(rule: output.rule, batch: batch) }
             }
         }
     }

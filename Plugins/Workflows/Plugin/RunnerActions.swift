@@ -9,7 +9,8 @@ extension WorkflowRunner {
     /// Evaluates `instance` over its durable history and starts what it asks for.
     func advance(_ instance: LiveInstance) {
         guard !stopped else { return }
-        let evaluation = Interpreter.evaluate(instance.definition, instanceID: instance.id, history: instance.history, now: epochMilliseconds())
+        let evaluation = Interpreter.evaluate(instance.definition, instanceID: instance.id, history: instance.history, now: epochMilliseconds(),
+                                              cache: &instance.cache)
         instance.evaluation = evaluation
         if instance.isOver {
             finish(instance)
@@ -48,7 +49,9 @@ extension WorkflowRunner {
                 self.woke(instance, key: key, record: record)
             }
         case let .waitEvent(step, topic, path, equals):
-            eventWaits["\(instance.id)|\(step)"] = (instance.id, step, topic, path, equals)
+            // Only events published once the wait started count (a durable group may hand over older ones after a gap).
+            let since = instance.history.last(where: { $0.kind == .waitStarted && $0.step == step })?.time ?? epochMilliseconds()
+            eventWaits["\(instance.id)|\(step)"] = (instance.id, step, topic, path, equals, since)
             subscribe(topic)
         case .waitSignal:
             break   // signals arrive through the API and are appended there
@@ -127,7 +130,8 @@ extension WorkflowRunner {
         inFlight.remove("\(instance.id)|\(key)")
         guard live[instance.id] === instance else { return }
         guard var record else { advance(instance); return }
-        let evaluation = Interpreter.evaluate(instance.definition, instanceID: instance.id, history: instance.history, now: epochMilliseconds())
+        let evaluation = Interpreter.evaluate(instance.definition, instanceID: instance.id, history: instance.history, now: epochMilliseconds(),
+                                              cache: &instance.cache)
         guard evaluation.actions.contains(where: { $0.key == key }) else { advance(instance); return }
         record.time = epochMilliseconds()
         eventWaits["\(instance.id)|\(record.step ?? "")"] = nil

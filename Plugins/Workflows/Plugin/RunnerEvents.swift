@@ -6,24 +6,93 @@ import WorkflowEngine
 extension WorkflowRunner {
     // MARK: Events and signals
 
+    /// Waits on `topic` both live (events published without `durable`) and through a durable
+    /// consumer group (events published durably, also those published while this plugin was down:
+    /// the group's cursor stays in the runtime's event log). The group is subscribed only once every
+    /// unfinished instance resumed, so an event missed while down finds the wait it belongs to.
     func subscribe(_ topic: String) {
-        guard topicSubscriptions[topic] == nil else { return }
+        if topicSubscriptions[topic] == nil {
+            do {
+                topicSubscriptions[topic] = try context.bus.subscribe(topic) { [weak self] event in self?.received(event) }
+            } catch {
+                context.logger.error("cannot wait for events", metadata: ["topic": "\(topic)", "error": "\(error)"])
+            }
+        }
+        guard durableSubscriptions[topic] == nil else { return }
+        guard resumed else {
+            pendingDurableTopics.insert(topic)
+            return
+        }
         do {
-            topicSubscriptions[topic] = try context.bus.subscribe(topic) { [weak self] event in self?.received(event) }
+            durableSubscriptions[topic] = try context.bus.subscribe(topic, group: Self.waitGroup(topic)) { [weak self] event in
+                try await self?.receivedDurably(event)
+            }
         } catch {
-            context.logger.error("cannot wait for events", metadata: ["topic": "\(topic)", "error": "\(error)"])
+            context.logger.error("cannot wait durably for events", metadata: ["topic": "\(topic)", "error": "\(error)"])
+        }
+    }
+
+    /// The durable consumer group of waits on `topic`: `workflows-wait-` and a 64-bit FNV-1a of the topic
+    /// (group names allow only `A-Z a-z 0-9 _ -`; the same topic always gets the same group, across restarts).
+    static func waitGroup(_ topic: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in topic.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let hex = String(hash, radix: 16)
+        return "workflows-wait-" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Subscribes the durable groups deferred until the resume finished.
+    func subscribeDeferredGroups() {
+        resumed = true
+        let topics = pendingDurableTopics
+        pendingDurableTopics = []
+        for topic in topics.sorted() { subscribe(topic) }
+    }
+
+    /// A durable delivery: acknowledged (by returning) only once the entry it caused is in storage;
+    /// an event no wait matches (or one a live delivery already recorded durably) is acknowledged at once.
+    func receivedDurably(_ event: Event) async throws {
+        received(event)
+        guard pendingEvents[event.id] != nil else { return }
+        guard !stopped else { throw EventNotRecorded(reason: "workflows is stopping; the event is delivered again") }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            pendingEvents[event.id]?.waiters.append(continuation)
         }
     }
 
     func received(_ event: Event) {
         let payload = JSON.parse(event.payload) ?? .string(String(decoding: event.payload, as: UTF8.self))
-        for (key, wait) in eventWaits where TopicPattern.matches(wait.topic, event.topic) {
+        let published = Int64((event.time.timeIntervalSince1970 * 1000).rounded(.down))
+        for (key, wait) in eventWaits where TopicPattern.matches(wait.topic, event.topic) && published >= wait.since {
             if let path = wait.path, path.read(payload) != (wait.equals ?? .null) { continue }
             guard let instance = live[wait.instance], instance.row.tenant.isEmpty || instance.row.tenant == event.tenant || event.tenant.isEmpty else { continue }
             eventWaits[key] = nil
+            pendingEvents[event.id, default: (0, [])].entries += 1
             append(instance, [HistoryEvent(.eventReceived, step: wait.step, data: payload, name: event.id, time: epochMilliseconds())],
                    release: ["event:\(wait.step)"])
         }
+    }
+
+    /// Called with the entries of a successful commit: frees durable deliveries waiting for them.
+    func eventsCommitted(_ events: [HistoryEvent]) {
+        for event in events where event.kind == .eventReceived {
+            guard let id = event.name, var pending = pendingEvents[id] else { continue }
+            pending.entries -= 1
+            if pending.entries > 0 {
+                pendingEvents[id] = pending
+                continue
+            }
+            pendingEvents[id] = nil
+            for waiter in pending.waiters { waiter.resume() }
+        }
+    }
+
+    /// Stops: durable deliveries still waiting for a commit are refused (the runtime delivers them again).
+    func stop() {
+        stopped = true
+        let waiting = pendingEvents.values.flatMap(\.waiters)
+        pendingEvents = [:]
+        for waiter in waiting { waiter.resume(throwing: EventNotRecorded(reason: "workflows stopped before the event was recorded")) }
     }
 
     /// Appends a signal to a running instance.
@@ -106,4 +175,10 @@ extension WorkflowRunner {
             context.logger.warning("workflow event not published", metadata: ["topic": "\(topic)", "error": "\(error)"])
         }
     }
+}
+
+/// A durable delivery refused because its entry could not be stored yet (the runtime retries it).
+struct EventNotRecorded: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { reason }
 }

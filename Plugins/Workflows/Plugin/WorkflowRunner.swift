@@ -21,8 +21,16 @@ final class WorkflowRunner {
     /// Commits failed in a row (for the retry pause).
     var commitFailures = 0
     /// Event waits by instance id and step.
-    var eventWaits: [String: (instance: String, step: String, topic: String, path: JSONPath?, equals: JSON?)] = [:]
+    var eventWaits: [String: (instance: String, step: String, topic: String, path: JSONPath?, equals: JSON?, since: Int64)] = [:]
     var topicSubscriptions: [String: Subscription] = [:]
+    /// Durable consumer groups of waited topics, by topic.
+    var durableSubscriptions: [String: Subscription] = [:]
+    /// Waited topics whose group is subscribed once the resume finished.
+    var pendingDurableTopics: Set<String> = []
+    /// True once every unfinished instance was resumed (its waits registered).
+    var resumed = false
+    /// Event ids with `event.received` entries not yet in storage, and the durable deliveries waiting for them.
+    var pendingEvents: [String: (entries: Int, waiters: [CheckedContinuation<Void, Error>])] = [:]
     /// Parents waiting for a child, by child id.
     var childWaiters: [String: (parent: String, step: String)] = [:]
     /// Definitions parsed, by tenant/name/version.
@@ -114,6 +122,7 @@ final class WorkflowRunner {
         }
         metrics.running.set(Double(live.count))
         for instance in Array(live.values) { advance(instance) }
+        subscribeDeferredGroups()
         return resumed
     }
 
@@ -186,6 +195,7 @@ final class WorkflowRunner {
             for (instance, events, release) in written {
                 instance.history += events
                 for key in release { inFlight.remove("\(instance.id)|\(key)") }
+                eventsCommitted(events)
             }
             let announced = written
             Task { for (instance, events, _) in announced { await self.announce(instance, events) } }

@@ -18,6 +18,8 @@ final class WorkflowStore {
         (4, "CREATE INDEX instances_by_status ON instances (status)"),
         (5, "CREATE TABLE history (instance TEXT NOT NULL, seq INTEGER NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (instance, seq))"),
         (6, "CREATE TABLE rules (name TEXT PRIMARY KEY, body TEXT NOT NULL, updated INTEGER NOT NULL)"),
+        (7, "CREATE TABLE rule_keys (rule TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, tokens REAL, at INTEGER NOT NULL, PRIMARY KEY (rule, kind, key))"),
+        (8, "CREATE TABLE rule_batches (rule TEXT NOT NULL, batch INTEGER NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, opened INTEGER NOT NULL, item TEXT NOT NULL, PRIMARY KEY (rule, batch, seq))"),
     ]
 
     func migrate() async throws { try await storage.migrate(Self.migrations) }
@@ -69,7 +71,7 @@ final class WorkflowStore {
 
     /// The statement that appends entry `seq` of `instance`.
     func insertEntry(_ instance: String, _ seq: Int, _ event: HistoryEvent) -> (sql: String, parameters: [SQLValue]) {
-        ("INSERT INTO history (instance, seq, entry) VALUES (?, ?, ?)", [.text(instance), .integer(Int64(seq)), .text(event.json.text)])
+        ("INSERT INTO history (instance, seq, entry) VALUES (?, ?, ?)", [.text(instance), .integer(Int64(seq)), .text(event.text)])
     }
 
     /// The statement that sets an instance's status.

@@ -68,7 +68,7 @@ public final class WorkflowsPlugin: Plugin {
     }
 
     public func stop() async {
-        runner.stopped = true
+        runner.stop()
     }
 
     public func health() -> HealthReport { HealthReport(status: .ok, detail: "\(runner.live.count) running") }

@@ -89,6 +89,32 @@ public struct HistoryEvent: Sendable, Equatable, Codable {
         return .object(fields)
     }
 
+    /// The stored form: the same text as `json.text` (keys sorted), written directly without building
+    /// the object first.
+    public var text: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(96)
+        out.append(UInt8(ascii: "{"))
+        func key(_ name: StaticString) {
+            if out.count > 1 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            out.append(UInt8(ascii: "\""))
+            out.append(UInt8(ascii: ":"))
+        }
+        if let at { key("at"); JSON.number(Double(at)).write(into: &out) }
+        if let attempt { key("attempt"); JSON.number(Double(attempt)).write(into: &out) }
+        if let data { key("data"); data.write(into: &out) }
+        if let error { key("error"); JSON.escape(error, into: &out) }
+        if let failure { key("failure"); JSON.escape(failure.rawValue, into: &out) }
+        key("kind"); JSON.escape(kind.rawValue, into: &out)
+        if let name { key("name"); JSON.escape(name, into: &out) }
+        if let step { key("step"); JSON.escape(step, into: &out) }
+        key("time"); JSON.number(Double(time)).write(into: &out)
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// An entry from its JSON object; nil when it is not one.
     public init?(json: JSON) {
         guard let kind = json["kind"]?.string.flatMap(Kind.init(rawValue:)), let time = json["time"]?.number else { return nil }

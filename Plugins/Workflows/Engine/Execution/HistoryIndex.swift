@@ -11,7 +11,13 @@ struct HistoryIndex {
     var terminal: HistoryEvent?
 
     init(_ history: [HistoryEvent]) {
-        for event in history {
+        // Sized once: growing the dictionary step by step rehashed it several times per evaluation.
+        steps.reserveCapacity(history.count / 2 + 1)
+        for event in history { add(event) }
+    }
+
+    /// Takes in the next entry of the history.
+    mutating func add(_ event: HistoryEvent) {
             let id = event.step ?? ""
             switch event.kind {
             case .started: input = event.data ?? .object([:])
@@ -35,7 +41,6 @@ struct HistoryIndex {
             case .compensationFailed: compensations[id, default: CompensationRecord()].failures.append(event)
             case .completed, .failed, .cancelled: if terminal == nil { terminal = event }
             }
-        }
     }
 
     /// Steps whose compensation failed every attempt.
@@ -63,4 +68,22 @@ struct CompensationRecord {
     var scheduled = 0
     var done = false
     var failures: [HistoryEvent] = []
+}
+
+/// What an instance's history said at the last evaluation, kept between evaluations of that
+/// instance so that each one reads only the entries appended since (the history is append-only).
+/// Start with an empty cache; a history shorter than what the cache has seen rebuilds it.
+public struct HistoryCache: Sendable {
+    var index = HistoryIndex([])
+    var consumed = 0
+    /// The state before any step (the cache belongs to one instance of one definition).
+    var base: JSON?
+    /// An empty cache.
+    public init() {}
+
+    mutating func update(_ history: [HistoryEvent]) {
+        if consumed > history.count { self = HistoryCache() }
+        for event in history[consumed...] { index.add(event) }
+        consumed = history.count
+    }
 }

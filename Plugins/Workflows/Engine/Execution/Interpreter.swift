@@ -13,6 +13,8 @@ public struct Interpreter {
     let instanceID: String
     let now: Int64
     let index: HistoryIndex
+    /// The state before any step: input and instance.
+    let base: JSON
     var state: JSON
     var actions: [Action] = []
     var current: [String] = []
@@ -25,12 +27,27 @@ public struct Interpreter {
         return interpreter.run()
     }
 
+    /// The same, reading only the entries appended since the last evaluation with `cache` (one cache per instance).
+    public static func evaluate(_ definition: Definition, instanceID: String, history: [HistoryEvent], now: Int64,
+                                cache: inout HistoryCache) -> Evaluation {
+        cache.update(history)
+        // The base state (input, instance) is the same at every evaluation once the first entry (the input) is read.
+        if cache.base == nil, cache.consumed > 0 { cache.base = Self.base(cache.index, instanceID: instanceID, definition: definition) }
+        var interpreter = Interpreter(definition: definition, instanceID: instanceID, index: cache.index, now: now, base: cache.base)
+        return interpreter.run()
+    }
+
     init(definition: Definition, instanceID: String, history: [HistoryEvent], now: Int64) {
+        self.init(definition: definition, instanceID: instanceID, index: HistoryIndex(history), now: now)
+    }
+
+    init(definition: Definition, instanceID: String, index: HistoryIndex, now: Int64, base: JSON? = nil) {
         self.definition = definition
         self.instanceID = instanceID
         self.now = now
-        index = HistoryIndex(history)
-        state = .object(["input": index.input, "instance": .object(["id": .string(instanceID), "workflow": .string(definition.name)])])
+        self.index = index
+        self.base = base ?? Self.base(index, instanceID: instanceID, definition: definition)
+        state = self.base
     }
 
     mutating func run() -> Evaluation {
@@ -77,12 +94,16 @@ public struct Interpreter {
         return Evaluation(status: .compensating, state: state, actions: [.record(terminal)], current: [], error: reason, output: nil)
     }
 
+    static func base(_ index: HistoryIndex, instanceID: String, definition: Definition) -> JSON {
+        .object(["input": index.input, "instance": .object(["id": .string(instanceID), "workflow": .string(definition.name)])])
+    }
+
     mutating func resetWalk(stopping: Bool) {
         self.stopping = stopping
         actions = []
         current = []
         signalCursor = [:]
-        state = .object(["input": index.input, "instance": .object(["id": .string(instanceID), "workflow": .string(definition.name)])])
+        state = base
     }
 
     func outputState() -> JSON {
@@ -110,8 +131,8 @@ public struct Interpreter {
                 if step.optional, kind == .missing {
                     jump = step.next
                 } else if let onError = step.onError {
-                    state = JSONPath(segments: [.field("error")]).write(
-                        .object(["step": .string(step.id), "message": .string(message), "kind": .string(kind.rawValue)]), into: state)
+                    JSONPath(segments: [.field("error")]).write(
+                        .object(["step": .string(step.id), "message": .string(message), "kind": .string(kind.rawValue)]), into: &state)
                     jump = onError
                 } else {
                     return .failed(message, kind)
@@ -131,7 +152,7 @@ public struct Interpreter {
 
     mutating func setOutput(_ step: Step, _ value: JSON?) {
         guard let field = step.output, let value else { return }
-        state = JSONPath(segments: [.field(field)]).write(value, into: state)
+        JSONPath(segments: [.field(field)]).write(value, into: &state)
     }
 
     mutating func runStep(_ step: Step) -> StepOutcome {

@@ -11,6 +11,8 @@ public final class Router {
         public var payload: JSON
         /// Publish durably.
         public var durable: Bool
+        /// The batch it closes (see ``RouterStateChange/batchClosed(rule:batch:)``), nil for a forwarded event.
+        public var batch: Int64? = nil
     }
 
     /// Per-rule counts.
@@ -34,14 +36,25 @@ public final class Router {
         var counts = Counts()
         var buckets: [String: (tokens: Double, at: Int64)] = [:]
         var seen: [String: Int64] = [:]
-        var batches: [String: (items: [JSON], opened: Int64)] = [:]
+        var batches: [String: Batch] = [:]
         init(_ rule: RoutingRule) {
             self.rule = rule
             pattern = rule.match.split(separator: ".", omittingEmptySubsequences: false)
         }
     }
 
-    private var states: [RuleState]
+    struct Batch {
+        var items: [JSON]
+        var opened: Int64
+        var id: Int64
+    }
+
+    var states: [RuleState]
+    /// Records every state change in ``journal`` (for an owner that stores them); off by default.
+    public var journaling = false
+    var journal: [RouterStateChange] = []
+    /// The id of the next batch opened.
+    var nextBatch: Int64 = 1
     /// Keys remembered per rule for de-duplication and rate limits before the oldest are dropped.
     public let keyLimit: Int
 
@@ -77,8 +90,12 @@ public final class Router {
                 state.counts.dropped += 1
                 return
             }
-            if state.seen.count >= keyLimit { state.seen = state.seen.filter { now - $0.value < Int64(dedupe.windowMilliseconds) } }
+            if state.seen.count >= keyLimit {
+                state.seen = state.seen.filter { now - $0.value < Int64(dedupe.windowMilliseconds) }
+                if journaling { journal.append(.forgetSeen(rule: rule.name, before: now - Int64(dedupe.windowMilliseconds))) }
+            }
             state.seen[key] = now
+            if journaling { journal.append(.seen(rule: rule.name, key: key, at: now)) }
         }
         if let limit = rule.rateLimit {
             let key = limit.key?.read(payload).map(Self.keyText) ?? ""
@@ -87,22 +104,34 @@ public final class Router {
             bucket.at = now
             guard bucket.tokens >= 1 else {
                 state.buckets[key] = bucket
+                if journaling { journal.append(.bucket(rule: rule.name, key: key, tokens: bucket.tokens, at: now)) }
                 state.counts.dropped += 1
                 return
             }
             bucket.tokens -= 1
-            if state.buckets.count >= keyLimit { state.buckets.removeAll(keepingCapacity: true) }
+            if state.buckets.count >= keyLimit {
+                state.buckets.removeAll(keepingCapacity: true)
+                if journaling { journal.append(.forgetBuckets(rule: rule.name)) }
+            }
             state.buckets[key] = bucket
+            if journaling { journal.append(.bucket(rule: rule.name, key: key, tokens: bucket.tokens, at: now)) }
         }
         let transformed = transform(rule, payload)
         if let aggregate = rule.aggregate {
             let key = aggregate.key?.read(payload).map(Self.keyText) ?? ""
             // Appended in place: a copy of the batch per event would make batching quadratic.
-            state.batches[key, default: ([], now)].items.append(transformed)
+            if state.batches[key] == nil {
+                state.batches[key] = Batch(items: [], opened: now, id: nextBatch)
+                nextBatch += 1
+            }
+            state.batches[key]!.items.append(transformed)
             state.counts.batched += 1
+            if journaling, let batch = state.batches[key] {
+                journal.append(.batchItem(rule: rule.name, key: key, batch: batch.id, opened: batch.opened, index: batch.items.count - 1, item: transformed))
+            }
             if let batch = state.batches[key], batch.items.count >= aggregate.count {
                 state.batches[key] = nil
-                emit(state, key: key, items: batch.items, sample: payload, &outputs)
+                emit(state, key: key, batch: batch, sample: payload, &outputs)
             }
             return
         }
@@ -120,7 +149,7 @@ public final class Router {
             guard let aggregate = state.rule.aggregate, aggregate.windowMilliseconds > 0 else { continue }
             for (key, batch) in state.batches where now - batch.opened >= Int64(aggregate.windowMilliseconds) {
                 state.batches[key] = nil
-                emit(state, key: key, items: batch.items, sample: batch.items.first ?? .null, &outputs)
+                emit(state, key: key, batch: batch, sample: batch.items.first ?? .null, &outputs)
             }
         }
         return outputs
@@ -134,10 +163,13 @@ public final class Router {
         }.min()
     }
 
-    private func emit(_ state: RuleState, key: String, items: [JSON], sample: JSON, _ outputs: inout [Output]) {
+    private func emit(_ state: RuleState, key: String, batch: Batch, sample: JSON, _ outputs: inout [Output]) {
         state.counts.forwarded += 1
+        let items = batch.items
         let payload: JSON = .object(["rule": .string(state.rule.name), "key": .string(key), "count": .number(Double(items.count)), "items": .array(items)])
-        outputs.append(Output(rule: state.rule.name, topic: Mapping.interpolate(state.rule.topic, sample), payload: payload, durable: state.rule.durable))
+        outputs.append(Output(rule: state.rule.name, topic: Mapping.interpolate(state.rule.topic, sample), payload: payload, durable: state.rule.durable,
+                              batch: batch.id))
+        if journaling { journal.append(.batchClosed(rule: state.rule.name, batch: batch.id)) }
     }
 
     private func transform(_ rule: RoutingRule, _ payload: JSON) -> JSON {
