@@ -78,7 +78,7 @@ final class LifecycleTests: XCTestCase {
         let good = try CLI.run(["plugin", "inspect", Repository.binDirectory.appendingPathComponent("libPlexusHello.so").path])
         XCTAssertEqual(good.status, 0, good.text)
         XCTAssertTrue(good.text.range(of: #"name\s+hello"#, options: .regularExpression) != nil, good.text)
-        XCTAssertTrue(good.text.contains("compatible: built for ABI 1.6"), good.text)
+        XCTAssertTrue(good.text.contains("compatible: built for ABI 1.7"), good.text)
         XCTAssertTrue(good.text.contains("Swift 6"), good.text)
         let fixtures = try Repository.cFixturesDirectory()
         let c = try CLI.run(["plugin", "inspect", fixtures.appendingPathComponent("greeter-c.so").path])

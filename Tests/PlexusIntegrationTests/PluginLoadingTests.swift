@@ -39,11 +39,11 @@ final class PluginLoadingTests: XCTestCase {
         XCTAssertEqual(try plexus.get("/api/v1/hello/plexus").text, "Hello, plexus!\n")
         XCTAssertTrue(try plexus.get("/api/v1/c/hello").text.hasPrefix("howdy from C"))
         XCTAssertEqual(try plexus.get("/api/v1/c/greeter").status, 200)
-        // Built for ABI 1.7 with a larger descriptor: a newer minor of the same major still loads.
+        // Built for ABI 1.8 with a larger descriptor: a newer minor of the same major still loads.
         XCTAssertEqual(try plexus.get("/api/v1/c/newer").status, 200)
 
         let plugins = try plexus.pluginsByFile()
-        XCTAssertEqual(plugins["newer-minor.so"]?["abi"] as? String, "1.7")
+        XCTAssertEqual(plugins["newer-minor.so"]?["abi"] as? String, "1.8")
         for name in ["libPlexusHello.so", "hello-c.so", "greeter-c.so", "newer-minor.so"] {
             XCTAssertEqual(plugins[name]?["state"] as? String, "running", "\(name): \(plugins[name] ?? [:])")
         }

@@ -265,10 +265,34 @@ final class WorkflowsLiveTests: XCTestCase {
         let plexus = try start()
         defer { _ = plexus.stop() }
         let (status, started) = try post(plexus, "/api/v1/workflows/tenant-onboarding/start",
-                                         #"{"input": {"tenant": "globex", "domain": "globex.example", "plan": "pro"}}"#)
+                                         #"{"input": {"tenant": "globex", "display_name": "Globex", "contact": "ops@globex.example", "domain": "globex.example", "plan": "pro"}}"#)
         XCTAssertEqual(status, 201, "\(started)")
         let done = try instance(plexus, try XCTUnwrap(started["id"] as? String)) { $0["status"] as? String == "failed" }
         XCTAssertEqual(done["error"] as? String, "step 'create-tenant': service 'whitelabel.tenants.create' is not offered: plugin 'whitelabel' is not loaded")
+    }
+
+    /// The shipped onboarding definition against the real white-label plugin: a tenant made whole,
+    /// then a second onboarding whose domain is taken undone in reverse, leaving nothing behind.
+    func testTenantOnboardingWithTheWhiteLabelPlugin() throws {
+        let plexus = try start(["libPlexusWhiteLabel.so"])
+        defer { _ = plexus.stop() }
+        let defaults = try plexus.request("PUT", "/api/v1/plans/pro/defaults", headers: "Content-Type: application/json\r\n",
+                                          body: Array(#"{"flags": [{"name": "beta", "enabled": true, "strategies": []}]}"#.utf8))
+        XCTAssertTrue((200..<300).contains(defaults.status), defaults.text)
+        let (status, started) = try post(plexus, "/api/v1/workflows/tenant-onboarding/start",
+                                         #"{"input": {"tenant": "globex", "display_name": "Globex", "contact": "ops@globex.example", "domain": "globex.example", "plan": "pro"}}"#)
+        XCTAssertEqual(status, 201, "\(started)")
+        let done = try instance(plexus, try XCTUnwrap(started["id"] as? String)) { ["completed", "failed"].contains($0["status"] as? String ?? "") }
+        XCTAssertEqual(done["status"] as? String, "completed", "\(done)")
+        let tenant = try plexus.get("/api/v1/tenants/globex")
+        XCTAssertEqual(tenant.status, 200, tenant.text)
+        XCTAssertTrue(tenant.text.contains("globex.example"), tenant.text)
+
+        let (_, second) = try post(plexus, "/api/v1/workflows/tenant-onboarding/start",
+                                   #"{"input": {"tenant": "initech", "display_name": "Initech", "contact": "ops@initech.example", "domain": "globex.example", "plan": "pro"}}"#)
+        let failed = try instance(plexus, try XCTUnwrap(second["id"] as? String)) { $0["status"] as? String == "failed" }
+        XCTAssertTrue("\(failed)".contains("reserve-domain"), "\(failed)")
+        XCTAssertEqual(try plexus.get("/api/v1/tenants/initech").status, 404, "the tenant made by the first step is deleted again")
     }
 
     func testMetricsShowInstancesAndRules() throws {

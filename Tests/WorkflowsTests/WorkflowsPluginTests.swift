@@ -84,7 +84,7 @@ final class WorkflowsPluginTests: XCTestCase {
     @PluginActor
     func tenantOnboardingFailsNamingTheMissingWhiteLabelPlugin(_ host: TestHost<WorkflowsPlugin>) async throws {
         let started = try await post(host, "/api/v1/workflows/tenant-onboarding/start",
-                                     #"{"input": {"tenant": "globex", "domain": "globex.example", "plan": "pro"}}"#)
+                                     #"{"input": {"tenant": "globex", "display_name": "Globex", "contact": "ops@globex.example", "domain": "globex.example", "plan": "pro"}}"#)
         XCTAssertEqual(started.status, 201, started.text)
         let id = try XCTUnwrap(JSON.parse(started.body)?["id"]?.string)
         let done = try await await_(host, id) { $0["status"]?.string == "failed" }
@@ -104,30 +104,35 @@ final class WorkflowsPluginTests: XCTestCase {
         }
         try host.bus.register("whitelabel.plans.apply") { _ in log.append("plans.apply"); throw PluginError.serviceFailed("whitelabel.plans.apply", "no such plan 'platinum'") }
         let started = try await post(host, "/api/v1/workflows/tenant-onboarding/start",
-                                     #"{"input": {"tenant": "globex", "domain": "globex.example", "plan": "platinum"}}"#)
+                                     #"{"input": {"tenant": "globex", "display_name": "Globex", "contact": "ops@globex.example", "domain": "globex.example", "plan": "platinum"}}"#)
         let id = try XCTUnwrap(JSON.parse(started.body)?["id"]?.string)
         let done = try await await_(host, id) { $0["status"]?.string == "failed" }
         XCTAssertEqual(log, ["tenants.create", "domains.reserve", "apikeys.create", "plans.apply", "apikeys.revoke", "domains.release", "tenants.delete"])
         XCTAssertTrue(done["error"]?.string?.contains("no such plan 'platinum'") ?? false, done.text)
-        XCTAssertEqual(host.events(matching: "tenant.onboarded").count, 0)
+        XCTAssertFalse(log.contains("onboarding.announce"), "nothing announced")
         XCTAssertEqual(host.events(matching: "workflow.compensated").count, 3)
         await host.stop()
     }
 
-    func testTenantOnboardingPublishesTenantOnboarded() async throws { try await tenantOnboardingPublishesTenantOnboarded(try await start()) }
+    func testTenantOnboardingEndsWithTheWhiteLabelAnnouncement() async throws { try await tenantOnboardingEndsWithTheWhiteLabelAnnouncement(try await start()) }
 
     @PluginActor
-    func tenantOnboardingPublishesTenantOnboarded(_ host: TestHost<WorkflowsPlugin>) async throws {
-        for name in ["tenants.create", "domains.reserve", "apikeys.create", "plans.apply"] {
-            try host.bus.register("whitelabel.\(name)") { _ in Array(#"{"done": "\#(name)"}"#.utf8) }
+    func tenantOnboardingEndsWithTheWhiteLabelAnnouncement(_ host: TestHost<WorkflowsPlugin>) async throws {
+        var asked: [String: String] = [:]
+        for name in ["tenants.create", "domains.reserve", "apikeys.create", "plans.apply", "onboarding.announce"] {
+            try host.bus.register("whitelabel.\(name)") { payload in
+                asked[name] = String(decoding: payload, as: UTF8.self)
+                return Array((name == "apikeys.create" ? #"{"id": "k1", "key": "secret"}"# : #"{"done": "\#(name)"}"#).utf8)
+            }
         }
         let started = try await post(host, "/api/v1/workflows/tenant-onboarding/start",
-                                     #"{"input": {"tenant": "globex", "domain": "globex.example", "plan": "pro"}}"#)
+                                     #"{"input": {"tenant": "globex", "display_name": "Globex", "contact": "ops@globex.example", "domain": "globex.example", "plan": "pro"}}"#)
         let id = try XCTUnwrap(JSON.parse(started.body)?["id"]?.string)
-        _ = try await await_(host, id) { $0["status"]?.string == "completed" }
-        await host.advance(.milliseconds(20))
-        let event = try XCTUnwrap(host.events(matching: "tenant.onboarded").first)
-        XCTAssertEqual(JSON.parse(event.payload), JSON.parse(#"{"tenant": "globex", "domain": "globex.example", "plan": "pro"}"#))
+        let done = try await await_(host, id) { $0["status"]?.string == "completed" }
+        XCTAssertEqual(JSON.parse(asked["tenants.create"] ?? "")?["id"]?.string, "globex", asked["tenants.create"] ?? "")
+        XCTAssertEqual(JSON.parse(asked["tenants.create"] ?? "")?["display_name"]?.string, "Globex")
+        XCTAssertEqual(JSON.parse(asked["onboarding.announce"] ?? "")?["tenant"]?.string, "globex", "the white-label plugin announces tenant.onboarded")
+        XCTAssertTrue(done.text.contains("k1"), done.text)
         await host.stop()
     }
 
@@ -146,7 +151,7 @@ final class WorkflowsPluginTests: XCTestCase {
         XCTAssertEqual(notJSON.status, 422, notJSON.text)
         let unknown = try await post(host, "/api/v1/workflows/nothing-here/start", "{}")
         XCTAssertEqual(unknown.status, 404, unknown.text)
-        let missingInput = try await post(host, "/api/v1/workflows/tenant-onboarding/start", #"{"input": {"tenant": "x"}}"#)
+        let missingInput = try await post(host, "/api/v1/workflows/tenant-onboarding/start", #"{"input": {"tenant": "x", "display_name": "X", "contact": "ops@x.example"}}"#)
         XCTAssertEqual(missingInput.status, 422)
         XCTAssertTrue(missingInput.text.contains("input.domain"), missingInput.text)
         let extra = try await post(host, "/api/v1/workflows/tenant-onboarding/start", #"{"inptu": {}}"#)

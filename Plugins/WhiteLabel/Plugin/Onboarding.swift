@@ -29,6 +29,7 @@ extension WhiteLabelPlugin {
     struct KeyID: Codable { let id: String }
     struct PlanAsk: Codable { let tenant: String; let plan: String? }
     struct TenantID: Codable { let id: String }
+    struct Announcement: Codable { let tenant: String }
 
     func registerOnboarding() throws {
         try context.routes.put("/api/v1/plans/:plan/defaults", options: RouteOptions(roles: [adminRole], summary: "The flags a plan gives a new tenant (the operator)"),
@@ -132,6 +133,15 @@ extension WhiteLabelPlugin {
             let body = try ask(PlanAsk.self, payload)
             let plan = body.plan ?? state.registry[body.tenant]?.plan ?? ""
             return try json(["tenant": body.tenant, "applied_flags": try await applyPlan(body.tenant, plan: plan).joined(separator: " ")])
+        }
+        try context.services.register("whitelabel.onboarding.announce") { [unowned self] payload in
+            // The last step of an onboarding run by the workflow engine: `tenant.onboarded` is this
+            // plugin's topic, so it is published here.
+            let body = try ask(Announcement.self, payload)
+            guard let tenant = state.registry[body.tenant] else { throw NotFoundError("no tenant '\(body.tenant)'") }
+            _ = try await context.bus.publish(Topics.onboarded, json: ["tenant": tenant.id, "plan": tenant.plan, "domains": tenant.domains.joined(separator: " ")],
+                                              tenant: tenant.id)
+            return try json(["announced": tenant.id])
         }
         try context.services.register("whitelabel.plans.reset") { [unowned self] payload in
             let body = try ask(PlanAsk.self, payload)

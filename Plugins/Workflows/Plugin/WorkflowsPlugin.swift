@@ -14,7 +14,7 @@ import WorkflowEngine
 @PluginActor
 public final class WorkflowsPlugin: Plugin {
     /// Topics a `publish` step or a routing rule may use, besides the workflow events.
-    static let publishable = ["tenant.onboarded", "document.analyzed", "routed.#", "workflow.custom.#"]
+    static let publishable = ["document.analyzed", "routed.#", "workflow.custom.#"]
 
     public static let manifest = PluginManifest(
         name: "workflows",
@@ -29,7 +29,6 @@ public final class WorkflowsPlugin: Plugin {
             TopicDeclaration("workflow.failed", description: "An instance failed after its compensations: {instance, workflow, error}"),
             TopicDeclaration("workflow.cancelled", description: "An instance was cancelled after its compensations: {instance, workflow, error}"),
             TopicDeclaration("workflow.custom.#", description: "Published by definitions' publish steps"),
-            TopicDeclaration("tenant.onboarded", description: "The tenant-onboarding workflow finished"),
             TopicDeclaration("document.analyzed", description: "The document-analysis workflow's report"),
             TopicDeclaration("routed.#", description: "Published by routing rules"),
         ],
