@@ -31,6 +31,15 @@ public struct CallerIdentity: Sendable, Equatable {
     public func has(scope: String) -> Bool { scopes.contains(scope) }
 
     private static func unique(_ names: [String]) -> [String] {
+        // Most callers hold a few names: compare them pairwise (no set to build for each request).
+        if names.count <= 8 {
+            var index = 1
+            while index < names.count {
+                if names[..<index].contains(names[index]) { break }
+                index += 1
+            }
+            if index == names.count { return names }
+        }
         var seen = Set<String>()
         return names.filter { seen.insert($0).inserted }
     }

@@ -30,7 +30,10 @@ public struct RateLimitDecision: Sendable, Hashable {
     public var limit: Int { policy.requests }
 
     /// The `RateLimit` field value, e.g. `"api";r=42;t=3`.
-    public var rateLimitValue: String { "\(policy.quotedName);r=\(remaining);t=\(resetSeconds)" }
+    public var rateLimitValue: String {
+        // Concatenated, not interpolated: this is built for every rate-limited request.
+        policy.quotedName + ";r=" + String(remaining) + ";t=" + String(resetSeconds)
+    }
 
     /// The `RateLimit-Policy` field value, e.g. `"api";q=100;w=60`.
     public var rateLimitPolicyValue: String { policy.policyItem }
