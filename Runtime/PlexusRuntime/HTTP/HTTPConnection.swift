@@ -369,7 +369,7 @@ final class HTTPConnection {
         // Known now, so an answer written before the body (404, 405, a refusal) closes too.
         if !exchange.keepAlive { exchange.closeAfterResponse = true }
         let hostCount = exchange.headerRanges.count(where: { range in
-            range.name.count == 4 && zip(exchange.head.slice(range.name), "host".utf8).allSatisfy { ($0 | 0x20) == $1 }
+            ASCIICase.equal(exchange.head.slice(range.name), "host")
         })
         if let violation = RequestHeadRules.check(major: UInt16(parser.pointee.http_major), minor: UInt16(parser.pointee.http_minor), hostCount: hostCount) {
             pendingError = (violation.status, violation.detail, [])
@@ -438,16 +438,17 @@ final class HTTPConnection {
     private static func onlyChunked(_ exchange: HTTPExchange) -> Bool {
         exchange.headerRanges.allSatisfy { range in
             let name = exchange.head.slice(range.name)
-            guard name.count == 17, zip(name, "transfer-encoding".utf8).allSatisfy({ ($0 | 0x20) == $1 }) else { return true }
+            guard ASCIICase.equal(name, "transfer-encoding") else { return true }
             var value = exchange.head.slice(range.value)[...]
             while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
-            return value.count == 7 && zip(value, "chunked".utf8).allSatisfy { ($0 | 0x20) == $1 }
+            return ASCIICase.equal(UnsafeRawBufferPointer(rebasing: value), "chunked")
         }
     }
 
     /// Whether a `Host` value and an authority name the same host and port (ASCII case-insensitive).
     private static func sameHost(_ host: UnsafeRawBufferPointer, _ authority: String) -> Bool {
-        host.count == authority.utf8.count && zip(host, authority.utf8).allSatisfy { ($0 | 0x20) == ($1 | 0x20) }
+        var authority = authority
+        return authority.withUTF8 { ASCIICase.equal(host, UnsafeRawBufferPointer($0)) }
     }
 
     fileprivate func bodyData(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {

@@ -29,7 +29,7 @@ struct HTTPResponseEncoder {
         var ownPolicy = false
         for (name, value) in headers {
             needed += Self.headerBytes(name.utf8.count, value.utf8.count)
-            if !ownPolicy, name.utf8.count == Self.policyName.count {
+            if !ownPolicy {
                 var name = name, value = value
                 ownPolicy = name.withUTF8 { name in value.withUTF8 { Self.isOwnPolicy(UnsafeRawBufferPointer(name), UnsafeRawBufferPointer($0)) } }
             }
@@ -56,7 +56,7 @@ struct HTTPResponseEncoder {
         for index in 0..<response.header_count {
             let pair = response.headers[index]
             needed += Self.headerBytes(pair.name.length, pair.value.length)
-            if !ownPolicy, pair.name.length == Self.policyName.count {
+            if !ownPolicy {
                 ownPolicy = Self.isOwnPolicy(UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.length),
                                              UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.data == nil ? 0 : pair.value.length))
             }
@@ -78,10 +78,8 @@ struct HTTPResponseEncoder {
     /// Whether a handler's header is a `Content-Security-Policy` (any case) that will be written:
     /// a response that sets its own policy replaces the runtime's (a refused one does not).
     private static func isOwnPolicy(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool {
-        name.count == policyName.count && sameLowercase(policyName, name) && !value.isEmpty && isFieldValue(value)
+        ASCIICase.equal(name, "content-security-policy") && !value.isEmpty && isFieldValue(value)
     }
-
-    private static let policyName = Array("content-security-policy".utf8)
 
     /// The head of a chunked streaming response; the body follows as chunks.
     mutating func encodeStreamHead(status: Int, headers: [(String, String)], for exchange: HTTPExchange) -> [UInt8] {
@@ -129,25 +127,12 @@ struct HTTPResponseEncoder {
     }
 
     private static func isOwned(_ name: UnsafeRawBufferPointer) -> Bool {
-        // Plain loops, no generic algorithms: this runs for every header of every response.
         var which = 0
         while which < ownedHeaders.count {
-            if ownedHeaders[which].count == name.count, sameLowercase(ownedHeaders[which], name) { return true }
+            if ownedHeaders[which].withUnsafeBytes({ ASCIICase.equal(name, $0) }) { return true }
             which += 1
         }
         return false
-    }
-
-    /// Whether `name` equals `lowercase` (already lower-case), ASCII case-insensitively; the two have the same length.
-    private static func sameLowercase(_ lowercase: [UInt8], _ name: UnsafeRawBufferPointer) -> Bool {
-        lowercase.withUnsafeBufferPointer { owned in
-            var index = 0
-            while index < owned.count {
-                if owned[index] != (name[index] | 0x20) { return false }
-                index += 1
-            }
-            return true
-        }
     }
 
     /// Headers on every response (`[security] headers`), pre-encoded.

@@ -101,15 +101,13 @@ final class NativeHandler {
     }
 
     private static func startsIgnoringCase(_ bytes: plexus_bytes, _ lower: StaticString) -> Bool {
-        guard bytes.length >= lower.utf8CodeUnitCount, let data = bytes.data else { return false }
-        let raw = UnsafeRawBufferPointer(start: data, count: lower.utf8CodeUnitCount)
-        return zip(raw, UnsafeBufferPointer(start: lower.utf8Start, count: lower.utf8CodeUnitCount)).allSatisfy { $0 | 0x20 == $1 }
+        guard let data = bytes.data else { return false }
+        return ASCIICase.hasPrefix(UnsafeRawBufferPointer(start: data, count: bytes.length), lower)
     }
 
     private static func equalsIgnoringCase(_ bytes: plexus_bytes, _ lower: StaticString) -> Bool {
-        guard bytes.length == lower.utf8CodeUnitCount, let data = bytes.data else { return false }
-        let raw = UnsafeRawBufferPointer(start: data, count: bytes.length)
-        return zip(raw, UnsafeBufferPointer(start: lower.utf8Start, count: lower.utf8CodeUnitCount)).allSatisfy { $0 | 0x20 == $1 }
+        guard let data = bytes.data else { return false }
+        return ASCIICase.equal(UnsafeRawBufferPointer(start: data, count: bytes.length), lower)
     }
 }
 

@@ -7,7 +7,6 @@ import PlexusAuth
 /// even on a public route; no credentials leave the request anonymous for the later stages.
 final class AuthenticateStage: RequestStage {
     static let maxCachedCallers = 10_000
-    private static let bearerScheme: [UInt8] = Array("bearer".utf8)
 
     private let verifier: JWTVerifier?
     private let keys: APIKeyDirectory
@@ -100,10 +99,11 @@ final class AuthenticateStage: RequestStage {
     /// ignored), read from the header's bytes without Foundation's string machinery; nil for
     /// another scheme or an empty token.
     static func bearerToken(_ value: UnsafeRawBufferPointer) -> String? {
-        let scheme = bearerScheme
-        guard value.count > scheme.count + 1, zip(value.prefix(scheme.count), scheme).allSatisfy({ ($0 | 0x20) == $1 }),
-              value[scheme.count] == 0x20 || value[scheme.count] == 0x09 else { return nil }
-        let token = trimmed(UnsafeRawBufferPointer(rebasing: value[(scheme.count + 1)...]))
+        let scheme: StaticString = "bearer"
+        let length = scheme.utf8CodeUnitCount
+        guard value.count > length + 1, ASCIICase.hasPrefix(value, scheme),
+              value[length] == 0x20 || value[length] == 0x09 else { return nil }
+        let token = trimmed(UnsafeRawBufferPointer(rebasing: value[(length + 1)...]))
         return token.isEmpty ? nil : String(decoding: token, as: UTF8.self)
     }
 

@@ -77,17 +77,11 @@ class RequestContext {
 
     /// The value of the first header named `name` (ASCII case-insensitive), as raw bytes.
     final func header(_ name: StaticString) -> UnsafeRawBufferPointer? {
-        // Plain loops, no generic algorithms: this runs several times for every request.
-        let wanted = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
         var field = 0
         while field < headerRanges.count {
             let range = headerRanges[field]
             field += 1
-            guard range.name.count == wanted.count else { continue }
-            let candidate = head.slice(range.name)
-            var index = 0
-            while index < wanted.count, (candidate[index] | 0x20) == (wanted[index] | 0x20) { index += 1 }
-            if index == wanted.count { return head.slice(range.value) }
+            if ASCIICase.equal(head.slice(range.name), name) { return head.slice(range.value) }
         }
         return nil
     }
