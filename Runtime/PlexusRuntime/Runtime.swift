@@ -201,6 +201,7 @@ public final class Runtime {
                                        tenantDirectory: group.services.tenantDirectory)
         self.gateway = gateway
         group.services.keys = (gateway.keyStore, gateway.keys)
+        group.services.audit = gateway.audit
         try AdminKey.ensure(in: config.dataDirectory, store: gateway.keyStore, directory: gateway.keys, adminRole: config.gateway.auth.adminRole, logger: logger)
     }
 

@@ -48,5 +48,20 @@ final class FlagEventDeliveryLiveTests: XCTestCase {
         let secondOfA = change(try seenByA.next())
         XCTAssertEqual(secondOfA.tenant, "acme")
         XCTAssertEqual(secondOfA.flags, [])
+        // Every change is in the runtime's audit log (ABI 1.8), as plugin.whitelabel.<action>;
+        // a tenant's admin reads its own tenant's records only.
+        let all = try WhiteLabelLiveTests.call(runtime, "GET", "/admin/audit?action=plugin.whitelabel.&limit=100", key: admin)
+        XCTAssertEqual(all.status, 200, all.text)
+        let records = (try JSONSerialization.jsonObject(with: Data(all.body)) as? [String: Any])?["records"] as? [[String: Any]] ?? []
+        let flagChanges = records.filter { ($0["action"] as? String)?.hasPrefix("plugin.whitelabel.flag.") == true }
+        XCTAssertEqual(flagChanges.map { "\($0["action"] ?? "") \($0["tenant"] ?? "") \($0["target"] ?? "")" }, [
+            "plugin.whitelabel.flag.delete acme a-one", "plugin.whitelabel.flag.put globex b-two",
+            "plugin.whitelabel.flag.put acme a-one", "plugin.whitelabel.flag.put globex b-one",
+        ], "newest first")
+        XCTAssertTrue(flagChanges.allSatisfy { $0["actor_kind"] as? String == "plugin" && !($0["request_id"] as? String ?? "").isEmpty }, "\(flagChanges)")
+        let seenByTenant = try WhiteLabelLiveTests.call(runtime, "GET", "/admin/audit?action=plugin.whitelabel.&limit=100", key: a)
+        XCTAssertEqual(seenByTenant.status, 200, seenByTenant.text)
+        XCTAssertFalse(seenByTenant.text.contains("globex"), seenByTenant.text)
+        XCTAssertTrue(seenByTenant.text.contains("a-one"), seenByTenant.text)
     }
 }
