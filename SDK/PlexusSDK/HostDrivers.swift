@@ -199,6 +199,24 @@ public protocol TimerDriver: AnyObject {
 public protocol OffLoopDriver: AnyObject {
     /// Runs `work` on another thread and returns its result on the loop.
     func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T
+
+    /// Runs `work` on another thread with a flag it can poll; when the calling task is cancelled,
+    /// the flag is raised and the call throws `CancellationError` without waiting for `work`
+    /// (implementation requirements: the late result is dropped; a job not started yet when the
+    /// task is cancelled is not run). A default implementation raises the flag and waits for `work`.
+    func run<T: Sendable>(cancellable work: @escaping @Sendable (OffLoopCancellation) throws -> T) async throws -> T
+}
+
+extension OffLoopDriver {
+    /// Raises the flag when the calling task is cancelled, then waits for `work` as ``run(_:)`` does.
+    public func run<T: Sendable>(cancellable work: @escaping @Sendable (OffLoopCancellation) throws -> T) async throws -> T {
+        let cancellation = OffLoopCancellation()
+        return try await withTaskCancellationHandler {
+            try await run { try work(cancellation) }
+        } onCancel: {
+            cancellation.cancel()
+        }
+    }
 }
 
 /// A plugin's configuration values by dotted key.
