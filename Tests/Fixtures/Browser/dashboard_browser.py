@@ -8,6 +8,7 @@ Exit 0 when it all happened, 1 on a failure (the reason on stderr), 77 when chro
 """
 import base64, json, os, sys, time, urllib.request
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from devtools import chromium_page, close, fail, png_pixels, wait_for  # noqa: E402
 
