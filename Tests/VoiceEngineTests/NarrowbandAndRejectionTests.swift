@@ -51,6 +51,27 @@ final class NarrowbandAndRejectionTests: XCTestCase {
         XCTAssertEqual(SpeechRecognizer.absorbedSpeech(grammar: grammar, phones: [S(word: "phn_k", firstFrame: 120, lastFrame: 140, acousticScore: 0)], frames: 100), 0)
     }
 
+    func testClipsPaddedWithDigitalSilenceAreRecognised() throws {
+        // Half a second of exact zeros before and after, as synthesisers and gated recorders write them.
+        try Clips.installStandard()
+        let cases: [(text: String, voice: String, speed: Int, intent: String, slots: [String])] = [
+            ("open a ticket for acme", "en-us", 140, "open_ticket", ["acme"]),
+            ("create a new ticket for initech", "en", 140, "open_ticket", ["initech"]),
+            ("what is the weather like today", "en-us+f3", 200, "weather", []),
+            ("compare the contract and the lease", "en+m3", 170, "compare_documents", ["the contract", "the lease"]),
+        ]
+        var failures: [String] = []
+        for c in cases {
+            let silence = [Int16](repeating: 0, count: 11_025)
+            let samples = silence + (try Clips.samples(c.text, voice: c.voice, speed: c.speed)) + silence
+            let result = try Clips.recognize(WAVWriter.pcm16(samples, sampleRate: 22_050))
+            if result.match?.intent != c.intent || result.match?.slots.map(\.value) != c.slots {
+                failures.append("'\(c.text)' [\(c.voice) \(c.speed)]: \(result.match?.intent ?? "nil") ('\(result.text)', gap \(result.gapPerFrame), absorbed \(result.absorbedSpeech))")
+            }
+        }
+        XCTAssertEqual(failures, [])
+    }
+
     func testNoiseFloorIsDeterministicGaussianAndClamped() {
         let zeros = [Int16](repeating: 0, count: 40_000)
         let once = PocketSphinxDecoder.withNoiseFloor(zeros, level: 8), twice = PocketSphinxDecoder.withNoiseFloor(zeros, level: 8)
