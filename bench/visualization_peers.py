@@ -1,9 +1,10 @@
 """Writes the benchmark's chart specs into WORK and times matplotlib (Agg) and vl-convert on the same data.
 
+Also writes each line as a columnar upload (WORK/<chart>.pxc) for plexus.
 Prints one line per chart and format: `chart fmt matplotlib_seconds vlconvert_seconds` (best of 3 render
 calls), then `mem <matplotlib peak KiB> <vl-convert peak KiB>` measured in separate child processes.
 """
-import io, json, math, resource, subprocess, sys, time
+import io, json, math, resource, struct, subprocess, sys, time
 
 work = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] != "--peak" else None
 
@@ -24,6 +25,16 @@ def spec(name):
     n = {"line_1k": 1000, "line_100k": 100_000, "line_1m": 1_000_000}[name]
     return {"width": 800, "height": 400, "data": {"values": line(n)}, "mark": "line",
             "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"}}}
+
+
+def columns(s):
+    """The same line as a columnar upload for plexus: "PXC1", header length, JSON header, float64 columns."""
+    values = s["data"]["values"]
+    spec = {k: v for k, v in s.items() if k != "data"}
+    header = json.dumps({"spec": spec, "columns": ["x", "y"], "rows": len(values)}).encode()
+    xs = struct.pack(f"<{len(values)}d", *(r["x"] for r in values))
+    ys = struct.pack(f"<{len(values)}d", *(r["y"] for r in values))
+    return b"PXC1" + struct.pack("<I", len(header)) + header + xs + ys
 
 
 def mpl_render(name, fmt, s):
@@ -78,6 +89,9 @@ elif __name__ == "__main__":
         s = spec(name)
         with open(f"{work}/{name}.json", "w") as f:
             json.dump(s, f)
+        if name.startswith("line"):
+            with open(f"{work}/{name}.pxc", "wb") as f:
+                f.write(columns(s))
         for fmt in ("svg", "png"):
             runs = 1 if name == "line_1m" else 3   # vl-convert needs about half a minute per 1M-point render
             print(name, fmt, f"{best(mpl_render, name, fmt, s, runs=runs):.4f}", f"{best(vl_render, name, fmt, s, runs=runs):.4f}", flush=True)

@@ -87,7 +87,9 @@ public struct CairoRenderer {
                 cairo_move_to(cr, first.x, first.y)
                 for point in points.dropFirst() { cairo_line_to(cr, point.x, point.y) }
                 if closed { cairo_close_path(cr) }
-                cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND)
+                // Round joins on short lines; a dense line (LTTB keeps two points per pixel column) gets bevel
+                // joins, which look the same at that density and cost cairo far fewer trapezoids.
+                cairo_set_line_join(cr, points.count > 256 ? CAIRO_LINE_JOIN_BEVEL : CAIRO_LINE_JOIN_ROUND)
                 fillAndStroke(cr, paint)
             case .circle(let c, let r, let paint, _):
                 cairo_new_sub_path(cr)

@@ -46,10 +46,9 @@ public enum ColumnUpload {
         bytes.withUnsafeBytes { raw in
             for (index, name) in names.enumerated() {
                 let base = start + index * rows * 8
-                table.set(name, [DataValue](unsafeUninitializedCapacity: rows) { buffer, initialized in
+                table.setNumbers(name, [Double](unsafeUninitializedCapacity: rows) { buffer, initialized in
                     for row in 0..<rows {
-                        let value = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + row * 8, as: UInt64.self)))
-                        (buffer.baseAddress! + row).initialize(to: value.isNaN ? .null : .number(value))
+                        buffer[row] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + row * 8, as: UInt64.self)))
                     }
                     initialized = rows
                 })

@@ -60,6 +60,14 @@ public struct DataTable: Sendable, Equatable {
     public private(set) var columns: [[DataValue]] = []
     public private(set) var count = 0
     private var indexOf: [String: Int] = [:]
+    /// Columns made from plain numbers (``setNumbers(_:_:)``, NaN for a missing value), kept beside their
+    /// values so the drawing reads them without unboxing a million cells; replacing a column drops it.
+    public private(set) var numberColumns: [String: [Double]] = [:]
+
+    /// Equal names, values and row count (the number copies follow from the values).
+    public static func == (lhs: DataTable, rhs: DataTable) -> Bool {
+        lhs.names == rhs.names && lhs.columns == rhs.columns && lhs.count == rhs.count
+    }
 
     public init(count: Int = 0) { self.count = count }
 
@@ -115,7 +123,18 @@ public struct DataTable: Sendable, Equatable {
     /// Appends a column of values (replacing one of the same name).
     public mutating func set(_ name: String, _ values: [DataValue]) {
         precondition(values.count == count)
-        columns[column(name)] = values
+        numberColumns[name] = nil
+        if let existing = indexOf[name] { columns[existing] = values; return }
+        // A new column: appended as it is (no all-null column made first and thrown away).
+        names.append(name)
+        columns.append(values)
+        indexOf[name] = columns.count - 1
+    }
+
+    /// Sets a column of numbers (NaN is a missing value, null in the cells).
+    public mutating func setNumbers(_ name: String, _ numbers: [Double]) {
+        set(name, numbers.map { $0.isNaN ? .null : .number($0) })
+        numberColumns[name] = numbers
     }
 
     /// A table of the rows at `rows`, in that order.

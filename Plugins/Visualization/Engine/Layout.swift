@@ -68,9 +68,12 @@ struct Layout {
         }
         var low = Double.infinity, high = -Double.infinity
         for view in views {
-            var columns = [view.numbers(channel), view.numbers(secondary)]
-            if channel == view.valueChannel, let stack = view.stack { columns = [stack.bottom, stack.top] }
-            for column in columns { for v in column where !v.isNaN { low = min(low, v); high = max(high, v) } }
+            if channel == view.valueChannel, let stack = view.stack {
+                for column in [stack.bottom, stack.top] { for v in column where !v.isNaN { low = min(low, v); high = max(high, v) } }
+            } else {
+                view.extent(channel, &low, &high)
+                view.extent(secondary, &low, &high)
+            }
             if channel == view.valueChannel, [.bar, .area].contains(view.mark.type), def.type == .quantitative { low = min(low, 0); high = max(high, 0) }
         }
         guard low.isFinite else { return .continuous(low: 0, high: 1, from: from, to: to, temporal: def.type == .temporal) }

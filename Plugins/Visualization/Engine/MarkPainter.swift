@@ -46,28 +46,38 @@ struct MarkPainter {
     private func paintSeries(into scene: inout Scene) {
         guard let x = layout.x, let y = layout.y else { return }
         let xs = view.column(.x), ys = view.numbers(.y)
+        // Plain-number x (a columnar upload) is read without unboxing its cells.
+        let xNumbers = x.isBand ? nil : view.numberColumn(.x)
         let baseline = y.position(0)
         for (color, rows) in series() {
-            var points: [(Double, Double, Int)] = []
-            points.reserveCapacity(rows.count)
+            // Pixel positions in three parallel arrays (no array of tuples to take apart again for LTTB).
+            var pxs: [Double] = [], pys: [Double] = [], kept: [Int] = []
+            pxs.reserveCapacity(rows.count); pys.reserveCapacity(rows.count); kept.reserveCapacity(rows.count)
+            var ordered = true
             for row in rows {
                 let top = view.stack?.top[row] ?? ys[row]
-                guard let px = x.center(xs[row]), !top.isNaN else { continue }
-                points.append((px, y.position(top), row))
+                let center: Double?
+                if let xNumbers { center = xNumbers[row].isNaN ? nil : x.position(xNumbers[row]) } else { center = x.center(xs[row]) }
+                guard let px = center, !top.isNaN else { continue }
+                if let last = pxs.last, px < last { ordered = false }
+                pxs.append(px); pys.append(y.position(top)); kept.append(row)
             }
             // Rows usually arrive in x order: sort only when they do not.
-            if !x.isBand, zip(points, points.dropFirst()).contains(where: { $0.0 > $1.0 }) { points.sort { $0.0 < $1.0 } }
+            if !x.isBand, !ordered {
+                let order = pxs.indices.sorted { pxs[$0] < pxs[$1] }
+                (pxs, pys, kept) = (order.map { pxs[$0] }, order.map { pys[$0] }, order.map { kept[$0] })
+            }
             // Largest-Triangle-Three-Buckets down to two points per pixel column.
             let threshold = max(3, Int(layout.plot.width * 2))
-            let kept = LTTB.downsample(xs: points.map(\.0), ys: points.map(\.1), threshold: threshold)
-            let line = kept.map { Point(points[$0].0, points[$0].1) }
+            let chosen = LTTB.downsample(xs: pxs, ys: pys, threshold: threshold)
+            let points = chosen.map { (pxs[$0], pys[$0], kept[$0]) }
+            let line = points.map { Point($0.0, $0.1) }
             guard !line.isEmpty else { continue }
             if view.mark.type == .line {
                 scene.items.append(.polyline(line, closed: false, paint: Paint(stroke: color, strokeWidth: view.mark.strokeWidth ?? 1.5, opacity: opacity), role: "mark-line"))
             } else {
-                let bottoms = kept.map { k -> Point in
-                    let row = points[k].2
-                    return Point(points[k].0, view.stack.map { y.position($0.bottom[row]) } ?? baseline)
+                let bottoms = points.map { point -> Point in
+                    Point(point.0, view.stack.map { y.position($0.bottom[point.2]) } ?? baseline)
                 }
                 scene.items.append(.polyline(line + bottoms.reversed(), closed: true, paint: Paint(fill: color, opacity: view.mark.opacity ?? 0.7), role: "mark-area"))
             }

@@ -103,6 +103,13 @@ struct PreparedView {
     private func checkNumbers() throws(ChartError) {
         for channel in Self.positional {
             guard let def = encoding[channel], let field = fields[channel], !def.type.isDiscrete else { continue }
+            if let numbers = table.numberColumns[field] {
+                // NaN is a missing value here; only infinities are wrong.
+                if let row = numbers.firstIndex(where: { $0.isInfinite }) {
+                    throw ChartError(.invalid, path: def.path + ".field", "row \(row): value \(numbers[row]) of field '\(field)' is not a finite number")
+                }
+                continue
+            }
             let column = table.columns[table.index(of: field)!]
             for (row, value) in column.enumerated() {
                 if value == .null { continue }
@@ -143,8 +150,29 @@ struct PreparedView {
         return table.columns[index]
     }
 
+    /// Widens `low...high` by the numbers of a continuous channel (timestamps for temporal), without
+    /// making an array of them.
+    func extent(_ channel: Channel, _ low: inout Double, _ high: inout Double) {
+        if let numbers = numberColumn(channel) {
+            for v in numbers where !v.isNaN { low = min(low, v); high = max(high, v) }
+            return
+        }
+        let temporal = encoding[channel]?.type == .temporal
+        for value in column(channel) {
+            guard let v = temporal ? value.timestamp : value.number, !v.isNaN else { continue }
+            low = min(low, v); high = max(high, v)
+        }
+    }
+
+    /// The channel's column when the table holds it as plain numbers (NaN for missing values).
+    func numberColumn(_ channel: Channel) -> [Double]? {
+        guard let field = fields[channel], encoding[channel]?.type.isDiscrete == false else { return nil }
+        return table.numberColumns[field]
+    }
+
     /// Numbers of a continuous channel (timestamps for temporal), NaN for missing values.
     func numbers(_ channel: Channel) -> [Double] {
+        if let numbers = numberColumn(channel) { return numbers }
         let temporal = encoding[channel]?.type == .temporal
         return column(channel).map { (temporal ? $0.timestamp : $0.number) ?? .nan }
     }
