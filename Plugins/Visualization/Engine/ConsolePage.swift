@@ -265,7 +265,7 @@ public enum ConsolePage {
 
     async function refreshAudit() {
       const records = (await (await api("/admin/audit?limit=25")).json()).records;
-      fill($("audit"), ["time", "actor", "action", "outcome", "target", "detail"], records.map(r => [r.time, r.actor, r.action, r.outcome, r.target || "", r.detail]));
+      fill($("audit"), ["time", "actor", "actor kind", "tenant", "action", "outcome", "target", "detail"], records.map(r => [r.time, r.actor, r.actor_kind, r.tenant || "", r.action, r.outcome, r.target || "", r.detail]));
     }
 
     function every(ms, task) { const run = () => task().catch(error => { if (!(error instanceof Failure && error.status === 401)) console.warn(error); }); run(); state.timers.push(setInterval(run, ms)); }

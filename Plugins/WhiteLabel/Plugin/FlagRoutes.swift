@@ -95,8 +95,11 @@ extension WhiteLabelPlugin {
     /// A flag change in the audit log: a caller's (with its request) or the plugin's own (onboarding, a
     /// plan's defaults), whose reason goes into the detail.
     private func auditFlags(_ action: String, _ tenant: String, _ names: [String], by who: String, requestID: String?) {
-        audit(action, actor: requestID == nil ? nil : who, tenant: tenant, target: names.joined(separator: ","), requestID: requestID,
-              detail: requestID == nil ? "by \(who)" : nil)
+        // One record per flag: a name is up to 100 bytes, a record's target at most 256.
+        for name in names {
+            audit(AuditEntry(action: action, actor: requestID == nil || who.isEmpty ? nil : who, tenant: tenant, target: name,
+                             requestID: requestID, detail: requestID == nil ? "by \(who)" : nil))
+        }
     }
 
     func removeFlags(_ tenant: String, _ names: [String], by who: String, requestID: String? = nil) async throws {

@@ -26,6 +26,10 @@ final class PluginResponder: ResponseSink {
     /// Requests handed to plugins and not answered yet.
     var inFlight: Int { awaiting.count }
 
+    func isServing(_ plugin: PluginInstance, tenant: String) -> Bool {
+        awaiting.values.contains { $0.route?.plugin === plugin && $0.tenant == tenant }
+    }
+
     /// Calls `route`'s handler for `exchange` (its body complete, its resilience guards passed).
     func call(_ exchange: HTTPExchange, route: RegisteredRoute) {
         if exchange.deadline != 0 { startDeadlineTimer() }

@@ -9,6 +9,8 @@ extension PluginHostTable {
     static let maxAuditActionBytes = 64
     /// The longest target, actor or request id, in bytes.
     static let maxAuditFieldBytes = 256
+    /// The most records one plugin writes in a second; beyond it the call is PLEXUS_E_LIMIT_REACHED.
+    static let maxAuditRecordsPerSecond = 200
 
     static func installAudit(into host: inout plexus_host) {
         host.audit_record = { host, action, actor, tenant, target, requestID, outcome, detail, errorOut in
@@ -36,12 +38,29 @@ extension PluginHostTable {
             default:
                 return PluginHostTable.fail(HostCallFailure(PLEXUS_E_INVALID_ARGUMENT, "audit outcome \(outcome) is not PLEXUS_AUDIT_SUCCESS, _FAILURE or _DENIED"), to: errorOut)
             }
-            guard let log = plugin.services.audit else {
+            let services = plugin.services
+            guard let log = services.audit else {
                 return PluginHostTable.fail(HostCallFailure(PLEXUS_E_WRONG_STATE, "this runtime has no audit log open (the gateway is off)"), to: errorOut)
             }
-            let actorName = fields[0].1
-            _ = log.append(AuditRecord(time: Date().timeIntervalSince1970, actor: actorName ?? "plugin:\(plugin.name)",
-                                       actorKind: actorName == nil ? .system : .plugin, action: AuditAction(rawValue: "plugin.\(plugin.name).\(action)"),
+            // A tenant's admin reads the records of its tenant: only a plugin that manages tenants, or
+            // one serving a request of that tenant now, may write into it.
+            if let tenant = fields[1].1, !services.tenantDirectory.mayPublish(plugin.name),
+               !(services.responses?.isServing(plugin, tenant: tenant) ?? false) {
+                return PluginHostTable.fail(HostCallFailure(PLEXUS_E_REFUSED,
+                    "audit tenant '\(tenant.prefix(80))': plugin '\(plugin.name)' serves no request of that tenant now and does not manage tenants"), to: errorOut)
+            }
+            let now = Date().timeIntervalSince1970
+            var window = services.auditWindows[plugin.name] ?? (Int(now), 0)
+            if window.second != Int(now) { window = (Int(now), 0) }
+            guard window.count < PluginHostTable.maxAuditRecordsPerSecond else {
+                return PluginHostTable.fail(HostCallFailure(PLEXUS_E_LIMIT_REACHED,
+                    "plugin '\(plugin.name)' wrote \(PluginHostTable.maxAuditRecordsPerSecond) audit records this second; the rest of the second is refused"), to: errorOut)
+            }
+            window.count += 1
+            services.auditWindows[plugin.name] = window
+            // Whoever the plugin names, the record says the plugin named it (actor kind "plugin").
+            _ = log.append(AuditRecord(time: now, actor: fields[0].1 ?? "plugin:\(plugin.name)",
+                                       actorKind: .plugin, action: AuditAction(rawValue: "plugin.\(plugin.name).\(action)"),
                                        target: fields[2].1, outcome: recorded, requestID: fields[3].1, tenant: fields[1].1, detail: text(detail) ?? ""))
             HostCallStatus.set(PLEXUS_OK)
             return Int32(PLEXUS_OK.rawValue)

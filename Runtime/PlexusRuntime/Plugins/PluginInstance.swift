@@ -150,6 +150,9 @@ final class PluginServices {
     var keys: (store: APIKeyStore, directory: APIKeyDirectory)?
     /// The runtime's audit log, for `audit_record` (set once the gateway opens; nil without it).
     var audit: AuditLog?
+    /// Each plugin's audit records in the current second: a plugin recording in a loop is refused
+    /// beyond ``PluginHostTable/maxAuditRecordsPerSecond`` instead of growing the log's buffer.
+    var auditWindows: [String: (second: Int, count: Int)] = [:]
 
     /// Publishes committed storage changes as `storage.<plugin>.<table>.<operation>` (payload: table, operation, rowid).
     func publishChanges(of plugin: String, _ changes: [StorageChange]) {
@@ -181,4 +184,6 @@ protocol ResponseSink: AnyObject {
     func stopping(_ plugin: PluginInstance)
     /// `plugin` stopped or failed: whatever its requests still held is given back.
     func stopped(_ plugin: PluginInstance)
+    /// Whether `plugin` holds a request of `tenant` now (a tenant-scoped audit record must come from one).
+    func isServing(_ plugin: PluginInstance, tenant: String) -> Bool
 }

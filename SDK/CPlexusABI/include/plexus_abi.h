@@ -650,12 +650,16 @@ struct plexus_host {
         plugin made. `action` (1 to 64 bytes of a-z, 0-9, '.', '_', '-') is recorded as
         "plugin.<plugin name>.<action>", so a plugin cannot write the runtime's own actions;
         `actor` is who asked (the caller's subject; NULL or empty: the plugin itself, recorded
-        as "plugin:<name>"), and the record says the plugin named it; `tenant`, `target` (at most
-        256 bytes), `request_id` (the request's X-Request-Id) and `detail` (truncated at the log's
-        limit) may be NULL; `outcome` is a plexus_audit_outcome. Inputs are copied before the
-        call returns; the record is written with the log's next batch. Loop thread only.
-        Returns PLEXUS_OK, or PLEXUS_ERROR with last_status PLEXUS_E_INVALID_ARGUMENT naming the
-        argument, or PLEXUS_E_WRONG_STATE when the runtime has no audit log. */
+        as "plugin:<name>"); every record has actor kind "plugin", saying the plugin named the
+        actor. `tenant` (a tenant's admin reads that tenant's records) is accepted from a plugin
+        the operator lets manage tenants, or while the plugin holds a request of that tenant;
+        otherwise PLEXUS_E_REFUSED. `target` (at most 256 bytes), `request_id` (the request's
+        X-Request-Id) and `detail` (truncated at the log's limit) may be NULL; `outcome` is a
+        plexus_audit_outcome. At most 200 records a second per plugin (then
+        PLEXUS_E_LIMIT_REACHED). Inputs are copied before the call returns; the record is
+        written with the log's next batch. Loop thread only. Returns PLEXUS_OK, or PLEXUS_ERROR
+        with last_status PLEXUS_E_INVALID_ARGUMENT naming the argument, or PLEXUS_E_WRONG_STATE
+        when the runtime has no audit log. */
     int (*audit_record)(const plexus_host *host, const char *action, const char *actor, const char *tenant, const char *target,
                         const char *request_id, int32_t outcome, const char *detail, plexus_error *error);
 
