@@ -1,0 +1,38 @@
+import Foundation
+
+extension Runtime {
+    /// The `cluster (Redis)` service, first to start and last to stop, when `[cluster] redis` is set.
+    var clusterServices: [ServiceGroup.Entry] {
+        guard let cluster else { return [] }
+        return [
+            .init(service: LoopServiceClosures("cluster (Redis)", start: { [unowned self, unowned cluster] done in
+                // Live clients hear (an SSE comment) when Redis goes away and when it is back: events
+                // published on other instances meanwhile do not reach them.
+                cluster.onAvailability = { [unowned self] available, reason in
+                    events.notifyLiveClients(available ? "cluster: Redis connected; events from every instance flow again"
+                                                       : "cluster: Redis unreachable (\(reason)); publishes are refused (503) until it is back")
+                }
+                cluster.start(router: events, ready: done)
+            }, stopNow: { [unowned cluster] in cluster.close() }), startTimeout: 0, stopTimeout: 0),
+        ]
+    }
+
+    /// The `shared API keys (Redis)` service, right after the gateway's stores: the installation's
+    /// admin key from Redis (created by the first instance), and API keys kept in step.
+    var clusterGatewayServices: [ServiceGroup.Entry] {
+        guard let cluster else { return [] }
+        return [
+            .init(service: LoopServiceClosures("shared API keys (Redis)", start: { [unowned self, unowned cluster] done in
+                guard let gateway else { return done(nil) }
+                let share = ClusterKeyShare(redis: cluster.commands, keys: cluster.keys, store: gateway.keyStore, directory: gateway.keys,
+                                            loop: loop, logger: logger)
+                cluster.keyShare = share
+                cluster.onKeysChanged = { [unowned share] in share.remoteChanged() }
+                share.ensureAdminKey(dataDirectory: config.dataDirectory, adminRole: config.gateway.auth.adminRole) { error in
+                    if error == nil { share.start() }
+                    done(error)
+                }
+            }, stopNow: { [unowned cluster] in cluster.keyShare?.stop() }), startTimeout: 0, stopTimeout: 0),
+        ]
+    }
+}
