@@ -26,7 +26,7 @@ final class RedisConnectionTests: XCTestCase {
     }
 
     /// Runs `body` on the loop and waits (10 s at most) for the value it hands back.
-    private func onLoop<T>(_ what: String = "the loop", seconds: Double = 10, _ body: @escaping (@escaping (T) -> Void) -> Void) throws -> T {
+    private func onLoop<T>(what: String = "the loop", seconds: Double = 10, _ body: @escaping (@escaping (T) -> Void) -> Void) throws -> T {
         let done = DispatchSemaphore(value: 0)
         let box = Box<T>()
         loop.execute { body { value in box.value = value; done.signal() } }

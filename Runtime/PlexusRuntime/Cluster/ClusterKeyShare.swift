@@ -191,6 +191,13 @@ final class ClusterKeyShare {
 
     /// Uses the shared key once its row has arrived here (the creator shares the row before the key).
     private func adopt(_ plaintext: String, dataDirectory: URL, adminRole: String, attempts: Int, done: @escaping (Error?) -> Void) {
+        let refreshed = loop.bounce { [weak self] (_: Result<Bool, AuthError>) in
+            self?.check(plaintext, dataDirectory: dataDirectory, adminRole: adminRole, attempts: attempts, done: done)
+        }
+        directory.refresh { refreshed($0) }
+    }
+
+    private func check(_ plaintext: String, dataDirectory: URL, adminRole: String, attempts: Int, done: @escaping (Error?) -> Void) {
         if let identity = try? directory.identify(plaintext), identity.roles.contains(adminRole) {
             do {
                 try Self.writeKeyFile(plaintext, in: dataDirectory)

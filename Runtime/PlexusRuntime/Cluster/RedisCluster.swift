@@ -71,7 +71,7 @@ final class RedisCluster: BusReplication {
             answered = true
             ready(RuntimeError.config("cluster.redis: Redis at \(settings.host):\(settings.port) did not answer within \(settings.connectTimeoutMilliseconds) ms (\(commands.lastError)); fix: start Redis there or correct cluster.redis"))
         }
-        logger.info("cluster mode on Redis", metadata: ["address": "\(settings.host):\(settings.port)", "db": "\(settings.database)",
+        logger.info("cluster mode on Redis", metadata: ["redis": "\(settings.host):\(settings.port)", "db": "\(settings.database)",
                                                        "prefix": "\(settings.prefix)", "instance": "\(instance)"])
     }
 

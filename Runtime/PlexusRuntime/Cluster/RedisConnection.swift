@@ -70,7 +70,7 @@ final class RedisConnection {
     /// Starts connecting (and keeps reconnecting until ``close()``).
     func start() {
         let timer = LoopTimer(loop: loop)
-        let period = max(10, min(settings.commandTimeoutMilliseconds, settings.connectTimeoutMilliseconds) / 4)
+        let period = max(10, min(settings.commandTimeoutMilliseconds, settings.connectTimeoutMilliseconds, 400) / 4)
         timer.start(afterMilliseconds: period, repeatingMilliseconds: period) { [unowned self] in checkDeadlines() }
         timer.unref()
         watchdog = timer
@@ -186,7 +186,7 @@ final class RedisConnection {
         connects += 1
         backoff = settings.minBackoffMilliseconds
         if connects > 1 {
-            logger.notice("Redis connection restored", metadata: ["connection": "\(name)", "address": "\(settings.host):\(settings.port)"])
+            logger.notice("Redis connection restored", metadata: ["connection": "\(name)", "redis": "\(settings.host):\(settings.port)"])
         }
         onReady?()
     }
@@ -212,7 +212,7 @@ final class RedisConnection {
         outstanding.removeAll()
         outstandingHead = 0
         for command in pending { command.finish(.failure(.unreachable("Redis connection lost: \(reason)"))) }
-        if wasReady {
+        if wasReady && !closed {
             logger.warning("Redis connection lost", metadata: ["connection": "\(name)", "error": "\(reason)"])
             onDown?(reason)
         }
@@ -260,6 +260,15 @@ final class RedisConnection {
             outstandingHead = 0
         }
         let now = loop.now
+        // hiredis 0.14's libuv adapter ignores a poll error, which is how libuv reports a refused
+        // connect: without this, a refused connect would only end at the connect timeout.
+        if state == .connecting, let context {
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            if getsockopt(context.pointee.c.fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0, error != 0 {
+                return drop(String(cString: strerror(error)))
+            }
+        }
         if state == .connecting, context != nil, now - connectStarted > settings.connectTimeoutMilliseconds {
             logger.warning("Redis connect timed out", metadata: ["connection": "\(name)", "after_ms": "\(settings.connectTimeoutMilliseconds)"])
             return drop("connect timed out after \(settings.connectTimeoutMilliseconds) ms")

@@ -17,13 +17,16 @@ extension Runtime {
         ]
     }
 
-    /// The `shared API keys (Redis)` service, right after the gateway's stores: the installation's
-    /// admin key from Redis (created by the first instance), and API keys kept in step.
+    /// The `shared API keys and rate limits (Redis)` service, right after the gateway's stores: the
+    /// installation's admin key from Redis (created by the first instance), API keys kept in step,
+    /// and `[[rate_limits]]` decided in Redis.
     var clusterGatewayServices: [ServiceGroup.Entry] {
         guard let cluster else { return [] }
         return [
-            .init(service: LoopServiceClosures("shared API keys (Redis)", start: { [unowned self, unowned cluster] done in
+            .init(service: LoopServiceClosures("shared API keys and rate limits (Redis)", start: { [unowned self, unowned cluster] done in
                 guard let gateway else { return done(nil) }
+                server.pipeline.sharedRateLimit = ClusterRateLimit(policies: config.gateway.rateLimits, redis: cluster.commands,
+                                                                   keys: cluster.keys, logger: logger)
                 let share = ClusterKeyShare(redis: cluster.commands, keys: cluster.keys, store: gateway.keyStore, directory: gateway.keys,
                                             loop: loop, logger: logger)
                 cluster.keyShare = share
