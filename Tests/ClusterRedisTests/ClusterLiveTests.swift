@@ -12,7 +12,7 @@ final class ClusterLiveTests: XCTestCase {
 
     /// Starts `count` instances (no supervisor: a SIGKILL kills the instance) with the bus-probe fixture.
     private func instances(_ count: Int, _ server: RedisTestServer, prefix: String, claimIdleMilliseconds: Int = 30_000,
-                           work: URL) throws -> [TestRuntime] {
+                           work: URL, settings: String = "") throws -> [TestRuntime] {
         let binary = Self.binDirectory.appendingPathComponent("plexus")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw TestFailure("no plexus binary at \(binary.path): run `swift build` before `swift test`")
@@ -29,6 +29,7 @@ final class ClusterLiveTests: XCTestCase {
                                    redis = "\(server.url)"
                                    redis_prefix = "\(prefix)"
                                    redis_claim_idle_ms = \(claimIdleMilliseconds)
+                                   \(settings)
                                    """, workDirectory: directory)
         }
     }
@@ -207,6 +208,34 @@ final class ClusterLiveTests: XCTestCase {
         }
         print("revoked key refused by the others after \(refusedAfter.map { Int($0 * 1000) }) ms")
         XCTAssertLessThan(refusedAfter.max() ?? 99, 1.0, "revocation seen by every instance within one second")
+    }
+
+    // MARK: Rate limits
+
+    func testARateLimitOfNPerWindowAdmitsExactlyNAcrossAllThreeInstances() throws {
+        let server = try RedisTestServer()
+        let work = try workDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let nodes = try instances(3, server, prefix: "limits:", work: work, settings: """
+            [rate_limits.catalogue]
+            requests = 10
+            window_s = 3600
+            applies_to = "*"
+            key = "client"
+            """)
+        defer { for node in nodes { _ = node.stop() } }
+        var admitted = 0, refused: [TestResponse] = []
+        for n in 0..<30 {
+            let response = try nodes[n % 3].get("/api/v1/events/catalogue")
+            if response.status == 200 { admitted += 1 } else { refused.append(response) }
+        }
+        XCTAssertEqual(admitted, 10, "10 per window across the cluster, not 10 per instance")
+        XCTAssertEqual(refused.count, 20)
+        for response in refused {
+            XCTAssertEqual(response.status, 429, response.text)
+            XCTAssertNotNil(response.header("retry-after"))
+        }
+        XCTAssertTrue(refused.contains { $0.text.contains("across the cluster") }, "the shared bucket refused: \(refused.first?.text ?? "")")
     }
 
     // MARK: Redis going away
