@@ -128,8 +128,8 @@ sse_status=0
 PUBLISH_PORT="${ports[0]}" "$work/sse-client" "${ports[2]}" "$SSE_CLIENTS" "$SSE_RATE" "$SSE_SECONDS" "$key" > "$work/sse.out" || sse_status=$?
 cat "$work/sse.out"
 [[ $sse_status -eq 0 || $sse_status -eq 3 ]] || fail "live fan-out from instance A to SSE clients on instance C did not complete (exit $sse_status)"
-sse_p50="$(sed -nE 's/.*p50 ([0-9.]+).*/\1/p' "$work/sse.out")"
-sse_p99="$(sed -nE 's/.*p99 ([0-9.]+).*/\1/p' "$work/sse.out")"
+sse_p50="$(sed -nE 's/^publish-to-receive.* p50 ([0-9.]+).*/\1/p' "$work/sse.out")"
+sse_p99="$(sed -nE 's/^publish-to-receive.* p99 ([0-9.]+).*/\1/p' "$work/sse.out")"
 
 echo
 echo "durable publish, $CONNECTIONS concurrent publishers, AOF everysec, $(nproc) cores shared by everything:"

@@ -210,6 +210,48 @@ final class ClusterLiveTests: XCTestCase {
         XCTAssertLessThan(refusedAfter.max() ?? 99, 1.0, "revocation seen by every instance within one second")
     }
 
+    // MARK: Services
+
+    /// The `plexus_cluster_service_calls_total` counter of `node` for `direction` ("in" or "out").
+    private func serviceCalls(_ node: TestRuntime, _ direction: String) throws -> Int {
+        let text = try node.get("/metrics").text
+        for line in text.split(separator: "\n") where line.hasPrefix("plexus_cluster_service_calls_total") && line.contains("direction=\"\(direction)\"") {
+            return Int(Double(line.split(separator: " ").last ?? "") ?? 0)
+        }
+        return 0
+    }
+
+    func testServiceCallsAreBalancedOverTheInstancesOfferingThemAndFailOverWhenOneDies() throws {
+        let server = try RedisTestServer()
+        let work = try workDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let nodes = try instances(3, server, prefix: "services:", work: work)
+        defer { for node in nodes where node.process.isRunning { _ = node.stop() } }
+        // Every instance's bus-probe offers probe.upper; wait until all three are present.
+        let presenceDeadline = Date().addingTimeInterval(10)
+        while Date() < presenceDeadline, (Int(try server.cli("ZCARD", "services:svc:probe.upper")) ?? 0) < 3 { usleep(50_000) }
+        XCTAssertEqual(try server.cli("ZCARD", "services:svc:probe.upper"), "3")
+        for n in 0..<30 {
+            let response = try nodes[0].request("POST", "/api/v1/probe/upper", body: Array("call \(n)".utf8))
+            XCTAssertEqual(response.status, 200, response.text)
+            XCTAssertEqual(response.text, "CALL \(n)")
+        }
+        let taken = try [1, 2].map { try serviceCalls(nodes[$0], "in") }
+        print("30 calls on instance 0: answered by instance 1: \(taken[0]), instance 2: \(taken[1]), instance 0: \(30 - taken[0] - taken[1])")
+        XCTAssertEqual(try serviceCalls(nodes[0], "out"), taken[0] + taken[1])
+        XCTAssertGreaterThanOrEqual(taken[0], 5, "balanced: instance 1 answers its share")
+        XCTAssertGreaterThanOrEqual(taken[1], 5, "balanced: instance 2 answers its share")
+
+        // Instance 2 dies: every call still gets its answer (its presence lingers up to 3 s; the calls fail over).
+        kill(nodes[2].process.processIdentifier, SIGKILL)
+        nodes[2].process.waitUntilExit()
+        for n in 0..<30 {
+            let response = try nodes[0].request("POST", "/api/v1/probe/upper", body: Array("after \(n)".utf8))
+            XCTAssertEqual(response.status, 200, response.text)
+        }
+        XCTAssertTrue(nodes[0].log.contains("service call failed over"), "no call was sent to the dead instance first")
+    }
+
     // MARK: Rate limits
 
     func testARateLimitOfNPerWindowAdmitsExactlyNAcrossAllThreeInstances() throws {

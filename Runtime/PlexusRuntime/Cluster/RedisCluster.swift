@@ -19,6 +19,8 @@ final class RedisCluster: BusReplication {
     let commands: RedisConnection
     let pubsub: RedisConnection
     private(set) var store: RedisStreamStore!
+    /// Plugin services across instances.
+    private(set) var services: ClusterServices!
     private let loop: EventLoop
     private let logger: Logger
     private weak var router: EventRouter?
@@ -43,6 +45,7 @@ final class RedisCluster: BusReplication {
         instance = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         commands = RedisConnection(name: "commands", settings: settings, loop: loop, logger: logger)
         pubsub = RedisConnection(name: "pubsub", settings: settings, loop: loop, logger: logger, subscriber: true)
+        services = ClusterServices(commands: commands, keys: keys, instance: instance, loop: loop, logger: logger)
         store = RedisStreamStore(redis: commands, keys: keys, consumer: instance, settings: settings, maxAttempts: maxAttempts,
                                  maxAgeSeconds: maxAgeSeconds, loop: loop, logger: logger)
     }
@@ -77,6 +80,7 @@ final class RedisCluster: BusReplication {
 
     func close() {
         keyShare?.stop()
+        services.stop()
         commands.close()
         pubsub.close()
     }
@@ -116,12 +120,16 @@ final class RedisCluster: BusReplication {
 
     /// After a (re)connect: every glob again (Redis forgot them with the old connection), and the key-change channel.
     private func resubscribe() {
+        pubsub.subscribeCommand(["SUBSCRIBE", services.inbox])
         pubsub.subscribeCommand(["PSUBSCRIBE", ClusterKeys.escape(keys.apiKeysChanged)] + globs.keys.sorted())
         // Changes announced while the connection was down were missed: merge now.
         onKeysChanged?()
     }
 
     private func received(_ reply: RedisReply) {
+        if let parts = reply.array, parts.count == 3, parts[0].string == "message", let bytes = parts[2].bytes {
+            return services.received(bytes)
+        }
         if let parts = reply.array, parts.count == 4, parts[2].string == keys.apiKeysChanged {
             onKeysChanged?()
             return

@@ -12,7 +12,15 @@ extension Runtime {
                     events.notifyLiveClients(available ? "cluster: Redis connected; events from every instance flow again"
                                                        : "cluster: Redis unreachable (\(reason)); publishes are refused (503) until it is back")
                 }
-                cluster.start(router: events, ready: done)
+                // Services: offered ones announced, calls balanced over every instance offering them.
+                let registry = group.services.serviceRegistry
+                registry.remote = cluster.services
+                cluster.services.registry = registry
+                cluster.services.metrics = metrics
+                cluster.start(router: events) { [unowned cluster] error in
+                    if error == nil { cluster.services.start() }
+                    done(error)
+                }
             }, stopNow: { [unowned cluster] in cluster.close() }), startTimeout: 0, stopTimeout: 0),
         ]
     }
