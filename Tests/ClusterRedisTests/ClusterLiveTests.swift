@@ -252,6 +252,30 @@ final class ClusterLiveTests: XCTestCase {
         XCTAssertTrue(nodes[0].log.contains("service call failed over"), "no call was sent to the dead instance first")
     }
 
+    // MARK: Quarantine
+
+    func testAPluginQuarantinedOnOneInstanceIsNotStartedByAnother() throws {
+        let server = try RedisTestServer()
+        let work = try workDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        // Instance 0 starts with the plugin quarantined by its supervisor (its data directory's file).
+        let data = work.appendingPathComponent("instance0/data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try Data(#"{"bus-probe": {"reason": "3 crashes within 300 s", "since": "2026-12-07T00:00:00Z", "crashes": []}}"#.utf8)
+            .write(to: data.appendingPathComponent("quarantine.json"))
+        let first = try instances(1, server, prefix: "quarantine:", work: work)
+        defer { for node in first { _ = node.stop() } }
+        XCTAssertTrue(try server.cli("HGET", "quarantine:quarantine", "bus-probe").hasPrefix("3 crashes within 300 s"))
+        // Instance 1 (no file of its own) does not start it either.
+        let secondWork = work.appendingPathComponent("second")
+        let second = try instances(1, server, prefix: "quarantine:", work: secondWork)
+        defer { for node in second { _ = node.stop() } }
+        let entry = try XCTUnwrap(try second[0].pluginsByFile()["libPlexusFixtureBusProbe.so"], second[0].log)
+        XCTAssertEqual(entry["state"] as? String, "failed", "\(entry)")
+        XCTAssertTrue((entry["reason"] as? String ?? "").contains("on another instance of the cluster: 3 crashes within 300 s"), "\(entry)")
+        XCTAssertEqual(try second[0].request("POST", "/api/v1/probe/upper", body: Array("x".utf8)).status, 404)
+    }
+
     // MARK: Rate limits
 
     func testARateLimitOfNPerWindowAdmitsExactlyNAcrossAllThreeInstances() throws {

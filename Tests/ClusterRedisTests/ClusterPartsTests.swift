@@ -133,3 +133,20 @@ final class ClusterPartsTests: XCTestCase {
         XCTAssertNil(ClusterKeyRow(json: Array("not json".utf8)))
     }
 }
+
+/// The service messages between instances.
+final class ServiceMessageTests: XCTestCase {
+    func testMessagesRoundTripAndDamageIsRefused() throws {
+        let message = ServiceMessage(kind: .request, id: 0x0102_0304_0506_0708, timeoutMilliseconds: 1500, ok: true, from: "host-1-2",
+                                     name: "probe.upper", payload: [0, 255, 10])
+        XCTAssertEqual(ServiceMessage(message.bytes), message)
+        let answer = ServiceMessage(kind: .reply, id: 7, timeoutMilliseconds: 0, ok: false, from: "h", name: "s", payload: Array("boom".utf8))
+        XCTAssertEqual(ServiceMessage(answer.bytes), answer)
+        XCTAssertNil(ServiceMessage(Array(message.bytes.dropLast())), "truncated")
+        XCTAssertNil(ServiceMessage([9] + message.bytes.dropFirst()), "unknown kind")
+        XCTAssertNil(ServiceMessage([UInt8](repeating: 1, count: 10)), "too short")
+        var lying = message.bytes
+        lying.replaceSubrange(18..<22, with: [0xFF, 0xFF, 0xFF, 0x7F])
+        XCTAssertNil(ServiceMessage(lying), "a length past the end")
+    }
+}

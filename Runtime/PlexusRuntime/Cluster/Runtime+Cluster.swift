@@ -17,9 +17,17 @@ extension Runtime {
                 registry.remote = cluster.services
                 cluster.services.registry = registry
                 cluster.services.metrics = metrics
-                cluster.start(router: events) { [unowned cluster] error in
-                    if error == nil { cluster.services.start() }
-                    done(error)
+                cluster.start(router: events) { [unowned self, unowned cluster] error in
+                    if let error { return done(error) }
+                    cluster.services.start()
+                    // Quarantine: ours shared, the other instances' taken on, before any plugin loads.
+                    let local = Quarantine.load(dataDirectory: config.dataDirectory).mapValues(\.reason)
+                    ClusterQuarantine.exchange(local, instance: cluster.instance, redis: cluster.commands, keys: cluster.keys) { [unowned self] all in
+                        for (name, reason) in all ?? [:] where group.quarantined[name] == nil {
+                            group.quarantined[name] = "on another instance of the cluster: \(reason)"
+                        }
+                        done(nil)
+                    }
                 }
             }, stopNow: { [unowned cluster] in cluster.close() }), startTimeout: 0, stopTimeout: 0),
         ]
