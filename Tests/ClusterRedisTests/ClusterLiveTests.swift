@@ -252,6 +252,48 @@ final class ClusterLiveTests: XCTestCase {
         XCTAssertTrue(nodes[0].log.contains("service call failed over"), "no call was sent to the dead instance first")
     }
 
+    // MARK: Audit
+
+    func testTheAuditLogOfEveryInstanceIsQueryableFromAnyInstance() throws {
+        let server = try RedisTestServer()
+        let work = try workDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let nodes = try instances(2, server, prefix: "audit:", work: work)
+        defer { for node in nodes { _ = node.stop() } }
+        _ = try nodes[0].createAPIKey(name: "made-on-0")
+        XCTAssertEqual(try nodes[1].request("DELETE", "/admin/api-keys/no-such-key").status, 404)
+        var records: [[String: Any]] = []
+        let deadline = Date().addingTimeInterval(5)
+        repeat {
+            let response = try nodes[1].get("/admin/audit/cluster?limit=50")
+            XCTAssertEqual(response.status, 200, response.text)
+            records = json(response)["records"] as? [[String: Any]] ?? []
+        } while records.filter({ ($0["action"] as? String ?? "").hasPrefix("auth.apikey.") }).count < 2 && Date() < deadline
+        let create = records.first { $0["action"] as? String == "auth.apikey.create" }
+        let revoke = records.first { $0["action"] as? String == "auth.apikey.revoke" }
+        XCTAssertEqual(create?["outcome"] as? String, "success", "\(records)")
+        XCTAssertEqual(revoke?["outcome"] as? String, "failure", "\(records)")
+        XCTAssertNotEqual(create?["instance"] as? String, revoke?["instance"] as? String, "records of both instances")
+        // Newest first, and paging back from a record id.
+        let ids = records.compactMap { $0["id"] as? String }
+        XCTAssertEqual(ids, ids.sorted { a, b in
+            let x = a.split(separator: "-").compactMap { UInt64($0) }, y = b.split(separator: "-").compactMap { UInt64($0) }
+            return x[0] != y[0] ? x[0] > y[0] : x[1] > y[1]
+        })
+        let older = try nodes[0].get("/admin/audit/cluster?limit=1&before=\(ids[0])")
+        XCTAssertEqual((json(older)["records"] as? [[String: Any]])?.first?["id"] as? String, ids.count > 1 ? ids[1] : nil)
+        // Bad input is refused, naming the parameter.
+        for (query, expected) in [("limit=0", "'limit'"), ("limit=1001", "'limit'"), ("limit=abc", "'limit'"), ("before=abc", "'before'"),
+                                  ("before=1-2-3", "'before'"), ("before=\(String(repeating: "9", count: 30))-0", "'before'")] {
+            let response = try nodes[0].get("/admin/audit/cluster?\(query)")
+            XCTAssertEqual(response.status, 400, query)
+            XCTAssertTrue(response.text.contains(expected), "\(query): \(response.text)")
+        }
+        // Only the admin reads it.
+        let reader = try nodes[0].createAPIKey(name: "reader", roles: ["reader"])
+        XCTAssertEqual(try TestClient.get("/admin/audit/cluster", port: nodes[0].port, headers: "Authorization: Bearer \(reader)\r\n").status, 403)
+    }
+
     // MARK: Quarantine
 
     func testAPluginQuarantinedOnOneInstanceIsNotStartedByAnother() throws {

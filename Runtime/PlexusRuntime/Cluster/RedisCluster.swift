@@ -30,6 +30,8 @@ final class RedisCluster: BusReplication {
     private var recent = Set<ULID>()
     private var recentOrder: [ULID] = []
     private var recentHead = 0
+    /// The shared audit stream, once the gateway's stores are open.
+    var audit: ClusterAudit?
     /// The shared API keys, once the gateway's stores are open.
     var keyShare: ClusterKeyShare?
     /// Runs when another instance announces changed API keys.

@@ -41,6 +41,11 @@ extension Runtime {
         return [
             .init(service: LoopServiceClosures("shared API keys and rate limits (Redis)", start: { [unowned self, unowned cluster] done in
                 guard let gateway else { return done(nil) }
+                // Audit: every record also in the shared stream, readable from any instance.
+                let audit = ClusterAudit(redis: cluster.commands, keys: cluster.keys, instance: cluster.instance)
+                gateway.trail.mirror = { [unowned audit] record in audit.append(record) }
+                audit.install(on: server.pipeline.registry)
+                cluster.audit = audit
                 server.pipeline.sharedRateLimit = ClusterRateLimit(policies: config.gateway.rateLimits, redis: cluster.commands,
                                                                    keys: cluster.keys, logger: logger)
                 let share = ClusterKeyShare(redis: cluster.commands, keys: cluster.keys, store: gateway.keyStore, directory: gateway.keys,
