@@ -404,6 +404,14 @@ final class ClusterLiveTests: XCTestCase {
             XCTAssertEqual(response.status, 202, response.text)
             if let id = json(response)["id"] as? String { acknowledged.append(id) }
         }
+        // Last-Event-ID resume on another instance than the one that took the publishes.
+        let resumed = try TestClient(port: nodes[1].port, timeoutSeconds: 10)
+        try resumed.send("GET /api/v1/events/stream?topic=ledger.%23 HTTP/1.1\r\nHost: t\r\n\(nodes[1].authorized(""))Last-Event-ID: \(acknowledged[0])\r\n\r\n")
+        XCTAssertEqual(try resumed.readHead().status, 200)
+        let replayed = SSEReader(client: resumed)
+        for expected in acknowledged.dropFirst().prefix(5) {
+            XCTAssertEqual(try replayed.next().id, expected, "resumed in stream order after Last-Event-ID")
+        }
         let replay = try nodes[1].get("/api/v1/events?topic=ledger.%23&limit=1000")
         XCTAssertEqual(replay.status, 200, replay.text)
         let stored = ((try? JSONSerialization.jsonObject(with: Data(replay.body))) as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
