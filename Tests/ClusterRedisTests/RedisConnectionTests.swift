@@ -178,6 +178,19 @@ final class RedisConnectionTests: XCTestCase {
         XCTAssertEqual(try letters.get().first?.attempts, 3)
         XCTAssertEqual(try letters.get().first?.lastReason, "boom 3")
 
+        // Redriven: pending again with a fresh count, delivered (attempt 1) by the next claim, gone from the dead letters.
+        let unknown: Result<Void, EventLogError> = try onLoop { done in a.redrive(group: "g", id: ids[0], completion: done) }
+        XCTAssertThrowsError(try unknown.get(), "an event that is not a dead letter")
+        let redriven: Result<Void, EventLogError> = try onLoop { done in a.redrive(group: "g", id: doomed, completion: done) }
+        XCTAssertNoThrow(try redriven.get())
+        let again: Result<[Delivery], EventLogError> = try onLoop { done in a.fetch(group: "g", max: 100, completion: done) }
+        XCTAssertEqual(try again.get().map(\.event.id), [doomed])
+        XCTAssertEqual(try again.get().first?.attempt, 1)
+        let emptied: Result<[DeadLetter], EventLogError> = try onLoop { done in a.deadLetters(group: "g", completion: done) }
+        XCTAssertEqual(try emptied.get().count, 0)
+        let settled: Result<Void, EventLogError> = try onLoop { done in a.ack(group: "g", id: doomed, completion: done) }
+        XCTAssertNoThrow(try settled.get())
+
         // Replay by id and by time, filtered by pattern.
         let after: Result<[EventEnvelope], EventLogError> = try onLoop { done in
             a.events(matching: pattern, since: .id(ids[6]), limit: 100, tenant: nil, completion: done)

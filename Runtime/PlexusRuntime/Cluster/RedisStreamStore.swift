@@ -257,9 +257,36 @@ final class RedisStreamStore: DurableStore {
         }
     }
 
-    /// Not available on Streams yet: an acknowledged entry cannot be made pending again.
+    /// Removes the dead letter and makes its entry pending for the group again with a fresh
+    /// count (`XCLAIM … FORCE RETRYCOUNT 0`, idle long enough to be claimed at once), so the next
+    /// claim on any instance delivers it. Fails when the group has no such dead letter, or when
+    /// retention has trimmed the event from the stream.
     func redrive(group name: String, id: ULID, completion: @escaping @Sendable (Result<Void, EventLogError>) -> Void) {
-        completion(.failure(.noDeadLetter("redrive is not available with the Redis backend (cluster mode) yet; read the dead letter with GET /api/v1/events/deadletters and publish it again", at: "redrive \(name)")))
+        let entryID = ClusterEnvelopeCodec.streamID(id)
+        redis.send("XRANGE", keys.deadLetters(name), "-", "+", "COUNT", "10000") { [self] result in
+            guard case .success(let reply) = result, let entries = reply.array else {
+                return completion(.failure(.backend("reading \(keys.deadLetters(name)) failed: \(result)", at: "redrive \(name)")))
+            }
+            let letter = entries.first { entry in
+                guard let parts = entry.array, parts.count == 2, let fields = parts[1].array else { return false }
+                return stride(from: 0, to: fields.count - 1, by: 2).contains { fields[$0].string == "id" && fields[$0 + 1].string == id.description }
+            }
+            guard let letterID = letter?.array?.first?.string else {
+                return completion(.failure(.noDeadLetter("group '\(name)' has no dead letter for event \(id)", at: "redrive \(name)")))
+            }
+            redis.send("XCLAIM", keys.stream, name, consumer, "0", entryID, "IDLE", "\(settings.claimIdleMilliseconds)", "RETRYCOUNT", "0",
+                       "FORCE", "JUSTID") { [self] result in
+                guard case .success(.array(let claimed)) = result, !claimed.isEmpty else {
+                    return completion(.failure(.backend("event \(id) is no longer in \(keys.stream) (retention removed it): \((try? result.get()).map { "\($0)" } ?? "\(result)")",
+                                                        at: "redrive \(name)")))
+                }
+                redis.send("XDEL", keys.deadLetters(name), letterID) { _ in }
+                redis.send("HDEL", keys.reasons(name), entryID) { _ in }
+                // Claimable now, whatever the throttle: the next fetch looks.
+                lastClaim[name] = nil
+                completion(.success(()))
+            }
+        }
     }
 
     // MARK: Replay and maintenance
