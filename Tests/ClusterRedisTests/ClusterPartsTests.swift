@@ -9,7 +9,10 @@ final class ClusterPartsTests: XCTestCase {
         let settings = try XCTUnwrap(ClusterRedisSettings.parse([
             "cluster.redis": "redis://:s%40cret@10.0.0.7:6380/3", "cluster.redis_prefix": "shop:",
             "cluster.redis_connect_timeout_ms": "500", "cluster.redis_claim_idle_ms": "1500", "cluster.redis_stream_max_events": "0",
+            "cluster.redis_wait_replicas": "2", "cluster.redis_wait_timeout_ms": "250",
         ], file: "t.toml"))
+        XCTAssertEqual(settings.waitReplicas, 2)
+        XCTAssertEqual(settings.waitTimeoutMilliseconds, 250)
         XCTAssertEqual(settings.host, "10.0.0.7")
         XCTAssertEqual(settings.port, 6380)
         XCTAssertEqual(settings.database, 3)
@@ -38,6 +41,8 @@ final class ClusterPartsTests: XCTestCase {
             (["cluster.redis": "redis://x", "cluster.redis_command_timeout_ms": "0"], "cluster.redis_command_timeout_ms"),
             (["cluster.redis": "redis://x", "cluster.redis_claim_idle_ms": "-5"], "cluster.redis_claim_idle_ms"),
             (["cluster.redis": "redis://x", "cluster.redis_tls": "true"], "unknown setting cluster.redis_tls"),
+            (["cluster.redis": "redis://x", "cluster.redis_wait_replicas": "17"], "cluster.redis_wait_replicas"),
+            (["cluster.redis": "redis://x", "cluster.redis_wait_timeout_ms": "0"], "cluster.redis_wait_timeout_ms"),
             (["cluster.redis_password": "x"], "cluster.redis is not"),
         ]
         for (values, expected) in cases {

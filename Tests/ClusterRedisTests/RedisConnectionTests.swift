@@ -203,4 +203,23 @@ final class RedisConnectionTests: XCTestCase {
         XCTAssertEqual(try all.get().first.map { String(decoding: $0.payload, as: UTF8.self) }, "0")
         try onLoop { done in connection.close(); done(true) }
     }
+
+    func testADurablePublishAskingForReplicasThatAreNotThereIsRefused() throws {
+        let server = try RedisTestServer()
+        var settings = settings(server)
+        settings.waitReplicas = 1
+        settings.waitTimeoutMilliseconds = 50
+        let connection = RedisConnection(name: "t", settings: settings, loop: loop, logger: logger)
+        try onLoop { done in connection.start(); done(true) }
+        XCTAssertTrue(try eventually { connection.state == .ready })
+        let store = RedisStreamStore(redis: connection, keys: ClusterKeys(prefix: settings.prefix), consumer: "a", settings: settings,
+                                     maxAttempts: 3, maxAgeSeconds: 0, loop: loop, logger: logger)
+        let receipt: Result<AppendReceipt, EventLogError> = try onLoop { done in
+            store.append(EventEnvelope(topic: "orders.x", source: "t"), completion: done)
+        }
+        XCTAssertThrowsError(try receipt.get()) { error in
+            XCTAssertTrue("\(error)".contains("only 0 of 1 replicas"), "\(error)")
+        }
+        try onLoop { done in connection.close(); done(true) }
+    }
 }

@@ -54,10 +54,24 @@ final class RedisStreamStore: DurableStore {
                 guard let entry = reply.string, let id = ClusterEnvelopeCodec.id(streamID: entry) else {
                     return completion(.failure(.backend("XADD answered \(reply)", at: "append to \(self.keys.stream)")))
                 }
-                completion(.success(AppendReceipt(storedAs: id, sequence: Int64(bitPattern: id.high >> 16))))
+                let receipt = AppendReceipt(storedAs: id, sequence: Int64(bitPattern: id.high >> 16))
+                guard self.settings.waitReplicas > 0 else { return completion(.success(receipt)) }
+                self.waitForReplicas(receipt, completion: completion)
             case .failure(let failure):
                 completion(.failure(.backend(failure.description, at: "append to \(self.keys.stream)")))
             }
+        }
+    }
+
+    /// `WAIT`: acknowledged once ``ClusterRedisSettings/waitReplicas`` replicas have the write,
+    /// else refused (the event is on the primary: a publisher that retries may store it twice).
+    private func waitForReplicas(_ receipt: AppendReceipt, completion: @escaping @Sendable (Result<AppendReceipt, EventLogError>) -> Void) {
+        let wanted = settings.waitReplicas, timeout = settings.waitTimeoutMilliseconds
+        redis.send("WAIT", "\(wanted)", "\(timeout)") { result in
+            if case .success(.integer(let replicas)) = result, replicas >= wanted { return completion(.success(receipt)) }
+            let got = (try? result.get()).map { "\($0)" } ?? "\(result)"
+            completion(.failure(.backend("event \(receipt.id) is on the primary but only \(got.trimmingCharacters(in: [":"])) of \(wanted) replicas had it within \(timeout) ms (cluster.redis_wait_replicas)",
+                                         at: "WAIT")))
         }
     }
 

@@ -13,6 +13,8 @@ import Foundation
 /// redis_command_timeout_ms = 2000      # a command without a reply this long drops the connection
 /// redis_claim_idle_ms = 30000          # a durable delivery not acked this long goes to another instance
 /// redis_stream_max_events = 1000000    # XADD MAXLEN ~ (0: no bound)
+/// redis_wait_replicas = 0              # WAIT for this many replicas before a durable publish is acknowledged
+/// redis_wait_timeout_ms = 100
 /// ```
 ///
 /// Only keys starting with `cluster.redis` are read here; other `cluster.*` keys belong to
@@ -32,6 +34,10 @@ public struct ClusterRedisSettings: Sendable, Equatable {
     public var claimIdleMilliseconds: UInt64 = 30_000
     /// `XADD … MAXLEN ~ n` on every durable publish (0: unbounded).
     public var streamMaxEvents = 1_000_000
+    /// A durable publish also waits (`WAIT`) until this many replicas have it (0: no WAIT).
+    public var waitReplicas = 0
+    /// How long that `WAIT` may take; fewer replicas by then fail the publish (503).
+    public var waitTimeoutMilliseconds: UInt64 = 100
 
     public init(host: String = "127.0.0.1", port: Int = 6379) {
         self.host = host
@@ -66,8 +72,11 @@ public struct ClusterRedisSettings: Sendable, Equatable {
         settings.commandTimeoutMilliseconds = try uint("redis_command_timeout_ms", 10...600_000) ?? settings.commandTimeoutMilliseconds
         settings.claimIdleMilliseconds = try uint("redis_claim_idle_ms", 100...86_400_000) ?? settings.claimIdleMilliseconds
         settings.streamMaxEvents = try uint("redis_stream_max_events", 0...1_000_000_000).map { Int($0) } ?? settings.streamMaxEvents
+        settings.waitReplicas = try uint("redis_wait_replicas", 0...16).map { Int($0) } ?? settings.waitReplicas
+        settings.waitTimeoutMilliseconds = try uint("redis_wait_timeout_ms", 1...60_000) ?? settings.waitTimeoutMilliseconds
         let known: Set<String> = ["cluster.redis", "cluster.redis_password", "cluster.redis_prefix", "cluster.redis_connect_timeout_ms",
-                                  "cluster.redis_command_timeout_ms", "cluster.redis_claim_idle_ms", "cluster.redis_stream_max_events"]
+                                  "cluster.redis_command_timeout_ms", "cluster.redis_claim_idle_ms", "cluster.redis_stream_max_events",
+                                  "cluster.redis_wait_replicas", "cluster.redis_wait_timeout_ms"]
         if let unknown = values.keys.sorted().first(where: { !known.contains($0) }) {
             throw RuntimeError.config("\(file): unknown setting \(unknown); the cluster.redis settings are \(known.sorted().joined(separator: ", "))")
         }
