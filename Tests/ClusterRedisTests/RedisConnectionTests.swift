@@ -201,6 +201,15 @@ final class RedisConnectionTests: XCTestCase {
         }
         XCTAssertEqual(try all.get().map(\.id), Array(ids[0..<3]))
         XCTAssertEqual(try all.get().first.map { String(decoding: $0.payload, as: UTF8.self) }, "0")
+        // Redis forgets everything (no persistence): the group is made again and new events flow.
+        _ = try server.cli("FLUSHALL")
+        let lost: Result<[Delivery], EventLogError> = try onLoop { done in a.fetch(group: "g", max: 10, completion: done) }
+        XCTAssertThrowsError(try lost.get(), "the group is gone")
+        let fresh: Result<AppendReceipt, EventLogError> = try onLoop { done in
+            a.append(EventEnvelope(topic: "orders.after", source: "t"), completion: done)
+        }
+        let recreated: Result<[Delivery], EventLogError> = try onLoop { done in a.fetch(group: "g", max: 10, completion: done) }
+        XCTAssertEqual(try recreated.get().map(\.event.id), [try fresh.get().id])
         try onLoop { done in connection.close(); done(true) }
     }
 

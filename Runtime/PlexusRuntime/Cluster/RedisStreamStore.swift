@@ -128,7 +128,15 @@ final class RedisStreamStore: DurableStore {
         redis.send("XREADGROUP", "GROUP", name, consumer, "COUNT", "\(max)", "STREAMS", keys.stream, ">") { [self] result in
             switch result {
             case .success(let reply):
-                if let text = reply.errorText { failure = .backend(text, at: "XREADGROUP \(name)"); break }
+                if let text = reply.errorText {
+                    failure = .backend(text, at: "XREADGROUP \(name)")
+                    // Redis lost the group (restarted without persistence): made again, from new events on.
+                    if text.hasPrefix("NOGROUP") {
+                        logger.warning("durable group missing in Redis; created again from new events on", metadata: ["group": "\(name)"])
+                        redis.send("XGROUP", "CREATE", keys.stream, name, "$", "MKSTREAM") { _ in }
+                    }
+                    break
+                }
                 // [[stream, [[id, [field, value…]]…]]] or nil when nothing is new.
                 let entries = reply.array?.first?.array?.dropFirst().first?.array ?? []
                 deliveries += accept(entries, group: name, pattern: pattern, attempt: { _ in 1 }, deadline: deadline)
