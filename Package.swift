@@ -88,6 +88,8 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                // Cluster mode (issue 20): Debian's hiredis on the runtime's loop.
+                "CHiredis",
             ],
             path: "Runtime/PlexusRuntime",
             exclude: ["Native/README.md"],
@@ -354,6 +356,18 @@ let package = Package(
             name: "PlexusIntegrationTests",
             dependencies: [.product(name: "PlexusTesting", package: "SDK"), "JWTMinting", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
             path: "Tests/PlexusIntegrationTests",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        // MARK: Cluster mode on Redis (issue 20)
+        // Debian's hiredis 0.14 (libhiredis-dev) and its libuv adapter, for Runtime/PlexusRuntime/Cluster.
+        .systemLibrary(name: "CHiredis", path: "Runtime/CHiredis", pkgConfig: "hiredis"),
+        // Its tests: the parts alone, the client and the Streams store in-process against a real
+        // redis-server, and three plexus instances against one (they start and stop redis-server).
+        .testTarget(
+            name: "ClusterRedisTests",
+            dependencies: ["PlexusRuntime", "PlexusEventLog", .product(name: "PlexusTesting", package: "SDK"),
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Tests/ClusterRedisTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
     ]

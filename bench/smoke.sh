@@ -55,6 +55,9 @@ smoke timetable.sh "Geometric mean of ratios: [0-9.]+" \
 smoke doccompare.sh "^\| unchanged \| [0-9]+ \|" env DOCCOMPARE_TINY=1 bench/doccompare.sh
 smoke workflows.sh "engine / peer steps/s = [0-9.]+" env BENCH_AT_ONCE=50 bench/workflows.sh 50
 smoke whitelabel.sh "flags/hello CPU per request: [0-9.]+x" env EVALUATIONS=200000 ROUNDS=1 SECONDS=1 bench/whitelabel.sh
+# Cluster mode on Redis (issue 20): three instances on one redis-server, redis-benchmark beside them.
+smoke cluster.sh "ratio three instances / one: [0-9.]+x" \
+    env SECONDS_PER_RUN=1 REQUESTS=5000 SSE_CLIENTS=2 SSE_RATE=200 SSE_SECONDS=1 bench/cluster.sh
 
 echo "bench smoke: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -1,6 +1,6 @@
 /* SSE fan-out client: N connections read one topic while a thread publishes at a fixed rate;
  * each event carries its publish time (CLOCK_MONOTONIC ns) and every delivery's latency is
- * recorded. Usage: sse_fanout_client PORT CLIENTS RATE SECONDS KEY
+ * recorded. Usage: sse_fanout_client PORT CLIENTS RATE SECONDS KEY (PUBLISH_PORT in the environment: publish there)
  * KEY (an API key or the admin key) goes in every request's Authorization header.
  * Exit status: 0 the target was met; 1 the work did not happen (a stream or a publish was not
  * answered 2xx, nothing was published, a delivery is missing): no figures are printed; 3 the
@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 static int port, clients, rate;
+/* PUBLISH_PORT (environment): publish through another instance than the one streaming (bench/cluster.sh). */
+static int publish_port;
 static const char *key;
 static long answered, refused;
 static char refusal[128];
@@ -29,13 +31,15 @@ static long published;
 
 static int64_t now_ns(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000000000LL + t.tv_nsec; }
 
-static int dial(void) {
+static int dial_port(int to) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(to)};
     inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
     if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) { perror("connect"); exit(1); }
     return fd;
 }
+
+static int dial(void) { return dial_port(port); }
 
 /* Counts the status lines of the publish answers in `data` (a status line may straddle reads:
  * the tail is carried over). */
@@ -57,7 +61,7 @@ static void count_answers(char *carry, size_t *carried, const char *data, size_t
 
 static void *publisher(void *unused) {
     (void)unused;
-    int fd = dial();
+    int fd = dial_port(publish_port);
     char request[1024], sink[65536], carry[64 + 65536];
     size_t carried = 0;
     struct timeval patience = {.tv_sec = 5};
@@ -90,6 +94,7 @@ static int compare(const void *a, const void *b) { double x = *(const double *)a
 int main(int argc, char **argv) {
     if (argc < 6) { fprintf(stderr, "usage: %s PORT CLIENTS RATE SECONDS KEY\n", argv[0]); return 2; }
     port = atoi(argv[1]); clients = atoi(argv[2]); rate = atoi(argv[3]); seconds = atof(argv[4]); key = argv[5];
+    publish_port = getenv("PUBLISH_PORT") ? atoi(getenv("PUBLISH_PORT")) : port;
     int epoll = epoll_create1(0);
     char **buffers = calloc(clients, sizeof *buffers);
     size_t *fill = calloc(clients, sizeof *fill);

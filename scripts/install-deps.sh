@@ -13,8 +13,11 @@ packages+=(libcairo2-dev libpango1.0-dev fonts-dejavu-core zlib1g-dev)
 # Its browser test drives headless Chromium over the DevTools protocol (skipped, saying so, when it is absent),
 # as does the white-label plugin's landing-page test (screenshots of two tenants).
 packages+=(chromium)
+# Cluster mode on Redis (issue 20): hiredis with its libuv adapter; redis-server and redis-cli for its tests
+# (they start their own server) and bench/cluster.sh (redis-benchmark).
+packages+=(libhiredis-dev redis-server redis-tools)
 if [ "${1:-}" = "--bench" ]; then
-    packages+=(wrk nginx-light nodejs time redis-server redis-tools)
+    packages+=(wrk nginx-light nodejs time)
     # bench/voice.sh: the plain pocketsphinx_continuous decoder it compares with, and the espeak-ng CLI.
     packages+=(pocketsphinx espeak-ng)
 fi

@@ -28,6 +28,8 @@ public final class Runtime {
     let events: EventRouter
     let health: HealthMonitor
     let loopLag: LoopLagMonitor
+    /// Cluster mode on Redis (`[cluster] redis`): nil when this instance is alone.
+    let cluster: RedisCluster?
     /// A supervised worker's settings (`plexus worker`); nil for a plain `plexus serve`.
     let worker: WorkerSettings?
     /// `plexus serve --no-supervise` under systemd (`Type=notify`): what it is told, from `$NOTIFY_SOCKET`.
@@ -42,7 +44,7 @@ public final class Runtime {
     /// A serving worker's readiness as last written to the shared record (nil before it serves).
     var reportedReadiness: Bool?
     /// The gateway, once its stores are open (the `audit log and API keys` service).
-    private var gateway: Gateway?
+    var gateway: Gateway?
     /// The data directory's lock, held for the process's life (not by a supervised worker: its master holds it).
     private var dataLock: DataDirectoryLock?
     /// The address bound before start-up (not for a worker: it inherits the master's socket).
@@ -51,13 +53,14 @@ public final class Runtime {
     private var holdingConnections = false
 
     /// Every part of the runtime, in start order.
-    private lazy var lifecycle = ServiceGroup(loop: loop, logger: logger, entries: [
+    private lazy var lifecycle = ServiceGroup(loop: loop, logger: logger, entries: clusterServices + [
         .init(service: LoopServiceClosures("event log", startNow: { [unowned self] in try openEventLog() },
                                            stop: { [unowned self] done in events.close(completion: done) }),
               startTimeout: 0, stopTimeout: Self.storeCloseTimeoutMilliseconds),
         .init(service: LoopServiceClosures("audit log and API keys", startNow: { [unowned self] in try openGatewayStores() },
                                            stop: { [unowned self] done in closeGatewayStores(done) }),
               startTimeout: 0, stopTimeout: Self.storeCloseTimeoutMilliseconds),
+    ] + clusterGatewayServices + [
         .init(service: LoopServiceClosures("gateway", startNow: { [unowned self] in attachGateway() },
                                            stopNow: { [unowned self] in gateway?.resilience.circuitChanged = nil }),
               startTimeout: 0, stopTimeout: 0),
@@ -100,6 +103,9 @@ public final class Runtime {
         systemd = launch.systemd
         let registry = RouteRegistry()
         events = EventRouter(loop: loop, logger: logger)
+        cluster = config.clusterRedis.map { [loop] in
+            RedisCluster(settings: $0, loop: loop, logger: logger, maxAttempts: config.busMaxAttempts, maxAgeSeconds: config.busRetentionSeconds)
+        }
         let services = PluginServices(loop: loop, logger: logger, runtimeVersion: Self.version, routes: registry, events: events,
                                       offLoopThreadsPerPlugin: config.offLoopThreadsPerPlugin)
         group = PluginGroup(services: services, directory: config.pluginsDirectory,
@@ -184,6 +190,13 @@ public final class Runtime {
         configuration.retention = RetentionPolicy(maxAge: config.busRetentionSeconds > 0 ? .seconds(Int64(config.busRetentionSeconds)) : nil,
                                                   maxCount: config.busRetentionMaxEvents > 0 ? config.busRetentionMaxEvents : nil,
                                                   maxBytes: config.busRetentionMaxBytes > 0 ? config.busRetentionMaxBytes : nil)
+        if let cluster {
+            events.useStore(cluster.store)
+            events.replication = cluster
+            events.metrics = metrics
+            events.bus.metrics = metrics
+            return
+        }
         let path = config.dataDirectory.appendingPathComponent("events.sqlite").path
         do {
             try events.openLog(at: path, configuration: configuration)
@@ -201,8 +214,11 @@ public final class Runtime {
                                        tenantDirectory: group.services.tenantDirectory)
         self.gateway = gateway
         group.services.keys = (gateway.keyStore, gateway.keys)
-        group.services.audit = gateway.audit
-        try AdminKey.ensure(in: config.dataDirectory, store: gateway.keyStore, directory: gateway.keys, adminRole: config.gateway.auth.adminRole, logger: logger)
+        group.services.audit = gateway.trail
+        // In cluster mode the admin key is the installation's, from Redis (`clusterGatewayServices`).
+        if cluster == nil {
+            try AdminKey.ensure(in: config.dataDirectory, store: gateway.keyStore, directory: gateway.keys, adminRole: config.gateway.auth.adminRole, logger: logger)
+        }
     }
 
     /// The `audit log and API keys` service's stop: writes the pending audit records and closes both files.

@@ -10,7 +10,7 @@ final class DurableConsumer {
     let group: String
     private let pattern: TopicPattern
     private let subscription: BusSubscription
-    private let log: EventLog
+    private let log: any DurableStore
     private let loop: EventLoop
     private let logger: Logger
     private var ready = false
@@ -22,7 +22,7 @@ final class DurableConsumer {
     var window = 64
     var metrics: RuntimeMetrics?
 
-    init(group: String, pattern: TopicPattern, subscription: BusSubscription, log: EventLog, loop: EventLoop, logger: Logger) {
+    init(group: String, pattern: TopicPattern, subscription: BusSubscription, log: any DurableStore, loop: EventLoop, logger: Logger) {
         self.group = group
         self.pattern = pattern
         self.subscription = subscription

@@ -29,6 +29,8 @@ enum EventEndpoints {
                 case .success(let event):
                     respond(BuiltinResponse(status: 202, headers: [("Content-Type", "application/json")],
                                             body: EventJSON.receipt(event, durable: request.durable)))
+                case .failure(let failure) where failure.shownToClient:
+                    respond(.problem(503, failure.description, exchange))
                 case .failure(let failure):
                     respond(.internalFailure(503, "publish failed", failure, exchange, logger: logger))
                 }

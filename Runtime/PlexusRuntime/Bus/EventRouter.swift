@@ -9,6 +9,8 @@ final class EventRouter {
     /// Why the router refused something.
     struct Failure: Error, CustomStringConvertible {
         let description: String
+        /// Safe and useful to show the client (e.g. "Redis is unreachable"), instead of a request id.
+        var shownToClient = false
     }
 
     let bus: EventBus
@@ -16,7 +18,10 @@ final class EventRouter {
     let sseFrames = SSEFrameCache()
     private let loop: EventLoop
     private let logger: Logger
-    private(set) var log: EventLog?
+    /// The durable store: the SQLite log, or Redis Streams in cluster mode.
+    private(set) var log: (any DurableStore)?
+    /// The SQLite log's counters (nil in cluster mode).
+    var logStatistics: EventLogStatistics? { (log as? EventLog)?.statistics }
     /// The loaded plugins' names and declared topics, for ``reservations``.
     var declaredTopics: () -> [(name: String, topics: [String])] = { [] }
     /// Who may publish on which topics, from the plugins loaded now.
@@ -33,6 +38,16 @@ final class EventRouter {
     /// Topics that are always durable, whatever the publisher asks.
     var durablePatterns: [TopicPattern] = []
     private var consumers: [UInt64: DurableConsumer] = [:]
+    /// The other instances of a cluster (nil: this instance is alone).
+    var replication: (any BusReplication)?
+    /// Live clients (SSE streams) told about the cluster's state, by id.
+    private var noticeListeners: [ObjectIdentifier: (String) -> Void] = [:]
+
+    /// Tells `listener` (until ``stopNotices(_:)``) when the cluster's Redis goes away or comes back.
+    func notices(_ owner: AnyObject, _ listener: @escaping (String) -> Void) { noticeListeners[ObjectIdentifier(owner)] = listener }
+    func stopNotices(_ owner: AnyObject) { noticeListeners.removeValue(forKey: ObjectIdentifier(owner)) }
+    /// Sends `text` to every live client that listens to notices.
+    func notifyLiveClients(_ text: String) { for listener in noticeListeners.values { listener(text) } }
     private var maintenance: LoopTimer?
     var metrics: RuntimeMetrics?
 
@@ -54,12 +69,34 @@ final class EventRouter {
         maintenance = timer
     }
 
+    /// Uses `store` for durable topics instead of the SQLite log (cluster mode), with the same maintenance timer.
+    func useStore(_ store: any DurableStore) {
+        log = store
+        let timer = LoopTimer(loop: loop)
+        timer.start(afterMilliseconds: 1_000, repeatingMilliseconds: 1_000) { [unowned self] in
+            log?.runMaintenance { _ in }
+            pumpConsumers()
+        }
+        timer.unref()
+        maintenance = timer
+    }
+
+    /// Lets every durable consumer fetch what is due (e.g. an event another instance published).
+    func pumpConsumers() {
+        for consumer in consumers.values { consumer.pump() }
+    }
+
     /// Publishes `envelope`; durable events are acknowledged only after the log's commit.
     func publish(_ envelope: EventEnvelope, durable: Bool, completion: @escaping (Result<EventEnvelope, Failure>) -> Void) {
         metrics?.counter("plexus_bus_published_total", [("durable", durable ? "true" : "false")], help: "Events published").increment()
         let makeDurable = durable || durablePatterns.contains { $0.matches(envelope.topic) }
+        if let replication, let reason = replication.unavailableReason {
+            return completion(.failure(Failure(description: "publish refused: \(reason); retry when the cluster's Redis is back", shownToClient: true)))
+        }
         guard makeDurable else {
-            completion(.success(bus.publish(envelope)))
+            let event = bus.publish(envelope)
+            replication?.replicate(event, durable: false)
+            completion(.success(event))
             return
         }
         guard let log else {
@@ -72,11 +109,12 @@ final class EventRouter {
                     var stored = envelope
                     stored.id = receipt.id
                     bus.fanOut(stored)
+                    replication?.replicate(stored, durable: true)
                     for consumer in consumers.values { consumer.pump() }
                     completion(.success(stored))
                 case .failure(let error):
                     logger.error("durable publish failed", metadata: ["topic": "\(envelope.topic)", "error": "\(error)"])
-                    completion(.failure(Failure(description: "\(error)")))
+                    completion(.failure(Failure(description: "\(error)", shownToClient: replication != nil)))
                 }
         })
     }
@@ -88,9 +126,10 @@ final class EventRouter {
                    deliver: @escaping (EventEnvelope) -> Void) throws -> UInt64 {
         let subscription = bus.subscribe(pattern, owner: owner, queueLimit: queueLimit, overflow: overflow,
                                          durableGroup: durableGroup, maxAttempts: maxAttempts, filter: filter, deliver: deliver)
+        replication?.listen(pattern)
         guard let group = durableGroup else { return subscription.id }
         guard let log else {
-            bus.unsubscribe(subscription.id)
+            unsubscribe(subscription.id)
             throw Failure(description: "durable group '\(group)': the durable event log is not open")
         }
         let consumer = DurableConsumer(group: group, pattern: pattern, subscription: subscription, log: log, loop: loop, logger: logger)
@@ -102,6 +141,7 @@ final class EventRouter {
 
     func unsubscribe(_ id: UInt64) {
         consumers.removeValue(forKey: id)?.stop()
+        if let pattern = bus.subscriptions[id]?.pattern { replication?.stopListening(pattern) }
         bus.unsubscribe(id)
     }
 

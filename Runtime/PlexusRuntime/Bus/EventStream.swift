@@ -43,6 +43,9 @@ final class EventStream: LiveSession {
         keepAlive = self
         stream.onClose = { [unowned self] in stop() }
         stream.send(Array("retry: 2000\n\n".utf8))
+        events.notices(self) { [unowned self] text in
+            stream.send(Array(": \(String(decoding: SSEEncoding.singleLine(text), as: UTF8.self))\n\n".utf8))
+        }
         let tenant = tenant
         for pattern in patterns {
             if let id = try? events.subscribe(pattern, owner: "sse", queueLimit: 10_000, overflow: .dropOldest, durableGroup: nil, maxAttempts: 0,
@@ -131,6 +134,7 @@ final class EventStream: LiveSession {
     private func stop() {
         for id in subscriptions { events.unsubscribe(id) }
         subscriptions.removeAll()
+        events.stopNotices(self)
         heartbeat?.close()
         heartbeat = nil
         sessions?.remove(self)

@@ -21,6 +21,8 @@ final class ServiceRegistry {
 
     private let loop: EventLoop
     private var services: [String: Service] = [:]
+    /// The other instances' services (cluster mode; nil: this process only).
+    var remote: (any RemoteServices)?
     private var pending: [UInt64: PendingCall] = [:]
     private var nextToken: UInt64 = 1
 
@@ -33,11 +35,16 @@ final class ServiceRegistry {
             return HostCallFailure(PLEXUS_E_ALREADY_EXISTS, "service '\(name)' is already offered by plugin '\(existing.plugin.name)'")
         }
         services[name] = service
+        remote?.offered(name)
         return nil
     }
 
+    /// The services offered here now, by name.
+    var offeredNames: [String] { services.keys.sorted() }
+
     /// Drops every service of `plugin`, failing its in-flight calls' replies as they time out.
     func removeAll(of plugin: PluginInstance) {
+        for (name, service) in services where service.plugin === plugin { remote?.withdrawn(name) }
         services = services.filter { $0.value.plugin !== plugin }
     }
 
@@ -45,8 +52,26 @@ final class ServiceRegistry {
     /// Neither the service's handler nor `reply` runs before this returns (the ABI's promise that
     /// no callback fires inside the host call that registered it, even for a plugin calling its
     /// own service or a handler that answers at once).
-    func call(_ name: String, caller: PluginInstance? = nil, payload: [UInt8], timeoutMilliseconds: UInt64,
+    /// `localOnly`: answered by this process's plugins even in a cluster (a call another instance sent here).
+    func call(_ name: String, caller: PluginInstance? = nil, payload: [UInt8], timeoutMilliseconds: UInt64, localOnly: Bool = false,
               reply: @escaping plexus_reply_cb, user: UnsafeMutableRawPointer?) {
+        let local = services[name].map { $0.plugin.status.state == .running } ?? false
+        if !localOnly, let remote, remote.take(name, local: local, payload: payload, timeoutMilliseconds: timeoutMilliseconds, reply: { result in
+            Self.marked(caller, "service \(name) reply") {
+                switch result {
+                case .success(let bytes):
+                    HostCallStatus.set(PLEXUS_OK)
+                    bytes.withUnsafeBytes { raw in
+                        reply(user, Int32(PLEXUS_OK.rawValue), plexus_bytes(data: raw.baseAddress?.assumingMemoryBound(to: CChar.self), length: raw.count))
+                    }
+                case .failure(let failure):
+                    let status = failure.kind == .notFound ? PLEXUS_E_NOT_FOUND : failure.kind == .timeout ? PLEXUS_E_TIMEOUT : PLEXUS_E_REMOTE_FAILED
+                    Self.fail(reply, user, status, failure.message)
+                }
+            }
+        }) {
+            return
+        }
         guard let service = services[name], service.plugin.status.state == .running else {
             loop.execute { Self.marked(caller, "service \(name) reply") { Self.fail(reply, user, PLEXUS_E_NOT_FOUND, "no running plugin offers service '\(name)'") } }
             return

@@ -64,6 +64,8 @@ public struct RuntimeConfig: Sendable {
     public var supervisor = SupervisorSettings()
     /// The gateway: `[auth]`, `[tenants.hosts]`, `[rate_limits.*]`, `[resilience]`, `[cors]`, `[security]`, `[audit]`.
     public var gateway = GatewaySettings()
+    /// `[cluster] redis = "redis://…"`: the bus and the gateway's shared state on Redis (nil: one instance, SQLite).
+    public var clusterRedis: ClusterRedisSettings?
 
     public init() {}
 
@@ -137,6 +139,7 @@ public struct RuntimeConfig: Sendable {
             gatewayValues.merge(reader.take(prefix: prefix)) { first, _ in first }
         }
         gateway = try GatewaySettings(values: gatewayValues, file: file.path, base: base)
+        clusterRedis = try ClusterRedisSettings.parse(reader.take(prefix: "cluster.redis"), file: file.path)
         try reader.refuseUnknownKeys()
     }
 

@@ -12,6 +12,8 @@ final class AuditTrail {
     private var windowStart = 0.0
     private var refusalsInWindow = 0
     private var suppressed = 0
+    /// Also gets every record written (cluster mode: the installation's shared audit stream).
+    var mirror: ((AuditRecord) -> Void)?
 
     init(log: AuditLog) {
         self.log = log
@@ -34,8 +36,16 @@ final class AuditTrail {
         }
         let actor = request?.caller?.subject ?? request.map { "ip:" + $0.peer.ip } ?? "plexus"
         let kind: AuditActorKind = request.map { $0.caller == nil ? .anonymous : $0.caller!.method == .apiKey ? .apiKey : .subject } ?? .system
-        log.append(AuditRecord(time: Date().timeIntervalSince1970, actor: actor, actorKind: kind, action: action, target: target,
-                               outcome: outcome, requestID: request?.requestID, tenant: request?.tenant, detail: detail))
+        let record = AuditRecord(time: Date().timeIntervalSince1970, actor: actor, actorKind: kind, action: action, target: target,
+                                 outcome: outcome, requestID: request?.requestID, tenant: request?.tenant, detail: detail)
+        log.append(record)
+        mirror?(record)
+    }
+
+    /// Writes a record made elsewhere (a plugin's, through `audit_record`), mirrored like the rest.
+    func append(_ record: AuditRecord) {
+        log.append(record)
+        mirror?(record)
     }
 
     /// 401 for `request`, audited as an authentication failure.
@@ -57,8 +67,10 @@ final class AuditTrail {
 
     private func flushSuppressed(now: Double) {
         guard suppressed > 0 else { return }
-        log.append(AuditRecord(time: now, actor: "plexus", actorKind: .system, action: .authFailure, outcome: .failure,
-                               detail: "\(suppressed) more authentication failures and refusals in one second were counted, not recorded one by one"))
+        let record = AuditRecord(time: now, actor: "plexus", actorKind: .system, action: .authFailure, outcome: .failure,
+                                 detail: "\(suppressed) more authentication failures and refusals in one second were counted, not recorded one by one")
+        log.append(record)
+        mirror?(record)
         suppressed = 0
     }
 }

@@ -144,7 +144,7 @@ final class RuntimeMetrics {
         for (owner, value) in depth {
             gauge("plexus_bus_queue_depth", [("subscriber", owner)], help: "").set(to: Double(value))
         }
-        if let statistics = events.log?.statistics {
+        if let statistics = events.logStatistics {
             mirror("appended", UInt64(statistics.appendedEvents), into: counter("plexus_eventlog_appended_events_total", [], help: ""))
             mirror("transactions", UInt64(statistics.transactions), into: counter("plexus_eventlog_transactions_total", [], help: ""))
         }

@@ -41,6 +41,8 @@ final class RequestPipeline {
     private var router = RouteTrie<RouteTarget>([])
     /// `plexus_gateway_refusals_total` by status, looked up once.
     private var refusalCounters: [Int: RuntimeCounter] = [:]
+    /// Cluster mode: rate limits shared through Redis, decided once the body is in (nil: none).
+    var sharedRateLimit: ClusterRateLimit?
 
     init(loop: EventLoop, limits: HTTPLimits, registry: RouteRegistry, metrics: RuntimeMetrics?) {
         self.loop = loop
@@ -123,6 +125,16 @@ final class RequestPipeline {
             exchange.connection.flush()
             return
         }
+        if let sharedRateLimit, stages != nil {
+            return sharedRateLimit.screen(exchange) { [unowned self] refusal in
+                if let refusal { refuse(exchange, refusal) } else { respond(exchange) }
+            }
+        }
+        respond(exchange)
+    }
+
+    /// The resilience stage, then the responder.
+    private func respond(_ exchange: HTTPExchange) {
         switch exchange.target {
         case .builtin(let builtin)?:
             builtins.call(exchange, builtin: builtin)

@@ -13,8 +13,9 @@ public final class PluginGroup {
     let cacheDirectory: URL
     let startTimeout: UInt64
     let stopTimeout: UInt64
-    /// Plugins the supervisor quarantined (name → reason): not initialised or started.
-    let quarantined: [String: String]
+    /// Plugins the supervisor quarantined (name → reason): not initialised or started. In cluster
+    /// mode, those quarantined on other instances too (added before the plugins load).
+    var quarantined: [String: String]
     /// Plugin files found to crash the process that loads them (file name → diagnosis): not loaded.
     let crashingFiles: [String: String]
 

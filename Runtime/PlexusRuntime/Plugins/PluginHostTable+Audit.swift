@@ -59,7 +59,7 @@ extension PluginHostTable {
             window.count += 1
             services.auditWindows[plugin.name] = window
             // Whoever the plugin names, the record says the plugin named it (actor kind "plugin").
-            _ = log.append(AuditRecord(time: now, actor: fields[0].1 ?? "plugin:\(plugin.name)",
+            log.append(AuditRecord(time: now, actor: fields[0].1 ?? "plugin:\(plugin.name)",
                                        actorKind: .plugin, action: AuditAction(rawValue: "plugin.\(plugin.name).\(action)"),
                                        target: fields[2].1, outcome: recorded, requestID: fields[3].1, tenant: fields[1].1, detail: text(detail) ?? ""))
             HostCallStatus.set(PLEXUS_OK)

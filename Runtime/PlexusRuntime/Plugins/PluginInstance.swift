@@ -149,7 +149,7 @@ final class PluginServices {
     /// The gateway's key store and directory, for `tenant_key_create` (set once the gateway opens).
     var keys: (store: APIKeyStore, directory: APIKeyDirectory)?
     /// The runtime's audit log, for `audit_record` (set once the gateway opens; nil without it).
-    var audit: AuditLog?
+    var audit: AuditTrail?
     /// Each plugin's audit records in the current second: a plugin recording in a loop is refused
     /// beyond ``PluginHostTable/maxAuditRecordsPerSecond`` instead of growing the log's buffer.
     var auditWindows: [String: (second: Int, count: Int)] = [:]
