@@ -81,7 +81,9 @@ final class CancellationTests: XCTestCase {
                 return 1
             })
         }
-        try await eventually("the first job holds the only thread") { probe.blockerStarted.load(ordering: .acquiring) }
+        // Polled here (this test runs on the plugin actor; `eventually` is nonisolated).
+        for _ in 0..<500 where !probe.blockerStarted.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(20)) }
+        XCTAssertTrue(probe.blockerStarted.load(ordering: .acquiring), "the first job holds the only thread")
         let queued = Task { @PluginActor in
             try await pool.run(cancellable: { _ -> Int in
                 probe.queuedRan.store(true, ordering: .releasing)
