@@ -28,6 +28,8 @@ public struct HostDrivers {
     public var logHandler: @Sendable (String) -> any LogHandler
     /// The tenant directory and tenant keys (ABI 1.6; white-label plugins the operator granted).
     public var tenancy: any TenancyDriver = UnsupportedTenancy()
+    /// The runtime's audit log (ABI 1.8).
+    public var audit: any AuditDriver = UnsupportedAudit()
 
     /// Gathers a complete set of drivers.
     public init(routes: any RouteDriver, bus: any BusDriver, services: any ServiceDriver, keyValue: any KeyValueDriver,

@@ -93,6 +93,7 @@ extension HostDrivers {
                   config: HostConfigSource(bridge: bridge), metrics: HostMetricsDriver(bridge: bridge),
                   logHandler: { _ in HostLogHandler(bridge: bridge) })
         tenancy = HostTenancyDriver(bridge: bridge)
+        audit = HostAuditDriver(bridge: bridge)
     }
 }
 

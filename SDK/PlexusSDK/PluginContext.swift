@@ -24,6 +24,8 @@ public final class PluginContext {
     public let metrics: Metrics
     /// The host's tenant directory and tenant API keys (ABI 1.6), for a plugin the operator granted.
     public let tenancy: Tenancy
+    /// The runtime's audit log, for the changes this plugin makes (ABI 1.8).
+    public let audit: AuditTrail
 
     let offLoopDriver: any OffLoopDriver
 
@@ -42,6 +44,7 @@ public final class PluginContext {
         self.storage = Storage(keyValue: drivers.keyValue, sql: drivers.sql)
         self.metrics = Metrics(driver: drivers.metrics)
         self.tenancy = Tenancy(driver: drivers.tenancy)
+        self.audit = AuditTrail(driver: drivers.audit)
         self.offLoopDriver = drivers.offLoop
     }
 
