@@ -39,8 +39,15 @@ final class PluginResponder: ResponseSink {
         running = exchange
         runningAnswered = false
         Blame.around(route.plugin, route.blameLabel) { route.handler(route.context, &request) }
-        // Not answered within the call: the answer comes later (an `async` handler, a timer).
-        if !runningAnswered { awaiting[exchange.token] = exchange }
+        // Not answered within the call: the answer comes later (an `async` handler, a timer),
+        // unless its connection closed during the call (``forget(_:)`` did not find it waiting).
+        if !runningAnswered {
+            if exchange.abandoned {
+                giveUp(exchange, reason: PLEXUS_ABANDON_CLIENT_GONE, success: true)
+            } else {
+                awaiting[exchange.token] = exchange
+            }
+        }
         (running, runningAnswered) = (outer, outerAnswered)
         // The request is valid only until the handler returns (plexus_abi.h): the plugin has
         // copied what it keeps, so a large body is not held twice while the plugin works on it.
