@@ -77,7 +77,9 @@ let package = Package(
             path: "Runtime/PlexusAuth"
         ),
         // The gateway's policies: rate limits, circuit breakers, bulkheads, the audit log, the OpenAPI document.
-        .target(name: "PlexusPolicy", dependencies: ["PlexusStorage"], path: "Runtime/PlexusPolicy"),
+        .target(name: "PlexusPolicy", dependencies: ["PlexusStorage"], path: "Runtime/PlexusPolicy",
+                // The bulkhead and breaker run on every guarded request: no dynamic exclusivity checks in release (debug keeps them).
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         .target(
             name: "PlexusRuntime",
             dependencies: [

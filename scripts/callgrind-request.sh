@@ -1,6 +1,7 @@
 #!/bin/bash
 # User-space instructions per request of a release plexus (unsupervised, access log off unless
-# ACCESS_LOG=1), counted by callgrind over N sequential keep-alive requests after a warm-up of 200:
+# ACCESS_LOG=1: then combined to a file, and nginx's `combined buffer=64k`), counted by callgrind
+# over N sequential keep-alive requests after a warm-up of 200:
 #   scripts/callgrind-request.sh [public|authenticated] [requests]
 # (after: swift build -c release --product plexus --product PlexusHello). `authenticated` puts
 # GET /api/v1/hello behind an HS256 JWT and a rate limit that never refuses (as bench/gateway.sh).
@@ -29,7 +30,7 @@ if [ "${NGINX:-0}" = 1 ]; then
     cat > "$W/nginx/nginx.conf" <<EOF
 daemon off; master_process off; worker_processes 1; error_log $W/nginx/error.log; pid $W/nginx/nginx.pid;
 events { worker_connections 1024; }
-http { access_log off; client_body_temp_path $W/nginx; proxy_temp_path $W/nginx; fastcgi_temp_path $W/nginx;
+http { $( [ "${ACCESS_LOG:-0}" = 1 ] && echo "access_log $W/nginx/access.log combined buffer=64k;" || echo "access_log off;" ) client_body_temp_path $W/nginx; proxy_temp_path $W/nginx; fastcgi_temp_path $W/nginx;
        uwsgi_temp_path $W/nginx; scgi_temp_path $W/nginx;
        server { listen 127.0.0.1:$PORT; location / { default_type text/plain; return 200 "hello\n"; } } }
 EOF
@@ -42,6 +43,10 @@ else
     objcopy --strip-debug "$BIN/libPlexusHello.so" "$W/plugins.d/libPlexusHello.so"
     {
         printf '[server]\nlisten = "127.0.0.1:%s"\n[plugins]\ndir = "%s/plugins.d"\n[data]\ndir = "%s/data"\n' "$PORT" "$W" "$W"
+        if [ "${ACCESS_LOG:-0}" = 1 ]; then
+            # The log as bench/http.sh runs it: combined, to a file.
+            printf '[access_log]\ndestination = "file"\npath = "%s/access.log"\nformat = "combined"\n' "$W"
+        fi
         if [ "$MODE" = authenticated ]; then
             printf 'access = "authenticated"\n' > "$W/plugins.d/hello.toml"
             printf '[auth]\njwt_hs256_secret = "%s"\n' "$SECRET"

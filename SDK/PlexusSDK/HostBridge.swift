@@ -31,19 +31,14 @@ struct HostBridge: @unchecked Sendable {
         withUnsafeTemporaryAllocation(byteCount: max(pairBytes + textBytes, 1), alignment: MemoryLayout<plexus_pair>.alignment) { block in
             let base = block.baseAddress!
             let pairs = base.bindMemory(to: plexus_pair.self, capacity: max(fieldCount, 1))
-            var cursor = base + pairBytes
-            func store(_ text: String) -> plexus_bytes {
-                var text = text
-                return text.withUTF8 { utf8 in
-                    let start = cursor
-                    if let source = utf8.baseAddress { cursor.copyMemory(from: source, byteCount: utf8.count) }
-                    cursor += utf8.count
-                    return plexus_bytes(data: start.assumingMemoryBound(to: CChar.self), length: utf8.count)
-                }
-            }
+            var offset = pairBytes
             var index = 0
             headers.forEach { name, value in
-                pairs[index] = plexus_pair(name: store(name), value: store(value))
+                let nameBytes = Self.store(name, at: base + offset)
+                offset += nameBytes.length
+                let valueBytes = Self.store(value, at: base + offset)
+                offset += valueBytes.length
+                pairs[index] = plexus_pair(name: nameBytes, value: valueBytes)
                 index += 1
             }
             response.body.withUnsafeBytes { body in
@@ -55,6 +50,15 @@ struct HostBridge: @unchecked Sendable {
                 raw.body = plexus_bytes(data: body.baseAddress?.assumingMemoryBound(to: CChar.self), length: body.count)
                 host.pointee.respond(host, token, &raw)
             }
+        }
+    }
+
+    /// Copies the UTF-8 of `text` to `destination` and returns its view there.
+    private static func store(_ text: String, at destination: UnsafeMutableRawPointer) -> plexus_bytes {
+        var text = text
+        return text.withUTF8 { utf8 in
+            if let source = utf8.baseAddress { destination.copyMemory(from: source, byteCount: utf8.count) }
+            return plexus_bytes(data: destination.assumingMemoryBound(to: CChar.self), length: utf8.count)
         }
     }
 }

@@ -102,7 +102,8 @@ final class RouteBox {
 }
 
 extension Request {
-    /// Copies a C request into Swift values.
+    /// Copies a C request into Swift values, each field assigned once: this runs for every
+    /// request, and delegating to another initializer copied and destroyed the whole value.
     init(_ raw: plexus_request) {
         var headerBytes = 0
         for index in 0..<raw.header_count { headerBytes += raw.headers[index].name.length + raw.headers[index].value.length }
@@ -111,30 +112,49 @@ extension Request {
             return (UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.data == nil ? 0 : pair.name.length),
                     UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.data == nil ? 0 : pair.value.length))
         }
-        let headers = Headers(packed: packed)
+        headers = Headers(packed: packed)
         var parameters: [String: String] = [:]
         for index in 0..<raw.param_count {
             parameters[raw.params[index].name.string] = raw.params[index].value.string
         }
-        // ABI 1.6 appended the roles and scopes as arrays; a 1.5 runtime's request has only the texts.
-        if Int(raw.struct_size) >= MemoryLayout<plexus_request>.offset(of: \.scope_count)! + MemoryLayout<Int>.size {
-            let tenant = raw.tenant.string
-            self.init(method: raw.method.string, path: raw.path.string, parameters: parameters, rawQuery: raw.query.string,
-                      headers: headers, body: raw.body.bytes, requestID: raw.request_id.string, subject: raw.subject.string,
-                      roles: Self.names(raw.role_list, raw.role_count), scopes: Self.names(raw.scope_list, raw.scope_count),
-                      tenant: tenant.isEmpty ? nil : tenant)
-            return
-        }
+        self.parameters = parameters
+        self.method = Self.method(raw.method)
+        path = raw.path.string
+        rawQuery = raw.query.string
+        body = raw.body.bytes
+        requestID = raw.request_id.string
         // ABI 1.2 appended the caller; a 1.1 runtime's request ends before it.
         guard Int(raw.struct_size) >= MemoryLayout<plexus_request>.offset(of: \.scopes)! + MemoryLayout<plexus_bytes>.size else {
-            self.init(method: raw.method.string, path: raw.path.string, parameters: parameters, rawQuery: raw.query.string,
-                      headers: headers, body: raw.body.bytes, requestID: raw.request_id.string)
+            callerSource = .value(nil)
+            self.tenant = nil
             return
         }
-        let tenant = raw.tenant.string
-        self.init(method: raw.method.string, path: raw.path.string, parameters: parameters, rawQuery: raw.query.string,
-                  headers: headers, body: raw.body.bytes, requestID: raw.request_id.string,
-                  subject: raw.subject.string, roles: raw.roles.string, scopes: raw.scopes.string, tenant: tenant.isEmpty ? nil : tenant)
+        let tenantText = raw.tenant.string, subject = raw.subject.string
+        let tenant: String? = tenantText.isEmpty ? nil : tenantText
+        self.tenant = tenant
+        if subject.isEmpty {
+            callerSource = .value(nil)
+        } else if Int(raw.struct_size) >= MemoryLayout<plexus_request>.offset(of: \.scope_count)! + MemoryLayout<Int>.size {
+            // ABI 1.6 appended the roles and scopes as arrays.
+            callerSource = .value(CallerIdentity(subject: subject, tenant: tenant, roles: Self.names(raw.role_list, raw.role_count),
+                                                 scopes: Self.names(raw.scope_list, raw.scope_count)))
+        } else {
+            // A 1.2 to 1.5 runtime's request has only the texts, parsed when first read.
+            callerSource = .raw(subject: subject, roles: raw.roles.string, scopes: raw.scopes.string)
+        }
+    }
+
+    /// The method as a string literal when it is a common one (no bytes copied, nothing to validate).
+    static func method(_ bytes: plexus_bytes) -> String {
+        guard let data = bytes.data else { return "" }
+        let b = UnsafeRawBufferPointer(start: data, count: bytes.length)
+        switch b.count {
+        case 3 where b[0] == 0x47 && b[1] == 0x45 && b[2] == 0x54: return "GET"
+        case 3 where b[0] == 0x50 && b[1] == 0x55 && b[2] == 0x54: return "PUT"
+        case 4 where b[0] == 0x50 && b[1] == 0x4F && b[2] == 0x53 && b[3] == 0x54: return "POST"
+        case 4 where b[0] == 0x48 && b[1] == 0x45 && b[2] == 0x41 && b[3] == 0x44: return "HEAD"
+        default: return bytes.string
+        }
     }
 }
 

@@ -32,9 +32,9 @@ public struct Request: Sendable {
     }
 
     /// The caller as given: a value, or the runtime's texts still to be parsed.
-    private var callerSource: CallerSource
+    var callerSource: CallerSource
 
-    private enum CallerSource: Sendable {
+    enum CallerSource: Sendable {
         case value(CallerIdentity?)
         case raw(subject: String, roles: String, scopes: String)
     }

@@ -90,6 +90,8 @@ final class CancellationTests: XCTestCase {
                 return 2
             })
         }
+        // Let it start and wait behind the first job (cancelled before it starts, it is never queued at all).
+        try await Task.sleep(for: .milliseconds(50))
         queued.cancel()
         do {
             let value = try await queued.value

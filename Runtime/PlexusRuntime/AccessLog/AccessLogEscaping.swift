@@ -15,13 +15,20 @@ enum AccessLogEscaping {
     /// nginx's escaping for the combined format: `"`, `\`, control bytes and every byte from
     /// 0x7F up become `\xNN`; the rest is written as is.
     static func appendCombined(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        for byte in bytes {
+        // Runs of bytes written as they are go in at once (appending byte by byte cost about
+        // fifteen instructions a byte).
+        var run = 0
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
             if byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                if run < index { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[run..<index])) }
                 appendHexEscape(byte, to: &out)
-            } else {
-                out.append(byte)
+                run = index + 1
             }
+            index += 1
         }
+        if run < bytes.count { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[run...])) }
     }
 
     /// A key=value value: bare when it is printable ASCII without space, `"` or `\` (a reader
@@ -57,6 +64,14 @@ enum AccessLogEscaping {
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
+            // A run of printable ASCII without a quote or a backslash goes in at once.
+            var end = index
+            while end < bytes.count, bytes[end] >= 0x20, bytes[end] < 0x7F, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
+            if end > index {
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<end]))
+                index = end
+                continue
+            }
             if byte < 0x80 {
                 switch byte {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"):

@@ -674,18 +674,20 @@ final class HTTPConnection {
     nonisolated(unsafe) static let settings: UnsafeMutablePointer<llhttp_settings_t> = {
         let settings = UnsafeMutablePointer<llhttp_settings_t>.allocate(capacity: 1)
         llhttp_settings_init(settings)
-        settings.pointee.on_message_begin = { parser in from(parser).messageBegin() }
-        settings.pointee.on_method = { parser, data, _ in from(parser).method(data!) }
-        settings.pointee.on_url = { parser, data, length in from(parser).url(data!, length) }
-        settings.pointee.on_header_field = { parser, data, length in from(parser).headerField(data!, length) }
-        settings.pointee.on_header_value = { parser, data, length in from(parser).headerValue(data!, length) }
-        settings.pointee.on_headers_complete = { parser in from(parser).headersComplete() }
-        settings.pointee.on_body = { parser, data, length in from(parser).bodyData(data!, length) }
-        settings.pointee.on_message_complete = { parser in from(parser).messageComplete() }
+        settings.pointee.on_message_begin = { parser in from(parser) { $0.messageBegin() } }
+        settings.pointee.on_method = { parser, data, _ in from(parser) { $0.method(data!) } }
+        settings.pointee.on_url = { parser, data, length in from(parser) { $0.url(data!, length) } }
+        settings.pointee.on_header_field = { parser, data, length in from(parser) { $0.headerField(data!, length) } }
+        settings.pointee.on_header_value = { parser, data, length in from(parser) { $0.headerValue(data!, length) } }
+        settings.pointee.on_headers_complete = { parser in from(parser) { $0.headersComplete() } }
+        settings.pointee.on_body = { parser, data, length in from(parser) { $0.bodyData(data!, length) } }
+        settings.pointee.on_message_complete = { parser in from(parser) { $0.messageComplete() } }
         return settings
     }()
 
-    private static func from(_ parser: UnsafeMutablePointer<llhttp_t>?) -> HTTPConnection {
-        Unmanaged<HTTPConnection>.fromOpaque(parser!.pointee.data).takeUnretainedValue()
+    /// Runs `body` with the parser's connection, borrowed (the connection outlives its parser's calls).
+    @inline(__always)
+    private static func from(_ parser: UnsafeMutablePointer<llhttp_t>?, _ body: (HTTPConnection) -> Int32) -> Int32 {
+        Unmanaged<HTTPConnection>.fromOpaque(parser!.pointee.data)._withUnsafeGuaranteedRef(body)
     }
 }

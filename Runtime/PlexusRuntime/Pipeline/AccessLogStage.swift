@@ -14,7 +14,15 @@ final class AccessLogStage {
         let route: String
         let method: String
         let histogram: ValueHistogram
-        var counters: [Int: RuntimeCounter] = [:]
+        /// A counter per status seen (a few per route: a linear search beats hashing).
+        var counters: [(status: Int, counter: RuntimeCounter)] = []
+
+        func counter(_ status: Int, metrics: RuntimeMetrics) -> RuntimeCounter {
+            for entry in counters where entry.status == status { return entry.counter }
+            let counter = metrics.requestCounter(plugin: plugin, route: route, method: method, status: status)
+            counters.append((status, counter))
+            return counter
+        }
 
         init(plugin: String, route: String, method: String, histogram: ValueHistogram) {
             (self.plugin, self.route, self.method, self.histogram) = (plugin, route, method, histogram)
@@ -38,12 +46,7 @@ final class AccessLogStage {
             let seconds = Double(micros) / 1_000_000
             if let target = request.target {
                 let routeSeries = series(of: target, metrics: metrics)
-                let counter = routeSeries.counters[request.status] ?? {
-                    let counter = metrics.requestCounter(plugin: routeSeries.plugin, route: routeSeries.route, method: routeSeries.method, status: request.status)
-                    routeSeries.counters[request.status] = counter
-                    return counter
-                }()
-                counter.increment()
+                routeSeries.counter(request.status, metrics: metrics).increment()
                 routeSeries.histogram.record(seconds)
             } else {
                 metrics.recordRequest(plugin: "-", route: "unmatched", method: request.method, status: request.status, seconds: seconds)

@@ -7,8 +7,12 @@ import Foundation
 final class PluginResponder: ResponseSink {
     private let loop: EventLoop
     private let writer: ResponseWriter
-    /// Requests handed to plugins and not answered yet, by token.
+    /// Requests handed to plugins and not answered yet, by token (not the one whose handler runs now).
     private var awaiting: [UInt64: HTTPExchange] = [:]
+    /// The request whose handler runs now: a synchronous handler answers it within the call, with
+    /// no entry in ``awaiting`` (held `unowned(unsafe)`: ``call(_:route:)`` holds it meanwhile).
+    private unowned(unsafe) var running: HTTPExchange?
+    private var runningAnswered = false
     private var deadlineTimer: LoopTimer?
     /// Requests given up on whose plugin is told (ABI 1.6) and still holds a bulkhead slot.
     let abandoned: AbandonedRequests
@@ -24,7 +28,7 @@ final class PluginResponder: ResponseSink {
     }
 
     /// Requests handed to plugins and not answered yet.
-    var inFlight: Int { awaiting.count }
+    var inFlight: Int { awaiting.count + (running != nil && !runningAnswered ? 1 : 0) }
 
     func isServing(_ plugin: PluginInstance, tenant: String) -> Bool {
         awaiting.values.contains { $0.route?.plugin === plugin && $0.tenant == tenant }
@@ -33,22 +37,41 @@ final class PluginResponder: ResponseSink {
     /// Calls `route`'s handler for `exchange` (its body complete, its resilience guards passed).
     func call(_ exchange: HTTPExchange, route: RegisteredRoute) {
         if exchange.deadline != 0 { startDeadlineTimer() }
-        awaiting[exchange.token] = exchange
         exchange.connection.publishHandoverState()
         var request = exchange.makeCRequest()
+        let (outer, outerAnswered) = (running, runningAnswered)
+        running = exchange
+        runningAnswered = false
         Blame.around(route.plugin, route.blameLabel) { route.handler(route.context, &request) }
+        // Not answered within the call: the answer comes later (an `async` handler, a timer),
+        // unless its connection closed during the call (``forget(_:)`` did not find it waiting).
+        if !runningAnswered {
+            if exchange.abandoned {
+                giveUp(exchange, reason: PLEXUS_ABANDON_CLIENT_GONE, success: true)
+            } else {
+                awaiting[exchange.token] = exchange
+            }
+        }
+        (running, runningAnswered) = (outer, outerAnswered)
         // The request is valid only until the handler returns (plexus_abi.h): the plugin has
         // copied what it keeps, so a large body is not held twice while the plugin works on it.
         exchange.body.release()
     }
 
     func respond(token: UInt64, from plugin: PluginInstance, _ response: UnsafePointer<plexus_response>) {
-        guard let exchange = awaiting[token], exchange.route?.plugin === plugin else {
-            if abandoned.settle(token: token, plugin: plugin) { return }
-            plugin.logger.debug("response for an unknown or abandoned request ignored", metadata: ["token": "\(token)"])
-            return
+        let exchange: HTTPExchange
+        if let inline = running, !runningAnswered, inline.token == token, inline.route?.plugin === plugin {
+            runningAnswered = true
+            exchange = inline
+        } else {
+            guard let waiting = awaiting[token], waiting.route?.plugin === plugin else {
+                if abandoned.settle(token: token, plugin: plugin) { return }
+                plugin.logger.debug("response for an unknown or abandoned request ignored", metadata: ["token": "\(token)"])
+                return
+            }
+            awaiting.removeValue(forKey: token)
+            exchange = waiting
         }
-        awaiting.removeValue(forKey: token)
         resilience?.leave(exchange, success: response.pointee.status < 500, now: Date().timeIntervalSince1970)
         writer.send(exchange, response)
         answered?()
