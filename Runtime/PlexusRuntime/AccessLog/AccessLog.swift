@@ -3,7 +3,7 @@ import Foundation
 import Logging
 
 /// The access log on the loop: formats each answered request and appends it to an
-/// ``AccessLogRing`` (shared with the supervisor, so a crash loses no record), wakes the
+/// ``AccessLogRing`` (shared with a supervisor, which writes what a crashed worker had not), wakes the
 /// ``AccessLogWriter`` thread every ``AccessLogSettings/flushBytes`` and every
 /// ``AccessLogSettings/flushMilliseconds``, counts what a slow sink made it drop
 /// (`plexus_access_log_dropped_total` and a warning), reopens a file sink on SIGUSR1, and

@@ -8,8 +8,10 @@ import Foundation
 /// The loop appends each formatted record whole and only then publishes the new end, so the
 /// ring holds complete lines only; the writer thread writes from its start and publishes how far
 /// it got after each write. When a worker crashes, records it had not written yet are still in
-/// the file, and the master writes them (``recover(into:)``): a crash loses no answered request's
-/// record. A record written while the crash hit may be written twice (at least once, never lost).
+/// the file, and the master writes them (``recover(into:)``) when it reaps the worker. A record
+/// written while the crash hit may be written twice. Lost all the same: records that did not fit
+/// (counted), a ring whose counters the crash left inconsistent, and everything without a
+/// supervisor (the ring is then anonymous memory).
 final class AccessLogRing: @unchecked Sendable {
     static let magic: UInt32 = 0x504C_4152
     /// The file behind the ring (nil: anonymous memory).
@@ -117,6 +119,9 @@ final class AccessLogRing: @unchecked Sendable {
     func drain(_ write: (UnsafeRawBufferPointer) -> Bool) -> Int {
         let head = plexus_log_ring_load(&ring.pointee.head)
         var tail = ring.pointee.tail
+        // The master reads counters a crashed worker wrote: a ring whose start is past its end, or
+        // that claims more than it holds, is not trusted (nothing is written from it).
+        guard head >= tail, head - tail <= UInt64(capacity) else { return 0 }
         var skipped = 0
         while tail < head {
             let start = Int(tail % UInt64(capacity))

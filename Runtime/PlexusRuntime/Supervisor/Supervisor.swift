@@ -54,7 +54,11 @@ public final class Supervisor {
             self.generation = generation
             self.replaces = replaces
         }
+        private var released = false
+        /// Gives back what the worker shared with the master, once (later calls do nothing).
         func release() {
+            guard !released else { return }
+            released = true
             if let counters {
                 counters.carry.absorb(counters.region)
                 counters.region.unlink()
@@ -148,6 +152,7 @@ public final class Supervisor {
                     kill(worker.pid, SIGKILL)
                     var status: Int32 = 0
                     waitpid(worker.pid, &status, 0)
+                    worker.release()
                 }
                 return 1
             }
@@ -189,10 +194,14 @@ public final class Supervisor {
                 if stopping {
                     logger.notice("worker stopped", metadata: ["worker": "\(current.pid)", "status": "\(signaled ? "signal \(signalNumber)" : "\(exitStatus)")"])
                     stoppedCode = signaled ? 1 : exitStatus
+                    // Its access-log ring and shared files: recovered and removed now (the serving
+                    // worker is released on no other path once the supervisor stops).
+                    current.release()
                     continue
                 }
                 guard signaled else {
                     logger.error("worker exited with status \(exitStatus); supervisor stops too", metadata: ["worker": "\(current.pid)"])
+                    current.release()
                     for old in retired { kill(old.pid, SIGKILL) }
                     return exitStatus == 0 ? 1 : exitStatus
                 }
