@@ -31,17 +31,33 @@ public enum Quarantine {
 
     /// Adds (or replaces) `name`'s entry, keeping the others as they are on disk now.
     static func add(_ name: String, _ entry: Entry, dataDirectory: URL) throws {
-        var entries = load(dataDirectory: dataDirectory)
-        entries[name] = entry
-        try save(entries, dataDirectory: dataDirectory)
+        try exclusively(dataDirectory) {
+            var entries = load(dataDirectory: dataDirectory)
+            entries[name] = entry
+            try save(entries, dataDirectory: dataDirectory)
+        }
     }
 
     /// Removes `name`; returns false when it was not quarantined.
     public static func release(_ name: String, dataDirectory: URL) throws -> Bool {
-        var entries = load(dataDirectory: dataDirectory)
-        guard entries.removeValue(forKey: name) != nil else { return false }
-        try save(entries, dataDirectory: dataDirectory)
-        return true
+        try exclusively(dataDirectory) {
+            var entries = load(dataDirectory: dataDirectory)
+            guard entries.removeValue(forKey: name) != nil else { return false }
+            try save(entries, dataDirectory: dataDirectory)
+            return true
+        }
+    }
+
+    /// Runs a read-modify-write of the file holding `<data>/quarantine.lock` exclusively: the
+    /// master quarantines while a worker (`POST /admin/quarantine/:name/release`) or the CLI
+    /// releases, and neither may write over the other's change.
+    private static func exclusively<T>(_ dataDirectory: URL, _ body: () throws -> T) throws -> T {
+        let fd = open(dataDirectory.appendingPathComponent("quarantine.lock").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return try body() }  // an unwritable directory fails in save() with its own error
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        defer { flock(fd, LOCK_UN) }
+        return try body()
     }
 
     static func timestamp(_ date: Date = Date()) -> String {

@@ -194,9 +194,6 @@ public final class Supervisor {
                 if stopping {
                     logger.notice("worker stopped", metadata: ["worker": "\(current.pid)", "status": "\(signaled ? "signal \(signalNumber)" : "\(exitStatus)")"])
                     stoppedCode = signaled ? 1 : exitStatus
-                    // Its access-log ring and shared files: recovered and removed now (the serving
-                    // worker is released on no other path once the supervisor stops).
-                    current.release()
                     continue
                 }
                 guard signaled else {
@@ -248,7 +245,12 @@ public final class Supervisor {
             if config.supervisor.maxRSSMegabytes > 0 && Date() >= nextRSSSample { checkMemory(now: Date()) }
             systemd?.tick(servingReady: plexus_blame_ready(current.record) == 1, reloadInProgress: candidate != nil)
             if stopping {
-                if let stoppedCode, retired.isEmpty { return stoppedCode }
+                if let stoppedCode, retired.isEmpty {
+                    // The serving worker's access-log ring and shared files: recovered and removed
+                    // on the way out (the loop reads its crash record until here).
+                    current.release()
+                    return stoppedCode
+                }
                 continue
             }
 
