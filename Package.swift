@@ -62,8 +62,10 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Runtime/CSQLite", pkgConfig: "sqlite3"),
         // libffi: native plugins call C library functions a manifest describes (Runtime/PlexusRuntime/Native).
         .systemLibrary(name: "CFFI", path: "Runtime/CFFI", pkgConfig: "libffi"),
+        // libpq (libpq-dev): plugin storage and the runtime's stores on PostgreSQL ([cluster] postgres).
+        .systemLibrary(name: "CLibPQ", path: "Runtime/CLibPQ", pkgConfig: "libpq"),
         // Per-plugin SQLite storage: key-value, SQL, migrations, change feed, backup.
-        .target(name: "PlexusStorage", dependencies: ["CSQLite"], path: "Runtime/PlexusStorage"),
+        .target(name: "PlexusStorage", dependencies: ["CSQLite", "CLibPQ"], path: "Runtime/PlexusStorage"),
         // The durable event log behind durable bus topics: group commit, consumer groups, dead letters.
         .target(name: "PlexusEventLog", dependencies: ["CSQLite"], path: "Runtime/PlexusEventLog"),
         // The gateway's identity parts: JWT verification (swift-crypto) and hashed API keys.
@@ -305,7 +307,7 @@ let package = Package(
         .executableTarget(name: "eventlog-bench", dependencies: ["PlexusEventLog"], path: "bench/eventlog-bench"),
         .testTarget(name: "PlexusAuthTests", dependencies: ["PlexusAuth"], path: "Tests/PlexusAuthTests"),
         .testTarget(name: "PlexusPolicyTests", dependencies: ["PlexusPolicy"], path: "Tests/PlexusPolicyTests"),
-        .testTarget(name: "PlexusStorageTests", dependencies: ["PlexusStorage"], path: "Tests/PlexusStorageTests"),
+        .testTarget(name: "PlexusStorageTests", dependencies: ["PlexusStorage", "CLibPQ"], path: "Tests/PlexusStorageTests"),
         .testTarget(name: "PlexusEventLogTests", dependencies: ["PlexusEventLog"], path: "Tests/PlexusEventLogTests"),
         .testTarget(name: "VoiceEngineTests", dependencies: ["VoiceEngine"], path: "Tests/VoiceEngineTests"),
         .testTarget(name: "VoiceTests", dependencies: [.product(name: "PlexusTesting", package: "SDK")], path: "Tests/VoiceTests", swiftSettings: [.swiftLanguageMode(.v5)]),

@@ -13,6 +13,9 @@ packages+=(libcairo2-dev libpango1.0-dev fonts-dejavu-core zlib1g-dev)
 # Its browser test drives headless Chromium over the DevTools protocol (skipped, saying so, when it is absent),
 # as does the white-label plugin's landing-page test (screenshots of two tenants).
 packages+=(chromium)
+# Plugin storage and the runtime's stores on PostgreSQL (issue 21): libpq for the client; the server for the
+# tests, which initialise a throw-away cluster (initdb, pg_ctl) in a temp directory.
+packages+=(postgresql libpq-dev)
 if [ "${1:-}" = "--bench" ]; then
     packages+=(wrk nginx-light nodejs time redis-server redis-tools)
     # bench/voice.sh: the plain pocketsphinx_continuous decoder it compares with, and the espeak-ng CLI.
