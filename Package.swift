@@ -358,5 +358,7 @@ let package = Package(
             path: "Tests/PlexusIntegrationTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // Plugin storage on SQLite and PostgreSQL against raw SQLite and raw libpq (bench/storage.sh).
+        .executableTarget(name: "storage-bench", dependencies: ["PlexusStorage", "CSQLite", "CLibPQ"], path: "bench/storage-bench"),
     ]
 )

@@ -114,24 +114,33 @@ final class PostgresTestCluster: @unchecked Sendable {
     private func pgctl(_ arguments: [String]) throws { try run(binaries + "/pg_ctl", arguments) }
 
     private func run(_ tool: String, _ arguments: [String]) throws {
-        let process = Process()
-        if let runAs {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", runAs, "--", tool] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: tool)
-            process.arguments = arguments
+        let argv = runAs.map { ["/usr/sbin/runuser", "-u", $0, "--", tool] } ?? [tool]
+        // posix_spawn and waitpid (Foundation's Process can miss the exit from an async test), output
+        // to a file, not a pipe: the server pg_ctl starts inherits it and would hold a pipe open.
+        let outputPath = NSTemporaryDirectory() + "plexus-pg-\(UUID().uuidString).out"
+        defer { unlink(outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        let all = argv + arguments
+        var cArguments = all.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid = pid_t()
+        let spawned = directory.withCString { _ in posix_spawn(&pid, all[0], &actions, nil, &cArguments, environ) }
+        guard spawned == 0 else {
+            throw NSError(domain: "postgres", code: Int(spawned), userInfo: [NSLocalizedDescriptionKey: "cannot run \(all[0]): \(String(cString: strerror(spawned)))"])
         }
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw NSError(domain: "postgres", code: Int(process.terminationStatus), userInfo: [
-                NSLocalizedDescriptionKey: "\(tool) \(arguments.joined(separator: " ")) failed: \(String(decoding: data, as: UTF8.self))",
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exited = (status & 0x7f) == 0
+        let code = (status >> 8) & 0xff
+        guard exited && code == 0 else {
+            let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            throw NSError(domain: "postgres", code: Int(code), userInfo: [
+                NSLocalizedDescriptionKey: "\(tool) \(arguments.joined(separator: " ")) failed (status \(status)): \(output)",
             ])
         }
     }

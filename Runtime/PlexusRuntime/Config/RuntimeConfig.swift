@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PlexusStorage
 
 /// Everything the runtime reads from its config file, with the embedded defaults used when a
 /// key (or the whole file) is absent.
@@ -64,6 +65,8 @@ public struct RuntimeConfig: Sendable {
     public var supervisor = SupervisorSettings()
     /// The gateway: `[auth]`, `[tenants.hosts]`, `[rate_limits.*]`, `[resilience]`, `[cors]`, `[security]`, `[audit]`.
     public var gateway = GatewaySettings()
+    /// `[cluster] postgres*`: plugin storage on PostgreSQL (nil: each plugin's SQLite file).
+    public var clusterPostgres: PostgresSettings?
 
     public init() {}
 
@@ -137,6 +140,7 @@ public struct RuntimeConfig: Sendable {
             gatewayValues.merge(reader.take(prefix: prefix)) { first, _ in first }
         }
         gateway = try GatewaySettings(values: gatewayValues, file: file.path, base: base)
+        clusterPostgres = try ClusterPostgresSettings.parse(reader.take(prefix: "cluster.postgres"), file: file.path)
         try reader.refuseUnknownKeys()
     }
 
