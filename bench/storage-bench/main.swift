@@ -40,8 +40,8 @@ func seconds(_ body: () async throws -> Void) async rethrows -> Double {
 func report(_ backend: String, _ workload: String, count: Int, engine: Double, raw: Double) {
     let ratio = engine / raw
     ratios.append(("\(backend) \(workload)", ratio))
-    print(String(format: "%-10@ %-26@ engine %8.0f ops/s | raw %8.0f ops/s | %.2fx", backend as NSString, workload as NSString,
-                 Double(count) / engine, Double(count) / raw, ratio))
+    let label = (backend + " " + workload).padding(toLength: 40, withPad: " ", startingAt: 0)
+    print(label + String(format: " engine %8.0f ops/s | raw %8.0f ops/s | %.2fx", Double(count) / engine, Double(count) / raw, ratio))
 }
 
 func inFlight(_ count: Int, _ operation: @escaping @Sendable (Int) async throws -> Void) async throws {
