@@ -298,7 +298,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DocCompareTests",
-            dependencies: ["PlexusDocCompare", .product(name: "PlexusTesting", package: "SDK")],
+            dependencies: ["PlexusDocCompare", .product(name: "PlexusTesting", package: "SDK"), "PostgresTestSupport"],
             path: "Tests/DocCompareTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -307,7 +307,7 @@ let package = Package(
         .executableTarget(name: "eventlog-bench", dependencies: ["PlexusEventLog"], path: "bench/eventlog-bench"),
         .testTarget(name: "PlexusAuthTests", dependencies: ["PlexusAuth"], path: "Tests/PlexusAuthTests"),
         .testTarget(name: "PlexusPolicyTests", dependencies: ["PlexusPolicy"], path: "Tests/PlexusPolicyTests"),
-        .testTarget(name: "PlexusStorageTests", dependencies: ["PlexusStorage", "CLibPQ"], path: "Tests/PlexusStorageTests"),
+        .testTarget(name: "PlexusStorageTests", dependencies: ["PlexusStorage", "CLibPQ", "PostgresTestSupport"], path: "Tests/PlexusStorageTests"),
         .testTarget(name: "PlexusEventLogTests", dependencies: ["PlexusEventLog"], path: "Tests/PlexusEventLogTests"),
         .testTarget(name: "VoiceEngineTests", dependencies: ["VoiceEngine"], path: "Tests/VoiceEngineTests"),
         .testTarget(name: "VoiceTests", dependencies: [.product(name: "PlexusTesting", package: "SDK")], path: "Tests/VoiceTests", swiftSettings: [.swiftLanguageMode(.v5)]),
@@ -360,5 +360,7 @@ let package = Package(
         ),
         // Plugin storage on SQLite and PostgreSQL against raw SQLite and raw libpq (bench/storage.sh).
         .executableTarget(name: "storage-bench", dependencies: ["PlexusStorage", "CSQLite", "CLibPQ"], path: "bench/storage-bench"),
+        // A throw-away PostgreSQL cluster (initdb, pg_ctl on a free loopback port) for the tests that need one.
+        .target(name: "PostgresTestSupport", dependencies: ["CLibPQ"], path: "Tests/Support/PostgresTestSupport"),
     ]
 )

@@ -55,6 +55,8 @@ smoke timetable.sh "Geometric mean of ratios: [0-9.]+" \
 smoke doccompare.sh "^\| unchanged \| [0-9]+ \|" env DOCCOMPARE_TINY=1 bench/doccompare.sh
 smoke workflows.sh "engine / peer steps/s = [0-9.]+" env BENCH_AT_ONCE=50 bench/workflows.sh 50
 smoke whitelabel.sh "flags/hello CPU per request: [0-9.]+x" env EVALUATIONS=200000 ROUNDS=1 SECONDS=1 bench/whitelabel.sh
+# Plugin storage on SQLite and PostgreSQL against raw SQLite and raw libpq (a throw-away PostgreSQL cluster).
+smoke storage.sh "target within 1.3x of raw: (met|missed)" bench/storage.sh 200
 
 echo "bench smoke: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

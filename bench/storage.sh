@@ -29,6 +29,7 @@ BENCH="${STORAGE_BENCH:-$DEFAULT_BENCH}"
 if [ ! -x "$BENCH" ]; then
     echo "== building storage-bench (release)"
     (cd "$ROOT" && swift build -c release --product storage-bench)
+    BENCH="$ROOT/.build/release/storage-bench"
 fi
 
 WORK="$(mktemp -d /tmp/storage-bench.XXXXXX)"

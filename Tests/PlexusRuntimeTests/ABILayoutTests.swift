@@ -70,16 +70,22 @@ final class ABILayoutTests: XCTestCase {
     func testMinor7FieldsFollowMinor6() {
         // ABI 1.7 (white-label) appended the tenant directory and tenant keys to the host, after
         // 1.5's 288 bytes (1.6 appended nothing to the host), and the new plexus_tenant_entry.
-        XCTAssertEqual(PLEXUS_ABI_MINOR, 7)
+        XCTAssertGreaterThanOrEqual(PLEXUS_ABI_MINOR, 7)
         XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.tenant_directory_publish), 288)
         XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.tenant_key_create), 296)
         XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.tenant_key_revoke), 304)
-        XCTAssertEqual(MemoryLayout<plexus_host>.size, 312)
         let entry: [(PartialKeyPath<plexus_tenant_entry>, Int)] = [(\.struct_size, 0), (\.suspended, 4), (\.tenant, 8), (\.hosts, 16), (\.host_count, 24)]
         for (path, offset) in entry {
             XCTAssertEqual(MemoryLayout<plexus_tenant_entry>.offset(of: path), offset, "\(path)")
         }
         XCTAssertEqual(MemoryLayout<plexus_tenant_entry>.size, 32)
+    }
+
+    func testMinor8FieldsFollowMinor7() {
+        // ABI 1.8 (PostgreSQL storage) appended the storage dialect to the host, after 1.7's 312 bytes.
+        XCTAssertEqual(PLEXUS_ABI_MINOR, 8)
+        XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.storage_dialect), 312)
+        XCTAssertEqual(MemoryLayout<plexus_host>.size, 320)
     }
 
     func testMinor6FieldsFollowMinor5() {

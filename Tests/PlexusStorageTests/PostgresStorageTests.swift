@@ -1,5 +1,6 @@
 import Foundation
 @testable import PlexusStorage
+import PostgresTestSupport
 import XCTest
 
 /// PostgreSQL-only behaviour: isolation by roles, placeholder translation, typed errors, statement

@@ -51,6 +51,7 @@ public final class PluginInstance {
         logger[metadataKey: "plugin"] = "\(file.lastPathComponent)"
         host = .allocate(capacity: 1)
         host.initialize(to: PluginHostTable.make(runtimeVersion: services.runtimeVersion, loop: services.loop))
+        host.pointee.storage_dialect = PluginHostTable.storageDialect(postgres: services.postgres != nil)
         host.pointee.host_private = Unmanaged.passUnretained(self).toOpaque()
     }
 

@@ -1,5 +1,5 @@
 /*
- * plexus_abi.h — the Plexus plugin ABI, version 1 (minor 7).
+ * plexus_abi.h — the Plexus plugin ABI, version 1 (minor 8).
  *
  * This header is the whole contract between the Plexus runtime and a plugin loaded
  * with dlopen. Only C types cross it, so a plugin may be written in any language
@@ -65,7 +65,7 @@ extern "C" {
 #endif
 
 #define PLEXUS_ABI_MAJOR 1
-#define PLEXUS_ABI_MINOR 7
+#define PLEXUS_ABI_MINOR 8
 
 /** Name of the symbol every plugin exports: `const plexus_plugin *plexus_plugin_entry_v1(const plexus_host *)`. */
 #define PLEXUS_ENTRY_SYMBOL "plexus_plugin_entry_v1"
@@ -637,6 +637,13 @@ struct plexus_host {
                               uint32_t role_count, plexus_tenant_key_cb done, void *user);
     /** Revokes a key this plugin created (by id); any other key is PLEXUS_E_NOT_FOUND. */
     void (*tenant_key_revoke)(const plexus_host *host, const char *key_id, plexus_tenant_key_cb done, void *user);
+
+    /* ---- ABI 1.8 (PostgreSQL storage): the SQL dialect of this plugin's storage (check struct_size) ---- */
+    /** "sqlite" (the plugin's own SQLite file, the default) or "postgresql" (`[cluster] postgres`: the
+        plugin's own schema and role on a database every instance shares). Static, never NULL.
+        Placeholders stay SQLite's (`?`, `?N`, `:name`) on both: the runtime translates them for
+        PostgreSQL. Read it to pick a statement, or a migration's text, where the dialects differ. */
+    const char *storage_dialect;
 
     /* Append new host services below this line, bumping PLEXUS_ABI_MINOR. */
 };

@@ -1,6 +1,5 @@
 import CLibPQ
 import Foundation
-import PlexusStorage
 import XCTest
 
 /// A throw-away PostgreSQL cluster for the tests: `initdb` in a temp directory, `pg_ctl start` on
@@ -8,10 +7,10 @@ import XCTest
 /// it runs the server as the `postgres` user (initdb refuses root). Each test gets a database of
 /// its own (`newDatabaseURL`). Tests throw `XCTSkip` only when no PostgreSQL server binaries are
 /// installed (`scripts/install-deps.sh` installs them).
-final class PostgresTestCluster: @unchecked Sendable {
-    let binaries: String
-    let directory: String
-    let port: Int
+public final class PostgresTestCluster: @unchecked Sendable {
+    public let binaries: String
+    public let directory: String
+    public let port: Int
     private let runAs: String?
 
     private static let lock = NSLock()
@@ -19,7 +18,7 @@ final class PostgresTestCluster: @unchecked Sendable {
     nonisolated(unsafe) private static var startError: Error?
 
     /// The cluster of this test process, started on first use.
-    static func get() throws -> PostgresTestCluster {
+    public static func get() throws -> PostgresTestCluster {
         lock.lock()
         defer { lock.unlock() }
         if let shared { return shared }
@@ -35,7 +34,7 @@ final class PostgresTestCluster: @unchecked Sendable {
         }
     }
 
-    static func stopShared() {
+    public static func stopShared() {
         guard let cluster = shared else { return }
         _ = try? cluster.pgctl(["stop", "-m", "immediate", "-D", cluster.directory + "/data"])
         try? FileManager.default.removeItem(atPath: cluster.directory)
@@ -67,10 +66,10 @@ final class PostgresTestCluster: @unchecked Sendable {
     }
 
     /// The administrator URL of a database.
-    func url(database: String) -> String { "postgresql://postgres@127.0.0.1:\(port)/\(database)" }
+    public func url(database: String) -> String { "postgresql://postgres@127.0.0.1:\(port)/\(database)" }
 
     /// A new, empty database; its administrator URL.
-    func newDatabaseURL() throws -> String {
+    public func newDatabaseURL() throws -> String {
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
         try execute("CREATE DATABASE \(name)", database: "postgres")
         return url(database: name)
@@ -78,13 +77,13 @@ final class PostgresTestCluster: @unchecked Sendable {
 
     /// Runs a statement as the administrator; returns the first column of every row.
     @discardableResult
-    func execute(_ sql: String, database: String = "postgres") throws -> [String] {
+    public func execute(_ sql: String, database: String = "postgres") throws -> [String] {
         try execute(sql, url: url(database: database))
     }
 
     /// Runs a statement on `url` (any user); returns the first column of every row, or throws the server's message.
     @discardableResult
-    func execute(_ sql: String, url: String) throws -> [String] {
+    public func execute(_ sql: String, url: String) throws -> [String] {
         let connection = PQconnectdb(url)
         defer { PQfinish(connection) }
         guard PQstatus(connection) == CONNECTION_OK else {
@@ -101,10 +100,10 @@ final class PostgresTestCluster: @unchecked Sendable {
     }
 
     /// Stops the server (fast shutdown: connections are closed).
-    func stop() throws { try pgctl(["stop", "-w", "-m", "fast", "-D", directory + "/data"]) }
+    public func stop() throws { try pgctl(["stop", "-w", "-m", "fast", "-D", directory + "/data"]) }
 
     /// Starts the server again on the same port.
-    func start() throws {
+    public func start() throws {
         try pgctl([
             "start", "-w", "-t", "60", "-D", directory + "/data", "-l", directory + "/log",
             "-o", "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
@@ -164,18 +163,3 @@ final class PostgresTestCluster: @unchecked Sendable {
     }
 }
 
-/// The backend a shared test body runs on.
-enum TestBackend: String, CaseIterable {
-    case sqlite, postgresql
-}
-
-/// Opens a fresh engine of `backend`: a new SQLite file, or a new database on the test cluster.
-func openEngine(_ test: XCTestCase, backend: TestBackend, clock: ManualClock? = nil, pluginName: String = "test-plugin") async throws -> StorageEngine {
-    switch backend {
-    case .sqlite:
-        return try await openEngine(test, clock: clock)
-    case .postgresql:
-        let url = try PostgresTestCluster.get().newDatabaseURL()
-        return try await StorageEngine.open(pluginName: pluginName, postgres: PostgresSettings(url: url), configuration: testConfiguration(clock: clock))
-    }
-}
