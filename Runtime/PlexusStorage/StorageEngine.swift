@@ -303,7 +303,7 @@ public final class StorageEngine: Sendable {
 
     // MARK: Worker plumbing
 
-    private func run<T>(
+    func run<T>(
         _ operation: String, _ completion: @escaping @Sendable (Result<T, StorageError>) -> Void,
         _ body: @escaping @Sendable (any StorageConnection) throws(StorageError) -> T
     ) {

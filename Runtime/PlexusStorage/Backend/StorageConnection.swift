@@ -28,6 +28,12 @@ protocol StorageConnection: AnyObject {
     func kvList(prefix: String, limit: Int, after: String?) throws(StorageError) -> KeyValuePage
     func kvPurgeExpired() throws(StorageError) -> Int
 
+    /// Writes entries as they are (version and expiry kept), replacing keys that exist; with
+    /// `replacingAll`, every other key is deleted first. For copying stores.
+    func kvImport(_ entries: [KeyValueEntry], replacingAll: Bool) throws(StorageError)
+    /// The plugin's own tables (not the engine's `_plexus_*`), sorted by name.
+    func tableNames() throws(StorageError) -> [String]
+
     /// Runs one statement of plugin SQL (placeholders `?`, `?N`, `:name`).
     func pluginExecute(_ sql: String, _ parameters: [StorageValue]) throws(StorageError) -> ExecuteResult
     /// Runs one query of plugin SQL and returns its rows.
@@ -54,5 +60,23 @@ extension Database: StorageConnection {
 
     func pluginQuery(_ sql: String, _ parameters: [StorageValue]) throws(StorageError) -> QueryResult {
         try query(sql, parameters, mode: .plugin)
+    }
+
+    func kvImport(_ entries: [KeyValueEntry], replacingAll: Bool) throws(StorageError) {
+        try atomically { () throws(StorageError) in
+            if replacingAll { _ = try execute("DELETE FROM _plexus_kv", [], mode: .engine) }
+            for entry in entries {
+                _ = try execute(
+                    "INSERT OR REPLACE INTO _plexus_kv (key, value, version, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                    [.text(entry.key), .blob(entry.value), .integer(entry.version),
+                     entry.expiresAt.map { .real($0.timeIntervalSince1970) } ?? .null], mode: .engine)
+            }
+        }
+    }
+
+    func tableNames() throws(StorageError) -> [String] {
+        try query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name", [], mode: .engine
+        ).rows.compactMap { $0[0].textValue }.filter { !ChangeCollector.isInternal($0) }
     }
 }

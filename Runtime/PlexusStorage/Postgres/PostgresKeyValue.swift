@@ -121,6 +121,31 @@ extension PostgresConnection {
         return KeyValuePage(entries: entries, nextCursor: next)
     }
 
+    func kvImport(_ entries: [KeyValueEntry], replacingAll: Bool) throws(StorageError) {
+        try atomically { () throws(StorageError) in
+            if replacingAll { _ = try run("DELETE FROM _plexus_kv", [], translate: false) }
+            for entry in entries {
+                _ = try run(
+                    """
+                    INSERT INTO _plexus_kv (key, value, version, expires_at) VALUES ($1::text, $2, $3, $4::float8)
+                    ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, expires_at = EXCLUDED.expires_at
+                    """,
+                    [.text(entry.key), .blob(entry.value), .integer(entry.version), entry.expiresAt.map { .real($0.timeIntervalSince1970) } ?? .null],
+                    translate: false)
+            }
+        }
+    }
+
+    func tableNames() throws(StorageError) -> [String] {
+        try run(
+            """
+            SELECT table_name::text FROM information_schema.tables
+            WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND left(table_name, 8) <> '_plexus_'
+            ORDER BY 1
+            """, [], translate: false
+        ).result.rows.compactMap { $0[0].textValue }
+    }
+
     func kvPurgeExpired() throws(StorageError) -> Int {
         try run("DELETE FROM _plexus_kv WHERE expires_at IS NOT NULL AND expires_at <= $1", [.real(now)], translate: false).changes
     }
