@@ -101,7 +101,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "plexus",
-            dependencies: ["PlexusRuntime", "PlexusAuth", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["PlexusRuntime", "PlexusAuth", "PlexusStorage", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Runtime/plexus"
         ),
 
