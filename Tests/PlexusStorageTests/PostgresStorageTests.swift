@@ -218,6 +218,36 @@ final class PostgresStorageTests: XCTestCase {
         await engine.close()
     }
 
+    func testDeadlockedTransactionIsRunAgain() async throws {
+        let url = try PostgresTestCluster.get().newDatabaseURL()
+        let one = try await open(url, "deadlock")
+        let two = try await open(url, "deadlock")
+        try await one.execute("CREATE TABLE accounts (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)")
+        try await one.execute("INSERT INTO accounts VALUES (1, 100), (2, 100)")
+        let runs = Locked(0)
+        // Each locks one row, waits, then wants the other's: PostgreSQL aborts one (40P01) and the
+        // engine runs that transaction again, so both transfers happen.
+        func transfer(_ engine: StorageEngine, from: Int64, to: Int64) async throws {
+            try await engine.transaction { tx in
+                runs.withLock { $0 += 1 }
+                try tx.execute("UPDATE accounts SET balance = balance - 10 WHERE id = ?", [.integer(from)])
+                Thread.sleep(forTimeInterval: 0.3)
+                try tx.execute("UPDATE accounts SET balance = balance + 10 WHERE id = ?", [.integer(to)])
+            }
+        }
+        async let a: Void = transfer(one, from: 1, to: 2)
+        async let b: Void = transfer(two, from: 2, to: 1)
+        _ = try await (a, b)
+        XCTAssertEqual(runs.current, 3, "one of the two bodies ran twice")
+        let balances = try await one.query("SELECT balance FROM accounts ORDER BY id")
+        XCTAssertEqual(balances.rows.map { $0[0] }, [100, 100], "both transfers applied exactly once")
+        XCTAssertEqual(PostgresErrors.kind(sqlState: "40P01"), .serializationFailure)
+        XCTAssertEqual(PostgresErrors.kind(sqlState: "53100"), .diskFull)
+        XCTAssertEqual(PostgresErrors.kind(sqlState: "08006"), .unavailable)
+        await one.close()
+        await two.close()
+    }
+
     func testBadSettingsAreRefused() async throws {
         for (settings, fragment) in [
             (PostgresSettings(url: "mysql://x"), "postgresql://"),
