@@ -252,7 +252,7 @@ public final class StorageEngine: Sendable {
             do throws(StorageError) {
                 let job = try BackupJob(source: db, destination: destination, pagesPerStep: configuration.backupPagesPerStep)
                 db.activeBackups[ObjectIdentifier(job)] = job
-                continueBackup(job, operation: operation, completion: completion)
+                continueBackupStep(job, operation: operation, completion: completion)
             } catch {
                 completion(.failure(error.located(operation: operation, path: path)))
             }
@@ -262,15 +262,9 @@ public final class StorageEngine: Sendable {
         }
     }
 
-    private func continueBackup(
-        _ job: BackupJob, operation: String, completion: @escaping @Sendable (Result<Void, StorageError>) -> Void
-    ) {
-        continueBackupStep(job, database: nil, operation: operation, completion: completion)
-    }
-
+    /// Queues the backup's next step behind the operations already waiting.
     private func continueBackupStep(
-        _ job: BackupJob, database: Database?, operation: String,
-        completion: @escaping @Sendable (Result<Void, StorageError>) -> Void
+        _ job: BackupJob, operation: String, completion: @escaping @Sendable (Result<Void, StorageError>) -> Void
     ) {
         let submitted = pool.submit { [self] worker in
             continueBackupOnWorker(job, database: worker.connection as? Database, operation: operation, completion: completion)
@@ -293,7 +287,7 @@ public final class StorageEngine: Sendable {
                 db.activeBackups[ObjectIdentifier(job)] = nil
                 completion(.success(()))
             } else {
-                continueBackupStep(job, database: nil, operation: operation, completion: completion)
+                continueBackupStep(job, operation: operation, completion: completion)
             }
         } catch {
             db.activeBackups[ObjectIdentifier(job)] = nil

@@ -57,17 +57,14 @@ enum PostgresValues {
                 buffers.append(v); lengths.append(Int32(v.count)); formats.append(1)
             }
         }
-        // Pin every buffer for the call.
-        return try pin(buffers, index: 0, pointers: []) { (pointers) throws(StorageError) -> R in
-            try body(pointers, lengths, formats)
-        }
+        return try pinned(buffers) { (pointers) throws(StorageError) -> R in try body(pointers, lengths, formats) }
     }
 
-    private static func pin<R>(
-        _ buffers: [[UInt8]?], index: Int, pointers: [UnsafePointer<CChar>?],
-        _ body: ([UnsafePointer<CChar>?]) throws(StorageError) -> R
+    /// Calls `body` with a pointer to each buffer (nil for NULL), valid during the call.
+    private static func pinned<R>(
+        _ buffers: [[UInt8]?], _ body: ([UnsafePointer<CChar>?]) throws(StorageError) -> R
     ) throws(StorageError) -> R {
-        // A flat copy into one allocation keeps this iterative: offsets, then pointers into it.
+        // One flat allocation: offsets first, then pointers into it.
         var flat: [UInt8] = []
         var offsets: [Int?] = []
         for buffer in buffers {
