@@ -238,7 +238,8 @@ final class PostgresStorageTests: XCTestCase {
         async let a: Void = transfer(one, from: 1, to: 2)
         async let b: Void = transfer(two, from: 2, to: 1)
         _ = try await (a, b)
-        XCTAssertEqual(runs.current, 3, "one of the two bodies ran twice")
+        // At least one body ran again (under load the retried one may deadlock once more).
+        XCTAssertGreaterThanOrEqual(runs.current, 3, "a deadlocked body ran again")
         let balances = try await one.query("SELECT balance FROM accounts ORDER BY id")
         XCTAssertEqual(balances.rows.map { $0[0] }, [100, 100], "both transfers applied exactly once")
         XCTAssertEqual(PostgresErrors.kind(sqlState: "40P01"), .serializationFailure)
