@@ -342,7 +342,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TimetableTests",
-            dependencies: ["PlexusTimetable", .product(name: "PlexusTesting", package: "SDK")],
+            dependencies: ["PlexusTimetable", .product(name: "PlexusTesting", package: "SDK"), "PostgresTestSupport"],
             path: "Tests/TimetableTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
