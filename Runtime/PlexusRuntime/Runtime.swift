@@ -202,6 +202,7 @@ public final class Runtime {
                                        tenantDirectory: group.services.tenantDirectory)
         self.gateway = gateway
         group.services.keys = (gateway.keyStore, gateway.keys)
+        group.services.audit = gateway.audit
         try AdminKey.ensure(in: config.dataDirectory, store: gateway.keyStore, directory: gateway.keys, adminRole: config.gateway.auth.adminRole, logger: logger)
     }
 
@@ -234,6 +235,7 @@ public final class Runtime {
                            outcome: .success, exchange: nil, target: "\(route.plugin.name) \(name)", detail: reason)
         }
         GatewayEndpoints.install(on: server.pipeline.registry, loop: loop, gateway: gateway, supervised: worker != nil)
+        QuarantineEndpoints.install(on: server.pipeline.registry, dataDirectory: config.dataDirectory, gateway: gateway)
     }
 
     /// The `plugins` service's start: loads every plugin file, then starts them in dependency order.

@@ -23,13 +23,14 @@ struct HostBridge: @unchecked Sendable {
     /// Hands `response` to the runtime: its header pairs and their text laid out in one
     /// temporary block (on the stack when small), the body read in place.
     func respond(token: UInt64, _ response: Response) {
-        let fields = response.headers.fields
+        let headers = response.headers
+        let fieldCount = headers.count
         var textBytes = 0
-        for field in fields { textBytes += field.name.utf8.count + field.value.utf8.count }
-        let pairBytes = fields.count * MemoryLayout<plexus_pair>.stride
+        headers.forEach { name, value in textBytes += name.utf8.count + value.utf8.count }
+        let pairBytes = fieldCount * MemoryLayout<plexus_pair>.stride
         withUnsafeTemporaryAllocation(byteCount: max(pairBytes + textBytes, 1), alignment: MemoryLayout<plexus_pair>.alignment) { block in
             let base = block.baseAddress!
-            let pairs = base.bindMemory(to: plexus_pair.self, capacity: max(fields.count, 1))
+            let pairs = base.bindMemory(to: plexus_pair.self, capacity: max(fieldCount, 1))
             var cursor = base + pairBytes
             func store(_ text: String) -> plexus_bytes {
                 var text = text
@@ -40,15 +41,17 @@ struct HostBridge: @unchecked Sendable {
                     return plexus_bytes(data: start.assumingMemoryBound(to: CChar.self), length: utf8.count)
                 }
             }
-            for (index, field) in fields.enumerated() {
-                pairs[index] = plexus_pair(name: store(field.name), value: store(field.value))
+            var index = 0
+            headers.forEach { name, value in
+                pairs[index] = plexus_pair(name: store(name), value: store(value))
+                index += 1
             }
             response.body.withUnsafeBytes { body in
                 var raw = plexus_response()
                 raw.struct_size = UInt32(MemoryLayout<plexus_response>.size)
                 raw.status = UInt16(clamping: response.status)
                 raw.headers = UnsafePointer(pairs)
-                raw.header_count = fields.count
+                raw.header_count = fieldCount
                 raw.body = plexus_bytes(data: body.baseAddress?.assumingMemoryBound(to: CChar.self), length: body.count)
                 host.pointee.respond(host, token, &raw)
             }

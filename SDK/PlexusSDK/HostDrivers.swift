@@ -28,6 +28,8 @@ public struct HostDrivers {
     public var logHandler: @Sendable (String) -> any LogHandler
     /// The tenant directory and tenant keys (ABI 1.6; white-label plugins the operator granted).
     public var tenancy: any TenancyDriver = UnsupportedTenancy()
+    /// The runtime's audit log (ABI 1.8).
+    public var audit: any AuditDriver = UnsupportedAudit()
 
     /// Gathers a complete set of drivers.
     public init(routes: any RouteDriver, bus: any BusDriver, services: any ServiceDriver, keyValue: any KeyValueDriver,
@@ -186,7 +188,7 @@ public protocol SQLDriver: AnyObject {
 }
 
 extension SQLDriver {
-    /// SQLite, for drivers that do not say (test hosts, runtimes before ABI 1.8).
+    /// SQLite, for drivers that do not say (test hosts, runtimes before ABI 1.9).
     public var dialect: SQLDialect { .sqlite }
 }
 
@@ -204,6 +206,24 @@ public protocol TimerDriver: AnyObject {
 public protocol OffLoopDriver: AnyObject {
     /// Runs `work` on another thread and returns its result on the loop.
     func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T
+
+    /// Runs `work` on another thread with a flag it can poll; when the calling task is cancelled,
+    /// the flag is raised and the call throws `CancellationError` without waiting for `work`
+    /// (implementation requirements: the late result is dropped; a job not started yet when the
+    /// task is cancelled is not run). A default implementation raises the flag and waits for `work`.
+    func run<T: Sendable>(cancellable work: @escaping @Sendable (OffLoopCancellation) throws -> T) async throws -> T
+}
+
+extension OffLoopDriver {
+    /// Raises the flag when the calling task is cancelled, then waits for `work` as ``run(_:)`` does.
+    public func run<T: Sendable>(cancellable work: @escaping @Sendable (OffLoopCancellation) throws -> T) async throws -> T {
+        let cancellation = OffLoopCancellation()
+        return try await withTaskCancellationHandler {
+            try await run { try work(cancellation) }
+        } onCancel: {
+            cancellation.cancel()
+        }
+    }
 }
 
 /// A plugin's configuration values by dotted key.

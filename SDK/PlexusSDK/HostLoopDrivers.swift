@@ -1,4 +1,5 @@
 import CPlexusABI
+import Synchronization
 
 /// Timers over the host vtable: libuv timers on the runtime's loop.
 @PluginActor
@@ -52,14 +53,24 @@ final class HostOffLoopDriver: OffLoopDriver {
     init(bridge: HostBridge) { self.bridge = bridge }
 
     func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let job = OffLoopJob(work: work, continuation: continuation)
-            let user = Unmanaged.passRetained(job as OffLoopWork).toOpaque()
-            let status = bridge.host.pointee.queue_work(bridge.host, OffLoopWork.runOnPool, OffLoopWork.finishOnLoop, user)
-            if status != Int32(PLEXUS_OK.rawValue) {
-                Unmanaged<OffLoopWork>.fromOpaque(user).release()
-                continuation.resume(throwing: HTTPError.unavailable("the runtime refused off-loop work"))
+        try await run(cancellable: { _ in try work() })
+    }
+
+    func run<T: Sendable>(cancellable work: @escaping @Sendable (OffLoopCancellation) throws -> T) async throws -> T {
+        let job = OffLoopJob(work: work)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                // Cancelled before it was queued: answered at once, never queued.
+                guard job.attach(continuation) else { return }
+                let user = Unmanaged.passRetained(job as OffLoopWork).toOpaque()
+                let status = bridge.host.pointee.queue_work(bridge.host, OffLoopWork.runOnPool, OffLoopWork.finishOnLoop, user)
+                if status != Int32(PLEXUS_OK.rawValue) {
+                    Unmanaged<OffLoopWork>.fromOpaque(user).release()
+                    job.fail(HTTPError.unavailable("the runtime refused off-loop work"))
+                }
             }
+        } onCancel: {
+            job.cancel()
         }
     }
 }
@@ -82,6 +93,7 @@ extension HostDrivers {
                   config: HostConfigSource(bridge: bridge), metrics: HostMetricsDriver(bridge: bridge),
                   logHandler: { _ in HostLogHandler(bridge: bridge) })
         tenancy = HostTenancyDriver(bridge: bridge)
+        audit = HostAuditDriver(bridge: bridge)
     }
 }
 
@@ -103,20 +115,65 @@ class OffLoopWork: @unchecked Sendable {
     func finish() {}
 }
 
-/// One unit of off-loop work: the closure, its result, and who waits for it.
+/// One unit of off-loop work: the closure, its cancellation flag, its result, and who waits for it.
+///
+/// The waiting task is resumed exactly once: by the result on the loop, or at once with
+/// `CancellationError` when the task is cancelled (the result arriving later is dropped).
 final class OffLoopJob<T: Sendable>: OffLoopWork, @unchecked Sendable {
-    private let work: @Sendable () throws -> T
-    private let continuation: CheckedContinuation<T, Error>
+    private let work: @Sendable (OffLoopCancellation) throws -> T
+    let cancellation = OffLoopCancellation()
+    private let waiter = Mutex<Waiter>(Waiter())
+    /// Written by `run` on a pool thread, read by `finish` on the loop (libuv orders the two).
     private var result: Result<T, Error>?
 
-    init(work: @escaping @Sendable () throws -> T, continuation: CheckedContinuation<T, Error>) {
-        self.work = work
-        self.continuation = continuation
+    private struct Waiter {
+        var continuation: CheckedContinuation<T, Error>?
+        var cancelled = false
     }
 
-    override func run() { result = Result { try work() } }
+    init(work: @escaping @Sendable (OffLoopCancellation) throws -> T) {
+        self.work = work
+    }
+
+    /// Keeps `continuation` for the result; false (after resuming it with `CancellationError`)
+    /// when the task was cancelled already.
+    func attach(_ continuation: CheckedContinuation<T, Error>) -> Bool {
+        let cancelled = waiter.withLock { waiter -> Bool in
+            if !waiter.cancelled { waiter.continuation = continuation }
+            return waiter.cancelled
+        }
+        if cancelled { continuation.resume(throwing: CancellationError()) }
+        return !cancelled
+    }
+
+    /// The waiting task was cancelled: raise the flag and resume the task now.
+    func cancel() {
+        cancellation.cancel()
+        takeContinuation(cancelling: true)?.resume(throwing: CancellationError())
+    }
+
+    /// Resumes the waiting task with `error` (the work was never queued).
+    func fail(_ error: Error) {
+        takeContinuation(cancelling: false)?.resume(throwing: error)
+    }
+
+    private func takeContinuation(cancelling: Bool) -> CheckedContinuation<T, Error>? {
+        waiter.withLock { waiter in
+            if cancelling { waiter.cancelled = true }
+            let continuation = waiter.continuation
+            waiter.continuation = nil
+            return continuation
+        }
+    }
+
+    /// A job whose task was cancelled while it waited in the queue does not run.
+    override func run() {
+        guard !cancellation.isCancelled else { return }
+        result = Result { try work(cancellation) }
+    }
 
     override func finish() {
+        guard let continuation = takeContinuation(cancelling: false) else { return }  // cancelled: the result is dropped
         if let result {
             continuation.resume(with: result)
         } else {

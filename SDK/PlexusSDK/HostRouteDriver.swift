@@ -106,11 +106,10 @@ extension Request {
     init(_ raw: plexus_request) {
         var headerBytes = 0
         for index in 0..<raw.header_count { headerBytes += raw.headers[index].name.length + raw.headers[index].value.length }
-        var packed = PackedHeaders(fields: raw.header_count, bytes: headerBytes)
-        for index in 0..<raw.header_count {
+        let packed = PackedHeaders(count: raw.header_count, bytes: headerBytes) { index in
             let pair = raw.headers[index]
-            packed.append(name: UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.data == nil ? 0 : pair.name.length),
-                          value: UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.data == nil ? 0 : pair.value.length))
+            return (UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.data == nil ? 0 : pair.name.length),
+                    UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.data == nil ? 0 : pair.value.length))
         }
         let headers = Headers(packed: packed)
         var parameters: [String: String] = [:]

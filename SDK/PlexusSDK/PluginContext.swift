@@ -24,6 +24,8 @@ public final class PluginContext {
     public let metrics: Metrics
     /// The host's tenant directory and tenant API keys (ABI 1.6), for a plugin the operator granted.
     public let tenancy: Tenancy
+    /// The runtime's audit log, for the changes this plugin makes (ABI 1.8).
+    public let audit: AuditTrail
 
     let offLoopDriver: any OffLoopDriver
 
@@ -42,6 +44,7 @@ public final class PluginContext {
         self.storage = Storage(keyValue: drivers.keyValue, sql: drivers.sql)
         self.metrics = Metrics(driver: drivers.metrics)
         self.tenancy = Tenancy(driver: drivers.tenancy)
+        self.audit = AuditTrail(driver: drivers.audit)
         self.offLoopDriver = drivers.offLoop
     }
 
@@ -49,8 +52,28 @@ public final class PluginContext {
     ///
     /// Use it for anything that blocks or burns CPU (parsing a large upload, solving, file I/O),
     /// so the loop keeps serving other requests meanwhile.
+    /// When the calling task is cancelled (the runtime gave up on the request: a 504, a client
+    /// that left, a stop), the call throws `CancellationError` at once and `work`'s result is
+    /// dropped; `work` itself runs on unless it was still queued. Use the form taking an
+    /// ``OffLoopCancellation`` to let long work stop early.
     public func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await offLoopDriver.run(work)
+        try await offLoopDriver.run(cancellable: { _ in try work() })
+    }
+
+    /// Runs `work` on the runtime's thread pool, handing it a flag that is raised when the calling
+    /// task is cancelled, and returns its result on the loop thread. A long job polls
+    /// ``OffLoopCancellation/isCancelled`` between steps and returns early; the call itself
+    /// throws `CancellationError` as soon as the task is cancelled.
+    ///
+    /// ```swift
+    /// let solution = try await context.offLoop { cancellation in
+    ///     var best = start
+    ///     while !cancellation.isCancelled, let better = improve(best) { best = better }
+    ///     return best
+    /// }
+    /// ```
+    public func offLoop<T: Sendable>(_ work: @escaping @Sendable (OffLoopCancellation) throws -> T) async throws -> T {
+        try await offLoopDriver.run(cancellable: work)
     }
 }
 

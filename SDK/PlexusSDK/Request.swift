@@ -85,9 +85,16 @@ public struct Request: Sendable {
     /// A request from a runtime of ABI 1.6 or newer: the caller's roles and scopes come as arrays.
     init(method: String, path: String, parameters: [String: String], rawQuery: String, headers: Headers, body: [UInt8],
          requestID: String, subject: String, roles: [String], scopes: [String], tenant: String?) {
-        self.init(method: method, path: path, parameters: parameters, rawQuery: rawQuery, headers: headers, body: body,
-                  requestID: requestID, tenant: tenant)
-        if !subject.isEmpty { callerSource = .value(CallerIdentity(subject: subject, tenant: tenant, roles: roles, scopes: scopes)) }
+        // Each field assigned once, as above: a delegating initializer copied the whole value.
+        self.method = method
+        self.path = path
+        self.parameters = parameters
+        self.rawQuery = rawQuery
+        self.headers = headers
+        self.body = body
+        self.requestID = requestID
+        self.callerSource = subject.isEmpty ? .value(nil) : .value(CallerIdentity(subject: subject, tenant: tenant, roles: roles, scopes: scopes))
+        self.tenant = tenant
     }
 
     /// The caller's verified tenant, or a 403 problem when there is none (for tenant-scoped data):
@@ -141,6 +148,8 @@ public struct Headers: Sendable, Sequence {
     private enum Storage: Sendable {
         case fields([(name: String, value: String)])
         case packed(PackedHeaders)
+        /// One field, held without an array (`Response.text` and its kind: one per answer).
+        case single(name: String, value: String)
     }
 
     private var storage: Storage
@@ -155,11 +164,35 @@ public struct Headers: Sendable, Sequence {
         storage = .packed(packed)
     }
 
+    /// One field, with no array allocated for it.
+    init(single name: String, _ value: String) {
+        storage = .single(name: name, value: value)
+    }
+
     /// The fields, in order.
     public var fields: [(name: String, value: String)] {
         switch storage {
         case .fields(let fields): return fields
         case .packed(let packed): return packed.fields
+        case let .single(name, value): return [(name, value)]
+        }
+    }
+
+    /// How many fields there are.
+    var count: Int {
+        switch storage {
+        case .fields(let fields): return fields.count
+        case .packed(let packed): return packed.count
+        case .single: return 1
+        }
+    }
+
+    /// Calls `body` with each field in order, without building the array of ``fields`` when there is one field.
+    func forEach(_ body: (String, String) -> Void) {
+        switch storage {
+        case .fields(let fields): for field in fields { body(field.name, field.value) }
+        case .packed(let packed): for field in packed.fields { body(field.name, field.value) }
+        case let .single(name, value): body(name, value)
         }
     }
 
@@ -168,6 +201,7 @@ public struct Headers: Sendable, Sequence {
         switch storage {
         case .fields(let fields): return fields.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
         case .packed(let packed): return packed.value(of: name)
+        case let .single(field, value): return field.caseInsensitiveCompare(name) == .orderedSame ? value : nil
         }
     }
 
@@ -192,46 +226,76 @@ public struct Headers: Sendable, Sequence {
     }
 }
 
-/// Header names and values copied into one buffer, with their bounds.
+/// Header names and values copied into one buffer, with their bounds: one allocation for all
+/// the fields of a request.
+///
+/// The buffer begins with three `UInt32` per field (name start, name end = value start, value
+/// end, as offsets into the text that follows them), then the names and values back to back.
 struct PackedHeaders: Sendable {
-    private var bytes: [UInt8] = []
-    /// Per field: name start, name end (= value start), value end.
-    private var bounds: [(Int, Int, Int)] = []
+    private var storage: [UInt8] = []
+    /// How many fields are packed.
+    private(set) var count = 0
 
     init() {}
 
-    /// Room for `fields` fields of `bytes` bytes in all, so appending them allocates nothing more.
-    init(fields: Int, bytes: Int) {
-        self.bytes.reserveCapacity(bytes)
-        bounds.reserveCapacity(fields)
+    /// Packs `count` fields whose names and values `field` gives by index (`bytes`: their total length).
+    init(count: Int, bytes: Int, field: (Int) -> (name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)) {
+        guard count > 0 else { return }
+        self.count = count
+        let boundsBytes = count * 3 * MemoryLayout<UInt32>.size
+        storage = [UInt8](unsafeUninitializedCapacity: boundsBytes + bytes) { buffer, initialized in
+            let base = UnsafeMutableRawPointer(buffer.baseAddress!)
+            var text = 0
+            for index in 0..<count {
+                let (name, value) = field(index)
+                let start = text
+                if let source = name.baseAddress, !name.isEmpty { (base + boundsBytes + text).copyMemory(from: source, byteCount: name.count) }
+                text += name.count
+                let middle = text
+                if let source = value.baseAddress, !value.isEmpty { (base + boundsBytes + text).copyMemory(from: source, byteCount: value.count) }
+                text += value.count
+                base.storeBytes(of: UInt32(truncatingIfNeeded: start), toByteOffset: index * 12, as: UInt32.self)
+                base.storeBytes(of: UInt32(truncatingIfNeeded: middle), toByteOffset: index * 12 + 4, as: UInt32.self)
+                base.storeBytes(of: UInt32(truncatingIfNeeded: text), toByteOffset: index * 12 + 8, as: UInt32.self)
+            }
+            initialized = boundsBytes + text
+        }
     }
 
-    mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
-        let start = bytes.count
-        bytes.append(contentsOf: name)
-        let middle = bytes.count
-        bytes.append(contentsOf: value)
-        bounds.append((start, middle, bytes.count))
+    /// Calls `body` with the bytes of the text and the bounds of each field, in order, until it returns a value.
+    private func firstField<R>(_ body: (UnsafeRawBufferPointer, Int, Int, Int) -> R?) -> R? {
+        let count = self.count
+        return storage.withUnsafeBytes { raw -> R? in
+            let text = UnsafeRawBufferPointer(rebasing: raw[(count * 12)...])
+            for index in 0..<count {
+                let start = Int(raw.loadUnaligned(fromByteOffset: index * 12, as: UInt32.self))
+                let middle = Int(raw.loadUnaligned(fromByteOffset: index * 12 + 4, as: UInt32.self))
+                let end = Int(raw.loadUnaligned(fromByteOffset: index * 12 + 8, as: UInt32.self))
+                if let result = body(text, start, middle, end) { return result }
+            }
+            return nil
+        }
     }
 
     var fields: [(name: String, value: String)] {
-        bounds.map { (String(decoding: bytes[$0.0..<$0.1], as: UTF8.self), String(decoding: bytes[$0.1..<$0.2], as: UTF8.self)) }
+        var result: [(name: String, value: String)] = []
+        result.reserveCapacity(count)
+        let _: Never? = firstField { text, start, middle, end in
+            result.append((String(decoding: UnsafeRawBufferPointer(rebasing: text[start..<middle]), as: UTF8.self),
+                           String(decoding: UnsafeRawBufferPointer(rebasing: text[middle..<end]), as: UTF8.self)))
+            return nil
+        }
+        return result
     }
 
     /// The value of the first field named `name`, compared ASCII case-insensitively.
     func value(of name: String) -> String? {
         var name = name
         return name.withUTF8 { wanted -> String? in
-            bytes.withUnsafeBufferPointer { buffer in
-                for (start, middle, end) in bounds where middle - start == wanted.count {
-                    var same = true
-                    for index in 0..<wanted.count where (buffer[start + index] | 0x20) != (wanted[index] | 0x20) {
-                        same = false
-                        break
-                    }
-                    if same { return String(decoding: UnsafeBufferPointer(rebasing: buffer[middle..<end]), as: UTF8.self) }
-                }
-                return nil
+            firstField { text, start, middle, end -> String? in
+                guard middle - start == wanted.count else { return nil }
+                for index in 0..<wanted.count where (text[start + index] | 0x20) != (wanted[index] | 0x20) { return nil }
+                return String(decoding: UnsafeRawBufferPointer(rebasing: text[middle..<end]), as: UTF8.self)
             }
         }
     }

@@ -18,18 +18,18 @@ public struct Response: Sendable {
 
     /// A `text/plain; charset=utf-8` response.
     public static func text(_ text: String, status: Int = 200) -> Response {
-        Response(status: status, headers: Headers([("Content-Type", "text/plain; charset=utf-8")]), body: Array(text.utf8))
+        Response(status: status, headers: Headers(single: "Content-Type", "text/plain; charset=utf-8"), body: Array(text.utf8))
     }
 
     /// A `text/html; charset=utf-8` response.
     public static func html(_ html: String, status: Int = 200) -> Response {
-        Response(status: status, headers: Headers([("Content-Type", "text/html; charset=utf-8")]), body: Array(html.utf8))
+        Response(status: status, headers: Headers(single: "Content-Type", "text/html; charset=utf-8"), body: Array(html.utf8))
     }
 
     /// An `application/json` response encoding `value`.
     public static func json<T: Encodable>(_ value: T, status: Int = 200, encoder: JSONEncoder = Response.defaultEncoder) throws -> Response {
         let data = try encoder.encode(value)
-        return Response(status: status, headers: Headers([("Content-Type", "application/json")]), body: Array(data))
+        return Response(status: status, headers: Headers(single: "Content-Type", "application/json"), body: Array(data))
     }
 
     /// A response with no body.

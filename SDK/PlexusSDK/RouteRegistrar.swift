@@ -125,6 +125,7 @@ public struct PluginError: Error, CustomStringConvertible {
         case busRefused(String)
         case serviceFailed(String, String)
         case tenancyRefused(String)
+        case auditRefused(String)
     }
 
     private let code: Code
@@ -159,6 +160,9 @@ public struct PluginError: Error, CustomStringConvertible {
     /// The runtime refused a tenant directory or tenant key operation (ABI 1.6).
     public static func tenancyRefused(_ reason: String) -> PluginError { PluginError(code: .tenancyRefused(reason)) }
 
+    /// The runtime refused an audit record (ABI 1.8): a bad action name or field.
+    public static func auditRefused(_ reason: String) -> PluginError { PluginError(code: .auditRefused(reason)) }
+
     /// A one-line description naming what failed and why.
     public var description: String {
         switch code {
@@ -167,6 +171,7 @@ public struct PluginError: Error, CustomStringConvertible {
         case let .busRefused(reason): "the event bus refused: \(reason)"
         case let .serviceFailed(service, reason): "service '\(service)' failed: \(reason)"
         case let .tenancyRefused(reason): "the runtime refused: \(reason)"
+        case let .auditRefused(reason): "the audit log refused: \(reason)"
         }
     }
 }

@@ -1,4 +1,4 @@
-/// The SQL a plugin's storage speaks (ABI 1.8): SQLite by default, PostgreSQL when the operator
+/// The SQL a plugin's storage speaks (ABI 1.9): SQLite by default, PostgreSQL when the operator
 /// sets `[cluster] postgres`. Placeholders are SQLite's on both (`?`, `?N`, `:name`); the runtime
 /// translates them. Pick a statement by dialect only where the two really differ (types such as
 /// `INTEGER PRIMARY KEY` vs `BIGSERIAL PRIMARY KEY`, `INSERT OR IGNORE` vs `ON CONFLICT DO NOTHING`).

@@ -3,7 +3,7 @@ import Foundation
 
 /// This plugin's own storage: a SQLite database, or with `[cluster] postgres` a PostgreSQL schema
 /// shared by every instance, that no other plugin can reach (needs a runtime with ABI 1.1 or
-/// later; ``dialect`` needs 1.8). Every call runs off the loop and resumes on it.
+/// later; ``dialect`` needs 1.9). Every call runs off the loop and resumes on it.
 @PluginActor
 public final class Storage {
     let keyValue: any KeyValueDriver
@@ -66,7 +66,7 @@ public final class Storage {
         try await sql.migrate(migrations)
     }
 
-    /// The SQL dialect of this storage (ABI 1.8; `.sqlite` from an older runtime).
+    /// The SQL dialect of this storage (ABI 1.9; `.sqlite` from an older runtime).
     public var dialect: SQLDialect { sql.dialect }
 
     /// Applies migrations that differ per dialect: each runs its text for ``dialect``, and is

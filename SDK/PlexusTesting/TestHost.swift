@@ -41,6 +41,8 @@ public final class TestHost<P: Plugin>: PluginTestClient {
     /// gateway, an anonymous request takes the tenant its `Host` maps to here, and a request for a
     /// suspended tenant gets 403.
     public let tenancy: InMemoryTenancy
+    /// The audit records the plugin wrote (ABI 1.8), checked as the runtime checks them.
+    public let audit: InMemoryAudit
     private var requests = 0
     private var stopped = false
     /// Handlers running now, by request number: a deadline, a cancelled caller or ``stop()`` cancels them.
@@ -72,6 +74,8 @@ public final class TestHost<P: Plugin>: PluginTestClient {
                                   timers: InProcessTimers(loop: loop), offLoop: InProcessOffLoop(), config: InMemoryConfig(config),
                                   metrics: metrics, logHandler: { _ in InMemoryLogHandler(sink: sink) })
         drivers.tenancy = tenancy
+        audit = InMemoryAudit(plugin: name)
+        drivers.audit = audit
         context = PluginContext(drivers: drivers, pluginName: name)
         plugin = try P(context: context)
         try await plugin.start()

@@ -5,6 +5,7 @@ import Glibc
 import PlexusFixtureCancel
 import PlexusSDK
 import PlexusTesting
+import Synchronization
 import XCTest
 
 /// A request the runtime gives up on (its deadline passed, its client left, its plugin stops)
@@ -57,7 +58,66 @@ final class CancellationTests: XCTestCase {
         try await rolesAndScopes(try await TestHost.start(CancelPlugin.self))
     }
 
+    func testCancelledOffLoopCallEndsAtOnceAndItsJobSeesTheFlagInProcess() async throws {
+        let host = try await TestHost.start(CancelPlugin.self)
+        let response = try await host.get("/api/v1/cancel/offloop")
+        XCTAssertEqual(response.status, 504, response.text)
+        try await eventually("the job saw its flag and returned") { await host.plugin.jobs.returned == 1 }
+        let jobs = await host.plugin.jobs
+        XCTAssertEqual(jobs, CancelPlugin.Jobs(started: 1, sawCancellation: 1, returned: 1, resumedBeforeTheJobReturned: 1))
+        await host.stop()
+    }
+
+    /// A job still waiting for a thread when its task is cancelled never runs (it holds no thread);
+    /// the waiting call ends with `CancellationError` at once.
+    @PluginActor
+    func testCancelledJobStillQueuedNeverRuns() async throws {
+        let pool = InProcessOffLoop(width: 1)
+        let probe = QueueProbe()
+        let blocker = Task { @PluginActor in
+            try await pool.run(cancellable: { cancellation -> Int in
+                probe.blockerStarted.store(true, ordering: .releasing)
+                while !cancellation.isCancelled { usleep(1000) }
+                return 1
+            })
+        }
+        // Polled here (this test runs on the plugin actor; `eventually` is nonisolated).
+        for _ in 0..<500 where !probe.blockerStarted.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(20)) }
+        XCTAssertTrue(probe.blockerStarted.load(ordering: .acquiring), "the first job holds the only thread")
+        let queued = Task { @PluginActor in
+            try await pool.run(cancellable: { _ -> Int in
+                probe.queuedRan.store(true, ordering: .releasing)
+                return 2
+            })
+        }
+        queued.cancel()
+        do {
+            let value = try await queued.value
+            XCTFail("a cancelled call gets no result, got \(value)")
+        } catch is CancellationError {}
+        blocker.cancel()
+        _ = try? await blocker.value
+        // A job queued after the cancelled one runs once the thread is free; the cancelled one never does.
+        let after = try await pool.run(cancellable: { _ in 3 })
+        XCTAssertEqual(after, 3)
+        try await Task.sleep(for: .milliseconds(100))
+        XCTAssertFalse(probe.queuedRan.load(ordering: .acquiring), "the cancelled job ran")
+    }
+
     // MARK: Live
+
+    func testCancelledOffLoopCallEndsAtOnceAndItsJobSeesTheFlagLive() async throws {
+        let runtime = try Self.runtime()
+        let late = try runtime.get("/api/v1/cancel/offloop", anonymous: true)
+        XCTAssertEqual(late.status, 504, late.text)
+        var jobs = CancelPlugin.Jobs()
+        try await eventually("the job saw its flag and returned") {
+            jobs = try runtime.get("/api/v1/cancel/jobs", anonymous: true).decode(CancelPlugin.Jobs.self)
+            return jobs.returned == 1
+        }
+        XCTAssertEqual(jobs, CancelPlugin.Jobs(started: 1, sawCancellation: 1, returned: 1, resumedBeforeTheJobReturned: 1))
+        XCTAssertEqual(runtime.stop(), 0)
+    }
 
     func testDeadlineCancelsTheHandlerAndHoldsItsBulkheadSlotLive() async throws {
         // Two slots; a cancelled handler keeps cleaning up for 1.5 s before it returns.
@@ -159,4 +219,10 @@ final class CancellationTests: XCTestCase {
         }
         XCTFail("never happened: \(what)")
     }
+}
+
+/// Flags the off-loop jobs of a test raise from their pool threads.
+private final class QueueProbe: Sendable {
+    let blockerStarted = Atomic<Bool>(false)
+    let queuedRan = Atomic<Bool>(false)
 }

@@ -34,6 +34,28 @@ final class AbandonNoticeTests: XCTestCase {
         XCTAssertEqual(plexus.stop(), 0)
     }
 
+    /// A shutdown whose grace period ends while the plugin still holds a request: the client gets
+    /// a 503 (not a cut connection), and the plugin is told `PLUGIN_STOPPING` before its `on_stop`.
+    func testShutdownTellsThePluginItIsStoppingAndAnswersTheClient() throws {
+        let plexus = try Repository.startPlexus(swiftPlugins: [], cFixtures: ["abandon-c"], serverSettings: "shutdown_grace_ms = 300")
+        let socket = try Self.connect(port: plexus.port)
+        defer { close(socket) }
+        _ = Array("GET /api/v1/abandon/hold-long HTTP/1.1\r\nHost: t\r\n\r\n".utf8).withUnsafeBytes { send(socket, $0.baseAddress, $0.count, 0) }
+        // The request is held once a later one on another connection is answered (one loop serves both).
+        XCTAssertEqual(try plexus.get("/api/v1/abandon/seen", anonymous: true).status, 200)
+        usleep(100_000)
+        XCTAssertEqual(plexus.stop(), 0)
+        var answer = [UInt8](repeating: 0, count: 4096)
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let count = recv(socket, &answer, answer.count, 0)
+        let text = count > 0 ? String(decoding: answer[..<count], as: UTF8.self) : ""
+        XCTAssertTrue(text.hasPrefix("HTTP/1.1 503 "), "the held request is answered before the plugin stops: \(text)")
+        XCTAssertTrue(text.contains("shutting down"), text)
+        XCTAssertTrue(plexus.log.contains("abandon-c stopping with deadline=0 gone=0 stopping=1 inside=0"),
+                      "the plugin was told PLUGIN_STOPPING before on_stop: \(plexus.log)")
+    }
+
     /// `/api/v1/abandon/seen` once it answers and `done` holds (up to 10 s; 503 while the slot is held).
     private func eventuallySeen(_ plexus: TestRuntime, _ done: (String) -> Bool) throws -> String {
         var last = ""

@@ -8,6 +8,36 @@ final class PluginMetricsAndConfigKeysTests: XCTestCase {
         text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
     }
 
+    /// ABI 1.8: a plugin writes to the runtime's audit log under its own prefix; the runtime
+    /// checks what it is given and says which argument is wrong.
+    func testPluginAuditRecordsAreCheckedAndPrefixed() throws {
+        let plexus = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureMetrics.so"], cFixtures: [])
+        XCTAssertEqual(try plexus.get("/api/v1/metrics-probe/audit?action=widget.reset&actor=ada&tenant=acme&target=w-1&outcome=denied").status, 204)
+        // A runtime action name is kept under the plugin's prefix: a plugin cannot forge the gateway's records.
+        XCTAssertEqual(try plexus.get("/api/v1/metrics-probe/audit?action=auth.apikey.revoke").status, 204)
+        for (query, problem) in [("action=", "must be 1 to 64 bytes"), ("action=Widget.Reset", "must be 1 to 64 bytes"),
+                                 ("action=a%20b", "must be 1 to 64 bytes"), ("action=\(String(repeating: "a", count: 65))", "must be 1 to 64 bytes"),
+                                 ("action=x&target=\(String(repeating: "t", count: 257))", "audit target is longer than 256 bytes"),
+                                 ("action=x&actor=\(String(repeating: "a", count: 257))", "audit actor is longer than 256 bytes")] {
+            let refused = try plexus.get("/api/v1/metrics-probe/audit?\(query)")
+            XCTAssertEqual(refused.status, 400, query)
+            XCTAssertTrue(refused.text.contains(problem), "\(query): \(refused.text)")
+        }
+        let page = try plexus.get("/admin/audit?action=plugin.&limit=10")
+        XCTAssertEqual(page.status, 200, page.text)
+        let records = (try JSONSerialization.jsonObject(with: Data(page.body)) as? [String: Any])?["records"] as? [[String: Any]] ?? []
+        XCTAssertEqual(records.count, 2, "refused records are not written: \(records)")
+        XCTAssertEqual(records.map { $0["action"] as? String }, ["plugin.metrics-probe.auth.apikey.revoke", "plugin.metrics-probe.widget.reset"])
+        XCTAssertEqual(records[0]["actor"] as? String, "plugin:metrics-probe")
+        XCTAssertEqual(records[0]["actor_kind"] as? String, "system")
+        XCTAssertEqual(records[1]["actor"] as? String, "ada")
+        XCTAssertEqual(records[1]["actor_kind"] as? String, "plugin")
+        XCTAssertEqual(records[1]["tenant"] as? String, "acme")
+        XCTAssertEqual(records[1]["target"] as? String, "w-1")
+        XCTAssertEqual(records[1]["outcome"] as? String, "denied")
+        XCTAssertEqual(try plexus.get("/admin/audit?action=auth.apikey.revoke").text.contains("metrics-probe"), false)
+    }
+
     func testPluginMetricsAppearNamespacedWithHelpAndTypes() throws {
         let plexus = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureMetrics.so"], cFixtures: [])
         let answer = try plexus.get("/api/v1/metrics-probe/hit?size=50")

@@ -118,35 +118,39 @@ final class AccessLogFormatterTests: XCTestCase {
         XCTAssertEqual(String(decoding: clock.combined, as: UTF8.self), "01/Jan/1970:00:00:00 +0000")
     }
 
-    func testWriterWritesEveryBatchToAFileBeforeFinishing() throws {
+    func testWriterWritesEveryRecordToAFileBeforeFinishing() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID().uuidString).log").path
         defer { unlink(path) }
-        let writer = AccessLogWriter(sink: .file(path), limitBytes: 1 << 20, batchCapacity: 1024, logger: .init(label: "test"))
+        let ring = try AccessLogRing(path: nil, capacity: 1 << 20, create: true)
+        let writer = AccessLogWriter(sink: .file(path), ring: ring, logger: .init(label: "test"))
         var expected: [UInt8] = []
         for index in 0..<100 {
-            var batch = Array("line \(index)\n".utf8)
-            expected += batch
-            XCTAssertTrue(writer.submit(&batch, records: 1))
-            XCTAssertTrue(batch.isEmpty, "the loop gets an empty buffer back")
+            let line = Array("line \(index)\n".utf8)
+            expected += line
+            XCTAssertTrue(line.withUnsafeBytes { ring.append($0) })
+            if index % 10 == 9 { writer.wake() }
         }
         XCTAssertEqual(writer.finish(timeout: 10), 0)
         XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: path))), expected)
+        XCTAssertEqual(ring.unwritten, 0)
     }
 
-    func testWriterRefusesBatchesBeyondItsBoundInsteadOfBlocking() throws {
+    func testRingRefusesRecordsBeyondItsBoundInsteadOfBlocking() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID().uuidString).fifo").path
         XCTAssertEqual(mkfifo(path, 0o600), 0)
         defer { unlink(path) }
         // No reader: the writer thread blocks opening the FIFO; the loop's side must not.
-        let writer = AccessLogWriter(sink: .file(path), limitBytes: 4096, batchCapacity: 1024, logger: .init(label: "test"))
+        let ring = try AccessLogRing(path: nil, capacity: 4096, create: true)
+        let writer = AccessLogWriter(sink: .file(path), ring: ring, logger: .init(label: "test"))
         var accepted = 0, refused = 0
+        let record = [UInt8](repeating: UInt8(ascii: "x"), count: 999) + [0x0A]
         for _ in 0..<20 {
-            var batch = [UInt8](repeating: UInt8(ascii: "x"), count: 1000)
-            if writer.submit(&batch, records: 10) { accepted += 1 } else { refused += 1 }
+            if record.withUnsafeBytes({ ring.append($0) }) { accepted += 1 } else { refused += 1 }
+            writer.wake()
         }
         XCTAssertEqual(accepted, 4)
         XCTAssertEqual(refused, 16)
-        XCTAssertEqual(writer.finish(timeout: 0.2), 40, "the records still held count as not written")
+        XCTAssertEqual(writer.finish(timeout: 0.2), 4, "the records still held count as not written")
         // A reader at last: the thread opens the FIFO, writes what it held and ends.
         let reader = open(path, O_RDONLY | O_NONBLOCK)
         XCTAssertEqual(writer.finish(timeout: 10), 0)

@@ -48,7 +48,7 @@ final class DashboardTests: XCTestCase {
         return svg
     }
 
-    static let live = ##"{"width": 420, "height": 260, "data": {"topic": "sensor.temp", "field": "celsius", "last": 50}, "mark": {"type": "point", "color": "#D55E00", "opacity": 1, "size": 400}, "encoding": {"x": {"field": "time", "type": "temporal"}, "y": {"field": "celsius", "type": "quantitative"}}}"##
+    static let live = ##"{"width": 420, "height": 260, "data": {"topic": "sensor.temp", "field": "celsius", "last": 50}, "mark": {"type": "point", "color": "#D55E00", "opacity": 1, "size": 400}, "encoding": {"x": {"field": "time", "type": "temporal"}, "y": {"field": "celsius", "type": "quantitative"}, "tooltip": {"field": "celsius", "type": "quantitative"}}}"##
 
     func testTopicWindowsAreTheTenantsRecentEvents() throws {
         let plexus = try routes.start()

@@ -98,4 +98,37 @@ final class VisualizationRouteTests: XCTestCase {
         XCTAssertEqual(try post(plexus, render, Self.spec).status, 200)
         XCTAssertEqual(plexus.stop(), 0)
     }
+
+    /// A columnar upload ("PXC1", header length, JSON header, float64 columns little-endian).
+    static func columns(_ header: String, _ values: [[Double]]) -> [UInt8] {
+        var bytes = Array("PXC1".utf8)
+        let length = UInt32(header.utf8.count)
+        bytes += (0..<4).map { UInt8(length >> (8 * $0) & 0xFF) }
+        bytes += Array(header.utf8)
+        for column in values { for value in column { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } } }
+        return bytes
+    }
+
+    func testColumnarUploadsRenderAndBadOnesAre4xx() throws {
+        let plexus = try start()
+        let spec = #"{"mark": "line", "encoding": {"x": {"field": "t", "type": "quantitative"}, "y": {"field": "v", "type": "quantitative"}}}"#
+        let t = (0..<3000).map(Double.init), v = t.map { ($0 / 100).squareRoot() }
+        let header = #"{"spec": \#(spec), "columns": ["t", "v"], "rows": 3000}"#
+        let png = try plexus.request("POST", "/api/v1/visualizations/render?format=png", headers: "Content-Type: application/vnd.plexus.columns\r\n",
+                                     body: Self.columns(header, [t, v]))
+        XCTAssertEqual(png.status, 200, png.text)
+        XCTAssertEqual(png.header("Content-Type"), "image/png")
+        let svg = try plexus.request("POST", "/api/v1/visualizations/render", body: Self.columns(header, [t, v]))
+        XCTAssertTrue(svg.text.contains("class=\"mark-line\""), svg.text)
+        // The row limit (5000 here), a body shorter than the header says, data in the spec.
+        let many = (0..<5001).map(Double.init)
+        try problem(try plexus.request("POST", "/api/v1/visualizations/render", body: Self.columns(#"{"spec": \#(spec), "columns": ["t"], "rows": 5001}"#, [many])),
+                    status: 413, path: "header.rows", "limit is 5000")
+        try problem(try plexus.request("POST", "/api/v1/visualizations/render", body: Self.columns(header, [t])), status: 422, path: "header.columns", "need 48000 bytes")
+        try problem(try plexus.request("POST", "/api/v1/visualizations/render",
+                                       body: Self.columns(#"{"spec": {"data": {"values": []}, "mark": "line"}, "columns": ["t"], "rows": 1}"#, [[1]])),
+                    status: 422, path: "header.spec.data", "carries its data in its columns")
+        try problem(try plexus.request("POST", "/api/v1/visualizations/render", body: Array("PXC1".utf8) + [9, 9, 9, 9]), status: 400, path: "header", "runs past the body")
+        XCTAssertEqual(plexus.stop(), 0)
+    }
 }

@@ -51,14 +51,41 @@ final class NarrowbandAndRejectionTests: XCTestCase {
         XCTAssertEqual(SpeechRecognizer.absorbedSpeech(grammar: grammar, phones: [S(word: "phn_k", firstFrame: 120, lastFrame: 140, acousticScore: 0)], frames: 100), 0)
     }
 
-    func testDitherIsDeterministicAndOneStepAtMost() {
-        let zeros = [Int16](repeating: 0, count: 4_000)
-        let once = PocketSphinxDecoder.dithered(zeros), twice = PocketSphinxDecoder.dithered(zeros)
-        XCTAssertEqual(once, twice)
-        XCTAssertTrue(once.allSatisfy { abs($0) == 1 })
-        let loud: [Int16] = [.max, .min, .max, .min]
-        for (out, original) in zip(PocketSphinxDecoder.dithered(loud), loud) {
-            XCTAssertLessThanOrEqual(abs(Int(out) - Int(original)), 1, "clamped, never wrapped")
+    func testClipsPaddedWithDigitalSilenceAreRecognised() throws {
+        // Half a second of exact zeros before and after, as synthesisers and gated recorders write them.
+        try Clips.installStandard()
+        let cases: [(text: String, voice: String, speed: Int, intent: String, slots: [String])] = [
+            ("open a ticket for acme", "en-us", 140, "open_ticket", ["acme"]),
+            ("create a new ticket for initech", "en", 140, "open_ticket", ["initech"]),
+            ("what is the weather like today", "en-us+f3", 200, "weather", []),
+            ("compare the contract and the lease", "en+m3", 170, "compare_documents", ["the contract", "the lease"]),
+        ]
+        var failures: [String] = []
+        for c in cases {
+            let silence = [Int16](repeating: 0, count: 11_025)
+            let samples = silence + (try Clips.samples(c.text, voice: c.voice, speed: c.speed)) + silence
+            let result = try Clips.recognize(WAVWriter.pcm16(samples, sampleRate: 22_050))
+            if result.match?.intent != c.intent || result.match?.slots.map(\.value) != c.slots {
+                failures.append("'\(c.text)' [\(c.voice) \(c.speed)]: \(result.match?.intent ?? "nil") ('\(result.text)', gap \(result.gapPerFrame), absorbed \(result.absorbedSpeech))")
+            }
+        }
+        XCTAssertEqual(failures, [])
+    }
+
+    func testNoiseFloorIsDeterministicGaussianAndClamped() {
+        let zeros = [Int16](repeating: 0, count: 40_000)
+        let once = PocketSphinxDecoder.withNoiseFloor(zeros, level: 8), twice = PocketSphinxDecoder.withNoiseFloor(zeros, level: 8)
+        XCTAssertEqual(once, twice, "the same audio always gets the same noise")
+        let rms = (once.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(once.count)).squareRoot()
+        XCTAssertEqual(rms, 8, accuracy: 0.4)
+        XCTAssertEqual(Double(once.reduce(0) { $0 + Int($1) }) / Double(once.count), 0, accuracy: 0.3, "no DC offset")
+        XCTAssertLessThan(once.filter { $0 == 0 }.count, once.count / 10, "digital silence is gone")
+        XCTAssertLessThan(once.map { abs(Int($0)) }.max() ?? 0, 8 * 7, "no outliers beyond 7 standard deviations")
+        XCTAssertEqual(PocketSphinxDecoder.withNoiseFloor(zeros, level: 0), zeros, "level 0 leaves the audio alone")
+        let loud = [Int16](repeating: .max, count: 100) + [Int16](repeating: .min, count: 100)
+        for (out, original) in zip(PocketSphinxDecoder.withNoiseFloor(loud, level: 8), loud) {
+            XCTAssertLessThanOrEqual(abs(Int(out) - Int(original)), 8 * 7, "clamped, never wrapped")
+            XCTAssertEqual(out.signum(), original.signum())
         }
     }
 

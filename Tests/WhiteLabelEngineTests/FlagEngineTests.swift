@@ -111,6 +111,13 @@ final class FlagContextJSONTests: XCTestCase {
         XCTAssertNil(try FlagContextJSON.queryValue("context", in: "contexts=1&con=2"))
         XCTAssertThrowsError(try FlagContextJSON.queryValue("context", in: "context=%7"))
         XCTAssertThrowsError(try FlagContextJSON.queryValue("context", in: "context=%zz"))
+        XCTAssertThrowsError(try FlagContextJSON.queryValue("context", in: "context=%41%"), "an escape cut at the end")
+        XCTAssertEqual(try FlagContextJSON.queryValue("context", in: "context=1&context=%32"), Array("2".utf8), "the last occurrence wins")
+        XCTAssertEqual(try FlagContextJSON.queryValue("context", in: "x&context="), [])
+        // Strings that are not UTF-8, inside a key or a value, are refused; multi-byte UTF-8 is kept.
+        XCTAssertThrowsError(try FlagContextJSON.parse([UInt8](#"{"userId":""#.utf8) + [0xFF, 0xFE] + [UInt8](#""}"#.utf8)))
+        XCTAssertThrowsError(try FlagContextJSON.parse([UInt8](#"{"properties":{""#.utf8) + [0xC3] + [UInt8](#"":"x"}}"#.utf8)))
+        XCTAssertEqual(try FlagContextJSON.parse(Array(#"{"userId":"Åse"}"#.utf8)).userId, "Åse")
         let encoded = FlagContextJSON.encode([("a", FlagResult.on), ("b\"", FlagResult(enabled: true, variant: "blue", payload: .number(1))), ("c", .off)])
         XCTAssertEqual(String(decoding: encoded, as: UTF8.self), #"{"a":{"enabled":true},"b\"":{"enabled":true,"variant":"blue","payload":1},"c":{"enabled":false}}"#)
         XCTAssertEqual(try JSONDecoder().decode([String: FlagResult].self, from: Data(encoded))["b\""]?.variant, "blue")

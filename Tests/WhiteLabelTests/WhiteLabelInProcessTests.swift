@@ -85,6 +85,13 @@ final class WhiteLabelInProcessTests: XCTestCase {
         XCTAssertTrue(cache.isEnabled("checkout", tenant: "acme", context: FlagContext(userId: "u1", appVersion: "2.1.0")))
         XCTAssertFalse(cache.isEnabled("checkout", tenant: "globex", context: FlagContext(userId: "u1", appVersion: "2.1.0")))
         XCTAssertEqual(host.events(matching: "flags.changed").last?.tenant, "acme")
+        // The change is in the audit log: who, which tenant, which flag, which request.
+        let put = host.audit.records.last { $0.action == "plugin.whitelabel.flag.put" }
+        XCTAssertEqual(put?.actor, "acme-boss")
+        XCTAssertEqual(put?.tenant, "acme")
+        XCTAssertEqual(put?.target, "checkout")
+        XCTAssertEqual(put?.outcome, .success)
+        XCTAssertFalse(put?.requestID?.isEmpty ?? true)
         let context = #"{"userId":"u1","appVersion":"2.1.0"}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
         response = try await send(host, .get, "/api/v1/flags?context=\(context)", as: Self.user("acme"))
         XCTAssertEqual(try JSONDecoder().decode([String: FlagResult].self, from: Data(response.body))["checkout"]?.enabled, true, response.text)

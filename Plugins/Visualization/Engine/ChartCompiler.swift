@@ -18,8 +18,17 @@ public struct ChartCompiler {
 
     /// Builds the scene of `spec`.
     public func compile(_ spec: ChartSpec) throws(ChartError) -> Scene {
+        switch spec.composition {
+        case nil: return try compileView(spec, inherited: nil)
+        case .facet(let facet): return try compileFacet(spec, facet)
+        case .concat(let parts, let columns): return try compileConcat(spec, parts, columns: columns)
+        }
+    }
+
+    /// One view; `inherited` is the data of a view without its own.
+    func compileView(_ spec: ChartSpec, inherited: DataTable?) throws(ChartError) -> Scene {
         var views: [PreparedView] = []
-        try collect(spec.root, table: nil, encoding: [:], into: &views)
+        try collect(spec.root, table: inherited, encoding: [:], clock: spec.clock, into: &views)
         let layout = try Layout(spec: spec, views: views)
         var scene = Scene(width: spec.width, height: spec.height)
         if let title = spec.title {
@@ -31,8 +40,19 @@ public struct ChartCompiler {
         return scene
     }
 
-    private func collect(_ layer: LayerSpec, table inherited: DataTable?, encoding parent: [Channel: FieldDef],
-                         into views: inout [PreparedView]) throws(ChartError) {
+    func collect(_ layer: LayerSpec, table inherited: DataTable?, encoding parent: [Channel: FieldDef], clock: ZoneClock,
+                 into views: inout [PreparedView]) throws(ChartError) {
+        let table = try self.table(of: layer, inherited: inherited)
+        let encoding = parent.merging(layer.encoding) { _, own in own }
+        if let mark = layer.mark {
+            try Self.checkChannels(mark, encoding, path: layer.path)
+            views.append(try PreparedView(path: layer.path, mark: mark, encoding: encoding, table: table, clock: clock))
+        }
+        for child in layer.layers { try collect(child, table: table, encoding: encoding, clock: clock, into: &views) }
+    }
+
+    /// A view's rows: its own data (or the inherited rows) after its transforms.
+    func table(of layer: LayerSpec, inherited: DataTable?) throws(ChartError) -> DataTable {
         var table: DataTable
         switch layer.data {
         case .values(let values, let path)?: table = try DataTable.from(values: values, path: path, maxRows: limits.maxRows)
@@ -47,13 +67,7 @@ public struct ChartCompiler {
             guard let inherited else { throw ChartError(.invalid, path: layer.path + ".data", "missing") }
             table = inherited
         }
-        table = try TransformRunner.apply(layer.transforms, to: table, path: layer.path)
-        let encoding = parent.merging(layer.encoding) { _, own in own }
-        if let mark = layer.mark {
-            try Self.checkChannels(mark, encoding, path: layer.path)
-            views.append(try PreparedView(path: layer.path, mark: mark, encoding: encoding, table: table))
-        }
-        for child in layer.layers { try collect(child, table: table, encoding: encoding, into: &views) }
+        return try TransformRunner.apply(layer.transforms, to: table, path: layer.path)
     }
 
     /// The channels each mark needs.
@@ -67,11 +81,6 @@ public struct ChartCompiler {
         case .arc: try need(.theta)
         case .rule: if encoding[.x] == nil && encoding[.y] == nil { try need(.y) }
         case .text: try need(.x); try need(.y); try need(.text)
-        case .bar:
-            try need(.x); try need(.y)
-            if encoding[.y]?.type.isDiscrete == true, encoding[.x]?.type.isDiscrete == false {
-                throw ChartError(.unsupported, path: "\(path).encoding.y.type", "horizontal bars (a discrete y) are not supported yet; put the categories on x")
-            }
         default: try need(.x); try need(.y)
         }
     }

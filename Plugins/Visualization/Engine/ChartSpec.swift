@@ -3,7 +3,44 @@ public struct ChartSpec: Sendable {
     public var title: String?
     public var width: Double = 400
     public var height: Double = 300
+    /// The wall clock of time axes and `timeUnit` (the spec's `timeZone`, an IANA identifier; default UTC).
+    public var clock: ZoneClock = .utc
+    /// The view (for a facet: the shared data and transforms; for a concat: data its parts may inherit).
     public var root: LayerSpec
+    /// Small multiples: a facet or a concat of views (nil for a single view).
+    public var composition: Composition?
+
+    /// Every external data source of the chart and its parts.
+    public var externalSources: Set<ExternalSource> {
+        var sources = root.externalSources
+        switch composition {
+        case .facet(let facet)?: sources.formUnion(facet.cell.externalSources)
+        case .concat(let parts, _)?: for part in parts { sources.formUnion(part.externalSources) }
+        case nil: break
+        }
+        return sources
+    }
+}
+
+/// Small multiples.
+public enum Composition: Sendable {
+    /// One cell per value of a field (or per row and column value), all sharing scales.
+    case facet(Facet)
+    /// Independent views side by side (`hconcat`), stacked (`vconcat`) or wrapped after `columns` (`concat`).
+    case concat([ChartSpec], columns: Int)
+}
+
+/// A facet: the cell spec drawn once per group of rows.
+public struct Facet: Sendable {
+    /// `facet: {"field": ...}`: cells wrapped after `columns`.
+    public var wrap: FieldDef?
+    /// `facet: {"row": ..., "column": ...}`: a grid.
+    public var row: FieldDef?
+    public var column: FieldDef?
+    public var columns: Int?
+    public var cell: LayerSpec
+    public var cellWidth: Double
+    public var cellHeight: Double
 }
 
 /// One view: its data, transforms, mark and encodings, or child layers that share its data and encodings.
@@ -37,6 +74,8 @@ public struct MarkSpec: Sendable {
     public var strokeWidth: Double?
     public var innerRadius: Double?
     public var size: Double?
+    /// `"tooltip": true`: every encoded field of a mark in its tooltip.
+    public var tooltip = false
 }
 
 /// Encoding channels.
@@ -84,6 +123,8 @@ public struct FieldDef: Sendable {
     public var title: String?
     public var value: JSONValue?
     public var stack: Bool?
+    /// Every field of a `tooltip` list (the definition itself is the first).
+    public var tooltipItems: [FieldDef] = []
 }
 
 /// Axis options (nil on a ``FieldDef`` hides the axis).

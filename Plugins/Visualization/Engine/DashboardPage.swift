@@ -31,11 +31,13 @@ public enum DashboardPage {
     .error{color:#b00020;font-size:.85em}
     form{max-width:24em;margin:4em auto;background:#fff;padding:1.5em;border-radius:6px}
     input{width:100%;box-sizing:border-box;padding:.5em;margin:.5em 0}
+    #tooltip{position:fixed;pointer-events:none;background:#1f2933;color:#fff;padding:.3em .6em;border-radius:4px;font-size:.8em;white-space:pre;z-index:10}
     </style></head>
     <body>
     <header><h1 id="title">Dashboard</h1><span id="status">offline</span></header>
     <form id="signin" hidden><label>API key<input id="key" type="password" autocomplete="off"></label><button>Sign in</button></form>
     <main id="grid"></main>
+    <div id="tooltip" hidden></div>
     <script nonce="{{nonce}}">
     "use strict";
     const base = "/api/v1/visualizations";
@@ -51,6 +53,16 @@ public enum DashboardPage {
       if (!response.ok) throw new Error(path + ": " + response.status + " " + (await response.text()).slice(0, 300));
       return response;
     }
+    // A mark's tooltip (its SVG <title>) drawn beside the pointer while it hovers the mark.
+    document.addEventListener("mousemove", event => {
+      const tip = document.getElementById("tooltip");
+      const mark = event.target.closest ? event.target.closest(".chart svg [class^='mark-']") : null;
+      const title = mark ? mark.querySelector(":scope > title") : null;
+      if (!title) { tip.hidden = true; return; }
+      tip.textContent = title.textContent;
+      tip.style.left = (event.clientX + 14) + "px"; tip.style.top = (event.clientY + 14) + "px";
+      tip.hidden = false;
+    });
     function showSignIn() { document.getElementById("signin").hidden = false; }
     document.getElementById("signin").addEventListener("submit", event => {
       event.preventDefault();

@@ -5,8 +5,17 @@ enum FieldDefParser {
 
     static func parse(_ value: JSONValue, path: String) throws(ChartError) -> FieldDef {
         if case .array(let items) = value, path.hasSuffix(".tooltip") {
-            guard let first = items.first else { throw ChartError(.unsupported, path: path, "an empty tooltip list") }
-            return try parse(first, path: path + "[0]")
+            guard !items.isEmpty else { throw ChartError(.unsupported, path: path, "an empty tooltip list") }
+            guard items.count <= 16 else { throw ChartError(.tooLarge, path: path, "\(items.count) tooltip fields; at most 16") }
+            var all: [FieldDef] = []
+            for (index, item) in items.enumerated() {
+                let def = try parse(item, path: "\(path)[\(index)]")
+                guard def.field != nil else { throw ChartError(.invalid, path: "\(path)[\(index)].field", "missing (a tooltip entry names a field)") }
+                all.append(def)
+            }
+            var first = all[0]
+            first.tooltipItems = all
+            return first
         }
         let object = try members(value, path, allowed: allowed)
         var def = FieldDef(path: path)

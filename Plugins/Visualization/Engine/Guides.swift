@@ -8,7 +8,7 @@ extension Layout {
         let bottom = plot.y + plot.height, right = plot.x + plot.width
         if let y, let def = yDef, let axis = def.axis {
             let format = try? axis.format.map { f throws(ChartError) in try NumberFormat(pattern: f, path: "") }
-            for tick in y.ticks(count: axis.tickCount ?? max(2, Int(plot.height / 40)), format: format ?? nil) {
+            for tick in y.ticks(count: axis.tickCount ?? max(2, Int(plot.height / 40)), format: format ?? nil, clock: clock) {
                 if !y.isBand {
                     scene.items.append(.polyline([Point(plot.x, tick.position), Point(right, tick.position)], closed: false,
                                                  paint: Paint(stroke: Self.gridColor), role: "grid-y"))
@@ -26,7 +26,7 @@ extension Layout {
         }
         if let x, let def = xDef, let axis = def.axis {
             let format = try? axis.format.map { f throws(ChartError) in try NumberFormat(pattern: f, path: "") }
-            var ticks = x.ticks(count: axis.tickCount ?? max(2, Int(plot.width / 80)), format: format ?? nil)
+            var ticks = x.ticks(count: axis.tickCount ?? max(2, Int(plot.width / 80)), format: format ?? nil, clock: clock)
             if x.isBand, ticks.count > Int(plot.width / 14) {
                 let every = Int((Double(ticks.count) / (plot.width / 14)).rounded(.up))
                 ticks = ticks.enumerated().filter { $0.offset % every == 0 }.map(\.element)

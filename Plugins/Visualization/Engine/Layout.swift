@@ -9,9 +9,12 @@ struct Layout {
     var colorDef: FieldDef?
     var xOffset: [String] = []
     var isArc: Bool
+    /// The wall clock of time ticks and labels.
+    var clock: ZoneClock
 
     init(spec: ChartSpec, views: [PreparedView]) throws(ChartError) {
         isArc = views.allSatisfy { $0.mark.type == .arc }
+        clock = spec.clock
         xDef = views.lazy.compactMap { $0.encoding[.x] }.first
         yDef = views.lazy.compactMap { $0.encoding[.y] }.first
         colorDef = views.lazy.compactMap { $0.encoding[.color] }.first { $0.field != nil }
@@ -66,9 +69,9 @@ struct Layout {
         var low = Double.infinity, high = -Double.infinity
         for view in views {
             var columns = [view.numbers(channel), view.numbers(secondary)]
-            if channel == .y, let stack = view.stack { columns = [stack.bottom, stack.top] }
+            if channel == view.valueChannel, let stack = view.stack { columns = [stack.bottom, stack.top] }
             for column in columns { for v in column where !v.isNaN { low = min(low, v); high = max(high, v) } }
-            if channel == .y, [.bar, .area].contains(view.mark.type), def.type == .quantitative { low = min(low, 0); high = max(high, 0) }
+            if channel == view.valueChannel, [.bar, .area].contains(view.mark.type), def.type == .quantitative { low = min(low, 0); high = max(high, 0) }
         }
         guard low.isFinite else { return .continuous(low: 0, high: 1, from: from, to: to, temporal: def.type == .temporal) }
         if let domain = def.domain { (low, high) = (domain[0], domain[1]) }

@@ -4,6 +4,19 @@ import Foundation
 struct MarkPainter {
     let view: PreparedView
     let layout: Layout
+    private let tooltips: MarkTooltips
+
+    init(view: PreparedView, layout: Layout) {
+        self.view = view
+        self.layout = layout
+        tooltips = MarkTooltips(view: view, clock: layout.clock)
+    }
+
+    /// Attaches the row's tooltip to the item just drawn.
+    private func tooltip(_ row: Int, into scene: inout Scene) {
+        guard !tooltips.isEmpty, !scene.items.isEmpty else { return }
+        scene.tooltips[scene.items.count - 1] = tooltips.text(row)
+    }
 
     private var baseColor: String { view.mark.color ?? Colors.categorical[0] }
     private var opacity: Double { view.mark.opacity ?? 1 }
@@ -63,6 +76,7 @@ struct MarkPainter {
 
     private func paintBars(into scene: inout Scene) {
         guard let x = layout.x, let y = layout.y else { return }
+        if view.horizontal { return paintHorizontalBars(x, y, into: &scene) }
         let xs = view.column(.x), ys = view.numbers(.y), x2 = view.numbers(.x2), offsets = view.column(.xOffset)
         let continuousWidth = max(1, layout.plot.width / Double(max(1, view.table.count)) * 0.8)
         for row in 0..<view.table.count {
@@ -81,6 +95,20 @@ struct MarkPainter {
             guard !top.isNaN else { continue }
             let (p0, p1) = (y.position(bottom), y.position(top))
             scene.items.append(.rect(x: left, y: min(p0, p1), width: width, height: abs(p1 - p0), paint: Paint(fill: color(row), opacity: opacity), role: "mark-bar"))
+            tooltip(row, into: &scene)
+        }
+    }
+
+    /// Bars along x from zero (or their stack bottom) in the band of their y category.
+    private func paintHorizontalBars(_ x: PositionScale, _ y: PositionScale, into scene: inout Scene) {
+        let ys = view.column(.y), xs = view.numbers(.x)
+        for row in 0..<view.table.count {
+            guard let band = y.band(ys[row].text) else { continue }
+            let (start, end) = view.stack.map { ($0.bottom[row], $0.top[row]) } ?? (0, xs[row])
+            guard !end.isNaN else { continue }
+            let (p0, p1) = (x.position(start), x.position(end))
+            scene.items.append(.rect(x: min(p0, p1), y: band.start, width: abs(p1 - p0), height: band.width, paint: Paint(fill: color(row), opacity: opacity), role: "mark-bar"))
+            tooltip(row, into: &scene)
         }
     }
 
@@ -93,9 +121,11 @@ struct MarkPainter {
             if view.mark.type == .text {
                 let label = texts.isEmpty ? (view.encoding[.text]?.value.map { DataValue($0).text } ?? "") : texts[row].text
                 scene.items.append(.text(label, at: Point(px, py + 4), size: 11, color: color(row), anchor: .middle, angle: 0, bold: false, role: "mark-text"))
+                tooltip(row, into: &scene)
             } else {
                 let area = sizes.isEmpty ? (view.mark.size ?? 30) : 10 + 190 * (sizes[row].isNaN ? 0 : sizes[row] / sizeMax)
                 scene.items.append(.circle(center: Point(px, py), radius: (area / .pi).squareRoot(), paint: Paint(fill: color(row), opacity: view.mark.opacity ?? 0.8), role: "mark-point"))
+                tooltip(row, into: &scene)
             }
         }
     }
@@ -106,6 +136,7 @@ struct MarkPainter {
         for row in 0..<view.table.count {
             guard let bx = x.band(xs[row].text), let by = y.band(ys[row].text) else { continue }
             scene.items.append(.rect(x: bx.start, y: by.start, width: bx.width, height: by.width, paint: Paint(fill: color(row), opacity: opacity), role: "mark-rect"))
+            tooltip(row, into: &scene)
         }
     }
 
@@ -120,6 +151,7 @@ struct MarkPainter {
             let sweep = theta / total * 2 * .pi
             scene.items.append(.wedge(center: center, inner: min(outer * 0.9, view.mark.innerRadius ?? 0), outer: outer, start: angle, end: angle + sweep,
                                       paint: Paint(fill: color(row), stroke: "#FFFFFF", opacity: opacity), role: "mark-arc"))
+            tooltip(row, into: &scene)
             angle += sweep
         }
     }

@@ -12,7 +12,7 @@ struct PreparedView {
 
     static let positional: [Channel] = [.x, .y, .x2, .y2, .theta, .size, .opacity]
 
-    init(path: String, mark: MarkSpec, encoding: [Channel: FieldDef], table input: DataTable) throws(ChartError) {
+    init(path: String, mark: MarkSpec, encoding: [Channel: FieldDef], table input: DataTable, clock: ZoneClock = .utc) throws(ChartError) {
         self.path = path
         self.mark = mark
         self.encoding = encoding
@@ -24,31 +24,39 @@ struct PreparedView {
             }
             fields[channel] = field
         }
-        try applyTimeUnits()
+        for item in encoding[.tooltip]?.tooltipItems.dropFirst() ?? [] {
+            guard let field = item.field, table.index(of: field) != nil else {
+                throw ChartError(.invalid, path: item.path + ".field", "field '\(item.field ?? "")' is not in the data (fields: \(table.names.joined(separator: ", ")))")
+            }
+        }
+        try applyTimeUnits(clock)
         try applyBins()
         applyAggregates()
         try checkNumbers()
         if [.bar, .area].contains(mark.type), encoding[.xOffset] == nil, fields[.color] != nil, let y = encoding[.y], y.type == .quantitative,
            y.stack != false, encoding[.x]?.type.isDiscrete == true || encoding[.x]?.type == .temporal {
             stack = stacked()
+        } else if horizontal, fields[.color] != nil, let x = encoding[.x], x.type == .quantitative, x.stack != false {
+            stack = stacked()
         }
     }
 
-    /// Truncates temporal fields to their `timeUnit`.
-    private mutating func applyTimeUnits() throws(ChartError) {
+    /// Truncates temporal fields to their `timeUnit` on `clock`'s wall clock.
+    private mutating func applyTimeUnits(_ clock: ZoneClock) throws(ChartError) {
         for (channel, def) in encoding {
             guard let unit = def.timeUnit, let field = fields[channel] else { continue }
             let name = "\(unit.rawValue)_\(field)"
             let column = table.columns[table.index(of: field)!]
             table.set(name, column.map { value in
                 guard let t = value.timestamp else { return .null }
-                let c = CivilTime(milliseconds: t)
+                let c = clock.civil(t)
                 switch unit {
-                case .year: return .number(CivilTime(year: c.year, month: 1, day: 1).milliseconds)
-                case .yearmonth: return .number(CivilTime(year: c.year, month: c.month, day: 1).milliseconds)
-                case .yearmonthdate: return .number(CivilTime(year: c.year, month: c.month, day: c.day).milliseconds)
-                case .hours: return .number(CivilTime(year: c.year, month: c.month, day: c.day, hour: c.hour).milliseconds)
-                case .minutes: return .number(CivilTime(year: c.year, month: c.month, day: c.day, hour: c.hour, minute: c.minute).milliseconds)
+                case .year: return .number(clock.instant(CivilTime(year: c.year, month: 1, day: 1)))
+                case .yearmonth: return .number(clock.instant(CivilTime(year: c.year, month: c.month, day: 1)))
+                case .yearmonthdate: return .number(clock.instant(CivilTime(year: c.year, month: c.month, day: c.day)))
+                // Hours and minutes truncate the instant (a repeated local hour stays two hours).
+                case .hours: return .number(t - floorRemainder(t + clock.offset(t), 3_600_000))
+                case .minutes: return .number(t - floorRemainder(t + clock.offset(t), 60_000))
                 case .month: return .number(Double(c.month))
                 case .date: return .number(Double(c.day))
                 }
@@ -107,9 +115,15 @@ struct PreparedView {
         }
     }
 
-    /// Cumulative bottoms and tops per x value, in row order.
+    /// Bars along x: a bar mark with a discrete y and a continuous x.
+    var horizontal: Bool { mark.type == .bar && encoding[.y]?.type.isDiscrete == true && encoding[.x]?.type.isDiscrete == false }
+
+    /// The channel bar lengths and stacks run along.
+    var valueChannel: Channel { horizontal ? .x : .y }
+
+    /// Cumulative bottoms and tops per category (x, or y for horizontal bars), in row order.
     private func stacked() -> (bottom: [Double], top: [Double]) {
-        let xs = column(.x), ys = column(.y)
+        let xs = column(horizontal ? .y : .x), ys = column(horizontal ? .x : .y)
         var positive: [DataValue: Double] = [:], negative: [DataValue: Double] = [:]
         var bottom = [Double](repeating: 0, count: table.count), top = bottom
         for row in 0..<table.count {
@@ -135,3 +149,6 @@ struct PreparedView {
         return column(channel).map { (temporal ? $0.timestamp : $0.number) ?? .nan }
     }
 }
+
+/// `value` modulo `divisor`, in `0..<divisor`.
+func floorRemainder(_ value: Double, _ divisor: Double) -> Double { value - (value / divisor).rounded(.down) * divisor }

@@ -8,10 +8,12 @@ public enum SVGRenderer {
         out += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(n(scene.width))\" height=\"\(n(scene.height))\" "
         out += "viewBox=\"0 0 \(n(scene.width)) \(n(scene.height))\" font-family=\"DejaVu Sans, sans-serif\">\n"
         out += "<rect class=\"background\" width=\"100%\" height=\"100%\" fill=\"\(scene.background)\"/>\n"
-        for item in scene.items {
+        for (index, item) in scene.items.enumerated() {
+            // A mark with a tooltip carries it as a <title> child, which browsers show on hover.
+            let tip = scene.tooltips.isEmpty ? nil : scene.tooltips[index].map { "><title>" + escape($0) + "</title></" }
             switch item {
             case .rect(let x, let y, let w, let h, let paint, let role):
-                out += "<rect class=\"\(role)\" x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(w))\" height=\"\(n(h))\"\(attributes(paint))/>\n"
+                out += "<rect class=\"\(role)\" x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(w))\" height=\"\(n(h))\"\(attributes(paint))" + (tip.map { $0 + "rect>" } ?? "/>") + "\n"
             case .polyline(let points, let closed, let paint, let role):
                 out += "<path class=\"\(role)\" d=\""
                 for (index, point) in points.enumerated() {
@@ -21,13 +23,13 @@ public enum SVGRenderer {
                 if closed { out += "Z" }
                 out += "\"\(attributes(paint, defaultFill: "none"))/>\n"
             case .circle(let c, let r, let paint, let role):
-                out += "<circle class=\"\(role)\" cx=\"\(n(c.x))\" cy=\"\(n(c.y))\" r=\"\(n(r))\"\(attributes(paint))/>\n"
+                out += "<circle class=\"\(role)\" cx=\"\(n(c.x))\" cy=\"\(n(c.y))\" r=\"\(n(r))\"\(attributes(paint))" + (tip.map { $0 + "circle>" } ?? "/>") + "\n"
             case .wedge(let c, let inner, let outer, let start, let end, let paint, let role):
-                out += "<path class=\"\(role)\" d=\"\(wedgePath(c, inner, outer, start, end))\"\(attributes(paint))/>\n"
+                out += "<path class=\"\(role)\" d=\"\(wedgePath(c, inner, outer, start, end))\"\(attributes(paint))" + (tip.map { $0 + "path>" } ?? "/>") + "\n"
             case .text(let text, let at, let size, let color, let anchor, let angle, let bold, let role):
                 let rotate = angle == 0 ? "" : " transform=\"rotate(\(n(angle)) \(n(at.x)) \(n(at.y)))\""
                 out += "<text class=\"\(role)\" x=\"\(n(at.x))\" y=\"\(n(at.y))\" font-size=\"\(n(size))\" fill=\"\(color)\" text-anchor=\"\(anchor.rawValue)\""
-                out += (bold ? " font-weight=\"bold\"" : "") + rotate + ">" + escape(text) + "</text>\n"
+                out += (bold ? " font-weight=\"bold\"" : "") + rotate + ">" + escape(text) + (scene.tooltips[index].map { "<title>" + escape($0) + "</title>" } ?? "") + "</text>\n"
             }
         }
         out += "</svg>\n"

@@ -31,14 +31,14 @@ enum PositionScale {
     var isBand: Bool { if case .band = self { true } else { false } }
 
     /// Tick positions and labels.
-    func ticks(count: Int, format: NumberFormat?) -> [(position: Double, label: String)] {
+    func ticks(count: Int, format: NumberFormat?, clock: ZoneClock = .utc) -> [(position: Double, label: String)] {
         switch self {
         case .band(let values, _, _, _):
             return values.compactMap { key in band(key).map { ($0.start + $0.width / 2, key) } }
         case .continuous(let low, let high, _, _, let temporal):
             if temporal {
-                let (values, interval) = Ticks.time(low, high, count: count)
-                return values.map { (position($0), Ticks.timeLabel($0, interval: interval)) }
+                let (values, interval) = Ticks.time(low, high, count: count, clock: clock)
+                return values.map { (position($0), Ticks.timeLabel($0, interval: interval, clock: clock)) }
             }
             let (values, decimals) = Ticks.linear(low, high, count: count)
             let formatter = format ?? NumberFormat(decimals: decimals)

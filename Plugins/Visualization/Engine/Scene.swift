@@ -4,6 +4,8 @@ public struct Scene: Sendable {
     public var height: Double
     public var background = "#FFFFFF"
     public var items: [SceneItem] = []
+    /// Tooltip text of marks by item index (SVG `<title>`, which browsers show on hover).
+    public var tooltips: [Int: String] = [:]
 
     public init(width: Double, height: Double) {
         self.width = width

@@ -10,28 +10,62 @@ public struct SpecParser {
 
     private var layerCount = 0
 
+    /// The keys a single view takes at the top level.
+    static let viewKeys: Set<String> = ["$schema", "description", "title", "width", "height", "data", "transform",
+                                        "mark", "encoding", "layer", "background", "padding", "timeZone"]
+    /// The keys that make a composition.
+    static let compositionKeys = ["facet", "hconcat", "vconcat", "concat"]
+
     /// Parses a spec document.
     public mutating func parse(_ json: JSONValue) throws(ChartError) -> ChartSpec {
-        let top = try members(json, "$", allowed: ["$schema", "description", "title", "width", "height", "data", "transform",
-                                                   "mark", "encoding", "layer", "background", "padding"])
-        var title: String?
-        if let value = top["title"] {
-            switch value {
-            case .string(let text): title = text
-            case .object:
-                let object = try members(value, "$.title", allowed: ["text"])
-                title = try string(object["text"], "$.title.text")
-            default: throw ChartError(.unsupported, path: "$.title", "must be a string or {\"text\": ...}, not \(value.typeName)")
+        let top = try members(json, "$", allowed: Self.viewKeys.union(Self.compositionKeys).union(["spec", "columns"]))
+        let composed = Self.compositionKeys.filter { top[$0] != nil }
+        var spec: ChartSpec
+        if let kind = composed.first {
+            guard composed.count == 1 else { throw ChartError(.unsupported, path: "$.\(composed[1])", "give only one of facet, hconcat, vconcat and concat") }
+            spec = try composition(kind, top)
+        } else {
+            if let stray = ["spec", "columns"].first(where: { top[$0] != nil }) {
+                throw ChartError(.unsupported, path: "$.\(stray)", "'\(stray)' goes with facet or concat only")
+            }
+            spec = try view(top, path: "$")
+            guard spec.root.data != nil else { throw ChartError(.invalid, path: "$.data", "the chart has no data (give \"data\": {\"values\": [...]})") }
+        }
+        if let zone = top["timeZone"] {
+            let name = try string(zone, "$.timeZone")
+            guard let clock = ZoneClock(identifier: name) else {
+                throw ChartError(.invalid, path: "$.timeZone", "'\(name.prefix(64))' is not an IANA time zone (such as \"UTC\", \"Europe/Berlin\" or \"America/New_York\")")
+            }
+            spec.clock = clock
+            if case .concat(var parts, let columns)? = spec.composition {
+                for index in parts.indices { parts[index].clock = clock }
+                spec.composition = .concat(parts, columns: columns)
             }
         }
-        var spec = ChartSpec(title: title, root: try layer(top, path: "$", depth: 0))
-        if let width = top["width"] { spec.width = try bounded(width, "$.width", 10...4000) }
-        if let height = top["height"] { spec.height = try bounded(height, "$.height", 10...4000) }
-        guard spec.root.data != nil else { throw ChartError(.invalid, path: "$.data", "the chart has no data (give \"data\": {\"values\": [...]})") }
         return spec
     }
 
-    private mutating func layer(_ object: [String: JSONValue], path: String, depth: Int) throws(ChartError) -> LayerSpec {
+    /// One view (a mark or layers) with its title and size.
+    mutating func view(_ object: [String: JSONValue], path: String) throws(ChartError) -> ChartSpec {
+        var spec = ChartSpec(title: try Self.title(object["title"], path: path + ".title"), root: try layer(object, path: path, depth: 0))
+        if let width = object["width"] { spec.width = try bounded(width, path + ".width", 10...4000) }
+        if let height = object["height"] { spec.height = try bounded(height, path + ".height", 10...4000) }
+        return spec
+    }
+
+    /// A title: a string or `{"text": ...}`.
+    static func title(_ value: JSONValue?, path: String) throws(ChartError) -> String? {
+        guard let value else { return nil }
+        switch value {
+        case .string(let text): return text
+        case .object:
+            let object = try members(value, path, allowed: ["text"])
+            return try string(object["text"], path + ".text")
+        default: throw ChartError(.unsupported, path: path, "must be a string or {\"text\": ...}, not \(value.typeName)")
+        }
+    }
+
+    mutating func layer(_ object: [String: JSONValue], path: String, depth: Int) throws(ChartError) -> LayerSpec {
         layerCount += 1
         guard layerCount <= maxLayers else { throw ChartError(.tooLarge, path: path, "more than \(maxLayers) layers") }
         var spec = LayerSpec(path: path)
@@ -66,7 +100,7 @@ public struct SpecParser {
         return spec
     }
 
-    private func dataSource(_ value: JSONValue, _ path: String) throws(ChartError) -> DataSource {
+    func dataSource(_ value: JSONValue, _ path: String) throws(ChartError) -> DataSource {
         let object = try members(value, path, allowed: ["values", "name", "topic", "last", "minutes", "field", "as", "service", "payload"])
         let given = Set(object.keys)
         func only(_ allowed: Set<String>, _ form: String) throws(ChartError) {
@@ -112,6 +146,19 @@ public struct SpecParser {
         if let width = object["strokeWidth"] { mark.strokeWidth = try bounded(width, path + ".strokeWidth", 0...50) }
         if let inner = object["innerRadius"] { mark.innerRadius = try bounded(inner, path + ".innerRadius", 0...2000) }
         if let size = object["size"] { mark.size = try bounded(size, path + ".size", 0...10000) }
+        if let tooltip = object["tooltip"] {
+            switch tooltip {
+            case .bool(let on): mark.tooltip = on
+            case .null: mark.tooltip = false
+            case .object:
+                let content = try members(tooltip, path + ".tooltip", allowed: ["content"])
+                guard let kind = content["content"], kind == .string("encoding") || kind == .string("data") else {
+                    throw ChartError(.unsupported, path: path + ".tooltip.content", "must be \"encoding\" or \"data\"")
+                }
+                mark.tooltip = true
+            default: throw ChartError(.unsupported, path: path + ".tooltip", "must be true, false, null or {\"content\": \"encoding\"}, not \(tooltip.typeName)")
+            }
+        }
         return mark
     }
 }

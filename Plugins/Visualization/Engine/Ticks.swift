@@ -46,8 +46,10 @@ public enum Ticks {
         (.months(1), 30 * day), (.months(3), 91 * day), (.months(6), 182 * day), (.years(1), 365 * day),
     ]
 
-    /// Time ticks on calendar boundaries (midnights, first of the month, 1 January) for about `count` ticks.
-    public static func time(_ low: Double, _ high: Double, count: Int) -> (values: [Double], interval: TimeInterval) {
+    /// Time ticks on calendar boundaries (midnights, first of the month, 1 January) of `clock`'s wall clock
+    /// for about `count` ticks. Across a DST change the ticks stay on local boundaries: a skipped hour has
+    /// no tick, a repeated one has two.
+    public static func time(_ low: Double, _ high: Double, count: Int, clock: ZoneClock = .utc) -> (values: [Double], interval: TimeInterval) {
         let target = (high - low) / Double(max(1, count))
         var interval = candidates.first { $0.1 >= target }?.0
         if interval == nil {
@@ -56,24 +58,44 @@ public enum Ticks {
         }
         var ticks: [Double] = []
         switch interval! {
+        case .milliseconds(let ms) where ms < day:
+            if clock.zone == nil {
+                var t = ceil(low / ms) * ms
+                while t <= high, ticks.count < 500 { ticks.append(t); t += ms }
+            } else {
+                // Walk a grid fine enough for every zone offset (multiples of 15 minutes); keep the local boundaries.
+                let grid = min(ms, 15 * minute)
+                var t = ceil(low / grid) * grid
+                while t <= high, ticks.count < 500 {
+                    let local = t + clock.offset(t)
+                    if (local.truncatingRemainder(dividingBy: ms) + ms).truncatingRemainder(dividingBy: ms) == 0 { ticks.append(t) }
+                    t += grid
+                }
+            }
         case .milliseconds(let ms):
-            // Weeks start on Monday (1970-01-05 was a Monday); shorter steps align to the epoch in UTC.
-            let origin = ms == 7 * day ? 4 * day : 0
-            var t = ceil((low - origin) / ms) * ms + origin
-            while t <= high, ticks.count < 500 { ticks.append(t); t += ms }
+            // Local midnights; weeks start on Monday (1970-01-05 was a Monday), other steps align to local day numbers.
+            let days = Int(ms / day), origin = days == 7 ? 4 : 0
+            let first = Int(floor((low + clock.offset(low)) / day)), last = Int(floor((high + clock.offset(high)) / day)) + 1
+            var d = first - ((first - origin) % days + days) % days
+            while d <= last, ticks.count < 500 {
+                let t = clock.instant(CivilTime(milliseconds: Double(d) * day))
+                if t >= low, t <= high { ticks.append(t) }
+                d += days
+            }
         case .months(let n):
-            let start = CivilTime(milliseconds: low)
+            let start = clock.civil(low)
             var civil = CivilTime(year: start.year, month: ((start.month - 1) / n) * n + 1, day: 1)
-            while civil.milliseconds <= high, ticks.count < 500 {
-                if civil.milliseconds >= low { ticks.append(civil.milliseconds) }
+            while clock.instant(civil) <= high, ticks.count < 500 {
+                let t = clock.instant(civil)
+                if t >= low { ticks.append(t) }
                 civil.month += n
                 if civil.month > 12 { civil.month -= 12; civil.year += 1 }
             }
         case .years(let n):
-            let start = CivilTime(milliseconds: low)
+            let start = clock.civil(low)
             var year = Int((Double(start.year) / Double(n)).rounded(.down)) * n
-            while CivilTime(year: year, month: 1, day: 1).milliseconds <= high, ticks.count < 500 {
-                let t = CivilTime(year: year, month: 1, day: 1).milliseconds
+            while clock.instant(CivilTime(year: year, month: 1, day: 1)) <= high, ticks.count < 500 {
+                let t = clock.instant(CivilTime(year: year, month: 1, day: 1))
                 if t >= low { ticks.append(t) }
                 year += n
             }
@@ -84,8 +106,8 @@ public enum Ticks {
     private static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// The label of a time tick at the precision of its interval.
-    public static func timeLabel(_ t: Double, interval: TimeInterval) -> String {
-        let c = CivilTime(milliseconds: t)
+    public static func timeLabel(_ t: Double, interval: TimeInterval, clock: ZoneClock = .utc) -> String {
+        let c = clock.civil(t)
         func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
         switch interval {
         case .years: return "\(c.year)"

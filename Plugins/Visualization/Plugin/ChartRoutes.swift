@@ -34,7 +34,7 @@ final class ChartRoutes {
 
     func register(maxBodyBytes: UInt64) throws {
         let routes = context.routes
-        try routes.post(Self.base + "/render", options: RouteOptions(summary: "Render a chart spec (Vega-Lite subset) as ?format=svg|png|pdf"),
+        try routes.post(Self.base + "/render", options: RouteOptions(summary: "Render a chart spec (Vega-Lite subset, or a PXC1 columnar upload) as ?format=svg|png|pdf"),
                         maxBodyBytes: maxBodyBytes) { [unowned self] request async in
             await guarded(request) {
                 let format = try Self.format(request.query["format"] ?? "svg")
@@ -66,8 +66,12 @@ final class ChartRoutes {
     /// Parses, resolves external data and renders off the loop.
     func render(_ body: [UInt8], format: ChartRenderer.Format, tenant: String) async throws -> Response {
         guard !body.isEmpty else { throw HTTPError.badRequest("the body is empty; send a chart spec (JSON)") }
-        let spec = try await context.offLoop { try ChartRenderer.parseSpec(body) }
-        let external = try await resolve(spec.root.externalSources, tenant: tenant)
+        // A columnar upload (``ColumnUpload``: "PXC1", a JSON header, float64 columns) or a JSON spec.
+        let maxRows = renderer.limits.maxRows
+        let spec = try await context.offLoop {
+            ColumnUpload.matches(body) ? try ColumnUpload.parse(body, maxRows: maxRows) : try ChartRenderer.parseSpec(body)
+        }
+        let external = try await resolve(spec.externalSources, tenant: tenant)
         let renderer = self.renderer
         let bytes = try await context.offLoop { try renderer.render(spec, as: format, external: external) }
         rendered += 1

@@ -120,7 +120,7 @@ final class DashboardRoutes {
         for panel in definition.panels {
             let bytes = try await spec(of: panel, tenant: tenant)
             let parsed = try await charts.context.offLoop { try ChartRenderer.parseSpec(bytes) }
-            pages.append((parsed, try await charts.resolve(parsed.root.externalSources, tenant: tenant)))
+            pages.append((parsed, try await charts.resolve(parsed.externalSources, tenant: tenant)))
         }
         let renderer = charts.renderer
         return try await charts.context.offLoop { [pages] in try renderer.renderReport(pages) }

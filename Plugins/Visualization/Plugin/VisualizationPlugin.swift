@@ -4,7 +4,8 @@ import PlexusSDK
 /// The visualization plugin: renders Vega-Lite-subset chart specs to SVG, PNG and PDF on the server.
 ///
 /// Routes (see ``ChartRoutes``), every one for an authenticated caller, confined to the caller's tenant:
-/// - `POST /api/v1/visualizations/render?format=svg|png|pdf`: renders the spec in the body.
+/// - `POST /api/v1/visualizations/render?format=svg|png|pdf`: renders the spec in the body (JSON, or a
+///   ``ColumnUpload``: `PXC1`, a JSON header and float64 columns, for large series).
 /// - `POST /api/v1/visualizations/charts`: saves a spec (201, `Location`); `?id=` names it, else an id is made.
 /// - `GET /api/v1/visualizations/:id.svg|png|pdf`: renders a saved chart.
 /// - `PUT /api/v1/visualizations/datasets/:name`: stores rows (a JSON array of objects) a spec reads
@@ -13,6 +14,7 @@ import PlexusSDK
 ///   (a PDF, a page per panel) and the public, self-contained live page `GET .../:id/page`; stored reports
 ///   (`POST|GET .../:id/reports`, `GET .../:id/reports/:report`), made on the definition's cron `schedule`
 ///   too, each announced as `report.generated` (durable).
+/// - `GET /console`: the public, self-contained operator console page (``ConsolePage``), signed in with the admin key.
 ///
 /// Spec data may also be `{"topic": ..., "last"|"minutes": ..., "field": ...}` (recent bus events the plugin
 /// keeps) or `{"service": ..., "payload": ...}` (another plugin's answer, an array of flat objects).
@@ -54,6 +56,7 @@ final class VisualizationPlugin: Plugin {
         try routes.register(maxBodyBytes: UInt64(maxBody))
         dashboards = DashboardRoutes(charts: routes)
         try dashboards.register(maxBodyBytes: UInt64(maxBody))
+        try ConsoleRoute.register(on: context.routes)
         context.logger.info("visualization ready", metadata: ["max_points": "\(limits.maxRows)", "max_body_bytes": "\(maxBody)"])
     }
 

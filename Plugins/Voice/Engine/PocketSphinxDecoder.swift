@@ -28,9 +28,12 @@ final class PocketSphinxDecoder {
     }
 
     private let decoder: OpaquePointer
+    /// The noise floor added before decoding (``withNoiseFloor(_:level:)``), in LSB.
+    let noiseFloor: Double
     private(set) var generation = -1
 
     init(model: RecognizerModel) throws(RecognizerError) {
+        noiseFloor = model.noiseFloor
         var arguments = ["voice", "-hmm", model.acousticModelPath, "-dict", model.dictionaryPath, "-logfn", "/dev/null",
                          "-samprate", "16000", "-bestpath", "no",
                          // Somewhat wider beams than the defaults (1e-48, 7e-29, 1e-48), which lose every grammar path
@@ -84,7 +87,7 @@ final class PocketSphinxDecoder {
 
     /// Decodes 16 kHz mono samples twice: with the grammar and (when the grammar kept a path) with the phone loop.
     func decode(_ samples: [Int16]) throws(RecognizerError) -> Outcome {
-        let input = Self.dithered(samples)
+        let input = Self.withNoiseFloor(samples, level: noiseFloor)
         var grammarScore: Int32 = 0, grammarSegments: [Segment] = []
         let words = try pass("intents", input, score: &grammarScore, segments: &grammarSegments)
         let frames = Int(ps_get_n_frames(decoder))
@@ -96,15 +99,26 @@ final class PocketSphinxDecoder {
                        phoneSegments: phoneSegments, frames: frames)
     }
 
-    /// The samples with ±1 LSB of deterministic noise (a fixed-seed generator, so the same audio always decodes
-    /// the same way). Runs of digital silence (exact zeros, as synthesisers and some recorders write) otherwise
-    /// give the front end log(0) energies that skew the utterance's cepstral mean, and the grammar search then
-    /// loses every path on clean speech.
-    static func dithered(_ samples: [Int16]) -> [Int16] {
+    /// The samples with a deterministic Gaussian noise floor of `level` LSB (standard deviation; a fixed-seed
+    /// generator, so the same audio always decodes the same way), clamped to 16 bits.
+    ///
+    /// Synthesisers and digitally gated recorders write runs of exact zeros, before, after and inside words (stop
+    /// closures). Real microphones never do, and the acoustic model was trained on real recordings: against exact
+    /// zeros (log(0) energies) the utterance's cepstral mean is skewed and the grammar path, which cannot put
+    /// silence inside a word, scores far below the phone loop, which can. A floor of 8 LSB (about -72 dBFS) is far
+    /// below any real recording's own noise, so real audio decodes as before.
+    static func withNoiseFloor(_ samples: [Int16], level: Double) -> [Int16] {
         var state: UInt32 = 0x9E37_79B9
-        return samples.map { sample in
+        func next() -> Double {
             state = state &* 1_664_525 &+ 1_013_904_223
-            return Int16(clamping: Int32(sample) + Int32(state >> 31) * 2 - 1)
+            return Double(state >> 8) / 16_777_216
+        }
+        guard level > 0 else { return samples }
+        return samples.map { sample in
+            // Box-Muller: two uniforms, one normal deviate.
+            let u1 = next() + 1 / 16_777_216, u2 = next()
+            let noise = level * (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+            return Int16(clamping: Int32(sample) + Int32(noise.rounded()))
         }
     }
 
@@ -150,6 +164,8 @@ public struct RecognizerModel: Sendable {
     public var beam = "1e-60"
     /// Their word-exit beam (`-wbeam`).
     public var wordBeam = "1e-40"
+    /// Standard deviation, in LSB of 16-bit audio, of the deterministic noise floor added before decoding.
+    public var noiseFloor = 8.0
 
     /// Debian's `pocketsphinx-en-us` paths.
     public static let debianEnglish = RecognizerModel(

@@ -26,7 +26,7 @@ public struct Recognition: Sendable {
 /// (at most ``maxDecoders``, each used by one thread at a time, created on first need).
 ///
 /// Rejection: each utterance is decoded with the intents' grammar and with a free phone loop over the same
-/// (dithered) samples. An utterance is not an intent when
+/// samples (with a low noise floor added: see `PocketSphinxDecoder.withNoiseFloor`). An utterance is not an intent when
 /// - the grammar search keeps no complete path (beam-pruned: nothing in the grammar is close to the audio);
 /// - the grammar's best path scores more than ``rejectionGap`` per frame below the phone loop (other sentences,
 ///   which the grammar forces onto a wrong path, score worse per frame than in-grammar speech);
@@ -64,9 +64,11 @@ public final class SpeechRecognizer: @unchecked Sendable {
         dictionary = try PronunciationDictionary(path: model.dictionaryPath)
     }
 
-    /// Tuned on espeak-ng clips (4 voices, 140-210 wpm, clean and 20 dB SNR) and checked on a held-out set
-    /// (6 other voices and variants, 125-230 wpm, 3 pitches, 25/15/10 dB SNR); see bench/voice.sh.
-    public static let defaultRejectionGap: Double = 2
+    /// Tuned on espeak-ng clips (4 voices, 140-210 wpm, clean and 20 dB SNR): the lowest value that keeps the
+    /// tuning set's in-grammar clips, since a false accept runs an action. Checked on a held-out espeak-ng set
+    /// (6 other voices and variants, 125-230 wpm, 3 pitches, 25/15/10 dB SNR) and a flite set (4 voices built
+    /// from real recordings, 3 speeds, clean to 10 dB SNR); see Plugins/Voice/README.md.
+    public static let defaultRejectionGap: Double = 1
     public static let defaultMaxAbsorbedSpeech: Double = 0.4
 
     /// The grammar in use.

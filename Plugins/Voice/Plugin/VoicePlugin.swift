@@ -13,7 +13,7 @@ import VoiceEngine
 /// - `max_concurrent_decodes` (2): decoders (one PocketSphinx decoder each, models loaded once per decoder).
 /// - `max_queued_decodes` (8): requests waiting for a decoder; beyond that 503 with `Retry-After`.
 /// - `voice` (`en-us`): the espeak-ng voice for answers.
-/// - `rejection_gap` (2): per-frame acoustic score gap (grammar vs phone loop) beyond which speech is not an intent.
+/// - `rejection_gap` (1): per-frame acoustic score gap (grammar vs phone loop) beyond which speech is not an intent.
 /// - `max_absorbed_speech` (0.4): fraction of the speech frames the grammar path may spend in silence or noise.
 /// - `model_path`, `dictionary_path`: PocketSphinx model (Debian's `pocketsphinx-en-us` by default).
 @PluginActor

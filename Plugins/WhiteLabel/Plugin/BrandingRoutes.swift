@@ -40,6 +40,7 @@ extension WhiteLabelPlugin {
             try mapped { try branding.validate() }
             try await context.storage.tenant(owner.id).put("branding", state.encode(branding))
             state.branding[owner.id] = branding
+            audit("branding.write", request, tenant: owner.id, target: "branding")
             return try .json(branding)
         }
         try context.routes.put("/api/v1/branding/:kind", options: RouteOptions(roles: [adminRole], tenantRequired: true, summary: "Uploads the logo or favicon (PNG, JPEG, SVG)"),
@@ -52,6 +53,7 @@ extension WhiteLabelPlugin {
             try await view.put("logo/\(kind)", body)
             try await view.put("logometa/\(kind)", Array(accepted.contentType.utf8))
             state.logos[owner.id, default: [:]][kind] = accepted.contentType
+            audit("branding.upload", request, tenant: owner.id, target: kind, detail: "\(accepted.contentType), \(body.count) bytes")
             return try .json(["kind": kind, "content_type": accepted.contentType, "width": "\(accepted.width)", "height": "\(accepted.height)"], status: 201)
         }
     }

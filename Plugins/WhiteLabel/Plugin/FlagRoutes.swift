@@ -25,14 +25,14 @@ extension WhiteLabelPlugin {
             var definition = try decode(FlagDefinition.self, request)
             definition.name = request.parameters["name"] ?? ""
             let compiled = try mapped { try CompiledFlag(definition) }
-            try await putFlags(owner.id, [compiled], by: request.caller?.subject ?? "")
+            try await putFlags(owner.id, [compiled], by: request.caller?.subject ?? "", requestID: request.requestID)
             return try .json(definition)
         }
         try context.routes.delete("/api/v1/flags/:name", options: RouteOptions(roles: [adminRole], tenantRequired: true)) { [unowned self] request async throws in
             let owner = try requireKnownTenant(request)
             let name = request.parameters["name"] ?? ""
             guard state.flags[owner.id]?.flags[name] != nil else { throw HTTPError.notFound("no flag '\(name)' in tenant '\(owner.id)'") }
-            try await removeFlags(owner.id, [name], by: request.caller?.subject ?? "")
+            try await removeFlags(owner.id, [name], by: request.caller?.subject ?? "", requestID: request.requestID)
             return .empty()
         }
         try context.routes.post("/api/v1/flags/:name/explain", options: RouteOptions(tenantRequired: true, summary: "Which rule decided a flag, and why"),
@@ -81,23 +81,32 @@ extension WhiteLabelPlugin {
     }
 
     /// Stores `flags` of `tenant` (storage first), then publishes the tenant's whole set.
-    func putFlags(_ tenant: String, _ flags: [CompiledFlag], by who: String) async throws {
+    func putFlags(_ tenant: String, _ flags: [CompiledFlag], by who: String, requestID: String? = nil) async throws {
         let view = context.storage.tenant(tenant)
         for flag in flags { try await view.put("flag/\(flag.definition.name)", state.encode(flag.definition)) }
         var set = state.flags[tenant] ?? FlagSet.empty
         for flag in flags { set.put(flag) }
         state.flags[tenant] = set
         context.logger.info("flags changed", metadata: ["tenant": "\(tenant)", "flags": "\(flags.map(\.definition.name))", "by": "\(who)"])
+        if !flags.isEmpty { auditFlags("flag.put", tenant, flags.map(\.definition.name), by: who, requestID: requestID) }
         await publish(Topics.flagsChanged, FlagSnapshot(tenant: tenant, plan: state.registry[tenant]?.plan, flags: set.definitions), tenant: tenant)
     }
 
-    func removeFlags(_ tenant: String, _ names: [String], by who: String) async throws {
+    /// A flag change in the audit log: a caller's (with its request) or the plugin's own (onboarding, a
+    /// plan's defaults), whose reason goes into the detail.
+    private func auditFlags(_ action: String, _ tenant: String, _ names: [String], by who: String, requestID: String?) {
+        audit(action, actor: requestID == nil ? nil : who, tenant: tenant, target: names.joined(separator: ","), requestID: requestID,
+              detail: requestID == nil ? "by \(who)" : nil)
+    }
+
+    func removeFlags(_ tenant: String, _ names: [String], by who: String, requestID: String? = nil) async throws {
         let view = context.storage.tenant(tenant)
         for name in names { try await view.delete("flag/\(name)") }
         var set = state.flags[tenant] ?? FlagSet.empty
         for name in names { set.remove(name) }
         state.flags[tenant] = set
         context.logger.info("flags removed", metadata: ["tenant": "\(tenant)", "flags": "\(names)", "by": "\(who)"])
+        if !names.isEmpty { auditFlags("flag.delete", tenant, names, by: who, requestID: requestID) }
         await publish(Topics.flagsChanged, FlagSnapshot(tenant: tenant, plan: state.registry[tenant]?.plan, flags: set.definitions), tenant: tenant)
     }
 }

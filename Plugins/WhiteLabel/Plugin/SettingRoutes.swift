@@ -52,6 +52,7 @@ extension WhiteLabelPlugin {
             let schema = try mapped { try Schema(definition.schema) }
             let change = try mapped { try setting.revert(to: version, schema: schema, by: request.caller?.subject ?? "", at: Date().timeIntervalSince1970) }
             try await saveSetting(owner.id, definition.key, setting, change)
+            audit("setting.revert", request, tenant: owner.id, target: definition.key, detail: "to version \(version)")
             return try .json(change)
         }
     }
@@ -72,6 +73,7 @@ extension WhiteLabelPlugin {
             try setting.write(body.value, layer: layer, user: request.caller?.subject, schema: schema, by: request.caller?.subject ?? "", at: Date().timeIntervalSince1970)
         }
         try await saveSetting(owner.id, definition.key, setting, change)
+        audit("setting.write", request, tenant: owner.id, target: definition.key, detail: "layer \(layer.rawValue), version \(change.version)")
         return try .json(change)
     }
 

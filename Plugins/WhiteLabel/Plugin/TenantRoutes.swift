@@ -27,6 +27,7 @@ extension WhiteLabelPlugin {
         try context.routes.post("/api/v1/tenants", options: admin, maxBodyBytes: 64 * 1024) { [unowned self] request async throws in
             try requireOperator(request)
             let tenant = try await createTenant(decode(NewTenant.self, request).tenant)
+            audit("tenant.create", request, tenant: tenant.id, target: tenant.id)
             return try .json(tenant, status: 201)
         }
         try context.routes.get("/api/v1/tenants", options: admin) { [unowned self] request in
@@ -43,22 +44,30 @@ extension WhiteLabelPlugin {
             if !isOperator(request), patch.plan != nil || patch.status != nil || patch.domains != nil {
                 throw HTTPError.forbidden("a tenant's admin changes display_name and contact only; plan, status and domains belong to the operator")
             }
-            return try .json(try await replaceTenant(patch.applied(to: current)))
+            let replaced = try await replaceTenant(patch.applied(to: current))
+            audit("tenant.update", request, tenant: current.id, target: current.id, detail: "status \(replaced.status.rawValue), plan \(replaced.plan)")
+            return try .json(replaced)
         }
         try context.routes.delete("/api/v1/tenants/:id") { [unowned self] request async throws in
             try requireOperator(request)
-            try await deleteTenant(request.parameters["id"] ?? "")
+            let id = request.parameters["id"] ?? ""
+            try await deleteTenant(id)
+            audit("tenant.delete", request, tenant: id, target: id)
             return .empty()
         }
         try context.routes.post("/api/v1/tenants/:id/domains", options: admin, maxBodyBytes: 4096) { [unowned self] request async throws in
             try requireOperator(request)
             struct Body: Decodable { let domain: String }
-            let tenant = try await reserveDomain(decode(Body.self, request).domain, for: request.parameters["id"] ?? "")
+            let domain = try decode(Body.self, request).domain
+            let tenant = try await reserveDomain(domain, for: request.parameters["id"] ?? "")
+            audit("domain.reserve", request, tenant: tenant.id, target: domain)
             return try .json(tenant, status: 201)
         }
         try context.routes.delete("/api/v1/tenants/:id/domains/:domain") { [unowned self] request async throws in
             try requireOperator(request)
-            return try .json(try await releaseDomain(request.parameters["domain"] ?? "", from: request.parameters["id"] ?? ""))
+            let tenant = try await releaseDomain(request.parameters["domain"] ?? "", from: request.parameters["id"] ?? "")
+            audit("domain.release", request, tenant: tenant.id, target: request.parameters["domain"])
+            return try .json(tenant)
         }
     }
 

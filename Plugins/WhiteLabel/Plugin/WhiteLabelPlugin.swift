@@ -122,6 +122,22 @@ public final class WhiteLabelPlugin: Plugin {
     }
 
     /// Publishes `value` as JSON on `topic` for `tenant` (its SSE clients only).
+    /// Writes a change to the runtime's audit log (ABI 1.8) as `plugin.whitelabel.<action>`. A
+    /// refused or unsupported record is logged, never failing the change it describes.
+    func audit(_ action: String, actor: String?, tenant: String?, target: String?, requestID: String? = nil, detail: String? = nil) {
+        do {
+            try context.audit.record(AuditEntry(action: action, actor: actor?.isEmpty == true ? nil : actor, tenant: tenant, target: target,
+                                                requestID: requestID, detail: detail))
+        } catch {
+            context.logger.warning("audit record \(action) not written: \(error)")
+        }
+    }
+
+    /// ``audit(_:actor:tenant:target:requestID:detail:)`` for a change `request`'s caller made.
+    func audit(_ action: String, _ request: Request, tenant: String?, target: String?, detail: String? = nil) {
+        audit(action, actor: request.caller?.subject, tenant: tenant, target: target, requestID: request.requestID, detail: detail)
+    }
+
     func publish<T: Encodable>(_ topic: String, _ value: T, tenant: String) async {
         do { _ = try await context.bus.publish(topic, json: value, tenant: tenant) } catch {
             context.logger.warning("publishing \(topic) failed: \(error)")

@@ -13,6 +13,7 @@ int plexus_set_parent_death_signal(int signal);
 #include <stdint.h>
 #include <sys/types.h>
 #include "counters.h"
+#include "logring.h"
 /* The supervisor's connection handover (also reached through the module's umbrella directory;
    included here so that a build that already has the module notices the header). */
 #include "handover.h"

@@ -114,6 +114,8 @@ public struct AuditActorKind: RawRepresentable, Sendable, Hashable, Codable, Cus
     public static let ip = AuditActorKind(rawValue: "ip")
     /// The runtime itself (a breaker opening, a supervisor reload).
     public static let system = AuditActorKind(rawValue: "system")
+    /// Named by a plugin (ABI 1.8 `audit_record`): the plugin says who asked; the runtime did not verify it.
+    public static let plugin = AuditActorKind(rawValue: "plugin")
 
     /// The name.
     public var description: String { rawValue }

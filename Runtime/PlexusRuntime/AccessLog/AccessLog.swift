@@ -2,9 +2,10 @@ import CLibUV
 import Foundation
 import Logging
 
-/// The access log on the loop: formats each answered request into the batch being filled,
-/// hands full batches (``AccessLogSettings/flushBytes``) and, every ``AccessLogSettings/flushMilliseconds``,
-/// partial ones to an ``AccessLogWriter`` thread, counts what a slow sink made it drop
+/// The access log on the loop: formats each answered request and appends it to an
+/// ``AccessLogRing`` (shared with the supervisor, so a crash loses no record), wakes the
+/// ``AccessLogWriter`` thread every ``AccessLogSettings/flushBytes`` and every
+/// ``AccessLogSettings/flushMilliseconds``, counts what a slow sink made it drop
 /// (`plexus_access_log_dropped_total` and a warning), reopens a file sink on SIGUSR1, and
 /// writes everything left at ``close()``. Loop thread only.
 final class AccessLog {
@@ -12,8 +13,11 @@ final class AccessLog {
     private let logger: Logger
     private var formatter: AccessLogFormatter
     private let writer: AccessLogWriter
-    private var batch: [UInt8] = []
-    private var batchRecords = 0
+    /// Where a record is formatted before it is appended to the ring whole.
+    private var scratch: [UInt8] = []
+    /// The ring's end when the writer was last woken.
+    private var wokenAt: UInt64 = 0
+    private let wakeBytes: UInt64
     private var timer: LoopTimer?
     private var reopenSignal: UnsafeMutablePointer<uv_signal_t>?
     private var droppedByLoop = 0
@@ -24,7 +28,9 @@ final class AccessLog {
 
     /// Opens the sink (a file now, so a bad path stops start-up; a FIFO on the writer thread) and
     /// starts the writer, the flush timer and the SIGUSR1 handler. Nil when the log is off.
-    init?(settings: AccessLogSettings, loop: EventLoop, logger: Logger) throws {
+    /// `ring`: the one the supervisor shares with this worker; without one, a ring of
+    /// ``AccessLogSettings/bufferBytes`` in anonymous memory.
+    init?(settings: AccessLogSettings, loop: EventLoop, logger: Logger, ring: AccessLogRing? = nil) throws {
         let sink: AccessLogWriter.Sink
         var openNow: Int32 = -1
         switch settings.destination {
@@ -45,8 +51,11 @@ final class AccessLog {
         self.settings = settings
         self.logger = logger
         formatter = AccessLogFormatter(format: settings.format)
-        writer = AccessLogWriter(sink: sink, limitBytes: settings.bufferBytes, batchCapacity: settings.flushBytes + 4096, openNow: openNow, logger: logger)
-        batch.reserveCapacity(settings.flushBytes + 4096)
+        let ring = try ring ?? AccessLogRing(path: nil, capacity: settings.bufferBytes, create: true)
+        writer = AccessLogWriter(sink: sink, ring: ring, openNow: openNow, logger: logger)
+        wakeBytes = UInt64(max(1, min(settings.flushBytes, ring.capacity / 2)))
+        wokenAt = ring.appended
+        scratch.reserveCapacity(4096)
         let timer = LoopTimer(loop: loop)
         timer.start(afterMilliseconds: settings.flushMilliseconds, repeatingMilliseconds: settings.flushMilliseconds) { [unowned self] in tick() }
         timer.unref()
@@ -59,23 +68,27 @@ final class AccessLog {
         dropCounter = metrics.counter("plexus_access_log_dropped_total", [], help: "")
     }
 
-    /// Formats one answered request into the batch.
+    /// Formats one answered request and appends it to the ring (dropped and counted when the
+    /// ring is full: the sink is too far behind).
     func record(_ record: AccessRecord) {
         guard !closed else { return }
-        formatter.append(record, to: &batch)
-        batchRecords += 1
-        if batch.count >= settings.flushBytes { handOver() }
+        formatter.append(record, to: &scratch)
+        let appended = scratch.withUnsafeBytes { writer.ring.append($0) }
+        scratch.removeAll(keepingCapacity: true)
+        guard appended else {
+            droppedByLoop += 1
+            dropCounter?.increment(by: Int64(1))
+            return
+        }
+        if writer.ring.appended &- wokenAt >= wakeBytes { handOver() }
     }
 
-    /// Hands the batch to the writer (counting its records as dropped when the writer is too far behind).
+    /// Wakes the writer when records were appended since it was last woken.
     private func handOver() {
-        guard batchRecords > 0 else { return }
-        let records = batchRecords
-        batchRecords = 0
-        if !writer.submit(&batch, records: records) {
-            droppedByLoop += records
-            dropCounter?.increment(by: Int64(records))
-        }
+        let appended = writer.ring.appended
+        guard appended != wokenAt else { return }
+        wokenAt = appended
+        writer.wake()
     }
 
     private func tick() {

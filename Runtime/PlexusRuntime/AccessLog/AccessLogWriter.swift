@@ -1,11 +1,12 @@
 import Foundation
 import Logging
 
-/// The thread that writes access log batches to their sink, so the loop never waits on a disk
-/// or a pipe. The loop hands over whole batches (``submit(_:records:)``); at most
-/// `limitBytes` wait or are being written, and a batch beyond that is refused so the loop can
-/// count it as dropped. A file sink is opened on the thread (a FIFO with no reader blocks only
-/// the thread) and reopened after ``requestReopen()``.
+/// The thread that writes the access log's records to their sink, so the loop never waits on a
+/// disk or a pipe. The loop appends whole records to an ``AccessLogRing`` and wakes the thread
+/// (``wake()``) once enough wait; the thread writes everything the ring holds and moves the
+/// ring's start past it. A record that does not fit in the ring beside those waiting is the
+/// loop's to drop and count. A file sink is opened on the thread (a FIFO with no reader blocks
+/// only the thread) and reopened after ``requestReopen()``.
 final class AccessLogWriter: @unchecked Sendable {
     /// Where the bytes go.
     enum Sink: Equatable {
@@ -13,21 +14,12 @@ final class AccessLogWriter: @unchecked Sendable {
         case file(String)
     }
 
-    private struct Batch {
-        var bytes: [UInt8]
-        var records: Int
-    }
-
     let sink: Sink
-    private let limitBytes: Int
-    private let batchCapacity: Int
+    let ring: AccessLogRing
     private let logger: Logger
     private let condition = NSCondition()
     // Guarded by `condition`.
-    private var pending: [Batch] = []
-    private var heldBytes = 0
-    private var heldRecords = 0
-    private var spare: [[UInt8]] = []
+    private var wakeRequested = false
     private var reopenRequested = false
     private var stopping = false
     private var finished = false
@@ -37,10 +29,9 @@ final class AccessLogWriter: @unchecked Sendable {
     private var reportedOpenFailure = false
 
     /// `openNow`: a descriptor already opened for a file sink (so start-up reports a bad path), or -1.
-    init(sink: Sink, limitBytes: Int, batchCapacity: Int, openNow: Int32 = -1, logger: Logger) {
+    init(sink: Sink, ring: AccessLogRing, openNow: Int32 = -1, logger: Logger) {
         self.sink = sink
-        self.limitBytes = limitBytes
-        self.batchCapacity = batchCapacity
+        self.ring = ring
         self.logger = logger
         fd = sink == .standardError ? STDERR_FILENO : openNow
         let thread = Thread { [self] in run() }
@@ -54,26 +45,15 @@ final class AccessLogWriter: @unchecked Sendable {
         return fd >= 0 ? fd : -errno
     }
 
-    /// Hands `batch` (holding `records` records) to the thread and gives back an empty buffer in
-    /// its place; false when the sink is too far behind (the batch is emptied, not written).
-    func submit(_ batch: inout [UInt8], records: Int) -> Bool {
+    /// Asks the thread to write what the ring holds.
+    func wake() {
         condition.lock()
-        defer { condition.unlock() }
-        guard !stopping, heldBytes + batch.count <= limitBytes else {
-            batch.removeAll(keepingCapacity: true)
-            return false
-        }
-        var replacement = spare.popLast() ?? []
-        if replacement.capacity == 0 { replacement.reserveCapacity(batchCapacity) }
-        swap(&batch, &replacement)
-        pending.append(Batch(bytes: replacement, records: records))
-        heldBytes += replacement.count
-        heldRecords += records
+        wakeRequested = true
         condition.signal()
-        return true
+        condition.unlock()
     }
 
-    /// Closes and reopens a file sink once the batches handed over so far are written (logrotate).
+    /// Closes and reopens a file sink once the records appended so far are written (logrotate).
     func requestReopen() {
         condition.lock()
         reopenRequested = true
@@ -81,15 +61,16 @@ final class AccessLogWriter: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Records handed over that could not be written (the sink failed), since the start.
+    /// Records appended that could not be written (the sink failed), since the start.
     var lostRecords: Int {
         condition.lock()
         defer { condition.unlock() }
         return lost
     }
 
-    /// Writes what was handed over and stops the thread; waits at most `timeout` seconds.
-    /// Returns the records not written (the sink failed or did not take them in time).
+    /// Writes what the ring holds and stops the thread (nothing is appended any more); waits at
+    /// most `timeout` seconds. Returns the records not written (the sink failed or did not take
+    /// them in time; those still in a supervised worker's ring are the master's to write).
     func finish(timeout: TimeInterval) -> Int {
         condition.lock()
         defer { condition.unlock() }
@@ -97,36 +78,29 @@ final class AccessLogWriter: @unchecked Sendable {
         condition.broadcast()
         let deadline = Date(timeIntervalSinceNow: timeout)
         while !finished && condition.wait(until: deadline) {}
-        return lost + (finished ? 0 : heldRecords)
+        return lost + (finished ? 0 : ring.unwrittenRecords)
     }
 
     private func run() {
         while true {
             condition.lock()
-            while pending.isEmpty && !reopenRequested && !stopping { condition.wait() }
-            if pending.isEmpty && !reopenRequested && stopping {
-                finished = true
-                condition.broadcast()
-                condition.unlock()
-                break
-            }
-            let batches = pending
-            pending.removeAll(keepingCapacity: true)
+            while !wakeRequested && !reopenRequested && !stopping { condition.wait() }
+            let stop = stopping
             let reopen = reopenRequested
+            wakeRequested = false
             reopenRequested = false
             condition.unlock()
 
-            var failed = 0
-            for batch in batches where !write(batch.bytes) { failed += batch.records }
+            let failed = ring.drain { write($0) }
             if reopen { reopenFile() }
 
             condition.lock()
             lost += failed
-            for var batch in batches {
-                heldBytes -= batch.bytes.count
-                heldRecords -= batch.records
-                batch.bytes.removeAll(keepingCapacity: true)
-                if spare.count < 4 { spare.append(batch.bytes) }
+            if stop && ring.unwritten == 0 {
+                finished = true
+                condition.broadcast()
+                condition.unlock()
+                break
             }
             condition.unlock()
         }
@@ -134,22 +108,20 @@ final class AccessLogWriter: @unchecked Sendable {
     }
 
     /// Writes all of `bytes`; false when the sink cannot be opened or refuses them.
-    private func write(_ bytes: [UInt8]) -> Bool {
+    private func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
         if fd < 0 { reopenFile() }
         guard fd >= 0 else { return false }
-        return bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    logger.error("access log: cannot write to \(describe): \(String(cString: strerror(errno))); records are dropped until it works")
-                    return false
-                }
-                offset += written
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                logger.error("access log: cannot write to \(describe): \(String(cString: strerror(errno))); records are dropped until it works")
+                return false
             }
-            return true
+            offset += written
         }
+        return true
     }
 
     private func reopenFile() {

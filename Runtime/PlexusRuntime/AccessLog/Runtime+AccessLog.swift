@@ -4,7 +4,7 @@ extension Runtime {
     /// Opens the access log (`[access_log]`) before anything serves, counts its drops in
     /// `/metrics`, and takes SIGUSR1 for reopening it; with the log off SIGUSR1 is ignored.
     func startAccessLog() throws {
-        guard let accessLog = try AccessLog(settings: config.accessLog, loop: loop, logger: logger) else {
+        guard let accessLog = try AccessLog(settings: config.accessLog, loop: loop, logger: logger, ring: worker?.accessLogRing) else {
             signal(SIGUSR1, SIG_IGN)
             var set = sigset_t()
             sigemptyset(&set)

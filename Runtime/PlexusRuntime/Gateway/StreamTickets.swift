@@ -43,7 +43,8 @@ final class StreamTickets {
 
     /// The ticket `request` presents, if it is a GET of a stream path with `?ticket=`.
     static func presented(in request: RequestContext) -> String? {
-        guard request.method == "GET", streamPaths.contains(request.path), request.query.contains(parameter) else { return nil }
+        // The query first: most requests have none, and the path lookup hashes a string.
+        guard !request.query.isEmpty, request.method == "GET", request.query.contains(parameter), streamPaths.contains(request.path) else { return nil }
         return QueryParameters(request.query)[parameter]
     }
 

@@ -19,6 +19,9 @@ final class HTTPConnection {
     private(set) var queue: [HTTPExchange] = []
     private var queueHead = 0
     private var current: HTTPExchange?
+    /// The last exchange answered: the next request reuses it when by then nothing else holds
+    /// it (while it is being answered, the responder's call still does).
+    private var spare: HTTPExchange?
     private var lastCallbackWasValue = false
     /// The line framing of the head being read (bare LF, obs-fold).
     private var framing = HeadFraming()
@@ -258,7 +261,7 @@ final class HTTPConnection {
         if let current {
             exchange = current
         } else {
-            exchange = HTTPExchange(token: hooks.nextToken(), connection: self)
+            exchange = makeExchange()
             queue.append(exchange)
         }
         current = nil
@@ -270,8 +273,20 @@ final class HTTPConnection {
 
     // MARK: Parser callbacks
 
+    /// The exchange for a new request: the spare one, reset, or a new one.
+    private func makeExchange() -> HTTPExchange {
+        if spare != nil, isKnownUniquelyReferenced(&spare!), spare! !== upgradeExchange {
+            let reused = spare!
+            spare = nil
+            reused.reset(token: hooks.nextToken())
+            return reused
+        }
+        spare = nil
+        return HTTPExchange(token: hooks.nextToken(), connection: self)
+    }
+
     fileprivate func messageBegin() -> Int32 {
-        let exchange = HTTPExchange(token: hooks.nextToken(), connection: self)
+        let exchange = makeExchange()
         current = exchange
         queue.append(exchange)
         lastCallbackWasValue = false
@@ -516,7 +531,14 @@ final class HTTPConnection {
             }
         }
         if queueHead == queue.count {
-            queue.removeAll(keepingCapacity: true)
+            // The last exchange answered is kept as the spare: a keep-alive connection reads
+            // its next request into the same buffers (``makeExchange()``).
+            if queue.count == 1 {
+                spare = queue.removeLast()
+            } else {
+                spare = queue.last
+                queue.removeAll(keepingCapacity: true)
+            }
             queueHead = 0
         } else if queueHead > 32 {
             queue.removeFirst(queueHead)

@@ -18,6 +18,7 @@ final class HTTPExchange: RequestContext {
     /// Bytes of the server's body budget this request holds (``BodyBudget``).
     var reservedBodyBytes: UInt64 = 0
     private var arena: UnsafeMutableRawPointer?
+    private var arenaCapacity = 0
 
     // Response.
     var response: [UInt8]?
@@ -34,6 +35,26 @@ final class HTTPExchange: RequestContext {
 
     deinit { free(arena) }
 
+    /// Makes this exchange a fresh one for the connection's next request (``HTTPConnection``
+    /// reuses an exchange nothing else holds once its answer is written): the request's buffers
+    /// and arrays keep their memory, a body's is freed.
+    func reset(token: UInt64) {
+        resetContext(token: token)
+        body.release()
+        keepAlive = true
+        expectsContinue = false
+        reservedBodyBytes = 0
+        response = nil
+        closeAfterResponse = false
+        abandoned = false
+        streaming = false
+        if arenaCapacity > 4096 {
+            free(arena)
+            arena = nil
+            arenaCapacity = 0
+        }
+    }
+
     /// Builds the C view of this request. Pointers stay valid until the exchange is released.
     func makeCRequest() -> plexus_request {
         // One block: header pairs, parameter pairs, then the text they point to.
@@ -47,9 +68,14 @@ final class HTTPExchange: RequestContext {
         let roleList = caller?.roleList ?? [], scopeList = caller?.scopeList ?? []
         let pairBytes = pairCount * MemoryLayout<plexus_pair>.stride
         let listBytes = (roleList.count + scopeList.count) * MemoryLayout<plexus_bytes>.stride
-        free(arena)
-        let block = malloc(max(pairBytes + listBytes + textBytes, 1))!
-        arena = block
+        let needed = max(pairBytes + listBytes + textBytes, 1)
+        if needed > arenaCapacity {
+            free(arena)
+            // Room for a few more bytes than asked, so the next request of a reused exchange fits.
+            arenaCapacity = max(needed, 256)
+            arena = malloc(arenaCapacity)!
+        }
+        let block = arena!
         let pairs = block.bindMemory(to: plexus_pair.self, capacity: max(pairCount, 1))
         let lists = (block + pairBytes).bindMemory(to: plexus_bytes.self, capacity: max(roleList.count + scopeList.count, 1))
         var cursor = block + pairBytes + listBytes

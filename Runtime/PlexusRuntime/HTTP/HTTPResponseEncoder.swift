@@ -127,10 +127,14 @@ struct HTTPResponseEncoder {
     }
 
     private static func isOwned(_ name: UnsafeRawBufferPointer) -> Bool {
-        var which = 0
-        while which < ownedHeaders.count {
-            if ownedHeaders[which].withUnsafeBytes({ ASCIICase.equal(name, $0) }) { return true }
-            which += 1
+        // Most names have none of the owned names' lengths (4, 10, 12, 14, 17): no comparison then.
+        switch name.count {
+        case 4, 10, 12, 14, 17: break
+        default: return false
+        }
+        let owned = ownedHeaders
+        for candidate in owned where candidate.count == name.count {
+            if candidate.withUnsafeBytes({ ASCIICase.equal(name, $0) }) { return true }
         }
         return false
     }
@@ -196,8 +200,11 @@ struct HTTPResponseEncoder {
 
     /// RFC 9110 token characters.
     static func isToken(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        !bytes.isEmpty && bytes.allSatisfy { byte in
-            byte > 0x20 && byte < 0x7F && !Self.separators[Int(byte)]
+        guard !bytes.isEmpty else { return false }
+        // The table loaded once, not once per byte (each load of a static goes through swift_once).
+        return separators.withUnsafeBufferPointer { separators in
+            for byte in bytes where byte <= 0x20 || byte >= 0x7F || separators[Int(byte)] { return false }
+            return true
         }
     }
 
@@ -205,7 +212,8 @@ struct HTTPResponseEncoder {
 
     /// No CR, LF or NUL: nothing that could split a header.
     static func isFieldValue(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        !bytes.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 }
+        for byte in bytes where byte == 0x0D || byte == 0x0A || byte == 0 { return false }
+        return true
     }
 }
 

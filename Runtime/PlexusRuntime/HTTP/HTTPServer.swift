@@ -254,6 +254,9 @@ public final class HTTPServer {
             if !connections.isEmpty {
                 logger.warning("grace period over; closing \(connections.count) connection(s) with \(inFlight) unanswered request(s)")
             }
+            // Requests a plugin still holds are answered 503 and the plugin told why (PLUGIN_STOPPING):
+            // the plugins stop next, and their clients did not leave.
+            pipeline.plugins.shutDown()
             for connection in Array(connections.values) { connection.close() }
             checkDrained()
         }

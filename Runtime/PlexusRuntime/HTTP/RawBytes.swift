@@ -5,7 +5,7 @@ import Foundation
 final class RawBytes {
     private(set) var base: UnsafeMutableRawPointer?
     private(set) var count = 0
-    private var capacity = 0
+    private(set) var capacity = 0
 
     init(capacity: Int = 0) {
         if capacity > 0 { reserve(capacity) }
@@ -34,6 +34,11 @@ final class RawBytes {
     /// The bytes in `range` as a string (invalid UTF-8 repaired).
     func string(_ range: Range<Int>) -> String {
         String(decoding: slice(range), as: UTF8.self)
+    }
+
+    /// Empties the buffer, keeping its memory for the next bytes; pointers into it become invalid.
+    func removeAll() {
+        count = 0
     }
 
     /// Frees the bytes (the buffer is empty afterwards); pointers into it become invalid.

@@ -70,6 +70,18 @@ final class PluginResponder: ResponseSink {
         if !mine.isEmpty { answered?() }
     }
 
+    /// The server shuts down and its grace period is over: each request still waiting for a
+    /// plugin is answered 503 and its plugin told (ABI 1.6, `PLEXUS_ABANDON_PLUGIN_STOPPING`); the
+    /// notices reach the plugins before their `on_stop` (``stopping(_:)`` delivers what is left).
+    func shutDown() {
+        for exchange in awaiting.values.sorted(by: { $0.token < $1.token }) {
+            awaiting.removeValue(forKey: exchange.token)
+            giveUp(exchange, reason: PLEXUS_ABANDON_PLUGIN_STOPPING, success: true)
+            let name = exchange.route?.plugin.name ?? "-"
+            writer.problem(exchange, status: 503, detail: "the server is shutting down and plugin '\(name)' did not answer within the shutdown grace period")
+        }
+    }
+
     /// `plugin` stopped or failed: the bulkhead slots its abandoned requests held are freed.
     func stopped(_ plugin: PluginInstance) {
         abandoned.release(plugin)

@@ -10,11 +10,11 @@ import PlexusPolicy
 /// directly, with no dispatch and no extra reference counting. Loop thread only.
 class RequestContext {
     /// Identifies the request among those waiting for a plugin's answer.
-    let token: UInt64
+    final private(set) var token: UInt64
     /// The client end of the connection the request came on.
     let peer: ConnectionPeer
     /// When the request began (monotonic nanoseconds).
-    let startNanoseconds: UInt64
+    final private(set) var startNanoseconds: UInt64
 
     // The head, filled by the parser.
     /// The request line's target and the header fields, as sent (``headerRanges`` point into it).
@@ -59,6 +59,38 @@ class RequestContext {
         self.token = token
         self.peer = peer
         self.startNanoseconds = DispatchTime.now().uptimeNanoseconds
+    }
+
+    /// Makes this context a fresh one for the next request of the same peer (a connection reuses
+    /// its last exchange): every field as ``init(token:peer:)`` leaves it, the head's buffer and
+    /// the arrays keeping their capacity (a head grown past 8 KiB gives its memory back).
+    final func resetContext(token: UInt64) {
+        self.token = token
+        startNanoseconds = DispatchTime.now().uptimeNanoseconds
+        if head.capacity > 8192 {
+            head.release()
+            head.reserve(512)
+        } else {
+            head.removeAll()
+        }
+        urlRange = 0..<0
+        headerRanges.removeAll(keepingCapacity: true)
+        method = ""
+        httpMinor = 1
+        path = ""
+        rawPath = ""
+        query = ""
+        requestID = ""
+        target = nil
+        parameters.removeAll(keepingCapacity: true)
+        bodyLimit = 0
+        caller = nil
+        tenant = nil
+        extraHeaders.removeAll(keepingCapacity: true)
+        guarded = false
+        permit = nil
+        deadline = 0
+        status = 0
     }
 
     final var isHead: Bool { method == "HEAD" }

@@ -141,6 +141,7 @@ enum PluginHostTable {
         installMetrics(into: &host)
         installAlerts(into: &host)
         installTenants(into: &host)
+        installAudit(into: &host)
         host.last_status = { _ in HostCallStatus.current }
         host.status_text = { _, status in plexus_strerror(status) }
         host.swift_compiler = SwiftToolchainCheck.runtimeCompiler

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PlexusEventLog
 import PlexusAuth
+import PlexusPolicy
 import PlexusStorage
 
 /// The runtime's record of one plugin: its file, state, descriptor, config, routes and timers,
@@ -151,6 +152,8 @@ final class PluginServices {
     var tenantDirectory = TenantDirectory()
     /// The gateway's key store and directory, for `tenant_key_create` (set once the gateway opens).
     var keys: (store: APIKeyStore, directory: APIKeyDirectory)?
+    /// The runtime's audit log, for `audit_record` (set once the gateway opens; nil without it).
+    var audit: AuditLog?
 
     /// Publishes committed storage changes as `storage.<plugin>.<table>.<operation>` (payload: table, operation, rowid).
     func publishChanges(of plugin: String, _ changes: [StorageChange]) {

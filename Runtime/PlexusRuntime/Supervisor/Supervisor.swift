@@ -45,6 +45,8 @@ public final class Supervisor {
         var counters: (region: CounterRegion, carry: CounterCarry)?
         /// The master's copies of its connections (nil when the handover could not be set up).
         var connections: ConnectionKeeper?
+        /// The generation's access log ring: what it had not written when it ended is written by the master.
+        var accessLog: (ring: AccessLogRing, destination: AccessLogSettings.Destination, logger: Logger)?
         init(pid: pid_t, record: UnsafeMutablePointer<plexus_blame_record>, recordPath: String, generation: Int, replaces: WorkerRecycle?) {
             self.pid = pid
             self.record = record
@@ -58,6 +60,10 @@ public final class Supervisor {
                 counters.region.unlink()
             }
             connections?.close()
+            if let accessLog {
+                AccessLogRecovery.recover(accessLog.ring, into: accessLog.destination, worker: pid, logger: accessLog.logger)
+                accessLog.ring.unlink()
+            }
             munmap(record, MemoryLayout<plexus_blame_record>.size)
             unlink(recordPath)
         }
@@ -371,6 +377,8 @@ public final class Supervisor {
         memset(record, 0, MemoryLayout<plexus_blame_record>.size)
         record.pointee.magic = Blame.magic
         let counters = try? CounterRegion(path: CounterRegion.path(forRecord: recordPath), create: true)
+        let accessLogRing = config.accessLog.isEnabled
+            ? try? AccessLogRing(path: AccessLogRing.path(forRecord: recordPath), capacity: config.accessLog.bufferBytes, create: true) : nil
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var totals = recycleTotals
         if let recycled, recycled.reason == .memoryCeiling { totals[recycled.reason.rawValue, default: 0] += 1 }  // counted once it serves
@@ -388,6 +396,7 @@ public final class Supervisor {
             munmap(record, MemoryLayout<plexus_blame_record>.size)
             unlink(recordPath)
             counters?.unlink()
+            accessLogRing?.unlink()
             throw RuntimeError.plugins("cannot start a worker (\(executable)): \(String(cString: strerror(-pid)))")
         }
         logger.info("worker started", metadata: ["worker": "\(pid)", "generation": "\(generation)"])
@@ -395,6 +404,7 @@ public final class Supervisor {
         let worker = WorkerProcess(pid: pid, record: record, recordPath: recordPath, generation: generation, replaces: recycled)
         worker.connections = keeper
         worker.counters = counters.map { ($0, counterCarry) }
+        worker.accessLog = accessLogRing.map { ($0, config.accessLog.destination, logger) }
         return worker
     }
 

@@ -15,6 +15,8 @@ public struct WorkerSettings {
     /// earlier generations' totals.
     var counters: CounterRegion?
     var carriedCounters: URL
+    /// This generation's access log ring, shared with the master (nil when the master made none).
+    var accessLogRing: AccessLogRing?
     /// The worker's end of the master's connection handover channel and the shared connection
     /// table's descriptor (``ConnectionHandover``); nil when the master passed none.
     public var handover: (channelFD: Int32, tableFD: Int32)?
@@ -29,6 +31,7 @@ public struct WorkerSettings {
         quarantined = Quarantine.load(dataDirectory: config.dataDirectory).mapValues(\.reason)
         counters = try? CounterRegion(path: CounterRegion.path(forRecord: recordPath), create: false)
         carriedCounters = CounterCarry.file(in: config.dataDirectory)
+        accessLogRing = try? AccessLogRing(path: AccessLogRing.path(forRecord: recordPath), capacity: 0, create: false)
     }
 }
 

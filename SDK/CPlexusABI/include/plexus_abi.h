@@ -1,5 +1,5 @@
 /*
- * plexus_abi.h — the Plexus plugin ABI, version 1 (minor 8).
+ * plexus_abi.h — the Plexus plugin ABI, version 1 (minor 9).
  *
  * This header is the whole contract between the Plexus runtime and a plugin loaded
  * with dlopen. Only C types cross it, so a plugin may be written in any language
@@ -65,7 +65,7 @@ extern "C" {
 #endif
 
 #define PLEXUS_ABI_MAJOR 1
-#define PLEXUS_ABI_MINOR 8
+#define PLEXUS_ABI_MINOR 9
 
 /** Name of the symbol every plugin exports: `const plexus_plugin *plexus_plugin_entry_v1(const plexus_host *)`. */
 #define PLEXUS_ENTRY_SYMBOL "plexus_plugin_entry_v1"
@@ -514,6 +514,13 @@ typedef struct plexus_tenant_entry {
  *  for a new key, its plaintext (shown this once; copy it), or PLEXUS_ERROR with a message. */
 typedef void (*plexus_tenant_key_cb)(void *user, int status, const char *key_id, const char *plaintext, const char *message);
 
+/** How an action a plugin writes to the audit log (`host->audit_record`, ABI 1.8) ended. */
+typedef enum plexus_audit_outcome {
+    PLEXUS_AUDIT_SUCCESS = 0,
+    PLEXUS_AUDIT_FAILURE = 1,
+    PLEXUS_AUDIT_DENIED = 2
+} plexus_audit_outcome;
+
 /**
  * The host vtable. One instance per plugin; the plugin passes it back as the first
  * argument of every call. Append-only: check `struct_size` before using a field that
@@ -638,7 +645,21 @@ struct plexus_host {
     /** Revokes a key this plugin created (by id); any other key is PLEXUS_E_NOT_FOUND. */
     void (*tenant_key_revoke)(const plexus_host *host, const char *key_id, plexus_tenant_key_cb done, void *user);
 
-    /* ---- ABI 1.8 (PostgreSQL storage): the SQL dialect of this plugin's storage (check struct_size) ---- */
+    /* ---- ABI 1.8: the audit log (check struct_size before use) ---- */
+    /** Writes one record to the runtime's audit log (read at `GET /admin/audit`) for a change this
+        plugin made. `action` (1 to 64 bytes of a-z, 0-9, '.', '_', '-') is recorded as
+        "plugin.<plugin name>.<action>", so a plugin cannot write the runtime's own actions;
+        `actor` is who asked (the caller's subject; NULL or empty: the plugin itself, recorded
+        as "plugin:<name>"), and the record says the plugin named it; `tenant`, `target` (at most
+        256 bytes), `request_id` (the request's X-Request-Id) and `detail` (truncated at the log's
+        limit) may be NULL; `outcome` is a plexus_audit_outcome. Inputs are copied before the
+        call returns; the record is written with the log's next batch. Loop thread only.
+        Returns PLEXUS_OK, or PLEXUS_ERROR with last_status PLEXUS_E_INVALID_ARGUMENT naming the
+        argument, or PLEXUS_E_WRONG_STATE when the runtime has no audit log. */
+    int (*audit_record)(const plexus_host *host, const char *action, const char *actor, const char *tenant, const char *target,
+                        const char *request_id, int32_t outcome, const char *detail, plexus_error *error);
+
+    /* ---- ABI 1.9 (PostgreSQL storage): the SQL dialect of this plugin's storage (check struct_size) ---- */
     /** "sqlite" (the plugin's own SQLite file, the default) or "postgresql" (`[cluster] postgres`: the
         plugin's own schema and role on a database every instance shares). Static, never NULL.
         Placeholders stay SQLite's (`?`, `?N`, `:name`) on both: the runtime translates them for

@@ -46,13 +46,26 @@ public final class InProcessOffLoop: OffLoopDriver {
     public init(width: Int = 4) { slots = DispatchSemaphore(value: max(width, 1)) }
 
     public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await run(cancellable: { _ in try work() })
+    }
+
+    /// As the runtime's driver: a cancelled task gets `CancellationError` at once, the job's late
+    /// result is dropped, and a job still waiting for a slot when its task is cancelled never runs.
+    public func run<T: Sendable>(cancellable work: @escaping @Sendable (OffLoopCancellation) throws -> T) async throws -> T {
         let slots = self.slots
-        return try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                slots.wait()
-                defer { slots.signal() }
-                continuation.resume(with: Result { try work() })
+        let job = OffLoopJob(work: work)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                guard job.attach(continuation) else { return }
+                queue.async {
+                    slots.wait()
+                    defer { slots.signal() }
+                    job.run()
+                    job.finish()
+                }
             }
+        } onCancel: {
+            job.cancel()
         }
     }
 }

@@ -7,6 +7,7 @@
  *   GET /api/v1/abandon/hold        held until the runtime gives up on it (the gateway's timeout)
  *   GET /api/v1/abandon/hold-long   the same with a route timeout of a minute (for a client that leaves)
  *   GET /api/v1/abandon/seen   200 "deadline=N gone=N stopping=N inside=N late=N"
+ * At `on_stop` it logs the same counts (a warning), for a test of the notices a shutdown sends.
  */
 #include "plexus_abi.h"
 #include <stdio.h>
@@ -91,6 +92,13 @@ static int on_start(void *ctx, plexus_error *error) {
 
 static void on_stop(void *ctx) {
     (void)ctx;
+    /* What the notices said by the time the plugin stops (a live test reads it from the log). */
+    char line[128];
+    snprintf(line, sizeof line, "abandon-c stopping with deadline=%u gone=%u stopping=%u inside=%u",
+             counts[PLEXUS_ABANDON_DEADLINE], counts[PLEXUS_ABANDON_CLIENT_GONE], counts[PLEXUS_ABANDON_PLUGIN_STOPPING], inside);
+    in_host_call = 1;
+    g_host->log(g_host, PLEXUS_LOG_WARNING, line);
+    in_host_call = 0;
     g_host->stop_complete(g_host);
 }
 

@@ -35,6 +35,18 @@ final class MetricsProbePlugin: Plugin {
             try await context.offLoop { hits.increment(by: 2, labels: ["pool"]) }
             return try .json(["refusals": refusals, "unit": [unit]])
         }
+        // ABI 1.8: an audit record with the action, target and outcome the query names; the
+        // runtime's refusal comes back as a 400 with its message.
+        try context.routes.get("/api/v1/metrics-probe/audit", options: RouteOptions(access: .public)) { request in
+            let outcome: AuditOutcome = request.query["outcome"] == "denied" ? .denied : .success
+            do {
+                try context.audit.record(AuditEntry(action: request.query["action"] ?? "", actor: request.query["actor"], tenant: request.query["tenant"],
+                                                    target: request.query["target"], requestID: request.requestID, outcome: outcome, detail: "probe"))
+            } catch {
+                throw HTTPError.badRequest("\(error)")
+            }
+            return .empty()
+        }
     }
 }
 

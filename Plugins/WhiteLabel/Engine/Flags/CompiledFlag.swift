@@ -44,11 +44,15 @@ public final class CompiledFlag: Sendable {
     }
 }
 
-/// A strategy ready for evaluation.
+/// A strategy ready for evaluation, in plain stored properties (matching an enum with payloads
+/// would copy, and retain, the payload on every evaluation).
 final class CompiledStrategy: Sendable {
-    enum Kind: Sendable { case always, rollout(percentage: Double, stickiness: CompiledField, group: [UInt8]) }
     let name: String
-    let kind: Kind
+    /// Whether the strategy rolls out by percentage (gradualRollout) or is on for all (default).
+    let isRollout: Bool
+    let percentage: Double
+    let stickiness: CompiledField
+    let group: [UInt8]
     let constraints: [CompiledConstraint]
 
     init(_ strategy: Strategy, flag: String, index: Int) throws {
@@ -57,7 +61,7 @@ final class CompiledStrategy: Sendable {
         switch strategy.name {
         case "default":
             guard strategy.percentage == nil else { throw ValidationError("\(label): a default strategy takes no percentage; use gradualRollout") }
-            kind = .always
+            (isRollout, percentage, stickiness, group) = (false, 0, CompiledField("userId")!, [])
         case "gradualRollout":
             guard let percentage = strategy.percentage else { throw ValidationError("\(label): gradualRollout needs a percentage (0 to 100)") }
             guard percentage.isFinite, (0...100).contains(percentage) else { throw ValidationError("\(label): percentage \(percentage) is outside 0 to 100") }
@@ -67,7 +71,7 @@ final class CompiledStrategy: Sendable {
             }
             let group = strategy.groupId ?? flag
             guard (1...100).contains(group.utf8.count) else { throw ValidationError("\(label): groupId must be 1 to 100 bytes") }
-            kind = .rollout(percentage: percentage, stickiness: field, group: Array(group.utf8))
+            (isRollout, self.percentage, stickiness, self.group) = (true, percentage, field, Array(group.utf8))
         default:
             throw ValidationError("\(label): unknown strategy '\(strategy.name.prefix(100))'; use default or gradualRollout")
         }
@@ -176,8 +180,15 @@ final class CompiledConstraint: Sendable {
         case .environment: return context.environment
         case .appVersion: return context.appVersion
         case .currentTime: return nil
-        case .property: return context.properties[propertyName]
+        case .property: return context.property(propertyName)
         }
+    }
+
+    /// Whether `list` holds `value`: a plain loop (the generic `contains` is not specialised across modules).
+    @inline(__always)
+    static func listed(_ value: String, _ list: [String]) -> Bool {
+        for item in list where item == value { return true }
+        return false
     }
 
     /// Whether the constraint holds for `context` at `now` (`scope` given: its tenant and plan replace the context's).
@@ -191,7 +202,7 @@ final class CompiledConstraint: Sendable {
         case .member:
             if let value = read(context, scope) { result = set.contains(value) != negate } else { result = negate }
         case .memberList:
-            if let value = read(context, scope) { result = list.contains(value) != negate } else { result = negate }
+            if let value = read(context, scope) { result = Self.listed(value, list) != negate } else { result = negate }
         case .contains:
             if let value = read(context, scope) { result = list.contains { value.contains($0) } } else { result = false }
         case .startsWith:

@@ -77,8 +77,17 @@ public struct FlagContext: Sendable, Equatable, Codable {
         case .environment: environment
         case .appVersion: appVersion
         case .currentTime: nil
-        case .property(let name): properties[name]
+        case .property(let name): property(name)
         }
+    }
+
+    /// The property `name`. A context carries a few properties: comparing their keys one by one
+    /// costs less than hashing `name`, so small tables are scanned and large ones hashed.
+    @inline(__always)
+    func property(_ name: String) -> String? {
+        guard properties.count <= 8 else { return properties[name] }
+        for (key, value) in properties where key == name { return value }
+        return nil
     }
 }
 

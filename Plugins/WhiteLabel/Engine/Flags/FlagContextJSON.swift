@@ -11,7 +11,10 @@ public enum FlagContextJSON {
     public static func parse(_ bytes: [UInt8]) throws -> FlagContext {
         var reader = Reader(bytes: bytes)
         var context = FlagContext()
-        try reader.object { key, reader in
+        // A plain loop over the members (no closures capturing the context: it stays on the stack).
+        var more = try reader.openObject()
+        while more {
+            let key = try reader.key()
             switch key {
             case "userId": context.userId = try reader.string(key)
             case "sessionId": context.sessionId = try reader.string(key)
@@ -22,12 +25,16 @@ public enum FlagContextJSON {
             case "appVersion": context.appVersion = try reader.string(key)
             case "currentTime": context.currentTime = try reader.number(key)
             case "properties":
-                try reader.object { name, reader in
+                var property = try reader.openObject()
+                while property {
+                    let name = try reader.key()
                     guard context.properties.count < 64 else { throw ValidationError("context.properties holds more than 64 members") }
                     context.properties[name] = try reader.string("properties.\(name)")
+                    property = try reader.nextMember()
                 }
             default: throw ValidationError("context member '\(key.prefix(60))' is not a context field (userId, sessionId, remoteAddress, plan, tenant, environment, appVersion, currentTime, properties)")
             }
+            more = try reader.nextMember()
         }
         try reader.end()
         return context
@@ -36,38 +43,50 @@ public enum FlagContextJSON {
     /// The percent-decoded bytes of query parameter `name` in `rawQuery` (`+` is a space), or nil;
     /// a malformed escape is a ``ValidationError``. The last occurrence wins.
     public static func queryValue(_ name: String, in rawQuery: String) throws -> [UInt8]? {
-        var found: [UInt8]?
-        var query = rawQuery
-        try query.withUTF8 { bytes in
-            let key = Array(name.utf8)
-            var start = 0
-            while start <= bytes.count {
-                var end = start
-                while end < bytes.count, bytes[end] != UInt8(ascii: "&") { end += 1 }
-                if end - start > key.count, bytes[start + key.count] == UInt8(ascii: "="),
-                   key.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress! + start, key.count) == 0 }) {
-                    var value: [UInt8] = []
-                    value.reserveCapacity(end - start - key.count - 1)
-                    var index = start + key.count + 1
-                    while index < end {
-                        let byte = bytes[index]
-                        if byte == UInt8(ascii: "%") {
-                            guard index + 2 < end, let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2]) else {
-                                throw ValidationError("query parameter '\(name)' has a malformed %-escape")
-                            }
-                            value.append(high << 4 | low)
-                            index += 3
-                        } else {
-                            value.append(byte == UInt8(ascii: "+") ? 0x20 : byte)
-                            index += 1
-                        }
+        var query = rawQuery, key = name
+        return try query.withUTF8 { bytes in
+            try key.withUTF8 { key in
+                var found: Range<Int>?
+                var start = 0
+                while start <= bytes.count {
+                    var end = start
+                    while end < bytes.count, bytes[end] != UInt8(ascii: "&") { end += 1 }
+                    if end - start > key.count, bytes[start + key.count] == UInt8(ascii: "="),
+                       memcmp(key.baseAddress!, bytes.baseAddress! + start, key.count) == 0 {
+                        found = (start + key.count + 1)..<end
                     }
-                    found = value
+                    start = end + 1
                 }
-                start = end + 1
+                guard let found else { return nil }
+                return try decode(UnsafeBufferPointer(rebasing: bytes[found]), name: name)
             }
         }
-        return found
+    }
+
+    /// Percent-decodes a query value (`+` is a space) into exactly sized storage, in one pass.
+    private static func decode(_ value: UnsafeBufferPointer<UInt8>, name: String) throws -> [UInt8] {
+        var failed = false
+        let decoded = [UInt8](unsafeUninitializedCapacity: value.count) { out, count in
+            var index = 0, written = 0
+            while index < value.count {
+                let byte = value[index]
+                if byte == UInt8(ascii: "%") {
+                    guard index + 2 < value.count, let high = hex(value[index + 1]), let low = hex(value[index + 2]) else {
+                        failed = true
+                        break
+                    }
+                    out[written] = high << 4 | low
+                    index += 3
+                } else {
+                    out[written] = byte == UInt8(ascii: "+") ? 0x20 : byte
+                    index += 1
+                }
+                written += 1
+            }
+            count = written
+        }
+        if failed { throw ValidationError("query parameter '\(name)' has a malformed %-escape") }
+        return decoded
     }
 
     private static func hex(_ byte: UInt8) -> UInt8? {
@@ -81,8 +100,12 @@ public enum FlagContextJSON {
 
     /// `{"name":{"enabled":true,"variant":"v","payload":…},…}`, names in order.
     public static func encode(_ results: [(String, FlagResult)]) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        out.reserveCapacity(48 * results.count + 2)
+        // Sized for the usual answer up front (an array made from a literal would grow at once).
+        var capacity = 2
+        for (name, result) in results { capacity += name.utf8.count + 40 + (result.variant?.utf8.count ?? 0) + (result.payload == nil ? 0 : 64) }
+        var out: [UInt8] = []
+        out.reserveCapacity(capacity)
+        out.append(UInt8(ascii: "{"))
         for (index, (name, result)) in results.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             appendString(&out, name)
@@ -135,20 +158,28 @@ public enum FlagContextJSON {
             index += 1
         }
 
-        mutating func object(_ member: (String, inout Reader) throws -> Void) throws {
+        /// Reads `{`; true when a member follows, false for `{}`.
+        mutating func openObject() throws -> Bool {
             try expect(UInt8(ascii: "{"), "'{'")
             skipSpace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return }
-            while true {
-                let key = try rawString()
-                try expect(UInt8(ascii: ":"), "':'")
-                try member(key, &self)
-                skipSpace()
-                guard index < bytes.count else { throw ValidationError("the context is not a JSON object: it ends early") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "}") { index += 1; return }
-                throw ValidationError("the context is not a JSON object: expected ',' or '}' at byte \(index)")
-            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return false }
+            return true
+        }
+
+        /// A member's name and the `:` after it.
+        mutating func key() throws -> String {
+            let key = try rawString()
+            try expect(UInt8(ascii: ":"), "':'")
+            return key
+        }
+
+        /// After a member's value: true at `,` (another member follows), false at the closing `}`.
+        mutating func nextMember() throws -> Bool {
+            skipSpace()
+            guard index < bytes.count else { throw ValidationError("the context is not a JSON object: it ends early") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; return true }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return false }
+            throw ValidationError("the context is not a JSON object: expected ',' or '}' at byte \(index)")
         }
 
         mutating func end() throws {
@@ -156,16 +187,36 @@ public enum FlagContextJSON {
             guard index == bytes.count else { throw ValidationError("the context has text after its object (byte \(index))") }
         }
 
-        mutating func string(_ field: String) throws -> String? {
+        /// Whether `null` is next (and steps over it).
+        mutating func null() -> Bool {
+            guard index + 4 <= bytes.count, bytes[index] == UInt8(ascii: "n"), bytes[index + 1] == UInt8(ascii: "u"),
+                  bytes[index + 2] == UInt8(ascii: "l"), bytes[index + 3] == UInt8(ascii: "l") else { return false }
+            index += 4
+            return true
+        }
+
+        /// The bytes in `range` as text, or nil when they are not UTF-8. Read through a buffer
+        /// pointer: the stdlib's contiguous fast path (on an `ArraySlice` the validating
+        /// initialiser runs its generic, byte-at-a-time path).
+        static func text(_ bytes: [UInt8], _ range: Range<Int>) -> String? {
+            bytes.withUnsafeBufferPointer { buffer in
+                let slice = UnsafeBufferPointer(rebasing: buffer[range])
+                if slice.allSatisfy({ $0 < 0x80 }) { return String(decoding: slice, as: UTF8.self) }
+                return String(validating: slice, as: UTF8.self)
+            }
+        }
+
+        /// A string or null; `field` names it in the error (built only then).
+        mutating func string(_ field: @autoclosure () -> String) throws -> String? {
             skipSpace()
-            if bytes[index...].starts(with: "null".utf8) { index += 4; return nil }
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw ValidationError("context field '\(field.prefix(60))' must be a string") }
+            if null() { return nil }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw ValidationError("context field '\(field().prefix(60))' must be a string") }
             return try rawString()
         }
 
         mutating func number(_ field: String) throws -> Double? {
             skipSpace()
-            if bytes[index...].starts(with: "null".utf8) { index += 4; return nil }
+            if null() { return nil }
             let start = index
             while index < bytes.count, (bytes[index] >= 48 && bytes[index] <= 57) || bytes[index] == 45 || bytes[index] == 43 || bytes[index] == 46 || bytes[index] == 101 || bytes[index] == 69 {
                 index += 1
@@ -186,7 +237,7 @@ public enum FlagContextJSON {
             if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
                 guard index - start <= 4096 else { throw ValidationError("a context string is longer than 4096 bytes") }
                 defer { index += 1 }
-                guard let text = String(validating: bytes[start..<index], as: UTF8.self) else { throw ValidationError("a context string is not UTF-8") }
+                guard let text = Self.text(bytes, start..<index) else { throw ValidationError("a context string is not UTF-8") }
                 return text
             }
             // Escapes: let the JSON parser decode this one string.

@@ -82,22 +82,21 @@ extension CompiledFlag {
             }
             return false
         }
-        switch strategy.kind {
-        case .always:
+        guard strategy.isRollout else {
             if steps != nil { steps?.append("\(label(index)): every constraint holds: on") }
             return true
-        case let .rollout(percentage, stickiness, group):
-            guard let value = context.value(stickiness.field, scope), !value.isEmpty else {
-                if steps != nil { steps?.append("\(label(index)): the context has no \(stickiness.name) to roll out by") }
-                return false
-            }
-            let bucket = Murmur3.bucket(group: group, value)
-            let inside = percentage > 0 && Double(bucket) <= percentage
-            if steps != nil {
-                steps?.append("\(label(index)): \(stickiness.name) '\(value)' falls in bucket \(bucket) of 100; rollout \(percentage)%: \(inside ? "inside: on" : "outside")")
-            }
-            return inside
         }
+        let (percentage, stickiness) = (strategy.percentage, strategy.stickiness)
+        guard let value = context.value(stickiness.field, scope), !value.isEmpty else {
+            if steps != nil { steps?.append("\(label(index)): the context has no \(stickiness.name) to roll out by") }
+            return false
+        }
+        let bucket = Murmur3.bucket(group: strategy.group, value)
+        let inside = percentage > 0 && Double(bucket) <= percentage
+        if steps != nil {
+            steps?.append("\(label(index)): \(stickiness.name) '\(value)' falls in bucket \(bucket) of 100; rollout \(percentage)%: \(inside ? "inside: on" : "outside")")
+        }
+        return inside
     }
 
     @inline(__always)

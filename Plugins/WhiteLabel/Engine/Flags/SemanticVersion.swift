@@ -17,8 +17,16 @@ public struct SemanticVersion: Comparable, Sendable, Equatable {
 
     @inline(__always)
     private static func plain(_ text: String) -> SemanticVersion? {
+        var text = text
+        // One contiguous view of the bytes (a short version is copied to the stack): iterating
+        // `String.utf8` byte by byte costs several times more.
+        return text.withUTF8(plain(bytes:))
+    }
+
+    @inline(__always)
+    private static func plain(bytes: UnsafeBufferPointer<UInt8>) -> SemanticVersion? {
         var parts = (0, 0, 0), index = 0, digits = 0
-        for byte in text.utf8 {
+        for byte in bytes {
             if byte >= 48 && byte <= 57 {
                 guard digits < 9 else { return nil }
                 digits += 1

@@ -1,0 +1,28 @@
+#ifndef PLEXUS_LOGRING_H
+#define PLEXUS_LOGRING_H
+
+#include <stdint.h>
+
+/** The head of a worker's access log ring (an mmap'd file the supervisor shares, MAP_SHARED;
+    anonymous memory without a supervisor), followed by `capacity` bytes of records. The loop
+    appends whole records and then publishes `head`; the writer thread writes from `tail` and
+    publishes `tail` after each write. Both only grow (byte counts since start, positions modulo
+    `capacity`). After a crash the master writes what lies between `tail` and `head`. */
+typedef struct plexus_log_ring {
+    uint32_t magic;
+    uint32_t reserved;
+    /** Bytes of records after this head. */
+    uint64_t capacity;
+    /** Bytes appended since start (the loop thread; release store). */
+    uint64_t head;
+    /** Bytes written to the sink since start (the writer thread; release store). */
+    uint64_t tail;
+    uint64_t spare[4];
+} plexus_log_ring;
+
+/** An acquire load of one of the ring's counters. */
+uint64_t plexus_log_ring_load(const uint64_t *counter);
+/** A release store of one of the ring's counters. */
+void plexus_log_ring_store(uint64_t *counter, uint64_t value);
+
+#endif

@@ -1,0 +1,63 @@
+import Foundation
+@testable import PlexusRuntime
+import XCTest
+
+/// The access log's ring (issue 22): whole records in, the same bytes out in order across the
+/// wrap, and what a worker had not written recovered from the shared file by another mapping.
+final class AccessLogRingTests: XCTestCase {
+    func testRecordsComeOutInOrderAcrossTheWrap() throws {
+        let ring = try AccessLogRing(path: nil, capacity: 4096, create: true)
+        var expected: [UInt8] = [], written: [UInt8] = []
+        for round in 0..<50 {
+            // Records of varied lengths, drained every few, so the ring wraps many times.
+            for index in 0..<5 {
+                let line = Array("round \(round) record \(index) \(String(repeating: "y", count: (round * 37 + index * 101) % 700))\n".utf8)
+                XCTAssertTrue(line.withUnsafeBytes { ring.append($0) })
+                expected += line
+            }
+            ring.drain { region in
+                written += region
+                return true
+            }
+            XCTAssertEqual(ring.unwritten, 0)
+        }
+        XCTAssertEqual(written, expected)
+    }
+
+    func testARecordThatDoesNotFitIsRefusedWhole() throws {
+        let ring = try AccessLogRing(path: nil, capacity: 4096, create: true)
+        let big = [UInt8](repeating: 0x61, count: 3000) + [0x0A]
+        XCTAssertTrue(big.withUnsafeBytes { ring.append($0) })
+        XCTAssertFalse(big.withUnsafeBytes { ring.append($0) }, "3001 + 3001 bytes do not fit in 4096")
+        XCTAssertEqual(ring.unwrittenRecords, 1)
+        let skipped = ring.drain { _ in false }
+        XCTAssertEqual(skipped, 1, "bytes the sink refused are skipped and their records counted")
+        XCTAssertTrue(big.withUnsafeBytes { ring.append($0) }, "room again once the writer moved on")
+    }
+
+    func testAnotherMappingRecoversWhatWasNotWritten() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ring-\(UUID().uuidString).accesslog").path
+        let master = try AccessLogRing(path: path, capacity: 8192, create: true)
+        defer { master.unlink() }
+        var worker: AccessLogRing? = try AccessLogRing(path: path, capacity: 0, create: false)
+        XCTAssertEqual(worker?.capacity, 8192)
+        let first = Array("written 1\n".utf8), rest = Array("pending 2\npending 3\n".utf8)
+        XCTAssertTrue(first.withUnsafeBytes { worker!.append($0) })
+        worker!.drain { _ in true }  // the worker's writer wrote the first record
+        XCTAssertTrue(rest.withUnsafeBytes { worker!.append($0) })
+        worker = nil  // the worker is gone (unmapped, as by a crash)
+        XCTAssertEqual(master.unwrittenRecords, 2)
+        var pipe: [Int32] = [0, 0]
+        XCTAssertEqual(Glibc.pipe(&pipe), 0)
+        let (bytes, records) = master.recover(into: pipe[1])
+        close(pipe[1])
+        XCTAssertEqual(records, 2)
+        XCTAssertEqual(bytes, rest.count)
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = read(pipe[0], &buffer, buffer.count)
+        close(pipe[0])
+        XCTAssertEqual(Array(buffer[..<max(count, 0)]), rest, "only what the worker had not written")
+        XCTAssertEqual(master.unwritten, 0)
+        XCTAssertThrowsError(try AccessLogRing(path: path + ".missing", capacity: 0, create: false))
+    }
+}
