@@ -58,4 +58,53 @@ final class TwoInstancesOnPostgresTests: XCTestCase {
         let again = try Versions.store(plexus, tenant, document, text: Samples.new)
         XCTAssertEqual(again["version"] as? Int, 2, "the failed request stored nothing; the next one did")
     }
+
+    /// `plexus storage migrate`: an installation's versions move from its SQLite file to PostgreSQL
+    /// and are served from there, and a second run finds everything already copied.
+    func testStorageMigrateMovesAnInstallationToPostgres() throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-migrate-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let tenant = Versions.freshTenant(), document = "moved"
+        // On SQLite: two versions.
+        var plexus = try DocCompareHarness.start(workDirectory: work)
+        try Versions.store(plexus, tenant, document, text: Samples.old)
+        try Versions.store(plexus, tenant, document, text: Samples.new)
+        XCTAssertEqual(plexus.stop(), 0, plexus.log)
+        // Once on PostgreSQL, so the plugin's migrations create its tables there; then stop and copy.
+        let extra = "[cluster]\npostgres = \"\(url)\"\n"
+        plexus = try DocCompareHarness.start(workDirectory: work, extra: extra)
+        XCTAssertEqual(plexus.stop(), 0, plexus.log)
+        let first = try migrate(data: work.appendingPathComponent("data").path, url: url)
+        XCTAssertEqual(first.status, 0, first.output)
+        XCTAssertTrue(first.output.contains("document_versions") && first.output.contains("copied"), first.output)
+        let again = try migrate(data: work.appendingPathComponent("data").path, url: url)
+        XCTAssertEqual(again.status, 0, again.output)
+        XCTAssertFalse(again.output.split(separator: "\n").contains { $0.hasSuffix("copied") }, "a second run copies nothing: \(again.output)")
+        XCTAssertTrue(again.output.contains("already there"), again.output)
+        // Served from PostgreSQL, with the next version numbered after the copied ones.
+        plexus = try DocCompareHarness.start(workDirectory: work, extra: extra)
+        defer { _ = plexus.stop() }
+        XCTAssertEqual(try plexus.get(Versions.path(tenant, document, "versions/2")).text, Samples.new)
+        let third = try Versions.store(plexus, tenant, document, text: Samples.old)
+        XCTAssertEqual(third["version"] as? Int, 3)
+        XCTAssertEqual(try cluster.execute("SELECT count(*) FROM plugin_doccompare.document_versions", url: url), ["3"])
+    }
+
+    private func migrate(data: String, url: String) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = DocCompareHarness.binDirectory.appendingPathComponent("plexus")
+        process.arguments = ["storage", "migrate", "--data", data, "--to", url]
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("migrate-\(UUID().uuidString).out")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        process.waitUntilExit()
+        try handle.close()
+        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+    }
 }
