@@ -62,8 +62,10 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Runtime/CSQLite", pkgConfig: "sqlite3"),
         // libffi: native plugins call C library functions a manifest describes (Runtime/PlexusRuntime/Native).
         .systemLibrary(name: "CFFI", path: "Runtime/CFFI", pkgConfig: "libffi"),
+        // libpq (libpq-dev): plugin storage and the runtime's stores on PostgreSQL ([cluster] postgres).
+        .systemLibrary(name: "CLibPQ", path: "Runtime/CLibPQ", pkgConfig: "libpq"),
         // Per-plugin SQLite storage: key-value, SQL, migrations, change feed, backup.
-        .target(name: "PlexusStorage", dependencies: ["CSQLite"], path: "Runtime/PlexusStorage"),
+        .target(name: "PlexusStorage", dependencies: ["CSQLite", "CLibPQ"], path: "Runtime/PlexusStorage"),
         // The durable event log behind durable bus topics: group commit, consumer groups, dead letters.
         .target(name: "PlexusEventLog", dependencies: ["CSQLite"], path: "Runtime/PlexusEventLog"),
         // The gateway's identity parts: JWT verification (swift-crypto) and hashed API keys.
@@ -103,7 +105,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "plexus",
-            dependencies: ["PlexusRuntime", "PlexusAuth", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["PlexusRuntime", "PlexusAuth", "PlexusStorage", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Runtime/plexus"
         ),
 
@@ -300,7 +302,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DocCompareTests",
-            dependencies: ["PlexusDocCompare", .product(name: "PlexusTesting", package: "SDK")],
+            dependencies: ["PlexusDocCompare", .product(name: "PlexusTesting", package: "SDK"), "PostgresTestSupport"],
             path: "Tests/DocCompareTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -309,7 +311,7 @@ let package = Package(
         .executableTarget(name: "eventlog-bench", dependencies: ["PlexusEventLog"], path: "bench/eventlog-bench"),
         .testTarget(name: "PlexusAuthTests", dependencies: ["PlexusAuth"], path: "Tests/PlexusAuthTests"),
         .testTarget(name: "PlexusPolicyTests", dependencies: ["PlexusPolicy"], path: "Tests/PlexusPolicyTests"),
-        .testTarget(name: "PlexusStorageTests", dependencies: ["PlexusStorage"], path: "Tests/PlexusStorageTests"),
+        .testTarget(name: "PlexusStorageTests", dependencies: ["PlexusStorage", "CLibPQ", "PostgresTestSupport"], path: "Tests/PlexusStorageTests"),
         .testTarget(name: "PlexusEventLogTests", dependencies: ["PlexusEventLog"], path: "Tests/PlexusEventLogTests"),
         .testTarget(name: "VoiceEngineTests", dependencies: ["VoiceEngine"], path: "Tests/VoiceEngineTests"),
         .testTarget(name: "VoiceTests", dependencies: [.product(name: "PlexusTesting", package: "SDK")], path: "Tests/VoiceTests", swiftSettings: [.swiftLanguageMode(.v5)]),
@@ -344,7 +346,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TimetableTests",
-            dependencies: ["PlexusTimetable", .product(name: "PlexusTesting", package: "SDK")],
+            dependencies: ["PlexusTimetable", .product(name: "PlexusTesting", package: "SDK"), "PostgresTestSupport"],
             path: "Tests/TimetableTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -372,5 +374,9 @@ let package = Package(
             path: "Tests/ClusterRedisTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // Plugin storage on SQLite and PostgreSQL against raw SQLite and raw libpq (bench/storage.sh).
+        .executableTarget(name: "storage-bench", dependencies: ["PlexusStorage", "CSQLite", "CLibPQ"], path: "bench/storage-bench"),
+        // A throw-away PostgreSQL cluster (initdb, pg_ctl on a free loopback port) for the tests that need one.
+        .target(name: "PostgresTestSupport", dependencies: ["CLibPQ"], path: "Tests/Support/PostgresTestSupport"),
     ]
 )

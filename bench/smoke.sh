@@ -58,6 +58,8 @@ smoke whitelabel.sh "flags/hello CPU per request: [0-9.]+x" env EVALUATIONS=2000
 # Cluster mode on Redis (issue 20): three instances on one redis-server, redis-benchmark beside them.
 smoke cluster.sh "ratio three instances / one: [0-9.]+x" \
     env SECONDS_PER_RUN=1 REQUESTS=5000 SSE_CLIENTS=2 SSE_RATE=200 SSE_SECONDS=1 bench/cluster.sh
+# Plugin storage on SQLite and PostgreSQL against raw SQLite and raw libpq (a throw-away PostgreSQL cluster).
+smoke storage.sh "target within 1.3x of raw: (met|missed)" bench/storage.sh 200
 
 echo "bench smoke: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -16,6 +16,9 @@ packages+=(chromium)
 # Cluster mode on Redis (issue 20): hiredis with its libuv adapter; redis-server and redis-cli for its tests
 # (they start their own server) and bench/cluster.sh (redis-benchmark).
 packages+=(libhiredis-dev redis-server redis-tools)
+# Plugin storage and the runtime's stores on PostgreSQL (issue 21): libpq for the client; the server for the
+# tests, which initialise a throw-away cluster (initdb, pg_ctl) in a temp directory.
+packages+=(postgresql libpq-dev)
 if [ "${1:-}" = "--bench" ]; then
     packages+=(wrk nginx-light nodejs time)
     # bench/voice.sh: the plain pocketsphinx_continuous decoder it compares with, and the espeak-ng CLI.

@@ -115,6 +115,7 @@ public final class Runtime {
         server = HTTPServer(loop: loop, limits: config.limits, logger: logger, routes: registry, metrics: metrics)
         services.responses = server.pipeline.plugins
         services.dataDirectory = config.dataDirectory.path
+        services.postgres = config.clusterPostgres
         services.metrics = metrics
         services.tenantDirectory = TenantDirectory(publishers: Set(config.gateway.tenantDirectoryPlugins))
         health = HealthMonitor(loop: loop, group: group, logger: logger, intervalMilliseconds: config.healthIntervalMilliseconds,

@@ -1,24 +1,32 @@
 import Dispatch
 import Foundation
 
-/// One plugin's SQLite database, served by its own serial worker.
+/// One plugin's database, served by its workers: a SQLite file with one serial worker, or a
+/// PostgreSQL schema with a bounded pool of connections (see `StorageEngine+Postgres.swift`).
 ///
-/// Every operation is queued to the worker, which owns the connection; the completion is called
-/// on the worker when the operation is done (hop back to your own thread yourself). Operations
-/// run one at a time in the order they were submitted, from any thread. After `close`, every
-/// operation fails with `.closed`.
+/// Every operation is queued to a worker, which owns its connection; the completion is called
+/// on the worker when the operation is done (hop back to your own thread yourself). On SQLite
+/// operations run one at a time in the order they were submitted, from any thread; on a pool
+/// they start in that order, up to the pool size at once. After `close`, every operation fails
+/// with `.closed`.
 public final class StorageEngine: Sendable {
-    /// The database file.
+    /// The database file (SQLite), or `postgresql:<schema>` naming the plugin's schema.
     public let path: String
-    private let worker: DispatchQueue
-    private let state: WorkerState
+    /// The SQL dialect of the backend.
+    public let dialect: SQLDialect
+    private let pool: WorkerPool
     private let configuration: StorageConfiguration
+    private let timer: PurgeTimerBox
+    /// The PostgreSQL change feed (LISTEN/NOTIFY), if this engine has one.
+    private let changeFeed: (any ChangeFeed)?
 
-    private init(path: String, worker: DispatchQueue, state: WorkerState, configuration: StorageConfiguration) {
+    init(path: String, dialect: SQLDialect, pool: WorkerPool, configuration: StorageConfiguration, changeFeed: (any ChangeFeed)?) {
         self.path = path
-        self.worker = worker
-        self.state = state
+        self.dialect = dialect
+        self.pool = pool
         self.configuration = configuration
+        self.timer = PurgeTimerBox()
+        self.changeFeed = changeFeed
     }
 
     // MARK: Opening and closing
@@ -64,8 +72,7 @@ public final class StorageEngine: Sendable {
         at path: String, configuration: StorageConfiguration, createDirectories: Bool,
         completion: @escaping @Sendable (Result<StorageEngine, StorageError>) -> Void
     ) {
-        let worker = DispatchQueue(label: "plexus.storage:\(path)")
-        worker.async {
+        DispatchQueue(label: "plexus.storage.open:\(path)").async {
             do {
                 if createDirectories {
                     let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
@@ -76,8 +83,8 @@ public final class StorageEngine: Sendable {
                     }
                 }
                 let database = try Database.open(path: path, configuration: configuration)
-                let state = WorkerState(database: database)
-                let engine = StorageEngine(path: path, worker: worker, state: state, configuration: configuration)
+                let pool = WorkerPool(label: "plexus.storage:\(path)", connections: [database])
+                let engine = StorageEngine(path: path, dialect: .sqlite, pool: pool, configuration: configuration, changeFeed: nil)
                 engine.startPurgeTimer()
                 completion(.success(engine))
             } catch let error as StorageError {
@@ -91,13 +98,9 @@ public final class StorageEngine: Sendable {
     /// Closes the database: later operations fail with `.closed`; backups in progress are abandoned.
     /// Operations submitted before `close` still run first.
     public func close(completion: @escaping @Sendable (Result<Void, StorageError>) -> Void = { _ in }) {
-        worker.async { [state] in
-            state.purgeTimer?.cancel()
-            state.purgeTimer = nil
-            state.database?.close()
-            state.database = nil
-            completion(.success(()))
-        }
+        timer.cancel()
+        changeFeed?.stop()
+        pool.close { completion(.success(())) }
     }
 
     // MARK: Change feed
@@ -108,8 +111,16 @@ public final class StorageEngine: Sendable {
     /// or deleted rows of tables not named `_plexus_*` / `sqlite_*`, before that operation's
     /// completion. Rolled-back work is never reported. Not reported by SQLite: WITHOUT ROWID
     /// tables, `DELETE FROM t` with no WHERE (truncate), rows replaced by `OR REPLACE`.
+    ///
+    /// On PostgreSQL the changes come from the database (a trigger's NOTIFY, on a listening
+    /// connection), so changes committed through another instance are reported too; they arrive
+    /// shortly after the commit, not before the operation's completion.
     public func setChangeHandler(_ handler: (@Sendable ([StorageChange]) -> Void)?) {
-        worker.async { [state] in state.database?.changeHandler = handler }
+        if let changeFeed {
+            changeFeed.setHandler(handler)
+        } else {
+            pool.broadcast { worker in worker.connection?.changeHandler = handler }
+        }
     }
 
     // MARK: Key-value
@@ -168,7 +179,7 @@ public final class StorageEngine: Sendable {
         _ sql: String, _ parameters: [StorageValue] = [],
         completion: @escaping @Sendable (Result<ExecuteResult, StorageError>) -> Void
     ) {
-        run("execute", completion) { db throws(StorageError) in try db.execute(sql, parameters, mode: .plugin) }
+        run("execute", completion) { db throws(StorageError) in try db.pluginExecute(sql, parameters) }
     }
 
     /// Runs one statement with bound parameters in the plugin sandbox and returns its rows.
@@ -176,25 +187,39 @@ public final class StorageEngine: Sendable {
         _ sql: String, _ parameters: [StorageValue] = [],
         completion: @escaping @Sendable (Result<QueryResult, StorageError>) -> Void
     ) {
-        run("query", completion) { db throws(StorageError) in try db.query(sql, parameters, mode: .plugin) }
+        run("query", completion) { db throws(StorageError) in try db.pluginQuery(sql, parameters) }
     }
 
+    /// How often a transaction that failed with `.serializationFailure` is run in all.
+    static let serializationAttempts = 3
+
     /// Runs `body` in one transaction on the worker: committed if it returns, rolled back if it
-    /// throws or any statement fails (a non-storage error becomes `.aborted`).
+    /// throws or any statement fails (a non-storage error becomes `.aborted`). A serialization
+    /// failure (PostgreSQL) runs the body again, up to 3 times in all, so it must have no effect
+    /// outside the transaction.
     public func transaction<T>(
         _ body: @escaping @Sendable (StorageTransaction) throws -> T,
         completion: @escaping @Sendable (Result<T, StorageError>) -> Void
     ) {
         run("transaction", completion) { db throws(StorageError) in
-            let transaction = StorageTransaction(database: db)
-            defer { transaction.invalidate() }
-            return try db.atomically { () throws(StorageError) -> T in
-                do {
-                    return try body(transaction)
-                } catch let error as StorageError {
-                    throw error
-                } catch {
-                    throw StorageError(.aborted, "transaction body threw: \(error)")
+            var attempt = 1
+            while true {
+                let transaction = StorageTransaction(database: db)
+                defer { transaction.invalidate() }
+                do throws(StorageError) {
+                    return try db.atomically { () throws(StorageError) -> T in
+                        do {
+                            return try body(transaction)
+                        } catch let error as StorageError {
+                            throw error
+                        } catch {
+                            throw StorageError(.aborted, "transaction body threw: \(error)")
+                        }
+                    }
+                } catch where error.kind == .serializationFailure && attempt < Self.serializationAttempts {
+                    // The database rolled the whole transaction back; run the body again.
+                    db.rollbackIfNeeded()
+                    attempt += 1
                 }
             }
         }
@@ -213,25 +238,47 @@ public final class StorageEngine: Sendable {
     /// job so the database keeps serving; the file appears (atomically renamed) only when complete.
     public func backup(to destination: String, completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
         let operation = "backup(to: \(destination))"
-        worker.async { [self] in
-            guard let db = state.database else {
+        let submitted = pool.submit { [self] worker in
+            guard let connection = worker.connection else {
                 completion(.failure(StorageError(.closed, "the storage engine is closed", operation: operation, path: path)))
+                return
+            }
+            guard let db = connection as? Database else {
+                completion(.failure(StorageError(
+                    .misuse, "backup(to:) copies a SQLite file; on PostgreSQL use pg_dump or `plexus storage migrate`",
+                    operation: operation, path: path)))
                 return
             }
             do throws(StorageError) {
                 let job = try BackupJob(source: db, destination: destination, pagesPerStep: configuration.backupPagesPerStep)
                 db.activeBackups[ObjectIdentifier(job)] = job
-                continueBackup(job, operation: operation, completion: completion)
+                continueBackupStep(job, operation: operation, completion: completion)
             } catch {
                 completion(.failure(error.located(operation: operation, path: path)))
             }
         }
+        if !submitted {
+            completion(.failure(StorageError(.closed, "the storage engine is closed", operation: operation, path: path)))
+        }
     }
 
-    private func continueBackup(
+    /// Queues the backup's next step behind the operations already waiting.
+    private func continueBackupStep(
         _ job: BackupJob, operation: String, completion: @escaping @Sendable (Result<Void, StorageError>) -> Void
     ) {
-        guard let db = state.database, db.activeBackups[ObjectIdentifier(job)] != nil else {
+        let submitted = pool.submit { [self] worker in
+            continueBackupOnWorker(job, database: worker.connection as? Database, operation: operation, completion: completion)
+        }
+        if !submitted {
+            completion(.failure(StorageError(.closed, "the storage engine was closed during the backup", operation: operation, path: path)))
+        }
+    }
+
+    private func continueBackupOnWorker(
+        _ job: BackupJob, database: Database?, operation: String,
+        completion: @escaping @Sendable (Result<Void, StorageError>) -> Void
+    ) {
+        guard let db = database, db.activeBackups[ObjectIdentifier(job)] != nil else {
             completion(.failure(StorageError(.closed, "the storage engine was closed during the backup", operation: operation, path: path)))
             return
         }
@@ -240,7 +287,7 @@ public final class StorageEngine: Sendable {
                 db.activeBackups[ObjectIdentifier(job)] = nil
                 completion(.success(()))
             } else {
-                worker.async { [self] in continueBackup(job, operation: operation, completion: completion) }
+                continueBackupStep(job, operation: operation, completion: completion)
             }
         } catch {
             db.activeBackups[ObjectIdentifier(job)] = nil
@@ -250,12 +297,13 @@ public final class StorageEngine: Sendable {
 
     // MARK: Worker plumbing
 
-    private func run<T>(
+    func run<T>(
         _ operation: String, _ completion: @escaping @Sendable (Result<T, StorageError>) -> Void,
-        _ body: @escaping @Sendable (Database) throws(StorageError) -> T
+        _ body: @escaping @Sendable (any StorageConnection) throws(StorageError) -> T
     ) {
-        worker.async { [state, path] in
-            guard let db = state.database else {
+        let path = path
+        let submitted = pool.submit { worker in
+            guard let db = worker.connection else {
                 completion(.failure(StorageError(.closed, "the storage engine is closed", operation: operation, path: path)))
                 return
             }
@@ -269,24 +317,38 @@ public final class StorageEngine: Sendable {
             db.deliverChanges()
             completion(result)
         }
+        if !submitted {
+            completion(.failure(StorageError(.closed, "the storage engine is closed", operation: operation, path: path)))
+        }
     }
 
-    private func startPurgeTimer() {
+    func startPurgeTimer() {
         guard let interval = configuration.purgeInterval, interval > 0 else { return }
-        let timer = DispatchSource.makeTimerSource(queue: worker)
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "plexus.storage.purge:\(path)"))
         timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(Int(interval * 100)))
-        timer.setEventHandler { [state] in _ = try? state.database?.kvPurgeExpired() }
-        state.purgeTimer = timer
+        timer.setEventHandler { [pool] in
+            pool.submit { worker in _ = try? worker.connection?.kvPurgeExpired() }
+        }
+        self.timer.set(timer)
         timer.resume()
     }
 }
 
-/// What the worker owns. Only touched on the worker queue.
-final class WorkerState: @unchecked Sendable {
-    var database: Database?
-    var purgeTimer: DispatchSourceTimer?
+/// The engine's purge timer, cancelled at close.
+final class PurgeTimerBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var timer: DispatchSourceTimer?
 
-    init(database: Database) {
-        self.database = database
+    func set(_ timer: DispatchSourceTimer) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.timer = timer
+    }
+
+    func cancel() {
+        lock.lock()
+        defer { lock.unlock() }
+        timer?.cancel()
+        timer = nil
     }
 }

@@ -16,6 +16,7 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
         fileprivate enum Code: String, Sendable, Hashable {
             case busy, diskFull, corrupt, constraint, misuse, denied, conflict, notFound, closed
             case io, cantOpen, invalidMigration, aborted, other
+            case timeout, unavailable, serializationFailure
         }
         fileprivate let code: Code
 
@@ -47,6 +48,14 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let aborted = Kind(code: .aborted)
         /// Any other SQLite failure.
         public static let other = Kind(code: .other)
+        /// The statement ran past the statement timeout and was cancelled (PostgreSQL 57014).
+        public static let timeout = Kind(code: .timeout)
+        /// The database server cannot be reached or the connection was lost (PostgreSQL 08xxx, 57P0x);
+        /// the next operation reconnects.
+        public static let unavailable = Kind(code: .unavailable)
+        /// A transaction could not be serialized with a concurrent one (PostgreSQL 40001, 40P01);
+        /// `StorageEngine.transaction` retries it before reporting this.
+        public static let serializationFailure = Kind(code: .serializationFailure)
 
         /// The kind's name, e.g. `busy`.
         public var description: String { code.rawValue }
@@ -64,11 +73,13 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
     public let sqliteCode: Int32?
     /// For `.conflict`: the key's current version (0 when the key does not exist).
     public let currentVersion: Int64?
+    /// The PostgreSQL SQLSTATE, when the failure came from PostgreSQL (e.g. `23505`).
+    public let sqlState: String?
 
     /// Creates an error; the engine builds these, the initializer is public for tests and adapters.
     public init(
         _ kind: Kind, _ message: String, operation: String = "", path: String = "",
-        sqliteCode: Int32? = nil, currentVersion: Int64? = nil
+        sqliteCode: Int32? = nil, currentVersion: Int64? = nil, sqlState: String? = nil
     ) {
         self.kind = kind
         self.message = message
@@ -76,6 +87,7 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
         self.path = path
         self.sqliteCode = sqliteCode
         self.currentVersion = currentVersion
+        self.sqlState = sqlState
     }
 
     /// `storage error [kind] in <operation> on <path>: <message> (SQLite code N)`.
@@ -86,6 +98,7 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
         text += ": \(message)"
         if let currentVersion { text += " (current version \(currentVersion))" }
         if let sqliteCode { text += " (SQLite code \(sqliteCode))" }
+        if let sqlState { text += " (SQLSTATE \(sqlState))" }
         return text
     }
 
@@ -93,7 +106,8 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
     func located(operation: String, path: String) -> StorageError {
         StorageError(
             kind, message, operation: self.operation.isEmpty ? operation : self.operation,
-            path: self.path.isEmpty ? path : self.path, sqliteCode: sqliteCode, currentVersion: currentVersion)
+            path: self.path.isEmpty ? path : self.path, sqliteCode: sqliteCode, currentVersion: currentVersion,
+            sqlState: sqlState)
     }
 
     /// Maps an SQLite result code (extended or primary) to a `StorageError`.

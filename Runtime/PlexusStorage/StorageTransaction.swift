@@ -4,31 +4,34 @@
 /// Every statement runs in the same transaction: committed when the body returns, rolled back
 /// when it throws (any error) or when a statement fails.
 public final class StorageTransaction {
-    private let database: Database
+    private let database: any StorageConnection
     private var isOpen = true
 
-    init(database: Database) {
+    init(database: any StorageConnection) {
         self.database = database
     }
 
     func invalidate() { isOpen = false }
 
     private func check() throws(StorageError) {
-        guard isOpen else { throw StorageError(.misuse, "transaction used outside its body", path: database.path) }
+        guard isOpen else { throw StorageError(.misuse, "transaction used outside its body") }
     }
 
     /// Runs one data-changing statement with bound parameters.
     @discardableResult
     public func execute(_ sql: String, _ parameters: [StorageValue] = []) throws(StorageError) -> ExecuteResult {
         try check()
-        return try database.execute(sql, parameters, mode: .plugin)
+        return try database.pluginExecute(sql, parameters)
     }
 
     /// Runs one statement with bound parameters and returns its rows.
     public func query(_ sql: String, _ parameters: [StorageValue] = []) throws(StorageError) -> QueryResult {
         try check()
-        return try database.query(sql, parameters, mode: .plugin)
+        return try database.pluginQuery(sql, parameters)
     }
+
+    /// The SQL dialect of the engine's backend.
+    public var dialect: SQLDialect { database.dialect }
 
     /// Reads a key-value entry (nil if absent or expired).
     public func get(_ key: String) throws(StorageError) -> KeyValueEntry? {

@@ -8,7 +8,7 @@ struct Plexus: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Plexus: a plugin-hosting runtime.",
         version: Runtime.version,
-        subcommands: [Serve.self, Plugins.self, PluginCommand.self, APIKeyCommand.self, Backup.self, Restore.self, Reload.self, Check.self, Worker.self],
+        subcommands: [Serve.self, Plugins.self, PluginCommand.self, APIKeyCommand.self, Backup.self, Restore.self, Reload.self, Check.self, Worker.self, StorageCommand.self],
         defaultSubcommand: Serve.self
     )
 }

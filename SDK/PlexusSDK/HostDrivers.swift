@@ -183,6 +183,13 @@ public protocol SQLDriver: AnyObject {
     func transaction(_ statements: [(sql: String, parameters: [SQLValue])]) async throws
     /// Applies numbered migrations not applied yet; returns the versions applied now.
     func migrate(_ migrations: [(version: Int, sql: String)]) async throws -> [Int]
+    /// The dialect the statements run in (default: SQLite).
+    var dialect: SQLDialect { get }
+}
+
+extension SQLDriver {
+    /// SQLite, for drivers that do not say (test hosts, runtimes before ABI 1.9).
+    public var dialect: SQLDialect { .sqlite }
 }
 
 /// Timers on the loop thread.

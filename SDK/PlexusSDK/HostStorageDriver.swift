@@ -8,6 +8,12 @@ final class HostStorageDriver: KeyValueDriver, SQLDriver {
 
     init(bridge: HostBridge) { self.bridge = bridge }
 
+    /// The runtime's `storage_dialect` (ABI 1.9); SQLite from an older runtime.
+    var dialect: SQLDialect {
+        guard bridge.has(\.storage_dialect), let name = bridge.host.pointee.storage_dialect else { return .sqlite }
+        return SQLDialect(rawValue: String(cString: name)) ?? .sqlite
+    }
+
     // MARK: Key-value
 
     /// The value and version stored under `key`, or nil (absent or expired).

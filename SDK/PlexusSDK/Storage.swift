@@ -1,8 +1,9 @@
 import CPlexusABI
 import Foundation
 
-/// This plugin's own storage: a SQLite database that no other plugin can reach (needs a
-/// runtime with ABI 1.1 or later). Every call runs off the loop and resumes on it.
+/// This plugin's own storage: a SQLite database, or with `[cluster] postgres` a PostgreSQL schema
+/// shared by every instance, that no other plugin can reach (needs a runtime with ABI 1.1 or
+/// later; ``dialect`` needs 1.9). Every call runs off the loop and resumes on it.
 @PluginActor
 public final class Storage {
     let keyValue: any KeyValueDriver
@@ -63,6 +64,17 @@ public final class Storage {
     @discardableResult
     public func migrate(_ migrations: [(version: Int, sql: String)]) async throws -> [Int] {
         try await sql.migrate(migrations)
+    }
+
+    /// The SQL dialect of this storage (ABI 1.9; `.sqlite` from an older runtime).
+    public var dialect: SQLDialect { sql.dialect }
+
+    /// Applies migrations that differ per dialect: each runs its text for ``dialect``, and is
+    /// recorded (with that text's checksum) in this plugin's storage on either backend.
+    @discardableResult
+    public func migrate(_ migrations: [SQLMigration]) async throws -> [Int] {
+        let dialect = self.dialect
+        return try await sql.migrate(migrations.map { (version: $0.version, sql: $0.sql(for: dialect)) })
     }
 }
 

@@ -83,12 +83,18 @@ final class ABILayoutTests: XCTestCase {
 
     func testMinor8FieldsFollowMinor7() {
         // ABI 1.8 appended the audit log's host call after 1.7's 312 bytes.
-        XCTAssertEqual(PLEXUS_ABI_MINOR, 8)
+        XCTAssertGreaterThanOrEqual(PLEXUS_ABI_MINOR, 8)
         XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.audit_record), 312)
-        XCTAssertEqual(MemoryLayout<plexus_host>.size, 320)
         XCTAssertEqual(PLEXUS_AUDIT_SUCCESS.rawValue, 0)
         XCTAssertEqual(PLEXUS_AUDIT_FAILURE.rawValue, 1)
         XCTAssertEqual(PLEXUS_AUDIT_DENIED.rawValue, 2)
+    }
+
+    func testMinor9FieldsFollowMinor8() {
+        // ABI 1.9 (PostgreSQL storage) appended the storage dialect to the host, after 1.8's 320 bytes.
+        XCTAssertEqual(PLEXUS_ABI_MINOR, 9)
+        XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.storage_dialect), 320)
+        XCTAssertEqual(MemoryLayout<plexus_host>.size, 328)
     }
 
     func testMinor6FieldsFollowMinor5() {

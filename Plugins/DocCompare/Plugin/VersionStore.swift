@@ -23,18 +23,21 @@ struct StoredText: Sendable {
     var text: String
 }
 
-/// Document versions per tenant in the plugin's own SQLite storage.
+/// Document versions per tenant in the plugin's own storage (SQLite, or PostgreSQL shared by
+/// every instance).
 ///
 /// Every call goes through ``Storage`` (off the loop); versions are numbered by a single
-/// `INSERT … SELECT MAX(version) + 1`, so concurrent uploads of one document never collide.
+/// `INSERT … SELECT MAX(version) + 1 … RETURNING version`. On SQLite writes are serialized, so
+/// concurrent uploads of one document never collide; on PostgreSQL two instances may pick the same
+/// number, the unique index refuses the second, and it is numbered again.
 @PluginActor
 struct VersionStore {
     let storage: Storage
 
     /// The schema. The unique index on (tenant, document, version) is the (tenant, document) index:
     /// its prefix serves the per-document lookups, and it enforces one row per version number.
-    static let migrations: [(version: Int, sql: String)] = [
-        (1, """
+    static let migrations: [SQLMigration] = [
+        SQLMigration(version: 1, sql: """
         CREATE TABLE document_versions (
             id INTEGER PRIMARY KEY,
             tenant TEXT NOT NULL,
@@ -46,6 +49,20 @@ struct VersionStore {
             text TEXT NOT NULL,
             bytes INTEGER NOT NULL,
             original_bytes INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX document_versions_by_tenant_document ON document_versions (tenant, document, version);
+        """, postgresql: """
+        CREATE TABLE document_versions (
+            id BIGSERIAL PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            document TEXT NOT NULL,
+            version BIGINT NOT NULL,
+            created_ms BIGINT NOT NULL,
+            format TEXT NOT NULL,
+            filename TEXT,
+            text TEXT NOT NULL,
+            bytes BIGINT NOT NULL,
+            original_bytes BIGINT NOT NULL
         );
         CREATE UNIQUE INDEX document_versions_by_tenant_document ON document_versions (tenant, document, version);
         """),
@@ -70,17 +87,24 @@ struct VersionStore {
              originalBytes: Int, created: Date = Date()) async throws -> VersionInfo {
         let createdMS = Int64((created.timeIntervalSince1970 * 1000).rounded())
         let bytes = text.utf8.count
-        let inserted = try await storage.execute("""
-            INSERT INTO document_versions (tenant, document, version, created_ms, format, filename, text, bytes, original_bytes)
-            SELECT ?1, ?2, COALESCE(MAX(version), 0) + 1, ?3, ?4, ?5, ?6, ?7, ?8
-            FROM document_versions WHERE tenant = ?1 AND document = ?2
-            """, [.text(tenant), .text(document), .integer(createdMS), .text(format), filename.map { .text($0) } ?? .null,
-                  .text(text), .integer(Int64(bytes)), .integer(Int64(originalBytes))])
-        let rows = try await storage.query("SELECT version FROM document_versions WHERE id = ?", [.integer(inserted.lastInsertRowID)])
-        guard let version = rows.first?[0].integer else {
-            throw HTTPError(status: 500, detail: "the stored version could not be read back")
+        var attempt = 1
+        while true {
+            do {
+                let rows = try await storage.query("""
+                    INSERT INTO document_versions (tenant, document, version, created_ms, format, filename, text, bytes, original_bytes)
+                    SELECT ?1, ?2, COALESCE(MAX(version), 0) + 1, ?3, ?4, ?5, ?6, ?7, ?8
+                    FROM document_versions WHERE tenant = ?1 AND document = ?2
+                    RETURNING version
+                    """, [.text(tenant), .text(document), .integer(createdMS), .text(format), filename.map { .text($0) } ?? .null,
+                          .text(text), .integer(Int64(bytes)), .integer(Int64(originalBytes))])
+                guard let version = rows.first?[0].integer else {
+                    throw HTTPError(status: 500, detail: "the stored version could not be read back")
+                }
+                return VersionInfo(version: Int(version), created: Self.timestamp(createdMS), bytes: bytes, format: format, filename: filename)
+            } catch let failure as StorageFailure where failure.kind == .constraint && attempt < 5 {
+                attempt += 1  // another instance took this number in the meantime (PostgreSQL)
+            }
         }
-        return VersionInfo(version: Int(version), created: Self.timestamp(createdMS), bytes: bytes, format: format, filename: filename)
     }
 
     /// Every version of a document, oldest first (empty: no such document for this tenant).

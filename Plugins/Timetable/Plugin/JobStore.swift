@@ -38,8 +38,9 @@ final class JobStore {
 
     init(context: PluginContext) { self.context = context }
 
-    static let migrations: [(version: Int, sql: String)] = [
-        (1, """
+    /// SQLite's text, and PostgreSQL's where it differs (REAL is single precision there, BLOB is BYTEA).
+    static let migrations: [SQLMigration] = [
+        SQLMigration(version: 1, sql: """
         CREATE TABLE timetable_jobs (
             id TEXT PRIMARY KEY,
             seq INTEGER NOT NULL,
@@ -60,8 +61,29 @@ final class JobStore {
             updates INTEGER NOT NULL DEFAULT 0,
             elapsed REAL
         )
+        """, postgresql: """
+        CREATE TABLE timetable_jobs (
+            id TEXT PRIMARY KEY,
+            seq BIGINT NOT NULL,
+            status TEXT NOT NULL,
+            format TEXT NOT NULL,
+            name TEXT NOT NULL,
+            replan_of TEXT,
+            options TEXT NOT NULL,
+            input TEXT NOT NULL,
+            created DOUBLE PRECISION NOT NULL,
+            started DOUBLE PRECISION,
+            finished DOUBLE PRECISION,
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            best_hard BIGINT,
+            best_soft BIGINT,
+            reported_at DOUBLE PRECISION,
+            updates BIGINT NOT NULL DEFAULT 0,
+            elapsed DOUBLE PRECISION
+        )
         """),
-        (2, """
+        SQLMigration(version: 2, sql: """
         CREATE TABLE timetable_results (
             id TEXT PRIMARY KEY,
             hard INTEGER NOT NULL,
@@ -69,9 +91,17 @@ final class JobStore {
             json BLOB NOT NULL,
             itc2007 TEXT NOT NULL
         )
+        """, postgresql: """
+        CREATE TABLE timetable_results (
+            id TEXT PRIMARY KEY,
+            hard BIGINT NOT NULL,
+            soft BIGINT NOT NULL,
+            json BYTEA NOT NULL,
+            itc2007 TEXT NOT NULL
+        )
         """),
         // The tenant of the caller that submitted the job; rows from before tenancy belong to "" (no tenant).
-        (3, "ALTER TABLE timetable_jobs ADD COLUMN tenant TEXT NOT NULL DEFAULT ''"),
+        SQLMigration(version: 3, sql: "ALTER TABLE timetable_jobs ADD COLUMN tenant TEXT NOT NULL DEFAULT ''"),
     ]
 
     /// Applies the migrations.
@@ -129,8 +159,12 @@ final class JobStore {
         ]
         return enqueue("insert \(job.id)") { storage in
             try await storage.execute("""
-                INSERT OR REPLACE INTO timetable_jobs (id, tenant, seq, status, format, name, replan_of, options, input, created)
+                INSERT INTO timetable_jobs (id, tenant, seq, status, format, name, replan_of, options, input, created)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET tenant = excluded.tenant, seq = excluded.seq, status = excluded.status,
+                    format = excluded.format, name = excluded.name, replan_of = excluded.replan_of, options = excluded.options,
+                    input = excluded.input, created = excluded.created, started = NULL, finished = NULL, cancel_requested = 0,
+                    error = NULL, best_hard = NULL, best_soft = NULL, reported_at = NULL, updates = 0, elapsed = NULL
                 """, parameters)
         }
     }
@@ -161,7 +195,10 @@ final class JobStore {
             let rendered = try await context.offLoop(result)
             try await storage.transaction([
                 statement,
-                (sql: "INSERT OR REPLACE INTO timetable_results (id, hard, soft, json, itc2007) VALUES (?, ?, ?, ?, ?)",
+                (sql: """
+                    INSERT INTO timetable_results (id, hard, soft, json, itc2007) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET hard = excluded.hard, soft = excluded.soft, json = excluded.json, itc2007 = excluded.itc2007
+                    """,
                  parameters: [.text(id), .integer(Int64(hard)), .integer(Int64(soft)), .blob(rendered.json), .text(rendered.text)]),
             ])
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PlexusStorage
 
 /// Everything the runtime reads from its config file, with the embedded defaults used when a
 /// key (or the whole file) is absent.
@@ -66,6 +67,8 @@ public struct RuntimeConfig: Sendable {
     public var gateway = GatewaySettings()
     /// `[cluster] redis = "redis://…"`: the bus and the gateway's shared state on Redis (nil: one instance, SQLite).
     public var clusterRedis: ClusterRedisSettings?
+    /// `[cluster] postgres*`: plugin storage on PostgreSQL (nil: each plugin's SQLite file).
+    public var clusterPostgres: PostgresSettings?
 
     public init() {}
 
@@ -140,6 +143,7 @@ public struct RuntimeConfig: Sendable {
         }
         gateway = try GatewaySettings(values: gatewayValues, file: file.path, base: base)
         clusterRedis = try ClusterRedisSettings.parse(reader.take(prefix: "cluster.redis"), file: file.path)
+        clusterPostgres = try ClusterPostgresSettings.parse(reader.take(prefix: "cluster.postgres"), file: file.path)
         try reader.refuseUnknownKeys()
     }
 

@@ -29,7 +29,8 @@ enum HostCallStatus {
     /// The code a storage failure of `kind` is reported with.
     static func code(for kind: StorageError.Kind) -> plexus_status {
         switch kind {
-        case .busy: PLEXUS_E_STORAGE_BUSY
+        // A database that is down, too slow or conflicting with another transaction: try again later (503).
+        case .busy, .unavailable, .timeout, .serializationFailure: PLEXUS_E_STORAGE_BUSY
         case .diskFull: PLEXUS_E_STORAGE_DISK_FULL
         case .corrupt: PLEXUS_E_STORAGE_CORRUPT
         case .constraint: PLEXUS_E_STORAGE_CONSTRAINT

@@ -4,6 +4,12 @@ import PlexusStorage
 
 /// The ABI 1.1 storage entries of the host vtable: each plugin reaches only its own database.
 extension PluginHostTable {
+    /// The ABI 1.9 `storage_dialect` text: static, NUL-terminated.
+    static func storageDialect(postgres: Bool) -> UnsafePointer<CChar> {
+        let name: StaticString = postgres ? "postgresql" : "sqlite"
+        return UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
+    }
+
     static func installStorage(into host: inout plexus_host) {
         host.kv_get = { host, key, done, user in
             let key = PluginHostTable.text(key)

@@ -32,7 +32,8 @@ public final class PluginInstance {
     /// The plugin's own database, opened on first use.
     var storage: PluginStorage {
         if let storage = createdStorage { return storage }
-        let storage = PluginStorage(pluginName: name, dataDirectory: services.dataDirectory, loop: services.loop, logger: logger)
+        let storage = PluginStorage(pluginName: name, dataDirectory: services.dataDirectory, postgres: services.postgres,
+                                    loop: services.loop, logger: logger)
         storage.metrics = services.metrics
         storage.onChanges = { [unowned self] changes in services.publishChanges(of: name, changes) }
         createdStorage = storage
@@ -51,6 +52,7 @@ public final class PluginInstance {
         logger[metadataKey: "plugin"] = "\(file.lastPathComponent)"
         host = .allocate(capacity: 1)
         host.initialize(to: PluginHostTable.make(runtimeVersion: services.runtimeVersion, loop: services.loop))
+        host.pointee.storage_dialect = PluginHostTable.storageDialect(postgres: services.postgres != nil)
         host.pointee.host_private = Unmanaged.passUnretained(self).toOpaque()
     }
 
@@ -143,6 +145,8 @@ final class PluginServices {
     var responses: ResponseSink?
     /// Where plugin databases live (`<data>/plugins/<name>/storage.sqlite`).
     var dataDirectory = "data"
+    /// `[cluster] postgres`: plugin storage on PostgreSQL instead (nil: SQLite files).
+    var postgres: PostgresSettings?
     var metrics: RuntimeMetrics?
     /// The run-time tenant directory (ABI 1.6), shared with the gateway's tenant stage.
     var tenantDirectory = TenantDirectory()

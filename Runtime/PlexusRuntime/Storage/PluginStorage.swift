@@ -4,10 +4,13 @@ import Logging
 import PlexusEventLog
 import PlexusStorage
 
-/// One plugin's storage: its own SQLite database under `<data>/plugins/<name>/`, opened on
-/// first use (with an integrity check), every operation run on the engine's worker and every
-/// completion delivered back on the loop. Committed changes to the plugin's tables are
-/// published as `storage.<plugin>.<table>.<insert|update|delete>`.
+/// One plugin's storage: its own SQLite database under `<data>/plugins/<name>/`, or with
+/// `[cluster] postgres` its own schema and role on PostgreSQL, opened on first use, every
+/// operation run on the engine's workers and every completion delivered back on the loop.
+/// Committed changes to the plugin's tables are published as
+/// `storage.<plugin>.<table>.<insert|update|delete>` (on PostgreSQL, those of every instance).
+/// A PostgreSQL server that cannot be reached fails the operations waiting for it with
+/// `.unavailable` (503 to clients) and the next operation tries to open again.
 final class PluginStorage {
     private enum State {
         case closed
@@ -18,6 +21,7 @@ final class PluginStorage {
 
     let pluginName: String
     private let dataDirectory: String
+    private let postgres: PostgresSettings?
     private let loop: EventLoop
     private let logger: Logger
     private var state = State.closed
@@ -25,9 +29,10 @@ final class PluginStorage {
     var onChanges: (([StorageChange]) -> Void)?
     var metrics: RuntimeMetrics?
 
-    init(pluginName: String, dataDirectory: String, loop: EventLoop, logger: Logger) {
+    init(pluginName: String, dataDirectory: String, postgres: PostgresSettings? = nil, loop: EventLoop, logger: Logger) {
         self.pluginName = pluginName
         self.dataDirectory = dataDirectory
+        self.postgres = postgres
         self.loop = loop
         self.logger = logger
     }
@@ -42,7 +47,7 @@ final class PluginStorage {
             state = .opening(waiters)
         case .closed:
             state = .opening([{ engine, error in body(engine.map { .success($0) } ?? .failure(error!)) }])
-            StorageEngine.open(pluginName: pluginName, dataDirectory: dataDirectory, completion: loop.bounce { [unowned self] (result: Result<StorageEngine, StorageError>) in
+            let opened = loop.bounce { [unowned self] (result: Result<StorageEngine, StorageError>) in
                 guard case .opening(let waiters) = state else {
                     // Closed while opening: nobody waits any more; do not leak the engine.
                     if case .success(let engine) = result { engine.close() }
@@ -56,10 +61,16 @@ final class PluginStorage {
                     for waiter in waiters { waiter(engine, nil) }
                 case .failure(let error):
                     logger.error("plugin storage cannot be opened", metadata: ["plugin": "\(pluginName)", "error": "\(error)"])
-                    state = .failed(error)
+                    // A database server that is down may come back: the next operation opens again.
+                    state = error.kind == .unavailable ? .closed : .failed(error)
                     for waiter in waiters { waiter(nil, error) }
                 }
-            })
+            }
+            if let postgres {
+                StorageEngine.open(pluginName: pluginName, postgres: postgres, completion: opened)
+            } else {
+                StorageEngine.open(pluginName: pluginName, dataDirectory: dataDirectory, completion: opened)
+            }
         }
     }
 

@@ -1,5 +1,5 @@
 /*
- * plexus_abi.h — the Plexus plugin ABI, version 1 (minor 7).
+ * plexus_abi.h — the Plexus plugin ABI, version 1 (minor 9).
  *
  * This header is the whole contract between the Plexus runtime and a plugin loaded
  * with dlopen. Only C types cross it, so a plugin may be written in any language
@@ -65,7 +65,7 @@ extern "C" {
 #endif
 
 #define PLEXUS_ABI_MAJOR 1
-#define PLEXUS_ABI_MINOR 8
+#define PLEXUS_ABI_MINOR 9
 
 /** Name of the symbol every plugin exports: `const plexus_plugin *plexus_plugin_entry_v1(const plexus_host *)`. */
 #define PLEXUS_ENTRY_SYMBOL "plexus_plugin_entry_v1"
@@ -662,6 +662,13 @@ struct plexus_host {
         when the runtime has no audit log. */
     int (*audit_record)(const plexus_host *host, const char *action, const char *actor, const char *tenant, const char *target,
                         const char *request_id, int32_t outcome, const char *detail, plexus_error *error);
+
+    /* ---- ABI 1.9 (PostgreSQL storage): the SQL dialect of this plugin's storage (check struct_size) ---- */
+    /** "sqlite" (the plugin's own SQLite file, the default) or "postgresql" (`[cluster] postgres`: the
+        plugin's own schema and role on a database every instance shares). Static, never NULL.
+        Placeholders stay SQLite's (`?`, `?N`, `:name`) on both: the runtime translates them for
+        PostgreSQL. Read it to pick a statement, or a migration's text, where the dialects differ. */
+    const char *storage_dialect;
 
     /* Append new host services below this line, bumping PLEXUS_ABI_MINOR. */
 };

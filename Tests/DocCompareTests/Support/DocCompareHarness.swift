@@ -15,13 +15,14 @@ enum DocCompareHarness {
 
     /// Starts plexus over `libPlexusDocCompare.so` with `plugins.d/doccompare.toml` = `config`;
     /// `workDirectory` reuses (and keeps) a data directory, for restarts on the same data.
-    static func start(config: String = "max_input_bytes = \(maxInputBytes)\n", workDirectory: URL? = nil) throws -> TestRuntime {
+    static func start(config: String = "max_input_bytes = \(maxInputBytes)\n", workDirectory: URL? = nil, extra: String = "") throws -> TestRuntime {
         let binary = binDirectory.appendingPathComponent("plexus")
         let plugin = binDirectory.appendingPathComponent("libPlexusDocCompare.so")
         for file in [binary, plugin] where !FileManager.default.fileExists(atPath: file.path) {
             throw TestFailure("no \(file.path): run `swift build` first (or set PLEXUS_BIN_DIR)")
         }
-        let runtime = try TestRuntime(binary: binary, plugins: [plugin], pluginConfigs: ["doccompare": config], workDirectory: workDirectory)
+        let runtime = try TestRuntime(binary: binary, plugins: [plugin], pluginConfigs: ["doccompare": config], extra: extra,
+                                      workDirectory: workDirectory)
         useTenantKeys(runtime)
         return runtime
     }

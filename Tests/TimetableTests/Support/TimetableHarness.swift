@@ -15,13 +15,13 @@ enum TimetableHarness {
 
     /// Starts plexus over `libPlexusTimetable.so` with `plugins.d/timetable.toml` = `config`.
     /// With `workDirectory`, reuses that directory's data (a restart on the same storage).
-    static func start(config: String = "", workDirectory: URL? = nil) throws -> TestRuntime {
+    static func start(config: String = "", workDirectory: URL? = nil, extra: String = "") throws -> TestRuntime {
         let binary = binDirectory.appendingPathComponent("plexus")
         let plugin = binDirectory.appendingPathComponent("libPlexusTimetable.so")
         for file in [binary, plugin] where !FileManager.default.fileExists(atPath: file.path) {
             throw TestFailure("no \(file.path): run `swift build` first (or set PLEXUS_BIN_DIR)")
         }
-        return try TestRuntime(binary: binary, plugins: [plugin], pluginConfigs: ["timetable": config], workDirectory: workDirectory)
+        return try TestRuntime(binary: binary, plugins: [plugin], pluginConfigs: ["timetable": config], extra: extra, workDirectory: workDirectory)
     }
 
     /// The ITC2007 data folder (`<repo>/../shared/datasets/itc2007-cbctt` or a parent's `shared/`), if present.

@@ -1,0 +1,132 @@
+import Dispatch
+import Foundation
+
+/// The workers of one `StorageEngine`, each a serial queue owning one connection. Jobs run in
+/// submission order on the first free worker: with one worker (SQLite) every operation runs one
+/// at a time in order; with several (a PostgreSQL pool) up to that many run at once.
+final class WorkerPool: @unchecked Sendable {
+    /// One worker: its queue and the connection only that queue touches.
+    final class Worker: @unchecked Sendable {
+        let queue: DispatchQueue
+        /// The connection; nil once closed.
+        var connection: (any StorageConnection)?
+        /// Closed by a close job: takes no more jobs.
+        fileprivate var retired = false
+
+        init(queue: DispatchQueue, connection: any StorageConnection) {
+            self.queue = queue
+            self.connection = connection
+        }
+    }
+
+    typealias Job = @Sendable (Worker) -> Void
+
+    private let lock = NSLock()
+    private let workers: [Worker]
+    private var idle: [Int]
+    private var pending: [Job] = []
+    private var pendingHead = 0
+    private var closed = false
+
+    /// A pool over `connections`, one worker each; `label` names the queues.
+    init(label: String, connections: [any StorageConnection]) {
+        workers = connections.enumerated().map { index, connection in
+            Worker(queue: DispatchQueue(label: "\(label)#\(index)"), connection: connection)
+        }
+        idle = Array(workers.indices.reversed())
+    }
+
+    /// How many workers (connections) the pool has.
+    var size: Int { workers.count }
+
+    /// Queues `job`; false (and the job is dropped) once the pool is closing.
+    @discardableResult
+    func submit(_ job: @escaping Job) -> Bool {
+        lock.lock()
+        guard !closed else {
+            lock.unlock()
+            return false
+        }
+        if let index = idle.popLast() {
+            lock.unlock()
+            start(index, job)
+        } else {
+            pending.append(job)
+            lock.unlock()
+        }
+        return true
+    }
+
+    /// Runs `job` on every worker's queue now, beside the queued jobs (for settings such as the change handler).
+    func broadcast(_ job: @escaping Job) {
+        for worker in workers { worker.queue.async { job(worker) } }
+    }
+
+    /// Refuses new jobs; each worker closes its connection after the jobs queued before this call.
+    /// `completion` runs (on a worker) once every connection is closed.
+    func close(completion: @escaping @Sendable () -> Void) {
+        let remaining = AtomicCount(workers.count)
+        let closeJob: Job = { worker in
+            worker.connection?.close()
+            worker.connection = nil
+            worker.retired = true
+            if remaining.decrement() == 0 { completion() }
+        }
+        lock.lock()
+        if closed {
+            lock.unlock()
+            completion()
+            return
+        }
+        closed = true
+        var starts: [(Int, Job)] = []
+        for _ in workers.indices {
+            if let index = idle.popLast() { starts.append((index, closeJob)) } else { pending.append(closeJob) }
+        }
+        lock.unlock()
+        for (index, job) in starts { start(index, job) }
+    }
+
+    private func start(_ index: Int, _ job: @escaping Job) {
+        let worker = workers[index]
+        worker.queue.async { [self] in
+            job(worker)
+            finished(index)
+        }
+    }
+
+    private func finished(_ index: Int) {
+        lock.lock()
+        if workers[index].retired {
+            lock.unlock()
+            return
+        }
+        guard pendingHead < pending.count else {
+            idle.append(index)
+            lock.unlock()
+            return
+        }
+        let next = pending[pendingHead]
+        pendingHead += 1
+        if pendingHead > 64 && pendingHead * 2 > pending.count {
+            pending.removeFirst(pendingHead)
+            pendingHead = 0
+        }
+        lock.unlock()
+        start(index, next)
+    }
+}
+
+/// A counter shared across threads.
+final class AtomicCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int
+    init(_ value: Int) { self.value = value }
+    /// Decrements and returns the new value.
+    func decrement() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value -= 1
+        return value
+    }
+}

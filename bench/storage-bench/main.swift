@@ -1,0 +1,313 @@
+import CLibPQ
+import CSQLite
+import Dispatch
+import Foundation
+import PlexusStorage
+
+// Plugin storage on both backends against the same work done directly (bench/storage.sh).
+// Usage: storage-bench OPERATIONS POSTGRES_URL
+// - key-value put and get, one at a time and 64 in flight, through StorageEngine (what every
+//   plugin's storage call reaches: worker hop, versions, compare-and-set, TTL column), against
+//   raw SQLite (C API, same statements, one connection) and raw libpq (prepared statements,
+//   the same statements; 64 in flight = as many connections as the engine's pool, each running
+//   its share one after another, as pgbench does);
+// - a 3-table SQL workload (customer upsert, order, two order lines, then a join) in one
+//   transaction per order, through StorageEngine.transaction against the same statements raw.
+// Prints each ratio (engine time / raw time); exit 1 if the work did not happen, 3 if a ratio
+// is above 1.3.
+let arguments = CommandLine.arguments.dropFirst()
+let operations = Int(arguments.first ?? "") ?? 5_000
+guard let postgresURL = arguments.dropFirst().first else {
+    FileHandle.standardError.write(Data("usage: storage-bench OPERATIONS POSTGRES_URL\n".utf8))
+    exit(2)
+}
+let orders = max(10, operations / 10)
+let poolSize = 4
+let value = [UInt8](repeating: 0x61, count: 64)
+let directory = FileManager.default.temporaryDirectory.appendingPathComponent("storage-bench-\(getpid())")
+try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: directory) }
+
+nonisolated(unsafe) var ratios: [(String, Double)] = []
+nonisolated(unsafe) var workMissing = false
+
+func seconds(_ body: () async throws -> Void) async rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try await body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func report(_ backend: String, _ workload: String, count: Int, engine: Double, raw: Double) {
+    let ratio = engine / raw
+    ratios.append(("\(backend) \(workload)", ratio))
+    let label = (backend + " " + workload).padding(toLength: 40, withPad: " ", startingAt: 0)
+    print(label + String(format: " engine %8.0f ops/s | raw %8.0f ops/s | %.2fx", Double(count) / engine, Double(count) / raw, ratio))
+}
+
+func inFlight(_ count: Int, _ operation: @escaping @Sendable (Int) async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        var next = 0
+        while next < min(64, count) { let i = next; group.addTask { try await operation(i) }; next += 1 }
+        while try await group.next() != nil {
+            if next < count { let i = next; group.addTask { try await operation(i) }; next += 1 }
+        }
+    }
+}
+
+/// The 3-table workload's schema, per dialect.
+func schema(_ dialect: SQLDialect) -> String {
+    let key = dialect == .sqlite ? "INTEGER PRIMARY KEY" : "BIGINT PRIMARY KEY"
+    return """
+        CREATE TABLE customers (id \(key), name TEXT NOT NULL, orders INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE orders (id \(key), customer BIGINT NOT NULL REFERENCES customers(id), total DOUBLE PRECISION NOT NULL);
+        CREATE TABLE order_lines (order_id BIGINT NOT NULL REFERENCES orders(id), line INTEGER NOT NULL, sku TEXT NOT NULL,
+                                  amount DOUBLE PRECISION NOT NULL, PRIMARY KEY (order_id, line));
+        """
+}
+let upsertCustomer = "INSERT INTO customers (id, name, orders) VALUES (?, ?, 1) ON CONFLICT (id) DO UPDATE SET orders = customers.orders + 1"
+let insertOrder = "INSERT INTO orders (id, customer, total) VALUES (?, ?, ?)"
+let insertLine = "INSERT INTO order_lines (order_id, line, sku, amount) VALUES (?, ?, ?, ?)"
+let joinQuery = "SELECT c.name, o.total, count(l.line) FROM orders o JOIN customers c ON c.id = o.customer JOIN order_lines l ON l.order_id = o.id WHERE o.id = ? GROUP BY c.name, o.total"
+
+// MARK: Engine runs (either backend)
+
+struct EngineTimes { var putOne = 0.0, getOne = 0.0, putMany = 0.0, getMany = 0.0, sql = 0.0 }
+
+func runEngine(_ engine: StorageEngine) async throws -> EngineTimes {
+    var times = EngineTimes()
+    times.putOne = try await seconds { for i in 0..<operations { try await engine.put("key-\(i)", value: value) } }
+    times.getOne = try await seconds { for i in 0..<operations { _ = try await engine.get("key-\(i)") } }
+    times.putMany = try await seconds { try await inFlight(operations) { i in try await engine.put("many-\(i)", value: value) } }
+    times.getMany = try await seconds { try await inFlight(operations) { i in _ = try await engine.get("many-\(i)") } }
+    let found = try await engine.get("many-\(operations - 1)")
+    if found?.value != value { workMissing = true }
+    try await engine.migrate([Migration(version: 1, sql: schema(.sqlite), postgresql: schema(.postgresql))])
+    times.sql = try await seconds {
+        for order in 0..<orders {
+            let customer = Int64(order % 50)
+            let rows = try await engine.transaction { tx -> Int in
+                try tx.execute(upsertCustomer, [.integer(customer), .text("customer \(customer)")])
+                try tx.execute(insertOrder, [.integer(Int64(order)), .integer(customer), .real(30)])
+                try tx.execute(insertLine, [.integer(Int64(order)), 1, "sku-a", 10.0])
+                try tx.execute(insertLine, [.integer(Int64(order)), 2, "sku-b", 20.0])
+                return try tx.query(joinQuery, [.integer(Int64(order))]).rows.count
+            }
+            if rows != 1 { workMissing = true }
+        }
+    }
+    let lines = try await engine.query("SELECT count(*) FROM order_lines")
+    if lines.rows.first?[0].integerValue != Int64(orders * 2) { workMissing = true }
+    await engine.close()
+    return times
+}
+
+// MARK: Raw SQLite
+
+func rawSQLite() -> EngineTimes {
+    var times = EngineTimes()
+    var db: OpaquePointer?
+    sqlite3_open(directory.appendingPathComponent("raw.sqlite").path, &db)
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; CREATE TABLE kv(key TEXT PRIMARY KEY, value BLOB NOT NULL, version INTEGER NOT NULL, expires_at REAL) WITHOUT ROWID", nil, nil, nil)
+    sqlite3_exec(db, schema(.sqlite), nil, nil, nil)
+    let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    func prepare(_ sql: String) -> OpaquePointer? {
+        var stmt: OpaquePointer?
+        sqlite3_prepare_v2(db, sql, -1, &stmt, nil)
+        return stmt
+    }
+    let put = prepare("INSERT INTO kv(key, value, version, expires_at) VALUES (?, ?, 1, NULL) ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = version + 1")
+    let get = prepare("SELECT key, value, version, expires_at FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)")
+    func doPut(_ key: String) {
+        sqlite3_bind_text(put, 1, key, -1, transient)
+        value.withUnsafeBytes { _ = sqlite3_bind_blob(put, 2, $0.baseAddress, Int32($0.count), transient) }
+        sqlite3_step(put)
+        sqlite3_reset(put)
+    }
+    func doGet(_ key: String) {
+        sqlite3_bind_text(get, 1, key, -1, transient)
+        sqlite3_bind_double(get, 2, Date().timeIntervalSince1970)
+        if sqlite3_step(get) == SQLITE_ROW { _ = sqlite3_column_blob(get, 1) }
+        sqlite3_reset(get)
+    }
+    func time(_ body: () -> Void) -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+    // One connection does everything in order: "one at a time" and "64 in flight" are the same work.
+    times.putOne = time { for i in 0..<operations { doPut("key-\(i)") } }
+    times.getOne = time { for i in 0..<operations { doGet("key-\(i)") } }
+    times.putMany = time { for i in 0..<operations { doPut("many-\(i)") } }
+    times.getMany = time { for i in 0..<operations { doGet("many-\(i)") } }
+    let statements = [upsertCustomer, insertOrder, insertLine, joinQuery].map(prepare)
+    times.sql = time {
+        for order in 0..<orders {
+            let customer = Int64(order % 50)
+            sqlite3_exec(db, "BEGIN IMMEDIATE", nil, nil, nil)
+            let s = statements
+            sqlite3_bind_int64(s[0], 1, customer); sqlite3_bind_text(s[0], 2, "customer \(customer)", -1, transient)
+            sqlite3_step(s[0]); sqlite3_reset(s[0])
+            sqlite3_bind_int64(s[1], 1, Int64(order)); sqlite3_bind_int64(s[1], 2, customer); sqlite3_bind_double(s[1], 3, 30)
+            sqlite3_step(s[1]); sqlite3_reset(s[1])
+            for (line, sku, amount) in [(1, "sku-a", 10.0), (2, "sku-b", 20.0)] {
+                sqlite3_bind_int64(s[2], 1, Int64(order)); sqlite3_bind_int64(s[2], 2, Int64(line))
+                sqlite3_bind_text(s[2], 3, sku, -1, transient); sqlite3_bind_double(s[2], 4, amount)
+                sqlite3_step(s[2]); sqlite3_reset(s[2])
+            }
+            sqlite3_bind_int64(s[3], 1, Int64(order))
+            while sqlite3_step(s[3]) == SQLITE_ROW { _ = sqlite3_column_text(s[3], 0) }
+            sqlite3_reset(s[3])
+            sqlite3_exec(db, "COMMIT", nil, nil, nil)
+        }
+    }
+    for statement in statements + [put, get] { sqlite3_finalize(statement) }
+    sqlite3_close(db)
+    return times
+}
+
+// MARK: Raw libpq
+
+/// One libpq connection with the benchmark's prepared statements.
+final class RawPG: @unchecked Sendable {
+    let connection: OpaquePointer?
+    init(_ url: String) {
+        connection = PQconnectdb(url)
+        guard PQstatus(connection) == CONNECTION_OK else {
+            FileHandle.standardError.write(Data("storage-bench: cannot connect: \(String(cString: PQerrorMessage(connection)))\n".utf8))
+            exit(1)
+        }
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+    }
+    deinit { PQfinish(connection) }
+
+    func exec(_ sql: String) { PQclear(PQexec(connection, sql)) }
+
+    func prepare(_ name: String, _ sql: String, _ types: [UInt32]) {
+        let result = types.withUnsafeBufferPointer { PQprepare(connection, name, sql, Int32(types.count), $0.baseAddress) }
+        if PQresultStatus(result) != PGRES_COMMAND_OK { print("prepare \(name): \(String(cString: PQerrorMessage(connection)))") }
+        PQclear(result)
+    }
+
+    /// Runs a prepared statement with text parameters (bytea as binary); returns the row count.
+    @discardableResult
+    func run(_ name: String, _ params: [String?], binary: [Int: [UInt8]] = [:]) -> Int32 {
+        var copies: [UnsafeMutablePointer<CChar>?] = params.map { $0.map { strdup($0) } ?? nil }
+        var lengths = [Int32](repeating: 0, count: params.count)
+        var formats = [Int32](repeating: 0, count: params.count)
+        for (index, bytes) in binary {
+            let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, bytes.count))
+            for (offset, byte) in bytes.enumerated() { buffer[offset] = CChar(bitPattern: byte) }
+            copies[index] = buffer
+            lengths[index] = Int32(bytes.count)
+            formats[index] = 1
+        }
+        defer { copies.forEach { free($0) } }
+        let pointers = copies.map { $0.map { UnsafePointer<CChar>($0) } }
+        let result = pointers.withUnsafeBufferPointer { p in
+            lengths.withUnsafeBufferPointer { l in
+                formats.withUnsafeBufferPointer { f in
+                    PQexecPrepared(connection, name, Int32(params.count), p.baseAddress, l.baseAddress, f.baseAddress, 0)
+                }
+            }
+        }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        if status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK { print("run \(name): \(String(cString: PQerrorMessage(connection)))") }
+        return PQntuples(result)
+    }
+
+    func prepareAll() {
+        prepare("put", """
+            INSERT INTO kv AS kv (key, value, version, expires_at) VALUES ($1::text, $2, 1, $3::float8)
+            ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at,
+              version = CASE WHEN kv.expires_at IS NULL OR kv.expires_at > $4 THEN kv.version + 1 ELSE 1 END
+            RETURNING version
+            """, [0, 17, 0, 701])
+        prepare("get", "SELECT key, value, version, expires_at FROM kv WHERE key = $1::text AND (expires_at IS NULL OR expires_at > $2)", [0, 701])
+        prepare("customer", "INSERT INTO customers (id, name, orders) VALUES ($1, $2, 1) ON CONFLICT (id) DO UPDATE SET orders = customers.orders + 1", [20, 0])
+        prepare("order", "INSERT INTO orders (id, customer, total) VALUES ($1, $2, $3)", [20, 20, 701])
+        prepare("line", "INSERT INTO order_lines (order_id, line, sku, amount) VALUES ($1, $2, $3, $4)", [20, 20, 0, 701])
+        prepare("join", "SELECT c.name, o.total, count(l.line) FROM orders o JOIN customers c ON c.id = o.customer JOIN order_lines l ON l.order_id = o.id WHERE o.id = $1 GROUP BY c.name, o.total", [20])
+    }
+
+    func put(_ key: String) { run("put", [key, nil, nil, "\(Date().timeIntervalSince1970)"], binary: [1: value]) }
+    func get(_ key: String) { run("get", [key, "\(Date().timeIntervalSince1970)"]) }
+}
+
+func rawPostgres(_ url: String) -> EngineTimes {
+    var times = EngineTimes()
+    let setup = RawPG(url)
+    setup.exec("DROP SCHEMA IF EXISTS raw_bench CASCADE; CREATE SCHEMA raw_bench")
+    let schemaURL = url + (url.contains("?") ? "&" : "?") + "options=-c%20search_path%3Draw_bench"
+    let main = RawPG(schemaURL)
+    main.exec("""
+        CREATE TABLE kv (key TEXT COLLATE "C" PRIMARY KEY NOT NULL, value BYTEA NOT NULL, version BIGINT NOT NULL, expires_at DOUBLE PRECISION);
+        \(schema(.postgresql))
+        """)
+    main.prepareAll()
+    func time(_ body: () -> Void) -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+    times.putOne = time { for i in 0..<operations { main.put("key-\(i)") } }
+    times.getOne = time { for i in 0..<operations { main.get("key-\(i)") } }
+    // pgbench-style concurrency: as many connections as the engine's pool, each its share in order.
+    let clients = (0..<poolSize).map { _ -> RawPG in
+        let client = RawPG(schemaURL)
+        client.prepareAll()
+        return client
+    }
+    func parallel(_ body: @escaping @Sendable (RawPG, Int) -> Void) -> Double {
+        time {
+            DispatchQueue.concurrentPerform(iterations: poolSize) { worker in
+                var i = worker
+                while i < operations {
+                    body(clients[worker], i)
+                    i += poolSize
+                }
+            }
+        }
+    }
+    times.putMany = parallel { client, i in client.put("many-\(i)") }
+    times.getMany = parallel { client, i in client.get("many-\(i)") }
+    times.sql = time {
+        for order in 0..<orders {
+            let customer = order % 50
+            main.exec("BEGIN")
+            main.run("customer", ["\(customer)", "customer \(customer)"])
+            main.run("order", ["\(order)", "\(customer)", "30"])
+            main.run("line", ["\(order)", "1", "sku-a", "10"])
+            main.run("line", ["\(order)", "2", "sku-b", "20"])
+            if main.run("join", ["\(order)"]) != 1 { workMissing = true }
+            main.exec("COMMIT")
+        }
+    }
+    setup.exec("DROP SCHEMA raw_bench CASCADE")
+    return times
+}
+
+// MARK: Run
+
+var configuration = StorageConfiguration()
+configuration.purgeInterval = nil
+print("storage-bench: \(operations) key-value operations, \(orders) SQL orders (3 tables), PostgreSQL pool \(poolSize)")
+let sqliteEngine = try await runEngine(StorageEngine.open(at: directory.appendingPathComponent("engine.sqlite").path, configuration: configuration))
+let sqliteRaw = rawSQLite()
+let pgEngine = try await runEngine(StorageEngine.open(
+    pluginName: "storage_bench_\(getpid())", postgres: PostgresSettings(url: postgresURL, poolSize: poolSize), configuration: configuration))
+let pgRaw = rawPostgres(postgresURL)
+for (backend, engine, raw) in [("sqlite", sqliteEngine, sqliteRaw), ("postgresql", pgEngine, pgRaw)] {
+    report(backend, "kv put, one at a time", count: operations, engine: engine.putOne, raw: raw.putOne)
+    report(backend, "kv get, one at a time", count: operations, engine: engine.getOne, raw: raw.getOne)
+    report(backend, "kv put, 64 in flight", count: operations, engine: engine.putMany, raw: raw.putMany)
+    report(backend, "kv get, 64 in flight", count: operations, engine: engine.getMany, raw: raw.getMany)
+    report(backend, "SQL 3-table order (tx)", count: orders, engine: engine.sql, raw: raw.sql)
+}
+if workMissing {
+    print("storage-bench: the work did not happen (a read or a count came back wrong)")
+    exit(1)
+}
+let missed = ratios.filter { $0.1 > 1.3 }
+print("storage-bench: target within 1.3x of raw: \(missed.isEmpty ? "met" : "missed by " + missed.map { String(format: "%@ %.2fx", $0.0, $0.1) }.joined(separator: ", "))")
+exit(missed.isEmpty ? 0 : 3)

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Plugin storage on both backends (issue 21): key-value put and get (one at a time and 64 in
+# flight) and a 3-table SQL workload through StorageEngine (what a plugin's storage calls reach),
+# side by side in the same run with the same operations done directly: raw SQLite (C API) and
+# raw libpq (prepared statements; 64 in flight as pgbench does it, one connection per pool slot).
+#
+#   bench/storage.sh            # 5,000 key-value operations, 500 orders
+#   bench/storage.sh 200        # tiny (bench/smoke.sh)
+#
+# Environment: STORAGE_BENCH (path of the storage-bench binary; default: PLEXUS_BIN_DIR's, or built
+# with `swift build -c release --product storage-bench` into .build/release).
+# PostgreSQL: a throw-away cluster (initdb, pg_ctl; as the postgres user when run as root) in a
+# temp directory on a free loopback port, fsync off for both sides alike, stopped at the end.
+# Target: every ratio (engine time / raw time) within 1.3x; exit 3 when one is missed, 1 when the
+# work did not happen.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+OPERATIONS="${1:-5000}"
+fail() { echo "storage.sh: $*" >&2; exit 1; }
+
+PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+[ -x "$PG_BIN/initdb" ] || "$ROOT/scripts/install-deps.sh"
+PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+[ -x "$PG_BIN/initdb" ] || fail "no PostgreSQL server binaries under /usr/lib/postgresql"
+
+if [ -n "${PLEXUS_BIN_DIR:-}" ]; then DEFAULT_BENCH="$PLEXUS_BIN_DIR/storage-bench"; else DEFAULT_BENCH="$ROOT/.build/release/storage-bench"; fi
+BENCH="${STORAGE_BENCH:-$DEFAULT_BENCH}"
+if [ ! -x "$BENCH" ]; then
+    echo "== building storage-bench (release)"
+    (cd "$ROOT" && swift build -c release --product storage-bench)
+    BENCH="$ROOT/.build/release/storage-bench"
+fi
+
+WORK="$(mktemp -d /tmp/storage-bench.XXXXXX)"
+AS=()
+if [ "$(id -u)" -eq 0 ]; then
+    chown postgres "$WORK"
+    AS=(runuser -u postgres --)
+fi
+PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+STARTED=
+cleanup() {
+    if [ -n "$STARTED" ]; then "${AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/data" -m immediate stop >/dev/null 2>&1 || true; fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "== PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT (throw-away cluster, fsync off)"
+"${AS[@]}" "$PG_BIN/initdb" -D "$WORK/data" -A trust -U postgres --no-sync -E UTF8 --locale=C >/dev/null || fail "initdb failed"
+"${AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/log" -w -t 60 \
+    -o "-p $PORT -k $WORK -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null || fail "pg_ctl start failed: $(tail -5 "$WORK/log")"
+STARTED=1
+echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) (wall-clock figures on a shared machine are noisy)"
+status=0
+"$BENCH" "$OPERATIONS" "postgresql://postgres@127.0.0.1:$PORT/postgres" || status=$?
+exit "$status"
