@@ -17,6 +17,8 @@ public enum DocxReader {
     /// costs at most that much memory). The XML is then parsed as a stream, in chunks, so a
     /// well-formed part of any size within the limit is read.
     public static func paragraphs(from data: Data, maximumXMLBytes: Int = InputLimits.default.maximumBytes) throws -> [String] {
+        // Bytes without a complete end record would make ZIPFoundation throw and leak (``ZIPEndRecord``).
+        guard ZIPEndRecord.isPresent(in: data) else { throw DocDiffError.docxNotAZipArchive }
         let archive: Archive
         do {
             archive = try Archive(data: data, accessMode: .read)
