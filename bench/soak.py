@@ -25,7 +25,10 @@ descriptors within 32 of the first; no timing is asserted.
 Exit: 0 targets met; 1 the work did not happen; 3 a target was missed.
 Usage: soak.py BIN_DIR FIXTURES_DIR MINUTES
 """
-import base64, hashlib, hmac, http.client, json, os, random, re, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
+import os, sys
+# bench/http.py would shadow the standard library's http package.
+sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+import base64, hashlib, hmac, http.client, json, random, re, shutil, signal, socket, struct, subprocess, tempfile, threading, time
 
 BIN, FIXTURES, MINUTES = sys.argv[1], sys.argv[2], float(sys.argv[3])
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))
@@ -78,6 +81,21 @@ def start(work):
         raise SystemExit(f"soak: plexus did not answer GET /api/v1/hello within 120 s; see {work}/log.txt")
     with open(key_file) as f:
         admin = {"Authorization": "Bearer " + f.read().strip()}
+    # Every plugin running before the load starts (a debug build's voice models take a while).
+    states = []
+    while time.time() < deadline:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            c.request("GET", "/health/plugins", headers=admin)
+            states = json.loads(c.getresponse().read()).get("plugins", [])
+            if len(states) == len(shipped) and all(p.get("state") == "running" for p in states):
+                break
+        except (OSError, ValueError, http.client.HTTPException):
+            pass
+        time.sleep(0.5)
+    print("soak: plugins: " + ", ".join(f"{p.get('name')} {p.get('state')}" for p in states))
+    if len(states) != len(shipped) or any(p.get("state") != "running" for p in states):
+        raise SystemExit(f"soak: not every plugin is running; see {work}/log.txt")
     return proc, port, admin, shipped
 
 
@@ -150,16 +168,21 @@ def client(port, stats, stop, rate, seq):
             body = json.dumps({"topic": f"soak.tick.{n % 8}", "payload": {"n": n}, "durable": n % 4 == 0}).encode()
         started = time.time()
         code = None
-        try:
-            if conn is None:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request(method, path, body=body, headers=headers)
-            r = conn.getresponse(); r.read(); code = r.status
-            if r.getheader("Connection", "").lower() == "close":
-                conn.close(); conn = None
-        except (OSError, http.client.HTTPException):
-            if conn: conn.close()
-            conn = None
+        for attempt in (1, 2):
+            reused = conn is not None
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request(method, path, body=body, headers=headers)
+                r = conn.getresponse(); r.read(); code = r.status
+                if r.getheader("Connection", "").lower() == "close":
+                    conn.close(); conn = None
+                break
+            except (OSError, http.client.HTTPException):
+                if conn: conn.close()
+                conn = None
+                if not reused:
+                    break  # a fresh connection failed: an error; a reused one may just have been closed idle
         stats.record(path, time.time() - started, code)
         if rate > 0:
             next_at += 1.0 / rate
@@ -404,7 +427,10 @@ def main():
         print(f"soak: target missed: {m}")
     if not missed:
         print("soak: targets met" if CHECK != "leaks" else "soak: no gross leak")
-    shutil.rmtree(work, ignore_errors=True)
+    if missed or errors_seen:
+        print(f"soak: the server's log and data are kept in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return 3 if missed else 0
 
 

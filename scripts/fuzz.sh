@@ -65,7 +65,7 @@ for name in "${targets[@]}"; do
     before=$(find "$findings" -maxdepth 1 -type f ! -name '*.log' | wc -l)
     started=$SECONDS
     # shellcheck disable=SC2086
-    ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0}" nice -n "${FUZZ_NICE:-10}" "$bin" "$name" "${flags[@]}" ${FUZZ_ARGS:-} "${dirs[@]}" >"$log" 2>&1 || true
+    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0}" nice -n "${FUZZ_NICE:-10}" "$bin" "$name" "${flags[@]}" ${FUZZ_ARGS:-} "${dirs[@]}" >"$log" 2>&1 || true
     elapsed=$((SECONDS - started))
     after=$(find "$findings" -maxdepth 1 -type f ! -name '*.log' | wc -l)
     execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)

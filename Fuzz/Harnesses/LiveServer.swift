@@ -52,10 +52,14 @@ final class LiveServer {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
+        // libFuzzer's timer signal can interrupt connect; the connection then completes on its own.
+        while withUnsafePointer(to: &address, {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }) != 0 {
+            if errno == EISCONN { break }
+            precondition(errno == EINTR || errno == EALREADY || errno == EINPROGRESS, "connect: \(errno)")
+            usleep(100)
         }
-        precondition(connected == 0, "connect: \(errno)")
         _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
         var pending = head + Array(input)
         var sent = 0
@@ -66,7 +70,7 @@ final class LiveServer {
             uv_run(loop.uv, UV_RUN_NOWAIT)
             if sent < pending.count {
                 let wrote = pending.withUnsafeBytes { send(client, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-                if wrote > 0 { sent += wrote } else if errno != EAGAIN && errno != EWOULDBLOCK { sent = pending.count }
+                if wrote > 0 { sent += wrote } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { sent = pending.count }
             } else if !halfClosed {
                 shutdown(client, Int32(SHUT_WR))
                 halfClosed = true
@@ -74,7 +78,7 @@ final class LiveServer {
                 sent = 0
             }
             let got = recv(client, &buffer, buffer.count, Int32(MSG_DONTWAIT))
-            if got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { break }
+            if got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) { break }
             if got < 0 && sent >= pending.count && halfClosed {
                 // Nothing to read yet: let the loop wait for the server's next step.
                 uv_run(loop.uv, UV_RUN_ONCE)

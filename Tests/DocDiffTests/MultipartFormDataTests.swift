@@ -23,7 +23,7 @@ final class MultipartFormDataTests: XCTestCase {
             }
         }
         XCTAssertEqual(message("no boundary here"), "multipart body: the opening boundary is missing")
-        XCTAssertTrue(message("--BOUND\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\ncut") ?.contains("not terminated by the boundary") ?? false)
+        XCTAssertTrue(message("--BOUND\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\ncut")?.contains("not terminated by the boundary") ?? false)
         XCTAssertTrue(message("", "multipart/form-data")?.contains("needs a 'boundary' parameter") ?? false)
         XCTAssertTrue(message("", "multipart/form-data; boundary=\(String(repeating: "x", count: 71))")?.contains("1 to 70 characters") ?? false)
     }
