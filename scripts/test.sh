@@ -28,7 +28,7 @@ bench_total=1 bench_failed=0
 bench/smoke.sh "$(swift build --show-bin-path)" || bench_failed=1
 # Every fuzz harness for a few seconds (issue 23): its own build (libFuzzer + ASan) in .build-fuzz.
 fuzz_total=1 fuzz_failed=0
-scripts/fuzz.sh all "${FUZZ_SECONDS:-5}" || fuzz_failed=1
+FUZZ_ARGS="${FUZZ_ARGS:--seed=1}" scripts/fuzz.sh all "${FUZZ_SECONDS:-5}" || fuzz_failed=1
 # The 2-minute soak: every shipped plugin under a mixed load, checking only for gross leaks.
 soak_total=1 soak_failed=0
 SOAK_CHECK=leaks PLEXUS_BIN_DIR="$(swift build --show-bin-path)" bench/soak.sh 2 || soak_failed=1

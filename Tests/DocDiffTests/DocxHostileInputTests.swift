@@ -38,4 +38,14 @@ final class DocxHostileInputTests: XCTestCase {
         let after = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("plexus-docx-") }.count
         XCTAssertEqual(after, before)
     }
+
+    /// 529 bytes whose entry declares more compressed bytes than the archive holds: ZIPFoundation
+    /// read past the end forever from a file (Fuzz/regressions/docx/hang-entry-past-end).
+    func testAnEntryPastTheEndIsRefusedBeforeExtraction() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let data = try Data(contentsOf: root.appendingPathComponent("Fuzz/regressions/docx/hang-entry-past-end"))
+        XCTAssertFalse(ZIPBounds.check(data))
+        XCTAssertThrowsError(try DocxReader.paragraphs(from: data)) { XCTAssertEqual($0 as? DocDiffError, .docxNotAZipArchive) }
+        XCTAssertFalse(ZIPBounds.check(Data(Self.centralDirectoryPastEnd)))
+    }
 }

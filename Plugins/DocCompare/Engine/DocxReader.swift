@@ -23,6 +23,8 @@ public enum DocxReader {
         // offset beyond the data causes (a 130-byte upload did), and when its end-record scan
         // fails it leaks the copy of the whole upload it made. From a real file a read past the
         // end returns nothing, so ZIPFoundation throws, and a failed open closes the file.
+        // Every entry inside the bytes, or ZIPFoundation reads past the end forever (``ZIPBounds``).
+        guard ZIPBounds.check(data) else { throw DocDiffError.docxNotAZipArchive }
         let file = try ArchiveFile(data)
         defer { file.remove() }
         let archive: Archive
