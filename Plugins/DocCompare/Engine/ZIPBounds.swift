@@ -2,11 +2,11 @@ import Foundation
 
 /// Whether every entry of a zip lies inside its bytes, checked before ZIPFoundation reads it.
 ///
-/// ZIPFoundation 0.9.20 reads an entry's compressed bytes until it has as many as the entry
-/// declares: from a file, a read past the end returns nothing and it loops forever (a 529-byte
-/// upload pinned a thread; the `docx` fuzz harness found it); from memory it trapped. So the
-/// reader refuses, before extracting, an archive whose central directory or any entry's data
-/// reaches past the end. ZIP64 values (0xFFFF / 0xFFFFFFFF) are refused too: a .docx within the
+/// ZIPFoundation 0.9.20 reads an entry's compressed bytes until it has as many as it wants: from
+/// a file, a read past the end returns nothing and it loops forever; from memory it trapped (the
+/// `docx` fuzz harness found both). So the reader refuses, before extracting, an archive whose
+/// central directory or any entry's data reaches past the end. Not covered (open): a deflate
+/// stream that needs more input than its entry declares loops the same way (Fuzz/known/docx). ZIP64 values (0xFFFF / 0xFFFFFFFF) are refused too: a .docx within the
 /// upload limit never needs them.
 enum ZIPBounds {
     static func check(_ data: Data) -> Bool {
