@@ -380,3 +380,20 @@ let package = Package(
         .target(name: "PostgresTestSupport", dependencies: ["CLibPQ"], path: "Tests/Support/PostgresTestSupport"),
     ]
 )
+
+// MARK: Fuzzing (issue 23)
+// One libFuzzer executable holding every harness (Fuzz/README.md). It exists only when PLEXUS_FUZZ=1,
+// as scripts/fuzz.sh sets, which builds it with `--sanitize=fuzzer --sanitize=address` into
+// .build-fuzz: the ordinary build and test command never compile it. It links the runtime and the
+// engine targets, never a plugin.
+if ProcessInfo.processInfo.environment["PLEXUS_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(
+        name: "plexus-fuzz",
+        dependencies: ["PlexusRuntime", "PlexusAuth", "DocDiff", "TimetableSolver", "ComplianceEngine", "VoiceEngine",
+                       "ChartEngine", "WorkflowEngine", "PlexusEventLog", "CLibUV",
+                       .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
+        path: "Fuzz/Harnesses",
+        swiftSettings: [.swiftLanguageMode(.v5)]
+    ))
+    package.products.append(.executable(name: "plexus-fuzz", targets: ["plexus-fuzz"]))
+}

@@ -26,6 +26,12 @@ scripts/check-static-release.sh "$(swift build --show-bin-path)" || static_faile
 # The benchmarks at a tiny size (wrk, nginx-light and nodejs come from install-deps.sh --bench).
 bench_total=1 bench_failed=0
 bench/smoke.sh "$(swift build --show-bin-path)" || bench_failed=1
-failed=$((main_failed + scaffold_failed + schemathesis_failed + static_failed + bench_failed))
-echo "tests: $((main_total + scaffold_total + schemathesis_total + static_total + bench_total - failed)) passed, $failed failed"
+# Every fuzz harness for a few seconds (issue 23): its own build (libFuzzer + ASan) in .build-fuzz.
+fuzz_total=1 fuzz_failed=0
+FUZZ_ARGS="${FUZZ_ARGS:--seed=1}" scripts/fuzz.sh all "${FUZZ_SECONDS:-5}" || fuzz_failed=1
+# The 2-minute soak: every shipped plugin under a mixed load, checking only for gross leaks.
+soak_total=1 soak_failed=0
+SOAK_CHECK=leaks PLEXUS_BIN_DIR="$(swift build --show-bin-path)" bench/soak.sh 2 || soak_failed=1
+failed=$((main_failed + scaffold_failed + schemathesis_failed + static_failed + bench_failed + fuzz_failed + soak_failed))
+echo "tests: $((main_total + scaffold_total + schemathesis_total + static_total + bench_total + fuzz_total + soak_total - failed)) passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -17,9 +17,19 @@ public enum DocxReader {
     /// costs at most that much memory). The XML is then parsed as a stream, in chunks, so a
     /// well-formed part of any size within the limit is read.
     public static func paragraphs(from data: Data, maximumXMLBytes: Int = InputLimits.default.maximumBytes) throws -> [String] {
+        // Read from a file, never from memory (ZIPFoundation 0.9.20's in-memory archive; both found
+        // by the `docx` fuzz harness): it traps ("Range requires lowerBound <= upperBound", the
+        // process dies) on a read after a seek past its end, which a central directory or entry
+        // offset beyond the data causes (a 130-byte upload did), and when its end-record scan
+        // fails it leaks the copy of the whole upload it made. From a real file a read past the
+        // end returns nothing, so ZIPFoundation throws, and a failed open closes the file.
+        // Every entry inside the bytes, or ZIPFoundation reads past the end forever (``ZIPBounds``).
+        guard ZIPBounds.check(data) else { throw DocDiffError.docxNotAZipArchive }
+        let file = try ArchiveFile(data)
+        defer { file.remove() }
         let archive: Archive
         do {
-            archive = try Archive(data: data, accessMode: .read)
+            archive = try Archive(url: file.url, accessMode: .read)
         } catch {
             throw DocDiffError.docxNotAZipArchive
         }

@@ -1,3 +1,4 @@
+import DocDiff
 import Foundation
 import PlexusSDK
 
@@ -51,7 +52,7 @@ struct CompareRequest: Sendable {
         case "application/json", "":
             return try JSONRequestParser.parse(request.body)
         case "multipart/form-data":
-            let form = try MultipartFormData.parse(request.body, contentType: contentType)
+            let form = try MultipartFormData.parse(request: request.body, contentType: contentType)
             return try FormRequestParser.parse(form)
         default:
             throw HTTPError.unsupportedMediaType(

@@ -1,3 +1,4 @@
+import DocDiff
 import Foundation
 import PlexusSDK
 

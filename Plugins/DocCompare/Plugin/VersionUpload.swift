@@ -1,3 +1,4 @@
+import DocDiff
 import Foundation
 import PlexusSDK
 
@@ -21,7 +22,7 @@ enum VersionUpload {
         case "application/json", "":
             return try json(request.body)
         case "multipart/form-data":
-            let form = try MultipartFormData.parse(request.body, contentType: contentType)
+            let form = try MultipartFormData.parse(request: request.body, contentType: contentType)
             var file: DocumentSource?
             for part in form.parts {
                 guard part.name == "file" else {

@@ -5,10 +5,7 @@ import TOMLKit
 enum TOMLFile {
     /// The flattened contents of `url`: `[server] listen = "x"` becomes `"server.listen": "x"`.
     static func flatten(contentsOf url: URL) throws -> [String: String] {
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
+        guard let text = UTF8File.read(url) else {
             throw RuntimeError.config("\(url.path): cannot be read as UTF-8 text")
         }
         let table: TOMLTable

@@ -32,10 +32,7 @@ final class NativePlugin {
     /// As ``load(_:host:)``, also returning the checked binding (for `plexus plugin inspect`).
     static func loadWithBinding(_ file: URL) throws(PluginLoadError) -> (PluginImage, NativeBinding) {
         let name = file.lastPathComponent
-        let text: String
-        do {
-            text = try String(contentsOf: file, encoding: .utf8)
-        } catch {
+        guard let text = UTF8File.read(file) else {
             throw PluginLoadError(.unreadable, "\(name): cannot be read as UTF-8 text; fix: check the file's permissions and encoding")
         }
         let manifest = try NativeManifest(text: text, file: name)

@@ -4,52 +4,54 @@ import Glibc
 import Darwin
 #endif
 import Foundation
-import PlexusSDK
 
 /// A parsed `multipart/form-data` body (RFC 7578): its parts, in order, as ranges into the body.
+///
+/// In the engine (no SDK) so it can be fuzzed and tested alone; the plugin maps ``MultipartError``
+/// to a 400 problem.
 ///
 /// The parser is strict where it matters (boundary syntax, header block, termination) and
 /// copies nothing: parts are byte ranges of the original body. Delimiters are found with
 /// `memmem`, so a 40 MB upload is split in a few milliseconds.
-struct MultipartFormData: Sendable {
+public struct MultipartFormData: Sendable {
     /// One part of the form.
-    struct Part: Sendable, Equatable {
+    public struct Part: Sendable, Equatable {
         /// The `name` parameter of its `Content-Disposition`.
-        var name: String
+        public var name: String
         /// The `filename` parameter, for file parts.
-        var filename: String?
+        public var filename: String?
         /// Its `Content-Type` header, if any.
-        var contentType: String?
+        public var contentType: String?
         /// Where its content lies in the body.
-        var range: Range<Int>
+        public var range: Range<Int>
     }
 
     /// The whole body the parts point into.
-    let body: [UInt8]
+    public let body: [UInt8]
     /// The parts, in order.
-    let parts: [Part]
+    public let parts: [Part]
 
     /// The content bytes of `part`, in place in the body (no copy).
-    func bytes(of part: Part) -> ArraySlice<UInt8> { body[part.range] }
+    public func bytes(of part: Part) -> ArraySlice<UInt8> { body[part.range] }
 
     /// Extracts the `boundary` parameter of a `multipart/form-data` content type.
-    static func boundary(fromContentType contentType: String) throws -> String {
+    public static func boundary(fromContentType contentType: String) throws -> String {
         for parameter in contentType.split(separator: ";").dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1)
             guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == "boundary" else { continue }
             var value = pair[1].trimmingCharacters(in: .whitespaces)
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
             guard (1...70).contains(value.utf8.count) else {
-                throw HTTPError.badRequest("header 'Content-Type': the multipart boundary must be 1 to 70 characters")
+                throw MultipartError("header 'Content-Type': the multipart boundary must be 1 to 70 characters")
             }
             return value
         }
-        throw HTTPError.badRequest("header 'Content-Type': multipart/form-data needs a 'boundary' parameter")
+        throw MultipartError("header 'Content-Type': multipart/form-data needs a 'boundary' parameter")
     }
 
     /// Parses `body` using the boundary named in `contentType`.
-    /// - Throws: ``HTTPError/badRequest(_:)`` saying what is malformed and where.
-    static func parse(_ body: [UInt8], contentType: String) throws -> MultipartFormData {
+    /// - Throws: ``MultipartError`` saying what is malformed and where.
+    public static func parse(_ body: [UInt8], contentType: String) throws -> MultipartFormData {
         let delimiter = Array("--\(try boundary(fromContentType: contentType))".utf8)
         let crlfDelimiter = [0x0D, 0x0A] + delimiter
         var position: Int
@@ -58,7 +60,7 @@ struct MultipartFormData: Sendable {
         } else if let found = find(crlfDelimiter, in: body, from: 0) {
             position = found + 2
         } else {
-            throw HTTPError.badRequest("multipart body: the opening boundary is missing")
+            throw MultipartError("multipart body: the opening boundary is missing")
         }
         var parts: [Part] = []
         while true {
@@ -66,7 +68,7 @@ struct MultipartFormData: Sendable {
             if body.count >= cursor + 2, body[cursor] == 0x2D, body[cursor + 1] == 0x2D { break }  // closing "--"
             while cursor < body.count, body[cursor] == 0x20 || body[cursor] == 0x09 { cursor += 1 }  // transport padding
             guard body.count >= cursor + 2, body[cursor] == 0x0D, body[cursor + 1] == 0x0A else {
-                throw HTTPError.badRequest("multipart body: boundary line of part \(parts.count + 1) is not followed by CRLF")
+                throw MultipartError("multipart body: boundary line of part \(parts.count + 1) is not followed by CRLF")
             }
             cursor += 2
             let headerEnd: Int, contentStart: Int
@@ -75,10 +77,10 @@ struct MultipartFormData: Sendable {
             } else if let blank = find([0x0D, 0x0A, 0x0D, 0x0A], in: body, from: cursor) {
                 (headerEnd, contentStart) = (blank, blank + 4)
             } else {
-                throw HTTPError.badRequest("multipart body: the headers of part \(parts.count + 1) are not terminated by a blank line")
+                throw MultipartError("multipart body: the headers of part \(parts.count + 1) are not terminated by a blank line")
             }
             guard let contentEnd = find(crlfDelimiter, in: body, from: contentStart) else {
-                throw HTTPError.badRequest("multipart body: part \(parts.count + 1) is not terminated by the boundary (truncated body?)")
+                throw MultipartError("multipart body: part \(parts.count + 1) is not terminated by the boundary (truncated body?)")
             }
             parts.append(try part(headers: body[cursor..<headerEnd], range: contentStart..<contentEnd, number: parts.count + 1))
             position = contentEnd + 2
@@ -89,12 +91,12 @@ struct MultipartFormData: Sendable {
     /// Builds a part from its header block.
     static func part(headers block: ArraySlice<UInt8>, range: Range<Int>, number: Int) throws -> Part {
         guard let text = String(validating: block, as: UTF8.self) else {
-            throw HTTPError.badRequest("multipart body: the headers of part \(number) are not valid UTF-8")
+            throw MultipartError("multipart body: the headers of part \(number) are not valid UTF-8")
         }
         var disposition: String?, contentType: String?
         for line in text.components(separatedBy: "\r\n") where !line.isEmpty {
             guard let colon = line.firstIndex(of: ":") else {
-                throw HTTPError.badRequest("multipart body: malformed header line in part \(number): '\(line.prefix(80))'")
+                throw MultipartError("multipart body: malformed header line in part \(number): '\(line.prefix(80))'")
             }
             let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
@@ -102,11 +104,11 @@ struct MultipartFormData: Sendable {
             if name == "content-type" { contentType = value }
         }
         guard let disposition else {
-            throw HTTPError.badRequest("multipart body: part \(number) has no Content-Disposition header")
+            throw MultipartError("multipart body: part \(number) has no Content-Disposition header")
         }
         let parameters = dispositionParameters(disposition)
         guard parameters.type == "form-data", let name = parameters.values["name"], !name.isEmpty else {
-            throw HTTPError.badRequest("multipart body: part \(number) needs 'Content-Disposition: form-data; name=\"...\"'")
+            throw MultipartError("multipart body: part \(number) needs 'Content-Disposition: form-data; name=\"...\"'")
         }
         return Part(name: name, filename: parameters.values["filename"], contentType: contentType, range: range)
     }
@@ -150,4 +152,14 @@ struct MultipartFormData: Sendable {
             }
         }
     }
+}
+
+/// A malformed `multipart/form-data` body or boundary: what is wrong and where (a 400 for the client).
+public struct MultipartError: Error, CustomStringConvertible, Sendable {
+    /// The message, naming the part or header at fault.
+    public let message: String
+
+    init(_ message: String) { self.message = message }
+
+    public var description: String { message }
 }
