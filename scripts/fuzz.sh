@@ -8,7 +8,9 @@
 #
 # Seeds: Fuzz/corpus/TARGET (checked in) and Fuzz/regressions/TARGET (minimised findings, checked in,
 # replayed on every run). New inputs go to .build-fuzz/corpus/TARGET, findings (crash-*, leak-*,
-# timeout-*, oom-*) to .build-fuzz/findings/TARGET. Environment: FUZZ_NICE (default 10), FUZZ_ARGS
+# timeout-*, oom-*) to .build-fuzz/findings/TARGET. Environment: FUZZ_NICE (default 10),
+# FUZZ_REPLAY_ONLY (harnesses that only replay their seeds and regressions, no mutation: the test
+# command names those with an open fault in a dependency, Fuzz/known/), FUZZ_ARGS
 # (extra libFuzzer flags, e.g. -jobs=2), FUZZ_NO_BUILD=1 to skip the build. Exit 1 on any finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,11 +63,15 @@ for name in "${targets[@]}"; do
     flags=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len_for "$name")"
            -artifact_prefix="$findings/" -print_final_stats=1)
     [[ -n "$dict" ]] && flags+=(-dict="$dict")
+    replay_only=0
+    for listed in ${FUZZ_REPLAY_ONLY:-}; do [[ "$listed" == "$name" ]] && replay_only=1; done
+    # -runs=0 executes every input of the corpus directories once and mutates nothing.
+    [[ $replay_only == 1 ]] && flags+=(-runs=0)
     log="$findings/last-run.log"
     before=$(find "$findings" -maxdepth 1 -type f ! -name '*.log' | wc -l)
     started=$SECONDS
     # shellcheck disable=SC2086
-    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0}" nice -n "${FUZZ_NICE:-10}" "$bin" "$name" "${flags[@]}" ${FUZZ_ARGS:-} "${dirs[@]}" >"$log" 2>&1 || true
+    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0}" nice -n "${FUZZ_NICE:-10}" "$bin" "$name" ${FUZZ_ARGS:-} "${flags[@]}" "${dirs[@]}" >"$log" 2>&1 || true
     elapsed=$((SECONDS - started))
     after=$(find "$findings" -maxdepth 1 -type f ! -name '*.log' | wc -l)
     execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)
