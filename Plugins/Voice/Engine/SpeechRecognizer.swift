@@ -64,8 +64,8 @@ public final class SpeechRecognizer: @unchecked Sendable {
         dictionary = try PronunciationDictionary(path: model.dictionaryPath)
     }
 
-    /// Tuned on espeak-ng clips (4 voices, 140-210 wpm, clean and 20 dB SNR): the lowest value that keeps the
-    /// tuning set's in-grammar clips, since a false accept runs an action. Checked on a held-out espeak-ng set
+    /// Tuned on espeak-ng clips (4 voices, 140-210 wpm, clean and 20 dB SNR): a low value among those that keep
+    /// the tuning set's in-grammar clips (0.8 to 2.5 all do), since a false accept runs an action. Checked on a held-out espeak-ng set
     /// (6 other voices and variants, 125-230 wpm, 3 pitches, 25/15/10 dB SNR) and a flite set (4 voices built
     /// from real recordings, 3 speeds, clean to 10 dB SNR); see Plugins/Voice/README.md.
     public static let defaultRejectionGap: Double = 1
