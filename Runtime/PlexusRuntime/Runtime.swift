@@ -251,7 +251,7 @@ public final class Runtime {
                            outcome: .success, exchange: nil, target: "\(route.plugin.name) \(name)", detail: reason)
         }
         GatewayEndpoints.install(on: server.pipeline.registry, loop: loop, gateway: gateway, supervised: worker != nil)
-        QuarantineEndpoints.install(on: server.pipeline.registry, dataDirectory: config.dataDirectory, gateway: gateway)
+        QuarantineEndpoints.install(on: server.pipeline.registry, dataDirectory: config.dataDirectory, gateway: gateway, shared: cluster?.quarantine)
     }
 
     /// The `plugins` service's start: loads every plugin file, then starts them in dependency order.

@@ -32,6 +32,10 @@ final class HTTPConnection {
     /// `on_headers_complete` paused llhttp so the head can be checked and routed (``didRead(_:_:)``).
     private var headPaused = false
     private var pendingError: (status: Int, detail: String, headers: [(String, String)])?
+    /// A head whose admission waits for an answer from elsewhere (``holdHead(_:)``), and the
+    /// bytes read after it, parsed once it is let go (``releaseHead(_:refuse:)``).
+    private var holdRequested: HTTPExchange?
+    private var heldBytes: [CChar]?
 
     private(set) var phase = Phase.idle
     /// The connection's slot in the master's table (supervised workers), or `ConnectionHandover.noSlot`.
@@ -196,11 +200,20 @@ final class HTTPConnection {
                 headPaused = false
                 let headEnd = llhttp_get_error_pos(parser)!
                 guard admitHead(end: headEnd) else {
+                    holdRequested = nil
                     failRequest(status: pendingError?.status ?? 400, detail: pendingError?.detail ?? "malformed request head",
                                 headers: pendingError?.headers ?? [])
                     return
                 }
                 guard !closed else { return }
+                if let held = holdRequested, held === current {
+                    // Nothing after the head is parsed (or read) until ``releaseHead(_:refuse:)``.
+                    holdRequested = nil
+                    heldBytes = Array(UnsafeBufferPointer(start: headEnd, count: end - headEnd))
+                    uv_read_stop(uvStream)
+                    return
+                }
+                holdRequested = nil
                 llhttp_resume(parser)
                 cursor = headEnd
             case HPE_PAUSED:
@@ -269,6 +282,35 @@ final class HTTPConnection {
         if exchange.method.isEmpty { exchange.method = "-" }
         exchange.closeAfterResponse = true
         hooks.fail(exchange, status, detail, headers)
+    }
+
+    /// Asks, during ``ConnectionHooks/headComplete``, that nothing after `exchange`'s head be
+    /// read until ``releaseHead(_:refuse:)`` (a decision made elsewhere, before the body is read).
+    func holdHead(_ exchange: HTTPExchange) {
+        holdRequested = exchange
+    }
+
+    /// Lets a held head go on: with `refuse`, it is answered by `refuse` without its body being
+    /// read and the connection closes after that answer; without, parsing and reading resume.
+    func releaseHead(_ exchange: HTTPExchange, refuse: (() -> Void)?) {
+        guard let held = heldBytes, current === exchange, !closed else { return }
+        heldBytes = nil
+        if let refuse {
+            stopReading = true
+            current = nil
+            phase = .idle
+            exchange.bodyLimit = 0
+            exchange.closeAfterResponse = true
+            return refuse()
+        }
+        llhttp_resume(parser)
+        if !held.isEmpty {
+            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: held.count)
+            defer { copy.deallocate() }
+            copy.initialize(from: held, count: held.count)
+            didRead(held.count, copy)
+        }
+        if heldBytes == nil && !stopReading && !readingPaused && !closed { startReading() }
     }
 
     // MARK: Parser callbacks
@@ -549,7 +591,7 @@ final class HTTPConnection {
         if closing || (peerEnded && unanswered == 0) {
             closing = true
             if writesInFlight == 0 { close() }
-        } else if readingPaused && unanswered < hooks.limits.maxPipelinedRequests / 2 {
+        } else if readingPaused && heldBytes == nil && unanswered < hooks.limits.maxPipelinedRequests / 2 {
             readingPaused = false
             startReading()
         }
