@@ -182,8 +182,14 @@ final class HTTPConnection {
         }
         lastActivity = hooks.loop.now
         guard !stopReading, let base else { return }
-        let end = UnsafePointer(base) + count
-        var cursor = UnsafePointer(base)
+        parse(UnsafePointer(base), count)
+    }
+
+    /// Parses `count` bytes read (or held) at `base`. `count` may be 0: llhttp then finishes a
+    /// body-less message whose head it was paused after (``releaseHead(_:refuse:)``).
+    private func parse(_ base: UnsafePointer<CChar>, _ count: Int) {
+        let end = base + count
+        var cursor = base
         headScanStart = phase == .head ? cursor : nil
         while true {
             let error = llhttp_execute(parser, cursor, end - cursor)
@@ -304,11 +310,11 @@ final class HTTPConnection {
             return refuse()
         }
         llhttp_resume(parser)
-        if !held.isEmpty {
-            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: held.count)
-            defer { copy.deallocate() }
-            copy.initialize(from: held, count: held.count)
-            didRead(held.count, copy)
+        guard !stopReading else { return }
+        lastActivity = hooks.loop.now
+        // Parsed even when empty (a body-less request completes); the next pipelined head may be held in turn.
+        held.withUnsafeBufferPointer { bytes in
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: 1) { empty in parse(bytes.baseAddress ?? UnsafePointer(empty.baseAddress!), bytes.count) }
         }
         if heldBytes == nil && !stopReading && !readingPaused && !closed { startReading() }
     }
