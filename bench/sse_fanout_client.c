@@ -4,7 +4,7 @@
  * KEY (an API key or the admin key) goes in every request's Authorization header.
  * The publisher sleeps until each publish is due (clock_nanosleep, absolute): it does not spin, so it
  * does not take a core away from the servers it measures.
- * Latency breakdown (bench/cluster.sh): every publish carries its sequence number ("n"); its answer
+ * Latency breakdown (bench/cluster.sh): every publish carries its sequence number ("s"); its answer
  * time is recorded (publish -> ack: for a durable event, after Redis accepted the XADD), and with
  * REDIS_PORT and REDIS_CHANNEL set a raw Redis subscriber on that channel records when the pub/sub
  * message left Redis (publish -> Redis delivery), so each SSE delivery also gives Redis delivery ->
@@ -37,6 +37,8 @@ static volatile int publishing = 1;
 static long published;
 /* Per publish (by sequence number): when it was sent, when its answer came, when Redis delivered it. */
 static int64_t *sent_at, *acked_at, *redis_at;
+/* Deliveries per publish (to name the missing ones). */
+static int *seen;
 static long slots;
 static int durable;
 static int redis_port;
@@ -88,7 +90,7 @@ static void *publisher(void *unused) {
         char body[160];
         int64_t t = now_ns();
         sent_at[published] = t;
-        int length = snprintf(body, sizeof body, "{\"topic\":\"fanout.tick\",\"payload\":{\"t\":%lld,\"n\":%ld}%s}", (long long)t, published,
+        int length = snprintf(body, sizeof body, "{\"topic\":\"fanout.tick\",\"payload\":{\"s\":%ld,\"t\":%lld}%s}", published, (long long)t,
                               durable ? ",\"durable\":true" : "");
         int n = snprintf(request, sizeof request, "POST /api/v1/events HTTP/1.1\r\nHost: b\r\nAuthorization: Bearer %s\r\n"
                          "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", key, length, body);
@@ -108,19 +110,21 @@ static void *publisher(void *unused) {
     return NULL;
 }
 
-/* Finds "t":T,"n":N pairs in data[0..length) (binary-safe); calls found(n, t) for each and
- * returns how many bytes were consumed (an incomplete pair at the end is left for the next read). */
+/* Finds "s":S,"t":T pairs in data[0..length) (binary-safe; the server writes payload keys sorted,
+ * so "s" comes first); calls found(s, t) for each and returns how many bytes were consumed (an
+ * incomplete pair at the end is left for the next read). */
 static size_t scan_ticks(const char *data, size_t length, void (*found)(long, long long, void *), void *context) {
     const char *cursor = data, *stop = data + length, *last = data;
     const char *hit;
-    while ((hit = memmem(cursor, (size_t)(stop - cursor), "\"t\":", 4)) != NULL) {
-        const char *n = memmem(hit, (size_t)(stop - hit), "\"n\":", 4);
-        if (!n) break;
+    while ((hit = memmem(cursor, (size_t)(stop - cursor), "\"s\":", 4)) != NULL) {
+        const char *t = memmem(hit, (size_t)(stop - hit), "\"t\":", 4);
+        if (!t) break;
         char *end;
-        long long t = strtoll(hit + 4, &end, 10);
-        long sequence = strtol(n + 4, &end, 10);
+        long sequence = strtol(hit + 4, &end, 10);
+        if (*end != ',') { cursor = hit + 4; continue; }
+        long long time = strtoll(t + 4, &end, 10);
         if (end >= stop) break;
-        found(sequence, t, context);
+        found(sequence, time, context);
         cursor = last = end;
     }
     return (size_t)(last - data);
@@ -161,6 +165,7 @@ struct delivery { double *latencies, *tails; size_t count, tail_count, capacity;
 static void sse_seen(long sequence, long long t, void *context) {
     struct delivery *d = context;
     if (d->count < d->capacity) d->latencies[d->count++] = (d->received - t) / 1e6;
+    if (sequence >= 0 && sequence < slots) seen[sequence]++;
     if (sequence >= 0 && sequence < slots && redis_at[sequence] && d->tail_count < d->capacity)
         d->tails[d->tail_count++] = (d->received - redis_at[sequence]) / 1e6;
 }
@@ -178,6 +183,7 @@ int main(int argc, char **argv) {
     sent_at = calloc((size_t)slots, sizeof *sent_at);
     acked_at = calloc((size_t)slots, sizeof *acked_at);
     redis_at = calloc((size_t)slots, sizeof *redis_at);
+    seen = calloc((size_t)slots, sizeof *seen);
     int epoll = epoll_create1(0);
     char **buffers = calloc(clients, sizeof *buffers);
     size_t *fill = calloc(clients, sizeof *fill);
@@ -252,6 +258,9 @@ int main(int argc, char **argv) {
     }
     if ((long)count < published * clients) {
         fprintf(stderr, "sse-fanout: FAILED: %zu of %ld deliveries arrived (%ld missing)\n", count, published * clients, published * clients - (long)count);
+        int named = 0;
+        for (long i = 0; i < published && named < 5; i++)
+            if (seen[i] < clients) { fprintf(stderr, "sse-fanout: publish %ld (of %ld) reached %d of %d clients\n", i, published, seen[i], clients); named++; }
         return 1;
     }
     printf("SSE fan-out: %d clients, %ld events at %d/s over %.0fs: %zu/%ld deliveries\n", clients, published, rate, seconds, count, published * clients);
