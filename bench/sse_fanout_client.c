@@ -2,8 +2,8 @@
  * each event carries its publish time (CLOCK_MONOTONIC ns) and every delivery's latency is
  * recorded. Usage: sse_fanout_client PORT CLIENTS RATE SECONDS KEY (PUBLISH_PORT in the environment: publish there)
  * KEY (an API key or the admin key) goes in every request's Authorization header.
- * The publisher sleeps until each publish is due (clock_nanosleep, absolute): it does not spin, so it
- * does not take a core away from the servers it measures.
+ * The publisher waits in ppoll until each publish is due, timing each answer as it arrives: it does
+ * not spin, so it does not take a core away from the servers it measures.
  * Latency breakdown (bench/cluster.sh): every publish carries its sequence number ("s"); its answer
  * time is recorded (publish -> ack: for a durable event, after Redis accepted the XADD), and with
  * REDIS_PORT and REDIS_CHANNEL set a raw Redis subscriber on that channel records when the pub/sub
@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -85,8 +86,15 @@ static void *publisher(void *unused) {
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
     int64_t start = now_ns(), interval = 1000000000LL / rate, next = start;
     while (now_ns() - start < (int64_t)(seconds * 1e9) && published < slots) {
-        struct timespec due = {.tv_sec = next / 1000000000LL, .tv_nsec = next % 1000000000LL};
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) == EINTR) { }
+        /* Until the next publish is due: wait for answers (each timed as it arrives), not spinning. */
+        for (int64_t now = now_ns(); now < next; now = now_ns()) {
+            struct pollfd readable = {.fd = fd, .events = POLLIN};
+            struct timespec wait = {.tv_sec = (next - now) / 1000000000LL, .tv_nsec = (next - now) % 1000000000LL};
+            if (ppoll(&readable, 1, &wait, NULL) <= 0) continue;
+            ssize_t got;
+            while ((got = recv(fd, sink, sizeof sink, MSG_DONTWAIT)) > 0) count_answers(carry, &carried, sink, (size_t)got, now_ns());
+            if (got == 0) break;
+        }
         char body[160];
         int64_t t = now_ns();
         sent_at[published] = t;
