@@ -125,6 +125,18 @@ extension ClusterLiveTests {
     // MARK: A receiver that dies mid-call
 
     func testAServiceCallTakenByAnInstanceThatIsKilledFailsAtOnceNamingItNotAtTheCallersTimeout() throws {
+        let text = try callTakenByAnInstanceThatStops(SIGKILL)
+        XCTAssertTrue(text.contains("its connection to Redis is gone"), text)
+    }
+
+    func testAServiceCallTakenByAnInstanceThatHangsFailsWhenItsPresenceExpires() throws {
+        let text = try callTakenByAnInstanceThatStops(SIGSTOP)
+        XCTAssertTrue(text.contains("its presence expired"), text)
+    }
+
+    /// Makes a `probe.slow` call that another instance takes, sends that instance `signal`, and
+    /// returns the caller's answer (a 502 that must name the instance as gone).
+    private func callTakenByAnInstanceThatStops(_ signal: Int32) throws -> String {
         let server = try RedisTestServer()
         let work = try workDirectory()
         defer { try? FileManager.default.removeItem(at: work) }
@@ -132,7 +144,12 @@ extension ClusterLiveTests {
         defer { for node in caller { _ = node.stop() } }
         // The other instance takes probe.slow calls and answers after a minute.
         let receiver = try instances(1, server, prefix: "dying:", work: work.appendingPathComponent("receiver"), probeConfig: "slow_ms = 60000\n")
-        defer { for node in receiver where node.process.isRunning { _ = node.stop() } }
+        defer {
+            for node in receiver where node.process.isRunning {
+                kill(node.process.processIdentifier, SIGKILL)
+                node.process.waitUntilExit()
+            }
+        }
         let presenceDeadline = Date().addingTimeInterval(10)
         while Date() < presenceDeadline, (Int(try server.cli("ZCARD", "dying:svc:probe.slow")) ?? 0) < 2 { usleep(50_000) }
         XCTAssertEqual(try server.cli("ZCARD", "dying:svc:probe.slow"), "2")
@@ -151,17 +168,18 @@ extension ClusterLiveTests {
                 XCTAssertEqual(try client.readResponse().status, 200, "attempt \(attempt): answered by the caller's own plugin")
                 continue
             }
-            kill(receiver[0].process.processIdentifier, SIGKILL)
-            receiver[0].process.waitUntilExit()
+            kill(receiver[0].process.processIdentifier, signal)
+            if signal == SIGKILL { receiver[0].process.waitUntilExit() }
             failed = try client.readResponse()
             break
         }
         let response = try XCTUnwrap(failed, "no call reached the other instance in 4 attempts")
         XCTAssertEqual(response.status, 502, response.text)
-        XCTAssertTrue(response.text.contains("took the call and is gone"), "failed at once, naming the dead instance, not at the 30 s timeout: \(response.text)")
+        XCTAssertTrue(response.text.contains("took the call and is gone"), "failed naming the gone instance, not at the 30 s timeout: \(response.text)")
         XCTAssertFalse(response.text.contains("did not answer within"), response.text)
-        XCTAssertTrue(caller[0].log.contains("service calls failed: their instance is gone"), caller[0].log)
-        // The caller goes on: the next call is its own plugin's (the dead one dropped out).
+        XCTAssertTrue(caller[0].logEventuallyContains("service calls failed: their instance is gone"), caller[0].log)
+        // The caller goes on: the next call is its own plugin's (the gone one dropped out).
         XCTAssertEqual(try caller[0].request("POST", "/api/v1/probe/slow", body: Array("again".utf8)).status, 200)
+        return response.text
     }
 }
