@@ -6,7 +6,9 @@ public struct FlagContext: Sendable, Equatable, Codable {
     public var plan: String?
     public var tenant: String?
     public var environment: String?
-    public var appVersion: String?
+    public var appVersion: String? { didSet { parsedAppVersion = ParsedVersion(appVersion) } }
+    /// `appVersion` read as a version when it was set, not on every evaluation.
+    private(set) var parsedAppVersion: ParsedVersion
     /// Unix seconds; nil: now.
     public var currentTime: Double?
     public var properties: [String: String]
@@ -15,6 +17,7 @@ public struct FlagContext: Sendable, Equatable, Codable {
                 environment: String? = nil, appVersion: String? = nil, currentTime: Double? = nil, properties: [String: String] = [:]) {
         (self.userId, self.sessionId, self.remoteAddress, self.plan, self.tenant) = (userId, sessionId, remoteAddress, plan, tenant)
         (self.environment, self.appVersion, self.currentTime, self.properties) = (environment, appVersion, currentTime, properties)
+        parsedAppVersion = ParsedVersion(appVersion)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -30,6 +33,7 @@ public struct FlagContext: Sendable, Equatable, Codable {
         tenant = try container.decodeIfPresent(String.self, forKey: .tenant)
         environment = try container.decodeIfPresent(String.self, forKey: .environment)
         appVersion = try container.decodeIfPresent(String.self, forKey: .appVersion)
+        parsedAppVersion = ParsedVersion(appVersion)
         currentTime = try container.decodeIfPresent(Double.self, forKey: .currentTime)
         properties = try container.decodeIfPresent([String: String].self, forKey: .properties) ?? [:]
     }
@@ -86,7 +90,12 @@ public struct FlagContext: Sendable, Equatable, Codable {
     @inline(__always)
     func property(_ name: String) -> String? {
         guard properties.count <= 8 else { return properties[name] }
-        for (key, value) in properties where key == name { return value }
+        // By index: the table is read in place (a `for` loop would copy it into an iterator).
+        var index = properties.startIndex
+        while index != properties.endIndex {
+            if properties.keys[index] == name { return properties.values[index] }
+            properties.formIndex(after: &index)
+        }
         return nil
     }
 }
