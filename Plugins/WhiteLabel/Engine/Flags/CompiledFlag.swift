@@ -38,6 +38,7 @@ public final class CompiledFlag: Sendable {
         for variant in variants {
             guard (1...100).contains(variant.name.utf8.count) else { throw ValidationError("flag '\(definition.name)': a variant name must be 1 to 100 bytes") }
             guard names.insert(variant.name).inserted else { throw ValidationError("flag '\(definition.name)': variant '\(variant.name)' is listed twice") }
+            if let payload = variant.payload, payload.depth > JSON.maxDepth { throw ValidationError("flag '\(definition.name)': variant '\(variant.name)' has a payload nesting deeper than \(JSON.maxDepth) levels") }
             guard (0...1000).contains(variant.weight) else { throw ValidationError("flag '\(definition.name)': variant '\(variant.name)' has weight \(variant.weight); weights are 0 to 1000") }
         }
         self.variants = variants
