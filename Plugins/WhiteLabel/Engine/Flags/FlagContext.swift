@@ -62,17 +62,8 @@ public struct FlagContext: Sendable, Equatable, Codable {
     }
 
     /// The text of `field` (currentTime: nil; it is compared as a date).
-    @inline(__always)
-    public func value(_ field: Field) -> String? { value(field, nil) }
-
-    /// The text of `field`, the tenant and plan taken from `scope` when given (no copy of the context).
-    @inline(__always)
-    func value(_ field: Field, _ scope: Scope?) -> String? {
-        if let scope {
-            if case .plan = field { return scope.plan }
-            if case .tenant = field { return scope.tenant }
-        }
-        return switch field {
+    public func value(_ field: Field) -> String? {
+        switch field {
         case .userId: userId
         case .sessionId: sessionId
         case .remoteAddress: remoteAddress
