@@ -66,6 +66,9 @@ public struct DataTable: Sendable, Equatable {
     /// (``values(at:)``), so a million-point upload is never boxed on its way to a line. Replacing a column
     /// drops its numbers.
     public private(set) var numberColumns: [String: [Double]] = [:]
+    /// The range of a number column when whoever set it measured it on the way (a columnar upload does), so
+    /// checks and scales need no pass of their own over a million values.
+    public private(set) var numberRanges: [String: NumberRange] = [:]
 
     /// Every column's cells (prefer ``values(at:)`` for one column).
     public var columns: [[DataValue]] { names.indices.map(values(at:)) }
@@ -143,14 +146,16 @@ public struct DataTable: Sendable, Equatable {
     public mutating func set(_ name: String, _ values: [DataValue]) {
         precondition(values.count == count)
         numberColumns[name] = nil
+        numberRanges[name] = nil
         store(name, values)
     }
 
     /// Sets a column of numbers (NaN is a missing value, null in the cells); its cells are made on demand.
-    public mutating func setNumbers(_ name: String, _ numbers: [Double]) {
+    public mutating func setNumbers(_ name: String, _ numbers: [Double], range: NumberRange? = nil) {
         precondition(numbers.count == count)
         store(name, [])
         numberColumns[name] = numbers
+        numberRanges[name] = range
     }
 
     /// Replaces or appends (as it is, no all-null column made first) the cells of `name`.
@@ -179,5 +184,19 @@ public struct DataTable: Sendable, Equatable {
     public func value(_ field: String, _ row: Int) -> DataValue {
         guard let column = indexOf[field] else { return .null }
         return value(at: column, row)
+    }
+}
+
+/// What one pass over a number column found: the smallest and largest finite value (nil when there is none)
+/// and the first row holding an infinity.
+public struct NumberRange: Sendable, Equatable {
+    public var low: Double?
+    public var high: Double?
+    public var firstInfinite: Int?
+
+    public init(low: Double? = nil, high: Double? = nil, firstInfinite: Int? = nil) {
+        self.low = low
+        self.high = high
+        self.firstInfinite = firstInfinite
     }
 }

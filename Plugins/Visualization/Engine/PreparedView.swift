@@ -47,7 +47,9 @@ struct PreparedView {
     /// them as they are): each such column becomes instants (UTC milliseconds) read on `clock`, in place.
     private mutating func readLocalDates(_ clock: ZoneClock) throws(ChartError) {
         guard clock.zone != nil else { return }
-        for (channel, def) in encoding.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where def.type == .temporal || def.timeUnit != nil {
+        // Positional channels first, so a bad date is named where it is drawn.
+        let order = { (channel: Channel) in (Self.positional.firstIndex(of: channel) ?? Self.positional.count, channel.rawValue) }
+        for (channel, def) in encoding.sorted(by: { order($0.key) < order($1.key) }) where def.type == .temporal || def.timeUnit != nil {
             guard let field = fields[channel], table.numberColumns[field] == nil, let index = table.index(of: field) else { continue }
             let column = table.values(at: index)
             guard column.contains(where: { if case .string = $0 { true } else { false } }) else { continue }
@@ -128,7 +130,8 @@ struct PreparedView {
             guard let def = encoding[channel], let field = fields[channel], !def.type.isDiscrete else { continue }
             if let numbers = table.numberColumns[field] {
                 // NaN is a missing value here; only infinities are wrong.
-                if let row = numbers.firstIndex(where: { $0.isInfinite }) {
+                let range = table.numberRanges[field]
+                if let row = range == nil ? numbers.firstIndex(where: { $0.isInfinite }) : range!.firstInfinite {
                     throw ChartError(.invalid, path: def.path + ".field", "row \(row): value \(numbers[row]) of field '\(field)' is not a finite number")
                 }
                 continue
@@ -191,6 +194,10 @@ struct PreparedView {
     /// making an array of them.
     func extent(_ channel: Channel, _ low: inout Double, _ high: inout Double) {
         if let numbers = numberColumn(channel) {
+            if let field = fields[channel], let range = table.numberRanges[field] {
+                if let lowest = range.low, let highest = range.high { low = min(low, lowest); high = max(high, highest) }
+                return
+            }
             for v in numbers where !v.isNaN { low = min(low, v); high = max(high, v) }
             return
         }
