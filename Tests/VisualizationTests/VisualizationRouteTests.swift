@@ -94,6 +94,11 @@ final class VisualizationRouteTests: XCTestCase {
         try problem(try post(plexus, render, #"{"data": {"values": [\#(rows)]}, "mark": "line", "encoding": {"x": {"field": "h", "type": "quantitative"}, "y": {"field": "v", "type": "quantitative"}}}"#),
                     status: 413, path: "$.data.values", "limit is 5000")
         try problem(try post(plexus, render, "{\"mark\": "), status: 400, path: "$", "not valid JSON")
+        // Grouping offsets where they do not belong, and an unreadable local date in a chart with a time zone.
+        let offsetOnLine = Self.spec.replacingOccurrences(of: "\"encoding\": {", with: "\"encoding\": {\"yOffset\": {\"field\": \"v\", \"type\": \"nominal\"}, ")
+        try problem(try post(plexus, render, offsetOnLine), status: 422, path: "$.encoding.yOffset", "groups bars")
+        let localDate = #"{"timeZone": "Europe/Berlin", "data": {"values": [{"t": "2026-03-29T02:30", "v": 1}, {"t": "29.03.2026", "v": 2}]}, "mark": "line", "encoding": {"x": {"field": "t", "type": "temporal"}, "y": {"field": "v", "type": "quantitative"}}}"#
+        try problem(try post(plexus, render, localDate), status: 422, path: "$.encoding.x.field", "row 1")
         // The server still answers after all of it.
         XCTAssertEqual(try post(plexus, render, Self.spec).status, 200)
         XCTAssertEqual(plexus.stop(), 0)
