@@ -212,8 +212,8 @@ public struct FlagSet: Sendable {
 }
 
 /// Every tenant's flags with its plan: what the flag helper (`WhiteLabelClient.FlagCache`) keeps
-/// and evaluates locally.
-public struct FlagTable: Sendable {
+/// and evaluates locally. Not `Sendable`: its handles read their flags unretained (see ``FlagHandle``).
+public struct FlagTable {
     private var tenants: [String: (scope: Scope, set: FlagSet)] = [:]
     private var handles: [FlagHandle] = []
 
@@ -247,12 +247,14 @@ public struct FlagTable: Sendable {
     }
 }
 
-/// One flag of one tenant, kept current by its ``FlagTable``. Use it on the loop that owns the table.
-public final class FlagHandle: @unchecked Sendable {
+/// One flag of one tenant, kept current by its ``FlagTable``. Use it on the loop that owns the table:
+/// an evaluation reads the flag without retaining it, so the handle is deliberately not `Sendable`
+/// (the compiler keeps it out of off-loop closures, where a concurrent update could free the flag).
+public final class FlagHandle {
     public let name: String
     public let tenant: String
     /// The flag and its tenant's scope, replaced whole on each change.
-    private var binding: Binding? { didSet { borrowed = binding.map(Unmanaged.passUnretained) } }
+    private var binding: Binding?
     /// `binding`, read without retaining it: `binding` keeps it alive, and only ``update(_:_:)``
     /// (never an evaluation) replaces it.
     private var borrowed: Unmanaged<Binding>?
@@ -266,7 +268,10 @@ public final class FlagHandle: @unchecked Sendable {
 
     init(name: String, tenant: String) { (self.name, self.tenant) = (name, tenant) }
 
-    func update(_ flag: CompiledFlag?, _ scope: Scope) { binding = flag.map { Binding($0, scope) } }
+    func update(_ flag: CompiledFlag?, _ scope: Scope) {
+        binding = flag.map { Binding($0, scope) }
+        borrowed = binding.map(Unmanaged.passUnretained)
+    }
 
     /// The flag's answer (off while the flag is unknown).
     @inline(__always)
