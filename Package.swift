@@ -358,7 +358,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PlexusIntegrationTests",
-            dependencies: [.product(name: "PlexusTesting", package: "SDK"), "JWTMinting", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
+            dependencies: [.product(name: "PlexusTesting", package: "SDK"), "JWTMinting", "PostgresTestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
             path: "Tests/PlexusIntegrationTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
