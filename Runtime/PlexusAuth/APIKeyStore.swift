@@ -1,7 +1,8 @@
 import Foundation
 import PlexusStorage
 
-/// The API keys in the runtime's SQLite database: create, revoke, list (the CLI's operations).
+/// The API keys in the runtime's SQLite database (or, with `[cluster] postgres` and no Redis, in
+/// the runtime's schema on PostgreSQL, shared by every instance): create, revoke, list.
 ///
 /// The plaintext of a key exists only in the value `create` returns; the database holds its
 /// SHA-256 and its last four characters. Several stores (processes) may share one file: every

@@ -5,7 +5,8 @@ import PlexusRuntime
 import PlexusStorage
 
 /// `plexus apikey create|list|revoke`: API keys for service clients, in the runtime's own store
-/// (`<data>/runtime/gateway.sqlite`). Works whether or not the runtime is running; when one is, the
+/// (`<data>/runtime/gateway.sqlite`, or with `--postgres` the tables every instance on that database
+/// shares). Works whether or not the runtime is running; when one is, the
 /// command returns once it serves the change (a new key works at once, a revoked one is refused).
 struct APIKeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
