@@ -209,9 +209,10 @@ public final class Runtime {
         events.bus.metrics = metrics
     }
 
-    /// Where the API keys live when not in this instance's SQLite file: with `[cluster] postgres`
-    /// and without Redis, on PostgreSQL, shared by every instance. (With Redis the instances keep
-    /// their own tables in step through it, and share one admin key: ``ClusterKeyShare``.)
+    /// Where the API keys and the audit log live when not in this instance's SQLite files: with
+    /// `[cluster] postgres` and without Redis, on PostgreSQL, shared by every instance. (With Redis
+    /// the instances keep their own key tables in step through it, share one admin key
+    /// (``ClusterKeyShare``), and mirror their audit records to it.)
     private var sharedKeyDatabase: PostgresSettings? { cluster == nil ? config.clusterPostgres : nil }
 
     /// The `audit log and API keys` service's start: opens the gateway's stores (blocking, before

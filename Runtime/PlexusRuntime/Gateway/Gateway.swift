@@ -26,8 +26,8 @@ final class Gateway {
     let resilience: ResilienceStage
 
     /// Opens the gateway's stores under `<data>/runtime/` (API keys, audit log); with `postgres`
-    /// (`[cluster] postgres`) the API keys live on that database instead, shared by every
-    /// instance. Blocks, so it is called before the loop runs.
+    /// (`[cluster] postgres`) both live on that database instead, shared by every instance.
+    /// Blocks, so it is called before the loop runs.
     static func open(settings: GatewaySettings, dataDirectory: URL, logger: Logger, tenantDirectory: TenantDirectory = TenantDirectory(),
                      postgres: PostgresSettings? = nil) throws -> Gateway {
         let directory = dataDirectory.appendingPathComponent("runtime")
@@ -37,7 +37,13 @@ final class Gateway {
         let (store, audit) = try blockingAwait {
             let store: APIKeyStore
             if let postgres { store = try await APIKeyStore.open(postgres: postgres) } else { store = try await APIKeyStore.open(path: keyPath) }
-            let audit = try await AuditLog.open(path: auditPath, configuration: AuditLogConfiguration(retentionDays: retention, droppableActions: [.authFailure, .authDenied]))
+            let configuration = AuditLogConfiguration(retentionDays: retention, droppableActions: [.authFailure, .authDenied])
+            let audit: AuditLog
+            if let postgres {
+                audit = try await AuditLog.open(postgres: postgres, configuration: configuration)
+            } else {
+                audit = try await AuditLog.open(path: auditPath, configuration: configuration)
+            }
             return (store, audit)
         }
         return try Gateway(settings: settings, keyStore: store, audit: audit, logger: logger, tenantDirectory: tenantDirectory)
