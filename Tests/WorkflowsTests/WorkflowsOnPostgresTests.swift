@@ -90,3 +90,61 @@ final class WorkflowsOnPostgresTests: XCTestCase {
         XCTAssertEqual(try b.request("GET", "/api/v1/workflows/instances/\(id)", headers: "Authorization: Bearer \(stranger)\r\n").status, 404)
     }
 }
+
+/// Two plexus instances running workflows on one database: the second one's start leaves the
+/// first one's running instances to it (it claims only instances whose owner stopped sending
+/// heartbeats), so no instance runs twice.
+final class WorkflowsOwnershipOnPostgresTests: XCTestCase {
+    func testASecondInstanceLeavesTheFirstOnesRunningInstancesAlone() throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n"
+        let a = try WorkflowsOnPostgresTests.start(extra: extra)
+        defer { _ = a.stop() }
+        let key = try a.createAPIKey(name: "ada", tenant: "acme", roles: ["admin"])
+        let gate = #"{"name": "gate", "steps": [{"id": "wait", "type": "wait_signal", "signal": "go", "output": "go"}]}"#
+        XCTAssertEqual(try WorkflowsOnPostgresTests.post(a, "/api/v1/workflows/definitions", gate, key: key).status, 201)
+        let id = try XCTUnwrap(WorkflowsOnPostgresTests.json(try WorkflowsOnPostgresTests.post(a, "/api/v1/workflows/gate/start", "{}", key: key))["id"] as? String)
+        _ = try WorkflowsOnPostgresTests.wait(a, id, key: key) { ($0["current"] as? [String]) == ["wait"] }
+
+        let b = try WorkflowsOnPostgresTests.start(extra: extra)
+        defer { _ = b.stop() }
+        let keyB = try b.createAPIKey(name: "ada-b", tenant: "acme", roles: ["admin"])
+        // B did not resume it: B takes no signal for it; A does, once.
+        let viaB = try WorkflowsOnPostgresTests.post(b, "/api/v1/workflows/instances/\(id)/signal/go", #"{"by": "b"}"#, key: keyB)
+        XCTAssertEqual(viaB.status, 409, viaB.text)
+        XCTAssertEqual(try WorkflowsOnPostgresTests.post(a, "/api/v1/workflows/instances/\(id)/signal/go", #"{"by": "a"}"#, key: key).status, 202)
+        let done = try WorkflowsOnPostgresTests.wait(a, id, key: key) { $0["status"] as? String == "completed" }
+        XCTAssertEqual((done["output"] as? [String: Any])?["go"] as? [String: String], ["by": "a"])
+        let owners = try cluster.execute("SELECT count(DISTINCT owner) FROM plugin_workflows.instances", url: url)
+        XCTAssertEqual(owners, ["1"], "the instance kept its owner")
+    }
+
+    /// The owner stops: once its heartbeats are older than 15 s, the other instance takes its
+    /// running workflow instance over and completes it on a signal.
+    func testAStoppedInstancesWorkflowIsTakenOverByAnother() throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n"
+        let a = try WorkflowsOnPostgresTests.start(extra: extra)
+        let key = try a.createAPIKey(name: "ada", tenant: "acme", roles: ["admin"])
+        let gate = #"{"name": "gate", "steps": [{"id": "wait", "type": "wait_signal", "signal": "go", "output": "go"}]}"#
+        XCTAssertEqual(try WorkflowsOnPostgresTests.post(a, "/api/v1/workflows/definitions", gate, key: key).status, 201)
+        let id = try XCTUnwrap(WorkflowsOnPostgresTests.json(try WorkflowsOnPostgresTests.post(a, "/api/v1/workflows/gate/start", "{}", key: key))["id"] as? String)
+        _ = try WorkflowsOnPostgresTests.wait(a, id, key: key) { ($0["current"] as? [String]) == ["wait"] }
+        let b = try WorkflowsOnPostgresTests.start(extra: extra)
+        defer { _ = b.stop() }
+        let keyB = try b.createAPIKey(name: "ada-b", tenant: "acme", roles: ["admin"])
+        XCTAssertEqual(a.stop(), 0)
+        // B takes the signal once it has taken the instance over (at most about 17 s after A's last heartbeat).
+        var status = 0
+        let deadline = Date().addingTimeInterval(40)
+        while status != 202, Date() < deadline {
+            status = try WorkflowsOnPostgresTests.post(b, "/api/v1/workflows/instances/\(id)/signal/go", #"{"by": "b"}"#, key: keyB).status
+            if status != 202 { usleep(500_000) }
+        }
+        XCTAssertEqual(status, 202, "B never took the instance over")
+        let done = try WorkflowsOnPostgresTests.wait(b, id, key: keyB) { $0["status"] as? String == "completed" }
+        XCTAssertEqual((done["output"] as? [String: Any])?["go"] as? [String: String], ["by": "b"])
+    }
+}

@@ -8,6 +8,9 @@ import WorkflowEngine
 @PluginActor
 final class WorkflowStore {
     let storage: Storage
+    /// This plugin instance's id: the owner of the workflow instances it runs (several plexus
+    /// instances share one PostgreSQL database; each runs the instances it started or claimed).
+    let owner = UUID().uuidString.lowercased()
 
     init(storage: Storage) { self.storage = storage }
 
@@ -28,7 +31,32 @@ final class WorkflowStore {
                      postgresql: "CREATE TABLE rule_keys (rule TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, tokens DOUBLE PRECISION, at BIGINT NOT NULL, PRIMARY KEY (rule, kind, key))"),
         SQLMigration(version: 8, sql: "CREATE TABLE rule_batches (rule TEXT NOT NULL, batch INTEGER NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, opened INTEGER NOT NULL, item TEXT NOT NULL, PRIMARY KEY (rule, batch, seq))",
                      postgresql: "CREATE TABLE rule_batches (rule TEXT NOT NULL, batch BIGINT NOT NULL, key TEXT NOT NULL, seq BIGINT NOT NULL, opened BIGINT NOT NULL, item TEXT NOT NULL, PRIMARY KEY (rule, batch, seq))"),
+        // The plexus instance running each workflow instance, and its last sign of life (ms).
+        SQLMigration(version: 9, sql: "ALTER TABLE instances ADD COLUMN owner TEXT NOT NULL DEFAULT ''"),
+        SQLMigration(version: 10, sql: "ALTER TABLE instances ADD COLUMN heartbeat INTEGER", postgresql: "ALTER TABLE instances ADD COLUMN heartbeat BIGINT"),
     ]
+
+    /// On PostgreSQL: how long after its owner's last heartbeat an unfinished instance may be
+    /// claimed by another plexus instance at its start (ms), and how often owners beat.
+    static let staleAfterMilliseconds: Int64 = 15_000
+    static let heartbeatInterval: Duration = .seconds(2)
+
+    /// Marks this plexus instance's unfinished workflow instances alive at `now` (ms).
+    func heartbeat(now: Int64) async throws {
+        try await storage.execute("UPDATE instances SET heartbeat = ? WHERE owner = ? AND status IN ('running', 'compensating')",
+                                  [.integer(now), .text(owner)])
+    }
+
+    /// Takes over an unfinished instance whose owner is gone (no heartbeat for
+    /// ``staleAfterMilliseconds``, or none recorded); false when a live owner (this one included)
+    /// runs it, or another plexus instance claimed it first. A lease of 15 s: an owner that cannot
+    /// reach the database for longer may find its instances running elsewhere too.
+    func claim(_ id: String, now: Int64) async throws -> Bool {
+        try await storage.execute("""
+            UPDATE instances SET owner = ?, heartbeat = ?
+            WHERE id = ? AND owner <> ? AND (owner = '' OR heartbeat IS NULL OR heartbeat < ?)
+            """, [.text(owner), .integer(now), .text(id), .text(owner), .integer(now - Self.staleAfterMilliseconds)]).changes == 1
+    }
 
     func migrate() async throws { try await storage.migrate(Self.migrations) }
 
@@ -80,10 +108,10 @@ final class WorkflowStore {
 
     /// The statement that creates an instance row.
     func insertInstance(_ row: InstanceRow) -> (sql: String, parameters: [SQLValue]) {
-        ("INSERT INTO instances (id, tenant, workflow, version, status, idempotency_key, parent, parent_step, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ("INSERT INTO instances (id, tenant, workflow, version, status, idempotency_key, parent, parent_step, created, updated, owner, heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
          [.text(row.id), .text(row.tenant), .text(row.workflow), .integer(Int64(row.version)), .text(row.status),
           row.idempotencyKey.map(SQLValue.text) ?? .null, row.parent.map(SQLValue.text) ?? .null, row.parentStep.map(SQLValue.text) ?? .null,
-          .integer(row.created), .integer(row.created)])
+          .integer(row.created), .integer(row.created), .text(owner), .integer(row.created)])
     }
 
     /// The statement that appends entry `seq` of `instance`.
