@@ -65,4 +65,22 @@ final class TimetableOnPostgresTests: XCTestCase {
         TimetableHarness.assertProblem(try b.request("DELETE", "\(TimetableHarness.jobs)/no-such-job"), status: 404, ["no-such-job"])
         XCTAssertEqual(try cluster.execute("SELECT status FROM plugin_timetable.timetable_jobs WHERE id = '\(id)'", url: url), ["cancelled"])
     }
+
+    /// An instance killed while it runs a job: once its heartbeats are 15 s old, the other
+    /// instance ends the job as interrupted (nobody would finish it), as a restart does.
+    func testJobOfAKilledInstanceEndsInterrupted() throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n"
+        let a = try TimetableHarness.start(extra: extra)
+        let id = try TimetableHarness.submit(a, ctt: Instances.larger(), timeLimit: 60)
+        _ = try TimetableHarness.waitRunning(a, id)
+        let b = try TimetableHarness.start(extra: extra)
+        defer { _ = b.stop() }
+        XCTAssertEqual(try TimetableHarness.status(b, id)["status"] as? String, "running")
+        _ = a.stop(signal: SIGKILL)
+        let ended = try TimetableHarness.waitFinished(b, id, seconds: 40)
+        XCTAssertEqual(ended["status"] as? String, "failed", "\(ended)")
+        XCTAssertTrue("\(ended)".contains("interrupted by a restart"), "\(ended)")
+    }
 }

@@ -135,10 +135,24 @@ final class JobManager {
         heartbeatTimer = context.timers.schedule(after: Self.heartbeatInterval, repeating: Self.heartbeatInterval) { [weak self] in
             guard let self, !self.stopping else { return }
             if self.jobs.values.contains(where: { !$0.status.isFinished }) { self.store.heartbeat() }
-            Task { @PluginActor in await self.applyCancelRequests() }
+            Task { @PluginActor in
+                await self.applyCancelRequests()
+                await self.interruptStale()
+            }
         }
         try context.bus.subscribe("storage.\(TimetablePlugin.manifest.name).timetable_jobs.update") { [weak self] _ in
             Task { @PluginActor in await self?.applyCancelRequests() }
+        }
+    }
+
+    /// Ends as failed ("interrupted by a restart") the unfinished jobs of instances that stopped
+    /// sending heartbeats ``staleAfterSeconds`` ago (crashed): nobody would finish them otherwise.
+    private func interruptStale() async {
+        do {
+            let ended = try await store.interruptStale(before: Date().timeIntervalSince1970 - Self.staleAfterSeconds, reason: Self.interruptedReason)
+            if ended > 0 { context.logger.notice("timetable jobs of a stopped instance ended as interrupted", metadata: ["jobs": "\(ended)"]) }
+        } catch {
+            context.logger.warning("timetable could not end stale jobs", metadata: ["error": "\(error)"])
         }
     }
 

@@ -251,6 +251,15 @@ final class JobStore {
             """, [.text(id), .text(tenant)]).changes > 0
     }
 
+    /// Ends as failed the unfinished jobs of other instances whose last heartbeat is older than
+    /// `before` (Unix seconds); returns how many.
+    func interruptStale(before: Double, reason: String) async throws -> Int {
+        Int(try await context.storage.execute("""
+            UPDATE timetable_jobs SET status = 'failed', error = ?, finished = ?
+            WHERE owner <> ? AND status IN ('queued', 'running') AND (heartbeat IS NULL OR heartbeat < ?)
+            """, [.text(reason), .real(Date().timeIntervalSince1970), .text(owner), .real(before)]).changes)
+    }
+
     /// The ids of this instance's unfinished jobs that another instance asked to cancel.
     func cancelRequests() async throws -> [String] {
         try await context.storage.query("""
