@@ -54,13 +54,16 @@ final class VisualizationRouteTests: XCTestCase {
         XCTAssertEqual(plexus.stop(), 0)
     }
 
-    func testSavedChartsAndDataSetsBelongToTheTenant() throws {
-        let plexus = try start()
+    func testSavedChartsAndDataSetsBelongToTheTenant() throws { try Self.savedChartsAndDataSetsBelongToTheTenant(try start()) }
+
+    /// The scenario, on SQLite here and on PostgreSQL in `VisualizationOnPostgresTests`.
+    static func savedChartsAndDataSetsBelongToTheTenant(_ plexus: TestRuntime) throws {
+        let helpers = DashboardTests.Helpers()
         let rows = #"[{"k": "a", "v": 1}, {"k": "b", "v": 4}]"#
         let put = try plexus.request("PUT", "/api/v1/visualizations/datasets/sales", headers: "Content-Type: application/json\r\n", body: Array(rows.utf8))
         XCTAssertEqual(put.status, 201, put.text)
         let chart = #"{"data": {"name": "sales"}, "mark": "bar", "encoding": {"x": {"field": "k", "type": "nominal"}, "y": {"field": "v", "type": "quantitative"}}}"#
-        let saved = try post(plexus, "/api/v1/visualizations/charts?id=weekly", chart)
+        let saved = try helpers.post(plexus, "/api/v1/visualizations/charts?id=weekly", chart)
         XCTAssertEqual(saved.status, 201, saved.text)
         XCTAssertEqual(saved.header("Location"), "/api/v1/visualizations/weekly.svg")
         let svg = try plexus.get("/api/v1/visualizations/weekly.svg")
@@ -72,7 +75,7 @@ final class VisualizationRouteTests: XCTestCase {
         // Another tenant sees neither the chart nor the data set.
         plexus.credential = try plexus.createAPIKey(name: "other", tenant: "other")
         XCTAssertEqual(try plexus.get("/api/v1/visualizations/weekly.svg").status, 404)
-        try problem(try post(plexus, "/api/v1/visualizations/render", chart), status: 422, path: "$.data.name", "no data set named 'sales'")
+        try helpers.problem(try helpers.post(plexus, "/api/v1/visualizations/render", chart), status: 422, path: "$.data.name", "no data set named 'sales'")
         XCTAssertEqual(plexus.stop(), 0)
     }
 
