@@ -1,9 +1,9 @@
 import XCTest
 @testable import VoiceEngine
 
-/// The word-level check: the finite-state grammar offers a penalised garbage loop of free phones beside every slot
-/// value and every template's last required word, so a one-word substitution ("... like in spain" for "... like
-/// today") or a slot value the grammar lacks takes the loop and is rejected.
+/// The word-level check: a second finite-state grammar offers a penalised garbage loop of free phones beside every
+/// template's last required word (and, optionally, every slot value), so a one-word substitution at the end ("...
+/// like in london" for "... like today") takes the loop and is rejected.
 final class WordCheckTests: XCTestCase {
     override func setUpWithError() throws {
         try Clips.installStandard()
@@ -48,6 +48,13 @@ final class WordCheckTests: XCTestCase {
             "call acme", "call acme now", "call big bank", "call big bank now", "call *", "call * now",
             "what is the weather today", "what is the weather like today", "what is the forecast today", "what is the forecast like today",
             "what is the weather *", "what is the weather like *", "what is the forecast *", "what is the forecast like *"])
+        // Without loops beside slot values (the default), only the final literal words get one.
+        var finalOnly = garbage
+        finalOnly.besideSlots = false
+        XCTAssertEqual(Self.sentences(ofFSG: grammar.fsg(garbage: finalOnly)), [
+            "call acme", "call acme now", "call big bank", "call big bank now",
+            "what is the weather today", "what is the weather like today", "what is the forecast today", "what is the forecast like today",
+            "what is the weather *", "what is the weather like *", "what is the forecast *", "what is the forecast like *"])
         // The penalties are written as the probabilities of the transitions into the loop and of each phone in it.
         let text = grammar.fsg(garbage: garbage)
         XCTAssertTrue(text.contains(" 0.5\n"))
@@ -60,19 +67,24 @@ final class WordCheckTests: XCTestCase {
         XCTAssertEqual(SpeechRecognizer.transcript("call acme"), "call acme")
     }
 
-    func testSubstitutedFinalWordsAndUnknownSlotValuesTakeTheGarbageLoop() throws {
-        // Right for every word but the last (or but the slot value): a whole-utterance score gap barely moves.
+    func testSubstitutedFinalWordsTakeTheGarbageLoop() throws {
+        // Right for every word but the last: the whole-utterance gap alone accepted each of these as "weather"
+        // (probe set P in Plugins/Voice/README.md).
         let cases: [(sentence: String, voice: String)] = [
-            ("what is the weather like in spain", "en-us"), ("what is the weather like tomorrow", "en"),
-            ("create a new ticket for microsoft", "en-us+m3"), ("compare the lease with the invoice", "en-us"),
+            ("what is the weather like in london", "en-us"), ("what is the weather like tonight", "en"),
+            ("what is the weather like on monday", "en-us+m3"), ("what is the weather like in london", "en-us+f3"),
         ]
         var failures: [String] = []
         for c in cases {
             let result = try Clips.recognize(try Clips.wav(c.sentence, voice: c.voice))
-            if result.match != nil || !result.text.contains("…") || result.confidence != 0 {
+            // Rejected, and when the grammar kept a path at all, through the loop.
+            if result.match != nil || !(result.text.isEmpty || result.text.hasSuffix("…")) || result.confidence != 0 {
                 failures.append("'\(c.sentence)' [\(c.voice)] heard '\(result.text)' → \(result.match?.intent ?? "nil"), confidence \(result.confidence)")
             }
         }
         XCTAssertEqual(failures, [])
+        // The real final word still passes.
+        let right = try Clips.recognize(try Clips.wav("what is the weather like today", voice: "en-us"))
+        XCTAssertEqual(right.match?.intent, "weather", "heard '\(right.text)'")
     }
 }

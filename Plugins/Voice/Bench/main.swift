@@ -73,7 +73,8 @@ do {
             model.garbageEntryProbability = values[0]
             model.garbagePhoneProbability = values[1]
         }
-        if ProcessInfo.processInfo.environment["VOICE_BENCH_COT_CAUGHT"] == "0" { model.cotCaughtVariants = false }
+        if let cotCaught = ProcessInfo.processInfo.environment["VOICE_BENCH_COT_CAUGHT"] { model.cotCaughtVariants = cotCaught == "1" }
+        if let slots = ProcessInfo.processInfo.environment["VOICE_BENCH_GARBAGE_SLOTS"] { model.garbageBesideSlots = slots == "1" }
         // VOICE_BENCH_LOOP_BEAM="BEAM,WORDBEAM": the phone-loop search's beams (tuning runs).
         if let beams = ProcessInfo.processInfo.environment["VOICE_BENCH_LOOP_BEAM"]?.split(separator: ","), beams.count == 2 {
             model.phoneLoopBeam = String(beams[0])

@@ -8,18 +8,21 @@ public struct GarbageLoop: Sendable, Equatable {
     public var phoneProbability: Double
     /// The dictionary words of the loop's phones.
     public var phoneWords: [String]
+    /// Whether slot values get a loop too (the last required literal word of a template always does).
+    public var besideSlots: Bool
 
-    public init(entryProbability: Double, phoneProbability: Double, phoneWords: [String]) {
+    public init(entryProbability: Double, phoneProbability: Double, phoneWords: [String], besideSlots: Bool = true) {
         self.entryProbability = entryProbability
         self.phoneProbability = phoneProbability
         self.phoneWords = phoneWords
+        self.besideSlots = besideSlots
     }
 }
 
 extension IntentGrammar {
     /// The grammar as a PocketSphinx finite-state grammar (the text `fsg_model_read` takes): the same paths as
-    /// ``jsgf``, plus, when `garbage` is given, a garbage loop beside every slot value and beside the last required
-    /// word of every template (where one-word substitutions like "what is the weather like *in spain*" hide: a
+    /// ``jsgf``, plus, when `garbage` is given, a garbage loop beside the last required literal word of every
+    /// template and, with `besideSlots`, beside every slot value (where one-word substitutions like "what is the weather like *in spain*" hide: a
     /// whole-utterance score cannot see them, since the rest of the path is right). Words of trailing optional
     /// parts get no loop, so silence after "call acme" is not taken for a missing "now".
     public func fsg(garbage: GarbageLoop?) -> String {
@@ -94,7 +97,7 @@ private struct FSGBuilder {
                     current = next
                 }
             }
-            garbageLoop(from: from, to: to)
+            if garbage?.besideSlots == true { garbageLoop(from: from, to: to) }
         case .choice(let alternatives, let optional):
             for alternative in alternatives where !alternative.isEmpty { sequence(alternative, from: from, to: to, final: final) }
             if optional || alternatives.contains(where: \.isEmpty) { link(from, to) }
