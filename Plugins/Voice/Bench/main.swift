@@ -75,6 +75,8 @@ do {
         }
         if let cotCaught = ProcessInfo.processInfo.environment["VOICE_BENCH_COT_CAUGHT"] { model.cotCaughtVariants = cotCaught == "1" }
         if let slots = ProcessInfo.processInfo.environment["VOICE_BENCH_GARBAGE_SLOTS"] { model.garbageBesideSlots = slots == "1" }
+        // VOICE_BENCH_EXTRA="-name value ...": more PocketSphinx arguments (front-end tuning runs).
+        if let extra = ProcessInfo.processInfo.environment["VOICE_BENCH_EXTRA"] { model.extraArguments = extra.split(separator: " ").map(String.init) }
         // VOICE_BENCH_LOOP_BEAM="BEAM,WORDBEAM": the phone-loop search's beams (tuning runs).
         if let beams = ProcessInfo.processInfo.environment["VOICE_BENCH_LOOP_BEAM"]?.split(separator: ","), beams.count == 2 {
             model.phoneLoopBeam = String(beams[0])
