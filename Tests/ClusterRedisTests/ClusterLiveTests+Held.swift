@@ -1,0 +1,75 @@
+import Foundation
+import PlexusTesting
+import XCTest
+
+/// Requests whose head waits for the shared rate-limit decision (the connection holds them):
+/// what happens to the socket after the decision (review of the cluster-on-Redis change, B1, B5, R1).
+extension ClusterLiveTests {
+    /// B1: a WebSocket upgrade whose head was held still reads its client's frames afterwards.
+    func testAWebSocketBehindASharedRateLimitForEveryRouteStillReadsItsClientsFrames() throws {
+        let server = try RedisTestServer()
+        let work = try workDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let nodes = try instances(1, server, prefix: "heldws:", work: work, settings: """
+            [rate_limits.everything]
+            requests = 1000
+            window_s = 3600
+            applies_to = "*"
+            key = "client"
+            """)
+        defer { for node in nodes { _ = node.stop() } }
+        let client = try WebSocketClient.open(port: nodes[0].port, credential: nodes[0].credential ?? nodes[0].adminKey)
+        try client.sendFrame(WebSocketClient.ping, Array("are you there".utf8))
+        var frame = try client.readFrame()
+        while frame.opcode == WebSocketClient.ping { frame = try client.readFrame() }
+        XCTAssertEqual(frame.opcode, WebSocketClient.pong, "the server read the client's ping after the held upgrade")
+        XCTAssertEqual(frame.text, "are you there")
+        try client.sendClose(1000)
+        frame = try client.readFrame()
+        while frame.opcode == WebSocketClient.ping { frame = try client.readFrame() }
+        XCTAssertEqual(frame.opcode, WebSocketClient.close, "the server read the client's close")
+    }
+
+    /// R1 and B5: `100 Continue` only after the shared decision admits (a refusal comes without
+    /// it), and a held POST behind a full pipeline still reads the rest of its body.
+    func testAHeldRequestGetsItsContinueOnlyWhenAdmittedAndReadsItsBodyAfterAFullPipeline() throws {
+        let server = try RedisTestServer()
+        let work = try workDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let nodes = try instances(1, server, prefix: "heldcontinue:", work: work, settings: """
+            [rate_limits.probe]
+            requests = 2
+            window_s = 3600
+            applies_to = "plugin:bus-probe"
+            key = "client"
+            """)
+        defer { for node in nodes { _ = node.stop() } }
+        let auth = nodes[0].authorized("")
+        func head(_ length: Int, expect: Bool = false) -> String {
+            "POST /api/v1/probe/upper HTTP/1.1\r\nHost: t\r\n\(auth)\(expect ? "Expect: 100-continue\r\n" : "")Content-Length: \(length)\r\n\r\n"
+        }
+        // Admitted with `Expect`: 100 Continue, then the body, then the answer.
+        let admitted = try TestClient(port: nodes[0].port)
+        try admitted.send(head(5, expect: true))
+        XCTAssertEqual(try admitted.readResponse().status, 100)
+        try admitted.send("hello")
+        XCTAssertEqual(try admitted.readResponse().text, "HELLO")
+        // B5: 64 pipelined requests, then a held POST with half its body, in one write; the rest
+        // of the body comes after the answers. Reading paused for the pipeline must resume.
+        let pipelined = try TestClient(port: nodes[0].port, timeoutSeconds: 15)
+        let health = "GET /health HTTP/1.1\r\nHost: t\r\n\r\n"
+        try pipelined.send(String(repeating: health, count: 64) + head(10) + "abcde")
+        for _ in 0..<64 { XCTAssertEqual(try pipelined.readResponse().status, 200) }
+        try pipelined.send("fghij")
+        let late = try pipelined.readResponse()
+        XCTAssertEqual(late.status, 200, late.text)
+        XCTAssertEqual(late.text, "ABCDEFGHIJ")
+        // Exhausted, with `Expect`: the 429 comes first, with no 100 Continue before it.
+        let refused = try TestClient(port: nodes[0].port)
+        try refused.send(head(100_000, expect: true))
+        let answer = try refused.readResponse()
+        XCTAssertEqual(answer.status, 429, "no 100 Continue for a request the shared limit refuses: \(answer.text)")
+        XCTAssertTrue(refused.readsEOF())
+        XCTAssertEqual(try nodes[0].get("/health").status, 200)
+    }
+}
