@@ -129,7 +129,8 @@ final class RedisCluster: BusReplication {
         pubsub.subscribeCommand(["PSUBSCRIBE", ClusterKeys.escape(keys.apiKeysChanged)] + globs.keys.sorted())
         // Changes announced while the connection was down were missed: merge now.
         onKeysChanged?()
-        if pubsub.connects > 1 { quarantine.refresh() }
+        // Also at the first subscribe: an announcement between the start-up exchange and it was missed.
+        quarantine.refresh()
     }
 
     private func received(_ reply: RedisReply) {
