@@ -65,6 +65,8 @@ final class RedisCluster: BusReplication {
         var answered = false
         commands.onReady = { [unowned self] in
             onAvailability?(true, "connected")
+            // Back after a drop: a quarantine refresh asked for meanwhile (pub/sub reconnect) failed.
+            if answered { quarantine.refresh() }
             if !answered { answered = true; ready(nil) }
         }
         commands.onDown = { [unowned self] reason in onAvailability?(false, reason) }
