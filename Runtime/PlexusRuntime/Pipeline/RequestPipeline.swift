@@ -125,6 +125,8 @@ final class RequestPipeline {
         switch early {
         case .none: exchange.connection.holdHead(exchange)
         case .some(let refusal?):
+            // Not reached today (a synchronous answer only comes from a Redis failure: admitted);
+            // kept so a decision that refuses at once is answered like one that refuses later.
             exchange.bodyLimit = 0
             refuse(exchange, refusal)
         case .some(nil): break
