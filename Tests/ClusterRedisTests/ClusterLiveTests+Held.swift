@@ -30,6 +30,38 @@ extension ClusterLiveTests {
         XCTAssertEqual(frame.opcode, WebSocketClient.close, "the server read the client's close")
     }
 
+    /// B1, SSE: a stream whose head was held still notices its client leaving at once (not at
+    /// the next heartbeat, here a minute away): its Redis pattern is dropped.
+    func testAnSSEStreamBehindASharedRateLimitNoticesItsClientLeavingBeforeTheNextHeartbeat() throws {
+        let server = try RedisTestServer()
+        let work = try workDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let nodes = try instances(1, server, prefix: "heldsse:", work: work, settings: """
+            [rate_limits.everything]
+            requests = 1000
+            window_s = 3600
+            applies_to = "*"
+            key = "client"
+            [bus]
+            sse_heartbeat_ms = 60000
+            """)
+        defer { for node in nodes { _ = node.stop() } }
+        func patterns() throws -> Int { Int(try server.cli("PUBSUB", "NUMPAT").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1 }
+        let before = try patterns()
+        do {
+            let client = try TestClient(port: nodes[0].port)
+            try client.send("GET /api/v1/events/stream?topic=heldsse.only HTTP/1.1\r\nHost: t\r\n\(nodes[0].authorized(""))\r\n")
+            XCTAssertEqual(try client.readHead().status, 200)
+            let deadline = Date().addingTimeInterval(10)
+            while try patterns() <= before && Date() < deadline { usleep(50_000) }
+            XCTAssertEqual(try patterns(), before + 1, "the stream's pattern is subscribed in Redis")
+        }
+        // The client is gone (its socket closed): the instance notices and unsubscribes.
+        let deadline = Date().addingTimeInterval(10)
+        while try patterns() > before && Date() < deadline { usleep(50_000) }
+        XCTAssertEqual(try patterns(), before, "the stream outlived its client (it would be noticed only at the next heartbeat)")
+    }
+
     /// R1 and B5: `100 Continue` only after the shared decision admits (a refusal comes without
     /// it), and a held POST behind a full pipeline still reads the rest of its body.
     func testAHeldRequestGetsItsContinueOnlyWhenAdmittedAndReadsItsBodyAfterAFullPipeline() throws {
