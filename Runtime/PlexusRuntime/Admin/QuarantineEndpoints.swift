@@ -19,8 +19,8 @@ enum QuarantineEndpoints {
                 ["name": name, "reason": entry.reason, "since": entry.since, "crashes": entry.crashes.count]
             }
             guard let shared else { return respond(.json(["quarantined": entries])) }
-            shared.fetch { all in
-                guard let all else { return respond(.problem(503, "the cluster's quarantine is kept in Redis, which is unreachable; retry when it is back", exchange)) }
+            shared.fetch { snapshot in
+                guard let all = snapshot?.entries else { return respond(.problem(503, "the cluster's quarantine is kept in Redis, which is unreachable; retry when it is back", exchange)) }
                 respond(.json(["quarantined": entries, "cluster": all.sorted { $0.key < $1.key }.map { ["name": $0.key, "reason": $0.value] }]))
             }
         })
