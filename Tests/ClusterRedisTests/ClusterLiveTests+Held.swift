@@ -68,9 +68,9 @@ extension ClusterLiveTests {
         let server = try RedisTestServer()
         let work = try workDirectory()
         defer { try? FileManager.default.removeItem(at: work) }
-        let nodes = try instances(1, server, prefix: "heldcontinue:", work: work, settings: """
+        let nodes = try instances(2, server, prefix: "heldcontinue:", work: work, settings: """
             [rate_limits.probe]
-            requests = 2
+            requests = 3
             window_s = 3600
             applies_to = "plugin:bus-probe"
             key = "client"
@@ -96,12 +96,17 @@ extension ClusterLiveTests {
         let late = try pipelined.readResponse()
         XCTAssertEqual(late.status, 200, late.text)
         XCTAssertEqual(late.text, "ABCDEFGHIJ")
-        // Exhausted, with `Expect`: the 429 comes first, with no 100 Continue before it.
-        let refused = try TestClient(port: nodes[0].port)
+        let third = try TestClient(port: nodes[0].port)
+        try third.send(head(1) + "z")
+        XCTAssertEqual(try third.readResponse().text, "Z")
+        // Exhausted in the cluster (3 taken on instance 0) while instance 1's own buckets still
+        // admit, with `Expect`: the shared 429 comes first, with no 100 Continue before it.
+        let refused = try TestClient(port: nodes[1].port)
         try refused.send(head(100_000, expect: true))
         let answer = try refused.readResponse()
         XCTAssertEqual(answer.status, 429, "no 100 Continue for a request the shared limit refuses: \(answer.text)")
         XCTAssertTrue(refused.readsEOF())
-        XCTAssertEqual(try nodes[0].get("/health").status, 200)
+        XCTAssertTrue(answer.text.contains("across the cluster"), answer.text)
+        XCTAssertEqual(try nodes[1].get("/health").status, 200)
     }
 }
