@@ -30,6 +30,33 @@ extension ClusterLiveTests {
         XCTAssertEqual(frame.opcode, WebSocketClient.close, "the server read the client's close")
     }
 
+    /// B2: a held request waits for a stalled Redis up to the command timeout (then the local
+    /// fallback decides), not the client's body timeout: before, the sweeper answered 408 and
+    /// freed the connection, and the late decision then touched freed memory.
+    func testAHeldRequestWaitsForAStalledRedisUpToTheCommandTimeoutNotTheBodyTimeout() throws {
+        let server = try RedisTestServer()
+        let work = try workDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let nodes = try instances(1, server, prefix: "heldstall:", work: work, settings: """
+            redis_command_timeout_ms = 1500
+            [rate_limits.probe]
+            requests = 100
+            window_s = 3600
+            applies_to = "plugin:bus-probe"
+            key = "client"
+            """, serverSettings: "body_timeout_ms = 300\nbody_deadline_ms = 600\n")
+        defer { for node in nodes { _ = node.stop() } }
+        let body = "stalled"
+        let client = try TestClient(port: nodes[0].port, timeoutSeconds: 15)
+        _ = try server.cli("CLIENT", "PAUSE", "3000", "ALL")
+        try client.send("POST /api/v1/probe/upper HTTP/1.1\r\nHost: t\r\n\(nodes[0].authorized(""))Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        let answer = try client.readResponse()
+        XCTAssertEqual(answer.status, 200, "decided by the local fallback at the command timeout, not 408 at the body timeout: \(answer.text)")
+        XCTAssertEqual(answer.text, "STALLED")
+        _ = try server.cli("CLIENT", "UNPAUSE")
+        XCTAssertEqual(try nodes[0].get("/health").status, 200, nodes[0].log)
+    }
+
     /// B1, SSE: a stream whose head was held still notices its client leaving at once (not at
     /// the next heartbeat, here a minute away): its Redis pattern is dropped.
     func testAnSSEStreamBehindASharedRateLimitNoticesItsClientLeavingBeforeTheNextHeartbeat() throws {
