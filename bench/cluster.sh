@@ -154,6 +154,10 @@ load_after="$(cut -d' ' -f1 /proc/loadavg)"
 same_p50="$(p50_of same)"; same_p99="$(p99_of same)"
 sse_p50="$(p50_of cross)"; sse_p99="$(p99_of cross)"
 durable_p50="$(p50_of durable)"; durable_p99="$(p99_of durable)"
+# A p99 that could not be read (the client's output changed, or it stopped early) is no figure: fail.
+for run in same cross durable; do
+    [[ -n "$(p99_of "$run")" ]] || fail "live fan-out run $run printed no publish-to-receive p99"
+done
 sse_missed=0
 awk -v v="$sse_p99" 'BEGIN { exit !(v + 0 >= 10) }' && sse_missed=1
 

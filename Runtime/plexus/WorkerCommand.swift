@@ -50,8 +50,10 @@ struct Release: ParsableCommand {
     func run() throws {
         let settings = try config.map { try RuntimeConfig(file: URL(fileURLWithPath: $0)) }
         let directory = data.map { URL(fileURLWithPath: $0) } ?? settings?.dataDirectory ?? URL(fileURLWithPath: "data")
-        // Cluster mode: Redis first, so a refusal there leaves everything as it was.
-        let shared = try settings?.clusterRedis.map { try SharedQuarantine.release(name, settings: $0) } ?? false
+        // Cluster mode: Redis first, so a refusal there leaves everything as it was. Redis releases
+        // it (for every instance) when its hash or this data directory's file holds it.
+        let heldLocally = Quarantine.load(dataDirectory: directory)[name] != nil
+        let shared = try settings?.clusterRedis.map { try SharedQuarantine.release(name, heldLocally: heldLocally, settings: $0) } ?? false
         guard try Quarantine.release(name, dataDirectory: directory) || shared else {
             throw CommandFailure("plugin '\(name)' is not quarantined in \(Quarantine.file(in: directory).path)"
                                  + (settings?.clusterRedis != nil ? " nor in the cluster's Redis" : ""))

@@ -12,7 +12,7 @@ final class ClusterLiveTests: XCTestCase {
 
     /// Starts `count` instances (no supervisor: a SIGKILL kills the instance) with the bus-probe fixture.
     func instances(_ count: Int, _ server: RedisTestServer, prefix: String, claimIdleMilliseconds: Int = 30_000,
-                           work: URL, settings: String = "", probeConfig: String = "") throws -> [TestRuntime] {
+                           work: URL, settings: String = "", probeConfig: String = "", serverSettings: String = "") throws -> [TestRuntime] {
         let binary = Self.binDirectory.appendingPathComponent("plexus")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw TestFailure("no plexus binary at \(binary.path): run `swift build` before `swift test`")
@@ -22,6 +22,7 @@ final class ClusterLiveTests: XCTestCase {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             return try TestRuntime(binary: binary, plugins: [Self.binDirectory.appendingPathComponent("libPlexusFixtureBusProbe.so")],
                                    pluginConfigs: ["bus-probe": "ack_log = \"\(directory.appendingPathComponent("acked.txt").path)\"\n\(probeConfig)"],
+                                   serverSettings: serverSettings,
                                    extra: """
                                    [supervisor]
                                    enabled = false

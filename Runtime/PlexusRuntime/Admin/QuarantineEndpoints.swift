@@ -4,8 +4,11 @@ import PlexusPolicy
 /// `/admin/quarantine` for the admin identity: the plugins the supervisor quarantined
 /// (`<data>/quarantine.json`) and a release, the HTTP twin of `plexus plugin release NAME`.
 /// A released plugin loads again in the next worker generation (`POST /admin/reload`).
-/// In cluster mode (`shared`) the listing adds the cluster's quarantine, and a release lifts the
-/// plugin in Redis too, so every instance forgets it (503, nothing released, while Redis is unreachable).
+/// In cluster mode (`shared`) the listing adds the cluster's quarantine. A release of a plugin
+/// that Redis's hash or this instance's file holds lifts it in Redis too (``ClusterQuarantine``),
+/// so every instance forgets it; one that neither holds is answered 404 and nothing changes
+/// anywhere (an entry only in another instance's file is released there). While Redis is
+/// unreachable: 503, nothing released.
 enum QuarantineEndpoints {
     /// The longest plugin name a release accepts.
     static let maxNameLength = 128
@@ -16,8 +19,8 @@ enum QuarantineEndpoints {
                 ["name": name, "reason": entry.reason, "since": entry.since, "crashes": entry.crashes.count]
             }
             guard let shared else { return respond(.json(["quarantined": entries])) }
-            shared.fetch { all in
-                guard let all else { return respond(.problem(503, "the cluster's quarantine is kept in Redis, which is unreachable; retry when it is back", exchange)) }
+            shared.fetch { snapshot in
+                guard let all = snapshot?.entries else { return respond(.problem(503, "the cluster's quarantine is kept in Redis, which is unreachable; retry when it is back", exchange)) }
                 respond(.json(["quarantined": entries, "cluster": all.sorted { $0.key < $1.key }.map { ["name": $0.key, "reason": $0.value] }]))
             }
         })
@@ -29,10 +32,12 @@ enum QuarantineEndpoints {
                 return respond(.problem(400, "path segment ':name' must be a plugin name (1 to \(maxNameLength) letters, digits, '.', '-' or '_'), found '\(name.prefix(40))'", exchange))
             }
             let action = AuditAction(rawValue: "admin.quarantine_release")
-            func releaseLocally(sharedHadIt: Bool) {
+            let heldLocally = Quarantine.load(dataDirectory: dataDirectory)[name] != nil
+            func releaseLocally(inCluster: Bool) {
                 do {
-                    guard try Quarantine.release(name, dataDirectory: dataDirectory) || sharedHadIt else {
-                        return respond(.problem(404, "plugin '\(name)' is not quarantined", exchange))
+                    guard try Quarantine.release(name, dataDirectory: dataDirectory) || inCluster else {
+                        gateway.record(action, outcome: .failure, exchange: exchange, target: name, detail: "not quarantined")
+                        return respond(.problem(404, "plugin '\(name)' is not quarantined" + (shared == nil ? "" : " on this instance nor in the cluster's Redis; nothing was released"), exchange))
                     }
                 } catch {
                     gateway.record(action, outcome: .failure, exchange: exchange, target: name, detail: "\(error)")
@@ -41,10 +46,12 @@ enum QuarantineEndpoints {
                 gateway.record(action, outcome: .success, exchange: exchange, target: name, detail: shared == nil ? "released" : "released across the cluster")
                 respond(.json(["released": name, "cluster": shared != nil, "next": "POST /admin/reload loads it in a new worker generation"]))
             }
-            guard let shared else { return releaseLocally(sharedHadIt: false) }
-            shared.release(name) { result in
+            guard let shared else { return releaseLocally(inCluster: false) }
+            // Released in the cluster (tombstone, announcement) only when Redis's hash or this
+            // instance's own file holds it; a 404 means nothing changed anywhere.
+            shared.release(name, heldLocally: heldLocally) { result in
                 switch result {
-                case .success(let had): releaseLocally(sharedHadIt: had)
+                case .success(let outcome): releaseLocally(inCluster: outcome.released)
                 case .failure(let failure):
                     gateway.record(action, outcome: .failure, exchange: exchange, target: name, detail: "\(failure)")
                     respond(.problem(503, "the cluster's quarantine is kept in Redis, which is unreachable (\(failure)); nothing was released; retry when it is back", exchange))

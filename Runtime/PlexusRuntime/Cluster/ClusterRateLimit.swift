@@ -7,8 +7,10 @@ import PlexusPolicy
 /// instances' clocks do not matter), so a limit of N per window admits N across all instances.
 ///
 /// It runs as soon as the head is parsed, after the instance's own rate-limit stage (which stays
-/// in front: its per-instance buckets refuse first, without a round trip); the connection reads
-/// nothing more until the decision, so a refusal comes before any of the body is read.
+/// in front: its per-instance buckets refuse first, without a round trip); the connection parses
+/// nothing more (bytes read with the head are kept) and stops reading until the decision, so a
+/// refusal comes before the body is parsed, without a `100 Continue`, and is followed by a
+/// lingering close (``HTTPConnection/releaseHead(_:refuse:)``).
 /// Local fallback, stated: while Redis is unreachable (or a decision has no reply within the
 /// command timeout) the request is decided by the instance's own buckets alone, so the cluster
 /// admits up to N per instance until Redis is back; the fallback is logged once per outage.

@@ -11,11 +11,13 @@ import Logging
 /// on its inbox channel `<prefix>rpc:<instance>` and its answer comes back on the caller's. An
 /// instance that receives nothing (PUBLISH counted 0 receivers: it is gone) is dropped and the
 /// call goes to the next one, then to this instance's own plugin if it offers the service.
-/// A call the receiver took fails at once when that instance is gone: every 250 ms while calls
+/// A call the receiver took fails soon when that instance is gone: every 250 ms while calls
 /// wait, the caller checks each receiver's inbox still has a subscriber (a killed process's
-/// connection is dropped by Redis at once) and its presence has not expired (a hung one stops
-/// refreshing it); otherwise its pending calls fail with an error naming the instance (no retry:
-/// the call may have run there, and it may not be idempotent). Loop thread only.
+/// connection is dropped by Redis at once) and its liveness key `<prefix>alive:<instance>` has
+/// not expired (`PX`, Redis's clock: a hung process stops refreshing it). Only when a check still
+/// fails at least one heartbeat after the first failed one do its pending calls fail, with an error
+/// naming the instance (no retry: the call may have run there, and it may not be idempotent).
+/// Loop thread only.
 final class ClusterServices: RemoteServices {
     static let presenceMilliseconds: UInt64 = 3_000
     private let commands: RedisConnection
@@ -35,6 +37,10 @@ final class ClusterServices: RemoteServices {
     private var watch: LoopTimer?
     /// Receivers being checked now (one check at a time each).
     private var checking = Set<String>()
+    /// Receivers whose last check failed, and when (loop ms) the first failed check was.
+    private var suspects: [String: UInt64] = [:]
+    /// How often the heartbeat refreshes this instance's liveness and presence.
+    static let heartbeatMilliseconds: UInt64 = 1_000
     static let watchMilliseconds: UInt64 = 250
 
     /// This instance's inbox channel.
@@ -50,7 +56,7 @@ final class ClusterServices: RemoteServices {
 
     func start() {
         let timer = LoopTimer(loop: loop)
-        timer.start(afterMilliseconds: 1_000, repeatingMilliseconds: 1_000) { [unowned self] in announce() }
+        timer.start(afterMilliseconds: Self.heartbeatMilliseconds, repeatingMilliseconds: Self.heartbeatMilliseconds) { [unowned self] in announce() }
         timer.unref()
         heartbeat = timer
         let watcher = LoopTimer(loop: loop)
@@ -71,8 +77,12 @@ final class ClusterServices: RemoteServices {
     private func key(_ name: String) -> String { keys.prefix + "svc:" + name }
     private var wallMilliseconds: UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
 
-    /// Refreshes this instance's presence for every service it offers.
+    /// This instance's liveness key, kept by the heartbeat and expiring by Redis's clock.
+    private func aliveKey(_ instance: String) -> String { keys.prefix + "alive:" + instance }
+
+    /// Refreshes this instance's liveness and its presence for every service it offers.
     private func announce() {
+        commands.send("SET", aliveKey(instance), "1", "PX", "\(Self.presenceMilliseconds)") { _ in }
         let now = wallMilliseconds
         for name in offeredNames {
             commands.send("ZADD", key(name), "\(now + Self.presenceMilliseconds)", instance) { _ in }
@@ -159,11 +169,15 @@ final class ClusterServices: RemoteServices {
     }
 
     /// For each instance that has taken calls made here and not answered them yet: is its inbox
-    /// still subscribed, and its presence for the service fresh? If not, its calls fail now.
+    /// still subscribed, and is its liveness key (``announce()``, `PX` by Redis's clock, so no
+    /// clocks are compared) still there? A failed check must hold on a second check at least one
+    /// heartbeat later (a brief pub/sub reconnect, a late heartbeat) before its calls fail.
+    /// Withdrawing a service is not death: the instance still answers what it took.
     private func checkReceivers() {
-        var targets: [String: String] = [:]
-        for call in pending.values where !checking.contains(call.target) { targets[call.target] = call.name }
-        for (target, name) in targets {
+        var targets: Set<String> = []
+        for call in pending.values where !checking.contains(call.target) { targets.insert(call.target) }
+        for target in suspects.keys where !targets.contains(target) { suspects.removeValue(forKey: target) }
+        for target in targets {
             checking.insert(target)
             commands.send("PUBSUB", "NUMSUB", keys.prefix + "rpc:" + target) { [self] result in
                 guard case .success(let reply) = result, let parts = reply.array, parts.count == 2, let subscribers = parts[1].integer else {
@@ -172,18 +186,31 @@ final class ClusterServices: RemoteServices {
                 }
                 guard subscribers > 0 else {
                     checking.remove(target)
-                    return receiverGone(target, why: "its connection to Redis is gone (the process died or was cut off)")
+                    return suspect(target, why: "its connection to Redis is gone (the process died or was cut off)")
                 }
-                commands.send("ZSCORE", key(name), target) { [self] result in
+                commands.send("EXISTS", aliveKey(target)) { [self] result in
                     checking.remove(target)
-                    guard case .success(let reply) = result else { return }
-                    let expiry = reply.string.flatMap { Double($0) }
-                    if expiry == nil || expiry! < Double(wallMilliseconds) {
-                        receiverGone(target, why: "its presence expired (no heartbeat for \(Self.presenceMilliseconds) ms)")
+                    guard case .success(.integer(let exists)) = result else { return }
+                    if exists == 0 {
+                        suspect(target, why: "its presence expired (no heartbeat for \(Self.presenceMilliseconds) ms)")
+                    } else {
+                        suspects.removeValue(forKey: target)
                     }
                 }
             }
         }
+    }
+
+    /// A failed check of `target`: its calls fail when an earlier check failed too, a heartbeat ago or more.
+    private func suspect(_ target: String, why: String) {
+        let now = loop.now
+        guard let since = suspects[target] else {
+            suspects[target] = now
+            return
+        }
+        guard now - since >= Self.heartbeatMilliseconds else { return }
+        suspects.removeValue(forKey: target)
+        receiverGone(target, why: why)
     }
 
     /// Fails every call waiting for `target` at once, and forgets it as a receiver.

@@ -65,6 +65,8 @@ final class RedisCluster: BusReplication {
         var answered = false
         commands.onReady = { [unowned self] in
             onAvailability?(true, "connected")
+            // Back after a drop: a quarantine refresh asked for meanwhile (pub/sub reconnect) failed.
+            if answered { quarantine.refresh() }
             if !answered { answered = true; ready(nil) }
         }
         commands.onDown = { [unowned self] reason in onAvailability?(false, reason) }
@@ -129,7 +131,8 @@ final class RedisCluster: BusReplication {
         pubsub.subscribeCommand(["PSUBSCRIBE", ClusterKeys.escape(keys.apiKeysChanged)] + globs.keys.sorted())
         // Changes announced while the connection was down were missed: merge now.
         onKeysChanged?()
-        if pubsub.connects > 1 { quarantine.refresh() }
+        // Also at the first subscribe: an announcement between the start-up exchange and it was missed.
+        quarantine.refresh()
     }
 
     private func received(_ reply: RedisReply) {

@@ -22,12 +22,20 @@ extension Runtime {
                     cluster.services.start()
                     // Quarantine: ours shared, the other instances' taken on, before any plugin loads;
                     // later changes heard at once (a plugin quarantined elsewhere is stopped here too).
-                    let local = Quarantine.load(dataDirectory: config.dataDirectory).mapValues(\.reason)
-                    cluster.quarantine.onQuarantined = { [unowned self] all in clusterQuarantined(all) }
+                    let local = Quarantine.load(dataDirectory: config.dataDirectory).compactMapValues { entry -> (reason: String, since: Date)? in
+                        (entry.reason, ISO8601DateFormatter().date(from: entry.since) ?? Date())
+                    }
+                    cluster.quarantine.onSnapshot = { [unowned self] entries, released in clusterSnapshot(entries, released: released) }
                     cluster.quarantine.onReleased = { [unowned self] name in clusterReleased(name) }
-                    cluster.quarantine.exchange(local) { [unowned self] all in
-                        for (name, reason) in all ?? [:] where group.quarantined[name] == nil {
-                            group.quarantined[name] = "on another instance of the cluster: \(reason)"
+                    cluster.quarantine.exchange(local) { [unowned self] shared in
+                        guard let shared else {
+                            logger.warning("cluster: the shared quarantine could not be read at start; this instance goes on with its own until the next announcement or reconnect")
+                            return done(nil)
+                        }
+                        // Local entries the cluster released after they were made: stale, forgotten here.
+                        for name in shared.stale { clusterReleased(name) }
+                        for (name, reason) in shared.entries where group.quarantined[name] == nil {
+                            group.quarantined[name] = Self.clusterReason + reason
                         }
                         done(nil)
                     }
@@ -36,14 +44,33 @@ extension Runtime {
         ]
     }
 
-    /// Plugins another instance quarantined while this one runs: stopped here too, and not
-    /// started again by this instance until released.
-    private func clusterQuarantined(_ all: [String: String]) {
-        for (name, reason) in all.sorted(by: { $0.key < $1.key }) where group.quarantined[name] == nil {
-            let because = "on another instance of the cluster: \(reason)"
+    /// What `group.quarantined` says of a plugin taken from the cluster's quarantine.
+    static let clusterReason = "on another instance of the cluster: "
+
+    /// A snapshot of the cluster's quarantine newer than any applied: plugins quarantined elsewhere
+    /// are stopped here too; plugins taken from the cluster and no longer in it are lifted; local
+    /// entries a release covers (made at or before it) are released.
+    private func clusterSnapshot(_ entries: [String: String], released: [String: Int64]) {
+        for (name, reason) in entries.sorted(by: { $0.key < $1.key }) where group.quarantined[name] == nil {
+            let because = Self.clusterReason + reason
             group.quarantined[name] = because
             logger.warning("plugin quarantined by another instance of the cluster", metadata: ["plugin": "\(name)", "reason": "\(reason)"])
             group.stopQuarantined(name, reason: because)
+        }
+        let local = Quarantine.load(dataDirectory: config.dataDirectory)
+        for (name, reason) in group.quarantined where entries[name] == nil {
+            if reason.hasPrefix(Self.clusterReason) && local[name] == nil {
+                clusterReleased(name)
+            } else if let at = released[name], let entry = local[name],
+                      let since = ISO8601DateFormatter().date(from: entry.since), Int64(since.timeIntervalSince1970 * 1000) <= at {
+                clusterReleased(name)
+            }
+        }
+        for (name, entry) in local where group.quarantined[name] == nil && entries[name] == nil {
+            // In the file only (not loaded by this generation): forgotten when a release covers it.
+            if let at = released[name], let since = ISO8601DateFormatter().date(from: entry.since), Int64(since.timeIntervalSince1970 * 1000) <= at {
+                clusterReleased(name)
+            }
         }
     }
 

@@ -36,6 +36,16 @@ final class HTTPConnection {
     /// bytes read after it, parsed once it is let go (``releaseHead(_:refuse:)``).
     private var holdRequested: HTTPExchange?
     private var heldBytes: [CChar]?
+    /// A held head was refused with its body possibly unread: after the answer, the write side is
+    /// shut and input is discarded for a while before the close (``closeOrLinger()``), so the
+    /// kernel does not reset the connection (and lose the answer) over unread bytes.
+    private var lingerBeforeClose = false
+    /// Discarding input after the write side was shut: since when (loop ms) and how much so far.
+    private var discardingSince: UInt64?
+    private var discarded = 0
+    /// How long and how much a lingering close reads and discards before it closes anyway.
+    static let lingerMilliseconds: UInt64 = 2_000
+    static let lingerBytes = 64 * 1024
 
     private(set) var phase = Phase.idle
     /// The connection's slot in the master's table (supervised workers), or `ConnectionHandover.noSlot`.
@@ -161,6 +171,11 @@ final class HTTPConnection {
 
     private func didRead(_ count: Int, _ base: UnsafeMutablePointer<CChar>?) {
         guard count != 0 else { return }
+        if discardingSince != nil {
+            discarded += max(count, 0)
+            if count < 0 || discarded > Self.lingerBytes { close() }
+            return
+        }
         if let takeover {
             if count < 0 {
                 close()
@@ -211,7 +226,7 @@ final class HTTPConnection {
                                 headers: pendingError?.headers ?? [])
                     return
                 }
-                guard !closed else { return }
+                guard !closed else { holdRequested = nil; return }
                 if let held = holdRequested, held === current {
                     // Nothing after the head is parsed (or read) until ``releaseHead(_:refuse:)``.
                     holdRequested = nil
@@ -262,6 +277,7 @@ final class HTTPConnection {
     /// Answers the request being parsed with an error, then closes the connection.
     func failRequest(status: Int, detail: String, headers: [(String, String)] = []) {
         stopReading = true
+        heldBytes = nil  // a request answered here is no longer held: its decision, when it comes, is ignored
         uv_read_stop(uvStream)
         if let answered = current, answered.response != nil || !isQueued(answered) {
             // Already answered at head time (404/405) and then refused for its body: the answer
@@ -296,6 +312,10 @@ final class HTTPConnection {
         holdRequested = exchange
     }
 
+    /// Whether a head waits for ``releaseHead(_:refuse:)``: the wait is bounded by whoever decides
+    /// (the Redis command timeout), so the sweeper does not count it against the client's body timeouts.
+    var isHoldingHead: Bool { heldBytes != nil }
+
     /// Lets a held head go on: with `refuse`, it is answered by `refuse` without its body being
     /// read and the connection closes after that answer; without, parsing and reading resume.
     func releaseHead(_ exchange: HTTPExchange, refuse: (() -> Void)?) {
@@ -307,16 +327,29 @@ final class HTTPConnection {
             phase = .idle
             exchange.bodyLimit = 0
             exchange.closeAfterResponse = true
+            // The body may still be on its way: close gently after the answer (``lingerBeforeClose``).
+            lingerBeforeClose = true
             return refuse()
         }
         llhttp_resume(parser)
-        guard !stopReading else { return }
-        lastActivity = hooks.loop.now
-        // Parsed even when empty (a body-less request completes); the next pipelined head may be held in turn.
+        let now = hooks.loop.now
+        lastActivity = now
+        phaseStarted = now  // the body's own deadline starts when its reading may start
+        // `100 Continue` only now that the request is admitted (``admitHead(end:)`` held it back).
+        if exchange.header("expect") != nil && unanswered == 1 && exchange.response == nil {
+            write([UInt8]("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+        }
+        // Parsed even when empty (a body-less request completes), and also during a graceful drain
+        // (`stopReading`): these bytes were read before it. The next pipelined head may be held in turn.
         held.withUnsafeBufferPointer { bytes in
             withUnsafeTemporaryAllocation(of: CChar.self, capacity: 1) { empty in parse(bytes.baseAddress ?? UnsafePointer(empty.baseAddress!), bytes.count) }
         }
-        if heldBytes == nil && !stopReading && !readingPaused && !closed { startReading() }
+        guard !closed, heldBytes == nil else { return }
+        // Answers flushed during the hold did not resume a read paused for pipelining (``flush()``).
+        if readingPaused && !stopReading && unanswered < hooks.limits.maxPipelinedRequests / 2 { readingPaused = false }
+        // A takeover (WebSocket) or a stream (SSE) started by the dispatch above still needs the
+        // socket's reads (its frames, the client's end), although HTTP parsing stopped.
+        if takeover != nil || stream != nil || (!stopReading && !readingPaused) { startReading() }
     }
 
     // MARK: Parser callbacks
@@ -490,7 +523,8 @@ final class HTTPConnection {
                 pendingError = (417, "only 'Expect: 100-continue' is supported", [])
                 return false
             }
-            if unanswered == 1 && exchange.response == nil { write([UInt8]("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
+            // A held head gets its `100 Continue` only once admitted (``releaseHead(_:refuse:)``).
+            if unanswered == 1 && exchange.response == nil && holdRequested !== exchange { write([UInt8]("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
         }
         phase = .body
         phaseStarted = hooks.loop.now
@@ -596,7 +630,7 @@ final class HTTPConnection {
         defer { publishHandoverState() }
         if closing || (peerEnded && unanswered == 0) {
             closing = true
-            if writesInFlight == 0 { close() }
+            if writesInFlight == 0 { closeOrLinger() }
         } else if readingPaused && heldBytes == nil && unanswered < hooks.limits.maxPipelinedRequests / 2 {
             readingPaused = false
             startReading()
@@ -642,8 +676,29 @@ final class HTTPConnection {
     private func didWrite(_ status: Int32) {
         writesInFlight -= 1
         if status != 0 { close(); return }
-        if closing && writesInFlight == 0 { close() }
+        if closing && writesInFlight == 0 { closeOrLinger() }
         publishHandoverState()
+    }
+
+    /// Closes, or (after a refused held head, ``lingerBeforeClose``) shuts the write side once
+    /// everything is written and reads and discards what the client still sends, for at most
+    /// ``lingerMilliseconds`` and ``lingerBytes`` (the sweeper ends it, ``lingerExpired(now:)``).
+    private func closeOrLinger() {
+        guard lingerBeforeClose, discardingSince == nil, !closed, !peerEnded else { return close() }
+        lingerBeforeClose = false
+        let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
+        guard uv_shutdown(request, uvStream, { request, _ in request?.deallocate() }) == 0 else {
+            request.deallocate()
+            return close()
+        }
+        discardingSince = hooks.loop.now
+        startReading()
+    }
+
+    /// Whether a lingering close has read and discarded for long enough: then it should close.
+    func lingerExpired(now: UInt64) -> Bool {
+        guard let since = discardingSince, !closed else { return false }
+        return now - since > Self.lingerMilliseconds
     }
 
     /// Closes the connection once the current response is written (used by shutdown).
@@ -676,6 +731,8 @@ final class HTTPConnection {
         guard !closed else { return }
         closed = true
         closing = true
+        heldBytes = nil
+        holdRequested = nil
         for exchange in queue[queueHead...] {
             hooks.bodies.release(exchange)
             exchange.abandoned = true

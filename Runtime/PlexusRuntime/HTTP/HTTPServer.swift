@@ -211,7 +211,13 @@ public final class HTTPServer {
     private func sweep() {
         let now = loop.now
         for connection in Array(connections.values) {
+            if connection.lingerExpired(now: now) {
+                connection.close()
+                continue
+            }
             switch connection.phase {
+            case .body where connection.isHoldingHead:
+                break  // waiting for a shared decision, bounded by its own timeout (``HTTPConnection/releaseHead(_:refuse:)``)
             case .head where now - connection.phaseStarted > limits.headerTimeoutMilliseconds:
                 connection.failRequest(status: 408, detail: "request head not received within \(limits.headerTimeoutMilliseconds) ms")
             case .body where now - connection.lastActivity > limits.bodyTimeoutMilliseconds:

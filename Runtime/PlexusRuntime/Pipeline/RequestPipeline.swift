@@ -111,17 +111,22 @@ final class RequestPipeline {
     private func screenShared(_ exchange: HTTPExchange, _ limit: ClusterRateLimit) {
         var returned = false
         var early: GatewayRefusal??
+        // Held strongly: the decision may come after the connection closed (`exchange.connection`
+        // is unowned); `releaseHead` then does nothing.
+        let connection = exchange.connection
         limit.screen(exchange) { [unowned self] refusal in
             guard returned else { early = .some(refusal); return }
             // A connection closed meanwhile (its exchanges abandoned) is not touched.
             guard !exchange.abandoned else { return }
             let answer: (() -> Void)? = refusal.map { refusal in { [unowned self] in refuse(exchange, refusal) } }
-            exchange.connection.releaseHead(exchange, refuse: answer)
+            connection.releaseHead(exchange, refuse: answer)
         }
         returned = true
         switch early {
         case .none: exchange.connection.holdHead(exchange)
         case .some(let refusal?):
+            // Not reached today (a synchronous answer only comes from a Redis failure: admitted);
+            // kept so a decision that refuses at once is answered like one that refuses later.
             exchange.bodyLimit = 0
             refuse(exchange, refusal)
         case .some(nil): break

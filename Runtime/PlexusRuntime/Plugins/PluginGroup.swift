@@ -164,6 +164,8 @@ public final class PluginGroup {
                 abandon(plugin, error, destroy: true)
             }
             then()
+            // Quarantined (cluster mode: by another instance) while it was starting: stopped now.
+            if plugin.status.state == .running, let reason = quarantined[plugin.name] { stopQuarantined(plugin.name, reason: reason) }
         }
         timeout.start(afterMilliseconds: startTimeout) { [unowned self, unowned plugin] in
             guard plugin.onStartComplete != nil else { return }
@@ -195,18 +197,37 @@ public final class PluginGroup {
     /// Stops running plugins in reverse start order, then destroys them, then closes every
     /// plugin's storage (its child: the database file is closed cleanly); calls `completion` at the end.
     func stop(completion: @escaping () -> Void) {
+        shuttingDown = true
+        // A quarantine stop under way finishes first (its on_stop and on_destroy before storage closes).
+        guard quarantineStops == 0 else {
+            afterQuarantineStops = { [unowned self] in stop(completion: completion) }
+            return
+        }
         let running = startOrder.filter { $0.status.state == .running }.reversed()
         stopNext(Array(running)[...]) { [unowned self] in closeStorage(of: plugins[...], completion: completion) }
     }
 
     /// Stops one running plugin because it is quarantined now (cluster mode: by another
     /// instance) and marks it failed with `reason`; its routes answer 503 from then on.
+    /// A plugin still starting is stopped once it runs (``quarantined`` is checked again then);
+    /// plugins depending on it are not stopped. Nothing is stopped once shutdown began (it stops everything).
     func stopQuarantined(_ name: String, reason: String) {
-        guard let plugin = plugins.first(where: { $0.status.state == .running && $0.name == name }) else { return }
-        stopNext([plugin][...]) { [unowned plugin] in
+        guard !shuttingDown, let plugin = plugins.first(where: { $0.status.state == .running && $0.name == name }) else { return }
+        quarantineStops += 1
+        stopNext([plugin][...], reason: "quarantined: \(reason)") { [unowned self, unowned plugin] in
             plugin.fail(PluginLoadError(.quarantined, "quarantined: \(reason); fix: repair the plugin, then `plexus plugin release \(name)`"))
+            quarantineStops -= 1
+            if quarantineStops == 0, let next = afterQuarantineStops {
+                afterQuarantineStops = nil
+                next()
+            }
         }
     }
+
+    /// Quarantine stops under way (``stopQuarantined(_:reason:)``), and the shutdown waiting for them.
+    private var quarantineStops = 0
+    private var afterQuarantineStops: (() -> Void)?
+    private var shuttingDown = false
 
     /// Closes the storage of each plugin that used it, one after the other.
     private func closeStorage(of rest: ArraySlice<PluginInstance>, completion: @escaping () -> Void) {
@@ -215,14 +236,14 @@ public final class PluginGroup {
         storage.close { [unowned self] in closeStorage(of: rest.dropFirst(), completion: completion) }
     }
 
-    private func stopNext(_ rest: ArraySlice<PluginInstance>, completion: @escaping () -> Void) {
+    private func stopNext(_ rest: ArraySlice<PluginInstance>, reason: String = "runtime is shutting down", completion: @escaping () -> Void) {
         guard let plugin = rest.first else {
             completion()
             return
         }
         let next = rest.dropFirst()
         let descriptor = plugin.descriptor!.pointee
-        plugin.move(to: .stopping, "runtime is shutting down")
+        plugin.move(to: .stopping, reason)
         services.responses?.stopping(plugin)
         let timeout = LoopTimer(loop: services.loop)
         plugin.onStopComplete = { [unowned self, unowned plugin] in
@@ -230,7 +251,7 @@ public final class PluginGroup {
             release(plugin)
             plugin.move(to: .stopped, "stopped")
             Blame.around(plugin, "on_destroy") { descriptor.on_destroy?(descriptor.ctx) }
-            stopNext(next, completion: completion)
+            stopNext(next, reason: reason, completion: completion)
         }
         timeout.start(afterMilliseconds: stopTimeout) { [unowned self, unowned plugin] in
             guard plugin.onStopComplete != nil else { return }
@@ -238,7 +259,7 @@ public final class PluginGroup {
             timeout.close()
             release(plugin)
             plugin.fail(PluginLoadError(.startTimeout, "plugin '\(plugin.name)' did not stop within \(stopTimeout) ms"))
-            stopNext(next, completion: completion)
+            stopNext(next, reason: reason, completion: completion)
         }
         if let onStop = descriptor.on_stop {
             Blame.around(plugin, "on_stop") { onStop(descriptor.ctx) }
