@@ -358,7 +358,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PlexusIntegrationTests",
-            dependencies: [.product(name: "PlexusTesting", package: "SDK"), "JWTMinting", "PostgresTestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
+            dependencies: [.product(name: "PlexusTesting", package: "SDK"), "JWTMinting", "PostgresTestSupport", "WebSocketTestClient", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
             path: "Tests/PlexusIntegrationTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -370,7 +370,7 @@ let package = Package(
         .testTarget(
             name: "ClusterRedisTests",
             dependencies: ["PlexusRuntime", "PlexusEventLog", .product(name: "PlexusTesting", package: "SDK"),
-                           .product(name: "Logging", package: "swift-log")],
+                           .product(name: "Logging", package: "swift-log"), "WebSocketTestClient"],
             path: "Tests/ClusterRedisTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -378,6 +378,8 @@ let package = Package(
         .executableTarget(name: "storage-bench", dependencies: ["PlexusStorage", "CSQLite", "CLibPQ"], path: "bench/storage-bench"),
         // A throw-away PostgreSQL cluster (initdb, pg_ctl on a free loopback port) for the tests that need one.
         .target(name: "PostgresTestSupport", dependencies: ["CLibPQ"], path: "Tests/Support/PostgresTestSupport"),
+        // A blocking RFC 6455 client for the live WebSocket tests (integration and cluster).
+        .target(name: "WebSocketTestClient", dependencies: [.product(name: "PlexusTesting", package: "SDK")], path: "Tests/Support/WebSocketTestClient"),
     ]
 )
 

@@ -1,6 +1,7 @@
 import Foundation
 import PlexusTesting
 import XCTest
+import WebSocketTestClient
 
 /// Requests whose head waits for the shared rate-limit decision (the connection holds them):
 /// what happens to the socket after the decision (review of the cluster-on-Redis change, B1, B5, R1).

@@ -2,6 +2,7 @@ import Foundation
 import JWTMinting
 import PlexusTesting
 import XCTest
+import WebSocketTestClient
 
 /// The live-event surface against a hostile client, over the real binary: forged topics,
 /// reserved topics, tenant pages, credentials that end while a stream is open, and the

@@ -1,6 +1,7 @@
 import Foundation
 import PlexusTesting
 import XCTest
+import WebSocketTestClient
 
 /// The event bus over WebSocket (`GET /api/v1/events/ws`), against the real runtime and real sockets.
 final class WebSocketTests: XCTestCase {

@@ -3,24 +3,24 @@ import PlexusTesting
 
 /// A blocking RFC 6455 client over a raw socket, so tests can send well-formed or deliberately
 /// broken frames (unmasked, binary, oversized) and read exactly what the server framed.
-final class WebSocketClient {
-    struct Frame {
-        var fin: Bool
-        var opcode: UInt8
-        var payload: [UInt8]
-        var text: String { String(decoding: payload, as: UTF8.self) }
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any] ?? [:] }
+public final class WebSocketClient {
+    public struct Frame {
+        public var fin: Bool
+        public var opcode: UInt8
+        public var payload: [UInt8]
+        public var text: String { String(decoding: payload, as: UTF8.self) }
+        public var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any] ?? [:] }
         /// The status code of a close frame.
-        var closeCode: UInt16? { opcode == 8 && payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : nil }
+        public var closeCode: UInt16? { opcode == 8 && payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : nil }
     }
 
-    static let text: UInt8 = 1, binary: UInt8 = 2, close: UInt8 = 8, ping: UInt8 = 9, pong: UInt8 = 10
+    public static let text: UInt8 = 1, binary: UInt8 = 2, close: UInt8 = 8, ping: UInt8 = 9, pong: UInt8 = 10
 
     private let fd: Int32
     private var buffer: [UInt8] = []
 
     /// Connects to `127.0.0.1:port`; `receiveBuffer` shrinks the socket's receive buffer (stalled-client tests).
-    init(port: Int, timeoutSeconds: Int = 10, receiveBuffer: Int32? = nil) throws {
+    public init(port: Int, timeoutSeconds: Int = 10, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -38,7 +38,7 @@ final class WebSocketClient {
     deinit { Glibc.close(fd) }
 
     /// Connects and completes the opening handshake (checking the accept value).
-    static func open(port: Int, query: String = "", receiveBuffer: Int32? = nil, credential: String? = nil) throws -> WebSocketClient {
+    public static func open(port: Int, query: String = "", receiveBuffer: Int32? = nil, credential: String? = nil) throws -> WebSocketClient {
         let client = try WebSocketClient(port: port, receiveBuffer: receiveBuffer)
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         try client.sendRaw(Array(Self.upgradeRequest(path: "/api/v1/events/ws\(query)", key: key, credential: credential).utf8))
@@ -48,13 +48,13 @@ final class WebSocketClient {
         return client
     }
 
-    static func upgradeRequest(path: String = "/api/v1/events/ws", key: String = "dGhlIHNhbXBsZSBub25jZQ==", version: String = "13",
+    public static func upgradeRequest(path: String = "/api/v1/events/ws", key: String = "dGhlIHNhbXBsZSBub25jZQ==", version: String = "13",
                                connection: String = "Upgrade", upgrade: String? = "websocket", credential: String? = nil) -> String {
         "GET \(path) HTTP/1.1\r\nHost: t\r\n" + (credential.map { "Authorization: Bearer \($0)\r\n" } ?? "") + (upgrade.map { "Upgrade: \($0)\r\n" } ?? "")
             + "Connection: \(connection)\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: \(version)\r\n\r\n"
     }
 
-    func sendRaw(_ bytes: [UInt8]) throws {
+    public func sendRaw(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -64,7 +64,7 @@ final class WebSocketClient {
     }
 
     /// Sends one frame, masked as RFC 6455 requires of clients unless `masked` is false.
-    func sendFrame(_ opcode: UInt8, _ payload: [UInt8], masked: Bool = true, fin: Bool = true) throws {
+    public func sendFrame(_ opcode: UInt8, _ payload: [UInt8], masked: Bool = true, fin: Bool = true) throws {
         var frame: [UInt8] = [(fin ? 0x80 : 0) | opcode]
         let maskBit: UInt8 = masked ? 0x80 : 0
         if payload.count < 126 {
@@ -86,24 +86,24 @@ final class WebSocketClient {
         try sendRaw(frame)
     }
 
-    func sendJSON(_ object: [String: Any]) throws {
+    public func sendJSON(_ object: [String: Any]) throws {
         try sendFrame(Self.text, Array(try JSONSerialization.data(withJSONObject: object)))
     }
 
-    func sendClose(_ code: UInt16, reason: String = "") throws {
+    public func sendClose(_ code: UInt16, reason: String = "") throws {
         try sendFrame(Self.close, [UInt8(code >> 8), UInt8(code & 0xFF)] + Array(reason.utf8))
     }
 
-    struct Head {
-        let status: Int
-        let headers: [(String, String)]
-        let raw: String
-        let body: String
-        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    public struct Head {
+        public let status: Int
+        public let headers: [(String, String)]
+        public let raw: String
+        public let body: String
+        public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
 
     /// Reads an HTTP response head (and a Content-Length body, for refusals).
-    func readHead() throws -> Head {
+    public func readHead() throws -> Head {
         let separator = Array("\r\n\r\n".utf8)
         while buffer.firstRange(of: separator) == nil { try fill() }
         let end = buffer.firstRange(of: separator)!
@@ -124,7 +124,7 @@ final class WebSocketClient {
     }
 
     /// The next frame from the server (which must not mask).
-    func readFrame() throws -> Frame {
+    public func readFrame() throws -> Frame {
         while buffer.count < 2 { try fill() }
         guard buffer[1] & 0x80 == 0 else { throw TestFailure("server frames must not be masked") }
         var length = Int(buffer[1] & 0x7F)
@@ -145,7 +145,7 @@ final class WebSocketClient {
     }
 
     /// The next text message as JSON, skipping server pings.
-    func nextJSON() throws -> [String: Any] {
+    public func nextJSON() throws -> [String: Any] {
         while true {
             let frame = try readFrame()
             if frame.opcode == Self.ping { continue }
@@ -155,7 +155,7 @@ final class WebSocketClient {
     }
 
     /// Whether the server closed the connection (whatever it sent first is discarded).
-    func readsEOF() -> Bool {
+    public func readsEOF() -> Bool {
         buffer.removeAll()
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
