@@ -43,7 +43,6 @@ let package = Package(
         .package(path: "SDK"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Already required by swift-prometheus; named here for the SDK's swift-metrics backend.
@@ -89,7 +88,7 @@ let package = Package(
                 "CFFI",
                 "PlexusAuth", "PlexusPolicy",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
+                "PlexusTOML",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 // Cluster mode (issue 20): Debian's hiredis on the runtime's loop.
@@ -122,7 +121,7 @@ let package = Package(
         // Document comparison: the engine (no SDK dependency), the plugin on top, and its benchmark.
         .target(
             name: "DocDiff",
-            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["CLibZip", "CLibXML2"],
             path: "Plugins/DocCompare/Engine"
         ),
         .target(name: "PlexusDocCompare", dependencies: [.product(name: "PlexusSDK", package: "SDK"), "DocDiff"], path: "Plugins/DocCompare/Plugin"),
@@ -192,7 +191,7 @@ let package = Package(
 
         // Workflows: durable sagas and routing rules. The engine (definitions, interpreter, history
         // replay, router; no SDK dependency), the plugin type, its entry symbol, and its benchmark.
-        .target(name: "WorkflowEngine", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")], path: "Plugins/Workflows/Engine"),
+        .target(name: "WorkflowEngine", dependencies: ["PlexusTOML"], path: "Plugins/Workflows/Engine"),
         .target(
             name: "PlexusWorkflows",
             dependencies: [.product(name: "PlexusSDK", package: "SDK"), "WorkflowEngine"],
@@ -378,6 +377,17 @@ let package = Package(
         .executableTarget(name: "storage-bench", dependencies: ["PlexusStorage", "CSQLite", "CLibPQ"], path: "bench/storage-bench"),
         // A throw-away PostgreSQL cluster (initdb, pg_ctl on a free loopback port) for the tests that need one.
         .target(name: "PostgresTestSupport", dependencies: ["CLibPQ"], path: "Tests/Support/PostgresTestSupport"),
+        // The .docx reader (issue 23): libzip opens the zip from memory, libxml2's streaming reader walks
+        // word/document.xml (Debian's libzip-dev and libxml2-dev). ZIPFoundation stays for the tests' archives.
+        .systemLibrary(name: "CLibZip", path: "Plugins/DocCompare/CLibZip", pkgConfig: "libzip"),
+        .systemLibrary(name: "CLibXML2", path: "Plugins/DocCompare/CLibXML2", pkgConfig: "libxml-2.0"),
+        // TOML 1.0 for the runtime config, plugin configs, native manifests and workflow definitions (issue 23:
+        // replaces TOMLKit 0.6.0, whose toml++ aborted on an assertion and which leaked every table).
+        .target(name: "PlexusTOML", path: "Runtime/PlexusTOML"),
+        .testTarget(name: "PlexusTOMLTests", dependencies: ["PlexusTOML"], path: "Tests/PlexusTOMLTests"),
+        // The .docx reader against the one it replaced (ZIPFoundation + FoundationXML, kept in the bench only): bench/docx.sh.
+        .executableTarget(name: "docx-bench", dependencies: ["DocDiff", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                          path: "bench/docx-bench", swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )
 
