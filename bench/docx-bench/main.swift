@@ -69,7 +69,7 @@ do {
     guard new.result.count == paragraphs + 0, !new.result.isEmpty else { fail("docx-bench: the new reader read \(new.result.count) paragraphs, not \(paragraphs)", 1) }
     guard new.result == previous.result else { fail("docx-bench: the readers disagree (first difference at paragraph \(Array(zip(new.result, previous.result)).firstIndex { $0.0 != $0.1 } ?? min(new.result.count, previous.result.count)))", 1) }
     print("same paragraphs: yes (\(new.result.count))")
-    if new.best > previous.best { print("target missed: the new reader is slower"); exit(3) }
+    if new.best > previous.best { print("TARGET MISSED: the new reader is slower than the previous one"); exit(3) }
 } catch {
     fail("docx-bench: \(error)", 1)
 }
