@@ -207,7 +207,7 @@ let package = Package(
         // White-label: the engine (tenants, domains, flags, layered settings with JSON Schema, branding,
         // logo checks; no SDK dependency), the plugin, its entry symbol, the flag helper other plugins
         // link (a local copy kept current from flags.changed), and the benchmark.
-        .target(name: "WhiteLabelEngine", path: "Plugins/WhiteLabel/Engine"),
+        .target(name: "WhiteLabelEngine", dependencies: ["CLibXML2"], path: "Plugins/WhiteLabel/Engine"),
         .target(
             name: "PlexusWhiteLabel",
             dependencies: [.product(name: "PlexusSDK", package: "SDK"), "WhiteLabelEngine", "WhiteLabelClient"],
@@ -400,7 +400,7 @@ if ProcessInfo.processInfo.environment["PLEXUS_FUZZ"] == "1" {
     package.targets.append(.executableTarget(
         name: "plexus-fuzz",
         dependencies: ["PlexusRuntime", "PlexusAuth", "DocDiff", "TimetableSolver", "ComplianceEngine", "VoiceEngine",
-                       "ChartEngine", "WorkflowEngine", "PlexusEventLog", "CLibUV",
+                       "ChartEngine", "WorkflowEngine", "PlexusEventLog", "CLibUV", "WhiteLabelEngine",
                        .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
         path: "Fuzz/Harnesses",
         swiftSettings: [.swiftLanguageMode(.v5)]

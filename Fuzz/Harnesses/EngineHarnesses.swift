@@ -4,6 +4,7 @@ import DocDiff
 import Foundation
 import TimetableSolver
 import VoiceEngine
+import WhiteLabelEngine
 import WorkflowEngine
 
 /// What clients upload to the shipped plugins, read by their engines (never the plugins).
@@ -16,6 +17,7 @@ enum EngineHarnesses {
         Harness(name: "wav", summary: "byte 0 picks WAV or L16 with a rate; the rest is the audio (AudioReader)", run: wav),
         Harness(name: "chart-spec", summary: "a chart spec, parsed and rendered to SVG; a dashboard document", run: chartSpec),
         Harness(name: "rule-pack", summary: "a compliance rule pack (PackLoader.load: parse, validate, run its tests)", run: rulePack),
+        Harness(name: "logo", summary: "a branding logo upload: PNG, JPEG or SVG (LogoCheck.check; SVG through FoundationXML)", run: logo),
         Harness(name: "workflow-def", summary: "byte 0 even: a workflow definition in JSON; odd: in TOML; also a routing rule", run: workflowDefinition),
     ]
 
@@ -49,6 +51,10 @@ enum EngineHarnesses {
             return
         }
         _ = try? TextDocument.load(data: Data(input), format: .docx)
+    }
+
+    static func logo(_ input: UnsafeRawBufferPointer) {
+        _ = try? LogoCheck.check(Array(input))
     }
 
     static func wav(_ input: UnsafeRawBufferPointer) {
