@@ -43,7 +43,6 @@ let package = Package(
         .package(path: "SDK"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Already required by swift-prometheus; named here for the SDK's swift-metrics backend.
@@ -89,7 +88,7 @@ let package = Package(
                 "CFFI",
                 "PlexusAuth", "PlexusPolicy",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
+                "PlexusTOML",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 // Cluster mode (issue 20): Debian's hiredis on the runtime's loop.
@@ -122,7 +121,7 @@ let package = Package(
         // Document comparison: the engine (no SDK dependency), the plugin on top, and its benchmark.
         .target(
             name: "DocDiff",
-            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["CLibZip", "CLibXML2"],
             path: "Plugins/DocCompare/Engine"
         ),
         .target(name: "PlexusDocCompare", dependencies: [.product(name: "PlexusSDK", package: "SDK"), "DocDiff"], path: "Plugins/DocCompare/Plugin"),
@@ -192,7 +191,7 @@ let package = Package(
 
         // Workflows: durable sagas and routing rules. The engine (definitions, interpreter, history
         // replay, router; no SDK dependency), the plugin type, its entry symbol, and its benchmark.
-        .target(name: "WorkflowEngine", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")], path: "Plugins/Workflows/Engine"),
+        .target(name: "WorkflowEngine", dependencies: ["PlexusTOML"], path: "Plugins/Workflows/Engine"),
         .target(
             name: "PlexusWorkflows",
             dependencies: [.product(name: "PlexusSDK", package: "SDK"), "WorkflowEngine"],
@@ -208,7 +207,7 @@ let package = Package(
         // White-label: the engine (tenants, domains, flags, layered settings with JSON Schema, branding,
         // logo checks; no SDK dependency), the plugin, its entry symbol, the flag helper other plugins
         // link (a local copy kept current from flags.changed), and the benchmark.
-        .target(name: "WhiteLabelEngine", path: "Plugins/WhiteLabel/Engine"),
+        .target(name: "WhiteLabelEngine", dependencies: ["CLibXML2"], path: "Plugins/WhiteLabel/Engine"),
         .target(
             name: "PlexusWhiteLabel",
             dependencies: [.product(name: "PlexusSDK", package: "SDK"), "WhiteLabelEngine", "WhiteLabelClient"],
@@ -380,6 +379,17 @@ let package = Package(
         .target(name: "PostgresTestSupport", dependencies: ["CLibPQ"], path: "Tests/Support/PostgresTestSupport"),
         // A blocking RFC 6455 client for the live WebSocket tests (integration and cluster).
         .target(name: "WebSocketTestClient", dependencies: [.product(name: "PlexusTesting", package: "SDK")], path: "Tests/Support/WebSocketTestClient"),
+        // The .docx reader (issue 23): libzip opens the zip from memory, libxml2's streaming reader walks
+        // word/document.xml (Debian's libzip-dev and libxml2-dev). ZIPFoundation stays for the tests' archives.
+        .systemLibrary(name: "CLibZip", path: "Plugins/DocCompare/CLibZip", pkgConfig: "libzip"),
+        .systemLibrary(name: "CLibXML2", path: "Plugins/DocCompare/CLibXML2", pkgConfig: "libxml-2.0"),
+        // TOML 1.0 for the runtime config, plugin configs, native manifests and workflow definitions (issue 23:
+        // replaces TOMLKit 0.6.0, whose toml++ aborted on an assertion and which leaked every table).
+        .target(name: "PlexusTOML", path: "Runtime/PlexusTOML"),
+        .testTarget(name: "PlexusTOMLTests", dependencies: ["PlexusTOML"], path: "Tests/PlexusTOMLTests"),
+        // The .docx reader against the one it replaced (ZIPFoundation + FoundationXML, kept in the bench only): bench/docx.sh.
+        .executableTarget(name: "docx-bench", dependencies: ["DocDiff", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                          path: "bench/docx-bench", swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )
 
@@ -392,7 +402,7 @@ if ProcessInfo.processInfo.environment["PLEXUS_FUZZ"] == "1" {
     package.targets.append(.executableTarget(
         name: "plexus-fuzz",
         dependencies: ["PlexusRuntime", "PlexusAuth", "DocDiff", "TimetableSolver", "ComplianceEngine", "VoiceEngine",
-                       "ChartEngine", "WorkflowEngine", "PlexusEventLog", "CLibUV",
+                       "ChartEngine", "WorkflowEngine", "PlexusEventLog", "CLibUV", "WhiteLabelEngine",
                        .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
         path: "Fuzz/Harnesses",
         swiftSettings: [.swiftLanguageMode(.v5)]

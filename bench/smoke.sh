@@ -60,6 +60,8 @@ smoke cluster.sh "ratio three instances / one: [0-9.]+x" \
     env SECONDS_PER_RUN=1 REQUESTS=5000 SSE_CLIENTS=2 SSE_RATE=200 SSE_SECONDS=1 bench/cluster.sh
 # Plugin storage on SQLite and PostgreSQL against raw SQLite and raw libpq (a throw-away PostgreSQL cluster).
 smoke storage.sh "target within 1.3x of raw: (met|missed)" bench/storage.sh 200
+# The .docx reader (issue 23): libzip + libxml2 against the ZIPFoundation + FoundationXML reader it replaced.
+smoke docx.sh "ratio new/previous \(best\): [0-9.]+x" bench/docx.sh 500 1
 
 echo "bench smoke: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -44,7 +44,8 @@ dict_for() {
         runtime-config|native-manifest) echo Fuzz/dict/toml.dict ;;
         ctt) echo Fuzz/dict/ctt.dict ;;
         multipart) echo Fuzz/dict/multipart.dict ;;
-        docx|wav|api-key|topic-pattern) echo "" ;;
+        docx|logo) echo Fuzz/dict/xml.dict ;;
+        wav|api-key|topic-pattern) echo "" ;;
         *) echo Fuzz/dict/json.dict ;;
     esac
 }

@@ -19,6 +19,8 @@ packages+=(libhiredis-dev redis-server redis-tools)
 # Plugin storage and the runtime's stores on PostgreSQL (issue 21): libpq for the client; the server for the
 # tests, which initialise a throw-away cluster (initdb, pg_ctl) in a temp directory.
 packages+=(postgresql libpq-dev)
+# The .docx reader (issue 23): libzip opens the zip from memory, libxml2's streaming reader walks the XML.
+packages+=(libzip-dev libxml2-dev)
 if [ "${1:-}" = "--bench" ]; then
     packages+=(wrk nginx-light nodejs time)
     # bench/voice.sh: the plain pocketsphinx_continuous decoder it compares with, and the espeak-ng CLI.

@@ -4,6 +4,7 @@ import DocDiff
 import Foundation
 import TimetableSolver
 import VoiceEngine
+import WhiteLabelEngine
 import WorkflowEngine
 
 /// What clients upload to the shipped plugins, read by their engines (never the plugins).
@@ -12,10 +13,11 @@ enum EngineHarnesses {
         Harness(name: "ctt", summary: "an ITC2007 .ctt timetabling instance (CTTParser)", run: ctt),
         Harness(name: "school-json", summary: "a school timetable model in JSON (SchoolModel.decode + makeInstance)", run: schoolJSON),
         Harness(name: "multipart", summary: "line 1 a Content-Type, the rest a multipart/form-data body (MultipartFormData)", run: multipart),
-        Harness(name: "docx", summary: "a .docx upload: zip, then document.xml (TextDocument.load)", run: docx),
+        Harness(name: "docx", summary: "byte 0 odd: word/document.xml alone (DocxReader.parseDocumentXML); else a .docx upload (TextDocument.load)", run: docx),
         Harness(name: "wav", summary: "byte 0 picks WAV or L16 with a rate; the rest is the audio (AudioReader)", run: wav),
         Harness(name: "chart-spec", summary: "a chart spec, parsed and rendered to SVG; a dashboard document", run: chartSpec),
         Harness(name: "rule-pack", summary: "a compliance rule pack (PackLoader.load: parse, validate, run its tests)", run: rulePack),
+        Harness(name: "logo", summary: "a branding logo upload: PNG, JPEG or SVG (LogoCheck.check; SVG through FoundationXML)", run: logo),
         Harness(name: "workflow-def", summary: "byte 0 even: a workflow definition in JSON; odd: in TOML; also a routing rule", run: workflowDefinition),
     ]
 
@@ -41,7 +43,18 @@ enum EngineHarnesses {
     }
 
     static func docx(_ input: UnsafeRawBufferPointer) {
+        // Byte 0 odd: the rest is word/document.xml itself (libxml2's reader and the paragraph
+        // collector). Inside a zip almost every mutation of the XML breaks the entry's CRC-32, so
+        // the XML would hardly be reached; a zip starts with 'P' (even) and takes the whole path.
+        if let mode = input.first, mode & 1 == 1 {
+            _ = try? DocxReader.parseDocumentXML(Data(input.dropFirst()))
+            return
+        }
         _ = try? TextDocument.load(data: Data(input), format: .docx)
+    }
+
+    static func logo(_ input: UnsafeRawBufferPointer) {
+        _ = try? LogoCheck.check(Array(input))
     }
 
     static func wav(_ input: UnsafeRawBufferPointer) {

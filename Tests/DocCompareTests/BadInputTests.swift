@@ -22,6 +22,21 @@ final class BadInputTests: DocCompareTestCase {
                                         status: 400, ["not valid JSON"])
     }
 
+    /// The uploads that crashed (FoundationXML) and hung (ZIPFoundation) the earlier .docx reader
+    /// (Fuzz/regressions/docx): a 400 naming the field, and the server goes on serving.
+    func testTheDocxInputsThatCrashedOrHungTheReaderAreA400() throws {
+        let plexus = try plexus()
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fuzz/regressions/docx").standardized
+        for name in ["crash-foundationxml-start-element", "hang-inflate-needs-more-input"] {
+            let input = Array(try Data(contentsOf: directory.appendingPathComponent(name)))
+            DocCompareHarness.assertProblem(try DocCompareHarness.postForm(plexus, [Part.file("old", "a.docx", input), Part.file("new", "b.txt", Array("x".utf8))]),
+                                            status: 400, ["field 'old'", "broken .docx"])
+        }
+        let good = try DocCompareHarness.makeDocx(paragraphs: ["hello"])
+        let response = try DocCompareHarness.postForm(plexus, [Part.file("old", "a.docx", good), Part.file("new", "b.txt", Array("hello\n".utf8))])
+        XCTAssertEqual(response.status, 200)
+    }
+
     func testBrokenDocxNamesThePart() throws {
         let plexus = try plexus()
         let good = try DocCompareHarness.makeDocx(paragraphs: ["hello"])

@@ -12,6 +12,8 @@ public enum DocDiffError: Error, Equatable, Sendable, CustomStringConvertible {
     case docxMissingDocumentXML
     /// `word/document.xml` inflates to more than `limit` bytes (inflation stopped there).
     case docxTooLarge(limit: Int)
+    /// The `.docx` archive is refused by a limit of the reader; `detail` says which.
+    case docxRefused(detail: String)
     /// `word/document.xml` could not be parsed; `detail` carries the parser's message.
     case docxMalformedXML(detail: String)
     /// A file could not be read.
@@ -32,6 +34,8 @@ public enum DocDiffError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the .docx archive has no word/document.xml"
         case .docxTooLarge(let limit):
             return "word/document.xml inflates to more than \(limit) bytes"
+        case .docxRefused(let detail):
+            return "the .docx archive is refused: \(detail)"
         case .docxMalformedXML(let detail):
             return "word/document.xml is not well-formed XML: \(detail)"
         case .unreadableFile(let path, let detail):

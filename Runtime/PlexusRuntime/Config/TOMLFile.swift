@@ -1,5 +1,5 @@
 import Foundation
-import TOMLKit
+import PlexusTOML
 
 /// Reads a TOML file into a flat table of dotted keys, with errors that name the file and line.
 enum TOMLFile {
@@ -11,8 +11,8 @@ enum TOMLFile {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw RuntimeError.config("\(url.path):\(error.source.begin.line):\(error.source.begin.column): \(error.description)")
+        } catch {
+            throw RuntimeError.config("\(url.path):\(error.line):\(error.column): \(error.message)")
         }
         var flat: [String: String] = [:]
         flatten(table, prefix: "", into: &flat)
@@ -31,12 +31,13 @@ enum TOMLFile {
         }
     }
 
-    private static func text(of value: TOMLValueConvertible) -> String {
+    private static func text(of value: TOMLValue) -> String {
         if let string = value.string { return string }
         if let int = value.int { return String(int) }
         if let bool = value.bool { return String(bool) }
         if let double = value.double { return String(double) }
         if let array = value.array { return array.map { text(of: $0) }.joined(separator: ",") }
+        if let datetime = value.datetime { return datetime }
         return "\(value)"
     }
 }

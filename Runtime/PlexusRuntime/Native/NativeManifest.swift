@@ -1,5 +1,5 @@
 import Foundation
-import TOMLKit
+import PlexusTOML
 
 /// A `plugins.d/<name>.native.toml` file as written: what the operator declared, not yet checked
 /// against the library (``NativeBinding`` does that).
@@ -70,10 +70,8 @@ struct NativeManifest: Sendable {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw PluginLoadError(.invalidManifest, "\(file):\(error.source.begin.line):\(error.source.begin.column): \(error.description); fix: correct the TOML syntax")
         } catch {
-            throw PluginLoadError(.invalidManifest, "\(file): not TOML: \(error); fix: correct the TOML syntax")
+            throw PluginLoadError(.invalidManifest, "\(file):\(error.line):\(error.column): \(error.message); fix: correct the TOML syntax")
         }
         var function: String?
         do {

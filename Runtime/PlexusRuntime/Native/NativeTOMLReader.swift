@@ -1,5 +1,5 @@
 import Foundation
-import TOMLKit
+import PlexusTOML
 
 /// Typed reads of one table of a native manifest, each refusal naming the key and the fix.
 struct NativeTOMLReader {

@@ -1,7 +1,5 @@
+import CLibXML2
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 
 /// An uploaded logo or favicon, judged by its content (never by its name or declared type):
 /// PNG and JPEG by their signature and header dimensions, SVG by parsing it as XML and refusing
@@ -97,68 +95,67 @@ public enum SVGSanitizer {
     public static func check(_ text: String) throws -> LogoCheck.Accepted {
         let lowered = text.lowercased()
         if lowered.contains("<!doctype") || lowered.contains("<!entity") { throw ValidationError("the SVG declares a DOCTYPE or entities; they are refused") }
-        let parser = XMLParser(data: Data(text.utf8))
-        let judge = Judge()
-        parser.delegate = judge
-        parser.shouldResolveExternalEntities = false
-        let parsed = parser.parse()
-        if let problem = judge.problem { throw ValidationError(problem) }
-        guard parsed, judge.isBalanced else { throw ValidationError("the SVG is not well-formed XML") }
+        var judge = Judge()
+        // libxml2's streaming reader (FoundationXML's XMLParser leaked a string per XML error, found
+        // by the `logo` fuzz harness, and crashed on a hostile .docx): no network, no entities.
+        let wellFormed = try SVGReader.read(Array(text.utf8)) { event in
+            switch event {
+            case .start(let name, let attributes): return judge.start(name, attributes)
+            case .end: judge.depth -= 1; return nil
+            case .instruction(let target): return target.lowercased() == "xml" ? nil : "the SVG holds a processing instruction (<?\(target.prefix(40))>)"
+            }
+        }
+        guard wellFormed, judge.depth == 0 else { throw ValidationError("the SVG is not well-formed XML") }
         guard judge.sawRoot else { throw ValidationError("the SVG's root element is not <svg>") }
         return LogoCheck.Accepted(kind: .svg, width: judge.width ?? 0, height: judge.height ?? 0)
     }
 
-    final class Judge: NSObject, XMLParserDelegate {
-        var problem: String?
+    struct Judge {
         var sawRoot = false
         var width: Int?, height: Int?
-        private var depth = 0
-        /// Every element that opened was closed (Foundation's parser on Linux recovers from a missing end tag).
-        var isBalanced: Bool { depth == 0 }
+        var depth = 0
 
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String]) {
-            guard problem == nil else { return }
+        /// The problem with this element, or nil.
+        mutating func start(_ name: String, _ attributes: [(String, String)]) -> String? {
             let element = name.lowercased()
+            func attribute(_ key: String) -> String? { attributes.first { $0.0 == key }?.1 }
             if depth == 0 {
-                guard element == "svg" else { return fail("the SVG's root element is <\(name)>, not <svg>", parser) }
+                guard element == "svg" else { return "the SVG's root element is <\(name.prefix(40))>, not <svg>" }
                 sawRoot = true
-                width = attributes["width"].flatMap(Self.pixels)
-                height = attributes["height"].flatMap(Self.pixels)
-                if width == nil || height == nil, let box = attributes["viewBox"] {
+                width = attribute("width").flatMap(Self.pixels)
+                height = attribute("height").flatMap(Self.pixels)
+                if width == nil || height == nil, let box = attribute("viewBox") {
                     let parts = box.split(whereSeparator: { $0 == " " || $0 == "," }).compactMap { Double($0) }
-                    if parts.count == 4 { (width, height) = (width ?? Int(parts[2].rounded(.up)), height ?? Int(parts[3].rounded(.up))) }
+                    if parts.count == 4 { (width, height) = (width ?? Self.clamped(parts[2]), height ?? Self.clamped(parts[3])) }
                 }
             }
             depth += 1
-            if element == "script" { return fail("the SVG holds a <script> element", parser) }
-            guard SVGSanitizer.elements.contains(element) else { return fail("the SVG holds a <\(name.prefix(40))> element, which is not allowed", parser) }
+            if element == "script" { return "the SVG holds a <script> element" }
+            guard SVGSanitizer.elements.contains(element) else { return "the SVG holds a <\(name.prefix(40))> element, which is not allowed" }
             for (key, value) in attributes {
                 let attribute = key.lowercased()
-                if attribute.hasPrefix("on") { return fail("the SVG's <\(name)> has the event attribute '\(key.prefix(40))'", parser) }
-                guard SVGSanitizer.attributes.contains(attribute) else { return fail("the SVG's <\(name)> has the attribute '\(key.prefix(40))', which is not allowed", parser) }
-                if attribute.hasSuffix("href"), !value.hasPrefix("#") { return fail("the SVG's <\(name)> refers outside the document (\(key)=\"\(value.prefix(60))\")", parser) }
+                if attribute.hasPrefix("on") { return "the SVG's <\(name)> has the event attribute '\(key.prefix(40))'" }
+                guard SVGSanitizer.attributes.contains(attribute) else { return "the SVG's <\(name)> has the attribute '\(key.prefix(40))', which is not allowed" }
+                if attribute.hasSuffix("href"), !value.hasPrefix("#") { return "the SVG's <\(name)> refers outside the document (\(key)=\"\(value.prefix(60))\")" }
                 let lowered = value.lowercased()
-                if lowered.contains("url(") && !lowered.contains("url(#") { return fail("the SVG's <\(name)> refers outside the document (\(key) uses url())", parser) }
+                if lowered.contains("url(") && !lowered.contains("url(#") { return "the SVG's <\(name)> refers outside the document (\(key) uses url())" }
                 if lowered.contains("javascript:") || lowered.contains("expression(") || lowered.contains("@import") {
-                    return fail("the SVG's <\(name)> has script in '\(key)'", parser)
+                    return "the SVG's <\(name)> has script in '\(key)'"
                 }
             }
-        }
-
-        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) { depth -= 1 }
-
-        func parser(_ parser: XMLParser, foundProcessingInstructionWithTarget target: String, data: String?) {
-            if target.lowercased() != "xml" { fail("the SVG holds a processing instruction (<?\(target.prefix(40))>)", parser) }
-        }
-
-        private func fail(_ text: String, _ parser: XMLParser) {
-            if problem == nil { problem = text }
-            parser.abortParsing()
+            return nil
         }
 
         static func pixels(_ text: String) -> Int? {
             let digits = text.hasSuffix("px") ? String(text.dropLast(2)) : text
-            return Double(digits).map { Int($0.rounded(.up)) }
+            return Double(digits).flatMap(clamped)
+        }
+
+        /// Whole pixels, rounded up; a size beyond any limit stays beyond it (1e30 or inf would trap
+        /// converted to Int as it was); nil for NaN.
+        static func clamped(_ value: Double) -> Int? {
+            guard !value.isNaN else { return nil }
+            return Int(Swift.min(Swift.max(value.rounded(.up), -1), 1_000_000_000))
         }
     }
 }

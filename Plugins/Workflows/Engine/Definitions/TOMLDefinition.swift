@@ -1,4 +1,4 @@
-import TOMLKit
+import PlexusTOML
 
 extension DefinitionParser {
     /// Parses a definition written in TOML (`[[steps]]` tables, inline tables for mappings): it is
@@ -12,8 +12,8 @@ extension DefinitionParser {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw DefinitionError("$", "TOML line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+        } catch {
+            throw DefinitionError("$", "TOML line \(error.line), column \(error.column): \(error.message)")
         }
         return json(table)
     }
@@ -24,13 +24,14 @@ extension DefinitionParser {
         return .object(fields)
     }
 
-    static func json(_ value: TOMLValueConvertible) -> JSON {
+    static func json(_ value: TOMLValue) -> JSON {
         if let table = value.table { return json(table) }
         if let array = value.array { return .array(array.map { json($0) }) }
         if let bool = value.bool { return .bool(bool) }
         if let int = value.int { return .number(Double(int)) }
         if let double = value.double { return .number(double) }
         if let string = value.string { return .string(string) }
+        if let datetime = value.datetime { return .string(datetime) }
         return .string("\(value)")
     }
 }
