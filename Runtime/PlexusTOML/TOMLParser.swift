@@ -133,7 +133,13 @@ struct TOMLParser {
         skipWhitespace()
         guard expect("=") else { throw error("expected '=' after the key '\(path.joined(separator: "."))'") }
         skipWhitespace()
-        let value = try value()
+        // An inline table or array here sits below `table` and each part of the dotted key, whatever
+        // the nesting of the text around it: count from there, so the depth bound holds absolutely.
+        let outer = depth
+        depth = max(depth, table.depth + path.count - 1)
+        let value: TOMLValue
+        do { value = try self.value() } catch { depth = outer; throw error }
+        depth = outer
         var node = table
         for part in path.dropLast() {
             if node.depth + 1 > Self.maximumDepth { throw error("tables nest deeper than \(Self.maximumDepth)", at: start) }

@@ -155,5 +155,12 @@ final class TOMLParserTests: XCTestCase {
         XCTAssertNotNil(error("a = " + String(repeating: "{b = ", count: 200) + "1" + String(repeating: "}", count: 200)))
         XCTAssertNotNil(error("[" + Array(repeating: "a", count: 200).joined(separator: ".") + "]"))
         XCTAssertNotNil(error(Array(repeating: "a", count: 200).joined(separator: ".") + " = 1"))
+        // Dotted keys inside inline tables count too: `a = {b.c = {d.e = …}}` nests two tables per
+        // brace, so 100 braces are 200 levels, and a header's depth adds to what sits below it.
+        let dotted = "a = " + String(repeating: "{b.c = ", count: 100) + "1" + String(repeating: "}", count: 100)
+        XCTAssertNotNil(error(dotted))
+        XCTAssertNoThrow(try parse("a = " + String(repeating: "{b.c = ", count: 40) + "1" + String(repeating: "}", count: 40)))
+        let header = "[" + Array(repeating: "h", count: 100).joined(separator: ".") + "]\nx = " + String(repeating: "{y = ", count: 40) + "1" + String(repeating: "}", count: 40)
+        XCTAssertNotNil(error(header))
     }
 }
