@@ -121,7 +121,7 @@ let package = Package(
         // Document comparison: the engine (no SDK dependency), the plugin on top, and its benchmark.
         .target(
             name: "DocDiff",
-            dependencies: ["CLibZip", "CLibXML2"],
+            dependencies: ["CLibZip", "CLibXML2", "XMLGuard"],
             path: "Plugins/DocCompare/Engine"
         ),
         .target(name: "PlexusDocCompare", dependencies: [.product(name: "PlexusSDK", package: "SDK"), "DocDiff"], path: "Plugins/DocCompare/Plugin"),
@@ -207,7 +207,7 @@ let package = Package(
         // White-label: the engine (tenants, domains, flags, layered settings with JSON Schema, branding,
         // logo checks; no SDK dependency), the plugin, its entry symbol, the flag helper other plugins
         // link (a local copy kept current from flags.changed), and the benchmark.
-        .target(name: "WhiteLabelEngine", dependencies: ["CLibXML2"], path: "Plugins/WhiteLabel/Engine"),
+        .target(name: "WhiteLabelEngine", dependencies: ["CLibXML2", "XMLGuard"], path: "Plugins/WhiteLabel/Engine"),
         .target(
             name: "PlexusWhiteLabel",
             dependencies: [.product(name: "PlexusSDK", package: "SDK"), "WhiteLabelEngine", "WhiteLabelClient"],
@@ -386,6 +386,10 @@ let package = Package(
         // TOML 1.0 for the runtime config, plugin configs, native manifests and workflow definitions (issue 23:
         // replaces TOMLKit 0.6.0, whose toml++ aborted on an assertion and which leaked every table).
         .target(name: "PlexusTOML", path: "Runtime/PlexusTOML"),
+        // Bounds what libxml2 does with client XML (attributes, namespaces, depth, DOCTYPE, encoding)
+        // before it parses: used by the .docx reader and the SVG logo check.
+        .target(name: "XMLGuard", path: "Plugins/Shared/XMLGuard"),
+        .testTarget(name: "XMLGuardTests", dependencies: ["XMLGuard"], path: "Tests/XMLGuardTests"),
         .testTarget(name: "PlexusTOMLTests", dependencies: ["PlexusTOML"], path: "Tests/PlexusTOMLTests"),
         // The .docx reader against the one it replaced (ZIPFoundation + FoundationXML, kept in the bench only): bench/docx.sh.
         .executableTarget(name: "docx-bench", dependencies: ["DocDiff", .product(name: "ZIPFoundation", package: "ZIPFoundation")],

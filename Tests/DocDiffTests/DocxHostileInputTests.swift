@@ -78,11 +78,30 @@ final class DocxHostileInputTests: XCTestCase {
         let deep = String(repeating: "<w:x>", count: 300) + String(repeating: "</w:x>", count: 300)
         XCTAssertThrowsError(try DocxReader.paragraphs(from: Self.docx("<w:document xmlns:w=\"\(Self.word)\">\(deep)</w:document>"))) { error in
             guard case DocDiffError.docxMalformedXML(let detail) = error else { return XCTFail("\(error)") }
-            // libxml2 parses ahead of the reader and stops at its own bound (256) when it gets there first.
-            XCTAssertTrue(detail.contains("deeper than 200") || detail.contains("Excessive depth"), detail)
+            // The pre-scan (XMLGuard) refuses before libxml2 parses: the root and 200 levels below it.
+            XCTAssertTrue(detail.contains("nest deeper than 201"), detail)
         }
         let shallow = String(repeating: "<w:x>", count: 200) + String(repeating: "</w:x>", count: 200)
         XCTAssertEqual(try DocxReader.paragraphs(from: Self.docx("<w:document xmlns:w=\"\(Self.word)\">\(shallow)</w:document>")), [])
+    }
+
+    func testManyAttributesOrNamespacesAreRefusedBeforeLibxml2ParsesThem() {
+        // libxml2 2.9 compares each attribute with every earlier one: 40,000 took seconds, and the
+        // input limit would allow hours. The pre-scan refuses in one linear pass.
+        let attributes = (0..<40_000).map { " a\($0)=\"v\"" }.joined()
+        XCTAssertThrowsError(try DocxReader.paragraphs(from: Self.docx("<w:document xmlns:w=\"\(Self.word)\"><w:p\(attributes)/></w:document>"))) { error in
+            guard case DocDiffError.docxMalformedXML(let detail) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.contains("more than 256 attributes"), detail)
+        }
+        let namespaces = (0..<200).map { " xmlns:n\($0)=\"urn:\($0)\"" }.joined()
+        XCTAssertThrowsError(try DocxReader.paragraphs(from: Self.docx("<w:document xmlns:w=\"\(Self.word)\"><w:body\(namespaces)><w:p\(namespaces)/></w:body></w:document>"))) { error in
+            guard case DocDiffError.docxMalformedXML(let detail) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.contains("namespace declarations in scope"), detail)
+        }
+        XCTAssertThrowsError(try DocxReader.paragraphs(from: Self.docx("<?xml version=\"1.0\" encoding=\"UTF-7\"?><w:document xmlns:w=\"\(Self.word)\"/>"))) { error in
+            guard case DocDiffError.docxMalformedXML(let detail) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.contains("encoding 'utf-7' is refused"), detail)
+        }
     }
 
     func testMalformedXMLNamesTheLine() {

@@ -1,5 +1,6 @@
 import CLibXML2
 import Foundation
+import XMLGuard
 
 /// Walks `word/document.xml` with libxml2's streaming reader (`xmlTextReader`) and collects the
 /// paragraphs' text.
@@ -27,6 +28,7 @@ enum DocumentXML {
                 throw DocDiffError.docxMalformedXML(detail: "word/document.xml is empty")
             }
             guard raw.count <= Int(Int32.max) else { throw DocDiffError.docxTooLarge(limit: Int(Int32.max)) }
+            do { try XMLGuard.check(raw, limits: XMLGuard.Limits(depth: Int(maximumDepth) + 1)) } catch { throw DocDiffError.docxMalformedXML(detail: "word/document.xml: \(error)") }
             let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
             guard let reader = xmlReaderForMemory(base.assumingMemoryBound(to: CChar.self), Int32(raw.count), nil, nil, options) else {
                 throw DocDiffError.docxMalformedXML(detail: "libxml2 could not start a reader")

@@ -24,6 +24,10 @@ enum DocxArchive {
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Data in
             // libzip refuses a NULL buffer even for zero bytes; an empty upload is not a zip.
             guard let base = raw.baseAddress, raw.count >= 22 else { throw DocDiffError.docxNotAZipArchive }
+            // The entry count from the end record, before libzip reads (and checks) every entry.
+            if let declared = declaredEntries(raw), declared > UInt64(maximumEntries) {
+                throw DocDiffError.docxRefused(detail: "the archive has \(declared) entries, more than \(maximumEntries)")
+            }
             var error = zip_error_t()
             zip_error_init(&error)
             defer { zip_error_fini(&error) }
@@ -44,6 +48,28 @@ enum DocxArchive {
             guard index >= 0 else { throw DocDiffError.docxMissingDocumentXML }
             return try inflate(archive, entry: zip_uint64_t(index), name: name, limit: limit)
         }
+    }
+
+    /// The entry count the zip's end-of-central-directory record declares (its ZIP64 record's
+    /// when the plain one says 0xFFFF), or nil when there is no end record to read.
+    static func declaredEntries(_ raw: UnsafeRawBufferPointer) -> UInt64? {
+        func le(_ at: Int, _ width: Int) -> UInt64 {
+            (0..<width).reduce(UInt64(0)) { $0 | UInt64(raw[at + $1]) << (8 * UInt64($1)) }
+        }
+        // The end record is 22 bytes plus a comment of at most 65,535, at the very end.
+        let lowest = max(0, raw.count - 22 - 65_535)
+        var at = raw.count - 22
+        while at >= lowest {
+            if le(at, 4) == 0x0605_4B50 {
+                let entries = le(at + 10, 2)
+                guard entries == 0xFFFF, at >= 20, le(at - 20, 4) == 0x0706_4B50 else { return entries }
+                let record = le(at - 20 + 8, 8)
+                guard record <= UInt64(raw.count - 56), le(Int(record), 4) == 0x0606_4B50 else { return entries }
+                return le(Int(record) + 32, 8)
+            }
+            at -= 1
+        }
+        return nil
     }
 
     private static func inflate(_ archive: OpaquePointer, entry: zip_uint64_t, name: String, limit: Int) throws -> Data {

@@ -1,4 +1,5 @@
 import CLibXML2
+import XMLGuard
 
 /// Walks an SVG with libxml2's streaming reader (`xmlTextReader`): elements with their attributes
 /// (namespace declarations included, qualified names as written), end tags and processing
@@ -22,6 +23,7 @@ enum SVGReader {
         _ = initialised
         guard !bytes.isEmpty, bytes.count <= Int(Int32.max) else { return false }
         return try bytes.withUnsafeBufferPointer { buffer -> Bool in
+            do { try XMLGuard.check(UnsafeRawBufferPointer(buffer)) } catch { throw ValidationError("the SVG is refused: \(error)") }
             let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
             guard let base = buffer.baseAddress,
                   let reader = xmlReaderForMemory(UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(buffer.count), nil, nil, options) else { return false }
