@@ -60,6 +60,7 @@ final class RequestPipeline {
         stages = Stages(cors: gateway.cors, authenticate: gateway.authenticate, tenant: gateway.tenant,
                         authorise: gateway.authorise, rateLimit: gateway.rateLimit, resilience: gateway.resilience)
         plugins.resilience = gateway.resilience
+        plugins.credentials = CredentialForwarding(selectors: gateway.settings.auth.forwardCredentials)
     }
 
     /// Freezes the routes of running plugins, plus the built-ins, into the router.
