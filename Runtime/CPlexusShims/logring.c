@@ -1,4 +1,19 @@
+#define _GNU_SOURCE
 #include "logring.h"
+#include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+int plexus_log_ring_memfd(uint64_t bytes) {
+    int fd = memfd_create("plexus-access-log", MFD_CLOEXEC);
+    if (fd < 0) return -errno;
+    if (ftruncate(fd, (off_t)bytes) != 0) {
+        int error = errno;
+        close(fd);
+        return -error;
+    }
+    return fd;
+}
 
 uint64_t plexus_log_ring_load(const uint64_t *counter) {
     return __atomic_load_n(counter, __ATOMIC_ACQUIRE);

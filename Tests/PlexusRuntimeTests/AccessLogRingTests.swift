@@ -3,10 +3,10 @@ import Foundation
 import XCTest
 
 /// The access log's ring (issue 22): whole records in, the same bytes out in order across the
-/// wrap, and what a worker had not written recovered from the shared file by another mapping.
+/// wrap, and what a worker had not written recovered from the shared memfd by another mapping.
 final class AccessLogRingTests: XCTestCase {
     func testRecordsComeOutInOrderAcrossTheWrap() throws {
-        let ring = try AccessLogRing(path: nil, capacity: 4096, create: true)
+        let ring = try AccessLogRing(capacity: 4096)
         var expected: [UInt8] = [], written: [UInt8] = []
         for round in 0..<50 {
             // Records of varied lengths, drained every few, so the ring wraps many times.
@@ -25,7 +25,7 @@ final class AccessLogRingTests: XCTestCase {
     }
 
     func testARecordThatDoesNotFitIsRefusedWhole() throws {
-        let ring = try AccessLogRing(path: nil, capacity: 4096, create: true)
+        let ring = try AccessLogRing(capacity: 4096)
         let big = [UInt8](repeating: 0x61, count: 3000) + [0x0A]
         XCTAssertTrue(big.withUnsafeBytes { ring.append($0) })
         XCTAssertFalse(big.withUnsafeBytes { ring.append($0) }, "3001 + 3001 bytes do not fit in 4096")
@@ -36,10 +36,12 @@ final class AccessLogRingTests: XCTestCase {
     }
 
     func testAnotherMappingRecoversWhatWasNotWritten() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ring-\(UUID().uuidString).accesslog").path
-        let master = try AccessLogRing(path: path, capacity: 8192, create: true)
-        defer { master.unlink() }
-        var worker: AccessLogRing? = try AccessLogRing(path: path, capacity: 0, create: false)
+        let master = try AccessLogRing.shared(capacity: 8192)
+        XCTAssertGreaterThanOrEqual(master.descriptor, 0)
+        // The worker inherits a copy of the descriptor, as the spawn's dup2 gives it one.
+        var worker: AccessLogRing? = try AccessLogRing(attaching: dup(master.descriptor))
+        master.closeDescriptor()
+        XCTAssertEqual(master.descriptor, -1)
         XCTAssertEqual(worker?.capacity, 8192)
         let first = Array("written 1\n".utf8), rest = Array("pending 2\npending 3\n".utf8)
         XCTAssertTrue(first.withUnsafeBytes { worker!.append($0) })
@@ -58,6 +60,25 @@ final class AccessLogRingTests: XCTestCase {
         close(pipe[0])
         XCTAssertEqual(Array(buffer[..<max(count, 0)]), rest, "only what the worker had not written")
         XCTAssertEqual(master.unwritten, 0)
-        XCTAssertThrowsError(try AccessLogRing(path: path + ".missing", capacity: 0, create: false))
+    }
+
+    func testTheMastersRingIsMemoryNotAFile() throws {
+        let master = try AccessLogRing.shared(capacity: 4096)
+        let target = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(master.descriptor)")
+        XCTAssertTrue(target.hasPrefix("/memfd:plexus-access-log"), target)
+        XCTAssertNotEqual(fcntl(master.descriptor, F_GETFD) & FD_CLOEXEC, 0, "only the spawn's dup2 passes it on")
+    }
+
+    func testAWorkerRefusesADescriptorThatIsNoRing() throws {
+        XCTAssertThrowsError(try AccessLogRing(attaching: -1))
+        // A file of zeros (no magic) and one shorter than the ring's head.
+        for bytes in [8192, 16] {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-ring-\(UUID().uuidString)").path
+            FileManager.default.createFile(atPath: path, contents: Data(count: bytes))
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let fd = open(path, O_RDWR)
+            XCTAssertGreaterThanOrEqual(fd, 0)
+            XCTAssertThrowsError(try AccessLogRing(attaching: fd), "\(bytes) bytes")
+        }
     }
 }
