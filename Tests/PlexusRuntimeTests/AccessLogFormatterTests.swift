@@ -121,7 +121,7 @@ final class AccessLogFormatterTests: XCTestCase {
     func testWriterWritesEveryRecordToAFileBeforeFinishing() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID().uuidString).log").path
         defer { unlink(path) }
-        let ring = try AccessLogRing(path: nil, capacity: 1 << 20, create: true)
+        let ring = try AccessLogRing(capacity: 1 << 20)
         let writer = AccessLogWriter(sink: .file(path), ring: ring, logger: .init(label: "test"))
         var expected: [UInt8] = []
         for index in 0..<100 {
@@ -140,7 +140,7 @@ final class AccessLogFormatterTests: XCTestCase {
         XCTAssertEqual(mkfifo(path, 0o600), 0)
         defer { unlink(path) }
         // No reader: the writer thread blocks opening the FIFO; the loop's side must not.
-        let ring = try AccessLogRing(path: nil, capacity: 4096, create: true)
+        let ring = try AccessLogRing(capacity: 4096)
         let writer = AccessLogWriter(sink: .file(path), ring: ring, logger: .init(label: "test"))
         var accepted = 0, refused = 0
         let record = [UInt8](repeating: UInt8(ascii: "x"), count: 999) + [0x0A]
