@@ -80,6 +80,26 @@ final class AccessLogFormatterTests: XCTestCase {
                       String(decoding: combined, as: UTF8.self))
     }
 
+    func testAPlainPathIsLoggedAsSentAndStillEscaped() throws {
+        func plain(_ text: [UInt8]) -> Bool { text.withUnsafeBytes { AccessLogTarget.isPlainPath($0) } }
+        XCTAssertTrue(plain(Array("/api/v1/hello".utf8)))
+        XCTAssertFalse(plain(Array("/a?ticket=x".utf8)) || plain(Array("/a#f".utf8)) || plain(Array("*".utf8))
+                       || plain(Array("http://h/a".utf8)) || plain([]))
+        // No query: the path goes straight to the escaping, which still keeps it in its field.
+        let target: [UInt8] = Array("/a\"b c\n".utf8) + [0xFF, 0x01] + Array("\\".utf8)
+        XCTAssertTrue(plain(target))
+        let combined = line(.combined, rawTarget: target)
+        assertOneLine(combined)
+        XCTAssertTrue(String(decoding: combined, as: UTF8.self).contains(#""GET /a\x22b c\x0A\xFF\x01\x5C HTTP/1.1" 200"#),
+                      String(decoding: combined, as: UTF8.self))
+        let json = line(.json, rawTarget: target)
+        assertOneLine(json)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])
+        XCTAssertEqual(object["target"] as? String, "/a\"b c\n\u{FFFD}\u{01}\\")
+        let kv = String(decoding: line(.kv, rawTarget: target), as: UTF8.self)
+        XCTAssertTrue(kv.contains(#" target="/a\"b c\n\xFF\x01\\" status=200"#), kv)
+    }
+
     func testCredentialsInTheQueryAreRedactedInEveryFormat() {
         let target = "/api/v1/x?ticket=S1&page=2&Access_Token=S2&%61pi_key=S3&API-Key=S4&X-Amz-Signature=S5&author=me&password&key=S6"
         for format in AccessLogSettings.Format.allCases {

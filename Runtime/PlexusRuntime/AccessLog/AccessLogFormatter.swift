@@ -31,8 +31,15 @@ final class AccessLogFormatter {
     /// `record` as one line ending in `\n`; the bytes stay valid until the next call.
     func format(_ record: AccessRecord) -> UnsafeRawBufferPointer {
         clock.update(seconds: record.time.tv_sec)
+        // The common target, a path with no query and no fragment, is logged as sent (escaped);
+        // any other is first reduced to what may be logged (``AccessLogTarget``).
+        if AccessLogTarget.isPlainPath(record.target) { return format(record, target: record.target) }
         target.removeAll(keepingCapacity: true)
         AccessLogTarget.append(record.target, to: &target, name: &scratch)
+        return target.withUnsafeBytes { format(record, target: $0) }
+    }
+
+    private func format(_ record: AccessRecord, target: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
         // The most any field's escaping makes of a byte is 6 (JSON's `\u00XX`); the constant text,
         // numbers and time take less than 512 bytes.
         var variable = target.count + (record.userAgent?.count ?? 0) + (record.referer?.count ?? 0)
@@ -47,23 +54,23 @@ final class AccessLogFormatter {
         }
         var out = ByteWriter(UnsafeMutableBufferPointer(start: line, count: lineCapacity))
         switch format {
-        case .kv: appendKeyValue(record, to: &out)
-        case .json: appendJSON(record, to: &out)
-        case .combined: appendCombined(record, to: &out)
+        case .kv: appendKeyValue(record, target, to: &out)
+        case .json: appendJSON(record, target, to: &out)
+        case .combined: appendCombined(record, target, to: &out)
         }
         return UnsafeRawBufferPointer(start: line, count: out.count)
     }
 
     // MARK: key=value
 
-    private func appendKeyValue(_ record: AccessRecord, to out: inout ByteWriter) {
+    private func appendKeyValue(_ record: AccessRecord, _ target: UnsafeRawBufferPointer, to out: inout ByteWriter) {
         out.put("time=")
         out.put(clock.iso)
         appendMilliseconds(record.time, to: &out)
         out.put(UInt8(ascii: "Z"))
         text(" method=", record.method, &out)
         out.put(" target=")
-        target.withUnsafeBytes { AccessLogEscaping.appendKeyValue($0, to: &out) }
+        AccessLogEscaping.appendKeyValue(target, to: &out)
         out.put(" status=")
         out.putDecimal(max(0, record.status))
         out.put(" bytes=")
@@ -92,14 +99,14 @@ final class AccessLogFormatter {
 
     // MARK: JSON lines
 
-    private func appendJSON(_ record: AccessRecord, to out: inout ByteWriter) {
+    private func appendJSON(_ record: AccessRecord, _ target: UnsafeRawBufferPointer, to out: inout ByteWriter) {
         out.put(#"{"time":""#)
         out.put(clock.iso)
         appendMilliseconds(record.time, to: &out)
         out.put(#"Z""#)
         json(#","method":"#, record.method, &out)
         out.put(#","target":"#)
-        target.withUnsafeBytes { AccessLogEscaping.appendJSONString($0, to: &out) }
+        AccessLogEscaping.appendJSONString(target, to: &out)
         out.put(#","status":"#)
         out.putDecimal(max(0, record.status))
         out.put(#","bytes":"#)
@@ -129,7 +136,7 @@ final class AccessLogFormatter {
     // MARK: combined
 
     /// `$remote_addr - $remote_user [$time_local] "$request" $status $bytes_sent "$http_referer" "$http_user_agent"`.
-    private func appendCombined(_ record: AccessRecord, to out: inout ByteWriter) {
+    private func appendCombined(_ record: AccessRecord, _ target: UnsafeRawBufferPointer, to out: inout ByteWriter) {
         combined(record.peerIP, &out)
         out.put(" - ")
         combined(record.subject, &out)
@@ -138,7 +145,7 @@ final class AccessLogFormatter {
         out.put("] \"")
         combined(record.method, &out)
         out.put(UInt8(ascii: " "))
-        target.withUnsafeBytes { AccessLogEscaping.appendCombined($0, to: &out) }
+        AccessLogEscaping.appendCombined(target, to: &out)
         if record.httpMinor == 0 { out.put(" HTTP/1.0\" ") } else { out.put(" HTTP/1.1\" ") }
         out.putDecimal(max(0, record.status))
         out.put(UInt8(ascii: " "))

@@ -518,12 +518,23 @@ final class HTTPConnection {
     /// Writes every answered response at the head of the queue, in order.
     func flush() {
         guard !closed else { return }
+        // One answer (the common case) is written from its exchange's buffer; several are
+        // gathered into one write.
+        var single: UnsafeRawBufferPointer?
         var out: [UInt8] = []
         while queueHead < queue.count, let response = queue[queueHead].response {
             let exchange = queue[queueHead]
             queueHead += 1
             hooks.bodies.release(exchange)
-            if out.isEmpty { out = response } else { out.append(contentsOf: response) }
+            if single == nil && out.isEmpty {
+                single = response
+            } else {
+                if let first = single {
+                    out.append(contentsOf: first)
+                    single = nil
+                }
+                out.append(contentsOf: response)
+            }
             hooks.written(exchange, response.count)
             if exchange.closeAfterResponse {
                 closing = true
@@ -544,7 +555,8 @@ final class HTTPConnection {
             queue.removeFirst(queueHead)
             queueHead = 0
         }
-        if !out.isEmpty { write(out) }
+        // The exchange of a single answer is the spare or still queued: its buffer is alive.
+        if let single { write(single) } else if !out.isEmpty { out.withUnsafeBytes { write($0) } }
         defer { publishHandoverState() }
         if closing || (peerEnded && unanswered == 0) {
             closing = true
@@ -559,19 +571,24 @@ final class HTTPConnection {
     /// buffer has room, so no request, no callback and no epoll change are needed), then queues
     /// whatever is left with `uv_write`.
     private func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    /// Writes `bytes` (they need to stay valid only during the call: what the socket does not
+    /// take at once is copied).
+    private func write(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         var written = 0
         if writesInFlight == 0 {
-            written = bytes.withUnsafeBytes { raw -> Int in
-                var buffer = uv_buf_init(UnsafeMutableRawPointer(mutating: raw.baseAddress!).assumingMemoryBound(to: CChar.self), UInt32(raw.count))
-                let result = uv_try_write(uvStream, &buffer, 1)
-                return result > 0 ? Int(result) : 0
-            }
+            var buffer = uv_buf_init(UnsafeMutableRawPointer(mutating: base).assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
+            let result = uv_try_write(uvStream, &buffer, 1)
+            written = result > 0 ? Int(result) : 0
             if written == bytes.count { return }
         }
         let remaining = bytes.count - written
         let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
         let storage = malloc(remaining)!
-        bytes.withUnsafeBytes { storage.copyMemory(from: $0.baseAddress! + written, byteCount: remaining) }
+        storage.copyMemory(from: base + written, byteCount: remaining)
         request.pointee.data = storage
         var buffer = uv_buf_init(storage.assumingMemoryBound(to: CChar.self), UInt32(remaining))
         writesInFlight += 1

@@ -21,7 +21,11 @@ final class HTTPExchange: RequestContext {
     private var arenaCapacity = 0
 
     // Response.
-    var response: [UInt8]?
+    /// The encoded answer (head and body), in ``responseBytes``; nil while there is none.
+    var response: UnsafeRawBufferPointer?
+    /// Where the answer is encoded: kept from one request of the connection to the next, so an
+    /// answer costs no allocation once the buffer has grown to fit.
+    let responseBytes = RawBytes()
     var closeAfterResponse = false
     /// The connection closed before the answer: nothing may be written for it any more.
     var abandoned = false
@@ -45,6 +49,7 @@ final class HTTPExchange: RequestContext {
         expectsContinue = false
         reservedBodyBytes = 0
         response = nil
+        if responseBytes.capacity > 65536 { responseBytes.release() }
         closeAfterResponse = false
         abandoned = false
         streaming = false
