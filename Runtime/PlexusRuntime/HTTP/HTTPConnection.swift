@@ -557,6 +557,12 @@ final class HTTPConnection {
         }
         // The exchange of a single answer is the spare or still queued: its buffer is alive.
         if let single { write(single) } else if !out.isEmpty { out.withUnsafeBytes { write($0) } }
+        // An idle keep-alive connection holds no large answer: past 4 KiB, the buffer is freed once
+        // written (what the socket did not take was copied), and the next answer allocates again.
+        if let spare, spare.responseBytes.capacity > HTTPExchange.keptResponseBytes {
+            spare.response = nil
+            spare.responseBytes.release()
+        }
         defer { publishHandoverState() }
         if closing || (peerEnded && unanswered == 0) {
             closing = true

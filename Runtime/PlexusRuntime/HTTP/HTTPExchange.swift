@@ -24,8 +24,10 @@ final class HTTPExchange: RequestContext {
     /// The encoded answer (head and body), in ``responseBytes``; nil while there is none.
     var response: UnsafeRawBufferPointer?
     /// Where the answer is encoded: kept from one request of the connection to the next, so an
-    /// answer costs no allocation once the buffer has grown to fit.
+    /// answer costs no allocation once the buffer has grown to fit (up to ``keptResponseBytes``).
     let responseBytes = RawBytes()
+    /// The most bytes of answer buffer an exchange keeps once its answer is written.
+    static let keptResponseBytes = 4096
     var closeAfterResponse = false
     /// The connection closed before the answer: nothing may be written for it any more.
     var abandoned = false
@@ -49,7 +51,7 @@ final class HTTPExchange: RequestContext {
         expectsContinue = false
         reservedBodyBytes = 0
         response = nil
-        if responseBytes.capacity > 65536 { responseBytes.release() }
+        if responseBytes.capacity > Self.keptResponseBytes { responseBytes.release() }
         closeAfterResponse = false
         abandoned = false
         streaming = false
