@@ -318,14 +318,14 @@ let package = Package(
         .testTarget(name: "ChartEngineTests", dependencies: ["ChartEngine", "CCairo"], path: "Tests/ChartEngineTests"),
         .testTarget(
             name: "VisualizationTests",
-            dependencies: [.product(name: "PlexusTesting", package: "SDK")],
+            dependencies: [.product(name: "PlexusTesting", package: "SDK"), "PostgresTestSupport"],
             path: "Tests/VisualizationTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(name: "WhiteLabelEngineTests", dependencies: ["WhiteLabelEngine"], path: "Tests/WhiteLabelEngineTests"),
         .testTarget(
             name: "WhiteLabelTests",
-            dependencies: ["PlexusWhiteLabel", "WhiteLabelClient", .product(name: "PlexusTesting", package: "SDK")],
+            dependencies: ["PlexusWhiteLabel", "WhiteLabelClient", .product(name: "PlexusTesting", package: "SDK"), "PostgresTestSupport"],
             path: "Tests/WhiteLabelTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -333,14 +333,14 @@ let package = Package(
         .testTarget(name: "WorkflowEngineTests", dependencies: ["WorkflowEngine"], path: "Tests/WorkflowEngineTests"),
         .testTarget(
             name: "WorkflowsTests",
-            dependencies: ["PlexusWorkflows", "WorkflowEngine", .product(name: "PlexusTesting", package: "SDK")],
+            dependencies: ["PlexusWorkflows", "WorkflowEngine", .product(name: "PlexusTesting", package: "SDK"), "PostgresTestSupport"],
             path: "Tests/WorkflowsTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(name: "ComplianceEngineTests", dependencies: ["ComplianceEngine"], path: "Tests/ComplianceEngineTests"),
         .testTarget(
             name: "ComplianceTests",
-            dependencies: ["PlexusCompliance", .product(name: "PlexusTesting", package: "SDK")],
+            dependencies: ["PlexusCompliance", .product(name: "PlexusTesting", package: "SDK"), "PostgresTestSupport"],
             path: "Tests/ComplianceTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -358,7 +358,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PlexusIntegrationTests",
-            dependencies: [.product(name: "PlexusTesting", package: "SDK"), "JWTMinting", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
+            dependencies: [.product(name: "PlexusTesting", package: "SDK"), "JWTMinting", "PostgresTestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
             path: "Tests/PlexusIntegrationTests",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),

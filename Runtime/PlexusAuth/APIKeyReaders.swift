@@ -19,7 +19,18 @@ public enum APIKeyReaders {
             seen_at REAL NOT NULL
         )
         """
-    static let record = "INSERT OR REPLACE INTO auth_api_key_readers (pid, generation, seen_at) VALUES (?1, ?2, ?3)"
+    static let createPostgresTable = """
+        CREATE TABLE IF NOT EXISTS auth_api_key_readers (
+            pid BIGINT PRIMARY KEY NOT NULL,
+            generation BIGINT NOT NULL,
+            seen_at DOUBLE PRECISION NOT NULL
+        )
+        """
+    /// Valid on SQLite and PostgreSQL.
+    static let record = """
+        INSERT INTO auth_api_key_readers (pid, generation, seen_at) VALUES (?1, ?2, ?3)
+        ON CONFLICT (pid) DO UPDATE SET generation = excluded.generation, seen_at = excluded.seen_at
+        """
 
     static func parameters(generation: Int64) -> [StorageValue] {
         [.integer(Int64(getpid())), .integer(generation), .real(Date().timeIntervalSince1970)]

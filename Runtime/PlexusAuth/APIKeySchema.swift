@@ -7,7 +7,34 @@ import PlexusStorage
 /// another part of the gateway (the policies' tables) would see two lists and refuse both.
 /// `auth_api_key_state.generation` is bumped in the same transaction as every create and revoke,
 /// so a reader (another process included) detects a change with one single-row query.
+/// On PostgreSQL (`[cluster] postgres`: the keys shared by every instance) the types differ:
+/// REAL is single precision and INTEGER 32-bit there.
 enum APIKeySchema {
+    /// The statements that create the tables on `dialect`.
+    static func statements(for dialect: SQLDialect) -> [String] {
+        dialect == .postgresql ? postgresStatements : statements
+    }
+
+    static let postgresStatements = [
+        """
+        CREATE TABLE IF NOT EXISTS auth_api_keys (
+            id TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL,
+            tenant TEXT,
+            roles TEXT NOT NULL DEFAULT '',
+            scopes TEXT NOT NULL DEFAULT '',
+            key_sha256 TEXT NOT NULL,
+            hint TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            revoked_at DOUBLE PRECISION
+        )
+        """,
+        "CREATE UNIQUE INDEX IF NOT EXISTS auth_api_keys_active_name ON auth_api_keys (name) WHERE revoked_at IS NULL",
+        "CREATE TABLE IF NOT EXISTS auth_api_key_state (id INTEGER PRIMARY KEY CHECK (id = 1), generation BIGINT NOT NULL)",
+        "INSERT INTO auth_api_key_state (id, generation) VALUES (1, 0) ON CONFLICT DO NOTHING",
+        APIKeyReaders.createPostgresTable,
+    ]
+
     static let statements = [
         """
         CREATE TABLE IF NOT EXISTS auth_api_keys (

@@ -1,7 +1,8 @@
 import Foundation
 import PlexusStorage
 
-/// The API keys in the runtime's SQLite database: create, revoke, list (the CLI's operations).
+/// The API keys in the runtime's SQLite database (or, with `[cluster] postgres` and no Redis, in
+/// the runtime's schema on PostgreSQL, shared by every instance): create, revoke, list.
 ///
 /// The plaintext of a key exists only in the value `create` returns; the database holds its
 /// SHA-256 and its last four characters. Several stores (processes) may share one file: every
@@ -43,6 +44,31 @@ public final class APIKeyStore: Sendable {
         return store
     }
 
+    /// The storage name of the runtime's own tables on PostgreSQL (a name no plugin can have: its
+    /// schema is `plugin_plexus_runtime_<hash>`, provisioned like a plugin's).
+    public static let postgresStorageName = "plexus.runtime"
+
+    /// Opens the key tables on PostgreSQL (`[cluster] postgres`), shared by every instance on that
+    /// database: a key created through one instance works on all of them after their next refresh.
+    public static func open(postgres settings: PostgresSettings) async throws(AuthError) -> APIKeyStore {
+        var configuration = StorageConfiguration()
+        configuration.purgeInterval = nil
+        let engine: StorageEngine
+        do {
+            engine = try await StorageEngine.open(pluginName: postgresStorageName, postgres: settings, configuration: configuration)
+        } catch {
+            throw AuthError(.storage, "cannot open the API key tables on PostgreSQL: \(error)")
+        }
+        let store = APIKeyStore(engine: engine, ownsEngine: true)
+        do {
+            try await store.prepareSchema()
+        } catch {
+            await engine.close()
+            throw error
+        }
+        return store
+    }
+
     /// Uses an engine that is already open (creating the tables if needed); `close` leaves it open.
     public static func open(engine: StorageEngine) async throws(AuthError) -> APIKeyStore {
         let store = APIKeyStore(engine: engine, ownsEngine: false)
@@ -58,7 +84,7 @@ public final class APIKeyStore: Sendable {
     private func prepareSchema() async throws(AuthError) {
         try await storage("creating the API key tables") { () async throws(StorageError) in
             try await engine.transaction { transaction in
-                for statement in APIKeySchema.statements { try transaction.execute(statement) }
+                for statement in APIKeySchema.statements(for: self.engine.dialect) { try transaction.execute(statement) }
             }
         }
     }

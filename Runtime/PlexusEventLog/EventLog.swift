@@ -169,6 +169,11 @@ public final class EventLog: Sendable {
         read(completion, "deadLetters") { db throws(EventLogError) in try ReaderCore.deadLetters(db, group: name) }
     }
 
+    /// Every consumer group with its number of dead letters, by name.
+    public func deadLetterGroups(completion: @escaping @Sendable (Result<[DeadLetterGroup], EventLogError>) -> Void) {
+        read(completion, "deadLetterGroups") { db throws(EventLogError) in try ReaderCore.deadLetterGroups(db) }
+    }
+
     /// Removes a dead letter and makes its event due for delivery to the group again, with a
     /// fresh attempt count. Fails with ``EventLogError/eventNotFound`` if retention removed it.
     public func redrive(group name: String, id: ULID, completion: @escaping @Sendable (Result<Void, EventLogError>) -> Void) {

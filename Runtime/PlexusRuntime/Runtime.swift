@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PlexusEventLog
 import PlexusPolicy
+import PlexusStorage
 
 /// One Plexus process: the loop, the plugins and the HTTP server, wired together at
 /// construction and run until a signal asks it to stop.
@@ -208,17 +209,24 @@ public final class Runtime {
         events.bus.metrics = metrics
     }
 
+    /// Where the API keys and the audit log live when not in this instance's SQLite files: with
+    /// `[cluster] postgres` and without Redis, on PostgreSQL, shared by every instance. (With Redis
+    /// the instances keep their own key tables in step through it, share one admin key
+    /// (``ClusterKeyShare``), and mirror their audit records to it.)
+    private var sharedKeyDatabase: PostgresSettings? { cluster == nil ? config.clusterPostgres : nil }
+
     /// The `audit log and API keys` service's start: opens the gateway's stores (blocking, before
     /// anything is served) and makes sure the admin key exists.
     private func openGatewayStores() throws {
         let gateway = try Gateway.open(settings: config.gateway, dataDirectory: config.dataDirectory, logger: logger,
-                                       tenantDirectory: group.services.tenantDirectory)
+                                       tenantDirectory: group.services.tenantDirectory, postgres: sharedKeyDatabase)
         self.gateway = gateway
         group.services.keys = (gateway.keyStore, gateway.keys)
         group.services.audit = gateway.trail
         // In cluster mode the admin key is the installation's, from Redis (`clusterGatewayServices`).
         if cluster == nil {
-            try AdminKey.ensure(in: config.dataDirectory, store: gateway.keyStore, directory: gateway.keys, adminRole: config.gateway.auth.adminRole, logger: logger)
+            try AdminKey.ensure(in: config.dataDirectory, store: gateway.keyStore, directory: gateway.keys, adminRole: config.gateway.auth.adminRole,
+                                keyName: sharedKeyDatabase == nil ? AdminKey.keyName : AdminKey.keyName(sharedBy: config.dataDirectory), logger: logger)
         }
     }
 
@@ -251,7 +259,7 @@ public final class Runtime {
                            outcome: .success, exchange: nil, target: "\(route.plugin.name) \(name)", detail: reason)
         }
         GatewayEndpoints.install(on: server.pipeline.registry, loop: loop, gateway: gateway, supervised: worker != nil)
-        QuarantineEndpoints.install(on: server.pipeline.registry, dataDirectory: config.dataDirectory, gateway: gateway)
+        QuarantineEndpoints.install(on: server.pipeline.registry, dataDirectory: config.dataDirectory, gateway: gateway, shared: cluster?.quarantine)
     }
 
     /// The `plugins` service's start: loads every plugin file, then starts them in dependency order.

@@ -2,9 +2,11 @@ import ArgumentParser
 import Foundation
 import PlexusAuth
 import PlexusRuntime
+import PlexusStorage
 
 /// `plexus apikey create|list|revoke`: API keys for service clients, in the runtime's own store
-/// (`<data>/runtime/gateway.sqlite`). Works whether or not the runtime is running; when one is, the
+/// (`<data>/runtime/gateway.sqlite`, or with `--postgres` the tables every instance on that database
+/// shares). Works whether or not the runtime is running; when one is, the
 /// command returns once it serves the change (a new key works at once, a revoked one is refused).
 struct APIKeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,10 +16,13 @@ struct APIKeyCommand: ParsableCommand {
     struct Options: ParsableArguments, Sendable {
         @Option(help: "The runtime's data directory.")
         var data = "./data"
+        @Option(help: "With [cluster] postgres (and no Redis): the keys live on this database (postgresql://...), not in --data.")
+        var postgres: String?
 
         /// Opens the key store of the data directory `--data`; refuses a directory that holds no Plexus data
         /// rather than creating a new, unused key store there.
         func open() async throws -> APIKeyStore {
+            if let postgres { return try await APIKeyStore.open(postgres: PostgresSettings(url: postgres)) }
             let directory = URL(fileURLWithPath: data)
             try CommandFailure.requireFile(data, option: "--data")
             guard DataDirectoryProbe.holdsPlexusData(directory) else {
@@ -29,6 +34,11 @@ struct APIKeyCommand: ParsableCommand {
         /// Waits (at most 5 s) until every running runtime on this data directory serves the change just made,
         /// so a created key works, and a revoked one is refused, as soon as the command returns.
         func waitUntilServed(_ store: APIKeyStore) async {
+            if postgres != nil {
+                // The readers' table names processes of this machine only; instances elsewhere refresh every second.
+                FileHandle.standardError.write(Data("note: every instance serves the change after its next key refresh (about a second)\n".utf8))
+                return
+            }
             do {
                 let behind = try await store.waitUntilServed(timeout: 5)
                 if !behind.isEmpty {

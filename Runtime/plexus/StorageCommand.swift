@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlexusAuth
 import PlexusRuntime
 import PlexusStorage
 
@@ -38,8 +39,15 @@ struct StorageCommand: ParsableCommand {
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: plugins.path)) ?? []).sorted().filter {
                 FileManager.default.fileExists(atPath: plugins.appendingPathComponent("\($0)/storage.sqlite").path)
             }
-            guard !names.isEmpty else { throw CommandFailure("no plugin storage under \(plugins.path) (no <name>/storage.sqlite)") }
+            let keyFile = URL(fileURLWithPath: data).appendingPathComponent("runtime/gateway.sqlite")
+            let hasKeys = FileManager.default.fileExists(atPath: keyFile.path)
+            guard !names.isEmpty || hasKeys else {
+                throw CommandFailure("no plugin storage under \(plugins.path) (no <name>/storage.sqlite) and no runtime/gateway.sqlite")
+            }
             var rows: [[String]] = []
+            if hasKeys {
+                rows += try copyKeys(keyFile.path, url: url, toPostgres: toPostgres)
+            }
             for name in names {
                 let reports = try blockingAwait { () async throws -> [TableCopyReport] in
                     var configuration = StorageConfiguration()
@@ -63,7 +71,54 @@ struct StorageCommand: ParsableCommand {
                 rows += reports.map { [name, $0.table, String($0.rows), $0.checksum, $0.copied ? "copied" : "already there"] }
             }
             print(Table.render(header: ["PLUGIN", "TABLE", "ROWS", "CHECKSUM", "STATE"], rows: rows))
-            print("\(names.count) plugin(s) \(toPostgres ? "copied to" : "copied from") \(PostgresSettings.redacted(url)); every table verified")
+            print("\(names.count) plugin(s)\(hasKeys ? " and the API keys" : "") \(toPostgres ? "copied to" : "copied from") \(PostgresSettings.redacted(url)); every table verified")
+        }
+
+        /// The runtime's API keys (`runtime/gateway.sqlite`) to or from their tables on PostgreSQL
+        /// (where an instance with `[cluster] postgres` and no Redis reads them), merged by key id:
+        /// keys the target lacks are added, a revocation reaches a key the target has, and a key whose
+        /// name an active key of the target already uses is left out (and counted). Runs again safely.
+        private func copyKeys(_ file: String, url: String, toPostgres: Bool) throws -> [[String]] {
+            try blockingAwait { () async throws -> [[String]] in
+                var configuration = StorageConfiguration()
+                configuration.purgeInterval = nil
+                configuration.createIfMissing = false
+                let local = try await APIKeyStore.open(engine: try await StorageEngine.open(at: file, configuration: configuration))
+                let shared: APIKeyStore
+                do {
+                    shared = try await APIKeyStore.open(postgres: PostgresSettings(url: url))
+                } catch {
+                    await local.engine.close()
+                    throw CommandFailure("API keys: \(error)")
+                }
+                let (source, target) = toPostgres ? (local.engine, shared.engine) : (shared.engine, local.engine)
+                let outcome: Result<[[String]], Error>
+                do {
+                    let columns = "id, name, tenant, roles, scopes, key_sha256, hint, created_at, revoked_at"
+                    let rows = try await source.query("SELECT \(columns) FROM auth_api_keys ORDER BY created_at, id").rows
+                    var merged = 0, refused = 0
+                    for row in rows {
+                        do {
+                            let result = try await target.execute("""
+                                INSERT INTO auth_api_keys (\(columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                                ON CONFLICT (id) DO UPDATE SET revoked_at = COALESCE(auth_api_keys.revoked_at, excluded.revoked_at)
+                                WHERE auth_api_keys.revoked_at IS NULL AND excluded.revoked_at IS NOT NULL
+                                """, row.values)
+                            merged += Int(result.changes)
+                        } catch let error as StorageError where error.kind == .constraint {
+                            refused += 1
+                        }
+                    }
+                    _ = try await target.execute("UPDATE auth_api_key_state SET generation = generation + 1 WHERE id = 1")
+                    outcome = .success([["(API keys)", "auth_api_keys", String(rows.count), "\(merged) added or revoked",
+                                         refused == 0 ? "merged" : "merged; \(refused) left out: their names are taken by active keys there"]])
+                } catch {
+                    outcome = .failure(CommandFailure("API keys: \(error)"))
+                }
+                await local.engine.close()
+                await shared.close()
+                return try outcome.get()
+            }
         }
     }
 }

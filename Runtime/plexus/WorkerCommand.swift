@@ -49,15 +49,21 @@ struct Release: ParsableCommand {
 
     @Argument(help: "The plugin's name.")
     var name: String
-    @Option(help: "The data directory (default ./data).")
-    var data = "data"
+    @Option(help: "The data directory (default ./data, or the config's).")
+    var data: String?
+    @Option(help: "The configuration file: with a [cluster] section, the release is made in Redis too, for every instance.")
+    var config: String?
 
     func run() throws {
-        let directory = URL(fileURLWithPath: data)
-        guard try Quarantine.release(name, dataDirectory: directory) else {
-            throw CommandFailure("plugin '\(name)' is not quarantined in \(Quarantine.file(in: directory).path)")
+        let settings = try config.map { try RuntimeConfig(file: URL(fileURLWithPath: $0)) }
+        let directory = data.map { URL(fileURLWithPath: $0) } ?? settings?.dataDirectory ?? URL(fileURLWithPath: "data")
+        // Cluster mode: Redis first, so a refusal there leaves everything as it was.
+        let shared = try settings?.clusterRedis.map { try SharedQuarantine.release(name, settings: $0) } ?? false
+        guard try Quarantine.release(name, dataDirectory: directory) || shared else {
+            throw CommandFailure("plugin '\(name)' is not quarantined in \(Quarantine.file(in: directory).path)"
+                                 + (settings?.clusterRedis != nil ? " nor in the cluster's Redis" : ""))
         }
-        print("released \(name); a worker started from now on loads it again")
+        print("released \(name)\(shared ? " across the cluster (every instance forgets it)" : ""); a worker started from now on loads it again")
     }
 }
 

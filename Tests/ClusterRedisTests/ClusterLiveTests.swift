@@ -7,12 +7,12 @@ import XCTest
 /// key shared, and Redis going away and coming back.
 final class ClusterLiveTests: XCTestCase {
     private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    private static let binDirectory = URL(fileURLWithPath: ProcessInfo.processInfo.environment["PLEXUS_BIN_DIR"]
+    static let binDirectory = URL(fileURLWithPath: ProcessInfo.processInfo.environment["PLEXUS_BIN_DIR"]
         ?? root.appendingPathComponent(".build/debug").path)
 
     /// Starts `count` instances (no supervisor: a SIGKILL kills the instance) with the bus-probe fixture.
-    private func instances(_ count: Int, _ server: RedisTestServer, prefix: String, claimIdleMilliseconds: Int = 30_000,
-                           work: URL, settings: String = "") throws -> [TestRuntime] {
+    func instances(_ count: Int, _ server: RedisTestServer, prefix: String, claimIdleMilliseconds: Int = 30_000,
+                           work: URL, settings: String = "", probeConfig: String = "") throws -> [TestRuntime] {
         let binary = Self.binDirectory.appendingPathComponent("plexus")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw TestFailure("no plexus binary at \(binary.path): run `swift build` before `swift test`")
@@ -21,7 +21,7 @@ final class ClusterLiveTests: XCTestCase {
             let directory = work.appendingPathComponent("instance\(index)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             return try TestRuntime(binary: binary, plugins: [Self.binDirectory.appendingPathComponent("libPlexusFixtureBusProbe.so")],
-                                   pluginConfigs: ["bus-probe": "ack_log = \"\(directory.appendingPathComponent("acked.txt").path)\"\n"],
+                                   pluginConfigs: ["bus-probe": "ack_log = \"\(directory.appendingPathComponent("acked.txt").path)\"\n\(probeConfig)"],
                                    extra: """
                                    [supervisor]
                                    enabled = false
@@ -34,7 +34,7 @@ final class ClusterLiveTests: XCTestCase {
         }
     }
 
-    private func workDirectory() throws -> URL {
+    func workDirectory() throws -> URL {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-cluster-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         return work
@@ -45,7 +45,7 @@ final class ClusterLiveTests: XCTestCase {
                            body: Array(try JSONSerialization.data(withJSONObject: object)))
     }
 
-    private func json(_ response: TestResponse) -> [String: Any] {
+    func json(_ response: TestResponse) -> [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
     }
 
@@ -213,7 +213,7 @@ final class ClusterLiveTests: XCTestCase {
     // MARK: Services
 
     /// The `plexus_cluster_service_calls_total` counter of `node` for `direction` ("in" or "out").
-    private func serviceCalls(_ node: TestRuntime, _ direction: String) throws -> Int {
+    func serviceCalls(_ node: TestRuntime, _ direction: String) throws -> Int {
         let text = try node.get("/metrics").text
         for line in text.split(separator: "\n") where line.hasPrefix("plexus_cluster_service_calls_total") && line.contains("direction=\"\(direction)\"") {
             return Int(Double(line.split(separator: " ").last ?? "") ?? 0)
@@ -372,7 +372,13 @@ final class ClusterLiveTests: XCTestCase {
         XCTAssertEqual(problem.status, 503)
         XCTAssertEqual(problem.header("content-type"), "application/problem+json")
         XCTAssertTrue(problem.text.contains("Redis"), problem.text)
-        let live = try publish(nodes[1], ["topic": "ledger.entry", "payload": ["n": -2]])
+        // The other instance notices on its own (its connections' EOF, or the next command's failure).
+        var live = try publish(nodes[1], ["topic": "ledger.entry", "payload": ["n": -2]])
+        let liveDeadline = Date().addingTimeInterval(10)
+        while live.status != 503 && Date() < liveDeadline {
+            usleep(20_000)
+            live = try publish(nodes[1], ["topic": "ledger.entry", "payload": ["n": -2]])
+        }
         XCTAssertEqual(live.status, 503, "a live publish is refused too: " + live.text)
         // The SSE client is told (a comment); read raw chunks until it comes.
         var told = false

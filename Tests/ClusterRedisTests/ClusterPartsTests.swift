@@ -32,7 +32,8 @@ final class ClusterPartsTests: XCTestCase {
     func testBadSettingsAreRefusedNamingTheKey() {
         let cases: [([String: String], String)] = [
             (["cluster.redis": "http://x"], "does not start with redis://"),
-            (["cluster.redis": "rediss://x:6379"], "TLS"),
+            (["cluster.redis": "rediss://x:6379"], "asks for TLS"),
+            (["cluster.redis": "rediss://x:6379"], "fix: run a local TLS proxy"),
             (["cluster.redis": "redis://x:99999"], "not 1-65535"),
             (["cluster.redis": "redis://x:6379/16"], "not 0-15"),
             (["cluster.redis": "redis://:6379"], "has no host"),
@@ -41,6 +42,7 @@ final class ClusterPartsTests: XCTestCase {
             (["cluster.redis": "redis://x", "cluster.redis_command_timeout_ms": "0"], "cluster.redis_command_timeout_ms"),
             (["cluster.redis": "redis://x", "cluster.redis_claim_idle_ms": "-5"], "cluster.redis_claim_idle_ms"),
             (["cluster.redis": "redis://x", "cluster.redis_tls": "true"], "unknown setting cluster.redis_tls"),
+            (["cluster.redis": "redis://x", "cluster.redis_tls": "true"], "local TLS proxy"),
             (["cluster.redis": "redis://x", "cluster.redis_wait_replicas": "17"], "cluster.redis_wait_replicas"),
             (["cluster.redis": "redis://x", "cluster.redis_wait_timeout_ms": "0"], "cluster.redis_wait_timeout_ms"),
             (["cluster.redis_password": "x"], "cluster.redis is not"),

@@ -12,17 +12,25 @@ class ComplianceTestCase: XCTestCase {
     var tenantKey = ""
     var adminKey = ""
 
+    /// TOML appended to the config (other tables): none here; `[cluster] postgres` in `ComplianceOnPostgresTests`.
+    func extraConfig() throws -> String { "" }
+
     override func setUpWithError() throws {
+        runtime = try Self.start(extra: try extraConfig())
+        tenantKey = try runtime.createAPIKey(name: "reader", tenant: "acme")
+        adminKey = try runtime.createAPIKey(name: "owner", tenant: "acme", roles: ["admin"])
+    }
+
+    /// A plexus with the compliance plugin over the shipped packs; `extra` is appended to its config.
+    static func start(extra: String) throws -> TestRuntime {
         let binary = Self.binDirectory.appendingPathComponent("plexus")
         let plugin = Self.binDirectory.appendingPathComponent("libPlexusCompliance.so")
         for file in [binary, plugin] where !FileManager.default.fileExists(atPath: file.path) {
             throw TestFailure("no \(file.path): run `swift build` first (or set PLEXUS_BIN_DIR)")
         }
         let packs = Self.root.appendingPathComponent("plugins.d/compliance").path
-        runtime = try TestRuntime(binary: binary, plugins: [plugin],
-                                  pluginConfigs: ["compliance": "packs_dir = \"\(packs)\"\nmax_body_bytes = 1048576\n"])
-        tenantKey = try runtime.createAPIKey(name: "reader", tenant: "acme")
-        adminKey = try runtime.createAPIKey(name: "owner", tenant: "acme", roles: ["admin"])
+        return try TestRuntime(binary: binary, plugins: [plugin],
+                               pluginConfigs: ["compliance": "packs_dir = \"\(packs)\"\nmax_body_bytes = 1048576\n"], extra: extra)
     }
 
     override func tearDown() { _ = runtime?.stop() }
@@ -83,7 +91,12 @@ final class ScanTests: ComplianceTestCase {
         XCTAssertEqual(try runtime.request("GET", "/api/v1/compliance/packs/mine", headers: "Authorization: Bearer \(tenantKey)\r\n").status, 404)
     }
 
-    func testTenantPackIsStoredAfterItsTestsPass() throws {
+    func testTenantPackIsStoredAfterItsTestsPass() throws { try tenantPackIsStoredAfterItsTestsPass() }
+}
+
+extension ComplianceTestCase {
+    /// A tenant's pack in the key-value store (SQLite here, PostgreSQL in `ComplianceOnPostgresTests`).
+    func tenantPackIsStoredAfterItsTestsPass() throws {
         let pack = #"{"id":"mine","version":3,"rules":[{"id":"pii.iban","kind":"personal_data","entity":"IBAN"}],"tests":[{"name":"iban","text":"IBAN DE89 3704 0044 0532 0130 00","entities":["IBAN"]}]}"#
         let put = try runtime.request("PUT", "/api/v1/compliance/packs/mine", headers: "Authorization: Bearer \(adminKey)\r\n", body: Array(pack.utf8))
         XCTAssertEqual(put.status, 201, put.text)
@@ -110,7 +123,12 @@ final class DocumentVersionTests: ComplianceTestCase {
         XCTAssertTrue(detail.contains("document 'nda' version 1") && detail.contains("worst high") && detail.contains("value.termination_notice"), detail)
     }
 
-    func testSecondVersionRechecksOnlyTheChangedClause() throws {
+    func testSecondVersionRechecksOnlyTheChangedClause() throws { try secondVersionRechecksOnlyTheChangedClause() }
+}
+
+extension ComplianceTestCase {
+    /// Versions in the plugin's table (SQLite here, PostgreSQL in `ComplianceOnPostgresTests`).
+    func secondVersionRechecksOnlyTheChangedClause() throws {
         var clauses = (1...200).map { "\($0). The parties agree on item \($0) of the schedule.\n" }
         clauses[0] = "1. This agreement is governed by the laws of England; information is confidential; liability shall not exceed the fees.\n"
         let first = try post("documents/msa/versions", Array(clauses.joined().utf8), type: "text/plain")

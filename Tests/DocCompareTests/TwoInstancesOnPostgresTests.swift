@@ -71,6 +71,7 @@ final class TwoInstancesOnPostgresTests: XCTestCase {
         var plexus = try DocCompareHarness.start(workDirectory: work)
         try Versions.store(plexus, tenant, document, text: Samples.old)
         try Versions.store(plexus, tenant, document, text: Samples.new)
+        let tenantKey = try plexus.createAPIKey(name: "moved-key", tenant: tenant)
         XCTAssertEqual(plexus.stop(), 0, plexus.log)
         // Once on PostgreSQL, so the plugin's migrations create its tables there; then stop and copy.
         let extra = "[cluster]\npostgres = \"\(url)\"\n"
@@ -79,6 +80,7 @@ final class TwoInstancesOnPostgresTests: XCTestCase {
         let first = try migrate(data: work.appendingPathComponent("data").path, url: url)
         XCTAssertEqual(first.status, 0, first.output)
         XCTAssertTrue(first.output.contains("document_versions") && first.output.contains("copied"), first.output)
+        XCTAssertTrue(first.output.contains("(API keys)") && first.output.contains("merged"), first.output)
         let again = try migrate(data: work.appendingPathComponent("data").path, url: url)
         XCTAssertEqual(again.status, 0, again.output)
         XCTAssertFalse(again.output.split(separator: "\n").contains { $0.hasSuffix("copied") }, "a second run copies nothing: \(again.output)")
@@ -87,6 +89,9 @@ final class TwoInstancesOnPostgresTests: XCTestCase {
         plexus = try DocCompareHarness.start(workDirectory: work, extra: extra)
         defer { _ = plexus.stop() }
         XCTAssertEqual(try plexus.get(Versions.path(tenant, document, "versions/2")).text, Samples.new)
+        // The tenant's API key made on SQLite was merged into the keys on PostgreSQL.
+        let withMovedKey = try plexus.request("GET", Versions.path(tenant, document, "versions/2"), headers: "Authorization: Bearer \(tenantKey)\r\n")
+        XCTAssertEqual(withMovedKey.status, 200, withMovedKey.text)
         let third = try Versions.store(plexus, tenant, document, text: Samples.old)
         XCTAssertEqual(third["version"] as? Int, 3)
         XCTAssertEqual(try cluster.execute("SELECT count(*) FROM plugin_doccompare.document_versions", url: url), ["3"])

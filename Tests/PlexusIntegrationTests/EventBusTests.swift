@@ -106,6 +106,9 @@ final class EventBusTests: XCTestCase {
         XCTAssertTrue(metrics.contains("plexus_eventlog_appended"), metrics)
         XCTAssertEqual(letters.first?["attempts"] as? Int, 2)
         XCTAssertTrue((letters.first?["reason"] as? String ?? "").contains("payload asked to fail"))
+        // The groups and their counts, for a console that lists them instead of asking for a name.
+        let groups = (try JSONSerialization.jsonObject(with: Data(try plexus.get("/api/v1/events/deadletters/groups").body)) as! [String: Any])["groups"] as! [[String: Any]]
+        XCTAssertEqual(groups.first { $0["group"] as? String == "probe-orders" }?["dead_letters"] as? Int, 1, "\(groups)")
         let redrive = try plexus.request("POST", "/api/v1/events/deadletters/redrive", body: Array(#"{"group":"probe-orders","id":"\#(badID)"}"#.utf8))
         XCTAssertEqual(redrive.status, 202, redrive.text)
     }

@@ -28,11 +28,15 @@ final class PostgresStorageTests: XCTestCase {
             XCTAssertEqual(error?.sqlState, "42501", sql)
             XCTAssertTrue(error?.message.contains("permission denied") ?? false, "\(String(describing: error))")
         }
-        await assertStorageError(.denied) { () async throws(StorageError) in try await a.execute("SET ROLE plugin_beta") }
+        // The roles carry the installation's id: the schemas' owners.
+        let alphaRole = try XCTUnwrap(try cluster.execute("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'plugin_alpha'", url: url).first)
+        let betaRole = try XCTUnwrap(try cluster.execute("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'plugin_beta'", url: url).first)
+        XCTAssertTrue(alphaRole.hasPrefix("plugin_alpha_"), alphaRole)
+        await assertStorageError(.denied) { () async throws(StorageError) in try await a.execute("SET ROLE \(betaRole)") }
         await assertStorageError(.denied) { () async throws(StorageError) in try await a.execute("BEGIN") }
         // The database refuses it too, below the engine's own check: log in as alpha's role directly.
-        let alphaURL = url.replacingOccurrences(of: "postgres@", with: "plugin_alpha@")
-        XCTAssertThrowsError(try cluster.execute("SET ROLE plugin_beta", url: alphaURL))
+        let alphaURL = url.replacingOccurrences(of: "postgres@", with: "\(alphaRole)@")
+        XCTAssertThrowsError(try cluster.execute("SET ROLE \(betaRole)", url: alphaURL))
         XCTAssertThrowsError(try cluster.execute("SELECT * FROM plugin_beta.secrets", url: alphaURL))
         XCTAssertThrowsError(try cluster.execute("CREATE TABLE public.planted (a INT)", url: alphaURL))
         // Each plugin's key-value store is its own.

@@ -30,4 +30,57 @@ final class TimetableOnPostgresTests: XCTestCase {
         XCTAssertEqual(resultB.text, resultA.text)
         XCTAssertEqual(try cluster.execute("SELECT count(*) FROM plugin_timetable.timetable_jobs", url: url), ["1"])
     }
+
+    /// A job submitted on one instance is seen, and cancelled, through another (issue 21): the
+    /// cancel request goes into the job's row; the instance running it hears of it from the change
+    /// feed (NOTIFY from the database) and stops the solver, which keeps its best timetable.
+    func testJobSubmittedOnOneInstanceIsCancelledThroughAnother() throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n"
+        let a = try TimetableHarness.start(extra: extra)
+        defer { _ = a.stop() }
+        let id = try TimetableHarness.submit(a, ctt: Instances.larger(), timeLimit: 60)
+        _ = try TimetableHarness.waitRunning(a, id)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, (try TimetableHarness.status(a, id)["progress"] as? [String: Any])?["best_hard"] as? Int == nil {
+            usleep(50_000)
+        }
+        // B starts while A runs the job: it leaves the job to A (not "interrupted by a restart").
+        let b = try TimetableHarness.start(extra: extra)
+        defer { _ = b.stop() }
+        let seen = try TimetableHarness.status(b, id)
+        XCTAssertEqual(seen["status"] as? String, "running", "\(seen)")
+        let response = try b.request("DELETE", "\(TimetableHarness.jobs)/\(id)")
+        XCTAssertTrue([200, 202].contains(response.status), response.text)
+        let onA = try TimetableHarness.waitFinished(a, id, seconds: 10)
+        XCTAssertEqual(onA["status"] as? String, "cancelled", "\(onA)")
+        XCTAssertEqual(onA["cancel_requested"] as? Bool, true)
+        let onB = try TimetableHarness.waitFinished(b, id, seconds: 10)
+        XCTAssertEqual(onB["status"] as? String, "cancelled", "\(onB)")
+        let result = try TimetableHarness.result(b, id)
+        XCTAssertEqual(result["status"] as? String, "cancelled")
+        XCTAssertFalse(try TimetableHarness.placements(result).isEmpty, "the best timetable A kept, served by B")
+        // A finished job cannot be cancelled through either instance; unknown ids stay 404 on B.
+        TimetableHarness.assertProblem(try b.request("DELETE", "\(TimetableHarness.jobs)/no-such-job"), status: 404, ["no-such-job"])
+        XCTAssertEqual(try cluster.execute("SELECT status FROM plugin_timetable.timetable_jobs WHERE id = '\(id)'", url: url), ["cancelled"])
+    }
+
+    /// An instance killed while it runs a job: once its heartbeats are 15 s old, the other
+    /// instance ends the job as interrupted (nobody would finish it), as a restart does.
+    func testJobOfAKilledInstanceEndsInterrupted() throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n"
+        let a = try TimetableHarness.start(extra: extra)
+        let id = try TimetableHarness.submit(a, ctt: Instances.larger(), timeLimit: 60)
+        _ = try TimetableHarness.waitRunning(a, id)
+        let b = try TimetableHarness.start(extra: extra)
+        defer { _ = b.stop() }
+        XCTAssertEqual(try TimetableHarness.status(b, id)["status"] as? String, "running")
+        _ = a.stop(signal: SIGKILL)
+        let ended = try TimetableHarness.waitFinished(b, id, seconds: 40)
+        XCTAssertEqual(ended["status"] as? String, "failed", "\(ended)")
+        XCTAssertTrue("\(ended)".contains("interrupted by a restart"), "\(ended)")
+    }
 }

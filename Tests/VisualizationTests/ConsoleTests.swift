@@ -52,6 +52,26 @@ final class ConsoleTests: XCTestCase {
         XCTAssertEqual(plexus.stop(), 0)
     }
 
+    /// The runtime endpoint the console lists dead-letter groups with: admin only, `{"groups": [...]}`.
+    func testDeadLetterGroupsEndpoint() throws {
+        let (plexus, work) = try start()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let listed = try plexus.get("/api/v1/events/deadletters/groups")
+        XCTAssertEqual(listed.status, 200, listed.text)
+        let groups = (try JSONSerialization.jsonObject(with: Data(listed.body)) as? [String: Any])?["groups"] as? [[String: Any]]
+        XCTAssertNotNil(groups, listed.text)
+        XCTAssertTrue(groups?.allSatisfy { $0["group"] is String && $0["dead_letters"] is Int } == true, listed.text)
+        XCTAssertEqual(try plexus.request("GET", "/api/v1/events/deadletters/groups", anonymous: true).status, 401)
+        plexus.credential = try plexus.createAPIKey(name: "tenant-user", tenant: "acme")
+        XCTAssertEqual(try plexus.get("/api/v1/events/deadletters/groups").status, 403)
+        plexus.credential = plexus.adminKey
+        // The typed-group endpoint still names what is missing.
+        let missing = try plexus.get("/api/v1/events/deadletters")
+        XCTAssertEqual(missing.status, 400)
+        XCTAssertTrue(missing.text.contains("'group'"), missing.text)
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+
     func testConsolePageIsSelfContained() throws {
         let (plexus, work) = try start()
         defer { try? FileManager.default.removeItem(at: work) }
@@ -63,15 +83,15 @@ final class ConsoleTests: XCTestCase {
         XCTAssertFalse(page.text.contains("localStorage"), "the key lives in session storage only")
         let policy = page.header("Content-Security-Policy") ?? ""
         XCTAssertTrue(policy.contains("script-src 'nonce-") && policy.contains("connect-src 'self'"), policy)
-        for endpoint in ["/admin/plugins", "/health/plugins", "/admin/quarantine", "/admin/reload", "/api/v1/events/stream", "/api/v1/events/deadletters",
+        for endpoint in ["/admin/plugins", "/health/plugins", "/admin/quarantine", "/admin/reload", "/api/v1/events/stream", "/api/v1/events/deadletters", "/api/v1/events/deadletters/groups",
                          "/metrics", "/admin/audit", "/api/v1/visualizations/render"] {
             XCTAssertTrue(page.text.contains(endpoint), "the console uses \(endpoint)")
         }
         XCTAssertEqual(plexus.stop(), 0)
     }
 
-    /// Headless Chromium signs in, sees the plugins, releases the quarantine with the button, sees a published
-    /// event live and the metric charts; the screenshot is kept in `.build/artefacts/visualization/console.png`.
+    /// Headless Chromium signs in, sees the plugins, releases the quarantine with the button (which reloads and
+    /// shows the plugin running), sees the dead-letter groups, a published event live and the metric charts; the screenshot is kept in `.build/artefacts/visualization/console.png`.
     func testConsoleInHeadlessChromium() throws {
         let (plexus, work) = try start()
         defer { try? FileManager.default.removeItem(at: work) }

@@ -8,13 +8,14 @@ final class DashboardTests: XCTestCase {
 
     /// The route tests' helpers (an XCTestCase cannot be made by hand on Linux).
     struct Helpers {
-        func start(config: String = "max_points = 5000\n") throws -> TestRuntime {
+        /// A plexus with only the visualization plugin; `extra` is appended to its config (e.g. `[cluster] postgres`).
+        func start(config: String = "max_points = 5000\n", extra: String = "") throws -> TestRuntime {
             let bin = VisualizationRouteTests.binDirectory
             let binary = bin.appendingPathComponent("plexus"), plugin = bin.appendingPathComponent("libPlexusVisualization.so")
             for file in [binary, plugin] where !FileManager.default.fileExists(atPath: file.path) {
                 throw TestFailure("no \(file.path): run `swift build` first (or set PLEXUS_BIN_DIR)")
             }
-            return try TestRuntime(binary: binary, plugins: [plugin], pluginConfigs: ["visualization": config])
+            return try TestRuntime(binary: binary, plugins: [plugin], pluginConfigs: ["visualization": config], extra: extra)
         }
 
         func post(_ plexus: TestRuntime, _ path: String, _ body: String) throws -> TestResponse {
@@ -81,7 +82,7 @@ final class DashboardTests: XCTestCase {
         XCTAssertEqual(plexus.stop(), 0)
     }
 
-    func dashboard(_ plexus: TestRuntime) throws -> TestResponse {
+    static func dashboard(_ plexus: TestRuntime) throws -> TestResponse {
         let bars = #"{"data": {"values": [{"k": "a", "v": 3}, {"k": "b", "v": 5}]}, "mark": "bar", "encoding": {"x": {"field": "k", "type": "nominal"}, "y": {"field": "v", "type": "quantitative"}}}"#
         let body = #"{"title": "Plant", "columns": 2, "panels": [{"title": "Temperature", "spec": \#(Self.live)}, {"title": "Stock", "spec": \#(bars)}]}"#
         return try plexus.request("PUT", "/api/v1/visualizations/dashboards/plant", headers: "Content-Type: application/json\r\n", body: Array(body.utf8))
@@ -89,7 +90,7 @@ final class DashboardTests: XCTestCase {
 
     func testDashboardsPanelsReportAndPage() throws {
         let plexus = try routes.start()
-        let saved = try dashboard(plexus)
+        let saved = try Self.dashboard(plexus)
         XCTAssertEqual(saved.status, 201, saved.text)
         let definition = try JSONSerialization.jsonObject(with: Data(try plexus.get("/api/v1/visualizations/dashboards/plant").body)) as? [String: Any] ?? [:]
         let panels = definition["panels"] as? [[String: Any]] ?? []
@@ -125,9 +126,12 @@ final class DashboardTests: XCTestCase {
         XCTAssertEqual(plexus.stop(), 0)
     }
 
-    func testReportsAreStoredAndAnnounced() throws {
-        let plexus = try routes.start()
-        XCTAssertEqual(try dashboard(plexus).status, 201)
+    func testReportsAreStoredAndAnnounced() throws { try Self.reportsAreStoredAndAnnounced(try routes.start()) }
+
+    /// The scenario, on SQLite here and on PostgreSQL in `VisualizationOnPostgresTests`.
+    static func reportsAreStoredAndAnnounced(_ plexus: TestRuntime) throws {
+        let routes = Helpers()
+        XCTAssertEqual(try Self.dashboard(plexus).status, 201)
         let made = try plexus.request("POST", "/api/v1/visualizations/dashboards/plant/reports")
         XCTAssertEqual(made.status, 201, made.text)
         let id = (try JSONSerialization.jsonObject(with: Data(made.body)) as? [String: Any])?["id"] as? String ?? ""
@@ -170,7 +174,7 @@ final class DashboardTests: XCTestCase {
     /// within a second; the screenshot is kept in `.build/artefacts/visualization/dashboard.png`.
     func testLivePanelInHeadlessChromium() throws {
         let plexus = try routes.start()
-        XCTAssertEqual(try dashboard(plexus).status, 201)
+        XCTAssertEqual(try Self.dashboard(plexus).status, 201)
         try publish(plexus, "sensor.temp", ["celsius": 20.5])
         try publish(plexus, "sensor.temp", ["celsius": 22])
         _ = try points(plexus, Self.live, count: 2)

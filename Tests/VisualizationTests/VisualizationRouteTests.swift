@@ -54,13 +54,16 @@ final class VisualizationRouteTests: XCTestCase {
         XCTAssertEqual(plexus.stop(), 0)
     }
 
-    func testSavedChartsAndDataSetsBelongToTheTenant() throws {
-        let plexus = try start()
+    func testSavedChartsAndDataSetsBelongToTheTenant() throws { try Self.savedChartsAndDataSetsBelongToTheTenant(try start()) }
+
+    /// The scenario, on SQLite here and on PostgreSQL in `VisualizationOnPostgresTests`.
+    static func savedChartsAndDataSetsBelongToTheTenant(_ plexus: TestRuntime) throws {
+        let helpers = DashboardTests.Helpers()
         let rows = #"[{"k": "a", "v": 1}, {"k": "b", "v": 4}]"#
         let put = try plexus.request("PUT", "/api/v1/visualizations/datasets/sales", headers: "Content-Type: application/json\r\n", body: Array(rows.utf8))
         XCTAssertEqual(put.status, 201, put.text)
         let chart = #"{"data": {"name": "sales"}, "mark": "bar", "encoding": {"x": {"field": "k", "type": "nominal"}, "y": {"field": "v", "type": "quantitative"}}}"#
-        let saved = try post(plexus, "/api/v1/visualizations/charts?id=weekly", chart)
+        let saved = try helpers.post(plexus, "/api/v1/visualizations/charts?id=weekly", chart)
         XCTAssertEqual(saved.status, 201, saved.text)
         XCTAssertEqual(saved.header("Location"), "/api/v1/visualizations/weekly.svg")
         let svg = try plexus.get("/api/v1/visualizations/weekly.svg")
@@ -72,7 +75,7 @@ final class VisualizationRouteTests: XCTestCase {
         // Another tenant sees neither the chart nor the data set.
         plexus.credential = try plexus.createAPIKey(name: "other", tenant: "other")
         XCTAssertEqual(try plexus.get("/api/v1/visualizations/weekly.svg").status, 404)
-        try problem(try post(plexus, "/api/v1/visualizations/render", chart), status: 422, path: "$.data.name", "no data set named 'sales'")
+        try helpers.problem(try helpers.post(plexus, "/api/v1/visualizations/render", chart), status: 422, path: "$.data.name", "no data set named 'sales'")
         XCTAssertEqual(plexus.stop(), 0)
     }
 
@@ -94,6 +97,11 @@ final class VisualizationRouteTests: XCTestCase {
         try problem(try post(plexus, render, #"{"data": {"values": [\#(rows)]}, "mark": "line", "encoding": {"x": {"field": "h", "type": "quantitative"}, "y": {"field": "v", "type": "quantitative"}}}"#),
                     status: 413, path: "$.data.values", "limit is 5000")
         try problem(try post(plexus, render, "{\"mark\": "), status: 400, path: "$", "not valid JSON")
+        // Grouping offsets where they do not belong, and an unreadable local date in a chart with a time zone.
+        let offsetOnLine = Self.spec.replacingOccurrences(of: "\"encoding\": {", with: "\"encoding\": {\"yOffset\": {\"field\": \"v\", \"type\": \"nominal\"}, ")
+        try problem(try post(plexus, render, offsetOnLine), status: 422, path: "$.encoding.yOffset", "groups bars")
+        let localDate = #"{"timeZone": "Europe/Berlin", "data": {"values": [{"t": "2026-03-29T02:30", "v": 1}, {"t": "29.03.2026", "v": 2}]}, "mark": "line", "encoding": {"x": {"field": "t", "type": "temporal"}, "y": {"field": "v", "type": "quantitative"}}}"#
+        try problem(try post(plexus, render, localDate), status: 422, path: "$.encoding.x.field", "row 1")
         // The server still answers after all of it.
         XCTAssertEqual(try post(plexus, render, Self.spec).status, 200)
         XCTAssertEqual(plexus.stop(), 0)

@@ -48,8 +48,10 @@ final class WhiteLabelLiveTests: XCTestCase {
         Array(#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10" fill="\#(fill)"/></svg>"#.utf8)
     }
 
-    func testIsolationMatrixOnBothDomainsAndSuspension() throws {
-        let runtime = try Self.runtime()
+    func testIsolationMatrixOnBothDomainsAndSuspension() throws { try Self.isolationMatrixOnBothDomainsAndSuspension(try Self.runtime()) }
+
+    /// The scenario, on SQLite here and on PostgreSQL in `WhiteLabelOnPostgresTests`.
+    static func isolationMatrixOnBothDomainsAndSuspension(_ runtime: TestRuntime) throws {
         let admin = runtime.adminKey
         XCTAssertEqual(try Self.call(runtime, "PUT", "/api/v1/plans/pro/defaults", key: admin, json: #"{"flags":[{"name":"welcome","enabled":true}]}"#).status, 200)
         XCTAssertEqual(try Self.call(runtime, "PUT", "/api/v1/settings/theme/definition", key: admin,

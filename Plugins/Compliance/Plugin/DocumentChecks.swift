@@ -19,12 +19,22 @@ struct VersionRecord: Codable, Sendable {
 /// only clauses whose text changed since the previous version are checked again, and the
 /// findings of the others are carried forward.
 extension CompliancePlugin {
-    static let migrations: [(version: Int, sql: String)] = [
-        (1, """
+    /// SQLite's text; PostgreSQL's the same with BIGINT version numbers (INTEGER is 32-bit there).
+    static let migrations: [SQLMigration] = [
+        SQLMigration(version: 1, sql: """
         CREATE TABLE compliance_versions (
             tenant TEXT NOT NULL,
             document TEXT NOT NULL,
             version INTEGER NOT NULL,
+            record TEXT NOT NULL,
+            clauses TEXT NOT NULL,
+            PRIMARY KEY (tenant, document, version)
+        );
+        """, postgresql: """
+        CREATE TABLE compliance_versions (
+            tenant TEXT NOT NULL,
+            document TEXT NOT NULL,
+            version BIGINT NOT NULL,
             record TEXT NOT NULL,
             clauses TEXT NOT NULL,
             PRIMARY KEY (tenant, document, version)
@@ -53,16 +63,7 @@ extension CompliancePlugin {
             let document = try Self.documentID(request.parameters["id"])
             let limit = maxBodyBytes
             let input = try await context.offLoop { try ScanInput.decode(request, maxTextBytes: limit) }
-            // The version number is taken by one INSERT … SELECT MAX + 1, so concurrent posts never share one;
-            // the placeholder row is replaced by the check, or removed when the check fails.
-            let inserted = try await storage.execute("""
-                INSERT INTO compliance_versions (tenant, document, version, record, clauses)
-                SELECT ?1, ?2, COALESCE(MAX(version), 0) + 1, '{}', '[]' FROM compliance_versions WHERE tenant = ?1 AND document = ?2
-                """, [.text(tenant), .text(document)])
-            guard let next = try await storage.query("SELECT version FROM compliance_versions WHERE rowid = ?",
-                                                     [.integer(inserted.lastInsertRowID)]).first?[0].integer.map(Int.init) else {
-                throw HTTPError(status: 500, detail: "the new version number could not be read back")
-            }
+            let next = try await reserveVersion(tenant: tenant, document: document)
             do {
                 let record = try await checkVersion(tenant: tenant, document: document, version: next, text: input.text)
                 return try .json(record, status: 201, encoder: Self.encoder)
@@ -138,11 +139,36 @@ extension CompliancePlugin {
 
     var storage: Storage { context.storage }
 
+    /// Takes the next version number of a document with a placeholder row, by one
+    /// `INSERT … SELECT MAX + 1 … RETURNING version`: SQLite serializes writes, so concurrent posts
+    /// never share a number; on PostgreSQL two instances may pick the same one, the primary key
+    /// refuses the second, and it is numbered again. The placeholder is replaced by the check, or
+    /// removed when the check fails.
+    func reserveVersion(tenant: String, document: String) async throws -> Int {
+        var attempt = 1
+        while true {
+            do {
+                let rows = try await storage.query("""
+                    INSERT INTO compliance_versions (tenant, document, version, record, clauses)
+                    SELECT ?1, ?2, COALESCE(MAX(version), 0) + 1, '{}', '[]' FROM compliance_versions WHERE tenant = ?1 AND document = ?2
+                    RETURNING version
+                    """, [.text(tenant), .text(document)])
+                guard let next = rows.first?[0].integer.map(Int.init) else {
+                    throw HTTPError(status: 500, detail: "the new version number could not be read back")
+                }
+                return next
+            } catch let failure as StorageFailure where failure.kind == .constraint && attempt < 8 {
+                attempt += 1  // another instance took this number in the meantime (PostgreSQL)
+            }
+        }
+    }
+
     /// Stores a version's record and clause findings (replacing an earlier check of the same version).
     func store(version: Int, recordJSON: String, clausesJSON: String, tenant: String, document: String) async throws {
-        _ = try await storage.execute(
-            "INSERT OR REPLACE INTO compliance_versions (tenant, document, version, record, clauses) VALUES (?, ?, ?, ?, ?)",
-            [.text(tenant), .text(document), .integer(Int64(version)), .text(recordJSON), .text(clausesJSON)])
+        _ = try await storage.execute("""
+            INSERT INTO compliance_versions (tenant, document, version, record, clauses) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (tenant, document, version) DO UPDATE SET record = excluded.record, clauses = excluded.clauses
+            """, [.text(tenant), .text(document), .integer(Int64(version)), .text(recordJSON), .text(clausesJSON)])
     }
 
     func records(tenant: String, document: String) async throws -> [VersionRecord] {

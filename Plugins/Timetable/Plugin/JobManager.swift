@@ -37,6 +37,14 @@ final class JobManager {
     static let progressInterval: Duration = .milliseconds(250)
     /// The error of jobs found queued or running at start.
     static let interruptedReason = "interrupted by a restart"
+    /// On PostgreSQL (several instances on one database): how often an instance marks its unfinished
+    /// jobs alive and looks for cancel requests, and after how long without a sign of life another
+    /// instance's unfinished job counts as interrupted at start.
+    static let heartbeatInterval: Duration = .seconds(2)
+    static let staleAfterSeconds: Double = 15
+    /// Whether jobs may be run by other instances on the same database (PostgreSQL storage).
+    private var shared: Bool { context.storage.dialect == .postgresql }
+    private var heartbeatTimer: TimerHandle?
 
     /// The limits stored instances are read back with.
     private let instanceLimits: InstanceLimits
@@ -61,25 +69,16 @@ final class JobManager {
         }
         var interrupted: [Job] = []
         var unreadable: [String] = []
+        let now = Date().timeIntervalSince1970
         for (row, instance) in parsed {
+            // Another live instance's job (PostgreSQL): it runs there; this one reads it on demand.
+            if shared, !row.status.isFinished, !row.owner.isEmpty, let beat = row.heartbeat, now - beat < Self.staleAfterSeconds { continue }
             guard let instance = try? instance.get() else {
                 unreadable.append(row.id)
                 continue
             }
-            let job = Job(id: row.id, tenant: row.tenant, sequence: row.sequence, instance: instance, format: row.format, options: row.options,
-                          work: .solve, input: row.input, created: row.created)
-            job.restoredReplanOf = row.replanOf
-            job.started = row.started
-            job.finished = row.finished
-            job.cancelRequested = row.cancelRequested
-            job.failure = row.error
-            job.storedElapsed = row.elapsed
-            job.hasStoredResult = row.hasResult
-            if let progress = row.progress {
-                job.progress.restore(progress)
-                job.publishedUpdates = progress.updates
-            }
-            job.status = row.status
+            let job = Self.restored(row, instance: instance)
+            sequence = max(sequence, job.sequence)
             if !row.status.isFinished {
                 job.status = .failed
                 job.failure = Self.interruptedReason
@@ -88,7 +87,6 @@ final class JobManager {
                 interrupted.append(job)
             }
             jobs[job.id] = job
-            sequence = max(sequence, job.sequence)
         }
         if !unreadable.isEmpty {
             context.logger.warning("timetable dropped unreadable stored jobs", metadata: ["jobs": "\(unreadable)"])
@@ -106,6 +104,78 @@ final class JobManager {
         context.logger.info("timetable restored jobs", metadata: [
             "kept": "\(jobs.count)", "interrupted": "\(interrupted.count)", "evicted": "\(evicted.count)",
         ])
+    }
+
+    /// A job as stored (finished, or another instance's), with `instance` parsed from its input.
+    static func restored(_ row: StoredJob, instance: Instance) -> Job {
+        let job = Job(id: row.id, tenant: row.tenant, sequence: row.sequence, instance: instance, format: row.format, options: row.options,
+                      work: .solve, input: row.input, created: row.created)
+        job.restoredReplanOf = row.replanOf
+        job.started = row.started
+        job.finished = row.finished
+        job.cancelRequested = row.cancelRequested
+        job.failure = row.error
+        job.storedElapsed = row.elapsed
+        job.hasStoredResult = row.hasResult
+        if let progress = row.progress {
+            job.progress.restore(progress)
+            job.publishedUpdates = progress.updates
+        }
+        job.status = row.status
+        return job
+    }
+
+    // MARK: Several instances on one PostgreSQL database
+
+    /// On PostgreSQL: marks this instance's unfinished jobs alive every ``heartbeatInterval`` and
+    /// cancels those another instance asked to cancel, at once when the change feed reports an
+    /// update of `timetable_jobs` (NOTIFY from the database), and at each heartbeat otherwise.
+    func startSharing() throws {
+        guard shared, heartbeatTimer == nil else { return }
+        heartbeatTimer = context.timers.schedule(after: Self.heartbeatInterval, repeating: Self.heartbeatInterval) { [weak self] in
+            guard let self, !self.stopping else { return }
+            if self.jobs.values.contains(where: { !$0.status.isFinished }) { self.store.heartbeat() }
+            Task { @PluginActor in
+                await self.applyCancelRequests()
+                await self.interruptStale()
+            }
+        }
+        try context.bus.subscribe("storage.\(TimetablePlugin.manifest.name).timetable_jobs.update") { [weak self] _ in
+            Task { @PluginActor in await self?.applyCancelRequests() }
+        }
+    }
+
+    /// Ends as failed ("interrupted by a restart") the unfinished jobs of instances that stopped
+    /// sending heartbeats ``staleAfterSeconds`` ago (crashed): nobody would finish them otherwise.
+    private func interruptStale() async {
+        do {
+            let ended = try await store.interruptStale(before: Date().timeIntervalSince1970 - Self.staleAfterSeconds, reason: Self.interruptedReason)
+            if ended > 0 { context.logger.notice("timetable jobs of a stopped instance ended as interrupted", metadata: ["jobs": "\(ended)"]) }
+        } catch {
+            context.logger.warning("timetable could not end stale jobs", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Cancels this instance's jobs that another instance asked to cancel.
+    private func applyCancelRequests() async {
+        guard jobs.values.contains(where: { !$0.status.isFinished && !$0.cancelRequested }) else { return }
+        do {
+            for id in try await store.cancelRequests() {
+                if let job = jobs[id], !job.cancelRequested { cancel(job) }
+            }
+        } catch {
+            context.logger.warning("timetable could not read cancel requests", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Another instance's job of `tenant` from storage (nil on SQLite, or when there is none).
+    func remoteJob(_ id: String, tenant: String) async throws -> Job? {
+        guard shared, jobs[id] == nil, let row = try await store.load(id: id, tenant: tenant).first else { return nil }
+        let limits = instanceLimits
+        let instance = try await context.offLoop {
+            try Submission.parseStored(row.input, format: row.format, limits: limits, threads: row.options.threads)
+        }
+        return Self.restored(row, instance: instance)
     }
 
     /// The tenant key of a request's tenant: "" for none.
@@ -203,6 +273,8 @@ final class JobManager {
         }
         progressTimer?.cancel()
         progressTimer = nil
+        heartbeatTimer?.cancel()
+        heartbeatTimer = nil
         await store.flush()
     }
 

@@ -38,8 +38,8 @@ final class JobRoutes {
         try routes.get(Self.base, options: Self.options("List the caller's tenant's jobs, oldest first")) { [unowned self] request in
             guarded(request) { try list(request) }
         }
-        try routes.get(Self.base + "/:id", options: Self.options("A job's status, live progress and limits")) { [unowned self] request in
-            guarded(request) { try status(request) }
+        try routes.get(Self.base + "/:id", options: Self.options("A job's status, live progress and limits")) { [unowned self] request async in
+            await guarded(request) { try await status(request) }
         }
         let resultSummary = "A finished job's timetable: JSON, or ITC2007 text with ?format=itc2007 or Accept: text/plain"
         try routes.get(Self.base + "/:id/result", options: Self.options(resultSummary)) { [unowned self] request async in
@@ -77,15 +77,15 @@ final class JobRoutes {
                          encoder: JobViews.encoder)
     }
 
-    /// `GET /jobs/<id>`: status, live progress and limits.
-    private func status(_ request: Request) throws -> Response {
-        let job = try tenantJob(request)
+    /// `GET /jobs/<id>`: status, live progress and limits (of another instance's job: as it last stored them).
+    private func status(_ request: Request) async throws -> Response {
+        let job = try await anyJob(request)
         return try .json(JobViews.status(job, queuePosition: manager.queuePosition(of: job)), encoder: JobViews.encoder)
     }
 
     /// `GET /jobs/<id>/result`: 409 until finished; JSON, or ITC2007 text with `?format=itc2007` / `Accept: text/plain`.
     private func result(_ request: Request) async throws -> Response {
-        let job = try tenantJob(request)
+        let job = try await anyJob(request)
         let wantsText = try Self.wantsITCText(request)
         guard job.status.isFinished else {
             throw TimetableProblem.conflict("job \(job.id) is \(job.status.rawValue); the result is available once it finishes", status: job.status)
@@ -110,10 +110,11 @@ final class JobRoutes {
     /// `DELETE /jobs/<id>` and `POST /jobs/<id>/cancel`: cancel, wait (bounded) for the solver to stop, and
     /// answer 200 with the final status, or 202 if it is still winding down; 409 for jobs finished otherwise.
     private func cancel(_ request: Request) async throws -> Response {
-        let job = try tenantJob(request)
+        let job = try await anyJob(request)
         if job.status.isFinished && job.status != .cancelled {
             throw TimetableProblem.conflict("job \(job.id) already finished (\(job.status.rawValue)); nothing to cancel", status: job.status)
         }
+        if (try? tenantJob(request)) == nil { return try await cancelRemote(job) }
         manager.cancel(job)
         let done = await manager.wait(for: job, milliseconds: cancelWaitMilliseconds)
         return try .json(JobViews.status(job, queuePosition: nil), status: done ? 200 : 202, encoder: JobViews.encoder)
@@ -121,7 +122,7 @@ final class JobRoutes {
 
     /// `POST /jobs/<id>/replan`: a new job re-planning the finished job's timetable after the disruptions.
     private func replan(_ request: Request) async throws -> Response {
-        let source = try tenantJob(request)
+        let source = try await anyJob(request)
         let instance: Instance, timetable: Timetable
         if source.status.isFinished, let outcome = source.outcome {
             (instance, timetable) = (outcome.instance, outcome.timetable)
@@ -166,6 +167,35 @@ final class JobRoutes {
     /// - Throws: 404 problem when there is none, or when it belongs to another tenant.
     private func tenantJob(_ request: Request) throws -> Job {
         try manager.job(request.parameters["id"] ?? "", tenant: Self.tenant(request))
+    }
+
+    /// This instance's job, or (on PostgreSQL) another instance's from storage.
+    private func anyJob(_ request: Request) async throws -> Job {
+        do {
+            return try tenantJob(request)
+        } catch let problem as TimetableProblem {
+            guard let job = try await manager.remoteJob(request.parameters["id"] ?? "", tenant: Self.tenant(request)) else { throw problem }
+            return job
+        }
+    }
+
+    /// Cancels another instance's job: records the request in its row (the instance running it hears
+    /// of it through the change feed), then waits (bounded) for that instance to store the end.
+    private func cancelRemote(_ job: Job) async throws -> Response {
+        var current = job
+        if !job.status.isFinished {
+            _ = try await manager.store.requestCancel(id: job.id, tenant: job.tenant)
+            var waited = 0
+            while waited < cancelWaitMilliseconds {
+                await context.sleep(for: .milliseconds(50))
+                waited += 50
+                if let fresh = try await manager.remoteJob(job.id, tenant: job.tenant) {
+                    current = fresh
+                    if fresh.status.isFinished { break }
+                }
+            }
+        }
+        return try .json(JobViews.status(current, queuePosition: nil), status: current.status.isFinished ? 200 : 202, encoder: JobViews.encoder)
     }
 
     /// 202 with `Location` and the job's status.

@@ -21,6 +21,9 @@ struct StoredJob: Sendable {
     var progress: ProgressBox.Snapshot?
     var elapsed: Double?
     var hasResult: Bool
+    /// The plugin instance running it ("" before migration 4), and when that instance last said it was alive.
+    var owner: String = ""
+    var heartbeat: Double?
 }
 
 /// The timetable plugin's tables in its own storage: one row per kept job (`timetable_jobs`, with the tenant it
@@ -36,7 +39,14 @@ final class JobStore {
     private let context: PluginContext
     private var tail: Task<Void, Never>?
 
-    init(context: PluginContext) { self.context = context }
+    /// This plugin instance's id: the owner of the jobs it accepts (several instances share one
+    /// PostgreSQL database; each runs the jobs it accepted).
+    let owner: String
+
+    init(context: PluginContext, owner: String = UUID().uuidString.lowercased()) {
+        self.context = context
+        self.owner = owner
+    }
 
     /// SQLite's text, and PostgreSQL's where it differs (REAL is single precision there, BLOB is BYTEA).
     static let migrations: [SQLMigration] = [
@@ -102,6 +112,10 @@ final class JobStore {
         """),
         // The tenant of the caller that submitted the job; rows from before tenancy belong to "" (no tenant).
         SQLMigration(version: 3, sql: "ALTER TABLE timetable_jobs ADD COLUMN tenant TEXT NOT NULL DEFAULT ''"),
+        // The instance running the job and its last sign of life (issue 21: instances sharing PostgreSQL).
+        SQLMigration(version: 4, sql: "ALTER TABLE timetable_jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''"),
+        SQLMigration(version: 5, sql: "ALTER TABLE timetable_jobs ADD COLUMN heartbeat REAL",
+                     postgresql: "ALTER TABLE timetable_jobs ADD COLUMN heartbeat DOUBLE PRECISION"),
     ]
 
     /// Applies the migrations.
@@ -109,14 +123,15 @@ final class JobStore {
         try await context.storage.migrate(Self.migrations)
     }
 
-    /// Every stored job, oldest first.
-    func load() async throws -> [StoredJob] {
+    /// Every stored job, oldest first; with `id`, that job of `tenant` only.
+    func load(id: String? = nil, tenant: String = "") async throws -> [StoredJob] {
+        let filter = id == nil ? "" : "WHERE j.id = ? AND j.tenant = ?"
         let rows = try await context.storage.query("""
             SELECT j.id, j.tenant, j.seq, j.status, j.format, j.replan_of, j.options, j.input, j.created, j.started, j.finished,
                    j.cancel_requested, j.error, j.best_hard, j.best_soft, j.reported_at, j.updates, j.elapsed,
-                   EXISTS (SELECT 1 FROM timetable_results r WHERE r.id = j.id) AS has_result
-            FROM timetable_jobs j ORDER BY j.seq
-            """)
+                   EXISTS (SELECT 1 FROM timetable_results r WHERE r.id = j.id) AS has_result, j.owner, j.heartbeat
+            FROM timetable_jobs j \(filter) ORDER BY j.seq
+            """, id.map { [.text($0), .text(tenant)] } ?? [])
         let decoder = JSONDecoder()
         return rows.compactMap { row -> StoredJob? in
             guard let id = row["id"].text, let status = row["status"].text.flatMap(JobStatus.init(rawValue:)),
@@ -135,7 +150,8 @@ final class JobStore {
                              started: row["started"].real.map(Date.init(timeIntervalSince1970:)),
                              finished: row["finished"].real.map(Date.init(timeIntervalSince1970:)),
                              cancelRequested: row["cancel_requested"].integer == 1, error: row["error"].text,
-                             progress: progress, elapsed: row["elapsed"].real, hasResult: row["has_result"].integer == 1)
+                             progress: progress, elapsed: row["elapsed"].real, hasResult: row["has_result"].integer == 1,
+                             owner: row["owner"].text ?? "", heartbeat: row["heartbeat"].real)
         }
     }
 
@@ -155,16 +171,17 @@ final class JobStore {
         let parameters: [SQLValue] = [
             .text(job.id), .text(job.tenant), .integer(Int64(job.sequence)), .text(job.status.rawValue), .text(job.format.rawValue),
             .text(job.instance.name), job.replanSource.map(SQLValue.text) ?? .null, .text(options), .text(job.input),
-            .real(job.created.timeIntervalSince1970),
+            .real(job.created.timeIntervalSince1970), .text(owner), .real(Date().timeIntervalSince1970),
         ]
         return enqueue("insert \(job.id)") { storage in
             try await storage.execute("""
-                INSERT INTO timetable_jobs (id, tenant, seq, status, format, name, replan_of, options, input, created)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO timetable_jobs (id, tenant, seq, status, format, name, replan_of, options, input, created, owner, heartbeat)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET tenant = excluded.tenant, seq = excluded.seq, status = excluded.status,
                     format = excluded.format, name = excluded.name, replan_of = excluded.replan_of, options = excluded.options,
                     input = excluded.input, created = excluded.created, started = NULL, finished = NULL, cancel_requested = 0,
-                    error = NULL, best_hard = NULL, best_soft = NULL, reported_at = NULL, updates = 0, elapsed = NULL
+                    error = NULL, best_hard = NULL, best_soft = NULL, reported_at = NULL, updates = 0, elapsed = NULL,
+                    owner = excluded.owner, heartbeat = excluded.heartbeat
                 """, parameters)
         }
     }
@@ -214,6 +231,40 @@ final class JobStore {
                  (sql: "DELETE FROM timetable_jobs WHERE id = ?", parameters: [.text(id)])]
             })
         }
+    }
+
+    // MARK: Several instances on one database
+
+    /// Marks this instance's unfinished jobs alive now.
+    func heartbeat() {
+        let parameters: [SQLValue] = [.real(Date().timeIntervalSince1970), .text(owner)]
+        _ = enqueue("heartbeat") { storage in
+            try await storage.execute("UPDATE timetable_jobs SET heartbeat = ? WHERE owner = ? AND status IN ('queued', 'running')", parameters)
+        }
+    }
+
+    /// Asks the instance running a job of `tenant` to cancel it (it learns of it from the change
+    /// feed, or at its next heartbeat); false when no such unfinished job exists.
+    func requestCancel(id: String, tenant: String) async throws -> Bool {
+        try await context.storage.execute("""
+            UPDATE timetable_jobs SET cancel_requested = 1 WHERE id = ? AND tenant = ? AND status IN ('queued', 'running')
+            """, [.text(id), .text(tenant)]).changes > 0
+    }
+
+    /// Ends as failed the unfinished jobs of other instances whose last heartbeat is older than
+    /// `before` (Unix seconds); returns how many.
+    func interruptStale(before: Double, reason: String) async throws -> Int {
+        Int(try await context.storage.execute("""
+            UPDATE timetable_jobs SET status = 'failed', error = ?, finished = ?
+            WHERE owner <> ? AND status IN ('queued', 'running') AND (heartbeat IS NULL OR heartbeat < ?)
+            """, [.text(reason), .real(Date().timeIntervalSince1970), .text(owner), .real(before)]).changes)
+    }
+
+    /// The ids of this instance's unfinished jobs that another instance asked to cancel.
+    func cancelRequests() async throws -> [String] {
+        try await context.storage.query("""
+            SELECT id FROM timetable_jobs WHERE owner = ? AND cancel_requested = 1 AND status IN ('queued', 'running')
+            """, [.text(owner)]).compactMap { $0[0].text }
     }
 
     /// Waits for every write made so far.

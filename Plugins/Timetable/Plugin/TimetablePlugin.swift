@@ -72,6 +72,7 @@ public final class TimetablePlugin: Plugin {
     /// Applies the storage migrations and restores the stored jobs.
     public func start() async throws {
         try await manager.restore()
+        try manager.startSharing()
     }
 
     /// Cancels queued and running jobs and waits (at most `stop_wait_ms`) for the solvers to return.

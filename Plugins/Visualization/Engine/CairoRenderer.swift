@@ -74,6 +74,8 @@ public struct CairoRenderer {
         cairo_scale(cr, scale, scale)
         setColor(cr, scene.background, 1)
         cairo_paint(cr)
+        // Strips are for pixels: a PDF viewer would antialias the strips' clip edges.
+        let raster = cairo_surface_get_type(surface) == CAIRO_SURFACE_TYPE_IMAGE
         let layout = pango_layout_new(pango_font_map_create_context(fonts.fontMap))
         defer { g_object_unref(UnsafeMutableRawPointer(layout)) }
         for item in scene.items {
@@ -81,6 +83,8 @@ public struct CairoRenderer {
             case .rect(let x, let y, let w, let h, let paint, _):
                 cairo_rectangle(cr, x, y, w, h)
                 fillAndStroke(cr, paint)
+            case .polyline(let points, false, let paint, _) where raster && points.count > Self.stripThreshold && paint.fill == nil:
+                strokeInStrips(cr, points, paint)
             case .polyline(let points, let closed, let paint, _):
                 guard let first = points.first else { continue }
                 cairo_new_path(cr)
@@ -91,6 +95,8 @@ public struct CairoRenderer {
                 // joins, which look the same at that density and cost cairo far fewer trapezoids.
                 cairo_set_line_join(cr, points.count > 256 ? CAIRO_LINE_JOIN_BEVEL : CAIRO_LINE_JOIN_ROUND)
                 fillAndStroke(cr, paint)
+            case .circle(_, _, _, "mark-hover"):
+                continue  // an invisible hover target of a line or area (SVG only)
             case .circle(let c, let r, let paint, _):
                 cairo_new_sub_path(cr)
                 cairo_arc(cr, c.x, c.y, r, 0, 2 * .pi)
@@ -105,6 +111,54 @@ public struct CairoRenderer {
                 drawText(cr, layout, text, at: at, size: size, color: color, anchor: anchor, angle: angle, bold: bold)
             }
         }
+    }
+
+    /// Dense open lines are stroked in strips this many pixels wide.
+    static let stripWidth = 32.0
+    /// Lines with more points than this are stroked in strips.
+    static let stripThreshold = 256
+
+    /// Strokes a dense line (points in x order, as the painter makes them) strip by strip: each strip is
+    /// clipped to its pixel columns and strokes only the segments that can reach it. Inside the clip those
+    /// segments cover exactly what the whole line covers (a segment further away cannot reach it: bevel joins
+    /// and butt caps stay within half the line width of their point), so the pixels are the same, but cairo's
+    /// scan converter, whose cost grows with how many edges of one polygon cross each other, sees one strip's
+    /// edges at a time: a dense zig-zag of 2,750 points takes a third of the time.
+    private func strokeInStrips(_ cr: OpaquePointer?, _ points: [Point], _ paint: Paint) {
+        guard let stroke = paint.stroke else { return }
+        setColor(cr, stroke, paint.opacity)
+        cairo_set_line_width(cr, paint.strokeWidth)
+        cairo_set_line_join(cr, CAIRO_LINE_JOIN_BEVEL)
+        let reach = paint.strokeWidth.rounded(.up) + 1
+        let low = points.map(\.x).min()!.rounded(.down) - reach, high = points.map(\.x).max()!.rounded(.up) + reach
+        let top = (points.map(\.y).min()! - reach).rounded(.down), bottom = (points.map(\.y).max()! + reach).rounded(.up)
+        // Out-of-order x (not made by the painter) would break the contiguous index ranges: stroke whole.
+        guard zip(points, points.dropFirst()).allSatisfy({ $0.x <= $1.x }) else {
+            cairo_new_path(cr)
+            cairo_move_to(cr, points[0].x, points[0].y)
+            for point in points.dropFirst() { cairo_line_to(cr, point.x, point.y) }
+            cairo_stroke(cr)
+            return
+        }
+        var first = 0
+        var left = low
+        while left < high {
+            let right = left + Self.stripWidth
+            // The segments touching [left - reach, right + reach]: from the last point left of it to the first right of it.
+            while first + 1 < points.count, points[first + 1].x < left - reach { first += 1 }
+            var last = first
+            while last + 1 < points.count, points[last].x <= right + reach { last += 1 }
+            cairo_save(cr)
+            cairo_new_path(cr)
+            cairo_rectangle(cr, left, top, Self.stripWidth, bottom - top)
+            cairo_clip(cr)
+            cairo_move_to(cr, points[first].x, points[first].y)
+            for index in (first + 1)..<max(first + 1, last + 1) { cairo_line_to(cr, points[index].x, points[index].y) }
+            cairo_stroke(cr)
+            cairo_restore(cr)
+            left = right
+        }
+        cairo_new_path(cr)
     }
 
     private func fillAndStroke(_ cr: OpaquePointer?, _ paint: Paint) {

@@ -11,7 +11,8 @@ extension ChartCompiler {
             guard let at = table.index(of: field) else {
                 throw ChartError(.invalid, path: def.path + ".field", "field '\(field)' is not in the data (fields: \(table.names.joined(separator: ", ")))")
             }
-            return (table.columns[at], Layout.discrete(table.columns[at], sort: def.sort))
+            let values = table.values(at: at)
+            return (values, Layout.discrete(values, sort: def.sort))
         }
         // Cells in reading order: a label and its rows.
         var cells: [(label: String, rows: [Int])] = []

@@ -80,7 +80,7 @@ public struct MarkSpec: Sendable {
 
 /// Encoding channels.
 public enum Channel: String, Sendable, CaseIterable {
-    case x, y, x2, y2, color, size, opacity, tooltip, theta, text, xOffset
+    case x, y, x2, y2, color, size, opacity, tooltip, theta, text, xOffset, yOffset
 }
 
 /// Vega-Lite measurement types.

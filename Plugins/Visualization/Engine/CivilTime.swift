@@ -50,7 +50,15 @@ public struct CivilTime: Sendable, Equatable {
     }
 
     /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.fff]]` with an optional `Z` or `±HH:MM`; nil otherwise.
+    /// A string without an offset is read as UTC here (``ZoneClock/timestamp(_:)`` reads it on a zone's clock).
     public static func parseISO(_ text: String) -> Double? {
+        guard let parsed = parseISOFields(text) else { return nil }
+        return parsed.civil.milliseconds - (parsed.offset ?? 0)
+    }
+
+    /// The calendar fields of an ISO 8601 string and its offset from UTC in milliseconds (nil when it gives none:
+    /// `Z` is an offset of 0).
+    public static func parseISOFields(_ text: String) -> (civil: CivilTime, offset: Double?)? {
         let b = Array(text.utf8)
         func digits(_ at: Int, _ n: Int) -> Int? {
             guard at + n <= b.count else { return nil }
@@ -72,15 +80,15 @@ public struct CivilTime: Sendable, Equatable {
                 while i < b.count, b[i] >= 48, b[i] <= 57 { civil.millisecond += Int(b[i] - 48) * scale; scale /= 10; i += 1 }
             }
         }
-        var offset = 0.0
+        var offset: Double?
         if i < b.count {
-            if b[i] == 90 { i += 1 } else if b[i] == 43 || b[i] == 45, let oh = digits(i + 1, 2), let om = digits(i + 4, 2) {
+            if b[i] == 90 { offset = 0; i += 1 } else if b[i] == 43 || b[i] == 45, let oh = digits(i + 1, 2), let om = digits(i + 4, 2) {
                 offset = Double((oh * 60 + om) * 60_000) * (b[i] == 43 ? 1 : -1)
                 i += 6
             }
         }
         guard i == b.count else { return nil }
-        return civil.milliseconds - offset
+        return (civil, offset)
     }
 }
 

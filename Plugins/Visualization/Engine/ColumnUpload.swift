@@ -46,12 +46,18 @@ public enum ColumnUpload {
         bytes.withUnsafeBytes { raw in
             for (index, name) in names.enumerated() {
                 let base = start + index * rows * 8
-                table.setNumbers(name, [Double](unsafeUninitializedCapacity: rows) { buffer, initialized in
+                // The column's range is measured as it is read (no pass of its own later).
+                var low = Double.infinity, high = -Double.infinity, firstInfinite = Int.max
+                let numbers = [Double](unsafeUninitializedCapacity: rows) { buffer, initialized in
                     for row in 0..<rows {
-                        buffer[row] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + row * 8, as: UInt64.self)))
+                        let value = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + row * 8, as: UInt64.self)))
+                        buffer[row] = value
+                        if value.isFinite { low = min(low, value); high = max(high, value) } else if value.isInfinite { firstInfinite = min(firstInfinite, row) }
                     }
                     initialized = rows
-                })
+                }
+                table.setNumbers(name, numbers, range: NumberRange(low: low <= high ? low : nil, high: low <= high ? high : nil,
+                                                                   firstInfinite: firstInfinite == Int.max ? nil : firstInfinite))
             }
         }
         guard case .object(var spec)? = header["spec"] else { throw ChartError(.invalid, path: "header.spec", "missing (the chart spec, without data)") }

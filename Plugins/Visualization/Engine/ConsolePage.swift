@@ -3,10 +3,12 @@
 /// URL) and reads everything through the runtime's admin endpoints:
 /// - plugins with state, version, routes and the last diagnosis (`/admin/plugins`, `/health/plugins`);
 /// - health and readiness (`/health`, `/ready`);
-/// - quarantined plugins with a release button (`/admin/quarantine`, `POST /admin/quarantine/:name/release`)
-///   and reload (`POST /admin/reload`);
+/// - quarantined plugins with a button that releases the plugin and reloads (`/admin/quarantine`,
+///   `POST /admin/quarantine/:name/release`, `POST /admin/reload`), then follows `/admin/plugins` until the new
+///   worker generation shows what became of the plugin; a reload button that does the same for every plugin;
 /// - live events with a topic filter (the SSE stream, opened with a ticket, resumed from the last event id);
-/// - dead letters of a consumer group with redrive (`/api/v1/events/deadletters`);
+/// - the durable consumer groups with their dead-letter counts (`/api/v1/events/deadletters/groups`), the dead
+///   letters of the chosen group with redrive (`/api/v1/events/deadletters`);
 /// - requests/s, p99 latency, loop lag and bus queue depth as live charts drawn by this plugin's renderer
 ///   (`POST /api/v1/visualizations/render`), from `/metrics` scraped every two seconds;
 /// - the audit log (`/admin/audit`).
@@ -59,7 +61,7 @@ public enum ConsolePage {
     <div id="quarantine-message" class="message"></div></section>
     <section><h2>Live events</h2><form id="topic-form"><input id="topic" value="#" aria-label="topic filter"><button>Follow</button></form>
     <table id="events"></table></section>
-    <section><h2>Dead letters</h2><form id="dead-form"><input id="group" placeholder="consumer group" aria-label="consumer group"><button>Show</button></form>
+    <section><h2>Dead letters</h2><table id="dead-groups"></table>
     <table id="dead"></table><div id="dead-message" class="message"></div></section>
     <section class="wide"><h2>Audit log</h2><table id="audit"></table></section>
     </main>
@@ -68,7 +70,7 @@ public enum ConsolePage {
     const keyName = "plexus.console.key";
     const key = () => sessionStorage.getItem(keyName);
     const $ = id => document.getElementById(id);
-    const state = {samples: [], previous: null, source: null, lastEventId: "", topic: "#", events: [], timers: []};
+    const state = {samples: [], previous: null, source: null, lastEventId: "", topic: "#", events: [], timers: [], deadGroup: ""};
     const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
     class Failure extends Error { constructor(status, detail) { super(status + ": " + detail); this.status = status; this.detail = detail; } }
     async function api(path, options) {
@@ -142,14 +144,39 @@ public enum ConsolePage {
       fill($("quarantine"), ["plugin", "since", "reason", ""], list.map(q => [q.name, q.since, q.reason, button("Release", () => release(q.name))]));
     }
     async function release(name) {
+      const say = text => { $("quarantine-message").textContent = text; };
       try {
         await api("/admin/quarantine/" + encodeURIComponent(name) + "/release", {method: "POST"});
-        $("quarantine-message").textContent = "released " + name + "; reload to load it again";
-      } catch (error) { $("quarantine-message").textContent = String(error.message); }
+        say("released " + name + "; reloading");
+        refreshQuarantine();
+        say(await reload(name));
+      } catch (error) { say(String(error.message)); }
       refreshQuarantine();
     }
+    const pause = ms => new Promise(resolve => setTimeout(resolve, ms));
+    const summary = plugins => plugins.map(p => p.name + " " + p.state).sort().join(", ");
+    // Asks for a new worker generation and follows /admin/plugins (every 0.5 s, at most 30 s) until it shows the
+    // result: `name` running or failed for a reason other than its quarantine, or (without a name) a change in
+    // the plugins' states. Answers the sentence to show.
+    async function reload(name) {
+      const before = summary(await api("/admin/plugins").then(r => r.json()));
+      const requested = await (await api("/admin/reload", {method: "POST"})).json();
+      const deadline = Date.now() + 30000;
+      let plugins = null;
+      while (Date.now() < deadline) {
+        await pause(500);
+        try { plugins = await api("/admin/plugins").then(r => r.json()); } catch (error) { continue; }
+        const plugin = name ? plugins.find(p => p.name === name) : null;
+        if (plugin && plugin.state === "running") { refreshPlugins(); return "released " + name + " and reloaded: " + name + " " + plugin.version + " is running"; }
+        if (plugin && plugin.state === "failed" && !/quarantin/.test(plugin.reason || "")) {
+          refreshPlugins(); return "released " + name + " and reloaded: " + name + " failed: " + plugin.reason;
+        }
+        if (!name && summary(plugins) !== before) { refreshPlugins(); return "reloaded: " + summary(plugins); }
+      }
+      return (name ? "released " + name + "; " : "") + requested.status + "; after 30 s: " + (plugins ? summary(plugins) : "no answer");
+    }
     $("reload").addEventListener("click", async () => {
-      try { const body = await (await api("/admin/reload", {method: "POST"})).json(); $("quarantine-message").textContent = body.status; }
+      try { $("quarantine-message").textContent = "reloading"; $("quarantine-message").textContent = await reload(null); }
       catch (error) { $("quarantine-message").textContent = "reload: " + error.message; }
     });
 
@@ -246,8 +273,16 @@ public enum ConsolePage {
       follow();
     });
 
+    async function refreshDeadGroups() {
+      const groups = (await (await api("/api/v1/events/deadletters/groups")).json()).groups;
+      $("dead-groups").dataset.count = String(groups.length);
+      if (groups.length === 0) { fill($("dead-groups"), ["no durable consumer groups"], []); return; }
+      fill($("dead-groups"), ["consumer group", "dead letters", ""], groups.map(g => [g.group, g.dead_letters,
+        button("Show", () => { state.deadGroup = g.group; refreshDead(); })]));
+      document.querySelectorAll("#dead-groups tr").forEach((tr, i) => { if (i > 0) tr.dataset.group = groups[i - 1].group; });
+    }
     async function refreshDead() {
-      const group = $("group").value.trim();
+      const group = state.deadGroup;
       if (!group) return;
       try {
         const letters = await (await api("/api/v1/events/deadletters?group=" + encodeURIComponent(group))).json();
@@ -256,12 +291,11 @@ public enum ConsolePage {
             await api("/api/v1/events/deadletters/redrive", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({group, id: l.event_id})});
             $("dead-message").textContent = "redriven " + l.event_id;
           } catch (error) { $("dead-message").textContent = String(error.message); }
-          refreshDead();
+          refreshDead(); refreshDeadGroups();
         })]));
         $("dead-message").textContent = letters.length + " dead letters in " + group;
       } catch (error) { $("dead-message").textContent = String(error.message); }
     }
-    $("dead-form").addEventListener("submit", event => { event.preventDefault(); refreshDead(); });
 
     async function refreshAudit() {
       const records = (await (await api("/admin/audit?limit=25")).json()).records;
@@ -276,6 +310,7 @@ public enum ConsolePage {
       every(2000, async () => { await refreshPlugins(); await refreshHealth(); await refreshMetrics(); });
       every(2000, refreshQuarantine);
       every(5000, refreshAudit);
+      every(5000, refreshDeadGroups);
       follow();
     }
     start();

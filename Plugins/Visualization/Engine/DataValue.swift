@@ -57,12 +57,34 @@ public enum DataValue: Sendable, Hashable {
 /// Rows in columns: one array of values per field name.
 public struct DataTable: Sendable, Equatable {
     public private(set) var names: [String] = []
-    public private(set) var columns: [[DataValue]] = []
+    /// The cells of each column; empty for a column of plain numbers until something asks for its cells.
+    private var boxed: [[DataValue]] = []
     public private(set) var count = 0
     private var indexOf: [String: Int] = [:]
-    /// Columns made from plain numbers (``setNumbers(_:_:)``, NaN for a missing value), kept beside their
-    /// values so the drawing reads them without unboxing a million cells; replacing a column drops it.
+    /// Columns made from plain numbers (``setNumbers(_:_:)``, NaN for a missing value). The drawing reads them
+    /// as they are; their cells are made only when a transform, a tooltip or a discrete scale asks
+    /// (``values(at:)``), so a million-point upload is never boxed on its way to a line. Replacing a column
+    /// drops its numbers.
     public private(set) var numberColumns: [String: [Double]] = [:]
+    /// The range of a number column when whoever set it measured it on the way (a columnar upload does), so
+    /// checks and scales need no pass of their own over a million values.
+    public private(set) var numberRanges: [String: NumberRange] = [:]
+
+    /// Every column's cells (prefer ``values(at:)`` for one column).
+    public var columns: [[DataValue]] { names.indices.map(values(at:)) }
+
+    /// The cells of column `index` (made from its numbers for a column of plain numbers).
+    public func values(at index: Int) -> [DataValue] {
+        if boxed[index].count == count { return boxed[index] }
+        return numberColumns[names[index]]!.map { $0.isNaN ? .null : .number($0) }
+    }
+
+    /// The cell of column `index` in `row`.
+    public func value(at index: Int, _ row: Int) -> DataValue {
+        if boxed[index].count == count { return boxed[index][row] }
+        let number = numberColumns[names[index]]![row]
+        return number.isNaN ? .null : .number(number)
+    }
 
     /// Equal names, values and row count (the number copies follow from the values).
     public static func == (lhs: DataTable, rhs: DataTable) -> Bool {
@@ -74,7 +96,7 @@ public struct DataTable: Sendable, Equatable {
     /// A table of finished columns (each `count` long, names distinct).
     init(names: [String], columns: [[DataValue]], count: Int) {
         self.names = names
-        self.columns = columns
+        self.boxed = columns
         self.count = count
         for (index, name) in names.enumerated() { indexOf[name] = index }
     }
@@ -102,7 +124,7 @@ public struct DataTable: Sendable, Equatable {
                 default: break
                 }
                 let column = table.column(key)
-                table.columns[column][index] = DataValue(value)
+                table.boxed[column][index] = DataValue(value)
             }
         }
         return table
@@ -112,9 +134,9 @@ public struct DataTable: Sendable, Equatable {
     public mutating func column(_ name: String) -> Int {
         if let existing = indexOf[name] { return existing }
         names.append(name)
-        columns.append(Array(repeating: .null, count: count))
-        indexOf[name] = columns.count - 1
-        return columns.count - 1
+        boxed.append(Array(repeating: .null, count: count))
+        indexOf[name] = boxed.count - 1
+        return boxed.count - 1
     }
 
     /// The column index of `name`, nil when the data has no such field.
@@ -124,29 +146,57 @@ public struct DataTable: Sendable, Equatable {
     public mutating func set(_ name: String, _ values: [DataValue]) {
         precondition(values.count == count)
         numberColumns[name] = nil
-        if let existing = indexOf[name] { columns[existing] = values; return }
-        // A new column: appended as it is (no all-null column made first and thrown away).
-        names.append(name)
-        columns.append(values)
-        indexOf[name] = columns.count - 1
+        numberRanges[name] = nil
+        store(name, values)
     }
 
-    /// Sets a column of numbers (NaN is a missing value, null in the cells).
-    public mutating func setNumbers(_ name: String, _ numbers: [Double]) {
-        set(name, numbers.map { $0.isNaN ? .null : .number($0) })
+    /// Sets a column of numbers (NaN is a missing value, null in the cells); its cells are made on demand.
+    public mutating func setNumbers(_ name: String, _ numbers: [Double], range: NumberRange? = nil) {
+        precondition(numbers.count == count)
+        store(name, [])
         numberColumns[name] = numbers
+        numberRanges[name] = range
     }
 
-    /// A table of the rows at `rows`, in that order.
+    /// Replaces or appends (as it is, no all-null column made first) the cells of `name`.
+    private mutating func store(_ name: String, _ values: [DataValue]) {
+        if let existing = indexOf[name] { boxed[existing] = values; return }
+        names.append(name)
+        boxed.append(values)
+        indexOf[name] = boxed.count - 1
+    }
+
+    /// A table of the rows at `rows`, in that order (number columns stay numbers).
     public func selecting(_ rows: [Int]) -> DataTable {
         var result = DataTable(count: rows.count)
-        for (name, values) in zip(names, columns) { result.set(name, rows.map { values[$0] }) }
+        for (index, name) in names.enumerated() {
+            if boxed[index].count != count, let numbers = numberColumns[name] {
+                result.setNumbers(name, rows.map { numbers[$0] })
+            } else {
+                let values = boxed[index]
+                result.set(name, rows.map { values[$0] })
+            }
+        }
         return result
     }
 
     /// The value of `field` in `row` (null when the field is absent).
     public func value(_ field: String, _ row: Int) -> DataValue {
         guard let column = indexOf[field] else { return .null }
-        return columns[column][row]
+        return value(at: column, row)
+    }
+}
+
+/// What one pass over a number column found: the smallest and largest finite value (nil when there is none)
+/// and the first row holding an infinity.
+public struct NumberRange: Sendable, Equatable {
+    public var low: Double?
+    public var high: Double?
+    public var firstInfinite: Int?
+
+    public init(low: Double? = nil, high: Double? = nil, firstInfinite: Int? = nil) {
+        self.low = low
+        self.high = high
+        self.firstInfinite = firstInfinite
     }
 }

@@ -79,7 +79,7 @@ public enum JSONValue: Sendable, Equatable {
                 for (index, name) in table.names.enumerated() {
                     if index > 0 { out += "," }
                     out += JSONValue.quoted(name) + ":"
-                    JSONValue(table.columns[index][row]).write(to: &out)
+                    JSONValue(table.value(at: index, row)).write(to: &out)
                 }
                 out += "}"
             }

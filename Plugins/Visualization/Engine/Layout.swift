@@ -8,6 +8,8 @@ struct Layout {
     var color: ColorScale?
     var colorDef: FieldDef?
     var xOffset: [String] = []
+    /// The groups inside each y band of horizontal bars (`yOffset`), in order.
+    var yOffset: [String] = []
     var isArc: Bool
     /// The wall clock of time ticks and labels.
     var clock: ZoneClock
@@ -30,6 +32,8 @@ struct Layout {
         }
         for view in views { xOffset += view.column(.xOffset).map(\.text) }
         xOffset = Self.discrete(xOffset.map { .string($0) }, sort: .ascending)
+        for view in views { yOffset += view.column(.yOffset).map(\.text) }
+        yOffset = Self.discrete(yOffset.map { .string($0) }, sort: .ascending)
         // Margins: room for the title, y labels, x labels and the legend.
         let top = spec.title == nil ? 12.0 : 36.0
         let legendWidth = color.map { scale -> Double in

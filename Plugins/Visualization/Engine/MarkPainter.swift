@@ -45,43 +45,73 @@ struct MarkPainter {
 
     private func paintSeries(into scene: inout Scene) {
         guard let x = layout.x, let y = layout.y else { return }
-        let xs = view.column(.x), ys = view.numbers(.y)
-        // Plain-number x (a columnar upload) is read without unboxing its cells.
-        let xNumbers = x.isBand ? nil : view.numberColumn(.x)
-        let baseline = y.position(0)
-        for (color, rows) in series() {
-            // Pixel positions in three parallel arrays (no array of tuples to take apart again for LTTB).
-            var pxs: [Double] = [], pys: [Double] = [], kept: [Int] = []
-            pxs.reserveCapacity(rows.count); pys.reserveCapacity(rows.count); kept.reserveCapacity(rows.count)
-            var ordered = true
-            for row in rows {
-                let top = view.stack?.top[row] ?? ys[row]
-                let center: Double?
-                if let xNumbers { center = xNumbers[row].isNaN ? nil : x.position(xNumbers[row]) } else { center = x.center(xs[row]) }
-                guard let px = center, !top.isNaN else { continue }
-                if let last = pxs.last, px < last { ordered = false }
-                pxs.append(px); pys.append(y.position(top)); kept.append(row)
-            }
-            // Rows usually arrive in x order: sort only when they do not.
-            if !x.isBand, !ordered {
-                let order = pxs.indices.sorted { pxs[$0] < pxs[$1] }
-                (pxs, pys, kept) = (order.map { pxs[$0] }, order.map { pys[$0] }, order.map { kept[$0] })
-            }
-            // Largest-Triangle-Three-Buckets down to two points per pixel column.
-            let threshold = max(3, Int(layout.plot.width * 2))
-            let chosen = LTTB.downsample(xs: pxs, ys: pys, threshold: threshold)
-            let points = chosen.map { (pxs[$0], pys[$0], kept[$0]) }
-            let line = points.map { Point($0.0, $0.1) }
-            guard !line.isEmpty else { continue }
+        let columns = Int(layout.plot.width.rounded(.up)) + 2
+        let groups: [(color: String, rows: [Int])?] = view.fields[.color] == nil ? [nil] : series()
+        for group in groups {
+            let reduced = group.map { reducedSeries($0.rows, x, y, columns: columns) } ?? reducedSeries(0..<view.table.count, x, y, columns: columns)
+            guard !reduced.xs.isEmpty else { continue }
+            let color = group?.color ?? baseColor
+            let line = zip(reduced.xs, reduced.ys).map { Point($0, $1) }
             if view.mark.type == .line {
                 scene.items.append(.polyline(line, closed: false, paint: Paint(stroke: color, strokeWidth: view.mark.strokeWidth ?? 1.5, opacity: opacity), role: "mark-line"))
             } else {
-                let bottoms = points.map { point -> Point in
-                    Point(point.0, view.stack.map { y.position($0.bottom[point.2]) } ?? baseline)
-                }
+                let baseline = y.position(0)
+                let bottoms = zip(reduced.xs, reduced.rows).map { px, row in Point(px, view.stack.map { y.position($0.bottom[row]) } ?? baseline) }
                 scene.items.append(.polyline(line + bottoms.reversed(), closed: true, paint: Paint(fill: color, opacity: view.mark.opacity ?? 0.7), role: "mark-area"))
             }
+            hoverTargets(reduced, into: &scene)
         }
+    }
+
+    /// The most hover targets one line or area series gets (a dense series keeps every n-th reduced point).
+    static let maxHoverTargets = 500
+
+    /// A line or area is one shape for many rows, so its tooltips ride on invisible circles at its points
+    /// (role `mark-hover`, each with the row's tooltip; PNG and PDF skip them): every point of a short series,
+    /// evenly spaced ones of a long series, at most ``maxHoverTargets``.
+    private func hoverTargets(_ series: (xs: [Double], ys: [Double], rows: [Int]), into scene: inout Scene) {
+        guard !tooltips.isEmpty, !series.xs.isEmpty else { return }
+        let step = (series.xs.count + Self.maxHoverTargets - 1) / Self.maxHoverTargets
+        let spacing = (series.xs.last! - series.xs.first!) / Double(max(1, series.xs.count / step))
+        let radius = min(8, max(3, spacing / 2))
+        for index in stride(from: 0, to: series.xs.count, by: step) {
+            scene.items.append(.circle(center: Point(series.xs[index], series.ys[index]), radius: radius, paint: Paint(fill: "#000000", opacity: 0), role: "mark-hover"))
+            tooltip(series.rows[index], into: &scene)
+        }
+    }
+
+    /// The series of `rows` in pixels, in x order, reduced by M4 to at most four points per pixel column.
+    /// Rows usually arrive in x order and are reduced as they are read (one pass, nothing the size of the
+    /// data allocated); rows out of order are collected, sorted and reduced.
+    private func reducedSeries<Rows: Collection>(_ rows: Rows, _ x: PositionScale, _ y: PositionScale, columns: Int) -> (xs: [Double], ys: [Double], rows: [Int]) where Rows.Element == Int {
+        let tops = view.stack?.top ?? view.numbers(.y)
+        let (ySlope, yIntercept) = y.linear ?? (0, 0)
+        // Plain-number x (a columnar upload) is read without unboxing its cells.
+        let xNumbers = x.isBand ? nil : view.numberColumn(.x), xValues = xNumbers == nil ? view.column(.x) : []
+        let xLine = x.linear ?? (0, 0)
+        @inline(__always) func pixel(_ row: Int) -> Double? {
+            if let xNumbers { let v = xNumbers[row]; return v.isNaN ? nil : v * xLine.slope + xLine.intercept }
+            return x.center(xValues[row])
+        }
+        var reducer = M4Reducer(columns: columns)
+        for row in rows {
+            let top = tops[row]
+            guard !top.isNaN, let px = pixel(row) else { continue }
+            guard px >= reducer.lastX else { return sortedSeries(rows, tops, pixel, y, columns: columns) }
+            reducer.add(x: px, y: top * ySlope + yIntercept, row: row)
+        }
+        return reducer.finish()
+    }
+
+    /// The slow way for rows out of x order: positions collected, sorted (stably), then reduced.
+    private func sortedSeries<Rows: Collection>(_ rows: Rows, _ tops: [Double], _ pixel: (Int) -> Double?, _ y: PositionScale, columns: Int) -> (xs: [Double], ys: [Double], rows: [Int]) where Rows.Element == Int {
+        var points: [(x: Double, row: Int)] = []
+        points.reserveCapacity(rows.count)
+        for row in rows where !tops[row].isNaN { if let px = pixel(row) { points.append((px, row)) } }
+        points = points.enumerated().sorted { ($0.element.x, $0.offset) < ($1.element.x, $1.offset) }.map(\.element)
+        var reducer = M4Reducer(columns: columns)
+        for point in points { reducer.add(x: point.x, y: y.position(tops[point.row]), row: point.row) }
+        return reducer.finish()
     }
 
     private func paintBars(into scene: inout Scene) {
@@ -111,9 +141,14 @@ struct MarkPainter {
 
     /// Bars along x from zero (or their stack bottom) in the band of their y category.
     private func paintHorizontalBars(_ x: PositionScale, _ y: PositionScale, into scene: inout Scene) {
-        let ys = view.column(.y), xs = view.numbers(.x)
+        let ys = view.column(.y), xs = view.numbers(.x), offsets = view.column(.yOffset)
         for row in 0..<view.table.count {
-            guard let band = y.band(ys[row].text) else { continue }
+            guard var band = y.band(ys[row].text) else { continue }
+            // Grouped: the band splits into one slot per yOffset value, in the same order in every band.
+            if !offsets.isEmpty, let slot = layout.yOffset.firstIndex(of: offsets[row].text) {
+                band.width /= Double(layout.yOffset.count)
+                band.start += band.width * Double(slot)
+            }
             let (start, end) = view.stack.map { ($0.bottom[row], $0.top[row]) } ?? (0, xs[row])
             guard !end.isNaN else { continue }
             let (p0, p1) = (x.position(start), x.position(end))

@@ -29,6 +29,8 @@ struct PreparedView {
                 throw ChartError(.invalid, path: item.path + ".field", "field '\(item.field ?? "")' is not in the data (fields: \(table.names.joined(separator: ", ")))")
             }
         }
+        try checkOffsets()
+        try readLocalDates(clock)
         try applyTimeUnits(clock)
         try applyBins()
         applyAggregates()
@@ -36,8 +38,31 @@ struct PreparedView {
         if [.bar, .area].contains(mark.type), encoding[.xOffset] == nil, fields[.color] != nil, let y = encoding[.y], y.type == .quantitative,
            y.stack != false, encoding[.x]?.type.isDiscrete == true || encoding[.x]?.type == .temporal {
             stack = stacked()
-        } else if horizontal, fields[.color] != nil, let x = encoding[.x], x.type == .quantitative, x.stack != false {
+        } else if horizontal, encoding[.yOffset] == nil, fields[.color] != nil, let x = encoding[.x], x.type == .quantitative, x.stack != false {
             stack = stacked()
+        }
+    }
+
+    /// Offset-less date strings of temporal fields (and fields with a `timeUnit`) are wall-clock times in the chart's `timeZone` (UTC reads
+    /// them as they are): each such column becomes instants (UTC milliseconds) read on `clock`, in place.
+    private mutating func readLocalDates(_ clock: ZoneClock) throws(ChartError) {
+        guard clock.zone != nil else { return }
+        // Positional channels first, so a bad date is named where it is drawn.
+        let order = { (channel: Channel) in (Self.positional.firstIndex(of: channel) ?? Self.positional.count, channel.rawValue) }
+        for (channel, def) in encoding.sorted(by: { order($0.key) < order($1.key) }) where def.type == .temporal || def.timeUnit != nil {
+            guard let field = fields[channel], table.numberColumns[field] == nil, let index = table.index(of: field) else { continue }
+            let column = table.values(at: index)
+            guard column.contains(where: { if case .string = $0 { true } else { false } }) else { continue }
+            var instants: [Double] = []
+            instants.reserveCapacity(column.count)
+            for (row, value) in column.enumerated() {
+                if value == .null { instants.append(.nan); continue }
+                guard let t = clock.timestamp(value), t.isFinite else {
+                    throw ChartError(.invalid, path: def.path + ".field", "row \(row): value \(value.text.prefix(40)) of field '\(field)' is not a finite date")
+                }
+                instants.append(t)
+            }
+            table.setNumbers(field, instants)
         }
     }
 
@@ -46,7 +71,7 @@ struct PreparedView {
         for (channel, def) in encoding {
             guard let unit = def.timeUnit, let field = fields[channel] else { continue }
             let name = "\(unit.rawValue)_\(field)"
-            let column = table.columns[table.index(of: field)!]
+            let column = table.values(at: table.index(of: field)!)
             table.set(name, column.map { value in
                 guard let t = value.timestamp else { return .null }
                 let c = clock.civil(t)
@@ -70,11 +95,11 @@ struct PreparedView {
     private mutating func applyBins() throws(ChartError) {
         for (channel, def) in encoding where def.bin {
             guard let field = fields[channel], channel == .x || channel == .y else { continue }
-            let values = table.columns[table.index(of: field)!].compactMap(\.number).filter(\.isFinite)
+            let values = table.values(at: table.index(of: field)!).compactMap(\.number).filter(\.isFinite)
             guard let low = values.min(), let high = values.max() else { continue }
             let step = Ticks.step(low, high, count: 10)
             let start = "bin_\(field)", end = "bin_\(field)_end"
-            let column = table.columns[table.index(of: field)!]
+            let column = table.values(at: table.index(of: field)!)
             table.set(start, column.map { $0.number.map { .number(($0 / step).rounded(.down) * step) } ?? .null })
             table.set(end, column.map { $0.number.map { .number(($0 / step).rounded(.down) * step + step) } ?? .null })
             fields[channel] = start
@@ -105,12 +130,13 @@ struct PreparedView {
             guard let def = encoding[channel], let field = fields[channel], !def.type.isDiscrete else { continue }
             if let numbers = table.numberColumns[field] {
                 // NaN is a missing value here; only infinities are wrong.
-                if let row = numbers.firstIndex(where: { $0.isInfinite }) {
+                let range = table.numberRanges[field]
+                if let row = range == nil ? numbers.firstIndex(where: { $0.isInfinite }) : range!.firstInfinite {
                     throw ChartError(.invalid, path: def.path + ".field", "row \(row): value \(numbers[row]) of field '\(field)' is not a finite number")
                 }
                 continue
             }
-            let column = table.columns[table.index(of: field)!]
+            let column = table.values(at: table.index(of: field)!)
             for (row, value) in column.enumerated() {
                 if value == .null { continue }
                 let number = def.type == .temporal ? value.timestamp : value.number
@@ -119,6 +145,20 @@ struct PreparedView {
                                      "row \(row): value \(value.text.prefix(40)) of field '\(field)' is not a finite \(def.type == .temporal ? "date" : "number")")
                 }
             }
+        }
+    }
+
+    /// `xOffset` groups vertical bars inside their x band, `yOffset` horizontal bars inside their y band; each
+    /// needs a discrete field and the orientation it groups.
+    private func checkOffsets() throws(ChartError) {
+        for (channel, band) in [(Channel.xOffset, Channel.x), (.yOffset, .y)] {
+            guard let def = encoding[channel] else { continue }
+            let name = channel.rawValue
+            guard mark.type == .bar else { throw ChartError(.unsupported, path: def.path, "\(name) groups bars; a \(mark.type.rawValue) mark cannot use it") }
+            guard encoding[band]?.type.isDiscrete == true else {
+                throw ChartError(.invalid, path: def.path, "\(name) groups bars inside the bands of a discrete \(band.rawValue); \(band.rawValue) is not ordinal or nominal here")
+            }
+            guard def.field != nil, def.type.isDiscrete else { throw ChartError(.invalid, path: def.path + ".type", "\(name) needs a field of type nominal or ordinal") }
         }
     }
 
@@ -147,13 +187,17 @@ struct PreparedView {
     /// The values of a channel's column (empty when the channel has no field).
     func column(_ channel: Channel) -> [DataValue] {
         guard let field = fields[channel], let index = table.index(of: field) else { return [] }
-        return table.columns[index]
+        return table.values(at: index)
     }
 
     /// Widens `low...high` by the numbers of a continuous channel (timestamps for temporal), without
     /// making an array of them.
     func extent(_ channel: Channel, _ low: inout Double, _ high: inout Double) {
         if let numbers = numberColumn(channel) {
+            if let field = fields[channel], let range = table.numberRanges[field] {
+                if let lowest = range.low, let highest = range.high { low = min(low, lowest); high = max(high, highest) }
+                return
+            }
             for v in numbers where !v.isNaN { low = min(low, v); high = max(high, v) }
             return
         }

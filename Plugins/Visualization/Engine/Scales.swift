@@ -11,6 +11,14 @@ enum PositionScale {
         return high == low ? (from + to) / 2 : from + (value - low) / (high - low) * (to - from)
     }
 
+    /// `position(v) == v * slope + intercept` for a continuous scale (nil for bands), for loops over many values.
+    var linear: (slope: Double, intercept: Double)? {
+        guard case .continuous(let low, let high, let from, let to, _) = self else { return nil }
+        if high == low { return (0, (from + to) / 2) }
+        let slope = (to - from) / (high - low)
+        return (slope, from - low * slope)
+    }
+
     /// Start and width of the band holding `key`.
     func band(_ key: String) -> (start: Double, width: Double)? {
         guard case .band(let values, let from, let to, let padding) = self, let index = values.firstIndex(of: key) else { return nil }

@@ -35,7 +35,7 @@ enum TransformRunner {
 
     /// Rows grouped by the values of `fields`, groups in order of first appearance.
     static func groups(_ table: DataTable, by fields: [String]) -> [(key: [DataValue], rows: [Int])] {
-        let columns = fields.compactMap { table.index(of: $0) }.map { table.columns[$0] }
+        let columns = fields.compactMap { table.index(of: $0) }.map { table.values(at: $0) }
         var position: [[DataValue]: Int] = [:]
         var result: [(key: [DataValue], rows: [Int])] = []
         for row in 0..<table.count {
@@ -53,7 +53,7 @@ enum TransformRunner {
         var result = DataTable(count: grouped.count)
         for (index, name) in groupby.enumerated() { result.set(name, grouped.map { $0.key[index] }) }
         for field in fields {
-            let column = field.field.flatMap { table.index(of: $0) }.map { table.columns[$0] }
+            let column = field.field.flatMap { table.index(of: $0) }.map { table.values(at: $0) }
             result.set(field.name, grouped.map { group in
                 .number(reduce(field.op, group.rows.map { column?[$0].number ?? .nan }))
             })

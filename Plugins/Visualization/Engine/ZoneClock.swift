@@ -29,6 +29,16 @@ public struct ZoneClock: Sendable {
     /// The calendar fields of the instant `utc` on this zone's wall clock.
     public func civil(_ utc: Double) -> CivilTime { CivilTime(milliseconds: utc + offset(utc)) }
 
+    /// A cell as milliseconds since 1970 (UTC): numbers as they are; ISO 8601 strings with `Z` or an offset at
+    /// that offset, and strings without one as wall-clock time on this clock (as Vega-Lite reads them in local
+    /// time), through ``instant(_:)``'s rules for DST gaps and repeats.
+    public func timestamp(_ value: DataValue) -> Double? {
+        guard zone != nil, case .string(let text) = value else { return value.timestamp }
+        guard let parsed = CivilTime.parseISOFields(text) else { return nil }
+        if let offset = parsed.offset { return parsed.civil.milliseconds - offset }
+        return instant(parsed.civil)
+    }
+
     /// The instant whose wall-clock time here is `local`. A wall-clock time skipped by a DST jump
     /// resolves to the instant after the jump; one that happens twice, to its first occurrence.
     public func instant(_ local: CivilTime) -> Double {

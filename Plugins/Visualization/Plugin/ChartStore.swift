@@ -1,13 +1,15 @@
 import Foundation
 import PlexusSDK
 
-/// Saved chart specs and named data sets per tenant, in the plugin's own SQLite storage.
+/// Saved chart specs, named data sets, dashboards and reports per tenant, in the plugin's own
+/// storage (its SQLite file, or its schema on PostgreSQL; the statements are valid on both).
 @PluginActor
 struct ChartStore {
     let storage: Storage
 
-    static let migrations: [(version: Int, sql: String)] = [
-        (1, """
+    /// SQLite's text, and PostgreSQL's where it differs (BLOB is BYTEA, INTEGER is 32-bit there).
+    static let migrations: [SQLMigration] = [
+        SQLMigration(version: 1, sql: """
         CREATE TABLE charts (
             tenant TEXT NOT NULL,
             id TEXT NOT NULL,
@@ -22,22 +24,53 @@ struct ChartStore {
             row_count INTEGER NOT NULL,
             PRIMARY KEY (tenant, name)
         );
+        """, postgresql: """
+        CREATE TABLE charts (
+            tenant TEXT NOT NULL,
+            id TEXT NOT NULL,
+            spec BYTEA NOT NULL,
+            created_ms BIGINT NOT NULL,
+            PRIMARY KEY (tenant, id)
+        );
+        CREATE TABLE datasets (
+            tenant TEXT NOT NULL,
+            name TEXT NOT NULL,
+            rows BYTEA NOT NULL,
+            row_count BIGINT NOT NULL,
+            PRIMARY KEY (tenant, name)
+        );
         """),
-        (2, """
+        SQLMigration(version: 2, sql: """
         CREATE TABLE dashboards (
             tenant TEXT NOT NULL,
             id TEXT NOT NULL,
             definition BLOB NOT NULL,
             PRIMARY KEY (tenant, id)
         );
+        """, postgresql: """
+        CREATE TABLE dashboards (
+            tenant TEXT NOT NULL,
+            id TEXT NOT NULL,
+            definition BYTEA NOT NULL,
+            PRIMARY KEY (tenant, id)
+        );
         """),
-        (3, """
+        SQLMigration(version: 3, sql: """
         CREATE TABLE reports (
             tenant TEXT NOT NULL,
             dashboard TEXT NOT NULL,
             id TEXT NOT NULL,
             created_ms INTEGER NOT NULL,
             pdf BLOB NOT NULL,
+            PRIMARY KEY (tenant, dashboard, id)
+        );
+        """, postgresql: """
+        CREATE TABLE reports (
+            tenant TEXT NOT NULL,
+            dashboard TEXT NOT NULL,
+            id TEXT NOT NULL,
+            created_ms BIGINT NOT NULL,
+            pdf BYTEA NOT NULL,
             PRIMARY KEY (tenant, dashboard, id)
         );
         """),
@@ -56,7 +89,7 @@ struct ChartStore {
 
     /// Saves (or replaces) a chart spec.
     func save(tenant: String, id: String, spec: [UInt8]) async throws {
-        _ = try await storage.execute("INSERT OR REPLACE INTO charts (tenant, id, spec, created_ms) VALUES (?, ?, ?, ?)",
+        _ = try await storage.execute("INSERT INTO charts (tenant, id, spec, created_ms) VALUES (?, ?, ?, ?) ON CONFLICT (tenant, id) DO UPDATE SET spec = excluded.spec, created_ms = excluded.created_ms",
                                       [.text(tenant), .text(id), .blob(spec), .integer(Int64(Date().timeIntervalSince1970 * 1000))])
     }
 
@@ -67,13 +100,13 @@ struct ChartStore {
 
     /// Stores (or replaces) a data set's rows (a JSON array).
     func saveDataset(tenant: String, name: String, rows: [UInt8], count: Int) async throws {
-        _ = try await storage.execute("INSERT OR REPLACE INTO datasets (tenant, name, rows, row_count) VALUES (?, ?, ?, ?)",
+        _ = try await storage.execute("INSERT INTO datasets (tenant, name, rows, row_count) VALUES (?, ?, ?, ?) ON CONFLICT (tenant, name) DO UPDATE SET rows = excluded.rows, row_count = excluded.row_count",
                                       [.text(tenant), .text(name), .blob(rows), .integer(Int64(count))])
     }
 
     /// Saves (or replaces) a dashboard definition (normalised JSON).
     func saveDashboard(tenant: String, id: String, definition: [UInt8]) async throws {
-        _ = try await storage.execute("INSERT OR REPLACE INTO dashboards (tenant, id, definition) VALUES (?, ?, ?)",
+        _ = try await storage.execute("INSERT INTO dashboards (tenant, id, definition) VALUES (?, ?, ?) ON CONFLICT (tenant, id) DO UPDATE SET definition = excluded.definition",
                                       [.text(tenant), .text(id), .blob(definition)])
     }
 
@@ -92,7 +125,7 @@ struct ChartStore {
 
     /// Stores a generated report and forgets all but the newest `keep` of that dashboard.
     func saveReport(tenant: String, dashboard: String, id: String, createdMilliseconds: Int64, pdf: [UInt8], keep: Int) async throws {
-        _ = try await storage.execute("INSERT OR REPLACE INTO reports (tenant, dashboard, id, created_ms, pdf) VALUES (?, ?, ?, ?, ?)",
+        _ = try await storage.execute("INSERT INTO reports (tenant, dashboard, id, created_ms, pdf) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, dashboard, id) DO UPDATE SET created_ms = excluded.created_ms, pdf = excluded.pdf",
                                       [.text(tenant), .text(dashboard), .text(id), .integer(createdMilliseconds), .blob(pdf)])
         _ = try await storage.execute("""
             DELETE FROM reports WHERE tenant = ? AND dashboard = ? AND id NOT IN

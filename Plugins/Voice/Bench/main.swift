@@ -65,7 +65,24 @@ do {
         try Data(WAVWriter.pcm16(pcm, sampleRate: 8_000)).write(to: URL(fileURLWithPath: arguments[3]))
     default:
         let synthesizer = try SpeechSynthesizer()
-        let recognizer = try SpeechRecognizer(synthesizer: synthesizer, maxDecoders: 1)
+        var model = RecognizerModel.debianEnglish
+        // VOICE_BENCH_GARBAGE="ENTRY,PHONE" overrides the garbage loop's probabilities (tuning runs; "0,0": no loop).
+        if let garbage = ProcessInfo.processInfo.environment["VOICE_BENCH_GARBAGE"] {
+            let values = garbage.split(separator: ",").compactMap { Double($0) }
+            guard values.count == 2 else { fail("VOICE_BENCH_GARBAGE must be ENTRY,PHONE", 2) }
+            model.garbageEntryProbability = values[0]
+            model.garbagePhoneProbability = values[1]
+        }
+        if let cotCaught = ProcessInfo.processInfo.environment["VOICE_BENCH_COT_CAUGHT"] { model.cotCaughtVariants = cotCaught == "1" }
+        if let slots = ProcessInfo.processInfo.environment["VOICE_BENCH_GARBAGE_SLOTS"] { model.garbageBesideSlots = slots == "1" }
+        // VOICE_BENCH_EXTRA="-name value ...": more PocketSphinx arguments (front-end tuning runs).
+        if let extra = ProcessInfo.processInfo.environment["VOICE_BENCH_EXTRA"] { model.extraArguments = extra.split(separator: " ").map(String.init) }
+        // VOICE_BENCH_LOOP_BEAM="BEAM,WORDBEAM": the phone-loop search's beams (tuning runs).
+        if let beams = ProcessInfo.processInfo.environment["VOICE_BENCH_LOOP_BEAM"]?.split(separator: ","), beams.count == 2 {
+            model.phoneLoopBeam = String(beams[0])
+            model.phoneLoopWordBeam = String(beams[1])
+        }
+        let recognizer = try SpeechRecognizer(model: model, synthesizer: synthesizer, maxDecoders: 1)
         try recognizer.install(loadIntents(arguments[1]))
         _ = try recognizer.recognize([Int16](repeating: 0, count: 1600))
         for path in arguments.dropFirst(2) {

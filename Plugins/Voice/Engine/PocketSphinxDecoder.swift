@@ -19,6 +19,8 @@ final class PocketSphinxDecoder {
     /// What one utterance decoded to.
     struct Outcome {
         var words: String
+        /// The best path of the grammar with garbage loops ("" when that search was not run).
+        var checkedWords: String
         var grammarScore: Int32
         var grammarSegments: [Segment]
         var phones: [String]
@@ -30,10 +32,19 @@ final class PocketSphinxDecoder {
     private let decoder: OpaquePointer
     /// The noise floor added before decoding (``withNoiseFloor(_:level:)``), in LSB.
     let noiseFloor: Double
+    /// The garbage loop beside slot values and final words (nil: none).
+    let garbage: GarbageLoop?
+    /// Whether grammar words get AA variants of AO (``RecognizerModel/cotCaughtVariants``).
+    let cotCaughtVariants: Bool
     private(set) var generation = -1
 
     init(model: RecognizerModel) throws(RecognizerError) {
         noiseFloor = model.noiseFloor
+        cotCaughtVariants = model.cotCaughtVariants
+        garbage = model.garbageEntryProbability > 0
+            ? GarbageLoop(entryProbability: model.garbageEntryProbability, phoneProbability: model.garbagePhoneProbability,
+                          phoneWords: Self.phoneSet.map(Self.phoneWord), besideSlots: model.garbageBesideSlots)
+            : nil
         var arguments = ["voice", "-hmm", model.acousticModelPath, "-dict", model.dictionaryPath, "-logfn", "/dev/null",
                          "-samprate", "16000", "-bestpath", "no",
                          // Somewhat wider beams than the defaults (1e-48, 7e-29, 1e-48), which lose every grammar path
@@ -57,6 +68,16 @@ final class PocketSphinxDecoder {
                 throw .model("the phone-loop word for \(phone) was refused")
             }
         }
+        // A search takes its beams from the configuration when it is made: the phone loop gets its own, then the
+        // grammar's are put back for the grammar searches made later.
+        let settings = ps_get_config(decoder)
+        func setBeams(_ beam: String, _ wordBeam: String) {
+            cmd_ln_set_float_r(settings, "-beam", Double(beam) ?? 1e-60)
+            cmd_ln_set_float_r(settings, "-pbeam", Double(beam) ?? 1e-60)
+            cmd_ln_set_float_r(settings, "-wbeam", Double(wordBeam) ?? 1e-40)
+        }
+        setBeams(model.phoneLoopBeam ?? model.beam, model.phoneLoopWordBeam ?? model.wordBeam)
+        defer { setBeams(model.beam, model.wordBeam) }
         guard ps_set_jsgf_string(decoder, "phones", Self.phoneLoopJSGF) == 0 else { throw .model("the phone-loop search could not be created") }
     }
 
@@ -81,20 +102,67 @@ final class PocketSphinxDecoder {
             let added = ps_add_word(decoder, word, phones.joined(separator: " "), 1)
             if added < 0 { throw .grammar("the pronunciation '\(phones.joined(separator: " "))' of '\(word)' was refused") }
         }
-        guard ps_set_jsgf_string(decoder, "intents", grammar.jsgf) == 0 else { throw .grammar("PocketSphinx refused the generated JSGF grammar") }
+        if cotCaughtVariants {
+            for word in grammar.intents.vocabulary.sorted() { addCotCaughtVariants(of: word) }
+        }
+        // The same paths as the JSGF grammar, as finite-state grammars: plain, and with garbage loops beside slot values
+        // and final words (JSGF cannot weight an alternative that is a rule, and PocketSphinx shares a recursive rule's
+        // states between its uses). Two searches, since the loops' phones, as words, raise the word-exit beam's
+        // threshold and so change the path (and score) that the plain grammar finds for the same words.
+        try setFSG("intents", grammar.intents.fsg(garbage: nil))
+        if let garbage { try setFSG("checked", grammar.intents.fsg(garbage: garbage)) }
         generation = grammar.generation
     }
 
-    /// Decodes 16 kHz mono samples twice: with the grammar and (when the grammar kept a path) with the phone loop.
+    private func setFSG(_ name: String, _ text: String) throws(RecognizerError) {
+        let lw = Float(cmd_ln_float_r(ps_get_config(decoder), "-lw"))
+        let model: OpaquePointer? = text.withCString { chars in
+            guard let stream = fmemopen(UnsafeMutableRawPointer(mutating: chars), strlen(chars), "r") else { return nil }
+            defer { fclose(stream) }
+            return OpaquePointer(fsg_model_read(stream, ps_get_logmath(decoder), lw))
+        }
+        guard let model else { throw .grammar("PocketSphinx could not read the generated finite-state grammar") }
+        defer { fsg_model_free(UnsafeMutablePointer(model)) }
+        guard ps_set_fsg(decoder, name, UnsafeMutablePointer(model)) == 0 else { throw .grammar("PocketSphinx refused the generated grammar") }
+    }
+
+    /// Adds, for each pronunciation of `word` with AO not before R, a variant with AA: most North American speakers
+    /// say "call", "talk" or "offer" with the vowel of "cot" (the cot-caught merger), and the dictionary mostly
+    /// lists only AO.
+    private func addCotCaughtVariants(of word: String) {
+        var pronunciations: [String] = []
+        while let phones = ps_lookup_word(decoder, pronunciations.isEmpty ? word : "\(word)(\(pronunciations.count + 1))") {
+            pronunciations.append(String(cString: phones))
+            free(phones)
+        }
+        for pronunciation in pronunciations {
+            let phones = pronunciation.split(separator: " ")
+            let merged = phones.indices.map { index in
+                phones[index] == "AO" && (index + 1 == phones.count || phones[index + 1] != "R") ? "AA" : phones[index]
+            }.joined(separator: " ")
+            guard !pronunciations.contains(merged) else { continue }
+            pronunciations.append(merged)
+            _ = ps_add_word(decoder, "\(word)(\(pronunciations.count))", merged, 0)
+        }
+    }
+
+    /// True for the phone words of the phone loop and the grammar's garbage loops.
+    static func isPhoneWord(_ word: Substring) -> Bool { word.hasPrefix("phn_") }
+
+    /// Decodes 16 kHz mono samples: with the grammar; when it kept a path, with the grammar and garbage loops; when that
+    /// path goes through no loop, with the phone loop.
     func decode(_ samples: [Int16]) throws(RecognizerError) -> Outcome {
         let input = Self.withNoiseFloor(samples, level: noiseFloor)
         var grammarScore: Int32 = 0, grammarSegments: [Segment] = []
         let words = try pass("intents", input, score: &grammarScore, segments: &grammarSegments)
         let frames = Int(ps_get_n_frames(decoder))
+        var checkedScore: Int32 = 0, checkedSegments: [Segment] = []
+        let checked = words.isEmpty || garbage == nil ? "" : try pass("checked", input, score: &checkedScore, segments: &checkedSegments)
         var phoneScore: Int32 = 0, phoneSegments: [Segment] = []
-        // No grammar path: rejected whatever the phone loop hears, so it is not run.
-        let phones = words.isEmpty ? "" : try pass("phones", input, score: &phoneScore, segments: &phoneSegments)
-        return Outcome(words: words, grammarScore: grammarScore, grammarSegments: grammarSegments,
+        // No grammar path, or a path through a garbage loop: rejected whatever the phone loop hears, so it is not run.
+        let garbled = checked.split(separator: " ").contains(where: Self.isPhoneWord)
+        let phones = words.isEmpty || garbled ? "" : try pass("phones", input, score: &phoneScore, segments: &phoneSegments)
+        return Outcome(words: words, checkedWords: checked, grammarScore: grammarScore, grammarSegments: grammarSegments,
                        phones: phones.split(separator: " ").map(String.init), phoneLoopScore: phoneScore,
                        phoneSegments: phoneSegments, frames: frames)
     }
@@ -164,8 +232,27 @@ public struct RecognizerModel: Sendable {
     public var beam = "1e-60"
     /// Their word-exit beam (`-wbeam`).
     public var wordBeam = "1e-40"
+    /// The phone-loop search's HMM and phone beam (nil: ``beam``).
+    public var phoneLoopBeam: String?
+    /// The phone-loop search's word-exit beam (nil: ``wordBeam``).
+    public var phoneLoopWordBeam: String?
     /// Standard deviation, in LSB of 16-bit audio, of the deterministic noise floor added before decoding.
     public var noiseFloor = 8.0
+    /// The grammar's garbage loop (see ``GarbageLoop``): probability of entering it instead of a slot value or a final
+    /// word (0: no loop). Tuned on set A (Plugins/Voice/README.md): the most eager value tried (1e-10, 1e-7, 1e-6,
+    /// 1e-5, 1) that took no in-grammar clip of A into the loop.
+    public var garbageEntryProbability = 1e-6
+    /// Whether grammar words whose pronunciation has AO (not before R) also get one with AA (the cot-caught merger).
+    /// Off: on the tuning sets it rescued short "call X" clips (S: 9/16 → 15/16) but let "call my mother tonight"
+    /// through as "call globex now", and on held-out set B "call an ambulance" as "call umbrella"; the word-level
+    /// check, at the setting tuned on A, catches neither (Plugins/Voice/README.md).
+    public var cotCaughtVariants = false
+    /// Whether the garbage loop also stands beside slot values. Off: slot values are mostly names (customers,
+    /// brands), which the acoustic model fits worse than dictionary words; on held-out set B and on the bench the
+    /// loop took in-grammar names ("acme") and caught no false accept there (Plugins/Voice/README.md).
+    public var garbageBesideSlots = false
+    /// The grammar's garbage loop: probability of each phone in it.
+    public var garbagePhoneProbability = 0.05
 
     /// Debian's `pocketsphinx-en-us` paths.
     public static let debianEnglish = RecognizerModel(

@@ -28,6 +28,8 @@ public struct Recognition: Sendable {
 /// Rejection: each utterance is decoded with the intents' grammar and with a free phone loop over the same
 /// samples (with a low noise floor added: see `PocketSphinxDecoder.withNoiseFloor`). An utterance is not an intent when
 /// - the grammar search keeps no complete path (beam-pruned: nothing in the grammar is close to the audio);
+/// - the grammar's best path goes through a garbage loop (see ``GarbageLoop``): a slot value or the final word is
+///   better explained by free phones than by any word the grammar allows there (one-word substitutions);
 /// - the grammar's best path scores more than ``rejectionGap`` per frame below the phone loop (other sentences,
 ///   which the grammar forces onto a wrong path, score worse per frame than in-grammar speech);
 /// - more than ``maxAbsorbedSpeech`` of the frames the phone loop hears as speech fall in the grammar path's
@@ -113,19 +115,34 @@ public final class SpeechRecognizer: @unchecked Sendable {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
         let spoken = outcome.phones.filter { $0.hasPrefix("phn_") }.count
         let frames = max(1, outcome.frames)
-        let gap = outcome.words.isEmpty ? Double.infinity : Double(outcome.phoneLoopScore - outcome.grammarScore) / Double(frames)
+        // A path through a garbage loop: some slot value or final word fits free phones better than anything the grammar allows.
+        let garbled = outcome.checkedWords.split(separator: " ").contains(where: PocketSphinxDecoder.isPhoneWord)
+        let gap = outcome.words.isEmpty || garbled ? Double.infinity : Double(outcome.phoneLoopScore - outcome.grammarScore) / Double(frames)
         let absorbed = Self.absorbedSpeech(grammar: outcome.grammarSegments, phones: outcome.phoneSegments, frames: frames)
         // 1 when the grammar path is as good as the phone loop and swallows no speech, 0.5 at either threshold.
         let worst = max(gap / max(rejectionGap, 0.01), absorbed / max(maxAbsorbedSpeech, 0.01), 0)
         var confidence = gap.isFinite ? max(0, min(1, 1 - worst / 2)) : 0
         var match = grammar.intents.match(outcome.words)
-        if spoken < minimumPhones || gap > rejectionGap || absorbed > maxAbsorbedSpeech || match == nil {
+        if garbled || spoken < minimumPhones || gap > rejectionGap || absorbed > maxAbsorbedSpeech || match == nil {
             match = nil
             confidence = min(confidence, 0.49)
         }
-        return Recognition(text: outcome.words, match: match, confidence: (confidence * 1000).rounded() / 1000,
+        return Recognition(text: Self.transcript(garbled ? outcome.checkedWords : outcome.words), match: match, confidence: (confidence * 1000).rounded() / 1000,
                            audioSeconds: Double(samples.count) / Double(AudioConverter.targetRate),
                            decodeMilliseconds: elapsed, spokenPhones: spoken, gapPerFrame: gap, absorbedSpeech: absorbed)
+    }
+
+    /// The grammar path's words, each run of garbage-loop phones written as "…".
+    static func transcript(_ words: String) -> String {
+        var out: [Substring] = []
+        for word in words.split(separator: " ") {
+            if PocketSphinxDecoder.isPhoneWord(word) {
+                if out.last != "…" { out.append("…") }
+            } else {
+                out.append(word)
+            }
+        }
+        return out.joined(separator: " ")
     }
 
     /// Of the frames inside the phone loop's phones, the fraction inside the grammar path's fillers.

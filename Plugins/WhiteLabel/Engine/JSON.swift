@@ -36,9 +36,12 @@ public enum JSON: Sendable, Hashable, Codable {
         guard let value = try? JSONDecoder().decode(JSON.self, from: Data(bytes)) else {
             throw ValidationError("\(what) is not valid JSON")
         }
-        guard value.depth <= 32 else { throw ValidationError("\(what) nests deeper than 32 levels") }
+        guard value.depth <= maxDepth else { throw ValidationError("\(what) nests deeper than \(maxDepth) levels") }
         return value
     }
+
+    /// How deeply a stored value (a setting, a flag's payload) may nest.
+    public static let maxDepth = 32
 
     /// How deeply arrays and objects nest (a scalar: 0).
     public var depth: Int {

@@ -6,6 +6,10 @@ import WhiteLabelEngine
 /// `/api/v1/flags`: the tenant's flags, evaluated for a context, explained, and written by its
 /// admin. Every change is published as `flags.changed` with the tenant's whole flag set.
 extension WhiteLabelPlugin {
+    /// Flags one tenant may have: every change publishes the tenant's whole set (`flags.changed`)
+    /// and `GET /api/v1/flags` answers all of them, so both stay bounded.
+    static let maxFlagsPerTenant = 1000
+
     func registerFlagRoutes() throws {
         let tenant = RouteOptions(tenantRequired: true, summary: "Evaluates every flag of the caller's tenant for ?context={json}")
         try context.routes.get("/api/v1/flags", options: tenant) { [unowned self] request in
@@ -82,6 +86,11 @@ extension WhiteLabelPlugin {
 
     /// Stores `flags` of `tenant` (storage first), then publishes the tenant's whole set.
     func putFlags(_ tenant: String, _ flags: [CompiledFlag], by who: String, requestID: String? = nil) async throws {
+        let existing = state.flags[tenant]?.flags ?? [:]
+        let added = Set(flags.map(\.definition.name)).filter { existing[$0] == nil }.count
+        guard existing.count + added <= Self.maxFlagsPerTenant else {
+            throw HTTPError.conflict("tenant '\(tenant)' has \(existing.count) flags and this adds \(added): a tenant has at most \(Self.maxFlagsPerTenant) flags (delete some first)")
+        }
         let view = context.storage.tenant(tenant)
         for flag in flags { try await view.put("flag/\(flag.definition.name)", state.encode(flag.definition)) }
         var set = state.flags[tenant] ?? FlagSet.empty

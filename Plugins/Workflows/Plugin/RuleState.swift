@@ -19,16 +19,20 @@ final class RuleStateStore {
         self.context = context
     }
 
+    /// Upsert tails valid on SQLite and PostgreSQL (`INSERT OR REPLACE` is SQLite's alone).
+    static let replaceKey = " ON CONFLICT (rule, kind, key) DO UPDATE SET tokens = excluded.tokens, at = excluded.at"
+    static let replaceBatchItem = " ON CONFLICT (rule, batch, seq) DO UPDATE SET key = excluded.key, opened = excluded.opened, item = excluded.item"
+
     /// Queues the statements that store `changes`.
     func record(_ changes: [RouterStateChange]) {
         for change in changes {
             switch change {
             case let .seen(rule, key, at):
-                queue.append(("INSERT OR REPLACE INTO rule_keys (rule, kind, key, tokens, at) VALUES (?, 'seen', ?, NULL, ?)", [.text(rule), .text(key), .integer(at)]))
+                queue.append(("INSERT INTO rule_keys (rule, kind, key, tokens, at) VALUES (?, 'seen', ?, NULL, ?)" + Self.replaceKey, [.text(rule), .text(key), .integer(at)]))
             case let .bucket(rule, key, tokens, at):
-                queue.append(("INSERT OR REPLACE INTO rule_keys (rule, kind, key, tokens, at) VALUES (?, 'bucket', ?, ?, ?)", [.text(rule), .text(key), .real(tokens), .integer(at)]))
+                queue.append(("INSERT INTO rule_keys (rule, kind, key, tokens, at) VALUES (?, 'bucket', ?, ?, ?)" + Self.replaceKey, [.text(rule), .text(key), .real(tokens), .integer(at)]))
             case let .batchItem(rule, key, batch, opened, index, item):
-                queue.append(("INSERT OR REPLACE INTO rule_batches (rule, batch, key, seq, opened, item) VALUES (?, ?, ?, ?, ?, ?)",
+                queue.append(("INSERT INTO rule_batches (rule, batch, key, seq, opened, item) VALUES (?, ?, ?, ?, ?, ?)" + Self.replaceBatchItem,
                               [.text(rule), .integer(batch), .text(key), .integer(Int64(index)), .integer(opened), .text(item.text)]))
             case .batchClosed:
                 break   // deleted once published (``published(rule:batch:)``)

@@ -106,17 +106,14 @@ final class WorkflowRunner {
         return (row, true)
     }
 
-    /// Resumes every unfinished instance from its history (after a restart or crash).
+    /// Resumes every unfinished instance from its history (after a restart or crash). On
+    /// PostgreSQL only those it claims: an instance another live plexus instance runs is left to it.
     func resumeAll() async throws -> Int {
         var resumed = 0
+        let shared = context.storage.dialect == .postgresql
         for row in try await store.unfinished() where live[row.id] == nil {
-            let history = try await store.history(row.id)
-            let owner = history.first?.name ?? ""
-            guard let definition = try? await definition(owner: owner, name: row.workflow, version: row.version) else {
-                context.logger.error("instance cannot resume: its definition is gone", metadata: ["instance": "\(row.id)", "workflow": "\(row.workflow)"])
-                continue
-            }
-            let instance = LiveInstance(row: row, definition: definition, history: history)
+            if shared, !(try await store.claim(row.id, now: epochMilliseconds())) { continue }
+            guard let instance = try await resumable(row) else { continue }
             live[row.id] = instance
             resumed += 1
         }
@@ -124,6 +121,36 @@ final class WorkflowRunner {
         for instance in Array(live.values) { advance(instance) }
         subscribeDeferredGroups()
         return resumed
+    }
+
+    /// On PostgreSQL, at each heartbeat: takes over the unfinished instances whose owner stopped
+    /// sending heartbeats (a plexus instance that crashed, or this one before a restart) and runs
+    /// them here. Returns how many.
+    func adoptOrphans() async throws -> Int {
+        guard !stopped, resumed else { return 0 }
+        var adopted: [LiveInstance] = []
+        for row in try await store.unfinished() where live[row.id] == nil {
+            guard try await store.claim(row.id, now: epochMilliseconds()), live[row.id] == nil,
+                  let instance = try await resumable(row) else { continue }
+            live[row.id] = instance
+            adopted.append(instance)
+        }
+        guard !adopted.isEmpty else { return 0 }
+        metrics.running.set(Double(live.count))
+        for instance in adopted { advance(instance) }
+        context.logger.notice("workflow instances taken over", metadata: ["instances": "\(adopted.map(\.row.id))"])
+        return adopted.count
+    }
+
+    /// An unfinished instance rebuilt from its history (nil when its definition is gone).
+    private func resumable(_ row: InstanceRow) async throws -> LiveInstance? {
+        let history = try await store.history(row.id)
+        let owner = history.first?.name ?? ""
+        guard let definition = try? await definition(owner: owner, name: row.workflow, version: row.version) else {
+            context.logger.error("instance cannot resume: its definition is gone", metadata: ["instance": "\(row.id)", "workflow": "\(row.workflow)"])
+            return nil
+        }
+        return LiveInstance(row: row, definition: definition, history: history)
     }
 
     static func newID() -> String {

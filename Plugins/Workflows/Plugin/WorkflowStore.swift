@@ -3,24 +3,60 @@ import PlexusSDK
 import WorkflowEngine
 
 /// The plugin's tables: definitions (per tenant, versioned), instances, and each instance's
-/// append-only history. Every write goes through the plugin's SQLite storage.
+/// append-only history. Every write goes through the plugin's storage (SQLite, or PostgreSQL
+/// shared by every instance; the statements are valid on both).
 @PluginActor
 final class WorkflowStore {
     let storage: Storage
+    /// This plugin instance's id: the owner of the workflow instances it runs (several plexus
+    /// instances share one PostgreSQL database; each runs the instances it started or claimed).
+    let owner = UUID().uuidString.lowercased()
 
     init(storage: Storage) { self.storage = storage }
 
-    /// One statement per migration (the storage runs each as one statement).
-    static let migrations: [(version: Int, sql: String)] = [
-        (1, "CREATE TABLE definitions (tenant TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY (tenant, name, version))"),
-        (2, "CREATE TABLE instances (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, workflow TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL, idempotency_key TEXT, parent TEXT, parent_step TEXT, created INTEGER NOT NULL, updated INTEGER NOT NULL)"),
-        (3, "CREATE UNIQUE INDEX instances_by_key ON instances (tenant, workflow, idempotency_key)"),
-        (4, "CREATE INDEX instances_by_status ON instances (status)"),
-        (5, "CREATE TABLE history (instance TEXT NOT NULL, seq INTEGER NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (instance, seq))"),
-        (6, "CREATE TABLE rules (name TEXT PRIMARY KEY, body TEXT NOT NULL, updated INTEGER NOT NULL)"),
-        (7, "CREATE TABLE rule_keys (rule TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, tokens REAL, at INTEGER NOT NULL, PRIMARY KEY (rule, kind, key))"),
-        (8, "CREATE TABLE rule_batches (rule TEXT NOT NULL, batch INTEGER NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, opened INTEGER NOT NULL, item TEXT NOT NULL, PRIMARY KEY (rule, batch, seq))"),
+    /// One statement per migration. SQLite's text, and PostgreSQL's where it differs: INTEGER is
+    /// 32-bit there (millisecond times need BIGINT), REAL is single precision.
+    static let migrations: [SQLMigration] = [
+        SQLMigration(version: 1, sql: "CREATE TABLE definitions (tenant TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY (tenant, name, version))",
+                     postgresql: "CREATE TABLE definitions (tenant TEXT NOT NULL, name TEXT NOT NULL, version BIGINT NOT NULL, body TEXT NOT NULL, created BIGINT NOT NULL, PRIMARY KEY (tenant, name, version))"),
+        SQLMigration(version: 2, sql: "CREATE TABLE instances (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, workflow TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL, idempotency_key TEXT, parent TEXT, parent_step TEXT, created INTEGER NOT NULL, updated INTEGER NOT NULL)",
+                     postgresql: "CREATE TABLE instances (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, workflow TEXT NOT NULL, version BIGINT NOT NULL, status TEXT NOT NULL, idempotency_key TEXT, parent TEXT, parent_step TEXT, created BIGINT NOT NULL, updated BIGINT NOT NULL)"),
+        SQLMigration(version: 3, sql: "CREATE UNIQUE INDEX instances_by_key ON instances (tenant, workflow, idempotency_key)"),
+        SQLMigration(version: 4, sql: "CREATE INDEX instances_by_status ON instances (status)"),
+        SQLMigration(version: 5, sql: "CREATE TABLE history (instance TEXT NOT NULL, seq INTEGER NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (instance, seq))",
+                     postgresql: "CREATE TABLE history (instance TEXT NOT NULL, seq BIGINT NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (instance, seq))"),
+        SQLMigration(version: 6, sql: "CREATE TABLE rules (name TEXT PRIMARY KEY, body TEXT NOT NULL, updated INTEGER NOT NULL)",
+                     postgresql: "CREATE TABLE rules (name TEXT PRIMARY KEY, body TEXT NOT NULL, updated BIGINT NOT NULL)"),
+        SQLMigration(version: 7, sql: "CREATE TABLE rule_keys (rule TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, tokens REAL, at INTEGER NOT NULL, PRIMARY KEY (rule, kind, key))",
+                     postgresql: "CREATE TABLE rule_keys (rule TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, tokens DOUBLE PRECISION, at BIGINT NOT NULL, PRIMARY KEY (rule, kind, key))"),
+        SQLMigration(version: 8, sql: "CREATE TABLE rule_batches (rule TEXT NOT NULL, batch INTEGER NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, opened INTEGER NOT NULL, item TEXT NOT NULL, PRIMARY KEY (rule, batch, seq))",
+                     postgresql: "CREATE TABLE rule_batches (rule TEXT NOT NULL, batch BIGINT NOT NULL, key TEXT NOT NULL, seq BIGINT NOT NULL, opened BIGINT NOT NULL, item TEXT NOT NULL, PRIMARY KEY (rule, batch, seq))"),
+        // The plexus instance running each workflow instance, and its last sign of life (ms).
+        SQLMigration(version: 9, sql: "ALTER TABLE instances ADD COLUMN owner TEXT NOT NULL DEFAULT ''"),
+        SQLMigration(version: 10, sql: "ALTER TABLE instances ADD COLUMN heartbeat INTEGER", postgresql: "ALTER TABLE instances ADD COLUMN heartbeat BIGINT"),
     ]
+
+    /// On PostgreSQL: how long after its owner's last heartbeat an unfinished instance may be
+    /// claimed by another plexus instance at its start (ms), and how often owners beat.
+    static let staleAfterMilliseconds: Int64 = 15_000
+    static let heartbeatInterval: Duration = .seconds(2)
+
+    /// Marks this plexus instance's unfinished workflow instances alive at `now` (ms).
+    func heartbeat(now: Int64) async throws {
+        try await storage.execute("UPDATE instances SET heartbeat = ? WHERE owner = ? AND status IN ('running', 'compensating')",
+                                  [.integer(now), .text(owner)])
+    }
+
+    /// Takes over an unfinished instance whose owner is gone (no heartbeat for
+    /// ``staleAfterMilliseconds``, or none recorded); false when a live owner (this one included)
+    /// runs it, or another plexus instance claimed it first. A lease of 15 s: an owner that cannot
+    /// reach the database for longer may find its instances running elsewhere too.
+    func claim(_ id: String, now: Int64) async throws -> Bool {
+        try await storage.execute("""
+            UPDATE instances SET owner = ?, heartbeat = ?
+            WHERE id = ? AND owner <> ? AND (owner = '' OR heartbeat IS NULL OR heartbeat < ?)
+            """, [.text(owner), .integer(now), .text(id), .text(owner), .integer(now - Self.staleAfterMilliseconds)]).changes == 1
+    }
 
     func migrate() async throws { try await storage.migrate(Self.migrations) }
 
@@ -43,14 +79,23 @@ final class WorkflowStore {
     }
 
     /// Stores `body` as the next version of `name` for `tenant` (or returns the current version when the body is the same).
+    /// Two instances on one PostgreSQL database may pick the same number (both loading the shipped
+    /// definitions at start, say): the primary key refuses the second, which reads again.
     func putDefinition(tenant: String, name: String, body: String, now: Int64) async throws -> (version: Int, created: Bool) {
-        let rows = try await storage.query("SELECT version, body FROM definitions WHERE tenant = ? AND name = ? ORDER BY version DESC LIMIT 1",
-                                           [.text(tenant), .text(name)])
-        if let row = rows.first, row[1].text == body { return (Int(row[0].integer ?? 1), false) }
-        let version = Int(rows.first?[0].integer ?? 0) + 1
-        try await storage.execute("INSERT INTO definitions (tenant, name, version, body, created) VALUES (?, ?, ?, ?, ?)",
-                                  [.text(tenant), .text(name), .integer(Int64(version)), .text(body), .integer(now)])
-        return (version, true)
+        var attempt = 1
+        while true {
+            let rows = try await storage.query("SELECT version, body FROM definitions WHERE tenant = ? AND name = ? ORDER BY version DESC LIMIT 1",
+                                               [.text(tenant), .text(name)])
+            if let row = rows.first, row[1].text == body { return (Int(row[0].integer ?? 1), false) }
+            let version = Int(rows.first?[0].integer ?? 0) + 1
+            do {
+                try await storage.execute("INSERT INTO definitions (tenant, name, version, body, created) VALUES (?, ?, ?, ?, ?)",
+                                          [.text(tenant), .text(name), .integer(Int64(version)), .text(body), .integer(now)])
+                return (version, true)
+            } catch let failure as StorageFailure where failure.kind == .constraint && attempt < 5 {
+                attempt += 1
+            }
+        }
     }
 
     /// The names and newest versions visible to `tenant`.
@@ -63,10 +108,10 @@ final class WorkflowStore {
 
     /// The statement that creates an instance row.
     func insertInstance(_ row: InstanceRow) -> (sql: String, parameters: [SQLValue]) {
-        ("INSERT INTO instances (id, tenant, workflow, version, status, idempotency_key, parent, parent_step, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ("INSERT INTO instances (id, tenant, workflow, version, status, idempotency_key, parent, parent_step, created, updated, owner, heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
          [.text(row.id), .text(row.tenant), .text(row.workflow), .integer(Int64(row.version)), .text(row.status),
           row.idempotencyKey.map(SQLValue.text) ?? .null, row.parent.map(SQLValue.text) ?? .null, row.parentStep.map(SQLValue.text) ?? .null,
-          .integer(row.created), .integer(row.created)])
+          .integer(row.created), .integer(row.created), .text(owner), .integer(row.created)])
     }
 
     /// The statement that appends entry `seq` of `instance`.

@@ -42,6 +42,8 @@ public final class WorkflowsPlugin: Plugin {
     let runner: WorkflowRunner
     let rules: RuleRouting
     let definitionsDirectory: String
+    /// On PostgreSQL: marks this instance's running workflow instances alive (``WorkflowStore/heartbeat(now:)``).
+    var heartbeat: TimerHandle?
 
     public init(context: PluginContext) throws {
         self.context = context
@@ -63,10 +65,27 @@ public final class WorkflowsPlugin: Plugin {
         try subscribeTriggers(shipped)
         try await rules.start()
         let resumed = try await runner.resumeAll()
+        if context.storage.dialect == .postgresql {
+            // Marks this instance's workflow instances alive, then takes over those of a plexus
+            // instance that stopped (crashed, or this one before a restart).
+            let store = self.store, runner = self.runner, logger = context.logger
+            heartbeat = context.timers.schedule(after: WorkflowStore.heartbeatInterval, repeating: WorkflowStore.heartbeatInterval) {
+                Task { @PluginActor in
+                    do {
+                        try await store.heartbeat(now: epochMilliseconds())
+                        _ = try await runner.adoptOrphans()
+                    } catch {
+                        logger.warning("workflows heartbeat failed", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+        }
         context.logger.info("workflows ready", metadata: ["resumed": "\(resumed)", "rules": "\(rules.router.rules.count)"])
     }
 
     public func stop() async {
+        heartbeat?.cancel()
+        heartbeat = nil
         runner.stop()
     }
 

@@ -59,7 +59,34 @@ public final class AuditLog: Sendable {
         }
     }
 
+    /// The storage name of the runtime's own tables on PostgreSQL (shared with the API keys).
+    public static let postgresStorageName = "plexus.runtime"
+
+    /// Opens the audit log on PostgreSQL (`[cluster] postgres`): one log every instance on that
+    /// database writes to and reads, numbered by the database.
+    public static func open(
+        postgres settings: PostgresSettings, configuration: AuditLogConfiguration = AuditLogConfiguration()
+    ) async throws(PolicyError) -> AuditLog {
+        try configuration.validate()
+        var storage = StorageConfiguration()
+        storage.purgeInterval = nil
+        let engine: StorageEngine
+        do {
+            engine = try await StorageEngine.open(pluginName: postgresStorageName, postgres: settings, configuration: storage)
+        } catch {
+            throw PolicyError(storage: error)
+        }
+        do {
+            try await engine.migrate(AuditSchema.migrations)
+            return AuditLog(path: engine.path, configuration: configuration, engine: engine, lastID: 0)
+        } catch {
+            await engine.close()
+            throw PolicyError(storage: error)
+        }
+    }
+
     /// Queues a record for writing and returns the id it was given; never blocks on the disk.
+    /// (On PostgreSQL that id orders this process's buffer; the stored record is numbered by the database.)
     ///
     /// The record's `id` is replaced; a `detail` longer than `maxDetailLength` is cut. After
     /// `close`, the record is discarded (counted in `droppedAfterClose`) and 0 is returned.
@@ -137,9 +164,10 @@ public final class AuditLog: Sendable {
     private func writeNextBatch() {
         let buffer = self.buffer
         let limit = configuration.maxBatchSize
+        let insert = AuditSchema.insert(for: engine.dialect)
         engine.transaction({ transaction in
             for record in buffer.takeBatch(limit: limit) {
-                try transaction.execute(AuditSchema.insert, AuditSchema.parameters(record))
+                try transaction.execute(insert, AuditSchema.parameters(record))
             }
         }, completion: { [self] result in
             let (again, resume) = buffer.finishBatch(result.mapError { PolicyError(storage: $0) })

@@ -4,6 +4,11 @@ import PlexusStorage
 enum AuditSchema {
     /// The schema. `AUTOINCREMENT` keeps the highest id ever used in `sqlite_sequence`, so ids are
     /// never reused after old records are pruned.
+    ///
+    /// On PostgreSQL (`[cluster] postgres`: one log for every instance) the database numbers the
+    /// records (BIGSERIAL): instances write concurrently, so the ids a process stamps (which order
+    /// its own buffer) are not stored there. `action` compares bytewise (collation "C"), as the
+    /// prefix range of `select` expects.
     static let migrations = [
         Migration(
             version: 1,
@@ -24,8 +29,34 @@ enum AuditSchema {
                 CREATE INDEX audit_log_action ON audit_log (action, id);
                 CREATE INDEX audit_log_actor ON audit_log (actor, id);
                 CREATE INDEX audit_log_request ON audit_log (request_id);
+                """,
+            postgresql: """
+                CREATE TABLE audit_log (
+                    id BIGSERIAL PRIMARY KEY,
+                    time DOUBLE PRECISION NOT NULL,
+                    actor TEXT NOT NULL,
+                    actor_kind TEXT NOT NULL,
+                    action TEXT COLLATE "C" NOT NULL,
+                    target TEXT,
+                    outcome TEXT NOT NULL,
+                    request_id TEXT,
+                    tenant TEXT,
+                    detail TEXT NOT NULL
+                );
+                CREATE INDEX audit_log_time ON audit_log (time);
+                CREATE INDEX audit_log_action ON audit_log (action, id);
+                CREATE INDEX audit_log_actor ON audit_log (actor, id);
+                CREATE INDEX audit_log_request ON audit_log (request_id);
                 """)
     ]
+
+    /// The statement that writes a record on `dialect` (PostgreSQL numbers it; ?1 is unused there).
+    static func insert(for dialect: SQLDialect) -> String { dialect == .postgresql ? postgresInsert : insert }
+
+    static let postgresInsert = """
+        INSERT INTO audit_log (time, actor, actor_kind, action, target, outcome, request_id, tenant, detail)
+        VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+        """
 
     /// The highest id ever assigned (0 for a new log).
     static let lastID = """
@@ -83,7 +114,8 @@ enum AuditSchema {
             let low = bind(.text(prefix))
             let high = bind(.text(prefix + "\u{10FFFF}"))
             let length = bind(.integer(Int64(prefix.unicodeScalars.count)))
-            clauses.append("action >= \(low) AND action < \(high) AND substr(action, 1, \(length)) = \(low)")
+            // (The cast: PostgreSQL has no substr with a bigint length.)
+            clauses.append("action >= \(low) AND action < \(high) AND substr(action, 1, CAST(\(length) AS INTEGER)) = \(low)")
         case .prefix?, nil:
             break
         }

@@ -126,6 +126,7 @@ enum EventEndpoints {
                 }
             })
         })
+        DeadLetterGroupsEndpoint.install(on: server, events: events)
         routes.addBuiltin("GET", "/api/v1/events/catalogue", BuiltinEndpoint(access: .authenticated, summary: "Topics the plugins declare") { [unowned group] _ in
             let topics = group.plugins.compactMap(\.manifest).flatMap { manifest in
                 manifest.publishes.map { ["plugin": manifest.name, "topic": $0.topic, "schema_version": $0.schemaVersion, "description": $0.description] as [String: Any] }

@@ -81,6 +81,9 @@ final class EventRouter {
         maintenance = timer
     }
 
+    /// The durable consumer groups this worker's subscribers consume, by name.
+    var durableGroupNames: [String] { Set(consumers.values.map(\.group)).sorted() }
+
     /// Lets every durable consumer fetch what is due (e.g. an event another instance published).
     func pumpConsumers() {
         for consumer in consumers.values { consumer.pump() }

@@ -6,8 +6,9 @@ import PlexusPolicy
 /// client in Redis, taken from by one atomic Lua script per decision (Redis's own clock, so
 /// instances' clocks do not matter), so a limit of N per window admits N across all instances.
 ///
-/// It runs once the request's body is in, after the instance's own rate-limit stage (which
-/// stays in front: its per-instance buckets refuse first, at the head, without a round trip).
+/// It runs as soon as the head is parsed, after the instance's own rate-limit stage (which stays
+/// in front: its per-instance buckets refuse first, without a round trip); the connection reads
+/// nothing more until the decision, so a refusal comes before any of the body is read.
 /// Local fallback, stated: while Redis is unreachable (or a decision has no reply within the
 /// command timeout) the request is decided by the instance's own buckets alone, so the cluster
 /// admits up to N per instance until Redis is back; the fallback is logged once per outage.

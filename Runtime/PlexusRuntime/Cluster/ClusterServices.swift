@@ -11,7 +11,11 @@ import Logging
 /// on its inbox channel `<prefix>rpc:<instance>` and its answer comes back on the caller's. An
 /// instance that receives nothing (PUBLISH counted 0 receivers: it is gone) is dropped and the
 /// call goes to the next one, then to this instance's own plugin if it offers the service.
-/// A call the receiver takes and never answers fails with the caller's timeout. Loop thread only.
+/// A call the receiver took fails at once when that instance is gone: every 250 ms while calls
+/// wait, the caller checks each receiver's inbox still has a subscriber (a killed process's
+/// connection is dropped by Redis at once) and its presence has not expired (a hung one stops
+/// refreshing it); otherwise its pending calls fail with an error naming the instance (no retry:
+/// the call may have run there, and it may not be idempotent). Loop thread only.
 final class ClusterServices: RemoteServices {
     static let presenceMilliseconds: UInt64 = 3_000
     private let commands: RedisConnection
@@ -24,9 +28,14 @@ final class ClusterServices: RemoteServices {
     private var offeredNames = Set<String>()
     private var presence: [String: (instances: [String], fetched: UInt64)] = [:]
     private var turns: [String: Int] = [:]
-    private var pending: [UInt64: (reply: (Result<[UInt8], RemoteServiceFailure>) -> Void, timer: LoopTimer)] = [:]
+    private var pending: [UInt64: (reply: (Result<[UInt8], RemoteServiceFailure>) -> Void, timer: LoopTimer, target: String, name: String)] = [:]
     private var nextCall: UInt64 = 1
     private var heartbeat: LoopTimer?
+    /// Checks, while calls wait, that their receivers are still there.
+    private var watch: LoopTimer?
+    /// Receivers being checked now (one check at a time each).
+    private var checking = Set<String>()
+    static let watchMilliseconds: UInt64 = 250
 
     /// This instance's inbox channel.
     var inbox: String { keys.prefix + "rpc:" + instance }
@@ -44,12 +53,18 @@ final class ClusterServices: RemoteServices {
         timer.start(afterMilliseconds: 1_000, repeatingMilliseconds: 1_000) { [unowned self] in announce() }
         timer.unref()
         heartbeat = timer
+        let watcher = LoopTimer(loop: loop)
+        watcher.start(afterMilliseconds: Self.watchMilliseconds, repeatingMilliseconds: Self.watchMilliseconds) { [unowned self] in checkReceivers() }
+        watcher.unref()
+        watch = watcher
         announce()
     }
 
     func stop() {
         heartbeat?.close()
         heartbeat = nil
+        watch?.close()
+        watch = nil
         for name in offeredNames { commands.send("ZREM", key(name), instance) { _ in } }
     }
 
@@ -119,7 +134,7 @@ final class ClusterServices: RemoteServices {
         let id = nextCall
         nextCall += 1
         let timer = LoopTimer(loop: loop)
-        pending[id] = (reply, timer)
+        pending[id] = (reply, timer, target, name)
         timer.start(afterMilliseconds: max(1, timeoutMilliseconds)) { [unowned self] in
             guard let call = pending.removeValue(forKey: id) else { return }
             call.timer.close()
@@ -141,6 +156,47 @@ final class ClusterServices: RemoteServices {
             }
             send(name, to: Array(targets.dropFirst()), payload: payload, timeoutMilliseconds: timeoutMilliseconds, localFallback: localFallback, reply: reply)
         }
+    }
+
+    /// For each instance that has taken calls made here and not answered them yet: is its inbox
+    /// still subscribed, and its presence for the service fresh? If not, its calls fail now.
+    private func checkReceivers() {
+        var targets: [String: String] = [:]
+        for call in pending.values where !checking.contains(call.target) { targets[call.target] = call.name }
+        for (target, name) in targets {
+            checking.insert(target)
+            commands.send("PUBSUB", "NUMSUB", keys.prefix + "rpc:" + target) { [self] result in
+                guard case .success(let reply) = result, let parts = reply.array, parts.count == 2, let subscribers = parts[1].integer else {
+                    checking.remove(target)
+                    return
+                }
+                guard subscribers > 0 else {
+                    checking.remove(target)
+                    return receiverGone(target, why: "its connection to Redis is gone (the process died or was cut off)")
+                }
+                commands.send("ZSCORE", key(name), target) { [self] result in
+                    checking.remove(target)
+                    guard case .success(let reply) = result else { return }
+                    let expiry = reply.string.flatMap { Double($0) }
+                    if expiry == nil || expiry! < Double(wallMilliseconds) {
+                        receiverGone(target, why: "its presence expired (no heartbeat for \(Self.presenceMilliseconds) ms)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fails every call waiting for `target` at once, and forgets it as a receiver.
+    private func receiverGone(_ target: String, why: String) {
+        let calls = pending.filter { $0.value.target == target }
+        guard !calls.isEmpty else { return }
+        for (id, call) in calls.sorted(by: { $0.key < $1.key }) {
+            pending.removeValue(forKey: id)
+            call.timer.close()
+            call.reply(.failure(RemoteServiceFailure(kind: .failed, message: "service '\(call.name)': instance \(target) took the call and is gone: \(why); the call may or may not have run there")))
+        }
+        for (name, known) in presence { presence[name] = (known.instances.filter { $0 != target }, known.fetched) }
+        logger.warning("service calls failed: their instance is gone", metadata: ["instance": "\(target)", "calls": "\(calls.count)", "why": "\(why)"])
     }
 
     /// A message on this instance's inbox: a call to answer, or the answer to a call made here.

@@ -21,6 +21,8 @@ final class RedisCluster: BusReplication {
     private(set) var store: RedisStreamStore!
     /// Plugin services across instances.
     private(set) var services: ClusterServices!
+    /// The supervisor's quarantine, shared.
+    private(set) var quarantine: ClusterQuarantine!
     private let loop: EventLoop
     private let logger: Logger
     private weak var router: EventRouter?
@@ -48,6 +50,7 @@ final class RedisCluster: BusReplication {
         commands = RedisConnection(name: "commands", settings: settings, loop: loop, logger: logger)
         pubsub = RedisConnection(name: "pubsub", settings: settings, loop: loop, logger: logger, subscriber: true)
         services = ClusterServices(commands: commands, keys: keys, instance: instance, loop: loop, logger: logger)
+        quarantine = ClusterQuarantine(redis: commands, keys: keys, instance: instance)
         store = RedisStreamStore(redis: commands, keys: keys, consumer: instance, settings: settings, maxAttempts: maxAttempts,
                                  maxAgeSeconds: maxAgeSeconds, loop: loop, logger: logger)
     }
@@ -122,14 +125,16 @@ final class RedisCluster: BusReplication {
 
     /// After a (re)connect: every glob again (Redis forgot them with the old connection), and the key-change channel.
     private func resubscribe() {
-        pubsub.subscribeCommand(["SUBSCRIBE", services.inbox])
+        pubsub.subscribeCommand(["SUBSCRIBE", services.inbox, ClusterQuarantine.channel(keys)])
         pubsub.subscribeCommand(["PSUBSCRIBE", ClusterKeys.escape(keys.apiKeysChanged)] + globs.keys.sorted())
         // Changes announced while the connection was down were missed: merge now.
         onKeysChanged?()
+        if pubsub.connects > 1 { quarantine.refresh() }
     }
 
     private func received(_ reply: RedisReply) {
         if let parts = reply.array, parts.count == 3, parts[0].string == "message", let bytes = parts[2].bytes {
+            if parts[1].string == ClusterQuarantine.channel(keys) { return quarantine.received(String(decoding: bytes, as: UTF8.self)) }
             return services.received(bytes)
         }
         if let parts = reply.array, parts.count == 4, parts[2].string == keys.apiKeysChanged {

@@ -20,9 +20,12 @@ extension Runtime {
                 cluster.start(router: events) { [unowned self, unowned cluster] error in
                     if let error { return done(error) }
                     cluster.services.start()
-                    // Quarantine: ours shared, the other instances' taken on, before any plugin loads.
+                    // Quarantine: ours shared, the other instances' taken on, before any plugin loads;
+                    // later changes heard at once (a plugin quarantined elsewhere is stopped here too).
                     let local = Quarantine.load(dataDirectory: config.dataDirectory).mapValues(\.reason)
-                    ClusterQuarantine.exchange(local, instance: cluster.instance, redis: cluster.commands, keys: cluster.keys) { [unowned self] all in
+                    cluster.quarantine.onQuarantined = { [unowned self] all in clusterQuarantined(all) }
+                    cluster.quarantine.onReleased = { [unowned self] name in clusterReleased(name) }
+                    cluster.quarantine.exchange(local) { [unowned self] all in
                         for (name, reason) in all ?? [:] where group.quarantined[name] == nil {
                             group.quarantined[name] = "on another instance of the cluster: \(reason)"
                         }
@@ -31,6 +34,30 @@ extension Runtime {
                 }
             }, stopNow: { [unowned cluster] in cluster.close() }), startTimeout: 0, stopTimeout: 0),
         ]
+    }
+
+    /// Plugins another instance quarantined while this one runs: stopped here too, and not
+    /// started again by this instance until released.
+    private func clusterQuarantined(_ all: [String: String]) {
+        for (name, reason) in all.sorted(by: { $0.key < $1.key }) where group.quarantined[name] == nil {
+            let because = "on another instance of the cluster: \(reason)"
+            group.quarantined[name] = because
+            logger.warning("plugin quarantined by another instance of the cluster", metadata: ["plugin": "\(name)", "reason": "\(reason)"])
+            group.stopQuarantined(name, reason: because)
+        }
+    }
+
+    /// A release anywhere in the cluster: forgotten here too (the local file included, so no
+    /// restart quarantines it again); it loads again from the next reload.
+    private func clusterReleased(_ name: String) {
+        group.quarantined.removeValue(forKey: name)
+        do {
+            if try Quarantine.release(name, dataDirectory: config.dataDirectory) {
+                logger.notice("plugin released from quarantine across the cluster", metadata: ["plugin": "\(name)"])
+            }
+        } catch {
+            logger.error("plugin released across the cluster, but the local quarantine file could not be written", metadata: ["plugin": "\(name)", "error": "\(error)"])
+        }
     }
 
     /// The `shared API keys and rate limits (Redis)` service, right after the gateway's stores: the

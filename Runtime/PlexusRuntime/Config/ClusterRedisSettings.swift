@@ -6,7 +6,7 @@ import Foundation
 ///
 /// ```toml
 /// [cluster]
-/// redis = "redis://127.0.0.1:6379/0"   # redis://[:password@]host[:port][/db]; TLS is not supported
+/// redis = "redis://127.0.0.1:6379/0"   # redis://[:password@]host[:port][/db]; TLS: through a local proxy (rediss:// is refused)
 /// redis_password = "…"                 # instead of the URL's (wins over it)
 /// redis_prefix = "plexus:"             # every key and channel of this installation starts with it
 /// redis_connect_timeout_ms = 2000
@@ -77,6 +77,10 @@ public struct ClusterRedisSettings: Sendable, Equatable {
         let known: Set<String> = ["cluster.redis", "cluster.redis_password", "cluster.redis_prefix", "cluster.redis_connect_timeout_ms",
                                   "cluster.redis_command_timeout_ms", "cluster.redis_claim_idle_ms", "cluster.redis_stream_max_events",
                                   "cluster.redis_wait_replicas", "cluster.redis_wait_timeout_ms"]
+        if values["cluster.redis_tls"] != nil {
+            throw RuntimeError.config("\(file): unknown setting cluster.redis_tls: this build cannot speak TLS to Redis (Debian 12's hiredis 0.14 has no SSL); "
+                + "fix: run a local TLS proxy (e.g. stunnel4, `client = yes`) and point cluster.redis at it on loopback")
+        }
         if let unknown = values.keys.sorted().first(where: { !known.contains($0) }) {
             throw RuntimeError.config("\(file): unknown setting \(unknown); the cluster.redis settings are \(known.sorted().joined(separator: ", "))")
         }
@@ -88,7 +92,11 @@ public struct ClusterRedisSettings: Sendable, Equatable {
         func refuse(_ why: String) -> RuntimeError {
             RuntimeError.config("\(file): cluster.redis '\(text)' \(why); expected redis://[:password@]host[:port][/db], e.g. redis://127.0.0.1:6379/0")
         }
-        if text.hasPrefix("rediss://") { throw refuse("asks for TLS, which this build does not support (hiredis 0.14 without SSL)") }
+        if text.hasPrefix("rediss://") {
+            throw RuntimeError.config("\(file): cluster.redis '\(text)' asks for TLS, which this build cannot speak (Debian 12's hiredis 0.14 has no SSL); "
+                + "fix: run a local TLS proxy and point cluster.redis at it in plain text on loopback, e.g. stunnel4 with "
+                + "`[redis]` `client = yes` `accept = 127.0.0.1:6380` `connect = <redis-host>:<tls-port>` and redis = \"redis://127.0.0.1:6380/0\"")
+        }
         guard text.hasPrefix("redis://") else { throw refuse("does not start with redis://") }
         var rest = Substring(text.dropFirst("redis://".count))
         if let at = rest.lastIndex(of: "@") {

@@ -11,9 +11,20 @@ enum AdminKey {
     /// The file holding the key.
     static func file(in dataDirectory: URL) -> URL { dataDirectory.appendingPathComponent("admin.key") }
 
-    /// Creates the key and its file unless a file with an active key exists; leaves `directory`
-    /// refreshed (with the new key when one was made).
-    static func ensure(in dataDirectory: URL, store: APIKeyStore, directory: APIKeyDirectory, adminRole: String, logger: Logger) throws {
+    /// The admin key's name when the key store is shared by several instances (on PostgreSQL):
+    /// `plexus-admin-<8 hex digits of the host name and data directory>`, so that one instance
+    /// replacing its key never revokes another's.
+    static func keyName(sharedBy dataDirectory: URL) -> String {
+        let identity = ProcessInfo.processInfo.hostName + ":" + dataDirectory.standardizedFileURL.path
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+        for byte in identity.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return keyName + "-" + String(String(hash, radix: 16).suffix(8))
+    }
+
+    /// Creates the key (named `keyName`) and its file unless a file with an active key exists;
+    /// leaves `directory` refreshed (with the new key when one was made).
+    static func ensure(in dataDirectory: URL, store: APIKeyStore, directory: APIKeyDirectory, adminRole: String,
+                       keyName: String = AdminKey.keyName, logger: Logger) throws {
         let file = file(in: dataDirectory)
         let existing = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         _ = try blockingAwait { try await directory.refresh() }

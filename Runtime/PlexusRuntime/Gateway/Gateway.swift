@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PlexusAuth
 import PlexusPolicy
+import PlexusStorage
 
 /// The runtime's API gateway: its stores (API keys, audit log), its settings, and the stages
 /// it puts in front of every plugin route and built-in endpoint (CORS, authenticate, tenant,
@@ -24,16 +25,25 @@ final class Gateway {
     let rateLimit: RateLimitStage
     let resilience: ResilienceStage
 
-    /// Opens the gateway's stores under `<data>/runtime/` (API keys, audit log); blocks, so it is
-    /// called before the loop runs.
-    static func open(settings: GatewaySettings, dataDirectory: URL, logger: Logger, tenantDirectory: TenantDirectory = TenantDirectory()) throws -> Gateway {
+    /// Opens the gateway's stores under `<data>/runtime/` (API keys, audit log); with `postgres`
+    /// (`[cluster] postgres`) both live on that database instead, shared by every instance.
+    /// Blocks, so it is called before the loop runs.
+    static func open(settings: GatewaySettings, dataDirectory: URL, logger: Logger, tenantDirectory: TenantDirectory = TenantDirectory(),
+                     postgres: PostgresSettings? = nil) throws -> Gateway {
         let directory = dataDirectory.appendingPathComponent("runtime")
         let keyPath = directory.appendingPathComponent("gateway.sqlite").path
         let auditPath = directory.appendingPathComponent("audit.sqlite").path
         let retention = Double(settings.auditRetentionDays)
         let (store, audit) = try blockingAwait {
-            let store = try await APIKeyStore.open(path: keyPath)
-            let audit = try await AuditLog.open(path: auditPath, configuration: AuditLogConfiguration(retentionDays: retention, droppableActions: [.authFailure, .authDenied]))
+            let store: APIKeyStore
+            if let postgres { store = try await APIKeyStore.open(postgres: postgres) } else { store = try await APIKeyStore.open(path: keyPath) }
+            let configuration = AuditLogConfiguration(retentionDays: retention, droppableActions: [.authFailure, .authDenied])
+            let audit: AuditLog
+            if let postgres {
+                audit = try await AuditLog.open(postgres: postgres, configuration: configuration)
+            } else {
+                audit = try await AuditLog.open(path: auditPath, configuration: configuration)
+            }
             return (store, audit)
         }
         return try Gateway(settings: settings, keyStore: store, audit: audit, logger: logger, tenantDirectory: tenantDirectory)

@@ -32,6 +32,10 @@ final class HTTPConnection {
     /// `on_headers_complete` paused llhttp so the head can be checked and routed (``didRead(_:_:)``).
     private var headPaused = false
     private var pendingError: (status: Int, detail: String, headers: [(String, String)])?
+    /// A head whose admission waits for an answer from elsewhere (``holdHead(_:)``), and the
+    /// bytes read after it, parsed once it is let go (``releaseHead(_:refuse:)``).
+    private var holdRequested: HTTPExchange?
+    private var heldBytes: [CChar]?
 
     private(set) var phase = Phase.idle
     /// The connection's slot in the master's table (supervised workers), or `ConnectionHandover.noSlot`.
@@ -178,8 +182,14 @@ final class HTTPConnection {
         }
         lastActivity = hooks.loop.now
         guard !stopReading, let base else { return }
-        let end = UnsafePointer(base) + count
-        var cursor = UnsafePointer(base)
+        parse(UnsafePointer(base), count)
+    }
+
+    /// Parses `count` bytes read (or held) at `base`. `count` may be 0: llhttp then finishes a
+    /// body-less message whose head it was paused after (``releaseHead(_:refuse:)``).
+    private func parse(_ base: UnsafePointer<CChar>, _ count: Int) {
+        let end = base + count
+        var cursor = base
         headScanStart = phase == .head ? cursor : nil
         while true {
             let error = llhttp_execute(parser, cursor, end - cursor)
@@ -196,11 +206,20 @@ final class HTTPConnection {
                 headPaused = false
                 let headEnd = llhttp_get_error_pos(parser)!
                 guard admitHead(end: headEnd) else {
+                    holdRequested = nil
                     failRequest(status: pendingError?.status ?? 400, detail: pendingError?.detail ?? "malformed request head",
                                 headers: pendingError?.headers ?? [])
                     return
                 }
                 guard !closed else { return }
+                if let held = holdRequested, held === current {
+                    // Nothing after the head is parsed (or read) until ``releaseHead(_:refuse:)``.
+                    holdRequested = nil
+                    heldBytes = Array(UnsafeBufferPointer(start: headEnd, count: end - headEnd))
+                    uv_read_stop(uvStream)
+                    return
+                }
+                holdRequested = nil
                 llhttp_resume(parser)
                 cursor = headEnd
             case HPE_PAUSED:
@@ -269,6 +288,35 @@ final class HTTPConnection {
         if exchange.method.isEmpty { exchange.method = "-" }
         exchange.closeAfterResponse = true
         hooks.fail(exchange, status, detail, headers)
+    }
+
+    /// Asks, during ``ConnectionHooks/headComplete``, that nothing after `exchange`'s head be
+    /// read until ``releaseHead(_:refuse:)`` (a decision made elsewhere, before the body is read).
+    func holdHead(_ exchange: HTTPExchange) {
+        holdRequested = exchange
+    }
+
+    /// Lets a held head go on: with `refuse`, it is answered by `refuse` without its body being
+    /// read and the connection closes after that answer; without, parsing and reading resume.
+    func releaseHead(_ exchange: HTTPExchange, refuse: (() -> Void)?) {
+        guard let held = heldBytes, current === exchange, !closed else { return }
+        heldBytes = nil
+        if let refuse {
+            stopReading = true
+            current = nil
+            phase = .idle
+            exchange.bodyLimit = 0
+            exchange.closeAfterResponse = true
+            return refuse()
+        }
+        llhttp_resume(parser)
+        guard !stopReading else { return }
+        lastActivity = hooks.loop.now
+        // Parsed even when empty (a body-less request completes); the next pipelined head may be held in turn.
+        held.withUnsafeBufferPointer { bytes in
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: 1) { empty in parse(bytes.baseAddress ?? UnsafePointer(empty.baseAddress!), bytes.count) }
+        }
+        if heldBytes == nil && !stopReading && !readingPaused && !closed { startReading() }
     }
 
     // MARK: Parser callbacks
@@ -567,7 +615,7 @@ final class HTTPConnection {
         if closing || (peerEnded && unanswered == 0) {
             closing = true
             if writesInFlight == 0 { close() }
-        } else if readingPaused && unanswered < hooks.limits.maxPipelinedRequests / 2 {
+        } else if readingPaused && heldBytes == nil && unanswered < hooks.limits.maxPipelinedRequests / 2 {
             readingPaused = false
             startReading()
         }

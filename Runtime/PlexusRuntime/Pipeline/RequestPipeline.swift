@@ -41,7 +41,7 @@ final class RequestPipeline {
     private var router = RouteTrie<RouteTarget>([])
     /// `plexus_gateway_refusals_total` by status, looked up once.
     private var refusalCounters: [Int: RuntimeCounter] = [:]
-    /// Cluster mode: rate limits shared through Redis, decided once the body is in (nil: none).
+    /// Cluster mode: rate limits shared through Redis, decided at the head, before the body is read (nil: none).
     var sharedRateLimit: ClusterRateLimit?
 
     init(loop: EventLoop, limits: HTTPLimits, registry: RouteRegistry, metrics: RuntimeMetrics?) {
@@ -102,6 +102,30 @@ final class RequestPipeline {
         if let refusal = screen(exchange) {
             exchange.bodyLimit = 0
             refuse(exchange, refusal)
+        } else if let sharedRateLimit, stages != nil {
+            screenShared(exchange, sharedRateLimit)
+        }
+    }
+
+    /// The shared rate limit, decided in Redis while the connection holds the request after its
+    /// head: a refusal is answered before any of the body is read (and the connection closes).
+    private func screenShared(_ exchange: HTTPExchange, _ limit: ClusterRateLimit) {
+        var returned = false
+        var early: GatewayRefusal??
+        limit.screen(exchange) { [unowned self] refusal in
+            guard returned else { early = .some(refusal); return }
+            // A connection closed meanwhile (its exchanges abandoned) is not touched.
+            guard !exchange.abandoned else { return }
+            let answer: (() -> Void)? = refusal.map { refusal in { [unowned self] in refuse(exchange, refusal) } }
+            exchange.connection.releaseHead(exchange, refuse: answer)
+        }
+        returned = true
+        switch early {
+        case .none: exchange.connection.holdHead(exchange)
+        case .some(let refusal?):
+            exchange.bodyLimit = 0
+            refuse(exchange, refusal)
+        case .some(nil): break
         }
     }
 
@@ -125,11 +149,6 @@ final class RequestPipeline {
         if exchange.response != nil {
             exchange.connection.flush()
             return
-        }
-        if let sharedRateLimit, stages != nil {
-            return sharedRateLimit.screen(exchange) { [unowned self] refusal in
-                if let refusal { refuse(exchange, refusal) } else { respond(exchange) }
-            }
         }
         respond(exchange)
     }

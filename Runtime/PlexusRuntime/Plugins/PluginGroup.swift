@@ -199,6 +199,15 @@ public final class PluginGroup {
         stopNext(Array(running)[...]) { [unowned self] in closeStorage(of: plugins[...], completion: completion) }
     }
 
+    /// Stops one running plugin because it is quarantined now (cluster mode: by another
+    /// instance) and marks it failed with `reason`; its routes answer 503 from then on.
+    func stopQuarantined(_ name: String, reason: String) {
+        guard let plugin = plugins.first(where: { $0.status.state == .running && $0.name == name }) else { return }
+        stopNext([plugin][...]) { [unowned plugin] in
+            plugin.fail(PluginLoadError(.quarantined, "quarantined: \(reason); fix: repair the plugin, then `plexus plugin release \(name)`"))
+        }
+    }
+
     /// Closes the storage of each plugin that used it, one after the other.
     private func closeStorage(of rest: ArraySlice<PluginInstance>, completion: @escaping () -> Void) {
         guard let plugin = rest.first else { return completion() }

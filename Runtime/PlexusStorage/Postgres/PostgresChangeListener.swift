@@ -3,11 +3,17 @@ import Dispatch
 import Foundation
 
 /// The change feed on PostgreSQL: a connection of the plugin's role LISTENs on the channel named
-/// after its schema, where `_plexus_notify()` (an AFTER ROW trigger on every plugin table) sends
-/// one notification per changed row. NOTIFY is transactional, so only committed changes arrive,
-/// from this instance or any other on the same database. Consecutive notifications of one
-/// transaction are handed over as one batch. On a lost connection it reconnects every second;
-/// changes committed while it was disconnected are not reported.
+/// after its schema, where `_plexus_notify()` (an AFTER ROW trigger on every plugin table) logs
+/// each changed row in `_plexus_changes` and sends one notification per row, carrying the row's
+/// `seq`. NOTIFY is transactional, so only committed changes arrive, from this instance or any
+/// other on the same database. Consecutive notifications of one transaction are handed over as
+/// one batch.
+///
+/// On a lost connection it reconnects every second, and once listening again reports what was
+/// committed while it was away: the logged changes after the last `seq` it saw, less a window of
+/// 1024 (a transaction that took a lower `seq` may commit after a higher one was reported), each
+/// reported once (the `seq`s of that window are remembered). The log keeps an hour, so a listener
+/// away for longer than that loses what is older.
 final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
     private let queue: DispatchQueue
     private let keywords: [String]
@@ -18,10 +24,21 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
     private var source: DispatchSourceRead?
     private var handler: (@Sendable ([StorageChange]) -> Void)?
     private var stopped = false
+    /// The largest `seq` reported, and the `seq`s reported within `window` below it.
+    private var lastSeen: Int64 = 0
+    private var reported = Set<Int64>()
+    /// The largest `seq` when the feed started: a catch-up never reports what came before.
+    private var startFloor: Int64 = 0
+    private var pruneTimer: DispatchSourceTimer?
+    /// How far below the last `seq` seen a catch-up looks again.
+    static let window: Int64 = 1024
+    /// How long `_plexus_changes` keeps a change (seconds).
+    static let retention: Double = 3600
 
     init(parameters: [(String, String)], schema: String) {
         keywords = parameters.map(\.0)
-        values = parameters.map(\.1)
+        // The pool's application name with " listen": the LISTEN connection can be told apart.
+        values = parameters.map { $0.0 == "application_name" ? String(($0.1 + " listen").prefix(63)) : $0.1 }
         channel = schema
         queue = DispatchQueue(label: "plexus.storage.listen:\(schema)")
     }
@@ -46,11 +63,16 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
     func stop() {
         queue.async {
             self.stopped = true
+            self.pruneTimer?.cancel()
+            self.pruneTimer = nil
             self.disconnect()
         }
     }
 
-    private func connectAndListen() throws(StorageError) {
+    /// For tests: the backend process id of the LISTEN connection (0 when disconnected).
+    var backendPID: Int32 { queue.sync { connection.map { PQbackendPID($0) } ?? 0 } }
+
+    private func connectAndListen(catchUp: Bool = false) throws(StorageError) {
         let raw = PostgresConnection.connect(keywords: keywords, values: values)
         guard let raw, PQstatus(raw) == CONNECTION_OK else {
             let error = PostgresErrors.connectionError(raw)
@@ -66,10 +88,18 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
             throw error
         }
         connection = raw
+        if catchUp {
+            reportMissed(raw)
+        } else {
+            lastSeen = Int64(Self.scalar(raw, "SELECT COALESCE(max(seq), 0) FROM _plexus_changes") ?? "0") ?? 0
+            startFloor = lastSeen
+            startPruning()
+        }
         let source = DispatchSource.makeReadSource(fileDescriptor: PQsocket(raw), queue: queue)
         source.setEventHandler { [weak self] in self?.readable() }
         self.source = source
         source.resume()
+        readable()  // notifications libpq read while the queries above ran
     }
 
     private func disconnect() {
@@ -86,8 +116,7 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
             scheduleReconnect()
             return
         }
-        var batches: [[StorageChange]] = []
-        var lastTransaction: Int64?
+        var batches = Batches()
         while let notification = PQnotifies(connection) {
             defer { PQfreemem(notification) }
             guard let extra = notification.pointee.extra,
@@ -97,23 +126,84 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
             else { continue }
             let transaction = (object["x"] as? NSNumber)?.int64Value ?? -1
             let row = (object["r"] as? NSNumber)?.int64Value ?? 0
-            let change = StorageChange(table: table, operation: op, rowID: row)
-            if transaction == lastTransaction, !batches.isEmpty {
-                batches[batches.count - 1].append(change)
-            } else {
-                batches.append([change])
-            }
-            lastTransaction = transaction
+            let seq = (object["s"] as? NSNumber)?.int64Value ?? 0
+            accept(seq: seq, transaction: transaction, StorageChange(table: table, operation: op, rowID: row), into: &batches)
         }
+        deliver(batches)
+    }
+
+    /// Changes grouped by transaction, in order.
+    private struct Batches {
+        var list: [[StorageChange]] = []
+        var lastTransaction: Int64?
+    }
+
+    /// Adds a change unless its `seq` was reported already.
+    private func accept(seq: Int64, transaction: Int64, _ change: StorageChange, into batches: inout Batches) {
+        if seq > 0 {
+            if reported.contains(seq) || seq <= lastSeen - Self.window { return }
+            reported.insert(seq)
+            lastSeen = max(lastSeen, seq)
+            if reported.count > Int(Self.window) * 4 {
+                let floor = lastSeen - Self.window
+                reported = reported.filter { $0 > floor }
+            }
+        }
+        if transaction == batches.lastTransaction, !batches.list.isEmpty {
+            batches.list[batches.list.count - 1].append(change)
+        } else {
+            batches.list.append([change])
+        }
+        batches.lastTransaction = transaction
+    }
+
+    private func deliver(_ batches: Batches) {
         guard let handler else { return }
-        for batch in batches { handler(batch) }
+        for batch in batches.list { handler(batch) }
+    }
+
+    /// Reports the logged changes committed while the connection was down (after a reconnect).
+    private func reportMissed(_ connection: OpaquePointer) {
+        let from = max(startFloor, lastSeen - Self.window)
+        let result = PQexec(connection, "SELECT seq, tx, tbl, op, row_id FROM _plexus_changes WHERE seq > \(from) ORDER BY seq")
+        defer { PQclear(result) }
+        guard let result, PQresultStatus(result) == PGRES_TUPLES_OK else { return }
+        var batches = Batches()
+        for row in 0..<PQntuples(result) {
+            func field(_ column: Int32) -> String { PQgetvalue(result, row, column).map { String(cString: $0) } ?? "" }
+            guard let seq = Int64(field(0)), let transaction = Int64(field(1)),
+                let op = StorageChange.Operation(rawValue: field(3)) else { continue }
+            accept(seq: seq, transaction: transaction, StorageChange(table: field(2), operation: op, rowID: Int64(field(4)) ?? 0), into: &batches)
+        }
+        deliver(batches)
+    }
+
+    /// Every minute, forgets logged changes older than `retention` (any instance may; all do).
+    private func startPruning() {
+        guard pruneTimer == nil else { return }
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + 60, repeating: 60)
+        timer.setEventHandler { [weak self] in
+            guard let self, let connection = self.connection else { return }
+            PQclear(PQexec(connection, "DELETE FROM _plexus_changes WHERE at < extract(epoch FROM clock_timestamp()) - \(Self.retention)"))
+        }
+        pruneTimer = timer
+        timer.resume()
+    }
+
+    /// The first column of the first row of a query, or nil.
+    private static func scalar(_ connection: OpaquePointer, _ sql: String) -> String? {
+        let result = PQexec(connection, sql)
+        defer { PQclear(result) }
+        guard let result, PQresultStatus(result) == PGRES_TUPLES_OK, PQntuples(result) > 0 else { return nil }
+        return PQgetvalue(result, 0, 0).map { String(cString: $0) }
     }
 
     private func scheduleReconnect() {
         queue.asyncAfter(deadline: .now() + 1) { [weak self] in
             guard let self, !self.stopped, self.connection == nil else { return }
             do throws(StorageError) {
-                try self.connectAndListen()
+                try self.connectAndListen(catchUp: true)
             } catch {
                 self.scheduleReconnect()
             }

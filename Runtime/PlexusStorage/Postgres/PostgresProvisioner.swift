@@ -3,17 +3,45 @@ import Foundation
 
 /// Creates a plugin's role and schema on PostgreSQL, as the administrator of the URL.
 ///
-/// The role (`plugin_<name>`) may log in and owns the schema of the same name; PUBLIC has no
-/// rights on that schema, so no other plugin's role can reach its tables, whatever SQL it
-/// writes: the SQLite authorizer's guarantee, kept by the database's own permissions. The role's
-/// password is derived from the administrator URL and the role name (SHA-256 in the server), so
-/// every instance configured with the same URL computes the same one.
+/// The schema is `plugin_<name>`; the role (`plugin_<name>_<installation id>`) may log in and owns
+/// it. PUBLIC has no rights on that schema, so no other plugin's role can reach its tables,
+/// whatever SQL it writes: the SQLite authorizer's guarantee, kept by the database's own
+/// permissions.
+///
+/// Roles belong to the whole PostgreSQL cluster, databases do not: two installations on one
+/// cluster (each its own database) must never share or reset each other's roles. So the database
+/// holds its installation's identity (`plexus_installation.identity`: a random id and secret, made
+/// once, readable by the administrator only); the role's name carries the id, and its password is
+/// derived from the secret and the role name (SHA-256 in the server). Every instance configured
+/// with the same database computes the same role and password; another installation computes
+/// others. A schema left owned by an older role (`plugin_<name>`, before the id) is handed over,
+/// with everything in it, to the installation's role.
 enum PostgresProvisioner {
     /// The role and schema of a plugin, and the password its connections use.
     struct Credentials: Sendable {
         let role: String
         let schema: String
         let password: String
+    }
+
+    /// The installation's identity, made once per database (the first row wins under the lock).
+    static let installationScript = """
+        CREATE SCHEMA IF NOT EXISTS plexus_installation;
+        REVOKE ALL ON SCHEMA plexus_installation FROM PUBLIC;
+        CREATE TABLE IF NOT EXISTS plexus_installation.identity (
+            singleton BOOLEAN PRIMARY KEY DEFAULT true CHECK (singleton),
+            id TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        INSERT INTO plexus_installation.identity (id, secret)
+        VALUES (left(md5(gen_random_uuid()::text), 8), replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''))
+        ON CONFLICT DO NOTHING;
+        """
+
+    /// The role of a plugin's schema in the installation `installationID` (at most 63 bytes).
+    static func roleName(schema: String, installationID: String) -> String {
+        String(schema.prefix(63 - 1 - installationID.utf8.count)) + "_" + installationID
     }
 
     /// `plugin_<name>` when the name is lowercase letters, digits and `_`; otherwise those
@@ -33,30 +61,75 @@ enum PostgresProvisioner {
         return "plugin_\(base)_\(Migration.checksum(pluginName).prefix(8))"
     }
 
-    /// Creates (or updates) the role and schema; serialized across instances by an advisory lock.
+    /// Creates (or updates) the installation's identity, the role and the schema; serialized across
+    /// instances by an advisory lock.
     static func provision(pluginName: String, settings: PostgresSettings) throws(StorageError) -> Credentials {
         let name = try identifier(pluginName: pluginName)
         let admin = try AdminConnection(settings: settings)
         defer { admin.close() }
-        let password = try admin.scalar(
-            "SELECT encode(sha256(convert_to($1::text, 'UTF8')), 'hex')", ["plexus-role:\(name):\(settings.url)"])
-        try admin.script("""
-            SELECT pg_advisory_lock(hashtext('plexus-provision'));
-            DO $plexus$ BEGIN
-                IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(name)') THEN CREATE ROLE "\(name)" LOGIN; END IF;
-            END $plexus$;
-            ALTER ROLE "\(name)" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION PASSWORD '\(password)';
-            ALTER ROLE "\(name)" SET search_path = "\(name)";
-            DO $plexus$ BEGIN
-                IF NOT pg_has_role(current_user, '\(name)', 'MEMBER') THEN EXECUTE 'GRANT "\(name)" TO ' || quote_ident(current_user); END IF;
-            END $plexus$;
-            CREATE SCHEMA IF NOT EXISTS "\(name)" AUTHORIZATION "\(name)";
-            REVOKE ALL ON SCHEMA "\(name)" FROM PUBLIC;
-            SELECT pg_advisory_unlock(hashtext('plexus-provision'));
-            """)
-        return Credentials(role: name, schema: name, password: password)
+        try admin.script("SELECT pg_advisory_lock(hashtext('plexus-provision'))")
+        let role: String, password: String
+        do throws(StorageError) {
+            try admin.script(installationScript)
+            guard let identity = try admin.rows("SELECT id, secret FROM plexus_installation.identity", []).first, identity.count == 2,
+                  !identity[0].isEmpty, identity[0].allSatisfy({ $0.isHexDigit }) else {
+                throw StorageError(.misuse, "plexus_installation.identity holds no valid installation id")
+            }
+            role = roleName(schema: name, installationID: identity[0])
+            password = try admin.scalar(
+                "SELECT encode(sha256(convert_to($1::text, 'UTF8')), 'hex')", ["plexus-role:\(role):\(identity[1])"])
+            try admin.script("""
+                DO $plexus$ BEGIN
+                    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(role)') THEN CREATE ROLE "\(role)" LOGIN; END IF;
+                END $plexus$;
+                ALTER ROLE "\(role)" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION PASSWORD '\(password)';
+                ALTER ROLE "\(role)" SET search_path = "\(name)";
+                DO $plexus$ BEGIN
+                    IF NOT pg_has_role(current_user, '\(role)', 'MEMBER') THEN EXECUTE 'GRANT "\(role)" TO ' || quote_ident(current_user); END IF;
+                END $plexus$;
+                CREATE SCHEMA IF NOT EXISTS "\(name)" AUTHORIZATION "\(role)";
+                REVOKE ALL ON SCHEMA "\(name)" FROM PUBLIC;
+                """)
+            try admin.script(handOverScript(schema: name, role: role))
+        } catch {
+            try? admin.script("SELECT pg_advisory_unlock(hashtext('plexus-provision'))")
+            throw error
+        }
+        try admin.script("SELECT pg_advisory_unlock(hashtext('plexus-provision'))")
+        return Credentials(role: role, schema: name, password: password)
     }
 
+    /// Hands a schema that another role owns (a role named before installation ids), and
+    /// everything in it, to `role`. Sequences owned by a column follow their table.
+    static func handOverScript(schema: String, role: String) -> String {
+        """
+        DO $plexus$
+        DECLARE r record;
+        BEGIN
+            IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = '\(schema)' AND nspowner <> '"\(role)"'::regrole) THEN
+                EXECUTE 'ALTER SCHEMA "\(schema)" OWNER TO "\(role)"';
+            END IF;
+            FOR r IN
+                SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = '\(schema)' AND c.relowner <> '"\(role)"'::regrole AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+                  AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                                                        AND d.objid = c.oid AND d.deptype IN ('a', 'i')))
+            LOOP
+                EXECUTE format('ALTER %s %I.%I OWNER TO %I',
+                    CASE r.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                                   WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
+                    '\(schema)', r.relname, '\(role)');
+            END LOOP;
+            FOR r IN
+                SELECT p.oid::regprocedure AS routine FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = '\(schema)' AND p.proowner <> '"\(role)"'::regrole
+            LOOP
+                EXECUTE format('ALTER ROUTINE %s OWNER TO %I', r.routine, '\(role)');
+            END LOOP;
+        END
+        $plexus$;
+        """
+    }
     /// The libpq keywords a plugin connection logs in with.
     static func connectionParameters(_ credentials: Credentials, settings: PostgresSettings, application: String) -> [(String, String)] {
         [

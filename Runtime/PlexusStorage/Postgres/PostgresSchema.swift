@@ -2,8 +2,11 @@ import Foundation
 
 /// The engine's tables in a plugin schema, the migration runner, and the change-feed trigger.
 extension PostgresConnection {
-    /// `_plexus_kv` (keys ordered bytewise: collation "C"), `_plexus_migrations`, and the trigger
-    /// function that NOTIFYs committed row changes on the channel named after the schema.
+    /// `_plexus_kv` (keys ordered bytewise: collation "C"), `_plexus_migrations`, the change log
+    /// `_plexus_changes` (one row per changed row, numbered by `seq`, kept an hour: what a listener
+    /// that lost its connection catches up from), and the trigger function that logs each row
+    /// change and NOTIFYs it, with its `seq`, on the channel named after the schema. The function
+    /// keeps the schema's search path, so a change made by the administrator is logged too.
     static let internalTables = """
         CREATE TABLE IF NOT EXISTS _plexus_kv (
             key TEXT COLLATE "C" PRIMARY KEY NOT NULL,
@@ -17,15 +20,26 @@ extension PostgresConnection {
             checksum TEXT NOT NULL,
             applied_at DOUBLE PRECISION NOT NULL
         );
-        CREATE OR REPLACE FUNCTION _plexus_notify() RETURNS trigger LANGUAGE plpgsql AS $plexus$
+        CREATE TABLE IF NOT EXISTS _plexus_changes (
+            seq BIGSERIAL PRIMARY KEY,
+            tx BIGINT NOT NULL,
+            tbl TEXT NOT NULL,
+            op TEXT NOT NULL,
+            row_id BIGINT NOT NULL,
+            at DOUBLE PRECISION NOT NULL DEFAULT extract(epoch FROM clock_timestamp())
+        );
+        CREATE INDEX IF NOT EXISTS _plexus_changes_at ON _plexus_changes(at);
+        CREATE OR REPLACE FUNCTION _plexus_notify() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $plexus$
         DECLARE
             j jsonb;
             id bigint := 0;
+            s bigint;
         BEGIN
             IF TG_OP = 'DELETE' THEN j := to_jsonb(OLD); ELSE j := to_jsonb(NEW); END IF;
             IF jsonb_typeof(j->'id') = 'number' THEN id := floor((j->>'id')::numeric)::bigint; END IF;
+            INSERT INTO _plexus_changes (tx, tbl, op, row_id) VALUES (txid_current(), TG_TABLE_NAME, lower(TG_OP), id) RETURNING seq INTO s;
             PERFORM pg_notify(TG_TABLE_SCHEMA, json_build_object(
-                'x', txid_current(), 't', TG_TABLE_NAME, 'o', lower(TG_OP), 'r', id)::text);
+                'x', txid_current(), 't', TG_TABLE_NAME, 'o', lower(TG_OP), 'r', id, 's', s)::text);
             RETURN NULL;
         END
         $plexus$;

@@ -1,7 +1,8 @@
 """Drives headless Chromium over the DevTools protocol against a running plexus: loads the operator console
 at /console, signs in with the admin key (put into the tab's sessionStorage by script, never into a URL),
 checks the plugins table lists the plugins, the quarantined plugin shows with a release button, pressing it
-lifts the quarantine (the page and GET /admin/quarantine both say so), a published event appears in the
+lifts the quarantine (the page and GET /admin/quarantine both say so) and reloads, after which the page says the
+plugin is running and its row shows it; the dead-letter groups table matches the runtime's list; a published event appears in the
 live events within a second, and the key-metric charts are drawn by the plugin's renderer; saves a
 screenshot and checks its header pixel.
 
@@ -52,9 +53,27 @@ try:
     status, listed = admin("GET", "/admin/quarantine")
     if listed["quarantined"]:
         fail(f"GET /admin/quarantine still lists {listed}")
-    message = page.evaluate("document.getElementById('quarantine-message').textContent")
+    # The same action reloads: the new worker generation runs the plugin, and the page says so.
+    message = wait_for(page, "the reload's result on the page", lambda: (lambda m: m if "is running" in m or "failed:" in m else None)(
+        page.evaluate("document.getElementById('quarantine-message').textContent")), 40)
+    if f"released {quarantined} and reloaded: {quarantined}" not in message or "is running" not in message:
+        fail(f"the release did not end with {quarantined} running: {message!r}")
+    wait_for(page, f"{quarantined} running in the plugins table", lambda: page.evaluate(
+        f"[...document.querySelectorAll('#plugins tr[data-plugin=\"{quarantined}\"] td')].some(td => td.textContent === 'running')"), 10)
+    # Dead letters: the groups the runtime lists, without typing a name.
+    status, groups = admin("GET", "/api/v1/events/deadletters/groups")
+    shown = wait_for(page, "the dead-letter groups", lambda: page.evaluate("document.getElementById('dead-groups').dataset.count"), 10)
+    if int(shown) != len(groups["groups"]):
+        fail(f"the page shows {shown} dead-letter groups, the runtime lists {groups}")
     # Live events: a published event shows within a second.
     wait_for(page, "the live event stream", lambda: page.evaluate("document.getElementById('status').textContent === 'live'"), 10)
+    # The reload replaced the worker the stream was open on: wait until the page follows the new one (a warm-up
+    # event shows), then time a fresh event.
+    def warmed():
+        admin("POST", "/api/v1/events", {"topic": "console.warmup", "payload": {}})
+        time.sleep(0.3)
+        return page.evaluate("[...document.querySelectorAll('#events td')].some(td => td.textContent === 'console.warmup')")
+    wait_for(page, "the live events after the reload", warmed, 20)
     published = time.time()
     admin("POST", "/api/v1/events", {"topic": "console.check", "payload": {"n": 42}})
     wait_for(page, "the published event in the live events", lambda: page.evaluate(
@@ -72,6 +91,6 @@ try:
     header = rows[5][5]
     if max(abs(a - b) for a, b in zip(header, (0x1F, 0x29, 0x33))) > 6:
         fail(f"the header pixel is {header}, not the console's dark header")
-    print(json.dumps({"plugins": plugins, "released": message, "event_seconds": round(event_seconds, 3), "screenshot": screenshot, "size": [width, height]}))
+    print(json.dumps({"plugins": plugins, "released": message, "dead_letter_groups": groups["groups"], "event_seconds": round(event_seconds, 3), "screenshot": screenshot, "size": [width, height]}))
 finally:
     close(browser, profile)

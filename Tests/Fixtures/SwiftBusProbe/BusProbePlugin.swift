@@ -7,6 +7,8 @@ import PlexusSDK
 ///   is `"fail"` (so they are retried and dead-lettered) and appending every acknowledged id to
 ///   `ack_log` (a file path from its config) so a test can check at-least-once across a kill;
 /// - offers the service `probe.upper` and calls it from `POST /api/v1/probe/upper`;
+/// - offers `probe.slow`, which answers its payload after `slow_ms` (config, default 0), and calls
+///   it from `POST /api/v1/probe/slow` with a 30 s timeout (502 with the error);
 /// - publishes on any topic from `POST /api/v1/probe/publish/:topic` and subscribes to the
 ///   pattern in the body of `POST /api/v1/probe/subscribe` (403 with the refusal).
 @PluginActor
@@ -47,6 +49,18 @@ final class BusProbePlugin: Plugin {
         }
         try context.services.register("probe.upper") { payload in
             Array(String(decoding: payload, as: UTF8.self).uppercased().utf8)
+        }
+        let slowMilliseconds = UInt64(context.config["slow_ms"] ?? "0") ?? 0
+        try context.services.register("probe.slow") { payload in
+            if slowMilliseconds > 0 { try await Task.sleep(nanoseconds: slowMilliseconds * 1_000_000) }
+            return payload
+        }
+        try context.routes.post("/api/v1/probe/slow") { request async throws in
+            do {
+                return Response(status: 200, body: try await context.services.call("probe.slow", payload: request.body, timeout: .seconds(30)))
+            } catch {
+                throw HTTPError(status: 502, detail: "\(error)")
+            }
         }
         try context.routes.post("/api/v1/probe/upper") { request async throws in
             let reply = try await context.services.call("probe.upper", payload: request.body, timeout: .seconds(1))

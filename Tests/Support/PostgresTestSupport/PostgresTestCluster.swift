@@ -99,6 +99,27 @@ public final class PostgresTestCluster: @unchecked Sendable {
         return (0..<PQntuples(result)).map { String(cString: PQgetvalue(result, $0, 0)) }
     }
 
+    /// The database name of a URL from ``newDatabaseURL()``.
+    public static func databaseName(_ url: String) -> String { String(url.split(separator: "/").last ?? "") }
+
+    /// Makes TCP logins to `database` check passwords (SCRAM), except the administrator's (the rest
+    /// of the cluster stays on trust): prepends two lines to pg_hba.conf, reloads, and waits until a
+    /// login without a password is refused.
+    public func requirePasswords(database: String) throws {
+        let path = directory + "/data/pg_hba.conf"
+        let current = try String(contentsOfFile: path, encoding: .utf8)
+        let lines = "host \(database) postgres 127.0.0.1/32 trust\nhost \(database) all 127.0.0.1/32 scram-sha-256\n"
+        try (lines + current).write(toFile: path, atomically: false, encoding: .utf8)
+        try execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'plexus_probe') THEN CREATE ROLE plexus_probe LOGIN; END IF; END $$")
+        try execute("SELECT pg_reload_conf()")
+        let probe = "postgresql://plexus_probe@127.0.0.1:\(port)/\(database)?connect_timeout=2"
+        for _ in 0..<200 {
+            if (try? execute("SELECT 1", url: probe)) == nil { return }
+            usleep(25_000)
+        }
+        throw NSError(domain: "postgres", code: 4, userInfo: [NSLocalizedDescriptionKey: "pg_hba.conf was not reloaded: \(database) still takes logins without a password"])
+    }
+
     /// Stops the server (fast shutdown: connections are closed).
     public func stop() throws { try pgctl(["stop", "-w", "-m", "fast", "-D", directory + "/data"]) }
 

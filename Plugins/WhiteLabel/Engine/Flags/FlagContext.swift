@@ -6,7 +6,9 @@ public struct FlagContext: Sendable, Equatable, Codable {
     public var plan: String?
     public var tenant: String?
     public var environment: String?
-    public var appVersion: String?
+    public var appVersion: String? { didSet { parsedAppVersion = ParsedVersion(appVersion) } }
+    /// `appVersion` read as a version when it was set, not on every evaluation.
+    private(set) var parsedAppVersion: ParsedVersion
     /// Unix seconds; nil: now.
     public var currentTime: Double?
     public var properties: [String: String]
@@ -15,6 +17,7 @@ public struct FlagContext: Sendable, Equatable, Codable {
                 environment: String? = nil, appVersion: String? = nil, currentTime: Double? = nil, properties: [String: String] = [:]) {
         (self.userId, self.sessionId, self.remoteAddress, self.plan, self.tenant) = (userId, sessionId, remoteAddress, plan, tenant)
         (self.environment, self.appVersion, self.currentTime, self.properties) = (environment, appVersion, currentTime, properties)
+        parsedAppVersion = ParsedVersion(appVersion)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -30,6 +33,7 @@ public struct FlagContext: Sendable, Equatable, Codable {
         tenant = try container.decodeIfPresent(String.self, forKey: .tenant)
         environment = try container.decodeIfPresent(String.self, forKey: .environment)
         appVersion = try container.decodeIfPresent(String.self, forKey: .appVersion)
+        parsedAppVersion = ParsedVersion(appVersion)
         currentTime = try container.decodeIfPresent(Double.self, forKey: .currentTime)
         properties = try container.decodeIfPresent([String: String].self, forKey: .properties) ?? [:]
     }
@@ -58,17 +62,8 @@ public struct FlagContext: Sendable, Equatable, Codable {
     }
 
     /// The text of `field` (currentTime: nil; it is compared as a date).
-    @inline(__always)
-    public func value(_ field: Field) -> String? { value(field, nil) }
-
-    /// The text of `field`, the tenant and plan taken from `scope` when given (no copy of the context).
-    @inline(__always)
-    func value(_ field: Field, _ scope: Scope?) -> String? {
-        if let scope {
-            if case .plan = field { return scope.plan }
-            if case .tenant = field { return scope.tenant }
-        }
-        return switch field {
+    public func value(_ field: Field) -> String? {
+        switch field {
         case .userId: userId
         case .sessionId: sessionId
         case .remoteAddress: remoteAddress
@@ -86,7 +81,12 @@ public struct FlagContext: Sendable, Equatable, Codable {
     @inline(__always)
     func property(_ name: String) -> String? {
         guard properties.count <= 8 else { return properties[name] }
-        for (key, value) in properties where key == name { return value }
+        // By index: the table is read in place (a `for` loop would copy it into an iterator).
+        var index = properties.startIndex
+        while index != properties.endIndex {
+            if properties.keys[index] == name { return properties.values[index] }
+            properties.formIndex(after: &index)
+        }
         return nil
     }
 }

@@ -13,10 +13,10 @@ public struct SemanticVersion: Comparable, Sendable, Equatable {
         self.init(slow: text)
     }
 
-    private init(major: Int, minor: Int, patch: Int) { (self.major, self.minor, self.patch, prerelease) = (major, minor, patch, []) }
+    init(major: Int, minor: Int, patch: Int) { (self.major, self.minor, self.patch, prerelease) = (major, minor, patch, []) }
 
     @inline(__always)
-    private static func plain(_ text: String) -> SemanticVersion? {
+    static func plain(_ text: String) -> SemanticVersion? {
         var text = text
         // One contiguous view of the bytes (a short version is copied to the stack): iterating
         // `String.utf8` byte by byte costs several times more.
@@ -46,7 +46,7 @@ public struct SemanticVersion: Comparable, Sendable, Equatable {
         return SemanticVersion(major: parts.0, minor: parts.1, patch: parts.2)
     }
 
-    private init?(slow text: String) {
+    init?(slow text: String) {
         var rest = Substring(text)
         if rest.hasPrefix("v") { rest = rest.dropFirst() }
         if let plus = rest.firstIndex(of: "+") { rest = rest[..<plus] }
@@ -74,5 +74,28 @@ public struct SemanticVersion: Comparable, Sendable, Equatable {
             }
         }
         return a.prerelease.count < b.prerelease.count
+    }
+}
+
+/// A context's `appVersion` as read once, when it is set (a context is evaluated against many
+/// flags): a plain `major.minor.patch` kept as numbers (no allocation, nothing to release), any
+/// other valid version (a pre-release, a leading `v`, build metadata) marked to be parsed whole
+/// when compared.
+struct ParsedVersion: Sendable, Equatable {
+    enum Form: UInt8, Sendable { case absent, plain, other, invalid }
+    let form: Form
+    let major: Int, minor: Int, patch: Int
+
+    static let absent = ParsedVersion(form: .absent, major: 0, minor: 0, patch: 0)
+
+    private init(form: Form, major: Int, minor: Int, patch: Int) { (self.form, self.major, self.minor, self.patch) = (form, major, minor, patch) }
+
+    init(_ text: String?) {
+        guard let text else { self = .absent; return }
+        if let plain = SemanticVersion.plain(text) {
+            self.init(form: .plain, major: plain.major, minor: plain.minor, patch: plain.patch)
+        } else {
+            self.init(form: SemanticVersion(slow: text) == nil ? .invalid : .other, major: 0, minor: 0, patch: 0)
+        }
     }
 }

@@ -61,6 +61,7 @@ public struct TenantSetting: Codable, Sendable {
     public mutating func write(_ value: JSON?, layer: SettingLayer, user: String?, schema: Schema, by: String, at: Double, revertOf: Int? = nil) throws -> SettingChange {
         guard layer == .tenant || layer == .user else { throw ValidationError("a tenant writes the tenant or user layer, not \(layer.rawValue)") }
         if layer == .user, user?.isEmpty ?? true { throw ValidationError("the user layer needs a user") }
+        if let value, value.depth > JSON.maxDepth { throw ValidationError("the value nests deeper than \(JSON.maxDepth) levels") }
         if let value { try schema.validate(value) }
         guard history.count < 10_000 else { throw ValidationError("this setting has 10000 changes; no more are kept") }
         if layer == .tenant { tenantValue = value } else if let user { users[user] = value }

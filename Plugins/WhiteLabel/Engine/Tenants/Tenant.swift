@@ -57,6 +57,9 @@ public struct Tenant: Codable, Sendable, Equatable {
 
     /// A lower-case DNS name of at least two labels, without a port.
     public static func validateDomain(_ domain: String) throws {
+        guard domain.utf8.allSatisfy({ $0 < 0x80 }) else {
+            throw ValidationError("domain '\(domain.prefix(80))' is not ASCII: give an internationalised name in its punycode form (xn--...), lower case, such as xn--bcher-kva.example")
+        }
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         let ok = domain.utf8.count <= 253 && labels.count >= 2 && labels.allSatisfy { label in
             (1...63).contains(label.utf8.count) && label.first != "-" && label.last != "-"

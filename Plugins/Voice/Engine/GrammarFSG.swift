@@ -1,0 +1,114 @@
+/// A free phone loop offered as an alternative to some of the grammar's words, with a penalty: where the audio
+/// fits "any phones" better than every word the grammar allows there, by more than the penalty, the best path goes
+/// through the loop, and the utterance is not an intent.
+public struct GarbageLoop: Sendable, Equatable {
+    /// Probability of taking the loop instead of the word (once per place).
+    public var entryProbability: Double
+    /// Probability of each phone inside the loop (a penalty that grows with the substitute's length).
+    public var phoneProbability: Double
+    /// The dictionary words of the loop's phones.
+    public var phoneWords: [String]
+    /// Whether slot values get a loop too (the last required literal word of a template always does).
+    public var besideSlots: Bool
+
+    public init(entryProbability: Double, phoneProbability: Double, phoneWords: [String], besideSlots: Bool = true) {
+        self.entryProbability = entryProbability
+        self.phoneProbability = phoneProbability
+        self.phoneWords = phoneWords
+        self.besideSlots = besideSlots
+    }
+}
+
+extension IntentGrammar {
+    /// The grammar as a PocketSphinx finite-state grammar (the text `fsg_model_read` takes): the same paths as
+    /// ``jsgf``, plus, when `garbage` is given, a garbage loop beside the last required literal word of every
+    /// template and, with `besideSlots`, beside every slot value (where one-word substitutions like "what is the weather like *in spain*" hide: a
+    /// whole-utterance score cannot see them, since the rest of the path is right). Words of trailing optional
+    /// parts get no loop, so silence after "call acme" is not taken for a missing "now".
+    public func fsg(garbage: GarbageLoop?) -> String {
+        var builder = FSGBuilder(garbage: garbage, slotPhrases: slotPhrases)
+        let start = builder.newState(), end = builder.newState()
+        for intentTemplates in templates {
+            for parts in intentTemplates { builder.sequence(parts, from: start, to: end, final: true) }
+        }
+        var lines = ["FSG_BEGIN plexus", "NUM_STATES \(builder.states)", "START_STATE \(start)", "FINAL_STATE \(end)"]
+        lines += builder.transitions
+        lines.append("FSG_END")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Builds FSG transitions from parsed templates (states are numbered as they are made).
+private struct FSGBuilder {
+    let garbage: GarbageLoop?
+    let slotPhrases: [String: [[String]]]
+    var states = 0
+    var transitions: [String] = []
+
+    init(garbage: GarbageLoop?, slotPhrases: [String: [[String]]]) {
+        self.garbage = garbage
+        self.slotPhrases = slotPhrases
+    }
+
+    mutating func newState() -> Int {
+        states += 1
+        return states - 1
+    }
+
+    mutating func link(_ from: Int, _ to: Int, _ probability: Double = 1, _ word: String? = nil) {
+        transitions.append("TRANSITION \(from) \(to) \(probability)" + (word.map { " " + $0 } ?? ""))
+    }
+
+    /// `from` to `to` through one or more phones, entered with the loop's penalty.
+    mutating func garbageLoop(from: Int, to: Int) {
+        guard let garbage else { return }
+        let inside = newState(), afterPhone = newState()
+        link(from, inside, garbage.entryProbability)
+        for word in garbage.phoneWords { link(inside, afterPhone, garbage.phoneProbability, word) }
+        link(afterPhone, inside)
+        link(afterPhone, to)
+    }
+
+    /// `parts` from `from` to `to`; `final` when nothing required follows them in the template.
+    mutating func sequence(_ parts: [TemplatePart], from: Int, to: Int, final: Bool) {
+        guard !parts.isEmpty else { return link(from, to) }
+        // The last required part is the final one; trailing optional parts are not.
+        var lastRequired = -1
+        if final, let index = parts.lastIndex(where: { !$0.isOptional }) { lastRequired = index }
+        var current = from
+        for (index, part) in parts.enumerated() {
+            let next = index == parts.count - 1 ? to : newState()
+            self.part(part, from: current, to: next, final: index == lastRequired)
+            current = next
+        }
+    }
+
+    mutating func part(_ part: TemplatePart, from: Int, to: Int, final: Bool) {
+        switch part {
+        case .word(let word):
+            link(from, to, 1, word)
+            if final { garbageLoop(from: from, to: to) }
+        case .slot(let name):
+            for phrase in slotPhrases[name] ?? [] {
+                var current = from
+                for (index, word) in phrase.enumerated() {
+                    let next = index == phrase.count - 1 ? to : newState()
+                    link(current, next, 1, word)
+                    current = next
+                }
+            }
+            if garbage?.besideSlots == true { garbageLoop(from: from, to: to) }
+        case .choice(let alternatives, let optional):
+            for alternative in alternatives where !alternative.isEmpty { sequence(alternative, from: from, to: to, final: final) }
+            if optional || alternatives.contains(where: \.isEmpty) { link(from, to) }
+        }
+    }
+}
+
+extension TemplatePart {
+    /// `[...]` (or a group with an empty alternative): may be left out.
+    var isOptional: Bool {
+        if case .choice(let alternatives, let optional) = self { return optional || alternatives.contains(where: \.isEmpty) }
+        return false
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+@testable import PlexusStorage
+import PostgresTestSupport
+import XCTest
+
+/// Backup on PostgreSQL (issue 21): pg_dump of the plugin schemas, restored with pg_restore into
+/// another database, where the plugin's storage opens on the restored tables, key-value entries
+/// and sequences (handed to that installation's role).
+final class PostgresBackupTests: XCTestCase {
+    private func open(_ url: String, _ plugin: String) async throws -> StorageEngine {
+        try await StorageEngine.open(pluginName: plugin, postgres: PostgresSettings(url: url, poolSize: 1), configuration: testConfiguration())
+    }
+
+    func testBackupRestoresIntoAnotherDatabase() async throws {
+        let cluster = try PostgresTestCluster.get()
+        let source = try cluster.newDatabaseURL()
+        let engine = try await open(source, "kept")
+        let other = try await open(source, "other")
+        try await engine.execute("CREATE TABLE notes (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL, data BYTEA)")
+        try await engine.execute("INSERT INTO notes (body, data) VALUES ('one', ?), ('two', NULL)", [.blob([0, 1, 255])])
+        _ = try await engine.put("k", value: [9, 8, 7])
+        _ = try await other.put("o", value: [1])
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-pgbackup-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        let report = try PostgresBackup.backup(PostgresSettings(url: source), to: directory)
+        XCTAssertEqual(report.schemas, ["plugin_kept", "plugin_other"])
+        XCTAssertGreaterThan(report.bytes, 0)
+        _ = try await engine.put("later", value: [1])  // after the backup: not in it
+        await engine.close()
+        await other.close()
+
+        let target = try cluster.newDatabaseURL()
+        let restored = try PostgresBackup.restore(PostgresSettings(url: target), from: directory, replace: false)
+        XCTAssertEqual(restored, ["plugin_kept", "plugin_other"])
+        let back = try await open(target, "kept")
+        let rows = try await back.query("SELECT id, body, data FROM notes ORDER BY id")
+        XCTAssertEqual(rows.rows.map { $0.values }, [[1, "one", .blob([0, 1, 255])], [2, "two", nil]])
+        try await back.execute("INSERT INTO notes (body) VALUES ('three')")
+        let next = try await back.query("SELECT max(id) FROM notes")
+        XCTAssertEqual(next.rows.first?[0], 3, "the sequence came back too")
+        let kept = try await back.get("k")
+        XCTAssertEqual(kept?.value, [9, 8, 7])
+        let later = try await back.get("later")
+        XCTAssertNil(later)
+        let owner = try cluster.execute("SELECT DISTINCT c.relowner::regrole::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'plugin_kept' AND c.relkind = 'r'", url: target)
+        XCTAssertEqual(owner.count, 1)
+        XCTAssertTrue(owner.first?.hasPrefix("plugin_kept_") ?? false, "the restored tables belong to the target installation's role: \(owner)")
+        await back.close()
+
+        // A database that holds the schemas already is refused unless they are replaced.
+        let refused = await assertStorageError(.misuse) { () async throws(StorageError) in
+            _ = try PostgresBackup.restore(PostgresSettings(url: target), from: directory, replace: false)
+        }
+        XCTAssertTrue(refused?.message.contains("plugin_kept") ?? false, "\(String(describing: refused))")
+        XCTAssertEqual(try PostgresBackup.restore(PostgresSettings(url: target), from: directory, replace: true), ["plugin_kept", "plugin_other"])
+        XCTAssertEqual(try cluster.execute("SELECT count(*) FROM plugin_kept.notes", url: target), ["2"], "replaced by the backup's rows")
+        // Not a backup directory; an empty database.
+        await assertStorageError(.misuse) { () async throws(StorageError) in
+            _ = try PostgresBackup.restore(PostgresSettings(url: target), from: FileManager.default.temporaryDirectory, replace: false)
+        }
+        let empty = try cluster.newDatabaseURL()
+        await assertStorageError(.misuse) { () async throws(StorageError) in _ = try PostgresBackup.backup(PostgresSettings(url: empty), to: directory) }
+    }
+}
