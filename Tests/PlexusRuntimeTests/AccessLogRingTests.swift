@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 @testable import PlexusRuntime
 import XCTest
 
@@ -79,6 +80,28 @@ final class AccessLogRingTests: XCTestCase {
             let fd = open(path, O_RDWR)
             XCTAssertGreaterThanOrEqual(fd, 0)
             XCTAssertThrowsError(try AccessLogRing(attaching: fd), "\(bytes) bytes")
+        }
+    }
+
+    /// Counters a crashed or hostile worker left: a start past the end (Int(head &- tail) trapped),
+    /// and an end 2^40 bytes past the start (the record count spun over bytes that are not there).
+    /// Recovery writes nothing and the master carries on.
+    func testInconsistentCountersRecoverNothing() throws {
+        let master = try AccessLogRing.shared(capacity: 4096)
+        let line = Array("pending 1\n".utf8)
+        XCTAssertTrue(line.withUnsafeBytes { master.append($0) })
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ring-recovery-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let base: UInt64 = 1000
+        for (head, tail) in [(base, base + 1), (base + 1 + (1 << 40), base + 1)] {
+            master.storeCounters(head: head, tail: tail)
+            XCTAssertFalse(master.countersAreValid)
+            XCTAssertEqual(master.unwritten, 0)
+            XCTAssertEqual(master.unwrittenRecords, 0)
+            XCTAssertEqual(master.drain { _ in XCTFail("nothing is handed out"); return true }, 0)
+            AccessLogRecovery.recover(master, into: .file(path), worker: 42, logger: Logger(label: "test"))
+            let written = (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
+            XCTAssertEqual(written.count, 0, "head \(head), tail \(tail): nothing recovered")
         }
     }
 }

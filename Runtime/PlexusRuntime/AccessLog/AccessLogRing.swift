@@ -91,21 +91,47 @@ final class AccessLogRing: @unchecked Sendable {
         descriptor = -1
     }
 
-    /// Bytes appended and not yet written.
-    var unwritten: Int {
-        Int(plexus_log_ring_load(&ring.pointee.head) &- plexus_log_ring_load(&ring.pointee.tail))
+    /// The counters, or nil when they cannot be trusted: the master reads counters a crashed (or
+    /// hostile) worker wrote, and a start past the end, or more claimed than the ring holds, would
+    /// trap a conversion or spin a loop over bytes that are not there.
+    private func validCounters() -> (head: UInt64, tail: UInt64)? {
+        let head = plexus_log_ring_load(&ring.pointee.head)
+        let tail = plexus_log_ring_load(&ring.pointee.tail)
+        guard tail <= head, head - tail <= UInt64(capacity) else { return nil }
+        return (head, tail)
     }
 
-    /// Records appended and not yet written (counted by their line ends; for reports, not the request path).
+    /// Whether the counters are consistent (see ``validCounters()``); when not, nothing is
+    /// written from the ring.
+    var countersAreValid: Bool { validCounters() != nil }
+
+    /// Bytes the counters claim are waiting, for a report when they are inconsistent (saturating).
+    var claimedBytes: UInt64 {
+        plexus_log_ring_load(&ring.pointee.head) &- plexus_log_ring_load(&ring.pointee.tail)
+    }
+
+    /// Bytes appended and not yet written (0 when the counters are inconsistent).
+    var unwritten: Int {
+        guard let (head, tail) = validCounters() else { return 0 }
+        return Int(head - tail)
+    }
+
+    /// Records appended and not yet written (counted by their line ends; for reports, not the
+    /// request path; 0 when the counters are inconsistent).
     var unwrittenRecords: Int {
-        let head = plexus_log_ring_load(&ring.pointee.head)
-        var tail = plexus_log_ring_load(&ring.pointee.tail)
-        var records = 0
+        guard let (head, start) = validCounters() else { return 0 }
+        var tail = start, records = 0
         while tail < head {
             if data.load(fromByteOffset: Int(tail % UInt64(capacity)), as: UInt8.self) == 0x0A { records += 1 }
             tail += 1
         }
         return records
+    }
+
+    /// Stores both counters as given, for tests that play a crashed or hostile worker.
+    func storeCounters(head: UInt64, tail: UInt64) {
+        plexus_log_ring_store(&ring.pointee.head, head)
+        plexus_log_ring_store(&ring.pointee.tail, tail)
     }
 
     /// Bytes appended since start (the loop's own count).
@@ -132,11 +158,10 @@ final class AccessLogRing: @unchecked Sendable {
     /// Returns the records skipped.
     @discardableResult
     func drain(_ write: (UnsafeRawBufferPointer) -> Bool) -> Int {
-        let head = plexus_log_ring_load(&ring.pointee.head)
-        var tail = ring.pointee.tail
         // The master reads counters a crashed worker wrote: a ring whose start is past its end, or
         // that claims more than it holds, is not trusted (nothing is written from it).
-        guard head >= tail, head - tail <= UInt64(capacity) else { return 0 }
+        guard let (head, start) = validCounters() else { return 0 }
+        var tail = start
         var skipped = 0
         while tail < head {
             let start = Int(tail % UInt64(capacity))
