@@ -58,4 +58,28 @@ final class CredentialStrippingTests: XCTestCase {
         XCTAssertTrue(lines.contains("x-api-key: \(key.lowercased())"), "\(lines)")
         XCTAssertEqual(plexus.stop(), 0)
     }
+
+    /// Trailer fields of a chunked body come after the head the gateway authenticated: they are
+    /// never merged into the plugin's headers (RFC 9110 §6.5.1), neither on a normal route nor on
+    /// one `forward_credentials` names (where a trailer `Authorization` would sit next to the
+    /// verified one).
+    func testTrailerFieldsNeverReachThePlugin() throws {
+        for forwarded in [false, true] {
+            let extra = forwarded ? "[auth]\nforward_credentials = \"route:get \(Self.path)\"\n" : ""
+            let plexus = try Repository.startPlexus(swiftPlugins: [], cFixtures: ["echo-headers-c"], extra: extra)
+            let key = try plexus.createAPIKey(name: "trailer-caller")
+            let client = try TestClient(port: plexus.port)
+            for _ in 0..<2 {  // twice on one connection: the second request reuses the exchange
+                try client.send("GET \(Self.path) HTTP/1.1\r\nHost: test\r\nX-API-Key: \(key)\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                + "0\r\nAuthorization: Bearer unverified-trailer-token\r\nX-Trailer-Probe: yes\r\n\r\n")
+                let response = try client.readResponse()
+                XCTAssertEqual(response.status, 200, "forwarded \(forwarded): \(response.text)")
+                XCTAssertFalse(response.text.contains("unverified-trailer-token"), "forwarded \(forwarded): \(response.text)")
+                XCTAssertFalse(response.text.lowercased().contains("x-trailer-probe"), "forwarded \(forwarded): \(response.text)")
+                XCTAssertTrue(response.text.lowercased().contains("transfer-encoding: chunked"), "the head's fields still arrive: \(response.text)")
+                if forwarded { XCTAssertTrue(response.text.contains(key), "the verified key is forwarded: \(response.text)") }
+            }
+            XCTAssertEqual(plexus.stop(), 0)
+        }
+    }
 }

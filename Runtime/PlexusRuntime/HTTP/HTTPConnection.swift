@@ -23,6 +23,8 @@ final class HTTPConnection {
     /// it (while it is being answered, the responder's call still does).
     private var spare: HTTPExchange?
     private var lastCallbackWasValue = false
+    /// Bytes of trailer fields (after a chunked body) in the current message: skipped, but bounded.
+    private var trailerBytes = 0
     /// The line framing of the head being read (bare LF, obs-fold).
     private var framing = HeadFraming()
     /// Where the head bytes of the current read begin (the read's start while a head continues).
@@ -338,6 +340,7 @@ final class HTTPConnection {
         current = exchange
         queue.append(exchange)
         lastCallbackWasValue = false
+        trailerBytes = 0
         framing.reset()
         headScanPending = true
         phase = .head
@@ -369,6 +372,7 @@ final class HTTPConnection {
 
     fileprivate func headerField(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
         guard let exchange = current else { return refused }
+        if phase == .body { return skipTrailer(length) }
         if lastCallbackWasValue || exchange.headerRanges.isEmpty {
             if exchange.headerRanges.count >= hooks.limits.maxHeaderCount {
                 pendingError = (431, "more than \(hooks.limits.maxHeaderCount) header fields", [])
@@ -387,6 +391,7 @@ final class HTTPConnection {
 
     fileprivate func headerValue(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
         guard let exchange = current, !exchange.headerRanges.isEmpty else { return refused }
+        if phase == .body { return skipTrailer(length) }
         let index = exchange.headerRanges.count - 1
         // llhttp's strict mode admits only token characters in a name (RFC 9110 §5.6.2), but an empty name too.
         if !lastCallbackWasValue && exchange.headerRanges[index].name.isEmpty {
@@ -397,6 +402,16 @@ final class HTTPConnection {
         exchange.head.append(data, length)
         exchange.headerRanges[index].value = exchange.headerRanges[index].value.lowerBound..<exchange.head.count
         return checkHeadSize(exchange)
+    }
+
+    /// A trailer field's bytes (llhttp reports trailers of a chunked body through the header
+    /// callbacks): never merged into the head the gateway authenticated and the plugin reads
+    /// (RFC 9110 §6.5.1), only counted against the head's size limit.
+    private func skipTrailer(_ length: Int) -> Int32 {
+        trailerBytes += length
+        guard trailerBytes > hooks.limits.maxHeaderBytes else { return 0 }
+        pendingError = (431, "trailer fields are larger than \(hooks.limits.maxHeaderBytes) bytes", [])
+        return refused
     }
 
     private func checkHeadSize(_ exchange: HTTPExchange) -> Int32 {
