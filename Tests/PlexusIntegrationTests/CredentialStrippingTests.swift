@@ -52,10 +52,20 @@ final class CredentialStrippingTests: XCTestCase {
         let plexus = try Repository.startPlexus(swiftPlugins: [], cFixtures: ["echo-headers-c", "hello-c"],
                                                 extra: "[auth]\nforward_credentials = \"plugin:hello-c, route:get \(Self.path)\"\n")
         let key = try plexus.createAPIKey(name: "forwarded")
-        let (status, lines) = try echo(plexus, "Authorization: Bearer \(plexus.adminKey)\r\nX-API-Key: \(key)\r\n")
+        var (status, lines) = try echo(plexus, "Authorization: Bearer \(key)\r\n")
         XCTAssertEqual(status, 200)
-        XCTAssertTrue(lines.contains("authorization: bearer \(plexus.adminKey.lowercased())"), "\(lines)")
+        XCTAssertTrue(lines.contains("authorization: bearer \(key.lowercased())"), "\(lines)")
+        (status, lines) = try echo(plexus, "X-API-Key: \(key)\r\n")
+        XCTAssertEqual(status, 200)
         XCTAssertTrue(lines.contains("x-api-key: \(key.lowercased())"), "\(lines)")
+        // The operator's admin key is never forwarded, even to a route the setting names.
+        let admin = plexus.adminKey
+        for credential in ["Authorization: Bearer \(admin)\r\n", "X-API-Key: \(admin)\r\n", "Authorization: Bearer \(admin)\r\nX-API-Key: \(key)\r\n"] {
+            (status, lines) = try echo(plexus, credential)
+            XCTAssertEqual(status, 200, credential)
+            XCTAssertFalse(lines.joined().contains(admin.lowercased()), "the admin key reached the plugin: \(lines)")
+            XCTAssertFalse(lines.contains { $0.hasPrefix("authorization:") || $0.hasPrefix("x-api-key:") }, "\(lines)")
+        }
         XCTAssertEqual(plexus.stop(), 0)
     }
 

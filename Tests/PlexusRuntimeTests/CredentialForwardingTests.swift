@@ -64,4 +64,14 @@ final class CredentialForwardingTests: XCTestCase {
         }
         XCTAssertEqual(try? CredentialForwarding.parse(" , "), [], "an empty list forwards to nobody")
     }
+
+    /// The admin key's names (its own, and the shared-store form) are recognised, and no other.
+    func testAdminKeyNamesAreRecognisedExactly() {
+        XCTAssertTrue(AdminKey.isAdminKeyName(AdminKey.keyName))
+        XCTAssertTrue(AdminKey.isAdminKeyName(AdminKey.keyName(sharedBy: URL(fileURLWithPath: "/var/lib/plexus"))))
+        for name in ["plexus-admin-", "plexus-admin-1234567", "plexus-admin-123456789", "plexus-admin-ABCDEF01",
+                     "plexus-admin-12345g78", "plexus-administrator", "Plexus-Admin", "echo-caller", ""] {
+            XCTAssertFalse(AdminKey.isAdminKeyName(name), name)
+        }
+    }
 }

@@ -2,14 +2,17 @@
 ///
 /// The gateway verifies the caller's `Authorization` and `X-API-Key` headers itself and hands a
 /// plugin the verified caller (subject, tenant, roles, scopes), so by default both headers are
-/// left out of the request a plugin route receives: a plugin never sees the admin key the
-/// operator console sends, nor any caller's token. The gateway sets no cookie and reads none, so
-/// `Cookie` passes through unchanged.
+/// left out of the request a plugin route receives: neither the admin key the operator console
+/// sends nor any caller's token is handed to the plugin (in-process plugins are trusted code
+/// sharing the runtime's address space; this is not a sandbox). The gateway sets no cookie and
+/// reads none, so `Cookie` passes through unchanged, and so does the query string.
 ///
 /// `[auth] forward_credentials` names the plugins and routes that must still see them (a plugin
 /// that calls another service with the caller's own token), in the form rate limits use:
 /// `"plugin:NAME"`, `"route:METHOD /pattern"` (the pattern as registered), comma-separated, or
 /// `"*"` for every route. Each route's answer is kept in a table indexed by its immutable id.
+/// The operator's admin key (``Caller/isAdminKey``) is never forwarded, even to a named route
+/// (``PluginResponder`` checks the caller).
 /// Loop thread only.
 struct CredentialForwarding {
     /// One entry of `forward_credentials`.

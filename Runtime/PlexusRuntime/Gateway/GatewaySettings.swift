@@ -14,7 +14,7 @@ import Foundation
 /// tenant_claim = "tenant"
 /// roles_claim = "roles"
 /// admin_role = "admin"
-/// forward_credentials = "plugin:NAME"         # routes that still receive Authorization / X-API-Key
+/// forward_credentials = "plugin:NAME"         # routes that still receive Authorization / X-API-Key (never the admin key)
 ///
 /// [tenants.hosts]                             # white-label domains
 /// "docs.acme.example" = "acme"

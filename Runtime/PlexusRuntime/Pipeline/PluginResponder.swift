@@ -40,7 +40,9 @@ final class PluginResponder: ResponseSink {
     func call(_ exchange: HTTPExchange, route: RegisteredRoute) {
         if exchange.deadline != 0 { startDeadlineTimer() }
         exchange.connection.publishHandoverState()
-        var request = exchange.makeCRequest(credentials: credentials.forwards(to: route))
+        // The operator's admin key is never forwarded: a plugin acts as its caller, never as the console.
+        let forwards = credentials.forwards(to: route) && !(exchange.caller?.isAdminKey ?? false)
+        var request = exchange.makeCRequest(credentials: forwards)
         let (outer, outerAnswered) = (running, runningAnswered)
         running = exchange
         runningAnswered = false
