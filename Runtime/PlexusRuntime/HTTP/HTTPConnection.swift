@@ -584,6 +584,9 @@ final class HTTPConnection {
         // One answer (the common case) is written from its exchange's buffer; several are
         // gathered into one write.
         var single: UnsafeRawBufferPointer?
+        // `single` points into this exchange's buffer: held here, so the compaction below (which
+        // may drop it from the queue) cannot free the bytes before they are written.
+        var singleOwner: HTTPExchange?
         var out: [UInt8] = []
         while queueHead < queue.count, let response = queue[queueHead].response {
             let exchange = queue[queueHead]
@@ -591,10 +594,12 @@ final class HTTPConnection {
             hooks.bodies.release(exchange)
             if single == nil && out.isEmpty {
                 single = response
+                singleOwner = exchange
             } else {
                 if let first = single {
                     out.append(contentsOf: first)
                     single = nil
+                    singleOwner = nil
                 }
                 out.append(contentsOf: response)
             }
@@ -618,8 +623,9 @@ final class HTTPConnection {
             queue.removeFirst(queueHead)
             queueHead = 0
         }
-        // The exchange of a single answer is the spare or still queued: its buffer is alive.
-        if let single { write(single) } else if !out.isEmpty { out.withUnsafeBytes { write($0) } }
+        // A single answer's buffer is alive: ``singleOwner`` holds its exchange (the compaction
+        // above may have removed it from the queue); ``write(_:)`` copies what the socket did not take.
+        if let single { withExtendedLifetime(singleOwner) { write(single) } } else if !out.isEmpty { out.withUnsafeBytes { write($0) } }
         // An idle keep-alive connection holds no large answer: past 4 KiB, the buffer is freed once
         // written (what the socket did not take was copied), and the next answer allocates again.
         if let spare, spare.responseBytes.capacity > HTTPExchange.keptResponseBytes {
