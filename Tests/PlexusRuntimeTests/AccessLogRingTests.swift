@@ -1,3 +1,4 @@
+import CPlexusShims
 import Foundation
 import Logging
 @testable import PlexusRuntime
@@ -68,6 +69,11 @@ final class AccessLogRingTests: XCTestCase {
         let target = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(master.descriptor)")
         XCTAssertTrue(target.hasPrefix("/memfd:plexus-access-log"), target)
         XCTAssertNotEqual(fcntl(master.descriptor, F_GETFD) & FD_CLOEXEC, 0, "only the spawn's dup2 passes it on")
+        // Its size is sealed: a worker cannot shrink it under the master's mapping (SIGBUS in recovery).
+        XCTAssertEqual(plexus_memfd_size_is_sealed(master.descriptor), 1)
+        XCTAssertNotEqual(ftruncate(master.descriptor, 0), 0, "shrinking a sealed ring is refused")
+        XCTAssertEqual(errno, EPERM)
+        XCTAssertNotEqual(ftruncate(master.descriptor, 1 << 20), 0, "growing it too")
     }
 
     func testAWorkerRefusesADescriptorThatIsNoRing() throws {

@@ -21,9 +21,15 @@ typedef struct plexus_log_ring {
 } plexus_log_ring;
 
 /** A memfd of `bytes` zero bytes for a ring the supervisor shares with its worker (close-on-exec;
-    the spawn's dup2 passes it on). Returns the descriptor, or -errno. Nothing of it reaches the
+    the spawn's dup2 passes it on; its size sealed). Returns the descriptor, or -errno. Nothing of it reaches the
     disk: it lives in memory and is gone once both processes closed and unmapped it. */
 int plexus_log_ring_memfd(uint64_t bytes);
+
+/** Seals a memfd's size (F_SEAL_SHRINK, F_SEAL_GROW, then F_SEAL_SEAL), so that no process
+    holding it can shrink it under another's mapping (a SIGBUS on the next read). Returns 0 or -errno. */
+int plexus_memfd_seal_size(int fd);
+/** 1 when `fd`'s size is sealed as ``plexus_memfd_seal_size`` does, 0 when not, -errno on error. */
+int plexus_memfd_size_is_sealed(int fd);
 
 /** An acquire load of one of the ring's counters. */
 uint64_t plexus_log_ring_load(const uint64_t *counter);
