@@ -110,4 +110,43 @@ final class AccessLogRingTests: XCTestCase {
             XCTAssertEqual(written.count, 0, "head \(head), tail \(tail): nothing recovered")
         }
     }
+
+    /// Recovery into a sink that refuses without waiting (a full non-blocking pipe) stops at the
+    /// first refusal: it does not skip on to the next region (the ring wrapped, so there are two),
+    /// whose line could be glued to a torn one; what is left stays counted as not written.
+    func testRecoveryStopsAtTheFirstRefusal() throws {
+        let master = try AccessLogRing.shared(capacity: 4096)
+        let filler = [UInt8](repeating: 0x66, count: 2999) + [0x0A]
+        XCTAssertTrue(filler.withUnsafeBytes { master.append($0) })
+        master.drain { _ in true }  // the start is now at 3000: the next records wrap
+        let record = [UInt8](repeating: 0x72, count: 999) + [0x0A]
+        for _ in 0..<2 { XCTAssertTrue(record.withUnsafeBytes { master.append($0) }) }
+        XCTAssertEqual(master.unwritten, 2000)
+        var pipe: [Int32] = [0, 0]
+        XCTAssertEqual(Glibc.pipe(&pipe), 0)
+        defer { close(pipe[0]); close(pipe[1]) }
+        XCTAssertEqual(fcntl(pipe[1], F_SETFL, fcntl(pipe[1], F_GETFL) | O_NONBLOCK), 0)
+        let chunk = [UInt8](repeating: 0x7A, count: 4096)
+        while chunk.withUnsafeBytes({ Glibc.write(pipe[1], $0.baseAddress, $0.count) }) > 0 {}
+        XCTAssertEqual(errno, EAGAIN, "the pipe is full")
+        let (bytes, records) = master.recover(into: pipe[1])
+        XCTAssertEqual(bytes, 0)
+        XCTAssertEqual(records, 0)
+        XCTAssertEqual(master.unwritten, 2000, "nothing skipped past the refusal")
+        XCTAssertEqual(master.unwrittenRecords, 2)
+    }
+
+    /// The write helper reports how much a non-blocking pipe took before it refused the rest.
+    func testDescriptorWriteReportsAPartialWrite() throws {
+        var pipe: [Int32] = [0, 0]
+        XCTAssertEqual(Glibc.pipe(&pipe), 0)
+        defer { close(pipe[0]); close(pipe[1]) }
+        XCTAssertEqual(fcntl(pipe[1], F_SETFL, fcntl(pipe[1], F_GETFL) | O_NONBLOCK), 0)
+        let capacity = Int(fcntl(pipe[1], 1032))  // F_GETPIPE_SZ (Linux; not imported into Swift)
+        XCTAssertGreaterThan(capacity, 0)
+        let bytes = [UInt8](repeating: 0x61, count: capacity + 10_000)
+        let (error, written) = bytes.withUnsafeBytes { Descriptor.write(pipe[1], $0) }
+        XCTAssertEqual(error, EAGAIN)
+        XCTAssertEqual(written, capacity, "the pipe took what it holds, and the count says so")
+    }
 }

@@ -154,10 +154,11 @@ final class AccessLogRing: @unchecked Sendable {
 
     /// Hands what waits to `write` (the writer thread only; at most two regions, the ring wraps),
     /// moving the start past each region once `write` returns. `write` returns false when the
-    /// sink refused the bytes: they are skipped all the same, and the records among them counted.
-    /// Returns the records skipped.
+    /// sink refused the bytes: they are skipped all the same, and the records among them counted;
+    /// with `stopAtRefusal` (the master's recovery) draining stops there instead, the start left
+    /// before the refused region. Returns the records skipped.
     @discardableResult
-    func drain(_ write: (UnsafeRawBufferPointer) -> Bool) -> Int {
+    func drain(stopAtRefusal: Bool = false, _ write: (UnsafeRawBufferPointer) -> Bool) -> Int {
         // The master reads counters a crashed worker wrote: a ring whose start is past its end, or
         // that claims more than it holds, is not trusted (nothing is written from it).
         guard let (head, start) = validCounters() else { return 0 }
@@ -167,7 +168,10 @@ final class AccessLogRing: @unchecked Sendable {
             let start = Int(tail % UInt64(capacity))
             let length = min(Int(head - tail), capacity - start)
             let region = UnsafeRawBufferPointer(start: data + start, count: length)
-            if !write(region) { skipped += region.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+            if !write(region) {
+                if stopAtRefusal { break }
+                skipped += region.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            }
             tail += UInt64(length)
             plexus_log_ring_store(&ring.pointee.tail, tail)
         }
@@ -175,14 +179,21 @@ final class AccessLogRing: @unchecked Sendable {
     }
 
     /// The master, after its worker ended: writes what the worker had not written to `fd`.
-    /// Returns the bytes and records written.
+    /// Returns the bytes and whole records written. It stops at the first write the sink refuses
+    /// (a full non-blocking pipe or FIFO); when the sink took part of a record, a line end is
+    /// written after it (best effort), so the next line in the shared log starts on its own.
     func recover(into fd: Int32) -> (bytes: Int, records: Int) {
         var bytes = 0, records = 0
-        drain { region in
-            guard Descriptor.writeAll(fd, region) == 0 else { return false }
-            bytes += region.count
-            records += region.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-            return true
+        drain(stopAtRefusal: true) { region in
+            let (error, written) = Descriptor.write(fd, region)
+            bytes += written
+            records += UnsafeRawBufferPointer(rebasing: region[..<written]).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            if error == 0 { return true }
+            if written > 0 && region[written - 1] != 0x0A {
+                let lineEnd: UInt8 = 0x0A
+                _ = withUnsafeBytes(of: lineEnd) { Descriptor.write(fd, $0) }
+            }
+            return false
         }
         return (bytes, records)
     }
