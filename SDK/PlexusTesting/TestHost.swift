@@ -94,9 +94,14 @@ public final class TestHost<P: Plugin>: PluginTestClient {
     }
 
     /// Whether `name` is a header the gateway consumes (`Authorization`, `X-API-Key`, any case).
+    /// ASCII case only, as the runtime compares: a name with another Unicode scalar that
+    /// lower-cases to an ASCII letter (the Kelvin sign) is not one.
     nonisolated static func isCredential(_ name: String) -> Bool {
-        let lower = name.lowercased()
-        return lower == "authorization" || lower == "x-api-key"
+        func equal(_ wanted: String) -> Bool {
+            name.utf8.count == wanted.utf8.count
+                && zip(name.utf8, wanted.utf8).allSatisfy { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
+        }
+        return equal("authorization") || equal("x-api-key")
     }
 
     /// Stops the plugin, its timers and its subscriptions, as the runtime would; handlers still

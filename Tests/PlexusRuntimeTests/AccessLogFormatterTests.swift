@@ -176,4 +176,31 @@ final class AccessLogFormatterTests: XCTestCase {
         XCTAssertEqual(writer.finish(timeout: 10), 0)
         close(reader)
     }
+
+    /// One huge record grows the formatter's line buffer; the next ordinary one shrinks it back,
+    /// so a single 64 KiB User-Agent does not keep ~400 KiB per worker.
+    func testTheLineBufferShrinksBackAfterAHugeRecord() {
+        var formatter = AccessLogFormatter(format: .json)
+        func append(agent: [UInt8]) -> [UInt8] {
+            var out: [UInt8] = []
+            Array("/x".utf8).withUnsafeBytes { target in
+                agent.withUnsafeBytes { agentBytes in
+                    let record = AccessRecord(time: timespec(tv_sec: 1_765_000_000, tv_nsec: 0), method: "GET", target: target, httpMinor: 1,
+                                              status: 200, bytes: 1, durationMicroseconds: 1, requestID: "r", peer: "127.0.0.1:1",
+                                              peerIP: "127.0.0.1", plugin: nil, route: nil, tenant: nil, subject: nil,
+                                              userAgent: agentBytes, referer: nil)
+                    formatter.append(record, to: &out)
+                }
+            }
+            return out
+        }
+        XCTAssertEqual(formatter.lineBufferCapacity, AccessLogFormatter.keptLineBytes)
+        let huge = append(agent: [UInt8](repeating: 0x01, count: 64 * 1024))
+        XCTAssertGreaterThan(formatter.lineBufferCapacity, AccessLogFormatter.shrinkAboveBytes)
+        XCTAssertGreaterThan(huge.count, 64 * 1024 * 6, "written whole, every control byte escaped")
+        XCTAssertTrue(String(decoding: huge, as: UTF8.self).contains("\\u0001"))
+        let small = append(agent: Array("curl".utf8))
+        XCTAssertEqual(formatter.lineBufferCapacity, AccessLogFormatter.keptLineBytes)
+        XCTAssertTrue(String(decoding: small, as: UTF8.self).contains("curl"))
+    }
 }

@@ -63,6 +63,8 @@ final class CredentialForwardingTests: XCTestCase {
             }
         }
         XCTAssertEqual(try? CredentialForwarding.parse(" , "), [], "an empty list forwards to nobody")
+        XCTAssertEqual(try? CredentialForwarding.parse("plugin: legacy "), [.plugin("legacy")], "spaces around a plugin name are trimmed")
+        XCTAssertThrowsError(try CredentialForwarding.parse("plugin:   "), "a name of spaces is no name")
     }
 
     /// The admin key's names (its own, and the shared-store form) are recognised, and no other.

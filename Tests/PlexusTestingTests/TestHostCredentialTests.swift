@@ -1,6 +1,6 @@
 import Foundation
 import PlexusSDK
-import PlexusTesting
+@testable import PlexusTesting
 import XCTest
 
 /// A plugin that answers with the header names and values its handler was given.
@@ -34,5 +34,14 @@ final class TestHostCredentialTests: XCTestCase {
         let forwarded = try await host.get("/api/v1/headers", headers: sent)
         XCTAssertEqual(forwarded.text, "Authorization: Bearer plx_secret\nx-API-key: plx_other\nX-Custom: kept\nCookie: theme=dark\n")
         await host.stop()
+    }
+
+    /// TestHost compares header names in ASCII case only, as the runtime does.
+    func testCredentialNamesCompareInASCIICaseOnly() {
+        XCTAssertTrue(TestHost<HeaderEchoPlugin>.isCredential("AUTHORIZATION"))
+        XCTAssertTrue(TestHost<HeaderEchoPlugin>.isCredential("x-Api-Key"))
+        XCTAssertFalse(TestHost<HeaderEchoPlugin>.isCredential("X-API-\u{212A}EY"), "the Kelvin sign lower-cases to k, but the runtime does not match it")
+        XCTAssertFalse(TestHost<HeaderEchoPlugin>.isCredential("x-api-keys"))
+        XCTAssertFalse(TestHost<HeaderEchoPlugin>.isCredential(""))
     }
 }

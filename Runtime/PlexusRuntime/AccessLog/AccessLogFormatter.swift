@@ -12,7 +12,11 @@ final class AccessLogFormatter {
     private var target: [UInt8] = []
     private var scratch: [UInt8] = []
     private var line: UnsafeMutablePointer<UInt8>
-    private var lineCapacity = 1024
+    private var lineCapacity = AccessLogFormatter.keptLineBytes
+    /// The line buffer's usual size, and the size past which it shrinks back to it.
+    static let keptLineBytes = 1024, shrinkAboveBytes = 64 * 1024
+    /// The line buffer's size now (for tests).
+    var lineBufferCapacity: Int { lineCapacity }
 
     init(format: AccessLogSettings.Format) {
         self.format = format
@@ -50,6 +54,11 @@ final class AccessLogFormatter {
         if needed > lineCapacity {
             line.deallocate()
             lineCapacity = max(needed, 2 * lineCapacity)
+            line = .allocate(capacity: lineCapacity)
+        } else if needed <= Self.keptLineBytes && lineCapacity > Self.shrinkAboveBytes {
+            // One huge record (a 64 KiB User-Agent) does not keep ~400 KiB per worker for good.
+            line.deallocate()
+            lineCapacity = Self.keptLineBytes
             line = .allocate(capacity: lineCapacity)
         }
         var out = ByteWriter(UnsafeMutableBufferPointer(start: line, count: lineCapacity))

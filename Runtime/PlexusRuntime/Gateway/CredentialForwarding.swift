@@ -67,8 +67,9 @@ struct CredentialForwarding {
             if entry.isEmpty { continue }
             if entry == "*" {
                 selectors.append(.all)
-            } else if entry.hasPrefix("plugin:"), entry.count > 7 {
-                selectors.append(.plugin(String(entry.dropFirst(7))))
+            } else if entry.hasPrefix("plugin:"),
+                      case let name = entry.dropFirst(7).trimmingCharacters(in: .whitespaces), !name.isEmpty {
+                selectors.append(.plugin(name))
             } else if entry.hasPrefix("route:") {
                 let rest = entry.dropFirst(6)
                 guard let space = rest.firstIndex(of: " "), rest.startIndex != space else {
