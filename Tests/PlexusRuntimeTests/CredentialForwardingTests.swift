@@ -37,6 +37,11 @@ final class CredentialForwardingTests: XCTestCase {
         }
         var all = CredentialForwarding(selectors: try CredentialForwarding.parse("*"))
         XCTAssertTrue(all.forwards(to: otherRoute))
+        // Selectors that match no route are reported (the pipeline logs a warning at mount).
+        let routes = [legacyRoute, postB, getB, otherRoute]
+        XCTAssertEqual(forwarding.unmatched(by: routes), [])
+        let misspelt = CredentialForwarding(selectors: try CredentialForwarding.parse("plugin:legacyy, route:DELETE /api/v1/b/:id, plugin:other"))
+        XCTAssertEqual(misspelt.unmatched(by: routes), ["plugin:legacyy", "route:DELETE /api/v1/b/:id"])
     }
 
     func testConsumedHeaderNamesMatchInAnyCaseAndOnlyThem() {

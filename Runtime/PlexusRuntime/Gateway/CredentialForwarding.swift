@@ -43,6 +43,19 @@ struct CredentialForwarding {
         return forwards
     }
 
+    /// The selectors (as written in the setting) that match none of `routes`.
+    func unmatched(by routes: [RegisteredRoute]) -> [String] {
+        selectors.filter { selector in
+            !routes.contains { Self.matches(selector, $0.plugin.name, $0.method, $0.pattern.text) }
+        }.map { selector in
+            switch selector {
+            case .all: return "*"
+            case .plugin(let name): return "plugin:" + name
+            case let .route(method, pattern): return "route:\(method) \(pattern)"
+            }
+        }
+    }
+
     static func matches(_ selector: Selector, _ plugin: String, _ method: String, _ pattern: String) -> Bool {
         switch selector {
         case .all: return true

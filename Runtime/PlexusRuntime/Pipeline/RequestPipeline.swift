@@ -67,6 +67,12 @@ final class RequestPipeline {
     func mount() {
         let targets = registry.mount()
         gateway?.resilience.guardRoutes(registry.mountedRoutes)
+        if let gateway {
+            // A misspelt selector fails closed (nothing is forwarded); the operator is told.
+            for selector in plugins.credentials.unmatched(by: registry.mountedRoutes) {
+                gateway.logger.warning("auth.forward_credentials: '\(selector)' matches no mounted plugin route")
+            }
+        }
         router = RouteTrie(targets.map { ($0.method, $0.pattern, $0) })
     }
 
