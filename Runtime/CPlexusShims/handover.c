@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "handover.h"
+#include "logring.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -25,10 +26,11 @@ static void *map_table(int fd) {
 }
 
 int plexus_handover_table_create(void) {
-    int fd = memfd_create("plexus-connections", MFD_CLOEXEC);
+    int fd = memfd_create("plexus-connections", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) return -errno;
     void *table = NULL;
-    if (ftruncate(fd, PLEXUS_HANDOVER_TABLE_BYTES) != 0 || (table = map_table(fd)) == NULL) {
+    // Sealed at its size: a worker cannot shrink the table under the master's mapping.
+    if (ftruncate(fd, PLEXUS_HANDOVER_TABLE_BYTES) != 0 || plexus_memfd_seal_size(fd) != 0 || (table = map_table(fd)) == NULL) {
         int error = errno;
         close(fd);
         return -error;

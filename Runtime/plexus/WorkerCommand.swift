@@ -22,6 +22,8 @@ struct Worker: ParsableCommand {
     var handoverFd: Int32?
     @Option(help: "The master's shared connection table.")
     var connectionTableFd: Int32?
+    @Option(help: "The master's shared access log ring.")
+    var accessLogRingFd: Int32?
 
     func run() throws {
         let settings = try options.settings()
@@ -30,6 +32,11 @@ struct Worker: ParsableCommand {
         worker.holdUnlessReady = reload
         if let recycles { worker.recycles = try RecycleReport(argument: recycles) }
         if let handoverFd, let connectionTableFd { worker.handover = (handoverFd, connectionTableFd) }
+        if let accessLogRingFd {
+            do { try worker.attachAccessLogRing(fd: accessLogRingFd) } catch {
+                Logger(label: "plexus").error("access log records are lost if this worker crashes: \(error)")
+            }
+        }
         let runtime = Runtime(config: settings, logger: Logger(label: "plexus"), launch: RuntimeLaunch(worker: worker))
         let code = try runtime.run()
         if code != 0 { throw ExitCode(code) }

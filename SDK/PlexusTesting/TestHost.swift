@@ -18,7 +18,9 @@ import PlexusSDK
 /// body over the route's bound 413, an unknown path 404 and a known path with another method 405.
 /// Each handler runs as its own task, as in the runtime: a route's `timeout` passing answers 504
 /// and cancels it, a test task cancelled while it waits (a client that leaves) cancels it, and so
-/// does ``stop()``; ``handlersRunning`` counts those not returned yet.
+/// does ``stop()``; ``handlersRunning`` counts those not returned yet. Like the gateway, it leaves
+/// the `Authorization` and `X-API-Key` headers out of what a handler receives unless
+/// ``forwardsCredentials`` is set (the operator's `[auth] forward_credentials`).
 @PluginActor
 public final class TestHost<P: Plugin>: PluginTestClient {
     /// The plugin instance.
@@ -43,6 +45,9 @@ public final class TestHost<P: Plugin>: PluginTestClient {
     public let tenancy: InMemoryTenancy
     /// The audit records the plugin wrote (ABI 1.8), checked as the runtime checks them.
     public let audit: InMemoryAudit
+    /// Whether handlers receive the `Authorization` and `X-API-Key` headers, as a plugin named in
+    /// `[auth] forward_credentials` does; false by default, as in the runtime.
+    public var forwardsCredentials = false
     private var requests = 0
     private var stopped = false
     /// Handlers running now, by request number: a deadline, a cancelled caller or ``stop()`` cancels them.
@@ -86,6 +91,17 @@ public final class TestHost<P: Plugin>: PluginTestClient {
     isolated deinit {
         context.timers.cancelAll()
         context.bus.cancelAll()
+    }
+
+    /// Whether `name` is a header the gateway consumes (`Authorization`, `X-API-Key`, any case).
+    /// ASCII case only, as the runtime compares: a name with another Unicode scalar that
+    /// lower-cases to an ASCII letter (the Kelvin sign) is not one.
+    nonisolated static func isCredential(_ name: String) -> Bool {
+        func equal(_ wanted: String) -> Bool {
+            name.utf8.count == wanted.utf8.count
+                && zip(name.utf8, wanted.utf8).allSatisfy { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
+        }
+        return equal("authorization") || equal("x-api-key")
     }
 
     /// Stops the plugin, its timers and its subscriptions, as the runtime would; handlers still
@@ -133,7 +149,8 @@ public final class TestHost<P: Plugin>: PluginTestClient {
             return Self.problem(403, "tenant '\(tenant)' is suspended", requestID)
         }
         let sdkRequest = Request(method: request.method, path: path, parameters: match.parameters, rawQuery: rawQuery,
-                                 headers: Headers(request.headers), body: request.body, requestID: requestID,
+                                 headers: Headers(forwardsCredentials ? request.headers : request.headers.filter { !Self.isCredential($0.0) }),
+                                 body: request.body, requestID: requestID,
                                  caller: caller, tenant: tenant)
         let route = match.route
         guard let response = await answer(sdkRequest, route: route, number: requests) else {

@@ -4,8 +4,8 @@ import XCTest
 
 /// The access log under a crash (issue 22): records of requests answered before a worker crash
 /// are written even though the worker never flushed them. The worker appends each record to a
-/// ring the master shares (`supervisor.<n>.accesslog`); after the crash the master writes what
-/// the worker's writer thread had not.
+/// ring the master shares (a memfd, never a file in the data directory); after the crash the
+/// master writes what the worker's writer thread had not.
 final class AccessLogCrashTests: XCTestCase {
     func testRecordsTheWorkerHadNotWrittenSurviveItsCrash() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-access-crash-\(UUID().uuidString.prefix(8))")
@@ -33,6 +33,8 @@ final class AccessLogCrashTests: XCTestCase {
         }
         let written = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         XCTAssertFalse(written.contains("crash-log-1"), "nothing is flushed before the crash: \(written)")
+        let dataFiles = try FileManager.default.contentsOfDirectory(atPath: plexus.workDirectory.appendingPathComponent("data").path)
+        XCTAssertFalse(dataFiles.contains { $0.hasSuffix(".accesslog") }, "the ring is memory, not a file: \(dataFiles)")
 
         let crasher = try TestClient(port: plexus.port)
         try crasher.send("GET /api/v1/c/segv HTTP/1.1\r\nHost: t\r\n\(auth)\r\n")

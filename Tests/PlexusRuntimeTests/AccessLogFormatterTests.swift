@@ -80,6 +80,26 @@ final class AccessLogFormatterTests: XCTestCase {
                       String(decoding: combined, as: UTF8.self))
     }
 
+    func testAPlainPathIsLoggedAsSentAndStillEscaped() throws {
+        func plain(_ text: [UInt8]) -> Bool { text.withUnsafeBytes { AccessLogTarget.isPlainPath($0) } }
+        XCTAssertTrue(plain(Array("/api/v1/hello".utf8)))
+        XCTAssertFalse(plain(Array("/a?ticket=x".utf8)) || plain(Array("/a#f".utf8)) || plain(Array("*".utf8))
+                       || plain(Array("http://h/a".utf8)) || plain([]))
+        // No query: the path goes straight to the escaping, which still keeps it in its field.
+        let target: [UInt8] = Array("/a\"b c\n".utf8) + [0xFF, 0x01] + Array("\\".utf8)
+        XCTAssertTrue(plain(target))
+        let combined = line(.combined, rawTarget: target)
+        assertOneLine(combined)
+        XCTAssertTrue(String(decoding: combined, as: UTF8.self).contains(#""GET /a\x22b c\x0A\xFF\x01\x5C HTTP/1.1" 200"#),
+                      String(decoding: combined, as: UTF8.self))
+        let json = line(.json, rawTarget: target)
+        assertOneLine(json)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])
+        XCTAssertEqual(object["target"] as? String, "/a\"b c\n\u{FFFD}\u{01}\\")
+        let kv = String(decoding: line(.kv, rawTarget: target), as: UTF8.self)
+        XCTAssertTrue(kv.contains(#" target="/a\"b c\n\xFF\x01\\" status=200"#), kv)
+    }
+
     func testCredentialsInTheQueryAreRedactedInEveryFormat() {
         let target = "/api/v1/x?ticket=S1&page=2&Access_Token=S2&%61pi_key=S3&API-Key=S4&X-Amz-Signature=S5&author=me&password&key=S6"
         for format in AccessLogSettings.Format.allCases {
@@ -121,7 +141,7 @@ final class AccessLogFormatterTests: XCTestCase {
     func testWriterWritesEveryRecordToAFileBeforeFinishing() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID().uuidString).log").path
         defer { unlink(path) }
-        let ring = try AccessLogRing(path: nil, capacity: 1 << 20, create: true)
+        let ring = try AccessLogRing(capacity: 1 << 20)
         let writer = AccessLogWriter(sink: .file(path), ring: ring, logger: .init(label: "test"))
         var expected: [UInt8] = []
         for index in 0..<100 {
@@ -140,7 +160,7 @@ final class AccessLogFormatterTests: XCTestCase {
         XCTAssertEqual(mkfifo(path, 0o600), 0)
         defer { unlink(path) }
         // No reader: the writer thread blocks opening the FIFO; the loop's side must not.
-        let ring = try AccessLogRing(path: nil, capacity: 4096, create: true)
+        let ring = try AccessLogRing(capacity: 4096)
         let writer = AccessLogWriter(sink: .file(path), ring: ring, logger: .init(label: "test"))
         var accepted = 0, refused = 0
         let record = [UInt8](repeating: UInt8(ascii: "x"), count: 999) + [0x0A]
@@ -155,5 +175,32 @@ final class AccessLogFormatterTests: XCTestCase {
         let reader = open(path, O_RDONLY | O_NONBLOCK)
         XCTAssertEqual(writer.finish(timeout: 10), 0)
         close(reader)
+    }
+
+    /// One huge record grows the formatter's line buffer; the next ordinary one shrinks it back,
+    /// so a single 64 KiB User-Agent does not keep ~400 KiB per worker.
+    func testTheLineBufferShrinksBackAfterAHugeRecord() {
+        var formatter = AccessLogFormatter(format: .json)
+        func append(agent: [UInt8]) -> [UInt8] {
+            var out: [UInt8] = []
+            Array("/x".utf8).withUnsafeBytes { target in
+                agent.withUnsafeBytes { agentBytes in
+                    let record = AccessRecord(time: timespec(tv_sec: 1_765_000_000, tv_nsec: 0), method: "GET", target: target, httpMinor: 1,
+                                              status: 200, bytes: 1, durationMicroseconds: 1, requestID: "r", peer: "127.0.0.1:1",
+                                              peerIP: "127.0.0.1", plugin: nil, route: nil, tenant: nil, subject: nil,
+                                              userAgent: agentBytes, referer: nil)
+                    formatter.append(record, to: &out)
+                }
+            }
+            return out
+        }
+        XCTAssertEqual(formatter.lineBufferCapacity, AccessLogFormatter.keptLineBytes)
+        let huge = append(agent: [UInt8](repeating: 0x01, count: 64 * 1024))
+        XCTAssertGreaterThan(formatter.lineBufferCapacity, AccessLogFormatter.shrinkAboveBytes)
+        XCTAssertGreaterThan(huge.count, 64 * 1024 * 6, "written whole, every control byte escaped")
+        XCTAssertTrue(String(decoding: huge, as: UTF8.self).contains("\\u0001"))
+        let small = append(agent: Array("curl".utf8))
+        XCTAssertEqual(formatter.lineBufferCapacity, AccessLogFormatter.keptLineBytes)
+        XCTAssertTrue(String(decoding: small, as: UTF8.self).contains("curl"))
     }
 }

@@ -118,4 +118,18 @@ final class ConnectionKeeperTests: XCTestCase {
         close(outside.client)
         close(extra.client)
     }
+
+    /// The connection table's memfd is sealed at its size: a worker cannot shrink it under the
+    /// master's mapping.
+    func testTheConnectionTableSizeIsSealed() throws {
+        let fd = plexus_handover_table_create()
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        XCTAssertEqual(plexus_memfd_size_is_sealed(fd), 1)
+        XCTAssertNotEqual(ftruncate(fd, 0), 0, "shrinking the table is refused")
+        XCTAssertEqual(errno, EPERM)
+        let table = plexus_handover_table_map(fd)
+        XCTAssertNotNil(table, "the sealed table still maps")
+        plexus_handover_table_unmap(table)
+    }
 }

@@ -39,4 +39,25 @@ final class HTTPPartsTests: XCTestCase {
         XCTAssertTrue(value("text/plain; charset=utf-8"))
         XCTAssertFalse(value("evil\r\nSet-Cookie: x"))
     }
+
+    func testOwnedHeaderLengthsComeFromTheNames() {
+        let mask = HTTPResponseEncoder.ownedNameLengths
+        func owned(_ text: String) -> Bool { Array(text.utf8).withUnsafeBytes { HTTPResponseEncoder.isOwned($0, lengths: mask) } }
+        XCTAssertEqual(mask, HTTPResponseEncoder.ownedHeaders.reduce(UInt64(0)) { $0 | 1 << UInt64($1.count) })
+        XCTAssertEqual(mask.nonzeroBitCount, Set(HTTPResponseEncoder.ownedHeaders.map(\.count)).count)
+        for name in HTTPResponseEncoder.ownedHeaders.map({ String(decoding: $0, as: UTF8.self) }) {
+            XCTAssertTrue(owned(name), name)
+            XCTAssertTrue(owned(name.uppercased()), name)
+            // Same length, another name: kept.
+            XCTAssertFalse(owned(String(repeating: "q", count: name.utf8.count)), name)
+            XCTAssertFalse(owned(name + "s"), name)
+        }
+        XCTAssertTrue(owned("Content-Length") && owned("X-Request-Id") && owned("Transfer-Encoding"))
+        XCTAssertFalse(owned("Content-Type") || owned("Set-Cookie") || owned("") || owned(String(repeating: "x", count: 200)))
+        // A renamed or added name is covered without touching a length by hand.
+        let added = [Array("x-some-much-longer-owned-name".utf8)]
+        let addedMask = (HTTPResponseEncoder.ownedHeaders + added).reduce(UInt64(0)) { $0 | 1 << UInt64($1.count) }
+        XCTAssertFalse(Array("x-some-much-longer-owned-name".utf8).withUnsafeBytes { HTTPResponseEncoder.isOwned($0, lengths: addedMask) },
+                       "the mask only says which lengths to compare; the names decide")
+    }
 }

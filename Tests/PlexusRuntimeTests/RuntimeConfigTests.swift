@@ -79,7 +79,7 @@ final class RuntimeConfigTests: XCTestCase {
         XCTAssertFalse(try RuntimeConfig(file: write("[access_log]\ndestination = \"off\"\n")).accessLog.isEnabled)
         for (text, message) in [("destination = \"file\"", "needs access_log.path"), ("destination = \"syslog\"", "is not one of stderr, file, off"),
                                 ("format = \"apache\"", "is not one of kv, json, combined"), ("flush_ms = 0", "access_log.flush_ms must be an integer of at least 1"),
-                                ("buffer_bytes = 10", "at least 1024"), ("rotate = true", "unknown setting(s) access_log.rotate")] {
+                                ("buffer_bytes = 10", "at least 1024"), ("buffer_bytes = 9223372036854775807", "at most 1073741824"), ("rotate = true", "unknown setting(s) access_log.rotate")] {
             XCTAssertThrowsError(try RuntimeConfig(file: write("[access_log]\n\(text)\n")), text) { error in
                 XCTAssertTrue("\(error)".contains(message), "\(text): \(error)")
             }

@@ -62,7 +62,7 @@ static inline uint32_t plexus_slot_load(const void *table, uint32_t slot) {
 }
 
 /** Creates the table in a memfd (zeroed, `magic` and `slot_count` set); returns the descriptor
-    (close-on-exec) or -errno. */
+    (close-on-exec, its size sealed) or -errno. */
 int plexus_handover_table_create(void);
 /** Maps the table behind `fd` (checking its magic); NULL on failure. */
 void *plexus_handover_table_map(int fd);

@@ -11,10 +11,8 @@ import Logging
 final class AccessLog {
     let settings: AccessLogSettings
     private let logger: Logger
-    private var formatter: AccessLogFormatter
+    private let formatter: AccessLogFormatter
     private let writer: AccessLogWriter
-    /// Where a record is formatted before it is appended to the ring whole.
-    private var scratch: [UInt8] = []
     /// The ring's end when the writer was last woken.
     private var wokenAt: UInt64 = 0
     private let wakeBytes: UInt64
@@ -51,11 +49,10 @@ final class AccessLog {
         self.settings = settings
         self.logger = logger
         formatter = AccessLogFormatter(format: settings.format)
-        let ring = try ring ?? AccessLogRing(path: nil, capacity: settings.bufferBytes, create: true)
+        let ring = try ring ?? AccessLogRing(capacity: settings.bufferBytes)
         writer = AccessLogWriter(sink: sink, ring: ring, openNow: openNow, logger: logger)
         wakeBytes = UInt64(max(1, min(settings.flushBytes, ring.capacity / 2)))
         wokenAt = ring.appended
-        scratch.reserveCapacity(4096)
         let timer = LoopTimer(loop: loop)
         timer.start(afterMilliseconds: settings.flushMilliseconds, repeatingMilliseconds: settings.flushMilliseconds) { [unowned self] in tick() }
         timer.unref()
@@ -72,10 +69,7 @@ final class AccessLog {
     /// ring is full: the sink is too far behind).
     func record(_ record: AccessRecord) {
         guard !closed else { return }
-        formatter.append(record, to: &scratch)
-        let appended = scratch.withUnsafeBytes { writer.ring.append($0) }
-        scratch.removeAll(keepingCapacity: true)
-        guard appended else {
+        guard writer.ring.append(formatter.format(record)) else {
             droppedByLoop += 1
             dropCounter?.increment(by: Int64(1))
             return

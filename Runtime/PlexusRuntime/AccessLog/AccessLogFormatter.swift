@@ -1,157 +1,188 @@
 import Glibc
 
-/// Writes access records as bytes, straight into the batch being filled: no dictionary, no
-/// `String` built per record. Loop thread only (it keeps scratch space between records).
-struct AccessLogFormatter {
+/// Writes access records as bytes: no dictionary, no `String` built per record, no array grown
+/// piece by piece. Each record is written with plain copies into one buffer the formatter keeps,
+/// sized beforehand for the most the record can take (every escape included); the caller appends
+/// the finished line to the ring whole. Constant text is `StaticString` (no lazy static to load,
+/// no reference to count). Loop thread only (it keeps scratch space between records).
+final class AccessLogFormatter {
     let format: AccessLogSettings.Format
     private var clock = AccessLogClock()
+    /// The loggable target (``AccessLogTarget``) of the record being written.
     private var target: [UInt8] = []
     private var scratch: [UInt8] = []
+    private var line: UnsafeMutablePointer<UInt8>
+    private var lineCapacity = AccessLogFormatter.keptLineBytes
+    /// The line buffer's usual size, and the size past which it shrinks back to it.
+    static let keptLineBytes = 1024, shrinkAboveBytes = 64 * 1024
+    /// The line buffer's size now (for tests).
+    var lineBufferCapacity: Int { lineCapacity }
 
     init(format: AccessLogSettings.Format) {
         self.format = format
         target.reserveCapacity(256)
         scratch.reserveCapacity(64)
+        line = .allocate(capacity: lineCapacity)
     }
 
+    deinit { line.deallocate() }
+
     /// Appends `record` as one line (ending in `\n`) to `out`.
-    mutating func append(_ record: AccessRecord, to out: inout [UInt8]) {
+    func append(_ record: AccessRecord, to out: inout [UInt8]) {
+        out.append(contentsOf: format(record))
+    }
+
+    /// `record` as one line ending in `\n`; the bytes stay valid until the next call.
+    func format(_ record: AccessRecord) -> UnsafeRawBufferPointer {
         clock.update(seconds: record.time.tv_sec)
+        // The common target, a path with no query and no fragment, is logged as sent (escaped);
+        // any other is first reduced to what may be logged (``AccessLogTarget``).
+        if AccessLogTarget.isPlainPath(record.target) { return format(record, target: record.target) }
         target.removeAll(keepingCapacity: true)
         AccessLogTarget.append(record.target, to: &target, name: &scratch)
-        switch format {
-        case .kv: appendKeyValue(record, to: &out)
-        case .json: appendJSON(record, to: &out)
-        case .combined: appendCombined(record, to: &out)
+        return target.withUnsafeBytes { format(record, target: $0) }
+    }
+
+    private func format(_ record: AccessRecord, target: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        // The most any field's escaping makes of a byte is 6 (JSON's `\u00XX`); the constant text,
+        // numbers and time take less than 512 bytes.
+        var variable = target.count + (record.userAgent?.count ?? 0) + (record.referer?.count ?? 0)
+        variable += record.method.utf8.count + record.requestID.utf8.count + record.peer.utf8.count + record.peerIP.utf8.count
+        variable += (record.plugin?.utf8.count ?? 0) + (record.route?.utf8.count ?? 0) + (record.tenant?.utf8.count ?? 0)
+            + (record.subject?.utf8.count ?? 0)
+        let needed = 6 * variable + 512
+        if needed > lineCapacity {
+            line.deallocate()
+            lineCapacity = max(needed, 2 * lineCapacity)
+            line = .allocate(capacity: lineCapacity)
+        } else if needed <= Self.keptLineBytes && lineCapacity > Self.shrinkAboveBytes {
+            // One huge record (a 64 KiB User-Agent) does not keep ~400 KiB per worker for good.
+            line.deallocate()
+            lineCapacity = Self.keptLineBytes
+            line = .allocate(capacity: lineCapacity)
         }
+        var out = ByteWriter(UnsafeMutableBufferPointer(start: line, count: lineCapacity))
+        switch format {
+        case .kv: appendKeyValue(record, target, to: &out)
+        case .json: appendJSON(record, target, to: &out)
+        case .combined: appendCombined(record, target, to: &out)
+        }
+        return UnsafeRawBufferPointer(start: line, count: out.count)
     }
 
     // MARK: key=value
 
-    private func appendKeyValue(_ record: AccessRecord, to out: inout [UInt8]) {
-        out.append(contentsOf: Self.kvTime)
-        out.append(contentsOf: clock.iso)
+    private func appendKeyValue(_ record: AccessRecord, _ target: UnsafeRawBufferPointer, to out: inout ByteWriter) {
+        out.put("time=")
+        out.put(clock.iso)
         appendMilliseconds(record.time, to: &out)
-        out.append(UInt8(ascii: "Z"))
-        text(Self.kvMethod, record.method, &out)
-        out.append(contentsOf: Self.kvTarget)
-        target.withUnsafeBytes { AccessLogEscaping.appendKeyValue($0, to: &out) }
-        number(Self.kvStatus, UInt64(max(0, record.status)), &out)
-        number(Self.kvBytes, UInt64(max(0, record.bytes)), &out)
-        number(Self.kvDuration, record.durationMicroseconds, &out)
-        text(Self.kvRequestID, record.requestID, &out)
-        text(Self.kvPeer, record.peer, &out)
-        text(Self.kvPlugin, record.plugin, &out)
-        text(Self.kvRoute, record.route, &out)
-        text(Self.kvTenant, record.tenant, &out)
-        text(Self.kvSubject, record.subject, &out)
-        out.append(contentsOf: Self.kvUserAgent)
-        if let agent = record.userAgent { AccessLogEscaping.appendKeyValue(agent, to: &out) } else { out.append(UInt8(ascii: "-")) }
-        out.append(UInt8(ascii: "\n"))
+        out.put(UInt8(ascii: "Z"))
+        text(" method=", record.method, &out)
+        out.put(" target=")
+        AccessLogEscaping.appendKeyValue(target, to: &out)
+        out.put(" status=")
+        out.putDecimal(max(0, record.status))
+        out.put(" bytes=")
+        out.putDecimal(max(0, record.bytes))
+        out.put(" duration_us=")
+        out.putDecimal(Int(clamping: record.durationMicroseconds))
+        text(" request_id=", record.requestID, &out)
+        text(" peer=", record.peer, &out)
+        text(" plugin=", record.plugin, &out)
+        text(" route=", record.route, &out)
+        text(" tenant=", record.tenant, &out)
+        text(" subject=", record.subject, &out)
+        out.put(" user_agent=")
+        if let agent = record.userAgent { AccessLogEscaping.appendKeyValue(agent, to: &out) } else { out.put(UInt8(ascii: "-")) }
+        out.put(UInt8(ascii: "\n"))
     }
 
-    private func text(_ key: [UInt8], _ value: String?, _ out: inout [UInt8]) {
-        out.append(contentsOf: key)
+    private func text(_ key: StaticString, _ value: String?, _ out: inout ByteWriter) {
+        out.put(key)
         guard var value else {
-            out.append(UInt8(ascii: "-"))
+            out.put(UInt8(ascii: "-"))
             return
         }
         value.withUTF8 { AccessLogEscaping.appendKeyValue(UnsafeRawBufferPointer($0), to: &out) }
     }
 
-    private func number(_ key: [UInt8], _ value: UInt64, _ out: inout [UInt8]) {
-        out.append(contentsOf: key)
-        Self.decimal(value, &out)
-    }
-
-    private static let kvTime = Array("time=".utf8), kvMethod = Array(" method=".utf8), kvTarget = Array(" target=".utf8)
-    private static let kvStatus = Array(" status=".utf8), kvBytes = Array(" bytes=".utf8), kvDuration = Array(" duration_us=".utf8)
-    private static let kvRequestID = Array(" request_id=".utf8), kvPeer = Array(" peer=".utf8), kvPlugin = Array(" plugin=".utf8)
-    private static let kvRoute = Array(" route=".utf8), kvTenant = Array(" tenant=".utf8), kvSubject = Array(" subject=".utf8)
-    private static let kvUserAgent = Array(" user_agent=".utf8)
-
     // MARK: JSON lines
 
-    private func appendJSON(_ record: AccessRecord, to out: inout [UInt8]) {
-        out.append(contentsOf: Self.jsonTime)
-        out.append(contentsOf: clock.iso)
+    private func appendJSON(_ record: AccessRecord, _ target: UnsafeRawBufferPointer, to out: inout ByteWriter) {
+        out.put(#"{"time":""#)
+        out.put(clock.iso)
         appendMilliseconds(record.time, to: &out)
-        out.append(contentsOf: Self.jsonTimeEnd)
-        json(Self.jsonMethod, record.method, &out)
-        out.append(contentsOf: Self.jsonTarget)
-        target.withUnsafeBytes { AccessLogEscaping.appendJSONString($0, to: &out) }
-        out.append(contentsOf: Self.jsonStatus); Self.decimal(UInt64(max(0, record.status)), &out)
-        out.append(contentsOf: Self.jsonBytes); Self.decimal(UInt64(max(0, record.bytes)), &out)
-        out.append(contentsOf: Self.jsonDuration); Self.decimal(record.durationMicroseconds, &out)
-        json(Self.jsonRequestID, record.requestID, &out)
-        json(Self.jsonPeer, record.peer, &out)
-        json(Self.jsonPlugin, record.plugin, &out)
-        json(Self.jsonRoute, record.route, &out)
-        json(Self.jsonTenant, record.tenant, &out)
-        json(Self.jsonSubject, record.subject, &out)
-        out.append(contentsOf: Self.jsonUserAgent)
-        if let agent = record.userAgent { AccessLogEscaping.appendJSONString(agent, to: &out) } else { out.append(contentsOf: Self.null) }
-        out.append(UInt8(ascii: "}"))
-        out.append(UInt8(ascii: "\n"))
+        out.put(#"Z""#)
+        json(#","method":"#, record.method, &out)
+        out.put(#","target":"#)
+        AccessLogEscaping.appendJSONString(target, to: &out)
+        out.put(#","status":"#)
+        out.putDecimal(max(0, record.status))
+        out.put(#","bytes":"#)
+        out.putDecimal(max(0, record.bytes))
+        out.put(#","duration_us":"#)
+        out.putDecimal(Int(clamping: record.durationMicroseconds))
+        json(#","request_id":"#, record.requestID, &out)
+        json(#","peer":"#, record.peer, &out)
+        json(#","plugin":"#, record.plugin, &out)
+        json(#","route":"#, record.route, &out)
+        json(#","tenant":"#, record.tenant, &out)
+        json(#","subject":"#, record.subject, &out)
+        out.put(#","user_agent":"#)
+        if let agent = record.userAgent { AccessLogEscaping.appendJSONString(agent, to: &out) } else { out.put("null") }
+        out.put("}\n")
     }
 
-    private func json(_ key: [UInt8], _ value: String?, _ out: inout [UInt8]) {
-        out.append(contentsOf: key)
+    private func json(_ key: StaticString, _ value: String?, _ out: inout ByteWriter) {
+        out.put(key)
         guard var value else {
-            out.append(contentsOf: Self.null)
+            out.put("null")
             return
         }
         value.withUTF8 { AccessLogEscaping.appendJSONString(UnsafeRawBufferPointer($0), to: &out) }
     }
 
-    private static let jsonTime = Array(#"{"time":""#.utf8), jsonTimeEnd = Array(#"Z""#.utf8), jsonMethod = Array(#","method":"#.utf8)
-    private static let jsonTarget = Array(#","target":"#.utf8), jsonStatus = Array(#","status":"#.utf8), jsonBytes = Array(#","bytes":"#.utf8)
-    private static let jsonDuration = Array(#","duration_us":"#.utf8), jsonRequestID = Array(#","request_id":"#.utf8)
-    private static let jsonPeer = Array(#","peer":"#.utf8), jsonPlugin = Array(#","plugin":"#.utf8), jsonRoute = Array(#","route":"#.utf8)
-    private static let jsonTenant = Array(#","tenant":"#.utf8), jsonSubject = Array(#","subject":"#.utf8)
-    private static let jsonUserAgent = Array(#","user_agent":"#.utf8), null = Array("null".utf8)
-
     // MARK: combined
 
     /// `$remote_addr - $remote_user [$time_local] "$request" $status $bytes_sent "$http_referer" "$http_user_agent"`.
-    private func appendCombined(_ record: AccessRecord, to out: inout [UInt8]) {
+    private func appendCombined(_ record: AccessRecord, _ target: UnsafeRawBufferPointer, to out: inout ByteWriter) {
         combined(record.peerIP, &out)
-        out.append(contentsOf: Self.combinedUser)
+        out.put(" - ")
         combined(record.subject, &out)
-        out.append(contentsOf: Self.combinedTime)
-        out.append(contentsOf: clock.combined)
-        out.append(contentsOf: Self.combinedRequest)
+        out.put(" [")
+        out.put(clock.combined)
+        out.put("] \"")
         combined(record.method, &out)
-        out.append(UInt8(ascii: " "))
-        target.withUnsafeBytes { AccessLogEscaping.appendCombined($0, to: &out) }
-        out.append(contentsOf: record.httpMinor == 0 ? Self.http10 : Self.http11)
-        Self.decimal(UInt64(max(0, record.status)), &out)
-        out.append(UInt8(ascii: " "))
-        Self.decimal(UInt64(max(0, record.bytes)), &out)
-        out.append(contentsOf: Self.spaceQuote)
-        if let referer = record.referer { AccessLogEscaping.appendCombined(referer, to: &out) } else { out.append(UInt8(ascii: "-")) }
-        out.append(contentsOf: Self.quoteSpaceQuote)
-        if let agent = record.userAgent { AccessLogEscaping.appendCombined(agent, to: &out) } else { out.append(UInt8(ascii: "-")) }
-        out.append(UInt8(ascii: "\""))
-        out.append(UInt8(ascii: "\n"))
+        out.put(UInt8(ascii: " "))
+        AccessLogEscaping.appendCombined(target, to: &out)
+        if record.httpMinor == 0 { out.put(" HTTP/1.0\" ") } else { out.put(" HTTP/1.1\" ") }
+        out.putDecimal(max(0, record.status))
+        out.put(UInt8(ascii: " "))
+        out.putDecimal(max(0, record.bytes))
+        out.put(" \"")
+        if let referer = record.referer { AccessLogEscaping.appendCombined(referer, to: &out) } else { out.put(UInt8(ascii: "-")) }
+        out.put("\" \"")
+        if let agent = record.userAgent { AccessLogEscaping.appendCombined(agent, to: &out) } else { out.put(UInt8(ascii: "-")) }
+        out.put("\"\n")
     }
 
-    private func combined(_ value: String?, _ out: inout [UInt8]) {
+    private func combined(_ value: String?, _ out: inout ByteWriter) {
         guard var value, !value.isEmpty else {
-            out.append(UInt8(ascii: "-"))
+            out.put(UInt8(ascii: "-"))
             return
         }
         value.withUTF8 { AccessLogEscaping.appendCombined(UnsafeRawBufferPointer($0), to: &out) }
     }
 
-    private static let combinedUser = Array(" - ".utf8), combinedTime = Array(" [".utf8), combinedRequest = Array("] \"".utf8)
-    private static let http10 = Array(" HTTP/1.0\" ".utf8), http11 = Array(" HTTP/1.1\" ".utf8), spaceQuote = Array(" \"".utf8), quoteSpaceQuote = Array("\" \"".utf8)
-
     // MARK: numbers
 
-    private func appendMilliseconds(_ time: timespec, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "."))
-        AccessLogClock.digits(Int(time.tv_nsec / 1_000_000), 3, &out)
+    /// `.mmm`: the milliseconds of `time`.
+    private func appendMilliseconds(_ time: timespec, to out: inout ByteWriter) {
+        let milliseconds = Int(time.tv_nsec / 1_000_000)
+        out.put(UInt8(ascii: "."))
+        out.put(UInt8(ascii: "0") + UInt8(milliseconds / 100 % 10))
+        out.put(UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10))
+        out.put(UInt8(ascii: "0") + UInt8(milliseconds % 10))
     }
 
     /// `value` in decimal.
@@ -172,5 +203,12 @@ struct AccessLogFormatter {
             }
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(20 - count)...]))
         }
+    }
+}
+
+extension ByteWriter {
+    /// Writes the bytes of `literal`.
+    mutating func put(_ literal: StaticString) {
+        put(UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 }

@@ -6,6 +6,10 @@ import Logging
 enum AccessLogRecovery {
     /// Writes what `ring` still holds to `destination`; logs how many records were recovered.
     static func recover(_ ring: AccessLogRing, into destination: AccessLogSettings.Destination, worker: pid_t, logger: Logger) {
+        guard ring.countersAreValid else {
+            logger.error("access log: ring counters of worker \(worker) inconsistent, \(ring.claimedBytes) bytes claimed, nothing recovered")
+            return
+        }
         guard ring.unwritten > 0 else { return }
         let fd: Int32
         switch destination {

@@ -2,60 +2,70 @@ import CPlexusShims
 import Foundation
 
 /// Where the access log's records wait between the loop and the writer thread: a ring of bytes
-/// in memory the supervisor shares with its worker (an mmap'd file beside the worker's record,
-/// `supervisor.<n>.accesslog`), or in anonymous memory without a supervisor.
+/// in memory the supervisor shares with its worker (a memfd the master maps and passes to the
+/// worker as a descriptor, as it does the connection table), or in anonymous memory without a
+/// supervisor. Nothing of it is ever written back to a file: no disk write per record, no
+/// access-log lines left behind in the data directory.
 ///
 /// The loop appends each formatted record whole and only then publishes the new end, so the
 /// ring holds complete lines only; the writer thread writes from its start and publishes how far
 /// it got after each write. When a worker crashes, records it had not written yet are still in
-/// the file, and the master writes them (``recover(into:)``) when it reaps the worker. A record
-/// written while the crash hit may be written twice. Lost all the same: records that did not fit
-/// (counted), a ring whose counters the crash left inconsistent, and everything without a
-/// supervisor (the ring is then anonymous memory).
+/// the master's mapping, and the master writes them (``recover(into:)``) when it reaps the
+/// worker. A record written while the crash hit may be written twice. Lost all the same: records
+/// that did not fit (counted), a ring whose counters the crash left inconsistent, and everything
+/// without a supervisor (the ring is then anonymous memory).
 final class AccessLogRing: @unchecked Sendable {
     static let magic: UInt32 = 0x504C_4152
-    /// The file behind the ring (nil: anonymous memory).
-    let path: String?
+    /// The descriptor at which a worker finds its master's ring.
+    static let workerFD: Int32 = 6
     /// Bytes of records the ring holds at most.
     let capacity: Int
+    /// The memfd behind a ring the master made for a worker, until ``closeDescriptor()`` (-1: none).
+    private(set) var descriptor: Int32 = -1
     private let ring: UnsafeMutablePointer<plexus_log_ring>
     private let data: UnsafeMutableRawPointer
     private let size: Int
 
-    /// The ring of the worker whose shared record is at `recordPath` (`supervisor.<n>.record`).
-    static func path(forRecord recordPath: String) -> String {
-        (recordPath.hasSuffix(".record") ? String(recordPath.dropLast(".record".count)) : recordPath) + ".accesslog"
+    /// A ring of `capacity` bytes (at least 4096) in anonymous memory: a worker's own, or an
+    /// unsupervised runtime's.
+    convenience init(capacity: Int) throws {
+        try self.init(fd: -1, capacity: max(capacity, 4096), create: true)
     }
 
-    /// Creates (the master, or with `path` nil the worker itself) or attaches to (a worker) the ring.
-    /// `capacity` is the ring's size when it is created; attaching takes the size the file has.
-    init(path: String?, capacity: Int, create: Bool) throws {
-        self.path = path
-        let head = MemoryLayout<plexus_log_ring>.size
-        var fd: Int32 = -1
-        var capacity = max(capacity, 4096)
-        if let path {
-            fd = open(path, create ? (O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC) : (O_RDWR | O_CLOEXEC), 0o600)
-            guard fd >= 0 else { throw RuntimeError.config("access log ring \(path) cannot be opened: \(String(cString: strerror(errno)))") }
-            if create {
-                guard ftruncate(fd, off_t(head + capacity)) == 0 else {
-                    close(fd)
-                    throw RuntimeError.config("access log ring \(path): ftruncate failed: \(String(cString: strerror(errno)))")
-                }
-            } else {
-                var status = stat()
-                guard fstat(fd, &status) == 0, Int(status.st_size) > head else {
-                    close(fd)
-                    throw RuntimeError.config("access log ring \(path) is shorter than its head")
-                }
-                capacity = Int(status.st_size) - head
-            }
+    /// The master's ring for a worker about to start: a memfd of `capacity` bytes (at least
+    /// 4096), mapped here; ``descriptor`` is what the worker inherits.
+    static func shared(capacity: Int) throws -> AccessLogRing {
+        let capacity = max(capacity, 4096)
+        let fd = plexus_log_ring_memfd(UInt64(MemoryLayout<plexus_log_ring>.size + capacity))
+        guard fd >= 0 else { throw RuntimeError.config("access log ring (memfd) cannot be made: \(String(cString: strerror(-fd)))") }
+        do {
+            let ring = try AccessLogRing(fd: fd, capacity: capacity, create: true)
+            ring.descriptor = fd
+            return ring
+        } catch {
+            close(fd)
+            throw error
         }
-        defer { if fd >= 0 { close(fd) } }
+    }
+
+    /// A worker's view of the ring its master passed at `fd` (closed here, mapped or not); its
+    /// size is the descriptor's.
+    convenience init(attaching fd: Int32) throws {
+        defer { close(fd) }
+        var status = stat()
+        let head = MemoryLayout<plexus_log_ring>.size
+        guard fstat(fd, &status) == 0, Int(status.st_size) > head else {
+            throw RuntimeError.config("the master's access log ring (descriptor \(fd)) is missing or shorter than its head")
+        }
+        try self.init(fd: fd, capacity: Int(status.st_size) - head, create: false)
+    }
+
+    private init(fd: Int32, capacity: Int, create: Bool) throws {
+        let head = MemoryLayout<plexus_log_ring>.size
         size = head + capacity
-        let flags = path == nil ? (MAP_SHARED | MAP_ANONYMOUS) : MAP_SHARED
+        let flags = fd < 0 ? (MAP_SHARED | MAP_ANONYMOUS) : MAP_SHARED
         guard let memory = mmap(nil, size, PROT_READ | PROT_WRITE, flags, fd, 0), memory != MAP_FAILED else {
-            throw RuntimeError.config("access log ring \(path ?? "(anonymous)") cannot be mapped: \(String(cString: strerror(errno)))")
+            throw RuntimeError.config("access log ring cannot be mapped: \(String(cString: strerror(errno)))")
         }
         ring = memory.assumingMemoryBound(to: plexus_log_ring.self)
         data = memory + head
@@ -64,33 +74,64 @@ final class AccessLogRing: @unchecked Sendable {
             ring.pointee.magic = Self.magic
         } else if ring.pointee.magic != Self.magic || ring.pointee.capacity != UInt64(capacity) {
             munmap(memory, size)
-            throw RuntimeError.config("access log ring \(path ?? "-") was not written by this version of plexus (magic or size differ)")
+            throw RuntimeError.config("the master's access log ring was not made by this version of plexus (magic or size differ)")
         }
         self.capacity = capacity
     }
 
-    deinit { munmap(ring, size) }
-
-    /// Removes the file (the master, once the worker's ring is empty or recovered).
-    func unlink() {
-        if let path { Glibc.unlink(path) }
+    deinit {
+        closeDescriptor()
+        munmap(ring, size)
     }
 
-    /// Bytes appended and not yet written.
-    var unwritten: Int {
-        Int(plexus_log_ring_load(&ring.pointee.head) &- plexus_log_ring_load(&ring.pointee.tail))
+    /// Closes the master's copy of the memfd (once the worker inherited it, or failed to start);
+    /// the mapping stays.
+    func closeDescriptor() {
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
     }
 
-    /// Records appended and not yet written (counted by their line ends; for reports, not the request path).
-    var unwrittenRecords: Int {
+    /// The counters, or nil when they cannot be trusted: the master reads counters a crashed (or
+    /// hostile) worker wrote, and a start past the end, or more claimed than the ring holds, would
+    /// trap a conversion or spin a loop over bytes that are not there.
+    private func validCounters() -> (head: UInt64, tail: UInt64)? {
         let head = plexus_log_ring_load(&ring.pointee.head)
-        var tail = plexus_log_ring_load(&ring.pointee.tail)
-        var records = 0
+        let tail = plexus_log_ring_load(&ring.pointee.tail)
+        guard tail <= head, head - tail <= UInt64(capacity) else { return nil }
+        return (head, tail)
+    }
+
+    /// Whether the counters are consistent (see ``validCounters()``); when not, nothing is
+    /// written from the ring.
+    var countersAreValid: Bool { validCounters() != nil }
+
+    /// Bytes the counters claim are waiting, for a report when they are inconsistent (saturating).
+    var claimedBytes: UInt64 {
+        plexus_log_ring_load(&ring.pointee.head) &- plexus_log_ring_load(&ring.pointee.tail)
+    }
+
+    /// Bytes appended and not yet written (0 when the counters are inconsistent).
+    var unwritten: Int {
+        guard let (head, tail) = validCounters() else { return 0 }
+        return Int(head - tail)
+    }
+
+    /// Records appended and not yet written (counted by their line ends; for reports, not the
+    /// request path; 0 when the counters are inconsistent).
+    var unwrittenRecords: Int {
+        guard let (head, start) = validCounters() else { return 0 }
+        var tail = start, records = 0
         while tail < head {
             if data.load(fromByteOffset: Int(tail % UInt64(capacity)), as: UInt8.self) == 0x0A { records += 1 }
             tail += 1
         }
         return records
+    }
+
+    /// Stores both counters as given, for tests that play a crashed or hostile worker.
+    func storeCounters(head: UInt64, tail: UInt64) {
+        plexus_log_ring_store(&ring.pointee.head, head)
+        plexus_log_ring_store(&ring.pointee.tail, tail)
     }
 
     /// Bytes appended since start (the loop's own count).
@@ -113,21 +154,24 @@ final class AccessLogRing: @unchecked Sendable {
 
     /// Hands what waits to `write` (the writer thread only; at most two regions, the ring wraps),
     /// moving the start past each region once `write` returns. `write` returns false when the
-    /// sink refused the bytes: they are skipped all the same, and the records among them counted.
-    /// Returns the records skipped.
+    /// sink refused the bytes: they are skipped all the same, and the records among them counted;
+    /// with `stopAtRefusal` (the master's recovery) draining stops there instead, the start left
+    /// before the refused region. Returns the records skipped.
     @discardableResult
-    func drain(_ write: (UnsafeRawBufferPointer) -> Bool) -> Int {
-        let head = plexus_log_ring_load(&ring.pointee.head)
-        var tail = ring.pointee.tail
+    func drain(stopAtRefusal: Bool = false, _ write: (UnsafeRawBufferPointer) -> Bool) -> Int {
         // The master reads counters a crashed worker wrote: a ring whose start is past its end, or
         // that claims more than it holds, is not trusted (nothing is written from it).
-        guard head >= tail, head - tail <= UInt64(capacity) else { return 0 }
+        guard let (head, start) = validCounters() else { return 0 }
+        var tail = start
         var skipped = 0
         while tail < head {
             let start = Int(tail % UInt64(capacity))
             let length = min(Int(head - tail), capacity - start)
             let region = UnsafeRawBufferPointer(start: data + start, count: length)
-            if !write(region) { skipped += region.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+            if !write(region) {
+                if stopAtRefusal { break }
+                skipped += region.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            }
             tail += UInt64(length)
             plexus_log_ring_store(&ring.pointee.tail, tail)
         }
@@ -135,22 +179,21 @@ final class AccessLogRing: @unchecked Sendable {
     }
 
     /// The master, after its worker ended: writes what the worker had not written to `fd`.
-    /// Returns the bytes and records written.
+    /// Returns the bytes and whole records written. It stops at the first write the sink refuses
+    /// (a full non-blocking pipe or FIFO); when the sink took part of a record, a line end is
+    /// written after it (best effort), so the next line in the shared log starts on its own.
     func recover(into fd: Int32) -> (bytes: Int, records: Int) {
         var bytes = 0, records = 0
-        drain { region in
-            var offset = 0
-            while offset < region.count {
-                let written = Glibc.write(fd, region.baseAddress! + offset, region.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += written
+        drain(stopAtRefusal: true) { region in
+            let (error, written) = Descriptor.write(fd, region)
+            bytes += written
+            records += UnsafeRawBufferPointer(rebasing: region[..<written]).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            if error == 0 { return true }
+            if written > 0 && region[written - 1] != 0x0A {
+                let lineEnd: UInt8 = 0x0A
+                _ = withUnsafeBytes(of: lineEnd) { Descriptor.write(fd, $0) }
             }
-            bytes += region.count
-            records += region.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-            return true
+            return false
         }
         return (bytes, records)
     }

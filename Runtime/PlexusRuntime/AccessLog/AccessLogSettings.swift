@@ -41,6 +41,8 @@ public struct AccessLogSettings: Sendable, Equatable {
     /// Bytes handed over and not yet written, at most; a batch that would exceed it is dropped
     /// (and its records counted in `plexus_access_log_dropped_total`) instead of blocking the loop.
     public var bufferBytes = 4 * 1024 * 1024
+    /// The largest ``bufferBytes`` accepted (a ring is mapped at this size in every worker and its master).
+    public static let maxBufferBytes = 1 << 30
 
     public init() {}
 
@@ -86,6 +88,9 @@ public struct AccessLogSettings: Sendable, Equatable {
         flushBytes = try number("flush_bytes", minimum: 1).map(Int.init) ?? flushBytes
         flushMilliseconds = try number("flush_ms", minimum: 1) ?? flushMilliseconds
         bufferBytes = try number("buffer_bytes", minimum: 1024).map(Int.init) ?? bufferBytes
+        guard bufferBytes <= Self.maxBufferBytes else {
+            throw RuntimeError.config("\(file): access_log.buffer_bytes must be at most \(Self.maxBufferBytes) (1 GiB), found \(bufferBytes)")
+        }
         if !enabled { destination = .off }
     }
 }

@@ -15,6 +15,13 @@ enum AccessLogTarget {
                                                  "credential", "session"].map { Array($0.utf8) }
     private static let exactly: [[UInt8]] = ["key", "sig", "code", "jwt", "pwd", "pass", "auth", "authorization"].map { Array($0.utf8) }
 
+    /// Whether `target` is an origin-form path with no query and no fragment: logged as it is.
+    static func isPlainPath(_ target: UnsafeRawBufferPointer) -> Bool {
+        guard let first = target.first, first == UInt8(ascii: "/") else { return false }
+        for byte in target where byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") { return false }
+        return true
+    }
+
     /// Appends the loggable form of `target` to `out` (raw bytes, still to be escaped).
     /// `name` is scratch space reused between calls.
     static func append(_ target: UnsafeRawBufferPointer, to out: inout [UInt8], name: inout [UInt8]) {

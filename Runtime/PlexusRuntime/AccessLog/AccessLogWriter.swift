@@ -111,17 +111,11 @@ final class AccessLogWriter: @unchecked Sendable {
     private func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
         if fd < 0 { reopenFile() }
         guard fd >= 0 else { return false }
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                logger.error("access log: cannot write to \(describe): \(String(cString: strerror(errno))); records are dropped until it works")
-                return false
-            }
-            offset += written
+        let error = Descriptor.writeAll(fd, bytes)
+        if error != 0 {
+            logger.error("access log: cannot write to \(describe): \(String(cString: strerror(error))); records are dropped until it works")
         }
-        return true
+        return error == 0
     }
 
     private func reopenFile() {

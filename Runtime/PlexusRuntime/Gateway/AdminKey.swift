@@ -8,6 +8,15 @@ import PlexusAuth
 enum AdminKey {
     static let keyName = "plexus-admin"
 
+    /// Whether `name` is an admin key's name: ``keyName``, or ``keyName(sharedBy:)``'s form
+    /// (`plexus-admin-` and 8 hex digits).
+    static func isAdminKeyName(_ name: String) -> Bool {
+        if name == keyName { return true }
+        guard name.hasPrefix(keyName + "-") else { return false }
+        let suffix = name.utf8.dropFirst(keyName.utf8.count + 1)
+        return suffix.count == 8 && suffix.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
+
     /// The file holding the key.
     static func file(in dataDirectory: URL) -> URL { dataDirectory.appendingPathComponent("admin.key") }
 

@@ -18,6 +18,10 @@ final class Caller {
     let scopesText: String
     let roleList: [String]
     let scopeList: [String]
+    /// Whether this is the operator's admin key (``AdminKey``): an API key named `plexus-admin`,
+    /// or `plexus-admin-<8 hex digits>` on a shared key store. It is never forwarded to a plugin,
+    /// whatever `forward_credentials` says.
+    let isAdminKey: Bool
 
     /// The caller `identity` describes.
     init(_ identity: Identity) {
@@ -32,5 +36,6 @@ final class Caller {
         scopeList = scopes.sorted()
         rolesText = roleList.joined(separator: ",")
         scopesText = scopeList.joined(separator: " ")
+        isAdminKey = identity.method == .apiKey && AdminKey.isAdminKeyName(identity.subject)
     }
 }

@@ -14,6 +14,7 @@ import Foundation
 /// tenant_claim = "tenant"
 /// roles_claim = "roles"
 /// admin_role = "admin"
+/// forward_credentials = "plugin:NAME"         # routes that still receive Authorization / X-API-Key (never the admin key)
 ///
 /// [tenants.hosts]                             # white-label domains
 /// "docs.acme.example" = "acme"
@@ -61,6 +62,9 @@ public struct GatewaySettings: Sendable {
         public var tenantClaim = "tenant"
         public var rolesClaim = "roles"
         public var adminRole = "admin"
+        /// The plugins and routes that still receive the `Authorization` and `X-API-Key` headers
+        /// the gateway consumed (``CredentialForwarding``); none by default.
+        var forwardCredentials: [CredentialForwarding.Selector] = []
         /// Whether any JWT key is configured.
         public var hasJWTKeys: Bool { hs256Secret != nil || publicKeyFile != nil || jwksFile != nil }
     }
@@ -158,6 +162,10 @@ public struct GatewaySettings: Sendable {
                 case "tenant_claim": auth.tenantClaim = text
                 case "roles_claim": auth.rolesClaim = text
                 case "admin_role": auth.adminRole = text
+                case "forward_credentials":
+                    do { auth.forwardCredentials = try CredentialForwarding.parse(text) } catch {
+                        throw RuntimeError.config("\(file): auth.forward_credentials: \(error)")
+                    }
                 default: throw RuntimeError.config("\(file): unknown setting \(key)")
                 }
             case ("tenants", 3) where parts[1] == "hosts":

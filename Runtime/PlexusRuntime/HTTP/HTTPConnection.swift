@@ -23,6 +23,8 @@ final class HTTPConnection {
     /// it (while it is being answered, the responder's call still does).
     private var spare: HTTPExchange?
     private var lastCallbackWasValue = false
+    /// Bytes of trailer fields (after a chunked body) in the current message: skipped, but bounded.
+    private var trailerBytes = 0
     /// The line framing of the head being read (bare LF, obs-fold).
     private var framing = HeadFraming()
     /// Where the head bytes of the current read begin (the read's start while a head continues).
@@ -371,6 +373,7 @@ final class HTTPConnection {
         current = exchange
         queue.append(exchange)
         lastCallbackWasValue = false
+        trailerBytes = 0
         framing.reset()
         headScanPending = true
         phase = .head
@@ -402,6 +405,7 @@ final class HTTPConnection {
 
     fileprivate func headerField(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
         guard let exchange = current else { return refused }
+        if phase == .body { return skipTrailer(length) }
         if lastCallbackWasValue || exchange.headerRanges.isEmpty {
             if exchange.headerRanges.count >= hooks.limits.maxHeaderCount {
                 pendingError = (431, "more than \(hooks.limits.maxHeaderCount) header fields", [])
@@ -420,6 +424,7 @@ final class HTTPConnection {
 
     fileprivate func headerValue(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
         guard let exchange = current, !exchange.headerRanges.isEmpty else { return refused }
+        if phase == .body { return skipTrailer(length) }
         let index = exchange.headerRanges.count - 1
         // llhttp's strict mode admits only token characters in a name (RFC 9110 §5.6.2), but an empty name too.
         if !lastCallbackWasValue && exchange.headerRanges[index].name.isEmpty {
@@ -430,6 +435,16 @@ final class HTTPConnection {
         exchange.head.append(data, length)
         exchange.headerRanges[index].value = exchange.headerRanges[index].value.lowerBound..<exchange.head.count
         return checkHeadSize(exchange)
+    }
+
+    /// A trailer field's bytes (llhttp reports trailers of a chunked body through the header
+    /// callbacks): never merged into the head the gateway authenticated and the plugin reads
+    /// (RFC 9110 §6.5.1), only counted against the head's size limit.
+    private func skipTrailer(_ length: Int) -> Int32 {
+        trailerBytes += length
+        guard trailerBytes > hooks.limits.maxHeaderBytes else { return 0 }
+        pendingError = (431, "trailer fields are larger than \(hooks.limits.maxHeaderBytes) bytes", [])
+        return refused
     }
 
     private func checkHeadSize(_ exchange: HTTPExchange) -> Int32 {
@@ -600,12 +615,28 @@ final class HTTPConnection {
     /// Writes every answered response at the head of the queue, in order.
     func flush() {
         guard !closed else { return }
+        // One answer (the common case) is written from its exchange's buffer; several are
+        // gathered into one write.
+        var single: UnsafeRawBufferPointer?
+        // `single` points into this exchange's buffer: held here, so the compaction below (which
+        // may drop it from the queue) cannot free the bytes before they are written.
+        var singleOwner: HTTPExchange?
         var out: [UInt8] = []
         while queueHead < queue.count, let response = queue[queueHead].response {
             let exchange = queue[queueHead]
             queueHead += 1
             hooks.bodies.release(exchange)
-            if out.isEmpty { out = response } else { out.append(contentsOf: response) }
+            if single == nil && out.isEmpty {
+                single = response
+                singleOwner = exchange
+            } else {
+                if let first = single {
+                    out.append(contentsOf: first)
+                    single = nil
+                    singleOwner = nil
+                }
+                out.append(contentsOf: response)
+            }
             hooks.written(exchange, response.count)
             if exchange.closeAfterResponse {
                 closing = true
@@ -626,7 +657,15 @@ final class HTTPConnection {
             queue.removeFirst(queueHead)
             queueHead = 0
         }
-        if !out.isEmpty { write(out) }
+        // A single answer's buffer is alive: ``singleOwner`` holds its exchange (the compaction
+        // above may have removed it from the queue); ``write(_:)`` copies what the socket did not take.
+        if let single { withExtendedLifetime(singleOwner) { write(single) } } else if !out.isEmpty { out.withUnsafeBytes { write($0) } }
+        // An idle keep-alive connection holds no large answer: past 4 KiB, the buffer is freed once
+        // written (what the socket did not take was copied), and the next answer allocates again.
+        if let spare, spare.responseBytes.capacity > HTTPExchange.keptResponseBytes {
+            spare.response = nil
+            spare.responseBytes.release()
+        }
         defer { publishHandoverState() }
         if closing || (peerEnded && unanswered == 0) {
             closing = true
@@ -641,19 +680,24 @@ final class HTTPConnection {
     /// buffer has room, so no request, no callback and no epoll change are needed), then queues
     /// whatever is left with `uv_write`.
     private func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    /// Writes `bytes` (they need to stay valid only during the call: what the socket does not
+    /// take at once is copied).
+    private func write(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         var written = 0
         if writesInFlight == 0 {
-            written = bytes.withUnsafeBytes { raw -> Int in
-                var buffer = uv_buf_init(UnsafeMutableRawPointer(mutating: raw.baseAddress!).assumingMemoryBound(to: CChar.self), UInt32(raw.count))
-                let result = uv_try_write(uvStream, &buffer, 1)
-                return result > 0 ? Int(result) : 0
-            }
+            var buffer = uv_buf_init(UnsafeMutableRawPointer(mutating: base).assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
+            let result = uv_try_write(uvStream, &buffer, 1)
+            written = result > 0 ? Int(result) : 0
             if written == bytes.count { return }
         }
         let remaining = bytes.count - written
         let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
         let storage = malloc(remaining)!
-        bytes.withUnsafeBytes { storage.copyMemory(from: $0.baseAddress! + written, byteCount: remaining) }
+        storage.copyMemory(from: base + written, byteCount: remaining)
         request.pointee.data = storage
         var buffer = uv_buf_init(storage.assumingMemoryBound(to: CChar.self), UInt32(remaining))
         writesInFlight += 1

@@ -21,7 +21,13 @@ final class HTTPExchange: RequestContext {
     private var arenaCapacity = 0
 
     // Response.
-    var response: [UInt8]?
+    /// The encoded answer (head and body), in ``responseBytes``; nil while there is none.
+    var response: UnsafeRawBufferPointer?
+    /// Where the answer is encoded: kept from one request of the connection to the next, so an
+    /// answer costs no allocation once the buffer has grown to fit (up to ``keptResponseBytes``).
+    let responseBytes = RawBytes()
+    /// The most bytes of answer buffer an exchange keeps once its answer is written.
+    static let keptResponseBytes = 4096
     var closeAfterResponse = false
     /// The connection closed before the answer: nothing may be written for it any more.
     var abandoned = false
@@ -45,6 +51,7 @@ final class HTTPExchange: RequestContext {
         expectsContinue = false
         reservedBodyBytes = 0
         response = nil
+        if responseBytes.capacity > Self.keptResponseBytes { responseBytes.release() }
         closeAfterResponse = false
         abandoned = false
         streaming = false
@@ -56,7 +63,9 @@ final class HTTPExchange: RequestContext {
     }
 
     /// Builds the C view of this request. Pointers stay valid until the exchange is released.
-    func makeCRequest() -> plexus_request {
+    /// Unless `credentials` is true, the headers the gateway consumed (``CredentialForwarding``)
+    /// are left out.
+    func makeCRequest(credentials: Bool = false) -> plexus_request {
         // One block: header pairs, parameter pairs, then the text they point to.
         let pairCount = headerRanges.count + parameters.count
         let subject = caller?.subject ?? "", tenantText = tenant ?? ""
@@ -94,11 +103,16 @@ final class HTTPExchange: RequestContext {
             let slice = head.slice(range)
             return plexus_bytes(data: slice.baseAddress?.assumingMemoryBound(to: CChar.self), length: slice.count)
         }
-        for (index, range) in headerRanges.enumerated() {
-            pairs[index] = plexus_pair(name: bytes(range.name), value: bytes(range.value))
+        var headerCount = 0
+        for range in headerRanges {
+            let name = head.slice(range.name)
+            if !credentials && CredentialForwarding.isConsumed(name) { continue }
+            pairs[headerCount] = plexus_pair(name: plexus_bytes(data: name.baseAddress?.assumingMemoryBound(to: CChar.self), length: name.count),
+                                             value: bytes(range.value))
+            headerCount += 1
         }
         for (offset, parameter) in parameters.enumerated() {
-            pairs[headerRanges.count + offset] = plexus_pair(name: store(parameter.name), value: store(parameter.value))
+            pairs[headerCount + offset] = plexus_pair(name: store(parameter.name), value: store(parameter.value))
         }
         var request = plexus_request()
         request.struct_size = UInt32(MemoryLayout<plexus_request>.size)
@@ -128,8 +142,8 @@ final class HTTPExchange: RequestContext {
             request.scope_count = scopeList.count
         }
         request.headers = UnsafePointer(pairs)
-        request.header_count = headerRanges.count
-        request.params = UnsafePointer(pairs + headerRanges.count)
+        request.header_count = headerCount
+        request.params = UnsafePointer(pairs + headerCount)
         request.param_count = parameters.count
         request.body = plexus_bytes(data: body.base?.assumingMemoryBound(to: CChar.self), length: body.count)
         return request

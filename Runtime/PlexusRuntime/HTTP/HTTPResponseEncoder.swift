@@ -5,6 +5,8 @@ import Foundation
 /// then `Content-Length`, `Date`, `X-Request-Id` and `Connection` as the exchange requires.
 struct HTTPResponseEncoder {
     private var date = HTTPDate()
+    /// ``ownedNameLengths``, loaded once per encoder rather than once per header.
+    private let ownedLengths = HTTPResponseEncoder.ownedNameLengths
 
     /// The security headers every response carries, encoded once.
     /// With `policy` false the runtime's `Content-Security-Policy` is left out (a handler that sends its
@@ -16,14 +18,20 @@ struct HTTPResponseEncoder {
         if hsts { text += "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n" }
         return Array(text.utf8)
     }
-    /// Headers the server writes itself; a handler's copies are dropped.
-    private static let ownedHeaders: [[UInt8]] = ["content-length", "transfer-encoding", "connection", "date", "x-request-id", "keep-alive"].map { Array($0.utf8) }
+    /// Headers the server writes itself (lower-case); a handler's copies are dropped.
+    static let ownedHeaders: [[UInt8]] = ["content-length", "transfer-encoding", "connection", "date", "x-request-id", "keep-alive"].map { Array($0.utf8) }
+    /// Bit `n` set: some name of ``ownedHeaders`` is `n` bytes long, so a handler's header of
+    /// another length is kept without a comparison. Derived from the names, never written by hand.
+    static let ownedNameLengths: UInt64 = ownedHeaders.reduce(0) { mask, name in
+        precondition(name.count < 64, "an owned header name of 64 bytes or more does not fit the length mask")
+        return mask | (1 << UInt64(name.count))
+    }
     /// `HTTP/1.1 <status> <reason>\r\n` for every status, built once.
     private static let statusLines: [[UInt8]] = (0..<1000).map { Array("HTTP/1.1 \($0) \(HTTPReason.phrase($0))\r\n".utf8) }
 
-    /// A response from Swift values.
-    mutating func encode(status: Int, headers: [(String, String)], body: [UInt8], for exchange: HTTPExchange) -> [UInt8] {
-        let date = date.current()
+    /// A response from Swift values, encoded into `exchange`'s ``HTTPExchange/responseBytes``.
+    mutating func encode(status: Int, headers: [(String, String)], body: [UInt8], for exchange: HTTPExchange) -> UnsafeRawBufferPointer {
+        let date = date.current(), owned = ownedLengths
         let hasBody = Self.mayHaveBody(status) && !exchange.isHead
         var needed = Self.statusLines[status].count + commonBytes(exchange) + Self.finishBytes(date, exchange) + (hasBody ? body.count : 0)
         var ownPolicy = false
@@ -34,22 +42,22 @@ struct HTTPResponseEncoder {
                 ownPolicy = name.withUTF8 { name in value.withUTF8 { Self.isOwnPolicy(UnsafeRawBufferPointer(name), UnsafeRawBufferPointer($0)) } }
             }
         }
-        return [UInt8](unsafeUninitializedCapacity: needed) { buffer, count in
+        return exchange.responseBytes.overwrite(atMost: needed) { buffer in
             var out = ByteWriter(buffer)
             out.put(Self.statusLines[status])
-            for (name, value) in headers { Self.putHeader(&out, name, value) }
+            for (name, value) in headers { Self.putHeader(&out, name, value, owned: owned) }
             finish(&out, status: status, bodyCount: body.count, date: date, exchange: exchange, ownPolicy: ownPolicy)
             if hasBody { out.put(body) }
-            count = out.count
+            return out.count
         }
     }
 
-    /// A response handed over the C ABI.
-    mutating func encode(_ response: plexus_response, for exchange: HTTPExchange) -> [UInt8] {
+    /// A response handed over the C ABI, encoded into `exchange`'s ``HTTPExchange/responseBytes``.
+    mutating func encode(_ response: plexus_response, for exchange: HTTPExchange) -> UnsafeRawBufferPointer {
         var status = Int(response.status)
         if !(200...999).contains(status) { status = 500 }
         let body = UnsafeRawBufferPointer(start: response.body.data, count: response.body.data == nil ? 0 : response.body.length)
-        let date = date.current()
+        let date = date.current(), owned = ownedLengths
         let hasBody = Self.mayHaveBody(status) && !exchange.isHead
         var needed = Self.statusLines[status].count + commonBytes(exchange) + Self.finishBytes(date, exchange) + (hasBody ? body.count : 0)
         var ownPolicy = false
@@ -61,17 +69,17 @@ struct HTTPResponseEncoder {
                                              UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.data == nil ? 0 : pair.value.length))
             }
         }
-        return [UInt8](unsafeUninitializedCapacity: needed) { buffer, count in
+        return exchange.responseBytes.overwrite(atMost: needed) { buffer in
             var out = ByteWriter(buffer)
             out.put(Self.statusLines[status])
             for index in 0..<response.header_count {
                 let pair = response.headers[index]
                 Self.putHeader(&out, UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.length),
-                               UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.length))
+                               UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.length), owned: owned)
             }
             finish(&out, status: status, bodyCount: body.count, date: date, exchange: exchange, ownPolicy: ownPolicy)
             if hasBody { out.put(body) }
-            count = out.count
+            return out.count
         }
     }
 
@@ -83,13 +91,13 @@ struct HTTPResponseEncoder {
 
     /// The head of a chunked streaming response; the body follows as chunks.
     mutating func encodeStreamHead(status: Int, headers: [(String, String)], for exchange: HTTPExchange) -> [UInt8] {
-        let date = date.current()
+        let date = date.current(), owned = ownedLengths
         var needed = Self.statusLines[status].count + commonBytes(exchange) + Self.chunked.count + Self.finishBytes(date, exchange)
         for (name, value) in headers { needed += Self.headerBytes(name.utf8.count, value.utf8.count) }
         return [UInt8](unsafeUninitializedCapacity: needed) { buffer, count in
             var out = ByteWriter(buffer)
             out.put(Self.statusLines[status])
-            for (name, value) in headers { Self.putHeader(&out, name, value) }
+            for (name, value) in headers { Self.putHeader(&out, name, value, owned: owned) }
             putCommon(&out, exchange)
             out.put(Self.chunked)
             out.put(Self.dateName)
@@ -101,7 +109,7 @@ struct HTTPResponseEncoder {
     }
 
     /// A problem+json error generated by the server itself (RFC 9457).
-    mutating func problem(status: Int, detail: String, for exchange: HTTPExchange, extraHeaders: [(String, String)] = []) -> [UInt8] {
+    mutating func problem(status: Int, detail: String, for exchange: HTTPExchange, extraHeaders: [(String, String)] = []) -> UnsafeRawBufferPointer {
         let body = ProblemJSON.body(status: status, detail: detail, instance: exchange.requestID)
         return encode(status: status, headers: [("Content-Type", "application/problem+json")] + extraHeaders, body: body, for: exchange)
     }
@@ -109,15 +117,15 @@ struct HTTPResponseEncoder {
     /// The most bytes one header line takes: `name: value` and CRLF.
     private static func headerBytes(_ name: Int, _ value: Int) -> Int { name + value + 4 }
 
-    private static func putHeader(_ out: inout ByteWriter, _ name: String, _ value: String) {
+    private static func putHeader(_ out: inout ByteWriter, _ name: String, _ value: String, owned: UInt64) {
         var name = name, value = value
-        name.withUTF8 { name in value.withUTF8 { value in putHeader(&out, UnsafeRawBufferPointer(name), UnsafeRawBufferPointer(value)) } }
+        name.withUTF8 { name in value.withUTF8 { value in putHeader(&out, UnsafeRawBufferPointer(name), UnsafeRawBufferPointer(value), owned: owned) } }
     }
 
     /// Writes `name: value` unless the name is not a token, the value could split the header,
-    /// or the server owns that header.
-    private static func putHeader(_ out: inout ByteWriter, _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
-        guard isToken(name), isFieldValue(value), !isOwned(name) else { return }
+    /// or the server owns that header (`owned`: ``ownedNameLengths``).
+    private static func putHeader(_ out: inout ByteWriter, _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, owned: UInt64) {
+        guard isToken(name), isFieldValue(value), !isOwned(name, lengths: owned) else { return }
         out.put(name)
         out.put(0x3A)
         out.put(0x20)
@@ -126,12 +134,10 @@ struct HTTPResponseEncoder {
         out.put(0x0A)
     }
 
-    private static func isOwned(_ name: UnsafeRawBufferPointer) -> Bool {
-        // Most names have none of the owned names' lengths (4, 10, 12, 14, 17): no comparison then.
-        switch name.count {
-        case 4, 10, 12, 14, 17: break
-        default: return false
-        }
+    /// Whether the server owns the header `name` (any case); `lengths` is ``ownedNameLengths``.
+    static func isOwned(_ name: UnsafeRawBufferPointer, lengths: UInt64) -> Bool {
+        // Most names have none of the owned names' lengths: no comparison then.
+        guard name.count < 64, lengths & (1 << UInt64(name.count)) != 0 else { return false }
         let owned = ownedHeaders
         for candidate in owned where candidate.count == name.count {
             if candidate.withUnsafeBytes({ ASCIICase.equal(name, $0) }) { return true }
@@ -185,7 +191,8 @@ struct HTTPResponseEncoder {
     /// The security headers and the gateway's per-request headers.
     private func putCommon(_ out: inout ByteWriter, _ exchange: HTTPExchange, ownPolicy: Bool = false) {
         out.put(ownPolicy ? securityHeadersWithoutPolicy : securityHeaders)
-        for (name, value) in exchange.extraHeaders { Self.putHeader(&out, name, value) }
+        let owned = ownedLengths
+        for (name, value) in exchange.extraHeaders { Self.putHeader(&out, name, value, owned: owned) }
     }
 
     private static let chunked = Array("Transfer-Encoding: chunked\r\n".utf8)

@@ -36,6 +36,18 @@ final class RawBytes {
         String(decoding: slice(range), as: UTF8.self)
     }
 
+    /// Replaces the bytes with those `write` puts straight into the buffer, at most `capacity`
+    /// of them (it returns how many it wrote), and returns them; pointers into the old bytes
+    /// become invalid. The memory is kept from one use to the next (no allocation once it fits).
+    func overwrite(atMost capacity: Int, _ write: (UnsafeMutableBufferPointer<UInt8>) -> Int) -> UnsafeRawBufferPointer {
+        count = 0
+        reserve(max(capacity, 1))
+        let written = write(UnsafeMutableBufferPointer(start: base!.assumingMemoryBound(to: UInt8.self), count: capacity))
+        precondition(written <= capacity, "RawBytes.overwrite: more written than sized for")
+        count = written
+        return UnsafeRawBufferPointer(start: base, count: written)
+    }
+
     /// Empties the buffer, keeping its memory for the next bytes; pointers into it become invalid.
     func removeAll() {
         count = 0

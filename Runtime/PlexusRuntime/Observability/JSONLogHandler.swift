@@ -39,14 +39,8 @@ public struct JSONLogHandler: LogHandler {
     /// A handler writing to standard error.
     public static func standardError(label: String, logLevel: Logger.Level = .info) -> JSONLogHandler {
         JSONLogHandler(label: label, logLevel: logLevel) { line in
-            var bytes = Array(line.utf8)
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset) }
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return }
-                offset += written
-            }
+            var line = line
+            line.withUTF8 { Descriptor.writeAll(STDERR_FILENO, UnsafeRawBufferPointer($0)) }
         }
     }
 

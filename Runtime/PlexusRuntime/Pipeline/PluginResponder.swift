@@ -18,6 +18,8 @@ final class PluginResponder: ResponseSink {
     let abandoned: AbandonedRequests
     /// The bulkheads, breakers and deadlines (nil: no gateway); the gateway owns it.
     unowned(unsafe) var resilience: ResilienceStage?
+    /// Which routes still receive the credentials the gateway consumed (none until the gateway is attached).
+    var credentials = CredentialForwarding()
     /// Called after a plugin's answer was handed to its connection (the server checks whether it is drained).
     var answered: (() -> Void)?
 
@@ -38,7 +40,9 @@ final class PluginResponder: ResponseSink {
     func call(_ exchange: HTTPExchange, route: RegisteredRoute) {
         if exchange.deadline != 0 { startDeadlineTimer() }
         exchange.connection.publishHandoverState()
-        var request = exchange.makeCRequest()
+        // The operator's admin key is never forwarded: a plugin acts as its caller, never as the console.
+        let forwards = credentials.forwards(to: route) && !(exchange.caller?.isAdminKey ?? false)
+        var request = exchange.makeCRequest(credentials: forwards)
         let (outer, outerAnswered) = (running, runningAnswered)
         running = exchange
         runningAnswered = false

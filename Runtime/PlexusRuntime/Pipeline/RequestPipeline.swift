@@ -60,12 +60,19 @@ final class RequestPipeline {
         stages = Stages(cors: gateway.cors, authenticate: gateway.authenticate, tenant: gateway.tenant,
                         authorise: gateway.authorise, rateLimit: gateway.rateLimit, resilience: gateway.resilience)
         plugins.resilience = gateway.resilience
+        plugins.credentials = CredentialForwarding(selectors: gateway.settings.auth.forwardCredentials)
     }
 
     /// Freezes the routes of running plugins, plus the built-ins, into the router.
     func mount() {
         let targets = registry.mount()
         gateway?.resilience.guardRoutes(registry.mountedRoutes)
+        if let gateway {
+            // A misspelt selector fails closed (nothing is forwarded); the operator is told.
+            for selector in plugins.credentials.unmatched(by: registry.mountedRoutes) {
+                gateway.logger.warning("auth.forward_credentials: '\(selector)' matches no mounted plugin route")
+            }
+        }
         router = RouteTrie(targets.map { ($0.method, $0.pattern, $0) })
     }
 

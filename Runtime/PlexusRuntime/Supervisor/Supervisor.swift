@@ -66,7 +66,6 @@ public final class Supervisor {
             connections?.close()
             if let accessLog {
                 AccessLogRecovery.recover(accessLog.ring, into: accessLog.destination, worker: pid, logger: accessLog.logger)
-                accessLog.ring.unlink()
             }
             munmap(record, MemoryLayout<plexus_blame_record>.size)
             unlink(recordPath)
@@ -388,14 +387,24 @@ public final class Supervisor {
         memset(record, 0, MemoryLayout<plexus_blame_record>.size)
         record.pointee.magic = Blame.magic
         let counters = try? CounterRegion(path: CounterRegion.path(forRecord: recordPath), create: true)
-        let accessLogRing = config.accessLog.isEnabled
-            ? try? AccessLogRing(path: AccessLogRing.path(forRecord: recordPath), capacity: config.accessLog.bufferBytes, create: true) : nil
+        var accessLogRing: AccessLogRing?
+        if config.accessLog.isEnabled {
+            do { accessLogRing = try AccessLogRing.shared(capacity: config.accessLog.bufferBytes) } catch {
+                logger.error("access log records of worker generation \(generation) are lost if it crashes: \(error)")
+            }
+        }
+        defer { accessLogRing?.closeDescriptor() }
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var totals = recycleTotals
         if let recycled, recycled.reason == .memoryCeiling { totals[recycled.reason.rawValue, default: 0] += 1 }  // counted once it serves
         let report = RecycleReport(recycled: recycled, totals: totals)
         let keeper = ConnectionKeeper.prepare(adopting: adopted, logger: logger)
-        let inherited = keeper?.inherited ?? (sources: [], targets: [], arguments: [])
+        var inherited = keeper?.inherited ?? (sources: [], targets: [], arguments: [])
+        if let ring = accessLogRing {
+            inherited.sources.append(ring.descriptor)
+            inherited.targets.append(AccessLogRing.workerFD)
+            inherited.arguments += ["--access-log-ring-fd", "\(AccessLogRing.workerFD)"]
+        }
         let arguments = [executable] + workerArguments + ["--listen-fd", "\(Self.workerListenFD)", "--record", recordPath, "--master-pid", "\(getpid())"]
             + (reload ? ["--reload"] : []) + (report == RecycleReport() ? [] : ["--recycles", report.argument]) + inherited.arguments
         var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
@@ -407,7 +416,6 @@ public final class Supervisor {
             munmap(record, MemoryLayout<plexus_blame_record>.size)
             unlink(recordPath)
             counters?.unlink()
-            accessLogRing?.unlink()
             throw RuntimeError.plugins("cannot start a worker (\(executable)): \(String(cString: strerror(-pid)))")
         }
         logger.info("worker started", metadata: ["worker": "\(pid)", "generation": "\(generation)"])

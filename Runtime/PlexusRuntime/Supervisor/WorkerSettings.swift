@@ -31,7 +31,12 @@ public struct WorkerSettings {
         quarantined = Quarantine.load(dataDirectory: config.dataDirectory).mapValues(\.reason)
         counters = try? CounterRegion(path: CounterRegion.path(forRecord: recordPath), create: false)
         carriedCounters = CounterCarry.file(in: config.dataDirectory)
-        accessLogRing = try? AccessLogRing(path: AccessLogRing.path(forRecord: recordPath), capacity: 0, create: false)
+    }
+
+    /// Maps the access log ring the master passed at `fd` (``AccessLogRing/workerFD``, closed
+    /// here). Without it the worker keeps its records in a ring of its own, which a crash loses.
+    public mutating func attachAccessLogRing(fd: Int32) throws {
+        accessLogRing = try AccessLogRing(attaching: fd)
     }
 }
 

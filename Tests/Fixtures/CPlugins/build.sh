@@ -17,6 +17,8 @@ cc_plugin newer-minor -DPLUGIN_NAME='"newer-minor"' -DROUTE_PATH='"/api/v1/c/new
     -DDESCRIPTOR_SIZE='(sizeof(plexus_plugin) + 16)'
 # Declares its config keys (ABI 1.3): any other key in plugins.d/keys-c.toml fails it.
 cc_plugin keys-c -DFIXTURE_CONFIG_KEYS -DPLUGIN_NAME='"keys-c"' -DROUTE_PATH='"/api/v1/c/keys"'
+# Echoes the request headers it is handed (the gateway leaves out the credentials it consumed).
+cc_plugin echo-headers-c -DFIXTURE_ECHO_HEADERS -DPLUGIN_NAME='"echo-headers-c"' -DROUTE_PATH='"/api/v1/c/headers"'
 # The host-call contract of plexus_abi.h (inputs copied, no re-entrant callbacks, thread-safe calls, status codes).
 cc -std=c11 -Wall -Werror -shared -fPIC -pthread -I"$here/../../../SDK/CPlexusABI/include" "$here/contract.c" -o "$out/contract-c.so"
 # Linked with the Swift runtime, but built (so the descriptor claims) by another Swift: refused at load,

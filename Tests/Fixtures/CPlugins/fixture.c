@@ -139,6 +139,21 @@ static void hello_route(void *route_ctx, const plexus_request *request) {
     answer(g_host, request->token, 200, text);
     return;
 #endif
+#if defined(FIXTURE_ECHO_HEADERS)
+    /* Credential stripping: answers with every request header it was handed, one per line. */
+    char echo[8192];
+    size_t used = 0;
+    for (size_t index = 0; index < request->header_count && used < sizeof echo; index++) {
+        const plexus_pair *pair = &request->headers[index];
+        int written = snprintf(echo + used, sizeof echo - used, "%.*s: %.*s\n", (int)pair->name.length, pair->name.data,
+                               (int)pair->value.length, pair->value.data);
+        if (written < 0) break;
+        used += (size_t)written;
+    }
+    echo[used < sizeof echo ? used : sizeof echo - 1] = 0;
+    answer(g_host, request->token, 200, echo);
+    return;
+#endif
 #if defined(FIXTURE_ROUTE_SEGV) /* crash containment: the route dereferences NULL */
     volatile int *nowhere = NULL;
     *nowhere = 1;
