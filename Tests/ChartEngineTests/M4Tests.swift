@@ -16,6 +16,21 @@ final class M4Tests: XCTestCase {
         XCTAssertEqual(kept.ys, [5, 9, 1, 6, 2, 7, 7.5])
     }
 
+    func testPointsFarOffTheCanvasAreSkippedOrGroupedNotATrap() throws {
+        var reducer = M4Reducer(columns: 4)
+        reducer.add(x: 0.5, y: 1, row: 0)
+        reducer.add(x: 1e300, y: 2, row: 1)
+        reducer.add(x: .infinity, y: 3, row: 2)
+        reducer.add(x: .nan, y: 4, row: 3)
+        XCTAssertEqual(reducer.finish().rows, [0, 1], "a finite point far away is kept; inf and NaN cannot be drawn")
+        // Through the renderer: a line whose explicit x domain is far narrower than its data, dense
+        // enough to be reduced (over 256 points), as PNG and SVG.
+        let values = (0..<600).map { "{\"x\": \($0 == 300 ? "1e300" : String($0)), \"y\": \($0 % 7)}" }.joined(separator: ",")
+        let spec = #"{"mark": "line", "width": 200, "height": 100, "data": {"values": ["# + values + #"]}, "encoding": {"x": {"field": "x", "type": "quantitative", "scale": {"domain": [0, 1]}}, "y": {"field": "y", "type": "quantitative"}}}"#
+        XCTAssertFalse(try Charts.render(spec, .png).isEmpty)
+        XCTAssertFalse(try Charts.render(spec, .svg).isEmpty)
+    }
+
     func testLowestBeforeHighestKeepsArrivalOrder() {
         var reducer = M4Reducer(columns: 1)
         for (index, y) in [3.0, 1.0, 8.0, 2.0].enumerated() { reducer.add(x: 0.2 * Double(index), y: y, row: index) }

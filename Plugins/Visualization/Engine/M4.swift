@@ -35,7 +35,10 @@ struct M4Reducer {
     /// Adds the next point; `x` must be at least the previous point's x (``lastX``).
     @inline(__always)
     mutating func add(x: Double, y: Double, row: Int) {
-        let at = Int(x.rounded(.down))
+        // A value far outside an explicit scale domain maps far off the canvas (1e300 * slope is
+        // inf): such a point cannot be drawn, and its column must not trap converting to Int.
+        guard x.isFinite, y.isFinite else { return }
+        let at = Int(min(max(x, -1e15), 1e15).rounded(.down))
         let candidate = Candidate(x: x, y: y, row: row, order: arrived)
         arrived += 1
         lastX = x
