@@ -51,4 +51,40 @@ final class ChangeFeedCatchUpTests: XCTestCase {
         await listener.close()
         await writer.close()
     }
+
+    /// `seq`s are taken when rows are written, not when transactions commit: a transaction that
+    /// wrote first and commits after more than the catch-up window of other changes is still
+    /// reported live.
+    func testALongTransactionCommittedAfterManyLaterChangesIsStillReported() async throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let listener = try await open(url)
+        let long = try await open(url)
+        let bulk = try await open(url)
+        let batches = Locked<[[StorageChange]]>([])
+        listener.setChangeHandler { batch in batches.withLock { $0.append(batch) } }
+        try await bulk.execute("CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT)")
+        let written = DispatchSemaphore(value: 0), commit = DispatchSemaphore(value: 0)
+        let longTransaction = Task {
+            try await long.transaction { tx in
+                try tx.execute("INSERT INTO items VALUES (0, 'long')")
+                written.signal()
+                commit.wait()
+            }
+        }
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { written.wait(); continuation.resume() }
+        }
+        let later = Int(PostgresChangeListener.window) + 100
+        for id in 1...later { try await bulk.execute("INSERT INTO items VALUES (?, 'later')", [.integer(Int64(id))]) }
+        commit.signal()
+        try await longTransaction.value
+        let long0 = StorageChange(table: "items", operation: .insert, rowID: 0)
+        try await waitUntil { batches.current.contains { $0.contains(long0) } }
+        try await waitUntil { batches.current.count == later + 1 }
+        XCTAssertEqual(Set(batches.current.flatMap { $0.map(\.rowID) }).count, later + 1, "every change once")
+        await listener.close()
+        await long.close()
+        await bulk.close()
+    }
 }

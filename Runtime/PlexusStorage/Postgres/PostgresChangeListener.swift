@@ -127,7 +127,7 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
             let transaction = (object["x"] as? NSNumber)?.int64Value ?? -1
             let row = (object["r"] as? NSNumber)?.int64Value ?? 0
             let seq = (object["s"] as? NSNumber)?.int64Value ?? 0
-            accept(seq: seq, transaction: transaction, StorageChange(table: table, operation: op, rowID: row), into: &batches)
+            accept(seq: seq, transaction: transaction, StorageChange(table: table, operation: op, rowID: row), live: true, into: &batches)
         }
         deliver(batches)
     }
@@ -138,10 +138,13 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
         var lastTransaction: Int64?
     }
 
-    /// Adds a change unless its `seq` was reported already.
-    private func accept(seq: Int64, transaction: Int64, _ change: StorageChange, into batches: inout Batches) {
+    /// Adds a change unless its `seq` was reported already. A `live` notification is never older
+    /// than the window: `seq`s are taken when rows are written, not when their transaction commits,
+    /// so a long transaction's changes may arrive after far higher ones and must still be reported
+    /// (one LISTEN connection never repeats a notification; only a catch-up can overlap it).
+    private func accept(seq: Int64, transaction: Int64, _ change: StorageChange, live: Bool, into batches: inout Batches) {
         if seq > 0 {
-            if reported.contains(seq) || seq <= lastSeen - Self.window { return }
+            if reported.contains(seq) || (!live && seq <= lastSeen - Self.window) { return }
             reported.insert(seq)
             lastSeen = max(lastSeen, seq)
             if reported.count > Int(Self.window) * 4 {
@@ -173,7 +176,7 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
             func field(_ column: Int32) -> String { PQgetvalue(result, row, column).map { String(cString: $0) } ?? "" }
             guard let seq = Int64(field(0)), let transaction = Int64(field(1)),
                 let op = StorageChange.Operation(rawValue: field(3)) else { continue }
-            accept(seq: seq, transaction: transaction, StorageChange(table: field(2), operation: op, rowID: Int64(field(4)) ?? 0), into: &batches)
+            accept(seq: seq, transaction: transaction, StorageChange(table: field(2), operation: op, rowID: Int64(field(4)) ?? 0), live: false, into: &batches)
         }
         deliver(batches)
     }
