@@ -272,6 +272,17 @@ final class PostgresStorageTests: XCTestCase {
         XCTAssertEqual(try PostgresProvisioner.identifier(pluginName: "notes"), "plugin_notes")
         XCTAssertTrue(try PostgresProvisioner.identifier(pluginName: "Doc-Compare").hasPrefix("plugin_doc_compare_"))
         XCTAssertNotEqual(try PostgresProvisioner.identifier(pluginName: "a-b"), try PostgresProvisioner.identifier(pluginName: "a_b"))
+        // Long names that share their start get distinct schemas and roles, each within 63 bytes.
+        let long = String(repeating: "a", count: 60)
+        for (first, second) in [(long + "x", long + "y"), ("h-" + long + "x", "h-" + long + "y")] {
+            let schemas = (try PostgresProvisioner.identifier(pluginName: first), try PostgresProvisioner.identifier(pluginName: second))
+            XCTAssertNotEqual(schemas.0, schemas.1)
+            let roles = (PostgresProvisioner.roleName(schema: schemas.0, installationID: "0123abcd"),
+                         PostgresProvisioner.roleName(schema: schemas.1, installationID: "0123abcd"))
+            XCTAssertNotEqual(roles.0, roles.1)
+            XCTAssertLessThanOrEqual(max(schemas.0.utf8.count, schemas.1.utf8.count, roles.0.utf8.count, roles.1.utf8.count), 63)
+        }
+        XCTAssertEqual(PostgresProvisioner.roleName(schema: "plugin_notes", installationID: "0123abcd"), "plugin_notes_0123abcd")
     }
 }
 

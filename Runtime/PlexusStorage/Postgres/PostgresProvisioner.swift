@@ -39,13 +39,19 @@ enum PostgresProvisioner {
         ON CONFLICT DO NOTHING;
         """
 
-    /// The role of a plugin's schema in the installation `installationID` (at most 63 bytes).
+    /// The role of a plugin's schema in the installation `installationID` (at most 63 bytes):
+    /// `<schema>_<id>` when that fits, otherwise the schema's start, a hash of the whole schema
+    /// name and the id, so two schemas never share a role however alike their names are.
     static func roleName(schema: String, installationID: String) -> String {
-        String(schema.prefix(63 - 1 - installationID.utf8.count)) + "_" + installationID
+        let whole = schema + "_" + installationID
+        if whole.utf8.count <= 63 { return whole }
+        let hash = Migration.checksum(schema).prefix(12)
+        return String(schema.prefix(63 - 2 - hash.count - installationID.utf8.count)) + "_" + hash + "_" + installationID
     }
 
-    /// `plugin_<name>` when the name is lowercase letters, digits and `_`; otherwise those
-    /// characters (others become `_`) and an 8-hex-digit hash of the name, so names never collide.
+    /// `plugin_<name>` when the name is lowercase letters, digits and `_` and fits in 63 bytes;
+    /// otherwise those characters (others become `_`) and an 8-hex-digit hash of the name, so
+    /// names never collide.
     static func identifier(pluginName: String) throws(StorageError) -> String {
         if pluginName.isEmpty || pluginName.contains("\0") || pluginName.utf8.count > 200 {
             throw StorageError(.misuse, "invalid plugin name \"\(pluginName)\"", operation: "open")
@@ -56,7 +62,7 @@ enum PostgresProvisioner {
             return lower.unicodeScalars.count == 1 && lower.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) })
                 ? Character(lower) : "_"
         })
-        if plain { return String(("plugin_" + base).prefix(63)) }
+        if plain, base.utf8.count <= 63 - 7 { return "plugin_" + base }
         base = String(base.prefix(45))
         return "plugin_\(base)_\(Migration.checksum(pluginName).prefix(8))"
     }
