@@ -54,8 +54,16 @@ final class PostgresBackupTests: XCTestCase {
             _ = try PostgresBackup.restore(PostgresSettings(url: target), from: directory, replace: false)
         }
         XCTAssertTrue(refused?.message.contains("plugin_kept") ?? false, "\(String(describing: refused))")
-        XCTAssertEqual(try PostgresBackup.restore(PostgresSettings(url: target), from: directory, replace: true), ["plugin_kept", "plugin_other"])
+        // A plugin installed after the backup keeps its schema: only the dump's schemas are replaced.
+        let newer = try await open(target, "newer")
+        _ = try await newer.put("n", value: [5])
+        await newer.close()
+        XCTAssertEqual(try PostgresBackup.restore(PostgresSettings(url: target), from: directory, replace: true), ["plugin_kept", "plugin_newer", "plugin_other"])
         XCTAssertEqual(try cluster.execute("SELECT count(*) FROM plugin_kept.notes", url: target), ["2"], "replaced by the backup's rows")
+        let reopened = try await open(target, "newer")
+        let stillThere = try await reopened.get("n")
+        XCTAssertEqual(stillThere?.value, [5])
+        await reopened.close()
         // Not a backup directory; an empty database.
         await assertStorageError(.misuse) { () async throws(StorageError) in
             _ = try PostgresBackup.restore(PostgresSettings(url: target), from: FileManager.default.temporaryDirectory, replace: false)

@@ -27,29 +27,63 @@ public enum PostgresBackup {
             throw StorageError(.misuse, "the database \(PostgresSettings.redacted(settings.url)) holds no plugin schema (plugin_*): nothing to back up")
         }
         let file = directory.appendingPathComponent(fileName)
-        try run("pg_dump", ["--format=custom", "--no-owner", "--no-privileges", "--schema=plugin_*", "--file=\(file.path)", "--dbname=\(settings.url)"])
+        try run("pg_dump", ["--format=custom", "--no-owner", "--no-privileges", "--schema=plugin_*", "--file=\(file.path)"], url: settings.url)
         let bytes = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
         return Report(file: file, schemas: schemas, bytes: bytes)
     }
 
-    /// Restores a dump made by ``backup(_:to:)`` into `settings.url`. The database must hold none
-    /// of the dump's schemas, unless `replace`: then they are dropped first (with their data).
+    /// Restores a dump made by ``backup(_:to:)`` into `settings.url`. The database must hold no
+    /// plugin schema, unless `replace`: then the dump's schemas that exist are dropped and restored
+    /// in one transaction (a failed restore changes nothing). Stop the instances first: the restore
+    /// takes their tables from under them.
     public static func restore(_ settings: PostgresSettings, from directory: URL, replace: Bool) throws(StorageError) -> [String] {
         let file = directory.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw StorageError(.misuse, "no \(fileName) in \(directory.path): not a backup of PostgreSQL plugin storage")
         }
         let existing = try pluginSchemas(settings)
-        if !existing.isEmpty {
-            guard replace else {
-                throw StorageError(.misuse, "the database already holds plugin schemas (\(existing.joined(separator: ", "))); restore into an empty database, or replace them (--force)")
-            }
-            let admin = try AdminConnection(settings: settings)
-            defer { admin.close() }
-            try admin.script(existing.map { "DROP SCHEMA \"\($0)\" CASCADE;" }.joined(separator: "\n"))
+        if existing.isEmpty {
+            try run("pg_restore", ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", file.path], url: settings.url)
+            return try pluginSchemas(settings)
         }
-        try run("pg_restore", ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", "--dbname=\(settings.url)", file.path])
+        guard replace else {
+            throw StorageError(.misuse, "the database already holds plugin schemas (\(existing.joined(separator: ", "))); restore into an empty database, or replace them (--force)")
+        }
+        // Replacing: the dump as SQL, then one psql transaction drops the dump's schemas that exist
+        // and restores them, so a restore that fails leaves the data as it was; schemas the dump
+        // does not hold (plugins installed since) are left alone.
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-restore-\(UUID().uuidString)")
+        do { try FileManager.default.createDirectory(at: work, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700]) } catch {
+            throw StorageError(.misuse, "cannot make a work directory for the restore: \(error)")
+        }
+        defer { try? FileManager.default.removeItem(at: work) }
+        let sql = work.appendingPathComponent("dump.sql"), wrapper = work.appendingPathComponent("restore.sql")
+        try run("pg_restore", ["--no-owner", "--no-privileges", "--file=\(sql.path)", file.path], url: nil)
+        let dumped = dumpedSchemas(sql)
+        let drops = existing.filter(dumped.contains).map { "DROP SCHEMA \"\($0.replacingOccurrences(of: "\"", with: "\"\""))\" CASCADE;" }
+        do {
+            try (drops + ["\\i \(sql.path)"]).joined(separator: "\n").write(to: wrapper, atomically: true, encoding: .utf8)
+        } catch {
+            throw StorageError(.misuse, "cannot write the restore script: \(error)")
+        }
+        try run("psql", ["--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1", "--file=\(wrapper.path)"], url: settings.url)
         return try pluginSchemas(settings)
+    }
+
+    /// The schemas a dump's SQL creates (`CREATE SCHEMA name;` lines).
+    private static func dumpedSchemas(_ sql: URL) -> Set<String> {
+        guard let text = try? String(contentsOf: sql, encoding: .utf8) else { return [] }
+        var schemas = Set<String>()
+        for line in text.split(separator: "\n") where line.hasPrefix("CREATE SCHEMA ") {
+            var name = line.dropFirst("CREATE SCHEMA ".count).prefix { $0 != ";" }
+            if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 {
+                name = name.dropFirst().dropLast()
+                schemas.insert(name.replacingOccurrences(of: "\"\"", with: "\""))
+            } else {
+                schemas.insert(String(name))
+            }
+        }
+        return schemas
     }
 
     /// Checks before anything is written: the server answers and, for a backup, holds plugin
@@ -71,14 +105,27 @@ public enum PostgresBackup {
         return try admin.rows("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'plugin\\_%' ORDER BY nspname", []).map { $0.first ?? "" }
     }
 
-    /// Runs a PostgreSQL client tool found on PATH (or in /usr/lib/postgresql/<n>/bin).
-    private static func run(_ tool: String, _ arguments: [String]) throws(StorageError) {
+    /// Runs a PostgreSQL client tool found on PATH (or in /usr/lib/postgresql/<n>/bin) against
+    /// `url`. The password goes to the tool in its environment (`PGPASSWORD`, readable by its
+    /// owner only), never on its command line, which every local user can read in /proc.
+    private static func run(_ tool: String, _ arguments: [String], url: String?) throws(StorageError) {
         guard let path = locate(tool) else {
             throw StorageError(.misuse, "\(tool) was not found on PATH: install the PostgreSQL client (apt-get install postgresql-client)")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
+        var environment = ProcessInfo.processInfo.environment
         process.arguments = arguments
+        if let url {
+            var target = url
+            if var components = URLComponents(string: url), let password = components.password {
+                environment["PGPASSWORD"] = password
+                components.password = nil
+                target = components.string ?? url
+            }
+            process.arguments = arguments + ["--dbname=\(target)"]
+        }
+        process.environment = environment
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
