@@ -171,12 +171,13 @@ final class JobStore {
         let parameters: [SQLValue] = [
             .text(job.id), .text(job.tenant), .integer(Int64(job.sequence)), .text(job.status.rawValue), .text(job.format.rawValue),
             .text(job.instance.name), job.replanSource.map(SQLValue.text) ?? .null, .text(options), .text(job.input),
-            .real(job.created.timeIntervalSince1970), .text(owner), .real(Date().timeIntervalSince1970),
-        ]
+            .real(job.created.timeIntervalSince1970), .text(owner),
+        ] + (serverNow == nil ? [.real(Date().timeIntervalSince1970)] : [])
+        let heartbeat = serverNow ?? "?"
         return enqueue("insert \(job.id)") { storage in
             try await storage.execute("""
                 INSERT INTO timetable_jobs (id, tenant, seq, status, format, name, replan_of, options, input, created, owner, heartbeat)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \(heartbeat))
                 ON CONFLICT (id) DO UPDATE SET tenant = excluded.tenant, seq = excluded.seq, status = excluded.status,
                     format = excluded.format, name = excluded.name, replan_of = excluded.replan_of, options = excluded.options,
                     input = excluded.input, created = excluded.created, started = NULL, finished = NULL, cancel_requested = 0,
@@ -235,11 +236,19 @@ final class JobStore {
 
     // MARK: Several instances on one database
 
+    /// The clock leases are stamped and judged by (Unix seconds): on PostgreSQL the database
+    /// server's, so instances on machines whose clocks differ agree; on SQLite (one instance) this
+    /// process's, given as the parameter.
+    private var serverNow: String? {
+        context.storage.dialect == .postgresql ? "extract(epoch FROM clock_timestamp())" : nil
+    }
+
     /// Marks this instance's unfinished jobs alive now.
     func heartbeat() {
-        let parameters: [SQLValue] = [.real(Date().timeIntervalSince1970), .text(owner)]
+        let now = serverNow
+        let parameters: [SQLValue] = (now == nil ? [.real(Date().timeIntervalSince1970)] : []) + [.text(owner)]
         _ = enqueue("heartbeat") { storage in
-            try await storage.execute("UPDATE timetable_jobs SET heartbeat = ? WHERE owner = ? AND status IN ('queued', 'running')", parameters)
+            try await storage.execute("UPDATE timetable_jobs SET heartbeat = \(now ?? "?") WHERE owner = ? AND status IN ('queued', 'running')", parameters)
         }
     }
 
@@ -254,10 +263,13 @@ final class JobStore {
     /// Ends as failed the unfinished jobs of other instances whose last heartbeat is older than
     /// `before` (Unix seconds); returns how many.
     func interruptStale(before: Double, reason: String) async throws -> Int {
-        Int(try await context.storage.execute("""
+        let now = Date().timeIntervalSince1970
+        // On PostgreSQL the bound is the server's clock less the same age.
+        let bound = serverNow.map { "\($0) - ?" } ?? "?"
+        return Int(try await context.storage.execute("""
             UPDATE timetable_jobs SET status = 'failed', error = ?, finished = ?
-            WHERE owner <> ? AND status IN ('queued', 'running') AND (heartbeat IS NULL OR heartbeat < ?)
-            """, [.text(reason), .real(Date().timeIntervalSince1970), .text(owner), .real(before)]).changes)
+            WHERE owner <> ? AND status IN ('queued', 'running') AND (heartbeat IS NULL OR heartbeat < \(bound))
+            """, [.text(reason), .real(now), .text(owner), .real(serverNow == nil ? before : now - before)]).changes)
     }
 
     /// The ids of this instance's unfinished jobs that another instance asked to cancel.

@@ -41,10 +41,18 @@ final class WorkflowStore {
     static let staleAfterMilliseconds: Int64 = 15_000
     static let heartbeatInterval: Duration = .seconds(2)
 
-    /// Marks this plexus instance's unfinished workflow instances alive at `now` (ms).
+    /// The clock leases are stamped and judged by (ms): on PostgreSQL the database server's, so
+    /// plexus instances on machines whose clocks differ agree; on SQLite (one instance) `now`.
+    private func clock(_ now: Int64) -> (sql: String, values: [SQLValue]) {
+        storage.dialect == .postgresql ? ("(extract(epoch FROM clock_timestamp()) * 1000)::bigint", []) : ("?", [.integer(now)])
+    }
+
+    /// Marks this plexus instance's unfinished workflow instances alive at `now` (ms; the server's
+    /// clock on PostgreSQL).
     func heartbeat(now: Int64) async throws {
-        try await storage.execute("UPDATE instances SET heartbeat = ? WHERE owner = ? AND status IN ('running', 'compensating')",
-                                  [.integer(now), .text(owner)])
+        let time = clock(now)
+        try await storage.execute("UPDATE instances SET heartbeat = \(time.sql) WHERE owner = ? AND status IN ('running', 'compensating')",
+                                  time.values + [.text(owner)])
     }
 
     /// Takes over an unfinished instance whose owner is gone (no heartbeat for
@@ -52,10 +60,11 @@ final class WorkflowStore {
     /// runs it, or another plexus instance claimed it first. A lease of 15 s: an owner that cannot
     /// reach the database for longer may find its instances running elsewhere too.
     func claim(_ id: String, now: Int64) async throws -> Bool {
-        try await storage.execute("""
-            UPDATE instances SET owner = ?, heartbeat = ?
-            WHERE id = ? AND owner <> ? AND (owner = '' OR heartbeat IS NULL OR heartbeat < ?)
-            """, [.text(owner), .integer(now), .text(id), .text(owner), .integer(now - Self.staleAfterMilliseconds)]).changes == 1
+        let time = clock(now)
+        return try await storage.execute("""
+            UPDATE instances SET owner = ?, heartbeat = \(time.sql)
+            WHERE id = ? AND owner <> ? AND (owner = '' OR heartbeat IS NULL OR heartbeat < \(time.sql) - \(Self.staleAfterMilliseconds))
+            """, [.text(owner)] + time.values + [.text(id), .text(owner)] + time.values).changes == 1
     }
 
     func migrate() async throws { try await storage.migrate(Self.migrations) }
@@ -108,10 +117,11 @@ final class WorkflowStore {
 
     /// The statement that creates an instance row.
     func insertInstance(_ row: InstanceRow) -> (sql: String, parameters: [SQLValue]) {
-        ("INSERT INTO instances (id, tenant, workflow, version, status, idempotency_key, parent, parent_step, created, updated, owner, heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-         [.text(row.id), .text(row.tenant), .text(row.workflow), .integer(Int64(row.version)), .text(row.status),
-          row.idempotencyKey.map(SQLValue.text) ?? .null, row.parent.map(SQLValue.text) ?? .null, row.parentStep.map(SQLValue.text) ?? .null,
-          .integer(row.created), .integer(row.created), .text(owner), .integer(row.created)])
+        let time = clock(row.created)
+        return ("INSERT INTO instances (id, tenant, workflow, version, status, idempotency_key, parent, parent_step, created, updated, owner, heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \(time.sql))",
+                [.text(row.id), .text(row.tenant), .text(row.workflow), .integer(Int64(row.version)), .text(row.status),
+                 row.idempotencyKey.map(SQLValue.text) ?? .null, row.parent.map(SQLValue.text) ?? .null, row.parentStep.map(SQLValue.text) ?? .null,
+                 .integer(row.created), .integer(row.created), .text(owner)] + time.values)
     }
 
     /// The statement that appends entry `seq` of `instance`.
