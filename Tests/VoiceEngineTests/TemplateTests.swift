@@ -35,6 +35,16 @@ final class TemplateTests: XCTestCase {
         XCTAssertThrowsError(try IntentGrammar(IntentConfiguration(intents: [badAction])))
     }
 
+    func testAGrammarThatWouldSpellOutTooManySlotValuesIsRefused() throws {
+        let values = (0..<5_000).map { "name number\($0)" }
+        let many = Array(repeating: "{who}", count: 51).joined(separator: " ")
+        XCTAssertThrowsError(try IntentGrammar(IntentConfiguration(slots: ["who": values], intents: [IntentDefinition(name: "a", templates: [many])]))) {
+            XCTAssertTrue("\($0)".contains("grows past 500000 word transitions"), "\($0)")
+        }
+        let few = Array(repeating: "{who}", count: 3).joined(separator: " ")
+        XCTAssertNoThrow(try IntentGrammar(IntentConfiguration(slots: ["who": values], intents: [IntentDefinition(name: "a", templates: [few])])))
+    }
+
     func testParserReadsRepeatedSlotsInSpokenOrder() throws {
         let grammar = try IntentGrammar(Clips.intents)
         let match = grammar.match("show me the changes between the contract and the offer letter")

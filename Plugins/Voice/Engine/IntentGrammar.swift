@@ -15,6 +15,9 @@ public struct IntentGrammar: Sendable {
     public static let maxTemplatesPerIntent = 200
     public static let maxTemplateLength = 1_000
     public static let maxSlotValues = 5_000
+    /// At most this many word transitions in the finite-state grammar: each use of a slot spells
+    /// out every value, so slots used often with many values multiply (the decoder holds it all).
+    public static let maxTransitions = 500_000
 
     /// Parses and checks `configuration`: 422-style ``IntentError`` naming the intent, template and position.
     public init(_ configuration: IntentConfiguration) throws(IntentError) {
@@ -42,6 +45,7 @@ public struct IntentGrammar: Sendable {
         }
         var seen = Set<String>()
         var parsed: [[[TemplatePart]]] = []
+        var transitions = 0
         let known = Set(configuration.slots.keys)
         for intent in configuration.intents {
             guard !intent.name.isEmpty, seen.insert(intent.name).inserted else { throw .invalid("intent name '\(intent.name)' is empty or used twice") }
@@ -55,12 +59,17 @@ public struct IntentGrammar: Sendable {
                 guard template.count <= Self.maxTemplateLength else {
                     throw .template(TemplateError(intent: intent.name, template: String(template.prefix(40)) + "…", position: Self.maxTemplateLength, reason: "longer than \(Self.maxTemplateLength) characters"))
                 }
+                let parts: [TemplatePart]
                 do {
-                    let parts = try TemplateParser.parse(template, intent: intent.name, knownSlots: known)
-                    Self.collectWords(parts, into: &words)
-                    intentTemplates.append(parts)
+                    parts = try TemplateParser.parse(template, intent: intent.name, knownSlots: known)
                 } catch {
                     throw .template(error)
+                }
+                Self.collectWords(parts, into: &words)
+                intentTemplates.append(parts)
+                transitions += Self.transitions(parts, phrases)
+                guard transitions <= Self.maxTransitions else {
+                    throw .invalid("intent '\(intent.name)': the grammar grows past \(Self.maxTransitions) word transitions at the template \"\(template.prefix(40))\" (each use of a slot spells out all its values: use fewer values or fewer slot uses)")
                 }
             }
             parsed.append(intentTemplates)
@@ -68,6 +77,20 @@ public struct IntentGrammar: Sendable {
         templates = parsed
         slotPhrases = phrases
         vocabulary = words
+    }
+
+    /// The word transitions `parts` add to the finite-state grammar (saturating).
+    static func transitions(_ parts: [TemplatePart], _ phrases: [String: [[String]]]) -> Int {
+        parts.reduce(0) { total, part in
+            let added: Int
+            switch part {
+            case .word: added = 1
+            case .slot(let name): added = (phrases[name] ?? []).reduce(0) { $0 + $1.count }
+            case .choice(let alternatives, _): added = alternatives.reduce(0) { $0.addingReportingOverflow(transitions($1, phrases)).partialValue }
+            }
+            let (sum, overflow) = total.addingReportingOverflow(added)
+            return overflow ? Int.max : sum
+        }
     }
 
     /// Splits text into lower-case words of letters, digits, `'` and `-`.
