@@ -89,9 +89,15 @@ struct MarkPainter {
         // Plain-number x (a columnar upload) is read without unboxing its cells.
         let xNumbers = x.isBand ? nil : view.numberColumn(.x), xValues = xNumbers == nil ? view.column(.x) : []
         let xLine = x.linear ?? (0, 0)
+        // A point far off the canvas (a value far outside an explicit domain) is drawn at a bounded
+        // distance beyond its edge: the reduction and the strips then never span an unbounded range.
+        let reach = Double(max(columns, 1)) * 4 + 1_000
         @inline(__always) func pixel(_ row: Int) -> Double? {
-            if let xNumbers { let v = xNumbers[row]; return v.isNaN ? nil : v * xLine.slope + xLine.intercept }
-            return x.center(xValues[row])
+            let px: Double?
+            if let xNumbers { let v = xNumbers[row]; px = v.isNaN ? nil : v * xLine.slope + xLine.intercept }
+            else { px = x.center(xValues[row]) }
+            guard let px, !px.isNaN else { return nil }
+            return min(max(px, -reach), reach)
         }
         var reducer = M4Reducer(columns: columns)
         for row in rows {
