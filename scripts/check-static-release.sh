@@ -54,9 +54,11 @@ done
 key="$(cat "$work/data/admin.key")"
 [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/v1/c/hello" -H "Authorization: Bearer $key")" == 200 ]] || fail "the C plugin is not served"
 [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/ready")" == 200 ]] || fail "/ready is not 200"
-curl -s "http://127.0.0.1:$port/metrics" -H "Authorization: Bearer $key" | grep -q '^plexus_build_info{' || fail "/metrics has no plexus_build_info"
-curl -s "http://127.0.0.1:$port/admin/plugins" -H "Authorization: Bearer $key" | grep -q 'needs the shared Swift runtime (libswiftCore.so)' \
-    || fail "the Swift plugin was not refused with its reason"
+# Read whole first: with pipefail, grep -q leaving early can fail curl's write (SIGPIPE) after a match.
+metrics="$(curl -s "http://127.0.0.1:$port/metrics" -H "Authorization: Bearer $key")"
+grep -q '^plexus_build_info{' <<< "$metrics" || fail "/metrics has no plexus_build_info"
+plugins="$(curl -s "http://127.0.0.1:$port/admin/plugins" -H "Authorization: Bearer $key")"
+grep -q 'needs the shared Swift runtime (libswiftCore.so)' <<< "$plugins" || fail "the Swift plugin was not refused with its reason"
 kill -TERM "$pid"; wait "$pid" || fail "the static build did not exit 0 on SIGTERM"; pid=""
 # With the toolchain visible the Swift plugin would load: the static host must refuse it all the same.
 inspect="$("$static" plugin inspect "$debug_bin/libPlexusHello.so" 2>&1 || true)"
