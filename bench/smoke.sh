@@ -36,7 +36,7 @@ smoke() {
 }
 
 export PLEXUS_BIN_DIR="$bin"
-smoke http.sh "^ *16 +[0-9.]+ \| [0-9.]+ " env BENCH_SECONDS=1 BENCH_CONNECTIONS=16 BENCH_STARTS=1 bench/http.sh
+smoke http.sh "^ *16 +[0-9.]+ \| [0-9.]+ " env BENCH_SECONDS=1 BENCH_CONNECTIONS=16 BENCH_STARTS=1 BENCH_RATE=500 bench/http.sh
 smoke sse-fanout.sh "deliveries" bench/sse-fanout.sh 10 100 1
 smoke gateway.sh "authenticated / public req/s = [0-9.]+" env BENCH_SECONDS=1 BENCH_CONNECTIONS=8 bench/gateway.sh
 smoke bus-bench "best [0-9]+ events/s" "$bin/bus-bench" 20000
