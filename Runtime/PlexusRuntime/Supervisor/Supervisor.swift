@@ -107,6 +107,7 @@ public final class Supervisor {
         // The master holds the data directory's lock for its workers (they do not take it).
         let dataLock = try DataDirectoryLock(directory: config.dataDirectory)
         defer { withExtendedLifetime(dataLock) {} }
+        Self.removeLeftovers(in: config.dataDirectory, logger: logger)
         let address = try bind()
         plexus_signal_count_install(SIGINT)
         plexus_signal_count_install(SIGTERM)
