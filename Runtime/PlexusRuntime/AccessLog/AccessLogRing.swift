@@ -30,7 +30,7 @@ final class AccessLogRing: @unchecked Sendable {
     /// A ring of `capacity` bytes (at least 4096) in anonymous memory: a worker's own, or an
     /// unsupervised runtime's.
     convenience init(capacity: Int) throws {
-        try self.init(SharedMemory(anonymous: Self.head + max(capacity, 4096), what: "access log ring"), create: true)
+        try self.init(SharedMemory(anonymous: AccessLogRing.head + max(capacity, 4096), what: "access log ring"), create: true)
     }
 
     /// The master's ring for a worker about to start: a sealed memfd of `capacity` bytes (at
@@ -42,7 +42,7 @@ final class AccessLogRing: @unchecked Sendable {
     /// A worker's view of the ring its master passed at `fd` (closed here, mapped or not); its
     /// size is the descriptor's.
     convenience init(attaching fd: Int32) throws {
-        try self.init(SharedMemory.attaching(fd, what: "access log ring", expected: "shorter than its head") { $0 > Self.head }, create: false)
+        try self.init(SharedMemory.attaching(fd, what: "access log ring", expected: "shorter than its head") { $0 > AccessLogRing.head }, create: false)
     }
 
     private init(_ memory: SharedMemory, create: Bool) throws {

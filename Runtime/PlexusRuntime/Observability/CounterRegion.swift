@@ -31,7 +31,7 @@ final class CounterRegion {
     /// A worker's view of the region its master passed at `fd` (closed here, mapped or not): it
     /// must be exactly ``size`` bytes and carry the magic and capacity of this version.
     convenience init(attaching fd: Int32) throws {
-        try self.init(SharedMemory.attaching(fd, what: "counter region", expected: "not \(Self.size) bytes long") { $0 == Self.size }, create: false)
+        try self.init(SharedMemory.attaching(fd, what: "counter region", expected: "not \(CounterRegion.size) bytes long") { $0 == CounterRegion.size }, create: false)
     }
 
     private init(_ memory: SharedMemory, create: Bool) throws {
