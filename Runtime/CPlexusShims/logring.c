@@ -16,9 +16,9 @@ int plexus_memfd_size_is_sealed(int fd) {
     return (seals & wanted) == wanted;
 }
 
-int plexus_log_ring_memfd(uint64_t bytes) {
+int plexus_sealed_memfd(const char *name, uint64_t bytes) {
     if (bytes > (uint64_t)INT64_MAX) return -EINVAL;
-    int fd = memfd_create("plexus-access-log", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) return -errno;
     if (ftruncate(fd, (off_t)bytes) != 0 || plexus_memfd_seal_size(fd) != 0) {
         int error = errno;

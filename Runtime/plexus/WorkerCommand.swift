@@ -24,6 +24,8 @@ struct Worker: ParsableCommand {
     var connectionTableFd: Int32?
     @Option(help: "The master's shared access log ring.")
     var accessLogRingFd: Int32?
+    @Option(help: "The master's shared counter region.")
+    var counterRegionFd: Int32?
 
     func run() throws {
         let settings = try options.settings()
@@ -35,6 +37,11 @@ struct Worker: ParsableCommand {
         if let accessLogRingFd {
             do { try worker.attachAccessLogRing(fd: accessLogRingFd) } catch {
                 Logger(label: "plexus").error("access log records are lost if this worker crashes: \(error)")
+            }
+        }
+        if let counterRegionFd {
+            do { try worker.attachCounterRegion(fd: counterRegionFd) } catch {
+                Logger(label: "plexus").error("this worker's counts are not carried to the next generation: \(error)")
             }
         }
         let runtime = Runtime(config: settings, logger: Logger(label: "plexus"), launch: RuntimeLaunch(worker: worker))

@@ -35,11 +35,13 @@ public final class TestClient {
     private let fd: Int32
     private var buffer: [UInt8] = []
 
-    /// Connects to `127.0.0.1:port`; reads time out after `timeoutSeconds`.
-    public init(port: Int, timeoutSeconds: Int = 10) throws {
+    /// Connects to `127.0.0.1:port`; reads time out after `timeoutSeconds`; `receiveBuffer`
+    /// shrinks the socket's receive buffer (for tests of a client that stalls).
+    public init(port: Int, timeoutSeconds: Int = 10, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
@@ -67,11 +69,7 @@ public final class TestClient {
 
     /// Reads one response; `headOnly` for responses to HEAD (no body despite Content-Length).
     public func readResponse(headOnly: Bool = false) throws -> TestResponse {
-        let separator = Array("\r\n\r\n".utf8)
-        while buffer.firstRange(of: separator) == nil { try fill() }
-        let headEnd = buffer.firstRange(of: separator)!
-        let head = String(decoding: buffer[..<headEnd.lowerBound], as: UTF8.self)
-        buffer.removeSubrange(..<headEnd.upperBound)
+        let head = String(decoding: try read(upTo: Array("\r\n\r\n".utf8)), as: UTF8.self)
         var lines = head.components(separatedBy: "\r\n")
         let statusLine = lines.removeFirst().split(separator: " ")
         guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw TestFailure("bad status line in \(head)") }
@@ -82,10 +80,7 @@ public final class TestClient {
         let response = Response(status: status, headers: headers, body: [])
         if status == 100 { return response }
         let length = headOnly ? 0 : (response.header("Content-Length").flatMap(Int.init) ?? 0)
-        while buffer.count < length { try fill() }
-        let body = Array(buffer[..<length])
-        buffer.removeSubrange(..<length)
-        return Response(status: status, headers: headers, body: body)
+        return Response(status: status, headers: headers, body: try read(count: length))
     }
 
     /// Reads a response head only (status and headers), leaving the body unread: for streams.
@@ -95,16 +90,10 @@ public final class TestClient {
 
     /// Reads one chunk of a chunked body; `nil` after the terminating chunk.
     public func readChunk() throws -> [UInt8]? {
-        let lineEnd = Array("\r\n".utf8)
-        while buffer.firstRange(of: lineEnd) == nil { try fill() }
-        let sizeLine = buffer.firstRange(of: lineEnd)!
-        let sizeText = String(decoding: buffer[..<sizeLine.lowerBound], as: UTF8.self)
+        let sizeText = String(decoding: try read(upTo: Array("\r\n".utf8)), as: UTF8.self)
         guard let size = Int(sizeText.split(separator: ";").first ?? "", radix: 16) else { throw TestFailure("bad chunk size line '\(sizeText)'") }
-        buffer.removeSubrange(..<sizeLine.upperBound)
-        while buffer.count < size + 2 { try fill() }
-        let chunk = Array(buffer[..<size])
-        buffer.removeSubrange(..<(size + 2))
-        return size == 0 ? nil : chunk
+        let chunk = try read(count: size + 2).dropLast(2)
+        return size == 0 ? nil : Array(chunk)
     }
 
     /// Whether the server closed the connection (reads until EOF or timeout).
@@ -117,6 +106,26 @@ public final class TestClient {
         }
     }
 
+    /// The next `count` bytes the server sent, waiting for them (for protocols framed by length,
+    /// such as WebSocket frames after the upgrade).
+    public func read(count: Int) throws -> [UInt8] {
+        while buffer.count < count { try fill() }
+        defer { buffer.removeSubrange(..<count) }
+        return Array(buffer[..<count])
+    }
+
+    /// The bytes before the next `delimiter`, waiting for it; the delimiter is read too.
+    private func read(upTo delimiter: [UInt8]) throws -> [UInt8] {
+        while true {
+            if let found = buffer.firstRange(of: delimiter) {
+                defer { buffer.removeSubrange(..<found.upperBound) }
+                return Array(buffer[..<found.lowerBound])
+            }
+            try fill()
+        }
+    }
+
+    /// The one place bytes are received: appends what one `recv` returned to the buffer.
     private func fill() throws {
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }

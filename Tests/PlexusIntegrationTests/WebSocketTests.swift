@@ -34,7 +34,7 @@ final class WebSocketTests: XCTestCase {
         bytes += ping
         try client.sendRaw(bytes)
         let head = try client.readHead()
-        XCTAssertEqual(head.status, 101, head.raw)
+        XCTAssertEqual(head.status, 101, "\(head.headers) \(head.text)")
         XCTAssertEqual(head.header("Sec-WebSocket-Accept"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
         XCTAssertEqual(head.header("Upgrade")?.lowercased(), "websocket")
         XCTAssertEqual(head.header("Connection")?.lowercased(), "upgrade")
@@ -70,7 +70,7 @@ final class WebSocketTests: XCTestCase {
             try client.sendRaw(Array(request.utf8))
             let head = try client.readHead()
             XCTAssertEqual(head.status, status, request)
-            XCTAssertTrue(head.body.contains(detail), "\(request) → \(head.body)")
+            XCTAssertTrue(head.text.contains(detail), "\(request) → \(head.text)")
             XCTAssertEqual(head.header("Content-Type"), "application/problem+json")
             if detail == "Sec-WebSocket-Version" { XCTAssertEqual(head.header("Sec-WebSocket-Version"), "13") }
             if request.contains("Connection: Upgrade") {

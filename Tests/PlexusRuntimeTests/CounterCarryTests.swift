@@ -25,20 +25,19 @@ final class CounterCarryTests: XCTestCase {
     }
 
     func testAWorkersCountsReachTheNextGenerationWithoutBeingCountedTwice() throws {
-        let recordPath = directory.appendingPathComponent("supervisor.1.record").path
-        let master = try CounterRegion(path: CounterRegion.path(forRecord: recordPath), create: true)
+        let master = try CounterRegion.shared()
         let carry = CounterCarry(dataDirectory: directory)
 
         // Generation 1 counts through its own mapping of the region, then ends (however it ends).
         let first = RuntimeMetrics()
-        first.attach(region: try CounterRegion(path: master.path, create: false), carriedFile: carry.file)
+        first.attach(region: try CounterRegion(attaching: dup(master.descriptor)), carriedFile: carry.file)
         first.counter("plexus_test_total", [("kind", "a")], help: "Test").increment(by: Int64(5))
         first.counter("plexus_test_total", [("kind", "b")], help: "Test").increment()
         first.counter("plexus_own_total", [], help: "Not carried", carried: false).increment(by: Int64(9))
         carry.absorb(master)
 
         // Generation 2 starts from the carried totals and counts on top; its own region holds only its own counts.
-        let secondRegion = try CounterRegion(path: directory.appendingPathComponent("supervisor.2.counters").path, create: true)
+        let secondRegion = try CounterRegion.shared()
         let second = RuntimeMetrics()
         second.attach(region: secondRegion, carriedFile: carry.file)
         second.counter("plexus_test_total", [("kind", "a")], help: "Test").increment(by: Int64(2))
@@ -56,7 +55,7 @@ final class CounterCarryTests: XCTestCase {
     }
 
     func testAFullRegionStillCountsInTheProcess() throws {
-        let region = try CounterRegion(path: directory.appendingPathComponent("full.counters").path, create: true)
+        let region = try CounterRegion.shared()
         for index in 0..<Int(CounterRegion.capacity) { XCTAssertNotNil(region.claim("series \(index)")) }
         XCTAssertNil(region.claim("one too many"))
         XCTAssertNil(region.claim(String(repeating: "x", count: 600)), "a series too long for a slot is not carried")
@@ -64,12 +63,6 @@ final class CounterCarryTests: XCTestCase {
         metrics.attach(region: region, carriedFile: directory.appendingPathComponent("none.json"))
         metrics.counter("plexus_late_total", [], help: "Late").increment()
         XCTAssertTrue(String(decoding: metrics.render(), as: UTF8.self).contains("plexus_late_total 1"))
-    }
-
-    func testARegionFromAnotherLayoutIsRefused() throws {
-        let path = directory.appendingPathComponent("short.counters").path
-        FileManager.default.createFile(atPath: path, contents: Data(count: 64))
-        XCTAssertThrowsError(try CounterRegion(path: path, create: false)) { XCTAssertTrue("\($0)".contains(path), "\($0)") }
     }
 
     func testProcStatFieldsAreCountedAfterTheCommandName() throws {

@@ -6,9 +6,10 @@
 /** Bytes of a series' identity in a slot (name, help and labels, NUL-terminated). */
 #define PLEXUS_COUNTER_SERIES_BYTES 496
 
-/** One counter series of a worker, in the supervisor's per-generation counter region (an
-    mmap'd file, MAP_SHARED). The worker adds to `value` as it counts; the master reads it after
-    the worker ended, however it ended, so no count is lost to a crash. */
+/** One counter series of a worker, in the supervisor's per-generation counter region (a memfd
+    the master maps and passes to the worker, MAP_SHARED, its size sealed). The worker adds to
+    `value` as it counts; the master reads it after the worker ended, however it ended, so no
+    count is lost to a crash. */
 typedef struct plexus_counter_slot {
     /** 1 once `series` is written (release store). */
     uint32_t used;

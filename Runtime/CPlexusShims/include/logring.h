@@ -20,10 +20,11 @@ typedef struct plexus_log_ring {
     uint64_t spare[4];
 } plexus_log_ring;
 
-/** A memfd of `bytes` zero bytes for a ring the supervisor shares with its worker (close-on-exec;
-    the spawn's dup2 passes it on; its size sealed). Returns the descriptor, or -errno. Nothing of it reaches the
-    disk: it lives in memory and is gone once both processes closed and unmapped it. */
-int plexus_log_ring_memfd(uint64_t bytes);
+/** A memfd named `name` of `bytes` zero bytes for memory the supervisor shares with its worker
+    (the access log ring, the counter region): close-on-exec (the spawn's dup2 passes it on), its
+    size sealed. Returns the descriptor, or -errno. Nothing of it reaches the disk: it lives in
+    memory and is gone once both processes closed and unmapped it. */
+int plexus_sealed_memfd(const char *name, uint64_t bytes);
 
 /** Seals a memfd's size (F_SEAL_SHRINK, F_SEAL_GROW, then F_SEAL_SEAL), so that no process
     holding it can shrink it under another's mapping (a SIGBUS on the next read). Returns 0 or -errno. */

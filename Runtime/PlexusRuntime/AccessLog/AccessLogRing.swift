@@ -21,75 +21,46 @@ final class AccessLogRing: @unchecked Sendable {
     /// Bytes of records the ring holds at most.
     let capacity: Int
     /// The memfd behind a ring the master made for a worker, until ``closeDescriptor()`` (-1: none).
-    private(set) var descriptor: Int32 = -1
+    var descriptor: Int32 { memory.descriptor }
+    private static let head = MemoryLayout<plexus_log_ring>.size
+    private let memory: SharedMemory
     private let ring: UnsafeMutablePointer<plexus_log_ring>
     private let data: UnsafeMutableRawPointer
-    private let size: Int
 
     /// A ring of `capacity` bytes (at least 4096) in anonymous memory: a worker's own, or an
     /// unsupervised runtime's.
     convenience init(capacity: Int) throws {
-        try self.init(fd: -1, capacity: max(capacity, 4096), create: true)
+        try self.init(SharedMemory(anonymous: AccessLogRing.head + max(capacity, 4096), what: "access log ring"), create: true)
     }
 
-    /// The master's ring for a worker about to start: a memfd of `capacity` bytes (at least
-    /// 4096), mapped here; ``descriptor`` is what the worker inherits.
+    /// The master's ring for a worker about to start: a sealed memfd of `capacity` bytes (at
+    /// least 4096), mapped here; ``descriptor`` is what the worker inherits.
     static func shared(capacity: Int) throws -> AccessLogRing {
-        let capacity = max(capacity, 4096)
-        let fd = plexus_log_ring_memfd(UInt64(MemoryLayout<plexus_log_ring>.size + capacity))
-        guard fd >= 0 else { throw RuntimeError.config("access log ring (memfd) cannot be made: \(String(cString: strerror(-fd)))") }
-        do {
-            let ring = try AccessLogRing(fd: fd, capacity: capacity, create: true)
-            ring.descriptor = fd
-            return ring
-        } catch {
-            close(fd)
-            throw error
-        }
+        try AccessLogRing(SharedMemory.sealed(name: "plexus-access-log", size: head + max(capacity, 4096), what: "access log ring"), create: true)
     }
 
     /// A worker's view of the ring its master passed at `fd` (closed here, mapped or not); its
     /// size is the descriptor's.
     convenience init(attaching fd: Int32) throws {
-        defer { close(fd) }
-        var status = stat()
-        let head = MemoryLayout<plexus_log_ring>.size
-        guard fstat(fd, &status) == 0, Int(status.st_size) > head else {
-            throw RuntimeError.config("the master's access log ring (descriptor \(fd)) is missing or shorter than its head")
-        }
-        try self.init(fd: fd, capacity: Int(status.st_size) - head, create: false)
+        try self.init(SharedMemory.attaching(fd, what: "access log ring", expected: "shorter than its head") { $0 > AccessLogRing.head }, create: false)
     }
 
-    private init(fd: Int32, capacity: Int, create: Bool) throws {
-        let head = MemoryLayout<plexus_log_ring>.size
-        size = head + capacity
-        let flags = fd < 0 ? (MAP_SHARED | MAP_ANONYMOUS) : MAP_SHARED
-        guard let memory = mmap(nil, size, PROT_READ | PROT_WRITE, flags, fd, 0), memory != MAP_FAILED else {
-            throw RuntimeError.config("access log ring cannot be mapped: \(String(cString: strerror(errno)))")
-        }
-        ring = memory.assumingMemoryBound(to: plexus_log_ring.self)
-        data = memory + head
+    private init(_ memory: SharedMemory, create: Bool) throws {
+        self.memory = memory
+        capacity = memory.size - Self.head
+        ring = memory.base.assumingMemoryBound(to: plexus_log_ring.self)
+        data = memory.base + Self.head
         if create {
             ring.pointee.capacity = UInt64(capacity)
             ring.pointee.magic = Self.magic
         } else if ring.pointee.magic != Self.magic || ring.pointee.capacity != UInt64(capacity) {
-            munmap(memory, size)
             throw RuntimeError.config("the master's access log ring was not made by this version of plexus (magic or size differ)")
         }
-        self.capacity = capacity
-    }
-
-    deinit {
-        closeDescriptor()
-        munmap(ring, size)
     }
 
     /// Closes the master's copy of the memfd (once the worker inherited it, or failed to start);
     /// the mapping stays.
-    func closeDescriptor() {
-        if descriptor >= 0 { close(descriptor) }
-        descriptor = -1
-    }
+    func closeDescriptor() { memory.closeDescriptor() }
 
     /// The counters, or nil when they cannot be trusted: the master reads counters a crashed (or
     /// hostile) worker wrote, and a start past the end, or more claimed than the ring holds, would

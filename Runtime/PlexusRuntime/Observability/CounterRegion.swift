@@ -1,71 +1,80 @@
 import CPlexusShims
 import Foundation
 
-/// A worker generation's counters in memory the master shares (an mmap'd file, `MAP_SHARED`):
-/// each counter series the worker creates claims a slot, and every increment is added to the
-/// slot as well as to the Prometheus counter. The master reads the slots once the worker has
-/// ended, however it ended (drained, crashed, killed), so no count is lost with the process.
+/// A worker generation's counters in memory the master shares with it (a memfd the master maps
+/// and passes to the worker as descriptor ``workerFD``, as it does the access log ring; its size
+/// sealed, so the worker can neither shrink nor grow it under the master's mapping): each counter
+/// series the worker creates claims a slot, and every increment is added to the slot as well as
+/// to the Prometheus counter. The master reads the slots once the worker has ended, however it
+/// ended (drained, crashed, killed), so no count is lost with the process. Nothing of it is
+/// written to the data directory.
 final class CounterRegion {
     static let magic: UInt32 = 0x504C_4354
     /// Series per generation; a worker with more series counts the rest for itself only.
     static let capacity: UInt32 = 4096
+    /// The descriptor at which a worker finds its master's region.
+    static let workerFD: Int32 = 7
+    /// Bytes of a region: its head and ``capacity`` slots.
+    static let size = MemoryLayout<plexus_counter_region>.size + Int(capacity) * MemoryLayout<plexus_counter_slot>.stride
 
-    let path: String
+    /// The memfd behind a region the master made for a worker, until ``closeDescriptor()`` (-1: none).
+    var descriptor: Int32 { memory.descriptor }
+    private let memory: SharedMemory
     private let region: UnsafeMutablePointer<plexus_counter_region>
-    private let size: Int
 
-    /// The region of the worker whose shared record is at `recordPath` (`supervisor.<n>.record`).
-    static func path(forRecord recordPath: String) -> String {
-        (recordPath.hasSuffix(".record") ? String(recordPath.dropLast(".record".count)) : recordPath) + ".counters"
+    /// The master's region for a worker about to start: a sealed memfd, mapped here;
+    /// ``descriptor`` is what the worker inherits.
+    static func shared() throws -> CounterRegion {
+        try CounterRegion(SharedMemory.sealed(name: "plexus-counters", size: size, what: "counter region"), create: true)
     }
 
-    /// Creates (master) or attaches to (worker) the region file at `path`.
-    init(path: String, create: Bool) throws {
-        self.path = path
-        size = MemoryLayout<plexus_counter_region>.size + Int(Self.capacity) * MemoryLayout<plexus_counter_slot>.stride
-        let fd = open(path, create ? (O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC) : (O_RDWR | O_CLOEXEC), 0o600)
-        guard fd >= 0 else { throw RuntimeError.config("counter region \(path) cannot be opened: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        if create {
-            guard ftruncate(fd, off_t(size)) == 0 else { throw RuntimeError.config("counter region \(path): ftruncate failed: \(String(cString: strerror(errno)))") }
-        } else {
-            var status = stat()
-            guard fstat(fd, &status) == 0, Int(status.st_size) >= size else { throw RuntimeError.config("counter region \(path) is not \(size) bytes long") }
-        }
-        guard let memory = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), memory != MAP_FAILED else {
-            throw RuntimeError.config("counter region \(path) cannot be mapped: \(String(cString: strerror(errno)))")
-        }
-        region = memory.assumingMemoryBound(to: plexus_counter_region.self)
+    /// A worker's view of the region its master passed at `fd` (closed here, mapped or not): it
+    /// must be exactly ``size`` bytes and carry the magic and capacity of this version.
+    convenience init(attaching fd: Int32) throws {
+        try self.init(SharedMemory.attaching(fd, what: "counter region", expected: "not \(CounterRegion.size) bytes long") { $0 == CounterRegion.size }, create: false)
+    }
+
+    private init(_ memory: SharedMemory, create: Bool) throws {
+        self.memory = memory
+        region = memory.base.assumingMemoryBound(to: plexus_counter_region.self)
         if create {
             region.pointee.capacity = Self.capacity
             region.pointee.magic = Self.magic
         } else if region.pointee.magic != Self.magic || region.pointee.capacity != Self.capacity {
-            munmap(memory, size)
-            throw RuntimeError.config("counter region \(path) was not written by this version of plexus (magic or capacity differ)")
+            throw RuntimeError.config("the master's counter region was not made by this version of plexus (magic or capacity differ)")
         }
     }
 
-    deinit { munmap(region, size) }
+    /// Closes the master's copy of the memfd (once the worker inherited it, or failed to start);
+    /// the mapping stays.
+    func closeDescriptor() { memory.closeDescriptor() }
 
     /// A slot for `series` (see ``CounterSeries``), or nil when the region is full or the series too long.
     func claim(_ series: String) -> UnsafeMutablePointer<plexus_counter_slot>? {
         plexus_counter_claim(region, series)
     }
 
-    /// Every claimed series and its count.
+    /// Every claimed series and its count. The master reads what a crashed (or hostile) worker
+    /// wrote: the slots looked at are bounded by this version's ``capacity``, never by the count
+    /// or capacity in shared memory, and a count that no counter can hold (negative, NaN,
+    /// infinite) is left out.
     var series: [(series: String, value: Double)] {
-        let claimed = min(region.pointee.count, region.pointee.capacity)
+        let claimed = min(region.pointee.count, Self.capacity)
         var result: [(String, Double)] = []
         for index in 0..<claimed where plexus_counter_used(region, index) != 0 {
             let slot = plexus_counter_at(region, index)!
-            let name = FixedCString.text(&slot.pointee.series)
-            result.append((name, plexus_counter_value(slot)))
+            let value = plexus_counter_value(slot)
+            guard value.isFinite, value >= 0 else { continue }
+            result.append((FixedCString.text(&slot.pointee.series), value))
         }
         return result
     }
 
-    /// Removes the region's file (the mapping stays valid until the object goes away).
-    func unlink() { Glibc.unlink(path) }
+    /// Overwrites the head's count and capacity, for tests that play a hostile worker.
+    func storeHead(count: UInt32, capacity: UInt32) {
+        region.pointee.count = count
+        region.pointee.capacity = capacity
+    }
 }
 
 /// The identity of one counter series as a slot stores it: name, help and labels joined by

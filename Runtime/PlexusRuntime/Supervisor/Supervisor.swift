@@ -59,10 +59,7 @@ public final class Supervisor {
         func release() {
             guard !released else { return }
             released = true
-            if let counters {
-                counters.carry.absorb(counters.region)
-                counters.region.unlink()
-            }
+            if let counters { counters.carry.absorb(counters.region) }
             connections?.close()
             if let accessLog {
                 AccessLogRecovery.recover(accessLog.ring, into: accessLog.destination, worker: pid, logger: accessLog.logger)
@@ -110,6 +107,7 @@ public final class Supervisor {
         // The master holds the data directory's lock for its workers (they do not take it).
         let dataLock = try DataDirectoryLock(directory: config.dataDirectory)
         defer { withExtendedLifetime(dataLock) {} }
+        Self.removeLeftovers(in: config.dataDirectory, logger: logger)
         let address = try bind()
         plexus_signal_count_install(SIGINT)
         plexus_signal_count_install(SIGTERM)
@@ -386,7 +384,8 @@ public final class Supervisor {
         let record = try Blame.map(path: recordPath, create: true)
         memset(record, 0, MemoryLayout<plexus_blame_record>.size)
         record.pointee.magic = Blame.magic
-        let counters = try? CounterRegion(path: CounterRegion.path(forRecord: recordPath), create: true)
+        let counters = sharedCounters(generation: generation)
+        defer { counters?.closeDescriptor() }
         var accessLogRing: AccessLogRing?
         if config.accessLog.isEnabled {
             do { accessLogRing = try AccessLogRing.shared(capacity: config.accessLog.bufferBytes) } catch {
@@ -405,6 +404,11 @@ public final class Supervisor {
             inherited.targets.append(AccessLogRing.workerFD)
             inherited.arguments += ["--access-log-ring-fd", "\(AccessLogRing.workerFD)"]
         }
+        if let counters {
+            inherited.sources.append(counters.descriptor)
+            inherited.targets.append(CounterRegion.workerFD)
+            inherited.arguments += ["--counter-region-fd", "\(CounterRegion.workerFD)"]
+        }
         let arguments = [executable] + workerArguments + ["--listen-fd", "\(Self.workerListenFD)", "--record", recordPath, "--master-pid", "\(getpid())"]
             + (reload ? ["--reload"] : []) + (report == RecycleReport() ? [] : ["--recycles", report.argument]) + inherited.arguments
         var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
@@ -415,7 +419,6 @@ public final class Supervisor {
             keeper?.close()
             munmap(record, MemoryLayout<plexus_blame_record>.size)
             unlink(recordPath)
-            counters?.unlink()
             throw RuntimeError.plugins("cannot start a worker (\(executable)): \(String(cString: strerror(-pid)))")
         }
         logger.info("worker started", metadata: ["worker": "\(pid)", "generation": "\(generation)"])

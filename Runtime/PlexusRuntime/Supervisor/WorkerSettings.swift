@@ -29,8 +29,13 @@ public struct WorkerSettings {
         self.listenFD = listenFD
         try Blame.attach(path: recordPath)
         quarantined = Quarantine.load(dataDirectory: config.dataDirectory).mapValues(\.reason)
-        counters = try? CounterRegion(path: CounterRegion.path(forRecord: recordPath), create: false)
         carriedCounters = CounterCarry.file(in: config.dataDirectory)
+    }
+
+    /// Maps the counter region the master passed at `fd` (``CounterRegion/workerFD``, closed
+    /// here). Without it the worker's counts are its own and end with it.
+    public mutating func attachCounterRegion(fd: Int32) throws {
+        counters = try CounterRegion(attaching: fd)
     }
 
     /// Maps the access log ring the master passed at `fd` (``AccessLogRing/workerFD``, closed

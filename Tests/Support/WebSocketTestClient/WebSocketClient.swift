@@ -1,8 +1,9 @@
 import Foundation
 import PlexusTesting
 
-/// A blocking RFC 6455 client over a raw socket, so tests can send well-formed or deliberately
-/// broken frames (unmasked, binary, oversized) and read exactly what the server framed.
+/// A blocking RFC 6455 client over a raw socket (a ``TestClient`` connection, whose reader it
+/// uses), so tests can send well-formed or deliberately broken frames (unmasked, binary,
+/// oversized) and read exactly what the server framed.
 public final class WebSocketClient {
     public struct Frame {
         public var fin: Bool
@@ -16,26 +17,13 @@ public final class WebSocketClient {
 
     public static let text: UInt8 = 1, binary: UInt8 = 2, close: UInt8 = 8, ping: UInt8 = 9, pong: UInt8 = 10
 
-    private let fd: Int32
-    private var buffer: [UInt8] = []
+    /// The connection: ``TestClient`` sends, and its reader receives the handshake's answer and the frames.
+    private let connection: TestClient
 
     /// Connects to `127.0.0.1:port`; `receiveBuffer` shrinks the socket's receive buffer (stalled-client tests).
     public init(port: Int, timeoutSeconds: Int = 10, receiveBuffer: Int32? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard status == 0 else { throw TestFailure("connect to port \(port) failed: errno \(errno)") }
+        connection = try TestClient(port: port, timeoutSeconds: timeoutSeconds, receiveBuffer: receiveBuffer)
     }
-
-    deinit { Glibc.close(fd) }
 
     /// Connects and completes the opening handshake (checking the accept value).
     public static func open(port: Int, query: String = "", receiveBuffer: Int32? = nil, credential: String? = nil) throws -> WebSocketClient {
@@ -43,8 +31,8 @@ public final class WebSocketClient {
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         try client.sendRaw(Array(Self.upgradeRequest(path: "/api/v1/events/ws\(query)", key: key, credential: credential).utf8))
         let head = try client.readHead()
-        guard head.status == 101 else { throw TestFailure("expected 101, got \(head.status): \(head.raw)") }
-        guard head.header("Sec-WebSocket-Accept") != nil else { throw TestFailure("no Sec-WebSocket-Accept in \(head.raw)") }
+        guard head.status == 101 else { throw TestFailure("expected 101, got \(head.status): \(head.headers) \(head.text)") }
+        guard head.header("Sec-WebSocket-Accept") != nil else { throw TestFailure("no Sec-WebSocket-Accept in \(head.headers)") }
         return client
     }
 
@@ -54,14 +42,7 @@ public final class WebSocketClient {
             + "Connection: \(connection)\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: \(version)\r\n\r\n"
     }
 
-    public func sendRaw(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard sent > 0 else { throw TestFailure("send failed: errno \(errno)") }
-            offset += sent
-        }
-    }
+    public func sendRaw(_ bytes: [UInt8]) throws { try connection.send(bytes) }
 
     /// Sends one frame, masked as RFC 6455 requires of clients unless `masked` is false.
     public func sendFrame(_ opcode: UInt8, _ payload: [UInt8], masked: Bool = true, fin: Bool = true) throws {
@@ -94,54 +75,21 @@ public final class WebSocketClient {
         try sendFrame(Self.close, [UInt8(code >> 8), UInt8(code & 0xFF)] + Array(reason.utf8))
     }
 
-    public struct Head {
-        public let status: Int
-        public let headers: [(String, String)]
-        public let raw: String
-        public let body: String
-        public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
-    }
+    /// The answer to the upgrade request: `101`, or a refusal with its body.
+    public typealias Head = TestResponse
 
     /// Reads an HTTP response head (and a Content-Length body, for refusals).
-    public func readHead() throws -> Head {
-        let separator = Array("\r\n\r\n".utf8)
-        while buffer.firstRange(of: separator) == nil { try fill() }
-        let end = buffer.firstRange(of: separator)!
-        let raw = String(decoding: buffer[..<end.lowerBound], as: UTF8.self)
-        buffer.removeSubrange(..<end.upperBound)
-        var lines = raw.components(separatedBy: "\r\n")
-        let statusLine = lines.removeFirst().split(separator: " ")
-        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw TestFailure("bad status line in \(raw)") }
-        let headers = lines.compactMap { line -> (String, String)? in
-            guard let colon = line.firstIndex(of: ":") else { return nil }
-            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
-        }
-        let length = headers.first { $0.0.lowercased() == "content-length" }.flatMap { Int($0.1) } ?? 0
-        while buffer.count < length { try fill() }
-        let body = String(decoding: buffer[..<length], as: UTF8.self)
-        buffer.removeSubrange(..<length)
-        return Head(status: status, headers: headers, raw: raw, body: body)
-    }
+    public func readHead() throws -> Head { try connection.readResponse() }
 
     /// The next frame from the server (which must not mask).
     public func readFrame() throws -> Frame {
-        while buffer.count < 2 { try fill() }
-        guard buffer[1] & 0x80 == 0 else { throw TestFailure("server frames must not be masked") }
-        var length = Int(buffer[1] & 0x7F)
-        var headerLength = 2
-        if length == 126 {
-            while buffer.count < 4 { try fill() }
-            length = Int(buffer[2]) << 8 | Int(buffer[3])
-            headerLength = 4
-        } else if length == 127 {
-            while buffer.count < 10 { try fill() }
-            length = buffer[2..<10].reduce(0) { $0 << 8 | Int($1) }
-            headerLength = 10
+        let start = try connection.read(count: 2)
+        guard start[1] & 0x80 == 0 else { throw TestFailure("server frames must not be masked") }
+        var length = Int(start[1] & 0x7F)
+        if length >= 126 {
+            length = try connection.read(count: length == 126 ? 2 : 8).reduce(0) { $0 << 8 | Int($1) }
         }
-        while buffer.count < headerLength + length { try fill() }
-        let frame = Frame(fin: buffer[0] & 0x80 != 0, opcode: buffer[0] & 0x0F, payload: Array(buffer[headerLength..<headerLength + length]))
-        buffer.removeSubrange(..<(headerLength + length))
-        return frame
+        return Frame(fin: start[0] & 0x80 != 0, opcode: start[0] & 0x0F, payload: try connection.read(count: length))
     }
 
     /// The next text message as JSON, skipping server pings.
@@ -155,20 +103,5 @@ public final class WebSocketClient {
     }
 
     /// Whether the server closed the connection (whatever it sent first is discarded).
-    public func readsEOF() -> Bool {
-        buffer.removeAll()
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count == 0 { return true }
-            if count < 0 { return errno == ECONNRESET }
-        }
-    }
-
-    private func fill() throws {
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        guard count > 0 else { throw TestFailure(count == 0 ? "connection closed" : "read failed: errno \(errno)") }
-        buffer.append(contentsOf: chunk[..<count])
-    }
+    public func readsEOF() -> Bool { connection.readsEOF() }
 }
