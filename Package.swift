@@ -104,7 +104,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "plexus",
-            dependencies: ["PlexusRuntime", "PlexusAuth", "PlexusStorage", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["PlexusRuntime", "PlexusAuth", "PlexusStorage", .product(name: "ArgumentParser", package: "swift-argument-parser"), "PlexusPolicy"],
             path: "Runtime/plexus"
         ),
 

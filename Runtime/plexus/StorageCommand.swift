@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PlexusAuth
+import PlexusPolicy
 import PlexusRuntime
 import PlexusStorage
 
@@ -14,7 +15,9 @@ struct StorageCommand: ParsableCommand {
             abstract: "Copy every plugin's storage from its SQLite file to PostgreSQL (--to), or back (--from).",
             discussion: """
                 For each plugin with a file under DATA/plugins/<name>/storage.sqlite: the key-value store (versions and \
-                expiries kept) and every table, each verified by row count and checksum. The target's tables must exist: \
+                expiries kept) and every table, each verified by row count and checksum. With --to, also the API keys \
+                (merged by key id) and the audit log's records (DATA/runtime/audit.sqlite: numbered by PostgreSQL after \
+                its own records, each keeping its SQLite id in sqlite_id; verified by count and checksum). The target's tables must exist: \
                 start the plugins once on the target first (their migrations create them). A table the target already \
                 holds is skipped, so an interrupted run resumes where it stopped. Stop the instances first: rows written \
                 during the copy may be missed.
@@ -41,12 +44,26 @@ struct StorageCommand: ParsableCommand {
             }
             let keyFile = URL(fileURLWithPath: data).appendingPathComponent("runtime/gateway.sqlite")
             let hasKeys = FileManager.default.fileExists(atPath: keyFile.path)
-            guard !names.isEmpty || hasKeys else {
-                throw CommandFailure("no plugin storage under \(plugins.path) (no <name>/storage.sqlite) and no runtime/gateway.sqlite")
+            let auditFile = URL(fileURLWithPath: data).appendingPathComponent("runtime/audit.sqlite")
+            let hasAudit = toPostgres && FileManager.default.fileExists(atPath: auditFile.path)
+            guard !names.isEmpty || hasKeys || hasAudit else {
+                throw CommandFailure("no plugin storage under \(plugins.path) (no <name>/storage.sqlite), no runtime/gateway.sqlite and no runtime/audit.sqlite")
             }
             var rows: [[String]] = []
             if hasKeys {
                 rows += try copyKeys(keyFile.path, url: url, toPostgres: toPostgres)
+            }
+            if hasAudit {
+                let source = try InstanceID.load(in: URL(fileURLWithPath: data))
+                let report = try blockingAwait { () async throws -> AuditCopy.Report in
+                    do {
+                        return try await AuditCopy.copy(sqlite: auditFile.path, source: source, to: PostgresSettings(url: url))
+                    } catch {
+                        throw CommandFailure("audit log: \(error)")
+                    }
+                }
+                rows.append(["(audit log)", "audit_log", String(report.records), report.checksum,
+                             report.copied == 0 ? "already there" : "copied \(report.copied)"])
             }
             for name in names {
                 let reports = try blockingAwait { () async throws -> [TableCopyReport] in
@@ -71,7 +88,7 @@ struct StorageCommand: ParsableCommand {
                 rows += reports.map { [name, $0.table, String($0.rows), $0.checksum, $0.copied ? "copied" : "already there"] }
             }
             print(Table.render(header: ["PLUGIN", "TABLE", "ROWS", "CHECKSUM", "STATE"], rows: rows))
-            print("\(names.count) plugin(s)\(hasKeys ? " and the API keys" : "") \(toPostgres ? "copied to" : "copied from") \(PostgresSettings.redacted(url)); every table verified")
+            print("\(names.count) plugin(s)\(hasKeys ? " and the API keys" : "")\(hasAudit ? " and the audit log" : "") \(toPostgres ? "copied to" : "copied from") \(PostgresSettings.redacted(url)); every table verified")
         }
 
         /// The runtime's API keys (`runtime/gateway.sqlite`) to or from their tables on PostgreSQL

@@ -81,10 +81,29 @@ final class TwoInstancesOnPostgresTests: XCTestCase {
         XCTAssertEqual(first.status, 0, first.output)
         XCTAssertTrue(first.output.contains("document_versions") && first.output.contains("copied"), first.output)
         XCTAssertTrue(first.output.contains("(API keys)") && first.output.contains("merged"), first.output)
+        // The SQLite audit log's records were copied: numbered by PostgreSQL after the records the
+        // instance wrote there, each keeping its SQLite id (verified by count and checksum).
+        let auditLine = try XCTUnwrap(first.output.split(separator: "\n").first { $0.hasPrefix("(audit log)") }, first.output)
+        let auditFields = auditLine.components(separatedBy: "  ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let auditRecords = try XCTUnwrap(Int(auditFields.count > 2 ? auditFields[2] : ""), "\(auditFields)")
+        XCTAssertGreaterThan(auditRecords, 0, first.output)
+        XCTAssertEqual(auditFields.last, "copied \(auditRecords)", first.output)
+        let runtimeSchema = try XCTUnwrap(try cluster.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'plugin_plexus_runtime%'", url: url).first)
+        XCTAssertEqual(try cluster.execute("SELECT count(*) FROM \(runtimeSchema).audit_log WHERE sqlite_id IS NOT NULL", url: url), ["\(auditRecords)"])
+        XCTAssertEqual(try cluster.execute("""
+            SELECT count(*) FROM \(runtimeSchema).audit_log c WHERE c.sqlite_id IS NOT NULL
+              AND c.id < (SELECT max(id) FROM \(runtimeSchema).audit_log WHERE sqlite_id IS NULL)
+            """, url: url), ["0"], "the copies are numbered after PostgreSQL's own records")
+        XCTAssertEqual(try cluster.execute("""
+            SELECT count(*) FROM (SELECT sqlite_id, lag(sqlite_id) OVER (ORDER BY id) AS before FROM \(runtimeSchema).audit_log
+            WHERE sqlite_id IS NOT NULL) o WHERE o.before IS NOT NULL AND o.before >= o.sqlite_id
+            """, url: url), ["0"], "in the SQLite ids' order")
         let again = try migrate(data: work.appendingPathComponent("data").path, url: url)
         XCTAssertEqual(again.status, 0, again.output)
         XCTAssertFalse(again.output.split(separator: "\n").contains { $0.hasSuffix("copied") }, "a second run copies nothing: \(again.output)")
         XCTAssertTrue(again.output.contains("already there"), again.output)
+        XCTAssertEqual(try cluster.execute("SELECT count(*) FROM \(runtimeSchema).audit_log WHERE sqlite_id IS NOT NULL", url: url), ["\(auditRecords)"],
+                       "a second run copies no record twice")
         // Served from PostgreSQL, with the next version numbered after the copied ones.
         plexus = try DocCompareHarness.start(workDirectory: work, extra: extra)
         defer { _ = plexus.stop() }

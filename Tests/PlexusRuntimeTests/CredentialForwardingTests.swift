@@ -73,12 +73,39 @@ final class CredentialForwardingTests: XCTestCase {
     }
 
     /// The admin key's names (its own, and the shared-store form) are recognised, and no other.
-    func testAdminKeyNamesAreRecognisedExactly() {
+    func testAdminKeyNamesAreRecognisedExactly() throws {
         XCTAssertTrue(AdminKey.isAdminKeyName(AdminKey.keyName))
-        XCTAssertTrue(AdminKey.isAdminKeyName(AdminKey.keyName(sharedBy: URL(fileURLWithPath: "/var/lib/plexus"))))
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-admin-name-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data) }
+        XCTAssertTrue(AdminKey.isAdminKeyName(try XCTUnwrap(try? AdminKey.keyName(sharedBy: data))))
+        XCTAssertTrue(AdminKey.isAdminKeyName("plexus-admin-0123abcd"), "the form of earlier versions")
         for name in ["plexus-admin-", "plexus-admin-1234567", "plexus-admin-123456789", "plexus-admin-ABCDEF01",
+                     "plexus-admin-0123456789abcde", "plexus-admin-0123456789abcdef0", "plexus-admin-0123456789ABCDEF",
                      "plexus-admin-12345g78", "plexus-administrator", "Plexus-Admin", "echo-caller", ""] {
             XCTAssertFalse(AdminKey.isAdminKeyName(name), name)
+        }
+    }
+
+    /// Two instances with the same host name and data directory path (containers of one image
+    /// with a fixed `hostname:`) get different admin key names: the name comes from the random
+    /// instance id kept in the data directory, not from the host and path. The id, and so the
+    /// name, survives restarts; a file that holds no id is refused, naming it.
+    func testAdminKeyNamesComeFromTheStoredInstanceIDNotHostAndPath() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-instance-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let first = try AdminKey.keyName(sharedBy: data)
+        XCTAssertEqual(try AdminKey.keyName(sharedBy: data), first, "stable across restarts")
+        let stored = try String(contentsOf: InstanceID.file(in: data), encoding: .utf8)
+        XCTAssertEqual(first, "plexus-admin-" + stored.trimmingCharacters(in: .newlines))
+        // Another container: same host, same path, its own (fresh) data directory.
+        try FileManager.default.removeItem(at: data)
+        let second = try AdminKey.keyName(sharedBy: data)
+        XCTAssertNotEqual(second, first)
+        XCTAssertTrue(AdminKey.isAdminKeyName(second))
+        // A damaged id file is not silently replaced.
+        try "not an id\n".write(to: InstanceID.file(in: data), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try AdminKey.keyName(sharedBy: data)) { error in
+            XCTAssertTrue("\(error)".contains("instance-id"), "\(error)")
         }
     }
 }

@@ -87,4 +87,42 @@ final class InstallationRolesTests: XCTestCase {
         XCTAssertEqual(rows.rows.map { $0[0] }, [.text("kept"), .text("new")])
         await engine.close()
     }
+
+    /// Role passwords reach the server as SCRAM verifiers made by the client
+    /// (`PQencryptPasswordConn`), never as clear text: with the database's `password_encryption`
+    /// at md5, a clear password would be stored as an md5 hash (and the SCRAM logins below would
+    /// fail); a verifier is stored as it is. The role named before installation ids
+    /// (`plugin_<name>`, whose password was derivable from the URL) loses LOGIN and its password.
+    func testRolePasswordsAreSentAsVerifiersAndTheOldRoleLosesLogin() async throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let database = PostgresTestCluster.databaseName(url)
+        try cluster.execute("ALTER DATABASE \(database) SET password_encryption = 'md5'")
+        try cluster.requirePasswords(database: database)
+        try cluster.execute("""
+            DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'plugin_retired') THEN CREATE ROLE plugin_retired; END IF; END $$;
+            ALTER ROLE plugin_retired LOGIN PASSWORD 'derivable';
+            """)
+        try cluster.execute("CREATE SCHEMA plugin_retired AUTHORIZATION plugin_retired", database: database)
+        XCTAssertEqual(try cluster.execute("SELECT 1", url: url.replacingOccurrences(of: "postgres@", with: "plugin_retired:derivable@")), ["1"],
+                       "the old role logs in before the handover")
+
+        let engine = try await open(url, "retired")
+        try await put(engine, "k", [7])
+        let role = try XCTUnwrap(try cluster.execute("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'plugin_retired'", url: url).first)
+        XCTAssertTrue(role.hasPrefix("plugin_retired_"), role)
+        let stored = try XCTUnwrap(try cluster.execute("SELECT rolpassword FROM pg_authid WHERE rolname = '\(role)'").first)
+        XCTAssertTrue(stored.hasPrefix("SCRAM-SHA-256$"), "stored as sent, a verifier: \(stored.prefix(16))")
+        // The engine's connections log in with SCRAM (all closed, so every one logs in again).
+        try cluster.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)' AND usename = '\(role)'")
+        try await put(engine, "k", [8])
+        let read = try await engine.get("k")
+        XCTAssertEqual(read?.value, [8])
+
+        XCTAssertEqual(try cluster.execute("SELECT rolcanlogin FROM pg_authid WHERE rolname = 'plugin_retired'"), ["f"])
+        XCTAssertEqual(try cluster.execute("SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'plugin_retired'"), ["t"])
+        XCTAssertThrowsError(try cluster.execute("SELECT 1", url: url.replacingOccurrences(of: "postgres@", with: "plugin_retired:derivable@")),
+                             "the old role no longer logs in")
+        await engine.close()
+    }
 }

@@ -71,4 +71,35 @@ final class PostgresBackupTests: XCTestCase {
         let empty = try cluster.newDatabaseURL()
         await assertStorageError(.misuse) { () async throws(StorageError) in _ = try PostgresBackup.backup(PostgresSettings(url: empty), to: directory) }
     }
+
+    /// A replacing restore of an older backup does not bring back an API key revoked since the
+    /// backup: the revocations in the database are applied again to the restored keys (by id), in
+    /// the restore's transaction, and the keys' change counter moves on. The runtime's key tables
+    /// are made here with the columns the restore reads (the gateway's own schema has more).
+    func testARestoreDoesNotBringBackKeysRevokedSinceTheBackup() async throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let runtime = try await open(url, PostgresBackup.runtimeStorageName)
+        try await runtime.execute("CREATE TABLE auth_api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, revoked_at DOUBLE PRECISION)")
+        try await runtime.execute("CREATE TABLE auth_api_key_state (id INTEGER PRIMARY KEY CHECK (id = 1), generation BIGINT NOT NULL)")
+        try await runtime.execute("INSERT INTO auth_api_key_state VALUES (1, 5)")
+        try await runtime.execute("INSERT INTO auth_api_keys VALUES ('k1', 'leaked', NULL), ('k2', 'kept', NULL), ('k3', 'old', 100)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-pgbackup-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try PostgresBackup.backup(PostgresSettings(url: url), to: directory)
+
+        // After the backup: k1 is revoked (it leaked), k4 created.
+        try await runtime.execute("UPDATE auth_api_keys SET revoked_at = 200 WHERE id = 'k1'")
+        try await runtime.execute("INSERT INTO auth_api_keys VALUES ('k4', 'newer', NULL)")
+        try await runtime.execute("UPDATE auth_api_key_state SET generation = 6")
+        await runtime.close()
+
+        let schema = try PostgresProvisioner.identifier(pluginName: PostgresBackup.runtimeStorageName)
+        _ = try PostgresBackup.restore(PostgresSettings(url: url), from: directory, replace: true)
+        let rows = try cluster.execute("SELECT id || ':' || COALESCE(revoked_at::text, 'active') FROM \(schema).auth_api_keys ORDER BY id", url: url)
+        XCTAssertEqual(rows, ["k1:200", "k2:active", "k3:100"], "k1 stays revoked; k4 was not in the backup")
+        XCTAssertEqual(try cluster.execute("SELECT generation FROM \(schema).auth_api_key_state", url: url), ["7"],
+                       "the counter moved past the replaced value (6), so every instance reloads the keys")
+    }
 }

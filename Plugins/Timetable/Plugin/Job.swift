@@ -131,6 +131,11 @@ final class Job {
     let progress = ProgressBox()
     /// Progress reports already published on the bus (``ProgressBox/Snapshot/updates``).
     var publishedUpdates = 0
+    /// On PostgreSQL: this process's monotonic time (s) just before the job's lease was last
+    /// stamped by the server (its insert or a renewal); and whether the lease was lost, so the job
+    /// stopped here (no further writes or events from this instance).
+    var leaseSince = ProcessInfo.processInfo.systemUptime
+    var leaseLost = false
 
     // Restored from storage after a restart (the in-memory outcome is gone then).
     /// The job this one re-planned, for a restored re-planning job.

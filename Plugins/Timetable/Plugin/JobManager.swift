@@ -55,6 +55,10 @@ final class JobManager {
         self.maxJobs = max(1, maxJobs)
         self.maxRunning = max(1, maxRunning)
         store = JobStore(context: context)
+        store.onLeaseLost = { [weak self] id in
+            guard let self, let job = self.jobs[id] else { return }
+            self.leaseLost(job, reason: "its write was refused: the job's lease expired, or another instance ended it")
+        }
     }
 
     /// Applies the storage migrations and loads the stored jobs (call from `start()`): finished ones are kept as
@@ -92,7 +96,7 @@ final class JobManager {
             context.logger.warning("timetable dropped unreadable stored jobs", metadata: ["jobs": "\(unreadable)"])
             store.delete(unreadable)
         }
-        for job in interrupted { store.update(job) }
+        for job in interrupted { store.update(job, lease: false) }
         var evicted: [String] = []
         while jobs.count > maxJobs, let oldest = jobs.values.min(by: { $0.sequence < $1.sequence }) {
             jobs.removeValue(forKey: oldest.id)
@@ -134,14 +138,62 @@ final class JobManager {
         guard shared, heartbeatTimer == nil else { return }
         heartbeatTimer = context.timers.schedule(after: Self.heartbeatInterval, repeating: Self.heartbeatInterval) { [weak self] in
             guard let self, !self.stopping else { return }
-            if self.jobs.values.contains(where: { !$0.status.isFinished }) { self.store.heartbeat() }
+            // Jobs whose lease may have expired stop first (the database out of reach: no renewal).
+            self.checkLeases()
+            let sent = ProcessInfo.processInfo.systemUptime
+            let beat = self.jobs.values.contains(where: { !$0.status.isFinished }) ? self.store.heartbeat() : nil
             Task { @PluginActor in
+                if let beat, let renewed = await beat.value { self.leasesRenewed(renewed, sentAt: sent) }
                 await self.applyCancelRequests()
                 await self.interruptStale()
             }
         }
         try context.bus.subscribe("storage.\(TimetablePlugin.manifest.name).timetable_jobs.update") { [weak self] _ in
             Task { @PluginActor in await self?.applyCancelRequests() }
+        }
+    }
+
+    /// How long after a job's ``Job/leaseSince`` this instance still runs it without a renewal (s):
+    /// 3 s less than the server's expiry, so it has stopped before another instance ends it.
+    static var leaseHeldFor: Double { staleAfterSeconds - 3 }
+
+    /// After a heartbeat sent at `sentAt` renewed the leases of `renewed`: an unfinished job whose
+    /// lease was stamped before it and was not renewed is lost, and stops here.
+    private func leasesRenewed(_ renewed: Set<String>, sentAt: Double) {
+        for job in jobs.values where !job.status.isFinished && !job.leaseLost {
+            if renewed.contains(job.id) {
+                job.leaseSince = max(job.leaseSince, sentAt)
+            } else if job.leaseSince < sentAt {
+                leaseLost(job, reason: "the heartbeat found its lease expired, or the job ended by another instance")
+            }
+        }
+    }
+
+    /// Stops the unfinished jobs whose lease was not renewed for ``leaseHeldFor`` (the database out of reach).
+    private func checkLeases() {
+        let now = ProcessInfo.processInfo.systemUptime
+        for job in jobs.values where !job.status.isFinished && !job.leaseLost && now >= job.leaseSince + Self.leaseHeldFor {
+            leaseLost(job, reason: "its lease was not renewed for \(Int(Self.leaseHeldFor)) s (the database was out of reach)")
+        }
+    }
+
+    /// Stops `job` here: its solver is cancelled, and no further write or event about it comes
+    /// from this instance; reads of it go to its stored row (another instance ends it there).
+    private func leaseLost(_ job: Job, reason: String) {
+        guard shared, !job.leaseLost, jobs[job.id] === job else { return }
+        job.leaseLost = true
+        job.token.cancel()
+        queue.removeAll { $0 === job }
+        jobs[job.id] = nil
+        context.logger.warning("timetable job stopped here: lease lost", metadata: ["job": "\(job.id)", "reason": "\(reason)"])
+    }
+
+    /// Publishes `timetable.job.finished` once the end's write went through (on PostgreSQL a write
+    /// refused for the job's lease publishes nothing).
+    private func finished(_ job: Job, written: Task<Bool, Never>) {
+        guard shared else { publishFinished(job); return }
+        Task { @PluginActor in
+            if await written.value { self.publishFinished(job) }
         }
     }
 
@@ -243,8 +295,7 @@ final class JobManager {
             queue.removeAll { $0 === job }
             job.status = .cancelled
             job.finished = Date()
-            store.update(job)
-            publishFinished(job)
+            finished(job, written: store.update(job))
         }
     }
 
@@ -316,17 +367,23 @@ final class JobManager {
         job.finished = Date()
         completed += 1
         running -= 1
+        guard !job.leaseLost else {
+            // Stopped here (lease lost): nothing more is written or published by this instance.
+            pump()
+            return
+        }
+        let written: Task<Bool, Never>
         if let outcome = job.outcome {
             let (id, status, source) = (job.id, job.status, job.replanSource)
-            store.update(job) {
+            written = store.update(job) {
                 let json = try JobViews.encoder.encode(ResultView(id: id, status: status, replanOf: source, outcome: outcome))
                 return (Array(json), SolutionFormat.write(outcome.timetable, for: outcome.instance))
             }
         } else {
-            store.update(job)
+            written = store.update(job)
         }
         publishProgress(job)
-        publishFinished(job)
+        finished(job, written: written)
         context.logger.info("timetable job finished", metadata: [
             "job": "\(job.id)", "status": "\(job.status.rawValue)",
             "hard": "\(job.outcome?.report.hardViolations ?? -1)", "soft": "\(job.outcome?.report.softCost ?? -1)",
@@ -382,7 +439,7 @@ final class JobManager {
 
     /// Publishes `job`'s progress if there is a report not published yet.
     private func publishProgress(_ job: Job) {
-        guard let snapshot = job.progress.snapshot, snapshot.updates > job.publishedUpdates else { return }
+        guard !job.leaseLost, let snapshot = job.progress.snapshot, snapshot.updates > job.publishedUpdates else { return }
         job.publishedUpdates = snapshot.updates
         // Wall-clock seconds since the job started (the solver's own clock at the end is a little shorter, and
         // would make the last event's elapsed_seconds go backwards).

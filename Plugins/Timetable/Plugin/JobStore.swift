@@ -38,6 +38,8 @@ struct StoredJob: Sendable {
 final class JobStore {
     private let context: PluginContext
     private var tail: Task<Void, Never>?
+    /// Called with a job's id when a write about it was refused for its lease (PostgreSQL).
+    var onLeaseLost: (@PluginActor (String) -> Void)?
 
     /// This plugin instance's id: the owner of the jobs it accepts (several instances share one
     /// PostgreSQL database; each runs the jobs it accepted).
@@ -188,10 +190,15 @@ final class JobStore {
     }
 
     /// Records `job`'s current status, times, error and progress; with `result` (JSON, ITC2007 text), its result too.
+    /// On PostgreSQL the write is fenced by the job's lease (unless `lease` is false: a restart
+    /// ending another instance's stale job): it changes nothing unless this instance owns the
+    /// job, the job is unfinished in storage and its lease has not expired by the server's clock.
+    /// The task answers false when the write was refused so (``onLeaseLost`` is called too), and
+    /// true otherwise (also after a storage failure, which is logged: memory stays authoritative).
     @discardableResult
-    func update(_ job: Job, result: (@Sendable () throws -> (json: [UInt8], text: String))? = nil) -> Task<Void, Never> {
+    func update(_ job: Job, result: (@Sendable () throws -> (json: [UInt8], text: String))? = nil, lease: Bool = true) -> Task<Bool, Never> {
         let snapshot = job.progress.snapshot
-        let parameters: [SQLValue] = [
+        var parameters: [SQLValue] = [
             .text(job.status.rawValue), job.started.map { .real($0.timeIntervalSince1970) } ?? .null,
             job.finished.map { .real($0.timeIntervalSince1970) } ?? .null, .integer(job.cancelRequested ? 1 : 0),
             job.failure.map(SQLValue.text) ?? .null,
@@ -199,26 +206,41 @@ final class JobStore {
             snapshot.map { .real($0.elapsed) } ?? .null, .integer(Int64(snapshot?.updates ?? 0)),
             job.outcome.map { .real($0.elapsed) } ?? .null, .text(job.id),
         ]
+        if fenced && lease { parameters.append(.text(owner)) }
         let statement = (sql: """
             UPDATE timetable_jobs SET status = ?, started = ?, finished = ?, cancel_requested = ?, error = ?,
-                best_hard = ?, best_soft = ?, reported_at = ?, updates = ?, elapsed = ? WHERE id = ?
+                best_hard = ?, best_soft = ?, reported_at = ?, updates = ?, elapsed = ? WHERE id = ?\(fenced && lease ? " AND \(leaseHeld)" : "")
             """, parameters: parameters)
-        let (id, hard, soft) = (job.id, job.outcome?.report.hardViolations ?? 0, job.outcome?.report.softCost ?? 0)
-        let context = self.context
-        return enqueue("update \(job.id)") { storage in
+        let (id, hard, soft, status) = (job.id, job.outcome?.report.hardViolations ?? 0, job.outcome?.report.softCost ?? 0, job.status.rawValue)
+        let (context, owner, check) = (self.context, self.owner, fenced && lease)
+        let task = enqueue("update \(job.id)", otherwise: true) { storage -> Bool in
             guard let result else {
-                try await storage.execute(statement.sql, statement.parameters)
-                return
+                let changes = try await storage.execute(statement.sql, statement.parameters).changes
+                if !check || changes > 0 { return true }
+                // Nothing changed: refused for the lease when the row is there.
+                return try await storage.query("SELECT 1 FROM timetable_jobs WHERE id = ?", [.text(id)]).isEmpty
             }
             let rendered = try await context.offLoop(result)
+            // Fenced (PostgreSQL): the result is stored only when the status write went through.
+            let values: [SQLValue] = [.text(id), .integer(Int64(hard)), .integer(Int64(soft)), .blob(rendered.json), .text(rendered.text)]
             try await storage.transaction([
                 statement,
                 (sql: """
-                    INSERT INTO timetable_results (id, hard, soft, json, itc2007) VALUES (?, ?, ?, ?, ?)
+                    INSERT INTO timetable_results (id, hard, soft, json, itc2007) \(check
+                        ? "SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM timetable_jobs WHERE id = ? AND owner = ? AND status = ?)"
+                        : "VALUES (?, ?, ?, ?, ?)")
                     ON CONFLICT (id) DO UPDATE SET hard = excluded.hard, soft = excluded.soft, json = excluded.json, itc2007 = excluded.itc2007
                     """,
-                 parameters: [.text(id), .integer(Int64(hard)), .integer(Int64(soft)), .blob(rendered.json), .text(rendered.text)]),
+                 parameters: values + (check ? [.text(id), .text(owner), .text(status)] : [])),
             ])
+            guard check else { return true }
+            let row = try await storage.query("SELECT owner, status FROM timetable_jobs WHERE id = ?", [.text(id)]).first
+            return row == nil || (row?[0].text == owner && row?[1].text == status)
+        }
+        return Task { @PluginActor [weak self] in
+            let written = await task.value
+            if !written { self?.onLeaseLost?(id) }
+            return written
         }
     }
 
@@ -243,12 +265,26 @@ final class JobStore {
         context.storage.dialect == .postgresql ? "extract(epoch FROM clock_timestamp())" : nil
     }
 
-    /// Marks this instance's unfinished jobs alive now.
-    func heartbeat() {
+    /// Whether job writes are fenced by leases (PostgreSQL: several instances on one database).
+    private var fenced: Bool { serverNow != nil }
+
+    /// The lease condition of a fenced write (PostgreSQL; one parameter: the owner): this instance
+    /// owns the job, it is unfinished, and its lease has not expired by the server's clock.
+    private var leaseHeld: String {
+        "owner = ? AND status IN ('queued', 'running') AND heartbeat >= \(serverNow ?? "0") - \(JobManager.staleAfterSeconds)"
+    }
+
+    /// Renews the leases of this instance's unfinished jobs that it still holds (an expired one is
+    /// not renewed: another instance may end it). The task answers the ids renewed (nil when the
+    /// write failed).
+    func heartbeat() -> Task<Set<String>?, Never> {
         let now = serverNow
         let parameters: [SQLValue] = (now == nil ? [.real(Date().timeIntervalSince1970)] : []) + [.text(owner)]
-        _ = enqueue("heartbeat") { storage in
-            try await storage.execute("UPDATE timetable_jobs SET heartbeat = \(now ?? "?") WHERE owner = ? AND status IN ('queued', 'running')", parameters)
+        let expiry = now.map { " AND heartbeat >= \($0) - \(JobManager.staleAfterSeconds)" } ?? ""
+        return enqueue("heartbeat", otherwise: nil) { storage -> Set<String>? in
+            Set(try await storage.query("""
+                UPDATE timetable_jobs SET heartbeat = \(now ?? "?") WHERE owner = ? AND status IN ('queued', 'running')\(expiry) RETURNING id
+                """, parameters).compactMap { $0[0].text })
         }
     }
 
@@ -285,17 +321,23 @@ final class JobStore {
     }
 
     private func enqueue(_ what: String, _ operation: @escaping @PluginActor (Storage) async throws -> Void) -> Task<Void, Never> {
+        enqueue(what, otherwise: (), operation)
+    }
+
+    /// Runs `operation` after every write before it; its answer, or `otherwise` when it failed (logged).
+    private func enqueue<T: Sendable>(_ what: String, otherwise: T, _ operation: @escaping @PluginActor (Storage) async throws -> T) -> Task<T, Never> {
         let previous = tail
         let context = self.context
-        let task = Task { @PluginActor in
+        let task = Task { @PluginActor () -> T in
             await previous?.value
             do {
-                try await operation(context.storage)
+                return try await operation(context.storage)
             } catch {
                 context.logger.error("timetable storage write failed", metadata: ["write": "\(what)", "error": "\(error)"])
+                return otherwise
             }
         }
-        tail = task
+        tail = Task { @PluginActor in _ = await task.value }
         return task
     }
 }

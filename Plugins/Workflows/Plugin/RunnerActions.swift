@@ -9,6 +9,8 @@ extension WorkflowRunner {
     /// Evaluates `instance` over its durable history and starts what it asks for.
     func advance(_ instance: LiveInstance) {
         guard !stopped else { return }
+        // Not run here any more, or its lease may have expired: no further effects (the lease holder runs it).
+        guard holdsLease(instance) else { return }
         let evaluation = Interpreter.evaluate(instance.definition, instanceID: instance.id, history: instance.history, now: epochMilliseconds(),
                                               cache: &instance.cache)
         instance.evaluation = evaluation
@@ -57,6 +59,7 @@ extension WorkflowRunner {
             break   // signals arrive through the API and are appended there
         case let .publish(step, topic, payload):
             Task {
+                guard self.holdsLease(instance) else { return }
                 do {
                     try await self.context.bus.publish(topic, payload: payload.bytes, contentType: "application/json", tenant: instance.row.tenant,
                                                        correlationID: instance.id)
@@ -68,6 +71,7 @@ extension WorkflowRunner {
             }
         case let .startChild(step, childID, workflow, input):
             Task {
+                guard self.holdsLease(instance) else { return }
                 do {
                     _ = try await self.start(tenant: instance.row.tenant, name: workflow, input: input, idempotencyKey: nil, id: childID,
                                              parent: (instance.id, step))
@@ -85,6 +89,7 @@ extension WorkflowRunner {
 
     /// One attempt of a call or compensation; its outcome is appended, then the key is released.
     func invoke(_ instance: LiveInstance, step: String, attempt: Int, call: ServiceCall, payload: JSON, key: String, compensation: Bool) async {
+        guard holdsLease(instance) else { return }
         let started = monotonicSeconds()
         var event: HistoryEvent
         do {
@@ -128,7 +133,7 @@ extension WorkflowRunner {
     /// A wake fired: append its entry if the instance still asks for it, else just evaluate again.
     func woke(_ instance: LiveInstance, key: String, record: HistoryEvent?) {
         inFlight.remove("\(instance.id)|\(key)")
-        guard live[instance.id] === instance else { return }
+        guard holdsLease(instance) else { return }
         guard var record else { advance(instance); return }
         let evaluation = Interpreter.evaluate(instance.definition, instanceID: instance.id, history: instance.history, now: epochMilliseconds(),
                                               cache: &instance.cache)

@@ -93,6 +93,11 @@ extension WorkflowRunner {
         let waiting = pendingEvents.values.flatMap(\.waiters)
         pendingEvents = [:]
         for waiter in waiting { waiter.resume(throwing: EventNotRecorded(reason: "workflows stopped before the event was recorded")) }
+        for instance in live.values {
+            let waiters = instance.durableWaiters
+            instance.durableWaiters = []
+            for waiter in waiters { waiter.resume(throwing: HTTPError.unavailable("workflows stopped before the entry was stored")) }
+        }
     }
 
     /// Appends a signal to a running instance.

@@ -38,6 +38,7 @@ extension WorkflowsPlugin {
                 return Self.json(.object(["id": .string(instance.id), "status": .string("compensating")]), status: 202)
             }
             runner.cancel(instance, reason: "cancelled by \(request.caller?.subject ?? "a client")")
+            try await runner.durable(instance)
             return Self.json(.object(["id": .string(instance.id), "status": .string("compensating")]), status: 202)
         }
         try context.routes.post("\(Self.prefix)/instances/:id/signal/:signal", options: RouteOptions(summary: "Sends a signal (JSON body) to an instance"),
@@ -51,6 +52,7 @@ extension WorkflowsPlugin {
                 payload = parsed
             }
             runner.signal(instance, name: name, payload: payload)
+            try await runner.durable(instance)
             return Self.json(.object(["id": .string(instance.id), "signal": .string(name)]), status: 202)
         }
     }
@@ -126,7 +128,9 @@ extension WorkflowsPlugin {
 
     func runningInstance(_ request: Request) async throws -> LiveInstance {
         let (row, history, _) = try await loadInstance(request)
-        guard let instance = runner.live[row.id], !instance.isOver else {
+        // On PostgreSQL an instance whose lease may have expired stops here first (then: 409).
+        guard let instance = runner.live[row.id], runner.holdsLease(instance), !instance.isOver else {
+            if runner.lostLeases.contains(row.id), !(history.last?.isTerminal ?? false) { throw LeaseLost(instance: row.id) }
             throw HTTPError.conflict("instance '\(row.id)' is \(history.last?.isTerminal == true ? history.last!.kind.rawValue : row.status); it takes no more cancels or signals")
         }
         return instance

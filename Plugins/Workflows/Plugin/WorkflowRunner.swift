@@ -40,6 +40,9 @@ final class WorkflowRunner {
     /// Bumped when the cache is emptied: a lookup that raced with a new definition is not cached.
     var cacheGeneration = 0
     var stopped = false
+    /// On PostgreSQL: instances that stopped running here because their lease was lost (until one
+    /// is claimed again), so a signal or cancel for one is refused naming the lost lease.
+    var lostLeases: Set<String> = []
 
     init(context: PluginContext, store: WorkflowStore, metrics: WorkflowMetrics, parser: DefinitionParser) {
         self.context = context
@@ -89,6 +92,7 @@ final class WorkflowRunner {
         let row = InstanceRow(id: id ?? Self.newID(), tenant: tenant, workflow: name, version: latest.version, status: "running",
                               idempotencyKey: idempotencyKey, parent: parent?.id, parentStep: parent?.step, created: now)
         let started = HistoryEvent(.started, data: input, name: latest.tenant.isEmpty ? nil : latest.tenant, time: now)
+        let stamped = monotonicSeconds()
         do {
             try await store.transaction([store.insertInstance(row), store.insertEntry(row.id, 0, started)])
         } catch let failure as StorageFailure where failure.kind == .constraint || failure.kind == .conflict {
@@ -99,6 +103,7 @@ final class WorkflowRunner {
             throw failure
         }
         let instance = LiveInstance(row: row, definition: definition, history: [started])
+        instance.leaseSince = stamped
         live[row.id] = instance
         metrics.running.set(Double(live.count))
         await publish("workflow.started", instance, step: nil, extra: ["input": input])
@@ -112,8 +117,11 @@ final class WorkflowRunner {
         var resumed = 0
         let shared = context.storage.dialect == .postgresql
         for row in try await store.unfinished() where live[row.id] == nil {
+            let stamped = monotonicSeconds()
             if shared, !(try await store.claim(row.id, now: epochMilliseconds())) { continue }
             guard let instance = try await resumable(row) else { continue }
+            instance.leaseSince = stamped
+            lostLeases.remove(row.id)
             live[row.id] = instance
             resumed += 1
         }
@@ -130,8 +138,11 @@ final class WorkflowRunner {
         guard !stopped, resumed else { return 0 }
         var adopted: [LiveInstance] = []
         for row in try await store.unfinished() where live[row.id] == nil {
+            let stamped = monotonicSeconds()
             guard try await store.claim(row.id, now: epochMilliseconds()), live[row.id] == nil,
                   let instance = try await resumable(row) else { continue }
+            instance.leaseSince = stamped
+            lostLeases.remove(row.id)
             live[row.id] = instance
             adopted.append(instance)
         }
@@ -164,6 +175,9 @@ final class WorkflowRunner {
     /// Queues `events` for `instance`; `release` are action keys to free once they are durable.
     func append(_ instance: LiveInstance, _ events: [HistoryEvent], release: [String] = []) {
         guard !events.isEmpty || !release.isEmpty else { return }
+        // An instance no longer run here (its lease lost) takes no entries: the outcome of an
+        // effect it started before is dropped; the lease holder runs that step itself.
+        guard live[instance.id] === instance else { return }
         if instance.queued.isEmpty { dirty.append(instance.id) }
         instance.queued += events
         instance.releaseOnCommit += release
@@ -176,17 +190,23 @@ final class WorkflowRunner {
         committing = true
         defer { committing = false }
         while !dirty.isEmpty, !stopped {
-            let batch = dirty.compactMap { live[$0] }
+            // An instance whose lease may have expired is dropped here, not written (holdsLease).
+            let batch = dirty.compactMap { live[$0] }.filter { holdsLease($0) }
             dirty = []
             var statements: [(sql: String, parameters: [SQLValue])] = []
-            var written: [(LiveInstance, [HistoryEvent], [String])] = []
+            var written: [(LiveInstance, [HistoryEvent], [String], [CheckedContinuation<Void, Error>])] = []
             let now = epochMilliseconds()
             for instance in batch {
                 let events = instance.queued
                 let release = instance.releaseOnCommit
+                let waiters = instance.durableWaiters
                 instance.queued = []
                 instance.queuedKeys = []
                 instance.releaseOnCommit = []
+                instance.durableWaiters = []
+                // On PostgreSQL every instance's entries are fenced by its lease: the transaction
+                // fails unless this plexus instance still holds it by the server's clock.
+                if leased, !events.isEmpty { statements.append(store.fence(instance.id)) }
                 for (offset, event) in events.enumerated() {
                     statements.append(store.insertEntry(instance.id, instance.history.count + offset, event))
                 }
@@ -195,21 +215,47 @@ final class WorkflowRunner {
                 } else if events.contains(where: { $0.kind == .cancelRequested || $0.kind == .compensationScheduled }) {
                     statements.append(store.updateStatus(instance.id, "compensating", now: now))
                 }
-                written.append((instance, events, release))
+                written.append((instance, events, release, waiters))
             }
             if !statements.isEmpty {
                 do {
                     try await store.transaction(statements)
                 } catch {
+                    // On PostgreSQL: the instances whose lease is gone stop here (their entries are
+                    // refused for good); the others are written again at once.
+                    if leased, let held = try? await store.held(written.map(\.0.id)) {
+                        let lost = written.filter { !held.contains($0.0.id) }
+                        if !lost.isEmpty {
+                            for (instance, events, _, waiters) in lost {
+                                instance.durableWaiters = waiters + instance.durableWaiters
+                                relinquish(instance, reason: "its history write was refused: another plexus instance holds its lease, or it expired",
+                                           unwritten: events)
+                            }
+                            for (instance, events, release, waiters) in written where held.contains(instance.id) && live[instance.id] === instance {
+                                instance.queued = events + instance.queued
+                                instance.releaseOnCommit = release + instance.releaseOnCommit
+                                instance.durableWaiters = waiters + instance.durableWaiters
+                                instance.queuedKeys.formUnion(events.map { Action.record($0).key })
+                                if !dirty.contains(instance.id) { dirty.insert(instance.id, at: 0) }
+                            }
+                            continue
+                        }
+                    }
                     // Nothing was acknowledged and nothing acted on: the entries go back in front of their queues
                     // and the commit is tried again after a pause (up to 5 s apart while storage keeps failing).
                     commitFailures += 1
                     let pause = min(5_000, 100 << min(commitFailures, 6))
                     context.logger.error("history commit failed; retrying", metadata: ["error": "\(error)", "instances": "\(written.count)", "retry_ms": "\(pause)"])
                     var again: [String] = []
-                    for (instance, events, release) in written {
+                    for (instance, events, release, waiters) in written {
+                        guard live[instance.id] === instance else {
+                            // Stopped here meanwhile (its lease lost): nothing of it is written again.
+                            for waiter in waiters { waiter.resume(throwing: LeaseLost(instance: instance.id)) }
+                            continue
+                        }
                         instance.queued = events + instance.queued
                         instance.releaseOnCommit = release + instance.releaseOnCommit
+                        instance.durableWaiters = waiters + instance.durableWaiters
                         instance.queuedKeys.formUnion(events.map { Action.record($0).key })
                         again.append(instance.id)
                     }
@@ -219,14 +265,15 @@ final class WorkflowRunner {
                 }
                 commitFailures = 0
             }
-            for (instance, events, release) in written {
+            for (instance, events, release, waiters) in written {
                 instance.history += events
                 for key in release { inFlight.remove("\(instance.id)|\(key)") }
                 eventsCommitted(events)
+                for waiter in waiters { waiter.resume() }
             }
-            let announced = written
-            Task { for (instance, events, _) in announced { await self.announce(instance, events) } }
-            for (instance, _, _) in written { advance(instance) }
+            let announced = written.map { ($0.0, $0.1) }
+            Task { for (instance, events) in announced { await self.announce(instance, events) } }
+            for (instance, _, _, _) in written { advance(instance) }
         }
     }
 }

@@ -34,6 +34,9 @@ final class WorkflowStore {
         // The plexus instance running each workflow instance, and its last sign of life (ms).
         SQLMigration(version: 9, sql: "ALTER TABLE instances ADD COLUMN owner TEXT NOT NULL DEFAULT ''"),
         SQLMigration(version: 10, sql: "ALTER TABLE instances ADD COLUMN heartbeat INTEGER", postgresql: "ALTER TABLE instances ADD COLUMN heartbeat BIGINT"),
+        // The lease fence (PostgreSQL): ``fence(_:)`` sets it to 1 when this owner no longer holds
+        // the instance's lease, and the check fails the whole history commit.
+        SQLMigration(version: 11, sql: "ALTER TABLE instances ADD COLUMN lease_lost INTEGER NOT NULL DEFAULT 0 CONSTRAINT instances_lease_held CHECK (lease_lost = 0)"),
     ]
 
     /// On PostgreSQL: how long after its owner's last heartbeat an unfinished instance may be
@@ -47,24 +50,52 @@ final class WorkflowStore {
         storage.dialect == .postgresql ? ("(extract(epoch FROM clock_timestamp()) * 1000)::bigint", []) : ("?", [.integer(now)])
     }
 
-    /// Marks this plexus instance's unfinished workflow instances alive at `now` (ms; the server's
-    /// clock on PostgreSQL).
-    func heartbeat(now: Int64) async throws {
+    /// Renews the leases this plexus instance still holds: its unfinished workflow instances whose
+    /// lease has not expired by the database server's clock (an expired lease is not renewed:
+    /// another instance may have claimed it, or may at any moment). Returns the ids renewed.
+    func heartbeat(now: Int64) async throws -> Set<String> {
         let time = clock(now)
-        try await storage.execute("UPDATE instances SET heartbeat = \(time.sql) WHERE owner = ? AND status IN ('running', 'compensating')",
-                                  time.values + [.text(owner)])
+        return Set(try await storage.query("""
+            UPDATE instances SET heartbeat = \(time.sql)
+            WHERE owner = ? AND status IN ('running', 'compensating') AND heartbeat >= \(time.sql) - \(Self.staleAfterMilliseconds)
+            RETURNING id
+            """, time.values + [.text(owner)] + time.values).compactMap { $0[0].text })
     }
 
-    /// Takes over an unfinished instance whose owner is gone (no heartbeat for
-    /// ``staleAfterMilliseconds``, or none recorded); false when a live owner (this one included)
-    /// runs it, or another plexus instance claimed it first. A lease of 15 s: an owner that cannot
-    /// reach the database for longer may find its instances running elsewhere too.
+    /// Takes over an unfinished instance whose lease expired (no heartbeat for
+    /// ``staleAfterMilliseconds``, or none recorded): its owner is gone, or cut off, and fenced
+    /// out of every further write (``fence(_:)``). Also this instance's own expired leases (it
+    /// stopped running them locally when it lost them). False when a live lease holds it, or
+    /// another plexus instance claimed it first.
     func claim(_ id: String, now: Int64) async throws -> Bool {
         let time = clock(now)
         return try await storage.execute("""
             UPDATE instances SET owner = ?, heartbeat = \(time.sql)
-            WHERE id = ? AND owner <> ? AND (owner = '' OR heartbeat IS NULL OR heartbeat < \(time.sql) - \(Self.staleAfterMilliseconds))
-            """, [.text(owner)] + time.values + [.text(id), .text(owner)] + time.values).changes == 1
+            WHERE id = ? AND status IN ('running', 'compensating') AND (owner = '' OR heartbeat IS NULL OR heartbeat < \(time.sql) - \(Self.staleAfterMilliseconds))
+            """, [.text(owner)] + time.values + [.text(id)] + time.values).changes == 1
+    }
+
+    /// The statement that fences a history commit (PostgreSQL): it fails the transaction, with a
+    /// check violation of `instances_lease_held`, unless this plexus instance still owns
+    /// `instance` and its lease has not expired by the server's clock. It also locks the row, so a
+    /// claim waits for the commit to end.
+    func fence(_ instance: String) -> (sql: String, parameters: [SQLValue]) {
+        let time = clock(0)
+        return ("""
+            UPDATE instances SET lease_lost = CASE WHEN owner = ? AND heartbeat >= \(time.sql) - \(Self.staleAfterMilliseconds) THEN 0 ELSE 1 END
+            WHERE id = ?
+            """, [.text(owner)] + time.values + [.text(instance)])
+    }
+
+    /// Which of `ids` this plexus instance still holds a live lease on (after a failed commit:
+    /// those it lost are dropped, the others retried).
+    func held(_ ids: [String]) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        let time = clock(0)
+        let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        return Set(try await storage.query("""
+            SELECT id FROM instances WHERE id IN (\(marks)) AND owner = ? AND heartbeat >= \(time.sql) - \(Self.staleAfterMilliseconds)
+            """, ids.map(SQLValue.text) + [.text(owner)] + time.values).compactMap { $0[0].text })
     }
 
     func migrate() async throws { try await storage.migrate(Self.migrations) }
@@ -180,6 +211,17 @@ final class WorkflowStore {
     func deleteRule(_ name: String) async throws -> Bool {
         try await storage.execute("DELETE FROM rules WHERE name = ?", [.text(name)]).changes > 0
     }
+}
+
+/// A write about a workflow instance was refused because this plexus instance no longer holds
+/// its lease (another one took it over, or the lease expired by the database server's clock);
+/// the instance stopped running here.
+struct LeaseLost: HTTPResponseError, CustomStringConvertible {
+    let instance: String
+    var status: Int { 409 }
+    var title: String { "Conflict" }
+    var detail: String { "instance '\(instance)' is run by another plexus instance now (this one lost its lease); send it there, or again in a few seconds" }
+    var description: String { "lease lost on workflow instance \(instance)" }
 }
 
 /// One row of `instances`.

@@ -66,13 +66,16 @@ public final class WorkflowsPlugin: Plugin {
         try await rules.start()
         let resumed = try await runner.resumeAll()
         if context.storage.dialect == .postgresql {
-            // Marks this instance's workflow instances alive, then takes over those of a plexus
-            // instance that stopped (crashed, or this one before a restart).
+            // Renews the leases of this instance's workflow instances (those it lost stop here at
+            // once), then takes over those of a plexus instance that stopped (crashed, cut off
+            // from the database, or this one before a restart).
             let store = self.store, runner = self.runner, logger = context.logger
             heartbeat = context.timers.schedule(after: WorkflowStore.heartbeatInterval, repeating: WorkflowStore.heartbeatInterval) {
                 Task { @PluginActor in
                     do {
-                        try await store.heartbeat(now: epochMilliseconds())
+                        let sent = monotonicSeconds()
+                        let renewed = try await store.heartbeat(now: epochMilliseconds())
+                        runner.leasesRenewed(renewed, sentAt: sent)
                         _ = try await runner.adoptOrphans()
                     } catch {
                         logger.warning("workflows heartbeat failed", metadata: ["error": "\(error)"])

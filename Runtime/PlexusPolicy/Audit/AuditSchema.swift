@@ -47,7 +47,21 @@ enum AuditSchema {
                 CREATE INDEX audit_log_action ON audit_log (action, id);
                 CREATE INDEX audit_log_actor ON audit_log (actor, id);
                 CREATE INDEX audit_log_request ON audit_log (request_id);
-                """)
+                """),
+        // Where a record copied from a SQLite audit log came from (`plexus storage migrate`): that
+        // installation's instance id and the record's id there. PostgreSQL numbers the copies
+        // after its own records; these keep an old id findable and make an interrupted copy
+        // resumable (each old record once).
+        Migration(
+            version: 2,
+            sql: """
+                ALTER TABLE audit_log ADD COLUMN sqlite_source TEXT;
+                ALTER TABLE audit_log ADD COLUMN sqlite_id INTEGER;
+                """,
+            postgresql: """
+                ALTER TABLE audit_log ADD COLUMN sqlite_source TEXT, ADD COLUMN sqlite_id BIGINT;
+                CREATE UNIQUE INDEX audit_log_sqlite_origin ON audit_log (sqlite_source, sqlite_id) WHERE sqlite_id IS NOT NULL;
+                """),
     ]
 
     /// The statement that writes a record on `dialect` (PostgreSQL numbers it; ?1 is unused there).

@@ -9,25 +9,23 @@ enum AdminKey {
     static let keyName = "plexus-admin"
 
     /// Whether `name` is an admin key's name: ``keyName``, or ``keyName(sharedBy:)``'s form
-    /// (`plexus-admin-` and 8 hex digits).
+    /// (`plexus-admin-` and 16 hex digits, or 8 from versions that hashed the host name and path).
     static func isAdminKeyName(_ name: String) -> Bool {
         if name == keyName { return true }
         guard name.hasPrefix(keyName + "-") else { return false }
         let suffix = name.utf8.dropFirst(keyName.utf8.count + 1)
-        return suffix.count == 8 && suffix.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+        return (suffix.count == 8 || suffix.count == 16) && suffix.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
     }
 
     /// The file holding the key.
     static func file(in dataDirectory: URL) -> URL { dataDirectory.appendingPathComponent("admin.key") }
 
     /// The admin key's name when the key store is shared by several instances (on PostgreSQL):
-    /// `plexus-admin-<8 hex digits of the host name and data directory>`, so that one instance
-    /// replacing its key never revokes another's.
-    static func keyName(sharedBy dataDirectory: URL) -> String {
-        let identity = ProcessInfo.processInfo.hostName + ":" + dataDirectory.standardizedFileURL.path
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
-        for byte in identity.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return keyName + "-" + String(String(hash, radix: 16).suffix(8))
+    /// `plexus-admin-<instance id>`, the random id kept in the data directory (``InstanceID``), so
+    /// that one instance replacing its key never revokes another's, even when containers share
+    /// their host name and data path.
+    static func keyName(sharedBy dataDirectory: URL) throws -> String {
+        keyName + "-" + (try InstanceID.load(in: dataDirectory))
     }
 
     /// Creates the key (named `keyName`) and its file unless a file with an active key exists;

@@ -32,10 +32,20 @@ public enum PostgresBackup {
         return Report(file: file, schemas: schemas, bytes: bytes)
     }
 
+    /// The storage name of the runtime's own schema (the API keys and the audit log on
+    /// PostgreSQL; `APIKeyStore.postgresStorageName`).
+    public static let runtimeStorageName = "plexus.runtime"
+
     /// Restores a dump made by ``backup(_:to:)`` into `settings.url`. The database must hold no
     /// plugin schema, unless `replace`: then the dump's schemas that exist are dropped and restored
     /// in one transaction (a failed restore changes nothing). Stop the instances first: the restore
     /// takes their tables from under them.
+    ///
+    /// Replacing never brings a revoked API key back: the revocations in the database's runtime
+    /// schema (`auth_api_keys.revoked_at`, by key id) are read in the same transaction before its
+    /// schema is dropped and applied again to the restored keys, and the keys' change counter is
+    /// bumped so every instance reloads them. Keys created since the backup are not in it, so
+    /// they are gone after the restore.
     public static func restore(_ settings: PostgresSettings, from directory: URL, replace: Bool) throws(StorageError) -> [String] {
         let file = directory.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: file.path) else {
@@ -61,13 +71,50 @@ public enum PostgresBackup {
         try run("pg_restore", ["--no-owner", "--no-privileges", "--file=\(sql.path)", file.path], url: nil)
         let dumped = dumpedSchemas(sql)
         let drops = existing.filter(dumped.contains).map { "DROP SCHEMA \"\($0.replacingOccurrences(of: "\"", with: "\"\""))\" CASCADE;" }
+        let keys = try revocationScripts()
         do {
-            try (drops + ["\\i \(sql.path)"]).joined(separator: "\n").write(to: wrapper, atomically: true, encoding: .utf8)
+            try ([keys.save] + drops + ["\\i \(sql.path)", keys.apply]).joined(separator: "\n").write(to: wrapper, atomically: true, encoding: .utf8)
         } catch {
             throw StorageError(.misuse, "cannot write the restore script: \(error)")
         }
         try run("psql", ["--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1", "--file=\(wrapper.path)"], url: settings.url)
         return try pluginSchemas(settings)
+    }
+
+    /// The SQL that keeps the API key revocations across a replacing restore: `save` copies them
+    /// (id, revoked_at) from the runtime schema, if there is one, into a temporary table before
+    /// the schemas are dropped; `apply` (after the dump) revokes those keys again where the
+    /// restored rows have them active, and moves the keys' change counter past both the restored
+    /// and the replaced value (so every instance reloads the keys). Both run in the
+    /// restore's one transaction.
+    static func revocationScripts() throws(StorageError) -> (save: String, apply: String) {
+        let schema = try PostgresProvisioner.identifier(pluginName: runtimeStorageName)
+        let table = "\"\(schema)\".auth_api_keys", state = "\"\(schema)\".auth_api_key_state"
+        let save = """
+            CREATE TEMPORARY TABLE plexus_revoked_keys (id TEXT PRIMARY KEY, revoked_at DOUBLE PRECISION NOT NULL) ON COMMIT DROP;
+            CREATE TEMPORARY TABLE plexus_key_generation (generation BIGINT NOT NULL) ON COMMIT DROP;
+            DO $plexus$ BEGIN
+                IF to_regclass('\(table)') IS NOT NULL THEN
+                    INSERT INTO pg_temp.plexus_revoked_keys (id, revoked_at) SELECT id, revoked_at FROM \(table) WHERE revoked_at IS NOT NULL;
+                END IF;
+                IF to_regclass('\(state)') IS NOT NULL THEN
+                    INSERT INTO pg_temp.plexus_key_generation (generation) SELECT generation FROM \(state);
+                END IF;
+            END $plexus$;
+            """
+        let apply = """
+            DO $plexus$ BEGIN
+                IF to_regclass('\(table)') IS NOT NULL THEN
+                    UPDATE \(table) AS k SET revoked_at = r.revoked_at FROM pg_temp.plexus_revoked_keys AS r
+                    WHERE k.id = r.id AND k.revoked_at IS NULL;
+                END IF;
+                IF to_regclass('\(state)') IS NOT NULL THEN
+                    UPDATE \(state) SET generation = GREATEST(generation, (SELECT COALESCE(max(generation), 0) FROM pg_temp.plexus_key_generation)) + 1
+                    WHERE id = 1;
+                END IF;
+            END $plexus$;
+            """
+        return (save, apply)
     }
 
     /// The schemas a dump's SQL creates (`CREATE SCHEMA name;` lines).

@@ -3,17 +3,20 @@ import Dispatch
 import Foundation
 
 /// The change feed on PostgreSQL: a connection of the plugin's role LISTENs on the channel named
-/// after its schema, where `_plexus_notify()` (an AFTER ROW trigger on every plugin table) logs
-/// each changed row in `_plexus_changes` and sends one notification per row, carrying the row's
-/// `seq`. NOTIFY is transactional, so only committed changes arrive, from this instance or any
+/// after its schema, where `_plexus_log_changes()` (AFTER STATEMENT triggers on every plugin
+/// table) logs each changed row in `_plexus_changes` and sends one notification per row, carrying
+/// the row's `seq`. NOTIFY is transactional, so only committed changes arrive, from this instance or any
 /// other on the same database. Consecutive notifications of one transaction are handed over as
 /// one batch.
 ///
 /// On a lost connection it reconnects every second, and once listening again reports what was
 /// committed while it was away: the logged changes after the last `seq` it saw, less a window of
 /// 1024 (a transaction that took a lower `seq` may commit after a higher one was reported), each
-/// reported once (the `seq`s of that window are remembered). The log keeps an hour, so a listener
-/// away for longer than that loses what is older.
+/// reported once (the `seq`s of that window are remembered). The catch-up reads the log in pages
+/// of ``catchUpPage`` rows; a page that fails (the connection lost again, say) is not skipped:
+/// the listener reconnects, with a growing pause (1 s doubling to 30 s), and catches up again
+/// from where it was. The log keeps an hour (writers prune it, see `PostgresConnection`), so a
+/// listener away for longer than that loses what is older.
 final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
     private let queue: DispatchQueue
     private let keywords: [String]
@@ -29,11 +32,12 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
     private var reported = Set<Int64>()
     /// The largest `seq` when the feed started: a catch-up never reports what came before.
     private var startFloor: Int64 = 0
-    private var pruneTimer: DispatchSourceTimer?
+    /// Reconnections failed in a row (for the pause before the next).
+    private var failures = 0
     /// How far below the last `seq` seen a catch-up looks again.
     static let window: Int64 = 1024
-    /// How long `_plexus_changes` keeps a change (seconds).
-    static let retention: Double = 3600
+    /// Rows a catch-up reads per query.
+    static let catchUpPage = 1000
 
     init(parameters: [(String, String)], schema: String) {
         keywords = parameters.map(\.0)
@@ -63,8 +67,6 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
     func stop() {
         queue.async {
             self.stopped = true
-            self.pruneTimer?.cancel()
-            self.pruneTimer = nil
             self.disconnect()
         }
     }
@@ -89,12 +91,15 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
         }
         connection = raw
         if catchUp {
-            reportMissed(raw)
+            guard reportMissed(raw) else {
+                disconnect()
+                throw StorageError(.unavailable, "the change feed's catch-up query failed")
+            }
         } else {
             lastSeen = Int64(Self.scalar(raw, "SELECT COALESCE(max(seq), 0) FROM _plexus_changes") ?? "0") ?? 0
             startFloor = lastSeen
-            startPruning()
         }
+        failures = 0
         let source = DispatchSource.makeReadSource(fileDescriptor: PQsocket(raw), queue: queue)
         source.setEventHandler { [weak self] in self?.readable() }
         self.source = source
@@ -165,33 +170,28 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
         for batch in batches.list { handler(batch) }
     }
 
-    /// Reports the logged changes committed while the connection was down (after a reconnect).
-    private func reportMissed(_ connection: OpaquePointer) {
-        let from = max(startFloor, lastSeen - Self.window)
-        let result = PQexec(connection, "SELECT seq, tx, tbl, op, row_id FROM _plexus_changes WHERE seq > \(from) ORDER BY seq")
-        defer { PQclear(result) }
-        guard let result, PQresultStatus(result) == PGRES_TUPLES_OK else { return }
-        var batches = Batches()
-        for row in 0..<PQntuples(result) {
-            func field(_ column: Int32) -> String { PQgetvalue(result, row, column).map { String(cString: $0) } ?? "" }
-            guard let seq = Int64(field(0)), let transaction = Int64(field(1)),
-                let op = StorageChange.Operation(rawValue: field(3)) else { continue }
-            accept(seq: seq, transaction: transaction, StorageChange(table: field(2), operation: op, rowID: Int64(field(4)) ?? 0), live: false, into: &batches)
+    /// Reports the logged changes committed while the connection was down (after a reconnect),
+    /// page by page (``catchUpPage`` rows each, every page delivered before the next is read).
+    /// False when a page could not be read: the caller reconnects and catches up again, from
+    /// where this one got (what it reported is remembered, so nothing is reported twice).
+    private func reportMissed(_ connection: OpaquePointer) -> Bool {
+        var from = max(startFloor, lastSeen - Self.window)
+        while true {
+            let result = PQexec(connection, "SELECT seq, tx, tbl, op, row_id FROM _plexus_changes WHERE seq > \(from) ORDER BY seq LIMIT \(Self.catchUpPage)")
+            defer { PQclear(result) }
+            guard let result, PQresultStatus(result) == PGRES_TUPLES_OK else { return false }
+            var batches = Batches()
+            let count = PQntuples(result)
+            for row in 0..<count {
+                func field(_ column: Int32) -> String { PQgetvalue(result, row, column).map { String(cString: $0) } ?? "" }
+                guard let seq = Int64(field(0)), let transaction = Int64(field(1)) else { continue }
+                from = max(from, seq)
+                guard let op = StorageChange.Operation(rawValue: field(3)) else { continue }
+                accept(seq: seq, transaction: transaction, StorageChange(table: field(2), operation: op, rowID: Int64(field(4)) ?? 0), live: false, into: &batches)
+            }
+            deliver(batches)
+            if count < Self.catchUpPage { return true }
         }
-        deliver(batches)
-    }
-
-    /// Every minute, forgets logged changes older than `retention` (any instance may; all do).
-    private func startPruning() {
-        guard pruneTimer == nil else { return }
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.schedule(deadline: .now() + 60, repeating: 60)
-        timer.setEventHandler { [weak self] in
-            guard let self, let connection = self.connection else { return }
-            PQclear(PQexec(connection, "DELETE FROM _plexus_changes WHERE at < extract(epoch FROM clock_timestamp()) - \(Self.retention)"))
-        }
-        pruneTimer = timer
-        timer.resume()
     }
 
     /// The first column of the first row of a query, or nil.
@@ -202,12 +202,15 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
         return PQgetvalue(result, 0, 0).map { String(cString: $0) }
     }
 
+    /// Reconnects (and catches up) after a pause: 1 s, doubling with each failure in a row up to 30 s.
     private func scheduleReconnect() {
-        queue.asyncAfter(deadline: .now() + 1) { [weak self] in
+        let pause = min(30, 1 << min(failures, 5))
+        queue.asyncAfter(deadline: .now() + .seconds(pause)) { [weak self] in
             guard let self, !self.stopped, self.connection == nil else { return }
             do throws(StorageError) {
                 try self.connectAndListen(catchUp: true)
             } catch {
+                self.failures += 1
                 self.scheduleReconnect()
             }
         }

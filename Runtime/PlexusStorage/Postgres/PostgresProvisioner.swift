@@ -82,13 +82,17 @@ enum PostgresProvisioner {
                 throw StorageError(.misuse, "plexus_installation.identity holds no valid installation id")
             }
             role = roleName(schema: name, installationID: identity[0])
+            // The secret stays in the server: only the role name is sent (a bind parameter can be logged).
             password = try admin.scalar(
-                "SELECT encode(sha256(convert_to($1::text, 'UTF8')), 'hex')", ["plexus-role:\(role):\(identity[1])"])
+                "SELECT encode(sha256(convert_to('plexus-role:' || $1::text || ':' || secret, 'UTF8')), 'hex') FROM plexus_installation.identity", [role])
+            // The role's password is sent as a SCRAM verifier made here, never as clear text
+            // (statements can land in the server log or pg_stat_activity).
+            let verifier = try admin.scramVerifier(password: password, role: role)
             try admin.script("""
                 DO $plexus$ BEGIN
                     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(role)') THEN CREATE ROLE "\(role)" LOGIN; END IF;
                 END $plexus$;
-                ALTER ROLE "\(role)" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION PASSWORD '\(password)';
+                ALTER ROLE "\(role)" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION PASSWORD '\(verifier)';
                 ALTER ROLE "\(role)" SET search_path = "\(name)";
                 DO $plexus$ BEGIN
                     IF NOT pg_has_role(current_user, '\(role)', 'MEMBER') THEN EXECUTE 'GRANT "\(role)" TO ' || quote_ident(current_user); END IF;
@@ -97,6 +101,7 @@ enum PostgresProvisioner {
                 REVOKE ALL ON SCHEMA "\(name)" FROM PUBLIC;
                 """)
             try admin.script(handOverScript(schema: name, role: role))
+            try admin.script(retireScript(oldRole: name, role: role))
         } catch {
             try? admin.script("SELECT pg_advisory_unlock(hashtext('plexus-provision'))")
             throw error
@@ -136,6 +141,18 @@ enum PostgresProvisioner {
         $plexus$;
         """
     }
+    /// After the handover: the role named before installation ids (`plugin_<name>`, the schema's
+    /// name), whose password was derivable from the URL, may no longer log in.
+    static func retireScript(oldRole: String, role: String) -> String {
+        """
+        DO $plexus$ BEGIN
+            IF '\(oldRole)' <> '\(role)' AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(oldRole)' AND rolcanlogin) THEN
+                EXECUTE 'ALTER ROLE "\(oldRole)" NOLOGIN PASSWORD NULL';
+            END IF;
+        END $plexus$;
+        """
+    }
+
     /// The libpq keywords a plugin connection logs in with.
     static func connectionParameters(_ credentials: Credentials, settings: PostgresSettings, application: String) -> [(String, String)] {
         [
@@ -181,6 +198,21 @@ final class AdminConnection {
         guard let result, PQresultStatus(result) == PGRES_COMMAND_OK || PQresultStatus(result) == PGRES_TUPLES_OK else {
             throw PostgresErrors.error(result: result, connection: connection)
         }
+    }
+
+    /// The SCRAM-SHA-256 verifier of `password` for `role` (`PQencryptPasswordConn`): what
+    /// `ALTER ROLE … PASSWORD` stores, so the clear password never reaches the server.
+    func scramVerifier(password: String, role: String) throws(StorageError) -> String {
+        guard let raw = PQencryptPasswordConn(connection, password, role, "scram-sha-256") else {
+            let message = PQerrorMessage(connection).map { String(cString: $0) } ?? "unknown error"
+            throw StorageError(.other, "could not make the SCRAM verifier of role \(role): \(message)")
+        }
+        defer { PQfreemem(raw) }
+        let verifier = String(cString: raw)
+        guard verifier.hasPrefix("SCRAM-SHA-256$"), !verifier.contains("'"), !verifier.contains("\\") else {
+            throw StorageError(.other, "unexpected SCRAM verifier form for role \(role)")
+        }
+        return verifier
     }
 
     /// The first column of the first row of a query with text parameters.

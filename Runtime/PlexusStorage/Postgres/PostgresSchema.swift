@@ -4,9 +4,20 @@ import Foundation
 extension PostgresConnection {
     /// `_plexus_kv` (keys ordered bytewise: collation "C"), `_plexus_migrations`, the change log
     /// `_plexus_changes` (one row per changed row, numbered by `seq`, kept an hour: what a listener
-    /// that lost its connection catches up from), and the trigger function that logs each row
-    /// change and NOTIFYs it, with its `seq`, on the channel named after the schema. The function
-    /// keeps the schema's search path, so a change made by the administrator is logged too.
+    /// that lost its connection catches up from), and the trigger function that logs each
+    /// statement's changed rows and NOTIFYs each of them, with its `seq`, on the channel named
+    /// after the schema. The function keeps the schema's search path, so a change made by the
+    /// administrator is logged too.
+    ///
+    /// The triggers are statement-level with transition tables (one log INSERT of all the
+    /// statement's rows, not one function call and INSERT per row): each row is still logged and
+    /// notified once, in order. A bulk insert of 20,000 rows ran at about 1.7x the rows/s of the
+    /// row-level trigger (2.1x for an update of all of them); single-row statements cost about
+    /// the same (measured with psql on PostgreSQL 15 under load 15, noisy).
+    ///
+    /// Whichever transaction writes prunes the log (``pruneFunction``): at most once a minute per
+    /// schema, at most 10,000 rows older than an hour, never waiting for another pruner; so does
+    /// every engine at start. A schema nobody listens to does not grow without bound.
     static let internalTables = """
         CREATE TABLE IF NOT EXISTS _plexus_kv (
             key TEXT COLLATE "C" PRIMARY KEY NOT NULL,
@@ -29,18 +40,58 @@ extension PostgresConnection {
             at DOUBLE PRECISION NOT NULL DEFAULT extract(epoch FROM clock_timestamp())
         );
         CREATE INDEX IF NOT EXISTS _plexus_changes_at ON _plexus_changes(at);
-        CREATE OR REPLACE FUNCTION _plexus_notify() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $plexus$
+        CREATE TABLE IF NOT EXISTS _plexus_changes_pruned (
+            singleton BOOLEAN PRIMARY KEY DEFAULT true CHECK (singleton),
+            at DOUBLE PRECISION NOT NULL
+        );
+        INSERT INTO _plexus_changes_pruned (at) VALUES (0) ON CONFLICT DO NOTHING;
+        \(pruneFunction)
+        CREATE OR REPLACE FUNCTION _plexus_log_changes() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $plexus$
         DECLARE
-            j jsonb;
-            id bigint := 0;
-            s bigint;
+            op text := lower(TG_OP);
+            x bigint := txid_current();
+            n bigint;
         BEGIN
-            IF TG_OP = 'DELETE' THEN j := to_jsonb(OLD); ELSE j := to_jsonb(NEW); END IF;
-            IF jsonb_typeof(j->'id') = 'number' THEN id := floor((j->>'id')::numeric)::bigint; END IF;
-            INSERT INTO _plexus_changes (tx, tbl, op, row_id) VALUES (txid_current(), TG_TABLE_NAME, lower(TG_OP), id) RETURNING seq INTO s;
-            PERFORM pg_notify(TG_TABLE_SCHEMA, json_build_object(
-                'x', txid_current(), 't', TG_TABLE_NAME, 'o', lower(TG_OP), 'r', id, 's', s)::text);
+            IF TG_OP = 'DELETE' THEN
+                WITH logged AS (
+                    INSERT INTO _plexus_changes (tx, tbl, op, row_id)
+                    SELECT x, TG_TABLE_NAME, op, CASE WHEN jsonb_typeof(j->'id') = 'number' THEN floor((j->>'id')::numeric)::bigint ELSE 0 END
+                    FROM (SELECT to_jsonb(r) AS j FROM old_rows r) changed RETURNING seq, row_id)
+                SELECT count(pg_notify(TG_TABLE_SCHEMA, json_build_object('x', x, 't', TG_TABLE_NAME, 'o', op, 'r', l.row_id, 's', l.seq)::text))
+                INTO n FROM (SELECT * FROM logged ORDER BY seq) l;
+            ELSE
+                WITH logged AS (
+                    INSERT INTO _plexus_changes (tx, tbl, op, row_id)
+                    SELECT x, TG_TABLE_NAME, op, CASE WHEN jsonb_typeof(j->'id') = 'number' THEN floor((j->>'id')::numeric)::bigint ELSE 0 END
+                    FROM (SELECT to_jsonb(r) AS j FROM new_rows r) changed RETURNING seq, row_id)
+                SELECT count(pg_notify(TG_TABLE_SCHEMA, json_build_object('x', x, 't', TG_TABLE_NAME, 'o', op, 'r', l.row_id, 's', l.seq)::text))
+                INTO n FROM (SELECT * FROM logged ORDER BY seq) l;
+            END IF;
+            PERFORM _plexus_prune_changes();
             RETURN NULL;
+        END
+        $plexus$;
+        """
+
+    /// How long `_plexus_changes` keeps a change (s), how often it is pruned (s), and how many
+    /// rows one pruning deletes at most.
+    static let changeRetention = 3600
+    static let pruneInterval = 60
+    static let pruneBatch = 10_000
+
+    /// `_plexus_prune_changes()`: deletes up to ``pruneBatch`` logged changes older than
+    /// ``changeRetention``, unless the schema was pruned less than ``pruneInterval`` ago or another
+    /// transaction is pruning it now (a try-lock: a writer never waits for it).
+    static let pruneFunction = """
+        CREATE OR REPLACE FUNCTION _plexus_prune_changes() RETURNS void LANGUAGE plpgsql SET search_path FROM CURRENT AS $plexus$
+        DECLARE
+            now double precision := extract(epoch FROM clock_timestamp());
+        BEGIN
+            IF (SELECT at FROM _plexus_changes_pruned) > now - \(pruneInterval) THEN RETURN; END IF;
+            IF NOT pg_try_advisory_xact_lock(hashtext('plexus-prune:' || current_schema())) THEN RETURN; END IF;
+            UPDATE _plexus_changes_pruned SET at = now;
+            DELETE FROM _plexus_changes WHERE seq IN (
+                SELECT seq FROM _plexus_changes WHERE at < now - \(changeRetention) ORDER BY seq LIMIT \(pruneBatch));
         END
         $plexus$;
         """
@@ -52,9 +103,15 @@ extension PostgresConnection {
             try runScript(Self.internalTables)
             try installChangeTriggers()
         }
+        // Every engine prunes the change log at start too (bounded, at most once a minute per schema).
+        try runScript("SELECT _plexus_prune_changes()")
     }
 
-    /// Puts the change trigger on every table of the schema that lacks it (not `_plexus_*`).
+    /// Puts the change triggers on every table of the schema that lacks them (not `_plexus_*`):
+    /// three statement-level triggers (transition tables allow one event per trigger). A table
+    /// with the row-level trigger of earlier versions (`_plexus_changes`, FOR EACH ROW) gets the
+    /// new ones instead; the insert trigger keeps that name, so an older version's check still
+    /// finds it and adds no second one.
     func installChangeTriggers() throws(StorageError) {
         try runScript("""
             DO $plexus$
@@ -64,10 +121,18 @@ extension PostgresConnection {
                     SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                     WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
                       AND left(c.relname, 8) <> '_plexus_'
-                      AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = '_plexus_changes')
+                      AND (SELECT count(*) FROM pg_trigger g WHERE g.tgrelid = c.oid AND (g.tgtype & 1) = 0
+                           AND g.tgname IN ('_plexus_changes', '_plexus_changes_update', '_plexus_changes_delete')) < 3
                 LOOP
-                    EXECUTE format('CREATE TRIGGER _plexus_changes AFTER INSERT OR UPDATE OR DELETE ON %I '
-                                   'FOR EACH ROW EXECUTE FUNCTION _plexus_notify()', t.relname);
+                    EXECUTE format('DROP TRIGGER IF EXISTS _plexus_changes ON %I', t.relname);
+                    EXECUTE format('DROP TRIGGER IF EXISTS _plexus_changes_update ON %I', t.relname);
+                    EXECUTE format('DROP TRIGGER IF EXISTS _plexus_changes_delete ON %I', t.relname);
+                    EXECUTE format('CREATE TRIGGER _plexus_changes AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows '
+                                   'FOR EACH STATEMENT EXECUTE FUNCTION _plexus_log_changes()', t.relname);
+                    EXECUTE format('CREATE TRIGGER _plexus_changes_update AFTER UPDATE ON %I REFERENCING NEW TABLE AS new_rows '
+                                   'FOR EACH STATEMENT EXECUTE FUNCTION _plexus_log_changes()', t.relname);
+                    EXECUTE format('CREATE TRIGGER _plexus_changes_delete AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows '
+                                   'FOR EACH STATEMENT EXECUTE FUNCTION _plexus_log_changes()', t.relname);
                 END LOOP;
             END
             $plexus$;

@@ -1,0 +1,54 @@
+import Foundation
+import PlexusTesting
+import PostgresTestSupport
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Lease fencing of timetable jobs on PostgreSQL (issue 21): a job's writes carry its lease
+/// (`owner = me`, unfinished, not expired by the server's clock). An instance cut off from the
+/// database past its lease (here frozen with SIGSTOP) finds its job ended by another instance
+/// when it wakes up: its late write is refused, it stops the solver and publishes nothing, and
+/// the job stays as the other instance ended it.
+final class TimetableLeasesOnPostgresTests: XCTestCase {
+    func testAnOwnerCutOffPastItsLeaseCannotOverwriteTheJobAnotherInstanceEnded() throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n"
+        let a = try TimetableHarness.start(extra: extra)
+        var frozen = false
+        defer {
+            if frozen { kill(a.process.processIdentifier, SIGCONT) }
+            _ = a.stop()
+        }
+        // A time limit shorter than the freeze: once A wakes, its solver ends at once and A tries
+        // to store its result over the job B ended.
+        let id = try TimetableHarness.submit(a, ctt: Instances.larger(), timeLimit: 8)
+        _ = try TimetableHarness.waitRunning(a, id)
+        let b = try TimetableHarness.start(extra: extra)
+        defer { _ = b.stop() }
+        XCTAssertEqual(try TimetableHarness.status(b, id)["status"] as? String, "running")
+
+        XCTAssertEqual(kill(a.process.processIdentifier, SIGSTOP), 0)
+        frozen = true
+        let ended = try TimetableHarness.waitFinished(b, id, seconds: 40)
+        XCTAssertEqual(ended["status"] as? String, "failed", "\(ended)")
+        XCTAssertEqual(kill(a.process.processIdentifier, SIGCONT), 0)
+        frozen = false
+
+        // A wakes: its solver stops, its write is refused, the job stays as B ended it.
+        let deadline = Date().addingTimeInterval(6)
+        while Date() < deadline {
+            XCTAssertEqual(try cluster.execute("SELECT status FROM plugin_timetable.timetable_jobs WHERE id = '\(id)'", url: url), ["failed"])
+            usleep(250_000)
+        }
+        XCTAssertEqual(try cluster.execute("SELECT count(*) FROM plugin_timetable.timetable_results WHERE id = '\(id)'", url: url), ["0"],
+                       "A's late result was not stored")
+        XCTAssertTrue(a.log.contains("lease lost"), "A logged that it stopped the job")
+        let onA = try TimetableHarness.status(a, id)
+        XCTAssertEqual(onA["status"] as? String, "failed", "A serves the job as stored: \(onA)")
+        XCTAssertTrue("\(onA)".contains("interrupted by a restart"), "\(onA)")
+    }
+}
