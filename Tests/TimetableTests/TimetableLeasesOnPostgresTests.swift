@@ -16,7 +16,9 @@ final class TimetableLeasesOnPostgresTests: XCTestCase {
     func testAnOwnerCutOffPastItsLeaseCannotOverwriteTheJobAnotherInstanceEnded() throws {
         let cluster = try PostgresTestCluster.get()
         let url = try cluster.newDatabaseURL()
-        let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n"
+        // Unsupervised: SIGSTOP then freezes the process that holds the lease (a supervised
+        // master would leave its worker running).
+        let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n[supervisor]\nenabled = false\n"
         let a = try TimetableHarness.start(extra: extra)
         var frozen = false
         defer {
