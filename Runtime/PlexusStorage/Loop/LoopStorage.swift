@@ -70,7 +70,7 @@ public final class LoopStorage {
                 return
             }
         }
-        if !closed, let client, client.isReady {
+        if !closed, let client {
             let path = engine.path
             let sent = client.send(.get, [.text(key), .real(now)]) { [weak self] outcome in
                 self?.answeredOnLoop += 1
@@ -98,7 +98,7 @@ public final class LoopStorage {
                 return
             }
         }
-        if !closed, let client, client.isReady, ttl.map({ $0 > 0 }) ?? true, (expectedVersion ?? 0) >= 0 {
+        if !closed, let client, ttl.map({ $0 > 0 }) ?? true, (expectedVersion ?? 0) >= 0 {
             let operation = "put(\"\(key)\")"
             let now = self.now
             let expiresAt: StorageValue = ttl.map { .real(now + $0) } ?? .null
@@ -130,7 +130,7 @@ public final class LoopStorage {
 
     /// Deletes a key; returns whether it existed. See `StorageEngine.delete`.
     public func delete(_ key: String, expectedVersion: Int64? = nil, completion: @escaping (Result<Bool, StorageError>) -> Void) {
-        if !closed, let client, client.isReady, expectedVersion.map({ $0 > 0 }) ?? true {
+        if !closed, let client, expectedVersion.map({ $0 > 0 }) ?? true {
             let operation = "delete(\"\(key)\")"
             let path = engine.path
             let (statement, parameters): (PostgresLoopClient.Statement, [StorageValue]) = if let expected = expectedVersion {
