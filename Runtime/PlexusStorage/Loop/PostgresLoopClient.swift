@@ -100,12 +100,6 @@ final class PostgresLoopClient {
     /// Requests sent and not answered yet.
     var inFlight: Int { requests.count - head }
 
-    /// Whether the connection is up and can take a request now.
-    var isReady: Bool {
-        if case .ready = state { return inFlight < Self.maxInFlight }
-        return false
-    }
-
     // MARK: Sending
 
     /// Sends one prepared statement; `completion` runs on the loop with its outcome. Returns
