@@ -64,7 +64,7 @@ let package = Package(
         // libpq (libpq-dev): plugin storage and the runtime's stores on PostgreSQL ([cluster] postgres).
         .systemLibrary(name: "CLibPQ", path: "Runtime/CLibPQ", pkgConfig: "libpq"),
         // Per-plugin SQLite storage: key-value, SQL, migrations, change feed, backup.
-        .target(name: "PlexusStorage", dependencies: ["CSQLite", "CLibPQ"], path: "Runtime/PlexusStorage"),
+        .target(name: "PlexusStorage", dependencies: ["CSQLite", "CLibPQ", "CLibUV"], path: "Runtime/PlexusStorage"),
         // The durable event log behind durable bus topics: group commit, consumer groups, dead letters.
         .target(name: "PlexusEventLog", dependencies: ["CSQLite"], path: "Runtime/PlexusEventLog"),
         // The gateway's identity parts: JWT verification (swift-crypto) and hashed API keys.
@@ -374,7 +374,7 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         // Plugin storage on SQLite and PostgreSQL against raw SQLite and raw libpq (bench/storage.sh).
-        .executableTarget(name: "storage-bench", dependencies: ["PlexusStorage", "CSQLite", "CLibPQ"], path: "bench/storage-bench"),
+        .executableTarget(name: "storage-bench", dependencies: ["PlexusStorage", "CSQLite", "CLibPQ", "CLibUV"], path: "bench/storage-bench"),
         // A throw-away PostgreSQL cluster (initdb, pg_ctl on a free loopback port) for the tests that need one.
         .target(name: "PostgresTestSupport", dependencies: ["CLibPQ"], path: "Tests/Support/PostgresTestSupport"),
         // A blocking RFC 6455 client for the live WebSocket tests (integration and cluster).

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Plugin storage on both backends (issue 21): key-value put and get (one at a time and 64 in
-# flight) and a 3-table SQL workload through StorageEngine (what a plugin's storage calls reach),
-# side by side in the same run with the same operations done directly: raw SQLite (C API) and
-# raw libpq (prepared statements; 64 in flight as pgbench does it, one connection per pool slot).
+# flight) through LoopStorage on a libuv loop thread (what a plugin's kv calls reach) and a
+# 3-table SQL workload through StorageEngine, side by side in the same run with the same
+# operations done directly: raw SQLite (C API) and raw libpq (prepared statements; 64 in flight
+# as pgbench does it, one connection per pool slot). The engine's own one-at-a-time calls from
+# the loop (loop -> worker -> loop, the path before LoopStorage) are printed after, not a target.
 #
 #   bench/storage.sh            # 5,000 key-value operations, 500 orders
 #   bench/storage.sh 200        # tiny (bench/smoke.sh)

@@ -14,19 +14,25 @@ public final class StorageEngine: Sendable {
     public let path: String
     /// The SQL dialect of the backend.
     public let dialect: SQLDialect
-    private let pool: WorkerPool
-    private let configuration: StorageConfiguration
+    let pool: WorkerPool
+    let configuration: StorageConfiguration
     private let timer: PurgeTimerBox
     /// The PostgreSQL change feed (LISTEN/NOTIFY), if this engine has one.
     private let changeFeed: (any ChangeFeed)?
+    /// PostgreSQL: the pool's libpq connection parameters (for `LoopStorage`'s own connection).
+    let postgresParameters: [(String, String)]?
+    /// Backups in progress (`LoopStorage` writes nothing on the loop meanwhile).
+    let backupsRunning = RunningCount()
 
-    init(path: String, dialect: SQLDialect, pool: WorkerPool, configuration: StorageConfiguration, changeFeed: (any ChangeFeed)?) {
+    init(path: String, dialect: SQLDialect, pool: WorkerPool, configuration: StorageConfiguration, changeFeed: (any ChangeFeed)?,
+         postgresParameters: [(String, String)]? = nil) {
         self.path = path
         self.dialect = dialect
         self.pool = pool
         self.configuration = configuration
         self.timer = PurgeTimerBox()
         self.changeFeed = changeFeed
+        self.postgresParameters = postgresParameters
     }
 
     // MARK: Opening and closing
@@ -238,13 +244,18 @@ public final class StorageEngine: Sendable {
     /// job so the database keeps serving; the file appears (atomically renamed) only when complete.
     public func backup(to destination: String, completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
         let operation = "backup(to: \(destination))"
+        backupsRunning.add(1)
+        let finish: @Sendable (Result<Void, StorageError>) -> Void = { [backupsRunning] result in
+            backupsRunning.add(-1)
+            completion(result)
+        }
         let submitted = pool.submit { [self] worker in
             guard let connection = worker.connection else {
-                completion(.failure(StorageError(.closed, "the storage engine is closed", operation: operation, path: path)))
+                finish(.failure(StorageError(.closed, "the storage engine is closed", operation: operation, path: path)))
                 return
             }
             guard let db = connection as? Database else {
-                completion(.failure(StorageError(
+                finish(.failure(StorageError(
                     .misuse, "backup(to:) copies a SQLite file; on PostgreSQL use pg_dump or `plexus storage migrate`",
                     operation: operation, path: path)))
                 return
@@ -252,13 +263,13 @@ public final class StorageEngine: Sendable {
             do throws(StorageError) {
                 let job = try BackupJob(source: db, destination: destination, pagesPerStep: configuration.backupPagesPerStep)
                 db.activeBackups[ObjectIdentifier(job)] = job
-                continueBackupStep(job, operation: operation, completion: completion)
+                continueBackupStep(job, operation: operation, completion: finish)
             } catch {
-                completion(.failure(error.located(operation: operation, path: path)))
+                finish(.failure(error.located(operation: operation, path: path)))
             }
         }
         if !submitted {
-            completion(.failure(StorageError(.closed, "the storage engine is closed", operation: operation, path: path)))
+            finish(.failure(StorageError(.closed, "the storage engine is closed", operation: operation, path: path)))
         }
     }
 

@@ -6,8 +6,10 @@ import PlexusStorage
 
 // Plugin storage on both backends against the same work done directly (bench/storage.sh).
 // Usage: storage-bench OPERATIONS POSTGRES_URL
-// - key-value put and get, one at a time and 64 in flight, through StorageEngine (what every
-//   plugin's storage call reaches: worker hop, versions, compare-and-set, TTL column), against
+// - key-value put and get, one at a time and 64 in flight, through LoopStorage on a libuv loop
+//   thread (what every plugin's kv call reaches: called on the loop, completed on the loop;
+//   versions, compare-and-set, TTL column; SQLite gets on the loop's read connection, SQLite
+//   puts on the engine's worker, PostgreSQL on the loop's non-blocking connection), against
 //   raw SQLite (C API, same statements, one connection) and raw libpq (prepared statements,
 //   the same statements; 64 in flight = as many connections as the engine's pool, each running
 //   its share one after another, as pgbench does);
@@ -44,16 +46,6 @@ func report(_ backend: String, _ workload: String, count: Int, engine: Double, r
     print(label + String(format: " engine %8.0f ops/s | raw %8.0f ops/s | %.2fx", Double(count) / engine, Double(count) / raw, ratio))
 }
 
-func inFlight(_ count: Int, _ operation: @escaping @Sendable (Int) async throws -> Void) async throws {
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        var next = 0
-        while next < min(64, count) { let i = next; group.addTask { try await operation(i) }; next += 1 }
-        while try await group.next() != nil {
-            if next < count { let i = next; group.addTask { try await operation(i) }; next += 1 }
-        }
-    }
-}
-
 /// The 3-table workload's schema, per dialect.
 func schema(_ dialect: SQLDialect) -> String {
     let key = dialect == .sqlite ? "INTEGER PRIMARY KEY" : "BIGINT PRIMARY KEY"
@@ -71,14 +63,80 @@ let joinQuery = "SELECT c.name, o.total, count(l.line) FROM orders o JOIN custom
 
 // MARK: Engine runs (either backend)
 
-struct EngineTimes { var putOne = 0.0, getOne = 0.0, putMany = 0.0, getMany = 0.0, sql = 0.0 }
+struct EngineTimes {
+    var putOne = 0.0, getOne = 0.0, putMany = 0.0, getMany = 0.0, sql = 0.0
+    /// For comparison only: the engine's own calls from the loop (loop → worker → loop), the path before LoopStorage.
+    var putViaWorkers = 0.0, getViaWorkers = 0.0
+}
+
+/// Runs `count` operations on the loop thread, at most `width` at once; each calls its `done`
+/// on the loop (at once or later). Returns the seconds from the first start to the last `done`.
+func onLoop(_ thread: StorageLoopThread, count: Int, width: Int, _ operation: @escaping (Int, @escaping () -> Void) -> Void) -> Double {
+    final class Pump {
+        var next = 0, finished = 0, running = 0, pumping = false
+    }
+    let start = DispatchTime.now().uptimeNanoseconds
+    thread.wait { allDone in
+        let state = Pump()
+        func pump() {
+            if state.pumping { return }  // a completion inside the call: the loop below starts the next
+            state.pumping = true
+            while state.running < width && state.next < count {
+                let i = state.next
+                state.next += 1
+                state.running += 1
+                operation(i) {
+                    state.running -= 1
+                    state.finished += 1
+                    if state.finished == count { allDone() } else { pump() }
+                }
+            }
+            state.pumping = false
+        }
+        pump()
+    }
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
 
 func runEngine(_ engine: StorageEngine) async throws -> EngineTimes {
     var times = EngineTimes()
-    times.putOne = try await seconds { for i in 0..<operations { try await engine.put("key-\(i)", value: value) } }
-    times.getOne = try await seconds { for i in 0..<operations { _ = try await engine.get("key-\(i)") } }
-    times.putMany = try await seconds { try await inFlight(operations) { i in try await engine.put("many-\(i)", value: value) } }
-    times.getMany = try await seconds { try await inFlight(operations) { i in _ = try await engine.get("many-\(i)") } }
+    let thread = StorageLoopThread()
+    let storage = LoopConfinedStorage(thread.sync { LoopStorage(engine: engine, loop: thread.loop) })
+    if engine.dialect == .postgresql {
+        // The loop's connection is made off the loop on first use; wait for it (up to 10 s).
+        for _ in 0..<1_000 where thread.sync({ storage.value.loopConnections }) == 0 {
+            thread.wait { done in storage.value.get("warm-up") { _ in done() } }
+            usleep(10_000)
+        }
+    }
+    let before = thread.sync { (storage.value.answeredOnLoop, storage.value.answeredByWorkers) }
+    let check: @Sendable (Bool) -> Void = { ok in if !ok { workMissing = true } }
+    times.putOne = onLoop(thread, count: operations, width: 1) { i, done in
+        storage.value.put("key-\(i)", value: value) { check((try? $0.get()) != nil); done() }
+    }
+    times.getOne = onLoop(thread, count: operations, width: 1) { i, done in
+        storage.value.get("key-\(i)") { check((try? $0.get())??.value == value); done() }
+    }
+    times.putMany = onLoop(thread, count: operations, width: 64) { i, done in
+        storage.value.put("many-\(i)", value: value) { check((try? $0.get()) != nil); done() }
+    }
+    times.getMany = onLoop(thread, count: operations, width: 64) { i, done in
+        storage.value.get("many-\(i)") { check((try? $0.get())??.value == value); done() }
+    }
+    let after = thread.sync { (storage.value.answeredOnLoop, storage.value.answeredByWorkers) }
+    // The path before LoopStorage, for comparison: the engine's call made on the loop, its
+    // completion (on a worker) posted back to the loop.
+    times.putViaWorkers = onLoop(thread, count: operations, width: 1) { i, done in
+        let back = LoopConfinedDone(done)
+        engine.put("worker-\(i)", value: value) { result in check((try? result.get()) != nil); thread.loop.post { back.value() } }
+    }
+    times.getViaWorkers = onLoop(thread, count: operations, width: 1) { i, done in
+        let back = LoopConfinedDone(done)
+        engine.get("key-\(i)") { result in check((try? result.get())??.value == value); thread.loop.post { back.value() } }
+    }
+    print("storage-bench: \(engine.dialect.rawValue) key-value calls answered on the loop \(after.0 - before.0), by workers \(after.1 - before.1)")
+    thread.sync { storage.value.close() }
+    thread.stop()
     let found = try await engine.get("many-\(operations - 1)")
     if found?.value != value { workMissing = true }
     try await engine.migrate([Migration(version: 1, sql: schema(.sqlite), postgresql: schema(.postgresql))])
@@ -99,6 +157,18 @@ func runEngine(_ engine: StorageEngine) async throws -> EngineTimes {
     if lines.rows.first?[0].integerValue != Int64(orders * 2) { workMissing = true }
     await engine.close()
     return times
+}
+
+/// A loop-side callback carried through a worker back to the loop.
+struct LoopConfinedDone: @unchecked Sendable {
+    let value: () -> Void
+    init(_ value: @escaping () -> Void) { self.value = value }
+}
+
+/// The loop's storage, used only on the loop thread.
+struct LoopConfinedStorage: @unchecked Sendable {
+    let value: LoopStorage
+    init(_ value: LoopStorage) { self.value = value }
 }
 
 // MARK: Raw SQLite
@@ -303,6 +373,14 @@ for (backend, engine, raw) in [("sqlite", sqliteEngine, sqliteRaw), ("postgresql
     report(backend, "kv put, 64 in flight", count: operations, engine: engine.putMany, raw: raw.putMany)
     report(backend, "kv get, 64 in flight", count: operations, engine: engine.getMany, raw: raw.getMany)
     report(backend, "SQL 3-table order (tx)", count: orders, engine: engine.sql, raw: raw.sql)
+}
+print("for comparison (not a target): the engine's own calls from the loop, loop → worker → loop, as before LoopStorage")
+for (backend, engine, raw) in [("sqlite", sqliteEngine, sqliteRaw), ("postgresql", pgEngine, pgRaw)] {
+    for (workload, time, rawTime) in [("kv put, one at a time, via workers", engine.putViaWorkers, raw.putOne),
+                                      ("kv get, one at a time, via workers", engine.getViaWorkers, raw.getOne)] {
+        let label = (backend + " " + workload).padding(toLength: 46, withPad: " ", startingAt: 0)
+        print(label + String(format: " engine %8.0f ops/s | raw %8.0f ops/s | %.2fx", Double(operations) / time, Double(operations) / rawTime, time / rawTime))
+    }
 }
 if workMissing {
     print("storage-bench: the work did not happen (a read or a count came back wrong)")

@@ -13,22 +13,22 @@ extension PluginHostTable {
     static func installStorage(into host: inout plexus_host) {
         host.kv_get = { host, key, done, user in
             let key = PluginHostTable.text(key)
-            PluginHostTable.storage(host, "kv_get", done, user, { engine, finish in engine.get(key, completion: finish) }) { entry, reply in
+            PluginHostTable.storageOnLoop(host, "kv_get", done, user, { storage, finish in storage.get(key, completion: finish) }) { entry, reply in
                 reply(PluginHostTable.kvRows(entry.map { [$0] } ?? []), 0, 0)
             }
         }
         host.kv_put = { host, key, value, ttl, expected, done, user in
             let key = PluginHostTable.text(key), value = PluginHostTable.bytes(value)
-            PluginHostTable.storage(host, "kv_put", done, user, { engine, finish in
-                engine.put(key, value: value, ttl: ttl > 0 ? ttl : nil, expectedVersion: expected >= 0 ? expected : nil, completion: finish)
+            PluginHostTable.storageOnLoop(host, "kv_put", done, user, { storage, finish in
+                storage.put(key, value: value, ttl: ttl > 0 ? ttl : nil, expectedVersion: expected >= 0 ? expected : nil, completion: finish)
             }) { version, reply in
                 reply(PluginHostTable.kvRows([]), 1, version)
             }
         }
         host.kv_delete = { host, key, expected, done, user in
             let key = PluginHostTable.text(key)
-            PluginHostTable.storage(host, "kv_delete", done, user, { engine, finish in
-                engine.delete(key, expectedVersion: expected >= 0 ? expected : nil, completion: finish)
+            PluginHostTable.storageOnLoop(host, "kv_delete", done, user, { storage, finish in
+                storage.delete(key, expectedVersion: expected >= 0 ? expected : nil, completion: finish)
             }) { existed, reply in
                 reply(PluginHostTable.kvRows([]), existed ? 1 : 0, 0)
             }
@@ -80,10 +80,26 @@ extension PluginHostTable {
         }
     }
 
-    /// Runs a storage operation for the calling plugin and reports it through `done` on the loop.
+    /// Runs a storage operation for the calling plugin on the engine's workers and reports it through `done` on the loop.
     private static func storage<T>(_ host: UnsafePointer<plexus_host>?, _ operation: String, _ done: plexus_storage_cb?,
                                    _ user: UnsafeMutableRawPointer?,
                                    _ start: @escaping (StorageEngine, @escaping @Sendable (Result<T, StorageError>) -> Void) -> Void,
+                                   _ success: @escaping (T, (_ rows: (columns: [String], rows: [[StorageValue]]), _ changes: Int64, _ lastID: Int64) -> Void) -> Void) {
+        storage(host, operation, done, user, runner: { storage, deliver in storage.run(operation, start, completion: deliver) }, success)
+    }
+
+    /// Runs a key-value operation through the loop's side of the engine (`LoopStorage`: answered on
+    /// the loop where that is safe, else by the workers) and reports it through `done` on the loop.
+    private static func storageOnLoop<T>(_ host: UnsafePointer<plexus_host>?, _ operation: String, _ done: plexus_storage_cb?,
+                                         _ user: UnsafeMutableRawPointer?,
+                                         _ start: @escaping (LoopStorage, @escaping (Result<T, StorageError>) -> Void) -> Void,
+                                         _ success: @escaping (T, (_ rows: (columns: [String], rows: [[StorageValue]]), _ changes: Int64, _ lastID: Int64) -> Void) -> Void) {
+        storage(host, operation, done, user, runner: { storage, deliver in storage.runOnLoop(operation, start, completion: deliver) }, success)
+    }
+
+    private static func storage<T>(_ host: UnsafePointer<plexus_host>?, _ operation: String, _ done: plexus_storage_cb?,
+                                   _ user: UnsafeMutableRawPointer?,
+                                   runner: (PluginStorage, @escaping (Result<T, StorageError>) -> Void) -> Void,
                                    _ success: @escaping (T, (_ rows: (columns: [String], rows: [[StorageValue]]), _ changes: Int64, _ lastID: Int64) -> Void) -> Void) {
         let plugin = PluginInstance.from(host)
         nonisolated(unsafe) let user = user
@@ -93,7 +109,7 @@ extension PluginHostTable {
             gate.open()
             HostCallStatus.set(PLEXUS_OK)
         }
-        plugin.storage.run(operation, start) { result in
+        runner(plugin.storage) { result in
             guard let done else { return }
             gate.deliver {
                 Blame.mark(plugin: plugin, what: "\(operation) callback")

@@ -6,7 +6,9 @@ import PlexusStorage
 
 /// One plugin's storage: its own SQLite database under `<data>/plugins/<name>/`, or with
 /// `[cluster] postgres` its own schema and role on PostgreSQL, opened on first use, every
-/// operation run on the engine's workers and every completion delivered back on the loop.
+/// completion delivered on the loop. Key-value get, put and delete go through the engine's loop
+/// side (`runOnLoop`, `LoopStorage`: answered on the loop without a worker hop where that is safe);
+/// every other operation runs on the engine's workers (`run`).
 /// Committed changes to the plugin's tables are published as
 /// `storage.<plugin>.<table>.<insert|update|delete>` (on PostgreSQL, those of every instance).
 /// A PostgreSQL server that cannot be reached fails the operations waiting for it with
@@ -25,6 +27,10 @@ final class PluginStorage {
     private let loop: EventLoop
     private let logger: Logger
     private var state = State.closed
+    /// The open engine's loop side (key-value calls answered on the loop where safe).
+    private var loopStorage: LoopStorage?
+    private lazy var storageLoop = StorageLoop(
+        uv: loop.uv, isCurrent: { [loop] in loop.inLoopThread }, post: { [loop] body in loop.execute(body) })
     /// Receives committed changes, on the loop.
     var onChanges: (([StorageChange]) -> Void)?
     var metrics: RuntimeMetrics?
@@ -92,11 +98,43 @@ final class PluginStorage {
         }
     }
 
+    /// Runs one key-value operation through the engine's loop side (`LoopStorage`): answered on the
+    /// loop without a worker hop where that is safe, else by the workers; `completion` runs on the
+    /// loop, possibly before this returns. Timed for `/metrics` like `run`.
+    func runOnLoop<T>(_ operation: String, _ start: @escaping (LoopStorage, @escaping (Result<T, StorageError>) -> Void) -> Void,
+                      completion: @escaping (Result<T, StorageError>) -> Void) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let finish: (Result<T, StorageError>) -> Void = { [weak self] result in
+            if let metrics = self?.metrics {
+                metrics.storageLatency(operation: operation).record(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            }
+            completion(result)
+        }
+        withEngine { [weak self] result in
+            switch result {
+            case .success(let engine):
+                guard let self else { return finish(.failure(StorageError(.closed, "plugin storage is gone"))) }
+                start(self.loopSide(of: engine), finish)
+            case .failure(let error): finish(.failure(error))
+            }
+        }
+    }
+
+    private func loopSide(of engine: StorageEngine) -> LoopStorage {
+        if let loopStorage, loopStorage.engine === engine { return loopStorage }
+        loopStorage?.close()
+        let side = LoopStorage(engine: engine, loop: storageLoop)
+        loopStorage = side
+        return side
+    }
+
     /// Closes the engine; operations waiting for it to open are failed, not dropped. `completion`
     /// runs on the loop once the database file is closed (at once when none was open).
     func close(completion: @escaping () -> Void = {}) {
         let previous = state
         state = .closed
+        loopStorage?.close()
+        loopStorage = nil
         switch previous {
         case .open(let engine):
             let closed = loop.bounce { (_: Result<Void, StorageError>) in completion() }

@@ -39,6 +39,14 @@ final class WorkerPool: @unchecked Sendable {
     /// How many workers (connections) the pool has.
     var size: Int { workers.count }
 
+    /// Whether no job is running or waiting (every worker idle), and the pool is open: an
+    /// operation run elsewhere now cannot overtake one submitted earlier.
+    var isIdle: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return !closed && idle.count == workers.count && pendingHead >= pending.count
+    }
+
     /// Queues `job`; false (and the job is dropped) once the pool is closing.
     @discardableResult
     func submit(_ job: @escaping Job) -> Bool {
@@ -127,6 +135,24 @@ final class AtomicCount: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         value -= 1
+        return value
+    }
+}
+
+/// A count of things in progress, read and changed from any thread.
+final class RunningCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    /// Adds `delta` (negative to subtract).
+    func add(_ delta: Int) {
+        lock.lock()
+        value += delta
+        lock.unlock()
+    }
+    /// The count now.
+    var current: Int {
+        lock.lock()
+        defer { lock.unlock() }
         return value
     }
 }

@@ -14,15 +14,13 @@ extension PostgresConnection {
 
     func kvGet(_ key: String) throws(StorageError) -> KeyValueEntry? {
         try run(
-            "SELECT key, value, version, expires_at FROM _plexus_kv WHERE key = $1::text AND (expires_at IS NULL OR expires_at > $2)",
-            [.text(key), .real(now)], translate: false
+            PostgresKeyValueSQL.get, [.text(key), .real(now)], translate: false
         ).result.rows.first.map(Self.entry)
     }
 
     private func kvCurrentVersion(_ key: String) throws(StorageError) -> Int64 {
         try run(
-            "SELECT version FROM _plexus_kv WHERE key = $1::text AND (expires_at IS NULL OR expires_at > $2)",
-            [.text(key), .real(now)], translate: false
+            PostgresKeyValueSQL.version, [.text(key), .real(now)], translate: false
         ).result.rows.first?[0].integerValue ?? 0
     }
 
@@ -40,29 +38,15 @@ extension PostgresConnection {
         switch expectedVersion {
         case nil:
             rows = try run(
-                """
-                INSERT INTO _plexus_kv AS kv (key, value, version, expires_at) VALUES ($1::text, $2, 1, $3::float8)
-                ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at,
-                  version = CASE WHEN kv.expires_at IS NULL OR kv.expires_at > $4 THEN kv.version + 1 ELSE 1 END
-                RETURNING version
-                """, [.text(key), .blob(value), expiresAt, .real(now)], translate: false
+                PostgresKeyValueSQL.put, [.text(key), .blob(value), expiresAt, .real(now)], translate: false
             ).result.rows
         case 0?:
             rows = try run(
-                """
-                INSERT INTO _plexus_kv AS kv (key, value, version, expires_at) VALUES ($1::text, $2, 1, $3::float8)
-                ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at, version = 1
-                WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= $4
-                RETURNING version
-                """, [.text(key), .blob(value), expiresAt, .real(now)], translate: false
+                PostgresKeyValueSQL.putNew, [.text(key), .blob(value), expiresAt, .real(now)], translate: false
             ).result.rows
         case let expected?:
             rows = try run(
-                """
-                UPDATE _plexus_kv SET value = $2, version = version + 1, expires_at = $3::float8
-                WHERE key = $1::text AND version = $4 AND (expires_at IS NULL OR expires_at > $5)
-                RETURNING version
-                """, [.text(key), .blob(value), expiresAt, .integer(expected), .real(now)], translate: false
+                PostgresKeyValueSQL.putExpected, [.text(key), .blob(value), expiresAt, .integer(expected), .real(now)], translate: false
             ).result.rows
         }
         guard let version = rows.first?[0].integerValue else {
@@ -78,8 +62,7 @@ extension PostgresConnection {
         case nil:
             // Also removes an expired leftover row; reports whether a live one existed.
             let rows = try run(
-                "DELETE FROM _plexus_kv WHERE key = $1::text RETURNING (expires_at IS NULL OR expires_at > $2)",
-                [.text(key), .real(now)], translate: false
+                PostgresKeyValueSQL.delete, [.text(key), .real(now)], translate: false
             ).result.rows
             return rows.first?[0].integerValue == 1
         case 0?:
@@ -92,8 +75,7 @@ extension PostgresConnection {
             return false
         case let expected?:
             let rows = try run(
-                "DELETE FROM _plexus_kv WHERE key = $1::text AND version = $2 AND (expires_at IS NULL OR expires_at > $3) RETURNING 1",
-                [.text(key), .integer(expected), .real(now)], translate: false
+                PostgresKeyValueSQL.deleteExpected, [.text(key), .integer(expected), .real(now)], translate: false
             ).result.rows
             if rows.isEmpty { throw try conflict(key, expected: expected) }
             return true

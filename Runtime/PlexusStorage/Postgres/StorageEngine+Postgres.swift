@@ -26,7 +26,8 @@ extension StorageEngine {
                 let location = connections[0].location
                 let pool = WorkerPool(label: "plexus.storage:\(location)", connections: connections)
                 let engine = StorageEngine(
-                    path: location, dialect: .postgresql, pool: pool, configuration: configuration, changeFeed: listener)
+                    path: location, dialect: .postgresql, pool: pool, configuration: configuration, changeFeed: listener,
+                    postgresParameters: parameters)
                 engine.startPurgeTimer()
                 completion(.success(engine))
             } catch {
