@@ -36,8 +36,8 @@ final class TemplateTests: XCTestCase {
     }
 
     func testAGrammarThatWouldSpellOutTooManySlotValuesIsRefused() throws {
-        let values = (0..<5_000).map { "name number\($0)" }
-        // 10,001 transitions per template: the 50th passes the budget.
+        let values = (0..<5_000).map { "number\($0) name" }
+        // 10,002 transitions per template (no two values share a first word): the 50th passes the budget.
         let many = (0..<60).map { "call\($0) {who}" }
         XCTAssertThrowsError(try IntentGrammar(IntentConfiguration(slots: ["who": values], intents: [IntentDefinition(name: "a", templates: many)]))) {
             XCTAssertTrue("\($0)".contains("grows past 500000 word transitions at the template \"call49 {who}\""), "\($0)")

@@ -16,19 +16,26 @@ public final class CompiledGrammar: Sendable {
     }
 }
 
-/// The word list of a CMU pronunciation dictionary (which words need no espeak-ng pronunciation).
+/// The word list of a CMU pronunciation dictionary (which words need no espeak-ng pronunciation), with the
+/// length of each word's longest pronunciation.
 public struct PronunciationDictionary: Sendable {
-    public let words: Set<String>
+    /// Word (without `(2)` variants) to the phone count of its longest pronunciation.
+    public let phoneCounts: [String: Int]
 
-    /// Reads the words (first field of each line, without `(2)` variants) of a dictionary file.
+    /// Whether the dictionary has `word`.
+    public func contains(_ word: String) -> Bool { phoneCounts[word] != nil }
+
+    /// Reads the words (first field of each line, without `(2)` variants) and phone counts of a dictionary file.
     public init(path: String) throws {
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        var words = Set<String>()
-        words.reserveCapacity(140_000)
+        var counts: [String: Int] = [:]
+        counts.reserveCapacity(140_000)
         for line in text.split(separator: "\n") {
-            guard let first = line.split(separator: " ", maxSplits: 1).first else { continue }
-            if let paren = first.firstIndex(of: "(") { words.insert(String(first[..<paren])) } else { words.insert(String(first)) }
+            let fields = line.split(separator: " ")
+            guard let first = fields.first else { continue }
+            let word = first.firstIndex(of: "(").map { String(first[..<$0]) } ?? String(first)
+            counts[word] = max(counts[word] ?? 0, fields.count - 1)
         }
-        self.words = words
+        phoneCounts = counts
     }
 }

@@ -24,9 +24,10 @@ extension IntentGrammar {
     /// ``jsgf``, plus, when `garbage` is given, a garbage loop beside the last required literal word of every
     /// template and, with `besideSlots`, beside every slot value (where one-word substitutions like "what is the weather like *in spain*" hide: a
     /// whole-utterance score cannot see them, since the rest of the path is right). Words of trailing optional
-    /// parts get no loop, so silence after "call acme" is not taken for a missing "now".
+    /// parts get no loop, so silence after "call acme" is not taken for a missing "now". Each slot use spells out
+    /// the slot's word trie (``WordTrie``).
     public func fsg(garbage: GarbageLoop?) -> String {
-        var builder = FSGBuilder(garbage: garbage, slotPhrases: slotPhrases)
+        var builder = FSGBuilder(garbage: garbage, slotTries: slotTries, recording: true)
         let start = builder.newState(), end = builder.newState()
         for intentTemplates in templates {
             for parts in intentTemplates { builder.sequence(parts, from: start, to: end, final: true) }
@@ -38,16 +39,39 @@ extension IntentGrammar {
     }
 }
 
-/// Builds FSG transitions from parsed templates (states are numbered as they are made).
-private struct FSGBuilder {
+/// Builds FSG transitions from parsed templates (states are numbered as they are made). It also counts what
+/// PocketSphinx will have to do with them: transitions, and the work of repeated words leaving one state.
+struct FSGBuilder {
     let garbage: GarbageLoop?
-    let slotPhrases: [String: [[String]]]
+    let slotTries: [String: WordTrie]
+    /// Whether the transition lines are kept (false: only counted).
+    let recording: Bool
     var states = 0
     var transitions: [String] = []
+    /// Transitions made so far (word and empty ones).
+    var transitionCount = 0
+    /// Σ over states and words of n(n+1)/2, n the number of transitions with that word leaving that state: the
+    /// sibling walks PocketSphinx's lextree build (`fsg_psubtree_init`) makes, since each repeat of a word in a
+    /// state's tree is appended after all the earlier ones.
+    var repeatedWordWork = 0
+    /// Phones over all word transitions so far (with ``phones``; 0 without).
+    var phoneCount = 0
+    /// A word's phone count, when the builder counts phones.
+    let phones: ((String) -> Int)?
+    /// The most repeated (state, word) so far and its count.
+    var mostRepeated: (word: String, count: Int) = ("", 0)
+    private var wordsLeaving: [WordLeaving: Int] = [:]
 
-    init(garbage: GarbageLoop?, slotPhrases: [String: [[String]]]) {
+    private struct WordLeaving: Hashable {
+        var state: Int
+        var word: String
+    }
+
+    init(garbage: GarbageLoop?, slotTries: [String: WordTrie], recording: Bool, phones: ((String) -> Int)? = nil) {
         self.garbage = garbage
-        self.slotPhrases = slotPhrases
+        self.slotTries = slotTries
+        self.recording = recording
+        self.phones = phones
     }
 
     mutating func newState() -> Int {
@@ -56,7 +80,16 @@ private struct FSGBuilder {
     }
 
     mutating func link(_ from: Int, _ to: Int, _ probability: Double = 1, _ word: String? = nil) {
-        transitions.append("TRANSITION \(from) \(to) \(probability)" + (word.map { " " + $0 } ?? ""))
+        transitionCount += 1
+        if let word {
+            let key = WordLeaving(state: from, word: word)
+            let count = wordsLeaving[key, default: 0] + 1
+            wordsLeaving[key] = count
+            repeatedWordWork = repeatedWordWork.addingReportingOverflow(count).overflow ? Int.max : repeatedWordWork + count
+            if count > mostRepeated.count { mostRepeated = (word, count) }
+            if let phones { phoneCount = phoneCount.addingReportingOverflow(phones(word)).overflow ? Int.max : phoneCount + phones(word) }
+        }
+        if recording { transitions.append("TRANSITION \(from) \(to) \(probability)" + (word.map { " " + $0 } ?? "")) }
     }
 
     /// `from` to `to` through one or more phones, entered with the loop's penalty.
@@ -89,18 +122,26 @@ private struct FSGBuilder {
             link(from, to, 1, word)
             if final { garbageLoop(from: from, to: to) }
         case .slot(let name):
-            for phrase in slotPhrases[name] ?? [] {
-                var current = from
-                for (index, word) in phrase.enumerated() {
-                    let next = index == phrase.count - 1 ? to : newState()
-                    link(current, next, 1, word)
-                    current = next
-                }
-            }
+            if let trie = slotTries[name] { spell(trie, from: from, to: to) }
             if garbage?.besideSlots == true { garbageLoop(from: from, to: to) }
         case .choice(let alternatives, let optional):
             for alternative in alternatives where !alternative.isEmpty { sequence(alternative, from: from, to: to, final: final) }
             if optional || alternatives.contains(where: \.isEmpty) { link(from, to) }
+        }
+    }
+
+    /// Every value of `trie` from `from` to `to`, one transition per trie arc (an explicit stack: values can be long).
+    mutating func spell(_ trie: WordTrie, from: Int, to: Int) {
+        var pending = [(node: 0, state: from)]
+        while let (node, state) = pending.popLast() {
+            for arc in trie.nodes[node] {
+                if arc.ends { link(state, to, 1, arc.word) }
+                if let next = arc.next {
+                    let inner = newState()
+                    link(state, inner, 1, arc.word)
+                    pending.append((next, inner))
+                }
+            }
         }
     }
 }

@@ -97,9 +97,16 @@ final class PocketSphinxDecoder {
     /// Adds the grammar's extra words and (re)loads its JSGF search when the grammar changed.
     func load(_ grammar: CompiledGrammar) throws(RecognizerError) {
         guard grammar.generation != generation else { return }
-        for (word, phones) in grammar.addedPronunciations.sorted(by: { $0.key < $1.key }) {
-            if let existing = ps_lookup_word(decoder, word) { free(existing); continue }
-            let added = ps_add_word(decoder, word, phones.joined(separator: " "), 1)
+        // Only the last word added updates the search in use: PocketSphinx rebuilds that search on every update, which
+        // for thousands of new words (a large slot) after a large grammar was thousands of grammar builds. The grammar
+        // searches are made afresh below, from the updated dictionary.
+        let missing = grammar.addedPronunciations.sorted(by: { $0.key < $1.key }).filter { word, _ in
+            guard let existing = ps_lookup_word(decoder, word) else { return true }
+            free(existing)
+            return false
+        }
+        for (index, (word, phones)) in missing.enumerated() {
+            let added = ps_add_word(decoder, word, phones.joined(separator: " "), index == missing.count - 1 ? 1 : 0)
             if added < 0 { throw .grammar("the pronunciation '\(phones.joined(separator: " "))' of '\(word)' was refused") }
         }
         if cotCaughtVariants {

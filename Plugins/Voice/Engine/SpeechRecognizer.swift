@@ -86,11 +86,13 @@ public final class SpeechRecognizer: @unchecked Sendable {
         let intents: IntentGrammar
         do { intents = try IntentGrammar(configuration) } catch { throw error }
         var added: [String: [String]] = [:]
-        for word in intents.vocabulary where !dictionary.words.contains(word) {
+        for word in intents.vocabulary where !dictionary.contains(word) {
             let phones = PhoneMapper.cmuPhones(try synthesizer.phonemes(word).flatMap { $0 })
             guard !phones.isEmpty else { throw IntentError.invalid("no pronunciation could be found for the word '\(word)'") }
             added[word] = phones
         }
+        let dictionary = dictionary
+        try intents.checkPhones { word in added[word]?.count ?? dictionary.phoneCounts[word] ?? 1 }
         condition.lock()
         generation += 1
         let compiled = CompiledGrammar(intents: intents, addedPronunciations: added, generation: generation)
