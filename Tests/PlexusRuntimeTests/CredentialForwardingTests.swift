@@ -102,10 +102,27 @@ final class CredentialForwardingTests: XCTestCase {
         let second = try AdminKey.keyName(sharedBy: data)
         XCTAssertNotEqual(second, first)
         XCTAssertTrue(AdminKey.isAdminKeyName(second))
+        // The id was linked into place whole: no temporary file is left beside it.
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: InstanceID.file(in: data).deletingLastPathComponent().path)
+                        .filter { $0.hasPrefix("instance-id") }, ["instance-id"])
+        // Processes starting together on one directory agree on one id.
+        try FileManager.default.removeItem(at: data)
+        let names = ConcurrentNames()
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in names.add(try? AdminKey.keyName(sharedBy: data)) }
+        XCTAssertEqual(names.all.count, 8)
+        XCTAssertEqual(Set(names.all.compactMap { $0 }).count, 1, "\(names.all)")
         // A damaged id file is not silently replaced.
         try "not an id\n".write(to: InstanceID.file(in: data), atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try AdminKey.keyName(sharedBy: data)) { error in
             XCTAssertTrue("\(error)".contains("instance-id"), "\(error)")
         }
     }
+}
+
+/// Names collected from several threads.
+private final class ConcurrentNames: @unchecked Sendable {
+    private let lock = NSLock()
+    private var names: [String?] = []
+    func add(_ name: String?) { lock.withLock { names.append(name) } }
+    var all: [String?] { lock.withLock { names } }
 }

@@ -96,7 +96,9 @@ final class JobManager {
             context.logger.warning("timetable dropped unreadable stored jobs", metadata: ["jobs": "\(unreadable)"])
             store.delete(unreadable)
         }
-        for job in interrupted { store.update(job, lease: false) }
+        // On PostgreSQL each end is written only while the job is unfinished and its lease expired
+        // by the server's clock (this host's clock judged it above); one refused is not published.
+        let ends = interrupted.map { store.update($0, lease: false) }
         var evicted: [String] = []
         while jobs.count > maxJobs, let oldest = jobs.values.min(by: { $0.sequence < $1.sequence }) {
             jobs.removeValue(forKey: oldest.id)
@@ -104,7 +106,7 @@ final class JobManager {
         }
         store.delete(evicted)
         await store.flush()
-        for job in interrupted where jobs[job.id] != nil { publishFinished(job) }
+        for (job, end) in zip(interrupted, ends) where await end.value && jobs[job.id] != nil { publishFinished(job) }
         context.logger.info("timetable restored jobs", metadata: [
             "kept": "\(jobs.count)", "interrupted": "\(interrupted.count)", "evicted": "\(evicted.count)",
         ])

@@ -207,35 +207,42 @@ final class JobStore {
             job.outcome.map { .real($0.elapsed) } ?? .null, .text(job.id),
         ]
         if fenced && lease { parameters.append(.text(owner)) }
+        // Fenced without a lease (a restart ending another instance's jobs, PostgreSQL): only a job
+        // still unfinished whose lease has expired by the server's clock.
+        let condition = !fenced ? "" : lease ? " AND \(leaseHeld)" : " AND \(leaseExpired)"
         let statement = (sql: """
             UPDATE timetable_jobs SET status = ?, started = ?, finished = ?, cancel_requested = ?, error = ?,
-                best_hard = ?, best_soft = ?, reported_at = ?, updates = ?, elapsed = ? WHERE id = ?\(fenced && lease ? " AND \(leaseHeld)" : "")
+                best_hard = ?, best_soft = ?, reported_at = ?, updates = ?, elapsed = ? WHERE id = ?\(condition)
             """, parameters: parameters)
-        let (id, hard, soft, status) = (job.id, job.outcome?.report.hardViolations ?? 0, job.outcome?.report.softCost ?? 0, job.status.rawValue)
-        let (context, owner, check) = (self.context, self.owner, fenced && lease)
+        let (id, hard, soft) = (job.id, job.outcome?.report.hardViolations ?? 0, job.outcome?.report.softCost ?? 0)
+        let (context, check) = (self.context, fenced && lease)
+        let guarded = fenced
         let task = enqueue("update \(job.id)", otherwise: true) { storage -> Bool in
             guard let result else {
                 let changes = try await storage.execute(statement.sql, statement.parameters).changes
-                if !check || changes > 0 { return true }
+                if !guarded || changes > 0 { return true }
                 // Nothing changed: refused for the lease when the row is there.
                 return try await storage.query("SELECT 1 FROM timetable_jobs WHERE id = ?", [.text(id)]).isEmpty
             }
             let rendered = try await context.offLoop(result)
-            // Fenced (PostgreSQL): the result is stored only when the status write went through.
             let values: [SQLValue] = [.text(id), .integer(Int64(hard)), .integer(Int64(soft)), .blob(rendered.json), .text(rendered.text)]
-            try await storage.transaction([
-                statement,
-                (sql: """
-                    INSERT INTO timetable_results (id, hard, soft, json, itc2007) \(check
-                        ? "SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM timetable_jobs WHERE id = ? AND owner = ? AND status = ?)"
-                        : "VALUES (?, ?, ?, ?, ?)")
-                    ON CONFLICT (id) DO UPDATE SET hard = excluded.hard, soft = excluded.soft, json = excluded.json, itc2007 = excluded.itc2007
-                    """,
-                 parameters: values + (check ? [.text(id), .text(owner), .text(status)] : [])),
-            ])
-            guard check else { return true }
-            let row = try await storage.query("SELECT owner, status FROM timetable_jobs WHERE id = ?", [.text(id)]).first
-            return row == nil || (row?[0].text == owner && row?[1].text == status)
+            let upsert = "ON CONFLICT (id) DO UPDATE SET hard = excluded.hard, soft = excluded.soft, json = excluded.json, itc2007 = excluded.itc2007"
+            guard check else {
+                try await storage.transaction([
+                    statement,
+                    (sql: "INSERT INTO timetable_results (id, hard, soft, json, itc2007) VALUES (?, ?, ?, ?, ?) \(upsert)", parameters: values),
+                ])
+                return true
+            }
+            // Fenced (PostgreSQL): one statement, so the result is stored exactly when the fenced
+            // status write changed the row, and its answer says which happened.
+            let stored = try await storage.query("""
+                WITH fenced AS (\(statement.sql) RETURNING id)
+                INSERT INTO timetable_results (id, hard, soft, json, itc2007) SELECT ?, ?, ?, ?, ? FROM fenced \(upsert) RETURNING id
+                """, statement.parameters + values)
+            if !stored.isEmpty { return true }
+            // Nothing changed: refused for the lease when the row is there.
+            return try await storage.query("SELECT 1 FROM timetable_jobs WHERE id = ?", [.text(id)]).isEmpty
         }
         return Task { @PluginActor [weak self] in
             let written = await task.value
@@ -272,6 +279,12 @@ final class JobStore {
     /// owns the job, it is unfinished, and its lease has not expired by the server's clock.
     private var leaseHeld: String {
         "owner = ? AND status IN ('queued', 'running') AND heartbeat >= \(serverNow ?? "0") - \(JobManager.staleAfterSeconds)"
+    }
+
+    /// The condition of a write that ends another instance's job at a restart (PostgreSQL; no
+    /// parameter): the job is unfinished and its lease has expired by the server's clock.
+    private var leaseExpired: String {
+        "status IN ('queued', 'running') AND (heartbeat IS NULL OR heartbeat < \(serverNow ?? "0") - \(JobManager.staleAfterSeconds))"
     }
 
     /// Renews the leases of this instance's unfinished jobs that it still holds (an expired one is

@@ -27,14 +27,16 @@ extension WorkflowRunner {
     }
 
     /// After a heartbeat sent at `sentAt` (monotonic s) renewed the leases of `renewed`: those
-    /// renewed count from `sentAt`; a running instance whose lease was stamped before the
-    /// heartbeat and was not renewed is lost (another plexus instance took it over, or it
-    /// expired), and stops here.
-    func leasesRenewed(_ renewed: Set<String>, sentAt: Double) {
+    /// renewed count from `sentAt`; an instance that ran here when the heartbeat was sent
+    /// (`judged`, ``live`` at that moment) and was not renewed is lost (another plexus instance
+    /// took it over, or it expired), and stops here. An instance started or claimed while the
+    /// heartbeat was in flight is not judged by it: its row may have been committed after the
+    /// heartbeat's statement took its snapshot.
+    func leasesRenewed(_ renewed: Set<String>, sentAt: Double, judged: [String: LiveInstance]) {
         for instance in Array(live.values) {
             if renewed.contains(instance.id) {
                 instance.leaseSince = max(instance.leaseSince, sentAt)
-            } else if instance.leaseSince < sentAt, !instance.isOver {
+            } else if judged[instance.id] === instance, instance.leaseSince < sentAt, !instance.isOver {
                 relinquish(instance, reason: "the heartbeat found its lease held by another plexus instance or expired")
             }
         }
@@ -55,17 +57,25 @@ extension WorkflowRunner {
         inFlight.removeAll(of: instance.id)
         dirty.removeAll { $0 == instance.id }
         for (child, waiter) in childWaiters where waiter.parent == instance.id { childWaiters[child] = nil }
-        for event in unwritten + instance.queued where event.kind == .eventReceived {
-            guard let id = event.name, let pending = pendingEvents.removeValue(forKey: id) else { continue }
-            for waiter in pending.waiters { waiter.resume(throwing: EventNotRecorded(reason: "workflow instance \(instance.id) moved to another plexus instance")) }
-        }
+        let queued = instance.queued, waiters = instance.durableWaiters
         instance.queued = []
         instance.queuedKeys = []
         instance.releaseOnCommit = []
-        let waiters = instance.durableWaiters
         instance.durableWaiters = []
-        for waiter in waiters { waiter.resume(throwing: LeaseLost(instance: instance.id)) }
+        refuse(unwritten + queued, waiters: waiters, of: instance)
         context.logger.warning("workflow instance stopped here: lease lost", metadata: ["instance": "\(instance.id)", "reason": "\(reason)"])
+    }
+
+    /// Fails what was taken off `instance` for a write that will not happen: durable deliveries
+    /// waiting for its `eventReceived` entries are refused (so they are delivered again) and
+    /// callers waiting for its entries get ``LeaseLost``. Used by ``relinquish(_:reason:unwritten:)``
+    /// and for a batch whose instance was stopped here while the batch was in flight.
+    func refuse(_ events: [HistoryEvent], waiters: [CheckedContinuation<Void, Error>], of instance: LiveInstance) {
+        for event in events where event.kind == .eventReceived {
+            guard let id = event.name, let pending = pendingEvents.removeValue(forKey: id) else { continue }
+            for waiter in pending.waiters { waiter.resume(throwing: EventNotRecorded(reason: "workflow instance \(instance.id) no longer runs here")) }
+        }
+        for waiter in waiters { waiter.resume(throwing: LeaseLost(instance: instance.id)) }
     }
 
     /// On PostgreSQL: waits until the entries queued for `instance` are in storage (a signal or a

@@ -191,7 +191,9 @@ final class WorkflowRunner {
         defer { committing = false }
         while !dirty.isEmpty, !stopped {
             // An instance whose lease may have expired is dropped here, not written (holdsLease).
-            let batch = dirty.compactMap { live[$0] }.filter { holdsLease($0) }
+            var batch = dirty.compactMap { live[$0] }.filter { holdsLease($0) }
+            // Fenced rows are locked in byte order of their ids, as the heartbeat locks them.
+            if leased { batch.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) } }
             dirty = []
             var statements: [(sql: String, parameters: [SQLValue])] = []
             var written: [(LiveInstance, [HistoryEvent], [String], [CheckedContinuation<Void, Error>])] = []
@@ -227,9 +229,16 @@ final class WorkflowRunner {
                         let lost = written.filter { !held.contains($0.0.id) }
                         if !lost.isEmpty {
                             for (instance, events, _, waiters) in lost {
-                                instance.durableWaiters = waiters + instance.durableWaiters
-                                relinquish(instance, reason: "its history write was refused: another plexus instance holds its lease, or it expired",
-                                           unwritten: events)
+                                if live[instance.id] === instance {
+                                    instance.durableWaiters = waiters + instance.durableWaiters
+                                    relinquish(instance, reason: "its history write was refused: another plexus instance holds its lease, or it expired",
+                                               unwritten: events)
+                                } else {
+                                    refuse(events, waiters: waiters, of: instance)
+                                }
+                            }
+                            for (instance, events, _, waiters) in written where held.contains(instance.id) && live[instance.id] !== instance {
+                                refuse(events, waiters: waiters, of: instance)
                             }
                             for (instance, events, release, waiters) in written where held.contains(instance.id) && live[instance.id] === instance {
                                 instance.queued = events + instance.queued
@@ -248,9 +257,16 @@ final class WorkflowRunner {
                     context.logger.error("history commit failed; retrying", metadata: ["error": "\(error)", "instances": "\(written.count)", "retry_ms": "\(pause)"])
                     var again: [String] = []
                     for (instance, events, release, waiters) in written {
+                        if stopped {
+                            // Stopped while the batch was in flight: `stop()` has answered the
+                            // waiters it found; these were in the batch.
+                            for waiter in waiters { waiter.resume(throwing: HTTPError.unavailable("workflows stopped before the entry was stored")) }
+                            continue
+                        }
                         guard live[instance.id] === instance else {
-                            // Stopped here meanwhile (its lease lost): nothing of it is written again.
-                            for waiter in waiters { waiter.resume(throwing: LeaseLost(instance: instance.id)) }
+                            // Stopped here meanwhile (its lease lost): nothing of it is written again,
+                            // and whoever waits for its entries is answered.
+                            refuse(events, waiters: waiters, of: instance)
                             continue
                         }
                         instance.queued = events + instance.queued

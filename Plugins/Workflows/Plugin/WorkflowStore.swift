@@ -53,11 +53,15 @@ final class WorkflowStore {
     /// Renews the leases this plexus instance still holds: its unfinished workflow instances whose
     /// lease has not expired by the database server's clock (an expired lease is not renewed:
     /// another instance may have claimed it, or may at any moment). Returns the ids renewed.
+    /// The rows are locked in byte order of their ids, the order a history commit fences them in
+    /// (``fence(_:)``), so the two never wait for each other in a cycle (a deadlock).
     func heartbeat(now: Int64) async throws -> Set<String> {
         let time = clock(now)
         return Set(try await storage.query("""
             UPDATE instances SET heartbeat = \(time.sql)
-            WHERE owner = ? AND status IN ('running', 'compensating') AND heartbeat >= \(time.sql) - \(Self.staleAfterMilliseconds)
+            WHERE id IN (SELECT id FROM instances
+                         WHERE owner = ? AND status IN ('running', 'compensating') AND heartbeat >= \(time.sql) - \(Self.staleAfterMilliseconds)
+                         ORDER BY id COLLATE "C" FOR UPDATE)
             RETURNING id
             """, time.values + [.text(owner)] + time.values).compactMap { $0[0].text })
     }

@@ -74,8 +74,9 @@ public final class WorkflowsPlugin: Plugin {
                 Task { @PluginActor in
                     do {
                         let sent = monotonicSeconds()
+                        let judged = runner.live
                         let renewed = try await store.heartbeat(now: epochMilliseconds())
-                        runner.leasesRenewed(renewed, sentAt: sent)
+                        runner.leasesRenewed(renewed, sentAt: sent, judged: judged)
                         _ = try await runner.adoptOrphans()
                     } catch {
                         logger.warning("workflows heartbeat failed", metadata: ["error": "\(error)"])

@@ -77,14 +77,17 @@ enum PostgresProvisioner {
         let role: String, password: String
         do throws(StorageError) {
             try admin.script(installationScript)
-            guard let identity = try admin.rows("SELECT id, secret FROM plexus_installation.identity", []).first, identity.count == 2,
+            guard let identity = try admin.rows("SELECT id FROM plexus_installation.identity", []).first, identity.count == 1,
                   !identity[0].isEmpty, identity[0].allSatisfy({ $0.isHexDigit }) else {
                 throw StorageError(.misuse, "plexus_installation.identity holds no valid installation id")
             }
             role = roleName(schema: name, installationID: identity[0])
             // The secret stays in the server: only the role name is sent (a bind parameter can be logged).
             password = try admin.scalar(
-                "SELECT encode(sha256(convert_to('plexus-role:' || $1::text || ':' || secret, 'UTF8')), 'hex') FROM plexus_installation.identity", [role])
+                "SELECT encode(sha256(convert_to('plexus-role:' || $1::text || ':' || secret, 'UTF8')), 'hex') FROM plexus_installation.identity WHERE secret <> ''", [role])
+            guard password.utf8.count == 64 else {
+                throw StorageError(.misuse, "plexus_installation.identity holds no installation secret")
+            }
             // The role's password is sent as a SCRAM verifier made here, never as clear text
             // (statements can land in the server log or pg_stat_activity).
             let verifier = try admin.scramVerifier(password: password, role: role)

@@ -52,6 +52,12 @@ extension PostgresConnection {
             x bigint := txid_current();
             n bigint;
         BEGIN
+            -- A statement that changed no row (a refused claim, an empty update) logs nothing and prunes nothing.
+            IF TG_OP = 'DELETE' THEN
+                IF NOT EXISTS (SELECT 1 FROM old_rows) THEN RETURN NULL; END IF;
+            ELSIF NOT EXISTS (SELECT 1 FROM new_rows) THEN
+                RETURN NULL;
+            END IF;
             IF TG_OP = 'DELETE' THEN
                 WITH logged AS (
                     INSERT INTO _plexus_changes (tx, tbl, op, row_id)
@@ -103,8 +109,10 @@ extension PostgresConnection {
             try runScript(Self.internalTables)
             try installChangeTriggers()
         }
-        // Every engine prunes the change log at start too (bounded, at most once a minute per schema).
-        try runScript("SELECT _plexus_prune_changes()")
+        // Every engine prunes the change log at start too (bounded, at most once a minute per
+        // schema). Maintenance only: a failure (a statement timeout, a lock) does not fail the
+        // open; the next transaction that writes to the schema prunes it instead.
+        _ = try? runScript("SELECT _plexus_prune_changes()")
     }
 
     /// Puts the change triggers on every table of the schema that lacks them (not `_plexus_*`):
