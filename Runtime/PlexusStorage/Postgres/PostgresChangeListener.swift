@@ -92,6 +92,10 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
         connection = raw
         if catchUp {
             guard reportMissed(raw) else {
+                // Changes committed during the catch-up arrived as notifications on this connection
+                // (LISTEN came first); report them before it closes, since the next catch-up starts
+                // from past the pages already read and would not find a late low `seq`.
+                if PQconsumeInput(raw) != 0 { deliver(notifications(raw)) }
                 disconnect()
                 throw StorageError(.unavailable, "the change feed's catch-up query failed")
             }
@@ -121,6 +125,11 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
             scheduleReconnect()
             return
         }
+        deliver(notifications(connection))
+    }
+
+    /// The notifications libpq has read on `connection`, grouped by transaction.
+    private func notifications(_ connection: OpaquePointer) -> Batches {
         var batches = Batches()
         while let notification = PQnotifies(connection) {
             defer { PQfreemem(notification) }
@@ -134,7 +143,7 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
             let seq = (object["s"] as? NSNumber)?.int64Value ?? 0
             accept(seq: seq, transaction: transaction, StorageChange(table: table, operation: op, rowID: row), live: true, into: &batches)
         }
-        deliver(batches)
+        return batches
     }
 
     /// Changes grouped by transaction, in order.
