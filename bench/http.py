@@ -23,8 +23,12 @@ answers or socket errors, an access log missing records): no figure is printed; 
 with the log on, CPU per request at most 1.3x nginx's and the log's own cost at most 1.5 us/request
 (issue 22); with it off, at most 1.25x nginx's on the public route and 1.4x authenticated, and p99
 under 2 ms at 256 connections at the fixed load (issue 12).
+With BENCH_ROUNDS above 1, the whole sequence (off, authenticated, on; every server) runs that many
+times, interleaved, and each figure is the median of its rounds (the CPU per request also shows the
+spread, lowest to highest): one 5-second run moves by more than the targets' margins on a shared
+machine. The fixed-load tail runs in the first round only.
 Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (64,256), BENCH_STARTS (5 start-to-ready runs),
-BENCH_RATE (40000 requests/s for the fixed-load tail).
+BENCH_RATE (40000 requests/s for the fixed-load tail), BENCH_ROUNDS (1).
 """
 import base64, hashlib, hmac, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
 
@@ -37,6 +41,7 @@ SERVER_CPU, CLIENT_CPU = "0", "1"
 TARGET_RATIO_ON, TARGET_LOG_COST_US = 1.3, 1.5
 TARGET_RATIO_PUBLIC, TARGET_RATIO_AUTHENTICATED, TARGET_P99_MS = 1.25, 1.4, 2.0
 RATE = int(os.environ.get("BENCH_RATE", "40000"))
+ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "1")))
 RATE_CONNECTIONS = 256
 JWT_SECRET = "bench-http-hs256-secret-0123456789abcdef"
 
@@ -289,6 +294,27 @@ http {{ {access} server {{ listen 127.0.0.1:{nginx_port}; location / {{ default_
     return idle_rss
 
 
+def median_rows(rounds):
+    """One row per (mode, server, connections): the median of each figure over the rounds, with the
+    lowest and highest CPU per request."""
+    def median(values):
+        values = sorted(values)
+        middle = len(values) // 2
+        return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+    rows = []
+    for first in rounds[0]:
+        key = (first["mode"], first["server"], first["connections"])
+        same = [r for measured in rounds for r in measured if (r["mode"], r["server"], r["connections"]) == key]
+        row = dict(first)
+        for field in ("rps", "p99_ms", "cpu_us_per_req"):
+            row[field] = median([r[field] for r in same])
+        row["requests"] = sum(r["requests"] for r in same)
+        row["cpu_low"] = min(r["cpu_us_per_req"] for r in same)
+        row["cpu_high"] = max(r["cpu_us_per_req"] for r in same)
+        rows.append(row)
+    return rows
+
+
 def main():
     binary = os.path.join(sys.argv[1], "plexus")
     work = tempfile.mkdtemp(prefix="plexus-bench-")
@@ -307,9 +333,15 @@ def main():
             readies.append(ready)
             stop(proc)
         readies.sort()
-        idle_rss = run_mode("off", binary, plugins, work, results, client, tails)
-        run_authenticated(binary, plugins, work, results)
-        run_mode("on", binary, plugins, work, results, client, tails)
+        rounds = []
+        for round_index in range(ROUNDS):
+            measured = []
+            rss = run_mode("off", binary, plugins, work, measured, client, tails if round_index == 0 else [])
+            idle_rss = rss if round_index == 0 else idle_rss
+            run_authenticated(binary, plugins, work, measured)
+            run_mode("on", binary, plugins, work, measured, client, [])
+            rounds.append(measured)
+        results = median_rows(rounds)
     except BenchFailure as failure:
         print(f"http bench FAILED: {failure}", file=sys.stderr)
         return 1
@@ -317,12 +349,15 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
     by = {(r["mode"], r["server"], r["connections"]): r for r in results}
+    if ROUNDS > 1:
+        print(f"\n{ROUNDS} rounds, interleaved; each figure is the median of its rounds")
     for mode, title in (("off", "access log off everywhere"), ("on", "access log on everywhere (plexus: combined to a file; nginx: combined buffer=64k)")):
         print(f"\n{title}: wrk -t1, {DURATION}s per run, server pinned to CPU {SERVER_CPU}, wrk to CPU {CLIENT_CPU}")
-        print(f"{'server':11} {'conns':>5} {'req/s':>10} {'p99 ms':>8} {'CPU us/req':>11}")
+        print(f"{'server':11} {'conns':>5} {'req/s':>10} {'p99 ms':>8} {'CPU us/req':>11} {'spread':>14}")
         for r in results:
             if r["mode"] == mode:
-                print(f"{r['server']:11} {r['connections']:>5} {r['rps']:>10.0f} {r['p99_ms']:>8.2f} {r['cpu_us_per_req']:>11.2f}")
+                spread = f"{r['cpu_low']:.2f}-{r['cpu_high']:.2f}" if ROUNDS > 1 else ""
+                print(f"{r['server']:11} {r['connections']:>5} {r['rps']:>10.0f} {r['p99_ms']:>8.2f} {r['cpu_us_per_req']:>11.2f} {spread:>14}")
     print("\nCPU us per request, off | on, and plexus's ratio to each peer")
     print(f"{'conns':>5} {'plexus':>15} {'nginx':>15} {'node':>15} {'plexus/nginx':>14} {'plexus/node':>13} {'log cost us':>12}")
     missed = []
