@@ -1,3 +1,4 @@
+import CLibUV
 import Foundation
 import PlexusPolicy
 
@@ -13,7 +14,8 @@ class RequestContext {
     final private(set) var token: UInt64
     /// The client end of the connection the request came on.
     let peer: ConnectionPeer
-    /// When the request began (monotonic nanoseconds).
+    /// When the request began (monotonic nanoseconds, `uv_hrtime`: a vDSO clock read, without
+    /// Dispatch's conversions).
     final private(set) var startNanoseconds: UInt64
 
     // The head, filled by the parser.
@@ -58,7 +60,7 @@ class RequestContext {
     init(token: UInt64, peer: ConnectionPeer) {
         self.token = token
         self.peer = peer
-        self.startNanoseconds = DispatchTime.now().uptimeNanoseconds
+        self.startNanoseconds = uv_hrtime()
     }
 
     /// Makes this context a fresh one for the next request of the same peer (a connection reuses
@@ -66,7 +68,7 @@ class RequestContext {
     /// the arrays keeping their capacity (a head grown past 8 KiB gives its memory back).
     final func resetContext(token: UInt64) {
         self.token = token
-        startNanoseconds = DispatchTime.now().uptimeNanoseconds
+        startNanoseconds = uv_hrtime()
         if head.capacity > 8192 {
             head.release()
             head.reserve(512)
