@@ -231,8 +231,14 @@ public struct Headers: Sendable, Sequence {
 ///
 /// The buffer begins with three `UInt32` per field (name start, name end = value start, value
 /// end, as offsets into the text that follows them), then the names and values back to back.
-struct PackedHeaders: Sendable {
-    private var storage: [UInt8] = []
+/// It is a non-generic ``ManagedBuffer`` subclass rather than a `[UInt8]`: allocating an array
+/// from a plugin asks the Swift runtime for the array's generic metadata on every request
+/// (about 300 instructions of hashing and locking), a final class's metadata is static.
+/// `@unchecked Sendable`: the bytes are written once, in ``init(count:bytes:field:)``, and only
+/// read afterwards (`ManagedBuffer` itself is not `Sendable`).
+struct PackedHeaders: @unchecked Sendable {
+    /// The bounds and text; nil when there are no fields.
+    private var storage: PackedHeaderBytes?
     /// How many fields are packed.
     private(set) var count = 0
 
@@ -243,8 +249,9 @@ struct PackedHeaders: Sendable {
         guard count > 0 else { return }
         self.count = count
         let boundsBytes = count * 3 * MemoryLayout<UInt32>.size
-        storage = [UInt8](unsafeUninitializedCapacity: boundsBytes + bytes) { buffer, initialized in
-            let base = UnsafeMutableRawPointer(buffer.baseAddress!)
+        let storage = PackedHeaderBytes.make(capacity: boundsBytes + bytes)
+        storage.withUnsafeMutablePointerToElements { elements in
+            let base = UnsafeMutableRawPointer(elements)
             var text = 0
             for index in 0..<count {
                 let (name, value) = field(index)
@@ -258,14 +265,17 @@ struct PackedHeaders: Sendable {
                 base.storeBytes(of: UInt32(truncatingIfNeeded: middle), toByteOffset: index * 12 + 4, as: UInt32.self)
                 base.storeBytes(of: UInt32(truncatingIfNeeded: text), toByteOffset: index * 12 + 8, as: UInt32.self)
             }
-            initialized = boundsBytes + text
+            storage.header = boundsBytes + text
         }
+        self.storage = storage
     }
 
     /// Calls `body` with the bytes of the text and the bounds of each field, in order, until it returns a value.
     private func firstField<R>(_ body: (UnsafeRawBufferPointer, Int, Int, Int) -> R?) -> R? {
+        guard let storage else { return nil }
         let count = self.count
-        return storage.withUnsafeBytes { raw -> R? in
+        return storage.withUnsafeMutablePointerToElements { elements -> R? in
+            let raw = UnsafeRawBufferPointer(start: elements, count: storage.header)
             let text = UnsafeRawBufferPointer(rebasing: raw[(count * 12)...])
             for index in 0..<count {
                 let start = Int(raw.loadUnaligned(fromByteOffset: index * 12, as: UInt32.self))
@@ -298,5 +308,14 @@ struct PackedHeaders: Sendable {
                 return String(decoding: UnsafeRawBufferPointer(rebasing: text[middle..<end]), as: UTF8.self)
             }
         }
+    }
+}
+
+/// The bytes of ``PackedHeaders``: the header is how many bytes are used. Written once, in
+/// ``PackedHeaders/init(count:bytes:field:)``, then only read.
+final class PackedHeaderBytes: ManagedBuffer<Int, UInt8> {
+    /// A buffer for at least `capacity` bytes, none used yet.
+    static func make(capacity: Int) -> PackedHeaderBytes {
+        unsafeDowncast(PackedHeaderBytes.create(minimumCapacity: capacity) { _ in 0 }, to: PackedHeaderBytes.self)
     }
 }
