@@ -178,6 +178,12 @@ public struct Headers: Sendable, Sequence {
         }
     }
 
+    /// The field when there is exactly one made by ``init(single:_:)``, else nil.
+    var single: (name: String, value: String)? {
+        if case let .single(name, value) = storage { return (name, value) }
+        return nil
+    }
+
     /// How many fields there are.
     var count: Int {
         switch storage {
