@@ -48,7 +48,7 @@ final class HostRouteDriver: RouteDriver {
                     spec.route_ctx = Unmanaged.passUnretained(box).toOpaque()
                     spec.handler = { routeContext, request in
                         let box = Unmanaged<RouteBox>.fromOpaque(routeContext!).takeUnretainedValue()
-                        PluginActor.runOnLoop { box.handle(request!) }
+                        PluginActor.runOnLoop(box, request!) { box, request in box.handle(request) }
                     }
                     var error = plexus_error(message: buffer.baseAddress, capacity: buffer.count)
                     return bridge.host.pointee.route_add(bridge.host, &spec, &error)
