@@ -129,9 +129,11 @@ final class ConnectionPeer {
     /// The IP address without the port (rate limits, audit).
     let ip: String
     let isLoopback: Bool
-    /// The `Authorization` value verified last on this connection (a JWT) and its caller.
+    /// The `Authorization` value verified last on this connection (a JWT or an API key) and its caller.
     var lastAuthorization: [UInt8] = []
     var lastCaller: Caller?
+    /// For an API key: its id and SHA-256, checked against the current keys when it comes again.
+    var lastKey: (id: String, digest: [UInt8])?
 
     init(address: String, ip: String, isLoopback: Bool) {
         (self.address, self.ip, self.isLoopback) = (address, ip, isLoopback)
