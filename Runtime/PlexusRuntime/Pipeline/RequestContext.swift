@@ -109,6 +109,47 @@ class RequestContext {
         return nil
     }
 
+    /// Appends `length` bytes of the request target (llhttp may hand it over in pieces) and
+    /// returns the target's length so far (see ``appendFieldName(_:_:newField:maxFields:)`` for why
+    /// this is a method of the context).
+    final func appendTarget(_ data: UnsafePointer<CChar>, _ length: Int) -> Int {
+        let start = urlRange.isEmpty ? head.count : urlRange.lowerBound
+        head.append(data, length)
+        urlRange = start..<head.count
+        return urlRange.count
+    }
+
+    /// How many bytes of the head (target and fields) are held.
+    final var headBytes: Int { head.count }
+
+    /// Appends `length` bytes of a header field's name (llhttp may hand a name over in pieces);
+    /// with `newField` (or no field yet) they begin the next field. False, with nothing appended,
+    /// when that field would be one more than `maxFields`. A method of the context rather than code
+    /// in the parser's callback: `self` is held for the call, so its `head` and `headerRanges` are
+    /// used in place (the callback's own reads retained and released them for each piece).
+    final func appendFieldName(_ data: UnsafePointer<CChar>, _ length: Int, newField: Bool, maxFields: Int) -> Bool {
+        if newField || headerRanges.isEmpty {
+            guard headerRanges.count < maxFields else { return false }
+            let start = head.count
+            headerRanges.append((start..<start, start..<start))
+        }
+        head.append(data, length)
+        let end = head.count, index = headerRanges.count - 1
+        headerRanges[index].name = headerRanges[index].name.lowerBound..<end
+        headerRanges[index].value = end..<end
+        return true
+    }
+
+    /// Appends `length` bytes of the last field's value (`continuing`: the previous piece was of
+    /// this value too). False, with nothing appended, when a value begins after an empty name.
+    final func appendFieldValue(_ data: UnsafePointer<CChar>, _ length: Int, continuing: Bool) -> Bool {
+        let index = headerRanges.count - 1
+        if !continuing && headerRanges[index].name.isEmpty { return false }
+        head.append(data, length)
+        headerRanges[index].value = headerRanges[index].value.lowerBound..<head.count
+        return true
+    }
+
     /// The value of the first header named `name` (ASCII case-insensitive), as raw bytes.
     final func header(_ name: StaticString) -> UnsafeRawBufferPointer? {
         var field = 0
