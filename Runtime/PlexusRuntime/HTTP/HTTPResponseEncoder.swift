@@ -274,18 +274,22 @@ struct ByteWriter {
         bytes.withUnsafeBytes { put($0) }
     }
 
-    /// Writes `value` (not negative) in decimal.
+    /// Writes `value` in decimal (a negative value as 0): the digits are counted first, then
+    /// written straight into the buffer from the last one (no scratch space, no copy).
     mutating func putDecimal(_ value: Int) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var rest = value
-            var start = buffer.count
-            repeat {
-                start -= 1
-                buffer[start] = UInt8(48 + rest % 10)
-                rest /= 10
-            } while rest > 0
-            put(UnsafeRawBufferPointer(rebasing: buffer[start...]))
+        var rest = UInt(max(0, value))
+        var length = 1, scale: UInt = 10
+        while length < 20 && rest >= scale {
+            length += 1
+            scale = scale &* 10
         }
+        precondition(count + length <= capacity, "ByteWriter: more written than sized for")
+        var index = count + length
+        repeat {
+            index -= 1
+            base[index] = UInt8(truncatingIfNeeded: 48 &+ rest % 10)
+            rest /= 10
+        } while rest > 0
+        count += length
     }
 }
