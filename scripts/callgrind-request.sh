@@ -2,9 +2,11 @@
 # User-space instructions per request of a release plexus (unsupervised, access log off unless
 # ACCESS_LOG=1: then combined to a file, and nginx's `combined buffer=64k`), counted by callgrind
 # over N sequential keep-alive requests after a warm-up of 200:
-#   scripts/callgrind-request.sh [public|authenticated] [requests]
+#   scripts/callgrind-request.sh [public|authenticated|bearer|apikey] [requests]
 # (after: swift build -c release --product plexus --product PlexusHello). `authenticated` puts
-# GET /api/v1/hello behind an HS256 JWT and a rate limit that never refuses (as bench/gateway.sh).
+# GET /api/v1/hello behind an HS256 JWT and a rate limit that never refuses (as bench/gateway.sh);
+# `bearer` behind the JWT alone (as bench/http.py's authenticated run); `apikey` behind the API key
+# the runtime creates at its first start (data/admin.key, sent as `Authorization: Bearer plx_…`).
 # valgrind 3.19 cannot read Swift's DWARF5, so the binary and the plugin are stripped of debug
 # info into a temporary directory first. Prints "instructions per request: N"; keeps the
 # callgrind output (callgrind_annotate --inclusive=yes FILE) where KEEP names, if set.
@@ -47,9 +49,11 @@ else
             # The log as bench/http.sh runs it: combined, to a file.
             printf '[access_log]\ndestination = "file"\npath = "%s/access.log"\nformat = "combined"\n' "$W"
         fi
-        if [ "$MODE" = authenticated ]; then
+        if [ "$MODE" != public ]; then
             printf 'access = "authenticated"\n' > "$W/plugins.d/hello.toml"
             printf '[auth]\njwt_hs256_secret = "%s"\n' "$SECRET"
+        fi
+        if [ "$MODE" = authenticated ]; then
             printf '[rate_limits.bench]\nrequests = 1000000000\nwindow_s = 1\nburst = 1000000000\napplies_to = "plugin:hello"\nkey = "client"\n'
         fi
     } > "$W/plexus.toml"
@@ -59,11 +63,17 @@ else
         "$W/plexus" serve --no-supervise --config "$W/plexus.toml" $LOGFLAG --log-level error 2> "$W/valgrind.log" > /dev/null &
     PID=$!
 fi
-python3 - "$PORT" "$N" "$MODE" "$TOKEN" "$PID" <<'PY'
-import http.client, subprocess, sys, time
-port, n, mode, token, pid = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+python3 - "$PORT" "$N" "$MODE" "$TOKEN" "$PID" "$W" <<'PY'
+import http.client, os, subprocess, sys, time
+port, n, mode, token, pid, work = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 headers = {"Host": "t"}
-if mode == "authenticated": headers["Authorization"] = "Bearer " + token
+if mode in ("authenticated", "bearer"): headers["Authorization"] = "Bearer " + token
+if mode == "apikey":
+    key_file = os.path.join(work, "data", "admin.key")
+    for _ in range(600):
+        if os.path.exists(key_file) and os.path.getsize(key_file) > 0: break
+        time.sleep(0.1)
+    headers["Authorization"] = "Bearer " + open(key_file).read().strip()
 for _ in range(600):
     try:
         probe = http.client.HTTPConnection("127.0.0.1", port); probe.request("GET", "/api/v1/hello", headers=headers)

@@ -47,6 +47,12 @@ public final class APIKeyDirectory: @unchecked Sendable {
     /// Throws `.malformed` for text not shaped like a key, `.unknownAPIKey` for an id not in the
     /// snapshot or a secret that does not match, `.revokedAPIKey` for a revoked key.
     public func identify(_ presented: Substring) throws(AuthError) -> Identity {
+        try verify(presented).identity
+    }
+
+    /// What ``identify(_:)`` finds, with the key's id and the SHA-256 of `presented`: what
+    /// ``identify(id:digest:)`` takes when the same key is presented again.
+    public func verify(_ presented: Substring) throws(AuthError) -> (identity: Identity, id: String, digest: [UInt8]) {
         guard let id = APIKeyFormat.id(of: presented) else {
             throw AuthError(
                 .malformed,
@@ -64,6 +70,15 @@ public final class APIKeyDirectory: @unchecked Sendable {
                 .revokedAPIKey,
                 "API key \(AuthError.quoted(entry.identity.subject)) (id \(id)) was revoked at \(Timestamp.rfc3339(revokedAt))")
         }
+        return (entry.identity, String(id), entry.digest)
+    }
+
+    /// The identity of the key with id `id` whose SHA-256 is `digest`, if the loaded keys hold it
+    /// and it is not revoked; nil otherwise. For a key presented again byte for byte (a keep-alive
+    /// connection): the current keys are consulted as on every request, without hashing it again.
+    public func identify(id: String, digest: [UInt8]) -> Identity? {
+        let current = lock.withLock { snapshot }
+        guard let entry = current.entries[id], entry.revokedAt == nil, entry.digest == digest else { return nil }
         return entry.identity
     }
 

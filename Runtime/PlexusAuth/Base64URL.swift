@@ -55,4 +55,13 @@ enum Base64URL {
 
     /// Whether `byte` is in the base64url alphabet.
     static func isAlphabet(_ byte: UInt8) -> Bool { values[Int(byte)] != 0xFF }
+
+    /// Whether every byte of `bytes` is in the alphabet (the table loaded once, not once per byte).
+    static func isAlphabet(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let table = values
+        return table.withUnsafeBufferPointer { table in
+            for byte in bytes where table[Int(byte)] == 0xFF { return false }
+            return true
+        }
+    }
 }

@@ -23,6 +23,18 @@ struct HostBridge: @unchecked Sendable {
     /// Hands `response` to the runtime: its header pairs and their text laid out in one
     /// temporary block (on the stack when small), the body read in place.
     func respond(token: UInt64, _ response: Response) {
+        // One field (what `Response.text`, `.html` and `.json` make): its text is handed over in
+        // place, with no block, no closure over the headers and so no copy of them (the general
+        // path below copied the headers four times, each a retain and release of both strings).
+        if var (name, value) = response.headers.single {
+            name.withUTF8 { nameUTF8 in
+                value.withUTF8 { valueUTF8 in
+                    var pair = plexus_pair(name: Self.view(nameUTF8), value: Self.view(valueUTF8))
+                    send(token, status: response.status, headers: &pair, count: 1, body: response.body)
+                }
+            }
+            return
+        }
         let headers = response.headers
         let fieldCount = headers.count
         var textBytes = 0
@@ -41,16 +53,26 @@ struct HostBridge: @unchecked Sendable {
                 pairs[index] = plexus_pair(name: nameBytes, value: valueBytes)
                 index += 1
             }
-            response.body.withUnsafeBytes { body in
-                var raw = plexus_response()
-                raw.struct_size = UInt32(MemoryLayout<plexus_response>.size)
-                raw.status = UInt16(clamping: response.status)
-                raw.headers = UnsafePointer(pairs)
-                raw.header_count = fieldCount
-                raw.body = plexus_bytes(data: body.baseAddress?.assumingMemoryBound(to: CChar.self), length: body.count)
-                host.pointee.respond(host, token, &raw)
-            }
+            send(token, status: response.status, headers: pairs, count: fieldCount, body: response.body)
         }
+    }
+
+    /// The C response of `status`, `count` header pairs at `headers` and `body`, to the runtime.
+    private func send(_ token: UInt64, status: Int, headers: UnsafePointer<plexus_pair>, count: Int, body: [UInt8]) {
+        body.withUnsafeBytes { body in
+            var raw = plexus_response()
+            raw.struct_size = UInt32(MemoryLayout<plexus_response>.size)
+            raw.status = UInt16(clamping: status)
+            raw.headers = headers
+            raw.header_count = count
+            raw.body = plexus_bytes(data: body.baseAddress?.assumingMemoryBound(to: CChar.self), length: body.count)
+            host.pointee.respond(host, token, &raw)
+        }
+    }
+
+    /// A view of UTF-8 bytes that stay where they are for the call.
+    private static func view(_ utf8: UnsafeBufferPointer<UInt8>) -> plexus_bytes {
+        plexus_bytes(data: utf8.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, length: utf8.count)
     }
 
     /// Copies the UTF-8 of `text` to `destination` and returns its view there.

@@ -48,7 +48,7 @@ final class HostRouteDriver: RouteDriver {
                     spec.route_ctx = Unmanaged.passUnretained(box).toOpaque()
                     spec.handler = { routeContext, request in
                         let box = Unmanaged<RouteBox>.fromOpaque(routeContext!).takeUnretainedValue()
-                        PluginActor.runOnLoop { box.handle(request!) }
+                        PluginActor.runOnLoop(box, request!) { box, request in box.handle(request) }
                     }
                     var error = plexus_error(message: buffer.baseAddress, capacity: buffer.count)
                     return bridge.host.pointee.route_add(bridge.host, &spec, &error)
@@ -102,8 +102,9 @@ final class RouteBox {
 }
 
 extension Request {
-    /// Copies a C request into Swift values, each field assigned once: this runs for every
-    /// request, and delegating to another initializer copied and destroyed the whole value.
+    /// Copies a C request into Swift values: every value is made first, then the value is built
+    /// in one step by the memberwise initializer (assigning the fields one by one, with or
+    /// without an early exit, left a copy and destruction of the whole value: about 500 instructions).
     init(_ raw: plexus_request) {
         var headerBytes = 0
         for index in 0..<raw.header_count { headerBytes += raw.headers[index].name.length + raw.headers[index].value.length }
@@ -112,36 +113,33 @@ extension Request {
             return (UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.data == nil ? 0 : pair.name.length),
                     UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.data == nil ? 0 : pair.value.length))
         }
-        headers = Headers(packed: packed)
         var parameters: [String: String] = [:]
         for index in 0..<raw.param_count {
             parameters[raw.params[index].name.string] = raw.params[index].value.string
         }
-        self.parameters = parameters
-        self.method = Self.method(raw.method)
-        path = raw.path.string
-        rawQuery = raw.query.string
-        body = raw.body.bytes
-        requestID = raw.request_id.string
+        let tenant: String?
+        let caller: CallerSource
         // ABI 1.2 appended the caller; a 1.1 runtime's request ends before it.
-        guard Int(raw.struct_size) >= MemoryLayout<plexus_request>.offset(of: \.scopes)! + MemoryLayout<plexus_bytes>.size else {
-            callerSource = .value(nil)
-            self.tenant = nil
-            return
-        }
-        let tenantText = raw.tenant.string, subject = raw.subject.string
-        let tenant: String? = tenantText.isEmpty ? nil : tenantText
-        self.tenant = tenant
-        if subject.isEmpty {
-            callerSource = .value(nil)
-        } else if Int(raw.struct_size) >= MemoryLayout<plexus_request>.offset(of: \.scope_count)! + MemoryLayout<Int>.size {
-            // ABI 1.6 appended the roles and scopes as arrays.
-            callerSource = .value(CallerIdentity(subject: subject, tenant: tenant, roles: Self.names(raw.role_list, raw.role_count),
-                                                 scopes: Self.names(raw.scope_list, raw.scope_count)))
+        if Int(raw.struct_size) >= MemoryLayout<plexus_request>.offset(of: \.scopes)! + MemoryLayout<plexus_bytes>.size {
+            let tenantText = raw.tenant.string, subject = raw.subject.string
+            tenant = tenantText.isEmpty ? nil : tenantText
+            if subject.isEmpty {
+                caller = .value(nil)
+            } else if Int(raw.struct_size) >= MemoryLayout<plexus_request>.offset(of: \.scope_count)! + MemoryLayout<Int>.size {
+                // ABI 1.6 appended the roles and scopes as arrays.
+                caller = .value(CallerIdentity(subject: subject, tenant: tenant, roles: Self.names(raw.role_list, raw.role_count),
+                                               scopes: Self.names(raw.scope_list, raw.scope_count)))
+            } else {
+                // A 1.2 to 1.5 runtime's request has only the texts, parsed when first read.
+                caller = .raw(subject: subject, roles: raw.roles.string, scopes: raw.scopes.string)
+            }
         } else {
-            // A 1.2 to 1.5 runtime's request has only the texts, parsed when first read.
-            callerSource = .raw(subject: subject, roles: raw.roles.string, scopes: raw.scopes.string)
+            tenant = nil
+            caller = .value(nil)
         }
+        self.init(method: Self.method(raw.method), path: raw.path.string, parameters: parameters, rawQuery: raw.query.string,
+                  headers: Headers(packed: packed), body: raw.body.bytes, requestID: raw.request_id.string,
+                  callerSource: caller, tenant: tenant)
     }
 
     /// The method as a string literal when it is a common one (no bytes copied, nothing to validate).

@@ -26,6 +26,17 @@ public actor PluginActor {
             try unsafeBitCast(isolated, to: Plain.self)()
         }
     }
+
+    /// Runs `body(first, second)` as if isolated to the actor, as ``runOnLoop(_:)`` does. For the
+    /// paths run per request: `body` must capture nothing (its inputs are passed as `first` and
+    /// `second`), so it has no context to allocate and is cast without `withoutActuallyEscaping`
+    /// (which allocated a closure context on the heap per call).
+    @inline(__always)
+    static func runOnLoop<First, Second>(_ first: First, _ second: Second, _ body: @escaping @PluginActor (First, Second) -> Void) {
+        LoopExecutor.shared.checkIsolated()
+        typealias Plain = (First, Second) -> Void
+        unsafeBitCast(body, to: Plain.self)(first, second)
+    }
 }
 
 /// Where the loop's jobs go: the runtime's loop (via `host->post`) or an in-process loop of a test host.

@@ -51,52 +51,6 @@ public struct Request: Sendable {
         return tenant
     }
 
-    /// Creates a request (used by the SDK and by tests).
-    public init(method: String, path: String, parameters: [String: String] = [:], rawQuery: String = "",
-                headers: Headers = Headers(), body: [UInt8] = [], requestID: String = "",
-                caller: CallerIdentity? = nil, tenant: String? = nil) {
-        self.method = method
-        self.path = path
-        self.parameters = parameters
-        self.rawQuery = rawQuery
-        self.headers = headers
-        self.body = body
-        self.requestID = requestID
-        self.callerSource = .value(caller)
-        self.tenant = tenant ?? caller?.tenant
-    }
-
-    /// A request from the runtime: the caller's texts are parsed when ``caller`` is first read.
-    init(method: String, path: String, parameters: [String: String], rawQuery: String, headers: Headers, body: [UInt8],
-         requestID: String, subject: String, roles: String, scopes: String, tenant: String?) {
-        // Each field assigned once, with no delegation to the public initializer: this runs for
-        // every request, and a delegating initializer copies the whole value on the way.
-        self.method = method
-        self.path = path
-        self.parameters = parameters
-        self.rawQuery = rawQuery
-        self.headers = headers
-        self.body = body
-        self.requestID = requestID
-        self.callerSource = subject.isEmpty ? .value(nil) : .raw(subject: subject, roles: roles, scopes: scopes)
-        self.tenant = tenant
-    }
-
-    /// A request from a runtime of ABI 1.6 or newer: the caller's roles and scopes come as arrays.
-    init(method: String, path: String, parameters: [String: String], rawQuery: String, headers: Headers, body: [UInt8],
-         requestID: String, subject: String, roles: [String], scopes: [String], tenant: String?) {
-        // Each field assigned once, as above: a delegating initializer copied the whole value.
-        self.method = method
-        self.path = path
-        self.parameters = parameters
-        self.rawQuery = rawQuery
-        self.headers = headers
-        self.body = body
-        self.requestID = requestID
-        self.callerSource = subject.isEmpty ? .value(nil) : .value(CallerIdentity(subject: subject, tenant: tenant, roles: roles, scopes: scopes))
-        self.tenant = tenant
-    }
-
     /// The caller's verified tenant, or a 403 problem when there is none (for tenant-scoped data):
     /// a tenant taken from the `Host` alone never passes.
     public func requireTenant() throws -> String {
@@ -178,6 +132,12 @@ public struct Headers: Sendable, Sequence {
         }
     }
 
+    /// The field when there is exactly one made by ``init(single:_:)``, else nil.
+    var single: (name: String, value: String)? {
+        if case let .single(name, value) = storage { return (name, value) }
+        return nil
+    }
+
     /// How many fields there are.
     var count: Int {
         switch storage {
@@ -231,8 +191,14 @@ public struct Headers: Sendable, Sequence {
 ///
 /// The buffer begins with three `UInt32` per field (name start, name end = value start, value
 /// end, as offsets into the text that follows them), then the names and values back to back.
-struct PackedHeaders: Sendable {
-    private var storage: [UInt8] = []
+/// It is a non-generic ``ManagedBuffer`` subclass rather than a `[UInt8]`: allocating an array
+/// from a plugin asks the Swift runtime for the array's generic metadata on every request
+/// (about 300 instructions of hashing and locking), a final class's metadata is static.
+/// `@unchecked Sendable`: the bytes are written once, in ``init(count:bytes:field:)``, and only
+/// read afterwards (`ManagedBuffer` itself is not `Sendable`).
+struct PackedHeaders: @unchecked Sendable {
+    /// The bounds and text; nil when there are no fields.
+    private var storage: PackedHeaderBytes?
     /// How many fields are packed.
     private(set) var count = 0
 
@@ -243,8 +209,9 @@ struct PackedHeaders: Sendable {
         guard count > 0 else { return }
         self.count = count
         let boundsBytes = count * 3 * MemoryLayout<UInt32>.size
-        storage = [UInt8](unsafeUninitializedCapacity: boundsBytes + bytes) { buffer, initialized in
-            let base = UnsafeMutableRawPointer(buffer.baseAddress!)
+        let storage = PackedHeaderBytes.make(capacity: boundsBytes + bytes)
+        storage.withUnsafeMutablePointerToElements { elements in
+            let base = UnsafeMutableRawPointer(elements)
             var text = 0
             for index in 0..<count {
                 let (name, value) = field(index)
@@ -258,14 +225,17 @@ struct PackedHeaders: Sendable {
                 base.storeBytes(of: UInt32(truncatingIfNeeded: middle), toByteOffset: index * 12 + 4, as: UInt32.self)
                 base.storeBytes(of: UInt32(truncatingIfNeeded: text), toByteOffset: index * 12 + 8, as: UInt32.self)
             }
-            initialized = boundsBytes + text
+            storage.header = boundsBytes + text
         }
+        self.storage = storage
     }
 
     /// Calls `body` with the bytes of the text and the bounds of each field, in order, until it returns a value.
     private func firstField<R>(_ body: (UnsafeRawBufferPointer, Int, Int, Int) -> R?) -> R? {
+        guard let storage else { return nil }
         let count = self.count
-        return storage.withUnsafeBytes { raw -> R? in
+        return storage.withUnsafeMutablePointerToElements { elements -> R? in
+            let raw = UnsafeRawBufferPointer(start: elements, count: storage.header)
             let text = UnsafeRawBufferPointer(rebasing: raw[(count * 12)...])
             for index in 0..<count {
                 let start = Int(raw.loadUnaligned(fromByteOffset: index * 12, as: UInt32.self))
@@ -298,5 +268,28 @@ struct PackedHeaders: Sendable {
                 return String(decoding: UnsafeRawBufferPointer(rebasing: text[middle..<end]), as: UTF8.self)
             }
         }
+    }
+}
+
+/// The bytes of ``PackedHeaders``: the header is how many bytes are used. Written once, in
+/// ``PackedHeaders/init(count:bytes:field:)``, then only read.
+final class PackedHeaderBytes: ManagedBuffer<Int, UInt8> {
+    /// A buffer for at least `capacity` bytes, none used yet.
+    static func make(capacity: Int) -> PackedHeaderBytes {
+        unsafeDowncast(PackedHeaderBytes.create(minimumCapacity: capacity) { _ in 0 }, to: PackedHeaderBytes.self)
+    }
+}
+
+// The initializers live in an extension so that the struct keeps its implicit memberwise
+// initializer: it builds the value in one step, where an initializer assigning field by field
+// left the optimizer a whole copy and destruction of the value at its end (about 500
+// instructions per request, seen in callgrind as `RequestVWOc`/`RequestVWOh`).
+extension Request {
+    /// Creates a request (used by the SDK and by tests).
+    public init(method: String, path: String, parameters: [String: String] = [:], rawQuery: String = "",
+                headers: Headers = Headers(), body: [UInt8] = [], requestID: String = "",
+                caller: CallerIdentity? = nil, tenant: String? = nil) {
+        self.init(method: method, path: path, parameters: parameters, rawQuery: rawQuery, headers: headers, body: body,
+                  requestID: requestID, callerSource: .value(caller), tenant: tenant ?? caller?.tenant)
     }
 }

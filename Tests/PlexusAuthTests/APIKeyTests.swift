@@ -77,6 +77,16 @@ final class APIKeyTests: XCTestCase {
         let second = try await store.create(name: "kept")
         try await keys.refresh()
         XCTAssertNoThrow(try keys.identify(first.plaintext))
+        // What a connection remembers of a verified key: the key is found again by its id and
+        // digest, and only with the digest of that key.
+        let verified = try keys.verify(first.plaintext[...])
+        XCTAssertEqual(verified.id, first.record.id)
+        XCTAssertEqual(verified.identity.subject, "temp")
+        XCTAssertEqual(keys.identify(id: verified.id, digest: verified.digest), verified.identity)
+        let secondDigest = try keys.verify(second.plaintext[...]).digest
+        XCTAssertNil(keys.identify(id: verified.id, digest: secondDigest), "another key's digest")
+        XCTAssertNil(keys.identify(id: verified.id, digest: []), "no digest")
+        XCTAssertNil(keys.identify(id: "000000000000", digest: verified.digest), "an unknown id")
 
         let revoked = try await store.revoke(idOrName: "temp", now: 1_795_305_600)
         XCTAssertEqual(revoked.id, first.record.id)
@@ -86,6 +96,7 @@ final class APIKeyTests: XCTestCase {
         try await keys.refresh()
         let error = assertAuthError(.revokedAPIKey) { () throws(AuthError) in try keys.identify(first.plaintext) }
         XCTAssertEqual(error?.description, "API key 'temp' (id \(first.record.id)) was revoked at 2026-11-22T00:00:00Z")
+        XCTAssertNil(keys.identify(id: verified.id, digest: verified.digest), "a revoked key is not found by its id and digest either")
         XCTAssertNoThrow(try keys.identify(second.plaintext))
 
         await assertAuthErrorAsync(.alreadyRevoked) { () async throws(AuthError) in try await store.revoke(idOrName: first.record.id) }
@@ -120,10 +131,22 @@ final class APIKeyTests: XCTestCase {
         let (otherID, _) = APIKeyFormat.generate()
         let moved = plaintext.replacingOccurrences(of: record.id, with: otherID)
         assertAuthError(.unknownAPIKey) { () throws(AuthError) in try keys.identify(moved) }
-        for text in ["", "plx_", String(plaintext.dropLast()), plaintext + "x", plaintext.uppercased(),
-                     plaintext.replacingOccurrences(of: "plx_", with: "pk_x"), "plx_\(record.id)-" + plaintext.suffix(43)] {
+        let allButLast = String(plaintext.dropLast()), allButTwo = String(plaintext.dropLast(2))
+        let afterPrefix = String(plaintext.dropFirst(4)), afterFirstHex = String(plaintext.dropFirst(5))
+        var malformed: [String] = ["", "plx_", allButLast, plaintext + "x", plaintext.uppercased()]
+        malformed += [plaintext.replacingOccurrences(of: "plx_", with: "pk_x"), "plx_\(record.id)-" + plaintext.suffix(43)]
+        // A non-hex id, bytes outside base64url, a non-ASCII character of the right byte length, the prefix's case.
+        malformed += ["plx_g" + afterFirstHex, allButLast + "=", allButLast + "+", allButTwo + "\u{e9}", "Plx_" + afterPrefix]
+        for text in malformed {
             assertAuthError(.malformed, { () throws(AuthError) in try keys.identify(text) })
         }
+        // The id of a key inside a longer value is read from the key's own bytes.
+        let value = "Bearer " + plaintext + " trailing"
+        let start = value.index(value.startIndex, offsetBy: 7)
+        XCTAssertEqual(APIKeyFormat.id(of: value[start..<value.index(start, offsetBy: plaintext.count)]).map(String.init), record.id)
+        XCTAssertTrue(APIKeyFormat.hasPrefix(plaintext))
+        XCTAssertFalse(APIKeyFormat.hasPrefix("plx"))
+        XCTAssertFalse(APIKeyFormat.hasPrefix("eyJhbGciOi.plx_"))
         await store.close()
     }
 

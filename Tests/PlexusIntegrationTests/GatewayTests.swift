@@ -468,6 +468,38 @@ final class GatewayTests: XCTestCase {
 
     /// A tenant's admin key cannot reach beyond its tenant and roles through the key API: it
     /// cannot mint a global or foreign key, sees only its tenant's keys, and revokes only those.
+    /// A keep-alive connection that keeps presenting an API key is not trusted on the key's bytes
+    /// alone (the key is not hashed again, but checked against the current keys on every request):
+    /// a revocation counts at once on that connection too, and another key sent on it is that
+    /// other key's caller.
+    func testARevokedKeyIsRefusedAtOnceOnTheConnectionThatKeepsSendingIt() throws {
+        let plexus = try Repository.startPlexus(cFixtures: [], extra: authTable())
+        let first = try createKey(plexus, name: "first", tenant: "acme", roles: ["reader"])
+        let second = try createKey(plexus, name: "second", tenant: "globex")
+        let client = try TestClient(port: plexus.port)
+        func whoami(_ key: String) throws -> TestResponse {
+            try client.send("GET /api/v1/whoami HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer \(key)\r\n\r\n")
+            return try client.readResponse()
+        }
+        for round in 0..<3 {
+            let answer = try whoami(first.key)
+            XCTAssertEqual(answer.status, 200, "round \(round): \(answer.text)")
+            XCTAssertEqual(json(answer)["subject"] as? String, "first", answer.text)
+            XCTAssertEqual(json(answer)["tenant"] as? String, "acme", answer.text)
+            XCTAssertEqual(json(answer)["roles"] as? [String], ["reader"], answer.text)
+        }
+        let other = try whoami(second.key)
+        XCTAssertEqual(other.status, 200, other.text)
+        XCTAssertEqual(json(other)["subject"] as? String, "second", other.text)
+        XCTAssertEqual(json(other)["tenant"] as? String, "globex", other.text)
+        XCTAssertEqual(json(try whoami(first.key))["subject"] as? String, "first")
+        XCTAssertEqual(json(try whoami(first.key))["subject"] as? String, "first")
+
+        XCTAssertEqual(try send(plexus, "DELETE", "/admin/api-keys/\(first.id)", bearer: plexus.adminKey).status, 204)
+        assertUnauthenticated(try whoami(first.key), error: "invalid_token", "the revoked key again on the connection that used it")
+        XCTAssertEqual(try send(plexus, "GET", "/api/v1/whoami", bearer: second.key).status, 200, "the other key still works")
+    }
+
     func testATenantAdminManagesOnlyItsTenantsKeys() throws {
         let plexus = try Repository.startPlexus(cFixtures: [], extra: authTable())
         let acmeAdmin = try createKey(plexus, name: "acme-admin", tenant: "acme", roles: ["admin", "editor"])

@@ -111,6 +111,36 @@ final class HTTPConformanceTests: XCTestCase {
         XCTAssertTrue(client.readsEOF())
     }
 
+    /// A head that arrives in pieces (the target, a field name and a field value each split
+    /// across reads) is put together as sent; one field more than the 100 allowed is a 431 that
+    /// names the limit; a field with an empty name is a 400.
+    func testHeadInPiecesTooManyFieldsAndAnEmptyFieldName() throws {
+        let client = try client()
+        let authorization = try plexus.authorized("")
+        for piece in ["POST /api/v1/ec", "ho HTTP/1.1\r\nHost: t\r\n\(authorization)Conte", "nt-Ty", "pe: text/pl",
+                      "ain; charset=x\r\nContent-Length: 2\r\n\r\nok"] {
+            try client.send(piece)
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        let echoed = try client.readResponse()
+        XCTAssertEqual(echoed.status, 200, echoed.text)
+        XCTAssertEqual(echoed.header("Content-Type"), "text/plain; charset=x")
+        XCTAssertEqual(echoed.text, "ok")
+
+        let crowded = try self.client()
+        let fields = (0..<100).map { "X-Field-\($0): v\r\n" }.joined()
+        try crowded.send("GET /api/v1/hello HTTP/1.1\r\nHost: t\r\n\(authorization)\(fields)\r\n")
+        let refused = try crowded.readResponse()
+        XCTAssertEqual(refused.status, 431, refused.text)
+        XCTAssertTrue(refused.text.contains("more than 100 header fields"), refused.text)
+
+        let unnamed = try self.client()
+        try unnamed.send("GET /api/v1/hello HTTP/1.1\r\nHost: t\r\n: value\r\n\r\n")
+        let bad = try unnamed.readResponse()
+        XCTAssertEqual(bad.status, 400, bad.text)
+        XCTAssertTrue(bad.text.contains("header field name"), bad.text)
+    }
+
     func testHugeHeaderIs431() throws {
         let client = try client()
         try client.send("GET /api/v1/hello/x HTTP/1.1\r\nHost: t\r\n\(plexus.authorized(""))X-Big: \(String(repeating: "a", count: 40_000))\r\n\r\n")

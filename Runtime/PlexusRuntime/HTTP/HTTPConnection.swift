@@ -393,10 +393,7 @@ final class HTTPConnection {
 
     fileprivate func url(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
         guard let exchange = current else { return refused }
-        let start = exchange.urlRange.isEmpty ? exchange.head.count : exchange.urlRange.lowerBound
-        exchange.head.append(data, length)
-        exchange.urlRange = start..<exchange.head.count
-        if exchange.urlRange.count > hooks.limits.maxURLBytes {
+        if exchange.appendTarget(data, length) > hooks.limits.maxURLBytes {
             pendingError = (414, "request target is longer than \(hooks.limits.maxURLBytes) bytes", [])
             return refused
         }
@@ -406,34 +403,23 @@ final class HTTPConnection {
     fileprivate func headerField(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
         guard let exchange = current else { return refused }
         if phase == .body { return skipTrailer(length) }
-        if lastCallbackWasValue || exchange.headerRanges.isEmpty {
-            if exchange.headerRanges.count >= hooks.limits.maxHeaderCount {
-                pendingError = (431, "more than \(hooks.limits.maxHeaderCount) header fields", [])
-                return refused
-            }
-            let start = exchange.head.count
-            exchange.headerRanges.append((start..<start, start..<start))
+        guard exchange.appendFieldName(data, length, newField: lastCallbackWasValue, maxFields: hooks.limits.maxHeaderCount) else {
+            pendingError = (431, "more than \(hooks.limits.maxHeaderCount) header fields", [])
+            return refused
         }
         lastCallbackWasValue = false
-        let index = exchange.headerRanges.count - 1
-        exchange.head.append(data, length)
-        exchange.headerRanges[index].name = exchange.headerRanges[index].name.lowerBound..<exchange.head.count
-        exchange.headerRanges[index].value = exchange.head.count..<exchange.head.count
         return checkHeadSize(exchange)
     }
 
     fileprivate func headerValue(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
         guard let exchange = current, !exchange.headerRanges.isEmpty else { return refused }
         if phase == .body { return skipTrailer(length) }
-        let index = exchange.headerRanges.count - 1
         // llhttp's strict mode admits only token characters in a name (RFC 9110 §5.6.2), but an empty name too.
-        if !lastCallbackWasValue && exchange.headerRanges[index].name.isEmpty {
+        guard exchange.appendFieldValue(data, length, continuing: lastCallbackWasValue) else {
             pendingError = Self.badFieldName
             return refused
         }
         lastCallbackWasValue = true
-        exchange.head.append(data, length)
-        exchange.headerRanges[index].value = exchange.headerRanges[index].value.lowerBound..<exchange.head.count
         return checkHeadSize(exchange)
     }
 
@@ -448,7 +434,7 @@ final class HTTPConnection {
     }
 
     private func checkHeadSize(_ exchange: HTTPExchange) -> Int32 {
-        guard exchange.head.count > hooks.limits.maxHeaderBytes else { return 0 }
+        guard exchange.headBytes > hooks.limits.maxHeaderBytes else { return 0 }
         pendingError = (431, "request line and headers are larger than \(hooks.limits.maxHeaderBytes) bytes", [])
         return refused
     }

@@ -7,6 +7,8 @@ struct HTTPResponseEncoder {
     private var date = HTTPDate()
     /// ``ownedNameLengths``, loaded once per encoder rather than once per header.
     private let ownedLengths = HTTPResponseEncoder.ownedNameLengths
+    /// ``allStatusLines``, held by each encoder: no lazy global checked per response.
+    private let statusLines = HTTPResponseEncoder.allStatusLines
 
     /// The security headers every response carries, encoded once.
     /// With `policy` false the runtime's `Content-Security-Policy` is left out (a handler that sends its
@@ -27,13 +29,13 @@ struct HTTPResponseEncoder {
         return mask | (1 << UInt64(name.count))
     }
     /// `HTTP/1.1 <status> <reason>\r\n` for every status, built once.
-    private static let statusLines: [[UInt8]] = (0..<1000).map { Array("HTTP/1.1 \($0) \(HTTPReason.phrase($0))\r\n".utf8) }
+    private static let allStatusLines: [[UInt8]] = (0..<1000).map { Array("HTTP/1.1 \($0) \(HTTPReason.phrase($0))\r\n".utf8) }
 
     /// A response from Swift values, encoded into `exchange`'s ``HTTPExchange/responseBytes``.
     mutating func encode(status: Int, headers: [(String, String)], body: [UInt8], for exchange: HTTPExchange) -> UnsafeRawBufferPointer {
         let date = date.current(), owned = ownedLengths
         let hasBody = Self.mayHaveBody(status) && !exchange.isHead
-        var needed = Self.statusLines[status].count + commonBytes(exchange) + Self.finishBytes(date, exchange) + (hasBody ? body.count : 0)
+        var needed = statusLines[status].count + commonBytes(exchange) + Self.finishBytes(date, exchange) + (hasBody ? body.count : 0)
         var ownPolicy = false
         for (name, value) in headers {
             needed += Self.headerBytes(name.utf8.count, value.utf8.count)
@@ -44,7 +46,7 @@ struct HTTPResponseEncoder {
         }
         return exchange.responseBytes.overwrite(atMost: needed) { buffer in
             var out = ByteWriter(buffer)
-            out.put(Self.statusLines[status])
+            out.put(statusLines[status])
             for (name, value) in headers { Self.putHeader(&out, name, value, owned: owned) }
             finish(&out, status: status, bodyCount: body.count, date: date, exchange: exchange, ownPolicy: ownPolicy)
             if hasBody { out.put(body) }
@@ -59,7 +61,7 @@ struct HTTPResponseEncoder {
         let body = UnsafeRawBufferPointer(start: response.body.data, count: response.body.data == nil ? 0 : response.body.length)
         let date = date.current(), owned = ownedLengths
         let hasBody = Self.mayHaveBody(status) && !exchange.isHead
-        var needed = Self.statusLines[status].count + commonBytes(exchange) + Self.finishBytes(date, exchange) + (hasBody ? body.count : 0)
+        var needed = statusLines[status].count + commonBytes(exchange) + Self.finishBytes(date, exchange) + (hasBody ? body.count : 0)
         var ownPolicy = false
         for index in 0..<response.header_count {
             let pair = response.headers[index]
@@ -71,7 +73,7 @@ struct HTTPResponseEncoder {
         }
         return exchange.responseBytes.overwrite(atMost: needed) { buffer in
             var out = ByteWriter(buffer)
-            out.put(Self.statusLines[status])
+            out.put(statusLines[status])
             for index in 0..<response.header_count {
                 let pair = response.headers[index]
                 Self.putHeader(&out, UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.length),
@@ -92,11 +94,11 @@ struct HTTPResponseEncoder {
     /// The head of a chunked streaming response; the body follows as chunks.
     mutating func encodeStreamHead(status: Int, headers: [(String, String)], for exchange: HTTPExchange) -> [UInt8] {
         let date = date.current(), owned = ownedLengths
-        var needed = Self.statusLines[status].count + commonBytes(exchange) + Self.chunked.count + Self.finishBytes(date, exchange)
+        var needed = statusLines[status].count + commonBytes(exchange) + Self.chunked.utf8CodeUnitCount + Self.finishBytes(date, exchange)
         for (name, value) in headers { needed += Self.headerBytes(name.utf8.count, value.utf8.count) }
         return [UInt8](unsafeUninitializedCapacity: needed) { buffer, count in
             var out = ByteWriter(buffer)
-            out.put(Self.statusLines[status])
+            out.put(statusLines[status])
             for (name, value) in headers { Self.putHeader(&out, name, value, owned: owned) }
             putCommon(&out, exchange)
             out.put(Self.chunked)
@@ -152,7 +154,8 @@ struct HTTPResponseEncoder {
 
     /// The most bytes ``finish(_:status:bodyCount:date:exchange:)`` writes.
     private static func finishBytes(_ date: [UInt8], _ exchange: HTTPExchange) -> Int {
-        contentLength.count + 20 + 2 + dateName.count + date.count + requestIDName.count + exchange.requestID.utf8.count + keepAliveEnd.count
+        contentLength.utf8CodeUnitCount + 20 + 2 + dateName.utf8CodeUnitCount + date.count + requestIDName.utf8CodeUnitCount + exchange.requestID.utf8.count
+            + keepAliveEnd.utf8CodeUnitCount
     }
 
     private func finish(_ out: inout ByteWriter, status: Int, bodyCount: Int, date: [UInt8], exchange: HTTPExchange, ownPolicy: Bool = false) {
@@ -195,13 +198,15 @@ struct HTTPResponseEncoder {
         for (name, value) in exchange.extraHeaders { Self.putHeader(&out, name, value, owned: owned) }
     }
 
-    private static let chunked = Array("Transfer-Encoding: chunked\r\n".utf8)
-    private static let contentLength = Array("Content-Length: ".utf8)
-    private static let dateName = Array("Date: ".utf8)
-    private static let requestIDName = Array("\r\nX-Request-Id: ".utf8)
-    private static let closeEnd = Array("\r\nConnection: close\r\n\r\n".utf8)
-    private static let keepAliveEnd = Array("\r\nConnection: keep-alive\r\n\r\n".utf8)
-    private static let plainEnd = Array("\r\n\r\n".utf8)
+    // Constant text as `StaticString`: a pointer into the binary, with no lazy global (and its
+    // `swift_once` check) loaded per use, as an array would need.
+    private static let chunked: StaticString = "Transfer-Encoding: chunked\r\n"
+    private static let contentLength: StaticString = "Content-Length: "
+    private static let dateName: StaticString = "Date: "
+    private static let requestIDName: StaticString = "\r\nX-Request-Id: "
+    private static let closeEnd: StaticString = "\r\nConnection: close\r\n\r\n"
+    private static let keepAliveEnd: StaticString = "\r\nConnection: keep-alive\r\n\r\n"
+    private static let plainEnd: StaticString = "\r\n\r\n"
 
     static func mayHaveBody(_ status: Int) -> Bool { status != 204 && status != 304 && status >= 200 }
 
@@ -269,18 +274,22 @@ struct ByteWriter {
         bytes.withUnsafeBytes { put($0) }
     }
 
-    /// Writes `value` (not negative) in decimal.
+    /// Writes `value` in decimal (a negative value as 0): the digits are counted first, then
+    /// written straight into the buffer from the last one (no scratch space, no copy).
     mutating func putDecimal(_ value: Int) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var rest = value
-            var start = buffer.count
-            repeat {
-                start -= 1
-                buffer[start] = UInt8(48 + rest % 10)
-                rest /= 10
-            } while rest > 0
-            put(UnsafeRawBufferPointer(rebasing: buffer[start...]))
+        var rest = UInt(max(0, value))
+        var length = 1, scale: UInt = 10
+        while length < 20 && rest >= scale {
+            length += 1
+            scale = scale &* 10
         }
+        precondition(count + length <= capacity, "ByteWriter: more written than sized for")
+        var index = count + length
+        repeat {
+            index -= 1
+            base[index] = UInt8(truncatingIfNeeded: 48 &+ rest % 10)
+            rest /= 10
+        } while rest > 0
+        count += length
     }
 }

@@ -81,6 +81,8 @@ struct RequestTarget: Equatable {
     /// An absolute path from `start` (or a bare `?query` after an authority), then the query.
     private static func parsePathAndQuery(_ target: UnsafeRawBufferPointer, from start: Int, form: Form,
                                           authority: String) throws(RequestTargetError) -> RequestTarget {
+        // Loaded once: a static `let` read inside the loops costs a `swift_once` check per byte.
+        let classes = characterClass
         var index = start
         var segmentStart = start + 1
         var escaped = false
@@ -96,7 +98,7 @@ struct RequestTarget: Equatable {
             if byte == slash {
                 if index > start { try checkSegment(target[segmentStart..<index]) }
                 segmentStart = index + 1
-            } else if characterClass[Int(byte)] & pathCharacter == 0 {
+            } else if classes[Int(byte)] & pathCharacter == 0 {
                 throw invalidCharacter(byte, at: index, part: "path")
             }
             index += 1
@@ -122,7 +124,7 @@ struct RequestTarget: Equatable {
                     index += 3
                     continue
                 }
-                guard characterClass[Int(byte)] & queryCharacter != 0 else { throw invalidCharacter(byte, at: index, part: "query") }
+                guard classes[Int(byte)] & queryCharacter != 0 else { throw invalidCharacter(byte, at: index, part: "query") }
                 index += 1
             }
             query = String(decoding: target[queryStart...], as: UTF8.self)

@@ -18,7 +18,9 @@ final class RuntimeMetrics {
         let status: Int
     }
     private var requestCounters: [RequestKey: RuntimeCounter] = [:]
-    private var durationHistograms: [String: ValueHistogram] = [:]
+    /// `plexus_http_request_duration_seconds`, counted on the loop with no lock, rendered with the rest.
+    let requestDurations = RequestDurations(bounds: RuntimeMetrics.latencyBuckets,
+                                            help: MetricFamily.help(RequestDurations.name, fallback: ""))
     private var stateGauges: [String: Gauge] = [:]
     private var healthGauges: [String: Gauge] = [:]
     private let loopLag: ValueHistogram
@@ -66,9 +68,9 @@ final class RuntimeMetrics {
     }
 
     /// Records one answered request.
-    func recordRequest(plugin: String, route: String, method: String, status: Int, seconds: Double) {
+    func recordRequest(plugin: String, route: String, method: String, status: Int, microseconds: UInt64) {
         requestCounter(plugin: plugin, route: route, method: method, status: status).increment()
-        durationHistogram(plugin: plugin, route: route).record(seconds)
+        durationHistogram(plugin: plugin, route: route).record(microseconds: microseconds)
     }
 
     /// `plexus_http_requests_total` of one route and status, created on first use.
@@ -80,14 +82,9 @@ final class RuntimeMetrics {
         return counter
     }
 
-    /// `plexus_http_request_duration_seconds` of one route, created on first use.
-    func durationHistogram(plugin: String, route: String) -> ValueHistogram {
-        let key = plugin + " " + route
-        if let existing = durationHistograms[key] { return existing }
-        let histogram = registry.makeValueHistogram(name: "plexus_http_request_duration_seconds", labels: [("plugin", plugin), ("route", route)],
-                                                    buckets: Self.latencyBuckets, help: MetricFamily.help("plexus_http_request_duration_seconds", fallback: ""))
-        durationHistograms[key] = histogram
-        return histogram
+    /// `plexus_http_request_duration_seconds` of one route, created on first use (loop thread only).
+    func durationHistogram(plugin: String, route: String) -> RequestDurations.Series {
+        requestDurations.series(plugin: plugin, route: route)
     }
 
     /// Records a loop-lag sample.
@@ -188,6 +185,7 @@ final class RuntimeMetrics {
         refreshProcessMetrics()
         applyCarriedTotals()
         var text = registry.emitToBuffer()
+        requestDurations.render(into: &text)
         let present = Set(String(decoding: text, as: UTF8.self).split(separator: "\n").compactMap { line -> Substring? in
             line.hasPrefix("# TYPE ") ? line.dropFirst("# TYPE ".count).split(separator: " ").first : nil
         })

@@ -1,5 +1,5 @@
+import CLibUV
 import Foundation
-import Prometheus
 
 /// The last stage every request passes, once its answer is written (or its stream begins):
 /// counts it in `plexus_http_requests_total` and `plexus_http_request_duration_seconds`, and
@@ -13,7 +13,7 @@ final class AccessLogStage {
         let plugin: String
         let route: String
         let method: String
-        let histogram: ValueHistogram
+        let histogram: RequestDurations.Series
         /// A counter per status seen (a few per route: a linear search beats hashing).
         var counters: [(status: Int, counter: RuntimeCounter)] = []
 
@@ -24,7 +24,7 @@ final class AccessLogStage {
             return counter
         }
 
-        init(plugin: String, route: String, method: String, histogram: ValueHistogram) {
+        init(plugin: String, route: String, method: String, histogram: RequestDurations.Series) {
             (self.plugin, self.route, self.method, self.histogram) = (plugin, route, method, histogram)
         }
     }
@@ -41,15 +41,14 @@ final class AccessLogStage {
 
     /// Records `request`, answered with `bytes` bytes on the wire.
     func record(_ request: RequestContext, bytes: Int) {
-        let micros = (DispatchTime.now().uptimeNanoseconds - request.startNanoseconds) / 1000
+        let micros = (uv_hrtime() &- request.startNanoseconds) / 1000
         if let metrics {
-            let seconds = Double(micros) / 1_000_000
             if let target = request.target {
                 let routeSeries = series(of: target, metrics: metrics)
                 routeSeries.counter(request.status, metrics: metrics).increment()
-                routeSeries.histogram.record(seconds)
+                routeSeries.histogram.record(microseconds: micros)
             } else {
-                metrics.recordRequest(plugin: "-", route: "unmatched", method: request.method, status: request.status, seconds: seconds)
+                metrics.recordRequest(plugin: "-", route: "unmatched", method: request.method, status: request.status, microseconds: micros)
             }
         }
         accessLog?.record(AccessRecord(request, bytes: bytes, microseconds: micros))

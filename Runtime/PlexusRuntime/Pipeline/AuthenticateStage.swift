@@ -15,6 +15,10 @@ final class AuthenticateStage: RequestStage {
     private let logger: Logger
     /// Verified JWT callers by token (API keys are looked up every time, so a revocation counts at once).
     private var callers: [String: Caller] = [:]
+    /// The caller last made for each API key (by its id), with the identity it was made from: the
+    /// key is still identified on every request, but its caller (sorted roles and their texts) is
+    /// made again only when the identity changed.
+    private var apiKeyCallers: [String: (identity: Identity, caller: Caller)] = [:]
 
     init(verifier: JWTVerifier?, keys: APIKeyDirectory, tickets: StreamTickets, audit: AuditTrail, logger: Logger) {
         self.verifier = verifier
@@ -35,14 +39,22 @@ final class AuthenticateStage: RequestStage {
             if let known = peer.lastCaller, (known.expiresAt ?? .infinity) > now,
                !authorization.isEmpty, peer.lastAuthorization.count == authorization.count,
                peer.lastAuthorization.withUnsafeBytes({ memcmp($0.baseAddress!, authorization.baseAddress!, authorization.count) == 0 }) {
-                request.caller = known
-                return nil
+                guard let key = peer.lastKey else {
+                    request.caller = known
+                    return nil
+                }
+                // The same API key again: still checked against the current keys (a revocation
+                // counts at once), by its id and the SHA-256 computed when it was first verified.
+                if let identity = keys.identify(id: key.id, digest: key.digest) {
+                    request.caller = caller(identity)
+                    return nil
+                }
             }
             guard let token = Self.bearerToken(authorization) else {
                 return audit.unauthenticated(request, "the Authorization header must use the Bearer scheme", error: "invalid_request")
             }
             credential = token
-            isAPIKey = token.utf8.starts(with: APIKeyFormat.prefix.utf8)
+            isAPIKey = APIKeyFormat.hasPrefix(token)
         } else if let key = request.header("x-api-key") {
             credential = String(decoding: Self.trimmed(key), as: UTF8.self)
             isAPIKey = true
@@ -58,10 +70,16 @@ final class AuthenticateStage: RequestStage {
             remember(cached, authorization, on: request.peer)
             return nil
         }
-        callers.removeValue(forKey: credential)
+        // Only JWT callers are cached (an expired one is dropped here); an API key never is.
+        if !isAPIKey { callers.removeValue(forKey: credential) }
         do {
-            let caller = try isAPIKey ? Caller(keys.identify(credential)) : jwtCaller(credential, now: now)
-            if !isAPIKey {
+            let caller: Caller
+            if isAPIKey {
+                let verified = try keys.verify(credential[...])
+                caller = self.caller(verified.identity)
+                remember(caller, authorization, key: (verified.id, verified.digest), on: request.peer)
+            } else {
+                caller = try jwtCaller(credential, now: now)
                 if callers.count >= Self.maxCachedCallers { callers.removeAll(keepingCapacity: true) }
                 callers[credential] = caller
                 remember(caller, authorization, on: request.peer)
@@ -83,11 +101,24 @@ final class AuthenticateStage: RequestStage {
         }
     }
 
-    /// Remembers a verified JWT caller on the connection with the bytes of its `Authorization` value.
-    private func remember(_ caller: Caller, _ authorization: UnsafeRawBufferPointer?, on peer: ConnectionPeer) {
+    /// Remembers a verified caller on the connection with the bytes of its `Authorization` value
+    /// (and, for an API key, its id and SHA-256).
+    private func remember(_ caller: Caller, _ authorization: UnsafeRawBufferPointer?, key: (id: String, digest: [UInt8])? = nil,
+                          on peer: ConnectionPeer) {
         guard let authorization else { return }
         peer.lastAuthorization = Array(authorization)
         peer.lastCaller = caller
+        peer.lastKey = key
+    }
+
+    /// The caller of an API key's `identity`: the one made last for that key when the identity is the same.
+    private func caller(_ identity: Identity) -> Caller {
+        let id = identity.keyID ?? identity.subject
+        if let known = apiKeyCallers[id], known.identity == identity { return known.caller }
+        if apiKeyCallers.count >= Self.maxCachedCallers { apiKeyCallers.removeAll(keepingCapacity: true) }
+        let caller = Caller(identity)
+        apiKeyCallers[id] = (identity, caller)
+        return caller
     }
 
     private func jwtCaller(_ token: String, now: Double) throws -> Caller {

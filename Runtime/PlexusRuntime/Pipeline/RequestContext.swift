@@ -1,3 +1,4 @@
+import CLibUV
 import Foundation
 import PlexusPolicy
 
@@ -13,7 +14,8 @@ class RequestContext {
     final private(set) var token: UInt64
     /// The client end of the connection the request came on.
     let peer: ConnectionPeer
-    /// When the request began (monotonic nanoseconds).
+    /// When the request began (monotonic nanoseconds, `uv_hrtime`: a vDSO clock read, without
+    /// Dispatch's conversions).
     final private(set) var startNanoseconds: UInt64
 
     // The head, filled by the parser.
@@ -58,7 +60,7 @@ class RequestContext {
     init(token: UInt64, peer: ConnectionPeer) {
         self.token = token
         self.peer = peer
-        self.startNanoseconds = DispatchTime.now().uptimeNanoseconds
+        self.startNanoseconds = uv_hrtime()
     }
 
     /// Makes this context a fresh one for the next request of the same peer (a connection reuses
@@ -66,7 +68,7 @@ class RequestContext {
     /// the arrays keeping their capacity (a head grown past 8 KiB gives its memory back).
     final func resetContext(token: UInt64) {
         self.token = token
-        startNanoseconds = DispatchTime.now().uptimeNanoseconds
+        startNanoseconds = uv_hrtime()
         if head.capacity > 8192 {
             head.release()
             head.reserve(512)
@@ -107,6 +109,47 @@ class RequestContext {
         return nil
     }
 
+    /// Appends `length` bytes of the request target (llhttp may hand it over in pieces) and
+    /// returns the target's length so far (see ``appendFieldName(_:_:newField:maxFields:)`` for why
+    /// this is a method of the context).
+    final func appendTarget(_ data: UnsafePointer<CChar>, _ length: Int) -> Int {
+        let start = urlRange.isEmpty ? head.count : urlRange.lowerBound
+        head.append(data, length)
+        urlRange = start..<head.count
+        return urlRange.count
+    }
+
+    /// How many bytes of the head (target and fields) are held.
+    final var headBytes: Int { head.count }
+
+    /// Appends `length` bytes of a header field's name (llhttp may hand a name over in pieces);
+    /// with `newField` (or no field yet) they begin the next field. False, with nothing appended,
+    /// when that field would be one more than `maxFields`. A method of the context rather than code
+    /// in the parser's callback: `self` is held for the call, so its `head` and `headerRanges` are
+    /// used in place (the callback's own reads retained and released them for each piece).
+    final func appendFieldName(_ data: UnsafePointer<CChar>, _ length: Int, newField: Bool, maxFields: Int) -> Bool {
+        if newField || headerRanges.isEmpty {
+            guard headerRanges.count < maxFields else { return false }
+            let start = head.count
+            headerRanges.append((start..<start, start..<start))
+        }
+        head.append(data, length)
+        let end = head.count, index = headerRanges.count - 1
+        headerRanges[index].name = headerRanges[index].name.lowerBound..<end
+        headerRanges[index].value = end..<end
+        return true
+    }
+
+    /// Appends `length` bytes of the last field's value (`continuing`: the previous piece was of
+    /// this value too). False, with nothing appended, when a value begins after an empty name.
+    final func appendFieldValue(_ data: UnsafePointer<CChar>, _ length: Int, continuing: Bool) -> Bool {
+        let index = headerRanges.count - 1
+        if !continuing && headerRanges[index].name.isEmpty { return false }
+        head.append(data, length)
+        headerRanges[index].value = headerRanges[index].value.lowerBound..<head.count
+        return true
+    }
+
     /// The value of the first header named `name` (ASCII case-insensitive), as raw bytes.
     final func header(_ name: StaticString) -> UnsafeRawBufferPointer? {
         var field = 0
@@ -127,9 +170,11 @@ final class ConnectionPeer {
     /// The IP address without the port (rate limits, audit).
     let ip: String
     let isLoopback: Bool
-    /// The `Authorization` value verified last on this connection (a JWT) and its caller.
+    /// The `Authorization` value verified last on this connection (a JWT or an API key) and its caller.
     var lastAuthorization: [UInt8] = []
     var lastCaller: Caller?
+    /// For an API key: its id and SHA-256, checked against the current keys when it comes again.
+    var lastKey: (id: String, digest: [UInt8])?
 
     init(address: String, ip: String, isLoopback: Bool) {
         (self.address, self.ip, self.isLoopback) = (address, ip, isLoopback)
