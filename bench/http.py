@@ -26,7 +26,7 @@ under 2 ms at 256 connections at the fixed load (issue 12).
 With BENCH_ROUNDS above 1, the whole sequence (off, authenticated, on; every server) runs that many
 times, interleaved, and each figure is the median of its rounds (the CPU per request also shows the
 spread, lowest to highest): one 5-second run moves by more than the targets' margins on a shared
-machine. The fixed-load tail runs in the first round only.
+machine. The fixed-load tail runs in every round too, and is printed as its medians.
 Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (64,256), BENCH_STARTS (5 start-to-ready runs),
 BENCH_RATE (40000 requests/s for the fixed-load tail), BENCH_ROUNDS (1).
 """
@@ -315,6 +315,23 @@ def median_rows(rounds):
     return rows
 
 
+def median_tails(tails):
+    """One tail per server: the median of each latency figure over the rounds, answers summed."""
+    merged = []
+    for name in dict.fromkeys(t["server"] for t in tails):
+        same = [t for t in tails if t["server"] == name]
+        row = {"server": name}
+        for field in ("p50_ms", "p99_ms", "p999_ms", "max_ms"):
+            values = sorted(t[field] for t in same)
+            middle = len(values) // 2
+            row[field] = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+        done = [tuple(map(int, t["answered"].split("/"))) for t in same]
+        row["answered"] = f"{sum(a for a, _ in done)}/{sum(b for _, b in done)}"
+        row["p99_spread"] = f"{min(t['p99_ms'] for t in same):.2f}-{max(t['p99_ms'] for t in same):.2f}" if len(same) > 1 else ""
+        merged.append(row)
+    return merged
+
+
 def main():
     binary = os.path.join(sys.argv[1], "plexus")
     work = tempfile.mkdtemp(prefix="plexus-bench-")
@@ -336,12 +353,13 @@ def main():
         rounds = []
         for round_index in range(ROUNDS):
             measured = []
-            rss = run_mode("off", binary, plugins, work, measured, client, tails if round_index == 0 else [])
+            rss = run_mode("off", binary, plugins, work, measured, client, tails)
             idle_rss = rss if round_index == 0 else idle_rss
             run_authenticated(binary, plugins, work, measured)
             run_mode("on", binary, plugins, work, measured, client, [])
             rounds.append(measured)
         results = median_rows(rounds)
+        tails = median_tails(tails)
     except BenchFailure as failure:
         print(f"http bench FAILED: {failure}", file=sys.stderr)
         return 1
@@ -385,9 +403,9 @@ def main():
             missed.append(f"c={c}: the authenticated route costs {auth['cpu_us_per_req'] / nginx['cpu_us_per_req']:.2f}x nginx's CPU per request (target at most {TARGET_RATIO_AUTHENTICATED}x)")
     print(f"\nTail at a fixed load, access log off: {RATE} requests/s over {RATE_CONNECTIONS} connections, "
           f"{max(DURATION, 3)} s (the first second is warm-up), latency from each request's due time")
-    print(f"{'server':8} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} {'max ms':>8} {'answered':>16}")
+    print(f"{'server':8} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} {'max ms':>8} {'answered':>16} {'p99 spread':>12}")
     for t in tails:
-        print(f"{t['server']:8} {t['p50_ms']:>8.3f} {t['p99_ms']:>8.3f} {t['p999_ms']:>9.3f} {t['max_ms']:>8.3f} {t['answered']:>16}")
+        print(f"{t['server']:8} {t['p50_ms']:>8.3f} {t['p99_ms']:>8.3f} {t['p999_ms']:>9.3f} {t['max_ms']:>8.3f} {t['answered']:>16} {t['p99_spread']:>12}")
         if t["server"] == "plexus" and t["p99_ms"] >= TARGET_P99_MS:
             missed.append(f"p99 at {RATE}/s over {RATE_CONNECTIONS} connections is {t['p99_ms']:.2f} ms (target under {TARGET_P99_MS} ms)")
     print(f"\nplexus idle RSS with the example plugins (master + worker): {idle_rss / 1024:.1f} MB")
