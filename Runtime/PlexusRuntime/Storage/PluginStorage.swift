@@ -83,13 +83,7 @@ final class PluginStorage {
     /// Runs one engine operation and hands its result back on the loop, timing it for `/metrics`.
     func run<T>(_ operation: String, _ start: @escaping (StorageEngine, @escaping @Sendable (Result<T, StorageError>) -> Void) -> Void,
                 completion: @escaping (Result<T, StorageError>) -> Void) {
-        let started = DispatchTime.now().uptimeNanoseconds
-        let finish: (Result<T, StorageError>) -> Void = { [weak self] result in
-            if let metrics = self?.metrics {
-                metrics.storageLatency(operation: operation).record(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
-            }
-            completion(result)
-        }
+        let finish = timed(operation, completion)
         withEngine { [loop] result in
             switch result {
             case .success(let engine): start(engine, loop.bounce(finish))
@@ -103,13 +97,7 @@ final class PluginStorage {
     /// loop, possibly before this returns. Timed for `/metrics` like `run`.
     func runOnLoop<T>(_ operation: String, _ start: @escaping (LoopStorage, @escaping (Result<T, StorageError>) -> Void) -> Void,
                       completion: @escaping (Result<T, StorageError>) -> Void) {
-        let started = DispatchTime.now().uptimeNanoseconds
-        let finish: (Result<T, StorageError>) -> Void = { [weak self] result in
-            if let metrics = self?.metrics {
-                metrics.storageLatency(operation: operation).record(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
-            }
-            completion(result)
-        }
+        let finish = timed(operation, completion)
         withEngine { [weak self] result in
             switch result {
             case .success(let engine):
@@ -117,6 +105,18 @@ final class PluginStorage {
                 start(self.loopSide(of: engine), finish)
             case .failure(let error): finish(.failure(error))
             }
+        }
+    }
+
+    /// `completion`, recording the time from now until it is called as `operation`'s storage
+    /// latency in `/metrics`.
+    private func timed<T>(_ operation: String, _ completion: @escaping (Result<T, StorageError>) -> Void) -> (Result<T, StorageError>) -> Void {
+        let started = DispatchTime.now().uptimeNanoseconds
+        return { [weak self] result in
+            if let metrics = self?.metrics {
+                metrics.storageLatency(operation: operation).record(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            }
+            completion(result)
         }
     }
 
