@@ -23,6 +23,8 @@ final class AccessLog {
     private var lostCounted = 0
     private var dropCounter: RuntimeCounter?
     private var closed = false
+    /// Wall-clock time from the monotonic clock the request path reads anyway.
+    private var clock = WallClockFromMonotonic()
 
     /// Opens the sink (a file now, so a bad path stops start-up; a FIFO on the writer thread) and
     /// starts the writer, the flush timer and the SIGUSR1 handler. Nil when the log is off.
@@ -63,6 +65,12 @@ final class AccessLog {
     /// Counts drops into `metrics` from now on (the series exists at zero).
     func report(to metrics: RuntimeMetrics) {
         dropCounter = metrics.counter("plexus_access_log_dropped_total", [], help: "")
+    }
+
+    /// Formats `request`'s record (answered with `bytes` after `microseconds`, at `hrtime`:
+    /// `uv_hrtime()` nanoseconds) and appends it to the ring.
+    func record(_ request: RequestContext, bytes: Int, microseconds: UInt64, at hrtime: UInt64) {
+        record(AccessRecord(request, bytes: bytes, microseconds: microseconds, time: clock.wallTime(at: hrtime), format: settings.format))
     }
 
     /// Formats one answered request and appends it to the ring (dropped and counted when the

@@ -18,14 +18,17 @@ extension Runtime {
 }
 
 extension AccessRecord {
-    /// The record of `request`, answered with `bytes` after `microseconds`.
-    init(_ request: RequestContext, bytes: Int, microseconds: UInt64) {
-        let route = request.route
-        self.init(time: AccessRecord.now(), method: request.method, target: request.head.slice(request.urlRange),
+    /// The record of `request`, answered with `bytes` after `microseconds`, logged at `time`, with
+    /// the fields `format` writes (the others are left empty: copying a string retains it).
+    init(_ request: RequestContext, bytes: Int, microseconds: UInt64, time: timespec, format: AccessLogSettings.Format) {
+        let combined = format == .combined
+        let route = combined ? nil : request.route
+        self.init(time: time, method: request.method, target: request.head.slice(request.urlRange),
                   httpMinor: request.httpMinor, status: request.status, bytes: bytes, durationMicroseconds: microseconds,
-                  requestID: request.requestID, peer: request.peer.address, peerIP: request.peer.ip,
-                  plugin: route?.plugin.name, route: route?.pattern.text ?? (request.builtin != nil ? request.path : nil),
-                  tenant: request.tenant, subject: request.caller?.subject,
-                  userAgent: request.header("User-Agent"), referer: request.header("Referer"))
+                  requestID: combined ? "" : request.requestID, peer: combined ? "" : request.peer.address,
+                  peerIP: combined ? request.peer.ip : "",
+                  plugin: route?.plugin.name, route: combined ? nil : route?.pattern.text ?? (request.builtin != nil ? request.path : nil),
+                  tenant: combined ? nil : request.tenant, subject: request.caller?.subject,
+                  userAgent: request.header(.userAgent), referer: combined ? request.header(.referer) : nil)
     }
 }

@@ -18,7 +18,12 @@ final class HTTPConnection {
     private let parser: UnsafeMutablePointer<llhttp_t>
     private(set) var queue: [HTTPExchange] = []
     private var queueHead = 0
-    private var current: HTTPExchange?
+    private var current: HTTPExchange? {
+        didSet { currentRef = current.map { Unmanaged.passUnretained($0) } }
+    }
+    /// ``current`` for the parser's callbacks, which borrow it (``current`` holds it) instead of
+    /// retaining and releasing it for every piece of the head.
+    private var currentRef: Unmanaged<HTTPExchange>?
     /// The last exchange answered: the next request reuses it when by then nothing else holds
     /// it (while it is being answered, the responder's call still does).
     private var spare: HTTPExchange?
@@ -338,7 +343,7 @@ final class HTTPConnection {
         lastActivity = now
         phaseStarted = now  // the body's own deadline starts when its reading may start
         // `100 Continue` only now that the request is admitted (``admitHead(end:)`` held it back).
-        if exchange.header("expect") != nil && unanswered == 1 && exchange.response == nil {
+        if exchange.header(.expect) != nil && unanswered == 1 && exchange.response == nil {
             write([UInt8]("HTTP/1.1 100 Continue\r\n\r\n".utf8))
         }
         // Parsed even when empty (a body-less request completes), and also during a graceful drain
@@ -392,35 +397,42 @@ final class HTTPConnection {
     }
 
     fileprivate func url(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
-        guard let exchange = current else { return refused }
-        if exchange.appendTarget(data, length) > hooks.limits.maxURLBytes {
-            pendingError = (414, "request target is longer than \(hooks.limits.maxURLBytes) bytes", [])
-            return refused
+        guard let currentRef else { return refused }
+        return currentRef._withUnsafeGuaranteedRef { exchange in
+            if exchange.appendTarget(data, length) > hooks.limits.maxURLBytes {
+                pendingError = (414, "request target is longer than \(hooks.limits.maxURLBytes) bytes", [])
+                return refused
+            }
+            return checkHeadSize(exchange)
         }
-        return checkHeadSize(exchange)
     }
 
     fileprivate func headerField(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
-        guard let exchange = current else { return refused }
+        guard let currentRef else { return refused }
         if phase == .body { return skipTrailer(length) }
-        guard exchange.appendFieldName(data, length, newField: lastCallbackWasValue, maxFields: hooks.limits.maxHeaderCount) else {
-            pendingError = (431, "more than \(hooks.limits.maxHeaderCount) header fields", [])
-            return refused
+        return currentRef._withUnsafeGuaranteedRef { exchange in
+            guard exchange.appendFieldName(data, length, newField: lastCallbackWasValue, maxFields: hooks.limits.maxHeaderCount) else {
+                pendingError = (431, "more than \(hooks.limits.maxHeaderCount) header fields", [])
+                return refused
+            }
+            lastCallbackWasValue = false
+            return checkHeadSize(exchange)
         }
-        lastCallbackWasValue = false
-        return checkHeadSize(exchange)
     }
 
     fileprivate func headerValue(_ data: UnsafePointer<CChar>, _ length: Int) -> Int32 {
-        guard let exchange = current, !exchange.headerRanges.isEmpty else { return refused }
-        if phase == .body { return skipTrailer(length) }
-        // llhttp's strict mode admits only token characters in a name (RFC 9110 §5.6.2), but an empty name too.
-        guard exchange.appendFieldValue(data, length, continuing: lastCallbackWasValue) else {
-            pendingError = Self.badFieldName
-            return refused
+        guard let currentRef else { return refused }
+        return currentRef._withUnsafeGuaranteedRef { exchange in
+            guard !exchange.headerRanges.isEmpty else { return refused }
+            if phase == .body { return skipTrailer(length) }
+            // llhttp's strict mode admits only token characters in a name (RFC 9110 §5.6.2), but an empty name too.
+            guard exchange.appendFieldValue(data, length, continuing: lastCallbackWasValue) else {
+                pendingError = Self.badFieldName
+                return refused
+            }
+            lastCallbackWasValue = true
+            return checkHeadSize(exchange)
         }
-        lastCallbackWasValue = true
-        return checkHeadSize(exchange)
     }
 
     /// A trailer field's bytes (llhttp reports trailers of a chunked body through the header
@@ -491,7 +503,7 @@ final class HTTPConnection {
         case .absolute:
             // RFC 9112 §3.2.2 lets the target's authority override Host; this server routes and
             // picks tenants by Host, so the two must agree.
-            guard let host = exchange.header("host"), Self.sameHost(host, target.authority) else {
+            guard let host = exchange.header(.host), Self.sameHost(host, target.authority) else {
                 pendingError = (400, "the absolute-form target names '\(target.authority)' but the Host field names another host; they must agree", [])
                 return false
             }
@@ -501,7 +513,7 @@ final class HTTPConnection {
         exchange.path = target.path
         exchange.rawPath = target.rawPath
         exchange.query = target.query
-        if let given = exchange.header("x-request-id"), RequestIDGenerator.isSane(given) {
+        if let given = exchange.header(.requestID), RequestIDGenerator.isSane(given) {
             exchange.requestID = String(decoding: given, as: UTF8.self)
         } else {
             exchange.requestID = hooks.nextRequestID()
@@ -519,7 +531,7 @@ final class HTTPConnection {
         }
         // A declared length (within the route's limit and the budget) is allocated once, at its size.
         if declared != 0 { exchange.body.reserve(Int(declared)) }
-        if let expect = exchange.header("expect") {
+        if let expect = exchange.header(.expect) {
             guard String(decoding: expect, as: UTF8.self).lowercased() == "100-continue" else {
                 pendingError = (417, "only 'Expect: 100-continue' is supported", [])
                 return false

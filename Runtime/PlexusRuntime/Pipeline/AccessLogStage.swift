@@ -41,7 +41,8 @@ final class AccessLogStage {
 
     /// Records `request`, answered with `bytes` bytes on the wire.
     func record(_ request: RequestContext, bytes: Int) {
-        let micros = (uv_hrtime() &- request.startNanoseconds) / 1000
+        let now = uv_hrtime()
+        let micros = (now &- request.startNanoseconds) / 1000
         if let metrics {
             if let target = request.target {
                 let routeSeries = series(of: target, metrics: metrics)
@@ -51,7 +52,7 @@ final class AccessLogStage {
                 metrics.recordRequest(plugin: "-", route: "unmatched", method: request.method, status: request.status, microseconds: micros)
             }
         }
-        accessLog?.record(AccessRecord(request, bytes: bytes, microseconds: micros))
+        accessLog?.record(request, bytes: bytes, microseconds: micros, at: now)
     }
 
     private func series(of target: RouteTarget, metrics: RuntimeMetrics) -> RouteSeries {

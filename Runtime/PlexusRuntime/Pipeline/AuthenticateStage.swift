@@ -31,7 +31,7 @@ final class AuthenticateStage: RequestStage {
     func screen(_ request: RequestContext, now: Double) -> GatewayRefusal? {
         var credential: String?
         var isAPIKey = false
-        let authorization = request.header("authorization")
+        let authorization = request.header(.authorization)
         if let authorization {
             // Keep-alive clients send the same token again and again: compare its bytes with the
             // one this connection verified last instead of building and hashing a string.
@@ -55,7 +55,7 @@ final class AuthenticateStage: RequestStage {
             }
             credential = token
             isAPIKey = APIKeyFormat.hasPrefix(token)
-        } else if let key = request.header("x-api-key") {
+        } else if let key = request.header(.apiKey) {
             credential = String(decoding: Self.trimmed(key), as: UTF8.self)
             isAPIKey = true
         } else if let ticket = StreamTickets.presented(in: request) {

@@ -11,7 +11,7 @@ final class CORSStage: RequestStage {
     var isEnabled: Bool { settings.isEnabled }
 
     func screen(_ request: RequestContext, now: Double) -> GatewayRefusal? {
-        guard settings.isEnabled, let origin = request.header("origin").map({ String(decoding: $0, as: UTF8.self) }),
+        guard settings.isEnabled, let origin = request.header(.origin).map({ String(decoding: $0, as: UTF8.self) }),
               settings.allows(origin) else { return nil }
         request.extraHeaders.append(("Access-Control-Allow-Origin", settings.allowedOrigins.contains("*") ? "*" : origin))
         request.extraHeaders.append(("Vary", "Origin"))
@@ -24,7 +24,7 @@ final class CORSStage: RequestStage {
     /// `Origin`) on a path that allows `allowedMethods`, or nil when the request is not one.
     func preflight(_ request: RequestContext, allowedMethods: [String]) -> (status: Int, headers: [(String, String)])? {
         guard request.method == "OPTIONS", request.header("access-control-request-method") != nil,
-              let origin = request.header("origin").map({ String(decoding: $0, as: UTF8.self) }) else { return nil }
+              let origin = request.header(.origin).map({ String(decoding: $0, as: UTF8.self) }) else { return nil }
         guard settings.isEnabled, settings.allows(origin) else {
             return (403, [])
         }

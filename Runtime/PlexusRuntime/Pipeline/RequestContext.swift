@@ -22,7 +22,13 @@ class RequestContext {
     /// The request line's target and the header fields, as sent (``headerRanges`` point into it).
     let head = RawBytes(capacity: 512)
     final var urlRange = 0..<0
-    final var headerRanges: [(name: Range<Int>, value: Range<Int>)] = []
+    final var headerRanges: [(name: Range<Int>, value: Range<Int>)] = [] {
+        didSet { commonFieldsIndexed = false }
+    }
+    /// Where the first field of each ``CommonField`` is in ``headerRanges`` (its index + 1; 0:
+    /// absent), found in one pass over the names at the first lookup after the head changed.
+    private final var commonFieldIndex = InlineArray<8, Int32>(repeating: 0)
+    private final var commonFieldsIndexed = false
     final var method = ""
     final var httpMinor: UInt16 = 1
     final var path = ""
@@ -33,7 +39,14 @@ class RequestContext {
 
     // Routing.
     /// The route the request matched (nil: none, or not routed yet).
-    final var target: RouteTarget?
+    final var target: RouteTarget? {
+        didSet {
+            if case .plugin(let route) = target { pluginRoute = route } else { pluginRoute = nil }
+        }
+    }
+    /// ``target``'s plugin route, held `unowned(unsafe)`: ``target`` holds it, and the request
+    /// path's stages read it without copying the enum (each copy retains and releases the route).
+    private final unowned(unsafe) var pluginRoute: RegisteredRoute?
     final var parameters: [(name: String, value: String)] = []
     /// The most body bytes the matched route accepts.
     final var bodyLimit: UInt64 = 0
@@ -98,10 +111,7 @@ class RequestContext {
     final var isHead: Bool { method == "HEAD" }
 
     /// The plugin route the request matched, if it matched one.
-    final var route: RegisteredRoute? {
-        if case .plugin(let route) = target { return route }
-        return nil
-    }
+    final var route: RegisteredRoute? { pluginRoute }
 
     /// The built-in endpoint the request matched, if it matched one.
     final var builtin: BuiltinRoute? {
@@ -148,6 +158,42 @@ class RequestContext {
         head.append(data, length)
         headerRanges[index].value = headerRanges[index].value.lowerBound..<head.count
         return true
+    }
+
+    /// Header fields the request path looks up on most requests: found in one pass over the
+    /// head's names instead of one pass per lookup.
+    enum CommonField: Int {
+        case host, authorization, apiKey, requestID, expect, userAgent, referer, origin
+    }
+
+    /// The value of the first `field` header (as ``header(_:)-StaticString`` finds it), as raw bytes.
+    final func header(_ field: CommonField) -> UnsafeRawBufferPointer? {
+        if !commonFieldsIndexed { indexCommonFields() }
+        let index = Int(commonFieldIndex[field.rawValue])
+        return index == 0 ? nil : head.slice(headerRanges[index - 1].value)
+    }
+
+    private final func indexCommonFields() {
+        commonFieldIndex = InlineArray(repeating: 0)
+        var position = 0
+        while position < headerRanges.count {
+            let name = head.slice(headerRanges[position].name)
+            position += 1
+            let field: CommonField
+            switch name.count {
+            case 4 where ASCIICase.equal(name, "host"): field = .host
+            case 6 where ASCIICase.equal(name, "expect"): field = .expect
+            case 6 where ASCIICase.equal(name, "origin"): field = .origin
+            case 7 where ASCIICase.equal(name, "referer"): field = .referer
+            case 9 where ASCIICase.equal(name, "x-api-key"): field = .apiKey
+            case 10 where ASCIICase.equal(name, "user-agent"): field = .userAgent
+            case 12 where ASCIICase.equal(name, "x-request-id"): field = .requestID
+            case 13 where ASCIICase.equal(name, "authorization"): field = .authorization
+            default: continue
+            }
+            if commonFieldIndex[field.rawValue] == 0 { commonFieldIndex[field.rawValue] = Int32(position) }
+        }
+        commonFieldsIndexed = true
     }
 
     /// The value of the first header named `name` (ASCII case-insensitive), as raw bytes.

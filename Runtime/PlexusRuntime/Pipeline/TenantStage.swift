@@ -21,7 +21,7 @@ final class TenantStage: RequestStage {
     }
 
     func screen(_ request: RequestContext, now: Double) -> GatewayRefusal? {
-        let hostTenant = tenantHosts.isEmpty && directory.isEmpty ? nil : request.header("host").flatMap { tenant(forHost: String(decoding: $0, as: UTF8.self)) }
+        let hostTenant = tenantHosts.isEmpty && directory.isEmpty ? nil : request.header(.host).flatMap { tenant(forHost: String(decoding: $0, as: UTF8.self)) }
         guard let caller = request.caller else {
             request.tenant = hostTenant
             return suspension(request, hostTenant)
