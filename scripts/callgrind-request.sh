@@ -11,6 +11,8 @@
 # info into a temporary directory first. Prints "instructions per request: N"; keeps the
 # callgrind output (callgrind_annotate --inclusive=yes FILE) where KEEP names, if set.
 # NGINX=1 measures nginx `return 200 "hello\n"` on the same client instead (daemon off, one process).
+# SUPERVISE=1 runs plexus supervised, as bench/http.sh does, and counts the worker's instructions
+# (the supervised path adds the crash-blame record, the shared counters and the handover state).
 # Exit 1 when the requests were not answered with 200.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,8 +61,10 @@ else
     } > "$W/plexus.toml"
     LOGFLAG=--no-access-log
     [ "${ACCESS_LOG:-0}" = 1 ] && LOGFLAG=
-    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$W/callgrind.out" \
-        "$W/plexus" serve --no-supervise --config "$W/plexus.toml" $LOGFLAG --log-level error 2> "$W/valgrind.log" > /dev/null &
+    SUPERVISION=--no-supervise
+    [ "${SUPERVISE:-0}" = 1 ] && SUPERVISION="--supervise"
+    valgrind --tool=callgrind --instr-atstart=no --trace-children=yes --callgrind-out-file="$W/callgrind.out.%p" \
+        "$W/plexus" serve $SUPERVISION --config "$W/plexus.toml" $LOGFLAG --log-level error 2> "$W/valgrind.log" > /dev/null &
     PID=$!
 fi
 python3 - "$PORT" "$N" "$MODE" "$TOKEN" "$PID" "$W" <<'PY'
@@ -86,13 +90,21 @@ def run(count):
         client.request("GET", "/api/v1/hello", headers=headers); response = client.getresponse(); body = response.read()
         if response.status != 200 or body != b"hello\n": sys.exit("unexpected answer %d %r" % (response.status, body))
 run(200)
+if os.environ.get("SUPERVISE") == "1":
+    # The worker answers: the master's only child.
+    pid = subprocess.run(["pgrep", "-P", pid], capture_output=True, text=True).stdout.split()[0]
+open(os.path.join(work, "measured.pid"), "w").write(pid)
 subprocess.run(["callgrind_control", "-i", "on", pid], check=True, capture_output=True)
 run(n)
 subprocess.run(["callgrind_control", "-i", "off", pid], check=True, capture_output=True)
 subprocess.run(["callgrind_control", "-d", pid], check=True, capture_output=True)
 PY
 sleep 1
-total=$(awk '/^totals:/ { print $2; exit }' "$W"/callgrind.out.1 2>/dev/null || true)
+MEASURED=$(cat "$W/measured.pid" 2>/dev/null || echo none)
+# The dump callgrind_control asked for (the NGINX run writes callgrind.out.1).
+OUT="$W/callgrind.out.$MEASURED.1"
+[ -f "$OUT" ] || OUT="$W/callgrind.out.1"
+total=$(awk '/^totals:/ { print $2; exit }' "$OUT" 2>/dev/null || true)
 [ -n "$total" ] && [ "$total" -gt 0 ] || { echo "no callgrind dump with a total" >&2; cat "$W/valgrind.log" >&2; exit 1; }
-[ -n "${KEEP:-}" ] && cp "$W"/callgrind.out.1 "$KEEP"
+[ -n "${KEEP:-}" ] && cp "$OUT" "$KEEP"
 echo "instructions per request: $((total / N)) ($MODE, $N requests, total $total)"

@@ -49,6 +49,12 @@ void plexus_blame_set(plexus_blame_record *record, const char *plugin, const cha
     __atomic_store_n(&record->active, 1, __ATOMIC_RELEASE);
 }
 
+void plexus_blame_reactivate(plexus_blame_record *record) {
+    /* The loop thread is the only writer of these fields: no read-modify-write needed. */
+    __atomic_store_n(&record->calls, __atomic_load_n(&record->calls, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&record->active, 1, __ATOMIC_RELEASE);
+}
+
 void plexus_blame_clear(plexus_blame_record *record) {
     __atomic_store_n(&record->active, 0, __ATOMIC_RELEASE);
 }

@@ -68,6 +68,40 @@ final class BlameAndELFCheckTests: XCTestCase {
         XCTAssertTrue(free)
     }
 
+    func testLoopMarksNestAndARepeatedMarkKeepsItsTexts() {
+        let record = makeRecord()
+        let saved = Blame.record
+        Blame.record = record
+        defer { Blame.record = saved }
+        func culprit() -> BlameCulprit? {
+            record.pointee.crashed_thread = record.pointee.loop_thread
+            return BlameCulprit.read(record)
+        }
+        Blame.mark(name: "outer", what: "route GET /a")
+        XCTAssertEqual(culprit(), BlameCulprit(plugin: "outer", file: "outer", what: "route GET /a"))
+        Blame.mark(name: "inner", what: "service x")
+        XCTAssertEqual(culprit()?.plugin, "inner")
+        Blame.mark(name: "innermost", what: "hook")
+        XCTAssertEqual(culprit()?.plugin, "innermost")
+        Blame.clear()
+        XCTAssertEqual(culprit(), BlameCulprit(plugin: "inner", file: "inner", what: "service x"), "the outer mark is written back")
+        Blame.clear()
+        XCTAssertEqual(culprit(), BlameCulprit(plugin: "outer", file: "outer", what: "route GET /a"))
+        Blame.clear()
+        XCTAssertNil(culprit(), "nothing marked: no culprit")
+        // The same mark again (a route called again) is active again with the same texts.
+        let calls = record.pointee.calls
+        Blame.mark(name: "outer", what: "route GET /a")
+        XCTAssertEqual(culprit(), BlameCulprit(plugin: "outer", file: "outer", what: "route GET /a"))
+        XCTAssertEqual(record.pointee.calls, calls + 1)
+        Blame.clear()
+        Blame.clear()  // one clear too many clears and leaves no mark behind
+        XCTAssertNil(culprit())
+        Blame.mark(name: "after", what: "hook")
+        XCTAssertEqual(culprit()?.plugin, "after")
+        Blame.clear()
+    }
+
     func testThreadMarksNestAndEveryThreadGetsItsOwnSlot() {
         let record = makeRecord()
         nonisolated(unsafe) let shared = record

@@ -72,6 +72,8 @@ void plexus_blame_set_ready(plexus_blame_record *record, uint32_t state, const c
 uint32_t plexus_blame_ready(const plexus_blame_record *record);
 
 void plexus_blame_set(plexus_blame_record *record, const char *plugin, const char *file, const char *what);
+/** Marks the record active again with the texts it already holds (the loop thread's mark repeated). */
+void plexus_blame_reactivate(plexus_blame_record *record);
 void plexus_blame_clear(plexus_blame_record *record);
 void plexus_blame_beat(plexus_blame_record *record);
 uint64_t plexus_blame_heartbeat(const plexus_blame_record *record);

@@ -24,7 +24,12 @@ final class ConnectionHandover {
     /// Slots of connections closed since the master was last told (not reused before it is).
     private var closedSlots: [UInt32] = []
     /// The table's plugin index of each mounted plugin.
-    private var pluginIndex: [ObjectIdentifier: UInt32] = [:]
+    private var pluginIndex: [ObjectIdentifier: UInt32] = [:] {
+        didSet { lastLookup = nil }
+    }
+    /// The last answer of ``state(inFlightIn:)``: a connection publishes its state several times
+    /// per request, nearly always for the plugin of the request before.
+    private var lastLookup: (plugin: ObjectIdentifier, state: UInt32)?
     private var poll: LoopPoll?
     private var flushTimer: LoopTimer?
     /// Called with each connection the master hands over (descriptor and slot), once started.
@@ -57,7 +62,11 @@ final class ConnectionHandover {
 
     /// The slot state of a request in flight in `plugin`.
     func state(inFlightIn plugin: PluginInstance) -> UInt32 {
-        pluginIndex[ObjectIdentifier(plugin)].map { plexus_slot_plugin + $0 } ?? plexus_slot_busy
+        let id = ObjectIdentifier(plugin)
+        if let lastLookup, lastLookup.plugin == id { return lastLookup.state }
+        let state = pluginIndex[id].map { plexus_slot_plugin + $0 } ?? plexus_slot_busy
+        lastLookup = (id, state)
+        return state
     }
 
     /// Starts taking the connections the master hands over (queued on the channel until now),

@@ -809,8 +809,14 @@ final class HTTPConnection {
     private func handoverState(_ handover: ConnectionHandover) -> UInt32 {
         if stream != nil || takeover != nil || writesInFlight > 0 { return plexus_slot_unsafe }
         if unanswered == 0 { return phase == .idle && !closing && !stopReading && !peerEnded ? plexus_slot_idle : plexus_slot_unsafe }
-        for exchange in queue[queueHead...].reversed() where exchange.response == nil && exchange !== current {
-            if let route = exchange.route { return handover.state(inFlightIn: route.plugin) }
+        // The newest request handed to a plugin and not answered yet (plain indices: this runs
+        // several times per request).
+        var index = queue.count - 1
+        while index >= queueHead {
+            let exchange = queue[index]
+            index -= 1
+            guard exchange.response == nil, exchange !== current, let route = exchange.route else { continue }
+            return handover.state(inFlightIn: route.plugin)
         }
         return plexus_slot_busy
     }

@@ -16,20 +16,7 @@ public final class HTTPServer {
     var requestIDs = RequestIDGenerator()
     private let bodies: BodyBudget
     /// What every connection calls out to (the pipeline holds no reference back to the server).
-    /// The server outlives its connections, so the closures hold it `unowned(unsafe)`, as the
-    /// connections once did: no reference counting on the request path.
-    private lazy var hooks: ConnectionHooks = {
-        let pipeline = self.pipeline
-        return ConnectionHooks(
-            loop: loop, limits: limits, bodies: bodies,
-            nextToken: { [unowned(unsafe) self] in nextToken() }, nextRequestID: { [unowned(unsafe) self] in requestIDs.next() },
-            headComplete: { [unowned(unsafe) pipeline] in pipeline.headComplete($0) },
-            bodyComplete: { [unowned(unsafe) pipeline] in pipeline.bodyComplete($0) },
-            written: { [unowned(unsafe) pipeline] in pipeline.written($0, bytes: $1) },
-            abandoned: { [unowned(unsafe) pipeline] in pipeline.abandoned($0) },
-            fail: { [unowned(unsafe) pipeline] in pipeline.writer.problem($0, status: $1, detail: $2, headers: $3) },
-            closed: { [unowned(unsafe) self] in connectionClosed($0) }, handover: { [unowned(unsafe) self] in handover })
-    }()
+    private lazy var hooks = ConnectionHooks(server: self, pipeline: pipeline, loop: loop, limits: limits, bodies: bodies)
     private var listener: UnsafeMutablePointer<uv_tcp_t>?
     private var connections: [Int: HTTPConnection] = [:]
     private var nextConnectionID = 0

@@ -8,9 +8,18 @@ import Foundation
 /// with ``offLoop(plugin:file:what:_:)`` in a slot of its own, so the master blames the thread
 /// that crashed (see ``BlameCulprit``).
 public enum Blame {
-    nonisolated(unsafe) static var record: UnsafeMutablePointer<plexus_blame_record>?
-    /// Marks of calls still in progress (a plugin call that reaches another plugin nests).
-    nonisolated(unsafe) private static var stack: [(plugin: String, file: String, what: String)] = []
+    nonisolated(unsafe) static var record: UnsafeMutablePointer<plexus_blame_record>? {
+        didSet { written = nil }
+    }
+    /// Marks of calls still in progress that an inner call covers (a plugin call that reaches
+    /// another plugin nests); the innermost is ``written``. Empty unless calls nest, so a call
+    /// that does not nest costs no array operation.
+    nonisolated(unsafe) private static var outer: [(plugin: String, file: String, what: String)] = []
+    /// Calls marked and not returned yet.
+    nonisolated(unsafe) private static var depth = 0
+    /// The texts the record holds (written last): a mark with the same texts (a route called
+    /// again) only marks the record active again instead of copying them.
+    nonisolated(unsafe) private static var written: (plugin: String, file: String, what: String)?
 
     static let magic: UInt32 = 0x504C_5842
 
@@ -54,9 +63,9 @@ public enum Blame {
     @inline(__always)
     static func clear() {
         guard let record else { return }
-        if !stack.isEmpty { stack.removeLast() }
-        if let outer = stack.last {
-            write(record, outer.plugin, outer.file, outer.what)
+        depth = max(0, depth - 1)
+        if depth > 0, let mark = outer.popLast() {
+            write(record, mark.plugin, mark.file, mark.what)
         } else {
             plexus_blame_clear(record)
         }
@@ -92,11 +101,17 @@ public enum Blame {
     }
 
     private static func push(_ plugin: String, _ file: String, _ what: String) {
-        stack.append((plugin, file, what))
+        if depth > 0, let written { outer.append(written) }
+        depth += 1
         write(record!, plugin, file, what)
     }
 
     private static func write(_ record: UnsafeMutablePointer<plexus_blame_record>, _ plugin: String, _ file: String, _ what: String) {
+        if let written, written.what == what, written.plugin == plugin, written.file == file {
+            plexus_blame_reactivate(record)
+            return
+        }
+        written = (plugin, file, what)
         plugin.withCString { p in file.withCString { f in what.withCString { w in plexus_blame_set(record, p, f, w) } } }
     }
 }
