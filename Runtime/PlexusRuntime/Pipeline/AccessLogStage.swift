@@ -16,6 +16,20 @@ final class AccessLogStage {
         let histogram: RequestDurations.Series
         /// A counter per status seen (a few per route: a linear search beats hashing).
         var counters: [(status: Int, counter: RuntimeCounter)] = []
+        /// The counter of the status counted last (``counters`` holds it): nearly every request
+        /// of a route has the status of the one before.
+        private var last: (status: Int, counter: Unmanaged<RuntimeCounter>)?
+
+        /// Counts one request answered with `status`.
+        func count(_ status: Int, metrics: RuntimeMetrics) {
+            if let last, last.status == status {
+                last.counter._withUnsafeGuaranteedRef { $0.increment() }
+                return
+            }
+            let counter = counter(status, metrics: metrics)
+            last = (status, Unmanaged.passUnretained(counter))
+            counter.increment()
+        }
 
         func counter(_ status: Int, metrics: RuntimeMetrics) -> RuntimeCounter {
             for entry in counters where entry.status == status { return entry.counter }
@@ -44,9 +58,9 @@ final class AccessLogStage {
         let now = uv_hrtime()
         let micros = (now &- request.startNanoseconds) / 1000
         if let metrics {
-            if let target = request.target {
-                let routeSeries = series(of: target, metrics: metrics)
-                routeSeries.counter(request.status, metrics: metrics).increment()
+            if request.routeID >= 0 {
+                let routeSeries = series(of: request, metrics: metrics)
+                routeSeries.count(request.status, metrics: metrics)
                 routeSeries.histogram.record(microseconds: micros)
             } else {
                 metrics.recordRequest(plugin: "-", route: "unmatched", method: request.method, status: request.status, microseconds: micros)
@@ -55,9 +69,10 @@ final class AccessLogStage {
         accessLog?.record(request, bytes: bytes, microseconds: micros, at: now)
     }
 
-    private func series(of target: RouteTarget, metrics: RuntimeMetrics) -> RouteSeries {
-        let id = target.id
+    private func series(of request: RequestContext, metrics: RuntimeMetrics) -> RouteSeries {
+        let id = request.routeID
         if id < series.count, let existing = series[id] { return existing }
+        guard let target = request.target else { preconditionFailure("a route id without a target") }
         if id >= series.count { series.append(contentsOf: repeatElement(nil, count: id + 1 - series.count)) }
         let made: RouteSeries
         switch target {

@@ -10,8 +10,9 @@ final class PluginResponder: ResponseSink {
     /// Requests handed to plugins and not answered yet, by token (not the one whose handler runs now).
     private var awaiting: [UInt64: HTTPExchange] = [:]
     /// The request whose handler runs now: a synchronous handler answers it within the call, with
-    /// no entry in ``awaiting`` (held `unowned(unsafe)`: ``call(_:route:)`` holds it meanwhile).
-    private unowned(unsafe) var running: HTTPExchange?
+    /// no entry in ``awaiting`` (unretained: ``call(_:route:)`` holds it meanwhile, and the answer
+    /// borrows it, with no reference counting).
+    private var running: Unmanaged<HTTPExchange>?
     private var runningAnswered = false
     private var deadlineTimer: LoopTimer?
     /// Requests given up on whose plugin is told (ABI 1.6) and still holds a bulkhead slot.
@@ -44,7 +45,7 @@ final class PluginResponder: ResponseSink {
         let forwards = credentials.forwards(to: route) && !(exchange.caller?.isAdminKey ?? false)
         var request = exchange.makeCRequest(credentials: forwards)
         let (outer, outerAnswered) = (running, runningAnswered)
-        running = exchange
+        running = Unmanaged.passUnretained(exchange)
         runningAnswered = false
         Blame.around(route.plugin, route.blameLabel) { route.handler(route.context, &request) }
         // Not answered within the call: the answer comes later (an `async` handler, a timer),
@@ -63,19 +64,23 @@ final class PluginResponder: ResponseSink {
     }
 
     func respond(token: UInt64, from plugin: PluginInstance, _ response: UnsafePointer<plexus_response>) {
-        let exchange: HTTPExchange
-        if let inline = running, !runningAnswered, inline.token == token, inline.route?.plugin === plugin {
+        if let running, !runningAnswered,
+           running._withUnsafeGuaranteedRef({ $0.token == token && $0.route?.plugin === plugin }) {
             runningAnswered = true
-            exchange = inline
-        } else {
-            guard let waiting = awaiting[token], waiting.route?.plugin === plugin else {
-                if abandoned.settle(token: token, plugin: plugin) { return }
-                plugin.logger.debug("response for an unknown or abandoned request ignored", metadata: ["token": "\(token)"])
-                return
-            }
-            awaiting.removeValue(forKey: token)
-            exchange = waiting
+            running._withUnsafeGuaranteedRef { finish($0, response) }
+            return
         }
+        guard let waiting = awaiting[token], waiting.route?.plugin === plugin else {
+            if abandoned.settle(token: token, plugin: plugin) { return }
+            plugin.logger.debug("response for an unknown or abandoned request ignored", metadata: ["token": "\(token)"])
+            return
+        }
+        awaiting.removeValue(forKey: token)
+        finish(waiting, response)
+    }
+
+    /// Gives back what the request held and writes its answer.
+    private func finish(_ exchange: HTTPExchange, _ response: UnsafePointer<plexus_response>) {
         resilience?.leave(exchange, success: response.pointee.status < 500, now: Date().timeIntervalSince1970)
         writer.send(exchange, response)
         answered?()

@@ -42,8 +42,11 @@ class RequestContext {
     final var target: RouteTarget? {
         didSet {
             if case .plugin(let route) = target { pluginRoute = route } else { pluginRoute = nil }
+            routeID = target?.id ?? -1
         }
     }
+    /// ``target``'s route id (-1: none), read without copying the target.
+    final private(set) var routeID = -1
     /// ``target``'s plugin route, held `unowned(unsafe)`: ``target`` holds it, and the request
     /// path's stages read it without copying the enum (each copy retains and releases the route).
     private final unowned(unsafe) var pluginRoute: RegisteredRoute?
