@@ -13,6 +13,17 @@ plexus_counter_slot *plexus_counter_claim(plexus_counter_region *region, const c
     return slot;
 }
 
+void plexus_counter_add_single_writer(plexus_counter_slot *slot, double amount) {
+    uint64_t *bits = (uint64_t *)&slot->value;
+    uint64_t old = __atomic_load_n(bits, __ATOMIC_RELAXED);
+    double value;
+    memcpy(&value, &old, sizeof value);
+    value += amount;
+    uint64_t new_bits;
+    memcpy(&new_bits, &value, sizeof new_bits);
+    __atomic_store_n(bits, new_bits, __ATOMIC_RELEASE);
+}
+
 void plexus_counter_add(plexus_counter_slot *slot, double amount) {
     uint64_t *bits = (uint64_t *)&slot->value;
     uint64_t old = __atomic_load_n(bits, __ATOMIC_RELAXED);

@@ -50,9 +50,12 @@ final class CounterRegionTests: XCTestCase {
         var worker: CounterRegion? = try CounterRegion(attaching: dup(master.descriptor))
         plexus_counter_add(try XCTUnwrap(worker?.claim("a")), 5)
         plexus_counter_add(try XCTUnwrap(worker?.claim("b")), 1)
+        // The loop's request counters: one writer, a load and a store.
+        let loopOnly = try XCTUnwrap(worker?.claim("c"))
+        for _ in 0..<3 { plexus_counter_add_single_writer(loopOnly, 1) }
         worker = nil
         master.closeDescriptor()
-        XCTAssertEqual(Dictionary(uniqueKeysWithValues: master.series.map { ($0.series, $0.value) }), ["a": 5, "b": 1])
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: master.series.map { ($0.series, $0.value) }), ["a": 5, "b": 1, "c": 3])
     }
 
     func testAWorkerRefusesADescriptorThatIsNoRegion() throws {

@@ -33,6 +33,9 @@ typedef struct plexus_counter_region {
 plexus_counter_slot *plexus_counter_claim(plexus_counter_region *region, const char *series);
 /** Adds `amount` to the slot's value atomically. */
 void plexus_counter_add(plexus_counter_slot *slot, double amount);
+/** Adds `amount` to a slot only the calling thread ever writes (a load and a store, no
+    read-modify-write: the master still reads a whole value). */
+void plexus_counter_add_single_writer(plexus_counter_slot *slot, double amount);
 /** The slot's value (atomic load). */
 double plexus_counter_value(const plexus_counter_slot *slot);
 /** Slot `index` (below `capacity`). */

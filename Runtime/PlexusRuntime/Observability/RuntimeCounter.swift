@@ -22,6 +22,13 @@ final class RuntimeCounter {
         if let slot { plexus_counter_add(slot, Double(amount)) }
     }
 
+    /// Adds one, from the loop thread, for a counter only the loop thread ever increments (the
+    /// request counters): the shared slot is written without a read-modify-write.
+    func incrementOnLoop() {
+        counter.increment(by: Int64(1))
+        if let slot { plexus_counter_add_single_writer(slot, 1) }
+    }
+
     /// Adds `amount` (not negative).
     func increment(by amount: Double) {
         counter.increment(by: amount)

@@ -23,12 +23,12 @@ final class AccessLogStage {
         /// Counts one request answered with `status`.
         func count(_ status: Int, metrics: RuntimeMetrics) {
             if let last, last.status == status {
-                last.counter._withUnsafeGuaranteedRef { $0.increment() }
+                last.counter._withUnsafeGuaranteedRef { $0.incrementOnLoop() }
                 return
             }
             let counter = counter(status, metrics: metrics)
             last = (status, Unmanaged.passUnretained(counter))
-            counter.increment()
+            counter.incrementOnLoop()
         }
 
         func counter(_ status: Int, metrics: RuntimeMetrics) -> RuntimeCounter {
