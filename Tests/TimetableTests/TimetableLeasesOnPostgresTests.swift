@@ -53,4 +53,51 @@ final class TimetableLeasesOnPostgresTests: XCTestCase {
         XCTAssertEqual(onA["status"] as? String, "failed", "A serves the job as stored: \(onA)")
         XCTAssertTrue("\(onA)".contains("interrupted by a restart"), "\(onA)")
     }
+
+    /// An owner frozen past the time it acts on a lease without renewal (12 s) publishes no
+    /// progress for its job when it wakes: the progress timer, due first, checks the lease's time
+    /// itself instead of waiting for the next heartbeat's check. Events published before the
+    /// freeze (elapsed well under the freeze) may still be in the stream; none may come after.
+    func testAnOwnerFrozenPastItsLeasePublishesNoProgressWhenItWakes() throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n[supervisor]\nenabled = false\n"
+        let a = try TimetableHarness.start(extra: extra)
+        var frozen = false
+        defer {
+            if frozen { kill(a.process.processIdentifier, SIGCONT) }
+            _ = a.stop()
+        }
+        let client = try TestClient(port: a.port, timeoutSeconds: 2)
+        try client.send("GET /api/v1/events/stream?topic=timetable.job.progress HTTP/1.1\r\nHost: t\r\n\(a.authorized(""))\r\n")
+        XCTAssertEqual(try client.readHead().status, 200)
+        let reader = SSEReader(client: client)
+        let id = try TimetableHarness.submit(a, ctt: Instances.larger(), timeLimit: 60)
+        _ = try TimetableHarness.waitRunning(a, id)
+        // The solver is improving (progress flows), so an improvement is likely pending at the freeze.
+        var before = 0
+        let flowing = Date().addingTimeInterval(20)
+        while before < 2, Date() < flowing {
+            if let frame = try? reader.next(), (frame.json["payload"] as? [String: Any])?["id"] as? String == id { before += 1 }
+        }
+        XCTAssertEqual(before, 2, "no progress before the freeze")
+
+        XCTAssertEqual(kill(a.process.processIdentifier, SIGSTOP), 0)
+        frozen = true
+        usleep(13_500_000)
+        XCTAssertEqual(kill(a.process.processIdentifier, SIGCONT), 0)
+        frozen = false
+
+        var late: [[String: Any]] = []
+        let quiet = Date().addingTimeInterval(4)
+        while Date() < quiet {
+            guard let frame = try? reader.next() else { continue }
+            let payload = frame.json["payload"] as? [String: Any] ?? [:]
+            if payload["id"] as? String == id, (payload["elapsed_seconds"] as? Double ?? 0) >= 13 { late.append(payload) }
+        }
+        XCTAssertEqual(late.count, 0, "progress published by an owner past its lease: \(late)")
+        let deadline = Date().addingTimeInterval(5)
+        while !a.log.contains("lease lost"), Date() < deadline { usleep(100_000) }
+        XCTAssertTrue(a.log.contains("lease lost"), "A stopped the job")
+    }
 }

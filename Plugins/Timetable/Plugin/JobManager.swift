@@ -171,6 +171,19 @@ final class JobManager {
         }
     }
 
+    /// True when this instance may still act for `job` (write it, publish about it): its lease was
+    /// not lost and, on PostgreSQL, was stamped less than ``leaseHeldFor`` ago. A job whose lease
+    /// may have expired (this process frozen, or the database out of reach, since the last
+    /// heartbeat) stops here at once, and false is returned: so a timer that fires before the
+    /// next lease check (progress, right after a freeze) publishes nothing for it.
+    private func holdsLease(_ job: Job) -> Bool {
+        guard !job.leaseLost else { return false }
+        guard shared else { return true }
+        guard ProcessInfo.processInfo.systemUptime >= job.leaseSince + Self.leaseHeldFor else { return true }
+        leaseLost(job, reason: "its lease was not renewed for \(Int(Self.leaseHeldFor)) s (the database was out of reach, or this process was frozen)")
+        return false
+    }
+
     /// Stops the unfinished jobs whose lease was not renewed for ``leaseHeldFor`` (the database out of reach).
     private func checkLeases() {
         let now = ProcessInfo.processInfo.systemUptime
@@ -369,8 +382,9 @@ final class JobManager {
         job.finished = Date()
         completed += 1
         running -= 1
-        guard !job.leaseLost else {
-            // Stopped here (lease lost): nothing more is written or published by this instance.
+        guard holdsLease(job) else {
+            // Stopped here (lease lost, or it may have expired): nothing more is written or
+            // published by this instance.
             pump()
             return
         }
@@ -441,7 +455,7 @@ final class JobManager {
 
     /// Publishes `job`'s progress if there is a report not published yet.
     private func publishProgress(_ job: Job) {
-        guard !job.leaseLost, let snapshot = job.progress.snapshot, snapshot.updates > job.publishedUpdates else { return }
+        guard holdsLease(job), let snapshot = job.progress.snapshot, snapshot.updates > job.publishedUpdates else { return }
         job.publishedUpdates = snapshot.updates
         // Wall-clock seconds since the job started (the solver's own clock at the end is a little shorter, and
         // would make the last event's elapsed_seconds go backwards).
