@@ -63,14 +63,14 @@ final class LoopStorageTests: XCTestCase {
         }
     }
 
-    private func harness(_ backend: TestBackend, clock: ManualClock? = nil, timeoutMilliseconds: Int? = nil) async throws -> Harness {
+    private func harness(_ backend: TestBackend, clock: ManualClock? = nil, timeoutMilliseconds: Int? = nil, poolSize: Int = 4) async throws -> Harness {
         let engine: StorageEngine
         var database = ""
         if backend == .postgresql {
             let url = try PostgresTestCluster.get().newDatabaseURL()
             database = PostgresTestCluster.databaseName(url)
             engine = try await StorageEngine.open(
-                pluginName: "loop-test", postgres: PostgresSettings(url: url, statementTimeoutMilliseconds: timeoutMilliseconds ?? 5_000),
+                pluginName: "loop-test", postgres: PostgresSettings(url: url, poolSize: poolSize, statementTimeoutMilliseconds: timeoutMilliseconds ?? 5_000),
                 configuration: testConfiguration(clock: clock))
         } else {
             engine = try await openEngine(self, backend: backend, clock: clock)
@@ -229,6 +229,38 @@ final class LoopStorageTests: XCTestCase {
         XCTAssertEqual(h.loopConnections, 1)
         let viaEngine = try await h.engine.get("many-\(count - 1)")
         XCTAssertEqual(viaEngine?.value, Array("v\(count - 1)".utf8))
+    }
+
+    /// With one pool connection (`postgres_pool_size = 1`): a put on the loop's connection made
+    /// while a transaction of the same plugin runs on the pool waits for it (it does not overtake
+    /// it), and a pool call made after that held put waits for the put in turn.
+    func testPostgresKeyValueCallsNeverOvertakeEarlierPoolCalls() async throws {
+        let h = try await harness(.postgresql, poolSize: 1)
+        XCTAssertTrue(h.waitForLoopConnection())
+        XCTAssertEqual(try h.put("k", [0]).get(), 1)
+        let order = Locked<[String]>([])
+        let seenByLaterPoolCall = Locked<[UInt8]?>(nil)
+        let release = DispatchSemaphore(value: 0)
+        // The transaction is held on its worker for 300 ms after the put is made: without the
+        // order, the put is answered by the loop's connection long before.
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(300)) { release.signal() }
+        h.thread.wait { done in
+            h.storage.onWorkers({ engine, finish in
+                engine.transaction({ tx in
+                    release.wait()
+                    return try tx.put("k", value: [1])
+                }, completion: finish)
+            }, completion: { (_: Result<Int64, StorageError>) in order.withLock { $0.append("transaction") } })
+            h.storage.put("k", value: [2]) { result in order.withLock { $0.append("put \(Self.describe(result))") } }
+            h.storage.onWorkers({ engine, finish in engine.get("k", completion: finish) }, completion: { result in
+                seenByLaterPoolCall.withLock { $0 = (try? result.get())??.value }
+                done()
+            })
+        }
+        XCTAssertEqual(order.current, ["transaction", "put 3"], "the put waited for the transaction made before it")
+        XCTAssertEqual(seenByLaterPoolCall.current, [2], "the pool call made after the put saw it")
+        XCTAssertEqual(try h.get("k").get()?.value, [2])
+        XCTAssertEqual(h.thread.sync { h.storage.heldBehindOtherPath }, 2)
     }
 
     func testPostgresLoopConnectionKeepsTheEngineSemantics() async throws {
