@@ -415,4 +415,56 @@ final class LoopStorageTests: XCTestCase {
         XCTAssertTrue(h.waitForLoopConnection())
         XCTAssertEqual(try h.get("first").get()?.value, [1])
     }
+
+    /// A server that vanishes without closing its connections (a relay the test owns stops
+    /// carrying bytes, no FIN, no RST): a call in flight on the loop's connection and one on the
+    /// pool each fail as `.unavailable` once the client-side deadline (statement timeout 1 s +
+    /// 2 s) passes, instead of waiting without end; both connections are dropped, and the next
+    /// calls connect again (through the relay, which carries new connections) and succeed.
+    func testPostgresServerThatStopsAnsweringFailsAtTheClientDeadlineAndConnectsAgain() async throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let relay = try StallingRelay(upstreamPort: cluster.port)
+        defer { relay.stop() }
+        let relayed = url.replacingOccurrences(of: "127.0.0.1:\(cluster.port)/", with: "127.0.0.1:\(relay.port)/")
+        XCTAssertNotEqual(relayed, url)
+        let engine = try await StorageEngine.open(
+            pluginName: "vanish", postgres: PostgresSettings(url: relayed, poolSize: 1, statementTimeoutMilliseconds: 1_000),
+            configuration: testConfiguration())
+        let h = Harness(engine, database: PostgresTestCluster.databaseName(url))
+        addTeardownBlock {
+            h.stop()
+            relay.stop()
+            let closed = DispatchSemaphore(value: 0)
+            engine.close { _ in closed.signal() }
+            _ = closed.wait(timeout: .now() + 10)
+        }
+        XCTAssertTrue(h.waitForLoopConnection())
+        XCTAssertEqual(try h.put("a", [1]).get(), 1)
+        let first = try await engine.get("a")
+        XCTAssertEqual(first?.value, [1], "the pool's connection is up")
+
+        relay.stall()
+        // Each call is waited for at most 20 s here: without a deadline it would never end.
+        let onLoop = Locked<Result<KeyValueEntry?, StorageError>?>(nil)
+        let onPool = Locked<Result<KeyValueEntry?, StorageError>?>(nil)
+        let answered = DispatchSemaphore(value: 0)
+        h.thread.sync { h.storage.get("a") { result in onLoop.withLock { $0 = result }; answered.signal() } }
+        engine.get("a") { result in onPool.withLock { $0 = result }; answered.signal() }
+        XCTAssertEqual(answered.wait(timeout: .now() + 20), .success, "the loop's call was not answered")
+        XCTAssertEqual(answered.wait(timeout: .now() + 20), .success, "the pool's call was not answered")
+        for (path, result) in [("loop", onLoop.current), ("pool", onPool.current)] {
+            guard case .failure(let error)? = result else { XCTFail("\(path): \(String(describing: result))"); continue }
+            XCTAssertEqual(error.kind, .unavailable, "\(path): \(error)")
+            XCTAssertTrue(error.message.contains("did not answer within 3000 ms"), "\(path): \(error.message)")
+        }
+
+        // New connections (the relay carries them): the pool at once, the loop after its backoff.
+        let before = relay.accepted
+        let again = try await engine.get("a")
+        XCTAssertEqual(again?.value, [1], "the pool connected again")
+        XCTAssertTrue(h.waitForLoopConnection(2), "the loop connected again")
+        XCTAssertEqual(try h.put("a", [2]).get(), 2)
+        XCTAssertGreaterThanOrEqual(relay.accepted, before + 2)
+    }
 }

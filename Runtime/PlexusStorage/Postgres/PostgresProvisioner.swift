@@ -156,7 +156,8 @@ enum PostgresProvisioner {
         """
     }
 
-    /// The libpq keywords a plugin connection logs in with.
+    /// The libpq keywords a plugin connection (pool, loop, listener) logs in with: TCP keepalives
+    /// and `tcp_user_timeout` included (``PostgresDeadline``).
     static func connectionParameters(_ credentials: Credentials, settings: PostgresSettings, application: String) -> [(String, String)] {
         [
             ("dbname", settings.url),
@@ -165,7 +166,7 @@ enum PostgresProvisioner {
             ("options", "-c statement_timeout=\(settings.statementTimeoutMilliseconds) -c search_path=\(credentials.schema)"),
             ("application_name", String(application.prefix(63))),
             ("connect_timeout", String(max(1, settings.connectTimeoutSeconds))),
-        ]
+        ] + PostgresDeadline.parameters(for: settings)
     }
 }
 
@@ -175,9 +176,9 @@ final class AdminConnection {
 
     init(settings: PostgresSettings) throws(StorageError) {
         try settings.validate()
-        let raw = PostgresConnection.connect(
-            keywords: ["dbname", "application_name", "connect_timeout"],
-            values: [settings.url, "plexus-admin", String(max(1, settings.connectTimeoutSeconds))])
+        let parameters = [("dbname", settings.url), ("application_name", "plexus-admin"), ("connect_timeout", String(max(1, settings.connectTimeoutSeconds)))]
+            + PostgresDeadline.keepalives
+        let raw = PostgresConnection.connect(keywords: parameters.map(\.0), values: parameters.map(\.1))
         guard let raw, PQstatus(raw) == CONNECTION_OK else {
             let error = PostgresErrors.connectionError(raw)
             if let raw { PQfinish(raw) }
