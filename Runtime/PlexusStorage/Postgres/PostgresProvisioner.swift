@@ -145,12 +145,23 @@ enum PostgresProvisioner {
         """
     }
     /// After the handover: the role named before installation ids (`plugin_<name>`, the schema's
-    /// name), whose password was derivable from the URL, may no longer log in.
+    /// name), whose password was derivable from the URL, may no longer log in; once no session
+    /// on the cluster uses it, it is dropped. A drop the server refuses (the role still owns or
+    /// holds rights on something, in any database of the cluster) leaves it, without login, for
+    /// a later start.
     static func retireScript(oldRole: String, role: String) -> String {
         """
         DO $plexus$ BEGIN
             IF '\(oldRole)' <> '\(role)' AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(oldRole)' AND rolcanlogin) THEN
                 EXECUTE 'ALTER ROLE "\(oldRole)" NOLOGIN PASSWORD NULL';
+            END IF;
+            IF '\(oldRole)' <> '\(role)' AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(oldRole)' AND NOT rolcanlogin)
+               AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE usename = '\(oldRole)') THEN
+                BEGIN
+                    EXECUTE 'DROP ROLE "\(oldRole)"';
+                EXCEPTION WHEN dependent_objects_still_exist OR object_in_use OR insufficient_privilege THEN
+                    NULL;
+                END;
             END IF;
         END $plexus$;
         """
