@@ -309,7 +309,7 @@ let package = Package(
         .executableTarget(name: "bus-bench", dependencies: ["PlexusRuntime"], path: "bench/bus-bench"),
         .executableTarget(name: "eventlog-bench", dependencies: ["PlexusEventLog"], path: "bench/eventlog-bench"),
         .testTarget(name: "PlexusAuthTests", dependencies: ["PlexusAuth"], path: "Tests/PlexusAuthTests"),
-        .testTarget(name: "PlexusPolicyTests", dependencies: ["PlexusPolicy"], path: "Tests/PlexusPolicyTests"),
+        .testTarget(name: "PlexusPolicyTests", dependencies: ["PlexusPolicy", "PostgresTestSupport"], path: "Tests/PlexusPolicyTests"),
         .testTarget(name: "PlexusStorageTests", dependencies: ["PlexusStorage", "CLibPQ", "PostgresTestSupport"], path: "Tests/PlexusStorageTests"),
         .testTarget(name: "PlexusEventLogTests", dependencies: ["PlexusEventLog"], path: "Tests/PlexusEventLogTests"),
         .testTarget(name: "VoiceEngineTests", dependencies: ["VoiceEngine"], path: "Tests/VoiceEngineTests"),

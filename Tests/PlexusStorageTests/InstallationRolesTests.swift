@@ -1,3 +1,4 @@
+import CLibPQ
 import Foundation
 @testable import PlexusStorage
 import PostgresTestSupport
@@ -119,10 +120,47 @@ final class InstallationRolesTests: XCTestCase {
         let read = try await engine.get("k")
         XCTAssertEqual(read?.value, [8])
 
-        XCTAssertEqual(try cluster.execute("SELECT rolcanlogin FROM pg_authid WHERE rolname = 'plugin_retired'"), ["f"])
-        XCTAssertEqual(try cluster.execute("SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'plugin_retired'"), ["t"])
+        // Without login and password, or dropped already (no session used it any more).
+        XCTAssertEqual(try cluster.execute("SELECT count(*) FROM pg_authid WHERE rolname = 'plugin_retired' AND (rolcanlogin OR rolpassword IS NOT NULL)"), ["0"])
         XCTAssertThrowsError(try cluster.execute("SELECT 1", url: url.replacingOccurrences(of: "postgres@", with: "plugin_retired:derivable@")),
                              "the old role no longer logs in")
         await engine.close()
+    }
+
+    /// The role named before installation ids is dropped once no session on the cluster uses it:
+    /// at the handover a session of it is still open, so it only loses LOGIN; at the next start
+    /// (that session closed) it is gone. A retired role that still owns something in another
+    /// database of the cluster cannot be dropped: it stays, without login, and the start succeeds.
+    func testARetiredRoleIsDroppedOnceNoSessionUsesIt() async throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let database = PostgresTestCluster.databaseName(url)
+        try cluster.execute("""
+            DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'plugin_gone') THEN CREATE ROLE plugin_gone LOGIN; END IF;
+                        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'plugin_held') THEN CREATE ROLE plugin_held LOGIN; END IF; END $$;
+            """)
+        try cluster.execute("CREATE SCHEMA plugin_gone AUTHORIZATION plugin_gone; CREATE SCHEMA plugin_held AUTHORIZATION plugin_held", database: database)
+        let elsewhere = PostgresTestCluster.databaseName(try cluster.newDatabaseURL())
+        try cluster.execute("CREATE TABLE public.kept (id int); ALTER TABLE public.kept OWNER TO plugin_held", database: elsewhere)
+        let session = PQconnectdb(url.replacingOccurrences(of: "postgres@", with: "plugin_gone@"))
+        XCTAssertEqual(PQstatus(session), CONNECTION_OK)
+
+        var engine = try await open(url, "gone")
+        XCTAssertEqual(try cluster.execute("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'plugin_gone'"), ["f"], "kept while its session lasts")
+        await engine.close()
+        PQfinish(session)
+        try await waitUntil { (try? cluster.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = 'plugin_gone'")) == ["0"] }
+
+        engine = try await open(url, "gone")
+        XCTAssertEqual(try cluster.execute("SELECT count(*) FROM pg_roles WHERE rolname = 'plugin_gone'"), ["0"], "dropped at the next start")
+        try await put(engine, "k", [1])
+        let read = try await engine.get("k")
+        XCTAssertEqual(read?.value, [1])
+        await engine.close()
+
+        let held = try await open(url, "held")
+        XCTAssertEqual(try cluster.execute("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'plugin_held'"), ["f"],
+                       "it owns a table in another database: kept, without login")
+        await held.close()
     }
 }

@@ -63,14 +63,14 @@ final class LoopStorageTests: XCTestCase {
         }
     }
 
-    private func harness(_ backend: TestBackend, clock: ManualClock? = nil, timeoutMilliseconds: Int? = nil) async throws -> Harness {
+    private func harness(_ backend: TestBackend, clock: ManualClock? = nil, timeoutMilliseconds: Int? = nil, poolSize: Int = 4) async throws -> Harness {
         let engine: StorageEngine
         var database = ""
         if backend == .postgresql {
             let url = try PostgresTestCluster.get().newDatabaseURL()
             database = PostgresTestCluster.databaseName(url)
             engine = try await StorageEngine.open(
-                pluginName: "loop-test", postgres: PostgresSettings(url: url, statementTimeoutMilliseconds: timeoutMilliseconds ?? 5_000),
+                pluginName: "loop-test", postgres: PostgresSettings(url: url, poolSize: poolSize, statementTimeoutMilliseconds: timeoutMilliseconds ?? 5_000),
                 configuration: testConfiguration(clock: clock))
         } else {
             engine = try await openEngine(self, backend: backend, clock: clock)
@@ -231,6 +231,38 @@ final class LoopStorageTests: XCTestCase {
         XCTAssertEqual(viaEngine?.value, Array("v\(count - 1)".utf8))
     }
 
+    /// With one pool connection (`postgres_pool_size = 1`): a put on the loop's connection made
+    /// while a transaction of the same plugin runs on the pool waits for it (it does not overtake
+    /// it), and a pool call made after that held put waits for the put in turn.
+    func testPostgresKeyValueCallsNeverOvertakeEarlierPoolCalls() async throws {
+        let h = try await harness(.postgresql, poolSize: 1)
+        XCTAssertTrue(h.waitForLoopConnection())
+        XCTAssertEqual(try h.put("k", [0]).get(), 1)
+        let order = Locked<[String]>([])
+        let seenByLaterPoolCall = Locked<[UInt8]?>(nil)
+        let release = DispatchSemaphore(value: 0)
+        // The transaction is held on its worker for 300 ms after the put is made: without the
+        // order, the put is answered by the loop's connection long before.
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(300)) { release.signal() }
+        h.thread.wait { done in
+            h.storage.onWorkers({ engine, finish in
+                engine.transaction({ tx in
+                    release.wait()
+                    return try tx.put("k", value: [1])
+                }, completion: finish)
+            }, completion: { (_: Result<Int64, StorageError>) in order.withLock { $0.append("transaction") } })
+            h.storage.put("k", value: [2]) { result in order.withLock { $0.append("put \(Self.describe(result))") } }
+            h.storage.onWorkers({ engine, finish in engine.get("k", completion: finish) }, completion: { result in
+                seenByLaterPoolCall.withLock { $0 = (try? result.get())??.value }
+                done()
+            })
+        }
+        XCTAssertEqual(order.current, ["transaction", "put 3"], "the put waited for the transaction made before it")
+        XCTAssertEqual(seenByLaterPoolCall.current, [2], "the pool call made after the put saw it")
+        XCTAssertEqual(try h.get("k").get()?.value, [2])
+        XCTAssertEqual(h.thread.sync { h.storage.heldBehindOtherPath }, 2)
+    }
+
     func testPostgresLoopConnectionKeepsTheEngineSemantics() async throws {
         let clock = ManualClock()
         let h = try await harness(.postgresql, clock: clock)
@@ -382,5 +414,58 @@ final class LoopStorageTests: XCTestCase {
         XCTAssertEqual(h.byWorkers, 1)
         XCTAssertTrue(h.waitForLoopConnection())
         XCTAssertEqual(try h.get("first").get()?.value, [1])
+    }
+
+    /// A server that vanishes without closing its connections (a relay the test owns stops
+    /// carrying bytes, no FIN, no RST): a call in flight on the loop's connection and one on the
+    /// pool each fail as `.unavailable` once the client-side deadline (statement timeout 1 s +
+    /// 2 s) passes, instead of waiting without end; both connections are dropped, and the next
+    /// calls connect again (through the relay, which carries new connections) and succeed.
+    func testPostgresServerThatStopsAnsweringFailsAtTheClientDeadlineAndConnectsAgain() async throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let relay = try StallingRelay(upstreamPort: cluster.port)
+        defer { relay.stop() }
+        let relayed = url.replacingOccurrences(of: "127.0.0.1:\(cluster.port)/", with: "127.0.0.1:\(relay.port)/")
+        XCTAssertNotEqual(relayed, url)
+        let engine = try await StorageEngine.open(
+            pluginName: "vanish", postgres: PostgresSettings(url: relayed, poolSize: 1, statementTimeoutMilliseconds: 1_000),
+            configuration: testConfiguration())
+        let h = Harness(engine, database: PostgresTestCluster.databaseName(url))
+        addTeardownBlock {
+            h.stop()
+            relay.stop()
+            let closed = DispatchSemaphore(value: 0)
+            engine.close { _ in closed.signal() }
+            _ = closed.wait(timeout: .now() + 10)
+        }
+        XCTAssertTrue(h.waitForLoopConnection())
+        XCTAssertEqual(try h.put("a", [1]).get(), 1)
+        let first = try await engine.get("a")
+        XCTAssertEqual(first?.value, [1], "the pool's connection is up")
+
+        relay.stall()
+        // Each call is waited for at most 20 s here: without a deadline it would never end.
+        let onLoop = Locked<Result<KeyValueEntry?, StorageError>?>(nil)
+        let onPool = Locked<Result<KeyValueEntry?, StorageError>?>(nil)
+        let answered = DispatchSemaphore(value: 0)
+        h.thread.sync { h.storage.get("a") { result in onLoop.withLock { $0 = result }; answered.signal() } }
+        engine.get("a") { result in onPool.withLock { $0 = result }; answered.signal() }
+        let loopAnswered = answered.wait(timeout: .now() + 20), poolAnswered = answered.wait(timeout: .now() + 20)
+        // Not answered: the pool's only worker would stay blocked, so the rest cannot run.
+        guard loopAnswered == .success, poolAnswered == .success else { return XCTFail("a call to the stalled server was not answered within 20 s") }
+        for (path, result) in [("loop", onLoop.current), ("pool", onPool.current)] {
+            guard case .failure(let error)? = result else { XCTFail("\(path): \(String(describing: result))"); continue }
+            XCTAssertEqual(error.kind, .unavailable, "\(path): \(error)")
+            XCTAssertTrue(error.message.contains("did not answer within 3000 ms"), "\(path): \(error.message)")
+        }
+
+        // New connections (the relay carries them): the pool at once, the loop after its backoff.
+        let before = relay.accepted
+        let again = try await engine.get("a")
+        XCTAssertEqual(again?.value, [1], "the pool connected again")
+        XCTAssertTrue(h.waitForLoopConnection(2), "the loop connected again")
+        XCTAssertEqual(try h.put("a", [2]).get(), 2)
+        XCTAssertGreaterThanOrEqual(relay.accepted, before + 2)
     }
 }

@@ -67,20 +67,41 @@ final class TimetableOnPostgresTests: XCTestCase {
     }
 
     /// An instance killed while it runs a job: once its heartbeats are 15 s old, the other
-    /// instance ends the job as interrupted (nobody would finish it), as a restart does.
-    func testJobOfAKilledInstanceEndsInterrupted() throws {
+    /// instance takes the job over and runs it again from its stored input, to the end (its
+    /// second attempt). A job already started 3 times whose instance stopped is not run again: it
+    /// ends `failed`, naming its attempts.
+    func testJobOfAKilledInstanceIsRunAgainByAnotherUpToThreeAttempts() throws {
         let cluster = try PostgresTestCluster.get()
         let url = try cluster.newDatabaseURL()
         let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n"
         let a = try TimetableHarness.start(extra: extra)
-        let id = try TimetableHarness.submit(a, ctt: Instances.larger(), timeLimit: 60)
+        let id = try TimetableHarness.submit(a, ctt: Instances.larger(), timeLimit: 4)
         _ = try TimetableHarness.waitRunning(a, id)
         let b = try TimetableHarness.start(extra: extra)
         defer { _ = b.stop() }
         XCTAssertEqual(try TimetableHarness.status(b, id)["status"] as? String, "running")
+        let ownerA = try cluster.execute("SELECT owner FROM plugin_timetable.timetable_jobs WHERE id = '\(id)'", url: url)
         _ = a.stop(signal: SIGKILL)
-        let ended = try TimetableHarness.waitFinished(b, id, seconds: 40)
-        XCTAssertEqual(ended["status"] as? String, "failed", "\(ended)")
-        XCTAssertTrue("\(ended)".contains("interrupted by a restart"), "\(ended)")
+        let ended = try TimetableHarness.waitFinished(b, id, seconds: 50)
+        XCTAssertEqual(ended["status"] as? String, "succeeded", "\(ended)")
+        XCTAssertFalse(try TimetableHarness.placements(try TimetableHarness.result(b, id)).isEmpty, "B's run stored its timetable")
+        XCTAssertEqual(try cluster.execute("SELECT attempts FROM plugin_timetable.timetable_jobs WHERE id = '\(id)'", url: url), ["2"])
+        XCTAssertNotEqual(try cluster.execute("SELECT owner FROM plugin_timetable.timetable_jobs WHERE id = '\(id)'", url: url), ownerA)
+        XCTAssertTrue(b.log.contains("taken over and run again"), "B logged the take-over")
+
+        // The same job as if its instance had stopped on its third attempt: ended, not run again.
+        try cluster.execute("""
+            CREATE TEMP TABLE copy AS SELECT * FROM plugin_timetable.timetable_jobs WHERE id = '\(id)';
+            UPDATE copy SET id = 'thrice', seq = seq + 1000, status = 'running', owner = 'stopped-instance', heartbeat = 0, attempts = 3, finished = NULL;
+            INSERT INTO plugin_timetable.timetable_jobs SELECT * FROM copy;
+            """, url: url)
+        var row: [String] = []
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            row = try cluster.execute("SELECT status || ': ' || coalesce(error, '') FROM plugin_timetable.timetable_jobs WHERE id = 'thrice'", url: url)
+            if row != ["running: "] { break }
+            usleep(200_000)
+        }
+        XCTAssertEqual(row, ["failed: interrupted 3 times (the instance running it stopped each time); not run again"])
     }
 }

@@ -108,4 +108,43 @@ final class WorkflowsLeasesOnPostgresTests: XCTestCase {
         XCTAssertEqual(try W.wait(a, id, key: key) { _ in true }["status"] as? String, "completed")
         XCTAssertTrue(a.log.contains("lease lost"), "A logged that it stopped the instance")
     }
+
+    /// A history commit that keeps failing for another reason than the lease (here the database
+    /// refuses every history row with `disk_full`, while heartbeats still renew the lease): the
+    /// signal's caller is not kept waiting with the commit's retries; after the deadline (10 s) it
+    /// gets 503 naming storage and the cause, with `Retry-After`. The entry stays queued and is
+    /// stored, once, when storage takes writes again.
+    func testASignalWhoseEntryStorageKeepsRefusingIsAnswered503AfterItsDeadline() throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let a = try W.start(extra: "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n")
+        defer { _ = a.stop() }
+        let key = try a.createAPIKey(name: "ada", tenant: "acme", roles: ["admin"])
+        XCTAssertEqual(try W.post(a, "/api/v1/workflows/definitions", Self.gate, key: key).status, 201)
+        let id = try XCTUnwrap(W.json(try W.post(a, "/api/v1/workflows/gate/start", "{}", key: key))["id"] as? String)
+        _ = try W.wait(a, id, key: key) { ($0["current"] as? [String]) == ["wait"] }
+        _ = try cluster.execute("""
+            CREATE FUNCTION plugin_workflows.test_refuse() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN RAISE EXCEPTION 'test: the disk is full' USING ERRCODE = '53100'; END $$;
+            CREATE TRIGGER test_refuse BEFORE INSERT ON plugin_workflows.history FOR EACH ROW EXECUTE FUNCTION plugin_workflows.test_refuse();
+            """, url: url)
+
+        // Read with a 40 s socket timeout: without a deadline of its own the request would still wait.
+        let client = try TestClient(port: a.port, timeoutSeconds: 40)
+        let body = #"{"by": "ada"}"#
+        try client.send("POST /api/v1/workflows/instances/\(id)/signal/go HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer \(key)\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+        let answer = try client.readResponse()
+        XCTAssertEqual(answer.status, 503, answer.text)
+        XCTAssertEqual(answer.header("Retry-After"), "5", answer.text)
+        XCTAssertTrue(answer.text.contains("storage did not confirm"), answer.text)
+        XCTAssertTrue(answer.text.contains("the disk is full"), "the cause is named: \(answer.text)")
+        XCTAssertEqual(try count(cluster, url, id, kind: "signal.received"), 0)
+
+        // Storage takes writes again: the queued entry is stored once and the instance completes.
+        _ = try cluster.execute("DROP TRIGGER test_refuse ON plugin_workflows.history", url: url)
+        let done = try W.wait(a, id, key: key) { $0["status"] as? String == "completed" }
+        XCTAssertEqual((done["output"] as? [String: Any])?["go"] as? [String: String], ["by": "ada"])
+        XCTAssertEqual(try count(cluster, url, id, kind: "signal.received"), 1)
+    }
 }

@@ -8,7 +8,8 @@ import TimetableSolver
 /// Every job is also written to the plugin's storage (``JobStore``): its submission, each status change and,
 /// once finished, its result. At start ``restore()`` loads them back: finished jobs are served as before
 /// (results from storage); jobs that were queued or running when the process died end `failed` with
-/// "interrupted by a restart" (they are not re-run). At most `maxJobs` are kept; a new job evicts the
+/// "interrupted by a restart" (they are not re-run; on PostgreSQL they are left to ``claimStale()``, which runs
+/// them again, up to ``maxAttempts`` starts). At most `maxJobs` are kept; a new job evicts the
 /// oldest finished one (deleting its rows), and is refused (503) when every kept job is still queued or running.
 ///
 /// While jobs run, a loop timer publishes `timetable.job.progress` (non-durable, at most 4 per second per
@@ -42,6 +43,9 @@ final class JobManager {
     /// instance's unfinished job counts as interrupted at start.
     static let heartbeatInterval: Duration = .seconds(2)
     static let staleAfterSeconds: Double = 15
+    /// How many times a job is started in all (PostgreSQL: the first run and the re-runs by other
+    /// instances after the one running it stopped) before it ends `failed` naming its attempts.
+    static let maxAttempts = 3
     /// Whether jobs may be run by other instances on the same database (PostgreSQL storage).
     private var shared: Bool { context.storage.dialect == .postgresql }
     private var heartbeatTimer: TimerHandle?
@@ -73,10 +77,11 @@ final class JobManager {
         }
         var interrupted: [Job] = []
         var unreadable: [String] = []
-        let now = Date().timeIntervalSince1970
         for (row, instance) in parsed {
-            // Another live instance's job (PostgreSQL): it runs there; this one reads it on demand.
-            if shared, !row.status.isFinished, !row.owner.isEmpty, let beat = row.heartbeat, now - beat < Self.staleAfterSeconds { continue }
+            // An unfinished job (PostgreSQL): another live instance runs it, and this one reads it
+            // on demand; or its instance stopped, and the first heartbeat here or elsewhere takes
+            // it over and runs it again (`claimStale`).
+            if shared, !row.status.isFinished { continue }
             guard let instance = try? instance.get() else {
                 unreadable.append(row.id)
                 continue
@@ -147,7 +152,7 @@ final class JobManager {
             Task { @PluginActor in
                 if let beat, let renewed = await beat.value { self.leasesRenewed(renewed, sentAt: sent) }
                 await self.applyCancelRequests()
-                await self.interruptStale()
+                await self.claimStale()
             }
         }
         try context.bus.subscribe("storage.\(TimetablePlugin.manifest.name).timetable_jobs.update") { [weak self] _ in
@@ -169,6 +174,19 @@ final class JobManager {
                 leaseLost(job, reason: "the heartbeat found its lease expired, or the job ended by another instance")
             }
         }
+    }
+
+    /// True when this instance may still publish about `job` (its progress, which no server fence guards): its lease was
+    /// not lost and, on PostgreSQL, was stamped less than ``leaseHeldFor`` ago. A job whose lease
+    /// may have expired (this process frozen, or the database out of reach, since the last
+    /// heartbeat) stops here at once, and false is returned: so a timer that fires before the
+    /// next lease check (progress, right after a freeze) publishes nothing for it.
+    private func holdsLease(_ job: Job) -> Bool {
+        guard !job.leaseLost else { return false }
+        guard shared else { return true }
+        guard ProcessInfo.processInfo.systemUptime >= job.leaseSince + Self.leaseHeldFor else { return true }
+        leaseLost(job, reason: "its lease was not renewed for \(Int(Self.leaseHeldFor)) s (the database was out of reach, or this process was frozen)")
+        return false
     }
 
     /// Stops the unfinished jobs whose lease was not renewed for ``leaseHeldFor`` (the database out of reach).
@@ -199,14 +217,41 @@ final class JobManager {
         }
     }
 
-    /// Ends as failed ("interrupted by a restart") the unfinished jobs of instances that stopped
-    /// sending heartbeats ``staleAfterSeconds`` ago (crashed): nobody would finish them otherwise.
-    private func interruptStale() async {
+    /// PostgreSQL, at each heartbeat: takes over the unfinished jobs of instances whose leases
+    /// expired (they crashed, or were cut off for 15 s) and runs them again here, from the start
+    /// (their input is in the row), as many as there is room for; a job already started
+    /// ``maxAttempts`` times ends `failed` naming its attempts instead (as do re-plans, whose
+    /// source timetable was in the stopped instance's memory). Nobody would finish them otherwise.
+    private func claimStale() async {
+        guard !stopping else { return }
         do {
-            let ended = try await store.interruptStale(before: Date().timeIntervalSince1970 - Self.staleAfterSeconds, reason: Self.interruptedReason)
-            if ended > 0 { context.logger.notice("timetable jobs of a stopped instance ended as interrupted", metadata: ["jobs": "\(ended)"]) }
+            let stamped = ProcessInfo.processInfo.systemUptime
+            let room = max(0, maxJobs - jobs.count)
+            let (claimed, ended) = try await store.claimStale(limit: room, maxAttempts: Self.maxAttempts)
+            if ended > 0 { context.logger.notice("timetable jobs of a stopped instance ended", metadata: ["jobs": "\(ended)"]) }
+            guard !claimed.isEmpty else { return }
+            let rows = try await store.load(ids: claimed)
+            let limits = instanceLimits
+            let parsed = try await context.offLoop {
+                rows.map { row in (row, try? Submission.parseStored(row.input, format: row.format, limits: limits, threads: row.options.threads)) }
+            }
+            var taken: [String] = []
+            for (row, instance) in parsed where jobs[row.id] == nil {
+                guard let instance else {
+                    context.logger.warning("timetable could not read a job it took over", metadata: ["job": "\(row.id)"])
+                    continue
+                }
+                let job = Self.restored(row, instance: instance)
+                job.leaseSince = stamped
+                sequence = max(sequence, job.sequence)
+                jobs[job.id] = job
+                queue.append(job)
+                taken.append(job.id)
+            }
+            context.logger.notice("timetable jobs of a stopped instance taken over and run again", metadata: ["jobs": "\(taken)"])
+            pump()
         } catch {
-            context.logger.warning("timetable could not end stale jobs", metadata: ["error": "\(error)"])
+            context.logger.warning("timetable could not take over stale jobs", metadata: ["error": "\(error)"])
         }
     }
 
@@ -371,6 +416,8 @@ final class JobManager {
         running -= 1
         guard !job.leaseLost else {
             // Stopped here (lease lost): nothing more is written or published by this instance.
+            // (The end's write below is fenced by the server, and `finished` is published only
+            // once it went through, so a lease past its held time is judged there.)
             pump()
             return
         }
@@ -441,7 +488,7 @@ final class JobManager {
 
     /// Publishes `job`'s progress if there is a report not published yet.
     private func publishProgress(_ job: Job) {
-        guard !job.leaseLost, let snapshot = job.progress.snapshot, snapshot.updates > job.publishedUpdates else { return }
+        guard holdsLease(job), let snapshot = job.progress.snapshot, snapshot.updates > job.publishedUpdates else { return }
         job.publishedUpdates = snapshot.updates
         // Wall-clock seconds since the job started (the solver's own clock at the end is a little shorter, and
         // would make the last event's elapsed_seconds go backwards).

@@ -118,6 +118,9 @@ final class JobStore {
         SQLMigration(version: 4, sql: "ALTER TABLE timetable_jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''"),
         SQLMigration(version: 5, sql: "ALTER TABLE timetable_jobs ADD COLUMN heartbeat REAL",
                      postgresql: "ALTER TABLE timetable_jobs ADD COLUMN heartbeat DOUBLE PRECISION"),
+        // How many times the job was started (PostgreSQL: another instance re-runs the job of one
+        // that stopped, up to `JobManager.maxAttempts` times).
+        SQLMigration(version: 6, sql: "ALTER TABLE timetable_jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1"),
     ]
 
     /// Applies the migrations.
@@ -309,16 +312,44 @@ final class JobStore {
             """, [.text(id), .text(tenant)]).changes > 0
     }
 
-    /// Ends as failed the unfinished jobs of other instances whose last heartbeat is older than
-    /// `before` (Unix seconds); returns how many.
-    func interruptStale(before: Double, reason: String) async throws -> Int {
-        let now = Date().timeIntervalSince1970
-        // On PostgreSQL the bound is the server's clock less the same age.
-        let bound = serverNow.map { "\($0) - ?" } ?? "?"
-        return Int(try await context.storage.execute("""
-            UPDATE timetable_jobs SET status = 'failed', error = ?, finished = ?
-            WHERE owner <> ? AND status IN ('queued', 'running') AND (heartbeat IS NULL OR heartbeat < \(bound))
-            """, [.text(reason), .real(now), .text(owner), .real(serverNow == nil ? before : now - before)]).changes)
+    /// PostgreSQL: takes over the unfinished jobs of other instances whose lease expired by the
+    /// server's clock (their instance crashed or was cut off), at most `limit`, oldest first, so
+    /// this instance runs them again: each becomes queued here with its attempts counted and its
+    /// progress cleared (two instances claiming at once take distinct jobs; a row another one
+    /// claimed first has a fresh lease, and is skipped). Jobs that were already started
+    /// `maxAttempts` times, re-plans (their source timetable is in the memory of the instance
+    /// that ran them) and jobs asked to cancel are ended instead (`failed` naming the attempts,
+    /// or `cancelled`). Returns the claimed ids and how many were ended.
+    func claimStale(limit: Int, maxAttempts: Int) async throws -> (claimed: [String], ended: Int) {
+        guard let now = serverNow else { return ([], 0) }
+        let ended = try await context.storage.execute("""
+            UPDATE timetable_jobs SET finished = \(now),
+                status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'failed' END,
+                error = CASE WHEN cancel_requested = 1 THEN NULL
+                             WHEN replan_of IS NOT NULL THEN 'interrupted: the instance running this re-plan stopped; a re-plan is not run again'
+                             ELSE 'interrupted ' || attempts || ' times (the instance running it stopped each time); not run again' END
+            WHERE owner <> ? AND \(leaseExpired) AND (attempts >= ? OR replan_of IS NOT NULL OR cancel_requested = 1)
+            """, [.text(owner), .integer(Int64(maxAttempts))]).changes
+        guard limit > 0 else { return ([], Int(ended)) }
+        let claimed = try await context.storage.query("""
+            UPDATE timetable_jobs SET owner = ?, heartbeat = \(now), attempts = attempts + 1, status = 'queued',
+                started = NULL, finished = NULL, error = NULL, best_hard = NULL, best_soft = NULL, reported_at = NULL, updates = 0, elapsed = NULL
+            WHERE id IN (SELECT id FROM timetable_jobs WHERE owner <> ? AND \(leaseExpired) AND attempts < ? AND replan_of IS NULL
+                         AND cancel_requested = 0 ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED)
+              AND \(leaseExpired)
+            RETURNING id
+            """, [.text(owner), .text(owner), .integer(Int64(maxAttempts)), .integer(Int64(limit))]).compactMap { $0[0].text }
+        return (claimed, Int(ended))
+    }
+
+    /// The stored rows of `ids` (any tenant), oldest first.
+    func load(ids: [String]) async throws -> [StoredJob] {
+        var rows: [StoredJob] = []
+        for id in ids {
+            guard let tenant = try await context.storage.query("SELECT tenant FROM timetable_jobs WHERE id = ?", [.text(id)]).first?[0].text else { continue }
+            rows += try await load(id: id, tenant: tenant)
+        }
+        return rows.sorted { $0.sequence < $1.sequence }
     }
 
     /// The ids of this instance's unfinished jobs that another instance asked to cancel.

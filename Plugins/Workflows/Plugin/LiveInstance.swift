@@ -23,7 +23,7 @@ final class LiveInstance {
     /// The history read so far (each evaluation reads only the entries committed since the last).
     var cache = HistoryCache()
     /// Callers waiting until the queued entries are durable (a signal, a cancel).
-    var durableWaiters: [CheckedContinuation<Void, Error>] = []
+    var durableWaiters: [DurableWaiter] = []
     /// On PostgreSQL: this process's monotonic time (s) just before the lease was last stamped
     /// by the server (insert, claim or renewal). The server's expiry is 15 s after the stamp, so
     /// the instance stops running here 12 s after this at the latest, unless a renewal comes first.

@@ -56,7 +56,12 @@ extension WorkflowRunner {
         guard pendingEvents[event.id] != nil else { return }
         guard !stopped else { throw EventNotRecorded(reason: "workflows is stopping; the event is delivered again") }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            pendingEvents[event.id]?.waiters.append(continuation)
+            let waiter = DurableWaiter(continuation)
+            pendingEvents[event.id]?.waiters.append(waiter)
+            // Refused (so delivered again later) when the commit keeps failing past the deadline.
+            waiter.expire(after: Self.durableDeadline, timers: context.timers) { [unowned self] in
+                EventNotRecorded(reason: "its entry was not stored within \(Self.durableDeadline.components.seconds) s: \(lastCommitError ?? "the commit has not finished")")
+            }
         }
     }
 

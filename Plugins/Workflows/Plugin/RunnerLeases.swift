@@ -70,7 +70,7 @@ extension WorkflowRunner {
     /// waiting for its `eventReceived` entries are refused (so they are delivered again) and
     /// callers waiting for its entries get ``LeaseLost``. Used by ``relinquish(_:reason:unwritten:)``
     /// and for a batch whose instance was stopped here while the batch was in flight.
-    func refuse(_ events: [HistoryEvent], waiters: [CheckedContinuation<Void, Error>], of instance: LiveInstance) {
+    func refuse(_ events: [HistoryEvent], waiters: [DurableWaiter], of instance: LiveInstance) {
         for event in events where event.kind == .eventReceived {
             guard let id = event.name, let pending = pendingEvents.removeValue(forKey: id) else { continue }
             for waiter in pending.waiters { waiter.resume(throwing: EventNotRecorded(reason: "workflow instance \(instance.id) no longer runs here")) }
@@ -78,16 +78,23 @@ extension WorkflowRunner {
         for waiter in waiters { waiter.resume(throwing: LeaseLost(instance: instance.id)) }
     }
 
+    /// How long a caller waits for its entry to be stored before it is answered 503
+    /// (``StorageTimedOut``): a commit that keeps failing for another reason than the lease is
+    /// retried without end, its callers are not kept waiting with it.
+    static let durableDeadline: Duration = .seconds(10)
+
     /// On PostgreSQL: waits until the entries queued for `instance` are in storage (a signal or a
     /// cancel is answered once durable, or refused with ``LeaseLost`` when the write was fenced
-    /// out). On SQLite it returns at once (one process; the commit loop retries until it succeeds).
+    /// out, or with ``StorageTimedOut`` after ``durableDeadline``). On SQLite it returns at once
+    /// (one process; the commit loop retries until it succeeds).
     func durable(_ instance: LiveInstance) async throws {
         guard leased, !instance.queued.isEmpty else { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            if live[instance.id] === instance {
-                instance.durableWaiters.append(continuation)
-            } else {
-                continuation.resume(throwing: LeaseLost(instance: instance.id))
+            let waiter = DurableWaiter(continuation)
+            guard live[instance.id] === instance else { return waiter.resume(throwing: LeaseLost(instance: instance.id)) }
+            instance.durableWaiters.append(waiter)
+            waiter.expire(after: Self.durableDeadline, timers: context.timers) { [unowned self] in
+                StorageTimedOut(instance: instance.id, seconds: Int(Self.durableDeadline.components.seconds), cause: lastCommitError ?? "no commit finished yet")
             }
         }
     }

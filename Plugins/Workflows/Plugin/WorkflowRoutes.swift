@@ -38,7 +38,7 @@ extension WorkflowsPlugin {
                 return Self.json(.object(["id": .string(instance.id), "status": .string("compensating")]), status: 202)
             }
             runner.cancel(instance, reason: "cancelled by \(request.caller?.subject ?? "a client")")
-            try await runner.durable(instance)
+            if let timedOut = try await durable(instance) { return timedOut.response(requestID: request.requestID) }
             return Self.json(.object(["id": .string(instance.id), "status": .string("compensating")]), status: 202)
         }
         try context.routes.post("\(Self.prefix)/instances/:id/signal/:signal", options: RouteOptions(summary: "Sends a signal (JSON body) to an instance"),
@@ -52,7 +52,7 @@ extension WorkflowsPlugin {
                 payload = parsed
             }
             runner.signal(instance, name: name, payload: payload)
-            try await runner.durable(instance)
+            if let timedOut = try await durable(instance) { return timedOut.response(requestID: request.requestID) }
             return Self.json(.object(["id": .string(instance.id), "signal": .string(name)]), status: 202)
         }
     }
@@ -153,6 +153,17 @@ extension WorkflowsPlugin {
             fields["status"] = .string(row.status)
         }
         return .object(fields)
+    }
+
+    /// Waits until `instance`'s queued entries are stored; returns the deadline's refusal (answered
+    /// 503 with `Retry-After` by the caller), nil once stored; throws the other refusals.
+    func durable(_ instance: LiveInstance) async throws -> StorageTimedOut? {
+        do {
+            try await runner.durable(instance)
+            return nil
+        } catch let timedOut as StorageTimedOut {
+            return timedOut
+        }
     }
 
     static func json(_ value: JSON, status: Int = 200) -> Response {

@@ -20,6 +20,9 @@ final class WorkflowRunner {
     var committing = false
     /// Commits failed in a row (for the retry pause).
     var commitFailures = 0
+    /// Why the last history commit failed (nil after a success): named to callers whose entry
+    /// was not stored within ``durableDeadline``.
+    var lastCommitError: String?
     /// Event waits by instance id and step.
     var eventWaits: [String: (instance: String, step: String, topic: String, path: JSONPath?, equals: JSON?, since: Int64)] = [:]
     var topicSubscriptions: [String: Subscription] = [:]
@@ -30,7 +33,7 @@ final class WorkflowRunner {
     /// True once every unfinished instance was resumed (its waits registered).
     var resumed = false
     /// Event ids with `event.received` entries not yet in storage, and the durable deliveries waiting for them.
-    var pendingEvents: [String: (entries: Int, waiters: [CheckedContinuation<Void, Error>])] = [:]
+    var pendingEvents: [String: (entries: Int, waiters: [DurableWaiter])] = [:]
     /// Parents waiting for a child, by child id.
     var childWaiters: [String: (parent: String, step: String)] = [:]
     /// Definitions parsed, by tenant/name/version.
@@ -196,7 +199,7 @@ final class WorkflowRunner {
             if leased { batch.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) } }
             dirty = []
             var statements: [(sql: String, parameters: [SQLValue])] = []
-            var written: [(LiveInstance, [HistoryEvent], [String], [CheckedContinuation<Void, Error>])] = []
+            var written: [(LiveInstance, [HistoryEvent], [String], [DurableWaiter])] = []
             let now = epochMilliseconds()
             for instance in batch {
                 let events = instance.queued
@@ -223,6 +226,7 @@ final class WorkflowRunner {
                 do {
                     try await store.transaction(statements)
                 } catch {
+                    lastCommitError = "\(error)"
                     // On PostgreSQL: the instances whose lease is gone stop here (their entries are
                     // refused for good); the others are written again at once.
                     if leased, let held = try? await store.held(written.map(\.0.id)) {
@@ -280,6 +284,7 @@ final class WorkflowRunner {
                     return
                 }
                 commitFailures = 0
+                lastCommitError = nil
             }
             for (instance, events, release, waiters) in written {
                 instance.history += events

@@ -26,8 +26,10 @@ public enum AuditCopy {
     static let page = 1000
 
     /// Copies every record of the SQLite log at `path` to PostgreSQL, page by page (each page one
-    /// transaction), then verifies by count and checksum that PostgreSQL holds each of them once,
-    /// with the same content.
+    /// transaction), and verifies each page by count and checksum: PostgreSQL holds each of its
+    /// records once, with the same content. Records of this source that SQLite no longer has
+    /// (pruned by its retention since an earlier, interrupted run) are not compared; a record
+    /// PostgreSQL's own retention pruned is copied again.
     /// - Throws: `.storage` when either side fails, or when the verification finds a difference.
     public static func copy(sqlite path: String, source: String, to settings: PostgresSettings) async throws(PolicyError) -> Report {
         var configuration = StorageConfiguration()
@@ -41,11 +43,11 @@ public enum AuditCopy {
             let postgres = try await StorageEngine.open(pluginName: AuditLog.postgresStorageName, postgres: settings, configuration: configuration)
             opened.append(postgres)
             try await postgres.migrate(AuditSchema.migrations)
-            var copied = 0, records = 0
-            var sqliteSum = Checksum(), after: Int64 = 0
+            var copied = 0, records = 0, found = 0
+            var sqliteSum = Checksum(), postgresSum = Checksum(), after: Int64 = 0
             while true {
                 let rows = try await sqlite.query("SELECT id, \(columns) FROM audit_log WHERE id > ?1 ORDER BY id LIMIT \(page)", [.integer(after)]).rows
-                guard let last = rows.last?[0].integerValue else { break }
+                guard let first = rows.first?[0].integerValue, let last = rows.last?[0].integerValue else { break }
                 let statements = rows.map { row in
                     (sql: """
                         INSERT INTO audit_log (sqlite_id, \(columns), sqlite_source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
@@ -60,19 +62,19 @@ public enum AuditCopy {
                 copied += changed
                 records += rows.count
                 for row in rows { sqliteSum.add(row.values) }
-                after = last
-                if rows.count < page { break }
-            }
-            // Verify: PostgreSQL holds each old record of this source once, with the same content.
-            var postgresSum = Checksum(), found = 0
-            after = 0
-            while true {
-                let rows = try await postgres.query(
-                    "SELECT sqlite_id, \(columns) FROM audit_log WHERE sqlite_source = ?2 AND sqlite_id > ?1 ORDER BY sqlite_id LIMIT \(page)",
-                    [.integer(after), StorageValue.text(source)]).rows
-                guard let last = rows.last?[0].integerValue else { break }
-                for row in rows { postgresSum.add(row.values) }
-                found += rows.count
+                // Verify the page: PostgreSQL holds each of these records of this source once,
+                // with the same content. Only the ids SQLite still has are compared: records it
+                // pruned since an earlier, interrupted run stay copied and are not counted.
+                let copies = try await postgres.query(
+                    "SELECT sqlite_id, \(columns) FROM audit_log WHERE sqlite_source = ?1 AND sqlite_id BETWEEN ?2 AND ?3 ORDER BY sqlite_id",
+                    [StorageValue.text(source), .integer(first), .integer(last)]).rows
+                var byID: [Int64: [StorageValue]] = [:]
+                for copy in copies { if let id = copy[0].integerValue { byID[id] = copy.values } }
+                for row in rows {
+                    guard let id = row[0].integerValue, let copy = byID[id] else { continue }
+                    postgresSum.add(copy)
+                    found += 1
+                }
                 after = last
                 if rows.count < page { break }
             }

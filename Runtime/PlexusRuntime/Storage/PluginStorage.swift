@@ -84,9 +84,13 @@ final class PluginStorage {
     func run<T>(_ operation: String, _ start: @escaping (StorageEngine, @escaping @Sendable (Result<T, StorageError>) -> Void) -> Void,
                 completion: @escaping (Result<T, StorageError>) -> Void) {
         let finish = timed(operation, completion)
-        withEngine { [loop] result in
+        withEngine { [weak self, loop] result in
             switch result {
-            case .success(let engine): start(engine, loop.bounce(finish))
+            case .success(let engine):
+                // On PostgreSQL through the loop side, so this call and the plugin's key-value
+                // calls on the loop's connection keep the order they were made in.
+                guard let self, postgres != nil else { return start(engine, loop.bounce(finish)) }
+                loopSide(of: engine).onWorkers(start, completion: finish)
             case .failure(let error): finish(.failure(error))
             }
         }

@@ -13,6 +13,13 @@ import Foundation
 ///   pool's role, schema and statement timeout. While that connection is down or (re)connecting,
 ///   or for a compare-and-delete of "must not exist" (two statements), the worker pool runs them.
 ///
+/// Order on PostgreSQL: a call never overtakes an earlier call of the same plugin on the other
+/// path. A key-value call made while calls on the worker pool (``onWorkers(_:completion:)``: SQL,
+/// transactions, listings, key-value calls the pool runs) are in flight is held until they are
+/// answered, as SQLite's path leaves such a call to its busy worker; a pool call made while
+/// key-value calls are in flight on the loop's connection, or held, waits for them in turn.
+/// Calls on one path keep that path's order (the loop connection's pipeline is in order).
+///
 /// Semantics (versions, compare-and-set, TTLs, errors and their messages) are the engine's.
 /// Every method must be called on the loop thread, and every completion runs there: at once,
 /// inside the call, when the answer was available without waiting (a SQLite read), else later.
@@ -26,8 +33,16 @@ public final class LoopStorage {
     private var client: PostgresLoopClient?
     private var closed = false
 
+    /// PostgreSQL: calls in flight on the loop's connection and on the worker pool, and the calls
+    /// held until the other path is quiet (in the order they were made).
+    private var inFlightOnLoop = 0
+    private var inFlightOnWorkers = 0
+    private var held: [(onLoop: Bool, start: () -> Void)] = []
+
     /// Calls answered on the loop, without a worker (for tests and metrics).
     public private(set) var answeredOnLoop = 0
+    /// Calls that were held behind calls on the other path (PostgreSQL; for tests and metrics).
+    public private(set) var heldBehindOtherPath = 0
     /// Calls handed to the engine's workers.
     public private(set) var answeredByWorkers = 0
 
@@ -54,14 +69,72 @@ public final class LoopStorage {
         sqlite?.close()
         sqlite = nil
         client?.close()
+        // Held calls start now (on the workers: the loop's connection is closed).
+        releaseHeld()
     }
 
     private var now: Double { engine.configuration.clock().timeIntervalSince1970 }
+
+    // MARK: Order between the two paths (PostgreSQL)
+
+    /// Runs one operation on the engine's worker pool (`start` calls the engine; its completion
+    /// may run on any thread), `completion` on the loop. On PostgreSQL it waits for the key-value
+    /// calls made before it that are in flight on the loop's connection or held.
+    public func onWorkers<T>(_ start: @escaping (StorageEngine, @escaping @Sendable (Result<T, StorageError>) -> Void) -> Void,
+                             completion: @escaping (Result<T, StorageError>) -> Void) {
+        admit(onLoop: false) { [self] in start(engine, loop.bounce(trackedOnWorkers(completion))) }
+    }
+
+    /// Starts `body` now, or holds it (PostgreSQL) while calls are held before it or the other
+    /// path has calls in flight.
+    private func admit(onLoop: Bool, _ body: @escaping () -> Void) {
+        guard client != nil, !closed else { return body() }
+        if held.isEmpty, (onLoop ? inFlightOnWorkers : inFlightOnLoop) == 0 { return body() }
+        heldBehindOtherPath += 1
+        held.append((onLoop, body))
+    }
+
+    /// Starts the held calls whose turn came, in order.
+    private func releaseHeld() {
+        while let next = held.first, (next.onLoop ? inFlightOnWorkers : inFlightOnLoop) == 0 || closed {
+            held.removeFirst()
+            next.start()
+        }
+    }
+
+    /// `completion`, counted as a call in flight on the worker pool until it runs (on the loop).
+    private func trackedOnWorkers<T>(_ completion: @escaping (Result<T, StorageError>) -> Void) -> (Result<T, StorageError>) -> Void {
+        guard client != nil else { return completion }
+        inFlightOnWorkers += 1
+        return { [weak self] result in
+            self?.inFlightOnWorkers -= 1
+            completion(result)
+            self?.releaseHeld()
+        }
+    }
+
+    /// Sends on the loop's connection with `completion` counted as in flight there until it runs;
+    /// false (nothing counted, `completion` dropped) when the connection cannot take it.
+    private func sendOnLoop<T>(_ completion: @escaping (Result<T, StorageError>) -> Void,
+                               _ send: (@escaping (Result<T, StorageError>) -> Void) -> Bool) -> Bool {
+        inFlightOnLoop += 1
+        let sent = send { [weak self] result in
+            self?.inFlightOnLoop -= 1
+            completion(result)
+            self?.releaseHeld()
+        }
+        if !sent { inFlightOnLoop -= 1 }
+        return sent
+    }
 
     // MARK: Key-value
 
     /// Reads a key; nil if it does not exist or has expired. See `StorageEngine.get`.
     public func get(_ key: String, completion: @escaping (Result<KeyValueEntry?, StorageError>) -> Void) {
+        admit(onLoop: true) { [self] in getNow(key, completion: completion) }
+    }
+
+    private func getNow(_ key: String, completion: @escaping (Result<KeyValueEntry?, StorageError>) -> Void) {
         let operation = "get(\"\(key)\")"
         if !closed, let sqlite = sqliteConnection(), engine.loopMayRunSQLite {
             if case .answered(let result) = sqlite.get(key) {
@@ -72,14 +145,16 @@ public final class LoopStorage {
         }
         if !closed, let client {
             let path = engine.path
-            let sent = client.send(.get, [.text(key), .real(now)]) { [weak self] outcome in
-                self?.answeredOnLoop += 1
-                completion(outcome.map { $0.result.rows.first.map(Self.entry) }.mapError { $0.located(operation: operation, path: path) })
+            let sent = sendOnLoop(completion) { done in
+                client.send(.get, [.text(key), .real(now)]) { [weak self] outcome in
+                    self?.answeredOnLoop += 1
+                    done(outcome.map { $0.result.rows.first.map(Self.entry) }.mapError { $0.located(operation: operation, path: path) })
+                }
             }
             if sent { return }
         }
         answeredByWorkers += 1
-        engine.get(key, completion: loop.bounce(completion))
+        engine.get(key, completion: loop.bounce(trackedOnWorkers(completion)))
     }
 
     /// Writes a key and returns its new version. See `StorageEngine.put`.
@@ -87,6 +162,10 @@ public final class LoopStorage {
         _ key: String, value: [UInt8], ttl: Double? = nil, expectedVersion: Int64? = nil,
         completion: @escaping (Result<Int64, StorageError>) -> Void
     ) {
+        admit(onLoop: true) { [self] in putNow(key, value: value, ttl: ttl, expectedVersion: expectedVersion, completion: completion) }
+    }
+
+    private func putNow(_ key: String, value: [UInt8], ttl: Double?, expectedVersion: Int64?, completion: @escaping (Result<Int64, StorageError>) -> Void) {
         if !closed, let sqlite = sqliteConnection(), engine.loopMayRunSQLite {
             if case .answered(let result) = sqlite.put(key, value, ttl: ttl, expectedVersion: expectedVersion) {
                 answeredOnLoop += 1
@@ -108,28 +187,34 @@ public final class LoopStorage {
             case let expected?: (.putExpected, [.text(key), .blob(value), expiresAt, .integer(expected), .real(now)])
             }
             let path = engine.path
-            let sent = client.send(statement, parameters) { [weak self] outcome in
-                guard let self else { return }
-                self.answeredOnLoop += 1
-                switch outcome {
-                case .failure(let error):
-                    completion(.failure(error.located(operation: operation, path: path)))
-                case .success(let result):
-                    if let version = result.result.rows.first?[0].integerValue {
-                        completion(.success(version))
-                    } else {
-                        self.conflict(key, expected: expectedVersion ?? 0, operation: operation) { completion(.failure($0)) }
+            let sent = sendOnLoop(completion) { done in
+                client.send(statement, parameters) { [weak self] outcome in
+                    guard let self else { return }
+                    self.answeredOnLoop += 1
+                    switch outcome {
+                    case .failure(let error):
+                        done(.failure(error.located(operation: operation, path: path)))
+                    case .success(let result):
+                        if let version = result.result.rows.first?[0].integerValue {
+                            done(.success(version))
+                        } else {
+                            self.conflict(key, expected: expectedVersion ?? 0, operation: operation) { done(.failure($0)) }
+                        }
                     }
                 }
             }
             if sent { return }
         }
         answeredByWorkers += 1
-        engine.put(key, value: value, ttl: ttl, expectedVersion: expectedVersion, completion: loop.bounce(completion))
+        engine.put(key, value: value, ttl: ttl, expectedVersion: expectedVersion, completion: loop.bounce(trackedOnWorkers(completion)))
     }
 
     /// Deletes a key; returns whether it existed. See `StorageEngine.delete`.
     public func delete(_ key: String, expectedVersion: Int64? = nil, completion: @escaping (Result<Bool, StorageError>) -> Void) {
+        admit(onLoop: true) { [self] in deleteNow(key, expectedVersion: expectedVersion, completion: completion) }
+    }
+
+    private func deleteNow(_ key: String, expectedVersion: Int64?, completion: @escaping (Result<Bool, StorageError>) -> Void) {
         if !closed, let client, expectedVersion.map({ $0 > 0 }) ?? true {
             let operation = "delete(\"\(key)\")"
             let path = engine.path
@@ -138,28 +223,30 @@ public final class LoopStorage {
             } else {
                 (.delete, [.text(key), .real(now)])
             }
-            let sent = client.send(statement, parameters) { [weak self] outcome in
-                guard let self else { return }
-                self.answeredOnLoop += 1
-                switch outcome {
-                case .failure(let error):
-                    completion(.failure(error.located(operation: operation, path: path)))
-                case .success(let result):
-                    if let expected = expectedVersion {
-                        if result.result.rows.isEmpty {
-                            self.conflict(key, expected: expected, operation: operation) { completion(.failure($0)) }
+            let sent = sendOnLoop(completion) { done in
+                client.send(statement, parameters) { [weak self] outcome in
+                    guard let self else { return }
+                    self.answeredOnLoop += 1
+                    switch outcome {
+                    case .failure(let error):
+                        done(.failure(error.located(operation: operation, path: path)))
+                    case .success(let result):
+                        if let expected = expectedVersion {
+                            if result.result.rows.isEmpty {
+                                self.conflict(key, expected: expected, operation: operation) { done(.failure($0)) }
+                            } else {
+                                done(.success(true))
+                            }
                         } else {
-                            completion(.success(true))
+                            done(.success(result.result.rows.first?[0].integerValue == 1))
                         }
-                    } else {
-                        completion(.success(result.result.rows.first?[0].integerValue == 1))
                     }
                 }
             }
             if sent { return }
         }
         answeredByWorkers += 1
-        engine.delete(key, expectedVersion: expectedVersion, completion: loop.bounce(completion))
+        engine.delete(key, expectedVersion: expectedVersion, completion: loop.bounce(trackedOnWorkers(completion)))
     }
 
     // MARK: Helpers

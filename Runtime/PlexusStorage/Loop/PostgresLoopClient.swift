@@ -14,7 +14,10 @@ import Foundation
 /// returns false and the caller uses the engine's worker pool, which connects on its own. A
 /// request already sent when the connection is lost fails with `.unavailable` (never resent:
 /// a write may have happened). The statement timeout and the plugin's role and schema are the
-/// pool's (same connection parameters), so errors are typed the same way.
+/// pool's (same connection parameters), so errors are typed the same way. A request unanswered
+/// past its client-side deadline (the statement timeout and a margin, ``PostgresDeadline``: the
+/// server vanished without closing the connection, or stopped answering) fails as `.unavailable`
+/// with every other request in flight, and the connection is dropped and made again.
 ///
 /// Loop-confined: every method runs on the loop thread.
 final class PostgresLoopClient {
@@ -60,6 +63,8 @@ final class PostgresLoopClient {
 
     private struct Request {
         let completion: Completion
+        /// When it was sent (the loop's clock, ms).
+        let sent: UInt64
         var answered = false
     }
 
@@ -77,6 +82,9 @@ final class PostgresLoopClient {
     private var requests: [Request] = []
     private var head = 0
     private var backoff: UInt64 = 0
+    /// The client-side deadline of a request (ms; 0: none), and the timer that checks it.
+    private let deadline: UInt64
+    private var deadlineTimer: UnsafeMutablePointer<uv_timer_t>?
     /// Connections made so far (for tests: a reconnect shows as 2).
     private(set) var connections = 0
     /// Requests answered through this connection.
@@ -90,6 +98,7 @@ final class PostgresLoopClient {
         parameters.append(("application_name", String(application.prefix(58)) + " loop"))
         keywords = parameters.map(\.0)
         values = parameters.map(\.1)
+        deadline = UInt64(max(0, PostgresDeadline.milliseconds(in: parameters)))
     }
 
     deinit {
@@ -131,7 +140,7 @@ final class PostgresLoopClient {
             fail(PostgresErrors.connectionError(connection))
             return false
         }
-        requests.append(Request(completion: completion))
+        requests.append(Request(completion: completion, sent: uv_now(loop.uv)))
         switch PQflush(connection) {
         case 0: break
         case 1: watch(readable: true, writable: true)
@@ -217,7 +226,31 @@ final class PostgresLoopClient {
             backoff = 0
             connections += 1
             watch(readable: true, writable: false)
+            startDeadlineTimer()
         }
+    }
+
+    /// Checks, a few times per deadline, that the oldest request in flight is not older than it.
+    private func startDeadlineTimer() {
+        guard deadline > 0 else { return }
+        if deadlineTimer == nil {
+            let timer = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
+            guard uv_timer_init(loop.uv, timer) == 0 else { return timer.deallocate() }
+            timer.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+            // A check, not work: it does not keep the loop running.
+            uv_unref(UnsafeMutableRawPointer(timer).assumingMemoryBound(to: uv_handle_t.self))
+            deadlineTimer = timer
+        }
+        let every = max(50, deadline / 4)
+        uv_timer_start(deadlineTimer, { timer in
+            let client = Unmanaged<PostgresLoopClient>.fromOpaque(timer!.pointee.data).takeUnretainedValue()
+            client.checkDeadline()
+        }, every, every)
+    }
+
+    private func checkDeadline() {
+        guard case .ready = state, head < requests.count, uv_now(loop.uv) >= requests[head].sent + deadline else { return }
+        fail(PostgresDeadline.expired(Int(deadline)))
     }
 
     private func waitBeforeReconnecting() {
@@ -338,6 +371,7 @@ final class PostgresLoopClient {
 
     private func dropConnection() -> [Request] {
         if case .ready(let connection) = state { PQfinish(connection) }
+        if let deadlineTimer { uv_timer_stop(deadlineTimer) }
         state = .idle
         if let poll {
             uv_poll_stop(poll)
@@ -358,6 +392,12 @@ final class PostgresLoopClient {
         if case .closed = state { return }
         let waiting = dropConnection()
         state = .closed
+        if let timer = deadlineTimer {
+            deadlineTimer = nil
+            uv_close(UnsafeMutableRawPointer(timer).assumingMemoryBound(to: uv_handle_t.self)) { handle in
+                UnsafeMutableRawPointer(handle!).assumingMemoryBound(to: uv_timer_t.self).deallocate()
+            }
+        }
         let error = StorageError(.closed, "the storage engine is closed")
         for request in waiting where !request.answered { request.completion(.failure(error)) }
     }

@@ -7,7 +7,9 @@ import Foundation
 /// It connects lazily and reconnects: before each statement outside a transaction it checks the
 /// socket (a restarted server has closed it) and connects again; a statement that loses the
 /// connection fails with `.unavailable`, and the next one reconnects. Statements are prepared
-/// once per connection and reused (up to `statementCacheSize`).
+/// once per connection and reused (up to `statementCacheSize`). Every request has a client-side
+/// deadline (``PostgresDeadline``): a server that stops answering without closing the connection
+/// fails it as `.unavailable`, and the connection is dropped and made again on the next call.
 final class PostgresConnection: StorageConnection {
     let dialect = SQLDialect.postgresql
     /// Unused: the change feed comes from `PostgresChangeListener`.
@@ -25,6 +27,8 @@ final class PostgresConnection: StorageConnection {
     private var preparedOrder: [String] = []
     private var nextStatement = 0
     private let cacheCapacity: Int
+    /// The client-side deadline of one request (ms; 0: none), from the keywords' `tcp_user_timeout`.
+    private let deadlineMilliseconds: Int
     /// Inside `atomically`: a lost connection must fail the transaction, never reconnect under it.
     private var transactionOpen = false
 
@@ -36,6 +40,7 @@ final class PostgresConnection: StorageConnection {
         location = "postgresql:\(schema)"
         clock = configuration.clock
         cacheCapacity = max(1, configuration.statementCacheSize)
+        deadlineMilliseconds = PostgresDeadline.milliseconds(in: parameters)
     }
 
     deinit { close() }
@@ -71,6 +76,8 @@ final class PostgresConnection: StorageConnection {
         }
         // Notices (e.g. "relation already exists, skipping") are not for the log.
         PQsetNoticeProcessor(raw, { _, _ in }, nil)
+        // Requests are sent without blocking and awaited with a deadline (`exchange`).
+        PQsetnonblocking(raw, 1)
         connection = raw
         return raw
     }
@@ -124,19 +131,23 @@ final class PostgresConnection: StorageConnection {
             let name = "plexus_\(nextStatement)"
             nextStatement += 1
             let types = parameters.map(PostgresValues.typeOID)
-            let result = types.withUnsafeBufferPointer { PQprepare(conn, name, translation.sql, Int32(types.count), $0.baseAddress) }
+            let result = try exchange(conn) { conn in
+                types.withUnsafeBufferPointer { PQsendPrepare(conn, name, translation.sql, Int32(types.count), $0.baseAddress) }
+            }
             defer { PQclear(result) }
             guard let result, PQresultStatus(result) == PGRES_COMMAND_OK else {
                 throw PostgresErrors.error(result: result, connection: conn)
             }
             statement = (name, translation.parameterCount)
-            cacheInsert(key, statement, conn)
+            try cacheInsert(key, statement, conn)
         }
         let result = try PostgresValues.withParameters(parameters) { (values, lengths, formats) throws(StorageError) -> OpaquePointer? in
-            values.withUnsafeBufferPointer { v in
-                lengths.withUnsafeBufferPointer { l in
-                    formats.withUnsafeBufferPointer { f in
-                        PQexecPrepared(conn, statement.name, Int32(parameters.count), v.baseAddress, l.baseAddress, f.baseAddress, 0)
+            try exchange(conn) { conn in
+                values.withUnsafeBufferPointer { v in
+                    lengths.withUnsafeBufferPointer { l in
+                        formats.withUnsafeBufferPointer { f in
+                            PQsendQueryPrepared(conn, statement.name, Int32(parameters.count), v.baseAddress, l.baseAddress, f.baseAddress, 0)
+                        }
                     }
                 }
             }
@@ -148,9 +159,20 @@ final class PostgresConnection: StorageConnection {
     /// Runs `sql` as it is (several statements allowed, no parameters): schema and migrations.
     func runScript(_ sql: String) throws(StorageError) {
         let conn = try ready()
-        let result = PQexec(conn, sql)
+        let result = try exchange(conn) { PQsendQuery($0, sql) }
         defer { PQclear(result) }
         _ = try outcome(result, conn)
+    }
+
+    /// `send`, then its results within ``deadlineMilliseconds``; past the deadline the connection
+    /// is dropped (the next call reconnects) and `.unavailable` thrown.
+    private func exchange(_ conn: OpaquePointer, _ send: (OpaquePointer) -> Int32) throws(StorageError) -> OpaquePointer? {
+        do {
+            return try PostgresDeadline.exchange(conn, milliseconds: deadlineMilliseconds, send)
+        } catch {
+            close()
+            throw error
+        }
     }
 
     private func outcome(_ result: OpaquePointer?, _ conn: OpaquePointer) throws(StorageError) -> Outcome {
@@ -176,11 +198,11 @@ final class PostgresConnection: StorageConnection {
         throw StorageError(kind, error.message, sqlState: error.sqlState)
     }
 
-    private func cacheInsert(_ key: String, _ statement: (name: String, parameterCount: Int), _ conn: OpaquePointer) {
+    private func cacheInsert(_ key: String, _ statement: (name: String, parameterCount: Int), _ conn: OpaquePointer) throws(StorageError) {
         if prepared.count >= cacheCapacity, let oldest = preparedOrder.first {
             preparedOrder.removeFirst()
             if let old = prepared.removeValue(forKey: oldest) {
-                PQclear(PQexec(conn, "DEALLOCATE \(old.name)"))
+                PQclear(try exchange(conn) { PQsendQuery($0, "DEALLOCATE \(old.name)") })
             }
         }
         prepared[key] = statement
@@ -225,7 +247,7 @@ final class PostgresConnection: StorageConnection {
     func rollbackIfNeeded() {
         transactionOpen = false
         guard inTransaction, let connection else { return }
-        PQclear(PQexec(connection, "ROLLBACK"))
+        PQclear(try? exchange(connection) { PQsendQuery($0, "ROLLBACK") })
     }
 
     func deliverChanges() {}

@@ -145,18 +145,30 @@ enum PostgresProvisioner {
         """
     }
     /// After the handover: the role named before installation ids (`plugin_<name>`, the schema's
-    /// name), whose password was derivable from the URL, may no longer log in.
+    /// name), whose password was derivable from the URL, may no longer log in; once no session
+    /// on the cluster uses it, it is dropped. A drop the server refuses (the role still owns or
+    /// holds rights on something, in any database of the cluster) leaves it, without login, for
+    /// a later start.
     static func retireScript(oldRole: String, role: String) -> String {
         """
         DO $plexus$ BEGIN
             IF '\(oldRole)' <> '\(role)' AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(oldRole)' AND rolcanlogin) THEN
                 EXECUTE 'ALTER ROLE "\(oldRole)" NOLOGIN PASSWORD NULL';
             END IF;
+            IF '\(oldRole)' <> '\(role)' AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(oldRole)' AND NOT rolcanlogin)
+               AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE usename = '\(oldRole)') THEN
+                BEGIN
+                    EXECUTE 'DROP ROLE "\(oldRole)"';
+                EXCEPTION WHEN dependent_objects_still_exist OR object_in_use OR insufficient_privilege THEN
+                    NULL;
+                END;
+            END IF;
         END $plexus$;
         """
     }
 
-    /// The libpq keywords a plugin connection logs in with.
+    /// The libpq keywords a plugin connection (pool, loop, listener) logs in with: TCP keepalives
+    /// and `tcp_user_timeout` included (``PostgresDeadline``).
     static func connectionParameters(_ credentials: Credentials, settings: PostgresSettings, application: String) -> [(String, String)] {
         [
             ("dbname", settings.url),
@@ -165,7 +177,7 @@ enum PostgresProvisioner {
             ("options", "-c statement_timeout=\(settings.statementTimeoutMilliseconds) -c search_path=\(credentials.schema)"),
             ("application_name", String(application.prefix(63))),
             ("connect_timeout", String(max(1, settings.connectTimeoutSeconds))),
-        ]
+        ] + PostgresDeadline.parameters(for: settings)
     }
 }
 
@@ -175,9 +187,9 @@ final class AdminConnection {
 
     init(settings: PostgresSettings) throws(StorageError) {
         try settings.validate()
-        let raw = PostgresConnection.connect(
-            keywords: ["dbname", "application_name", "connect_timeout"],
-            values: [settings.url, "plexus-admin", String(max(1, settings.connectTimeoutSeconds))])
+        let parameters = [("dbname", settings.url), ("application_name", "plexus-admin"), ("connect_timeout", String(max(1, settings.connectTimeoutSeconds)))]
+            + PostgresDeadline.keepalives
+        let raw = PostgresConnection.connect(keywords: parameters.map(\.0), values: parameters.map(\.1))
         guard let raw, PQstatus(raw) == CONNECTION_OK else {
             let error = PostgresErrors.connectionError(raw)
             if let raw { PQfinish(raw) }
