@@ -11,10 +11,12 @@
 #   bench/storage.sh 200        # tiny (bench/smoke.sh)
 #   BENCH_ROUNDS=9 bench/storage.sh
 #
-# BENCH_ROUNDS (5): the whole sequence runs that many times, interleaved (raw first in every other
-# round), each round on fresh tables; each rate is the median of its rounds, each ratio the median
-# of the rounds' ratios, printed with its spread (lowest-highest). One row at 5,000 operations lasts
-# under a second and moved by more than the target's margin between runs on this shared machine.
+# Engine and raw alternate chunk by chunk (20 chunks of a workload, raw first in every other pair),
+# so a burst of load on this shared machine falls on both sides; a round's ratio is the engine's
+# summed time over the raw summed time. BENCH_ROUNDS (5): that many rounds, each on fresh tables;
+# each rate is the median of its rounds, each ratio the median of the rounds' ratios, printed with
+# its spread (lowest-highest). One row at 5,000 operations, run whole, lasted under a second and
+# moved by more than the target's margin between runs.
 #
 # Environment: STORAGE_BENCH (path of the storage-bench binary; default: PLEXUS_BIN_DIR's, or built
 # with `swift build -c release --product storage-bench` into .build/release).
