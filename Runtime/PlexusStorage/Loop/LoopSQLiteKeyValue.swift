@@ -36,8 +36,6 @@ final class LoopSQLiteKeyValue {
     private var getStatement: OpaquePointer?
     private var versionStatement: OpaquePointer?
     private var writeStatement: OpaquePointer?
-    /// A write without compare-and-set: one upsert in SQLite's implicit transaction.
-    private var upsertStatement: OpaquePointer?
     private var begin: OpaquePointer?
     private var commit: OpaquePointer?
     private var rollback: OpaquePointer?
@@ -78,19 +76,12 @@ final class LoopSQLiteKeyValue {
                   """),
               let version = prepare("SELECT version FROM _plexus_kv WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)"),
               let write = prepare("INSERT OR REPLACE INTO _plexus_kv (key, value, version, expires_at) VALUES (?1, ?2, ?3, ?4)"),
-              // The version rule of `Database.kvPut` in one statement: 1 for a new or expired key, else +1.
-              let upsert = prepare("""
-                  INSERT INTO _plexus_kv (key, value, version, expires_at) VALUES (?1, ?2, 1, ?4)
-                  ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at,
-                    version = CASE WHEN _plexus_kv.expires_at IS NULL OR _plexus_kv.expires_at > ?3 THEN _plexus_kv.version + 1 ELSE 1 END
-                  RETURNING version
-                  """),
               let begin = prepare("BEGIN IMMEDIATE"), let commit = prepare("COMMIT"), let rollback = prepare("ROLLBACK")
         else {
             close()
             return nil
         }
-        (getStatement, versionStatement, writeStatement, upsertStatement) = (get, version, write, upsert)
+        (getStatement, versionStatement, writeStatement) = (get, version, write)
         (self.begin, self.commit, self.rollback) = (begin, commit, rollback)
     }
 
@@ -155,7 +146,6 @@ final class LoopSQLiteKeyValue {
         guard value.count <= Self.valueLimit, ttl.map({ $0 > 0 }) ?? true, (expectedVersion ?? 0) >= 0,
               let begin, let commit, let versionStatement, let writeStatement else { return .deferred }
         steps = 0
-        if expectedVersion == nil { return upsert(key, value, ttl: ttl) }
         guard run(begin) else { return .deferred }
         let now = clock().timeIntervalSince1970
         // The live version.
@@ -193,27 +183,6 @@ final class LoopSQLiteKeyValue {
         return .answered(.success(version))
     }
 
-    /// A write without compare-and-set as one statement (no BEGIN, version read and COMMIT: about
-    /// a quarter of a put's time on the loop): SQLite's implicit transaction commits it when the
-    /// statement completes; busy, interrupted or failed, nothing is written and the call is deferred.
-    private func upsert(_ key: String, _ value: [UInt8], ttl: Double?) -> Outcome<Int64> {
-        guard let upsertStatement else { return .deferred }
-        defer { reset(upsertStatement) }
-        let now = clock().timeIntervalSince1970
-        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-        let boundValue = value.withUnsafeBytes { bytes in
-            sqlite3_bind_blob(upsertStatement, 2, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), transient)
-        }
-        let boundExpiry = ttl.map { sqlite3_bind_double(upsertStatement, 4, now + $0) } ?? sqlite3_bind_null(upsertStatement, 4)
-        guard bindKey(upsertStatement, key), boundValue == SQLITE_OK, sqlite3_bind_double(upsertStatement, 3, now) == SQLITE_OK,
-              boundExpiry == SQLITE_OK, sqlite3_step(upsertStatement) == SQLITE_ROW
-        else { return .deferred }
-        let version = sqlite3_column_int64(upsertStatement, 0)
-        // The statement's end commits its implicit transaction.
-        guard sqlite3_step(upsertStatement) == SQLITE_DONE else { return .deferred }
-        return .answered(.success(version))
-    }
-
     /// Rolls the open transaction back (nothing written) and defers the call.
     private func abandon() -> Outcome<Int64> {
         if let db, sqlite3_get_autocommit(db) == 0, let rollback {
@@ -242,11 +211,10 @@ final class LoopSQLiteKeyValue {
 
     /// Closes the connection. Idempotent.
     func close() {
-        for statement in [getStatement, versionStatement, writeStatement, upsertStatement, begin, commit, rollback] {
+        for statement in [getStatement, versionStatement, writeStatement, begin, commit, rollback] {
             if let statement { sqlite3_finalize(statement) }
         }
-        (getStatement, versionStatement, writeStatement, upsertStatement) = (nil, nil, nil, nil)
-        (begin, commit, rollback) = (nil, nil, nil)
+        (getStatement, versionStatement, writeStatement, begin, commit, rollback) = (nil, nil, nil, nil, nil, nil)
         if let db { sqlite3_close_v2(db) }
         db = nil
     }
