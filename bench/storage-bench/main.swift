@@ -8,15 +8,15 @@ import PlexusStorage
 // Usage: storage-bench OPERATIONS POSTGRES_URL
 // - key-value put and get, one at a time and 64 in flight, through LoopStorage on a libuv loop
 //   thread (what every plugin's kv call reaches: called on the loop, completed on the loop;
-//   versions, compare-and-set, TTL column; SQLite gets on the loop's read connection, SQLite
-//   puts on the engine's worker, PostgreSQL on the loop's non-blocking connection), against
+//   versions, compare-and-set, TTL column; SQLite gets and puts on the loop's own connection while
+//   the worker is idle, PostgreSQL on the loop's non-blocking connection), against
 //   raw SQLite (C API, same statements, one connection) and raw libpq (prepared statements,
 //   the same statements; 64 in flight = as many connections as the engine's pool, each running
 //   its share one after another, as pgbench does);
 // - a 3-table SQL workload (customer upsert, order, two order lines, then a join) in one
 //   transaction per order, through StorageEngine.transaction against the same statements raw.
-// Engine and raw run side by side at a fine grain: each workload is cut into chunks (about 1,000
-// operations or 100 orders) and the engine's chunk and the raw chunk alternate (raw first in every
+// Engine and raw run side by side at a fine grain: each workload is cut into up to 20 chunks (1,000
+// operations or 100 orders each at 20,000 operations) and the engine's chunk and the raw chunk alternate (raw first in every
 // other pair), so a burst of load on this shared machine falls on both sides alike; a round's ratio
 // is the engine's summed time over the raw summed time. With BENCH_ROUNDS above 1 the whole
 // sequence runs that many times, each round on fresh tables; each rate is the median of its rounds
