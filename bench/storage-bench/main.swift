@@ -41,7 +41,11 @@ let poolSize = 4
 let value = [UInt8](repeating: 0x61, count: 64)
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("storage-bench-\(getpid())")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(at: directory) }
+/// Removes the databases and exits (`exit` skips a top-level `defer`, which left them in /tmp).
+func finish(_ status: Int32) -> Never {
+    try? FileManager.default.removeItem(at: directory)
+    exit(status)
+}
 
 nonisolated(unsafe) var workMissing = false
 
@@ -309,7 +313,7 @@ final class RawPG: @unchecked Sendable {
         connection = PQconnectdb(url)
         guard PQstatus(connection) == CONNECTION_OK else {
             FileHandle.standardError.write(Data("storage-bench: cannot connect: \(String(cString: PQerrorMessage(connection)))\n".utf8))
-            exit(1)
+            finish(1)
         }
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
     }
@@ -529,7 +533,7 @@ report("postgresql SQL 3-table order, triggers off", count: orders, engine: meas
        raw: measured["postgresql"]!.raw.map(\.sqlWithoutTriggers), width: 46)
 if workMissing {
     print("storage-bench: the work did not happen (a read or a count came back wrong)")
-    exit(1)
+    finish(1)
 }
 print("storage-bench: target within 1.3x of raw: \(missed.isEmpty ? "met" : "missed by " + missed.map { String(format: "%@ %.2fx", $0.0, $0.1) }.joined(separator: ", "))")
-exit(missed.isEmpty ? 0 : 3)
+finish(missed.isEmpty ? 0 : 3)
