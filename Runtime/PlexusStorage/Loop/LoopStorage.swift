@@ -62,14 +62,14 @@ public final class LoopStorage {
 
     /// Reads a key; nil if it does not exist or has expired. See `StorageEngine.get`.
     public func get(_ key: String, completion: @escaping (Result<KeyValueEntry?, StorageError>) -> Void) {
-        let operation = "get(\"\(key)\")"
         if !closed, let sqlite = sqliteConnection(), engine.loopMayRunSQLite {
             if case .answered(let result) = sqlite.get(key) {
                 answeredOnLoop += 1
-                completion(result.mapError { $0.located(operation: operation, path: engine.path) })
+                completion(result.mapError { $0.located(operation: "get(\"\(key)\")", path: engine.path) })
                 return
             }
         }
+        let operation = "get(\"\(key)\")"
         if !closed, let client {
             let path = engine.path
             let sent = client.send(.get, [.text(key), .real(now)]) { [weak self] outcome in
