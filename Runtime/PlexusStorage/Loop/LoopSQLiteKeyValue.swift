@@ -131,7 +131,7 @@ final class LoopSQLiteKeyValue {
             if length > 0, let blob = sqlite3_column_blob(statement, 3) {
                 value = Array(UnsafeRawBufferPointer(start: blob, count: Int(sqlite3_column_bytes(statement, 3))))
             }
-            guard sqlite3_step(statement) == SQLITE_DONE else { return .deferred }
+            // A primary-key lookup has at most one row; the reset (deferred above) ends the read.
             return .answered(.success(KeyValueEntry(key: key, value: value, version: version, expiresAt: expiresAt)))
         default:
             return .deferred

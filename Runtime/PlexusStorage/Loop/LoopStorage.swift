@@ -135,14 +135,14 @@ public final class LoopStorage {
     }
 
     private func getNow(_ key: String, completion: @escaping (Result<KeyValueEntry?, StorageError>) -> Void) {
-        let operation = "get(\"\(key)\")"
         if !closed, let sqlite = sqliteConnection(), engine.loopMayRunSQLite {
             if case .answered(let result) = sqlite.get(key) {
                 answeredOnLoop += 1
-                completion(result.mapError { $0.located(operation: operation, path: engine.path) })
+                completion(result.mapError { $0.located(operation: "get(\"\(key)\")", path: engine.path) })
                 return
             }
         }
+        let operation = "get(\"\(key)\")"
         if !closed, let client {
             let path = engine.path
             let sent = sendOnLoop(completion) { done in

@@ -134,14 +134,11 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
         while let notification = PQnotifies(connection) {
             defer { PQfreemem(notification) }
             guard let extra = notification.pointee.extra,
-                let data = String(cString: extra).data(using: .utf8),
-                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                let table = object["t"] as? String, let op = (object["o"] as? String).flatMap(StorageChange.Operation.init(rawValue:))
+                let payload = ChangePayload(extra) ?? ChangePayload(json: extra),
+                let op = StorageChange.Operation(rawValue: payload.operation)
             else { continue }
-            let transaction = (object["x"] as? NSNumber)?.int64Value ?? -1
-            let row = (object["r"] as? NSNumber)?.int64Value ?? 0
-            let seq = (object["s"] as? NSNumber)?.int64Value ?? 0
-            accept(seq: seq, transaction: transaction, StorageChange(table: table, operation: op, rowID: row), live: true, into: &batches)
+            accept(seq: payload.seq, transaction: payload.transaction, StorageChange(table: payload.table, operation: op, rowID: payload.row),
+                   live: true, into: &batches)
         }
         return batches
     }
@@ -223,5 +220,97 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
                 self.scheduleReconnect()
             }
         }
+    }
+}
+
+/// One notification's payload as `_plexus_log_changes()` sends it (`json_build_object`:
+/// `{"x" : 7, "t" : "items", "o" : "insert", "r" : 2, "s" : 3}`): transaction, table, operation,
+/// row id and `seq`. Every committed row change is one notification, so the usual layout is read
+/// by a small scanner (no Foundation objects); anything it does not expect (an escaped character
+/// in a name, a fraction, another layout) is read by `JSONSerialization` instead.
+struct ChangePayload: Equatable {
+    var transaction: Int64 = -1
+    var table = ""
+    var operation = ""
+    var row: Int64 = 0
+    var seq: Int64 = 0
+
+    init(transaction: Int64, table: String, operation: String, row: Int64, seq: Int64) {
+        (self.transaction, self.table, self.operation, self.row, self.seq) = (transaction, table, operation, row, seq)
+    }
+
+    /// The scanner: a flat object of string and integer members, without escapes; nil otherwise.
+    init?(_ text: UnsafePointer<CChar>) {
+        var p = UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self)
+        func skipSpaces() { while p.pointee == 0x20 || p.pointee == 0x0A || p.pointee == 0x09 || p.pointee == 0x0D { p += 1 } }
+        /// A string without escapes, after its opening quote; nil at a backslash or the end.
+        func string() -> String? {
+            let start = p
+            while p.pointee != 0x22 {
+                if p.pointee == 0 || p.pointee == 0x5C { return nil }
+                p += 1
+            }
+            defer { p += 1 }
+            return String(decoding: UnsafeBufferPointer(start: start, count: p - start), as: UTF8.self)
+        }
+        func integer() -> Int64? {
+            let negative = p.pointee == 0x2D
+            if negative { p += 1 }
+            var value: Int64 = 0, digits = 0
+            while p.pointee >= 0x30 && p.pointee <= 0x39 {
+                let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times.addingReportingOverflow(Int64(p.pointee - 0x30))
+                if overflow1 || overflow2 { return nil }
+                value = sum
+                digits += 1
+                p += 1
+            }
+            return digits == 0 ? nil : (negative ? -value : value)
+        }
+        skipSpaces()
+        guard p.pointee == 0x7B else { return nil }
+        p += 1
+        while true {
+            skipSpaces()
+            guard p.pointee == 0x22 else { return nil }
+            p += 1
+            guard let key = string() else { return nil }
+            skipSpaces()
+            guard p.pointee == 0x3A else { return nil }
+            p += 1
+            skipSpaces()
+            if p.pointee == 0x22 {
+                p += 1
+                guard let value = string() else { return nil }
+                switch key {
+                case "t": table = value
+                case "o": operation = value
+                default: break
+                }
+            } else {
+                guard let value = integer() else { return nil }
+                switch key {
+                case "x": transaction = value
+                case "r": row = value
+                case "s": seq = value
+                default: break
+                }
+            }
+            skipSpaces()
+            if p.pointee == 0x2C { p += 1; continue }
+            guard p.pointee == 0x7D else { return nil }
+            break
+        }
+        guard !table.isEmpty, !operation.isEmpty else { return nil }
+    }
+
+    /// `JSONSerialization`'s reading, for what the scanner leaves.
+    init?(json text: UnsafePointer<CChar>) {
+        guard let data = String(cString: text).data(using: .utf8),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let table = object["t"] as? String, let operation = object["o"] as? String
+        else { return nil }
+        self.init(transaction: (object["x"] as? NSNumber)?.int64Value ?? -1, table: table, operation: operation,
+                  row: (object["r"] as? NSNumber)?.int64Value ?? 0, seq: (object["s"] as? NSNumber)?.int64Value ?? 0)
     }
 }

@@ -6,8 +6,9 @@ extension PostgresConnection {
     /// `_plexus_changes` (one row per changed row, numbered by `seq`, kept an hour: what a listener
     /// that lost its connection catches up from), and the trigger function that logs each
     /// statement's changed rows and NOTIFYs each of them, with its `seq`, on the channel named
-    /// after the schema. The function keeps the schema's search path, so a change made by the
-    /// administrator is logged too.
+    /// after the schema. The functions name the schema's tables in full (no `SET search_path` on
+    /// the function: that cost about 6 us a call), so a change made by the administrator is
+    /// logged too.
     ///
     /// The triggers are statement-level with transition tables (one log INSERT of all the
     /// statement's rows, not one function call and INSERT per row): each row is still logged and
@@ -15,69 +16,81 @@ extension PostgresConnection {
     /// row-level trigger (2.1x for an update of all of them); single-row statements cost about
     /// the same (measured with psql on PostgreSQL 15 under load 15, noisy).
     ///
+    /// Each trigger call is one query (the log INSERT and the NOTIFYs in one statement; a statement
+    /// that changed no row logs and notifies nothing), and the pruning clock is read once per
+    /// transaction, not once per statement (a transaction-local setting, `plexus.prune_looked`,
+    /// remembers it was read). With pgbench, a transaction of four single-row writes and a join
+    /// took (10th percentile, load 4 to 8): 270 us without triggers, 320 us with empty ones,
+    /// about 500 us with the earlier function and about 450 us with this one.
+    ///
     /// Whichever transaction writes prunes the log (``pruneFunction``): at most once a minute per
     /// schema, at most 10,000 rows older than an hour, never waiting for another pruner; so does
     /// every engine at start. A schema nobody listens to does not grow without bound.
-    static let internalTables = """
-        CREATE TABLE IF NOT EXISTS _plexus_kv (
-            key TEXT COLLATE "C" PRIMARY KEY NOT NULL,
-            value BYTEA NOT NULL,
-            version BIGINT NOT NULL,
-            expires_at DOUBLE PRECISION
-        );
-        CREATE INDEX IF NOT EXISTS _plexus_kv_expiry ON _plexus_kv(expires_at) WHERE expires_at IS NOT NULL;
-        CREATE TABLE IF NOT EXISTS _plexus_migrations (
-            version INTEGER PRIMARY KEY,
-            checksum TEXT NOT NULL,
-            applied_at DOUBLE PRECISION NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS _plexus_changes (
-            seq BIGSERIAL PRIMARY KEY,
-            tx BIGINT NOT NULL,
-            tbl TEXT NOT NULL,
-            op TEXT NOT NULL,
-            row_id BIGINT NOT NULL,
-            at DOUBLE PRECISION NOT NULL DEFAULT extract(epoch FROM clock_timestamp())
-        );
-        CREATE INDEX IF NOT EXISTS _plexus_changes_at ON _plexus_changes(at);
-        CREATE TABLE IF NOT EXISTS _plexus_changes_pruned (
-            singleton BOOLEAN PRIMARY KEY DEFAULT true CHECK (singleton),
-            at DOUBLE PRECISION NOT NULL
-        );
-        INSERT INTO _plexus_changes_pruned (at) VALUES (0) ON CONFLICT DO NOTHING;
-        \(pruneFunction)
-        CREATE OR REPLACE FUNCTION _plexus_log_changes() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $plexus$
-        DECLARE
-            op text := lower(TG_OP);
-            x bigint := txid_current();
-            n bigint;
-        BEGIN
-            -- A statement that changed no row (a refused claim, an empty update) logs nothing and prunes nothing.
-            IF TG_OP = 'DELETE' THEN
-                IF NOT EXISTS (SELECT 1 FROM old_rows) THEN RETURN NULL; END IF;
-            ELSIF NOT EXISTS (SELECT 1 FROM new_rows) THEN
+    static func internalTables(schema: String) -> String {
+        let s = "\"\(schema)\""
+        return """
+            CREATE TABLE IF NOT EXISTS _plexus_kv (
+                key TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+                value BYTEA NOT NULL,
+                version BIGINT NOT NULL,
+                expires_at DOUBLE PRECISION
+            );
+            CREATE INDEX IF NOT EXISTS _plexus_kv_expiry ON _plexus_kv(expires_at) WHERE expires_at IS NOT NULL;
+            CREATE TABLE IF NOT EXISTS _plexus_migrations (
+                version INTEGER PRIMARY KEY,
+                checksum TEXT NOT NULL,
+                applied_at DOUBLE PRECISION NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS _plexus_changes (
+                seq BIGSERIAL PRIMARY KEY,
+                tx BIGINT NOT NULL,
+                tbl TEXT NOT NULL,
+                op TEXT NOT NULL,
+                row_id BIGINT NOT NULL,
+                at DOUBLE PRECISION NOT NULL DEFAULT extract(epoch FROM clock_timestamp())
+            );
+            -- Pruning reads the oldest rows by seq; an index on "at" (earlier versions) only cost every write.
+            DROP INDEX IF EXISTS _plexus_changes_at;
+            CREATE TABLE IF NOT EXISTS _plexus_changes_pruned (
+                singleton BOOLEAN PRIMARY KEY DEFAULT true CHECK (singleton),
+                at DOUBLE PRECISION NOT NULL
+            );
+            INSERT INTO _plexus_changes_pruned (at) VALUES (0) ON CONFLICT DO NOTHING;
+            \(pruneFunction(schema: schema))
+            CREATE OR REPLACE FUNCTION \(s)._plexus_log_changes() RETURNS trigger LANGUAGE plpgsql AS $plexus$
+            DECLARE
+                x bigint := txid_current();
+                n bigint;
+                looked text;
+            BEGIN
+                -- One query logs the statement's rows and notifies each; no row changed, nothing logged (n = 0).
+                IF TG_OP = 'DELETE' THEN
+                    WITH logged AS (
+                        INSERT INTO \(s)._plexus_changes (tx, tbl, op, row_id)
+                        SELECT x, TG_TABLE_NAME, 'delete', CASE WHEN jsonb_typeof(j->'id') = 'number' THEN floor((j->>'id')::numeric)::bigint ELSE 0 END
+                        FROM (SELECT to_jsonb(r) AS j FROM old_rows r) changed RETURNING seq, row_id)
+                    SELECT count(pg_notify(TG_TABLE_SCHEMA, json_build_object('x', x, 't', TG_TABLE_NAME, 'o', 'delete', 'r', l.row_id, 's', l.seq)::text))
+                    INTO n FROM (SELECT * FROM logged ORDER BY seq) l;
+                ELSE
+                    WITH logged AS (
+                        INSERT INTO \(s)._plexus_changes (tx, tbl, op, row_id)
+                        SELECT x, TG_TABLE_NAME, lower(TG_OP), CASE WHEN jsonb_typeof(j->'id') = 'number' THEN floor((j->>'id')::numeric)::bigint ELSE 0 END
+                        FROM (SELECT to_jsonb(r) AS j FROM new_rows r) changed RETURNING seq, row_id)
+                    SELECT count(pg_notify(TG_TABLE_SCHEMA, json_build_object('x', x, 't', TG_TABLE_NAME, 'o', lower(TG_OP), 'r', l.row_id, 's', l.seq)::text))
+                    INTO n FROM (SELECT * FROM logged ORDER BY seq) l;
+                END IF;
+                -- The pruning clock is read once per transaction that logged something (the setting is transaction-local).
+                IF n > 0 AND current_setting('plexus.prune_looked', true) IS DISTINCT FROM (x::text || TG_TABLE_SCHEMA) THEN
+                    looked := set_config('plexus.prune_looked', x::text || TG_TABLE_SCHEMA, true);
+                    IF (SELECT at FROM \(s)._plexus_changes_pruned) <= extract(epoch FROM clock_timestamp()) - \(pruneInterval) THEN
+                        PERFORM \(s)._plexus_prune_changes();
+                    END IF;
+                END IF;
                 RETURN NULL;
-            END IF;
-            IF TG_OP = 'DELETE' THEN
-                WITH logged AS (
-                    INSERT INTO _plexus_changes (tx, tbl, op, row_id)
-                    SELECT x, TG_TABLE_NAME, op, CASE WHEN jsonb_typeof(j->'id') = 'number' THEN floor((j->>'id')::numeric)::bigint ELSE 0 END
-                    FROM (SELECT to_jsonb(r) AS j FROM old_rows r) changed RETURNING seq, row_id)
-                SELECT count(pg_notify(TG_TABLE_SCHEMA, json_build_object('x', x, 't', TG_TABLE_NAME, 'o', op, 'r', l.row_id, 's', l.seq)::text))
-                INTO n FROM (SELECT * FROM logged ORDER BY seq) l;
-            ELSE
-                WITH logged AS (
-                    INSERT INTO _plexus_changes (tx, tbl, op, row_id)
-                    SELECT x, TG_TABLE_NAME, op, CASE WHEN jsonb_typeof(j->'id') = 'number' THEN floor((j->>'id')::numeric)::bigint ELSE 0 END
-                    FROM (SELECT to_jsonb(r) AS j FROM new_rows r) changed RETURNING seq, row_id)
-                SELECT count(pg_notify(TG_TABLE_SCHEMA, json_build_object('x', x, 't', TG_TABLE_NAME, 'o', op, 'r', l.row_id, 's', l.seq)::text))
-                INTO n FROM (SELECT * FROM logged ORDER BY seq) l;
-            END IF;
-            PERFORM _plexus_prune_changes();
-            RETURN NULL;
-        END
-        $plexus$;
-        """
+            END
+            $plexus$;
+            """
+    }
 
     /// How long `_plexus_changes` keeps a change (s), how often it is pruned (s), and how many
     /// rows one pruning deletes at most.
@@ -85,28 +98,36 @@ extension PostgresConnection {
     static let pruneInterval = 60
     static let pruneBatch = 10_000
 
-    /// `_plexus_prune_changes()`: deletes up to ``pruneBatch`` logged changes older than
-    /// ``changeRetention``, unless the schema was pruned less than ``pruneInterval`` ago or another
-    /// transaction is pruning it now (a try-lock: a writer never waits for it).
-    static let pruneFunction = """
-        CREATE OR REPLACE FUNCTION _plexus_prune_changes() RETURNS void LANGUAGE plpgsql SET search_path FROM CURRENT AS $plexus$
-        DECLARE
-            now double precision := extract(epoch FROM clock_timestamp());
-        BEGIN
-            IF (SELECT at FROM _plexus_changes_pruned) > now - \(pruneInterval) THEN RETURN; END IF;
-            IF NOT pg_try_advisory_xact_lock(hashtext('plexus-prune:' || current_schema())) THEN RETURN; END IF;
-            UPDATE _plexus_changes_pruned SET at = now;
-            DELETE FROM _plexus_changes WHERE seq IN (
-                SELECT seq FROM _plexus_changes WHERE at < now - \(changeRetention) ORDER BY seq LIMIT \(pruneBatch));
-        END
-        $plexus$;
-        """
+    /// `_plexus_prune_changes()`: deletes those of the ``pruneBatch`` oldest logged changes (by
+    /// `seq`) that are older than ``changeRetention``, unless the schema was pruned less than
+    /// ``pruneInterval`` ago or another transaction is pruning it now (a try-lock: a writer never
+    /// waits for it).
+    static func pruneFunction(schema: String) -> String {
+        let s = "\"\(schema)\""
+        return """
+            CREATE OR REPLACE FUNCTION \(s)._plexus_prune_changes() RETURNS void LANGUAGE plpgsql AS $plexus$
+            DECLARE
+                now double precision := extract(epoch FROM clock_timestamp());
+            BEGIN
+                IF (SELECT at FROM \(s)._plexus_changes_pruned) > now - \(pruneInterval) THEN RETURN; END IF;
+                IF NOT pg_try_advisory_xact_lock(hashtext('plexus-prune:' || \(quoted(schema)))) THEN RETURN; END IF;
+                UPDATE \(s)._plexus_changes_pruned SET at = now;
+                DELETE FROM \(s)._plexus_changes WHERE seq IN (
+                    SELECT seq FROM (SELECT seq, at FROM \(s)._plexus_changes ORDER BY seq LIMIT \(pruneBatch)) oldest
+                    WHERE at < now - \(changeRetention));
+            END
+            $plexus$;
+            """
+    }
+
+    /// `text` as a SQL string literal.
+    static func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
 
     /// Creates the engine's tables once per schema (serialized across instances by an advisory lock).
     func createInternalTables() throws(StorageError) {
         try atomically { () throws(StorageError) in
             _ = try run("SELECT pg_advisory_xact_lock(hashtext($1::text))", [.text("plexus-schema:" + schema)], translate: false)
-            try runScript(Self.internalTables)
+            try runScript(Self.internalTables(schema: schema))
             try installChangeTriggers()
         }
         // Every engine prunes the change log at start too (bounded, at most once a minute per
