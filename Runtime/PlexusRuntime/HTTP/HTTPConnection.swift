@@ -806,6 +806,19 @@ final class HTTPConnection {
         handover.publish(handoverSlot, handoverState(handover))
     }
 
+    /// ``publishHandoverState()`` as `exchange` is handed to `plugin`: when it is the only request
+    /// of the connection not answered yet (no pipelining: the common case), the state is that
+    /// plugin's without walking the queue.
+    func publishHandoverState(handingOver exchange: HTTPExchange, to plugin: PluginInstance) {
+        guard handoverSlot != ConnectionHandover.noSlot, !closed, let handover = hooks.handover() else { return }
+        if queue.count - queueHead == 1, queue[queueHead] === exchange, exchange !== current,
+           stream == nil, takeover == nil, writesInFlight == 0 {
+            handover.publish(handoverSlot, handover.state(inFlightIn: plugin))
+        } else {
+            handover.publish(handoverSlot, handoverState(handover))
+        }
+    }
+
     private func handoverState(_ handover: ConnectionHandover) -> UInt32 {
         if stream != nil || takeover != nil || writesInFlight > 0 { return plexus_slot_unsafe }
         if unanswered == 0 { return phase == .idle && !closing && !stopReading && !peerEnded ? plexus_slot_idle : plexus_slot_unsafe }

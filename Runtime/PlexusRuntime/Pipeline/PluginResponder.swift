@@ -40,7 +40,7 @@ final class PluginResponder: ResponseSink {
     /// Calls `route`'s handler for `exchange` (its body complete, its resilience guards passed).
     func call(_ exchange: HTTPExchange, route: RegisteredRoute) {
         if exchange.deadline != 0 { startDeadlineTimer() }
-        exchange.connection.publishHandoverState()
+        exchange.connection.publishHandoverState(handingOver: exchange, to: route.plugin)
         // The operator's admin key is never forwarded: a plugin acts as its caller, never as the console.
         let forwards = credentials.forwards(to: route) && !(exchange.caller?.isAdminKey ?? false)
         var request = exchange.makeCRequest(credentials: forwards)

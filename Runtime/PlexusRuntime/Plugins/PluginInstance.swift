@@ -12,7 +12,9 @@ public final class PluginInstance {
     /// The `.so` file as found in the plugins directory.
     public let file: URL
     public internal(set) var status = PluginStatus()
-    public internal(set) var manifest: PluginManifestInfo?
+    public internal(set) var manifest: PluginManifestInfo? {
+        didSet { name = manifest?.name ?? file.lastPathComponent }
+    }
     /// The most recent failure, when the state is `failed`.
     public internal(set) var failure: PluginLoadError?
     /// Routes the plugin registered, in order.
@@ -47,6 +49,7 @@ public final class PluginInstance {
 
     init(file: URL, services: PluginServices) {
         self.file = file
+        name = file.lastPathComponent
         self.services = services
         self.logger = services.logger
         logger[metadataKey: "plugin"] = "\(file.lastPathComponent)"
@@ -59,8 +62,9 @@ public final class PluginInstance {
     /// The file's name, computed once (the blame record and logs use it).
     lazy var fileName = file.lastPathComponent
 
-    /// The plugin's name, or its file name before the descriptor was read.
-    public var name: String { manifest?.name ?? file.lastPathComponent }
+    /// The plugin's name, or its file name before the descriptor was read (kept, not rebuilt on
+    /// every read: the request path reads it).
+    public private(set) var name: String
 
     var descriptor: UnsafePointer<plexus_plugin>? { image?.descriptor }
 
