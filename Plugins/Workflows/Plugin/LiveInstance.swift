@@ -37,6 +37,15 @@ final class LiveInstance {
 
     var id: String { row.id }
     var isOver: Bool { history.last?.isTerminal ?? false }
+    /// Whether a cancel is stored or queued (a cancel retried while the first is queued finds it).
+    var cancelAsked: Bool { history.contains { $0.kind == .cancelRequested } || queued.contains { $0.kind == .cancelRequested } }
+
+    /// The signal stored or queued with the idempotency key `key`, and whether it is still queued.
+    func signal(withKey key: String) -> (entry: HistoryEvent, queued: Bool)? {
+        if let entry = queued.first(where: { $0.kind == .signalReceived && $0.key == key }) { return (entry, true) }
+        if let entry = history.first(where: { $0.kind == .signalReceived && $0.key == key }) { return (entry, false) }
+        return nil
+    }
 }
 
 /// Clock for histories: epoch milliseconds.
