@@ -33,6 +33,8 @@ final class WorkflowsLeasesOnPostgresTests: XCTestCase {
         XCTAssertEqual(try W.post(a, "/api/v1/workflows/definitions", Self.gate, key: key).status, 201)
         let id = try XCTUnwrap(W.json(try W.post(a, "/api/v1/workflows/gate/start", "{}", key: key))["id"] as? String)
         _ = try W.wait(a, id, key: key) { ($0["current"] as? [String]) == ["wait"] }
+        // The step is current before its `wait.started` entry is stored: the count is taken once it is.
+        for _ in 0..<100 where try count(cluster, url, id, kind: "wait.started") == 0 { usleep(50_000) }
         let entries = try cluster.execute("SELECT count(*) FROM plugin_workflows.history WHERE instance = '\(id)'", url: url)
 
         // Another instance claimed it (as if the server's clock had jumped past the lease).
