@@ -104,4 +104,36 @@ final class TimetableOnPostgresTests: XCTestCase {
         }
         XCTAssertEqual(row, ["failed: interrupted 3 times (the instance running it stopped each time); not run again"])
     }
+
+    /// A job of a stopped instance whose stored input no longer parses here (as when the limits
+    /// changed since it was accepted): the instance that takes it over ends it `failed`, naming
+    /// what does not parse, instead of leaving it queued under its own lease, renewed for ever.
+    func testATakenOverJobWhoseInputNoLongerParsesEndsFailedNamingWhy() throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let a = try TimetableHarness.start(extra: "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n")
+        defer { _ = a.stop() }
+        let id = try TimetableHarness.submit(a, ctt: Instances.small, timeLimit: 1)
+        XCTAssertEqual(try TimetableHarness.waitFinished(a, id)["status"] as? String, "succeeded")
+        try cluster.execute("""
+            CREATE TEMP TABLE copy AS SELECT * FROM plugin_timetable.timetable_jobs WHERE id = '\(id)';
+            UPDATE copy SET id = 'unreadable', seq = seq + 1000, status = 'running', owner = 'stopped-instance', heartbeat = 0, attempts = 1,
+                finished = NULL, input = 'Name: broken';
+            INSERT INTO plugin_timetable.timetable_jobs SELECT * FROM copy;
+            """, url: url)
+        var row: [String] = []
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            row = try cluster.execute("SELECT status || '|' || coalesce(error, '') FROM plugin_timetable.timetable_jobs WHERE id = 'unreadable'", url: url)
+            if let first = row.first, first.hasPrefix("failed") { break }
+            usleep(200_000)
+        }
+        let parts = (row.first ?? "").split(separator: "|", maxSplits: 1).map(String.init)
+        XCTAssertEqual(parts.first, "failed", "ended, not left queued: \(row)")
+        let reason = parts.count > 1 ? parts[1] : ""
+        XCTAssertTrue(reason.hasPrefix("its stored itc2007 input no longer parses here"), reason)
+        XCTAssertGreaterThan(reason.count, "its stored itc2007 input no longer parses here (the instance limits may have changed since it was accepted): ; not run again".count,
+                             "the parser's reason is named: \(reason)")
+        XCTAssertTrue(a.log.contains("its input no longer parses"), "A logged the end")
+    }
 }

@@ -33,6 +33,8 @@ final class WorkflowsLeasesOnPostgresTests: XCTestCase {
         XCTAssertEqual(try W.post(a, "/api/v1/workflows/definitions", Self.gate, key: key).status, 201)
         let id = try XCTUnwrap(W.json(try W.post(a, "/api/v1/workflows/gate/start", "{}", key: key))["id"] as? String)
         _ = try W.wait(a, id, key: key) { ($0["current"] as? [String]) == ["wait"] }
+        // The step is current before its `wait.started` entry is stored: the count is taken once it is.
+        for _ in 0..<100 where try count(cluster, url, id, kind: "wait.started") == 0 { usleep(50_000) }
         let entries = try cluster.execute("SELECT count(*) FROM plugin_workflows.history WHERE instance = '\(id)'", url: url)
 
         // Another instance claimed it (as if the server's clock had jumped past the lease).
@@ -145,6 +147,53 @@ final class WorkflowsLeasesOnPostgresTests: XCTestCase {
         _ = try cluster.execute("DROP TRIGGER test_refuse ON plugin_workflows.history", url: url)
         let done = try W.wait(a, id, key: key) { $0["status"] as? String == "completed" }
         XCTAssertEqual((done["output"] as? [String: Any])?["go"] as? [String: String], ["by": "ada"])
+        XCTAssertEqual(try count(cluster, url, id, kind: "signal.received"), 1)
+    }
+
+    /// A POST read with a 40 s socket timeout (a 503 comes after the 10 s durable deadline).
+    func slowPost(_ runtime: TestRuntime, _ path: String, _ body: String, key: String, extra: String = "") throws -> TestResponse {
+        let client = try TestClient(port: runtime.port, timeoutSeconds: 40)
+        try client.send("POST \(path) HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer \(key)\r\n\(extra)"
+                        + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+        return try client.readResponse()
+    }
+
+    /// A client retries after its 503 (storage refusing history rows): a signal sent again with
+    /// the same `Idempotency-Key` and a cancel sent again find the first entries, still queued, and
+    /// are answered as the first were (503 again) instead of queueing second ones. Once storage
+    /// takes writes, each is stored once; the keyed signal repeated after the end is still 202.
+    func testASignalOrCancelRetriedAfterIts503IsStoredOnce() throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let a = try W.start(extra: "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n")
+        defer { _ = a.stop() }
+        let key = try a.createAPIKey(name: "ada", tenant: "acme", roles: ["admin"])
+        XCTAssertEqual(try W.post(a, "/api/v1/workflows/definitions", Self.gate, key: key).status, 201)
+        let id = try XCTUnwrap(W.json(try W.post(a, "/api/v1/workflows/gate/start", "{}", key: key))["id"] as? String)
+        _ = try W.wait(a, id, key: key) { ($0["current"] as? [String]) == ["wait"] }
+        _ = try cluster.execute("""
+            CREATE FUNCTION plugin_workflows.test_refuse() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN RAISE EXCEPTION 'test: the disk is full' USING ERRCODE = '53100'; END $$;
+            CREATE TRIGGER test_refuse BEFORE INSERT ON plugin_workflows.history FOR EACH ROW EXECUTE FUNCTION plugin_workflows.test_refuse();
+            """, url: url)
+
+        let signal = "/api/v1/workflows/instances/\(id)/signal/note", keyed = "Idempotency-Key: note-1\r\n"
+        for attempt in 1...2 {
+            let answer = try slowPost(a, signal, #"{"n": 1}"#, key: key, extra: keyed)
+            XCTAssertEqual(answer.status, 503, "signal attempt \(attempt): \(answer.text)")
+        }
+        for attempt in 1...2 {
+            let answer = try slowPost(a, "/api/v1/workflows/instances/\(id)/cancel", "", key: key)
+            XCTAssertEqual(answer.status, 503, "cancel attempt \(attempt): \(answer.text)")
+        }
+        XCTAssertEqual(try count(cluster, url, id, kind: "signal.received"), 0)
+
+        _ = try cluster.execute("DROP TRIGGER test_refuse ON plugin_workflows.history", url: url)
+        _ = try W.wait(a, id, key: key) { $0["status"] as? String == "cancelled" }
+        XCTAssertEqual(try count(cluster, url, id, kind: "signal.received"), 1, "the keyed signal is stored once")
+        XCTAssertEqual(try count(cluster, url, id, kind: "cancel.requested"), 1, "the cancel is stored once")
+        let late = try slowPost(a, signal, #"{"n": 1}"#, key: key, extra: keyed)
+        XCTAssertEqual(late.status, 202, "a repeat after the end is answered as the first: \(late.text)")
         XCTAssertEqual(try count(cluster, url, id, kind: "signal.received"), 1)
     }
 }

@@ -205,6 +205,53 @@ final class WorkflowsPluginTests: XCTestCase {
         await host.stop()
     }
 
+    func testASignalRepeatedWithItsIdempotencyKeyIsRecordedOnce() async throws { try await signalRepeatedWithItsIdempotencyKeyIsRecordedOnce(try await start()) }
+
+    /// `Idempotency-Key` on a signal: a repeat with the same key is answered 202 and not recorded
+    /// again (also once the instance is over); the key with another body is 422; a malformed key
+    /// is 400 naming the header; without a key every signal is recorded (at-least-once).
+    @PluginActor
+    func signalRepeatedWithItsIdempotencyKeyIsRecordedOnce(_ host: TestHost<WorkflowsPlugin>) async throws {
+        let gate = #"{"name": "keyed", "steps": [{"id": "wait", "type": "wait_signal", "signal": "go", "output": "go"}]}"#
+        let created = try await post(host, "/api/v1/workflows/definitions", gate).status
+        XCTAssertEqual(created, 201)
+        let id = try await startedID(host, "/api/v1/workflows/keyed/start", "{}")
+        _ = try await await_(host, id) { $0["current"] == .array([.string("wait")]) }
+        func signal(_ name: String, _ body: String, key: String?) async throws -> TestResponse {
+            var headers = [("Content-Type", "application/json")]
+            if let key { headers.append(("Idempotency-Key", key)) }
+            return try await host.send(.post, "/api/v1/workflows/instances/\(id)/signal/\(name)", headers: headers, body: Array(body.utf8), caller: ada)
+        }
+        for bad in [String(repeating: "k", count: 129), "two words", "a/b", "k;1"] {
+            let answer = try await signal("note", "{}", key: bad)
+            XCTAssertEqual(answer.status, 400, bad)
+            XCTAssertTrue(answer.text.contains("Idempotency-Key"), answer.text)
+        }
+        for _ in 1...3 {
+            let status = try await signal("note", #"{"n": 1}"#, key: "note-1").status
+            XCTAssertEqual(status, 202)
+        }
+        let reused = try await signal("note", #"{"n": 2}"#, key: "note-1")
+        XCTAssertEqual(reused.status, 422, reused.text)
+        XCTAssertTrue(reused.text.contains("note-1"), reused.text)
+        for _ in 1...2 {
+            let status = try await signal("note", #"{"n": 3}"#, key: nil).status
+            XCTAssertEqual(status, 202)
+        }
+        let go = try await signal("go", #"{"by": "ada"}"#, key: "go-1").status
+        XCTAssertEqual(go, 202)
+        let done = try await await_(host, id) { $0["status"]?.string == "completed" }
+        let again = try await signal("go", #"{"by": "ada"}"#, key: "go-1").status
+        XCTAssertEqual(again, 202, "a keyed repeat after the end is answered as the first")
+        let unkeyed = try await signal("go", #"{"by": "ada"}"#, key: nil).status
+        XCTAssertEqual(unkeyed, 409)
+        let signals = done["history"]?.array?.filter { $0["kind"]?.string == "signal.received" } ?? []
+        XCTAssertEqual(signals.filter { $0["key"]?.string == "note-1" }.count, 1, "the keyed signal is recorded once")
+        XCTAssertEqual(signals.filter { $0["name"]?.string == "note" }.count, 3, "one keyed, two without a key")
+        XCTAssertEqual(signals.filter { $0["name"]?.string == "go" }.count, 1)
+        await host.stop()
+    }
+
     func testAServiceThatTimesOutOrAnswersGarbageIsRetriedThenFails() async throws { try await aServiceThatTimesOutOrAnswersGarbageIsRetriedThenFails(try await start()) }
 
     @PluginActor

@@ -233,12 +233,16 @@ final class JobManager {
             let rows = try await store.load(ids: claimed)
             let limits = instanceLimits
             let parsed = try await context.offLoop {
-                rows.map { row in (row, try? Submission.parseStored(row.input, format: row.format, limits: limits, threads: row.options.threads)) }
+                rows.map { row in (row, Result { try Submission.parseStored(row.input, format: row.format, limits: limits, threads: row.options.threads) }) }
             }
             var taken: [String] = []
-            for (row, instance) in parsed where jobs[row.id] == nil {
-                guard let instance else {
-                    context.logger.warning("timetable could not read a job it took over", metadata: ["job": "\(row.id)"])
+            var unreadable: [(row: StoredJob, reason: String)] = []
+            for (row, result) in parsed where jobs[row.id] == nil {
+                let instance: Instance
+                switch result {
+                case .success(let parsed): instance = parsed
+                case .failure(let error):
+                    unreadable.append((row, Self.unreadableReason(row.format, error)))
                     continue
                 }
                 let job = Self.restored(row, instance: instance)
@@ -248,11 +252,31 @@ final class JobManager {
                 queue.append(job)
                 taken.append(job.id)
             }
-            context.logger.notice("timetable jobs of a stopped instance taken over and run again", metadata: ["jobs": "\(taken)"])
+            if !taken.isEmpty { context.logger.notice("timetable jobs of a stopped instance taken over and run again", metadata: ["jobs": "\(taken)"]) }
             pump()
+            await endUnreadable(unreadable)
         } catch {
             context.logger.warning("timetable could not take over stale jobs", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Ends taken-over jobs whose stored input no longer parses here (say the limits changed since
+    /// it was accepted): `failed` naming what does not parse, and `timetable.job.finished` published
+    /// for each end written (the write is fenced by this instance's fresh lease). Left queued, the
+    /// heartbeat would renew them for ever and nobody would run them.
+    private func endUnreadable(_ unreadable: [(row: StoredJob, reason: String)]) async {
+        guard !unreadable.isEmpty else { return }
+        let ends = unreadable.map { store.fail(id: $0.row.id, reason: $0.reason) }
+        for ((row, reason), end) in zip(unreadable, ends) where await end.value {
+            context.logger.warning("timetable job taken over ended: its input no longer parses", metadata: ["job": "\(row.id)", "reason": "\(reason)"])
+            publishFinished(FinishedEvent(id: row.id, status: .failed, hard: nil, soft: nil), tenant: row.tenant)
+        }
+    }
+
+    /// The failure of a job whose stored input of `format` no longer parses: what does not parse.
+    nonisolated static func unreadableReason(_ format: InstanceFormat, _ error: Error) -> String {
+        let detail = (error as? TimetableProblem)?.detail ?? "\(error)"
+        return "its stored \(format.rawValue) input no longer parses here (the instance limits may have changed since it was accepted): \(detail); not run again"
     }
 
     /// Cancels this instance's jobs that another instance asked to cancel.
@@ -508,8 +532,12 @@ final class JobManager {
     /// Publishes `timetable.job.finished` (durable) for `job`.
     private func publishFinished(_ job: Job) {
         let report = job.outcome?.report
-        let event = FinishedEvent(id: job.id, status: job.status, hard: report?.hardViolations, soft: report?.softCost)
-        let (context, tenant) = (self.context, job.tenant)
+        publishFinished(FinishedEvent(id: job.id, status: job.status, hard: report?.hardViolations, soft: report?.softCost), tenant: job.tenant)
+    }
+
+    /// Publishes `event` (durable) for a job of `tenant`.
+    private func publishFinished(_ event: FinishedEvent, tenant: String) {
+        let context = self.context
         Task { @PluginActor in
             do {
                 try await context.bus.publish("timetable.job.finished", json: event, tenant: tenant, durable: true)

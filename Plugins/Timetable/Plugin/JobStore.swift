@@ -342,6 +342,20 @@ final class JobStore {
         return (claimed, Int(ended))
     }
 
+    /// Ends this instance's unfinished job `id` as `failed` with `reason`, while it holds the
+    /// job's lease (PostgreSQL; on SQLite, while it is unfinished). The task answers whether the
+    /// end was written.
+    func fail(id: String, reason: String) -> Task<Bool, Never> {
+        let now = serverNow
+        let condition = fenced ? leaseHeld : "status IN ('queued', 'running')"
+        let parameters: [SQLValue] = (now == nil ? [.real(Date().timeIntervalSince1970)] : []) + [.text(reason), .text(id)] + (fenced ? [.text(owner)] : [])
+        return enqueue("end of an unreadable job", otherwise: false) { storage -> Bool in
+            try await storage.execute("""
+                UPDATE timetable_jobs SET status = 'failed', finished = \(now ?? "?"), error = ? WHERE id = ? AND \(condition)
+                """, parameters).changes > 0
+        }
+    }
+
     /// The stored rows of `ids` (any tenant), oldest first.
     func load(ids: [String]) async throws -> [StoredJob] {
         var rows: [StoredJob] = []

@@ -14,6 +14,8 @@ final class LiveInstance {
     var history: [HistoryEvent]
     /// Entries queued for the next commit.
     var queued: [HistoryEvent] = []
+    /// Entries of the history commit in flight (taken from `queued`; back there if it fails).
+    var writing: [HistoryEvent] = []
     /// Record actions already queued (so two evaluations do not queue the same entry twice).
     var queuedKeys: Set<String> = []
     /// Action keys released once the queued entries are durable (the effect's outcome is then in the history).
@@ -37,6 +39,17 @@ final class LiveInstance {
 
     var id: String { row.id }
     var isOver: Bool { history.last?.isTerminal ?? false }
+    /// Whether a cancel is stored, being written or queued (a cancel retried while the first is
+    /// not stored yet finds it).
+    var cancelAsked: Bool { (history + writing + queued).contains { $0.kind == .cancelRequested } }
+
+    /// The signal stored, being written or queued with the idempotency key `key`, and whether it
+    /// is not stored yet.
+    func signal(withKey key: String) -> (entry: HistoryEvent, queued: Bool)? {
+        if let entry = (writing + queued).first(where: { $0.kind == .signalReceived && $0.key == key }) { return (entry, true) }
+        if let entry = history.first(where: { $0.kind == .signalReceived && $0.key == key }) { return (entry, false) }
+        return nil
+    }
 }
 
 /// Clock for histories: epoch milliseconds.

@@ -105,17 +105,16 @@ extension WorkflowRunner {
         }
     }
 
-    /// Appends a signal to a running instance.
-    func signal(_ instance: LiveInstance, name: String, payload: JSON) {
-        append(instance, [HistoryEvent(.signalReceived, data: payload, name: name, time: epochMilliseconds())])
+    /// Appends a signal to a running instance (`key`: its sender's idempotency key, if any).
+    func signal(_ instance: LiveInstance, name: String, payload: JSON, key: String? = nil) {
+        append(instance, [HistoryEvent(.signalReceived, data: payload, name: name, key: key, time: epochMilliseconds())])
     }
 
     /// Asks a running instance to stop and compensate.
     func cancel(_ instance: LiveInstance, reason: String) {
         append(instance, [HistoryEvent(.cancelRequested, error: reason, time: epochMilliseconds())])
         // Its running children are cancelled with it (each compensates its own steps).
-        for child in live.values where child.row.parent == instance.id && !child.isOver
-            && !child.history.contains(where: { $0.kind == .cancelRequested }) {
+        for child in live.values where child.row.parent == instance.id && !child.isOver && !child.cancelAsked {
             cancel(child, reason: "parent \(instance.id) was cancelled")
         }
     }

@@ -83,12 +83,12 @@ extension WorkflowRunner {
     /// retried without end, its callers are not kept waiting with it.
     static let durableDeadline: Duration = .seconds(10)
 
-    /// On PostgreSQL: waits until the entries queued for `instance` are in storage (a signal or a
+    /// On PostgreSQL: waits until the entries queued (or being written) for `instance` are in storage (a signal or a
     /// cancel is answered once durable, or refused with ``LeaseLost`` when the write was fenced
     /// out, or with ``StorageTimedOut`` after ``durableDeadline``). On SQLite it returns at once
     /// (one process; the commit loop retries until it succeeds).
     func durable(_ instance: LiveInstance) async throws {
-        guard leased, !instance.queued.isEmpty else { return }
+        guard leased, !instance.queued.isEmpty || !instance.writing.isEmpty else { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             let waiter = DurableWaiter(continuation)
             guard live[instance.id] === instance else { return waiter.resume(throwing: LeaseLost(instance: instance.id)) }

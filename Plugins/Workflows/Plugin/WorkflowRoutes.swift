@@ -37,23 +37,14 @@ extension WorkflowsPlugin {
             guard !instance.history.contains(where: { $0.kind == .cancelRequested }) else {
                 return Self.json(.object(["id": .string(instance.id), "status": .string("compensating")]), status: 202)
             }
-            runner.cancel(instance, reason: "cancelled by \(request.caller?.subject ?? "a client")")
+            // A cancel retried while the first is still queued (its 503) waits for that one.
+            if !instance.cancelAsked { runner.cancel(instance, reason: "cancelled by \(request.caller?.subject ?? "a client")") }
             if let timedOut = try await durable(instance) { return timedOut.response(requestID: request.requestID) }
             return Self.json(.object(["id": .string(instance.id), "status": .string("compensating")]), status: 202)
         }
         try context.routes.post("\(Self.prefix)/instances/:id/signal/:signal", options: RouteOptions(summary: "Sends a signal (JSON body) to an instance"),
                                 maxBodyBytes: 256 * 1024) { [unowned self] request async throws in
-            let instance = try await runningInstance(request)
-            let name = request.parameters["signal"] ?? ""
-            guard (1...64).contains(name.utf8.count) else { throw HTTPError.badRequest("path segment 'signal': 1 to 64 bytes") }
-            let payload: JSON
-            if request.body.isEmpty { payload = .null } else {
-                guard let parsed = JSON.parse(request.body) else { throw HTTPError.badRequest("the signal's body is not JSON") }
-                payload = parsed
-            }
-            runner.signal(instance, name: name, payload: payload)
-            if let timedOut = try await durable(instance) { return timedOut.response(requestID: request.requestID) }
-            return Self.json(.object(["id": .string(instance.id), "signal": .string(name)]), status: 202)
+            try await postSignal(request)
         }
     }
 

@@ -206,6 +206,7 @@ final class WorkflowRunner {
                 let release = instance.releaseOnCommit
                 let waiters = instance.durableWaiters
                 instance.queued = []
+                instance.writing = events
                 instance.queuedKeys = []
                 instance.releaseOnCommit = []
                 instance.durableWaiters = []
@@ -226,6 +227,7 @@ final class WorkflowRunner {
                 do {
                     try await store.transaction(statements)
                 } catch {
+                    for (instance, _, _, _) in written { instance.writing = [] }
                     lastCommitError = "\(error)"
                     // On PostgreSQL: the instances whose lease is gone stop here (their entries are
                     // refused for good); the others are written again at once.
@@ -287,10 +289,18 @@ final class WorkflowRunner {
                 lastCommitError = nil
             }
             for (instance, events, release, waiters) in written {
+                instance.writing = []
                 instance.history += events
                 for key in release { inFlight.remove("\(instance.id)|\(key)") }
                 eventsCommitted(events)
                 for waiter in waiters { waiter.resume() }
+                // Callers that came while this commit was in flight (a repeat finding its entry
+                // being written) waited only for entries now stored, unless more are queued.
+                if instance.queued.isEmpty {
+                    let late = instance.durableWaiters
+                    instance.durableWaiters = []
+                    for waiter in late { waiter.resume() }
+                }
             }
             let announced = written.map { ($0.0, $0.1) }
             Task { for (instance, events) in announced { await self.announce(instance, events) } }

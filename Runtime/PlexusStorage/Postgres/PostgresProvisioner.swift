@@ -181,14 +181,21 @@ enum PostgresProvisioner {
     }
 }
 
-/// A short-lived connection as the URL's own user (the administrator).
+/// A short-lived connection as the URL's own user (the administrator). Like the pool's, it has
+/// the statement timeout, keepalives, `tcp_user_timeout` and a client deadline on every request
+/// (``PostgresDeadline``): a server that stops answering mid-provisioning fails the start with
+/// `.unavailable` naming PostgreSQL instead of hanging it.
 final class AdminConnection {
     private var connection: OpaquePointer?
+    /// The client deadline of one request (ms); 0: none.
+    private let deadline: Int
 
     init(settings: PostgresSettings) throws(StorageError) {
         try settings.validate()
-        let parameters = [("dbname", settings.url), ("application_name", "plexus-admin"), ("connect_timeout", String(max(1, settings.connectTimeoutSeconds)))]
-            + PostgresDeadline.keepalives
+        let parameters = [
+            ("dbname", settings.url), ("application_name", "plexus-admin"), ("connect_timeout", String(max(1, settings.connectTimeoutSeconds))),
+            ("options", "-c statement_timeout=\(settings.statementTimeoutMilliseconds)"),
+        ] + PostgresDeadline.parameters(for: settings)
         let raw = PostgresConnection.connect(keywords: parameters.map(\.0), values: parameters.map(\.1))
         guard let raw, PQstatus(raw) == CONNECTION_OK else {
             let error = PostgresErrors.connectionError(raw)
@@ -196,7 +203,21 @@ final class AdminConnection {
             throw StorageError(.unavailable, "\(error.message) (\(PostgresSettings.redacted(settings.url)))")
         }
         PQsetNoticeProcessor(raw, { _, _ in }, nil)
+        PQsetnonblocking(raw, 1)
         connection = raw
+        deadline = PostgresDeadline.milliseconds(settings)
+    }
+
+    /// Sends a request with `send` and waits for its last result within the client deadline; past
+    /// it the connection is closed and the request fails `.unavailable`.
+    private func exchange(_ send: (OpaquePointer) -> Int32) throws(StorageError) -> OpaquePointer? {
+        guard let connection else { throw StorageError(.unavailable, "the PostgreSQL administrator connection was closed after an earlier failure") }
+        do {
+            return try PostgresDeadline.exchange(connection, milliseconds: deadline, send)
+        } catch {
+            close()
+            throw StorageError(.unavailable, "provisioning plugin storage: \(error.message)")
+        }
     }
 
     deinit { close() }
@@ -208,7 +229,7 @@ final class AdminConnection {
 
     /// Runs several statements without parameters.
     func script(_ sql: String) throws(StorageError) {
-        let result = PQexec(connection, sql)
+        let result = try exchange { PQsendQuery($0, sql) }
         defer { PQclear(result) }
         guard let result, PQresultStatus(result) == PGRES_COMMAND_OK || PQresultStatus(result) == PGRES_TUPLES_OK else {
             throw PostgresErrors.error(result: result, connection: connection)
@@ -240,9 +261,16 @@ final class AdminConnection {
         let copies = parameters.map { strdup($0) }
         defer { copies.forEach { free($0) } }
         let pointers = copies.map { $0.map { UnsafePointer<CChar>($0) } }
-        let result = pointers.withUnsafeBufferPointer {
-            PQexecParams(connection, sql, Int32(parameters.count), nil, $0.baseAddress, nil, nil, 0)
+        var failure: StorageError?
+        let result = pointers.withUnsafeBufferPointer { values -> OpaquePointer? in
+            do throws(StorageError) {
+                return try exchange { PQsendQueryParams($0, sql, Int32(parameters.count), nil, values.baseAddress, nil, nil, 0) }
+            } catch {
+                failure = error
+                return nil
+            }
         }
+        if let failure { throw failure }
         defer { PQclear(result) }
         guard let result, PQresultStatus(result) == PGRES_TUPLES_OK || PQresultStatus(result) == PGRES_COMMAND_OK else {
             throw PostgresErrors.error(result: result, connection: connection)

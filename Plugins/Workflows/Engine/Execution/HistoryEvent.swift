@@ -54,6 +54,9 @@ public struct HistoryEvent: Sendable, Equatable, Codable {
     public var failure: FailureKind?
     /// A signal's name or a child's id.
     public var name: String?
+    /// A signal's idempotency key, given by its sender (`Idempotency-Key`): a repeat of the same
+    /// signal with the same key is answered as the first and not recorded again.
+    public var key: String?
     /// A deadline (epoch milliseconds).
     public var at: Int64?
     /// When it was recorded (epoch milliseconds).
@@ -61,7 +64,7 @@ public struct HistoryEvent: Sendable, Equatable, Codable {
 
     /// An entry.
     public init(_ kind: Kind, step: String? = nil, attempt: Int? = nil, data: JSON? = nil, error: String? = nil,
-                failure: FailureKind? = nil, name: String? = nil, at: Int64? = nil, time: Int64) {
+                failure: FailureKind? = nil, name: String? = nil, key: String? = nil, at: Int64? = nil, time: Int64) {
         self.kind = kind
         self.step = step
         self.attempt = attempt
@@ -69,6 +72,7 @@ public struct HistoryEvent: Sendable, Equatable, Codable {
         self.error = error
         self.failure = failure
         self.name = name
+        self.key = key
         self.at = at
         self.time = time
     }
@@ -85,6 +89,7 @@ public struct HistoryEvent: Sendable, Equatable, Codable {
         if let error { fields["error"] = .string(error) }
         if let failure { fields["failure"] = .string(failure.rawValue) }
         if let name { fields["name"] = .string(name) }
+        if let key { fields["key"] = .string(key) }
         if let at { fields["at"] = .number(Double(at)) }
         return .object(fields)
     }
@@ -95,22 +100,23 @@ public struct HistoryEvent: Sendable, Equatable, Codable {
         var out: [UInt8] = []
         out.reserveCapacity(96)
         out.append(UInt8(ascii: "{"))
-        func key(_ name: StaticString) {
+        func field(_ name: StaticString) {
             if out.count > 1 { out.append(UInt8(ascii: ",")) }
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
             out.append(UInt8(ascii: "\""))
             out.append(UInt8(ascii: ":"))
         }
-        if let at { key("at"); JSON.number(Double(at)).write(into: &out) }
-        if let attempt { key("attempt"); JSON.number(Double(attempt)).write(into: &out) }
-        if let data { key("data"); data.write(into: &out) }
-        if let error { key("error"); JSON.escape(error, into: &out) }
-        if let failure { key("failure"); JSON.escape(failure.rawValue, into: &out) }
-        key("kind"); JSON.escape(kind.rawValue, into: &out)
-        if let name { key("name"); JSON.escape(name, into: &out) }
-        if let step { key("step"); JSON.escape(step, into: &out) }
-        key("time"); JSON.number(Double(time)).write(into: &out)
+        if let at { field("at"); JSON.number(Double(at)).write(into: &out) }
+        if let attempt { field("attempt"); JSON.number(Double(attempt)).write(into: &out) }
+        if let data { field("data"); data.write(into: &out) }
+        if let error { field("error"); JSON.escape(error, into: &out) }
+        if let failure { field("failure"); JSON.escape(failure.rawValue, into: &out) }
+        if let key { field("key"); JSON.escape(key, into: &out) }
+        field("kind"); JSON.escape(kind.rawValue, into: &out)
+        if let name { field("name"); JSON.escape(name, into: &out) }
+        if let step { field("step"); JSON.escape(step, into: &out) }
+        field("time"); JSON.number(Double(time)).write(into: &out)
         out.append(UInt8(ascii: "}"))
         return String(decoding: out, as: UTF8.self)
     }
@@ -119,7 +125,7 @@ public struct HistoryEvent: Sendable, Equatable, Codable {
     public init?(json: JSON) {
         guard let kind = json["kind"]?.string.flatMap(Kind.init(rawValue:)), let time = json["time"]?.number else { return nil }
         self.init(kind, step: json["step"]?.string, attempt: json["attempt"]?.int, data: json["data"], error: json["error"]?.string,
-                  failure: json["failure"]?.string.flatMap(FailureKind.init(rawValue:)), name: json["name"]?.string,
+                  failure: json["failure"]?.string.flatMap(FailureKind.init(rawValue:)), name: json["name"]?.string, key: json["key"]?.string,
                   at: json["at"]?.number.map { Int64($0) }, time: Int64(time))
     }
 }
