@@ -17,7 +17,7 @@ final class AdminDeadlineTests: XCTestCase {
         let url = try cluster.newDatabaseURL()
         let relay = try StallingRelay(upstreamPort: cluster.port)
         defer { relay.stop() }
-        let relayed = url.replacingOccurrences(of: "127.0.0.1:\(cluster.port)/", with: "127.0.0.1:\(relay.port)/")
+        let relayed = relay.relaying(url, upstreamPort: cluster.port)
         XCTAssertNotEqual(relayed, url)
 
         // Another session holds the provisioning lock (advisory locks are per database).

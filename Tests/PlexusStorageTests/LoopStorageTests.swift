@@ -426,7 +426,7 @@ final class LoopStorageTests: XCTestCase {
         let url = try cluster.newDatabaseURL()
         let relay = try StallingRelay(upstreamPort: cluster.port)
         defer { relay.stop() }
-        let relayed = url.replacingOccurrences(of: "127.0.0.1:\(cluster.port)/", with: "127.0.0.1:\(relay.port)/")
+        let relayed = relay.relaying(url, upstreamPort: cluster.port)
         XCTAssertNotEqual(relayed, url)
         let engine = try await StorageEngine.open(
             pluginName: "vanish", postgres: PostgresSettings(url: relayed, poolSize: 1, statementTimeoutMilliseconds: 1_000),

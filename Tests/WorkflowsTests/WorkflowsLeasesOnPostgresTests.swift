@@ -111,6 +111,22 @@ final class WorkflowsLeasesOnPostgresTests: XCTestCase {
         XCTAssertTrue(a.log.contains("lease lost"), "A logged that it stopped the instance")
     }
 
+    /// Starts a `gate` instance on `a` (an admin key of tenant acme) and, once it waits for its
+    /// signal, makes PostgreSQL refuse every history insert with `disk_full` (SQLSTATE 53100)
+    /// until the test drops the trigger `test_refuse`. Returns the key and the instance id.
+    private func startGateWithHistoryRefused(_ a: TestRuntime, cluster: PostgresTestCluster, url: String) throws -> (key: String, id: String) {
+        let key = try a.createAPIKey(name: "ada", tenant: "acme", roles: ["admin"])
+        XCTAssertEqual(try W.post(a, "/api/v1/workflows/definitions", Self.gate, key: key).status, 201)
+        let id = try XCTUnwrap(W.json(try W.post(a, "/api/v1/workflows/gate/start", "{}", key: key))["id"] as? String)
+        _ = try W.wait(a, id, key: key) { ($0["current"] as? [String]) == ["wait"] }
+        _ = try cluster.execute("""
+            CREATE FUNCTION plugin_workflows.test_refuse() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN RAISE EXCEPTION 'test: the disk is full' USING ERRCODE = '53100'; END $$;
+            CREATE TRIGGER test_refuse BEFORE INSERT ON plugin_workflows.history FOR EACH ROW EXECUTE FUNCTION plugin_workflows.test_refuse();
+            """, url: url)
+        return (key, id)
+    }
+
     /// A history commit that keeps failing for another reason than the lease (here the database
     /// refuses every history row with `disk_full`, while heartbeats still renew the lease): the
     /// signal's caller is not kept waiting with the commit's retries; after the deadline (10 s) it
@@ -121,15 +137,7 @@ final class WorkflowsLeasesOnPostgresTests: XCTestCase {
         let url = try cluster.newDatabaseURL()
         let a = try W.start(extra: "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n")
         defer { _ = a.stop() }
-        let key = try a.createAPIKey(name: "ada", tenant: "acme", roles: ["admin"])
-        XCTAssertEqual(try W.post(a, "/api/v1/workflows/definitions", Self.gate, key: key).status, 201)
-        let id = try XCTUnwrap(W.json(try W.post(a, "/api/v1/workflows/gate/start", "{}", key: key))["id"] as? String)
-        _ = try W.wait(a, id, key: key) { ($0["current"] as? [String]) == ["wait"] }
-        _ = try cluster.execute("""
-            CREATE FUNCTION plugin_workflows.test_refuse() RETURNS trigger LANGUAGE plpgsql AS
-            $$ BEGIN RAISE EXCEPTION 'test: the disk is full' USING ERRCODE = '53100'; END $$;
-            CREATE TRIGGER test_refuse BEFORE INSERT ON plugin_workflows.history FOR EACH ROW EXECUTE FUNCTION plugin_workflows.test_refuse();
-            """, url: url)
+        let (key, id) = try startGateWithHistoryRefused(a, cluster: cluster, url: url)
 
         // Read with a 40 s socket timeout: without a deadline of its own the request would still wait.
         let client = try TestClient(port: a.port, timeoutSeconds: 40)
@@ -167,15 +175,7 @@ final class WorkflowsLeasesOnPostgresTests: XCTestCase {
         let url = try cluster.newDatabaseURL()
         let a = try W.start(extra: "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n")
         defer { _ = a.stop() }
-        let key = try a.createAPIKey(name: "ada", tenant: "acme", roles: ["admin"])
-        XCTAssertEqual(try W.post(a, "/api/v1/workflows/definitions", Self.gate, key: key).status, 201)
-        let id = try XCTUnwrap(W.json(try W.post(a, "/api/v1/workflows/gate/start", "{}", key: key))["id"] as? String)
-        _ = try W.wait(a, id, key: key) { ($0["current"] as? [String]) == ["wait"] }
-        _ = try cluster.execute("""
-            CREATE FUNCTION plugin_workflows.test_refuse() RETURNS trigger LANGUAGE plpgsql AS
-            $$ BEGIN RAISE EXCEPTION 'test: the disk is full' USING ERRCODE = '53100'; END $$;
-            CREATE TRIGGER test_refuse BEFORE INSERT ON plugin_workflows.history FOR EACH ROW EXECUTE FUNCTION plugin_workflows.test_refuse();
-            """, url: url)
+        let (key, id) = try startGateWithHistoryRefused(a, cluster: cluster, url: url)
 
         let signal = "/api/v1/workflows/instances/\(id)/signal/note", keyed = "Idempotency-Key: note-1\r\n"
         for attempt in 1...2 {

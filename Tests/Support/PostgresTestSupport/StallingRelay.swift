@@ -39,6 +39,12 @@ public final class StallingRelay: @unchecked Sendable {
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 
+    /// `url` (a `postgresql://…@127.0.0.1:<upstream>/…` URL of the relayed server) pointed at
+    /// this relay instead.
+    public func relaying(_ url: String, upstreamPort: Int) -> String {
+        url.replacingOccurrences(of: "127.0.0.1:\(upstreamPort)/", with: "127.0.0.1:\(port)/")
+    }
+
     /// From now on the connections open now carry no byte in either direction (and stay open).
     public func stall() {
         lock.lock()
