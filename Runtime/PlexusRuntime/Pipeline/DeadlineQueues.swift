@@ -10,16 +10,28 @@ struct DeadlineQueues {
     }
 
     private var queues: [UInt64: Queue] = [:]
+    /// The queue of the last add and its timeout: most requests share one timeout, and finding
+    /// it again skips the dictionary's hashing. Held `unowned(unsafe)`: `queues` holds it, and
+    /// never drops a queue.
+    private var lastTimeout: UInt64 = 0
+    private unowned(unsafe) var lastQueue: Queue?
 
     /// Adds a request whose answer is due by `deadline` (loop milliseconds).
     mutating func add(token: UInt64, deadline: UInt64, timeout: UInt64) {
-        if let queue = queues[timeout] {
+        if let queue = lastQueue, lastTimeout == timeout {
             queue.entries.append((token, deadline))
+            return
+        }
+        let queue: Queue
+        if let known = queues[timeout] {
+            queue = known
         } else {
-            let queue = Queue()
-            queue.entries.append((token, deadline))
+            queue = Queue()
             queues[timeout] = queue
         }
+        queue.entries.append((token, deadline))
+        lastTimeout = timeout
+        lastQueue = queue
     }
 
     /// Calls `expired` for every entry whose deadline has passed, oldest first, and drops it.

@@ -81,7 +81,7 @@ final class PluginResponder: ResponseSink {
 
     /// Gives back what the request held and writes its answer.
     private func finish(_ exchange: HTTPExchange, _ response: UnsafePointer<plexus_response>) {
-        resilience?.leave(exchange, success: response.pointee.status < 500, now: Date().timeIntervalSince1970)
+        resilience?.leave(exchange, success: response.pointee.status < 500, now: WallClockSeconds.now())
         writer.send(exchange, response)
         answered?()
     }
@@ -126,7 +126,7 @@ final class PluginResponder: ResponseSink {
     /// Settles `exchange`'s guards after the runtime gave up on it, and tells its plugin when the
     /// plugin has the ABI 1.6 hook (then the bulkhead slot is held until the plugin answers).
     private func giveUp(_ exchange: HTTPExchange, reason: plexus_abandon_reason, success: Bool) {
-        let now = Date().timeIntervalSince1970
+        let now = WallClockSeconds.now()
         guard let plugin = exchange.route?.plugin, plugin.abandonHook != nil else {
             resilience?.leave(exchange, success: success, now: now)
             return

@@ -39,6 +39,8 @@ final class RequestPipeline {
     }
     private var stages: Stages?
     private var router = RouteTrie<RouteTarget>([])
+    /// Recent lookups of ``router`` that captured no parameter (a new one with each router).
+    private var routeCache = RouteCache<RouteTarget>()
     /// `plexus_gateway_refusals_total` by status, looked up once.
     private var refusalCounters: [Int: RuntimeCounter] = [:]
     /// Cluster mode: rate limits shared through Redis, decided at the head, before the body is read (nil: none).
@@ -74,6 +76,20 @@ final class RequestPipeline {
             }
         }
         router = RouteTrie(targets.map { ($0.method, $0.pattern, $0) })
+        routeCache = RouteCache()
+    }
+
+    /// The route of `exchange`'s method and raw path: from ``routeCache`` when the same path was
+    /// routed before without capturing a parameter, else from ``router`` (and kept when it captured none).
+    private func route(_ exchange: HTTPExchange) -> RouteTrie<RouteTarget>.Match {
+        if let target = routeCache.target(method: exchange.method, path: exchange.rawPath) {
+            return .found(target, parameters: [])
+        }
+        let match = router.match(method: exchange.method, path: exchange.rawPath[...])
+        if case let .found(target, parameters) = match, parameters.isEmpty {
+            routeCache.keep(target, method: exchange.method, path: exchange.rawPath)
+        }
+        return match
     }
 
     // MARK: The chain
@@ -81,7 +97,7 @@ final class RequestPipeline {
     /// A request whose head is complete: routes it, sets its body limit, and screens it.
     func headComplete(_ exchange: HTTPExchange) {
         exchange.bodyLimit = limits.maxBodyBytes
-        let match = router.match(method: exchange.method, path: exchange.rawPath[...])
+        let match = route(exchange)
         if let cors = stages?.cors, cors.isEnabled {
             if exchange.method == "OPTIONS", case .methodNotAllowed(let allowed) = match,
                let preflight = cors.preflight(exchange, allowedMethods: allowed) {
@@ -148,7 +164,7 @@ final class RequestPipeline {
             }
             return nil
         }
-        let now = Date().timeIntervalSince1970
+        let now = WallClockSeconds.now()
         return stages.authenticate.screen(request, now: now)
             ?? stages.tenant.screen(request, now: now)
             ?? stages.authorise.screen(request, now: now)
@@ -175,7 +191,7 @@ final class RequestPipeline {
                 return
             }
             if let resilience = stages?.resilience,
-               let refusal = resilience.enter(exchange, route: route, now: Date().timeIntervalSince1970, loopNow: loop.now) {
+               let refusal = resilience.enter(exchange, route: route, now: WallClockSeconds.now(), loopNow: loop.now) {
                 refuse(exchange, refusal)
                 return
             }
