@@ -91,6 +91,8 @@ final class HTTPExchange: RequestContext {
         func store(_ text: borrowing String) -> plexus_bytes {
             let start = cursor
             let count = text.utf8.count
+            // Most requests leave several texts empty (query, subject, tenant, roles, scopes).
+            if count == 0 { return plexus_bytes(data: start.assumingMemoryBound(to: CChar.self), length: 0) }
             if text.utf8.withContiguousStorageIfAvailable({ (utf8: UnsafeBufferPointer<UInt8>) -> Void in
                 if let source = utf8.baseAddress { cursor.copyMemory(from: source, byteCount: utf8.count) }
             }) == nil {
