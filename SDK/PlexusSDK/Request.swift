@@ -225,7 +225,9 @@ struct PackedHeaders: @unchecked Sendable {
                 base.storeBytes(of: UInt32(truncatingIfNeeded: middle), toByteOffset: index * 12 + 4, as: UInt32.self)
                 base.storeBytes(of: UInt32(truncatingIfNeeded: text), toByteOffset: index * 12 + 8, as: UInt32.self)
             }
-            storage.header = boundsBytes + text
+            // Through the header's pointer: assigning `storage.header` (a class's stored
+            // property) costs a dynamic exclusivity check on every request.
+            storage.withUnsafeMutablePointerToHeader { $0.pointee = boundsBytes + text }
         }
         self.storage = storage
     }
@@ -235,7 +237,7 @@ struct PackedHeaders: @unchecked Sendable {
         guard let storage else { return nil }
         let count = self.count
         return storage.withUnsafeMutablePointerToElements { elements -> R? in
-            let raw = UnsafeRawBufferPointer(start: elements, count: storage.header)
+            let raw = UnsafeRawBufferPointer(start: elements, count: storage.withUnsafeMutablePointerToHeader { $0.pointee })
             let text = UnsafeRawBufferPointer(rebasing: raw[(count * 12)...])
             for index in 0..<count {
                 let start = Int(raw.loadUnaligned(fromByteOffset: index * 12, as: UInt32.self))
