@@ -106,12 +106,18 @@ extension Request {
     /// in one step by the memberwise initializer (assigning the fields one by one, with or
     /// without an early exit, left a copy and destruction of the whole value: about 500 instructions).
     init(_ raw: plexus_request) {
-        var headerBytes = 0
+        // The path and the request id travel in the headers' buffer (two extra entries), decoded when read.
+        var headerBytes = raw.path.length + raw.request_id.length
         for index in 0..<raw.header_count { headerBytes += raw.headers[index].name.length + raw.headers[index].value.length }
-        let packed = PackedHeaders(count: raw.header_count, bytes: headerBytes) { index in
+        let headerCount = raw.header_count
+        let packed = PackedHeaders(count: headerCount, extras: 2, bytes: headerBytes) { index in
+            func bytes(_ text: plexus_bytes) -> UnsafeRawBufferPointer {
+                UnsafeRawBufferPointer(start: text.data, count: text.data == nil ? 0 : text.length)
+            }
+            if index == headerCount { return (UnsafeRawBufferPointer(start: nil, count: 0), bytes(raw.path)) }
+            if index == headerCount + 1 { return (UnsafeRawBufferPointer(start: nil, count: 0), bytes(raw.request_id)) }
             let pair = raw.headers[index]
-            return (UnsafeRawBufferPointer(start: pair.name.data, count: pair.name.data == nil ? 0 : pair.name.length),
-                    UnsafeRawBufferPointer(start: pair.value.data, count: pair.value.data == nil ? 0 : pair.value.length))
+            return (bytes(pair.name), bytes(pair.value))
         }
         var parameters: [String: String] = [:]
         for index in 0..<raw.param_count {
@@ -137,8 +143,9 @@ extension Request {
             tenant = nil
             caller = .value(nil)
         }
-        self.init(method: Self.method(raw.method), path: raw.path.string, parameters: parameters, rawQuery: raw.query.string,
-                  headers: Headers(packed: packed), body: raw.body.bytes, requestID: raw.request_id.string,
+        self.init(method: Self.method(raw.method), pathText: RequestText(packed: packed, extra: 0), parameters: parameters,
+                  rawQuery: raw.query.string, headers: Headers(packed: packed), body: raw.body.bytes,
+                  requestIDText: RequestText(packed: packed, extra: 1),
                   callerSource: caller, tenant: tenant)
     }
 

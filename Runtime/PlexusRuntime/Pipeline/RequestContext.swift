@@ -100,11 +100,13 @@ class RequestContext {
         query = ""
         requestID = ""
         target = nil
-        parameters.removeAll(keepingCapacity: true)
+        // Most requests capture no parameter and add no header: emptying an empty array still
+        // costs a uniqueness check and a replacement.
+        if !parameters.isEmpty { parameters.removeAll(keepingCapacity: true) }
         bodyLimit = 0
         caller = nil
         tenant = nil
-        extraHeaders.removeAll(keepingCapacity: true)
+        if !extraHeaders.isEmpty { extraHeaders.removeAll(keepingCapacity: true) }
         guarded = false
         permit = nil
         deadline = 0

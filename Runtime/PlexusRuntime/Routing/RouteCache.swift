@@ -32,14 +32,22 @@ final class RouteCache<Target> {
         slots[slot] = Entry(method: method, path: path, target: target)
     }
 
-    /// The slot of `path` (FNV-1a of its bytes), or nil for a path too long to keep.
+    /// The slot of `path`, or nil for a path too long to keep. The hash mixes the length with
+    /// the last eight bytes (or all of a shorter path): the paths of one API differ mostly at
+    /// their end, and a collision only costs a miss, since ``target(method:path:)`` compares the
+    /// whole path.
     private static func slot(of path: String) -> Int? {
         var path = path
         return path.withUTF8 { bytes -> Int? in
             guard bytes.count <= longestPath else { return nil }
-            var hash: UInt32 = 2_166_136_261
-            for byte in bytes { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-            return Int(truncatingIfNeeded: (hash ^ (hash >> 16))) & (slotCount - 1)
+            var tail = UInt64(bytes.count)
+            if bytes.count >= 8 {
+                tail ^= UnsafeRawPointer(bytes.baseAddress!).loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)
+            } else {
+                for byte in bytes { tail = tail << 8 | UInt64(byte) }
+            }
+            // Fibonacci hashing: the multiplier's high bits depend on every bit of `tail`.
+            return Int(truncatingIfNeeded: (tail &* 0x9E37_79B9_7F4A_7C15) >> 58) & (slotCount - 1)
         }
     }
 }
