@@ -26,6 +26,35 @@ final class HTTPPartsTests: XCTestCase {
         XCTAssertNotEqual(generator.next(), generator.next())
     }
 
+    func testAGeneratedRequestIDIsHeldInlineAndASetOneReplacesIt() {
+        var generator = RequestIDGenerator()
+        let first = generator.next()
+        let context = RequestContext(token: 1, peer: ConnectionPeer(address: "127.0.0.1:1", ip: "127.0.0.1", isLoopback: true))
+        context.generateRequestID(&generator)
+        let second = context.requestID
+        let prefix = first.split(separator: "-")[0]
+        XCTAssertEqual(second, "\(prefix)-2", "the same prefix, the next counter")
+        XCTAssertEqual(context.withRequestIDBytes { String(decoding: $0, as: UTF8.self) }, second)
+        XCTAssertEqual(context.requestIDByteCount, second.utf8.count)
+        context.requestID = "client-given.id:1"
+        XCTAssertEqual(context.requestID, "client-given.id:1")
+        XCTAssertEqual(context.withRequestIDBytes { String(decoding: $0, as: UTF8.self) }, "client-given.id:1")
+        XCTAssertEqual(context.requestIDByteCount, 17)
+        context.resetContext(token: 2)
+        XCTAssertEqual(context.requestID, "")
+        XCTAssertEqual(context.requestIDByteCount, 0)
+    }
+
+    func testTheLongestGeneratedRequestIDFits() {
+        // A counter of 16 hex digits after a prefix of 8: the inline buffer's whole room.
+        var bytes: RequestIDGenerator.Bytes = (0, 0, 0, 0)
+        var generator = RequestIDGenerator(counter: .max - 1)
+        let count = withUnsafeMutableBytes(of: &bytes) { generator.next(into: $0) }
+        XCTAssertLessThanOrEqual(count, RequestIDGenerator.longest)
+        let text = withUnsafeBytes(of: bytes) { String(decoding: $0[..<count], as: UTF8.self) }
+        XCTAssertTrue(text.hasSuffix("-ffffffffffffffff"), text)
+    }
+
     func testHTTPDateIsIMFFixdate() {
         XCTAssertEqual(HTTPDate.format(784111777), "Sun, 06 Nov 1994 08:49:37 GMT")
     }

@@ -27,6 +27,9 @@ final class ConnectionHooks {
     /// A request id for a request that brought no sane `X-Request-Id`.
     func nextRequestID() -> String { server.requestIDs.next() }
 
+    /// Gives `exchange`, which brought no sane `X-Request-Id`, a generated one.
+    func generateRequestID(for exchange: HTTPExchange) { exchange.generateRequestID(&server.requestIDs) }
+
     /// A request's head is complete and admitted: route and screen it (it may be answered at once).
     func headComplete(_ exchange: HTTPExchange) { pipeline.headComplete(exchange) }
 

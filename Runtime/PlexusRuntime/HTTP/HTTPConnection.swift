@@ -516,7 +516,7 @@ final class HTTPConnection {
         if let given = exchange.header(.requestID), RequestIDGenerator.isSane(given) {
             exchange.requestID = String(decoding: given, as: UTF8.self)
         } else {
-            exchange.requestID = hooks.nextRequestID()
+            hooks.generateRequestID(for: exchange)
         }
         hooks.headComplete(exchange)
         // llhttp: the declared Content-Length (0 when there is none or the body is chunked).

@@ -70,7 +70,7 @@ final class HTTPExchange: RequestContext {
         let pairCount = headerRanges.count + parameters.count
         let subject = caller?.subject ?? "", tenantText = tenant ?? ""
         let roles = caller?.rolesText ?? "", scopes = caller?.scopesText ?? ""
-        var textBytes = method.utf8.count + path.utf8.count + query.utf8.count + requestID.utf8.count
+        var textBytes = method.utf8.count + path.utf8.count + query.utf8.count + requestIDByteCount
             + subject.utf8.count + tenantText.utf8.count + roles.utf8.count + scopes.utf8.count
         for parameter in parameters { textBytes += parameter.name.utf8.count + parameter.value.utf8.count }
         // ABI 1.6: the roles and scopes once more, as arrays of views into the same texts.
@@ -122,7 +122,12 @@ final class HTTPExchange: RequestContext {
         request.method = store(method)
         request.path = store(path)
         request.query = store(query)
-        request.request_id = store(requestID)
+        request.request_id = withRequestIDBytes { id in
+            let start = cursor
+            if let source = id.baseAddress, !id.isEmpty { cursor.copyMemory(from: source, byteCount: id.count) }
+            cursor += id.count
+            return plexus_bytes(data: start.assumingMemoryBound(to: CChar.self), length: id.count)
+        }
         request.subject = store(subject)
         request.tenant = store(tenantText)
         request.roles = store(roles)

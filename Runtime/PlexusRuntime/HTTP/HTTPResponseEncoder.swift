@@ -154,7 +154,7 @@ struct HTTPResponseEncoder {
 
     /// The most bytes ``finish(_:status:bodyCount:date:exchange:)`` writes.
     private static func finishBytes(_ date: [UInt8], _ exchange: HTTPExchange) -> Int {
-        contentLength.utf8CodeUnitCount + 20 + 2 + dateName.utf8CodeUnitCount + date.count + requestIDName.utf8CodeUnitCount + exchange.requestID.utf8.count
+        contentLength.utf8CodeUnitCount + 20 + 2 + dateName.utf8CodeUnitCount + date.count + requestIDName.utf8CodeUnitCount + exchange.requestIDByteCount
             + keepAliveEnd.utf8CodeUnitCount
     }
 
@@ -180,8 +180,7 @@ struct HTTPResponseEncoder {
 
     private func putRequestID(_ out: inout ByteWriter, _ exchange: HTTPExchange) {
         out.put(Self.requestIDName)
-        var requestID = exchange.requestID
-        requestID.withUTF8 { out.put(UnsafeRawBufferPointer($0)) }
+        exchange.withRequestIDBytes { out.put($0) }
     }
 
     /// The most bytes ``putCommon(_:_:)`` writes.

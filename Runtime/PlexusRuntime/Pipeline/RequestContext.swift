@@ -35,7 +35,42 @@ class RequestContext {
     /// The path as sent, percent-escapes not decoded: routes match it segment by segment.
     final var rawPath = ""
     final var query = ""
-    final var requestID = ""
+    /// The request id: a sane client `X-Request-Id`, or the one generated for the request (made
+    /// into a string only when read: the answer and the plugin's request copy its bytes, see
+    /// ``withRequestIDBytes(_:)``). Setting it replaces a generated one.
+    final var requestID: String {
+        get {
+            guard generatedIDLength > 0 else { return givenRequestID }
+            return withUnsafeBytes(of: generatedID) { String(decoding: UnsafeRawBufferPointer(rebasing: $0[..<generatedIDLength]), as: UTF8.self) }
+        }
+        set {
+            givenRequestID = newValue
+            generatedIDLength = 0
+        }
+    }
+    private final var givenRequestID = ""
+    /// A generated id's bytes (``RequestIDGenerator/longest`` at most), held inline: no string to
+    /// make or free per request.
+    private final var generatedID: RequestIDGenerator.Bytes = (0, 0, 0, 0)
+    private final var generatedIDLength = 0
+
+    /// Gives the request a new id from `generator`.
+    final func generateRequestID(_ generator: inout RequestIDGenerator) {
+        givenRequestID = ""
+        (generatedID, generatedIDLength) = generator.nextBytes()
+    }
+
+    /// Calls `body` with the UTF-8 bytes of ``requestID``.
+    final func withRequestIDBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        if generatedIDLength > 0 {
+            return withUnsafeBytes(of: generatedID) { body(UnsafeRawBufferPointer(rebasing: $0[..<generatedIDLength])) }
+        }
+        var given = givenRequestID
+        return given.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// How many bytes ``requestID`` has.
+    final var requestIDByteCount: Int { generatedIDLength > 0 ? generatedIDLength : givenRequestID.utf8.count }
 
     // Routing.
     /// The route the request matched (nil: none, or not routed yet).
@@ -98,7 +133,8 @@ class RequestContext {
         path = ""
         rawPath = ""
         query = ""
-        requestID = ""
+        if !givenRequestID.isEmpty { givenRequestID = "" }
+        generatedIDLength = 0
         target = nil
         // Most requests capture no parameter and add no header: emptying an empty array still
         // costs a uniqueness check and a replacement.
