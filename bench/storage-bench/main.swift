@@ -547,7 +547,7 @@ for backend in ["sqlite", "postgresql"] {
     report(backend + " kv put, one at a time, via workers", count: operations, engine: engine.map(\.putViaWorkers), raw: raw.map(\.putOne), width: 46)
     report(backend + " kv get, one at a time, via workers", count: operations, engine: engine.map(\.getViaWorkers), raw: raw.map(\.getOne), width: 46)
 }
-report("postgresql SQL 3-table order, with a subscriber", count: orders, engine: measured["postgresql"]!.engine.map(\.sqlWithSubscriber),
+report("postgresql SQL 3-table order, subscribed", count: orders, engine: measured["postgresql"]!.engine.map(\.sqlWithSubscriber),
        raw: measured["postgresql"]!.raw.map(\.sqlWithSubscriber), width: 46)
 if workMissing {
     print("storage-bench: the work did not happen (a read or a count came back wrong)")
