@@ -117,6 +117,13 @@ public final class Runtime {
         services.responses = server.pipeline.plugins
         services.dataDirectory = config.dataDirectory.path
         services.postgres = config.clusterPostgres
+        if config.clusterPostgres != nil {
+            // The change logs run while someone subscribes to their topics (issue 21).
+            let demand = ChangeFeedDemand()
+            demand.lookup = { [unowned group] name in group.plugins.first { $0.name == name && !$0.isRetired }?.storage }
+            services.changeFeeds = demand
+            events.changeFeeds = demand
+        }
         services.metrics = metrics
         services.tenantDirectory = TenantDirectory(publishers: Set(config.gateway.tenantDirectoryPlugins))
         health = HealthMonitor(loop: loop, group: group, logger: logger, intervalMilliseconds: config.healthIntervalMilliseconds,
@@ -184,6 +191,7 @@ public final class Runtime {
     private func openEventLog() throws {
         do {
             events.durablePatterns = try config.durableTopics.map { try TopicPattern($0) }
+            events.changeFeeds?.durablePatterns = events.durablePatterns
         } catch {
             throw RuntimeError.config("bus.durable_topics: \(error)")
         }

@@ -14,6 +14,13 @@ public struct StorageConfiguration: Sendable {
     public var backupPagesPerStep: Int32 = 256
     /// The clock for key-value TTLs (injectable for tests).
     public var clock: @Sendable () -> Date = { Date() }
+    /// PostgreSQL: how long a listening engine's lease on its plugin's change log lasts without
+    /// renewal (s). It should outlive any connection loss a listener's catch-up can still cover
+    /// (the log keeps an hour), since once the last lease ends the log stops.
+    public var changeListenerLease: TimeInterval = 3600
+    /// PostgreSQL: how often an engine renews its lease while listening, or otherwise looks for
+    /// expired leases and stops the change log when none is live (s; 0: never).
+    public var changeListenerCheckInterval: TimeInterval = 30
 
     /// The defaults: 5 s busy timeout, create if missing, purge every minute, 64 cached statements.
     public init() {}

@@ -21,6 +21,11 @@ extension StorageEngine {
         _ = try? await Self.bridge { close(completion: $0) }
     }
 
+    /// Wants the plugin's changes (or not); see `setChangeListening(_:completion:)`.
+    public func setChangeListening(_ listening: Bool) async throws(StorageError) {
+        try await Self.bridge { setChangeListening(listening, completion: $0) }
+    }
+
     /// Reads a key; see `get(_:completion:)`.
     public func get(_ key: String) async throws(StorageError) -> KeyValueEntry? {
         try await Self.bridge { get(key, completion: $0) }

@@ -23,9 +23,12 @@ public final class StorageEngine: Sendable {
     let postgresParameters: [(String, String)]?
     /// Backups in progress (`LoopStorage` writes nothing on the loop meanwhile).
     let backupsRunning = RunningCount()
+    /// PostgreSQL: this engine's lease on the change log (the triggers run while someone listens).
+    private let listening: ChangeListening?
 
     init(path: String, dialect: SQLDialect, pool: WorkerPool, configuration: StorageConfiguration, changeFeed: (any ChangeFeed)?,
          postgresParameters: [(String, String)]? = nil) {
+        listening = dialect == .postgresql ? ChangeListening(pool: pool, configuration: configuration) : nil
         self.path = path
         self.dialect = dialect
         self.pool = pool
@@ -106,7 +109,8 @@ public final class StorageEngine: Sendable {
     public func close(completion: @escaping @Sendable (Result<Void, StorageError>) -> Void = { _ in }) {
         timer.cancel()
         changeFeed?.stop()
-        pool.close { completion(.success(())) }
+        let closePool: @Sendable () -> Void = { [pool] in pool.close { completion(.success(())) } }
+        if let listening { listening.close(then: closePool) } else { closePool() }
     }
 
     // MARK: Change feed
@@ -120,7 +124,8 @@ public final class StorageEngine: Sendable {
     ///
     /// On PostgreSQL the changes come from the database (a trigger's NOTIFY, on a listening
     /// connection), so changes committed through another instance are reported too; they arrive
-    /// shortly after the commit, not before the operation's completion.
+    /// shortly after the commit, not before the operation's completion. The database logs
+    /// changes only while some engine listens: see ``setChangeListening(_:completion:)``.
     public func setChangeHandler(_ handler: (@Sendable ([StorageChange]) -> Void)?) {
         if let changeFeed {
             changeFeed.setHandler(handler)
@@ -128,6 +133,22 @@ public final class StorageEngine: Sendable {
             pool.broadcast { worker in worker.connection?.changeHandler = handler }
         }
     }
+
+    /// PostgreSQL: whether this engine's owner wants the plugin's changes. The change-log
+    /// triggers run only while some engine on the database listens (they cost every write): with
+    /// `true` this engine takes a lease (renewed every ``StorageConfiguration/changeListenerCheckInterval``)
+    /// and the triggers are enabled; `completion` runs once that is committed, and every
+    /// transaction that commits after it, through any instance, is reported to the handler (and
+    /// caught up after a lost connection). With `false` it leaves; the last to leave (or whoever
+    /// finds the last lease expired) disables the triggers. Closing the engine leaves too.
+    /// SQLite reports every change of its own file anyway: `completion` runs at once.
+    public func setChangeListening(_ listening: Bool, completion: @escaping @Sendable (Result<Void, StorageError>) -> Void = { _ in }) {
+        guard let changeListening = self.listening else { return completion(.success(())) }
+        changeListening.set(listening, completion: completion)
+    }
+
+    /// For tests: this engine's name in `_plexus_listeners` (nil on SQLite).
+    var listenerID: String? { listening?.id }
 
     // MARK: Key-value
 

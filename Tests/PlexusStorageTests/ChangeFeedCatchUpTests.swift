@@ -23,6 +23,7 @@ final class ChangeFeedCatchUpTests: XCTestCase {
         let writer = try await open(url)
         let batches = Locked<[[StorageChange]]>([])
         listener.setChangeHandler { batch in batches.withLock { $0.append(batch) } }
+        try await listener.setChangeListening(true)
         try await writer.execute("CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT)")
         try await writer.execute("INSERT INTO items VALUES (1, 'before')")
         try await waitUntil { batches.current.count == 1 }
@@ -63,6 +64,7 @@ final class ChangeFeedCatchUpTests: XCTestCase {
         let bulk = try await open(url)
         let batches = Locked<[[StorageChange]]>([])
         listener.setChangeHandler { batch in batches.withLock { $0.append(batch) } }
+        try await listener.setChangeListening(true)
         try await bulk.execute("CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT)")
         let written = DispatchSemaphore(value: 0), commit = DispatchSemaphore(value: 0)
         let longTransaction = Task {
@@ -89,11 +91,12 @@ final class ChangeFeedCatchUpTests: XCTestCase {
     }
 
     /// The log is pruned by whichever transaction writes (at most once a minute, at most 10,000
-    /// rows older than an hour) and by every engine at start, with nobody listening.
+    /// rows older than an hour) and by every engine at start (while one listens, so changes are logged).
     func testTheChangeLogIsPrunedByWritersAndAtStartBoundedAndAtMostOnceAMinute() async throws {
         let cluster = try PostgresTestCluster.get()
         let url = try cluster.newDatabaseURL()
         let writer = try await open(url)
+        try await writer.setChangeListening(true)
         try await writer.execute("CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT)")
         try await writer.execute("INSERT INTO items SELECT g, 'old' FROM generate_series(1, 10050) g")
         func logged() throws -> Int { Int(try cluster.execute("SELECT count(*) FROM plugin_gaps._plexus_changes", url: url).first ?? "") ?? -1 }
@@ -125,6 +128,7 @@ final class ChangeFeedCatchUpTests: XCTestCase {
         let listener = try await open(url)
         let batches = Locked<[[StorageChange]]>([])
         listener.setChangeHandler { batch in batches.withLock { $0.append(batch) } }
+        try await listener.setChangeListening(true)
         try await listener.execute("CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT)")
         try await listener.execute("INSERT INTO items VALUES (1, 'before')")
         try await waitUntil { batches.current.count == 1 }

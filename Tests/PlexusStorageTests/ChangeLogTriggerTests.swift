@@ -20,6 +20,7 @@ final class ChangeLogTriggerTests: XCTestCase {
         let cluster = try PostgresTestCluster.get()
         let url = try cluster.newDatabaseURL()
         let writer = try await open(url)
+        try await writer.setChangeListening(true)
         try await writer.execute("CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT)")
         try await writer.execute("INSERT INTO items SELECT g, 'old' FROM generate_series(1, 10) g")
         // The ten rows are two hours old; the engine's start pruned a moment ago (nothing to prune then).
@@ -48,6 +49,7 @@ final class ChangeLogTriggerTests: XCTestCase {
         let engine = try await open(url)
         let batches = Locked<[[StorageChange]]>([])
         engine.setChangeHandler { batch in batches.withLock { $0.append(batch) } }
+        try await engine.setChangeListening(true)
         try await engine.execute("CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT)")
         try await engine.execute("INSERT INTO items VALUES (1, 'mine')")
         try await waitUntil { batches.current.count == 1 }
@@ -67,6 +69,7 @@ final class ChangeLogTriggerTests: XCTestCase {
         let cluster = try PostgresTestCluster.get()
         let url = try cluster.newDatabaseURL()
         let first = try await open(url)
+        try await first.setChangeListening(true)
         try await first.execute("CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT)")
         try cluster.execute("CREATE INDEX _plexus_changes_at ON plugin_logcost._plexus_changes(at)", url: url)
         try await first.execute("INSERT INTO items SELECT g, 'row' FROM generate_series(1, 6) g")

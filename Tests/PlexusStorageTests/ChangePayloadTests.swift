@@ -35,6 +35,7 @@ final class ChangePayloadTests: XCTestCase {
         let engine = try await StorageEngine.open(pluginName: "payloads", postgres: PostgresSettings(url: url), configuration: testConfiguration())
         let batches = Locked<[[StorageChange]]>([])
         engine.setChangeHandler { batch in batches.withLock { $0.append(batch) } }
+        try await engine.setChangeListening(true)
         try await engine.execute(#"CREATE TABLE "we""ird" (id BIGINT PRIMARY KEY)"#)
         try await engine.execute(#"INSERT INTO "we""ird" VALUES (5)"#)
         try await engine.execute("CREATE TABLE plain (id BIGINT PRIMARY KEY)")

@@ -183,6 +183,7 @@ final class PostgresStorageTests: XCTestCase {
         let writer = try await open(url, "feed")
         let batches = Locked<[[StorageChange]]>([])
         listener.setChangeHandler { batch in batches.withLock { $0.append(batch) } }
+        try await listener.setChangeListening(true)
         try await writer.execute("CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT UNIQUE)")
         try await writer.transaction { tx in
             try tx.execute("INSERT INTO items VALUES (1, 'one')")

@@ -40,6 +40,8 @@ final class EventRouter {
     private var consumers: [UInt64: DurableConsumer] = [:]
     /// The other instances of a cluster (nil: this instance is alone).
     var replication: (any BusReplication)?
+    /// PostgreSQL storage: told every subscription, so plugins' change logs run while someone listens.
+    var changeFeeds: ChangeFeedDemand?
     /// Live clients (SSE streams) told about the cluster's state, by id.
     private var noticeListeners: [ObjectIdentifier: (String) -> Void] = [:]
 
@@ -123,13 +125,17 @@ final class EventRouter {
     }
 
     /// Subscribes live (fire-and-forget) or, with `durableGroup`, as a durable consumer group;
-    /// `filter` keeps events out of the subscriber's queue (live subscriptions only).
+    /// `filter` keeps events out of the subscriber's queue (live subscriptions only). `ready` runs
+    /// (on the loop, possibly before this returns) once the subscription is complete: on
+    /// PostgreSQL storage, once the change log of every plugin whose `storage.…` topics it may
+    /// match is running, so every write committed after that is delivered.
     func subscribe(_ pattern: TopicPattern, owner: String, queueLimit: Int?, overflow: BusSubscription.Overflow,
                    durableGroup: String?, maxAttempts: Int, filter: ((EventEnvelope) -> Bool)? = nil,
-                   deliver: @escaping (EventEnvelope) -> Void) throws -> UInt64 {
+                   ready: (() -> Void)? = nil, deliver: @escaping (EventEnvelope) -> Void) throws -> UInt64 {
         let subscription = bus.subscribe(pattern, owner: owner, queueLimit: queueLimit, overflow: overflow,
                                          durableGroup: durableGroup, maxAttempts: maxAttempts, filter: filter, deliver: deliver)
         replication?.listen(pattern)
+        if let changeFeeds { changeFeeds.subscribed(pattern, ready: ready ?? {}) } else { ready?() }
         guard let group = durableGroup else { return subscription.id }
         guard let log else {
             unsubscribe(subscription.id)
@@ -144,7 +150,10 @@ final class EventRouter {
 
     func unsubscribe(_ id: UInt64) {
         consumers.removeValue(forKey: id)?.stop()
-        if let pattern = bus.subscriptions[id]?.pattern { replication?.stopListening(pattern) }
+        if let pattern = bus.subscriptions[id]?.pattern {
+            replication?.stopListening(pattern)
+            changeFeeds?.unsubscribed(pattern)
+        }
         bus.unsubscribe(id)
     }
 

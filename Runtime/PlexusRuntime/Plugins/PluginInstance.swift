@@ -39,6 +39,7 @@ public final class PluginInstance {
         storage.metrics = services.metrics
         storage.onChanges = { [unowned self] changes in services.publishChanges(of: name, changes) }
         createdStorage = storage
+        services.changeFeeds?.register(storage)
         return storage
     }
     /// The plugin's storage if anything has used it (the group closes it at shutdown).
@@ -151,6 +152,8 @@ final class PluginServices {
     var dataDirectory = "data"
     /// `[cluster] postgres`: plugin storage on PostgreSQL instead (nil: SQLite files).
     var postgres: PostgresSettings?
+    /// With PostgreSQL: which plugins' change logs this instance needs (the router tells it every subscription).
+    var changeFeeds: ChangeFeedDemand?
     var metrics: RuntimeMetrics?
     /// The run-time tenant directory (ABI 1.6), shared with the gateway's tenant stage.
     var tenantDirectory = TenantDirectory()

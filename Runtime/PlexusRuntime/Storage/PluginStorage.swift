@@ -34,6 +34,13 @@ final class PluginStorage {
     /// Receives committed changes, on the loop.
     var onChanges: (([StorageChange]) -> Void)?
     var metrics: RuntimeMetrics?
+    /// PostgreSQL: whether someone here subscribes to this plugin's change topics (``ChangeFeedDemand``).
+    private var feedWanted = false
+    /// An enabling of the change log is in progress: calls made meanwhile wait for it (``held``),
+    /// so a call made after a subscription runs after the log started.
+    private var feedSettling = false
+    private var feedWaiters: [() -> Void] = []
+    private var held: [() -> Void] = []
 
     init(pluginName: String, dataDirectory: String, postgres: PostgresSettings? = nil, loop: EventLoop, logger: Logger) {
         self.pluginName = pluginName
@@ -43,8 +50,59 @@ final class PluginStorage {
         self.logger = logger
     }
 
-    /// Runs `body` with the open engine (opening it first), or fails with why it cannot open.
+    /// PostgreSQL: asks the database to log this plugin's changes (or not): while `wanted`, this
+    /// instance's engine holds a lease and the change-log triggers run (see
+    /// `StorageEngine.setChangeListening`). `ready` runs on the loop once the log runs (or the
+    /// attempt failed: the engine tries again at its next check); calls made to this storage
+    /// meanwhile wait for it. SQLite reports its changes anyway: `ready` runs at once.
+    func wantChanges(_ wanted: Bool, ready: @escaping () -> Void) {
+        guard postgres != nil else { return ready() }
+        feedWanted = wanted
+        guard wanted else {
+            if case .open(let engine) = state { engine.setChangeListening(false) }
+            return ready()
+        }
+        feedWaiters.append(ready)
+        guard !feedSettling else { return }
+        feedSettling = true
+        openEngine { [weak self, loop] result in
+            guard let self else { return }
+            switch result {
+            case .success(let engine):
+                let settled = loop.bounce { [weak self] (result: Result<Void, StorageError>) in
+                    if case .failure(let error) = result, let self {
+                        self.logger.warning("the change log could not be started; retried at the next check",
+                                            metadata: ["plugin": "\(self.pluginName)", "error": "\(error)"])
+                    }
+                    self?.feedSettled()
+                }
+                engine.setChangeListening(feedWanted) { settled($0) }
+            case .failure:
+                feedSettled()
+            }
+        }
+    }
+
+    private func feedSettled() {
+        feedSettling = false
+        let waiters = feedWaiters, calls = held
+        feedWaiters = []
+        held = []
+        for waiter in waiters { waiter() }
+        for call in calls { call() }
+    }
+
+    /// Runs `body` with the open engine (opening it first), or fails with why it cannot open;
+    /// while the change log is being started, after that.
     func withEngine(_ body: @escaping (Result<StorageEngine, StorageError>) -> Void) {
+        if feedSettling {
+            held.append { [weak self] in self?.withEngine(body) }
+            return
+        }
+        openEngine(body)
+    }
+
+    private func openEngine(_ body: @escaping (Result<StorageEngine, StorageError>) -> Void) {
         switch state {
         case .open(let engine): body(.success(engine))
         case .failed(let error): body(.failure(error))
@@ -64,6 +122,8 @@ final class PluginStorage {
                     state = .open(engine)
                     let changes = loop.bounce { [weak self] (batch: [StorageChange]) in self?.onChanges?(batch) }
                     engine.setChangeHandler { batch in changes(batch) }
+                    // Opened again after a failure while someone here wants the changes.
+                    if feedWanted, !feedSettling { engine.setChangeListening(true) }
                     for waiter in waiters { waiter(engine, nil) }
                 case .failure(let error):
                     logger.error("plugin storage cannot be opened", metadata: ["plugin": "\(pluginName)", "error": "\(error)"])

@@ -318,11 +318,18 @@ final class WebSocketSession: ConnectionTakeover, LiveSession {
         }
         do {
             let tenant = tenant
+            // "subscribed" once the subscription is complete (on PostgreSQL storage: its change logs run).
+            var registered = false, readyBeforeRegistered = false
             let id = try events.subscribe(pattern, owner: owner, queueLimit: 10_000, overflow: .dropOldest, durableGroup: nil, maxAttempts: 0,
                                           filter: tenant.map { scope in { EventTenancy.visible($0, to: scope) } },
+                                          ready: { [weak self] in
+                                              guard registered else { return readyBeforeRegistered = true }
+                                              self?.sendJSON(["op": "subscribed", "topic": pattern.description])
+                                          },
                                           deliver: { [unowned self] event in deliver(event) })
             subscriptions.append((pattern.description, id))
-            sendJSON(["op": "subscribed", "topic": pattern.description])
+            registered = true
+            if readyBeforeRegistered { sendJSON(["op": "subscribed", "topic": pattern.description]) }
         } catch {
             sendError("subscribe: \(error)")
         }

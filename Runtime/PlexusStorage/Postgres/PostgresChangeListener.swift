@@ -17,11 +17,21 @@ import Foundation
 /// the listener reconnects, with a growing pause (1 s doubling to 30 s), and catches up again
 /// from where it was. The log keeps an hour (writers prune it, see `PostgresConnection`), so a
 /// listener away for longer than that loses what is older.
+///
+/// LISTEN and every catch-up query have the pool's client deadline (``PostgresDeadline``: the
+/// statement timeout plus 2 s): a server or proxy that stops answering mid-query fails it, the
+/// connection is dropped, and the listener reconnects and catches up as after any lost connection.
+///
+/// The database logs changes only while some engine listens (see `PostgresChangeGate.swift`):
+/// this connection LISTENs from the engine's open, but notifications flow only while the
+/// triggers are enabled.
 final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
     private let queue: DispatchQueue
     private let keywords: [String]
     private let values: [String]
     private let channel: String
+    /// The client deadline of one query (ms; 0: none), as the pool's.
+    private let deadlineMilliseconds: Int
     // Touched only on `queue`.
     private var connection: OpaquePointer?
     private var source: DispatchSourceRead?
@@ -44,6 +54,7 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
         // The pool's application name with " listen": the LISTEN connection can be told apart.
         values = parameters.map { $0.0 == "application_name" ? String(($0.1 + " listen").prefix(63)) : $0.1 }
         channel = schema
+        deadlineMilliseconds = PostgresDeadline.milliseconds(in: parameters)
         queue = DispatchQueue(label: "plexus.storage.listen:\(schema)")
     }
 
@@ -82,7 +93,15 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
             throw error
         }
         PQsetNoticeProcessor(raw, { _, _ in }, nil)
-        let result = PQexec(raw, "LISTEN \"\(channel)\"")
+        // Queries are sent without blocking and awaited with the client deadline (`exchange`).
+        PQsetnonblocking(raw, 1)
+        let result: OpaquePointer?
+        do {
+            result = try exchange(raw, "LISTEN \"\(channel)\"")
+        } catch {
+            PQfinish(raw)
+            throw error
+        }
         defer { PQclear(result) }
         guard PQresultStatus(result) == PGRES_COMMAND_OK else {
             let error = PostgresErrors.error(result: result, connection: raw)
@@ -100,8 +119,12 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
                 throw StorageError(.unavailable, "the change feed's catch-up query failed")
             }
         } else {
-            lastSeen = Int64(Self.scalar(raw, "SELECT COALESCE(max(seq), 0) FROM _plexus_changes") ?? "0") ?? 0
-            startFloor = lastSeen
+            guard let last = scalar(raw, "SELECT COALESCE(max(seq), 0) FROM _plexus_changes").flatMap({ Int64($0) }) else {
+                disconnect()
+                throw StorageError(.unavailable, "the change feed could not read where the change log stands")
+            }
+            lastSeen = last
+            startFloor = last
         }
         failures = 0
         let source = DispatchSource.makeReadSource(fileDescriptor: PQsocket(raw), queue: queue)
@@ -183,9 +206,10 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
     private func reportMissed(_ connection: OpaquePointer) -> Bool {
         var from = max(startFloor, lastSeen - Self.window)
         while true {
-            let result = PQexec(connection, "SELECT seq, tx, tbl, op, row_id FROM _plexus_changes WHERE seq > \(from) ORDER BY seq LIMIT \(Self.catchUpPage)")
+            guard let result = try? exchange(connection, "SELECT seq, tx, tbl, op, row_id FROM _plexus_changes WHERE seq > \(from) ORDER BY seq LIMIT \(Self.catchUpPage)")
+            else { return false }
             defer { PQclear(result) }
-            guard let result, PQresultStatus(result) == PGRES_TUPLES_OK else { return false }
+            guard PQresultStatus(result) == PGRES_TUPLES_OK else { return false }
             var batches = Batches()
             let count = PQntuples(result)
             for row in 0..<count {
@@ -200,11 +224,18 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
         }
     }
 
-    /// The first column of the first row of a query, or nil.
-    private static func scalar(_ connection: OpaquePointer, _ sql: String) -> String? {
-        let result = PQexec(connection, sql)
+    /// Sends `sql` and waits for its result within the client deadline (what `PQexec` does,
+    /// bounded): nil when the connection failed; throws when the deadline passed (the caller
+    /// drops the connection).
+    private func exchange(_ connection: OpaquePointer, _ sql: String) throws(StorageError) -> OpaquePointer? {
+        try PostgresDeadline.exchange(connection, milliseconds: deadlineMilliseconds) { PQsendQuery($0, sql) }
+    }
+
+    /// The first column of the first row of a query, or nil (also past the deadline).
+    private func scalar(_ connection: OpaquePointer, _ sql: String) -> String? {
+        guard let result = try? exchange(connection, sql) else { return nil }
         defer { PQclear(result) }
-        guard let result, PQresultStatus(result) == PGRES_TUPLES_OK, PQntuples(result) > 0 else { return nil }
+        guard PQresultStatus(result) == PGRES_TUPLES_OK, PQntuples(result) > 0 else { return nil }
         return PQgetvalue(result, 0, 0).map { String(cString: $0) }
     }
 

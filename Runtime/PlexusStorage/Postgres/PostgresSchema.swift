@@ -128,15 +128,20 @@ extension PostgresConnection {
         try atomically { () throws(StorageError) in
             _ = try run("SELECT pg_advisory_xact_lock(hashtext($1::text))", [.text("plexus-schema:" + schema)], translate: false)
             try runScript(Self.internalTables(schema: schema))
+            try runScript(Self.changeGate(schema: schema))
             try installChangeTriggers()
         }
         // Every engine prunes the change log at start too (bounded, at most once a minute per
         // schema). Maintenance only: a failure (a statement timeout, a lock) does not fail the
         // open; the next transaction that writes to the schema prunes it instead.
         _ = try? runScript("SELECT _plexus_prune_changes()")
+        // And disables the change triggers if nobody listens (an instance that crashed while
+        // listening, or a database from before the triggers were gated); maintenance too.
+        try? leaveChanges(as: nil)
     }
 
-    /// Puts the change triggers on every table of the schema that lacks them (not `_plexus_*`):
+    /// Puts the change triggers on every table of the schema that lacks them (not `_plexus_*`),
+    /// disabled unless some listener's lease is live (under the feed lock, see `PostgresChangeGate.swift`):
     /// three statement-level triggers (transition tables allow one event per trigger). A table
     /// with the row-level trigger of earlier versions (`_plexus_changes`, FOR EACH ROW) gets the
     /// new ones instead; the insert trigger keeps that name, so an older version's check still
@@ -144,7 +149,7 @@ extension PostgresConnection {
     func installChangeTriggers() throws(StorageError) {
         try runScript("""
             DO $plexus$
-            DECLARE t record;
+            DECLARE t record; locked boolean := false;
             BEGIN
                 FOR t IN
                     SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -153,6 +158,11 @@ extension PostgresConnection {
                       AND (SELECT count(*) FROM pg_trigger g WHERE g.tgrelid = c.oid AND (g.tgtype & 1) = 0
                            AND g.tgname IN ('_plexus_changes', '_plexus_changes_update', '_plexus_changes_delete')) < 3
                 LOOP
+                    IF NOT locked THEN
+                        -- The feed lock: a listener enabling the triggers now sees this table once it is committed.
+                        PERFORM pg_advisory_xact_lock(\(Self.feedLock(schema)));
+                        locked := true;
+                    END IF;
                     EXECUTE format('DROP TRIGGER IF EXISTS _plexus_changes ON %I', t.relname);
                     EXECUTE format('DROP TRIGGER IF EXISTS _plexus_changes_update ON %I', t.relname);
                     EXECUTE format('DROP TRIGGER IF EXISTS _plexus_changes_delete ON %I', t.relname);
@@ -162,6 +172,11 @@ extension PostgresConnection {
                                    'FOR EACH STATEMENT EXECUTE FUNCTION _plexus_log_changes()', t.relname);
                     EXECUTE format('CREATE TRIGGER _plexus_changes_delete AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows '
                                    'FOR EACH STATEMENT EXECUTE FUNCTION _plexus_log_changes()', t.relname);
+                    -- Nobody listens: the table logs nothing until someone does (see PostgresChangeGate.swift).
+                    IF NOT EXISTS (SELECT 1 FROM _plexus_listeners WHERE until > extract(epoch FROM clock_timestamp())) THEN
+                        EXECUTE format('ALTER TABLE %I DISABLE TRIGGER _plexus_changes, DISABLE TRIGGER _plexus_changes_update, '
+                                       'DISABLE TRIGGER _plexus_changes_delete', t.relname);
+                    END IF;
                 END LOOP;
             END
             $plexus$;

@@ -14,7 +14,9 @@ public final class NotesPlugin: Plugin {
         self.context = context
         let storage = context.storage
         try context.routes.post("/api/v1/notes") { request async throws in
-            let result = try await storage.execute("INSERT INTO notes(body) VALUES (?)", [.text(request.bodyText ?? "")])
+            // PostgreSQL has no rowid: RETURNING id gives `lastInsertRowID` there.
+            let insert = storage.dialect == .postgresql ? "INSERT INTO notes(body) VALUES (?) RETURNING id" : "INSERT INTO notes(body) VALUES (?)"
+            let result = try await storage.execute(insert, [.text(request.bodyText ?? "")])
             return try .json(["id": result.lastInsertRowID], status: 201)
         }
         try context.routes.get("/api/v1/notes") { _ async throws in
@@ -61,6 +63,7 @@ public final class NotesPlugin: Plugin {
     }
 
     public func start() async throws {
-        try await context.storage.migrate([(1, "CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT NOT NULL)")])
+        try await context.storage.migrate([SQLMigration(version: 1, sql: "CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT NOT NULL)",
+                                                        postgresql: "CREATE TABLE notes(id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)")])
     }
 }

@@ -1,0 +1,61 @@
+import CLibPQ
+import Foundation
+@testable import PlexusStorage
+import PostgresTestSupport
+import XCTest
+
+/// The change listener's queries have the pool's client deadline (issue 21): a catch-up whose
+/// server stops answering mid-query (a relay that carries no byte more, no FIN, no RST) fails
+/// once the statement timeout plus 2 s passed; the listener connects again and catches up.
+final class ChangeListenerDeadlineTests: XCTestCase {
+    func testACatchUpWhoseServerStopsAnsweringFailsAtTheDeadlineAndIsMadeAgain() async throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let database = PostgresTestCluster.databaseName(url)
+        let relay = try StallingRelay(upstreamPort: cluster.port)
+        defer { relay.stop() }
+        let relayed = relay.relaying(url, upstreamPort: cluster.port)
+        XCTAssertNotEqual(relayed, url)
+        let listener = try await StorageEngine.open(
+            pluginName: "stall", postgres: PostgresSettings(url: relayed, poolSize: 1, statementTimeoutMilliseconds: 1_000),
+            configuration: testConfiguration())
+        let batches = Locked<[[StorageChange]]>([])
+        listener.setChangeHandler { batch in batches.withLock { $0.append(batch) } }
+        try await listener.setChangeListening(true)
+        try await listener.execute("CREATE TABLE items (id BIGINT PRIMARY KEY)")
+        try await listener.execute("INSERT INTO items VALUES (1)")
+        try await waitUntil { batches.current.count == 1 }
+
+        // The log is locked, so the listener's catch-up after its connection was killed waits in a query.
+        let holder = PQconnectdb(url)
+        defer { PQfinish(holder) }
+        XCTAssertEqual(PQstatus(holder), CONNECTION_OK)
+        let locked = PQexec(holder, "BEGIN; LOCK TABLE plugin_stall._plexus_changes IN ACCESS EXCLUSIVE MODE")
+        XCTAssertEqual(PQresultStatus(locked), PGRES_COMMAND_OK)
+        PQclear(locked)
+        let listening = "application_name = 'plexus:stall listen' AND datname = '\(database)'"
+        try cluster.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE \(listening)")
+        var waiting = false
+        for _ in 0..<500 where !waiting {
+            let rows = try cluster.execute("SELECT count(*) FROM pg_stat_activity WHERE \(listening) AND wait_event_type = 'Lock'")
+            waiting = rows.first.flatMap { Int($0) }.map { $0 > 0 } ?? false
+            if !waiting { usleep(20_000) }
+        }
+        XCTAssertTrue(waiting, "the reconnected listener's catch-up waits for the log")
+        // The server's answers no longer reach the listener; the log is free again and written.
+        relay.stall()
+        usleep(200_000)  // a relay thread inside its 50 ms poll when stalled may still forward what arrives then
+        PQclear(PQexec(holder, "ROLLBACK"))
+        let before = relay.accepted
+        // Written by another session (the administrator: the only LISTEN connection is the listener's).
+        for id in 2...4 { try cluster.execute("INSERT INTO plugin_stall.items VALUES (\(id))", url: url) }
+
+        // Within the deadline (1 s + 2 s) and a reconnect, the catch-up is made again and reports them.
+        for _ in 0..<2000 where batches.current.flatMap({ $0 }).count < 4 { try await Task.sleep(nanoseconds: 10_000_000) }
+        XCTAssertEqual(batches.current.flatMap { $0.map(\.rowID) }, [1, 2, 3, 4], "every change once, in order, after the stalled catch-up")
+        XCTAssertGreaterThan(relay.accepted, before, "a new connection was made")
+        let closed = DispatchSemaphore(value: 0)
+        listener.close { _ in closed.signal() }
+        _ = closed.wait(timeout: .now() + 10)
+    }
+}

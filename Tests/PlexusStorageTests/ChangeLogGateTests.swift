@@ -1,0 +1,152 @@
+import Foundation
+@testable import PlexusStorage
+import PostgresTestSupport
+import XCTest
+
+/// The change log runs only while someone listens (issue 21): the change-log triggers are
+/// disabled while no engine on the database holds a live listener lease, enabled when one asks
+/// (its `setChangeListening(true)` completes after the enabling commit), and disabled again when
+/// the last one leaves or its lease expires.
+final class ChangeLogGateTests: XCTestCase {
+    private func open(_ url: String, checkEvery interval: TimeInterval = 30) async throws -> StorageEngine {
+        var configuration = testConfiguration()
+        configuration.changeListenerCheckInterval = interval
+        return try await StorageEngine.open(pluginName: "gate", postgres: PostgresSettings(url: url, poolSize: 3), configuration: configuration)
+    }
+
+    private func logged(_ cluster: PostgresTestCluster, _ url: String) throws -> Int {
+        Int(try cluster.execute("SELECT count(*) FROM plugin_gate._plexus_changes", url: url).first ?? "") ?? -1
+    }
+
+    /// The states of the change triggers of `plugin_gate`'s tables ('O' enabled, 'D' disabled), one per trigger.
+    private func triggerStates(_ cluster: PostgresTestCluster, _ url: String) throws -> Set<String> {
+        Set(try cluster.execute("""
+            SELECT g.tgenabled FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+            WHERE c.relnamespace = 'plugin_gate'::regnamespace AND g.tgname LIKE '\\_plexus\\_changes%'
+            """, url: url))
+    }
+
+    func testWithNobodyListeningWritesLogNothing() async throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let writer = try await open(url)
+        try await writer.migrate([Migration(version: 1, sql: "CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT)")])
+        try await writer.execute("CREATE TABLE more (id BIGINT PRIMARY KEY)")
+        try await writer.execute("INSERT INTO items VALUES (1, 'a'), (2, 'b')")
+        try await writer.transaction { tx in
+            try tx.execute("UPDATE items SET name = 'c' WHERE id = 1")
+            try tx.execute("DELETE FROM items WHERE id = 2")
+            try tx.execute("INSERT INTO more VALUES (3)")
+        }
+        XCTAssertEqual(try logged(cluster, url), 0, "nothing logged")
+        XCTAssertEqual(try triggerStates(cluster, url), ["D"], "the triggers exist, disabled")
+        XCTAssertEqual(try cluster.execute("SELECT count(*) FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid WHERE c.relnamespace = 'plugin_gate'::regnamespace AND g.tgname LIKE '\\_plexus\\_changes%'", url: url), ["6"])
+        await writer.close()
+    }
+
+    /// B listens; writes made through A (to a table that existed, and to one a migration creates
+    /// while B listens) reach B. Then B leaves: the triggers are disabled and nothing more is logged.
+    func testAListenerOnBSeesWritesThroughAUntilItLeaves() async throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let a = try await open(url), b = try await open(url)
+        try await a.execute("CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT)")
+        try await a.execute("INSERT INTO items VALUES (1, 'before anyone listens')")
+        let batches = Locked<[[StorageChange]]>([])
+        b.setChangeHandler { batch in batches.withLock { $0.append(batch) } }
+        try await b.setChangeListening(true)
+        XCTAssertEqual(try triggerStates(cluster, url), ["O"], "enabled once the call completed")
+        XCTAssertEqual(try cluster.execute("SELECT listener FROM plugin_gate._plexus_listeners", url: url), [try XCTUnwrap(b.listenerID)])
+
+        try await a.execute("INSERT INTO items VALUES (2, 'through A')")
+        try await a.migrate([Migration(version: 1, sql: "CREATE TABLE later (id BIGINT PRIMARY KEY)")])
+        try await a.execute("INSERT INTO later VALUES (3)")
+        try await waitUntil { batches.current.count == 2 }
+        XCTAssertEqual(batches.current, [[StorageChange(table: "items", operation: .insert, rowID: 2)], [StorageChange(table: "later", operation: .insert, rowID: 3)]])
+        XCTAssertEqual(try triggerStates(cluster, url), ["O"], "the migrated table's triggers are enabled too")
+
+        try await b.setChangeListening(false)
+        XCTAssertEqual(try triggerStates(cluster, url), ["D"], "the last listener left: disabled")
+        XCTAssertEqual(try cluster.execute("SELECT count(*) FROM plugin_gate._plexus_listeners", url: url), ["0"])
+        let before = try logged(cluster, url)
+        try await a.execute("INSERT INTO items VALUES (4, 'nobody listens')")
+        XCTAssertEqual(try logged(cluster, url), before, "not logged")
+
+        // Listening again, then closing the engine, leaves too.
+        try await b.setChangeListening(true)
+        XCTAssertEqual(try triggerStates(cluster, url), ["O"])
+        await b.close()
+        XCTAssertEqual(try triggerStates(cluster, url), ["D"], "closing the listening engine left")
+        await a.close()
+    }
+
+    /// A listener that stops renewing (a crashed instance) keeps the log running until its lease
+    /// expires; then the next engine's check disables the triggers. Two listeners: one leaving
+    /// does not stop the other's log.
+    func testAnExpiredLeaseStopsTheLogAndOneOfTwoLeavingDoesNot() async throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let checker = try await open(url, checkEvery: 0.2)
+        let crashed = try await open(url, checkEvery: 0), other = try await open(url, checkEvery: 0)
+        try await checker.execute("CREATE TABLE items (id BIGINT PRIMARY KEY)")
+        try await crashed.setChangeListening(true)
+        try await other.setChangeListening(true)
+        try await other.setChangeListening(false)
+        XCTAssertEqual(try triggerStates(cluster, url), ["O"], "one listener is left")
+        try await checker.execute("INSERT INTO items VALUES (1)")
+        XCTAssertEqual(try logged(cluster, url), 1)
+
+        // Its lease ran out (it stopped renewing): the checker finds nobody live and disables them.
+        try cluster.execute("UPDATE plugin_gate._plexus_listeners SET until = extract(epoch FROM clock_timestamp()) - 1", url: url)
+        try await waitUntil { (try? self.triggerStates(cluster, url)) == ["D"] }
+        XCTAssertEqual(try cluster.execute("SELECT count(*) FROM plugin_gate._plexus_listeners", url: url), ["0"], "the expired lease was removed")
+        try await checker.execute("INSERT INTO items VALUES (2)")
+        XCTAssertEqual(try logged(cluster, url), 1, "not logged after the lease expired")
+        await crashed.close()
+        await other.close()
+        await checker.close()
+    }
+
+    /// Writers keep 4 sequences of inserts in flight while B subscribes: every insert that started
+    /// after B's subscription completed is delivered, and what is delivered of each sequence is an
+    /// unbroken run in order (once a write is logged, every later one is).
+    func testWritesRacingASubscriptionAreAllDeliveredInOrderOnceItCompletes() async throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let a = try await open(url), b = try await open(url)
+        try await a.execute("CREATE TABLE items (id BIGINT PRIMARY KEY, writer INT)")
+        let batches = Locked<[[StorageChange]]>([])
+        b.setChangeHandler { batch in batches.withLock { $0.append(batch) } }
+        // How many inserts each writer had started (the next one's number).
+        let started = Locked([Int](repeating: 0, count: 4))
+        let perWriter = 300
+        let writers = (0..<4).map { writer in
+            Task {
+                for index in 0..<perWriter {
+                    started.withLock { $0[writer] = index + 1 }
+                    try await a.execute("INSERT INTO items VALUES (?, ?)", [.integer(Int64(writer * 100_000 + index)), .integer(Int64(writer))])
+                }
+            }
+        }
+        while started.current.min()! < 20 { try await Task.sleep(nanoseconds: 1_000_000) }
+        try await b.setChangeListening(true)
+        let atCompletion = started.current
+        for writer in writers { try await writer.value }
+        XCTAssertLessThan(atCompletion.max()!, perWriter, "the subscription completed while the writers were writing")
+
+        try await waitUntil {
+            let ids = Set(batches.current.flatMap { $0.map(\.rowID) })
+            return (0..<4).allSatisfy { w in ids.contains(Int64(w * 100_000 + perWriter - 1)) }
+        }
+        let delivered = batches.current.flatMap { $0.map(\.rowID) }
+        XCTAssertEqual(Set(delivered).count, delivered.count, "each once")
+        for writer in 0..<4 {
+            let mine = delivered.filter { $0 / 100_000 == Int64(writer) }.map { Int($0 % 100_000) }
+            XCTAssertEqual(mine, Array(mine.first!..<perWriter), "writer \(writer): an unbroken run in order to its last insert")
+            // The insert numbered `atCompletion[writer]` (0-based) started after the subscription completed.
+            XCTAssertLessThanOrEqual(mine.first!, atCompletion[writer], "writer \(writer): every insert started after the subscription completed is delivered")
+        }
+        await a.close()
+        await b.close()
+    }
+}
