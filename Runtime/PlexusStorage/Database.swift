@@ -20,8 +20,13 @@ final class Database: @unchecked Sendable {
     /// Backups in progress, finished (aborted) at close.
     var activeBackups: [ObjectIdentifier: BackupJob] = [:]
 
-    private var cache: [String: OpaquePointer] = [:]
-    private var cacheOrder: [String] = []
+    /// A cached statement's key: its SQL as compiled in a mode (the authorizer judges at compile time).
+    private struct CacheKey: Hashable {
+        let mode: Authorizer.Mode
+        let sql: String
+    }
+    private var cache: [CacheKey: OpaquePointer] = [:]
+    private var cacheOrder: [CacheKey] = []
     private let cacheCapacity: Int
 
     private init(path: String, handle: OpaquePointer, configuration: StorageConfiguration) {
@@ -147,7 +152,7 @@ final class Database: @unchecked Sendable {
         let saved = self.mode
         self.mode = mode
         defer { self.mode = saved }
-        let key = mode.rawValue + "|" + sql
+        let key = CacheKey(mode: mode, sql: sql)
         let stmt: OpaquePointer
         if let cached = cache[key] {
             stmt = cached
@@ -173,7 +178,7 @@ final class Database: @unchecked Sendable {
         return try body(stmt)
     }
 
-    private func cacheInsert(_ key: String, _ stmt: OpaquePointer) {
+    private func cacheInsert(_ key: CacheKey, _ stmt: OpaquePointer) {
         guard cacheCapacity > 0 else { return }
         if cache.count >= cacheCapacity, let oldest = cacheOrder.first {
             cacheOrder.removeFirst()

@@ -72,6 +72,35 @@ final class PostgresBackupTests: XCTestCase {
         await assertStorageError(.misuse) { () async throws(StorageError) in _ = try PostgresBackup.backup(PostgresSettings(url: empty), to: directory) }
     }
 
+    /// A backup or restore whose PostgreSQL client program is not installed is refused by the
+    /// check that runs before anything is written, naming the program and its package (before, the
+    /// check asked only the server, so `plexus backup` wrote the SQLite files and then failed at
+    /// pg_dump). The server here cannot be reached: the programs are looked for first.
+    func testAMissingClientProgramIsNamedBeforeTheServerIsAsked() async throws {
+        let nowhere = FileManager.default.temporaryDirectory.appendingPathComponent("plexus-no-tools-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: nowhere, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: nowhere) }
+        let unreachable = PostgresSettings(url: "postgresql://nobody@127.0.0.1:1/none", connectTimeoutSeconds: 1)
+        func refusal(restoring: Bool, replace: Bool) async -> String {
+            let error = await assertStorageError(.misuse) { () async throws(StorageError) in
+                try PostgresBackup.check(unreachable, restoring: restoring, replace: replace, searchPath: [nowhere.path])
+            }
+            return error?.message ?? ""
+        }
+        for (restoring, replace, tool) in [(false, false, "pg_dump"), (true, false, "pg_restore"), (true, true, "pg_restore")] {
+            let message = await refusal(restoring: restoring, replace: replace)
+            XCTAssertTrue(message.hasPrefix("\(tool) was not found on PATH"), message)
+            XCTAssertTrue(message.contains("postgresql-client"), message)
+        }
+        // pg_restore there, psql not: a replacing restore names psql.
+        let restoreTool = nowhere.appendingPathComponent("pg_restore").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: restoreTool, contents: Data("#!/bin/sh\nexit 0\n".utf8), attributes: [.posixPermissions: 0o755]))
+        let psqlMissing = await refusal(restoring: true, replace: true)
+        XCTAssertTrue(psqlMissing.hasPrefix("psql was not found on PATH"), psqlMissing)
+        // With the programs where they are installed, the check goes on to the server.
+        await assertStorageError(.unavailable) { () async throws(StorageError) in try PostgresBackup.check(unreachable, restoring: false) }
+    }
+
     /// A replacing restore of an older backup does not bring back an API key revoked since the
     /// backup: the revocations in the database are applied again to the restored keys (by id), in
     /// the restore's transaction, and the keys' change counter moves on. The runtime's key tables

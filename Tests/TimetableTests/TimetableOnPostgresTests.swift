@@ -107,7 +107,8 @@ final class TimetableOnPostgresTests: XCTestCase {
 
     /// A job of a stopped instance whose stored input no longer parses here (as when the limits
     /// changed since it was accepted): the instance that takes it over ends it `failed`, naming
-    /// what does not parse, instead of leaving it queued under its own lease, renewed for ever.
+    /// what does not parse, instead of leaving it queued under its own lease, renewed for ever; and
+    /// any instance shows it `failed` with that reason (its status was the parser's 422 before).
     func testATakenOverJobWhoseInputNoLongerParsesEndsFailedNamingWhy() throws {
         let cluster = try PostgresTestCluster.get()
         let url = try cluster.newDatabaseURL()
@@ -135,5 +136,19 @@ final class TimetableOnPostgresTests: XCTestCase {
         XCTAssertGreaterThan(reason.count, "its stored itc2007 input no longer parses here (the instance limits may have changed since it was accepted): ; not run again".count,
                              "the parser's reason is named: \(reason)")
         XCTAssertTrue(a.log.contains("its input no longer parses"), "A logged the end")
+
+        // Another instance (and A, which no longer keeps it) shows the job failed with its reason,
+        // without an instance summary, instead of answering with the parser's 422.
+        let b = try TimetableHarness.start(extra: "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n")
+        defer { _ = b.stop() }
+        for runtime in [b, a] {
+            let shown = try TimetableHarness.status(runtime, "unreadable")
+            XCTAssertEqual(shown["status"] as? String, "failed", "\(shown)")
+            XCTAssertEqual(shown["error"] as? String, reason)
+            XCTAssertNil(shown["instance"], "no summary of an instance that does not parse: \(shown)")
+            TimetableHarness.assertProblem(try runtime.get("\(TimetableHarness.jobs)/unreadable/result"), status: 409, ["failed", "no longer parses"])
+            TimetableHarness.assertProblem(try runtime.request("POST", "\(TimetableHarness.jobs)/unreadable/replan", headers: "Content-Type: application/json\r\n", body: Array("{}".utf8)), status: 409,
+                                           ["does not parse here"])
+        }
     }
 }

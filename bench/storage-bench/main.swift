@@ -515,12 +515,17 @@ var configuration = StorageConfiguration()
 configuration.purgeInterval = nil
 print("storage-bench: \(operations) key-value operations, \(orders) SQL orders (3 tables), PostgreSQL pool \(poolSize), \(rounds) round(s), \(chunks) chunk(s) per workload")
 var measured: [String: (engine: [EngineTimes], raw: [EngineTimes])] = ["sqlite": ([], []), "postgresql": ([], [])]
+/// STORAGE_BENCH_BACKENDS ("sqlite,postgresql"): the backends to run, e.g. "sqlite" alone while profiling.
+let backends = Set((ProcessInfo.processInfo.environment["STORAGE_BENCH_BACKENDS"] ?? "sqlite,postgresql").split(separator: ",").map(String.init))
 for round in 0..<rounds {
-    let sqlite = try await runRound(
-        round, engine: StorageEngine.open(at: directory.appendingPathComponent("engine-\(round).sqlite").path, configuration: configuration),
-        raw: RawSQLite(path: directory.appendingPathComponent("raw-\(round).sqlite").path), adminURL: nil)
-    measured["sqlite"]!.engine.append(sqlite.engine)
-    measured["sqlite"]!.raw.append(sqlite.raw)
+    if backends.contains("sqlite") {
+        let sqlite = try await runRound(
+            round, engine: StorageEngine.open(at: directory.appendingPathComponent("engine-\(round).sqlite").path, configuration: configuration),
+            raw: RawSQLite(path: directory.appendingPathComponent("raw-\(round).sqlite").path), adminURL: nil)
+        measured["sqlite"]!.engine.append(sqlite.engine)
+        measured["sqlite"]!.raw.append(sqlite.raw)
+    }
+    guard backends.contains("postgresql") else { continue }
     let postgres = try await runRound(
         round, engine: StorageEngine.open(
             pluginName: "storage_bench_\(getpid())_\(round)", postgres: PostgresSettings(url: postgresURL, poolSize: poolSize),
@@ -531,7 +536,7 @@ for round in 0..<rounds {
 }
 if rounds > 1 { print("\(rounds) rounds, interleaved: each rate is the median of its rounds, each ratio the median of the rounds' ratios (lowest-highest)") }
 var missed: [(String, Double)] = []
-for backend in ["sqlite", "postgresql"] {
+for backend in ["sqlite", "postgresql"] where backends.contains(backend) {
     let (engine, raw) = measured[backend]!
     for (workload, count, figure) in [("kv put, one at a time", operations, \EngineTimes.putOne), ("kv get, one at a time", operations, \.getOne),
                                       ("kv put, 64 in flight", operations, \.putMany), ("kv get, 64 in flight", operations, \.getMany),
@@ -542,13 +547,15 @@ for backend in ["sqlite", "postgresql"] {
 }
 print("for comparison (not a target): the engine's own calls from the loop, loop → worker → loop, as before LoopStorage;")
 print("and the PostgreSQL SQL workload while a subscriber listens (the change log runs: what the change feed costs)")
-for backend in ["sqlite", "postgresql"] {
+for backend in ["sqlite", "postgresql"] where backends.contains(backend) {
     let (engine, raw) = measured[backend]!
     report(backend + " kv put, one at a time, via workers", count: operations, engine: engine.map(\.putViaWorkers), raw: raw.map(\.putOne), width: 46)
     report(backend + " kv get, one at a time, via workers", count: operations, engine: engine.map(\.getViaWorkers), raw: raw.map(\.getOne), width: 46)
 }
-report("postgresql SQL 3-table order, subscribed", count: orders, engine: measured["postgresql"]!.engine.map(\.sqlWithSubscriber),
-       raw: measured["postgresql"]!.raw.map(\.sqlWithSubscriber), width: 46)
+if backends.contains("postgresql") {
+    report("postgresql SQL 3-table order, subscribed", count: orders, engine: measured["postgresql"]!.engine.map(\.sqlWithSubscriber),
+           raw: measured["postgresql"]!.raw.map(\.sqlWithSubscriber), width: 46)
+}
 if workMissing {
     print("storage-bench: the work did not happen (a read or a count came back wrong)")
     finish(1)

@@ -144,6 +144,9 @@ final class Job {
     var storedElapsed: Double?
     /// Whether storage holds a result (JSON and ITC2007 text) for a restored job.
     var hasStoredResult = false
+    /// Another instance's job whose stored input does not parse here: `instance` is an empty
+    /// stand-in, and the status shows no instance summary.
+    var inputUnreadable = false
 
     init(id: String, tenant: String, sequence: Int, instance: Instance, format: InstanceFormat, options: JobOptions, work: JobWork,
          input: String, created: Date = Date()) {

@@ -68,6 +68,8 @@ final class JobManager {
     /// Applies the storage migrations and loads the stored jobs (call from `start()`): finished ones are kept as
     /// they were; queued or running ones are marked `failed` ("interrupted by a restart") and their
     /// `timetable.job.finished` is published. Jobs beyond `max_jobs` (oldest first) are dropped and deleted.
+    /// A job whose input no longer parses is deleted on SQLite, and kept as stored on PostgreSQL
+    /// (shown without its instance's summary), whose rows other instances share.
     func restore() async throws {
         try await store.migrate()
         let stored = try await store.load()
@@ -83,7 +85,15 @@ final class JobManager {
             // it over and runs it again (`claimStale`).
             if shared, !row.status.isFinished { continue }
             guard let instance = try? instance.get() else {
-                unreadable.append(row.id)
+                // On PostgreSQL the row is shared: a finished job whose input does not parse here
+                // (it ended `failed` saying so, or another instance's limits differ) is kept as stored.
+                if shared {
+                    let job = Self.unreadable(row)
+                    sequence = max(sequence, job.sequence)
+                    jobs[job.id] = job
+                } else {
+                    unreadable.append(row.id)
+                }
                 continue
             }
             let job = Self.restored(row, instance: instance)
@@ -291,14 +301,24 @@ final class JobManager {
         }
     }
 
-    /// Another instance's job of `tenant` from storage (nil on SQLite, or when there is none).
+    /// Another instance's job of `tenant` from storage (nil on SQLite, or when there is none). A job
+    /// whose stored input does not parse here (the limits changed since it was accepted; such a job
+    /// ends `failed` naming why) is shown as stored, without its instance's summary, instead of
+    /// answering with the parser's 422.
     func remoteJob(_ id: String, tenant: String) async throws -> Job? {
         guard shared, jobs[id] == nil, let row = try await store.load(id: id, tenant: tenant).first else { return nil }
         let limits = instanceLimits
-        let instance = try await context.offLoop {
+        let instance = try? await context.offLoop {
             try Submission.parseStored(row.input, format: row.format, limits: limits, threads: row.options.threads)
         }
-        return Self.restored(row, instance: instance)
+        return instance.map { Self.restored(row, instance: $0) } ?? Self.unreadable(row)
+    }
+
+    /// A stored job whose input does not parse here, as stored, with an empty stand-in instance.
+    static func unreadable(_ row: StoredJob) -> Job {
+        let job = restored(row, instance: Instance(name: "", days: 0, periodsPerDay: 0, courses: [], rooms: [], curricula: []))
+        job.inputUnreadable = true
+        return job
     }
 
     /// The tenant key of a request's tenant: "" for none.

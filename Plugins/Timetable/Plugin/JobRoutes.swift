@@ -124,6 +124,10 @@ final class JobRoutes {
     private func replan(_ request: Request) async throws -> Response {
         let source = try await anyJob(request)
         let instance: Instance, timetable: Timetable
+        if source.inputUnreadable {
+            throw TimetableProblem.conflict("job \(source.id)'s stored input does not parse here (the instance limits may differ from "
+                                            + "the instance that accepted it), so its timetable cannot be re-planned here", status: source.status)
+        }
         if source.status.isFinished, let outcome = source.outcome {
             (instance, timetable) = (outcome.instance, outcome.timetable)
         } else if source.status.isFinished, source.hasStoredResult, source.replanSource == nil,

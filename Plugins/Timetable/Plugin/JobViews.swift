@@ -15,7 +15,8 @@ enum JobViews {
     struct Status: Encodable {
         var id: String
         var status: JobStatus
-        var name: String
+        /// The instance's name (absent when its stored input does not parse here).
+        var name: String?
         var format: InstanceFormat
         var kind: String
         var replanOf: String?
@@ -26,7 +27,8 @@ enum JobViews {
         var queuePosition: Int?
         var progress: Progress
         var limits: Limits
-        var instance: InstanceSummary
+        /// Sizes of the instance (absent when its stored input does not parse here).
+        var instance: InstanceSummary?
         var error: String?
         var links: [String: String]
     }
@@ -107,7 +109,7 @@ enum JobViews {
         var links = ["self": location(job.id)]
         if job.status.isFinished { links["result"] = location(job.id) + "/result" }
         return Status(
-            id: job.id, status: job.status, name: instance.name, format: job.format,
+            id: job.id, status: job.status, name: job.inputUnreadable ? nil : instance.name, format: job.format,
             kind: job.replanSource == nil ? "solve" : "replan", replanOf: job.replanSource,
             created: job.created, started: job.started, finished: job.finished, cancelRequested: job.cancelRequested,
             queuePosition: queuePosition,
@@ -115,9 +117,9 @@ enum JobViews {
                                reportedAtSeconds: snapshot.map { ($0.elapsed * 1000).rounded() / 1000 }, updates: snapshot?.updates ?? 0),
             limits: Limits(timeLimitSeconds: job.options.timeLimitSeconds, seed: job.options.seed,
                            movesBudget: job.options.movesBudget, threads: job.options.threads),
-            instance: InstanceSummary(name: instance.name, courses: instance.courses.count, rooms: instance.rooms.count,
-                                      curricula: instance.curricula.count, days: instance.days,
-                                      periodsPerDay: instance.periodsPerDay, lectures: instance.lectureCount),
+            instance: job.inputUnreadable ? nil : InstanceSummary(name: instance.name, courses: instance.courses.count, rooms: instance.rooms.count,
+                                                                  curricula: instance.curricula.count, days: instance.days,
+                                                                  periodsPerDay: instance.periodsPerDay, lectures: instance.lectureCount),
             error: job.failure, links: links)
     }
 

@@ -116,8 +116,23 @@ final class LoopSQLiteKeyValue {
     func get(_ key: String) -> Outcome<KeyValueEntry?> {
         guard let statement = getStatement else { return .deferred }
         steps = 0
-        defer { reset(statement) }
-        guard bindKey(statement, key), sqlite3_bind_double(statement, 2, clock().timeIntervalSince1970) == SQLITE_OK else { return .deferred }
+        // The key is bound in place (SQLITE_STATIC, no copy: one allocation fewer than a
+        // transient binding); the read ends, and the binding is cleared, before its text goes.
+        var text = key
+        return text.withUTF8 { bytes -> Outcome<KeyValueEntry?> in
+            defer {
+                reset(statement)
+                sqlite3_clear_bindings(statement)
+            }
+            let start = UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self)
+            guard sqlite3_bind_text(statement, 1, start, Int32(bytes.count), nil) == SQLITE_OK,
+                  sqlite3_bind_double(statement, 2, clock().timeIntervalSince1970) == SQLITE_OK else { return .deferred }
+            return read(statement, key)
+        }
+    }
+
+    /// The entry of the stepped primary-key read `statement` for `key`.
+    private func read(_ statement: OpaquePointer, _ key: String) -> Outcome<KeyValueEntry?> {
         switch sqlite3_step(statement) {
         case SQLITE_DONE:
             return .answered(.success(nil))

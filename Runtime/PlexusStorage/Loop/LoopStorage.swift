@@ -88,10 +88,16 @@ public final class LoopStorage {
     /// Starts `body` now, or holds it (PostgreSQL) while calls are held before it or the other
     /// path has calls in flight.
     private func admit(onLoop: Bool, _ body: @escaping () -> Void) {
-        guard client != nil, !closed else { return body() }
-        if held.isEmpty, (onLoop ? inFlightOnWorkers : inFlightOnLoop) == 0 { return body() }
+        if startsNow(onLoop: onLoop) { return body() }
         heldBehindOtherPath += 1
         held.append((onLoop, body))
+    }
+
+    /// Whether a call on the loop's path (`onLoop`) or the workers' may start now, with nothing
+    /// held or in flight on the other path to wait behind (what `admit` checks; get and put ask
+    /// first, so the common case makes no closure to hold).
+    private func startsNow(onLoop: Bool) -> Bool {
+        client == nil || closed || (held.isEmpty && (onLoop ? inFlightOnWorkers : inFlightOnLoop) == 0)
     }
 
     /// Starts the held calls whose turn came, in order.
@@ -131,6 +137,7 @@ public final class LoopStorage {
 
     /// Reads a key; nil if it does not exist or has expired. See `StorageEngine.get`.
     public func get(_ key: String, completion: @escaping (Result<KeyValueEntry?, StorageError>) -> Void) {
+        if startsNow(onLoop: true) { return getNow(key, completion: completion) }
         admit(onLoop: true) { [self] in getNow(key, completion: completion) }
     }
 
@@ -162,6 +169,7 @@ public final class LoopStorage {
         _ key: String, value: [UInt8], ttl: Double? = nil, expectedVersion: Int64? = nil,
         completion: @escaping (Result<Int64, StorageError>) -> Void
     ) {
+        if startsNow(onLoop: true) { return putNow(key, value: value, ttl: ttl, expectedVersion: expectedVersion, completion: completion) }
         admit(onLoop: true) { [self] in putNow(key, value: value, ttl: ttl, expectedVersion: expectedVersion, completion: completion) }
     }
 

@@ -135,7 +135,15 @@ public enum PostgresBackup {
 
     /// Checks before anything is written: the server answers and, for a backup, holds plugin
     /// schemas; for a restore without `replace`, holds none.
-    public static func check(_ settings: PostgresSettings, restoring: Bool, replace: Bool = false) throws(StorageError) {
+    /// Also checks, first, that the PostgreSQL client programs the job runs are installed (a backup
+    /// needs `pg_dump`; a restore `pg_restore`, and `psql` when replacing), so a missing one is named
+    /// before any file is written. `searchPath` (tests): the directories to look in instead of
+    /// PATH and /usr/lib/postgresql/<n>/bin.
+    public static func check(_ settings: PostgresSettings, restoring: Bool, replace: Bool = false,
+                             searchPath: [String]? = nil) throws(StorageError) {
+        for tool in requiredTools(restoring: restoring, replace: replace) where locate(tool, in: searchPath) == nil {
+            throw missingTool(tool)
+        }
         let schemas = try pluginSchemas(settings)
         if !restoring && schemas.isEmpty {
             throw StorageError(.misuse, "the database \(PostgresSettings.redacted(settings.url)) holds no plugin schema (plugin_*): nothing to back up")
@@ -156,9 +164,7 @@ public enum PostgresBackup {
     /// `url`. The password goes to the tool in its environment (`PGPASSWORD`, readable by its
     /// owner only), never on its command line, which every local user can read in /proc.
     private static func run(_ tool: String, _ arguments: [String], url: String?) throws(StorageError) {
-        guard let path = locate(tool) else {
-            throw StorageError(.misuse, "\(tool) was not found on PATH: install the PostgreSQL client (apt-get install postgresql-client)")
-        }
+        guard let path = locate(tool) else { throw missingTool(tool) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         var environment = ProcessInfo.processInfo.environment
@@ -189,10 +195,21 @@ public enum PostgresBackup {
         }
     }
 
-    private static func locate(_ tool: String) -> String? {
+    /// The client programs a backup, or a restore (replacing or not), runs.
+    static func requiredTools(restoring: Bool, replace: Bool) -> [String] {
+        restoring ? (replace ? ["pg_restore", "psql"] : ["pg_restore"]) : ["pg_dump"]
+    }
+
+    private static func missingTool(_ tool: String) -> StorageError {
+        StorageError(.misuse, "\(tool) was not found on PATH nor in /usr/lib/postgresql/<version>/bin: install the PostgreSQL client "
+                     + "programs (Debian: apt-get install postgresql-client), of the server's major version or newer")
+    }
+
+    /// The program `tool` in `searchPath`, or else on PATH or in /usr/lib/postgresql/<n>/bin (newest first).
+    private static func locate(_ tool: String, in searchPath: [String]? = nil) -> String? {
         let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).compactMap(Int.init).sorted(by: >)
-        for directory in paths + versions.map({ "/usr/lib/postgresql/\($0)/bin" }) {
+        for directory in searchPath ?? (paths + versions.map({ "/usr/lib/postgresql/\($0)/bin" })) {
             let candidate = directory + "/" + tool
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
