@@ -2,8 +2,8 @@ import CPocketSphinx
 import Foundation
 
 /// One PocketSphinx decoder (acoustic model and dictionary loaded once), used by one thread at a time.
-/// It holds two searches: the intents' JSGF grammar and an unconstrained phone loop, whose score tells
-/// whether the grammar's best path is really what was said.
+/// It holds three searches: the intents' finite-state grammar, the same with garbage loops, and an unconstrained
+/// phone loop, whose score tells whether a grammar path is really what was said.
 final class PocketSphinxDecoder {
     /// One word (or phone, or filler) of a best path: its frames and acoustic score.
     struct Segment {
@@ -16,17 +16,29 @@ final class PocketSphinxDecoder {
         var isFiller: Bool { word.hasPrefix("<") || word.hasPrefix("[") || word.hasPrefix("+") || word.hasPrefix("(") }
     }
 
-    /// What one utterance decoded to.
-    struct Outcome {
+    /// One search's best path over an utterance.
+    struct Path {
+        /// The words of the path ("" when the search kept no complete path).
         var words: String
-        /// The best path of the grammar with garbage loops ("" when that search was not run).
-        var checkedWords: String
-        var grammarScore: Int32
-        var grammarSegments: [Segment]
-        var phones: [String]
-        var phoneLoopScore: Int32
-        var phoneSegments: [Segment]
+        /// The acoustic part of the path's score (language weights and insertion penalties differ between the
+        /// searches, so only acoustic scores are comparable).
+        var score: Int32
+        var segments: [Segment]
+        /// Frames of the utterance.
         var frames: Int
+
+        /// Whether the path goes through a garbage loop (or is the phone loop's).
+        var takesGarbage: Bool { words.split(separator: " ").contains(where: PocketSphinxDecoder.isPhoneWord) }
+    }
+
+    /// The decoder's searches.
+    enum Search: String {
+        /// The intents' grammar.
+        case plain = "intents"
+        /// The intents' grammar with garbage loops (only when ``garbage`` is set).
+        case checked
+        /// The free phone loop.
+        case phones
     }
 
     private let decoder: OpaquePointer
@@ -156,22 +168,14 @@ final class PocketSphinxDecoder {
     /// True for the phone words of the phone loop and the grammar's garbage loops.
     static func isPhoneWord(_ word: Substring) -> Bool { word.hasPrefix("phn_") }
 
-    /// Decodes 16 kHz mono samples: with the grammar; when it kept a path, with the grammar and garbage loops; when that
-    /// path goes through no loop, with the phone loop.
-    func decode(_ samples: [Int16]) throws(RecognizerError) -> Outcome {
-        let input = Self.withNoiseFloor(samples, level: noiseFloor)
-        var grammarScore: Int32 = 0, grammarSegments: [Segment] = []
-        let words = try pass("intents", input, score: &grammarScore, segments: &grammarSegments)
-        let frames = Int(ps_get_n_frames(decoder))
-        var checkedScore: Int32 = 0, checkedSegments: [Segment] = []
-        let checked = words.isEmpty || garbage == nil ? "" : try pass("checked", input, score: &checkedScore, segments: &checkedSegments)
-        var phoneScore: Int32 = 0, phoneSegments: [Segment] = []
-        // No grammar path, or a path through a garbage loop: rejected whatever the phone loop hears, so it is not run.
-        let garbled = checked.split(separator: " ").contains(where: Self.isPhoneWord)
-        let phones = words.isEmpty || garbled ? "" : try pass("phones", input, score: &phoneScore, segments: &phoneSegments)
-        return Outcome(words: words, checkedWords: checked, grammarScore: grammarScore, grammarSegments: grammarSegments,
-                       phones: phones.split(separator: " ").map(String.init), phoneLoopScore: phoneScore,
-                       phoneSegments: phoneSegments, frames: frames)
+    /// Whether the grammar with garbage loops is searched (``GarbageLoop``).
+    var hasCheckedSearch: Bool { garbage != nil }
+
+    /// The best path of one search over 16 kHz mono samples (already given their noise floor: ``withNoiseFloor(_:level:)``).
+    func search(_ search: Search, _ samples: [Int16]) throws(RecognizerError) -> Path {
+        var score: Int32 = 0, segments: [Segment] = []
+        let words = try pass(search.rawValue, samples, score: &score, segments: &segments)
+        return Path(words: words, score: score, segments: segments, frames: Int(ps_get_n_frames(decoder)))
     }
 
     /// The samples with a deterministic Gaussian noise floor of `level` LSB (standard deviation; a fixed-seed
@@ -260,6 +264,10 @@ public struct RecognizerModel: Sendable {
     public var garbageBesideSlots = false
     /// The grammar's garbage loop: probability of each phone in it.
     public var garbagePhoneProbability = 0.05
+    /// Whether every clip that keeps a grammar path is also searched with the plain grammar, whose path is judged
+    /// (the order before 2026-12-07; for comparisons). Off: the grammar with garbage loops is searched first and its
+    /// path judged, and the plain grammar only when that path fails the score checks (``SpeechRecognizer/recognize(_:)``).
+    public var alwaysSearchPlainGrammar = false
 
     /// Debian's `pocketsphinx-en-us` paths.
     public static let debianEnglish = RecognizerModel(
