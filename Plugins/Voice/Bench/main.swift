@@ -76,6 +76,8 @@ do {
         }
         if let cotCaught = ProcessInfo.processInfo.environment["VOICE_BENCH_COT_CAUGHT"] { model.cotCaughtVariants = cotCaught == "1" }
         if let slots = ProcessInfo.processInfo.environment["VOICE_BENCH_GARBAGE_SLOTS"] { model.garbageBesideSlots = slots == "1" }
+        // VOICE_BENCH_FRESH_FRONT_END=0: the front end's state carries over between searches (the behaviour before).
+        if let fresh = ProcessInfo.processInfo.environment["VOICE_BENCH_FRESH_FRONT_END"] { model.freshFrontEnd = fresh != "0" }
         // VOICE_BENCH_ALWAYS_PLAIN=1: every clip with a grammar path is searched with the plain grammar too (the order before).
         if let always = ProcessInfo.processInfo.environment["VOICE_BENCH_ALWAYS_PLAIN"] { model.alwaysSearchPlainGrammar = always == "1" }
         // VOICE_BENCH_EXTRA="-name value ...": more PocketSphinx arguments (front-end tuning runs).

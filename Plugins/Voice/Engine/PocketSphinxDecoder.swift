@@ -48,11 +48,14 @@ final class PocketSphinxDecoder {
     let garbage: GarbageLoop?
     /// Whether grammar words get AA variants of AO (``RecognizerModel/cotCaughtVariants``).
     let cotCaughtVariants: Bool
+    /// Whether every search starts from a reset front end (``RecognizerModel/freshFrontEnd``).
+    let freshFrontEnd: Bool
     private(set) var generation = -1
 
     init(model: RecognizerModel) throws(RecognizerError) {
         noiseFloor = model.noiseFloor
         cotCaughtVariants = model.cotCaughtVariants
+        freshFrontEnd = model.freshFrontEnd
         garbage = model.garbageEntryProbability > 0
             ? GarbageLoop(entryProbability: model.garbageEntryProbability, phoneProbability: model.garbagePhoneProbability,
                           phoneWords: Self.phoneSet.map(Self.phoneWord), besideSlots: model.garbageBesideSlots)
@@ -63,6 +66,8 @@ final class PocketSphinxDecoder {
                          // on some clean in-grammar utterances; much wider ones cost time and let more out-of-grammar
                          // speech through to a (wrong) grammar path.
                          "-beam", model.beam, "-wbeam", model.wordBeam, "-pbeam", model.beam]
+        // Each utterance's own cepstral mean (the default, "live", starts from the mean of what the decoder heard before).
+        if model.freshFrontEnd { arguments += ["-cmn", "batch"] }
         arguments += model.extraArguments
         var cArguments = arguments.map { strdup($0) }
         defer { cArguments.forEach { free($0) } }
@@ -202,6 +207,9 @@ final class PocketSphinxDecoder {
     }
 
     private func pass(_ search: String, _ samples: [Int16], score: inout Int32, segments: inout [Segment]) throws(RecognizerError) -> String {
+        // A new stream resets the front end's noise estimate (spectral subtraction), which otherwise carries over from
+        // whatever this decoder heard before: the same clip decoded twice in a row was rejected, then accepted.
+        if freshFrontEnd { _ = ps_start_stream(decoder) }
         guard ps_set_search(decoder, search) == 0, ps_start_utt(decoder) == 0 else { throw .decode("search '\(search)' could not start") }
         let processed = samples.withUnsafeBufferPointer { ps_process_raw(decoder, $0.baseAddress, $0.count, 0, 1) }
         guard processed >= 0, ps_end_utt(decoder) == 0 else { throw .decode("search '\(search)' failed on the audio") }
@@ -268,6 +276,11 @@ public struct RecognizerModel: Sendable {
     /// (the order before 2026-12-07; for comparisons). Off: the grammar with garbage loops is searched first and its
     /// path judged, and the plain grammar only when that path fails the score checks (``SpeechRecognizer/recognize(_:)``).
     public var alwaysSearchPlainGrammar = false
+    /// Whether every search starts from a reset front end: a new stream (the spectral subtraction's noise estimate
+    /// reset) and batch cepstral mean normalisation (the utterance's own mean), so an utterance decodes the same
+    /// whatever the decoder heard before, and all searches of it see the same features. Off: PocketSphinx's defaults
+    /// (the noise estimate and a live cepstral mean carried over from earlier utterances and searches).
+    public var freshFrontEnd = true
 
     /// Debian's `pocketsphinx-en-us` paths.
     public static let debianEnglish = RecognizerModel(
