@@ -52,3 +52,30 @@ final class SearchOrderTests: XCTestCase {
         }
     }
 }
+
+/// A clip decodes the same whatever the decoder heard before (``RecognizerModel/freshFrontEnd``).
+final class FrontEndStateTests: XCTestCase {
+    func testAClipDecodesTheSameAfterOtherClipsAndItself() throws {
+        let recognizer = try SpeechRecognizer(synthesizer: Clips.synthesizer, maxDecoders: 1)
+        try recognizer.install(Clips.intents)
+        func decode(_ sentence: String, _ voice: String, noise: Float = 0) throws -> Recognition {
+            let audio = try AudioReader.read(try Clips.wav(sentence, voice: voice, noise: noise), contentType: "audio/wav", maxSeconds: 30)
+            return try recognizer.recognize(AudioConverter.toRecognizerFormat(audio))
+        }
+        let clip = try Clips.wav("what is the weather like in spain", voice: "en-us+m3")
+        let samples = AudioConverter.toRecognizerFormat(try AudioReader.read(clip, contentType: "audio/wav", maxSeconds: 30))
+        let first = try recognizer.recognize(samples)
+        let again = try recognizer.recognize(samples)
+        _ = try decode("open a new ticket for initech", "en", noise: 0.05)
+        _ = try decode("the quick brown fox jumps over the lazy dog", "en-us+f3", noise: 0.1)
+        let after = try recognizer.recognize(samples)
+        for other in [again, after] {
+            XCTAssertEqual(other.text, first.text)
+            XCTAssertEqual(other.match?.intent, first.match?.intent)
+            XCTAssertEqual(other.gapPerFrame, first.gapPerFrame)
+            XCTAssertEqual(other.absorbedSpeech, first.absorbedSpeech)
+            XCTAssertEqual(other.confidence, first.confidence)
+            XCTAssertEqual(other.searches, first.searches)
+        }
+    }
+}

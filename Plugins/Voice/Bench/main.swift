@@ -78,6 +78,12 @@ do {
         if let slots = ProcessInfo.processInfo.environment["VOICE_BENCH_GARBAGE_SLOTS"] { model.garbageBesideSlots = slots == "1" }
         // VOICE_BENCH_FRESH_FRONT_END=0: the front end's state carries over between searches (the behaviour before).
         if let fresh = ProcessInfo.processInfo.environment["VOICE_BENCH_FRESH_FRONT_END"] { model.freshFrontEnd = fresh != "0" }
+        // VOICE_BENCH_WORD_LOOP="ENTRY[,SIZE,MINPHONES]": the checked grammar's word loop beside slots (tuning runs).
+        if let loop = ProcessInfo.processInfo.environment["VOICE_BENCH_WORD_LOOP"]?.split(separator: ",") {
+            model.wordLoopEntryProbability = Double(loop[0]) ?? 0
+            if loop.count > 1 { model.wordLoopSize = Int(loop[1]) ?? model.wordLoopSize }
+            if loop.count > 2 { model.wordLoopMinimumPhones = Int(loop[2]) ?? model.wordLoopMinimumPhones }
+        }
         // VOICE_BENCH_ALWAYS_PLAIN=1: every clip with a grammar path is searched with the plain grammar too (the order before).
         if let always = ProcessInfo.processInfo.environment["VOICE_BENCH_ALWAYS_PLAIN"] { model.alwaysSearchPlainGrammar = always == "1" }
         // VOICE_BENCH_EXTRA="-name value ...": more PocketSphinx arguments (front-end tuning runs).

@@ -56,10 +56,6 @@ final class PocketSphinxDecoder {
         noiseFloor = model.noiseFloor
         cotCaughtVariants = model.cotCaughtVariants
         freshFrontEnd = model.freshFrontEnd
-        garbage = model.garbageEntryProbability > 0
-            ? GarbageLoop(entryProbability: model.garbageEntryProbability, phoneProbability: model.garbagePhoneProbability,
-                          phoneWords: Self.phoneSet.map(Self.phoneWord), besideSlots: model.garbageBesideSlots)
-            : nil
         var arguments = ["voice", "-hmm", model.acousticModelPath, "-dict", model.dictionaryPath, "-logfn", "/dev/null",
                          "-samprate", "16000", "-bestpath", "no",
                          // Somewhat wider beams than the defaults (1e-48, 7e-29, 1e-48), which lose every grammar path
@@ -80,6 +76,15 @@ final class PocketSphinxDecoder {
         defer { cmd_ln_free_r(config) }
         guard let decoder = ps_init(config) else { throw .model("PocketSphinx could not load the model at \(model.acousticModelPath)") }
         self.decoder = decoder
+        var loop = model.garbageEntryProbability > 0
+            ? GarbageLoop(entryProbability: model.garbageEntryProbability, phoneProbability: model.garbagePhoneProbability,
+                          phoneWords: Self.phoneSet.map(Self.phoneWord), besideSlots: model.garbageBesideSlots)
+            : nil
+        if loop != nil, model.wordLoopEntryProbability > 0 {
+            loop?.loopWords = Self.commonWords(decoder, model: model)
+            loop?.wordLoopEntryProbability = model.wordLoopEntryProbability
+        }
+        garbage = loop
         for phone in Self.phoneSet {
             guard ps_add_word(decoder, Self.phoneWord(phone), phone, phone == Self.phoneSet.last ? 1 : 0) >= 0 else {
                 throw .model("the phone-loop word for \(phone) was refused")
@@ -103,6 +108,37 @@ final class PocketSphinxDecoder {
     /// The en-us model's phones (without silence).
     static let phoneSet = ["AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G", "HH", "IH", "IY", "JH",
                            "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH", "T", "TH", "UH", "UW", "V", "W", "Y", "Z", "ZH"]
+
+    /// The ``RecognizerModel/wordLoopSize`` commonest words of the language model with at least
+    /// ``RecognizerModel/wordLoopMinimumPhones`` phones in the dictionary, with their unigram probabilities
+    /// renormalised over them (empty when the language model cannot be read).
+    static func commonWords(_ decoder: OpaquePointer, model: RecognizerModel) -> [GarbageLoop.LoopWord] {
+        guard let lm = ngram_model_read(ps_get_config(decoder), model.languageModelPath, NGRAM_AUTO, ps_get_logmath(decoder)) else { return [] }
+        defer { ngram_model_free(lm) }
+        let unigrams = Int(ngram_model_get_counts(lm)[0])
+        var scored: [(word: String, score: Int32)] = []
+        scored.reserveCapacity(unigrams)
+        for id in 0..<unigrams {
+            guard let name = ngram_word(lm, Int32(id)) else { continue }
+            let word = String(cString: name)
+            guard !word.hasPrefix("<") else { continue }
+            var used: Int32 = 0
+            scored.append((word, ngram_ng_score(lm, Int32(id), nil, 0, &used)))
+        }
+        scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.word < $1.word }
+        var chosen: [(word: String, score: Int32)] = []
+        for candidate in scored where chosen.count < model.wordLoopSize {
+            guard let phones = ps_lookup_word(decoder, candidate.word) else { continue }
+            let count = String(cString: phones).split(separator: " ").count
+            free(phones)
+            if count >= model.wordLoopMinimumPhones { chosen.append(candidate) }
+        }
+        let logBase = log(1.0001)
+        let top = Double(chosen.first?.score ?? 0)
+        let weights = chosen.map { exp((Double($0.score) - top) * logBase) }
+        let total = weights.reduce(0, +)
+        return zip(chosen, weights).map { GarbageLoop.LoopWord(word: $0.0.word, probability: $0.1 / max(total, .leastNormalMagnitude)) }
+    }
 
     /// The dictionary word standing for one phone in the phone loop.
     static func phoneWord(_ phone: String) -> String { "phn_" + phone.lowercased() }
@@ -276,6 +312,15 @@ public struct RecognizerModel: Sendable {
     /// (the order before 2026-12-07; for comparisons). Off: the grammar with garbage loops is searched first and its
     /// path judged, and the plain grammar only when that path fails the score checks (``SpeechRecognizer/recognize(_:)``).
     public var alwaysSearchPlainGrammar = false
+    /// Probability of entering the checked grammar's word loop instead of a slot value (``GarbageLoop/loopWords``;
+    /// 0: no word loop). Needs the garbage loop (``garbageEntryProbability`` > 0).
+    public var wordLoopEntryProbability = 0.0
+    /// Words in the word loop: the commonest of the language model ...
+    public var wordLoopSize = 1_000
+    /// ... with at least this many phones (short words tile any stretch of speech, names included).
+    public var wordLoopMinimumPhones = 3
+    /// The language model whose unigram probabilities choose and weight the word loop's words.
+    public var languageModelPath = "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin"
     /// Whether every search starts from a reset front end: a new stream (the spectral subtraction's noise estimate
     /// reset) and batch cepstral mean normalisation (the utterance's own mean), so an utterance decodes the same
     /// whatever the decoder heard before, and all searches of it see the same features. Off: PocketSphinx's defaults

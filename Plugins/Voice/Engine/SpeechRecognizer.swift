@@ -134,7 +134,7 @@ public final class SpeechRecognizer: @unchecked Sendable {
         if model.alwaysSearchPlainGrammar || !checked {
             let plain = try search(.plain)
             let loops = plain.words.isEmpty || !checked ? nil : try search(.checked)
-            if let loops, loops.takesGarbage {
+            if let loops, loops.takesGarbage || (!loops.words.isEmpty && grammar.intents.match(loops.words) == nil) {
                 judged = Judgement(garbled: loops)
             } else if plain.words.isEmpty {
                 judged = Judgement(garbled: plain)
@@ -143,7 +143,8 @@ public final class SpeechRecognizer: @unchecked Sendable {
             }
         } else {
             let first = try search(.checked)
-            if first.words.isEmpty || first.takesGarbage {
+            // A path that is no template's sentence went through the word loop.
+            if first.words.isEmpty || first.takesGarbage || grammar.intents.match(first.words) == nil {
                 judged = Judgement(garbled: first)
             } else {
                 let phones = try search(.phones)
