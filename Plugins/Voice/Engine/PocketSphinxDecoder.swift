@@ -113,7 +113,8 @@ final class PocketSphinxDecoder {
     /// ``RecognizerModel/wordLoopMinimumPhones`` phones in the dictionary, with their unigram probabilities
     /// renormalised over them (empty when the language model cannot be read).
     static func commonWords(_ decoder: OpaquePointer, model: RecognizerModel) -> [GarbageLoop.LoopWord] {
-        guard let lm = ngram_model_read(ps_get_config(decoder), model.languageModelPath, NGRAM_AUTO, ps_get_logmath(decoder)) else { return [] }
+        // No configuration: with the decoder's, the scores would come weighted by its -lw and -wip.
+        guard let lm = ngram_model_read(nil, model.languageModelPath, NGRAM_AUTO, ps_get_logmath(decoder)) else { return [] }
         defer { ngram_model_free(lm) }
         let unigrams = Int(ngram_model_get_counts(lm)[0])
         var scored: [(word: String, score: Int32)] = []
