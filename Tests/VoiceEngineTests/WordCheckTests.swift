@@ -61,6 +61,28 @@ final class WordCheckTests: XCTestCase {
         XCTAssertTrue(text.contains(" 0.1 phn_aa\n"))
     }
 
+    func testWordLoopIsEnteredFromEverySlotAndLeadsToTheEnd() throws {
+        let grammar = try IntentGrammar(IntentConfiguration(
+            slots: ["customer": ["acme", "big bank"]],
+            intents: [IntentDefinition(name: "call", templates: ["call {customer} [now]"]),
+                      IntentDefinition(name: "weather", templates: ["what is the weather today"])]))
+        var garbage = GarbageLoop(entryProbability: 0.5, phoneProbability: 0.1, phoneWords: ["phn_k"], besideSlots: false)
+        garbage.loopWords = [GarbageLoop.LoopWord(word: "mother", probability: 0.75), GarbageLoop.LoopWord(word: "tonight", probability: 0.25)]
+        garbage.wordLoopEntryProbability = 0.001
+        let sentences = Self.sentences(ofFSG: grammar.fsg(garbage: garbage))
+        // The loop replaces the slot and everything after it; the template without a slot gets none.
+        XCTAssertTrue(sentences.isSuperset(of: ["call acme", "call big bank now", "call mother", "call tonight", "call mother tonight",
+                                                "what is the weather today", "what is the weather *"]))
+        XCTAssertFalse(sentences.contains("call mother now"))
+        XCTAssertFalse(sentences.contains { $0.hasPrefix("what") && ($0.contains("mother") || $0.contains("tonight")) })
+        let text = grammar.fsg(garbage: garbage)
+        XCTAssertTrue(text.contains(" 0.001\n"))
+        XCTAssertTrue(text.contains(" 0.75 mother\n"))
+        // Without a word-loop probability, no loop.
+        garbage.wordLoopEntryProbability = 0
+        XCTAssertFalse(grammar.fsg(garbage: garbage).contains("mother"))
+    }
+
     func testTranscriptWritesGarbageRunsAsEllipsis() {
         XCTAssertEqual(SpeechRecognizer.transcript("what is the weather like phn_ih phn_n phn_s phn_p phn_ey phn_n"), "what is the weather like …")
         XCTAssertEqual(SpeechRecognizer.transcript("call phn_k phn_aa now"), "call … now")

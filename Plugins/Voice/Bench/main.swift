@@ -4,7 +4,8 @@ import VoiceEngine
 // voice-bench, the engine side of bench/voice.sh.
 //   voice-bench INTENTS.json CLIP.wav...   recognise; one tab-separated line per clip: file, intent (or -),
 //                                          slots (name=value;...), confidence, gap per frame/absorbed speech, audio seconds,
-//                                          decode CPU milliseconds (thread CPU time, conversion included), transcript
+//                                          decode CPU milliseconds (thread CPU time, conversion included), transcript,
+//                                          the searches run (checked,phones,intents)
 //   voice-bench --jsgf INTENTS.json        the JSGF grammar the engine decodes with
 //   voice-bench --dict INTENTS.json        dictionary lines for words cmudict lacks (espeak-ng phonemes)
 //   voice-bench --parse INTENTS.json       transcripts on stdin → "intent<TAB>slots" lines (the engine's parser)
@@ -75,6 +76,16 @@ do {
         }
         if let cotCaught = ProcessInfo.processInfo.environment["VOICE_BENCH_COT_CAUGHT"] { model.cotCaughtVariants = cotCaught == "1" }
         if let slots = ProcessInfo.processInfo.environment["VOICE_BENCH_GARBAGE_SLOTS"] { model.garbageBesideSlots = slots == "1" }
+        // VOICE_BENCH_FRESH_FRONT_END=0: the front end's state carries over between searches (the behaviour before).
+        if let fresh = ProcessInfo.processInfo.environment["VOICE_BENCH_FRESH_FRONT_END"] { model.freshFrontEnd = fresh != "0" }
+        // VOICE_BENCH_WORD_LOOP="ENTRY[,SIZE,MINPHONES]": the checked grammar's word loop beside slots (tuning runs).
+        if let loop = ProcessInfo.processInfo.environment["VOICE_BENCH_WORD_LOOP"]?.split(separator: ",") {
+            model.wordLoopEntryProbability = Double(loop[0]) ?? 0
+            if loop.count > 1 { model.wordLoopSize = Int(loop[1]) ?? model.wordLoopSize }
+            if loop.count > 2 { model.wordLoopMinimumPhones = Int(loop[2]) ?? model.wordLoopMinimumPhones }
+        }
+        // VOICE_BENCH_ALWAYS_PLAIN=1: every clip with a grammar path is searched with the plain grammar too (the order before).
+        if let always = ProcessInfo.processInfo.environment["VOICE_BENCH_ALWAYS_PLAIN"] { model.alwaysSearchPlainGrammar = always == "1" }
         // VOICE_BENCH_EXTRA="-name value ...": more PocketSphinx arguments (front-end tuning runs).
         if let extra = ProcessInfo.processInfo.environment["VOICE_BENCH_EXTRA"] { model.extraArguments = extra.split(separator: " ").map(String.init) }
         // VOICE_BENCH_LOOP_BEAM="BEAM,WORDBEAM": the phone-loop search's beams (tuning runs).
@@ -92,7 +103,7 @@ do {
             let cpu = cpuMilliseconds() - before
             print([path, result.match?.intent ?? "-", slotText(result.match?.slots), String(format: "%.3f", result.confidence),
                    String(format: "%.1f/%.2f", result.gapPerFrame, result.absorbedSpeech), String(format: "%.3f", result.audioSeconds), String(format: "%.2f", cpu),
-                   result.text].joined(separator: "\t"))
+                   result.text, result.searches.joined(separator: ",")].joined(separator: "\t"))
         }
     }
 } catch {

@@ -10,6 +10,23 @@ public struct GarbageLoop: Sendable, Equatable {
     public var phoneWords: [String]
     /// Whether slot values get a loop too (the last required literal word of a template always does).
     public var besideSlots: Bool
+    /// A loop of common words offered instead of every slot value and whatever follows it (to the end of the
+    /// utterance), entered with ``wordLoopEntryProbability``: out-of-grammar speech then decodes through real words
+    /// rather than through a slot value that sounds a little like it. Empty: no word loop.
+    public var loopWords: [LoopWord] = []
+    /// Probability of taking the word loop instead of a slot value.
+    public var wordLoopEntryProbability: Double = 0
+
+    /// One word of the word loop and its probability inside the loop.
+    public struct LoopWord: Sendable, Equatable {
+        public var word: String
+        public var probability: Double
+
+        public init(word: String, probability: Double) {
+            self.word = word
+            self.probability = probability
+        }
+    }
 
     public init(entryProbability: Double, phoneProbability: Double, phoneWords: [String], besideSlots: Bool = true) {
         self.entryProbability = entryProbability
@@ -32,6 +49,7 @@ extension IntentGrammar {
         for intentTemplates in templates {
             for parts in intentTemplates { builder.sequence(parts, from: start, to: end, final: true) }
         }
+        builder.wordLoop(to: end)
         var lines = ["FSG_BEGIN plexus", "NUM_STATES \(builder.states)", "START_STATE \(start)", "FINAL_STATE \(end)"]
         lines += builder.transitions
         lines.append("FSG_END")
@@ -61,6 +79,8 @@ struct FSGBuilder {
     /// The most repeated (state, word) so far and its count.
     var mostRepeated: (word: String, count: Int) = ("", 0)
     private var wordsLeaving: [WordLeaving: Int] = [:]
+    /// States where a slot starts (where the word loop, if any, is entered).
+    private var slotStarts: [Int] = []
 
     private struct WordLeaving: Hashable {
         var state: Int
@@ -102,6 +122,16 @@ struct FSGBuilder {
         link(afterPhone, to)
     }
 
+    /// The word loop, entered from every slot's start and left to `end` (one loop shared by all slots).
+    mutating func wordLoop(to end: Int) {
+        guard let garbage, !slotStarts.isEmpty else { return }
+        let hub = newState(), afterWord = newState()
+        for state in slotStarts { link(state, hub, garbage.wordLoopEntryProbability) }
+        for word in garbage.loopWords { link(hub, afterWord, word.probability, word.word) }
+        link(afterWord, hub)
+        link(afterWord, end)
+    }
+
     /// `parts` from `from` to `to`; `final` when nothing required follows them in the template.
     mutating func sequence(_ parts: [TemplatePart], from: Int, to: Int, final: Bool) {
         guard !parts.isEmpty else { return link(from, to) }
@@ -124,6 +154,7 @@ struct FSGBuilder {
         case .slot(let name):
             if let trie = slotTries[name] { spell(trie, from: from, to: to) }
             if garbage?.besideSlots == true { garbageLoop(from: from, to: to) }
+            if let garbage, !garbage.loopWords.isEmpty, garbage.wordLoopEntryProbability > 0 { slotStarts.append(from) }
         case .choice(let alternatives, let optional):
             for alternative in alternatives where !alternative.isEmpty { sequence(alternative, from: from, to: to, final: final) }
             if optional || alternatives.contains(where: \.isEmpty) { link(from, to) }

@@ -2,8 +2,8 @@ import CPocketSphinx
 import Foundation
 
 /// One PocketSphinx decoder (acoustic model and dictionary loaded once), used by one thread at a time.
-/// It holds two searches: the intents' JSGF grammar and an unconstrained phone loop, whose score tells
-/// whether the grammar's best path is really what was said.
+/// It holds three searches: the intents' finite-state grammar, the same with garbage loops, and an unconstrained
+/// phone loop, whose score tells whether a grammar path is really what was said.
 final class PocketSphinxDecoder {
     /// One word (or phone, or filler) of a best path: its frames and acoustic score.
     struct Segment {
@@ -16,17 +16,29 @@ final class PocketSphinxDecoder {
         var isFiller: Bool { word.hasPrefix("<") || word.hasPrefix("[") || word.hasPrefix("+") || word.hasPrefix("(") }
     }
 
-    /// What one utterance decoded to.
-    struct Outcome {
+    /// One search's best path over an utterance.
+    struct Path {
+        /// The words of the path ("" when the search kept no complete path).
         var words: String
-        /// The best path of the grammar with garbage loops ("" when that search was not run).
-        var checkedWords: String
-        var grammarScore: Int32
-        var grammarSegments: [Segment]
-        var phones: [String]
-        var phoneLoopScore: Int32
-        var phoneSegments: [Segment]
+        /// The acoustic part of the path's score (language weights and insertion penalties differ between the
+        /// searches, so only acoustic scores are comparable).
+        var score: Int32
+        var segments: [Segment]
+        /// Frames of the utterance.
         var frames: Int
+
+        /// Whether the path goes through a garbage loop (or is the phone loop's).
+        var takesGarbage: Bool { words.split(separator: " ").contains(where: PocketSphinxDecoder.isPhoneWord) }
+    }
+
+    /// The decoder's searches.
+    enum Search: String {
+        /// The intents' grammar.
+        case plain = "intents"
+        /// The intents' grammar with garbage loops (only when ``garbage`` is set).
+        case checked
+        /// The free phone loop.
+        case phones
     }
 
     private let decoder: OpaquePointer
@@ -36,21 +48,22 @@ final class PocketSphinxDecoder {
     let garbage: GarbageLoop?
     /// Whether grammar words get AA variants of AO (``RecognizerModel/cotCaughtVariants``).
     let cotCaughtVariants: Bool
+    /// Whether every search starts from a reset front end (``RecognizerModel/freshFrontEnd``).
+    let freshFrontEnd: Bool
     private(set) var generation = -1
 
     init(model: RecognizerModel) throws(RecognizerError) {
         noiseFloor = model.noiseFloor
         cotCaughtVariants = model.cotCaughtVariants
-        garbage = model.garbageEntryProbability > 0
-            ? GarbageLoop(entryProbability: model.garbageEntryProbability, phoneProbability: model.garbagePhoneProbability,
-                          phoneWords: Self.phoneSet.map(Self.phoneWord), besideSlots: model.garbageBesideSlots)
-            : nil
+        freshFrontEnd = model.freshFrontEnd
         var arguments = ["voice", "-hmm", model.acousticModelPath, "-dict", model.dictionaryPath, "-logfn", "/dev/null",
                          "-samprate", "16000", "-bestpath", "no",
                          // Somewhat wider beams than the defaults (1e-48, 7e-29, 1e-48), which lose every grammar path
                          // on some clean in-grammar utterances; much wider ones cost time and let more out-of-grammar
                          // speech through to a (wrong) grammar path.
                          "-beam", model.beam, "-wbeam", model.wordBeam, "-pbeam", model.beam]
+        // Each utterance's own cepstral mean (the default, "live", starts from the mean of what the decoder heard before).
+        if model.freshFrontEnd { arguments += ["-cmn", "batch"] }
         arguments += model.extraArguments
         var cArguments = arguments.map { strdup($0) }
         defer { cArguments.forEach { free($0) } }
@@ -63,6 +76,15 @@ final class PocketSphinxDecoder {
         defer { cmd_ln_free_r(config) }
         guard let decoder = ps_init(config) else { throw .model("PocketSphinx could not load the model at \(model.acousticModelPath)") }
         self.decoder = decoder
+        var loop = model.garbageEntryProbability > 0
+            ? GarbageLoop(entryProbability: model.garbageEntryProbability, phoneProbability: model.garbagePhoneProbability,
+                          phoneWords: Self.phoneSet.map(Self.phoneWord), besideSlots: model.garbageBesideSlots)
+            : nil
+        if loop != nil, model.wordLoopEntryProbability > 0 {
+            loop?.loopWords = Self.commonWords(decoder, model: model)
+            loop?.wordLoopEntryProbability = model.wordLoopEntryProbability
+        }
+        garbage = loop
         for phone in Self.phoneSet {
             guard ps_add_word(decoder, Self.phoneWord(phone), phone, phone == Self.phoneSet.last ? 1 : 0) >= 0 else {
                 throw .model("the phone-loop word for \(phone) was refused")
@@ -86,6 +108,38 @@ final class PocketSphinxDecoder {
     /// The en-us model's phones (without silence).
     static let phoneSet = ["AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G", "HH", "IH", "IY", "JH",
                            "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH", "T", "TH", "UH", "UW", "V", "W", "Y", "Z", "ZH"]
+
+    /// The ``RecognizerModel/wordLoopSize`` commonest words of the language model with at least
+    /// ``RecognizerModel/wordLoopMinimumPhones`` phones in the dictionary, with their unigram probabilities
+    /// renormalised over them (empty when the language model cannot be read).
+    static func commonWords(_ decoder: OpaquePointer, model: RecognizerModel) -> [GarbageLoop.LoopWord] {
+        // No configuration: with the decoder's, the scores would come weighted by its -lw and -wip.
+        guard let lm = ngram_model_read(nil, model.languageModelPath, NGRAM_AUTO, ps_get_logmath(decoder)) else { return [] }
+        defer { ngram_model_free(lm) }
+        let unigrams = Int(ngram_model_get_counts(lm)[0])
+        var scored: [(word: String, score: Int32)] = []
+        scored.reserveCapacity(unigrams)
+        for id in 0..<unigrams {
+            guard let name = ngram_word(lm, Int32(id)) else { continue }
+            let word = String(cString: name)
+            guard !word.hasPrefix("<") else { continue }
+            var used: Int32 = 0
+            scored.append((word, ngram_ng_score(lm, Int32(id), nil, 0, &used)))
+        }
+        scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.word < $1.word }
+        var chosen: [(word: String, score: Int32)] = []
+        for candidate in scored where chosen.count < model.wordLoopSize {
+            guard let phones = ps_lookup_word(decoder, candidate.word) else { continue }
+            let count = String(cString: phones).split(separator: " ").count
+            free(phones)
+            if count >= model.wordLoopMinimumPhones { chosen.append(candidate) }
+        }
+        let logBase = log(1.0001)
+        let top = Double(chosen.first?.score ?? 0)
+        let weights = chosen.map { exp((Double($0.score) - top) * logBase) }
+        let total = weights.reduce(0, +)
+        return zip(chosen, weights).map { GarbageLoop.LoopWord(word: $0.0.word, probability: $0.1 / max(total, .leastNormalMagnitude)) }
+    }
 
     /// The dictionary word standing for one phone in the phone loop.
     static func phoneWord(_ phone: String) -> String { "phn_" + phone.lowercased() }
@@ -156,22 +210,14 @@ final class PocketSphinxDecoder {
     /// True for the phone words of the phone loop and the grammar's garbage loops.
     static func isPhoneWord(_ word: Substring) -> Bool { word.hasPrefix("phn_") }
 
-    /// Decodes 16 kHz mono samples: with the grammar; when it kept a path, with the grammar and garbage loops; when that
-    /// path goes through no loop, with the phone loop.
-    func decode(_ samples: [Int16]) throws(RecognizerError) -> Outcome {
-        let input = Self.withNoiseFloor(samples, level: noiseFloor)
-        var grammarScore: Int32 = 0, grammarSegments: [Segment] = []
-        let words = try pass("intents", input, score: &grammarScore, segments: &grammarSegments)
-        let frames = Int(ps_get_n_frames(decoder))
-        var checkedScore: Int32 = 0, checkedSegments: [Segment] = []
-        let checked = words.isEmpty || garbage == nil ? "" : try pass("checked", input, score: &checkedScore, segments: &checkedSegments)
-        var phoneScore: Int32 = 0, phoneSegments: [Segment] = []
-        // No grammar path, or a path through a garbage loop: rejected whatever the phone loop hears, so it is not run.
-        let garbled = checked.split(separator: " ").contains(where: Self.isPhoneWord)
-        let phones = words.isEmpty || garbled ? "" : try pass("phones", input, score: &phoneScore, segments: &phoneSegments)
-        return Outcome(words: words, checkedWords: checked, grammarScore: grammarScore, grammarSegments: grammarSegments,
-                       phones: phones.split(separator: " ").map(String.init), phoneLoopScore: phoneScore,
-                       phoneSegments: phoneSegments, frames: frames)
+    /// Whether the grammar with garbage loops is searched (``GarbageLoop``).
+    var hasCheckedSearch: Bool { garbage != nil }
+
+    /// The best path of one search over 16 kHz mono samples (already given their noise floor: ``withNoiseFloor(_:level:)``).
+    func search(_ search: Search, _ samples: [Int16]) throws(RecognizerError) -> Path {
+        var score: Int32 = 0, segments: [Segment] = []
+        let words = try pass(search.rawValue, samples, score: &score, segments: &segments)
+        return Path(words: words, score: score, segments: segments, frames: Int(ps_get_n_frames(decoder)))
     }
 
     /// The samples with a deterministic Gaussian noise floor of `level` LSB (standard deviation; a fixed-seed
@@ -198,6 +244,9 @@ final class PocketSphinxDecoder {
     }
 
     private func pass(_ search: String, _ samples: [Int16], score: inout Int32, segments: inout [Segment]) throws(RecognizerError) -> String {
+        // A new stream resets the front end's noise estimate (spectral subtraction), which otherwise carries over from
+        // whatever this decoder heard before: the same clip decoded twice in a row was rejected, then accepted.
+        if freshFrontEnd { _ = ps_start_stream(decoder) }
         guard ps_set_search(decoder, search) == 0, ps_start_utt(decoder) == 0 else { throw .decode("search '\(search)' could not start") }
         let processed = samples.withUnsafeBufferPointer { ps_process_raw(decoder, $0.baseAddress, $0.count, 0, 1) }
         guard processed >= 0, ps_end_utt(decoder) == 0 else { throw .decode("search '\(search)' failed on the audio") }
@@ -260,6 +309,24 @@ public struct RecognizerModel: Sendable {
     public var garbageBesideSlots = false
     /// The grammar's garbage loop: probability of each phone in it.
     public var garbagePhoneProbability = 0.05
+    /// Whether every clip that keeps a grammar path is also searched with the plain grammar, whose path is judged
+    /// (the order before 2026-12-07; for comparisons). Off: the grammar with garbage loops is searched first and its
+    /// path judged, and the plain grammar only when that path fails the score checks (``SpeechRecognizer/recognize(_:)``).
+    public var alwaysSearchPlainGrammar = false
+    /// Probability of entering the checked grammar's word loop instead of a slot value (``GarbageLoop/loopWords``;
+    /// 0: no word loop). Needs the garbage loop (``garbageEntryProbability`` > 0).
+    public var wordLoopEntryProbability = 0.0
+    /// Words in the word loop: the commonest of the language model ...
+    public var wordLoopSize = 1_000
+    /// ... with at least this many phones (short words tile any stretch of speech, names included).
+    public var wordLoopMinimumPhones = 3
+    /// The language model whose unigram probabilities choose and weight the word loop's words.
+    public var languageModelPath = "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin"
+    /// Whether every search starts from a reset front end: a new stream (the spectral subtraction's noise estimate
+    /// reset) and batch cepstral mean normalisation (the utterance's own mean), so an utterance decodes the same
+    /// whatever the decoder heard before, and all searches of it see the same features. Off: PocketSphinx's defaults
+    /// (the noise estimate and a live cepstral mean carried over from earlier utterances and searches).
+    public var freshFrontEnd = true
 
     /// Debian's `pocketsphinx-en-us` paths.
     public static let debianEnglish = RecognizerModel(

@@ -20,13 +20,17 @@ public struct Recognition: Sendable {
     /// Of the frames the phone loop hears as speech, the fraction the grammar's path spends in silence or noise
     /// (speech the grammar could not place).
     public var absorbedSpeech: Double
+    /// The decoder's searches run for this utterance, in order: "checked" (grammar with garbage loops), "phones"
+    /// (phone loop), "intents" (plain grammar).
+    public var searches: [String] = []
 }
 
 /// Grammar-constrained recognition with out-of-grammar rejection, over a pool of PocketSphinx decoders
 /// (at most ``maxDecoders``, each used by one thread at a time, created on first need).
 ///
-/// Rejection: each utterance is decoded with the intents' grammar and with a free phone loop over the same
-/// samples (with a low noise floor added: see `PocketSphinxDecoder.withNoiseFloor`). An utterance is not an intent when
+/// Rejection: each utterance is decoded with the intents' grammar (with garbage loops, and when needed without) and
+/// with a free phone loop over the same samples (with a low noise floor added: see `PocketSphinxDecoder.withNoiseFloor`;
+/// the order of the searches is in ``recognize(_:)``). An utterance is not an intent when
 /// - the grammar search keeps no complete path (beam-pruned: nothing in the grammar is close to the audio);
 /// - the grammar's best path goes through a garbage loop (see ``GarbageLoop``): a slot value or the final word is
 ///   better explained by free phones than by any word the grammar allows there (one-word substitutions);
@@ -107,31 +111,106 @@ public final class SpeechRecognizer: @unchecked Sendable {
     }
 
     /// Recognises 16 kHz mono samples; blocks while all decoders are busy. Call off the event loop.
+    ///
+    /// The searches, on one decoder: the grammar with garbage loops first (the plain grammar when there are none);
+    /// when its path takes no loop, the phone loop; and only when that path fails the gap or absorbed-speech check,
+    /// the plain grammar, whose path is then judged instead (the loops' phone words change the path and score the
+    /// search finds for the same words, mostly to the worse). With ``RecognizerModel/alwaysSearchPlainGrammar`` every
+    /// clip that keeps a path is searched with the plain grammar and that path is judged (the order before).
     public func recognize(_ samples: [Int16]) throws -> Recognition {
         guard let grammar = current else { throw RecognizerError.grammar("no intents are installed") }
         let started = DispatchTime.now().uptimeNanoseconds
         let decoder = try acquire()
         defer { release(decoder) }
         try decoder.load(grammar)
-        let outcome = try decoder.decode(samples)
+        let input = PocketSphinxDecoder.withNoiseFloor(samples, level: decoder.noiseFloor)
+        let checked = decoder.hasCheckedSearch
+        var searches: [String] = []
+        func search(_ which: PocketSphinxDecoder.Search) throws -> PocketSphinxDecoder.Path {
+            searches.append(which.rawValue)
+            return try decoder.search(which, input)
+        }
+        var judged: Judgement
+        if model.alwaysSearchPlainGrammar || !checked {
+            let plain = try search(.plain)
+            let loops = plain.words.isEmpty || !checked ? nil : try search(.checked)
+            if let loops, loops.takesGarbage || (!loops.words.isEmpty && grammar.intents.match(loops.words) == nil) {
+                judged = Judgement(garbled: loops)
+            } else if plain.words.isEmpty {
+                judged = Judgement(garbled: plain)
+            } else {
+                judged = judge(plain, phones: try search(.phones), grammar: grammar)
+            }
+        } else {
+            let first = try search(.checked)
+            // A path that is no template's sentence went through the word loop.
+            if first.words.isEmpty || first.takesGarbage || grammar.intents.match(first.words) == nil {
+                judged = Judgement(garbled: first)
+            } else {
+                let phones = try search(.phones)
+                judged = judge(first, phones: phones, grammar: grammar)
+                if judged.match == nil && judged.failedOnScores {
+                    let plain = try search(.plain)
+                    if !plain.words.isEmpty { judged = judge(plain, phones: phones, grammar: grammar) }
+                }
+            }
+        }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
-        let spoken = outcome.phones.filter { $0.hasPrefix("phn_") }.count
-        let frames = max(1, outcome.frames)
-        // A path through a garbage loop: some slot value or final word fits free phones better than anything the grammar allows.
-        let garbled = outcome.checkedWords.split(separator: " ").contains(where: PocketSphinxDecoder.isPhoneWord)
-        let gap = outcome.words.isEmpty || garbled ? Double.infinity : Double(outcome.phoneLoopScore - outcome.grammarScore) / Double(frames)
-        let absorbed = Self.absorbedSpeech(grammar: outcome.grammarSegments, phones: outcome.phoneSegments, frames: frames)
+        return Recognition(text: Self.transcript(judged.words), match: judged.match, confidence: (judged.confidence * 1000).rounded() / 1000,
+                           audioSeconds: Double(samples.count) / Double(AudioConverter.targetRate),
+                           decodeMilliseconds: elapsed, spokenPhones: judged.spoken, gapPerFrame: judged.gap, absorbedSpeech: judged.absorbed,
+                           searches: searches)
+    }
+
+    /// The verdict on one grammar path.
+    struct Judgement {
+        var words: String
+        var match: IntentMatch?
+        var confidence: Double
+        var spoken: Int
+        var gap: Double
+        var absorbed: Double
+        /// Rejected by the score gap or the absorbed speech alone (the phone loop heard speech and the words are an intent).
+        var failedOnScores = false
+
+        /// No path, or a path through a garbage loop: rejected, whatever the phone loop would hear (so it is not run).
+        init(garbled path: PocketSphinxDecoder.Path) {
+            words = path.words
+            match = nil
+            confidence = 0
+            spoken = 0
+            gap = .infinity
+            absorbed = path.words.isEmpty ? 1 : 0
+        }
+
+        init(words: String, match: IntentMatch?, confidence: Double, spoken: Int, gap: Double, absorbed: Double, failedOnScores: Bool) {
+            self.words = words
+            self.match = match
+            self.confidence = confidence
+            self.spoken = spoken
+            self.gap = gap
+            self.absorbed = absorbed
+            self.failedOnScores = failedOnScores
+        }
+    }
+
+    /// Judges a grammar path that took no garbage loop against the phone loop's path over the same samples.
+    func judge(_ path: PocketSphinxDecoder.Path, phones: PocketSphinxDecoder.Path, grammar: CompiledGrammar) -> Judgement {
+        let spoken = phones.words.split(separator: " ").filter(PocketSphinxDecoder.isPhoneWord).count
+        let frames = max(1, path.frames)
+        let gap = Double(phones.score - path.score) / Double(frames)
+        let absorbed = Self.absorbedSpeech(grammar: path.segments, phones: phones.segments, frames: frames)
         // 1 when the grammar path is as good as the phone loop and swallows no speech, 0.5 at either threshold.
         let worst = max(gap / max(rejectionGap, 0.01), absorbed / max(maxAbsorbedSpeech, 0.01), 0)
-        var confidence = gap.isFinite ? max(0, min(1, 1 - worst / 2)) : 0
-        var match = grammar.intents.match(outcome.words)
-        if garbled || spoken < minimumPhones || gap > rejectionGap || absorbed > maxAbsorbedSpeech || match == nil {
+        var confidence = max(0, min(1, 1 - worst / 2))
+        var match = grammar.intents.match(path.words)
+        let onScores = gap > rejectionGap || absorbed > maxAbsorbedSpeech
+        if spoken < minimumPhones || onScores || match == nil {
             match = nil
             confidence = min(confidence, 0.49)
         }
-        return Recognition(text: Self.transcript(garbled ? outcome.checkedWords : outcome.words), match: match, confidence: (confidence * 1000).rounded() / 1000,
-                           audioSeconds: Double(samples.count) / Double(AudioConverter.targetRate),
-                           decodeMilliseconds: elapsed, spokenPhones: spoken, gapPerFrame: gap, absorbedSpeech: absorbed)
+        return Judgement(words: path.words, match: match, confidence: confidence, spoken: spoken, gap: gap, absorbed: absorbed,
+                         failedOnScores: onScores && spoken >= minimumPhones && grammar.intents.match(path.words) != nil)
     }
 
     /// The grammar path's words, each run of garbage-loop phones written as "…".
