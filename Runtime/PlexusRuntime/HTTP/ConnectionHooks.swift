@@ -24,9 +24,6 @@ final class ConnectionHooks {
     /// The next request's token (unique in the process).
     func nextToken() -> UInt64 { server.nextToken() }
 
-    /// A request id for a request that brought no sane `X-Request-Id`.
-    func nextRequestID() -> String { server.requestIDs.next() }
-
     /// Gives `exchange`, which brought no sane `X-Request-Id`, a generated one.
     func generateRequestID(for exchange: HTTPExchange) { exchange.generateRequestID(&server.requestIDs) }
 

@@ -307,7 +307,7 @@ final class HTTPConnection {
             queue.append(exchange)
         }
         current = nil
-        if exchange.requestID.isEmpty { exchange.requestID = hooks.nextRequestID() }
+        if exchange.requestIDByteCount == 0 { hooks.generateRequestID(for: exchange) }
         if exchange.method.isEmpty { exchange.method = "-" }
         exchange.closeAfterResponse = true
         hooks.fail(exchange, status, detail, headers)

@@ -88,16 +88,19 @@ final class HTTPExchange: RequestContext {
         let pairs = block.bindMemory(to: plexus_pair.self, capacity: max(pairCount, 1))
         let lists = (block + pairBytes).bindMemory(to: plexus_bytes.self, capacity: max(roleList.count + scopeList.count, 1))
         var cursor = block + pairBytes + listBytes
+        func store(_ bytes: UnsafeRawBufferPointer) -> plexus_bytes {
+            let start = cursor
+            if let source = bytes.baseAddress, !bytes.isEmpty { cursor.copyMemory(from: source, byteCount: bytes.count) }
+            cursor += bytes.count
+            return plexus_bytes(data: start.assumingMemoryBound(to: CChar.self), length: bytes.count)
+        }
         func store(_ text: borrowing String) -> plexus_bytes {
             let start = cursor
             let count = text.utf8.count
             // Most requests leave several texts empty (query, subject, tenant, roles, scopes).
             if count == 0 { return plexus_bytes(data: start.assumingMemoryBound(to: CChar.self), length: 0) }
-            if text.utf8.withContiguousStorageIfAvailable({ (utf8: UnsafeBufferPointer<UInt8>) -> Void in
-                if let source = utf8.baseAddress { cursor.copyMemory(from: source, byteCount: utf8.count) }
-            }) == nil {
-                for (offset, byte) in text.utf8.enumerated() { cursor.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self) }
-            }
+            if let stored = text.utf8.withContiguousStorageIfAvailable({ store(UnsafeRawBufferPointer($0)) }) { return stored }
+            for (offset, byte) in text.utf8.enumerated() { cursor.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self) }
             cursor += count
             return plexus_bytes(data: start.assumingMemoryBound(to: CChar.self), length: count)
         }
@@ -122,12 +125,7 @@ final class HTTPExchange: RequestContext {
         request.method = store(method)
         request.path = store(path)
         request.query = store(query)
-        request.request_id = withRequestIDBytes { id in
-            let start = cursor
-            if let source = id.baseAddress, !id.isEmpty { cursor.copyMemory(from: source, byteCount: id.count) }
-            cursor += id.count
-            return plexus_bytes(data: start.assumingMemoryBound(to: CChar.self), length: id.count)
-        }
+        request.request_id = withRequestIDBytes { store($0) }
         request.subject = store(subject)
         request.tenant = store(tenantText)
         request.roles = store(roles)
