@@ -146,13 +146,15 @@ final class AccessLogFormatter {
 
     /// `$remote_addr - $remote_user [$time_local] "$request" $status $bytes_sent "$http_referer" "$http_user_agent"`.
     private func appendCombined(_ record: AccessRecord, _ target: UnsafeRawBufferPointer, to out: inout ByteWriter) {
-        combined(record.peerIP, &out)
+        // The address and the method need no escaping: an IP address's text (digits, hex, dots,
+        // colons) and a method llhttp admitted (a token) hold no byte the format escapes.
+        plain(record.peerIP, &out)
         out.put(" - ")
         combined(record.subject, &out)
         out.put(" [")
         out.put(clock.combined)
         out.put("] \"")
-        combined(record.method, &out)
+        plain(record.method, &out)
         out.put(UInt8(ascii: " "))
         AccessLogEscaping.appendCombined(target, to: &out)
         if record.httpMinor == 0 { out.put(" HTTP/1.0\" ") } else { out.put(" HTTP/1.1\" ") }
@@ -164,6 +166,16 @@ final class AccessLogFormatter {
         out.put("\" \"")
         if let agent = record.userAgent { AccessLogEscaping.appendCombined(agent, to: &out) } else { out.put(UInt8(ascii: "-")) }
         out.put("\"\n")
+    }
+
+    /// `value` as it is, or `-` when empty; only for text that holds no byte the combined format escapes.
+    private func plain(_ value: String, _ out: inout ByteWriter) {
+        if value.isEmpty {
+            out.put(UInt8(ascii: "-"))
+            return
+        }
+        var value = value
+        value.withUTF8 { out.put(UnsafeRawBufferPointer($0)) }
     }
 
     private func combined(_ value: String?, _ out: inout ByteWriter) {
