@@ -26,9 +26,12 @@ under 2 ms at 256 connections at the fixed load (issue 12).
 With BENCH_ROUNDS above 1, the whole sequence (off, authenticated, on; every server) runs that many
 times, interleaved, and each figure is the median of its rounds (the CPU per request also shows the
 spread, lowest to highest): one 5-second run moves by more than the targets' margins on a shared
-machine. The targets are judged within each round (plexus and nginx run side by side and are measured
-one after the other at each connection count), then the median over the rounds is taken: the
-machine's drift between rounds moves both servers alike and cancels out of a ratio of one round. The fixed-load tail runs in every round too, and is printed as its medians.
+machine. In each round every server of both modes runs side by side (all pinned to the server's CPU, idle
+but for the one measured) and they are measured one after the other at each connection count
+(plexus off, nginx off, plexus on, nginx on, plexus authenticated, Node off, Node on). The targets
+are judged within each round, then the median over the rounds is taken: the machine's drift between
+rounds moves every server alike and cancels out of a ratio (or the log's on-minus-off cost) of one
+round, whose runs are seconds apart. The fixed-load tail runs in every round too, and is printed as its medians.
 Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (64,256), BENCH_STARTS (5 start-to-ready runs),
 BENCH_RATE (40000 requests/s for the fixed-load tail), BENCH_ROUNDS (1).
 """
@@ -167,7 +170,8 @@ def start_plexus(binary, plugins_dir, work, access_log, authenticated=False):
     port = free_port()
     config = os.path.join(work, f"plexus-{port}.toml")
     with open(config, "w") as f:
-        f.write(f'[server]\nlisten = "127.0.0.1:{port}"\n[plugins]\ndir = "{plugins_dir}"\n[data]\ndir = "{work}/data"\n')
+        # A data directory of its own: several plexus processes run side by side.
+        f.write(f'[server]\nlisten = "127.0.0.1:{port}"\n[plugins]\ndir = "{plugins_dir}"\n[data]\ndir = "{work}/data-{port}"\n')
         if authenticated:
             f.write(f'[auth]\njwt_hs256_secret = "{JWT_SECRET}"\n')
         if access_log:
@@ -216,29 +220,22 @@ def authenticated_plugins(plugins, work):
     return target
 
 
-def run_authenticated(binary, plugins, work, results):
-    """plexus with the Hello route authenticated (a bearer HS256 JWT), access log off."""
-    proc, port, _ = start_plexus(binary, authenticated_plugins(plugins, work), work, None, authenticated=True)
-    try:
-        s = socket.create_connection(("127.0.0.1", port), timeout=2)
-        s.sendall(b"GET /api/v1/hello HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n")
-        head = s.recv(64); s.close()
-        if not head.startswith(b"HTTP/1.1 401"):
-            raise BenchFailure(f"the authenticated route answered {head[:12].decode()} without a token: the run would measure nothing")
-        time.sleep(0.5)
-        pids = [proc.pid] + children(proc.pid)
-        header = f"Authorization: Bearer {hs256_token()}"
-        results += [measure("off", "plexus-auth", f"http://127.0.0.1:{port}/api/v1/hello", pids, c, [header]) for c in CONNECTIONS]
-    finally:
-        stop(proc)
+def check_authenticated(port):
+    """The authenticated route must refuse a request without a token, or the run measures nothing."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=2)
+    s.sendall(b"GET /api/v1/hello HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n")
+    head = s.recv(64); s.close()
+    if not head.startswith(b"HTTP/1.1 401"):
+        raise BenchFailure(f"the authenticated route answered {head[:12].decode()} without a token: the run would measure nothing")
 
 
 def start_nginx(logs, on):
-    """nginx `return 200`, one worker, pinned to the server's CPU; returns the master, its port and
-    the worker pids (whose CPU is counted)."""
+    """nginx `return 200`, one worker, pinned to the server's CPU; returns the master, its port, the
+    worker pids (whose CPU is counted) and its access log's path."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.path.exists(nginx):
         raise BenchFailure("nginx is not installed (scripts/install-deps.sh --bench installs nginx-light)")
+    os.makedirs(logs, exist_ok=True)
     nginx_port = free_port()
     nginx_log = os.path.join(logs, "nginx-access.log")
     conf = os.path.join(logs, "nginx.conf")
@@ -255,53 +252,77 @@ http {{ {access} server {{ listen 127.0.0.1:{nginx_port}; location / {{ default_
     return master, nginx_port, children(master.pid) or [master.pid], nginx_log
 
 
-def run_mode(mode, binary, plugins, work, results, client, tails):
-    """One mode: plexus, nginx and Node, each checked to have done the work; with the log off, also
-    each server's tail at the fixed load (into `tails`). plexus and nginx run side by side (both
-    pinned to the server's CPU, the one not measured idle) and are measured one after the other at
-    each connection count, so a ratio compares runs seconds apart rather than a minute."""
-    logs = os.path.join(work, mode); os.makedirs(logs, exist_ok=True)
-    on = mode == "on"
-    # plexus, supervised (the master plus its worker: the worker serves and writes the log).
-    plexus_log = os.path.join(logs, "plexus-access.log") if on else None
-    proc, port, _ = start_plexus(binary, plugins, work, plexus_log)
-    master = None
-    try:
-        master, nginx_port, workers, nginx_log = start_nginx(logs, on)
-        time.sleep(0.5)
-        pids = [proc.pid] + children(proc.pid)
-        rows = []
-        for c in CONNECTIONS:
-            rows.append(measure(mode, "plexus", f"http://127.0.0.1:{port}/api/v1/hello", pids, c))
-            rows.append(measure(mode, "nginx", f"http://127.0.0.1:{nginx_port}/", workers, c))
-        idle_rss = sum(rss_kb(pid) for pid in pids)
-        if not on:
-            tails.append(fixed_rate("plexus", port, "/api/v1/hello", client))
-            tails.append(fixed_rate("nginx", nginx_port, "/", client))
-    finally:
-        stop(proc)
-        if master:
-            stop(master)
-    if on:
-        expected = sum(r["requests"] for r in rows if r["server"] == "plexus")
-        logged = count_lines(plexus_log, b"/api/v1/hello")
-        if logged < expected:
-            raise BenchFailure(f"plexus's access log holds {logged} records for at least {expected} requests: records were lost")
-        if count_lines(nginx_log, b"GET / ") == 0:
-            raise BenchFailure("nginx's access log is empty: the 'on' mode did not log")
-    results += rows
-
+def start_node(logs, on):
+    """Node's http.createServer, pinned to the server's CPU (with the log on, a combined line per request)."""
+    os.makedirs(logs, exist_ok=True)
     node_port = free_port()
     node_log = os.path.join(logs, "node-access.log") if on else ""
     node = subprocess.Popen(["taskset", "-c", SERVER_CPU, "node", "-e", NODE_SERVER, str(node_port), node_log])
-    try:
-        if not wait_port(node_port):
-            raise BenchFailure("node did not start (is nodejs installed? scripts/install-deps.sh --bench)")
-        results += [measure(mode, "node", f"http://127.0.0.1:{node_port}/", [node.pid], c) for c in CONNECTIONS]
-        if not on:
-            tails.append(fixed_rate("node", node_port, "/", client))
-    finally:
+    if not wait_port(node_port):
         stop(node)
+        raise BenchFailure("node did not start (is nodejs installed? scripts/install-deps.sh --bench)")
+    return node, node_port
+
+
+def run_round(binary, plugins, work, results, client, tails):
+    """One round: every server of both modes (plexus with the log off, on, and authenticated; nginx
+    and Node off and on) started side by side, all pinned to the server's CPU and idle except the
+    one measured, then measured one after the other at each connection count; each checked to have
+    done the work. So every ratio and difference of one round compares runs seconds apart, not
+    minutes. With the log off, also each server's tail at the fixed load (into `tails`). Returns
+    the idle RSS of the plexus without a log."""
+    started = []
+    try:
+        logs = {mode: os.path.join(work, mode) for mode in ("off", "on")}
+        for path in logs.values():
+            os.makedirs(path, exist_ok=True)
+        plexus_log = os.path.join(logs["on"], "plexus-access.log")
+        servers = []  # (mode, name, url, cpu pids, headers)
+        for mode, log in (("off", None), ("on", plexus_log)):
+            proc, port, _ = start_plexus(binary, plugins, work, log)
+            started.append(proc)
+            servers.append((mode, "plexus", f"http://127.0.0.1:{port}/api/v1/hello", proc, port))
+        proc, auth_port, _ = start_plexus(binary, authenticated_plugins(plugins, work), work, None, authenticated=True)
+        started.append(proc)
+        check_authenticated(auth_port)
+        servers.append(("off", "plexus-auth", f"http://127.0.0.1:{auth_port}/api/v1/hello", proc, auth_port))
+        nginx_logs = {}
+        for mode in ("off", "on"):
+            master, port, workers, nginx_logs[mode] = start_nginx(os.path.join(logs[mode], "nginx"), mode == "on")
+            started.append(master)
+            servers.append((mode, "nginx", f"http://127.0.0.1:{port}/", master, port))
+        for mode in ("off", "on"):
+            node, port = start_node(logs[mode], mode == "on")
+            started.append(node)
+            servers.append((mode, "node", f"http://127.0.0.1:{port}/", node, port))
+        time.sleep(0.5)
+        pids = {}
+        for mode, name, _, proc, _ in servers:
+            # plexus: the master and its worker (the worker serves and writes the log); nginx: its worker.
+            family = [proc.pid] + children(proc.pid)
+            pids[(mode, name)] = (children(proc.pid) or [proc.pid]) if name == "nginx" else family
+        # The order within a connection count keeps each compared pair next to each other.
+        order = [("off", "plexus"), ("off", "nginx"), ("on", "plexus"), ("on", "nginx"), ("off", "plexus-auth"), ("off", "node"), ("on", "node")]
+        by = {(mode, name): (url, port) for mode, name, url, _, port in servers}
+        rows = []
+        header = [f"Authorization: Bearer {hs256_token()}"]
+        for c in CONNECTIONS:
+            for mode, name in order:
+                url, _ = by[(mode, name)]
+                rows.append(measure(mode, name, url, pids[(mode, name)], c, header if name == "plexus-auth" else ()))
+        idle_rss = sum(rss_kb(pid) for pid in pids[("off", "plexus")])
+        for name, path in (("plexus", "/api/v1/hello"), ("nginx", "/"), ("node", "/")):
+            tails.append(fixed_rate(name, by[("off", name)][1], path, client))
+    finally:
+        for proc in started:
+            stop(proc)
+    expected = sum(r["requests"] for r in rows if (r["mode"], r["server"]) == ("on", "plexus"))
+    logged = count_lines(plexus_log, b"/api/v1/hello")
+    if logged < expected:
+        raise BenchFailure(f"plexus's access log holds {logged} records for at least {expected} requests: records were lost")
+    if count_lines(nginx_logs["on"], b"GET / ") == 0:
+        raise BenchFailure("nginx's access log is empty: the 'on' mode did not log")
+    results += rows
     return idle_rss
 
 
@@ -373,10 +394,8 @@ def main():
         rounds = []
         for round_index in range(ROUNDS):
             measured = []
-            rss = run_mode("off", binary, plugins, work, measured, client, tails)
+            rss = run_round(binary, plugins, work, measured, client, tails)
             idle_rss = rss if round_index == 0 else idle_rss
-            run_authenticated(binary, plugins, work, measured)
-            run_mode("on", binary, plugins, work, measured, client, [])
             rounds.append(measured)
         results = median_rows(rounds)
         tails = median_tails(tails)
