@@ -8,7 +8,7 @@ final class AccessLogFormatterTests: XCTestCase {
     private let hostileAgent: [UInt8] = Array("evil\" status=999\nforged=1\r\t\u{01}\\".utf8) + [0xFF, 0xC0, 0xAF, 0xED, 0xA0, 0x80] + Array("é".utf8)
 
     private func line(_ format: AccessLogSettings.Format, target: String = "/api/v1/hello/x?page=2", agent: [UInt8]? = nil,
-                      subject: String? = nil, rawTarget: [UInt8]? = nil) -> [UInt8] {
+                      subject: String? = nil, rawTarget: [UInt8]? = nil, targetIsPlainPath: Bool = false) -> [UInt8] {
         var formatter = AccessLogFormatter(format: format)
         var out: [UInt8] = []
         let targetBytes = rawTarget ?? Array(target.utf8)
@@ -17,7 +17,7 @@ final class AccessLogFormatterTests: XCTestCase {
                 let record = AccessRecord(time: timespec(tv_sec: 1_765_000_000, tv_nsec: 123_456_789), method: "GET", target: target, httpMinor: 1,
                                           status: 200, bytes: 1234, durationMicroseconds: 56, requestID: "req-1", peer: "127.0.0.1:5555",
                                           peerIP: "127.0.0.1", plugin: "hello", route: "/api/v1/hello/:name", tenant: nil, subject: subject,
-                                          userAgent: agent == nil ? nil : agentBytes, referer: nil)
+                                          userAgent: agent == nil ? nil : agentBytes, referer: nil, targetIsPlainPath: targetIsPlainPath)
                 formatter.append(record, to: &out)
             }
         }
@@ -98,6 +98,32 @@ final class AccessLogFormatterTests: XCTestCase {
         XCTAssertEqual(object["target"] as? String, "/a\"b c\n\u{FFFD}\u{01}\\")
         let kv = String(decoding: line(.kv, rawTarget: target), as: UTF8.self)
         XCTAssertTrue(kv.contains(#" target="/a\"b c\n\xFF\x01\\" status=200"#), kv)
+    }
+
+    /// A target flagged plain (`RequestContext.targetIsPlainPath`: the parser admitted it as an
+    /// origin-form path and it has no `?`) is logged without a scan: that is only right if no byte
+    /// the parser admits in a path is one the combined format escapes. Every byte value is tried.
+    func testEveryPathThePlainFlagCanCoverIsLoggedTheSameWithoutEscaping() throws {
+        var admitted = 0
+        for byte in 0...255 {
+            for bytes in [[UInt8(ascii: "/"), UInt8(ascii: "a"), UInt8(byte)], [UInt8(ascii: "/"), UInt8(byte), UInt8(ascii: "/")],
+                          Array("/%41".utf8) + [UInt8(byte)]] {
+                let parsed = try? bytes.withUnsafeBytes { try RequestTarget.parse($0, method: "GET") }
+                guard let parsed, parsed.form == .origin, parsed.rawPath.utf8.count == bytes.count else { continue }
+                admitted += 1
+                for format in [AccessLogSettings.Format.combined, .kv, .json] {
+                    XCTAssertEqual(line(format, rawTarget: bytes, targetIsPlainPath: true), line(format, rawTarget: bytes),
+                                   "\(format) \(bytes)")
+                }
+            }
+        }
+        // The unreserved characters, the sub-delimiters and a few more: enough to mean something.
+        XCTAssertGreaterThan(admitted, 150)
+        // A query, even an empty one, is never plain.
+        for target in ["/a?", "/a?ticket=x"] {
+            let parsed = try Array(target.utf8).withUnsafeBytes { try RequestTarget.parse($0, method: "GET") }
+            XCTAssertNotEqual(parsed.rawPath.utf8.count, target.utf8.count, target)
+        }
     }
 
     func testCredentialsInTheQueryAreRedactedInEveryFormat() {

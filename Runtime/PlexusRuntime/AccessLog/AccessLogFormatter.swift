@@ -37,7 +37,7 @@ final class AccessLogFormatter {
         clock.update(seconds: record.time.tv_sec)
         // The common target, a path with no query and no fragment, is logged as sent (escaped);
         // any other is first reduced to what may be logged (``AccessLogTarget``).
-        if AccessLogTarget.isPlainPath(record.target) { return format(record, target: record.target) }
+        if record.targetIsPlainPath || AccessLogTarget.isPlainPath(record.target) { return format(record, target: record.target) }
         target.removeAll(keepingCapacity: true)
         AccessLogTarget.append(record.target, to: &target, name: &scratch)
         return target.withUnsafeBytes { format(record, target: $0) }
@@ -156,7 +156,8 @@ final class AccessLogFormatter {
         out.put("] \"")
         plain(record.method, &out)
         out.put(UInt8(ascii: " "))
-        AccessLogEscaping.appendCombined(target, to: &out)
+        // A path the target parser admitted holds no byte the format escapes.
+        if record.targetIsPlainPath { out.put(target) } else { AccessLogEscaping.appendCombined(target, to: &out) }
         if record.httpMinor == 0 { out.put(" HTTP/1.0\" ") } else { out.put(" HTTP/1.1\" ") }
         out.putDecimal(max(0, record.status))
         out.put(UInt8(ascii: " "))

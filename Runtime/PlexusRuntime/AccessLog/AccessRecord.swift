@@ -30,6 +30,9 @@ struct AccessRecord {
     var subject: String?
     var userAgent: UnsafeRawBufferPointer?
     var referer: UnsafeRawBufferPointer?
+    /// `target` is known to be an origin-form path with no query that the target parser admitted
+    /// (``RequestContext/targetIsPlainPath``): logged as it is, without a scan.
+    var targetIsPlainPath = false
 
     /// The current wall-clock time.
     static func now() -> timespec {

@@ -29,6 +29,7 @@ extension AccessRecord {
                   peerIP: combined ? request.peer.ip : "",
                   plugin: route?.plugin.name, route: combined ? nil : route?.pattern.text ?? (request.builtin != nil ? request.path : nil),
                   tenant: combined ? nil : request.tenant, subject: request.caller?.subject,
-                  userAgent: request.header(.userAgent), referer: combined ? request.header(.referer) : nil)
+                  userAgent: request.header(.userAgent), referer: combined ? request.header(.referer) : nil,
+                  targetIsPlainPath: request.targetIsPlainPath)
     }
 }

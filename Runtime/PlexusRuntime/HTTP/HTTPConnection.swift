@@ -513,6 +513,8 @@ final class HTTPConnection {
         exchange.path = target.path
         exchange.rawPath = target.rawPath
         exchange.query = target.query
+        // The whole target is the path when it has no `?` (a query, even an empty one, adds bytes).
+        exchange.targetIsPlainPath = target.form == .origin && target.rawPath.utf8.count == exchange.urlRange.count
         if let given = exchange.header(.requestID), RequestIDGenerator.isSane(given) {
             exchange.requestID = String(decoding: given, as: UTF8.self)
         } else {

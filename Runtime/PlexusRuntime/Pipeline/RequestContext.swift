@@ -35,6 +35,9 @@ class RequestContext {
     /// The path as sent, percent-escapes not decoded: routes match it segment by segment.
     final var rawPath = ""
     final var query = ""
+    /// The target is an origin-form path the target parser admitted, with no query: path
+    /// characters and percent escapes only, which no access log format escapes or redacts.
+    final var targetIsPlainPath = false
     /// The request id: a sane client `X-Request-Id`, or the one generated for the request (made
     /// into a string only when read: the answer and the plugin's request copy its bytes, see
     /// ``withRequestIDBytes(_:)``). Setting it replaces a generated one.
@@ -133,6 +136,7 @@ class RequestContext {
         path = ""
         rawPath = ""
         query = ""
+        targetIsPlainPath = false
         if !givenRequestID.isEmpty { givenRequestID = "" }
         generatedIDLength = 0
         target = nil
