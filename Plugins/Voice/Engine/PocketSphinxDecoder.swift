@@ -48,6 +48,8 @@ final class PocketSphinxDecoder {
     let garbage: GarbageLoop?
     /// Whether grammar words get AA variants of AO (``RecognizerModel/cotCaughtVariants``).
     let cotCaughtVariants: Bool
+    /// Whether only template words get them (``RecognizerModel/cotCaughtTemplateWordsOnly``).
+    let cotCaughtTemplateWordsOnly: Bool
     /// Whether every search starts from a reset front end (``RecognizerModel/freshFrontEnd``).
     let freshFrontEnd: Bool
     private(set) var generation = -1
@@ -55,6 +57,7 @@ final class PocketSphinxDecoder {
     init(model: RecognizerModel) throws(RecognizerError) {
         noiseFloor = model.noiseFloor
         cotCaughtVariants = model.cotCaughtVariants
+        cotCaughtTemplateWordsOnly = model.cotCaughtTemplateWordsOnly
         freshFrontEnd = model.freshFrontEnd
         var arguments = ["voice", "-hmm", model.acousticModelPath, "-dict", model.dictionaryPath, "-logfn", "/dev/null",
                          "-samprate", "16000", "-bestpath", "no",
@@ -164,7 +167,10 @@ final class PocketSphinxDecoder {
             if added < 0 { throw .grammar("the pronunciation '\(phones.joined(separator: " "))' of '\(word)' was refused") }
         }
         if cotCaughtVariants {
-            for word in grammar.intents.vocabulary.sorted() { addCotCaughtVariants(of: word) }
+            let slotWords = cotCaughtTemplateWordsOnly
+                ? Set(grammar.intents.configuration.slots.values.joined().flatMap { $0.lowercased().split(separator: " ").map(String.init) })
+                : []
+            for word in grammar.intents.vocabulary.sorted() where !slotWords.contains(word) { addCotCaughtVariants(of: word) }
         }
         // The same paths as the JSGF grammar, as finite-state grammars: plain, and with garbage loops beside slot values
         // and final words (JSGF cannot weight an alternative that is a rule, and PocketSphinx shares a recursive rule's
@@ -191,11 +197,7 @@ final class PocketSphinxDecoder {
     /// say "call", "talk" or "offer" with the vowel of "cot" (the cot-caught merger), and the dictionary mostly
     /// lists only AO.
     private func addCotCaughtVariants(of word: String) {
-        var pronunciations: [String] = []
-        while let phones = ps_lookup_word(decoder, pronunciations.isEmpty ? word : "\(word)(\(pronunciations.count + 1))") {
-            pronunciations.append(String(cString: phones))
-            free(phones)
-        }
+        var pronunciations = pronunciations(of: word)
         for pronunciation in pronunciations {
             let phones = pronunciation.split(separator: " ")
             let merged = phones.indices.map { index in
@@ -205,6 +207,16 @@ final class PocketSphinxDecoder {
             pronunciations.append(merged)
             _ = ps_add_word(decoder, "\(word)(\(pronunciations.count))", merged, 0)
         }
+    }
+
+    /// The dictionary's pronunciations of `word` (`word`, `word(2)`, ...), phones separated by spaces.
+    func pronunciations(of word: String) -> [String] {
+        var pronunciations: [String] = []
+        while let phones = ps_lookup_word(decoder, pronunciations.isEmpty ? word : "\(word)(\(pronunciations.count + 1))") {
+            pronunciations.append(String(cString: phones))
+            free(phones)
+        }
+        return pronunciations
     }
 
     /// True for the phone words of the phone loop and the grammar's garbage loops.
@@ -303,6 +315,8 @@ public struct RecognizerModel: Sendable {
     /// through as "call globex now", and on held-out set B "call an ambulance" as "call umbrella"; the word-level
     /// check, at the setting tuned on A, catches neither (Plugins/Voice/README.md).
     public var cotCaughtVariants = false
+    /// With ``cotCaughtVariants``: only words of the templates get AA variants, not the words of slot values.
+    public var cotCaughtTemplateWordsOnly = false
     /// Whether the garbage loop also stands beside slot values. Off: slot values are mostly names (customers,
     /// brands), which the acoustic model fits worse than dictionary words; on held-out set B and on the bench the
     /// loop took in-grammar names ("acme") and caught no false accept there (Plugins/Voice/README.md).
@@ -327,6 +341,9 @@ public struct RecognizerModel: Sendable {
     /// whatever the decoder heard before, and all searches of it see the same features. Off: PocketSphinx's defaults
     /// (the noise estimate and a live cepstral mean carried over from earlier utterances and searches).
     public var freshFrontEnd = true
+    /// Rejects a match when a slot value's frames score more than this per frame below the phone loop over the same
+    /// frames (``Recognition/slotGap``; nil: no such check). Off: see Plugins/Voice/README.md.
+    public var maxSlotGap: Double?
 
     /// Debian's `pocketsphinx-en-us` paths.
     public static let debianEnglish = RecognizerModel(
