@@ -1,3 +1,4 @@
+import Foundation
 import VoiceEngine
 import XCTest
 
@@ -39,6 +40,15 @@ final class SynthesisStateTests: XCTestCase {
         let before = try Clips.synthesizer.synthesize(text)
         XCTAssertFalse(try Clips.synthesizer.phonemes("globex initech", voice: "en-gb-scotland").isEmpty)
         assertSame(try Clips.synthesizer.synthesize(text), before, "default voice")
+    }
+
+    func testSynthesisWorksWhenChildrenAreReapedByTheSystem() throws {
+        // A host that ignores SIGCHLD has its children reaped at once, so waitpid finds none: the samples decide.
+        let before = try Clips.synthesizer.synthesize(text)
+        let previous = signal(SIGCHLD, SIG_IGN)
+        defer { signal(SIGCHLD, previous) }
+        assertSame(try Clips.synthesizer.synthesize(text), before, "with SIGCHLD ignored")
+        XCTAssertThrowsError(try Clips.synthesizer.synthesize(text, voice: "xx-nonexistent"), "no samples: an error")
     }
 
     func testUnknownVoiceIsRefusedAndLeavesNothingBehind() throws {

@@ -89,10 +89,12 @@ static inline int plexus_espeak_synthesize_isolated(const char *voice, int rate,
         used += (size_t)got;
     }
     close(fds[0]); // a child still writing gets EPIPE and stops
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    int status = 0, waited;
+    while ((waited = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {}
     int result;
     if (readError != 0) result = -readError;
+    // Reaped by someone else (SIGCHLD ignored): the samples are all there is to judge by.
+    else if (waited < 0) result = used > 0 ? 0 : -ECHILD;
     else if (WIFEXITED(status)) result = WEXITSTATUS(status);
     else if (WIFSIGNALED(status)) result = 128 + WTERMSIG(status);
     else result = 255;
