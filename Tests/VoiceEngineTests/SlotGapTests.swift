@@ -67,4 +67,24 @@ final class SlotGapTests: XCTestCase {
             XCTAssertEqual(decoder.pronunciations(of: "offer").count, offerVariants, "slot word, templatesOnly \(templatesOnly)")
         }
     }
+
+    func testAAVariantsAsWordsOfTheirOwnAreReportedAsTheWord() throws {
+        var model = RecognizerModel.debianEnglish
+        model.cotCaughtVariants = true
+        model.cotCaughtTemplateWordsOnly = true
+        model.cotCaughtProbability = 0.5
+        let configuration = IntentConfiguration(slots: ["customer": ["acme", "globex"]],
+                                                intents: [IntentDefinition(name: "call_customer", templates: ["call {customer} [now]"])])
+        let decoder = try PocketSphinxDecoder(model: model)
+        try decoder.load(CompiledGrammar(intents: try IntentGrammar(configuration), addedPronunciations: [:], generation: 1))
+        XCTAssertEqual(decoder.pronunciations(of: "call"), ["K AO L"], "no alternative pronunciation of the word itself")
+        XCTAssertEqual(decoder.pronunciations(of: "call" + PocketSphinxDecoder.variantSuffix), ["K AA L"])
+
+        let recognizer = try SpeechRecognizer(model: model, synthesizer: Clips.synthesizer, maxDecoders: 1)
+        try recognizer.install(configuration)
+        let wav = try Clips.wav("call acme now", voice: "en-us", speed: 150)
+        let result = try recognizer.recognize(AudioConverter.toRecognizerFormat(AudioReader.read(wav, contentType: "audio/wav", maxSeconds: 30)))
+        XCTAssertEqual(result.text, "call acme now", "the variant word is reported as the word")
+        XCTAssertEqual(result.wordGaps.map(\.word), ["call", "acme", "now"])
+    }
 }

@@ -80,6 +80,8 @@ do {
             model.cotCaughtVariants = cotCaught == "1" || cotCaught == "templates"
             model.cotCaughtTemplateWordsOnly = cotCaught == "templates"
         }
+        // VOICE_BENCH_COT_CAUGHT_PROB=P: the AA variants as words of their own, offered with probability P relative to the word.
+        if let probability = ProcessInfo.processInfo.environment["VOICE_BENCH_COT_CAUGHT_PROB"].flatMap(Double.init) { model.cotCaughtProbability = probability }
         if let slots = ProcessInfo.processInfo.environment["VOICE_BENCH_GARBAGE_SLOTS"] { model.garbageBesideSlots = slots == "1" }
         // VOICE_BENCH_FRESH_FRONT_END=0: the front end's state carries over between searches (the behaviour before).
         if let fresh = ProcessInfo.processInfo.environment["VOICE_BENCH_FRESH_FRONT_END"] { model.freshFrontEnd = fresh != "0" }
