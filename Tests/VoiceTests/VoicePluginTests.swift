@@ -49,6 +49,15 @@ final class VoicePluginTests: XCTestCase {
         let spoken = try plexus.request("POST", "/api/v1/voice/command", headers: "Content-Type: audio/wav\r\nAccept: audio/wav\r\n", body: said.body)
         XCTAssertEqual(spoken.header("Content-Type"), "audio/wav")
         XCTAssertEqual(Array(spoken.body.prefix(4)), Array("RIFF".utf8))
+        // The same request gives the same audio after other voices spoke (espeak-ng's state does not leak between calls).
+        for variant in ["en-us%2Bm3", "en-us%2Bf3"] { // en-us+m3, en-us+f3
+            let other = try plexus.request("POST", "/api/v1/voice/say?voice=\(variant)&rate=200&pitch=70", headers: "Content-Type: text/plain\r\n",
+                                           body: Array("call acme now".utf8))
+            XCTAssertEqual(other.status, 200, other.text)
+        }
+        let again = try plexus.request("POST", "/api/v1/voice/say?voice=en-us&rate=170", headers: "Content-Type: text/plain\r\n",
+                                       body: Array("create a new ticket for globex".utf8))
+        XCTAssertTrue(again.body == said.body, "/say repeated: \(again.body.count) bytes against \(said.body.count), not the same audio")
 
         for (body, type, status) in [(Array("not audio".utf8), "audio/wav", 422), (Array(said.body.prefix(30)), "audio/wav", 422),
                                      (Array("{}".utf8), "application/json", 415), (Array(said.body.prefix(2000)), "audio/wav", 422)] {

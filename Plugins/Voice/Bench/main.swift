@@ -5,7 +5,8 @@ import VoiceEngine
 //   voice-bench INTENTS.json CLIP.wav...   recognise; one tab-separated line per clip: file, intent (or -),
 //                                          slots (name=value;...), confidence, gap per frame/absorbed speech, audio seconds,
 //                                          decode CPU milliseconds (thread CPU time, conversion included), transcript,
-//                                          the searches run (checked,phones,intents)
+//                                          the searches run (checked,phones,intents), each word's frames and gap
+//                                          per frame against the phone loop (word:frames:gap ...), the slot gap
 //   voice-bench --jsgf INTENTS.json        the JSGF grammar the engine decodes with
 //   voice-bench --dict INTENTS.json        dictionary lines for words cmudict lacks (espeak-ng phonemes)
 //   voice-bench --parse INTENTS.json       transcripts on stdin → "intent<TAB>slots" lines (the engine's parser)
@@ -74,7 +75,13 @@ do {
             model.garbageEntryProbability = values[0]
             model.garbagePhoneProbability = values[1]
         }
-        if let cotCaught = ProcessInfo.processInfo.environment["VOICE_BENCH_COT_CAUGHT"] { model.cotCaughtVariants = cotCaught == "1" }
+        // VOICE_BENCH_COT_CAUGHT=1: AA variants for every grammar word; =templates: for template words only (not slot values).
+        if let cotCaught = ProcessInfo.processInfo.environment["VOICE_BENCH_COT_CAUGHT"] {
+            model.cotCaughtVariants = cotCaught == "1" || cotCaught == "templates"
+            model.cotCaughtTemplateWordsOnly = cotCaught == "templates"
+        }
+        // VOICE_BENCH_COT_CAUGHT_PROB=P: the AA variants as words of their own, offered with probability P relative to the word.
+        if let probability = ProcessInfo.processInfo.environment["VOICE_BENCH_COT_CAUGHT_PROB"].flatMap(Double.init) { model.cotCaughtProbability = probability }
         if let slots = ProcessInfo.processInfo.environment["VOICE_BENCH_GARBAGE_SLOTS"] { model.garbageBesideSlots = slots == "1" }
         // VOICE_BENCH_FRESH_FRONT_END=0: the front end's state carries over between searches (the behaviour before).
         if let fresh = ProcessInfo.processInfo.environment["VOICE_BENCH_FRESH_FRONT_END"] { model.freshFrontEnd = fresh != "0" }
@@ -86,6 +93,8 @@ do {
         }
         // VOICE_BENCH_ALWAYS_PLAIN=1: every clip with a grammar path is searched with the plain grammar too (the order before).
         if let always = ProcessInfo.processInfo.environment["VOICE_BENCH_ALWAYS_PLAIN"] { model.alwaysSearchPlainGrammar = always == "1" }
+        // VOICE_BENCH_MAX_SLOT_GAP=X: reject a match whose slot value scores more than X per frame below the phone loop.
+        if let slotGap = ProcessInfo.processInfo.environment["VOICE_BENCH_MAX_SLOT_GAP"] { model.maxSlotGap = Double(slotGap) }
         // VOICE_BENCH_EXTRA="-name value ...": more PocketSphinx arguments (front-end tuning runs).
         if let extra = ProcessInfo.processInfo.environment["VOICE_BENCH_EXTRA"] { model.extraArguments = extra.split(separator: " ").map(String.init) }
         // VOICE_BENCH_LOOP_BEAM="BEAM,WORDBEAM": the phone-loop search's beams (tuning runs).
@@ -103,7 +112,9 @@ do {
             let cpu = cpuMilliseconds() - before
             print([path, result.match?.intent ?? "-", slotText(result.match?.slots), String(format: "%.3f", result.confidence),
                    String(format: "%.1f/%.2f", result.gapPerFrame, result.absorbedSpeech), String(format: "%.3f", result.audioSeconds), String(format: "%.2f", cpu),
-                   result.text, result.searches.joined(separator: ",")].joined(separator: "\t"))
+                   result.text, result.searches.joined(separator: ","),
+                   result.wordGaps.map { "\($0.word):\($0.frames):\(String(format: "%.1f", $0.gapPerFrame))" }.joined(separator: " "),
+                   String(format: "%.1f", result.slotGap)].joined(separator: "\t"))
         }
     }
 } catch {

@@ -48,6 +48,8 @@ final class PocketSphinxDecoder {
     let garbage: GarbageLoop?
     /// Whether grammar words get AA variants of AO (``RecognizerModel/cotCaughtVariants``).
     let cotCaughtVariants: Bool
+    /// Whether only template words get them (``RecognizerModel/cotCaughtTemplateWordsOnly``).
+    let cotCaughtTemplateWordsOnly: Bool
     /// Whether every search starts from a reset front end (``RecognizerModel/freshFrontEnd``).
     let freshFrontEnd: Bool
     private(set) var generation = -1
@@ -55,6 +57,8 @@ final class PocketSphinxDecoder {
     init(model: RecognizerModel) throws(RecognizerError) {
         noiseFloor = model.noiseFloor
         cotCaughtVariants = model.cotCaughtVariants
+        cotCaughtTemplateWordsOnly = model.cotCaughtTemplateWordsOnly
+        cotCaughtProbability = model.cotCaughtProbability
         freshFrontEnd = model.freshFrontEnd
         var arguments = ["voice", "-hmm", model.acousticModelPath, "-dict", model.dictionaryPath, "-logfn", "/dev/null",
                          "-samprate", "16000", "-bestpath", "no",
@@ -164,14 +168,26 @@ final class PocketSphinxDecoder {
             if added < 0 { throw .grammar("the pronunciation '\(phones.joined(separator: " "))' of '\(word)' was refused") }
         }
         if cotCaughtVariants {
-            for word in grammar.intents.vocabulary.sorted() { addCotCaughtVariants(of: word) }
+            let slotWords = cotCaughtTemplateWordsOnly
+                ? Set(grammar.intents.configuration.slots.values.joined().flatMap { $0.lowercased().split(separator: " ").map(String.init) })
+                : []
+            for word in grammar.intents.vocabulary.sorted() where !slotWords.contains(word) { addCotCaughtVariants(of: word) }
+        }
+        func withVariants(_ text: String) -> String {
+            guard cotCaughtProbability < 1, !variantWords.isEmpty else { return text }
+            return text.split(separator: "\n", omittingEmptySubsequences: false).flatMap { line -> [String] in
+                let fields = line.split(separator: " ")
+                guard fields.count == 5, fields[0] == "TRANSITION", variantWords.contains(String(fields[4])),
+                      let probability = Double(fields[3]) else { return [String(line)] }
+                return [String(line), "TRANSITION \(fields[1]) \(fields[2]) \(probability * cotCaughtProbability) \(fields[4])\(Self.variantSuffix)"]
+            }.joined(separator: "\n")
         }
         // The same paths as the JSGF grammar, as finite-state grammars: plain, and with garbage loops beside slot values
         // and final words (JSGF cannot weight an alternative that is a rule, and PocketSphinx shares a recursive rule's
         // states between its uses). Two searches, since the loops' phones, as words, raise the word-exit beam's
         // threshold and so change the path (and score) that the plain grammar finds for the same words.
-        try setFSG("intents", grammar.intents.fsg(garbage: nil))
-        if let garbage { try setFSG("checked", grammar.intents.fsg(garbage: garbage)) }
+        try setFSG("intents", withVariants(grammar.intents.fsg(garbage: nil)))
+        if let garbage { try setFSG("checked", withVariants(grammar.intents.fsg(garbage: garbage))) }
         generation = grammar.generation
     }
 
@@ -191,11 +207,7 @@ final class PocketSphinxDecoder {
     /// say "call", "talk" or "offer" with the vowel of "cot" (the cot-caught merger), and the dictionary mostly
     /// lists only AO.
     private func addCotCaughtVariants(of word: String) {
-        var pronunciations: [String] = []
-        while let phones = ps_lookup_word(decoder, pronunciations.isEmpty ? word : "\(word)(\(pronunciations.count + 1))") {
-            pronunciations.append(String(cString: phones))
-            free(phones)
-        }
+        var pronunciations = pronunciations(of: word)
         for pronunciation in pronunciations {
             let phones = pronunciation.split(separator: " ")
             let merged = phones.indices.map { index in
@@ -203,8 +215,33 @@ final class PocketSphinxDecoder {
             }.joined(separator: " ")
             guard !pronunciations.contains(merged) else { continue }
             pronunciations.append(merged)
-            _ = ps_add_word(decoder, "\(word)(\(pronunciations.count))", merged, 0)
+            if cotCaughtProbability < 1 {
+                // A word of its own, which the grammar offers beside the word with a lower probability.
+                let name = word + Self.variantSuffix
+                let count = self.pronunciations(of: name).count
+                _ = ps_add_word(decoder, count == 0 ? name : "\(name)(\(count + 1))", merged, 0)
+                variantWords.insert(word)
+            } else {
+                _ = ps_add_word(decoder, "\(word)(\(pronunciations.count))", merged, 0)
+            }
         }
+    }
+
+    /// The suffix of the AA variants' words when they are words of their own (``RecognizerModel/cotCaughtProbability``).
+    static let variantSuffix = "~aa"
+    /// Words that have an AA variant as a word of its own.
+    private var variantWords = Set<String>()
+    /// The variant words' probability relative to the word (1: alternative pronunciations of the word itself).
+    let cotCaughtProbability: Double
+
+    /// The dictionary's pronunciations of `word` (`word`, `word(2)`, ...), phones separated by spaces.
+    func pronunciations(of word: String) -> [String] {
+        var pronunciations: [String] = []
+        while let phones = ps_lookup_word(decoder, pronunciations.isEmpty ? word : "\(word)(\(pronunciations.count + 1))") {
+            pronunciations.append(String(cString: phones))
+            free(phones)
+        }
+        return pronunciations
     }
 
     /// True for the phone words of the phone loop and the grammar's garbage loops.
@@ -216,7 +253,15 @@ final class PocketSphinxDecoder {
     /// The best path of one search over 16 kHz mono samples (already given their noise floor: ``withNoiseFloor(_:level:)``).
     func search(_ search: Search, _ samples: [Int16]) throws(RecognizerError) -> Path {
         var score: Int32 = 0, segments: [Segment] = []
-        let words = try pass(search.rawValue, samples, score: &score, segments: &segments)
+        var words = try pass(search.rawValue, samples, score: &score, segments: &segments)
+        if !variantWords.isEmpty {
+            func base(_ word: Substring) -> Substring { word.hasSuffix(Self.variantSuffix) ? word.dropLast(Self.variantSuffix.count) : word }
+            words = words.split(separator: " ").map(base).joined(separator: " ")
+            for index in segments.indices {
+                let word = segments[index].word.split(separator: "(").first ?? ""
+                if word.hasSuffix(Self.variantSuffix) { segments[index].word = String(base(word)) }
+            }
+        }
         return Path(words: words, score: score, segments: segments, frames: Int(ps_get_n_frames(decoder)))
     }
 
@@ -303,6 +348,11 @@ public struct RecognizerModel: Sendable {
     /// through as "call globex now", and on held-out set B "call an ambulance" as "call umbrella"; the word-level
     /// check, at the setting tuned on A, catches neither (Plugins/Voice/README.md).
     public var cotCaughtVariants = false
+    /// With ``cotCaughtVariants``: only words of the templates get AA variants, not the words of slot values.
+    public var cotCaughtTemplateWordsOnly = false
+    /// With ``cotCaughtVariants``: below 1, each AA variant is a word of its own that the grammar offers beside the
+    /// word with this probability relative to it (a pronunciation prior); 1: an alternative pronunciation of the word.
+    public var cotCaughtProbability = 1.0
     /// Whether the garbage loop also stands beside slot values. Off: slot values are mostly names (customers,
     /// brands), which the acoustic model fits worse than dictionary words; on held-out set B and on the bench the
     /// loop took in-grammar names ("acme") and caught no false accept there (Plugins/Voice/README.md).
@@ -327,6 +377,9 @@ public struct RecognizerModel: Sendable {
     /// whatever the decoder heard before, and all searches of it see the same features. Off: PocketSphinx's defaults
     /// (the noise estimate and a live cepstral mean carried over from earlier utterances and searches).
     public var freshFrontEnd = true
+    /// Rejects a match when a slot value's frames score more than this per frame below the phone loop over the same
+    /// frames (``Recognition/slotGap``; nil: no such check). Off: see Plugins/Voice/README.md.
+    public var maxSlotGap: Double?
 
     /// Debian's `pocketsphinx-en-us` paths.
     public static let debianEnglish = RecognizerModel(

@@ -23,6 +23,21 @@ public struct Recognition: Sendable {
     /// The decoder's searches run for this utterance, in order: "checked" (grammar with garbage loops), "phones"
     /// (phone loop), "intents" (plain grammar).
     public var searches: [String] = []
+    /// Each word of the judged grammar path against the phone loop over the same frames (empty when the path was
+    /// not judged against the loop: no path, or one through a garbage loop).
+    public var wordGaps: [WordGap] = []
+    /// The largest gap per frame of a slot value of the match against the phone loop over the value's frames
+    /// (-infinity without slots); ``RecognizerModel/maxSlotGap`` rejects on it.
+    public var slotGap: Double = -.infinity
+}
+
+/// One word of a grammar path against the phone loop: its frames and the loop's acoustic score over those frames
+/// minus the word's, per frame (log base 1.0001 units; positive: the loop fits better).
+public struct WordGap: Sendable, Equatable {
+    public var word: String
+    public var firstFrame: Int
+    public var frames: Int
+    public var gapPerFrame: Double
 }
 
 /// Grammar-constrained recognition with out-of-grammar rejection, over a pool of PocketSphinx decoders
@@ -159,7 +174,7 @@ public final class SpeechRecognizer: @unchecked Sendable {
         return Recognition(text: Self.transcript(judged.words), match: judged.match, confidence: (judged.confidence * 1000).rounded() / 1000,
                            audioSeconds: Double(samples.count) / Double(AudioConverter.targetRate),
                            decodeMilliseconds: elapsed, spokenPhones: judged.spoken, gapPerFrame: judged.gap, absorbedSpeech: judged.absorbed,
-                           searches: searches)
+                           searches: searches, wordGaps: judged.wordGaps, slotGap: judged.slotGap)
     }
 
     /// The verdict on one grammar path.
@@ -172,6 +187,8 @@ public final class SpeechRecognizer: @unchecked Sendable {
         var absorbed: Double
         /// Rejected by the score gap or the absorbed speech alone (the phone loop heard speech and the words are an intent).
         var failedOnScores = false
+        var wordGaps: [WordGap] = []
+        var slotGap: Double = -.infinity
 
         /// No path, or a path through a garbage loop: rejected, whatever the phone loop would hear (so it is not run).
         init(garbled path: PocketSphinxDecoder.Path) {
@@ -204,13 +221,53 @@ public final class SpeechRecognizer: @unchecked Sendable {
         let worst = max(gap / max(rejectionGap, 0.01), absorbed / max(maxAbsorbedSpeech, 0.01), 0)
         var confidence = max(0, min(1, 1 - worst / 2))
         var match = grammar.intents.match(path.words)
-        let onScores = gap > rejectionGap || absorbed > maxAbsorbedSpeech
+        let wordGaps = Self.wordGaps(path.segments, phones: phones.segments)
+        let slotGap = match.map { Self.slotGap($0, wordGaps: wordGaps) } ?? -.infinity
+        let onScores = gap > rejectionGap || absorbed > maxAbsorbedSpeech || slotGap > (model.maxSlotGap ?? .infinity)
         if spoken < minimumPhones || onScores || match == nil {
             match = nil
             confidence = min(confidence, 0.49)
         }
-        return Judgement(words: path.words, match: match, confidence: confidence, spoken: spoken, gap: gap, absorbed: absorbed,
-                         failedOnScores: onScores && spoken >= minimumPhones && grammar.intents.match(path.words) != nil)
+        var judgement = Judgement(words: path.words, match: match, confidence: confidence, spoken: spoken, gap: gap, absorbed: absorbed,
+                                  failedOnScores: onScores && spoken >= minimumPhones && grammar.intents.match(path.words) != nil)
+        judgement.wordGaps = wordGaps
+        judgement.slotGap = slotGap
+        return judgement
+    }
+
+    /// Each non-filler segment of a grammar path against the phone loop's segments over the same frames (a loop
+    /// segment that overlaps the word only in part counts for the overlapping fraction of its score).
+    static func wordGaps(_ grammar: [PocketSphinxDecoder.Segment], phones: [PocketSphinxDecoder.Segment]) -> [WordGap] {
+        grammar.filter { !$0.isFiller }.map { word in
+            var loop = 0.0
+            for segment in phones {
+                let low = max(word.firstFrame, segment.firstFrame), high = min(word.lastFrame, segment.lastFrame)
+                guard low <= high else { continue }
+                loop += Double(segment.acousticScore) * Double(high - low + 1) / Double(segment.lastFrame - segment.firstFrame + 1)
+            }
+            let frames = max(1, word.lastFrame - word.firstFrame + 1)
+            // "call(2)": the variant's number is not part of the word.
+            let name = word.word.split(separator: "(").first.map(String.init) ?? word.word
+            return WordGap(word: name, firstFrame: word.firstFrame, frames: frames, gapPerFrame: (loop - Double(word.acousticScore)) / Double(frames))
+        }
+    }
+
+    /// The largest gap per frame over the frames of one slot value of `match` (its words found in order in the path).
+    static func slotGap(_ match: IntentMatch, wordGaps: [WordGap]) -> Double {
+        var worst = -Double.infinity
+        var next = 0
+        for slot in match.slots {
+            let words = slot.value.lowercased().split(separator: " ").map(String.init)
+            guard !words.isEmpty else { continue }
+            var start = next
+            while start + words.count <= wordGaps.count, wordGaps[start..<start + words.count].map(\.word) != words { start += 1 }
+            guard start + words.count <= wordGaps.count else { continue }
+            let run = wordGaps[start..<start + words.count]
+            let frames = run.reduce(0) { $0 + $1.frames }
+            worst = max(worst, run.reduce(0) { $0 + $1.gapPerFrame * Double($1.frames) } / Double(max(1, frames)))
+            next = start + words.count
+        }
+        return worst
     }
 
     /// The grammar path's words, each run of garbage-loop phones written as "…".
