@@ -175,8 +175,10 @@ final class AccessLogFormatter {
             out.put(UInt8(ascii: "-"))
             return
         }
-        var value = value
-        value.withUTF8 { out.put(UnsafeRawBufferPointer($0)) }
+        if value.utf8.withContiguousStorageIfAvailable({ out.put(UnsafeRawBufferPointer($0)) }) == nil {
+            var value = value
+            value.withUTF8 { out.put(UnsafeRawBufferPointer($0)) }
+        }
     }
 
     private func combined(_ value: String?, _ out: inout ByteWriter) {
