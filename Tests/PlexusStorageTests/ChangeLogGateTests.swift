@@ -104,10 +104,10 @@ final class ChangeLogGateTests: XCTestCase {
         // closing it does not leave).
         let id = try XCTUnwrap(crashed.listenerID)
         try cluster.execute("UPDATE plugin_gate._plexus_listeners SET listener = 'crashed-' || listener WHERE listener = '\(id)'", url: url)
-        clock.advance(StorageConfiguration().changeListenerLease - 1)
+        clock.advance(119)  // four renewals of 30 s, less a second
         try await Task.sleep(nanoseconds: 600_000_000)  // three of the checker's checks
         XCTAssertEqual(try triggerStates(cluster, url), ["O"], "its lease has not run out yet")
-        clock.advance(2)  // 1 s past the default lease: minutes, not an hour
+        clock.advance(62)  // 3 minutes after its last renewal: ended (not after an hour)
         try await waitUntil { (try? self.triggerStates(cluster, url)) == ["D"] }
         XCTAssertEqual(try cluster.execute("SELECT count(*) FROM plugin_gate._plexus_listeners", url: url), ["0"], "the expired lease was removed")
         try await checker.execute("INSERT INTO items VALUES (2)")
