@@ -15,11 +15,16 @@ public struct StorageConfiguration: Sendable {
     /// The clock for key-value TTLs (injectable for tests).
     public var clock: @Sendable () -> Date = { Date() }
     /// PostgreSQL: how long a listening engine's lease on its plugin's change log lasts without
-    /// renewal (s). It should outlive any connection loss a listener's catch-up can still cover
-    /// (the log keeps an hour), since once the last lease ends the log stops.
-    public var changeListenerLease: TimeInterval = 3600
+    /// renewal (s): four renewals. A lease that ran out is removed only once its engine's LISTEN
+    /// session is gone too (see `PostgresChangeGate.swift`), so a live engine whose renewal is late
+    /// keeps its log; a crashed one's ends after this.
+    public var changeListenerLease: TimeInterval = 120
+    /// PostgreSQL: the clock of the listener leases (seconds since 1970; injectable for tests).
+    /// nil: the database server's clock, which every instance shares.
+    public var changeListenerClock: (@Sendable () -> TimeInterval)?
     /// PostgreSQL: how often an engine renews its lease while listening, or otherwise looks for
-    /// expired leases and stops the change log when none is live (s; 0: never).
+    /// expired leases and stops the change log when none is live; and how long its LISTEN
+    /// connection may stay silent before it is pinged (s; 0: never).
     public var changeListenerCheckInterval: TimeInterval = 30
 
     /// The defaults: 5 s busy timeout, create if missing, purge every minute, 64 cached statements.

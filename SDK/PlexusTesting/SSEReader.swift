@@ -22,8 +22,35 @@ public final class SSEReader {
     /// Reads frames from `client`, whose response head has been read.
     public init(client: TestClient) { self.client = client }
 
-    /// The next event frame (comments and `retry:` lines are skipped).
+    /// `subscribed` frames read by ``next()`` and not yet taken by ``subscribed()``.
+    private var subscribedFrames: [Frame] = []
+    /// Event frames read by ``subscribed()`` and not yet taken by ``next()``.
+    private var eventFrames: [Frame] = []
+
+    /// The next event frame (comments, `retry:` lines and the stream's `subscribed` frame are skipped).
     public func next() throws -> Frame {
+        if !eventFrames.isEmpty { return eventFrames.removeFirst() }
+        while true {
+            let frame = try nextFrame()
+            if frame.id == nil, frame.event == "subscribed" {
+                subscribedFrames.append(frame)
+                continue
+            }
+            return frame
+        }
+    }
+
+    /// The stream's `event: subscribed` frame (no `id:`), sent once its subscriptions are complete:
+    /// its topics. Event frames read while waiting for it are kept for ``next()``.
+    public func subscribed() throws -> [String] {
+        while subscribedFrames.isEmpty {
+            let frame = try nextFrame()
+            if frame.id == nil, frame.event == "subscribed" { subscribedFrames.append(frame) } else { eventFrames.append(frame) }
+        }
+        return subscribedFrames.removeFirst().json["topics"] as? [String] ?? []
+    }
+
+    private func nextFrame() throws -> Frame {
         while true {
             if let end = text.range(of: "\n\n") {
                 let block = String(text[..<end.lowerBound])

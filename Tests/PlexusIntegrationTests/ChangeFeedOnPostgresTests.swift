@@ -55,4 +55,32 @@ final class ChangeFeedOnPostgresTests: XCTestCase {
         XCTAssertEqual(try a.request("POST", "/api/v1/notes", body: Array("unheard again".utf8)).status, 201)
         XCTAssertEqual(try cluster.execute("SELECT count(*) FROM plugin_notes._plexus_changes", url: url), logged, "not logged")
     }
+
+    /// An SSE client on B gets `event: subscribed` once the log runs (the triggers are enabled by
+    /// then), and a note created through A right after it.
+    func testAnSSESubscriberOnBIsToldWhenTheLogRuns() throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n"
+        let a = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [], extra: extra)
+        defer { _ = a.stop() }
+        let b = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [], extra: extra)
+        defer { _ = b.stop() }
+        XCTAssertEqual(try a.request("POST", "/api/v1/notes", body: Array("unheard".utf8)).status, 201)
+        XCTAssertEqual(try triggerStates(cluster, url), ["D"])
+
+        let client = try TestClient(port: b.port, timeoutSeconds: 10)
+        try client.send("GET /api/v1/events/stream?topic=storage.notes.%23 HTTP/1.1\r\nHost: t\r\n\(b.authorized(""))\r\n")
+        XCTAssertEqual(try client.readHead().status, 200)
+        let reader = SSEReader(client: client)
+        XCTAssertEqual(try reader.subscribed(), ["storage.notes.#"])
+        XCTAssertEqual(try triggerStates(cluster, url), ["O"], "enabled before the stream said subscribed")
+
+        let created = try a.request("POST", "/api/v1/notes", body: Array("heard on B".utf8))
+        XCTAssertEqual(created.status, 201, created.text)
+        let id = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(created.body)) as? [String: Any])?["id"] as? Int)
+        let event = try reader.next()
+        XCTAssertEqual(event.event, "storage.notes.notes.insert")
+        XCTAssertEqual((event.json["payload"] as? [String: Any])?["rowid"] as? Int, id, event.data)
+    }
 }

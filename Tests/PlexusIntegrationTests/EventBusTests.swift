@@ -47,6 +47,21 @@ final class EventBusTests: XCTestCase {
         XCTAssertEqual(plexus.stop(), 0)
     }
 
+    /// A stream says when its subscriptions are complete: one `event: subscribed` frame without
+    /// `id:`, its patterns in the data; an event published after it arrives, in either format.
+    func testAStreamSaysWhenItsSubscriptionsAreComplete() throws {
+        let plexus = try Repository.startPlexus(swiftPlugins: [], cFixtures: [])
+        for format in ["", "&format=message"] {
+            let reader = try stream(plexus, "topic=a.%23&topic=b.c\(format)")
+            XCTAssertEqual(try reader.subscribed(), ["a.#", "b.c"], format)
+            XCTAssertEqual(try publish(plexus, ["topic": "b.c", "payload": ["n": 1]]).status, 202)
+            let event = try reader.next()
+            XCTAssertNotNil(event.id)
+            XCTAssertEqual(format.isEmpty ? event.event : event.json["topic"] as? String, "b.c", format)
+        }
+        XCTAssertEqual(plexus.stop(), 0)
+    }
+
     func testBadPublishesAreRefusedWithTheField() throws {
         let plexus = try Repository.startPlexus(swiftPlugins: [], cFixtures: [])
         for (body, detail) in [(["topic": "a..b"], "field 'topic'"), (["payload": 1], "field 'topic' is required"),

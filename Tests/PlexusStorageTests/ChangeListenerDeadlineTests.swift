@@ -6,7 +6,8 @@ import XCTest
 
 /// The change listener's queries have the pool's client deadline (issue 21): a catch-up whose
 /// server stops answering mid-query (a relay that carries no byte more, no FIN, no RST) fails
-/// once the statement timeout plus 2 s passed; the listener connects again and catches up.
+/// once the statement timeout plus 2 s passed; the listener connects again and catches up. An
+/// idle one is pinged, so a stalled connection is noticed without a query of its own.
 final class ChangeListenerDeadlineTests: XCTestCase {
     func testACatchUpWhoseServerStopsAnsweringFailsAtTheDeadlineAndIsMadeAgain() async throws {
         let cluster = try PostgresTestCluster.get()
@@ -53,6 +54,41 @@ final class ChangeListenerDeadlineTests: XCTestCase {
         // Within the deadline (1 s + 2 s) and a reconnect, the catch-up is made again and reports them.
         for _ in 0..<2000 where batches.current.flatMap({ $0 }).count < 4 { try await Task.sleep(nanoseconds: 10_000_000) }
         XCTAssertEqual(batches.current.flatMap { $0.map(\.rowID) }, [1, 2, 3, 4], "every change once, in order, after the stalled catch-up")
+        XCTAssertGreaterThan(relay.accepted, before, "a new connection was made")
+        let closed = DispatchSemaphore(value: 0)
+        listener.close { _ in closed.signal() }
+        _ = closed.wait(timeout: .now() + 10)
+    }
+
+    /// An idle LISTEN connection whose server stops answering while the relay still holds the
+    /// connection (nothing is lost, so no error ever arrives) is pinged after half a second of
+    /// silence: the ping fails at the deadline (1 s + 2 s), the listener reconnects and catches up
+    /// the writes it was not told about.
+    func testAnIdleListenerBehindAStalledRelayNoticesAtItsPingAndCatchesUp() async throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let relay = try StallingRelay(upstreamPort: cluster.port)
+        defer { relay.stop() }
+        var configuration = testConfiguration()
+        configuration.changeListenerCheckInterval = 0.5
+        let listener = try await StorageEngine.open(
+            pluginName: "idle", postgres: PostgresSettings(url: relay.relaying(url, upstreamPort: cluster.port), poolSize: 1, statementTimeoutMilliseconds: 1_000),
+            configuration: configuration)
+        let batches = Locked<[[StorageChange]]>([])
+        listener.setChangeHandler { batch in batches.withLock { $0.append(batch) } }
+        try await listener.setChangeListening(true)
+        try await listener.execute("CREATE TABLE items (id BIGINT PRIMARY KEY)")
+        try await listener.execute("INSERT INTO items VALUES (1)")
+        try await waitUntil { batches.current.count == 1 }
+
+        relay.stall()
+        usleep(200_000)  // a relay thread inside its 50 ms poll when stalled may still forward what arrives then
+        let before = relay.accepted
+        // Written by the administrator, not through the relay; the notifications stop at the relay.
+        for id in 2...4 { try cluster.execute("INSERT INTO plugin_idle.items VALUES (\(id))", url: url) }
+
+        for _ in 0..<2000 where batches.current.flatMap({ $0 }).count < 4 { try await Task.sleep(nanoseconds: 10_000_000) }
+        XCTAssertEqual(batches.current.flatMap { $0.map(\.rowID) }, [1, 2, 3, 4], "every change once, in order, after the stalled connection")
         XCTAssertGreaterThan(relay.accepted, before, "a new connection was made")
         let closed = DispatchSemaphore(value: 0)
         listener.close { _ in closed.signal() }

@@ -8,9 +8,10 @@ import XCTest
 /// (its `setChangeListening(true)` completes after the enabling commit), and disabled again when
 /// the last one leaves or its lease expires.
 final class ChangeLogGateTests: XCTestCase {
-    private func open(_ url: String, checkEvery interval: TimeInterval = 30) async throws -> StorageEngine {
+    private func open(_ url: String, checkEvery interval: TimeInterval = 30, leaseClock: ManualClock? = nil) async throws -> StorageEngine {
         var configuration = testConfiguration()
         configuration.changeListenerCheckInterval = interval
+        if let leaseClock { configuration.changeListenerClock = { leaseClock.date.timeIntervalSince1970 } }
         return try await StorageEngine.open(pluginName: "gate", postgres: PostgresSettings(url: url, poolSize: 3), configuration: configuration)
     }
 
@@ -80,14 +81,16 @@ final class ChangeLogGateTests: XCTestCase {
         await a.close()
     }
 
-    /// A listener that stops renewing (a crashed instance) keeps the log running until its lease
-    /// expires; then the next engine's check disables the triggers. Two listeners: one leaving
-    /// does not stop the other's log.
-    func testAnExpiredLeaseStopsTheLogAndOneOfTwoLeavingDoesNot() async throws {
+    /// A listener that stops renewing because its instance crashed (its LISTEN session is gone)
+    /// keeps the log running until its lease (the default: 4 renewals of 30 s) runs out; then the
+    /// next engine's check disables the triggers. Two listeners: one leaving does not stop the
+    /// other's log. The lease clock is the test's.
+    func testACrashedListenersLeaseEndsWithinMinutesAndOneOfTwoLeavingDoesNot() async throws {
         let cluster = try PostgresTestCluster.get()
         let url = try cluster.newDatabaseURL()
-        let checker = try await open(url, checkEvery: 0.2)
-        let crashed = try await open(url, checkEvery: 0), other = try await open(url, checkEvery: 0)
+        let clock = ManualClock()
+        let checker = try await open(url, checkEvery: 0.2, leaseClock: clock)
+        let crashed = try await open(url, checkEvery: 0, leaseClock: clock), other = try await open(url, checkEvery: 0, leaseClock: clock)
         try await checker.execute("CREATE TABLE items (id BIGINT PRIMARY KEY)")
         try await crashed.setChangeListening(true)
         try await other.setChangeListening(true)
@@ -96,14 +99,59 @@ final class ChangeLogGateTests: XCTestCase {
         try await checker.execute("INSERT INTO items VALUES (1)")
         XCTAssertEqual(try logged(cluster, url), 1)
 
-        // Its lease ran out (it stopped renewing): the checker finds nobody live and disables them.
-        try cluster.execute("UPDATE plugin_gate._plexus_listeners SET until = extract(epoch FROM clock_timestamp()) - 1", url: url)
+        // The crash: its lease stays, but no session holds its listener lock any more (the lease
+        // is moved to a name nobody's connection holds; the engine itself stays open so that
+        // closing it does not leave).
+        let id = try XCTUnwrap(crashed.listenerID)
+        try cluster.execute("UPDATE plugin_gate._plexus_listeners SET listener = 'crashed-' || listener WHERE listener = '\(id)'", url: url)
+        clock.advance(119)  // four renewals of 30 s, less a second
+        try await Task.sleep(nanoseconds: 600_000_000)  // three of the checker's checks
+        XCTAssertEqual(try triggerStates(cluster, url), ["O"], "its lease has not run out yet")
+        clock.advance(62)  // 3 minutes after its last renewal: ended (not after an hour)
         try await waitUntil { (try? self.triggerStates(cluster, url)) == ["D"] }
         XCTAssertEqual(try cluster.execute("SELECT count(*) FROM plugin_gate._plexus_listeners", url: url), ["0"], "the expired lease was removed")
         try await checker.execute("INSERT INTO items VALUES (2)")
         XCTAssertEqual(try logged(cluster, url), 1, "not logged after the lease expired")
         await crashed.close()
         await other.close()
+        await checker.close()
+    }
+
+    /// A live listener whose renewal is late (a stalled thread, a slow database: here it does not
+    /// renew at all) keeps its lease past its end while its LISTEN session lives, so the other
+    /// engines' checks keep the log running and it loses no write; its next renewal extends it.
+    func testALiveListenerWhoseRenewalIsLateLosesNoWrite() async throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let clock = ManualClock()
+        let checker = try await open(url, checkEvery: 0.2, leaseClock: clock)
+        let late = try await open(url, checkEvery: 0, leaseClock: clock)
+        try await checker.execute("CREATE TABLE items (id BIGINT PRIMARY KEY)")
+        let batches = Locked<[[StorageChange]]>([])
+        late.setChangeHandler { batch in batches.withLock { $0.append(batch) } }
+        try await late.setChangeListening(true)
+        // A crashed listener beside it, whose lease ends at the same time.
+        let id = try XCTUnwrap(late.listenerID)
+        try cluster.execute("INSERT INTO plugin_gate._plexus_listeners SELECT 'crashed', until FROM plugin_gate._plexus_listeners WHERE listener = '\(id)'", url: url)
+
+        clock.advance(StorageConfiguration().changeListenerLease * 3)  // both leases ran out long ago
+        try await waitUntil { (try? cluster.execute("SELECT listener FROM plugin_gate._plexus_listeners", url: url)) == [id] }
+        try await Task.sleep(nanoseconds: 600_000_000)  // three more checks
+        XCTAssertEqual(try cluster.execute("SELECT listener FROM plugin_gate._plexus_listeners", url: url), [id],
+                       "the crashed one's lease was removed, the late one's kept")
+        XCTAssertEqual(try triggerStates(cluster, url), ["O"])
+        try await checker.execute("INSERT INTO items VALUES (1)")
+        try await waitUntil { batches.current.count == 1 }
+        XCTAssertEqual(batches.current, [[StorageChange(table: "items", operation: .insert, rowID: 1)]], "the write was not lost")
+
+        // The late renewal comes: the lease runs from the clock's time again.
+        try await late.setChangeListening(true)
+        let until = try XCTUnwrap(Double(try XCTUnwrap(try cluster.execute("SELECT until FROM plugin_gate._plexus_listeners", url: url).first)))
+        XCTAssertEqual(until, clock.date.timeIntervalSince1970 + StorageConfiguration().changeListenerLease, accuracy: 0.01)
+
+        // Once its engine is gone (closing leaves), the log stops.
+        await late.close()
+        try await waitUntil { (try? self.triggerStates(cluster, url)) == ["D"] }
         await checker.close()
     }
 
@@ -117,34 +165,44 @@ final class ChangeLogGateTests: XCTestCase {
         try await a.execute("CREATE TABLE items (id BIGINT PRIMARY KEY, writer INT)")
         let batches = Locked<[[StorageChange]]>([])
         b.setChangeHandler { batch in batches.withLock { $0.append(batch) } }
-        // How many inserts each writer had started (the next one's number).
+        // How many inserts each writer had started (the next one's number). The writers go on
+        // until each has started 20 after the subscription completed, however long it takes.
         let started = Locked([Int](repeating: 0, count: 4))
-        let perWriter = 300
+        let stop = Locked(false)
         let writers = (0..<4).map { writer in
             Task {
-                for index in 0..<perWriter {
+                var index = 0
+                while !stop.current {
                     started.withLock { $0[writer] = index + 1 }
                     try await a.execute("INSERT INTO items VALUES (?, ?)", [.integer(Int64(writer * 100_000 + index)), .integer(Int64(writer))])
+                    index += 1
                 }
+                return index
             }
         }
         while started.current.min()! < 20 { try await Task.sleep(nanoseconds: 1_000_000) }
         try await b.setChangeListening(true)
         let atCompletion = started.current
-        for writer in writers { try await writer.value }
-        XCTAssertLessThan(atCompletion.max()!, perWriter, "the subscription completed while the writers were writing")
+        while zip(started.current, atCompletion).contains(where: { $0 < $1 + 20 }) { try await Task.sleep(nanoseconds: 1_000_000) }
+        stop.withLock { $0 = true }
+        var written: [Int] = []
+        for writer in writers { written.append(try await writer.value) }
 
         try await waitUntil {
             let ids = Set(batches.current.flatMap { $0.map(\.rowID) })
-            return (0..<4).allSatisfy { w in ids.contains(Int64(w * 100_000 + perWriter - 1)) }
+            return (0..<4).allSatisfy { w in ids.contains(Int64(w * 100_000 + written[w] - 1)) }
         }
         let delivered = batches.current.flatMap { $0.map(\.rowID) }
         XCTAssertEqual(Set(delivered).count, delivered.count, "each once")
         for writer in 0..<4 {
             let mine = delivered.filter { $0 / 100_000 == Int64(writer) }.map { Int($0 % 100_000) }
-            XCTAssertEqual(mine, Array(mine.first!..<perWriter), "writer \(writer): an unbroken run in order to its last insert")
+            guard let first = mine.first else {
+                XCTFail("writer \(writer): nothing delivered")
+                continue
+            }
+            XCTAssertEqual(mine, Array(first..<written[writer]), "writer \(writer): an unbroken run in order to its last insert")
             // The insert numbered `atCompletion[writer]` (0-based) started after the subscription completed.
-            XCTAssertLessThanOrEqual(mine.first!, atCompletion[writer], "writer \(writer): every insert started after the subscription completed is delivered")
+            XCTAssertLessThanOrEqual(first, atCompletion[writer], "writer \(writer): every insert started after the subscription completed is delivered")
         }
         await a.close()
         await b.close()

@@ -64,6 +64,8 @@ final class TimetableLeasesOnPostgresTests: XCTestCase {
     /// The freeze comes right after the first progress event, when improvements are frequent;
     /// without the check this test still passes when no improvement was pending at the freeze
     /// (it failed in 1 of 4 runs on the loaded build machine), so it catches the bug by chance.
+    /// `ProgressLeaseTests` checks the same code every time: its lease clock is the test's and no
+    /// heartbeat runs, so only the progress timer's own check can stop the job.
     func testAnOwnerFrozenPastItsLeasePublishesNoProgressWhenItWakes() throws {
         let cluster = try PostgresTestCluster.get()
         let url = try cluster.newDatabaseURL()

@@ -47,7 +47,14 @@ final class JobManager {
     /// instances after the one running it stopped) before it ends `failed` naming its attempts.
     static let maxAttempts = 3
     /// Whether jobs may be run by other instances on the same database (PostgreSQL storage).
-    private var shared: Bool { context.storage.dialect == .postgresql }
+    private var shared: Bool { leasesOnAnyStorage || context.storage.dialect == .postgresql }
+    /// For tests: holds and judges jobs' leases on SQLite too (set before the first job; without
+    /// the heartbeat, which ``startSharing()`` starts on PostgreSQL only, the lease's age is then
+    /// judged only where a job's own timers look at it).
+    var leasesOnAnyStorage = false
+    /// The clock leases are stamped and judged by (seconds, monotonic: the process's uptime;
+    /// injectable for tests). A frozen process's uptime still advances.
+    var leaseClock: @Sendable () -> Double = { ProcessInfo.processInfo.systemUptime }
     private var heartbeatTimer: TimerHandle?
 
     /// The limits stored instances are read back with.
@@ -157,7 +164,7 @@ final class JobManager {
             guard let self, !self.stopping else { return }
             // Jobs whose lease may have expired stop first (the database out of reach: no renewal).
             self.checkLeases()
-            let sent = ProcessInfo.processInfo.systemUptime
+            let sent = self.leaseClock()
             let beat = self.jobs.values.contains(where: { !$0.status.isFinished }) ? self.store.heartbeat() : nil
             Task { @PluginActor in
                 if let beat, let renewed = await beat.value { self.leasesRenewed(renewed, sentAt: sent) }
@@ -194,14 +201,14 @@ final class JobManager {
     private func holdsLease(_ job: Job) -> Bool {
         guard !job.leaseLost else { return false }
         guard shared else { return true }
-        guard ProcessInfo.processInfo.systemUptime >= job.leaseSince + Self.leaseHeldFor else { return true }
+        guard leaseClock() >= job.leaseSince + Self.leaseHeldFor else { return true }
         leaseLost(job, reason: "its lease was not renewed for \(Int(Self.leaseHeldFor)) s (the database was out of reach, or this process was frozen)")
         return false
     }
 
     /// Stops the unfinished jobs whose lease was not renewed for ``leaseHeldFor`` (the database out of reach).
     private func checkLeases() {
-        let now = ProcessInfo.processInfo.systemUptime
+        let now = leaseClock()
         for job in jobs.values where !job.status.isFinished && !job.leaseLost && now >= job.leaseSince + Self.leaseHeldFor {
             leaseLost(job, reason: "its lease was not renewed for \(Int(Self.leaseHeldFor)) s (the database was out of reach)")
         }
@@ -235,7 +242,7 @@ final class JobManager {
     private func claimStale() async {
         guard !stopping else { return }
         do {
-            let stamped = ProcessInfo.processInfo.systemUptime
+            let stamped = leaseClock()
             let room = max(0, maxJobs - jobs.count)
             let (claimed, ended) = try await store.claimStale(limit: room, maxAttempts: Self.maxAttempts)
             if ended > 0 { context.logger.notice("timetable jobs of a stopped instance ended", metadata: ["jobs": "\(ended)"]) }
@@ -356,6 +363,7 @@ final class JobManager {
         sequence += 1
         let id = UUID().uuidString.lowercased()
         let job = Job(id: id, tenant: tenant, sequence: sequence, instance: instance, format: format, options: options, work: work, input: input)
+        job.leaseSince = leaseClock()
         jobs[id] = job
         let stored = store.insert(job)
         queue.append(job)

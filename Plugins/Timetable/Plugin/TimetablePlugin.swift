@@ -42,7 +42,8 @@ public final class TimetablePlugin: Plugin {
     )
 
     private let context: PluginContext
-    private let manager: JobManager
+    /// The jobs (internal: tests reach its lease clock).
+    let manager: JobManager
     private let routes: JobRoutes
     private let stopWaitMilliseconds: Int
 

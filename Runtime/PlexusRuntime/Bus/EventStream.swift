@@ -6,7 +6,11 @@ import PlexusEventLog
 /// are revoked or expire (``LiveSessions``).
 ///
 /// The live subscription starts before the replay and buffers, so nothing published during
-/// the replay is missed; buffered events already sent by the replay are skipped. A client
+/// the replay is missed; buffered events already sent by the replay are skipped. Once every
+/// pattern's subscription is complete (on PostgreSQL storage: the change log of every plugin
+/// whose `storage.…` topics it may match runs) the client gets one `event: subscribed` frame,
+/// without `id:`, whose data is `{"topics": [<pattern>, …]}`: every event published after it
+/// reaches the client, as a WebSocket client's `subscribed` answer says. A client
 /// confined to a tenant has its events filtered before they are queued (live) and in the
 /// query (replay), so other tenants' events neither reach it nor take its queue's room.
 final class EventStream: LiveSession {
@@ -47,11 +51,19 @@ final class EventStream: LiveSession {
             stream.send(Array(": \(String(decoding: SSEEncoding.singleLine(text), as: UTF8.self))\n\n".utf8))
         }
         let tenant = tenant
+        // `ready` runs on the loop, possibly within `subscribe`; the stream may have ended by then.
+        var incomplete = patterns.count
+        let ready: () -> Void = { [weak self] in
+            incomplete -= 1
+            if incomplete == 0 { self?.sendSubscribed() }
+        }
         for pattern in patterns {
-            if let id = try? events.subscribe(pattern, owner: "sse", queueLimit: 10_000, overflow: .dropOldest, durableGroup: nil, maxAttempts: 0,
-                                              filter: tenant.map { scope in { EventTenancy.visible($0, to: scope) } },
-                                              deliver: { [unowned self] event in live(event) }) {
-                subscriptions.append(id)
+            do {
+                subscriptions.append(try events.subscribe(pattern, owner: "sse", queueLimit: 10_000, overflow: .dropOldest, durableGroup: nil, maxAttempts: 0,
+                                                          filter: tenant.map { scope in { EventTenancy.visible($0, to: scope) } },
+                                                          ready: ready, deliver: { [unowned self] event in live(event) }))
+            } catch {
+                ready()
             }
         }
         let timer = LoopTimer(loop: loop)
@@ -116,10 +128,21 @@ final class EventStream: LiveSession {
     private var pending: [UInt8] = []
     private var flushScheduled = false
 
+    /// The `subscribed` frame: every pattern's subscription is complete.
+    private func sendSubscribed() {
+        guard stream.isOpen else { return }
+        let topics = String(decoding: try! JSONSerialization.data(withJSONObject: ["topics": patterns.map(\.description)]), as: UTF8.self)
+        queue(Array("event: subscribed\ndata: \(topics)\n\n".utf8))
+    }
+
     /// Queues the event's frame; frames queued in one loop turn leave in one write.
     private func send(_ event: EventEnvelope) {
         guard EventTenancy.visible(event, to: tenant) else { return }
-        pending.append(contentsOf: events.sseFrames.frame(for: event, format: format))
+        queue(events.sseFrames.frame(for: event, format: format))
+    }
+
+    private func queue(_ frame: [UInt8]) {
+        pending.append(contentsOf: frame)
         guard !flushScheduled else { return }
         flushScheduled = true
         loop.execute { [weak self] in

@@ -7,7 +7,8 @@ import Foundation
 /// listener left disables them. Every check (each ``StorageConfiguration/changeListenerCheckInterval``)
 /// runs the operation for the state wanted now: listening renews the lease (and enables triggers
 /// another instance disabled after this one's lease ran out); not listening removes expired
-/// leases and disables the triggers when none is live (a crashed listener's lease ends so).
+/// leases whose engine's LISTEN session is gone and disables the triggers when no lease is left
+/// (a crashed listener's lease ends so).
 ///
 /// Operations run on the engine's pool one at a time (the state asked for last wins).
 final class ChangeListening: @unchecked Sendable {

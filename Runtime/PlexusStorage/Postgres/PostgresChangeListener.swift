@@ -24,7 +24,15 @@ import Foundation
 ///
 /// The database logs changes only while some engine listens (see `PostgresChangeGate.swift`):
 /// this connection LISTENs from the engine's open, but notifications flow only while the
-/// triggers are enabled.
+/// triggers are enabled. It holds its engine's listener lock (``holdListenerLock(_:)``) while
+/// connected: the sign that the engine is alive, so a lease it renews late is not removed. (After
+/// a reconnection the lock may still be held by the old session, which the server has not ended
+/// yet: then it is taken at a later ping.)
+///
+/// An idle connection is pinged (`SELECT 1` with the client deadline) once it has heard nothing
+/// for ``pingInterval`` seconds: a server or proxy that stopped answering while its peer still
+/// acknowledges bytes (no FIN, no RST, so TCP keepalives pass) fails the ping, and the listener
+/// reconnects and catches up, as after any lost connection.
 final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
     private let queue: DispatchQueue
     private let keywords: [String]
@@ -42,6 +50,15 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
     private var reported = Set<Int64>()
     /// The largest `seq` when the feed started: a catch-up never reports what came before.
     private var startFloor: Int64 = 0
+    /// The engine's name in `_plexus_listeners`, whose session lock this connection holds.
+    private var holder: String?
+    /// Whether this connection holds the holder's listener lock.
+    private var lockHeld = false
+    /// How long the connection may stay silent before it is pinged (s; 0: never).
+    let pingInterval: TimeInterval
+    private var pingTimer: DispatchSourceTimer?
+    /// When the connection last delivered bytes (or was connected).
+    private var lastHeard = DispatchTime.now()
     /// Reconnections failed in a row (for the pause before the next).
     private var failures = 0
     /// How far below the last `seq` seen a catch-up looks again.
@@ -49,7 +66,8 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
     /// Rows a catch-up reads per query.
     static let catchUpPage = 1000
 
-    init(parameters: [(String, String)], schema: String) {
+    init(parameters: [(String, String)], schema: String, pingInterval: TimeInterval = 30) {
+        self.pingInterval = pingInterval
         keywords = parameters.map(\.0)
         // The pool's application name with " listen": the LISTEN connection can be told apart.
         values = parameters.map { $0.0 == "application_name" ? String(($0.1 + " listen").prefix(63)) : $0.1 }
@@ -63,12 +81,60 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
         let result: Result<Void, StorageError> = queue.sync {
             do throws(StorageError) {
                 try connectAndListen()
+                startPinging()
                 return .success(())
             } catch {
                 return .failure(error)
             }
         }
         try result.get()
+    }
+
+    /// Holds `listener`'s session lock (``PostgresConnection/listenerLock(_:)``) on this
+    /// connection and on every reconnection; fails if it cannot be taken now.
+    func holdListenerLock(_ listener: String) throws(StorageError) {
+        let result: Result<Void, StorageError> = queue.sync {
+            holder = listener
+            lockHeld = false
+            guard let connection else { return .success(()) }
+            return takeListenerLock(connection) ? .success(()) : .failure(StorageError(.unavailable, "the change feed could not take its listener lock"))
+        }
+        try result.get()
+    }
+
+    /// Tries to take the holder's session lock on `raw` unless held (`lockHeld` says whether it
+    /// is now); false when the query failed.
+    private func takeListenerLock(_ raw: OpaquePointer) -> Bool {
+        guard let holder, !lockHeld else { return true }
+        guard let taken = scalar(raw, "SELECT pg_try_advisory_lock(\(PostgresConnection.listenerLock(PostgresConnection.quoted(holder))))") else { return false }
+        lockHeld = taken == "t"
+        return true
+    }
+
+    /// Pings the connection every ``pingInterval`` while it is idle (see the type's comment).
+    private func startPinging() {
+        guard pingInterval > 0 else { return }
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        let nanoseconds = Int(pingInterval * 1e9)
+        timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds), leeway: .nanoseconds(nanoseconds / 10))
+        timer.setEventHandler { [weak self] in self?.pingIfIdle() }
+        pingTimer = timer
+        timer.resume()
+    }
+
+    private func pingIfIdle() {
+        guard let connection, !stopped else { return }
+        let silent = Double(DispatchTime.now().uptimeNanoseconds - lastHeard.uptimeNanoseconds) / 1e9
+        guard silent >= pingInterval * 0.9 else { return }
+        // Not holding the listener lock (the old session held it at the reconnection): the ping tries it.
+        let answered = holder != nil && !lockHeld ? takeListenerLock(connection) : scalar(connection, "SELECT 1") != nil
+        guard answered else {
+            if PQconsumeInput(connection) != 0 { deliver(notifications(connection)) }
+            disconnect()
+            return scheduleReconnect()
+        }
+        lastHeard = .now()
+        deliver(notifications(connection))  // notifications that came with the answer
     }
 
     func setHandler(_ handler: (@Sendable ([StorageChange]) -> Void)?) {
@@ -78,6 +144,8 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
     func stop() {
         queue.async {
             self.stopped = true
+            self.pingTimer?.cancel()
+            self.pingTimer = nil
             self.disconnect()
         }
     }
@@ -108,6 +176,11 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
             PQfinish(raw)
             throw error
         }
+        lockHeld = false
+        guard takeListenerLock(raw) else {
+            PQfinish(raw)
+            throw StorageError(.unavailable, "the change feed could not take its listener lock")
+        }
         connection = raw
         if catchUp {
             guard reportMissed(raw) else {
@@ -127,6 +200,7 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
             startFloor = last
         }
         failures = 0
+        lastHeard = .now()
         let source = DispatchSource.makeReadSource(fileDescriptor: PQsocket(raw), queue: queue)
         source.setEventHandler { [weak self] in self?.readable() }
         self.source = source
@@ -148,6 +222,7 @@ final class PostgresChangeListener: ChangeFeed, @unchecked Sendable {
             scheduleReconnect()
             return
         }
+        lastHeard = .now()
         deliver(notifications(connection))
     }
 

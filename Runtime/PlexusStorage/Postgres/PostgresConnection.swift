@@ -19,6 +19,8 @@ final class PostgresConnection: StorageConnection {
     /// The plugin's schema (already a safe identifier).
     let schema: String
     let clock: @Sendable () -> Date
+    /// The clock of the change-log leases (nil: the server's), see `PostgresChangeGate.swift`.
+    let leaseClock: (@Sendable () -> TimeInterval)?
 
     private let keywords: [String]
     private let values: [String]
@@ -39,6 +41,7 @@ final class PostgresConnection: StorageConnection {
         self.schema = schema
         location = "postgresql:\(schema)"
         clock = configuration.clock
+        leaseClock = configuration.changeListenerClock
         cacheCapacity = max(1, configuration.statementCacheSize)
         deadlineMilliseconds = PostgresDeadline.milliseconds(in: parameters)
     }

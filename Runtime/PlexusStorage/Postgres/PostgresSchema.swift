@@ -141,7 +141,7 @@ extension PostgresConnection {
     }
 
     /// Puts the change triggers on every table of the schema that lacks them (not `_plexus_*`),
-    /// disabled unless some listener's lease is live (under the feed lock, see `PostgresChangeGate.swift`):
+    /// disabled unless some listener holds a lease (under the feed lock, see `PostgresChangeGate.swift`):
     /// three statement-level triggers (transition tables allow one event per trigger). A table
     /// with the row-level trigger of earlier versions (`_plexus_changes`, FOR EACH ROW) gets the
     /// new ones instead; the insert trigger keeps that name, so an older version's check still
@@ -173,7 +173,7 @@ extension PostgresConnection {
                     EXECUTE format('CREATE TRIGGER _plexus_changes_delete AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows '
                                    'FOR EACH STATEMENT EXECUTE FUNCTION _plexus_log_changes()', t.relname);
                     -- Nobody listens: the table logs nothing until someone does (see PostgresChangeGate.swift).
-                    IF NOT EXISTS (SELECT 1 FROM _plexus_listeners WHERE until > extract(epoch FROM clock_timestamp())) THEN
+                    IF NOT EXISTS (SELECT 1 FROM _plexus_listeners) THEN
                         EXECUTE format('ALTER TABLE %I DISABLE TRIGGER _plexus_changes, DISABLE TRIGGER _plexus_changes_update, '
                                        'DISABLE TRIGGER _plexus_changes_delete', t.relname);
                     END IF;

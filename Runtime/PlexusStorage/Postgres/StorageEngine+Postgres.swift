@@ -21,13 +21,20 @@ extension StorageEngine {
                 }
                 try connections[0].connectIfNeeded()
                 try connections[0].createInternalTables()
-                let listener = PostgresChangeListener(parameters: parameters, schema: credentials.schema)
+                let listener = PostgresChangeListener(
+                    parameters: parameters, schema: credentials.schema, pingInterval: configuration.changeListenerCheckInterval)
                 try listener.start()
                 let location = connections[0].location
                 let pool = WorkerPool(label: "plexus.storage:\(location)", connections: connections)
                 let engine = StorageEngine(
                     path: location, dialect: .postgresql, pool: pool, configuration: configuration, changeFeed: listener,
                     postgresParameters: parameters)
+                if let id = engine.listenerID {
+                    do throws(StorageError) { try listener.holdListenerLock(id) } catch {
+                        engine.close()
+                        throw error
+                    }
+                }
                 engine.startPurgeTimer()
                 completion(.success(engine))
             } catch {
