@@ -60,7 +60,7 @@ final class HTTPPartsTests: XCTestCase {
     }
 
     func testHeaderValidation() {
-        func token(_ text: String) -> Bool { Array(text.utf8).withUnsafeBytes { HTTPResponseEncoder.isToken($0) } }
+        func token(_ text: String) -> Bool { Array(text.utf8).withUnsafeBytes { RequestHeadRules.isToken($0) } }
         func value(_ text: String) -> Bool { Array(text.utf8).withUnsafeBytes { HTTPResponseEncoder.isFieldValue($0) } }
         XCTAssertTrue(token("X-Custom"))
         XCTAssertFalse(token("Bad Name"))

@@ -127,7 +127,7 @@ struct HTTPResponseEncoder {
     /// Writes `name: value` unless the name is not a token, the value could split the header,
     /// or the server owns that header (`owned`: ``ownedNameLengths``).
     private static func putHeader(_ out: inout ByteWriter, _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, owned: UInt64) {
-        guard isToken(name), isFieldValue(value), !isOwned(name, lengths: owned) else { return }
+        guard RequestHeadRules.isToken(name), isFieldValue(value), !isOwned(name, lengths: owned) else { return }
         out.put(name)
         out.put(0x3A)
         out.put(0x20)
@@ -208,18 +208,6 @@ struct HTTPResponseEncoder {
     private static let plainEnd: StaticString = "\r\n\r\n"
 
     static func mayHaveBody(_ status: Int) -> Bool { status != 204 && status != 304 && status >= 200 }
-
-    /// RFC 9110 token characters.
-    static func isToken(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard !bytes.isEmpty else { return false }
-        // The table loaded once, not once per byte (each load of a static goes through swift_once).
-        return separators.withUnsafeBufferPointer { separators in
-            for byte in bytes where byte <= 0x20 || byte >= 0x7F || separators[Int(byte)] { return false }
-            return true
-        }
-    }
-
-    private static let separators: [Bool] = (0..<128).map { "\"(),/:;<=>?@[\\]{}".utf8.contains(UInt8($0)) }
 
     /// No CR, LF or NUL: nothing that could split a header.
     static func isFieldValue(_ bytes: UnsafeRawBufferPointer) -> Bool {

@@ -27,8 +27,14 @@ enum RequestHeadRules {
     }
 
     /// Whether `name` is a non-empty token (RFC 9110 §5.6.2): no whitespace, no separators, no controls.
+    /// The response encoder checks a handler's header names with it too.
     static func isToken(_ name: UnsafeRawBufferPointer) -> Bool {
-        !name.isEmpty && name.allSatisfy { tokenCharacters[Int($0)] }
+        guard !name.isEmpty else { return false }
+        // The table loaded once, not once per byte (each load of a static goes through swift_once).
+        return tokenCharacters.withUnsafeBufferPointer { table in
+            for byte in name where !table[Int(byte)] { return false }
+            return true
+        }
     }
 
     /// `tchar`: ALPHA / DIGIT / "!#$%&'*+-.^_`|~".
