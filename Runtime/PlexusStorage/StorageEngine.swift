@@ -6,7 +6,9 @@ import Synchronization
 /// PostgreSQL schema with a bounded pool of connections (see `StorageEngine+Postgres.swift`).
 ///
 /// Every operation is queued to a worker, which owns its connection; the completion is called
-/// on the worker when the operation is done (hop back to your own thread yourself). On SQLite
+/// on the worker when the operation is done (hop back to your own thread yourself). The `async`
+/// API may instead run a SQLite operation on the calling task's thread, inside the free
+/// worker's queue (see `StorageEngine+Async.swift`). On SQLite
 /// operations run one at a time in the order they were submitted, from any thread; on a pool
 /// they start in that order, up to the pool size at once. After `close`, every operation fails
 /// with `.closed`.

@@ -5,7 +5,8 @@ import Synchronization
 /// moving average of how long operations ran (each new one weighs a quarter) and allows a run on
 /// the caller's thread while that average is at most `limit`. So one long operation (a migration,
 /// a large query) holds its caller's thread once, and the operations after it hop to the worker
-/// until short ones bring the average back under the limit (from 8x the limit, about seven of them).
+/// until short ones bring the average back under the limit (from ten times the limit, about nine
+/// of them).
 final class CallerRunPolicy: Sendable {
     /// The limit, in nanoseconds.
     let limit: UInt64
