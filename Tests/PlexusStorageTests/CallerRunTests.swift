@@ -6,8 +6,8 @@ import XCTest
 /// Issue 21 (the SQLite SQL row): an `async` call from a task on the global executor runs its
 /// operation on the caller's own thread while the worker is free, so no thread is woken (counted
 /// as jobs handed to a worker's queue, not timed); a busy worker, an actor-isolated caller or a
-/// long recent operation sends it to the worker as before, in order. And the loop connection's
-/// checkpoint runs beside the loop's calls instead of sending them to the worker.
+/// long recent operation sends it to the worker as before, in order. And the loop's calls made
+/// while the worker checkpoints wait on the loop, not one by one on the worker.
 final class CallerRunTests: XCTestCase {
     /// An engine whose caller runs are not limited by time (the tests count hops, not durations).
     private func engine(limit: TimeInterval? = 3_600) async throws -> StorageEngine {
@@ -132,34 +132,41 @@ final class CallerRunTests: XCTestCase {
         XCTAssertFalse(CallerRunPolicy(limit: 0).allows)
     }
 
-    /// While the worker copies the loop connection's WAL (a checkpoint), the loop keeps answering
-    /// puts on its own connection; a second request while one is queued is dropped; a job
-    /// submitted meanwhile still sends later calls to the worker, behind it. (Seen failing with
-    /// the checkpoint submitted as an ordinary job: the put went to the worker.)
-    func testTheLoopKeepsAnsweringWhileTheWorkerCheckpoints() async throws {
+    /// 64 puts in flight from the loop while the worker checkpoints: the first goes to the
+    /// worker, behind the checkpoint; the others are held on the loop until it is answered and
+    /// then run on the loop (the worker being free), instead of each taking its turn on the
+    /// worker and keeping it busy for the next. A second checkpoint request while one is queued is dropped. (Seen failing without
+    /// the holding: 64 answered by the worker.)
+    func testCallsMadeWhileTheWorkerCheckpointsWaitOnTheLoopNotOnTheWorker() async throws {
         let engine = try await engine()
         let h = LoopStorageTests.Harness(engine)
         addTeardownBlock { h.stop() }
         XCTAssertEqual(try h.put("a", [1]).get(), 1)
         let gate = DispatchSemaphore(value: 0)
         engine.pool.broadcast { _ in gate.wait() }  // holds the worker's queue, outside the pool's count
-        // Opens the gate later whatever happens, so a put sent to the worker cannot hang the test.
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { gate.signal() }
         engine.checkpointOnWorker()
         engine.checkpointOnWorker()
-        XCTAssertTrue(engine.loopMayRunSQLite)
-        XCTAssertEqual(try h.put("b", [2]).get(), 1)
-        XCTAssertEqual(h.byWorkers, 0, "answered on the loop while the checkpoint waits or runs")
-        engine.pool.submit { _ in }
-        XCTAssertFalse(engine.loopMayRunSQLite, "an ordinary job queued behind it")
-        XCTAssertEqual(try h.put("c", [3]).get(), 1)
-        XCTAssertEqual(h.byWorkers, 1)
-        _ = try await engine.query("SELECT 1")  // after the checkpoint
+        XCTAssertFalse(engine.loopMayRunSQLite, "the checkpoint is queued")
+        let answered = Locked(0)
+        h.thread.wait { done in
+            for i in 0..<64 {
+                h.storage.put("p\(i)", value: [UInt8(i)]) { result in
+                    XCTAssertEqual(try? result.get(), 1)
+                    if answered.withLock({ $0 += 1; return $0 }) == 64 { done() }
+                }
+            }
+            gate.signal()
+        }
+        // The first went to the worker; a held one finding the worker not yet marked free (its
+        // answer can reach the loop just before) goes there too, and the rest wait again.
+        XCTAssertEqual(h.onLoop + h.byWorkers, 65)
+        XCTAssertLessThan(h.byWorkers, 8, "held on the loop, not queued on the worker")
+        XCTAssertGreaterThanOrEqual(h.thread.sync { h.storage.heldBehindOtherPath }, 63)
         XCTAssertEqual(engine.checkpointsRun.load(ordering: .relaxed), 1, "the second request was dropped")
         engine.checkpointOnWorker()
         _ = try await engine.query("SELECT 1")
         XCTAssertEqual(engine.checkpointsRun.load(ordering: .relaxed), 2)
-        XCTAssertEqual(h.onLoop, 2)
+        XCTAssertEqual(try h.get("p63").get()?.value, [63])
     }
 }
 

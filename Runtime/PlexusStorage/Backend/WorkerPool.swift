@@ -31,8 +31,6 @@ final class WorkerPool: @unchecked Sendable {
     /// Jobs handed to a worker's queue to run on the queue's own thread (a thread woken for it);
     /// jobs run on the caller's thread by `runHereIfIdle` are not counted. For tests.
     let dispatched = Atomic<Int>(0)
-    /// Workers running a background job (see `submitBackground`), which `isIdle` counts as idle.
-    private var inBackground = 0
 
     /// A pool over `connections`, one worker each; `label` names the queues.
     init(label: String, connections: [any StorageConnection]) {
@@ -50,7 +48,7 @@ final class WorkerPool: @unchecked Sendable {
     var isIdle: Bool {
         lock.lock()
         defer { lock.unlock() }
-        return !closed && idle.count + inBackground == workers.count && pendingHead >= pending.count
+        return !closed && idle.count == workers.count && pendingHead >= pending.count
     }
 
     /// Runs `job` on the calling thread, inside the idle worker's serial queue
@@ -72,29 +70,6 @@ final class WorkerPool: @unchecked Sendable {
         worker.queue.sync { job(worker) }
         finished(index)
         return true
-    }
-
-    /// Queues `job` (a SQLite checkpoint: it holds no transaction and changes no row) so that
-    /// while it runs, and nothing else waits, `isIdle` still answers true: the loop's own
-    /// connection keeps answering instead of queueing behind it. Jobs submitted meanwhile wait
-    /// for it as usual. Dropped once the pool is closing.
-    func submitBackground(_ job: @escaping Job) {
-        // Counted from now: a worker taken for it is idle for `isIdle` until it ends (if it
-        // waits behind other jobs instead, those keep `isIdle` false meanwhile).
-        lock.lock()
-        inBackground += 1
-        lock.unlock()
-        let submitted = submit { [self] worker in
-            job(worker)
-            lock.lock()
-            inBackground -= 1
-            lock.unlock()
-        }
-        if !submitted {
-            lock.lock()
-            inBackground -= 1
-            lock.unlock()
-        }
     }
 
     /// Queues `job`; false (and the job is dropped) once the pool is closing.
