@@ -27,6 +27,14 @@ public struct StorageConfiguration: Sendable {
     /// connection may stay silent before it is pinged (s; 0: never).
     public var changeListenerCheckInterval: TimeInterval = 30
 
-    /// The defaults: 5 s busy timeout, create if missing, purge every minute, 64 cached statements.
+    /// SQLite: an `async` call (a Swift task on the global executor) runs its operation on the
+    /// caller's own thread, with no hop to the worker and back, when the worker is free and the
+    /// engine's operations lately averaged at most this many seconds; nil: every operation hops
+    /// to the worker. The bound is what such a caller may hold a thread of Swift's cooperative
+    /// pool (a few threads, one per core) on average; see `StorageEngine`'s `async` API.
+    public var callerRunLimit: TimeInterval? = 0.001
+
+    /// The defaults: 5 s busy timeout, create if missing, purge every minute, 64 cached statements,
+    /// async callers run operations averaging at most 1 ms on their own thread.
     public init() {}
 }

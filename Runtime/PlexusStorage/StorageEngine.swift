@@ -1,11 +1,14 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// One plugin's database, served by its workers: a SQLite file with one serial worker, or a
 /// PostgreSQL schema with a bounded pool of connections (see `StorageEngine+Postgres.swift`).
 ///
 /// Every operation is queued to a worker, which owns its connection; the completion is called
-/// on the worker when the operation is done (hop back to your own thread yourself). On SQLite
+/// on the worker when the operation is done (hop back to your own thread yourself). The `async`
+/// API may instead run a SQLite operation on the calling task's thread, inside the free
+/// worker's queue (see `StorageEngine+Async.swift`). On SQLite
 /// operations run one at a time in the order they were submitted, from any thread; on a pool
 /// they start in that order, up to the pool size at once. After `close`, every operation fails
 /// with `.closed`.
@@ -25,6 +28,12 @@ public final class StorageEngine: Sendable {
     let backupsRunning = RunningCount()
     /// PostgreSQL: this engine's lease on the change log (the triggers run while someone listens).
     private let listening: ChangeListening?
+    /// SQLite: when an `async` caller may run an operation on its own thread (nil: never).
+    let callerRuns: CallerRunPolicy?
+    /// SQLite: a checkpoint asked for by the loop's connection is queued or running.
+    let checkpointQueued = Atomic<Bool>(false)
+    /// SQLite: checkpoints asked for by the loop's connection that ran (for tests).
+    let checkpointsRun = Atomic<Int>(0)
 
     init(path: String, dialect: SQLDialect, pool: WorkerPool, configuration: StorageConfiguration, changeFeed: (any ChangeFeed)?,
          postgresParameters: [(String, String)]? = nil) {
@@ -36,6 +45,7 @@ public final class StorageEngine: Sendable {
         self.timer = PurgeTimerBox()
         self.changeFeed = changeFeed
         self.postgresParameters = postgresParameters
+        callerRuns = dialect == .sqlite ? configuration.callerRunLimit.map(CallerRunPolicy.init(limit:)) : nil
     }
 
     // MARK: Opening and closing
@@ -228,7 +238,14 @@ public final class StorageEngine: Sendable {
         _ body: @escaping @Sendable (StorageTransaction) throws -> T,
         completion: @escaping @Sendable (Result<T, StorageError>) -> Void
     ) {
-        run("transaction", completion) { db throws(StorageError) in
+        run("transaction", completion, Self.transactionWork(body))
+    }
+
+    /// What `transaction` runs on the worker: the body in one transaction, run again after a serialization failure.
+    static func transactionWork<T>(
+        _ body: @escaping @Sendable (StorageTransaction) throws -> T
+    ) -> @Sendable (any StorageConnection) throws(StorageError) -> T {
+        { db throws(StorageError) in
             var attempt = 1
             while true {
                 let transaction = StorageTransaction(database: db)
@@ -333,12 +350,25 @@ public final class StorageEngine: Sendable {
         _ operation: String, _ completion: @escaping @Sendable (Result<T, StorageError>) -> Void,
         _ body: @escaping @Sendable (any StorageConnection) throws(StorageError) -> T
     ) {
-        let path = path
-        let submitted = pool.submit { worker in
+        let submitted = pool.submit(job(operation, completion, body))
+        if !submitted {
+            completion(.failure(StorageError(.closed, "the storage engine is closed", operation: operation, path: path)))
+        }
+    }
+
+    /// The worker job of one operation: `body` on the worker's connection, a failure rolled
+    /// back, committed changes handed to the change handler, then `completion` (on that worker).
+    func job<T>(
+        _ operation: String, _ completion: @escaping @Sendable (Result<T, StorageError>) -> Void,
+        _ body: @escaping @Sendable (any StorageConnection) throws(StorageError) -> T
+    ) -> WorkerPool.Job {
+        let (path, callerRuns) = (path, callerRuns)
+        return { worker in
             guard let db = worker.connection else {
                 completion(.failure(StorageError(.closed, "the storage engine is closed", operation: operation, path: path)))
                 return
             }
+            let started = callerRuns == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             let result: Result<T, StorageError>
             do throws(StorageError) {
                 result = .success(try body(db))
@@ -347,10 +377,8 @@ public final class StorageEngine: Sendable {
                 result = .failure(error.located(operation: operation, path: path))
             }
             db.deliverChanges()
+            callerRuns?.record(nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
             completion(result)
-        }
-        if !submitted {
-            completion(.failure(StorageError(.closed, "the storage engine is closed", operation: operation, path: path)))
         }
     }
 

@@ -465,19 +465,21 @@ func alternate(_ count: Int, round: Int, engine: (Range<Int>) async throws -> Do
 /// One round on one backend: every workload, engine and raw alternating chunk by chunk.
 func runRound(_ round: Int, engine: StorageEngine, raw: RawSide, adminURL: String?) async throws -> (engine: EngineTimes, raw: EngineTimes) {
     var (e, r) = (EngineTimes(), EngineTimes())
-    let side = EngineSide(engine)
-    let before = side.answered
-    (e.putOne, r.putOne) = await alternate(operations, round: round, engine: { side.put("key-", $0, width: 1) }, raw: { raw.put("key-", $0, many: false) })
-    (e.getOne, r.getOne) = await alternate(operations, round: round, engine: { side.get("key-", $0, width: 1) }, raw: { raw.get("key-", $0, many: false) })
-    (e.putMany, r.putMany) = await alternate(operations, round: round, engine: { side.put("many-", $0, width: 64) }, raw: { raw.put("many-", $0, many: true) })
-    (e.getMany, r.getMany) = await alternate(operations, round: round, engine: { side.get("many-", $0, width: 64) }, raw: { raw.get("many-", $0, many: true) })
-    let after = side.answered
-    e.putViaWorkers = side.viaWorkers(put: true, 0..<operations)
-    e.getViaWorkers = side.viaWorkers(put: false, 0..<operations)
-    print("storage-bench: \(engine.dialect.rawValue) key-value calls answered on the loop \(after.onLoop - before.onLoop), by workers \(after.byWorkers - before.byWorkers)")
-    side.stop()
-    let found = try await engine.get("many-\(operations - 1)")
-    if found?.value != value { workMissing = true }
+    if workloads.contains("kv") {
+        let side = EngineSide(engine)
+        let before = side.answered
+        (e.putOne, r.putOne) = await alternate(operations, round: round, engine: { side.put("key-", $0, width: 1) }, raw: { raw.put("key-", $0, many: false) })
+        (e.getOne, r.getOne) = await alternate(operations, round: round, engine: { side.get("key-", $0, width: 1) }, raw: { raw.get("key-", $0, many: false) })
+        (e.putMany, r.putMany) = await alternate(operations, round: round, engine: { side.put("many-", $0, width: 64) }, raw: { raw.put("many-", $0, many: true) })
+        (e.getMany, r.getMany) = await alternate(operations, round: round, engine: { side.get("many-", $0, width: 64) }, raw: { raw.get("many-", $0, many: true) })
+        let after = side.answered
+        e.putViaWorkers = side.viaWorkers(put: true, 0..<operations)
+        e.getViaWorkers = side.viaWorkers(put: false, 0..<operations)
+        print("storage-bench: \(engine.dialect.rawValue) key-value calls answered on the loop \(after.onLoop - before.onLoop), by workers \(after.byWorkers - before.byWorkers)")
+        side.stop()
+        let found = try await engine.get("many-\(operations - 1)")
+        if found?.value != value { workMissing = true }
+    }
     try await engine.migrate([Migration(version: 1, sql: schema(.sqlite), postgresql: schema(.postgresql))])
     (e.sql, r.sql) = try await alternate(orders, round: round, engine: { try await sqlOrders(engine, $0) }, raw: { raw.sql($0) })
     if adminURL != nil {
@@ -517,6 +519,8 @@ print("storage-bench: \(operations) key-value operations, \(orders) SQL orders (
 var measured: [String: (engine: [EngineTimes], raw: [EngineTimes])] = ["sqlite": ([], []), "postgresql": ([], [])]
 /// STORAGE_BENCH_BACKENDS ("sqlite,postgresql"): the backends to run, e.g. "sqlite" alone while profiling.
 let backends = Set((ProcessInfo.processInfo.environment["STORAGE_BENCH_BACKENDS"] ?? "sqlite,postgresql").split(separator: ",").map(String.init))
+/// STORAGE_BENCH_WORKLOADS ("kv,sql"): without "kv", the SQL workload runs alone (e.g. while counting its wake-ups).
+let workloads = Set((ProcessInfo.processInfo.environment["STORAGE_BENCH_WORKLOADS"] ?? "kv,sql").split(separator: ",").map(String.init))
 for round in 0..<rounds {
     if backends.contains("sqlite") {
         let sqlite = try await runRound(
@@ -540,14 +544,15 @@ for backend in ["sqlite", "postgresql"] where backends.contains(backend) {
     let (engine, raw) = measured[backend]!
     for (workload, count, figure) in [("kv put, one at a time", operations, \EngineTimes.putOne), ("kv get, one at a time", operations, \.getOne),
                                       ("kv put, 64 in flight", operations, \.putMany), ("kv get, 64 in flight", operations, \.getMany),
-                                      ("SQL 3-table order (tx)", orders, \.sql)] {
+                                      ("SQL 3-table order (tx)", orders, \.sql)]
+    where workload.hasPrefix("SQL") || workloads.contains("kv") {
         let ratio = report(backend + " " + workload, count: count, engine: engine.map { $0[keyPath: figure] }, raw: raw.map { $0[keyPath: figure] })
         if ratio > 1.3 { missed.append((backend + " " + workload, ratio)) }
     }
 }
 print("for comparison (not a target): the engine's own calls from the loop, loop → worker → loop, as before LoopStorage;")
 print("and the PostgreSQL SQL workload while a subscriber listens (the change log runs: what the change feed costs)")
-for backend in ["sqlite", "postgresql"] where backends.contains(backend) {
+for backend in ["sqlite", "postgresql"] where backends.contains(backend) && workloads.contains("kv") {
     let (engine, raw) = measured[backend]!
     report(backend + " kv put, one at a time, via workers", count: operations, engine: engine.map(\.putViaWorkers), raw: raw.map(\.putOne), width: 46)
     report(backend + " kv get, one at a time, via workers", count: operations, engine: engine.map(\.getViaWorkers), raw: raw.map(\.getOne), width: 46)

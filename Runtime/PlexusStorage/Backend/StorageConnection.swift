@@ -11,7 +11,9 @@ public enum SQLDialect: String, Sendable, Hashable, CaseIterable {
 /// PostgreSQL's `PostgresConnection`).
 ///
 /// Implementation requirements:
-/// - Called only on the worker that owns it, never from two threads at once.
+/// - Called only inside the serial queue of the worker that owns it (a job there, or a job an
+///   `async` caller runs on its own thread through `DispatchQueue.sync` on that queue), so never
+///   from two threads at once, though not always from the same thread.
 /// - Key-value semantics are the same on every backend (versions from 1, compare-and-set with
 ///   0 meaning "must not exist", TTLs against the configured clock, bytewise key order); the
 ///   shared test suite in `Tests/PlexusStorageTests` checks them on each backend.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// The workers of one `StorageEngine`, each a serial queue owning one connection. Jobs run in
 /// submission order on the first free worker: with one worker (SQLite) every operation runs one
@@ -27,6 +28,9 @@ final class WorkerPool: @unchecked Sendable {
     private var pending: [Job] = []
     private var pendingHead = 0
     private var closed = false
+    /// Jobs handed to a worker's queue to run on the queue's own thread (a thread woken for it);
+    /// jobs run on the caller's thread by `runHereIfIdle` are not counted. For tests.
+    let dispatched = Atomic<Int>(0)
 
     /// A pool over `connections`, one worker each; `label` names the queues.
     init(label: String, connections: [any StorageConnection]) {
@@ -45,6 +49,27 @@ final class WorkerPool: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return !closed && idle.count == workers.count && pendingHead >= pending.count
+    }
+
+    /// Runs `job` on the calling thread, inside the idle worker's serial queue
+    /// (`DispatchQueue.sync`, which runs the block on the caller's thread when the queue is free:
+    /// no thread is woken, no hop back), when a worker is idle and no job waits; false (and the
+    /// job is not run) when every worker is busy, a job waits (it must not be overtaken) or the
+    /// pool is closing. Jobs submitted meanwhile wait for it as for any running job.
+    ///
+    /// Never call it from a job (a queue cannot wait on itself); the worker it takes is not idle
+    /// while a job of its own runs, so a call from a change handler or completion answers false.
+    func runHereIfIdle(_ job: Job) -> Bool {
+        lock.lock()
+        guard !closed, pendingHead >= pending.count, let index = idle.popLast() else {
+            lock.unlock()
+            return false
+        }
+        lock.unlock()
+        let worker = workers[index]
+        worker.queue.sync { job(worker) }
+        finished(index)
+        return true
     }
 
     /// Queues `job`; false (and the job is dropped) once the pool is closing.
@@ -97,6 +122,7 @@ final class WorkerPool: @unchecked Sendable {
 
     private func start(_ index: Int, _ job: @escaping Job) {
         let worker = workers[index]
+        dispatched.wrappingAdd(1, ordering: .relaxed)
         worker.queue.async { [self] in
             job(worker)
             finished(index)

@@ -13,6 +13,12 @@ import Foundation
 ///   pool's role, schema and statement timeout. While that connection is down or (re)connecting,
 ///   or for a compare-and-delete of "must not exist" (two statements), the worker pool runs them.
 ///
+/// SQLite: a `get` or `put` made while this loop's calls are in flight on the worker (it was
+/// busy: a transaction, a checkpoint) is held on the loop until they are answered, and then runs
+/// on the loop if the worker is free. Sending it to the worker too would keep the worker busy
+/// while calls keep coming (64 in flight: each answer brings the next call), so the calls would
+/// stay on the worker, a hop each, long after what made it busy ended.
+///
 /// Order on PostgreSQL: a call never overtakes an earlier call of the same plugin on the other
 /// path. A key-value call made while calls on the worker pool (``onWorkers(_:completion:)``: SQL,
 /// transactions, listings, key-value calls the pool runs) are in flight is held until they are
@@ -41,7 +47,7 @@ public final class LoopStorage {
 
     /// Calls answered on the loop, without a worker (for tests and metrics).
     public private(set) var answeredOnLoop = 0
-    /// Calls that were held behind calls on the other path (PostgreSQL; for tests and metrics).
+    /// Calls that were held behind calls on the other path (for tests and metrics).
     public private(set) var heldBehindOtherPath = 0
     /// Calls handed to the engine's workers.
     public private(set) var answeredByWorkers = 0
@@ -97,7 +103,7 @@ public final class LoopStorage {
     /// held or in flight on the other path to wait behind (what `admit` checks; get and put ask
     /// first, so the common case makes no closure to hold).
     private func startsNow(onLoop: Bool) -> Bool {
-        client == nil || closed || (held.isEmpty && (onLoop ? inFlightOnWorkers : inFlightOnLoop) == 0)
+        closed || (held.isEmpty && (onLoop ? inFlightOnWorkers : inFlightOnLoop) == 0)
     }
 
     /// Starts the held calls whose turn came, in order.
@@ -110,7 +116,6 @@ public final class LoopStorage {
 
     /// `completion`, counted as a call in flight on the worker pool until it runs (on the loop).
     private func trackedOnWorkers<T>(_ completion: @escaping (Result<T, StorageError>) -> Void) -> (Result<T, StorageError>) -> Void {
-        guard client != nil else { return completion }
         inFlightOnWorkers += 1
         return { [weak self] result in
             self?.inFlightOnWorkers -= 1
