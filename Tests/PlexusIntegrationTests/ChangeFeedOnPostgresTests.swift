@@ -16,14 +16,23 @@ final class ChangeFeedOnPostgresTests: XCTestCase {
             """, url: url))
     }
 
-    func testASubscriberOnBSeesAWriteThroughAAndTheLogRunsOnlyWhileItListens() throws {
+    /// Two plexus instances with the notes fixture on one new database of the test cluster.
+    private func twoInstancesOnOneDatabase() throws -> (PostgresTestCluster, String, TestRuntime, TestRuntime) {
         let cluster = try PostgresTestCluster.get()
         let url = try cluster.newDatabaseURL()
         let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n"
         let a = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [], extra: extra)
-        defer { _ = a.stop() }
-        let b = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [], extra: extra)
-        defer { _ = b.stop() }
+        do {
+            return (cluster, url, a, try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [], extra: extra))
+        } catch {
+            _ = a.stop()
+            throw error
+        }
+    }
+
+    func testASubscriberOnBSeesAWriteThroughAAndTheLogRunsOnlyWhileItListens() throws {
+        let (cluster, url, a, b) = try twoInstancesOnOneDatabase()
+        defer { _ = a.stop(); _ = b.stop() }
 
         XCTAssertEqual(try a.request("POST", "/api/v1/notes", body: Array("unheard".utf8)).status, 201)
         XCTAssertEqual(try cluster.execute("SELECT count(*) FROM plugin_notes._plexus_changes", url: url), ["0"], "nobody subscribes: nothing logged")
@@ -59,13 +68,8 @@ final class ChangeFeedOnPostgresTests: XCTestCase {
     /// An SSE client on B gets `event: subscribed` once the log runs (the triggers are enabled by
     /// then), and a note created through A right after it.
     func testAnSSESubscriberOnBIsToldWhenTheLogRuns() throws {
-        let cluster = try PostgresTestCluster.get()
-        let url = try cluster.newDatabaseURL()
-        let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n"
-        let a = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [], extra: extra)
-        defer { _ = a.stop() }
-        let b = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [], extra: extra)
-        defer { _ = b.stop() }
+        let (cluster, url, a, b) = try twoInstancesOnOneDatabase()
+        defer { _ = a.stop(); _ = b.stop() }
         XCTAssertEqual(try a.request("POST", "/api/v1/notes", body: Array("unheard".utf8)).status, 201)
         XCTAssertEqual(try triggerStates(cluster, url), ["D"])
 

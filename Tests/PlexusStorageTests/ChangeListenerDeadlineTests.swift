@@ -4,6 +4,19 @@ import Foundation
 import PostgresTestSupport
 import XCTest
 
+    /// Waits until rows 1 to 4 were delivered, checks they came once and in order through a new
+    /// connection (`before`: the relay's accepted count when it stalled), then closes `listener`.
+    private func assertCaughtUp(_ batches: Locked<[[StorageChange]]>, relay: StallingRelay, newConnectionSince before: Int,
+                                closing listener: StorageEngine, after what: String,
+                                file: StaticString = #filePath, line: UInt = #line) async throws {
+        for _ in 0..<2000 where batches.current.flatMap({ $0 }).count < 4 { try await Task.sleep(nanoseconds: 10_000_000) }
+        XCTAssertEqual(batches.current.flatMap { $0.map(\.rowID) }, [1, 2, 3, 4], "every change once, in order, after the \(what)", file: file, line: line)
+        XCTAssertGreaterThan(relay.accepted, before, "a new connection was made", file: file, line: line)
+        let closed = DispatchSemaphore(value: 0)
+        listener.close { _ in closed.signal() }
+        _ = closed.wait(timeout: .now() + 10)
+    }
+
 /// The change listener's queries have the pool's client deadline (issue 21): a catch-up whose
 /// server stops answering mid-query (a relay that carries no byte more, no FIN, no RST) fails
 /// once the statement timeout plus 2 s passed; the listener connects again and catches up. An
@@ -52,12 +65,7 @@ final class ChangeListenerDeadlineTests: XCTestCase {
         for id in 2...4 { try cluster.execute("INSERT INTO plugin_stall.items VALUES (\(id))", url: url) }
 
         // Within the deadline (1 s + 2 s) and a reconnect, the catch-up is made again and reports them.
-        for _ in 0..<2000 where batches.current.flatMap({ $0 }).count < 4 { try await Task.sleep(nanoseconds: 10_000_000) }
-        XCTAssertEqual(batches.current.flatMap { $0.map(\.rowID) }, [1, 2, 3, 4], "every change once, in order, after the stalled catch-up")
-        XCTAssertGreaterThan(relay.accepted, before, "a new connection was made")
-        let closed = DispatchSemaphore(value: 0)
-        listener.close { _ in closed.signal() }
-        _ = closed.wait(timeout: .now() + 10)
+        try await assertCaughtUp(batches, relay: relay, newConnectionSince: before, closing: listener, after: "stalled catch-up")
     }
 
     /// An idle LISTEN connection whose server stops answering while the relay still holds the
@@ -87,11 +95,6 @@ final class ChangeListenerDeadlineTests: XCTestCase {
         // Written by the administrator, not through the relay; the notifications stop at the relay.
         for id in 2...4 { try cluster.execute("INSERT INTO plugin_idle.items VALUES (\(id))", url: url) }
 
-        for _ in 0..<2000 where batches.current.flatMap({ $0 }).count < 4 { try await Task.sleep(nanoseconds: 10_000_000) }
-        XCTAssertEqual(batches.current.flatMap { $0.map(\.rowID) }, [1, 2, 3, 4], "every change once, in order, after the stalled connection")
-        XCTAssertGreaterThan(relay.accepted, before, "a new connection was made")
-        let closed = DispatchSemaphore(value: 0)
-        listener.close { _ in closed.signal() }
-        _ = closed.wait(timeout: .now() + 10)
+        try await assertCaughtUp(batches, relay: relay, newConnectionSince: before, closing: listener, after: "stalled connection")
     }
 }
