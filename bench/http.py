@@ -351,9 +351,14 @@ def paired(rounds, figure):
     """The median over the rounds of `figure(round's rows by (mode, server, connections))`: a ratio
     or difference taken within each round, between runs measured close together, so the machine's
     drift from round to round (which moves every server's CPU per request alike) cancels out."""
+    return paired_spread(rounds, figure)[0]
+
+
+def paired_spread(rounds, figure):
+    """``paired``'s median with the lowest and highest of the rounds' values."""
     values = sorted(figure({(r["mode"], r["server"], r["connections"]): r["cpu_us_per_req"] for r in measured}) for measured in rounds)
     middle = len(values) // 2
-    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+    return (values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2), values[0], values[-1]
 
 
 def median_tails(tails):
@@ -428,18 +433,19 @@ def main():
               f"{log_cost['plexus']:>5.2f} (nginx {log_cost['nginx']:.2f})")
         # The targets are judged within each round (plexus and nginx measured seconds apart), then
         # the median over the rounds; with one round both readings are the same.
-        ratio_on = paired(rounds, lambda cpu: cpu[("on", "plexus", c)] / cpu[("on", "nginx", c)])
-        ratio_off = paired(rounds, lambda cpu: cpu[("off", "plexus", c)] / cpu[("off", "nginx", c)])
-        cost = paired(rounds, lambda cpu: cpu[("on", "plexus", c)] - cpu[("off", "plexus", c)])
-        judged.append((c, ratio_off, ratio_on, cost))
+        ratio_on, on_low, on_high = paired_spread(rounds, lambda cpu: cpu[("on", "plexus", c)] / cpu[("on", "nginx", c)])
+        ratio_off, off_low, off_high = paired_spread(rounds, lambda cpu: cpu[("off", "plexus", c)] / cpu[("off", "nginx", c)])
+        cost, cost_low, cost_high = paired_spread(rounds, lambda cpu: cpu[("on", "plexus", c)] - cpu[("off", "plexus", c)])
+        judged.append((c, f"{ratio_off:.2f}x ({off_low:.2f}-{off_high:.2f})", f"{ratio_on:.2f}x ({on_low:.2f}-{on_high:.2f})",
+                       f"{cost:.2f} ({cost_low:.2f} to {cost_high:.2f})"))
         if ratio_on > TARGET_RATIO_ON:
             missed.append(f"c={c}: CPU per request with the log on is {ratio_on:.2f}x nginx's (target at most {TARGET_RATIO_ON}x)")
         if cost > TARGET_LOG_COST_US:
             missed.append(f"c={c}: the access log costs {cost:.2f} us per request (target at most {TARGET_LOG_COST_US} us)")
-    print("\nJudged within each round, median over the rounds (the targets): plexus / nginx, and the log's own cost")
-    print(f"{'conns':>5} {'log off':>8} {'log on':>8} {'log cost us':>12}")
+    print("\nJudged within each round, median over the rounds (the targets; lowest-highest round in brackets): plexus / nginx, and the log's own cost")
+    print(f"{'conns':>5} {'log off':>20} {'log on':>20} {'log cost us':>22}")
     for c, ratio_off, ratio_on, cost in judged:
-        print(f"{c:>5} {ratio_off:>7.2f}x {ratio_on:>7.2f}x {cost:>12.2f}")
+        print(f"{c:>5} {ratio_off:>20} {ratio_on:>20} {cost:>22}")
     print("\nAccess log off, CPU us per request against nginx's (issue 12)")
     print(f"{'conns':>5} {'public':>8} {'authenticated':>14} {'nginx':>7} {'public/nginx':>13} {'auth/nginx':>11} {'auth/public req/s':>18}")
     for c in CONNECTIONS:
