@@ -4,6 +4,24 @@ import Foundation
 import PostgresTestSupport
 import XCTest
 
+    /// An engine of `plugin` whose one connection goes through `relay` (statement timeout 1 s),
+    /// listening to its changes, with table `items` created and row 1 delivered.
+    private func listeningThrough(_ relay: StallingRelay, to url: String, port: Int, plugin: String,
+                                  configuration: StorageConfiguration) async throws -> (StorageEngine, Locked<[[StorageChange]]>) {
+        let relayed = relay.relaying(url, upstreamPort: port)
+        XCTAssertNotEqual(relayed, url)
+        let listener = try await StorageEngine.open(
+            pluginName: plugin, postgres: PostgresSettings(url: relayed, poolSize: 1, statementTimeoutMilliseconds: 1_000),
+            configuration: configuration)
+        let batches = Locked<[[StorageChange]]>([])
+        listener.setChangeHandler { batch in batches.withLock { $0.append(batch) } }
+        try await listener.setChangeListening(true)
+        try await listener.execute("CREATE TABLE items (id BIGINT PRIMARY KEY)")
+        try await listener.execute("INSERT INTO items VALUES (1)")
+        try await waitUntil { batches.current.count == 1 }
+        return (listener, batches)
+    }
+
     /// Waits until rows 1 to 4 were delivered, checks they came once and in order through a new
     /// connection (`before`: the relay's accepted count when it stalled), then closes `listener`.
     private func assertCaughtUp(_ batches: Locked<[[StorageChange]]>, relay: StallingRelay, newConnectionSince before: Int,
@@ -28,17 +46,7 @@ final class ChangeListenerDeadlineTests: XCTestCase {
         let database = PostgresTestCluster.databaseName(url)
         let relay = try StallingRelay(upstreamPort: cluster.port)
         defer { relay.stop() }
-        let relayed = relay.relaying(url, upstreamPort: cluster.port)
-        XCTAssertNotEqual(relayed, url)
-        let listener = try await StorageEngine.open(
-            pluginName: "stall", postgres: PostgresSettings(url: relayed, poolSize: 1, statementTimeoutMilliseconds: 1_000),
-            configuration: testConfiguration())
-        let batches = Locked<[[StorageChange]]>([])
-        listener.setChangeHandler { batch in batches.withLock { $0.append(batch) } }
-        try await listener.setChangeListening(true)
-        try await listener.execute("CREATE TABLE items (id BIGINT PRIMARY KEY)")
-        try await listener.execute("INSERT INTO items VALUES (1)")
-        try await waitUntil { batches.current.count == 1 }
+        let (listener, batches) = try await listeningThrough(relay, to: url, port: cluster.port, plugin: "stall", configuration: testConfiguration())
 
         // The log is locked, so the listener's catch-up after its connection was killed waits in a query.
         let holder = PQconnectdb(url)
@@ -79,15 +87,7 @@ final class ChangeListenerDeadlineTests: XCTestCase {
         defer { relay.stop() }
         var configuration = testConfiguration()
         configuration.changeListenerCheckInterval = 0.5
-        let listener = try await StorageEngine.open(
-            pluginName: "idle", postgres: PostgresSettings(url: relay.relaying(url, upstreamPort: cluster.port), poolSize: 1, statementTimeoutMilliseconds: 1_000),
-            configuration: configuration)
-        let batches = Locked<[[StorageChange]]>([])
-        listener.setChangeHandler { batch in batches.withLock { $0.append(batch) } }
-        try await listener.setChangeListening(true)
-        try await listener.execute("CREATE TABLE items (id BIGINT PRIMARY KEY)")
-        try await listener.execute("INSERT INTO items VALUES (1)")
-        try await waitUntil { batches.current.count == 1 }
+        let (listener, batches) = try await listeningThrough(relay, to: url, port: cluster.port, plugin: "idle", configuration: configuration)
 
         relay.stall()
         usleep(200_000)  // a relay thread inside its 50 ms poll when stalled may still forward what arrives then
