@@ -45,6 +45,23 @@ final class ChangeLogGateTests: XCTestCase {
         await writer.close()
     }
 
+    /// An instance of the previous version still running on the schema (a handover, a rolling
+    /// upgrade) calls the two-argument feed functions: they still answer once this version has
+    /// opened the schema, enabling and disabling the triggers as before.
+    func testThePreviousVersionsFeedCallsStillWork() async throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let engine = try await open(url)
+        try await engine.execute("CREATE TABLE items (id BIGINT PRIMARY KEY)")
+        XCTAssertEqual(try triggerStates(cluster, url), ["D"])
+        XCTAssertEqual(try cluster.execute("SELECT plugin_gate._plexus_feed_listen('old-instance', 3600)", url: url).count, 1)
+        XCTAssertEqual(try triggerStates(cluster, url), ["O"], "the old listen enabled the triggers")
+        XCTAssertEqual(try cluster.execute("SELECT listener FROM plugin_gate._plexus_listeners", url: url), ["old-instance"])
+        _ = try cluster.execute("SELECT plugin_gate._plexus_feed_leave('old-instance')", url: url)
+        XCTAssertEqual(try triggerStates(cluster, url), ["D"], "the old leave disabled them again")
+        await engine.close()
+    }
+
     /// B listens; writes made through A (to a table that existed, and to one a migration creates
     /// while B listens) reach B. Then B leaves: the triggers are disabled and nothing more is logged.
     func testAListenerOnBSeesWritesThroughAUntilItLeaves() async throws {

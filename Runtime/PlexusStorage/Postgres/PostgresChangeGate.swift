@@ -88,8 +88,14 @@ extension PostgresConnection {
                 RETURN -\(s)._plexus_set_change_triggers(false);
             END
             $plexus$;
-            DROP FUNCTION IF EXISTS \(s)._plexus_feed_listen(text, double precision);
-            DROP FUNCTION IF EXISTS \(s)._plexus_feed_leave(text);
+            -- The previous version's signatures, kept for an instance of it still running on the
+            -- schema (a handover, a rolling upgrade): they call the new ones on the server's clock.
+            CREATE OR REPLACE FUNCTION \(s)._plexus_feed_listen(who text, lease double precision) RETURNS integer LANGUAGE sql AS $plexus$
+                SELECT \(s)._plexus_feed_listen(who, lease, NULL::double precision)
+            $plexus$;
+            CREATE OR REPLACE FUNCTION \(s)._plexus_feed_leave(who text) RETURNS integer LANGUAGE sql AS $plexus$
+                SELECT \(s)._plexus_feed_leave(who, NULL::double precision)
+            $plexus$;
             """
     }
 
