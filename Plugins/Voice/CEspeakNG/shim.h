@@ -3,6 +3,9 @@
 #include <espeak-ng/speak_lib.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -33,6 +36,9 @@ static inline int plexus_espeak_write_samples(short *wav, int count, espeak_EVEN
     return 0;
 }
 
+/// How long the synthesis child may write nothing before it is killed (milliseconds).
+#define PLEXUS_ESPEAK_CHILD_IDLE_MS 30000
+
 /// Exit statuses of the synthesis child.
 enum {
     PLEXUS_ESPEAK_CHILD_OK = 0,
@@ -49,10 +55,9 @@ static inline int plexus_espeak_synthesize_isolated(const char *voice, int rate,
     *samples = NULL;
     *count = 0;
     int fds[2];
-    if (pipe(fds) != 0) return -errno;
-    // Close-on-exec, so that a process another thread spawns does not hold the write end open.
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    // Close-on-exec from the start (a socket pair: SOCK_CLOEXEC needs no feature macro, pipe2 does),
+    // so that a process another thread spawns meanwhile never holds the write end open.
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return -errno;
     pid_t pid = fork();
     if (pid < 0) {
         int error = errno;
@@ -82,6 +87,13 @@ static inline int plexus_espeak_synthesize_isolated(const char *voice, int rate,
             buffer = grown;
             capacity *= 2;
         }
+        // A child that writes nothing for PLEXUS_ESPEAK_CHILD_IDLE_MS is killed (it can only hang,
+        // e.g. on a lock another thread held at the fork): the synthesis fails instead of waiting forever.
+        struct pollfd ready = { .fd = fds[0], .events = POLLIN };
+        int polled = poll(&ready, 1, PLEXUS_ESPEAK_CHILD_IDLE_MS);
+        if (polled < 0 && errno == EINTR) continue;
+        if (polled < 0) { readError = errno; break; }
+        if (polled == 0) { kill(pid, SIGKILL); readError = ETIMEDOUT; break; }
         ssize_t got = read(fds[0], buffer + used, capacity - used);
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) { readError = errno; break; }
