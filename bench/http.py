@@ -8,7 +8,8 @@ Node's http.createServer, in one run, in two modes:
        Node appends a combined line per request to a write stream.
 
 For each mode, server and connection count: wrk (pinned to one core, the server to the other)
-measures requests/s and p99, /proc/PID/stat the server's CPU time per request. Prints both tables,
+measures requests/s and p99, the server's threads' run time (/proc/PID/task/*/schedstat) its CPU
+time per request. Prints both tables,
 the CPU per request side by side with the ratios, and the access log's own cost (on minus off).
 
 In the off mode it also measures the same route authenticated (`access = "authenticated"`, a bearer
@@ -28,12 +29,15 @@ times, interleaved, and each figure is the median of its rounds (the CPU per req
 spread, lowest to highest): one 5-second run moves by more than the targets' margins on a shared
 machine. In each round every server of both modes runs side by side (all pinned to the server's CPU, idle
 but for the one measured) and they are measured one after the other at each connection count
-(plexus off, nginx off, plexus on, nginx on, plexus authenticated, Node off, Node on). The targets
+(plexus off, nginx off, plexus on, nginx on, plexus authenticated, Node off, Node on), each
+connection count's BENCH_SECONDS cut into BENCH_SLICES slices taken in turn (that order, then
+reversed, and so on), so every server's figure spans the same stretch of time. The targets
 are judged within each round, then the median over the rounds is taken: the machine's drift between
 rounds moves every server alike and cancels out of a ratio (or the log's on-minus-off cost) of one
 round, whose runs are seconds apart. The fixed-load tail runs in every round too, and is printed as its medians.
-Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (64,256), BENCH_STARTS (5 start-to-ready runs),
-BENCH_RATE (40000 requests/s for the fixed-load tail), BENCH_ROUNDS (1).
+Environment: BENCH_SECONDS (10, per server and connection count), BENCH_SLICES (5, each at least a
+second), BENCH_CONNECTIONS (64,256), BENCH_STARTS (5 start-to-ready runs), BENCH_RATE (40000
+requests/s for the fixed-load tail), BENCH_ROUNDS (1).
 """
 import base64, hashlib, hmac, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
 
@@ -47,6 +51,7 @@ TARGET_RATIO_ON, TARGET_LOG_COST_US = 1.3, 1.5
 TARGET_RATIO_PUBLIC, TARGET_RATIO_AUTHENTICATED, TARGET_P99_MS = 1.25, 1.4, 2.0
 RATE = int(os.environ.get("BENCH_RATE", "40000"))
 ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "1")))
+SLICES = max(1, int(os.environ.get("BENCH_SLICES", "5")))
 RATE_CONNECTIONS = 256
 JWT_SECRET = "bench-http-hs256-secret-0123456789abcdef"
 
@@ -71,12 +76,19 @@ def free_port():
 
 
 def cpu_seconds(pids):
-    total = 0
+    """CPU time of every thread of `pids`: each thread's run time in nanoseconds
+    (/proc/PID/task/TID/schedstat), or utime + stime in clock ticks where that is missing. A slice
+    of a second is 100 ticks, so ticks alone would blur a slice's figure by about 1%."""
+    total = 0.0
     for pid in pids:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+            total += sum(int(open(f"/proc/{pid}/task/{tid}/schedstat").read().split()[0]) for tid in tasks) / 1e9
+        except (OSError, ValueError, IndexError):
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    return total
 
 
 def rss_kb(pid):
@@ -101,8 +113,8 @@ def hs256_token():
     return f"{head}.{body}.{b(signature)}"
 
 
-def wrk(url, connections, headers=()):
-    cmd = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{connections}", f"-d{DURATION}s", "--latency"]
+def wrk(url, connections, seconds, headers=()):
+    cmd = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for header in headers:
         cmd += ["-H", header]
     cmd.append(url)
@@ -119,21 +131,51 @@ def wrk(url, connections, headers=()):
     return rps, int(total.group(1)), p99_ms, (errors.group(1) if errors else ""), int(non2xx.group(1)) if non2xx else 0
 
 
-def measure(mode, name, url, cpu_pids, connections, headers=()):
+def warm(url, headers=()):
+    """One second of 16 connections, before a server's first slice at a connection count."""
     header_args = [arg for header in headers for arg in ("-H", header)]
-    warm = subprocess.run(["taskset", "-c", CLIENT_CPU, "wrk", "-t1", "-c16", "-d1s"] + header_args + [url], capture_output=True, text=True)
-    warm_total = re.search(r"(\d+) requests in", warm.stdout)
-    before = cpu_seconds(cpu_pids)
-    rps, total, p99, errors, non2xx = wrk(url, connections, headers)
-    used = cpu_seconds(cpu_pids) - before
+    warmed = subprocess.run(["taskset", "-c", CLIENT_CPU, "wrk", "-t1", "-c16", "-d1s"] + header_args + [url], capture_output=True, text=True)
+    total = re.search(r"(\d+) requests in", warmed.stdout)
+    return int(total.group(1)) if total else 0
+
+
+def measure(mode, name, url, cpu_pids, connections, seconds, headers=()):
+    """One slice: wrk for `seconds` against `url`, and the server's CPU time over it."""
+    before, started = cpu_seconds(cpu_pids), time.monotonic()
+    rps, total, p99, errors, non2xx = wrk(url, connections, seconds, headers)
+    used, elapsed = cpu_seconds(cpu_pids) - before, time.monotonic() - started
     if total == 0:
         raise BenchFailure(f"{name} ({mode}, c={connections}): wrk completed no request")
     if non2xx:
         raise BenchFailure(f"{name} ({mode}, c={connections}): {non2xx} of {total} answers were not 2xx")
     if errors:
         raise BenchFailure(f"{name} ({mode}, c={connections}): socket errors: {errors}")
-    return {"mode": mode, "server": name, "connections": connections, "rps": rps, "p99_ms": p99, "requests": total,
-            "warmup": int(warm_total.group(1)) if warm_total else 0, "cpu_us_per_req": used / total * 1e6}
+    return {"requests": total, "cpu": used, "seconds": total / rps if rps else elapsed, "p99_ms": p99}
+
+
+def measure_interleaved(servers, connections, headers_of):
+    """Every server of `servers` ((mode, name, url, cpu pids)) at one connection count, in SLICES
+    slices of DURATION / SLICES seconds taken in turn, the order reversed every other slice (A B C,
+    C B A, ...): each server's figures are spread over the same stretch of time, so a drift of the
+    machine within it falls on all of them alike. A server's CPU per request is its CPU time over
+    its requests, summed over its slices; its requests/s the requests over the time wrk ran; its p99
+    the median of its slices' p99s."""
+    slices = max(1, min(SLICES, DURATION))
+    seconds = max(1, DURATION // slices)
+    for mode, name, url, _ in servers:
+        warm(url, headers_of(name))
+    taken = {(mode, name): [] for mode, name, _, _ in servers}
+    for index in range(slices):
+        for mode, name, url, pids in (servers if index % 2 == 0 else servers[::-1]):
+            taken[(mode, name)].append(measure(mode, name, url, pids, connections, seconds, headers_of(name)))
+    rows = []
+    for mode, name, _, _ in servers:
+        parts = taken[(mode, name)]
+        requests, cpu, elapsed = sum(p["requests"] for p in parts), sum(p["cpu"] for p in parts), sum(p["seconds"] for p in parts)
+        p99s = sorted(p["p99_ms"] for p in parts)
+        rows.append({"mode": mode, "server": name, "connections": connections, "rps": requests / elapsed, "p99_ms": p99s[len(p99s) // 2],
+                     "requests": requests, "cpu_us_per_req": cpu / requests * 1e6})
+    return rows
 
 
 def fixed_rate(name, port, path, client):
@@ -307,9 +349,8 @@ def run_round(binary, plugins, work, results, client, tails):
         rows = []
         header = [f"Authorization: Bearer {hs256_token()}"]
         for c in CONNECTIONS:
-            for mode, name in order:
-                url, _ = by[(mode, name)]
-                rows.append(measure(mode, name, url, pids[(mode, name)], c, header if name == "plexus-auth" else ()))
+            rows += measure_interleaved([(mode, name, by[(mode, name)][0], pids[(mode, name)]) for mode, name in order], c,
+                                        lambda name: header if name == "plexus-auth" else ())
         idle_rss = sum(rss_kb(pid) for pid in pids[("off", "plexus")])
         for name, path in (("plexus", "/api/v1/hello"), ("nginx", "/"), ("node", "/")):
             tails.append(fixed_rate(name, by[("off", name)][1], path, client))
@@ -414,7 +455,7 @@ def main():
     if ROUNDS > 1:
         print(f"\n{ROUNDS} rounds, interleaved; each figure is the median of its rounds")
     for mode, title in (("off", "access log off everywhere"), ("on", "access log on everywhere (plexus: combined to a file; nginx: combined buffer=64k)")):
-        print(f"\n{title}: wrk -t1, {DURATION}s per run, server pinned to CPU {SERVER_CPU}, wrk to CPU {CLIENT_CPU}")
+        print(f"\n{title}: wrk -t1, {DURATION}s per server in {max(1, min(SLICES, DURATION))} slices, server pinned to CPU {SERVER_CPU}, wrk to CPU {CLIENT_CPU}")
         print(f"{'server':11} {'conns':>5} {'req/s':>10} {'p99 ms':>8} {'CPU us/req':>11} {'spread':>14}")
         for r in results:
             if r["mode"] == mode:
