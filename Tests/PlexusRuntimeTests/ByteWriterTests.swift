@@ -13,6 +13,10 @@ final class ByteWriterTests: XCTestCase {
         for value in values {
             XCTAssertEqual(written { $0.putDecimal(value) }, "<\(value)>")
         }
+        // Up to three digits are written without the loop: every one of them, and past the switch.
+        for value in 0..<1_100 {
+            XCTAssertEqual(written { $0.putDecimal(value) }, "<\(value)>")
+        }
         XCTAssertEqual(written { $0.putDecimal(-1) }, "<0>", "a negative value is written as 0")
         XCTAssertEqual(written { $0.putDecimal(Int.min) }, "<0>")
     }

@@ -265,6 +265,17 @@ struct ByteWriter {
     /// written straight into the buffer from the last one (no scratch space, no copy).
     mutating func putDecimal(_ value: Int) {
         var rest = UInt(max(0, value))
+        // A status code and most small lengths: three digits or fewer, written without a loop.
+        if rest < 1000 {
+            let length = rest < 10 ? 1 : rest < 100 ? 2 : 3
+            precondition(count + length <= capacity, "ByteWriter: more written than sized for")
+            let end = base + count + length
+            end[-1] = UInt8(truncatingIfNeeded: 48 &+ rest % 10)
+            if length > 1 { end[-2] = UInt8(truncatingIfNeeded: 48 &+ rest / 10 % 10) }
+            if length > 2 { end[-3] = UInt8(truncatingIfNeeded: 48 &+ rest / 100) }
+            count += length
+            return
+        }
         var length = 1, scale: UInt = 10
         while length < 20 && rest >= scale {
             length += 1
