@@ -156,9 +156,10 @@ final class PocketSphinxDecoder {
     static let phoneLoopJSGF = "#JSGF V1.0;\ngrammar phones;\npublic <loop> = <phone>+;\n<phone> = "
         + phoneSet.map(phoneWord).joined(separator: " | ") + ";\n"
 
-    /// The same loop as a finite-state grammar of one state with a self-loop per phone word. PocketSphinx builds one
-    /// lexicon tree (every phone in every left context: 1,234 HMMs) per grammar state that words leave; the JSGF
-    /// loop's `<phone>+` has two such states, so its search kept two copies of every HMM alive, and this one keeps one.
+    /// The same loop as a finite-state grammar of one state with a self-loop per phone word. PocketSphinx's lexicon
+    /// tree has, for every grammar state that words leave, every phone in every left context (616 HMMs here); the
+    /// JSGF loop's `<phone>+` compiles to two such states (1,234 HMMs), so its search kept two copies of every HMM
+    /// alive, and this one keeps one.
     /// Each self-loop has probability 1, as PocketSphinx gives the JSGF loop's unweighted alternatives (with 1/39 the
     /// loop's best paths take fewer phones and score about 4 per frame lower): the paths and scores are the JSGF
     /// loop's (the same on every clip of the tuning and held-out sets).
