@@ -25,6 +25,8 @@ if [ "${1:-}" = "--bench" ]; then
     packages+=(wrk nginx-light nodejs time)
     # bench/voice.sh: the plain pocketsphinx_continuous decoder it compares with, and the espeak-ng CLI.
     packages+=(pocketsphinx espeak-ng)
+    # bench/voice-sets.py: held-out set C is spoken by flite, a second synthesiser.
+    packages+=(flite)
 fi
 
 missing=()

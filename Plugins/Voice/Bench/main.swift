@@ -95,6 +95,8 @@ do {
         if let always = ProcessInfo.processInfo.environment["VOICE_BENCH_ALWAYS_PLAIN"] { model.alwaysSearchPlainGrammar = always == "1" }
         // VOICE_BENCH_MAX_SLOT_GAP=X: reject a match whose slot value scores more than X per frame below the phone loop.
         if let slotGap = ProcessInfo.processInfo.environment["VOICE_BENCH_MAX_SLOT_GAP"] { model.maxSlotGap = Double(slotGap) }
+        // VOICE_BENCH_JSGF_LOOP=1: the phone loop as the JSGF <phone>+ (two grammar states; the behaviour before).
+        if let jsgf = ProcessInfo.processInfo.environment["VOICE_BENCH_JSGF_LOOP"] { model.singleStatePhoneLoop = jsgf != "1" }
         // VOICE_BENCH_EXTRA="-name value ...": more PocketSphinx arguments (front-end tuning runs).
         if let extra = ProcessInfo.processInfo.environment["VOICE_BENCH_EXTRA"] { model.extraArguments = extra.split(separator: " ").map(String.init) }
         // VOICE_BENCH_LOOP_BEAM="BEAM,WORDBEAM": the phone-loop search's beams (tuning runs).
