@@ -126,6 +126,7 @@ public struct PluginError: Error, CustomStringConvertible {
         case serviceFailed(String, String)
         case tenancyRefused(String)
         case auditRefused(String)
+        case subscriptionEnded(UInt64)
     }
 
     private let code: Code
@@ -163,6 +164,9 @@ public struct PluginError: Error, CustomStringConvertible {
     /// The runtime refused an audit record (ABI 1.8): a bad action name or field.
     public static func auditRefused(_ reason: String) -> PluginError { PluginError(code: .auditRefused(reason)) }
 
+    /// A subscription ended (cancelled, or the plugin stopped) before it was complete.
+    public static func subscriptionEnded(_ id: UInt64) -> PluginError { PluginError(code: .subscriptionEnded(id)) }
+
     /// A one-line description naming what failed and why.
     public var description: String {
         switch code {
@@ -172,6 +176,7 @@ public struct PluginError: Error, CustomStringConvertible {
         case let .serviceFailed(service, reason): "service '\(service)' failed: \(reason)"
         case let .tenancyRefused(reason): "the runtime refused: \(reason)"
         case let .auditRefused(reason): "the audit log refused: \(reason)"
+        case let .subscriptionEnded(id): "subscription \(id) ended before it was complete"
         }
     }
 }

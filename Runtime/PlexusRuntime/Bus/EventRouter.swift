@@ -148,6 +148,9 @@ final class EventRouter {
         return subscription.id
     }
 
+    /// Whether subscription `id` exists (subscribed and not yet ended).
+    func isSubscribed(_ id: UInt64) -> Bool { bus.subscriptions[id] != nil }
+
     func unsubscribe(_ id: UInt64) {
         consumers.removeValue(forKey: id)?.stop()
         if let pattern = bus.subscriptions[id]?.pattern {

@@ -1,5 +1,5 @@
 /*
- * plexus_abi.h — the Plexus plugin ABI, version 1 (minor 9).
+ * plexus_abi.h — the Plexus plugin ABI, version 1 (minor 10).
  *
  * This header is the whole contract between the Plexus runtime and a plugin loaded
  * with dlopen. Only C types cross it, so a plugin may be written in any language
@@ -21,7 +21,7 @@
  * Inputs are copied: every string, byte range, array and struct a plugin passes to a host
  * function is copied (or fully consumed) before that function returns, so the plugin may free
  * or overwrite it at once. No callback fires inside the call that registered it: the `done`,
- * `reply`, `after`, timer, post, subscription and service callbacks of a host call run later,
+ * `reply`, `after`, timer, post, subscription, subscription-ready and service callbacks of a host call run later,
  * from the loop, never before that host call has returned (a failure found at once is reported
  * by the call's return value, not by its callback). Threads: every hook, route handler and
  * callback runs on the runtime's loop thread, except a `queue_work` work function, which runs on
@@ -65,7 +65,7 @@ extern "C" {
 #endif
 
 #define PLEXUS_ABI_MAJOR 1
-#define PLEXUS_ABI_MINOR 9
+#define PLEXUS_ABI_MINOR 10
 
 /** Name of the symbol every plugin exports: `const plexus_plugin *plexus_plugin_entry_v1(const plexus_host *)`. */
 #define PLEXUS_ENTRY_SYMBOL "plexus_plugin_entry_v1"
@@ -426,6 +426,9 @@ typedef enum plexus_overflow_policy {
     PLEXUS_OVERFLOW_DROP_NEWEST = 1,
 } plexus_overflow_policy;
 
+/** Told that a subscription is complete (ABI 1.10; loop thread): see plexus_subscription_options.ready. */
+typedef void (*plexus_subscription_ready_cb)(void *user, uint64_t subscription);
+
 /** Subscription options. */
 typedef struct plexus_subscription_options {
     uint32_t struct_size;
@@ -436,6 +439,23 @@ typedef struct plexus_subscription_options {
     const char *durable_group;
     /** Reserved, set 0: in ABI 1.1 the runtime's `[bus] max_attempts` applies to every durable group. */
     uint32_t max_attempts;
+
+    /* ---- ABI 1.10: completion of the subscription (a runtime reads these only when struct_size covers them) ---- */
+    /** May be NULL. Called once, on the loop, after `subscribe` has returned, when the subscription
+        is complete: every event published from then on that matches it is delivered. That is at
+        once (the next turn of the loop) for most patterns; a pattern that may match change topics
+        `storage.<plugin>.<table>.<op>` on PostgreSQL storage is complete once the change log of
+        every such plugin runs (its triggers and this instance's LISTEN), so a write committed
+        through any instance after `ready` is delivered, while one committed before may not be.
+        A change log that cannot be started (the database unreachable) is retried at the
+        runtime's next check, and `ready` runs once that first attempt has failed, as SSE and
+        WebSocket clients are told `subscribed` then (the runtime logs the failure).
+        `last_status` is PLEXUS_OK when it runs. Never called after `unsubscribe` of that id or
+        after the plugin stopped, nor when `subscribe` failed. A runtime older than 1.10 (its
+        host's `abi_minor` below 10) never calls it. */
+    plexus_subscription_ready_cb ready;
+    /** Passed to `ready` (may differ from the handler's `user`). */
+    void *ready_user;
 } plexus_subscription_options;
 
 /** A topic a plugin declares it publishes, for the runtime's event catalogue. */
