@@ -64,7 +64,7 @@ public final class Bus {
             }
         }
         let completion = SubscriptionCompletion()
-        let id = try driver.subscribe(spec, handler, ready: { [weak completion] in completion?.complete() })
+        let id = try driver.subscribe(spec, handler, ready: { [weak completion] failure in completion?.complete(failure) })
         subscriptions[id] = completion
         return Subscription(id: id, bus: self)
     }
@@ -115,7 +115,10 @@ public struct Subscription {
     /// it is delivered, including changes committed through another instance on PostgreSQL
     /// storage. At once (the next turn of the loop) when nothing needs to start, and always on a
     /// runtime older than ABI 1.10, which cannot tell. Throws ``PluginError`` when the
-    /// subscription is cancelled (or the plugin stops) first.
+    /// subscription is cancelled (or the plugin stops) first, or when a change log it needs could
+    /// not be started (its ``PluginError/status`` is a storage code: ``HostStatus/isStorageFailure``):
+    /// the subscription stays and the runtime tries again at its next check (every 30 s), but
+    /// writes until then may be missed; cancel and subscribe again to wait anew.
     public func ready() async throws {
         guard let bus else { throw PluginError.subscriptionEnded(id) }
         try await bus.waitUntilComplete(id)
@@ -130,12 +133,19 @@ public struct Subscription {
 final class SubscriptionCompletion {
     private(set) var isComplete = false
     private var ended: UInt64?
+    private var failure: PluginError?
     private var waiters: [CheckedContinuation<Void, Error>] = []
 
-    func complete() {
-        guard !isComplete, ended == nil else { return }
-        isComplete = true
-        resume(with: .success(()))
+    /// The runtime's answer: complete, or `failure` (the subscription may complete later unseen).
+    func complete(_ failure: PluginError?) {
+        guard !isComplete, ended == nil, self.failure == nil else { return }
+        if let failure {
+            self.failure = failure
+            resume(with: .failure(failure))
+        } else {
+            isComplete = true
+            resume(with: .success(()))
+        }
     }
 
     func end(_ id: UInt64) {
@@ -147,6 +157,7 @@ final class SubscriptionCompletion {
     func wait() async throws {
         if isComplete { return }
         if let ended { throw PluginError.subscriptionEnded(ended) }
+        if let failure { throw failure }
         try await withCheckedThrowingContinuation { waiters.append($0) }
     }
 

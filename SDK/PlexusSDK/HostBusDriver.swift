@@ -32,13 +32,13 @@ final class HostBusDriver: BusDriver {
         try subscribe(spec, handler, ready: nil)
     }
 
-    func subscribe(_ spec: SubscriptionSpec, _ handler: SubscriptionHandler, ready: @escaping @PluginActor () -> Void) throws -> UInt64 {
+    func subscribe(_ spec: SubscriptionSpec, _ handler: SubscriptionHandler, ready: @escaping @PluginActor (PluginError?) -> Void) throws -> UInt64 {
         try subscribe(spec, handler, ready: Optional(ready))
     }
 
     /// Subscribes; `ready` goes to the runtime as the ABI 1.10 callback, or runs on the next turn
     /// of the loop when the runtime is older (it cannot tell when a subscription is complete).
-    private func subscribe(_ spec: SubscriptionSpec, _ handler: SubscriptionHandler, ready: (@PluginActor () -> Void)?) throws -> UInt64 {
+    private func subscribe(_ spec: SubscriptionSpec, _ handler: SubscriptionHandler, ready: (@PluginActor (PluginError?) -> Void)?) throws -> UInt64 {
         let (pattern, queueLimit, overflow, group, maxAttempts) = (spec.pattern, spec.queueLimit, spec.overflow, spec.group, spec.maxAttempts)
         let box = SubscriptionBox(bridge: bridge, handler: handler)
         guard bridge.has(\.subscribe) else { throw PluginError.unsupported("the event bus (runtime ABI 1.0)") }
@@ -64,7 +64,7 @@ final class HostBusDriver: BusDriver {
         box.id = id
         handlers[id] = box
         if let ready, !runtimeTellsReady {
-            Task { @PluginActor [weak box] in if box != nil { ready() } }
+            Task { @PluginActor [weak box] in if box != nil { ready(nil) } }
         }
         return id
     }
@@ -102,8 +102,8 @@ final class SubscriptionBox {
     let live: (@PluginActor (Event) -> Void)?
     let durable: (@PluginActor (Event) async throws -> Void)?
     var id: UInt64 = 0
-    /// Told once the runtime says the subscription is complete (ABI 1.10).
-    var ready: (@PluginActor () -> Void)?
+    /// Told once the runtime says the subscription is complete (ABI 1.10), or why it is not.
+    var ready: (@PluginActor (PluginError?) -> Void)?
 
     init(bridge: HostBridge, handler: SubscriptionHandler) {
         self.bridge = bridge
@@ -121,12 +121,15 @@ final class SubscriptionBox {
 
     /// The ABI 1.10 `ready` callback: the runtime calls it only while the subscription exists, so
     /// the box (kept in the driver's handlers until `unsubscribe`) is alive.
-    nonisolated static let readied: plexus_subscription_ready_cb = { user, _ in
+    /// `last_status` other than OK: a change log the subscription needs could not be started.
+    nonisolated static let readied: plexus_subscription_ready_cb = { user, id in
         let box = Unmanaged<SubscriptionBox>.fromOpaque(user!).takeUnretainedValue()
+        let status = HostStatus.last()
         PluginActor.runOnLoop {
             let ready = box.ready
             box.ready = nil
-            ready?()
+            guard let status, status != .ok else { return ready?(nil) ?? () }
+            ready?(PluginError.subscriptionIncomplete(id, "the change log could not be started (\(status)); the runtime tries again later").withStatus(status))
         }
     }
 

@@ -127,6 +127,7 @@ public struct PluginError: Error, CustomStringConvertible {
         case tenancyRefused(String)
         case auditRefused(String)
         case subscriptionEnded(UInt64)
+        case subscriptionIncomplete(UInt64, String)
     }
 
     private let code: Code
@@ -167,6 +168,18 @@ public struct PluginError: Error, CustomStringConvertible {
     /// A subscription ended (cancelled, or the plugin stopped) before it was complete.
     public static func subscriptionEnded(_ id: UInt64) -> PluginError { PluginError(code: .subscriptionEnded(id)) }
 
+    /// A subscription could not be completed (a change log it needs did not start).
+    public static func subscriptionIncomplete(_ id: UInt64, _ reason: String) -> PluginError {
+        PluginError(code: .subscriptionIncomplete(id, reason))
+    }
+
+    /// This error with `status`.
+    func withStatus(_ status: HostStatus?) -> PluginError {
+        var copy = self
+        copy.status = status
+        return copy
+    }
+
     /// A one-line description naming what failed and why.
     public var description: String {
         switch code {
@@ -177,6 +190,7 @@ public struct PluginError: Error, CustomStringConvertible {
         case let .tenancyRefused(reason): "the runtime refused: \(reason)"
         case let .auditRefused(reason): "the audit log refused: \(reason)"
         case let .subscriptionEnded(id): "subscription \(id) ended before it was complete"
+        case let .subscriptionIncomplete(id, reason): "subscription \(id) is not complete: \(reason)"
         }
     }
 }

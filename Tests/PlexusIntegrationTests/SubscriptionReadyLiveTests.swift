@@ -94,6 +94,26 @@ final class SubscriptionReadyLiveTests: XCTestCase {
         XCTAssertEqual(try watched(b, count: 1).map { $0["topic"] }, ["storage.notes.notes.insert"])
     }
 
+    /// A change log that cannot be started (enabling its triggers outlasts the statement timeout
+    /// while a transaction holds the table) is reported: `ready()` throws with a storage status
+    /// (the probe answers 503), instead of returning as if the subscription were complete.
+    func testAPluginIsToldWhenTheChangeLogCouldNotStart() throws {
+        let cluster = try PostgresTestCluster.get()
+        let url = try cluster.newDatabaseURL()
+        let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\npostgres_statement_timeout_ms = 1000\n"
+        let b = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so", "libPlexusFixtureBusProbe.so"], cFixtures: [], extra: extra)
+        defer { _ = b.stop() }
+        XCTAssertEqual(try b.request("POST", "/api/v1/notes", body: Array("opens B's notes storage".utf8)).status, 201)
+
+        let holder = try PostgresTestSession(url: url)
+        try holder.execute("BEGIN; LOCK TABLE plugin_notes.notes IN ROW EXCLUSIVE MODE")
+        let watch = try b.request("POST", "/api/v1/probe/watch", body: Array("storage.notes.#".utf8))
+        try holder.execute("COMMIT")
+        XCTAssertEqual(watch.status, 503, watch.text)
+        XCTAssertTrue(watch.text.contains("is not complete: the change log could not be started"), watch.text)
+        XCTAssertTrue(watch.text.contains("[status 32]"), "PLEXUS_E_STORAGE_BUSY: \(watch.text)")
+    }
+
     func testOnSQLiteAPluginsSubscriptionIsReadyAtOnceAndSeesTheNextWrite() throws {
         let plexus = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so", "libPlexusFixtureBusProbe.so"], cFixtures: [])
         defer { _ = plexus.stop() }

@@ -90,7 +90,7 @@ extension PluginHostTable {
                 let events = plugin.services.events
                 let id = try events.subscribe(parsed, owner: plugin.name, queueLimit: limit == 0 ? nil : limit, overflow: overflow,
                                               durableGroup: group, maxAttempts: attempts,
-                                              ready: ready.map { ready in { gate.deliver { ready.call(owner: owner, events: events) } } },
+                                              ready: ready.map { ready in { failure in gate.deliver { ready.call(owner: owner, events: events, failure: failure) } } },
                                               deliver: deliver)
                 ready?.subscription = id
                 HostCallStatus.set(PLEXUS_OK)

@@ -1,4 +1,5 @@
 import CPlexusABI
+import PlexusStorage
 
 /// A plugin's ABI 1.10 `ready` callback of one subscription (`plexus_subscription_options.ready`):
 /// called once the router says the subscription is complete, on the loop, after `subscribe` has
@@ -20,13 +21,14 @@ final class SubscriptionReadiness {
         user = options.pointee.ready_user
     }
 
-    /// Tells the plugin, once, if the subscription is still live.
-    func call(owner: String, events: EventRouter) {
+    /// Tells the plugin, once, if the subscription is still live: `last_status` is PLEXUS_OK, or
+    /// the storage code of `failure` when a change log could not be started.
+    func call(owner: String, events: EventRouter, failure: StorageError?) {
         guard !called, subscription != 0, events.isSubscribed(subscription) else { return }
         called = true
         Blame.mark(name: owner, what: "subscription \(subscription) ready callback")
         defer { Blame.clear() }
-        HostCallStatus.set(PLEXUS_OK)
+        HostCallStatus.set(failure.map { HostCallStatus.code(for: $0.kind) } ?? PLEXUS_OK)
         callback(user, subscription)
     }
 }

@@ -447,10 +447,12 @@ typedef struct plexus_subscription_options {
         `storage.<plugin>.<table>.<op>` on PostgreSQL storage is complete once the change log of
         every such plugin runs (its triggers and this instance's LISTEN), so a write committed
         through any instance after `ready` is delivered, while one committed before may not be.
-        A change log that cannot be started (the database unreachable) is retried at the
-        runtime's next check, and `ready` runs once that first attempt has failed, as SSE and
-        WebSocket clients are told `subscribed` then (the runtime logs the failure).
-        `last_status` is PLEXUS_OK when it runs. Never called after `unsubscribe` of that id or
+        `last_status` is PLEXUS_OK when it runs for a complete subscription. When such a change
+        log could not be started (the database unreachable, a statement timeout), `ready` runs
+        once that attempt failed, with `last_status` the PLEXUS_E_STORAGE_* code of the failure:
+        the subscription stays, the runtime tries again at its next check (every 30 s) and does
+        not call `ready` again; writes until then may be missed (unsubscribe and subscribe again
+        to wait anew). Never called after `unsubscribe` of that id or
         after the plugin stopped, nor when `subscribe` failed. A runtime older than 1.10 (its
         host's `abi_minor` below 10) never calls it. */
     plexus_subscription_ready_cb ready;

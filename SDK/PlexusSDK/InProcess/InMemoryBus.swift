@@ -119,12 +119,12 @@ public final class InMemoryBus: BusDriver, ServiceDriver {
 
     /// Subscribes; a subscription in memory is complete at once, so `ready` runs on the next turn
     /// of the loop (as the runtime's callback never runs inside `subscribe`), unless it ended first.
-    public func subscribe(_ spec: SubscriptionSpec, _ handler: SubscriptionHandler, ready: @escaping @PluginActor () -> Void) throws -> UInt64 {
+    public func subscribe(_ spec: SubscriptionSpec, _ handler: SubscriptionHandler, ready: @escaping @PluginActor (PluginError?) -> Void) throws -> UInt64 {
         let id = try subscribe(spec, handler)
         loop.post { [weak self] in
             PluginActor.runOnLoop {
                 guard let self, self.subscribers[id] != nil else { return }
-                ready()
+                ready(nil)
             }
         }
         return id

@@ -12,7 +12,8 @@ import PlexusSDK
 /// - publishes on any topic from `POST /api/v1/probe/publish/:topic` and subscribes to the
 ///   pattern in the body of `POST /api/v1/probe/subscribe` (403 with the refusal);
 /// - `POST /api/v1/probe/watch` subscribes to the pattern in the body and answers once the
-///   subscription is complete (`Subscription.ready()`, ABI 1.10); `GET /api/v1/probe/watched`
+///   subscription is complete (`Subscription.ready()`, ABI 1.10), 503 with the error when it
+///   cannot be (a change log that did not start); `GET /api/v1/probe/watched`
 ///   lists what those subscriptions received (topic and payload text, in order).
 @PluginActor
 final class BusProbePlugin: Plugin {
@@ -98,7 +99,11 @@ final class BusProbePlugin: Plugin {
             } catch {
                 throw HTTPError(status: 403, detail: "\(error)")
             }
-            try await subscription.ready()
+            do {
+                try await subscription.ready()
+            } catch let failure as PluginError {
+                throw HTTPError(status: 503, detail: "\(failure) [status \(failure.status.map { "\($0.rawValue)" } ?? "none")]")
+            }
             return Response(status: 200, body: Array("ready \(subscription.id)".utf8))
         }
         try context.routes.get("/api/v1/probe/watched") { [unowned self] _ in
