@@ -37,7 +37,7 @@
  * went wrong is a `plexus_status` code read with `host->last_status(host)`, which works like
  * errno, per thread: every host call sets it (PLEXUS_OK on success) before it returns, and the
  * runtime sets it to the outcome a completion reports just before calling a `done`, `reply`,
- * `after` or publish callback. Storage failures carry their kind as a PLEXUS_E_STORAGE_* code.
+ * `after`, publish or subscription-ready callback. Storage failures carry their kind as a PLEXUS_E_STORAGE_* code.
  * Codes are for programs, messages for people: never parse a message. `plexus_strerror` names a
  * code this header knows; `host->status_text` names every code the runtime knows. The codes each
  * call reports besides PLEXUS_OK:
@@ -47,7 +47,8 @@
  *   queue_work       INVALID_ARGUMENT, LIMIT_REACHED; its `after` callback CANCELLED
  *   publish          INVALID_ARGUMENT (event, topic), REFUSED (a topic reserved for another
  *                    publisher); its `done` callback REFUSED (the durable log failed)
- *   subscribe        INVALID_ARGUMENT, WRONG_STATE, REFUSED (a durable group without the log)
+ *   subscribe        INVALID_ARGUMENT, WRONG_STATE, REFUSED (a durable group without the log);
+ *                    its `ready` callback (ABI 1.10) PLEXUS_E_STORAGE_* (a change log did not start)
  *   service_register INVALID_ARGUMENT, WRONG_STATE, ALREADY_EXISTS
  *   service_call     its `reply` callback NOT_FOUND, TIMEOUT, REMOTE_FAILED
  *   kv_*, sql_*      their `done` callback PLEXUS_E_STORAGE_* (the kind of the failure)
