@@ -12,7 +12,7 @@ import Foundation
 @PluginActor
 public final class Bus {
     let driver: any BusDriver
-    private var subscriptions: Set<UInt64> = []
+    private var subscriptions: [UInt64: SubscriptionCompletion] = [:]
 
     init(driver: any BusDriver) { self.driver = driver }
 
@@ -63,30 +63,108 @@ public final class Bus {
                 throw PluginError.busRefused("\(name) contains character U+0000 (NUL) at byte \(text.utf8.distance(from: text.utf8.startIndex, to: index) + 1); topics and groups are printable text")
             }
         }
-        let id = try driver.subscribe(spec, handler)
-        subscriptions.insert(id)
+        let completion = SubscriptionCompletion()
+        let id = try driver.subscribe(spec, handler, ready: { [weak completion] failure in completion?.complete(failure) })
+        subscriptions[id] = completion
         return Subscription(id: id, bus: self)
     }
 
     func cancel(_ id: UInt64) {
-        guard subscriptions.remove(id) != nil else { return }
+        guard let completion = subscriptions.removeValue(forKey: id) else { return }
         driver.unsubscribe(id)
+        completion.end(id)
     }
+
+    /// Waits until subscription `id` is complete; throws if it ends first.
+    func waitUntilComplete(_ id: UInt64) async throws {
+        guard let completion = subscriptions[id] else { throw PluginError.subscriptionEnded(id) }
+        try await completion.wait()
+    }
+
+    /// Whether subscription `id` is complete (false once it ended).
+    func isComplete(_ id: UInt64) -> Bool { subscriptions[id]?.isComplete ?? false }
 
     /// Cancels every subscription (the SDK calls it when the plugin stops).
     public func cancelAll() {
-        for id in Array(subscriptions) { cancel(id) }
+        for id in Array(subscriptions.keys) { cancel(id) }
     }
 }
 
 /// A live subscription; ``cancel()`` ends it.
+///
+/// `subscribe` returns before the subscription is necessarily complete: on PostgreSQL storage a
+/// pattern that may match change topics (`storage.<plugin>.<table>.<op>`) is complete only once
+/// the database logs that plugin's changes for this instance, a few milliseconds later. Await
+/// ``ready()`` before doing what the subscriber must not miss (a write through another instance,
+/// a request that makes one):
+///
+/// ```swift
+/// let subscription = try context.bus.subscribe("storage.notes.notes.insert") { event in … }
+/// try await subscription.ready()
+/// ```
 @PluginActor
 public struct Subscription {
     /// The runtime's id for it.
     public let id: UInt64
     weak var bus: Bus?
 
-    /// Stops delivery.
+    /// Stops delivery (a pending ``ready()`` throws).
     public func cancel() { bus?.cancel(id) }
+
+    /// Returns once the subscription is complete: every event published from then on that matches
+    /// it is delivered, including changes committed through another instance on PostgreSQL
+    /// storage. At once (the next turn of the loop) when nothing needs to start, and always on a
+    /// runtime older than ABI 1.10, which cannot tell. Throws ``PluginError`` when the
+    /// subscription is cancelled (or the plugin stops) first, or when a change log it needs could
+    /// not be started (its ``PluginError/status`` is a storage code: ``HostStatus/isStorageFailure``):
+    /// the subscription stays and the runtime tries again at its next check (every 30 s), but
+    /// writes until then may be missed; cancel and subscribe again to wait anew.
+    public func ready() async throws {
+        guard let bus else { throw PluginError.subscriptionEnded(id) }
+        try await bus.waitUntilComplete(id)
+    }
+
+    /// Whether the subscription is complete (see ``ready()``).
+    public var isComplete: Bool { bus?.isComplete(id) ?? false }
+}
+
+/// Whether one subscription is complete, and who waits for it.
+@PluginActor
+final class SubscriptionCompletion {
+    private(set) var isComplete = false
+    private var ended: UInt64?
+    private var failure: PluginError?
+    private var waiters: [CheckedContinuation<Void, Error>] = []
+
+    /// The runtime's answer: complete, or `failure` (the subscription may complete later unseen).
+    func complete(_ failure: PluginError?) {
+        guard !isComplete, ended == nil, self.failure == nil else { return }
+        if let failure {
+            self.failure = failure
+            resume(with: .failure(failure))
+        } else {
+            isComplete = true
+            resume(with: .success(()))
+        }
+    }
+
+    func end(_ id: UInt64) {
+        guard ended == nil else { return }
+        ended = id
+        resume(with: .failure(PluginError.subscriptionEnded(id)))
+    }
+
+    func wait() async throws {
+        if isComplete { return }
+        if let ended { throw PluginError.subscriptionEnded(ended) }
+        if let failure { throw failure }
+        try await withCheckedThrowingContinuation { waiters.append($0) }
+    }
+
+    private func resume(with result: Result<Void, Error>) {
+        let waiting = waiters
+        waiters = []
+        for waiter in waiting { waiter.resume(with: result) }
+    }
 }
 

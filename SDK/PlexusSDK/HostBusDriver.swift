@@ -29,19 +29,32 @@ final class HostBusDriver: BusDriver {
     }
 
     func subscribe(_ spec: SubscriptionSpec, _ handler: SubscriptionHandler) throws -> UInt64 {
+        try subscribe(spec, handler, ready: nil)
+    }
+
+    func subscribe(_ spec: SubscriptionSpec, _ handler: SubscriptionHandler, ready: @escaping @PluginActor (PluginError?) -> Void) throws -> UInt64 {
+        try subscribe(spec, handler, ready: Optional(ready))
+    }
+
+    /// Subscribes; `ready` goes to the runtime as the ABI 1.10 callback, or runs on the next turn
+    /// of the loop when the runtime is older (it cannot tell when a subscription is complete).
+    private func subscribe(_ spec: SubscriptionSpec, _ handler: SubscriptionHandler, ready: (@PluginActor (PluginError?) -> Void)?) throws -> UInt64 {
         let (pattern, queueLimit, overflow, group, maxAttempts) = (spec.pattern, spec.queueLimit, spec.overflow, spec.group, spec.maxAttempts)
         let box = SubscriptionBox(bridge: bridge, handler: handler)
         guard bridge.has(\.subscribe) else { throw PluginError.unsupported("the event bus (runtime ABI 1.0)") }
+        let runtimeTellsReady = bridge.host.pointee.abi_minor >= 10
+        if runtimeTellsReady { box.ready = ready }
         var message = [CChar](repeating: 0, count: 256)
         let id = pattern.withCString { patternC in
             (group ?? "").withCString { groupC in
                 message.withUnsafeMutableBufferPointer { buffer -> UInt64 in
+                    let user = Unmanaged.passUnretained(box).toOpaque()
                     var options = plexus_subscription_options(struct_size: UInt32(MemoryLayout<plexus_subscription_options>.size),
                                                               queue_limit: UInt32(clamping: queueLimit), overflow_policy: overflow.rawValue,
-                                                              durable_group: group == nil ? nil : groupC, max_attempts: UInt32(clamping: maxAttempts))
+                                                              durable_group: group == nil ? nil : groupC, max_attempts: UInt32(clamping: maxAttempts),
+                                                              ready: box.ready == nil ? nil : SubscriptionBox.readied, ready_user: user)
                     var error = plexus_error(message: buffer.baseAddress, capacity: buffer.count)
-                    return bridge.host.pointee.subscribe(bridge.host, patternC, &options, SubscriptionBox.deliver,
-                                                         Unmanaged.passUnretained(box).toOpaque(), &error)
+                    return bridge.host.pointee.subscribe(bridge.host, patternC, &options, SubscriptionBox.deliver, user, &error)
                 }
             }
         }
@@ -50,6 +63,9 @@ final class HostBusDriver: BusDriver {
         }
         box.id = id
         handlers[id] = box
+        if let ready, !runtimeTellsReady {
+            Task { @PluginActor [weak box] in if box != nil { ready(nil) } }
+        }
         return id
     }
 
@@ -86,6 +102,8 @@ final class SubscriptionBox {
     let live: (@PluginActor (Event) -> Void)?
     let durable: (@PluginActor (Event) async throws -> Void)?
     var id: UInt64 = 0
+    /// Told once the runtime says the subscription is complete (ABI 1.10), or why it is not.
+    var ready: (@PluginActor (PluginError?) -> Void)?
 
     init(bridge: HostBridge, handler: SubscriptionHandler) {
         self.bridge = bridge
@@ -99,6 +117,20 @@ final class SubscriptionBox {
         let box = Unmanaged<SubscriptionBox>.fromOpaque(user!).takeUnretainedValue()
         let event = Event(raw!.pointee)
         PluginActor.runOnLoop { box.handle(event) }
+    }
+
+    /// The ABI 1.10 `ready` callback: the runtime calls it only while the subscription exists, so
+    /// the box (kept in the driver's handlers until `unsubscribe`) is alive.
+    /// `last_status` other than OK: a change log the subscription needs could not be started.
+    nonisolated static let readied: plexus_subscription_ready_cb = { user, id in
+        let box = Unmanaged<SubscriptionBox>.fromOpaque(user!).takeUnretainedValue()
+        let status = HostStatus.last()
+        PluginActor.runOnLoop {
+            let ready = box.ready
+            box.ready = nil
+            guard let status, status != .ok else { return ready?(nil) ?? () }
+            ready?(PluginError.subscriptionIncomplete(id, "the change log could not be started (\(status)); the runtime tries again later").withStatus(status))
+        }
     }
 
     func handle(_ event: Event) {

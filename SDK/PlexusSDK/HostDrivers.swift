@@ -146,8 +146,24 @@ public protocol BusDriver: AnyObject {
     func publish(_ event: EventDraft, durable: Bool) async throws -> String
     /// Subscribes; returns the subscription's id (never 0) or throws ``PluginError``.
     func subscribe(_ spec: SubscriptionSpec, _ handler: SubscriptionHandler) throws -> UInt64
+    /// Subscribes as ``subscribe(_:_:)`` and calls `ready` once, on the loop and after this
+    /// returned, when the subscription is complete: every event published from then on that
+    /// matches it is delivered (on PostgreSQL storage, once the change log of every plugin whose
+    /// `storage.…` topics it may match runs); with an error when such a change log could not be
+    /// started (the runtime tries again later). Never called after ``unsubscribe(_:)`` of the id.
+    /// Defaults to ``subscribe(_:_:)`` with `ready(nil)` on the next turn of the loop, for
+    /// drivers whose subscriptions are complete at once.
+    func subscribe(_ spec: SubscriptionSpec, _ handler: SubscriptionHandler, ready: @escaping @PluginActor (PluginError?) -> Void) throws -> UInt64
     /// Ends a subscription.
     func unsubscribe(_ id: UInt64)
+}
+
+extension BusDriver {
+    public func subscribe(_ spec: SubscriptionSpec, _ handler: SubscriptionHandler, ready: @escaping @PluginActor (PluginError?) -> Void) throws -> UInt64 {
+        let id = try subscribe(spec, handler)
+        Task { @PluginActor in ready(nil) }
+        return id
+    }
 }
 
 /// Request/reply services as the SDK's ``Services`` uses them.

@@ -126,6 +126,8 @@ public struct PluginError: Error, CustomStringConvertible {
         case serviceFailed(String, String)
         case tenancyRefused(String)
         case auditRefused(String)
+        case subscriptionEnded(UInt64)
+        case subscriptionIncomplete(UInt64, String)
     }
 
     private let code: Code
@@ -163,6 +165,21 @@ public struct PluginError: Error, CustomStringConvertible {
     /// The runtime refused an audit record (ABI 1.8): a bad action name or field.
     public static func auditRefused(_ reason: String) -> PluginError { PluginError(code: .auditRefused(reason)) }
 
+    /// A subscription ended (cancelled, or the plugin stopped) before it was complete.
+    public static func subscriptionEnded(_ id: UInt64) -> PluginError { PluginError(code: .subscriptionEnded(id)) }
+
+    /// A subscription could not be completed (a change log it needs did not start).
+    public static func subscriptionIncomplete(_ id: UInt64, _ reason: String) -> PluginError {
+        PluginError(code: .subscriptionIncomplete(id, reason))
+    }
+
+    /// This error with `status`.
+    func withStatus(_ status: HostStatus?) -> PluginError {
+        var copy = self
+        copy.status = status
+        return copy
+    }
+
     /// A one-line description naming what failed and why.
     public var description: String {
         switch code {
@@ -172,6 +189,8 @@ public struct PluginError: Error, CustomStringConvertible {
         case let .serviceFailed(service, reason): "service '\(service)' failed: \(reason)"
         case let .tenancyRefused(reason): "the runtime refused: \(reason)"
         case let .auditRefused(reason): "the audit log refused: \(reason)"
+        case let .subscriptionEnded(id): "subscription \(id) ended before it was complete"
+        case let .subscriptionIncomplete(id, reason): "subscription \(id) is not complete: \(reason)"
         }
     }
 }

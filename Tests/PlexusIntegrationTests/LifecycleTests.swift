@@ -78,7 +78,7 @@ final class LifecycleTests: XCTestCase {
         let good = try CLI.run(["plugin", "inspect", Repository.binDirectory.appendingPathComponent("libPlexusHello.so").path])
         XCTAssertEqual(good.status, 0, good.text)
         XCTAssertTrue(good.text.range(of: #"name\s+hello"#, options: .regularExpression) != nil, good.text)
-        XCTAssertTrue(good.text.contains("compatible: built for ABI 1.9"), good.text)
+        XCTAssertTrue(good.text.contains("compatible: built for ABI 1.10"), good.text)
         XCTAssertTrue(good.text.contains("Swift 6"), good.text)
         let fixtures = try Repository.cFixturesDirectory()
         let c = try CLI.run(["plugin", "inspect", fixtures.appendingPathComponent("greeter-c.so").path])
@@ -86,7 +86,7 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(c.text.contains("hello-c ^1.2"), c.text)
         let v2 = try CLI.run(["plugin", "inspect", fixtures.appendingPathComponent("abi-v2-entry.so").path])
         XCTAssertEqual(v2.status, 1)
-        XCTAssertTrue(v2.text.contains("not loadable: abi-v2-entry.so: built for plugin ABI 2.x, this runtime speaks ABI 1.9"), v2.text)
+        XCTAssertTrue(v2.text.contains("not loadable: abi-v2-entry.so: built for plugin ABI 2.x, this runtime speaks ABI 1.10"), v2.text)
     }
 
     func testBadConfigIsRefusedWithFileAndKey() throws {

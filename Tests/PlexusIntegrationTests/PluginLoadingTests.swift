@@ -10,8 +10,8 @@ final class PluginLoadingTests: XCTestCase {
         ("empty.so", "not an ELF shared object (expected 7f 45 4c 46, found an empty file)"),
         ("unresolved.so", "unresolved symbol 'plexus_fixture_function_that_does_not_exist'"),
         ("no-entry.so", "no entry symbol 'plexus_plugin_entry_v1'"),
-        ("abi-v2-entry.so", "built for plugin ABI 2.x, this runtime speaks ABI 1.9"),
-        ("abi-major.so", "built for plugin ABI 2.9, this runtime speaks ABI 1.9"),
+        ("abi-v2-entry.so", "built for plugin ABI 2.x, this runtime speaks ABI 1.10"),
+        ("abi-major.so", "built for plugin ABI 2.10, this runtime speaks ABI 1.10"),
         ("small-descriptor.so", "descriptor is 16 bytes, ABI 1.0 needs at least"),
         ("zz-duplicate.so", "duplicate plugin name 'hello-c', already loaded from hello-c.so"),
         ("missing-dep.so", "needs 'nonexistent' ^1.0, but no plugin of that name is in the plugins directory"),
@@ -39,11 +39,11 @@ final class PluginLoadingTests: XCTestCase {
         XCTAssertEqual(try plexus.get("/api/v1/hello/plexus").text, "Hello, plexus!\n")
         XCTAssertTrue(try plexus.get("/api/v1/c/hello").text.hasPrefix("howdy from C"))
         XCTAssertEqual(try plexus.get("/api/v1/c/greeter").status, 200)
-        // Built for ABI 1.10 with a larger descriptor: a newer minor of the same major still loads.
+        // Built for ABI 1.11 with a larger descriptor: a newer minor of the same major still loads.
         XCTAssertEqual(try plexus.get("/api/v1/c/newer").status, 200)
 
         let plugins = try plexus.pluginsByFile()
-        XCTAssertEqual(plugins["newer-minor.so"]?["abi"] as? String, "1.10")
+        XCTAssertEqual(plugins["newer-minor.so"]?["abi"] as? String, "1.11")
         for name in ["libPlexusHello.so", "hello-c.so", "greeter-c.so", "newer-minor.so"] {
             XCTAssertEqual(plugins[name]?["state"] as? String, "running", "\(name): \(plugins[name] ?? [:])")
         }

@@ -92,9 +92,20 @@ final class ABILayoutTests: XCTestCase {
 
     func testMinor9FieldsFollowMinor8() {
         // ABI 1.9 (PostgreSQL storage) appended the storage dialect to the host, after 1.8's 320 bytes.
-        XCTAssertEqual(PLEXUS_ABI_MINOR, 9)
+        XCTAssertGreaterThanOrEqual(PLEXUS_ABI_MINOR, 9)
         XCTAssertEqual(MemoryLayout<plexus_host>.offset(of: \.storage_dialect), 320)
         XCTAssertEqual(MemoryLayout<plexus_host>.size, 328)
+    }
+
+    func testMinor10FieldsFollowMinor9() {
+        // ABI 1.10 appended the subscription's completion callback to the subscription options,
+        // after 1.1's 32 bytes (a plugin built before passes struct_size 32 and is never called).
+        XCTAssertEqual(PLEXUS_ABI_MINOR, 10)
+        XCTAssertEqual(MemoryLayout<plexus_subscription_options>.offset(of: \.max_attempts), 24)
+        XCTAssertEqual(MemoryLayout<plexus_subscription_options>.offset(of: \.ready), 32)
+        XCTAssertEqual(MemoryLayout<plexus_subscription_options>.offset(of: \.ready_user), 40)
+        XCTAssertEqual(MemoryLayout<plexus_subscription_options>.size, 48)
+        XCTAssertEqual(MemoryLayout<plexus_host>.size, 328, "the host is unchanged")
     }
 
     func testMinor6FieldsFollowMinor5() {

@@ -29,10 +29,10 @@ final class ChangeFeedDemandTests: XCTestCase {
         let demand = ChangeFeedDemand()
         let wide = try TopicPattern("storage.#"), narrow = try TopicPattern("storage.notes.items.insert")
         var readies = 0
-        demand.subscribed(wide) { readies += 1 }
-        demand.subscribed(narrow) { readies += 1 }
-        demand.subscribed(narrow) { readies += 1 }
-        demand.subscribed(try TopicPattern("orders.#")) { readies += 1 }
+        demand.subscribed(wide) { _ in readies += 1 }
+        demand.subscribed(narrow) { _ in readies += 1 }
+        demand.subscribed(narrow) { _ in readies += 1 }
+        demand.subscribed(try TopicPattern("orders.#")) { _ in readies += 1 }
         XCTAssertEqual(readies, 4, "no storage in use: ready at once")
         XCTAssertTrue(demand.wants("notes"))
         XCTAssertTrue(demand.wants("other"))

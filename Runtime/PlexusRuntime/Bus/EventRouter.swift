@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PlexusEventLog
+import PlexusStorage
 
 /// The runtime's event bus as plugins and clients see it: live fan-out through ``EventBus``,
 /// and durable topics through the SQLite ``EventLog`` (written before a publish succeeds),
@@ -128,14 +129,15 @@ final class EventRouter {
     /// `filter` keeps events out of the subscriber's queue (live subscriptions only). `ready` runs
     /// (on the loop, possibly before this returns) once the subscription is complete: on
     /// PostgreSQL storage, once the change log of every plugin whose `storage.…` topics it may
-    /// match is running, so every write committed after that is delivered.
+    /// match is running, so every write committed after that is delivered; with the failure when
+    /// some change log could not be started (retried at the storage's next check).
     func subscribe(_ pattern: TopicPattern, owner: String, queueLimit: Int?, overflow: BusSubscription.Overflow,
                    durableGroup: String?, maxAttempts: Int, filter: ((EventEnvelope) -> Bool)? = nil,
-                   ready: (() -> Void)? = nil, deliver: @escaping (EventEnvelope) -> Void) throws -> UInt64 {
+                   ready: ((StorageError?) -> Void)? = nil, deliver: @escaping (EventEnvelope) -> Void) throws -> UInt64 {
         let subscription = bus.subscribe(pattern, owner: owner, queueLimit: queueLimit, overflow: overflow,
                                          durableGroup: durableGroup, maxAttempts: maxAttempts, filter: filter, deliver: deliver)
         replication?.listen(pattern)
-        if let changeFeeds { changeFeeds.subscribed(pattern, ready: ready ?? {}) } else { ready?() }
+        if let changeFeeds { changeFeeds.subscribed(pattern, ready: ready ?? { _ in }) } else { ready?(nil) }
         guard let group = durableGroup else { return subscription.id }
         guard let log else {
             unsubscribe(subscription.id)
@@ -147,6 +149,9 @@ final class EventRouter {
         consumer.start()
         return subscription.id
     }
+
+    /// Whether subscription `id` exists (subscribed and not yet ended).
+    func isSubscribed(_ id: UInt64) -> Bool { bus.subscriptions[id] != nil }
 
     func unsubscribe(_ id: UInt64) {
         consumers.removeValue(forKey: id)?.stop()

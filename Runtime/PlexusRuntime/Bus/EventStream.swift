@@ -61,7 +61,7 @@ final class EventStream: LiveSession {
             do {
                 subscriptions.append(try events.subscribe(pattern, owner: "sse", queueLimit: 10_000, overflow: .dropOldest, durableGroup: nil, maxAttempts: 0,
                                                           filter: tenant.map { scope in { EventTenancy.visible($0, to: scope) } },
-                                                          ready: ready, deliver: { [unowned self] event in live(event) }))
+                                                          ready: { _ in ready() }, deliver: { [unowned self] event in live(event) }))
             } catch {
                 ready()
             }

@@ -68,12 +68,13 @@ extension PluginHostTable {
                 return 0
             }
             var limit = 0, overflow = BusSubscription.Overflow.dropOldest, group: String?, attempts = 0
-            if let options, Int(options.pointee.struct_size) >= MemoryLayout<plexus_subscription_options>.size {
+            if let options, Int(options.pointee.struct_size) >= MemoryLayout<plexus_subscription_options>.offset(of: \.ready)! {
                 limit = Int(options.pointee.queue_limit)
                 overflow = options.pointee.overflow_policy == Int32(PLEXUS_OVERFLOW_DROP_NEWEST.rawValue) ? .dropNewest : .dropOldest
                 group = options.pointee.durable_group.map { String(cString: $0) }
                 attempts = Int(options.pointee.max_attempts)
             }
+            let ready = SubscriptionReadiness(options: options)
             nonisolated(unsafe) let user = user
             let owner = plugin.name, patternText = String(cString: pattern)
             let gate = CallbackGate(loop: plugin.services.loop)
@@ -86,8 +87,12 @@ extension PluginHostTable {
             }
             defer { gate.open() }
             do {
-                let id = try plugin.services.events.subscribe(parsed, owner: plugin.name, queueLimit: limit == 0 ? nil : limit, overflow: overflow,
-                                                              durableGroup: group, maxAttempts: attempts, deliver: deliver)
+                let events = plugin.services.events
+                let id = try events.subscribe(parsed, owner: plugin.name, queueLimit: limit == 0 ? nil : limit, overflow: overflow,
+                                              durableGroup: group, maxAttempts: attempts,
+                                              ready: ready.map { ready in { failure in gate.deliver { ready.call(owner: owner, events: events, failure: failure) } } },
+                                              deliver: deliver)
+                ready?.subscription = id
                 HostCallStatus.set(PLEXUS_OK)
                 return id
             } catch let refused {

@@ -1,4 +1,5 @@
 import PlexusEventLog
+import PlexusStorage
 
 /// Which plugins' change logs this instance needs, on PostgreSQL (issue 21): the database logs
 /// a plugin's changes only while some instance listens (the triggers cost every write), so the
@@ -27,19 +28,21 @@ final class ChangeFeedDemand {
     static let operations: Set<String> = ["insert", "update", "delete"]
 
     /// A subscription to `pattern` started; `ready` runs once every storage it reaches has its
-    /// change log running (at once when it reaches none).
-    func subscribed(_ pattern: TopicPattern, ready: @escaping () -> Void) {
-        guard Self.mayMatch(pattern, plugin: nil) else { return ready() }
+    /// change log running (at once when it reaches none), or once the attempt failed for some
+    /// (with the first failure; those storages try again at their next check).
+    func subscribed(_ pattern: TopicPattern, ready: @escaping (StorageError?) -> Void) {
+        guard Self.mayMatch(pattern, plugin: nil) else { return ready(nil) }
         patterns[pattern, default: 0] += 1
         let segments = pattern.segments
         if segments.count > 1, case .literal(let name) = segments[1] { _ = lookup(name) }
         let targets = storages.values.compactMap(\.storage).filter { Self.mayMatch(pattern, plugin: $0.pluginName) }
-        var remaining = targets.count
-        guard remaining > 0 else { return ready() }
+        var remaining = targets.count, failure: StorageError?
+        guard remaining > 0 else { return ready(nil) }
         for storage in targets {
-            storage.wantChanges(true) {
+            storage.wantChanges(true) { error in
                 remaining -= 1
-                if remaining == 0 { ready() }
+                failure = failure ?? error
+                if remaining == 0 { ready(failure) }
             }
         }
     }
@@ -49,7 +52,7 @@ final class ChangeFeedDemand {
         guard let count = patterns[pattern] else { return }
         patterns[pattern] = count > 1 ? count - 1 : nil
         for storage in storages.values.compactMap(\.storage) where Self.mayMatch(pattern, plugin: storage.pluginName) {
-            if !wants(storage.pluginName) { storage.wantChanges(false) {} }
+            if !wants(storage.pluginName) { storage.wantChanges(false) { _ in } }
         }
     }
 
@@ -57,7 +60,7 @@ final class ChangeFeedDemand {
     func register(_ storage: PluginStorage) {
         storages = storages.filter { $0.value.storage != nil }
         storages[storage.pluginName] = Weak(storage: storage)
-        if wants(storage.pluginName) { storage.wantChanges(true) {} }
+        if wants(storage.pluginName) { storage.wantChanges(true) { _ in } }
     }
 
     /// Whether a live subscription or a durable pattern here may match `plugin`'s change topics.

@@ -39,7 +39,7 @@ final class PluginStorage {
     /// An enabling of the change log is in progress: calls made meanwhile wait for it (``held``),
     /// so a call made after a subscription runs after the log started.
     private var feedSettling = false
-    private var feedWaiters: [() -> Void] = []
+    private var feedWaiters: [(StorageError?) -> Void] = []
     private var held: [() -> Void] = []
 
     init(pluginName: String, dataDirectory: String, postgres: PostgresSettings? = nil, loop: EventLoop, logger: Logger) {
@@ -52,15 +52,15 @@ final class PluginStorage {
 
     /// PostgreSQL: asks the database to log this plugin's changes (or not): while `wanted`, this
     /// instance's engine holds a lease and the change-log triggers run (see
-    /// `StorageEngine.setChangeListening`). `ready` runs on the loop once the log runs (or the
-    /// attempt failed: the engine tries again at its next check); calls made to this storage
+    /// `StorageEngine.setChangeListening`). `ready` runs on the loop once the log runs (nil), or
+    /// with the failure once the attempt failed (the engine tries again at its next check); calls made to this storage
     /// meanwhile wait for it. SQLite reports its changes anyway: `ready` runs at once.
-    func wantChanges(_ wanted: Bool, ready: @escaping () -> Void) {
-        guard postgres != nil else { return ready() }
+    func wantChanges(_ wanted: Bool, ready: @escaping (StorageError?) -> Void) {
+        guard postgres != nil else { return ready(nil) }
         feedWanted = wanted
         guard wanted else {
             if case .open(let engine) = state { engine.setChangeListening(false) }
-            return ready()
+            return ready(nil)
         }
         feedWaiters.append(ready)
         guard !feedSettling else { return }
@@ -70,25 +70,27 @@ final class PluginStorage {
             switch result {
             case .success(let engine):
                 let settled = loop.bounce { [weak self] (result: Result<Void, StorageError>) in
+                    var failure: StorageError?
                     if case .failure(let error) = result, let self {
                         self.logger.warning("the change log could not be started; retried at the next check",
                                             metadata: ["plugin": "\(self.pluginName)", "error": "\(error)"])
+                        failure = error
                     }
-                    self?.feedSettled()
+                    self?.feedSettled(failure)
                 }
                 engine.setChangeListening(feedWanted) { settled($0) }
-            case .failure:
-                feedSettled()
+            case .failure(let error):
+                feedSettled(error)
             }
         }
     }
 
-    private func feedSettled() {
+    private func feedSettled(_ failure: StorageError?) {
         feedSettling = false
         let waiters = feedWaiters, calls = held
         feedWaiters = []
         held = []
-        for waiter in waiters { waiter() }
+        for waiter in waiters { waiter(failure) }
         for call in calls { call() }
     }
 

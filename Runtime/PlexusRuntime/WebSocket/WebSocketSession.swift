@@ -322,7 +322,7 @@ final class WebSocketSession: ConnectionTakeover, LiveSession {
             var registered = false, readyBeforeRegistered = false
             let id = try events.subscribe(pattern, owner: owner, queueLimit: 10_000, overflow: .dropOldest, durableGroup: nil, maxAttempts: 0,
                                           filter: tenant.map { scope in { EventTenancy.visible($0, to: scope) } },
-                                          ready: { [weak self] in
+                                          ready: { [weak self] _ in
                                               guard registered else { return readyBeforeRegistered = true }
                                               self?.sendJSON(["op": "subscribed", "topic": pattern.description])
                                           },

@@ -1,5 +1,5 @@
 /*
- * plexus_abi.h — the Plexus plugin ABI, version 1 (minor 9).
+ * plexus_abi.h — the Plexus plugin ABI, version 1 (minor 10).
  *
  * This header is the whole contract between the Plexus runtime and a plugin loaded
  * with dlopen. Only C types cross it, so a plugin may be written in any language
@@ -21,7 +21,7 @@
  * Inputs are copied: every string, byte range, array and struct a plugin passes to a host
  * function is copied (or fully consumed) before that function returns, so the plugin may free
  * or overwrite it at once. No callback fires inside the call that registered it: the `done`,
- * `reply`, `after`, timer, post, subscription and service callbacks of a host call run later,
+ * `reply`, `after`, timer, post, subscription, subscription-ready and service callbacks of a host call run later,
  * from the loop, never before that host call has returned (a failure found at once is reported
  * by the call's return value, not by its callback). Threads: every hook, route handler and
  * callback runs on the runtime's loop thread, except a `queue_work` work function, which runs on
@@ -37,7 +37,7 @@
  * went wrong is a `plexus_status` code read with `host->last_status(host)`, which works like
  * errno, per thread: every host call sets it (PLEXUS_OK on success) before it returns, and the
  * runtime sets it to the outcome a completion reports just before calling a `done`, `reply`,
- * `after` or publish callback. Storage failures carry their kind as a PLEXUS_E_STORAGE_* code.
+ * `after`, publish or subscription-ready callback. Storage failures carry their kind as a PLEXUS_E_STORAGE_* code.
  * Codes are for programs, messages for people: never parse a message. `plexus_strerror` names a
  * code this header knows; `host->status_text` names every code the runtime knows. The codes each
  * call reports besides PLEXUS_OK:
@@ -47,7 +47,8 @@
  *   queue_work       INVALID_ARGUMENT, LIMIT_REACHED; its `after` callback CANCELLED
  *   publish          INVALID_ARGUMENT (event, topic), REFUSED (a topic reserved for another
  *                    publisher); its `done` callback REFUSED (the durable log failed)
- *   subscribe        INVALID_ARGUMENT, WRONG_STATE, REFUSED (a durable group without the log)
+ *   subscribe        INVALID_ARGUMENT, WRONG_STATE, REFUSED (a durable group without the log);
+ *                    its `ready` callback (ABI 1.10) PLEXUS_E_STORAGE_* (a change log did not start)
  *   service_register INVALID_ARGUMENT, WRONG_STATE, ALREADY_EXISTS
  *   service_call     its `reply` callback NOT_FOUND, TIMEOUT, REMOTE_FAILED
  *   kv_*, sql_*      their `done` callback PLEXUS_E_STORAGE_* (the kind of the failure)
@@ -65,7 +66,7 @@ extern "C" {
 #endif
 
 #define PLEXUS_ABI_MAJOR 1
-#define PLEXUS_ABI_MINOR 9
+#define PLEXUS_ABI_MINOR 10
 
 /** Name of the symbol every plugin exports: `const plexus_plugin *plexus_plugin_entry_v1(const plexus_host *)`. */
 #define PLEXUS_ENTRY_SYMBOL "plexus_plugin_entry_v1"
@@ -426,6 +427,9 @@ typedef enum plexus_overflow_policy {
     PLEXUS_OVERFLOW_DROP_NEWEST = 1,
 } plexus_overflow_policy;
 
+/** Told that a subscription is complete (ABI 1.10; loop thread): see plexus_subscription_options.ready. */
+typedef void (*plexus_subscription_ready_cb)(void *user, uint64_t subscription);
+
 /** Subscription options. */
 typedef struct plexus_subscription_options {
     uint32_t struct_size;
@@ -436,6 +440,25 @@ typedef struct plexus_subscription_options {
     const char *durable_group;
     /** Reserved, set 0: in ABI 1.1 the runtime's `[bus] max_attempts` applies to every durable group. */
     uint32_t max_attempts;
+
+    /* ---- ABI 1.10: completion of the subscription (a runtime reads these only when struct_size covers them) ---- */
+    /** May be NULL. Called once, on the loop, after `subscribe` has returned, when the subscription
+        is complete: every event published from then on that matches it is delivered. That is at
+        once (the next turn of the loop) for most patterns; a pattern that may match change topics
+        `storage.<plugin>.<table>.<op>` on PostgreSQL storage is complete once the change log of
+        every such plugin runs (its triggers and this instance's LISTEN), so a write committed
+        through any instance after `ready` is delivered, while one committed before may not be.
+        `last_status` is PLEXUS_OK when it runs for a complete subscription. When such a change
+        log could not be started (the database unreachable, a statement timeout), `ready` runs
+        once that attempt failed, with `last_status` the PLEXUS_E_STORAGE_* code of the failure:
+        the subscription stays, the runtime tries again at its next check (every 30 s) and does
+        not call `ready` again; writes until then may be missed (unsubscribe and subscribe again
+        to wait anew). Never called after `unsubscribe` of that id or
+        after the plugin stopped, nor when `subscribe` failed. A runtime older than 1.10 (its
+        host's `abi_minor` below 10) never calls it. */
+    plexus_subscription_ready_cb ready;
+    /** Passed to `ready` (may differ from the handler's `user`). */
+    void *ready_user;
 } plexus_subscription_options;
 
 /** A topic a plugin declares it publishes, for the runtime's event catalogue. */

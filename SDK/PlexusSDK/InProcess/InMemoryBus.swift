@@ -117,6 +117,19 @@ public final class InMemoryBus: BusDriver, ServiceDriver {
         return id
     }
 
+    /// Subscribes; a subscription in memory is complete at once, so `ready` runs on the next turn
+    /// of the loop (as the runtime's callback never runs inside `subscribe`), unless it ended first.
+    public func subscribe(_ spec: SubscriptionSpec, _ handler: SubscriptionHandler, ready: @escaping @PluginActor (PluginError?) -> Void) throws -> UInt64 {
+        let id = try subscribe(spec, handler)
+        loop.post { [weak self] in
+            PluginActor.runOnLoop {
+                guard let self, self.subscribers[id] != nil else { return }
+                ready(nil)
+            }
+        }
+        return id
+    }
+
     public func unsubscribe(_ id: UInt64) { subscribers.removeValue(forKey: id) }
 
     /// Live events subscription `id` lost to its queue's overflow policy (0 for an unknown id).

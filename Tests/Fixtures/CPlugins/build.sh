@@ -13,7 +13,7 @@ cc_plugin hello-c
 cc_plugin greeter-c -DPLUGIN_NAME='"greeter-c"' -DROUTE_PATH='"/api/v1/c/greeter"' \
     -DDEPENDENCY_NAME='"hello-c"' -DDEPENDENCY_RANGE='"^1.2"' -DDEPENDENCY_REQUIRED=1
 # Built against a newer minor of ABI 1 whose descriptor has grown: must still load and serve.
-cc_plugin newer-minor -DPLUGIN_NAME='"newer-minor"' -DROUTE_PATH='"/api/v1/c/newer"' -DDESCRIPTOR_MINOR=10 \
+cc_plugin newer-minor -DPLUGIN_NAME='"newer-minor"' -DROUTE_PATH='"/api/v1/c/newer"' -DDESCRIPTOR_MINOR=11 \
     -DDESCRIPTOR_SIZE='(sizeof(plexus_plugin) + 16)'
 # Declares its config keys (ABI 1.3): any other key in plugins.d/keys-c.toml fails it.
 cc_plugin keys-c -DFIXTURE_CONFIG_KEYS -DPLUGIN_NAME='"keys-c"' -DROUTE_PATH='"/api/v1/c/keys"'

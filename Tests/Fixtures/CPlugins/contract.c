@@ -7,6 +7,8 @@
  *   - no callback fires inside the call that registered it: every host call runs with
  *     `g_depth` raised, and every callback records a violation if it finds it raised;
  *   - last_status (ABI 1.4) reports codes, per thread;
+ *   - a subscription's ready callback (ABI 1.10) comes later, with its id, and never for a
+ *     subscription cancelled before it;
  *   - the calls declared thread-safe (metric_record, metric_register, post, last_status,
  *     status_text) are called from THREADS threads at once.
  * GET /api/v1/c/contract runs every check and answers "contract ok: <n> checks" or the
@@ -87,6 +89,25 @@ static void on_event(void *user, const plexus_event *event) {
     check(event->topic.length == 14 && memcmp(event->topic.data, "contract.check", 14) == 0,
           "the event's topic was not copied before publish returned");
     settle();
+}
+
+/* ABI 1.10: a subscription's ready callback comes after subscribe returned, with its id and
+   the user pointer given for it, and never for a subscription cancelled before. */
+static uint64_t g_ready_subscription;
+static int g_ready_user;
+
+static void on_ready(void *user, uint64_t subscription) {
+    callback_entered("a subscription's ready callback");
+    check(user == &g_ready_user, "the ready callback did not get its own user pointer");
+    check(subscription != 0 && subscription == g_ready_subscription, "the ready callback named another subscription");
+    check(last_status() == PLEXUS_OK, "last_status in a ready callback is not PLEXUS_OK");
+    HOST_CALL(g_host->unsubscribe(g_host, subscription));
+    settle();
+}
+
+static void on_cancelled_ready(void *user, uint64_t subscription) {
+    (void)user; (void)subscription;
+    violation("a subscription cancelled before it was complete was told ready");
 }
 
 static void on_published(void *user, int status, const char *detail) {
@@ -253,6 +274,21 @@ static void on_request(void *ctx, const plexus_request *request) {
     HOST_CALL(published = g_host->publish(g_host, &event, PLEXUS_PUBLISH_DEFAULT, on_published, NULL, &error));
     spoil(bad);
     check(published == PLEXUS_ERROR && last_status() == PLEXUS_E_INVALID_ARGUMENT, "an invalid topic is not PLEXUS_E_INVALID_ARGUMENT");
+
+    /* Subscription completion (ABI 1.10): one cancelled at once (its ready must never come),
+       then one whose ready comes later, outside this call. */
+    char *gone = heap("contract.gone.#"), *watched = heap("contract.ready.#");
+    plexus_subscription_options readiness = {sizeof readiness, 0, PLEXUS_OVERFLOW_DROP_OLDEST, NULL, 0, on_cancelled_ready, NULL};
+    uint64_t cancelled;
+    HOST_CALL(cancelled = g_host->subscribe(g_host, gone, &readiness, on_event, NULL, &error));
+    check(cancelled != 0, "a subscription with a ready callback was refused");
+    HOST_CALL(g_host->unsubscribe(g_host, cancelled));
+    readiness.ready = on_ready;
+    readiness.ready_user = &g_ready_user;
+    g_pending += 1;
+    HOST_CALL(g_ready_subscription = g_host->subscribe(g_host, watched, &readiness, on_event, NULL, &error));
+    spoil(gone); spoil(watched);
+    check(g_ready_subscription != 0, "a subscription with a ready callback was refused");
 
     /* Storage. */
     char *key = heap("contract-key"), *value = heap("value-1");

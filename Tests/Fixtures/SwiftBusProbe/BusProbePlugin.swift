@@ -10,7 +10,11 @@ import PlexusSDK
 /// - offers `probe.slow`, which answers its payload after `slow_ms` (config, default 0), and calls
 ///   it from `POST /api/v1/probe/slow` with a 30 s timeout (502 with the error);
 /// - publishes on any topic from `POST /api/v1/probe/publish/:topic` and subscribes to the
-///   pattern in the body of `POST /api/v1/probe/subscribe` (403 with the refusal).
+///   pattern in the body of `POST /api/v1/probe/subscribe` (403 with the refusal);
+/// - `POST /api/v1/probe/watch` subscribes to the pattern in the body and answers once the
+///   subscription is complete (`Subscription.ready()`, ABI 1.10), 503 with the error when it
+///   cannot be (a change log that did not start); `GET /api/v1/probe/watched`
+///   lists what those subscriptions received (topic and payload text, in order).
 @PluginActor
 final class BusProbePlugin: Plugin {
     static let manifest = PluginManifest(
@@ -19,6 +23,7 @@ final class BusProbePlugin: Plugin {
     )
 
     private var relayed = 0
+    private var watched: [[String: String]] = []
     private var acknowledged = 0
     private let context: PluginContext
 
@@ -83,6 +88,26 @@ final class BusProbePlugin: Plugin {
             } catch {
                 throw HTTPError(status: 403, detail: "\(error)")
             }
+        }
+        // Subscribes to the pattern in the body and answers once the subscription is complete.
+        try context.routes.post("/api/v1/probe/watch") { [unowned self] request async throws in
+            let subscription: Subscription
+            do {
+                subscription = try context.bus.subscribe(String(decoding: request.body, as: UTF8.self)) { [unowned self] event in
+                    watched.append(["topic": event.topic, "payload": String(decoding: event.payload, as: UTF8.self)])
+                }
+            } catch {
+                throw HTTPError(status: 403, detail: "\(error)")
+            }
+            do {
+                try await subscription.ready()
+            } catch let failure as PluginError {
+                throw HTTPError(status: 503, detail: "\(failure) [status \(failure.status.map { "\($0.rawValue)" } ?? "none")]")
+            }
+            return Response(status: 200, body: Array("ready \(subscription.id)".utf8))
+        }
+        try context.routes.get("/api/v1/probe/watched") { [unowned self] _ in
+            try .json(watched)
         }
         try context.routes.post("/api/v1/probe/call/:service") { request async throws in
             do {
