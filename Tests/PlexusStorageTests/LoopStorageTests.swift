@@ -146,6 +146,27 @@ final class LoopStorageTests: XCTestCase {
         XCTAssertEqual(h.onLoop, 0)
     }
 
+    /// The loop's read takes the value's length from the value it loaded (NULL: over the limit):
+    /// an empty value, one at the loop's limit (64 KiB, on overflow pages) and one byte over it.
+    func testSQLiteValuesAtTheLoopsLimitAreReadWhereTheyWereWritten() async throws {
+        let h = try await harness(.sqlite)
+        let limit = 64 * 1024
+        let atLimit = (0..<limit).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let overLimit = atLimit + [0xff]
+        XCTAssertEqual(try h.put("empty", []).get(), 1)
+        XCTAssertEqual(try h.put("at", atLimit).get(), 1)
+        XCTAssertEqual([h.onLoop, h.byWorkers], [2, 0], "values up to the limit are written on the loop")
+        XCTAssertEqual(try h.put("over", overLimit).get(), 1)
+        XCTAssertEqual(h.byWorkers, 1, "one byte over: written by the worker")
+        let empty = try h.get("empty").get()
+        XCTAssertEqual(empty?.value, [], "an empty value is an entry, not a missing key")
+        XCTAssertEqual(empty?.version, 1)
+        XCTAssertEqual(try h.get("at").get()?.value, atLimit)
+        XCTAssertEqual([h.onLoop, h.byWorkers], [4, 1], "read on the loop, whole")
+        XCTAssertEqual(try h.get("over").get()?.value, overLimit)
+        XCTAssertEqual([h.onLoop, h.byWorkers], [4, 2], "one byte over: read by the worker, whole")
+    }
+
     func testSQLiteExpiredEntryIsInvisibleOnTheLoop() async throws {
         let clock = ManualClock()
         let h = try await harness(.sqlite, clock: clock)

@@ -165,20 +165,14 @@ final class AtomicCount: @unchecked Sendable {
     }
 }
 
-/// A count of things in progress, read and changed from any thread.
-final class RunningCount: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
+/// A count of things in progress, read and changed from any thread. An atomic, not a lock: the
+/// loop reads it before each key-value call it answers itself (`loopMayRunSQLite`).
+final class RunningCount: Sendable {
+    private let value = Atomic<Int>(0)
     /// Adds `delta` (negative to subtract).
     func add(_ delta: Int) {
-        lock.lock()
-        value += delta
-        lock.unlock()
+        value.wrappingAdd(delta, ordering: .acquiringAndReleasing)
     }
     /// The count now.
-    var current: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
-    }
+    var current: Int { value.load(ordering: .acquiring) }
 }

@@ -70,8 +70,13 @@ final class LoopSQLiteKeyValue {
             return SQLITE_OK
         }, context)
         guard configured, sqlite3_get_autocommit(raw) != 0,
+              // The value, or NULL when it is over `valueLimit` (never stored: the column is NOT NULL).
+              // `length()` of a blob on overflow pages reads only the record header, but SQLite (3.40)
+              // copies an on-page blob into an allocation at every load: the value is loaded for the
+              // guard and for the result, and its length is the result's (a column `length(value)`
+              // of its own was a third load, an allocation per get).
               let get = prepare("""
-                  SELECT version, expires_at, length(value), CASE WHEN length(value) <= \(Self.valueLimit) THEN value END
+                  SELECT version, expires_at, CASE WHEN length(value) <= \(Self.valueLimit) THEN value END
                   FROM _plexus_kv WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)
                   """),
               let version = prepare("SELECT version FROM _plexus_kv WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)"),
@@ -137,14 +142,14 @@ final class LoopSQLiteKeyValue {
         case SQLITE_DONE:
             return .answered(.success(nil))
         case SQLITE_ROW:
-            let length = Int(sqlite3_column_int64(statement, 2))
-            guard length <= Self.valueLimit else { return .deferred }
+            // NULL: the value is over `valueLimit` (see the statement).
+            guard sqlite3_column_type(statement, 2) != SQLITE_NULL else { return .deferred }
             let version = sqlite3_column_int64(statement, 0)
             let expiresAt = sqlite3_column_type(statement, 1) == SQLITE_NULL
                 ? nil : Date(timeIntervalSince1970: sqlite3_column_double(statement, 1))
             var value: [UInt8] = []
-            if length > 0, let blob = sqlite3_column_blob(statement, 3) {
-                value = Array(UnsafeRawBufferPointer(start: blob, count: Int(sqlite3_column_bytes(statement, 3))))
+            if let blob = sqlite3_column_blob(statement, 2) {
+                value = Array(UnsafeRawBufferPointer(start: blob, count: Int(sqlite3_column_bytes(statement, 2))))
             }
             // A primary-key lookup has at most one row; the reset (deferred above) ends the read.
             return .answered(.success(KeyValueEntry(key: key, value: value, version: version, expiresAt: expiresAt)))
