@@ -15,14 +15,8 @@ are the same on every run. Needs espeak-ng and flite.
 """
 import array, itertools, json, math, os, random, subprocess, sys, wave
 
-INTENTS = {"slots": {"document": ["the lease", "the offer letter", "the contract"],
-                     "customer": ["acme", "globex", "initech", "umbrella"]},
-           "intents": [
-               {"name": "compare_documents", "templates": ["compare {document} (with|and) {document}",
-                "(show|tell) me the (changes|differences) between {document} and {document}"]},
-               {"name": "open_ticket", "templates": ["(open|create) a [new] ticket for {customer}"]},
-               {"name": "weather", "templates": ["what is the weather [like] today"]},
-               {"name": "call_customer", "templates": ["call {customer} [now]"]}]}
+# The intents bench/voice.sh uses too.
+INTENTS = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "voice-intents.json")))
 DOCS = INTENTS["slots"]["document"]
 CUSTOMERS = INTENTS["slots"]["customer"]
 

@@ -25,15 +25,8 @@ MODEL=/usr/share/pocketsphinx/model/en-us
 WORK="$(mktemp -d)"
 [ -n "${VOICE_BENCH_KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT
 
-cat > "$WORK/intents.json" <<'JSON'
-{"slots": {"document": ["the lease", "the offer letter", "the contract"], "customer": ["acme", "globex", "initech", "umbrella"]},
- "intents": [
-  {"name": "compare_documents", "templates": ["compare {document} (with|and) {document}",
-     "(show|tell) me the (changes|differences) between {document} and {document}"]},
-  {"name": "open_ticket", "templates": ["(open|create) a [new] ticket for {customer}"]},
-  {"name": "weather", "templates": ["what is the weather [like] today"]},
-  {"name": "call_customer", "templates": ["call {customer} [now]"]}]}
-JSON
+# The intents (shared with bench/voice-sets.py).
+cp bench/fixtures/voice-intents.json "$WORK/intents.json"
 
 # Clip list: file|voice|speed|text|expected intent|expected slots
 python3 - "$WORK" > "$WORK/clips.txt" <<'PY'

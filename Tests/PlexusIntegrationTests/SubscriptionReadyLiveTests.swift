@@ -29,14 +29,25 @@ final class SubscriptionReadyLiveTests: XCTestCase {
         return received
     }
 
-    func testAPluginsSubscriptionIsReadyOnlyOnceTheLogRunsAndThenSeesAWriteThroughAnotherInstance() throws {
+    /// Two instances on a new database of the shared cluster: A with the notes plugin, B with it
+    /// and the bus probe (the caller stops both).
+    private func twoInstances() throws -> (cluster: PostgresTestCluster, url: String, a: TestRuntime, b: TestRuntime) {
         let cluster = try PostgresTestCluster.get()
         let url = try cluster.newDatabaseURL()
         let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n"
         let a = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [], extra: extra)
-        defer { _ = a.stop() }
-        let b = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so", "libPlexusFixtureBusProbe.so"], cFixtures: [], extra: extra)
-        defer { _ = b.stop() }
+        do {
+            let b = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so", "libPlexusFixtureBusProbe.so"], cFixtures: [], extra: extra)
+            return (cluster, url, a, b)
+        } catch {
+            _ = a.stop()
+            throw error
+        }
+    }
+
+    func testAPluginsSubscriptionIsReadyOnlyOnceTheLogRunsAndThenSeesAWriteThroughAnotherInstance() throws {
+        let (cluster, url, a, b) = try twoInstances()
+        defer { _ = a.stop(); _ = b.stop() }
         XCTAssertEqual(try a.request("POST", "/api/v1/notes", body: Array("before".utf8)).status, 201)
         XCTAssertEqual(try triggerStates(cluster, url), ["D"], "nobody subscribes yet")
 
@@ -55,13 +66,8 @@ final class SubscriptionReadyLiveTests: XCTestCase {
     /// watch is answered only after the transaction ends. A runtime that called `ready` before the
     /// log runs answers at once, and fails here.
     func testAPluginsSubscriptionIsNotReadyWhileTheChangeLogWaits() throws {
-        let cluster = try PostgresTestCluster.get()
-        let url = try cluster.newDatabaseURL()
-        let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n"
-        let a = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [], extra: extra)
-        defer { _ = a.stop() }
-        let b = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so", "libPlexusFixtureBusProbe.so"], cFixtures: [], extra: extra)
-        defer { _ = b.stop() }
+        let (cluster, url, a, b) = try twoInstances()
+        defer { _ = a.stop(); _ = b.stop() }
         XCTAssertEqual(try b.request("POST", "/api/v1/notes", body: Array("opens B's notes storage".utf8)).status, 201)
 
         let holder = try PostgresTestSession(url: url)
