@@ -9,40 +9,19 @@ import XCTest
 /// on B subscribed to `storage.notes.#` (its `subscribed` answer comes once the log runs) gets a
 /// note created through A; when it goes, the triggers are disabled again.
 final class ChangeFeedOnPostgresTests: XCTestCase {
-    private func triggerStates(_ cluster: PostgresTestCluster, _ url: String) throws -> Set<String> {
-        Set(try cluster.execute("""
-            SELECT g.tgenabled FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
-            WHERE c.relnamespace = 'plugin_notes'::regnamespace AND g.tgname LIKE '\\_plexus\\_changes%'
-            """, url: url))
-    }
-
-    /// Two plexus instances with the notes fixture on one new database of the test cluster.
-    private func twoInstancesOnOneDatabase() throws -> (PostgresTestCluster, String, TestRuntime, TestRuntime) {
-        let cluster = try PostgresTestCluster.get()
-        let url = try cluster.newDatabaseURL()
-        let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n"
-        let a = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [], extra: extra)
-        do {
-            return (cluster, url, a, try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [], extra: extra))
-        } catch {
-            _ = a.stop()
-            throw error
-        }
-    }
-
     func testASubscriberOnBSeesAWriteThroughAAndTheLogRunsOnlyWhileItListens() throws {
-        let (cluster, url, a, b) = try twoInstancesOnOneDatabase()
+        let (cluster, url, a, b) = try Repository.twoInstancesOnOneDatabase()
         defer { _ = a.stop(); _ = b.stop() }
 
         XCTAssertEqual(try a.request("POST", "/api/v1/notes", body: Array("unheard".utf8)).status, 201)
         XCTAssertEqual(try cluster.execute("SELECT count(*) FROM plugin_notes._plexus_changes", url: url), ["0"], "nobody subscribes: nothing logged")
-        XCTAssertEqual(try triggerStates(cluster, url), ["D"])
+        XCTAssertEqual(try Repository.notesChangeTriggerStates(cluster, url), ["D"])
 
         let client = try WebSocketClient.open(port: b.port, credential: b.adminKey)
         try client.sendJSON(["op": "subscribe", "topic": "storage.notes.#"])
         let reply = try client.nextJSON()
         XCTAssertEqual(reply["op"] as? String, "subscribed", "\(reply)")
-        XCTAssertEqual(try triggerStates(cluster, url), ["O"], "enabled before the subscription was answered")
+        XCTAssertEqual(try Repository.notesChangeTriggerStates(cluster, url), ["O"], "enabled before the subscription was answered")
 
         let created = try a.request("POST", "/api/v1/notes", body: Array("heard on B".utf8))
         XCTAssertEqual(created.status, 201, created.text)
@@ -56,7 +35,7 @@ final class ChangeFeedOnPostgresTests: XCTestCase {
         try client.sendClose(1000)
         var disabled = false
         for _ in 0..<200 where !disabled {
-            disabled = try triggerStates(cluster, url) == ["D"]
+            disabled = try Repository.notesChangeTriggerStates(cluster, url) == ["D"]
             if !disabled { usleep(50_000) }
         }
         XCTAssertTrue(disabled, "the triggers were disabled after the last subscriber left")
@@ -68,17 +47,17 @@ final class ChangeFeedOnPostgresTests: XCTestCase {
     /// An SSE client on B gets `event: subscribed` once the log runs (the triggers are enabled by
     /// then), and a note created through A right after it.
     func testAnSSESubscriberOnBIsToldWhenTheLogRuns() throws {
-        let (cluster, url, a, b) = try twoInstancesOnOneDatabase()
+        let (cluster, url, a, b) = try Repository.twoInstancesOnOneDatabase()
         defer { _ = a.stop(); _ = b.stop() }
         XCTAssertEqual(try a.request("POST", "/api/v1/notes", body: Array("unheard".utf8)).status, 201)
-        XCTAssertEqual(try triggerStates(cluster, url), ["D"])
+        XCTAssertEqual(try Repository.notesChangeTriggerStates(cluster, url), ["D"])
 
         let client = try TestClient(port: b.port, timeoutSeconds: 10)
         try client.send("GET /api/v1/events/stream?topic=storage.notes.%23 HTTP/1.1\r\nHost: t\r\n\(b.authorized(""))\r\n")
         XCTAssertEqual(try client.readHead().status, 200)
         let reader = SSEReader(client: client)
         XCTAssertEqual(try reader.subscribed(), ["storage.notes.#"])
-        XCTAssertEqual(try triggerStates(cluster, url), ["O"], "enabled before the stream said subscribed")
+        XCTAssertEqual(try Repository.notesChangeTriggerStates(cluster, url), ["O"], "enabled before the stream said subscribed")
 
         let created = try a.request("POST", "/api/v1/notes", body: Array("heard on B".utf8))
         XCTAssertEqual(created.status, 201, created.text)

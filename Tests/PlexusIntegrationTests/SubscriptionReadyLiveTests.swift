@@ -9,13 +9,6 @@ import XCTest
 /// `storage.notes.…` is complete once the notes change log runs, so a note created through
 /// another instance right after the answer reaches the plugin; on SQLite it is complete at once.
 final class SubscriptionReadyLiveTests: XCTestCase {
-    private func triggerStates(_ cluster: PostgresTestCluster, _ url: String) throws -> Set<String> {
-        Set(try cluster.execute("""
-            SELECT g.tgenabled FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
-            WHERE c.relnamespace = 'plugin_notes'::regnamespace AND g.tgname LIKE '\\_plexus\\_changes%'
-            """, url: url))
-    }
-
     /// What the probe's watch subscriptions received, polled until `count` arrived (or 10 s).
     private func watched(_ plexus: TestRuntime, count: Int) throws -> [[String: String]] {
         var received: [[String: String]] = []
@@ -29,31 +22,15 @@ final class SubscriptionReadyLiveTests: XCTestCase {
         return received
     }
 
-    /// Two instances on a new database of the shared cluster: A with the notes plugin, B with it
-    /// and the bus probe (the caller stops both).
-    private func twoInstances() throws -> (cluster: PostgresTestCluster, url: String, a: TestRuntime, b: TestRuntime) {
-        let cluster = try PostgresTestCluster.get()
-        let url = try cluster.newDatabaseURL()
-        let extra = "[cluster]\npostgres = \"\(url)\"\npostgres_pool_size = 2\n"
-        let a = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so"], cFixtures: [], extra: extra)
-        do {
-            let b = try Repository.startPlexus(swiftPlugins: ["libPlexusFixtureNotes.so", "libPlexusFixtureBusProbe.so"], cFixtures: [], extra: extra)
-            return (cluster, url, a, b)
-        } catch {
-            _ = a.stop()
-            throw error
-        }
-    }
-
     func testAPluginsSubscriptionIsReadyOnlyOnceTheLogRunsAndThenSeesAWriteThroughAnotherInstance() throws {
-        let (cluster, url, a, b) = try twoInstances()
+        let (cluster, url, a, b) = try Repository.twoInstancesOnOneDatabase(bPlugins: ["libPlexusFixtureNotes.so", "libPlexusFixtureBusProbe.so"])
         defer { _ = a.stop(); _ = b.stop() }
         XCTAssertEqual(try a.request("POST", "/api/v1/notes", body: Array("before".utf8)).status, 201)
-        XCTAssertEqual(try triggerStates(cluster, url), ["D"], "nobody subscribes yet")
+        XCTAssertEqual(try Repository.notesChangeTriggerStates(cluster, url), ["D"], "nobody subscribes yet")
 
         let watch = try b.request("POST", "/api/v1/probe/watch", body: Array("storage.notes.#".utf8))
         XCTAssertEqual(watch.status, 200, watch.text)
-        XCTAssertEqual(try triggerStates(cluster, url), ["O"], "the change log ran before the plugin was told ready")
+        XCTAssertEqual(try Repository.notesChangeTriggerStates(cluster, url), ["O"], "the change log ran before the plugin was told ready")
 
         let created = try a.request("POST", "/api/v1/notes", body: Array("right after ready".utf8))
         XCTAssertEqual(created.status, 201, created.text)
@@ -66,7 +43,7 @@ final class SubscriptionReadyLiveTests: XCTestCase {
     /// watch is answered only after the transaction ends. A runtime that called `ready` before the
     /// log runs answers at once, and fails here.
     func testAPluginsSubscriptionIsNotReadyWhileTheChangeLogWaits() throws {
-        let (cluster, url, a, b) = try twoInstances()
+        let (cluster, url, a, b) = try Repository.twoInstancesOnOneDatabase(bPlugins: ["libPlexusFixtureNotes.so", "libPlexusFixtureBusProbe.so"])
         defer { _ = a.stop(); _ = b.stop() }
         XCTAssertEqual(try b.request("POST", "/api/v1/notes", body: Array("opens B's notes storage".utf8)).status, 201)
 
@@ -90,12 +67,12 @@ final class SubscriptionReadyLiveTests: XCTestCase {
         XCTAssertTrue(waiting, "the change log's start waits for the held table")
         let early = answered.wait(timeout: .now() + 1) == .success
         XCTAssertFalse(early, "ready() returned while the change log could not run")
-        XCTAssertEqual(try triggerStates(cluster, url), ["D"])
+        XCTAssertEqual(try Repository.notesChangeTriggerStates(cluster, url), ["D"])
 
         try holder.execute("COMMIT")
         if !early { XCTAssertEqual(answered.wait(timeout: .now() + 30), .success) }
         XCTAssertEqual(outcome.response?.status, 200, outcome.response?.text ?? "no answer")
-        XCTAssertEqual(try triggerStates(cluster, url), ["O"])
+        XCTAssertEqual(try Repository.notesChangeTriggerStates(cluster, url), ["O"])
         XCTAssertEqual(try a.request("POST", "/api/v1/notes", body: Array("after ready".utf8)).status, 201)
         XCTAssertEqual(try watched(b, count: 1).map { $0["topic"] }, ["storage.notes.notes.insert"])
     }
