@@ -51,7 +51,8 @@ TARGET_RATIO_ON, TARGET_LOG_COST_US = 1.3, 1.5
 TARGET_RATIO_PUBLIC, TARGET_RATIO_AUTHENTICATED, TARGET_P99_MS = 1.25, 1.4, 2.0
 RATE = int(os.environ.get("BENCH_RATE", "40000"))
 ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "1")))
-SLICES = max(1, int(os.environ.get("BENCH_SLICES", "5")))
+# Slices of at least a second each: never more than BENCH_SECONDS.
+SLICES = max(1, min(int(os.environ.get("BENCH_SLICES", "5")), DURATION))
 RATE_CONNECTIONS = 256
 JWT_SECRET = "bench-http-hs256-secret-0123456789abcdef"
 
@@ -160,12 +161,11 @@ def measure_interleaved(servers, connections, headers_of):
     machine within it falls on all of them alike. A server's CPU per request is its CPU time over
     its requests, summed over its slices; its requests/s the requests over the time wrk ran; its p99
     the median of its slices' p99s."""
-    slices = max(1, min(SLICES, DURATION))
-    seconds = max(1, DURATION // slices)
+    seconds = max(1, DURATION // SLICES)
     for mode, name, url, _ in servers:
         warm(url, headers_of(name))
     taken = {(mode, name): [] for mode, name, _, _ in servers}
-    for index in range(slices):
+    for index in range(SLICES):
         for mode, name, url, pids in (servers if index % 2 == 0 else servers[::-1]):
             taken[(mode, name)].append(measure(mode, name, url, pids, connections, seconds, headers_of(name)))
     rows = []
@@ -455,7 +455,7 @@ def main():
     if ROUNDS > 1:
         print(f"\n{ROUNDS} rounds, interleaved; each figure is the median of its rounds")
     for mode, title in (("off", "access log off everywhere"), ("on", "access log on everywhere (plexus: combined to a file; nginx: combined buffer=64k)")):
-        print(f"\n{title}: wrk -t1, {DURATION}s per server in {max(1, min(SLICES, DURATION))} slices, server pinned to CPU {SERVER_CPU}, wrk to CPU {CLIENT_CPU}")
+        print(f"\n{title}: wrk -t1, {DURATION}s per server in {SLICES} slices, server pinned to CPU {SERVER_CPU}, wrk to CPU {CLIENT_CPU}")
         print(f"{'server':11} {'conns':>5} {'req/s':>10} {'p99 ms':>8} {'CPU us/req':>11} {'spread':>14}")
         for r in results:
             if r["mode"] == mode:
